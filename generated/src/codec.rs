@@ -1,0 +1,880 @@
+//! Wire primitives: how each schema type is laid out in bytes.
+//!
+//! Generated code is a list of calls into this module, one per field. Decoding reads from a
+//! [`Bytes`] so that strings and byte fields are zero-copy slices of the input. Every length and
+//! count is checked against the bytes that remain before anything is allocated; nothing here
+//! panics on any input.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytestring::ByteString;
+
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+use crate::Uuid;
+
+/// The field being decoded or encoded, as `Struct.Field`; named in errors.
+pub type Field = &'static str;
+
+/// A type with a Kafka wire encoding.
+///
+/// `compact` selects the flexible-version ("compact") form of strings, bytes and arrays; types
+/// whose encoding does not depend on it ignore it. Generated structs implement this trait with a
+/// fixed layout, so a struct ignores `compact` too.
+pub trait Wire: Sized {
+    /// A lower bound on the encoded size of any value of this type (in either form). Used to
+    /// reject element counts that the remaining input cannot hold before allocating.
+    const MIN_LEN: usize;
+
+    /// The exact number of bytes [`Wire::wire_put`] writes.
+    fn wire_len(&self, compact: bool) -> usize;
+
+    /// Appends the encoding to `buf`.
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError>;
+
+    /// Reads one value from the front of `buf`.
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError>;
+}
+
+#[inline]
+fn need(buf: &Bytes, n: usize, field: Field) -> Result<(), DecodeError> {
+    if buf.len() < n {
+        Err(DecodeError::eof(field, n, buf.len()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Splits off the first `n` bytes of `buf`, checking that they are there.
+#[inline]
+pub fn take(buf: &mut Bytes, n: usize, field: Field) -> Result<Bytes, DecodeError> {
+    need(buf, n, field)?;
+    Ok(buf.split_to(n))
+}
+
+macro_rules! fixed {
+    ($t:ty, $n:expr, $get:ident, $put:ident) => {
+        impl Wire for $t {
+            const MIN_LEN: usize = $n;
+            #[inline]
+            fn wire_len(&self, _: bool) -> usize {
+                $n
+            }
+            #[inline]
+            fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
+                buf.$put(*self);
+                Ok(())
+            }
+            #[inline]
+            fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
+                need(buf, $n, field)?;
+                Ok(buf.$get())
+            }
+        }
+    };
+}
+
+fixed!(i8, 1, get_i8, put_i8);
+fixed!(i16, 2, get_i16, put_i16);
+fixed!(i32, 4, get_i32, put_i32);
+fixed!(i64, 8, get_i64, put_i64);
+fixed!(u16, 2, get_u16, put_u16);
+fixed!(u32, 4, get_u32, put_u32);
+fixed!(f64, 8, get_f64, put_f64);
+
+impl Wire for bool {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, _: bool) -> usize {
+        1
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
+        buf.put_u8(*self as u8);
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
+        need(buf, 1, field)?;
+        // Kafka reads any non-zero byte as true.
+        Ok(buf.get_u8() != 0)
+    }
+}
+
+impl Wire for Uuid {
+    const MIN_LEN: usize = 16;
+    #[inline]
+    fn wire_len(&self, _: bool) -> usize {
+        16
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
+        buf.put_slice(self.as_bytes());
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
+        need(buf, 16, field)?;
+        let mut b = [0u8; 16];
+        buf.copy_to_slice(&mut b);
+        Ok(Uuid::from_bytes(b))
+    }
+}
+
+// ---- varints ---------------------------------------------------------------------------------
+
+/// The size of `v` as an unsigned varint.
+#[inline]
+pub const fn uvarint_len(v: u32) -> usize {
+    match v {
+        0..=0x7f => 1,
+        0x80..=0x3fff => 2,
+        0x4000..=0x1f_ffff => 3,
+        0x20_0000..=0xfff_ffff => 4,
+        _ => 5,
+    }
+}
+
+/// Writes an unsigned varint (LEB128, at most 5 bytes).
+#[inline]
+pub fn put_uvarint(buf: &mut BytesMut, mut v: u32) {
+    while v >= 0x80 {
+        buf.put_u8((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.put_u8(v as u8);
+}
+
+/// Reads an unsigned varint of at most 5 bytes.
+#[inline]
+pub fn get_uvarint(buf: &mut Bytes, field: Field) -> Result<u32, DecodeError> {
+    let mut v: u32 = 0;
+    for i in 0..5 {
+        need(buf, 1, field)?;
+        let b = buf.get_u8();
+        if i == 4 && b > 0x0f {
+            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+        }
+        v |= ((b & 0x7f) as u32) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+}
+
+/// The size of `v` as an unsigned 64-bit varint.
+#[inline]
+pub const fn uvarlong_len(v: u64) -> usize {
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// Writes an unsigned 64-bit varint (at most 10 bytes).
+#[inline]
+pub fn put_uvarlong(buf: &mut BytesMut, mut v: u64) {
+    while v >= 0x80 {
+        buf.put_u8((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.put_u8(v as u8);
+}
+
+/// Reads an unsigned 64-bit varint of at most 10 bytes.
+#[inline]
+pub fn get_uvarlong(buf: &mut Bytes, field: Field) -> Result<u64, DecodeError> {
+    let mut v: u64 = 0;
+    for i in 0..10 {
+        need(buf, 1, field)?;
+        let b = buf.get_u8();
+        if i == 9 && b > 0x01 {
+            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+        }
+        v |= ((b & 0x7f) as u64) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+}
+
+/// The size of `v` as a zig-zag varint (record format).
+#[inline]
+pub const fn varint_len(v: i32) -> usize {
+    uvarint_len(((v << 1) ^ (v >> 31)) as u32)
+}
+
+/// Writes a zig-zag varint (record format).
+#[inline]
+pub fn put_varint(buf: &mut BytesMut, v: i32) {
+    put_uvarint(buf, ((v << 1) ^ (v >> 31)) as u32)
+}
+
+/// Reads a zig-zag varint (record format).
+#[inline]
+pub fn get_varint(buf: &mut Bytes, field: Field) -> Result<i32, DecodeError> {
+    let u = get_uvarint(buf, field)?;
+    Ok(((u >> 1) as i32) ^ -((u & 1) as i32))
+}
+
+/// The size of `v` as a zig-zag varlong (record format).
+#[inline]
+pub const fn varlong_len(v: i64) -> usize {
+    uvarlong_len(((v << 1) ^ (v >> 63)) as u64)
+}
+
+/// Writes a zig-zag varlong (record format).
+#[inline]
+pub fn put_varlong(buf: &mut BytesMut, v: i64) {
+    put_uvarlong(buf, ((v << 1) ^ (v >> 63)) as u64)
+}
+
+/// Reads a zig-zag varlong (record format).
+#[inline]
+pub fn get_varlong(buf: &mut Bytes, field: Field) -> Result<i64, DecodeError> {
+    let u = get_uvarlong(buf, field)?;
+    Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+}
+
+// ---- lengths of strings, bytes and arrays ----------------------------------------------------
+
+/// Length prefixes: classic strings use int16, classic bytes and arrays int32, compact forms an
+/// unsigned varint of N+1. `None` stands for null.
+#[derive(Clone, Copy)]
+enum Prefix {
+    /// int16 length (classic string)
+    I16,
+    /// int32 length (classic bytes and arrays)
+    I32,
+}
+
+#[inline]
+fn prefix_len(p: Prefix, compact: bool, len: Option<usize>) -> usize {
+    if compact {
+        uvarint_len(len.map_or(0, |l| (l as u32).saturating_add(1)))
+    } else {
+        match p {
+            Prefix::I16 => 2,
+            Prefix::I32 => 4,
+        }
+    }
+}
+
+#[inline]
+fn put_prefix(
+    buf: &mut BytesMut,
+    p: Prefix,
+    compact: bool,
+    len: Option<usize>,
+    field: Field,
+) -> Result<(), EncodeError> {
+    let max = if compact {
+        u32::MAX as usize - 1
+    } else {
+        match p {
+            Prefix::I16 => i16::MAX as usize,
+            Prefix::I32 => i32::MAX as usize,
+        }
+    };
+    if let Some(len) = len {
+        if len > max {
+            return Err(EncodeError::new(EncodeErrorKind::TooLong { len, max }, field));
+        }
+    }
+    if compact {
+        put_uvarint(buf, len.map_or(0, |l| l as u32 + 1));
+    } else {
+        let v = len.map_or(-1, |l| l as i32);
+        match p {
+            Prefix::I16 => buf.put_i16(v as i16),
+            Prefix::I32 => buf.put_i32(v),
+        }
+    }
+    Ok(())
+}
+
+/// Reads a length prefix; `Ok(None)` is the null marker.
+#[inline]
+fn get_prefix(
+    buf: &mut Bytes,
+    p: Prefix,
+    compact: bool,
+    field: Field,
+) -> Result<Option<usize>, DecodeError> {
+    let v: i64 = if compact {
+        get_uvarint(buf, field)? as i64 - 1
+    } else {
+        match p {
+            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, field)? as i64,
+            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, field)? as i64,
+        }
+    };
+    match v {
+        -1 => Ok(None),
+        v if v < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(v), field)),
+        v => Ok(Some(v as usize)),
+    }
+}
+
+#[inline]
+fn non_null<T>(v: Option<T>, field: Field) -> Result<T, DecodeError> {
+    v.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, field))
+}
+
+#[inline]
+fn get_str(buf: &mut Bytes, len: usize, field: Field) -> Result<ByteString, DecodeError> {
+    let bytes = take(buf, len, field)?;
+    ByteString::try_from(bytes).map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, field))
+}
+
+impl Wire for ByteString {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        prefix_len(Prefix::I16, compact, Some(self.len())) + self.len()
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        put_prefix(buf, Prefix::I16, compact, Some(self.len()), field)?;
+        buf.put_slice(self.as_bytes());
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        let len = non_null(get_prefix(buf, Prefix::I16, compact, field)?, field)?;
+        get_str(buf, len, field)
+    }
+}
+
+impl Wire for Option<ByteString> {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        let len = self.as_ref().map(|s| s.len());
+        prefix_len(Prefix::I16, compact, len) + len.unwrap_or(0)
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        put_prefix(buf, Prefix::I16, compact, self.as_ref().map(|s| s.len()), field)?;
+        if let Some(s) = self {
+            buf.put_slice(s.as_bytes());
+        }
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        match get_prefix(buf, Prefix::I16, compact, field)? {
+            None => Ok(None),
+            Some(len) => get_str(buf, len, field).map(Some),
+        }
+    }
+}
+
+impl Wire for Bytes {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        prefix_len(Prefix::I32, compact, Some(self.len())) + self.len()
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
+        buf.put_slice(self);
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        let len = non_null(get_prefix(buf, Prefix::I32, compact, field)?, field)?;
+        take(buf, len, field)
+    }
+}
+
+impl Wire for Option<Bytes> {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        let len = self.as_ref().map(|s| s.len());
+        prefix_len(Prefix::I32, compact, len) + len.unwrap_or(0)
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        put_prefix(buf, Prefix::I32, compact, self.as_ref().map(|s| s.len()), field)?;
+        if let Some(s) = self {
+            buf.put_slice(s);
+        }
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        match get_prefix(buf, Prefix::I32, compact, field)? {
+            None => Ok(None),
+            Some(len) => take(buf, len, field).map(Some),
+        }
+    }
+}
+
+/// Reads an array count and checks that the remaining input can hold that many elements of at
+/// least `min_len` bytes each (at least one byte each, as Kafka's own reader requires).
+#[inline]
+fn get_count(
+    buf: &mut Bytes,
+    compact: bool,
+    min_len: usize,
+    field: Field,
+) -> Result<Option<usize>, DecodeError> {
+    let count = get_prefix(buf, Prefix::I32, compact, field)?;
+    if let Some(count) = count {
+        if count.saturating_mul(min_len.max(1)) > buf.len() {
+            return Err(DecodeError::new(
+                DecodeErrorKind::CountTooLarge { count, remaining: buf.len() },
+                field,
+            ));
+        }
+    }
+    Ok(count)
+}
+
+#[inline]
+fn get_elements<T: Wire>(
+    buf: &mut Bytes,
+    count: usize,
+    compact: bool,
+    field: Field,
+) -> Result<Vec<T>, DecodeError> {
+    let mut v = Vec::with_capacity(count);
+    for _ in 0..count {
+        v.push(T::wire_get(buf, compact, field)?);
+    }
+    Ok(v)
+}
+
+impl<T: Wire> Wire for Vec<T> {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        prefix_len(Prefix::I32, compact, Some(self.len()))
+            + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
+    }
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
+        for e in self {
+            e.wire_put(buf, compact, field)?;
+        }
+        Ok(())
+    }
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        let count = non_null(get_count(buf, compact, T::MIN_LEN, field)?, field)?;
+        get_elements(buf, count, compact, field)
+    }
+}
+
+impl<T: Wire> Wire for Option<Vec<T>> {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        match self {
+            None => prefix_len(Prefix::I32, compact, None),
+            Some(v) => v.wire_len(compact),
+        }
+    }
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        match self {
+            None => put_prefix(buf, Prefix::I32, compact, None, field),
+            Some(v) => v.wire_put(buf, compact, field),
+        }
+    }
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        match get_count(buf, compact, T::MIN_LEN, field)? {
+            None => Ok(None),
+            Some(count) => get_elements(buf, count, compact, field).map(Some),
+        }
+    }
+}
+
+/// A generated struct. Nullable struct fields (not arrays) are written with a leading `int8`:
+/// -1 for null, 1 for present.
+pub trait WireStruct: Wire {}
+
+impl<T: WireStruct> Wire for Option<T> {
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        1 + self.as_ref().map_or(0, |s| s.wire_len(compact))
+    }
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        match self {
+            None => {
+                buf.put_i8(-1);
+                Ok(())
+            }
+            Some(s) => {
+                buf.put_i8(1);
+                s.wire_put(buf, compact, field)
+            }
+        }
+    }
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        // Kafka's reader treats any negative marker as null.
+        if <i8 as Wire>::wire_get(buf, false, field)? < 0 {
+            Ok(None)
+        } else {
+            T::wire_get(buf, compact, field).map(Some)
+        }
+    }
+}
+
+// ---- tagged fields ---------------------------------------------------------------------------
+
+/// One tagged field that the decoding version does not know: its tag and raw value bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RawTaggedField {
+    /// The tag number.
+    pub tag: u32,
+    /// The value exactly as it was on the wire (without tag and size).
+    pub data: Bytes,
+}
+
+/// Tagged fields unknown to the version that decoded them, kept in ascending tag order so that
+/// re-encoding writes them back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct UnknownTaggedFields(Vec<RawTaggedField>);
+
+impl UnknownTaggedFields {
+    /// No unknown tagged fields.
+    pub const fn new() -> Self {
+        UnknownTaggedFields(Vec::new())
+    }
+
+    /// Sets the raw value of `tag`, replacing an earlier value of the same tag.
+    pub fn insert(&mut self, tag: u32, data: Bytes) {
+        match self.0.binary_search_by_key(&tag, |f| f.tag) {
+            Ok(i) => self.0[i].data = data,
+            Err(i) => self.0.insert(i, RawTaggedField { tag, data }),
+        }
+    }
+
+    /// The raw value of `tag`, if present.
+    pub fn get(&self, tag: u32) -> Option<&Bytes> {
+        self.0.binary_search_by_key(&tag, |f| f.tag).ok().map(|i| &self.0[i].data)
+    }
+
+    /// Removes and returns the raw value of `tag`.
+    pub fn remove(&mut self, tag: u32) -> Option<Bytes> {
+        self.0.binary_search_by_key(&tag, |f| f.tag).ok().map(|i| self.0.remove(i).data)
+    }
+
+    /// The fields in ascending tag order.
+    pub fn iter(&self) -> std::slice::Iter<'_, RawTaggedField> {
+        self.0.iter()
+    }
+
+    /// How many unknown tagged fields there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Encoded size of these fields (tag, size and value each), without the count.
+    #[inline]
+    pub fn body_len(&self) -> usize {
+        self.0
+            .iter()
+            .map(|f| uvarint_len(f.tag) + uvarint_len(f.data.len() as u32) + f.data.len())
+            .sum()
+    }
+
+    /// Decodes a whole tagged-field section of which this version knows no tag.
+    pub fn decode_section(buf: &mut Bytes, field: Field) -> Result<Self, DecodeError> {
+        let mut out = UnknownTaggedFields::new();
+        let mut reader = TaggedReader::new(buf, field)?;
+        while let Some((tag, data)) = reader.next(buf)? {
+            out.0.push(RawTaggedField { tag, data });
+        }
+        Ok(out)
+    }
+
+    /// Encodes a whole tagged-field section holding only these fields.
+    #[inline]
+    pub fn encode_section(&self, buf: &mut BytesMut, field: Field) -> Result<(), EncodeError> {
+        let w = TaggedWriter::begin(buf, 0, self, field)?;
+        w.finish(buf)
+    }
+
+    /// Size of a tagged-field section holding only these fields.
+    #[inline]
+    pub fn section_len(&self) -> usize {
+        uvarint_len(self.0.len() as u32) + self.body_len()
+    }
+
+    /// Appends a field that sorts after every field present (used by the decoder).
+    #[doc(hidden)]
+    pub fn push_sorted(&mut self, tag: u32, data: Bytes) {
+        debug_assert!(self.0.last().is_none_or(|f| f.tag < tag));
+        self.0.push(RawTaggedField { tag, data });
+    }
+}
+
+/// The size of one known tagged field whose value takes `value_len` bytes.
+#[inline]
+pub const fn tagged_field_len(tag: u32, value_len: usize) -> usize {
+    uvarint_len(tag) + uvarint_len(value_len as u32) + value_len
+}
+
+/// Reads a tagged-field section: the count, then `(tag, value bytes)` pairs in strictly
+/// ascending tag order.
+#[derive(Debug)]
+pub struct TaggedReader {
+    remaining: u32,
+    previous: Option<u32>,
+    field: Field,
+}
+
+impl TaggedReader {
+    /// Reads the count of tagged fields.
+    #[inline]
+    pub fn new(buf: &mut Bytes, field: Field) -> Result<Self, DecodeError> {
+        let remaining = get_uvarint(buf, field)?;
+        Ok(TaggedReader { remaining, previous: None, field })
+    }
+
+    /// The next tag and its value bytes, or `None` after the last one.
+    #[inline]
+    pub fn next(&mut self, buf: &mut Bytes) -> Result<Option<(u32, Bytes)>, DecodeError> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        self.remaining -= 1;
+        let tag = get_uvarint(buf, self.field)?;
+        if let Some(previous) = self.previous {
+            if tag <= previous {
+                return Err(DecodeError::new(DecodeErrorKind::TagOrder { previous, tag }, self.field));
+            }
+        }
+        self.previous = Some(tag);
+        let size = get_uvarint(buf, self.field)? as usize;
+        Ok(Some((tag, take(buf, size, self.field)?)))
+    }
+}
+
+/// Decodes the value of a known tagged field from exactly its declared bytes.
+#[inline]
+pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, field: Field) -> Result<T, DecodeError> {
+    let declared = data.len();
+    let v = T::wire_get(&mut data, true, field)?;
+    if !data.is_empty() {
+        return Err(DecodeError::new(
+            DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared - data.len() },
+            field,
+        ));
+    }
+    Ok(v)
+}
+
+/// Writes a tagged-field section, merging known fields (written by the generated code in
+/// ascending tag order) with the unknown ones kept from decoding.
+pub struct TaggedWriter<'a> {
+    unknown: std::slice::Iter<'a, RawTaggedField>,
+    next_unknown: Option<&'a RawTaggedField>,
+    field: Field,
+}
+
+impl<'a> TaggedWriter<'a> {
+    /// Writes the count: `known` fields that will be written plus every unknown one.
+    #[inline]
+    pub fn begin(
+        buf: &mut BytesMut,
+        known: usize,
+        unknown: &'a UnknownTaggedFields,
+        field: Field,
+    ) -> Result<Self, EncodeError> {
+        put_uvarint(buf, (known + unknown.len()) as u32);
+        let mut it = unknown.0.iter();
+        let next_unknown = it.next();
+        Ok(TaggedWriter { unknown: it, next_unknown, field })
+    }
+
+    #[inline]
+    fn flush_below(&mut self, buf: &mut BytesMut, tag: u32) -> Result<(), EncodeError> {
+        while let Some(f) = self.next_unknown {
+            if f.tag > tag {
+                break;
+            }
+            if f.tag == tag {
+                return Err(EncodeError::new(EncodeErrorKind::TagConflict(tag), self.field));
+            }
+            put_uvarint(buf, f.tag);
+            put_uvarint(buf, f.data.len() as u32);
+            buf.put_slice(&f.data);
+            self.next_unknown = self.unknown.next();
+        }
+        Ok(())
+    }
+
+    /// Writes known field `tag` (after any unknown fields with smaller tags).
+    #[inline]
+    pub fn field<T: Wire>(
+        &mut self,
+        buf: &mut BytesMut,
+        tag: u32,
+        value: &T,
+        field: Field,
+    ) -> Result<(), EncodeError> {
+        self.flush_below(buf, tag)?;
+        put_uvarint(buf, tag);
+        put_uvarint(buf, value.wire_len(true) as u32);
+        value.wire_put(buf, true, field)
+    }
+
+    /// Writes the remaining unknown fields.
+    #[inline]
+    pub fn finish(mut self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        while let Some(f) = self.next_unknown {
+            put_uvarint(buf, f.tag);
+            put_uvarint(buf, f.data.len() as u32);
+            buf.put_slice(&f.data);
+            self.next_unknown = self.unknown.next();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc<T: Wire>(v: &T, compact: bool) -> Vec<u8> {
+        let mut b = BytesMut::new();
+        v.wire_put(&mut b, compact, "t").unwrap();
+        assert_eq!(b.len(), v.wire_len(compact));
+        b.to_vec()
+    }
+
+    fn dec<T: Wire>(bytes: &[u8], compact: bool) -> Result<T, DecodeError> {
+        let mut b = Bytes::copy_from_slice(bytes);
+        T::wire_get(&mut b, compact, "t")
+    }
+
+    #[test]
+    fn uvarint_known_answers() {
+        for (v, bytes) in [
+            (0u32, vec![0x00]),
+            (1, vec![0x01]),
+            (127, vec![0x7f]),
+            (128, vec![0x80, 0x01]),
+            (300, vec![0xac, 0x02]),
+            (16383, vec![0xff, 0x7f]),
+            (16384, vec![0x80, 0x80, 0x01]),
+            (u32::MAX, vec![0xff, 0xff, 0xff, 0xff, 0x0f]),
+        ] {
+            let mut b = BytesMut::new();
+            put_uvarint(&mut b, v);
+            assert_eq!(b.to_vec(), bytes, "{v}");
+            assert_eq!(uvarint_len(v), bytes.len());
+            assert_eq!(get_uvarint(&mut Bytes::from(bytes), "t").unwrap(), v);
+        }
+        // A sixth byte, or a fifth byte with more than 4 bits, is too long.
+        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f]), "t");
+        assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
+        let e = get_uvarint(&mut Bytes::from_static(&[0x80]), "t");
+        assert!(matches!(e.unwrap_err().kind(), DecodeErrorKind::UnexpectedEof { .. }));
+    }
+
+    #[test]
+    fn zigzag_known_answers() {
+        for (v, bytes) in [(0i32, vec![0u8]), (-1, vec![1]), (1, vec![2]), (-64, vec![0x7f]), (64, vec![0x80, 0x01])]
+        {
+            let mut b = BytesMut::new();
+            put_varint(&mut b, v);
+            assert_eq!(b.to_vec(), bytes);
+            assert_eq!(varint_len(v), bytes.len());
+            assert_eq!(get_varint(&mut Bytes::from(bytes), "t").unwrap(), v);
+        }
+        for v in [0i64, -1, 1, i64::MIN, i64::MAX, 1 << 40] {
+            let mut b = BytesMut::new();
+            put_varlong(&mut b, v);
+            assert_eq!(b.len(), varlong_len(v));
+            assert_eq!(get_varlong(&mut b.freeze(), "t").unwrap(), v);
+        }
+        assert_eq!(varlong_len(i64::MIN), 10);
+    }
+
+    #[test]
+    fn strings_classic_and_compact() {
+        let s = ByteString::from_static("abc");
+        assert_eq!(enc(&s, false), b"\x00\x03abc");
+        assert_eq!(enc(&s, true), b"\x04abc");
+        assert_eq!(enc(&None::<ByteString>, false), b"\xff\xff");
+        assert_eq!(enc(&None::<ByteString>, true), b"\x00");
+        assert_eq!(enc(&Some(ByteString::new()), true), b"\x01");
+        assert_eq!(dec::<Option<ByteString>>(b"\x00", true).unwrap(), None);
+        assert_eq!(dec::<Option<ByteString>>(b"\x01", true).unwrap(), Some(ByteString::new()));
+        assert_eq!(dec::<ByteString>(b"\x00", true).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
+        assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(-2));
+        assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8);
+        let long = ByteString::from("x".repeat(40_000));
+        let mut b = BytesMut::new();
+        let e = long.wire_put(&mut b, false, "t").unwrap_err();
+        assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
+        assert!(long.wire_put(&mut b, true, "t").is_ok());
+    }
+
+    #[test]
+    fn decoded_strings_share_the_input() {
+        let input = Bytes::from_static(b"\x00\x05hello");
+        let mut b = input.clone();
+        let s = ByteString::wire_get(&mut b, false, "t").unwrap();
+        assert_eq!(s.as_bytes().as_ptr(), input[2..].as_ptr());
+    }
+
+    #[test]
+    fn hostile_counts_are_rejected_before_allocating() {
+        // 2^31-1 elements claimed, 4 bytes present.
+        let e = dec::<Vec<i32>>(b"\x7f\xff\xff\xff\x00\x00\x00\x01", false).unwrap_err();
+        assert!(matches!(e.kind(), DecodeErrorKind::CountTooLarge { count: 2147483647, remaining: 4 }));
+        // Two int64 claimed, 9 bytes present.
+        let e = dec::<Vec<i64>>(b"\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00", true).unwrap_err();
+        assert!(matches!(e.kind(), DecodeErrorKind::CountTooLarge { count: 2, remaining: 9 }));
+        assert_eq!(dec::<Option<Vec<i32>>>(b"\xff\xff\xff\xff", false).unwrap(), None);
+        assert_eq!(dec::<Vec<i32>>(b"\xff\xff\xff\xff", false).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
+        let e = dec::<Bytes>(b"\x7f\xff\xff\xff", false).unwrap_err();
+        assert!(matches!(e.kind(), DecodeErrorKind::UnexpectedEof { .. }));
+    }
+
+    #[test]
+    fn tagged_sections_merge_known_and_unknown_in_order() {
+        let mut unknown = UnknownTaggedFields::new();
+        unknown.insert(5, Bytes::from_static(b"\x01"));
+        unknown.insert(0, Bytes::from_static(b"\x02\x03"));
+        let mut b = BytesMut::new();
+        let mut w = TaggedWriter::begin(&mut b, 1, &unknown, "t").unwrap();
+        w.field(&mut b, 3, &7i32, "t").unwrap();
+        w.finish(&mut b).unwrap();
+        assert_eq!(b.to_vec(), [3, 0, 2, 2, 3, 3, 4, 0, 0, 0, 7, 5, 1, 1]);
+
+        let mut buf = b.freeze();
+        let mut r = TaggedReader::new(&mut buf, "t").unwrap();
+        let mut seen = vec![];
+        while let Some((tag, data)) = r.next(&mut buf).unwrap() {
+            seen.push((tag, data.to_vec()));
+        }
+        assert_eq!(seen, [(0, vec![2, 3]), (3, vec![0, 0, 0, 7]), (5, vec![1])]);
+
+        let mut b = BytesMut::new();
+        let mut w = TaggedWriter::begin(&mut b, 1, &unknown, "t").unwrap();
+        assert_eq!(w.field(&mut b, 5, &1i8, "t").unwrap_err().kind(), &EncodeErrorKind::TagConflict(5));
+    }
+
+    #[test]
+    fn tagged_sections_reject_disorder_and_size_mismatch() {
+        let mut buf = Bytes::from_static(&[2, 4, 0, 3, 0]);
+        let mut r = TaggedReader::new(&mut buf, "t").unwrap();
+        r.next(&mut buf).unwrap();
+        let e = r.next(&mut buf).unwrap_err();
+        assert_eq!(e.kind(), &DecodeErrorKind::TagOrder { previous: 4, tag: 3 });
+
+        let e = get_tagged::<i8>(1, Bytes::from_static(&[1, 2]), "t").unwrap_err();
+        assert_eq!(e.kind(), &DecodeErrorKind::TaggedFieldSize { tag: 1, declared: 2, used: 1 });
+    }
+}

@@ -1,0 +1,208 @@
+//! Frames: the `int32` size prefix, request and response headers, and the server-side entry
+//! point that decodes any request frame.
+//!
+//! Which header version goes with which message version is decided by one table in the
+//! generator (`xtask/src/special.rs`), compiled into [`ApiKey::request_header_version`],
+//! [`ApiKey::response_header_version`] and the `HEADER_VERSION` constants of every message.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::codec::Wire;
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, Message};
+
+/// A response header of any version (v0 has no tagged fields).
+pub type ResponseHeader = response_header::v1::ResponseHeader;
+
+/// A request header of any version (v0 has no client id, v0 and v1 no tagged fields).
+pub type RequestHeader = request_header::v2::RequestHeader;
+
+/// Checks that a frame of `len` bytes (after the size prefix) can be sized by an `int32`.
+pub(crate) fn frame_len(len: usize) -> Result<usize, EncodeError> {
+    if len > i32::MAX as usize {
+        return Err(EncodeError::new(EncodeErrorKind::TooLong { len, max: i32::MAX as usize }, "frame"));
+    }
+    Ok(len)
+}
+
+/// Size of a request header of `version`.
+pub(crate) fn request_header_len(version: i16, client_id: Option<&str>) -> usize {
+    let client_id = 2 + client_id.map_or(0, str::len);
+    match version {
+        0 => 8,
+        1 => 8 + client_id,
+        _ => 8 + client_id + 1,
+    }
+}
+
+/// Writes a request header of `version`. The client id is always a classic (int16-length)
+/// nullable string, even in the flexible header v2.
+pub(crate) fn put_request_header(
+    buf: &mut BytesMut,
+    version: i16,
+    api_key: i16,
+    api_version: i16,
+    correlation_id: i32,
+    client_id: Option<&str>,
+) -> Result<(), EncodeError> {
+    buf.put_i16(api_key);
+    buf.put_i16(api_version);
+    buf.put_i32(correlation_id);
+    if version >= 1 {
+        match client_id {
+            None => buf.put_i16(-1),
+            Some(id) => {
+                let len = i16::try_from(id.len()).map_err(|_| {
+                    EncodeError::new(
+                        EncodeErrorKind::TooLong { len: id.len(), max: i16::MAX as usize },
+                        "RequestHeader.ClientId",
+                    )
+                })?;
+                buf.put_i16(len);
+                buf.put_slice(id.as_bytes());
+            }
+        }
+    }
+    if version >= 2 {
+        buf.put_u8(0); // no tagged fields
+    }
+    Ok(())
+}
+
+/// Size of a response header of `version`.
+pub(crate) fn response_header_len(version: i16) -> usize {
+    if version >= 1 {
+        5
+    } else {
+        4
+    }
+}
+
+/// Writes a response header of `version` (without tagged fields).
+pub(crate) fn put_response_header(buf: &mut BytesMut, version: i16, correlation_id: i32) {
+    buf.put_i32(correlation_id);
+    if version >= 1 {
+        buf.put_u8(0);
+    }
+}
+
+/// Reads a response header of `version` from the front of a frame.
+pub fn decode_response_header(frame: &mut Bytes, version: i16) -> Result<ResponseHeader, DecodeError> {
+    if version >= 1 {
+        response_header::v1::ResponseHeader::decode(frame)
+    } else {
+        let h = response_header::v0::ResponseHeader::decode(frame)?;
+        Ok(ResponseHeader { correlation_id: h.correlation_id, ..Default::default() })
+    }
+}
+
+/// Reads the correlation id at the front of a response frame without consuming it: every
+/// response header version starts with it.
+pub fn peek_correlation_id(frame: &[u8]) -> Option<i32> {
+    frame.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Reads the request header at the front of a request frame. Returns the header (as the
+/// superset v2 type) and the header version that was on the wire, which follows from the API
+/// key and version in its first four bytes.
+pub fn decode_request_header(frame: &mut Bytes) -> Result<(RequestHeader, i16), DecodeError> {
+    let mut peek = frame.clone();
+    let key = <i16 as Wire>::wire_get(&mut peek, false, "RequestHeader.RequestApiKey")?;
+    let version = <i16 as Wire>::wire_get(&mut peek, false, "RequestHeader.RequestApiVersion")?;
+    let api = ApiKey::from_code(key)
+        .ok_or_else(|| DecodeError::new(DecodeErrorKind::UnknownApiKey(key), "RequestHeader.RequestApiKey"))?;
+    let header_version = api.request_header_version(version);
+    let header = match header_version {
+        0 => {
+            let h = request_header::v0::RequestHeader::decode(frame)?;
+            RequestHeader {
+                request_api_key: h.request_api_key,
+                request_api_version: h.request_api_version,
+                correlation_id: h.correlation_id,
+                client_id: None,
+                ..Default::default()
+            }
+        }
+        1 => {
+            let h = request_header::v1::RequestHeader::decode(frame)?;
+            RequestHeader {
+                request_api_key: h.request_api_key,
+                request_api_version: h.request_api_version,
+                correlation_id: h.correlation_id,
+                client_id: h.client_id,
+                ..Default::default()
+            }
+        }
+        _ => request_header::v2::RequestHeader::decode(frame)?,
+    };
+    Ok((header, header_version))
+}
+
+/// A decoded request frame: what a broker or proxy reads off a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestFrame {
+    /// The header (as the superset v2 type).
+    pub header: RequestHeader,
+    /// The header version that was on the wire.
+    pub header_version: i16,
+    /// The typed request body.
+    pub request: AnyRequest,
+}
+
+impl RequestFrame {
+    /// Decodes a request frame (without its size prefix): header, then the body of the API and
+    /// version the header names, which must fill the rest of the frame.
+    ///
+    /// An unknown API key or a version this build does not support is
+    /// [`DecodeErrorKind::UnknownApiKey`] or [`DecodeErrorKind::UnsupportedVersion`]; a server
+    /// that wants to answer those (as brokers answer ApiVersions) reads the header first with
+    /// [`decode_request_header`].
+    pub fn decode(mut frame: Bytes) -> Result<Self, DecodeError> {
+        let (header, header_version) = decode_request_header(&mut frame)?;
+        let request = AnyRequest::decode(header.request_api_key, header.request_api_version, &mut frame)?;
+        if !frame.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
+        }
+        Ok(RequestFrame { header, header_version, request })
+    }
+
+    /// Encodes `response` as the answer to this request: a size-prefixed frame with this
+    /// request's correlation id and the response header version that goes with it.
+    pub fn respond(&self, response: &AnyResponse) -> Result<Bytes, EncodeError> {
+        response.serialize(self.header.correlation_id)
+    }
+}
+
+/// Decodes a response body that may be in the v0 format a broker falls back to when it does
+/// not support the requested version (ApiVersions). With error UNSUPPORTED_VERSION, the body is
+/// read as v0 first; otherwise as `M`, then as v0 if that fails (as Kafka's client does).
+#[doc(hidden)]
+pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
+    body: Bytes,
+    from_v0: fn(V0) -> M,
+) -> Result<M, DecodeError> {
+    let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
+    if unsupported {
+        if let Ok(v0) = V0::from_bytes(body.clone()) {
+            return Ok(from_v0(v0));
+        }
+    }
+    match M::from_bytes(body.clone()) {
+        Ok(m) => Ok(m),
+        Err(e) => V0::from_bytes(body).map(from_v0).map_err(|_| e),
+    }
+}
+
+/// Parses a whole response frame (header and body, without the size prefix) into the
+/// any-API response type.
+pub type AnyResponseDeserializer = fn(Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>;
+
+/// The [`AnyResponseDeserializer`] of response type `R`.
+#[doc(hidden)]
+pub fn decode_any_response<R: crate::Response>(frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>
+where
+    AnyResponse: From<R>,
+{
+    let (header, response) = R::decode_frame(frame)?;
+    Ok((header, response.into()))
+}

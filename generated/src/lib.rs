@@ -1,0 +1,75 @@
+//! Every Apache Kafka protocol message, in every version, as plain Rust values.
+//!
+//! Generated from Kafka's own JSON schemas by `cargo xtask gen`. Each API has a module with one
+//! module per version, holding exactly the fields of that version:
+//!
+//! ```
+//! use kafka_wire::{metadata, Message, Request, Response};
+//!
+//! let request = metadata::v12::Request {
+//!     topics: Some(vec![metadata::v12::MetadataRequestTopic {
+//!         name: Some("orders".into()),
+//!         ..Default::default()
+//!     }]),
+//!     ..Default::default()
+//! };
+//! // A whole frame: size, request header v2 (Metadata v12 is flexible), body.
+//! let frame = request.serialize(7, Some("my-client")).unwrap();
+//! assert_eq!(&frame[4..6], &3i16.to_be_bytes()); // API key 3
+//!
+//! // The broker's answer (here: built and encoded locally), parsed by the deserializer that
+//! // the request hands out.
+//! let answer = metadata::v12::Response { throttle_time_ms: 5, ..Default::default() };
+//! let frame_in = answer.serialize(7).unwrap();
+//! let parse = request.response_deserializer();
+//! let (header, response) = parse(frame_in.slice(4..)).unwrap();
+//! assert_eq!((header.correlation_id, response.throttle_time_ms), (7, 5));
+//! ```
+//!
+//! A broker or proxy goes the other way with [`RequestFrame::decode`] and
+//! [`AnyResponse::serialize`].
+//!
+//! # Cargo features
+//! - one feature per API, named like its module (`fetch`, `api_versions`, ...); `all-apis`
+//!   (default) enables all. Headers, data schemas, [`ApiKey`] and [`ErrorCode`] are always built.
+//! - `unstable`: the versions Kafka marks `latestVersionUnstable`.
+//! - `samples`: deterministic sample values of every message (for tests).
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+pub mod codec;
+mod error;
+mod frame;
+mod message;
+mod negotiate;
+#[cfg(feature = "samples")]
+#[doc(hidden)]
+pub mod samples;
+mod uuid;
+
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic)]
+mod messages;
+
+pub use bytes::{Bytes, BytesMut};
+pub use bytestring::ByteString;
+
+pub use codec::{RawTaggedField, UnknownTaggedFields};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+pub use frame::{
+    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, RequestFrame,
+    RequestHeader, ResponseHeader,
+};
+pub use message::{Message, Request, Response, ResponseDeserializer};
+pub use messages::*;
+pub use negotiate::{negotiate, NegotiatedVersions, VersionRange};
+pub use uuid::{ParseUuidError, Uuid};
+
+/// Names the generated code uses, in one place.
+#[doc(hidden)]
+pub mod __gen {
+    pub use crate::codec::{self, Field, UnknownTaggedFields, Wire, WireStruct};
+    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Uuid};
+    pub use bytes::{Bytes, BytesMut};
+    pub use bytestring::ByteString;
+}

@@ -1,0 +1,132 @@
+//! The traits every generated message implements.
+
+use std::fmt::Debug;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::codec::Wire;
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::frame::{self, ResponseHeader};
+use crate::ApiKey;
+
+/// One version of one message: a request or response body, a header, or a data schema.
+///
+/// Encoding computes the exact size first and writes into a buffer of that capacity, so it
+/// never reallocates. Decoding reads from [`Bytes`]: strings and byte fields share the input.
+pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 'static {
+    /// The schema name, e.g. `FetchRequest`.
+    const NAME: &'static str;
+    /// The version this type encodes.
+    const VERSION: i16;
+    /// Whether Kafka marks this version deprecated (`deprecatedVersions`).
+    const DEPRECATED: bool;
+
+    /// The exact encoded size in bytes.
+    fn encoded_len(&self) -> usize {
+        self.wire_len(false)
+    }
+
+    /// Appends the encoding to `buf`.
+    fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        self.wire_put(buf, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+    }
+
+    /// The encoding as a new buffer of exactly the right size.
+    fn to_bytes(&self) -> Result<Bytes, EncodeError> {
+        let mut buf = BytesMut::with_capacity(self.encoded_len());
+        self.encode(&mut buf)?;
+        Ok(buf.freeze())
+    }
+
+    /// Reads one message from the front of `buf`, leaving any bytes after it.
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Self::wire_get(buf, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+    }
+
+    /// Reads a message that must fill `bytes` exactly.
+    fn from_bytes(mut bytes: Bytes) -> Result<Self, DecodeError> {
+        let m = Self::decode(&mut bytes)?;
+        if !bytes.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "")
+                .in_message(Self::NAME, Self::VERSION));
+        }
+        Ok(m)
+    }
+}
+
+/// Parses a whole response frame (header and body, without the size prefix).
+pub type ResponseDeserializer<R> = fn(Bytes) -> Result<(ResponseHeader, R), DecodeError>;
+
+/// One version of a request body (Kayrock style: `fetch::v12::Request`).
+pub trait Request: Message {
+    /// The API this request belongs to.
+    const API_KEY: ApiKey;
+    /// The request header version that goes with this request version.
+    const HEADER_VERSION: i16;
+    /// The response to this request version.
+    type Response: Response<Request = Self>;
+
+    /// Whether the broker answers this request at all (`false` for Produce with acks=0).
+    fn expects_response(&self) -> bool {
+        true
+    }
+
+    /// The whole frame: `int32` size, request header (of [`Request::HEADER_VERSION`]) and body.
+    fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
+        let header_len = frame::request_header_len(Self::HEADER_VERSION, client_id);
+        let len = frame::frame_len(header_len + self.encoded_len())?;
+        let mut buf = BytesMut::with_capacity(4 + len);
+        buf.put_i32(len as i32);
+        frame::put_request_header(
+            &mut buf,
+            Self::HEADER_VERSION,
+            Self::API_KEY.code(),
+            Self::VERSION,
+            correlation_id,
+            client_id,
+        )?;
+        self.encode(&mut buf)?;
+        debug_assert_eq!(buf.len(), 4 + len);
+        Ok(buf.freeze())
+    }
+
+    /// A function that parses the response frame of this request (header and body, without the
+    /// size prefix) into its typed response.
+    fn response_deserializer(&self) -> ResponseDeserializer<Self::Response> {
+        <Self::Response as Response>::decode_frame
+    }
+}
+
+/// One version of a response body.
+pub trait Response: Message {
+    /// The API this response belongs to.
+    const API_KEY: ApiKey;
+    /// The response header version that goes with this response version.
+    const HEADER_VERSION: i16;
+    /// The request this responds to.
+    type Request: Request<Response = Self>;
+
+    /// The whole frame: `int32` size, response header and body.
+    fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
+        let header_len = frame::response_header_len(Self::HEADER_VERSION);
+        let len = frame::frame_len(header_len + self.encoded_len())?;
+        let mut buf = BytesMut::with_capacity(4 + len);
+        buf.put_i32(len as i32);
+        frame::put_response_header(&mut buf, Self::HEADER_VERSION, correlation_id);
+        self.encode(&mut buf)?;
+        debug_assert_eq!(buf.len(), 4 + len);
+        Ok(buf.freeze())
+    }
+
+    /// Parses a response frame: header, then a body that must fill the rest.
+    fn decode_frame(mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
+        let header = frame::decode_response_header(&mut frame, Self::HEADER_VERSION)?;
+        Ok((header, Self::decode_body(frame)?))
+    }
+
+    /// Parses a response body that must fill `body`. ApiVersions overrides this to accept the
+    /// v0-format reply a broker sends when it does not support the requested version.
+    fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
+        Self::from_bytes(body)
+    }
+}

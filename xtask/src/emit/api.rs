@@ -1,0 +1,541 @@
+//! Emits the module of one API (or header/data schema): `mod.rs` with the any-version enums,
+//! and one file per version with the request, the response and their nested structs.
+
+use anyhow::{anyhow, bail, Result};
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::structs::{emit_struct, Cx, StructSpec};
+use super::GenFile;
+use crate::model::{Api, Field, Message, MessageVersion, StructBody, Type};
+use crate::naming;
+use crate::schema::MessageKind;
+use crate::special;
+
+fn cfg_unstable(unstable: bool) -> TokenStream {
+    if unstable {
+        quote!(#[cfg(feature = "unstable")])
+    } else {
+        quote!()
+    }
+}
+
+/// The nested structs of one version of a message: defined here if this is the first version
+/// using that definition, re-exported from that version otherwise.
+fn nested_structs(cx: Cx, mv: &MessageVersion) -> Result<Vec<TokenStream>> {
+    let mut out = Vec::new();
+    for &id in &mv.structs {
+        let def = &cx.msg.structs[id];
+        let ident = naming::ident(&def.rust_name);
+        if def.first_version == mv.version {
+            let doc = def.about.clone().unwrap_or_else(|| format!("`{}`", def.schema_name));
+            out.push(emit_struct(
+                cx,
+                &StructSpec { ident, label: def.schema_name.clone(), doc, body: &def.body, nested: true },
+            )?);
+        } else {
+            let from = naming::version_ident(def.first_version);
+            out.push(quote!(pub use super::#from::#ident;));
+        }
+    }
+    Ok(out)
+}
+
+fn top_doc(msg: &Message, mv: &MessageVersion) -> String {
+    let mut doc = format!("`{}` version {}", msg.name, mv.version);
+    doc.push_str(if mv.flexible { " (flexible)." } else { "." });
+    if mv.deprecated {
+        doc.push_str("\n\n**Deprecated** by Kafka (`deprecatedVersions`): still valid on the wire.");
+    }
+    if mv.unstable {
+        doc.push_str("\n\n**Unstable** (`latestVersionUnstable`): may still change; behind the `unstable` feature.");
+    }
+    doc
+}
+
+fn message_impl(ident: &Ident, msg: &Message, mv: &MessageVersion) -> TokenStream {
+    let name = &msg.name;
+    let v = mv.version;
+    let dep = mv.deprecated;
+    quote! {
+        impl Message for #ident {
+            const NAME: &'static str = #name;
+            const VERSION: i16 = #v;
+            const DEPRECATED: bool = #dep;
+        }
+    }
+}
+
+fn find_field<'a>(body: &'a StructBody, name: &str) -> Option<&'a Field> {
+    body.fields.iter().find(|f| f.name == name)
+}
+
+/// One version file of an API.
+fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
+    let req = api.request.version(v);
+    let resp = api.response.version(v);
+    let rcx = Cx { msg: &api.request };
+    let scx = Cx { msg: &api.response };
+    let variant = naming::variant_ident(&api.name);
+    let req_ident = naming::ident("Request");
+    let resp_ident = naming::ident("Response");
+
+    let req_struct = emit_struct(
+        rcx,
+        &StructSpec {
+            ident: req_ident.clone(),
+            label: api.request.name.clone(),
+            doc: top_doc(&api.request, req),
+            body: &req.body,
+            nested: false,
+        },
+    )?;
+    let resp_struct = emit_struct(
+        scx,
+        &StructSpec {
+            ident: resp_ident.clone(),
+            label: api.response.name.clone(),
+            doc: top_doc(&api.response, resp),
+            body: &resp.body,
+            nested: false,
+        },
+    )?;
+    let req_msg = message_impl(&req_ident, &api.request, req);
+    let resp_msg = message_impl(&resp_ident, &api.response, resp);
+    let req_header = special::request_header_version(&api.name, v, req.flexible);
+    let resp_header = special::response_header_version(&api.name, resp.flexible);
+
+    let mut expects = quote!();
+    if let Some((_, field)) = special::NO_RESPONSE_WHEN_ZERO.iter().find(|(a, _)| *a == api.name) {
+        let f = find_field(&req.body, field).ok_or_else(|| anyhow!("{} v{v}: no field {field}", api.request.name))?;
+        let id = naming::field_ident(&f.name);
+        expects = quote! {
+            fn expects_response(&self) -> bool {
+                self.#id != 0
+            }
+        };
+    }
+
+    let mut fallback = quote!();
+    let mut from_v0 = quote!();
+    if special::RESPONSE_V0_FALLBACK.contains(&api.name.as_str()) && v > api.min_version {
+        let v0 = api.response.version(api.min_version);
+        let from = naming::version_ident(api.min_version);
+        let conv = convert_body(scx, &v0.body, &resp.body, &quote!(r), &quote!(Self))?;
+        from_v0 = quote! {
+            impl Response {
+                /// The reply in the oldest version's format, converted: what a broker sends
+                /// when it does not support the requested version.
+                pub fn from_oldest_version(r: super::#from::Response) -> Self {
+                    #conv
+                }
+            }
+        };
+        fallback = quote! {
+            fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
+                crate::frame::decode_body_with_v0_fallback::<Self, super::#from::Response>(body, Self::from_oldest_version)
+            }
+        };
+    }
+
+    let mut nested = nested_structs(rcx, req)?;
+    nested.extend(nested_structs(scx, resp)?);
+    let file_doc = format!(
+        "`{}` (API key {}) version {v}: the request, the response and their nested structs.",
+        api.name, api.key
+    );
+    Ok(quote! {
+        #![doc = #file_doc]
+        use crate::__gen::*;
+
+        #req_struct
+        #req_msg
+        impl crate::Request for Request {
+            const API_KEY: ApiKey = ApiKey::#variant;
+            const HEADER_VERSION: i16 = #req_header;
+            type Response = Response;
+            #expects
+        }
+
+        #resp_struct
+        #resp_msg
+        impl crate::Response for Response {
+            const API_KEY: ApiKey = ApiKey::#variant;
+            const HEADER_VERSION: i16 = #resp_header;
+            type Request = Request;
+            #fallback
+        }
+        #from_v0
+
+        #(#nested)*
+    })
+}
+
+/// Converts `src` (a value of an older version's struct) into `dst_ty`, field by field by name;
+/// fields the source lacks take their defaults.
+fn convert_body(
+    cx: Cx,
+    src: &StructBody,
+    dst: &StructBody,
+    src_expr: &TokenStream,
+    dst_ty: &TokenStream,
+) -> Result<TokenStream> {
+    let mut inits = Vec::new();
+    for f in &dst.fields {
+        let Some(sf) = src.fields.iter().find(|s| s.name == f.name) else { continue };
+        let id = naming::field_ident(&f.name);
+        let value = quote!(#src_expr.#id);
+        let conv = convert_value(cx, sf, f, &sf.ty, &f.ty, value)?;
+        inits.push(quote!(#id: #conv,));
+    }
+    Ok(quote!(#dst_ty { #(#inits)* ..Default::default() }))
+}
+
+fn convert_value(cx: Cx, sf: &Field, df: &Field, st: &Type, dt: &Type, value: TokenStream) -> Result<TokenStream> {
+    if sf.nullable != df.nullable {
+        bail!("field {}: nullability differs between versions; no conversion", df.name);
+    }
+    Ok(match (st, dt) {
+        (Type::Struct(_), Type::Struct(_)) | (Type::Array(_), Type::Array(_)) if df.nullable => {
+            bail!("field {}: nullable struct conversion is not supported", df.name)
+        }
+        (Type::Struct(s), Type::Struct(d)) => {
+            let ident = cx.struct_ident(*d);
+            let src = &cx_src_struct(cx, *s)?;
+            convert_body(cx, src, &cx.msg.structs[*d].body, &value, &quote!(#ident))?
+        }
+        (Type::Array(a), Type::Array(b)) => match (a.as_ref(), b.as_ref()) {
+            (Type::Struct(s), Type::Struct(d)) => {
+                let ident = cx.struct_ident(*d);
+                let src = cx_src_struct(cx, *s)?;
+                let inner = convert_body(cx, &src, &cx.msg.structs[*d].body, &quote!(e), &quote!(#ident))?;
+                quote!(#value.into_iter().map(|e| #inner).collect())
+            }
+            (x, y) if x == y => value,
+            _ => bail!("field {}: array element types differ between versions", df.name),
+        },
+        (x, y) if x == y => value,
+        _ => bail!("field {}: types differ between versions", df.name),
+    })
+}
+
+fn cx_src_struct(cx: Cx, id: usize) -> Result<StructBody> {
+    Ok(cx.msg.structs[id].body.clone())
+}
+
+/// `mod.rs` of an API: version modules and the any-version enums.
+fn api_mod(api: &Api) -> Result<TokenStream> {
+    let versions: Vec<i16> = (api.min_version..=api.max_version).collect();
+    let key = api.key;
+    let variant = naming::variant_ident(&api.name);
+    let mods = versions.iter().map(|&v| {
+        let m = naming::version_ident(v);
+        let cfg = cfg_unstable(api.is_unstable(v));
+        quote!(#cfg pub mod #m;)
+    });
+    let cfgs: Vec<TokenStream> = versions.iter().map(|&v| cfg_unstable(api.is_unstable(v))).collect();
+    let vars: Vec<Ident> = versions.iter().map(|&v| naming::version_variant(v)).collect();
+    let mods_i: Vec<Ident> = versions.iter().map(|&v| naming::version_ident(v)).collect();
+    let vs: Vec<i16> = versions.clone();
+
+    let doc = format!(
+        "The `{}` API (key {key}): versions {}–{}{}{}.",
+        api.name,
+        api.min_version,
+        api.max_version,
+        api.first_flexible.map(|f| format!(", flexible from {f}")).unwrap_or_default(),
+        api.unstable_from.map(|u| format!(", unstable from {u}")).unwrap_or_default(),
+    );
+    // Without the `unstable` feature an API whose every version is unstable has empty enums.
+    let allow = if api.max_stable().is_none() { quote!(#[allow(unused_variables)]) } else { quote!() };
+    let req_doc = format!("A `{}` request of any version.", api.name);
+    let resp_doc = format!("A `{}` response of any version.", api.name);
+
+    let sample = quote! {
+        #[cfg(feature = "samples")]
+        impl AnyRequest {
+            /// The sample request of `version`, if this build supports it.
+            pub fn sample(version: i16) -> Option<Self> {
+                match version {
+                    #(#cfgs #vs => Some(Self::#vars(crate::samples::Sample::sample())),)*
+                    _ => None,
+                }
+            }
+        }
+        #[cfg(feature = "samples")]
+        impl AnyResponse {
+            /// The sample response of `version`, if this build supports it.
+            pub fn sample(version: i16) -> Option<Self> {
+                match version {
+                    #(#cfgs #vs => Some(Self::#vars(crate::samples::Sample::sample())),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+
+    Ok(quote! {
+        #![doc = #doc]
+        use crate::__gen::*;
+
+        #(#mods)*
+
+        #[doc = #req_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum AnyRequest {
+            #(#cfgs #vars(#mods_i::Request),)*
+        }
+
+        #allow
+        impl AnyRequest {
+            /// The API of this request.
+            pub const API_KEY: ApiKey = ApiKey::#variant;
+
+            /// The version of this request.
+            pub fn version(&self) -> i16 {
+                match *self { #(#cfgs Self::#vars(_) => #vs,)* }
+            }
+
+            /// The exact encoded size of the body.
+            pub fn encoded_len(&self) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encoded_len(),)* }
+            }
+
+            /// Appends the encoded body to `buf`.
+            pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encode(buf),)* }
+            }
+
+            /// Reads a body of `version` from the front of `buf`.
+            pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
+                }
+            }
+
+            /// The whole frame: size, request header and body.
+            pub fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::Request::serialize(m, correlation_id, client_id),)* }
+            }
+
+            /// Whether the broker answers this request at all.
+            pub fn expects_response(&self) -> bool {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::Request::expects_response(m),)* }
+            }
+
+            /// A function that parses the response frame (header and body) of this request.
+            pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
+                match *self { #(#cfgs Self::#vars(_) => crate::frame::decode_any_response::<#mods_i::Response>,)* }
+            }
+        }
+
+        #[doc = #resp_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum AnyResponse {
+            #(#cfgs #vars(#mods_i::Response),)*
+        }
+
+        #allow
+        impl AnyResponse {
+            /// The API of this response.
+            pub const API_KEY: ApiKey = ApiKey::#variant;
+
+            /// The version of this response.
+            pub fn version(&self) -> i16 {
+                match *self { #(#cfgs Self::#vars(_) => #vs,)* }
+            }
+
+            /// The exact encoded size of the body.
+            pub fn encoded_len(&self) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encoded_len(),)* }
+            }
+
+            /// Appends the encoded body to `buf`.
+            pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encode(buf),)* }
+            }
+
+            /// Reads a body of `version` from the front of `buf`.
+            pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
+                }
+            }
+
+            /// The whole frame: size, response header (with `correlation_id`) and body.
+            pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::Response::serialize(m, correlation_id),)* }
+            }
+        }
+
+        #(
+            #cfgs
+            impl From<#mods_i::Request> for AnyRequest {
+                fn from(m: #mods_i::Request) -> Self { Self::#vars(m) }
+            }
+            #cfgs
+            impl From<#mods_i::Request> for crate::AnyRequest {
+                fn from(m: #mods_i::Request) -> Self { Self::#variant(AnyRequest::#vars(m)) }
+            }
+            #cfgs
+            impl From<#mods_i::Response> for AnyResponse {
+                fn from(m: #mods_i::Response) -> Self { Self::#vars(m) }
+            }
+            #cfgs
+            impl From<#mods_i::Response> for crate::AnyResponse {
+                fn from(m: #mods_i::Response) -> Self { Self::#variant(AnyResponse::#vars(m)) }
+            }
+        )*
+
+        #sample
+    })
+}
+
+/// Files of one API: `<api>/mod.rs` and `<api>/v<n>.rs`.
+pub fn api_files(api: &Api) -> Result<Vec<GenFile>> {
+    let dir = naming::module_name(&api.name);
+    let mut files = vec![GenFile { path: format!("{dir}/mod.rs"), tokens: api_mod(api)? }];
+    for v in api.min_version..=api.max_version {
+        let tokens = api_version_file(api, v).map_err(|e| e.context(format!("{} v{v}", api.name)))?;
+        files.push(GenFile { path: format!("{dir}/v{v}.rs"), tokens });
+    }
+    Ok(files)
+}
+
+/// Files of a header or data schema: one struct per version named like the schema.
+pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
+    let dir = naming::module_name(&msg.name);
+    let ident = naming::type_ident(&msg.name);
+    let cx = Cx { msg };
+    let name = &msg.name;
+    let mut files = Vec::new();
+    for mv in &msg.versions {
+        if mv.structs.iter().any(|&i| msg.structs[i].rust_name == naming::type_name(&msg.name)) {
+            bail!("{name}: a nested struct has the message's own name");
+        }
+        let s = emit_struct(
+            cx,
+            &StructSpec { ident: ident.clone(), label: name.clone(), doc: top_doc(msg, mv), body: &mv.body, nested: false },
+        )?;
+        let m = message_impl(&ident, msg, mv);
+        let nested = nested_structs(cx, mv)?;
+        let kind = match msg.kind {
+            MessageKind::Header => "header",
+            _ => "data schema",
+        };
+        let file_doc = format!("`{name}` ({kind}) version {}.", mv.version);
+        files.push(GenFile {
+            path: format!("{dir}/v{}.rs", mv.version),
+            tokens: quote! {
+                #![doc = #file_doc]
+                use crate::__gen::*;
+                #s
+                #m
+                #(#nested)*
+            },
+        });
+    }
+    let versions: Vec<&MessageVersion> = msg.versions.iter().collect();
+    let cfgs: Vec<TokenStream> = versions.iter().map(|mv| cfg_unstable(mv.unstable)).collect();
+    let vars: Vec<Ident> = versions.iter().map(|mv| naming::version_variant(mv.version)).collect();
+    let mods_i: Vec<Ident> = versions.iter().map(|mv| naming::version_ident(mv.version)).collect();
+    let vs: Vec<i16> = versions.iter().map(|mv| mv.version).collect();
+    let min = *vs.first().unwrap();
+    let max = *vs.last().unwrap();
+    let doc = format!("`{name}`: versions {min}–{max}.");
+    let any_doc = format!("`{name}` of any version.");
+    let version_field = format!("{name}.Version");
+    let tokens = quote! {
+        #![doc = #doc]
+        use crate::__gen::*;
+
+        #(#cfgs pub mod #mods_i;)*
+
+        #[doc = #any_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum AnyVersion {
+            #(#cfgs #vars(#mods_i::#ident),)*
+        }
+
+        impl AnyVersion {
+            /// The schema name.
+            pub const NAME: &'static str = #name;
+
+            /// The version of this value.
+            pub fn version(&self) -> i16 {
+                match *self { #(#cfgs Self::#vars(_) => #vs,)* }
+            }
+
+            /// The exact encoded size (without a version prefix).
+            pub fn encoded_len(&self) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encoded_len(),)* }
+            }
+
+            /// Appends the encoding (without a version prefix) to `buf`.
+            pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encode(buf),)* }
+            }
+
+            /// Reads a value of `version` from the front of `buf`.
+            pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    _ => Err(DecodeError::new(
+                        DecodeErrorKind::Invalid(format!("unsupported version {version} of {}", #name)),
+                        #version_field,
+                    )),
+                }
+            }
+
+            /// Reads the form used inside other messages and records: an `int16` version, then
+            /// the value, filling `bytes`. A version newer than the newest this build knows is
+            /// read as the newest known one and the bytes after it are ignored, as Kafka does
+            /// (newer versions only add fields at the end).
+            pub fn decode_versioned(mut bytes: Bytes) -> Result<Self, DecodeError> {
+                let version = <i16 as Wire>::wire_get(&mut bytes, false, #version_field)?;
+                if version > #max {
+                    return Self::decode(#max, &mut bytes);
+                }
+                let m = Self::decode(version, &mut bytes)?;
+                if !bytes.is_empty() {
+                    return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(#name, version));
+                }
+                Ok(m)
+            }
+
+            /// Writes the form used inside other messages and records: an `int16` version, then
+            /// the value.
+            pub fn to_versioned_bytes(&self) -> Result<Bytes, EncodeError> {
+                let mut buf = BytesMut::with_capacity(2 + self.encoded_len());
+                Wire::wire_put(&self.version(), &mut buf, false, #version_field)?;
+                self.encode(&mut buf)?;
+                Ok(buf.freeze())
+            }
+        }
+
+        #(
+            #cfgs
+            impl From<#mods_i::#ident> for AnyVersion {
+                fn from(m: #mods_i::#ident) -> Self { Self::#vars(m) }
+            }
+        )*
+
+        #[cfg(feature = "samples")]
+        impl AnyVersion {
+            /// The sample value of `version`, if this build supports it.
+            pub fn sample(version: i16) -> Option<Self> {
+                match version {
+                    #(#cfgs #vs => Some(Self::#vars(crate::samples::Sample::sample())),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+    files.push(GenFile { path: format!("{dir}/mod.rs"), tokens });
+    Ok(files)
+}

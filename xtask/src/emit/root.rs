@@ -1,0 +1,416 @@
+//! Emits the root of the generated tree: module declarations, `ApiKey`, `ErrorCode` and the
+//! any-API request/response enums.
+
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::quote;
+
+use super::GenFile;
+use crate::model::Model;
+use crate::naming;
+use crate::special;
+
+fn feature_cfg(api: &str) -> TokenStream {
+    let f = naming::feature_name(api);
+    quote!(#[cfg(feature = #f)])
+}
+
+/// `mod.rs`: modules, re-exports, `AnyRequest` and `AnyResponse`.
+pub fn mod_rs(model: &Model) -> GenFile {
+    let api_mods = model.apis.iter().map(|a| {
+        let cfg = feature_cfg(&a.name);
+        let m = naming::module_ident(&a.name);
+        quote!(#cfg pub mod #m;)
+    });
+    let other_mods = model.standalone.iter().map(|m| {
+        let i = naming::module_ident(&m.name);
+        quote!(pub mod #i;)
+    });
+    let cfgs: Vec<TokenStream> = model.apis.iter().map(|a| feature_cfg(&a.name)).collect();
+    let vars: Vec<Ident> = model.apis.iter().map(|a| naming::variant_ident(&a.name)).collect();
+    let mods: Vec<Ident> = model.apis.iter().map(|a| naming::module_ident(&a.name)).collect();
+
+    let tokens = quote! {
+        //! Generated from Kafka's message schemas.
+        use crate::__gen::*;
+
+        mod api_key;
+        mod error_code;
+        pub use api_key::ApiKey;
+        pub use error_code::ErrorCode;
+
+        #(#api_mods)*
+        #(#other_mods)*
+
+        /// A request of any API and version (one variant per API compiled in).
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum AnyRequest {
+            #(#cfgs #vars(#mods::AnyRequest),)*
+        }
+
+        impl AnyRequest {
+            /// The API of this request.
+            pub fn api_key(&self) -> ApiKey {
+                match *self { #(#cfgs Self::#vars(_) => ApiKey::#vars,)* }
+            }
+
+            /// The version of this request.
+            pub fn version(&self) -> i16 {
+                match *self { #(#cfgs Self::#vars(ref m) => m.version(),)* }
+            }
+
+            /// The exact encoded size of the body.
+            pub fn encoded_len(&self) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encoded_len(),)* }
+            }
+
+            /// Appends the encoded body to `buf`.
+            pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encode(buf),)* }
+            }
+
+            /// Reads the body of API `api_key` at `version` from the front of `buf`.
+            pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match ApiKey::from_code(api_key) {
+                    #(#cfgs Some(ApiKey::#vars) => #mods::AnyRequest::decode(version, buf).map(Self::#vars),)*
+                    #[allow(unreachable_patterns)]
+                    Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
+                    None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+                }
+            }
+
+            /// The whole frame: size, request header and body.
+            pub fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.serialize(correlation_id, client_id),)* }
+            }
+
+            /// Whether the broker answers this request at all (not Produce with acks=0).
+            pub fn expects_response(&self) -> bool {
+                match *self { #(#cfgs Self::#vars(ref m) => m.expects_response(),)* }
+            }
+
+            /// A function that parses the response frame (header and body) of this request.
+            pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
+                match *self { #(#cfgs Self::#vars(ref m) => m.response_deserializer(),)* }
+            }
+
+            /// The sample request of an API and version, if this build supports it.
+            #[cfg(feature = "samples")]
+            pub fn sample(api_key: ApiKey, version: i16) -> Option<Self> {
+                match api_key {
+                    #(#cfgs ApiKey::#vars => #mods::AnyRequest::sample(version).map(Self::#vars),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+
+        /// A response of any API and version (one variant per API compiled in).
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum AnyResponse {
+            #(#cfgs #vars(#mods::AnyResponse),)*
+        }
+
+        impl AnyResponse {
+            /// The API of this response.
+            pub fn api_key(&self) -> ApiKey {
+                match *self { #(#cfgs Self::#vars(_) => ApiKey::#vars,)* }
+            }
+
+            /// The version of this response.
+            pub fn version(&self) -> i16 {
+                match *self { #(#cfgs Self::#vars(ref m) => m.version(),)* }
+            }
+
+            /// The exact encoded size of the body.
+            pub fn encoded_len(&self) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encoded_len(),)* }
+            }
+
+            /// Appends the encoded body to `buf`.
+            pub fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.encode(buf),)* }
+            }
+
+            /// Reads the body of API `api_key` at `version` from the front of `buf`.
+            pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match ApiKey::from_code(api_key) {
+                    #(#cfgs Some(ApiKey::#vars) => #mods::AnyResponse::decode(version, buf).map(Self::#vars),)*
+                    #[allow(unreachable_patterns)]
+                    Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
+                    None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+                }
+            }
+
+            /// The whole frame: size, response header (with `correlation_id`) and body.
+            pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.serialize(correlation_id),)* }
+            }
+
+            /// The sample response of an API and version, if this build supports it.
+            #[cfg(feature = "samples")]
+            pub fn sample(api_key: ApiKey, version: i16) -> Option<Self> {
+                match api_key {
+                    #(#cfgs ApiKey::#vars => #mods::AnyResponse::sample(version).map(Self::#vars),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        }
+    };
+    GenFile { path: "mod.rs".into(), tokens }
+}
+
+fn opt_i16(v: Option<i16>) -> TokenStream {
+    match v {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
+}
+
+/// `api_key.rs`: the `ApiKey` enum and its tables.
+pub fn api_key_rs(model: &Model) -> GenFile {
+    let vars: Vec<Ident> = model.apis.iter().map(|a| naming::variant_ident(&a.name)).collect();
+    let keys: Vec<Literal> = model.apis.iter().map(|a| Literal::i16_unsuffixed(a.key)).collect();
+    let names: Vec<&str> = model.apis.iter().map(|a| a.name.as_str()).collect();
+    let features: Vec<String> = model.apis.iter().map(|a| naming::feature_name(&a.name)).collect();
+    let docs = model.apis.iter().map(|a| {
+        format!(" `{}` (key {}): versions {}–{}.", a.name, a.key, a.min_version, a.max_version)
+    });
+    let mins: Vec<i16> = model.apis.iter().map(|a| a.min_version).collect();
+    let maxs: Vec<i16> = model.apis.iter().map(|a| a.max_version).collect();
+    let stable_max = model.apis.iter().map(|a| {
+        let min = a.min_version;
+        let max = a.max_version;
+        match a.max_stable() {
+            Some(s) if s == max => quote!(VersionRange::new(#min, #max)),
+            Some(s) => quote!(if cfg!(feature = "unstable") { VersionRange::new(#min, #max) } else { VersionRange::new(#min, #s) }),
+            None => quote!(if cfg!(feature = "unstable") { VersionRange::new(#min, #max) } else { VersionRange::EMPTY }),
+        }
+    });
+    let flex: Vec<TokenStream> = model.apis.iter().map(|a| opt_i16(a.first_flexible)).collect();
+    let unstable: Vec<TokenStream> = model.apis.iter().map(|a| opt_i16(a.unstable_from)).collect();
+    let listeners = model.apis.iter().map(|a| {
+        let l = &a.listeners;
+        quote!(&[#(#l),*])
+    });
+    let req_exceptions = special::REQUEST_HEADER_EXCEPTIONS.iter().filter_map(|(api, v, h)| {
+        model.apis.iter().find(|a| a.name == *api).map(|a| {
+            let var = naming::variant_ident(&a.name);
+            quote!(Self::#var if version == #v => #h,)
+        })
+    });
+    let resp_v0 = special::RESPONSE_HEADER_V0_ALWAYS.iter().filter_map(|api| {
+        model.apis.iter().find(|a| a.name == *api).map(|a| {
+            let var = naming::variant_ident(&a.name);
+            quote!(Self::#var => 0,)
+        })
+    });
+
+    let tokens = quote! {
+        //! `ApiKey`: every API of the protocol, with its versions and header rules.
+        use crate::VersionRange;
+
+        /// An API of the Kafka protocol.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        #[repr(i16)]
+        pub enum ApiKey {
+            #(#[doc = #docs] #vars = #keys,)*
+        }
+
+        impl ApiKey {
+            /// Every API, by key.
+            pub const ALL: &'static [ApiKey] = &[#(ApiKey::#vars),*];
+
+            /// The API key on the wire.
+            pub const fn code(self) -> i16 {
+                self as i16
+            }
+
+            /// The API with key `code`, if it exists.
+            pub const fn from_code(code: i16) -> Option<ApiKey> {
+                match code {
+                    #(#keys => Some(ApiKey::#vars),)*
+                    _ => None,
+                }
+            }
+
+            /// The API's name in Kafka's schemas, e.g. `Fetch`.
+            pub const fn name(self) -> &'static str {
+                match self { #(Self::#vars => #names,)* }
+            }
+
+            /// Every version in Kafka's schema, unstable ones included.
+            pub const fn schema_versions(self) -> VersionRange {
+                match self { #(Self::#vars => VersionRange::new(#mins, #maxs),)* }
+            }
+
+            /// The versions this build can encode and decode: the stable ones, plus the unstable
+            /// ones with the `unstable` feature. (Whether the API is compiled in at all is
+            /// [`ApiKey::is_enabled`].)
+            pub const fn versions(self) -> VersionRange {
+                match self { #(Self::#vars => #stable_max,)* }
+            }
+
+            /// Whether this API's module is compiled in (its cargo feature is on).
+            pub const fn is_enabled(self) -> bool {
+                match self { #(Self::#vars => cfg!(feature = #features),)* }
+            }
+
+            /// The first flexible version (compact encodings and tagged fields), if any.
+            pub const fn first_flexible_version(self) -> Option<i16> {
+                match self { #(Self::#vars => #flex,)* }
+            }
+
+            /// The first version Kafka marks unstable, if any.
+            pub const fn first_unstable_version(self) -> Option<i16> {
+                match self { #(Self::#vars => #unstable,)* }
+            }
+
+            /// The listeners that serve this API (`zkBroker`, `broker`, `controller`).
+            pub const fn listeners(self) -> &'static [&'static str] {
+                match self { #(Self::#vars => #listeners,)* }
+            }
+
+            /// The request header version used with `version` of this API: v2 for flexible
+            /// versions, else v1, except where the protocol says otherwise (ControlledShutdown v0
+            /// uses v0).
+            pub const fn request_header_version(self, version: i16) -> i16 {
+                match self {
+                    #(#req_exceptions)*
+                    _ => match self.first_flexible_version() {
+                        Some(f) if version >= f => 2,
+                        _ => 1,
+                    },
+                }
+            }
+
+            /// The response header version used with `version` of this API: v1 for flexible
+            /// versions, else v0, except where the protocol says otherwise (ApiVersions responses
+            /// always use v0).
+            pub const fn response_header_version(self, version: i16) -> i16 {
+                match self {
+                    #(#resp_v0)*
+                    _ => match self.first_flexible_version() {
+                        Some(f) if version >= f => 1,
+                        _ => 0,
+                    },
+                }
+            }
+        }
+
+        impl TryFrom<i16> for ApiKey {
+            type Error = i16;
+            /// The API with this key; the unknown key back as the error.
+            fn try_from(code: i16) -> Result<Self, i16> {
+                ApiKey::from_code(code).ok_or(code)
+            }
+        }
+
+        impl From<ApiKey> for i16 {
+            fn from(k: ApiKey) -> i16 {
+                k.code()
+            }
+        }
+
+        impl std::fmt::Display for ApiKey {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+    GenFile { path: "api_key.rs".into(), tokens }
+}
+
+/// `error_code.rs`: the protocol's error codes.
+pub fn error_code_rs(model: &Model) -> GenFile {
+    let consts = model.errors.iter().map(|e| {
+        let id = naming::ident(&e.name);
+        let code = super::structs::int_lit(e.code.into());
+        let doc = format!(" `{}` ({}){}", e.name, e.code, if e.retriable { ", retriable." } else { "." });
+        quote!(#[doc = #doc] pub const #id: ErrorCode = ErrorCode(#code);)
+    });
+    let ids: Vec<Ident> = model.errors.iter().map(|e| naming::ident(&e.name)).collect();
+    let names: Vec<&str> = model.errors.iter().map(|e| e.name.as_str()).collect();
+    let retriable: Vec<Ident> = model.errors.iter().filter(|e| e.retriable).map(|e| naming::ident(&e.name)).collect();
+    let is_retriable = if retriable.is_empty() { quote!(false) } else { quote!(matches!(self, #(Self::#retriable)|*)) };
+    let tokens = quote! {
+        //! Error codes of the protocol, from Kafka's `Errors` table.
+
+        /// A protocol error code. Every `int16` is kept, known or not: [`ErrorCode::name`] is
+        /// `None` for codes this build does not know.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+        pub struct ErrorCode(pub i16);
+
+        #[allow(non_upper_case_globals)]
+        impl ErrorCode {
+            #(#consts)*
+
+            /// Every known error code.
+            pub const ALL: &'static [ErrorCode] = &[#(ErrorCode::#ids),*];
+
+            /// The code on the wire.
+            pub const fn code(self) -> i16 {
+                self.0
+            }
+
+            /// Kafka's name of the error, e.g. `NOT_LEADER_OR_FOLLOWER`.
+            pub const fn name(self) -> Option<&'static str> {
+                match self {
+                    #(Self::#ids => Some(#names),)*
+                    _ => None,
+                }
+            }
+
+            /// Whether Kafka treats the error as retriable.
+            pub const fn is_retriable(self) -> bool {
+                #is_retriable
+            }
+
+            /// Whether this is an error (not `NONE`).
+            pub const fn is_err(self) -> bool {
+                self.0 != 0
+            }
+
+            /// `Ok(())` for `NONE`, else `Err(self)`.
+            pub const fn ok(self) -> Result<(), ErrorCode> {
+                if self.0 == 0 { Ok(()) } else { Err(self) }
+            }
+        }
+
+        impl From<i16> for ErrorCode {
+            fn from(code: i16) -> Self {
+                ErrorCode(code)
+            }
+        }
+
+        impl From<ErrorCode> for i16 {
+            fn from(e: ErrorCode) -> i16 {
+                e.0
+            }
+        }
+
+        impl std::fmt::Display for ErrorCode {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self.name() {
+                    Some(name) => write!(f, "{name} ({})", self.0),
+                    None => write!(f, "unknown error code {}", self.0),
+                }
+            }
+        }
+
+        impl std::fmt::Debug for ErrorCode {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self.name() {
+                    Some(name) => write!(f, "ErrorCode({name})"),
+                    None => write!(f, "ErrorCode({})", self.0),
+                }
+            }
+        }
+
+        impl std::error::Error for ErrorCode {}
+    };
+    GenFile { path: "error_code.rs".into(), tokens }
+}

@@ -1,0 +1,94 @@
+//! The one table of special cases: everything about the wire that the schemas do not say, and
+//! every rename. Emitters consult this table; nothing else in the generator names an API.
+
+/// A request header version that differs from the rule "v2 if the request version is flexible,
+/// else v1": (API, request version, header version).
+pub const REQUEST_HEADER_EXCEPTIONS: &[(&str, i16, i16)] = &[
+    // ControlledShutdown v0 predates the client id: its header is v0.
+    ("ControlledShutdown", 0, 0),
+];
+
+/// APIs whose responses always use response header v0, whatever the version (rule otherwise:
+/// v1 if the response version is flexible, else v0).
+pub const RESPONSE_HEADER_V0_ALWAYS: &[&str] = &[
+    // So a client can read the reply even when the broker rejected the version it asked for.
+    "ApiVersions",
+];
+
+/// APIs whose response, when the broker did not support the requested version, comes back in
+/// the v0 body format (with error UNSUPPORTED_VERSION). Their deserializers fall back to v0 and
+/// convert into the requested version's type.
+pub const RESPONSE_V0_FALLBACK: &[&str] = &["ApiVersions"];
+
+/// Requests that get no response when the given int field is zero (Produce with acks=0).
+pub const NO_RESPONSE_WHEN_ZERO: &[(&str, &str)] = &[("Produce", "Acks")];
+
+/// Nested struct renames: (message, schema struct name, Rust name). Needed where a request and
+/// its response define structs of the same name, which would collide in one version module.
+/// The generator fails on any collision not resolved here.
+pub const STRUCT_RENAMES: &[(&str, &str, &str)] = &[
+    ("AlterClientQuotasResponse", "EntityData", "EntityDataResponse"),
+    ("AlterClientQuotasResponse", "EntryData", "EntryDataResponse"),
+    ("AlterPartitionResponse", "PartitionData", "PartitionDataResponse"),
+    ("AlterPartitionResponse", "TopicData", "TopicDataResponse"),
+    ("AssignReplicasToDirsResponse", "DirectoryData", "DirectoryDataResponse"),
+    ("AssignReplicasToDirsResponse", "PartitionData", "PartitionDataResponse"),
+    ("AssignReplicasToDirsResponse", "TopicData", "TopicDataResponse"),
+    ("BeginQuorumEpochResponse", "PartitionData", "PartitionDataResponse"),
+    ("BeginQuorumEpochResponse", "TopicData", "TopicDataResponse"),
+    ("ConsumerGroupHeartbeatResponse", "TopicPartitions", "TopicPartitionsResponse"),
+    ("DescribeQuorumResponse", "PartitionData", "PartitionDataResponse"),
+    ("DescribeQuorumResponse", "TopicData", "TopicDataResponse"),
+    ("DescribeTopicPartitionsResponse", "Cursor", "CursorResponse"),
+    ("EndQuorumEpochResponse", "PartitionData", "PartitionDataResponse"),
+    ("EndQuorumEpochResponse", "TopicData", "TopicDataResponse"),
+    ("FetchSnapshotResponse", "PartitionSnapshot", "PartitionSnapshotResponse"),
+    ("FetchSnapshotResponse", "SnapshotId", "SnapshotIdResponse"),
+    ("FetchSnapshotResponse", "TopicSnapshot", "TopicSnapshotResponse"),
+    ("VoteResponse", "PartitionData", "PartitionDataResponse"),
+    ("VoteResponse", "TopicData", "TopicDataResponse"),
+];
+
+/// The Rust name of a nested struct of `message`.
+pub fn struct_rust_name(message: &str, schema_name: &str) -> String {
+    STRUCT_RENAMES
+        .iter()
+        .find(|(m, s, _)| *m == message && *s == schema_name)
+        .map(|(_, _, r)| (*r).to_owned())
+        .unwrap_or_else(|| crate::naming::type_name(schema_name))
+}
+
+/// Request header version for `api` at `version`; `flexible` is whether that version is.
+pub fn request_header_version(api: &str, version: i16, flexible: bool) -> i16 {
+    REQUEST_HEADER_EXCEPTIONS
+        .iter()
+        .find(|(a, v, _)| *a == api && *v == version)
+        .map(|(_, _, h)| *h)
+        .unwrap_or(if flexible { 2 } else { 1 })
+}
+
+/// Response header version for `api` at `version`.
+pub fn response_header_version(api: &str, flexible: bool) -> i16 {
+    if RESPONSE_HEADER_V0_ALWAYS.contains(&api) {
+        0
+    } else if flexible {
+        1
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_rules_and_exceptions() {
+        assert_eq!(request_header_version("Fetch", 11, false), 1);
+        assert_eq!(request_header_version("Fetch", 12, true), 2);
+        assert_eq!(request_header_version("ControlledShutdown", 0, false), 0);
+        assert_eq!(request_header_version("ControlledShutdown", 1, false), 1);
+        assert_eq!(response_header_version("Fetch", true), 1);
+        assert_eq!(response_header_version("ApiVersions", true), 0);
+    }
+}
