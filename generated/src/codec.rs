@@ -674,6 +674,7 @@ pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, field: Field) -> Result<T,
 
 /// Writes a tagged-field section, merging known fields (written by the generated code in
 /// ascending tag order) with the unknown ones kept from decoding.
+#[derive(Debug)]
 pub struct TaggedWriter<'a> {
     unknown: std::slice::Iter<'a, RawTaggedField>,
     next_unknown: Option<&'a RawTaggedField>,

@@ -33,9 +33,16 @@ pub fn ident_str(name: &str) -> String {
     ident(name).to_string()
 }
 
+/// Kafka's mixed-case words that are one word in Rust names (`KRaft` → `kraft`, not `k_raft`).
+const WORDS: &[(&str, &str)] = &[("KRaft", "Kraft")];
+
+fn words(name: &str) -> String {
+    WORDS.iter().fold(name.to_owned(), |n, (from, to)| n.replace(from, to))
+}
+
 /// A struct field: `ReplicaId` → `replica_id`, `Type` → `r#type`.
 pub fn field_name(schema_name: &str) -> String {
-    schema_name.to_snake_case()
+    words(schema_name).to_snake_case()
 }
 
 pub fn field_ident(schema_name: &str) -> Ident {
@@ -62,7 +69,7 @@ pub fn api_name(message_name: &str) -> &str {
 /// The module of an API, header or data schema: `Fetch` → `fetch`,
 /// `ConsumerProtocolSubscription` → `consumer_protocol_subscription`.
 pub fn module_name(name: &str) -> String {
-    name.to_snake_case()
+    words(name).to_snake_case()
 }
 
 pub fn module_ident(name: &str) -> Ident {
@@ -105,6 +112,8 @@ mod tests {
         assert_eq!(field_ident("Self").to_string(), "self_");
         assert_eq!(field_ident("IsrInt32").to_string(), "isr_int32");
         assert_eq!(field_ident("ThrottleTimeMs").to_string(), "throttle_time_ms");
+        assert_eq!(field_ident("IsKRaftController").to_string(), "is_kraft_controller");
+        assert_eq!(module_name("KRaftVersionRecord"), "kraft_version_record");
     }
 
     #[test]

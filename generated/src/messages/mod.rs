@@ -186,7 +186,7 @@ pub mod read_share_group_state_summary;
 pub mod consumer_protocol_assignment;
 pub mod consumer_protocol_subscription;
 pub mod default_principal_data;
-pub mod k_raft_version_record;
+pub mod kraft_version_record;
 pub mod leader_change_message;
 pub mod request_header;
 pub mod response_header;

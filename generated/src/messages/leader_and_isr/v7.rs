@@ -9,7 +9,7 @@ pub struct Request {
     /// The current controller ID.
     pub controller_id: i32,
     /// If KRaft controller id is used during migration. See KIP-866
-    pub is_k_raft_controller: bool,
+    pub is_kraft_controller: bool,
     /// The current controller epoch.
     pub controller_epoch: i32,
     /// The current broker epoch.
@@ -29,7 +29,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             controller_id: 0,
-            is_k_raft_controller: false,
+            is_kraft_controller: false,
             controller_epoch: 0,
             broker_epoch: -1,
             r#type: 0,
@@ -47,7 +47,7 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.is_k_raft_controller, false);
+        n += Wire::wire_len(&self.is_kraft_controller, false);
         n += Wire::wire_len(&self.controller_epoch, false);
         n += Wire::wire_len(&self.broker_epoch, false);
         n += Wire::wire_len(&self.r#type, false);
@@ -69,7 +69,7 @@ impl Wire for Request {
             "LeaderAndIsrRequest.ControllerId",
         )?;
         Wire::wire_put(
-            &self.is_k_raft_controller,
+            &self.is_kraft_controller,
             buf,
             false,
             "LeaderAndIsrRequest.isKRaftController",
@@ -113,7 +113,7 @@ impl Wire for Request {
                 false,
                 "LeaderAndIsrRequest.ControllerId",
             )?,
-            is_k_raft_controller: <bool as Wire>::wire_get(
+            is_kraft_controller: <bool as Wire>::wire_get(
                 buf,
                 false,
                 "LeaderAndIsrRequest.isKRaftController",
@@ -147,7 +147,7 @@ impl crate::samples::Sample for Request {
     fn sample() -> Self {
         Self {
             controller_id: 1,
-            is_k_raft_controller: true,
+            is_kraft_controller: true,
             controller_epoch: 3,
             broker_epoch: 3,
             r#type: 5,

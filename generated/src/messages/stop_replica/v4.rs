@@ -9,7 +9,7 @@ pub struct Request {
     /// The controller id.
     pub controller_id: i32,
     /// If KRaft controller id is used during migration. See KIP-866
-    pub is_k_raft_controller: bool,
+    pub is_kraft_controller: bool,
     /// The controller epoch.
     pub controller_epoch: i32,
     /// The broker epoch.
@@ -25,7 +25,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             controller_id: 0,
-            is_k_raft_controller: false,
+            is_kraft_controller: false,
             controller_epoch: 0,
             broker_epoch: -1,
             topic_states: Vec::<StopReplicaTopicState>::new(),
@@ -40,7 +40,7 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.is_k_raft_controller, false);
+        n += Wire::wire_len(&self.is_kraft_controller, false);
         n += Wire::wire_len(&self.controller_epoch, false);
         n += Wire::wire_len(&self.broker_epoch, false);
         n += Wire::wire_len(&self.topic_states, true);
@@ -60,7 +60,7 @@ impl Wire for Request {
             "StopReplicaRequest.ControllerId",
         )?;
         Wire::wire_put(
-            &self.is_k_raft_controller,
+            &self.is_kraft_controller,
             buf,
             false,
             "StopReplicaRequest.isKRaftController",
@@ -92,7 +92,7 @@ impl Wire for Request {
                 false,
                 "StopReplicaRequest.ControllerId",
             )?,
-            is_k_raft_controller: <bool as Wire>::wire_get(
+            is_kraft_controller: <bool as Wire>::wire_get(
                 buf,
                 false,
                 "StopReplicaRequest.isKRaftController",
@@ -122,7 +122,7 @@ impl crate::samples::Sample for Request {
     fn sample() -> Self {
         Self {
             controller_id: 1,
-            is_k_raft_controller: true,
+            is_kraft_controller: true,
             controller_epoch: 3,
             broker_epoch: 3,
             topic_states: vec![

@@ -9,7 +9,7 @@ pub struct Request {
     /// The controller id.
     pub controller_id: i32,
     /// If KRaft controller id is used during migration. See KIP-866
-    pub is_k_raft_controller: bool,
+    pub is_kraft_controller: bool,
     /// Indicates if this request is a Full metadata snapshot (2), Incremental (1), or Unknown (0). Using during ZK migration, see KIP-866
     ///
     /// Tagged field, tag 0.
@@ -30,7 +30,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             controller_id: 0,
-            is_k_raft_controller: false,
+            is_kraft_controller: false,
             r#type: 0,
             controller_epoch: 0,
             broker_epoch: -1,
@@ -48,7 +48,7 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.is_k_raft_controller, false);
+        n += Wire::wire_len(&self.is_kraft_controller, false);
         n += Wire::wire_len(&self.controller_epoch, false);
         n += Wire::wire_len(&self.broker_epoch, false);
         n += Wire::wire_len(&self.topic_states, true);
@@ -75,7 +75,7 @@ impl Wire for Request {
             "UpdateMetadataRequest.ControllerId",
         )?;
         Wire::wire_put(
-            &self.is_k_raft_controller,
+            &self.is_kraft_controller,
             buf,
             false,
             "UpdateMetadataRequest.isKRaftController",
@@ -128,7 +128,7 @@ impl Wire for Request {
                 false,
                 "UpdateMetadataRequest.ControllerId",
             )?,
-            is_k_raft_controller: <bool as Wire>::wire_get(
+            is_kraft_controller: <bool as Wire>::wire_get(
                 buf,
                 false,
                 "UpdateMetadataRequest.isKRaftController",
@@ -173,7 +173,7 @@ impl crate::samples::Sample for Request {
     fn sample() -> Self {
         Self {
             controller_id: 1,
-            is_k_raft_controller: true,
+            is_kraft_controller: true,
             r#type: 3,
             controller_epoch: 4,
             broker_epoch: 4,

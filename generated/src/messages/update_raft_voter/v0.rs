@@ -17,7 +17,7 @@ pub struct Request {
     /// The endpoint that can be used to communicate with the leader
     pub listeners: Vec<Listener>,
     /// The range of versions of the protocol that the replica supports
-    pub k_raft_version_feature: KRaftVersionFeature,
+    pub kraft_version_feature: KRaftVersionFeature,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -29,7 +29,7 @@ impl Default for Request {
             voter_id: 0,
             voter_directory_id: Uuid::ZERO,
             listeners: Vec::<Listener>::new(),
-            k_raft_version_feature: KRaftVersionFeature::default(),
+            kraft_version_feature: KRaftVersionFeature::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -45,7 +45,7 @@ impl Wire for Request {
         n += Wire::wire_len(&self.voter_id, false);
         n += Wire::wire_len(&self.voter_directory_id, false);
         n += Wire::wire_len(&self.listeners, true);
-        n += Wire::wire_len(&self.k_raft_version_feature, false);
+        n += Wire::wire_len(&self.kraft_version_feature, false);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -71,7 +71,7 @@ impl Wire for Request {
         )?;
         Wire::wire_put(&self.listeners, buf, true, "UpdateRaftVoterRequest.Listeners")?;
         Wire::wire_put(
-            &self.k_raft_version_feature,
+            &self.kraft_version_feature,
             buf,
             false,
             "UpdateRaftVoterRequest.KRaftVersionFeature",
@@ -106,7 +106,7 @@ impl Wire for Request {
             listeners: <Vec<
                 Listener,
             > as Wire>::wire_get(buf, true, "UpdateRaftVoterRequest.Listeners")?,
-            k_raft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
+            kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
                 buf,
                 false,
                 "UpdateRaftVoterRequest.KRaftVersionFeature",
@@ -130,7 +130,7 @@ impl crate::samples::Sample for Request {
                 < Listener as crate ::samples::Sample > ::sample(), < Listener as crate
                 ::samples::Sample > ::sample()
             ],
-            k_raft_version_feature: <KRaftVersionFeature as crate::samples::Sample>::sample(),
+            kraft_version_feature: <KRaftVersionFeature as crate::samples::Sample>::sample(),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -210,7 +210,7 @@ pub struct Voter {
     /// The endpoint that can be used to communicate with the voter
     pub endpoints: Vec<Endpoint>,
     /// The range of versions of the protocol that the replica supports
-    pub k_raft_version_feature: KRaftVersionFeature,
+    pub kraft_version_feature: KRaftVersionFeature,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -222,7 +222,7 @@ impl Wire for Voter {
         n += Wire::wire_len(&self.voter_id, false);
         n += Wire::wire_len(&self.voter_directory_id, false);
         n += Wire::wire_len(&self.endpoints, true);
-        n += Wire::wire_len(&self.k_raft_version_feature, false);
+        n += Wire::wire_len(&self.kraft_version_feature, false);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -236,7 +236,7 @@ impl Wire for Voter {
         Wire::wire_put(&self.voter_directory_id, buf, false, "Voter.VoterDirectoryId")?;
         Wire::wire_put(&self.endpoints, buf, true, "Voter.Endpoints")?;
         Wire::wire_put(
-            &self.k_raft_version_feature,
+            &self.kraft_version_feature,
             buf,
             false,
             "Voter.KRaftVersionFeature",
@@ -257,7 +257,7 @@ impl Wire for Voter {
                 "Voter.VoterDirectoryId",
             )?,
             endpoints: <Vec<Endpoint> as Wire>::wire_get(buf, true, "Voter.Endpoints")?,
-            k_raft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
+            kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
                 buf,
                 false,
                 "Voter.KRaftVersionFeature",
@@ -277,7 +277,7 @@ impl crate::samples::Sample for Voter {
                 < Endpoint as crate ::samples::Sample > ::sample(), < Endpoint as crate
                 ::samples::Sample > ::sample()
             ],
-            k_raft_version_feature: <KRaftVersionFeature as crate::samples::Sample>::sample(),
+            kraft_version_feature: <KRaftVersionFeature as crate::samples::Sample>::sample(),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -9,7 +9,7 @@ pub struct KRaftVersionRecord {
     /// The version of the kraft version record
     pub version: i16,
     /// The kraft protocol version
-    pub k_raft_version: i16,
+    pub kraft_version: i16,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -18,7 +18,7 @@ impl Wire for KRaftVersionRecord {
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.version, false);
-        n += Wire::wire_len(&self.k_raft_version, false);
+        n += Wire::wire_len(&self.kraft_version, false);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,7 +30,7 @@ impl Wire for KRaftVersionRecord {
     ) -> Result<(), EncodeError> {
         Wire::wire_put(&self.version, buf, false, "KRaftVersionRecord.Version")?;
         Wire::wire_put(
-            &self.k_raft_version,
+            &self.kraft_version,
             buf,
             false,
             "KRaftVersionRecord.KRaftVersion",
@@ -45,7 +45,7 @@ impl Wire for KRaftVersionRecord {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             version: <i16 as Wire>::wire_get(buf, false, "KRaftVersionRecord.Version")?,
-            k_raft_version: <i16 as Wire>::wire_get(
+            kraft_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
                 "KRaftVersionRecord.KRaftVersion",
@@ -62,7 +62,7 @@ impl crate::samples::Sample for KRaftVersionRecord {
     fn sample() -> Self {
         Self {
             version: 1,
-            k_raft_version: 2,
+            kraft_version: 2,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
