@@ -42,6 +42,7 @@ mod error;
 mod frame;
 mod message;
 mod negotiate;
+pub mod records;
 #[cfg(feature = "samples")]
 #[doc(hidden)]
 pub mod samples;
@@ -63,13 +64,14 @@ pub use frame::{
 pub use message::{Message, Request, Response, ResponseDeserializer};
 pub use messages::*;
 pub use negotiate::{negotiate, NegotiatedVersions, VersionRange};
+pub use records::Records;
 pub use uuid::{ParseUuidError, Uuid};
 
 /// Names the generated code uses, in one place.
 #[doc(hidden)]
 pub mod __gen {
     pub use crate::codec::{self, Field, UnknownTaggedFields, Wire, WireStruct};
-    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Uuid};
+    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Records, Uuid};
     pub use bytes::{Bytes, BytesMut};
     pub use bytestring::ByteString;
 }

@@ -32,7 +32,8 @@ pub fn rust_type(cx: Cx, ty: &Type) -> TokenStream {
         Type::Uint32 => quote!(u32),
         Type::Float64 => quote!(f64),
         Type::String => quote!(ByteString),
-        Type::Bytes | Type::Records => quote!(Bytes),
+        Type::Bytes => quote!(Bytes),
+        Type::Records => quote!(Records),
         Type::Uuid => quote!(Uuid),
         Type::Struct(id) => {
             let i = cx.struct_ident(*id);
@@ -94,7 +95,8 @@ fn value_expr(cx: Cx, ty: &Type, value: &Value) -> Result<TokenStream> {
         (Type::Float64, Value::Float(bits)) => float_lit(f64::from_bits(*bits)),
         (Type::String, Value::Str(s)) => quote!(ByteString::from_static(#s)),
         (Type::Uuid, Value::Uuid(b)) => uuid_expr(b),
-        (Type::Bytes | Type::Records, Value::Empty) => quote!(Bytes::new()),
+        (Type::Bytes, Value::Empty) => quote!(Bytes::new()),
+        (Type::Records, Value::Empty) => quote!(Records::new()),
         (Type::Array(inner), Value::Empty) => {
             let t = rust_type(cx, inner);
             quote!(Vec::<#t>::new())
@@ -477,9 +479,13 @@ fn sample_value(cx: Cx, f: &Field, ty: &Type, salt: usize) -> Result<TokenStream
             let s = format!("{}-{salt}", f.name);
             quote!(ByteString::from_static(#s))
         }
-        Type::Bytes | Type::Records => {
+        Type::Bytes => {
             let b = Literal::byte_string(format!("{}-bytes", f.name).as_bytes());
             quote!(Bytes::from_static(#b))
+        }
+        Type::Records => {
+            let b = Literal::byte_string(format!("{}-bytes", f.name).as_bytes());
+            quote!(Records::from_bytes(Bytes::from_static(#b)))
         }
         Type::Uuid => {
             let v = Literal::u128_unsuffixed(0x0123_4567_89ab_cdef_0011_2233_4455_6677 + salt as u128);

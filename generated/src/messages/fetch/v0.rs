@@ -342,7 +342,7 @@ pub struct PartitionData {
     /// The record data.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
 }
 impl Default for PartitionData {
     fn default() -> Self {
@@ -350,13 +350,13 @@ impl Default for PartitionData {
             partition_index: 0,
             error_code: 0,
             high_watermark: 0,
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
         }
     }
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <i64 as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN;
+        + <i64 as Wire>::MIN_LEN + <Option<Records> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -400,7 +400,7 @@ impl Wire for PartitionData {
                 "PartitionData.HighWatermark",
             )?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, false, "PartitionData.Records")?,
         })
     }
@@ -413,7 +413,7 @@ impl crate::samples::Sample for PartitionData {
             partition_index: 1,
             error_code: 2,
             high_watermark: 3,
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
         }
     }
 }

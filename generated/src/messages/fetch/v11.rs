@@ -338,7 +338,7 @@ pub struct PartitionData {
     /// The record data.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
 }
 impl Default for PartitionData {
     fn default() -> Self {
@@ -350,7 +350,7 @@ impl Default for PartitionData {
             log_start_offset: -1,
             aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
             preferred_read_replica: -1,
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
         }
     }
 }
@@ -358,7 +358,7 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Option<Bytes> as Wire>::MIN_LEN;
+        + <Option<Records> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -448,7 +448,7 @@ impl Wire for PartitionData {
                 "PartitionData.PreferredReadReplica",
             )?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, false, "PartitionData.Records")?,
         })
     }
@@ -470,7 +470,7 @@ impl crate::samples::Sample for PartitionData {
                 ],
             ),
             preferred_read_replica: 6,
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
         }
     }
 }

@@ -876,7 +876,7 @@ pub struct PartitionData {
     /// The record data.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -893,7 +893,7 @@ impl Default for PartitionData {
             snapshot_id: SnapshotId::default(),
             aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
             preferred_read_replica: -1,
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -902,7 +902,7 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Option<Bytes> as Wire>::MIN_LEN + 1;
+        + <Option<Records> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -1041,7 +1041,7 @@ impl Wire for PartitionData {
                 "PartitionData.PreferredReadReplica",
             )?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, true, "PartitionData.Records")?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -1095,7 +1095,7 @@ impl crate::samples::Sample for PartitionData {
                 ],
             ),
             preferred_read_replica: 9,
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -420,7 +420,7 @@ pub struct PartitionData {
     /// The record data.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
 }
 impl Default for PartitionData {
     fn default() -> Self {
@@ -431,7 +431,7 @@ impl Default for PartitionData {
             last_stable_offset: -1,
             log_start_offset: -1,
             aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
         }
     }
 }
@@ -439,7 +439,7 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN
-        + <Option<Bytes> as Wire>::MIN_LEN;
+        + <Option<Records> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -517,7 +517,7 @@ impl Wire for PartitionData {
                 Vec<AbortedTransaction>,
             > as Wire>::wire_get(buf, false, "PartitionData.AbortedTransactions")?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, false, "PartitionData.Records")?,
         })
     }
@@ -538,7 +538,7 @@ impl crate::samples::Sample for PartitionData {
                     AbortedTransaction as crate ::samples::Sample > ::sample()
                 ],
             ),
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
         }
     }
 }

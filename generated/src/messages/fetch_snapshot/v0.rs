@@ -505,14 +505,14 @@ pub struct PartitionSnapshotResponse {
     /// The starting byte position within the snapshot included in the Bytes field.
     pub position: i64,
     /// Snapshot data in records format which may not be aligned on an offset boundary
-    pub unaligned_records: Bytes,
+    pub unaligned_records: Records,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionSnapshotResponse {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <SnapshotIdResponse as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i64 as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1;
+        + <i64 as Wire>::MIN_LEN + <Records as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.index, false);
@@ -585,7 +585,7 @@ impl Wire for PartitionSnapshotResponse {
             current_leader: LeaderIdAndEpoch::default(),
             size: <i64 as Wire>::wire_get(buf, false, "PartitionSnapshot.Size")?,
             position: <i64 as Wire>::wire_get(buf, false, "PartitionSnapshot.Position")?,
-            unaligned_records: <Bytes as Wire>::wire_get(
+            unaligned_records: <Records as Wire>::wire_get(
                 buf,
                 true,
                 "PartitionSnapshot.UnalignedRecords",
@@ -619,7 +619,9 @@ impl crate::samples::Sample for PartitionSnapshotResponse {
             current_leader: <LeaderIdAndEpoch as crate::samples::Sample>::sample(),
             size: 5,
             position: 6,
-            unaligned_records: Bytes::from_static(b"UnalignedRecords-bytes"),
+            unaligned_records: Records::from_bytes(
+                Bytes::from_static(b"UnalignedRecords-bytes"),
+            ),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -141,18 +141,19 @@ pub struct PartitionProduceData {
     /// The record data to be produced.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
 }
 impl Default for PartitionProduceData {
     fn default() -> Self {
         Self {
             index: 0,
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
         }
     }
 }
 impl Wire for PartitionProduceData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN;
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
+        + <Option<Records> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.index, false);
@@ -177,7 +178,7 @@ impl Wire for PartitionProduceData {
         Ok(Self {
             index: <i32 as Wire>::wire_get(buf, false, "PartitionProduceData.Index")?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, false, "PartitionProduceData.Records")?,
         })
     }
@@ -188,7 +189,7 @@ impl crate::samples::Sample for PartitionProduceData {
     fn sample() -> Self {
         Self {
             index: 1,
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
         }
     }
 }

@@ -185,7 +185,7 @@ pub struct PartitionProduceData {
     /// The record data to be produced.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -193,14 +193,14 @@ impl Default for PartitionProduceData {
     fn default() -> Self {
         Self {
             index: 0,
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for PartitionProduceData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Option<Bytes> as Wire>::MIN_LEN
-        + 1;
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
+        + <Option<Records> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.index, false);
@@ -227,7 +227,7 @@ impl Wire for PartitionProduceData {
         Ok(Self {
             index: <i32 as Wire>::wire_get(buf, false, "PartitionProduceData.Index")?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, true, "PartitionProduceData.Records")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -242,7 +242,7 @@ impl crate::samples::Sample for PartitionProduceData {
     fn sample() -> Self {
         Self {
             index: 1,
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

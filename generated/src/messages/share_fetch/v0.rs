@@ -819,7 +819,7 @@ pub struct PartitionData {
     /// The record data.
     ///
     /// Default: `Some(empty)`.
-    pub records: Option<Bytes>,
+    pub records: Option<Records>,
     /// The acquired records.
     pub acquired_records: Vec<AcquiredRecords>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
@@ -834,7 +834,7 @@ impl Default for PartitionData {
             acknowledge_error_code: 0,
             acknowledge_error_message: None,
             current_leader: LeaderIdAndEpoch::default(),
-            records: Some(Bytes::new()),
+            records: Some(Records::new()),
             acquired_records: Vec::<AcquiredRecords>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -844,7 +844,8 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <LeaderIdAndEpoch as Wire>::MIN_LEN
-        + <Option<Bytes> as Wire>::MIN_LEN + <Vec<AcquiredRecords> as Wire>::MIN_LEN + 1;
+        + <Option<Records> as Wire>::MIN_LEN + <Vec<AcquiredRecords> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -924,7 +925,7 @@ impl Wire for PartitionData {
                 "PartitionData.CurrentLeader",
             )?,
             records: <Option<
-                Bytes,
+                Records,
             > as Wire>::wire_get(buf, true, "PartitionData.Records")?,
             acquired_records: <Vec<
                 AcquiredRecords,
@@ -949,7 +950,7 @@ impl crate::samples::Sample for PartitionData {
                 ByteString::from_static("AcknowledgeErrorMessage-4"),
             ),
             current_leader: <LeaderIdAndEpoch as crate::samples::Sample>::sample(),
-            records: Some(Bytes::from_static(b"Records-bytes")),
+            records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
             acquired_records: vec![
                 < AcquiredRecords as crate ::samples::Sample > ::sample(), <
                 AcquiredRecords as crate ::samples::Sample > ::sample()
