@@ -95,19 +95,7 @@ pub fn negotiate(broker: impl IntoIterator<Item = (i16, i16, i16)>) -> Negotiate
 
 #[cfg(feature = "api_versions")]
 impl crate::api_versions::AnyResponse {
-    /// The broker's `(api key, min version, max version)` entries, whatever the response version.
-    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
-        macro_rules! ranges {
-            ($($v:ident),*) => {
-                match self {
-                    $(Self::$v(r) => r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect(),)*
-                }
-            };
-        }
-        ranges!(V0, V1, V2, V3, V4)
-    }
-
-    /// [`negotiate`] over this response.
+    /// [`negotiate`] over this response's version ranges.
     pub fn negotiate(&self) -> NegotiatedVersions {
         negotiate(self.api_ranges())
     }

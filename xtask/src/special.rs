@@ -20,6 +20,12 @@ pub const RESPONSE_HEADER_V0_ALWAYS: &[&str] = &[
 /// convert into the requested version's type.
 pub const RESPONSE_V0_FALLBACK: &[&str] = &["ApiVersions"];
 
+/// Responses listing version ranges: (API, array field, [key, min, max] fields of its
+/// elements). The any-version enum of that API gets `api_ranges()`, which version negotiation
+/// reads whatever the response version.
+pub const VERSION_RANGE_LISTS: &[(&str, &str, [&str; 3])] =
+    &[("ApiVersions", "ApiKeys", ["ApiKey", "MinVersion", "MaxVersion"])];
+
 /// Requests that get no response when the given int field is zero (Produce with acks=0).
 pub const NO_RESPONSE_WHEN_ZERO: &[(&str, &str)] = &[("Produce", "Acks")];
 

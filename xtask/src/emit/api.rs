@@ -274,11 +274,37 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         }
     };
 
+    let mut ranges = quote!();
+    if let Some((_, array, [k, lo, hi])) = special::VERSION_RANGE_LISTS.iter().find(|(a, _, _)| *a == api.name) {
+        for &v in &versions {
+            let body = &api.response.version(v).body;
+            let f = find_field(body, array).ok_or_else(|| anyhow!("{} v{v}: no field {array}", api.response.name))?;
+            let sid = f.ty.struct_id().ok_or_else(|| anyhow!("{array} is not an array of structs"))?;
+            for name in [k, lo, hi] {
+                find_field(&api.response.structs[sid].body, name)
+                    .ok_or_else(|| anyhow!("{} v{v}: no field {array}.{name}", api.response.name))?;
+            }
+        }
+        let (a, k, lo, hi) = (naming::field_ident(array), naming::field_ident(k), naming::field_ident(lo), naming::field_ident(hi));
+        ranges = quote! {
+            #allow
+            impl AnyResponse {
+                /// The `(api key, min version, max version)` entries, whatever the version.
+                pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+                    match *self {
+                        #(#cfgs Self::#vars(ref m) => m.#a.iter().map(|e| (e.#k, e.#lo, e.#hi)).collect(),)*
+                    }
+                }
+            }
+        };
+    }
+
     Ok(quote! {
         #![doc = #doc]
         use crate::__gen::*;
 
         #(#mods)*
+        #ranges
 
         #[doc = #req_doc]
         #[derive(Debug, Clone, PartialEq)]

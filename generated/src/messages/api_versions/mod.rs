@@ -8,6 +8,43 @@ pub mod v1;
 pub mod v2;
 pub mod v3;
 pub mod v4;
+impl AnyResponse {
+    /// The `(api key, min version, max version)` entries, whatever the version.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        match *self {
+            Self::V0(ref m) => {
+                m.api_keys
+                    .iter()
+                    .map(|e| (e.api_key, e.min_version, e.max_version))
+                    .collect()
+            }
+            Self::V1(ref m) => {
+                m.api_keys
+                    .iter()
+                    .map(|e| (e.api_key, e.min_version, e.max_version))
+                    .collect()
+            }
+            Self::V2(ref m) => {
+                m.api_keys
+                    .iter()
+                    .map(|e| (e.api_key, e.min_version, e.max_version))
+                    .collect()
+            }
+            Self::V3(ref m) => {
+                m.api_keys
+                    .iter()
+                    .map(|e| (e.api_key, e.min_version, e.max_version))
+                    .collect()
+            }
+            Self::V4(ref m) => {
+                m.api_keys
+                    .iter()
+                    .map(|e| (e.api_key, e.min_version, e.max_version))
+                    .collect()
+            }
+        }
+    }
+}
 ///A `ApiVersions` request of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
