@@ -59,7 +59,7 @@ fn api_versions_responses_always_use_response_header_v0() {
     assert_eq!(<api_versions::v3::Response as Response>::HEADER_VERSION, 0);
     // Any other flexible response uses header v1: correlation id then an empty tagged section.
     let hb = heartbeat::v4::Response::default().serialize(7).unwrap();
-    assert_eq!(hb.as_ref(), unhex("0000000b 00000007 00  00000000 0000 00"));
+    assert_eq!(hb.as_ref(), unhex("0000000c 00000007 00  00000000 0000 00"));
 }
 
 #[test]
