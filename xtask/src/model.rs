@@ -206,8 +206,8 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
             Versions::Range { min, max } => (min, max),
             Versions::None => bail!("{file}: validVersions is none"),
         };
-        let unstable_from = req.latest_version_unstable.unwrap_or(false).then_some(max_version);
-        ensure!(resp.latest_version_unstable.is_none_or(|u| !u), "{rfile}: latestVersionUnstable belongs on the request");
+        let unstable_from = req.latest_version_unstable.is_some_and(|f| f.0).then_some(max_version);
+        ensure!(resp.latest_version_unstable.is_none_or(|u| !u.0), "{rfile}: latestVersionUnstable belongs on the request");
         let deprecated = req.deprecated_versions.unwrap_or(Versions::None);
         let request = resolve_message(req, Some((unstable_from, deprecated))).with_context(|| file.clone())?;
         let response = resolve_message(resp, Some((unstable_from, deprecated))).with_context(|| rfile.clone())?;
@@ -298,7 +298,7 @@ fn resolve_message(spec: &MessageSpec, api: Option<(Option<i16>, Versions)>) -> 
     r.validate_fields(&spec.fields, &spec.name)?;
     let (unstable_from, deprecated) = match api {
         Some((u, d)) => (u, d),
-        None => (spec.latest_version_unstable.unwrap_or(false).then_some(max), spec.deprecated_versions.unwrap_or(Versions::None)),
+        None => (spec.latest_version_unstable.is_some_and(|f| f.0).then_some(max), spec.deprecated_versions.unwrap_or(Versions::None)),
     };
     let mut versions = Vec::new();
     for v in min..=max {
@@ -544,9 +544,9 @@ impl<'a> Resolver<'a> {
                 compact,
                 tag,
                 default: self.default_value(f, nullable)?,
-                ignorable: f.ignorable.unwrap_or(false),
+                ignorable: f.ignorable.is_some_and(|f| f.0),
                 entity_type: f.entity_type.clone(),
-                map_key: f.map_key.unwrap_or(false),
+                map_key: f.map_key.is_some_and(|f| f.0),
             });
         }
         Ok(StructBody { flexible, fields: out })
@@ -617,6 +617,15 @@ fn parse_kafka_uuid(s: &str) -> Option<[u8; 16]> {
     Some(v.to_be_bytes())
 }
 
+/// The text form of a UUID: URL-safe base64 without padding.
+pub fn kafka_uuid_text(bytes: &[u8; 16]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let v = u128::from_be_bytes(*bytes);
+    let mut out: String = (0..21).map(|i| ALPHABET[((v >> (122 - 6 * i)) & 0x3f) as usize] as char).collect();
+    out.push(ALPHABET[((v & 0x3) << 4) as usize] as char);
+    out
+}
+
 /// `errors.tsv`: a header line `code name retriable`, then one error per line.
 pub fn parse_errors(tsv: &str) -> Result<Vec<ErrorDef>> {
     let mut lines = tsv.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
@@ -662,6 +671,7 @@ mod tests {
         assert_eq!(parse_int("1e3"), None);
         assert_eq!(parse_kafka_uuid("AAAAAAAAAAAAAAAAAAAAAA"), Some([0; 16]));
         assert_eq!(parse_kafka_uuid("H3KKO4NTRPaCWtEmm3vW7A").unwrap()[..3], [0x1f, 0x72, 0x8a]);
+        assert_eq!(kafka_uuid_text(&parse_kafka_uuid("H3KKO4NTRPaCWtEmm3vW7A").unwrap()), "H3KKO4NTRPaCWtEmm3vW7A");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct MessageSpec {
     pub valid_versions: Versions,
     pub flexible_versions: Versions,
     pub deprecated_versions: Option<Versions>,
-    pub latest_version_unstable: Option<bool>,
+    pub latest_version_unstable: Option<Flag>,
     pub fields: Vec<FieldSpec>,
     pub common_structs: Option<Vec<StructSpec>>,
 }
@@ -78,10 +78,10 @@ pub struct FieldSpec {
     pub flexible_versions: Option<Versions>,
     pub tag: Option<Tag>,
     pub default: Option<DefaultLiteral>,
-    pub ignorable: Option<bool>,
+    pub ignorable: Option<Flag>,
     pub entity_type: Option<String>,
-    pub map_key: Option<bool>,
-    pub zero_copy: Option<bool>,
+    pub map_key: Option<Flag>,
+    pub zero_copy: Option<Flag>,
     pub about: Option<String>,
     pub fields: Option<Vec<FieldSpec>>,
 }
@@ -193,6 +193,28 @@ impl<'de> Deserialize<'de> for Tag {
     }
 }
 
+/// A boolean key: a JSON boolean, or the string `"true"`/`"false"` (Kafka's generator reads
+/// both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            B(bool),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::B(b) => Ok(Flag(b)),
+            Raw::S(s) if s == "true" => Ok(Flag(true)),
+            Raw::S(s) if s == "false" => Ok(Flag(false)),
+            Raw::S(s) => Err(D::Error::custom(format!("expected true or false, found {s:?}"))),
+        }
+    }
+}
+
 /// A `default` as written: the schemas use strings, and occasionally JSON numbers or booleans
 /// (Kafka's generator reads them all as text).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,8 +239,9 @@ impl<'de> Deserialize<'de> for DefaultLiteral {
     }
 }
 
-/// Removes `//` line comments outside of strings, keeping line breaks so that JSON error
-/// positions still point at the original lines.
+/// Removes `//` line comments (and the `/* */` block comments a few of Kafka's files use)
+/// outside of strings, keeping line breaks so that JSON error positions still point at the
+/// original lines.
 pub fn strip_comments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -241,6 +264,18 @@ pub fn strip_comments(text: &str) -> String {
                     out.push('\n');
                     break;
                 }
+            }
+        } else if c == '/' && chars.peek() == Some(&'*') {
+            chars.next();
+            let mut prev = ' ';
+            for n in chars.by_ref() {
+                if n == '\n' {
+                    out.push('\n');
+                }
+                if prev == '*' && n == '/' {
+                    break;
+                }
+                prev = n;
             }
         } else {
             if c == '"' {
@@ -356,6 +391,7 @@ mod tests {
         let s = "// head\n{ \"about\": \"see http://x // y\", // tail\n \"n\": 1 }";
         assert_eq!(strip_comments(s), "\n{ \"about\": \"see http://x // y\", \n \"n\": 1 }");
         assert_eq!(strip_comments(r#""a\"//b""#), r#""a\"//b""#);
+        assert_eq!(strip_comments("[1, /* x\n ** y */ 2]"), "[1, \n 2]");
     }
 
     #[test]

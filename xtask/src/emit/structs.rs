@@ -157,7 +157,7 @@ fn default_text(f: &Field) -> String {
         Value::Int(i) => i.to_string(),
         Value::Float(bits) => format!("{:?}", f64::from_bits(*bits)),
         Value::Str(s) => format!("{s:?}"),
-        Value::Uuid(b) => format!("Uuid::from_bytes({b:?})"),
+        Value::Uuid(b) => crate::model::kafka_uuid_text(b),
         Value::Empty => match f.ty {
             Type::Struct(_) => "Default::default()".to_owned(),
             _ => "empty".to_owned(),
