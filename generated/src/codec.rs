@@ -293,12 +293,7 @@ fn put_prefix(
 
 /// Reads a length prefix; `Ok(None)` is the null marker.
 #[inline]
-fn get_prefix(
-    buf: &mut Bytes,
-    p: Prefix,
-    compact: bool,
-    field: Field,
-) -> Result<Option<usize>, DecodeError> {
+fn get_prefix(buf: &mut Bytes, p: Prefix, compact: bool, field: Field) -> Result<Option<usize>, DecodeError> {
     let v: i64 = if compact {
         get_uvarint(buf, field)? as i64 - 1
     } else {
@@ -414,31 +409,18 @@ impl Wire for Option<Bytes> {
 /// Reads an array count and checks that the remaining input can hold that many elements of at
 /// least `min_len` bytes each (at least one byte each, as Kafka's own reader requires).
 #[inline]
-fn get_count(
-    buf: &mut Bytes,
-    compact: bool,
-    min_len: usize,
-    field: Field,
-) -> Result<Option<usize>, DecodeError> {
+fn get_count(buf: &mut Bytes, compact: bool, min_len: usize, field: Field) -> Result<Option<usize>, DecodeError> {
     let count = get_prefix(buf, Prefix::I32, compact, field)?;
     if let Some(count) = count {
         if count.saturating_mul(min_len.max(1)) > buf.len() {
-            return Err(DecodeError::new(
-                DecodeErrorKind::CountTooLarge { count, remaining: buf.len() },
-                field,
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::CountTooLarge { count, remaining: buf.len() }, field));
         }
     }
     Ok(count)
 }
 
 #[inline]
-fn get_elements<T: Wire>(
-    buf: &mut Bytes,
-    count: usize,
-    compact: bool,
-    field: Field,
-) -> Result<Vec<T>, DecodeError> {
+fn get_elements<T: Wire>(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Vec<T>, DecodeError> {
     let mut v = Vec::with_capacity(count);
     for _ in 0..count {
         v.push(T::wire_get(buf, compact, field)?);
@@ -450,8 +432,7 @@ impl<T: Wire> Wire for Vec<T> {
     const MIN_LEN: usize = 1;
     #[inline]
     fn wire_len(&self, compact: bool) -> usize {
-        prefix_len(Prefix::I32, compact, Some(self.len()))
-            + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
+        prefix_len(Prefix::I32, compact, Some(self.len())) + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
     }
     fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
@@ -579,10 +560,7 @@ impl UnknownTaggedFields {
     /// Encoded size of these fields (tag, size and value each), without the count.
     #[inline]
     pub fn body_len(&self) -> usize {
-        self.0
-            .iter()
-            .map(|f| uvarint_len(f.tag) + uvarint_len(f.data.len() as u32) + f.data.len())
-            .sum()
+        self.0.iter().map(|f| uvarint_len(f.tag) + uvarint_len(f.data.len() as u32) + f.data.len()).sum()
     }
 
     /// Decodes a whole tagged-field section of which this version knows no tag.
@@ -715,13 +693,7 @@ impl<'a> TaggedWriter<'a> {
 
     /// Writes known field `tag` (after any unknown fields with smaller tags).
     #[inline]
-    pub fn field<T: Wire>(
-        &mut self,
-        buf: &mut BytesMut,
-        tag: u32,
-        value: &T,
-        field: Field,
-    ) -> Result<(), EncodeError> {
+    pub fn field<T: Wire>(&mut self, buf: &mut BytesMut, tag: u32, value: &T, field: Field) -> Result<(), EncodeError> {
         self.flush_below(buf, tag)?;
         put_uvarint(buf, tag);
         put_uvarint(buf, value.wire_len(true) as u32);
@@ -784,8 +756,7 @@ mod tests {
 
     #[test]
     fn zigzag_known_answers() {
-        for (v, bytes) in [(0i32, vec![0u8]), (-1, vec![1]), (1, vec![2]), (-64, vec![0x7f]), (64, vec![0x80, 0x01])]
-        {
+        for (v, bytes) in [(0i32, vec![0u8]), (-1, vec![1]), (1, vec![2]), (-64, vec![0x7f]), (64, vec![0x80, 0x01])] {
             let mut b = BytesMut::new();
             put_varint(&mut b, v);
             assert_eq!(b.to_vec(), bytes);

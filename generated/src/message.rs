@@ -47,8 +47,9 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
     fn from_bytes(mut bytes: Bytes) -> Result<Self, DecodeError> {
         let m = Self::decode(&mut bytes)?;
         if !bytes.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "")
-                .in_message(Self::NAME, Self::VERSION));
+            return Err(
+                DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(Self::NAME, Self::VERSION)
+            );
         }
         Ok(m)
     }

@@ -109,10 +109,10 @@ mod tests {
     fn picks_the_highest_common_version() {
         let fetch = ApiKey::Fetch.versions();
         let n = negotiate([
-            (ApiKey::Fetch.code(), 0, fetch.max + 5),    // broker newer: ours wins
-            (ApiKey::Metadata.code(), 0, 4),               // broker older: theirs wins
+            (ApiKey::Fetch.code(), 0, fetch.max + 5),            // broker newer: ours wins
+            (ApiKey::Metadata.code(), 0, 4),                     // broker older: theirs wins
             (ApiKey::Produce.code(), fetch.max + 100, i16::MAX), // no overlap
-            (9999, 0, 3),                                 // unknown API key
+            (9999, 0, 3),                                        // unknown API key
         ]);
         assert_eq!(n.get(ApiKey::Fetch), Some(fetch.max));
         assert_eq!(n.get(ApiKey::Metadata), Some(4));

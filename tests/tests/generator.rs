@@ -105,11 +105,20 @@ fn build_error(text: &str) -> String {
 #[test]
 fn invalid_schemas_are_hard_errors_naming_file_and_field() {
     let cases = [
-        (data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "nullable": "0+" }"#), "unknown field `nullable`"),
-        (data_schema(r#", "colour": "red""#, r#"{ "name": "A", "type": "int32", "versions": "0+" }"#), "unknown field `colour`"),
+        (
+            data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "nullable": "0+" }"#),
+            "unknown field `nullable`",
+        ),
+        (
+            data_schema(r#", "colour": "red""#, r#"{ "name": "A", "type": "int32", "versions": "0+" }"#),
+            "unknown field `colour`",
+        ),
         (data_schema("", r#"{ "name": "A", "type": "integer", "versions": "0+" }"#), "unknown type name \"integer\""),
         (data_schema("", r#"{ "name": "A", "type": "int32", "versions": "1..2" }"#), "invalid version range \"1..2\""),
-        (data_schema("", r#"{ "name": "A", "type": "int32", "versions": "1+", "tag": 0 }"#), "a tag needs taggedVersions"),
+        (
+            data_schema("", r#"{ "name": "A", "type": "int32", "versions": "1+", "tag": 0 }"#),
+            "a tag needs taggedVersions",
+        ),
         (
             data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "taggedVersions": "0+", "tag": 0 }"#),
             "are not all flexible",
@@ -126,17 +135,32 @@ fn invalid_schemas_are_hard_errors_naming_file_and_field() {
             ),
             "both use tag 0",
         ),
-        (data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "nullableVersions": "0+" }"#), "cannot be nullable"),
         (
-            data_schema("", r#"{ "name": "A", "type": "string", "versions": "0+", "nullableVersions": "1+", "default": "null" }"#),
+            data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "nullableVersions": "0+" }"#),
+            "cannot be nullable",
+        ),
+        (
+            data_schema(
+                "",
+                r#"{ "name": "A", "type": "string", "versions": "0+", "nullableVersions": "1+", "default": "null" }"#,
+            ),
             "not nullable in all its versions",
         ),
         (data_schema("", r#"{ "name": "A", "type": "int8", "versions": "0+", "default": "200" }"#), "out of range"),
-        (data_schema("", r#"{ "name": "A", "type": "bool", "versions": "0+", "default": "yes" }"#), "invalid bool default"),
-        (data_schema("", r#"{ "name": "A", "type": "Missing", "versions": "0+" }"#), "unknown struct type Missing"),
-        (data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "flexibleVersions": "1+" }"#), "only allowed on string and bytes"),
         (
-            data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+" }, { "name": "a", "type": "int32", "versions": "0+" }"#),
+            data_schema("", r#"{ "name": "A", "type": "bool", "versions": "0+", "default": "yes" }"#),
+            "invalid bool default",
+        ),
+        (data_schema("", r#"{ "name": "A", "type": "Missing", "versions": "0+" }"#), "unknown struct type Missing"),
+        (
+            data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+", "flexibleVersions": "1+" }"#),
+            "only allowed on string and bytes",
+        ),
+        (
+            data_schema(
+                "",
+                r#"{ "name": "A", "type": "int32", "versions": "0+" }, { "name": "a", "type": "int32", "versions": "0+" }"#,
+            ),
             "same name",
         ),
         (data_schema("", r#"{ "name": "UnknownTaggedFields", "type": "int32", "versions": "0+" }"#), "reserved"),
@@ -150,7 +174,10 @@ fn invalid_schemas_are_hard_errors_naming_file_and_field() {
 
 #[test]
 fn errors_point_at_the_field_path() {
-    let e = build_error(&data_schema("", r#"{ "name": "A", "type": "int32", "versions": "0+" }, { "name": "B", "type": "int33", "versions": "0+" }"#));
+    let e = build_error(&data_schema(
+        "",
+        r#"{ "name": "A", "type": "int32", "versions": "0+" }, { "name": "B", "type": "int33", "versions": "0+" }"#,
+    ));
     assert!(e.contains("Bad.json: at `fields[1].type`"), "{e}");
 }
 

@@ -112,7 +112,9 @@ fn the_crate_generated_from_kafka_3_8_compiles() {
     let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
     let manifest: String = manifest
         .lines()
-        .filter(|l| !l.starts_with("default-members") && !l.starts_with("[profile.dev.package") && !l.starts_with("opt-level"))
+        .filter(|l| {
+            !l.starts_with("default-members") && !l.starts_with("[profile.dev.package") && !l.starts_with("opt-level")
+        })
         .map(|l| if l.starts_with("members") { "members = [\"generated\"]" } else { l })
         .collect::<Vec<_>>()
         .join("\n");

@@ -49,7 +49,12 @@ fn request_header_v2_keeps_the_client_id_as_a_classic_string() {
 #[test]
 fn api_versions_responses_always_use_response_header_v0() {
     let resp = api_versions::v3::Response {
-        api_keys: vec![api_versions::v3::ApiVersion { api_key: 18, min_version: 0, max_version: 3, ..Default::default() }],
+        api_keys: vec![api_versions::v3::ApiVersion {
+            api_key: 18,
+            min_version: 0,
+            max_version: 3,
+            ..Default::default()
+        }],
         ..Default::default()
     };
     // Header v0 (correlation id only, no tagged-field byte) although v3 is flexible.
@@ -97,7 +102,8 @@ fn compact_null_and_empty_differ() {
     assert_eq!(metadata::v1::Request::default().topics, Some(vec![]));
 
     // Strings: Heartbeat v4 group_instance_id null = 00, empty = 01.
-    let hb = |id: Option<&str>| heartbeat::v4::Request { group_instance_id: id.map(ByteString::from), ..Default::default() };
+    let hb =
+        |id: Option<&str>| heartbeat::v4::Request { group_instance_id: id.map(ByteString::from), ..Default::default() };
     assert_eq!(hb(None).to_bytes().unwrap().as_ref(), unhex("01 00000000 01 00 00"));
     assert_eq!(hb(Some("")).to_bytes().unwrap().as_ref(), unhex("01 00000000 01 01 00"));
     // A non-nullable string must not be null.

@@ -80,7 +80,8 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                     (schemas_dir.clone(), pin.source())
                 }
                 Some(d) => {
-                    let name = d.canonicalize()?.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name =
+                        d.canonicalize()?.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     (d.clone(), format!("schemas from `{name}` (not the pinned set)"))
                 }
             };

@@ -188,7 +188,8 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
     }
     let mut apis = Vec::new();
     for (key, (file, req)) in &requests {
-        let (rfile, resp) = responses.remove(key).ok_or_else(|| anyhow!("{file}: no response schema for API key {key}"))?;
+        let (rfile, resp) =
+            responses.remove(key).ok_or_else(|| anyhow!("{file}: no response schema for API key {key}"))?;
         let name = crate::naming::api_name(&req.name).to_owned();
         ensure!(
             crate::naming::api_name(&resp.name) == name,
@@ -207,7 +208,10 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
             Versions::None => bail!("{file}: validVersions is none"),
         };
         let unstable_from = req.latest_version_unstable.is_some_and(|f| f.0).then_some(max_version);
-        ensure!(resp.latest_version_unstable.is_none_or(|u| !u.0), "{rfile}: latestVersionUnstable belongs on the request");
+        ensure!(
+            resp.latest_version_unstable.is_none_or(|u| !u.0),
+            "{rfile}: latestVersionUnstable belongs on the request"
+        );
         let deprecated = req.deprecated_versions.unwrap_or(Versions::None);
         let request = resolve_message(req, Some((unstable_from, deprecated))).with_context(|| file.clone())?;
         let response = resolve_message(resp, Some((unstable_from, deprecated))).with_context(|| rfile.clone())?;
@@ -298,7 +302,10 @@ fn resolve_message(spec: &MessageSpec, api: Option<(Option<i16>, Versions)>) -> 
     r.validate_fields(&spec.fields, &spec.name)?;
     let (unstable_from, deprecated) = match api {
         Some((u, d)) => (u, d),
-        None => (spec.latest_version_unstable.is_some_and(|f| f.0).then_some(max), spec.deprecated_versions.unwrap_or(Versions::None)),
+        None => (
+            spec.latest_version_unstable.is_some_and(|f| f.0).then_some(max),
+            spec.deprecated_versions.unwrap_or(Versions::None),
+        ),
     };
     let mut versions = Vec::new();
     for v in min..=max {
@@ -324,9 +331,10 @@ impl<'a> Resolver<'a> {
     fn collect_inline(&mut self, fields: &'a [FieldSpec]) -> Result<()> {
         for f in fields {
             if let Some(sub) = &f.fields {
-                let name = f.ty.struct_name().ok_or_else(|| {
-                    anyhow!("field {}: has `fields` but its type {} is not a struct", f.name, f.ty)
-                })?;
+                let name = f
+                    .ty
+                    .struct_name()
+                    .ok_or_else(|| anyhow!("field {}: has `fields` but its type {} is not a struct", f.name, f.ty))?;
                 ensure!(
                     self.struct_fields.insert(name, sub).is_none(),
                     "field {}: struct {name} is defined twice",
@@ -377,7 +385,11 @@ impl<'a> Resolver<'a> {
             if !nullable.is_empty() {
                 let ok = matches!(
                     f.ty,
-                    FieldType::String | FieldType::Bytes | FieldType::Records | FieldType::Array(_) | FieldType::Struct(_)
+                    FieldType::String
+                        | FieldType::Bytes
+                        | FieldType::Records
+                        | FieldType::Array(_)
+                        | FieldType::Struct(_)
                 );
                 ensure!(ok, "{}: type {} cannot be nullable", at(), f.ty);
             }
@@ -392,7 +404,11 @@ impl<'a> Resolver<'a> {
                     "{}: flexibleVersions {flex} is not within the message's flexibleVersions",
                     at()
                 );
-                ensure!(tagged.intersect(versions).is_empty() || flex.contains_all(tagged), "{}: tagged but not flexible", at());
+                ensure!(
+                    tagged.intersect(versions).is_empty() || flex.contains_all(tagged),
+                    "{}: tagged but not flexible",
+                    at()
+                );
             }
             if let Some(d) = &f.default {
                 if d.0 == "null" {
@@ -428,7 +444,11 @@ impl<'a> Resolver<'a> {
             ensure!(
                 matches!(
                     f.ty,
-                    FieldType::String | FieldType::Bytes | FieldType::Records | FieldType::Array(_) | FieldType::Struct(_)
+                    FieldType::String
+                        | FieldType::Bytes
+                        | FieldType::Records
+                        | FieldType::Array(_)
+                        | FieldType::Struct(_)
                 ),
                 "type {} cannot default to null",
                 f.ty
@@ -532,7 +552,9 @@ impl<'a> Resolver<'a> {
             let tag = f.tagged_versions.unwrap_or(Versions::None).contains(v).then(|| f.tag.unwrap().0);
             let ty = self.resolve_type(&f.ty, v).with_context(|| format!("{owner}.{}", f.name))?;
             let compact = match &f.ty {
-                FieldType::String | FieldType::Bytes => f.flexible_versions.unwrap_or(self.spec.flexible_versions).contains(v),
+                FieldType::String | FieldType::Bytes => {
+                    f.flexible_versions.unwrap_or(self.spec.flexible_versions).contains(v)
+                }
                 FieldType::Records | FieldType::Array(_) => flexible,
                 _ => false,
             };
@@ -676,8 +698,9 @@ mod tests {
 
     #[test]
     fn error_table() {
-        let e = parse_errors("code\tname\tretriable\n-1\tUNKNOWN_SERVER_ERROR\tfalse\n6\tNOT_LEADER_OR_FOLLOWER\ttrue\n")
-            .unwrap();
+        let e =
+            parse_errors("code\tname\tretriable\n-1\tUNKNOWN_SERVER_ERROR\tfalse\n6\tNOT_LEADER_OR_FOLLOWER\ttrue\n")
+                .unwrap();
         assert_eq!(e.len(), 2);
         assert!(e[1].retriable);
         assert!(parse_errors("code\tname\tretriable\n1\tX\tmaybe\n").is_err());

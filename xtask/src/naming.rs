@@ -7,11 +7,10 @@ use proc_macro2::{Ident, Span};
 
 /// Rust keywords (2021 edition, strict and reserved, plus `gen` reserved in 2024).
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn",
-    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro",
-    "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static",
-    "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where",
-    "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Keywords that cannot be raw identifiers.
@@ -60,10 +59,7 @@ pub fn type_ident(schema_name: &str) -> Ident {
 
 /// The API a request or response message belongs to: `FetchRequest` → `Fetch`.
 pub fn api_name(message_name: &str) -> &str {
-    message_name
-        .strip_suffix("Request")
-        .or_else(|| message_name.strip_suffix("Response"))
-        .unwrap_or(message_name)
+    message_name.strip_suffix("Request").or_else(|| message_name.strip_suffix("Response")).unwrap_or(message_name)
 }
 
 /// The module of an API, header or data schema: `Fetch` → `fetch`,

@@ -60,7 +60,12 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) -> Result<()> {
         if path.is_dir() {
             walk(&path, base, out)?;
         } else {
-            let rel = path.strip_prefix(base).unwrap().components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>();
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>();
             out.push(rel.join("/"));
         }
     }

@@ -94,7 +94,8 @@ pub fn verify(pin: &Pin, root: &Path, only_messages: bool) -> Result<()> {
             continue;
         }
         let path = root.join(rel);
-        let bytes = fs::read(&path).with_context(|| format!("{}: missing (pinned in kafka-schemas/SHA256SUMS)", path.display()))?;
+        let bytes = fs::read(&path)
+            .with_context(|| format!("{}: missing (pinned in kafka-schemas/SHA256SUMS)", path.display()))?;
         let got = sha256_hex(&bytes);
         if &got != want {
             bail!("{}: SHA-256 {got} does not match the pin {want}", path.display());
@@ -139,12 +140,8 @@ fn install(pin: &Pin, from: &Path, to: &Path, only_messages: bool) -> Result<usi
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<()> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .with_context(|| "running git (is it installed?)")?;
+    let out =
+        Command::new("git").arg("-C").arg(dir).args(args).output().with_context(|| "running git (is it installed?)")?;
     if !out.status.success() {
         bail!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
     }
@@ -167,7 +164,8 @@ pub fn fetch(pin: &Pin, repository: &str, to: &Path) -> Result<usize> {
         for (rel, _) in pin.message_files() {
             let name = rel.strip_prefix("message/").unwrap();
             let src = work.join(&pin.path).join(name);
-            fs::copy(&src, staged.join(rel)).with_context(|| format!("{}: not at commit {}", src.display(), pin.commit))?;
+            fs::copy(&src, staged.join(rel))
+                .with_context(|| format!("{}: not at commit {}", src.display(), pin.commit))?;
         }
         verify(pin, &staged, true)?;
         install(pin, &staged, to, true)

@@ -293,8 +293,7 @@ pub fn strip_comments(text: &str) -> String {
 /// such a repeat, and Jackson keeps the last) and is an error when they differ.
 pub fn parse_str(text: &str, origin: &str) -> Result<MessageSpec> {
     let json = strip_comments(text);
-    let value: CheckedJson =
-        serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    let value: CheckedJson = serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
     serde_path_to_error::deserialize(value.0).map_err(|e| {
         let path = e.path().to_string();
         anyhow::anyhow!("{origin}: at `{path}`: {}", e.into_inner())

@@ -45,13 +45,7 @@ fn repo(dir: &Path) -> (std::path::PathBuf, String, String) {
 fn pin_for(commit: &str, files: &[(&str, &str)]) -> Pin {
     let digests: BTreeMap<String, String> =
         files.iter().map(|(p, text)| (format!("message/{p}"), sha256_hex(text.as_bytes()))).collect();
-    Pin {
-        name: "test-set".into(),
-        repository: "unused".into(),
-        commit: commit.into(),
-        path: MSG.into(),
-        digests,
-    }
+    Pin { name: "test-set".into(), repository: "unused".into(), commit: commit.into(), path: MSG.into(), digests }
 }
 
 #[test]

@@ -285,7 +285,8 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                     .ok_or_else(|| anyhow!("{} v{v}: no field {array}.{name}", api.response.name))?;
             }
         }
-        let (a, k, lo, hi) = (naming::field_ident(array), naming::field_ident(k), naming::field_ident(lo), naming::field_ident(hi));
+        let (a, k, lo, hi) =
+            (naming::field_ident(array), naming::field_ident(k), naming::field_ident(lo), naming::field_ident(hi));
         ranges = quote! {
             #allow
             impl AnyResponse {
@@ -445,7 +446,13 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
         }
         let s = emit_struct(
             cx,
-            &StructSpec { ident: ident.clone(), label: name.clone(), doc: top_doc(msg, mv), body: &mv.body, nested: false },
+            &StructSpec {
+                ident: ident.clone(),
+                label: name.clone(),
+                doc: top_doc(msg, mv),
+                body: &mv.body,
+                nested: false,
+            },
         )?;
         let m = message_impl(&ident, msg, mv);
         let nested = nested_structs(cx, mv)?;

@@ -175,9 +175,10 @@ pub fn api_key_rs(model: &Model) -> GenFile {
     let keys: Vec<Literal> = model.apis.iter().map(|a| Literal::i16_unsuffixed(a.key)).collect();
     let names: Vec<&str> = model.apis.iter().map(|a| a.name.as_str()).collect();
     let features: Vec<String> = model.apis.iter().map(|a| naming::feature_name(&a.name)).collect();
-    let docs = model.apis.iter().map(|a| {
-        format!(" `{}` (key {}): versions {}–{}.", a.name, a.key, a.min_version, a.max_version)
-    });
+    let docs = model
+        .apis
+        .iter()
+        .map(|a| format!(" `{}` (key {}): versions {}–{}.", a.name, a.key, a.min_version, a.max_version));
     let mins: Vec<i16> = model.apis.iter().map(|a| a.min_version).collect();
     let maxs: Vec<i16> = model.apis.iter().map(|a| a.max_version).collect();
     let stable_max = model.apis.iter().map(|a| {

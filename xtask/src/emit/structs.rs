@@ -88,10 +88,9 @@ fn uuid_expr(bytes: &[u8; 16]) -> TokenStream {
 fn value_expr(cx: Cx, ty: &Type, value: &Value) -> Result<TokenStream> {
     Ok(match (ty, value) {
         (Type::Bool, Value::Bool(b)) => quote!(#b),
-        (
-            Type::Int8 | Type::Int16 | Type::Int32 | Type::Int64 | Type::Uint16 | Type::Uint32,
-            Value::Int(i),
-        ) => int_lit(*i),
+        (Type::Int8 | Type::Int16 | Type::Int32 | Type::Int64 | Type::Uint16 | Type::Uint32, Value::Int(i)) => {
+            int_lit(*i)
+        }
         (Type::Float64, Value::Float(bits)) => float_lit(f64::from_bits(*bits)),
         (Type::String, Value::Str(s)) => quote!(ByteString::from_static(#s)),
         (Type::Uuid, Value::Uuid(b)) => uuid_expr(b),
