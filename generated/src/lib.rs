@@ -34,9 +34,12 @@
 //!   (default) enables all. Headers, data schemas, [`ApiKey`] and [`ErrorCode`] are always built.
 //! - `unstable`: the versions Kafka marks `latestVersionUnstable`.
 //! - `samples`: deterministic sample values of every message (for tests).
+//! - `arbitrary`: `arbitrary::Arbitrary` for every message of every version (fuzzing, property tests).
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+#[cfg(feature = "arbitrary")]
+pub mod arbitrary_support;
 pub mod codec;
 mod error;
 mod frame;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+pub mod buildtimes;
 pub mod emit;
 pub mod model;
 pub mod naming;

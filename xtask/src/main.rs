@@ -5,6 +5,7 @@
 //! cargo xtask schemas import DIR
 //! cargo xtask schemas fetch [--repository URL]
 //! cargo xtask schemas verify
+//! cargo xtask build-times
 //! ```
 
 use std::path::PathBuf;
@@ -25,7 +26,10 @@ const USAGE: &str = "usage:
   cargo xtask schemas fetch [--repository URL]
       Fetch the pinned commit's message/ folder from Kafka's git repository (shallow, sparse).
   cargo xtask schemas verify
-      Check the imported schemas against the pin.";
+      Check the imported schemas against the pin.
+  cargo xtask build-times
+      Clean build time and .rlib size of kafka-wire (all APIs, one API) and kafka-protocol,
+      debug and release, as a Markdown table. Run it on an otherwise idle machine.";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -151,6 +155,11 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                 }
                 _ => bail!("unknown schemas command {sub:?}\n\n{USAGE}"),
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        "build-times" => {
+            no_more(&args)?;
+            println!("{}", xtask::buildtimes::run(&root)?);
             Ok(ExitCode::SUCCESS)
         }
         "" | "help" | "--help" | "-h" => {

@@ -2484,6 +2484,456 @@ impl AnyRequest {
             _ => None,
         }
     }
+    /// An arbitrary request of an API and version (`None` if this build does not support it).
+    #[cfg(feature = "arbitrary")]
+    pub fn arbitrary_of(
+        api_key: ApiKey,
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match api_key {
+                #[cfg(feature = "produce")]
+                ApiKey::Produce => {
+                    produce::AnyRequest::arbitrary_of(version, u)?.map(Self::Produce)
+                }
+                #[cfg(feature = "fetch")]
+                ApiKey::Fetch => {
+                    fetch::AnyRequest::arbitrary_of(version, u)?.map(Self::Fetch)
+                }
+                #[cfg(feature = "list_offsets")]
+                ApiKey::ListOffsets => {
+                    list_offsets::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ListOffsets)
+                }
+                #[cfg(feature = "metadata")]
+                ApiKey::Metadata => {
+                    metadata::AnyRequest::arbitrary_of(version, u)?.map(Self::Metadata)
+                }
+                #[cfg(feature = "leader_and_isr")]
+                ApiKey::LeaderAndIsr => {
+                    leader_and_isr::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::LeaderAndIsr)
+                }
+                #[cfg(feature = "stop_replica")]
+                ApiKey::StopReplica => {
+                    stop_replica::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::StopReplica)
+                }
+                #[cfg(feature = "update_metadata")]
+                ApiKey::UpdateMetadata => {
+                    update_metadata::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::UpdateMetadata)
+                }
+                #[cfg(feature = "controlled_shutdown")]
+                ApiKey::ControlledShutdown => {
+                    controlled_shutdown::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ControlledShutdown)
+                }
+                #[cfg(feature = "offset_commit")]
+                ApiKey::OffsetCommit => {
+                    offset_commit::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::OffsetCommit)
+                }
+                #[cfg(feature = "offset_fetch")]
+                ApiKey::OffsetFetch => {
+                    offset_fetch::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::OffsetFetch)
+                }
+                #[cfg(feature = "find_coordinator")]
+                ApiKey::FindCoordinator => {
+                    find_coordinator::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::FindCoordinator)
+                }
+                #[cfg(feature = "join_group")]
+                ApiKey::JoinGroup => {
+                    join_group::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::JoinGroup)
+                }
+                #[cfg(feature = "heartbeat")]
+                ApiKey::Heartbeat => {
+                    heartbeat::AnyRequest::arbitrary_of(version, u)?.map(Self::Heartbeat)
+                }
+                #[cfg(feature = "leave_group")]
+                ApiKey::LeaveGroup => {
+                    leave_group::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::LeaveGroup)
+                }
+                #[cfg(feature = "sync_group")]
+                ApiKey::SyncGroup => {
+                    sync_group::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::SyncGroup)
+                }
+                #[cfg(feature = "describe_groups")]
+                ApiKey::DescribeGroups => {
+                    describe_groups::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeGroups)
+                }
+                #[cfg(feature = "list_groups")]
+                ApiKey::ListGroups => {
+                    list_groups::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ListGroups)
+                }
+                #[cfg(feature = "sasl_handshake")]
+                ApiKey::SaslHandshake => {
+                    sasl_handshake::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::SaslHandshake)
+                }
+                #[cfg(feature = "api_versions")]
+                ApiKey::ApiVersions => {
+                    api_versions::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ApiVersions)
+                }
+                #[cfg(feature = "create_topics")]
+                ApiKey::CreateTopics => {
+                    create_topics::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::CreateTopics)
+                }
+                #[cfg(feature = "delete_topics")]
+                ApiKey::DeleteTopics => {
+                    delete_topics::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DeleteTopics)
+                }
+                #[cfg(feature = "delete_records")]
+                ApiKey::DeleteRecords => {
+                    delete_records::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DeleteRecords)
+                }
+                #[cfg(feature = "init_producer_id")]
+                ApiKey::InitProducerId => {
+                    init_producer_id::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::InitProducerId)
+                }
+                #[cfg(feature = "offset_for_leader_epoch")]
+                ApiKey::OffsetForLeaderEpoch => {
+                    offset_for_leader_epoch::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::OffsetForLeaderEpoch)
+                }
+                #[cfg(feature = "add_partitions_to_txn")]
+                ApiKey::AddPartitionsToTxn => {
+                    add_partitions_to_txn::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AddPartitionsToTxn)
+                }
+                #[cfg(feature = "add_offsets_to_txn")]
+                ApiKey::AddOffsetsToTxn => {
+                    add_offsets_to_txn::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AddOffsetsToTxn)
+                }
+                #[cfg(feature = "end_txn")]
+                ApiKey::EndTxn => {
+                    end_txn::AnyRequest::arbitrary_of(version, u)?.map(Self::EndTxn)
+                }
+                #[cfg(feature = "write_txn_markers")]
+                ApiKey::WriteTxnMarkers => {
+                    write_txn_markers::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::WriteTxnMarkers)
+                }
+                #[cfg(feature = "txn_offset_commit")]
+                ApiKey::TxnOffsetCommit => {
+                    txn_offset_commit::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::TxnOffsetCommit)
+                }
+                #[cfg(feature = "describe_acls")]
+                ApiKey::DescribeAcls => {
+                    describe_acls::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeAcls)
+                }
+                #[cfg(feature = "create_acls")]
+                ApiKey::CreateAcls => {
+                    create_acls::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::CreateAcls)
+                }
+                #[cfg(feature = "delete_acls")]
+                ApiKey::DeleteAcls => {
+                    delete_acls::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DeleteAcls)
+                }
+                #[cfg(feature = "describe_configs")]
+                ApiKey::DescribeConfigs => {
+                    describe_configs::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeConfigs)
+                }
+                #[cfg(feature = "alter_configs")]
+                ApiKey::AlterConfigs => {
+                    alter_configs::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AlterConfigs)
+                }
+                #[cfg(feature = "alter_replica_log_dirs")]
+                ApiKey::AlterReplicaLogDirs => {
+                    alter_replica_log_dirs::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AlterReplicaLogDirs)
+                }
+                #[cfg(feature = "describe_log_dirs")]
+                ApiKey::DescribeLogDirs => {
+                    describe_log_dirs::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeLogDirs)
+                }
+                #[cfg(feature = "sasl_authenticate")]
+                ApiKey::SaslAuthenticate => {
+                    sasl_authenticate::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::SaslAuthenticate)
+                }
+                #[cfg(feature = "create_partitions")]
+                ApiKey::CreatePartitions => {
+                    create_partitions::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::CreatePartitions)
+                }
+                #[cfg(feature = "create_delegation_token")]
+                ApiKey::CreateDelegationToken => {
+                    create_delegation_token::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::CreateDelegationToken)
+                }
+                #[cfg(feature = "renew_delegation_token")]
+                ApiKey::RenewDelegationToken => {
+                    renew_delegation_token::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::RenewDelegationToken)
+                }
+                #[cfg(feature = "expire_delegation_token")]
+                ApiKey::ExpireDelegationToken => {
+                    expire_delegation_token::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ExpireDelegationToken)
+                }
+                #[cfg(feature = "describe_delegation_token")]
+                ApiKey::DescribeDelegationToken => {
+                    describe_delegation_token::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeDelegationToken)
+                }
+                #[cfg(feature = "delete_groups")]
+                ApiKey::DeleteGroups => {
+                    delete_groups::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DeleteGroups)
+                }
+                #[cfg(feature = "elect_leaders")]
+                ApiKey::ElectLeaders => {
+                    elect_leaders::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ElectLeaders)
+                }
+                #[cfg(feature = "incremental_alter_configs")]
+                ApiKey::IncrementalAlterConfigs => {
+                    incremental_alter_configs::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::IncrementalAlterConfigs)
+                }
+                #[cfg(feature = "alter_partition_reassignments")]
+                ApiKey::AlterPartitionReassignments => {
+                    alter_partition_reassignments::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AlterPartitionReassignments)
+                }
+                #[cfg(feature = "list_partition_reassignments")]
+                ApiKey::ListPartitionReassignments => {
+                    list_partition_reassignments::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ListPartitionReassignments)
+                }
+                #[cfg(feature = "offset_delete")]
+                ApiKey::OffsetDelete => {
+                    offset_delete::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::OffsetDelete)
+                }
+                #[cfg(feature = "describe_client_quotas")]
+                ApiKey::DescribeClientQuotas => {
+                    describe_client_quotas::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeClientQuotas)
+                }
+                #[cfg(feature = "alter_client_quotas")]
+                ApiKey::AlterClientQuotas => {
+                    alter_client_quotas::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AlterClientQuotas)
+                }
+                #[cfg(feature = "describe_user_scram_credentials")]
+                ApiKey::DescribeUserScramCredentials => {
+                    describe_user_scram_credentials::AnyRequest::arbitrary_of(
+                            version,
+                            u,
+                        )?
+                        .map(Self::DescribeUserScramCredentials)
+                }
+                #[cfg(feature = "alter_user_scram_credentials")]
+                ApiKey::AlterUserScramCredentials => {
+                    alter_user_scram_credentials::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AlterUserScramCredentials)
+                }
+                #[cfg(feature = "vote")]
+                ApiKey::Vote => {
+                    vote::AnyRequest::arbitrary_of(version, u)?.map(Self::Vote)
+                }
+                #[cfg(feature = "begin_quorum_epoch")]
+                ApiKey::BeginQuorumEpoch => {
+                    begin_quorum_epoch::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::BeginQuorumEpoch)
+                }
+                #[cfg(feature = "end_quorum_epoch")]
+                ApiKey::EndQuorumEpoch => {
+                    end_quorum_epoch::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::EndQuorumEpoch)
+                }
+                #[cfg(feature = "describe_quorum")]
+                ApiKey::DescribeQuorum => {
+                    describe_quorum::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeQuorum)
+                }
+                #[cfg(feature = "alter_partition")]
+                ApiKey::AlterPartition => {
+                    alter_partition::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AlterPartition)
+                }
+                #[cfg(feature = "update_features")]
+                ApiKey::UpdateFeatures => {
+                    update_features::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::UpdateFeatures)
+                }
+                #[cfg(feature = "envelope")]
+                ApiKey::Envelope => {
+                    envelope::AnyRequest::arbitrary_of(version, u)?.map(Self::Envelope)
+                }
+                #[cfg(feature = "fetch_snapshot")]
+                ApiKey::FetchSnapshot => {
+                    fetch_snapshot::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::FetchSnapshot)
+                }
+                #[cfg(feature = "describe_cluster")]
+                ApiKey::DescribeCluster => {
+                    describe_cluster::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeCluster)
+                }
+                #[cfg(feature = "describe_producers")]
+                ApiKey::DescribeProducers => {
+                    describe_producers::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeProducers)
+                }
+                #[cfg(feature = "broker_registration")]
+                ApiKey::BrokerRegistration => {
+                    broker_registration::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::BrokerRegistration)
+                }
+                #[cfg(feature = "broker_heartbeat")]
+                ApiKey::BrokerHeartbeat => {
+                    broker_heartbeat::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::BrokerHeartbeat)
+                }
+                #[cfg(feature = "unregister_broker")]
+                ApiKey::UnregisterBroker => {
+                    unregister_broker::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::UnregisterBroker)
+                }
+                #[cfg(feature = "describe_transactions")]
+                ApiKey::DescribeTransactions => {
+                    describe_transactions::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeTransactions)
+                }
+                #[cfg(feature = "list_transactions")]
+                ApiKey::ListTransactions => {
+                    list_transactions::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ListTransactions)
+                }
+                #[cfg(feature = "allocate_producer_ids")]
+                ApiKey::AllocateProducerIds => {
+                    allocate_producer_ids::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AllocateProducerIds)
+                }
+                #[cfg(feature = "consumer_group_heartbeat")]
+                ApiKey::ConsumerGroupHeartbeat => {
+                    consumer_group_heartbeat::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ConsumerGroupHeartbeat)
+                }
+                #[cfg(feature = "consumer_group_describe")]
+                ApiKey::ConsumerGroupDescribe => {
+                    consumer_group_describe::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ConsumerGroupDescribe)
+                }
+                #[cfg(feature = "controller_registration")]
+                ApiKey::ControllerRegistration => {
+                    controller_registration::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ControllerRegistration)
+                }
+                #[cfg(feature = "get_telemetry_subscriptions")]
+                ApiKey::GetTelemetrySubscriptions => {
+                    get_telemetry_subscriptions::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::GetTelemetrySubscriptions)
+                }
+                #[cfg(feature = "push_telemetry")]
+                ApiKey::PushTelemetry => {
+                    push_telemetry::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::PushTelemetry)
+                }
+                #[cfg(feature = "assign_replicas_to_dirs")]
+                ApiKey::AssignReplicasToDirs => {
+                    assign_replicas_to_dirs::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AssignReplicasToDirs)
+                }
+                #[cfg(feature = "list_client_metrics_resources")]
+                ApiKey::ListClientMetricsResources => {
+                    list_client_metrics_resources::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ListClientMetricsResources)
+                }
+                #[cfg(feature = "describe_topic_partitions")]
+                ApiKey::DescribeTopicPartitions => {
+                    describe_topic_partitions::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DescribeTopicPartitions)
+                }
+                #[cfg(feature = "share_group_heartbeat")]
+                ApiKey::ShareGroupHeartbeat => {
+                    share_group_heartbeat::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ShareGroupHeartbeat)
+                }
+                #[cfg(feature = "share_group_describe")]
+                ApiKey::ShareGroupDescribe => {
+                    share_group_describe::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ShareGroupDescribe)
+                }
+                #[cfg(feature = "share_fetch")]
+                ApiKey::ShareFetch => {
+                    share_fetch::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ShareFetch)
+                }
+                #[cfg(feature = "share_acknowledge")]
+                ApiKey::ShareAcknowledge => {
+                    share_acknowledge::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ShareAcknowledge)
+                }
+                #[cfg(feature = "add_raft_voter")]
+                ApiKey::AddRaftVoter => {
+                    add_raft_voter::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::AddRaftVoter)
+                }
+                #[cfg(feature = "remove_raft_voter")]
+                ApiKey::RemoveRaftVoter => {
+                    remove_raft_voter::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::RemoveRaftVoter)
+                }
+                #[cfg(feature = "update_raft_voter")]
+                ApiKey::UpdateRaftVoter => {
+                    update_raft_voter::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::UpdateRaftVoter)
+                }
+                #[cfg(feature = "initialize_share_group_state")]
+                ApiKey::InitializeShareGroupState => {
+                    initialize_share_group_state::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::InitializeShareGroupState)
+                }
+                #[cfg(feature = "read_share_group_state")]
+                ApiKey::ReadShareGroupState => {
+                    read_share_group_state::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ReadShareGroupState)
+                }
+                #[cfg(feature = "write_share_group_state")]
+                ApiKey::WriteShareGroupState => {
+                    write_share_group_state::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::WriteShareGroupState)
+                }
+                #[cfg(feature = "delete_share_group_state")]
+                ApiKey::DeleteShareGroupState => {
+                    delete_share_group_state::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::DeleteShareGroupState)
+                }
+                #[cfg(feature = "read_share_group_state_summary")]
+                ApiKey::ReadShareGroupStateSummary => {
+                    read_share_group_state_summary::AnyRequest::arbitrary_of(version, u)?
+                        .map(Self::ReadShareGroupStateSummary)
+                }
+                #[allow(unreachable_patterns)]
+                _ => None,
+            },
+        )
+    }
 }
 /// A response of any API and version (one variant per API compiled in).
 #[derive(Debug, Clone, PartialEq)]
@@ -4400,5 +4850,459 @@ impl AnyResponse {
             #[allow(unreachable_patterns)]
             _ => None,
         }
+    }
+    /// An arbitrary response of an API and version (`None` if this build does not support it).
+    #[cfg(feature = "arbitrary")]
+    pub fn arbitrary_of(
+        api_key: ApiKey,
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match api_key {
+                #[cfg(feature = "produce")]
+                ApiKey::Produce => {
+                    produce::AnyResponse::arbitrary_of(version, u)?.map(Self::Produce)
+                }
+                #[cfg(feature = "fetch")]
+                ApiKey::Fetch => {
+                    fetch::AnyResponse::arbitrary_of(version, u)?.map(Self::Fetch)
+                }
+                #[cfg(feature = "list_offsets")]
+                ApiKey::ListOffsets => {
+                    list_offsets::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ListOffsets)
+                }
+                #[cfg(feature = "metadata")]
+                ApiKey::Metadata => {
+                    metadata::AnyResponse::arbitrary_of(version, u)?.map(Self::Metadata)
+                }
+                #[cfg(feature = "leader_and_isr")]
+                ApiKey::LeaderAndIsr => {
+                    leader_and_isr::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::LeaderAndIsr)
+                }
+                #[cfg(feature = "stop_replica")]
+                ApiKey::StopReplica => {
+                    stop_replica::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::StopReplica)
+                }
+                #[cfg(feature = "update_metadata")]
+                ApiKey::UpdateMetadata => {
+                    update_metadata::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::UpdateMetadata)
+                }
+                #[cfg(feature = "controlled_shutdown")]
+                ApiKey::ControlledShutdown => {
+                    controlled_shutdown::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ControlledShutdown)
+                }
+                #[cfg(feature = "offset_commit")]
+                ApiKey::OffsetCommit => {
+                    offset_commit::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::OffsetCommit)
+                }
+                #[cfg(feature = "offset_fetch")]
+                ApiKey::OffsetFetch => {
+                    offset_fetch::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::OffsetFetch)
+                }
+                #[cfg(feature = "find_coordinator")]
+                ApiKey::FindCoordinator => {
+                    find_coordinator::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::FindCoordinator)
+                }
+                #[cfg(feature = "join_group")]
+                ApiKey::JoinGroup => {
+                    join_group::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::JoinGroup)
+                }
+                #[cfg(feature = "heartbeat")]
+                ApiKey::Heartbeat => {
+                    heartbeat::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::Heartbeat)
+                }
+                #[cfg(feature = "leave_group")]
+                ApiKey::LeaveGroup => {
+                    leave_group::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::LeaveGroup)
+                }
+                #[cfg(feature = "sync_group")]
+                ApiKey::SyncGroup => {
+                    sync_group::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::SyncGroup)
+                }
+                #[cfg(feature = "describe_groups")]
+                ApiKey::DescribeGroups => {
+                    describe_groups::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeGroups)
+                }
+                #[cfg(feature = "list_groups")]
+                ApiKey::ListGroups => {
+                    list_groups::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ListGroups)
+                }
+                #[cfg(feature = "sasl_handshake")]
+                ApiKey::SaslHandshake => {
+                    sasl_handshake::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::SaslHandshake)
+                }
+                #[cfg(feature = "api_versions")]
+                ApiKey::ApiVersions => {
+                    api_versions::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ApiVersions)
+                }
+                #[cfg(feature = "create_topics")]
+                ApiKey::CreateTopics => {
+                    create_topics::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::CreateTopics)
+                }
+                #[cfg(feature = "delete_topics")]
+                ApiKey::DeleteTopics => {
+                    delete_topics::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DeleteTopics)
+                }
+                #[cfg(feature = "delete_records")]
+                ApiKey::DeleteRecords => {
+                    delete_records::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DeleteRecords)
+                }
+                #[cfg(feature = "init_producer_id")]
+                ApiKey::InitProducerId => {
+                    init_producer_id::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::InitProducerId)
+                }
+                #[cfg(feature = "offset_for_leader_epoch")]
+                ApiKey::OffsetForLeaderEpoch => {
+                    offset_for_leader_epoch::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::OffsetForLeaderEpoch)
+                }
+                #[cfg(feature = "add_partitions_to_txn")]
+                ApiKey::AddPartitionsToTxn => {
+                    add_partitions_to_txn::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AddPartitionsToTxn)
+                }
+                #[cfg(feature = "add_offsets_to_txn")]
+                ApiKey::AddOffsetsToTxn => {
+                    add_offsets_to_txn::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AddOffsetsToTxn)
+                }
+                #[cfg(feature = "end_txn")]
+                ApiKey::EndTxn => {
+                    end_txn::AnyResponse::arbitrary_of(version, u)?.map(Self::EndTxn)
+                }
+                #[cfg(feature = "write_txn_markers")]
+                ApiKey::WriteTxnMarkers => {
+                    write_txn_markers::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::WriteTxnMarkers)
+                }
+                #[cfg(feature = "txn_offset_commit")]
+                ApiKey::TxnOffsetCommit => {
+                    txn_offset_commit::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::TxnOffsetCommit)
+                }
+                #[cfg(feature = "describe_acls")]
+                ApiKey::DescribeAcls => {
+                    describe_acls::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeAcls)
+                }
+                #[cfg(feature = "create_acls")]
+                ApiKey::CreateAcls => {
+                    create_acls::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::CreateAcls)
+                }
+                #[cfg(feature = "delete_acls")]
+                ApiKey::DeleteAcls => {
+                    delete_acls::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DeleteAcls)
+                }
+                #[cfg(feature = "describe_configs")]
+                ApiKey::DescribeConfigs => {
+                    describe_configs::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeConfigs)
+                }
+                #[cfg(feature = "alter_configs")]
+                ApiKey::AlterConfigs => {
+                    alter_configs::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AlterConfigs)
+                }
+                #[cfg(feature = "alter_replica_log_dirs")]
+                ApiKey::AlterReplicaLogDirs => {
+                    alter_replica_log_dirs::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AlterReplicaLogDirs)
+                }
+                #[cfg(feature = "describe_log_dirs")]
+                ApiKey::DescribeLogDirs => {
+                    describe_log_dirs::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeLogDirs)
+                }
+                #[cfg(feature = "sasl_authenticate")]
+                ApiKey::SaslAuthenticate => {
+                    sasl_authenticate::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::SaslAuthenticate)
+                }
+                #[cfg(feature = "create_partitions")]
+                ApiKey::CreatePartitions => {
+                    create_partitions::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::CreatePartitions)
+                }
+                #[cfg(feature = "create_delegation_token")]
+                ApiKey::CreateDelegationToken => {
+                    create_delegation_token::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::CreateDelegationToken)
+                }
+                #[cfg(feature = "renew_delegation_token")]
+                ApiKey::RenewDelegationToken => {
+                    renew_delegation_token::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::RenewDelegationToken)
+                }
+                #[cfg(feature = "expire_delegation_token")]
+                ApiKey::ExpireDelegationToken => {
+                    expire_delegation_token::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ExpireDelegationToken)
+                }
+                #[cfg(feature = "describe_delegation_token")]
+                ApiKey::DescribeDelegationToken => {
+                    describe_delegation_token::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeDelegationToken)
+                }
+                #[cfg(feature = "delete_groups")]
+                ApiKey::DeleteGroups => {
+                    delete_groups::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DeleteGroups)
+                }
+                #[cfg(feature = "elect_leaders")]
+                ApiKey::ElectLeaders => {
+                    elect_leaders::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ElectLeaders)
+                }
+                #[cfg(feature = "incremental_alter_configs")]
+                ApiKey::IncrementalAlterConfigs => {
+                    incremental_alter_configs::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::IncrementalAlterConfigs)
+                }
+                #[cfg(feature = "alter_partition_reassignments")]
+                ApiKey::AlterPartitionReassignments => {
+                    alter_partition_reassignments::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AlterPartitionReassignments)
+                }
+                #[cfg(feature = "list_partition_reassignments")]
+                ApiKey::ListPartitionReassignments => {
+                    list_partition_reassignments::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ListPartitionReassignments)
+                }
+                #[cfg(feature = "offset_delete")]
+                ApiKey::OffsetDelete => {
+                    offset_delete::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::OffsetDelete)
+                }
+                #[cfg(feature = "describe_client_quotas")]
+                ApiKey::DescribeClientQuotas => {
+                    describe_client_quotas::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeClientQuotas)
+                }
+                #[cfg(feature = "alter_client_quotas")]
+                ApiKey::AlterClientQuotas => {
+                    alter_client_quotas::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AlterClientQuotas)
+                }
+                #[cfg(feature = "describe_user_scram_credentials")]
+                ApiKey::DescribeUserScramCredentials => {
+                    describe_user_scram_credentials::AnyResponse::arbitrary_of(
+                            version,
+                            u,
+                        )?
+                        .map(Self::DescribeUserScramCredentials)
+                }
+                #[cfg(feature = "alter_user_scram_credentials")]
+                ApiKey::AlterUserScramCredentials => {
+                    alter_user_scram_credentials::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AlterUserScramCredentials)
+                }
+                #[cfg(feature = "vote")]
+                ApiKey::Vote => {
+                    vote::AnyResponse::arbitrary_of(version, u)?.map(Self::Vote)
+                }
+                #[cfg(feature = "begin_quorum_epoch")]
+                ApiKey::BeginQuorumEpoch => {
+                    begin_quorum_epoch::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::BeginQuorumEpoch)
+                }
+                #[cfg(feature = "end_quorum_epoch")]
+                ApiKey::EndQuorumEpoch => {
+                    end_quorum_epoch::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::EndQuorumEpoch)
+                }
+                #[cfg(feature = "describe_quorum")]
+                ApiKey::DescribeQuorum => {
+                    describe_quorum::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeQuorum)
+                }
+                #[cfg(feature = "alter_partition")]
+                ApiKey::AlterPartition => {
+                    alter_partition::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AlterPartition)
+                }
+                #[cfg(feature = "update_features")]
+                ApiKey::UpdateFeatures => {
+                    update_features::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::UpdateFeatures)
+                }
+                #[cfg(feature = "envelope")]
+                ApiKey::Envelope => {
+                    envelope::AnyResponse::arbitrary_of(version, u)?.map(Self::Envelope)
+                }
+                #[cfg(feature = "fetch_snapshot")]
+                ApiKey::FetchSnapshot => {
+                    fetch_snapshot::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::FetchSnapshot)
+                }
+                #[cfg(feature = "describe_cluster")]
+                ApiKey::DescribeCluster => {
+                    describe_cluster::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeCluster)
+                }
+                #[cfg(feature = "describe_producers")]
+                ApiKey::DescribeProducers => {
+                    describe_producers::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeProducers)
+                }
+                #[cfg(feature = "broker_registration")]
+                ApiKey::BrokerRegistration => {
+                    broker_registration::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::BrokerRegistration)
+                }
+                #[cfg(feature = "broker_heartbeat")]
+                ApiKey::BrokerHeartbeat => {
+                    broker_heartbeat::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::BrokerHeartbeat)
+                }
+                #[cfg(feature = "unregister_broker")]
+                ApiKey::UnregisterBroker => {
+                    unregister_broker::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::UnregisterBroker)
+                }
+                #[cfg(feature = "describe_transactions")]
+                ApiKey::DescribeTransactions => {
+                    describe_transactions::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeTransactions)
+                }
+                #[cfg(feature = "list_transactions")]
+                ApiKey::ListTransactions => {
+                    list_transactions::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ListTransactions)
+                }
+                #[cfg(feature = "allocate_producer_ids")]
+                ApiKey::AllocateProducerIds => {
+                    allocate_producer_ids::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AllocateProducerIds)
+                }
+                #[cfg(feature = "consumer_group_heartbeat")]
+                ApiKey::ConsumerGroupHeartbeat => {
+                    consumer_group_heartbeat::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ConsumerGroupHeartbeat)
+                }
+                #[cfg(feature = "consumer_group_describe")]
+                ApiKey::ConsumerGroupDescribe => {
+                    consumer_group_describe::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ConsumerGroupDescribe)
+                }
+                #[cfg(feature = "controller_registration")]
+                ApiKey::ControllerRegistration => {
+                    controller_registration::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ControllerRegistration)
+                }
+                #[cfg(feature = "get_telemetry_subscriptions")]
+                ApiKey::GetTelemetrySubscriptions => {
+                    get_telemetry_subscriptions::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::GetTelemetrySubscriptions)
+                }
+                #[cfg(feature = "push_telemetry")]
+                ApiKey::PushTelemetry => {
+                    push_telemetry::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::PushTelemetry)
+                }
+                #[cfg(feature = "assign_replicas_to_dirs")]
+                ApiKey::AssignReplicasToDirs => {
+                    assign_replicas_to_dirs::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AssignReplicasToDirs)
+                }
+                #[cfg(feature = "list_client_metrics_resources")]
+                ApiKey::ListClientMetricsResources => {
+                    list_client_metrics_resources::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ListClientMetricsResources)
+                }
+                #[cfg(feature = "describe_topic_partitions")]
+                ApiKey::DescribeTopicPartitions => {
+                    describe_topic_partitions::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DescribeTopicPartitions)
+                }
+                #[cfg(feature = "share_group_heartbeat")]
+                ApiKey::ShareGroupHeartbeat => {
+                    share_group_heartbeat::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ShareGroupHeartbeat)
+                }
+                #[cfg(feature = "share_group_describe")]
+                ApiKey::ShareGroupDescribe => {
+                    share_group_describe::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ShareGroupDescribe)
+                }
+                #[cfg(feature = "share_fetch")]
+                ApiKey::ShareFetch => {
+                    share_fetch::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ShareFetch)
+                }
+                #[cfg(feature = "share_acknowledge")]
+                ApiKey::ShareAcknowledge => {
+                    share_acknowledge::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ShareAcknowledge)
+                }
+                #[cfg(feature = "add_raft_voter")]
+                ApiKey::AddRaftVoter => {
+                    add_raft_voter::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::AddRaftVoter)
+                }
+                #[cfg(feature = "remove_raft_voter")]
+                ApiKey::RemoveRaftVoter => {
+                    remove_raft_voter::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::RemoveRaftVoter)
+                }
+                #[cfg(feature = "update_raft_voter")]
+                ApiKey::UpdateRaftVoter => {
+                    update_raft_voter::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::UpdateRaftVoter)
+                }
+                #[cfg(feature = "initialize_share_group_state")]
+                ApiKey::InitializeShareGroupState => {
+                    initialize_share_group_state::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::InitializeShareGroupState)
+                }
+                #[cfg(feature = "read_share_group_state")]
+                ApiKey::ReadShareGroupState => {
+                    read_share_group_state::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::ReadShareGroupState)
+                }
+                #[cfg(feature = "write_share_group_state")]
+                ApiKey::WriteShareGroupState => {
+                    write_share_group_state::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::WriteShareGroupState)
+                }
+                #[cfg(feature = "delete_share_group_state")]
+                ApiKey::DeleteShareGroupState => {
+                    delete_share_group_state::AnyResponse::arbitrary_of(version, u)?
+                        .map(Self::DeleteShareGroupState)
+                }
+                #[cfg(feature = "read_share_group_state_summary")]
+                ApiKey::ReadShareGroupStateSummary => {
+                    read_share_group_state_summary::AnyResponse::arbitrary_of(
+                            version,
+                            u,
+                        )?
+                        .map(Self::ReadShareGroupStateSummary)
+                }
+                #[allow(unreachable_patterns)]
+                _ => None,
+            },
+        )
     }
 }

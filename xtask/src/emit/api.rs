@@ -272,6 +272,28 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 }
             }
         }
+        #[cfg(feature = "arbitrary")]
+        #allow
+        impl AnyRequest {
+            /// An arbitrary request of `version` (`None` if this build does not support it).
+            pub fn arbitrary_of(version: i16, u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Option<Self>> {
+                Ok(match version {
+                    #(#cfgs #vs => Some(Self::#vars(u.arbitrary()?)),)*
+                    _ => None,
+                })
+            }
+        }
+        #[cfg(feature = "arbitrary")]
+        #allow
+        impl AnyResponse {
+            /// An arbitrary response of `version` (`None` if this build does not support it).
+            pub fn arbitrary_of(version: i16, u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Option<Self>> {
+                Ok(match version {
+                    #(#cfgs #vs => Some(Self::#vars(u.arbitrary()?)),)*
+                    _ => None,
+                })
+            }
+        }
     };
 
     let mut ranges = quote!();
@@ -566,6 +588,16 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
                     #(#cfgs #vs => Some(Self::#vars(crate::samples::Sample::sample())),)*
                     _ => None,
                 }
+            }
+        }
+        #[cfg(feature = "arbitrary")]
+        impl AnyVersion {
+            /// An arbitrary value of `version` (`None` if this build does not support it).
+            pub fn arbitrary_of(version: i16, u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Option<Self>> {
+                Ok(match version {
+                    #(#cfgs #vs => Some(Self::#vars(u.arbitrary()?)),)*
+                    _ => None,
+                })
             }
         }
     };

@@ -103,6 +103,16 @@ pub fn mod_rs(model: &Model) -> GenFile {
                     _ => None,
                 }
             }
+
+            /// An arbitrary request of an API and version (`None` if this build does not support it).
+            #[cfg(feature = "arbitrary")]
+            pub fn arbitrary_of(api_key: ApiKey, version: i16, u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Option<Self>> {
+                Ok(match api_key {
+                    #(#cfgs ApiKey::#vars => #mods::AnyRequest::arbitrary_of(version, u)?.map(Self::#vars),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                })
+            }
         }
 
         /// A response of any API and version (one variant per API compiled in).
@@ -156,6 +166,16 @@ pub fn mod_rs(model: &Model) -> GenFile {
                     #[allow(unreachable_patterns)]
                     _ => None,
                 }
+            }
+
+            /// An arbitrary response of an API and version (`None` if this build does not support it).
+            #[cfg(feature = "arbitrary")]
+            pub fn arbitrary_of(api_key: ApiKey, version: i16, u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Option<Self>> {
+                Ok(match api_key {
+                    #(#cfgs ApiKey::#vars => #mods::AnyResponse::arbitrary_of(version, u)?.map(Self::#vars),)*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                })
             }
         }
     };

@@ -252,6 +252,7 @@ pub fn emit_struct(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
     let wire = wire_impl(cx, s)?;
     let marker = if s.nested { quote!(impl WireStruct for #ident {}) } else { quote!() };
     let sample = sample_impl(cx, s)?;
+    let arbitrary = arbitrary_impl(s);
     Ok(quote! {
         #doc
         #derives
@@ -260,7 +261,40 @@ pub fn emit_struct(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
         #wire
         #marker
         #sample
+        #arbitrary
     })
+}
+
+/// `arbitrary::Arbitrary` (feature `arbitrary`), field by field through `ArbitraryWire`.
+fn arbitrary_impl(s: &StructSpec) -> TokenStream {
+    let ident = &s.ident;
+    let mut inits: Vec<TokenStream> = s
+        .body
+        .fields
+        .iter()
+        .map(|f| {
+            let id = naming::field_ident(&f.name);
+            quote!(#id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,)
+        })
+        .collect();
+    if s.body.flexible {
+        inits.push(quote!(unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,));
+    }
+    let unused = if inits.is_empty() { quote!(_u) } else { quote!(u) };
+    quote! {
+        #[cfg(feature = "arbitrary")]
+        impl<'a> arbitrary::Arbitrary<'a> for #ident {
+            fn arbitrary(#unused: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+                Ok(Self { #(#inits)* })
+            }
+        }
+        #[cfg(feature = "arbitrary")]
+        impl crate::arbitrary_support::ArbitraryWire for #ident {
+            fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+                <Self as arbitrary::Arbitrary>::arbitrary(u)
+            }
+        }
+    }
 }
 
 fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {

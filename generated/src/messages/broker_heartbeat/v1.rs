@@ -177,6 +177,32 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            broker_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            broker_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            current_metadata_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            want_fence: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            want_shut_down: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            offline_log_dirs: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "BrokerHeartbeatRequest";
     const VERSION: i16 = 1i16;
@@ -314,6 +340,31 @@ impl crate::samples::Sample for Response {
             should_shut_down: true,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            is_caught_up: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            is_fenced: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            should_shut_down: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {

@@ -57,6 +57,23 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            creations: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "CreateAclsRequest";
     const VERSION: i16 = 2i16;
@@ -135,6 +152,26 @@ impl crate::samples::Sample for Response {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            results: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -277,6 +314,31 @@ impl crate::samples::Sample for AclCreation {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for AclCreation {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            resource_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            resource_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            resource_pattern_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            principal: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            host: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            operation: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            permission_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for AclCreation {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// The results for each ACL creation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreationResult {
@@ -354,5 +416,23 @@ impl crate::samples::Sample for AclCreationResult {
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for AclCreationResult {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_message: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for AclCreationResult {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

@@ -128,6 +128,30 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            owner_principal_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            owner_principal_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            renewers: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            max_lifetime_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "CreateDelegationTokenRequest";
     const VERSION: i16 = 3i16;
@@ -347,6 +371,45 @@ impl crate::samples::Sample for Response {
             throttle_time_ms: 11,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            principal_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            principal_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            token_requester_principal_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            token_requester_principal_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            issue_timestamp_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            expiry_timestamp_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            max_timestamp_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            token_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            hmac: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {

@@ -82,6 +82,27 @@ impl crate::samples::Sample for DefaultPrincipalData {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for DefaultPrincipalData {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            r#type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            token_authenticated: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for DefaultPrincipalData {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for DefaultPrincipalData {
     const NAME: &'static str = "DefaultPrincipalData";
     const VERSION: i16 = 0i16;

@@ -64,6 +64,21 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            resources: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            include_synonyms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "DescribeConfigsRequest";
     const VERSION: i16 = 1i16;
@@ -133,6 +148,23 @@ impl crate::samples::Sample for Response {
                 DescribeConfigsResult as crate ::samples::Sample > ::sample()
             ],
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            results: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -279,6 +311,25 @@ impl crate::samples::Sample for DescribeConfigsResourceResult {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for DescribeConfigsResourceResult {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            value: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            read_only: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            config_source: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            is_sensitive: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            synonyms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for DescribeConfigsResourceResult {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// The results for each resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResult {
@@ -394,6 +445,24 @@ impl crate::samples::Sample for DescribeConfigsResult {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for DescribeConfigsResult {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_message: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            resource_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            resource_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            configs: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for DescribeConfigsResult {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// The synonyms for this configuration key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsSynonym {
@@ -463,5 +532,21 @@ impl crate::samples::Sample for DescribeConfigsSynonym {
             value: Some(ByteString::from_static("Value-1")),
             source: 3,
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for DescribeConfigsSynonym {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            value: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            source: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for DescribeConfigsSynonym {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

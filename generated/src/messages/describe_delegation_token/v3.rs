@@ -77,6 +77,23 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            owners: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "DescribeDelegationTokenRequest";
     const VERSION: i16 = 3i16;
@@ -176,6 +193,27 @@ impl crate::samples::Sample for Response {
             throttle_time_ms: 3,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            tokens: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -373,6 +411,38 @@ impl crate::samples::Sample for DescribedDelegationToken {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for DescribedDelegationToken {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            principal_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            principal_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            token_requester_principal_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            token_requester_principal_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            issue_timestamp: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            expiry_timestamp: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            max_timestamp: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            token_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            hmac: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            renewers: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for DescribedDelegationToken {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 pub use super::v2::DescribedDelegationTokenRenewer;

@@ -56,6 +56,23 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "DescribeProducersRequest";
     const VERSION: i16 = 0i16;
@@ -136,6 +153,26 @@ impl crate::samples::Sample for Response {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Response {
     const NAME: &'static str = "DescribeProducersResponse";
     const VERSION: i16 = 0i16;
@@ -208,6 +245,26 @@ impl crate::samples::Sample for TopicRequest {
             partition_indexes: vec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for TopicRequest {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partition_indexes: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for TopicRequest {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// Each partition in the response.
@@ -307,6 +364,28 @@ impl crate::samples::Sample for PartitionResponse {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for PartitionResponse {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            partition_index: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_message: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            active_producers: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for PartitionResponse {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// `ProducerState`
@@ -435,6 +514,32 @@ impl crate::samples::Sample for ProducerState {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for ProducerState {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            producer_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            producer_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            last_sequence: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            last_timestamp: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            coordinator_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            current_txn_start_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for ProducerState {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// Each topic in the response.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicResponse {
@@ -495,5 +600,23 @@ impl crate::samples::Sample for TopicResponse {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for TopicResponse {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for TopicResponse {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

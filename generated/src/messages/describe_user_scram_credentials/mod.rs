@@ -162,3 +162,33 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl AnyRequest {
+    /// An arbitrary request of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl AnyResponse {
+    /// An arbitrary response of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}

@@ -151,6 +151,31 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            replica_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            max_wait_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            min_bytes: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            max_bytes: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            isolation_level: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            session_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            session_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            forgotten_topics_data: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            rack_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "FetchRequest";
     const VERSION: i16 = 11i16;
@@ -234,6 +259,25 @@ impl crate::samples::Sample for Response {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            session_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            responses: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Response {
     const NAME: &'static str = "FetchResponse";
     const VERSION: i16 = 11i16;
@@ -308,6 +352,21 @@ impl crate::samples::Sample for FetchableTopicResponse {
                 as crate ::samples::Sample > ::sample()
             ],
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for FetchableTopicResponse {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for FetchableTopicResponse {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// The topic partitions.
@@ -472,5 +531,34 @@ impl crate::samples::Sample for PartitionData {
             preferred_read_replica: 6,
             records: Some(Records::from_bytes(Bytes::from_static(b"Records-bytes"))),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for PartitionData {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            partition_index: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            high_watermark: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            last_stable_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            log_start_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            aborted_transactions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            preferred_read_replica: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            records: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for PartitionData {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

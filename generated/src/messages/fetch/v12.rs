@@ -196,6 +196,35 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            cluster_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            replica_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            max_wait_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            min_bytes: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            max_bytes: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            isolation_level: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            session_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            session_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            forgotten_topics_data: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            rack_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "FetchRequest";
     const VERSION: i16 = 12i16;
@@ -286,6 +315,28 @@ impl crate::samples::Sample for Response {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            session_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            responses: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -439,6 +490,36 @@ impl crate::samples::Sample for FetchPartition {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for FetchPartition {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            partition: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            current_leader_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            fetch_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            last_fetched_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            log_start_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            partition_max_bytes: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for FetchPartition {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// The topics to fetch.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FetchTopic {
@@ -501,6 +582,24 @@ impl crate::samples::Sample for FetchTopic {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for FetchTopic {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for FetchTopic {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// In an incremental fetch request, the partitions to remove.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ForgottenTopic {
@@ -558,6 +657,24 @@ impl crate::samples::Sample for ForgottenTopic {
             partitions: vec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for ForgottenTopic {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for ForgottenTopic {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// The aborted transactions.
@@ -629,6 +746,24 @@ impl crate::samples::Sample for AbortedTransaction {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for AbortedTransaction {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            producer_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            first_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for AbortedTransaction {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
@@ -692,6 +827,24 @@ impl crate::samples::Sample for EpochEndOffset {
             end_offset: 1,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for EpochEndOffset {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            end_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for EpochEndOffset {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// The response topics.
@@ -765,6 +918,24 @@ impl crate::samples::Sample for FetchableTopicResponse {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for FetchableTopicResponse {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for FetchableTopicResponse {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// `LeaderIdAndEpoch`
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaderIdAndEpoch {
@@ -836,6 +1007,24 @@ impl crate::samples::Sample for LeaderIdAndEpoch {
             leader_epoch: 1,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for LeaderIdAndEpoch {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            leader_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            leader_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for LeaderIdAndEpoch {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// The topic partitions.
@@ -1100,6 +1289,41 @@ impl crate::samples::Sample for PartitionData {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for PartitionData {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            partition_index: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            high_watermark: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            last_stable_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            log_start_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            diverging_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            current_leader: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            snapshot_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            aborted_transactions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            preferred_read_replica: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            records: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for PartitionData {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotId {
@@ -1163,5 +1387,23 @@ impl crate::samples::Sample for SnapshotId {
             epoch: 1,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for SnapshotId {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            end_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for SnapshotId {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

@@ -57,6 +57,21 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            key: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            key_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "FindCoordinatorRequest";
     const VERSION: i16 = 1i16;
@@ -184,6 +199,27 @@ impl crate::samples::Sample for Response {
             host: ByteString::from_static("Host-4"),
             port: 6,
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_message: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            node_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            host: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            port: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {

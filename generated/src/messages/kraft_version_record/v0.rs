@@ -67,6 +67,24 @@ impl crate::samples::Sample for KRaftVersionRecord {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for KRaftVersionRecord {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            version: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            kraft_version: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for KRaftVersionRecord {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for KRaftVersionRecord {
     const NAME: &'static str = "KRaftVersionRecord";
     const VERSION: i16 = 0i16;

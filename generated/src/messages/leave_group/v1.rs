@@ -58,6 +58,21 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            group_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            member_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "LeaveGroupRequest";
     const VERSION: i16 = 1i16;
@@ -125,6 +140,23 @@ impl crate::samples::Sample for Response {
             throttle_time_ms: 1,
             error_code: 2,
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {

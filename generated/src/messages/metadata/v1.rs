@@ -61,6 +61,20 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "MetadataRequest";
     const VERSION: i16 = 1i16;
@@ -156,6 +170,22 @@ impl crate::samples::Sample for Response {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            brokers: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            controller_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Response {
     const NAME: &'static str = "MetadataResponse";
     const VERSION: i16 = 1i16;
@@ -235,6 +265,23 @@ impl crate::samples::Sample for MetadataResponseBroker {
             port: 3,
             rack: Some(ByteString::from_static("Rack-3")),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for MetadataResponseBroker {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            node_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            host: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            port: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            rack: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for MetadataResponseBroker {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 pub use super::v0::MetadataResponsePartition;
@@ -323,5 +370,22 @@ impl crate::samples::Sample for MetadataResponseTopic {
                 MetadataResponsePartition as crate ::samples::Sample > ::sample()
             ],
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for MetadataResponseTopic {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            is_internal: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for MetadataResponseTopic {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

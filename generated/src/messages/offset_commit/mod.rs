@@ -495,3 +495,51 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl AnyRequest {
+    /// An arbitrary request of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                1i16 => Some(Self::V1(u.arbitrary()?)),
+                2i16 => Some(Self::V2(u.arbitrary()?)),
+                3i16 => Some(Self::V3(u.arbitrary()?)),
+                4i16 => Some(Self::V4(u.arbitrary()?)),
+                5i16 => Some(Self::V5(u.arbitrary()?)),
+                6i16 => Some(Self::V6(u.arbitrary()?)),
+                7i16 => Some(Self::V7(u.arbitrary()?)),
+                8i16 => Some(Self::V8(u.arbitrary()?)),
+                9i16 => Some(Self::V9(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl AnyResponse {
+    /// An arbitrary response of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                1i16 => Some(Self::V1(u.arbitrary()?)),
+                2i16 => Some(Self::V2(u.arbitrary()?)),
+                3i16 => Some(Self::V3(u.arbitrary()?)),
+                4i16 => Some(Self::V4(u.arbitrary()?)),
+                5i16 => Some(Self::V5(u.arbitrary()?)),
+                6i16 => Some(Self::V6(u.arbitrary()?)),
+                7i16 => Some(Self::V7(u.arbitrary()?)),
+                8i16 => Some(Self::V8(u.arbitrary()?)),
+                9i16 => Some(Self::V9(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}

@@ -84,6 +84,24 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            replica_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "OffsetForLeaderEpochRequest";
     const VERSION: i16 = 4i16;
@@ -162,6 +180,26 @@ impl crate::samples::Sample for Response {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            topics: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -276,6 +314,27 @@ impl crate::samples::Sample for OffsetForLeaderPartition {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for OffsetForLeaderPartition {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            partition: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            current_leader_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            leader_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for OffsetForLeaderPartition {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// Each topic to get offsets for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderTopic {
@@ -340,6 +399,24 @@ impl crate::samples::Sample for OffsetForLeaderTopic {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for OffsetForLeaderTopic {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for OffsetForLeaderTopic {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// Each partition in the topic we fetched offsets for.
@@ -430,6 +507,26 @@ impl crate::samples::Sample for EpochEndOffset {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for EpochEndOffset {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partition: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            leader_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            end_offset: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for EpochEndOffset {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// Each topic we fetched offsets for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OffsetForLeaderTopicResult {
@@ -499,5 +596,23 @@ impl crate::samples::Sample for OffsetForLeaderTopicResult {
             ],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for OffsetForLeaderTopicResult {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for OffsetForLeaderTopicResult {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

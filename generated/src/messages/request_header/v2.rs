@@ -108,6 +108,28 @@ impl crate::samples::Sample for RequestHeader {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for RequestHeader {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            request_api_key: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            request_api_version: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            correlation_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            client_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for RequestHeader {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for RequestHeader {
     const NAME: &'static str = "RequestHeader";
     const VERSION: i16 = 2i16;

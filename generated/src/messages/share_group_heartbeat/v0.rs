@@ -121,6 +121,29 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            group_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            member_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            member_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            rack_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            subscribed_topic_names: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "ShareGroupHeartbeatRequest";
     const VERSION: i16 = 0i16;
@@ -278,6 +301,33 @@ impl crate::samples::Sample for Response {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            error_message: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            member_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            member_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            heartbeat_interval_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            assignment: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Response {
     const NAME: &'static str = "ShareGroupHeartbeatResponse";
     const VERSION: i16 = 0i16;
@@ -343,6 +393,25 @@ impl crate::samples::Sample for Assignment {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Assignment {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic_partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Assignment {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 /// `TopicPartitions`
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartitions {
@@ -399,5 +468,23 @@ impl crate::samples::Sample for TopicPartitions {
             partitions: vec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for TopicPartitions {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partitions: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for TopicPartitions {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

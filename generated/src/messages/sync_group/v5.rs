@@ -124,6 +124,31 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            group_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            generation_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            member_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            group_instance_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            protocol_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            protocol_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            assignments: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "SyncGroupRequest";
     const VERSION: i16 = 5i16;
@@ -238,6 +263,29 @@ impl crate::samples::Sample for Response {
             assignment: Bytes::from_static(b"Assignment-bytes"),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            throttle_time_ms: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            protocol_type: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            protocol_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            assignment: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            unknown_tagged_fields: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {

@@ -104,6 +104,27 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            controller_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            controller_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            ungrouped_partition_states: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            live_brokers: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "UpdateMetadataRequest";
     const VERSION: i16 = 0i16;
@@ -159,6 +180,20 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self { error_code: 1 }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -227,6 +262,22 @@ impl crate::samples::Sample for UpdateMetadataBroker {
             v0_host: ByteString::from_static("V0Host-1"),
             v0_port: 3,
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for UpdateMetadataBroker {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            v0_host: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            v0_port: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for UpdateMetadataBroker {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// `UpdateMetadataPartitionState`
@@ -371,5 +422,28 @@ impl crate::samples::Sample for UpdateMetadataPartitionState {
             zk_version: 7,
             replicas: vec![8, 9],
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for UpdateMetadataPartitionState {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            topic_name: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            partition_index: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            controller_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            leader: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            leader_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            isr: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            zk_version: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            replicas: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for UpdateMetadataPartitionState {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }

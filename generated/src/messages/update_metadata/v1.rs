@@ -104,6 +104,27 @@ impl crate::samples::Sample for Request {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Request {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            controller_id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            controller_epoch: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            ungrouped_partition_states: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+            live_brokers: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Request {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
+    }
+}
 impl Message for Request {
     const NAME: &'static str = "UpdateMetadataRequest";
     const VERSION: i16 = 1i16;
@@ -159,6 +180,20 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self { error_code: 1 }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Response {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            error_code: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for Response {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 impl Message for Response {
@@ -222,6 +257,21 @@ impl crate::samples::Sample for UpdateMetadataBroker {
                 UpdateMetadataEndpoint as crate ::samples::Sample > ::sample()
             ],
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for UpdateMetadataBroker {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            id: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            endpoints: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for UpdateMetadataBroker {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 /// The broker endpoints.
@@ -289,6 +339,24 @@ impl crate::samples::Sample for UpdateMetadataEndpoint {
             host: ByteString::from_static("Host-1"),
             security_protocol: 3,
         }
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for UpdateMetadataEndpoint {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(Self {
+            port: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            host: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(u)?,
+            security_protocol: crate::arbitrary_support::ArbitraryWire::arbitrary_wire(
+                u,
+            )?,
+        })
+    }
+}
+#[cfg(feature = "arbitrary")]
+impl crate::arbitrary_support::ArbitraryWire for UpdateMetadataEndpoint {
+    fn arbitrary_wire(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Self> {
+        <Self as arbitrary::Arbitrary>::arbitrary(u)
     }
 }
 pub use super::v0::UpdateMetadataPartitionState;

@@ -95,3 +95,18 @@ impl AnyVersion {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+impl AnyVersion {
+    /// An arbitrary value of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}

@@ -185,3 +185,37 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "arbitrary")]
+#[allow(unused_variables)]
+impl AnyRequest {
+    /// An arbitrary request of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                #[cfg(feature = "unstable")]
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}
+#[cfg(feature = "arbitrary")]
+#[allow(unused_variables)]
+impl AnyResponse {
+    /// An arbitrary response of `version` (`None` if this build does not support it).
+    pub fn arbitrary_of(
+        version: i16,
+        u: &mut arbitrary::Unstructured<'_>,
+    ) -> arbitrary::Result<Option<Self>> {
+        Ok(
+            match version {
+                #[cfg(feature = "unstable")]
+                0i16 => Some(Self::V0(u.arbitrary()?)),
+                _ => None,
+            },
+        )
+    }
+}
