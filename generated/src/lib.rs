@@ -74,6 +74,7 @@ pub use uuid::{ParseUuidError, Uuid};
 #[doc(hidden)]
 pub mod __gen {
     pub use crate::codec::{self, Field, UnknownTaggedFields, Wire, WireStruct};
+    pub use crate::frame::{decode_any_response, decode_body_with_v0_fallback};
     pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Records, Uuid};
     pub use bytes::{Bytes, BytesMut};
     pub use bytestring::ByteString;

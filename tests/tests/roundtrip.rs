@@ -165,3 +165,36 @@ fn frames_round_trip_through_the_request_and_response_traits() {
         }
     }
 }
+
+#[test]
+fn corrupted_encodings_never_panic() {
+    // Every single-byte corruption of every sample encoding decodes to a value or an error.
+    let mut decodes = 0;
+    for &api in ApiKey::ALL {
+        let range = api.schema_versions();
+        for v in range.min..=range.max {
+            let req = AnyRequest::sample(api, v).unwrap();
+            let resp = AnyResponse::sample(api, v).unwrap();
+            let encodings = [
+                encode_exact(req.encoded_len(), |b| req.encode(b)),
+                encode_exact(resp.encoded_len(), |b| resp.encode(b)),
+            ];
+            for (i, bytes) in encodings.iter().enumerate() {
+                for pos in 0..bytes.len() {
+                    for flip in [0xff, 0x80] {
+                        let mut corrupt = bytes.to_vec();
+                        corrupt[pos] ^= flip;
+                        let mut input = Bytes::from(corrupt);
+                        if i == 0 {
+                            let _ = AnyRequest::decode(api.code(), v, &mut input);
+                        } else {
+                            let _ = AnyResponse::decode(api.code(), v, &mut input);
+                        }
+                        decodes += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(decodes > 100_000, "{decodes}");
+}

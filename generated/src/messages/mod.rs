@@ -374,6 +374,7 @@ pub enum AnyRequest {
     #[cfg(feature = "read_share_group_state_summary")]
     ReadShareGroupStateSummary(read_share_group_state_summary::AnyRequest),
 }
+#[allow(unused_variables)]
 impl AnyRequest {
     /// The API of this request.
     pub fn api_key(&self) -> ApiKey {
@@ -3116,6 +3117,7 @@ pub enum AnyResponse {
     #[cfg(feature = "read_share_group_state_summary")]
     ReadShareGroupStateSummary(read_share_group_state_summary::AnyResponse),
 }
+#[allow(unused_variables)]
 impl AnyResponse {
     /// The API of this response.
     pub fn api_key(&self) -> ApiKey {

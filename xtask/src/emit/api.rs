@@ -133,7 +133,7 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
         };
         fallback = quote! {
             fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
-                crate::frame::decode_body_with_v0_fallback::<Self, super::#from::Response>(body, Self::from_oldest_version)
+                decode_body_with_v0_fallback::<Self, super::#from::Response>(body, Self::from_oldest_version)
             }
         };
     }
@@ -376,7 +376,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
 
             /// A function that parses the response frame (header and body) of this request.
             pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
-                match *self { #(#cfgs Self::#vars(_) => crate::frame::decode_any_response::<#mods_i::Response>,)* }
+                match *self { #(#cfgs Self::#vars(_) => decode_any_response::<#mods_i::Response>,)* }
             }
         }
 

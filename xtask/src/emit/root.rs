@@ -48,6 +48,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             #(#cfgs #vars(#mods::AnyRequest),)*
         }
 
+        #[allow(unused_variables)] // with no API compiled in, the enum is empty
         impl AnyRequest {
             /// The API of this request.
             pub fn api_key(&self) -> ApiKey {
@@ -122,6 +123,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             #(#cfgs #vars(#mods::AnyResponse),)*
         }
 
+        #[allow(unused_variables)] // with no API compiled in, the enum is empty
         impl AnyResponse {
             /// The API of this response.
             pub fn api_key(&self) -> ApiKey {

@@ -152,7 +152,7 @@ impl crate::Response for Response {
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
     fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
-        crate::frame::decode_body_with_v0_fallback::<
+        decode_body_with_v0_fallback::<
             Self,
             super::v0::Response,
         >(body, Self::from_oldest_version)

@@ -123,14 +123,14 @@ impl AnyRequest {
     /// A function that parses the response frame (header and body) of this request.
     pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
         match *self {
-            Self::V0(_) => crate::frame::decode_any_response::<v0::Response>,
-            Self::V1(_) => crate::frame::decode_any_response::<v1::Response>,
-            Self::V2(_) => crate::frame::decode_any_response::<v2::Response>,
-            Self::V3(_) => crate::frame::decode_any_response::<v3::Response>,
-            Self::V4(_) => crate::frame::decode_any_response::<v4::Response>,
-            Self::V5(_) => crate::frame::decode_any_response::<v5::Response>,
-            Self::V6(_) => crate::frame::decode_any_response::<v6::Response>,
-            Self::V7(_) => crate::frame::decode_any_response::<v7::Response>,
+            Self::V0(_) => decode_any_response::<v0::Response>,
+            Self::V1(_) => decode_any_response::<v1::Response>,
+            Self::V2(_) => decode_any_response::<v2::Response>,
+            Self::V3(_) => decode_any_response::<v3::Response>,
+            Self::V4(_) => decode_any_response::<v4::Response>,
+            Self::V5(_) => decode_any_response::<v5::Response>,
+            Self::V6(_) => decode_any_response::<v6::Response>,
+            Self::V7(_) => decode_any_response::<v7::Response>,
         }
     }
 }

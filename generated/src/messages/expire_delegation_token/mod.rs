@@ -83,9 +83,9 @@ impl AnyRequest {
     /// A function that parses the response frame (header and body) of this request.
     pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
         match *self {
-            Self::V0(_) => crate::frame::decode_any_response::<v0::Response>,
-            Self::V1(_) => crate::frame::decode_any_response::<v1::Response>,
-            Self::V2(_) => crate::frame::decode_any_response::<v2::Response>,
+            Self::V0(_) => decode_any_response::<v0::Response>,
+            Self::V1(_) => decode_any_response::<v1::Response>,
+            Self::V2(_) => decode_any_response::<v2::Response>,
         }
     }
 }

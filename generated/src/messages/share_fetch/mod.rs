@@ -77,7 +77,7 @@ impl AnyRequest {
     pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
         match *self {
             #[cfg(feature = "unstable")]
-            Self::V0(_) => crate::frame::decode_any_response::<v0::Response>,
+            Self::V0(_) => decode_any_response::<v0::Response>,
         }
     }
 }
