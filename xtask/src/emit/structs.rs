@@ -175,8 +175,13 @@ pub fn doc_attrs(text: &str) -> TokenStream {
 }
 
 /// Doc comment of a field: `about`, then the facts about its encoding.
+/// Schema `about` text as Markdown: brackets are literal there, not links.
+pub fn about_markdown(about: &str) -> String {
+    about.replace('[', "\\[").replace(']', "\\]")
+}
+
 fn field_doc(f: &Field) -> TokenStream {
-    let mut text = f.about.clone().unwrap_or_default();
+    let mut text = f.about.as_deref().map(about_markdown).unwrap_or_default();
     let mut facts = Vec::new();
     if let Some(tag) = f.tag {
         facts.push(format!("Tagged field, tag {tag}."));

@@ -110,7 +110,7 @@ pub struct Response {
     pub telemetry_max_bytes: i32,
     /// Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values
     pub delta_temporality: bool,
-    /// Requested metrics prefix string match. Empty array: No metrics subscribed, Array[0] empty string: All metrics subscribed.
+    /// Requested metrics prefix string match. Empty array: No metrics subscribed, Array\[0\] empty string: All metrics subscribed.
     pub requested_metrics: Vec<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
