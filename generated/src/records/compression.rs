@@ -312,9 +312,9 @@ mod zstd {
 
     pub(super) fn decompress(data: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
         let mut d = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| corrupt(Compression::Zstd, e))?;
-        // The window is memory the decoder allocates from what the frame header claims: no
-        // window needs to exceed the output limit (10 = zstd's minimum, 31 its maximum).
-        let window_log = (usize::BITS - max_len.max(1).leading_zeros()).clamp(10, 31);
+        // The window is memory the decoder allocates from what the frame header claims. Allow
+        // what the output limit needs, and at least 8 MiB (what producers use up to level 19).
+        let window_log = (usize::BITS - max_len.leading_zeros()).clamp(23, 31);
         d.window_log_max(window_log).map_err(|e| corrupt(Compression::Zstd, e))?;
         read_capped(Compression::Zstd, d, data.len(), max_len)
     }
