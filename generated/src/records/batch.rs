@@ -36,7 +36,7 @@ pub enum TimestampType {
 /// `base_offset` or `partition_leader_epoch` (as a broker does) needs no other change.
 ///
 /// Build new batches with [`BatchBuilder`](super::BatchBuilder).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RecordBatch {
     /// The offset of the first record.
     pub base_offset: i64,
@@ -58,6 +58,24 @@ pub struct RecordBatch {
     pub(crate) record_count: i32,
     /// Everything after `recordCount`, compressed or not, as on the wire.
     pub(crate) records: Bytes,
+}
+
+impl std::fmt::Debug for RecordBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordBatch")
+            .field("base_offset", &self.base_offset)
+            .field("partition_leader_epoch", &self.partition_leader_epoch)
+            .field("attributes", &format_args!("{:#06x}", self.attributes))
+            .field("last_offset_delta", &self.last_offset_delta)
+            .field("base_timestamp", &self.base_timestamp)
+            .field("max_timestamp", &self.max_timestamp)
+            .field("producer_id", &self.producer_id)
+            .field("producer_epoch", &self.producer_epoch)
+            .field("base_sequence", &self.base_sequence)
+            .field("record_count", &self.record_count)
+            .field("records", &format_args!("{} bytes ({})", self.records.len(), self.compression()))
+            .finish()
+    }
 }
 
 impl RecordBatch {
@@ -260,7 +278,7 @@ pub struct Record {
     /// The timestamp: the batch's base timestamp plus the record's delta, or the batch's max
     /// timestamp when the batch uses `LogAppendTime` (as the Java client reports it).
     pub timestamp: i64,
-    /// The record's attribute byte (no bits are defined).
+    /// The record's attribute byte (no bits are defined); for a legacy message, its attributes.
     pub attributes: i8,
     /// The key (`None` is null).
     pub key: Option<Bytes>,
