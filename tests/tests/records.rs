@@ -729,6 +729,13 @@ fn compression_bombs_hit_the_cap() {
             limit: DEFAULT_MAX_DECOMPRESSED
         }
     );
+    // Below the cap, a claim no snappy block of that size could back is refused as corrupt.
+    let liar = [0x80, 0x80, 0x40, 0x00, 0x00, 0x00]; // 1 MiB from 6 bytes
+    let e = decompress(Compression::Snappy, &liar, DEFAULT_MAX_DECOMPRESSED).unwrap_err();
+    assert!(
+        matches!(e.kind(), DecodeErrorKind::Decompression { codec: "snappy", .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
