@@ -552,7 +552,10 @@ fn every_prefix_is_an_error_or_a_clean_truncation() {
         for n in 0..bytes.len() {
             // An error, or nothing but a truncated tail.
             if let Ok((batches, truncated)) = read_capped(bytes.slice(..n)) {
-                assert!(batches.is_empty() && truncated == n, "{name}: the {n}-byte prefix decoded");
+                assert!(
+                    batches.is_empty() && truncated == n,
+                    "{name}: the {n}-byte prefix decoded"
+                );
             }
             // Decoding a prefix as a whole batch is an error.
             assert!(Batch::decode(&mut bytes.slice(..n)).is_err(), "{name}: {n}-byte prefix");

@@ -73,7 +73,10 @@ impl std::fmt::Debug for RecordBatch {
             .field("producer_epoch", &self.producer_epoch)
             .field("base_sequence", &self.base_sequence)
             .field("record_count", &self.record_count)
-            .field("records", &format_args!("{} bytes ({})", self.records.len(), self.compression()))
+            .field(
+                "records",
+                &format_args!("{} bytes ({})", self.records.len(), self.compression()),
+            )
             .finish()
     }
 }

@@ -121,7 +121,9 @@ impl BatchBuilder {
         self
     }
 
-    /// Marks the batch as a control batch (push [`ControlRecord::to_record`]s into it).
+    /// Marks the batch as a control batch: push one [`ControlRecord::to_record`] into it.
+    /// Transaction markers are also `transactional`, with the transaction's producer id and
+    /// epoch.
     pub fn control(mut self, control: bool) -> Self {
         self.control = control;
         self

@@ -261,7 +261,10 @@ mod snappy {
             // No snappy element expands more than 64 bytes from 3: a larger claim is a lie, to
             // be refused before allocating.
             if n > block.len().saturating_mul(32) {
-                return Err(corrupt(Compression::Snappy, "declared length exceeds what the block can hold"));
+                return Err(corrupt(
+                    Compression::Snappy,
+                    "declared length exceeds what the block can hold",
+                ));
             }
             let at = out.len();
             out.resize(at + n, 0);
