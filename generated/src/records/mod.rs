@@ -12,6 +12,8 @@
 //!   (all on by default). Decompression is capped ([`DEFAULT_MAX_DECOMPRESSED`], or a chosen
 //!   limit with the `*_capped` methods).
 //!
+//! Collecting is one `collect` away: `batch.records()?.collect::<Result<Vec<_>, _>>()?`.
+//!
 //! A Fetch response may end with a partial batch (the broker cuts at a byte limit): iteration
 //! stops cleanly before it and [`Batches::truncated_len`] reports its size.
 //!
