@@ -350,6 +350,12 @@ impl Handle {
         self.after(result)
     }
 
+    /// [`Handle::send`] with a timeout of its own.
+    pub async fn send_within<R: Request>(&self, request: &R, timeout: std::time::Duration) -> Result<R::Response> {
+        let result = self.connection().await?.send_within(request, timeout).await;
+        self.after(result)
+    }
+
     /// Sends a request of any API and version; `None` when it expects no response.
     pub async fn send_any(&self, request: &AnyRequest) -> Result<Option<AnyResponse>> {
         let result = self.connection().await?.send_any(request).await;

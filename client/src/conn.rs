@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_wire::{api_versions, AnyRequest, AnyResponse, ApiKey, ErrorCode, NegotiatedVersions, Request, VersionRange};
@@ -104,11 +105,17 @@ impl Connection {
     /// expects no response (Produce with acks=0) resolves once it is written, with the
     /// default (empty) response.
     pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
+        self.send_within(request, self.inner.config.request_timeout).await
+    }
+
+    /// [`Connection::send`] with a timeout of its own (a JoinGroup may wait for a whole
+    /// rebalance, longer than the usual request timeout).
+    pub async fn send_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
         let session = self.session().await?;
         session.check_version(R::API_KEY, R::VERSION)?;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
         let _gate = session.enter(&self.inner.config).await?;
-        session.call(request).await
+        session.call_within(request, timeout).await
     }
 
     /// Sends a request of any API and version; `None` when it expects no response.
@@ -117,7 +124,7 @@ impl Connection {
         session.check_version(request.api_key(), request.version())?;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
         let _gate = session.enter(&self.inner.config).await?;
-        session.call_any(request).await
+        session.call_any(request, self.inner.config.request_timeout).await
     }
 
     /// The version of each API that both the broker and this build support (connects if
@@ -235,7 +242,7 @@ struct Session {
     api_versions_version: i16,
     local_addr: Option<SocketAddr>,
     tasks: [AbortHandle; 2],
-    request_timeout: std::time::Duration,
+    request_timeout: Duration,
     #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
     sasl: crate::sasl::SessionAuth,
 }
@@ -258,8 +265,8 @@ impl Session {
             reject_trailing_bytes: config.reject_trailing_bytes,
         })));
         let (writes, rx) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_loop(rd, core.clone())).abort_handle();
         let writer = tokio::spawn(write_loop(wr, rx, core.clone())).abort_handle();
+        let reader = tokio::spawn(read_loop(rd, core.clone(), writer.clone())).abort_handle();
         let mut session = Session {
             core,
             writes,
@@ -313,19 +320,22 @@ impl Session {
     }
 
     /// Sends a typed request (no version check, no gate: also used while connecting).
-    pub(crate) async fn call<R: Request>(&self, request: &R) -> Result<R::Response> {
-        let deadline = Instant::now() + self.request_timeout;
-        let waiting =
-            self.start(R::API_KEY, request.expects_response(), deadline, |core, reply| core.submit(request, reply)).await?;
-        Ok(self.finish(waiting, R::API_KEY, deadline).await?.unwrap_or_default())
+    async fn call<R: Request>(&self, request: &R) -> Result<R::Response> {
+        self.call_within(request, self.request_timeout).await
     }
 
-    async fn call_any(&self, request: &AnyRequest) -> Result<Option<AnyResponse>> {
-        let deadline = Instant::now() + self.request_timeout;
-        let api = request.api_key();
-        let waiting =
-            self.start(api, request.expects_response(), deadline, |core, reply| core.submit_any(request, reply)).await?;
-        self.finish(waiting, api, deadline).await
+    async fn call_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
+        let deadline = Instant::now() + timeout;
+        let expects = request.expects_response();
+        let waiting = self.start(R::API_KEY, expects, deadline, timeout, |core, reply| core.submit(request, reply)).await?;
+        Ok(self.finish(waiting, R::API_KEY, deadline, timeout).await?.unwrap_or_default())
+    }
+
+    async fn call_any(&self, request: &AnyRequest, timeout: Duration) -> Result<Option<AnyResponse>> {
+        let deadline = Instant::now() + timeout;
+        let (api, expects) = (request.api_key(), request.expects_response());
+        let waiting = self.start(api, expects, deadline, timeout, |core, reply| core.submit_any(request, reply)).await?;
+        self.finish(waiting, api, deadline, timeout).await
     }
 
     /// Takes an in-flight permit (waiting if all are taken), submits to the core and queues the
@@ -335,12 +345,13 @@ impl Session {
         api: ApiKey,
         expects_response: bool,
         deadline: Instant,
+        timeout: Duration,
         submit: impl FnOnce(&mut Core, ReplyTo<T>) -> Result<Bytes>,
     ) -> Result<Waiting<T>> {
         let permit = match timeout_at(deadline, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
             Ok(Err(_closed)) => return Err(self.error()),
-            Err(_elapsed) => return Err(Error::Timeout { api, after: self.request_timeout }),
+            Err(_elapsed) => return Err(Error::Timeout { api, after: timeout }),
         };
         let (tx, rx) = oneshot::channel();
         let (waiting, written) = if expects_response {
@@ -357,7 +368,7 @@ impl Session {
         Ok(waiting)
     }
 
-    async fn finish<T>(&self, waiting: Waiting<T>, api: ApiKey, deadline: Instant) -> Result<Option<T>> {
+    async fn finish<T>(&self, waiting: Waiting<T>, api: ApiKey, deadline: Instant, timeout: Duration) -> Result<Option<T>> {
         let outcome = match waiting {
             Waiting::Response(rx) => timeout_at(deadline, rx).await.map(|r| r.map(|r| r.map(Some))),
             Waiting::Written(rx) => timeout_at(deadline, rx).await.map(|r| r.map(|()| Ok(None))),
@@ -368,8 +379,8 @@ impl Session {
             Ok(Err(_dropped)) => Err(self.error()),
             Err(_elapsed) => {
                 // The state of the stream is unknown now: close it, as Kafka's clients do.
-                self.fail(Error::Timeout { api, after: self.request_timeout });
-                Err(Error::Timeout { api, after: self.request_timeout })
+                self.fail(Error::Timeout { api, after: timeout });
+                Err(Error::Timeout { api, after: timeout })
             }
         }
     }
@@ -510,12 +521,18 @@ async fn connect_stream(addr: &str, config: &ConnectionConfig) -> Result<(ReadHa
     Ok((Box::new(r), Box::new(w), local))
 }
 
-/// Feeds whatever the socket yields to the core until the socket or the core fails.
-async fn read_loop(mut rd: ReadHalf, core: Arc<Mutex<Core>>) {
+/// Feeds whatever the socket yields to the core until the socket or the core fails; then
+/// stops the writer too, which closes the socket.
+async fn read_loop(rd: ReadHalf, core: Arc<Mutex<Core>>, writer: AbortHandle) {
+    read_until_failure(rd, &core).await;
+    writer.abort();
+}
+
+async fn read_until_failure(mut rd: ReadHalf, core: &Mutex<Core>) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let read = rd.read(&mut buf).await;
-        let mut core = lock(&core);
+        let mut core = lock(core);
         match read {
             Ok(0) => {
                 core.fail(Error::Closed);
