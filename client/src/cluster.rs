@@ -161,7 +161,10 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Connects to the first reachable bootstrap address and loads the broker list.
-    pub async fn connect(bootstrap: impl IntoIterator<Item = impl Into<String>>, config: ConnectionConfig) -> Result<Client> {
+    pub async fn connect(
+        bootstrap: impl IntoIterator<Item = impl Into<String>>,
+        config: ConnectionConfig,
+    ) -> Result<Client> {
         let client = Client {
             inner: Arc::new(ClientInner {
                 config: Arc::new(config),
@@ -254,14 +257,17 @@ impl Client {
     /// The pooled connection to `addr`.
     fn pooled(&self, addr: String) -> Connection {
         let mut pool = lock(&self.inner.pool);
-        pool.entry(addr).or_insert_with_key(|addr| Connection::with_config(addr.clone(), self.inner.config.clone())).clone()
+        pool.entry(addr)
+            .or_insert_with_key(|addr| Connection::with_config(addr.clone(), self.inner.config.clone()))
+            .clone()
     }
 
     /// Candidate connections for cluster-wide requests: open ones first, then known brokers,
     /// then the bootstrap addresses.
     fn candidates(&self) -> Vec<Connection> {
         let mut addrs: Vec<String> = Vec::new();
-        let open: Vec<String> = lock(&self.inner.pool).values().filter(|c| c.is_connected()).map(|c| c.addr().to_owned()).collect();
+        let open: Vec<String> =
+            lock(&self.inner.pool).values().filter(|c| c.is_connected()).map(|c| c.addr().to_owned()).collect();
         addrs.extend(open);
         addrs.extend(lock(&self.inner.view).brokers.values().map(BrokerInfo::addr));
         addrs.extend(self.inner.bootstrap.iter().cloned());
@@ -489,7 +495,9 @@ async fn find_coordinator(connection: Connection, key_type: i8, key: String) -> 
     };
     macro_rules! single_key {
         ($m:ident) => {{
-            let r = connection.send(&fc::$m::Request { key: key.as_str().into(), key_type, ..Default::default() }).await?;
+            #[allow(clippy::needless_update)] // v3 has tagged fields, v1 and v2 do not
+            let r =
+                connection.send(&fc::$m::Request { key: key.as_str().into(), key_type, ..Default::default() }).await?;
             if r.error_code != 0 {
                 return Err(fail(r.error_code, r.error_message));
             }
@@ -502,7 +510,8 @@ async fn find_coordinator(connection: Connection, key_type: i8, key: String) -> 
         2 => single_key!(v2),
         3 => single_key!(v3),
         4 => {
-            let request = fc::v4::Request { key_type, coordinator_keys: vec![key.as_str().into()], ..Default::default() };
+            let request =
+                fc::v4::Request { key_type, coordinator_keys: vec![key.as_str().into()], ..Default::default() };
             let r = connection.send(&request).await?;
             let c = r.coordinators.into_iter().next().ok_or_else(|| fail(ErrorCode::UNKNOWN_SERVER_ERROR.0, None))?;
             if c.error_code != 0 {

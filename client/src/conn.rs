@@ -327,14 +327,16 @@ impl Session {
     async fn call_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
         let deadline = Instant::now() + timeout;
         let expects = request.expects_response();
-        let waiting = self.start(R::API_KEY, expects, deadline, timeout, |core, reply| core.submit(request, reply)).await?;
+        let waiting =
+            self.start(R::API_KEY, expects, deadline, timeout, |core, reply| core.submit(request, reply)).await?;
         Ok(self.finish(waiting, R::API_KEY, deadline, timeout).await?.unwrap_or_default())
     }
 
     async fn call_any(&self, request: &AnyRequest, timeout: Duration) -> Result<Option<AnyResponse>> {
         let deadline = Instant::now() + timeout;
         let (api, expects) = (request.api_key(), request.expects_response());
-        let waiting = self.start(api, expects, deadline, timeout, |core, reply| core.submit_any(request, reply)).await?;
+        let waiting =
+            self.start(api, expects, deadline, timeout, |core, reply| core.submit_any(request, reply)).await?;
         self.finish(waiting, api, deadline, timeout).await
     }
 
@@ -368,7 +370,13 @@ impl Session {
         Ok(waiting)
     }
 
-    async fn finish<T>(&self, waiting: Waiting<T>, api: ApiKey, deadline: Instant, timeout: Duration) -> Result<Option<T>> {
+    async fn finish<T>(
+        &self,
+        waiting: Waiting<T>,
+        api: ApiKey,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Option<T>> {
         let outcome = match waiting {
             Waiting::Response(rx) => timeout_at(deadline, rx).await.map(|r| r.map(|r| r.map(Some))),
             Waiting::Written(rx) => timeout_at(deadline, rx).await.map(|r| r.map(|()| Ok(None))),
@@ -418,7 +426,10 @@ impl Session {
         macro_rules! ask {
             ($request:expr) => {{
                 let r = self.call(&$request).await?;
-                (ErrorCode(r.error_code), r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect())
+                (
+                    ErrorCode(r.error_code),
+                    r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect(),
+                )
             }};
         }
         let name = || config.software_name.as_str().into();
@@ -466,11 +477,12 @@ impl Session {
             self.check_version(ApiKey::SaslHandshake, 1)?;
             let handshake = self.call(&sh::v1::Request { mechanism: sasl.mechanism.name().into() }).await?;
             crate::sasl::check_handshake(sasl, ErrorCode(handshake.error_code), &handshake.mechanisms)?;
-            let version = self.versions().negotiated.get(ApiKey::SaslAuthenticate).ok_or(Error::UnsupportedVersion {
-                api: ApiKey::SaslAuthenticate,
-                version: 0,
-                supported: self.versions().broker_range(ApiKey::SaslAuthenticate),
-            })?;
+            let version =
+                self.versions().negotiated.get(ApiKey::SaslAuthenticate).ok_or(Error::UnsupportedVersion {
+                    api: ApiKey::SaslAuthenticate,
+                    version: 0,
+                    supported: self.versions().broker_range(ApiKey::SaslAuthenticate),
+                })?;
             let (mut mechanism, mut message) = crate::sasl::Mechanism::start(sasl)?;
             loop {
                 let auth_bytes = Bytes::from(message);

@@ -99,13 +99,9 @@ impl Conn {
             let out = self.answer(&request);
             let _ = seen.send((self.n, api));
             match out {
-                Some(Out::Frame(bytes)) => {
-                    if tcp.write_all(&bytes).await.is_err() {
-                        return;
-                    }
-                }
+                Some(Out::Frame(bytes)) if tcp.write_all(&bytes).await.is_err() => return,
                 Some(Out::Close) => return,
-                None => {}
+                _ => {}
             }
         }
     }
@@ -151,8 +147,7 @@ impl Conn {
             }
             AnyRequest::SaslHandshake(sasl_handshake::AnyRequest::V1(r)) => {
                 let (mechanism, ..) = self.script.sasl.expect("SASL configured");
-                let error_code =
-                    if *r.mechanism == *mechanism { 0 } else { ErrorCode::UNSUPPORTED_SASL_MECHANISM.0 };
+                let error_code = if *r.mechanism == *mechanism { 0 } else { ErrorCode::UNSUPPORTED_SASL_MECHANISM.0 };
                 let answer = sasl_handshake::v1::Response { error_code, mechanisms: vec![mechanism.into()] };
                 reply(answer.serialize(id).unwrap())
             }
@@ -215,7 +210,10 @@ impl Conn {
                     }],
                     topics: topics
                         .iter()
-                        .map(|t| metadata::v12::MetadataResponseTopic { name: Some(t.as_str().into()), ..Default::default() })
+                        .map(|t| metadata::v12::MetadataResponseTopic {
+                            name: Some(t.as_str().into()),
+                            ..Default::default()
+                        })
                         .collect(),
                     ..Default::default()
                 };
@@ -420,7 +418,9 @@ async fn sasl_plain() {
 
 #[tokio::test]
 async fn sasl_scram_sha_256_and_512() {
-    for (name, mechanism) in [("SCRAM-SHA-256", SaslMechanism::ScramSha256), ("SCRAM-SHA-512", SaslMechanism::ScramSha512)] {
+    for (name, mechanism) in
+        [("SCRAM-SHA-256", SaslMechanism::ScramSha256), ("SCRAM-SHA-512", SaslMechanism::ScramSha512)]
+    {
         let broker = Broker::start(Script { sasl: Some((name, "alice", "pencil")), ..Default::default() }).await;
         let connection = Connection::connect(&broker.addr, sasl_config(mechanism, "pencil")).await.unwrap();
         assert!(connection.send(&metadata_request("t")).await.is_ok());
@@ -464,7 +464,8 @@ async fn reauthentication_when_the_session_lifetime_runs_out() {
     let script =
         Script { sasl: Some(("SCRAM-SHA-256", "alice", "pencil")), session_lifetime_ms: 20, ..Default::default() };
     let broker = Broker::start(script).await;
-    let connection = Connection::connect(&broker.addr, sasl_config(SaslMechanism::ScramSha256, "pencil")).await.unwrap();
+    let connection =
+        Connection::connect(&broker.addr, sasl_config(SaslMechanism::ScramSha256, "pencil")).await.unwrap();
     assert_eq!(broker.requests(ApiKey::SaslHandshake).len(), 1);
     // Requests keep flowing; within the first few after the lifetime ran out, one
     // re-authenticates first. (The loop only lets time pass; it is bounded by the guard.)

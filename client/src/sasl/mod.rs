@@ -106,8 +106,12 @@ impl Mechanism {
     /// exchange is complete.
     pub(crate) fn step(&mut self, challenge: &[u8]) -> Result<Option<Vec<u8>>> {
         match self {
+            // The broker's answer to PLAIN carries nothing.
             #[cfg(feature = "sasl-plain")]
-            Mechanism::Plain => Ok(None),
+            Mechanism::Plain => {
+                let _ = challenge;
+                Ok(None)
+            }
             #[cfg(feature = "sasl-scram")]
             Mechanism::Scram(client) => {
                 let challenge = std::str::from_utf8(challenge).map_err(|_| auth_error("SCRAM message is not UTF-8"))?;
