@@ -397,7 +397,9 @@ impl Session {
     /// with its own ranges), again with the highest version it supports. Returns the version
     /// that was answered.
     async fn negotiate(&self, config: &ConnectionConfig, mut version: i16) -> Result<i16> {
-        let ours = ApiKey::ApiVersions.versions().max;
+        // The highest version `api_versions` below can build.
+        let ours = ApiKey::ApiVersions.versions().max.min(4);
+        version = version.clamp(0, ours);
         loop {
             let (code, ranges) = self.api_versions(version, config).await?;
             if code == ErrorCode::UNSUPPORTED_VERSION {

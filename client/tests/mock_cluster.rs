@@ -178,6 +178,14 @@ async fn cluster_view_from_metadata() {
     assert_eq!(view.topics["orders"].partitions[&2].leader, 3);
     assert_eq!(leader.addr(), view.brokers[&3].addr());
 
+    // Brokers by id, and the transaction coordinator (FindCoordinator with key type 1).
+    assert_eq!(client.connection(&Target::Broker(2)).await.unwrap().addr(), view.brokers[&2].addr());
+    assert!(matches!(client.connection(&Target::Broker(7)).await, Err(Error::UnknownBroker(7))));
+    mock.coordinator(MockCoordinator::Transaction("tx-1".into()), 3).unwrap();
+    let coordinator = client.connection(&Target::transaction_coordinator("tx-1")).await.unwrap();
+    assert_eq!(coordinator.addr(), view.brokers[&3].addr());
+    assert_eq!(client.view().transaction_coordinators["tx-1"], 3);
+
     // Unknown topic, unknown partition: typed errors.
     let err = client.connection(&Target::leader("nope", 0)).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION), "{err:?}");
