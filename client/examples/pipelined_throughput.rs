@@ -1,6 +1,7 @@
 //! Requests per second for small pipelined requests on one connection, against librdkafka's
-//! in-process mock cluster; and, for comparison, librdkafka's own client doing the same kind
-//! of request (Metadata for one topic) from several threads.
+//! in-process mock cluster; for comparison, librdkafka's own client doing the same kind of
+//! request (Metadata for one topic) from several threads; and the client against a minimal
+//! responder written here (canned answers), which shows the client's own ceiling.
 //!
 //! ```text
 //! cargo run --release -p kafka-wire-client --example pipelined_throughput -- [requests] [in-flight] [rdkafka-threads]
@@ -9,7 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use kafka_wire::{api_versions, metadata};
+use bytes::{BufMut, BytesMut};
+use kafka_wire::{api_versions, metadata, Response};
 use kafka_wire_client::{Connection, ConnectionConfig};
 use rdkafka::config::ClientConfig;
 use rdkafka::mocking::MockCluster;
@@ -99,6 +101,23 @@ async fn main() {
     println!("kafka-wire-client  ApiVersions v2:         {rate:>9.0} req/s  ({requests} requests, {window} in flight, 1 connection)");
     assert_eq!(connection.connections_opened(), 1);
 
+    // The client's own ceiling: a responder that answers every ApiVersions v2 request with the
+    // same canned body, as fast as it can.
+    let responder = minimal_responder().await;
+    let config = ConnectionConfig::default().max_in_flight(window).request_timeout(Duration::from_secs(60));
+    let local = Connection::connect(responder, config).await.unwrap();
+    let rate = run(requests, window, {
+        let c = local.clone();
+        move || {
+            let c = c.clone();
+            async move {
+                c.send(&api_versions::v2::Request::default()).await.unwrap();
+            }
+        }
+    })
+    .await;
+    println!("kafka-wire-client  ApiVersions v2, minimal responder (client ceiling): {rate:>9.0} req/s");
+
     if threads == 0 {
         return;
     }
@@ -120,4 +139,57 @@ async fn main() {
     let total = per_thread * threads;
     let rate = total as f64 / start.elapsed().as_secs_f64();
     println!("librdkafka (rdkafka) Metadata (1 topic):   {rate:>9.0} req/s  ({total} requests, {threads} threads)");
+}
+
+/// A broker stand-in that answers every request with a canned ApiVersions v2 body (v0 header),
+/// batching its writes. Returns its address.
+async fn minimal_responder() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let keys = [(1, 0, 12), (3, 0, 12), (18, 0, 2)];
+    let body = api_versions::v2::Response {
+        api_keys: keys
+            .iter()
+            .map(|&(api_key, min_version, max_version)| api_versions::v2::ApiVersion {
+                api_key,
+                min_version,
+                max_version,
+            })
+            .collect(),
+        ..Default::default()
+    }
+    .serialize(0)
+    .unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let (rd, wr) = tcp.into_split();
+                let (mut rd, mut wr) = (BufReader::new(rd), BufWriter::new(wr));
+                let mut frame = vec![0u8; 1024];
+                loop {
+                    let Ok(size) = rd.read_i32().await else { return };
+                    let size = size as usize;
+                    frame.resize(size.max(8), 0);
+                    if rd.read_exact(&mut frame[..size]).await.is_err() {
+                        return;
+                    }
+                    // Size, then the request's correlation id, then the canned body.
+                    let mut out = BytesMut::with_capacity(body.len());
+                    out.put_slice(&body[..4]);
+                    out.put_slice(&frame[4..8]);
+                    out.put_slice(&body[8..]);
+                    if wr.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    if rd.buffer().is_empty() && wr.flush().await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
 }
