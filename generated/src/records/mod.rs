@@ -131,10 +131,7 @@ impl Records {
     /// iteration cleanly ([`Batches::truncated_len`]); any other problem is an error, after
     /// which the iteration stops.
     pub fn batches(&self) -> Batches {
-        Batches {
-            rest: self.0.clone(),
-            truncated: 0,
-        }
+        Batches { rest: self.0.clone(), truncated: 0 }
     }
 
     /// Encodes batches one after the other.
@@ -166,10 +163,7 @@ impl Batch {
         match buf[16] {
             2 => RecordBatch::decode(buf).map(Batch::V2),
             0 | 1 => LegacyMessage::decode(buf).map(Batch::Legacy),
-            m => Err(DecodeError::new(
-                DecodeErrorKind::Invalid(format!("unknown magic {m}")),
-                "RecordBatch.Magic",
-            )),
+            m => Err(DecodeError::new(DecodeErrorKind::Invalid(format!("unknown magic {m}")), "RecordBatch.Magic")),
         }
     }
 

@@ -28,7 +28,11 @@ fn nested_structs(cx: Cx, mv: &MessageVersion) -> Result<Vec<TokenStream>> {
         let def = &cx.msg.structs[id];
         let ident = naming::ident(&def.rust_name);
         if def.first_version == mv.version {
-            let doc = def.about.as_deref().map(super::structs::about_markdown).unwrap_or_else(|| format!("`{}`", def.schema_name));
+            let doc = def
+                .about
+                .as_deref()
+                .map(super::structs::about_markdown)
+                .unwrap_or_else(|| format!("`{}`", def.schema_name));
             out.push(emit_struct(
                 cx,
                 &StructSpec { ident, label: def.schema_name.clone(), doc, body: &def.body, nested: true },
