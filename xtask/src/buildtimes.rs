@@ -50,25 +50,55 @@ pub fn cases(root: &Path) -> Vec<Case> {
     ]
 }
 
-/// Times of one case in one profile.
+/// Times of one case in one profile: wall-clock and CPU (user + system) seconds.
 pub struct Measure {
-    pub total_s: f64,
-    pub crate_s: f64,
+    pub total: Time,
+    pub crate_only: Time,
     pub rlib_bytes: u64,
 }
 
-fn cargo(dir: &Path, args: &[&str]) -> Result<f64> {
+#[derive(Clone, Copy)]
+pub struct Time {
+    pub wall_s: f64,
+    /// User + system CPU seconds of cargo and everything it ran (`None` without `/usr/bin/time`).
+    pub cpu_s: Option<f64>,
+}
+
+impl std::fmt::Display for Time {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.cpu_s {
+            Some(cpu) => write!(f, "{:.1} s ({:.1} s CPU)", self.wall_s, cpu),
+            None => write!(f, "{:.1} s", self.wall_s),
+        }
+    }
+}
+
+fn cargo(dir: &Path, args: &[&str]) -> Result<Time> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let time_tool = Path::new("/usr/bin/time");
+    let cpu_file = dir.join("cpu.txt");
+    let mut cmd = if time_tool.exists() {
+        let mut c = Command::new(time_tool);
+        c.arg("-f").arg("%U %S").arg("-o").arg(&cpu_file).arg(&cargo);
+        c
+    } else {
+        Command::new(&cargo)
+    };
     let t = Instant::now();
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let out = cmd
         .current_dir(dir)
         .args(args)
         .env("CARGO_TARGET_DIR", dir.join("target"))
         .output()
         .context("running cargo")?;
+    let wall_s = t.elapsed().as_secs_f64();
     if !out.status.success() {
         bail!("cargo {} in {}: {}", args.join(" "), dir.display(), String::from_utf8_lossy(&out.stderr));
     }
-    Ok(t.elapsed().as_secs_f64())
+    let cpu_s = fs::read_to_string(&cpu_file)
+        .ok()
+        .and_then(|t| t.split_whitespace().map(|x| x.parse::<f64>().ok()).sum::<Option<f64>>());
+    Ok(Time { wall_s, cpu_s })
 }
 
 fn find_rlib(dir: &Path, lib: &str) -> Option<u64> {
@@ -104,16 +134,16 @@ pub fn measure(work: &Path, case: &Case, release: bool) -> Result<Measure> {
     let profile: &[&str] = if release { &["--release"] } else { &[] };
     let mut args = vec!["build", "--quiet"];
     args.extend_from_slice(profile);
-    let total_s = cargo(&dir, &args)?;
+    let total = cargo(&dir, &args)?;
     let mut clean = vec!["clean", "--quiet", "-p", case.package];
     clean.extend_from_slice(profile);
     cargo(&dir, &clean)?;
-    let crate_s = cargo(&dir, &args)?;
+    let crate_only = cargo(&dir, &args)?;
     let lib = case.package.replace('-', "_");
     let out = dir.join("target").join(if release { "release" } else { "debug" });
     let rlib_bytes = find_rlib(&out, &lib).with_context(|| format!("no lib{lib}-*.rlib in {}", out.display()))?;
     let _ = fs::remove_dir_all(dir.join("target"));
-    Ok(Measure { total_s, crate_s, rlib_bytes })
+    Ok(Measure { total, crate_only, rlib_bytes })
 }
 
 /// Runs every case in both profiles and returns a Markdown table.
@@ -121,18 +151,18 @@ pub fn run(root: &Path) -> Result<String> {
     let work = root.join("target/build-times");
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut table = format!(
-        "Clean builds on {cpus} CPU(s); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built.\n\n\
+        "Clean builds on {cpus} CPU(s), wall time (CPU time = user + system of everything cargo ran); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built.\n\n\
          | crate | profile | whole build | crate alone | .rlib |\n|---|---|---|---|---|\n"
     );
     for case in cases(root) {
         for release in [false, true] {
             let m = measure(&work, &case, release)?;
             let line = format!(
-                "| {} | {} | {:.1} s | {:.1} s | {:.1} MB |\n",
+                "| {} | {} | {} | {} | {:.1} MB |\n",
                 case.name,
                 if release { "release" } else { "debug" },
-                m.total_s,
-                m.crate_s,
+                m.total,
+                m.crate_only,
                 m.rlib_bytes as f64 / 1e6
             );
             eprint!("{line}");
