@@ -339,6 +339,14 @@ impl MockCluster {
         Some(out)
     }
 
+    /// The record batches of a partition as stored (offsets assigned by the broker), one
+    /// `Bytes` per batch, in log order.
+    pub fn batches(&self, topic: &str, partition: i32) -> Option<Vec<bytes::Bytes>> {
+        let state = self.shared.state();
+        let p = state.topics.get(topic)?.partitions.get(usize::try_from(partition).ok()?)?;
+        Some(p.log.batches().cloned().collect())
+    }
+
     /// The offset group `group` committed for a partition.
     pub fn committed_offset(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
         let state = self.shared.state();
