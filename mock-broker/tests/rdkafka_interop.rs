@@ -162,7 +162,8 @@ fn consume_until(consumers: &[&BaseConsumer<CommitOnRevoke>], seen: &mut Seen, t
         if Instant::now() >= deadline {
             let assignments: Vec<String> =
                 consumers.iter().map(|c| format!("{:?}", c.assignment().map(|a| a.to_topic_map()))).collect();
-            let per_partition: Vec<(i32, usize, Vec<(i64, i64)>)> = seen
+            // (partition, records seen, gaps in the offsets as (expected, got))
+            let per_partition: Vec<_> = seen
                 .iter()
                 .map(|(p, v)| {
                     let mut gaps = Vec::new();
@@ -173,7 +174,7 @@ fn consume_until(consumers: &[&BaseConsumer<CommitOnRevoke>], seen: &mut Seen, t
                         }
                         next = o + 1;
                     }
-                    (*p, v.len(), gaps)
+                    (*p, v.len(), gaps as Vec<(i64, i64)>)
                 })
                 .collect();
             panic!("consumed {} of {total} records before the deadline; assignments {assignments:?}; seen {per_partition:?}", count(seen));
