@@ -452,7 +452,7 @@ async fn scenario(codec: Compression) {
     b.leave().await;
     c.leave().await;
 
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     for p in 0..PARTITIONS {
         let end = cluster.end_offset(TOPIC, p).unwrap();
         let want: Vec<(i64, usize)> = (0..end).map(|o| (o, p as usize + 3 * o as usize)).collect();
