@@ -1,0 +1,70 @@
+//! An in-memory Kafka cluster for tests, built on the generated server-side codec of
+//! [`kafka_wire`]: start it inside a test in milliseconds, point any Kafka client at it.
+//!
+//! ```no_run
+//! use kafka_wire_mock::{MockCluster, MockConfig};
+//!
+//! # async fn run() -> Result<(), kafka_wire_mock::MockError> {
+//! let cluster = MockCluster::start(MockConfig::new().brokers(3).topic("orders", 3)).await?;
+//! println!("bootstrap.servers={}", cluster.bootstrap_servers());
+//! // ... librdkafka, the Java client, kafka-wire-client ... talk to it on 127.0.0.1 ...
+//! cluster.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! What it serves (ApiVersions advertises exactly these versions):
+//!
+//! | API | versions | what |
+//! |---|---|---|
+//! | ApiVersions | 0-4 | the v0 reply with UNSUPPORTED_VERSION to versions it does not know |
+//! | Metadata | 0-12 | live brokers, leaders, epochs, ISR, topic ids; auto-creates topics |
+//! | CreateTopics, DeleteTopics | 2-7, 1-6 | partitions, replication, assignments, configs, topic ids |
+//! | Produce | 3-11 | one magic-2 batch per partition, validated; offsets; idempotence; acks 0/1/-1 |
+//! | Fetch | 4-17 | byte limits and truncation like a log slice; long polling; topic ids |
+//! | ListOffsets | 1-10 | earliest, latest, max timestamp, by timestamp |
+//! | FindCoordinator | 0-6 | groups and transactional ids, batched keys |
+//! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 2-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
+//! | OffsetCommit, OffsetFetch | 2-9, 1-9 | committed offsets, batched groups |
+//! | InitProducerId | 0-5 | idempotent and transactional producer ids, epoch bumps |
+//! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
+//! | SaslHandshake, SaslAuthenticate | 1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
+//!
+//! Every other request the codec can decode gets that API's error reply in its version (a
+//! default response, with UNSUPPORTED_VERSION in its top-level error code where it has one);
+//! a malformed frame closes only its connection.
+//!
+//! Tests can inject faults: [`MockCluster::fail_next`], [`MockCluster::delay_responses`],
+//! [`MockCluster::broker_down`] and [`MockCluster::broker_up`].
+//!
+//! # Cargo features
+//! - `tls` (default): a TLS listener with rustls ([`MockConfig::tls`]).
+//! - `unstable`: the codec's unstable versions (answered with error replies).
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+// The handlers fill responses through macros shared by many versions; a `..Default::default()`
+// that is needed for one version is redundant for another.
+#![allow(clippy::needless_update)]
+
+mod cluster;
+mod compat;
+mod config;
+mod error_reply;
+mod group;
+mod handlers;
+mod log;
+mod sasl;
+mod server;
+mod state;
+
+pub use cluster::{MockCluster, MockError, Stats};
+pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
+pub use error_reply::error_table;
+
+/// The APIs and versions the mock serves, as (API, min version, max version): what its
+/// ApiVersions answer advertises.
+pub fn served_versions() -> impl Iterator<Item = (kafka_wire::ApiKey, i16, i16)> {
+    handlers::api_versions::SERVED.iter().copied()
+}
+
+#[cfg(feature = "tls")]
+pub use rustls;

@@ -1,0 +1,371 @@
+//! The cluster's state: brokers, topics and their logs, producer ids, consumer groups. Plain
+//! data behind one mutex; every method runs without I/O and without waiting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use kafka_wire::{ErrorCode, Uuid};
+
+use crate::config::{MockConfig, TopicSpec};
+use crate::group::Group;
+use crate::log::{Log, DEFAULT_MAX_MESSAGE_BYTES};
+
+/// A broker as the cluster sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct BrokerInfo {
+    pub(crate) id: i32,
+    pub(crate) host: String,
+    pub(crate) port: i32,
+    pub(crate) up: bool,
+}
+
+/// A topic.
+#[derive(Debug, Clone)]
+pub(crate) struct Topic {
+    pub(crate) id: Uuid,
+    pub(crate) partitions: Vec<Partition>,
+    /// Configs set on the topic (the rest have their defaults).
+    pub(crate) configs: BTreeMap<String, String>,
+}
+
+impl Topic {
+    /// `max.message.bytes` of this topic.
+    pub(crate) fn max_message_bytes(&self) -> usize {
+        self.configs.get("max.message.bytes").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX_MESSAGE_BYTES)
+    }
+}
+
+/// A partition: its replicas (the first live one leads) and its log.
+#[derive(Debug, Clone)]
+pub(crate) struct Partition {
+    pub(crate) replicas: Vec<i32>,
+    /// The leader's broker id, -1 when no replica is up.
+    pub(crate) leader: i32,
+    pub(crate) leader_epoch: i32,
+    pub(crate) log: Log,
+}
+
+/// Settings the logic needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) auto_create_topics: bool,
+    pub(crate) default_partitions: i32,
+    pub(crate) default_replication_factor: i16,
+    pub(crate) group_initial_rebalance_delay: Duration,
+    pub(crate) group_min_session_timeout: Duration,
+    pub(crate) group_max_session_timeout: Duration,
+}
+
+/// Everything the cluster holds.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) cluster_id: String,
+    pub(crate) settings: Settings,
+    pub(crate) brokers: Vec<BrokerInfo>,
+    pub(crate) topics: BTreeMap<String, Topic>,
+    pub(crate) groups: HashMap<String, Group>,
+    next_producer_id: i64,
+    /// Current epoch of each producer id handed out.
+    producer_epochs: HashMap<i64, i16>,
+    /// Producer id of each transactional id.
+    transactional_ids: HashMap<String, i64>,
+}
+
+/// Topic configs a topic may set, with their defaults and types (DescribeConfigs type codes:
+/// 1 boolean, 2 string, 3 int, 5 long, 6 double, 7 list).
+pub(crate) const TOPIC_CONFIGS: &[(&str, &str, i8)] = &[
+    ("cleanup.policy", "delete", 7),
+    ("compression.type", "producer", 2),
+    ("delete.retention.ms", "86400000", 5),
+    ("file.delete.delay.ms", "60000", 5),
+    ("flush.messages", "9223372036854775807", 5),
+    ("flush.ms", "9223372036854775807", 5),
+    ("index.interval.bytes", "4096", 3),
+    ("max.compaction.lag.ms", "9223372036854775807", 5),
+    ("max.message.bytes", "1048588", 3),
+    ("message.timestamp.type", "CreateTime", 2),
+    ("min.cleanable.dirty.ratio", "0.5", 6),
+    ("min.compaction.lag.ms", "0", 5),
+    ("min.insync.replicas", "1", 3),
+    ("preallocate", "false", 1),
+    ("retention.bytes", "-1", 5),
+    ("retention.ms", "604800000", 5),
+    ("segment.bytes", "1073741824", 3),
+    ("segment.index.bytes", "10485760", 3),
+    ("segment.jitter.ms", "0", 5),
+    ("segment.ms", "604800000", 5),
+    ("unclean.leader.election.enable", "false", 1),
+];
+
+/// A topic that was created (or would be, when only validating).
+#[derive(Debug, Clone)]
+pub(crate) struct Created {
+    pub(crate) id: Uuid,
+    pub(crate) partitions: i32,
+    pub(crate) replication_factor: i16,
+    pub(crate) configs: BTreeMap<String, String>,
+}
+
+/// A topic creation that failed: the error code and its message.
+pub(crate) type CreateError = (ErrorCode, String);
+
+/// Whether `name` is a legal topic name.
+pub(crate) fn valid_topic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+/// A random version-4 UUID (never the zero UUID).
+pub(crate) fn random_uuid() -> Uuid {
+    let mut bytes = random_bytes::<16>();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    Uuid::from_bytes(bytes)
+}
+
+/// Random bytes from the operating system (a fixed pattern if it has none to give, which only
+/// weakens nonces of a test broker).
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    if getrandom::fill(&mut bytes).is_err() {
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(151).wrapping_add(7);
+        }
+    }
+    bytes
+}
+
+impl State {
+    pub(crate) fn new(config: &MockConfig, ports: &[u16]) -> State {
+        let host = config.advertised_host.clone().unwrap_or_else(|| config.host.clone());
+        let brokers = ports
+            .iter()
+            .enumerate()
+            .map(|(id, &port)| BrokerInfo { id: id as i32, host: host.clone(), port: i32::from(port), up: true })
+            .collect::<Vec<_>>();
+        let default_rf = config.default_replication_factor.unwrap_or(brokers.len().min(3) as i16).max(1);
+        State {
+            cluster_id: config.cluster_id.clone(),
+            settings: Settings {
+                auto_create_topics: config.auto_create_topics,
+                default_partitions: config.default_partitions.max(1),
+                default_replication_factor: default_rf,
+                group_initial_rebalance_delay: config.group_initial_rebalance_delay,
+                group_min_session_timeout: config.group_min_session_timeout,
+                group_max_session_timeout: config.group_max_session_timeout,
+            },
+            brokers,
+            topics: BTreeMap::new(),
+            groups: HashMap::new(),
+            next_producer_id: 1000,
+            producer_epochs: HashMap::new(),
+            transactional_ids: HashMap::new(),
+        }
+    }
+
+    /// The broker `id`, if it exists and is up.
+    pub(crate) fn live_broker(&self, id: i32) -> Option<&BrokerInfo> {
+        self.brokers.iter().find(|b| b.id == id && b.up)
+    }
+
+    /// The lowest live broker id (the "controller"), -1 if none.
+    pub(crate) fn controller(&self) -> i32 {
+        self.brokers.iter().find(|b| b.up).map_or(-1, |b| b.id)
+    }
+
+    /// The broker that coordinates `key` (a group or transactional id): a live broker picked
+    /// by a stable hash of the key, as Kafka picks a partition of `__consumer_offsets`.
+    pub(crate) fn coordinator(&self, key: &str) -> Option<&BrokerInfo> {
+        let n = self.brokers.len();
+        if n == 0 {
+            return None;
+        }
+        // Java's String.hashCode, over UTF-16 units as Kafka computes it.
+        let hash = key.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
+        let partition = (hash & i32::MAX) as usize % 50;
+        (0..n).map(|i| &self.brokers[(partition + i) % n]).find(|b| b.up)
+    }
+
+    /// Marks broker `id` up or down and moves partition leadership accordingly.
+    pub(crate) fn set_broker_up(&mut self, id: i32, up: bool) {
+        if let Some(b) = self.brokers.iter_mut().find(|b| b.id == id) {
+            b.up = up;
+        }
+        let live: Vec<i32> = self.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();
+        for topic in self.topics.values_mut() {
+            for p in &mut topic.partitions {
+                let leader = p.replicas.iter().copied().find(|r| live.contains(r)).unwrap_or(-1);
+                if leader != p.leader {
+                    p.leader = leader;
+                    p.leader_epoch += 1;
+                }
+            }
+        }
+    }
+
+    /// Creates a topic (or, with `validate_only`, checks that it could be created).
+    pub(crate) fn create_topic(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+        assignments: &[(i32, Vec<i32>)],
+        configs: &[(String, Option<String>)],
+        validate_only: bool,
+    ) -> Result<Created, CreateError> {
+        if !valid_topic_name(name) {
+            return Err((ErrorCode::INVALID_TOPIC_EXCEPTION, format!("'{name}' is not a legal topic name")));
+        }
+        if self.topics.contains_key(name) {
+            return Err((ErrorCode::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
+        }
+        let brokers = self.brokers.len();
+        let replicas: Vec<Vec<i32>> = if assignments.is_empty() {
+            let partitions = if partitions == -1 { self.settings.default_partitions } else { partitions };
+            if partitions <= 0 {
+                return Err((ErrorCode::INVALID_PARTITIONS, format!("Number of partitions was set to {partitions}")));
+            }
+            if partitions > 100_000 {
+                return Err((ErrorCode::INVALID_PARTITIONS, format!("{partitions} partitions are too many")));
+            }
+            let rf =
+                if replication_factor == -1 { self.settings.default_replication_factor } else { replication_factor };
+            if rf <= 0 || rf as usize > brokers {
+                return Err((
+                    ErrorCode::INVALID_REPLICATION_FACTOR,
+                    format!("Replication factor {rf} is invalid with {brokers} brokers"),
+                ));
+            }
+            (0..partitions as usize).map(|p| (0..rf as usize).map(|r| ((p + r) % brokers) as i32).collect()).collect()
+        } else {
+            if partitions != -1 || replication_factor != -1 {
+                return Err((
+                    ErrorCode::INVALID_REQUEST,
+                    "Both numPartitions or replicationFactor and replicasAssignments were set".into(),
+                ));
+            }
+            let mut sorted: Vec<&(i32, Vec<i32>)> = assignments.iter().collect();
+            sorted.sort_by_key(|a| a.0);
+            for (i, (p, ids)) in sorted.iter().enumerate() {
+                let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
+                if *p != i as i32 || ids.is_empty() || !distinct || ids.iter().any(|&b| b < 0 || b as usize >= brokers)
+                {
+                    return Err((
+                        ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                        format!("invalid assignment of partition {p}"),
+                    ));
+                }
+            }
+            sorted.into_iter().map(|(_, ids)| ids.clone()).collect()
+        };
+        let mut set = BTreeMap::new();
+        for (key, value) in configs {
+            let Some((_, _, kind)) = TOPIC_CONFIGS.iter().find(|(k, _, _)| k == key) else {
+                return Err((ErrorCode::INVALID_CONFIG, format!("Unknown topic config name: {key}")));
+            };
+            let Some(value) = value else { continue };
+            let ok = match kind {
+                1 => value == "true" || value == "false",
+                3 => value.parse::<i32>().is_ok(),
+                5 => value.parse::<i64>().is_ok(),
+                6 => value.parse::<f64>().is_ok(),
+                _ => true,
+            };
+            if !ok {
+                return Err((ErrorCode::INVALID_CONFIG, format!("Invalid value {value} for configuration {key}")));
+            }
+            set.insert(key.clone(), value.clone());
+        }
+        let live: Vec<i32> = self.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();
+        let topic = Topic {
+            id: random_uuid(),
+            partitions: replicas
+                .into_iter()
+                .map(|replicas| Partition {
+                    leader: replicas.iter().copied().find(|r| live.contains(r)).unwrap_or(-1),
+                    replicas,
+                    leader_epoch: 0,
+                    log: Log::default(),
+                })
+                .collect(),
+            configs: set,
+        };
+        let created = Created {
+            id: topic.id,
+            partitions: topic.partitions.len() as i32,
+            replication_factor: topic.partitions.first().map_or(0, |p| p.replicas.len() as i16),
+            configs: topic.configs.clone(),
+        };
+        if !validate_only {
+            self.topics.insert(name.to_owned(), topic);
+        }
+        Ok(created)
+    }
+
+    /// Creates a topic from a spec (at start, or through [`MockCluster::create_topic`]).
+    pub(crate) fn create_from_spec(&mut self, spec: &TopicSpec) -> Result<(), CreateError> {
+        let configs: Vec<(String, Option<String>)> =
+            spec.configs.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+        let rf = spec.replication_factor.unwrap_or(-1);
+        self.create_topic(&spec.name, spec.partitions, rf, &[], &configs, false).map(|_| ())
+    }
+
+    /// Deletes a topic and the offsets groups committed for it.
+    pub(crate) fn delete_topic(&mut self, name: &str) -> bool {
+        if self.topics.remove(name).is_none() {
+            return false;
+        }
+        for group in self.groups.values_mut() {
+            group.offsets.retain(|(topic, _), _| topic != name);
+        }
+        true
+    }
+
+    /// The name of the topic with id `id`.
+    pub(crate) fn topic_name(&self, id: Uuid) -> Option<&str> {
+        self.topics.iter().find(|(_, t)| t.id == id).map(|(n, _)| n.as_str())
+    }
+
+    /// InitProducerId: a producer id and epoch.
+    pub(crate) fn init_producer_id(
+        &mut self,
+        transactional_id: Option<&str>,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<(i64, i16), ErrorCode> {
+        let existing = match transactional_id {
+            Some(tid) => self.transactional_ids.get(tid).copied(),
+            None if producer_id >= 0 => {
+                // KIP-360: an idempotent producer asks to bump its epoch.
+                match self.producer_epochs.get(&producer_id) {
+                    Some(&epoch) if epoch == producer_epoch => Some(producer_id),
+                    Some(_) => return Err(ErrorCode::INVALID_PRODUCER_EPOCH),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        if let Some(pid) = existing {
+            let epoch = self.producer_epochs.get(&pid).copied().unwrap_or(-1);
+            if let (Some(_), true) = (transactional_id, producer_id >= 0) {
+                if producer_id != pid || producer_epoch != epoch {
+                    return Err(ErrorCode::PRODUCER_FENCED);
+                }
+            }
+            if epoch < i16::MAX - 1 {
+                self.producer_epochs.insert(pid, epoch + 1);
+                return Ok((pid, epoch + 1));
+            }
+        }
+        let pid = self.next_producer_id;
+        self.next_producer_id += 1;
+        self.producer_epochs.insert(pid, 0);
+        if let Some(tid) = transactional_id {
+            self.transactional_ids.insert(tid.to_owned(), pid);
+        }
+        Ok((pid, 0))
+    }
+}

@@ -1,0 +1,297 @@
+//! librdkafka (through the `rdkafka` crate) against the mock broker: an idempotent producer
+//! writes 10,000 records to a 3-partition topic with each codec; a consumer group of two reads
+//! them back with commits, one member is restarted half-way and resumes from its commits.
+//! Nothing may be lost or duplicated, and each partition's order must be kept. The same runs
+//! over SASL/SCRAM.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use kafka_wire::records::{Batch, Compression};
+use kafka_wire::Records;
+use kafka_wire_mock::{MockCluster, MockConfig, SaslMechanism};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::ClientContext;
+
+const RECORDS: usize = 10_000;
+const PARTITIONS: i32 = 3;
+const TOPIC: &str = "interop";
+const GROUP: &str = "interop-group";
+/// A generous bound for the whole scenario; it normally takes a few seconds.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Counts delivery reports.
+#[derive(Default)]
+struct Deliveries {
+    ok: AtomicUsize,
+    failed: Mutex<Vec<String>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => {
+                self.ok.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => self.failed.lock().unwrap().push(e.to_string()),
+        }
+    }
+}
+
+/// Commits what the application consumed before partitions are taken away, so the next owner
+/// starts exactly after it.
+struct CommitOnRevoke;
+
+impl ClientContext for CommitOnRevoke {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        if std::env::var_os("INTEROP_DEBUG").is_some() {
+            eprintln!("{level:?} {fac} {message}");
+        }
+    }
+}
+
+impl ConsumerContext for CommitOnRevoke {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            if tpl.count() > 0 {
+                // Nothing consumed yet on these partitions: librdkafka answers "no offset".
+                let _ = consumer.commit_consumer_state(CommitMode::Sync);
+            }
+        }
+    }
+}
+
+fn payload(i: usize) -> String {
+    format!("record {i:05} {}", "abcdefgh".repeat(8))
+}
+
+fn index_of(payload: &[u8]) -> usize {
+    std::str::from_utf8(&payload[7..12]).unwrap().parse().unwrap()
+}
+
+fn base_config(cluster: &MockCluster, sasl: Option<(SaslMechanism, &str, &str)>) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", cluster.bootstrap_servers());
+    if let Some((mechanism, user, password)) = sasl {
+        config
+            .set("security.protocol", "SASL_PLAINTEXT")
+            .set("sasl.mechanism", mechanism.name())
+            .set("sasl.username", user)
+            .set("sasl.password", password);
+    }
+    config
+}
+
+fn produce(cluster: &MockCluster, sasl: Option<(SaslMechanism, &str, &str)>, codec: &str) {
+    let producer: BaseProducer<Deliveries> = base_config(cluster, sasl)
+        .set("enable.idempotence", "true")
+        .set("compression.codec", codec)
+        .set("linger.ms", "5")
+        .create_with_context(Deliveries::default())
+        .unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    for i in 0..RECORDS {
+        let key = format!("key-{i}");
+        let value = payload(i);
+        let mut record = BaseRecord::to(TOPIC).partition(i as i32 % PARTITIONS).key(&key).payload(&value);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                    r,
+                )) => {
+                    assert!(Instant::now() < deadline, "producer queue stays full");
+                    record = r;
+                    producer.poll(Duration::from_millis(10));
+                }
+                Err((e, _)) => panic!("send: {e}"),
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(DEADLINE).unwrap();
+    let context = producer.context();
+    assert_eq!(*context.failed.lock().unwrap(), Vec::<String>::new(), "failed deliveries");
+    assert_eq!(context.ok.load(Ordering::Relaxed), RECORDS, "delivery reports");
+}
+
+fn consumer(
+    cluster: &MockCluster,
+    sasl: Option<(SaslMechanism, &str, &str)>,
+    name: &str,
+) -> BaseConsumer<CommitOnRevoke> {
+    let mut config = base_config(cluster, sasl);
+    if let Ok(debug) = std::env::var("INTEROP_DEBUG") {
+        config.set("debug", debug).set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+    }
+    let consumer: BaseConsumer<CommitOnRevoke> = config
+        .set("group.id", GROUP)
+        .set("client.id", name)
+        .set("enable.auto.commit", "false")
+        // Offsets are stored for the messages the test processed, not for every message polled:
+        // dropping a consumer polls (and discards) what is still queued before it closes.
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "3000")
+        .set("heartbeat.interval.ms", "100")
+        .set("fetch.wait.max.ms", "50")
+        .set("check.crcs", "true")
+        .create_with_context(CommitOnRevoke)
+        .unwrap();
+    consumer.subscribe(&[TOPIC]).unwrap();
+    consumer
+}
+
+/// What the consumers saw, per partition: (offset, record index), in the order consumed.
+type Seen = BTreeMap<i32, Vec<(i64, usize)>>;
+
+/// Polls the consumers in turn until `total` records were seen, committing now and then.
+fn consume_until(consumers: &[&BaseConsumer<CommitOnRevoke>], seen: &mut Seen, total: usize, deadline: Instant) {
+    let count = |seen: &Seen| seen.values().map(Vec::len).sum::<usize>();
+    let mut since_commit = 0;
+    while count(seen) < total {
+        if Instant::now() >= deadline {
+            let assignments: Vec<String> =
+                consumers.iter().map(|c| format!("{:?}", c.assignment().map(|a| a.to_topic_map()))).collect();
+            // (partition, records seen, gaps in the offsets as (expected, got))
+            let per_partition: Vec<_> = seen
+                .iter()
+                .map(|(p, v)| {
+                    let mut gaps = Vec::new();
+                    let mut next = 0;
+                    for &(o, _) in v {
+                        if o != next {
+                            gaps.push((next, o));
+                        }
+                        next = o + 1;
+                    }
+                    (*p, v.len(), gaps as Vec<(i64, i64)>)
+                })
+                .collect();
+            panic!("consumed {} of {total} records before the deadline; assignments {assignments:?}; seen {per_partition:?}", count(seen));
+        }
+        for c in consumers {
+            // Drain what is there without waiting long, then move on to the other member.
+            let mut budget = 500;
+            while let Some(m) = c.poll(Duration::from_millis(if budget == 500 { 20 } else { 0 })) {
+                let m = m.unwrap_or_else(|e| panic!("consume: {e}"));
+                assert_eq!(m.topic(), TOPIC);
+                seen.entry(m.partition()).or_default().push((m.offset(), index_of(m.payload().unwrap())));
+                c.store_offset_from_message(&m).unwrap();
+                since_commit += 1;
+                budget -= 1;
+                if budget == 0 || count(seen) >= total {
+                    break;
+                }
+            }
+            if since_commit >= 1000 {
+                c.commit_consumer_state(CommitMode::Async).ok();
+                since_commit = 0;
+            }
+        }
+    }
+}
+
+fn scenario(codec: &str, compression: Compression, sasl: Option<(SaslMechanism, &str, &str)>) {
+    let started = Instant::now();
+    let mut config = MockConfig::new().brokers(3).topic(TOPIC, PARTITIONS);
+    if let Some((mechanism, user, password)) = sasl {
+        config = config.sasl_user(mechanism, user, password);
+    }
+    let cluster = MockCluster::spawn(config).unwrap();
+
+    produce(&cluster, sasl, codec);
+    let mut stored = 0;
+    for p in 0..PARTITIONS {
+        let end = cluster.end_offset(TOPIC, p).unwrap();
+        assert_eq!(end as usize, RECORDS / 3 + usize::from((p as usize) < RECORDS % 3), "partition {p}");
+        stored += end as usize;
+        for data in cluster.batches(TOPIC, p).unwrap() {
+            for batch in Records::from_bytes(data).batches() {
+                let Batch::V2(b) = batch.unwrap() else { panic!("legacy batch") };
+                assert_eq!(b.compression(), compression, "codec of a stored batch");
+                assert!(b.producer_id >= 0, "idempotent batches carry a producer id");
+            }
+        }
+    }
+    assert_eq!(stored, RECORDS);
+    let produced = started.elapsed();
+
+    // A group of two consumes about half, committing; then one member stops (committing its
+    // position) and is restarted: it must resume from the committed offsets.
+    let deadline = Instant::now() + DEADLINE;
+    let mut seen = Seen::new();
+    let a = consumer(&cluster, sasl, "member-a");
+    let b = consumer(&cluster, sasl, "member-b");
+    consume_until(&[&a, &b], &mut seen, RECORDS / 2, deadline);
+    let (generation, members) = cluster.group_members(GROUP).unwrap();
+    assert!(members.len() <= 2, "{members:?}");
+    for c in [&a, &b] {
+        match c.commit_consumer_state(CommitMode::Sync) {
+            // A member that consumed nothing has nothing to commit.
+            Ok(()) | Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+            Err(e) => panic!("commit: {e}"),
+        }
+    }
+    drop(a);
+    let a = consumer(&cluster, sasl, "member-a-restarted");
+    consume_until(&[&a, &b], &mut seen, RECORDS, deadline);
+    a.commit_consumer_state(CommitMode::Sync).ok();
+    b.commit_consumer_state(CommitMode::Sync).ok();
+    let (generation_after, _) = cluster.group_members(GROUP).unwrap();
+    assert!(generation_after > generation, "the restart rebalanced the group");
+
+    // Every record exactly once, in order within each partition.
+    for p in 0..PARTITIONS {
+        let got = &seen[&p];
+        let want: Vec<(i64, usize)> =
+            (0..cluster.end_offset(TOPIC, p).unwrap()).map(|o| (o, p as usize + 3 * o as usize)).collect();
+        assert_eq!(got.len(), want.len(), "partition {p}: records consumed");
+        assert!(got == &want, "partition {p}: records lost, duplicated or out of order");
+        assert_eq!(
+            cluster.committed_offset(GROUP, TOPIC, p),
+            cluster.end_offset(TOPIC, p),
+            "partition {p}: committed offset"
+        );
+    }
+    drop((a, b));
+    println!(
+        "librdkafka × {codec} × {}: produced {RECORDS} in {produced:?}, total {:?}, group generation {generation_after}",
+        sasl.map_or("plaintext", |s| s.0.name()),
+        started.elapsed()
+    );
+}
+
+macro_rules! matrix {
+    ($($name:ident: $codec:literal $compression:ident $sasl:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            scenario($codec, Compression::$compression, $sasl);
+        }
+    )*};
+}
+
+const SCRAM_256: Option<(SaslMechanism, &str, &str)> = Some((SaslMechanism::ScramSha256, "alice", "alice-secret"));
+const SCRAM_512: Option<(SaslMechanism, &str, &str)> = Some((SaslMechanism::ScramSha512, "bob", "bob-secret"));
+
+matrix! {
+    plaintext_none: "none" None None;
+    plaintext_gzip: "gzip" Gzip None;
+    plaintext_snappy: "snappy" Snappy None;
+    plaintext_lz4: "lz4" Lz4 None;
+    plaintext_zstd: "zstd" Zstd None;
+    scram_sha256_none: "none" None SCRAM_256;
+    scram_sha512_gzip: "gzip" Gzip SCRAM_512;
+    scram_sha256_snappy: "snappy" Snappy SCRAM_256;
+    scram_sha512_lz4: "lz4" Lz4 SCRAM_512;
+    scram_sha256_zstd: "zstd" Zstd SCRAM_256;
+}
