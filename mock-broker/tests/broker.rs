@@ -207,6 +207,32 @@ async fn sasl_plain_and_scram_with_this_projects_client() {
     cluster.shutdown().await;
 }
 
+/// KIP-368: the broker announces a session lifetime and closes a connection whose session ran
+/// out; the client re-authenticates on the same connection before that happens.
+#[tokio::test]
+async fn the_client_reauthenticates_before_its_session_runs_out() {
+    let lifetime = Duration::from_millis(1500);
+    let sasl = kafka_wire_mock::SaslConfig::new([SaslMechanism::ScramSha256], &[("bob", "bob-secret")])
+        .session_lifetime(lifetime);
+    let cluster = MockCluster::start(MockConfig::new().topic("t", 1).sasl(sasl)).await.unwrap();
+    let config = ConnectionConfig::default().sasl(ClientSasl::new(ClientMechanism::ScramSha256, "bob", "bob-secret"));
+    let connection = Connection::connect(cluster.bootstrap_servers(), config).await.unwrap();
+    // Requests keep flowing for more than two lifetimes; time has to pass for sessions to expire.
+    let end = Instant::now() + lifetime * 2 + Duration::from_millis(500);
+    let mut sent = 0;
+    while Instant::now() < end {
+        connection.send(&metadata_request()).await.unwrap();
+        sent += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stats = cluster.stats();
+    assert!(sent >= 10, "{sent} requests");
+    assert_eq!(stats.connections, 1, "re-authentication happens on the one connection");
+    assert!(stats.authentications >= 3, "{} authentications", stats.authentications);
+    assert_eq!(stats.failed_authentications, 0);
+    cluster.shutdown().await;
+}
+
 #[tokio::test]
 async fn tls_listener() {
     use kafka_wire_client::tls::TlsConfig;
