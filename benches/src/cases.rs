@@ -43,6 +43,17 @@ impl std::fmt::Debug for Case {
 }
 
 impl Case {
+    /// How many iterations make a stable instruction count under callgrind: two for the
+    /// large messages (the second reuses the heap the first freed, as a loop does), many for
+    /// the small ones.
+    pub fn profile_iters(&self) -> u64 {
+        match self.throughput {
+            Throughput::Bytes(n) if n >= 100_000 => 2,
+            Throughput::Elements(n) if n >= 1_000 => 2,
+            _ => 1_000,
+        }
+    }
+
     /// Runs both bodies once and checks that they agree.
     pub fn check(&mut self) {
         let (a, b) = ((self.ours)(), (self.theirs)());
@@ -258,7 +269,12 @@ fn metadata_encode() -> Case {
 
 /// Record `i` of the benchmarks: a 100-byte value, no key, no headers, 1 ms apart.
 fn new_record(i: u64, value_len: usize) -> NewRecord {
-    NewRecord { timestamp: BASE_TIMESTAMP + i as i64, key: None, value: Some(record_value(i, value_len)), headers: vec![] }
+    NewRecord {
+        timestamp: BASE_TIMESTAMP + i as i64,
+        key: None,
+        value: Some(record_value(i, value_len)),
+        headers: vec![],
+    }
 }
 
 fn their_record(i: u64, value_len: usize) -> kpr::Record {
@@ -563,13 +579,19 @@ fn produce_decode() -> Case {
         throughput: Throughput::Bytes(wire.len() as u64),
         ours: Box::new(move || {
             let r = kafka_wire::produce::v11::Request::from_bytes(wire.clone()).expect("decode");
-            r.topic_data.iter().flat_map(|t| &t.partition_data).map(|p| p.records.as_ref().map_or(0, |r| r.len())).sum::<usize>()
-                as u64
+            r.topic_data
+                .iter()
+                .flat_map(|t| &t.partition_data)
+                .map(|p| p.records.as_ref().map_or(0, |r| r.len()))
+                .sum::<usize>() as u64
         }),
         theirs: Box::new(move || {
             let r = kp::ProduceRequest::decode(&mut w2.clone(), PRODUCE_VERSION).expect("decode");
-            r.topic_data.iter().flat_map(|t| &t.partition_data).map(|p| p.records.as_ref().map_or(0, |r| r.len())).sum::<usize>()
-                as u64
+            r.topic_data
+                .iter()
+                .flat_map(|t| &t.partition_data)
+                .map(|p| p.records.as_ref().map_or(0, |r| r.len()))
+                .sum::<usize>() as u64
         }),
     }
 }
@@ -579,10 +601,8 @@ fn produce_decode() -> Case {
 const API_VERSIONS_VERSION: i16 = 3;
 
 fn api_versions_input() -> (kafka_wire::api_versions::v3::Response, kp::ApiVersionsResponse) {
-    let keys: Vec<(i16, i16, i16)> = kafka_wire::ApiKey::ALL
-        .iter()
-        .map(|k| (k.code(), k.schema_versions().min, k.schema_versions().max))
-        .collect();
+    let keys: Vec<(i16, i16, i16)> =
+        kafka_wire::ApiKey::ALL.iter().map(|k| (k.code(), k.schema_versions().min, k.schema_versions().max)).collect();
     let features = [("metadata.version", 1i16, 25i16), ("kraft.version", 0, 1), ("transaction.version", 0, 2)];
     let ours = {
         use kafka_wire::api_versions::v3::*;
@@ -883,4 +903,32 @@ fn batch_encode(c: Compression) -> Case {
             i32::from_be_bytes(b2[57..61].try_into().expect("4 bytes")) as u64
         }),
     }
+}
+
+// ---- the decode inputs, for the allocation test ----------------------------------------------
+
+/// The Fetch response of `fetch-decode` on the wire.
+pub fn fetch_wire() -> Bytes {
+    ours_bytes(&fetch_input().ours)
+}
+
+/// The Produce request of `produce-decode` on the wire.
+pub fn produce_wire() -> Bytes {
+    ours_bytes(&produce_input().0)
+}
+
+/// The ApiVersions response of `api-versions-decode` on the wire.
+pub fn api_versions_wire() -> Bytes {
+    ours_bytes(&api_versions_input().0)
+}
+
+/// The frame of `heartbeat-request-decode`: header and body, after the size prefix.
+pub fn heartbeat_frame() -> Bytes {
+    heartbeat_input().0.serialize(CORRELATION_ID, Some(CLIENT_ID)).expect("serialize").slice(4..)
+}
+
+/// The batch of `batch-decode-*`: 10,000 records of 100 bytes, compressed with `c`.
+pub fn batch_wire(c: Compression) -> Bytes {
+    let records: Vec<NewRecord> = (0..BATCH_RECORDS).map(|i| new_record(i, VALUE_LEN)).collect();
+    our_batch(c, &records).to_bytes().expect("encode")
 }

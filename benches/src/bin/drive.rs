@@ -5,7 +5,8 @@
 //! valgrind --tool=callgrind --toggle-collect='*measured_loop*' target/release/drive metadata-decode ours 10
 //! ```
 //!
-//! `drive --list` prints the case names; `drive --check` builds every case and checks that both
+//! `drive --list` prints the name, the iterations for a profile and the description of every
+//! case; `drive --check` builds every case and checks that both
 //! crates agree on it.
 
 fn main() {
@@ -21,7 +22,7 @@ fn main() {
     }
     if args.first().map(String::as_str) == Some("--list") {
         for c in kafka_wire_bench::all("") {
-            println!("{}\t{}", c.name, c.about);
+            println!("{}\t{}\t{}", c.name, c.profile_iters(), c.about);
         }
         return;
     }
