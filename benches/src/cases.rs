@@ -61,6 +61,9 @@ impl Case {
     }
 }
 
+/// Builds one case.
+pub type Builder = fn() -> Case;
+
 /// Every case whose name contains `filter` (all with an empty filter).
 pub fn all(filter: &str) -> Vec<Case> {
     builders().into_iter().filter(|(n, _)| n.contains(filter)).map(|(_, b)| b()).collect()
@@ -68,7 +71,7 @@ pub fn all(filter: &str) -> Vec<Case> {
 
 /// The name and builder of every case, in table order (building one takes up to a second:
 /// encoding, compressing, checking that both crates write the same bytes).
-pub fn builders() -> Vec<(&'static str, fn() -> Case)> {
+pub fn builders() -> Vec<(&'static str, Builder)> {
     vec![
         ("metadata-decode", metadata_decode),
         ("metadata-encode", metadata_encode),

@@ -655,6 +655,8 @@ pub struct RawTaggedField {
 /// one null pointer, so that it costs next to nothing to move and to drop. Never holds an empty
 /// list (so that the derived comparisons hold).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+// The box is the point: one pointer instead of a `Vec`'s three words in every struct.
+#[allow(clippy::box_collection)]
 pub struct UnknownTaggedFields(Option<Box<Vec<RawTaggedField>>>);
 
 impl UnknownTaggedFields {
