@@ -5,7 +5,7 @@
 //! count is checked against the bytes that remain before anything is allocated; nothing here
 //! panics on any input.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
@@ -32,14 +32,49 @@ pub trait Wire: Sized {
 
     /// Reads one value from the front of `buf`.
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError>;
+
+    /// Reads `count` values (the elements of an array whose count was checked against the
+    /// remaining bytes). Fixed-size primitives override it to read them all in one pass.
+    #[doc(hidden)]
+    #[inline]
+    fn wire_get_many(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Vec<Self>, DecodeError> {
+        let mut v = Vec::with_capacity(count);
+        for _ in 0..count {
+            v.push(Self::wire_get(buf, compact, field)?);
+        }
+        Ok(v)
+    }
 }
 
-#[inline]
+#[inline(always)]
 fn need(buf: &Bytes, n: usize, field: Field) -> Result<(), DecodeError> {
     if buf.len() < n {
         Err(DecodeError::eof(field, n, buf.len()))
     } else {
         Ok(())
+    }
+}
+
+/// Appends bytes whose count is known at compile time.
+///
+/// `BytesMut::extend_from_slice` is inlined (so `N` stays a constant and the copy is a store);
+/// `BufMut::put_slice`, which `put_u8`/`put_i32`/... go through, is not inlined across crates
+/// and turns every integer into a `memcpy` call.
+#[inline(always)]
+pub fn put_array<const N: usize>(buf: &mut BytesMut, bytes: [u8; N]) {
+    buf.extend_from_slice(&bytes);
+}
+
+/// Reads `N` bytes from the front of `buf`, checking that they are there.
+#[inline(always)]
+fn get_array<const N: usize>(buf: &mut Bytes, field: Field) -> Result<[u8; N], DecodeError> {
+    match buf.first_chunk::<N>() {
+        Some(a) => {
+            let a = *a;
+            buf.advance(N);
+            Ok(a)
+        }
+        None => Err(DecodeError::eof(field, N, buf.len())),
     }
 }
 
@@ -51,7 +86,7 @@ pub fn take(buf: &mut Bytes, n: usize, field: Field) -> Result<Bytes, DecodeErro
 }
 
 macro_rules! fixed {
-    ($t:ty, $n:expr, $get:ident, $put:ident) => {
+    ($t:ty, $n:expr) => {
         impl Wire for $t {
             const MIN_LEN: usize = $n;
             #[inline]
@@ -60,25 +95,36 @@ macro_rules! fixed {
             }
             #[inline]
             fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
-                buf.$put(*self);
+                put_array(buf, self.to_be_bytes());
                 Ok(())
             }
             #[inline]
             fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
-                need(buf, $n, field)?;
-                Ok(buf.$get())
+                get_array::<$n>(buf, field).map(<$t>::from_be_bytes)
+            }
+            /// All elements in one pass: one bounds check, one exact allocation.
+            #[inline]
+            fn wire_get_many(buf: &mut Bytes, count: usize, _: bool, field: Field) -> Result<Vec<Self>, DecodeError> {
+                let n = count.checked_mul($n).unwrap_or(usize::MAX);
+                need(buf, n, field)?;
+                let mut v = Vec::with_capacity(count);
+                for c in buf[..n].chunks_exact($n) {
+                    v.push(<$t>::from_be_bytes(c.try_into().unwrap_or([0; $n])));
+                }
+                buf.advance(n);
+                Ok(v)
             }
         }
     };
 }
 
-fixed!(i8, 1, get_i8, put_i8);
-fixed!(i16, 2, get_i16, put_i16);
-fixed!(i32, 4, get_i32, put_i32);
-fixed!(i64, 8, get_i64, put_i64);
-fixed!(u16, 2, get_u16, put_u16);
-fixed!(u32, 4, get_u32, put_u32);
-fixed!(f64, 8, get_f64, put_f64);
+fixed!(i8, 1);
+fixed!(i16, 2);
+fixed!(i32, 4);
+fixed!(i64, 8);
+fixed!(u16, 2);
+fixed!(u32, 4);
+fixed!(f64, 8);
 
 impl Wire for bool {
     const MIN_LEN: usize = 1;
@@ -88,14 +134,13 @@ impl Wire for bool {
     }
     #[inline]
     fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
-        buf.put_u8(*self as u8);
+        put_array(buf, [*self as u8]);
         Ok(())
     }
     #[inline]
     fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
-        need(buf, 1, field)?;
         // Kafka reads any non-zero byte as true.
-        Ok(buf.get_u8() != 0)
+        Ok(get_array::<1>(buf, field)?[0] != 0)
     }
 }
 
@@ -107,15 +152,12 @@ impl Wire for Uuid {
     }
     #[inline]
     fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
-        buf.put_slice(self.as_bytes());
+        put_array(buf, *self.as_bytes());
         Ok(())
     }
     #[inline]
     fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
-        need(buf, 16, field)?;
-        let mut b = [0u8; 16];
-        buf.copy_to_slice(&mut b);
-        Ok(Uuid::from_bytes(b))
+        get_array::<16>(buf, field).map(Uuid::from_bytes)
     }
 }
 
@@ -135,30 +177,44 @@ pub const fn uvarint_len(v: u32) -> usize {
 
 /// Writes an unsigned varint (LEB128, at most 5 bytes).
 #[inline]
-pub fn put_uvarint(buf: &mut BytesMut, mut v: u32) {
-    while v >= 0x80 {
-        buf.put_u8((v as u8) | 0x80);
-        v >>= 7;
+pub fn put_uvarint(buf: &mut BytesMut, v: u32) {
+    if v < 0x80 {
+        put_array(buf, [v as u8]);
+    } else {
+        put_uvarint_long(buf, v);
     }
-    buf.put_u8(v as u8);
+}
+
+fn put_uvarint_long(buf: &mut BytesMut, mut v: u32) {
+    let mut out = [0u8; 5];
+    let mut n = 0;
+    while v >= 0x80 {
+        out[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    out[n] = v as u8;
+    buf.extend_from_slice(&out[..=n]);
 }
 
 /// Reads an unsigned varint of at most 5 bytes.
 #[inline]
 pub fn get_uvarint(buf: &mut Bytes, field: Field) -> Result<u32, DecodeError> {
-    let mut v: u32 = 0;
-    for i in 0..5 {
-        need(buf, 1, field)?;
-        let b = buf.get_u8();
-        if i == 4 && b > 0x0f {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
-        v |= ((b & 0x7f) as u32) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(v);
+    // One byte: lengths and counts below 127, empty tagged-field sections.
+    if let Some(&b) = buf.first() {
+        if b < 0x80 {
+            buf.advance(1);
+            return Ok(b as u32);
         }
     }
-    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+    get_uvarint_long(buf, field)
+}
+
+fn get_uvarint_long(buf: &mut Bytes, field: Field) -> Result<u32, DecodeError> {
+    let mut pos = 0;
+    let v = slice_uvarint_long(buf, &mut pos, field);
+    buf.advance(pos);
+    v
 }
 
 /// The size of `v` as an unsigned 64-bit varint.
@@ -171,29 +227,28 @@ pub const fn uvarlong_len(v: u64) -> usize {
 /// Writes an unsigned 64-bit varint (at most 10 bytes).
 #[inline]
 pub fn put_uvarlong(buf: &mut BytesMut, mut v: u64) {
-    while v >= 0x80 {
-        buf.put_u8((v as u8) | 0x80);
-        v >>= 7;
+    if v < 0x80 {
+        put_array(buf, [v as u8]);
+        return;
     }
-    buf.put_u8(v as u8);
+    let mut out = [0u8; 10];
+    let mut n = 0;
+    while v >= 0x80 {
+        out[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    out[n] = v as u8;
+    buf.extend_from_slice(&out[..=n]);
 }
 
 /// Reads an unsigned 64-bit varint of at most 10 bytes.
 #[inline]
 pub fn get_uvarlong(buf: &mut Bytes, field: Field) -> Result<u64, DecodeError> {
-    let mut v: u64 = 0;
-    for i in 0..10 {
-        need(buf, 1, field)?;
-        let b = buf.get_u8();
-        if i == 9 && b > 0x01 {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
-        v |= ((b & 0x7f) as u64) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(v);
-        }
-    }
-    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+    let mut pos = 0;
+    let v = slice_uvarlong(buf, &mut pos, field);
+    buf.advance(pos);
+    v
 }
 
 /// The size of `v` as a zig-zag varint (record format).
@@ -231,6 +286,68 @@ pub fn put_varlong(buf: &mut BytesMut, v: i64) {
 #[inline]
 pub fn get_varlong(buf: &mut Bytes, field: Field) -> Result<i64, DecodeError> {
     let u = get_uvarlong(buf, field)?;
+    Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+}
+
+/// Reads an unsigned varint at `*pos` of `data`, moving `*pos` past it: the same checks and
+/// errors as [`get_uvarint`], for parsers that walk a slice and cut `Bytes` out of it only
+/// where they keep something (record batches).
+#[inline(always)]
+pub(crate) fn slice_uvarint(data: &[u8], pos: &mut usize, field: Field) -> Result<u32, DecodeError> {
+    if let Some(&b) = data.get(*pos) {
+        if b < 0x80 {
+            *pos += 1;
+            return Ok(b as u32);
+        }
+    }
+    slice_uvarint_long(data, pos, field)
+}
+
+fn slice_uvarint_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u32, DecodeError> {
+    let mut v: u32 = 0;
+    for i in 0..5 {
+        let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };
+        *pos += 1;
+        if i == 4 && b > 0x0f {
+            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+        }
+        v |= ((b & 0x7f) as u32) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+}
+
+/// Reads an unsigned 64-bit varint at `*pos` of `data` (see [`slice_uvarint`]).
+#[inline]
+pub(crate) fn slice_uvarlong(data: &[u8], pos: &mut usize, field: Field) -> Result<u64, DecodeError> {
+    let mut v: u64 = 0;
+    for i in 0..10 {
+        let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };
+        *pos += 1;
+        if i == 9 && b > 0x01 {
+            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+        }
+        v |= ((b & 0x7f) as u64) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+}
+
+/// Reads a zig-zag varint at `*pos` of `data` (record format).
+#[inline(always)]
+pub(crate) fn slice_varint(data: &[u8], pos: &mut usize, field: Field) -> Result<i32, DecodeError> {
+    let u = slice_uvarint(data, pos, field)?;
+    Ok(((u >> 1) as i32) ^ -((u & 1) as i32))
+}
+
+/// Reads a zig-zag varlong at `*pos` of `data` (record format).
+#[inline(always)]
+pub(crate) fn slice_varlong(data: &[u8], pos: &mut usize, field: Field) -> Result<i64, DecodeError> {
+    let u = slice_uvarlong(data, pos, field)?;
     Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
 }
 
@@ -284,15 +401,15 @@ fn put_prefix(
     } else {
         let v = len.map_or(-1, |l| l as i32);
         match p {
-            Prefix::I16 => buf.put_i16(v as i16),
-            Prefix::I32 => buf.put_i32(v),
+            Prefix::I16 => put_array(buf, (v as i16).to_be_bytes()),
+            Prefix::I32 => put_array(buf, v.to_be_bytes()),
         }
     }
     Ok(())
 }
 
 /// Reads a length prefix; `Ok(None)` is the null marker.
-#[inline]
+#[inline(always)]
 fn get_prefix(buf: &mut Bytes, p: Prefix, compact: bool, field: Field) -> Result<Option<usize>, DecodeError> {
     let v: i64 = if compact {
         get_uvarint(buf, field)? as i64 - 1
@@ -329,7 +446,7 @@ impl Wire for ByteString {
     #[inline]
     fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I16, compact, Some(self.len()), field)?;
-        buf.put_slice(self.as_bytes());
+        buf.extend_from_slice(self.as_bytes());
         Ok(())
     }
     #[inline]
@@ -350,7 +467,7 @@ impl Wire for Option<ByteString> {
     fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I16, compact, self.as_ref().map(|s| s.len()), field)?;
         if let Some(s) = self {
-            buf.put_slice(s.as_bytes());
+            buf.extend_from_slice(s.as_bytes());
         }
         Ok(())
     }
@@ -372,7 +489,7 @@ impl Wire for Bytes {
     #[inline]
     fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
-        buf.put_slice(self);
+        buf.extend_from_slice(self);
         Ok(())
     }
     #[inline]
@@ -393,7 +510,7 @@ impl Wire for Option<Bytes> {
     fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, self.as_ref().map(|s| s.len()), field)?;
         if let Some(s) = self {
-            buf.put_slice(s);
+            buf.extend_from_slice(s);
         }
         Ok(())
     }
@@ -408,24 +525,36 @@ impl Wire for Option<Bytes> {
 
 /// Reads an array count and checks that the remaining input can hold that many elements of at
 /// least `min_len` bytes each (at least one byte each, as Kafka's own reader requires).
-#[inline]
+#[inline(always)]
 fn get_count(buf: &mut Bytes, compact: bool, min_len: usize, field: Field) -> Result<Option<usize>, DecodeError> {
-    let count = get_prefix(buf, Prefix::I32, compact, field)?;
-    if let Some(count) = count {
-        if count.saturating_mul(min_len.max(1)) > buf.len() {
-            return Err(DecodeError::new(DecodeErrorKind::CountTooLarge { count, remaining: buf.len() }, field));
+    // The common case first: a compact count below 127, in one byte.
+    let count = match buf.first() {
+        Some(&b) if compact && b < 0x80 => {
+            buf.advance(1);
+            match b {
+                0 => return Ok(None),
+                b => (b - 1) as usize,
+            }
         }
+        _ => match get_prefix(buf, Prefix::I32, compact, field)? {
+            None => return Ok(None),
+            Some(count) => count,
+        },
+    };
+    if count.saturating_mul(min_len.max(1)) > buf.len() {
+        return Err(count_too_large(count, buf.len(), field));
     }
-    Ok(count)
+    Ok(Some(count))
+}
+
+#[cold]
+fn count_too_large(count: usize, remaining: usize, field: Field) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::CountTooLarge { count, remaining }, field)
 }
 
 #[inline]
 fn get_elements<T: Wire>(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Vec<T>, DecodeError> {
-    let mut v = Vec::with_capacity(count);
-    for _ in 0..count {
-        v.push(T::wire_get(buf, compact, field)?);
-    }
-    Ok(v)
+    T::wire_get_many(buf, count, compact, field)
 }
 
 impl<T: Wire> Wire for Vec<T> {
@@ -441,9 +570,13 @@ impl<T: Wire> Wire for Vec<T> {
         }
         Ok(())
     }
+    #[inline]
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        let count = non_null(get_count(buf, compact, T::MIN_LEN, field)?, field)?;
-        get_elements(buf, count, compact, field)
+        match get_count(buf, compact, T::MIN_LEN, field)? {
+            None => Err(DecodeError::new(DecodeErrorKind::UnexpectedNull, field)),
+            Some(0) => Ok(Vec::new()),
+            Some(count) => get_elements(buf, count, compact, field),
+        }
     }
 }
 
@@ -462,9 +595,11 @@ impl<T: Wire> Wire for Option<Vec<T>> {
             Some(v) => v.wire_put(buf, compact, field),
         }
     }
+    #[inline]
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
         match get_count(buf, compact, T::MIN_LEN, field)? {
             None => Ok(None),
+            Some(0) => Ok(Some(Vec::new())),
             Some(count) => get_elements(buf, count, compact, field).map(Some),
         }
     }
@@ -483,11 +618,11 @@ impl<T: WireStruct> Wire for Option<T> {
     fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
         match self {
             None => {
-                buf.put_i8(-1);
+                put_array(buf, [0xff]);
                 Ok(())
             }
             Some(s) => {
-                buf.put_i8(1);
+                put_array(buf, [1]);
                 s.wire_put(buf, compact, field)
             }
         }
@@ -515,60 +650,90 @@ pub struct RawTaggedField {
 
 /// Tagged fields unknown to the version that decoded them, kept in ascending tag order so that
 /// re-encoding writes them back unchanged.
+///
+/// Nearly always empty, and present in every struct of a flexible version: the empty value is
+/// one null pointer, so that it costs next to nothing to move and to drop. Never holds an empty
+/// list (so that the derived comparisons hold).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct UnknownTaggedFields(Vec<RawTaggedField>);
+// The box is the point: one pointer instead of a `Vec`'s three words in every struct.
+#[allow(clippy::box_collection)]
+pub struct UnknownTaggedFields(Option<Box<Vec<RawTaggedField>>>);
 
 impl UnknownTaggedFields {
     /// No unknown tagged fields.
     pub const fn new() -> Self {
-        UnknownTaggedFields(Vec::new())
+        UnknownTaggedFields(None)
+    }
+
+    #[inline]
+    fn fields(&self) -> &[RawTaggedField] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Sets the raw value of `tag`, replacing an earlier value of the same tag.
     pub fn insert(&mut self, tag: u32, data: Bytes) {
-        match self.0.binary_search_by_key(&tag, |f| f.tag) {
-            Ok(i) => self.0[i].data = data,
-            Err(i) => self.0.insert(i, RawTaggedField { tag, data }),
+        let v = self.0.get_or_insert_with(Default::default);
+        match v.binary_search_by_key(&tag, |f| f.tag) {
+            Ok(i) => v[i].data = data,
+            Err(i) => v.insert(i, RawTaggedField { tag, data }),
         }
     }
 
     /// The raw value of `tag`, if present.
     pub fn get(&self, tag: u32) -> Option<&Bytes> {
-        self.0.binary_search_by_key(&tag, |f| f.tag).ok().map(|i| &self.0[i].data)
+        let v = self.fields();
+        v.binary_search_by_key(&tag, |f| f.tag).ok().map(|i| &v[i].data)
     }
 
     /// Removes and returns the raw value of `tag`.
     pub fn remove(&mut self, tag: u32) -> Option<Bytes> {
-        self.0.binary_search_by_key(&tag, |f| f.tag).ok().map(|i| self.0.remove(i).data)
+        let v = self.0.as_mut()?;
+        let i = v.binary_search_by_key(&tag, |f| f.tag).ok()?;
+        let data = v.remove(i).data;
+        if v.is_empty() {
+            self.0 = None;
+        }
+        Some(data)
     }
 
     /// The fields in ascending tag order.
     pub fn iter(&self) -> std::slice::Iter<'_, RawTaggedField> {
-        self.0.iter()
+        self.fields().iter()
     }
 
     /// How many unknown tagged fields there are.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.fields().len()
     }
 
     /// Whether there are none.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// Encoded size of these fields (tag, size and value each), without the count.
     #[inline]
     pub fn body_len(&self) -> usize {
-        self.0.iter().map(|f| uvarint_len(f.tag) + uvarint_len(f.data.len() as u32) + f.data.len()).sum()
+        self.iter().map(|f| uvarint_len(f.tag) + uvarint_len(f.data.len() as u32) + f.data.len()).sum()
     }
 
     /// Decodes a whole tagged-field section of which this version knows no tag.
+    #[inline]
     pub fn decode_section(buf: &mut Bytes, field: Field) -> Result<Self, DecodeError> {
+        // Almost always empty: a single zero byte.
+        if buf.first() == Some(&0) {
+            buf.advance(1);
+            return Ok(UnknownTaggedFields::new());
+        }
+        Self::decode_section_slow(buf, field)
+    }
+
+    fn decode_section_slow(buf: &mut Bytes, field: Field) -> Result<Self, DecodeError> {
         let mut out = UnknownTaggedFields::new();
         let mut reader = TaggedReader::new(buf, field)?;
         while let Some((tag, data)) = reader.next(buf)? {
-            out.0.push(RawTaggedField { tag, data });
+            out.push_sorted(tag, data);
         }
         Ok(out)
     }
@@ -576,6 +741,14 @@ impl UnknownTaggedFields {
     /// Encodes a whole tagged-field section holding only these fields.
     #[inline]
     pub fn encode_section(&self, buf: &mut BytesMut, field: Field) -> Result<(), EncodeError> {
+        if self.is_empty() {
+            put_array(buf, [0]);
+            return Ok(());
+        }
+        self.encode_section_slow(buf, field)
+    }
+
+    fn encode_section_slow(&self, buf: &mut BytesMut, field: Field) -> Result<(), EncodeError> {
         let w = TaggedWriter::begin(buf, 0, self, field)?;
         w.finish(buf)
     }
@@ -583,14 +756,18 @@ impl UnknownTaggedFields {
     /// Size of a tagged-field section holding only these fields.
     #[inline]
     pub fn section_len(&self) -> usize {
-        uvarint_len(self.0.len() as u32) + self.body_len()
+        if self.is_empty() {
+            return 1;
+        }
+        uvarint_len(self.len() as u32) + self.body_len()
     }
 
     /// Appends a field that sorts after every field present (used by the decoder).
     #[doc(hidden)]
     pub fn push_sorted(&mut self, tag: u32, data: Bytes) {
-        debug_assert!(self.0.last().is_none_or(|f| f.tag < tag));
-        self.0.push(RawTaggedField { tag, data });
+        let v = self.0.get_or_insert_with(Default::default);
+        debug_assert!(v.last().is_none_or(|f| f.tag < tag));
+        v.push(RawTaggedField { tag, data });
     }
 }
 
@@ -669,7 +846,7 @@ impl<'a> TaggedWriter<'a> {
         field: Field,
     ) -> Result<Self, EncodeError> {
         put_uvarint(buf, (known + unknown.len()) as u32);
-        let mut it = unknown.0.iter();
+        let mut it = unknown.iter();
         let next_unknown = it.next();
         Ok(TaggedWriter { unknown: it, next_unknown, field })
     }
@@ -685,7 +862,7 @@ impl<'a> TaggedWriter<'a> {
             }
             put_uvarint(buf, f.tag);
             put_uvarint(buf, f.data.len() as u32);
-            buf.put_slice(&f.data);
+            buf.extend_from_slice(&f.data);
             self.next_unknown = self.unknown.next();
         }
         Ok(())
@@ -706,7 +883,7 @@ impl<'a> TaggedWriter<'a> {
         while let Some(f) = self.next_unknown {
             put_uvarint(buf, f.tag);
             put_uvarint(buf, f.data.len() as u32);
-            buf.put_slice(&f.data);
+            buf.extend_from_slice(&f.data);
             self.next_unknown = self.unknown.next();
         }
         Ok(())

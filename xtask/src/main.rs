@@ -6,7 +6,10 @@
 //! cargo xtask schemas fetch [--repository URL]
 //! cargo xtask schemas verify
 //! cargo xtask build-times
+//! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--build-times] [--out FILE]
 //! ```
+
+mod bench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +32,8 @@ const USAGE: &str = "usage:
       Check the imported schemas against the pin.
   cargo xtask build-times
       Clean build time and .rlib size of kafka-wire (all APIs, one API) and kafka-protocol,
-      debug and release, as a Markdown table. Run it on an otherwise idle machine.";
+      debug and release, as a Markdown table. Run it on an otherwise idle machine.
+";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -162,8 +166,20 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
             println!("{}", xtask::buildtimes::run(&root)?);
             Ok(ExitCode::SUCCESS)
         }
+        "bench" => {
+            let opts = bench::Options {
+                quick: take_flag(&mut args, "--quick"),
+                no_instructions: take_flag(&mut args, "--no-instructions"),
+                build_times: take_flag(&mut args, "--build-times"),
+                out: take_opt(&mut args, "--out")?.map(PathBuf::from),
+                filter: if args.first().is_some_and(|a| !a.starts_with('-')) { Some(args.remove(0)) } else { None },
+            };
+            no_more(&args)?;
+            println!("{}", bench::run(&root, &opts)?);
+            Ok(ExitCode::SUCCESS)
+        }
         "" | "help" | "--help" | "-h" => {
-            println!("{USAGE}");
+            println!("{USAGE}{}", bench::USAGE);
             Ok(ExitCode::SUCCESS)
         }
         other => bail!("unknown command {other:?}\n\n{USAGE}"),

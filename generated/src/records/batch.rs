@@ -4,7 +4,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use super::compression::{decompress_framed, Compression, DEFAULT_MAX_DECOMPRESSED};
-use crate::codec::{get_varint, get_varlong, put_varint, put_varlong, take, varint_len, varlong_len};
+use crate::codec::{put_varint, put_varlong, slice_varint, slice_varlong, take, varint_len, varlong_len};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 
 /// Bytes from the start of a batch to the end of `recordCount`.
@@ -324,40 +324,59 @@ impl RecordIter {
 }
 
 impl V2Records {
+    /// Decodes the next record. It walks the bytes as a slice and cuts `Bytes` (a reference
+    /// count each) only for the key, the value and the headers it returns.
     fn read(&mut self) -> Result<Record, DecodeError> {
-        let len = get_varint(&mut self.data, "Record.Length")?;
+        let data: &[u8] = &self.data;
+        let mut pos = 0;
+        let len = slice_varint(data, &mut pos, "Record.Length")?;
         if len < 0 {
             return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len.into()), "Record.Length"));
         }
-        let mut r = take(&mut self.data, len as usize, "Record.Length")?;
-        let attributes = <i8 as crate::codec::Wire>::wire_get(&mut r, false, "Record.Attributes")?;
-        let timestamp_delta = get_varlong(&mut r, "Record.TimestampDelta")?;
-        let offset_delta = get_varint(&mut r, "Record.OffsetDelta")?;
-        let key = get_bytes(&mut r, "Record.Key")?;
-        let value = get_bytes(&mut r, "Record.Value")?;
-        let count = get_varint(&mut r, "Record.HeaderCount")?;
+        let len = len as usize;
+        if data.len() - pos < len {
+            return Err(DecodeError::eof("Record.Length", len, data.len() - pos));
+        }
+        // The record is data[..end]; nothing below reads past it.
+        let end = pos + len;
+        let r = &data[..end];
+        let Some(&attributes) = r.get(pos) else { return Err(DecodeError::eof("Record.Attributes", 1, 0)) };
+        pos += 1;
+        let timestamp_delta = slice_varlong(r, &mut pos, "Record.TimestampDelta")?;
+        let offset_delta = slice_varint(r, &mut pos, "Record.OffsetDelta")?;
+        let key = slice_bytes(r, &mut pos, "Record.Key")?;
+        let value = slice_bytes(r, &mut pos, "Record.Value")?;
+        let count = slice_varint(r, &mut pos, "Record.HeaderCount")?;
         if count < 0 {
             return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count.into()), "Record.HeaderCount"));
         }
         // A header takes at least two bytes: never reserve more than the record could hold.
-        let mut headers = Vec::with_capacity((count as usize).min(r.len() / 2));
+        let mut headers = Vec::with_capacity((count as usize).min((end - pos) / 2));
         for _ in 0..count {
-            let key_len = get_varint(&mut r, "Header.Key")?;
+            let key_len = slice_varint(r, &mut pos, "Header.Key")?;
             if key_len < 0 {
                 return Err(DecodeError::new(DecodeErrorKind::InvalidLength(key_len.into()), "Header.Key"));
             }
-            let key = ByteString::try_from(take(&mut r, key_len as usize, "Header.Key")?)
+            let key_len = key_len as usize;
+            if end - pos < key_len {
+                return Err(DecodeError::eof("Header.Key", key_len, end - pos));
+            }
+            let key = ByteString::try_from(self.data.slice(pos..pos + key_len))
                 .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, "Header.Key"))?;
-            let value = get_bytes(&mut r, "Header.Value")?;
+            pos += key_len;
+            let value = slice_bytes(r, &mut pos, "Header.Value")?.map(|v| self.data.slice(v));
             headers.push(Header { key, value });
         }
-        if !r.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(r.len()), "Record.Length"));
+        if pos != end {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(end - pos), "Record.Length"));
         }
+        let key = key.map(|k| self.data.slice(k));
+        let value = value.map(|v| self.data.slice(v));
+        self.data.advance(end);
         Ok(Record {
             offset: self.base_offset.wrapping_add(offset_delta.into()),
             timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(timestamp_delta)),
-            attributes,
+            attributes: attributes as i8,
             key,
             value,
             headers,
@@ -413,12 +432,25 @@ impl Iterator for RecordIter {
 
 impl std::iter::FusedIterator for RecordIter {}
 
-/// A varint-length byte string of the record format; -1 is null.
-fn get_bytes(buf: &mut Bytes, field: &'static str) -> Result<Option<Bytes>, DecodeError> {
-    match get_varint(buf, field)? {
+/// A varint-length byte string of the record format at `*pos` of `record`; -1 is null. Returns
+/// where it lies in `record`.
+#[inline(always)]
+fn slice_bytes(
+    record: &[u8],
+    pos: &mut usize,
+    field: &'static str,
+) -> Result<Option<std::ops::Range<usize>>, DecodeError> {
+    match slice_varint(record, pos, field)? {
         -1 => Ok(None),
         n if n < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(n.into()), field)),
-        n => take(buf, n as usize, field).map(Some),
+        n => {
+            let (start, n) = (*pos, n as usize);
+            if record.len() - start < n {
+                return Err(DecodeError::eof(field, n, record.len() - start));
+            }
+            *pos = start + n;
+            Ok(Some(start..start + n))
+        }
     }
 }
 
