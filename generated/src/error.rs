@@ -42,9 +42,22 @@ pub enum DecodeErrorKind {
     /// An API version this build does not support (unknown, or behind a disabled cargo feature).
     #[error("API key {api_key} version {version} is not supported by this build")]
     UnsupportedVersion { api_key: i16, version: i16 },
-    /// A value that the format forbids (e.g. a bad magic byte or CRC in a record batch).
+    /// A value that the format forbids (e.g. a bad magic byte in a record batch).
     #[error("{0}")]
     Invalid(String),
+    /// A record batch (magic 2, CRC-32C) or legacy message (magic 0/1, CRC-32) does not match
+    /// its checksum. `offset` is the batch's base offset (the message's offset for legacy).
+    #[error("CRC mismatch in the batch at offset {offset}: stored {stored:#010x}, computed {computed:#010x}")]
+    CrcMismatch { offset: i64, stored: u32, computed: u32 },
+    /// Record data uses a compression codec that is unknown or whose cargo feature is disabled.
+    #[error("compression codec {0} is unknown or not enabled in this build")]
+    UnsupportedCompression(u8),
+    /// Decompressed record data would exceed the configured limit.
+    #[error("decompressed data exceeds the limit of {limit} bytes")]
+    DecompressedTooLarge { limit: usize },
+    /// Compressed record data is corrupt.
+    #[error("{codec} data is corrupt: {reason}")]
+    Decompression { codec: &'static str, reason: String },
 }
 
 /// A decoding failure: what went wrong, in which field, in which message and version.
@@ -137,6 +150,9 @@ pub enum EncodeErrorKind {
     /// A value that the format cannot express.
     #[error("{0}")]
     Invalid(String),
+    /// A compression codec this build does not support (its cargo feature is disabled).
+    #[error("compression codec {0} is not enabled in this build")]
+    UnsupportedCompression(u8),
 }
 
 /// An encoding failure: what went wrong, in which field, in which message and version.
