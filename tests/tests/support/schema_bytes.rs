@@ -77,9 +77,32 @@ impl Schemas {
 
 /// Writes one random, valid body of `spec` at version `v`.
 pub fn random_body(spec: &MessageSpec, v: i16, rng: &mut Rng) -> Vec<u8> {
-    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v) };
+    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v), greedy: None, minimal: None };
     let mut out = Vec::new();
     g.fields(&spec.fields, rng, &mut out, 0);
+    out
+}
+
+/// A random body with every array empty and no tagged field (its last byte is the top-level
+/// tag count, 0, in flexible versions).
+pub fn untagged_body(spec: &MessageSpec, v: i16, rng: &mut Rng) -> Vec<u8> {
+    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v), greedy: Some(0), minimal: None };
+    let mut out = Vec::new();
+    g.fields(&spec.fields, rng, &mut out, 0);
+    out
+}
+
+/// A hostile body of exactly `len` bytes: some arrays (chosen at random, at every depth)
+/// claim as many elements as a decoder that checks counts against the remaining input could
+/// accept (the remaining bytes over the smallest possible element), followed by one element
+/// written the same way; the rest is `pad`. No tagged fields are written. This makes a decoder
+/// reserve as much as it ever can from the same bytes at every nesting level.
+pub fn greedy_body(spec: &MessageSpec, v: i16, len: usize, pad: u8, rng: &mut Rng) -> Vec<u8> {
+    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v), greedy: Some(len), minimal: None };
+    let mut out = Vec::new();
+    g.fields(&spec.fields, rng, &mut out, 0);
+    out.truncate(len);
+    out.resize(len, pad);
     out
 }
 
@@ -87,6 +110,11 @@ struct Gen<'a> {
     spec: &'a MessageSpec,
     v: i16,
     flexible: bool,
+    /// Greedy mode: the total length of the body.
+    greedy: Option<usize>,
+    /// Minimal mode: zeros, empty strings and arrays, null structs, and this many empty unknown
+    /// tagged fields in every tagged-field section.
+    minimal: Option<usize>,
 }
 
 fn field_versions(f: &FieldSpec) -> Versions {
@@ -132,7 +160,7 @@ impl<'a> Gen<'a> {
         let mut tagged: Vec<(u32, Vec<u8>)> = Vec::new();
         for f in fields.iter().filter(|f| self.present(f)) {
             if self.tagged(f) {
-                if rng.chance(2, 3) {
+                if self.greedy.is_none() && self.minimal.is_none() && rng.chance(2, 3) {
                     let mut value = Vec::new();
                     self.value(f, &f.ty, self.nullable(f), true, rng, &mut value, depth, true);
                     let mut default = Vec::new();
@@ -148,7 +176,11 @@ impl<'a> Gen<'a> {
             }
         }
         if self.flexible {
-            if rng.chance(1, 3) {
+            if let Some(n) = self.minimal {
+                for i in 0..n {
+                    tagged.push((100 + i as u32, Vec::new()));
+                }
+            } else if self.greedy.is_none() && rng.chance(1, 3) {
                 let mut tag = FIRST_UNKNOWN_TAG + rng.below(50) as u32;
                 for _ in 0..1 + rng.below(2) {
                     let n = rng.below(6) as usize;
@@ -214,6 +246,16 @@ impl<'a> Gen<'a> {
         depth: usize,
         in_tag: bool,
     ) {
+        if self.minimal.is_some() {
+            match ty {
+                FieldType::Struct(name) if !nullable => self.fields(self.struct_fields(f, name), rng, out, depth + 1),
+                FieldType::Struct(_) => out.push(0xff),
+                FieldType::String => Self::length(out, compact, true, Some(0)),
+                FieldType::Bytes | FieldType::Records | FieldType::Array(_) => Self::length(out, compact, false, Some(0)),
+                t => out.resize(out.len() + Self::min_len_of(t), 0),
+            }
+            return;
+        }
         match ty {
             FieldType::Bool => out.push(rng.below(2) as u8),
             FieldType::Int8 => out.push(Self::int(rng, 8) as u8),
@@ -276,10 +318,40 @@ impl<'a> Gen<'a> {
                     return;
                 }
                 // Fewer elements deeper down keeps messages small.
-                let n = rng.below(if depth < 2 { 4 } else { 2 }) as usize;
+                let mut n = rng.below(if depth < 2 { 4 } else { 2 }) as usize;
+                if let Some(len) = self.greedy {
+                    match rng.below(3) {
+                        0 => n = 0,
+                        1 => {
+                            let min = match &**inner {
+                                FieldType::Struct(name) => self.min_len(self.struct_fields(f, name)),
+                                t => Self::min_len_of(t),
+                            };
+                            n = len.saturating_sub(out.len() + 5) / min.max(1);
+                        }
+                        _ => {
+                            // Dense: as many minimal elements as fit, every one written.
+                            let g = Gen { minimal: Some(rng.below(4) as usize), greedy: None, ..*self };
+                            let mut elem = Vec::new();
+                            match &**inner {
+                                FieldType::Struct(name) => g.fields(self.struct_fields(f, name), rng, &mut elem, depth + 1),
+                                t => g.value(f, t, false, compact, rng, &mut elem, depth + 1, in_tag),
+                            }
+                            let n = len.saturating_sub(out.len() + 5) / elem.len().max(1);
+                            Self::length(out, compact, false, Some(n));
+                            ELEMENTS.fetch_add(n, Relaxed);
+                            for _ in 0..n {
+                                out.extend_from_slice(&elem);
+                            }
+                            return;
+                        }
+                    }
+                }
                 Self::length(out, compact, false, Some(n));
                 ELEMENTS.fetch_add(n, Relaxed);
-                for _ in 0..n {
+                // In greedy mode one element is written; the rest of the claim is padding.
+                let written = if self.greedy.is_some() { n.min(1) } else { n };
+                for _ in 0..written {
                     match &**inner {
                         FieldType::Struct(name) => {
                             let fields = self.struct_fields(f, name);
@@ -289,6 +361,30 @@ impl<'a> Gen<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// The smallest encoding of a struct, counting every string, bytes, array and nullable
+    /// struct as one byte in either form (a lower bound that a decoder may use).
+    fn min_len(&self, fields: &'a [FieldSpec]) -> usize {
+        let mut n = usize::from(self.flexible);
+        for f in fields.iter().filter(|f| self.present(f) && !self.tagged(f)) {
+            n += match &f.ty {
+                FieldType::Struct(name) if !self.nullable(f) => self.min_len(self.struct_fields(f, name)),
+                t => Self::min_len_of(t),
+            };
+        }
+        n
+    }
+
+    fn min_len_of(ty: &FieldType) -> usize {
+        match ty {
+            FieldType::Bool | FieldType::Int8 => 1,
+            FieldType::Int16 | FieldType::Uint16 => 2,
+            FieldType::Int32 | FieldType::Uint32 => 4,
+            FieldType::Int64 | FieldType::Float64 => 8,
+            FieldType::Uuid => 16,
+            _ => 1,
         }
     }
 
