@@ -5,7 +5,8 @@
 //! Run: `cargo run --release` (miniz_oxide), `--no-default-features --features zlib-rs`,
 //! `--no-default-features --features zlib-c` (flate2 backends are exclusive: one per build),
 //! add `--features cpp-snappy` for the C++ snappy library; without the default feature
-//! `lz4-flex-safe`, lz4_flex uses its unsafe fast paths.
+//! `lz4-flex-safe`, lz4_flex uses its unsafe fast paths. `--no-default-features --features e2e`
+//! measures kafka-wire's own batches end to end.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -22,8 +23,8 @@ fn payload() -> Vec<u8> {
         seed
     };
     const WORDS: &[&str] = &[
-        "checkout", "cart", "payment", "login", "logout", "search", "view", "click", "refund", "shipping",
-        "berlin", "paris", "lisbon", "oslo", "mobile", "desktop", "android", "ios", "chrome", "firefox",
+        "checkout", "cart", "payment", "login", "logout", "search", "view", "click", "refund", "shipping", "berlin",
+        "paris", "lisbon", "oslo", "mobile", "desktop", "android", "ios", "chrome", "firefox",
     ];
     let mut out = Vec::with_capacity(1 << 20);
     let mut ts = 1_700_000_000_000u64;
@@ -161,7 +162,10 @@ fn zstd_c(data: &[u8]) -> Vec<u8> {
 }
 fn zstd_d(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    zstd::stream::read::Decoder::new(data).unwrap().read_to_end(&mut out).unwrap();
+    zstd::stream::read::Decoder::new(data)
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 fn ruzstd_c(data: &[u8]) -> Vec<u8> {
@@ -169,14 +173,66 @@ fn ruzstd_c(data: &[u8]) -> Vec<u8> {
 }
 fn ruzstd_d(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    ruzstd::decoding::StreamingDecoder::new(data).unwrap().read_to_end(&mut out).unwrap();
+    ruzstd::decoding::StreamingDecoder::new(data)
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
     out
+}
+
+/// kafka-wire end to end: 1 MiB of record values in batches of ~1 MiB, built and encoded, then
+/// decoded and every record read.
+#[cfg(feature = "e2e")]
+fn e2e(min: Duration) {
+    use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
+    use kafka_wire::{Bytes, Records};
+    let data = payload();
+    let records: Vec<NewRecord> = data
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| NewRecord::new(1_700_000_000_000 + i as i64, Bytes::copy_from_slice(l)).with_key(format!("user-{}", i % 1000)))
+        .collect();
+    let bytes: usize = records.iter().map(|r| r.value.as_ref().unwrap().len() + r.key.as_ref().unwrap().len()).sum();
+    println!();
+    println!("kafka-wire batches: {} records, {} bytes of keys and values; MB/s of those bytes", records.len(), bytes);
+    println!("{:<32} {:>8} {:>12} {:>14}", "codec", "ratio", "build+encode", "decode+read");
+    for codec in Compression::ALL {
+        let build = || {
+            let mut b = BatchBuilder::new(codec);
+            for r in &records {
+                b.push(r).unwrap();
+            }
+            Records::from_batches(&[b.build().unwrap().into()]).unwrap()
+        };
+        let set = build();
+        let read = |set: &Records| {
+            let mut n = 0;
+            for batch in set.batches() {
+                for r in batch.unwrap().records().unwrap() {
+                    n += r.unwrap().value.map_or(0, |v| v.len());
+                }
+            }
+            n
+        };
+        assert!(read(&set) > 0);
+        let enc = rate(bytes, min, || {
+            black_box(build());
+        });
+        let dec = rate(bytes, min, || {
+            black_box(read(black_box(&set)));
+        });
+        println!("{:<32} {:>8.2} {:>8.0} MB/s {:>9.0} MB/s", codec.name(), bytes as f64 / set.len() as f64, enc, dec);
+    }
 }
 
 fn main() {
     let data = payload();
     let min = Duration::from_millis(
-        std::env::var("BENCH_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(1500),
+        std::env::var("BENCH_MS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1500),
     );
     let gzip_name = if cfg!(feature = "zlib-rs") {
         "gzip   flate2/zlib-rs (Rust)"
@@ -186,23 +242,57 @@ fn main() {
         "gzip   flate2/miniz_oxide (Rust)"
     };
     let mut codecs = vec![
-        Codec { name: gzip_name, compress: gzip_c, decompress: gzip_d },
-        Codec { name: "snappy snap (Rust)", compress: snap_c, decompress: snap_d },
         Codec {
-            name: if cfg!(feature = "lz4-flex-safe") { "lz4    lz4_flex (Rust, safe)" } else { "lz4    lz4_flex (Rust, unsafe)" },
+            name: gzip_name,
+            compress: gzip_c,
+            decompress: gzip_d,
+        },
+        Codec {
+            name: "snappy snap (Rust)",
+            compress: snap_c,
+            decompress: snap_d,
+        },
+        Codec {
+            name: if cfg!(feature = "lz4-flex-safe") {
+                "lz4    lz4_flex (Rust, safe)"
+            } else {
+                "lz4    lz4_flex (Rust, unsafe)"
+            },
             compress: lz4_flex_c,
             decompress: lz4_flex_d,
         },
-        Codec { name: "lz4    lz4 (C)", compress: lz4_c_c, decompress: lz4_c_d },
-        Codec { name: "zstd   zstd (C) level 3", compress: zstd_c, decompress: zstd_d },
-        Codec { name: "zstd   ruzstd (Rust) fastest", compress: ruzstd_c, decompress: ruzstd_d },
+        Codec {
+            name: "lz4    lz4 (C)",
+            compress: lz4_c_c,
+            decompress: lz4_c_d,
+        },
+        Codec {
+            name: "zstd   zstd (C) level 3",
+            compress: zstd_c,
+            decompress: zstd_d,
+        },
+        Codec {
+            name: "zstd   ruzstd (Rust) fastest",
+            compress: ruzstd_c,
+            decompress: ruzstd_d,
+        },
     ];
     #[cfg(feature = "cpp-snappy")]
-    codecs.insert(2, Codec { name: "snappy snappy (C++)", compress: cpp_snappy_c, decompress: cpp_snappy_d });
+    codecs.insert(
+        2,
+        Codec {
+            name: "snappy snappy (C++)",
+            compress: cpp_snappy_c,
+            decompress: cpp_snappy_d,
+        },
+    );
     if let Some(only) = std::env::args().nth(1) {
         codecs.retain(|c| c.name.contains(&only));
     }
-    println!("payload: {} bytes of JSON events; MB/s of uncompressed bytes", data.len());
+    println!(
+        "payload: {} bytes of JSON events; MB/s of uncompressed bytes",
+        data.len()
+    );
     println!("{:<32} {:>8} {:>12} {:>14}", "codec", "ratio", "compress", "decompress");
     for c in &codecs {
         let packed = (c.compress)(&data);
@@ -221,4 +311,6 @@ fn main() {
             decomp
         );
     }
+    #[cfg(feature = "e2e")]
+    e2e(min);
 }

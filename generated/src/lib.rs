@@ -33,6 +33,8 @@
 //! - one feature per API, named like its module (`fetch`, `api_versions`, ...); `all-apis`
 //!   (default) enables all. Headers, data schemas, [`ApiKey`] and [`ErrorCode`] are always built.
 //! - `unstable`: the versions Kafka marks `latestVersionUnstable`.
+//! - `gzip`, `snappy`, `lz4`, `zstd` (default): the compression codecs of record batches (see
+//!   [`records`]); without one, batches using it decode but their records do not.
 //! - `samples`: deterministic sample values of every message (for tests).
 //! - `arbitrary`: `arbitrary::Arbitrary` for every message of every version (fuzzing, property tests).
 #![forbid(unsafe_code)]

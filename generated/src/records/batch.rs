@@ -36,7 +36,7 @@ pub enum TimestampType {
 /// `base_offset` or `partition_leader_epoch` (as a broker does) needs no other change.
 ///
 /// Build new batches with [`BatchBuilder`](super::BatchBuilder).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RecordBatch {
     /// The offset of the first record.
     pub base_offset: i64,
@@ -58,6 +58,24 @@ pub struct RecordBatch {
     pub(crate) record_count: i32,
     /// Everything after `recordCount`, compressed or not, as on the wire.
     pub(crate) records: Bytes,
+}
+
+impl std::fmt::Debug for RecordBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordBatch")
+            .field("base_offset", &self.base_offset)
+            .field("partition_leader_epoch", &self.partition_leader_epoch)
+            .field("attributes", &format_args!("{:#06x}", self.attributes))
+            .field("last_offset_delta", &self.last_offset_delta)
+            .field("base_timestamp", &self.base_timestamp)
+            .field("max_timestamp", &self.max_timestamp)
+            .field("producer_id", &self.producer_id)
+            .field("producer_epoch", &self.producer_epoch)
+            .field("base_sequence", &self.base_sequence)
+            .field("record_count", &self.record_count)
+            .field("records", &format_args!("{} bytes ({})", self.records.len(), self.compression()))
+            .finish()
+    }
 }
 
 impl RecordBatch {
@@ -87,14 +105,21 @@ impl RecordBatch {
         let computed = crc32c::crc32c(&b);
         if stored != computed {
             return Err(DecodeError::new(
-                DecodeErrorKind::CrcMismatch { offset: base_offset, stored, computed },
+                DecodeErrorKind::CrcMismatch {
+                    offset: base_offset,
+                    stored,
+                    computed,
+                },
                 "RecordBatch.Crc",
             ));
         }
         let attributes = b.get_i16();
         let code = (attributes & COMPRESSION_MASK) as u8;
         if Compression::from_code(code).is_none() {
-            return Err(DecodeError::new(DecodeErrorKind::UnsupportedCompression(code), "RecordBatch.Attributes"));
+            return Err(DecodeError::new(
+                DecodeErrorKind::UnsupportedCompression(code),
+                "RecordBatch.Attributes",
+            ));
         }
         let last_offset_delta = b.get_i32();
         let base_timestamp = b.get_i64();
@@ -104,7 +129,10 @@ impl RecordBatch {
         let base_sequence = b.get_i32();
         let record_count = b.get_i32();
         if record_count < 0 {
-            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(record_count.into()), "RecordBatch.RecordCount"));
+            return Err(DecodeError::new(
+                DecodeErrorKind::InvalidLength(record_count.into()),
+                "RecordBatch.RecordCount",
+            ));
         }
         Ok(RecordBatch {
             base_offset,
@@ -131,7 +159,10 @@ impl RecordBatch {
         let batch_length = self.encoded_len() - 12;
         if batch_length > i32::MAX as usize {
             return Err(EncodeError::new(
-                EncodeErrorKind::TooLong { len: batch_length, max: i32::MAX as usize },
+                EncodeErrorKind::TooLong {
+                    len: batch_length,
+                    max: i32::MAX as usize,
+                },
                 "RecordBatch.BatchLength",
             ));
         }
@@ -247,7 +278,7 @@ pub struct Record {
     /// The timestamp: the batch's base timestamp plus the record's delta, or the batch's max
     /// timestamp when the batch uses `LogAppendTime` (as the Java client reports it).
     pub timestamp: i64,
-    /// The record's attribute byte (no bits are defined).
+    /// The record's attribute byte (no bits are defined); for a legacy message, its attributes.
     pub attributes: i8,
     /// The key (`None` is null).
     pub key: Option<Bytes>,
@@ -306,7 +337,10 @@ impl V2Records {
     fn read(&mut self) -> Result<Record, DecodeError> {
         let len = get_varint(&mut self.data, "Record.Length")?;
         if len < 0 {
-            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len.into()), "Record.Length"));
+            return Err(DecodeError::new(
+                DecodeErrorKind::InvalidLength(len.into()),
+                "Record.Length",
+            ));
         }
         let mut r = take(&mut self.data, len as usize, "Record.Length")?;
         let attributes = <i8 as crate::codec::Wire>::wire_get(&mut r, false, "Record.Attributes")?;
@@ -316,14 +350,20 @@ impl V2Records {
         let value = get_bytes(&mut r, "Record.Value")?;
         let count = get_varint(&mut r, "Record.HeaderCount")?;
         if count < 0 {
-            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count.into()), "Record.HeaderCount"));
+            return Err(DecodeError::new(
+                DecodeErrorKind::InvalidLength(count.into()),
+                "Record.HeaderCount",
+            ));
         }
         // A header takes at least two bytes: never reserve more than the record could hold.
         let mut headers = Vec::with_capacity((count as usize).min(r.len() / 2));
         for _ in 0..count {
             let key_len = get_varint(&mut r, "Header.Key")?;
             if key_len < 0 {
-                return Err(DecodeError::new(DecodeErrorKind::InvalidLength(key_len.into()), "Header.Key"));
+                return Err(DecodeError::new(
+                    DecodeErrorKind::InvalidLength(key_len.into()),
+                    "Header.Key",
+                ));
             }
             let key = ByteString::try_from(take(&mut r, key_len as usize, "Header.Key")?)
                 .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, "Header.Key"))?;
@@ -331,11 +371,16 @@ impl V2Records {
             headers.push(Header { key, value });
         }
         if !r.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(r.len()), "Record.Length"));
+            return Err(DecodeError::new(
+                DecodeErrorKind::TrailingBytes(r.len()),
+                "Record.Length",
+            ));
         }
         Ok(Record {
             offset: self.base_offset.wrapping_add(offset_delta.into()),
-            timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(timestamp_delta)),
+            timestamp: self
+                .log_append_time
+                .unwrap_or(self.base_timestamp.wrapping_add(timestamp_delta)),
             attributes,
             key,
             value,
@@ -428,7 +473,15 @@ pub(crate) fn put_record(
     value: Option<&[u8]>,
     headers: &[Header],
 ) -> Result<(), EncodeError> {
-    let too_long = |len: usize, field| EncodeError::new(EncodeErrorKind::TooLong { len, max: i32::MAX as usize }, field);
+    let too_long = |len: usize, field| {
+        EncodeError::new(
+            EncodeErrorKind::TooLong {
+                len,
+                max: i32::MAX as usize,
+            },
+            field,
+        )
+    };
     for (b, field) in [(key, "Record.Key"), (value, "Record.Value")] {
         if let Some(b) = b {
             if b.len() > i32::MAX as usize {

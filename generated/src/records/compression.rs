@@ -41,8 +41,13 @@ pub enum Compression {
 
 impl Compression {
     /// Every codec, in code order.
-    pub const ALL: [Compression; 5] =
-        [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
+    pub const ALL: [Compression; 5] = [
+        Compression::None,
+        Compression::Gzip,
+        Compression::Snappy,
+        Compression::Lz4,
+        Compression::Zstd,
+    ];
 
     /// The code in attribute bits 0-2.
     pub const fn code(self) -> u8 {
@@ -117,7 +122,10 @@ pub(crate) fn compress_framed(codec: Compression, data: &[u8], lz4_magic0: bool)
         #[cfg(feature = "zstd")]
         Compression::Zstd => zstd::compress(data).map_err(|e| io_encode(codec, e)),
         #[allow(unreachable_patterns)]
-        _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedCompression(codec.code()), FIELD)),
+        _ => Err(EncodeError::new(
+            EncodeErrorKind::UnsupportedCompression(codec.code()),
+            FIELD,
+        )),
     }
 }
 
@@ -145,7 +153,10 @@ pub(crate) fn decompress_framed(
         #[cfg(feature = "zstd")]
         Compression::Zstd => zstd::decompress(data, max_len),
         #[allow(unreachable_patterns)]
-        _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedCompression(codec.code()), FIELD)),
+        _ => Err(DecodeError::new(
+            DecodeErrorKind::UnsupportedCompression(codec.code()),
+            FIELD,
+        )),
     }
 }
 
@@ -157,13 +168,22 @@ fn too_large(limit: usize) -> DecodeError {
 #[cold]
 #[allow(dead_code)]
 fn corrupt(codec: Compression, reason: impl std::fmt::Display) -> DecodeError {
-    DecodeError::new(DecodeErrorKind::Decompression { codec: codec.name(), reason: reason.to_string() }, FIELD)
+    DecodeError::new(
+        DecodeErrorKind::Decompression {
+            codec: codec.name(),
+            reason: reason.to_string(),
+        },
+        FIELD,
+    )
 }
 
 #[cold]
 #[allow(dead_code)]
 fn encode_failed(codec: Compression, reason: impl std::fmt::Display) -> EncodeError {
-    EncodeError::new(EncodeErrorKind::Invalid(format!("{codec} compression failed: {reason}")), FIELD)
+    EncodeError::new(
+        EncodeErrorKind::Invalid(format!("{codec} compression failed: {reason}")),
+        FIELD,
+    )
 }
 
 #[cold]
@@ -175,9 +195,16 @@ fn io_encode(codec: Compression, e: std::io::Error) -> EncodeError {
 /// Reads all of `r`, but at most `max_len` bytes: more is an error. The buffer starts at a few
 /// times the compressed size (a known, present length) and grows with the actual output.
 #[cfg(any(feature = "gzip", feature = "lz4", feature = "zstd"))]
-fn read_capped(codec: Compression, r: impl Read, compressed_len: usize, max_len: usize) -> Result<Vec<u8>, DecodeError> {
+fn read_capped(
+    codec: Compression,
+    r: impl Read,
+    compressed_len: usize,
+    max_len: usize,
+) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(max_len));
-    r.take(max_len as u64 + 1).read_to_end(&mut out).map_err(|e| corrupt(codec, e))?;
+    r.take(max_len as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| corrupt(codec, e))?;
     if out.len() > max_len {
         return Err(too_large(max_len));
     }
@@ -208,7 +235,8 @@ mod snappy {
     pub(super) fn compress(data: &[u8]) -> Result<Vec<u8>, snap::Error> {
         let mut enc = snap::raw::Encoder::new();
         let blocks = data.len().div_ceil(BLOCK);
-        let mut out = Vec::with_capacity(16 + blocks * 4 + snap::raw::max_compress_len(BLOCK) * blocks.min(2) + data.len() / 2);
+        let mut out =
+            Vec::with_capacity(16 + blocks * 4 + snap::raw::max_compress_len(BLOCK) * blocks.min(2) + data.len() / 2);
         out.extend_from_slice(&XERIAL_HEADER);
         for block in data.chunks(BLOCK) {
             let at = out.len();
@@ -232,16 +260,24 @@ mod snappy {
             }
             let at = out.len();
             out.resize(at + n, 0);
-            let written = dec.decompress(block, &mut out[at..]).map_err(|e| corrupt(Compression::Snappy, e))?;
+            let written = dec
+                .decompress(block, &mut out[at..])
+                .map_err(|e| corrupt(Compression::Snappy, e))?;
             out.truncate(at + written);
             Ok(())
         };
         if data.starts_with(&XERIAL_HEADER[..8]) {
-            let mut rest = data.get(16..).ok_or_else(|| corrupt(Compression::Snappy, "truncated xerial header"))?;
+            let mut rest = data
+                .get(16..)
+                .ok_or_else(|| corrupt(Compression::Snappy, "truncated xerial header"))?;
             while !rest.is_empty() {
-                let (len, tail) = rest.split_at_checked(4).ok_or_else(|| corrupt(Compression::Snappy, "truncated block length"))?;
+                let (len, tail) = rest
+                    .split_at_checked(4)
+                    .ok_or_else(|| corrupt(Compression::Snappy, "truncated block length"))?;
                 let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-                let (chunk, tail) = tail.split_at_checked(len).ok_or_else(|| corrupt(Compression::Snappy, "truncated block"))?;
+                let (chunk, tail) = tail
+                    .split_at_checked(len)
+                    .ok_or_else(|| corrupt(Compression::Snappy, "truncated block"))?;
                 block(chunk, &mut out)?;
                 rest = tail;
             }
@@ -267,7 +303,9 @@ mod lz4 {
     }
 
     pub(super) fn compress(data: &[u8], magic0: bool) -> std::io::Result<Vec<u8>> {
-        let info = FrameInfo::new().block_size(BlockSize::Max64KB).block_mode(BlockMode::Independent);
+        let info = FrameInfo::new()
+            .block_size(BlockSize::Max64KB)
+            .block_mode(BlockMode::Independent);
         let mut e = FrameEncoder::with_frame_info(info, Vec::with_capacity(data.len() / 2 + 64));
         e.write_all(data)?;
         let mut out = e.finish()?;
@@ -315,7 +353,8 @@ mod zstd {
         // The window is memory the decoder allocates from what the frame header claims. Allow
         // what the output limit needs, and at least 8 MiB (what producers use up to level 19).
         let window_log = (usize::BITS - max_len.leading_zeros()).clamp(23, 31);
-        d.window_log_max(window_log).map_err(|e| corrupt(Compression::Zstd, e))?;
+        d.window_log_max(window_log)
+            .map_err(|e| corrupt(Compression::Zstd, e))?;
         read_capped(Compression::Zstd, d, data.len(), max_len)
     }
 }
@@ -339,7 +378,11 @@ mod tests {
             let packed = compress(c, &data).unwrap();
             assert_eq!(decompress(c, &packed, data.len()).unwrap(), data, "{c}");
             let e = decompress(c, &packed, data.len() - 1).unwrap_err();
-            assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 }, "{c}");
+            assert_eq!(
+                e.kind(),
+                &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 },
+                "{c}"
+            );
         }
     }
 }

@@ -124,14 +124,15 @@ impl Records {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
 
-impl Records {
     /// The batches, decoded lazily and without copying. A partial batch at the end ends the
     /// iteration cleanly ([`Batches::truncated_len`]); any other problem is an error, after
     /// which the iteration stops.
     pub fn batches(&self) -> Batches {
-        Batches { rest: self.0.clone(), truncated: 0 }
+        Batches {
+            rest: self.0.clone(),
+            truncated: 0,
+        }
     }
 
     /// Encodes batches one after the other.
@@ -163,7 +164,10 @@ impl Batch {
         match buf[16] {
             2 => RecordBatch::decode(buf).map(Batch::V2),
             0 | 1 => LegacyMessage::decode(buf).map(Batch::Legacy),
-            m => Err(DecodeError::new(DecodeErrorKind::Invalid(format!("unknown magic {m}")), "RecordBatch.Magic")),
+            m => Err(DecodeError::new(
+                DecodeErrorKind::Invalid(format!("unknown magic {m}")),
+                "RecordBatch.Magic",
+            )),
         }
     }
 
@@ -271,7 +275,10 @@ impl Iterator for Batches {
             let size = i32::from_be_bytes([rest[8], rest[9], rest[10], rest[11]]);
             if size < legacy::MIN_MESSAGE_SIZE as i32 {
                 self.rest.clear();
-                return Some(Err(DecodeError::new(DecodeErrorKind::InvalidLength(size.into()), "RecordBatch.BatchLength")));
+                return Some(Err(DecodeError::new(
+                    DecodeErrorKind::InvalidLength(size.into()),
+                    "RecordBatch.BatchLength",
+                )));
             }
             rest.len() - 12 >= size as usize
         };

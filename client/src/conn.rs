@@ -1,0 +1,597 @@
+//! A tokio connection to one broker address: the sans-io [`Core`] driven by a reader task and
+//! a writer task, version negotiation and SASL on connect, per-request timeouts, and a lazy
+//! reconnect when the connection broke.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_wire::{api_versions, AnyRequest, AnyResponse, ApiKey, ErrorCode, NegotiatedVersions, Request, VersionRange};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::task::AbortHandle;
+use tokio::time::{timeout, timeout_at, Instant};
+
+use crate::config::ConnectionConfig;
+use crate::core::{Core, CoreConfig, Reply};
+use crate::error::{Error, Result};
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+type ReadHalf = Box<dyn AsyncRead + Send + Unpin>;
+type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A connection to one broker address, shared by every clone.
+///
+/// Created without I/O ([`Connection::new`]) or connected at once ([`Connection::connect`]).
+/// The first request opens the socket, negotiates versions with ApiVersions (falling back
+/// when the broker answers UNSUPPORTED_VERSION in v0 format) and authenticates if SASL is
+/// configured. Requests are pipelined: many may be in flight at once, up to
+/// [`ConnectionConfig::max_in_flight`]. When the connection breaks, every request in flight
+/// fails at once with the cause; the next request opens a new connection.
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    addr: String,
+    config: Arc<ConnectionConfig>,
+    session: Mutex<Option<Arc<Session>>>,
+    /// Held while opening a connection, so that concurrent requests open only one.
+    connecting: tokio::sync::Mutex<()>,
+    opened: AtomicU64,
+    /// The ApiVersions version to start negotiating with: the one that worked last time.
+    api_versions_version: AtomicI16,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("addr", &self.inner.addr)
+            .field("connected", &self.is_connected())
+            .field("opened", &self.connections_opened())
+            .finish()
+    }
+}
+
+impl Connection {
+    /// A connection to `addr` (`host:port`) that opens on the first request.
+    pub fn new(addr: impl Into<String>, config: ConnectionConfig) -> Self {
+        Self::with_config(addr.into(), Arc::new(config))
+    }
+
+    pub(crate) fn with_config(addr: String, config: Arc<ConnectionConfig>) -> Self {
+        Connection {
+            inner: Arc::new(Inner {
+                addr,
+                config,
+                session: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(()),
+                opened: AtomicU64::new(0),
+                api_versions_version: AtomicI16::new(ApiKey::ApiVersions.versions().max),
+            }),
+        }
+    }
+
+    /// A connection to `addr`, opened (and negotiated, and authenticated) now.
+    pub async fn connect(addr: impl Into<String>, config: ConnectionConfig) -> Result<Self> {
+        let connection = Self::new(addr, config);
+        connection.session().await?;
+        Ok(connection)
+    }
+
+    /// The broker address.
+    pub fn addr(&self) -> &str {
+        &self.inner.addr
+    }
+
+    /// The settings of this connection.
+    pub fn config(&self) -> &ConnectionConfig {
+        &self.inner.config
+    }
+
+    /// Sends `request` and returns its typed response.
+    ///
+    /// Fails with [`Error::UnsupportedVersion`] without sending if the broker does not support
+    /// this version, and with [`Error::Timeout`] if no response comes within the request
+    /// timeout (the connection is then closed, as Kafka's own clients do). A request that
+    /// expects no response (Produce with acks=0) resolves once it is written, with the
+    /// default (empty) response.
+    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
+        self.send_within(request, self.inner.config.request_timeout).await
+    }
+
+    /// [`Connection::send`] with a timeout of its own (a JoinGroup may wait for a whole
+    /// rebalance, longer than the usual request timeout).
+    pub async fn send_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
+        let session = self.session().await?;
+        session.check_version(R::API_KEY, R::VERSION)?;
+        #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+        let _gate = session.enter(&self.inner.config).await?;
+        session.call_within(request, timeout).await
+    }
+
+    /// Sends a request of any API and version; `None` when it expects no response.
+    pub async fn send_any(&self, request: &AnyRequest) -> Result<Option<AnyResponse>> {
+        let session = self.session().await?;
+        session.check_version(request.api_key(), request.version())?;
+        #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+        let _gate = session.enter(&self.inner.config).await?;
+        session.call_any(request, self.inner.config.request_timeout).await
+    }
+
+    /// The version of each API that both the broker and this build support (connects if
+    /// needed).
+    pub async fn versions(&self) -> Result<NegotiatedVersions> {
+        Ok(self.session().await?.versions().negotiated.clone())
+    }
+
+    /// The versions of `api` that the broker supports (connects if needed).
+    pub async fn broker_versions(&self, api: ApiKey) -> Result<VersionRange> {
+        Ok(self.session().await?.versions().broker_range(api))
+    }
+
+    /// The local address of the open socket, if one is open.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.live().and_then(|s| s.local_addr)
+    }
+
+    /// Whether a healthy socket is open.
+    pub fn is_connected(&self) -> bool {
+        self.live().is_some()
+    }
+
+    /// How many sockets this connection has opened so far (1 + reconnects).
+    pub fn connections_opened(&self) -> u64 {
+        self.inner.opened.load(Ordering::Relaxed)
+    }
+
+    /// How many requests await a response.
+    pub fn in_flight(&self) -> usize {
+        self.live().map_or(0, |s| lock(&s.core).in_flight())
+    }
+
+    /// Closes the socket; requests in flight fail with [`Error::Closed`]. The next request
+    /// opens a new one.
+    pub fn close(&self) {
+        if let Some(session) = lock(&self.inner.session).take() {
+            session.fail(Error::Closed);
+        }
+    }
+
+    fn live(&self) -> Option<Arc<Session>> {
+        lock(&self.inner.session).as_ref().filter(|s| s.is_healthy()).cloned()
+    }
+
+    /// The open session, or a new one if there is none or it broke.
+    async fn session(&self) -> Result<Arc<Session>> {
+        if let Some(s) = self.live() {
+            return Ok(s);
+        }
+        let _connecting = self.inner.connecting.lock().await;
+        if let Some(s) = self.live() {
+            return Ok(s);
+        }
+        let (addr, config) = (&self.inner.addr, &self.inner.config);
+        let first = self.inner.api_versions_version.load(Ordering::Relaxed);
+        let session = match Session::open(addr, config, first).await {
+            // An answer that is neither the version asked for nor the v0 fallback (librdkafka's
+            // mock broker sends such): the frame broke that connection, so ask again on a new
+            // one with v0, which every broker answers.
+            Err(Error::Malformed { api: ApiKey::ApiVersions, .. }) if first > 0 => Session::open(addr, config, 0).await,
+            other => other,
+        }?;
+        self.inner.api_versions_version.store(session.api_versions_version, Ordering::Relaxed);
+        let session = Arc::new(session);
+        self.inner.opened.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.inner.session) = Some(session.clone());
+        Ok(session)
+    }
+}
+
+/// What the broker supports, from its ApiVersions answer.
+struct Versions {
+    broker: BTreeMap<ApiKey, VersionRange>,
+    negotiated: NegotiatedVersions,
+}
+
+impl Versions {
+    fn broker_range(&self, api: ApiKey) -> VersionRange {
+        self.broker.get(&api).copied().unwrap_or(VersionRange::EMPTY)
+    }
+}
+
+/// A frame for the writer task; `written` is told once it is flushed.
+struct Write {
+    frame: Bytes,
+    written: Option<oneshot::Sender<()>>,
+}
+
+/// The [`Reply`] of the tokio layer: a oneshot channel, and the in-flight permit that is
+/// released with it.
+struct ReplyTo<T> {
+    tx: oneshot::Sender<Result<T>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<T: Send + 'static> Reply<T> for ReplyTo<T> {
+    fn reply(self, result: Result<T>) {
+        let _ = self.tx.send(result);
+    }
+}
+
+enum Waiting<T> {
+    Response(oneshot::Receiver<Result<T>>),
+    Written(oneshot::Receiver<()>),
+}
+
+/// One open socket.
+struct Session {
+    core: Arc<Mutex<Core>>,
+    writes: mpsc::UnboundedSender<Write>,
+    permits: Arc<Semaphore>,
+    versions: OnceLock<Versions>,
+    /// The ApiVersions version the negotiation used.
+    api_versions_version: i16,
+    local_addr: Option<SocketAddr>,
+    tasks: [AbortHandle; 2],
+    request_timeout: Duration,
+    #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+    sasl: crate::sasl::SessionAuth,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.fail(Error::Closed);
+    }
+}
+
+impl Session {
+    async fn open(addr: &str, config: &ConnectionConfig, api_versions_version: i16) -> Result<Session> {
+        let (rd, wr, local_addr) = timeout(config.connect_timeout, connect_stream(addr, config))
+            .await
+            .map_err(|_| Error::ConnectTimeout { addr: addr.into(), after: config.connect_timeout })??;
+        let core = Arc::new(Mutex::new(Core::new(CoreConfig {
+            max_in_flight: config.max_in_flight,
+            max_frame_size: config.max_frame_size,
+            client_id: config.client_id.clone(),
+            reject_trailing_bytes: config.reject_trailing_bytes,
+        })));
+        let (writes, rx) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_loop(wr, rx, core.clone())).abort_handle();
+        let reader = tokio::spawn(read_loop(rd, core.clone(), writer.clone())).abort_handle();
+        let mut session = Session {
+            core,
+            writes,
+            permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
+            versions: OnceLock::new(),
+            api_versions_version,
+            local_addr,
+            tasks: [reader, writer],
+            request_timeout: config.request_timeout,
+            #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+            sasl: Default::default(),
+        };
+        session.api_versions_version = session.negotiate(config, api_versions_version).await?;
+        #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+        if let Some(sasl) = &config.sasl {
+            session.authenticate(sasl).await?;
+        }
+        Ok(session)
+    }
+
+    fn is_healthy(&self) -> bool {
+        lock(&self.core).broken().is_none()
+    }
+
+    /// The error the session broke with ([`Error::Closed`] if none was recorded).
+    fn error(&self) -> Error {
+        lock(&self.core).broken().cloned().unwrap_or(Error::Closed)
+    }
+
+    /// Breaks the session: requests in flight fail, the socket closes.
+    fn fail(&self, error: Error) -> Error {
+        let error = lock(&self.core).fail(error);
+        for task in &self.tasks {
+            task.abort();
+        }
+        error
+    }
+
+    fn versions(&self) -> &Versions {
+        // `open` negotiates before a session is handed out.
+        self.versions.get().expect("versions are negotiated before a session is used")
+    }
+
+    fn check_version(&self, api: ApiKey, version: i16) -> Result<()> {
+        let supported = self.versions().broker_range(api);
+        if supported.contains(version) {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedVersion { api, version, supported })
+        }
+    }
+
+    /// Sends a typed request (no version check, no gate: also used while connecting).
+    async fn call<R: Request>(&self, request: &R) -> Result<R::Response> {
+        self.call_within(request, self.request_timeout).await
+    }
+
+    async fn call_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
+        let deadline = Instant::now() + timeout;
+        let expects = request.expects_response();
+        let waiting =
+            self.start(R::API_KEY, expects, deadline, timeout, |core, reply| core.submit(request, reply)).await?;
+        Ok(self.finish(waiting, R::API_KEY, deadline, timeout).await?.unwrap_or_default())
+    }
+
+    async fn call_any(&self, request: &AnyRequest, timeout: Duration) -> Result<Option<AnyResponse>> {
+        let deadline = Instant::now() + timeout;
+        let (api, expects) = (request.api_key(), request.expects_response());
+        let waiting =
+            self.start(api, expects, deadline, timeout, |core, reply| core.submit_any(request, reply)).await?;
+        self.finish(waiting, api, deadline, timeout).await
+    }
+
+    /// Takes an in-flight permit (waiting if all are taken), submits to the core and queues the
+    /// frame for the writer, in the core's order.
+    async fn start<T: Send + 'static>(
+        &self,
+        api: ApiKey,
+        expects_response: bool,
+        deadline: Instant,
+        timeout: Duration,
+        submit: impl FnOnce(&mut Core, ReplyTo<T>) -> Result<Bytes>,
+    ) -> Result<Waiting<T>> {
+        let permit = match timeout_at(deadline, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_closed)) => return Err(self.error()),
+            Err(_elapsed) => return Err(Error::Timeout { api, after: timeout }),
+        };
+        let (tx, rx) = oneshot::channel();
+        let (waiting, written) = if expects_response {
+            (Waiting::Response(rx), None)
+        } else {
+            let (written_tx, written_rx) = oneshot::channel();
+            (Waiting::Written(written_rx), Some(written_tx))
+        };
+        let mut core = lock(&self.core);
+        let frame = submit(&mut core, ReplyTo { tx, _permit: permit })?;
+        if self.writes.send(Write { frame, written }).is_err() {
+            return Err(core.fail(Error::Closed));
+        }
+        Ok(waiting)
+    }
+
+    async fn finish<T>(
+        &self,
+        waiting: Waiting<T>,
+        api: ApiKey,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Option<T>> {
+        let outcome = match waiting {
+            Waiting::Response(rx) => timeout_at(deadline, rx).await.map(|r| r.map(|r| r.map(Some))),
+            Waiting::Written(rx) => timeout_at(deadline, rx).await.map(|r| r.map(|()| Ok(None))),
+        };
+        match outcome {
+            Ok(Ok(result)) => result,
+            // The reply went away unanswered: the session failed.
+            Ok(Err(_dropped)) => Err(self.error()),
+            Err(_elapsed) => {
+                // The state of the stream is unknown now: close it, as Kafka's clients do.
+                self.fail(Error::Timeout { api, after: timeout });
+                Err(Error::Timeout { api, after: timeout })
+            }
+        }
+    }
+
+    /// ApiVersions with `version`; if the broker answers UNSUPPORTED_VERSION (in v0 format,
+    /// with its own ranges), again with the highest version it supports. Returns the version
+    /// that was answered.
+    async fn negotiate(&self, config: &ConnectionConfig, mut version: i16) -> Result<i16> {
+        // The highest version `api_versions` below can build.
+        let ours = ApiKey::ApiVersions.versions().max.min(4);
+        version = version.clamp(0, ours);
+        loop {
+            let (code, ranges) = self.api_versions(version, config).await?;
+            if code == ErrorCode::UNSUPPORTED_VERSION {
+                let theirs = ranges.iter().find(|r| r.0 == ApiKey::ApiVersions.code()).map_or(0, |r| r.2);
+                let next = theirs.min(ours);
+                if (0..version).contains(&next) {
+                    version = next;
+                    continue;
+                }
+            }
+            if code.is_err() {
+                return Err(Error::Broker { api: ApiKey::ApiVersions, code, message: None });
+            }
+            let broker = ranges
+                .iter()
+                .filter_map(|&(key, min, max)| Some((ApiKey::from_code(key)?, VersionRange::new(min, max))))
+                .collect();
+            let negotiated = kafka_wire::negotiate(ranges);
+            let _ = self.versions.set(Versions { broker, negotiated });
+            return Ok(version);
+        }
+    }
+
+    async fn api_versions(&self, version: i16, config: &ConnectionConfig) -> Result<(ErrorCode, Vec<(i16, i16, i16)>)> {
+        use api_versions as av;
+        macro_rules! ask {
+            ($request:expr) => {{
+                let r = self.call(&$request).await?;
+                (
+                    ErrorCode(r.error_code),
+                    r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect(),
+                )
+            }};
+        }
+        let name = || config.software_name.as_str().into();
+        let software_version = || config.software_version.as_str().into();
+        Ok(match version {
+            0 => ask!(av::v0::Request::default()),
+            1 => ask!(av::v1::Request::default()),
+            2 => ask!(av::v2::Request::default()),
+            3 => ask!(av::v3::Request {
+                client_software_name: name(),
+                client_software_version: software_version(),
+                ..Default::default()
+            }),
+            _ => ask!(av::v4::Request {
+                client_software_name: name(),
+                client_software_version: software_version(),
+                ..Default::default()
+            }),
+        })
+    }
+}
+
+#[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+impl Session {
+    /// Re-authenticates if the broker's session lifetime is nearly over, then lets a request
+    /// in. Requests hold the returned guard while in flight; re-authentication waits for them
+    /// and keeps new ones out, as KIP-368 asks.
+    async fn enter(&self, config: &ConnectionConfig) -> Result<tokio::sync::RwLockReadGuard<'_, ()>> {
+        if let Some(sasl) = config.sasl.as_ref().filter(|_| self.sasl.reauth_due()) {
+            let _exclusive = self.sasl.gate.write().await;
+            if self.sasl.reauth_due() {
+                if let Err(e) = self.authenticate(sasl).await {
+                    return Err(self.fail(e));
+                }
+            }
+        }
+        Ok(self.sasl.gate.read().await)
+    }
+
+    /// SaslHandshake v1, then SaslAuthenticate rounds until the mechanism is done.
+    async fn authenticate(&self, sasl: &crate::sasl::SaslConfig) -> Result<()> {
+        use kafka_wire::{sasl_authenticate as sa, sasl_handshake as sh};
+
+        let result = async {
+            self.check_version(ApiKey::SaslHandshake, 1)?;
+            let handshake = self.call(&sh::v1::Request { mechanism: sasl.mechanism.name().into() }).await?;
+            crate::sasl::check_handshake(sasl, ErrorCode(handshake.error_code), &handshake.mechanisms)?;
+            let version =
+                self.versions().negotiated.get(ApiKey::SaslAuthenticate).ok_or(Error::UnsupportedVersion {
+                    api: ApiKey::SaslAuthenticate,
+                    version: 0,
+                    supported: self.versions().broker_range(ApiKey::SaslAuthenticate),
+                })?;
+            let (mut mechanism, mut message) = crate::sasl::Mechanism::start(sasl)?;
+            loop {
+                let auth_bytes = Bytes::from(message);
+                let (code, error_message, challenge, lifetime_ms) = match version {
+                    0 => {
+                        let r = self.call(&sa::v0::Request { auth_bytes }).await?;
+                        (r.error_code, r.error_message, r.auth_bytes, 0)
+                    }
+                    1 => {
+                        let r = self.call(&sa::v1::Request { auth_bytes }).await?;
+                        (r.error_code, r.error_message, r.auth_bytes, r.session_lifetime_ms)
+                    }
+                    _ => {
+                        let r = self.call(&sa::v2::Request { auth_bytes, ..Default::default() }).await?;
+                        (r.error_code, r.error_message, r.auth_bytes, r.session_lifetime_ms)
+                    }
+                };
+                crate::sasl::check_authenticate(ErrorCode(code), error_message.as_deref())?;
+                match mechanism.step(&challenge)? {
+                    Some(next) => message = next,
+                    None => {
+                        self.sasl.authenticated(lifetime_ms);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        .await;
+        result.map_err(crate::sasl::as_auth_error)
+    }
+}
+
+/// Opens the socket (and TLS over it).
+async fn connect_stream(addr: &str, config: &ConnectionConfig) -> Result<(ReadHalf, WriteHalf, Option<SocketAddr>)> {
+    let tcp = TcpStream::connect(addr).await.map_err(|e| Error::Connect { addr: addr.into(), source: Arc::new(e) })?;
+    // Requests are small and latency matters; the writer task batches on its own.
+    let _ = tcp.set_nodelay(true);
+    let local = tcp.local_addr().ok();
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &config.tls {
+        let stream = crate::tls::connect(tls, addr, tcp).await?;
+        let (r, w) = tokio::io::split(stream);
+        return Ok((Box::new(r), Box::new(w), local));
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = config;
+    let (r, w) = tcp.into_split();
+    Ok((Box::new(r), Box::new(w), local))
+}
+
+/// Feeds whatever the socket yields to the core until the socket or the core fails; then
+/// stops the writer too, which closes the socket.
+async fn read_loop(rd: ReadHalf, core: Arc<Mutex<Core>>, writer: AbortHandle) {
+    read_until_failure(rd, &core).await;
+    writer.abort();
+}
+
+async fn read_until_failure(mut rd: ReadHalf, core: &Mutex<Core>) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let read = rd.read(&mut buf).await;
+        let mut core = lock(core);
+        match read {
+            Ok(0) => {
+                core.fail(Error::Closed);
+                return;
+            }
+            Ok(n) => {
+                if core.receive(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                core.fail(Error::io(e));
+                return;
+            }
+        }
+    }
+}
+
+/// Writes frames in the order they were queued, flushing when the queue runs dry.
+async fn write_loop(wr: WriteHalf, mut rx: mpsc::UnboundedReceiver<Write>, core: Arc<Mutex<Core>>) {
+    const BATCH: usize = 1024;
+    let mut wr = BufWriter::with_capacity(64 * 1024, wr);
+    let mut written = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let mut batch = 0;
+        let result = async {
+            while let Some(w) = next.take() {
+                wr.write_all(&w.frame).await?;
+                written.extend(w.written);
+                batch += 1;
+                if batch < BATCH {
+                    next = rx.try_recv().ok();
+                }
+            }
+            wr.flush().await
+        }
+        .await;
+        if let Err(e) = result {
+            lock(&core).fail(Error::io(e));
+            return;
+        }
+        for tx in written.drain(..) {
+            let _ = tx.send(());
+        }
+    }
+    let _ = wr.shutdown().await;
+}

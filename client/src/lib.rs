@@ -1,0 +1,48 @@
+//! A Kafka client transport over [`kafka_wire`]: framing, correlation ids, pipelining, shared
+//! connections, a cluster view, SASL and TLS.
+//!
+//! Three layers, each usable on its own:
+//! - [`core::Core`]: the sans-io state of one connection. Feed it bytes in any split; it yields
+//!   each response as the typed value of the request that asked for it.
+//! - [`Connection`]: a tokio connection to one broker address. Negotiates versions on connect,
+//!   pipelines requests, times them out, fails fast when the connection breaks and reconnects
+//!   on the next request.
+//! - [`Client`]: bootstraps from a list of addresses, keeps a [`ClusterView`] of brokers,
+//!   partition leaders and coordinators, and hands out logical connections ([`Handle`]) that
+//!   share one socket per broker.
+//!
+//! ```no_run
+//! use kafka_wire::metadata;
+//! use kafka_wire_client::{Client, ConnectionConfig, Target};
+//!
+//! # async fn run() -> kafka_wire_client::Result<()> {
+//! let client = Client::connect(["127.0.0.1:9092"], ConnectionConfig::default()).await?;
+//! let leader = client.handle(Target::leader("orders", 0));
+//! let coordinator = client.handle(Target::group_coordinator("billing"));
+//! // Both may be the same broker: then they share one socket, and correlation ids never clash.
+//! let answer = leader.send(&metadata::v12::Request::default()).await?;
+//! # let _ = (answer, coordinator);
+//! # Ok(()) }
+//! ```
+//!
+//! # Cargo features
+//! - `sasl-plain`, `sasl-scram`: SASL PLAIN and SCRAM-SHA-256/512 ([`sasl`]).
+//! - `tls`: TLS with rustls ([`tls`]).
+//! - `all-apis`: every API of `kafka-wire` (the client itself needs only a few).
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+mod cluster;
+mod config;
+mod conn;
+pub mod core;
+mod error;
+#[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+pub mod sasl;
+#[cfg(feature = "tls")]
+pub mod tls;
+
+pub use cluster::{BrokerInfo, Client, ClusterView, Handle, PartitionInfo, Target, TopicInfo};
+pub use config::ConnectionConfig;
+pub use conn::Connection;
+pub use error::{is_stale_metadata, Error, Result};
