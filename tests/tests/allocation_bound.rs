@@ -34,61 +34,22 @@ use schema_bytes::{greedy_body, Rng, Schemas};
 use xtask::schema::MessageKind;
 
 /// Bytes requested per input byte when decoding messages and frames.
-const DECODE_K: usize = 128;
+const DECODE_K: usize = checks::DECODE_K;
 /// Bytes requested regardless of the input size when decoding messages and frames.
-const DECODE_C: usize = 4096;
+const DECODE_C: usize = checks::DECODE_C;
 /// Bytes requested per input byte, and per byte of the decompression cap, when reading record
 /// sets.
-const RECORDS_K: usize = 40;
-/// Constant part of reading record sets: the decompressors' state (a zstd frame may claim an
-/// 8 MiB window whatever the cap).
-const RECORDS_C: usize = 10 << 20;
+const RECORDS_K: usize = checks::RECORDS_K;
+/// Constant part of reading record sets.
+const RECORDS_C: usize = checks::RECORDS_C;
 
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::cell::Cell;
+#[path = "../../fuzz/src/counting.rs"]
+mod counting;
 
-    thread_local! {
-        static REQUESTED: Cell<usize> = const { Cell::new(0) };
-    }
-
-    fn add(n: usize) {
-        let _ = REQUESTED.try_with(|r| r.set(r.get().saturating_add(n)));
-    }
-
-    /// Counts, per thread, every byte requested from the system allocator.
-    pub struct Counting;
-
-    // SAFETY: every call is forwarded unchanged to the system allocator.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            add(layout.size());
-            // SAFETY: forwarded with the caller's guarantees.
-            unsafe { System.alloc(layout) }
-        }
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            add(layout.size());
-            // SAFETY: forwarded with the caller's guarantees.
-            unsafe { System.alloc_zeroed(layout) }
-        }
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            add(new_size);
-            // SAFETY: forwarded with the caller's guarantees.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: forwarded with the caller's guarantees.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-    }
-
-    /// The bytes requested by this thread while running `f`.
-    pub fn requested<R>(f: impl FnOnce() -> R) -> usize {
-        let before = REQUESTED.with(Cell::get);
-        drop(f());
-        REQUESTED.with(Cell::get) - before
-    }
-}
+/// The checks of the fuzz targets, which assert the same bounds on every input.
+#[path = "../../fuzz/src/lib.rs"]
+#[allow(dead_code)]
+mod checks;
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;
@@ -136,7 +97,7 @@ enum Dir {
 /// Decodes a body (and, for requests, the frame around it), measuring each.
 fn measure_body(worst: &mut Worst, api: ApiKey, v: i16, dir: Dir, body: &Bytes, what: &dyn Fn() -> String) {
     let n = body.len();
-    let requested = counting::requested(|| match dir {
+    let requested = counting::requested_by(|| match dir {
         Dir::Request => AnyRequest::decode(api.code(), v, &mut body.clone()).map(|_| ()),
         Dir::Response => AnyResponse::decode(api.code(), v, &mut body.clone()).map(|_| ()),
     });
@@ -155,7 +116,7 @@ fn measure_body(worst: &mut Worst, api: ApiKey, v: i16, dir: Dir, body: &Bytes, 
         frame.extend_from_slice(body);
         let frame = frame.freeze();
         let n = frame.len();
-        let requested = counting::requested(|| RequestFrame::decode(frame.clone()).map(|_| ()));
+        let requested = counting::requested_by(|| RequestFrame::decode(frame.clone()).map(|_| ()));
         worst.record(DECODE_K, n, requested, || format!("{api} v{v} request frame {}", what()));
     }
 }
@@ -293,10 +254,10 @@ fn put_uvarint(out: &mut BytesMut, mut v: u32) {
 
 // ---- record sets ----------------------------------------------------------------------------
 
-const CAP: usize = 1 << 20;
+const CAP: usize = checks::CAP;
 
 fn read_records(set: &Bytes) -> usize {
-    counting::requested(|| {
+    counting::requested_by(|| {
         let records = Records::from_bytes(set.clone());
         for batch in records.batches() {
             let Ok(batch) = batch else { break };
@@ -438,4 +399,28 @@ fn crc32c_of(data: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[test]
+fn the_fuzz_corpus_and_every_fuzzer_finding_stay_within_the_bound() {
+    // The fuzz targets' checks assert the bounds themselves when given the counter.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let targets: [(&str, fn(&[u8], checks::Requested)); 4] = [
+        ("request_frame", checks::request_frame),
+        ("response", checks::response),
+        ("records", checks::records),
+        ("frame_reader", checks::frame_reader),
+    ];
+    let mut n = 0;
+    for (target, check) in targets {
+        for dir in [root.join("fuzz/seeds").join(target), root.join("tests/fuzz-regressions").join(target)] {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries {
+                let data = std::fs::read(e.unwrap().path()).unwrap();
+                check(&data, counting::requested);
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 300);
 }

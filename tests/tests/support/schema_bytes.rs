@@ -251,7 +251,9 @@ impl<'a> Gen<'a> {
                 FieldType::Struct(name) if !nullable => self.fields(self.struct_fields(f, name), rng, out, depth + 1),
                 FieldType::Struct(_) => out.push(0xff),
                 FieldType::String => Self::length(out, compact, true, Some(0)),
-                FieldType::Bytes | FieldType::Records | FieldType::Array(_) => Self::length(out, compact, false, Some(0)),
+                FieldType::Bytes | FieldType::Records | FieldType::Array(_) => {
+                    Self::length(out, compact, false, Some(0))
+                }
                 t => out.resize(out.len() + Self::min_len_of(t), 0),
             }
             return;
@@ -334,7 +336,9 @@ impl<'a> Gen<'a> {
                             let g = Gen { minimal: Some(rng.below(4) as usize), greedy: None, ..*self };
                             let mut elem = Vec::new();
                             match &**inner {
-                                FieldType::Struct(name) => g.fields(self.struct_fields(f, name), rng, &mut elem, depth + 1),
+                                FieldType::Struct(name) => {
+                                    g.fields(self.struct_fields(f, name), rng, &mut elem, depth + 1)
+                                }
                                 t => g.value(f, t, false, compact, rng, &mut elem, depth + 1, in_tag),
                             }
                             let n = len.saturating_sub(out.len() + 5) / elem.len().max(1);
