@@ -28,6 +28,13 @@ pub const CAP: usize = 1 << 20;
 /// The thread's allocation counter.
 pub type Requested = fn() -> usize;
 
+/// A target's check of one input.
+pub type Check = fn(&[u8], Requested);
+
+/// Every target, by name (the name of its `fuzz_targets/` file and corpus directories).
+pub const TARGETS: [(&str, Check); 4] =
+    [("request_frame", request_frame), ("response", response), ("records", records), ("frame_reader", frame_reader)];
+
 /// No counting: allocation checks off.
 pub fn not_counted() -> usize {
     0

@@ -405,14 +405,8 @@ fn crc32c_of(data: &[u8]) -> u32 {
 fn the_fuzz_corpus_and_every_fuzzer_finding_stay_within_the_bound() {
     // The fuzz targets' checks assert the bounds themselves when given the counter.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let targets: [(&str, fn(&[u8], checks::Requested)); 4] = [
-        ("request_frame", checks::request_frame),
-        ("response", checks::response),
-        ("records", checks::records),
-        ("frame_reader", checks::frame_reader),
-    ];
     let mut n = 0;
-    for (target, check) in targets {
+    for (target, check) in checks::TARGETS {
         for dir in [root.join("fuzz/seeds").join(target), root.join("tests/fuzz-regressions").join(target)] {
             let Ok(entries) = std::fs::read_dir(&dir) else { continue };
             for e in entries {

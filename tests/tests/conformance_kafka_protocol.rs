@@ -18,6 +18,7 @@
 //! by a test below that says which side is wrong and why.
 
 #[path = "support/schema_bytes.rs"]
+#[allow(dead_code)]
 mod schema_bytes;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -8,13 +8,6 @@ mod checks;
 
 use std::path::{Path, PathBuf};
 
-const TARGETS: [(&str, fn(&[u8], checks::Requested)); 4] = [
-    ("request_frame", checks::request_frame),
-    ("response", checks::response),
-    ("records", checks::records),
-    ("frame_reader", checks::frame_reader),
-];
-
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
@@ -29,7 +22,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn run(kind: &str, dir: impl Fn(&str) -> PathBuf) -> usize {
     let mut n = 0;
-    for (target, check) in TARGETS {
+    for (target, check) in checks::TARGETS {
         for file in files(&dir(target)) {
             let data = std::fs::read(&file).unwrap();
             let r = std::panic::catch_unwind(|| check(&data, checks::not_counted));
