@@ -676,12 +676,13 @@ impl RequestOrResponse {
 
 /// A tag that the schema assigns to a field only in later versions (Fetch request tag 1,
 /// `ReplicaState`, tagged from v15) arriving in an earlier version (v12). **Acceptance differs,
-/// bytes of valid messages do not.** Kafka's Java generator (and `kafka-protocol`, which ports
-/// it) throws "Tag 1 is not valid for version 12"; we keep it as an unknown tagged field and
-/// write it back unchanged, as the protocol's rule for unknown tags says. No conforming peer
-/// sends this; a proxy built on us forwards it and the broker rejects it, as it would anyway.
+/// bytes of valid messages do not.** `kafka-protocol` rejects it ("Tag 1 is not valid for
+/// version 12"), as generators that port Kafka's Java generator do (we have not checked a Java
+/// broker); we keep it as an unknown tagged field and write it back unchanged, as the rule for
+/// unknown tags says. No conforming peer sends this; a proxy built on us forwards it to a broker
+/// that decides.
 #[test]
-fn documented_tag_of_a_later_version_is_kept_by_us_and_rejected_by_java_and_them() {
+fn documented_tag_of_a_later_version_is_kept_by_us_and_rejected_by_them() {
     use kafka_wire::fetch::v12::Request;
     // Fetch v12 request body, all defaults, with a tagged section holding tag 1 (3 bytes).
     let bytes = unhex("ffffffff 00000000 00000000 7fffffff 00 00000000 ffffffff 01 01 01 01 01 03 aabbcc");
