@@ -22,7 +22,7 @@ cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 SAN="${SANITIZER:-none}"
-TARGETS=(request_frame response records frame_reader)
+TARGETS=(request_frame response records frame_reader arbitrary_messages)
 FLAGS=(-s "$SAN" --debug-assertions --codegen-units 16)
 
 run() {

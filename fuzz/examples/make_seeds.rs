@@ -75,6 +75,16 @@ fn main() {
         write(&seeds.join("records"), &format!("compressed-{c}"), &data);
     }
 
+    // Arbitrary messages: every API at its lowest and highest version, with some input.
+    for &api in ApiKey::ALL {
+        let r = api.schema_versions();
+        for v in [r.min, r.max] {
+            let mut data = head(api, v).to_vec();
+            data.extend((0..200u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+            write(&seeds.join("arbitrary_messages"), &format!("{api}-v{v}"), &data);
+        }
+    }
+
     // Frame reader: two or three requests in flight and their answers, split in pieces.
     let scenarios: &[&[(ApiKey, i16)]] = &[
         &[(ApiKey::ApiVersions, 3), (ApiKey::Metadata, 12)],
