@@ -845,3 +845,148 @@ mod record_disagreements {
         assert_eq!(decode_ours(&ours)[0].0.last_offset(), 4);
     }
 }
+
+// ---- the data schemas both know -------------------------------------------------------------
+
+/// One data schema: its name, our round trip and arbitrary encoding at a version, theirs.
+struct DataSchema {
+    name: &'static str,
+    versions: (i16, i16),
+    ours: fn(i16, &Bytes) -> Result<Bytes, String>,
+    arbitrary: fn(i16, &mut Unstructured) -> Bytes,
+    theirs: fn(i16, &Bytes) -> Result<Bytes, String>,
+}
+
+macro_rules! data_schemas {
+    ($($name:literal => $ours:ident $min:literal..=$max:literal, $theirs:ty;)*) => {
+        [$(DataSchema {
+            name: $name,
+            versions: {
+                let theirs = <$theirs as kafka_protocol::protocol::Message>::VERSIONS;
+                (theirs.min.max($min), theirs.max.min($max))
+            },
+            ours: |v, bytes| {
+                let mut b = bytes.clone();
+                let m = kafka_wire::$ours::AnyVersion::decode(v, &mut b).map_err(|e| format!("our decode: {e}"))?;
+                if !b.is_empty() {
+                    return Err(format!("our decode left {} bytes", b.len()));
+                }
+                let mut out = BytesMut::new();
+                m.encode(&mut out).map_err(|e| format!("our encode: {e}"))?;
+                Ok(out.freeze())
+            },
+            arbitrary: |v, u| {
+                let m = kafka_wire::$ours::AnyVersion::arbitrary_of(v, u).unwrap().unwrap();
+                let mut out = BytesMut::new();
+                m.encode(&mut out).unwrap();
+                out.freeze()
+            },
+            theirs: |v, bytes| {
+                let mut b = bytes.clone();
+                let m = <$theirs>::decode(&mut b, v).map_err(|e| format!("their decode: {e:#}"))?;
+                if !b.is_empty() {
+                    return Err(format!("their decode left {} bytes", b.len()));
+                }
+                let mut out = BytesMut::new();
+                m.encode(&mut out, v).map_err(|e| format!("their encode: {e:#}"))?;
+                Ok(out.freeze())
+            },
+        }),*]
+    };
+}
+
+#[test]
+fn data_schemas_agree() {
+    use kafka_protocol::messages as kp;
+    let all = data_schemas! {
+        "ConsumerProtocolAssignment" => consumer_protocol_assignment 0..=3, kp::ConsumerProtocolAssignment;
+        "ConsumerProtocolSubscription" => consumer_protocol_subscription 0..=3, kp::ConsumerProtocolSubscription;
+        "DefaultPrincipalData" => default_principal_data 0..=0, kp::DefaultPrincipalData;
+        "KRaftVersionRecord" => kraft_version_record 0..=0, kp::KRaftVersionRecord;
+        "LeaderChangeMessage" => leader_change_message 0..=1, kp::LeaderChangeMessage;
+        "SnapshotFooterRecord" => snapshot_footer_record 0..=0, kp::SnapshotFooterRecord;
+        "SnapshotHeaderRecord" => snapshot_header_record 0..=0, kp::SnapshotHeaderRecord;
+        "VotersRecord" => voters_record 0..=0, kp::VotersRecord;
+    };
+    let schemas = Schemas::load(schemas_dir());
+    let mut versions = 0;
+    for d in &all {
+        let (min, max) = d.versions;
+        for v in min..=max {
+            versions += 1;
+            // `kafka-protocol` decodes the nested structs of LeaderChangeMessage and VotersRecord
+            // at the version held in their `Version` field rather than at the schema version
+            // (see `disagreement_version_field_shadows_the_schema_version`): give that field the
+            // schema version here so that the rest is compared.
+            let fix = |b: Bytes| -> Bytes {
+                if d.name != "LeaderChangeMessage" && d.name != "VotersRecord" {
+                    return b;
+                }
+                let mut b = b.to_vec();
+                b[..2].copy_from_slice(&v.to_be_bytes());
+                Bytes::from(b)
+            };
+            for case in 0..40u64 {
+                // Ours → theirs.
+                let data = input(0xda7a_0000 | (v as u64) << 8 | case, 32 + 40 * case as usize);
+                let ours = fix((d.arbitrary)(v, &mut Unstructured::new(&data)));
+                assert_eq!((d.theirs)(v, &ours).as_ref(), Ok(&ours), "{} v{v}: ours → theirs", d.name);
+                // Theirs → ours.
+                let mut rng = Rng::new(0xda7a_0000 | (v as u64) << 8 | case);
+                let written = fix(Bytes::from(random_body(schemas.named(d.name), v, &mut rng)));
+                let theirs = (d.theirs)(v, &written).unwrap_or_else(|e| panic!("{} v{v}: {e}", d.name));
+                assert_eq!(theirs, written, "{} v{v}: their encoding of the writer's body", d.name);
+                assert_eq!((d.ours)(v, &theirs).as_ref(), Ok(&theirs), "{} v{v}: theirs → ours", d.name);
+            }
+        }
+    }
+    assert_eq!(versions, 15, "(data schema, version) pairs both know");
+}
+
+/// LeaderChangeMessage and VotersRecord (KRaft control records whose first field is named
+/// `Version`): **theirs is wrong.** `kafka-protocol`'s decoder reads the `Version` field into a variable that shadows
+/// the schema version it was asked for, and decodes the nested `Voter` structs at that field's
+/// value: a v1 message whose `Version` field says 0 has its voters read without their
+/// `VoterDirectoryId`, and any `Version` value other than 0 or 1 fails to decode at all. The
+/// field is data; the layout is fixed by the schema version the reader was asked for. The same
+/// holds for VotersRecord's voters (checked by `data_schemas_agree`, which works around it).
+#[test]
+fn disagreement_version_field_shadows_the_schema_version() {
+    use kafka_protocol::messages::LeaderChangeMessage as Theirs;
+    use kafka_wire::leader_change_message::v1 as ours;
+
+    let value = ours::LeaderChangeMessage {
+        version: 0,
+        leader_id: 1,
+        voters: vec![ours::Voter {
+            voter_id: 2,
+            voter_directory_id: kafka_wire::Uuid::from_bytes([0xab; 16]),
+            ..Default::default()
+        }],
+        granting_voters: vec![],
+        ..Default::default()
+    };
+    let bytes = value.to_bytes().unwrap();
+    assert_eq!(bytes, unhex("0000 00000001 02 00000002 abababababababababababababababab 00 01 00"));
+    // Read at v1 by them: the voter is read as v0 (no directory id), so the directory id's
+    // bytes become the voter's tagged fields and what follows.
+    match Theirs::decode(&mut bytes.clone(), 1) {
+        Err(_) => {}
+        Ok(theirs) => {
+            let mut again = BytesMut::new();
+            theirs.encode(&mut again, 1).unwrap();
+            assert_ne!(again.freeze(), bytes);
+        }
+    }
+    // With the field equal to the schema version they agree.
+    let aligned = ours::LeaderChangeMessage { version: 1, ..value };
+    let bytes = aligned.to_bytes().unwrap();
+    let theirs = Theirs::decode(&mut bytes.clone(), 1).unwrap();
+    let mut again = BytesMut::new();
+    theirs.encode(&mut again, 1).unwrap();
+    assert_eq!(again.freeze(), bytes);
+    // Any other field value: they cannot decode it.
+    let odd = ours::LeaderChangeMessage { version: 7, ..aligned }.to_bytes().unwrap();
+    assert!(Theirs::decode(&mut odd.clone(), 1).is_err());
+    assert!(ours::LeaderChangeMessage::from_bytes(odd).is_ok());
+}

@@ -57,21 +57,29 @@ impl Rng {
 /// The schemas of one schema set, by (API key, kind).
 pub struct Schemas {
     messages: HashMap<(i16, MessageKind), MessageSpec>,
+    by_name: HashMap<String, MessageSpec>,
 }
 
 impl Schemas {
     pub fn load(dir: &Path) -> Schemas {
         let mut messages = HashMap::new();
+        let mut by_name = HashMap::new();
         for (_, spec) in schema::parse_dir(dir).unwrap_or_else(|e| panic!("{e:#}")) {
             if let (Some(key), MessageKind::Request | MessageKind::Response) = (spec.api_key, spec.kind) {
-                messages.insert((key, spec.kind), spec);
+                messages.insert((key, spec.kind), spec.clone());
             }
+            by_name.insert(spec.name.clone(), spec);
         }
-        Schemas { messages }
+        Schemas { messages, by_name }
     }
 
     pub fn get(&self, api_key: i16, kind: MessageKind) -> &MessageSpec {
         &self.messages[&(api_key, kind)]
+    }
+
+    /// A schema by its name (`ConsumerProtocolSubscription`, `RequestHeader`, ...).
+    pub fn named(&self, name: &str) -> &MessageSpec {
+        &self.by_name[name]
     }
 }
 
