@@ -118,24 +118,17 @@ fn assert_same_records(got: &[Record], want: &[NewRecord], base_offset: i64) {
 fn v2_batches_round_trip_with_every_codec_and_shape() {
     let mut cases = 0;
     for codec in Compression::ALL {
-        for (keys, values, headers) in [
-            (true, true, true),
-            (false, true, false),
-            (true, false, false),
-            (false, false, true),
-        ] {
+        for (keys, values, headers) in
+            [(true, true, true), (false, true, false), (true, false, false), (false, false, true)]
+        {
             for n in [0, 1, 3, 250] {
                 let want = sample(n, keys, values, headers);
-                let batch = build(codec, &want, |b| {
-                    b.base_offset(1000).partition_leader_epoch(5).producer(77, 3, 40)
-                });
+                let batch = build(codec, &want, |b| b.base_offset(1000).partition_leader_epoch(5).producer(77, 3, 40));
                 let bytes = set_of(&[batch.clone().into()]);
                 let (got, truncated) = read_all(&bytes).unwrap_or_else(|e| panic!("{codec} {n}: {e}"));
                 assert_eq!(truncated, 0);
                 assert_eq!(got.len(), 1);
-                let Batch::V2(b) = &got[0].0 else {
-                    panic!("not a v2 batch")
-                };
+                let Batch::V2(b) = &got[0].0 else { panic!("not a v2 batch") };
                 assert_eq!(b, &batch, "{codec}: decoded header differs");
                 assert_eq!(b.compression(), codec);
                 assert_eq!((b.base_offset, b.partition_leader_epoch), (1000, 5));
@@ -164,18 +157,12 @@ fn transactional_and_control_batches_round_trip() {
     let markers = [
         ControlRecord::Commit { coordinator_epoch: 12 },
         ControlRecord::Abort { coordinator_epoch: -1 },
-        ControlRecord::Other {
-            kind: 3,
-            value: Some(Bytes::from_static(b"\x00\x01snapshot")),
-        },
+        ControlRecord::Other { kind: 3, value: Some(Bytes::from_static(b"\x00\x01snapshot")) },
     ];
     let mut batches = vec![Batch::from(data.clone())];
     for (i, m) in markers.iter().enumerate() {
         let control = build(Compression::None, &[m.to_record(T0 + i as i64)], |b| {
-            b.base_offset(3 + i as i64)
-                .producer(9, 1, -1)
-                .transactional(true)
-                .control(true)
+            b.base_offset(3 + i as i64).producer(9, 1, -1).transactional(true).control(true)
         });
         batches.push(control.into());
     }
@@ -200,9 +187,7 @@ fn transactional_and_control_batches_round_trip() {
 #[test]
 fn log_append_time_batches_report_the_append_time() {
     let want = sample(3, true, true, false);
-    let mut batch = build(Compression::None, &want, |b| {
-        b.timestamp_type(TimestampType::LogAppendTime)
-    });
+    let mut batch = build(Compression::None, &want, |b| b.timestamp_type(TimestampType::LogAppendTime));
     batch.max_timestamp = T0 + 99_999;
     let (got, _) = read_all(&set_of(&[batch.into()])).unwrap();
     assert!(got[0].1.iter().all(|r| r.timestamp == T0 + 99_999));
@@ -251,22 +236,13 @@ fn a_batch_laid_out_from_the_spec_decodes() {
     let bytes = Bytes::from(hand_made_batch());
     let (got, _) = read_all(&Records::from_bytes(bytes.clone())).unwrap();
     let Batch::V2(b) = &got[0].0 else { panic!() };
-    assert_eq!(
-        (b.base_offset, b.partition_leader_epoch, b.last_offset_delta),
-        (41, 7, 1)
-    );
+    assert_eq!((b.base_offset, b.partition_leader_epoch, b.last_offset_delta), (41, 7, 1));
     assert_eq!((b.producer_id, b.producer_epoch, b.base_sequence), (5, 2, 100));
     assert!(b.is_transactional());
     let r = &got[0].1[0];
     assert_eq!((r.offset, r.timestamp), (42, T0 + 3));
-    assert_eq!(
-        (r.key.as_deref(), r.value.as_deref()),
-        (Some(&b"k"[..]), Some(&b"v!"[..]))
-    );
-    assert_eq!(
-        r.headers,
-        vec![Header::new("h", None), Header::new("h", Some(Bytes::new()))]
-    );
+    assert_eq!((r.key.as_deref(), r.value.as_deref()), (Some(&b"k"[..]), Some(&b"v!"[..])));
+    assert_eq!(r.headers, vec![Header::new("h", None), Header::new("h", Some(Bytes::new()))]);
     // Encoding writes the same bytes, CRC included.
     assert_eq!(got[0].0.clone().encoded_len(), bytes.len());
     assert_eq!(set_of(&[got[0].0.clone()]).into_bytes(), bytes);
@@ -276,37 +252,22 @@ fn a_batch_laid_out_from_the_spec_decodes() {
 fn encoded_crcs_agree_with_the_reference_implementations() {
     for codec in Compression::ALL {
         let b = build(codec, &sample(20, true, true, true), |b| b).to_bytes().unwrap();
-        assert_eq!(
-            u32::from_be_bytes(b[17..21].try_into().unwrap()),
-            ref_crc32c(&b[21..]),
-            "{codec}"
-        );
+        assert_eq!(u32::from_be_bytes(b[17..21].try_into().unwrap()), ref_crc32c(&b[21..]), "{codec}");
     }
     for magic in [0, 1] {
-        let m = LegacyMessage::new(magic, 3, T0, Some(Bytes::from("k")), Some(Bytes::from("v")))
-            .to_bytes()
-            .unwrap();
-        assert_eq!(
-            u32::from_be_bytes(m[12..16].try_into().unwrap()),
-            ref_crc32(&m[16..]),
-            "magic {magic}"
-        );
+        let m = LegacyMessage::new(magic, 3, T0, Some(Bytes::from("k")), Some(Bytes::from("v"))).to_bytes().unwrap();
+        assert_eq!(u32::from_be_bytes(m[12..16].try_into().unwrap()), ref_crc32(&m[16..]), "magic {magic}");
     }
 }
 
 #[test]
 fn a_crc_mismatch_names_the_base_offset() {
-    let batch = build(Compression::None, &sample(2, true, true, false), |b| {
-        b.base_offset(123_456)
-    });
+    let batch = build(Compression::None, &sample(2, true, true, false), |b| b.base_offset(123_456));
     let mut bytes = batch.to_bytes().unwrap().to_vec();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x20;
     let err = Records::from(Bytes::from(bytes)).batches().next().unwrap().unwrap_err();
-    assert!(
-        matches!(err.kind(), DecodeErrorKind::CrcMismatch { offset: 123_456, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err.kind(), DecodeErrorKind::CrcMismatch { offset: 123_456, .. }), "{err:?}");
     assert!(err.to_string().contains("123456"), "{err}");
 }
 
@@ -331,10 +292,7 @@ fn records_inside_fetch_and_produce_messages_round_trip() {
     let response = fetch::v12::Response {
         responses: vec![fetch::v12::FetchableTopicResponse {
             topic: "t".into(),
-            partitions: vec![fetch::v12::PartitionData {
-                records: Some(set.clone()),
-                ..Default::default()
-            }],
+            partitions: vec![fetch::v12::PartitionData { records: Some(set.clone()), ..Default::default() }],
             ..Default::default()
         }],
         ..Default::default()
@@ -366,10 +324,7 @@ fn records_that_are_not_batches_still_forward_as_opaque_bytes() {
     let junk = Records::from_bytes(Bytes::from_static(b"definitely not a record batch"));
     let response = fetch::v12::Response {
         responses: vec![fetch::v12::FetchableTopicResponse {
-            partitions: vec![fetch::v12::PartitionData {
-                records: Some(junk.clone()),
-                ..Default::default()
-            }],
+            partitions: vec![fetch::v12::PartitionData { records: Some(junk.clone()), ..Default::default() }],
             ..Default::default()
         }],
         ..Default::default()
@@ -381,9 +336,7 @@ fn records_that_are_not_batches_still_forward_as_opaque_bytes() {
     assert!(batches.next().is_none());
     assert_eq!(batches.truncated_len(), junk.len());
     // ... or are an error, never a panic.
-    let junk = Records::from_bytes(Bytes::from_static(
-        b"\0\0\0\0\0\0\0\0\0\0\0\x14 not a record batch: bad magic",
-    ));
+    let junk = Records::from_bytes(Bytes::from_static(b"\0\0\0\0\0\0\0\0\0\0\0\x14 not a record batch: bad magic"));
     assert!(junk.batches().next().unwrap().is_err());
 }
 
@@ -411,10 +364,7 @@ fn legacy_message_sets_round_trip_with_every_codec_and_magic() {
             assert_eq!(b, &Batch::Legacy(m.clone()));
             assert_eq!(b.magic(), magic);
             assert_eq!(recs.len(), 1);
-            assert_eq!(
-                (recs[0].offset, &recs[0].key, &recs[0].value),
-                (m.offset, &m.key, &m.value)
-            );
+            assert_eq!((recs[0].offset, &recs[0].key, &recs[0].value), (m.offset, &m.key, &m.value));
             assert_eq!(recs[0].timestamp, if magic == 0 { -1 } else { m.timestamp });
         }
         // Compressed wrappers.
@@ -511,16 +461,12 @@ fn a_truncated_trailing_batch_ends_the_set_cleanly() {
 fn hostile_samples() -> Vec<(String, Bytes)> {
     let mut out = Vec::new();
     for codec in Compression::ALL {
-        let b = build(codec, &sample(4, true, true, true), |b| {
-            b.base_offset(10).producer(1, 1, 1)
-        });
+        let b = build(codec, &sample(4, true, true, true), |b| b.base_offset(10).producer(1, 1, 1));
         out.push((format!("v2 {codec}"), b.to_bytes().unwrap()));
     }
-    let control = build(
-        Compression::None,
-        &[ControlRecord::Commit { coordinator_epoch: 3 }.to_record(T0)],
-        |b| b.transactional(true).control(true),
-    );
+    let control = build(Compression::None, &[ControlRecord::Commit { coordinator_epoch: 3 }.to_record(T0)], |b| {
+        b.transactional(true).control(true)
+    });
     out.push(("control".into(), control.to_bytes().unwrap()));
     for magic in [0, 1] {
         let plain = LegacyMessage::new(magic, 5, T0, Some(Bytes::from("k")), Some(Bytes::from("v")));
@@ -653,10 +599,7 @@ fn hostile_counts_and_lengths_are_errors() {
     let e = records_of(raw_batch(0, i32::MAX, &one)).unwrap_err();
     assert!(matches!(e.kind(), DecodeErrorKind::UnexpectedEof { .. }), "{e:?}");
     // Negative counts and lengths.
-    assert!(matches!(
-        records_of(raw_batch(0, -5, &one)).unwrap_err().kind(),
-        DecodeErrorKind::InvalidLength(-5)
-    ));
+    assert!(matches!(records_of(raw_batch(0, -5, &one)).unwrap_err().kind(), DecodeErrorKind::InvalidLength(-5)));
     // Record: length 6; attributes, ts, offset, key -1, value -1, header count 2^31-1.
     let huge_headers = [0x0C, 0, 0, 0, 1, 1, 0xFE, 0xFF, 0xFF, 0xFF, 0x0F];
     let e = records_of(raw_batch(0, 1, &huge_headers)).unwrap_err();
@@ -665,17 +608,11 @@ fn hostile_counts_and_lengths_are_errors() {
     let huge_key = [0x10, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x08, 1, 0];
     assert!(records_of(raw_batch(0, 1, &huge_key)).is_err());
     // A varint that never ends.
-    assert!(matches!(
-        records_of(raw_batch(0, 1, &[0xFF; 12])).unwrap_err().kind(),
-        DecodeErrorKind::VarintTooLong
-    ));
+    assert!(matches!(records_of(raw_batch(0, 1, &[0xFF; 12])).unwrap_err().kind(), DecodeErrorKind::VarintTooLong));
     // Bytes after the declared records.
     let mut extra = one.to_vec();
     extra.push(0);
-    assert!(matches!(
-        records_of(raw_batch(0, 1, &extra)).unwrap_err().kind(),
-        DecodeErrorKind::TrailingBytes(1)
-    ));
+    assert!(matches!(records_of(raw_batch(0, 1, &extra)).unwrap_err().kind(), DecodeErrorKind::TrailingBytes(1)));
     // Compression codes 5-7 do not exist.
     assert!(matches!(
         Batch::decode(&mut raw_batch(5, 1, &one)).unwrap_err().kind(),
@@ -694,58 +631,36 @@ fn hostile_counts_and_lengths_are_errors() {
 fn compression_bombs_hit_the_cap() {
     // 16 MiB of zeros compress to little; a 1 MiB cap stops each codec.
     let zeros = vec![0u8; 16 << 20];
-    for codec in [
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ] {
+    for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
         let bomb = compress(codec, &zeros).unwrap();
         assert!(bomb.len() < zeros.len() / 10, "{codec}");
         let e = decompress(codec, &bomb, 1 << 20).unwrap_err();
-        assert_eq!(
-            e.kind(),
-            &DecodeErrorKind::DecompressedTooLarge { limit: 1 << 20 },
-            "{codec}"
-        );
+        assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: 1 << 20 }, "{codec}");
         // The same inside a batch.
         let batch = raw_batch(codec.code() as i16, 1, &bomb);
         let b = Batch::decode(&mut batch.clone()).unwrap();
         let e = b.records_capped(1 << 20).unwrap_err();
-        assert_eq!(
-            e.kind(),
-            &DecodeErrorKind::DecompressedTooLarge { limit: 1 << 20 },
-            "{codec}"
-        );
+        assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: 1 << 20 }, "{codec}");
     }
     // A raw snappy block that declares 1 GiB of output is refused before anything is allocated,
     // with the default cap.
     let liar = [0x80, 0x80, 0x80, 0x80, 0x04, 0x00];
     let b = Batch::decode(&mut raw_batch(2, 1, &liar)).unwrap();
     let e = b.records().unwrap_err();
-    assert_eq!(
-        e.kind(),
-        &DecodeErrorKind::DecompressedTooLarge {
-            limit: DEFAULT_MAX_DECOMPRESSED
-        }
-    );
+    assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: DEFAULT_MAX_DECOMPRESSED });
 }
 
 #[test]
 fn builder_rejects_nothing_it_can_encode_and_counts_sizes() {
     let mut b = BatchBuilder::new(Compression::None);
     assert!(b.is_empty());
-    b.push(&NewRecord::new(T0, "abc").with_key("k").with_header("h", None))
-        .unwrap();
+    b.push(&NewRecord::new(T0, "abc").with_key("k").with_header("h", None)).unwrap();
     assert_eq!(b.len(), 1);
     let expected = b.uncompressed_len();
     let batch = b.build().unwrap();
     assert_eq!(batch.encoded_len(), expected);
     // The empty batch.
     let empty = BatchBuilder::new(Compression::Gzip).build().unwrap();
-    assert_eq!(
-        (empty.record_count(), empty.last_offset_delta, empty.max_timestamp),
-        (0, -1, -1)
-    );
+    assert_eq!((empty.record_count(), empty.last_offset_delta, empty.max_timestamp), (0, -1, -1));
     assert_eq!(empty.records().unwrap().count(), 0);
 }

@@ -29,12 +29,7 @@ fn run(tool: &str, package: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "`{tool} {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "`{tool} {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
 
@@ -42,12 +37,8 @@ fn run(tool: &str, package: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
 fn payload() -> Vec<u8> {
     (0..6000)
         .flat_map(|i| {
-            format!(
-                "{{\"id\":{i},\"user\":\"u{}\",\"event\":\"click\",\"pad\":\"{}\"}}\n",
-                i % 97,
-                "x".repeat(i % 40)
-            )
-            .into_bytes()
+            format!("{{\"id\":{i},\"user\":\"u{}\",\"event\":\"click\",\"pad\":\"{}\"}}\n", i % 97, "x".repeat(i % 40))
+                .into_bytes()
         })
         .collect()
 }
@@ -66,12 +57,7 @@ fn records_section(n: usize) -> (Bytes, Vec<NewRecord>) {
 
 /// A v2 batch whose records section is `body`, compressed by someone else with `codec`.
 fn batch_around(codec: Compression, count: i32, body: &[u8]) -> Bytes {
-    let mut b = BatchBuilder::new(Compression::None)
-        .build()
-        .unwrap()
-        .to_bytes()
-        .unwrap()
-        .to_vec();
+    let mut b = BatchBuilder::new(Compression::None).build().unwrap().to_bytes().unwrap().to_vec();
     b.truncate(61);
     b[21..23].copy_from_slice(&(codec.code() as i16).to_be_bytes());
     b[23..27].copy_from_slice(&(count - 1).to_be_bytes());
@@ -90,11 +76,7 @@ fn crc32c_bitwise(data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= byte as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
         }
     }
     !crc
@@ -119,19 +101,11 @@ fn check_tool(codec: Compression, tool: &str, package: &str, compress_args: &[&[
         let got = decode_batch(batch_around(codec, records.len() as i32, &framed));
         assert_eq!(got.len(), records.len());
         for (g, r) in got.iter().zip(&records) {
-            assert_eq!(
-                (&g.key, &g.value, g.timestamp),
-                (&r.key, &r.value, r.timestamp),
-                "{tool} {args:?}"
-            );
+            assert_eq!((&g.key, &g.value, g.timestamp), (&r.key, &r.value, r.timestamp), "{tool} {args:?}");
         }
     }
     let ours = compress(codec, &data).unwrap();
-    assert_eq!(
-        run(tool, package, decompress_args, &ours),
-        data,
-        "{tool} reading our {codec}"
-    );
+    assert_eq!(run(tool, package, decompress_args, &ours), data, "{tool} reading our {codec}");
     // A whole batch we build: its records section is a frame the tool reads.
     let (section, records) = records_section(300);
     let mut b = BatchBuilder::new(codec);
@@ -144,13 +118,7 @@ fn check_tool(codec: Compression, tool: &str, package: &str, compress_args: &[&[
 
 #[test]
 fn gzip_interoperates_with_the_gzip_tool() {
-    check_tool(
-        Compression::Gzip,
-        "gzip",
-        "gzip",
-        &[&["-c"], &["-c", "-1"], &["-c", "-9"]],
-        &["-dc"],
-    );
+    check_tool(Compression::Gzip, "gzip", "gzip", &[&["-c"], &["-c", "-1"], &["-c", "-9"]], &["-dc"]);
     // Concatenated members are one stream, as for Java's GZIPInputStream.
     let mut two = run("gzip", "gzip", &["-c"], b"hello ");
     two.extend(run("gzip", "gzip", &["-c"], b"world"));
@@ -165,14 +133,7 @@ fn lz4_interoperates_with_the_lz4_tool() {
         Compression::Lz4,
         "lz4",
         "lz4",
-        &[
-            &["-c"],
-            &["-c", "-B4"],
-            &["-c", "-BD"],
-            &["-c", "-BX", "-B4"],
-            &["-c", "--content-size"],
-            &["-c", "-9"],
-        ],
+        &[&["-c"], &["-c", "-B4"], &["-c", "-BD"], &["-c", "-BX", "-B4"], &["-c", "--content-size"], &["-c", "-9"]],
         &["-dc"],
     );
     // Our frames are what Java's Lz4BlockOutputStream writes: FLG version 1 + independent
@@ -226,10 +187,7 @@ fn snappy_reads_the_xerial_framing_and_raw_blocks_written_by_hand() {
         xerial.extend_from_slice(&(block.len() as u32).to_be_bytes());
         xerial.extend_from_slice(&block);
     }
-    assert_eq!(
-        decompress(Compression::Snappy, &xerial, 1000).unwrap(),
-        expected.repeat(3)
-    );
+    assert_eq!(decompress(Compression::Snappy, &xerial, 1000).unwrap(), expected.repeat(3));
     // And as the records of a batch.
     let (section, records) = records_section(50);
     let mut framed = xerial[..16].to_vec();
@@ -320,20 +278,14 @@ fn reference_snappy_decode(mut b: &[u8]) -> Vec<u8> {
 fn snappy_writes_the_xerial_framing_java_reads() {
     let data = payload();
     let ours = compress(Compression::Snappy, &data).unwrap();
-    assert_eq!(
-        &ours[..16],
-        &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1]
-    );
+    assert_eq!(&ours[..16], &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1]);
     let mut rest = &ours[16..];
     let mut out = Vec::new();
     let mut blocks = 0;
     while !rest.is_empty() {
         let n = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
         let block = reference_snappy_decode(&rest[4..4 + n]);
-        assert!(
-            block.len() <= 32 * 1024,
-            "blocks hold at most 32 KiB, as snappy-java writes"
-        );
+        assert!(block.len() <= 32 * 1024, "blocks hold at most 32 KiB, as snappy-java writes");
         out.extend(block);
         rest = &rest[4 + n..];
         blocks += 1;

@@ -31,27 +31,15 @@ struct Conn {
 
 impl Conn {
     fn connect(bootstrap: &str) -> Conn {
-        let addr = bootstrap
-            .split(',')
-            .next()
-            .unwrap()
-            .to_socket_addrs()
-            .unwrap()
-            .next()
-            .unwrap();
+        let addr = bootstrap.split(',').next().unwrap().to_socket_addrs().unwrap().next().unwrap();
         let stream = TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-        Conn {
-            stream,
-            correlation_id: 0,
-        }
+        Conn { stream, correlation_id: 0 }
     }
 
     fn call<R: Request>(&mut self, request: &R) -> R::Response {
         self.correlation_id += 1;
-        let frame = request
-            .serialize(self.correlation_id, Some("kafka-wire-tests"))
-            .unwrap();
+        let frame = request.serialize(self.correlation_id, Some("kafka-wire-tests")).unwrap();
         self.stream.write_all(&frame).unwrap();
         let mut size = [0u8; 4];
         self.stream.read_exact(&mut size).unwrap();
@@ -161,17 +149,12 @@ fn assert_records_match(got: &[Record], want: &[NewRecord], what: &str) {
 }
 
 fn records_of(batches: &[Batch]) -> Vec<Record> {
-    batches
-        .iter()
-        .flat_map(|b| b.records().unwrap().map(Result::unwrap))
-        .collect()
+    batches.iter().flat_map(|b| b.records().unwrap().map(Result::unwrap)).collect()
 }
 
 fn producer(cluster: &MockCluster<'_, impl rdkafka::ClientContext>, extra: &[(&str, &str)]) -> BaseProducer {
     let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", cluster.bootstrap_servers())
-        .set("linger.ms", "50");
+    config.set("bootstrap.servers", cluster.bootstrap_servers()).set("linger.ms", "50");
     for (k, v) in extra {
         config.set(*k, *v);
     }
@@ -190,15 +173,9 @@ fn batches_written_by_librdkafka_decode() {
         for r in &want {
             let mut headers = OwnedHeaders::new();
             for h in &r.headers {
-                headers = headers.insert(RdHeader {
-                    key: h.key.as_ref(),
-                    value: h.value.as_deref(),
-                });
+                headers = headers.insert(RdHeader { key: h.key.as_ref(), value: h.value.as_deref() });
             }
-            let mut record = BaseRecord::<[u8], [u8]>::to(&topic)
-                .partition(0)
-                .timestamp(r.timestamp)
-                .headers(headers);
+            let mut record = BaseRecord::<[u8], [u8]>::to(&topic).partition(0).timestamp(r.timestamp).headers(headers);
             if let Some(k) = &r.key {
                 record = record.key(k.as_ref());
             }
@@ -212,9 +189,7 @@ fn batches_written_by_librdkafka_decode() {
         let batches = conn.fetch_all(&topic);
         assert!(!batches.is_empty());
         for b in &batches {
-            let Batch::V2(v2) = b else {
-                panic!("librdkafka wrote magic {}", b.magic())
-            };
+            let Batch::V2(v2) = b else { panic!("librdkafka wrote magic {}", b.magic()) };
             assert_eq!(v2.compression(), codec, "{topic}");
             assert!(!v2.is_transactional() && !v2.is_control());
         }
@@ -236,13 +211,8 @@ fn batches_we_build_are_consumed_by_librdkafka() {
         for r in &want[..25] {
             first.push(r).unwrap();
         }
-        let mut marker = BatchBuilder::new(Compression::None)
-            .producer(1234, 0, -1)
-            .transactional(true)
-            .control(true);
-        marker
-            .push(&ControlRecord::Commit { coordinator_epoch: 0 }.to_record(T0))
-            .unwrap();
+        let mut marker = BatchBuilder::new(Compression::None).producer(1234, 0, -1).transactional(true).control(true);
+        marker.push(&ControlRecord::Commit { coordinator_epoch: 0 }.to_record(T0)).unwrap();
         let mut second = BatchBuilder::new(codec);
         for r in &want[25..] {
             second.push(r).unwrap();
@@ -264,27 +234,16 @@ fn batches_we_build_are_consumed_by_librdkafka() {
         let deadline = Instant::now() + TIMEOUT;
         let mut got = Vec::new();
         while got.len() < want.len() {
-            assert!(
-                Instant::now() < deadline,
-                "{topic}: {} of {} records consumed",
-                got.len(),
-                want.len()
-            );
+            assert!(Instant::now() < deadline, "{topic}: {} of {} records consumed", got.len(), want.len());
             let Some(m) = consumer.poll(Duration::from_millis(500)) else {
                 continue;
             };
             let m = m.unwrap_or_else(|e| panic!("{topic}: {e}"));
             let headers = m
                 .headers()
-                .map(|h| {
-                    h.iter()
-                        .map(|h| Header::new(h.key, h.value.map(Bytes::copy_from_slice)))
-                        .collect()
-                })
+                .map(|h| h.iter().map(|h| Header::new(h.key, h.value.map(Bytes::copy_from_slice))).collect())
                 .unwrap_or_default();
-            let Timestamp::CreateTime(timestamp) = m.timestamp() else {
-                panic!("{topic}: {:?}", m.timestamp())
-            };
+            let Timestamp::CreateTime(timestamp) = m.timestamp() else { panic!("{topic}: {:?}", m.timestamp()) };
             let offset = m.offset();
             got.push((
                 offset,
@@ -312,22 +271,14 @@ fn transactional_batches_of_librdkafka_decode() {
     let cluster = MockCluster::new(1).unwrap();
     let topic = "transactions";
     cluster.create_topic(topic, 1, 1).unwrap();
-    let producer = producer(
-        &cluster,
-        &[("transactional.id", "kafka-wire-txn"), ("compression.codec", "lz4")],
-    );
+    let producer = producer(&cluster, &[("transactional.id", "kafka-wire-txn"), ("compression.codec", "lz4")]);
     producer.init_transactions(TIMEOUT).unwrap();
     for commit in [true, false] {
         producer.begin_transaction().unwrap();
         for i in 0..3 {
             let value = format!("{commit} {i}|{}", "padding that compresses well ".repeat(8));
             producer
-                .send(
-                    BaseRecord::<[u8], str>::to(topic)
-                        .partition(0)
-                        .timestamp(T0)
-                        .payload(&value),
-                )
+                .send(BaseRecord::<[u8], str>::to(topic).partition(0).timestamp(T0).payload(&value))
                 .map_err(|(e, _)| e)
                 .unwrap();
         }

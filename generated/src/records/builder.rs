@@ -23,12 +23,7 @@ pub struct NewRecord {
 impl NewRecord {
     /// A record with a value and a timestamp, no key, no headers.
     pub fn new(timestamp: i64, value: impl Into<Bytes>) -> Self {
-        NewRecord {
-            timestamp,
-            key: None,
-            value: Some(value.into()),
-            headers: Vec::new(),
-        }
+        NewRecord { timestamp, key: None, value: Some(value.into()), headers: Vec::new() }
     }
 
     /// Sets the key.
@@ -139,10 +134,7 @@ impl BatchBuilder {
     pub fn push(&mut self, record: &NewRecord) -> Result<(), EncodeError> {
         if self.count == i32::MAX {
             return Err(EncodeError::new(
-                EncodeErrorKind::TooLong {
-                    len: self.count as usize + 1,
-                    max: i32::MAX as usize,
-                },
+                EncodeErrorKind::TooLong { len: self.count as usize + 1, max: i32::MAX as usize },
                 "RecordBatch.RecordCount",
             ));
         }
@@ -221,10 +213,7 @@ impl ControlRecord {
     /// Reads the control record held in `record` (a record of a control batch).
     pub fn parse(record: &Record) -> Result<ControlRecord, DecodeError> {
         let invalid = |what: &str, field| DecodeError::new(DecodeErrorKind::Invalid(what.to_string()), field);
-        let mut key = record
-            .key
-            .clone()
-            .ok_or_else(|| invalid("control record without key", "ControlRecord.Key"))?;
+        let mut key = record.key.clone().ok_or_else(|| invalid("control record without key", "ControlRecord.Key"))?;
         if key.len() < 4 {
             return Err(DecodeError::eof("ControlRecord.Key", 4, key.len()));
         }
@@ -234,15 +223,10 @@ impl ControlRecord {
         }
         let kind = key.get_i16();
         if kind != 0 && kind != 1 {
-            return Ok(ControlRecord::Other {
-                kind,
-                value: record.value.clone(),
-            });
+            return Ok(ControlRecord::Other { kind, value: record.value.clone() });
         }
-        let mut value = record
-            .value
-            .clone()
-            .ok_or_else(|| invalid("transaction marker without value", "ControlRecord.Value"))?;
+        let mut value =
+            record.value.clone().ok_or_else(|| invalid("transaction marker without value", "ControlRecord.Value"))?;
         if value.len() < 6 {
             return Err(DecodeError::eof("ControlRecord.Value", 6, value.len()));
         }
@@ -265,12 +249,7 @@ impl ControlRecord {
         let mut key = BytesMut::with_capacity(4);
         key.put_i16(0);
         key.put_i16(kind);
-        NewRecord {
-            timestamp,
-            key: Some(key.freeze()),
-            value,
-            headers: Vec::new(),
-        }
+        NewRecord { timestamp, key: Some(key.freeze()), value, headers: Vec::new() }
     }
 }
 

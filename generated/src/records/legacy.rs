@@ -37,14 +37,7 @@ impl LegacyMessage {
     /// An uncompressed message with create-time timestamp (`timestamp` is not written for magic
     /// 0).
     pub fn new(magic: i8, offset: i64, timestamp: i64, key: Option<Bytes>, value: Option<Bytes>) -> Self {
-        LegacyMessage {
-            offset,
-            magic,
-            timestamp: if magic == 0 { -1 } else { timestamp },
-            key,
-            value,
-            attributes: 0,
-        }
+        LegacyMessage { offset, magic, timestamp: if magic == 0 { -1 } else { timestamp }, key, value, attributes: 0 }
     }
 
     /// A wrapper message holding `inner` (uncompressed messages of the same magic, with
@@ -65,26 +58,16 @@ impl LegacyMessage {
         let mut set = BytesMut::with_capacity(inner.iter().map(LegacyMessage::encoded_len).sum());
         for m in inner {
             if m.magic != magic || m.compression() != Compression::None {
-                return Err(invalid(
-                    "inner messages must be uncompressed and of the wrapper's magic".into(),
-                ));
+                return Err(invalid("inner messages must be uncompressed and of the wrapper's magic".into()));
             }
-            let offset = if magic == 1 {
-                m.offset.wrapping_sub(first.offset)
-            } else {
-                m.offset
-            };
+            let offset = if magic == 1 { m.offset.wrapping_sub(first.offset) } else { m.offset };
             m.encode_at(offset, &mut set)?;
         }
         let value = compress_framed(codec, &set, magic == 0)?;
         Ok(LegacyMessage {
             offset: last.offset,
             magic,
-            timestamp: if magic == 0 {
-                -1
-            } else {
-                inner.iter().map(|m| m.timestamp).max().unwrap_or(-1)
-            },
+            timestamp: if magic == 0 { -1 } else { inner.iter().map(|m| m.timestamp).max().unwrap_or(-1) },
             key: None,
             value: Some(Bytes::from(value)),
             attributes: codec.code() as i8,
@@ -130,29 +113,17 @@ impl LegacyMessage {
         let magic = m.get_i8();
         if magic != 0 && magic != 1 {
             return Err(DecodeError::new(
-                DecodeErrorKind::Invalid(format!(
-                    "magic {magic} where a legacy message (magic 0 or 1) was expected"
-                )),
+                DecodeErrorKind::Invalid(format!("magic {magic} where a legacy message (magic 0 or 1) was expected")),
                 "Message.Magic",
             ));
         }
         if stored != computed {
-            return Err(DecodeError::new(
-                DecodeErrorKind::CrcMismatch {
-                    offset,
-                    stored,
-                    computed,
-                },
-                "Message.Crc",
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::CrcMismatch { offset, stored, computed }, "Message.Crc"));
         }
         let attributes = m.get_i8();
         let code = (attributes & 0x07) as u8;
         if code > 3 {
-            return Err(DecodeError::new(
-                DecodeErrorKind::UnsupportedCompression(code),
-                "Message.Attributes",
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::UnsupportedCompression(code), "Message.Attributes"));
         }
         let timestamp = if magic == 1 {
             if m.len() < 8 {
@@ -167,14 +138,7 @@ impl LegacyMessage {
         if !m.is_empty() {
             return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(m.len()), F));
         }
-        Ok(LegacyMessage {
-            offset,
-            magic,
-            timestamp,
-            key,
-            value,
-            attributes,
-        })
+        Ok(LegacyMessage { offset, magic, timestamp, key, value, attributes })
     }
 
     /// The encoded size in bytes.
@@ -205,10 +169,7 @@ impl LegacyMessage {
         let size = self.encoded_len() - 12;
         if size > i32::MAX as usize {
             return Err(EncodeError::new(
-                EncodeErrorKind::TooLong {
-                    len: size,
-                    max: i32::MAX as usize,
-                },
+                EncodeErrorKind::TooLong { len: size, max: i32::MAX as usize },
                 "Message.MessageSize",
             ));
         }
@@ -250,10 +211,7 @@ impl LegacyMessage {
             return Ok(vec![self.clone()]);
         }
         let invalid = |what: &str| DecodeError::new(DecodeErrorKind::Invalid(what.to_string()), "Message.Value");
-        let value = self
-            .value
-            .as_ref()
-            .ok_or_else(|| invalid("compressed message with a null value"))?;
+        let value = self.value.as_ref().ok_or_else(|| invalid("compressed message with a null value"))?;
         let lz4_magic0 = self.magic == 0 && codec == Compression::Lz4;
         let mut data = Bytes::from(decompress_framed(codec, value, max_decompressed, lz4_magic0)?);
         let mut inner = Vec::new();
