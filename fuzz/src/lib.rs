@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use arbitrary::Unstructured;
 use bytes::{Bytes, BytesMut};
-use kafka_wire::records::{compress, decompress, Batch, Compression};
+use kafka_wire::records::{compress, decompress, Batch, Compression, DecompressionBudget};
 use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Records, RequestFrame};
 
 /// Bytes requested per input byte by any decode (see `tests/tests/allocation_bound.rs`).
@@ -155,8 +155,8 @@ pub fn fix_crcs(set: &mut [u8]) {
 }
 
 /// Record sets with every codec. First byte even: a record set (CRCs fixed up first): every
-/// batch that decodes re-encodes to exactly its bytes, and every record is read with the
-/// decompression capped. First byte odd: the second byte picks a codec and the rest is
+/// batch that decodes re-encodes to exactly its bytes, and every record is read with one
+/// decompression budget for the whole set. First byte odd: the second byte picks a codec and the rest is
 /// decompressed (capped); what decompresses survives our own compress/decompress round trip.
 pub fn records(data: &[u8], requested: Requested) {
     let Some((&mode, rest)) = data.split_first() else { return };
@@ -179,6 +179,7 @@ pub fn records(data: &[u8], requested: Requested) {
     let n = set.len();
     let before = requested();
     let mut batches = Records::from_bytes(set.clone()).batches();
+    let mut budget = DecompressionBudget::new(CAP);
     let mut consumed = 0;
     for batch in &mut batches {
         let Ok(batch) = batch else { break };
@@ -190,7 +191,7 @@ pub fn records(data: &[u8], requested: Requested) {
         consumed += len;
         let magic = batch.magic();
         let compression = batch.compression();
-        let Ok(iter) = batch.records_capped(CAP) else { continue };
+        let Ok(iter) = batch.records_budgeted(&mut budget) else { continue };
         let mut count = 0usize;
         for r in iter {
             let Ok(_) = r else { break };

@@ -52,11 +52,14 @@
 //!   32-byte string handle per 1-byte minimum). Arrays nested up to 4 deep may each reserve
 //!   against the same remaining bytes, and each unknown tagged field (at least 2 bytes) costs
 //!   a 40-byte entry in a growing vector; the worst measured case is 80 bytes per input byte.
-//! - reading an `n`-byte record set ([`Records::batches`], `records_capped(cap)`) requests at
-//!   most **`40 * (n + cap) + 10 MiB`**: decompression stops at `cap` bytes (default
-//!   [`records::DEFAULT_MAX_DECOMPRESSED`]), whatever the ratio of the input, and zstd's window
-//!   is limited to the larger of 8 MiB and twice the cap (zstd's own buffers are allocated by
-//!   its C library, outside Rust's allocator).
+//! - reading every record of an `n`-byte record set ([`Records::batches`], then
+//!   `records_budgeted` on each batch with one [`records::DecompressionBudget`] of `cap` bytes
+//!   for the whole set) requests at most **`40 * (n + cap) + 10 MiB`**: each compressed batch is
+//!   charged its decoder's state and its decompressed size, whatever the ratio of its input,
+//!   and a batch that does not fit fails. `records_capped(cap)` caps a single batch, so over a
+//!   set of many compressed batches it allows `cap` per batch. zstd's window is limited to the
+//!   larger of 8 MiB and twice the cap (zstd's own buffers are allocated by its C library,
+//!   outside Rust's allocator).
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 

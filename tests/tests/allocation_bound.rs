@@ -15,11 +15,16 @@
 //! growth. Errors are a constant-size box and message. The measured worst case over every input
 //! family below is reported by the test; the constants leave a margin above it.
 //!
-//! **Reading records.** `Records::batches` and `records_capped(cap)` over an `n`-byte record
-//! set request at most `RECORDS_K * n + 4 * cap + RECORDS_C` bytes: decompression is capped at
-//! `cap` output bytes (a vector growing by doubling up to `cap` requests under `4 * cap` in
-//! total), and the decompressors' own state (zstd's window, lz4's block buffers) is bounded by
-//! a constant. So a decompression bomb costs at most the cap the caller chose.
+//! **Reading records.** `Records::batches` and `records_budgeted(budget)` with one
+//! `DecompressionBudget` of `cap` bytes for the whole `n`-byte record set request at most
+//! `RECORDS_K * (n + cap) + RECORDS_C` bytes: every compressed batch is charged its decoder's
+//! state (gzip's inflate state, lz4's block buffers as its frame declares them) and its
+//! decompressed size against the budget, a decompressed vector growing by doubling requests
+//! under `4 *` its final size, and a failure empties the budget. So decompression bombs, one or
+//! many, cost at most the budget the caller chose. (`records_capped(cap)` caps one batch only:
+//! a set of many compressed batches could cost `cap` per batch.) zstd allocates its context and
+//! window through its C library, which this allocator does not see; the window is limited to
+//! the larger of 8 MiB and twice the cap.
 
 #[path = "support/schema_bytes.rs"]
 #[allow(dead_code)]
@@ -28,8 +33,8 @@ mod schema_bytes;
 use std::path::Path;
 
 use arbitrary::Unstructured;
-use kafka_wire::records::{BatchBuilder, Compression, Header, LegacyMessage, NewRecord};
-use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Bytes, BytesMut, Records, RequestFrame};
+use kafka_wire::records::{BatchBuilder, Compression, DecompressionBudget, Header, LegacyMessage, NewRecord};
+use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Bytes, BytesMut, DecodeErrorKind, Records, RequestFrame};
 use schema_bytes::{greedy_body, Rng, Schemas};
 use xtask::schema::MessageKind;
 
@@ -256,12 +261,14 @@ fn put_uvarint(out: &mut BytesMut, mut v: u32) {
 
 const CAP: usize = checks::CAP;
 
+/// Reads every record of a set, with one decompression budget of `CAP` for the whole set.
 fn read_records(set: &Bytes) -> usize {
     counting::requested_by(|| {
         let records = Records::from_bytes(set.clone());
+        let mut budget = DecompressionBudget::new(CAP);
         for batch in records.batches() {
             let Ok(batch) = batch else { break };
-            let Ok(iter) = batch.records_capped(CAP) else { continue };
+            let Ok(iter) = batch.records_budgeted(&mut budget) else { continue };
             for r in iter {
                 if r.is_err() {
                     break;
@@ -323,6 +330,23 @@ fn record_sets() -> Vec<(String, Bytes)> {
             out.push((format!("{c} bomb of {} bytes", bomb.len()), bomb));
         }
     }
+    // Sets of many small compressed batches, each of which alone stays under the cap: bombs
+    // (a batch cap alone would allow CAP per batch), and lz4 frames declaring 4 MiB blocks
+    // (12 MiB of decoder buffers each).
+    for c in [Compression::Gzip, Compression::Lz4, Compression::Zstd] {
+        let mut b = BatchBuilder::new(c);
+        b.push(&NewRecord::new(0, Bytes::from(vec![0u8; CAP - 100]))).unwrap();
+        let one = b.build().unwrap().to_bytes().unwrap();
+        let set: Vec<u8> = (0..64).flat_map(|_| one.iter().copied()).collect();
+        out.push((format!("64 {c} bombs of {} bytes each under the cap", one.len()), Bytes::from(set)));
+    }
+    let inner = [LegacyMessage::new(0, 0, 0, None, Some(Bytes::from_static(b"x")))];
+    let mut one = LegacyMessage::compressed(0, Compression::Lz4, &inner).unwrap().to_bytes().unwrap().to_vec();
+    let frame = one.windows(4).position(|w| w == [0x04, 0x22, 0x4d, 0x18]).unwrap();
+    one[frame + 5] = 0x70; // BD: 4 MiB blocks (magic 0 frames get their header checksum fixed)
+    let mut set: Vec<u8> = (0..200).flat_map(|_| one.iter().copied()).collect();
+    checks::fix_crcs(&mut set);
+    out.push((format!("200 lz4 magic 0 messages of {} bytes declaring 4 MiB blocks", one.len()), Bytes::from(set)));
     // A legacy compressed wrapper of many tiny inner messages.
     let inner: Vec<_> = (0..20_000).map(|i| LegacyMessage::new(1, i, 0, None, None)).collect();
     let m = LegacyMessage::compressed(1, Compression::Gzip, &inner).unwrap();
@@ -417,4 +441,38 @@ fn the_fuzz_corpus_and_every_fuzzer_finding_stay_within_the_bound() {
         }
     }
     assert!(n >= 300);
+}
+
+#[test]
+fn one_budget_per_record_set_bounds_what_a_cap_per_batch_cannot() {
+    // 64 zstd batches of about 80 bytes, each decompressing to half the cap.
+    let mut b = BatchBuilder::new(Compression::Zstd);
+    b.push(&NewRecord::new(0, Bytes::from(vec![0u8; CAP / 2]))).unwrap();
+    let one = b.build().unwrap().to_bytes().unwrap();
+    let set = Bytes::from((0..64).flat_map(|_| one.iter().copied()).collect::<Vec<u8>>());
+    let bound = RECORDS_K * (set.len() + CAP) + RECORDS_C;
+
+    // A cap per batch: every batch decompresses, 64 times the cap in all.
+    let per_batch = counting::requested_by(|| {
+        for batch in Records::from_bytes(set.clone()).batches() {
+            assert_eq!(batch.unwrap().records_capped(CAP).unwrap().count(), 1);
+        }
+    });
+    assert!(per_batch > bound, "{per_batch} bytes for a cap per batch, bound {bound}");
+
+    // One budget: the first batch fits; every later one fails, without decompressing.
+    let mut outcomes = Vec::new();
+    let budgeted = counting::requested_by(|| {
+        let mut budget = DecompressionBudget::new(CAP);
+        for batch in Records::from_bytes(set.clone()).batches() {
+            outcomes.push(batch.unwrap().records_budgeted(&mut budget).map(Iterator::count));
+        }
+    });
+    eprintln!("{} bytes: {per_batch} requested with a cap per batch, {budgeted} with one budget", set.len());
+    assert!(budgeted <= bound);
+    assert_eq!(outcomes.len(), 64);
+    assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
+    for o in &outcomes[1..] {
+        assert!(matches!(o.as_ref().map_err(|e| e.kind()), Err(DecodeErrorKind::DecompressedTooLarge { .. })), "{o:?}");
+    }
 }

@@ -105,21 +105,14 @@ impl RecordBatch {
         let computed = crc32c::crc32c(&b);
         if stored != computed {
             return Err(DecodeError::new(
-                DecodeErrorKind::CrcMismatch {
-                    offset: base_offset,
-                    stored,
-                    computed,
-                },
+                DecodeErrorKind::CrcMismatch { offset: base_offset, stored, computed },
                 "RecordBatch.Crc",
             ));
         }
         let attributes = b.get_i16();
         let code = (attributes & COMPRESSION_MASK) as u8;
         if Compression::from_code(code).is_none() {
-            return Err(DecodeError::new(
-                DecodeErrorKind::UnsupportedCompression(code),
-                "RecordBatch.Attributes",
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::UnsupportedCompression(code), "RecordBatch.Attributes"));
         }
         let last_offset_delta = b.get_i32();
         let base_timestamp = b.get_i64();
@@ -159,10 +152,7 @@ impl RecordBatch {
         let batch_length = self.encoded_len() - 12;
         if batch_length > i32::MAX as usize {
             return Err(EncodeError::new(
-                EncodeErrorKind::TooLong {
-                    len: batch_length,
-                    max: i32::MAX as usize,
-                },
+                EncodeErrorKind::TooLong { len: batch_length, max: i32::MAX as usize },
                 "RecordBatch.BatchLength",
             ));
         }
@@ -331,16 +321,21 @@ impl RecordIter {
     pub(crate) fn legacy(messages: Vec<super::LegacyMessage>) -> Self {
         RecordIter(Source::Legacy(messages.into_iter()))
     }
+
+    /// The bytes of records not yet read (the decompressed size, before any is read).
+    pub(crate) fn unread_len(&self) -> usize {
+        match &self.0 {
+            Source::V2(r) => r.data.len(),
+            Source::Legacy(m) => m.as_slice().iter().map(super::LegacyMessage::encoded_len).sum(),
+        }
+    }
 }
 
 impl V2Records {
     fn read(&mut self) -> Result<Record, DecodeError> {
         let len = get_varint(&mut self.data, "Record.Length")?;
         if len < 0 {
-            return Err(DecodeError::new(
-                DecodeErrorKind::InvalidLength(len.into()),
-                "Record.Length",
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len.into()), "Record.Length"));
         }
         let mut r = take(&mut self.data, len as usize, "Record.Length")?;
         let attributes = <i8 as crate::codec::Wire>::wire_get(&mut r, false, "Record.Attributes")?;
@@ -350,20 +345,14 @@ impl V2Records {
         let value = get_bytes(&mut r, "Record.Value")?;
         let count = get_varint(&mut r, "Record.HeaderCount")?;
         if count < 0 {
-            return Err(DecodeError::new(
-                DecodeErrorKind::InvalidLength(count.into()),
-                "Record.HeaderCount",
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count.into()), "Record.HeaderCount"));
         }
         // A header takes at least two bytes: never reserve more than the record could hold.
         let mut headers = Vec::with_capacity((count as usize).min(r.len() / 2));
         for _ in 0..count {
             let key_len = get_varint(&mut r, "Header.Key")?;
             if key_len < 0 {
-                return Err(DecodeError::new(
-                    DecodeErrorKind::InvalidLength(key_len.into()),
-                    "Header.Key",
-                ));
+                return Err(DecodeError::new(DecodeErrorKind::InvalidLength(key_len.into()), "Header.Key"));
             }
             let key = ByteString::try_from(take(&mut r, key_len as usize, "Header.Key")?)
                 .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, "Header.Key"))?;
@@ -371,16 +360,11 @@ impl V2Records {
             headers.push(Header { key, value });
         }
         if !r.is_empty() {
-            return Err(DecodeError::new(
-                DecodeErrorKind::TrailingBytes(r.len()),
-                "Record.Length",
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(r.len()), "Record.Length"));
         }
         Ok(Record {
             offset: self.base_offset.wrapping_add(offset_delta.into()),
-            timestamp: self
-                .log_append_time
-                .unwrap_or(self.base_timestamp.wrapping_add(timestamp_delta)),
+            timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(timestamp_delta)),
             attributes,
             key,
             value,
@@ -473,15 +457,8 @@ pub(crate) fn put_record(
     value: Option<&[u8]>,
     headers: &[Header],
 ) -> Result<(), EncodeError> {
-    let too_long = |len: usize, field| {
-        EncodeError::new(
-            EncodeErrorKind::TooLong {
-                len,
-                max: i32::MAX as usize,
-            },
-            field,
-        )
-    };
+    let too_long =
+        |len: usize, field| EncodeError::new(EncodeErrorKind::TooLong { len, max: i32::MAX as usize }, field);
     for (b, field) in [(key, "Record.Key"), (value, "Record.Value")] {
         if let Some(b) = b {
             if b.len() > i32::MAX as usize {

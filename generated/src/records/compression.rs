@@ -41,13 +41,8 @@ pub enum Compression {
 
 impl Compression {
     /// Every codec, in code order.
-    pub const ALL: [Compression; 5] = [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ];
+    pub const ALL: [Compression; 5] =
+        [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
 
     /// The code in attribute bits 0-2.
     pub const fn code(self) -> u8 {
@@ -122,10 +117,7 @@ pub(crate) fn compress_framed(codec: Compression, data: &[u8], lz4_magic0: bool)
         #[cfg(feature = "zstd")]
         Compression::Zstd => zstd::compress(data).map_err(|e| io_encode(codec, e)),
         #[allow(unreachable_patterns)]
-        _ => Err(EncodeError::new(
-            EncodeErrorKind::UnsupportedCompression(codec.code()),
-            FIELD,
-        )),
+        _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedCompression(codec.code()), FIELD)),
     }
 }
 
@@ -153,37 +145,48 @@ pub(crate) fn decompress_framed(
         #[cfg(feature = "zstd")]
         Compression::Zstd => zstd::decompress(data, max_len),
         #[allow(unreachable_patterns)]
-        _ => Err(DecodeError::new(
-            DecodeErrorKind::UnsupportedCompression(codec.code()),
-            FIELD,
-        )),
+        _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedCompression(codec.code()), FIELD)),
+    }
+}
+
+/// What a decoder of `codec` allocates for its own state before any output, as far as
+/// Rust's allocator sees it, for the compressed bytes `data`: gzip's inflate state, lz4's block
+/// buffers (sized by the block size the frame header declares, up to 4 MiB, three times over).
+/// zstd's context and window live in its C library (the window is limited by the cap, at least
+/// 8 MiB; see `zstd::decompress`).
+pub(crate) fn decoder_cost(codec: Compression, data: &[u8]) -> usize {
+    const STATE: usize = 96 << 10;
+    match codec {
+        Compression::None | Compression::Snappy => 0,
+        Compression::Gzip | Compression::Zstd => STATE,
+        Compression::Lz4 => {
+            // The BD byte follows the magic and FLG: block maximum size id in bits 4-6
+            // (4: 64 KiB, 5: 256 KiB, 6: 1 MiB, 7: 4 MiB). Anything else is rejected by the
+            // decoder before it allocates.
+            let block = match data.get(5).map(|bd| (bd >> 4) & 7) {
+                Some(id @ 4..=7) => 1usize << (8 + 2 * id),
+                _ => 0,
+            };
+            3 * block + STATE
+        }
     }
 }
 
 #[cold]
-fn too_large(limit: usize) -> DecodeError {
+pub(crate) fn too_large(limit: usize) -> DecodeError {
     DecodeError::new(DecodeErrorKind::DecompressedTooLarge { limit }, FIELD)
 }
 
 #[cold]
 #[allow(dead_code)]
 fn corrupt(codec: Compression, reason: impl std::fmt::Display) -> DecodeError {
-    DecodeError::new(
-        DecodeErrorKind::Decompression {
-            codec: codec.name(),
-            reason: reason.to_string(),
-        },
-        FIELD,
-    )
+    DecodeError::new(DecodeErrorKind::Decompression { codec: codec.name(), reason: reason.to_string() }, FIELD)
 }
 
 #[cold]
 #[allow(dead_code)]
 fn encode_failed(codec: Compression, reason: impl std::fmt::Display) -> EncodeError {
-    EncodeError::new(
-        EncodeErrorKind::Invalid(format!("{codec} compression failed: {reason}")),
-        FIELD,
-    )
+    EncodeError::new(EncodeErrorKind::Invalid(format!("{codec} compression failed: {reason}")), FIELD)
 }
 
 #[cold]
@@ -202,9 +205,7 @@ fn read_capped(
     max_len: usize,
 ) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(max_len));
-    r.take(max_len as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| corrupt(codec, e))?;
+    r.take(max_len as u64 + 1).read_to_end(&mut out).map_err(|e| corrupt(codec, e))?;
     if out.len() > max_len {
         return Err(too_large(max_len));
     }
@@ -260,24 +261,18 @@ mod snappy {
             }
             let at = out.len();
             out.resize(at + n, 0);
-            let written = dec
-                .decompress(block, &mut out[at..])
-                .map_err(|e| corrupt(Compression::Snappy, e))?;
+            let written = dec.decompress(block, &mut out[at..]).map_err(|e| corrupt(Compression::Snappy, e))?;
             out.truncate(at + written);
             Ok(())
         };
         if data.starts_with(&XERIAL_HEADER[..8]) {
-            let mut rest = data
-                .get(16..)
-                .ok_or_else(|| corrupt(Compression::Snappy, "truncated xerial header"))?;
+            let mut rest = data.get(16..).ok_or_else(|| corrupt(Compression::Snappy, "truncated xerial header"))?;
             while !rest.is_empty() {
-                let (len, tail) = rest
-                    .split_at_checked(4)
-                    .ok_or_else(|| corrupt(Compression::Snappy, "truncated block length"))?;
+                let (len, tail) =
+                    rest.split_at_checked(4).ok_or_else(|| corrupt(Compression::Snappy, "truncated block length"))?;
                 let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-                let (chunk, tail) = tail
-                    .split_at_checked(len)
-                    .ok_or_else(|| corrupt(Compression::Snappy, "truncated block"))?;
+                let (chunk, tail) =
+                    tail.split_at_checked(len).ok_or_else(|| corrupt(Compression::Snappy, "truncated block"))?;
                 block(chunk, &mut out)?;
                 rest = tail;
             }
@@ -303,9 +298,7 @@ mod lz4 {
     }
 
     pub(super) fn compress(data: &[u8], magic0: bool) -> std::io::Result<Vec<u8>> {
-        let info = FrameInfo::new()
-            .block_size(BlockSize::Max64KB)
-            .block_mode(BlockMode::Independent);
+        let info = FrameInfo::new().block_size(BlockSize::Max64KB).block_mode(BlockMode::Independent);
         let mut e = FrameEncoder::with_frame_info(info, Vec::with_capacity(data.len() / 2 + 64));
         e.write_all(data)?;
         let mut out = e.finish()?;
@@ -353,8 +346,7 @@ mod zstd {
         // The window is memory the decoder allocates from what the frame header claims. Allow
         // what the output limit needs, and at least 8 MiB (what producers use up to level 19).
         let window_log = (usize::BITS - max_len.leading_zeros()).clamp(23, 31);
-        d.window_log_max(window_log)
-            .map_err(|e| corrupt(Compression::Zstd, e))?;
+        d.window_log_max(window_log).map_err(|e| corrupt(Compression::Zstd, e))?;
         read_capped(Compression::Zstd, d, data.len(), max_len)
     }
 }
@@ -378,11 +370,7 @@ mod tests {
             let packed = compress(c, &data).unwrap();
             assert_eq!(decompress(c, &packed, data.len()).unwrap(), data, "{c}");
             let e = decompress(c, &packed, data.len() - 1).unwrap_err();
-            assert_eq!(
-                e.kind(),
-                &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 },
-                "{c}"
-            );
+            assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 }, "{c}");
         }
     }
 }
