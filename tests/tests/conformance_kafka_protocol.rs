@@ -305,6 +305,32 @@ fn both_implementations_agree_on_every_shared_api_version_and_direction() {
         ApiKey::ALL.iter().map(|a| (a.schema_versions().max - a.schema_versions().min + 1) as usize).sum();
     let theirs_total: usize =
         KpApiKey::iter().map(|k| (k.valid_versions().max - k.valid_versions().min + 1) as usize).sum();
+    let mut only = Vec::new();
+    for &api in ApiKey::ALL {
+        let ours = api.schema_versions();
+        match KpApiKey::try_from(api.code()) {
+            Err(_) => only.push(format!("{api} v{}-{} ours only", ours.min, ours.max)),
+            Ok(kp) => {
+                let theirs = kp.valid_versions();
+                if ours.min < theirs.min {
+                    only.push(format!("{api} v{}-{} ours only", ours.min, (theirs.min - 1).min(ours.max)));
+                }
+                if ours.max > theirs.max {
+                    only.push(format!("{api} v{}-{} ours only", (theirs.max + 1).max(ours.min), ours.max));
+                }
+                if theirs.max > ours.max {
+                    only.push(format!("{api} v{}-{} theirs only", (ours.max + 1).max(theirs.min), theirs.max));
+                }
+            }
+        }
+    }
+    for kp in KpApiKey::iter() {
+        if ApiKey::ALL.iter().all(|a| a.code() != kp as i16) {
+            let theirs = kp.valid_versions();
+            only.push(format!("{kp:?} (key {}) v{}-{} theirs only", kp as i16, theirs.min, theirs.max));
+        }
+    }
+    eprintln!("not compared (one side only): {}", only.join("; "));
     eprintln!(
         "shared (API, version) pairs: {shared} of our {ours_total} and their {theirs_total}; triples: {}; \
          schema writer: {} known tagged fields set, {} unknown tags, {} nulls, {} array elements",
