@@ -37,6 +37,29 @@
 //!   [`records`]); without one, batches using it decode but their records do not.
 //! - `samples`: deterministic sample values of every message (for tests).
 //! - `arbitrary`: `arbitrary::Arbitrary` for every message of every version (fuzzing, property tests).
+//!
+//! # Untrusted input
+//! Decoding never panics and never allocates from a count it has not checked against the bytes
+//! that remain. In numbers (bytes requested from the allocator in total, frees not subtracted,
+//! whether decoding succeeds or fails; checked by `tests/tests/allocation_bound.rs` with a
+//! counting allocator, and on every input of the fuzz targets):
+//! - decoding an `n`-byte body or request frame ([`AnyRequest::decode`], [`AnyResponse::decode`],
+//!   [`RequestFrame::decode`], and each message's `decode`) requests at most **`128 * n + 4096`**
+//!   bytes; a response deserializer at most three times that (the ApiVersions v0 fallback may
+//!   read the body three times). Strings, bytes and records are slices of the input; an array
+//!   of `c` elements of type `T` reserves `c * size_of::<T>()` only once `c * T::MIN_LEN` bytes
+//!   remain, and `size_of::<T>() / T::MIN_LEN` is at most 32 over every generated struct (a
+//!   32-byte string handle per 1-byte minimum). Arrays nested up to 4 deep may each reserve
+//!   against the same remaining bytes, and each unknown tagged field (at least 2 bytes) costs
+//!   a 40-byte entry in a growing vector; the worst measured case is 80 bytes per input byte.
+//! - reading every record of an `n`-byte record set ([`Records::batches`], then
+//!   `records_budgeted` on each batch with one [`records::DecompressionBudget`] of `cap` bytes
+//!   for the whole set) requests at most **`40 * (n + cap) + 10 MiB`**: each compressed batch is
+//!   charged its decoder's state and its decompressed size, whatever the ratio of its input,
+//!   and a batch that does not fit fails. `records_capped(cap)` caps a single batch, so over a
+//!   set of many compressed batches it allows `cap` per batch. zstd's window is limited to the
+//!   larger of 8 MiB and twice the cap (zstd's own buffers are allocated by its C library,
+//!   outside Rust's allocator).
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 

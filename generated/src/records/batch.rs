@@ -321,6 +321,14 @@ impl RecordIter {
     pub(crate) fn legacy(messages: Vec<super::LegacyMessage>) -> Self {
         RecordIter(Source::Legacy(messages.into_iter()))
     }
+
+    /// The bytes of records not yet read (the decompressed size, before any is read).
+    pub(crate) fn unread_len(&self) -> usize {
+        match &self.0 {
+            Source::V2(r) => r.data.len(),
+            Source::Legacy(m) => m.as_slice().iter().map(super::LegacyMessage::encoded_len).sum(),
+        }
+    }
 }
 
 impl V2Records {

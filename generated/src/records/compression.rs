@@ -149,8 +149,31 @@ pub(crate) fn decompress_framed(
     }
 }
 
+/// What a decoder of `codec` allocates for its own state before any output, as far as
+/// Rust's allocator sees it, for the compressed bytes `data`: gzip's inflate state, lz4's block
+/// buffers (sized by the block size the frame header declares, up to 4 MiB, three times over).
+/// zstd's context and window live in its C library (the window is limited by the cap, at least
+/// 8 MiB; see `zstd::decompress`).
+pub(crate) fn decoder_cost(codec: Compression, data: &[u8]) -> usize {
+    const STATE: usize = 96 << 10;
+    match codec {
+        Compression::None | Compression::Snappy => 0,
+        Compression::Gzip | Compression::Zstd => STATE,
+        Compression::Lz4 => {
+            // The BD byte follows the magic and FLG: block maximum size id in bits 4-6
+            // (4: 64 KiB, 5: 256 KiB, 6: 1 MiB, 7: 4 MiB). Anything else is rejected by the
+            // decoder before it allocates.
+            let block = match data.get(5).map(|bd| (bd >> 4) & 7) {
+                Some(id @ 4..=7) => 1usize << (8 + 2 * id),
+                _ => 0,
+            };
+            3 * block + STATE
+        }
+    }
+}
+
 #[cold]
-fn too_large(limit: usize) -> DecodeError {
+pub(crate) fn too_large(limit: usize) -> DecodeError {
     DecodeError::new(DecodeErrorKind::DecompressedTooLarge { limit }, FIELD)
 }
 

@@ -205,6 +205,40 @@ impl Batch {
         }
     }
 
+    /// The records, decompressed within what is left of a budget shared by the batches of a
+    /// record set (see [`DecompressionBudget`]). A compressed batch is charged its decoder's
+    /// state and its decompressed size. One that does not fit fails with
+    /// [`DecodeErrorKind::DecompressedTooLarge`]; any failure to decompress empties the budget
+    /// (what the decoder produced before failing is not known), so every later compressed batch
+    /// of the set fails too. Uncompressed batches cost nothing.
+    pub fn records_budgeted(&self, budget: &mut DecompressionBudget) -> Result<RecordIter, DecodeError> {
+        let codec = self.compression();
+        if codec == Compression::None {
+            return self.records_capped(usize::MAX);
+        }
+        let data: &[u8] = match self {
+            Batch::V2(b) => b.raw_records(),
+            Batch::Legacy(m) => m.value.as_deref().unwrap_or_default(),
+        };
+        let state = compression::decoder_cost(codec, data);
+        let Some(cap) = budget.left.checked_sub(state) else {
+            let limit = budget.left;
+            budget.left = 0;
+            return Err(compression::too_large(limit));
+        };
+        match self.records_capped(cap) {
+            Ok(records) => {
+                budget.left = cap.saturating_sub(records.unread_len());
+                Ok(records)
+            }
+            Err(e) => {
+                // What the decoder produced before failing is unknown (up to the cap).
+                budget.left = 0;
+                Err(e)
+            }
+        }
+    }
+
     /// The encoded size in bytes.
     pub fn encoded_len(&self) -> usize {
         match self {
@@ -231,6 +265,38 @@ impl From<RecordBatch> for Batch {
 impl From<LegacyMessage> for Batch {
     fn from(m: LegacyMessage) -> Self {
         Batch::Legacy(m)
+    }
+}
+
+/// A limit on what decompressing the batches of one record set may cost in total, for
+/// [`Batch::records_budgeted`]: the decompressed bytes plus each decoder's own state.
+///
+/// [`Batch::records_capped`] caps one batch; a record set of many small compressed batches
+/// (a decompression bomb each, or lz4 frames declaring 4 MiB blocks) would cost that cap once
+/// per batch, far more than its own size. With one budget for the whole set, reading an `n`-byte
+/// record set requests at most `40 * n + 40 * budget + 10 MiB` bytes from the allocator in
+/// total (see the crate docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecompressionBudget {
+    left: usize,
+}
+
+impl DecompressionBudget {
+    /// A budget of `bytes`.
+    pub const fn new(bytes: usize) -> Self {
+        DecompressionBudget { left: bytes }
+    }
+
+    /// What is left.
+    pub const fn remaining(&self) -> usize {
+        self.left
+    }
+}
+
+impl Default for DecompressionBudget {
+    /// [`DEFAULT_MAX_DECOMPRESSED`].
+    fn default() -> Self {
+        DecompressionBudget::new(DEFAULT_MAX_DECOMPRESSED)
     }
 }
 

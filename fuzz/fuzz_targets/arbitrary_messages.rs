@@ -1,0 +1,10 @@
+//! Fuzz target: see `kafka_wire_fuzz::arbitrary_messages` (structure-aware round trips).
+#![no_main]
+
+#[path = "../src/counting.rs"]
+mod counting;
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kafka_wire_fuzz::arbitrary_messages(data, counting::requested));

@@ -1,0 +1,10 @@
+//! Fuzz target: see `kafka_wire_fuzz::frame_reader`. Every input also checks the allocation bound.
+#![no_main]
+
+#[path = "../src/counting.rs"]
+mod counting;
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| kafka_wire_fuzz::frame_reader(data, counting::requested));
