@@ -13,6 +13,7 @@
 # Needs: `cargo install cargo-fuzz` and a C++ compiler (libFuzzer is built from source).
 # On a stable toolchain cargo-fuzz's flags need RUSTC_BOOTSTRAP=1 (set here); a nightly
 # toolchain works as is (`RUSTUP_TOOLCHAIN=nightly fuzz/run.sh ...`).
+# FUZZ_ARGS adds libFuzzer options (e.g. FUZZ_ARGS=-len_control=0 to try long inputs at once).
 # SANITIZER=address (default: none) adds AddressSanitizer; the crate is safe Rust, so the
 # sanitizer mainly watches the C code of zstd and the unsafe code of dependencies, at ~2x cost.
 # Every target also counts allocations and fails on an input that exceeds the allocation bound
@@ -34,7 +35,7 @@ run() {
     set +e
     nice -n 19 cargo fuzz run "${FLAGS[@]}" "$target" "corpus/$target" -- \
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=3072 -max_len=65536 \
-        -print_final_stats=1 -artifact_prefix="artifacts/$target/" 2>&1 | tee "$log" | grep -E "pulse|DONE|NEW_FUNC|ERROR|panicked|SUMMARY|Test unit" | tail -n 40
+        -print_final_stats=1 -artifact_prefix="artifacts/$target/" ${FUZZ_ARGS:-} 2>&1 | tee "$log" | grep -E "pulse|DONE|NEW_FUNC|ERROR|panicked|SUMMARY|Test unit" | tail -n 40
     local status=${PIPESTATUS[0]}
     set -e
     local last
