@@ -171,9 +171,9 @@ pub fn metadata_ours() -> kafka_wire::metadata::v12::Response {
                             partition_index: p,
                             leader_id: r[0],
                             leader_epoch: 7,
-                            replica_nodes: r.clone(),
-                            isr_nodes: r,
-                            offline_replicas: vec![],
+                            replica_nodes: r.as_slice().into(),
+                            isr_nodes: r.as_slice().into(),
+                            offline_replicas: Default::default(),
                             ..Default::default()
                         }
                     })

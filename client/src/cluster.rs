@@ -468,8 +468,8 @@ async fn metadata(connection: Connection, topics: Option<Vec<String>>) -> Result
                                         (p.partition_index, PartitionInfo {
                                             error: ErrorCode(p.error_code),
                                             leader: p.leader_id,
-                                            replicas: p.replica_nodes,
-                                            isr: p.isr_nodes,
+                                            replicas: p.replica_nodes.into_vec(),
+                                            isr: p.isr_nodes.into_vec(),
                                         })
                                     })
                                     .collect();

@@ -339,7 +339,7 @@ async fn consumer_group_protocol() {
             group_id: "workers".into(),
             topics: Some(vec![offset_fetch::v6::OffsetFetchRequestTopic {
                 name: "jobs".into(),
-                partition_indexes: vec![0],
+                partition_indexes: kafka_wire::smallvec![0],
                 ..Default::default()
             }]),
             ..Default::default()

@@ -4,7 +4,7 @@
 //!
 //! Run with `cargo run -p kafka-wire --example quickstart`.
 
-use kafka_wire::{metadata, AnyResponse, Message, Request, RequestFrame};
+use kafka_wire::{metadata, smallvec, AnyResponse, Message, Request, RequestFrame};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -44,8 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             partitions: vec![metadata::v12::MetadataResponsePartition {
                 partition_index: 0,
                 leader_id: 1,
-                replica_nodes: vec![1],
-                isr_nodes: vec![1],
+                replica_nodes: smallvec![1],
+                isr_nodes: smallvec![1],
                 ..Default::default()
             }],
             ..Default::default()

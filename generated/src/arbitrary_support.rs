@@ -82,6 +82,20 @@ impl<T: ArbitraryWire> ArbitraryWire for Vec<T> {
     }
 }
 
+impl<A: smallvec::Array> ArbitraryWire for smallvec::SmallVec<A>
+where
+    A::Item: ArbitraryWire,
+{
+    fn arbitrary_wire(u: &mut Unstructured<'_>) -> Result<Self> {
+        let mut v = smallvec::SmallVec::new();
+        u.arbitrary_loop(None, Some(64), |u| {
+            v.push(A::Item::arbitrary_wire(u)?);
+            Ok(std::ops::ControlFlow::Continue(()))
+        })?;
+        Ok(v)
+    }
+}
+
 impl ArbitraryWire for UnknownTaggedFields {
     fn arbitrary_wire(u: &mut Unstructured<'_>) -> Result<Self> {
         let mut out = UnknownTaggedFields::new();

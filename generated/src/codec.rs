@@ -7,6 +7,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
+use smallvec::SmallVec;
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::Uuid;
@@ -603,6 +604,80 @@ impl<T: Wire> Wire for Option<Vec<T>> {
             Some(count) => get_elements(buf, count, compact, field).map(Some),
         }
     }
+}
+
+/// Arrays of fixed-width values (`[]int32`, `[]int64`, `[]uuid`, ...) keep up to 16 bytes of
+/// elements inline, so the typical short list (the 3 replicas of a partition) costs no
+/// allocation; longer ones allocate once, exactly like a `Vec`.
+impl<A: smallvec::Array> Wire for SmallVec<A>
+where
+    A::Item: Wire,
+{
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        prefix_len(Prefix::I32, compact, Some(self.len())) + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
+    }
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
+        for e in self {
+            e.wire_put(buf, compact, field)?;
+        }
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        match get_count(buf, compact, A::Item::MIN_LEN, field)? {
+            None => Err(DecodeError::new(DecodeErrorKind::UnexpectedNull, field)),
+            Some(count) => get_small(buf, count, compact, field),
+        }
+    }
+}
+
+impl<A: smallvec::Array> Wire for Option<SmallVec<A>>
+where
+    A::Item: Wire,
+{
+    const MIN_LEN: usize = 1;
+    #[inline]
+    fn wire_len(&self, compact: bool) -> usize {
+        match self {
+            None => prefix_len(Prefix::I32, compact, None),
+            Some(v) => v.wire_len(compact),
+        }
+    }
+    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+        match self {
+            None => put_prefix(buf, Prefix::I32, compact, None, field),
+            Some(v) => v.wire_put(buf, compact, field),
+        }
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        match get_count(buf, compact, A::Item::MIN_LEN, field)? {
+            None => Ok(None),
+            Some(count) => get_small(buf, count, compact, field).map(Some),
+        }
+    }
+}
+
+/// `count` elements (already checked against the remaining bytes) into a `SmallVec`, which
+/// allocates only when they do not fit inline.
+#[inline]
+fn get_small<A: smallvec::Array>(
+    buf: &mut Bytes,
+    count: usize,
+    compact: bool,
+    field: Field,
+) -> Result<SmallVec<A>, DecodeError>
+where
+    A::Item: Wire,
+{
+    let mut v = SmallVec::with_capacity(count);
+    for _ in 0..count {
+        v.push(A::Item::wire_get(buf, compact, field)?);
+    }
+    Ok(v)
 }
 
 /// A generated struct. Nullable struct fields (not arrays) are written with a leading `int8`:

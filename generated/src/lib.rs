@@ -80,6 +80,7 @@ mod uuid;
 #[allow(clippy::all, clippy::pedantic)]
 mod messages;
 
+pub use ::smallvec::{self, smallvec, SmallVec};
 pub use bytes::{Bytes, BytesMut};
 pub use bytestring::ByteString;
 
@@ -101,6 +102,7 @@ pub mod __gen {
     pub use crate::codec::{self, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::frame::{decode_any_response, decode_body_with_v0_fallback};
     pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Records, Uuid};
+    pub use ::smallvec::{smallvec, SmallVec};
     pub use bytes::{Bytes, BytesMut};
     pub use bytestring::ByteString;
 }

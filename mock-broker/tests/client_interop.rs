@@ -232,7 +232,7 @@ impl Member {
                     member_epoch: -1,
                     topics: Some(vec![offset_fetch::v9::OffsetFetchRequestTopics {
                         name: TOPIC.into(),
-                        partition_indexes: partitions.to_vec(),
+                        partition_indexes: partitions.into(),
                         ..Default::default()
                     }]),
                     ..Default::default()

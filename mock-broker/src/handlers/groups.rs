@@ -557,7 +557,7 @@ macro_rules! read_fetch_single {
     ($r:ident) => {
         vec![(
             $r.group_id.to_string(),
-            $r.topics.items().map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.clone())).collect()),
+            $r.topics.items().map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.to_vec())).collect()),
         )]
     };
 }
@@ -571,7 +571,7 @@ macro_rules! read_fetch_groups {
                     g.group_id.to_string(),
                     g.topics
                         .items()
-                        .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.clone())).collect()),
+                        .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.to_vec())).collect()),
                 )
             })
             .collect::<Vec<OffsetQuery>>()

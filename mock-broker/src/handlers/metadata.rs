@@ -214,8 +214,8 @@ macro_rules! emit {
                         y.error_code = p.error.0;
                         y.partition_index = p.index;
                         y.leader_id = p.leader;
-                        y.replica_nodes = p.replicas.clone();
-                        y.isr_nodes = p.isr.clone();
+                        y.replica_nodes = p.replicas.as_slice().into();
+                        y.isr_nodes = p.isr.as_slice().into();
                         $( emit!(@partition $f y p); )*
                         y
                     })
@@ -227,7 +227,7 @@ macro_rules! emit {
         $( emit!(@top $f out $meta); )*
         AnyResponse::from(out)
     }};
-    (@partition offline $y:ident $p:ident) => { $y.offline_replicas = $p.offline.clone(); };
+    (@partition offline $y:ident $p:ident) => { $y.offline_replicas = $p.offline.as_slice().into(); };
     (@partition epoch $y:ident $p:ident) => { $y.leader_epoch = $p.epoch; };
     (@partition $other:ident $y:ident $p:ident) => {};
     (@topic internal $x:ident $t:ident) => { $x.is_internal = false; };

@@ -33,7 +33,7 @@ macro_rules! read_create {
                         t.name.to_string(),
                         t.num_partitions,
                         t.replication_factor,
-                        t.assignments.iter().map(|a| (a.partition_index, a.broker_ids.clone())).collect(),
+                        t.assignments.iter().map(|a| (a.partition_index, a.broker_ids.to_vec())).collect(),
                         t.configs.iter().map(|c| (c.name.to_string(), owned(&c.value))).collect(),
                     )
                 })

@@ -41,9 +41,31 @@ pub fn rust_type(cx: Cx, ty: &Type) -> TokenStream {
         }
         Type::Array(inner) => {
             let t = rust_type(cx, inner);
-            quote!(Vec<#t>)
+            match inline_elements(inner) {
+                Some(n) => {
+                    let n = Literal::usize_unsuffixed(n);
+                    quote!(SmallVec<[#t; #n]>)
+                }
+                None => quote!(Vec<#t>),
+            }
         }
     }
+}
+
+/// How many elements an array of `elem` keeps inline, if it is an array of fixed-width values:
+/// 16 bytes' worth, so that the `SmallVec` is no larger than a `Vec` and the usual short lists
+/// (the replicas of a partition, a few partition indexes) decode without an allocation. Arrays of
+/// anything else are `Vec`s.
+pub fn inline_elements(elem: &Type) -> Option<usize> {
+    let width = match elem {
+        Type::Bool | Type::Int8 => 1,
+        Type::Int16 | Type::Uint16 => 2,
+        Type::Int32 | Type::Uint32 => 4,
+        Type::Int64 | Type::Float64 => 8,
+        Type::Uuid => 16,
+        Type::String | Type::Bytes | Type::Records | Type::Struct(_) | Type::Array(_) => return None,
+    };
+    Some(16 / width)
 }
 
 /// The Rust type of a field (nullable fields are `Option`).
@@ -96,9 +118,9 @@ fn value_expr(cx: Cx, ty: &Type, value: &Value) -> Result<TokenStream> {
         (Type::Uuid, Value::Uuid(b)) => uuid_expr(b),
         (Type::Bytes, Value::Empty) => quote!(Bytes::new()),
         (Type::Records, Value::Empty) => quote!(Records::new()),
-        (Type::Array(inner), Value::Empty) => {
-            let t = rust_type(cx, inner);
-            quote!(Vec::<#t>::new())
+        (Type::Array(_), Value::Empty) => {
+            let t = rust_type(cx, ty);
+            quote!(<#t>::new())
         }
         (Type::Struct(id), Value::Empty) => {
             let i = cx.struct_ident(*id);
@@ -550,7 +572,11 @@ fn sample_value(cx: Cx, f: &Field, ty: &Type, salt: usize) -> Result<TokenStream
                     vec![sample_value(cx, &plain, inner, salt)?, sample_value(cx, &plain, inner, salt + 1)?]
                 }
             };
-            quote!(vec![#(#elem),*])
+            if inline_elements(inner).is_some() {
+                quote!(smallvec![#(#elem),*])
+            } else {
+                quote!(vec![#(#elem),*])
+            }
         }
     })
 }

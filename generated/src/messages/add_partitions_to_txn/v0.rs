@@ -245,11 +245,11 @@ pub struct AddPartitionsToTxnTopic {
     /// The name of the topic.
     pub name: ByteString,
     /// The partition indexes to add to the transaction
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
 }
 impl Wire for AddPartitionsToTxnTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false);
@@ -282,8 +282,8 @@ impl Wire for AddPartitionsToTxnTopic {
                 false,
                 "AddPartitionsToTxnTopic.Name",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "AddPartitionsToTxnTopic.Partitions")?,
         })
     }
@@ -294,7 +294,7 @@ impl crate::samples::Sample for AddPartitionsToTxnTopic {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
         }
     }
 }

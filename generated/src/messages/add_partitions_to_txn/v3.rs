@@ -269,13 +269,13 @@ pub struct AddPartitionsToTxnTopic {
     /// The name of the topic.
     pub name: ByteString,
     /// The partition indexes to add to the transaction
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AddPartitionsToTxnTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true);
@@ -310,8 +310,8 @@ impl Wire for AddPartitionsToTxnTopic {
                 true,
                 "AddPartitionsToTxnTopic.Name",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "AddPartitionsToTxnTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -326,7 +326,7 @@ impl crate::samples::Sample for AddPartitionsToTxnTopic {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

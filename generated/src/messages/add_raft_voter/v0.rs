@@ -25,7 +25,7 @@ impl Default for Request {
             timeout_ms: 0,
             voter_id: 0,
             voter_directory_id: Uuid::ZERO,
-            listeners: Vec::<Listener>::new(),
+            listeners: <Vec<Listener>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

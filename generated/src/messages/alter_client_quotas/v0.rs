@@ -491,7 +491,7 @@ impl Default for EntryDataResponse {
         Self {
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            entity: Vec::<EntityDataResponse>::new(),
+            entity: <Vec<EntityDataResponse>>::new(),
         }
     }
 }

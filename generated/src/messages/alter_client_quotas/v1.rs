@@ -561,7 +561,7 @@ impl Default for EntryDataResponse {
         Self {
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            entity: Vec::<EntityDataResponse>::new(),
+            entity: <Vec<EntityDataResponse>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

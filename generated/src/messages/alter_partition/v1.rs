@@ -21,7 +21,7 @@ impl Default for Request {
         Self {
             broker_id: 0,
             broker_epoch: -1,
-            topics: Vec::<TopicData>::new(),
+            topics: <Vec<TopicData>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -246,7 +246,7 @@ pub struct PartitionData {
     /// The leader epoch of this partition
     pub leader_epoch: i32,
     /// The ISR for this partition. Deprecated since version 3.
-    pub new_isr: Vec<i32>,
+    pub new_isr: SmallVec<[i32; 4]>,
     /// 1 if the partition is recovering from an unclean leader election; 0 otherwise.
     pub leader_recovery_state: i8,
     /// The expected epoch of the partition which is being updated. For legacy cluster this is the ZkVersion in the LeaderAndIsr request.
@@ -256,8 +256,8 @@ pub struct PartitionData {
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -313,7 +313,9 @@ impl Wire for PartitionData {
                 false,
                 "PartitionData.LeaderEpoch",
             )?,
-            new_isr: <Vec<i32> as Wire>::wire_get(buf, true, "PartitionData.NewIsr")?,
+            new_isr: <SmallVec<
+                [i32; 4],
+            > as Wire>::wire_get(buf, true, "PartitionData.NewIsr")?,
             leader_recovery_state: <i8 as Wire>::wire_get(
                 buf,
                 false,
@@ -338,7 +340,7 @@ impl crate::samples::Sample for PartitionData {
         Self {
             partition_index: 1,
             leader_epoch: 2,
-            new_isr: vec![3, 4],
+            new_isr: smallvec![3, 4],
             leader_recovery_state: 4,
             partition_epoch: 5,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
@@ -460,7 +462,7 @@ pub struct PartitionDataResponse {
     /// The leader epoch.
     pub leader_epoch: i32,
     /// The in-sync replica IDs.
-    pub isr: Vec<i32>,
+    pub isr: SmallVec<[i32; 4]>,
     /// 1 if the partition is recovering from an unclean leader election; 0 otherwise.
     pub leader_recovery_state: i8,
     /// The current epoch for the partition for KRaft controllers. The current ZK version for the legacy controllers.
@@ -470,8 +472,9 @@ pub struct PartitionDataResponse {
 }
 impl Wire for PartitionDataResponse {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -533,7 +536,7 @@ impl Wire for PartitionDataResponse {
                 false,
                 "PartitionData.LeaderEpoch",
             )?,
-            isr: <Vec<i32> as Wire>::wire_get(buf, true, "PartitionData.Isr")?,
+            isr: <SmallVec<[i32; 4]> as Wire>::wire_get(buf, true, "PartitionData.Isr")?,
             leader_recovery_state: <i8 as Wire>::wire_get(
                 buf,
                 false,
@@ -560,7 +563,7 @@ impl crate::samples::Sample for PartitionDataResponse {
             error_code: 2,
             leader_id: 3,
             leader_epoch: 4,
-            isr: vec![5, 6],
+            isr: smallvec![5, 6],
             leader_recovery_state: 6,
             partition_epoch: 7,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),

@@ -21,7 +21,7 @@ impl Default for Request {
         Self {
             broker_id: 0,
             broker_epoch: -1,
-            topics: Vec::<TopicData>::new(),
+            topics: <Vec<TopicData>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -19,7 +19,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             timeout_ms: 60000,
-            topics: Vec::<ReassignableTopic>::new(),
+            topics: <Vec<ReassignableTopic>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -144,7 +144,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            responses: Vec::<ReassignableTopicResponse>::new(),
+            responses: <Vec<ReassignableTopicResponse>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -286,13 +286,13 @@ pub struct ReassignablePartition {
     /// The partition index.
     pub partition_index: i32,
     /// The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.
-    pub replicas: Option<Vec<i32>>,
+    pub replicas: Option<SmallVec<[i32; 4]>>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for ReassignablePartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
-        + <Option<Vec<i32>> as Wire>::MIN_LEN + 1;
+        + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -328,7 +328,7 @@ impl Wire for ReassignablePartition {
                 "ReassignablePartition.PartitionIndex",
             )?,
             replicas: <Option<
-                Vec<i32>,
+                SmallVec<[i32; 4]>,
             > as Wire>::wire_get(buf, true, "ReassignablePartition.Replicas")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -343,7 +343,7 @@ impl crate::samples::Sample for ReassignablePartition {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            replicas: Some(vec![2, 3]),
+            replicas: Some(smallvec![2, 3]),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -243,11 +243,11 @@ pub struct AlterReplicaLogDirTopic {
     /// The topic name.
     pub name: ByteString,
     /// The partition indexes.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
 }
 impl Wire for AlterReplicaLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false);
@@ -280,8 +280,8 @@ impl Wire for AlterReplicaLogDirTopic {
                 false,
                 "AlterReplicaLogDirTopic.Name",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "AlterReplicaLogDirTopic.Partitions")?,
         })
     }
@@ -292,7 +292,7 @@ impl crate::samples::Sample for AlterReplicaLogDirTopic {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
         }
     }
 }

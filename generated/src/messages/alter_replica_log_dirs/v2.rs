@@ -270,13 +270,13 @@ pub struct AlterReplicaLogDirTopic {
     /// The topic name.
     pub name: ByteString,
     /// The partition indexes.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AlterReplicaLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true);
@@ -311,8 +311,8 @@ impl Wire for AlterReplicaLogDirTopic {
                 true,
                 "AlterReplicaLogDirTopic.Name",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "AlterReplicaLogDirTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -327,7 +327,7 @@ impl crate::samples::Sample for AlterReplicaLogDirTopic {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -141,11 +141,11 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             error_code: 0,
-            api_keys: Vec::<ApiVersion>::new(),
+            api_keys: <Vec<ApiVersion>>::new(),
             throttle_time_ms: 0,
-            supported_features: Vec::<SupportedFeatureKey>::new(),
+            supported_features: <Vec<SupportedFeatureKey>>::new(),
             finalized_features_epoch: -1,
-            finalized_features: Vec::<FinalizedFeatureKey>::new(),
+            finalized_features: <Vec<FinalizedFeatureKey>>::new(),
             zk_migration_ready: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -274,9 +274,9 @@ impl Wire for Response {
                 false,
                 "ApiVersionsResponse.ThrottleTimeMs",
             )?,
-            supported_features: Vec::<SupportedFeatureKey>::new(),
+            supported_features: <Vec<SupportedFeatureKey>>::new(),
             finalized_features_epoch: -1,
-            finalized_features: Vec::<FinalizedFeatureKey>::new(),
+            finalized_features: <Vec<FinalizedFeatureKey>>::new(),
             zk_migration_ready: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };

@@ -22,8 +22,8 @@ impl Default for Request {
         Self {
             cluster_id: None,
             voter_id: -1,
-            topics: Vec::<TopicData>::new(),
-            leader_endpoints: Vec::<LeaderEndpoint>::new(),
+            topics: <Vec<TopicData>>::new(),
+            leader_endpoints: <Vec<LeaderEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -219,7 +219,7 @@ impl Wire for Response {
             topics: <Vec<
                 TopicDataResponse,
             > as Wire>::wire_get(buf, true, "BeginQuorumEpochResponse.Topics")?,
-            node_endpoints: Vec::<NodeEndpoint>::new(),
+            node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "BeginQuorumEpochResponse")?;

@@ -21,7 +21,7 @@ pub struct Request {
     /// Log directories that failed and went offline.
     ///
     /// Tagged field, tag 0.
-    pub offline_log_dirs: Vec<Uuid>,
+    pub offline_log_dirs: SmallVec<[Uuid; 1]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -33,7 +33,7 @@ impl Default for Request {
             current_metadata_offset: 0,
             want_fence: false,
             want_shut_down: false,
-            offline_log_dirs: Vec::<Uuid>::new(),
+            offline_log_dirs: <SmallVec<[Uuid; 1]>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -141,7 +141,7 @@ impl Wire for Request {
                 false,
                 "BrokerHeartbeatRequest.WantShutDown",
             )?,
-            offline_log_dirs: Vec::<Uuid>::new(),
+            offline_log_dirs: <SmallVec<[Uuid; 1]>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "BrokerHeartbeatRequest")?;
@@ -169,7 +169,7 @@ impl crate::samples::Sample for Request {
             current_metadata_offset: 3,
             want_fence: true,
             want_shut_down: true,
-            offline_log_dirs: vec![
+            offline_log_dirs: smallvec![
                 Uuid::from_u128(1512366075204170928972419503379277436),
                 Uuid::from_u128(1512366075204170928972419503379277437)
             ],

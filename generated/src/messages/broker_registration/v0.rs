@@ -29,8 +29,8 @@ impl Default for Request {
             broker_id: 0,
             cluster_id: ByteString::from_static(""),
             incarnation_id: Uuid::ZERO,
-            listeners: Vec::<Listener>::new(),
-            features: Vec::<Feature>::new(),
+            listeners: <Vec<Listener>>::new(),
+            features: <Vec<Feature>>::new(),
             rack: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

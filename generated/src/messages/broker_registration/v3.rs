@@ -23,7 +23,7 @@ pub struct Request {
     /// If the required configurations for ZK migration are present, this value is set to true
     pub is_migrating_zk_broker: bool,
     /// Log directories configured in this broker which are available.
-    pub log_dirs: Vec<Uuid>,
+    pub log_dirs: SmallVec<[Uuid; 1]>,
     /// The epoch before a clean shutdown.
     ///
     /// Default: `-1`.
@@ -37,11 +37,11 @@ impl Default for Request {
             broker_id: 0,
             cluster_id: ByteString::from_static(""),
             incarnation_id: Uuid::ZERO,
-            listeners: Vec::<Listener>::new(),
-            features: Vec::<Feature>::new(),
+            listeners: <Vec<Listener>>::new(),
+            features: <Vec<Feature>>::new(),
             rack: Some(ByteString::from_static("")),
             is_migrating_zk_broker: false,
-            log_dirs: Vec::<Uuid>::new(),
+            log_dirs: <SmallVec<[Uuid; 1]>>::new(),
             previous_broker_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -51,8 +51,8 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Uuid as Wire>::MIN_LEN + <Vec<Listener> as Wire>::MIN_LEN
         + <Vec<Feature> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
-        + <bool as Wire>::MIN_LEN + <Vec<Uuid> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + 1;
+        + <bool as Wire>::MIN_LEN + <SmallVec<[Uuid; 1]> as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.broker_id, false);
@@ -150,8 +150,8 @@ impl Wire for Request {
                 false,
                 "BrokerRegistrationRequest.IsMigratingZkBroker",
             )?,
-            log_dirs: <Vec<
-                Uuid,
+            log_dirs: <SmallVec<
+                [Uuid; 1],
             > as Wire>::wire_get(buf, true, "BrokerRegistrationRequest.LogDirs")?,
             previous_broker_epoch: <i64 as Wire>::wire_get(
                 buf,
@@ -182,7 +182,7 @@ impl crate::samples::Sample for Request {
             ],
             rack: Some(ByteString::from_static("Rack-5")),
             is_migrating_zk_broker: true,
-            log_dirs: vec![
+            log_dirs: smallvec![
                 Uuid::from_u128(1512366075204170928972419503379277438),
                 Uuid::from_u128(1512366075204170928972419503379277439)
             ],

@@ -318,7 +318,7 @@ impl Default for DescribedGroup {
             group_epoch: 0,
             assignment_epoch: 0,
             assignor_name: ByteString::from_static(""),
-            members: Vec::<Member>::new(),
+            members: <Vec<Member>>::new(),
             authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -643,13 +643,13 @@ pub struct TopicPartitions {
     /// The topic name.
     pub topic_name: ByteString,
     /// The partitions.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false);
@@ -682,8 +682,8 @@ impl Wire for TopicPartitions {
                 true,
                 "TopicPartitions.TopicName",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -699,7 +699,7 @@ impl crate::samples::Sample for TopicPartitions {
         Self {
             topic_id: Uuid::from_u128(1512366075204170928972419503379277431),
             topic_name: ByteString::from_static("TopicName-1"),
-            partitions: vec![3, 4],
+            partitions: smallvec![3, 4],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

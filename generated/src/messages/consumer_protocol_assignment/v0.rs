@@ -95,11 +95,11 @@ impl Message for ConsumerProtocolAssignment {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicPartition {
     pub topic: ByteString,
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
 }
 impl Wire for TopicPartition {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, false);
@@ -123,8 +123,8 @@ impl Wire for TopicPartition {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(buf, false, "TopicPartition.Topic")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "TopicPartition.Partitions")?,
         })
     }
@@ -135,7 +135,7 @@ impl crate::samples::Sample for TopicPartition {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
         }
     }
 }

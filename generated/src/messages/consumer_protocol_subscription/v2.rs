@@ -15,9 +15,9 @@ pub struct ConsumerProtocolSubscription {
 impl Default for ConsumerProtocolSubscription {
     fn default() -> Self {
         Self {
-            topics: Vec::<ByteString>::new(),
+            topics: <Vec<ByteString>>::new(),
             user_data: None,
-            owned_partitions: Vec::<TopicPartition>::new(),
+            owned_partitions: <Vec<TopicPartition>>::new(),
             generation_id: -1,
         }
     }

@@ -26,7 +26,7 @@ impl Default for Request {
         Self {
             owner_principal_type: Some(ByteString::from_static("")),
             owner_principal_name: Some(ByteString::from_static("")),
-            renewers: Vec::<CreatableRenewers>::new(),
+            renewers: <Vec<CreatableRenewers>>::new(),
             max_lifetime_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

@@ -197,10 +197,10 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsAssignment {
     /// The assigned broker IDs.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: SmallVec<[i32; 4]>,
 }
 impl Wire for CreatePartitionsAssignment {
-    const MIN_LEN: usize = 0 + <Vec<i32> as Wire>::MIN_LEN;
+    const MIN_LEN: usize = 0 + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.broker_ids, false);
@@ -226,8 +226,8 @@ impl Wire for CreatePartitionsAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_ids: <Vec<
-                i32,
+            broker_ids: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "CreatePartitionsAssignment.BrokerIds")?,
         })
     }
@@ -236,7 +236,9 @@ impl WireStruct for CreatePartitionsAssignment {}
 #[cfg(feature = "samples")]
 impl crate::samples::Sample for CreatePartitionsAssignment {
     fn sample() -> Self {
-        Self { broker_ids: vec![1, 2] }
+        Self {
+            broker_ids: smallvec![1, 2],
+        }
     }
 }
 #[cfg(feature = "arbitrary")]
@@ -270,7 +272,7 @@ impl Default for CreatePartitionsTopic {
         Self {
             name: ByteString::from_static(""),
             count: 0,
-            assignments: Some(Vec::<CreatePartitionsAssignment>::new()),
+            assignments: Some(<Vec<CreatePartitionsAssignment>>::new()),
         }
     }
 }

@@ -221,12 +221,12 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CreatePartitionsAssignment {
     /// The assigned broker IDs.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for CreatePartitionsAssignment {
-    const MIN_LEN: usize = 0 + <Vec<i32> as Wire>::MIN_LEN + 1;
+    const MIN_LEN: usize = 0 + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.broker_ids, true);
@@ -254,8 +254,8 @@ impl Wire for CreatePartitionsAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_ids: <Vec<
-                i32,
+            broker_ids: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "CreatePartitionsAssignment.BrokerIds")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -269,7 +269,7 @@ impl WireStruct for CreatePartitionsAssignment {}
 impl crate::samples::Sample for CreatePartitionsAssignment {
     fn sample() -> Self {
         Self {
-            broker_ids: vec![1, 2],
+            broker_ids: smallvec![1, 2],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -310,7 +310,7 @@ impl Default for CreatePartitionsTopic {
         Self {
             name: ByteString::from_static(""),
             count: 0,
-            assignments: Some(Vec::<CreatePartitionsAssignment>::new()),
+            assignments: Some(<Vec<CreatePartitionsAssignment>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

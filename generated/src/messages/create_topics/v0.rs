@@ -18,7 +18,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Vec::<CreatableTopic>::new(),
+            topics: <Vec<CreatableTopic>>::new(),
             timeout_ms: 60000,
         }
     }
@@ -173,10 +173,11 @@ pub struct CreatableReplicaAssignment {
     /// The partition index.
     pub partition_index: i32,
     /// The brokers to place the partition on.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: SmallVec<[i32; 4]>,
 }
 impl Wire for CreatableReplicaAssignment {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN;
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -214,8 +215,8 @@ impl Wire for CreatableReplicaAssignment {
                 false,
                 "CreatableReplicaAssignment.PartitionIndex",
             )?,
-            broker_ids: <Vec<
-                i32,
+            broker_ids: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "CreatableReplicaAssignment.BrokerIds")?,
         })
     }
@@ -226,7 +227,7 @@ impl crate::samples::Sample for CreatableReplicaAssignment {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            broker_ids: vec![2, 3],
+            broker_ids: smallvec![2, 3],
         }
     }
 }

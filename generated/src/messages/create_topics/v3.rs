@@ -18,7 +18,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Vec::<CreatableTopic>::new(),
+            topics: <Vec<CreatableTopic>>::new(),
             timeout_ms: 60000,
             validate_only: false,
         }

@@ -20,7 +20,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Vec::<CreatableTopic>::new(),
+            topics: <Vec<CreatableTopic>>::new(),
             timeout_ms: 60000,
             validate_only: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -230,12 +230,13 @@ pub struct CreatableReplicaAssignment {
     /// The partition index.
     pub partition_index: i32,
     /// The brokers to place the partition on.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for CreatableReplicaAssignment {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN + 1;
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -275,8 +276,8 @@ impl Wire for CreatableReplicaAssignment {
                 false,
                 "CreatableReplicaAssignment.PartitionIndex",
             )?,
-            broker_ids: <Vec<
-                i32,
+            broker_ids: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "CreatableReplicaAssignment.BrokerIds")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -291,7 +292,7 @@ impl crate::samples::Sample for CreatableReplicaAssignment {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            broker_ids: vec![2, 3],
+            broker_ids: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -713,7 +714,7 @@ impl Default for CreatableTopicResult {
             topic_config_error_code: 0,
             num_partitions: -1,
             replication_factor: -1,
-            configs: Some(Vec::<CreatableTopicConfigs>::new()),
+            configs: Some(<Vec<CreatableTopicConfigs>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -20,7 +20,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Vec::<CreatableTopic>::new(),
+            topics: <Vec<CreatableTopic>>::new(),
             timeout_ms: 60000,
             validate_only: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),

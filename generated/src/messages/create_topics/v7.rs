@@ -20,7 +20,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Vec::<CreatableTopic>::new(),
+            topics: <Vec<CreatableTopic>>::new(),
             timeout_ms: 60000,
             validate_only: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -270,7 +270,7 @@ impl Default for CreatableTopicResult {
             topic_config_error_code: 0,
             num_partitions: -1,
             replication_factor: -1,
-            configs: Some(Vec::<CreatableTopicConfigs>::new()),
+            configs: Some(<Vec<CreatableTopicConfigs>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

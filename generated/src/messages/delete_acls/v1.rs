@@ -354,7 +354,7 @@ impl Default for DeleteAclsFilterResult {
         Self {
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            matching_acls: Vec::<DeleteAclsMatchingAcl>::new(),
+            matching_acls: <Vec<DeleteAclsMatchingAcl>>::new(),
         }
     }
 }

@@ -393,7 +393,7 @@ impl Default for DeleteAclsFilterResult {
         Self {
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            matching_acls: Vec::<DeleteAclsMatchingAcl>::new(),
+            matching_acls: <Vec<DeleteAclsMatchingAcl>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -191,7 +191,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            resources: Vec::<DescribeAclsResource>::new(),
+            resources: <Vec<DescribeAclsResource>>::new(),
         }
     }
 }

@@ -223,7 +223,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            resources: Vec::<DescribeAclsResource>::new(),
+            resources: <Vec<DescribeAclsResource>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -465,7 +465,7 @@ impl Default for DescribeAclsResource {
             resource_type: 0,
             resource_name: ByteString::from_static(""),
             pattern_type: 3,
-            acls: Vec::<AclDescription>::new(),
+            acls: <Vec<AclDescription>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -223,7 +223,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            resources: Vec::<DescribeAclsResource>::new(),
+            resources: <Vec<DescribeAclsResource>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -111,7 +111,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            entries: Some(Vec::<EntryData>::new()),
+            entries: Some(<Vec<EntryData>>::new()),
         }
     }
 }

@@ -125,7 +125,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            entries: Some(Vec::<EntryData>::new()),
+            entries: Some(<Vec<EntryData>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -122,7 +122,7 @@ impl Default for Response {
             error_message: None,
             cluster_id: ByteString::from_static(""),
             controller_id: -1,
-            brokers: Vec::<DescribeClusterBroker>::new(),
+            brokers: <Vec<DescribeClusterBroker>>::new(),
             cluster_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

@@ -181,7 +181,7 @@ impl Default for DescribeConfigsResource {
         Self {
             resource_type: 0,
             resource_name: ByteString::from_static(""),
-            configuration_keys: Some(Vec::<ByteString>::new()),
+            configuration_keys: Some(<Vec<ByteString>>::new()),
         }
     }
 }
@@ -435,7 +435,7 @@ impl Default for DescribeConfigsResult {
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
-            configs: Vec::<DescribeConfigsResourceResult>::new(),
+            configs: <Vec<DescribeConfigsResourceResult>>::new(),
         }
     }
 }

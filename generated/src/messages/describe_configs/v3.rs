@@ -232,7 +232,7 @@ impl Default for DescribeConfigsResourceResult {
             read_only: false,
             config_source: -1,
             is_sensitive: false,
-            synonyms: Vec::<DescribeConfigsSynonym>::new(),
+            synonyms: <Vec<DescribeConfigsSynonym>>::new(),
             config_type: 0,
             documentation: Some(ByteString::from_static("")),
         }
@@ -412,7 +412,7 @@ impl Default for DescribeConfigsResult {
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
-            configs: Vec::<DescribeConfigsResourceResult>::new(),
+            configs: <Vec<DescribeConfigsResourceResult>>::new(),
         }
     }
 }

@@ -240,7 +240,7 @@ impl Default for DescribeConfigsResource {
         Self {
             resource_type: 0,
             resource_name: ByteString::from_static(""),
-            configuration_keys: Some(Vec::<ByteString>::new()),
+            configuration_keys: Some(<Vec<ByteString>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -387,7 +387,7 @@ impl Default for DescribeConfigsResourceResult {
             read_only: false,
             config_source: -1,
             is_sensitive: false,
-            synonyms: Vec::<DescribeConfigsSynonym>::new(),
+            synonyms: <Vec<DescribeConfigsSynonym>>::new(),
             config_type: 0,
             documentation: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -580,7 +580,7 @@ impl Default for DescribeConfigsResult {
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
-            configs: Vec::<DescribeConfigsResourceResult>::new(),
+            configs: <Vec<DescribeConfigsResourceResult>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

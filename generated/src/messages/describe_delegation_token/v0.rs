@@ -16,7 +16,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            owners: Some(Vec::<DescribeDelegationTokenOwner>::new()),
+            owners: Some(<Vec<DescribeDelegationTokenOwner>>::new()),
         }
     }
 }

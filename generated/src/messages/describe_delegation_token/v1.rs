@@ -14,7 +14,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            owners: Some(Vec::<DescribeDelegationTokenOwner>::new()),
+            owners: Some(<Vec<DescribeDelegationTokenOwner>>::new()),
         }
     }
 }

@@ -232,7 +232,7 @@ impl Default for DescribedGroup {
             group_state: ByteString::from_static(""),
             protocol_type: ByteString::from_static(""),
             protocol_data: ByteString::from_static(""),
-            members: Vec::<DescribedGroupMember>::new(),
+            members: <Vec<DescribedGroupMember>>::new(),
             authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

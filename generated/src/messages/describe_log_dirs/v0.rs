@@ -16,7 +16,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<DescribableLogDirTopic>::new()),
+            topics: Some(<Vec<DescribableLogDirTopic>>::new()),
         }
     }
 }
@@ -181,11 +181,11 @@ pub struct DescribableLogDirTopic {
     /// The topic name
     pub topic: ByteString,
     /// The partition indexes.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
 }
 impl Wire for DescribableLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, false);
@@ -218,8 +218,8 @@ impl Wire for DescribableLogDirTopic {
                 false,
                 "DescribableLogDirTopic.Topic",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "DescribableLogDirTopic.Partitions")?,
         })
     }
@@ -230,7 +230,7 @@ impl crate::samples::Sample for DescribableLogDirTopic {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
         }
     }
 }

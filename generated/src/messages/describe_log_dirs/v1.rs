@@ -14,7 +14,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<DescribableLogDirTopic>::new()),
+            topics: Some(<Vec<DescribableLogDirTopic>>::new()),
         }
     }
 }

@@ -16,7 +16,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<DescribableLogDirTopic>::new()),
+            topics: Some(<Vec<DescribableLogDirTopic>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -203,13 +203,13 @@ pub struct DescribableLogDirTopic {
     /// The topic name
     pub topic: ByteString,
     /// The partition indexes.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for DescribableLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, true);
@@ -244,8 +244,8 @@ impl Wire for DescribableLogDirTopic {
                 true,
                 "DescribableLogDirTopic.Topic",
             )?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "DescribableLogDirTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -260,7 +260,7 @@ impl crate::samples::Sample for DescribableLogDirTopic {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

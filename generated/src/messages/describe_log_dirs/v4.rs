@@ -16,7 +16,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<DescribableLogDirTopic>::new()),
+            topics: Some(<Vec<DescribableLogDirTopic>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -240,7 +240,7 @@ impl Default for DescribeLogDirsResult {
         Self {
             error_code: 0,
             log_dir: ByteString::from_static(""),
-            topics: Vec::<DescribeLogDirsTopic>::new(),
+            topics: <Vec<DescribeLogDirsTopic>>::new(),
             total_bytes: -1,
             usable_bytes: -1,
             unknown_tagged_fields: UnknownTaggedFields::new(),

@@ -189,13 +189,13 @@ pub struct TopicRequest {
     /// The topic name.
     pub name: ByteString,
     /// The indexes of the partitions to list producers for.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for TopicRequest {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true);
@@ -226,8 +226,8 @@ impl Wire for TopicRequest {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(buf, true, "TopicRequest.Name")?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "TopicRequest.PartitionIndexes")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -242,7 +242,7 @@ impl crate::samples::Sample for TopicRequest {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

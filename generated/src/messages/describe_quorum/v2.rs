@@ -102,8 +102,8 @@ impl Default for Response {
         Self {
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            topics: Vec::<TopicDataResponse>::new(),
-            nodes: Vec::<Node>::new(),
+            topics: <Vec<TopicDataResponse>>::new(),
+            nodes: <Vec<Node>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -404,8 +404,8 @@ impl Default for PartitionDataResponse {
             leader_id: 0,
             leader_epoch: 0,
             high_watermark: 0,
-            current_voters: Vec::<ReplicaState>::new(),
-            observers: Vec::<ReplicaState>::new(),
+            current_voters: <Vec<ReplicaState>>::new(),
+            observers: <Vec<ReplicaState>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

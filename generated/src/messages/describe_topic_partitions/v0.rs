@@ -20,7 +20,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Vec::<TopicRequest>::new(),
+            topics: <Vec<TopicRequest>>::new(),
             response_partition_limit: 2000,
             cursor: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -494,15 +494,15 @@ pub struct DescribeTopicPartitionsResponsePartition {
     /// Default: `-1`.
     pub leader_epoch: i32,
     /// The set of all nodes that host this partition.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: SmallVec<[i32; 4]>,
     /// The set of nodes that are in sync with the leader for this partition.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: SmallVec<[i32; 4]>,
     /// The new eligible leader replicas otherwise.
-    pub eligible_leader_replicas: Option<Vec<i32>>,
+    pub eligible_leader_replicas: Option<SmallVec<[i32; 4]>>,
     /// The last known ELR.
-    pub last_known_elr: Option<Vec<i32>>,
+    pub last_known_elr: Option<SmallVec<[i32; 4]>>,
     /// The set of offline replicas of this partition.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -513,20 +513,22 @@ impl Default for DescribeTopicPartitionsResponsePartition {
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
-            replica_nodes: Vec::<i32>::new(),
-            isr_nodes: Vec::<i32>::new(),
+            replica_nodes: <SmallVec<[i32; 4]>>::new(),
+            isr_nodes: <SmallVec<[i32; 4]>>::new(),
             eligible_leader_replicas: None,
             last_known_elr: None,
-            offline_replicas: Vec::<i32>::new(),
+            offline_replicas: <SmallVec<[i32; 4]>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for DescribeTopicPartitionsResponsePartition {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <Option<Vec<i32>> as Wire>::MIN_LEN
-        + <Option<Vec<i32>> as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+        + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN
+        + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false);
@@ -631,36 +633,36 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
                 false,
                 "DescribeTopicPartitionsResponsePartition.LeaderEpoch",
             )?,
-            replica_nodes: <Vec<
-                i32,
+            replica_nodes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
                 "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
             )?,
-            isr_nodes: <Vec<
-                i32,
+            isr_nodes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
                 "DescribeTopicPartitionsResponsePartition.IsrNodes",
             )?,
             eligible_leader_replicas: <Option<
-                Vec<i32>,
+                SmallVec<[i32; 4]>,
             > as Wire>::wire_get(
                 buf,
                 true,
                 "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
             )?,
             last_known_elr: <Option<
-                Vec<i32>,
+                SmallVec<[i32; 4]>,
             > as Wire>::wire_get(
                 buf,
                 true,
                 "DescribeTopicPartitionsResponsePartition.LastKnownElr",
             )?,
-            offline_replicas: <Vec<
-                i32,
+            offline_replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -682,11 +684,11 @@ impl crate::samples::Sample for DescribeTopicPartitionsResponsePartition {
             partition_index: 2,
             leader_id: 3,
             leader_epoch: 3,
-            replica_nodes: vec![5, 6],
-            isr_nodes: vec![6, 7],
-            eligible_leader_replicas: Some(vec![7, 8]),
-            last_known_elr: Some(vec![8, 9]),
-            offline_replicas: vec![9, 10],
+            replica_nodes: smallvec![5, 6],
+            isr_nodes: smallvec![6, 7],
+            eligible_leader_replicas: Some(smallvec![7, 8]),
+            last_known_elr: Some(smallvec![8, 9]),
+            offline_replicas: smallvec![9, 10],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -750,7 +752,7 @@ impl Default for DescribeTopicPartitionsResponseTopic {
             name: Some(ByteString::from_static("")),
             topic_id: Uuid::ZERO,
             is_internal: false,
-            partitions: Vec::<DescribeTopicPartitionsResponsePartition>::new(),
+            partitions: <Vec<DescribeTopicPartitionsResponsePartition>>::new(),
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

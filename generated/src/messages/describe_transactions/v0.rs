@@ -209,13 +209,13 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TopicData {
     pub topic: ByteString,
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, true);
@@ -241,7 +241,9 @@ impl Wire for TopicData {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(buf, true, "TopicData.Topic")?,
-            partitions: <Vec<i32> as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            partitions: <SmallVec<
+                [i32; 4],
+            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -252,7 +254,7 @@ impl crate::samples::Sample for TopicData {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

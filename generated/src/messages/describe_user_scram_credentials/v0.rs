@@ -16,7 +16,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            users: Some(Vec::<UserName>::new()),
+            users: Some(<Vec<UserName>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -128,7 +128,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            results: Vec::<DescribeUserScramCredentialsResult>::new(),
+            results: <Vec<DescribeUserScramCredentialsResult>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -429,7 +429,7 @@ impl Default for DescribeUserScramCredentialsResult {
             user: ByteString::from_static(""),
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            credential_infos: Vec::<CredentialInfo>::new(),
+            credential_infos: <Vec<CredentialInfo>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -18,7 +18,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topic_partitions: Some(Vec::<TopicPartitions>::new()),
+            topic_partitions: Some(<Vec<TopicPartitions>>::new()),
             timeout_ms: 60000,
         }
     }
@@ -210,11 +210,11 @@ pub struct TopicPartitions {
     /// The name of a topic.
     pub topic: ByteString,
     /// The partitions of this topic whose leader should be elected.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
 }
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, false);
@@ -238,8 +238,8 @@ impl Wire for TopicPartitions {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(buf, false, "TopicPartitions.Topic")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "TopicPartitions.Partitions")?,
         })
     }
@@ -250,7 +250,7 @@ impl crate::samples::Sample for TopicPartitions {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
         }
     }
 }

@@ -21,7 +21,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             election_type: 0,
-            topic_partitions: Some(Vec::<TopicPartitions>::new()),
+            topic_partitions: Some(<Vec<TopicPartitions>>::new()),
             timeout_ms: 60000,
         }
     }

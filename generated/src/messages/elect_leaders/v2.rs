@@ -23,7 +23,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             election_type: 0,
-            topic_partitions: Some(Vec::<TopicPartitions>::new()),
+            topic_partitions: Some(<Vec<TopicPartitions>>::new()),
             timeout_ms: 60000,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -263,13 +263,13 @@ pub struct TopicPartitions {
     /// The name of a topic.
     pub topic: ByteString,
     /// The partitions of this topic whose leader should be elected.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, true);
@@ -295,8 +295,8 @@ impl Wire for TopicPartitions {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(buf, true, "TopicPartitions.Topic")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -311,7 +311,7 @@ impl crate::samples::Sample for TopicPartitions {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

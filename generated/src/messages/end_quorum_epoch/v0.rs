@@ -175,11 +175,11 @@ pub struct PartitionData {
     /// The current epoch
     pub leader_epoch: i32,
     /// A sorted list of preferred successors to start the election
-    pub preferred_successors: Vec<i32>,
+    pub preferred_successors: SmallVec<[i32; 4]>,
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN;
+        + <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -227,8 +227,8 @@ impl Wire for PartitionData {
                 false,
                 "PartitionData.LeaderEpoch",
             )?,
-            preferred_successors: <Vec<
-                i32,
+            preferred_successors: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "PartitionData.PreferredSuccessors")?,
         })
     }
@@ -241,7 +241,7 @@ impl crate::samples::Sample for PartitionData {
             partition_index: 1,
             leader_id: 2,
             leader_epoch: 3,
-            preferred_successors: vec![4, 5],
+            preferred_successors: smallvec![4, 5],
         }
     }
 }

@@ -189,7 +189,7 @@ impl Wire for Response {
             topics: <Vec<
                 TopicDataResponse,
             > as Wire>::wire_get(buf, true, "EndQuorumEpochResponse.Topics")?,
-            node_endpoints: Vec::<NodeEndpoint>::new(),
+            node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "EndQuorumEpochResponse")?;

@@ -25,7 +25,7 @@ impl Default for Request {
             replica_id: -1,
             max_wait_ms: 0,
             min_bytes: 0,
-            topics: Vec::<FetchTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
         }
     }
 }

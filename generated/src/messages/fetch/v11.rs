@@ -43,8 +43,8 @@ impl Default for Request {
             isolation_level: 0,
             session_id: 0,
             session_epoch: -1,
-            topics: Vec::<FetchTopic>::new(),
-            forgotten_topics_data: Vec::<ForgottenTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
+            forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             rack_id: ByteString::from_static(""),
         }
     }
@@ -407,7 +407,7 @@ impl Default for PartitionData {
             high_watermark: 0,
             last_stable_offset: -1,
             log_start_offset: -1,
-            aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
+            aborted_transactions: Some(<Vec<AbortedTransaction>>::new()),
             preferred_read_replica: -1,
             records: Some(Records::new()),
         }

@@ -50,8 +50,8 @@ impl Default for Request {
             isolation_level: 0,
             session_id: 0,
             session_epoch: -1,
-            topics: Vec::<FetchTopic>::new(),
-            forgotten_topics_data: Vec::<ForgottenTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
+            forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -606,13 +606,13 @@ pub struct ForgottenTopic {
     /// The topic name.
     pub topic: ByteString,
     /// The partitions indexes to forget.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for ForgottenTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, true);
@@ -638,8 +638,8 @@ impl Wire for ForgottenTopic {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(buf, true, "ForgottenTopic.Topic")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "ForgottenTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -654,7 +654,7 @@ impl crate::samples::Sample for ForgottenTopic {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -1080,7 +1080,7 @@ impl Default for PartitionData {
             diverging_epoch: EpochEndOffset::default(),
             current_leader: LeaderIdAndEpoch::default(),
             snapshot_id: SnapshotId::default(),
-            aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
+            aborted_transactions: Some(<Vec<AbortedTransaction>>::new()),
             preferred_read_replica: -1,
             records: Some(Records::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),

@@ -50,8 +50,8 @@ impl Default for Request {
             isolation_level: 0,
             session_id: 0,
             session_epoch: -1,
-            topics: Vec::<FetchTopic>::new(),
-            forgotten_topics_data: Vec::<ForgottenTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
+            forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -436,12 +436,13 @@ pub struct ForgottenTopic {
     /// The unique topic ID
     pub topic_id: Uuid,
     /// The partitions indexes to forget.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for ForgottenTopic {
-    const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN + 1;
+    const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false);
@@ -467,8 +468,8 @@ impl Wire for ForgottenTopic {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(buf, false, "ForgottenTopic.TopicId")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "ForgottenTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -483,7 +484,7 @@ impl crate::samples::Sample for ForgottenTopic {
     fn sample() -> Self {
         Self {
             topic_id: Uuid::from_u128(1512366075204170928972419503379277431),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

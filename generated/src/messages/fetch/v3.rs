@@ -30,7 +30,7 @@ impl Default for Request {
             max_wait_ms: 0,
             min_bytes: 0,
             max_bytes: 2147483647,
-            topics: Vec::<FetchTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
         }
     }
 }

@@ -31,7 +31,7 @@ impl Default for Request {
             min_bytes: 0,
             max_bytes: 2147483647,
             isolation_level: 0,
-            topics: Vec::<FetchTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
         }
     }
 }
@@ -517,7 +517,7 @@ impl Default for PartitionData {
             high_watermark: 0,
             last_stable_offset: -1,
             log_start_offset: -1,
-            aborted_transactions: Some(Vec::<AbortedTransaction>::new()),
+            aborted_transactions: Some(<Vec<AbortedTransaction>>::new()),
             records: Some(Records::new()),
         }
     }

@@ -31,7 +31,7 @@ impl Default for Request {
             min_bytes: 0,
             max_bytes: 2147483647,
             isolation_level: 0,
-            topics: Vec::<FetchTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
         }
     }
 }

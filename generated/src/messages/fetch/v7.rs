@@ -41,8 +41,8 @@ impl Default for Request {
             isolation_level: 0,
             session_id: 0,
             session_epoch: -1,
-            topics: Vec::<FetchTopic>::new(),
-            forgotten_topics_data: Vec::<ForgottenTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
+            forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
         }
     }
 }
@@ -287,11 +287,11 @@ pub struct ForgottenTopic {
     /// The topic name.
     pub topic: ByteString,
     /// The partitions indexes to forget.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
 }
 impl Wire for ForgottenTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic, false);
@@ -315,8 +315,8 @@ impl Wire for ForgottenTopic {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(buf, false, "ForgottenTopic.Topic")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "ForgottenTopic.Partitions")?,
         })
     }
@@ -327,7 +327,7 @@ impl crate::samples::Sample for ForgottenTopic {
     fn sample() -> Self {
         Self {
             topic: ByteString::from_static("Topic-0"),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
         }
     }
 }

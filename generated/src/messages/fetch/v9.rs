@@ -41,8 +41,8 @@ impl Default for Request {
             isolation_level: 0,
             session_id: 0,
             session_epoch: -1,
-            topics: Vec::<FetchTopic>::new(),
-            forgotten_topics_data: Vec::<ForgottenTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
+            forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
         }
     }
 }

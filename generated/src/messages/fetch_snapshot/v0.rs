@@ -29,7 +29,7 @@ impl Default for Request {
             cluster_id: None,
             replica_id: -1,
             max_bytes: 2147483647,
-            topics: Vec::<TopicSnapshot>::new(),
+            topics: <Vec<TopicSnapshot>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -29,7 +29,7 @@ impl Default for Request {
             cluster_id: None,
             replica_id: -1,
             max_bytes: 2147483647,
-            topics: Vec::<TopicSnapshot>::new(),
+            topics: <Vec<TopicSnapshot>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -245,7 +245,7 @@ impl Wire for Response {
             topics: <Vec<
                 TopicSnapshotResponse,
             > as Wire>::wire_get(buf, true, "FetchSnapshotResponse.Topics")?,
-            node_endpoints: Vec::<NodeEndpoint>::new(),
+            node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchSnapshotResponse")?;

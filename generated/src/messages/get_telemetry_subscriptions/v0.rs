@@ -103,7 +103,7 @@ pub struct Response {
     /// Unique identifier for the current subscription set for this client instance.
     pub subscription_id: i32,
     /// Compression types that broker accepts for the PushTelemetryRequest.
-    pub accepted_compression_types: Vec<i8>,
+    pub accepted_compression_types: SmallVec<[i8; 16]>,
     /// Configured push interval, which is the lowest configured interval in the current subscription set.
     pub push_interval_ms: i32,
     /// The maximum bytes of binary data the broker accepts in PushTelemetryRequest.
@@ -117,8 +117,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Uuid as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Vec<i8> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+        + <Uuid as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
@@ -224,8 +225,8 @@ impl Wire for Response {
                 false,
                 "GetTelemetrySubscriptionsResponse.SubscriptionId",
             )?,
-            accepted_compression_types: <Vec<
-                i8,
+            accepted_compression_types: <SmallVec<
+                [i8; 16],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -268,7 +269,7 @@ impl crate::samples::Sample for Response {
             error_code: 2,
             client_instance_id: Uuid::from_u128(1512366075204170928972419503379277433),
             subscription_id: 4,
-            accepted_compression_types: vec![5, 6],
+            accepted_compression_types: smallvec![5, 6],
             push_interval_ms: 6,
             telemetry_max_bytes: 7,
             delta_temporality: true,

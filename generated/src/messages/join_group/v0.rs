@@ -159,7 +159,7 @@ impl Default for Response {
             protocol_name: ByteString::from_static(""),
             leader: ByteString::from_static(""),
             member_id: ByteString::from_static(""),
-            members: Vec::<JoinGroupResponseMember>::new(),
+            members: <Vec<JoinGroupResponseMember>>::new(),
         }
     }
 }

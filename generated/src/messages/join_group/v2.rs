@@ -29,7 +29,7 @@ impl Default for Request {
             rebalance_timeout_ms: -1,
             member_id: ByteString::from_static(""),
             protocol_type: ByteString::from_static(""),
-            protocols: Vec::<JoinGroupRequestProtocol>::new(),
+            protocols: <Vec<JoinGroupRequestProtocol>>::new(),
         }
     }
 }
@@ -191,7 +191,7 @@ impl Default for Response {
             protocol_name: ByteString::from_static(""),
             leader: ByteString::from_static(""),
             member_id: ByteString::from_static(""),
-            members: Vec::<JoinGroupResponseMember>::new(),
+            members: <Vec<JoinGroupResponseMember>>::new(),
         }
     }
 }

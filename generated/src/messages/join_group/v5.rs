@@ -32,7 +32,7 @@ impl Default for Request {
             member_id: ByteString::from_static(""),
             group_instance_id: None,
             protocol_type: ByteString::from_static(""),
-            protocols: Vec::<JoinGroupRequestProtocol>::new(),
+            protocols: <Vec<JoinGroupRequestProtocol>>::new(),
         }
     }
 }
@@ -208,7 +208,7 @@ impl Default for Response {
             protocol_name: ByteString::from_static(""),
             leader: ByteString::from_static(""),
             member_id: ByteString::from_static(""),
-            members: Vec::<JoinGroupResponseMember>::new(),
+            members: <Vec<JoinGroupResponseMember>>::new(),
         }
     }
 }

@@ -237,19 +237,19 @@ pub struct LeaderAndIsrPartitionState {
     /// The leader epoch.
     pub leader_epoch: i32,
     /// The in-sync replica IDs.
-    pub isr: Vec<i32>,
+    pub isr: SmallVec<[i32; 4]>,
     /// The current epoch for the partition. The epoch is a monotonically increasing value which is incremented after every partition change. (Since the LeaderAndIsr request is only used by the legacy controller, this corresponds to the zkVersion)
     pub partition_epoch: i32,
     /// The replica IDs.
-    pub replicas: Vec<i32>,
+    pub replicas: SmallVec<[i32; 4]>,
     /// Whether the replica should have existed on the broker or not.
     pub is_new: bool,
 }
 impl Wire for LeaderAndIsrPartitionState {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, false);
@@ -341,16 +341,16 @@ impl Wire for LeaderAndIsrPartitionState {
                 false,
                 "LeaderAndIsrPartitionState.LeaderEpoch",
             )?,
-            isr: <Vec<
-                i32,
+            isr: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "LeaderAndIsrPartitionState.Isr")?,
             partition_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
                 "LeaderAndIsrPartitionState.PartitionEpoch",
             )?,
-            replicas: <Vec<
-                i32,
+            replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "LeaderAndIsrPartitionState.Replicas")?,
             is_new: <bool as Wire>::wire_get(
                 buf,
@@ -370,9 +370,9 @@ impl crate::samples::Sample for LeaderAndIsrPartitionState {
             controller_epoch: 3,
             leader: 4,
             leader_epoch: 5,
-            isr: vec![6, 7],
+            isr: smallvec![6, 7],
             partition_epoch: 7,
-            replicas: vec![8, 9],
+            replicas: smallvec![8, 9],
             is_new: true,
         }
     }

@@ -33,8 +33,8 @@ impl Default for Request {
             controller_epoch: 0,
             broker_epoch: -1,
             r#type: 0,
-            topic_states: Vec::<LeaderAndIsrTopicState>::new(),
-            live_leaders: Vec::<LeaderAndIsrLiveLeader>::new(),
+            topic_states: <Vec<LeaderAndIsrTopicState>>::new(),
+            live_leaders: <Vec<LeaderAndIsrLiveLeader>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -336,11 +336,11 @@ pub struct ListOffsetsPartitionResponse {
     /// The partition error code, or 0 if there was no error.
     pub error_code: i16,
     /// The result offsets.
-    pub old_style_offsets: Vec<i64>,
+    pub old_style_offsets: SmallVec<[i64; 2]>,
 }
 impl Wire for ListOffsetsPartitionResponse {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Vec<i64> as Wire>::MIN_LEN;
+        + <SmallVec<[i64; 2]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -390,8 +390,8 @@ impl Wire for ListOffsetsPartitionResponse {
                 false,
                 "ListOffsetsPartitionResponse.ErrorCode",
             )?,
-            old_style_offsets: <Vec<
-                i64,
+            old_style_offsets: <SmallVec<
+                [i64; 2],
             > as Wire>::wire_get(
                 buf,
                 false,
@@ -407,7 +407,7 @@ impl crate::samples::Sample for ListOffsetsPartitionResponse {
         Self {
             partition_index: 1,
             error_code: 2,
-            old_style_offsets: vec![3, 4],
+            old_style_offsets: smallvec![3, 4],
         }
     }
 }

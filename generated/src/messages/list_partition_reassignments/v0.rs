@@ -143,7 +143,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            topics: Vec::<OngoingTopicReassignment>::new(),
+            topics: <Vec<OngoingTopicReassignment>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -285,13 +285,13 @@ pub struct ListPartitionReassignmentsTopics {
     /// The topic name
     pub name: ByteString,
     /// The partitions to list partition reassignments for.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for ListPartitionReassignmentsTopics {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true);
@@ -327,8 +327,8 @@ impl Wire for ListPartitionReassignmentsTopics {
                 true,
                 "ListPartitionReassignmentsTopics.Name",
             )?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -347,7 +347,7 @@ impl crate::samples::Sample for ListPartitionReassignmentsTopics {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -378,17 +378,18 @@ pub struct OngoingPartitionReassignment {
     /// The index of the partition.
     pub partition_index: i32,
     /// The current replica set.
-    pub replicas: Vec<i32>,
+    pub replicas: SmallVec<[i32; 4]>,
     /// The set of replicas we are currently adding.
-    pub adding_replicas: Vec<i32>,
+    pub adding_replicas: SmallVec<[i32; 4]>,
     /// The set of replicas we are currently removing.
-    pub removing_replicas: Vec<i32>,
+    pub removing_replicas: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for OngoingPartitionReassignment {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN + 1;
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -442,18 +443,18 @@ impl Wire for OngoingPartitionReassignment {
                 false,
                 "OngoingPartitionReassignment.PartitionIndex",
             )?,
-            replicas: <Vec<
-                i32,
+            replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "OngoingPartitionReassignment.Replicas")?,
-            adding_replicas: <Vec<
-                i32,
+            adding_replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
                 "OngoingPartitionReassignment.AddingReplicas",
             )?,
-            removing_replicas: <Vec<
-                i32,
+            removing_replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -472,9 +473,9 @@ impl crate::samples::Sample for OngoingPartitionReassignment {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            replicas: vec![2, 3],
-            adding_replicas: vec![3, 4],
-            removing_replicas: vec![4, 5],
+            replicas: smallvec![2, 3],
+            adding_replicas: smallvec![3, 4],
+            removing_replicas: smallvec![4, 5],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

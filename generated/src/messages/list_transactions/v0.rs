@@ -9,13 +9,13 @@ pub struct Request {
     /// The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned
     pub state_filters: Vec<ByteString>,
     /// The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned
-    pub producer_id_filters: Vec<i64>,
+    pub producer_id_filters: SmallVec<[i64; 2]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
-        + <Vec<i64> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i64; 2]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.state_filters, true);
@@ -53,8 +53,8 @@ impl Wire for Request {
             state_filters: <Vec<
                 ByteString,
             > as Wire>::wire_get(buf, true, "ListTransactionsRequest.StateFilters")?,
-            producer_id_filters: <Vec<
-                i64,
+            producer_id_filters: <SmallVec<
+                [i64; 2],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -75,7 +75,7 @@ impl crate::samples::Sample for Request {
                 ByteString::from_static("StateFilters-0"),
                 ByteString::from_static("StateFilters-1")
             ],
-            producer_id_filters: vec![2, 3],
+            producer_id_filters: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -305,14 +305,14 @@ pub struct MetadataResponsePartition {
     /// The ID of the leader broker.
     pub leader_id: i32,
     /// The set of all nodes that host this partition.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: SmallVec<[i32; 4]>,
     /// The set of nodes that are in sync with the leader for this partition.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: SmallVec<[i32; 4]>,
 }
 impl Wire for MetadataResponsePartition {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false);
@@ -381,11 +381,11 @@ impl Wire for MetadataResponsePartition {
                 false,
                 "MetadataResponsePartition.LeaderId",
             )?,
-            replica_nodes: <Vec<
-                i32,
+            replica_nodes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "MetadataResponsePartition.ReplicaNodes")?,
-            isr_nodes: <Vec<
-                i32,
+            isr_nodes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "MetadataResponsePartition.IsrNodes")?,
         })
     }
@@ -398,8 +398,8 @@ impl crate::samples::Sample for MetadataResponsePartition {
             error_code: 1,
             partition_index: 2,
             leader_id: 3,
-            replica_nodes: vec![4, 5],
-            isr_nodes: vec![5, 6],
+            replica_nodes: smallvec![4, 5],
+            isr_nodes: smallvec![5, 6],
         }
     }
 }

@@ -16,7 +16,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<MetadataRequestTopic>::new()),
+            topics: Some(<Vec<MetadataRequestTopic>>::new()),
         }
     }
 }
@@ -102,9 +102,9 @@ pub struct Response {
 impl Default for Response {
     fn default() -> Self {
         Self {
-            brokers: Vec::<MetadataResponseBroker>::new(),
+            brokers: <Vec<MetadataResponseBroker>>::new(),
             controller_id: -1,
-            topics: Vec::<MetadataResponseTopic>::new(),
+            topics: <Vec<MetadataResponseTopic>>::new(),
         }
     }
 }

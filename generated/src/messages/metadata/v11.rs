@@ -22,7 +22,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<MetadataRequestTopic>::new()),
+            topics: Some(<Vec<MetadataRequestTopic>>::new()),
             allow_auto_topic_creation: true,
             include_topic_authorized_operations: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -159,10 +159,10 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: Vec::<MetadataResponseBroker>::new(),
+            brokers: <Vec<MetadataResponseBroker>>::new(),
             cluster_id: None,
             controller_id: -1,
-            topics: Vec::<MetadataResponseTopic>::new(),
+            topics: <Vec<MetadataResponseTopic>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -18,7 +18,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<MetadataRequestTopic>::new()),
+            topics: Some(<Vec<MetadataRequestTopic>>::new()),
             allow_auto_topic_creation: true,
         }
     }
@@ -125,10 +125,10 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: Vec::<MetadataResponseBroker>::new(),
+            brokers: <Vec<MetadataResponseBroker>>::new(),
             cluster_id: None,
             controller_id: -1,
-            topics: Vec::<MetadataResponseTopic>::new(),
+            topics: <Vec<MetadataResponseTopic>>::new(),
         }
     }
 }

@@ -18,7 +18,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<MetadataRequestTopic>::new()),
+            topics: Some(<Vec<MetadataRequestTopic>>::new()),
             allow_auto_topic_creation: true,
         }
     }
@@ -125,10 +125,10 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: Vec::<MetadataResponseBroker>::new(),
+            brokers: <Vec<MetadataResponseBroker>>::new(),
             cluster_id: None,
             controller_id: -1,
-            topics: Vec::<MetadataResponseTopic>::new(),
+            topics: <Vec<MetadataResponseTopic>>::new(),
         }
     }
 }
@@ -261,11 +261,11 @@ pub struct MetadataResponsePartition {
     /// Default: `-1`.
     pub leader_epoch: i32,
     /// The set of all nodes that host this partition.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: SmallVec<[i32; 4]>,
     /// The set of nodes that are in sync with the leader for this partition.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: SmallVec<[i32; 4]>,
     /// The set of offline replicas of this partition.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: SmallVec<[i32; 4]>,
 }
 impl Default for MetadataResponsePartition {
     fn default() -> Self {
@@ -274,16 +274,17 @@ impl Default for MetadataResponsePartition {
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
-            replica_nodes: Vec::<i32>::new(),
-            isr_nodes: Vec::<i32>::new(),
-            offline_replicas: Vec::<i32>::new(),
+            replica_nodes: <SmallVec<[i32; 4]>>::new(),
+            isr_nodes: <SmallVec<[i32; 4]>>::new(),
+            offline_replicas: <SmallVec<[i32; 4]>>::new(),
         }
     }
 }
 impl Wire for MetadataResponsePartition {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN;
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false);
@@ -371,14 +372,14 @@ impl Wire for MetadataResponsePartition {
                 false,
                 "MetadataResponsePartition.LeaderEpoch",
             )?,
-            replica_nodes: <Vec<
-                i32,
+            replica_nodes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "MetadataResponsePartition.ReplicaNodes")?,
-            isr_nodes: <Vec<
-                i32,
+            isr_nodes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "MetadataResponsePartition.IsrNodes")?,
-            offline_replicas: <Vec<
-                i32,
+            offline_replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 false,
@@ -396,9 +397,9 @@ impl crate::samples::Sample for MetadataResponsePartition {
             partition_index: 2,
             leader_id: 3,
             leader_epoch: 3,
-            replica_nodes: vec![5, 6],
-            isr_nodes: vec![6, 7],
-            offline_replicas: vec![7, 8],
+            replica_nodes: smallvec![5, 6],
+            isr_nodes: smallvec![6, 7],
+            offline_replicas: smallvec![7, 8],
         }
     }
 }

@@ -22,7 +22,7 @@ pub struct Request {
 impl Default for Request {
     fn default() -> Self {
         Self {
-            topics: Some(Vec::<MetadataRequestTopic>::new()),
+            topics: Some(<Vec<MetadataRequestTopic>>::new()),
             allow_auto_topic_creation: true,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -167,10 +167,10 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: Vec::<MetadataResponseBroker>::new(),
+            brokers: <Vec<MetadataResponseBroker>>::new(),
             cluster_id: None,
             controller_id: -1,
-            topics: Vec::<MetadataResponseTopic>::new(),
+            topics: <Vec<MetadataResponseTopic>>::new(),
             cluster_authorized_operations: -2147483648,
         }
     }
@@ -329,7 +329,7 @@ impl Default for MetadataResponseTopic {
             error_code: 0,
             name: ByteString::from_static(""),
             is_internal: false,
-            partitions: Vec::<MetadataResponsePartition>::new(),
+            partitions: <Vec<MetadataResponsePartition>>::new(),
             topic_authorized_operations: -2147483648,
         }
     }

@@ -28,7 +28,7 @@ impl Default for Request {
             generation_id_or_member_epoch: -1,
             member_id: ByteString::from_static(""),
             retention_time_ms: -1,
-            topics: Vec::<OffsetCommitRequestTopic>::new(),
+            topics: <Vec<OffsetCommitRequestTopic>>::new(),
         }
     }
 }

@@ -23,7 +23,7 @@ impl Default for Request {
             group_id: ByteString::from_static(""),
             generation_id_or_member_epoch: -1,
             member_id: ByteString::from_static(""),
-            topics: Vec::<OffsetCommitRequestTopic>::new(),
+            topics: <Vec<OffsetCommitRequestTopic>>::new(),
         }
     }
 }

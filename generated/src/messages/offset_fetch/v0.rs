@@ -163,11 +163,11 @@ pub struct OffsetFetchRequestTopic {
     /// The topic name.
     pub name: ByteString,
     /// The partition indexes we would like to fetch offsets for.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
 }
 impl Wire for OffsetFetchRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false);
@@ -200,8 +200,8 @@ impl Wire for OffsetFetchRequestTopic {
                 false,
                 "OffsetFetchRequestTopic.Name",
             )?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "OffsetFetchRequestTopic.PartitionIndexes")?,
         })
     }
@@ -212,7 +212,7 @@ impl crate::samples::Sample for OffsetFetchRequestTopic {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
         }
     }
 }

@@ -17,7 +17,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             group_id: ByteString::from_static(""),
-            topics: Some(Vec::<OffsetFetchRequestTopic>::new()),
+            topics: Some(<Vec<OffsetFetchRequestTopic>>::new()),
         }
     }
 }

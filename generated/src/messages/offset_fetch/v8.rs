@@ -217,7 +217,7 @@ impl Default for OffsetFetchRequestGroup {
     fn default() -> Self {
         Self {
             group_id: ByteString::from_static(""),
-            topics: Some(Vec::<OffsetFetchRequestTopics>::new()),
+            topics: Some(<Vec<OffsetFetchRequestTopics>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -304,13 +304,13 @@ pub struct OffsetFetchRequestTopics {
     /// The topic name.
     pub name: ByteString,
     /// The partition indexes we would like to fetch offsets for.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for OffsetFetchRequestTopics {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true);
@@ -345,8 +345,8 @@ impl Wire for OffsetFetchRequestTopics {
                 true,
                 "OffsetFetchRequestTopics.Name",
             )?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -365,7 +365,7 @@ impl crate::samples::Sample for OffsetFetchRequestTopics {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

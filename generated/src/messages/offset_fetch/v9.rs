@@ -225,7 +225,7 @@ impl Default for OffsetFetchRequestGroup {
             group_id: ByteString::from_static(""),
             member_id: None,
             member_epoch: -1,
-            topics: Some(Vec::<OffsetFetchRequestTopics>::new()),
+            topics: Some(<Vec<OffsetFetchRequestTopics>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -19,7 +19,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             replica_id: -2,
-            topics: Vec::<OffsetForLeaderTopic>::new(),
+            topics: <Vec<OffsetForLeaderTopic>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

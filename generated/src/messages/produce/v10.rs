@@ -193,7 +193,7 @@ impl Wire for Response {
                 false,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
-            node_endpoints: Vec::<NodeEndpoint>::new(),
+            node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "ProduceResponse")?;
@@ -479,7 +479,7 @@ impl Default for PartitionProduceResponse {
             base_offset: 0,
             log_append_time_ms: -1,
             log_start_offset: -1,
-            record_errors: Vec::<BatchIndexAndErrorMessage>::new(),
+            record_errors: <Vec<BatchIndexAndErrorMessage>>::new(),
             error_message: None,
             current_leader: LeaderIdAndEpoch::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),

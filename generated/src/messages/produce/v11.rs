@@ -193,7 +193,7 @@ impl Wire for Response {
                 false,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
-            node_endpoints: Vec::<NodeEndpoint>::new(),
+            node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "ProduceResponse")?;

@@ -523,7 +523,7 @@ impl Default for PartitionProduceResponse {
             base_offset: 0,
             log_append_time_ms: -1,
             log_start_offset: -1,
-            record_errors: Vec::<BatchIndexAndErrorMessage>::new(),
+            record_errors: <Vec<BatchIndexAndErrorMessage>>::new(),
             error_message: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

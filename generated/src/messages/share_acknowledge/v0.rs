@@ -27,7 +27,7 @@ impl Default for Request {
             group_id: None,
             member_id: Some(ByteString::from_static("")),
             share_session_epoch: 0,
-            topics: Vec::<AcknowledgeTopic>::new(),
+            topics: <Vec<AcknowledgeTopic>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -481,13 +481,13 @@ pub struct AcknowledgementBatch {
     /// Last offset (inclusive) of batch of records to acknowledge.
     pub last_offset: i64,
     /// Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject.
-    pub acknowledge_types: Vec<i8>,
+    pub acknowledge_types: SmallVec<[i8; 16]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AcknowledgementBatch {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <Vec<i8> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.first_offset, false);
@@ -539,8 +539,8 @@ impl Wire for AcknowledgementBatch {
                 false,
                 "AcknowledgementBatch.LastOffset",
             )?,
-            acknowledge_types: <Vec<
-                i8,
+            acknowledge_types: <SmallVec<
+                [i8; 16],
             > as Wire>::wire_get(buf, true, "AcknowledgementBatch.AcknowledgeTypes")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -556,7 +556,7 @@ impl crate::samples::Sample for AcknowledgementBatch {
         Self {
             first_offset: 1,
             last_offset: 2,
-            acknowledge_types: vec![3, 4],
+            acknowledge_types: smallvec![3, 4],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

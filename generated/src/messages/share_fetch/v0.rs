@@ -40,8 +40,8 @@ impl Default for Request {
             max_wait_ms: 0,
             min_bytes: 0,
             max_bytes: 2147483647,
-            topics: Vec::<FetchTopic>::new(),
-            forgotten_topics_data: Vec::<ForgottenTopic>::new(),
+            topics: <Vec<FetchTopic>>::new(),
+            forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -351,13 +351,13 @@ pub struct AcknowledgementBatch {
     /// Last offset (inclusive) of batch of records to acknowledge.
     pub last_offset: i64,
     /// Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject.
-    pub acknowledge_types: Vec<i8>,
+    pub acknowledge_types: SmallVec<[i8; 16]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AcknowledgementBatch {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <Vec<i8> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.first_offset, false);
@@ -409,8 +409,8 @@ impl Wire for AcknowledgementBatch {
                 false,
                 "AcknowledgementBatch.LastOffset",
             )?,
-            acknowledge_types: <Vec<
-                i8,
+            acknowledge_types: <SmallVec<
+                [i8; 16],
             > as Wire>::wire_get(buf, true, "AcknowledgementBatch.AcknowledgeTypes")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -426,7 +426,7 @@ impl crate::samples::Sample for AcknowledgementBatch {
         Self {
             first_offset: 1,
             last_offset: 2,
-            acknowledge_types: vec![3, 4],
+            acknowledge_types: smallvec![3, 4],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -652,12 +652,13 @@ pub struct ForgottenTopic {
     /// The unique topic ID.
     pub topic_id: Uuid,
     /// The partitions indexes to forget.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for ForgottenTopic {
-    const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN + 1;
+    const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false);
@@ -683,8 +684,8 @@ impl Wire for ForgottenTopic {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(buf, false, "ForgottenTopic.TopicId")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "ForgottenTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -699,7 +700,7 @@ impl crate::samples::Sample for ForgottenTopic {
     fn sample() -> Self {
         Self {
             topic_id: Uuid::from_u128(1512366075204170928972419503379277431),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -1023,7 +1024,7 @@ impl Default for PartitionData {
             acknowledge_error_message: None,
             current_leader: LeaderIdAndEpoch::default(),
             records: Some(Records::new()),
-            acquired_records: Vec::<AcquiredRecords>::new(),
+            acquired_records: <Vec<AcquiredRecords>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

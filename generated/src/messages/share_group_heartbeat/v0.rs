@@ -418,12 +418,13 @@ pub struct TopicPartitions {
     /// The topic ID.
     pub topic_id: Uuid,
     /// The partitions.
-    pub partitions: Vec<i32>,
+    pub partitions: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for TopicPartitions {
-    const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN + 1;
+    const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_id, false);
@@ -449,8 +450,8 @@ impl Wire for TopicPartitions {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicPartitions.TopicId")?,
-            partitions: <Vec<
-                i32,
+            partitions: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -465,7 +466,7 @@ impl crate::samples::Sample for TopicPartitions {
     fn sample() -> Self {
         Self {
             topic_id: Uuid::from_u128(1512366075204170928972419503379277431),
-            partitions: vec![2, 3],
+            partitions: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -26,7 +26,7 @@ impl Default for Request {
             controller_epoch: 0,
             broker_epoch: -1,
             delete_partitions: false,
-            topics: Vec::<StopReplicaTopicV1>::new(),
+            topics: <Vec<StopReplicaTopicV1>>::new(),
         }
     }
 }
@@ -247,11 +247,11 @@ pub struct StopReplicaTopicV1 {
     /// The topic name.
     pub name: ByteString,
     /// The partition indexes.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
 }
 impl Wire for StopReplicaTopicV1 {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false);
@@ -280,8 +280,8 @@ impl Wire for StopReplicaTopicV1 {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(buf, false, "StopReplicaTopicV1.Name")?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "StopReplicaTopicV1.PartitionIndexes")?,
         })
     }
@@ -292,7 +292,7 @@ impl crate::samples::Sample for StopReplicaTopicV1 {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
         }
     }
 }

@@ -28,7 +28,7 @@ impl Default for Request {
             controller_epoch: 0,
             broker_epoch: -1,
             delete_partitions: false,
-            topics: Vec::<StopReplicaTopicV1>::new(),
+            topics: <Vec<StopReplicaTopicV1>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -274,13 +274,13 @@ pub struct StopReplicaTopicV1 {
     /// The topic name.
     pub name: ByteString,
     /// The partition indexes.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for StopReplicaTopicV1 {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, true);
@@ -311,8 +311,8 @@ impl Wire for StopReplicaTopicV1 {
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(buf, true, "StopReplicaTopicV1.Name")?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "StopReplicaTopicV1.PartitionIndexes")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
@@ -327,7 +327,7 @@ impl crate::samples::Sample for StopReplicaTopicV1 {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -25,7 +25,7 @@ impl Default for Request {
             controller_id: 0,
             controller_epoch: 0,
             broker_epoch: -1,
-            topic_states: Vec::<StopReplicaTopicState>::new(),
+            topic_states: <Vec<StopReplicaTopicState>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

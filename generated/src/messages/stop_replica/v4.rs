@@ -28,7 +28,7 @@ impl Default for Request {
             is_kraft_controller: false,
             controller_epoch: 0,
             broker_epoch: -1,
-            topic_states: Vec::<StopReplicaTopicState>::new(),
+            topic_states: <Vec<StopReplicaTopicState>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

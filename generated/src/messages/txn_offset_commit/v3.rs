@@ -37,7 +37,7 @@ impl Default for Request {
             generation_id: -1,
             member_id: ByteString::from_static(""),
             group_instance_id: None,
-            topics: Vec::<TxnOffsetCommitRequestTopic>::new(),
+            topics: <Vec<TxnOffsetCommitRequestTopic>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

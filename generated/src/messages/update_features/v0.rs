@@ -19,7 +19,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             timeout_ms: 60000,
-            feature_updates: Vec::<FeatureUpdateKey>::new(),
+            feature_updates: <Vec<FeatureUpdateKey>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -134,7 +134,7 @@ impl Default for Response {
             throttle_time_ms: 0,
             error_code: 0,
             error_message: Some(ByteString::from_static("")),
-            results: Vec::<UpdatableFeatureResult>::new(),
+            results: <Vec<UpdatableFeatureResult>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

@@ -21,7 +21,7 @@ impl Default for Request {
     fn default() -> Self {
         Self {
             timeout_ms: 60000,
-            feature_updates: Vec::<FeatureUpdateKey>::new(),
+            feature_updates: <Vec<FeatureUpdateKey>>::new(),
             validate_only: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

@@ -294,17 +294,17 @@ pub struct UpdateMetadataPartitionState {
     /// The leader epoch of this partition.
     pub leader_epoch: i32,
     /// The brokers which are in the ISR for this partition.
-    pub isr: Vec<i32>,
+    pub isr: SmallVec<[i32; 4]>,
     /// The Zookeeper version.
     pub zk_version: i32,
     /// All the replicas of this partition.
-    pub replicas: Vec<i32>,
+    pub replicas: SmallVec<[i32; 4]>,
 }
 impl Wire for UpdateMetadataPartitionState {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.topic_name, false);
@@ -394,16 +394,16 @@ impl Wire for UpdateMetadataPartitionState {
                 false,
                 "UpdateMetadataPartitionState.LeaderEpoch",
             )?,
-            isr: <Vec<
-                i32,
+            isr: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "UpdateMetadataPartitionState.Isr")?,
             zk_version: <i32 as Wire>::wire_get(
                 buf,
                 false,
                 "UpdateMetadataPartitionState.ZkVersion",
             )?,
-            replicas: <Vec<
-                i32,
+            replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "UpdateMetadataPartitionState.Replicas")?,
         })
     }
@@ -418,9 +418,9 @@ impl crate::samples::Sample for UpdateMetadataPartitionState {
             controller_epoch: 3,
             leader: 4,
             leader_epoch: 5,
-            isr: vec![6, 7],
+            isr: smallvec![6, 7],
             zk_version: 7,
-            replicas: vec![8, 9],
+            replicas: smallvec![8, 9],
         }
     }
 }

@@ -222,7 +222,7 @@ impl Default for UpdateMetadataBroker {
     fn default() -> Self {
         Self {
             id: 0,
-            endpoints: Vec::<UpdateMetadataEndpoint>::new(),
+            endpoints: <Vec<UpdateMetadataEndpoint>>::new(),
             rack: Some(ByteString::from_static("")),
         }
     }

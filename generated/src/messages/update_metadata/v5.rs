@@ -24,8 +24,8 @@ impl Default for Request {
             controller_id: 0,
             controller_epoch: 0,
             broker_epoch: -1,
-            topic_states: Vec::<UpdateMetadataTopicState>::new(),
-            live_brokers: Vec::<UpdateMetadataBroker>::new(),
+            topic_states: <Vec<UpdateMetadataTopicState>>::new(),
+            live_brokers: <Vec<UpdateMetadataBroker>>::new(),
         }
     }
 }
@@ -243,19 +243,19 @@ pub struct UpdateMetadataPartitionState {
     /// The leader epoch of this partition.
     pub leader_epoch: i32,
     /// The brokers which are in the ISR for this partition.
-    pub isr: Vec<i32>,
+    pub isr: SmallVec<[i32; 4]>,
     /// The Zookeeper version.
     pub zk_version: i32,
     /// All the replicas of this partition.
-    pub replicas: Vec<i32>,
+    pub replicas: SmallVec<[i32; 4]>,
     /// The replicas of this partition which are offline.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: SmallVec<[i32; 4]>,
 }
 impl Wire for UpdateMetadataPartitionState {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -340,19 +340,19 @@ impl Wire for UpdateMetadataPartitionState {
                 false,
                 "UpdateMetadataPartitionState.LeaderEpoch",
             )?,
-            isr: <Vec<
-                i32,
+            isr: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "UpdateMetadataPartitionState.Isr")?,
             zk_version: <i32 as Wire>::wire_get(
                 buf,
                 false,
                 "UpdateMetadataPartitionState.ZkVersion",
             )?,
-            replicas: <Vec<
-                i32,
+            replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "UpdateMetadataPartitionState.Replicas")?,
-            offline_replicas: <Vec<
-                i32,
+            offline_replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 false,
@@ -370,10 +370,10 @@ impl crate::samples::Sample for UpdateMetadataPartitionState {
             controller_epoch: 2,
             leader: 3,
             leader_epoch: 4,
-            isr: vec![5, 6],
+            isr: smallvec![5, 6],
             zk_version: 6,
-            replicas: vec![7, 8],
-            offline_replicas: vec![8, 9],
+            replicas: smallvec![7, 8],
+            offline_replicas: smallvec![8, 9],
         }
     }
 }

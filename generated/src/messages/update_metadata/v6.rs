@@ -26,8 +26,8 @@ impl Default for Request {
             controller_id: 0,
             controller_epoch: 0,
             broker_epoch: -1,
-            topic_states: Vec::<UpdateMetadataTopicState>::new(),
-            live_brokers: Vec::<UpdateMetadataBroker>::new(),
+            topic_states: <Vec<UpdateMetadataTopicState>>::new(),
+            live_brokers: <Vec<UpdateMetadataBroker>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -274,7 +274,7 @@ impl Default for UpdateMetadataBroker {
     fn default() -> Self {
         Self {
             id: 0,
-            endpoints: Vec::<UpdateMetadataEndpoint>::new(),
+            endpoints: <Vec<UpdateMetadataEndpoint>>::new(),
             rack: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -478,21 +478,22 @@ pub struct UpdateMetadataPartitionState {
     /// The leader epoch of this partition.
     pub leader_epoch: i32,
     /// The brokers which are in the ISR for this partition.
-    pub isr: Vec<i32>,
+    pub isr: SmallVec<[i32; 4]>,
     /// The Zookeeper version.
     pub zk_version: i32,
     /// All the replicas of this partition.
-    pub replicas: Vec<i32>,
+    pub replicas: SmallVec<[i32; 4]>,
     /// The replicas of this partition which are offline.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: SmallVec<[i32; 4]>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for UpdateMetadataPartitionState {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <Vec<i32> as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN + 1;
+        + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
+        + 1;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.partition_index, false);
@@ -579,19 +580,19 @@ impl Wire for UpdateMetadataPartitionState {
                 false,
                 "UpdateMetadataPartitionState.LeaderEpoch",
             )?,
-            isr: <Vec<
-                i32,
+            isr: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "UpdateMetadataPartitionState.Isr")?,
             zk_version: <i32 as Wire>::wire_get(
                 buf,
                 false,
                 "UpdateMetadataPartitionState.ZkVersion",
             )?,
-            replicas: <Vec<
-                i32,
+            replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, true, "UpdateMetadataPartitionState.Replicas")?,
-            offline_replicas: <Vec<
-                i32,
+            offline_replicas: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
@@ -613,10 +614,10 @@ impl crate::samples::Sample for UpdateMetadataPartitionState {
             controller_epoch: 2,
             leader: 3,
             leader_epoch: 4,
-            isr: vec![5, 6],
+            isr: smallvec![5, 6],
             zk_version: 6,
-            replicas: vec![7, 8],
-            offline_replicas: vec![8, 9],
+            replicas: smallvec![7, 8],
+            offline_replicas: smallvec![8, 9],
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -26,8 +26,8 @@ impl Default for Request {
             controller_id: 0,
             controller_epoch: 0,
             broker_epoch: -1,
-            topic_states: Vec::<UpdateMetadataTopicState>::new(),
-            live_brokers: Vec::<UpdateMetadataBroker>::new(),
+            topic_states: <Vec<UpdateMetadataTopicState>>::new(),
+            live_brokers: <Vec<UpdateMetadataBroker>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }

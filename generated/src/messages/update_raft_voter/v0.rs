@@ -28,7 +28,7 @@ impl Default for Request {
             current_leader_epoch: 0,
             voter_id: 0,
             voter_directory_id: Uuid::ZERO,
-            listeners: Vec::<Listener>::new(),
+            listeners: <Vec<Listener>>::new(),
             kraft_version_feature: KRaftVersionFeature::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }

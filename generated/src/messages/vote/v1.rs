@@ -20,7 +20,7 @@ impl Default for Request {
         Self {
             cluster_id: None,
             voter_id: -1,
-            topics: Vec::<TopicData>::new(),
+            topics: <Vec<TopicData>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -173,7 +173,7 @@ impl Wire for Response {
             topics: <Vec<
                 TopicDataResponse,
             > as Wire>::wire_get(buf, true, "VoteResponse.Topics")?,
-            node_endpoints: Vec::<NodeEndpoint>::new(),
+            node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "VoteResponse")?;

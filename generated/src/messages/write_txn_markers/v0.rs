@@ -272,11 +272,11 @@ pub struct WritableTxnMarkerTopic {
     /// The topic name.
     pub name: ByteString,
     /// The indexes of the partitions to write transaction markers for.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: SmallVec<[i32; 4]>,
 }
 impl Wire for WritableTxnMarkerTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<i32> as Wire>::MIN_LEN;
+        + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
     fn wire_len(&self, _compact: bool) -> usize {
         let mut n = 0;
         n += Wire::wire_len(&self.name, false);
@@ -309,8 +309,8 @@ impl Wire for WritableTxnMarkerTopic {
                 false,
                 "WritableTxnMarkerTopic.Name",
             )?,
-            partition_indexes: <Vec<
-                i32,
+            partition_indexes: <SmallVec<
+                [i32; 4],
             > as Wire>::wire_get(buf, false, "WritableTxnMarkerTopic.PartitionIndexes")?,
         })
     }
@@ -321,7 +321,7 @@ impl crate::samples::Sample for WritableTxnMarkerTopic {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            partition_indexes: vec![2, 3],
+            partition_indexes: smallvec![2, 3],
         }
     }
 }
