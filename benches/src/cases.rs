@@ -78,7 +78,9 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("fetch-decode", || fetch_decode(false)),
         ("fetch-decode-records", || fetch_decode(true)),
         ("fetch-encode", fetch_encode),
+        ("fetch-encode-chunks", fetch_encode_chunks),
         ("produce-encode", produce_encode),
+        ("produce-encode-chunks", produce_encode_chunks),
         ("produce-decode", produce_decode),
         ("api-versions-decode", api_versions_decode),
         ("api-versions-encode", api_versions_encode),
@@ -120,6 +122,11 @@ fn theirs_encode<M: Encodable>(m: &M, version: i16, buf: &mut BytesMut) -> u64 {
     buf.reserve(n);
     m.encode(buf, version).expect("encode");
     buf.len() as u64
+}
+
+/// kafka-wire's encoding for a vectored write: record sets referenced, the rest copied.
+fn ours_encode_chunks<M: Message>(m: &M) -> u64 {
+    m.encode_chunks().expect("encode").len() as u64
 }
 
 fn ours_bytes<M: Message>(m: &M) -> Bytes {
@@ -496,6 +503,26 @@ fn fetch_encode() -> Case {
     }
 }
 
+fn fetch_encode_chunks() -> Case {
+    let FetchInput { ours, theirs, .. } = fetch_input();
+    let len = ours.encoded_len() as u64;
+    same_wire(
+        "fetch (chunks)",
+        &ours.encode_chunks().expect("encode").to_bytes(),
+        &theirs_bytes(&theirs, FETCH_VERSION),
+    );
+    let mut b2 = BytesMut::new();
+    Case {
+        name: "fetch-encode-chunks",
+        about: format!(
+            "the same response for a vectored write: ours `encode_chunks` (record sets not copied), theirs `encode` ({len} bytes)"
+        ),
+        throughput: Throughput::Bytes(len),
+        ours: Box::new(move || ours_encode_chunks(&ours)),
+        theirs: Box::new(move || theirs_encode(&theirs, FETCH_VERSION, &mut b2)),
+    }
+}
+
 // ---- Produce request: 100 partitions of 16 KiB -------------------------------------------
 
 const PRODUCE_VERSION: i16 = 11;
@@ -567,6 +594,26 @@ fn produce_encode() -> Case {
         ),
         throughput: Throughput::Bytes(len),
         ours: Box::new(move || ours_encode(&ours, &mut b1)),
+        theirs: Box::new(move || theirs_encode(&theirs, PRODUCE_VERSION, &mut b2)),
+    }
+}
+
+fn produce_encode_chunks() -> Case {
+    let (ours, theirs) = produce_input();
+    let len = ours.encoded_len() as u64;
+    same_wire(
+        "produce (chunks)",
+        &ours.encode_chunks().expect("encode").to_bytes(),
+        &theirs_bytes(&theirs, PRODUCE_VERSION),
+    );
+    let mut b2 = BytesMut::new();
+    Case {
+        name: "produce-encode-chunks",
+        about: format!(
+            "the same request for a vectored write: ours `encode_chunks` (record sets not copied), theirs `encode` ({len} bytes)"
+        ),
+        throughput: Throughput::Bytes(len),
+        ours: Box::new(move || ours_encode_chunks(&ours)),
         theirs: Box::new(move || theirs_encode(&theirs, PRODUCE_VERSION, &mut b2)),
     }
 }

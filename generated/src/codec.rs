@@ -9,6 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
 use smallvec::SmallVec;
 
+pub use crate::encoder::{Chunks, Encoder, SHARE_MIN_LEN};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::Uuid;
 
@@ -29,10 +30,21 @@ pub trait Wire: Sized {
     fn wire_len(&self, compact: bool) -> usize;
 
     /// Appends the encoding to `buf`.
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError>;
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError>;
 
     /// Reads one value from the front of `buf`.
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError>;
+
+    /// Appends the encodings of `items` (the elements of an array). Fixed-size primitives
+    /// override it to reserve the space once.
+    #[doc(hidden)]
+    #[inline]
+    fn wire_put_all(items: &[Self], buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+        for e in items {
+            e.wire_put(buf, compact, field)?;
+        }
+        Ok(())
+    }
 
     /// Reads `count` values (the elements of an array whose count was checked against the
     /// remaining bytes). Fixed-size primitives override it to read them all in one pass.
@@ -95,13 +107,21 @@ macro_rules! fixed {
                 $n
             }
             #[inline]
-            fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
+            fn wire_put(&self, buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
                 put_array(buf, self.to_be_bytes());
                 Ok(())
             }
             #[inline]
             fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
                 get_array::<$n>(buf, field).map(<$t>::from_be_bytes)
+            }
+            #[inline]
+            fn wire_put_all(items: &[Self], buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
+                buf.reserve(items.len() * $n);
+                for v in items {
+                    put_array(buf, v.to_be_bytes());
+                }
+                Ok(())
             }
             /// All elements in one pass: one bounds check, one exact allocation.
             #[inline]
@@ -134,7 +154,7 @@ impl Wire for bool {
         1
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
         put_array(buf, [*self as u8]);
         Ok(())
     }
@@ -152,7 +172,7 @@ impl Wire for Uuid {
         16
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, _: bool, _: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
         put_array(buf, *self.as_bytes());
         Ok(())
     }
@@ -376,8 +396,25 @@ fn prefix_len(p: Prefix, compact: bool, len: Option<usize>) -> usize {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn put_prefix(
+    buf: &mut BytesMut,
+    p: Prefix,
+    compact: bool,
+    len: Option<usize>,
+    field: Field,
+) -> Result<(), EncodeError> {
+    // The common case inline: a compact length below 127, in one byte.
+    match len {
+        Some(l) if compact && l < 0x7f => {
+            put_array(buf, [l as u8 + 1]);
+            Ok(())
+        }
+        _ => put_prefix_general(buf, p, compact, len, field),
+    }
+}
+
+fn put_prefix_general(
     buf: &mut BytesMut,
     p: Prefix,
     compact: bool,
@@ -445,7 +482,7 @@ impl Wire for ByteString {
         prefix_len(Prefix::I16, compact, Some(self.len())) + self.len()
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I16, compact, Some(self.len()), field)?;
         buf.extend_from_slice(self.as_bytes());
         Ok(())
@@ -465,7 +502,7 @@ impl Wire for Option<ByteString> {
         prefix_len(Prefix::I16, compact, len) + len.unwrap_or(0)
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I16, compact, self.as_ref().map(|s| s.len()), field)?;
         if let Some(s) = self {
             buf.extend_from_slice(s.as_bytes());
@@ -488,9 +525,9 @@ impl Wire for Bytes {
         prefix_len(Prefix::I32, compact, Some(self.len())) + self.len()
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
-        buf.extend_from_slice(self);
+        buf.put_shared(self);
         Ok(())
     }
     #[inline]
@@ -508,10 +545,10 @@ impl Wire for Option<Bytes> {
         prefix_len(Prefix::I32, compact, len) + len.unwrap_or(0)
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, self.as_ref().map(|s| s.len()), field)?;
         if let Some(s) = self {
-            buf.extend_from_slice(s);
+            buf.put_shared(s);
         }
         Ok(())
     }
@@ -564,12 +601,9 @@ impl<T: Wire> Wire for Vec<T> {
     fn wire_len(&self, compact: bool) -> usize {
         prefix_len(Prefix::I32, compact, Some(self.len())) + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
     }
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
-        for e in self {
-            e.wire_put(buf, compact, field)?;
-        }
-        Ok(())
+        T::wire_put_all(self, buf, compact, field)
     }
     #[inline]
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
@@ -590,7 +624,7 @@ impl<T: Wire> Wire for Option<Vec<T>> {
             Some(v) => v.wire_len(compact),
         }
     }
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         match self {
             None => put_prefix(buf, Prefix::I32, compact, None, field),
             Some(v) => v.wire_put(buf, compact, field),
@@ -616,14 +650,14 @@ where
     const MIN_LEN: usize = 1;
     #[inline]
     fn wire_len(&self, compact: bool) -> usize {
-        prefix_len(Prefix::I32, compact, Some(self.len())) + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
+        let items: &[A::Item] = self;
+        prefix_len(Prefix::I32, compact, Some(items.len())) + items.iter().map(|e| e.wire_len(compact)).sum::<usize>()
     }
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
-        put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
-        for e in self {
-            e.wire_put(buf, compact, field)?;
-        }
-        Ok(())
+    #[inline]
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+        let items: &[A::Item] = self;
+        put_prefix(buf, Prefix::I32, compact, Some(items.len()), field)?;
+        A::Item::wire_put_all(items, buf, compact, field)
     }
     #[inline]
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
@@ -646,7 +680,7 @@ where
             Some(v) => v.wire_len(compact),
         }
     }
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         match self {
             None => put_prefix(buf, Prefix::I32, compact, None, field),
             Some(v) => v.wire_put(buf, compact, field),
@@ -690,7 +724,7 @@ impl<T: WireStruct> Wire for Option<T> {
     fn wire_len(&self, compact: bool) -> usize {
         1 + self.as_ref().map_or(0, |s| s.wire_len(compact))
     }
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         match self {
             None => {
                 put_array(buf, [0xff]);
@@ -945,7 +979,7 @@ impl<'a> TaggedWriter<'a> {
 
     /// Writes known field `tag` (after any unknown fields with smaller tags).
     #[inline]
-    pub fn field<T: Wire>(&mut self, buf: &mut BytesMut, tag: u32, value: &T, field: Field) -> Result<(), EncodeError> {
+    pub fn field<T: Wire>(&mut self, buf: &mut Encoder, tag: u32, value: &T, field: Field) -> Result<(), EncodeError> {
         self.flush_below(buf, tag)?;
         put_uvarint(buf, tag);
         put_uvarint(buf, value.wire_len(true) as u32);
@@ -970,7 +1004,7 @@ mod tests {
     use super::*;
 
     fn enc<T: Wire>(v: &T, compact: bool) -> Vec<u8> {
-        let mut b = BytesMut::new();
+        let mut b = Encoder::default();
         v.wire_put(&mut b, compact, "t").unwrap();
         assert_eq!(b.len(), v.wire_len(compact));
         b.to_vec()
@@ -1038,7 +1072,7 @@ mod tests {
         assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(-2));
         assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8);
         let long = ByteString::from("x".repeat(40_000));
-        let mut b = BytesMut::new();
+        let mut b = Encoder::default();
         let e = long.wire_put(&mut b, false, "t").unwrap_err();
         assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
         assert!(long.wire_put(&mut b, true, "t").is_ok());
@@ -1071,13 +1105,13 @@ mod tests {
         let mut unknown = UnknownTaggedFields::new();
         unknown.insert(5, Bytes::from_static(b"\x01"));
         unknown.insert(0, Bytes::from_static(b"\x02\x03"));
-        let mut b = BytesMut::new();
+        let mut b = Encoder::default();
         let mut w = TaggedWriter::begin(&mut b, 1, &unknown, "t").unwrap();
         w.field(&mut b, 3, &7i32, "t").unwrap();
         w.finish(&mut b).unwrap();
         assert_eq!(b.to_vec(), [3, 0, 2, 2, 3, 3, 4, 0, 0, 0, 7, 5, 1, 1]);
 
-        let mut buf = b.freeze();
+        let mut buf = b.finish().to_bytes();
         let mut r = TaggedReader::new(&mut buf, "t").unwrap();
         let mut seen = vec![];
         while let Some((tag, data)) = r.next(&mut buf).unwrap() {
@@ -1085,7 +1119,7 @@ mod tests {
         }
         assert_eq!(seen, [(0, vec![2, 3]), (3, vec![0, 0, 0, 7]), (5, vec![1])]);
 
-        let mut b = BytesMut::new();
+        let mut b = Encoder::default();
         let mut w = TaggedWriter::begin(&mut b, 1, &unknown, "t").unwrap();
         assert_eq!(w.field(&mut b, 5, &1i8, "t").unwrap_err().kind(), &EncodeErrorKind::TagConflict(5));
     }

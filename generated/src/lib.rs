@@ -66,6 +66,7 @@
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary_support;
 pub mod codec;
+mod encoder;
 mod error;
 mod frame;
 mod message;
@@ -81,10 +82,10 @@ mod uuid;
 mod messages;
 
 pub use ::smallvec::{self, smallvec, SmallVec};
-pub use bytes::{Bytes, BytesMut};
+pub use bytes::{Buf, Bytes, BytesMut};
 pub use bytestring::ByteString;
 
-pub use codec::{RawTaggedField, UnknownTaggedFields};
+pub use codec::{Chunks, RawTaggedField, UnknownTaggedFields};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use frame::{
     decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, RequestFrame,
@@ -99,7 +100,7 @@ pub use uuid::{ParseUuidError, Uuid};
 /// Names the generated code uses, in one place.
 #[doc(hidden)]
 pub mod __gen {
-    pub use crate::codec::{self, Field, UnknownTaggedFields, Wire, WireStruct};
+    pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::frame::{decode_any_response, decode_body_with_v0_fallback};
     pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Records, Uuid};
     pub use ::smallvec::{smallvec, SmallVec};

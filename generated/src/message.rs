@@ -4,7 +4,7 @@ use std::fmt::Debug;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::codec::Wire;
+use crate::codec::{Chunks, Encoder, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::frame::{self, ResponseHeader};
 use crate::ApiKey;
@@ -28,7 +28,16 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// Appends the encoding to `buf`.
     fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        self.wire_put(buf, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+        Encoder::contiguous(buf, |e| self.wire_put(e, false, "")).map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+    }
+
+    /// The encoding as [`Chunks`] for a vectored write: record sets and byte fields of at least
+    /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes are referenced, not copied. The
+    /// bytes are those of [`Message::encode`].
+    fn encode_chunks(&self) -> Result<Chunks, EncodeError> {
+        let mut e = Encoder::chunked_for(self.encoded_len());
+        self.wire_put(&mut e, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))?;
+        Ok(e.finish())
     }
 
     /// The encoding as a new buffer of exactly the right size.
@@ -74,21 +83,21 @@ pub trait Request: Message {
 
     /// The whole frame: `int32` size, request header (of [`Request::HEADER_VERSION`]) and body.
     fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
-        let header_len = frame::request_header_len(Self::HEADER_VERSION, client_id);
-        let len = frame::frame_len(header_len + self.encoded_len())?;
-        let mut buf = BytesMut::with_capacity(4 + len);
-        buf.put_i32(len as i32);
-        frame::put_request_header(
-            &mut buf,
-            Self::HEADER_VERSION,
-            Self::API_KEY.code(),
-            Self::VERSION,
-            correlation_id,
-            client_id,
-        )?;
-        self.encode(&mut buf)?;
-        debug_assert_eq!(buf.len(), 4 + len);
+        let len = request_frame_len(self, client_id)?;
+        let mut buf = BytesMut::with_capacity(len);
+        Encoder::contiguous(&mut buf, |e| put_request_frame(self, e, len, correlation_id, client_id))?;
+        debug_assert_eq!(buf.len(), len);
         Ok(buf.freeze())
+    }
+
+    /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`Request::serialize`],
+    /// with record sets and byte fields of at least
+    /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes referenced instead of copied.
+    fn serialize_chunks(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Chunks, EncodeError> {
+        let len = request_frame_len(self, client_id)?;
+        let mut e = Encoder::chunked_for(len);
+        put_request_frame(self, &mut e, len, correlation_id, client_id)?;
+        Ok(e.finish())
     }
 
     /// A function that parses the response frame of this request (header and body, without the
@@ -109,14 +118,21 @@ pub trait Response: Message {
 
     /// The whole frame: `int32` size, response header and body.
     fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
-        let header_len = frame::response_header_len(Self::HEADER_VERSION);
-        let len = frame::frame_len(header_len + self.encoded_len())?;
-        let mut buf = BytesMut::with_capacity(4 + len);
-        buf.put_i32(len as i32);
-        frame::put_response_header(&mut buf, Self::HEADER_VERSION, correlation_id);
-        self.encode(&mut buf)?;
-        debug_assert_eq!(buf.len(), 4 + len);
+        let len = response_frame_len(self)?;
+        let mut buf = BytesMut::with_capacity(len);
+        Encoder::contiguous(&mut buf, |e| put_response_frame(self, e, len, correlation_id))?;
+        debug_assert_eq!(buf.len(), len);
         Ok(buf.freeze())
+    }
+
+    /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`Response::serialize`],
+    /// with record sets and byte fields of at least
+    /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes referenced instead of copied.
+    fn serialize_chunks(&self, correlation_id: i32) -> Result<Chunks, EncodeError> {
+        let len = response_frame_len(self)?;
+        let mut e = Encoder::chunked_for(len);
+        put_response_frame(self, &mut e, len, correlation_id)?;
+        Ok(e.finish())
     }
 
     /// Parses a response frame: header, then a body that must fill the rest.
@@ -130,4 +146,33 @@ pub trait Response: Message {
     fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
         Self::from_bytes(body)
     }
+}
+
+/// The size of a request frame, its 4-byte size prefix included.
+fn request_frame_len<R: Request>(r: &R, client_id: Option<&str>) -> Result<usize, EncodeError> {
+    let header_len = frame::request_header_len(R::HEADER_VERSION, client_id);
+    Ok(4 + frame::frame_len(header_len + r.encoded_len())?)
+}
+
+fn put_request_frame<R: Request>(
+    r: &R,
+    e: &mut Encoder,
+    len: usize,
+    correlation_id: i32,
+    client_id: Option<&str>,
+) -> Result<(), EncodeError> {
+    e.put_i32(len as i32 - 4);
+    frame::put_request_header(e, R::HEADER_VERSION, R::API_KEY.code(), R::VERSION, correlation_id, client_id)?;
+    r.wire_put(e, false, "").map_err(|err| err.in_message(R::NAME, R::VERSION))
+}
+
+/// The size of a response frame, its 4-byte size prefix included.
+fn response_frame_len<R: Response>(r: &R) -> Result<usize, EncodeError> {
+    Ok(4 + frame::frame_len(frame::response_header_len(R::HEADER_VERSION) + r.encoded_len())?)
+}
+
+fn put_response_frame<R: Response>(r: &R, e: &mut Encoder, len: usize, correlation_id: i32) -> Result<(), EncodeError> {
+    e.put_i32(len as i32 - 4);
+    frame::put_response_header(e, R::HEADER_VERSION, correlation_id);
+    r.wire_put(e, false, "").map_err(|err| err.in_message(R::NAME, R::VERSION))
 }

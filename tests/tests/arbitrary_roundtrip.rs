@@ -43,6 +43,8 @@ fn arbitrary_messages_round_trip() {
                     let mut again = BytesMut::new();
                     back.encode(&mut again).unwrap();
                     assert_eq!(again.freeze(), bytes);
+                    let frame = req.serialize_chunks(1, None).unwrap().to_bytes();
+                    assert_eq!(frame.slice(frame.len() - bytes.len()..), bytes, "{api} v{v} request chunks");
                     checked += 1;
                 }
 
@@ -54,6 +56,8 @@ fn arbitrary_messages_round_trip() {
                     let back = AnyResponse::decode(api.code(), v, &mut b).unwrap_or_else(|e| panic!("{api} v{v}: {e}"));
                     assert!(b.is_empty());
                     assert_eq!(back, resp, "{api} v{v} response");
+                    let frame = resp.serialize_chunks(1).unwrap().to_bytes();
+                    assert_eq!(frame.slice(frame.len() - bytes.len()..), bytes, "{api} v{v} response chunks");
                     checked += 1;
                 }
             }

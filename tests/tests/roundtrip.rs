@@ -147,6 +147,8 @@ fn frames_round_trip_through_the_request_and_response_traits() {
         for v in range.min..=range.max {
             let req = AnyRequest::sample(api, v).unwrap();
             let frame = req.serialize(v as i32 * 1000 + 7, Some("tester")).unwrap();
+            let chunks = req.serialize_chunks(v as i32 * 1000 + 7, Some("tester")).unwrap();
+            assert_eq!(chunks.to_bytes(), frame, "{api:?} v{v}: chunks differ from the frame");
             let size = i32::from_be_bytes(frame[..4].try_into().unwrap()) as usize;
             assert_eq!(size, frame.len() - 4);
             let decoded = kafka_wire::RequestFrame::decode(frame.slice(4..)).unwrap();
@@ -158,6 +160,8 @@ fn frames_round_trip_through_the_request_and_response_traits() {
 
             let resp = AnyResponse::sample(api, v).unwrap();
             let answer = decoded.respond(&resp).unwrap();
+            let chunks = resp.serialize_chunks(v as i32 * 1000 + 7).unwrap();
+            assert_eq!(chunks.to_bytes(), answer, "{api:?} v{v}: response chunks differ from the frame");
             let parse = req.response_deserializer();
             let (header, back) = parse(answer.slice(4..)).unwrap();
             assert_eq!(header.correlation_id, v as i32 * 1000 + 7);

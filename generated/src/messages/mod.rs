@@ -1735,6 +1735,269 @@ impl AnyRequest {
             }
         }
     }
+    /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+    pub fn serialize_chunks(
+        &self,
+        correlation_id: i32,
+        client_id: Option<&str>,
+    ) -> Result<crate::Chunks, EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "leader_and_isr")]
+            Self::LeaderAndIsr(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "stop_replica")]
+            Self::StopReplica(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "update_metadata")]
+            Self::UpdateMetadata(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "controlled_shutdown")]
+            Self::ControlledShutdown(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "list_client_metrics_resources")]
+            Self::ListClientMetricsResources(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => m.serialize_chunks(correlation_id, client_id),
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                m.serialize_chunks(correlation_id, client_id)
+            }
+        }
+    }
     /// Whether the broker answers this request at all (not Produce with acks=0).
     pub fn expects_response(&self) -> bool {
         match *self {
@@ -4454,6 +4717,194 @@ impl AnyResponse {
             Self::DeleteShareGroupState(ref m) => m.serialize(correlation_id),
             #[cfg(feature = "read_share_group_state_summary")]
             Self::ReadShareGroupStateSummary(ref m) => m.serialize(correlation_id),
+        }
+    }
+    /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+    pub fn serialize_chunks(
+        &self,
+        correlation_id: i32,
+    ) -> Result<crate::Chunks, EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "leader_and_isr")]
+            Self::LeaderAndIsr(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "stop_replica")]
+            Self::StopReplica(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "update_metadata")]
+            Self::UpdateMetadata(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "controlled_shutdown")]
+            Self::ControlledShutdown(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                m.serialize_chunks(correlation_id)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                m.serialize_chunks(correlation_id)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "list_client_metrics_resources")]
+            Self::ListClientMetricsResources(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => m.serialize_chunks(correlation_id),
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => m.serialize_chunks(correlation_id),
         }
     }
     /// The sample response of an API and version, if this build supports it.

@@ -89,7 +89,7 @@ pub use builder::{BatchBuilder, ControlRecord, NewRecord};
 pub use compression::{compress, decompress, Compression, DEFAULT_MAX_DECOMPRESSED};
 pub use legacy::LegacyMessage;
 
-use crate::codec::{Field, Wire};
+use crate::codec::{Encoder, Field, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// The content of a `records` field: a record set, held as the bytes on the wire.
@@ -385,7 +385,7 @@ impl Wire for Records {
         self.0.wire_len(compact)
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         self.0.wire_put(buf, compact, field)
     }
     #[inline]
@@ -404,7 +404,7 @@ impl Wire for Option<Records> {
         }
     }
     #[inline]
-    fn wire_put(&self, buf: &mut BytesMut, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
         match self {
             Some(r) => r.wire_put(buf, compact, field),
             None => None::<Bytes>.wire_put(buf, compact, field),

@@ -373,6 +373,11 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 match *self { #(#cfgs Self::#vars(ref m) => crate::Request::serialize(m, correlation_id, client_id),)* }
             }
 
+            /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+            pub fn serialize_chunks(&self, correlation_id: i32, client_id: Option<&str>) -> Result<crate::Chunks, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::Request::serialize_chunks(m, correlation_id, client_id),)* }
+            }
+
             /// Whether the broker answers this request at all.
             pub fn expects_response(&self) -> bool {
                 match *self { #(#cfgs Self::#vars(ref m) => crate::Request::expects_response(m),)* }
@@ -422,6 +427,11 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// The whole frame: size, response header (with `correlation_id`) and body.
             pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
                 match *self { #(#cfgs Self::#vars(ref m) => crate::Response::serialize(m, correlation_id),)* }
+            }
+
+            /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+            pub fn serialize_chunks(&self, correlation_id: i32) -> Result<crate::Chunks, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::Response::serialize_chunks(m, correlation_id),)* }
             }
         }
 
@@ -571,7 +581,7 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
             /// the value.
             pub fn to_versioned_bytes(&self) -> Result<Bytes, EncodeError> {
                 let mut buf = BytesMut::with_capacity(2 + self.encoded_len());
-                Wire::wire_put(&self.version(), &mut buf, false, #version_field)?;
+                codec::put_array(&mut buf, self.version().to_be_bytes());
                 self.encode(&mut buf)?;
                 Ok(buf.freeze())
             }

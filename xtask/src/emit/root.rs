@@ -85,6 +85,11 @@ pub fn mod_rs(model: &Model) -> GenFile {
                 match *self { #(#cfgs Self::#vars(ref m) => m.serialize(correlation_id, client_id),)* }
             }
 
+            /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+            pub fn serialize_chunks(&self, correlation_id: i32, client_id: Option<&str>) -> Result<crate::Chunks, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.serialize_chunks(correlation_id, client_id),)* }
+            }
+
             /// Whether the broker answers this request at all (not Produce with acks=0).
             pub fn expects_response(&self) -> bool {
                 match *self { #(#cfgs Self::#vars(ref m) => m.expects_response(),)* }
@@ -158,6 +163,11 @@ pub fn mod_rs(model: &Model) -> GenFile {
             /// The whole frame: size, response header (with `correlation_id`) and body.
             pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
                 match *self { #(#cfgs Self::#vars(ref m) => m.serialize(correlation_id),)* }
+            }
+
+            /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+            pub fn serialize_chunks(&self, correlation_id: i32) -> Result<crate::Chunks, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => m.serialize_chunks(correlation_id),)* }
             }
 
             /// The sample response of an API and version, if this build supports it.

@@ -443,7 +443,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
                 fn wire_len(&self, _compact: bool) -> usize {
                     0
                 }
-                fn wire_put(&self, _buf: &mut BytesMut, _compact: bool, _field: Field) -> Result<(), EncodeError> {
+                fn wire_put(&self, _buf: &mut Encoder, _compact: bool, _field: Field) -> Result<(), EncodeError> {
                     Ok(())
                 }
                 fn wire_get(_buf: &mut Bytes, _compact: bool, _field: Field) -> Result<Self, DecodeError> {
@@ -461,7 +461,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
                 #len_tagged
                 n
             }
-            fn wire_put(&self, buf: &mut BytesMut, _compact: bool, _field: Field) -> Result<(), EncodeError> {
+            fn wire_put(&self, buf: &mut Encoder, _compact: bool, _field: Field) -> Result<(), EncodeError> {
                 #(#put_regular)*
                 #put_tagged
                 Ok(())

@@ -13,7 +13,7 @@ impl Wire for Request {
     }
     fn wire_put(
         &self,
-        _buf: &mut BytesMut,
+        _buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -77,7 +77,7 @@ impl Wire for Response {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {

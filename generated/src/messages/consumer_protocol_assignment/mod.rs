@@ -94,12 +94,7 @@ impl AnyVersion {
     /// the value.
     pub fn to_versioned_bytes(&self) -> Result<Bytes, EncodeError> {
         let mut buf = BytesMut::with_capacity(2 + self.encoded_len());
-        Wire::wire_put(
-            &self.version(),
-            &mut buf,
-            false,
-            "ConsumerProtocolAssignment.Version",
-        )?;
+        codec::put_array(&mut buf, self.version().to_be_bytes());
         self.encode(&mut buf)?;
         Ok(buf.freeze())
     }

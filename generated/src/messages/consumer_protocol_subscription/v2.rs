@@ -36,7 +36,7 @@ impl Wire for ConsumerProtocolSubscription {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {

@@ -21,7 +21,7 @@ impl Wire for Request {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -111,7 +111,7 @@ impl Wire for Response {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -211,7 +211,7 @@ impl Wire for DeletableGroupResult {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {

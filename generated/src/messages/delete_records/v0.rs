@@ -22,7 +22,7 @@ impl Wire for Request {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -103,7 +103,7 @@ impl Wire for Response {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -190,7 +190,7 @@ impl Wire for DeleteRecordsPartition {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -262,7 +262,7 @@ impl Wire for DeleteRecordsTopic {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -333,7 +333,7 @@ impl Wire for DeleteRecordsPartitionResult {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -427,7 +427,7 @@ impl Wire for DeleteRecordsTopicResult {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {

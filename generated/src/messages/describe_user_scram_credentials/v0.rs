@@ -31,7 +31,7 @@ impl Wire for Request {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -148,7 +148,7 @@ impl Wire for Response {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -283,7 +283,7 @@ impl Wire for UserName {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -350,7 +350,7 @@ impl Wire for CredentialInfo {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -449,7 +449,7 @@ impl Wire for DescribeUserScramCredentialsResult {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {

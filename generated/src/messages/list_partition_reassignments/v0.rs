@@ -36,7 +36,7 @@ impl Wire for Request {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -163,7 +163,7 @@ impl Wire for Response {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -301,7 +301,7 @@ impl Wire for ListPartitionReassignmentsTopics {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -401,7 +401,7 @@ impl Wire for OngoingPartitionReassignment {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
@@ -524,7 +524,7 @@ impl Wire for OngoingTopicReassignment {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {

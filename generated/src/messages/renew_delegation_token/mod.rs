@@ -72,6 +72,24 @@ impl AnyRequest {
             Self::V2(ref m) => crate::Request::serialize(m, correlation_id, client_id),
         }
     }
+    /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+    pub fn serialize_chunks(
+        &self,
+        correlation_id: i32,
+        client_id: Option<&str>,
+    ) -> Result<crate::Chunks, EncodeError> {
+        match *self {
+            Self::V0(ref m) => {
+                crate::Request::serialize_chunks(m, correlation_id, client_id)
+            }
+            Self::V1(ref m) => {
+                crate::Request::serialize_chunks(m, correlation_id, client_id)
+            }
+            Self::V2(ref m) => {
+                crate::Request::serialize_chunks(m, correlation_id, client_id)
+            }
+        }
+    }
     /// Whether the broker answers this request at all.
     pub fn expects_response(&self) -> bool {
         match *self {
@@ -149,6 +167,17 @@ impl AnyResponse {
             Self::V0(ref m) => crate::Response::serialize(m, correlation_id),
             Self::V1(ref m) => crate::Response::serialize(m, correlation_id),
             Self::V2(ref m) => crate::Response::serialize(m, correlation_id),
+        }
+    }
+    /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
+    pub fn serialize_chunks(
+        &self,
+        correlation_id: i32,
+    ) -> Result<crate::Chunks, EncodeError> {
+        match *self {
+            Self::V0(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V1(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V2(ref m) => crate::Response::serialize_chunks(m, correlation_id),
         }
     }
 }

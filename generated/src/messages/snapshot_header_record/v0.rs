@@ -24,7 +24,7 @@ impl Wire for SnapshotHeaderRecord {
     }
     fn wire_put(
         &self,
-        buf: &mut BytesMut,
+        buf: &mut Encoder,
         _compact: bool,
         _field: Field,
     ) -> Result<(), EncodeError> {
