@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_wire::{api_versions, AnyRequest, AnyResponse, ApiKey, ErrorCode, NegotiatedVersions, Request, VersionRange};
+use kafka_wire::{
+    api_versions, AnyRequest, AnyResponse, ApiKey, Chunks, ErrorCode, NegotiatedVersions, Request, VersionRange,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -210,7 +212,7 @@ impl Versions {
 
 /// A frame for the writer task; `written` is told once it is flushed.
 struct Write {
-    frame: Bytes,
+    frame: Chunks,
     written: Option<oneshot::Sender<()>>,
 }
 
@@ -348,7 +350,7 @@ impl Session {
         expects_response: bool,
         deadline: Instant,
         timeout: Duration,
-        submit: impl FnOnce(&mut Core, ReplyTo<T>) -> Result<Bytes>,
+        submit: impl FnOnce(&mut Core, ReplyTo<T>) -> Result<Chunks>,
     ) -> Result<Waiting<T>> {
         let permit = match timeout_at(deadline, self.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => permit,
@@ -574,8 +576,10 @@ async fn write_loop(wr: WriteHalf, mut rx: mpsc::UnboundedReceiver<Write>, core:
         let mut next = Some(first);
         let mut batch = 0;
         let result = async {
-            while let Some(w) = next.take() {
-                wr.write_all(&w.frame).await?;
+            while let Some(mut w) = next.take() {
+                // Vectored where the stream supports it: record sets go out from their own
+                // buffers (large frames bypass the BufWriter's copy).
+                wr.write_all_buf(&mut w.frame).await?;
                 written.extend(w.written);
                 batch += 1;
                 if batch < BATCH {

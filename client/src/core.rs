@@ -16,7 +16,8 @@
 //! let (tx, rx) = mpsc::channel();
 //! let request = api_versions::v3::Request::default();
 //! let frame = core.submit(&request, move |r| tx.send(r).unwrap()).unwrap();
-//! // ... write `frame` to the broker; its answer comes back, a byte at a time if need be:
+//! // ... write `frame` (a `bytes::Buf` of chunks: record sets are not copied) to the broker;
+//! // its answer comes back, a byte at a time if need be:
 //! let answer = api_versions::v3::Response { throttle_time_ms: 7, ..Default::default() };
 //! for byte in answer.serialize(0).unwrap().iter() {
 //!     core.receive(&[*byte]).unwrap();
@@ -31,7 +32,7 @@
 use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_wire::{AnyRequest, AnyResponse, ApiKey, DecodeError, DecodeErrorKind, Request, ResponseHeader};
+use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Chunks, DecodeError, DecodeErrorKind, Request, ResponseHeader};
 
 use crate::error::Error;
 
@@ -192,31 +193,33 @@ impl Core {
         &self.config
     }
 
-    /// Encodes `request` under the next correlation id and returns the whole frame to write.
+    /// Encodes `request` under the next correlation id and returns the whole frame to write, as
+    /// [`Chunks`] in which record sets and large byte fields are the request's own buffers
+    /// (write it with a vectored write, e.g. tokio's `write_all_buf`).
     ///
     /// If the request expects a response, `reply` receives it (or the error that ends the
     /// request); otherwise (Produce with acks=0) `reply` is dropped unused. Frames must be
     /// written in the order `submit` returns them.
-    pub fn submit<R: Request>(&mut self, request: &R, reply: impl Reply<R::Response>) -> Result<Bytes, Error> {
+    pub fn submit<R: Request>(&mut self, request: &R, reply: impl Reply<R::Response>) -> Result<Chunks, Error> {
         let deserializer = request.response_deserializer();
         self.register(
             R::API_KEY,
             R::VERSION,
             request.expects_response(),
-            |id, client| request.serialize(id, client),
+            |id, client| request.serialize_chunks(id, client),
             (deserializer, lenient::<R::Response>),
             reply,
         )
     }
 
     /// [`Core::submit`] for a request of any API and version.
-    pub fn submit_any(&mut self, request: &AnyRequest, reply: impl Reply<AnyResponse>) -> Result<Bytes, Error> {
+    pub fn submit_any(&mut self, request: &AnyRequest, reply: impl Reply<AnyResponse>) -> Result<Chunks, Error> {
         let deserializer = request.response_deserializer();
         self.register(
             request.api_key(),
             request.version(),
             request.expects_response(),
-            |id, client| request.serialize(id, client),
+            |id, client| request.serialize_chunks(id, client),
             (deserializer, lenient_any),
             reply,
         )
@@ -227,10 +230,10 @@ impl Core {
         api: ApiKey,
         version: i16,
         expects_response: bool,
-        serialize: impl FnOnce(i32, Option<&str>) -> Result<Bytes, kafka_wire::EncodeError>,
+        serialize: impl FnOnce(i32, Option<&str>) -> Result<Chunks, kafka_wire::EncodeError>,
         (deserializer, lenient): (Deserializer<T>, LenientDeserializer<T>),
         reply: impl Reply<T>,
-    ) -> Result<Bytes, Error> {
+    ) -> Result<Chunks, Error> {
         if let Some(e) = &self.broken {
             return Err(e.clone());
         }

@@ -243,6 +243,35 @@ async fn produce_fetch_and_list_offsets_in_every_codec() {
     assert_eq!(r.topics[0].partitions[0].offset, 0);
 }
 
+/// A produce request with a 200 KiB record set leaves as chunks (the record set written from
+/// its own buffer, past the connection's 64 KiB write buffer) and arrives intact.
+#[tokio::test]
+async fn a_large_record_set_is_written_from_its_own_buffer() {
+    let mock = mock(1);
+    mock.create_topic("big", 1, 1).unwrap();
+    let client = client(&mock).await;
+    let leader = client.handle(Target::leader("big", 0));
+
+    let values: Vec<String> = (0..2_000).map(|i| format!("{i:0>100}")).collect();
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    let batch = record_batch(Compression::None, &refs, 1_700_000_000_000);
+    assert!(batch.len() > 200 * 1024);
+    let request = produce_request("big", 0, -1, batch);
+    let chunks = kafka_wire::Request::serialize_chunks(&request, 0, None).unwrap();
+    assert!(chunks.iter().any(|c| c.len() > 200 * 1024), "the record set is a chunk of its own");
+
+    let r = leader.send(&request).await.unwrap();
+    let p = &r.responses[0].partition_responses[0];
+    assert_eq!((p.error_code, p.base_offset), (0, 0));
+
+    let r = leader.send(&fetch_request("big", 0, 0)).await.unwrap();
+    let fetched = decode_records(r.responses[0].partitions[0].records.as_ref().unwrap());
+    assert_eq!(fetched.len(), values.len());
+    for (i, (offset, _, value, _)) in fetched.iter().enumerate() {
+        assert_eq!((*offset, value.as_ref()), (i as i64, values[i].as_bytes()));
+    }
+}
+
 /// A consumer group's life: coordinator, join (twice if the broker asks for a member id,
 /// KIP-394), sync, heartbeat, commit, fetch offsets, leave.
 ///

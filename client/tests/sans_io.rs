@@ -13,7 +13,7 @@ type Outcome<T> = mpsc::Receiver<Result<T, Error>>;
 /// Submits `request` with a channel as its reply.
 fn submit<R: kafka_wire::Request>(core: &mut Core, request: &R) -> (Bytes, Outcome<R::Response>) {
     let (tx, rx) = mpsc::channel();
-    let frame = core.submit(request, move |r| drop(tx.send(r))).unwrap();
+    let frame = core.submit(request, move |r| drop(tx.send(r))).unwrap().to_bytes();
     (frame, rx)
 }
 
@@ -249,7 +249,7 @@ fn any_request_gets_any_response() {
     let mut core = Core::new(CoreConfig { client_id: Some("me".into()), ..Default::default() });
     let (tx, rx) = mpsc::channel();
     let request = AnyRequest::from(metadata_request("t"));
-    let frame = core.submit_any(&request, move |r| drop(tx.send(r))).unwrap();
+    let frame = core.submit_any(&request, move |r| drop(tx.send(r))).unwrap().to_bytes();
     core.receive(&metadata_answer("t").serialize(correlation_id(&frame)).unwrap()).unwrap();
     let answer = rx.try_recv().unwrap().unwrap();
     assert_eq!(answer, AnyResponse::from(metadata_answer("t")));

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_wire::{
-    api_versions, decode_request_header, sasl_authenticate, sasl_handshake, AnyRequest, AnyResponse, ApiKey, ErrorCode,
-    RequestFrame, Response,
+    api_versions, decode_request_header, sasl_authenticate, sasl_handshake, AnyRequest, AnyResponse, ApiKey, Chunks,
+    ErrorCode, RequestFrame, Response,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -73,10 +73,11 @@ struct Auth {
 
 /// What to do after a request.
 enum Next {
-    Write(Bytes),
+    /// Write this frame (record sets of fetch responses are not copied into it).
+    Write(Chunks),
     Nothing,
     /// Write this (if any), then close the connection.
-    Close(Option<Bytes>),
+    Close(Option<Chunks>),
 }
 
 pub(crate) async fn connection(
@@ -131,8 +132,8 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Next::Nothing => (None, false),
             Next::Close(b) => (b, true),
         };
-        if let Some(bytes) = bytes {
-            if stream.write_all(&bytes).await.is_err() || stream.flush().await.is_err() {
+        if let Some(mut bytes) = bytes {
+            if stream.write_all_buf(&mut bytes).await.is_err() || stream.flush().await.is_err() {
                 return;
             }
         }
@@ -199,7 +200,7 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
                 })
                 .collect(),
         };
-        return v0.serialize(correlation_id).map_or(Next::Close(None), Next::Write);
+        return v0.serialize_chunks(correlation_id).map_or(Next::Close(None), Next::Write);
     }
 
     // A version this build of the codec cannot decode, or a malformed body: close (only) this
@@ -236,7 +237,7 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
-    match frame.respond(&response) {
+    match response.serialize_chunks(frame.header.correlation_id) {
         Ok(bytes) if close_after => Next::Close(Some(bytes)),
         Ok(bytes) => Next::Write(bytes),
         Err(_) => Next::Close(None),
