@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicI16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
-use bytes::Bytes;
 use kafka_wire::{
     api_versions, AnyRequest, AnyResponse, ApiKey, Chunks, ErrorCode, NegotiatedVersions, Request, VersionRange,
 };
@@ -489,7 +488,7 @@ impl Session {
                 })?;
             let (mut mechanism, mut message) = crate::sasl::Mechanism::start(sasl)?;
             loop {
-                let auth_bytes = Bytes::from(message);
+                let auth_bytes = bytes::Bytes::from(message);
                 let (code, error_message, challenge, lifetime_ms) = match version {
                     0 => {
                         let r = self.call(&sa::v0::Request { auth_bytes }).await?;

@@ -235,7 +235,8 @@ pub fn frame_reader(data: &[u8], _requested: Requested) {
                 .submit_any(r, move |res: Result<AnyResponse, kafka_wire_client::Error>| {
                     out.lock().unwrap().push(format!("{i}: {res:?}"));
                 })
-                .expect("a default request encodes");
+                .expect("a default request encodes")
+                .to_bytes();
             assert_eq!(&frame[8..12], &(i as i32).to_be_bytes(), "correlation ids count from 0");
             expecting += usize::from(r.expects_response());
         }

@@ -36,7 +36,7 @@ pub trait Wire: Sized {
     fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError>;
 
     /// Appends the encodings of `items` (the elements of an array). Fixed-size primitives
-    /// override it to reserve the space once.
+    /// override it with infallible writes.
     #[doc(hidden)]
     #[inline]
     fn wire_put_all(items: &[Self], buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
@@ -117,7 +117,6 @@ macro_rules! fixed {
             }
             #[inline]
             fn wire_put_all(items: &[Self], buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
-                buf.reserve(items.len() * $n);
                 for v in items {
                     put_array(buf, v.to_be_bytes());
                 }
@@ -404,14 +403,14 @@ fn put_prefix(
     len: Option<usize>,
     field: Field,
 ) -> Result<(), EncodeError> {
-    // The common case inline: a compact length below 127, in one byte.
-    match len {
-        Some(l) if compact && l < 0x7f => {
-            put_array(buf, [l as u8 + 1]);
-            Ok(())
-        }
-        _ => put_prefix_general(buf, p, compact, len, field),
+    // The common cases inline: a compact length below 127 (one byte), a classic length in range.
+    match (len, compact, p) {
+        (Some(l), true, _) if l < 0x7f => put_array(buf, [l as u8 + 1]),
+        (Some(l), false, Prefix::I16) if l <= i16::MAX as usize => put_array(buf, (l as i16).to_be_bytes()),
+        (Some(l), false, Prefix::I32) if l <= i32::MAX as usize => put_array(buf, (l as i32).to_be_bytes()),
+        _ => return put_prefix_general(buf, p, compact, len, field),
     }
+    Ok(())
 }
 
 fn put_prefix_general(

@@ -36,6 +36,19 @@ impl Encoder {
         r
     }
 
+    /// An encoder that writes everything into one new buffer of `capacity` bytes.
+    #[inline]
+    pub fn with_capacity(capacity: usize) -> Self {
+        Encoder { buf: BytesMut::with_capacity(capacity), chunks: None }
+    }
+
+    /// The buffer written so far, without the chunks finished before it (for an encoder made
+    /// by [`Encoder::with_capacity`], everything).
+    #[inline]
+    pub fn into_buf(self) -> BytesMut {
+        self.buf
+    }
+
     /// An encoder that collects [`Chunks`], with `capacity` bytes reserved for the copied parts.
     pub fn chunked(capacity: usize) -> Self {
         Encoder { buf: BytesMut::with_capacity(capacity), chunks: Some(Vec::new()) }

@@ -5,9 +5,9 @@
 //! generator (`xtask/src/special.rs`), compiled into [`ApiKey::request_header_version`],
 //! [`ApiKey::response_header_version`] and the `HEADER_VERSION` constants of every message.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
-use crate::codec::Wire;
+use crate::codec::{put_array, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, Message};
 
@@ -45,12 +45,12 @@ pub(crate) fn put_request_header(
     correlation_id: i32,
     client_id: Option<&str>,
 ) -> Result<(), EncodeError> {
-    buf.put_i16(api_key);
-    buf.put_i16(api_version);
-    buf.put_i32(correlation_id);
+    put_array(buf, api_key.to_be_bytes());
+    put_array(buf, api_version.to_be_bytes());
+    put_array(buf, correlation_id.to_be_bytes());
     if version >= 1 {
         match client_id {
-            None => buf.put_i16(-1),
+            None => put_array(buf, (-1i16).to_be_bytes()),
             Some(id) => {
                 let len = i16::try_from(id.len()).map_err(|_| {
                     EncodeError::new(
@@ -58,13 +58,13 @@ pub(crate) fn put_request_header(
                         "RequestHeader.ClientId",
                     )
                 })?;
-                buf.put_i16(len);
-                buf.put_slice(id.as_bytes());
+                put_array(buf, len.to_be_bytes());
+                buf.extend_from_slice(id.as_bytes());
             }
         }
     }
     if version >= 2 {
-        buf.put_u8(0); // no tagged fields
+        put_array(buf, [0]); // no tagged fields
     }
     Ok(())
 }
@@ -80,9 +80,9 @@ pub(crate) fn response_header_len(version: i16) -> usize {
 
 /// Writes a response header of `version` (without tagged fields).
 pub(crate) fn put_response_header(buf: &mut BytesMut, version: i16, correlation_id: i32) {
-    buf.put_i32(correlation_id);
+    put_array(buf, correlation_id.to_be_bytes());
     if version >= 1 {
-        buf.put_u8(0);
+        put_array(buf, [0]);
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::fmt::Debug;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
-use crate::codec::{Chunks, Encoder, Wire};
+use crate::codec::{put_array, Chunks, Encoder, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::frame::{self, ResponseHeader};
 use crate::ApiKey;
@@ -42,9 +42,9 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// The encoding as a new buffer of exactly the right size.
     fn to_bytes(&self) -> Result<Bytes, EncodeError> {
-        let mut buf = BytesMut::with_capacity(self.encoded_len());
-        self.encode(&mut buf)?;
-        Ok(buf.freeze())
+        let mut e = Encoder::with_capacity(self.encoded_len());
+        self.wire_put(&mut e, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))?;
+        Ok(e.into_buf().freeze())
     }
 
     /// Reads one message from the front of `buf`, leaving any bytes after it.
@@ -84,10 +84,10 @@ pub trait Request: Message {
     /// The whole frame: `int32` size, request header (of [`Request::HEADER_VERSION`]) and body.
     fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
         let len = request_frame_len(self, client_id)?;
-        let mut buf = BytesMut::with_capacity(len);
-        Encoder::contiguous(&mut buf, |e| put_request_frame(self, e, len, correlation_id, client_id))?;
-        debug_assert_eq!(buf.len(), len);
-        Ok(buf.freeze())
+        let mut e = Encoder::with_capacity(len);
+        put_request_frame(self, &mut e, len, correlation_id, client_id)?;
+        debug_assert_eq!(e.len(), len);
+        Ok(e.into_buf().freeze())
     }
 
     /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`Request::serialize`],
@@ -119,10 +119,10 @@ pub trait Response: Message {
     /// The whole frame: `int32` size, response header and body.
     fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         let len = response_frame_len(self)?;
-        let mut buf = BytesMut::with_capacity(len);
-        Encoder::contiguous(&mut buf, |e| put_response_frame(self, e, len, correlation_id))?;
-        debug_assert_eq!(buf.len(), len);
-        Ok(buf.freeze())
+        let mut e = Encoder::with_capacity(len);
+        put_response_frame(self, &mut e, len, correlation_id)?;
+        debug_assert_eq!(e.len(), len);
+        Ok(e.into_buf().freeze())
     }
 
     /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`Response::serialize`],
@@ -161,7 +161,7 @@ fn put_request_frame<R: Request>(
     correlation_id: i32,
     client_id: Option<&str>,
 ) -> Result<(), EncodeError> {
-    e.put_i32(len as i32 - 4);
+    put_array(e, (len as i32 - 4).to_be_bytes());
     frame::put_request_header(e, R::HEADER_VERSION, R::API_KEY.code(), R::VERSION, correlation_id, client_id)?;
     r.wire_put(e, false, "").map_err(|err| err.in_message(R::NAME, R::VERSION))
 }
@@ -172,7 +172,7 @@ fn response_frame_len<R: Response>(r: &R) -> Result<usize, EncodeError> {
 }
 
 fn put_response_frame<R: Response>(r: &R, e: &mut Encoder, len: usize, correlation_id: i32) -> Result<(), EncodeError> {
-    e.put_i32(len as i32 - 4);
+    put_array(e, (len as i32 - 4).to_be_bytes());
     frame::put_response_header(e, R::HEADER_VERSION, correlation_id);
     r.wire_put(e, false, "").map_err(|err| err.in_message(R::NAME, R::VERSION))
 }
