@@ -84,7 +84,9 @@ mod legacy;
 
 use bytes::{Bytes, BytesMut};
 
-pub use batch::{Header, Record, RecordBatch, RecordIter, TimestampType};
+pub use batch::{
+    BorrowedRecords, Header, HeaderRef, HeaderRefs, Record, RecordBatch, RecordIter, RecordRef, TimestampType,
+};
 pub use builder::{BatchBuilder, ControlRecord, NewRecord};
 pub use compression::{compress, decompress, Compression, DEFAULT_MAX_DECOMPRESSED};
 pub use legacy::LegacyMessage;
