@@ -453,23 +453,6 @@ impl V2Records {
     /// Decodes the next record. It walks the bytes as a slice and cuts `Bytes` (a reference
     /// count each) only for the key, the value and the headers it returns.
     #[inline]
-    fn read(&mut self) -> Result<Record, DecodeError> {
-        let mut sink = OwnedHeaders { data: &self.data, headers: Vec::new() };
-        let raw = read_record(&self.data, &mut sink)?;
-        let headers = sink.headers;
-        let key = raw.key.map(|k| self.data.slice(k));
-        let value = raw.value.map(|v| self.data.slice(v));
-        self.data.advance(raw.end);
-        Ok(Record {
-            offset: self.base_offset.wrapping_add(raw.offset_delta.into()),
-            timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(raw.timestamp_delta)),
-            attributes: raw.attributes as i8,
-            key,
-            value,
-            headers,
-        })
-    }
-
     fn next(&mut self) -> Option<Result<Record, DecodeError>> {
         if self.left == 0 {
             if self.data.is_empty() {
@@ -480,12 +463,28 @@ impl V2Records {
             return Some(Err(e));
         }
         self.left -= 1;
-        let r = self.read();
-        if r.is_err() {
-            self.left = 0;
-            self.data.clear();
+        let mut sink = OwnedHeaders { data: &self.data, headers: Vec::new() };
+        match read_record(&self.data, &mut sink) {
+            Ok(raw) => {
+                let headers = sink.headers;
+                let key = raw.key.map(|k| self.data.slice(k));
+                let value = raw.value.map(|v| self.data.slice(v));
+                self.data.advance(raw.end);
+                Some(Ok(Record {
+                    offset: self.base_offset.wrapping_add(raw.offset_delta.into()),
+                    timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(raw.timestamp_delta)),
+                    attributes: raw.attributes as i8,
+                    key,
+                    value,
+                    headers,
+                }))
+            }
+            Err(e) => {
+                self.left = 0;
+                self.data.clear();
+                Some(Err(e))
+            }
         }
-        Some(r)
     }
 }
 
