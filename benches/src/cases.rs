@@ -85,7 +85,7 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("heartbeat-request-decode", heartbeat_decode),
         ("heartbeat-request-encode", heartbeat_encode),
         ("batch-decode-none", || batch_decode(Compression::None)),
-        ("batch-decode-none-owned", batch_decode_owned),
+        ("batch-decode-owned", batch_decode_owned),
         ("batch-decode-gzip", || batch_decode(Compression::Gzip)),
         ("batch-decode-snappy", || batch_decode(Compression::Snappy)),
         ("batch-decode-lz4", || batch_decode(Compression::Lz4)),
@@ -881,7 +881,7 @@ fn batch_decode(c: Compression) -> Case {
 fn batch_decode_owned() -> Case {
     let mut case = batch_decode(Compression::None);
     let wire = batch_wire(Compression::None);
-    case.name = "batch-decode-none-owned";
+    case.name = "batch-decode-owned";
     case.about = format!("{}, as owned records", case.about);
     case.ours = Box::new(move || {
         let batch = RecordBatch::decode(&mut wire.clone()).expect("batch");
