@@ -87,6 +87,7 @@ pub fn builders() -> Vec<(&'static str, Builder)> {
         ("heartbeat-request-decode", heartbeat_decode),
         ("heartbeat-request-encode", heartbeat_encode),
         ("batch-decode-none", || batch_decode(Compression::None)),
+        ("batch-decode-owned", batch_decode_owned),
         ("batch-decode-gzip", || batch_decode(Compression::Gzip)),
         ("batch-decode-snappy", || batch_decode(Compression::Snappy)),
         ("batch-decode-lz4", || batch_decode(Compression::Lz4)),
@@ -332,6 +333,13 @@ fn record_set(first: u64, batches: usize, batch_bytes: usize, value_len: usize) 
 /// Visits a record the same way on both sides.
 #[inline(always)]
 fn touch(offset: i64, timestamp: i64, key: Option<&Bytes>, value: Option<&Bytes>) -> u64 {
+    (offset as u64)
+        .wrapping_add(timestamp as u64)
+        .wrapping_add(key.map_or(0, |k| k.len() as u64))
+        .wrapping_add(value.map_or(0, |v| v.len() as u64))
+}
+
+fn touch_slices(offset: i64, timestamp: i64, key: Option<&[u8]>, value: Option<&[u8]>) -> u64 {
     (offset as u64)
         .wrapping_add(timestamp as u64)
         .wrapping_add(key.map_or(0, |k| k.len() as u64))
@@ -894,12 +902,14 @@ fn batch_decode(c: Compression) -> Case {
             wire.len()
         ),
         throughput: Throughput::Elements(BATCH_RECORDS),
+        // Records borrowed from the batch's buffer: how a consumer that only reads each record
+        // visits them (kafka-protocol has one way: a `Vec` of owned records).
         ours: Box::new(move || {
             let batch = RecordBatch::decode(&mut wire.clone()).expect("batch");
             let mut sum = 0u64;
-            for r in batch.records().expect("records") {
+            for r in batch.records().expect("records").borrowed() {
                 let r = r.expect("record");
-                sum = sum.wrapping_add(touch(r.offset, r.timestamp, r.key.as_ref(), r.value.as_ref()));
+                sum = sum.wrapping_add(touch_slices(r.offset, r.timestamp, r.key, r.value));
             }
             sum
         }),
@@ -912,6 +922,24 @@ fn batch_decode(c: Compression) -> Case {
             sum
         }),
     }
+}
+
+/// `batch-decode-none` with owned records (`Bytes` keys and values, a reference count each).
+fn batch_decode_owned() -> Case {
+    let mut case = batch_decode(Compression::None);
+    let wire = batch_wire(Compression::None);
+    case.name = "batch-decode-owned";
+    case.about = format!("{}, as owned records", case.about);
+    case.ours = Box::new(move || {
+        let batch = RecordBatch::decode(&mut wire.clone()).expect("batch");
+        let mut sum = 0u64;
+        for r in batch.records().expect("records") {
+            let r = r.expect("record");
+            sum = sum.wrapping_add(touch(r.offset, r.timestamp, r.key.as_ref(), r.value.as_ref()));
+        }
+        sum
+    });
+    case
 }
 
 fn batch_encode(c: Compression) -> Case {

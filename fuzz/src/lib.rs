@@ -192,11 +192,26 @@ pub fn records(data: &[u8], requested: Requested) {
         let magic = batch.magic();
         let compression = batch.compression();
         let Ok(iter) = batch.records_budgeted(&mut budget) else { continue };
-        let mut count = 0usize;
-        for r in iter {
-            let Ok(_) = r else { break };
-            count += 1;
+        // The borrowed view reads the same records and stops at the same error.
+        let mut view = (0usize, None);
+        for r in iter.borrowed() {
+            match r {
+                Ok(r) => {
+                    assert_eq!(r.headers().count(), r.header_count(), "the checked headers read again");
+                    view.0 += 1;
+                }
+                Err(e) => view.1 = Some(e),
+            }
         }
+        let mut count = 0usize;
+        let mut error = None;
+        for r in iter {
+            match r {
+                Ok(_) => count += 1,
+                Err(e) => error = Some(e),
+            }
+        }
+        assert_eq!(view, (count, error), "borrowed and owned records of a magic {magic} {compression} batch");
         if let Batch::V2(b) = &batch {
             assert!(count <= b.record_count() as usize, "magic {magic} {compression}");
         }

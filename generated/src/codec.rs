@@ -312,15 +312,33 @@ pub fn get_varlong(buf: &mut Bytes, field: Field) -> Result<i64, DecodeError> {
 /// Reads an unsigned varint at `*pos` of `data`, moving `*pos` past it: the same checks and
 /// errors as [`get_uvarint`], for parsers that walk a slice and cut `Bytes` out of it only
 /// where they keep something (record batches).
+///
+/// Where at least 5 bytes remain (all but the last few bytes of a record) the bytes are read
+/// from a fixed-size array, with no bounds check per byte; only the tail of the input takes the
+/// byte-by-byte loop.
 #[inline(always)]
 pub(crate) fn slice_uvarint(data: &[u8], pos: &mut usize, field: Field) -> Result<u32, DecodeError> {
-    if let Some(&b) = data.get(*pos) {
+    let p = *pos;
+    let Some(rest) = data.get(p..) else { return slice_uvarint_long(data, pos, field) };
+    if let Some(&b) = rest.first() {
         if b < 0x80 {
-            *pos += 1;
+            *pos = p + 1;
             return Ok(b as u32);
         }
     }
-    slice_uvarint_long(data, pos, field)
+    let Some(c) = rest.first_chunk::<5>() else { return slice_uvarint_long(data, pos, field) };
+    let mut v = (c[0] & 0x7f) as u32;
+    for (i, &b) in c.iter().enumerate().skip(1) {
+        if i == 4 && b > 0x0f {
+            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+        }
+        v |= ((b & 0x7f) as u32) << (7 * i);
+        if b < 0x80 {
+            *pos = p + i + 1;
+            return Ok(v);
+        }
+    }
+    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
 }
 
 fn slice_uvarint_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u32, DecodeError> {
@@ -340,8 +358,33 @@ fn slice_uvarint_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u32,
 }
 
 /// Reads an unsigned 64-bit varint at `*pos` of `data` (see [`slice_uvarint`]).
-#[inline]
+#[inline(always)]
 pub(crate) fn slice_uvarlong(data: &[u8], pos: &mut usize, field: Field) -> Result<u64, DecodeError> {
+    let p = *pos;
+    if let Some(&b) = data.get(p) {
+        if b < 0x80 {
+            *pos = p + 1;
+            return Ok(b as u64);
+        }
+    }
+    if let Some(c) = data.get(p..).and_then(<[u8]>::first_chunk::<10>) {
+        let mut v: u64 = 0;
+        for (i, &b) in c.iter().enumerate() {
+            if i == 9 && b > 0x01 {
+                return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+            }
+            v |= ((b & 0x7f) as u64) << (7 * i);
+            if b < 0x80 {
+                *pos = p + i + 1;
+                return Ok(v);
+            }
+        }
+        return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+    }
+    slice_uvarlong_long(data, pos, field)
+}
+
+fn slice_uvarlong_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u64, DecodeError> {
     let mut v: u64 = 0;
     for i in 0..10 {
         let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };

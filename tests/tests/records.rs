@@ -588,6 +588,92 @@ fn records_of(batch: Bytes) -> Result<Vec<Record>, kafka_wire::DecodeError> {
     b.records()?.collect()
 }
 
+type RecordResult = Result<Record, kafka_wire::DecodeError>;
+
+/// Every record of `iter`, owned, and every record of its borrowed view, made owned: both
+/// iterations must yield the same records and the same errors.
+fn owned_and_borrowed(iter: kafka_wire::records::RecordIter) -> (Vec<RecordResult>, Vec<RecordResult>) {
+    let borrowed = iter
+        .borrowed()
+        .map(|r| {
+            r.map(|r| {
+                let owned = r.to_record();
+                assert_eq!(r.header_count(), owned.headers.len());
+                assert_eq!(r.headers().len(), owned.headers.len());
+                owned
+            })
+        })
+        .collect();
+    (iter.collect(), borrowed)
+}
+
+#[test]
+fn borrowed_records_are_the_owned_ones() {
+    let mut batches: Vec<Batch> = Vec::new();
+    for codec in Compression::ALL {
+        for (keys, values, headers) in [(true, true, true), (false, true, false), (true, false, true)] {
+            let records = sample(40, keys, values, headers);
+            batches.push(build(codec, &records, |b| b.base_offset(1000)).into());
+            let lat = build(codec, &records, |b| b.timestamp_type(TimestampType::LogAppendTime));
+            batches.push(lat.into());
+        }
+    }
+    for magic in [0, 1] {
+        batches.push(LegacyMessage::new(magic, 7, T0, None, Some(Bytes::from_static(b"plain"))).into());
+        let wrapper = LegacyMessage::compressed(magic, Compression::Gzip, &legacy_sample(magic, 10, 5)).unwrap();
+        batches.push(wrapper.into());
+    }
+    for batch in &batches {
+        let (owned, borrowed) = owned_and_borrowed(batch.records().unwrap());
+        assert!(owned.iter().all(Result::is_ok) && !owned.is_empty(), "{batch:?}");
+        assert_eq!(borrowed, owned, "{batch:?}");
+        // The view starts where the owned iteration stands, and leaves it there.
+        let mut iter = batch.records().unwrap();
+        iter.next();
+        assert_eq!(iter.borrowed().count(), owned.len() - 1);
+        assert_eq!(iter.count(), owned.len() - 1);
+    }
+    // Headers, in order, null values and repeated keys included.
+    let records = sample(3, true, true, true);
+    let batch = build(Compression::None, &records, |b| b);
+    let iter = batch.records().unwrap();
+    let first = iter.borrowed().next().unwrap().unwrap();
+    let headers: Vec<(&str, Option<&[u8]>)> = first.headers().map(|h| (h.key, h.value)).collect();
+    let want: Vec<(&str, Option<&[u8]>)> = records[0].headers.iter().map(|h| (&*h.key, h.value.as_deref())).collect();
+    assert_eq!(headers, want);
+    assert_eq!(first.key, Some(&b"key-0"[..]));
+}
+
+#[test]
+fn borrowed_records_fail_exactly_where_owned_ones_do() {
+    let records = sample(6, true, true, true);
+    let section = build(Compression::None, &records, |b| b).raw_records().clone();
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for at in 0..section.len() {
+        inputs.push(section[..at].to_vec());
+        for flip in [0x01, 0x80, 0xff] {
+            let mut v = section.to_vec();
+            v[at] ^= flip;
+            inputs.push(v);
+        }
+    }
+    // A header key that is not UTF-8: a record of 9 bytes, null key and value, one header of
+    // key 0xff and null value.
+    let bad_key = [0x12, 0, 0, 0, 1, 1, 2, 2, 0xff, 1];
+    inputs.push(bad_key.to_vec());
+    let mut errors = 0;
+    for input in &inputs {
+        let (owned, borrowed) =
+            owned_and_borrowed(Batch::decode(&mut raw_batch(0, 6, input)).unwrap().records().unwrap());
+        assert_eq!(borrowed, owned);
+        errors += owned.iter().filter(|r| r.is_err()).count();
+    }
+    // Cuts are all errors; flipped bits in keys and values are not.
+    assert!(errors > inputs.len() / 3, "{errors} errors in {} inputs", inputs.len());
+    let (owned, _) = owned_and_borrowed(Batch::decode(&mut raw_batch(0, 1, &bad_key)).unwrap().records().unwrap());
+    assert!(matches!(owned[0].as_ref().unwrap_err().kind(), DecodeErrorKind::InvalidUtf8), "{owned:?}");
+}
+
 #[test]
 fn hostile_counts_and_lengths_are_errors() {
     // A record count far beyond what the bytes hold.

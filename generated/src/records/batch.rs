@@ -1,5 +1,7 @@
 //! RecordBatch, the record format of magic 2 (Kafka 0.11 and later).
 
+use std::ops::Range;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use bytestring::ByteString;
 
@@ -331,66 +333,126 @@ impl RecordIter {
     }
 }
 
+/// Where the parts of one record lie in the bytes it was read from (offsets from their start).
+struct RawRecord {
+    /// Where the record ends, its length prefix included: where the next one starts.
+    end: usize,
+    attributes: u8,
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<Range<usize>>,
+    value: Option<Range<usize>>,
+    /// The headers after their count (checked: `header_count` well-formed headers, UTF-8 keys).
+    headers: Range<usize>,
+    header_count: usize,
+}
+
+/// What [`read_record`] does with each header it has read.
+trait HeaderSink {
+    /// Called once before the first header with a bound on their number (at most what the
+    /// record's bytes can hold).
+    fn reserve(&mut self, n: usize);
+    /// One header: its key (not yet checked to be UTF-8) and value, as ranges of `record`.
+    fn header(&mut self, record: &[u8], key: Range<usize>, value: Option<Range<usize>>) -> Result<(), DecodeError>;
+}
+
+#[cold]
+fn invalid_utf8_key() -> DecodeError {
+    DecodeError::new(DecodeErrorKind::InvalidUtf8, "Header.Key")
+}
+
+/// Reads and checks the record at the start of `data`: its length must fit in `data`, and its
+/// fields must fill exactly that length. Nothing is read past the record's end.
+#[inline(always)]
+fn read_record(data: &[u8], sink: &mut impl HeaderSink) -> Result<RawRecord, DecodeError> {
+    let mut pos = 0;
+    let len = slice_varint(data, &mut pos, "Record.Length")?;
+    if len < 0 {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len.into()), "Record.Length"));
+    }
+    let len = len as usize;
+    let Some(r) = data.get(..pos + len) else {
+        return Err(DecodeError::eof("Record.Length", len, data.len() - pos));
+    };
+    // The record is r; nothing below reads past it.
+    let end = r.len();
+    let Some(&attributes) = r.get(pos) else { return Err(DecodeError::eof("Record.Attributes", 1, 0)) };
+    pos += 1;
+    let timestamp_delta = slice_varlong(r, &mut pos, "Record.TimestampDelta")?;
+    let offset_delta = slice_varint(r, &mut pos, "Record.OffsetDelta")?;
+    let key = slice_bytes(r, &mut pos, "Record.Key")?;
+    let value = slice_bytes(r, &mut pos, "Record.Value")?;
+    let count = slice_varint(r, &mut pos, "Record.HeaderCount")?;
+    if count < 0 {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count.into()), "Record.HeaderCount"));
+    }
+    let headers_start = pos;
+    if count > 0 {
+        // A header takes at least two bytes: never reserve more than the record could hold.
+        sink.reserve((count as usize).min((end - pos) / 2));
+        for _ in 0..count {
+            let Some(key) = slice_bytes(r, &mut pos, "Header.Key")? else {
+                return Err(DecodeError::new(DecodeErrorKind::InvalidLength(-1), "Header.Key"));
+            };
+            let value = slice_bytes(r, &mut pos, "Header.Value")?;
+            sink.header(r, key, value)?;
+        }
+    }
+    if pos != end {
+        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(end - pos), "Record.Length"));
+    }
+    Ok(RawRecord {
+        end,
+        attributes,
+        timestamp_delta,
+        offset_delta,
+        key,
+        value,
+        headers: headers_start..end,
+        header_count: count as usize,
+    })
+}
+
+/// Collects the headers of a record as [`Header`]s cut out of the batch's buffer.
+struct OwnedHeaders<'b> {
+    data: &'b Bytes,
+    headers: Vec<Header>,
+}
+
+impl HeaderSink for OwnedHeaders<'_> {
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        self.headers.reserve_exact(n);
+    }
+
+    #[inline]
+    fn header(&mut self, _: &[u8], key: Range<usize>, value: Option<Range<usize>>) -> Result<(), DecodeError> {
+        let key = ByteString::try_from(self.data.slice(key)).map_err(|_| invalid_utf8_key())?;
+        self.headers.push(Header { key, value: value.map(|v| self.data.slice(v)) });
+        Ok(())
+    }
+}
+
+/// Only checks the headers (for [`RecordRef`], which reads them again when asked).
+struct CheckHeaders;
+
+impl HeaderSink for CheckHeaders {
+    #[inline]
+    fn reserve(&mut self, _: usize) {}
+
+    #[inline]
+    fn header(&mut self, record: &[u8], key: Range<usize>, _: Option<Range<usize>>) -> Result<(), DecodeError> {
+        match record.get(key).map(std::str::from_utf8) {
+            Some(Ok(_)) => Ok(()),
+            _ => Err(invalid_utf8_key()),
+        }
+    }
+}
+
 impl V2Records {
     /// Decodes the next record. It walks the bytes as a slice and cuts `Bytes` (a reference
     /// count each) only for the key, the value and the headers it returns.
-    fn read(&mut self) -> Result<Record, DecodeError> {
-        let data: &[u8] = &self.data;
-        let mut pos = 0;
-        let len = slice_varint(data, &mut pos, "Record.Length")?;
-        if len < 0 {
-            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len.into()), "Record.Length"));
-        }
-        let len = len as usize;
-        if data.len() - pos < len {
-            return Err(DecodeError::eof("Record.Length", len, data.len() - pos));
-        }
-        // The record is data[..end]; nothing below reads past it.
-        let end = pos + len;
-        let r = &data[..end];
-        let Some(&attributes) = r.get(pos) else { return Err(DecodeError::eof("Record.Attributes", 1, 0)) };
-        pos += 1;
-        let timestamp_delta = slice_varlong(r, &mut pos, "Record.TimestampDelta")?;
-        let offset_delta = slice_varint(r, &mut pos, "Record.OffsetDelta")?;
-        let key = slice_bytes(r, &mut pos, "Record.Key")?;
-        let value = slice_bytes(r, &mut pos, "Record.Value")?;
-        let count = slice_varint(r, &mut pos, "Record.HeaderCount")?;
-        if count < 0 {
-            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count.into()), "Record.HeaderCount"));
-        }
-        // A header takes at least two bytes: never reserve more than the record could hold.
-        let mut headers = Vec::with_capacity((count as usize).min((end - pos) / 2));
-        for _ in 0..count {
-            let key_len = slice_varint(r, &mut pos, "Header.Key")?;
-            if key_len < 0 {
-                return Err(DecodeError::new(DecodeErrorKind::InvalidLength(key_len.into()), "Header.Key"));
-            }
-            let key_len = key_len as usize;
-            if end - pos < key_len {
-                return Err(DecodeError::eof("Header.Key", key_len, end - pos));
-            }
-            let key = ByteString::try_from(self.data.slice(pos..pos + key_len))
-                .map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, "Header.Key"))?;
-            pos += key_len;
-            let value = slice_bytes(r, &mut pos, "Header.Value")?.map(|v| self.data.slice(v));
-            headers.push(Header { key, value });
-        }
-        if pos != end {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(end - pos), "Record.Length"));
-        }
-        let key = key.map(|k| self.data.slice(k));
-        let value = value.map(|v| self.data.slice(v));
-        self.data.advance(end);
-        Ok(Record {
-            offset: self.base_offset.wrapping_add(offset_delta.into()),
-            timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(timestamp_delta)),
-            attributes: attributes as i8,
-            key,
-            value,
-            headers,
-        })
-    }
-
+    #[inline]
     fn next(&mut self) -> Option<Result<Record, DecodeError>> {
         if self.left == 0 {
             if self.data.is_empty() {
@@ -401,12 +463,28 @@ impl V2Records {
             return Some(Err(e));
         }
         self.left -= 1;
-        let r = self.read();
-        if r.is_err() {
-            self.left = 0;
-            self.data.clear();
+        let mut sink = OwnedHeaders { data: &self.data, headers: Vec::new() };
+        match read_record(&self.data, &mut sink) {
+            Ok(raw) => {
+                let headers = sink.headers;
+                let key = raw.key.map(|k| self.data.slice(k));
+                let value = raw.value.map(|v| self.data.slice(v));
+                self.data.advance(raw.end);
+                Some(Ok(Record {
+                    offset: self.base_offset.wrapping_add(raw.offset_delta.into()),
+                    timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(raw.timestamp_delta)),
+                    attributes: raw.attributes as i8,
+                    key,
+                    value,
+                    headers,
+                }))
+            }
+            Err(e) => {
+                self.left = 0;
+                self.data.clear();
+                Some(Err(e))
+            }
         }
-        Some(r)
     }
 }
 
@@ -440,14 +518,221 @@ impl Iterator for RecordIter {
 
 impl std::iter::FusedIterator for RecordIter {}
 
+/// One record borrowed from the buffer of a [`RecordIter`]: what [`RecordIter::borrowed`]
+/// yields. The same fields as [`Record`], with slices instead of `Bytes`; the headers were
+/// checked when the record was read and are read again, without allocating, by
+/// [`RecordRef::headers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// The absolute offset (see [`Record::offset`]).
+    pub offset: i64,
+    /// The timestamp (see [`Record::timestamp`]).
+    pub timestamp: i64,
+    /// The record's attribute byte; for a legacy message, its attributes.
+    pub attributes: i8,
+    /// The key (`None` is null).
+    pub key: Option<&'a [u8]>,
+    /// The value (`None` is null).
+    pub value: Option<&'a [u8]>,
+    headers: &'a [u8],
+    header_count: usize,
+}
+
+impl<'a> RecordRef<'a> {
+    /// The headers, in order.
+    pub fn headers(&self) -> HeaderRefs<'a> {
+        HeaderRefs { data: self.headers, left: self.header_count }
+    }
+
+    /// The number of headers.
+    pub fn header_count(&self) -> usize {
+        self.header_count
+    }
+
+    /// An owned copy (keys, values and headers are copied into new buffers).
+    pub fn to_record(&self) -> Record {
+        Record {
+            offset: self.offset,
+            timestamp: self.timestamp,
+            attributes: self.attributes,
+            key: self.key.map(Bytes::copy_from_slice),
+            value: self.value.map(Bytes::copy_from_slice),
+            headers: self.headers().map(|h| Header::new(h.key, h.value.map(Bytes::copy_from_slice))).collect(),
+        }
+    }
+}
+
+/// One header of a [`RecordRef`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HeaderRef<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The value (`None` is null).
+    pub value: Option<&'a [u8]>,
+}
+
+/// The headers of a [`RecordRef`], in order.
+#[derive(Debug, Clone)]
+pub struct HeaderRefs<'a> {
+    data: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for HeaderRefs<'a> {
+    type Item = HeaderRef<'a>;
+
+    fn next(&mut self) -> Option<HeaderRef<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        // The headers were checked when the record was read: none of these can fail, and if
+        // one did the iteration would just end.
+        let mut pos = 0;
+        let header = (|| {
+            let key = slice_bytes(self.data, &mut pos, "Header.Key").ok()??;
+            let value = slice_bytes(self.data, &mut pos, "Header.Value").ok()?;
+            let key = std::str::from_utf8(self.data.get(key)?).ok()?;
+            let value = match value {
+                Some(v) => Some(self.data.get(v)?),
+                None => None,
+            };
+            Some(HeaderRef { key, value })
+        })();
+        match header {
+            Some(h) => {
+                self.left -= 1;
+                self.data = self.data.get(pos..).unwrap_or_default();
+                Some(h)
+            }
+            None => {
+                self.left = 0;
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for HeaderRefs<'_> {}
+
+impl std::iter::FusedIterator for HeaderRefs<'_> {}
+
+impl RecordIter {
+    /// The records not yet read, borrowed from this iterator's buffer instead of cut out of it:
+    /// keys and values are `&[u8]`, and no reference count is touched and nothing allocated per
+    /// record, which makes visiting every record of a batch cheaper than with the owned
+    /// [`Record`]s. It reads and checks exactly what the owned iteration does, with the same
+    /// errors, and stops after the first; `self` is left where it was.
+    ///
+    /// ```
+    /// # use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
+    /// # let mut b = BatchBuilder::new(Compression::None);
+    /// # b.push(&NewRecord::new(1_700_000_000_000, "v").with_key("k")).unwrap();
+    /// # let batch = b.build().unwrap();
+    /// let mut bytes = 0;
+    /// for record in batch.records()?.borrowed() {
+    ///     let record = record?;
+    ///     bytes += record.value.map_or(0, <[u8]>::len);
+    ///     for header in record.headers() {
+    ///         println!("{}: {:?}", header.key, header.value);
+    ///     }
+    /// }
+    /// # assert_eq!(bytes, 1);
+    /// # Ok::<(), kafka_wire::DecodeError>(())
+    /// ```
+    pub fn borrowed(&self) -> BorrowedRecords<'_> {
+        BorrowedRecords(match &self.0 {
+            Source::V2(r) => BorrowedSource::V2 {
+                data: &r.data,
+                left: r.left,
+                base_offset: r.base_offset,
+                base_timestamp: r.base_timestamp,
+                log_append_time: r.log_append_time,
+            },
+            Source::Legacy(m) => BorrowedSource::Legacy(m.as_slice().iter()),
+        })
+    }
+}
+
+/// The records of a [`RecordIter`] as [`RecordRef`]s; see [`RecordIter::borrowed`].
+#[derive(Debug, Clone)]
+pub struct BorrowedRecords<'a>(BorrowedSource<'a>);
+
+#[derive(Debug, Clone)]
+enum BorrowedSource<'a> {
+    V2 { data: &'a [u8], left: i32, base_offset: i64, base_timestamp: i64, log_append_time: Option<i64> },
+    Legacy(std::slice::Iter<'a, super::LegacyMessage>),
+}
+
+impl<'a> Iterator for BorrowedRecords<'a> {
+    type Item = Result<RecordRef<'a>, DecodeError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            BorrowedSource::V2 { data, left, base_offset, base_timestamp, log_append_time } => {
+                if *left == 0 {
+                    if data.is_empty() {
+                        return None;
+                    }
+                    let e = DecodeError::new(DecodeErrorKind::TrailingBytes(data.len()), "RecordBatch.Records");
+                    *data = &[];
+                    return Some(Err(e));
+                }
+                *left -= 1;
+                let d: &'a [u8] = data;
+                match read_record(d, &mut CheckHeaders) {
+                    Ok(raw) => {
+                        let slice = |r: Range<usize>| d.get(r).unwrap_or_default();
+                        *data = d.get(raw.end..).unwrap_or_default();
+                        Some(Ok(RecordRef {
+                            offset: base_offset.wrapping_add(raw.offset_delta.into()),
+                            timestamp: log_append_time.unwrap_or(base_timestamp.wrapping_add(raw.timestamp_delta)),
+                            attributes: raw.attributes as i8,
+                            key: raw.key.map(slice),
+                            value: raw.value.map(slice),
+                            headers: slice(raw.headers),
+                            header_count: raw.header_count,
+                        }))
+                    }
+                    Err(e) => {
+                        *left = 0;
+                        *data = &[];
+                        Some(Err(e))
+                    }
+                }
+            }
+            BorrowedSource::Legacy(m) => m.next().map(|m| {
+                Ok(RecordRef {
+                    offset: m.offset,
+                    timestamp: m.timestamp,
+                    attributes: m.attributes(),
+                    key: m.key.as_deref(),
+                    value: m.value.as_deref(),
+                    headers: &[],
+                    header_count: 0,
+                })
+            }),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            BorrowedSource::V2 { data, left, .. } => (0, Some((*left as usize).min(data.len() / 7) + 1)),
+            BorrowedSource::Legacy(m) => m.size_hint(),
+        }
+    }
+}
+
+impl std::iter::FusedIterator for BorrowedRecords<'_> {}
+
 /// A varint-length byte string of the record format at `*pos` of `record`; -1 is null. Returns
 /// where it lies in `record`.
 #[inline(always)]
-fn slice_bytes(
-    record: &[u8],
-    pos: &mut usize,
-    field: &'static str,
-) -> Result<Option<std::ops::Range<usize>>, DecodeError> {
+fn slice_bytes(record: &[u8], pos: &mut usize, field: &'static str) -> Result<Option<Range<usize>>, DecodeError> {
     match slice_varint(record, pos, field)? {
         -1 => Ok(None),
         n if n < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(n.into()), field)),

@@ -13,7 +13,7 @@
 //! Every decompression is capped: output beyond the limit is an error, so a small compressed
 //! bomb cannot exhaust memory.
 
-#[cfg(any(feature = "gzip", feature = "lz4", feature = "zstd"))]
+#[cfg(any(feature = "lz4", feature = "zstd"))]
 use std::io::Read;
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
@@ -137,7 +137,7 @@ pub(crate) fn decompress_framed(
             Ok(data.to_vec())
         }
         #[cfg(feature = "gzip")]
-        Compression::Gzip => read_capped(codec, flate2::read::MultiGzDecoder::new(data), data.len(), max_len),
+        Compression::Gzip => gzip::decompress(data, max_len),
         #[cfg(feature = "snappy")]
         Compression::Snappy => snappy::decompress(data, max_len),
         #[cfg(feature = "lz4")]
@@ -195,17 +195,19 @@ fn io_encode(codec: Compression, e: std::io::Error) -> EncodeError {
     encode_failed(codec, e)
 }
 
-/// Reads all of `r`, but at most `max_len` bytes: more is an error. The buffer starts at a few
-/// times the compressed size (a known, present length) and grows with the actual output.
+/// The first capacity of a decompression buffer when the format does not tell the size: a few
+/// times the compressed size (a known, present length).
 #[cfg(any(feature = "gzip", feature = "lz4", feature = "zstd"))]
-fn read_capped(
-    codec: Compression,
-    r: impl Read,
-    compressed_len: usize,
-    max_len: usize,
-) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::with_capacity(compressed_len.saturating_mul(4).min(max_len));
-    r.take(max_len as u64 + 1).read_to_end(&mut out).map_err(|e| corrupt(codec, e))?;
+fn default_capacity(compressed_len: usize, max_len: usize) -> usize {
+    compressed_len.saturating_mul(4).min(max_len)
+}
+
+/// Reads all of `r`, but at most `max_len` bytes: more is an error. The buffer starts at
+/// `capacity` (at most `max_len`) and grows with the actual output.
+#[cfg(any(feature = "lz4", feature = "zstd"))]
+fn read_capped(codec: Compression, r: impl Read, capacity: usize, max_len: usize) -> Result<Vec<u8>, DecodeError> {
+    let mut out = Vec::with_capacity(capacity.min(max_len));
+    r.take((max_len as u64).saturating_add(1)).read_to_end(&mut out).map_err(|e| corrupt(codec, e))?;
     if out.len() > max_len {
         return Err(too_large(max_len));
     }
@@ -215,6 +217,64 @@ fn read_capped(
 #[cfg(feature = "gzip")]
 mod gzip {
     use std::io::Write;
+
+    use flate2::{Decompress, FlushDecompress, Status};
+
+    use super::{corrupt, too_large, Compression, DecodeError};
+
+    /// Decompresses one or more concatenated gzip members (zlib's gzip mode checks each header,
+    /// CRC-32 and size), straight into the spare capacity of the output: no copy of the input,
+    /// no zeroing of the output.
+    pub(super) fn decompress(data: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
+        let mut out = Vec::with_capacity(size_hint(data, max_len));
+        let mut rest = data;
+        loop {
+            // A new decoder per member: resetting one would leave gzip mode.
+            let mut d = Decompress::new_gzip(15);
+            loop {
+                if out.len() == out.capacity() {
+                    // One byte more than the cap, to tell a full output from a longer one.
+                    let room = max_len.saturating_add(1) - out.len();
+                    out.reserve_exact(out.capacity().max(32 << 10).min(room));
+                }
+                let (in_before, out_before) = (d.total_in(), out.len());
+                let status = d
+                    .decompress_vec(rest, &mut out, FlushDecompress::None)
+                    .map_err(|e| corrupt(Compression::Gzip, e))?;
+                let consumed = (d.total_in() - in_before) as usize;
+                rest = rest.get(consumed..).unwrap_or_default();
+                if out.len() > max_len {
+                    return Err(too_large(max_len));
+                }
+                match status {
+                    Status::StreamEnd => break,
+                    // There is room for output: no progress means the input ended too soon.
+                    _ if consumed == 0 && out.len() == out_before => {
+                        return Err(corrupt(Compression::Gzip, "unexpected end of the gzip stream"));
+                    }
+                    _ => {}
+                }
+            }
+            if rest.is_empty() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The first capacity for decompressing `data`: the size its trailer records (ISIZE, the
+    /// last four bytes: the size of the last member modulo 2^32), which is exact for the single
+    /// member Kafka clients write. Only a hint: a wrong one costs a reallocation, and it is never
+    /// taken above the cap or above 32 times the compressed size (so that a lying trailer cannot
+    /// make a small batch allocate much more than it is charged for).
+    fn size_hint(data: &[u8], max_len: usize) -> usize {
+        let fallback = super::default_capacity(data.len(), max_len);
+        // A gzip member takes at least 18 bytes (10 of header, 8 of trailer).
+        let trailer = data.last_chunk::<4>().filter(|_| data.len() >= 18);
+        match trailer.map(|t| u32::from_le_bytes(*t) as usize) {
+            Some(n) if n > 0 => n.min(max_len).min(data.len().saturating_mul(32)),
+            _ => fallback,
+        }
+    }
 
     pub(super) fn compress(data: &[u8]) -> std::io::Result<Vec<u8>> {
         // Level 6: the default of zlib, Java's Deflater and librdkafka.
@@ -250,13 +310,40 @@ mod snappy {
         Ok(out)
     }
 
+    /// Calls `f` with each raw snappy block of `data`: the blocks of the xerial framing, or
+    /// `data` itself when it is one raw block.
+    fn for_each_block<'a>(
+        data: &'a [u8],
+        mut f: impl FnMut(&'a [u8]) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        if !data.starts_with(&XERIAL_HEADER[..8]) {
+            return f(data);
+        }
+        let mut rest = data.get(16..).ok_or_else(|| corrupt(Compression::Snappy, "truncated xerial header"))?;
+        while !rest.is_empty() {
+            let (len, tail) =
+                rest.split_at_checked(4).ok_or_else(|| corrupt(Compression::Snappy, "truncated block length"))?;
+            let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+            let (chunk, tail) =
+                tail.split_at_checked(len).ok_or_else(|| corrupt(Compression::Snappy, "truncated block"))?;
+            f(chunk)?;
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    /// The decompressed size of one raw block, from its header.
+    fn block_len(block: &[u8]) -> Result<usize, DecodeError> {
+        snap::raw::decompress_len(block).map_err(|e| corrupt(Compression::Snappy, e))
+    }
+
     pub(super) fn decompress(data: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
-        let mut dec = snap::raw::Decoder::new();
-        let mut out = Vec::new();
-        // One raw block appended to `out`; its size is known from its header before allocating.
-        let mut block = |block: &[u8], out: &mut Vec<u8>| -> Result<(), DecodeError> {
-            let n = snap::raw::decompress_len(block).map_err(|e| corrupt(Compression::Snappy, e))?;
-            if n > max_len - out.len() {
+        // Every block's header tells its decompressed size: add them up, checking each against
+        // the cap and against what its bytes can hold, before allocating the output once.
+        let mut total = 0usize;
+        for_each_block(data, |block| {
+            let n = block_len(block)?;
+            if n > max_len - total {
                 return Err(too_large(max_len));
             }
             // No snappy element expands more than 64 bytes from 3: a larger claim is a lie, to
@@ -264,26 +351,22 @@ mod snappy {
             if n > block.len().saturating_mul(32) {
                 return Err(corrupt(Compression::Snappy, "declared length exceeds what the block can hold"));
             }
-            let at = out.len();
-            out.resize(at + n, 0);
-            let written = dec.decompress(block, &mut out[at..]).map_err(|e| corrupt(Compression::Snappy, e))?;
-            out.truncate(at + written);
+            total += n;
             Ok(())
-        };
-        if data.starts_with(&XERIAL_HEADER[..8]) {
-            let mut rest = data.get(16..).ok_or_else(|| corrupt(Compression::Snappy, "truncated xerial header"))?;
-            while !rest.is_empty() {
-                let (len, tail) =
-                    rest.split_at_checked(4).ok_or_else(|| corrupt(Compression::Snappy, "truncated block length"))?;
-                let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-                let (chunk, tail) =
-                    tail.split_at_checked(len).ok_or_else(|| corrupt(Compression::Snappy, "truncated block"))?;
-                block(chunk, &mut out)?;
-                rest = tail;
+        })?;
+        let mut out = vec![0; total];
+        let mut at = 0;
+        let mut dec = snap::raw::Decoder::new();
+        for_each_block(data, |block| {
+            let n = block_len(block)?;
+            let dst = out.get_mut(at..at + n).ok_or_else(|| corrupt(Compression::Snappy, "block sizes changed"))?;
+            let written = dec.decompress(block, dst).map_err(|e| corrupt(Compression::Snappy, e))?;
+            if written != n {
+                return Err(corrupt(Compression::Snappy, "block shorter than its header says"));
             }
-        } else {
-            block(data, &mut out)?;
-        }
+            at += n;
+            Ok(())
+        })?;
         Ok(out)
     }
 }
@@ -292,7 +375,7 @@ mod snappy {
 mod lz4 {
     use std::io::{Read, Write};
 
-    use super::{corrupt, read_capped, Compression, DecodeError};
+    use super::{corrupt, default_capacity, read_capped, Compression, DecodeError};
     use lz4_flex::frame::{BlockMode, BlockSize, FrameDecoder, FrameEncoder, FrameInfo};
 
     const MAGIC: [u8; 4] = 0x184D_2204u32.to_le_bytes();
@@ -300,6 +383,11 @@ mod lz4 {
     /// The header checksum: second byte of the xxHash32 of `bytes`.
     fn header_checksum(bytes: &[u8]) -> u8 {
         (twox_hash::XxHash32::oneshot(0, bytes) >> 8) as u8
+    }
+
+    #[cfg(test)]
+    pub(super) fn header_checksum_for_tests(bytes: &[u8]) -> u8 {
+        header_checksum(bytes)
     }
 
     pub(super) fn compress(data: &[u8], magic0: bool) -> std::io::Result<Vec<u8>> {
@@ -315,8 +403,16 @@ mod lz4 {
     }
 
     pub(super) fn decompress(data: &[u8], max_len: usize, magic0: bool) -> Result<Vec<u8>, DecodeError> {
+        if let Some(r) = decompress_direct(data, max_len, magic0) {
+            return r;
+        }
         if !magic0 {
-            return read_capped(Compression::Lz4, FrameDecoder::new(data), data.len(), max_len);
+            return read_capped(
+                Compression::Lz4,
+                FrameDecoder::new(data),
+                default_capacity(data.len(), max_len),
+                max_len,
+            );
         }
         // Replace the (probably broken) header checksum by the right one, then decode the rest
         // of the frame in place.
@@ -331,13 +427,154 @@ mod lz4 {
         let mut header = data[..=hc_at].to_vec();
         header[hc_at] = header_checksum(&data[4..hc_at]);
         let r = FrameDecoder::new(header.as_slice().chain(&data[hc_at + 1..]));
-        read_capped(Compression::Lz4, r, data.len(), max_len)
+        read_capped(Compression::Lz4, r, default_capacity(data.len(), max_len), max_len)
+    }
+
+    // The frame descriptor's FLG byte.
+    const FLG_VERSION_MASK: u8 = 0xc0;
+    const FLG_VERSION_01: u8 = 0x40;
+    const FLG_INDEPENDENT_BLOCKS: u8 = 0x20;
+    const FLG_BLOCK_CHECKSUMS: u8 = 0x10;
+    const FLG_CONTENT_SIZE: u8 = 0x08;
+    const FLG_CONTENT_CHECKSUM: u8 = 0x04;
+    const FLG_RESERVED: u8 = 0x02;
+    const FLG_DICTIONARY_ID: u8 = 0x01;
+    /// The block size bit of a block's length: the block is stored uncompressed.
+    const UNCOMPRESSED: u32 = 0x8000_0000;
+
+    fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+        data.get(at..)?.first_chunk::<4>().map(|b| u32::from_le_bytes(*b))
+    }
+
+    /// Decodes the frames Kafka clients write (one frame of independent blocks, no dictionary,
+    /// with or without checksums and content size) with no copy: each block is decompressed
+    /// straight into one output buffer, sized once from the content size when the frame
+    /// declares it, else from its blocks. `None` for any other shape (several frames, linked
+    /// blocks, a legacy or skippable frame, a missing end mark, a bad header checksum ...),
+    /// left to `FrameDecoder` with its own errors.
+    fn decompress_direct(data: &[u8], max_len: usize, magic0: bool) -> Option<Result<Vec<u8>, DecodeError>> {
+        let (&[m0, m1, m2, m3, flg, bd], _) = data.split_first_chunk::<6>()?;
+        if [m0, m1, m2, m3] != MAGIC
+            || flg & FLG_VERSION_MASK != FLG_VERSION_01
+            || flg & (FLG_RESERVED | FLG_DICTIONARY_ID) != 0
+            || flg & FLG_INDEPENDENT_BLOCKS == 0
+            || bd & 0x8f != 0
+        {
+            return None;
+        }
+        let block_max = match (bd >> 4) & 7 {
+            id @ 4..=7 => 1usize << (8 + 2 * id),
+            _ => return None,
+        };
+        let mut pos = 6;
+        let mut content_size = None;
+        if flg & FLG_CONTENT_SIZE != 0 {
+            content_size = Some(u64::from_le_bytes(*data.get(6..)?.first_chunk::<8>()?));
+            pos = 14;
+        }
+        let hc = *data.get(pos)?;
+        if !magic0 && hc != header_checksum(data.get(4..pos)?) {
+            return None;
+        }
+        pos += 1;
+        let block_checksums = flg & FLG_BLOCK_CHECKSUMS != 0;
+        let checksum_len = if block_checksums { 4 } else { 0 };
+
+        // Walk the block lengths first: the frame must end, exactly at the end of the data.
+        // What the blocks can hold bounds the output (exact but for the last block).
+        let mut at = pos;
+        let mut bound = 0usize;
+        loop {
+            let size = u32_at(data, at)?;
+            at += 4;
+            if size == 0 {
+                break;
+            }
+            let len = (size & !UNCOMPRESSED) as usize;
+            if len > block_max {
+                return None;
+            }
+            at = at.checked_add(len + checksum_len).filter(|&end| end <= data.len())?;
+            bound = bound.saturating_add(if size & UNCOMPRESSED != 0 { len } else { block_max });
+        }
+        let content_checksum = flg & FLG_CONTENT_CHECKSUM != 0;
+        if at + if content_checksum { 4 } else { 0 } != data.len() {
+            return None;
+        }
+        Some(decode_blocks(data, pos, block_max, block_checksums, content_checksum, content_size, bound, max_len))
+    }
+
+    /// Decodes the blocks from `pos` (already walked by `decompress_direct`).
+    #[allow(clippy::too_many_arguments)]
+    fn decode_blocks(
+        data: &[u8],
+        mut pos: usize,
+        block_max: usize,
+        block_checksums: bool,
+        content_checksum: bool,
+        content_size: Option<u64>,
+        bound: usize,
+        max_len: usize,
+    ) -> Result<Vec<u8>, DecodeError> {
+        let walked = || corrupt(Compression::Lz4, "truncated frame");
+        let capacity = match content_size {
+            // Decoding checks the size below: a false one fails, whatever it allocated.
+            Some(n) if n > max_len as u64 => return Err(super::too_large(max_len)),
+            Some(n) => n as usize,
+            // Never more than a few times the compressed size before the output is there.
+            None => bound.min(max_len).min(data.len().saturating_mul(8)),
+        };
+        let mut out: Vec<u8> = Vec::with_capacity(capacity);
+        loop {
+            let size = u32_at(data, pos).ok_or_else(walked)?;
+            pos += 4;
+            if size == 0 {
+                break;
+            }
+            let len = (size & !UNCOMPRESSED) as usize;
+            let block = data.get(pos..pos + len).ok_or_else(walked)?;
+            pos += len;
+            if block_checksums {
+                let expected = u32_at(data, pos).ok_or_else(walked)?;
+                pos += 4;
+                if twox_hash::XxHash32::oneshot(0, block) != expected {
+                    return Err(corrupt(Compression::Lz4, "block checksum mismatch"));
+                }
+            }
+            let at = out.len();
+            // `out` never holds more than `max_len` bytes.
+            let room = max_len - at;
+            if size & UNCOMPRESSED != 0 {
+                if len > room {
+                    return Err(super::too_large(max_len));
+                }
+                out.extend_from_slice(block);
+                continue;
+            }
+            let room = room.min(block_max);
+            out.resize(at + room, 0);
+            match lz4_flex::block::decompress_into(block, &mut out[at..]) {
+                Ok(n) => out.truncate(at + n),
+                Err(lz4_flex::block::DecompressError::OutputTooSmall { .. }) if room < block_max => {
+                    return Err(super::too_large(max_len));
+                }
+                Err(e) => return Err(corrupt(Compression::Lz4, e)),
+            }
+        }
+        if content_size.is_some_and(|n| n != out.len() as u64) {
+            return Err(corrupt(Compression::Lz4, "content size differs from the frame's"));
+        }
+        if content_checksum && u32_at(data, pos) != Some(twox_hash::XxHash32::oneshot(0, &out)) {
+            return Err(corrupt(Compression::Lz4, "content checksum mismatch"));
+        }
+        Ok(out)
     }
 }
 
 #[cfg(feature = "zstd")]
 mod zstd {
-    use super::{corrupt, read_capped, Compression, DecodeError};
+    use super::{corrupt, default_capacity, read_capped, too_large, Compression, DecodeError};
+    use zstd::zstd_safe;
 
     /// Kafka's default zstd level.
     const LEVEL: i32 = 3;
@@ -347,12 +584,32 @@ mod zstd {
     }
 
     pub(super) fn decompress(data: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
+        // One frame that declares its size (zstd's one-shot compression and librdkafka write
+        // it): decoded in one call into a buffer of exactly that size, which zstd checks the
+        // frame fills. (A one-shot decode keeps no window: the output is the window.)
+        if let Ok(Some(size)) = zstd_safe::get_frame_content_size(data) {
+            if zstd_safe::find_frame_compressed_size(data) == Ok(data.len()) {
+                if size > max_len as u64 {
+                    return Err(too_large(max_len));
+                }
+                let mut out = Vec::with_capacity(size as usize);
+                let mut dctx = zstd_safe::DCtx::try_create()
+                    .ok_or_else(|| corrupt(Compression::Zstd, "cannot create a decoder"))?;
+                dctx.decompress(&mut out, data)
+                    .map_err(|code| corrupt(Compression::Zstd, zstd_safe::get_error_name(code)))?;
+                if out.len() as u64 != size {
+                    return Err(corrupt(Compression::Zstd, "content size differs from the frame's"));
+                }
+                return Ok(out);
+            }
+        }
+        // Any other input (no declared size, several frames): streamed.
         let mut d = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| corrupt(Compression::Zstd, e))?;
         // The window is memory the decoder allocates from what the frame header claims. Allow
         // what the output limit needs, and at least 8 MiB (what producers use up to level 19).
         let window_log = (usize::BITS - max_len.leading_zeros()).clamp(23, 31);
         d.window_log_max(window_log).map_err(|e| corrupt(Compression::Zstd, e))?;
-        read_capped(Compression::Zstd, d, data.len(), max_len)
+        read_capped(Compression::Zstd, d, default_capacity(data.len(), max_len), max_len)
     }
 }
 
@@ -377,5 +634,146 @@ mod tests {
             let e = decompress(c, &packed, data.len() - 1).unwrap_err();
             assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 }, "{c}");
         }
+    }
+
+    /// Some record-like bytes: compressible, not trivially.
+    fn sample(len: usize) -> Vec<u8> {
+        (0..len as u32).map(|i| ((i * 7) % 251) as u8 ^ ((i / 1000) as u8)).collect()
+    }
+
+    /// The input, nothing, the input cut and with one byte flipped every `step` bytes, and the
+    /// input with bytes appended.
+    fn variants(input: &[u8], step: usize) -> Vec<Vec<u8>> {
+        let mut out = vec![input.to_vec(), Vec::new()];
+        for at in (0..input.len()).step_by(step) {
+            out.push(input[..at].to_vec());
+            let mut flipped = input.to_vec();
+            flipped[at] ^= 0x41;
+            out.push(flipped);
+        }
+        let mut longer = input.to_vec();
+        longer.extend_from_slice(b"trailing");
+        out.push(longer);
+        out
+    }
+
+    /// `new` must accept exactly what `old` (the plain streaming decoder) accepts, with the
+    /// same output.
+    fn same_outcomes(
+        what: &str,
+        inputs: &[Vec<u8>],
+        new: impl Fn(&[u8]) -> Option<Vec<u8>>,
+        old: impl Fn(&[u8]) -> Option<Vec<u8>>,
+    ) {
+        for (i, input) in inputs.iter().enumerate() {
+            assert_eq!(new(input), old(input), "{what}: input {i} ({} bytes)", input.len());
+        }
+    }
+
+    #[cfg(feature = "gzip")]
+    #[test]
+    fn gzip_accepts_what_the_streaming_decoder_accepts() {
+        let data = sample(100_000);
+        let one = compress(Compression::Gzip, &data).unwrap();
+        let mut two = one.clone();
+        two.extend_from_slice(&compress(Compression::Gzip, b"second member").unwrap());
+        let empty = compress(Compression::Gzip, b"").unwrap();
+        let mut inputs = variants(&one, 97);
+        inputs.extend(variants(&two, 1013));
+        inputs.extend(variants(&empty, 1));
+        use std::io::Read as _;
+        let old = |b: &[u8]| {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(b).read_to_end(&mut out).ok().map(|_| out)
+        };
+        same_outcomes("gzip", &inputs, |b| decompress(Compression::Gzip, b, usize::MAX).ok(), old);
+        // A lying size in the trailer is only a hint.
+        let mut lying = one.clone();
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decompress(Compression::Gzip, &lying, usize::MAX).is_err());
+        assert_eq!(decompress(Compression::Gzip, &two, data.len() + 13).unwrap().len(), data.len() + 13);
+        let e = decompress(Compression::Gzip, &two, data.len() + 12).unwrap_err();
+        assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() + 12 });
+    }
+
+    #[cfg(feature = "lz4")]
+    #[test]
+    fn lz4_decodes_every_frame_shape_like_the_frame_decoder() {
+        use lz4_flex::frame::{BlockMode, BlockSize, FrameDecoder, FrameEncoder, FrameInfo};
+        use std::io::{Read as _, Write};
+        let data = sample(150_000);
+        let mut inputs = Vec::new();
+        for (size, mode, block_sums, content_sum, content_size) in [
+            (BlockSize::Max64KB, BlockMode::Independent, false, false, None),
+            (BlockSize::Max64KB, BlockMode::Independent, true, true, Some(data.len() as u64)),
+            (BlockSize::Max256KB, BlockMode::Independent, false, true, None),
+            (BlockSize::Max4MB, BlockMode::Independent, true, false, Some(data.len() as u64)),
+            (BlockSize::Max64KB, BlockMode::Linked, false, false, None),
+        ] {
+            let info = FrameInfo::new()
+                .block_size(size)
+                .block_mode(mode)
+                .block_checksums(block_sums)
+                .content_checksum(content_sum)
+                .content_size(content_size);
+            let mut e = FrameEncoder::with_frame_info(info, Vec::new());
+            e.write_all(&data).unwrap();
+            let frame = e.finish().unwrap();
+            inputs.extend(variants(&frame, 2003));
+        }
+        // Random bytes are stored as uncompressed blocks.
+        let noise: Vec<u8> = (0..70_000u64).map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8).collect();
+        inputs.extend(variants(&compress(Compression::Lz4, &noise).unwrap(), 4099));
+        let old = |b: &[u8]| {
+            let mut out = Vec::new();
+            FrameDecoder::new(b).read_to_end(&mut out).ok().map(|_| out)
+        };
+        same_outcomes("lz4", &inputs, |b| decompress(Compression::Lz4, b, usize::MAX).ok(), old);
+        // A declared content size above the cap fails before decoding; a false one fails.
+        let info = FrameInfo::new().content_size(Some(data.len() as u64));
+        let mut e = FrameEncoder::with_frame_info(info, Vec::new());
+        e.write_all(&data).unwrap();
+        let frame = e.finish().unwrap();
+        let e = decompress(Compression::Lz4, &frame, data.len() - 1).unwrap_err();
+        assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 });
+        let mut lying = frame.clone();
+        lying[6..14].copy_from_slice(&(data.len() as u64 - 1).to_le_bytes());
+        lying[14] = lz4::header_checksum_for_tests(&lying[4..14]);
+        assert!(decompress(Compression::Lz4, &lying, usize::MAX).is_err());
+    }
+
+    #[cfg(feature = "zstd")]
+    #[test]
+    fn zstd_decodes_like_the_streaming_decoder() {
+        let data = sample(100_000);
+        let sized = compress(Compression::Zstd, &data).unwrap();
+        assert!(matches!(::zstd::zstd_safe::get_frame_content_size(&sized), Ok(Some(_))));
+        let unsized_frame = ::zstd::stream::encode_all(data.as_slice(), 3).unwrap();
+        let mut two = sized.clone();
+        two.extend_from_slice(&compress(Compression::Zstd, b"second frame").unwrap());
+        let mut inputs = variants(&sized, 1499);
+        inputs.extend(variants(&unsized_frame, 1999));
+        inputs.extend(variants(&two, 4001));
+        let old = |b: &[u8]| ::zstd::stream::decode_all(b).ok();
+        same_outcomes("zstd", &inputs, |b| decompress(Compression::Zstd, b, usize::MAX >> 1).ok(), old);
+    }
+
+    #[cfg(feature = "snappy")]
+    #[test]
+    fn snappy_sizes_its_output_from_the_block_headers() {
+        let data = sample(200_000);
+        let framed = compress(Compression::Snappy, &data).unwrap();
+        let raw = snap::raw::Encoder::new().compress_vec(&data).unwrap();
+        for input in [&framed, &raw] {
+            let out = decompress(Compression::Snappy, input, data.len()).unwrap();
+            assert_eq!(out, data);
+            assert_eq!(out.capacity(), data.len());
+        }
+        for input in variants(&framed, 1021) {
+            let _ = decompress(Compression::Snappy, &input, usize::MAX);
+        }
+        let old = |b: &[u8]| snap::raw::Decoder::new().decompress_vec(b).ok();
+        same_outcomes("snappy", &variants(&raw, 1021), |b| decompress(Compression::Snappy, b, usize::MAX).ok(), old);
     }
 }

@@ -12,7 +12,10 @@
 //!   (all on by default). Decompression is capped ([`DEFAULT_MAX_DECOMPRESSED`], or a chosen
 //!   limit with the `*_capped` methods).
 //!
-//! Collecting is one `collect` away: `batch.records()?.collect::<Result<Vec<_>, _>>()?`.
+//! Collecting is one `collect` away: `batch.records()?.collect::<Result<Vec<_>, _>>()?`. To
+//! only look at each record, [`RecordIter::borrowed`] costs less: its [`RecordRef`]s hold keys,
+//! values and headers as slices of the batch's (decompressed) bytes, with no reference count
+//! and no allocation per record.
 //!
 //! A Fetch response may end with a partial batch (the broker cuts at a byte limit): iteration
 //! stops cleanly before it and [`Batches::truncated_len`] reports its size.
@@ -84,7 +87,9 @@ mod legacy;
 
 use bytes::{Bytes, BytesMut};
 
-pub use batch::{Header, Record, RecordBatch, RecordIter, TimestampType};
+pub use batch::{
+    BorrowedRecords, Header, HeaderRef, HeaderRefs, Record, RecordBatch, RecordIter, RecordRef, TimestampType,
+};
 pub use builder::{BatchBuilder, ControlRecord, NewRecord};
 pub use compression::{compress, decompress, Compression, DEFAULT_MAX_DECOMPRESSED};
 pub use legacy::LegacyMessage;
