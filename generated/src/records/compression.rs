@@ -13,7 +13,7 @@
 //! Every decompression is capped: output beyond the limit is an error, so a small compressed
 //! bomb cannot exhaust memory.
 
-#[cfg(any(feature = "lz4", feature = "zstd"))]
+#[cfg(feature = "lz4")]
 use std::io::Read;
 
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
@@ -204,7 +204,7 @@ fn default_capacity(compressed_len: usize, max_len: usize) -> usize {
 
 /// Reads all of `r`, but at most `max_len` bytes: more is an error. The buffer starts at
 /// `capacity` (at most `max_len`) and grows with the actual output.
-#[cfg(any(feature = "lz4", feature = "zstd"))]
+#[cfg(feature = "lz4")]
 fn read_capped(codec: Compression, r: impl Read, capacity: usize, max_len: usize) -> Result<Vec<u8>, DecodeError> {
     let mut out = Vec::with_capacity(capacity.min(max_len));
     r.take((max_len as u64).saturating_add(1)).read_to_end(&mut out).map_err(|e| corrupt(codec, e))?;
@@ -573,7 +573,7 @@ mod lz4 {
 
 #[cfg(feature = "zstd")]
 mod zstd {
-    use super::{corrupt, default_capacity, read_capped, too_large, Compression, DecodeError};
+    use super::{corrupt, default_capacity, too_large, Compression, DecodeError};
     use zstd::zstd_safe;
 
     /// Kafka's default zstd level.
@@ -581,6 +581,11 @@ mod zstd {
 
     pub(super) fn compress(data: &[u8]) -> std::io::Result<Vec<u8>> {
         zstd::bulk::compress(data, LEVEL)
+    }
+
+    #[cold]
+    fn zstd_error(code: zstd_safe::ErrorCode) -> DecodeError {
+        corrupt(Compression::Zstd, zstd_safe::get_error_name(code))
     }
 
     pub(super) fn decompress(data: &[u8], max_len: usize) -> Result<Vec<u8>, DecodeError> {
@@ -595,21 +600,46 @@ mod zstd {
                 let mut out = Vec::with_capacity(size as usize);
                 let mut dctx = zstd_safe::DCtx::try_create()
                     .ok_or_else(|| corrupt(Compression::Zstd, "cannot create a decoder"))?;
-                dctx.decompress(&mut out, data)
-                    .map_err(|code| corrupt(Compression::Zstd, zstd_safe::get_error_name(code)))?;
+                dctx.decompress(&mut out, data).map_err(zstd_error)?;
                 if out.len() as u64 != size {
                     return Err(corrupt(Compression::Zstd, "content size differs from the frame's"));
                 }
                 return Ok(out);
             }
         }
-        // Any other input (no declared size, several frames): streamed.
-        let mut d = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| corrupt(Compression::Zstd, e))?;
+        // Any other input (frames without a declared size, as Java's zstd-jni stream writes
+        // them; several frames): streamed into the spare capacity of one growing buffer.
+        let mut dctx =
+            zstd_safe::DCtx::try_create().ok_or_else(|| corrupt(Compression::Zstd, "cannot create a decoder"))?;
         // The window is memory the decoder allocates from what the frame header claims. Allow
         // what the output limit needs, and at least 8 MiB (what producers use up to level 19).
         let window_log = (usize::BITS - max_len.leading_zeros()).clamp(23, 31);
-        d.window_log_max(window_log).map_err(|e| corrupt(Compression::Zstd, e))?;
-        read_capped(Compression::Zstd, d, default_capacity(data.len(), max_len), max_len)
+        dctx.set_parameter(zstd_safe::DParameter::WindowLogMax(window_log)).map_err(zstd_error)?;
+        let mut out = Vec::with_capacity(default_capacity(data.len(), max_len));
+        let mut input = zstd_safe::InBuffer::around(data);
+        loop {
+            if out.len() == out.capacity() {
+                // One byte more than the cap, to tell a full output from a longer one.
+                let room = max_len.saturating_add(1) - out.len();
+                out.reserve_exact(out.capacity().max(32 << 10).min(room));
+            }
+            let (in_before, out_before) = (input.pos(), out.len());
+            let hint = {
+                let mut output = zstd_safe::OutBuffer::around_pos(&mut out, out_before);
+                dctx.decompress_stream(&mut output, &mut input).map_err(zstd_error)?
+            };
+            if out.len() > max_len {
+                return Err(too_large(max_len));
+            }
+            // 0: a frame ended, with all its output written.
+            if hint == 0 && input.pos() == data.len() {
+                return Ok(out);
+            }
+            // There was room for output: no progress means the input ended inside a frame.
+            if input.pos() == in_before && out.len() == out_before {
+                return Err(corrupt(Compression::Zstd, "unexpected end of the zstd stream"));
+            }
+        }
     }
 }
 
@@ -757,6 +787,10 @@ mod tests {
         inputs.extend(variants(&two, 4001));
         let old = |b: &[u8]| ::zstd::stream::decode_all(b).ok();
         same_outcomes("zstd", &inputs, |b| decompress(Compression::Zstd, b, usize::MAX >> 1).ok(), old);
+        // The streamed path (no declared size) keeps to the cap too.
+        assert_eq!(decompress(Compression::Zstd, &unsized_frame, data.len()).unwrap(), data);
+        let e = decompress(Compression::Zstd, &unsized_frame, data.len() - 1).unwrap_err();
+        assert_eq!(e.kind(), &DecodeErrorKind::DecompressedTooLarge { limit: data.len() - 1 });
     }
 
     #[cfg(feature = "snappy")]
