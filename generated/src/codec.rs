@@ -231,10 +231,12 @@ pub fn get_uvarint(buf: &mut Bytes, field: Field) -> Result<u32, DecodeError> {
 }
 
 fn get_uvarint_long(buf: &mut Bytes, field: Field) -> Result<u32, DecodeError> {
+    // Multi-byte: the lengths of record sets and large byte fields. `slice_uvarint` reads them
+    // from a fixed-size chunk when 5 bytes remain; on error nothing is consumed.
     let mut pos = 0;
-    let v = slice_uvarint_long(buf, &mut pos, field);
+    let v = slice_uvarint(buf, &mut pos, field)?;
     buf.advance(pos);
-    v
+    Ok(v)
 }
 
 /// The size of `v` as an unsigned 64-bit varint.
@@ -326,19 +328,29 @@ pub(crate) fn slice_uvarint(data: &[u8], pos: &mut usize, field: Field) -> Resul
             return Ok(b as u32);
         }
     }
-    let Some(c) = rest.first_chunk::<5>() else { return slice_uvarint_long(data, pos, field) };
-    let mut v = (c[0] & 0x7f) as u32;
-    for (i, &b) in c.iter().enumerate().skip(1) {
-        if i == 4 && b > 0x0f {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
-        v |= ((b & 0x7f) as u32) << (7 * i);
-        if b < 0x80 {
-            *pos = p + i + 1;
-            return Ok(v);
-        }
+    let Some(&[b0, b1, b2, b3, b4]) = rest.first_chunk::<5>() else { return slice_uvarint_long(data, pos, field) };
+    // Unrolled: each byte adds 7 bits until one without the continuation bit; the fifth may
+    // carry only the 4 bits that are left of 32.
+    let mut v = (b0 & 0x7f) as u32 | ((b1 & 0x7f) as u32) << 7;
+    if b1 < 0x80 {
+        *pos = p + 2;
+        return Ok(v);
     }
-    Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field))
+    v |= ((b2 & 0x7f) as u32) << 14;
+    if b2 < 0x80 {
+        *pos = p + 3;
+        return Ok(v);
+    }
+    v |= ((b3 & 0x7f) as u32) << 21;
+    if b3 < 0x80 {
+        *pos = p + 4;
+        return Ok(v);
+    }
+    if b4 > 0x0f {
+        return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
+    }
+    *pos = p + 5;
+    Ok(v | (b4 as u32) << 28)
 }
 
 fn slice_uvarint_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u32, DecodeError> {
@@ -1073,8 +1085,14 @@ mod tests {
             put_uvarint(&mut b, v);
             assert_eq!(b.to_vec(), bytes, "{v}");
             assert_eq!(uvarint_len(v), bytes.len());
+            // With bytes after it (the unrolled path reads 5 at once) and without.
+            let mut padded = Bytes::from([&bytes[..], &[0xaa; 5]].concat());
+            assert_eq!(get_uvarint(&mut padded, "t").unwrap(), v);
+            assert_eq!(padded.len(), 5, "{v}: consumed exactly its bytes");
             assert_eq!(get_uvarint(&mut Bytes::from(bytes), "t").unwrap(), v);
         }
+        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0]), "t");
+        assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
         // A sixth byte, or a fifth byte with more than 4 bits, is too long.
         let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f]), "t");
         assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
