@@ -8,6 +8,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
 use smallvec::SmallVec;
+use std::ops::Deref;
 
 pub use crate::encoder::{Chunks, Encoder, SHARE_MIN_LEN};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
@@ -644,52 +645,21 @@ fn count_too_large(count: usize, remaining: usize, field: Field) -> DecodeError 
     DecodeError::new(DecodeErrorKind::CountTooLarge { count, remaining }, field)
 }
 
-#[inline]
-fn get_elements<T: Wire>(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Vec<T>, DecodeError> {
-    T::wire_get_many(buf, count, compact, field)
+/// An array container: `Vec`, or `SmallVec` for arrays of fixed-width values. The four array
+/// `Wire` impls below (each container, plain and nullable) share the functions after it.
+trait ArrayOf: Deref<Target = [Self::Elem]> + Sized {
+    type Elem: Wire;
+    /// Reads `count` elements, already checked against the remaining bytes.
+    fn read(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Self, DecodeError>;
 }
 
-impl<T: Wire> Wire for Vec<T> {
-    const MIN_LEN: usize = 1;
+impl<T: Wire> ArrayOf for Vec<T> {
+    type Elem = T;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
-        prefix_len(Prefix::I32, compact, Some(self.len())) + self.iter().map(|e| e.wire_len(compact)).sum::<usize>()
-    }
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-        put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
-        T::wire_put_all(self, buf, compact, field)
-    }
-    #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        match get_count(buf, compact, T::MIN_LEN, field)? {
-            None => Err(DecodeError::new(DecodeErrorKind::UnexpectedNull, field)),
-            Some(0) => Ok(Vec::new()),
-            Some(count) => get_elements(buf, count, compact, field),
-        }
-    }
-}
-
-impl<T: Wire> Wire for Option<Vec<T>> {
-    const MIN_LEN: usize = 1;
-    #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
-        match self {
-            None => prefix_len(Prefix::I32, compact, None),
-            Some(v) => v.wire_len(compact),
-        }
-    }
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-        match self {
-            None => put_prefix(buf, Prefix::I32, compact, None, field),
-            Some(v) => v.wire_put(buf, compact, field),
-        }
-    }
-    #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        match get_count(buf, compact, T::MIN_LEN, field)? {
-            None => Ok(None),
-            Some(0) => Ok(Some(Vec::new())),
-            Some(count) => get_elements(buf, count, compact, field).map(Some),
+    fn read(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        match count {
+            0 => Ok(Vec::new()),
+            _ => T::wire_get_many(buf, count, compact, field),
         }
     }
 }
@@ -697,76 +667,84 @@ impl<T: Wire> Wire for Option<Vec<T>> {
 /// Arrays of fixed-width values (`[]int32`, `[]int64`, `[]uuid`, ...) keep up to 16 bytes of
 /// elements inline, so the typical short list (the 3 replicas of a partition) costs no
 /// allocation; longer ones allocate once, exactly like a `Vec`.
-impl<A: smallvec::Array> Wire for SmallVec<A>
+impl<A: smallvec::Array> ArrayOf for SmallVec<A>
 where
     A::Item: Wire,
 {
-    const MIN_LEN: usize = 1;
+    type Elem = A::Item;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
-        let items: &[A::Item] = self;
-        prefix_len(Prefix::I32, compact, Some(items.len())) + items.iter().map(|e| e.wire_len(compact)).sum::<usize>()
-    }
-    #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-        let items: &[A::Item] = self;
-        put_prefix(buf, Prefix::I32, compact, Some(items.len()), field)?;
-        A::Item::wire_put_all(items, buf, compact, field)
-    }
-    #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        match get_count(buf, compact, A::Item::MIN_LEN, field)? {
-            None => Err(DecodeError::new(DecodeErrorKind::UnexpectedNull, field)),
-            Some(count) => get_small(buf, count, compact, field),
+    fn read(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Self, DecodeError> {
+        let mut v = SmallVec::with_capacity(count);
+        for _ in 0..count {
+            v.push(A::Item::wire_get(buf, compact, field)?);
         }
+        Ok(v)
     }
 }
 
-impl<A: smallvec::Array> Wire for Option<SmallVec<A>>
-where
-    A::Item: Wire,
-{
-    const MIN_LEN: usize = 1;
-    #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
-        match self {
-            None => prefix_len(Prefix::I32, compact, None),
-            Some(v) => v.wire_len(compact),
-        }
-    }
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-        match self {
-            None => put_prefix(buf, Prefix::I32, compact, None, field),
-            Some(v) => v.wire_put(buf, compact, field),
-        }
-    }
-    #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        match get_count(buf, compact, A::Item::MIN_LEN, field)? {
-            None => Ok(None),
-            Some(count) => get_small(buf, count, compact, field).map(Some),
-        }
-    }
-}
-
-/// `count` elements (already checked against the remaining bytes) into a `SmallVec`, which
-/// allocates only when they do not fit inline.
 #[inline]
-fn get_small<A: smallvec::Array>(
-    buf: &mut Bytes,
-    count: usize,
-    compact: bool,
-    field: Field,
-) -> Result<SmallVec<A>, DecodeError>
-where
-    A::Item: Wire,
-{
-    let mut v = SmallVec::with_capacity(count);
-    for _ in 0..count {
-        v.push(A::Item::wire_get(buf, compact, field)?);
-    }
-    Ok(v)
+fn array_len<V: ArrayOf>(v: Option<&V>, compact: bool) -> usize {
+    prefix_len(Prefix::I32, compact, v.map(|v| v.len()))
+        + v.map_or(0, |v| v.iter().map(|e| e.wire_len(compact)).sum::<usize>())
 }
+
+#[inline]
+fn array_put<V: ArrayOf>(v: Option<&V>, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    put_prefix(buf, Prefix::I32, compact, v.map(|v| v.len()), field)?;
+    match v {
+        Some(v) => V::Elem::wire_put_all(v, buf, compact, field),
+        None => Ok(()),
+    }
+}
+
+/// A nullable array (`None`: the null marker).
+#[inline]
+fn array_get<V: ArrayOf>(buf: &mut Bytes, compact: bool, field: Field) -> Result<Option<V>, DecodeError> {
+    match get_count(buf, compact, V::Elem::MIN_LEN, field)? {
+        None => Ok(None),
+        Some(count) => V::read(buf, count, compact, field).map(Some),
+    }
+}
+
+/// The `Wire` impls of an array container, plain (null is an error) and nullable.
+macro_rules! array_wire {
+    (impl<$g:ident> for $ty:ty where $($bounds:tt)*) => {
+        impl<$g> Wire for $ty where $($bounds)* {
+            const MIN_LEN: usize = 1;
+            #[inline]
+            fn wire_len(&self, compact: bool) -> usize {
+                array_len(Some(self), compact)
+            }
+            #[inline]
+            fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+                array_put(Some(self), buf, compact, field)
+            }
+            #[inline]
+            fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+                non_null(array_get(buf, compact, field)?, field)
+            }
+        }
+
+        impl<$g> Wire for Option<$ty> where $($bounds)* {
+            const MIN_LEN: usize = 1;
+            #[inline]
+            fn wire_len(&self, compact: bool) -> usize {
+                array_len(self.as_ref(), compact)
+            }
+            #[inline]
+            fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+                array_put(self.as_ref(), buf, compact, field)
+            }
+            #[inline]
+            fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+                array_get(buf, compact, field)
+            }
+        }
+    };
+}
+
+array_wire!(impl<T> for Vec<T> where T: Wire);
+array_wire!(impl<A> for SmallVec<A> where A: smallvec::Array, A::Item: Wire);
 
 /// A generated struct. Nullable struct fields (not arrays) are written with a leading `int8`:
 /// -1 for null, 1 for present.

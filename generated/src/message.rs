@@ -28,7 +28,7 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// Appends the encoding to `buf`.
     fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        Encoder::contiguous(buf, |e| self.wire_put(e, false, "")).map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+        Encoder::contiguous(buf, |e| put_body(self, e))
     }
 
     /// The encoding as [`Chunks`] for a vectored write: record sets and byte fields of at least
@@ -36,14 +36,14 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
     /// bytes are those of [`Message::encode`].
     fn encode_chunks(&self) -> Result<Chunks, EncodeError> {
         let mut e = Encoder::chunked_for(self.encoded_len());
-        self.wire_put(&mut e, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))?;
+        put_body(self, &mut e)?;
         Ok(e.finish())
     }
 
     /// The encoding as a new buffer of exactly the right size.
     fn to_bytes(&self) -> Result<Bytes, EncodeError> {
         let mut e = Encoder::with_capacity(self.encoded_len());
-        self.wire_put(&mut e, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))?;
+        put_body(self, &mut e)?;
         Ok(e.into_buf().freeze())
     }
 
@@ -163,7 +163,7 @@ fn put_request_frame<R: Request>(
 ) -> Result<(), EncodeError> {
     put_array(e, (len as i32 - 4).to_be_bytes());
     frame::put_request_header(e, R::HEADER_VERSION, R::API_KEY.code(), R::VERSION, correlation_id, client_id)?;
-    r.wire_put(e, false, "").map_err(|err| err.in_message(R::NAME, R::VERSION))
+    put_body(r, e)
 }
 
 /// The size of a response frame, its 4-byte size prefix included.
@@ -174,5 +174,11 @@ fn response_frame_len<R: Response>(r: &R) -> Result<usize, EncodeError> {
 fn put_response_frame<R: Response>(r: &R, e: &mut Encoder, len: usize, correlation_id: i32) -> Result<(), EncodeError> {
     put_array(e, (len as i32 - 4).to_be_bytes());
     frame::put_response_header(e, R::HEADER_VERSION, correlation_id);
-    r.wire_put(e, false, "").map_err(|err| err.in_message(R::NAME, R::VERSION))
+    put_body(r, e)
+}
+
+/// Writes the body of `m`, naming its message and version in an error.
+#[inline]
+fn put_body<M: Message>(m: &M, e: &mut Encoder) -> Result<(), EncodeError> {
+    m.wire_put(e, false, "").map_err(|err| err.in_message(M::NAME, M::VERSION))
 }
