@@ -162,7 +162,7 @@ impl Member {
                 .coordinator()
                 .send(&join_group::v9::Request {
                     group_id: GROUP.into(),
-                    session_timeout_ms: 3000,
+                    session_timeout_ms: 10_000,
                     rebalance_timeout_ms: 3000,
                     member_id: self.member_id.as_str().into(),
                     protocol_type: PROTOCOL_TYPE.into(),
