@@ -132,15 +132,15 @@ fn metadata_request(topics: &[&str]) -> metadata::v12::Request {
 
 // ---------------------------------------------------------------------------------------------
 
-/// The mock supports ApiVersions up to v2 only. It answers the v4 request this build starts
-/// with by UNSUPPORTED_VERSION in a body that is neither v4 nor v0 (a 1-byte array count):
+/// The mock supports ApiVersions up to v2 only. It answers the newer request this build starts
+/// with by UNSUPPORTED_VERSION in a body that is neither that version nor v0 (a 1-byte array count):
 /// a malformed frame that breaks that connection; the client asks again on a new connection
 /// with v0, and later connections start with the version that worked.
 #[tokio::test]
 async fn api_versions_negotiation_falls_back_to_the_brokers_version() {
     let mock = mock(1);
     let connection = Connection::connect(first_broker(&mock), config()).await.unwrap();
-    assert_eq!(ApiKey::ApiVersions.versions().max, 4);
+    assert!(ApiKey::ApiVersions.versions().max > 2);
     let range = connection.broker_versions(ApiKey::ApiVersions).await.unwrap();
     assert_eq!(range.max, 2);
     let versions = connection.versions().await.unwrap();

@@ -113,12 +113,16 @@ pub fn decode_request_header(frame: &mut Bytes) -> Result<(RequestHeader, i16), 
         .ok_or_else(|| DecodeError::new(DecodeErrorKind::UnknownApiKey(key), "RequestHeader.RequestApiKey"))?;
     let header_version = api.request_header_version(version);
     let header = match header_version {
+        // Header v0 (ControlledShutdown v0, in schema sets before Kafka 4.0): the three
+        // integers only; the generated crate of a newer set has no v0 type to decode it with.
         0 => {
-            let h = request_header::v0::RequestHeader::decode(frame)?;
+            let request_api_key = <i16 as Wire>::wire_get(frame, false, "RequestHeader.RequestApiKey")?;
+            let request_api_version = <i16 as Wire>::wire_get(frame, false, "RequestHeader.RequestApiVersion")?;
+            let correlation_id = <i32 as Wire>::wire_get(frame, false, "RequestHeader.CorrelationId")?;
             RequestHeader {
-                request_api_key: h.request_api_key,
-                request_api_version: h.request_api_version,
-                correlation_id: h.correlation_id,
+                request_api_key,
+                request_api_version,
+                correlation_id,
                 client_id: None,
                 ..Default::default()
             }

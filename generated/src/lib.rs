@@ -102,7 +102,7 @@ pub use uuid::{ParseUuidError, Uuid};
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::frame::{decode_any_response, decode_body_with_v0_fallback};
-    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, Message, Records, Uuid};
+    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, ErrorCode, Message, Records, Uuid};
     pub use ::smallvec::{smallvec, SmallVec};
     pub use bytes::{Bytes, BytesMut};
     pub use bytestring::ByteString;

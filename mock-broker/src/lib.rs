@@ -48,7 +48,6 @@
 mod cluster;
 mod compat;
 mod config;
-mod error_reply;
 mod group;
 mod handlers;
 mod log;
@@ -58,7 +57,6 @@ mod state;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
-pub use error_reply::error_table;
 
 /// The APIs and versions the mock serves, as (API, min version, max version): what its
 /// ApiVersions answer advertises.

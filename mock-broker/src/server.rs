@@ -19,7 +19,6 @@ use tokio::time::Instant;
 
 use crate::cluster::{OpenGuard, Shared};
 use crate::config::SaslMechanism;
-use crate::error_reply::error_reply;
 use crate::handlers;
 use crate::sasl::{Exchange, Step};
 
@@ -229,10 +228,7 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
     let response = match handled {
         Handled::Reply(r) => r,
         Handled::NoReply => return Next::Nothing,
-        Handled::Unsupported => match error_reply(&frame.request, forced.unwrap_or(ErrorCode::UNSUPPORTED_VERSION)) {
-            Some(r) => r,
-            None => return Next::Close(None),
-        },
+        Handled::Unsupported => frame.request.error_response(forced.unwrap_or(ErrorCode::UNSUPPORTED_VERSION)),
     };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;

@@ -2,8 +2,8 @@
 //! was written byte by byte from the protocol documentation, not produced by this crate.
 
 use kafka_wire::{
-    api_versions, controlled_shutdown, describe_topic_partitions, fetch, heartbeat, metadata, ApiKey, ByteString,
-    Bytes, DecodeErrorKind, ErrorCode, Message, Request, RequestFrame, Response,
+    api_versions, describe_topic_partitions, fetch, heartbeat, metadata, ApiKey, ByteString, Bytes, DecodeErrorKind,
+    ErrorCode, Message, Request, RequestFrame, Response,
 };
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -11,21 +11,13 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 #[test]
-fn controlled_shutdown_v0_uses_request_header_v0() {
-    // Header v0: api key, api version, correlation id, and no client id at all.
-    let frame = controlled_shutdown::v0::Request { broker_id: 5 }.serialize(0x0102_0304, Some("ignored")).unwrap();
-    assert_eq!(frame.as_ref(), unhex("0000000c 0007 0000 01020304 00000005"));
-    assert_eq!(ApiKey::ControlledShutdown.request_header_version(0), 0);
-
-    // v1 is back to the rule: header v1, with the client id as an int16-length string.
-    let frame = controlled_shutdown::v1::Request { broker_id: 5 }.serialize(1, Some("ab")).unwrap();
-    assert_eq!(frame.as_ref(), unhex("00000010 0007 0001 00000001 0002 6162 00000005"));
-
-    // A broker reads the v0 header back.
-    let decoded = RequestFrame::decode(Bytes::from(unhex("0007 0000 01020304 00000005"))).unwrap();
-    assert_eq!(decoded.header_version, 0);
-    assert_eq!(decoded.header.client_id, None);
-    assert_eq!(decoded.header.correlation_id, 0x0102_0304);
+fn a_request_of_a_removed_api_is_an_unknown_api_key() {
+    // ControlledShutdown (key 7) was removed in Apache Kafka 4.0 (its schema file remains with
+    // `validVersions: none`): no type is generated for it, and a broker reading its frame (here
+    // v0, with request header v0) meets an unknown API key, as Kafka's own broker does.
+    assert_eq!(ApiKey::from_code(7), None);
+    let err = RequestFrame::decode(Bytes::from(unhex("0007 0000 01020304 00000005"))).unwrap_err();
+    assert!(matches!(err.kind(), DecodeErrorKind::UnknownApiKey(7)), "{err}");
 }
 
 #[test]
@@ -176,12 +168,15 @@ fn error_codes_keep_unknown_values() {
     assert_eq!(unknown.to_string(), "unknown error code 12345");
     assert_eq!(i16::from(unknown), 12345);
     assert_eq!(ErrorCode::NONE.ok(), Ok(()));
-    assert_eq!(ErrorCode::ALL.len(), 129);
+    // Apache Kafka 4.4.0's Errors enum.
+    assert_eq!(ErrorCode::ALL.len(), 138);
+    assert_eq!(ErrorCode(136).name(), Some("CONTROLLER_ID_NOT_REGISTERED"));
+    assert!(ErrorCode::SHARE_SESSION_LIMIT_REACHED.is_retriable());
 }
 
 #[test]
 fn api_keys_know_their_versions_and_header_rules() {
-    assert_eq!(ApiKey::ALL.len(), 88);
+    assert_eq!(ApiKey::ALL.len(), 91);
     assert_eq!(ApiKey::from_code(1), Some(ApiKey::Fetch));
     assert_eq!(ApiKey::Fetch.name(), "Fetch");
     assert_eq!(ApiKey::Fetch.first_flexible_version(), Some(12));
@@ -193,7 +188,9 @@ fn api_keys_know_their_versions_and_header_rules() {
     // the header and answer with the v0 downgrade reply.
     assert_eq!(ApiKey::ApiVersions.request_header_version(99), 2);
     // Unstable versions are in the schema range; this test build enables them.
-    assert_eq!(ApiKey::EndTxn.first_unstable_version(), Some(5));
-    assert_eq!(ApiKey::EndTxn.versions().max, 5);
+    // (InitProducerId v6, KIP-939's two-phase commit, is the unstable version of Kafka 4.4.0.)
+    assert_eq!(ApiKey::InitProducerId.first_unstable_version(), Some(6));
+    assert_eq!(ApiKey::InitProducerId.versions().max, 6);
+    assert_eq!(ApiKey::EndTxn.first_unstable_version(), None);
     assert_eq!(ApiKey::from_code(999), None);
 }

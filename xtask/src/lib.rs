@@ -10,12 +10,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub mod buildtimes;
+pub mod diff;
 pub mod emit;
+pub mod maven;
 pub mod model;
 pub mod naming;
 pub mod output;
 pub mod pin;
 pub mod schema;
+pub mod sets;
 pub mod special;
 pub mod versions;
 

@@ -2,9 +2,11 @@
 //!
 //! ```text
 //! cargo xtask gen [--schemas DIR] [--errors FILE] [--check]
-//! cargo xtask schemas import DIR
-//! cargo xtask schemas fetch [--repository URL]
+//! cargo xtask schemas fetch [--set NAME]
+//! cargo xtask schemas import DIR [--set NAME]
 //! cargo xtask schemas verify
+//! cargo xtask schemas repin [--set NAME]
+//! cargo xtask schemas diff OLD NEW [--out FILE]
 //! cargo xtask build-times
 //! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--build-times] [--out FILE]
 //! ```
@@ -14,22 +16,31 @@ mod bench;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use xtask::output::{self, Mode};
 use xtask::pin::{self, Pin};
+use xtask::sets;
 
 const USAGE: &str = "usage:
   cargo xtask gen [--schemas DIR] [--errors FILE] [--check]
       Generate generated/src/messages and the API features of generated/Cargo.toml from the
-      imported schemas (kafka-schemas/, verified against the pin) or from DIR/message.
+      primary schema set (kafka-schemas/, verified against its pin) or from DIR/message.
       --check writes nothing and fails if any generated file is stale.
-  cargo xtask schemas import DIR
-      Copy a schema set (DIR/message/*.json, DIR/errors.tsv) into kafka-schemas/, verified
-      against kafka-schemas/SHA256SUMS.
-  cargo xtask schemas fetch [--repository URL]
-      Fetch the pinned commit's message/ folder from Kafka's git repository (shallow, sparse).
+  cargo xtask schemas fetch [--set NAME]
+      Fetch every schema set (the primary kafka-schemas/PIN and kafka-schemas/sets/*/PIN), or
+      only the named one, from where its PIN says (Maven artifacts of a Kafka release through
+      mvn, or a git commit), make errors.tsv from the release's Errors enum (java), verify every
+      file against SHA256SUMS and install it. What the tests need.
+  cargo xtask schemas import DIR [--set NAME]
+      Copy a schema set (DIR/message/*.json, DIR/data/*/..., DIR/errors.tsv) into the primary
+      set's folder (or the named set's), verified against its SHA256SUMS.
   cargo xtask schemas verify
-      Check the imported schemas against the pin.
+      Check every fetched set against its pin.
+  cargo xtask schemas repin [--set NAME]
+      After editing a PIN: fetch without verifying and rewrite its SHA256SUMS. Review the diff.
+  cargo xtask schemas diff OLD NEW [--out FILE]
+      What changed between two schema sets (set names such as kafka-3.8.0, or folders holding
+      message/ and errors.tsv), as Markdown: APIs, versions, fields, error codes.
   cargo xtask build-times
       Clean build time and .rlib size of kafka-wire (all APIs, one API) and kafka-protocol,
       debug and release, as a Markdown table. Run it on an otherwise idle machine.
@@ -81,10 +92,9 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
             let (dir, source) = match &schemas {
                 None => {
                     let pin = Pin::load(&schemas_dir)?;
-                    pin::verify(&pin, &schemas_dir, false).context(
-                        "the imported schemas do not match the pin; run \
-                         `cargo xtask schemas import ../shared/kafka-schemas/kafka-4.0-dev-1eb7644`",
-                    )?;
+                    pin::verify(&pin, &schemas_dir).with_context(|| {
+                        format!("the schema files do not match kafka-schemas/PIN; run `{}`", sets::FETCH_COMMAND)
+                    })?;
                     (schemas_dir.clone(), pin.source())
                 }
                 Some(d) => {
@@ -93,7 +103,7 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                     (d.clone(), format!("schemas from `{name}` (not the pinned set)"))
                 }
             };
-            let errors = errors.unwrap_or_else(|| dir.join("errors.tsv"));
+            let errors = errors.unwrap_or_else(|| dir.join(pin::ERRORS_FILE));
             let generated = xtask::generate(&dir.join("message"), &errors, &source)?;
             let mode = if check { Mode::Check } else { Mode::Write };
             let out_dir = root.join("generated/src/messages");
@@ -121,8 +131,10 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             println!(
-                "{} APIs, {versions} request/response versions, {} other schemas, {} error codes -> {} files ({} written, {} removed{})",
+                "{} APIs ({} removed from Kafka, not generated), {versions} request/response versions, {} other schemas, \
+                 {} error codes -> {} files ({} written, {} removed{})",
                 m.apis.len(),
+                m.removed_apis.len(),
                 m.standalone.len(),
                 m.errors.len(),
                 generated.files.len(),
@@ -134,28 +146,67 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
         }
         "schemas" => {
             let sub = if args.is_empty() { String::new() } else { args.remove(0) };
-            let pin = Pin::load(&schemas_dir)?;
             match sub.as_str() {
                 "import" => {
+                    let set = take_opt(&mut args, "--set")?;
                     let from = args.first().map(PathBuf::from).context("schemas import needs DIR")?;
                     args.remove(0);
                     no_more(&args)?;
-                    let n = pin::import(&pin, &from, &schemas_dir)?;
-                    println!("imported {n} files of `{}` into kafka-schemas/ (verified against the pin)", pin.name);
+                    let (dir, pin) = sets::dir_of(&root, set.as_deref())?;
+                    let n = pin::import(&pin, &from, &dir)?;
+                    println!("imported {n} files of `{}` into {} (verified against its pin)", pin.name, dir.display());
                 }
-                "fetch" => {
-                    let repo = take_opt(&mut args, "--repository")?.unwrap_or_else(|| pin.repository.clone());
+                "fetch" | "repin" => {
+                    let set = take_opt(&mut args, "--set")?;
                     no_more(&args)?;
-                    let n = pin::fetch(&pin, &repo, &schemas_dir)?;
-                    println!("fetched {n} files of {} at {} into kafka-schemas/message (verified)", repo, pin.commit);
-                    if !schemas_dir.join("errors.tsv").exists() {
-                        println!("note: errors.tsv is not in Kafka's repository; get it with `cargo xtask schemas import DIR`");
+                    let chosen = if sub == "fetch" {
+                        match &set {
+                            Some(name) => vec![sets::dir_of(&root, Some(name))?],
+                            None => sets::all(&root)?,
+                        }
+                    } else {
+                        let mut all = Vec::new();
+                        for d in sets::dirs(&root)? {
+                            let pin = Pin::load_without_digests(&d)?;
+                            if set.as_deref().is_none_or(|n| n == pin.name) {
+                                all.push((d, pin));
+                            }
+                        }
+                        ensure!(!all.is_empty(), "no schema set named {set:?}");
+                        all
+                    };
+                    for (dir, pin) in chosen {
+                        let started = std::time::Instant::now();
+                        let n = if sub == "fetch" { pin::fetch(&pin, &dir)? } else { pin::fetch_unpinned(&pin, &dir)? };
+                        println!(
+                            "{} {n} files of `{}` into {} in {:.1} s{}",
+                            if sub == "fetch" { "fetched" } else { "fetched and pinned" },
+                            pin.name,
+                            dir.display(),
+                            started.elapsed().as_secs_f64(),
+                            if sub == "fetch" { " (verified)" } else { "; review the SHA256SUMS diff" }
+                        );
                     }
                 }
                 "verify" => {
                     no_more(&args)?;
-                    pin::verify(&pin, &schemas_dir, false)?;
-                    println!("kafka-schemas/ matches the pin ({} files)", pin.digests.len());
+                    for (dir, pin) in sets::all(&root)? {
+                        pin::verify(&pin, &dir)?;
+                        println!("{} matches the pin of `{}` ({} files)", dir.display(), pin.name, pin.digests.len());
+                    }
+                }
+                "diff" => {
+                    let out = take_opt(&mut args, "--out")?.map(PathBuf::from);
+                    ensure!(args.len() == 2, "schemas diff needs OLD and NEW\n\n{USAGE}");
+                    let (old, new) = (set_folder(&root, &args[0])?, set_folder(&root, &args[1])?);
+                    let report = xtask::diff::report(&old, &new)?;
+                    match out {
+                        Some(path) => {
+                            std::fs::write(&path, &report)?;
+                            println!("wrote {}", path.display());
+                        }
+                        None => print!("{report}"),
+                    }
                 }
                 _ => bail!("unknown schemas command {sub:?}\n\n{USAGE}"),
             }
@@ -184,6 +235,18 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
         }
         other => bail!("unknown command {other:?}\n\n{USAGE}"),
     }
+}
+
+/// A set given by name (`kafka-3.8.0`, or the primary set's name) or as a folder.
+fn set_folder(root: &std::path::Path, arg: &str) -> Result<xtask::diff::SetDir> {
+    let path = PathBuf::from(arg);
+    if path.join("message").is_dir() {
+        let name = path.canonicalize()?.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok(xtask::diff::SetDir { name, dir: path });
+    }
+    let (dir, pin) = sets::dir_of(root, Some(arg))?;
+    pin::verify(&pin, &dir).with_context(|| format!("set `{arg}` is not fetched; run `{}`", sets::FETCH_COMMAND))?;
+    Ok(xtask::diff::SetDir { name: pin.name, dir })
 }
 
 fn no_more(args: &[String]) -> Result<()> {

@@ -20,6 +20,17 @@ pub struct Model {
     pub standalone: Vec<Message>,
     /// Protocol error codes, by code.
     pub errors: Vec<ErrorDef>,
+    /// APIs whose schema files remain with `validVersions: none` (removed from Kafka; their key
+    /// stays reserved): no code is generated for them.
+    pub removed_apis: Vec<RemovedApi>,
+}
+
+/// An API removed from Kafka (both its files say `validVersions: none`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedApi {
+    /// `LeaderAndIsr`
+    pub name: String,
+    pub key: i16,
 }
 
 /// One API: its request and response schemas.
@@ -181,12 +192,17 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
                     bail!("{}: API key {key} is used twice", ctx());
                 }
             }
-            MessageKind::Header | MessageKind::Data | MessageKind::Metadata => {
+            MessageKind::Header
+            | MessageKind::Data
+            | MessageKind::Metadata
+            | MessageKind::CoordinatorKey
+            | MessageKind::CoordinatorValue => {
                 standalone.push(resolve_message(spec, None).with_context(ctx)?);
             }
         }
     }
     let mut apis = Vec::new();
+    let mut removed_apis = Vec::new();
     for (key, (file, req)) in &requests {
         let (rfile, resp) =
             responses.remove(key).ok_or_else(|| anyhow!("{file}: no response schema for API key {key}"))?;
@@ -205,7 +221,14 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
         );
         let (min_version, max_version) = match req.valid_versions {
             Versions::Range { min, max } => (min, max),
-            Versions::None => bail!("{file}: validVersions is none"),
+            Versions::None => {
+                ensure!(
+                    req.fields.is_empty() && resp.fields.is_empty(),
+                    "{file}: validVersions is none but the schema has fields"
+                );
+                removed_apis.push(RemovedApi { name, key: *key });
+                continue;
+            }
         };
         let unstable_from = req.latest_version_unstable.is_some_and(|f| f.0).then_some(max_version);
         ensure!(
@@ -216,7 +239,7 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
         let request = resolve_message(req, Some((unstable_from, deprecated))).with_context(|| file.clone())?;
         let response = resolve_message(resp, Some((unstable_from, deprecated))).with_context(|| rfile.clone())?;
         check_collisions(&request, &response)?;
-        let first_flexible = req.flexible_versions.intersect(req.valid_versions).min();
+        let first_flexible = req.flexible_versions().intersect(req.valid_versions).min();
         apis.push(Api {
             name,
             key: *key,
@@ -234,7 +257,7 @@ pub fn build(specs: &[(String, MessageSpec)], errors_tsv: &str) -> Result<Model>
     }
     standalone.sort_by(|a, b| a.name.cmp(&b.name));
     let errors = parse_errors(errors_tsv)?;
-    Ok(Model { apis, standalone, errors })
+    Ok(Model { apis, standalone, errors, removed_apis })
 }
 
 /// A request and its response share one module per version: their nested struct names must
@@ -316,7 +339,7 @@ fn resolve_message(spec: &MessageSpec, api: Option<(Option<i16>, Versions)>) -> 
         structs.sort_by(|&a, &b| r.structs[a].rust_name.cmp(&r.structs[b].rust_name));
         versions.push(MessageVersion {
             version: v,
-            flexible: spec.flexible_versions.contains(v),
+            flexible: spec.flexible_versions().contains(v),
             deprecated: deprecated.contains(v),
             unstable: unstable_from.is_some_and(|u| v >= u),
             body,
@@ -376,7 +399,7 @@ impl<'a> Resolver<'a> {
                 ensure!(tagged.is_open(), "{}: taggedVersions must be open-ended (N+), not {tagged}", at());
                 ensure!(versions.contains_all(tagged), "{}: taggedVersions {tagged} outside versions {versions}", at());
                 ensure!(
-                    self.spec.flexible_versions.contains_all(tagged),
+                    self.spec.flexible_versions().contains_all(tagged),
                     "{}: taggedVersions {tagged} are not all flexible",
                     at()
                 );
@@ -400,7 +423,7 @@ impl<'a> Resolver<'a> {
                     at()
                 );
                 ensure!(
-                    self.spec.flexible_versions.contains_all(flex),
+                    self.spec.flexible_versions().contains_all(flex),
                     "{}: flexibleVersions {flex} is not within the message's flexibleVersions",
                     at()
                 );
@@ -541,7 +564,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn resolve_body(&mut self, fields: &'a [FieldSpec], v: i16, owner: &str) -> Result<StructBody> {
-        let flexible = self.spec.flexible_versions.contains(v);
+        let flexible = self.spec.flexible_versions().contains(v);
         let mut out = Vec::new();
         for f in fields {
             let versions = field_versions(f)?;
@@ -553,7 +576,7 @@ impl<'a> Resolver<'a> {
             let ty = self.resolve_type(&f.ty, v).with_context(|| format!("{owner}.{}", f.name))?;
             let compact = match &f.ty {
                 FieldType::String | FieldType::Bytes => {
-                    f.flexible_versions.unwrap_or(self.spec.flexible_versions).contains(v)
+                    f.flexible_versions.unwrap_or(self.spec.flexible_versions()).contains(v)
                 }
                 FieldType::Records | FieldType::Array(_) => flexible,
                 _ => false,

@@ -20,9 +20,13 @@ pub struct MessageSpec {
     pub listeners: Option<Vec<Listener>>,
     pub name: String,
     pub valid_versions: Versions,
-    pub flexible_versions: Versions,
+    /// Required unless `validVersions` is `none` (an API removed from Kafka keeps its file, with
+    /// no fields, so that its key stays reserved); see [`MessageSpec::flexible_versions`].
+    #[serde(rename = "flexibleVersions")]
+    pub flexible_versions_raw: Option<Versions>,
     pub deprecated_versions: Option<Versions>,
     pub latest_version_unstable: Option<Flag>,
+    #[serde(default)]
     pub fields: Vec<FieldSpec>,
     pub common_structs: Option<Vec<StructSpec>>,
 }
@@ -35,6 +39,13 @@ pub enum MessageKind {
     Header,
     Data,
     Metadata,
+    /// The key of a coordinator record (`__consumer_offsets`, `__transaction_state`,
+    /// `__share_group_state`); its `apiKey` is the record type (Kafka 4.0 on).
+    #[serde(rename = "coordinator-key")]
+    CoordinatorKey,
+    /// The value of a coordinator record; its `apiKey` is the record type.
+    #[serde(rename = "coordinator-value")]
+    CoordinatorValue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -62,6 +73,14 @@ pub struct StructSpec {
     pub name: String,
     pub versions: Versions,
     pub fields: Vec<FieldSpec>,
+}
+
+impl MessageSpec {
+    /// The flexible versions (`none` when the key is absent, which [`parse_str`] allows only
+    /// for a spec without valid versions).
+    pub fn flexible_versions(&self) -> Versions {
+        self.flexible_versions_raw.unwrap_or(Versions::None)
+    }
 }
 
 /// A field. `versions` may be left out when `taggedVersions` is given (it then defaults to the
@@ -294,10 +313,16 @@ pub fn strip_comments(text: &str) -> String {
 pub fn parse_str(text: &str, origin: &str) -> Result<MessageSpec> {
     let json = strip_comments(text);
     let value: CheckedJson = serde_json::from_str(&json).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
-    serde_path_to_error::deserialize(value.0).map_err(|e| {
+    let spec: MessageSpec = serde_path_to_error::deserialize(value.0).map_err(|e| {
         let path = e.path().to_string();
         anyhow::anyhow!("{origin}: at `{path}`: {}", e.into_inner())
-    })
+    })?;
+    // Kafka's MessageSpec: "You must specify a value for flexibleVersions" unless the message
+    // has no valid version.
+    if spec.flexible_versions_raw.is_none() && !spec.valid_versions.is_empty() {
+        bail!("{origin}: at `.`: missing field `flexibleVersions` (required when validVersions is not none)");
+    }
+    Ok(spec)
 }
 
 /// JSON parsed with a check that a repeated key has the same value each time.

@@ -51,6 +51,8 @@ pub const STRUCT_RENAMES: &[(&str, &str, &str)] = &[
     ("FetchSnapshotResponse", "PartitionSnapshot", "PartitionSnapshotResponse"),
     ("FetchSnapshotResponse", "SnapshotId", "SnapshotIdResponse"),
     ("FetchSnapshotResponse", "TopicSnapshot", "TopicSnapshotResponse"),
+    ("StreamsGroupHeartbeatResponse", "Endpoint", "EndpointResponse"),
+    ("StreamsGroupHeartbeatResponse", "TaskIds", "TaskIdsResponse"),
     ("VoteResponse", "PartitionData", "PartitionDataResponse"),
     ("VoteResponse", "TopicData", "TopicDataResponse"),
 ];

@@ -1,13 +1,14 @@
-//! `cargo xtask schemas fetch` and `import` against a local git repository and folders this
-//! test creates: the pinned commit's files are fetched (shallow, sparse), verified against the
-//! pin, and installed; any mismatch is an error naming the file.
+//! `cargo xtask schemas fetch` and `import` against a local git repository, a jar and folders
+//! this test creates: the pinned files are fetched (shallow, sparse for git; the JSON files of a
+//! jar's folder for Maven), verified against the pin, and installed; any mismatch is an error
+//! naming the file. The committed pins name Apache Kafka releases.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use xtask::pin::{self, sha256_hex, Pin};
+use xtask::pin::{self, sha256_hex, Origin, Pin, Source};
 
 const MSG: &str = "clients/src/main/resources/common/message";
 
@@ -42,10 +43,19 @@ fn repo(dir: &Path) -> (std::path::PathBuf, String, String) {
     (repo, first, second)
 }
 
-fn pin_for(commit: &str, files: &[(&str, &str)]) -> Pin {
+fn pin_for(repository: &str, commit: &str, files: &[(&str, &str)]) -> Pin {
     let digests: BTreeMap<String, String> =
         files.iter().map(|(p, text)| (format!("message/{p}"), sha256_hex(text.as_bytes()))).collect();
-    Pin { name: "test-set".into(), repository: "unused".into(), commit: commit.into(), path: MSG.into(), digests }
+    let origin = Origin::Git { repository: repository.into(), commit: commit.into(), path: MSG.into() };
+    Pin { name: "test-set".into(), sources: vec![Source { folder: "message".into(), origin }], errors: None, digests }
+}
+
+fn with_commit(pin: &Pin, commit: &str) -> Pin {
+    let mut p = pin.clone();
+    if let Origin::Git { commit: c, .. } = &mut p.sources[0].origin {
+        *c = commit.into();
+    }
+    p
 }
 
 #[test]
@@ -56,30 +66,30 @@ fn fetch_gets_exactly_the_pinned_commit_and_verifies_it() {
     let out = tmp.path().join("kafka-schemas");
 
     // The first commit, not the branch head.
-    let pin = pin_for(&first, &[("ARequest.json", "{ \"a\": 1 }\n"), ("BResponse.json", "{ \"b\": 2 }\n")]);
-    assert_eq!(pin::fetch(&pin, &url, &out).unwrap(), 2);
+    let pin = pin_for(&url, &first, &[("ARequest.json", "{ \"a\": 1 }\n"), ("BResponse.json", "{ \"b\": 2 }\n")]);
+    assert_eq!(pin::fetch(&pin, &out).unwrap(), 2);
     assert_eq!(fs::read_to_string(out.join("message/ARequest.json")).unwrap(), "{ \"a\": 1 }\n");
     assert!(!out.join("message/README.md").exists());
-    pin::verify(&pin, &out, true).unwrap();
+    pin::verify(&pin, &out).unwrap();
     // No temporary folder is left behind.
     let leftovers: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers, ["message"]);
 
     // The same pin against the second commit: a clear error naming the file.
-    let pin2 = Pin { commit: second, ..pin.clone() };
-    let err = pin::fetch(&pin2, &url, &out).unwrap_err().to_string();
+    let pin2 = with_commit(&pin, &second);
+    let err = pin::fetch(&pin2, &out).unwrap_err().to_string();
     assert!(err.contains("ARequest.json") && err.contains("does not match the pin"), "{err}");
     // ... and what was installed before is untouched.
     assert_eq!(fs::read_to_string(out.join("message/ARequest.json")).unwrap(), "{ \"a\": 1 }\n");
 
     // A pinned file missing at that commit.
-    let pin3 = pin_for(&first, &[("ARequest.json", "{ \"a\": 1 }\n"), ("CRequest.json", "{}")]);
-    let err = pin::fetch(&pin3, &url, &out).unwrap_err().to_string();
+    let pin3 = pin_for(&url, &first, &[("ARequest.json", "{ \"a\": 1 }\n"), ("CRequest.json", "{}")]);
+    let err = pin::fetch(&pin3, &out).unwrap_err().to_string();
     assert!(err.contains("CRequest.json"), "{err}");
 
     // A commit the repository does not have.
-    let pin4 = Pin { commit: "0".repeat(40), ..pin };
-    assert!(pin::fetch(&pin4, &url, &out).is_err());
+    let pin4 = with_commit(&pin, &"0".repeat(40));
+    assert!(pin::fetch(&pin4, &out).is_err());
 }
 
 #[test]
@@ -89,7 +99,7 @@ fn import_verifies_every_file_before_installing_anything() {
     fs::create_dir_all(set.join("message")).unwrap();
     fs::write(set.join("message/ARequest.json"), "a").unwrap();
     fs::write(set.join("errors.tsv"), "e").unwrap();
-    let mut pin = pin_for("0".repeat(40).as_str(), &[("ARequest.json", "a")]);
+    let mut pin = pin_for("unused", "0".repeat(40).as_str(), &[("ARequest.json", "a")]);
     pin.digests.insert("errors.tsv".into(), sha256_hex(b"e"));
     let out = tmp.path().join("kafka-schemas");
     assert_eq!(pin::import(&pin, &set, &out).unwrap(), 2);
@@ -110,10 +120,61 @@ fn import_verifies_every_file_before_installing_anything() {
 }
 
 #[test]
-fn the_committed_pin_matches_the_shared_primary_set() {
+fn a_jar_gives_the_json_files_directly_in_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let jar = tmp.path().join("kafka-clients-9.9.9.jar");
+    {
+        let mut zip = zip::ZipWriter::new(fs::File::create(&jar).unwrap());
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, text) in [
+            ("common/message/ARequest.json", "{ \"a\": 1 }"),
+            ("common/message/README.md", "not a schema"),
+            ("common/message/nested/BRequest.json", "{}"),
+            ("common/other/CRequest.json", "{}"),
+            ("org/apache/kafka/X.class", "\u{0}"),
+        ] {
+            zip.start_file(name, opts).unwrap();
+            std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let dest = tmp.path().join("message");
+    fs::create_dir_all(&dest).unwrap();
+    assert_eq!(pin::extract_json(&jar, "common/message", &dest).unwrap(), 1);
+    assert_eq!(fs::read_to_string(dest.join("ARequest.json")).unwrap(), "{ \"a\": 1 }");
+    assert_eq!(fs::read_dir(&dest).unwrap().count(), 1);
+    assert_eq!(pin::extract_json(&jar, "common/missing", &dest).unwrap(), 0);
+}
+
+#[test]
+fn the_committed_pins_name_apache_kafka_releases() {
     let root = xtask::workspace_root();
-    let pin = Pin::load(&root.join("kafka-schemas")).unwrap();
-    assert_eq!(pin.commit, "1eb7644349cb07139d6a3c1ad1986979647cac99");
-    assert_eq!(pin.message_files().count(), 186);
-    pin::verify(&pin, &root.join("../shared/kafka-schemas/kafka-4.0-dev-1eb7644"), false).unwrap();
+    let sets = xtask::sets::all(&root).unwrap();
+    let names: Vec<&str> = sets.iter().map(|(_, p)| p.name.as_str()).collect();
+    assert_eq!(names, ["kafka-4.4.0", "kafka-3.8.0"]);
+    for (_, pin) in &sets {
+        let release = pin.name.strip_prefix("kafka-").unwrap();
+        for s in &pin.sources {
+            let Origin::Maven { artifact, .. } = &s.origin else {
+                panic!("{}: {} is not from Maven", pin.name, s.folder)
+            };
+            assert_eq!(artifact.group, "org.apache.kafka");
+            // Kafka's generator test schemas come from the newest test jar on Maven Central.
+            if s.folder != "test-message" {
+                assert_eq!(artifact.version, release, "{}: {}", pin.name, s.folder);
+            }
+        }
+        assert_eq!(
+            pin.errors.as_ref().map(|e| (e.artifact.as_str(), e.version.as_str())),
+            Some(("kafka-clients", release))
+        );
+    }
+    let primary = &sets[0].1;
+    assert_eq!(primary.files_of("message").count(), 203);
+    assert!(primary.digests.contains_key("errors.tsv"));
+    // The source the generated files name.
+    assert_eq!(
+        primary.source(),
+        "Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN)"
+    );
 }

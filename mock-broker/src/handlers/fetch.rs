@@ -55,7 +55,7 @@ struct Outcome {
 trait LeaderEpoch {
     fn leader_epoch(&self) -> i32;
 }
-impl LeaderEpoch for fetch::v0::FetchPartition {
+impl LeaderEpoch for fetch::v4::FetchPartition {
     fn leader_epoch(&self) -> i32 {
         -1
     }

@@ -300,7 +300,7 @@ pub(crate) fn leave_group(ctx: &Ctx<'_>, request: &leave_group::AnyRequest) -> O
 trait CommittedEpoch {
     fn committed_epoch(&self) -> i32;
 }
-impl CommittedEpoch for offset_commit::v0::OffsetCommitRequestPartition {
+impl CommittedEpoch for offset_commit::v2::OffsetCommitRequestPartition {
     fn committed_epoch(&self) -> i32 {
         -1
     }

@@ -85,7 +85,7 @@ impl Schemas {
 
 /// Writes one random, valid body of `spec` at version `v`.
 pub fn random_body(spec: &MessageSpec, v: i16, rng: &mut Rng) -> Vec<u8> {
-    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v), greedy: None, minimal: None };
+    let g = Gen { spec, v, flexible: spec.flexible_versions().contains(v), greedy: None, minimal: None };
     let mut out = Vec::new();
     g.fields(&spec.fields, rng, &mut out, 0);
     out
@@ -94,7 +94,7 @@ pub fn random_body(spec: &MessageSpec, v: i16, rng: &mut Rng) -> Vec<u8> {
 /// A random body with every array empty and no tagged field (its last byte is the top-level
 /// tag count, 0, in flexible versions).
 pub fn untagged_body(spec: &MessageSpec, v: i16, rng: &mut Rng) -> Vec<u8> {
-    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v), greedy: Some(0), minimal: None };
+    let g = Gen { spec, v, flexible: spec.flexible_versions().contains(v), greedy: Some(0), minimal: None };
     let mut out = Vec::new();
     g.fields(&spec.fields, rng, &mut out, 0);
     out
@@ -106,7 +106,7 @@ pub fn untagged_body(spec: &MessageSpec, v: i16, rng: &mut Rng) -> Vec<u8> {
 /// written the same way; the rest is `pad`. No tagged fields are written. This makes a decoder
 /// reserve as much as it ever can from the same bytes at every nesting level.
 pub fn greedy_body(spec: &MessageSpec, v: i16, len: usize, pad: u8, rng: &mut Rng) -> Vec<u8> {
-    let g = Gen { spec, v, flexible: spec.flexible_versions.contains(v), greedy: Some(len), minimal: None };
+    let g = Gen { spec, v, flexible: spec.flexible_versions().contains(v), greedy: Some(len), minimal: None };
     let mut out = Vec::new();
     g.fields(&spec.fields, rng, &mut out, 0);
     out.truncate(len);

@@ -300,6 +300,24 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         }
     };
 
+    // The error reply of each version: the response from `Default`, with the top-level
+    // `ErrorCode` set where that version has one.
+    let error_replies = versions
+        .iter()
+        .map(|&v| {
+            let m = naming::version_ident(v);
+            let var = naming::version_variant(v);
+            let body = &api.response.version(v).body;
+            match find_field(body, "ErrorCode") {
+                Some(f) if f.ty == Type::Int16 && f.tag.is_none() => {
+                    let id = naming::field_ident(&f.name);
+                    quote!(AnyResponse::#var(#m::Response { #id: error.code(), ..Default::default() }))
+                }
+                _ => quote!({ let _ = error; AnyResponse::#var(#m::Response::default()) }),
+            }
+        })
+        .collect::<Vec<_>>();
+
     let mut ranges = quote!();
     if let Some((_, array, [k, lo, hi])) = special::VERSION_RANGE_LISTS.iter().find(|(a, _, _)| *a == api.name) {
         for &v in &versions {
@@ -386,6 +404,13 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// A function that parses the response frame (header and body) of this request.
             pub fn response_deserializer(&self) -> crate::AnyResponseDeserializer {
                 match *self { #(#cfgs Self::#vars(_) => decode_any_response::<#mods_i::Response>,)* }
+            }
+
+            /// The response of this request's version with every field at its schema default
+            /// and the top-level `ErrorCode` set to `error` where that version has one: how a
+            /// broker refuses a request as a whole (e.g. UNSUPPORTED_VERSION).
+            pub fn error_response(&self, error: ErrorCode) -> AnyResponse {
+                match *self { #(#cfgs Self::#vars(_) => #error_replies,)* }
             }
         }
 
@@ -534,6 +559,10 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
         impl AnyVersion {
             /// The schema name.
             pub const NAME: &'static str = #name;
+            /// The oldest version of the schema.
+            pub const MIN_VERSION: i16 = #min;
+            /// The newest version of the schema (unstable ones included).
+            pub const MAX_VERSION: i16 = #max;
 
             /// The version of this value.
             pub fn version(&self) -> i16 {

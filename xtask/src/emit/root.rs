@@ -100,6 +100,13 @@ pub fn mod_rs(model: &Model) -> GenFile {
                 match *self { #(#cfgs Self::#vars(ref m) => m.response_deserializer(),)* }
             }
 
+            /// The response of this request's API and version with every field at its schema
+            /// default and the top-level `ErrorCode` set to `error` where that version has one:
+            /// how a broker refuses a request as a whole (e.g. UNSUPPORTED_VERSION).
+            pub fn error_response(&self, error: ErrorCode) -> AnyResponse {
+                match *self { #(#cfgs Self::#vars(ref m) => AnyResponse::#vars(m.error_response(error)),)* }
+            }
+
             /// The sample request of an API and version, if this build supports it.
             #[cfg(feature = "samples")]
             pub fn sample(api_key: ApiKey, version: i16) -> Option<Self> {
