@@ -41,6 +41,12 @@ impl ArbitraryWire for f64 {
     }
 }
 
+impl ArbitraryWire for crate::ErrorCode {
+    fn arbitrary_wire(u: &mut Unstructured<'_>) -> Result<Self> {
+        Ok(crate::ErrorCode(<i16 as Arbitrary>::arbitrary(u)?))
+    }
+}
+
 impl ArbitraryWire for ByteString {
     fn arbitrary_wire(u: &mut Unstructured<'_>) -> Result<Self> {
         Ok(ByteString::from(<String as Arbitrary>::arbitrary(u)?))

@@ -28,21 +28,27 @@ pub trait Wire: Sized {
     const MIN_LEN: usize;
 
     /// The exact number of bytes [`Wire::wire_put`] writes.
-    fn wire_len(&self, compact: bool) -> usize;
+    fn wire_len(&self, compact: bool, version: i16) -> usize;
 
     /// Appends the encoding to `buf`.
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError>;
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError>;
 
     /// Reads one value from the front of `buf`.
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError>;
+    fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError>;
 
     /// Appends the encodings of `items` (the elements of an array). Fixed-size primitives
     /// override it with infallible writes.
     #[doc(hidden)]
     #[inline]
-    fn wire_put_all(items: &[Self], buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put_all(
+        items: &[Self],
+        buf: &mut Encoder,
+        compact: bool,
+        version: i16,
+        field: Field,
+    ) -> Result<(), EncodeError> {
         for e in items {
-            e.wire_put(buf, compact, field)?;
+            e.wire_put(buf, compact, version, field)?;
         }
         Ok(())
     }
@@ -51,10 +57,16 @@ pub trait Wire: Sized {
     /// remaining bytes). Fixed-size primitives override it to read them all in one pass.
     #[doc(hidden)]
     #[inline]
-    fn wire_get_many(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Vec<Self>, DecodeError> {
+    fn wire_get_many(
+        buf: &mut Bytes,
+        count: usize,
+        compact: bool,
+        version: i16,
+        field: Field,
+    ) -> Result<Vec<Self>, DecodeError> {
         let mut v = Vec::with_capacity(count);
         for _ in 0..count {
-            v.push(Self::wire_get(buf, compact, field)?);
+            v.push(Self::wire_get(buf, compact, version, field)?);
         }
         Ok(v)
     }
@@ -104,20 +116,20 @@ macro_rules! fixed {
         impl Wire for $t {
             const MIN_LEN: usize = $n;
             #[inline]
-            fn wire_len(&self, _: bool) -> usize {
+            fn wire_len(&self, _: bool, _: i16) -> usize {
                 $n
             }
             #[inline]
-            fn wire_put(&self, buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
+            fn wire_put(&self, buf: &mut Encoder, _: bool, _: i16, _: Field) -> Result<(), EncodeError> {
                 put_array(buf, self.to_be_bytes());
                 Ok(())
             }
             #[inline]
-            fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
+            fn wire_get(buf: &mut Bytes, _: bool, _: i16, field: Field) -> Result<Self, DecodeError> {
                 get_array::<$n>(buf, field).map(<$t>::from_be_bytes)
             }
             #[inline]
-            fn wire_put_all(items: &[Self], buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
+            fn wire_put_all(items: &[Self], buf: &mut Encoder, _: bool, _: i16, _: Field) -> Result<(), EncodeError> {
                 for v in items {
                     put_array(buf, v.to_be_bytes());
                 }
@@ -125,7 +137,7 @@ macro_rules! fixed {
             }
             /// All elements in one pass: one bounds check, one exact allocation.
             #[inline]
-            fn wire_get_many(buf: &mut Bytes, count: usize, _: bool, field: Field) -> Result<Vec<Self>, DecodeError> {
+            fn wire_get_many(buf: &mut Bytes, count: usize, _: bool, _: i16, field: Field) -> Result<Vec<Self>, DecodeError> {
                 let n = count.checked_mul($n).unwrap_or(usize::MAX);
                 need(buf, n, field)?;
                 let mut v = Vec::with_capacity(count);
@@ -150,34 +162,52 @@ fixed!(f64, 8);
 impl Wire for bool {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, _: bool) -> usize {
+    fn wire_len(&self, _: bool, _: i16) -> usize {
         1
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, _: bool, _: i16, _: Field) -> Result<(), EncodeError> {
         put_array(buf, [*self as u8]);
         Ok(())
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, _: bool, _: i16, field: Field) -> Result<Self, DecodeError> {
         // Kafka reads any non-zero byte as true.
         Ok(get_array::<1>(buf, field)?[0] != 0)
+    }
+}
+
+/// An error code is an `int16` on the wire.
+impl Wire for crate::ErrorCode {
+    const MIN_LEN: usize = 2;
+    #[inline]
+    fn wire_len(&self, _: bool, _: i16) -> usize {
+        2
+    }
+    #[inline]
+    fn wire_put(&self, buf: &mut Encoder, _: bool, _: i16, _: Field) -> Result<(), EncodeError> {
+        put_array(buf, self.0.to_be_bytes());
+        Ok(())
+    }
+    #[inline]
+    fn wire_get(buf: &mut Bytes, _: bool, _: i16, field: Field) -> Result<Self, DecodeError> {
+        Ok(crate::ErrorCode(i16::from_be_bytes(get_array(buf, field)?)))
     }
 }
 
 impl Wire for Uuid {
     const MIN_LEN: usize = 16;
     #[inline]
-    fn wire_len(&self, _: bool) -> usize {
+    fn wire_len(&self, _: bool, _: i16) -> usize {
         16
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, _: bool, _: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, _: bool, _: i16, _: Field) -> Result<(), EncodeError> {
         put_array(buf, *self.as_bytes());
         Ok(())
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, _: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, _: bool, _: i16, field: Field) -> Result<Self, DecodeError> {
         get_array::<16>(buf, field).map(Uuid::from_bytes)
     }
 }
@@ -508,8 +538,8 @@ fn get_prefix(buf: &mut Bytes, p: Prefix, compact: bool, field: Field) -> Result
         get_uvarint(buf, field)? as i64 - 1
     } else {
         match p {
-            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, field)? as i64,
-            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, field)? as i64,
+            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, 0, field)? as i64,
+            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, 0, field)? as i64,
         }
     };
     match v {
@@ -533,17 +563,17 @@ fn get_str(buf: &mut Bytes, len: usize, field: Field) -> Result<ByteString, Deco
 impl Wire for ByteString {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
+    fn wire_len(&self, compact: bool, _version: i16) -> usize {
         prefix_len(Prefix::I16, compact, Some(self.len())) + self.len()
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, _version: i16, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I16, compact, Some(self.len()), field)?;
         buf.extend_from_slice(self.as_bytes());
         Ok(())
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, compact: bool, _version: i16, field: Field) -> Result<Self, DecodeError> {
         let len = non_null(get_prefix(buf, Prefix::I16, compact, field)?, field)?;
         get_str(buf, len, field)
     }
@@ -552,12 +582,12 @@ impl Wire for ByteString {
 impl Wire for Option<ByteString> {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
+    fn wire_len(&self, compact: bool, _version: i16) -> usize {
         let len = self.as_ref().map(|s| s.len());
         prefix_len(Prefix::I16, compact, len) + len.unwrap_or(0)
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, _version: i16, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I16, compact, self.as_ref().map(|s| s.len()), field)?;
         if let Some(s) = self {
             buf.extend_from_slice(s.as_bytes());
@@ -565,7 +595,7 @@ impl Wire for Option<ByteString> {
         Ok(())
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, compact: bool, _version: i16, field: Field) -> Result<Self, DecodeError> {
         match get_prefix(buf, Prefix::I16, compact, field)? {
             None => Ok(None),
             Some(len) => get_str(buf, len, field).map(Some),
@@ -576,17 +606,17 @@ impl Wire for Option<ByteString> {
 impl Wire for Bytes {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
+    fn wire_len(&self, compact: bool, _version: i16) -> usize {
         prefix_len(Prefix::I32, compact, Some(self.len())) + self.len()
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, _version: i16, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, Some(self.len()), field)?;
         buf.put_shared(self);
         Ok(())
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, compact: bool, _version: i16, field: Field) -> Result<Self, DecodeError> {
         let len = non_null(get_prefix(buf, Prefix::I32, compact, field)?, field)?;
         take(buf, len, field)
     }
@@ -595,12 +625,12 @@ impl Wire for Bytes {
 impl Wire for Option<Bytes> {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
+    fn wire_len(&self, compact: bool, _version: i16) -> usize {
         let len = self.as_ref().map(|s| s.len());
         prefix_len(Prefix::I32, compact, len) + len.unwrap_or(0)
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, _version: i16, field: Field) -> Result<(), EncodeError> {
         put_prefix(buf, Prefix::I32, compact, self.as_ref().map(|s| s.len()), field)?;
         if let Some(s) = self {
             buf.put_shared(s);
@@ -608,7 +638,7 @@ impl Wire for Option<Bytes> {
         Ok(())
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, compact: bool, _version: i16, field: Field) -> Result<Self, DecodeError> {
         match get_prefix(buf, Prefix::I32, compact, field)? {
             None => Ok(None),
             Some(len) => take(buf, len, field).map(Some),
@@ -650,16 +680,16 @@ fn count_too_large(count: usize, remaining: usize, field: Field) -> DecodeError 
 trait ArrayOf: Deref<Target = [Self::Elem]> + Sized {
     type Elem: Wire;
     /// Reads `count` elements, already checked against the remaining bytes.
-    fn read(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Self, DecodeError>;
+    fn read(buf: &mut Bytes, count: usize, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError>;
 }
 
 impl<T: Wire> ArrayOf for Vec<T> {
     type Elem = T;
     #[inline]
-    fn read(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn read(buf: &mut Bytes, count: usize, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
         match count {
             0 => Ok(Vec::new()),
-            _ => T::wire_get_many(buf, count, compact, field),
+            _ => T::wire_get_many(buf, count, compact, version, field),
         }
     }
 }
@@ -673,36 +703,42 @@ where
 {
     type Elem = A::Item;
     #[inline]
-    fn read(buf: &mut Bytes, count: usize, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn read(buf: &mut Bytes, count: usize, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
         let mut v = SmallVec::with_capacity(count);
         for _ in 0..count {
-            v.push(A::Item::wire_get(buf, compact, field)?);
+            v.push(A::Item::wire_get(buf, compact, version, field)?);
         }
         Ok(v)
     }
 }
 
 #[inline]
-fn array_len<V: ArrayOf>(v: Option<&V>, compact: bool) -> usize {
+fn array_len<V: ArrayOf>(v: Option<&V>, compact: bool, version: i16) -> usize {
     prefix_len(Prefix::I32, compact, v.map(|v| v.len()))
-        + v.map_or(0, |v| v.iter().map(|e| e.wire_len(compact)).sum::<usize>())
+        + v.map_or(0, |v| v.iter().map(|e| e.wire_len(compact, version)).sum::<usize>())
 }
 
 #[inline]
-fn array_put<V: ArrayOf>(v: Option<&V>, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+fn array_put<V: ArrayOf>(
+    v: Option<&V>,
+    buf: &mut Encoder,
+    compact: bool,
+    version: i16,
+    field: Field,
+) -> Result<(), EncodeError> {
     put_prefix(buf, Prefix::I32, compact, v.map(|v| v.len()), field)?;
     match v {
-        Some(v) => V::Elem::wire_put_all(v, buf, compact, field),
+        Some(v) => V::Elem::wire_put_all(v, buf, compact, version, field),
         None => Ok(()),
     }
 }
 
 /// A nullable array (`None`: the null marker).
 #[inline]
-fn array_get<V: ArrayOf>(buf: &mut Bytes, compact: bool, field: Field) -> Result<Option<V>, DecodeError> {
+fn array_get<V: ArrayOf>(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Option<V>, DecodeError> {
     match get_count(buf, compact, V::Elem::MIN_LEN, field)? {
         None => Ok(None),
-        Some(count) => V::read(buf, count, compact, field).map(Some),
+        Some(count) => V::read(buf, count, compact, version, field).map(Some),
     }
 }
 
@@ -712,32 +748,32 @@ macro_rules! array_wire {
         impl<$g> Wire for $ty where $($bounds)* {
             const MIN_LEN: usize = 1;
             #[inline]
-            fn wire_len(&self, compact: bool) -> usize {
-                array_len(Some(self), compact)
+            fn wire_len(&self, compact: bool, version: i16) -> usize {
+                array_len(Some(self), compact, version)
             }
             #[inline]
-            fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-                array_put(Some(self), buf, compact, field)
+            fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
+                array_put(Some(self), buf, compact, version, field)
             }
             #[inline]
-            fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-                non_null(array_get(buf, compact, field)?, field)
+            fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
+                non_null(array_get(buf, compact, version, field)?, field)
             }
         }
 
         impl<$g> Wire for Option<$ty> where $($bounds)* {
             const MIN_LEN: usize = 1;
             #[inline]
-            fn wire_len(&self, compact: bool) -> usize {
-                array_len(self.as_ref(), compact)
+            fn wire_len(&self, compact: bool, version: i16) -> usize {
+                array_len(self.as_ref(), compact, version)
             }
             #[inline]
-            fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-                array_put(self.as_ref(), buf, compact, field)
+            fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
+                array_put(self.as_ref(), buf, compact, version, field)
             }
             #[inline]
-            fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-                array_get(buf, compact, field)
+            fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
+                array_get(buf, compact, version, field)
             }
         }
     };
@@ -753,10 +789,10 @@ pub trait WireStruct: Wire {}
 impl<T: WireStruct> Wire for Option<T> {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
-        1 + self.as_ref().map_or(0, |s| s.wire_len(compact))
+    fn wire_len(&self, compact: bool, version: i16) -> usize {
+        1 + self.as_ref().map_or(0, |s| s.wire_len(compact, version))
     }
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
         match self {
             None => {
                 put_array(buf, [0xff]);
@@ -764,16 +800,16 @@ impl<T: WireStruct> Wire for Option<T> {
             }
             Some(s) => {
                 put_array(buf, [1]);
-                s.wire_put(buf, compact, field)
+                s.wire_put(buf, compact, version, field)
             }
         }
     }
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
+    fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
         // Kafka's reader treats any negative marker as null.
-        if <i8 as Wire>::wire_get(buf, false, field)? < 0 {
+        if <i8 as Wire>::wire_get(buf, false, 0, field)? < 0 {
             Ok(None)
         } else {
-            T::wire_get(buf, compact, field).map(Some)
+            T::wire_get(buf, compact, version, field).map(Some)
         }
     }
 }
@@ -956,9 +992,9 @@ impl TaggedReader {
 
 /// Decodes the value of a known tagged field from exactly its declared bytes.
 #[inline]
-pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, field: Field) -> Result<T, DecodeError> {
+pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, version: i16, field: Field) -> Result<T, DecodeError> {
     let declared = data.len();
-    let v = T::wire_get(&mut data, true, field)?;
+    let v = T::wire_get(&mut data, true, version, field)?;
     if !data.is_empty() {
         return Err(DecodeError::new(
             DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared - data.len() },
@@ -1011,11 +1047,18 @@ impl<'a> TaggedWriter<'a> {
 
     /// Writes known field `tag` (after any unknown fields with smaller tags).
     #[inline]
-    pub fn field<T: Wire>(&mut self, buf: &mut Encoder, tag: u32, value: &T, field: Field) -> Result<(), EncodeError> {
+    pub fn field<T: Wire>(
+        &mut self,
+        buf: &mut Encoder,
+        tag: u32,
+        value: &T,
+        version: i16,
+        field: Field,
+    ) -> Result<(), EncodeError> {
         self.flush_below(buf, tag)?;
         put_uvarint(buf, tag);
-        put_uvarint(buf, value.wire_len(true) as u32);
-        value.wire_put(buf, true, field)
+        put_uvarint(buf, value.wire_len(true, version) as u32);
+        value.wire_put(buf, true, version, field)
     }
 
     /// Writes the remaining unknown fields.
@@ -1037,14 +1080,14 @@ mod tests {
 
     fn enc<T: Wire>(v: &T, compact: bool) -> Vec<u8> {
         let mut b = Encoder::default();
-        v.wire_put(&mut b, compact, "t").unwrap();
-        assert_eq!(b.len(), v.wire_len(compact));
+        v.wire_put(&mut b, compact, 0, "t").unwrap();
+        assert_eq!(b.len(), v.wire_len(compact, 0));
         b.to_vec()
     }
 
     fn dec<T: Wire>(bytes: &[u8], compact: bool) -> Result<T, DecodeError> {
         let mut b = Bytes::copy_from_slice(bytes);
-        T::wire_get(&mut b, compact, "t")
+        T::wire_get(&mut b, compact, 0, "t")
     }
 
     #[test]
@@ -1111,16 +1154,16 @@ mod tests {
         assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8);
         let long = ByteString::from("x".repeat(40_000));
         let mut b = Encoder::default();
-        let e = long.wire_put(&mut b, false, "t").unwrap_err();
+        let e = long.wire_put(&mut b, false, 0, "t").unwrap_err();
         assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
-        assert!(long.wire_put(&mut b, true, "t").is_ok());
+        assert!(long.wire_put(&mut b, true, 0, "t").is_ok());
     }
 
     #[test]
     fn decoded_strings_share_the_input() {
         let input = Bytes::from_static(b"\x00\x05hello");
         let mut b = input.clone();
-        let s = ByteString::wire_get(&mut b, false, "t").unwrap();
+        let s = ByteString::wire_get(&mut b, false, 0, "t").unwrap();
         assert_eq!(s.as_bytes().as_ptr(), input[2..].as_ptr());
     }
 
@@ -1145,7 +1188,7 @@ mod tests {
         unknown.insert(0, Bytes::from_static(b"\x02\x03"));
         let mut b = Encoder::default();
         let mut w = TaggedWriter::begin(&mut b, 1, &unknown, "t").unwrap();
-        w.field(&mut b, 3, &7i32, "t").unwrap();
+        w.field(&mut b, 3, &7i32, 0, "t").unwrap();
         w.finish(&mut b).unwrap();
         assert_eq!(b.to_vec(), [3, 0, 2, 2, 3, 3, 4, 0, 0, 0, 7, 5, 1, 1]);
 
@@ -1159,7 +1202,7 @@ mod tests {
 
         let mut b = Encoder::default();
         let mut w = TaggedWriter::begin(&mut b, 1, &unknown, "t").unwrap();
-        assert_eq!(w.field(&mut b, 5, &1i8, "t").unwrap_err().kind(), &EncodeErrorKind::TagConflict(5));
+        assert_eq!(w.field(&mut b, 5, &1i8, 0, "t").unwrap_err().kind(), &EncodeErrorKind::TagConflict(5));
     }
 
     #[test]
@@ -1170,7 +1213,7 @@ mod tests {
         let e = r.next(&mut buf).unwrap_err();
         assert_eq!(e.kind(), &DecodeErrorKind::TagOrder { previous: 4, tag: 3 });
 
-        let e = get_tagged::<i8>(1, Bytes::from_static(&[1, 2]), "t").unwrap_err();
+        let e = get_tagged::<i8>(1, Bytes::from_static(&[1, 2]), 0, "t").unwrap_err();
         assert_eq!(e.kind(), &DecodeErrorKind::TaggedFieldSize { tag: 1, declared: 2, used: 1 });
     }
 }

@@ -42,6 +42,9 @@ pub enum DecodeErrorKind {
     /// An API version this build does not support (unknown, or behind a disabled cargo feature).
     #[error("API key {api_key} version {version} is not supported by this build")]
     UnsupportedVersion { api_key: i16, version: i16 },
+    /// A version-free message read at a version this build does not have.
+    #[error("version {version} is not supported by this build")]
+    UnsupportedMessageVersion { version: i16 },
     /// A value that the format forbids (e.g. a bad magic byte in a record batch).
     #[error("{0}")]
     Invalid(String),
@@ -153,6 +156,44 @@ pub enum EncodeErrorKind {
     /// A compression codec this build does not support (its cargo feature is disabled).
     #[error("compression codec {0} is not enabled in this build")]
     UnsupportedCompression(u8),
+    /// A version-free value holds a non-default value in a field that `version` does not have
+    /// and that the schema does not mark `ignorable` (Kafka's `UnsupportedVersionException`
+    /// rule for writing a message at a version).
+    #[error("version {version} has no such field and the value is not its default (the field is not ignorable)")]
+    UnsupportedField { version: i16 },
+    /// A version-free value holds null in a field that is not nullable in `version`.
+    #[error("null in a field that version {version} does not allow to be null")]
+    NullNotAllowed { version: i16 },
+    /// A version-free value holds unknown tagged fields, and `version` is not flexible.
+    #[error("version {version} has no tagged fields, but unknown tagged fields are set")]
+    TaggedFieldsNotSupported { version: i16 },
+    /// The message has no such version in this build (outside the schema's valid versions,
+    /// or unstable without the `unstable` feature).
+    #[error("version {version} is not supported by this build")]
+    UnsupportedVersion { version: i16 },
+}
+
+impl EncodeErrorKind {
+    /// [`EncodeErrorKind::UnsupportedField`] at `field`.
+    #[cold]
+    #[doc(hidden)]
+    pub fn unsupported_field(version: i16, field: &'static str) -> EncodeError {
+        EncodeError::new(EncodeErrorKind::UnsupportedField { version }, field)
+    }
+
+    /// [`EncodeErrorKind::NullNotAllowed`] at `field`.
+    #[cold]
+    #[doc(hidden)]
+    pub fn null_not_allowed(version: i16, field: &'static str) -> EncodeError {
+        EncodeError::new(EncodeErrorKind::NullNotAllowed { version }, field)
+    }
+
+    /// [`EncodeErrorKind::TaggedFieldsNotSupported`] at `field`.
+    #[cold]
+    #[doc(hidden)]
+    pub fn tagged_fields_not_supported(version: i16, field: &'static str) -> EncodeError {
+        EncodeError::new(EncodeErrorKind::TaggedFieldsNotSupported { version }, field)
+    }
 }
 
 /// An encoding failure: what went wrong, in which field, in which message and version.

@@ -9,13 +9,15 @@ use bytes::{Bytes, BytesMut};
 
 use crate::codec::{put_array, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
-use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, Message};
+use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Message};
+use crate::VersionFreeMessage;
 
-/// A response header of any version (v0 has no tagged fields).
-pub type ResponseHeader = response_header::v1::ResponseHeader;
+/// A response header of any version (the version-free type: v0 has no tagged fields).
+pub type ResponseHeader = response_header::ResponseHeader;
 
-/// A request header of any version (v0 has no client id, v0 and v1 no tagged fields).
-pub type RequestHeader = request_header::v2::RequestHeader;
+/// A request header of any version (the version-free type: v0 has no client id, v0 and v1 no
+/// tagged fields).
+pub type RequestHeader = request_header::RequestHeader;
 
 /// Checks that a frame of `len` bytes (after the size prefix) can be sized by an `int32`.
 pub(crate) fn frame_len(len: usize) -> Result<usize, EncodeError> {
@@ -88,12 +90,7 @@ pub(crate) fn put_response_header(buf: &mut BytesMut, version: i16, correlation_
 
 /// Reads a response header of `version` from the front of a frame.
 pub fn decode_response_header(frame: &mut Bytes, version: i16) -> Result<ResponseHeader, DecodeError> {
-    if version >= 1 {
-        response_header::v1::ResponseHeader::decode(frame)
-    } else {
-        let h = response_header::v0::ResponseHeader::decode(frame)?;
-        Ok(ResponseHeader { correlation_id: h.correlation_id, ..Default::default() })
-    }
+    ResponseHeader::decode(version, frame)
 }
 
 /// Reads the correlation id at the front of a response frame without consuming it: every
@@ -102,58 +99,52 @@ pub fn peek_correlation_id(frame: &[u8]) -> Option<i32> {
     frame.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// Reads the request header at the front of a request frame. Returns the header (as the
-/// superset v2 type) and the header version that was on the wire, which follows from the API
-/// key and version in its first four bytes.
+/// Reads the request header at the front of a request frame. Returns the header and the header
+/// version that was on the wire, which follows from the API key and version in its first four
+/// bytes.
 pub fn decode_request_header(frame: &mut Bytes) -> Result<(RequestHeader, i16), DecodeError> {
     let mut peek = frame.clone();
-    let key = <i16 as Wire>::wire_get(&mut peek, false, "RequestHeader.RequestApiKey")?;
-    let version = <i16 as Wire>::wire_get(&mut peek, false, "RequestHeader.RequestApiVersion")?;
+    let key = <i16 as Wire>::wire_get(&mut peek, false, 0, "RequestHeader.RequestApiKey")?;
+    let version = <i16 as Wire>::wire_get(&mut peek, false, 0, "RequestHeader.RequestApiVersion")?;
     let api = ApiKey::from_code(key)
         .ok_or_else(|| DecodeError::new(DecodeErrorKind::UnknownApiKey(key), "RequestHeader.RequestApiKey"))?;
     let header_version = api.request_header_version(version);
-    let header = match header_version {
-        // Header v0 (ControlledShutdown v0, in schema sets before Kafka 4.0): the three
-        // integers only; the generated crate of a newer set has no v0 type to decode it with.
-        0 => {
-            let request_api_key = <i16 as Wire>::wire_get(frame, false, "RequestHeader.RequestApiKey")?;
-            let request_api_version = <i16 as Wire>::wire_get(frame, false, "RequestHeader.RequestApiVersion")?;
-            let correlation_id = <i32 as Wire>::wire_get(frame, false, "RequestHeader.CorrelationId")?;
-            RequestHeader {
-                request_api_key,
-                request_api_version,
-                correlation_id,
-                client_id: None,
-                ..Default::default()
-            }
-        }
-        1 => {
-            let h = request_header::v1::RequestHeader::decode(frame)?;
-            RequestHeader {
-                request_api_key: h.request_api_key,
-                request_api_version: h.request_api_version,
-                correlation_id: h.correlation_id,
-                client_id: h.client_id,
-                ..Default::default()
-            }
-        }
-        _ => request_header::v2::RequestHeader::decode(frame)?,
-    };
-    Ok((header, header_version))
+    Ok((RequestHeader::decode(header_version, frame)?, header_version))
 }
 
-/// A decoded request frame: what a broker or proxy reads off a connection.
+/// The body of a [`RequestFrame`]: [`AnyRequest`] (the per-version type the header names) or
+/// [`ApiRequest`] (version-free, with the version in the header).
+pub trait FrameRequest: Sized {
+    /// Reads the body of API `api_key` at `version`.
+    fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError>;
+}
+
+impl FrameRequest for AnyRequest {
+    fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        AnyRequest::decode(api_key, version, buf)
+    }
+}
+
+impl FrameRequest for ApiRequest {
+    fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        ApiRequest::decode(api_key, version, buf)
+    }
+}
+
+/// A decoded request frame: what a broker or proxy reads off a connection. The body is the
+/// per-version [`AnyRequest`] by default, or the version-free [`ApiRequest`]
+/// (`RequestFrame::<ApiRequest>::decode`), answered at the request's version.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RequestFrame {
-    /// The header (as the superset v2 type).
+pub struct RequestFrame<R = AnyRequest> {
+    /// The header.
     pub header: RequestHeader,
     /// The header version that was on the wire.
     pub header_version: i16,
     /// The typed request body.
-    pub request: AnyRequest,
+    pub request: R,
 }
 
-impl RequestFrame {
+impl<R: FrameRequest> RequestFrame<R> {
     /// Decodes a request frame (without its size prefix): header, then the body of the API and
     /// version the header names, which must fill the rest of the frame.
     ///
@@ -163,17 +154,42 @@ impl RequestFrame {
     /// [`decode_request_header`].
     pub fn decode(mut frame: Bytes) -> Result<Self, DecodeError> {
         let (header, header_version) = decode_request_header(&mut frame)?;
-        let request = AnyRequest::decode(header.request_api_key, header.request_api_version, &mut frame)?;
+        let request = R::decode_body(header.request_api_key, header.request_api_version, &mut frame)?;
         if !frame.is_empty() {
             return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
         }
         Ok(RequestFrame { header, header_version, request })
     }
 
+    /// The API version of the request.
+    pub fn version(&self) -> i16 {
+        self.header.request_api_version
+    }
+}
+
+impl RequestFrame<AnyRequest> {
     /// Encodes `response` as the answer to this request: a size-prefixed frame with this
     /// request's correlation id and the response header version that goes with it.
     pub fn respond(&self, response: &AnyResponse) -> Result<Bytes, EncodeError> {
         response.serialize(self.header.correlation_id)
+    }
+
+    /// The same frame with the version-free request.
+    pub fn into_version_free(self) -> RequestFrame<ApiRequest> {
+        RequestFrame { header: self.header, header_version: self.header_version, request: self.request.into() }
+    }
+}
+
+impl RequestFrame<ApiRequest> {
+    /// Encodes `response` at this request's version as the answer to it: a size-prefixed frame
+    /// with this request's correlation id and the response header of that version.
+    pub fn respond(&self, response: &ApiResponse) -> Result<Bytes, EncodeError> {
+        response.serialize(self.version(), self.header.correlation_id)
+    }
+
+    /// [`RequestFrame::respond`] as [`crate::Chunks`] for a vectored write.
+    pub fn respond_chunks(&self, response: &ApiResponse) -> Result<crate::Chunks, EncodeError> {
+        response.serialize_chunks(self.version(), self.header.correlation_id)
     }
 }
 
@@ -197,6 +213,26 @@ pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
     }
 }
 
+/// The version-free form of [`decode_body_with_v0_fallback`]: a body of `version`, or, with
+/// error UNSUPPORTED_VERSION or when that fails, of version 0.
+#[doc(hidden)]
+pub fn decode_version_free_body_with_v0_fallback<M: crate::VersionFreeMessage>(
+    version: i16,
+    body: Bytes,
+) -> Result<M, DecodeError> {
+    let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
+    if unsupported && version != 0 {
+        if let Ok(v0) = M::from_bytes(0, body.clone()) {
+            return Ok(v0);
+        }
+    }
+    match M::from_bytes(version, body.clone()) {
+        Ok(m) => Ok(m),
+        Err(e) if version != 0 => M::from_bytes(0, body).map_err(|_| e),
+        Err(e) => Err(e),
+    }
+}
+
 /// Parses a whole response frame (header and body, without the size prefix) into the
 /// any-API response type.
 pub type AnyResponseDeserializer = fn(Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>;
@@ -204,7 +240,7 @@ pub type AnyResponseDeserializer = fn(Bytes) -> Result<(ResponseHeader, AnyRespo
 /// The [`AnyResponseDeserializer`] of response type `R`.
 #[doc(hidden)]
 #[allow(unreachable_code)] // with no API compiled in, `AnyResponse` has no value
-pub fn decode_any_response<R: crate::Response>(frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>
+pub fn decode_any_response<R: crate::VersionedResponse>(frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>
 where
     AnyResponse: From<R>,
 {

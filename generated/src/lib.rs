@@ -76,6 +76,7 @@ pub mod records;
 #[doc(hidden)]
 pub mod samples;
 mod uuid;
+mod version_free;
 
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic)]
@@ -88,21 +89,22 @@ pub use bytestring::ByteString;
 pub use codec::{Chunks, RawTaggedField, UnknownTaggedFields};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use frame::{
-    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, RequestFrame,
+    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, FrameRequest, RequestFrame,
     RequestHeader, ResponseHeader,
 };
-pub use message::{Message, Request, Response, ResponseDeserializer};
+pub use message::{Message, ResponseDeserializer, VersionedRequest, VersionedResponse};
 pub use messages::*;
 pub use negotiate::{negotiate, NegotiatedVersions, VersionRange};
 pub use records::Records;
 pub use uuid::{ParseUuidError, Uuid};
+pub use version_free::{VersionFreeMessage, VersionFreeRequest, VersionFreeResponse};
 
 /// Names the generated code uses, in one place.
 #[doc(hidden)]
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::frame::{decode_any_response, decode_body_with_v0_fallback};
-    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, ErrorCode, Message, Records, Uuid};
+    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, ErrorCode, Message, Records, Uuid};
     pub use ::smallvec::{smallvec, SmallVec};
     pub use bytes::{Bytes, BytesMut};
     pub use bytestring::ByteString;

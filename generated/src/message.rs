@@ -23,7 +23,7 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// The exact encoded size in bytes.
     fn encoded_len(&self) -> usize {
-        self.wire_len(false)
+        self.wire_len(false, Self::VERSION)
     }
 
     /// Appends the encoding to `buf`.
@@ -49,7 +49,7 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// Reads one message from the front of `buf`, leaving any bytes after it.
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        Self::wire_get(buf, false, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+        Self::wire_get(buf, false, Self::VERSION, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))
     }
 
     /// Reads a message that must fill `bytes` exactly.
@@ -68,20 +68,20 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 pub type ResponseDeserializer<R> = fn(Bytes) -> Result<(ResponseHeader, R), DecodeError>;
 
 /// One version of a request body (Kayrock style: `fetch::v12::Request`).
-pub trait Request: Message {
+pub trait VersionedRequest: Message {
     /// The API this request belongs to.
     const API_KEY: ApiKey;
     /// The request header version that goes with this request version.
     const HEADER_VERSION: i16;
     /// The response to this request version.
-    type Response: Response<Request = Self>;
+    type Response: VersionedResponse<Request = Self>;
 
     /// Whether the broker answers this request at all (`false` for Produce with acks=0).
     fn expects_response(&self) -> bool {
         true
     }
 
-    /// The whole frame: `int32` size, request header (of [`Request::HEADER_VERSION`]) and body.
+    /// The whole frame: `int32` size, request header (of [`VersionedRequest::HEADER_VERSION`]) and body.
     fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
         let len = request_frame_len(self, client_id)?;
         let mut e = Encoder::with_capacity(len);
@@ -90,7 +90,7 @@ pub trait Request: Message {
         Ok(e.into_buf().freeze())
     }
 
-    /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`Request::serialize`],
+    /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`VersionedRequest::serialize`],
     /// with record sets and byte fields of at least
     /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes referenced instead of copied.
     fn serialize_chunks(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Chunks, EncodeError> {
@@ -103,18 +103,18 @@ pub trait Request: Message {
     /// A function that parses the response frame of this request (header and body, without the
     /// size prefix) into its typed response.
     fn response_deserializer(&self) -> ResponseDeserializer<Self::Response> {
-        <Self::Response as Response>::decode_frame
+        <Self::Response as VersionedResponse>::decode_frame
     }
 }
 
 /// One version of a response body.
-pub trait Response: Message {
+pub trait VersionedResponse: Message {
     /// The API this response belongs to.
     const API_KEY: ApiKey;
     /// The response header version that goes with this response version.
     const HEADER_VERSION: i16;
     /// The request this responds to.
-    type Request: Request<Response = Self>;
+    type Request: VersionedRequest<Response = Self>;
 
     /// The whole frame: `int32` size, response header and body.
     fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
@@ -125,7 +125,7 @@ pub trait Response: Message {
         Ok(e.into_buf().freeze())
     }
 
-    /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`Response::serialize`],
+    /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`VersionedResponse::serialize`],
     /// with record sets and byte fields of at least
     /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes referenced instead of copied.
     fn serialize_chunks(&self, correlation_id: i32) -> Result<Chunks, EncodeError> {
@@ -149,12 +149,12 @@ pub trait Response: Message {
 }
 
 /// The size of a request frame, its 4-byte size prefix included.
-fn request_frame_len<R: Request>(r: &R, client_id: Option<&str>) -> Result<usize, EncodeError> {
+fn request_frame_len<R: VersionedRequest>(r: &R, client_id: Option<&str>) -> Result<usize, EncodeError> {
     let header_len = frame::request_header_len(R::HEADER_VERSION, client_id);
     Ok(4 + frame::frame_len(header_len + r.encoded_len())?)
 }
 
-fn put_request_frame<R: Request>(
+fn put_request_frame<R: VersionedRequest>(
     r: &R,
     e: &mut Encoder,
     len: usize,
@@ -167,11 +167,11 @@ fn put_request_frame<R: Request>(
 }
 
 /// The size of a response frame, its 4-byte size prefix included.
-fn response_frame_len<R: Response>(r: &R) -> Result<usize, EncodeError> {
+fn response_frame_len<R: VersionedResponse>(r: &R) -> Result<usize, EncodeError> {
     Ok(4 + frame::frame_len(frame::response_header_len(R::HEADER_VERSION) + r.encoded_len())?)
 }
 
-fn put_response_frame<R: Response>(r: &R, e: &mut Encoder, len: usize, correlation_id: i32) -> Result<(), EncodeError> {
+fn put_response_frame<R: VersionedResponse>(r: &R, e: &mut Encoder, len: usize, correlation_id: i32) -> Result<(), EncodeError> {
     put_array(e, (len as i32 - 4).to_be_bytes());
     frame::put_response_header(e, R::HEADER_VERSION, correlation_id);
     put_body(r, e)
@@ -180,5 +180,5 @@ fn put_response_frame<R: Response>(r: &R, e: &mut Encoder, len: usize, correlati
 /// Writes the body of `m`, naming its message and version in an error.
 #[inline]
 fn put_body<M: Message>(m: &M, e: &mut Encoder) -> Result<(), EncodeError> {
-    m.wire_put(e, false, "").map_err(|err| err.in_message(M::NAME, M::VERSION))
+    m.wire_put(e, false, M::VERSION, "").map_err(|err| err.in_message(M::NAME, M::VERSION))
 }

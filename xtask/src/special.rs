@@ -57,6 +57,16 @@ pub const STRUCT_RENAMES: &[(&str, &str, &str)] = &[
     ("VoteResponse", "TopicData", "TopicDataResponse"),
 ];
 
+/// `int16` fields that hold a protocol error code get the `ErrorCode` type (which prints the
+/// error's name): those named `ErrorCode` or ending in it (`PartitionErrorCode`,
+/// `AcknowledgeErrorCode`, ...).
+pub const ERROR_CODE_FIELD_SUFFIX: &str = "ErrorCode";
+
+/// Whether an `int16` field named `name` is an error code.
+pub fn is_error_code_field(name: &str) -> bool {
+    name.ends_with(ERROR_CODE_FIELD_SUFFIX)
+}
+
 /// The Rust name of a nested struct of `message`.
 pub fn struct_rust_name(message: &str, schema_name: &str) -> String {
     STRUCT_RENAMES

@@ -6345,3 +6345,12523 @@ impl AnyResponse {
         )
     }
 }
+#[cfg(feature = "produce")]
+impl From<produce::AnyRequest> for AnyRequest {
+    fn from(r: produce::AnyRequest) -> Self {
+        Self::Produce(r)
+    }
+}
+#[cfg(feature = "produce")]
+impl From<produce::AnyResponse> for AnyResponse {
+    fn from(r: produce::AnyResponse) -> Self {
+        Self::Produce(r)
+    }
+}
+#[cfg(feature = "fetch")]
+impl From<fetch::AnyRequest> for AnyRequest {
+    fn from(r: fetch::AnyRequest) -> Self {
+        Self::Fetch(r)
+    }
+}
+#[cfg(feature = "fetch")]
+impl From<fetch::AnyResponse> for AnyResponse {
+    fn from(r: fetch::AnyResponse) -> Self {
+        Self::Fetch(r)
+    }
+}
+#[cfg(feature = "list_offsets")]
+impl From<list_offsets::AnyRequest> for AnyRequest {
+    fn from(r: list_offsets::AnyRequest) -> Self {
+        Self::ListOffsets(r)
+    }
+}
+#[cfg(feature = "list_offsets")]
+impl From<list_offsets::AnyResponse> for AnyResponse {
+    fn from(r: list_offsets::AnyResponse) -> Self {
+        Self::ListOffsets(r)
+    }
+}
+#[cfg(feature = "metadata")]
+impl From<metadata::AnyRequest> for AnyRequest {
+    fn from(r: metadata::AnyRequest) -> Self {
+        Self::Metadata(r)
+    }
+}
+#[cfg(feature = "metadata")]
+impl From<metadata::AnyResponse> for AnyResponse {
+    fn from(r: metadata::AnyResponse) -> Self {
+        Self::Metadata(r)
+    }
+}
+#[cfg(feature = "offset_commit")]
+impl From<offset_commit::AnyRequest> for AnyRequest {
+    fn from(r: offset_commit::AnyRequest) -> Self {
+        Self::OffsetCommit(r)
+    }
+}
+#[cfg(feature = "offset_commit")]
+impl From<offset_commit::AnyResponse> for AnyResponse {
+    fn from(r: offset_commit::AnyResponse) -> Self {
+        Self::OffsetCommit(r)
+    }
+}
+#[cfg(feature = "offset_fetch")]
+impl From<offset_fetch::AnyRequest> for AnyRequest {
+    fn from(r: offset_fetch::AnyRequest) -> Self {
+        Self::OffsetFetch(r)
+    }
+}
+#[cfg(feature = "offset_fetch")]
+impl From<offset_fetch::AnyResponse> for AnyResponse {
+    fn from(r: offset_fetch::AnyResponse) -> Self {
+        Self::OffsetFetch(r)
+    }
+}
+#[cfg(feature = "find_coordinator")]
+impl From<find_coordinator::AnyRequest> for AnyRequest {
+    fn from(r: find_coordinator::AnyRequest) -> Self {
+        Self::FindCoordinator(r)
+    }
+}
+#[cfg(feature = "find_coordinator")]
+impl From<find_coordinator::AnyResponse> for AnyResponse {
+    fn from(r: find_coordinator::AnyResponse) -> Self {
+        Self::FindCoordinator(r)
+    }
+}
+#[cfg(feature = "join_group")]
+impl From<join_group::AnyRequest> for AnyRequest {
+    fn from(r: join_group::AnyRequest) -> Self {
+        Self::JoinGroup(r)
+    }
+}
+#[cfg(feature = "join_group")]
+impl From<join_group::AnyResponse> for AnyResponse {
+    fn from(r: join_group::AnyResponse) -> Self {
+        Self::JoinGroup(r)
+    }
+}
+#[cfg(feature = "heartbeat")]
+impl From<heartbeat::AnyRequest> for AnyRequest {
+    fn from(r: heartbeat::AnyRequest) -> Self {
+        Self::Heartbeat(r)
+    }
+}
+#[cfg(feature = "heartbeat")]
+impl From<heartbeat::AnyResponse> for AnyResponse {
+    fn from(r: heartbeat::AnyResponse) -> Self {
+        Self::Heartbeat(r)
+    }
+}
+#[cfg(feature = "leave_group")]
+impl From<leave_group::AnyRequest> for AnyRequest {
+    fn from(r: leave_group::AnyRequest) -> Self {
+        Self::LeaveGroup(r)
+    }
+}
+#[cfg(feature = "leave_group")]
+impl From<leave_group::AnyResponse> for AnyResponse {
+    fn from(r: leave_group::AnyResponse) -> Self {
+        Self::LeaveGroup(r)
+    }
+}
+#[cfg(feature = "sync_group")]
+impl From<sync_group::AnyRequest> for AnyRequest {
+    fn from(r: sync_group::AnyRequest) -> Self {
+        Self::SyncGroup(r)
+    }
+}
+#[cfg(feature = "sync_group")]
+impl From<sync_group::AnyResponse> for AnyResponse {
+    fn from(r: sync_group::AnyResponse) -> Self {
+        Self::SyncGroup(r)
+    }
+}
+#[cfg(feature = "describe_groups")]
+impl From<describe_groups::AnyRequest> for AnyRequest {
+    fn from(r: describe_groups::AnyRequest) -> Self {
+        Self::DescribeGroups(r)
+    }
+}
+#[cfg(feature = "describe_groups")]
+impl From<describe_groups::AnyResponse> for AnyResponse {
+    fn from(r: describe_groups::AnyResponse) -> Self {
+        Self::DescribeGroups(r)
+    }
+}
+#[cfg(feature = "list_groups")]
+impl From<list_groups::AnyRequest> for AnyRequest {
+    fn from(r: list_groups::AnyRequest) -> Self {
+        Self::ListGroups(r)
+    }
+}
+#[cfg(feature = "list_groups")]
+impl From<list_groups::AnyResponse> for AnyResponse {
+    fn from(r: list_groups::AnyResponse) -> Self {
+        Self::ListGroups(r)
+    }
+}
+#[cfg(feature = "sasl_handshake")]
+impl From<sasl_handshake::AnyRequest> for AnyRequest {
+    fn from(r: sasl_handshake::AnyRequest) -> Self {
+        Self::SaslHandshake(r)
+    }
+}
+#[cfg(feature = "sasl_handshake")]
+impl From<sasl_handshake::AnyResponse> for AnyResponse {
+    fn from(r: sasl_handshake::AnyResponse) -> Self {
+        Self::SaslHandshake(r)
+    }
+}
+#[cfg(feature = "api_versions")]
+impl From<api_versions::AnyRequest> for AnyRequest {
+    fn from(r: api_versions::AnyRequest) -> Self {
+        Self::ApiVersions(r)
+    }
+}
+#[cfg(feature = "api_versions")]
+impl From<api_versions::AnyResponse> for AnyResponse {
+    fn from(r: api_versions::AnyResponse) -> Self {
+        Self::ApiVersions(r)
+    }
+}
+#[cfg(feature = "create_topics")]
+impl From<create_topics::AnyRequest> for AnyRequest {
+    fn from(r: create_topics::AnyRequest) -> Self {
+        Self::CreateTopics(r)
+    }
+}
+#[cfg(feature = "create_topics")]
+impl From<create_topics::AnyResponse> for AnyResponse {
+    fn from(r: create_topics::AnyResponse) -> Self {
+        Self::CreateTopics(r)
+    }
+}
+#[cfg(feature = "delete_topics")]
+impl From<delete_topics::AnyRequest> for AnyRequest {
+    fn from(r: delete_topics::AnyRequest) -> Self {
+        Self::DeleteTopics(r)
+    }
+}
+#[cfg(feature = "delete_topics")]
+impl From<delete_topics::AnyResponse> for AnyResponse {
+    fn from(r: delete_topics::AnyResponse) -> Self {
+        Self::DeleteTopics(r)
+    }
+}
+#[cfg(feature = "delete_records")]
+impl From<delete_records::AnyRequest> for AnyRequest {
+    fn from(r: delete_records::AnyRequest) -> Self {
+        Self::DeleteRecords(r)
+    }
+}
+#[cfg(feature = "delete_records")]
+impl From<delete_records::AnyResponse> for AnyResponse {
+    fn from(r: delete_records::AnyResponse) -> Self {
+        Self::DeleteRecords(r)
+    }
+}
+#[cfg(feature = "init_producer_id")]
+impl From<init_producer_id::AnyRequest> for AnyRequest {
+    fn from(r: init_producer_id::AnyRequest) -> Self {
+        Self::InitProducerId(r)
+    }
+}
+#[cfg(feature = "init_producer_id")]
+impl From<init_producer_id::AnyResponse> for AnyResponse {
+    fn from(r: init_producer_id::AnyResponse) -> Self {
+        Self::InitProducerId(r)
+    }
+}
+#[cfg(feature = "offset_for_leader_epoch")]
+impl From<offset_for_leader_epoch::AnyRequest> for AnyRequest {
+    fn from(r: offset_for_leader_epoch::AnyRequest) -> Self {
+        Self::OffsetForLeaderEpoch(r)
+    }
+}
+#[cfg(feature = "offset_for_leader_epoch")]
+impl From<offset_for_leader_epoch::AnyResponse> for AnyResponse {
+    fn from(r: offset_for_leader_epoch::AnyResponse) -> Self {
+        Self::OffsetForLeaderEpoch(r)
+    }
+}
+#[cfg(feature = "add_partitions_to_txn")]
+impl From<add_partitions_to_txn::AnyRequest> for AnyRequest {
+    fn from(r: add_partitions_to_txn::AnyRequest) -> Self {
+        Self::AddPartitionsToTxn(r)
+    }
+}
+#[cfg(feature = "add_partitions_to_txn")]
+impl From<add_partitions_to_txn::AnyResponse> for AnyResponse {
+    fn from(r: add_partitions_to_txn::AnyResponse) -> Self {
+        Self::AddPartitionsToTxn(r)
+    }
+}
+#[cfg(feature = "add_offsets_to_txn")]
+impl From<add_offsets_to_txn::AnyRequest> for AnyRequest {
+    fn from(r: add_offsets_to_txn::AnyRequest) -> Self {
+        Self::AddOffsetsToTxn(r)
+    }
+}
+#[cfg(feature = "add_offsets_to_txn")]
+impl From<add_offsets_to_txn::AnyResponse> for AnyResponse {
+    fn from(r: add_offsets_to_txn::AnyResponse) -> Self {
+        Self::AddOffsetsToTxn(r)
+    }
+}
+#[cfg(feature = "end_txn")]
+impl From<end_txn::AnyRequest> for AnyRequest {
+    fn from(r: end_txn::AnyRequest) -> Self {
+        Self::EndTxn(r)
+    }
+}
+#[cfg(feature = "end_txn")]
+impl From<end_txn::AnyResponse> for AnyResponse {
+    fn from(r: end_txn::AnyResponse) -> Self {
+        Self::EndTxn(r)
+    }
+}
+#[cfg(feature = "write_txn_markers")]
+impl From<write_txn_markers::AnyRequest> for AnyRequest {
+    fn from(r: write_txn_markers::AnyRequest) -> Self {
+        Self::WriteTxnMarkers(r)
+    }
+}
+#[cfg(feature = "write_txn_markers")]
+impl From<write_txn_markers::AnyResponse> for AnyResponse {
+    fn from(r: write_txn_markers::AnyResponse) -> Self {
+        Self::WriteTxnMarkers(r)
+    }
+}
+#[cfg(feature = "txn_offset_commit")]
+impl From<txn_offset_commit::AnyRequest> for AnyRequest {
+    fn from(r: txn_offset_commit::AnyRequest) -> Self {
+        Self::TxnOffsetCommit(r)
+    }
+}
+#[cfg(feature = "txn_offset_commit")]
+impl From<txn_offset_commit::AnyResponse> for AnyResponse {
+    fn from(r: txn_offset_commit::AnyResponse) -> Self {
+        Self::TxnOffsetCommit(r)
+    }
+}
+#[cfg(feature = "describe_acls")]
+impl From<describe_acls::AnyRequest> for AnyRequest {
+    fn from(r: describe_acls::AnyRequest) -> Self {
+        Self::DescribeAcls(r)
+    }
+}
+#[cfg(feature = "describe_acls")]
+impl From<describe_acls::AnyResponse> for AnyResponse {
+    fn from(r: describe_acls::AnyResponse) -> Self {
+        Self::DescribeAcls(r)
+    }
+}
+#[cfg(feature = "create_acls")]
+impl From<create_acls::AnyRequest> for AnyRequest {
+    fn from(r: create_acls::AnyRequest) -> Self {
+        Self::CreateAcls(r)
+    }
+}
+#[cfg(feature = "create_acls")]
+impl From<create_acls::AnyResponse> for AnyResponse {
+    fn from(r: create_acls::AnyResponse) -> Self {
+        Self::CreateAcls(r)
+    }
+}
+#[cfg(feature = "delete_acls")]
+impl From<delete_acls::AnyRequest> for AnyRequest {
+    fn from(r: delete_acls::AnyRequest) -> Self {
+        Self::DeleteAcls(r)
+    }
+}
+#[cfg(feature = "delete_acls")]
+impl From<delete_acls::AnyResponse> for AnyResponse {
+    fn from(r: delete_acls::AnyResponse) -> Self {
+        Self::DeleteAcls(r)
+    }
+}
+#[cfg(feature = "describe_configs")]
+impl From<describe_configs::AnyRequest> for AnyRequest {
+    fn from(r: describe_configs::AnyRequest) -> Self {
+        Self::DescribeConfigs(r)
+    }
+}
+#[cfg(feature = "describe_configs")]
+impl From<describe_configs::AnyResponse> for AnyResponse {
+    fn from(r: describe_configs::AnyResponse) -> Self {
+        Self::DescribeConfigs(r)
+    }
+}
+#[cfg(feature = "alter_configs")]
+impl From<alter_configs::AnyRequest> for AnyRequest {
+    fn from(r: alter_configs::AnyRequest) -> Self {
+        Self::AlterConfigs(r)
+    }
+}
+#[cfg(feature = "alter_configs")]
+impl From<alter_configs::AnyResponse> for AnyResponse {
+    fn from(r: alter_configs::AnyResponse) -> Self {
+        Self::AlterConfigs(r)
+    }
+}
+#[cfg(feature = "alter_replica_log_dirs")]
+impl From<alter_replica_log_dirs::AnyRequest> for AnyRequest {
+    fn from(r: alter_replica_log_dirs::AnyRequest) -> Self {
+        Self::AlterReplicaLogDirs(r)
+    }
+}
+#[cfg(feature = "alter_replica_log_dirs")]
+impl From<alter_replica_log_dirs::AnyResponse> for AnyResponse {
+    fn from(r: alter_replica_log_dirs::AnyResponse) -> Self {
+        Self::AlterReplicaLogDirs(r)
+    }
+}
+#[cfg(feature = "describe_log_dirs")]
+impl From<describe_log_dirs::AnyRequest> for AnyRequest {
+    fn from(r: describe_log_dirs::AnyRequest) -> Self {
+        Self::DescribeLogDirs(r)
+    }
+}
+#[cfg(feature = "describe_log_dirs")]
+impl From<describe_log_dirs::AnyResponse> for AnyResponse {
+    fn from(r: describe_log_dirs::AnyResponse) -> Self {
+        Self::DescribeLogDirs(r)
+    }
+}
+#[cfg(feature = "sasl_authenticate")]
+impl From<sasl_authenticate::AnyRequest> for AnyRequest {
+    fn from(r: sasl_authenticate::AnyRequest) -> Self {
+        Self::SaslAuthenticate(r)
+    }
+}
+#[cfg(feature = "sasl_authenticate")]
+impl From<sasl_authenticate::AnyResponse> for AnyResponse {
+    fn from(r: sasl_authenticate::AnyResponse) -> Self {
+        Self::SaslAuthenticate(r)
+    }
+}
+#[cfg(feature = "create_partitions")]
+impl From<create_partitions::AnyRequest> for AnyRequest {
+    fn from(r: create_partitions::AnyRequest) -> Self {
+        Self::CreatePartitions(r)
+    }
+}
+#[cfg(feature = "create_partitions")]
+impl From<create_partitions::AnyResponse> for AnyResponse {
+    fn from(r: create_partitions::AnyResponse) -> Self {
+        Self::CreatePartitions(r)
+    }
+}
+#[cfg(feature = "create_delegation_token")]
+impl From<create_delegation_token::AnyRequest> for AnyRequest {
+    fn from(r: create_delegation_token::AnyRequest) -> Self {
+        Self::CreateDelegationToken(r)
+    }
+}
+#[cfg(feature = "create_delegation_token")]
+impl From<create_delegation_token::AnyResponse> for AnyResponse {
+    fn from(r: create_delegation_token::AnyResponse) -> Self {
+        Self::CreateDelegationToken(r)
+    }
+}
+#[cfg(feature = "renew_delegation_token")]
+impl From<renew_delegation_token::AnyRequest> for AnyRequest {
+    fn from(r: renew_delegation_token::AnyRequest) -> Self {
+        Self::RenewDelegationToken(r)
+    }
+}
+#[cfg(feature = "renew_delegation_token")]
+impl From<renew_delegation_token::AnyResponse> for AnyResponse {
+    fn from(r: renew_delegation_token::AnyResponse) -> Self {
+        Self::RenewDelegationToken(r)
+    }
+}
+#[cfg(feature = "expire_delegation_token")]
+impl From<expire_delegation_token::AnyRequest> for AnyRequest {
+    fn from(r: expire_delegation_token::AnyRequest) -> Self {
+        Self::ExpireDelegationToken(r)
+    }
+}
+#[cfg(feature = "expire_delegation_token")]
+impl From<expire_delegation_token::AnyResponse> for AnyResponse {
+    fn from(r: expire_delegation_token::AnyResponse) -> Self {
+        Self::ExpireDelegationToken(r)
+    }
+}
+#[cfg(feature = "describe_delegation_token")]
+impl From<describe_delegation_token::AnyRequest> for AnyRequest {
+    fn from(r: describe_delegation_token::AnyRequest) -> Self {
+        Self::DescribeDelegationToken(r)
+    }
+}
+#[cfg(feature = "describe_delegation_token")]
+impl From<describe_delegation_token::AnyResponse> for AnyResponse {
+    fn from(r: describe_delegation_token::AnyResponse) -> Self {
+        Self::DescribeDelegationToken(r)
+    }
+}
+#[cfg(feature = "delete_groups")]
+impl From<delete_groups::AnyRequest> for AnyRequest {
+    fn from(r: delete_groups::AnyRequest) -> Self {
+        Self::DeleteGroups(r)
+    }
+}
+#[cfg(feature = "delete_groups")]
+impl From<delete_groups::AnyResponse> for AnyResponse {
+    fn from(r: delete_groups::AnyResponse) -> Self {
+        Self::DeleteGroups(r)
+    }
+}
+#[cfg(feature = "elect_leaders")]
+impl From<elect_leaders::AnyRequest> for AnyRequest {
+    fn from(r: elect_leaders::AnyRequest) -> Self {
+        Self::ElectLeaders(r)
+    }
+}
+#[cfg(feature = "elect_leaders")]
+impl From<elect_leaders::AnyResponse> for AnyResponse {
+    fn from(r: elect_leaders::AnyResponse) -> Self {
+        Self::ElectLeaders(r)
+    }
+}
+#[cfg(feature = "incremental_alter_configs")]
+impl From<incremental_alter_configs::AnyRequest> for AnyRequest {
+    fn from(r: incremental_alter_configs::AnyRequest) -> Self {
+        Self::IncrementalAlterConfigs(r)
+    }
+}
+#[cfg(feature = "incremental_alter_configs")]
+impl From<incremental_alter_configs::AnyResponse> for AnyResponse {
+    fn from(r: incremental_alter_configs::AnyResponse) -> Self {
+        Self::IncrementalAlterConfigs(r)
+    }
+}
+#[cfg(feature = "alter_partition_reassignments")]
+impl From<alter_partition_reassignments::AnyRequest> for AnyRequest {
+    fn from(r: alter_partition_reassignments::AnyRequest) -> Self {
+        Self::AlterPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "alter_partition_reassignments")]
+impl From<alter_partition_reassignments::AnyResponse> for AnyResponse {
+    fn from(r: alter_partition_reassignments::AnyResponse) -> Self {
+        Self::AlterPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "list_partition_reassignments")]
+impl From<list_partition_reassignments::AnyRequest> for AnyRequest {
+    fn from(r: list_partition_reassignments::AnyRequest) -> Self {
+        Self::ListPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "list_partition_reassignments")]
+impl From<list_partition_reassignments::AnyResponse> for AnyResponse {
+    fn from(r: list_partition_reassignments::AnyResponse) -> Self {
+        Self::ListPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "offset_delete")]
+impl From<offset_delete::AnyRequest> for AnyRequest {
+    fn from(r: offset_delete::AnyRequest) -> Self {
+        Self::OffsetDelete(r)
+    }
+}
+#[cfg(feature = "offset_delete")]
+impl From<offset_delete::AnyResponse> for AnyResponse {
+    fn from(r: offset_delete::AnyResponse) -> Self {
+        Self::OffsetDelete(r)
+    }
+}
+#[cfg(feature = "describe_client_quotas")]
+impl From<describe_client_quotas::AnyRequest> for AnyRequest {
+    fn from(r: describe_client_quotas::AnyRequest) -> Self {
+        Self::DescribeClientQuotas(r)
+    }
+}
+#[cfg(feature = "describe_client_quotas")]
+impl From<describe_client_quotas::AnyResponse> for AnyResponse {
+    fn from(r: describe_client_quotas::AnyResponse) -> Self {
+        Self::DescribeClientQuotas(r)
+    }
+}
+#[cfg(feature = "alter_client_quotas")]
+impl From<alter_client_quotas::AnyRequest> for AnyRequest {
+    fn from(r: alter_client_quotas::AnyRequest) -> Self {
+        Self::AlterClientQuotas(r)
+    }
+}
+#[cfg(feature = "alter_client_quotas")]
+impl From<alter_client_quotas::AnyResponse> for AnyResponse {
+    fn from(r: alter_client_quotas::AnyResponse) -> Self {
+        Self::AlterClientQuotas(r)
+    }
+}
+#[cfg(feature = "describe_user_scram_credentials")]
+impl From<describe_user_scram_credentials::AnyRequest> for AnyRequest {
+    fn from(r: describe_user_scram_credentials::AnyRequest) -> Self {
+        Self::DescribeUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "describe_user_scram_credentials")]
+impl From<describe_user_scram_credentials::AnyResponse> for AnyResponse {
+    fn from(r: describe_user_scram_credentials::AnyResponse) -> Self {
+        Self::DescribeUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "alter_user_scram_credentials")]
+impl From<alter_user_scram_credentials::AnyRequest> for AnyRequest {
+    fn from(r: alter_user_scram_credentials::AnyRequest) -> Self {
+        Self::AlterUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "alter_user_scram_credentials")]
+impl From<alter_user_scram_credentials::AnyResponse> for AnyResponse {
+    fn from(r: alter_user_scram_credentials::AnyResponse) -> Self {
+        Self::AlterUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "vote")]
+impl From<vote::AnyRequest> for AnyRequest {
+    fn from(r: vote::AnyRequest) -> Self {
+        Self::Vote(r)
+    }
+}
+#[cfg(feature = "vote")]
+impl From<vote::AnyResponse> for AnyResponse {
+    fn from(r: vote::AnyResponse) -> Self {
+        Self::Vote(r)
+    }
+}
+#[cfg(feature = "begin_quorum_epoch")]
+impl From<begin_quorum_epoch::AnyRequest> for AnyRequest {
+    fn from(r: begin_quorum_epoch::AnyRequest) -> Self {
+        Self::BeginQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "begin_quorum_epoch")]
+impl From<begin_quorum_epoch::AnyResponse> for AnyResponse {
+    fn from(r: begin_quorum_epoch::AnyResponse) -> Self {
+        Self::BeginQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "end_quorum_epoch")]
+impl From<end_quorum_epoch::AnyRequest> for AnyRequest {
+    fn from(r: end_quorum_epoch::AnyRequest) -> Self {
+        Self::EndQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "end_quorum_epoch")]
+impl From<end_quorum_epoch::AnyResponse> for AnyResponse {
+    fn from(r: end_quorum_epoch::AnyResponse) -> Self {
+        Self::EndQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "describe_quorum")]
+impl From<describe_quorum::AnyRequest> for AnyRequest {
+    fn from(r: describe_quorum::AnyRequest) -> Self {
+        Self::DescribeQuorum(r)
+    }
+}
+#[cfg(feature = "describe_quorum")]
+impl From<describe_quorum::AnyResponse> for AnyResponse {
+    fn from(r: describe_quorum::AnyResponse) -> Self {
+        Self::DescribeQuorum(r)
+    }
+}
+#[cfg(feature = "alter_partition")]
+impl From<alter_partition::AnyRequest> for AnyRequest {
+    fn from(r: alter_partition::AnyRequest) -> Self {
+        Self::AlterPartition(r)
+    }
+}
+#[cfg(feature = "alter_partition")]
+impl From<alter_partition::AnyResponse> for AnyResponse {
+    fn from(r: alter_partition::AnyResponse) -> Self {
+        Self::AlterPartition(r)
+    }
+}
+#[cfg(feature = "update_features")]
+impl From<update_features::AnyRequest> for AnyRequest {
+    fn from(r: update_features::AnyRequest) -> Self {
+        Self::UpdateFeatures(r)
+    }
+}
+#[cfg(feature = "update_features")]
+impl From<update_features::AnyResponse> for AnyResponse {
+    fn from(r: update_features::AnyResponse) -> Self {
+        Self::UpdateFeatures(r)
+    }
+}
+#[cfg(feature = "envelope")]
+impl From<envelope::AnyRequest> for AnyRequest {
+    fn from(r: envelope::AnyRequest) -> Self {
+        Self::Envelope(r)
+    }
+}
+#[cfg(feature = "envelope")]
+impl From<envelope::AnyResponse> for AnyResponse {
+    fn from(r: envelope::AnyResponse) -> Self {
+        Self::Envelope(r)
+    }
+}
+#[cfg(feature = "fetch_snapshot")]
+impl From<fetch_snapshot::AnyRequest> for AnyRequest {
+    fn from(r: fetch_snapshot::AnyRequest) -> Self {
+        Self::FetchSnapshot(r)
+    }
+}
+#[cfg(feature = "fetch_snapshot")]
+impl From<fetch_snapshot::AnyResponse> for AnyResponse {
+    fn from(r: fetch_snapshot::AnyResponse) -> Self {
+        Self::FetchSnapshot(r)
+    }
+}
+#[cfg(feature = "describe_cluster")]
+impl From<describe_cluster::AnyRequest> for AnyRequest {
+    fn from(r: describe_cluster::AnyRequest) -> Self {
+        Self::DescribeCluster(r)
+    }
+}
+#[cfg(feature = "describe_cluster")]
+impl From<describe_cluster::AnyResponse> for AnyResponse {
+    fn from(r: describe_cluster::AnyResponse) -> Self {
+        Self::DescribeCluster(r)
+    }
+}
+#[cfg(feature = "describe_producers")]
+impl From<describe_producers::AnyRequest> for AnyRequest {
+    fn from(r: describe_producers::AnyRequest) -> Self {
+        Self::DescribeProducers(r)
+    }
+}
+#[cfg(feature = "describe_producers")]
+impl From<describe_producers::AnyResponse> for AnyResponse {
+    fn from(r: describe_producers::AnyResponse) -> Self {
+        Self::DescribeProducers(r)
+    }
+}
+#[cfg(feature = "broker_registration")]
+impl From<broker_registration::AnyRequest> for AnyRequest {
+    fn from(r: broker_registration::AnyRequest) -> Self {
+        Self::BrokerRegistration(r)
+    }
+}
+#[cfg(feature = "broker_registration")]
+impl From<broker_registration::AnyResponse> for AnyResponse {
+    fn from(r: broker_registration::AnyResponse) -> Self {
+        Self::BrokerRegistration(r)
+    }
+}
+#[cfg(feature = "broker_heartbeat")]
+impl From<broker_heartbeat::AnyRequest> for AnyRequest {
+    fn from(r: broker_heartbeat::AnyRequest) -> Self {
+        Self::BrokerHeartbeat(r)
+    }
+}
+#[cfg(feature = "broker_heartbeat")]
+impl From<broker_heartbeat::AnyResponse> for AnyResponse {
+    fn from(r: broker_heartbeat::AnyResponse) -> Self {
+        Self::BrokerHeartbeat(r)
+    }
+}
+#[cfg(feature = "unregister_broker")]
+impl From<unregister_broker::AnyRequest> for AnyRequest {
+    fn from(r: unregister_broker::AnyRequest) -> Self {
+        Self::UnregisterBroker(r)
+    }
+}
+#[cfg(feature = "unregister_broker")]
+impl From<unregister_broker::AnyResponse> for AnyResponse {
+    fn from(r: unregister_broker::AnyResponse) -> Self {
+        Self::UnregisterBroker(r)
+    }
+}
+#[cfg(feature = "describe_transactions")]
+impl From<describe_transactions::AnyRequest> for AnyRequest {
+    fn from(r: describe_transactions::AnyRequest) -> Self {
+        Self::DescribeTransactions(r)
+    }
+}
+#[cfg(feature = "describe_transactions")]
+impl From<describe_transactions::AnyResponse> for AnyResponse {
+    fn from(r: describe_transactions::AnyResponse) -> Self {
+        Self::DescribeTransactions(r)
+    }
+}
+#[cfg(feature = "list_transactions")]
+impl From<list_transactions::AnyRequest> for AnyRequest {
+    fn from(r: list_transactions::AnyRequest) -> Self {
+        Self::ListTransactions(r)
+    }
+}
+#[cfg(feature = "list_transactions")]
+impl From<list_transactions::AnyResponse> for AnyResponse {
+    fn from(r: list_transactions::AnyResponse) -> Self {
+        Self::ListTransactions(r)
+    }
+}
+#[cfg(feature = "allocate_producer_ids")]
+impl From<allocate_producer_ids::AnyRequest> for AnyRequest {
+    fn from(r: allocate_producer_ids::AnyRequest) -> Self {
+        Self::AllocateProducerIds(r)
+    }
+}
+#[cfg(feature = "allocate_producer_ids")]
+impl From<allocate_producer_ids::AnyResponse> for AnyResponse {
+    fn from(r: allocate_producer_ids::AnyResponse) -> Self {
+        Self::AllocateProducerIds(r)
+    }
+}
+#[cfg(feature = "consumer_group_heartbeat")]
+impl From<consumer_group_heartbeat::AnyRequest> for AnyRequest {
+    fn from(r: consumer_group_heartbeat::AnyRequest) -> Self {
+        Self::ConsumerGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "consumer_group_heartbeat")]
+impl From<consumer_group_heartbeat::AnyResponse> for AnyResponse {
+    fn from(r: consumer_group_heartbeat::AnyResponse) -> Self {
+        Self::ConsumerGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "consumer_group_describe")]
+impl From<consumer_group_describe::AnyRequest> for AnyRequest {
+    fn from(r: consumer_group_describe::AnyRequest) -> Self {
+        Self::ConsumerGroupDescribe(r)
+    }
+}
+#[cfg(feature = "consumer_group_describe")]
+impl From<consumer_group_describe::AnyResponse> for AnyResponse {
+    fn from(r: consumer_group_describe::AnyResponse) -> Self {
+        Self::ConsumerGroupDescribe(r)
+    }
+}
+#[cfg(feature = "controller_registration")]
+impl From<controller_registration::AnyRequest> for AnyRequest {
+    fn from(r: controller_registration::AnyRequest) -> Self {
+        Self::ControllerRegistration(r)
+    }
+}
+#[cfg(feature = "controller_registration")]
+impl From<controller_registration::AnyResponse> for AnyResponse {
+    fn from(r: controller_registration::AnyResponse) -> Self {
+        Self::ControllerRegistration(r)
+    }
+}
+#[cfg(feature = "get_telemetry_subscriptions")]
+impl From<get_telemetry_subscriptions::AnyRequest> for AnyRequest {
+    fn from(r: get_telemetry_subscriptions::AnyRequest) -> Self {
+        Self::GetTelemetrySubscriptions(r)
+    }
+}
+#[cfg(feature = "get_telemetry_subscriptions")]
+impl From<get_telemetry_subscriptions::AnyResponse> for AnyResponse {
+    fn from(r: get_telemetry_subscriptions::AnyResponse) -> Self {
+        Self::GetTelemetrySubscriptions(r)
+    }
+}
+#[cfg(feature = "push_telemetry")]
+impl From<push_telemetry::AnyRequest> for AnyRequest {
+    fn from(r: push_telemetry::AnyRequest) -> Self {
+        Self::PushTelemetry(r)
+    }
+}
+#[cfg(feature = "push_telemetry")]
+impl From<push_telemetry::AnyResponse> for AnyResponse {
+    fn from(r: push_telemetry::AnyResponse) -> Self {
+        Self::PushTelemetry(r)
+    }
+}
+#[cfg(feature = "assign_replicas_to_dirs")]
+impl From<assign_replicas_to_dirs::AnyRequest> for AnyRequest {
+    fn from(r: assign_replicas_to_dirs::AnyRequest) -> Self {
+        Self::AssignReplicasToDirs(r)
+    }
+}
+#[cfg(feature = "assign_replicas_to_dirs")]
+impl From<assign_replicas_to_dirs::AnyResponse> for AnyResponse {
+    fn from(r: assign_replicas_to_dirs::AnyResponse) -> Self {
+        Self::AssignReplicasToDirs(r)
+    }
+}
+#[cfg(feature = "list_config_resources")]
+impl From<list_config_resources::AnyRequest> for AnyRequest {
+    fn from(r: list_config_resources::AnyRequest) -> Self {
+        Self::ListConfigResources(r)
+    }
+}
+#[cfg(feature = "list_config_resources")]
+impl From<list_config_resources::AnyResponse> for AnyResponse {
+    fn from(r: list_config_resources::AnyResponse) -> Self {
+        Self::ListConfigResources(r)
+    }
+}
+#[cfg(feature = "describe_topic_partitions")]
+impl From<describe_topic_partitions::AnyRequest> for AnyRequest {
+    fn from(r: describe_topic_partitions::AnyRequest) -> Self {
+        Self::DescribeTopicPartitions(r)
+    }
+}
+#[cfg(feature = "describe_topic_partitions")]
+impl From<describe_topic_partitions::AnyResponse> for AnyResponse {
+    fn from(r: describe_topic_partitions::AnyResponse) -> Self {
+        Self::DescribeTopicPartitions(r)
+    }
+}
+#[cfg(feature = "share_group_heartbeat")]
+impl From<share_group_heartbeat::AnyRequest> for AnyRequest {
+    fn from(r: share_group_heartbeat::AnyRequest) -> Self {
+        Self::ShareGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "share_group_heartbeat")]
+impl From<share_group_heartbeat::AnyResponse> for AnyResponse {
+    fn from(r: share_group_heartbeat::AnyResponse) -> Self {
+        Self::ShareGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "share_group_describe")]
+impl From<share_group_describe::AnyRequest> for AnyRequest {
+    fn from(r: share_group_describe::AnyRequest) -> Self {
+        Self::ShareGroupDescribe(r)
+    }
+}
+#[cfg(feature = "share_group_describe")]
+impl From<share_group_describe::AnyResponse> for AnyResponse {
+    fn from(r: share_group_describe::AnyResponse) -> Self {
+        Self::ShareGroupDescribe(r)
+    }
+}
+#[cfg(feature = "share_fetch")]
+impl From<share_fetch::AnyRequest> for AnyRequest {
+    fn from(r: share_fetch::AnyRequest) -> Self {
+        Self::ShareFetch(r)
+    }
+}
+#[cfg(feature = "share_fetch")]
+impl From<share_fetch::AnyResponse> for AnyResponse {
+    fn from(r: share_fetch::AnyResponse) -> Self {
+        Self::ShareFetch(r)
+    }
+}
+#[cfg(feature = "share_acknowledge")]
+impl From<share_acknowledge::AnyRequest> for AnyRequest {
+    fn from(r: share_acknowledge::AnyRequest) -> Self {
+        Self::ShareAcknowledge(r)
+    }
+}
+#[cfg(feature = "share_acknowledge")]
+impl From<share_acknowledge::AnyResponse> for AnyResponse {
+    fn from(r: share_acknowledge::AnyResponse) -> Self {
+        Self::ShareAcknowledge(r)
+    }
+}
+#[cfg(feature = "add_raft_voter")]
+impl From<add_raft_voter::AnyRequest> for AnyRequest {
+    fn from(r: add_raft_voter::AnyRequest) -> Self {
+        Self::AddRaftVoter(r)
+    }
+}
+#[cfg(feature = "add_raft_voter")]
+impl From<add_raft_voter::AnyResponse> for AnyResponse {
+    fn from(r: add_raft_voter::AnyResponse) -> Self {
+        Self::AddRaftVoter(r)
+    }
+}
+#[cfg(feature = "remove_raft_voter")]
+impl From<remove_raft_voter::AnyRequest> for AnyRequest {
+    fn from(r: remove_raft_voter::AnyRequest) -> Self {
+        Self::RemoveRaftVoter(r)
+    }
+}
+#[cfg(feature = "remove_raft_voter")]
+impl From<remove_raft_voter::AnyResponse> for AnyResponse {
+    fn from(r: remove_raft_voter::AnyResponse) -> Self {
+        Self::RemoveRaftVoter(r)
+    }
+}
+#[cfg(feature = "update_raft_voter")]
+impl From<update_raft_voter::AnyRequest> for AnyRequest {
+    fn from(r: update_raft_voter::AnyRequest) -> Self {
+        Self::UpdateRaftVoter(r)
+    }
+}
+#[cfg(feature = "update_raft_voter")]
+impl From<update_raft_voter::AnyResponse> for AnyResponse {
+    fn from(r: update_raft_voter::AnyResponse) -> Self {
+        Self::UpdateRaftVoter(r)
+    }
+}
+#[cfg(feature = "initialize_share_group_state")]
+impl From<initialize_share_group_state::AnyRequest> for AnyRequest {
+    fn from(r: initialize_share_group_state::AnyRequest) -> Self {
+        Self::InitializeShareGroupState(r)
+    }
+}
+#[cfg(feature = "initialize_share_group_state")]
+impl From<initialize_share_group_state::AnyResponse> for AnyResponse {
+    fn from(r: initialize_share_group_state::AnyResponse) -> Self {
+        Self::InitializeShareGroupState(r)
+    }
+}
+#[cfg(feature = "read_share_group_state")]
+impl From<read_share_group_state::AnyRequest> for AnyRequest {
+    fn from(r: read_share_group_state::AnyRequest) -> Self {
+        Self::ReadShareGroupState(r)
+    }
+}
+#[cfg(feature = "read_share_group_state")]
+impl From<read_share_group_state::AnyResponse> for AnyResponse {
+    fn from(r: read_share_group_state::AnyResponse) -> Self {
+        Self::ReadShareGroupState(r)
+    }
+}
+#[cfg(feature = "write_share_group_state")]
+impl From<write_share_group_state::AnyRequest> for AnyRequest {
+    fn from(r: write_share_group_state::AnyRequest) -> Self {
+        Self::WriteShareGroupState(r)
+    }
+}
+#[cfg(feature = "write_share_group_state")]
+impl From<write_share_group_state::AnyResponse> for AnyResponse {
+    fn from(r: write_share_group_state::AnyResponse) -> Self {
+        Self::WriteShareGroupState(r)
+    }
+}
+#[cfg(feature = "delete_share_group_state")]
+impl From<delete_share_group_state::AnyRequest> for AnyRequest {
+    fn from(r: delete_share_group_state::AnyRequest) -> Self {
+        Self::DeleteShareGroupState(r)
+    }
+}
+#[cfg(feature = "delete_share_group_state")]
+impl From<delete_share_group_state::AnyResponse> for AnyResponse {
+    fn from(r: delete_share_group_state::AnyResponse) -> Self {
+        Self::DeleteShareGroupState(r)
+    }
+}
+#[cfg(feature = "read_share_group_state_summary")]
+impl From<read_share_group_state_summary::AnyRequest> for AnyRequest {
+    fn from(r: read_share_group_state_summary::AnyRequest) -> Self {
+        Self::ReadShareGroupStateSummary(r)
+    }
+}
+#[cfg(feature = "read_share_group_state_summary")]
+impl From<read_share_group_state_summary::AnyResponse> for AnyResponse {
+    fn from(r: read_share_group_state_summary::AnyResponse) -> Self {
+        Self::ReadShareGroupStateSummary(r)
+    }
+}
+#[cfg(feature = "streams_group_heartbeat")]
+impl From<streams_group_heartbeat::AnyRequest> for AnyRequest {
+    fn from(r: streams_group_heartbeat::AnyRequest) -> Self {
+        Self::StreamsGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "streams_group_heartbeat")]
+impl From<streams_group_heartbeat::AnyResponse> for AnyResponse {
+    fn from(r: streams_group_heartbeat::AnyResponse) -> Self {
+        Self::StreamsGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "streams_group_describe")]
+impl From<streams_group_describe::AnyRequest> for AnyRequest {
+    fn from(r: streams_group_describe::AnyRequest) -> Self {
+        Self::StreamsGroupDescribe(r)
+    }
+}
+#[cfg(feature = "streams_group_describe")]
+impl From<streams_group_describe::AnyResponse> for AnyResponse {
+    fn from(r: streams_group_describe::AnyResponse) -> Self {
+        Self::StreamsGroupDescribe(r)
+    }
+}
+#[cfg(feature = "describe_share_group_offsets")]
+impl From<describe_share_group_offsets::AnyRequest> for AnyRequest {
+    fn from(r: describe_share_group_offsets::AnyRequest) -> Self {
+        Self::DescribeShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "describe_share_group_offsets")]
+impl From<describe_share_group_offsets::AnyResponse> for AnyResponse {
+    fn from(r: describe_share_group_offsets::AnyResponse) -> Self {
+        Self::DescribeShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "alter_share_group_offsets")]
+impl From<alter_share_group_offsets::AnyRequest> for AnyRequest {
+    fn from(r: alter_share_group_offsets::AnyRequest) -> Self {
+        Self::AlterShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "alter_share_group_offsets")]
+impl From<alter_share_group_offsets::AnyResponse> for AnyResponse {
+    fn from(r: alter_share_group_offsets::AnyResponse) -> Self {
+        Self::AlterShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "delete_share_group_offsets")]
+impl From<delete_share_group_offsets::AnyRequest> for AnyRequest {
+    fn from(r: delete_share_group_offsets::AnyRequest) -> Self {
+        Self::DeleteShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "delete_share_group_offsets")]
+impl From<delete_share_group_offsets::AnyResponse> for AnyResponse {
+    fn from(r: delete_share_group_offsets::AnyResponse) -> Self {
+        Self::DeleteShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "streams_group_topology_description_update")]
+impl From<streams_group_topology_description_update::AnyRequest> for AnyRequest {
+    fn from(r: streams_group_topology_description_update::AnyRequest) -> Self {
+        Self::StreamsGroupTopologyDescriptionUpdate(r)
+    }
+}
+#[cfg(feature = "streams_group_topology_description_update")]
+impl From<streams_group_topology_description_update::AnyResponse> for AnyResponse {
+    fn from(r: streams_group_topology_description_update::AnyResponse) -> Self {
+        Self::StreamsGroupTopologyDescriptionUpdate(r)
+    }
+}
+#[cfg(feature = "unregister_controller")]
+impl From<unregister_controller::AnyRequest> for AnyRequest {
+    fn from(r: unregister_controller::AnyRequest) -> Self {
+        Self::UnregisterController(r)
+    }
+}
+#[cfg(feature = "unregister_controller")]
+impl From<unregister_controller::AnyResponse> for AnyResponse {
+    fn from(r: unregister_controller::AnyResponse) -> Self {
+        Self::UnregisterController(r)
+    }
+}
+/// A version-free request of any API (one variant per API compiled in): what a broker or
+/// proxy handles without caring about versions, and what a client writes at the version
+/// it negotiated.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ApiRequest {
+    #[cfg(feature = "produce")]
+    Produce(produce::Request),
+    #[cfg(feature = "fetch")]
+    Fetch(fetch::Request),
+    #[cfg(feature = "list_offsets")]
+    ListOffsets(list_offsets::Request),
+    #[cfg(feature = "metadata")]
+    Metadata(metadata::Request),
+    #[cfg(feature = "offset_commit")]
+    OffsetCommit(offset_commit::Request),
+    #[cfg(feature = "offset_fetch")]
+    OffsetFetch(offset_fetch::Request),
+    #[cfg(feature = "find_coordinator")]
+    FindCoordinator(find_coordinator::Request),
+    #[cfg(feature = "join_group")]
+    JoinGroup(join_group::Request),
+    #[cfg(feature = "heartbeat")]
+    Heartbeat(heartbeat::Request),
+    #[cfg(feature = "leave_group")]
+    LeaveGroup(leave_group::Request),
+    #[cfg(feature = "sync_group")]
+    SyncGroup(sync_group::Request),
+    #[cfg(feature = "describe_groups")]
+    DescribeGroups(describe_groups::Request),
+    #[cfg(feature = "list_groups")]
+    ListGroups(list_groups::Request),
+    #[cfg(feature = "sasl_handshake")]
+    SaslHandshake(sasl_handshake::Request),
+    #[cfg(feature = "api_versions")]
+    ApiVersions(api_versions::Request),
+    #[cfg(feature = "create_topics")]
+    CreateTopics(create_topics::Request),
+    #[cfg(feature = "delete_topics")]
+    DeleteTopics(delete_topics::Request),
+    #[cfg(feature = "delete_records")]
+    DeleteRecords(delete_records::Request),
+    #[cfg(feature = "init_producer_id")]
+    InitProducerId(init_producer_id::Request),
+    #[cfg(feature = "offset_for_leader_epoch")]
+    OffsetForLeaderEpoch(offset_for_leader_epoch::Request),
+    #[cfg(feature = "add_partitions_to_txn")]
+    AddPartitionsToTxn(add_partitions_to_txn::Request),
+    #[cfg(feature = "add_offsets_to_txn")]
+    AddOffsetsToTxn(add_offsets_to_txn::Request),
+    #[cfg(feature = "end_txn")]
+    EndTxn(end_txn::Request),
+    #[cfg(feature = "write_txn_markers")]
+    WriteTxnMarkers(write_txn_markers::Request),
+    #[cfg(feature = "txn_offset_commit")]
+    TxnOffsetCommit(txn_offset_commit::Request),
+    #[cfg(feature = "describe_acls")]
+    DescribeAcls(describe_acls::Request),
+    #[cfg(feature = "create_acls")]
+    CreateAcls(create_acls::Request),
+    #[cfg(feature = "delete_acls")]
+    DeleteAcls(delete_acls::Request),
+    #[cfg(feature = "describe_configs")]
+    DescribeConfigs(describe_configs::Request),
+    #[cfg(feature = "alter_configs")]
+    AlterConfigs(alter_configs::Request),
+    #[cfg(feature = "alter_replica_log_dirs")]
+    AlterReplicaLogDirs(alter_replica_log_dirs::Request),
+    #[cfg(feature = "describe_log_dirs")]
+    DescribeLogDirs(describe_log_dirs::Request),
+    #[cfg(feature = "sasl_authenticate")]
+    SaslAuthenticate(sasl_authenticate::Request),
+    #[cfg(feature = "create_partitions")]
+    CreatePartitions(create_partitions::Request),
+    #[cfg(feature = "create_delegation_token")]
+    CreateDelegationToken(create_delegation_token::Request),
+    #[cfg(feature = "renew_delegation_token")]
+    RenewDelegationToken(renew_delegation_token::Request),
+    #[cfg(feature = "expire_delegation_token")]
+    ExpireDelegationToken(expire_delegation_token::Request),
+    #[cfg(feature = "describe_delegation_token")]
+    DescribeDelegationToken(describe_delegation_token::Request),
+    #[cfg(feature = "delete_groups")]
+    DeleteGroups(delete_groups::Request),
+    #[cfg(feature = "elect_leaders")]
+    ElectLeaders(elect_leaders::Request),
+    #[cfg(feature = "incremental_alter_configs")]
+    IncrementalAlterConfigs(incremental_alter_configs::Request),
+    #[cfg(feature = "alter_partition_reassignments")]
+    AlterPartitionReassignments(alter_partition_reassignments::Request),
+    #[cfg(feature = "list_partition_reassignments")]
+    ListPartitionReassignments(list_partition_reassignments::Request),
+    #[cfg(feature = "offset_delete")]
+    OffsetDelete(offset_delete::Request),
+    #[cfg(feature = "describe_client_quotas")]
+    DescribeClientQuotas(describe_client_quotas::Request),
+    #[cfg(feature = "alter_client_quotas")]
+    AlterClientQuotas(alter_client_quotas::Request),
+    #[cfg(feature = "describe_user_scram_credentials")]
+    DescribeUserScramCredentials(describe_user_scram_credentials::Request),
+    #[cfg(feature = "alter_user_scram_credentials")]
+    AlterUserScramCredentials(alter_user_scram_credentials::Request),
+    #[cfg(feature = "vote")]
+    Vote(vote::Request),
+    #[cfg(feature = "begin_quorum_epoch")]
+    BeginQuorumEpoch(begin_quorum_epoch::Request),
+    #[cfg(feature = "end_quorum_epoch")]
+    EndQuorumEpoch(end_quorum_epoch::Request),
+    #[cfg(feature = "describe_quorum")]
+    DescribeQuorum(describe_quorum::Request),
+    #[cfg(feature = "alter_partition")]
+    AlterPartition(alter_partition::Request),
+    #[cfg(feature = "update_features")]
+    UpdateFeatures(update_features::Request),
+    #[cfg(feature = "envelope")]
+    Envelope(envelope::Request),
+    #[cfg(feature = "fetch_snapshot")]
+    FetchSnapshot(fetch_snapshot::Request),
+    #[cfg(feature = "describe_cluster")]
+    DescribeCluster(describe_cluster::Request),
+    #[cfg(feature = "describe_producers")]
+    DescribeProducers(describe_producers::Request),
+    #[cfg(feature = "broker_registration")]
+    BrokerRegistration(broker_registration::Request),
+    #[cfg(feature = "broker_heartbeat")]
+    BrokerHeartbeat(broker_heartbeat::Request),
+    #[cfg(feature = "unregister_broker")]
+    UnregisterBroker(unregister_broker::Request),
+    #[cfg(feature = "describe_transactions")]
+    DescribeTransactions(describe_transactions::Request),
+    #[cfg(feature = "list_transactions")]
+    ListTransactions(list_transactions::Request),
+    #[cfg(feature = "allocate_producer_ids")]
+    AllocateProducerIds(allocate_producer_ids::Request),
+    #[cfg(feature = "consumer_group_heartbeat")]
+    ConsumerGroupHeartbeat(consumer_group_heartbeat::Request),
+    #[cfg(feature = "consumer_group_describe")]
+    ConsumerGroupDescribe(consumer_group_describe::Request),
+    #[cfg(feature = "controller_registration")]
+    ControllerRegistration(controller_registration::Request),
+    #[cfg(feature = "get_telemetry_subscriptions")]
+    GetTelemetrySubscriptions(get_telemetry_subscriptions::Request),
+    #[cfg(feature = "push_telemetry")]
+    PushTelemetry(push_telemetry::Request),
+    #[cfg(feature = "assign_replicas_to_dirs")]
+    AssignReplicasToDirs(assign_replicas_to_dirs::Request),
+    #[cfg(feature = "list_config_resources")]
+    ListConfigResources(list_config_resources::Request),
+    #[cfg(feature = "describe_topic_partitions")]
+    DescribeTopicPartitions(describe_topic_partitions::Request),
+    #[cfg(feature = "share_group_heartbeat")]
+    ShareGroupHeartbeat(share_group_heartbeat::Request),
+    #[cfg(feature = "share_group_describe")]
+    ShareGroupDescribe(share_group_describe::Request),
+    #[cfg(feature = "share_fetch")]
+    ShareFetch(share_fetch::Request),
+    #[cfg(feature = "share_acknowledge")]
+    ShareAcknowledge(share_acknowledge::Request),
+    #[cfg(feature = "add_raft_voter")]
+    AddRaftVoter(add_raft_voter::Request),
+    #[cfg(feature = "remove_raft_voter")]
+    RemoveRaftVoter(remove_raft_voter::Request),
+    #[cfg(feature = "update_raft_voter")]
+    UpdateRaftVoter(update_raft_voter::Request),
+    #[cfg(feature = "initialize_share_group_state")]
+    InitializeShareGroupState(initialize_share_group_state::Request),
+    #[cfg(feature = "read_share_group_state")]
+    ReadShareGroupState(read_share_group_state::Request),
+    #[cfg(feature = "write_share_group_state")]
+    WriteShareGroupState(write_share_group_state::Request),
+    #[cfg(feature = "delete_share_group_state")]
+    DeleteShareGroupState(delete_share_group_state::Request),
+    #[cfg(feature = "read_share_group_state_summary")]
+    ReadShareGroupStateSummary(read_share_group_state_summary::Request),
+    #[cfg(feature = "streams_group_heartbeat")]
+    StreamsGroupHeartbeat(streams_group_heartbeat::Request),
+    #[cfg(feature = "streams_group_describe")]
+    StreamsGroupDescribe(streams_group_describe::Request),
+    #[cfg(feature = "describe_share_group_offsets")]
+    DescribeShareGroupOffsets(describe_share_group_offsets::Request),
+    #[cfg(feature = "alter_share_group_offsets")]
+    AlterShareGroupOffsets(alter_share_group_offsets::Request),
+    #[cfg(feature = "delete_share_group_offsets")]
+    DeleteShareGroupOffsets(delete_share_group_offsets::Request),
+    #[cfg(feature = "streams_group_topology_description_update")]
+    StreamsGroupTopologyDescriptionUpdate(
+        streams_group_topology_description_update::Request,
+    ),
+    #[cfg(feature = "unregister_controller")]
+    UnregisterController(unregister_controller::Request),
+}
+#[allow(unused_variables)]
+impl ApiRequest {
+    /// The API of this request.
+    pub fn api_key(&self) -> ApiKey {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(_) => ApiKey::Produce,
+            #[cfg(feature = "fetch")]
+            Self::Fetch(_) => ApiKey::Fetch,
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(_) => ApiKey::ListOffsets,
+            #[cfg(feature = "metadata")]
+            Self::Metadata(_) => ApiKey::Metadata,
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(_) => ApiKey::OffsetCommit,
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(_) => ApiKey::OffsetFetch,
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(_) => ApiKey::FindCoordinator,
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(_) => ApiKey::JoinGroup,
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(_) => ApiKey::Heartbeat,
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(_) => ApiKey::LeaveGroup,
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(_) => ApiKey::SyncGroup,
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(_) => ApiKey::DescribeGroups,
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(_) => ApiKey::ListGroups,
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(_) => ApiKey::SaslHandshake,
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(_) => ApiKey::ApiVersions,
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(_) => ApiKey::CreateTopics,
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(_) => ApiKey::DeleteTopics,
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(_) => ApiKey::DeleteRecords,
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(_) => ApiKey::InitProducerId,
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(_) => ApiKey::AddPartitionsToTxn,
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(_) => ApiKey::AddOffsetsToTxn,
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(_) => ApiKey::EndTxn,
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(_) => ApiKey::WriteTxnMarkers,
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(_) => ApiKey::TxnOffsetCommit,
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(_) => ApiKey::DescribeAcls,
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(_) => ApiKey::CreateAcls,
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(_) => ApiKey::DeleteAcls,
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(_) => ApiKey::DescribeConfigs,
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(_) => ApiKey::AlterConfigs,
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(_) => ApiKey::AlterReplicaLogDirs,
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(_) => ApiKey::DescribeLogDirs,
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(_) => ApiKey::SaslAuthenticate,
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(_) => ApiKey::CreatePartitions,
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(_) => ApiKey::CreateDelegationToken,
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(_) => ApiKey::RenewDelegationToken,
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(_) => ApiKey::ExpireDelegationToken,
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(_) => ApiKey::DescribeDelegationToken,
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(_) => ApiKey::DeleteGroups,
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(_) => ApiKey::ElectLeaders,
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(_) => ApiKey::AlterPartitionReassignments,
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(_) => ApiKey::ListPartitionReassignments,
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(_) => ApiKey::OffsetDelete,
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(_) => ApiKey::DescribeClientQuotas,
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(_) => ApiKey::AlterClientQuotas,
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(_) => ApiKey::DescribeUserScramCredentials,
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(_) => ApiKey::AlterUserScramCredentials,
+            #[cfg(feature = "vote")]
+            Self::Vote(_) => ApiKey::Vote,
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(_) => ApiKey::BeginQuorumEpoch,
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(_) => ApiKey::EndQuorumEpoch,
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(_) => ApiKey::DescribeQuorum,
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(_) => ApiKey::AlterPartition,
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(_) => ApiKey::UpdateFeatures,
+            #[cfg(feature = "envelope")]
+            Self::Envelope(_) => ApiKey::Envelope,
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(_) => ApiKey::FetchSnapshot,
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(_) => ApiKey::DescribeCluster,
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(_) => ApiKey::DescribeProducers,
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(_) => ApiKey::BrokerRegistration,
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(_) => ApiKey::BrokerHeartbeat,
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(_) => ApiKey::UnregisterBroker,
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(_) => ApiKey::DescribeTransactions,
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(_) => ApiKey::ListTransactions,
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(_) => ApiKey::AllocateProducerIds,
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(_) => ApiKey::ConsumerGroupHeartbeat,
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(_) => ApiKey::ConsumerGroupDescribe,
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(_) => ApiKey::ControllerRegistration,
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(_) => ApiKey::GetTelemetrySubscriptions,
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(_) => ApiKey::PushTelemetry,
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(_) => ApiKey::AssignReplicasToDirs,
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(_) => ApiKey::ListConfigResources,
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(_) => ApiKey::ShareGroupHeartbeat,
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(_) => ApiKey::ShareGroupDescribe,
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(_) => ApiKey::ShareFetch,
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(_) => ApiKey::ShareAcknowledge,
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(_) => ApiKey::AddRaftVoter,
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(_) => ApiKey::RemoveRaftVoter,
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(_) => ApiKey::UpdateRaftVoter,
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(_) => ApiKey::InitializeShareGroupState,
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(_) => ApiKey::ReadShareGroupState,
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(_) => ApiKey::WriteShareGroupState,
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(_) => ApiKey::DeleteShareGroupState,
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(_) => ApiKey::ReadShareGroupStateSummary,
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(_) => ApiKey::StreamsGroupHeartbeat,
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(_) => ApiKey::StreamsGroupDescribe,
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(_) => ApiKey::DescribeShareGroupOffsets,
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(_) => ApiKey::AlterShareGroupOffsets,
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(_) => ApiKey::DeleteShareGroupOffsets,
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(_) => {
+                ApiKey::StreamsGroupTopologyDescriptionUpdate
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(_) => ApiKey::UnregisterController,
+        }
+    }
+    /// The exact encoded size of the body at `version`.
+    pub fn encoded_len(&self, version: i16) -> usize {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+        }
+    }
+    /// Appends the body encoded at `version` to `buf`.
+    pub fn encode(&self, version: i16, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+        }
+    }
+    /// Reads the body of API `api_key` at `version` from the front of `buf`.
+    pub fn decode(
+        api_key: i16,
+        version: i16,
+        buf: &mut Bytes,
+    ) -> Result<Self, DecodeError> {
+        match ApiKey::from_code(api_key) {
+            #[cfg(feature = "produce")]
+            Some(ApiKey::Produce) if ApiKey::Produce.versions().contains(version) => {
+                <produce::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Produce)
+            }
+            #[cfg(feature = "fetch")]
+            Some(ApiKey::Fetch) if ApiKey::Fetch.versions().contains(version) => {
+                <fetch::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Fetch)
+            }
+            #[cfg(feature = "list_offsets")]
+            Some(
+                ApiKey::ListOffsets,
+            ) if ApiKey::ListOffsets.versions().contains(version) => {
+                <list_offsets::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListOffsets)
+            }
+            #[cfg(feature = "metadata")]
+            Some(ApiKey::Metadata) if ApiKey::Metadata.versions().contains(version) => {
+                <metadata::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Metadata)
+            }
+            #[cfg(feature = "offset_commit")]
+            Some(
+                ApiKey::OffsetCommit,
+            ) if ApiKey::OffsetCommit.versions().contains(version) => {
+                <offset_commit::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetCommit)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Some(
+                ApiKey::OffsetFetch,
+            ) if ApiKey::OffsetFetch.versions().contains(version) => {
+                <offset_fetch::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetFetch)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Some(
+                ApiKey::FindCoordinator,
+            ) if ApiKey::FindCoordinator.versions().contains(version) => {
+                <find_coordinator::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::FindCoordinator)
+            }
+            #[cfg(feature = "join_group")]
+            Some(ApiKey::JoinGroup) if ApiKey::JoinGroup.versions().contains(version) => {
+                <join_group::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::JoinGroup)
+            }
+            #[cfg(feature = "heartbeat")]
+            Some(ApiKey::Heartbeat) if ApiKey::Heartbeat.versions().contains(version) => {
+                <heartbeat::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Heartbeat)
+            }
+            #[cfg(feature = "leave_group")]
+            Some(
+                ApiKey::LeaveGroup,
+            ) if ApiKey::LeaveGroup.versions().contains(version) => {
+                <leave_group::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::LeaveGroup)
+            }
+            #[cfg(feature = "sync_group")]
+            Some(ApiKey::SyncGroup) if ApiKey::SyncGroup.versions().contains(version) => {
+                <sync_group::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::SyncGroup)
+            }
+            #[cfg(feature = "describe_groups")]
+            Some(
+                ApiKey::DescribeGroups,
+            ) if ApiKey::DescribeGroups.versions().contains(version) => {
+                <describe_groups::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeGroups)
+            }
+            #[cfg(feature = "list_groups")]
+            Some(
+                ApiKey::ListGroups,
+            ) if ApiKey::ListGroups.versions().contains(version) => {
+                <list_groups::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::ListGroups)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Some(
+                ApiKey::SaslHandshake,
+            ) if ApiKey::SaslHandshake.versions().contains(version) => {
+                <sasl_handshake::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SaslHandshake)
+            }
+            #[cfg(feature = "api_versions")]
+            Some(
+                ApiKey::ApiVersions,
+            ) if ApiKey::ApiVersions.versions().contains(version) => {
+                <api_versions::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ApiVersions)
+            }
+            #[cfg(feature = "create_topics")]
+            Some(
+                ApiKey::CreateTopics,
+            ) if ApiKey::CreateTopics.versions().contains(version) => {
+                <create_topics::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateTopics)
+            }
+            #[cfg(feature = "delete_topics")]
+            Some(
+                ApiKey::DeleteTopics,
+            ) if ApiKey::DeleteTopics.versions().contains(version) => {
+                <delete_topics::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteTopics)
+            }
+            #[cfg(feature = "delete_records")]
+            Some(
+                ApiKey::DeleteRecords,
+            ) if ApiKey::DeleteRecords.versions().contains(version) => {
+                <delete_records::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteRecords)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Some(
+                ApiKey::InitProducerId,
+            ) if ApiKey::InitProducerId.versions().contains(version) => {
+                <init_producer_id::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::InitProducerId)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Some(
+                ApiKey::OffsetForLeaderEpoch,
+            ) if ApiKey::OffsetForLeaderEpoch.versions().contains(version) => {
+                <offset_for_leader_epoch::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetForLeaderEpoch)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Some(
+                ApiKey::AddPartitionsToTxn,
+            ) if ApiKey::AddPartitionsToTxn.versions().contains(version) => {
+                <add_partitions_to_txn::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddPartitionsToTxn)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Some(
+                ApiKey::AddOffsetsToTxn,
+            ) if ApiKey::AddOffsetsToTxn.versions().contains(version) => {
+                <add_offsets_to_txn::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddOffsetsToTxn)
+            }
+            #[cfg(feature = "end_txn")]
+            Some(ApiKey::EndTxn) if ApiKey::EndTxn.versions().contains(version) => {
+                <end_txn::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::EndTxn)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Some(
+                ApiKey::WriteTxnMarkers,
+            ) if ApiKey::WriteTxnMarkers.versions().contains(version) => {
+                <write_txn_markers::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::WriteTxnMarkers)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Some(
+                ApiKey::TxnOffsetCommit,
+            ) if ApiKey::TxnOffsetCommit.versions().contains(version) => {
+                <txn_offset_commit::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::TxnOffsetCommit)
+            }
+            #[cfg(feature = "describe_acls")]
+            Some(
+                ApiKey::DescribeAcls,
+            ) if ApiKey::DescribeAcls.versions().contains(version) => {
+                <describe_acls::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeAcls)
+            }
+            #[cfg(feature = "create_acls")]
+            Some(
+                ApiKey::CreateAcls,
+            ) if ApiKey::CreateAcls.versions().contains(version) => {
+                <create_acls::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::CreateAcls)
+            }
+            #[cfg(feature = "delete_acls")]
+            Some(
+                ApiKey::DeleteAcls,
+            ) if ApiKey::DeleteAcls.versions().contains(version) => {
+                <delete_acls::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::DeleteAcls)
+            }
+            #[cfg(feature = "describe_configs")]
+            Some(
+                ApiKey::DescribeConfigs,
+            ) if ApiKey::DescribeConfigs.versions().contains(version) => {
+                <describe_configs::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeConfigs)
+            }
+            #[cfg(feature = "alter_configs")]
+            Some(
+                ApiKey::AlterConfigs,
+            ) if ApiKey::AlterConfigs.versions().contains(version) => {
+                <alter_configs::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterConfigs)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Some(
+                ApiKey::AlterReplicaLogDirs,
+            ) if ApiKey::AlterReplicaLogDirs.versions().contains(version) => {
+                <alter_replica_log_dirs::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterReplicaLogDirs)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Some(
+                ApiKey::DescribeLogDirs,
+            ) if ApiKey::DescribeLogDirs.versions().contains(version) => {
+                <describe_log_dirs::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeLogDirs)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Some(
+                ApiKey::SaslAuthenticate,
+            ) if ApiKey::SaslAuthenticate.versions().contains(version) => {
+                <sasl_authenticate::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SaslAuthenticate)
+            }
+            #[cfg(feature = "create_partitions")]
+            Some(
+                ApiKey::CreatePartitions,
+            ) if ApiKey::CreatePartitions.versions().contains(version) => {
+                <create_partitions::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreatePartitions)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Some(
+                ApiKey::CreateDelegationToken,
+            ) if ApiKey::CreateDelegationToken.versions().contains(version) => {
+                <create_delegation_token::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateDelegationToken)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Some(
+                ApiKey::RenewDelegationToken,
+            ) if ApiKey::RenewDelegationToken.versions().contains(version) => {
+                <renew_delegation_token::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::RenewDelegationToken)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Some(
+                ApiKey::ExpireDelegationToken,
+            ) if ApiKey::ExpireDelegationToken.versions().contains(version) => {
+                <expire_delegation_token::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ExpireDelegationToken)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Some(
+                ApiKey::DescribeDelegationToken,
+            ) if ApiKey::DescribeDelegationToken.versions().contains(version) => {
+                <describe_delegation_token::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeDelegationToken)
+            }
+            #[cfg(feature = "delete_groups")]
+            Some(
+                ApiKey::DeleteGroups,
+            ) if ApiKey::DeleteGroups.versions().contains(version) => {
+                <delete_groups::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteGroups)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Some(
+                ApiKey::ElectLeaders,
+            ) if ApiKey::ElectLeaders.versions().contains(version) => {
+                <elect_leaders::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ElectLeaders)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Some(
+                ApiKey::IncrementalAlterConfigs,
+            ) if ApiKey::IncrementalAlterConfigs.versions().contains(version) => {
+                <incremental_alter_configs::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::IncrementalAlterConfigs)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Some(
+                ApiKey::AlterPartitionReassignments,
+            ) if ApiKey::AlterPartitionReassignments.versions().contains(version) => {
+                <alter_partition_reassignments::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterPartitionReassignments)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Some(
+                ApiKey::ListPartitionReassignments,
+            ) if ApiKey::ListPartitionReassignments.versions().contains(version) => {
+                <list_partition_reassignments::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListPartitionReassignments)
+            }
+            #[cfg(feature = "offset_delete")]
+            Some(
+                ApiKey::OffsetDelete,
+            ) if ApiKey::OffsetDelete.versions().contains(version) => {
+                <offset_delete::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetDelete)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Some(
+                ApiKey::DescribeClientQuotas,
+            ) if ApiKey::DescribeClientQuotas.versions().contains(version) => {
+                <describe_client_quotas::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeClientQuotas)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Some(
+                ApiKey::AlterClientQuotas,
+            ) if ApiKey::AlterClientQuotas.versions().contains(version) => {
+                <alter_client_quotas::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterClientQuotas)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Some(
+                ApiKey::DescribeUserScramCredentials,
+            ) if ApiKey::DescribeUserScramCredentials.versions().contains(version) => {
+                <describe_user_scram_credentials::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeUserScramCredentials)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Some(
+                ApiKey::AlterUserScramCredentials,
+            ) if ApiKey::AlterUserScramCredentials.versions().contains(version) => {
+                <alter_user_scram_credentials::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterUserScramCredentials)
+            }
+            #[cfg(feature = "vote")]
+            Some(ApiKey::Vote) if ApiKey::Vote.versions().contains(version) => {
+                <vote::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Vote)
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Some(
+                ApiKey::BeginQuorumEpoch,
+            ) if ApiKey::BeginQuorumEpoch.versions().contains(version) => {
+                <begin_quorum_epoch::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BeginQuorumEpoch)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Some(
+                ApiKey::EndQuorumEpoch,
+            ) if ApiKey::EndQuorumEpoch.versions().contains(version) => {
+                <end_quorum_epoch::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::EndQuorumEpoch)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Some(
+                ApiKey::DescribeQuorum,
+            ) if ApiKey::DescribeQuorum.versions().contains(version) => {
+                <describe_quorum::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeQuorum)
+            }
+            #[cfg(feature = "alter_partition")]
+            Some(
+                ApiKey::AlterPartition,
+            ) if ApiKey::AlterPartition.versions().contains(version) => {
+                <alter_partition::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterPartition)
+            }
+            #[cfg(feature = "update_features")]
+            Some(
+                ApiKey::UpdateFeatures,
+            ) if ApiKey::UpdateFeatures.versions().contains(version) => {
+                <update_features::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UpdateFeatures)
+            }
+            #[cfg(feature = "envelope")]
+            Some(ApiKey::Envelope) if ApiKey::Envelope.versions().contains(version) => {
+                <envelope::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Envelope)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Some(
+                ApiKey::FetchSnapshot,
+            ) if ApiKey::FetchSnapshot.versions().contains(version) => {
+                <fetch_snapshot::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::FetchSnapshot)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Some(
+                ApiKey::DescribeCluster,
+            ) if ApiKey::DescribeCluster.versions().contains(version) => {
+                <describe_cluster::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeCluster)
+            }
+            #[cfg(feature = "describe_producers")]
+            Some(
+                ApiKey::DescribeProducers,
+            ) if ApiKey::DescribeProducers.versions().contains(version) => {
+                <describe_producers::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeProducers)
+            }
+            #[cfg(feature = "broker_registration")]
+            Some(
+                ApiKey::BrokerRegistration,
+            ) if ApiKey::BrokerRegistration.versions().contains(version) => {
+                <broker_registration::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BrokerRegistration)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Some(
+                ApiKey::BrokerHeartbeat,
+            ) if ApiKey::BrokerHeartbeat.versions().contains(version) => {
+                <broker_heartbeat::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BrokerHeartbeat)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Some(
+                ApiKey::UnregisterBroker,
+            ) if ApiKey::UnregisterBroker.versions().contains(version) => {
+                <unregister_broker::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UnregisterBroker)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Some(
+                ApiKey::DescribeTransactions,
+            ) if ApiKey::DescribeTransactions.versions().contains(version) => {
+                <describe_transactions::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeTransactions)
+            }
+            #[cfg(feature = "list_transactions")]
+            Some(
+                ApiKey::ListTransactions,
+            ) if ApiKey::ListTransactions.versions().contains(version) => {
+                <list_transactions::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListTransactions)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Some(
+                ApiKey::AllocateProducerIds,
+            ) if ApiKey::AllocateProducerIds.versions().contains(version) => {
+                <allocate_producer_ids::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AllocateProducerIds)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Some(
+                ApiKey::ConsumerGroupHeartbeat,
+            ) if ApiKey::ConsumerGroupHeartbeat.versions().contains(version) => {
+                <consumer_group_heartbeat::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ConsumerGroupHeartbeat)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Some(
+                ApiKey::ConsumerGroupDescribe,
+            ) if ApiKey::ConsumerGroupDescribe.versions().contains(version) => {
+                <consumer_group_describe::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ConsumerGroupDescribe)
+            }
+            #[cfg(feature = "controller_registration")]
+            Some(
+                ApiKey::ControllerRegistration,
+            ) if ApiKey::ControllerRegistration.versions().contains(version) => {
+                <controller_registration::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ControllerRegistration)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Some(
+                ApiKey::GetTelemetrySubscriptions,
+            ) if ApiKey::GetTelemetrySubscriptions.versions().contains(version) => {
+                <get_telemetry_subscriptions::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::GetTelemetrySubscriptions)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Some(
+                ApiKey::PushTelemetry,
+            ) if ApiKey::PushTelemetry.versions().contains(version) => {
+                <push_telemetry::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::PushTelemetry)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Some(
+                ApiKey::AssignReplicasToDirs,
+            ) if ApiKey::AssignReplicasToDirs.versions().contains(version) => {
+                <assign_replicas_to_dirs::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AssignReplicasToDirs)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Some(
+                ApiKey::ListConfigResources,
+            ) if ApiKey::ListConfigResources.versions().contains(version) => {
+                <list_config_resources::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListConfigResources)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Some(
+                ApiKey::DescribeTopicPartitions,
+            ) if ApiKey::DescribeTopicPartitions.versions().contains(version) => {
+                <describe_topic_partitions::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeTopicPartitions)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Some(
+                ApiKey::ShareGroupHeartbeat,
+            ) if ApiKey::ShareGroupHeartbeat.versions().contains(version) => {
+                <share_group_heartbeat::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareGroupHeartbeat)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Some(
+                ApiKey::ShareGroupDescribe,
+            ) if ApiKey::ShareGroupDescribe.versions().contains(version) => {
+                <share_group_describe::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareGroupDescribe)
+            }
+            #[cfg(feature = "share_fetch")]
+            Some(
+                ApiKey::ShareFetch,
+            ) if ApiKey::ShareFetch.versions().contains(version) => {
+                <share_fetch::Request as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::ShareFetch)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Some(
+                ApiKey::ShareAcknowledge,
+            ) if ApiKey::ShareAcknowledge.versions().contains(version) => {
+                <share_acknowledge::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareAcknowledge)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Some(
+                ApiKey::AddRaftVoter,
+            ) if ApiKey::AddRaftVoter.versions().contains(version) => {
+                <add_raft_voter::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddRaftVoter)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Some(
+                ApiKey::RemoveRaftVoter,
+            ) if ApiKey::RemoveRaftVoter.versions().contains(version) => {
+                <remove_raft_voter::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::RemoveRaftVoter)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Some(
+                ApiKey::UpdateRaftVoter,
+            ) if ApiKey::UpdateRaftVoter.versions().contains(version) => {
+                <update_raft_voter::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UpdateRaftVoter)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Some(
+                ApiKey::InitializeShareGroupState,
+            ) if ApiKey::InitializeShareGroupState.versions().contains(version) => {
+                <initialize_share_group_state::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::InitializeShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Some(
+                ApiKey::ReadShareGroupState,
+            ) if ApiKey::ReadShareGroupState.versions().contains(version) => {
+                <read_share_group_state::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ReadShareGroupState)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Some(
+                ApiKey::WriteShareGroupState,
+            ) if ApiKey::WriteShareGroupState.versions().contains(version) => {
+                <write_share_group_state::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::WriteShareGroupState)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Some(
+                ApiKey::DeleteShareGroupState,
+            ) if ApiKey::DeleteShareGroupState.versions().contains(version) => {
+                <delete_share_group_state::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Some(
+                ApiKey::ReadShareGroupStateSummary,
+            ) if ApiKey::ReadShareGroupStateSummary.versions().contains(version) => {
+                <read_share_group_state_summary::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ReadShareGroupStateSummary)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Some(
+                ApiKey::StreamsGroupHeartbeat,
+            ) if ApiKey::StreamsGroupHeartbeat.versions().contains(version) => {
+                <streams_group_heartbeat::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupHeartbeat)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Some(
+                ApiKey::StreamsGroupDescribe,
+            ) if ApiKey::StreamsGroupDescribe.versions().contains(version) => {
+                <streams_group_describe::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupDescribe)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Some(
+                ApiKey::DescribeShareGroupOffsets,
+            ) if ApiKey::DescribeShareGroupOffsets.versions().contains(version) => {
+                <describe_share_group_offsets::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeShareGroupOffsets)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Some(
+                ApiKey::AlterShareGroupOffsets,
+            ) if ApiKey::AlterShareGroupOffsets.versions().contains(version) => {
+                <alter_share_group_offsets::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterShareGroupOffsets)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Some(
+                ApiKey::DeleteShareGroupOffsets,
+            ) if ApiKey::DeleteShareGroupOffsets.versions().contains(version) => {
+                <delete_share_group_offsets::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteShareGroupOffsets)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Some(
+                ApiKey::StreamsGroupTopologyDescriptionUpdate,
+            ) if ApiKey::StreamsGroupTopologyDescriptionUpdate
+                .versions()
+                .contains(version) => {
+                <streams_group_topology_description_update::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupTopologyDescriptionUpdate)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Some(
+                ApiKey::UnregisterController,
+            ) if ApiKey::UnregisterController.versions().contains(version) => {
+                <unregister_controller::Request as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UnregisterController)
+            }
+            Some(_) => {
+                Err(
+                    DecodeError::new(
+                        DecodeErrorKind::UnsupportedVersion {
+                            api_key,
+                            version,
+                        },
+                        "",
+                    ),
+                )
+            }
+            None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+        }
+    }
+    /// The whole frame at `version`: size, request header and body.
+    pub fn serialize(
+        &self,
+        version: i16,
+        correlation_id: i32,
+        client_id: Option<&str>,
+    ) -> Result<Bytes, EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeRequest::serialize(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+        }
+    }
+    /// The whole frame at `version` as [`crate::Chunks`] for a vectored write.
+    pub fn serialize_chunks(
+        &self,
+        version: i16,
+        correlation_id: i32,
+        client_id: Option<&str>,
+    ) -> Result<crate::Chunks, EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeRequest::serialize_chunks(
+                    m,
+                    version,
+                    correlation_id,
+                    client_id,
+                )
+            }
+        }
+    }
+    /// Whether the broker answers this request at `version` (not Produce with acks=0).
+    pub fn expects_response(&self, version: i16) -> bool {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => crate::VersionFreeRequest::expects_response(m, version),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => crate::VersionFreeRequest::expects_response(m, version),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeRequest::expects_response(m, version)
+            }
+        }
+    }
+    /// This request as the per-version type of `version` (see `fetch::Request::into_version`).
+    pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+        match self {
+            #[cfg(feature = "produce")]
+            Self::Produce(m) => m.into_version(version).map(AnyRequest::Produce),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(m) => m.into_version(version).map(AnyRequest::Fetch),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(m) => m.into_version(version).map(AnyRequest::ListOffsets),
+            #[cfg(feature = "metadata")]
+            Self::Metadata(m) => m.into_version(version).map(AnyRequest::Metadata),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(m) => {
+                m.into_version(version).map(AnyRequest::OffsetCommit)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(m) => m.into_version(version).map(AnyRequest::OffsetFetch),
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(m) => {
+                m.into_version(version).map(AnyRequest::FindCoordinator)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(m) => m.into_version(version).map(AnyRequest::JoinGroup),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(m) => m.into_version(version).map(AnyRequest::Heartbeat),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(m) => m.into_version(version).map(AnyRequest::LeaveGroup),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(m) => m.into_version(version).map(AnyRequest::SyncGroup),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(m) => {
+                m.into_version(version).map(AnyRequest::DescribeGroups)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(m) => m.into_version(version).map(AnyRequest::ListGroups),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(m) => {
+                m.into_version(version).map(AnyRequest::SaslHandshake)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(m) => m.into_version(version).map(AnyRequest::ApiVersions),
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(m) => {
+                m.into_version(version).map(AnyRequest::CreateTopics)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(m) => {
+                m.into_version(version).map(AnyRequest::DeleteTopics)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(m) => {
+                m.into_version(version).map(AnyRequest::DeleteRecords)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(m) => {
+                m.into_version(version).map(AnyRequest::InitProducerId)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(m) => {
+                m.into_version(version).map(AnyRequest::OffsetForLeaderEpoch)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(m) => {
+                m.into_version(version).map(AnyRequest::AddPartitionsToTxn)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(m) => {
+                m.into_version(version).map(AnyRequest::AddOffsetsToTxn)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(m) => m.into_version(version).map(AnyRequest::EndTxn),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(m) => {
+                m.into_version(version).map(AnyRequest::WriteTxnMarkers)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(m) => {
+                m.into_version(version).map(AnyRequest::TxnOffsetCommit)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(m) => {
+                m.into_version(version).map(AnyRequest::DescribeAcls)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(m) => m.into_version(version).map(AnyRequest::CreateAcls),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(m) => m.into_version(version).map(AnyRequest::DeleteAcls),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(m) => {
+                m.into_version(version).map(AnyRequest::DescribeConfigs)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(m) => {
+                m.into_version(version).map(AnyRequest::AlterConfigs)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(m) => {
+                m.into_version(version).map(AnyRequest::AlterReplicaLogDirs)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(m) => {
+                m.into_version(version).map(AnyRequest::DescribeLogDirs)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(m) => {
+                m.into_version(version).map(AnyRequest::SaslAuthenticate)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(m) => {
+                m.into_version(version).map(AnyRequest::CreatePartitions)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(m) => {
+                m.into_version(version).map(AnyRequest::CreateDelegationToken)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(m) => {
+                m.into_version(version).map(AnyRequest::RenewDelegationToken)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(m) => {
+                m.into_version(version).map(AnyRequest::ExpireDelegationToken)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(m) => {
+                m.into_version(version).map(AnyRequest::DescribeDelegationToken)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(m) => {
+                m.into_version(version).map(AnyRequest::DeleteGroups)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(m) => {
+                m.into_version(version).map(AnyRequest::ElectLeaders)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(m) => {
+                m.into_version(version).map(AnyRequest::IncrementalAlterConfigs)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(m) => {
+                m.into_version(version).map(AnyRequest::AlterPartitionReassignments)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(m) => {
+                m.into_version(version).map(AnyRequest::ListPartitionReassignments)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(m) => {
+                m.into_version(version).map(AnyRequest::OffsetDelete)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(m) => {
+                m.into_version(version).map(AnyRequest::DescribeClientQuotas)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(m) => {
+                m.into_version(version).map(AnyRequest::AlterClientQuotas)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(m) => {
+                m.into_version(version).map(AnyRequest::DescribeUserScramCredentials)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(m) => {
+                m.into_version(version).map(AnyRequest::AlterUserScramCredentials)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(m) => m.into_version(version).map(AnyRequest::Vote),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(m) => {
+                m.into_version(version).map(AnyRequest::BeginQuorumEpoch)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(m) => {
+                m.into_version(version).map(AnyRequest::EndQuorumEpoch)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(m) => {
+                m.into_version(version).map(AnyRequest::DescribeQuorum)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(m) => {
+                m.into_version(version).map(AnyRequest::AlterPartition)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(m) => {
+                m.into_version(version).map(AnyRequest::UpdateFeatures)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(m) => m.into_version(version).map(AnyRequest::Envelope),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(m) => {
+                m.into_version(version).map(AnyRequest::FetchSnapshot)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(m) => {
+                m.into_version(version).map(AnyRequest::DescribeCluster)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(m) => {
+                m.into_version(version).map(AnyRequest::DescribeProducers)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(m) => {
+                m.into_version(version).map(AnyRequest::BrokerRegistration)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(m) => {
+                m.into_version(version).map(AnyRequest::BrokerHeartbeat)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(m) => {
+                m.into_version(version).map(AnyRequest::UnregisterBroker)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(m) => {
+                m.into_version(version).map(AnyRequest::DescribeTransactions)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(m) => {
+                m.into_version(version).map(AnyRequest::ListTransactions)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(m) => {
+                m.into_version(version).map(AnyRequest::AllocateProducerIds)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(m) => {
+                m.into_version(version).map(AnyRequest::ConsumerGroupHeartbeat)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(m) => {
+                m.into_version(version).map(AnyRequest::ConsumerGroupDescribe)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(m) => {
+                m.into_version(version).map(AnyRequest::ControllerRegistration)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(m) => {
+                m.into_version(version).map(AnyRequest::GetTelemetrySubscriptions)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(m) => {
+                m.into_version(version).map(AnyRequest::PushTelemetry)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(m) => {
+                m.into_version(version).map(AnyRequest::AssignReplicasToDirs)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(m) => {
+                m.into_version(version).map(AnyRequest::ListConfigResources)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(m) => {
+                m.into_version(version).map(AnyRequest::DescribeTopicPartitions)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(m) => {
+                m.into_version(version).map(AnyRequest::ShareGroupHeartbeat)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(m) => {
+                m.into_version(version).map(AnyRequest::ShareGroupDescribe)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(m) => m.into_version(version).map(AnyRequest::ShareFetch),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(m) => {
+                m.into_version(version).map(AnyRequest::ShareAcknowledge)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(m) => {
+                m.into_version(version).map(AnyRequest::AddRaftVoter)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(m) => {
+                m.into_version(version).map(AnyRequest::RemoveRaftVoter)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(m) => {
+                m.into_version(version).map(AnyRequest::UpdateRaftVoter)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(m) => {
+                m.into_version(version).map(AnyRequest::InitializeShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(m) => {
+                m.into_version(version).map(AnyRequest::ReadShareGroupState)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(m) => {
+                m.into_version(version).map(AnyRequest::WriteShareGroupState)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(m) => {
+                m.into_version(version).map(AnyRequest::DeleteShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(m) => {
+                m.into_version(version).map(AnyRequest::ReadShareGroupStateSummary)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(m) => {
+                m.into_version(version).map(AnyRequest::StreamsGroupHeartbeat)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(m) => {
+                m.into_version(version).map(AnyRequest::StreamsGroupDescribe)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(m) => {
+                m.into_version(version).map(AnyRequest::DescribeShareGroupOffsets)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(m) => {
+                m.into_version(version).map(AnyRequest::AlterShareGroupOffsets)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(m) => {
+                m.into_version(version).map(AnyRequest::DeleteShareGroupOffsets)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(m) => {
+                m.into_version(version)
+                    .map(AnyRequest::StreamsGroupTopologyDescriptionUpdate)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(m) => {
+                m.into_version(version).map(AnyRequest::UnregisterController)
+            }
+        }
+    }
+    /// The response to this request at `version` with every field at its schema default
+    /// and the top-level `ErrorCode` set to `error` where that version has one.
+    pub fn error_response(&self, version: i16, error: ErrorCode) -> ApiResponse {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => {
+                ApiResponse::Produce(m.error_response(version, error))
+            }
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => ApiResponse::Fetch(m.error_response(version, error)),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                ApiResponse::ListOffsets(m.error_response(version, error))
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => {
+                ApiResponse::Metadata(m.error_response(version, error))
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                ApiResponse::OffsetCommit(m.error_response(version, error))
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                ApiResponse::OffsetFetch(m.error_response(version, error))
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                ApiResponse::FindCoordinator(m.error_response(version, error))
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => {
+                ApiResponse::JoinGroup(m.error_response(version, error))
+            }
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => {
+                ApiResponse::Heartbeat(m.error_response(version, error))
+            }
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => {
+                ApiResponse::LeaveGroup(m.error_response(version, error))
+            }
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => {
+                ApiResponse::SyncGroup(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                ApiResponse::DescribeGroups(m.error_response(version, error))
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => {
+                ApiResponse::ListGroups(m.error_response(version, error))
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                ApiResponse::SaslHandshake(m.error_response(version, error))
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                ApiResponse::ApiVersions(m.error_response(version, error))
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                ApiResponse::CreateTopics(m.error_response(version, error))
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                ApiResponse::DeleteTopics(m.error_response(version, error))
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                ApiResponse::DeleteRecords(m.error_response(version, error))
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                ApiResponse::InitProducerId(m.error_response(version, error))
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                ApiResponse::OffsetForLeaderEpoch(m.error_response(version, error))
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                ApiResponse::AddPartitionsToTxn(m.error_response(version, error))
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                ApiResponse::AddOffsetsToTxn(m.error_response(version, error))
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => ApiResponse::EndTxn(m.error_response(version, error)),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                ApiResponse::WriteTxnMarkers(m.error_response(version, error))
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                ApiResponse::TxnOffsetCommit(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                ApiResponse::DescribeAcls(m.error_response(version, error))
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => {
+                ApiResponse::CreateAcls(m.error_response(version, error))
+            }
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => {
+                ApiResponse::DeleteAcls(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                ApiResponse::DescribeConfigs(m.error_response(version, error))
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                ApiResponse::AlterConfigs(m.error_response(version, error))
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                ApiResponse::AlterReplicaLogDirs(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                ApiResponse::DescribeLogDirs(m.error_response(version, error))
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                ApiResponse::SaslAuthenticate(m.error_response(version, error))
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                ApiResponse::CreatePartitions(m.error_response(version, error))
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                ApiResponse::CreateDelegationToken(m.error_response(version, error))
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                ApiResponse::RenewDelegationToken(m.error_response(version, error))
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                ApiResponse::ExpireDelegationToken(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                ApiResponse::DescribeDelegationToken(m.error_response(version, error))
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                ApiResponse::DeleteGroups(m.error_response(version, error))
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                ApiResponse::ElectLeaders(m.error_response(version, error))
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                ApiResponse::IncrementalAlterConfigs(m.error_response(version, error))
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                ApiResponse::AlterPartitionReassignments(
+                    m.error_response(version, error),
+                )
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                ApiResponse::ListPartitionReassignments(m.error_response(version, error))
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                ApiResponse::OffsetDelete(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                ApiResponse::DescribeClientQuotas(m.error_response(version, error))
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                ApiResponse::AlterClientQuotas(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                ApiResponse::DescribeUserScramCredentials(
+                    m.error_response(version, error),
+                )
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                ApiResponse::AlterUserScramCredentials(m.error_response(version, error))
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => ApiResponse::Vote(m.error_response(version, error)),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                ApiResponse::BeginQuorumEpoch(m.error_response(version, error))
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                ApiResponse::EndQuorumEpoch(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                ApiResponse::DescribeQuorum(m.error_response(version, error))
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                ApiResponse::AlterPartition(m.error_response(version, error))
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                ApiResponse::UpdateFeatures(m.error_response(version, error))
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => {
+                ApiResponse::Envelope(m.error_response(version, error))
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                ApiResponse::FetchSnapshot(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                ApiResponse::DescribeCluster(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                ApiResponse::DescribeProducers(m.error_response(version, error))
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                ApiResponse::BrokerRegistration(m.error_response(version, error))
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                ApiResponse::BrokerHeartbeat(m.error_response(version, error))
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                ApiResponse::UnregisterBroker(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                ApiResponse::DescribeTransactions(m.error_response(version, error))
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                ApiResponse::ListTransactions(m.error_response(version, error))
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                ApiResponse::AllocateProducerIds(m.error_response(version, error))
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                ApiResponse::ConsumerGroupHeartbeat(m.error_response(version, error))
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                ApiResponse::ConsumerGroupDescribe(m.error_response(version, error))
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                ApiResponse::ControllerRegistration(m.error_response(version, error))
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                ApiResponse::GetTelemetrySubscriptions(m.error_response(version, error))
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                ApiResponse::PushTelemetry(m.error_response(version, error))
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                ApiResponse::AssignReplicasToDirs(m.error_response(version, error))
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                ApiResponse::ListConfigResources(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                ApiResponse::DescribeTopicPartitions(m.error_response(version, error))
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                ApiResponse::ShareGroupHeartbeat(m.error_response(version, error))
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                ApiResponse::ShareGroupDescribe(m.error_response(version, error))
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => {
+                ApiResponse::ShareFetch(m.error_response(version, error))
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                ApiResponse::ShareAcknowledge(m.error_response(version, error))
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                ApiResponse::AddRaftVoter(m.error_response(version, error))
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                ApiResponse::RemoveRaftVoter(m.error_response(version, error))
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                ApiResponse::UpdateRaftVoter(m.error_response(version, error))
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                ApiResponse::InitializeShareGroupState(m.error_response(version, error))
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                ApiResponse::ReadShareGroupState(m.error_response(version, error))
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                ApiResponse::WriteShareGroupState(m.error_response(version, error))
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                ApiResponse::DeleteShareGroupState(m.error_response(version, error))
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                ApiResponse::ReadShareGroupStateSummary(m.error_response(version, error))
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                ApiResponse::StreamsGroupHeartbeat(m.error_response(version, error))
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                ApiResponse::StreamsGroupDescribe(m.error_response(version, error))
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                ApiResponse::DescribeShareGroupOffsets(m.error_response(version, error))
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                ApiResponse::AlterShareGroupOffsets(m.error_response(version, error))
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                ApiResponse::DeleteShareGroupOffsets(m.error_response(version, error))
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                ApiResponse::StreamsGroupTopologyDescriptionUpdate(
+                    m.error_response(version, error),
+                )
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                ApiResponse::UnregisterController(m.error_response(version, error))
+            }
+        }
+    }
+}
+/// A version-free response of any API (one variant per API compiled in).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ApiResponse {
+    #[cfg(feature = "produce")]
+    Produce(produce::Response),
+    #[cfg(feature = "fetch")]
+    Fetch(fetch::Response),
+    #[cfg(feature = "list_offsets")]
+    ListOffsets(list_offsets::Response),
+    #[cfg(feature = "metadata")]
+    Metadata(metadata::Response),
+    #[cfg(feature = "offset_commit")]
+    OffsetCommit(offset_commit::Response),
+    #[cfg(feature = "offset_fetch")]
+    OffsetFetch(offset_fetch::Response),
+    #[cfg(feature = "find_coordinator")]
+    FindCoordinator(find_coordinator::Response),
+    #[cfg(feature = "join_group")]
+    JoinGroup(join_group::Response),
+    #[cfg(feature = "heartbeat")]
+    Heartbeat(heartbeat::Response),
+    #[cfg(feature = "leave_group")]
+    LeaveGroup(leave_group::Response),
+    #[cfg(feature = "sync_group")]
+    SyncGroup(sync_group::Response),
+    #[cfg(feature = "describe_groups")]
+    DescribeGroups(describe_groups::Response),
+    #[cfg(feature = "list_groups")]
+    ListGroups(list_groups::Response),
+    #[cfg(feature = "sasl_handshake")]
+    SaslHandshake(sasl_handshake::Response),
+    #[cfg(feature = "api_versions")]
+    ApiVersions(api_versions::Response),
+    #[cfg(feature = "create_topics")]
+    CreateTopics(create_topics::Response),
+    #[cfg(feature = "delete_topics")]
+    DeleteTopics(delete_topics::Response),
+    #[cfg(feature = "delete_records")]
+    DeleteRecords(delete_records::Response),
+    #[cfg(feature = "init_producer_id")]
+    InitProducerId(init_producer_id::Response),
+    #[cfg(feature = "offset_for_leader_epoch")]
+    OffsetForLeaderEpoch(offset_for_leader_epoch::Response),
+    #[cfg(feature = "add_partitions_to_txn")]
+    AddPartitionsToTxn(add_partitions_to_txn::Response),
+    #[cfg(feature = "add_offsets_to_txn")]
+    AddOffsetsToTxn(add_offsets_to_txn::Response),
+    #[cfg(feature = "end_txn")]
+    EndTxn(end_txn::Response),
+    #[cfg(feature = "write_txn_markers")]
+    WriteTxnMarkers(write_txn_markers::Response),
+    #[cfg(feature = "txn_offset_commit")]
+    TxnOffsetCommit(txn_offset_commit::Response),
+    #[cfg(feature = "describe_acls")]
+    DescribeAcls(describe_acls::Response),
+    #[cfg(feature = "create_acls")]
+    CreateAcls(create_acls::Response),
+    #[cfg(feature = "delete_acls")]
+    DeleteAcls(delete_acls::Response),
+    #[cfg(feature = "describe_configs")]
+    DescribeConfigs(describe_configs::Response),
+    #[cfg(feature = "alter_configs")]
+    AlterConfigs(alter_configs::Response),
+    #[cfg(feature = "alter_replica_log_dirs")]
+    AlterReplicaLogDirs(alter_replica_log_dirs::Response),
+    #[cfg(feature = "describe_log_dirs")]
+    DescribeLogDirs(describe_log_dirs::Response),
+    #[cfg(feature = "sasl_authenticate")]
+    SaslAuthenticate(sasl_authenticate::Response),
+    #[cfg(feature = "create_partitions")]
+    CreatePartitions(create_partitions::Response),
+    #[cfg(feature = "create_delegation_token")]
+    CreateDelegationToken(create_delegation_token::Response),
+    #[cfg(feature = "renew_delegation_token")]
+    RenewDelegationToken(renew_delegation_token::Response),
+    #[cfg(feature = "expire_delegation_token")]
+    ExpireDelegationToken(expire_delegation_token::Response),
+    #[cfg(feature = "describe_delegation_token")]
+    DescribeDelegationToken(describe_delegation_token::Response),
+    #[cfg(feature = "delete_groups")]
+    DeleteGroups(delete_groups::Response),
+    #[cfg(feature = "elect_leaders")]
+    ElectLeaders(elect_leaders::Response),
+    #[cfg(feature = "incremental_alter_configs")]
+    IncrementalAlterConfigs(incremental_alter_configs::Response),
+    #[cfg(feature = "alter_partition_reassignments")]
+    AlterPartitionReassignments(alter_partition_reassignments::Response),
+    #[cfg(feature = "list_partition_reassignments")]
+    ListPartitionReassignments(list_partition_reassignments::Response),
+    #[cfg(feature = "offset_delete")]
+    OffsetDelete(offset_delete::Response),
+    #[cfg(feature = "describe_client_quotas")]
+    DescribeClientQuotas(describe_client_quotas::Response),
+    #[cfg(feature = "alter_client_quotas")]
+    AlterClientQuotas(alter_client_quotas::Response),
+    #[cfg(feature = "describe_user_scram_credentials")]
+    DescribeUserScramCredentials(describe_user_scram_credentials::Response),
+    #[cfg(feature = "alter_user_scram_credentials")]
+    AlterUserScramCredentials(alter_user_scram_credentials::Response),
+    #[cfg(feature = "vote")]
+    Vote(vote::Response),
+    #[cfg(feature = "begin_quorum_epoch")]
+    BeginQuorumEpoch(begin_quorum_epoch::Response),
+    #[cfg(feature = "end_quorum_epoch")]
+    EndQuorumEpoch(end_quorum_epoch::Response),
+    #[cfg(feature = "describe_quorum")]
+    DescribeQuorum(describe_quorum::Response),
+    #[cfg(feature = "alter_partition")]
+    AlterPartition(alter_partition::Response),
+    #[cfg(feature = "update_features")]
+    UpdateFeatures(update_features::Response),
+    #[cfg(feature = "envelope")]
+    Envelope(envelope::Response),
+    #[cfg(feature = "fetch_snapshot")]
+    FetchSnapshot(fetch_snapshot::Response),
+    #[cfg(feature = "describe_cluster")]
+    DescribeCluster(describe_cluster::Response),
+    #[cfg(feature = "describe_producers")]
+    DescribeProducers(describe_producers::Response),
+    #[cfg(feature = "broker_registration")]
+    BrokerRegistration(broker_registration::Response),
+    #[cfg(feature = "broker_heartbeat")]
+    BrokerHeartbeat(broker_heartbeat::Response),
+    #[cfg(feature = "unregister_broker")]
+    UnregisterBroker(unregister_broker::Response),
+    #[cfg(feature = "describe_transactions")]
+    DescribeTransactions(describe_transactions::Response),
+    #[cfg(feature = "list_transactions")]
+    ListTransactions(list_transactions::Response),
+    #[cfg(feature = "allocate_producer_ids")]
+    AllocateProducerIds(allocate_producer_ids::Response),
+    #[cfg(feature = "consumer_group_heartbeat")]
+    ConsumerGroupHeartbeat(consumer_group_heartbeat::Response),
+    #[cfg(feature = "consumer_group_describe")]
+    ConsumerGroupDescribe(consumer_group_describe::Response),
+    #[cfg(feature = "controller_registration")]
+    ControllerRegistration(controller_registration::Response),
+    #[cfg(feature = "get_telemetry_subscriptions")]
+    GetTelemetrySubscriptions(get_telemetry_subscriptions::Response),
+    #[cfg(feature = "push_telemetry")]
+    PushTelemetry(push_telemetry::Response),
+    #[cfg(feature = "assign_replicas_to_dirs")]
+    AssignReplicasToDirs(assign_replicas_to_dirs::Response),
+    #[cfg(feature = "list_config_resources")]
+    ListConfigResources(list_config_resources::Response),
+    #[cfg(feature = "describe_topic_partitions")]
+    DescribeTopicPartitions(describe_topic_partitions::Response),
+    #[cfg(feature = "share_group_heartbeat")]
+    ShareGroupHeartbeat(share_group_heartbeat::Response),
+    #[cfg(feature = "share_group_describe")]
+    ShareGroupDescribe(share_group_describe::Response),
+    #[cfg(feature = "share_fetch")]
+    ShareFetch(share_fetch::Response),
+    #[cfg(feature = "share_acknowledge")]
+    ShareAcknowledge(share_acknowledge::Response),
+    #[cfg(feature = "add_raft_voter")]
+    AddRaftVoter(add_raft_voter::Response),
+    #[cfg(feature = "remove_raft_voter")]
+    RemoveRaftVoter(remove_raft_voter::Response),
+    #[cfg(feature = "update_raft_voter")]
+    UpdateRaftVoter(update_raft_voter::Response),
+    #[cfg(feature = "initialize_share_group_state")]
+    InitializeShareGroupState(initialize_share_group_state::Response),
+    #[cfg(feature = "read_share_group_state")]
+    ReadShareGroupState(read_share_group_state::Response),
+    #[cfg(feature = "write_share_group_state")]
+    WriteShareGroupState(write_share_group_state::Response),
+    #[cfg(feature = "delete_share_group_state")]
+    DeleteShareGroupState(delete_share_group_state::Response),
+    #[cfg(feature = "read_share_group_state_summary")]
+    ReadShareGroupStateSummary(read_share_group_state_summary::Response),
+    #[cfg(feature = "streams_group_heartbeat")]
+    StreamsGroupHeartbeat(streams_group_heartbeat::Response),
+    #[cfg(feature = "streams_group_describe")]
+    StreamsGroupDescribe(streams_group_describe::Response),
+    #[cfg(feature = "describe_share_group_offsets")]
+    DescribeShareGroupOffsets(describe_share_group_offsets::Response),
+    #[cfg(feature = "alter_share_group_offsets")]
+    AlterShareGroupOffsets(alter_share_group_offsets::Response),
+    #[cfg(feature = "delete_share_group_offsets")]
+    DeleteShareGroupOffsets(delete_share_group_offsets::Response),
+    #[cfg(feature = "streams_group_topology_description_update")]
+    StreamsGroupTopologyDescriptionUpdate(
+        streams_group_topology_description_update::Response,
+    ),
+    #[cfg(feature = "unregister_controller")]
+    UnregisterController(unregister_controller::Response),
+}
+#[allow(unused_variables)]
+impl ApiResponse {
+    /// The API of this response.
+    pub fn api_key(&self) -> ApiKey {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(_) => ApiKey::Produce,
+            #[cfg(feature = "fetch")]
+            Self::Fetch(_) => ApiKey::Fetch,
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(_) => ApiKey::ListOffsets,
+            #[cfg(feature = "metadata")]
+            Self::Metadata(_) => ApiKey::Metadata,
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(_) => ApiKey::OffsetCommit,
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(_) => ApiKey::OffsetFetch,
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(_) => ApiKey::FindCoordinator,
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(_) => ApiKey::JoinGroup,
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(_) => ApiKey::Heartbeat,
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(_) => ApiKey::LeaveGroup,
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(_) => ApiKey::SyncGroup,
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(_) => ApiKey::DescribeGroups,
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(_) => ApiKey::ListGroups,
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(_) => ApiKey::SaslHandshake,
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(_) => ApiKey::ApiVersions,
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(_) => ApiKey::CreateTopics,
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(_) => ApiKey::DeleteTopics,
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(_) => ApiKey::DeleteRecords,
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(_) => ApiKey::InitProducerId,
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(_) => ApiKey::OffsetForLeaderEpoch,
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(_) => ApiKey::AddPartitionsToTxn,
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(_) => ApiKey::AddOffsetsToTxn,
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(_) => ApiKey::EndTxn,
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(_) => ApiKey::WriteTxnMarkers,
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(_) => ApiKey::TxnOffsetCommit,
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(_) => ApiKey::DescribeAcls,
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(_) => ApiKey::CreateAcls,
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(_) => ApiKey::DeleteAcls,
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(_) => ApiKey::DescribeConfigs,
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(_) => ApiKey::AlterConfigs,
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(_) => ApiKey::AlterReplicaLogDirs,
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(_) => ApiKey::DescribeLogDirs,
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(_) => ApiKey::SaslAuthenticate,
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(_) => ApiKey::CreatePartitions,
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(_) => ApiKey::CreateDelegationToken,
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(_) => ApiKey::RenewDelegationToken,
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(_) => ApiKey::ExpireDelegationToken,
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(_) => ApiKey::DescribeDelegationToken,
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(_) => ApiKey::DeleteGroups,
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(_) => ApiKey::ElectLeaders,
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(_) => ApiKey::AlterPartitionReassignments,
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(_) => ApiKey::ListPartitionReassignments,
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(_) => ApiKey::OffsetDelete,
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(_) => ApiKey::DescribeClientQuotas,
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(_) => ApiKey::AlterClientQuotas,
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(_) => ApiKey::DescribeUserScramCredentials,
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(_) => ApiKey::AlterUserScramCredentials,
+            #[cfg(feature = "vote")]
+            Self::Vote(_) => ApiKey::Vote,
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(_) => ApiKey::BeginQuorumEpoch,
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(_) => ApiKey::EndQuorumEpoch,
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(_) => ApiKey::DescribeQuorum,
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(_) => ApiKey::AlterPartition,
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(_) => ApiKey::UpdateFeatures,
+            #[cfg(feature = "envelope")]
+            Self::Envelope(_) => ApiKey::Envelope,
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(_) => ApiKey::FetchSnapshot,
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(_) => ApiKey::DescribeCluster,
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(_) => ApiKey::DescribeProducers,
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(_) => ApiKey::BrokerRegistration,
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(_) => ApiKey::BrokerHeartbeat,
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(_) => ApiKey::UnregisterBroker,
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(_) => ApiKey::DescribeTransactions,
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(_) => ApiKey::ListTransactions,
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(_) => ApiKey::AllocateProducerIds,
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(_) => ApiKey::ConsumerGroupHeartbeat,
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(_) => ApiKey::ConsumerGroupDescribe,
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(_) => ApiKey::ControllerRegistration,
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(_) => ApiKey::GetTelemetrySubscriptions,
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(_) => ApiKey::PushTelemetry,
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(_) => ApiKey::AssignReplicasToDirs,
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(_) => ApiKey::ListConfigResources,
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(_) => ApiKey::DescribeTopicPartitions,
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(_) => ApiKey::ShareGroupHeartbeat,
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(_) => ApiKey::ShareGroupDescribe,
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(_) => ApiKey::ShareFetch,
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(_) => ApiKey::ShareAcknowledge,
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(_) => ApiKey::AddRaftVoter,
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(_) => ApiKey::RemoveRaftVoter,
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(_) => ApiKey::UpdateRaftVoter,
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(_) => ApiKey::InitializeShareGroupState,
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(_) => ApiKey::ReadShareGroupState,
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(_) => ApiKey::WriteShareGroupState,
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(_) => ApiKey::DeleteShareGroupState,
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(_) => ApiKey::ReadShareGroupStateSummary,
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(_) => ApiKey::StreamsGroupHeartbeat,
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(_) => ApiKey::StreamsGroupDescribe,
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(_) => ApiKey::DescribeShareGroupOffsets,
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(_) => ApiKey::AlterShareGroupOffsets,
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(_) => ApiKey::DeleteShareGroupOffsets,
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(_) => {
+                ApiKey::StreamsGroupTopologyDescriptionUpdate
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(_) => ApiKey::UnregisterController,
+        }
+    }
+    /// The exact encoded size of the body at `version`.
+    pub fn encoded_len(&self, version: i16) -> usize {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => crate::VersionFreeMessage::encoded_len(m, version),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeMessage::encoded_len(m, version)
+            }
+        }
+    }
+    /// Appends the body encoded at `version` to `buf`.
+    pub fn encode(&self, version: i16, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => crate::VersionFreeMessage::encode(m, version, buf),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeMessage::encode(m, version, buf)
+            }
+        }
+    }
+    /// Reads the body of API `api_key` at `version` from the front of `buf`.
+    pub fn decode(
+        api_key: i16,
+        version: i16,
+        buf: &mut Bytes,
+    ) -> Result<Self, DecodeError> {
+        match ApiKey::from_code(api_key) {
+            #[cfg(feature = "produce")]
+            Some(ApiKey::Produce) if ApiKey::Produce.versions().contains(version) => {
+                <produce::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Produce)
+            }
+            #[cfg(feature = "fetch")]
+            Some(ApiKey::Fetch) if ApiKey::Fetch.versions().contains(version) => {
+                <fetch::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Fetch)
+            }
+            #[cfg(feature = "list_offsets")]
+            Some(
+                ApiKey::ListOffsets,
+            ) if ApiKey::ListOffsets.versions().contains(version) => {
+                <list_offsets::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListOffsets)
+            }
+            #[cfg(feature = "metadata")]
+            Some(ApiKey::Metadata) if ApiKey::Metadata.versions().contains(version) => {
+                <metadata::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Metadata)
+            }
+            #[cfg(feature = "offset_commit")]
+            Some(
+                ApiKey::OffsetCommit,
+            ) if ApiKey::OffsetCommit.versions().contains(version) => {
+                <offset_commit::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetCommit)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Some(
+                ApiKey::OffsetFetch,
+            ) if ApiKey::OffsetFetch.versions().contains(version) => {
+                <offset_fetch::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetFetch)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Some(
+                ApiKey::FindCoordinator,
+            ) if ApiKey::FindCoordinator.versions().contains(version) => {
+                <find_coordinator::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::FindCoordinator)
+            }
+            #[cfg(feature = "join_group")]
+            Some(ApiKey::JoinGroup) if ApiKey::JoinGroup.versions().contains(version) => {
+                <join_group::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::JoinGroup)
+            }
+            #[cfg(feature = "heartbeat")]
+            Some(ApiKey::Heartbeat) if ApiKey::Heartbeat.versions().contains(version) => {
+                <heartbeat::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Heartbeat)
+            }
+            #[cfg(feature = "leave_group")]
+            Some(
+                ApiKey::LeaveGroup,
+            ) if ApiKey::LeaveGroup.versions().contains(version) => {
+                <leave_group::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::LeaveGroup)
+            }
+            #[cfg(feature = "sync_group")]
+            Some(ApiKey::SyncGroup) if ApiKey::SyncGroup.versions().contains(version) => {
+                <sync_group::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::SyncGroup)
+            }
+            #[cfg(feature = "describe_groups")]
+            Some(
+                ApiKey::DescribeGroups,
+            ) if ApiKey::DescribeGroups.versions().contains(version) => {
+                <describe_groups::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeGroups)
+            }
+            #[cfg(feature = "list_groups")]
+            Some(
+                ApiKey::ListGroups,
+            ) if ApiKey::ListGroups.versions().contains(version) => {
+                <list_groups::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListGroups)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Some(
+                ApiKey::SaslHandshake,
+            ) if ApiKey::SaslHandshake.versions().contains(version) => {
+                <sasl_handshake::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SaslHandshake)
+            }
+            #[cfg(feature = "api_versions")]
+            Some(
+                ApiKey::ApiVersions,
+            ) if ApiKey::ApiVersions.versions().contains(version) => {
+                <api_versions::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ApiVersions)
+            }
+            #[cfg(feature = "create_topics")]
+            Some(
+                ApiKey::CreateTopics,
+            ) if ApiKey::CreateTopics.versions().contains(version) => {
+                <create_topics::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateTopics)
+            }
+            #[cfg(feature = "delete_topics")]
+            Some(
+                ApiKey::DeleteTopics,
+            ) if ApiKey::DeleteTopics.versions().contains(version) => {
+                <delete_topics::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteTopics)
+            }
+            #[cfg(feature = "delete_records")]
+            Some(
+                ApiKey::DeleteRecords,
+            ) if ApiKey::DeleteRecords.versions().contains(version) => {
+                <delete_records::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteRecords)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Some(
+                ApiKey::InitProducerId,
+            ) if ApiKey::InitProducerId.versions().contains(version) => {
+                <init_producer_id::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::InitProducerId)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Some(
+                ApiKey::OffsetForLeaderEpoch,
+            ) if ApiKey::OffsetForLeaderEpoch.versions().contains(version) => {
+                <offset_for_leader_epoch::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetForLeaderEpoch)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Some(
+                ApiKey::AddPartitionsToTxn,
+            ) if ApiKey::AddPartitionsToTxn.versions().contains(version) => {
+                <add_partitions_to_txn::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddPartitionsToTxn)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Some(
+                ApiKey::AddOffsetsToTxn,
+            ) if ApiKey::AddOffsetsToTxn.versions().contains(version) => {
+                <add_offsets_to_txn::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddOffsetsToTxn)
+            }
+            #[cfg(feature = "end_txn")]
+            Some(ApiKey::EndTxn) if ApiKey::EndTxn.versions().contains(version) => {
+                <end_txn::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::EndTxn)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Some(
+                ApiKey::WriteTxnMarkers,
+            ) if ApiKey::WriteTxnMarkers.versions().contains(version) => {
+                <write_txn_markers::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::WriteTxnMarkers)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Some(
+                ApiKey::TxnOffsetCommit,
+            ) if ApiKey::TxnOffsetCommit.versions().contains(version) => {
+                <txn_offset_commit::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::TxnOffsetCommit)
+            }
+            #[cfg(feature = "describe_acls")]
+            Some(
+                ApiKey::DescribeAcls,
+            ) if ApiKey::DescribeAcls.versions().contains(version) => {
+                <describe_acls::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeAcls)
+            }
+            #[cfg(feature = "create_acls")]
+            Some(
+                ApiKey::CreateAcls,
+            ) if ApiKey::CreateAcls.versions().contains(version) => {
+                <create_acls::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateAcls)
+            }
+            #[cfg(feature = "delete_acls")]
+            Some(
+                ApiKey::DeleteAcls,
+            ) if ApiKey::DeleteAcls.versions().contains(version) => {
+                <delete_acls::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteAcls)
+            }
+            #[cfg(feature = "describe_configs")]
+            Some(
+                ApiKey::DescribeConfigs,
+            ) if ApiKey::DescribeConfigs.versions().contains(version) => {
+                <describe_configs::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeConfigs)
+            }
+            #[cfg(feature = "alter_configs")]
+            Some(
+                ApiKey::AlterConfigs,
+            ) if ApiKey::AlterConfigs.versions().contains(version) => {
+                <alter_configs::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterConfigs)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Some(
+                ApiKey::AlterReplicaLogDirs,
+            ) if ApiKey::AlterReplicaLogDirs.versions().contains(version) => {
+                <alter_replica_log_dirs::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterReplicaLogDirs)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Some(
+                ApiKey::DescribeLogDirs,
+            ) if ApiKey::DescribeLogDirs.versions().contains(version) => {
+                <describe_log_dirs::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeLogDirs)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Some(
+                ApiKey::SaslAuthenticate,
+            ) if ApiKey::SaslAuthenticate.versions().contains(version) => {
+                <sasl_authenticate::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SaslAuthenticate)
+            }
+            #[cfg(feature = "create_partitions")]
+            Some(
+                ApiKey::CreatePartitions,
+            ) if ApiKey::CreatePartitions.versions().contains(version) => {
+                <create_partitions::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreatePartitions)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Some(
+                ApiKey::CreateDelegationToken,
+            ) if ApiKey::CreateDelegationToken.versions().contains(version) => {
+                <create_delegation_token::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateDelegationToken)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Some(
+                ApiKey::RenewDelegationToken,
+            ) if ApiKey::RenewDelegationToken.versions().contains(version) => {
+                <renew_delegation_token::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::RenewDelegationToken)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Some(
+                ApiKey::ExpireDelegationToken,
+            ) if ApiKey::ExpireDelegationToken.versions().contains(version) => {
+                <expire_delegation_token::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ExpireDelegationToken)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Some(
+                ApiKey::DescribeDelegationToken,
+            ) if ApiKey::DescribeDelegationToken.versions().contains(version) => {
+                <describe_delegation_token::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeDelegationToken)
+            }
+            #[cfg(feature = "delete_groups")]
+            Some(
+                ApiKey::DeleteGroups,
+            ) if ApiKey::DeleteGroups.versions().contains(version) => {
+                <delete_groups::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteGroups)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Some(
+                ApiKey::ElectLeaders,
+            ) if ApiKey::ElectLeaders.versions().contains(version) => {
+                <elect_leaders::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ElectLeaders)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Some(
+                ApiKey::IncrementalAlterConfigs,
+            ) if ApiKey::IncrementalAlterConfigs.versions().contains(version) => {
+                <incremental_alter_configs::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::IncrementalAlterConfigs)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Some(
+                ApiKey::AlterPartitionReassignments,
+            ) if ApiKey::AlterPartitionReassignments.versions().contains(version) => {
+                <alter_partition_reassignments::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterPartitionReassignments)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Some(
+                ApiKey::ListPartitionReassignments,
+            ) if ApiKey::ListPartitionReassignments.versions().contains(version) => {
+                <list_partition_reassignments::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListPartitionReassignments)
+            }
+            #[cfg(feature = "offset_delete")]
+            Some(
+                ApiKey::OffsetDelete,
+            ) if ApiKey::OffsetDelete.versions().contains(version) => {
+                <offset_delete::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetDelete)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Some(
+                ApiKey::DescribeClientQuotas,
+            ) if ApiKey::DescribeClientQuotas.versions().contains(version) => {
+                <describe_client_quotas::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeClientQuotas)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Some(
+                ApiKey::AlterClientQuotas,
+            ) if ApiKey::AlterClientQuotas.versions().contains(version) => {
+                <alter_client_quotas::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterClientQuotas)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Some(
+                ApiKey::DescribeUserScramCredentials,
+            ) if ApiKey::DescribeUserScramCredentials.versions().contains(version) => {
+                <describe_user_scram_credentials::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeUserScramCredentials)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Some(
+                ApiKey::AlterUserScramCredentials,
+            ) if ApiKey::AlterUserScramCredentials.versions().contains(version) => {
+                <alter_user_scram_credentials::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterUserScramCredentials)
+            }
+            #[cfg(feature = "vote")]
+            Some(ApiKey::Vote) if ApiKey::Vote.versions().contains(version) => {
+                <vote::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Vote)
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Some(
+                ApiKey::BeginQuorumEpoch,
+            ) if ApiKey::BeginQuorumEpoch.versions().contains(version) => {
+                <begin_quorum_epoch::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BeginQuorumEpoch)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Some(
+                ApiKey::EndQuorumEpoch,
+            ) if ApiKey::EndQuorumEpoch.versions().contains(version) => {
+                <end_quorum_epoch::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::EndQuorumEpoch)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Some(
+                ApiKey::DescribeQuorum,
+            ) if ApiKey::DescribeQuorum.versions().contains(version) => {
+                <describe_quorum::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeQuorum)
+            }
+            #[cfg(feature = "alter_partition")]
+            Some(
+                ApiKey::AlterPartition,
+            ) if ApiKey::AlterPartition.versions().contains(version) => {
+                <alter_partition::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterPartition)
+            }
+            #[cfg(feature = "update_features")]
+            Some(
+                ApiKey::UpdateFeatures,
+            ) if ApiKey::UpdateFeatures.versions().contains(version) => {
+                <update_features::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UpdateFeatures)
+            }
+            #[cfg(feature = "envelope")]
+            Some(ApiKey::Envelope) if ApiKey::Envelope.versions().contains(version) => {
+                <envelope::Response as crate::VersionFreeMessage>::decode(version, buf)
+                    .map(Self::Envelope)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Some(
+                ApiKey::FetchSnapshot,
+            ) if ApiKey::FetchSnapshot.versions().contains(version) => {
+                <fetch_snapshot::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::FetchSnapshot)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Some(
+                ApiKey::DescribeCluster,
+            ) if ApiKey::DescribeCluster.versions().contains(version) => {
+                <describe_cluster::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeCluster)
+            }
+            #[cfg(feature = "describe_producers")]
+            Some(
+                ApiKey::DescribeProducers,
+            ) if ApiKey::DescribeProducers.versions().contains(version) => {
+                <describe_producers::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeProducers)
+            }
+            #[cfg(feature = "broker_registration")]
+            Some(
+                ApiKey::BrokerRegistration,
+            ) if ApiKey::BrokerRegistration.versions().contains(version) => {
+                <broker_registration::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BrokerRegistration)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Some(
+                ApiKey::BrokerHeartbeat,
+            ) if ApiKey::BrokerHeartbeat.versions().contains(version) => {
+                <broker_heartbeat::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BrokerHeartbeat)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Some(
+                ApiKey::UnregisterBroker,
+            ) if ApiKey::UnregisterBroker.versions().contains(version) => {
+                <unregister_broker::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UnregisterBroker)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Some(
+                ApiKey::DescribeTransactions,
+            ) if ApiKey::DescribeTransactions.versions().contains(version) => {
+                <describe_transactions::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeTransactions)
+            }
+            #[cfg(feature = "list_transactions")]
+            Some(
+                ApiKey::ListTransactions,
+            ) if ApiKey::ListTransactions.versions().contains(version) => {
+                <list_transactions::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListTransactions)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Some(
+                ApiKey::AllocateProducerIds,
+            ) if ApiKey::AllocateProducerIds.versions().contains(version) => {
+                <allocate_producer_ids::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AllocateProducerIds)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Some(
+                ApiKey::ConsumerGroupHeartbeat,
+            ) if ApiKey::ConsumerGroupHeartbeat.versions().contains(version) => {
+                <consumer_group_heartbeat::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ConsumerGroupHeartbeat)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Some(
+                ApiKey::ConsumerGroupDescribe,
+            ) if ApiKey::ConsumerGroupDescribe.versions().contains(version) => {
+                <consumer_group_describe::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ConsumerGroupDescribe)
+            }
+            #[cfg(feature = "controller_registration")]
+            Some(
+                ApiKey::ControllerRegistration,
+            ) if ApiKey::ControllerRegistration.versions().contains(version) => {
+                <controller_registration::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ControllerRegistration)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Some(
+                ApiKey::GetTelemetrySubscriptions,
+            ) if ApiKey::GetTelemetrySubscriptions.versions().contains(version) => {
+                <get_telemetry_subscriptions::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::GetTelemetrySubscriptions)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Some(
+                ApiKey::PushTelemetry,
+            ) if ApiKey::PushTelemetry.versions().contains(version) => {
+                <push_telemetry::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::PushTelemetry)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Some(
+                ApiKey::AssignReplicasToDirs,
+            ) if ApiKey::AssignReplicasToDirs.versions().contains(version) => {
+                <assign_replicas_to_dirs::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AssignReplicasToDirs)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Some(
+                ApiKey::ListConfigResources,
+            ) if ApiKey::ListConfigResources.versions().contains(version) => {
+                <list_config_resources::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListConfigResources)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Some(
+                ApiKey::DescribeTopicPartitions,
+            ) if ApiKey::DescribeTopicPartitions.versions().contains(version) => {
+                <describe_topic_partitions::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeTopicPartitions)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Some(
+                ApiKey::ShareGroupHeartbeat,
+            ) if ApiKey::ShareGroupHeartbeat.versions().contains(version) => {
+                <share_group_heartbeat::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareGroupHeartbeat)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Some(
+                ApiKey::ShareGroupDescribe,
+            ) if ApiKey::ShareGroupDescribe.versions().contains(version) => {
+                <share_group_describe::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareGroupDescribe)
+            }
+            #[cfg(feature = "share_fetch")]
+            Some(
+                ApiKey::ShareFetch,
+            ) if ApiKey::ShareFetch.versions().contains(version) => {
+                <share_fetch::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareFetch)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Some(
+                ApiKey::ShareAcknowledge,
+            ) if ApiKey::ShareAcknowledge.versions().contains(version) => {
+                <share_acknowledge::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareAcknowledge)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Some(
+                ApiKey::AddRaftVoter,
+            ) if ApiKey::AddRaftVoter.versions().contains(version) => {
+                <add_raft_voter::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddRaftVoter)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Some(
+                ApiKey::RemoveRaftVoter,
+            ) if ApiKey::RemoveRaftVoter.versions().contains(version) => {
+                <remove_raft_voter::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::RemoveRaftVoter)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Some(
+                ApiKey::UpdateRaftVoter,
+            ) if ApiKey::UpdateRaftVoter.versions().contains(version) => {
+                <update_raft_voter::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UpdateRaftVoter)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Some(
+                ApiKey::InitializeShareGroupState,
+            ) if ApiKey::InitializeShareGroupState.versions().contains(version) => {
+                <initialize_share_group_state::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::InitializeShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Some(
+                ApiKey::ReadShareGroupState,
+            ) if ApiKey::ReadShareGroupState.versions().contains(version) => {
+                <read_share_group_state::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ReadShareGroupState)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Some(
+                ApiKey::WriteShareGroupState,
+            ) if ApiKey::WriteShareGroupState.versions().contains(version) => {
+                <write_share_group_state::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::WriteShareGroupState)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Some(
+                ApiKey::DeleteShareGroupState,
+            ) if ApiKey::DeleteShareGroupState.versions().contains(version) => {
+                <delete_share_group_state::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Some(
+                ApiKey::ReadShareGroupStateSummary,
+            ) if ApiKey::ReadShareGroupStateSummary.versions().contains(version) => {
+                <read_share_group_state_summary::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ReadShareGroupStateSummary)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Some(
+                ApiKey::StreamsGroupHeartbeat,
+            ) if ApiKey::StreamsGroupHeartbeat.versions().contains(version) => {
+                <streams_group_heartbeat::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupHeartbeat)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Some(
+                ApiKey::StreamsGroupDescribe,
+            ) if ApiKey::StreamsGroupDescribe.versions().contains(version) => {
+                <streams_group_describe::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupDescribe)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Some(
+                ApiKey::DescribeShareGroupOffsets,
+            ) if ApiKey::DescribeShareGroupOffsets.versions().contains(version) => {
+                <describe_share_group_offsets::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeShareGroupOffsets)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Some(
+                ApiKey::AlterShareGroupOffsets,
+            ) if ApiKey::AlterShareGroupOffsets.versions().contains(version) => {
+                <alter_share_group_offsets::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterShareGroupOffsets)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Some(
+                ApiKey::DeleteShareGroupOffsets,
+            ) if ApiKey::DeleteShareGroupOffsets.versions().contains(version) => {
+                <delete_share_group_offsets::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteShareGroupOffsets)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Some(
+                ApiKey::StreamsGroupTopologyDescriptionUpdate,
+            ) if ApiKey::StreamsGroupTopologyDescriptionUpdate
+                .versions()
+                .contains(version) => {
+                <streams_group_topology_description_update::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupTopologyDescriptionUpdate)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Some(
+                ApiKey::UnregisterController,
+            ) if ApiKey::UnregisterController.versions().contains(version) => {
+                <unregister_controller::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UnregisterController)
+            }
+            Some(_) => {
+                Err(
+                    DecodeError::new(
+                        DecodeErrorKind::UnsupportedVersion {
+                            api_key,
+                            version,
+                        },
+                        "",
+                    ),
+                )
+            }
+            None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+        }
+    }
+    /// The whole frame at `version`: size, response header (with `correlation_id`) and body.
+    pub fn serialize(
+        &self,
+        version: i16,
+        correlation_id: i32,
+    ) -> Result<Bytes, EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeResponse::serialize(m, version, correlation_id)
+            }
+        }
+    }
+    /// The whole frame at `version` as [`crate::Chunks`] for a vectored write.
+    pub fn serialize_chunks(
+        &self,
+        version: i16,
+        correlation_id: i32,
+    ) -> Result<crate::Chunks, EncodeError> {
+        match *self {
+            #[cfg(feature = "produce")]
+            Self::Produce(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "fetch")]
+            Self::Fetch(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "metadata")]
+            Self::Metadata(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(ref m) => {
+                crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id)
+            }
+        }
+    }
+    /// This response as the per-version type of `version`.
+    pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+        match self {
+            #[cfg(feature = "produce")]
+            Self::Produce(m) => m.into_version(version).map(AnyResponse::Produce),
+            #[cfg(feature = "fetch")]
+            Self::Fetch(m) => m.into_version(version).map(AnyResponse::Fetch),
+            #[cfg(feature = "list_offsets")]
+            Self::ListOffsets(m) => m.into_version(version).map(AnyResponse::ListOffsets),
+            #[cfg(feature = "metadata")]
+            Self::Metadata(m) => m.into_version(version).map(AnyResponse::Metadata),
+            #[cfg(feature = "offset_commit")]
+            Self::OffsetCommit(m) => {
+                m.into_version(version).map(AnyResponse::OffsetCommit)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Self::OffsetFetch(m) => m.into_version(version).map(AnyResponse::OffsetFetch),
+            #[cfg(feature = "find_coordinator")]
+            Self::FindCoordinator(m) => {
+                m.into_version(version).map(AnyResponse::FindCoordinator)
+            }
+            #[cfg(feature = "join_group")]
+            Self::JoinGroup(m) => m.into_version(version).map(AnyResponse::JoinGroup),
+            #[cfg(feature = "heartbeat")]
+            Self::Heartbeat(m) => m.into_version(version).map(AnyResponse::Heartbeat),
+            #[cfg(feature = "leave_group")]
+            Self::LeaveGroup(m) => m.into_version(version).map(AnyResponse::LeaveGroup),
+            #[cfg(feature = "sync_group")]
+            Self::SyncGroup(m) => m.into_version(version).map(AnyResponse::SyncGroup),
+            #[cfg(feature = "describe_groups")]
+            Self::DescribeGroups(m) => {
+                m.into_version(version).map(AnyResponse::DescribeGroups)
+            }
+            #[cfg(feature = "list_groups")]
+            Self::ListGroups(m) => m.into_version(version).map(AnyResponse::ListGroups),
+            #[cfg(feature = "sasl_handshake")]
+            Self::SaslHandshake(m) => {
+                m.into_version(version).map(AnyResponse::SaslHandshake)
+            }
+            #[cfg(feature = "api_versions")]
+            Self::ApiVersions(m) => m.into_version(version).map(AnyResponse::ApiVersions),
+            #[cfg(feature = "create_topics")]
+            Self::CreateTopics(m) => {
+                m.into_version(version).map(AnyResponse::CreateTopics)
+            }
+            #[cfg(feature = "delete_topics")]
+            Self::DeleteTopics(m) => {
+                m.into_version(version).map(AnyResponse::DeleteTopics)
+            }
+            #[cfg(feature = "delete_records")]
+            Self::DeleteRecords(m) => {
+                m.into_version(version).map(AnyResponse::DeleteRecords)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Self::InitProducerId(m) => {
+                m.into_version(version).map(AnyResponse::InitProducerId)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Self::OffsetForLeaderEpoch(m) => {
+                m.into_version(version).map(AnyResponse::OffsetForLeaderEpoch)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Self::AddPartitionsToTxn(m) => {
+                m.into_version(version).map(AnyResponse::AddPartitionsToTxn)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Self::AddOffsetsToTxn(m) => {
+                m.into_version(version).map(AnyResponse::AddOffsetsToTxn)
+            }
+            #[cfg(feature = "end_txn")]
+            Self::EndTxn(m) => m.into_version(version).map(AnyResponse::EndTxn),
+            #[cfg(feature = "write_txn_markers")]
+            Self::WriteTxnMarkers(m) => {
+                m.into_version(version).map(AnyResponse::WriteTxnMarkers)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Self::TxnOffsetCommit(m) => {
+                m.into_version(version).map(AnyResponse::TxnOffsetCommit)
+            }
+            #[cfg(feature = "describe_acls")]
+            Self::DescribeAcls(m) => {
+                m.into_version(version).map(AnyResponse::DescribeAcls)
+            }
+            #[cfg(feature = "create_acls")]
+            Self::CreateAcls(m) => m.into_version(version).map(AnyResponse::CreateAcls),
+            #[cfg(feature = "delete_acls")]
+            Self::DeleteAcls(m) => m.into_version(version).map(AnyResponse::DeleteAcls),
+            #[cfg(feature = "describe_configs")]
+            Self::DescribeConfigs(m) => {
+                m.into_version(version).map(AnyResponse::DescribeConfigs)
+            }
+            #[cfg(feature = "alter_configs")]
+            Self::AlterConfigs(m) => {
+                m.into_version(version).map(AnyResponse::AlterConfigs)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Self::AlterReplicaLogDirs(m) => {
+                m.into_version(version).map(AnyResponse::AlterReplicaLogDirs)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Self::DescribeLogDirs(m) => {
+                m.into_version(version).map(AnyResponse::DescribeLogDirs)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Self::SaslAuthenticate(m) => {
+                m.into_version(version).map(AnyResponse::SaslAuthenticate)
+            }
+            #[cfg(feature = "create_partitions")]
+            Self::CreatePartitions(m) => {
+                m.into_version(version).map(AnyResponse::CreatePartitions)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Self::CreateDelegationToken(m) => {
+                m.into_version(version).map(AnyResponse::CreateDelegationToken)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Self::RenewDelegationToken(m) => {
+                m.into_version(version).map(AnyResponse::RenewDelegationToken)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Self::ExpireDelegationToken(m) => {
+                m.into_version(version).map(AnyResponse::ExpireDelegationToken)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Self::DescribeDelegationToken(m) => {
+                m.into_version(version).map(AnyResponse::DescribeDelegationToken)
+            }
+            #[cfg(feature = "delete_groups")]
+            Self::DeleteGroups(m) => {
+                m.into_version(version).map(AnyResponse::DeleteGroups)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Self::ElectLeaders(m) => {
+                m.into_version(version).map(AnyResponse::ElectLeaders)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Self::IncrementalAlterConfigs(m) => {
+                m.into_version(version).map(AnyResponse::IncrementalAlterConfigs)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Self::AlterPartitionReassignments(m) => {
+                m.into_version(version).map(AnyResponse::AlterPartitionReassignments)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Self::ListPartitionReassignments(m) => {
+                m.into_version(version).map(AnyResponse::ListPartitionReassignments)
+            }
+            #[cfg(feature = "offset_delete")]
+            Self::OffsetDelete(m) => {
+                m.into_version(version).map(AnyResponse::OffsetDelete)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Self::DescribeClientQuotas(m) => {
+                m.into_version(version).map(AnyResponse::DescribeClientQuotas)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Self::AlterClientQuotas(m) => {
+                m.into_version(version).map(AnyResponse::AlterClientQuotas)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Self::DescribeUserScramCredentials(m) => {
+                m.into_version(version).map(AnyResponse::DescribeUserScramCredentials)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Self::AlterUserScramCredentials(m) => {
+                m.into_version(version).map(AnyResponse::AlterUserScramCredentials)
+            }
+            #[cfg(feature = "vote")]
+            Self::Vote(m) => m.into_version(version).map(AnyResponse::Vote),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Self::BeginQuorumEpoch(m) => {
+                m.into_version(version).map(AnyResponse::BeginQuorumEpoch)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Self::EndQuorumEpoch(m) => {
+                m.into_version(version).map(AnyResponse::EndQuorumEpoch)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Self::DescribeQuorum(m) => {
+                m.into_version(version).map(AnyResponse::DescribeQuorum)
+            }
+            #[cfg(feature = "alter_partition")]
+            Self::AlterPartition(m) => {
+                m.into_version(version).map(AnyResponse::AlterPartition)
+            }
+            #[cfg(feature = "update_features")]
+            Self::UpdateFeatures(m) => {
+                m.into_version(version).map(AnyResponse::UpdateFeatures)
+            }
+            #[cfg(feature = "envelope")]
+            Self::Envelope(m) => m.into_version(version).map(AnyResponse::Envelope),
+            #[cfg(feature = "fetch_snapshot")]
+            Self::FetchSnapshot(m) => {
+                m.into_version(version).map(AnyResponse::FetchSnapshot)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Self::DescribeCluster(m) => {
+                m.into_version(version).map(AnyResponse::DescribeCluster)
+            }
+            #[cfg(feature = "describe_producers")]
+            Self::DescribeProducers(m) => {
+                m.into_version(version).map(AnyResponse::DescribeProducers)
+            }
+            #[cfg(feature = "broker_registration")]
+            Self::BrokerRegistration(m) => {
+                m.into_version(version).map(AnyResponse::BrokerRegistration)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Self::BrokerHeartbeat(m) => {
+                m.into_version(version).map(AnyResponse::BrokerHeartbeat)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Self::UnregisterBroker(m) => {
+                m.into_version(version).map(AnyResponse::UnregisterBroker)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Self::DescribeTransactions(m) => {
+                m.into_version(version).map(AnyResponse::DescribeTransactions)
+            }
+            #[cfg(feature = "list_transactions")]
+            Self::ListTransactions(m) => {
+                m.into_version(version).map(AnyResponse::ListTransactions)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Self::AllocateProducerIds(m) => {
+                m.into_version(version).map(AnyResponse::AllocateProducerIds)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Self::ConsumerGroupHeartbeat(m) => {
+                m.into_version(version).map(AnyResponse::ConsumerGroupHeartbeat)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Self::ConsumerGroupDescribe(m) => {
+                m.into_version(version).map(AnyResponse::ConsumerGroupDescribe)
+            }
+            #[cfg(feature = "controller_registration")]
+            Self::ControllerRegistration(m) => {
+                m.into_version(version).map(AnyResponse::ControllerRegistration)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Self::GetTelemetrySubscriptions(m) => {
+                m.into_version(version).map(AnyResponse::GetTelemetrySubscriptions)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Self::PushTelemetry(m) => {
+                m.into_version(version).map(AnyResponse::PushTelemetry)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Self::AssignReplicasToDirs(m) => {
+                m.into_version(version).map(AnyResponse::AssignReplicasToDirs)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Self::ListConfigResources(m) => {
+                m.into_version(version).map(AnyResponse::ListConfigResources)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Self::DescribeTopicPartitions(m) => {
+                m.into_version(version).map(AnyResponse::DescribeTopicPartitions)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Self::ShareGroupHeartbeat(m) => {
+                m.into_version(version).map(AnyResponse::ShareGroupHeartbeat)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Self::ShareGroupDescribe(m) => {
+                m.into_version(version).map(AnyResponse::ShareGroupDescribe)
+            }
+            #[cfg(feature = "share_fetch")]
+            Self::ShareFetch(m) => m.into_version(version).map(AnyResponse::ShareFetch),
+            #[cfg(feature = "share_acknowledge")]
+            Self::ShareAcknowledge(m) => {
+                m.into_version(version).map(AnyResponse::ShareAcknowledge)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Self::AddRaftVoter(m) => {
+                m.into_version(version).map(AnyResponse::AddRaftVoter)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Self::RemoveRaftVoter(m) => {
+                m.into_version(version).map(AnyResponse::RemoveRaftVoter)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Self::UpdateRaftVoter(m) => {
+                m.into_version(version).map(AnyResponse::UpdateRaftVoter)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Self::InitializeShareGroupState(m) => {
+                m.into_version(version).map(AnyResponse::InitializeShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Self::ReadShareGroupState(m) => {
+                m.into_version(version).map(AnyResponse::ReadShareGroupState)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Self::WriteShareGroupState(m) => {
+                m.into_version(version).map(AnyResponse::WriteShareGroupState)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Self::DeleteShareGroupState(m) => {
+                m.into_version(version).map(AnyResponse::DeleteShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Self::ReadShareGroupStateSummary(m) => {
+                m.into_version(version).map(AnyResponse::ReadShareGroupStateSummary)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Self::StreamsGroupHeartbeat(m) => {
+                m.into_version(version).map(AnyResponse::StreamsGroupHeartbeat)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Self::StreamsGroupDescribe(m) => {
+                m.into_version(version).map(AnyResponse::StreamsGroupDescribe)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Self::DescribeShareGroupOffsets(m) => {
+                m.into_version(version).map(AnyResponse::DescribeShareGroupOffsets)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Self::AlterShareGroupOffsets(m) => {
+                m.into_version(version).map(AnyResponse::AlterShareGroupOffsets)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Self::DeleteShareGroupOffsets(m) => {
+                m.into_version(version).map(AnyResponse::DeleteShareGroupOffsets)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Self::StreamsGroupTopologyDescriptionUpdate(m) => {
+                m.into_version(version)
+                    .map(AnyResponse::StreamsGroupTopologyDescriptionUpdate)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Self::UnregisterController(m) => {
+                m.into_version(version).map(AnyResponse::UnregisterController)
+            }
+        }
+    }
+}
+#[allow(unused_variables)]
+impl From<AnyRequest> for ApiRequest {
+    fn from(r: AnyRequest) -> Self {
+        match r {
+            #[cfg(feature = "produce")]
+            AnyRequest::Produce(r) => Self::Produce(r.into()),
+            #[cfg(feature = "fetch")]
+            AnyRequest::Fetch(r) => Self::Fetch(r.into()),
+            #[cfg(feature = "list_offsets")]
+            AnyRequest::ListOffsets(r) => Self::ListOffsets(r.into()),
+            #[cfg(feature = "metadata")]
+            AnyRequest::Metadata(r) => Self::Metadata(r.into()),
+            #[cfg(feature = "offset_commit")]
+            AnyRequest::OffsetCommit(r) => Self::OffsetCommit(r.into()),
+            #[cfg(feature = "offset_fetch")]
+            AnyRequest::OffsetFetch(r) => Self::OffsetFetch(r.into()),
+            #[cfg(feature = "find_coordinator")]
+            AnyRequest::FindCoordinator(r) => Self::FindCoordinator(r.into()),
+            #[cfg(feature = "join_group")]
+            AnyRequest::JoinGroup(r) => Self::JoinGroup(r.into()),
+            #[cfg(feature = "heartbeat")]
+            AnyRequest::Heartbeat(r) => Self::Heartbeat(r.into()),
+            #[cfg(feature = "leave_group")]
+            AnyRequest::LeaveGroup(r) => Self::LeaveGroup(r.into()),
+            #[cfg(feature = "sync_group")]
+            AnyRequest::SyncGroup(r) => Self::SyncGroup(r.into()),
+            #[cfg(feature = "describe_groups")]
+            AnyRequest::DescribeGroups(r) => Self::DescribeGroups(r.into()),
+            #[cfg(feature = "list_groups")]
+            AnyRequest::ListGroups(r) => Self::ListGroups(r.into()),
+            #[cfg(feature = "sasl_handshake")]
+            AnyRequest::SaslHandshake(r) => Self::SaslHandshake(r.into()),
+            #[cfg(feature = "api_versions")]
+            AnyRequest::ApiVersions(r) => Self::ApiVersions(r.into()),
+            #[cfg(feature = "create_topics")]
+            AnyRequest::CreateTopics(r) => Self::CreateTopics(r.into()),
+            #[cfg(feature = "delete_topics")]
+            AnyRequest::DeleteTopics(r) => Self::DeleteTopics(r.into()),
+            #[cfg(feature = "delete_records")]
+            AnyRequest::DeleteRecords(r) => Self::DeleteRecords(r.into()),
+            #[cfg(feature = "init_producer_id")]
+            AnyRequest::InitProducerId(r) => Self::InitProducerId(r.into()),
+            #[cfg(feature = "offset_for_leader_epoch")]
+            AnyRequest::OffsetForLeaderEpoch(r) => Self::OffsetForLeaderEpoch(r.into()),
+            #[cfg(feature = "add_partitions_to_txn")]
+            AnyRequest::AddPartitionsToTxn(r) => Self::AddPartitionsToTxn(r.into()),
+            #[cfg(feature = "add_offsets_to_txn")]
+            AnyRequest::AddOffsetsToTxn(r) => Self::AddOffsetsToTxn(r.into()),
+            #[cfg(feature = "end_txn")]
+            AnyRequest::EndTxn(r) => Self::EndTxn(r.into()),
+            #[cfg(feature = "write_txn_markers")]
+            AnyRequest::WriteTxnMarkers(r) => Self::WriteTxnMarkers(r.into()),
+            #[cfg(feature = "txn_offset_commit")]
+            AnyRequest::TxnOffsetCommit(r) => Self::TxnOffsetCommit(r.into()),
+            #[cfg(feature = "describe_acls")]
+            AnyRequest::DescribeAcls(r) => Self::DescribeAcls(r.into()),
+            #[cfg(feature = "create_acls")]
+            AnyRequest::CreateAcls(r) => Self::CreateAcls(r.into()),
+            #[cfg(feature = "delete_acls")]
+            AnyRequest::DeleteAcls(r) => Self::DeleteAcls(r.into()),
+            #[cfg(feature = "describe_configs")]
+            AnyRequest::DescribeConfigs(r) => Self::DescribeConfigs(r.into()),
+            #[cfg(feature = "alter_configs")]
+            AnyRequest::AlterConfigs(r) => Self::AlterConfigs(r.into()),
+            #[cfg(feature = "alter_replica_log_dirs")]
+            AnyRequest::AlterReplicaLogDirs(r) => Self::AlterReplicaLogDirs(r.into()),
+            #[cfg(feature = "describe_log_dirs")]
+            AnyRequest::DescribeLogDirs(r) => Self::DescribeLogDirs(r.into()),
+            #[cfg(feature = "sasl_authenticate")]
+            AnyRequest::SaslAuthenticate(r) => Self::SaslAuthenticate(r.into()),
+            #[cfg(feature = "create_partitions")]
+            AnyRequest::CreatePartitions(r) => Self::CreatePartitions(r.into()),
+            #[cfg(feature = "create_delegation_token")]
+            AnyRequest::CreateDelegationToken(r) => Self::CreateDelegationToken(r.into()),
+            #[cfg(feature = "renew_delegation_token")]
+            AnyRequest::RenewDelegationToken(r) => Self::RenewDelegationToken(r.into()),
+            #[cfg(feature = "expire_delegation_token")]
+            AnyRequest::ExpireDelegationToken(r) => Self::ExpireDelegationToken(r.into()),
+            #[cfg(feature = "describe_delegation_token")]
+            AnyRequest::DescribeDelegationToken(r) => {
+                Self::DescribeDelegationToken(r.into())
+            }
+            #[cfg(feature = "delete_groups")]
+            AnyRequest::DeleteGroups(r) => Self::DeleteGroups(r.into()),
+            #[cfg(feature = "elect_leaders")]
+            AnyRequest::ElectLeaders(r) => Self::ElectLeaders(r.into()),
+            #[cfg(feature = "incremental_alter_configs")]
+            AnyRequest::IncrementalAlterConfigs(r) => {
+                Self::IncrementalAlterConfigs(r.into())
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            AnyRequest::AlterPartitionReassignments(r) => {
+                Self::AlterPartitionReassignments(r.into())
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            AnyRequest::ListPartitionReassignments(r) => {
+                Self::ListPartitionReassignments(r.into())
+            }
+            #[cfg(feature = "offset_delete")]
+            AnyRequest::OffsetDelete(r) => Self::OffsetDelete(r.into()),
+            #[cfg(feature = "describe_client_quotas")]
+            AnyRequest::DescribeClientQuotas(r) => Self::DescribeClientQuotas(r.into()),
+            #[cfg(feature = "alter_client_quotas")]
+            AnyRequest::AlterClientQuotas(r) => Self::AlterClientQuotas(r.into()),
+            #[cfg(feature = "describe_user_scram_credentials")]
+            AnyRequest::DescribeUserScramCredentials(r) => {
+                Self::DescribeUserScramCredentials(r.into())
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            AnyRequest::AlterUserScramCredentials(r) => {
+                Self::AlterUserScramCredentials(r.into())
+            }
+            #[cfg(feature = "vote")]
+            AnyRequest::Vote(r) => Self::Vote(r.into()),
+            #[cfg(feature = "begin_quorum_epoch")]
+            AnyRequest::BeginQuorumEpoch(r) => Self::BeginQuorumEpoch(r.into()),
+            #[cfg(feature = "end_quorum_epoch")]
+            AnyRequest::EndQuorumEpoch(r) => Self::EndQuorumEpoch(r.into()),
+            #[cfg(feature = "describe_quorum")]
+            AnyRequest::DescribeQuorum(r) => Self::DescribeQuorum(r.into()),
+            #[cfg(feature = "alter_partition")]
+            AnyRequest::AlterPartition(r) => Self::AlterPartition(r.into()),
+            #[cfg(feature = "update_features")]
+            AnyRequest::UpdateFeatures(r) => Self::UpdateFeatures(r.into()),
+            #[cfg(feature = "envelope")]
+            AnyRequest::Envelope(r) => Self::Envelope(r.into()),
+            #[cfg(feature = "fetch_snapshot")]
+            AnyRequest::FetchSnapshot(r) => Self::FetchSnapshot(r.into()),
+            #[cfg(feature = "describe_cluster")]
+            AnyRequest::DescribeCluster(r) => Self::DescribeCluster(r.into()),
+            #[cfg(feature = "describe_producers")]
+            AnyRequest::DescribeProducers(r) => Self::DescribeProducers(r.into()),
+            #[cfg(feature = "broker_registration")]
+            AnyRequest::BrokerRegistration(r) => Self::BrokerRegistration(r.into()),
+            #[cfg(feature = "broker_heartbeat")]
+            AnyRequest::BrokerHeartbeat(r) => Self::BrokerHeartbeat(r.into()),
+            #[cfg(feature = "unregister_broker")]
+            AnyRequest::UnregisterBroker(r) => Self::UnregisterBroker(r.into()),
+            #[cfg(feature = "describe_transactions")]
+            AnyRequest::DescribeTransactions(r) => Self::DescribeTransactions(r.into()),
+            #[cfg(feature = "list_transactions")]
+            AnyRequest::ListTransactions(r) => Self::ListTransactions(r.into()),
+            #[cfg(feature = "allocate_producer_ids")]
+            AnyRequest::AllocateProducerIds(r) => Self::AllocateProducerIds(r.into()),
+            #[cfg(feature = "consumer_group_heartbeat")]
+            AnyRequest::ConsumerGroupHeartbeat(r) => {
+                Self::ConsumerGroupHeartbeat(r.into())
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            AnyRequest::ConsumerGroupDescribe(r) => Self::ConsumerGroupDescribe(r.into()),
+            #[cfg(feature = "controller_registration")]
+            AnyRequest::ControllerRegistration(r) => {
+                Self::ControllerRegistration(r.into())
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            AnyRequest::GetTelemetrySubscriptions(r) => {
+                Self::GetTelemetrySubscriptions(r.into())
+            }
+            #[cfg(feature = "push_telemetry")]
+            AnyRequest::PushTelemetry(r) => Self::PushTelemetry(r.into()),
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            AnyRequest::AssignReplicasToDirs(r) => Self::AssignReplicasToDirs(r.into()),
+            #[cfg(feature = "list_config_resources")]
+            AnyRequest::ListConfigResources(r) => Self::ListConfigResources(r.into()),
+            #[cfg(feature = "describe_topic_partitions")]
+            AnyRequest::DescribeTopicPartitions(r) => {
+                Self::DescribeTopicPartitions(r.into())
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            AnyRequest::ShareGroupHeartbeat(r) => Self::ShareGroupHeartbeat(r.into()),
+            #[cfg(feature = "share_group_describe")]
+            AnyRequest::ShareGroupDescribe(r) => Self::ShareGroupDescribe(r.into()),
+            #[cfg(feature = "share_fetch")]
+            AnyRequest::ShareFetch(r) => Self::ShareFetch(r.into()),
+            #[cfg(feature = "share_acknowledge")]
+            AnyRequest::ShareAcknowledge(r) => Self::ShareAcknowledge(r.into()),
+            #[cfg(feature = "add_raft_voter")]
+            AnyRequest::AddRaftVoter(r) => Self::AddRaftVoter(r.into()),
+            #[cfg(feature = "remove_raft_voter")]
+            AnyRequest::RemoveRaftVoter(r) => Self::RemoveRaftVoter(r.into()),
+            #[cfg(feature = "update_raft_voter")]
+            AnyRequest::UpdateRaftVoter(r) => Self::UpdateRaftVoter(r.into()),
+            #[cfg(feature = "initialize_share_group_state")]
+            AnyRequest::InitializeShareGroupState(r) => {
+                Self::InitializeShareGroupState(r.into())
+            }
+            #[cfg(feature = "read_share_group_state")]
+            AnyRequest::ReadShareGroupState(r) => Self::ReadShareGroupState(r.into()),
+            #[cfg(feature = "write_share_group_state")]
+            AnyRequest::WriteShareGroupState(r) => Self::WriteShareGroupState(r.into()),
+            #[cfg(feature = "delete_share_group_state")]
+            AnyRequest::DeleteShareGroupState(r) => Self::DeleteShareGroupState(r.into()),
+            #[cfg(feature = "read_share_group_state_summary")]
+            AnyRequest::ReadShareGroupStateSummary(r) => {
+                Self::ReadShareGroupStateSummary(r.into())
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            AnyRequest::StreamsGroupHeartbeat(r) => Self::StreamsGroupHeartbeat(r.into()),
+            #[cfg(feature = "streams_group_describe")]
+            AnyRequest::StreamsGroupDescribe(r) => Self::StreamsGroupDescribe(r.into()),
+            #[cfg(feature = "describe_share_group_offsets")]
+            AnyRequest::DescribeShareGroupOffsets(r) => {
+                Self::DescribeShareGroupOffsets(r.into())
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            AnyRequest::AlterShareGroupOffsets(r) => {
+                Self::AlterShareGroupOffsets(r.into())
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            AnyRequest::DeleteShareGroupOffsets(r) => {
+                Self::DeleteShareGroupOffsets(r.into())
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            AnyRequest::StreamsGroupTopologyDescriptionUpdate(r) => {
+                Self::StreamsGroupTopologyDescriptionUpdate(r.into())
+            }
+            #[cfg(feature = "unregister_controller")]
+            AnyRequest::UnregisterController(r) => Self::UnregisterController(r.into()),
+        }
+    }
+}
+#[allow(unused_variables)]
+impl From<AnyResponse> for ApiResponse {
+    fn from(r: AnyResponse) -> Self {
+        match r {
+            #[cfg(feature = "produce")]
+            AnyResponse::Produce(r) => Self::Produce(r.into()),
+            #[cfg(feature = "fetch")]
+            AnyResponse::Fetch(r) => Self::Fetch(r.into()),
+            #[cfg(feature = "list_offsets")]
+            AnyResponse::ListOffsets(r) => Self::ListOffsets(r.into()),
+            #[cfg(feature = "metadata")]
+            AnyResponse::Metadata(r) => Self::Metadata(r.into()),
+            #[cfg(feature = "offset_commit")]
+            AnyResponse::OffsetCommit(r) => Self::OffsetCommit(r.into()),
+            #[cfg(feature = "offset_fetch")]
+            AnyResponse::OffsetFetch(r) => Self::OffsetFetch(r.into()),
+            #[cfg(feature = "find_coordinator")]
+            AnyResponse::FindCoordinator(r) => Self::FindCoordinator(r.into()),
+            #[cfg(feature = "join_group")]
+            AnyResponse::JoinGroup(r) => Self::JoinGroup(r.into()),
+            #[cfg(feature = "heartbeat")]
+            AnyResponse::Heartbeat(r) => Self::Heartbeat(r.into()),
+            #[cfg(feature = "leave_group")]
+            AnyResponse::LeaveGroup(r) => Self::LeaveGroup(r.into()),
+            #[cfg(feature = "sync_group")]
+            AnyResponse::SyncGroup(r) => Self::SyncGroup(r.into()),
+            #[cfg(feature = "describe_groups")]
+            AnyResponse::DescribeGroups(r) => Self::DescribeGroups(r.into()),
+            #[cfg(feature = "list_groups")]
+            AnyResponse::ListGroups(r) => Self::ListGroups(r.into()),
+            #[cfg(feature = "sasl_handshake")]
+            AnyResponse::SaslHandshake(r) => Self::SaslHandshake(r.into()),
+            #[cfg(feature = "api_versions")]
+            AnyResponse::ApiVersions(r) => Self::ApiVersions(r.into()),
+            #[cfg(feature = "create_topics")]
+            AnyResponse::CreateTopics(r) => Self::CreateTopics(r.into()),
+            #[cfg(feature = "delete_topics")]
+            AnyResponse::DeleteTopics(r) => Self::DeleteTopics(r.into()),
+            #[cfg(feature = "delete_records")]
+            AnyResponse::DeleteRecords(r) => Self::DeleteRecords(r.into()),
+            #[cfg(feature = "init_producer_id")]
+            AnyResponse::InitProducerId(r) => Self::InitProducerId(r.into()),
+            #[cfg(feature = "offset_for_leader_epoch")]
+            AnyResponse::OffsetForLeaderEpoch(r) => Self::OffsetForLeaderEpoch(r.into()),
+            #[cfg(feature = "add_partitions_to_txn")]
+            AnyResponse::AddPartitionsToTxn(r) => Self::AddPartitionsToTxn(r.into()),
+            #[cfg(feature = "add_offsets_to_txn")]
+            AnyResponse::AddOffsetsToTxn(r) => Self::AddOffsetsToTxn(r.into()),
+            #[cfg(feature = "end_txn")]
+            AnyResponse::EndTxn(r) => Self::EndTxn(r.into()),
+            #[cfg(feature = "write_txn_markers")]
+            AnyResponse::WriteTxnMarkers(r) => Self::WriteTxnMarkers(r.into()),
+            #[cfg(feature = "txn_offset_commit")]
+            AnyResponse::TxnOffsetCommit(r) => Self::TxnOffsetCommit(r.into()),
+            #[cfg(feature = "describe_acls")]
+            AnyResponse::DescribeAcls(r) => Self::DescribeAcls(r.into()),
+            #[cfg(feature = "create_acls")]
+            AnyResponse::CreateAcls(r) => Self::CreateAcls(r.into()),
+            #[cfg(feature = "delete_acls")]
+            AnyResponse::DeleteAcls(r) => Self::DeleteAcls(r.into()),
+            #[cfg(feature = "describe_configs")]
+            AnyResponse::DescribeConfigs(r) => Self::DescribeConfigs(r.into()),
+            #[cfg(feature = "alter_configs")]
+            AnyResponse::AlterConfigs(r) => Self::AlterConfigs(r.into()),
+            #[cfg(feature = "alter_replica_log_dirs")]
+            AnyResponse::AlterReplicaLogDirs(r) => Self::AlterReplicaLogDirs(r.into()),
+            #[cfg(feature = "describe_log_dirs")]
+            AnyResponse::DescribeLogDirs(r) => Self::DescribeLogDirs(r.into()),
+            #[cfg(feature = "sasl_authenticate")]
+            AnyResponse::SaslAuthenticate(r) => Self::SaslAuthenticate(r.into()),
+            #[cfg(feature = "create_partitions")]
+            AnyResponse::CreatePartitions(r) => Self::CreatePartitions(r.into()),
+            #[cfg(feature = "create_delegation_token")]
+            AnyResponse::CreateDelegationToken(r) => {
+                Self::CreateDelegationToken(r.into())
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            AnyResponse::RenewDelegationToken(r) => Self::RenewDelegationToken(r.into()),
+            #[cfg(feature = "expire_delegation_token")]
+            AnyResponse::ExpireDelegationToken(r) => {
+                Self::ExpireDelegationToken(r.into())
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            AnyResponse::DescribeDelegationToken(r) => {
+                Self::DescribeDelegationToken(r.into())
+            }
+            #[cfg(feature = "delete_groups")]
+            AnyResponse::DeleteGroups(r) => Self::DeleteGroups(r.into()),
+            #[cfg(feature = "elect_leaders")]
+            AnyResponse::ElectLeaders(r) => Self::ElectLeaders(r.into()),
+            #[cfg(feature = "incremental_alter_configs")]
+            AnyResponse::IncrementalAlterConfigs(r) => {
+                Self::IncrementalAlterConfigs(r.into())
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            AnyResponse::AlterPartitionReassignments(r) => {
+                Self::AlterPartitionReassignments(r.into())
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            AnyResponse::ListPartitionReassignments(r) => {
+                Self::ListPartitionReassignments(r.into())
+            }
+            #[cfg(feature = "offset_delete")]
+            AnyResponse::OffsetDelete(r) => Self::OffsetDelete(r.into()),
+            #[cfg(feature = "describe_client_quotas")]
+            AnyResponse::DescribeClientQuotas(r) => Self::DescribeClientQuotas(r.into()),
+            #[cfg(feature = "alter_client_quotas")]
+            AnyResponse::AlterClientQuotas(r) => Self::AlterClientQuotas(r.into()),
+            #[cfg(feature = "describe_user_scram_credentials")]
+            AnyResponse::DescribeUserScramCredentials(r) => {
+                Self::DescribeUserScramCredentials(r.into())
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            AnyResponse::AlterUserScramCredentials(r) => {
+                Self::AlterUserScramCredentials(r.into())
+            }
+            #[cfg(feature = "vote")]
+            AnyResponse::Vote(r) => Self::Vote(r.into()),
+            #[cfg(feature = "begin_quorum_epoch")]
+            AnyResponse::BeginQuorumEpoch(r) => Self::BeginQuorumEpoch(r.into()),
+            #[cfg(feature = "end_quorum_epoch")]
+            AnyResponse::EndQuorumEpoch(r) => Self::EndQuorumEpoch(r.into()),
+            #[cfg(feature = "describe_quorum")]
+            AnyResponse::DescribeQuorum(r) => Self::DescribeQuorum(r.into()),
+            #[cfg(feature = "alter_partition")]
+            AnyResponse::AlterPartition(r) => Self::AlterPartition(r.into()),
+            #[cfg(feature = "update_features")]
+            AnyResponse::UpdateFeatures(r) => Self::UpdateFeatures(r.into()),
+            #[cfg(feature = "envelope")]
+            AnyResponse::Envelope(r) => Self::Envelope(r.into()),
+            #[cfg(feature = "fetch_snapshot")]
+            AnyResponse::FetchSnapshot(r) => Self::FetchSnapshot(r.into()),
+            #[cfg(feature = "describe_cluster")]
+            AnyResponse::DescribeCluster(r) => Self::DescribeCluster(r.into()),
+            #[cfg(feature = "describe_producers")]
+            AnyResponse::DescribeProducers(r) => Self::DescribeProducers(r.into()),
+            #[cfg(feature = "broker_registration")]
+            AnyResponse::BrokerRegistration(r) => Self::BrokerRegistration(r.into()),
+            #[cfg(feature = "broker_heartbeat")]
+            AnyResponse::BrokerHeartbeat(r) => Self::BrokerHeartbeat(r.into()),
+            #[cfg(feature = "unregister_broker")]
+            AnyResponse::UnregisterBroker(r) => Self::UnregisterBroker(r.into()),
+            #[cfg(feature = "describe_transactions")]
+            AnyResponse::DescribeTransactions(r) => Self::DescribeTransactions(r.into()),
+            #[cfg(feature = "list_transactions")]
+            AnyResponse::ListTransactions(r) => Self::ListTransactions(r.into()),
+            #[cfg(feature = "allocate_producer_ids")]
+            AnyResponse::AllocateProducerIds(r) => Self::AllocateProducerIds(r.into()),
+            #[cfg(feature = "consumer_group_heartbeat")]
+            AnyResponse::ConsumerGroupHeartbeat(r) => {
+                Self::ConsumerGroupHeartbeat(r.into())
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            AnyResponse::ConsumerGroupDescribe(r) => {
+                Self::ConsumerGroupDescribe(r.into())
+            }
+            #[cfg(feature = "controller_registration")]
+            AnyResponse::ControllerRegistration(r) => {
+                Self::ControllerRegistration(r.into())
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            AnyResponse::GetTelemetrySubscriptions(r) => {
+                Self::GetTelemetrySubscriptions(r.into())
+            }
+            #[cfg(feature = "push_telemetry")]
+            AnyResponse::PushTelemetry(r) => Self::PushTelemetry(r.into()),
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            AnyResponse::AssignReplicasToDirs(r) => Self::AssignReplicasToDirs(r.into()),
+            #[cfg(feature = "list_config_resources")]
+            AnyResponse::ListConfigResources(r) => Self::ListConfigResources(r.into()),
+            #[cfg(feature = "describe_topic_partitions")]
+            AnyResponse::DescribeTopicPartitions(r) => {
+                Self::DescribeTopicPartitions(r.into())
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            AnyResponse::ShareGroupHeartbeat(r) => Self::ShareGroupHeartbeat(r.into()),
+            #[cfg(feature = "share_group_describe")]
+            AnyResponse::ShareGroupDescribe(r) => Self::ShareGroupDescribe(r.into()),
+            #[cfg(feature = "share_fetch")]
+            AnyResponse::ShareFetch(r) => Self::ShareFetch(r.into()),
+            #[cfg(feature = "share_acknowledge")]
+            AnyResponse::ShareAcknowledge(r) => Self::ShareAcknowledge(r.into()),
+            #[cfg(feature = "add_raft_voter")]
+            AnyResponse::AddRaftVoter(r) => Self::AddRaftVoter(r.into()),
+            #[cfg(feature = "remove_raft_voter")]
+            AnyResponse::RemoveRaftVoter(r) => Self::RemoveRaftVoter(r.into()),
+            #[cfg(feature = "update_raft_voter")]
+            AnyResponse::UpdateRaftVoter(r) => Self::UpdateRaftVoter(r.into()),
+            #[cfg(feature = "initialize_share_group_state")]
+            AnyResponse::InitializeShareGroupState(r) => {
+                Self::InitializeShareGroupState(r.into())
+            }
+            #[cfg(feature = "read_share_group_state")]
+            AnyResponse::ReadShareGroupState(r) => Self::ReadShareGroupState(r.into()),
+            #[cfg(feature = "write_share_group_state")]
+            AnyResponse::WriteShareGroupState(r) => Self::WriteShareGroupState(r.into()),
+            #[cfg(feature = "delete_share_group_state")]
+            AnyResponse::DeleteShareGroupState(r) => {
+                Self::DeleteShareGroupState(r.into())
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            AnyResponse::ReadShareGroupStateSummary(r) => {
+                Self::ReadShareGroupStateSummary(r.into())
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            AnyResponse::StreamsGroupHeartbeat(r) => {
+                Self::StreamsGroupHeartbeat(r.into())
+            }
+            #[cfg(feature = "streams_group_describe")]
+            AnyResponse::StreamsGroupDescribe(r) => Self::StreamsGroupDescribe(r.into()),
+            #[cfg(feature = "describe_share_group_offsets")]
+            AnyResponse::DescribeShareGroupOffsets(r) => {
+                Self::DescribeShareGroupOffsets(r.into())
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            AnyResponse::AlterShareGroupOffsets(r) => {
+                Self::AlterShareGroupOffsets(r.into())
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            AnyResponse::DeleteShareGroupOffsets(r) => {
+                Self::DeleteShareGroupOffsets(r.into())
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            AnyResponse::StreamsGroupTopologyDescriptionUpdate(r) => {
+                Self::StreamsGroupTopologyDescriptionUpdate(r.into())
+            }
+            #[cfg(feature = "unregister_controller")]
+            AnyResponse::UnregisterController(r) => Self::UnregisterController(r.into()),
+        }
+    }
+}
+#[cfg(feature = "produce")]
+impl From<produce::Request> for ApiRequest {
+    fn from(r: produce::Request) -> Self {
+        Self::Produce(r)
+    }
+}
+#[cfg(feature = "produce")]
+impl From<produce::Response> for ApiResponse {
+    fn from(r: produce::Response) -> Self {
+        Self::Produce(r)
+    }
+}
+#[cfg(feature = "produce")]
+impl TryFrom<ApiRequest> for produce::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::Produce(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "produce")]
+impl TryFrom<ApiResponse> for produce::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::Produce(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "fetch")]
+impl From<fetch::Request> for ApiRequest {
+    fn from(r: fetch::Request) -> Self {
+        Self::Fetch(r)
+    }
+}
+#[cfg(feature = "fetch")]
+impl From<fetch::Response> for ApiResponse {
+    fn from(r: fetch::Response) -> Self {
+        Self::Fetch(r)
+    }
+}
+#[cfg(feature = "fetch")]
+impl TryFrom<ApiRequest> for fetch::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::Fetch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "fetch")]
+impl TryFrom<ApiResponse> for fetch::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::Fetch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_offsets")]
+impl From<list_offsets::Request> for ApiRequest {
+    fn from(r: list_offsets::Request) -> Self {
+        Self::ListOffsets(r)
+    }
+}
+#[cfg(feature = "list_offsets")]
+impl From<list_offsets::Response> for ApiResponse {
+    fn from(r: list_offsets::Response) -> Self {
+        Self::ListOffsets(r)
+    }
+}
+#[cfg(feature = "list_offsets")]
+impl TryFrom<ApiRequest> for list_offsets::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ListOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_offsets")]
+impl TryFrom<ApiResponse> for list_offsets::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ListOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "metadata")]
+impl From<metadata::Request> for ApiRequest {
+    fn from(r: metadata::Request) -> Self {
+        Self::Metadata(r)
+    }
+}
+#[cfg(feature = "metadata")]
+impl From<metadata::Response> for ApiResponse {
+    fn from(r: metadata::Response) -> Self {
+        Self::Metadata(r)
+    }
+}
+#[cfg(feature = "metadata")]
+impl TryFrom<ApiRequest> for metadata::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::Metadata(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "metadata")]
+impl TryFrom<ApiResponse> for metadata::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::Metadata(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_commit")]
+impl From<offset_commit::Request> for ApiRequest {
+    fn from(r: offset_commit::Request) -> Self {
+        Self::OffsetCommit(r)
+    }
+}
+#[cfg(feature = "offset_commit")]
+impl From<offset_commit::Response> for ApiResponse {
+    fn from(r: offset_commit::Response) -> Self {
+        Self::OffsetCommit(r)
+    }
+}
+#[cfg(feature = "offset_commit")]
+impl TryFrom<ApiRequest> for offset_commit::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::OffsetCommit(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_commit")]
+impl TryFrom<ApiResponse> for offset_commit::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::OffsetCommit(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_fetch")]
+impl From<offset_fetch::Request> for ApiRequest {
+    fn from(r: offset_fetch::Request) -> Self {
+        Self::OffsetFetch(r)
+    }
+}
+#[cfg(feature = "offset_fetch")]
+impl From<offset_fetch::Response> for ApiResponse {
+    fn from(r: offset_fetch::Response) -> Self {
+        Self::OffsetFetch(r)
+    }
+}
+#[cfg(feature = "offset_fetch")]
+impl TryFrom<ApiRequest> for offset_fetch::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::OffsetFetch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_fetch")]
+impl TryFrom<ApiResponse> for offset_fetch::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::OffsetFetch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "find_coordinator")]
+impl From<find_coordinator::Request> for ApiRequest {
+    fn from(r: find_coordinator::Request) -> Self {
+        Self::FindCoordinator(r)
+    }
+}
+#[cfg(feature = "find_coordinator")]
+impl From<find_coordinator::Response> for ApiResponse {
+    fn from(r: find_coordinator::Response) -> Self {
+        Self::FindCoordinator(r)
+    }
+}
+#[cfg(feature = "find_coordinator")]
+impl TryFrom<ApiRequest> for find_coordinator::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::FindCoordinator(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "find_coordinator")]
+impl TryFrom<ApiResponse> for find_coordinator::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::FindCoordinator(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "join_group")]
+impl From<join_group::Request> for ApiRequest {
+    fn from(r: join_group::Request) -> Self {
+        Self::JoinGroup(r)
+    }
+}
+#[cfg(feature = "join_group")]
+impl From<join_group::Response> for ApiResponse {
+    fn from(r: join_group::Response) -> Self {
+        Self::JoinGroup(r)
+    }
+}
+#[cfg(feature = "join_group")]
+impl TryFrom<ApiRequest> for join_group::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::JoinGroup(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "join_group")]
+impl TryFrom<ApiResponse> for join_group::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::JoinGroup(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "heartbeat")]
+impl From<heartbeat::Request> for ApiRequest {
+    fn from(r: heartbeat::Request) -> Self {
+        Self::Heartbeat(r)
+    }
+}
+#[cfg(feature = "heartbeat")]
+impl From<heartbeat::Response> for ApiResponse {
+    fn from(r: heartbeat::Response) -> Self {
+        Self::Heartbeat(r)
+    }
+}
+#[cfg(feature = "heartbeat")]
+impl TryFrom<ApiRequest> for heartbeat::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::Heartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "heartbeat")]
+impl TryFrom<ApiResponse> for heartbeat::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::Heartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "leave_group")]
+impl From<leave_group::Request> for ApiRequest {
+    fn from(r: leave_group::Request) -> Self {
+        Self::LeaveGroup(r)
+    }
+}
+#[cfg(feature = "leave_group")]
+impl From<leave_group::Response> for ApiResponse {
+    fn from(r: leave_group::Response) -> Self {
+        Self::LeaveGroup(r)
+    }
+}
+#[cfg(feature = "leave_group")]
+impl TryFrom<ApiRequest> for leave_group::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::LeaveGroup(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "leave_group")]
+impl TryFrom<ApiResponse> for leave_group::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::LeaveGroup(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "sync_group")]
+impl From<sync_group::Request> for ApiRequest {
+    fn from(r: sync_group::Request) -> Self {
+        Self::SyncGroup(r)
+    }
+}
+#[cfg(feature = "sync_group")]
+impl From<sync_group::Response> for ApiResponse {
+    fn from(r: sync_group::Response) -> Self {
+        Self::SyncGroup(r)
+    }
+}
+#[cfg(feature = "sync_group")]
+impl TryFrom<ApiRequest> for sync_group::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::SyncGroup(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "sync_group")]
+impl TryFrom<ApiResponse> for sync_group::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::SyncGroup(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_groups")]
+impl From<describe_groups::Request> for ApiRequest {
+    fn from(r: describe_groups::Request) -> Self {
+        Self::DescribeGroups(r)
+    }
+}
+#[cfg(feature = "describe_groups")]
+impl From<describe_groups::Response> for ApiResponse {
+    fn from(r: describe_groups::Response) -> Self {
+        Self::DescribeGroups(r)
+    }
+}
+#[cfg(feature = "describe_groups")]
+impl TryFrom<ApiRequest> for describe_groups::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeGroups(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_groups")]
+impl TryFrom<ApiResponse> for describe_groups::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeGroups(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_groups")]
+impl From<list_groups::Request> for ApiRequest {
+    fn from(r: list_groups::Request) -> Self {
+        Self::ListGroups(r)
+    }
+}
+#[cfg(feature = "list_groups")]
+impl From<list_groups::Response> for ApiResponse {
+    fn from(r: list_groups::Response) -> Self {
+        Self::ListGroups(r)
+    }
+}
+#[cfg(feature = "list_groups")]
+impl TryFrom<ApiRequest> for list_groups::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ListGroups(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_groups")]
+impl TryFrom<ApiResponse> for list_groups::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ListGroups(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "sasl_handshake")]
+impl From<sasl_handshake::Request> for ApiRequest {
+    fn from(r: sasl_handshake::Request) -> Self {
+        Self::SaslHandshake(r)
+    }
+}
+#[cfg(feature = "sasl_handshake")]
+impl From<sasl_handshake::Response> for ApiResponse {
+    fn from(r: sasl_handshake::Response) -> Self {
+        Self::SaslHandshake(r)
+    }
+}
+#[cfg(feature = "sasl_handshake")]
+impl TryFrom<ApiRequest> for sasl_handshake::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::SaslHandshake(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "sasl_handshake")]
+impl TryFrom<ApiResponse> for sasl_handshake::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::SaslHandshake(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "api_versions")]
+impl From<api_versions::Request> for ApiRequest {
+    fn from(r: api_versions::Request) -> Self {
+        Self::ApiVersions(r)
+    }
+}
+#[cfg(feature = "api_versions")]
+impl From<api_versions::Response> for ApiResponse {
+    fn from(r: api_versions::Response) -> Self {
+        Self::ApiVersions(r)
+    }
+}
+#[cfg(feature = "api_versions")]
+impl TryFrom<ApiRequest> for api_versions::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ApiVersions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "api_versions")]
+impl TryFrom<ApiResponse> for api_versions::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ApiVersions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_topics")]
+impl From<create_topics::Request> for ApiRequest {
+    fn from(r: create_topics::Request) -> Self {
+        Self::CreateTopics(r)
+    }
+}
+#[cfg(feature = "create_topics")]
+impl From<create_topics::Response> for ApiResponse {
+    fn from(r: create_topics::Response) -> Self {
+        Self::CreateTopics(r)
+    }
+}
+#[cfg(feature = "create_topics")]
+impl TryFrom<ApiRequest> for create_topics::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::CreateTopics(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_topics")]
+impl TryFrom<ApiResponse> for create_topics::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::CreateTopics(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_topics")]
+impl From<delete_topics::Request> for ApiRequest {
+    fn from(r: delete_topics::Request) -> Self {
+        Self::DeleteTopics(r)
+    }
+}
+#[cfg(feature = "delete_topics")]
+impl From<delete_topics::Response> for ApiResponse {
+    fn from(r: delete_topics::Response) -> Self {
+        Self::DeleteTopics(r)
+    }
+}
+#[cfg(feature = "delete_topics")]
+impl TryFrom<ApiRequest> for delete_topics::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DeleteTopics(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_topics")]
+impl TryFrom<ApiResponse> for delete_topics::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DeleteTopics(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_records")]
+impl From<delete_records::Request> for ApiRequest {
+    fn from(r: delete_records::Request) -> Self {
+        Self::DeleteRecords(r)
+    }
+}
+#[cfg(feature = "delete_records")]
+impl From<delete_records::Response> for ApiResponse {
+    fn from(r: delete_records::Response) -> Self {
+        Self::DeleteRecords(r)
+    }
+}
+#[cfg(feature = "delete_records")]
+impl TryFrom<ApiRequest> for delete_records::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DeleteRecords(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_records")]
+impl TryFrom<ApiResponse> for delete_records::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DeleteRecords(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "init_producer_id")]
+impl From<init_producer_id::Request> for ApiRequest {
+    fn from(r: init_producer_id::Request) -> Self {
+        Self::InitProducerId(r)
+    }
+}
+#[cfg(feature = "init_producer_id")]
+impl From<init_producer_id::Response> for ApiResponse {
+    fn from(r: init_producer_id::Response) -> Self {
+        Self::InitProducerId(r)
+    }
+}
+#[cfg(feature = "init_producer_id")]
+impl TryFrom<ApiRequest> for init_producer_id::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::InitProducerId(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "init_producer_id")]
+impl TryFrom<ApiResponse> for init_producer_id::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::InitProducerId(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_for_leader_epoch")]
+impl From<offset_for_leader_epoch::Request> for ApiRequest {
+    fn from(r: offset_for_leader_epoch::Request) -> Self {
+        Self::OffsetForLeaderEpoch(r)
+    }
+}
+#[cfg(feature = "offset_for_leader_epoch")]
+impl From<offset_for_leader_epoch::Response> for ApiResponse {
+    fn from(r: offset_for_leader_epoch::Response) -> Self {
+        Self::OffsetForLeaderEpoch(r)
+    }
+}
+#[cfg(feature = "offset_for_leader_epoch")]
+impl TryFrom<ApiRequest> for offset_for_leader_epoch::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::OffsetForLeaderEpoch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_for_leader_epoch")]
+impl TryFrom<ApiResponse> for offset_for_leader_epoch::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::OffsetForLeaderEpoch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "add_partitions_to_txn")]
+impl From<add_partitions_to_txn::Request> for ApiRequest {
+    fn from(r: add_partitions_to_txn::Request) -> Self {
+        Self::AddPartitionsToTxn(r)
+    }
+}
+#[cfg(feature = "add_partitions_to_txn")]
+impl From<add_partitions_to_txn::Response> for ApiResponse {
+    fn from(r: add_partitions_to_txn::Response) -> Self {
+        Self::AddPartitionsToTxn(r)
+    }
+}
+#[cfg(feature = "add_partitions_to_txn")]
+impl TryFrom<ApiRequest> for add_partitions_to_txn::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AddPartitionsToTxn(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "add_partitions_to_txn")]
+impl TryFrom<ApiResponse> for add_partitions_to_txn::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AddPartitionsToTxn(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "add_offsets_to_txn")]
+impl From<add_offsets_to_txn::Request> for ApiRequest {
+    fn from(r: add_offsets_to_txn::Request) -> Self {
+        Self::AddOffsetsToTxn(r)
+    }
+}
+#[cfg(feature = "add_offsets_to_txn")]
+impl From<add_offsets_to_txn::Response> for ApiResponse {
+    fn from(r: add_offsets_to_txn::Response) -> Self {
+        Self::AddOffsetsToTxn(r)
+    }
+}
+#[cfg(feature = "add_offsets_to_txn")]
+impl TryFrom<ApiRequest> for add_offsets_to_txn::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AddOffsetsToTxn(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "add_offsets_to_txn")]
+impl TryFrom<ApiResponse> for add_offsets_to_txn::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AddOffsetsToTxn(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "end_txn")]
+impl From<end_txn::Request> for ApiRequest {
+    fn from(r: end_txn::Request) -> Self {
+        Self::EndTxn(r)
+    }
+}
+#[cfg(feature = "end_txn")]
+impl From<end_txn::Response> for ApiResponse {
+    fn from(r: end_txn::Response) -> Self {
+        Self::EndTxn(r)
+    }
+}
+#[cfg(feature = "end_txn")]
+impl TryFrom<ApiRequest> for end_txn::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::EndTxn(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "end_txn")]
+impl TryFrom<ApiResponse> for end_txn::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::EndTxn(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "write_txn_markers")]
+impl From<write_txn_markers::Request> for ApiRequest {
+    fn from(r: write_txn_markers::Request) -> Self {
+        Self::WriteTxnMarkers(r)
+    }
+}
+#[cfg(feature = "write_txn_markers")]
+impl From<write_txn_markers::Response> for ApiResponse {
+    fn from(r: write_txn_markers::Response) -> Self {
+        Self::WriteTxnMarkers(r)
+    }
+}
+#[cfg(feature = "write_txn_markers")]
+impl TryFrom<ApiRequest> for write_txn_markers::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::WriteTxnMarkers(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "write_txn_markers")]
+impl TryFrom<ApiResponse> for write_txn_markers::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::WriteTxnMarkers(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "txn_offset_commit")]
+impl From<txn_offset_commit::Request> for ApiRequest {
+    fn from(r: txn_offset_commit::Request) -> Self {
+        Self::TxnOffsetCommit(r)
+    }
+}
+#[cfg(feature = "txn_offset_commit")]
+impl From<txn_offset_commit::Response> for ApiResponse {
+    fn from(r: txn_offset_commit::Response) -> Self {
+        Self::TxnOffsetCommit(r)
+    }
+}
+#[cfg(feature = "txn_offset_commit")]
+impl TryFrom<ApiRequest> for txn_offset_commit::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::TxnOffsetCommit(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "txn_offset_commit")]
+impl TryFrom<ApiResponse> for txn_offset_commit::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::TxnOffsetCommit(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_acls")]
+impl From<describe_acls::Request> for ApiRequest {
+    fn from(r: describe_acls::Request) -> Self {
+        Self::DescribeAcls(r)
+    }
+}
+#[cfg(feature = "describe_acls")]
+impl From<describe_acls::Response> for ApiResponse {
+    fn from(r: describe_acls::Response) -> Self {
+        Self::DescribeAcls(r)
+    }
+}
+#[cfg(feature = "describe_acls")]
+impl TryFrom<ApiRequest> for describe_acls::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeAcls(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_acls")]
+impl TryFrom<ApiResponse> for describe_acls::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeAcls(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_acls")]
+impl From<create_acls::Request> for ApiRequest {
+    fn from(r: create_acls::Request) -> Self {
+        Self::CreateAcls(r)
+    }
+}
+#[cfg(feature = "create_acls")]
+impl From<create_acls::Response> for ApiResponse {
+    fn from(r: create_acls::Response) -> Self {
+        Self::CreateAcls(r)
+    }
+}
+#[cfg(feature = "create_acls")]
+impl TryFrom<ApiRequest> for create_acls::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::CreateAcls(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_acls")]
+impl TryFrom<ApiResponse> for create_acls::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::CreateAcls(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_acls")]
+impl From<delete_acls::Request> for ApiRequest {
+    fn from(r: delete_acls::Request) -> Self {
+        Self::DeleteAcls(r)
+    }
+}
+#[cfg(feature = "delete_acls")]
+impl From<delete_acls::Response> for ApiResponse {
+    fn from(r: delete_acls::Response) -> Self {
+        Self::DeleteAcls(r)
+    }
+}
+#[cfg(feature = "delete_acls")]
+impl TryFrom<ApiRequest> for delete_acls::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DeleteAcls(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_acls")]
+impl TryFrom<ApiResponse> for delete_acls::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DeleteAcls(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_configs")]
+impl From<describe_configs::Request> for ApiRequest {
+    fn from(r: describe_configs::Request) -> Self {
+        Self::DescribeConfigs(r)
+    }
+}
+#[cfg(feature = "describe_configs")]
+impl From<describe_configs::Response> for ApiResponse {
+    fn from(r: describe_configs::Response) -> Self {
+        Self::DescribeConfigs(r)
+    }
+}
+#[cfg(feature = "describe_configs")]
+impl TryFrom<ApiRequest> for describe_configs::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeConfigs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_configs")]
+impl TryFrom<ApiResponse> for describe_configs::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeConfigs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_configs")]
+impl From<alter_configs::Request> for ApiRequest {
+    fn from(r: alter_configs::Request) -> Self {
+        Self::AlterConfigs(r)
+    }
+}
+#[cfg(feature = "alter_configs")]
+impl From<alter_configs::Response> for ApiResponse {
+    fn from(r: alter_configs::Response) -> Self {
+        Self::AlterConfigs(r)
+    }
+}
+#[cfg(feature = "alter_configs")]
+impl TryFrom<ApiRequest> for alter_configs::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterConfigs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_configs")]
+impl TryFrom<ApiResponse> for alter_configs::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterConfigs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_replica_log_dirs")]
+impl From<alter_replica_log_dirs::Request> for ApiRequest {
+    fn from(r: alter_replica_log_dirs::Request) -> Self {
+        Self::AlterReplicaLogDirs(r)
+    }
+}
+#[cfg(feature = "alter_replica_log_dirs")]
+impl From<alter_replica_log_dirs::Response> for ApiResponse {
+    fn from(r: alter_replica_log_dirs::Response) -> Self {
+        Self::AlterReplicaLogDirs(r)
+    }
+}
+#[cfg(feature = "alter_replica_log_dirs")]
+impl TryFrom<ApiRequest> for alter_replica_log_dirs::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterReplicaLogDirs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_replica_log_dirs")]
+impl TryFrom<ApiResponse> for alter_replica_log_dirs::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterReplicaLogDirs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_log_dirs")]
+impl From<describe_log_dirs::Request> for ApiRequest {
+    fn from(r: describe_log_dirs::Request) -> Self {
+        Self::DescribeLogDirs(r)
+    }
+}
+#[cfg(feature = "describe_log_dirs")]
+impl From<describe_log_dirs::Response> for ApiResponse {
+    fn from(r: describe_log_dirs::Response) -> Self {
+        Self::DescribeLogDirs(r)
+    }
+}
+#[cfg(feature = "describe_log_dirs")]
+impl TryFrom<ApiRequest> for describe_log_dirs::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeLogDirs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_log_dirs")]
+impl TryFrom<ApiResponse> for describe_log_dirs::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeLogDirs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "sasl_authenticate")]
+impl From<sasl_authenticate::Request> for ApiRequest {
+    fn from(r: sasl_authenticate::Request) -> Self {
+        Self::SaslAuthenticate(r)
+    }
+}
+#[cfg(feature = "sasl_authenticate")]
+impl From<sasl_authenticate::Response> for ApiResponse {
+    fn from(r: sasl_authenticate::Response) -> Self {
+        Self::SaslAuthenticate(r)
+    }
+}
+#[cfg(feature = "sasl_authenticate")]
+impl TryFrom<ApiRequest> for sasl_authenticate::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::SaslAuthenticate(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "sasl_authenticate")]
+impl TryFrom<ApiResponse> for sasl_authenticate::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::SaslAuthenticate(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_partitions")]
+impl From<create_partitions::Request> for ApiRequest {
+    fn from(r: create_partitions::Request) -> Self {
+        Self::CreatePartitions(r)
+    }
+}
+#[cfg(feature = "create_partitions")]
+impl From<create_partitions::Response> for ApiResponse {
+    fn from(r: create_partitions::Response) -> Self {
+        Self::CreatePartitions(r)
+    }
+}
+#[cfg(feature = "create_partitions")]
+impl TryFrom<ApiRequest> for create_partitions::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::CreatePartitions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_partitions")]
+impl TryFrom<ApiResponse> for create_partitions::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::CreatePartitions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_delegation_token")]
+impl From<create_delegation_token::Request> for ApiRequest {
+    fn from(r: create_delegation_token::Request) -> Self {
+        Self::CreateDelegationToken(r)
+    }
+}
+#[cfg(feature = "create_delegation_token")]
+impl From<create_delegation_token::Response> for ApiResponse {
+    fn from(r: create_delegation_token::Response) -> Self {
+        Self::CreateDelegationToken(r)
+    }
+}
+#[cfg(feature = "create_delegation_token")]
+impl TryFrom<ApiRequest> for create_delegation_token::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::CreateDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "create_delegation_token")]
+impl TryFrom<ApiResponse> for create_delegation_token::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::CreateDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "renew_delegation_token")]
+impl From<renew_delegation_token::Request> for ApiRequest {
+    fn from(r: renew_delegation_token::Request) -> Self {
+        Self::RenewDelegationToken(r)
+    }
+}
+#[cfg(feature = "renew_delegation_token")]
+impl From<renew_delegation_token::Response> for ApiResponse {
+    fn from(r: renew_delegation_token::Response) -> Self {
+        Self::RenewDelegationToken(r)
+    }
+}
+#[cfg(feature = "renew_delegation_token")]
+impl TryFrom<ApiRequest> for renew_delegation_token::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::RenewDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "renew_delegation_token")]
+impl TryFrom<ApiResponse> for renew_delegation_token::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::RenewDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "expire_delegation_token")]
+impl From<expire_delegation_token::Request> for ApiRequest {
+    fn from(r: expire_delegation_token::Request) -> Self {
+        Self::ExpireDelegationToken(r)
+    }
+}
+#[cfg(feature = "expire_delegation_token")]
+impl From<expire_delegation_token::Response> for ApiResponse {
+    fn from(r: expire_delegation_token::Response) -> Self {
+        Self::ExpireDelegationToken(r)
+    }
+}
+#[cfg(feature = "expire_delegation_token")]
+impl TryFrom<ApiRequest> for expire_delegation_token::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ExpireDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "expire_delegation_token")]
+impl TryFrom<ApiResponse> for expire_delegation_token::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ExpireDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_delegation_token")]
+impl From<describe_delegation_token::Request> for ApiRequest {
+    fn from(r: describe_delegation_token::Request) -> Self {
+        Self::DescribeDelegationToken(r)
+    }
+}
+#[cfg(feature = "describe_delegation_token")]
+impl From<describe_delegation_token::Response> for ApiResponse {
+    fn from(r: describe_delegation_token::Response) -> Self {
+        Self::DescribeDelegationToken(r)
+    }
+}
+#[cfg(feature = "describe_delegation_token")]
+impl TryFrom<ApiRequest> for describe_delegation_token::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_delegation_token")]
+impl TryFrom<ApiResponse> for describe_delegation_token::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeDelegationToken(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_groups")]
+impl From<delete_groups::Request> for ApiRequest {
+    fn from(r: delete_groups::Request) -> Self {
+        Self::DeleteGroups(r)
+    }
+}
+#[cfg(feature = "delete_groups")]
+impl From<delete_groups::Response> for ApiResponse {
+    fn from(r: delete_groups::Response) -> Self {
+        Self::DeleteGroups(r)
+    }
+}
+#[cfg(feature = "delete_groups")]
+impl TryFrom<ApiRequest> for delete_groups::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DeleteGroups(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_groups")]
+impl TryFrom<ApiResponse> for delete_groups::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DeleteGroups(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "elect_leaders")]
+impl From<elect_leaders::Request> for ApiRequest {
+    fn from(r: elect_leaders::Request) -> Self {
+        Self::ElectLeaders(r)
+    }
+}
+#[cfg(feature = "elect_leaders")]
+impl From<elect_leaders::Response> for ApiResponse {
+    fn from(r: elect_leaders::Response) -> Self {
+        Self::ElectLeaders(r)
+    }
+}
+#[cfg(feature = "elect_leaders")]
+impl TryFrom<ApiRequest> for elect_leaders::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ElectLeaders(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "elect_leaders")]
+impl TryFrom<ApiResponse> for elect_leaders::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ElectLeaders(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "incremental_alter_configs")]
+impl From<incremental_alter_configs::Request> for ApiRequest {
+    fn from(r: incremental_alter_configs::Request) -> Self {
+        Self::IncrementalAlterConfigs(r)
+    }
+}
+#[cfg(feature = "incremental_alter_configs")]
+impl From<incremental_alter_configs::Response> for ApiResponse {
+    fn from(r: incremental_alter_configs::Response) -> Self {
+        Self::IncrementalAlterConfigs(r)
+    }
+}
+#[cfg(feature = "incremental_alter_configs")]
+impl TryFrom<ApiRequest> for incremental_alter_configs::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::IncrementalAlterConfigs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "incremental_alter_configs")]
+impl TryFrom<ApiResponse> for incremental_alter_configs::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::IncrementalAlterConfigs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_partition_reassignments")]
+impl From<alter_partition_reassignments::Request> for ApiRequest {
+    fn from(r: alter_partition_reassignments::Request) -> Self {
+        Self::AlterPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "alter_partition_reassignments")]
+impl From<alter_partition_reassignments::Response> for ApiResponse {
+    fn from(r: alter_partition_reassignments::Response) -> Self {
+        Self::AlterPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "alter_partition_reassignments")]
+impl TryFrom<ApiRequest> for alter_partition_reassignments::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterPartitionReassignments(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_partition_reassignments")]
+impl TryFrom<ApiResponse> for alter_partition_reassignments::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterPartitionReassignments(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_partition_reassignments")]
+impl From<list_partition_reassignments::Request> for ApiRequest {
+    fn from(r: list_partition_reassignments::Request) -> Self {
+        Self::ListPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "list_partition_reassignments")]
+impl From<list_partition_reassignments::Response> for ApiResponse {
+    fn from(r: list_partition_reassignments::Response) -> Self {
+        Self::ListPartitionReassignments(r)
+    }
+}
+#[cfg(feature = "list_partition_reassignments")]
+impl TryFrom<ApiRequest> for list_partition_reassignments::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ListPartitionReassignments(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_partition_reassignments")]
+impl TryFrom<ApiResponse> for list_partition_reassignments::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ListPartitionReassignments(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_delete")]
+impl From<offset_delete::Request> for ApiRequest {
+    fn from(r: offset_delete::Request) -> Self {
+        Self::OffsetDelete(r)
+    }
+}
+#[cfg(feature = "offset_delete")]
+impl From<offset_delete::Response> for ApiResponse {
+    fn from(r: offset_delete::Response) -> Self {
+        Self::OffsetDelete(r)
+    }
+}
+#[cfg(feature = "offset_delete")]
+impl TryFrom<ApiRequest> for offset_delete::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::OffsetDelete(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "offset_delete")]
+impl TryFrom<ApiResponse> for offset_delete::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::OffsetDelete(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_client_quotas")]
+impl From<describe_client_quotas::Request> for ApiRequest {
+    fn from(r: describe_client_quotas::Request) -> Self {
+        Self::DescribeClientQuotas(r)
+    }
+}
+#[cfg(feature = "describe_client_quotas")]
+impl From<describe_client_quotas::Response> for ApiResponse {
+    fn from(r: describe_client_quotas::Response) -> Self {
+        Self::DescribeClientQuotas(r)
+    }
+}
+#[cfg(feature = "describe_client_quotas")]
+impl TryFrom<ApiRequest> for describe_client_quotas::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeClientQuotas(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_client_quotas")]
+impl TryFrom<ApiResponse> for describe_client_quotas::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeClientQuotas(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_client_quotas")]
+impl From<alter_client_quotas::Request> for ApiRequest {
+    fn from(r: alter_client_quotas::Request) -> Self {
+        Self::AlterClientQuotas(r)
+    }
+}
+#[cfg(feature = "alter_client_quotas")]
+impl From<alter_client_quotas::Response> for ApiResponse {
+    fn from(r: alter_client_quotas::Response) -> Self {
+        Self::AlterClientQuotas(r)
+    }
+}
+#[cfg(feature = "alter_client_quotas")]
+impl TryFrom<ApiRequest> for alter_client_quotas::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterClientQuotas(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_client_quotas")]
+impl TryFrom<ApiResponse> for alter_client_quotas::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterClientQuotas(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_user_scram_credentials")]
+impl From<describe_user_scram_credentials::Request> for ApiRequest {
+    fn from(r: describe_user_scram_credentials::Request) -> Self {
+        Self::DescribeUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "describe_user_scram_credentials")]
+impl From<describe_user_scram_credentials::Response> for ApiResponse {
+    fn from(r: describe_user_scram_credentials::Response) -> Self {
+        Self::DescribeUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "describe_user_scram_credentials")]
+impl TryFrom<ApiRequest> for describe_user_scram_credentials::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeUserScramCredentials(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_user_scram_credentials")]
+impl TryFrom<ApiResponse> for describe_user_scram_credentials::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeUserScramCredentials(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_user_scram_credentials")]
+impl From<alter_user_scram_credentials::Request> for ApiRequest {
+    fn from(r: alter_user_scram_credentials::Request) -> Self {
+        Self::AlterUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "alter_user_scram_credentials")]
+impl From<alter_user_scram_credentials::Response> for ApiResponse {
+    fn from(r: alter_user_scram_credentials::Response) -> Self {
+        Self::AlterUserScramCredentials(r)
+    }
+}
+#[cfg(feature = "alter_user_scram_credentials")]
+impl TryFrom<ApiRequest> for alter_user_scram_credentials::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterUserScramCredentials(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_user_scram_credentials")]
+impl TryFrom<ApiResponse> for alter_user_scram_credentials::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterUserScramCredentials(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "vote")]
+impl From<vote::Request> for ApiRequest {
+    fn from(r: vote::Request) -> Self {
+        Self::Vote(r)
+    }
+}
+#[cfg(feature = "vote")]
+impl From<vote::Response> for ApiResponse {
+    fn from(r: vote::Response) -> Self {
+        Self::Vote(r)
+    }
+}
+#[cfg(feature = "vote")]
+impl TryFrom<ApiRequest> for vote::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::Vote(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "vote")]
+impl TryFrom<ApiResponse> for vote::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::Vote(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "begin_quorum_epoch")]
+impl From<begin_quorum_epoch::Request> for ApiRequest {
+    fn from(r: begin_quorum_epoch::Request) -> Self {
+        Self::BeginQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "begin_quorum_epoch")]
+impl From<begin_quorum_epoch::Response> for ApiResponse {
+    fn from(r: begin_quorum_epoch::Response) -> Self {
+        Self::BeginQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "begin_quorum_epoch")]
+impl TryFrom<ApiRequest> for begin_quorum_epoch::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::BeginQuorumEpoch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "begin_quorum_epoch")]
+impl TryFrom<ApiResponse> for begin_quorum_epoch::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::BeginQuorumEpoch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "end_quorum_epoch")]
+impl From<end_quorum_epoch::Request> for ApiRequest {
+    fn from(r: end_quorum_epoch::Request) -> Self {
+        Self::EndQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "end_quorum_epoch")]
+impl From<end_quorum_epoch::Response> for ApiResponse {
+    fn from(r: end_quorum_epoch::Response) -> Self {
+        Self::EndQuorumEpoch(r)
+    }
+}
+#[cfg(feature = "end_quorum_epoch")]
+impl TryFrom<ApiRequest> for end_quorum_epoch::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::EndQuorumEpoch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "end_quorum_epoch")]
+impl TryFrom<ApiResponse> for end_quorum_epoch::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::EndQuorumEpoch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_quorum")]
+impl From<describe_quorum::Request> for ApiRequest {
+    fn from(r: describe_quorum::Request) -> Self {
+        Self::DescribeQuorum(r)
+    }
+}
+#[cfg(feature = "describe_quorum")]
+impl From<describe_quorum::Response> for ApiResponse {
+    fn from(r: describe_quorum::Response) -> Self {
+        Self::DescribeQuorum(r)
+    }
+}
+#[cfg(feature = "describe_quorum")]
+impl TryFrom<ApiRequest> for describe_quorum::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeQuorum(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_quorum")]
+impl TryFrom<ApiResponse> for describe_quorum::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeQuorum(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_partition")]
+impl From<alter_partition::Request> for ApiRequest {
+    fn from(r: alter_partition::Request) -> Self {
+        Self::AlterPartition(r)
+    }
+}
+#[cfg(feature = "alter_partition")]
+impl From<alter_partition::Response> for ApiResponse {
+    fn from(r: alter_partition::Response) -> Self {
+        Self::AlterPartition(r)
+    }
+}
+#[cfg(feature = "alter_partition")]
+impl TryFrom<ApiRequest> for alter_partition::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterPartition(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_partition")]
+impl TryFrom<ApiResponse> for alter_partition::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterPartition(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "update_features")]
+impl From<update_features::Request> for ApiRequest {
+    fn from(r: update_features::Request) -> Self {
+        Self::UpdateFeatures(r)
+    }
+}
+#[cfg(feature = "update_features")]
+impl From<update_features::Response> for ApiResponse {
+    fn from(r: update_features::Response) -> Self {
+        Self::UpdateFeatures(r)
+    }
+}
+#[cfg(feature = "update_features")]
+impl TryFrom<ApiRequest> for update_features::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::UpdateFeatures(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "update_features")]
+impl TryFrom<ApiResponse> for update_features::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::UpdateFeatures(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "envelope")]
+impl From<envelope::Request> for ApiRequest {
+    fn from(r: envelope::Request) -> Self {
+        Self::Envelope(r)
+    }
+}
+#[cfg(feature = "envelope")]
+impl From<envelope::Response> for ApiResponse {
+    fn from(r: envelope::Response) -> Self {
+        Self::Envelope(r)
+    }
+}
+#[cfg(feature = "envelope")]
+impl TryFrom<ApiRequest> for envelope::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::Envelope(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "envelope")]
+impl TryFrom<ApiResponse> for envelope::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::Envelope(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "fetch_snapshot")]
+impl From<fetch_snapshot::Request> for ApiRequest {
+    fn from(r: fetch_snapshot::Request) -> Self {
+        Self::FetchSnapshot(r)
+    }
+}
+#[cfg(feature = "fetch_snapshot")]
+impl From<fetch_snapshot::Response> for ApiResponse {
+    fn from(r: fetch_snapshot::Response) -> Self {
+        Self::FetchSnapshot(r)
+    }
+}
+#[cfg(feature = "fetch_snapshot")]
+impl TryFrom<ApiRequest> for fetch_snapshot::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::FetchSnapshot(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "fetch_snapshot")]
+impl TryFrom<ApiResponse> for fetch_snapshot::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::FetchSnapshot(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_cluster")]
+impl From<describe_cluster::Request> for ApiRequest {
+    fn from(r: describe_cluster::Request) -> Self {
+        Self::DescribeCluster(r)
+    }
+}
+#[cfg(feature = "describe_cluster")]
+impl From<describe_cluster::Response> for ApiResponse {
+    fn from(r: describe_cluster::Response) -> Self {
+        Self::DescribeCluster(r)
+    }
+}
+#[cfg(feature = "describe_cluster")]
+impl TryFrom<ApiRequest> for describe_cluster::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeCluster(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_cluster")]
+impl TryFrom<ApiResponse> for describe_cluster::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeCluster(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_producers")]
+impl From<describe_producers::Request> for ApiRequest {
+    fn from(r: describe_producers::Request) -> Self {
+        Self::DescribeProducers(r)
+    }
+}
+#[cfg(feature = "describe_producers")]
+impl From<describe_producers::Response> for ApiResponse {
+    fn from(r: describe_producers::Response) -> Self {
+        Self::DescribeProducers(r)
+    }
+}
+#[cfg(feature = "describe_producers")]
+impl TryFrom<ApiRequest> for describe_producers::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeProducers(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_producers")]
+impl TryFrom<ApiResponse> for describe_producers::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeProducers(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "broker_registration")]
+impl From<broker_registration::Request> for ApiRequest {
+    fn from(r: broker_registration::Request) -> Self {
+        Self::BrokerRegistration(r)
+    }
+}
+#[cfg(feature = "broker_registration")]
+impl From<broker_registration::Response> for ApiResponse {
+    fn from(r: broker_registration::Response) -> Self {
+        Self::BrokerRegistration(r)
+    }
+}
+#[cfg(feature = "broker_registration")]
+impl TryFrom<ApiRequest> for broker_registration::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::BrokerRegistration(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "broker_registration")]
+impl TryFrom<ApiResponse> for broker_registration::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::BrokerRegistration(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "broker_heartbeat")]
+impl From<broker_heartbeat::Request> for ApiRequest {
+    fn from(r: broker_heartbeat::Request) -> Self {
+        Self::BrokerHeartbeat(r)
+    }
+}
+#[cfg(feature = "broker_heartbeat")]
+impl From<broker_heartbeat::Response> for ApiResponse {
+    fn from(r: broker_heartbeat::Response) -> Self {
+        Self::BrokerHeartbeat(r)
+    }
+}
+#[cfg(feature = "broker_heartbeat")]
+impl TryFrom<ApiRequest> for broker_heartbeat::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::BrokerHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "broker_heartbeat")]
+impl TryFrom<ApiResponse> for broker_heartbeat::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::BrokerHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "unregister_broker")]
+impl From<unregister_broker::Request> for ApiRequest {
+    fn from(r: unregister_broker::Request) -> Self {
+        Self::UnregisterBroker(r)
+    }
+}
+#[cfg(feature = "unregister_broker")]
+impl From<unregister_broker::Response> for ApiResponse {
+    fn from(r: unregister_broker::Response) -> Self {
+        Self::UnregisterBroker(r)
+    }
+}
+#[cfg(feature = "unregister_broker")]
+impl TryFrom<ApiRequest> for unregister_broker::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::UnregisterBroker(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "unregister_broker")]
+impl TryFrom<ApiResponse> for unregister_broker::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::UnregisterBroker(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_transactions")]
+impl From<describe_transactions::Request> for ApiRequest {
+    fn from(r: describe_transactions::Request) -> Self {
+        Self::DescribeTransactions(r)
+    }
+}
+#[cfg(feature = "describe_transactions")]
+impl From<describe_transactions::Response> for ApiResponse {
+    fn from(r: describe_transactions::Response) -> Self {
+        Self::DescribeTransactions(r)
+    }
+}
+#[cfg(feature = "describe_transactions")]
+impl TryFrom<ApiRequest> for describe_transactions::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeTransactions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_transactions")]
+impl TryFrom<ApiResponse> for describe_transactions::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeTransactions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_transactions")]
+impl From<list_transactions::Request> for ApiRequest {
+    fn from(r: list_transactions::Request) -> Self {
+        Self::ListTransactions(r)
+    }
+}
+#[cfg(feature = "list_transactions")]
+impl From<list_transactions::Response> for ApiResponse {
+    fn from(r: list_transactions::Response) -> Self {
+        Self::ListTransactions(r)
+    }
+}
+#[cfg(feature = "list_transactions")]
+impl TryFrom<ApiRequest> for list_transactions::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ListTransactions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_transactions")]
+impl TryFrom<ApiResponse> for list_transactions::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ListTransactions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "allocate_producer_ids")]
+impl From<allocate_producer_ids::Request> for ApiRequest {
+    fn from(r: allocate_producer_ids::Request) -> Self {
+        Self::AllocateProducerIds(r)
+    }
+}
+#[cfg(feature = "allocate_producer_ids")]
+impl From<allocate_producer_ids::Response> for ApiResponse {
+    fn from(r: allocate_producer_ids::Response) -> Self {
+        Self::AllocateProducerIds(r)
+    }
+}
+#[cfg(feature = "allocate_producer_ids")]
+impl TryFrom<ApiRequest> for allocate_producer_ids::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AllocateProducerIds(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "allocate_producer_ids")]
+impl TryFrom<ApiResponse> for allocate_producer_ids::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AllocateProducerIds(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "consumer_group_heartbeat")]
+impl From<consumer_group_heartbeat::Request> for ApiRequest {
+    fn from(r: consumer_group_heartbeat::Request) -> Self {
+        Self::ConsumerGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "consumer_group_heartbeat")]
+impl From<consumer_group_heartbeat::Response> for ApiResponse {
+    fn from(r: consumer_group_heartbeat::Response) -> Self {
+        Self::ConsumerGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "consumer_group_heartbeat")]
+impl TryFrom<ApiRequest> for consumer_group_heartbeat::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ConsumerGroupHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "consumer_group_heartbeat")]
+impl TryFrom<ApiResponse> for consumer_group_heartbeat::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ConsumerGroupHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "consumer_group_describe")]
+impl From<consumer_group_describe::Request> for ApiRequest {
+    fn from(r: consumer_group_describe::Request) -> Self {
+        Self::ConsumerGroupDescribe(r)
+    }
+}
+#[cfg(feature = "consumer_group_describe")]
+impl From<consumer_group_describe::Response> for ApiResponse {
+    fn from(r: consumer_group_describe::Response) -> Self {
+        Self::ConsumerGroupDescribe(r)
+    }
+}
+#[cfg(feature = "consumer_group_describe")]
+impl TryFrom<ApiRequest> for consumer_group_describe::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ConsumerGroupDescribe(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "consumer_group_describe")]
+impl TryFrom<ApiResponse> for consumer_group_describe::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ConsumerGroupDescribe(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "controller_registration")]
+impl From<controller_registration::Request> for ApiRequest {
+    fn from(r: controller_registration::Request) -> Self {
+        Self::ControllerRegistration(r)
+    }
+}
+#[cfg(feature = "controller_registration")]
+impl From<controller_registration::Response> for ApiResponse {
+    fn from(r: controller_registration::Response) -> Self {
+        Self::ControllerRegistration(r)
+    }
+}
+#[cfg(feature = "controller_registration")]
+impl TryFrom<ApiRequest> for controller_registration::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ControllerRegistration(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "controller_registration")]
+impl TryFrom<ApiResponse> for controller_registration::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ControllerRegistration(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "get_telemetry_subscriptions")]
+impl From<get_telemetry_subscriptions::Request> for ApiRequest {
+    fn from(r: get_telemetry_subscriptions::Request) -> Self {
+        Self::GetTelemetrySubscriptions(r)
+    }
+}
+#[cfg(feature = "get_telemetry_subscriptions")]
+impl From<get_telemetry_subscriptions::Response> for ApiResponse {
+    fn from(r: get_telemetry_subscriptions::Response) -> Self {
+        Self::GetTelemetrySubscriptions(r)
+    }
+}
+#[cfg(feature = "get_telemetry_subscriptions")]
+impl TryFrom<ApiRequest> for get_telemetry_subscriptions::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::GetTelemetrySubscriptions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "get_telemetry_subscriptions")]
+impl TryFrom<ApiResponse> for get_telemetry_subscriptions::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::GetTelemetrySubscriptions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "push_telemetry")]
+impl From<push_telemetry::Request> for ApiRequest {
+    fn from(r: push_telemetry::Request) -> Self {
+        Self::PushTelemetry(r)
+    }
+}
+#[cfg(feature = "push_telemetry")]
+impl From<push_telemetry::Response> for ApiResponse {
+    fn from(r: push_telemetry::Response) -> Self {
+        Self::PushTelemetry(r)
+    }
+}
+#[cfg(feature = "push_telemetry")]
+impl TryFrom<ApiRequest> for push_telemetry::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::PushTelemetry(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "push_telemetry")]
+impl TryFrom<ApiResponse> for push_telemetry::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::PushTelemetry(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "assign_replicas_to_dirs")]
+impl From<assign_replicas_to_dirs::Request> for ApiRequest {
+    fn from(r: assign_replicas_to_dirs::Request) -> Self {
+        Self::AssignReplicasToDirs(r)
+    }
+}
+#[cfg(feature = "assign_replicas_to_dirs")]
+impl From<assign_replicas_to_dirs::Response> for ApiResponse {
+    fn from(r: assign_replicas_to_dirs::Response) -> Self {
+        Self::AssignReplicasToDirs(r)
+    }
+}
+#[cfg(feature = "assign_replicas_to_dirs")]
+impl TryFrom<ApiRequest> for assign_replicas_to_dirs::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AssignReplicasToDirs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "assign_replicas_to_dirs")]
+impl TryFrom<ApiResponse> for assign_replicas_to_dirs::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AssignReplicasToDirs(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_config_resources")]
+impl From<list_config_resources::Request> for ApiRequest {
+    fn from(r: list_config_resources::Request) -> Self {
+        Self::ListConfigResources(r)
+    }
+}
+#[cfg(feature = "list_config_resources")]
+impl From<list_config_resources::Response> for ApiResponse {
+    fn from(r: list_config_resources::Response) -> Self {
+        Self::ListConfigResources(r)
+    }
+}
+#[cfg(feature = "list_config_resources")]
+impl TryFrom<ApiRequest> for list_config_resources::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ListConfigResources(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "list_config_resources")]
+impl TryFrom<ApiResponse> for list_config_resources::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ListConfigResources(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_topic_partitions")]
+impl From<describe_topic_partitions::Request> for ApiRequest {
+    fn from(r: describe_topic_partitions::Request) -> Self {
+        Self::DescribeTopicPartitions(r)
+    }
+}
+#[cfg(feature = "describe_topic_partitions")]
+impl From<describe_topic_partitions::Response> for ApiResponse {
+    fn from(r: describe_topic_partitions::Response) -> Self {
+        Self::DescribeTopicPartitions(r)
+    }
+}
+#[cfg(feature = "describe_topic_partitions")]
+impl TryFrom<ApiRequest> for describe_topic_partitions::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeTopicPartitions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_topic_partitions")]
+impl TryFrom<ApiResponse> for describe_topic_partitions::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeTopicPartitions(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_group_heartbeat")]
+impl From<share_group_heartbeat::Request> for ApiRequest {
+    fn from(r: share_group_heartbeat::Request) -> Self {
+        Self::ShareGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "share_group_heartbeat")]
+impl From<share_group_heartbeat::Response> for ApiResponse {
+    fn from(r: share_group_heartbeat::Response) -> Self {
+        Self::ShareGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "share_group_heartbeat")]
+impl TryFrom<ApiRequest> for share_group_heartbeat::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ShareGroupHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_group_heartbeat")]
+impl TryFrom<ApiResponse> for share_group_heartbeat::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ShareGroupHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_group_describe")]
+impl From<share_group_describe::Request> for ApiRequest {
+    fn from(r: share_group_describe::Request) -> Self {
+        Self::ShareGroupDescribe(r)
+    }
+}
+#[cfg(feature = "share_group_describe")]
+impl From<share_group_describe::Response> for ApiResponse {
+    fn from(r: share_group_describe::Response) -> Self {
+        Self::ShareGroupDescribe(r)
+    }
+}
+#[cfg(feature = "share_group_describe")]
+impl TryFrom<ApiRequest> for share_group_describe::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ShareGroupDescribe(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_group_describe")]
+impl TryFrom<ApiResponse> for share_group_describe::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ShareGroupDescribe(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_fetch")]
+impl From<share_fetch::Request> for ApiRequest {
+    fn from(r: share_fetch::Request) -> Self {
+        Self::ShareFetch(r)
+    }
+}
+#[cfg(feature = "share_fetch")]
+impl From<share_fetch::Response> for ApiResponse {
+    fn from(r: share_fetch::Response) -> Self {
+        Self::ShareFetch(r)
+    }
+}
+#[cfg(feature = "share_fetch")]
+impl TryFrom<ApiRequest> for share_fetch::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ShareFetch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_fetch")]
+impl TryFrom<ApiResponse> for share_fetch::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ShareFetch(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_acknowledge")]
+impl From<share_acknowledge::Request> for ApiRequest {
+    fn from(r: share_acknowledge::Request) -> Self {
+        Self::ShareAcknowledge(r)
+    }
+}
+#[cfg(feature = "share_acknowledge")]
+impl From<share_acknowledge::Response> for ApiResponse {
+    fn from(r: share_acknowledge::Response) -> Self {
+        Self::ShareAcknowledge(r)
+    }
+}
+#[cfg(feature = "share_acknowledge")]
+impl TryFrom<ApiRequest> for share_acknowledge::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ShareAcknowledge(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "share_acknowledge")]
+impl TryFrom<ApiResponse> for share_acknowledge::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ShareAcknowledge(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "add_raft_voter")]
+impl From<add_raft_voter::Request> for ApiRequest {
+    fn from(r: add_raft_voter::Request) -> Self {
+        Self::AddRaftVoter(r)
+    }
+}
+#[cfg(feature = "add_raft_voter")]
+impl From<add_raft_voter::Response> for ApiResponse {
+    fn from(r: add_raft_voter::Response) -> Self {
+        Self::AddRaftVoter(r)
+    }
+}
+#[cfg(feature = "add_raft_voter")]
+impl TryFrom<ApiRequest> for add_raft_voter::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AddRaftVoter(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "add_raft_voter")]
+impl TryFrom<ApiResponse> for add_raft_voter::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AddRaftVoter(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "remove_raft_voter")]
+impl From<remove_raft_voter::Request> for ApiRequest {
+    fn from(r: remove_raft_voter::Request) -> Self {
+        Self::RemoveRaftVoter(r)
+    }
+}
+#[cfg(feature = "remove_raft_voter")]
+impl From<remove_raft_voter::Response> for ApiResponse {
+    fn from(r: remove_raft_voter::Response) -> Self {
+        Self::RemoveRaftVoter(r)
+    }
+}
+#[cfg(feature = "remove_raft_voter")]
+impl TryFrom<ApiRequest> for remove_raft_voter::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::RemoveRaftVoter(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "remove_raft_voter")]
+impl TryFrom<ApiResponse> for remove_raft_voter::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::RemoveRaftVoter(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "update_raft_voter")]
+impl From<update_raft_voter::Request> for ApiRequest {
+    fn from(r: update_raft_voter::Request) -> Self {
+        Self::UpdateRaftVoter(r)
+    }
+}
+#[cfg(feature = "update_raft_voter")]
+impl From<update_raft_voter::Response> for ApiResponse {
+    fn from(r: update_raft_voter::Response) -> Self {
+        Self::UpdateRaftVoter(r)
+    }
+}
+#[cfg(feature = "update_raft_voter")]
+impl TryFrom<ApiRequest> for update_raft_voter::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::UpdateRaftVoter(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "update_raft_voter")]
+impl TryFrom<ApiResponse> for update_raft_voter::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::UpdateRaftVoter(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "initialize_share_group_state")]
+impl From<initialize_share_group_state::Request> for ApiRequest {
+    fn from(r: initialize_share_group_state::Request) -> Self {
+        Self::InitializeShareGroupState(r)
+    }
+}
+#[cfg(feature = "initialize_share_group_state")]
+impl From<initialize_share_group_state::Response> for ApiResponse {
+    fn from(r: initialize_share_group_state::Response) -> Self {
+        Self::InitializeShareGroupState(r)
+    }
+}
+#[cfg(feature = "initialize_share_group_state")]
+impl TryFrom<ApiRequest> for initialize_share_group_state::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::InitializeShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "initialize_share_group_state")]
+impl TryFrom<ApiResponse> for initialize_share_group_state::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::InitializeShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "read_share_group_state")]
+impl From<read_share_group_state::Request> for ApiRequest {
+    fn from(r: read_share_group_state::Request) -> Self {
+        Self::ReadShareGroupState(r)
+    }
+}
+#[cfg(feature = "read_share_group_state")]
+impl From<read_share_group_state::Response> for ApiResponse {
+    fn from(r: read_share_group_state::Response) -> Self {
+        Self::ReadShareGroupState(r)
+    }
+}
+#[cfg(feature = "read_share_group_state")]
+impl TryFrom<ApiRequest> for read_share_group_state::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ReadShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "read_share_group_state")]
+impl TryFrom<ApiResponse> for read_share_group_state::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ReadShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "write_share_group_state")]
+impl From<write_share_group_state::Request> for ApiRequest {
+    fn from(r: write_share_group_state::Request) -> Self {
+        Self::WriteShareGroupState(r)
+    }
+}
+#[cfg(feature = "write_share_group_state")]
+impl From<write_share_group_state::Response> for ApiResponse {
+    fn from(r: write_share_group_state::Response) -> Self {
+        Self::WriteShareGroupState(r)
+    }
+}
+#[cfg(feature = "write_share_group_state")]
+impl TryFrom<ApiRequest> for write_share_group_state::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::WriteShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "write_share_group_state")]
+impl TryFrom<ApiResponse> for write_share_group_state::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::WriteShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_share_group_state")]
+impl From<delete_share_group_state::Request> for ApiRequest {
+    fn from(r: delete_share_group_state::Request) -> Self {
+        Self::DeleteShareGroupState(r)
+    }
+}
+#[cfg(feature = "delete_share_group_state")]
+impl From<delete_share_group_state::Response> for ApiResponse {
+    fn from(r: delete_share_group_state::Response) -> Self {
+        Self::DeleteShareGroupState(r)
+    }
+}
+#[cfg(feature = "delete_share_group_state")]
+impl TryFrom<ApiRequest> for delete_share_group_state::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DeleteShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_share_group_state")]
+impl TryFrom<ApiResponse> for delete_share_group_state::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DeleteShareGroupState(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "read_share_group_state_summary")]
+impl From<read_share_group_state_summary::Request> for ApiRequest {
+    fn from(r: read_share_group_state_summary::Request) -> Self {
+        Self::ReadShareGroupStateSummary(r)
+    }
+}
+#[cfg(feature = "read_share_group_state_summary")]
+impl From<read_share_group_state_summary::Response> for ApiResponse {
+    fn from(r: read_share_group_state_summary::Response) -> Self {
+        Self::ReadShareGroupStateSummary(r)
+    }
+}
+#[cfg(feature = "read_share_group_state_summary")]
+impl TryFrom<ApiRequest> for read_share_group_state_summary::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::ReadShareGroupStateSummary(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "read_share_group_state_summary")]
+impl TryFrom<ApiResponse> for read_share_group_state_summary::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::ReadShareGroupStateSummary(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "streams_group_heartbeat")]
+impl From<streams_group_heartbeat::Request> for ApiRequest {
+    fn from(r: streams_group_heartbeat::Request) -> Self {
+        Self::StreamsGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "streams_group_heartbeat")]
+impl From<streams_group_heartbeat::Response> for ApiResponse {
+    fn from(r: streams_group_heartbeat::Response) -> Self {
+        Self::StreamsGroupHeartbeat(r)
+    }
+}
+#[cfg(feature = "streams_group_heartbeat")]
+impl TryFrom<ApiRequest> for streams_group_heartbeat::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::StreamsGroupHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "streams_group_heartbeat")]
+impl TryFrom<ApiResponse> for streams_group_heartbeat::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::StreamsGroupHeartbeat(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "streams_group_describe")]
+impl From<streams_group_describe::Request> for ApiRequest {
+    fn from(r: streams_group_describe::Request) -> Self {
+        Self::StreamsGroupDescribe(r)
+    }
+}
+#[cfg(feature = "streams_group_describe")]
+impl From<streams_group_describe::Response> for ApiResponse {
+    fn from(r: streams_group_describe::Response) -> Self {
+        Self::StreamsGroupDescribe(r)
+    }
+}
+#[cfg(feature = "streams_group_describe")]
+impl TryFrom<ApiRequest> for streams_group_describe::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::StreamsGroupDescribe(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "streams_group_describe")]
+impl TryFrom<ApiResponse> for streams_group_describe::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::StreamsGroupDescribe(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_share_group_offsets")]
+impl From<describe_share_group_offsets::Request> for ApiRequest {
+    fn from(r: describe_share_group_offsets::Request) -> Self {
+        Self::DescribeShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "describe_share_group_offsets")]
+impl From<describe_share_group_offsets::Response> for ApiResponse {
+    fn from(r: describe_share_group_offsets::Response) -> Self {
+        Self::DescribeShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "describe_share_group_offsets")]
+impl TryFrom<ApiRequest> for describe_share_group_offsets::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DescribeShareGroupOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "describe_share_group_offsets")]
+impl TryFrom<ApiResponse> for describe_share_group_offsets::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DescribeShareGroupOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_share_group_offsets")]
+impl From<alter_share_group_offsets::Request> for ApiRequest {
+    fn from(r: alter_share_group_offsets::Request) -> Self {
+        Self::AlterShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "alter_share_group_offsets")]
+impl From<alter_share_group_offsets::Response> for ApiResponse {
+    fn from(r: alter_share_group_offsets::Response) -> Self {
+        Self::AlterShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "alter_share_group_offsets")]
+impl TryFrom<ApiRequest> for alter_share_group_offsets::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::AlterShareGroupOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "alter_share_group_offsets")]
+impl TryFrom<ApiResponse> for alter_share_group_offsets::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::AlterShareGroupOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_share_group_offsets")]
+impl From<delete_share_group_offsets::Request> for ApiRequest {
+    fn from(r: delete_share_group_offsets::Request) -> Self {
+        Self::DeleteShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "delete_share_group_offsets")]
+impl From<delete_share_group_offsets::Response> for ApiResponse {
+    fn from(r: delete_share_group_offsets::Response) -> Self {
+        Self::DeleteShareGroupOffsets(r)
+    }
+}
+#[cfg(feature = "delete_share_group_offsets")]
+impl TryFrom<ApiRequest> for delete_share_group_offsets::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::DeleteShareGroupOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "delete_share_group_offsets")]
+impl TryFrom<ApiResponse> for delete_share_group_offsets::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::DeleteShareGroupOffsets(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "streams_group_topology_description_update")]
+impl From<streams_group_topology_description_update::Request> for ApiRequest {
+    fn from(r: streams_group_topology_description_update::Request) -> Self {
+        Self::StreamsGroupTopologyDescriptionUpdate(r)
+    }
+}
+#[cfg(feature = "streams_group_topology_description_update")]
+impl From<streams_group_topology_description_update::Response> for ApiResponse {
+    fn from(r: streams_group_topology_description_update::Response) -> Self {
+        Self::StreamsGroupTopologyDescriptionUpdate(r)
+    }
+}
+#[cfg(feature = "streams_group_topology_description_update")]
+impl TryFrom<ApiRequest> for streams_group_topology_description_update::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::StreamsGroupTopologyDescriptionUpdate(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "streams_group_topology_description_update")]
+impl TryFrom<ApiResponse> for streams_group_topology_description_update::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::StreamsGroupTopologyDescriptionUpdate(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "unregister_controller")]
+impl From<unregister_controller::Request> for ApiRequest {
+    fn from(r: unregister_controller::Request) -> Self {
+        Self::UnregisterController(r)
+    }
+}
+#[cfg(feature = "unregister_controller")]
+impl From<unregister_controller::Response> for ApiResponse {
+    fn from(r: unregister_controller::Response) -> Self {
+        Self::UnregisterController(r)
+    }
+}
+#[cfg(feature = "unregister_controller")]
+impl TryFrom<ApiRequest> for unregister_controller::Request {
+    type Error = ApiRequest;
+    /// The request if it is of this API, else the request back.
+    fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiRequest::UnregisterController(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+#[cfg(feature = "unregister_controller")]
+impl TryFrom<ApiResponse> for unregister_controller::Response {
+    type Error = ApiResponse;
+    /// The response if it is of this API, else the response back.
+    fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+        #[allow(unreachable_patterns)]
+        match r {
+            ApiResponse::UnregisterController(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}

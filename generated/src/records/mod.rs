@@ -386,37 +386,37 @@ impl std::fmt::Debug for Records {
 impl Wire for Records {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
-        self.0.wire_len(compact)
+    fn wire_len(&self, compact: bool, version: i16) -> usize {
+        self.0.wire_len(compact, version)
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
-        self.0.wire_put(buf, compact, field)
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
+        self.0.wire_put(buf, compact, version, field)
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        Bytes::wire_get(buf, compact, field).map(Records)
+    fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
+        Bytes::wire_get(buf, compact, version, field).map(Records)
     }
 }
 
 impl Wire for Option<Records> {
     const MIN_LEN: usize = 1;
     #[inline]
-    fn wire_len(&self, compact: bool) -> usize {
+    fn wire_len(&self, compact: bool, version: i16) -> usize {
         match self {
-            Some(r) => r.wire_len(compact),
-            None => None::<Bytes>.wire_len(compact),
+            Some(r) => r.wire_len(compact, version),
+            None => None::<Bytes>.wire_len(compact, version),
         }
     }
     #[inline]
-    fn wire_put(&self, buf: &mut Encoder, compact: bool, field: Field) -> Result<(), EncodeError> {
+    fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
         match self {
-            Some(r) => r.wire_put(buf, compact, field),
-            None => None::<Bytes>.wire_put(buf, compact, field),
+            Some(r) => r.wire_put(buf, compact, version, field),
+            None => None::<Bytes>.wire_put(buf, compact, version, field),
         }
     }
     #[inline]
-    fn wire_get(buf: &mut Bytes, compact: bool, field: Field) -> Result<Self, DecodeError> {
-        Ok(Option::<Bytes>::wire_get(buf, compact, field)?.map(Records))
+    fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
+        Ok(Option::<Bytes>::wire_get(buf, compact, version, field)?.map(Records))
     }
 }

@@ -4,6 +4,36 @@
 //!`AbortedTxn`: versions 0–0.
 use crate::__gen::*;
 pub mod v0;
+mod version_free;
+pub use version_free::*;
+impl From<AnyVersion> for AbortedTxn {
+    fn from(v: AnyVersion) -> Self {
+        match v {
+            AnyVersion::V0(v) => v.into(),
+        }
+    }
+}
+impl AbortedTxn {
+    /// This value as the type of `version`: fields that version lacks are dropped if
+    /// the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
+        match version {
+            0i16 => v0::AbortedTxn::try_from(self).map(AnyVersion::V0),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message("AbortedTxn", version),
+                )
+            }
+        }
+    }
+}
 ///`AbortedTxn` of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -56,7 +86,12 @@ impl AnyVersion {
     /// read as the newest known one and the bytes after it are ignored, as Kafka does
     /// (newer versions only add fields at the end).
     pub fn decode_versioned(mut bytes: Bytes) -> Result<Self, DecodeError> {
-        let version = <i16 as Wire>::wire_get(&mut bytes, false, "AbortedTxn.Version")?;
+        let version = <i16 as Wire>::wire_get(
+            &mut bytes,
+            false,
+            0,
+            "AbortedTxn.Version",
+        )?;
         if version > 0i16 {
             return Self::decode(0i16, &mut bytes);
         }

@@ -18,27 +18,35 @@ pub struct AbortedTxn {
 impl Wire for AbortedTxn {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.first_offset, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.last_stable_offset, false);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.first_offset, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.last_stable_offset, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.producer_id, buf, false, "AbortedTxn.ProducerId")?;
-        Wire::wire_put(&self.first_offset, buf, false, "AbortedTxn.FirstOffset")?;
-        Wire::wire_put(&self.last_offset, buf, false, "AbortedTxn.LastOffset")?;
+        Wire::wire_put(&self.producer_id, buf, false, version, "AbortedTxn.ProducerId")?;
+        Wire::wire_put(
+            &self.first_offset,
+            buf,
+            false,
+            version,
+            "AbortedTxn.FirstOffset",
+        )?;
+        Wire::wire_put(&self.last_offset, buf, false, version, "AbortedTxn.LastOffset")?;
         Wire::wire_put(
             &self.last_stable_offset,
             buf,
             false,
+            version,
             "AbortedTxn.LastStableOffset",
         )?;
         Ok(())
@@ -46,15 +54,32 @@ impl Wire for AbortedTxn {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(buf, false, "AbortedTxn.ProducerId")?,
-            first_offset: <i64 as Wire>::wire_get(buf, false, "AbortedTxn.FirstOffset")?,
-            last_offset: <i64 as Wire>::wire_get(buf, false, "AbortedTxn.LastOffset")?,
+            producer_id: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AbortedTxn.ProducerId",
+            )?,
+            first_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AbortedTxn.FirstOffset",
+            )?,
+            last_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AbortedTxn.LastOffset",
+            )?,
             last_stable_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AbortedTxn.LastStableOffset",
             )?,
         })

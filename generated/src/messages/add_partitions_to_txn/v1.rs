@@ -18,42 +18,47 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <Vec<AddPartitionsToTxnTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.v3_and_below_transactional_id, false);
-        n += Wire::wire_len(&self.v3_and_below_producer_id, false);
-        n += Wire::wire_len(&self.v3_and_below_producer_epoch, false);
-        n += Wire::wire_len(&self.v3_and_below_topics, false);
+        n += Wire::wire_len(&self.v3_and_below_transactional_id, false, version);
+        n += Wire::wire_len(&self.v3_and_below_producer_id, false, version);
+        n += Wire::wire_len(&self.v3_and_below_producer_epoch, false, version);
+        n += Wire::wire_len(&self.v3_and_below_topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.v3_and_below_transactional_id,
             buf,
             false,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
         )?;
         Wire::wire_put(
             &self.v3_and_below_producer_id,
             buf,
             false,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowProducerId",
         )?;
         Wire::wire_put(
             &self.v3_and_below_producer_epoch,
             buf,
             false,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
         )?;
         Wire::wire_put(
             &self.v3_and_below_topics,
             buf,
             false,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowTopics",
         )?;
         Ok(())
@@ -61,22 +66,26 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             v3_and_below_transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
             )?,
             v3_and_below_producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowProducerId",
             )?,
             v3_and_below_producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
             )?,
             v3_and_below_topics: <Vec<
@@ -84,6 +93,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowTopics",
             )?,
         })
@@ -135,7 +145,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -151,28 +161,31 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AddPartitionsToTxnTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results_by_topic_v3_and_below, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results_by_topic_v3_and_below, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AddPartitionsToTxnResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.results_by_topic_v3_and_below,
             buf,
             false,
+            version,
             "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
         )?;
         Ok(())
@@ -180,12 +193,14 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnResponse.ThrottleTimeMs",
             )?,
             results_by_topic_v3_and_below: <Vec<
@@ -193,6 +208,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
             )?,
         })
@@ -234,7 +250,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -20,12 +20,12 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <Vec<AddPartitionsToTxnTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.v3_and_below_transactional_id, true);
-        n += Wire::wire_len(&self.v3_and_below_producer_id, false);
-        n += Wire::wire_len(&self.v3_and_below_producer_epoch, false);
-        n += Wire::wire_len(&self.v3_and_below_topics, true);
+        n += Wire::wire_len(&self.v3_and_below_transactional_id, true, version);
+        n += Wire::wire_len(&self.v3_and_below_producer_id, false, version);
+        n += Wire::wire_len(&self.v3_and_below_producer_epoch, false, version);
+        n += Wire::wire_len(&self.v3_and_below_topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -33,30 +33,35 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.v3_and_below_transactional_id,
             buf,
             true,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
         )?;
         Wire::wire_put(
             &self.v3_and_below_producer_id,
             buf,
             false,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowProducerId",
         )?;
         Wire::wire_put(
             &self.v3_and_below_producer_epoch,
             buf,
             false,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
         )?;
         Wire::wire_put(
             &self.v3_and_below_topics,
             buf,
             true,
+            version,
             "AddPartitionsToTxnRequest.V3AndBelowTopics",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnRequest")?;
@@ -65,22 +70,26 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             v3_and_below_transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
             )?,
             v3_and_below_producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowProducerId",
             )?,
             v3_and_below_producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
             )?,
             v3_and_below_topics: <Vec<
@@ -88,6 +97,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnRequest.V3AndBelowTopics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -147,7 +157,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -165,10 +175,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AddPartitionsToTxnTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results_by_topic_v3_and_below, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results_by_topic_v3_and_below, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -176,18 +186,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AddPartitionsToTxnResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.results_by_topic_v3_and_below,
             buf,
             true,
+            version,
             "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnResponse")?;
@@ -196,12 +209,14 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnResponse.ThrottleTimeMs",
             )?,
             results_by_topic_v3_and_below: <Vec<
@@ -209,6 +224,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -258,7 +274,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -276,10 +292,10 @@ pub struct AddPartitionsToTxnTopic {
 impl Wire for AddPartitionsToTxnTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -287,13 +303,15 @@ impl Wire for AddPartitionsToTxnTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "AddPartitionsToTxnTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "AddPartitionsToTxnTopic.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "AddPartitionsToTxnTopic.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnTopic")?;
@@ -302,17 +320,24 @@ impl Wire for AddPartitionsToTxnTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnTopic.Name",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "AddPartitionsToTxnTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AddPartitionsToTxnTopic.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnTopic",
@@ -355,16 +380,16 @@ pub struct AddPartitionsToTxnPartitionResult {
     /// The partition indexes.
     pub partition_index: i32,
     /// The response error code.
-    pub partition_error_code: i16,
+    pub partition_error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AddPartitionsToTxnPartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.partition_error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.partition_error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -372,18 +397,21 @@ impl Wire for AddPartitionsToTxnPartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "AddPartitionsToTxnPartitionResult.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.partition_error_code,
             buf,
             false,
+            version,
             "AddPartitionsToTxnPartitionResult.PartitionErrorCode",
         )?;
         self.unknown_tagged_fields
@@ -393,17 +421,20 @@ impl Wire for AddPartitionsToTxnPartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnPartitionResult.PartitionIndex",
             )?,
-            partition_error_code: <i16 as Wire>::wire_get(
+            partition_error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnPartitionResult.PartitionErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -419,7 +450,7 @@ impl crate::samples::Sample for AddPartitionsToTxnPartitionResult {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            partition_error_code: 2,
+            partition_error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -457,10 +488,10 @@ pub struct AddPartitionsToTxnTopicResult {
 impl Wire for AddPartitionsToTxnTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AddPartitionsToTxnPartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.results_by_partition, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.results_by_partition, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -468,13 +499,21 @@ impl Wire for AddPartitionsToTxnTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "AddPartitionsToTxnTopicResult.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "AddPartitionsToTxnTopicResult.Name",
+        )?;
         Wire::wire_put(
             &self.results_by_partition,
             buf,
             true,
+            version,
             "AddPartitionsToTxnTopicResult.ResultsByPartition",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnTopicResult")?;
@@ -483,12 +522,14 @@ impl Wire for AddPartitionsToTxnTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnTopicResult.Name",
             )?,
             results_by_partition: <Vec<
@@ -496,6 +537,7 @@ impl Wire for AddPartitionsToTxnTopicResult {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnTopicResult.ResultsByPartition",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

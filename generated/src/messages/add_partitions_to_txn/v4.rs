@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AddPartitionsToTxnTransaction> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactions, true);
+        n += Wire::wire_len(&self.transactions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactions,
             buf,
             true,
+            version,
             "AddPartitionsToTxnRequest.Transactions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnRequest")?;
@@ -37,12 +39,18 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactions: <Vec<
                 AddPartitionsToTxnTransaction,
-            > as Wire>::wire_get(buf, true, "AddPartitionsToTxnRequest.Transactions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AddPartitionsToTxnRequest.Transactions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnRequest",
@@ -84,7 +92,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -95,20 +103,20 @@ pub struct Response {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The response top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Results categorized by transactional ID.
     pub results_by_transaction: Vec<AddPartitionsToTxnResult>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<AddPartitionsToTxnResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.results_by_transaction, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.results_by_transaction, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -116,24 +124,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AddPartitionsToTxnResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AddPartitionsToTxnResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.results_by_transaction,
             buf,
             true,
+            version,
             "AddPartitionsToTxnResponse.ResultsByTransaction",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnResponse")?;
@@ -142,17 +154,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnResponse.ErrorCode",
             )?,
             results_by_transaction: <Vec<
@@ -160,6 +175,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnResponse.ResultsByTransaction",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -174,7 +190,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             results_by_transaction: vec![
                 < AddPartitionsToTxnResult as crate ::samples::Sample > ::sample(), <
                 AddPartitionsToTxnResult as crate ::samples::Sample > ::sample()
@@ -211,7 +227,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -237,13 +253,13 @@ impl Wire for AddPartitionsToTxnTransaction {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <Vec<AddPartitionsToTxnTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.verify_only, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.verify_only, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -251,65 +267,86 @@ impl Wire for AddPartitionsToTxnTransaction {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "AddPartitionsToTxnTransaction.TransactionalId",
         )?;
         Wire::wire_put(
             &self.producer_id,
             buf,
             false,
+            version,
             "AddPartitionsToTxnTransaction.ProducerId",
         )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "AddPartitionsToTxnTransaction.ProducerEpoch",
         )?;
         Wire::wire_put(
             &self.verify_only,
             buf,
             false,
+            version,
             "AddPartitionsToTxnTransaction.VerifyOnly",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "AddPartitionsToTxnTransaction.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "AddPartitionsToTxnTransaction.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnTransaction")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnTransaction.TransactionalId",
             )?,
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnTransaction.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnTransaction.ProducerEpoch",
             )?,
             verify_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddPartitionsToTxnTransaction.VerifyOnly",
             )?,
             topics: <Vec<
                 AddPartitionsToTxnTopic,
-            > as Wire>::wire_get(buf, true, "AddPartitionsToTxnTransaction.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AddPartitionsToTxnTransaction.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnTransaction",
@@ -371,10 +408,10 @@ pub struct AddPartitionsToTxnResult {
 impl Wire for AddPartitionsToTxnResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AddPartitionsToTxnTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.topic_results, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.topic_results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -382,18 +419,21 @@ impl Wire for AddPartitionsToTxnResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "AddPartitionsToTxnResult.TransactionalId",
         )?;
         Wire::wire_put(
             &self.topic_results,
             buf,
             true,
+            version,
             "AddPartitionsToTxnResult.TopicResults",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddPartitionsToTxnResult")?;
@@ -402,17 +442,24 @@ impl Wire for AddPartitionsToTxnResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AddPartitionsToTxnResult.TransactionalId",
             )?,
             topic_results: <Vec<
                 AddPartitionsToTxnTopicResult,
-            > as Wire>::wire_get(buf, true, "AddPartitionsToTxnResult.TopicResults")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AddPartitionsToTxnResult.TopicResults",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnResult",

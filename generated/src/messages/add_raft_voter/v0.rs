@@ -37,13 +37,13 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <Vec<Listener> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
-        n += Wire::wire_len(&self.listeners, true);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
+        n += Wire::wire_len(&self.listeners, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -51,48 +51,78 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.cluster_id, buf, true, "AddRaftVoterRequest.ClusterId")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "AddRaftVoterRequest.TimeoutMs")?;
-        Wire::wire_put(&self.voter_id, buf, false, "AddRaftVoterRequest.VoterId")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "AddRaftVoterRequest.ClusterId",
+        )?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "AddRaftVoterRequest.TimeoutMs",
+        )?;
+        Wire::wire_put(
+            &self.voter_id,
+            buf,
+            false,
+            version,
+            "AddRaftVoterRequest.VoterId",
+        )?;
         Wire::wire_put(
             &self.voter_directory_id,
             buf,
             false,
+            version,
             "AddRaftVoterRequest.VoterDirectoryId",
         )?;
-        Wire::wire_put(&self.listeners, buf, true, "AddRaftVoterRequest.Listeners")?;
+        Wire::wire_put(
+            &self.listeners,
+            buf,
+            true,
+            version,
+            "AddRaftVoterRequest.Listeners",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AddRaftVoterRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "AddRaftVoterRequest.ClusterId")?,
+            > as Wire>::wire_get(buf, true, version, "AddRaftVoterRequest.ClusterId")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddRaftVoterRequest.TimeoutMs",
             )?,
             voter_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddRaftVoterRequest.VoterId",
             )?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddRaftVoterRequest.VoterDirectoryId",
             )?,
             listeners: <Vec<
                 Listener,
-            > as Wire>::wire_get(buf, true, "AddRaftVoterRequest.Listeners")?,
+            > as Wire>::wire_get(buf, true, version, "AddRaftVoterRequest.Listeners")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddRaftVoterRequest",
@@ -144,7 +174,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -155,7 +185,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -167,20 +197,20 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -188,19 +218,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AddRaftVoterResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "AddRaftVoterResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "AddRaftVoterResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AddRaftVoterResponse.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AddRaftVoterResponse")?;
@@ -209,22 +248,30 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddRaftVoterResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AddRaftVoterResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "AddRaftVoterResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AddRaftVoterResponse.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddRaftVoterResponse",
@@ -237,7 +284,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -269,7 +316,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -289,11 +336,11 @@ pub struct Listener {
 impl Wire for Listener {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -301,23 +348,25 @@ impl Wire for Listener {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "Listener.Name")?;
-        Wire::wire_put(&self.host, buf, true, "Listener.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Listener.Port")?;
+        Wire::wire_put(&self.name, buf, true, version, "Listener.Name")?;
+        Wire::wire_put(&self.host, buf, true, version, "Listener.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Listener.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "Listener")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Listener.Port")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,
         })
     }

@@ -26,10 +26,10 @@ impl Default for Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.broker_epoch, false);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.broker_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -37,18 +37,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.broker_id,
             buf,
             false,
+            version,
             "AllocateProducerIdsRequest.BrokerId",
         )?;
         Wire::wire_put(
             &self.broker_epoch,
             buf,
             false,
+            version,
             "AllocateProducerIdsRequest.BrokerEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AllocateProducerIdsRequest")?;
@@ -57,17 +60,20 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AllocateProducerIdsRequest.BrokerId",
             )?,
             broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AllocateProducerIdsRequest.BrokerEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -110,7 +116,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AllocateProducerIds;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -121,7 +127,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The first producer ID in this range, inclusive.
     pub producer_id_start: i64,
     /// The number of producer IDs in this range.
@@ -130,14 +136,14 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.producer_id_start, false);
-        n += Wire::wire_len(&self.producer_id_len, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.producer_id_start, false, version);
+        n += Wire::wire_len(&self.producer_id_len, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -145,30 +151,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AllocateProducerIdsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AllocateProducerIdsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.producer_id_start,
             buf,
             false,
+            version,
             "AllocateProducerIdsResponse.ProducerIdStart",
         )?;
         Wire::wire_put(
             &self.producer_id_len,
             buf,
             false,
+            version,
             "AllocateProducerIdsResponse.ProducerIdLen",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AllocateProducerIdsResponse")?;
@@ -177,27 +188,32 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AllocateProducerIdsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AllocateProducerIdsResponse.ErrorCode",
             )?,
             producer_id_start: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AllocateProducerIdsResponse.ProducerIdStart",
             )?,
             producer_id_len: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AllocateProducerIdsResponse.ProducerIdLen",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -212,7 +228,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             producer_id_start: 3,
             producer_id_len: 4,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
@@ -248,7 +264,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AllocateProducerIds;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -14,23 +14,31 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<EntryData> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entries, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.entries, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entries, buf, false, "AlterClientQuotasRequest.Entries")?;
+        Wire::wire_put(
+            &self.entries,
+            buf,
+            false,
+            version,
+            "AlterClientQuotasRequest.Entries",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "AlterClientQuotasRequest.ValidateOnly",
         )?;
         Ok(())
@@ -38,15 +46,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entries: <Vec<
                 EntryData,
-            > as Wire>::wire_get(buf, false, "AlterClientQuotasRequest.Entries")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterClientQuotasRequest.Entries",
+            )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterClientQuotasRequest.ValidateOnly",
             )?,
         })
@@ -84,7 +99,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -100,41 +115,56 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<EntryDataResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.entries, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.entries, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterClientQuotasResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.entries, buf, false, "AlterClientQuotasResponse.Entries")?;
+        Wire::wire_put(
+            &self.entries,
+            buf,
+            false,
+            version,
+            "AlterClientQuotasResponse.Entries",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterClientQuotasResponse.ThrottleTimeMs",
             )?,
             entries: <Vec<
                 EntryDataResponse,
-            > as Wire>::wire_get(buf, false, "AlterClientQuotasResponse.Entries")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterClientQuotasResponse.Entries",
+            )?,
         })
     }
 }
@@ -172,7 +202,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterClientQuotas;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -198,36 +228,39 @@ impl Default for EntityData {
 impl Wire for EntityData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, false);
-        n += Wire::wire_len(&self.entity_name, false);
+        n += Wire::wire_len(&self.entity_type, false, version);
+        n += Wire::wire_len(&self.entity_name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, false, "EntityData.EntityType")?;
-        Wire::wire_put(&self.entity_name, buf, false, "EntityData.EntityName")?;
+        Wire::wire_put(&self.entity_type, buf, false, version, "EntityData.EntityType")?;
+        Wire::wire_put(&self.entity_name, buf, false, version, "EntityData.EntityName")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EntityData.EntityType",
             )?,
             entity_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "EntityData.EntityName")?,
+            > as Wire>::wire_get(buf, false, version, "EntityData.EntityName")?,
         })
     }
 }
@@ -267,30 +300,34 @@ pub struct EntryData {
 impl Wire for EntryData {
     const MIN_LEN: usize = 0 + <Vec<EntityData> as Wire>::MIN_LEN
         + <Vec<OpData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity, false);
-        n += Wire::wire_len(&self.ops, false);
+        n += Wire::wire_len(&self.entity, false, version);
+        n += Wire::wire_len(&self.ops, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity, buf, false, "EntryData.Entity")?;
-        Wire::wire_put(&self.ops, buf, false, "EntryData.Ops")?;
+        Wire::wire_put(&self.entity, buf, false, version, "EntryData.Entity")?;
+        Wire::wire_put(&self.ops, buf, false, version, "EntryData.Ops")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<EntityData> as Wire>::wire_get(buf, false, "EntryData.Entity")?,
-            ops: <Vec<OpData> as Wire>::wire_get(buf, false, "EntryData.Ops")?,
+            entity: <Vec<
+                EntityData,
+            > as Wire>::wire_get(buf, false, version, "EntryData.Entity")?,
+            ops: <Vec<OpData> as Wire>::wire_get(buf, false, version, "EntryData.Ops")?,
         })
     }
 }
@@ -338,33 +375,35 @@ pub struct OpData {
 impl Wire for OpData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, false);
-        n += Wire::wire_len(&self.value, false);
-        n += Wire::wire_len(&self.remove, false);
+        n += Wire::wire_len(&self.key, false, version);
+        n += Wire::wire_len(&self.value, false, version);
+        n += Wire::wire_len(&self.remove, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, false, "OpData.Key")?;
-        Wire::wire_put(&self.value, buf, false, "OpData.Value")?;
-        Wire::wire_put(&self.remove, buf, false, "OpData.Remove")?;
+        Wire::wire_put(&self.key, buf, false, version, "OpData.Key")?;
+        Wire::wire_put(&self.value, buf, false, version, "OpData.Value")?;
+        Wire::wire_put(&self.remove, buf, false, version, "OpData.Remove")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, false, "OpData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, "OpData.Value")?,
-            remove: <bool as Wire>::wire_get(buf, false, "OpData.Remove")?,
+            key: <ByteString as Wire>::wire_get(buf, false, version, "OpData.Key")?,
+            value: <f64 as Wire>::wire_get(buf, false, version, "OpData.Value")?,
+            remove: <bool as Wire>::wire_get(buf, false, version, "OpData.Remove")?,
         })
     }
 }
@@ -416,36 +455,39 @@ impl Default for EntityDataResponse {
 impl Wire for EntityDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, false);
-        n += Wire::wire_len(&self.entity_name, false);
+        n += Wire::wire_len(&self.entity_type, false, version);
+        n += Wire::wire_len(&self.entity_name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, false, "EntityData.EntityType")?;
-        Wire::wire_put(&self.entity_name, buf, false, "EntityData.EntityName")?;
+        Wire::wire_put(&self.entity_type, buf, false, version, "EntityData.EntityType")?;
+        Wire::wire_put(&self.entity_name, buf, false, version, "EntityData.EntityName")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EntityData.EntityType",
             )?,
             entity_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "EntityData.EntityName")?,
+            > as Wire>::wire_get(buf, false, version, "EntityData.EntityName")?,
         })
     }
 }
@@ -478,7 +520,7 @@ impl crate::arbitrary_support::ArbitraryWire for EntityDataResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryDataResponse {
     /// The error code, or `0` if the quota alteration succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or `null` if the quota alteration succeeded.
     ///
     /// Default: `Some("")`.
@@ -489,47 +531,60 @@ pub struct EntryDataResponse {
 impl Default for EntryDataResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             entity: <Vec<EntityDataResponse>>::new(),
         }
     }
 }
 impl Wire for EntryDataResponse {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<EntityDataResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.entity, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.entity, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "EntryData.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, false, "EntryData.ErrorMessage")?;
-        Wire::wire_put(&self.entity, buf, false, "EntryData.Entity")?;
+        Wire::wire_put(&self.error_code, buf, false, version, "EntryData.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            false,
+            version,
+            "EntryData.ErrorMessage",
+        )?;
+        Wire::wire_put(&self.entity, buf, false, version, "EntryData.Entity")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "EntryData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EntryData.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "EntryData.ErrorMessage")?,
+            > as Wire>::wire_get(buf, false, version, "EntryData.ErrorMessage")?,
             entity: <Vec<
                 EntityDataResponse,
-            > as Wire>::wire_get(buf, false, "EntryData.Entity")?,
+            > as Wire>::wire_get(buf, false, version, "EntryData.Entity")?,
         })
     }
 }
@@ -538,7 +593,7 @@ impl WireStruct for EntryDataResponse {}
 impl crate::samples::Sample for EntryDataResponse {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             entity: vec![
                 < EntityDataResponse as crate ::samples::Sample > ::sample(), <

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<EntryData> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entries, true);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.entries, true, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entries, buf, true, "AlterClientQuotasRequest.Entries")?;
+        Wire::wire_put(
+            &self.entries,
+            buf,
+            true,
+            version,
+            "AlterClientQuotasRequest.Entries",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "AlterClientQuotasRequest.ValidateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterClientQuotasRequest")?;
@@ -42,15 +50,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entries: <Vec<
                 EntryData,
-            > as Wire>::wire_get(buf, true, "AlterClientQuotasRequest.Entries")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterClientQuotasRequest.Entries",
+            )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterClientQuotasRequest.ValidateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -96,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterClientQuotas;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -114,10 +129,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<EntryDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.entries, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.entries, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -125,32 +140,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterClientQuotasResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.entries, buf, true, "AlterClientQuotasResponse.Entries")?;
+        Wire::wire_put(
+            &self.entries,
+            buf,
+            true,
+            version,
+            "AlterClientQuotasResponse.Entries",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterClientQuotasResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterClientQuotasResponse.ThrottleTimeMs",
             )?,
             entries: <Vec<
                 EntryDataResponse,
-            > as Wire>::wire_get(buf, true, "AlterClientQuotasResponse.Entries")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterClientQuotasResponse.Entries",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterClientQuotasResponse",
@@ -196,7 +226,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -225,10 +255,10 @@ impl Default for EntityData {
 impl Wire for EntityData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, true);
-        n += Wire::wire_len(&self.entity_name, true);
+        n += Wire::wire_len(&self.entity_type, true, version);
+        n += Wire::wire_len(&self.entity_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -236,27 +266,30 @@ impl Wire for EntityData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, true, "EntityData.EntityType")?;
-        Wire::wire_put(&self.entity_name, buf, true, "EntityData.EntityName")?;
+        Wire::wire_put(&self.entity_type, buf, true, version, "EntityData.EntityType")?;
+        Wire::wire_put(&self.entity_name, buf, true, version, "EntityData.EntityName")?;
         self.unknown_tagged_fields.encode_section(buf, "EntityData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "EntityData.EntityType",
             )?,
             entity_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "EntityData.EntityName")?,
+            > as Wire>::wire_get(buf, true, version, "EntityData.EntityName")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EntityData",
@@ -306,10 +339,10 @@ pub struct EntryData {
 impl Wire for EntryData {
     const MIN_LEN: usize = 0 + <Vec<EntityData> as Wire>::MIN_LEN
         + <Vec<OpData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity, true);
-        n += Wire::wire_len(&self.ops, true);
+        n += Wire::wire_len(&self.entity, true, version);
+        n += Wire::wire_len(&self.ops, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -317,21 +350,25 @@ impl Wire for EntryData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity, buf, true, "EntryData.Entity")?;
-        Wire::wire_put(&self.ops, buf, true, "EntryData.Ops")?;
+        Wire::wire_put(&self.entity, buf, true, version, "EntryData.Entity")?;
+        Wire::wire_put(&self.ops, buf, true, version, "EntryData.Ops")?;
         self.unknown_tagged_fields.encode_section(buf, "EntryData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<EntityData> as Wire>::wire_get(buf, true, "EntryData.Entity")?,
-            ops: <Vec<OpData> as Wire>::wire_get(buf, true, "EntryData.Ops")?,
+            entity: <Vec<
+                EntityData,
+            > as Wire>::wire_get(buf, true, version, "EntryData.Entity")?,
+            ops: <Vec<OpData> as Wire>::wire_get(buf, true, version, "EntryData.Ops")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "EntryData")?,
         })
     }
@@ -386,11 +423,11 @@ pub struct OpData {
 impl Wire for OpData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, true);
-        n += Wire::wire_len(&self.value, false);
-        n += Wire::wire_len(&self.remove, false);
+        n += Wire::wire_len(&self.key, true, version);
+        n += Wire::wire_len(&self.value, false, version);
+        n += Wire::wire_len(&self.remove, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -398,23 +435,25 @@ impl Wire for OpData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, true, "OpData.Key")?;
-        Wire::wire_put(&self.value, buf, false, "OpData.Value")?;
-        Wire::wire_put(&self.remove, buf, false, "OpData.Remove")?;
+        Wire::wire_put(&self.key, buf, true, version, "OpData.Key")?;
+        Wire::wire_put(&self.value, buf, false, version, "OpData.Value")?;
+        Wire::wire_put(&self.remove, buf, false, version, "OpData.Remove")?;
         self.unknown_tagged_fields.encode_section(buf, "OpData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, "OpData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, "OpData.Value")?,
-            remove: <bool as Wire>::wire_get(buf, false, "OpData.Remove")?,
+            key: <ByteString as Wire>::wire_get(buf, true, version, "OpData.Key")?,
+            value: <f64 as Wire>::wire_get(buf, false, version, "OpData.Value")?,
+            remove: <bool as Wire>::wire_get(buf, false, version, "OpData.Remove")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "OpData")?,
         })
     }
@@ -474,10 +513,10 @@ impl Default for EntityDataResponse {
 impl Wire for EntityDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, true);
-        n += Wire::wire_len(&self.entity_name, true);
+        n += Wire::wire_len(&self.entity_type, true, version);
+        n += Wire::wire_len(&self.entity_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -485,27 +524,30 @@ impl Wire for EntityDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, true, "EntityData.EntityType")?;
-        Wire::wire_put(&self.entity_name, buf, true, "EntityData.EntityName")?;
+        Wire::wire_put(&self.entity_type, buf, true, version, "EntityData.EntityType")?;
+        Wire::wire_put(&self.entity_name, buf, true, version, "EntityData.EntityName")?;
         self.unknown_tagged_fields.encode_section(buf, "EntityData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "EntityData.EntityType",
             )?,
             entity_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "EntityData.EntityName")?,
+            > as Wire>::wire_get(buf, true, version, "EntityData.EntityName")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EntityData",
@@ -546,7 +588,7 @@ impl crate::arbitrary_support::ArbitraryWire for EntityDataResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryDataResponse {
     /// The error code, or `0` if the quota alteration succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or `null` if the quota alteration succeeded.
     ///
     /// Default: `Some("")`.
@@ -559,7 +601,7 @@ pub struct EntryDataResponse {
 impl Default for EntryDataResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             entity: <Vec<EntityDataResponse>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -567,14 +609,14 @@ impl Default for EntryDataResponse {
     }
 }
 impl Wire for EntryDataResponse {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<EntityDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.entity, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.entity, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -582,27 +624,40 @@ impl Wire for EntryDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "EntryData.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "EntryData.ErrorMessage")?;
-        Wire::wire_put(&self.entity, buf, true, "EntryData.Entity")?;
+        Wire::wire_put(&self.error_code, buf, false, version, "EntryData.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "EntryData.ErrorMessage",
+        )?;
+        Wire::wire_put(&self.entity, buf, true, version, "EntryData.Entity")?;
         self.unknown_tagged_fields.encode_section(buf, "EntryData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "EntryData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EntryData.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "EntryData.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "EntryData.ErrorMessage")?,
             entity: <Vec<
                 EntityDataResponse,
-            > as Wire>::wire_get(buf, true, "EntryData.Entity")?,
+            > as Wire>::wire_get(buf, true, version, "EntryData.Entity")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "EntryData")?,
         })
     }
@@ -612,7 +667,7 @@ impl WireStruct for EntryDataResponse {}
 impl crate::samples::Sample for EntryDataResponse {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             entity: vec![
                 < EntityDataResponse as crate ::samples::Sample > ::sample(), <

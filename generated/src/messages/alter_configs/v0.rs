@@ -14,23 +14,31 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AlterConfigsResource> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resources, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.resources, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resources, buf, false, "AlterConfigsRequest.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            false,
+            version,
+            "AlterConfigsRequest.Resources",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "AlterConfigsRequest.ValidateOnly",
         )?;
         Ok(())
@@ -38,15 +46,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resources: <Vec<
                 AlterConfigsResource,
-            > as Wire>::wire_get(buf, false, "AlterConfigsRequest.Resources")?,
+            > as Wire>::wire_get(buf, false, version, "AlterConfigsRequest.Resources")?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsRequest.ValidateOnly",
             )?,
         })
@@ -84,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -100,41 +110,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AlterConfigsResourceResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterConfigsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, false, "AlterConfigsResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            false,
+            version,
+            "AlterConfigsResponse.Responses",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 AlterConfigsResourceResponse,
-            > as Wire>::wire_get(buf, false, "AlterConfigsResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "AlterConfigsResponse.Responses")?,
         })
     }
 }
@@ -172,7 +192,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -190,53 +210,65 @@ pub struct AlterConfigsResource {
 impl Wire for AlterConfigsResource {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterableConfig> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, false);
-        n += Wire::wire_len(&self.configs, false);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, false, version);
+        n += Wire::wire_len(&self.configs, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "AlterConfigsResource.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             false,
+            version,
             "AlterConfigsResource.ResourceName",
         )?;
-        Wire::wire_put(&self.configs, buf, false, "AlterConfigsResource.Configs")?;
+        Wire::wire_put(
+            &self.configs,
+            buf,
+            false,
+            version,
+            "AlterConfigsResource.Configs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResource.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResource.ResourceName",
             )?,
             configs: <Vec<
                 AlterableConfig,
-            > as Wire>::wire_get(buf, false, "AlterConfigsResource.Configs")?,
+            > as Wire>::wire_get(buf, false, version, "AlterConfigsResource.Configs")?,
         })
     }
 }
@@ -291,32 +323,39 @@ impl Default for AlterableConfig {
 impl Wire for AlterableConfig {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.value, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.value, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "AlterableConfig.Name")?;
-        Wire::wire_put(&self.value, buf, false, "AlterableConfig.Value")?;
+        Wire::wire_put(&self.name, buf, false, version, "AlterableConfig.Name")?;
+        Wire::wire_put(&self.value, buf, false, version, "AlterableConfig.Value")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, false, "AlterableConfig.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterableConfig.Name",
+            )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "AlterableConfig.Value")?,
+            > as Wire>::wire_get(buf, false, version, "AlterableConfig.Value")?,
         })
     }
 }
@@ -349,7 +388,7 @@ impl crate::arbitrary_support::ArbitraryWire for AlterableConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConfigsResourceResponse {
     /// The resource error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The resource error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -362,7 +401,7 @@ pub struct AlterConfigsResourceResponse {
 impl Default for AlterConfigsResourceResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
@@ -370,45 +409,50 @@ impl Default for AlterConfigsResourceResponse {
     }
 }
 impl Wire for AlterConfigsResourceResponse {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterConfigsResourceResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "AlterConfigsResourceResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "AlterConfigsResourceResponse.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             false,
+            version,
             "AlterConfigsResourceResponse.ResourceName",
         )?;
         Ok(())
@@ -416,12 +460,14 @@ impl Wire for AlterConfigsResourceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResourceResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -429,16 +475,19 @@ impl Wire for AlterConfigsResourceResponse {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResourceResponse.ErrorMessage",
             )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResourceResponse.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResourceResponse.ResourceName",
             )?,
         })
@@ -449,7 +498,7 @@ impl WireStruct for AlterConfigsResourceResponse {}
 impl crate::samples::Sample for AlterConfigsResourceResponse {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             resource_type: 3,
             resource_name: ByteString::from_static("ResourceName-3"),

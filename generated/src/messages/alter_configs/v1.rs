@@ -14,23 +14,31 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AlterConfigsResource> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resources, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.resources, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resources, buf, false, "AlterConfigsRequest.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            false,
+            version,
+            "AlterConfigsRequest.Resources",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "AlterConfigsRequest.ValidateOnly",
         )?;
         Ok(())
@@ -38,15 +46,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resources: <Vec<
                 AlterConfigsResource,
-            > as Wire>::wire_get(buf, false, "AlterConfigsRequest.Resources")?,
+            > as Wire>::wire_get(buf, false, version, "AlterConfigsRequest.Resources")?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsRequest.ValidateOnly",
             )?,
         })
@@ -84,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -100,41 +110,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AlterConfigsResourceResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterConfigsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, false, "AlterConfigsResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            false,
+            version,
+            "AlterConfigsResponse.Responses",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 AlterConfigsResourceResponse,
-            > as Wire>::wire_get(buf, false, "AlterConfigsResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "AlterConfigsResponse.Responses")?,
         })
     }
 }
@@ -172,7 +192,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AlterConfigsResource> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resources, true);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.resources, true, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resources, buf, true, "AlterConfigsRequest.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            true,
+            version,
+            "AlterConfigsRequest.Resources",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "AlterConfigsRequest.ValidateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterConfigsRequest")?;
@@ -42,15 +50,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resources: <Vec<
                 AlterConfigsResource,
-            > as Wire>::wire_get(buf, true, "AlterConfigsRequest.Resources")?,
+            > as Wire>::wire_get(buf, true, version, "AlterConfigsRequest.Resources")?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsRequest.ValidateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -96,7 +106,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -114,10 +124,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AlterConfigsResourceResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -125,32 +135,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterConfigsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, true, "AlterConfigsResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "AlterConfigsResponse.Responses",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterConfigsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 AlterConfigsResourceResponse,
-            > as Wire>::wire_get(buf, true, "AlterConfigsResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "AlterConfigsResponse.Responses")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterConfigsResponse",
@@ -196,7 +216,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -216,11 +236,11 @@ pub struct AlterConfigsResource {
 impl Wire for AlterConfigsResource {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterableConfig> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.configs, true);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.configs, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -228,43 +248,55 @@ impl Wire for AlterConfigsResource {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "AlterConfigsResource.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             true,
+            version,
             "AlterConfigsResource.ResourceName",
         )?;
-        Wire::wire_put(&self.configs, buf, true, "AlterConfigsResource.Configs")?;
+        Wire::wire_put(
+            &self.configs,
+            buf,
+            true,
+            version,
+            "AlterConfigsResource.Configs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterConfigsResource")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResource.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterConfigsResource.ResourceName",
             )?,
             configs: <Vec<
                 AlterableConfig,
-            > as Wire>::wire_get(buf, true, "AlterConfigsResource.Configs")?,
+            > as Wire>::wire_get(buf, true, version, "AlterConfigsResource.Configs")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterConfigsResource",
@@ -330,10 +362,10 @@ impl Default for AlterableConfig {
 impl Wire for AlterableConfig {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.value, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.value, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -341,23 +373,30 @@ impl Wire for AlterableConfig {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "AlterableConfig.Name")?;
-        Wire::wire_put(&self.value, buf, true, "AlterableConfig.Value")?;
+        Wire::wire_put(&self.name, buf, true, version, "AlterableConfig.Name")?;
+        Wire::wire_put(&self.value, buf, true, version, "AlterableConfig.Value")?;
         self.unknown_tagged_fields.encode_section(buf, "AlterableConfig")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "AlterableConfig.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterableConfig.Name",
+            )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "AlterableConfig.Value")?,
+            > as Wire>::wire_get(buf, true, version, "AlterableConfig.Value")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterableConfig",
@@ -398,7 +437,7 @@ impl crate::arbitrary_support::ArbitraryWire for AlterableConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterConfigsResourceResponse {
     /// The resource error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The resource error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -413,7 +452,7 @@ pub struct AlterConfigsResourceResponse {
 impl Default for AlterConfigsResourceResponse {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
@@ -422,15 +461,15 @@ impl Default for AlterConfigsResourceResponse {
     }
 }
 impl Wire for AlterConfigsResourceResponse {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -438,30 +477,35 @@ impl Wire for AlterConfigsResourceResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterConfigsResourceResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AlterConfigsResourceResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "AlterConfigsResourceResponse.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             true,
+            version,
             "AlterConfigsResourceResponse.ResourceName",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterConfigsResourceResponse")?;
@@ -470,12 +514,14 @@ impl Wire for AlterConfigsResourceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResourceResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -483,16 +529,19 @@ impl Wire for AlterConfigsResourceResponse {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterConfigsResourceResponse.ErrorMessage",
             )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterConfigsResourceResponse.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterConfigsResourceResponse.ResourceName",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -507,7 +556,7 @@ impl WireStruct for AlterConfigsResourceResponse {}
 impl crate::samples::Sample for AlterConfigsResourceResponse {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             resource_type: 3,
             resource_name: ByteString::from_static("ResourceName-3"),

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<TopicData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.broker_epoch, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.broker_epoch, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,38 +42,55 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.broker_id, buf, false, "AlterPartitionRequest.BrokerId")?;
+        Wire::wire_put(
+            &self.broker_id,
+            buf,
+            false,
+            version,
+            "AlterPartitionRequest.BrokerId",
+        )?;
         Wire::wire_put(
             &self.broker_epoch,
             buf,
             false,
+            version,
             "AlterPartitionRequest.BrokerEpoch",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "AlterPartitionRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "AlterPartitionRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterPartitionRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionRequest.BrokerId",
             )?,
             broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionRequest.BrokerEpoch",
             )?,
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, true, "AlterPartitionRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "AlterPartitionRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionRequest",
@@ -119,7 +136,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartition;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -130,20 +147,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The responses for each topic.
     pub topics: Vec<TopicDataResponse>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -151,43 +168,55 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterPartitionResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterPartitionResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "AlterPartitionResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "AlterPartitionResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterPartitionResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "AlterPartitionResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "AlterPartitionResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionResponse",
@@ -200,7 +229,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -235,7 +264,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartition;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -263,10 +292,10 @@ impl Default for BrokerState {
 }
 impl Wire for BrokerState {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.broker_epoch, false);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.broker_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -274,23 +303,37 @@ impl Wire for BrokerState {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.broker_id, buf, false, "BrokerState.BrokerId")?;
-        Wire::wire_put(&self.broker_epoch, buf, false, "BrokerState.BrokerEpoch")?;
+        Wire::wire_put(&self.broker_id, buf, false, version, "BrokerState.BrokerId")?;
+        Wire::wire_put(
+            &self.broker_epoch,
+            buf,
+            false,
+            version,
+            "BrokerState.BrokerEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "BrokerState")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(buf, false, "BrokerState.BrokerId")?,
+            broker_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "BrokerState.BrokerId",
+            )?,
             broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerState.BrokerEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -349,13 +392,13 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<BrokerState> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.new_isr_with_epochs, true);
-        n += Wire::wire_len(&self.leader_recovery_state, false);
-        n += Wire::wire_len(&self.partition_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.new_isr_with_epochs, true, version);
+        n += Wire::wire_len(&self.leader_recovery_state, false, version);
+        n += Wire::wire_len(&self.partition_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -363,31 +406,42 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         Wire::wire_put(
             &self.new_isr_with_epochs,
             buf,
             true,
+            version,
             "PartitionData.NewIsrWithEpochs",
         )?;
         Wire::wire_put(
             &self.leader_recovery_state,
             buf,
             false,
+            version,
             "PartitionData.LeaderRecoveryState",
         )?;
         Wire::wire_put(
             &self.partition_epoch,
             buf,
             false,
+            version,
             "PartitionData.PartitionEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
@@ -396,30 +450,35 @@ impl Wire for PartitionData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             new_isr_with_epochs: <Vec<
                 BrokerState,
-            > as Wire>::wire_get(buf, true, "PartitionData.NewIsrWithEpochs")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.NewIsrWithEpochs")?,
             leader_recovery_state: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderRecoveryState",
             )?,
             partition_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -484,10 +543,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -495,23 +554,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "TopicData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "TopicData.TopicId")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

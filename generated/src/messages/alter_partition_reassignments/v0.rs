@@ -27,10 +27,10 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<ReassignableTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -38,18 +38,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "AlterPartitionReassignmentsRequest.Topics",
         )?;
         self.unknown_tagged_fields
@@ -59,12 +62,14 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsRequest.TimeoutMs",
             )?,
             topics: <Vec<
@@ -72,6 +77,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterPartitionReassignmentsRequest.Topics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -117,7 +123,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -128,7 +134,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -142,7 +148,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             responses: <Vec<ReassignableTopicResponse>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -150,15 +156,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<ReassignableTopicResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -166,30 +172,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AlterPartitionReassignmentsResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.responses,
             buf,
             true,
+            version,
             "AlterPartitionReassignmentsResponse.Responses",
         )?;
         self.unknown_tagged_fields
@@ -199,17 +210,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -217,6 +231,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterPartitionReassignmentsResponse.ErrorMessage",
             )?,
             responses: <Vec<
@@ -224,6 +239,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterPartitionReassignmentsResponse.Responses",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -238,7 +254,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             responses: vec![
                 < ReassignableTopicResponse as crate ::samples::Sample > ::sample(), <
@@ -275,7 +291,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -293,10 +309,10 @@ pub struct ReassignablePartition {
 impl Wire for ReassignablePartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.replicas, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.replicas, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -304,32 +320,42 @@ impl Wire for ReassignablePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "ReassignablePartition.PartitionIndex",
         )?;
-        Wire::wire_put(&self.replicas, buf, true, "ReassignablePartition.Replicas")?;
+        Wire::wire_put(
+            &self.replicas,
+            buf,
+            true,
+            version,
+            "ReassignablePartition.Replicas",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReassignablePartition")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReassignablePartition.PartitionIndex",
             )?,
             replicas: <Option<
                 SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(buf, true, "ReassignablePartition.Replicas")?,
+            > as Wire>::wire_get(buf, true, version, "ReassignablePartition.Replicas")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignablePartition",
@@ -379,10 +405,10 @@ pub struct ReassignableTopic {
 impl Wire for ReassignableTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ReassignablePartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -390,23 +416,36 @@ impl Wire for ReassignableTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ReassignableTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "ReassignableTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "ReassignableTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "ReassignableTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReassignableTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "ReassignableTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReassignableTopic.Name",
+            )?,
             partitions: <Vec<
                 ReassignablePartition,
-            > as Wire>::wire_get(buf, true, "ReassignableTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "ReassignableTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignableTopic",
@@ -452,7 +491,7 @@ pub struct ReassignablePartitionResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The error code for this partition, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message for this partition, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -464,20 +503,20 @@ impl Default for ReassignablePartitionResponse {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for ReassignablePartitionResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -485,24 +524,28 @@ impl Wire for ReassignablePartitionResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "ReassignablePartitionResponse.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ReassignablePartitionResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ReassignablePartitionResponse.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ReassignablePartitionResponse")?;
@@ -511,17 +554,20 @@ impl Wire for ReassignablePartitionResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReassignablePartitionResponse.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReassignablePartitionResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -529,6 +575,7 @@ impl Wire for ReassignablePartitionResponse {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ReassignablePartitionResponse.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -544,7 +591,7 @@ impl crate::samples::Sample for ReassignablePartitionResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -582,10 +629,10 @@ pub struct ReassignableTopicResponse {
 impl Wire for ReassignableTopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ReassignablePartitionResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -593,13 +640,21 @@ impl Wire for ReassignableTopicResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ReassignableTopicResponse.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "ReassignableTopicResponse.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "ReassignableTopicResponse.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ReassignableTopicResponse")?;
@@ -608,17 +663,24 @@ impl Wire for ReassignableTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ReassignableTopicResponse.Name",
             )?,
             partitions: <Vec<
                 ReassignablePartitionResponse,
-            > as Wire>::wire_get(buf, true, "ReassignableTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReassignableTopicResponse.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignableTopicResponse",

@@ -32,11 +32,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <Vec<ReassignableTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.allow_replication_factor_change, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.allow_replication_factor_change, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -44,24 +44,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.allow_replication_factor_change,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "AlterPartitionReassignmentsRequest.Topics",
         )?;
         self.unknown_tagged_fields
@@ -71,17 +75,20 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsRequest.TimeoutMs",
             )?,
             allow_replication_factor_change: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
             )?,
             topics: <Vec<
@@ -89,6 +96,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterPartitionReassignmentsRequest.Topics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -138,7 +146,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -153,7 +161,7 @@ pub struct Response {
     /// Default: `true`.
     pub allow_replication_factor_change: bool,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -168,7 +176,7 @@ impl Default for Response {
         Self {
             throttle_time_ms: 0,
             allow_replication_factor_change: true,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             responses: <Vec<ReassignableTopicResponse>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -177,15 +185,15 @@ impl Default for Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<ReassignableTopicResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.allow_replication_factor_change, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.allow_replication_factor_change, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -193,36 +201,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.allow_replication_factor_change,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterPartitionReassignmentsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AlterPartitionReassignmentsResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.responses,
             buf,
             true,
+            version,
             "AlterPartitionReassignmentsResponse.Responses",
         )?;
         self.unknown_tagged_fields
@@ -232,22 +246,26 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
             )?,
             allow_replication_factor_change: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterPartitionReassignmentsResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -255,6 +273,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterPartitionReassignmentsResponse.ErrorMessage",
             )?,
             responses: <Vec<
@@ -262,6 +281,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterPartitionReassignmentsResponse.Responses",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -277,7 +297,7 @@ impl crate::samples::Sample for Response {
         Self {
             throttle_time_ms: 1,
             allow_replication_factor_change: false,
-            error_code: 3,
+            error_code: ErrorCode(3),
             error_message: Some(ByteString::from_static("ErrorMessage-3")),
             responses: vec![
                 < ReassignableTopicResponse as crate ::samples::Sample > ::sample(), <
@@ -317,7 +337,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

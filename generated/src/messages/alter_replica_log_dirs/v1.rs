@@ -11,29 +11,37 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AlterReplicaLogDir> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.dirs, false);
+        n += Wire::wire_len(&self.dirs, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.dirs, buf, false, "AlterReplicaLogDirsRequest.Dirs")?;
+        Wire::wire_put(
+            &self.dirs,
+            buf,
+            false,
+            version,
+            "AlterReplicaLogDirsRequest.Dirs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             dirs: <Vec<
                 AlterReplicaLogDir,
-            > as Wire>::wire_get(buf, false, "AlterReplicaLogDirsRequest.Dirs")?,
+            > as Wire>::wire_get(buf, false, version, "AlterReplicaLogDirsRequest.Dirs")?,
         })
     }
 }
@@ -67,7 +75,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterReplicaLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -83,28 +91,31 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AlterReplicaLogDirTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterReplicaLogDirsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.results,
             buf,
             false,
+            version,
             "AlterReplicaLogDirsResponse.Results",
         )?;
         Ok(())
@@ -112,17 +123,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 AlterReplicaLogDirTopicResult,
-            > as Wire>::wire_get(buf, false, "AlterReplicaLogDirsResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterReplicaLogDirsResponse.Results",
+            )?,
         })
     }
 }
@@ -160,7 +178,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterReplicaLogDirs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -176,32 +194,39 @@ pub struct AlterReplicaLogDir {
 impl Wire for AlterReplicaLogDir {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterReplicaLogDirTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.path, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.path, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.path, buf, false, "AlterReplicaLogDir.Path")?;
-        Wire::wire_put(&self.topics, buf, false, "AlterReplicaLogDir.Topics")?;
+        Wire::wire_put(&self.path, buf, false, version, "AlterReplicaLogDir.Path")?;
+        Wire::wire_put(&self.topics, buf, false, version, "AlterReplicaLogDir.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            path: <ByteString as Wire>::wire_get(buf, false, "AlterReplicaLogDir.Path")?,
+            path: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterReplicaLogDir.Path",
+            )?,
             topics: <Vec<
                 AlterReplicaLogDirTopic,
-            > as Wire>::wire_get(buf, false, "AlterReplicaLogDir.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "AlterReplicaLogDir.Topics")?,
         })
     }
 }
@@ -244,23 +269,25 @@ pub struct AlterReplicaLogDirTopic {
 impl Wire for AlterReplicaLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "AlterReplicaLogDirTopic.Name")?;
+        Wire::wire_put(&self.name, buf, false, version, "AlterReplicaLogDirTopic.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "AlterReplicaLogDirTopic.Partitions",
         )?;
         Ok(())
@@ -268,17 +295,24 @@ impl Wire for AlterReplicaLogDirTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirTopic.Name",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "AlterReplicaLogDirTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterReplicaLogDirTopic.Partitions",
+            )?,
         })
     }
 }
@@ -313,32 +347,35 @@ pub struct AlterReplicaLogDirPartitionResult {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Wire for AlterReplicaLogDirPartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "AlterReplicaLogDirPartitionResult.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterReplicaLogDirPartitionResult.ErrorCode",
         )?;
         Ok(())
@@ -346,17 +383,20 @@ impl Wire for AlterReplicaLogDirPartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirPartitionResult.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirPartitionResult.ErrorCode",
             )?,
         })
@@ -368,7 +408,7 @@ impl crate::samples::Sample for AlterReplicaLogDirPartitionResult {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
         }
     }
 }
@@ -398,28 +438,31 @@ pub struct AlterReplicaLogDirTopicResult {
 impl Wire for AlterReplicaLogDirTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterReplicaLogDirPartitionResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic_name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             false,
+            version,
             "AlterReplicaLogDirTopicResult.TopicName",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "AlterReplicaLogDirTopicResult.Partitions",
         )?;
         Ok(())
@@ -427,17 +470,24 @@ impl Wire for AlterReplicaLogDirTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirTopicResult.TopicName",
             )?,
             partitions: <Vec<
                 AlterReplicaLogDirPartitionResult,
-            > as Wire>::wire_get(buf, false, "AlterReplicaLogDirTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AlterReplicaLogDirTopicResult.Partitions",
+            )?,
         })
     }
 }

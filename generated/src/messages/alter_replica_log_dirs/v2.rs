@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AlterReplicaLogDir> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.dirs, true);
+        n += Wire::wire_len(&self.dirs, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.dirs, buf, true, "AlterReplicaLogDirsRequest.Dirs")?;
+        Wire::wire_put(
+            &self.dirs,
+            buf,
+            true,
+            version,
+            "AlterReplicaLogDirsRequest.Dirs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterReplicaLogDirsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             dirs: <Vec<
                 AlterReplicaLogDir,
-            > as Wire>::wire_get(buf, true, "AlterReplicaLogDirsRequest.Dirs")?,
+            > as Wire>::wire_get(buf, true, version, "AlterReplicaLogDirsRequest.Dirs")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirsRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterReplicaLogDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,10 +105,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AlterReplicaLogDirTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,32 +116,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterReplicaLogDirsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "AlterReplicaLogDirsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "AlterReplicaLogDirsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterReplicaLogDirsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 AlterReplicaLogDirTopicResult,
-            > as Wire>::wire_get(buf, true, "AlterReplicaLogDirsResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterReplicaLogDirsResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirsResponse",
@@ -179,7 +202,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterReplicaLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -197,10 +220,10 @@ pub struct AlterReplicaLogDir {
 impl Wire for AlterReplicaLogDir {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterReplicaLogDirTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.path, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.path, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -208,23 +231,30 @@ impl Wire for AlterReplicaLogDir {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.path, buf, true, "AlterReplicaLogDir.Path")?;
-        Wire::wire_put(&self.topics, buf, true, "AlterReplicaLogDir.Topics")?;
+        Wire::wire_put(&self.path, buf, true, version, "AlterReplicaLogDir.Path")?;
+        Wire::wire_put(&self.topics, buf, true, version, "AlterReplicaLogDir.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "AlterReplicaLogDir")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            path: <ByteString as Wire>::wire_get(buf, true, "AlterReplicaLogDir.Path")?,
+            path: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterReplicaLogDir.Path",
+            )?,
             topics: <Vec<
                 AlterReplicaLogDirTopic,
-            > as Wire>::wire_get(buf, true, "AlterReplicaLogDir.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "AlterReplicaLogDir.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDir",
@@ -277,10 +307,10 @@ pub struct AlterReplicaLogDirTopic {
 impl Wire for AlterReplicaLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -288,13 +318,15 @@ impl Wire for AlterReplicaLogDirTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "AlterReplicaLogDirTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "AlterReplicaLogDirTopic.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "AlterReplicaLogDirTopic.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterReplicaLogDirTopic")?;
@@ -303,17 +335,24 @@ impl Wire for AlterReplicaLogDirTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterReplicaLogDirTopic.Name",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "AlterReplicaLogDirTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterReplicaLogDirTopic.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirTopic",
@@ -356,16 +395,16 @@ pub struct AlterReplicaLogDirPartitionResult {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AlterReplicaLogDirPartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -373,18 +412,21 @@ impl Wire for AlterReplicaLogDirPartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "AlterReplicaLogDirPartitionResult.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterReplicaLogDirPartitionResult.ErrorCode",
         )?;
         self.unknown_tagged_fields
@@ -394,17 +436,20 @@ impl Wire for AlterReplicaLogDirPartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirPartitionResult.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterReplicaLogDirPartitionResult.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -420,7 +465,7 @@ impl crate::samples::Sample for AlterReplicaLogDirPartitionResult {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -456,10 +501,10 @@ pub struct AlterReplicaLogDirTopicResult {
 impl Wire for AlterReplicaLogDirTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterReplicaLogDirPartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -467,18 +512,21 @@ impl Wire for AlterReplicaLogDirTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "AlterReplicaLogDirTopicResult.TopicName",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "AlterReplicaLogDirTopicResult.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterReplicaLogDirTopicResult")?;
@@ -487,17 +535,24 @@ impl Wire for AlterReplicaLogDirTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterReplicaLogDirTopicResult.TopicName",
             )?,
             partitions: <Vec<
                 AlterReplicaLogDirPartitionResult,
-            > as Wire>::wire_get(buf, true, "AlterReplicaLogDirTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterReplicaLogDirTopicResult.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirTopicResult",

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterShareGroupOffsetsRequestTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,32 +27,47 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsRequest.GroupId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "AlterShareGroupOffsetsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "AlterShareGroupOffsetsRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AlterShareGroupOffsetsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsRequest.GroupId",
             )?,
             topics: <Vec<
                 AlterShareGroupOffsetsRequestTopic,
-            > as Wire>::wire_get(buf, true, "AlterShareGroupOffsetsRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterShareGroupOffsetsRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsRequest",
@@ -97,7 +112,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterShareGroupOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -108,7 +123,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The results for each topic.
@@ -117,15 +132,15 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<AlterShareGroupOffsetsResponseTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -133,30 +148,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.responses,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsResponse.Responses",
         )?;
         self.unknown_tagged_fields
@@ -166,17 +186,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -184,11 +207,17 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsResponse.ErrorMessage",
             )?,
             responses: <Vec<
                 AlterShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(buf, true, "AlterShareGroupOffsetsResponse.Responses")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AlterShareGroupOffsetsResponse.Responses",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsResponse",
@@ -201,7 +230,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             responses: vec![
                 < AlterShareGroupOffsetsResponseTopic as crate ::samples::Sample >
@@ -239,7 +268,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterShareGroupOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -256,10 +285,10 @@ pub struct AlterShareGroupOffsetsRequestPartition {
 }
 impl Wire for AlterShareGroupOffsetsRequestPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.start_offset, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -267,18 +296,21 @@ impl Wire for AlterShareGroupOffsetsRequestPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsRequestPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.start_offset,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsRequestPartition.StartOffset",
         )?;
         self.unknown_tagged_fields
@@ -288,17 +320,20 @@ impl Wire for AlterShareGroupOffsetsRequestPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsRequestPartition.PartitionIndex",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsRequestPartition.StartOffset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -350,10 +385,10 @@ pub struct AlterShareGroupOffsetsRequestTopic {
 impl Wire for AlterShareGroupOffsetsRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<AlterShareGroupOffsetsRequestPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -361,18 +396,21 @@ impl Wire for AlterShareGroupOffsetsRequestTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsRequestTopic.TopicName",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsRequestTopic.Partitions",
         )?;
         self.unknown_tagged_fields
@@ -382,12 +420,14 @@ impl Wire for AlterShareGroupOffsetsRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsRequestTopic.TopicName",
             )?,
             partitions: <Vec<
@@ -395,6 +435,7 @@ impl Wire for AlterShareGroupOffsetsRequestTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsRequestTopic.Partitions",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -443,20 +484,20 @@ pub struct AlterShareGroupOffsetsResponsePartition {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for AlterShareGroupOffsetsResponsePartition {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -464,24 +505,28 @@ impl Wire for AlterShareGroupOffsetsResponsePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsResponsePartition.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsResponsePartition.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -491,17 +536,20 @@ impl Wire for AlterShareGroupOffsetsResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsResponsePartition.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsResponsePartition.ErrorCode",
             )?,
             error_message: <Option<
@@ -509,6 +557,7 @@ impl Wire for AlterShareGroupOffsetsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsResponsePartition.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -524,7 +573,7 @@ impl crate::samples::Sample for AlterShareGroupOffsetsResponsePartition {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -564,11 +613,11 @@ pub struct AlterShareGroupOffsetsResponseTopic {
 impl Wire for AlterShareGroupOffsetsResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <Vec<AlterShareGroupOffsetsResponsePartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -576,24 +625,28 @@ impl Wire for AlterShareGroupOffsetsResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsResponseTopic.TopicName",
         )?;
         Wire::wire_put(
             &self.topic_id,
             buf,
             false,
+            version,
             "AlterShareGroupOffsetsResponseTopic.TopicId",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "AlterShareGroupOffsetsResponseTopic.Partitions",
         )?;
         self.unknown_tagged_fields
@@ -603,17 +656,20 @@ impl Wire for AlterShareGroupOffsetsResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsResponseTopic.TopicName",
             )?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterShareGroupOffsetsResponseTopic.TopicId",
             )?,
             partitions: <Vec<
@@ -621,6 +677,7 @@ impl Wire for AlterShareGroupOffsetsResponseTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterShareGroupOffsetsResponseTopic.Partitions",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ScramCredentialDeletion> as Wire>::MIN_LEN
         + <Vec<ScramCredentialUpsertion> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.deletions, true);
-        n += Wire::wire_len(&self.upsertions, true);
+        n += Wire::wire_len(&self.deletions, true, version);
+        n += Wire::wire_len(&self.upsertions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.deletions,
             buf,
             true,
+            version,
             "AlterUserScramCredentialsRequest.Deletions",
         )?;
         Wire::wire_put(
             &self.upsertions,
             buf,
             true,
+            version,
             "AlterUserScramCredentialsRequest.Upsertions",
         )?;
         self.unknown_tagged_fields
@@ -48,6 +51,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -56,6 +60,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterUserScramCredentialsRequest.Deletions",
             )?,
             upsertions: <Vec<
@@ -63,6 +68,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterUserScramCredentialsRequest.Upsertions",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -111,7 +117,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterUserScramCredentials;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -129,10 +135,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AlterUserScramCredentialsResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -140,18 +146,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AlterUserScramCredentialsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "AlterUserScramCredentialsResponse.Results",
         )?;
         self.unknown_tagged_fields
@@ -161,12 +170,14 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterUserScramCredentialsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
@@ -174,6 +185,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterUserScramCredentialsResponse.Results",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -222,7 +234,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterUserScramCredentials;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -239,10 +251,10 @@ pub struct ScramCredentialDeletion {
 }
 impl Wire for ScramCredentialDeletion {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.mechanism, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.mechanism, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -250,13 +262,15 @@ impl Wire for ScramCredentialDeletion {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ScramCredentialDeletion.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "ScramCredentialDeletion.Name")?;
         Wire::wire_put(
             &self.mechanism,
             buf,
             false,
+            version,
             "ScramCredentialDeletion.Mechanism",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ScramCredentialDeletion")?;
@@ -265,17 +279,20 @@ impl Wire for ScramCredentialDeletion {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ScramCredentialDeletion.Name",
             )?,
             mechanism: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ScramCredentialDeletion.Mechanism",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -334,13 +351,13 @@ impl Wire for ScramCredentialUpsertion {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.mechanism, false);
-        n += Wire::wire_len(&self.iterations, false);
-        n += Wire::wire_len(&self.salt, true);
-        n += Wire::wire_len(&self.salted_password, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.mechanism, false, version);
+        n += Wire::wire_len(&self.iterations, false, version);
+        n += Wire::wire_len(&self.salt, true, version);
+        n += Wire::wire_len(&self.salted_password, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -348,26 +365,30 @@ impl Wire for ScramCredentialUpsertion {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ScramCredentialUpsertion.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "ScramCredentialUpsertion.Name")?;
         Wire::wire_put(
             &self.mechanism,
             buf,
             false,
+            version,
             "ScramCredentialUpsertion.Mechanism",
         )?;
         Wire::wire_put(
             &self.iterations,
             buf,
             false,
+            version,
             "ScramCredentialUpsertion.Iterations",
         )?;
-        Wire::wire_put(&self.salt, buf, true, "ScramCredentialUpsertion.Salt")?;
+        Wire::wire_put(&self.salt, buf, true, version, "ScramCredentialUpsertion.Salt")?;
         Wire::wire_put(
             &self.salted_password,
             buf,
             true,
+            version,
             "ScramCredentialUpsertion.SaltedPassword",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ScramCredentialUpsertion")?;
@@ -376,28 +397,38 @@ impl Wire for ScramCredentialUpsertion {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ScramCredentialUpsertion.Name",
             )?,
             mechanism: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ScramCredentialUpsertion.Mechanism",
             )?,
             iterations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ScramCredentialUpsertion.Iterations",
             )?,
-            salt: <Bytes as Wire>::wire_get(buf, true, "ScramCredentialUpsertion.Salt")?,
+            salt: <Bytes as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ScramCredentialUpsertion.Salt",
+            )?,
             salted_password: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ScramCredentialUpsertion.SaltedPassword",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -448,7 +479,7 @@ pub struct AlterUserScramCredentialsResult {
     /// The user name.
     pub user: ByteString,
     /// The error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, if any.
     ///
     /// Default: `Some("")`.
@@ -460,20 +491,20 @@ impl Default for AlterUserScramCredentialsResult {
     fn default() -> Self {
         Self {
             user: ByteString::from_static(""),
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for AlterUserScramCredentialsResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.user, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.user, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -481,19 +512,28 @@ impl Wire for AlterUserScramCredentialsResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.user, buf, true, "AlterUserScramCredentialsResult.User")?;
+        Wire::wire_put(
+            &self.user,
+            buf,
+            true,
+            version,
+            "AlterUserScramCredentialsResult.User",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AlterUserScramCredentialsResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AlterUserScramCredentialsResult.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -503,17 +543,20 @@ impl Wire for AlterUserScramCredentialsResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             user: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterUserScramCredentialsResult.User",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AlterUserScramCredentialsResult.ErrorCode",
             )?,
             error_message: <Option<
@@ -521,6 +564,7 @@ impl Wire for AlterUserScramCredentialsResult {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AlterUserScramCredentialsResult.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -536,7 +580,7 @@ impl crate::samples::Sample for AlterUserScramCredentialsResult {
     fn sample() -> Self {
         Self {
             user: ByteString::from_static("User-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -8,13 +8,14 @@ use crate::__gen::*;
 pub struct Request {}
 impl Wire for Request {
     const MIN_LEN: usize = 0;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, _version: i16) -> usize {
         0
     }
     fn wire_put(
         &self,
         _buf: &mut Encoder,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Ok(())
@@ -22,6 +23,7 @@ impl Wire for Request {
     fn wire_get(
         _buf: &mut Bytes,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {})
@@ -50,7 +52,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -59,34 +61,48 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top-level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The APIs supported by the broker.
     pub api_keys: Vec<ApiVersion>,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ApiVersion> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.api_keys, false);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.api_keys, false, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "ApiVersionsResponse.ErrorCode")?;
-        Wire::wire_put(&self.api_keys, buf, false, "ApiVersionsResponse.ApiKeys")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ApiVersionsResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.api_keys,
+            buf,
+            false,
+            version,
+            "ApiVersionsResponse.ApiKeys",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ApiVersionsResponse.ThrottleTimeMs",
         )?;
         Ok(())
@@ -94,20 +110,23 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ApiVersionsResponse.ErrorCode",
             )?,
             api_keys: <Vec<
                 ApiVersion,
-            > as Wire>::wire_get(buf, false, "ApiVersionsResponse.ApiKeys")?,
+            > as Wire>::wire_get(buf, false, version, "ApiVersionsResponse.ApiKeys")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ApiVersionsResponse.ThrottleTimeMs",
             )?,
         })
@@ -117,7 +136,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             api_keys: vec![
                 < ApiVersion as crate ::samples::Sample > ::sample(), < ApiVersion as
                 crate ::samples::Sample > ::sample()
@@ -147,7 +166,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

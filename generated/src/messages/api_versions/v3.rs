@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.client_software_name, true);
-        n += Wire::wire_len(&self.client_software_version, true);
+        n += Wire::wire_len(&self.client_software_name, true, version);
+        n += Wire::wire_len(&self.client_software_version, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.client_software_name,
             buf,
             true,
+            version,
             "ApiVersionsRequest.ClientSoftwareName",
         )?;
         Wire::wire_put(
             &self.client_software_version,
             buf,
             true,
+            version,
             "ApiVersionsRequest.ClientSoftwareVersion",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ApiVersionsRequest")?;
@@ -47,17 +50,20 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             client_software_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ApiVersionsRequest.ClientSoftwareName",
             )?,
             client_software_version: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ApiVersionsRequest.ClientSoftwareVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -104,7 +110,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -113,7 +119,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// The top-level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The APIs supported by the broker.
     pub api_keys: Vec<ApiVersion>,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -140,7 +146,7 @@ pub struct Response {
 impl Default for Response {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             api_keys: <Vec<ApiVersion>>::new(),
             throttle_time_ms: 0,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
@@ -152,13 +158,13 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ApiVersion> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.api_keys, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.api_keys, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.supported_features.is_empty()) {
@@ -166,7 +172,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.supported_features, true),
+                    Wire::wire_len(&self.supported_features, true, version),
                 );
         }
         if !(self.finalized_features_epoch == -1) {
@@ -174,7 +180,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     1u32,
-                    Wire::wire_len(&self.finalized_features_epoch, true),
+                    Wire::wire_len(&self.finalized_features_epoch, true, version),
                 );
         }
         if !(self.finalized_features.is_empty()) {
@@ -182,7 +188,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     2u32,
-                    Wire::wire_len(&self.finalized_features, true),
+                    Wire::wire_len(&self.finalized_features, true, version),
                 );
         }
         if !(self.zk_migration_ready == false) {
@@ -190,7 +196,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     3u32,
-                    Wire::wire_len(&self.zk_migration_ready, true),
+                    Wire::wire_len(&self.zk_migration_ready, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -200,14 +206,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "ApiVersionsResponse.ErrorCode")?;
-        Wire::wire_put(&self.api_keys, buf, true, "ApiVersionsResponse.ApiKeys")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ApiVersionsResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.api_keys,
+            buf,
+            true,
+            version,
+            "ApiVersionsResponse.ApiKeys",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ApiVersionsResponse.ThrottleTimeMs",
         )?;
         let known = 0 + usize::from(!(self.supported_features.is_empty()))
@@ -225,6 +245,7 @@ impl Wire for Response {
                 buf,
                 0u32,
                 &self.supported_features,
+                version,
                 "ApiVersionsResponse.SupportedFeatures",
             )?;
         }
@@ -233,6 +254,7 @@ impl Wire for Response {
                 buf,
                 1u32,
                 &self.finalized_features_epoch,
+                version,
                 "ApiVersionsResponse.FinalizedFeaturesEpoch",
             )?;
         }
@@ -241,6 +263,7 @@ impl Wire for Response {
                 buf,
                 2u32,
                 &self.finalized_features,
+                version,
                 "ApiVersionsResponse.FinalizedFeatures",
             )?;
         }
@@ -249,6 +272,7 @@ impl Wire for Response {
                 buf,
                 3u32,
                 &self.zk_migration_ready,
+                version,
                 "ApiVersionsResponse.ZkMigrationReady",
             )?;
         }
@@ -258,20 +282,23 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ApiVersionsResponse.ErrorCode",
             )?,
             api_keys: <Vec<
                 ApiVersion,
-            > as Wire>::wire_get(buf, true, "ApiVersionsResponse.ApiKeys")?,
+            > as Wire>::wire_get(buf, true, version, "ApiVersionsResponse.ApiKeys")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ApiVersionsResponse.ThrottleTimeMs",
             )?,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
@@ -287,6 +314,7 @@ impl Wire for Response {
                     out.supported_features = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "ApiVersionsResponse.SupportedFeatures",
                     )?;
                 }
@@ -294,6 +322,7 @@ impl Wire for Response {
                     out.finalized_features_epoch = codec::get_tagged(
                         1u32,
                         data,
+                        version,
                         "ApiVersionsResponse.FinalizedFeaturesEpoch",
                     )?;
                 }
@@ -301,6 +330,7 @@ impl Wire for Response {
                     out.finalized_features = codec::get_tagged(
                         2u32,
                         data,
+                        version,
                         "ApiVersionsResponse.FinalizedFeatures",
                     )?;
                 }
@@ -308,6 +338,7 @@ impl Wire for Response {
                     out.zk_migration_ready = codec::get_tagged(
                         3u32,
                         data,
+                        version,
                         "ApiVersionsResponse.ZkMigrationReady",
                     )?;
                 }
@@ -321,7 +352,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             api_keys: vec![
                 < ApiVersion as crate ::samples::Sample > ::sample(), < ApiVersion as
                 crate ::samples::Sample > ::sample()
@@ -379,7 +410,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -425,11 +456,11 @@ pub struct ApiVersion {
 impl Wire for ApiVersion {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.api_key, false);
-        n += Wire::wire_len(&self.min_version, false);
-        n += Wire::wire_len(&self.max_version, false);
+        n += Wire::wire_len(&self.api_key, false, version);
+        n += Wire::wire_len(&self.min_version, false, version);
+        n += Wire::wire_len(&self.max_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -437,23 +468,35 @@ impl Wire for ApiVersion {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.api_key, buf, false, "ApiVersion.ApiKey")?;
-        Wire::wire_put(&self.min_version, buf, false, "ApiVersion.MinVersion")?;
-        Wire::wire_put(&self.max_version, buf, false, "ApiVersion.MaxVersion")?;
+        Wire::wire_put(&self.api_key, buf, false, version, "ApiVersion.ApiKey")?;
+        Wire::wire_put(&self.min_version, buf, false, version, "ApiVersion.MinVersion")?;
+        Wire::wire_put(&self.max_version, buf, false, version, "ApiVersion.MaxVersion")?;
         self.unknown_tagged_fields.encode_section(buf, "ApiVersion")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            api_key: <i16 as Wire>::wire_get(buf, false, "ApiVersion.ApiKey")?,
-            min_version: <i16 as Wire>::wire_get(buf, false, "ApiVersion.MinVersion")?,
-            max_version: <i16 as Wire>::wire_get(buf, false, "ApiVersion.MaxVersion")?,
+            api_key: <i16 as Wire>::wire_get(buf, false, version, "ApiVersion.ApiKey")?,
+            min_version: <i16 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ApiVersion.MinVersion",
+            )?,
+            max_version: <i16 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ApiVersion.MaxVersion",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ApiVersion",
@@ -507,11 +550,11 @@ pub struct FinalizedFeatureKey {
 impl Wire for FinalizedFeatureKey {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.max_version_level, false);
-        n += Wire::wire_len(&self.min_version_level, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.max_version_level, false, version);
+        n += Wire::wire_len(&self.min_version_level, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -519,19 +562,22 @@ impl Wire for FinalizedFeatureKey {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "FinalizedFeatureKey.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "FinalizedFeatureKey.Name")?;
         Wire::wire_put(
             &self.max_version_level,
             buf,
             false,
+            version,
             "FinalizedFeatureKey.MaxVersionLevel",
         )?;
         Wire::wire_put(
             &self.min_version_level,
             buf,
             false,
+            version,
             "FinalizedFeatureKey.MinVersionLevel",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FinalizedFeatureKey")?;
@@ -540,18 +586,26 @@ impl Wire for FinalizedFeatureKey {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "FinalizedFeatureKey.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FinalizedFeatureKey.Name",
+            )?,
             max_version_level: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FinalizedFeatureKey.MaxVersionLevel",
             )?,
             min_version_level: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FinalizedFeatureKey.MinVersionLevel",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -611,11 +665,11 @@ pub struct SupportedFeatureKey {
 impl Wire for SupportedFeatureKey {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.min_version, false);
-        n += Wire::wire_len(&self.max_version, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.min_version, false, version);
+        n += Wire::wire_len(&self.max_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -623,29 +677,50 @@ impl Wire for SupportedFeatureKey {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "SupportedFeatureKey.Name")?;
-        Wire::wire_put(&self.min_version, buf, false, "SupportedFeatureKey.MinVersion")?;
-        Wire::wire_put(&self.max_version, buf, false, "SupportedFeatureKey.MaxVersion")?;
+        Wire::wire_put(&self.name, buf, true, version, "SupportedFeatureKey.Name")?;
+        Wire::wire_put(
+            &self.min_version,
+            buf,
+            false,
+            version,
+            "SupportedFeatureKey.MinVersion",
+        )?;
+        Wire::wire_put(
+            &self.max_version,
+            buf,
+            false,
+            version,
+            "SupportedFeatureKey.MaxVersion",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "SupportedFeatureKey")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "SupportedFeatureKey.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "SupportedFeatureKey.Name",
+            )?,
             min_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SupportedFeatureKey.MinVersion",
             )?,
             max_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SupportedFeatureKey.MaxVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

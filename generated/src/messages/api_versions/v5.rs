@@ -34,12 +34,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.client_software_name, true);
-        n += Wire::wire_len(&self.client_software_version, true);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.node_id, false);
+        n += Wire::wire_len(&self.client_software_name, true, version);
+        n += Wire::wire_len(&self.client_software_version, true, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.node_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -47,45 +47,62 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.client_software_name,
             buf,
             true,
+            version,
             "ApiVersionsRequest.ClientSoftwareName",
         )?;
         Wire::wire_put(
             &self.client_software_version,
             buf,
             true,
+            version,
             "ApiVersionsRequest.ClientSoftwareVersion",
         )?;
-        Wire::wire_put(&self.cluster_id, buf, true, "ApiVersionsRequest.ClusterId")?;
-        Wire::wire_put(&self.node_id, buf, false, "ApiVersionsRequest.NodeId")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "ApiVersionsRequest.ClusterId",
+        )?;
+        Wire::wire_put(&self.node_id, buf, false, version, "ApiVersionsRequest.NodeId")?;
         self.unknown_tagged_fields.encode_section(buf, "ApiVersionsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             client_software_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ApiVersionsRequest.ClientSoftwareName",
             )?,
             client_software_version: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ApiVersionsRequest.ClientSoftwareVersion",
             )?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ApiVersionsRequest.ClusterId")?,
-            node_id: <i32 as Wire>::wire_get(buf, false, "ApiVersionsRequest.NodeId")?,
+            > as Wire>::wire_get(buf, true, version, "ApiVersionsRequest.ClusterId")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ApiVersionsRequest.NodeId",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ApiVersionsRequest",
@@ -134,7 +151,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -143,7 +160,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// The top-level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The APIs supported by the broker.
     pub api_keys: Vec<ApiVersion>,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -170,7 +187,7 @@ pub struct Response {
 impl Default for Response {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             api_keys: <Vec<ApiVersion>>::new(),
             throttle_time_ms: 0,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
@@ -182,13 +199,13 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ApiVersion> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.api_keys, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.api_keys, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.supported_features.is_empty()) {
@@ -196,7 +213,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.supported_features, true),
+                    Wire::wire_len(&self.supported_features, true, version),
                 );
         }
         if !(self.finalized_features_epoch == -1) {
@@ -204,7 +221,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     1u32,
-                    Wire::wire_len(&self.finalized_features_epoch, true),
+                    Wire::wire_len(&self.finalized_features_epoch, true, version),
                 );
         }
         if !(self.finalized_features.is_empty()) {
@@ -212,7 +229,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     2u32,
-                    Wire::wire_len(&self.finalized_features, true),
+                    Wire::wire_len(&self.finalized_features, true, version),
                 );
         }
         if !(self.zk_migration_ready == false) {
@@ -220,7 +237,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     3u32,
-                    Wire::wire_len(&self.zk_migration_ready, true),
+                    Wire::wire_len(&self.zk_migration_ready, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -230,14 +247,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "ApiVersionsResponse.ErrorCode")?;
-        Wire::wire_put(&self.api_keys, buf, true, "ApiVersionsResponse.ApiKeys")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ApiVersionsResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.api_keys,
+            buf,
+            true,
+            version,
+            "ApiVersionsResponse.ApiKeys",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ApiVersionsResponse.ThrottleTimeMs",
         )?;
         let known = 0 + usize::from(!(self.supported_features.is_empty()))
@@ -255,6 +286,7 @@ impl Wire for Response {
                 buf,
                 0u32,
                 &self.supported_features,
+                version,
                 "ApiVersionsResponse.SupportedFeatures",
             )?;
         }
@@ -263,6 +295,7 @@ impl Wire for Response {
                 buf,
                 1u32,
                 &self.finalized_features_epoch,
+                version,
                 "ApiVersionsResponse.FinalizedFeaturesEpoch",
             )?;
         }
@@ -271,6 +304,7 @@ impl Wire for Response {
                 buf,
                 2u32,
                 &self.finalized_features,
+                version,
                 "ApiVersionsResponse.FinalizedFeatures",
             )?;
         }
@@ -279,6 +313,7 @@ impl Wire for Response {
                 buf,
                 3u32,
                 &self.zk_migration_ready,
+                version,
                 "ApiVersionsResponse.ZkMigrationReady",
             )?;
         }
@@ -288,20 +323,23 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ApiVersionsResponse.ErrorCode",
             )?,
             api_keys: <Vec<
                 ApiVersion,
-            > as Wire>::wire_get(buf, true, "ApiVersionsResponse.ApiKeys")?,
+            > as Wire>::wire_get(buf, true, version, "ApiVersionsResponse.ApiKeys")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ApiVersionsResponse.ThrottleTimeMs",
             )?,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
@@ -317,6 +355,7 @@ impl Wire for Response {
                     out.supported_features = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "ApiVersionsResponse.SupportedFeatures",
                     )?;
                 }
@@ -324,6 +363,7 @@ impl Wire for Response {
                     out.finalized_features_epoch = codec::get_tagged(
                         1u32,
                         data,
+                        version,
                         "ApiVersionsResponse.FinalizedFeaturesEpoch",
                     )?;
                 }
@@ -331,6 +371,7 @@ impl Wire for Response {
                     out.finalized_features = codec::get_tagged(
                         2u32,
                         data,
+                        version,
                         "ApiVersionsResponse.FinalizedFeatures",
                     )?;
                 }
@@ -338,6 +379,7 @@ impl Wire for Response {
                     out.zk_migration_ready = codec::get_tagged(
                         3u32,
                         data,
+                        version,
                         "ApiVersionsResponse.ZkMigrationReady",
                     )?;
                 }
@@ -351,7 +393,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             api_keys: vec![
                 < ApiVersion as crate ::samples::Sample > ::sample(), < ApiVersion as
                 crate ::samples::Sample > ::sample()
@@ -409,7 +451,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<DirectoryData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.broker_epoch, false);
-        n += Wire::wire_len(&self.directories, true);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.broker_epoch, false, version);
+        n += Wire::wire_len(&self.directories, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,24 +42,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.broker_id,
             buf,
             false,
+            version,
             "AssignReplicasToDirsRequest.BrokerId",
         )?;
         Wire::wire_put(
             &self.broker_epoch,
             buf,
             false,
+            version,
             "AssignReplicasToDirsRequest.BrokerEpoch",
         )?;
         Wire::wire_put(
             &self.directories,
             buf,
             true,
+            version,
             "AssignReplicasToDirsRequest.Directories",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AssignReplicasToDirsRequest")?;
@@ -68,22 +72,30 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AssignReplicasToDirsRequest.BrokerId",
             )?,
             broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AssignReplicasToDirsRequest.BrokerEpoch",
             )?,
             directories: <Vec<
                 DirectoryData,
-            > as Wire>::wire_get(buf, true, "AssignReplicasToDirsRequest.Directories")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AssignReplicasToDirsRequest.Directories",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AssignReplicasToDirsRequest",
@@ -129,7 +141,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AssignReplicasToDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -140,20 +152,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The list of directories and their assigned partitions.
     pub directories: Vec<DirectoryDataResponse>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<DirectoryDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.directories, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.directories, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -161,24 +173,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "AssignReplicasToDirsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "AssignReplicasToDirsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.directories,
             buf,
             true,
+            version,
             "AssignReplicasToDirsResponse.Directories",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AssignReplicasToDirsResponse")?;
@@ -187,22 +203,30 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AssignReplicasToDirsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AssignReplicasToDirsResponse.ErrorCode",
             )?,
             directories: <Vec<
                 DirectoryDataResponse,
-            > as Wire>::wire_get(buf, true, "AssignReplicasToDirsResponse.Directories")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AssignReplicasToDirsResponse.Directories",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AssignReplicasToDirsResponse",
@@ -215,7 +239,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             directories: vec![
                 < DirectoryDataResponse as crate ::samples::Sample > ::sample(), <
                 DirectoryDataResponse as crate ::samples::Sample > ::sample()
@@ -250,7 +274,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AssignReplicasToDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -268,10 +292,10 @@ pub struct DirectoryData {
 impl Wire for DirectoryData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<TopicData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.id, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -279,23 +303,25 @@ impl Wire for DirectoryData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.id, buf, false, "DirectoryData.Id")?;
-        Wire::wire_put(&self.topics, buf, true, "DirectoryData.Topics")?;
+        Wire::wire_put(&self.id, buf, false, version, "DirectoryData.Id")?;
+        Wire::wire_put(&self.topics, buf, true, version, "DirectoryData.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "DirectoryData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            id: <Uuid as Wire>::wire_get(buf, false, "DirectoryData.Id")?,
+            id: <Uuid as Wire>::wire_get(buf, false, version, "DirectoryData.Id")?,
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, true, "DirectoryData.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DirectoryData.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DirectoryData",
@@ -345,9 +371,9 @@ pub struct PartitionData {
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -355,12 +381,14 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
@@ -369,12 +397,14 @@ impl Wire for PartitionData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -424,10 +454,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -435,23 +465,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "TopicData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "TopicData.TopicId")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -501,10 +538,10 @@ pub struct DirectoryDataResponse {
 impl Wire for DirectoryDataResponse {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.id, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -512,23 +549,25 @@ impl Wire for DirectoryDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.id, buf, false, "DirectoryData.Id")?;
-        Wire::wire_put(&self.topics, buf, true, "DirectoryData.Topics")?;
+        Wire::wire_put(&self.id, buf, false, version, "DirectoryData.Id")?;
+        Wire::wire_put(&self.topics, buf, true, version, "DirectoryData.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "DirectoryData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            id: <Uuid as Wire>::wire_get(buf, false, "DirectoryData.Id")?,
+            id: <Uuid as Wire>::wire_get(buf, false, version, "DirectoryData.Id")?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "DirectoryData.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DirectoryData.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DirectoryData",
@@ -574,16 +613,16 @@ pub struct PartitionDataResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -591,30 +630,45 @@ impl Wire for PartitionDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -628,7 +682,7 @@ impl crate::samples::Sample for PartitionDataResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -664,10 +718,10 @@ pub struct TopicDataResponse {
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -675,23 +729,30 @@ impl Wire for TopicDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "TopicData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "TopicData.TopicId")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

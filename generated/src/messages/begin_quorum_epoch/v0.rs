@@ -14,39 +14,53 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<TopicData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.cluster_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.cluster_id,
             buf,
             false,
+            version,
             "BeginQuorumEpochRequest.ClusterId",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "BeginQuorumEpochRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "BeginQuorumEpochRequest.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "BeginQuorumEpochRequest.ClusterId")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "BeginQuorumEpochRequest.ClusterId",
+            )?,
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, false, "BeginQuorumEpochRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "BeginQuorumEpochRequest.Topics")?,
         })
     }
 }
@@ -82,7 +96,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -91,48 +105,58 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic data.
     pub topics: Vec<TopicDataResponse>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "BeginQuorumEpochResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "BeginQuorumEpochResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "BeginQuorumEpochResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BeginQuorumEpochResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, false, "BeginQuorumEpochResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "BeginQuorumEpochResponse.Topics")?,
         })
     }
 }
@@ -140,7 +164,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -168,7 +192,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -186,44 +210,60 @@ pub struct PartitionData {
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
         })
@@ -267,36 +307,39 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic_name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, false, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, false, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, false, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, false, version, "TopicData.Partitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, false, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "TopicData.Partitions")?,
         })
     }
 }
@@ -334,56 +377,83 @@ pub struct PartitionDataResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The error code for this partition.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The ID of the current leader or -1 if the leader is unknown.
     pub leader_id: i32,
     /// The latest known leader epoch.
     pub leader_epoch: i32,
 }
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
         })
@@ -395,7 +465,7 @@ impl crate::samples::Sample for PartitionDataResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             leader_id: 3,
             leader_epoch: 4,
         }
@@ -429,36 +499,39 @@ pub struct TopicDataResponse {
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionDataResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic_name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, false, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, false, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, false, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, false, version, "TopicData.Partitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionDataResponse,
-            > as Wire>::wire_get(buf, false, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "TopicData.Partitions")?,
         })
     }
 }

@@ -34,12 +34,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<TopicData> as Wire>::MIN_LEN
         + <Vec<LeaderEndpoint> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.leader_endpoints, true);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.leader_endpoints, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -47,20 +47,35 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.cluster_id,
             buf,
             true,
+            version,
             "BeginQuorumEpochRequest.ClusterId",
         )?;
-        Wire::wire_put(&self.voter_id, buf, false, "BeginQuorumEpochRequest.VoterId")?;
-        Wire::wire_put(&self.topics, buf, true, "BeginQuorumEpochRequest.Topics")?;
+        Wire::wire_put(
+            &self.voter_id,
+            buf,
+            false,
+            version,
+            "BeginQuorumEpochRequest.VoterId",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "BeginQuorumEpochRequest.Topics",
+        )?;
         Wire::wire_put(
             &self.leader_endpoints,
             buf,
             true,
+            version,
             "BeginQuorumEpochRequest.LeaderEndpoints",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "BeginQuorumEpochRequest")?;
@@ -69,23 +84,35 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "BeginQuorumEpochRequest.ClusterId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "BeginQuorumEpochRequest.ClusterId",
+            )?,
             voter_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BeginQuorumEpochRequest.VoterId",
             )?,
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, true, "BeginQuorumEpochRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "BeginQuorumEpochRequest.Topics")?,
             leader_endpoints: <Vec<
                 LeaderEndpoint,
-            > as Wire>::wire_get(buf, true, "BeginQuorumEpochRequest.LeaderEndpoints")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "BeginQuorumEpochRequest.LeaderEndpoints",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BeginQuorumEpochRequest",
@@ -138,7 +165,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -147,7 +174,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic data.
     pub topics: Vec<TopicDataResponse>,
     /// Endpoints for all leaders enumerated in PartitionData.
@@ -158,12 +185,12 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.node_endpoints.is_empty()) {
@@ -171,7 +198,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.node_endpoints, true),
+                    Wire::wire_len(&self.node_endpoints, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -181,15 +208,23 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "BeginQuorumEpochResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "BeginQuorumEpochResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "BeginQuorumEpochResponse.Topics",
+        )?;
         let known = 0 + usize::from(!(self.node_endpoints.is_empty()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -202,6 +237,7 @@ impl Wire for Response {
                 buf,
                 0u32,
                 &self.node_endpoints,
+                version,
                 "BeginQuorumEpochResponse.NodeEndpoints",
             )?;
         }
@@ -211,17 +247,19 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BeginQuorumEpochResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "BeginQuorumEpochResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "BeginQuorumEpochResponse.Topics")?,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -232,6 +270,7 @@ impl Wire for Response {
                     out.node_endpoints = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "BeginQuorumEpochResponse.NodeEndpoints",
                     )?;
                 }
@@ -245,7 +284,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -282,7 +321,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -302,11 +341,11 @@ pub struct LeaderEndpoint {
 impl Wire for LeaderEndpoint {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -314,23 +353,35 @@ impl Wire for LeaderEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "LeaderEndpoint.Name")?;
-        Wire::wire_put(&self.host, buf, true, "LeaderEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "LeaderEndpoint.Port")?;
+        Wire::wire_put(&self.name, buf, true, version, "LeaderEndpoint.Name")?;
+        Wire::wire_put(&self.host, buf, true, version, "LeaderEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "LeaderEndpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "LeaderEndpoint.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "LeaderEndpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "LeaderEndpoint.Port")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "LeaderEndpoint.Name",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "LeaderEndpoint.Host",
+            )?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "LeaderEndpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderEndpoint",
@@ -386,12 +437,12 @@ pub struct PartitionData {
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -399,45 +450,63 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.voter_directory_id,
             buf,
             false,
+            version,
             "PartitionData.VoterDirectoryId",
         )?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.VoterDirectoryId",
             )?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -495,10 +564,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -506,27 +575,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -578,11 +650,11 @@ pub struct NodeEndpoint {
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -590,23 +662,35 @@ impl Wire for NodeEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "NodeEndpoint.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "NodeEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "NodeEndpoint.Port")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "NodeEndpoint.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "NodeEndpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "NodeEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "NodeEndpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "NodeEndpoint.Port")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "NodeEndpoint.NodeId",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "NodeEndpoint.Host",
+            )?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -651,7 +735,7 @@ pub struct PartitionDataResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The error code for this partition.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The ID of the current leader or -1 if the leader is unknown.
     pub leader_id: i32,
     /// The latest known leader epoch.
@@ -660,14 +744,14 @@ pub struct PartitionDataResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -675,36 +759,63 @@ impl Wire for PartitionDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -720,7 +831,7 @@ impl crate::samples::Sample for PartitionDataResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             leader_id: 3,
             leader_epoch: 4,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
@@ -760,10 +871,10 @@ pub struct TopicDataResponse {
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -771,27 +882,30 @@ impl Wire for TopicDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

@@ -46,13 +46,13 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.broker_epoch, false);
-        n += Wire::wire_len(&self.current_metadata_offset, false);
-        n += Wire::wire_len(&self.want_fence, false);
-        n += Wire::wire_len(&self.want_shut_down, false);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.broker_epoch, false, version);
+        n += Wire::wire_len(&self.current_metadata_offset, false, version);
+        n += Wire::wire_len(&self.want_fence, false, version);
+        n += Wire::wire_len(&self.want_shut_down, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.offline_log_dirs.is_empty()) {
@@ -60,7 +60,7 @@ impl Wire for Request {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.offline_log_dirs, true),
+                    Wire::wire_len(&self.offline_log_dirs, true, version),
                 );
         }
         if !(self.cordoned_log_dirs.is_none()) {
@@ -68,7 +68,7 @@ impl Wire for Request {
             body
                 += codec::tagged_field_len(
                     1u32,
-                    Wire::wire_len(&self.cordoned_log_dirs, true),
+                    Wire::wire_len(&self.cordoned_log_dirs, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -78,31 +78,42 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.broker_id, buf, false, "BrokerHeartbeatRequest.BrokerId")?;
+        Wire::wire_put(
+            &self.broker_id,
+            buf,
+            false,
+            version,
+            "BrokerHeartbeatRequest.BrokerId",
+        )?;
         Wire::wire_put(
             &self.broker_epoch,
             buf,
             false,
+            version,
             "BrokerHeartbeatRequest.BrokerEpoch",
         )?;
         Wire::wire_put(
             &self.current_metadata_offset,
             buf,
             false,
+            version,
             "BrokerHeartbeatRequest.CurrentMetadataOffset",
         )?;
         Wire::wire_put(
             &self.want_fence,
             buf,
             false,
+            version,
             "BrokerHeartbeatRequest.WantFence",
         )?;
         Wire::wire_put(
             &self.want_shut_down,
             buf,
             false,
+            version,
             "BrokerHeartbeatRequest.WantShutDown",
         )?;
         let known = 0 + usize::from(!(self.offline_log_dirs.is_empty()))
@@ -118,6 +129,7 @@ impl Wire for Request {
                 buf,
                 0u32,
                 &self.offline_log_dirs,
+                version,
                 "BrokerHeartbeatRequest.OfflineLogDirs",
             )?;
         }
@@ -126,6 +138,7 @@ impl Wire for Request {
                 buf,
                 1u32,
                 &self.cordoned_log_dirs,
+                version,
                 "BrokerHeartbeatRequest.CordonedLogDirs",
             )?;
         }
@@ -135,32 +148,38 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             broker_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatRequest.BrokerId",
             )?,
             broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatRequest.BrokerEpoch",
             )?,
             current_metadata_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatRequest.CurrentMetadataOffset",
             )?,
             want_fence: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatRequest.WantFence",
             )?,
             want_shut_down: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatRequest.WantShutDown",
             )?,
             offline_log_dirs: <SmallVec<[Uuid; 1]>>::new(),
@@ -174,6 +193,7 @@ impl Wire for Request {
                     out.offline_log_dirs = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "BrokerHeartbeatRequest.OfflineLogDirs",
                     )?;
                 }
@@ -181,6 +201,7 @@ impl Wire for Request {
                     out.cordoned_log_dirs = codec::get_tagged(
                         1u32,
                         data,
+                        version,
                         "BrokerHeartbeatRequest.CordonedLogDirs",
                     )?;
                 }
@@ -247,7 +268,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BrokerHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -258,7 +279,7 @@ pub struct Response {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// True if the broker has approximately caught up with the latest metadata.
     pub is_caught_up: bool,
     /// True if the broker is fenced.
@@ -274,7 +295,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             is_caught_up: false,
             is_fenced: true,
             should_shut_down: false,
@@ -283,16 +304,16 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.is_caught_up, false);
-        n += Wire::wire_len(&self.is_fenced, false);
-        n += Wire::wire_len(&self.should_shut_down, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.is_caught_up, false, version);
+        n += Wire::wire_len(&self.is_fenced, false, version);
+        n += Wire::wire_len(&self.should_shut_down, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -300,31 +321,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "BrokerHeartbeatResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "BrokerHeartbeatResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.is_caught_up,
             buf,
             false,
+            version,
             "BrokerHeartbeatResponse.IsCaughtUp",
         )?;
-        Wire::wire_put(&self.is_fenced, buf, false, "BrokerHeartbeatResponse.IsFenced")?;
+        Wire::wire_put(
+            &self.is_fenced,
+            buf,
+            false,
+            version,
+            "BrokerHeartbeatResponse.IsFenced",
+        )?;
         Wire::wire_put(
             &self.should_shut_down,
             buf,
             false,
+            version,
             "BrokerHeartbeatResponse.ShouldShutDown",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "BrokerHeartbeatResponse")?;
@@ -333,32 +365,38 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatResponse.ErrorCode",
             )?,
             is_caught_up: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatResponse.IsCaughtUp",
             )?,
             is_fenced: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatResponse.IsFenced",
             )?,
             should_shut_down: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerHeartbeatResponse.ShouldShutDown",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -373,7 +411,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             is_caught_up: true,
             is_fenced: false,
             should_shut_down: true,
@@ -411,7 +449,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BrokerHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

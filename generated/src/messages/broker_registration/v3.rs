@@ -53,17 +53,17 @@ impl Wire for Request {
         + <Vec<Feature> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <SmallVec<[Uuid; 1]> as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.incarnation_id, false);
-        n += Wire::wire_len(&self.listeners, true);
-        n += Wire::wire_len(&self.features, true);
-        n += Wire::wire_len(&self.rack, true);
-        n += Wire::wire_len(&self.is_migrating_zk_broker, false);
-        n += Wire::wire_len(&self.log_dirs, true);
-        n += Wire::wire_len(&self.previous_broker_epoch, false);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.incarnation_id, false, version);
+        n += Wire::wire_len(&self.listeners, true, version);
+        n += Wire::wire_len(&self.features, true, version);
+        n += Wire::wire_len(&self.rack, true, version);
+        n += Wire::wire_len(&self.is_migrating_zk_broker, false, version);
+        n += Wire::wire_len(&self.log_dirs, true, version);
+        n += Wire::wire_len(&self.previous_broker_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -71,45 +71,70 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.broker_id,
             buf,
             false,
+            version,
             "BrokerRegistrationRequest.BrokerId",
         )?;
         Wire::wire_put(
             &self.cluster_id,
             buf,
             true,
+            version,
             "BrokerRegistrationRequest.ClusterId",
         )?;
         Wire::wire_put(
             &self.incarnation_id,
             buf,
             false,
+            version,
             "BrokerRegistrationRequest.IncarnationId",
         )?;
         Wire::wire_put(
             &self.listeners,
             buf,
             true,
+            version,
             "BrokerRegistrationRequest.Listeners",
         )?;
-        Wire::wire_put(&self.features, buf, true, "BrokerRegistrationRequest.Features")?;
-        Wire::wire_put(&self.rack, buf, true, "BrokerRegistrationRequest.Rack")?;
+        Wire::wire_put(
+            &self.features,
+            buf,
+            true,
+            version,
+            "BrokerRegistrationRequest.Features",
+        )?;
+        Wire::wire_put(
+            &self.rack,
+            buf,
+            true,
+            version,
+            "BrokerRegistrationRequest.Rack",
+        )?;
         Wire::wire_put(
             &self.is_migrating_zk_broker,
             buf,
             false,
+            version,
             "BrokerRegistrationRequest.IsMigratingZkBroker",
         )?;
-        Wire::wire_put(&self.log_dirs, buf, true, "BrokerRegistrationRequest.LogDirs")?;
+        Wire::wire_put(
+            &self.log_dirs,
+            buf,
+            true,
+            version,
+            "BrokerRegistrationRequest.LogDirs",
+        )?;
         Wire::wire_put(
             &self.previous_broker_epoch,
             buf,
             false,
+            version,
             "BrokerRegistrationRequest.PreviousBrokerEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "BrokerRegistrationRequest")?;
@@ -118,44 +143,65 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationRequest.BrokerId",
             )?,
             cluster_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "BrokerRegistrationRequest.ClusterId",
             )?,
             incarnation_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationRequest.IncarnationId",
             )?,
             listeners: <Vec<
                 Listener,
-            > as Wire>::wire_get(buf, true, "BrokerRegistrationRequest.Listeners")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "BrokerRegistrationRequest.Listeners",
+            )?,
             features: <Vec<
                 Feature,
-            > as Wire>::wire_get(buf, true, "BrokerRegistrationRequest.Features")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "BrokerRegistrationRequest.Features",
+            )?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "BrokerRegistrationRequest.Rack")?,
+            > as Wire>::wire_get(buf, true, version, "BrokerRegistrationRequest.Rack")?,
             is_migrating_zk_broker: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationRequest.IsMigratingZkBroker",
             )?,
             log_dirs: <SmallVec<
                 [Uuid; 1],
-            > as Wire>::wire_get(buf, true, "BrokerRegistrationRequest.LogDirs")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "BrokerRegistrationRequest.LogDirs",
+            )?,
             previous_broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationRequest.PreviousBrokerEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -225,7 +271,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BrokerRegistration;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -236,7 +282,7 @@ pub struct Response {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The broker's assigned epoch, or -1 if none was assigned.
     ///
     /// Default: `-1`.
@@ -248,20 +294,20 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             broker_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.broker_epoch, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.broker_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -269,24 +315,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "BrokerRegistrationResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "BrokerRegistrationResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.broker_epoch,
             buf,
             false,
+            version,
             "BrokerRegistrationResponse.BrokerEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "BrokerRegistrationResponse")?;
@@ -295,22 +345,26 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationResponse.ErrorCode",
             )?,
             broker_epoch: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BrokerRegistrationResponse.BrokerEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -325,7 +379,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             broker_epoch: 2,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -357,7 +411,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BrokerRegistration;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

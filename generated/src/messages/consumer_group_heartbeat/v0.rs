@@ -52,17 +52,17 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <Option<Vec<ByteString>> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.instance_id, true);
-        n += Wire::wire_len(&self.rack_id, true);
-        n += Wire::wire_len(&self.rebalance_timeout_ms, false);
-        n += Wire::wire_len(&self.subscribed_topic_names, true);
-        n += Wire::wire_len(&self.server_assignor, true);
-        n += Wire::wire_len(&self.topic_partitions, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.instance_id, true, version);
+        n += Wire::wire_len(&self.rack_id, true, version);
+        n += Wire::wire_len(&self.rebalance_timeout_ms, false, version);
+        n += Wire::wire_len(&self.subscribed_topic_names, true, version);
+        n += Wire::wire_len(&self.server_assignor, true, version);
+        n += Wire::wire_len(&self.topic_partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -70,60 +70,70 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.MemberId",
         )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatRequest.MemberEpoch",
         )?;
         Wire::wire_put(
             &self.instance_id,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.InstanceId",
         )?;
         Wire::wire_put(
             &self.rack_id,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.RackId",
         )?;
         Wire::wire_put(
             &self.rebalance_timeout_ms,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs",
         )?;
         Wire::wire_put(
             &self.subscribed_topic_names,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
         )?;
         Wire::wire_put(
             &self.server_assignor,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.ServerAssignor",
         )?;
         Wire::wire_put(
             &self.topic_partitions,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatRequest.TopicPartitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ConsumerGroupHeartbeatRequest")?;
@@ -132,33 +142,48 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConsumerGroupHeartbeatRequest.GroupId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConsumerGroupHeartbeatRequest.MemberId",
             )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatRequest.MemberEpoch",
             )?,
             instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ConsumerGroupHeartbeatRequest.InstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ConsumerGroupHeartbeatRequest.InstanceId",
+            )?,
             rack_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ConsumerGroupHeartbeatRequest.RackId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ConsumerGroupHeartbeatRequest.RackId",
+            )?,
             rebalance_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs",
             )?,
             subscribed_topic_names: <Option<
@@ -166,6 +191,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
             )?,
             server_assignor: <Option<
@@ -173,6 +199,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConsumerGroupHeartbeatRequest.ServerAssignor",
             )?,
             topic_partitions: <Option<
@@ -180,6 +207,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConsumerGroupHeartbeatRequest.TopicPartitions",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -252,7 +280,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -263,7 +291,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The member id is generated by the consumer starting from version 1, while in version 0, it can be provided by users or generated by the group coordinator.
@@ -278,19 +306,19 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Assignment> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.heartbeat_interval_ms, false);
-        n += Wire::wire_len(&self.assignment, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.heartbeat_interval_ms, false, version);
+        n += Wire::wire_len(&self.assignment, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -298,48 +326,56 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "ConsumerGroupHeartbeatResponse.MemberId",
         )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatResponse.MemberEpoch",
         )?;
         Wire::wire_put(
             &self.heartbeat_interval_ms,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs",
         )?;
         Wire::wire_put(
             &self.assignment,
             buf,
             false,
+            version,
             "ConsumerGroupHeartbeatResponse.Assignment",
         )?;
         self.unknown_tagged_fields
@@ -349,17 +385,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -367,19 +406,27 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConsumerGroupHeartbeatResponse.ErrorMessage",
             )?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ConsumerGroupHeartbeatResponse.MemberId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ConsumerGroupHeartbeatResponse.MemberId",
+            )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatResponse.MemberEpoch",
             )?,
             heartbeat_interval_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs",
             )?,
             assignment: <Option<
@@ -387,6 +434,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerGroupHeartbeatResponse.Assignment",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -401,7 +449,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             member_id: Some(ByteString::from_static("MemberId-3")),
             member_epoch: 5,
@@ -443,7 +491,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -461,10 +509,10 @@ pub struct TopicPartitions {
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -472,23 +520,36 @@ impl Wire for TopicPartitions {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "TopicPartitions.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicPartitions.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "TopicPartitions.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicPartitions.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicPartitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicPartitions.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicPartitions.TopicId",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",
@@ -535,9 +596,9 @@ pub struct Assignment {
 }
 impl Wire for Assignment {
     const MIN_LEN: usize = 0 + <Vec<TopicPartitionsResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_partitions, true);
+        n += Wire::wire_len(&self.topic_partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -545,21 +606,29 @@ impl Wire for Assignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_partitions, buf, true, "Assignment.TopicPartitions")?;
+        Wire::wire_put(
+            &self.topic_partitions,
+            buf,
+            true,
+            version,
+            "Assignment.TopicPartitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Assignment")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_partitions: <Vec<
                 TopicPartitionsResponse,
-            > as Wire>::wire_get(buf, true, "Assignment.TopicPartitions")?,
+            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Assignment",
@@ -612,10 +681,10 @@ pub struct TopicPartitionsResponse {
 impl Wire for TopicPartitionsResponse {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -623,23 +692,36 @@ impl Wire for TopicPartitionsResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "TopicPartitions.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicPartitions.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "TopicPartitions.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicPartitions.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicPartitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicPartitions.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicPartitions.TopicId",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",

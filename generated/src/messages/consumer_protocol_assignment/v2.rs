@@ -14,28 +14,31 @@ pub struct ConsumerProtocolAssignment {
 impl Wire for ConsumerProtocolAssignment {
     const MIN_LEN: usize = 0 + <Vec<TopicPartition> as Wire>::MIN_LEN
         + <Option<Bytes> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.assigned_partitions, false);
-        n += Wire::wire_len(&self.user_data, false);
+        n += Wire::wire_len(&self.assigned_partitions, false, version);
+        n += Wire::wire_len(&self.user_data, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.assigned_partitions,
             buf,
             false,
+            version,
             "ConsumerProtocolAssignment.AssignedPartitions",
         )?;
         Wire::wire_put(
             &self.user_data,
             buf,
             false,
+            version,
             "ConsumerProtocolAssignment.UserData",
         )?;
         Ok(())
@@ -43,6 +46,7 @@ impl Wire for ConsumerProtocolAssignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -51,11 +55,17 @@ impl Wire for ConsumerProtocolAssignment {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerProtocolAssignment.AssignedPartitions",
             )?,
             user_data: <Option<
                 Bytes,
-            > as Wire>::wire_get(buf, false, "ConsumerProtocolAssignment.UserData")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ConsumerProtocolAssignment.UserData",
+            )?,
         })
     }
 }

@@ -7,6 +7,42 @@ pub mod v0;
 pub mod v1;
 pub mod v2;
 pub mod v3;
+mod version_free;
+pub use version_free::*;
+impl From<AnyVersion> for ConsumerProtocolSubscription {
+    fn from(v: AnyVersion) -> Self {
+        match v {
+            AnyVersion::V0(v) => v.into(),
+            AnyVersion::V1(v) => v.into(),
+            AnyVersion::V2(v) => v.into(),
+            AnyVersion::V3(v) => v.into(),
+        }
+    }
+}
+impl ConsumerProtocolSubscription {
+    /// This value as the type of `version`: fields that version lacks are dropped if
+    /// the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
+        match version {
+            0i16 => v0::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V0),
+            1i16 => v1::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V1),
+            2i16 => v2::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V2),
+            3i16 => v3::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V3),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message("ConsumerProtocolSubscription", version),
+                )
+            }
+        }
+    }
+}
 ///`ConsumerProtocolSubscription` of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -80,6 +116,7 @@ impl AnyVersion {
         let version = <i16 as Wire>::wire_get(
             &mut bytes,
             false,
+            0,
             "ConsumerProtocolSubscription.Version",
         )?;
         if version > 3i16 {

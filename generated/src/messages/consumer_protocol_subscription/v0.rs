@@ -14,23 +14,31 @@ pub struct ConsumerProtocolSubscription {
 impl Wire for ConsumerProtocolSubscription {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <Option<Bytes> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.user_data, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.user_data, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "ConsumerProtocolSubscription.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "ConsumerProtocolSubscription.Topics",
+        )?;
         Wire::wire_put(
             &self.user_data,
             buf,
             false,
+            version,
             "ConsumerProtocolSubscription.UserData",
         )?;
         Ok(())
@@ -38,15 +46,26 @@ impl Wire for ConsumerProtocolSubscription {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "ConsumerProtocolSubscription.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ConsumerProtocolSubscription.Topics",
+            )?,
             user_data: <Option<
                 Bytes,
-            > as Wire>::wire_get(buf, false, "ConsumerProtocolSubscription.UserData")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ConsumerProtocolSubscription.UserData",
+            )?,
         })
     }
 }

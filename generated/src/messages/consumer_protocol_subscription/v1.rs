@@ -16,30 +16,39 @@ pub struct ConsumerProtocolSubscription {
 impl Wire for ConsumerProtocolSubscription {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <Option<Bytes> as Wire>::MIN_LEN + <Vec<TopicPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.user_data, false);
-        n += Wire::wire_len(&self.owned_partitions, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.user_data, false, version);
+        n += Wire::wire_len(&self.owned_partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "ConsumerProtocolSubscription.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "ConsumerProtocolSubscription.Topics",
+        )?;
         Wire::wire_put(
             &self.user_data,
             buf,
             false,
+            version,
             "ConsumerProtocolSubscription.UserData",
         )?;
         Wire::wire_put(
             &self.owned_partitions,
             buf,
             false,
+            version,
             "ConsumerProtocolSubscription.OwnedPartitions",
         )?;
         Ok(())
@@ -47,20 +56,32 @@ impl Wire for ConsumerProtocolSubscription {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "ConsumerProtocolSubscription.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ConsumerProtocolSubscription.Topics",
+            )?,
             user_data: <Option<
                 Bytes,
-            > as Wire>::wire_get(buf, false, "ConsumerProtocolSubscription.UserData")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ConsumerProtocolSubscription.UserData",
+            )?,
             owned_partitions: <Vec<
                 TopicPartition,
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConsumerProtocolSubscription.OwnedPartitions",
             )?,
         })
@@ -113,32 +134,45 @@ pub struct TopicPartition {
 impl Wire for TopicPartition {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "TopicPartition.Topic")?;
-        Wire::wire_put(&self.partitions, buf, false, "TopicPartition.Partitions")?;
+        Wire::wire_put(&self.topic, buf, false, version, "TopicPartition.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            false,
+            version,
+            "TopicPartition.Partitions",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, false, "TopicPartition.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicPartition.Topic",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "TopicPartition.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "TopicPartition.Partitions")?,
         })
     }
 }

@@ -11,27 +11,40 @@ pub struct ControlRecordTypeSchema {
 }
 impl Wire for ControlRecordTypeSchema {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.r#type, false);
+        n += Wire::wire_len(&self.r#type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.r#type, buf, false, "ControlRecordTypeSchema.Type")?;
+        Wire::wire_put(
+            &self.r#type,
+            buf,
+            false,
+            version,
+            "ControlRecordTypeSchema.Type",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            r#type: <i16 as Wire>::wire_get(buf, false, "ControlRecordTypeSchema.Type")?,
+            r#type: <i16 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ControlRecordTypeSchema.Type",
+            )?,
         })
     }
 }

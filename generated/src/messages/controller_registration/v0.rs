@@ -23,13 +23,13 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <Vec<Listener> as Wire>::MIN_LEN
         + <Vec<Feature> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.incarnation_id, false);
-        n += Wire::wire_len(&self.zk_migration_ready, false);
-        n += Wire::wire_len(&self.listeners, true);
-        n += Wire::wire_len(&self.features, true);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.incarnation_id, false, version);
+        n += Wire::wire_len(&self.zk_migration_ready, false, version);
+        n += Wire::wire_len(&self.listeners, true, version);
+        n += Wire::wire_len(&self.features, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -37,36 +37,42 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "ControllerRegistrationRequest.ControllerId",
         )?;
         Wire::wire_put(
             &self.incarnation_id,
             buf,
             false,
+            version,
             "ControllerRegistrationRequest.IncarnationId",
         )?;
         Wire::wire_put(
             &self.zk_migration_ready,
             buf,
             false,
+            version,
             "ControllerRegistrationRequest.ZkMigrationReady",
         )?;
         Wire::wire_put(
             &self.listeners,
             buf,
             true,
+            version,
             "ControllerRegistrationRequest.Listeners",
         )?;
         Wire::wire_put(
             &self.features,
             buf,
             true,
+            version,
             "ControllerRegistrationRequest.Features",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ControllerRegistrationRequest")?;
@@ -75,30 +81,44 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ControllerRegistrationRequest.ControllerId",
             )?,
             incarnation_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ControllerRegistrationRequest.IncarnationId",
             )?,
             zk_migration_ready: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ControllerRegistrationRequest.ZkMigrationReady",
             )?,
             listeners: <Vec<
                 Listener,
-            > as Wire>::wire_get(buf, true, "ControllerRegistrationRequest.Listeners")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ControllerRegistrationRequest.Listeners",
+            )?,
             features: <Vec<
                 Feature,
-            > as Wire>::wire_get(buf, true, "ControllerRegistrationRequest.Features")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ControllerRegistrationRequest.Features",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ControllerRegistrationRequest",
@@ -153,7 +173,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ControllerRegistration;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -164,7 +184,7 @@ pub struct Response {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The response error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -176,20 +196,20 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -197,24 +217,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ControllerRegistrationResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ControllerRegistrationResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ControllerRegistrationResponse.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -224,17 +248,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ControllerRegistrationResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ControllerRegistrationResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -242,6 +269,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ControllerRegistrationResponse.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -256,7 +284,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -288,7 +316,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ControllerRegistration;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -308,11 +336,11 @@ pub struct Feature {
 impl Wire for Feature {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.min_supported_version, false);
-        n += Wire::wire_len(&self.max_supported_version, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.min_supported_version, false, version);
+        n += Wire::wire_len(&self.max_supported_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -320,19 +348,22 @@ impl Wire for Feature {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "Feature.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "Feature.Name")?;
         Wire::wire_put(
             &self.min_supported_version,
             buf,
             false,
+            version,
             "Feature.MinSupportedVersion",
         )?;
         Wire::wire_put(
             &self.max_supported_version,
             buf,
             false,
+            version,
             "Feature.MaxSupportedVersion",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "Feature")?;
@@ -341,18 +372,21 @@ impl Wire for Feature {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "Feature.Name")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "Feature.Name")?,
             min_supported_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Feature.MinSupportedVersion",
             )?,
             max_supported_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Feature.MaxSupportedVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Feature")?,
@@ -412,12 +446,12 @@ impl Wire for Listener {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.security_protocol, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.security_protocol, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -425,15 +459,17 @@ impl Wire for Listener {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "Listener.Name")?;
-        Wire::wire_put(&self.host, buf, true, "Listener.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Listener.Port")?;
+        Wire::wire_put(&self.name, buf, true, version, "Listener.Name")?;
+        Wire::wire_put(&self.host, buf, true, version, "Listener.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Listener.Port")?;
         Wire::wire_put(
             &self.security_protocol,
             buf,
             false,
+            version,
             "Listener.SecurityProtocol",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "Listener")?;
@@ -442,15 +478,17 @@ impl Wire for Listener {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Listener.Port")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
             security_protocol: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Listener.SecurityProtocol",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,

@@ -11,29 +11,37 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AclCreation> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.creations, false);
+        n += Wire::wire_len(&self.creations, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.creations, buf, false, "CreateAclsRequest.Creations")?;
+        Wire::wire_put(
+            &self.creations,
+            buf,
+            false,
+            version,
+            "CreateAclsRequest.Creations",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             creations: <Vec<
                 AclCreation,
-            > as Wire>::wire_get(buf, false, "CreateAclsRequest.Creations")?,
+            > as Wire>::wire_get(buf, false, version, "CreateAclsRequest.Creations")?,
         })
     }
 }
@@ -67,7 +75,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -83,41 +91,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AclCreationResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateAclsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "CreateAclsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "CreateAclsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateAclsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 AclCreationResult,
-            > as Wire>::wire_get(buf, false, "CreateAclsResponse.Results")?,
+            > as Wire>::wire_get(buf, false, version, "CreateAclsResponse.Results")?,
         })
     }
 }
@@ -155,7 +173,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -197,68 +215,104 @@ impl Wire for AclCreation {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, false);
-        n += Wire::wire_len(&self.resource_pattern_type, false);
-        n += Wire::wire_len(&self.principal, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, false, version);
+        n += Wire::wire_len(&self.resource_pattern_type, false, version);
+        n += Wire::wire_len(&self.principal, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resource_type, buf, false, "AclCreation.ResourceType")?;
-        Wire::wire_put(&self.resource_name, buf, false, "AclCreation.ResourceName")?;
+        Wire::wire_put(
+            &self.resource_type,
+            buf,
+            false,
+            version,
+            "AclCreation.ResourceType",
+        )?;
+        Wire::wire_put(
+            &self.resource_name,
+            buf,
+            false,
+            version,
+            "AclCreation.ResourceName",
+        )?;
         Wire::wire_put(
             &self.resource_pattern_type,
             buf,
             false,
+            version,
             "AclCreation.ResourcePatternType",
         )?;
-        Wire::wire_put(&self.principal, buf, false, "AclCreation.Principal")?;
-        Wire::wire_put(&self.host, buf, false, "AclCreation.Host")?;
-        Wire::wire_put(&self.operation, buf, false, "AclCreation.Operation")?;
-        Wire::wire_put(&self.permission_type, buf, false, "AclCreation.PermissionType")?;
+        Wire::wire_put(&self.principal, buf, false, version, "AclCreation.Principal")?;
+        Wire::wire_put(&self.host, buf, false, version, "AclCreation.Host")?;
+        Wire::wire_put(&self.operation, buf, false, version, "AclCreation.Operation")?;
+        Wire::wire_put(
+            &self.permission_type,
+            buf,
+            false,
+            version,
+            "AclCreation.PermissionType",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.ResourceName",
             )?,
             resource_pattern_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.ResourcePatternType",
             )?,
             principal: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.Principal",
             )?,
-            host: <ByteString as Wire>::wire_get(buf, false, "AclCreation.Host")?,
-            operation: <i8 as Wire>::wire_get(buf, false, "AclCreation.Operation")?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AclCreation.Host",
+            )?,
+            operation: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AclCreation.Operation",
+            )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.PermissionType",
             )?,
         })
@@ -305,7 +359,7 @@ impl crate::arbitrary_support::ArbitraryWire for AclCreation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreationResult {
     /// The result error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The result message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -314,31 +368,39 @@ pub struct AclCreationResult {
 impl Default for AclCreationResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
         }
     }
 }
 impl Wire for AclCreationResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "AclCreationResult.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "AclCreationResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "AclCreationResult.ErrorMessage",
         )?;
         Ok(())
@@ -346,17 +408,19 @@ impl Wire for AclCreationResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreationResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "AclCreationResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, false, version, "AclCreationResult.ErrorMessage")?,
         })
     }
 }
@@ -365,7 +429,7 @@ impl WireStruct for AclCreationResult {}
 impl crate::samples::Sample for AclCreationResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
         }
     }

@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AclCreation> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.creations, true);
+        n += Wire::wire_len(&self.creations, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.creations, buf, true, "CreateAclsRequest.Creations")?;
+        Wire::wire_put(
+            &self.creations,
+            buf,
+            true,
+            version,
+            "CreateAclsRequest.Creations",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateAclsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             creations: <Vec<
                 AclCreation,
-            > as Wire>::wire_get(buf, true, "CreateAclsRequest.Creations")?,
+            > as Wire>::wire_get(buf, true, version, "CreateAclsRequest.Creations")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,10 +105,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AclCreationResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,32 +116,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateAclsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "CreateAclsResponse.Results")?;
+        Wire::wire_put(&self.results, buf, true, version, "CreateAclsResponse.Results")?;
         self.unknown_tagged_fields.encode_section(buf, "CreateAclsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateAclsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 AclCreationResult,
-            > as Wire>::wire_get(buf, true, "CreateAclsResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "CreateAclsResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsResponse",
@@ -179,7 +191,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -225,15 +237,15 @@ impl Wire for AclCreation {
         + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.resource_pattern_type, false);
-        n += Wire::wire_len(&self.principal, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.resource_pattern_type, false, version);
+        n += Wire::wire_len(&self.principal, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -241,54 +253,90 @@ impl Wire for AclCreation {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resource_type, buf, false, "AclCreation.ResourceType")?;
-        Wire::wire_put(&self.resource_name, buf, true, "AclCreation.ResourceName")?;
+        Wire::wire_put(
+            &self.resource_type,
+            buf,
+            false,
+            version,
+            "AclCreation.ResourceType",
+        )?;
+        Wire::wire_put(
+            &self.resource_name,
+            buf,
+            true,
+            version,
+            "AclCreation.ResourceName",
+        )?;
         Wire::wire_put(
             &self.resource_pattern_type,
             buf,
             false,
+            version,
             "AclCreation.ResourcePatternType",
         )?;
-        Wire::wire_put(&self.principal, buf, true, "AclCreation.Principal")?;
-        Wire::wire_put(&self.host, buf, true, "AclCreation.Host")?;
-        Wire::wire_put(&self.operation, buf, false, "AclCreation.Operation")?;
-        Wire::wire_put(&self.permission_type, buf, false, "AclCreation.PermissionType")?;
+        Wire::wire_put(&self.principal, buf, true, version, "AclCreation.Principal")?;
+        Wire::wire_put(&self.host, buf, true, version, "AclCreation.Host")?;
+        Wire::wire_put(&self.operation, buf, false, version, "AclCreation.Operation")?;
+        Wire::wire_put(
+            &self.permission_type,
+            buf,
+            false,
+            version,
+            "AclCreation.PermissionType",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AclCreation")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AclCreation.ResourceName",
             )?,
             resource_pattern_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.ResourcePatternType",
             )?,
             principal: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AclCreation.Principal",
             )?,
-            host: <ByteString as Wire>::wire_get(buf, true, "AclCreation.Host")?,
-            operation: <i8 as Wire>::wire_get(buf, false, "AclCreation.Operation")?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AclCreation.Host",
+            )?,
+            operation: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AclCreation.Operation",
+            )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreation.PermissionType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -343,7 +391,7 @@ impl crate::arbitrary_support::ArbitraryWire for AclCreation {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AclCreationResult {
     /// The result error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The result message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -354,19 +402,19 @@ pub struct AclCreationResult {
 impl Default for AclCreationResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for AclCreationResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -374,13 +422,21 @@ impl Wire for AclCreationResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "AclCreationResult.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "AclCreationResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "AclCreationResult.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AclCreationResult")?;
@@ -389,17 +445,19 @@ impl Wire for AclCreationResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclCreationResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "AclCreationResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "AclCreationResult.ErrorMessage")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AclCreationResult",
@@ -412,7 +470,7 @@ impl WireStruct for AclCreationResult {}
 impl crate::samples::Sample for AclCreationResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

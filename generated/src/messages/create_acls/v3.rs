@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<AclCreation> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.creations, true);
+        n += Wire::wire_len(&self.creations, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.creations, buf, true, "CreateAclsRequest.Creations")?;
+        Wire::wire_put(
+            &self.creations,
+            buf,
+            true,
+            version,
+            "CreateAclsRequest.Creations",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateAclsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             creations: <Vec<
                 AclCreation,
-            > as Wire>::wire_get(buf, true, "CreateAclsRequest.Creations")?,
+            > as Wire>::wire_get(buf, true, version, "CreateAclsRequest.Creations")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,10 +105,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AclCreationResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,32 +116,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateAclsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "CreateAclsResponse.Results")?;
+        Wire::wire_put(&self.results, buf, true, version, "CreateAclsResponse.Results")?;
         self.unknown_tagged_fields.encode_section(buf, "CreateAclsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateAclsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 AclCreationResult,
-            > as Wire>::wire_get(buf, true, "CreateAclsResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "CreateAclsResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsResponse",
@@ -179,7 +191,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatableRenewers> as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.renewers, true);
-        n += Wire::wire_len(&self.max_lifetime_ms, false);
+        n += Wire::wire_len(&self.renewers, true, version);
+        n += Wire::wire_len(&self.max_lifetime_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.renewers,
             buf,
             true,
+            version,
             "CreateDelegationTokenRequest.Renewers",
         )?;
         Wire::wire_put(
             &self.max_lifetime_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenRequest.MaxLifetimeMs",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateDelegationTokenRequest")?;
@@ -47,15 +50,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             renewers: <Vec<
                 CreatableRenewers,
-            > as Wire>::wire_get(buf, true, "CreateDelegationTokenRequest.Renewers")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreateDelegationTokenRequest.Renewers",
+            )?,
             max_lifetime_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenRequest.MaxLifetimeMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -101,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -110,7 +120,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top-level error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The principal type of the token owner.
     pub principal_type: ByteString,
     /// The name of the token owner.
@@ -131,21 +141,22 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <Bytes as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.principal_type, true);
-        n += Wire::wire_len(&self.principal_name, true);
-        n += Wire::wire_len(&self.issue_timestamp_ms, false);
-        n += Wire::wire_len(&self.expiry_timestamp_ms, false);
-        n += Wire::wire_len(&self.max_timestamp_ms, false);
-        n += Wire::wire_len(&self.token_id, true);
-        n += Wire::wire_len(&self.hmac, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.principal_type, true, version);
+        n += Wire::wire_len(&self.principal_name, true, version);
+        n += Wire::wire_len(&self.issue_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.expiry_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.max_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.token_id, true, version);
+        n += Wire::wire_len(&self.hmac, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -153,55 +164,70 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.principal_type,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.PrincipalName",
         )?;
         Wire::wire_put(
             &self.issue_timestamp_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.IssueTimestampMs",
         )?;
         Wire::wire_put(
             &self.expiry_timestamp_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.ExpiryTimestampMs",
         )?;
         Wire::wire_put(
             &self.max_timestamp_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.MaxTimestampMs",
         )?;
         Wire::wire_put(
             &self.token_id,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.TokenId",
         )?;
-        Wire::wire_put(&self.hmac, buf, true, "CreateDelegationTokenResponse.Hmac")?;
+        Wire::wire_put(
+            &self.hmac,
+            buf,
+            true,
+            version,
+            "CreateDelegationTokenResponse.Hmac",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.ThrottleTimeMs",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateDelegationTokenResponse")?;
@@ -210,52 +236,62 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.ErrorCode",
             )?,
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.PrincipalName",
             )?,
             issue_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.IssueTimestampMs",
             )?,
             expiry_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.ExpiryTimestampMs",
             )?,
             max_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.MaxTimestampMs",
             )?,
             token_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.TokenId",
             )?,
             hmac: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.Hmac",
             )?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.ThrottleTimeMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -269,7 +305,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             principal_type: ByteString::from_static("PrincipalType-1"),
             principal_name: ByteString::from_static("PrincipalName-2"),
             issue_timestamp_ms: 4,
@@ -320,7 +356,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -338,10 +374,10 @@ pub struct CreatableRenewers {
 impl Wire for CreatableRenewers {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal_type, true);
-        n += Wire::wire_len(&self.principal_name, true);
+        n += Wire::wire_len(&self.principal_type, true, version);
+        n += Wire::wire_len(&self.principal_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -349,18 +385,21 @@ impl Wire for CreatableRenewers {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.principal_type,
             buf,
             true,
+            version,
             "CreatableRenewers.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             true,
+            version,
             "CreatableRenewers.PrincipalName",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatableRenewers")?;
@@ -369,17 +408,20 @@ impl Wire for CreatableRenewers {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatableRenewers.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatableRenewers.PrincipalName",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -36,12 +36,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<CreatableRenewers> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.owner_principal_type, true);
-        n += Wire::wire_len(&self.owner_principal_name, true);
-        n += Wire::wire_len(&self.renewers, true);
-        n += Wire::wire_len(&self.max_lifetime_ms, false);
+        n += Wire::wire_len(&self.owner_principal_type, true, version);
+        n += Wire::wire_len(&self.owner_principal_name, true, version);
+        n += Wire::wire_len(&self.renewers, true, version);
+        n += Wire::wire_len(&self.max_lifetime_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -49,30 +49,35 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.owner_principal_type,
             buf,
             true,
+            version,
             "CreateDelegationTokenRequest.OwnerPrincipalType",
         )?;
         Wire::wire_put(
             &self.owner_principal_name,
             buf,
             true,
+            version,
             "CreateDelegationTokenRequest.OwnerPrincipalName",
         )?;
         Wire::wire_put(
             &self.renewers,
             buf,
             true,
+            version,
             "CreateDelegationTokenRequest.Renewers",
         )?;
         Wire::wire_put(
             &self.max_lifetime_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenRequest.MaxLifetimeMs",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateDelegationTokenRequest")?;
@@ -81,6 +86,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -89,6 +95,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenRequest.OwnerPrincipalType",
             )?,
             owner_principal_name: <Option<
@@ -96,14 +103,21 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenRequest.OwnerPrincipalName",
             )?,
             renewers: <Vec<
                 CreatableRenewers,
-            > as Wire>::wire_get(buf, true, "CreateDelegationTokenRequest.Renewers")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreateDelegationTokenRequest.Renewers",
+            )?,
             max_lifetime_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenRequest.MaxLifetimeMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -157,7 +171,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -166,7 +180,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top-level error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The principal type of the token owner.
     pub principal_type: ByteString,
     /// The name of the token owner.
@@ -191,24 +205,25 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <Bytes as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.principal_type, true);
-        n += Wire::wire_len(&self.principal_name, true);
-        n += Wire::wire_len(&self.token_requester_principal_type, true);
-        n += Wire::wire_len(&self.token_requester_principal_name, true);
-        n += Wire::wire_len(&self.issue_timestamp_ms, false);
-        n += Wire::wire_len(&self.expiry_timestamp_ms, false);
-        n += Wire::wire_len(&self.max_timestamp_ms, false);
-        n += Wire::wire_len(&self.token_id, true);
-        n += Wire::wire_len(&self.hmac, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.principal_type, true, version);
+        n += Wire::wire_len(&self.principal_name, true, version);
+        n += Wire::wire_len(&self.token_requester_principal_type, true, version);
+        n += Wire::wire_len(&self.token_requester_principal_name, true, version);
+        n += Wire::wire_len(&self.issue_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.expiry_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.max_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.token_id, true, version);
+        n += Wire::wire_len(&self.hmac, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -216,67 +231,84 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.principal_type,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.PrincipalName",
         )?;
         Wire::wire_put(
             &self.token_requester_principal_type,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
         )?;
         Wire::wire_put(
             &self.token_requester_principal_name,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
         )?;
         Wire::wire_put(
             &self.issue_timestamp_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.IssueTimestampMs",
         )?;
         Wire::wire_put(
             &self.expiry_timestamp_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.ExpiryTimestampMs",
         )?;
         Wire::wire_put(
             &self.max_timestamp_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.MaxTimestampMs",
         )?;
         Wire::wire_put(
             &self.token_id,
             buf,
             true,
+            version,
             "CreateDelegationTokenResponse.TokenId",
         )?;
-        Wire::wire_put(&self.hmac, buf, true, "CreateDelegationTokenResponse.Hmac")?;
+        Wire::wire_put(
+            &self.hmac,
+            buf,
+            true,
+            version,
+            "CreateDelegationTokenResponse.Hmac",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateDelegationTokenResponse.ThrottleTimeMs",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateDelegationTokenResponse")?;
@@ -285,62 +317,74 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.ErrorCode",
             )?,
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.PrincipalName",
             )?,
             token_requester_principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
             )?,
             token_requester_principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
             )?,
             issue_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.IssueTimestampMs",
             )?,
             expiry_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.ExpiryTimestampMs",
             )?,
             max_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.MaxTimestampMs",
             )?,
             token_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.TokenId",
             )?,
             hmac: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreateDelegationTokenResponse.Hmac",
             )?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateDelegationTokenResponse.ThrottleTimeMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -354,7 +398,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             principal_type: ByteString::from_static("PrincipalType-1"),
             principal_name: ByteString::from_static("PrincipalName-2"),
             token_requester_principal_type: ByteString::from_static(
@@ -417,7 +461,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -16,30 +16,39 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatePartitionsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "CreatePartitionsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "CreatePartitionsRequest.Topics",
+        )?;
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.ValidateOnly",
         )?;
         Ok(())
@@ -47,20 +56,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatePartitionsTopic,
-            > as Wire>::wire_get(buf, false, "CreatePartitionsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "CreatePartitionsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.TimeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.ValidateOnly",
             )?,
         })
@@ -100,7 +112,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -116,41 +128,56 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatePartitionsTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreatePartitionsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "CreatePartitionsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "CreatePartitionsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 CreatePartitionsTopicResult,
-            > as Wire>::wire_get(buf, false, "CreatePartitionsResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsResponse.Results",
+            )?,
         })
     }
 }
@@ -188,7 +215,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -201,21 +228,23 @@ pub struct CreatePartitionsAssignment {
 }
 impl Wire for CreatePartitionsAssignment {
     const MIN_LEN: usize = 0 + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_ids, false);
+        n += Wire::wire_len(&self.broker_ids, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.broker_ids,
             buf,
             false,
+            version,
             "CreatePartitionsAssignment.BrokerIds",
         )?;
         Ok(())
@@ -223,12 +252,18 @@ impl Wire for CreatePartitionsAssignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_ids: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "CreatePartitionsAssignment.BrokerIds")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsAssignment.BrokerIds",
+            )?,
         })
     }
 }
@@ -279,25 +314,27 @@ impl Default for CreatePartitionsTopic {
 impl Wire for CreatePartitionsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Vec<CreatePartitionsAssignment>> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.count, false);
-        n += Wire::wire_len(&self.assignments, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.count, false, version);
+        n += Wire::wire_len(&self.assignments, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "CreatePartitionsTopic.Name")?;
-        Wire::wire_put(&self.count, buf, false, "CreatePartitionsTopic.Count")?;
+        Wire::wire_put(&self.name, buf, false, version, "CreatePartitionsTopic.Name")?;
+        Wire::wire_put(&self.count, buf, false, version, "CreatePartitionsTopic.Count")?;
         Wire::wire_put(
             &self.assignments,
             buf,
             false,
+            version,
             "CreatePartitionsTopic.Assignments",
         )?;
         Ok(())
@@ -305,18 +342,30 @@ impl Wire for CreatePartitionsTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsTopic.Name",
             )?,
-            count: <i32 as Wire>::wire_get(buf, false, "CreatePartitionsTopic.Count")?,
+            count: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsTopic.Count",
+            )?,
             assignments: <Option<
                 Vec<CreatePartitionsAssignment>,
-            > as Wire>::wire_get(buf, false, "CreatePartitionsTopic.Assignments")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsTopic.Assignments",
+            )?,
         })
     }
 }
@@ -358,37 +407,46 @@ pub struct CreatePartitionsTopicResult {
     /// The topic name.
     pub name: ByteString,
     /// The result error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The result message, or null if there was no error.
     pub error_message: Option<ByteString>,
 }
 impl Wire for CreatePartitionsTopicResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "CreatePartitionsTopicResult.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "CreatePartitionsTopicResult.Name",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "CreatePartitionsTopicResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "CreatePartitionsTopicResult.ErrorMessage",
         )?;
         Ok(())
@@ -396,22 +454,30 @@ impl Wire for CreatePartitionsTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsTopicResult.Name",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "CreatePartitionsTopicResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsTopicResult.ErrorMessage",
+            )?,
         })
     }
 }
@@ -421,7 +487,7 @@ impl crate::samples::Sample for CreatePartitionsTopicResult {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
         }
     }

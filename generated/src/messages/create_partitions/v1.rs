@@ -16,30 +16,39 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatePartitionsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "CreatePartitionsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "CreatePartitionsRequest.Topics",
+        )?;
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.ValidateOnly",
         )?;
         Ok(())
@@ -47,20 +56,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatePartitionsTopic,
-            > as Wire>::wire_get(buf, false, "CreatePartitionsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "CreatePartitionsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.TimeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.ValidateOnly",
             )?,
         })
@@ -100,7 +112,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -116,41 +128,56 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatePartitionsTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreatePartitionsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "CreatePartitionsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "CreatePartitionsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 CreatePartitionsTopicResult,
-            > as Wire>::wire_get(buf, false, "CreatePartitionsResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsResponse.Results",
+            )?,
         })
     }
 }
@@ -188,7 +215,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatePartitionsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,19 +30,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "CreatePartitionsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "CreatePartitionsRequest.Topics",
+        )?;
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.ValidateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsRequest")?;
@@ -51,20 +60,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatePartitionsTopic,
-            > as Wire>::wire_get(buf, true, "CreatePartitionsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "CreatePartitionsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.TimeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.ValidateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -112,7 +124,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -130,10 +142,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatePartitionsTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -141,32 +153,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreatePartitionsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "CreatePartitionsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "CreatePartitionsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 CreatePartitionsTopicResult,
-            > as Wire>::wire_get(buf, true, "CreatePartitionsResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatePartitionsResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsResponse",
@@ -212,7 +239,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -227,9 +254,9 @@ pub struct CreatePartitionsAssignment {
 }
 impl Wire for CreatePartitionsAssignment {
     const MIN_LEN: usize = 0 + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_ids, true);
+        n += Wire::wire_len(&self.broker_ids, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -237,12 +264,14 @@ impl Wire for CreatePartitionsAssignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.broker_ids,
             buf,
             true,
+            version,
             "CreatePartitionsAssignment.BrokerIds",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsAssignment")?;
@@ -251,12 +280,18 @@ impl Wire for CreatePartitionsAssignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_ids: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "CreatePartitionsAssignment.BrokerIds")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatePartitionsAssignment.BrokerIds",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsAssignment",
@@ -318,11 +353,11 @@ impl Default for CreatePartitionsTopic {
 impl Wire for CreatePartitionsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Vec<CreatePartitionsAssignment>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.count, false);
-        n += Wire::wire_len(&self.assignments, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.count, false, version);
+        n += Wire::wire_len(&self.assignments, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -330,14 +365,16 @@ impl Wire for CreatePartitionsTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatePartitionsTopic.Name")?;
-        Wire::wire_put(&self.count, buf, false, "CreatePartitionsTopic.Count")?;
+        Wire::wire_put(&self.name, buf, true, version, "CreatePartitionsTopic.Name")?;
+        Wire::wire_put(&self.count, buf, false, version, "CreatePartitionsTopic.Count")?;
         Wire::wire_put(
             &self.assignments,
             buf,
             true,
+            version,
             "CreatePartitionsTopic.Assignments",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsTopic")?;
@@ -346,18 +383,30 @@ impl Wire for CreatePartitionsTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatePartitionsTopic.Name",
             )?,
-            count: <i32 as Wire>::wire_get(buf, false, "CreatePartitionsTopic.Count")?,
+            count: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatePartitionsTopic.Count",
+            )?,
             assignments: <Option<
                 Vec<CreatePartitionsAssignment>,
-            > as Wire>::wire_get(buf, true, "CreatePartitionsTopic.Assignments")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatePartitionsTopic.Assignments",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsTopic",
@@ -407,20 +456,20 @@ pub struct CreatePartitionsTopicResult {
     /// The topic name.
     pub name: ByteString,
     /// The result error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The result message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for CreatePartitionsTopicResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -428,19 +477,28 @@ impl Wire for CreatePartitionsTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatePartitionsTopicResult.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "CreatePartitionsTopicResult.Name",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "CreatePartitionsTopicResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "CreatePartitionsTopicResult.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsTopicResult")?;
@@ -449,22 +507,30 @@ impl Wire for CreatePartitionsTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatePartitionsTopicResult.Name",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "CreatePartitionsTopicResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatePartitionsTopicResult.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsTopicResult",
@@ -478,7 +544,7 @@ impl crate::samples::Sample for CreatePartitionsTopicResult {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatePartitionsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,19 +30,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "CreatePartitionsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "CreatePartitionsRequest.Topics",
+        )?;
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreatePartitionsRequest.ValidateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsRequest")?;
@@ -51,20 +60,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatePartitionsTopic,
-            > as Wire>::wire_get(buf, true, "CreatePartitionsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "CreatePartitionsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.TimeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsRequest.ValidateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -112,7 +124,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -130,10 +142,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatePartitionsTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -141,32 +153,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreatePartitionsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "CreatePartitionsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "CreatePartitionsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatePartitionsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatePartitionsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 CreatePartitionsTopicResult,
-            > as Wire>::wire_get(buf, true, "CreatePartitionsResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatePartitionsResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsResponse",
@@ -212,7 +239,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -27,25 +27,33 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatableTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "CreateTopicsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "CreateTopicsRequest.timeoutMs")?;
+        Wire::wire_put(&self.topics, buf, false, version, "CreateTopicsRequest.Topics")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "CreateTopicsRequest.timeoutMs",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreateTopicsRequest.validateOnly",
         )?;
         Ok(())
@@ -53,20 +61,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatableTopic,
-            > as Wire>::wire_get(buf, false, "CreateTopicsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "CreateTopicsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsRequest.timeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsRequest.validateOnly",
             )?,
         })
@@ -106,7 +117,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -122,41 +133,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatableTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateTopicsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "CreateTopicsResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "CreateTopicsResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 CreatableTopicResult,
-            > as Wire>::wire_get(buf, false, "CreateTopicsResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "CreateTopicsResponse.Topics")?,
         })
     }
 }
@@ -194,7 +215,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -210,28 +231,31 @@ pub struct CreatableReplicaAssignment {
 impl Wire for CreatableReplicaAssignment {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.broker_ids, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.broker_ids, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "CreatableReplicaAssignment.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.broker_ids,
             buf,
             false,
+            version,
             "CreatableReplicaAssignment.BrokerIds",
         )?;
         Ok(())
@@ -239,17 +263,24 @@ impl Wire for CreatableReplicaAssignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableReplicaAssignment.PartitionIndex",
             )?,
             broker_ids: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "CreatableReplicaAssignment.BrokerIds")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatableReplicaAssignment.BrokerIds",
+            )?,
         })
     }
 }
@@ -296,61 +327,78 @@ impl Wire for CreatableTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <Vec<CreatableReplicaAssignment> as Wire>::MIN_LEN
         + <Vec<CreatableTopicConfig> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.num_partitions, false);
-        n += Wire::wire_len(&self.replication_factor, false);
-        n += Wire::wire_len(&self.assignments, false);
-        n += Wire::wire_len(&self.configs, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.num_partitions, false, version);
+        n += Wire::wire_len(&self.replication_factor, false, version);
+        n += Wire::wire_len(&self.assignments, false, version);
+        n += Wire::wire_len(&self.configs, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "CreatableTopic.Name")?;
+        Wire::wire_put(&self.name, buf, false, version, "CreatableTopic.Name")?;
         Wire::wire_put(
             &self.num_partitions,
             buf,
             false,
+            version,
             "CreatableTopic.NumPartitions",
         )?;
         Wire::wire_put(
             &self.replication_factor,
             buf,
             false,
+            version,
             "CreatableTopic.ReplicationFactor",
         )?;
-        Wire::wire_put(&self.assignments, buf, false, "CreatableTopic.Assignments")?;
-        Wire::wire_put(&self.configs, buf, false, "CreatableTopic.Configs")?;
+        Wire::wire_put(
+            &self.assignments,
+            buf,
+            false,
+            version,
+            "CreatableTopic.Assignments",
+        )?;
+        Wire::wire_put(&self.configs, buf, false, version, "CreatableTopic.Configs")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, false, "CreatableTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatableTopic.Name",
+            )?,
             num_partitions: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopic.NumPartitions",
             )?,
             replication_factor: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopic.ReplicationFactor",
             )?,
             assignments: <Vec<
                 CreatableReplicaAssignment,
-            > as Wire>::wire_get(buf, false, "CreatableTopic.Assignments")?,
+            > as Wire>::wire_get(buf, false, version, "CreatableTopic.Assignments")?,
             configs: <Vec<
                 CreatableTopicConfig,
-            > as Wire>::wire_get(buf, false, "CreatableTopic.Configs")?,
+            > as Wire>::wire_get(buf, false, version, "CreatableTopic.Configs")?,
         })
     }
 }
@@ -414,36 +462,39 @@ impl Default for CreatableTopicConfig {
 impl Wire for CreatableTopicConfig {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.value, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.value, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "CreatableTopicConfig.Name")?;
-        Wire::wire_put(&self.value, buf, false, "CreatableTopicConfig.Value")?;
+        Wire::wire_put(&self.name, buf, false, version, "CreatableTopicConfig.Name")?;
+        Wire::wire_put(&self.value, buf, false, version, "CreatableTopicConfig.Value")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicConfig.Name",
             )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "CreatableTopicConfig.Value")?,
+            > as Wire>::wire_get(buf, false, version, "CreatableTopicConfig.Value")?,
         })
     }
 }
@@ -478,7 +529,7 @@ pub struct CreatableTopicResult {
     /// The topic name.
     pub name: ByteString,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -488,33 +539,41 @@ impl Default for CreatableTopicResult {
     fn default() -> Self {
         Self {
             name: ByteString::from_static(""),
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
         }
     }
 }
 impl Wire for CreatableTopicResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "CreatableTopicResult.Name")?;
-        Wire::wire_put(&self.error_code, buf, false, "CreatableTopicResult.ErrorCode")?;
+        Wire::wire_put(&self.name, buf, false, version, "CreatableTopicResult.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "CreatableTopicResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "CreatableTopicResult.ErrorMessage",
         )?;
         Ok(())
@@ -522,22 +581,30 @@ impl Wire for CreatableTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.Name",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "CreatableTopicResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CreatableTopicResult.ErrorMessage",
+            )?,
         })
     }
 }
@@ -547,7 +614,7 @@ impl crate::samples::Sample for CreatableTopicResult {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
         }
     }

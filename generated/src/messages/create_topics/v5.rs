@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatableTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,14 +42,22 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "CreateTopicsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "CreateTopicsRequest.timeoutMs")?;
+        Wire::wire_put(&self.topics, buf, true, version, "CreateTopicsRequest.Topics")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "CreateTopicsRequest.timeoutMs",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreateTopicsRequest.validateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateTopicsRequest")?;
@@ -58,20 +66,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatableTopic,
-            > as Wire>::wire_get(buf, true, "CreateTopicsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "CreateTopicsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsRequest.timeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsRequest.validateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -119,7 +130,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -137,10 +148,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatableTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -148,32 +159,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateTopicsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "CreateTopicsResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "CreateTopicsResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "CreateTopicsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 CreatableTopicResult,
-            > as Wire>::wire_get(buf, true, "CreateTopicsResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "CreateTopicsResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateTopicsResponse",
@@ -219,7 +234,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -237,10 +252,10 @@ pub struct CreatableReplicaAssignment {
 impl Wire for CreatableReplicaAssignment {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.broker_ids, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.broker_ids, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -248,18 +263,21 @@ impl Wire for CreatableReplicaAssignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "CreatableReplicaAssignment.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.broker_ids,
             buf,
             true,
+            version,
             "CreatableReplicaAssignment.BrokerIds",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatableReplicaAssignment")?;
@@ -268,17 +286,24 @@ impl Wire for CreatableReplicaAssignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableReplicaAssignment.PartitionIndex",
             )?,
             broker_ids: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "CreatableReplicaAssignment.BrokerIds")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatableReplicaAssignment.BrokerIds",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatableReplicaAssignment",
@@ -335,13 +360,13 @@ impl Wire for CreatableTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <Vec<CreatableReplicaAssignment> as Wire>::MIN_LEN
         + <Vec<CreatableTopicConfig> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.num_partitions, false);
-        n += Wire::wire_len(&self.replication_factor, false);
-        n += Wire::wire_len(&self.assignments, true);
-        n += Wire::wire_len(&self.configs, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.num_partitions, false, version);
+        n += Wire::wire_len(&self.replication_factor, false, version);
+        n += Wire::wire_len(&self.assignments, true, version);
+        n += Wire::wire_len(&self.configs, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -349,49 +374,66 @@ impl Wire for CreatableTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatableTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "CreatableTopic.Name")?;
         Wire::wire_put(
             &self.num_partitions,
             buf,
             false,
+            version,
             "CreatableTopic.NumPartitions",
         )?;
         Wire::wire_put(
             &self.replication_factor,
             buf,
             false,
+            version,
             "CreatableTopic.ReplicationFactor",
         )?;
-        Wire::wire_put(&self.assignments, buf, true, "CreatableTopic.Assignments")?;
-        Wire::wire_put(&self.configs, buf, true, "CreatableTopic.Configs")?;
+        Wire::wire_put(
+            &self.assignments,
+            buf,
+            true,
+            version,
+            "CreatableTopic.Assignments",
+        )?;
+        Wire::wire_put(&self.configs, buf, true, version, "CreatableTopic.Configs")?;
         self.unknown_tagged_fields.encode_section(buf, "CreatableTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "CreatableTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatableTopic.Name",
+            )?,
             num_partitions: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopic.NumPartitions",
             )?,
             replication_factor: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopic.ReplicationFactor",
             )?,
             assignments: <Vec<
                 CreatableReplicaAssignment,
-            > as Wire>::wire_get(buf, true, "CreatableTopic.Assignments")?,
+            > as Wire>::wire_get(buf, true, version, "CreatableTopic.Assignments")?,
             configs: <Vec<
                 CreatableTopicConfig,
-            > as Wire>::wire_get(buf, true, "CreatableTopic.Configs")?,
+            > as Wire>::wire_get(buf, true, version, "CreatableTopic.Configs")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatableTopic",
@@ -466,10 +508,10 @@ impl Default for CreatableTopicConfig {
 impl Wire for CreatableTopicConfig {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.value, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.value, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -477,27 +519,30 @@ impl Wire for CreatableTopicConfig {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatableTopicConfig.Name")?;
-        Wire::wire_put(&self.value, buf, true, "CreatableTopicConfig.Value")?;
+        Wire::wire_put(&self.name, buf, true, version, "CreatableTopicConfig.Name")?;
+        Wire::wire_put(&self.value, buf, true, version, "CreatableTopicConfig.Value")?;
         self.unknown_tagged_fields.encode_section(buf, "CreatableTopicConfig")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatableTopicConfig.Name",
             )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "CreatableTopicConfig.Value")?,
+            > as Wire>::wire_get(buf, true, version, "CreatableTopicConfig.Value")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatableTopicConfig",
@@ -570,13 +615,13 @@ impl Wire for CreatableTopicConfigs {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.value, true);
-        n += Wire::wire_len(&self.read_only, false);
-        n += Wire::wire_len(&self.config_source, false);
-        n += Wire::wire_len(&self.is_sensitive, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.value, true, version);
+        n += Wire::wire_len(&self.read_only, false, version);
+        n += Wire::wire_len(&self.config_source, false, version);
+        n += Wire::wire_len(&self.is_sensitive, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -584,21 +629,30 @@ impl Wire for CreatableTopicConfigs {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatableTopicConfigs.Name")?;
-        Wire::wire_put(&self.value, buf, true, "CreatableTopicConfigs.Value")?;
-        Wire::wire_put(&self.read_only, buf, false, "CreatableTopicConfigs.ReadOnly")?;
+        Wire::wire_put(&self.name, buf, true, version, "CreatableTopicConfigs.Name")?;
+        Wire::wire_put(&self.value, buf, true, version, "CreatableTopicConfigs.Value")?;
+        Wire::wire_put(
+            &self.read_only,
+            buf,
+            false,
+            version,
+            "CreatableTopicConfigs.ReadOnly",
+        )?;
         Wire::wire_put(
             &self.config_source,
             buf,
             false,
+            version,
             "CreatableTopicConfigs.ConfigSource",
         )?;
         Wire::wire_put(
             &self.is_sensitive,
             buf,
             false,
+            version,
             "CreatableTopicConfigs.IsSensitive",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreatableTopicConfigs")?;
@@ -607,30 +661,35 @@ impl Wire for CreatableTopicConfigs {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatableTopicConfigs.Name",
             )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "CreatableTopicConfigs.Value")?,
+            > as Wire>::wire_get(buf, true, version, "CreatableTopicConfigs.Value")?,
             read_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicConfigs.ReadOnly",
             )?,
             config_source: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicConfigs.ConfigSource",
             )?,
             is_sensitive: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicConfigs.IsSensitive",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -681,7 +740,7 @@ pub struct CreatableTopicResult {
     /// The topic name.
     pub name: ByteString,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -689,7 +748,7 @@ pub struct CreatableTopicResult {
     /// Optional topic config error returned if configs are not returned in the response.
     ///
     /// Tagged field, tag 0.
-    pub topic_config_error_code: i16,
+    pub topic_config_error_code: ErrorCode,
     /// Number of partitions of the topic.
     ///
     /// Default: `-1`.
@@ -709,9 +768,9 @@ impl Default for CreatableTopicResult {
     fn default() -> Self {
         Self {
             name: ByteString::from_static(""),
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
-            topic_config_error_code: 0,
+            topic_config_error_code: ErrorCode(0),
             num_partitions: -1,
             replication_factor: -1,
             configs: Some(<Vec<CreatableTopicConfigs>>::new()),
@@ -720,26 +779,26 @@ impl Default for CreatableTopicResult {
     }
 }
 impl Wire for CreatableTopicResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + <Option<Vec<CreatableTopicConfigs>> as Wire>::MIN_LEN
-        + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+        + <Option<Vec<CreatableTopicConfigs>> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.num_partitions, false);
-        n += Wire::wire_len(&self.replication_factor, false);
-        n += Wire::wire_len(&self.configs, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.num_partitions, false, version);
+        n += Wire::wire_len(&self.replication_factor, false, version);
+        n += Wire::wire_len(&self.configs, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
-        if !(self.topic_config_error_code == 0) {
+        if !(self.topic_config_error_code == ErrorCode(0)) {
             count += 1;
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.topic_config_error_code, true),
+                    Wire::wire_len(&self.topic_config_error_code, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -749,41 +808,58 @@ impl Wire for CreatableTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatableTopicResult.Name")?;
-        Wire::wire_put(&self.error_code, buf, false, "CreatableTopicResult.ErrorCode")?;
+        Wire::wire_put(&self.name, buf, true, version, "CreatableTopicResult.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "CreatableTopicResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "CreatableTopicResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.num_partitions,
             buf,
             false,
+            version,
             "CreatableTopicResult.NumPartitions",
         )?;
         Wire::wire_put(
             &self.replication_factor,
             buf,
             false,
+            version,
             "CreatableTopicResult.ReplicationFactor",
         )?;
-        Wire::wire_put(&self.configs, buf, true, "CreatableTopicResult.Configs")?;
-        let known = 0 + usize::from(!(self.topic_config_error_code == 0));
+        Wire::wire_put(
+            &self.configs,
+            buf,
+            true,
+            version,
+            "CreatableTopicResult.Configs",
+        )?;
+        let known = 0 + usize::from(!(self.topic_config_error_code == ErrorCode(0)));
         let mut w = codec::TaggedWriter::begin(
             buf,
             known,
             &self.unknown_tagged_fields,
             "CreatableTopicResult",
         )?;
-        if !(self.topic_config_error_code == 0) {
+        if !(self.topic_config_error_code == ErrorCode(0)) {
             w.field(
                 buf,
                 0u32,
                 &self.topic_config_error_code,
+                version,
                 "CreatableTopicResult.TopicConfigErrorCode",
             )?;
         }
@@ -793,36 +869,46 @@ impl Wire for CreatableTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatableTopicResult.Name",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "CreatableTopicResult.ErrorMessage")?,
-            topic_config_error_code: 0,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatableTopicResult.ErrorMessage",
+            )?,
+            topic_config_error_code: ErrorCode(0),
             num_partitions: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.NumPartitions",
             )?,
             replication_factor: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.ReplicationFactor",
             )?,
             configs: <Option<
                 Vec<CreatableTopicConfigs>,
-            > as Wire>::wire_get(buf, true, "CreatableTopicResult.Configs")?,
+            > as Wire>::wire_get(buf, true, version, "CreatableTopicResult.Configs")?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "CreatableTopicResult")?;
@@ -832,6 +918,7 @@ impl Wire for CreatableTopicResult {
                     out.topic_config_error_code = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "CreatableTopicResult.TopicConfigErrorCode",
                     )?;
                 }
@@ -847,9 +934,9 @@ impl crate::samples::Sample for CreatableTopicResult {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
-            topic_config_error_code: 4,
+            topic_config_error_code: ErrorCode(4),
             num_partitions: 4,
             replication_factor: 5,
             configs: Some(

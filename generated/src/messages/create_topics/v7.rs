@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<CreatableTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,14 +42,22 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "CreateTopicsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "CreateTopicsRequest.timeoutMs")?;
+        Wire::wire_put(&self.topics, buf, true, version, "CreateTopicsRequest.Topics")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "CreateTopicsRequest.timeoutMs",
+        )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "CreateTopicsRequest.validateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CreateTopicsRequest")?;
@@ -58,20 +66,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 CreatableTopic,
-            > as Wire>::wire_get(buf, true, "CreateTopicsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "CreateTopicsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsRequest.timeoutMs",
             )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsRequest.validateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -119,7 +130,7 @@ impl Message for Request {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -137,10 +148,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<CreatableTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -148,32 +159,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "CreateTopicsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "CreateTopicsResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "CreateTopicsResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "CreateTopicsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreateTopicsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 CreatableTopicResult,
-            > as Wire>::wire_get(buf, true, "CreateTopicsResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "CreateTopicsResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateTopicsResponse",
@@ -219,7 +234,7 @@ impl Message for Response {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -236,7 +251,7 @@ pub struct CreatableTopicResult {
     /// The unique topic ID.
     pub topic_id: Uuid,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -244,7 +259,7 @@ pub struct CreatableTopicResult {
     /// Optional topic config error returned if configs are not returned in the response.
     ///
     /// Tagged field, tag 0.
-    pub topic_config_error_code: i16,
+    pub topic_config_error_code: ErrorCode,
     /// Number of partitions of the topic.
     ///
     /// Default: `-1`.
@@ -265,9 +280,9 @@ impl Default for CreatableTopicResult {
         Self {
             name: ByteString::from_static(""),
             topic_id: Uuid::ZERO,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
-            topic_config_error_code: 0,
+            topic_config_error_code: ErrorCode(0),
             num_partitions: -1,
             replication_factor: -1,
             configs: Some(<Vec<CreatableTopicConfigs>>::new()),
@@ -277,26 +292,26 @@ impl Default for CreatableTopicResult {
 }
 impl Wire for CreatableTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <Option<Vec<CreatableTopicConfigs>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.num_partitions, false);
-        n += Wire::wire_len(&self.replication_factor, false);
-        n += Wire::wire_len(&self.configs, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.num_partitions, false, version);
+        n += Wire::wire_len(&self.replication_factor, false, version);
+        n += Wire::wire_len(&self.configs, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
-        if !(self.topic_config_error_code == 0) {
+        if !(self.topic_config_error_code == ErrorCode(0)) {
             count += 1;
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.topic_config_error_code, true),
+                    Wire::wire_len(&self.topic_config_error_code, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -306,42 +321,65 @@ impl Wire for CreatableTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "CreatableTopicResult.Name")?;
-        Wire::wire_put(&self.topic_id, buf, false, "CreatableTopicResult.TopicId")?;
-        Wire::wire_put(&self.error_code, buf, false, "CreatableTopicResult.ErrorCode")?;
+        Wire::wire_put(&self.name, buf, true, version, "CreatableTopicResult.Name")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "CreatableTopicResult.TopicId",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "CreatableTopicResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "CreatableTopicResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.num_partitions,
             buf,
             false,
+            version,
             "CreatableTopicResult.NumPartitions",
         )?;
         Wire::wire_put(
             &self.replication_factor,
             buf,
             false,
+            version,
             "CreatableTopicResult.ReplicationFactor",
         )?;
-        Wire::wire_put(&self.configs, buf, true, "CreatableTopicResult.Configs")?;
-        let known = 0 + usize::from(!(self.topic_config_error_code == 0));
+        Wire::wire_put(
+            &self.configs,
+            buf,
+            true,
+            version,
+            "CreatableTopicResult.Configs",
+        )?;
+        let known = 0 + usize::from(!(self.topic_config_error_code == ErrorCode(0)));
         let mut w = codec::TaggedWriter::begin(
             buf,
             known,
             &self.unknown_tagged_fields,
             "CreatableTopicResult",
         )?;
-        if !(self.topic_config_error_code == 0) {
+        if !(self.topic_config_error_code == ErrorCode(0)) {
             w.field(
                 buf,
                 0u32,
                 &self.topic_config_error_code,
+                version,
                 "CreatableTopicResult.TopicConfigErrorCode",
             )?;
         }
@@ -351,41 +389,52 @@ impl Wire for CreatableTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "CreatableTopicResult.Name",
             )?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.TopicId",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "CreatableTopicResult.ErrorMessage")?,
-            topic_config_error_code: 0,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CreatableTopicResult.ErrorMessage",
+            )?,
+            topic_config_error_code: ErrorCode(0),
             num_partitions: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.NumPartitions",
             )?,
             replication_factor: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CreatableTopicResult.ReplicationFactor",
             )?,
             configs: <Option<
                 Vec<CreatableTopicConfigs>,
-            > as Wire>::wire_get(buf, true, "CreatableTopicResult.Configs")?,
+            > as Wire>::wire_get(buf, true, version, "CreatableTopicResult.Configs")?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "CreatableTopicResult")?;
@@ -395,6 +444,7 @@ impl Wire for CreatableTopicResult {
                     out.topic_config_error_code = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "CreatableTopicResult.TopicConfigErrorCode",
                     )?;
                 }
@@ -411,9 +461,9 @@ impl crate::samples::Sample for CreatableTopicResult {
         Self {
             name: ByteString::from_static("Name-0"),
             topic_id: Uuid::from_u128(1512366075204170928972419503379277432),
-            error_code: 3,
+            error_code: ErrorCode(3),
             error_message: Some(ByteString::from_static("ErrorMessage-3")),
-            topic_config_error_code: 5,
+            topic_config_error_code: ErrorCode(5),
             num_partitions: 5,
             replication_factor: 6,
             configs: Some(

@@ -18,11 +18,11 @@ pub struct DefaultPrincipalData {
 impl Wire for DefaultPrincipalData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.r#type, true);
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.token_authenticated, false);
+        n += Wire::wire_len(&self.r#type, true, version);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.token_authenticated, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,14 +30,16 @@ impl Wire for DefaultPrincipalData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.r#type, buf, true, "DefaultPrincipalData.Type")?;
-        Wire::wire_put(&self.name, buf, true, "DefaultPrincipalData.Name")?;
+        Wire::wire_put(&self.r#type, buf, true, version, "DefaultPrincipalData.Type")?;
+        Wire::wire_put(&self.name, buf, true, version, "DefaultPrincipalData.Name")?;
         Wire::wire_put(
             &self.token_authenticated,
             buf,
             false,
+            version,
             "DefaultPrincipalData.TokenAuthenticated",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DefaultPrincipalData")?;
@@ -46,22 +48,26 @@ impl Wire for DefaultPrincipalData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             r#type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DefaultPrincipalData.Type",
             )?,
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DefaultPrincipalData.Name",
             )?,
             token_authenticated: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DefaultPrincipalData.TokenAuthenticated",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

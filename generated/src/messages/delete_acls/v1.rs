@@ -11,29 +11,31 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteAclsFilter> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.filters, false);
+        n += Wire::wire_len(&self.filters, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.filters, buf, false, "DeleteAclsRequest.Filters")?;
+        Wire::wire_put(&self.filters, buf, false, version, "DeleteAclsRequest.Filters")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             filters: <Vec<
                 DeleteAclsFilter,
-            > as Wire>::wire_get(buf, false, "DeleteAclsRequest.Filters")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteAclsRequest.Filters")?,
         })
     }
 }
@@ -67,7 +69,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -83,28 +85,31 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeleteAclsFilterResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.filter_results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.filter_results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteAclsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.filter_results,
             buf,
             false,
+            version,
             "DeleteAclsResponse.FilterResults",
         )?;
         Ok(())
@@ -112,17 +117,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsResponse.ThrottleTimeMs",
             )?,
             filter_results: <Vec<
                 DeleteAclsFilterResult,
-            > as Wire>::wire_get(buf, false, "DeleteAclsResponse.FilterResults")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsResponse.FilterResults",
+            )?,
         })
     }
 }
@@ -160,7 +172,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -209,53 +221,71 @@ impl Wire for DeleteAclsFilter {
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type_filter, false);
-        n += Wire::wire_len(&self.resource_name_filter, false);
-        n += Wire::wire_len(&self.pattern_type_filter, false);
-        n += Wire::wire_len(&self.principal_filter, false);
-        n += Wire::wire_len(&self.host_filter, false);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.resource_type_filter, false, version);
+        n += Wire::wire_len(&self.resource_name_filter, false, version);
+        n += Wire::wire_len(&self.pattern_type_filter, false, version);
+        n += Wire::wire_len(&self.principal_filter, false, version);
+        n += Wire::wire_len(&self.host_filter, false, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type_filter,
             buf,
             false,
+            version,
             "DeleteAclsFilter.ResourceTypeFilter",
         )?;
         Wire::wire_put(
             &self.resource_name_filter,
             buf,
             false,
+            version,
             "DeleteAclsFilter.ResourceNameFilter",
         )?;
         Wire::wire_put(
             &self.pattern_type_filter,
             buf,
             false,
+            version,
             "DeleteAclsFilter.PatternTypeFilter",
         )?;
         Wire::wire_put(
             &self.principal_filter,
             buf,
             false,
+            version,
             "DeleteAclsFilter.PrincipalFilter",
         )?;
-        Wire::wire_put(&self.host_filter, buf, false, "DeleteAclsFilter.HostFilter")?;
-        Wire::wire_put(&self.operation, buf, false, "DeleteAclsFilter.Operation")?;
+        Wire::wire_put(
+            &self.host_filter,
+            buf,
+            false,
+            version,
+            "DeleteAclsFilter.HostFilter",
+        )?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "DeleteAclsFilter.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "DeleteAclsFilter.PermissionType",
         )?;
         Ok(())
@@ -263,32 +293,51 @@ impl Wire for DeleteAclsFilter {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilter.ResourceTypeFilter",
             )?,
             resource_name_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteAclsFilter.ResourceNameFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsFilter.ResourceNameFilter",
+            )?,
             pattern_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilter.PatternTypeFilter",
             )?,
             principal_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteAclsFilter.PrincipalFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsFilter.PrincipalFilter",
+            )?,
             host_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteAclsFilter.HostFilter")?,
-            operation: <i8 as Wire>::wire_get(buf, false, "DeleteAclsFilter.Operation")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteAclsFilter.HostFilter")?,
+            operation: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsFilter.Operation",
+            )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilter.PermissionType",
             )?,
         })
@@ -341,7 +390,7 @@ impl crate::arbitrary_support::ArbitraryWire for DeleteAclsFilter {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsFilterResult {
     /// The error code, or 0 if the filter succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if the filter succeeded.
     ///
     /// Default: `Some("")`.
@@ -352,45 +401,49 @@ pub struct DeleteAclsFilterResult {
 impl Default for DeleteAclsFilterResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             matching_acls: <Vec<DeleteAclsMatchingAcl>>::new(),
         }
     }
 }
 impl Wire for DeleteAclsFilterResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<DeleteAclsMatchingAcl> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.matching_acls, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.matching_acls, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DeleteAclsFilterResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "DeleteAclsFilterResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.matching_acls,
             buf,
             false,
+            version,
             "DeleteAclsFilterResult.MatchingAcls",
         )?;
         Ok(())
@@ -398,20 +451,32 @@ impl Wire for DeleteAclsFilterResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilterResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteAclsFilterResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsFilterResult.ErrorMessage",
+            )?,
             matching_acls: <Vec<
                 DeleteAclsMatchingAcl,
-            > as Wire>::wire_get(buf, false, "DeleteAclsFilterResult.MatchingAcls")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsFilterResult.MatchingAcls",
+            )?,
         })
     }
 }
@@ -420,7 +485,7 @@ impl WireStruct for DeleteAclsFilterResult {}
 impl crate::samples::Sample for DeleteAclsFilterResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             matching_acls: vec![
                 < DeleteAclsMatchingAcl as crate ::samples::Sample > ::sample(), <
@@ -449,7 +514,7 @@ impl crate::arbitrary_support::ArbitraryWire for DeleteAclsFilterResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsMatchingAcl {
     /// The deletion error code, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The deletion error message, or null if the deletion succeeded.
     ///
     /// Default: `Some("")`.
@@ -474,7 +539,7 @@ pub struct DeleteAclsMatchingAcl {
 impl Default for DeleteAclsMatchingAcl {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
@@ -487,62 +552,86 @@ impl Default for DeleteAclsMatchingAcl {
     }
 }
 impl Wire for DeleteAclsMatchingAcl {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, false);
-        n += Wire::wire_len(&self.pattern_type, false);
-        n += Wire::wire_len(&self.principal, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, false, version);
+        n += Wire::wire_len(&self.pattern_type, false, version);
+        n += Wire::wire_len(&self.principal, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DeleteAclsMatchingAcl.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DeleteAclsMatchingAcl.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.ResourceName",
         )?;
         Wire::wire_put(
             &self.pattern_type,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.PatternType",
         )?;
-        Wire::wire_put(&self.principal, buf, false, "DeleteAclsMatchingAcl.Principal")?;
-        Wire::wire_put(&self.host, buf, false, "DeleteAclsMatchingAcl.Host")?;
-        Wire::wire_put(&self.operation, buf, false, "DeleteAclsMatchingAcl.Operation")?;
+        Wire::wire_put(
+            &self.principal,
+            buf,
+            false,
+            version,
+            "DeleteAclsMatchingAcl.Principal",
+        )?;
+        Wire::wire_put(&self.host, buf, false, version, "DeleteAclsMatchingAcl.Host")?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "DeleteAclsMatchingAcl.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.PermissionType",
         )?;
         Ok(())
@@ -550,50 +639,64 @@ impl Wire for DeleteAclsMatchingAcl {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteAclsMatchingAcl.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsMatchingAcl.ErrorMessage",
+            )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.ResourceName",
             )?,
             pattern_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.PatternType",
             )?,
             principal: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.Principal",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.Host",
             )?,
             operation: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.Operation",
             )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.PermissionType",
             )?,
         })
@@ -604,7 +707,7 @@ impl WireStruct for DeleteAclsMatchingAcl {}
 impl crate::samples::Sample for DeleteAclsMatchingAcl {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             resource_type: 3,
             resource_name: ByteString::from_static("ResourceName-3"),

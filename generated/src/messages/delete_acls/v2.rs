@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteAclsFilter> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.filters, true);
+        n += Wire::wire_len(&self.filters, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,23 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.filters, buf, true, "DeleteAclsRequest.Filters")?;
+        Wire::wire_put(&self.filters, buf, true, version, "DeleteAclsRequest.Filters")?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             filters: <Vec<
                 DeleteAclsFilter,
-            > as Wire>::wire_get(buf, true, "DeleteAclsRequest.Filters")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteAclsRequest.Filters")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsRequest",
@@ -79,7 +81,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,10 +99,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeleteAclsFilterResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.filter_results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.filter_results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,18 +110,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteAclsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.filter_results,
             buf,
             true,
+            version,
             "DeleteAclsResponse.FilterResults",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsResponse")?;
@@ -128,17 +133,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsResponse.ThrottleTimeMs",
             )?,
             filter_results: <Vec<
                 DeleteAclsFilterResult,
-            > as Wire>::wire_get(buf, true, "DeleteAclsResponse.FilterResults")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsResponse.FilterResults",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsResponse",
@@ -184,7 +196,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -236,15 +248,15 @@ impl Wire for DeleteAclsFilter {
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type_filter, false);
-        n += Wire::wire_len(&self.resource_name_filter, true);
-        n += Wire::wire_len(&self.pattern_type_filter, false);
-        n += Wire::wire_len(&self.principal_filter, true);
-        n += Wire::wire_len(&self.host_filter, true);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.resource_type_filter, false, version);
+        n += Wire::wire_len(&self.resource_name_filter, true, version);
+        n += Wire::wire_len(&self.pattern_type_filter, false, version);
+        n += Wire::wire_len(&self.principal_filter, true, version);
+        n += Wire::wire_len(&self.host_filter, true, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -252,38 +264,56 @@ impl Wire for DeleteAclsFilter {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type_filter,
             buf,
             false,
+            version,
             "DeleteAclsFilter.ResourceTypeFilter",
         )?;
         Wire::wire_put(
             &self.resource_name_filter,
             buf,
             true,
+            version,
             "DeleteAclsFilter.ResourceNameFilter",
         )?;
         Wire::wire_put(
             &self.pattern_type_filter,
             buf,
             false,
+            version,
             "DeleteAclsFilter.PatternTypeFilter",
         )?;
         Wire::wire_put(
             &self.principal_filter,
             buf,
             true,
+            version,
             "DeleteAclsFilter.PrincipalFilter",
         )?;
-        Wire::wire_put(&self.host_filter, buf, true, "DeleteAclsFilter.HostFilter")?;
-        Wire::wire_put(&self.operation, buf, false, "DeleteAclsFilter.Operation")?;
+        Wire::wire_put(
+            &self.host_filter,
+            buf,
+            true,
+            version,
+            "DeleteAclsFilter.HostFilter",
+        )?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "DeleteAclsFilter.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "DeleteAclsFilter.PermissionType",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsFilter")?;
@@ -292,32 +322,51 @@ impl Wire for DeleteAclsFilter {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilter.ResourceTypeFilter",
             )?,
             resource_name_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteAclsFilter.ResourceNameFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsFilter.ResourceNameFilter",
+            )?,
             pattern_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilter.PatternTypeFilter",
             )?,
             principal_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteAclsFilter.PrincipalFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsFilter.PrincipalFilter",
+            )?,
             host_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteAclsFilter.HostFilter")?,
-            operation: <i8 as Wire>::wire_get(buf, false, "DeleteAclsFilter.Operation")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteAclsFilter.HostFilter")?,
+            operation: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteAclsFilter.Operation",
+            )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilter.PermissionType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -378,7 +427,7 @@ impl crate::arbitrary_support::ArbitraryWire for DeleteAclsFilter {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsFilterResult {
     /// The error code, or 0 if the filter succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if the filter succeeded.
     ///
     /// Default: `Some("")`.
@@ -391,7 +440,7 @@ pub struct DeleteAclsFilterResult {
 impl Default for DeleteAclsFilterResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             matching_acls: <Vec<DeleteAclsMatchingAcl>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -399,14 +448,14 @@ impl Default for DeleteAclsFilterResult {
     }
 }
 impl Wire for DeleteAclsFilterResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<DeleteAclsMatchingAcl> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.matching_acls, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.matching_acls, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -414,24 +463,28 @@ impl Wire for DeleteAclsFilterResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DeleteAclsFilterResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DeleteAclsFilterResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.matching_acls,
             buf,
             true,
+            version,
             "DeleteAclsFilterResult.MatchingAcls",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsFilterResult")?;
@@ -440,20 +493,32 @@ impl Wire for DeleteAclsFilterResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsFilterResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteAclsFilterResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsFilterResult.ErrorMessage",
+            )?,
             matching_acls: <Vec<
                 DeleteAclsMatchingAcl,
-            > as Wire>::wire_get(buf, true, "DeleteAclsFilterResult.MatchingAcls")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsFilterResult.MatchingAcls",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsFilterResult",
@@ -466,7 +531,7 @@ impl WireStruct for DeleteAclsFilterResult {}
 impl crate::samples::Sample for DeleteAclsFilterResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             matching_acls: vec![
                 < DeleteAclsMatchingAcl as crate ::samples::Sample > ::sample(), <
@@ -499,7 +564,7 @@ impl crate::arbitrary_support::ArbitraryWire for DeleteAclsFilterResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeleteAclsMatchingAcl {
     /// The deletion error code, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The deletion error message, or null if the deletion succeeded.
     ///
     /// Default: `Some("")`.
@@ -526,7 +591,7 @@ pub struct DeleteAclsMatchingAcl {
 impl Default for DeleteAclsMatchingAcl {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
@@ -540,22 +605,22 @@ impl Default for DeleteAclsMatchingAcl {
     }
 }
 impl Wire for DeleteAclsMatchingAcl {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.pattern_type, false);
-        n += Wire::wire_len(&self.principal, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.pattern_type, false, version);
+        n += Wire::wire_len(&self.principal, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -563,40 +628,64 @@ impl Wire for DeleteAclsMatchingAcl {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DeleteAclsMatchingAcl.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DeleteAclsMatchingAcl.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DeleteAclsMatchingAcl.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             true,
+            version,
             "DeleteAclsMatchingAcl.ResourceName",
         )?;
         Wire::wire_put(
             &self.pattern_type,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.PatternType",
         )?;
-        Wire::wire_put(&self.principal, buf, true, "DeleteAclsMatchingAcl.Principal")?;
-        Wire::wire_put(&self.host, buf, true, "DeleteAclsMatchingAcl.Host")?;
-        Wire::wire_put(&self.operation, buf, false, "DeleteAclsMatchingAcl.Operation")?;
+        Wire::wire_put(
+            &self.principal,
+            buf,
+            true,
+            version,
+            "DeleteAclsMatchingAcl.Principal",
+        )?;
+        Wire::wire_put(&self.host, buf, true, version, "DeleteAclsMatchingAcl.Host")?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "DeleteAclsMatchingAcl.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "DeleteAclsMatchingAcl.PermissionType",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsMatchingAcl")?;
@@ -605,50 +694,64 @@ impl Wire for DeleteAclsMatchingAcl {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteAclsMatchingAcl.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsMatchingAcl.ErrorMessage",
+            )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteAclsMatchingAcl.ResourceName",
             )?,
             pattern_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.PatternType",
             )?,
             principal: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteAclsMatchingAcl.Principal",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteAclsMatchingAcl.Host",
             )?,
             operation: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.Operation",
             )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsMatchingAcl.PermissionType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -663,7 +766,7 @@ impl WireStruct for DeleteAclsMatchingAcl {}
 impl crate::samples::Sample for DeleteAclsMatchingAcl {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             resource_type: 3,
             resource_name: ByteString::from_static("ResourceName-3"),

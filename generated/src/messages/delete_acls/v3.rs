@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteAclsFilter> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.filters, true);
+        n += Wire::wire_len(&self.filters, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,23 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.filters, buf, true, "DeleteAclsRequest.Filters")?;
+        Wire::wire_put(&self.filters, buf, true, version, "DeleteAclsRequest.Filters")?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             filters: <Vec<
                 DeleteAclsFilter,
-            > as Wire>::wire_get(buf, true, "DeleteAclsRequest.Filters")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteAclsRequest.Filters")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsRequest",
@@ -79,7 +81,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,10 +99,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeleteAclsFilterResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.filter_results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.filter_results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,18 +110,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteAclsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.filter_results,
             buf,
             true,
+            version,
             "DeleteAclsResponse.FilterResults",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteAclsResponse")?;
@@ -128,17 +133,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteAclsResponse.ThrottleTimeMs",
             )?,
             filter_results: <Vec<
                 DeleteAclsFilterResult,
-            > as Wire>::wire_get(buf, true, "DeleteAclsResponse.FilterResults")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteAclsResponse.FilterResults",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsResponse",
@@ -184,7 +196,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -7,6 +7,74 @@ pub mod v0;
 pub mod v1;
 pub mod v2;
 pub mod v3;
+mod version_free;
+pub use version_free::*;
+impl From<AnyRequest> for Request {
+    fn from(r: AnyRequest) -> Self {
+        match r {
+            AnyRequest::V0(r) => r.into(),
+            AnyRequest::V1(r) => r.into(),
+            AnyRequest::V2(r) => r.into(),
+            AnyRequest::V3(r) => r.into(),
+        }
+    }
+}
+impl From<AnyResponse> for Response {
+    fn from(r: AnyResponse) -> Self {
+        match r {
+            AnyResponse::V0(r) => r.into(),
+            AnyResponse::V1(r) => r.into(),
+            AnyResponse::V2(r) => r.into(),
+            AnyResponse::V3(r) => r.into(),
+        }
+    }
+}
+impl Request {
+    /// This request as the type of `version`: fields that version lacks are dropped
+    /// if the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+        match version {
+            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
+            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
+            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
+            3i16 => v3::Request::try_from(self).map(AnyRequest::V3),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
+impl Response {
+    /// This response as the type of `version` (see [`Request::into_version`]).
+    pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+        match version {
+            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
+            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
+            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
+            3i16 => v3::Response::try_from(self).map(AnyResponse::V3),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
 ///A `DeleteGroups` request of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -73,10 +141,18 @@ impl AnyRequest {
         client_id: Option<&str>,
     ) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V1(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V2(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V3(ref m) => crate::Request::serialize(m, correlation_id, client_id),
+            Self::V0(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V1(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V2(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V3(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -87,26 +163,26 @@ impl AnyRequest {
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
             Self::V0(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V1(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V2(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V3(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
         }
     }
     /// Whether the broker answers this request at all.
     pub fn expects_response(&self) -> bool {
         match *self {
-            Self::V0(ref m) => crate::Request::expects_response(m),
-            Self::V1(ref m) => crate::Request::expects_response(m),
-            Self::V2(ref m) => crate::Request::expects_response(m),
-            Self::V3(ref m) => crate::Request::expects_response(m),
+            Self::V0(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V1(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V2(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V3(ref m) => crate::VersionedRequest::expects_response(m),
         }
     }
     /// A function that parses the response frame (header and body) of this request.
@@ -204,10 +280,10 @@ impl AnyResponse {
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V1(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V2(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V3(ref m) => crate::Response::serialize(m, correlation_id),
+            Self::V0(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V1(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V2(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V3(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -216,10 +292,18 @@ impl AnyResponse {
         correlation_id: i32,
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V1(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V2(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V3(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V0(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V1(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V2(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V3(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
         }
     }
 }

@@ -11,21 +11,23 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups_names, false);
+        n += Wire::wire_len(&self.groups_names, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.groups_names,
             buf,
             false,
+            version,
             "DeleteGroupsRequest.GroupsNames",
         )?;
         Ok(())
@@ -33,12 +35,13 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups_names: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteGroupsRequest.GroupsNames")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteGroupsRequest.GroupsNames")?,
         })
     }
 }
@@ -72,7 +75,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -88,41 +91,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeletableGroupResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "DeleteGroupsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "DeleteGroupsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteGroupsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DeletableGroupResult,
-            > as Wire>::wire_get(buf, false, "DeleteGroupsResponse.Results")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteGroupsResponse.Results")?,
         })
     }
 }
@@ -160,7 +173,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

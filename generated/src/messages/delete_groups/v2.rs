@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups_names, true);
+        n += Wire::wire_len(&self.groups_names, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.groups_names,
             buf,
             true,
+            version,
             "DeleteGroupsRequest.GroupsNames",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteGroupsRequest")?;
@@ -37,12 +39,13 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups_names: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteGroupsRequest.GroupsNames")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteGroupsRequest.GroupsNames")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteGroupsRequest",
@@ -84,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -102,10 +105,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeletableGroupResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -113,32 +116,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "DeleteGroupsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "DeleteGroupsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteGroupsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteGroupsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DeletableGroupResult,
-            > as Wire>::wire_get(buf, true, "DeleteGroupsResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteGroupsResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteGroupsResponse",
@@ -184,7 +197,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -195,17 +208,17 @@ pub struct DeletableGroupResult {
     /// The group id.
     pub group_id: ByteString,
     /// The deletion error, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for DeletableGroupResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -213,27 +226,43 @@ impl Wire for DeletableGroupResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "DeletableGroupResult.GroupId")?;
-        Wire::wire_put(&self.error_code, buf, false, "DeletableGroupResult.ErrorCode")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "DeletableGroupResult.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DeletableGroupResult.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeletableGroupResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeletableGroupResult.GroupId",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeletableGroupResult.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -249,7 +278,7 @@ impl crate::samples::Sample for DeletableGroupResult {
     fn sample() -> Self {
         Self {
             group_id: ByteString::from_static("GroupId-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

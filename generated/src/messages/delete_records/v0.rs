@@ -14,34 +14,49 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteRecordsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "DeleteRecordsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "DeleteRecordsRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "DeleteRecordsRequest.Topics",
+        )?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "DeleteRecordsRequest.TimeoutMs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 DeleteRecordsTopic,
-            > as Wire>::wire_get(buf, false, "DeleteRecordsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteRecordsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsRequest.TimeoutMs",
             )?,
         })
@@ -79,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -95,41 +110,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeleteRecordsTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteRecordsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "DeleteRecordsResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "DeleteRecordsResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 DeleteRecordsTopicResult,
-            > as Wire>::wire_get(buf, false, "DeleteRecordsResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteRecordsResponse.Topics")?,
         })
     }
 }
@@ -167,7 +192,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -182,39 +207,54 @@ pub struct DeleteRecordsPartition {
 }
 impl Wire for DeleteRecordsPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.offset, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.offset, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DeleteRecordsPartition.PartitionIndex",
         )?;
-        Wire::wire_put(&self.offset, buf, false, "DeleteRecordsPartition.Offset")?;
+        Wire::wire_put(
+            &self.offset,
+            buf,
+            false,
+            version,
+            "DeleteRecordsPartition.Offset",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartition.PartitionIndex",
             )?,
-            offset: <i64 as Wire>::wire_get(buf, false, "DeleteRecordsPartition.Offset")?,
+            offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteRecordsPartition.Offset",
+            )?,
         })
     }
 }
@@ -254,32 +294,45 @@ pub struct DeleteRecordsTopic {
 impl Wire for DeleteRecordsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DeleteRecordsPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "DeleteRecordsTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, false, "DeleteRecordsTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, false, version, "DeleteRecordsTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            false,
+            version,
+            "DeleteRecordsTopic.Partitions",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, false, "DeleteRecordsTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteRecordsTopic.Name",
+            )?,
             partitions: <Vec<
                 DeleteRecordsPartition,
-            > as Wire>::wire_get(buf, false, "DeleteRecordsTopic.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteRecordsTopic.Partitions")?,
         })
     }
 }
@@ -319,40 +372,44 @@ pub struct DeleteRecordsPartitionResult {
     /// The partition low water mark.
     pub low_watermark: i64,
     /// The deletion error code, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Wire for DeleteRecordsPartitionResult {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.low_watermark, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.low_watermark, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DeleteRecordsPartitionResult.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.low_watermark,
             buf,
             false,
+            version,
             "DeleteRecordsPartitionResult.LowWatermark",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DeleteRecordsPartitionResult.ErrorCode",
         )?;
         Ok(())
@@ -360,22 +417,26 @@ impl Wire for DeleteRecordsPartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartitionResult.PartitionIndex",
             )?,
             low_watermark: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartitionResult.LowWatermark",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartitionResult.ErrorCode",
             )?,
         })
@@ -388,7 +449,7 @@ impl crate::samples::Sample for DeleteRecordsPartitionResult {
         Self {
             partition_index: 1,
             low_watermark: 2,
-            error_code: 3,
+            error_code: ErrorCode(3),
         }
     }
 }
@@ -419,23 +480,31 @@ pub struct DeleteRecordsTopicResult {
 impl Wire for DeleteRecordsTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DeleteRecordsPartitionResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "DeleteRecordsTopicResult.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "DeleteRecordsTopicResult.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "DeleteRecordsTopicResult.Partitions",
         )?;
         Ok(())
@@ -443,17 +512,24 @@ impl Wire for DeleteRecordsTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsTopicResult.Name",
             )?,
             partitions: <Vec<
                 DeleteRecordsPartitionResult,
-            > as Wire>::wire_get(buf, false, "DeleteRecordsTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteRecordsTopicResult.Partitions",
+            )?,
         })
     }
 }

@@ -14,34 +14,49 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteRecordsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "DeleteRecordsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "DeleteRecordsRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "DeleteRecordsRequest.Topics",
+        )?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "DeleteRecordsRequest.TimeoutMs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 DeleteRecordsTopic,
-            > as Wire>::wire_get(buf, false, "DeleteRecordsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteRecordsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsRequest.TimeoutMs",
             )?,
         })
@@ -79,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -95,41 +110,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeleteRecordsTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteRecordsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "DeleteRecordsResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "DeleteRecordsResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 DeleteRecordsTopicResult,
-            > as Wire>::wire_get(buf, false, "DeleteRecordsResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteRecordsResponse.Topics")?,
         })
     }
 }
@@ -167,7 +192,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteRecordsTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,25 +27,34 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "DeleteRecordsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "DeleteRecordsRequest.TimeoutMs")?;
+        Wire::wire_put(&self.topics, buf, true, version, "DeleteRecordsRequest.Topics")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "DeleteRecordsRequest.TimeoutMs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteRecordsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 DeleteRecordsTopic,
-            > as Wire>::wire_get(buf, true, "DeleteRecordsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteRecordsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsRequest.TimeoutMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -91,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -109,10 +118,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeleteRecordsTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -120,32 +129,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteRecordsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "DeleteRecordsResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DeleteRecordsResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteRecordsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 DeleteRecordsTopicResult,
-            > as Wire>::wire_get(buf, true, "DeleteRecordsResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteRecordsResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsResponse",
@@ -191,7 +210,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -208,10 +227,10 @@ pub struct DeleteRecordsPartition {
 }
 impl Wire for DeleteRecordsPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.offset, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -219,32 +238,43 @@ impl Wire for DeleteRecordsPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DeleteRecordsPartition.PartitionIndex",
         )?;
-        Wire::wire_put(&self.offset, buf, false, "DeleteRecordsPartition.Offset")?;
+        Wire::wire_put(
+            &self.offset,
+            buf,
+            false,
+            version,
+            "DeleteRecordsPartition.Offset",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteRecordsPartition")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartition.PartitionIndex",
             )?,
             offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartition.Offset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -296,10 +326,10 @@ pub struct DeleteRecordsTopic {
 impl Wire for DeleteRecordsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DeleteRecordsPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -307,23 +337,36 @@ impl Wire for DeleteRecordsTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DeleteRecordsTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "DeleteRecordsTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "DeleteRecordsTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "DeleteRecordsTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteRecordsTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "DeleteRecordsTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteRecordsTopic.Name",
+            )?,
             partitions: <Vec<
                 DeleteRecordsPartition,
-            > as Wire>::wire_get(buf, true, "DeleteRecordsTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteRecordsTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsTopic",
@@ -371,18 +414,18 @@ pub struct DeleteRecordsPartitionResult {
     /// The partition low water mark.
     pub low_watermark: i64,
     /// The deletion error code, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for DeleteRecordsPartitionResult {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.low_watermark, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.low_watermark, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -390,24 +433,28 @@ impl Wire for DeleteRecordsPartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DeleteRecordsPartitionResult.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.low_watermark,
             buf,
             false,
+            version,
             "DeleteRecordsPartitionResult.LowWatermark",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DeleteRecordsPartitionResult.ErrorCode",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteRecordsPartitionResult")?;
@@ -416,22 +463,26 @@ impl Wire for DeleteRecordsPartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartitionResult.PartitionIndex",
             )?,
             low_watermark: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartitionResult.LowWatermark",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteRecordsPartitionResult.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -448,7 +499,7 @@ impl crate::samples::Sample for DeleteRecordsPartitionResult {
         Self {
             partition_index: 1,
             low_watermark: 2,
-            error_code: 3,
+            error_code: ErrorCode(3),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -485,10 +536,10 @@ pub struct DeleteRecordsTopicResult {
 impl Wire for DeleteRecordsTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DeleteRecordsPartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -496,13 +547,15 @@ impl Wire for DeleteRecordsTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DeleteRecordsTopicResult.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "DeleteRecordsTopicResult.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "DeleteRecordsTopicResult.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteRecordsTopicResult")?;
@@ -511,17 +564,24 @@ impl Wire for DeleteRecordsTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteRecordsTopicResult.Name",
             )?,
             partitions: <Vec<
                 DeleteRecordsPartitionResult,
-            > as Wire>::wire_get(buf, true, "DeleteRecordsTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteRecordsTopicResult.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsTopicResult",

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DeleteShareGroupOffsetsRequestTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsRequest.Topics",
         )?;
         self.unknown_tagged_fields
@@ -48,17 +51,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupOffsetsRequest.GroupId",
             )?,
             topics: <Vec<
                 DeleteShareGroupOffsetsRequestTopic,
-            > as Wire>::wire_get(buf, true, "DeleteShareGroupOffsetsRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteShareGroupOffsetsRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupOffsetsRequest",
@@ -103,7 +113,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -114,7 +124,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The results for each topic.
@@ -123,15 +133,15 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<DeleteShareGroupOffsetsResponseTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -139,30 +149,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteShareGroupOffsetsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DeleteShareGroupOffsetsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.responses,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsResponse.Responses",
         )?;
         self.unknown_tagged_fields
@@ -172,17 +187,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteShareGroupOffsetsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteShareGroupOffsetsResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -190,6 +208,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupOffsetsResponse.ErrorMessage",
             )?,
             responses: <Vec<
@@ -197,6 +216,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupOffsetsResponse.Responses",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -211,7 +231,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             responses: vec![
                 < DeleteShareGroupOffsetsResponseTopic as crate ::samples::Sample >
@@ -249,7 +269,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -264,9 +284,9 @@ pub struct DeleteShareGroupOffsetsRequestTopic {
 }
 impl Wire for DeleteShareGroupOffsetsRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -274,12 +294,14 @@ impl Wire for DeleteShareGroupOffsetsRequestTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsRequestTopic.TopicName",
         )?;
         self.unknown_tagged_fields
@@ -289,12 +311,14 @@ impl Wire for DeleteShareGroupOffsetsRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupOffsetsRequestTopic.TopicName",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -339,7 +363,7 @@ pub struct DeleteShareGroupOffsetsResponseTopic {
     /// The unique topic ID.
     pub topic_id: Uuid,
     /// The topic-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
@@ -347,13 +371,13 @@ pub struct DeleteShareGroupOffsetsResponseTopic {
 }
 impl Wire for DeleteShareGroupOffsetsResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -361,30 +385,35 @@ impl Wire for DeleteShareGroupOffsetsResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsResponseTopic.TopicName",
         )?;
         Wire::wire_put(
             &self.topic_id,
             buf,
             false,
+            version,
             "DeleteShareGroupOffsetsResponseTopic.TopicId",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DeleteShareGroupOffsetsResponseTopic.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DeleteShareGroupOffsetsResponseTopic.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -394,22 +423,26 @@ impl Wire for DeleteShareGroupOffsetsResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupOffsetsResponseTopic.TopicName",
             )?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteShareGroupOffsetsResponseTopic.TopicId",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteShareGroupOffsetsResponseTopic.ErrorCode",
             )?,
             error_message: <Option<
@@ -417,6 +450,7 @@ impl Wire for DeleteShareGroupOffsetsResponseTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupOffsetsResponseTopic.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -433,7 +467,7 @@ impl crate::samples::Sample for DeleteShareGroupOffsetsResponseTopic {
         Self {
             topic_name: ByteString::from_static("TopicName-0"),
             topic_id: Uuid::from_u128(1512366075204170928972419503379277432),
-            error_code: 3,
+            error_code: ErrorCode(3),
             error_message: Some(ByteString::from_static("ErrorMessage-3")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DeleteStateData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,32 +27,47 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "DeleteShareGroupStateRequest.GroupId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "DeleteShareGroupStateRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DeleteShareGroupStateRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteShareGroupStateRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeleteShareGroupStateRequest.GroupId",
             )?,
             topics: <Vec<
                 DeleteStateData,
-            > as Wire>::wire_get(buf, true, "DeleteShareGroupStateRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteShareGroupStateRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupStateRequest",
@@ -96,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupState;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -111,9 +126,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<DeleteStateResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -121,12 +136,14 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "DeleteShareGroupStateResponse.Results",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteShareGroupStateResponse")?;
@@ -135,12 +152,18 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             results: <Vec<
                 DeleteStateResult,
-            > as Wire>::wire_get(buf, true, "DeleteShareGroupStateResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeleteShareGroupStateResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupStateResponse",
@@ -182,7 +205,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupState;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -200,10 +223,10 @@ pub struct DeleteStateData {
 impl Wire for DeleteStateData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -211,23 +234,36 @@ impl Wire for DeleteStateData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "DeleteStateData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "DeleteStateData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "DeleteStateData.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "DeleteStateData.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteStateData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "DeleteStateData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteStateData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "DeleteStateData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteStateData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteStateData",
@@ -277,9 +313,9 @@ pub struct PartitionData {
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
+        n += Wire::wire_len(&self.partition, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -287,19 +323,26 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionData.Partition")?;
+        Wire::wire_put(&self.partition, buf, false, version, "PartitionData.Partition")?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionData.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.Partition",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -347,10 +390,10 @@ pub struct DeleteStateResult {
 impl Wire for DeleteStateResult {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -358,23 +401,42 @@ impl Wire for DeleteStateResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "DeleteStateResult.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "DeleteStateResult.Partitions")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "DeleteStateResult.TopicId",
+        )?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "DeleteStateResult.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteStateResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "DeleteStateResult.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteStateResult.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, true, "DeleteStateResult.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteStateResult.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteStateResult",
@@ -420,20 +482,20 @@ pub struct PartitionResult {
     /// The partition index.
     pub partition: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -441,29 +503,55 @@ impl Wire for PartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionResult.Partition")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionResult.ErrorMessage")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionResult.Partition",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionResult.Partition")?,
-            error_code: <i16 as Wire>::wire_get(
+            partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionResult.Partition",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -477,7 +565,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -14,34 +14,49 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_names, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topic_names, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_names, buf, false, "DeleteTopicsRequest.TopicNames")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "DeleteTopicsRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.topic_names,
+            buf,
+            false,
+            version,
+            "DeleteTopicsRequest.TopicNames",
+        )?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "DeleteTopicsRequest.TimeoutMs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_names: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DeleteTopicsRequest.TopicNames")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteTopicsRequest.TopicNames")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteTopicsRequest.TimeoutMs",
             )?,
         })
@@ -79,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -95,41 +110,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeletableTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteTopicsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, false, "DeleteTopicsResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            false,
+            version,
+            "DeleteTopicsResponse.Responses",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteTopicsResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 DeletableTopicResult,
-            > as Wire>::wire_get(buf, false, "DeleteTopicsResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "DeleteTopicsResponse.Responses")?,
         })
     }
 }
@@ -167,7 +192,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

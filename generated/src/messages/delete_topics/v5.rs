@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_names, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topic_names, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,25 +27,40 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_names, buf, true, "DeleteTopicsRequest.TopicNames")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "DeleteTopicsRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.topic_names,
+            buf,
+            true,
+            version,
+            "DeleteTopicsRequest.TopicNames",
+        )?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "DeleteTopicsRequest.TimeoutMs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteTopicsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_names: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteTopicsRequest.TopicNames")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteTopicsRequest.TopicNames")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteTopicsRequest.TimeoutMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -91,7 +106,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -109,10 +124,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeletableTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -120,32 +135,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteTopicsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, true, "DeleteTopicsResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "DeleteTopicsResponse.Responses",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteTopicsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteTopicsResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 DeletableTopicResult,
-            > as Wire>::wire_get(buf, true, "DeleteTopicsResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteTopicsResponse.Responses")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicsResponse",
@@ -191,7 +216,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -202,20 +227,20 @@ pub struct DeletableTopicResult {
     /// The topic name.
     pub name: ByteString,
     /// The deletion error, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for DeletableTopicResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -223,14 +248,22 @@ impl Wire for DeletableTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DeletableTopicResult.Name")?;
-        Wire::wire_put(&self.error_code, buf, false, "DeletableTopicResult.ErrorCode")?;
+        Wire::wire_put(&self.name, buf, true, version, "DeletableTopicResult.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DeletableTopicResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DeletableTopicResult.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeletableTopicResult")?;
@@ -239,22 +272,30 @@ impl Wire for DeletableTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DeletableTopicResult.Name",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeletableTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeletableTopicResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeletableTopicResult.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeletableTopicResult",
@@ -268,7 +309,7 @@ impl crate::samples::Sample for DeletableTopicResult {
     fn sample() -> Self {
         Self {
             name: ByteString::from_static("Name-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

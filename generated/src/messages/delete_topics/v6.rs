@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DeleteTopicState> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,25 +27,34 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "DeleteTopicsRequest.Topics")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "DeleteTopicsRequest.TimeoutMs")?;
+        Wire::wire_put(&self.topics, buf, true, version, "DeleteTopicsRequest.Topics")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "DeleteTopicsRequest.TimeoutMs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteTopicsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 DeleteTopicState,
-            > as Wire>::wire_get(buf, true, "DeleteTopicsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteTopicsRequest.Topics")?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteTopicsRequest.TimeoutMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -91,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -109,10 +118,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DeletableTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -120,32 +129,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DeleteTopicsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, true, "DeleteTopicsResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "DeleteTopicsResponse.Responses",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteTopicsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeleteTopicsResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 DeletableTopicResult,
-            > as Wire>::wire_get(buf, true, "DeleteTopicsResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteTopicsResponse.Responses")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicsResponse",
@@ -191,7 +210,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -209,10 +228,10 @@ pub struct DeleteTopicState {
 impl Wire for DeleteTopicState {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Uuid as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.topic_id, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -220,23 +239,30 @@ impl Wire for DeleteTopicState {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DeleteTopicState.Name")?;
-        Wire::wire_put(&self.topic_id, buf, false, "DeleteTopicState.TopicId")?;
+        Wire::wire_put(&self.name, buf, true, version, "DeleteTopicState.Name")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "DeleteTopicState.TopicId")?;
         self.unknown_tagged_fields.encode_section(buf, "DeleteTopicState")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeleteTopicState.Name")?,
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "DeleteTopicState.TopicId")?,
+            > as Wire>::wire_get(buf, true, version, "DeleteTopicState.Name")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DeleteTopicState.TopicId",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicState",
@@ -283,7 +309,7 @@ pub struct DeletableTopicResult {
     /// The unique topic ID.
     pub topic_id: Uuid,
     /// The deletion error, or 0 if the deletion succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
@@ -294,7 +320,7 @@ impl Default for DeletableTopicResult {
         Self {
             name: Some(ByteString::from_static("")),
             topic_id: Uuid::ZERO,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -302,14 +328,14 @@ impl Default for DeletableTopicResult {
 }
 impl Wire for DeletableTopicResult {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
-        + <Uuid as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+        + <Uuid as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -317,15 +343,29 @@ impl Wire for DeletableTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DeletableTopicResult.Name")?;
-        Wire::wire_put(&self.topic_id, buf, false, "DeletableTopicResult.TopicId")?;
-        Wire::wire_put(&self.error_code, buf, false, "DeletableTopicResult.ErrorCode")?;
+        Wire::wire_put(&self.name, buf, true, version, "DeletableTopicResult.Name")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "DeletableTopicResult.TopicId",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DeletableTopicResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DeletableTopicResult.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DeletableTopicResult")?;
@@ -334,25 +374,33 @@ impl Wire for DeletableTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeletableTopicResult.Name")?,
+            > as Wire>::wire_get(buf, true, version, "DeletableTopicResult.Name")?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeletableTopicResult.TopicId",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DeletableTopicResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DeletableTopicResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DeletableTopicResult.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeletableTopicResult",
@@ -367,7 +415,7 @@ impl crate::samples::Sample for DeletableTopicResult {
         Self {
             name: Some(ByteString::from_static("Name-0")),
             topic_id: Uuid::from_u128(1512366075204170928972419503379277432),
-            error_code: 3,
+            error_code: ErrorCode(3),
             error_message: Some(ByteString::from_static("ErrorMessage-3")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -47,53 +47,71 @@ impl Wire for Request {
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type_filter, false);
-        n += Wire::wire_len(&self.resource_name_filter, false);
-        n += Wire::wire_len(&self.pattern_type_filter, false);
-        n += Wire::wire_len(&self.principal_filter, false);
-        n += Wire::wire_len(&self.host_filter, false);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.resource_type_filter, false, version);
+        n += Wire::wire_len(&self.resource_name_filter, false, version);
+        n += Wire::wire_len(&self.pattern_type_filter, false, version);
+        n += Wire::wire_len(&self.principal_filter, false, version);
+        n += Wire::wire_len(&self.host_filter, false, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type_filter,
             buf,
             false,
+            version,
             "DescribeAclsRequest.ResourceTypeFilter",
         )?;
         Wire::wire_put(
             &self.resource_name_filter,
             buf,
             false,
+            version,
             "DescribeAclsRequest.ResourceNameFilter",
         )?;
         Wire::wire_put(
             &self.pattern_type_filter,
             buf,
             false,
+            version,
             "DescribeAclsRequest.PatternTypeFilter",
         )?;
         Wire::wire_put(
             &self.principal_filter,
             buf,
             false,
+            version,
             "DescribeAclsRequest.PrincipalFilter",
         )?;
-        Wire::wire_put(&self.host_filter, buf, false, "DescribeAclsRequest.HostFilter")?;
-        Wire::wire_put(&self.operation, buf, false, "DescribeAclsRequest.Operation")?;
+        Wire::wire_put(
+            &self.host_filter,
+            buf,
+            false,
+            version,
+            "DescribeAclsRequest.HostFilter",
+        )?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "DescribeAclsRequest.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "DescribeAclsRequest.PermissionType",
         )?;
         Ok(())
@@ -101,36 +119,51 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.ResourceTypeFilter",
             )?,
             resource_name_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeAclsRequest.ResourceNameFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeAclsRequest.ResourceNameFilter",
+            )?,
             pattern_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.PatternTypeFilter",
             )?,
             principal_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeAclsRequest.PrincipalFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeAclsRequest.PrincipalFilter",
+            )?,
             host_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeAclsRequest.HostFilter")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeAclsRequest.HostFilter")?,
             operation: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.Operation",
             )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.PermissionType",
             )?,
         })
@@ -183,7 +216,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -194,7 +227,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -206,68 +239,91 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resources: <Vec<DescribeAclsResource>>::new(),
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<DescribeAclsResource> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.resources, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.resources, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeAclsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "DescribeAclsResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribeAclsResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "DescribeAclsResponse.ErrorMessage",
         )?;
-        Wire::wire_put(&self.resources, buf, false, "DescribeAclsResponse.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            false,
+            version,
+            "DescribeAclsResponse.Resources",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeAclsResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeAclsResponse.ErrorMessage",
+            )?,
             resources: <Vec<
                 DescribeAclsResource,
-            > as Wire>::wire_get(buf, false, "DescribeAclsResponse.Resources")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeAclsResponse.Resources")?,
         })
     }
 }
@@ -276,7 +332,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             resources: vec![
                 < DescribeAclsResource as crate ::samples::Sample > ::sample(), <
@@ -309,7 +365,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -329,27 +385,41 @@ pub struct AclDescription {
 impl Wire for AclDescription {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.principal, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.principal, buf, false, "AclDescription.Principal")?;
-        Wire::wire_put(&self.host, buf, false, "AclDescription.Host")?;
-        Wire::wire_put(&self.operation, buf, false, "AclDescription.Operation")?;
+        Wire::wire_put(
+            &self.principal,
+            buf,
+            false,
+            version,
+            "AclDescription.Principal",
+        )?;
+        Wire::wire_put(&self.host, buf, false, version, "AclDescription.Host")?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "AclDescription.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "AclDescription.PermissionType",
         )?;
         Ok(())
@@ -357,19 +427,32 @@ impl Wire for AclDescription {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclDescription.Principal",
             )?,
-            host: <ByteString as Wire>::wire_get(buf, false, "AclDescription.Host")?,
-            operation: <i8 as Wire>::wire_get(buf, false, "AclDescription.Operation")?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AclDescription.Host",
+            )?,
+            operation: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AclDescription.Operation",
+            )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclDescription.PermissionType",
             )?,
         })
@@ -431,65 +514,73 @@ impl Default for DescribeAclsResource {
 impl Wire for DescribeAclsResource {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <Vec<AclDescription> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, false);
-        n += Wire::wire_len(&self.pattern_type, false);
-        n += Wire::wire_len(&self.acls, false);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, false, version);
+        n += Wire::wire_len(&self.pattern_type, false, version);
+        n += Wire::wire_len(&self.acls, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DescribeAclsResource.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             false,
+            version,
             "DescribeAclsResource.ResourceName",
         )?;
         Wire::wire_put(
             &self.pattern_type,
             buf,
             false,
+            version,
             "DescribeAclsResource.PatternType",
         )?;
-        Wire::wire_put(&self.acls, buf, false, "DescribeAclsResource.Acls")?;
+        Wire::wire_put(&self.acls, buf, false, version, "DescribeAclsResource.Acls")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResource.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResource.ResourceName",
             )?,
             pattern_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResource.PatternType",
             )?,
             acls: <Vec<
                 AclDescription,
-            > as Wire>::wire_get(buf, false, "DescribeAclsResource.Acls")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeAclsResource.Acls")?,
         })
     }
 }

@@ -50,15 +50,15 @@ impl Wire for Request {
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type_filter, false);
-        n += Wire::wire_len(&self.resource_name_filter, true);
-        n += Wire::wire_len(&self.pattern_type_filter, false);
-        n += Wire::wire_len(&self.principal_filter, true);
-        n += Wire::wire_len(&self.host_filter, true);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.resource_type_filter, false, version);
+        n += Wire::wire_len(&self.resource_name_filter, true, version);
+        n += Wire::wire_len(&self.pattern_type_filter, false, version);
+        n += Wire::wire_len(&self.principal_filter, true, version);
+        n += Wire::wire_len(&self.host_filter, true, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -66,38 +66,56 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type_filter,
             buf,
             false,
+            version,
             "DescribeAclsRequest.ResourceTypeFilter",
         )?;
         Wire::wire_put(
             &self.resource_name_filter,
             buf,
             true,
+            version,
             "DescribeAclsRequest.ResourceNameFilter",
         )?;
         Wire::wire_put(
             &self.pattern_type_filter,
             buf,
             false,
+            version,
             "DescribeAclsRequest.PatternTypeFilter",
         )?;
         Wire::wire_put(
             &self.principal_filter,
             buf,
             true,
+            version,
             "DescribeAclsRequest.PrincipalFilter",
         )?;
-        Wire::wire_put(&self.host_filter, buf, true, "DescribeAclsRequest.HostFilter")?;
-        Wire::wire_put(&self.operation, buf, false, "DescribeAclsRequest.Operation")?;
+        Wire::wire_put(
+            &self.host_filter,
+            buf,
+            true,
+            version,
+            "DescribeAclsRequest.HostFilter",
+        )?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "DescribeAclsRequest.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "DescribeAclsRequest.PermissionType",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeAclsRequest")?;
@@ -106,36 +124,51 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.ResourceTypeFilter",
             )?,
             resource_name_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeAclsRequest.ResourceNameFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeAclsRequest.ResourceNameFilter",
+            )?,
             pattern_type_filter: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.PatternTypeFilter",
             )?,
             principal_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeAclsRequest.PrincipalFilter")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeAclsRequest.PrincipalFilter",
+            )?,
             host_filter: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeAclsRequest.HostFilter")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeAclsRequest.HostFilter")?,
             operation: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.Operation",
             )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsRequest.PermissionType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -196,7 +229,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -207,7 +240,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -221,7 +254,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resources: <Vec<DescribeAclsResource>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -229,15 +262,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<DescribeAclsResource> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.resources, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.resources, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -245,47 +278,70 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeAclsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "DescribeAclsResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribeAclsResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeAclsResponse.ErrorMessage",
         )?;
-        Wire::wire_put(&self.resources, buf, true, "DescribeAclsResponse.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            true,
+            version,
+            "DescribeAclsResponse.Resources",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeAclsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeAclsResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeAclsResponse.ErrorMessage",
+            )?,
             resources: <Vec<
                 DescribeAclsResource,
-            > as Wire>::wire_get(buf, true, "DescribeAclsResponse.Resources")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeAclsResponse.Resources")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeAclsResponse",
@@ -298,7 +354,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             resources: vec![
                 < DescribeAclsResource as crate ::samples::Sample > ::sample(), <
@@ -335,7 +391,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -358,12 +414,12 @@ impl Wire for AclDescription {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.operation, false);
-        n += Wire::wire_len(&self.permission_type, false);
+        n += Wire::wire_len(&self.principal, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.operation, false, version);
+        n += Wire::wire_len(&self.permission_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -371,15 +427,23 @@ impl Wire for AclDescription {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.principal, buf, true, "AclDescription.Principal")?;
-        Wire::wire_put(&self.host, buf, true, "AclDescription.Host")?;
-        Wire::wire_put(&self.operation, buf, false, "AclDescription.Operation")?;
+        Wire::wire_put(&self.principal, buf, true, version, "AclDescription.Principal")?;
+        Wire::wire_put(&self.host, buf, true, version, "AclDescription.Host")?;
+        Wire::wire_put(
+            &self.operation,
+            buf,
+            false,
+            version,
+            "AclDescription.Operation",
+        )?;
         Wire::wire_put(
             &self.permission_type,
             buf,
             false,
+            version,
             "AclDescription.PermissionType",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AclDescription")?;
@@ -388,19 +452,32 @@ impl Wire for AclDescription {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AclDescription.Principal",
             )?,
-            host: <ByteString as Wire>::wire_get(buf, true, "AclDescription.Host")?,
-            operation: <i8 as Wire>::wire_get(buf, false, "AclDescription.Operation")?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AclDescription.Host",
+            )?,
+            operation: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AclDescription.Operation",
+            )?,
             permission_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AclDescription.PermissionType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -473,12 +550,12 @@ impl Default for DescribeAclsResource {
 impl Wire for DescribeAclsResource {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <Vec<AclDescription> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.pattern_type, false);
-        n += Wire::wire_len(&self.acls, true);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.pattern_type, false, version);
+        n += Wire::wire_len(&self.acls, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -486,54 +563,62 @@ impl Wire for DescribeAclsResource {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DescribeAclsResource.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             true,
+            version,
             "DescribeAclsResource.ResourceName",
         )?;
         Wire::wire_put(
             &self.pattern_type,
             buf,
             false,
+            version,
             "DescribeAclsResource.PatternType",
         )?;
-        Wire::wire_put(&self.acls, buf, true, "DescribeAclsResource.Acls")?;
+        Wire::wire_put(&self.acls, buf, true, version, "DescribeAclsResource.Acls")?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeAclsResource")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResource.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeAclsResource.ResourceName",
             )?,
             pattern_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeAclsResource.PatternType",
             )?,
             acls: <Vec<
                 AclDescription,
-            > as Wire>::wire_get(buf, true, "DescribeAclsResource.Acls")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeAclsResource.Acls")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeAclsResource",

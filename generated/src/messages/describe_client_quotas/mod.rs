@@ -5,6 +5,66 @@
 use crate::__gen::*;
 pub mod v0;
 pub mod v1;
+mod version_free;
+pub use version_free::*;
+impl From<AnyRequest> for Request {
+    fn from(r: AnyRequest) -> Self {
+        match r {
+            AnyRequest::V0(r) => r.into(),
+            AnyRequest::V1(r) => r.into(),
+        }
+    }
+}
+impl From<AnyResponse> for Response {
+    fn from(r: AnyResponse) -> Self {
+        match r {
+            AnyResponse::V0(r) => r.into(),
+            AnyResponse::V1(r) => r.into(),
+        }
+    }
+}
+impl Request {
+    /// This request as the type of `version`: fields that version lacks are dropped
+    /// if the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+        match version {
+            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
+            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
+impl Response {
+    /// This response as the type of `version` (see [`Request::into_version`]).
+    pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+        match version {
+            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
+            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
 ///A `DescribeClientQuotas` request of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -61,8 +121,12 @@ impl AnyRequest {
         client_id: Option<&str>,
     ) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V1(ref m) => crate::Request::serialize(m, correlation_id, client_id),
+            Self::V0(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V1(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -73,18 +137,18 @@ impl AnyRequest {
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
             Self::V0(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V1(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
         }
     }
     /// Whether the broker answers this request at all.
     pub fn expects_response(&self) -> bool {
         match *self {
-            Self::V0(ref m) => crate::Request::expects_response(m),
-            Self::V1(ref m) => crate::Request::expects_response(m),
+            Self::V0(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V1(ref m) => crate::VersionedRequest::expects_response(m),
         }
     }
     /// A function that parses the response frame (header and body) of this request.
@@ -101,13 +165,13 @@ impl AnyRequest {
         match *self {
             Self::V0(_) => {
                 AnyResponse::V0(v0::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V1(_) => {
                 AnyResponse::V1(v1::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
@@ -166,8 +230,8 @@ impl AnyResponse {
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V1(ref m) => crate::Response::serialize(m, correlation_id),
+            Self::V0(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V1(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -176,8 +240,12 @@ impl AnyResponse {
         correlation_id: i32,
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V1(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V0(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V1(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
         }
     }
 }

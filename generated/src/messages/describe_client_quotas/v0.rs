@@ -14,39 +14,54 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ComponentData> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.components, false);
-        n += Wire::wire_len(&self.strict, false);
+        n += Wire::wire_len(&self.components, false, version);
+        n += Wire::wire_len(&self.strict, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.components,
             buf,
             false,
+            version,
             "DescribeClientQuotasRequest.Components",
         )?;
-        Wire::wire_put(&self.strict, buf, false, "DescribeClientQuotasRequest.Strict")?;
+        Wire::wire_put(
+            &self.strict,
+            buf,
+            false,
+            version,
+            "DescribeClientQuotasRequest.Strict",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             components: <Vec<
                 ComponentData,
-            > as Wire>::wire_get(buf, false, "DescribeClientQuotasRequest.Components")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeClientQuotasRequest.Components",
+            )?,
             strict: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasRequest.Strict",
             )?,
         })
@@ -84,7 +99,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -95,7 +110,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or `0` if the quota description succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or `null` if the quota description succeeded.
     ///
     /// Default: `Some("")`.
@@ -109,52 +124,57 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             entries: Some(<Vec<EntryData>>::new()),
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<Vec<EntryData>> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.entries, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.entries, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeClientQuotasResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeClientQuotasResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "DescribeClientQuotasResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.entries,
             buf,
             false,
+            version,
             "DescribeClientQuotasResponse.Entries",
         )?;
         Ok(())
@@ -162,17 +182,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -180,11 +203,17 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasResponse.ErrorMessage",
             )?,
             entries: <Option<
                 Vec<EntryData>,
-            > as Wire>::wire_get(buf, false, "DescribeClientQuotasResponse.Entries")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeClientQuotasResponse.Entries",
+            )?,
         })
     }
 }
@@ -193,7 +222,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             entries: Some(
                 vec![
@@ -228,7 +257,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -257,39 +286,59 @@ impl Default for ComponentData {
 impl Wire for ComponentData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, false);
-        n += Wire::wire_len(&self.match_type, false);
-        n += Wire::wire_len(&self.r#match, false);
+        n += Wire::wire_len(&self.entity_type, false, version);
+        n += Wire::wire_len(&self.match_type, false, version);
+        n += Wire::wire_len(&self.r#match, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, false, "ComponentData.EntityType")?;
-        Wire::wire_put(&self.match_type, buf, false, "ComponentData.MatchType")?;
-        Wire::wire_put(&self.r#match, buf, false, "ComponentData.Match")?;
+        Wire::wire_put(
+            &self.entity_type,
+            buf,
+            false,
+            version,
+            "ComponentData.EntityType",
+        )?;
+        Wire::wire_put(
+            &self.match_type,
+            buf,
+            false,
+            version,
+            "ComponentData.MatchType",
+        )?;
+        Wire::wire_put(&self.r#match, buf, false, version, "ComponentData.Match")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ComponentData.EntityType",
             )?,
-            match_type: <i8 as Wire>::wire_get(buf, false, "ComponentData.MatchType")?,
+            match_type: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ComponentData.MatchType",
+            )?,
             r#match: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "ComponentData.Match")?,
+            > as Wire>::wire_get(buf, false, version, "ComponentData.Match")?,
         })
     }
 }
@@ -341,36 +390,39 @@ impl Default for EntityData {
 impl Wire for EntityData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, false);
-        n += Wire::wire_len(&self.entity_name, false);
+        n += Wire::wire_len(&self.entity_type, false, version);
+        n += Wire::wire_len(&self.entity_name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, false, "EntityData.EntityType")?;
-        Wire::wire_put(&self.entity_name, buf, false, "EntityData.EntityName")?;
+        Wire::wire_put(&self.entity_type, buf, false, version, "EntityData.EntityType")?;
+        Wire::wire_put(&self.entity_name, buf, false, version, "EntityData.EntityName")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EntityData.EntityType",
             )?,
             entity_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "EntityData.EntityName")?,
+            > as Wire>::wire_get(buf, false, version, "EntityData.EntityName")?,
         })
     }
 }
@@ -410,30 +462,36 @@ pub struct EntryData {
 impl Wire for EntryData {
     const MIN_LEN: usize = 0 + <Vec<EntityData> as Wire>::MIN_LEN
         + <Vec<ValueData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity, false);
-        n += Wire::wire_len(&self.values, false);
+        n += Wire::wire_len(&self.entity, false, version);
+        n += Wire::wire_len(&self.values, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity, buf, false, "EntryData.Entity")?;
-        Wire::wire_put(&self.values, buf, false, "EntryData.Values")?;
+        Wire::wire_put(&self.entity, buf, false, version, "EntryData.Entity")?;
+        Wire::wire_put(&self.values, buf, false, version, "EntryData.Values")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<EntityData> as Wire>::wire_get(buf, false, "EntryData.Entity")?,
-            values: <Vec<ValueData> as Wire>::wire_get(buf, false, "EntryData.Values")?,
+            entity: <Vec<
+                EntityData,
+            > as Wire>::wire_get(buf, false, version, "EntryData.Entity")?,
+            values: <Vec<
+                ValueData,
+            > as Wire>::wire_get(buf, false, version, "EntryData.Values")?,
         })
     }
 }
@@ -478,30 +536,32 @@ pub struct ValueData {
 }
 impl Wire for ValueData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, false);
-        n += Wire::wire_len(&self.value, false);
+        n += Wire::wire_len(&self.key, false, version);
+        n += Wire::wire_len(&self.value, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, false, "ValueData.Key")?;
-        Wire::wire_put(&self.value, buf, false, "ValueData.Value")?;
+        Wire::wire_put(&self.key, buf, false, version, "ValueData.Key")?;
+        Wire::wire_put(&self.value, buf, false, version, "ValueData.Value")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, false, "ValueData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, "ValueData.Value")?,
+            key: <ByteString as Wire>::wire_get(buf, false, version, "ValueData.Key")?,
+            value: <f64 as Wire>::wire_get(buf, false, version, "ValueData.Value")?,
         })
     }
 }

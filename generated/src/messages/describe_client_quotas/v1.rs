@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ComponentData> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.components, true);
-        n += Wire::wire_len(&self.strict, false);
+        n += Wire::wire_len(&self.components, true, version);
+        n += Wire::wire_len(&self.strict, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,30 +27,45 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.components,
             buf,
             true,
+            version,
             "DescribeClientQuotasRequest.Components",
         )?;
-        Wire::wire_put(&self.strict, buf, false, "DescribeClientQuotasRequest.Strict")?;
+        Wire::wire_put(
+            &self.strict,
+            buf,
+            false,
+            version,
+            "DescribeClientQuotasRequest.Strict",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClientQuotasRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             components: <Vec<
                 ComponentData,
-            > as Wire>::wire_get(buf, true, "DescribeClientQuotasRequest.Components")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeClientQuotasRequest.Components",
+            )?,
             strict: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasRequest.Strict",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -96,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -107,7 +122,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or `0` if the quota description succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or `null` if the quota description succeeded.
     ///
     /// Default: `Some("")`.
@@ -123,7 +138,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             entries: Some(<Vec<EntryData>>::new()),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -131,15 +146,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<Vec<EntryData>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.entries, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.entries, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -147,30 +162,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeClientQuotasResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeClientQuotasResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeClientQuotasResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.entries,
             buf,
             true,
+            version,
             "DescribeClientQuotasResponse.Entries",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClientQuotasResponse")?;
@@ -179,17 +199,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClientQuotasResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -197,11 +220,17 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeClientQuotasResponse.ErrorMessage",
             )?,
             entries: <Option<
                 Vec<EntryData>,
-            > as Wire>::wire_get(buf, true, "DescribeClientQuotasResponse.Entries")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeClientQuotasResponse.Entries",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClientQuotasResponse",
@@ -214,7 +243,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             entries: Some(
                 vec![
@@ -253,7 +282,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -285,11 +314,11 @@ impl Default for ComponentData {
 impl Wire for ComponentData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, true);
-        n += Wire::wire_len(&self.match_type, false);
-        n += Wire::wire_len(&self.r#match, true);
+        n += Wire::wire_len(&self.entity_type, true, version);
+        n += Wire::wire_len(&self.match_type, false, version);
+        n += Wire::wire_len(&self.r#match, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -297,29 +326,49 @@ impl Wire for ComponentData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, true, "ComponentData.EntityType")?;
-        Wire::wire_put(&self.match_type, buf, false, "ComponentData.MatchType")?;
-        Wire::wire_put(&self.r#match, buf, true, "ComponentData.Match")?;
+        Wire::wire_put(
+            &self.entity_type,
+            buf,
+            true,
+            version,
+            "ComponentData.EntityType",
+        )?;
+        Wire::wire_put(
+            &self.match_type,
+            buf,
+            false,
+            version,
+            "ComponentData.MatchType",
+        )?;
+        Wire::wire_put(&self.r#match, buf, true, version, "ComponentData.Match")?;
         self.unknown_tagged_fields.encode_section(buf, "ComponentData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ComponentData.EntityType",
             )?,
-            match_type: <i8 as Wire>::wire_get(buf, false, "ComponentData.MatchType")?,
+            match_type: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ComponentData.MatchType",
+            )?,
             r#match: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ComponentData.Match")?,
+            > as Wire>::wire_get(buf, true, version, "ComponentData.Match")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ComponentData",
@@ -382,10 +431,10 @@ impl Default for EntityData {
 impl Wire for EntityData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity_type, true);
-        n += Wire::wire_len(&self.entity_name, true);
+        n += Wire::wire_len(&self.entity_type, true, version);
+        n += Wire::wire_len(&self.entity_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -393,27 +442,30 @@ impl Wire for EntityData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity_type, buf, true, "EntityData.EntityType")?;
-        Wire::wire_put(&self.entity_name, buf, true, "EntityData.EntityName")?;
+        Wire::wire_put(&self.entity_type, buf, true, version, "EntityData.EntityType")?;
+        Wire::wire_put(&self.entity_name, buf, true, version, "EntityData.EntityName")?;
         self.unknown_tagged_fields.encode_section(buf, "EntityData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             entity_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "EntityData.EntityType",
             )?,
             entity_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "EntityData.EntityName")?,
+            > as Wire>::wire_get(buf, true, version, "EntityData.EntityName")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EntityData",
@@ -463,10 +515,10 @@ pub struct EntryData {
 impl Wire for EntryData {
     const MIN_LEN: usize = 0 + <Vec<EntityData> as Wire>::MIN_LEN
         + <Vec<ValueData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.entity, true);
-        n += Wire::wire_len(&self.values, true);
+        n += Wire::wire_len(&self.entity, true, version);
+        n += Wire::wire_len(&self.values, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -474,21 +526,27 @@ impl Wire for EntryData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.entity, buf, true, "EntryData.Entity")?;
-        Wire::wire_put(&self.values, buf, true, "EntryData.Values")?;
+        Wire::wire_put(&self.entity, buf, true, version, "EntryData.Entity")?;
+        Wire::wire_put(&self.values, buf, true, version, "EntryData.Values")?;
         self.unknown_tagged_fields.encode_section(buf, "EntryData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<EntityData> as Wire>::wire_get(buf, true, "EntryData.Entity")?,
-            values: <Vec<ValueData> as Wire>::wire_get(buf, true, "EntryData.Values")?,
+            entity: <Vec<
+                EntityData,
+            > as Wire>::wire_get(buf, true, version, "EntryData.Entity")?,
+            values: <Vec<
+                ValueData,
+            > as Wire>::wire_get(buf, true, version, "EntryData.Values")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "EntryData")?,
         })
     }
@@ -541,10 +599,10 @@ pub struct ValueData {
 impl Wire for ValueData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <f64 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, true);
-        n += Wire::wire_len(&self.value, false);
+        n += Wire::wire_len(&self.key, true, version);
+        n += Wire::wire_len(&self.value, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -552,21 +610,23 @@ impl Wire for ValueData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, true, "ValueData.Key")?;
-        Wire::wire_put(&self.value, buf, false, "ValueData.Value")?;
+        Wire::wire_put(&self.key, buf, true, version, "ValueData.Key")?;
+        Wire::wire_put(&self.value, buf, false, version, "ValueData.Value")?;
         self.unknown_tagged_fields.encode_section(buf, "ValueData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, "ValueData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, "ValueData.Value")?,
+            key: <ByteString as Wire>::wire_get(buf, true, version, "ValueData.Key")?,
+            value: <f64 as Wire>::wire_get(buf, false, version, "ValueData.Value")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "ValueData")?,
         })
     }

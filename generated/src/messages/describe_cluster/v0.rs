@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.include_cluster_authorized_operations, false);
+        n += Wire::wire_len(&self.include_cluster_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.include_cluster_authorized_operations,
             buf,
             false,
+            version,
             "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClusterRequest")?;
@@ -37,12 +39,14 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             include_cluster_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -85,7 +89,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -96,7 +100,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The cluster ID that responding broker belongs to.
@@ -118,7 +122,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             cluster_id: ByteString::from_static(""),
             controller_id: -1,
@@ -129,19 +133,19 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<DescribeClusterBroker> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.brokers, true);
-        n += Wire::wire_len(&self.cluster_authorized_operations, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.brokers, true, version);
+        n += Wire::wire_len(&self.cluster_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -149,43 +153,56 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeClusterResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.cluster_id,
             buf,
             true,
+            version,
             "DescribeClusterResponse.ClusterId",
         )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.brokers, buf, true, "DescribeClusterResponse.Brokers")?;
+        Wire::wire_put(
+            &self.brokers,
+            buf,
+            true,
+            version,
+            "DescribeClusterResponse.Brokers",
+        )?;
         Wire::wire_put(
             &self.cluster_authorized_operations,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ClusterAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClusterResponse")?;
@@ -194,38 +211,49 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeClusterResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeClusterResponse.ErrorMessage",
+            )?,
             cluster_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeClusterResponse.ClusterId",
             )?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ControllerId",
             )?,
             brokers: <Vec<
                 DescribeClusterBroker,
-            > as Wire>::wire_get(buf, true, "DescribeClusterResponse.Brokers")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeClusterResponse.Brokers")?,
             cluster_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ClusterAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -240,7 +268,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             cluster_id: ByteString::from_static("ClusterId-3"),
             controller_id: 4,
@@ -285,7 +313,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -307,12 +335,12 @@ pub struct DescribeClusterBroker {
 impl Wire for DescribeClusterBroker {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.broker_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.rack, true);
+        n += Wire::wire_len(&self.broker_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.rack, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -320,35 +348,50 @@ impl Wire for DescribeClusterBroker {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.broker_id, buf, false, "DescribeClusterBroker.BrokerId")?;
-        Wire::wire_put(&self.host, buf, true, "DescribeClusterBroker.Host")?;
-        Wire::wire_put(&self.port, buf, false, "DescribeClusterBroker.Port")?;
-        Wire::wire_put(&self.rack, buf, true, "DescribeClusterBroker.Rack")?;
+        Wire::wire_put(
+            &self.broker_id,
+            buf,
+            false,
+            version,
+            "DescribeClusterBroker.BrokerId",
+        )?;
+        Wire::wire_put(&self.host, buf, true, version, "DescribeClusterBroker.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "DescribeClusterBroker.Port")?;
+        Wire::wire_put(&self.rack, buf, true, version, "DescribeClusterBroker.Rack")?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClusterBroker")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             broker_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterBroker.BrokerId",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeClusterBroker.Host",
             )?,
-            port: <i32 as Wire>::wire_get(buf, false, "DescribeClusterBroker.Port")?,
+            port: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeClusterBroker.Port",
+            )?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeClusterBroker.Rack")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeClusterBroker.Rack")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClusterBroker",

@@ -26,10 +26,10 @@ impl Default for Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.include_cluster_authorized_operations, false);
-        n += Wire::wire_len(&self.endpoint_type, false);
+        n += Wire::wire_len(&self.include_cluster_authorized_operations, false, version);
+        n += Wire::wire_len(&self.endpoint_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -37,18 +37,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.include_cluster_authorized_operations,
             buf,
             false,
+            version,
             "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
         )?;
         Wire::wire_put(
             &self.endpoint_type,
             buf,
             false,
+            version,
             "DescribeClusterRequest.EndpointType",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClusterRequest")?;
@@ -57,17 +60,20 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             include_cluster_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
             )?,
             endpoint_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterRequest.EndpointType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -112,7 +118,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -123,7 +129,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The endpoint type that was described. 1=brokers, 2=controllers.
@@ -149,7 +155,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             endpoint_type: 1,
             cluster_id: ByteString::from_static(""),
@@ -161,20 +167,20 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeClusterBroker> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.endpoint_type, false);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.brokers, true);
-        n += Wire::wire_len(&self.cluster_authorized_operations, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.endpoint_type, false, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.brokers, true, version);
+        n += Wire::wire_len(&self.cluster_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -182,49 +188,63 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeClusterResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.endpoint_type,
             buf,
             false,
+            version,
             "DescribeClusterResponse.EndpointType",
         )?;
         Wire::wire_put(
             &self.cluster_id,
             buf,
             true,
+            version,
             "DescribeClusterResponse.ClusterId",
         )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.brokers, buf, true, "DescribeClusterResponse.Brokers")?;
+        Wire::wire_put(
+            &self.brokers,
+            buf,
+            true,
+            version,
+            "DescribeClusterResponse.Brokers",
+        )?;
         Wire::wire_put(
             &self.cluster_authorized_operations,
             buf,
             false,
+            version,
             "DescribeClusterResponse.ClusterAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeClusterResponse")?;
@@ -233,43 +253,55 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeClusterResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeClusterResponse.ErrorMessage",
+            )?,
             endpoint_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.EndpointType",
             )?,
             cluster_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeClusterResponse.ClusterId",
             )?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ControllerId",
             )?,
             brokers: <Vec<
                 DescribeClusterBroker,
-            > as Wire>::wire_get(buf, true, "DescribeClusterResponse.Brokers")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeClusterResponse.Brokers")?,
             cluster_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeClusterResponse.ClusterAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -284,7 +316,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             endpoint_type: 5,
             cluster_id: ByteString::from_static("ClusterId-4"),
@@ -331,7 +363,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

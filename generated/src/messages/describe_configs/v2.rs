@@ -14,23 +14,31 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DescribeConfigsResource> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resources, false);
-        n += Wire::wire_len(&self.include_synonyms, false);
+        n += Wire::wire_len(&self.resources, false, version);
+        n += Wire::wire_len(&self.include_synonyms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resources, buf, false, "DescribeConfigsRequest.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            false,
+            version,
+            "DescribeConfigsRequest.Resources",
+        )?;
         Wire::wire_put(
             &self.include_synonyms,
             buf,
             false,
+            version,
             "DescribeConfigsRequest.IncludeSynonyms",
         )?;
         Ok(())
@@ -38,15 +46,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resources: <Vec<
                 DescribeConfigsResource,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsRequest.Resources")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeConfigsRequest.Resources",
+            )?,
             include_synonyms: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsRequest.IncludeSynonyms",
             )?,
         })
@@ -84,7 +99,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -100,41 +115,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeConfigsResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeConfigsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "DescribeConfigsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DescribeConfigsResult,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsResponse.Results")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeConfigsResponse.Results")?,
         })
     }
 }
@@ -172,7 +197,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

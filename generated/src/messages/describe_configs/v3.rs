@@ -16,30 +16,39 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DescribeConfigsResource> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resources, false);
-        n += Wire::wire_len(&self.include_synonyms, false);
-        n += Wire::wire_len(&self.include_documentation, false);
+        n += Wire::wire_len(&self.resources, false, version);
+        n += Wire::wire_len(&self.include_synonyms, false, version);
+        n += Wire::wire_len(&self.include_documentation, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resources, buf, false, "DescribeConfigsRequest.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            false,
+            version,
+            "DescribeConfigsRequest.Resources",
+        )?;
         Wire::wire_put(
             &self.include_synonyms,
             buf,
             false,
+            version,
             "DescribeConfigsRequest.IncludeSynonyms",
         )?;
         Wire::wire_put(
             &self.include_documentation,
             buf,
             false,
+            version,
             "DescribeConfigsRequest.IncludeDocumentation",
         )?;
         Ok(())
@@ -47,20 +56,28 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resources: <Vec<
                 DescribeConfigsResource,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsRequest.Resources")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeConfigsRequest.Resources",
+            )?,
             include_synonyms: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsRequest.IncludeSynonyms",
             )?,
             include_documentation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsRequest.IncludeDocumentation",
             )?,
         })
@@ -104,7 +121,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -120,41 +137,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeConfigsResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeConfigsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "DescribeConfigsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DescribeConfigsResult,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsResponse.Results")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeConfigsResponse.Results")?,
         })
     }
 }
@@ -192,7 +219,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -244,60 +271,79 @@ impl Wire for DescribeConfigsResourceResult {
         + <i8 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <Vec<DescribeConfigsSynonym> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.value, false);
-        n += Wire::wire_len(&self.read_only, false);
-        n += Wire::wire_len(&self.config_source, false);
-        n += Wire::wire_len(&self.is_sensitive, false);
-        n += Wire::wire_len(&self.synonyms, false);
-        n += Wire::wire_len(&self.config_type, false);
-        n += Wire::wire_len(&self.documentation, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.value, false, version);
+        n += Wire::wire_len(&self.read_only, false, version);
+        n += Wire::wire_len(&self.config_source, false, version);
+        n += Wire::wire_len(&self.is_sensitive, false, version);
+        n += Wire::wire_len(&self.synonyms, false, version);
+        n += Wire::wire_len(&self.config_type, false, version);
+        n += Wire::wire_len(&self.documentation, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "DescribeConfigsResourceResult.Name")?;
-        Wire::wire_put(&self.value, buf, false, "DescribeConfigsResourceResult.Value")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResourceResult.Name",
+        )?;
+        Wire::wire_put(
+            &self.value,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResourceResult.Value",
+        )?;
         Wire::wire_put(
             &self.read_only,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.ReadOnly",
         )?;
         Wire::wire_put(
             &self.config_source,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.ConfigSource",
         )?;
         Wire::wire_put(
             &self.is_sensitive,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.IsSensitive",
         )?;
         Wire::wire_put(
             &self.synonyms,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.Synonyms",
         )?;
         Wire::wire_put(
             &self.config_type,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.ConfigType",
         )?;
         Wire::wire_put(
             &self.documentation,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.Documentation",
         )?;
         Ok(())
@@ -305,38 +351,54 @@ impl Wire for DescribeConfigsResourceResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.Name",
             )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsResourceResult.Value")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeConfigsResourceResult.Value",
+            )?,
             read_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.ReadOnly",
             )?,
             config_source: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.ConfigSource",
             )?,
             is_sensitive: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.IsSensitive",
             )?,
             synonyms: <Vec<
                 DescribeConfigsSynonym,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsResourceResult.Synonyms")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeConfigsResourceResult.Synonyms",
+            )?,
             config_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.ConfigType",
             )?,
             documentation: <Option<
@@ -344,6 +406,7 @@ impl Wire for DescribeConfigsResourceResult {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.Documentation",
             )?,
         })
@@ -393,7 +456,7 @@ impl crate::arbitrary_support::ArbitraryWire for DescribeConfigsResourceResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResult {
     /// The error code, or 0 if we were able to successfully describe the configurations.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if we were able to successfully describe the configurations.
     ///
     /// Default: `Some("")`.
@@ -408,7 +471,7 @@ pub struct DescribeConfigsResult {
 impl Default for DescribeConfigsResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
@@ -417,74 +480,99 @@ impl Default for DescribeConfigsResult {
     }
 }
 impl Wire for DescribeConfigsResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN
         + <Vec<DescribeConfigsResourceResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, false);
-        n += Wire::wire_len(&self.configs, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, false, version);
+        n += Wire::wire_len(&self.configs, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribeConfigsResult.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "DescribeConfigsResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DescribeConfigsResult.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             false,
+            version,
             "DescribeConfigsResult.ResourceName",
         )?;
-        Wire::wire_put(&self.configs, buf, false, "DescribeConfigsResult.Configs")?;
+        Wire::wire_put(
+            &self.configs,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResult.Configs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeConfigsResult.ErrorMessage",
+            )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResult.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResult.ResourceName",
             )?,
             configs: <Vec<
                 DescribeConfigsResourceResult,
-            > as Wire>::wire_get(buf, false, "DescribeConfigsResult.Configs")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeConfigsResult.Configs")?,
         })
     }
 }
@@ -493,7 +581,7 @@ impl WireStruct for DescribeConfigsResult {}
 impl crate::samples::Sample for DescribeConfigsResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             resource_type: 3,
             resource_name: ByteString::from_static("ResourceName-3"),

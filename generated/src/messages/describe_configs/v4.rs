@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<DescribeConfigsResource> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resources, true);
-        n += Wire::wire_len(&self.include_synonyms, false);
-        n += Wire::wire_len(&self.include_documentation, false);
+        n += Wire::wire_len(&self.resources, true, version);
+        n += Wire::wire_len(&self.include_synonyms, false, version);
+        n += Wire::wire_len(&self.include_documentation, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,19 +30,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resources, buf, true, "DescribeConfigsRequest.Resources")?;
+        Wire::wire_put(
+            &self.resources,
+            buf,
+            true,
+            version,
+            "DescribeConfigsRequest.Resources",
+        )?;
         Wire::wire_put(
             &self.include_synonyms,
             buf,
             false,
+            version,
             "DescribeConfigsRequest.IncludeSynonyms",
         )?;
         Wire::wire_put(
             &self.include_documentation,
             buf,
             false,
+            version,
             "DescribeConfigsRequest.IncludeDocumentation",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeConfigsRequest")?;
@@ -51,20 +60,28 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resources: <Vec<
                 DescribeConfigsResource,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsRequest.Resources")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeConfigsRequest.Resources",
+            )?,
             include_synonyms: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsRequest.IncludeSynonyms",
             )?,
             include_documentation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsRequest.IncludeDocumentation",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -116,7 +133,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -134,10 +151,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeConfigsResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -145,32 +162,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeConfigsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "DescribeConfigsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "DescribeConfigsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeConfigsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DescribeConfigsResult,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeConfigsResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsResponse",
@@ -216,7 +243,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -248,11 +275,11 @@ impl Default for DescribeConfigsResource {
 impl Wire for DescribeConfigsResource {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Option<Vec<ByteString>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.configuration_keys, true);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.configuration_keys, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -260,24 +287,28 @@ impl Wire for DescribeConfigsResource {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DescribeConfigsResource.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             true,
+            version,
             "DescribeConfigsResource.ResourceName",
         )?;
         Wire::wire_put(
             &self.configuration_keys,
             buf,
             true,
+            version,
             "DescribeConfigsResource.ConfigurationKeys",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeConfigsResource")?;
@@ -286,17 +317,20 @@ impl Wire for DescribeConfigsResource {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResource.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeConfigsResource.ResourceName",
             )?,
             configuration_keys: <Option<
@@ -304,6 +338,7 @@ impl Wire for DescribeConfigsResource {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeConfigsResource.ConfigurationKeys",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -400,16 +435,16 @@ impl Wire for DescribeConfigsResourceResult {
         + <i8 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <Vec<DescribeConfigsSynonym> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.value, true);
-        n += Wire::wire_len(&self.read_only, false);
-        n += Wire::wire_len(&self.config_source, false);
-        n += Wire::wire_len(&self.is_sensitive, false);
-        n += Wire::wire_len(&self.synonyms, true);
-        n += Wire::wire_len(&self.config_type, false);
-        n += Wire::wire_len(&self.documentation, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.value, true, version);
+        n += Wire::wire_len(&self.read_only, false, version);
+        n += Wire::wire_len(&self.config_source, false, version);
+        n += Wire::wire_len(&self.is_sensitive, false, version);
+        n += Wire::wire_len(&self.synonyms, true, version);
+        n += Wire::wire_len(&self.config_type, false, version);
+        n += Wire::wire_len(&self.documentation, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -417,44 +452,63 @@ impl Wire for DescribeConfigsResourceResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DescribeConfigsResourceResult.Name")?;
-        Wire::wire_put(&self.value, buf, true, "DescribeConfigsResourceResult.Value")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "DescribeConfigsResourceResult.Name",
+        )?;
+        Wire::wire_put(
+            &self.value,
+            buf,
+            true,
+            version,
+            "DescribeConfigsResourceResult.Value",
+        )?;
         Wire::wire_put(
             &self.read_only,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.ReadOnly",
         )?;
         Wire::wire_put(
             &self.config_source,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.ConfigSource",
         )?;
         Wire::wire_put(
             &self.is_sensitive,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.IsSensitive",
         )?;
         Wire::wire_put(
             &self.synonyms,
             buf,
             true,
+            version,
             "DescribeConfigsResourceResult.Synonyms",
         )?;
         Wire::wire_put(
             &self.config_type,
             buf,
             false,
+            version,
             "DescribeConfigsResourceResult.ConfigType",
         )?;
         Wire::wire_put(
             &self.documentation,
             buf,
             true,
+            version,
             "DescribeConfigsResourceResult.Documentation",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeConfigsResourceResult")?;
@@ -463,38 +517,54 @@ impl Wire for DescribeConfigsResourceResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeConfigsResourceResult.Name",
             )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsResourceResult.Value")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeConfigsResourceResult.Value",
+            )?,
             read_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.ReadOnly",
             )?,
             config_source: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.ConfigSource",
             )?,
             is_sensitive: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.IsSensitive",
             )?,
             synonyms: <Vec<
                 DescribeConfigsSynonym,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsResourceResult.Synonyms")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeConfigsResourceResult.Synonyms",
+            )?,
             config_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResourceResult.ConfigType",
             )?,
             documentation: <Option<
@@ -502,6 +572,7 @@ impl Wire for DescribeConfigsResourceResult {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeConfigsResourceResult.Documentation",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -559,7 +630,7 @@ impl crate::arbitrary_support::ArbitraryWire for DescribeConfigsResourceResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeConfigsResult {
     /// The error code, or 0 if we were able to successfully describe the configurations.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if we were able to successfully describe the configurations.
     ///
     /// Default: `Some("")`.
@@ -576,7 +647,7 @@ pub struct DescribeConfigsResult {
 impl Default for DescribeConfigsResult {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             resource_type: 0,
             resource_name: ByteString::from_static(""),
@@ -586,17 +657,17 @@ impl Default for DescribeConfigsResult {
     }
 }
 impl Wire for DescribeConfigsResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN
         + <Vec<DescribeConfigsResourceResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.resource_type, false);
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.configs, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.configs, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -604,58 +675,83 @@ impl Wire for DescribeConfigsResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribeConfigsResult.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribeConfigsResult.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeConfigsResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.resource_type,
             buf,
             false,
+            version,
             "DescribeConfigsResult.ResourceType",
         )?;
         Wire::wire_put(
             &self.resource_name,
             buf,
             true,
+            version,
             "DescribeConfigsResult.ResourceName",
         )?;
-        Wire::wire_put(&self.configs, buf, true, "DescribeConfigsResult.Configs")?;
+        Wire::wire_put(
+            &self.configs,
+            buf,
+            true,
+            version,
+            "DescribeConfigsResult.Configs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeConfigsResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeConfigsResult.ErrorMessage",
+            )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeConfigsResult.ResourceType",
             )?,
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeConfigsResult.ResourceName",
             )?,
             configs: <Vec<
                 DescribeConfigsResourceResult,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsResult.Configs")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeConfigsResult.Configs")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsResult",
@@ -668,7 +764,7 @@ impl WireStruct for DescribeConfigsResult {}
 impl crate::samples::Sample for DescribeConfigsResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             resource_type: 3,
             resource_name: ByteString::from_static("ResourceName-3"),
@@ -728,11 +824,11 @@ impl Default for DescribeConfigsSynonym {
 impl Wire for DescribeConfigsSynonym {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.value, true);
-        n += Wire::wire_len(&self.source, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.value, true, version);
+        n += Wire::wire_len(&self.source, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -740,29 +836,43 @@ impl Wire for DescribeConfigsSynonym {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DescribeConfigsSynonym.Name")?;
-        Wire::wire_put(&self.value, buf, true, "DescribeConfigsSynonym.Value")?;
-        Wire::wire_put(&self.source, buf, false, "DescribeConfigsSynonym.Source")?;
+        Wire::wire_put(&self.name, buf, true, version, "DescribeConfigsSynonym.Name")?;
+        Wire::wire_put(&self.value, buf, true, version, "DescribeConfigsSynonym.Value")?;
+        Wire::wire_put(
+            &self.source,
+            buf,
+            false,
+            version,
+            "DescribeConfigsSynonym.Source",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeConfigsSynonym")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeConfigsSynonym.Name",
             )?,
             value: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeConfigsSynonym.Value")?,
-            source: <i8 as Wire>::wire_get(buf, false, "DescribeConfigsSynonym.Source")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeConfigsSynonym.Value")?,
+            source: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeConfigsSynonym.Source",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsSynonym",

@@ -21,21 +21,23 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0
         + <Option<Vec<DescribeDelegationTokenOwner>> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.owners, false);
+        n += Wire::wire_len(&self.owners, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.owners,
             buf,
             false,
+            version,
             "DescribeDelegationTokenRequest.Owners",
         )?;
         Ok(())
@@ -43,12 +45,18 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             owners: <Option<
                 Vec<DescribeDelegationTokenOwner>,
-            > as Wire>::wire_get(buf, false, "DescribeDelegationTokenRequest.Owners")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeDelegationTokenRequest.Owners",
+            )?,
         })
     }
 }
@@ -85,7 +93,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -94,44 +102,48 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The tokens.
     pub tokens: Vec<DescribedDelegationToken>,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<DescribedDelegationToken> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.tokens, false);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.tokens, false, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeDelegationTokenResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.tokens,
             buf,
             false,
+            version,
             "DescribeDelegationTokenResponse.Tokens",
         )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeDelegationTokenResponse.ThrottleTimeMs",
         )?;
         Ok(())
@@ -139,20 +151,28 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeDelegationTokenResponse.ErrorCode",
             )?,
             tokens: <Vec<
                 DescribedDelegationToken,
-            > as Wire>::wire_get(buf, false, "DescribeDelegationTokenResponse.Tokens")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeDelegationTokenResponse.Tokens",
+            )?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeDelegationTokenResponse.ThrottleTimeMs",
             )?,
         })
@@ -162,7 +182,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             tokens: vec![
                 < DescribedDelegationToken as crate ::samples::Sample > ::sample(), <
                 DescribedDelegationToken as crate ::samples::Sample > ::sample()
@@ -192,7 +212,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -208,28 +228,31 @@ pub struct DescribeDelegationTokenOwner {
 impl Wire for DescribeDelegationTokenOwner {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal_type, false);
-        n += Wire::wire_len(&self.principal_name, false);
+        n += Wire::wire_len(&self.principal_type, false, version);
+        n += Wire::wire_len(&self.principal_name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.principal_type,
             buf,
             false,
+            version,
             "DescribeDelegationTokenOwner.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             false,
+            version,
             "DescribeDelegationTokenOwner.PrincipalName",
         )?;
         Ok(())
@@ -237,17 +260,20 @@ impl Wire for DescribeDelegationTokenOwner {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeDelegationTokenOwner.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeDelegationTokenOwner.PrincipalName",
             )?,
         })
@@ -304,103 +330,140 @@ impl Wire for DescribedDelegationToken {
         + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN
         + <Vec<DescribedDelegationTokenRenewer> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal_type, false);
-        n += Wire::wire_len(&self.principal_name, false);
-        n += Wire::wire_len(&self.issue_timestamp, false);
-        n += Wire::wire_len(&self.expiry_timestamp, false);
-        n += Wire::wire_len(&self.max_timestamp, false);
-        n += Wire::wire_len(&self.token_id, false);
-        n += Wire::wire_len(&self.hmac, false);
-        n += Wire::wire_len(&self.renewers, false);
+        n += Wire::wire_len(&self.principal_type, false, version);
+        n += Wire::wire_len(&self.principal_name, false, version);
+        n += Wire::wire_len(&self.issue_timestamp, false, version);
+        n += Wire::wire_len(&self.expiry_timestamp, false, version);
+        n += Wire::wire_len(&self.max_timestamp, false, version);
+        n += Wire::wire_len(&self.token_id, false, version);
+        n += Wire::wire_len(&self.hmac, false, version);
+        n += Wire::wire_len(&self.renewers, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.principal_type,
             buf,
             false,
+            version,
             "DescribedDelegationToken.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             false,
+            version,
             "DescribedDelegationToken.PrincipalName",
         )?;
         Wire::wire_put(
             &self.issue_timestamp,
             buf,
             false,
+            version,
             "DescribedDelegationToken.IssueTimestamp",
         )?;
         Wire::wire_put(
             &self.expiry_timestamp,
             buf,
             false,
+            version,
             "DescribedDelegationToken.ExpiryTimestamp",
         )?;
         Wire::wire_put(
             &self.max_timestamp,
             buf,
             false,
+            version,
             "DescribedDelegationToken.MaxTimestamp",
         )?;
-        Wire::wire_put(&self.token_id, buf, false, "DescribedDelegationToken.TokenId")?;
-        Wire::wire_put(&self.hmac, buf, false, "DescribedDelegationToken.Hmac")?;
-        Wire::wire_put(&self.renewers, buf, false, "DescribedDelegationToken.Renewers")?;
+        Wire::wire_put(
+            &self.token_id,
+            buf,
+            false,
+            version,
+            "DescribedDelegationToken.TokenId",
+        )?;
+        Wire::wire_put(
+            &self.hmac,
+            buf,
+            false,
+            version,
+            "DescribedDelegationToken.Hmac",
+        )?;
+        Wire::wire_put(
+            &self.renewers,
+            buf,
+            false,
+            version,
+            "DescribedDelegationToken.Renewers",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.PrincipalName",
             )?,
             issue_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.IssueTimestamp",
             )?,
             expiry_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.ExpiryTimestamp",
             )?,
             max_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.MaxTimestamp",
             )?,
             token_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.TokenId",
             )?,
             hmac: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.Hmac",
             )?,
             renewers: <Vec<
                 DescribedDelegationTokenRenewer,
-            > as Wire>::wire_get(buf, false, "DescribedDelegationToken.Renewers")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedDelegationToken.Renewers",
+            )?,
         })
     }
 }
@@ -458,28 +521,31 @@ pub struct DescribedDelegationTokenRenewer {
 impl Wire for DescribedDelegationTokenRenewer {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal_type, false);
-        n += Wire::wire_len(&self.principal_name, false);
+        n += Wire::wire_len(&self.principal_type, false, version);
+        n += Wire::wire_len(&self.principal_name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.principal_type,
             buf,
             false,
+            version,
             "DescribedDelegationTokenRenewer.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             false,
+            version,
             "DescribedDelegationTokenRenewer.PrincipalName",
         )?;
         Ok(())
@@ -487,17 +553,20 @@ impl Wire for DescribedDelegationTokenRenewer {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationTokenRenewer.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationTokenRenewer.PrincipalName",
             )?,
         })

@@ -24,9 +24,9 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0
         + <Option<Vec<DescribeDelegationTokenOwner>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.owners, true);
+        n += Wire::wire_len(&self.owners, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,12 +34,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.owners,
             buf,
             true,
+            version,
             "DescribeDelegationTokenRequest.Owners",
         )?;
         self.unknown_tagged_fields
@@ -49,12 +51,18 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             owners: <Option<
                 Vec<DescribeDelegationTokenOwner>,
-            > as Wire>::wire_get(buf, true, "DescribeDelegationTokenRequest.Owners")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeDelegationTokenRequest.Owners",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeDelegationTokenRequest",
@@ -99,7 +107,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -108,7 +116,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The tokens.
     pub tokens: Vec<DescribedDelegationToken>,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -117,13 +125,13 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<DescribedDelegationToken> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.tokens, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.tokens, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -131,24 +139,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeDelegationTokenResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.tokens,
             buf,
             true,
+            version,
             "DescribeDelegationTokenResponse.Tokens",
         )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeDelegationTokenResponse.ThrottleTimeMs",
         )?;
         self.unknown_tagged_fields
@@ -158,20 +170,28 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeDelegationTokenResponse.ErrorCode",
             )?,
             tokens: <Vec<
                 DescribedDelegationToken,
-            > as Wire>::wire_get(buf, true, "DescribeDelegationTokenResponse.Tokens")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeDelegationTokenResponse.Tokens",
+            )?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeDelegationTokenResponse.ThrottleTimeMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -185,7 +205,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             tokens: vec![
                 < DescribedDelegationToken as crate ::samples::Sample > ::sample(), <
                 DescribedDelegationToken as crate ::samples::Sample > ::sample()
@@ -221,7 +241,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -260,18 +280,18 @@ impl Wire for DescribedDelegationToken {
         + <i64 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN
         + <Vec<DescribedDelegationTokenRenewer> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.principal_type, true);
-        n += Wire::wire_len(&self.principal_name, true);
-        n += Wire::wire_len(&self.token_requester_principal_type, true);
-        n += Wire::wire_len(&self.token_requester_principal_name, true);
-        n += Wire::wire_len(&self.issue_timestamp, false);
-        n += Wire::wire_len(&self.expiry_timestamp, false);
-        n += Wire::wire_len(&self.max_timestamp, false);
-        n += Wire::wire_len(&self.token_id, true);
-        n += Wire::wire_len(&self.hmac, true);
-        n += Wire::wire_len(&self.renewers, true);
+        n += Wire::wire_len(&self.principal_type, true, version);
+        n += Wire::wire_len(&self.principal_name, true, version);
+        n += Wire::wire_len(&self.token_requester_principal_type, true, version);
+        n += Wire::wire_len(&self.token_requester_principal_name, true, version);
+        n += Wire::wire_len(&self.issue_timestamp, false, version);
+        n += Wire::wire_len(&self.expiry_timestamp, false, version);
+        n += Wire::wire_len(&self.max_timestamp, false, version);
+        n += Wire::wire_len(&self.token_id, true, version);
+        n += Wire::wire_len(&self.hmac, true, version);
+        n += Wire::wire_len(&self.renewers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -279,106 +299,145 @@ impl Wire for DescribedDelegationToken {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.principal_type,
             buf,
             true,
+            version,
             "DescribedDelegationToken.PrincipalType",
         )?;
         Wire::wire_put(
             &self.principal_name,
             buf,
             true,
+            version,
             "DescribedDelegationToken.PrincipalName",
         )?;
         Wire::wire_put(
             &self.token_requester_principal_type,
             buf,
             true,
+            version,
             "DescribedDelegationToken.TokenRequesterPrincipalType",
         )?;
         Wire::wire_put(
             &self.token_requester_principal_name,
             buf,
             true,
+            version,
             "DescribedDelegationToken.TokenRequesterPrincipalName",
         )?;
         Wire::wire_put(
             &self.issue_timestamp,
             buf,
             false,
+            version,
             "DescribedDelegationToken.IssueTimestamp",
         )?;
         Wire::wire_put(
             &self.expiry_timestamp,
             buf,
             false,
+            version,
             "DescribedDelegationToken.ExpiryTimestamp",
         )?;
         Wire::wire_put(
             &self.max_timestamp,
             buf,
             false,
+            version,
             "DescribedDelegationToken.MaxTimestamp",
         )?;
-        Wire::wire_put(&self.token_id, buf, true, "DescribedDelegationToken.TokenId")?;
-        Wire::wire_put(&self.hmac, buf, true, "DescribedDelegationToken.Hmac")?;
-        Wire::wire_put(&self.renewers, buf, true, "DescribedDelegationToken.Renewers")?;
+        Wire::wire_put(
+            &self.token_id,
+            buf,
+            true,
+            version,
+            "DescribedDelegationToken.TokenId",
+        )?;
+        Wire::wire_put(&self.hmac, buf, true, version, "DescribedDelegationToken.Hmac")?;
+        Wire::wire_put(
+            &self.renewers,
+            buf,
+            true,
+            version,
+            "DescribedDelegationToken.Renewers",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedDelegationToken")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedDelegationToken.PrincipalType",
             )?,
             principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedDelegationToken.PrincipalName",
             )?,
             token_requester_principal_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedDelegationToken.TokenRequesterPrincipalType",
             )?,
             token_requester_principal_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedDelegationToken.TokenRequesterPrincipalName",
             )?,
             issue_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.IssueTimestamp",
             )?,
             expiry_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.ExpiryTimestamp",
             )?,
             max_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedDelegationToken.MaxTimestamp",
             )?,
             token_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedDelegationToken.TokenId",
             )?,
-            hmac: <Bytes as Wire>::wire_get(buf, true, "DescribedDelegationToken.Hmac")?,
+            hmac: <Bytes as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribedDelegationToken.Hmac",
+            )?,
             renewers: <Vec<
                 DescribedDelegationTokenRenewer,
-            > as Wire>::wire_get(buf, true, "DescribedDelegationToken.Renewers")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribedDelegationToken.Renewers",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedDelegationToken",

@@ -11,29 +11,37 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, false, "DescribeGroupsRequest.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            false,
+            version,
+            "DescribeGroupsRequest.Groups",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeGroupsRequest.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeGroupsRequest.Groups")?,
         })
     }
 }
@@ -66,7 +74,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -79,29 +87,37 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<DescribedGroup> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, false, "DescribeGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            false,
+            version,
+            "DescribeGroupsResponse.Groups",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, false, "DescribeGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeGroupsResponse.Groups")?,
         })
     }
 }
@@ -135,7 +151,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -144,7 +160,7 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The group ID string.
     pub group_id: ByteString,
     /// The group state string, or the empty string.
@@ -157,63 +173,99 @@ pub struct DescribedGroup {
     pub members: Vec<DescribedGroupMember>,
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <Vec<DescribedGroupMember> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <Vec<DescribedGroupMember> as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.group_state, false);
-        n += Wire::wire_len(&self.protocol_type, false);
-        n += Wire::wire_len(&self.protocol_data, false);
-        n += Wire::wire_len(&self.members, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.group_state, false, version);
+        n += Wire::wire_len(&self.protocol_type, false, version);
+        n += Wire::wire_len(&self.protocol_data, false, version);
+        n += Wire::wire_len(&self.members, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.group_id, buf, false, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, false, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.protocol_type, buf, false, "DescribedGroup.ProtocolType")?;
-        Wire::wire_put(&self.protocol_data, buf, false, "DescribedGroup.ProtocolData")?;
-        Wire::wire_put(&self.members, buf, false, "DescribedGroup.Members")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(&self.group_id, buf, false, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            false,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ProtocolType",
+        )?;
+        Wire::wire_put(
+            &self.protocol_data,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ProtocolData",
+        )?;
+        Wire::wire_put(&self.members, buf, false, version, "DescribedGroup.Members")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.ProtocolType",
             )?,
             protocol_data: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.ProtocolData",
             )?,
             members: <Vec<
                 DescribedGroupMember,
-            > as Wire>::wire_get(buf, false, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Members")?,
         })
     }
 }
@@ -222,7 +274,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             group_id: ByteString::from_static("GroupId-1"),
             group_state: ByteString::from_static("GroupState-2"),
             protocol_type: ByteString::from_static("ProtocolType-3"),
@@ -271,39 +323,55 @@ impl Wire for DescribedGroupMember {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.client_id, false);
-        n += Wire::wire_len(&self.client_host, false);
-        n += Wire::wire_len(&self.member_metadata, false);
-        n += Wire::wire_len(&self.member_assignment, false);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.client_id, false, version);
+        n += Wire::wire_len(&self.client_host, false, version);
+        n += Wire::wire_len(&self.member_metadata, false, version);
+        n += Wire::wire_len(&self.member_assignment, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, false, "DescribedGroupMember.MemberId")?;
-        Wire::wire_put(&self.client_id, buf, false, "DescribedGroupMember.ClientId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "DescribedGroupMember.MemberId",
+        )?;
+        Wire::wire_put(
+            &self.client_id,
+            buf,
+            false,
+            version,
+            "DescribedGroupMember.ClientId",
+        )?;
         Wire::wire_put(
             &self.client_host,
             buf,
             false,
+            version,
             "DescribedGroupMember.ClientHost",
         )?;
         Wire::wire_put(
             &self.member_metadata,
             buf,
             false,
+            version,
             "DescribedGroupMember.MemberMetadata",
         )?;
         Wire::wire_put(
             &self.member_assignment,
             buf,
             false,
+            version,
             "DescribedGroupMember.MemberAssignment",
         )?;
         Ok(())
@@ -311,32 +379,38 @@ impl Wire for DescribedGroupMember {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.MemberId",
             )?,
             client_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.ClientId",
             )?,
             client_host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.ClientHost",
             )?,
             member_metadata: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.MemberMetadata",
             )?,
             member_assignment: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.MemberAssignment",
             )?,
         })

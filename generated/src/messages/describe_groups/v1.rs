@@ -11,29 +11,37 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, false, "DescribeGroupsRequest.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            false,
+            version,
+            "DescribeGroupsRequest.Groups",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeGroupsRequest.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeGroupsRequest.Groups")?,
         })
     }
 }
@@ -66,7 +74,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -82,41 +90,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, false, "DescribeGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            false,
+            version,
+            "DescribeGroupsResponse.Groups",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, false, "DescribeGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeGroupsResponse.Groups")?,
         })
     }
 }
@@ -154,7 +172,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

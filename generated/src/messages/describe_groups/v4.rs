@@ -14,23 +14,31 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, false);
-        n += Wire::wire_len(&self.include_authorized_operations, false);
+        n += Wire::wire_len(&self.groups, false, version);
+        n += Wire::wire_len(&self.include_authorized_operations, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, false, "DescribeGroupsRequest.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            false,
+            version,
+            "DescribeGroupsRequest.Groups",
+        )?;
         Wire::wire_put(
             &self.include_authorized_operations,
             buf,
             false,
+            version,
             "DescribeGroupsRequest.IncludeAuthorizedOperations",
         )?;
         Ok(())
@@ -38,15 +46,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribeGroupsRequest.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeGroupsRequest.Groups")?,
             include_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsRequest.IncludeAuthorizedOperations",
             )?,
         })
@@ -85,7 +95,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -101,41 +111,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, false, "DescribeGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            false,
+            version,
+            "DescribeGroupsResponse.Groups",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, false, "DescribeGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeGroupsResponse.Groups")?,
         })
     }
 }
@@ -173,7 +193,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -182,7 +202,7 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The group ID string.
     pub group_id: ByteString,
     /// The group state string, or the empty string.
@@ -201,7 +221,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             group_id: ByteString::from_static(""),
             group_state: ByteString::from_static(""),
             protocol_type: ByteString::from_static(""),
@@ -212,37 +232,63 @@ impl Default for DescribedGroup {
     }
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <Vec<DescribedGroupMember> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <Vec<DescribedGroupMember> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.group_state, false);
-        n += Wire::wire_len(&self.protocol_type, false);
-        n += Wire::wire_len(&self.protocol_data, false);
-        n += Wire::wire_len(&self.members, false);
-        n += Wire::wire_len(&self.authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.group_state, false, version);
+        n += Wire::wire_len(&self.protocol_type, false, version);
+        n += Wire::wire_len(&self.protocol_data, false, version);
+        n += Wire::wire_len(&self.members, false, version);
+        n += Wire::wire_len(&self.authorized_operations, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.group_id, buf, false, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, false, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.protocol_type, buf, false, "DescribedGroup.ProtocolType")?;
-        Wire::wire_put(&self.protocol_data, buf, false, "DescribedGroup.ProtocolData")?;
-        Wire::wire_put(&self.members, buf, false, "DescribedGroup.Members")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(&self.group_id, buf, false, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            false,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ProtocolType",
+        )?;
+        Wire::wire_put(
+            &self.protocol_data,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ProtocolData",
+        )?;
+        Wire::wire_put(&self.members, buf, false, version, "DescribedGroup.Members")?;
         Wire::wire_put(
             &self.authorized_operations,
             buf,
             false,
+            version,
             "DescribedGroup.AuthorizedOperations",
         )?;
         Ok(())
@@ -250,36 +296,47 @@ impl Wire for DescribedGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.ProtocolType",
             )?,
             protocol_data: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.ProtocolData",
             )?,
             members: <Vec<
                 DescribedGroupMember,
-            > as Wire>::wire_get(buf, false, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Members")?,
             authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AuthorizedOperations",
             )?,
         })
@@ -290,7 +347,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             group_id: ByteString::from_static("GroupId-1"),
             group_state: ByteString::from_static("GroupState-2"),
             protocol_type: ByteString::from_static("ProtocolType-3"),
@@ -346,46 +403,63 @@ impl Wire for DescribedGroupMember {
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.group_instance_id, false);
-        n += Wire::wire_len(&self.client_id, false);
-        n += Wire::wire_len(&self.client_host, false);
-        n += Wire::wire_len(&self.member_metadata, false);
-        n += Wire::wire_len(&self.member_assignment, false);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.group_instance_id, false, version);
+        n += Wire::wire_len(&self.client_id, false, version);
+        n += Wire::wire_len(&self.client_host, false, version);
+        n += Wire::wire_len(&self.member_metadata, false, version);
+        n += Wire::wire_len(&self.member_assignment, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, false, "DescribedGroupMember.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "DescribedGroupMember.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             false,
+            version,
             "DescribedGroupMember.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.client_id, buf, false, "DescribedGroupMember.ClientId")?;
+        Wire::wire_put(
+            &self.client_id,
+            buf,
+            false,
+            version,
+            "DescribedGroupMember.ClientId",
+        )?;
         Wire::wire_put(
             &self.client_host,
             buf,
             false,
+            version,
             "DescribedGroupMember.ClientHost",
         )?;
         Wire::wire_put(
             &self.member_metadata,
             buf,
             false,
+            version,
             "DescribedGroupMember.MemberMetadata",
         )?;
         Wire::wire_put(
             &self.member_assignment,
             buf,
             false,
+            version,
             "DescribedGroupMember.MemberAssignment",
         )?;
         Ok(())
@@ -393,35 +467,46 @@ impl Wire for DescribedGroupMember {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "DescribedGroupMember.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroupMember.GroupInstanceId",
+            )?,
             client_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.ClientId",
             )?,
             client_host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.ClientHost",
             )?,
             member_metadata: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.MemberMetadata",
             )?,
             member_assignment: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroupMember.MemberAssignment",
             )?,
         })

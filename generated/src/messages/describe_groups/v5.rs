@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, true);
-        n += Wire::wire_len(&self.include_authorized_operations, false);
+        n += Wire::wire_len(&self.groups, true, version);
+        n += Wire::wire_len(&self.include_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, true, "DescribeGroupsRequest.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "DescribeGroupsRequest.Groups",
+        )?;
         Wire::wire_put(
             &self.include_authorized_operations,
             buf,
             false,
+            version,
             "DescribeGroupsRequest.IncludeAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeGroupsRequest")?;
@@ -42,15 +50,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeGroupsRequest.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeGroupsRequest.Groups")?,
             include_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsRequest.IncludeAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -97,7 +107,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -115,10 +125,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -126,32 +136,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "DescribeGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "DescribeGroupsResponse.Groups",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeGroupsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, true, "DescribeGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeGroupsResponse.Groups")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeGroupsResponse",
@@ -197,7 +217,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -206,7 +226,7 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The group ID string.
     pub group_id: ByteString,
     /// The group state string, or the empty string.
@@ -227,7 +247,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             group_id: ByteString::from_static(""),
             group_state: ByteString::from_static(""),
             protocol_type: ByteString::from_static(""),
@@ -239,19 +259,19 @@ impl Default for DescribedGroup {
     }
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <Vec<DescribedGroupMember> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <Vec<DescribedGroupMember> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.group_state, true);
-        n += Wire::wire_len(&self.protocol_type, true);
-        n += Wire::wire_len(&self.protocol_data, true);
-        n += Wire::wire_len(&self.members, true);
-        n += Wire::wire_len(&self.authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.group_state, true, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
+        n += Wire::wire_len(&self.protocol_data, true, version);
+        n += Wire::wire_len(&self.members, true, version);
+        n += Wire::wire_len(&self.authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -259,18 +279,44 @@ impl Wire for DescribedGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.group_id, buf, true, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, true, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.protocol_type, buf, true, "DescribedGroup.ProtocolType")?;
-        Wire::wire_put(&self.protocol_data, buf, true, "DescribedGroup.ProtocolData")?;
-        Wire::wire_put(&self.members, buf, true, "DescribedGroup.Members")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(&self.group_id, buf, true, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            true,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ProtocolType",
+        )?;
+        Wire::wire_put(
+            &self.protocol_data,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ProtocolData",
+        )?;
+        Wire::wire_put(&self.members, buf, true, version, "DescribedGroup.Members")?;
         Wire::wire_put(
             &self.authorized_operations,
             buf,
             false,
+            version,
             "DescribedGroup.AuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroup")?;
@@ -279,36 +325,47 @@ impl Wire for DescribedGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.ProtocolType",
             )?,
             protocol_data: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.ProtocolData",
             )?,
             members: <Vec<
                 DescribedGroupMember,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
             authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -323,7 +380,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             group_id: ByteString::from_static("GroupId-1"),
             group_state: ByteString::from_static("GroupState-2"),
             protocol_type: ByteString::from_static("ProtocolType-3"),
@@ -385,14 +442,14 @@ impl Wire for DescribedGroupMember {
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.client_id, true);
-        n += Wire::wire_len(&self.client_host, true);
-        n += Wire::wire_len(&self.member_metadata, true);
-        n += Wire::wire_len(&self.member_assignment, true);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.client_id, true, version);
+        n += Wire::wire_len(&self.client_host, true, version);
+        n += Wire::wire_len(&self.member_metadata, true, version);
+        n += Wire::wire_len(&self.member_assignment, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -400,27 +457,49 @@ impl Wire for DescribedGroupMember {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, true, "DescribedGroupMember.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "DescribedGroupMember.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "DescribedGroupMember.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.client_id, buf, true, "DescribedGroupMember.ClientId")?;
-        Wire::wire_put(&self.client_host, buf, true, "DescribedGroupMember.ClientHost")?;
+        Wire::wire_put(
+            &self.client_id,
+            buf,
+            true,
+            version,
+            "DescribedGroupMember.ClientId",
+        )?;
+        Wire::wire_put(
+            &self.client_host,
+            buf,
+            true,
+            version,
+            "DescribedGroupMember.ClientHost",
+        )?;
         Wire::wire_put(
             &self.member_metadata,
             buf,
             true,
+            version,
             "DescribedGroupMember.MemberMetadata",
         )?;
         Wire::wire_put(
             &self.member_assignment,
             buf,
             true,
+            version,
             "DescribedGroupMember.MemberAssignment",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroupMember")?;
@@ -429,35 +508,46 @@ impl Wire for DescribedGroupMember {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroupMember.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribedGroupMember.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribedGroupMember.GroupInstanceId",
+            )?,
             client_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroupMember.ClientId",
             )?,
             client_host: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroupMember.ClientHost",
             )?,
             member_metadata: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroupMember.MemberMetadata",
             )?,
             member_assignment: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroupMember.MemberAssignment",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, true);
-        n += Wire::wire_len(&self.include_authorized_operations, false);
+        n += Wire::wire_len(&self.groups, true, version);
+        n += Wire::wire_len(&self.include_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, true, "DescribeGroupsRequest.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "DescribeGroupsRequest.Groups",
+        )?;
         Wire::wire_put(
             &self.include_authorized_operations,
             buf,
             false,
+            version,
             "DescribeGroupsRequest.IncludeAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeGroupsRequest")?;
@@ -42,15 +50,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribeGroupsRequest.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeGroupsRequest.Groups")?,
             include_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsRequest.IncludeAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -97,7 +107,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -115,10 +125,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -126,32 +136,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "DescribeGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "DescribeGroupsResponse.Groups",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeGroupsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeGroupsResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, true, "DescribeGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeGroupsResponse.Groups")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeGroupsResponse",
@@ -197,7 +217,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -206,7 +226,7 @@ impl crate::Response for Response {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The describe error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The group ID string.
@@ -229,7 +249,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             group_id: ByteString::from_static(""),
             group_state: ByteString::from_static(""),
@@ -242,21 +262,21 @@ impl Default for DescribedGroup {
     }
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Vec<DescribedGroupMember> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.group_state, true);
-        n += Wire::wire_len(&self.protocol_type, true);
-        n += Wire::wire_len(&self.protocol_data, true);
-        n += Wire::wire_len(&self.members, true);
-        n += Wire::wire_len(&self.authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.group_state, true, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
+        n += Wire::wire_len(&self.protocol_data, true, version);
+        n += Wire::wire_len(&self.members, true, version);
+        n += Wire::wire_len(&self.authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -264,19 +284,51 @@ impl Wire for DescribedGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "DescribedGroup.ErrorMessage")?;
-        Wire::wire_put(&self.group_id, buf, true, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, true, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.protocol_type, buf, true, "DescribedGroup.ProtocolType")?;
-        Wire::wire_put(&self.protocol_data, buf, true, "DescribedGroup.ProtocolData")?;
-        Wire::wire_put(&self.members, buf, true, "DescribedGroup.Members")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ErrorMessage",
+        )?;
+        Wire::wire_put(&self.group_id, buf, true, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            true,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ProtocolType",
+        )?;
+        Wire::wire_put(
+            &self.protocol_data,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ProtocolData",
+        )?;
+        Wire::wire_put(&self.members, buf, true, version, "DescribedGroup.Members")?;
         Wire::wire_put(
             &self.authorized_operations,
             buf,
             false,
+            version,
             "DescribedGroup.AuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroup")?;
@@ -285,39 +337,50 @@ impl Wire for DescribedGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.ProtocolType",
             )?,
             protocol_data: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.ProtocolData",
             )?,
             members: <Vec<
                 DescribedGroupMember,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
             authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -332,7 +395,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             group_id: ByteString::from_static("GroupId-2"),
             group_state: ByteString::from_static("GroupState-3"),

@@ -20,29 +20,37 @@ impl Default for Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<DescribableLogDirTopic>> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "DescribeLogDirsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsRequest.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(buf, false, "DescribeLogDirsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsRequest.Topics")?,
         })
     }
 }
@@ -78,7 +86,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -94,41 +102,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeLogDirsResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeLogDirsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, false, "DescribeLogDirsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsResponse.Results",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DescribeLogDirsResult,
-            > as Wire>::wire_get(buf, false, "DescribeLogDirsResponse.Results")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsResponse.Results")?,
         })
     }
 }
@@ -166,7 +184,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -182,23 +200,31 @@ pub struct DescribableLogDirTopic {
 impl Wire for DescribableLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "DescribableLogDirTopic.Topic")?;
+        Wire::wire_put(
+            &self.topic,
+            buf,
+            false,
+            version,
+            "DescribableLogDirTopic.Topic",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "DescribableLogDirTopic.Partitions",
         )?;
         Ok(())
@@ -206,17 +232,24 @@ impl Wire for DescribableLogDirTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribableLogDirTopic.Topic",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "DescribableLogDirTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribableLogDirTopic.Partitions",
+            )?,
         })
     }
 }
@@ -260,42 +293,47 @@ pub struct DescribeLogDirsPartition {
 impl Wire for DescribeLogDirsPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.partition_size, false);
-        n += Wire::wire_len(&self.offset_lag, false);
-        n += Wire::wire_len(&self.is_future_key, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.partition_size, false, version);
+        n += Wire::wire_len(&self.offset_lag, false, version);
+        n += Wire::wire_len(&self.is_future_key, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.partition_size,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.PartitionSize",
         )?;
         Wire::wire_put(
             &self.offset_lag,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.OffsetLag",
         )?;
         Wire::wire_put(
             &self.is_future_key,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.IsFutureKey",
         )?;
         Ok(())
@@ -303,27 +341,32 @@ impl Wire for DescribeLogDirsPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.PartitionIndex",
             )?,
             partition_size: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.PartitionSize",
             )?,
             offset_lag: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.OffsetLag",
             )?,
             is_future_key: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.IsFutureKey",
             )?,
         })
@@ -362,52 +405,74 @@ impl crate::arbitrary_support::ArbitraryWire for DescribeLogDirsPartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeLogDirsResult {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The absolute log directory path.
     pub log_dir: ByteString,
     /// The topics.
     pub topics: Vec<DescribeLogDirsTopic>,
 }
 impl Wire for DescribeLogDirsResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.log_dir, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.log_dir, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribeLogDirsResult.ErrorCode")?;
-        Wire::wire_put(&self.log_dir, buf, false, "DescribeLogDirsResult.LogDir")?;
-        Wire::wire_put(&self.topics, buf, false, "DescribeLogDirsResult.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.log_dir,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsResult.LogDir",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsResult.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResult.ErrorCode",
             )?,
             log_dir: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResult.LogDir",
             )?,
             topics: <Vec<
                 DescribeLogDirsTopic,
-            > as Wire>::wire_get(buf, false, "DescribeLogDirsResult.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsResult.Topics")?,
         })
     }
 }
@@ -416,7 +481,7 @@ impl WireStruct for DescribeLogDirsResult {}
 impl crate::samples::Sample for DescribeLogDirsResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             log_dir: ByteString::from_static("LogDir-1"),
             topics: vec![
                 < DescribeLogDirsTopic as crate ::samples::Sample > ::sample(), <
@@ -452,36 +517,45 @@ pub struct DescribeLogDirsTopic {
 impl Wire for DescribeLogDirsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DescribeLogDirsPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "DescribeLogDirsTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, false, "DescribeLogDirsTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, false, version, "DescribeLogDirsTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsTopic.Partitions",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsTopic.Name",
             )?,
             partitions: <Vec<
                 DescribeLogDirsPartition,
-            > as Wire>::wire_get(buf, false, "DescribeLogDirsTopic.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsTopic.Partitions")?,
         })
     }
 }

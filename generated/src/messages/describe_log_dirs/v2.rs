@@ -24,9 +24,9 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<DescribableLogDirTopic>> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,21 +34,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "DescribeLogDirsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(buf, true, "DescribeLogDirsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsRequest",
@@ -92,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -110,10 +118,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeLogDirsResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -121,32 +129,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeLogDirsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.results, buf, true, "DescribeLogDirsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResponse.ThrottleTimeMs",
             )?,
             results: <Vec<
                 DescribeLogDirsResult,
-            > as Wire>::wire_get(buf, true, "DescribeLogDirsResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsResponse",
@@ -192,7 +210,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -210,10 +228,10 @@ pub struct DescribableLogDirTopic {
 impl Wire for DescribableLogDirTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -221,13 +239,15 @@ impl Wire for DescribableLogDirTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "DescribableLogDirTopic.Topic")?;
+        Wire::wire_put(&self.topic, buf, true, version, "DescribableLogDirTopic.Topic")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "DescribableLogDirTopic.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribableLogDirTopic")?;
@@ -236,17 +256,24 @@ impl Wire for DescribableLogDirTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribableLogDirTopic.Topic",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "DescribableLogDirTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribableLogDirTopic.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribableLogDirTopic",
@@ -300,12 +327,12 @@ pub struct DescribeLogDirsPartition {
 impl Wire for DescribeLogDirsPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.partition_size, false);
-        n += Wire::wire_len(&self.offset_lag, false);
-        n += Wire::wire_len(&self.is_future_key, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.partition_size, false, version);
+        n += Wire::wire_len(&self.offset_lag, false, version);
+        n += Wire::wire_len(&self.is_future_key, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -313,30 +340,35 @@ impl Wire for DescribeLogDirsPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.partition_size,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.PartitionSize",
         )?;
         Wire::wire_put(
             &self.offset_lag,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.OffsetLag",
         )?;
         Wire::wire_put(
             &self.is_future_key,
             buf,
             false,
+            version,
             "DescribeLogDirsPartition.IsFutureKey",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsPartition")?;
@@ -345,27 +377,32 @@ impl Wire for DescribeLogDirsPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.PartitionIndex",
             )?,
             partition_size: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.PartitionSize",
             )?,
             offset_lag: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.OffsetLag",
             )?,
             is_future_key: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsPartition.IsFutureKey",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -412,7 +449,7 @@ impl crate::arbitrary_support::ArbitraryWire for DescribeLogDirsPartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeLogDirsResult {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The absolute log directory path.
     pub log_dir: ByteString,
     /// The topics.
@@ -421,13 +458,14 @@ pub struct DescribeLogDirsResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for DescribeLogDirsResult {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <Vec<DescribeLogDirsTopic> as Wire>::MIN_LEN
+        + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.log_dir, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.log_dir, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -435,33 +473,55 @@ impl Wire for DescribeLogDirsResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribeLogDirsResult.ErrorCode")?;
-        Wire::wire_put(&self.log_dir, buf, true, "DescribeLogDirsResult.LogDir")?;
-        Wire::wire_put(&self.topics, buf, true, "DescribeLogDirsResult.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribeLogDirsResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.log_dir,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsResult.LogDir",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsResult.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResult.ErrorCode",
             )?,
             log_dir: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeLogDirsResult.LogDir",
             )?,
             topics: <Vec<
                 DescribeLogDirsTopic,
-            > as Wire>::wire_get(buf, true, "DescribeLogDirsResult.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsResult.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsResult",
@@ -474,7 +534,7 @@ impl WireStruct for DescribeLogDirsResult {}
 impl crate::samples::Sample for DescribeLogDirsResult {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             log_dir: ByteString::from_static("LogDir-1"),
             topics: vec![
                 < DescribeLogDirsTopic as crate ::samples::Sample > ::sample(), <
@@ -516,10 +576,10 @@ pub struct DescribeLogDirsTopic {
 impl Wire for DescribeLogDirsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DescribeLogDirsPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -527,27 +587,36 @@ impl Wire for DescribeLogDirsTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "DescribeLogDirsTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "DescribeLogDirsTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "DescribeLogDirsTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeLogDirsTopic.Name",
             )?,
             partitions: <Vec<
                 DescribeLogDirsPartition,
-            > as Wire>::wire_get(buf, true, "DescribeLogDirsTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsTopic",

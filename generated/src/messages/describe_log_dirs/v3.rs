@@ -24,9 +24,9 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<DescribableLogDirTopic>> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,21 +34,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "DescribeLogDirsRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(buf, true, "DescribeLogDirsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsRequest",
@@ -92,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -103,20 +111,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The log directories.
     pub results: Vec<DescribeLogDirsResult>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<DescribeLogDirsResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -124,43 +132,55 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeLogDirsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeLogDirsResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.results, buf, true, "DescribeLogDirsResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "DescribeLogDirsResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeLogDirsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeLogDirsResponse.ErrorCode",
             )?,
             results: <Vec<
                 DescribeLogDirsResult,
-            > as Wire>::wire_get(buf, true, "DescribeLogDirsResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsResponse",
@@ -173,7 +193,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             results: vec![
                 < DescribeLogDirsResult as crate ::samples::Sample > ::sample(), <
                 DescribeLogDirsResult as crate ::samples::Sample > ::sample()
@@ -208,7 +228,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

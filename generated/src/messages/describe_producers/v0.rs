@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<TopicRequest> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "DescribeProducersRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeProducersRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeProducersRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 TopicRequest,
-            > as Wire>::wire_get(buf, true, "DescribeProducersRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeProducersRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeProducersRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeProducers;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,10 +105,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<TopicResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,32 +116,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeProducersResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "DescribeProducersResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeProducersResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeProducersResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeProducersResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 TopicResponse,
-            > as Wire>::wire_get(buf, true, "DescribeProducersResponse.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeProducersResponse.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeProducersResponse",
@@ -179,7 +202,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeProducers;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -197,10 +220,10 @@ pub struct TopicRequest {
 impl Wire for TopicRequest {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_indexes, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_indexes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -208,13 +231,15 @@ impl Wire for TopicRequest {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicRequest.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicRequest.Name")?;
         Wire::wire_put(
             &self.partition_indexes,
             buf,
             true,
+            version,
             "TopicRequest.PartitionIndexes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicRequest")?;
@@ -223,13 +248,19 @@ impl Wire for TopicRequest {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicRequest.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicRequest.Name",
+            )?,
             partition_indexes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicRequest.PartitionIndexes")?,
+            > as Wire>::wire_get(buf, true, version, "TopicRequest.PartitionIndexes")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicRequest",
@@ -274,7 +305,7 @@ pub struct PartitionResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition error message, which may be null if no additional details are available.
     pub error_message: Option<ByteString>,
     /// The active producers for the partition.
@@ -283,15 +314,15 @@ pub struct PartitionResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Vec<ProducerState> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.active_producers, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.active_producers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -299,25 +330,35 @@ impl Wire for PartitionResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionResponse.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "PartitionResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.active_producers,
             buf,
             true,
+            version,
             "PartitionResponse.ActiveProducers",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResponse")?;
@@ -326,25 +367,33 @@ impl Wire for PartitionResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResponse.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResponse.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResponse.ErrorMessage")?,
             active_producers: <Vec<
                 ProducerState,
-            > as Wire>::wire_get(buf, true, "PartitionResponse.ActiveProducers")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionResponse.ActiveProducers",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResponse",
@@ -358,7 +407,7 @@ impl crate::samples::Sample for PartitionResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             active_producers: vec![
                 < ProducerState as crate ::samples::Sample > ::sample(), < ProducerState
@@ -431,14 +480,14 @@ impl Wire for ProducerState {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.last_sequence, false);
-        n += Wire::wire_len(&self.last_timestamp, false);
-        n += Wire::wire_len(&self.coordinator_epoch, false);
-        n += Wire::wire_len(&self.current_txn_start_offset, false);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.last_sequence, false, version);
+        n += Wire::wire_len(&self.last_timestamp, false, version);
+        n += Wire::wire_len(&self.coordinator_epoch, false, version);
+        n += Wire::wire_len(&self.current_txn_start_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -446,22 +495,49 @@ impl Wire for ProducerState {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.producer_id, buf, false, "ProducerState.ProducerId")?;
-        Wire::wire_put(&self.producer_epoch, buf, false, "ProducerState.ProducerEpoch")?;
-        Wire::wire_put(&self.last_sequence, buf, false, "ProducerState.LastSequence")?;
-        Wire::wire_put(&self.last_timestamp, buf, false, "ProducerState.LastTimestamp")?;
+        Wire::wire_put(
+            &self.producer_id,
+            buf,
+            false,
+            version,
+            "ProducerState.ProducerId",
+        )?;
+        Wire::wire_put(
+            &self.producer_epoch,
+            buf,
+            false,
+            version,
+            "ProducerState.ProducerEpoch",
+        )?;
+        Wire::wire_put(
+            &self.last_sequence,
+            buf,
+            false,
+            version,
+            "ProducerState.LastSequence",
+        )?;
+        Wire::wire_put(
+            &self.last_timestamp,
+            buf,
+            false,
+            version,
+            "ProducerState.LastTimestamp",
+        )?;
         Wire::wire_put(
             &self.coordinator_epoch,
             buf,
             false,
+            version,
             "ProducerState.CoordinatorEpoch",
         )?;
         Wire::wire_put(
             &self.current_txn_start_offset,
             buf,
             false,
+            version,
             "ProducerState.CurrentTxnStartOffset",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ProducerState")?;
@@ -470,37 +546,44 @@ impl Wire for ProducerState {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProducerState.ProducerId",
             )?,
             producer_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProducerState.ProducerEpoch",
             )?,
             last_sequence: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProducerState.LastSequence",
             )?,
             last_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProducerState.LastTimestamp",
             )?,
             coordinator_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProducerState.CoordinatorEpoch",
             )?,
             current_txn_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProducerState.CurrentTxnStartOffset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -564,10 +647,10 @@ pub struct TopicResponse {
 impl Wire for TopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -575,23 +658,36 @@ impl Wire for TopicResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicResponse.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicResponse.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicResponse.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicResponse.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicResponse.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicResponse.Name",
+            )?,
             partitions: <Vec<
                 PartitionResponse,
-            > as Wire>::wire_get(buf, true, "TopicResponse.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicResponse.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicResponse",

@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<TopicData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "DescribeQuorumRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeQuorumRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeQuorumRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, true, "DescribeQuorumRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeQuorumRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeQuorumRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeQuorum;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -88,19 +96,19 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The response from the describe quorum API.
     pub topics: Vec<TopicDataResponse>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -108,32 +116,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeQuorumResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "DescribeQuorumResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "DescribeQuorumResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeQuorumResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeQuorumResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "DescribeQuorumResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "DescribeQuorumResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeQuorumResponse",
@@ -145,7 +163,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -177,7 +195,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeQuorum;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -192,9 +210,9 @@ pub struct PartitionData {
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -202,12 +220,14 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
@@ -216,12 +236,14 @@ impl Wire for PartitionData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -271,10 +293,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -282,27 +304,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -345,7 +370,7 @@ pub struct PartitionDataResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The ID of the current leader or -1 if the leader is unknown.
     pub leader_id: i32,
     /// The latest known leader epoch.
@@ -360,19 +385,19 @@ pub struct PartitionDataResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<ReplicaState> as Wire>::MIN_LEN + <Vec<ReplicaState> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.high_watermark, false);
-        n += Wire::wire_len(&self.current_voters, true);
-        n += Wire::wire_len(&self.observers, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.high_watermark, false, version);
+        n += Wire::wire_len(&self.current_voters, true, version);
+        n += Wire::wire_len(&self.observers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -380,52 +405,92 @@ impl Wire for PartitionDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
-        Wire::wire_put(&self.high_watermark, buf, false, "PartitionData.HighWatermark")?;
-        Wire::wire_put(&self.current_voters, buf, true, "PartitionData.CurrentVoters")?;
-        Wire::wire_put(&self.observers, buf, true, "PartitionData.Observers")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.high_watermark,
+            buf,
+            false,
+            version,
+            "PartitionData.HighWatermark",
+        )?;
+        Wire::wire_put(
+            &self.current_voters,
+            buf,
+            true,
+            version,
+            "PartitionData.CurrentVoters",
+        )?;
+        Wire::wire_put(&self.observers, buf, true, version, "PartitionData.Observers")?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             high_watermark: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.HighWatermark",
             )?,
             current_voters: <Vec<
                 ReplicaState,
-            > as Wire>::wire_get(buf, true, "PartitionData.CurrentVoters")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.CurrentVoters")?,
             observers: <Vec<
                 ReplicaState,
-            > as Wire>::wire_get(buf, true, "PartitionData.Observers")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.Observers")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -439,7 +504,7 @@ impl crate::samples::Sample for PartitionDataResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             leader_id: 3,
             leader_epoch: 4,
             high_watermark: 5,
@@ -490,10 +555,10 @@ pub struct ReplicaState {
 }
 impl Wire for ReplicaState {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.log_end_offset, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.log_end_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -501,23 +566,37 @@ impl Wire for ReplicaState {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "ReplicaState.ReplicaId")?;
-        Wire::wire_put(&self.log_end_offset, buf, false, "ReplicaState.LogEndOffset")?;
+        Wire::wire_put(&self.replica_id, buf, false, version, "ReplicaState.ReplicaId")?;
+        Wire::wire_put(
+            &self.log_end_offset,
+            buf,
+            false,
+            version,
+            "ReplicaState.LogEndOffset",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReplicaState")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(buf, false, "ReplicaState.ReplicaId")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ReplicaState.ReplicaId",
+            )?,
             log_end_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReplicaState.LogEndOffset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -569,10 +648,10 @@ pub struct TopicDataResponse {
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -580,27 +659,30 @@ impl Wire for TopicDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

@@ -14,9 +14,9 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0
         + <Vec<DescribeShareGroupOffsetsRequestGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -24,12 +24,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.groups,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsRequest.Groups",
         )?;
         self.unknown_tagged_fields
@@ -39,12 +41,18 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 DescribeShareGroupOffsetsRequestGroup,
-            > as Wire>::wire_get(buf, true, "DescribeShareGroupOffsetsRequest.Groups")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeShareGroupOffsetsRequest.Groups",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsRequest",
@@ -87,7 +95,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeShareGroupOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -105,10 +113,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeShareGroupOffsetsResponseGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -116,18 +124,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.groups,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponse.Groups",
         )?;
         self.unknown_tagged_fields
@@ -137,17 +148,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribeShareGroupOffsetsResponseGroup,
-            > as Wire>::wire_get(buf, true, "DescribeShareGroupOffsetsResponse.Groups")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeShareGroupOffsetsResponse.Groups",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponse",
@@ -194,7 +212,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeShareGroupOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -223,10 +241,10 @@ impl Default for DescribeShareGroupOffsetsRequestGroup {
 impl Wire for DescribeShareGroupOffsetsRequestGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<Vec<DescribeShareGroupOffsetsRequestTopic>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -234,18 +252,21 @@ impl Wire for DescribeShareGroupOffsetsRequestGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsRequestGroup.GroupId",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsRequestGroup.Topics",
         )?;
         self.unknown_tagged_fields
@@ -255,12 +276,14 @@ impl Wire for DescribeShareGroupOffsetsRequestGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsRequestGroup.GroupId",
             )?,
             topics: <Option<
@@ -268,6 +291,7 @@ impl Wire for DescribeShareGroupOffsetsRequestGroup {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsRequestGroup.Topics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -325,10 +349,10 @@ pub struct DescribeShareGroupOffsetsRequestTopic {
 impl Wire for DescribeShareGroupOffsetsRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -336,18 +360,21 @@ impl Wire for DescribeShareGroupOffsetsRequestTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsRequestTopic.TopicName",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsRequestTopic.Partitions",
         )?;
         self.unknown_tagged_fields
@@ -357,12 +384,14 @@ impl Wire for DescribeShareGroupOffsetsRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsRequestTopic.TopicName",
             )?,
             partitions: <SmallVec<
@@ -370,6 +399,7 @@ impl Wire for DescribeShareGroupOffsetsRequestTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsRequestTopic.Partitions",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -416,7 +446,7 @@ pub struct DescribeShareGroupOffsetsResponseGroup {
     /// The results for each topic.
     pub topics: Vec<DescribeShareGroupOffsetsResponseTopic>,
     /// The group-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The group-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
@@ -425,13 +455,13 @@ pub struct DescribeShareGroupOffsetsResponseGroup {
 impl Wire for DescribeShareGroupOffsetsResponseGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<DescribeShareGroupOffsetsResponseTopic> as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -439,30 +469,35 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponseGroup.GroupId",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponseGroup.Topics",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponseGroup.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponseGroup.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -472,12 +507,14 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsResponseGroup.GroupId",
             )?,
             topics: <Vec<
@@ -485,11 +522,13 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsResponseGroup.Topics",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponseGroup.ErrorCode",
             )?,
             error_message: <Option<
@@ -497,6 +536,7 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsResponseGroup.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -517,7 +557,7 @@ impl crate::samples::Sample for DescribeShareGroupOffsetsResponseGroup {
                 ::sample(), < DescribeShareGroupOffsetsResponseTopic as crate
                 ::samples::Sample > ::sample()
             ],
-            error_code: 3,
+            error_code: ErrorCode(3),
             error_message: Some(ByteString::from_static("ErrorMessage-3")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -553,7 +593,7 @@ pub struct DescribeShareGroupOffsetsResponsePartition {
     /// The leader epoch of the partition.
     pub leader_epoch: i32,
     /// The partition-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
@@ -561,15 +601,15 @@ pub struct DescribeShareGroupOffsetsResponsePartition {
 }
 impl Wire for DescribeShareGroupOffsetsResponsePartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.start_offset, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -577,36 +617,42 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.start_offset,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponsePartition.StartOffset",
         )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponsePartition.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponsePartition.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -616,27 +662,32 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponsePartition.StartOffset",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponsePartition.ErrorCode",
             )?,
             error_message: <Option<
@@ -644,6 +695,7 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsResponsePartition.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -661,7 +713,7 @@ impl crate::samples::Sample for DescribeShareGroupOffsetsResponsePartition {
             partition_index: 1,
             start_offset: 2,
             leader_epoch: 3,
-            error_code: 4,
+            error_code: ErrorCode(4),
             error_message: Some(ByteString::from_static("ErrorMessage-4")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -703,11 +755,11 @@ pub struct DescribeShareGroupOffsetsResponseTopic {
 impl Wire for DescribeShareGroupOffsetsResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <Vec<DescribeShareGroupOffsetsResponsePartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -715,24 +767,28 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_name,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponseTopic.TopicName",
         )?;
         Wire::wire_put(
             &self.topic_id,
             buf,
             false,
+            version,
             "DescribeShareGroupOffsetsResponseTopic.TopicId",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "DescribeShareGroupOffsetsResponseTopic.Partitions",
         )?;
         self.unknown_tagged_fields
@@ -742,17 +798,20 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsResponseTopic.TopicName",
             )?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeShareGroupOffsetsResponseTopic.TopicId",
             )?,
             partitions: <Vec<
@@ -760,6 +819,7 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeShareGroupOffsetsResponseTopic.Partitions",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<TopicRequest> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<Cursor> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.response_partition_limit, false);
-        n += Wire::wire_len(&self.cursor, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.response_partition_limit, false, version);
+        n += Wire::wire_len(&self.cursor, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,24 +42,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsRequest.Topics",
         )?;
         Wire::wire_put(
             &self.response_partition_limit,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsRequest.ResponsePartitionLimit",
         )?;
         Wire::wire_put(
             &self.cursor,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsRequest.Cursor",
         )?;
         self.unknown_tagged_fields
@@ -69,20 +73,32 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 TopicRequest,
-            > as Wire>::wire_get(buf, true, "DescribeTopicPartitionsRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeTopicPartitionsRequest.Topics",
+            )?,
             response_partition_limit: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsRequest.ResponsePartitionLimit",
             )?,
             cursor: <Option<
                 Cursor,
-            > as Wire>::wire_get(buf, false, "DescribeTopicPartitionsRequest.Cursor")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribeTopicPartitionsRequest.Cursor",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTopicPartitionsRequest",
@@ -130,7 +146,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeTopicPartitions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -151,11 +167,11 @@ impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribeTopicPartitionsResponseTopic> as Wire>::MIN_LEN
         + <Option<CursorResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.next_cursor, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.next_cursor, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -163,24 +179,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponse.Topics",
         )?;
         Wire::wire_put(
             &self.next_cursor,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponse.NextCursor",
         )?;
         self.unknown_tagged_fields
@@ -190,22 +210,30 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 DescribeTopicPartitionsResponseTopic,
-            > as Wire>::wire_get(buf, true, "DescribeTopicPartitionsResponse.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "DescribeTopicPartitionsResponse.Topics",
+            )?,
             next_cursor: <Option<
                 CursorResponse,
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponse.NextCursor",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -256,7 +284,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeTopicPartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -274,10 +302,10 @@ pub struct Cursor {
 impl Wire for Cursor {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partition_index, false);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partition_index, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -285,23 +313,37 @@ impl Wire for Cursor {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "Cursor.TopicName")?;
-        Wire::wire_put(&self.partition_index, buf, false, "Cursor.PartitionIndex")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "Cursor.TopicName")?;
+        Wire::wire_put(
+            &self.partition_index,
+            buf,
+            false,
+            version,
+            "Cursor.PartitionIndex",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Cursor")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(buf, true, "Cursor.TopicName")?,
+            topic_name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Cursor.TopicName",
+            )?,
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Cursor.PartitionIndex",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Cursor")?,
@@ -347,9 +389,9 @@ pub struct TopicRequest {
 }
 impl Wire for TopicRequest {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
+        n += Wire::wire_len(&self.name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -357,19 +399,26 @@ impl Wire for TopicRequest {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicRequest.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicRequest.Name")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicRequest.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicRequest.Name",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicRequest",
@@ -417,10 +466,10 @@ pub struct CursorResponse {
 impl Wire for CursorResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partition_index, false);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partition_index, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -428,23 +477,37 @@ impl Wire for CursorResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "Cursor.TopicName")?;
-        Wire::wire_put(&self.partition_index, buf, false, "Cursor.PartitionIndex")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "Cursor.TopicName")?;
+        Wire::wire_put(
+            &self.partition_index,
+            buf,
+            false,
+            version,
+            "Cursor.PartitionIndex",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Cursor")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(buf, true, "Cursor.TopicName")?,
+            topic_name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Cursor.TopicName",
+            )?,
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Cursor.PartitionIndex",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Cursor")?,
@@ -484,7 +547,7 @@ impl crate::arbitrary_support::ArbitraryWire for CursorResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsResponsePartition {
     /// The partition error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition index.
     pub partition_index: i32,
     /// The ID of the leader broker.
@@ -509,7 +572,7 @@ pub struct DescribeTopicPartitionsResponsePartition {
 impl Default for DescribeTopicPartitionsResponsePartition {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
@@ -523,23 +586,23 @@ impl Default for DescribeTopicPartitionsResponsePartition {
     }
 }
 impl Wire for DescribeTopicPartitionsResponsePartition {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
         + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN
         + <Option<SmallVec<[i32; 4]>> as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.replica_nodes, true);
-        n += Wire::wire_len(&self.isr_nodes, true);
-        n += Wire::wire_len(&self.eligible_leader_replicas, true);
-        n += Wire::wire_len(&self.last_known_elr, true);
-        n += Wire::wire_len(&self.offline_replicas, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.replica_nodes, true, version);
+        n += Wire::wire_len(&self.isr_nodes, true, version);
+        n += Wire::wire_len(&self.eligible_leader_replicas, true, version);
+        n += Wire::wire_len(&self.last_known_elr, true, version);
+        n += Wire::wire_len(&self.offline_replicas, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -547,60 +610,70 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponsePartition.ErrorCode",
         )?;
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.leader_id,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponsePartition.LeaderId",
         )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponsePartition.LeaderEpoch",
         )?;
         Wire::wire_put(
             &self.replica_nodes,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
         )?;
         Wire::wire_put(
             &self.isr_nodes,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponsePartition.IsrNodes",
         )?;
         Wire::wire_put(
             &self.eligible_leader_replicas,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
         )?;
         Wire::wire_put(
             &self.last_known_elr,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponsePartition.LastKnownElr",
         )?;
         Wire::wire_put(
             &self.offline_replicas,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
         )?;
         self.unknown_tagged_fields
@@ -610,27 +683,32 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponsePartition.ErrorCode",
             )?,
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponsePartition.PartitionIndex",
             )?,
             leader_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponsePartition.LeaderId",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponsePartition.LeaderEpoch",
             )?,
             replica_nodes: <SmallVec<
@@ -638,6 +716,7 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
             )?,
             isr_nodes: <SmallVec<
@@ -645,6 +724,7 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponsePartition.IsrNodes",
             )?,
             eligible_leader_replicas: <Option<
@@ -652,6 +732,7 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
             )?,
             last_known_elr: <Option<
@@ -659,6 +740,7 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponsePartition.LastKnownElr",
             )?,
             offline_replicas: <SmallVec<
@@ -666,6 +748,7 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -680,7 +763,7 @@ impl WireStruct for DescribeTopicPartitionsResponsePartition {}
 impl crate::samples::Sample for DescribeTopicPartitionsResponsePartition {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             partition_index: 2,
             leader_id: 3,
             leader_epoch: 3,
@@ -727,7 +810,7 @@ for DescribeTopicPartitionsResponsePartition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribeTopicPartitionsResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name.
     ///
     /// Default: `Some("")`.
@@ -748,7 +831,7 @@ pub struct DescribeTopicPartitionsResponseTopic {
 impl Default for DescribeTopicPartitionsResponseTopic {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             name: Some(ByteString::from_static("")),
             topic_id: Uuid::ZERO,
             is_internal: false,
@@ -759,19 +842,19 @@ impl Default for DescribeTopicPartitionsResponseTopic {
     }
 }
 impl Wire for DescribeTopicPartitionsResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN
         + <Vec<DescribeTopicPartitionsResponsePartition> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.is_internal, false);
-        n += Wire::wire_len(&self.partitions, true);
-        n += Wire::wire_len(&self.topic_authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.is_internal, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
+        n += Wire::wire_len(&self.topic_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -779,42 +862,49 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponseTopic.ErrorCode",
         )?;
         Wire::wire_put(
             &self.name,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponseTopic.Name",
         )?;
         Wire::wire_put(
             &self.topic_id,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponseTopic.TopicId",
         )?;
         Wire::wire_put(
             &self.is_internal,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponseTopic.IsInternal",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "DescribeTopicPartitionsResponseTopic.Partitions",
         )?;
         Wire::wire_put(
             &self.topic_authorized_operations,
             buf,
             false,
+            version,
             "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations",
         )?;
         self.unknown_tagged_fields
@@ -824,12 +914,14 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponseTopic.ErrorCode",
             )?,
             name: <Option<
@@ -837,16 +929,19 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponseTopic.Name",
             )?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponseTopic.TopicId",
             )?,
             is_internal: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponseTopic.IsInternal",
             )?,
             partitions: <Vec<
@@ -854,11 +949,13 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTopicPartitionsResponseTopic.Partitions",
             )?,
             topic_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -873,7 +970,7 @@ impl WireStruct for DescribeTopicPartitionsResponseTopic {}
 impl crate::samples::Sample for DescribeTopicPartitionsResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: Some(ByteString::from_static("Name-1")),
             topic_id: Uuid::from_u128(1512366075204170928972419503379277433),
             is_internal: true,

@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_ids, true);
+        n += Wire::wire_len(&self.transactional_ids, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_ids,
             buf,
             true,
+            version,
             "DescribeTransactionsRequest.TransactionalIds",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeTransactionsRequest")?;
@@ -37,6 +39,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -45,6 +48,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTransactionsRequest.TransactionalIds",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -90,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -108,10 +112,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<TransactionState> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.transaction_states, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.transaction_states, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -119,18 +123,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeTransactionsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.transaction_states,
             buf,
             true,
+            version,
             "DescribeTransactionsResponse.TransactionStates",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribeTransactionsResponse")?;
@@ -139,12 +146,14 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeTransactionsResponse.ThrottleTimeMs",
             )?,
             transaction_states: <Vec<
@@ -152,6 +161,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeTransactionsResponse.TransactionStates",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -201,7 +211,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -219,10 +229,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -230,23 +240,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "TopicData.Topic")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic, buf, true, version, "TopicData.Topic")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, true, "TopicData.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicData.Topic",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -284,7 +301,7 @@ impl crate::arbitrary_support::ArbitraryWire for TopicData {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TransactionState {
     /// The error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The transactional id.
     pub transactional_id: ByteString,
     /// The current transaction state of the producer.
@@ -303,20 +320,20 @@ pub struct TransactionState {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for TransactionState {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Vec<TopicData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+        + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+        + <i16 as Wire>::MIN_LEN + <Vec<TopicData> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.transaction_state, true);
-        n += Wire::wire_len(&self.transaction_timeout_ms, false);
-        n += Wire::wire_len(&self.transaction_start_time_ms, false);
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.transaction_state, true, version);
+        n += Wire::wire_len(&self.transaction_timeout_ms, false, version);
+        n += Wire::wire_len(&self.transaction_start_time_ms, false, version);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -324,88 +341,114 @@ impl Wire for TransactionState {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "TransactionState.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "TransactionState.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "TransactionState.TransactionalId",
         )?;
         Wire::wire_put(
             &self.transaction_state,
             buf,
             true,
+            version,
             "TransactionState.TransactionState",
         )?;
         Wire::wire_put(
             &self.transaction_timeout_ms,
             buf,
             false,
+            version,
             "TransactionState.TransactionTimeoutMs",
         )?;
         Wire::wire_put(
             &self.transaction_start_time_ms,
             buf,
             false,
+            version,
             "TransactionState.TransactionStartTimeMs",
         )?;
-        Wire::wire_put(&self.producer_id, buf, false, "TransactionState.ProducerId")?;
+        Wire::wire_put(
+            &self.producer_id,
+            buf,
+            false,
+            version,
+            "TransactionState.ProducerId",
+        )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "TransactionState.ProducerEpoch",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "TransactionState.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "TransactionState.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "TransactionState")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TransactionState.ErrorCode",
             )?,
             transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TransactionState.TransactionalId",
             )?,
             transaction_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TransactionState.TransactionState",
             )?,
             transaction_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TransactionState.TransactionTimeoutMs",
             )?,
             transaction_start_time_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TransactionState.TransactionStartTimeMs",
             )?,
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TransactionState.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TransactionState.ProducerEpoch",
             )?,
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, true, "TransactionState.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "TransactionState.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TransactionState",
@@ -418,7 +461,7 @@ impl WireStruct for TransactionState {}
 impl crate::samples::Sample for TransactionState {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             transactional_id: ByteString::from_static("TransactionalId-1"),
             transaction_state: ByteString::from_static("TransactionState-2"),
             transaction_timeout_ms: 4,

@@ -23,9 +23,9 @@ impl Default for Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<UserName>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.users, true);
+        n += Wire::wire_len(&self.users, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -33,12 +33,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.users,
             buf,
             true,
+            version,
             "DescribeUserScramCredentialsRequest.Users",
         )?;
         self.unknown_tagged_fields
@@ -48,6 +50,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -56,6 +59,7 @@ impl Wire for Request {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeUserScramCredentialsRequest.Users",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -101,7 +105,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeUserScramCredentials;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -112,7 +116,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The message-level error code, 0 except for user authorization or infrastructure issues.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The message-level error message, if any.
     ///
     /// Default: `Some("")`.
@@ -126,7 +130,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             results: <Vec<DescribeUserScramCredentialsResult>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -134,15 +138,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<DescribeUserScramCredentialsResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -150,30 +154,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "DescribeUserScramCredentialsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeUserScramCredentialsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeUserScramCredentialsResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "DescribeUserScramCredentialsResponse.Results",
         )?;
         self.unknown_tagged_fields
@@ -183,17 +192,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeUserScramCredentialsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeUserScramCredentialsResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -201,6 +213,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeUserScramCredentialsResponse.ErrorMessage",
             )?,
             results: <Vec<
@@ -208,6 +221,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeUserScramCredentialsResponse.Results",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -222,7 +236,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             results: vec![
                 < DescribeUserScramCredentialsResult as crate ::samples::Sample >
@@ -260,7 +274,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeUserScramCredentials;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -275,9 +289,9 @@ pub struct UserName {
 }
 impl Wire for UserName {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
+        n += Wire::wire_len(&self.name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -285,19 +299,21 @@ impl Wire for UserName {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "UserName.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "UserName.Name")?;
         self.unknown_tagged_fields.encode_section(buf, "UserName")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "UserName.Name")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "UserName.Name")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "UserName")?,
         })
     }
@@ -341,10 +357,10 @@ pub struct CredentialInfo {
 }
 impl Wire for CredentialInfo {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.mechanism, false);
-        n += Wire::wire_len(&self.iterations, false);
+        n += Wire::wire_len(&self.mechanism, false, version);
+        n += Wire::wire_len(&self.iterations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -352,23 +368,43 @@ impl Wire for CredentialInfo {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.mechanism, buf, false, "CredentialInfo.Mechanism")?;
-        Wire::wire_put(&self.iterations, buf, false, "CredentialInfo.Iterations")?;
+        Wire::wire_put(
+            &self.mechanism,
+            buf,
+            false,
+            version,
+            "CredentialInfo.Mechanism",
+        )?;
+        Wire::wire_put(
+            &self.iterations,
+            buf,
+            false,
+            version,
+            "CredentialInfo.Iterations",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "CredentialInfo")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            mechanism: <i8 as Wire>::wire_get(buf, false, "CredentialInfo.Mechanism")?,
+            mechanism: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CredentialInfo.Mechanism",
+            )?,
             iterations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CredentialInfo.Iterations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -413,7 +449,7 @@ pub struct DescribeUserScramCredentialsResult {
     /// The user name.
     pub user: ByteString,
     /// The user-level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The user-level error message, if any.
     ///
     /// Default: `Some("")`.
@@ -427,7 +463,7 @@ impl Default for DescribeUserScramCredentialsResult {
     fn default() -> Self {
         Self {
             user: ByteString::from_static(""),
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             credential_infos: <Vec<CredentialInfo>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -435,15 +471,15 @@ impl Default for DescribeUserScramCredentialsResult {
     }
 }
 impl Wire for DescribeUserScramCredentialsResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + <Vec<CredentialInfo> as Wire>::MIN_LEN
-        + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
+        + <Vec<CredentialInfo> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.user, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.credential_infos, true);
+        n += Wire::wire_len(&self.user, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.credential_infos, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -451,30 +487,35 @@ impl Wire for DescribeUserScramCredentialsResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.user,
             buf,
             true,
+            version,
             "DescribeUserScramCredentialsResult.User",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "DescribeUserScramCredentialsResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "DescribeUserScramCredentialsResult.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.credential_infos,
             buf,
             true,
+            version,
             "DescribeUserScramCredentialsResult.CredentialInfos",
         )?;
         self.unknown_tagged_fields
@@ -484,17 +525,20 @@ impl Wire for DescribeUserScramCredentialsResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             user: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeUserScramCredentialsResult.User",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribeUserScramCredentialsResult.ErrorCode",
             )?,
             error_message: <Option<
@@ -502,6 +546,7 @@ impl Wire for DescribeUserScramCredentialsResult {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeUserScramCredentialsResult.ErrorMessage",
             )?,
             credential_infos: <Vec<
@@ -509,6 +554,7 @@ impl Wire for DescribeUserScramCredentialsResult {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribeUserScramCredentialsResult.CredentialInfos",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -524,7 +570,7 @@ impl crate::samples::Sample for DescribeUserScramCredentialsResult {
     fn sample() -> Self {
         Self {
             user: ByteString::from_static("User-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             credential_infos: vec![
                 < CredentialInfo as crate ::samples::Sample > ::sample(), <

@@ -26,39 +26,54 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_partitions, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.topic_partitions, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_partitions,
             buf,
             false,
+            version,
             "ElectLeadersRequest.TopicPartitions",
         )?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ElectLeadersRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ElectLeadersRequest.TimeoutMs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_partitions: <Option<
                 Vec<TopicPartitions>,
-            > as Wire>::wire_get(buf, false, "ElectLeadersRequest.TopicPartitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ElectLeadersRequest.TopicPartitions",
+            )?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersRequest.TimeoutMs",
             )?,
         })
@@ -100,7 +115,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -116,28 +131,31 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<ReplicaElectionResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.replica_election_results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.replica_election_results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ElectLeadersResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.replica_election_results,
             buf,
             false,
+            version,
             "ElectLeadersResponse.ReplicaElectionResults",
         )?;
         Ok(())
@@ -145,12 +163,14 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ThrottleTimeMs",
             )?,
             replica_election_results: <Vec<
@@ -158,6 +178,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ReplicaElectionResults",
             )?,
         })
@@ -199,7 +220,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -215,32 +236,45 @@ pub struct TopicPartitions {
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "TopicPartitions.Topic")?;
-        Wire::wire_put(&self.partitions, buf, false, "TopicPartitions.Partitions")?;
+        Wire::wire_put(&self.topic, buf, false, version, "TopicPartitions.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            false,
+            version,
+            "TopicPartitions.Partitions",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, false, "TopicPartitions.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicPartitions.Topic",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "TopicPartitions.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "TopicPartitions.Partitions")?,
         })
     }
 }
@@ -275,7 +309,7 @@ pub struct PartitionResult {
     /// The partition id.
     pub partition_id: i32,
     /// The result error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The result message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -285,51 +319,73 @@ impl Default for PartitionResult {
     fn default() -> Self {
         Self {
             partition_id: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
         }
     }
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_id, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
+        n += Wire::wire_len(&self.partition_id, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition_id, buf, false, "PartitionResult.PartitionId")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, false, "PartitionResult.ErrorMessage")?;
+        Wire::wire_put(
+            &self.partition_id,
+            buf,
+            false,
+            version,
+            "PartitionResult.PartitionId",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.PartitionId",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, false, version, "PartitionResult.ErrorMessage")?,
         })
     }
 }
@@ -339,7 +395,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition_id: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
         }
     }
@@ -371,23 +427,25 @@ pub struct ReplicaElectionResult {
 impl Wire for ReplicaElectionResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partition_result, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partition_result, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "ReplicaElectionResult.Topic")?;
+        Wire::wire_put(&self.topic, buf, false, version, "ReplicaElectionResult.Topic")?;
         Wire::wire_put(
             &self.partition_result,
             buf,
             false,
+            version,
             "ReplicaElectionResult.PartitionResult",
         )?;
         Ok(())
@@ -395,17 +453,24 @@ impl Wire for ReplicaElectionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReplicaElectionResult.Topic",
             )?,
             partition_result: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, false, "ReplicaElectionResult.PartitionResult")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ReplicaElectionResult.PartitionResult",
+            )?,
         })
     }
 }

@@ -29,51 +29,68 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN
         + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.election_type, false);
-        n += Wire::wire_len(&self.topic_partitions, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.election_type, false, version);
+        n += Wire::wire_len(&self.topic_partitions, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.election_type,
             buf,
             false,
+            version,
             "ElectLeadersRequest.ElectionType",
         )?;
         Wire::wire_put(
             &self.topic_partitions,
             buf,
             false,
+            version,
             "ElectLeadersRequest.TopicPartitions",
         )?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ElectLeadersRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ElectLeadersRequest.TimeoutMs",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             election_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersRequest.ElectionType",
             )?,
             topic_partitions: <Option<
                 Vec<TopicPartitions>,
-            > as Wire>::wire_get(buf, false, "ElectLeadersRequest.TopicPartitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ElectLeadersRequest.TopicPartitions",
+            )?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersRequest.TimeoutMs",
             )?,
         })
@@ -117,7 +134,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -128,37 +145,46 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
     pub replica_election_results: Vec<ReplicaElectionResult>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ReplicaElectionResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.replica_election_results, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.replica_election_results, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ElectLeadersResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "ElectLeadersResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ElectLeadersResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.replica_election_results,
             buf,
             false,
+            version,
             "ElectLeadersResponse.ReplicaElectionResults",
         )?;
         Ok(())
@@ -166,17 +192,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ErrorCode",
             )?,
             replica_election_results: <Vec<
@@ -184,6 +213,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ReplicaElectionResults",
             )?,
         })
@@ -194,7 +224,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             replica_election_results: vec![
                 < ReplicaElectionResult as crate ::samples::Sample > ::sample(), <
                 ReplicaElectionResult as crate ::samples::Sample > ::sample()
@@ -227,7 +257,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

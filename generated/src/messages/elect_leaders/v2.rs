@@ -32,11 +32,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN
         + <Option<Vec<TopicPartitions>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.election_type, false);
-        n += Wire::wire_len(&self.topic_partitions, true);
-        n += Wire::wire_len(&self.timeout_ms, false);
+        n += Wire::wire_len(&self.election_type, false, version);
+        n += Wire::wire_len(&self.topic_partitions, true, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -44,41 +44,58 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.election_type,
             buf,
             false,
+            version,
             "ElectLeadersRequest.ElectionType",
         )?;
         Wire::wire_put(
             &self.topic_partitions,
             buf,
             true,
+            version,
             "ElectLeadersRequest.TopicPartitions",
         )?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ElectLeadersRequest.TimeoutMs")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ElectLeadersRequest.TimeoutMs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ElectLeadersRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             election_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersRequest.ElectionType",
             )?,
             topic_partitions: <Option<
                 Vec<TopicPartitions>,
-            > as Wire>::wire_get(buf, true, "ElectLeadersRequest.TopicPartitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ElectLeadersRequest.TopicPartitions",
+            )?,
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersRequest.TimeoutMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -130,7 +147,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -141,20 +158,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
     pub replica_election_results: Vec<ReplicaElectionResult>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ReplicaElectionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.replica_election_results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.replica_election_results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -162,19 +179,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ElectLeadersResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "ElectLeadersResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ElectLeadersResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.replica_election_results,
             buf,
             true,
+            version,
             "ElectLeadersResponse.ReplicaElectionResults",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ElectLeadersResponse")?;
@@ -183,17 +209,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ElectLeadersResponse.ErrorCode",
             )?,
             replica_election_results: <Vec<
@@ -201,6 +230,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ElectLeadersResponse.ReplicaElectionResults",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -215,7 +245,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             replica_election_results: vec![
                 < ReplicaElectionResult as crate ::samples::Sample > ::sample(), <
                 ReplicaElectionResult as crate ::samples::Sample > ::sample()
@@ -252,7 +282,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -270,10 +300,10 @@ pub struct TopicPartitions {
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -281,23 +311,36 @@ impl Wire for TopicPartitions {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "TopicPartitions.Topic")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicPartitions.Partitions")?;
+        Wire::wire_put(&self.topic, buf, true, version, "TopicPartitions.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicPartitions.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicPartitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, true, "TopicPartitions.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicPartitions.Topic",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",
@@ -340,7 +383,7 @@ pub struct PartitionResult {
     /// The partition id.
     pub partition_id: i32,
     /// The result error, or zero if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The result message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -352,20 +395,20 @@ impl Default for PartitionResult {
     fn default() -> Self {
         Self {
             partition_id: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_id, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition_id, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -373,33 +416,55 @@ impl Wire for PartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition_id, buf, false, "PartitionResult.PartitionId")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionResult.ErrorMessage")?;
+        Wire::wire_put(
+            &self.partition_id,
+            buf,
+            false,
+            version,
+            "PartitionResult.PartitionId",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.PartitionId",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -413,7 +478,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition_id: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -451,10 +516,10 @@ pub struct ReplicaElectionResult {
 impl Wire for ReplicaElectionResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partition_result, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partition_result, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -462,13 +527,15 @@ impl Wire for ReplicaElectionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "ReplicaElectionResult.Topic")?;
+        Wire::wire_put(&self.topic, buf, true, version, "ReplicaElectionResult.Topic")?;
         Wire::wire_put(
             &self.partition_result,
             buf,
             true,
+            version,
             "ReplicaElectionResult.PartitionResult",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ReplicaElectionResult")?;
@@ -477,17 +544,24 @@ impl Wire for ReplicaElectionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ReplicaElectionResult.Topic",
             )?,
             partition_result: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, true, "ReplicaElectionResult.PartitionResult")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReplicaElectionResult.PartitionResult",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReplicaElectionResult",

@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<TopicData> as Wire>::MIN_LEN + <Vec<LeaderEndpoint> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.leader_endpoints, true);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.leader_endpoints, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,14 +30,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.cluster_id, buf, true, "EndQuorumEpochRequest.ClusterId")?;
-        Wire::wire_put(&self.topics, buf, true, "EndQuorumEpochRequest.Topics")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "EndQuorumEpochRequest.ClusterId",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "EndQuorumEpochRequest.Topics",
+        )?;
         Wire::wire_put(
             &self.leader_endpoints,
             buf,
             true,
+            version,
             "EndQuorumEpochRequest.LeaderEndpoints",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "EndQuorumEpochRequest")?;
@@ -46,18 +60,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "EndQuorumEpochRequest.ClusterId")?,
+            > as Wire>::wire_get(buf, true, version, "EndQuorumEpochRequest.ClusterId")?,
             topics: <Vec<
                 TopicData,
-            > as Wire>::wire_get(buf, true, "EndQuorumEpochRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "EndQuorumEpochRequest.Topics")?,
             leader_endpoints: <Vec<
                 LeaderEndpoint,
-            > as Wire>::wire_get(buf, true, "EndQuorumEpochRequest.LeaderEndpoints")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "EndQuorumEpochRequest.LeaderEndpoints",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EndQuorumEpochRequest",
@@ -108,7 +128,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::EndQuorumEpoch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -117,7 +137,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic data.
     pub topics: Vec<TopicDataResponse>,
     /// Endpoints for all leaders enumerated in PartitionData.
@@ -128,12 +148,12 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.node_endpoints.is_empty()) {
@@ -141,7 +161,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.node_endpoints, true),
+                    Wire::wire_len(&self.node_endpoints, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -151,15 +171,23 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "EndQuorumEpochResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "EndQuorumEpochResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "EndQuorumEpochResponse.Topics",
+        )?;
         let known = 0 + usize::from(!(self.node_endpoints.is_empty()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -172,6 +200,7 @@ impl Wire for Response {
                 buf,
                 0u32,
                 &self.node_endpoints,
+                version,
                 "EndQuorumEpochResponse.NodeEndpoints",
             )?;
         }
@@ -181,17 +210,19 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EndQuorumEpochResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "EndQuorumEpochResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "EndQuorumEpochResponse.Topics")?,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -202,6 +233,7 @@ impl Wire for Response {
                     out.node_endpoints = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "EndQuorumEpochResponse.NodeEndpoints",
                     )?;
                 }
@@ -215,7 +247,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -252,7 +284,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::EndQuorumEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -272,11 +304,11 @@ pub struct LeaderEndpoint {
 impl Wire for LeaderEndpoint {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -284,23 +316,35 @@ impl Wire for LeaderEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "LeaderEndpoint.Name")?;
-        Wire::wire_put(&self.host, buf, true, "LeaderEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "LeaderEndpoint.Port")?;
+        Wire::wire_put(&self.name, buf, true, version, "LeaderEndpoint.Name")?;
+        Wire::wire_put(&self.host, buf, true, version, "LeaderEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "LeaderEndpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "LeaderEndpoint.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "LeaderEndpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "LeaderEndpoint.Port")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "LeaderEndpoint.Name",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "LeaderEndpoint.Host",
+            )?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "LeaderEndpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderEndpoint",
@@ -356,12 +400,12 @@ pub struct PartitionData {
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<ReplicaInfo> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.preferred_candidates, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.preferred_candidates, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -369,20 +413,29 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         Wire::wire_put(
             &self.preferred_candidates,
             buf,
             true,
+            version,
             "PartitionData.PreferredCandidates",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
@@ -391,23 +444,36 @@ impl Wire for PartitionData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             preferred_candidates: <Vec<
                 ReplicaInfo,
-            > as Wire>::wire_get(buf, true, "PartitionData.PreferredCandidates")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionData.PreferredCandidates",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -465,10 +531,10 @@ pub struct ReplicaInfo {
 }
 impl Wire for ReplicaInfo {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.candidate_id, false);
-        n += Wire::wire_len(&self.candidate_directory_id, false);
+        n += Wire::wire_len(&self.candidate_id, false, version);
+        n += Wire::wire_len(&self.candidate_directory_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -476,13 +542,21 @@ impl Wire for ReplicaInfo {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.candidate_id, buf, false, "ReplicaInfo.CandidateId")?;
+        Wire::wire_put(
+            &self.candidate_id,
+            buf,
+            false,
+            version,
+            "ReplicaInfo.CandidateId",
+        )?;
         Wire::wire_put(
             &self.candidate_directory_id,
             buf,
             false,
+            version,
             "ReplicaInfo.CandidateDirectoryId",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ReplicaInfo")?;
@@ -491,17 +565,20 @@ impl Wire for ReplicaInfo {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             candidate_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReplicaInfo.CandidateId",
             )?,
             candidate_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReplicaInfo.CandidateDirectoryId",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -557,10 +634,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -568,27 +645,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -640,11 +720,11 @@ pub struct NodeEndpoint {
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -652,23 +732,35 @@ impl Wire for NodeEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "NodeEndpoint.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "NodeEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "NodeEndpoint.Port")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "NodeEndpoint.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "NodeEndpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "NodeEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "NodeEndpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "NodeEndpoint.Port")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "NodeEndpoint.NodeId",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "NodeEndpoint.Host",
+            )?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -713,7 +805,7 @@ pub struct PartitionDataResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The ID of the current leader or -1 if the leader is unknown.
     pub leader_id: i32,
     /// The latest known leader epoch.
@@ -722,14 +814,14 @@ pub struct PartitionDataResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -737,36 +829,63 @@ impl Wire for PartitionDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -782,7 +901,7 @@ impl crate::samples::Sample for PartitionDataResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             leader_id: 3,
             leader_epoch: 4,
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
@@ -822,10 +941,10 @@ pub struct TopicDataResponse {
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -833,27 +952,30 @@ impl Wire for TopicDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

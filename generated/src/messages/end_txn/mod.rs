@@ -9,6 +9,82 @@ pub mod v2;
 pub mod v3;
 pub mod v4;
 pub mod v5;
+mod version_free;
+pub use version_free::*;
+impl From<AnyRequest> for Request {
+    fn from(r: AnyRequest) -> Self {
+        match r {
+            AnyRequest::V0(r) => r.into(),
+            AnyRequest::V1(r) => r.into(),
+            AnyRequest::V2(r) => r.into(),
+            AnyRequest::V3(r) => r.into(),
+            AnyRequest::V4(r) => r.into(),
+            AnyRequest::V5(r) => r.into(),
+        }
+    }
+}
+impl From<AnyResponse> for Response {
+    fn from(r: AnyResponse) -> Self {
+        match r {
+            AnyResponse::V0(r) => r.into(),
+            AnyResponse::V1(r) => r.into(),
+            AnyResponse::V2(r) => r.into(),
+            AnyResponse::V3(r) => r.into(),
+            AnyResponse::V4(r) => r.into(),
+            AnyResponse::V5(r) => r.into(),
+        }
+    }
+}
+impl Request {
+    /// This request as the type of `version`: fields that version lacks are dropped
+    /// if the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+        match version {
+            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
+            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
+            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
+            3i16 => v3::Request::try_from(self).map(AnyRequest::V3),
+            4i16 => v4::Request::try_from(self).map(AnyRequest::V4),
+            5i16 => v5::Request::try_from(self).map(AnyRequest::V5),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
+impl Response {
+    /// This response as the type of `version` (see [`Request::into_version`]).
+    pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+        match version {
+            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
+            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
+            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
+            3i16 => v3::Response::try_from(self).map(AnyResponse::V3),
+            4i16 => v4::Response::try_from(self).map(AnyResponse::V4),
+            5i16 => v5::Response::try_from(self).map(AnyResponse::V5),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
 ///A `EndTxn` request of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -85,12 +161,24 @@ impl AnyRequest {
         client_id: Option<&str>,
     ) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V1(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V2(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V3(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V4(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V5(ref m) => crate::Request::serialize(m, correlation_id, client_id),
+            Self::V0(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V1(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V2(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V3(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V4(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V5(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -101,34 +189,34 @@ impl AnyRequest {
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
             Self::V0(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V1(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V2(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V3(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V4(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V5(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
         }
     }
     /// Whether the broker answers this request at all.
     pub fn expects_response(&self) -> bool {
         match *self {
-            Self::V0(ref m) => crate::Request::expects_response(m),
-            Self::V1(ref m) => crate::Request::expects_response(m),
-            Self::V2(ref m) => crate::Request::expects_response(m),
-            Self::V3(ref m) => crate::Request::expects_response(m),
-            Self::V4(ref m) => crate::Request::expects_response(m),
-            Self::V5(ref m) => crate::Request::expects_response(m),
+            Self::V0(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V1(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V2(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V3(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V4(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V5(ref m) => crate::VersionedRequest::expects_response(m),
         }
     }
     /// A function that parses the response frame (header and body) of this request.
@@ -149,37 +237,37 @@ impl AnyRequest {
         match *self {
             Self::V0(_) => {
                 AnyResponse::V0(v0::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V1(_) => {
                 AnyResponse::V1(v1::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V2(_) => {
                 AnyResponse::V2(v2::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V3(_) => {
                 AnyResponse::V3(v3::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V4(_) => {
                 AnyResponse::V4(v4::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V5(_) => {
                 AnyResponse::V5(v5::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
@@ -258,12 +346,12 @@ impl AnyResponse {
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V1(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V2(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V3(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V4(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V5(ref m) => crate::Response::serialize(m, correlation_id),
+            Self::V0(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V1(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V2(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V3(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V4(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V5(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -272,12 +360,24 @@ impl AnyResponse {
         correlation_id: i32,
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
-            Self::V0(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V1(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V2(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V3(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V4(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V5(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V0(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V1(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V2(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V3(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V4(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V5(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
         }
     }
 }

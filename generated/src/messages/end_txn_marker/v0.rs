@@ -11,21 +11,23 @@ pub struct EndTxnMarker {
 }
 impl Wire for EndTxnMarker {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.coordinator_epoch, false);
+        n += Wire::wire_len(&self.coordinator_epoch, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.coordinator_epoch,
             buf,
             false,
+            version,
             "EndTxnMarker.CoordinatorEpoch",
         )?;
         Ok(())
@@ -33,12 +35,14 @@ impl Wire for EndTxnMarker {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             coordinator_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EndTxnMarker.CoordinatorEpoch",
             )?,
         })

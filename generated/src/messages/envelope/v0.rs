@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Bytes as Wire>::MIN_LEN
         + <Option<Bytes> as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.request_data, true);
-        n += Wire::wire_len(&self.request_principal, true);
-        n += Wire::wire_len(&self.client_host_address, true);
+        n += Wire::wire_len(&self.request_data, true, version);
+        n += Wire::wire_len(&self.request_principal, true, version);
+        n += Wire::wire_len(&self.client_host_address, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,19 +42,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.request_data, buf, true, "EnvelopeRequest.RequestData")?;
+        Wire::wire_put(
+            &self.request_data,
+            buf,
+            true,
+            version,
+            "EnvelopeRequest.RequestData",
+        )?;
         Wire::wire_put(
             &self.request_principal,
             buf,
             true,
+            version,
             "EnvelopeRequest.RequestPrincipal",
         )?;
         Wire::wire_put(
             &self.client_host_address,
             buf,
             true,
+            version,
             "EnvelopeRequest.ClientHostAddress",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "EnvelopeRequest")?;
@@ -63,20 +72,28 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             request_data: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "EnvelopeRequest.RequestData",
             )?,
             request_principal: <Option<
                 Bytes,
-            > as Wire>::wire_get(buf, true, "EnvelopeRequest.RequestPrincipal")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "EnvelopeRequest.RequestPrincipal",
+            )?,
             client_host_address: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "EnvelopeRequest.ClientHostAddress",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -125,7 +142,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Envelope;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -136,17 +153,17 @@ pub struct Response {
     /// The embedded response header and data.
     pub response_data: Option<Bytes>,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <Option<Bytes> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <Option<Bytes> as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.response_data, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.response_data, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -154,25 +171,40 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.response_data, buf, true, "EnvelopeResponse.ResponseData")?;
-        Wire::wire_put(&self.error_code, buf, false, "EnvelopeResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.response_data,
+            buf,
+            true,
+            version,
+            "EnvelopeResponse.ResponseData",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "EnvelopeResponse.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "EnvelopeResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             response_data: <Option<
                 Bytes,
-            > as Wire>::wire_get(buf, true, "EnvelopeResponse.ResponseData")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(buf, true, version, "EnvelopeResponse.ResponseData")?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EnvelopeResponse.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -187,7 +219,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             response_data: Some(Bytes::from_static(b"ResponseData-bytes")),
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -215,7 +247,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Envelope;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

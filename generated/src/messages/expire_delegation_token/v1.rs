@@ -13,23 +13,31 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Bytes as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.hmac, false);
-        n += Wire::wire_len(&self.expiry_time_period_ms, false);
+        n += Wire::wire_len(&self.hmac, false, version);
+        n += Wire::wire_len(&self.expiry_time_period_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.hmac, buf, false, "ExpireDelegationTokenRequest.Hmac")?;
+        Wire::wire_put(
+            &self.hmac,
+            buf,
+            false,
+            version,
+            "ExpireDelegationTokenRequest.Hmac",
+        )?;
         Wire::wire_put(
             &self.expiry_time_period_ms,
             buf,
             false,
+            version,
             "ExpireDelegationTokenRequest.ExpiryTimePeriodMs",
         )?;
         Ok(())
@@ -37,17 +45,20 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             hmac: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ExpireDelegationTokenRequest.Hmac",
             )?,
             expiry_time_period_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ExpireDelegationTokenRequest.ExpiryTimePeriodMs",
             )?,
         })
@@ -84,7 +95,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ExpireDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -93,44 +104,48 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The timestamp in milliseconds at which this token expires.
     pub expiry_timestamp_ms: i64,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.expiry_timestamp_ms, false);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.expiry_timestamp_ms, false, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ExpireDelegationTokenResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.expiry_timestamp_ms,
             buf,
             false,
+            version,
             "ExpireDelegationTokenResponse.ExpiryTimestampMs",
         )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ExpireDelegationTokenResponse.ThrottleTimeMs",
         )?;
         Ok(())
@@ -138,22 +153,26 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ExpireDelegationTokenResponse.ErrorCode",
             )?,
             expiry_timestamp_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ExpireDelegationTokenResponse.ExpiryTimestampMs",
             )?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ExpireDelegationTokenResponse.ThrottleTimeMs",
             )?,
         })
@@ -163,7 +182,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             expiry_timestamp_ms: 2,
             throttle_time_ms: 3,
         }
@@ -192,7 +211,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ExpireDelegationToken;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

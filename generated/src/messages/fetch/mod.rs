@@ -18,6 +18,118 @@ pub mod v15;
 pub mod v16;
 pub mod v17;
 pub mod v18;
+mod version_free;
+pub use version_free::*;
+impl From<AnyRequest> for Request {
+    fn from(r: AnyRequest) -> Self {
+        match r {
+            AnyRequest::V4(r) => r.into(),
+            AnyRequest::V5(r) => r.into(),
+            AnyRequest::V6(r) => r.into(),
+            AnyRequest::V7(r) => r.into(),
+            AnyRequest::V8(r) => r.into(),
+            AnyRequest::V9(r) => r.into(),
+            AnyRequest::V10(r) => r.into(),
+            AnyRequest::V11(r) => r.into(),
+            AnyRequest::V12(r) => r.into(),
+            AnyRequest::V13(r) => r.into(),
+            AnyRequest::V14(r) => r.into(),
+            AnyRequest::V15(r) => r.into(),
+            AnyRequest::V16(r) => r.into(),
+            AnyRequest::V17(r) => r.into(),
+            AnyRequest::V18(r) => r.into(),
+        }
+    }
+}
+impl From<AnyResponse> for Response {
+    fn from(r: AnyResponse) -> Self {
+        match r {
+            AnyResponse::V4(r) => r.into(),
+            AnyResponse::V5(r) => r.into(),
+            AnyResponse::V6(r) => r.into(),
+            AnyResponse::V7(r) => r.into(),
+            AnyResponse::V8(r) => r.into(),
+            AnyResponse::V9(r) => r.into(),
+            AnyResponse::V10(r) => r.into(),
+            AnyResponse::V11(r) => r.into(),
+            AnyResponse::V12(r) => r.into(),
+            AnyResponse::V13(r) => r.into(),
+            AnyResponse::V14(r) => r.into(),
+            AnyResponse::V15(r) => r.into(),
+            AnyResponse::V16(r) => r.into(),
+            AnyResponse::V17(r) => r.into(),
+            AnyResponse::V18(r) => r.into(),
+        }
+    }
+}
+impl Request {
+    /// This request as the type of `version`: fields that version lacks are dropped
+    /// if the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+        match version {
+            4i16 => v4::Request::try_from(self).map(AnyRequest::V4),
+            5i16 => v5::Request::try_from(self).map(AnyRequest::V5),
+            6i16 => v6::Request::try_from(self).map(AnyRequest::V6),
+            7i16 => v7::Request::try_from(self).map(AnyRequest::V7),
+            8i16 => v8::Request::try_from(self).map(AnyRequest::V8),
+            9i16 => v9::Request::try_from(self).map(AnyRequest::V9),
+            10i16 => v10::Request::try_from(self).map(AnyRequest::V10),
+            11i16 => v11::Request::try_from(self).map(AnyRequest::V11),
+            12i16 => v12::Request::try_from(self).map(AnyRequest::V12),
+            13i16 => v13::Request::try_from(self).map(AnyRequest::V13),
+            14i16 => v14::Request::try_from(self).map(AnyRequest::V14),
+            15i16 => v15::Request::try_from(self).map(AnyRequest::V15),
+            16i16 => v16::Request::try_from(self).map(AnyRequest::V16),
+            17i16 => v17::Request::try_from(self).map(AnyRequest::V17),
+            18i16 => v18::Request::try_from(self).map(AnyRequest::V18),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
+impl Response {
+    /// This response as the type of `version` (see [`Request::into_version`]).
+    pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+        match version {
+            4i16 => v4::Response::try_from(self).map(AnyResponse::V4),
+            5i16 => v5::Response::try_from(self).map(AnyResponse::V5),
+            6i16 => v6::Response::try_from(self).map(AnyResponse::V6),
+            7i16 => v7::Response::try_from(self).map(AnyResponse::V7),
+            8i16 => v8::Response::try_from(self).map(AnyResponse::V8),
+            9i16 => v9::Response::try_from(self).map(AnyResponse::V9),
+            10i16 => v10::Response::try_from(self).map(AnyResponse::V10),
+            11i16 => v11::Response::try_from(self).map(AnyResponse::V11),
+            12i16 => v12::Response::try_from(self).map(AnyResponse::V12),
+            13i16 => v13::Response::try_from(self).map(AnyResponse::V13),
+            14i16 => v14::Response::try_from(self).map(AnyResponse::V14),
+            15i16 => v15::Response::try_from(self).map(AnyResponse::V15),
+            16i16 => v16::Response::try_from(self).map(AnyResponse::V16),
+            17i16 => v17::Response::try_from(self).map(AnyResponse::V17),
+            18i16 => v18::Response::try_from(self).map(AnyResponse::V18),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
 ///A `Fetch` request of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -139,21 +251,51 @@ impl AnyRequest {
         client_id: Option<&str>,
     ) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V4(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V5(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V6(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V7(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V8(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V9(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V10(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V11(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V12(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V13(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V14(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V15(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V16(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V17(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V18(ref m) => crate::Request::serialize(m, correlation_id, client_id),
+            Self::V4(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V5(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V6(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V7(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V8(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V9(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V10(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V11(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V12(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V13(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V14(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V15(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V16(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V17(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V18(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -164,70 +306,70 @@ impl AnyRequest {
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
             Self::V4(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V5(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V6(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V7(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V8(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V9(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V10(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V11(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V12(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V13(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V14(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V15(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V16(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V17(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V18(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
         }
     }
     /// Whether the broker answers this request at all.
     pub fn expects_response(&self) -> bool {
         match *self {
-            Self::V4(ref m) => crate::Request::expects_response(m),
-            Self::V5(ref m) => crate::Request::expects_response(m),
-            Self::V6(ref m) => crate::Request::expects_response(m),
-            Self::V7(ref m) => crate::Request::expects_response(m),
-            Self::V8(ref m) => crate::Request::expects_response(m),
-            Self::V9(ref m) => crate::Request::expects_response(m),
-            Self::V10(ref m) => crate::Request::expects_response(m),
-            Self::V11(ref m) => crate::Request::expects_response(m),
-            Self::V12(ref m) => crate::Request::expects_response(m),
-            Self::V13(ref m) => crate::Request::expects_response(m),
-            Self::V14(ref m) => crate::Request::expects_response(m),
-            Self::V15(ref m) => crate::Request::expects_response(m),
-            Self::V16(ref m) => crate::Request::expects_response(m),
-            Self::V17(ref m) => crate::Request::expects_response(m),
-            Self::V18(ref m) => crate::Request::expects_response(m),
+            Self::V4(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V5(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V6(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V7(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V8(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V9(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V10(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V11(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V12(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V13(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V14(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V15(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V16(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V17(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V18(ref m) => crate::VersionedRequest::expects_response(m),
         }
     }
     /// A function that parses the response frame (header and body) of this request.
@@ -269,73 +411,73 @@ impl AnyRequest {
             }
             Self::V7(_) => {
                 AnyResponse::V7(v7::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V8(_) => {
                 AnyResponse::V8(v8::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V9(_) => {
                 AnyResponse::V9(v9::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V10(_) => {
                 AnyResponse::V10(v10::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V11(_) => {
                 AnyResponse::V11(v11::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V12(_) => {
                 AnyResponse::V12(v12::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V13(_) => {
                 AnyResponse::V13(v13::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V14(_) => {
                 AnyResponse::V14(v14::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V15(_) => {
                 AnyResponse::V15(v15::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V16(_) => {
                 AnyResponse::V16(v16::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V17(_) => {
                 AnyResponse::V17(v17::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
             Self::V18(_) => {
                 AnyResponse::V18(v18::Response {
-                    error_code: error.code(),
+                    error_code: error,
                     ..Default::default()
                 })
             }
@@ -459,21 +601,21 @@ impl AnyResponse {
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V4(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V5(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V6(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V7(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V8(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V9(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V10(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V11(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V12(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V13(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V14(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V15(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V16(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V17(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V18(ref m) => crate::Response::serialize(m, correlation_id),
+            Self::V4(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V5(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V6(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V7(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V8(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V9(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V10(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V11(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V12(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V13(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V14(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V15(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V16(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V17(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V18(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -482,21 +624,51 @@ impl AnyResponse {
         correlation_id: i32,
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
-            Self::V4(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V5(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V6(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V7(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V8(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V9(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V10(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V11(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V12(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V13(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V14(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V15(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V16(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V17(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V18(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V4(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V5(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V6(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V7(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V8(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V9(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V10(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V11(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V12(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V13(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V14(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V15(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V16(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V17(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V18(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
         }
     }
 }

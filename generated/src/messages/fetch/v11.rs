@@ -55,76 +55,129 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<FetchTopic> as Wire>::MIN_LEN + <Vec<ForgottenTopic> as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.session_id, false);
-        n += Wire::wire_len(&self.session_epoch, false);
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.forgotten_topics_data, false);
-        n += Wire::wire_len(&self.rack_id, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.session_id, false, version);
+        n += Wire::wire_len(&self.session_epoch, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.forgotten_topics_data, false, version);
+        n += Wire::wire_len(&self.rack_id, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "FetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "FetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchRequest.MaxBytes")?;
+        Wire::wire_put(&self.replica_id, buf, false, version, "FetchRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "FetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(&self.min_bytes, buf, false, version, "FetchRequest.MinBytes")?;
+        Wire::wire_put(&self.max_bytes, buf, false, version, "FetchRequest.MaxBytes")?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "FetchRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.session_id, buf, false, "FetchRequest.SessionId")?;
-        Wire::wire_put(&self.session_epoch, buf, false, "FetchRequest.SessionEpoch")?;
-        Wire::wire_put(&self.topics, buf, false, "FetchRequest.Topics")?;
+        Wire::wire_put(&self.session_id, buf, false, version, "FetchRequest.SessionId")?;
+        Wire::wire_put(
+            &self.session_epoch,
+            buf,
+            false,
+            version,
+            "FetchRequest.SessionEpoch",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "FetchRequest.Topics")?;
         Wire::wire_put(
             &self.forgotten_topics_data,
             buf,
             false,
+            version,
             "FetchRequest.ForgottenTopicsData",
         )?;
-        Wire::wire_put(&self.rack_id, buf, false, "FetchRequest.RackId")?;
+        Wire::wire_put(&self.rack_id, buf, false, version, "FetchRequest.RackId")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.ReplicaId")?,
-            max_wait_ms: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxWaitMs")?,
-            min_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MinBytes")?,
-            max_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxBytes")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ReplicaId",
+            )?,
+            max_wait_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxWaitMs",
+            )?,
+            min_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MinBytes",
+            )?,
+            max_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxBytes",
+            )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.IsolationLevel",
             )?,
-            session_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.SessionId")?,
+            session_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.SessionId",
+            )?,
             session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.SessionEpoch",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, false, "FetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
             forgotten_topics_data: <Vec<
                 ForgottenTopic,
-            > as Wire>::wire_get(buf, false, "FetchRequest.ForgottenTopicsData")?,
-            rack_id: <ByteString as Wire>::wire_get(buf, false, "FetchRequest.RackId")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ForgottenTopicsData",
+            )?,
+            rack_id: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.RackId",
+            )?,
         })
     }
 }
@@ -181,7 +234,7 @@ impl Message for Request {
     const VERSION: i16 = 11i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -192,56 +245,82 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The fetch session ID, or 0 if this is not part of a fetch session.
     pub session_id: i32,
     /// The response topics.
     pub responses: Vec<FetchableTopicResponse>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.session_id, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.session_id, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "FetchResponse.ErrorCode")?;
-        Wire::wire_put(&self.session_id, buf, false, "FetchResponse.SessionId")?;
-        Wire::wire_put(&self.responses, buf, false, "FetchResponse.Responses")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "FetchResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.session_id,
+            buf,
+            false,
+            version,
+            "FetchResponse.SessionId",
+        )?;
+        Wire::wire_put(&self.responses, buf, false, version, "FetchResponse.Responses")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "FetchResponse.ErrorCode")?,
-            session_id: <i32 as Wire>::wire_get(buf, false, "FetchResponse.SessionId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchResponse.ErrorCode",
+            )?,
+            session_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchResponse.SessionId",
+            )?,
             responses: <Vec<
                 FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, "FetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
         })
     }
 }
@@ -250,7 +329,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             session_id: 3,
             responses: vec![
                 < FetchableTopicResponse as crate ::samples::Sample > ::sample(), <
@@ -283,7 +362,7 @@ impl Message for Response {
     const VERSION: i16 = 11i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -303,23 +382,31 @@ pub struct FetchableTopicResponse {
 impl Wire for FetchableTopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "FetchableTopicResponse.Topic")?;
+        Wire::wire_put(
+            &self.topic,
+            buf,
+            false,
+            version,
+            "FetchableTopicResponse.Topic",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "FetchableTopicResponse.Partitions",
         )?;
         Ok(())
@@ -327,17 +414,24 @@ impl Wire for FetchableTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchableTopicResponse.Topic",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, false, "FetchableTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchableTopicResponse.Partitions",
+            )?,
         })
     }
 }
@@ -375,7 +469,7 @@ pub struct PartitionData {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no fetch error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The current high water mark.
     pub high_watermark: i64,
     /// The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED).
@@ -403,7 +497,7 @@ impl Default for PartitionData {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             high_watermark: 0,
             last_stable_offset: -1,
             log_start_offset: -1,
@@ -414,101 +508,135 @@ impl Default for PartitionData {
     }
 }
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Records> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.high_watermark, false);
-        n += Wire::wire_len(&self.last_stable_offset, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.aborted_transactions, false);
-        n += Wire::wire_len(&self.preferred_read_replica, false);
-        n += Wire::wire_len(&self.records, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.high_watermark, false, version);
+        n += Wire::wire_len(&self.last_stable_offset, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.aborted_transactions, false, version);
+        n += Wire::wire_len(&self.preferred_read_replica, false, version);
+        n += Wire::wire_len(&self.records, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.high_watermark, buf, false, "PartitionData.HighWatermark")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.high_watermark,
+            buf,
+            false,
+            version,
+            "PartitionData.HighWatermark",
+        )?;
         Wire::wire_put(
             &self.last_stable_offset,
             buf,
             false,
+            version,
             "PartitionData.LastStableOffset",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "PartitionData.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.aborted_transactions,
             buf,
             false,
+            version,
             "PartitionData.AbortedTransactions",
         )?;
         Wire::wire_put(
             &self.preferred_read_replica,
             buf,
             false,
+            version,
             "PartitionData.PreferredReadReplica",
         )?;
-        Wire::wire_put(&self.records, buf, false, "PartitionData.Records")?;
+        Wire::wire_put(&self.records, buf, false, version, "PartitionData.Records")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
             high_watermark: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.HighWatermark",
             )?,
             last_stable_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastStableOffset",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LogStartOffset",
             )?,
             aborted_transactions: <Option<
                 Vec<AbortedTransaction>,
-            > as Wire>::wire_get(buf, false, "PartitionData.AbortedTransactions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.AbortedTransactions",
+            )?,
             preferred_read_replica: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PreferredReadReplica",
             )?,
             records: <Option<
                 Records,
-            > as Wire>::wire_get(buf, false, "PartitionData.Records")?,
+            > as Wire>::wire_get(buf, false, version, "PartitionData.Records")?,
         })
     }
 }
@@ -518,7 +646,7 @@ impl crate::samples::Sample for PartitionData {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             high_watermark: 3,
             last_stable_offset: 3,
             log_start_offset: 4,

@@ -63,24 +63,27 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<FetchTopic> as Wire>::MIN_LEN + <Vec<ForgottenTopic> as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.session_id, false);
-        n += Wire::wire_len(&self.session_epoch, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.forgotten_topics_data, true);
-        n += Wire::wire_len(&self.rack_id, true);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.session_id, false, version);
+        n += Wire::wire_len(&self.session_epoch, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.forgotten_topics_data, true, version);
+        n += Wire::wire_len(&self.rack_id, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.cluster_id.is_none()) {
             count += 1;
             body
-                += codec::tagged_field_len(0u32, Wire::wire_len(&self.cluster_id, true));
+                += codec::tagged_field_len(
+                    0u32,
+                    Wire::wire_len(&self.cluster_id, true, version),
+                );
         }
         n += codec::uvarint_len(count as u32) + body;
         n
@@ -89,28 +92,43 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "FetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "FetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchRequest.MaxBytes")?;
+        Wire::wire_put(&self.replica_id, buf, false, version, "FetchRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "FetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(&self.min_bytes, buf, false, version, "FetchRequest.MinBytes")?;
+        Wire::wire_put(&self.max_bytes, buf, false, version, "FetchRequest.MaxBytes")?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "FetchRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.session_id, buf, false, "FetchRequest.SessionId")?;
-        Wire::wire_put(&self.session_epoch, buf, false, "FetchRequest.SessionEpoch")?;
-        Wire::wire_put(&self.topics, buf, true, "FetchRequest.Topics")?;
+        Wire::wire_put(&self.session_id, buf, false, version, "FetchRequest.SessionId")?;
+        Wire::wire_put(
+            &self.session_epoch,
+            buf,
+            false,
+            version,
+            "FetchRequest.SessionEpoch",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "FetchRequest.Topics")?;
         Wire::wire_put(
             &self.forgotten_topics_data,
             buf,
             true,
+            version,
             "FetchRequest.ForgottenTopicsData",
         )?;
-        Wire::wire_put(&self.rack_id, buf, true, "FetchRequest.RackId")?;
+        Wire::wire_put(&self.rack_id, buf, true, version, "FetchRequest.RackId")?;
         let known = 0 + usize::from(!(self.cluster_id.is_none()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -119,7 +137,7 @@ impl Wire for Request {
             "FetchRequest",
         )?;
         if !(self.cluster_id.is_none()) {
-            w.field(buf, 0u32, &self.cluster_id, "FetchRequest.ClusterId")?;
+            w.field(buf, 0u32, &self.cluster_id, version, "FetchRequest.ClusterId")?;
         }
         w.finish(buf)?;
         Ok(())
@@ -127,32 +145,70 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: None,
-            replica_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.ReplicaId")?,
-            max_wait_ms: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxWaitMs")?,
-            min_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MinBytes")?,
-            max_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxBytes")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ReplicaId",
+            )?,
+            max_wait_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxWaitMs",
+            )?,
+            min_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MinBytes",
+            )?,
+            max_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxBytes",
+            )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.IsolationLevel",
             )?,
-            session_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.SessionId")?,
+            session_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.SessionId",
+            )?,
             session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.SessionEpoch",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, true, "FetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "FetchRequest.Topics")?,
             forgotten_topics_data: <Vec<
                 ForgottenTopic,
-            > as Wire>::wire_get(buf, true, "FetchRequest.ForgottenTopicsData")?,
-            rack_id: <ByteString as Wire>::wire_get(buf, true, "FetchRequest.RackId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FetchRequest.ForgottenTopicsData",
+            )?,
+            rack_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FetchRequest.RackId",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchRequest")?;
@@ -162,6 +218,7 @@ impl Wire for Request {
                     out.cluster_id = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "FetchRequest.ClusterId",
                     )?;
                 }
@@ -230,7 +287,7 @@ impl Message for Request {
     const VERSION: i16 = 12i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -241,7 +298,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The fetch session ID, or 0 if this is not part of a fetch session.
     pub session_id: i32,
     /// The response topics.
@@ -250,14 +307,14 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.session_id, false);
-        n += Wire::wire_len(&self.responses, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.session_id, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -265,36 +322,62 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "FetchResponse.ErrorCode")?;
-        Wire::wire_put(&self.session_id, buf, false, "FetchResponse.SessionId")?;
-        Wire::wire_put(&self.responses, buf, true, "FetchResponse.Responses")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "FetchResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.session_id,
+            buf,
+            false,
+            version,
+            "FetchResponse.SessionId",
+        )?;
+        Wire::wire_put(&self.responses, buf, true, version, "FetchResponse.Responses")?;
         self.unknown_tagged_fields.encode_section(buf, "FetchResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "FetchResponse.ErrorCode")?,
-            session_id: <i32 as Wire>::wire_get(buf, false, "FetchResponse.SessionId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchResponse.ErrorCode",
+            )?,
+            session_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchResponse.SessionId",
+            )?,
             responses: <Vec<
                 FetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, "FetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "FetchResponse.Responses")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchResponse",
@@ -307,7 +390,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             session_id: 3,
             responses: vec![
                 < FetchableTopicResponse as crate ::samples::Sample > ::sample(), <
@@ -344,7 +427,7 @@ impl Message for Response {
     const VERSION: i16 = 12i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -390,14 +473,14 @@ impl Wire for FetchPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.fetch_offset, false);
-        n += Wire::wire_len(&self.last_fetched_epoch, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.partition_max_bytes, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.fetch_offset, false, version);
+        n += Wire::wire_len(&self.last_fetched_epoch, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.partition_max_bytes, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -405,32 +488,49 @@ impl Wire for FetchPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "FetchPartition.Partition")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "FetchPartition.Partition",
+        )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "FetchPartition.CurrentLeaderEpoch",
         )?;
-        Wire::wire_put(&self.fetch_offset, buf, false, "FetchPartition.FetchOffset")?;
+        Wire::wire_put(
+            &self.fetch_offset,
+            buf,
+            false,
+            version,
+            "FetchPartition.FetchOffset",
+        )?;
         Wire::wire_put(
             &self.last_fetched_epoch,
             buf,
             false,
+            version,
             "FetchPartition.LastFetchedEpoch",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "FetchPartition.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.partition_max_bytes,
             buf,
             false,
+            version,
             "FetchPartition.PartitionMaxBytes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FetchPartition")?;
@@ -439,33 +539,44 @@ impl Wire for FetchPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "FetchPartition.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchPartition.Partition",
+            )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.CurrentLeaderEpoch",
             )?,
             fetch_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.FetchOffset",
             )?,
             last_fetched_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.LastFetchedEpoch",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.LogStartOffset",
             )?,
             partition_max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.PartitionMaxBytes",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -533,10 +644,10 @@ pub struct FetchTopic {
 impl Wire for FetchTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<FetchPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -544,23 +655,30 @@ impl Wire for FetchTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "FetchTopic.Topic")?;
-        Wire::wire_put(&self.partitions, buf, true, "FetchTopic.Partitions")?;
+        Wire::wire_put(&self.topic, buf, true, version, "FetchTopic.Topic")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "FetchTopic.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "FetchTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, true, "FetchTopic.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FetchTopic.Topic",
+            )?,
             partitions: <Vec<
                 FetchPartition,
-            > as Wire>::wire_get(buf, true, "FetchTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "FetchTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchTopic",
@@ -613,10 +731,10 @@ pub struct ForgottenTopic {
 impl Wire for ForgottenTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -624,23 +742,36 @@ impl Wire for ForgottenTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "ForgottenTopic.Topic")?;
-        Wire::wire_put(&self.partitions, buf, true, "ForgottenTopic.Partitions")?;
+        Wire::wire_put(&self.topic, buf, true, version, "ForgottenTopic.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "ForgottenTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ForgottenTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, true, "ForgottenTopic.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ForgottenTopic.Topic",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "ForgottenTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "ForgottenTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ForgottenTopic",
@@ -689,10 +820,10 @@ pub struct AbortedTransaction {
 }
 impl Wire for AbortedTransaction {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.first_offset, false);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.first_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -700,13 +831,21 @@ impl Wire for AbortedTransaction {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.producer_id, buf, false, "AbortedTransaction.ProducerId")?;
+        Wire::wire_put(
+            &self.producer_id,
+            buf,
+            false,
+            version,
+            "AbortedTransaction.ProducerId",
+        )?;
         Wire::wire_put(
             &self.first_offset,
             buf,
             false,
+            version,
             "AbortedTransaction.FirstOffset",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AbortedTransaction")?;
@@ -715,17 +854,20 @@ impl Wire for AbortedTransaction {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AbortedTransaction.ProducerId",
             )?,
             first_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AbortedTransaction.FirstOffset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -789,10 +931,10 @@ impl Default for EpochEndOffset {
 }
 impl Wire for EpochEndOffset {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.epoch, false);
-        n += Wire::wire_len(&self.end_offset, false);
+        n += Wire::wire_len(&self.epoch, false, version);
+        n += Wire::wire_len(&self.end_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -800,21 +942,34 @@ impl Wire for EpochEndOffset {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.epoch, buf, false, "EpochEndOffset.Epoch")?;
-        Wire::wire_put(&self.end_offset, buf, false, "EpochEndOffset.EndOffset")?;
+        Wire::wire_put(&self.epoch, buf, false, version, "EpochEndOffset.Epoch")?;
+        Wire::wire_put(
+            &self.end_offset,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.EndOffset",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "EpochEndOffset")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, "EpochEndOffset.Epoch")?,
-            end_offset: <i64 as Wire>::wire_get(buf, false, "EpochEndOffset.EndOffset")?,
+            epoch: <i32 as Wire>::wire_get(buf, false, version, "EpochEndOffset.Epoch")?,
+            end_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.EndOffset",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EpochEndOffset",
@@ -864,10 +1019,10 @@ pub struct FetchableTopicResponse {
 impl Wire for FetchableTopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -875,13 +1030,15 @@ impl Wire for FetchableTopicResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "FetchableTopicResponse.Topic")?;
+        Wire::wire_put(&self.topic, buf, true, version, "FetchableTopicResponse.Topic")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "FetchableTopicResponse.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FetchableTopicResponse")?;
@@ -890,17 +1047,24 @@ impl Wire for FetchableTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "FetchableTopicResponse.Topic",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "FetchableTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FetchableTopicResponse.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchableTopicResponse",
@@ -965,10 +1129,10 @@ impl Default for LeaderIdAndEpoch {
 }
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -976,23 +1140,43 @@ impl Wire for LeaderIdAndEpoch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.leader_id, buf, false, "LeaderIdAndEpoch.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "LeaderIdAndEpoch.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.leader_id,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderId",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderIdAndEpoch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(buf, false, "LeaderIdAndEpoch.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "LeaderIdAndEpoch.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaderIdAndEpoch.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -1037,7 +1221,7 @@ pub struct PartitionData {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no fetch error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The current high water mark.
     pub high_watermark: i64,
     /// The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED).
@@ -1079,7 +1263,7 @@ impl Default for PartitionData {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             high_watermark: 0,
             last_stable_offset: -1,
             log_start_offset: -1,
@@ -1094,20 +1278,20 @@ impl Default for PartitionData {
     }
 }
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Records> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.high_watermark, false);
-        n += Wire::wire_len(&self.last_stable_offset, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.aborted_transactions, true);
-        n += Wire::wire_len(&self.preferred_read_replica, false);
-        n += Wire::wire_len(&self.records, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.high_watermark, false, version);
+        n += Wire::wire_len(&self.last_stable_offset, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.aborted_transactions, true, version);
+        n += Wire::wire_len(&self.preferred_read_replica, false, version);
+        n += Wire::wire_len(&self.records, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.diverging_epoch == EpochEndOffset::default()) {
@@ -1115,7 +1299,7 @@ impl Wire for PartitionData {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.diverging_epoch, true),
+                    Wire::wire_len(&self.diverging_epoch, true, version),
                 );
         }
         if !(self.current_leader == LeaderIdAndEpoch::default()) {
@@ -1123,7 +1307,7 @@ impl Wire for PartitionData {
             body
                 += codec::tagged_field_len(
                     1u32,
-                    Wire::wire_len(&self.current_leader, true),
+                    Wire::wire_len(&self.current_leader, true, version),
                 );
         }
         if !(self.snapshot_id == SnapshotId::default()) {
@@ -1131,7 +1315,7 @@ impl Wire for PartitionData {
             body
                 += codec::tagged_field_len(
                     2u32,
-                    Wire::wire_len(&self.snapshot_id, true),
+                    Wire::wire_len(&self.snapshot_id, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -1141,41 +1325,59 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.high_watermark, buf, false, "PartitionData.HighWatermark")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.high_watermark,
+            buf,
+            false,
+            version,
+            "PartitionData.HighWatermark",
+        )?;
         Wire::wire_put(
             &self.last_stable_offset,
             buf,
             false,
+            version,
             "PartitionData.LastStableOffset",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "PartitionData.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.aborted_transactions,
             buf,
             true,
+            version,
             "PartitionData.AbortedTransactions",
         )?;
         Wire::wire_put(
             &self.preferred_read_replica,
             buf,
             false,
+            version,
             "PartitionData.PreferredReadReplica",
         )?;
-        Wire::wire_put(&self.records, buf, true, "PartitionData.Records")?;
+        Wire::wire_put(&self.records, buf, true, version, "PartitionData.Records")?;
         let known = 0 + usize::from(!(self.diverging_epoch == EpochEndOffset::default()))
             + usize::from(!(self.current_leader == LeaderIdAndEpoch::default()))
             + usize::from(!(self.snapshot_id == SnapshotId::default()));
@@ -1186,13 +1388,25 @@ impl Wire for PartitionData {
             "PartitionData",
         )?;
         if !(self.diverging_epoch == EpochEndOffset::default()) {
-            w.field(buf, 0u32, &self.diverging_epoch, "PartitionData.DivergingEpoch")?;
+            w.field(
+                buf,
+                0u32,
+                &self.diverging_epoch,
+                version,
+                "PartitionData.DivergingEpoch",
+            )?;
         }
         if !(self.current_leader == LeaderIdAndEpoch::default()) {
-            w.field(buf, 1u32, &self.current_leader, "PartitionData.CurrentLeader")?;
+            w.field(
+                buf,
+                1u32,
+                &self.current_leader,
+                version,
+                "PartitionData.CurrentLeader",
+            )?;
         }
         if !(self.snapshot_id == SnapshotId::default()) {
-            w.field(buf, 2u32, &self.snapshot_id, "PartitionData.SnapshotId")?;
+            w.field(buf, 2u32, &self.snapshot_id, version, "PartitionData.SnapshotId")?;
         }
         w.finish(buf)?;
         Ok(())
@@ -1200,28 +1414,38 @@ impl Wire for PartitionData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
             high_watermark: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.HighWatermark",
             )?,
             last_stable_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastStableOffset",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LogStartOffset",
             )?,
             diverging_epoch: EpochEndOffset::default(),
@@ -1229,15 +1453,21 @@ impl Wire for PartitionData {
             snapshot_id: SnapshotId::default(),
             aborted_transactions: <Option<
                 Vec<AbortedTransaction>,
-            > as Wire>::wire_get(buf, true, "PartitionData.AbortedTransactions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionData.AbortedTransactions",
+            )?,
             preferred_read_replica: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PreferredReadReplica",
             )?,
             records: <Option<
                 Records,
-            > as Wire>::wire_get(buf, true, "PartitionData.Records")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.Records")?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "PartitionData")?;
@@ -1247,6 +1477,7 @@ impl Wire for PartitionData {
                     out.diverging_epoch = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "PartitionData.DivergingEpoch",
                     )?;
                 }
@@ -1254,6 +1485,7 @@ impl Wire for PartitionData {
                     out.current_leader = codec::get_tagged(
                         1u32,
                         data,
+                        version,
                         "PartitionData.CurrentLeader",
                     )?;
                 }
@@ -1261,6 +1493,7 @@ impl Wire for PartitionData {
                     out.snapshot_id = codec::get_tagged(
                         2u32,
                         data,
+                        version,
                         "PartitionData.SnapshotId",
                     )?;
                 }
@@ -1276,7 +1509,7 @@ impl crate::samples::Sample for PartitionData {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             high_watermark: 3,
             last_stable_offset: 3,
             log_start_offset: 4,
@@ -1355,10 +1588,10 @@ impl Default for SnapshotId {
 }
 impl Wire for SnapshotId {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.end_offset, false);
-        n += Wire::wire_len(&self.epoch, false);
+        n += Wire::wire_len(&self.end_offset, false, version);
+        n += Wire::wire_len(&self.epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1366,21 +1599,28 @@ impl Wire for SnapshotId {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.end_offset, buf, false, "SnapshotId.EndOffset")?;
-        Wire::wire_put(&self.epoch, buf, false, "SnapshotId.Epoch")?;
+        Wire::wire_put(&self.end_offset, buf, false, version, "SnapshotId.EndOffset")?;
+        Wire::wire_put(&self.epoch, buf, false, version, "SnapshotId.Epoch")?;
         self.unknown_tagged_fields.encode_section(buf, "SnapshotId")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            end_offset: <i64 as Wire>::wire_get(buf, false, "SnapshotId.EndOffset")?,
-            epoch: <i32 as Wire>::wire_get(buf, false, "SnapshotId.Epoch")?,
+            end_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "SnapshotId.EndOffset",
+            )?,
+            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotId",

@@ -39,53 +39,83 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<FetchTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "FetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "FetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchRequest.MaxBytes")?;
+        Wire::wire_put(&self.replica_id, buf, false, version, "FetchRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "FetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(&self.min_bytes, buf, false, version, "FetchRequest.MinBytes")?;
+        Wire::wire_put(&self.max_bytes, buf, false, version, "FetchRequest.MaxBytes")?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "FetchRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "FetchRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "FetchRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.ReplicaId")?,
-            max_wait_ms: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxWaitMs")?,
-            min_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MinBytes")?,
-            max_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxBytes")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ReplicaId",
+            )?,
+            max_wait_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxWaitMs",
+            )?,
+            min_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MinBytes",
+            )?,
+            max_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxBytes",
+            )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.IsolationLevel",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, false, "FetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
         })
     }
 }
@@ -129,7 +159,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -145,41 +175,45 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, false, "FetchResponse.Responses")?;
+        Wire::wire_put(&self.responses, buf, false, version, "FetchResponse.Responses")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, "FetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
         })
     }
 }
@@ -217,7 +251,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -249,32 +283,47 @@ impl Default for FetchPartition {
 impl Wire for FetchPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.fetch_offset, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.partition_max_bytes, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.fetch_offset, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.partition_max_bytes, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "FetchPartition.Partition")?;
-        Wire::wire_put(&self.fetch_offset, buf, false, "FetchPartition.FetchOffset")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "FetchPartition.Partition",
+        )?;
+        Wire::wire_put(
+            &self.fetch_offset,
+            buf,
+            false,
+            version,
+            "FetchPartition.FetchOffset",
+        )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "FetchPartition.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.partition_max_bytes,
             buf,
             false,
+            version,
             "FetchPartition.PartitionMaxBytes",
         )?;
         Ok(())
@@ -282,23 +331,32 @@ impl Wire for FetchPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "FetchPartition.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchPartition.Partition",
+            )?,
             fetch_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.FetchOffset",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.LogStartOffset",
             )?,
             partition_max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.PartitionMaxBytes",
             )?,
         })
@@ -348,32 +406,39 @@ pub struct FetchTopic {
 impl Wire for FetchTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<FetchPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "FetchTopic.Topic")?;
-        Wire::wire_put(&self.partitions, buf, false, "FetchTopic.Partitions")?;
+        Wire::wire_put(&self.topic, buf, false, version, "FetchTopic.Topic")?;
+        Wire::wire_put(&self.partitions, buf, false, version, "FetchTopic.Partitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, false, "FetchTopic.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchTopic.Topic",
+            )?,
             partitions: <Vec<
                 FetchPartition,
-            > as Wire>::wire_get(buf, false, "FetchTopic.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "FetchTopic.Partitions")?,
         })
     }
 }
@@ -417,23 +482,31 @@ pub struct FetchableTopicResponse {
 impl Wire for FetchableTopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "FetchableTopicResponse.Topic")?;
+        Wire::wire_put(
+            &self.topic,
+            buf,
+            false,
+            version,
+            "FetchableTopicResponse.Topic",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "FetchableTopicResponse.Partitions",
         )?;
         Ok(())
@@ -441,17 +514,24 @@ impl Wire for FetchableTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchableTopicResponse.Topic",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, false, "FetchableTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchableTopicResponse.Partitions",
+            )?,
         })
     }
 }
@@ -489,7 +569,7 @@ pub struct PartitionData {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no fetch error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The current high water mark.
     pub high_watermark: i64,
     /// The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED).
@@ -513,7 +593,7 @@ impl Default for PartitionData {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             high_watermark: 0,
             last_stable_offset: -1,
             log_start_offset: -1,
@@ -523,89 +603,121 @@ impl Default for PartitionData {
     }
 }
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<Vec<AbortedTransaction>> as Wire>::MIN_LEN
         + <Option<Records> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.high_watermark, false);
-        n += Wire::wire_len(&self.last_stable_offset, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.aborted_transactions, false);
-        n += Wire::wire_len(&self.records, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.high_watermark, false, version);
+        n += Wire::wire_len(&self.last_stable_offset, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.aborted_transactions, false, version);
+        n += Wire::wire_len(&self.records, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.high_watermark, buf, false, "PartitionData.HighWatermark")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.high_watermark,
+            buf,
+            false,
+            version,
+            "PartitionData.HighWatermark",
+        )?;
         Wire::wire_put(
             &self.last_stable_offset,
             buf,
             false,
+            version,
             "PartitionData.LastStableOffset",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "PartitionData.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.aborted_transactions,
             buf,
             false,
+            version,
             "PartitionData.AbortedTransactions",
         )?;
-        Wire::wire_put(&self.records, buf, false, "PartitionData.Records")?;
+        Wire::wire_put(&self.records, buf, false, version, "PartitionData.Records")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
             high_watermark: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.HighWatermark",
             )?,
             last_stable_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastStableOffset",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LogStartOffset",
             )?,
             aborted_transactions: <Option<
                 Vec<AbortedTransaction>,
-            > as Wire>::wire_get(buf, false, "PartitionData.AbortedTransactions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.AbortedTransactions",
+            )?,
             records: <Option<
                 Records,
-            > as Wire>::wire_get(buf, false, "PartitionData.Records")?,
+            > as Wire>::wire_get(buf, false, version, "PartitionData.Records")?,
         })
     }
 }
@@ -615,7 +727,7 @@ impl crate::samples::Sample for PartitionData {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             high_watermark: 3,
             last_stable_offset: 3,
             log_start_offset: 4,

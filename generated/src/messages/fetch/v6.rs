@@ -39,53 +39,83 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<FetchTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "FetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "FetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchRequest.MaxBytes")?;
+        Wire::wire_put(&self.replica_id, buf, false, version, "FetchRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "FetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(&self.min_bytes, buf, false, version, "FetchRequest.MinBytes")?;
+        Wire::wire_put(&self.max_bytes, buf, false, version, "FetchRequest.MaxBytes")?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "FetchRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "FetchRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "FetchRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.ReplicaId")?,
-            max_wait_ms: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxWaitMs")?,
-            min_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MinBytes")?,
-            max_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxBytes")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ReplicaId",
+            )?,
+            max_wait_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxWaitMs",
+            )?,
+            min_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MinBytes",
+            )?,
+            max_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxBytes",
+            )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.IsolationLevel",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, false, "FetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
         })
     }
 }
@@ -129,7 +159,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -145,41 +175,45 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.responses, buf, false, "FetchResponse.Responses")?;
+        Wire::wire_put(&self.responses, buf, false, version, "FetchResponse.Responses")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchResponse.ThrottleTimeMs",
             )?,
             responses: <Vec<
                 FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, "FetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
         })
     }
 }
@@ -217,7 +251,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

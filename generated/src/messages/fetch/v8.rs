@@ -51,42 +51,57 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<FetchTopic> as Wire>::MIN_LEN + <Vec<ForgottenTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.session_id, false);
-        n += Wire::wire_len(&self.session_epoch, false);
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.forgotten_topics_data, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.session_id, false, version);
+        n += Wire::wire_len(&self.session_epoch, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.forgotten_topics_data, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "FetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "FetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchRequest.MaxBytes")?;
+        Wire::wire_put(&self.replica_id, buf, false, version, "FetchRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "FetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(&self.min_bytes, buf, false, version, "FetchRequest.MinBytes")?;
+        Wire::wire_put(&self.max_bytes, buf, false, version, "FetchRequest.MaxBytes")?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "FetchRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.session_id, buf, false, "FetchRequest.SessionId")?;
-        Wire::wire_put(&self.session_epoch, buf, false, "FetchRequest.SessionEpoch")?;
-        Wire::wire_put(&self.topics, buf, false, "FetchRequest.Topics")?;
+        Wire::wire_put(&self.session_id, buf, false, version, "FetchRequest.SessionId")?;
+        Wire::wire_put(
+            &self.session_epoch,
+            buf,
+            false,
+            version,
+            "FetchRequest.SessionEpoch",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "FetchRequest.Topics")?;
         Wire::wire_put(
             &self.forgotten_topics_data,
             buf,
             false,
+            version,
             "FetchRequest.ForgottenTopicsData",
         )?;
         Ok(())
@@ -94,30 +109,63 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.ReplicaId")?,
-            max_wait_ms: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxWaitMs")?,
-            min_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MinBytes")?,
-            max_bytes: <i32 as Wire>::wire_get(buf, false, "FetchRequest.MaxBytes")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ReplicaId",
+            )?,
+            max_wait_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxWaitMs",
+            )?,
+            min_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MinBytes",
+            )?,
+            max_bytes: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.MaxBytes",
+            )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.IsolationLevel",
             )?,
-            session_id: <i32 as Wire>::wire_get(buf, false, "FetchRequest.SessionId")?,
+            session_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.SessionId",
+            )?,
             session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchRequest.SessionEpoch",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, false, "FetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
             forgotten_topics_data: <Vec<
                 ForgottenTopic,
-            > as Wire>::wire_get(buf, false, "FetchRequest.ForgottenTopicsData")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchRequest.ForgottenTopicsData",
+            )?,
         })
     }
 }
@@ -172,7 +220,7 @@ impl Message for Request {
     const VERSION: i16 = 8i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -183,56 +231,82 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The fetch session ID, or 0 if this is not part of a fetch session.
     pub session_id: i32,
     /// The response topics.
     pub responses: Vec<FetchableTopicResponse>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<FetchableTopicResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.session_id, false);
-        n += Wire::wire_len(&self.responses, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.session_id, false, version);
+        n += Wire::wire_len(&self.responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "FetchResponse.ErrorCode")?;
-        Wire::wire_put(&self.session_id, buf, false, "FetchResponse.SessionId")?;
-        Wire::wire_put(&self.responses, buf, false, "FetchResponse.Responses")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "FetchResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.session_id,
+            buf,
+            false,
+            version,
+            "FetchResponse.SessionId",
+        )?;
+        Wire::wire_put(&self.responses, buf, false, version, "FetchResponse.Responses")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "FetchResponse.ErrorCode")?,
-            session_id: <i32 as Wire>::wire_get(buf, false, "FetchResponse.SessionId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchResponse.ErrorCode",
+            )?,
+            session_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchResponse.SessionId",
+            )?,
             responses: <Vec<
                 FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, "FetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
         })
     }
 }
@@ -241,7 +315,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             session_id: 3,
             responses: vec![
                 < FetchableTopicResponse as crate ::samples::Sample > ::sample(), <
@@ -274,7 +348,7 @@ impl Message for Response {
     const VERSION: i16 = 8i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -37,17 +37,20 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicSnapshot> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.cluster_id.is_none()) {
             count += 1;
             body
-                += codec::tagged_field_len(0u32, Wire::wire_len(&self.cluster_id, true));
+                += codec::tagged_field_len(
+                    0u32,
+                    Wire::wire_len(&self.cluster_id, true, version),
+                );
         }
         n += codec::uvarint_len(count as u32) + body;
         n
@@ -56,11 +59,24 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchSnapshotRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchSnapshotRequest.MaxBytes")?;
-        Wire::wire_put(&self.topics, buf, true, "FetchSnapshotRequest.Topics")?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "FetchSnapshotRequest.ReplicaId",
+        )?;
+        Wire::wire_put(
+            &self.max_bytes,
+            buf,
+            false,
+            version,
+            "FetchSnapshotRequest.MaxBytes",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "FetchSnapshotRequest.Topics")?;
         let known = 0 + usize::from(!(self.cluster_id.is_none()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -69,7 +85,13 @@ impl Wire for Request {
             "FetchSnapshotRequest",
         )?;
         if !(self.cluster_id.is_none()) {
-            w.field(buf, 0u32, &self.cluster_id, "FetchSnapshotRequest.ClusterId")?;
+            w.field(
+                buf,
+                0u32,
+                &self.cluster_id,
+                version,
+                "FetchSnapshotRequest.ClusterId",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -77,6 +99,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
@@ -84,16 +107,18 @@ impl Wire for Request {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotRequest.ReplicaId",
             )?,
             max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotRequest.MaxBytes",
             )?,
             topics: <Vec<
                 TopicSnapshot,
-            > as Wire>::wire_get(buf, true, "FetchSnapshotRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "FetchSnapshotRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchSnapshotRequest")?;
@@ -103,6 +128,7 @@ impl Wire for Request {
                     out.cluster_id = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "FetchSnapshotRequest.ClusterId",
                     )?;
                 }
@@ -152,7 +178,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FetchSnapshot;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -163,20 +189,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topics to fetch.
     pub topics: Vec<TopicSnapshotResponse>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicSnapshotResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -184,38 +210,55 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchSnapshotResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "FetchSnapshotResponse.ErrorCode")?;
-        Wire::wire_put(&self.topics, buf, true, "FetchSnapshotResponse.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "FetchSnapshotResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "FetchSnapshotResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "FetchSnapshotResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicSnapshotResponse,
-            > as Wire>::wire_get(buf, true, "FetchSnapshotResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "FetchSnapshotResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchSnapshotResponse",
@@ -228,7 +271,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             topics: vec![
                 < TopicSnapshotResponse as crate ::samples::Sample > ::sample(), <
                 TopicSnapshotResponse as crate ::samples::Sample > ::sample()
@@ -263,7 +306,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FetchSnapshot;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -285,12 +328,12 @@ pub struct PartitionSnapshot {
 impl Wire for PartitionSnapshot {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <SnapshotId as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.snapshot_id, false);
-        n += Wire::wire_len(&self.position, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.snapshot_id, false, version);
+        n += Wire::wire_len(&self.position, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -298,42 +341,71 @@ impl Wire for PartitionSnapshot {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionSnapshot.Partition")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.Partition",
+        )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "PartitionSnapshot.CurrentLeaderEpoch",
         )?;
-        Wire::wire_put(&self.snapshot_id, buf, false, "PartitionSnapshot.SnapshotId")?;
-        Wire::wire_put(&self.position, buf, false, "PartitionSnapshot.Position")?;
+        Wire::wire_put(
+            &self.snapshot_id,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.SnapshotId",
+        )?;
+        Wire::wire_put(
+            &self.position,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.Position",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionSnapshot")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.Partition",
             )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.CurrentLeaderEpoch",
             )?,
             snapshot_id: <SnapshotId as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.SnapshotId",
             )?,
-            position: <i64 as Wire>::wire_get(buf, false, "PartitionSnapshot.Position")?,
+            position: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionSnapshot.Position",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionSnapshot",
@@ -388,10 +460,10 @@ pub struct SnapshotId {
 }
 impl Wire for SnapshotId {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.end_offset, false);
-        n += Wire::wire_len(&self.epoch, false);
+        n += Wire::wire_len(&self.end_offset, false, version);
+        n += Wire::wire_len(&self.epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -399,21 +471,28 @@ impl Wire for SnapshotId {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.end_offset, buf, false, "SnapshotId.EndOffset")?;
-        Wire::wire_put(&self.epoch, buf, false, "SnapshotId.Epoch")?;
+        Wire::wire_put(&self.end_offset, buf, false, version, "SnapshotId.EndOffset")?;
+        Wire::wire_put(&self.epoch, buf, false, version, "SnapshotId.Epoch")?;
         self.unknown_tagged_fields.encode_section(buf, "SnapshotId")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            end_offset: <i64 as Wire>::wire_get(buf, false, "SnapshotId.EndOffset")?,
-            epoch: <i32 as Wire>::wire_get(buf, false, "SnapshotId.Epoch")?,
+            end_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "SnapshotId.EndOffset",
+            )?,
+            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotId",
@@ -463,10 +542,10 @@ pub struct TopicSnapshot {
 impl Wire for TopicSnapshot {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionSnapshot> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -474,23 +553,36 @@ impl Wire for TopicSnapshot {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicSnapshot.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicSnapshot.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicSnapshot.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicSnapshot.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicSnapshot")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicSnapshot.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicSnapshot.Name",
+            )?,
             partitions: <Vec<
                 PartitionSnapshot,
-            > as Wire>::wire_get(buf, true, "TopicSnapshot.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicSnapshot",
@@ -542,10 +634,10 @@ pub struct LeaderIdAndEpoch {
 }
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -553,23 +645,43 @@ impl Wire for LeaderIdAndEpoch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.leader_id, buf, false, "LeaderIdAndEpoch.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "LeaderIdAndEpoch.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.leader_id,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderId",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderIdAndEpoch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(buf, false, "LeaderIdAndEpoch.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "LeaderIdAndEpoch.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaderIdAndEpoch.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -614,7 +726,7 @@ pub struct PartitionSnapshotResponse {
     /// The partition index.
     pub index: i32,
     /// The error code, or 0 if there was no fetch error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The snapshot endOffset and epoch fetched.
     pub snapshot_id: SnapshotIdResponse,
     /// The leader of the partition at the time of the snapshot.
@@ -631,17 +743,17 @@ pub struct PartitionSnapshotResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionSnapshotResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <SnapshotIdResponse as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <Records as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.snapshot_id, false);
-        n += Wire::wire_len(&self.size, false);
-        n += Wire::wire_len(&self.position, false);
-        n += Wire::wire_len(&self.unaligned_records, true);
+        n += Wire::wire_len(&self.index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.snapshot_id, false, version);
+        n += Wire::wire_len(&self.size, false, version);
+        n += Wire::wire_len(&self.position, false, version);
+        n += Wire::wire_len(&self.unaligned_records, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.current_leader == LeaderIdAndEpoch::default()) {
@@ -649,7 +761,7 @@ impl Wire for PartitionSnapshotResponse {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.current_leader, true),
+                    Wire::wire_len(&self.current_leader, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -659,17 +771,37 @@ impl Wire for PartitionSnapshotResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.index, buf, false, "PartitionSnapshot.Index")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionSnapshot.ErrorCode")?;
-        Wire::wire_put(&self.snapshot_id, buf, false, "PartitionSnapshot.SnapshotId")?;
-        Wire::wire_put(&self.size, buf, false, "PartitionSnapshot.Size")?;
-        Wire::wire_put(&self.position, buf, false, "PartitionSnapshot.Position")?;
+        Wire::wire_put(&self.index, buf, false, version, "PartitionSnapshot.Index")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.snapshot_id,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.SnapshotId",
+        )?;
+        Wire::wire_put(&self.size, buf, false, version, "PartitionSnapshot.Size")?;
+        Wire::wire_put(
+            &self.position,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.Position",
+        )?;
         Wire::wire_put(
             &self.unaligned_records,
             buf,
             true,
+            version,
             "PartitionSnapshot.UnalignedRecords",
         )?;
         let known = 0
@@ -681,7 +813,13 @@ impl Wire for PartitionSnapshotResponse {
             "PartitionSnapshot",
         )?;
         if !(self.current_leader == LeaderIdAndEpoch::default()) {
-            w.field(buf, 0u32, &self.current_leader, "PartitionSnapshot.CurrentLeader")?;
+            w.field(
+                buf,
+                0u32,
+                &self.current_leader,
+                version,
+                "PartitionSnapshot.CurrentLeader",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -689,26 +827,45 @@ impl Wire for PartitionSnapshotResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            index: <i32 as Wire>::wire_get(buf, false, "PartitionSnapshot.Index")?,
-            error_code: <i16 as Wire>::wire_get(
+            index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionSnapshot.Index",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionSnapshot.ErrorCode",
             )?,
             snapshot_id: <SnapshotIdResponse as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.SnapshotId",
             )?,
             current_leader: LeaderIdAndEpoch::default(),
-            size: <i64 as Wire>::wire_get(buf, false, "PartitionSnapshot.Size")?,
-            position: <i64 as Wire>::wire_get(buf, false, "PartitionSnapshot.Position")?,
+            size: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionSnapshot.Size",
+            )?,
+            position: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionSnapshot.Position",
+            )?,
             unaligned_records: <Records as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "PartitionSnapshot.UnalignedRecords",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -720,6 +877,7 @@ impl Wire for PartitionSnapshotResponse {
                     out.current_leader = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "PartitionSnapshot.CurrentLeader",
                     )?;
                 }
@@ -735,7 +893,7 @@ impl crate::samples::Sample for PartitionSnapshotResponse {
     fn sample() -> Self {
         Self {
             index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             snapshot_id: <SnapshotIdResponse as crate::samples::Sample>::sample(),
             current_leader: <LeaderIdAndEpoch as crate::samples::Sample>::sample(),
             size: 5,
@@ -784,10 +942,10 @@ pub struct SnapshotIdResponse {
 }
 impl Wire for SnapshotIdResponse {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.end_offset, false);
-        n += Wire::wire_len(&self.epoch, false);
+        n += Wire::wire_len(&self.end_offset, false, version);
+        n += Wire::wire_len(&self.epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -795,21 +953,28 @@ impl Wire for SnapshotIdResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.end_offset, buf, false, "SnapshotId.EndOffset")?;
-        Wire::wire_put(&self.epoch, buf, false, "SnapshotId.Epoch")?;
+        Wire::wire_put(&self.end_offset, buf, false, version, "SnapshotId.EndOffset")?;
+        Wire::wire_put(&self.epoch, buf, false, version, "SnapshotId.Epoch")?;
         self.unknown_tagged_fields.encode_section(buf, "SnapshotId")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            end_offset: <i64 as Wire>::wire_get(buf, false, "SnapshotId.EndOffset")?,
-            epoch: <i32 as Wire>::wire_get(buf, false, "SnapshotId.Epoch")?,
+            end_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "SnapshotId.EndOffset",
+            )?,
+            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotId",
@@ -859,10 +1024,10 @@ pub struct TopicSnapshotResponse {
 impl Wire for TopicSnapshotResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionSnapshotResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -870,23 +1035,36 @@ impl Wire for TopicSnapshotResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicSnapshot.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicSnapshot.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicSnapshot.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicSnapshot.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicSnapshot")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicSnapshot.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicSnapshot.Name",
+            )?,
             partitions: <Vec<
                 PartitionSnapshotResponse,
-            > as Wire>::wire_get(buf, true, "TopicSnapshot.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicSnapshot",

@@ -37,17 +37,20 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicSnapshot> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.cluster_id.is_none()) {
             count += 1;
             body
-                += codec::tagged_field_len(0u32, Wire::wire_len(&self.cluster_id, true));
+                += codec::tagged_field_len(
+                    0u32,
+                    Wire::wire_len(&self.cluster_id, true, version),
+                );
         }
         n += codec::uvarint_len(count as u32) + body;
         n
@@ -56,11 +59,24 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "FetchSnapshotRequest.ReplicaId")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "FetchSnapshotRequest.MaxBytes")?;
-        Wire::wire_put(&self.topics, buf, true, "FetchSnapshotRequest.Topics")?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "FetchSnapshotRequest.ReplicaId",
+        )?;
+        Wire::wire_put(
+            &self.max_bytes,
+            buf,
+            false,
+            version,
+            "FetchSnapshotRequest.MaxBytes",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "FetchSnapshotRequest.Topics")?;
         let known = 0 + usize::from(!(self.cluster_id.is_none()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -69,7 +85,13 @@ impl Wire for Request {
             "FetchSnapshotRequest",
         )?;
         if !(self.cluster_id.is_none()) {
-            w.field(buf, 0u32, &self.cluster_id, "FetchSnapshotRequest.ClusterId")?;
+            w.field(
+                buf,
+                0u32,
+                &self.cluster_id,
+                version,
+                "FetchSnapshotRequest.ClusterId",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -77,6 +99,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
@@ -84,16 +107,18 @@ impl Wire for Request {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotRequest.ReplicaId",
             )?,
             max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotRequest.MaxBytes",
             )?,
             topics: <Vec<
                 TopicSnapshot,
-            > as Wire>::wire_get(buf, true, "FetchSnapshotRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "FetchSnapshotRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchSnapshotRequest")?;
@@ -103,6 +128,7 @@ impl Wire for Request {
                     out.cluster_id = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "FetchSnapshotRequest.ClusterId",
                     )?;
                 }
@@ -152,7 +178,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FetchSnapshot;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -163,7 +189,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topics to fetch.
     pub topics: Vec<TopicSnapshotResponse>,
     /// Endpoints for all current-leaders enumerated in PartitionSnapshot.
@@ -174,13 +200,13 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicSnapshotResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.node_endpoints.is_empty()) {
@@ -188,7 +214,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.node_endpoints, true),
+                    Wire::wire_len(&self.node_endpoints, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -198,16 +224,30 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FetchSnapshotResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "FetchSnapshotResponse.ErrorCode")?;
-        Wire::wire_put(&self.topics, buf, true, "FetchSnapshotResponse.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "FetchSnapshotResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "FetchSnapshotResponse.Topics",
+        )?;
         let known = 0 + usize::from(!(self.node_endpoints.is_empty()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -220,6 +260,7 @@ impl Wire for Response {
                 buf,
                 0u32,
                 &self.node_endpoints,
+                version,
                 "FetchSnapshotResponse.NodeEndpoints",
             )?;
         }
@@ -229,22 +270,25 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchSnapshotResponse.ErrorCode",
             )?,
             topics: <Vec<
                 TopicSnapshotResponse,
-            > as Wire>::wire_get(buf, true, "FetchSnapshotResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "FetchSnapshotResponse.Topics")?,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -255,6 +299,7 @@ impl Wire for Response {
                     out.node_endpoints = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "FetchSnapshotResponse.NodeEndpoints",
                     )?;
                 }
@@ -269,7 +314,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             topics: vec![
                 < TopicSnapshotResponse as crate ::samples::Sample > ::sample(), <
                 TopicSnapshotResponse as crate ::samples::Sample > ::sample()
@@ -309,7 +354,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FetchSnapshot;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -335,12 +380,12 @@ pub struct PartitionSnapshot {
 impl Wire for PartitionSnapshot {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <SnapshotId as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.snapshot_id, false);
-        n += Wire::wire_len(&self.position, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.snapshot_id, false, version);
+        n += Wire::wire_len(&self.position, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.replica_directory_id == Uuid::ZERO) {
@@ -348,7 +393,7 @@ impl Wire for PartitionSnapshot {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.replica_directory_id, true),
+                    Wire::wire_len(&self.replica_directory_id, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -358,17 +403,37 @@ impl Wire for PartitionSnapshot {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionSnapshot.Partition")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.Partition",
+        )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "PartitionSnapshot.CurrentLeaderEpoch",
         )?;
-        Wire::wire_put(&self.snapshot_id, buf, false, "PartitionSnapshot.SnapshotId")?;
-        Wire::wire_put(&self.position, buf, false, "PartitionSnapshot.Position")?;
+        Wire::wire_put(
+            &self.snapshot_id,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.SnapshotId",
+        )?;
+        Wire::wire_put(
+            &self.position,
+            buf,
+            false,
+            version,
+            "PartitionSnapshot.Position",
+        )?;
         let known = 0 + usize::from(!(self.replica_directory_id == Uuid::ZERO));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -381,6 +446,7 @@ impl Wire for PartitionSnapshot {
                 buf,
                 0u32,
                 &self.replica_directory_id,
+                version,
                 "PartitionSnapshot.ReplicaDirectoryId",
             )?;
         }
@@ -390,25 +456,34 @@ impl Wire for PartitionSnapshot {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.Partition",
             )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.CurrentLeaderEpoch",
             )?,
             snapshot_id: <SnapshotId as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionSnapshot.SnapshotId",
             )?,
-            position: <i64 as Wire>::wire_get(buf, false, "PartitionSnapshot.Position")?,
+            position: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionSnapshot.Position",
+            )?,
             replica_directory_id: Uuid::ZERO,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -419,6 +494,7 @@ impl Wire for PartitionSnapshot {
                     out.replica_directory_id = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "PartitionSnapshot.ReplicaDirectoryId",
                     )?;
                 }
@@ -481,10 +557,10 @@ pub struct TopicSnapshot {
 impl Wire for TopicSnapshot {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionSnapshot> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -492,23 +568,36 @@ impl Wire for TopicSnapshot {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicSnapshot.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicSnapshot.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicSnapshot.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicSnapshot.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicSnapshot")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicSnapshot.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicSnapshot.Name",
+            )?,
             partitions: <Vec<
                 PartitionSnapshot,
-            > as Wire>::wire_get(buf, true, "TopicSnapshot.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicSnapshot",
@@ -564,11 +653,11 @@ pub struct NodeEndpoint {
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -576,23 +665,35 @@ impl Wire for NodeEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "NodeEndpoint.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "NodeEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "NodeEndpoint.Port")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "NodeEndpoint.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "NodeEndpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "NodeEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "NodeEndpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "NodeEndpoint.Port")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "NodeEndpoint.NodeId",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "NodeEndpoint.Host",
+            )?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",

@@ -11,29 +11,32 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, false);
+        n += Wire::wire_len(&self.key, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, false, "FindCoordinatorRequest.Key")?;
+        Wire::wire_put(&self.key, buf, false, version, "FindCoordinatorRequest.Key")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             key: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorRequest.Key",
             )?,
         })
@@ -66,7 +69,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -75,7 +78,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The node id.
     pub node_id: i32,
     /// The host name.
@@ -84,55 +87,72 @@ pub struct Response {
     pub port: i32,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.port, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "FindCoordinatorResponse.ErrorCode",
         )?;
-        Wire::wire_put(&self.node_id, buf, false, "FindCoordinatorResponse.NodeId")?;
-        Wire::wire_put(&self.host, buf, false, "FindCoordinatorResponse.Host")?;
-        Wire::wire_put(&self.port, buf, false, "FindCoordinatorResponse.Port")?;
+        Wire::wire_put(
+            &self.node_id,
+            buf,
+            false,
+            version,
+            "FindCoordinatorResponse.NodeId",
+        )?;
+        Wire::wire_put(&self.host, buf, false, version, "FindCoordinatorResponse.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "FindCoordinatorResponse.Port")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.ErrorCode",
             )?,
             node_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.NodeId",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.Host",
             )?,
-            port: <i32 as Wire>::wire_get(buf, false, "FindCoordinatorResponse.Port")?,
+            port: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FindCoordinatorResponse.Port",
+            )?,
         })
     }
 }
@@ -140,7 +160,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             node_id: 2,
             host: ByteString::from_static("Host-2"),
             port: 4,
@@ -169,7 +189,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

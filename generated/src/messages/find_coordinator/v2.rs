@@ -13,36 +13,46 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, false);
-        n += Wire::wire_len(&self.key_type, false);
+        n += Wire::wire_len(&self.key, false, version);
+        n += Wire::wire_len(&self.key_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, false, "FindCoordinatorRequest.Key")?;
-        Wire::wire_put(&self.key_type, buf, false, "FindCoordinatorRequest.KeyType")?;
+        Wire::wire_put(&self.key, buf, false, version, "FindCoordinatorRequest.Key")?;
+        Wire::wire_put(
+            &self.key_type,
+            buf,
+            false,
+            version,
+            "FindCoordinatorRequest.KeyType",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             key: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorRequest.Key",
             )?,
             key_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorRequest.KeyType",
             )?,
         })
@@ -77,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -88,7 +98,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -104,7 +114,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             node_id: 0,
             host: ByteString::from_static(""),
@@ -113,78 +123,103 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.port, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FindCoordinatorResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "FindCoordinatorResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "FindCoordinatorResponse.ErrorMessage",
         )?;
-        Wire::wire_put(&self.node_id, buf, false, "FindCoordinatorResponse.NodeId")?;
-        Wire::wire_put(&self.host, buf, false, "FindCoordinatorResponse.Host")?;
-        Wire::wire_put(&self.port, buf, false, "FindCoordinatorResponse.Port")?;
+        Wire::wire_put(
+            &self.node_id,
+            buf,
+            false,
+            version,
+            "FindCoordinatorResponse.NodeId",
+        )?;
+        Wire::wire_put(&self.host, buf, false, version, "FindCoordinatorResponse.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "FindCoordinatorResponse.Port")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "FindCoordinatorResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FindCoordinatorResponse.ErrorMessage",
+            )?,
             node_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.NodeId",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.Host",
             )?,
-            port: <i32 as Wire>::wire_get(buf, false, "FindCoordinatorResponse.Port")?,
+            port: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FindCoordinatorResponse.Port",
+            )?,
         })
     }
 }
@@ -193,7 +228,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             node_id: 4,
             host: ByteString::from_static("Host-4"),
@@ -227,7 +262,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key_type, false);
-        n += Wire::wire_len(&self.coordinator_keys, true);
+        n += Wire::wire_len(&self.key_type, false, version);
+        n += Wire::wire_len(&self.coordinator_keys, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key_type, buf, false, "FindCoordinatorRequest.KeyType")?;
+        Wire::wire_put(
+            &self.key_type,
+            buf,
+            false,
+            version,
+            "FindCoordinatorRequest.KeyType",
+        )?;
         Wire::wire_put(
             &self.coordinator_keys,
             buf,
             true,
+            version,
             "FindCoordinatorRequest.CoordinatorKeys",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FindCoordinatorRequest")?;
@@ -42,17 +50,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             key_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorRequest.KeyType",
             )?,
             coordinator_keys: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "FindCoordinatorRequest.CoordinatorKeys")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FindCoordinatorRequest.CoordinatorKeys",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorRequest",
@@ -98,7 +113,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -116,10 +131,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<Coordinator> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.coordinators, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.coordinators, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -127,18 +142,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FindCoordinatorResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.coordinators,
             buf,
             true,
+            version,
             "FindCoordinatorResponse.Coordinators",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FindCoordinatorResponse")?;
@@ -147,17 +165,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.ThrottleTimeMs",
             )?,
             coordinators: <Vec<
                 Coordinator,
-            > as Wire>::wire_get(buf, true, "FindCoordinatorResponse.Coordinators")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FindCoordinatorResponse.Coordinators",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorResponse",
@@ -203,7 +228,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -220,7 +245,7 @@ pub struct Coordinator {
     /// The port.
     pub port: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -235,7 +260,7 @@ impl Default for Coordinator {
             node_id: 0,
             host: ByteString::from_static(""),
             port: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -243,16 +268,16 @@ impl Default for Coordinator {
 }
 impl Wire for Coordinator {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, true);
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.key, true, version);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -260,31 +285,49 @@ impl Wire for Coordinator {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, true, "Coordinator.Key")?;
-        Wire::wire_put(&self.node_id, buf, false, "Coordinator.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "Coordinator.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Coordinator.Port")?;
-        Wire::wire_put(&self.error_code, buf, false, "Coordinator.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "Coordinator.ErrorMessage")?;
+        Wire::wire_put(&self.key, buf, true, version, "Coordinator.Key")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "Coordinator.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "Coordinator.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Coordinator.Port")?;
+        Wire::wire_put(&self.error_code, buf, false, version, "Coordinator.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "Coordinator.ErrorMessage",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Coordinator")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, "Coordinator.Key")?,
-            node_id: <i32 as Wire>::wire_get(buf, false, "Coordinator.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "Coordinator.Host")?,
-            port: <i32 as Wire>::wire_get(buf, false, "Coordinator.Port")?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "Coordinator.ErrorCode")?,
+            key: <ByteString as Wire>::wire_get(buf, true, version, "Coordinator.Key")?,
+            node_id: <i32 as Wire>::wire_get(buf, false, version, "Coordinator.NodeId")?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Coordinator.Host",
+            )?,
+            port: <i32 as Wire>::wire_get(buf, false, version, "Coordinator.Port")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Coordinator.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Coordinator.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "Coordinator.ErrorMessage")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Coordinator",
@@ -301,7 +344,7 @@ impl crate::samples::Sample for Coordinator {
             node_id: 2,
             host: ByteString::from_static("Host-2"),
             port: 4,
-            error_code: 5,
+            error_code: ErrorCode(5),
             error_message: Some(ByteString::from_static("ErrorMessage-5")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key_type, false);
-        n += Wire::wire_len(&self.coordinator_keys, true);
+        n += Wire::wire_len(&self.key_type, false, version);
+        n += Wire::wire_len(&self.coordinator_keys, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key_type, buf, false, "FindCoordinatorRequest.KeyType")?;
+        Wire::wire_put(
+            &self.key_type,
+            buf,
+            false,
+            version,
+            "FindCoordinatorRequest.KeyType",
+        )?;
         Wire::wire_put(
             &self.coordinator_keys,
             buf,
             true,
+            version,
             "FindCoordinatorRequest.CoordinatorKeys",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FindCoordinatorRequest")?;
@@ -42,17 +50,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             key_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorRequest.KeyType",
             )?,
             coordinator_keys: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "FindCoordinatorRequest.CoordinatorKeys")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FindCoordinatorRequest.CoordinatorKeys",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorRequest",
@@ -98,7 +113,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -116,10 +131,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<Coordinator> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.coordinators, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.coordinators, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -127,18 +142,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "FindCoordinatorResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.coordinators,
             buf,
             true,
+            version,
             "FindCoordinatorResponse.Coordinators",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FindCoordinatorResponse")?;
@@ -147,17 +165,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FindCoordinatorResponse.ThrottleTimeMs",
             )?,
             coordinators: <Vec<
                 Coordinator,
-            > as Wire>::wire_get(buf, true, "FindCoordinatorResponse.Coordinators")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FindCoordinatorResponse.Coordinators",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorResponse",
@@ -203,7 +228,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.client_instance_id, false);
+        n += Wire::wire_len(&self.client_instance_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.client_instance_id,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsRequest.ClientInstanceId",
         )?;
         self.unknown_tagged_fields
@@ -38,12 +40,14 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             client_instance_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsRequest.ClientInstanceId",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -86,7 +90,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::GetTelemetrySubscriptions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -97,7 +101,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Assigned client instance id if ClientInstanceId was 0 in the request, else 0.
     pub client_instance_id: Uuid,
     /// Unique identifier for the current subscription set for this client instance.
@@ -116,22 +120,22 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Uuid as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.client_instance_id, false);
-        n += Wire::wire_len(&self.subscription_id, false);
-        n += Wire::wire_len(&self.accepted_compression_types, true);
-        n += Wire::wire_len(&self.push_interval_ms, false);
-        n += Wire::wire_len(&self.telemetry_max_bytes, false);
-        n += Wire::wire_len(&self.delta_temporality, false);
-        n += Wire::wire_len(&self.requested_metrics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.client_instance_id, false, version);
+        n += Wire::wire_len(&self.subscription_id, false, version);
+        n += Wire::wire_len(&self.accepted_compression_types, true, version);
+        n += Wire::wire_len(&self.push_interval_ms, false, version);
+        n += Wire::wire_len(&self.telemetry_max_bytes, false, version);
+        n += Wire::wire_len(&self.delta_temporality, false, version);
+        n += Wire::wire_len(&self.requested_metrics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -139,60 +143,70 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.client_instance_id,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.ClientInstanceId",
         )?;
         Wire::wire_put(
             &self.subscription_id,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.SubscriptionId",
         )?;
         Wire::wire_put(
             &self.accepted_compression_types,
             buf,
             true,
+            version,
             "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
         )?;
         Wire::wire_put(
             &self.push_interval_ms,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.PushIntervalMs",
         )?;
         Wire::wire_put(
             &self.telemetry_max_bytes,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes",
         )?;
         Wire::wire_put(
             &self.delta_temporality,
             buf,
             false,
+            version,
             "GetTelemetrySubscriptionsResponse.DeltaTemporality",
         )?;
         Wire::wire_put(
             &self.requested_metrics,
             buf,
             true,
+            version,
             "GetTelemetrySubscriptionsResponse.RequestedMetrics",
         )?;
         self.unknown_tagged_fields
@@ -202,27 +216,32 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.ErrorCode",
             )?,
             client_instance_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.ClientInstanceId",
             )?,
             subscription_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.SubscriptionId",
             )?,
             accepted_compression_types: <SmallVec<
@@ -230,21 +249,25 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
             )?,
             push_interval_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.PushIntervalMs",
             )?,
             telemetry_max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes",
             )?,
             delta_temporality: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "GetTelemetrySubscriptionsResponse.DeltaTemporality",
             )?,
             requested_metrics: <Vec<
@@ -252,6 +275,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "GetTelemetrySubscriptionsResponse.RequestedMetrics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -266,7 +290,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             client_instance_id: Uuid::from_u128(1512366075204170928972419503379277433),
             subscription_id: 4,
             accepted_compression_types: smallvec![5, 6],
@@ -325,7 +349,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::GetTelemetrySubscriptions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -18,32 +18,41 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.generation_id, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.group_instance_id, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.generation_id, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.group_instance_id, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "HeartbeatRequest.GroupId")?;
+        Wire::wire_put(&self.group_id, buf, false, version, "HeartbeatRequest.GroupId")?;
         Wire::wire_put(
             &self.generation_id,
             buf,
             false,
+            version,
             "HeartbeatRequest.GenerationId",
         )?;
-        Wire::wire_put(&self.member_id, buf, false, "HeartbeatRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "HeartbeatRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             false,
+            version,
             "HeartbeatRequest.GroupInstanceId",
         )?;
         Ok(())
@@ -51,27 +60,36 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "HeartbeatRequest.GroupId",
             )?,
             generation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "HeartbeatRequest.GenerationId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "HeartbeatRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "HeartbeatRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "HeartbeatRequest.GroupInstanceId",
+            )?,
         })
     }
 }
@@ -110,7 +128,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Heartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -121,45 +139,56 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "HeartbeatResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "HeartbeatResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "HeartbeatResponse.ErrorCode",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "HeartbeatResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "HeartbeatResponse.ErrorCode",
             )?,
         })
@@ -170,7 +199,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
         }
     }
 }
@@ -196,7 +225,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Heartbeat;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -24,28 +24,31 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, false);
-        n += Wire::wire_len(&self.transaction_timeout_ms, false);
+        n += Wire::wire_len(&self.transactional_id, false, version);
+        n += Wire::wire_len(&self.transaction_timeout_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             false,
+            version,
             "InitProducerIdRequest.TransactionalId",
         )?;
         Wire::wire_put(
             &self.transaction_timeout_ms,
             buf,
             false,
+            version,
             "InitProducerIdRequest.TransactionTimeoutMs",
         )?;
         Ok(())
@@ -53,15 +56,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "InitProducerIdRequest.TransactionalId")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "InitProducerIdRequest.TransactionalId",
+            )?,
             transaction_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitProducerIdRequest.TransactionTimeoutMs",
             )?,
         })
@@ -100,7 +110,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::InitProducerId;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -111,7 +121,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The current producer id.
     ///
     /// Default: `-1`.
@@ -123,51 +133,56 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             producer_id: -1,
             producer_epoch: 0,
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "InitProducerIdResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "InitProducerIdResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.producer_id,
             buf,
             false,
+            version,
             "InitProducerIdResponse.ProducerId",
         )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "InitProducerIdResponse.ProducerEpoch",
         )?;
         Ok(())
@@ -175,27 +190,32 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitProducerIdResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitProducerIdResponse.ErrorCode",
             )?,
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitProducerIdResponse.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitProducerIdResponse.ProducerEpoch",
             )?,
         })
@@ -206,7 +226,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             producer_id: 2,
             producer_epoch: 4,
         }
@@ -236,7 +256,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::InitProducerId;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<InitializeStateData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "InitializeShareGroupStateRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "InitializeShareGroupStateRequest.Topics",
         )?;
         self.unknown_tagged_fields
@@ -48,17 +51,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "InitializeShareGroupStateRequest.GroupId",
             )?,
             topics: <Vec<
                 InitializeStateData,
-            > as Wire>::wire_get(buf, true, "InitializeShareGroupStateRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "InitializeShareGroupStateRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeShareGroupStateRequest",
@@ -102,7 +112,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::InitializeShareGroupState;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -117,9 +127,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<InitializeStateResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -127,12 +137,14 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "InitializeShareGroupStateResponse.Results",
         )?;
         self.unknown_tagged_fields
@@ -142,6 +154,7 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -150,6 +163,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "InitializeShareGroupStateResponse.Results",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -193,7 +207,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::InitializeShareGroupState;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -211,10 +225,10 @@ pub struct InitializeStateData {
 impl Wire for InitializeStateData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -222,27 +236,42 @@ impl Wire for InitializeStateData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "InitializeStateData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "InitializeStateData.Partitions")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "InitializeStateData.TopicId",
+        )?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "InitializeStateData.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "InitializeStateData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitializeStateData.TopicId",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "InitializeStateData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "InitializeStateData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeStateData",
@@ -297,11 +326,11 @@ pub struct PartitionData {
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.state_epoch, false);
-        n += Wire::wire_len(&self.start_offset, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.state_epoch, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -309,29 +338,50 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionData.Partition")?;
-        Wire::wire_put(&self.state_epoch, buf, false, "PartitionData.StateEpoch")?;
-        Wire::wire_put(&self.start_offset, buf, false, "PartitionData.StartOffset")?;
+        Wire::wire_put(&self.partition, buf, false, version, "PartitionData.Partition")?;
+        Wire::wire_put(
+            &self.state_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.StateEpoch",
+        )?;
+        Wire::wire_put(
+            &self.start_offset,
+            buf,
+            false,
+            version,
+            "PartitionData.StartOffset",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionData.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.Partition",
+            )?,
             state_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.StateEpoch",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.StartOffset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -385,10 +435,10 @@ pub struct InitializeStateResult {
 impl Wire for InitializeStateResult {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -396,27 +446,47 @@ impl Wire for InitializeStateResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "InitializeStateResult.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "InitializeStateResult.Partitions")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "InitializeStateResult.TopicId",
+        )?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "InitializeStateResult.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "InitializeStateResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "InitializeStateResult.TopicId",
             )?,
             partitions: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, true, "InitializeStateResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "InitializeStateResult.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeStateResult",
@@ -462,20 +532,20 @@ pub struct PartitionResult {
     /// The partition index.
     pub partition: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -483,29 +553,55 @@ impl Wire for PartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionResult.Partition")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionResult.ErrorMessage")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionResult.Partition",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionResult.Partition")?,
-            error_code: <i16 as Wire>::wire_get(
+            partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionResult.Partition",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -519,7 +615,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

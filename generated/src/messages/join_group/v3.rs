@@ -38,79 +38,101 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN
         + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.session_timeout_ms, false);
-        n += Wire::wire_len(&self.rebalance_timeout_ms, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.protocol_type, false);
-        n += Wire::wire_len(&self.protocols, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.session_timeout_ms, false, version);
+        n += Wire::wire_len(&self.rebalance_timeout_ms, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.protocol_type, false, version);
+        n += Wire::wire_len(&self.protocols, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "JoinGroupRequest.GroupId")?;
+        Wire::wire_put(&self.group_id, buf, false, version, "JoinGroupRequest.GroupId")?;
         Wire::wire_put(
             &self.session_timeout_ms,
             buf,
             false,
+            version,
             "JoinGroupRequest.SessionTimeoutMs",
         )?;
         Wire::wire_put(
             &self.rebalance_timeout_ms,
             buf,
             false,
+            version,
             "JoinGroupRequest.RebalanceTimeoutMs",
         )?;
-        Wire::wire_put(&self.member_id, buf, false, "JoinGroupRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "JoinGroupRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.protocol_type,
             buf,
             false,
+            version,
             "JoinGroupRequest.ProtocolType",
         )?;
-        Wire::wire_put(&self.protocols, buf, false, "JoinGroupRequest.Protocols")?;
+        Wire::wire_put(
+            &self.protocols,
+            buf,
+            false,
+            version,
+            "JoinGroupRequest.Protocols",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.GroupId",
             )?,
             session_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.SessionTimeoutMs",
             )?,
             rebalance_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.RebalanceTimeoutMs",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.MemberId",
             )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.ProtocolType",
             )?,
             protocols: <Vec<
                 JoinGroupRequestProtocol,
-            > as Wire>::wire_get(buf, false, "JoinGroupRequest.Protocols")?,
+            > as Wire>::wire_get(buf, false, version, "JoinGroupRequest.Protocols")?,
         })
     }
 }
@@ -158,7 +180,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -169,7 +191,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The generation ID of the group.
     ///
     /// Default: `-1`.
@@ -187,7 +209,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             generation_id: -1,
             protocol_name: ByteString::from_static(""),
             leader: ByteString::from_static(""),
@@ -197,90 +219,113 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.generation_id, false);
-        n += Wire::wire_len(&self.protocol_name, false);
-        n += Wire::wire_len(&self.leader, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.members, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.generation_id, false, version);
+        n += Wire::wire_len(&self.protocol_name, false, version);
+        n += Wire::wire_len(&self.leader, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.members, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "JoinGroupResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "JoinGroupResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "JoinGroupResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.generation_id,
             buf,
             false,
+            version,
             "JoinGroupResponse.GenerationId",
         )?;
         Wire::wire_put(
             &self.protocol_name,
             buf,
             false,
+            version,
             "JoinGroupResponse.ProtocolName",
         )?;
-        Wire::wire_put(&self.leader, buf, false, "JoinGroupResponse.Leader")?;
-        Wire::wire_put(&self.member_id, buf, false, "JoinGroupResponse.MemberId")?;
-        Wire::wire_put(&self.members, buf, false, "JoinGroupResponse.Members")?;
+        Wire::wire_put(&self.leader, buf, false, version, "JoinGroupResponse.Leader")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "JoinGroupResponse.MemberId",
+        )?;
+        Wire::wire_put(&self.members, buf, false, version, "JoinGroupResponse.Members")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.ErrorCode",
             )?,
             generation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.GenerationId",
             )?,
             protocol_name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.ProtocolName",
             )?,
             leader: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.Leader",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.MemberId",
             )?,
             members: <Vec<
                 JoinGroupResponseMember,
-            > as Wire>::wire_get(buf, false, "JoinGroupResponse.Members")?,
+            > as Wire>::wire_get(buf, false, version, "JoinGroupResponse.Members")?,
         })
     }
 }
@@ -289,7 +334,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             generation_id: 2,
             protocol_name: ByteString::from_static("ProtocolName-3"),
             leader: ByteString::from_static("Leader-4"),
@@ -328,7 +373,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -44,15 +44,15 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Vec<JoinGroupRequestProtocol> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.session_timeout_ms, false);
-        n += Wire::wire_len(&self.rebalance_timeout_ms, false);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.protocol_type, true);
-        n += Wire::wire_len(&self.protocols, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.session_timeout_ms, false, version);
+        n += Wire::wire_len(&self.rebalance_timeout_ms, false, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
+        n += Wire::wire_len(&self.protocols, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -60,70 +60,103 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "JoinGroupRequest.GroupId")?;
+        Wire::wire_put(&self.group_id, buf, true, version, "JoinGroupRequest.GroupId")?;
         Wire::wire_put(
             &self.session_timeout_ms,
             buf,
             false,
+            version,
             "JoinGroupRequest.SessionTimeoutMs",
         )?;
         Wire::wire_put(
             &self.rebalance_timeout_ms,
             buf,
             false,
+            version,
             "JoinGroupRequest.RebalanceTimeoutMs",
         )?;
-        Wire::wire_put(&self.member_id, buf, true, "JoinGroupRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "JoinGroupRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "JoinGroupRequest.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.protocol_type, buf, true, "JoinGroupRequest.ProtocolType")?;
-        Wire::wire_put(&self.protocols, buf, true, "JoinGroupRequest.Protocols")?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            true,
+            version,
+            "JoinGroupRequest.ProtocolType",
+        )?;
+        Wire::wire_put(
+            &self.protocols,
+            buf,
+            true,
+            version,
+            "JoinGroupRequest.Protocols",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "JoinGroupRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "JoinGroupRequest.GroupId",
             )?,
             session_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.SessionTimeoutMs",
             )?,
             rebalance_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupRequest.RebalanceTimeoutMs",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "JoinGroupRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "JoinGroupRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "JoinGroupRequest.GroupInstanceId",
+            )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "JoinGroupRequest.ProtocolType",
             )?,
             protocols: <Vec<
                 JoinGroupRequestProtocol,
-            > as Wire>::wire_get(buf, true, "JoinGroupRequest.Protocols")?,
+            > as Wire>::wire_get(buf, true, version, "JoinGroupRequest.Protocols")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "JoinGroupRequest",
@@ -183,7 +216,7 @@ impl Message for Request {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -194,7 +227,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The generation ID of the group.
     ///
     /// Default: `-1`.
@@ -218,7 +251,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             generation_id: -1,
             protocol_type: None,
             protocol_name: Some(ByteString::from_static("")),
@@ -230,21 +263,21 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Vec<JoinGroupResponseMember> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.generation_id, false);
-        n += Wire::wire_len(&self.protocol_type, true);
-        n += Wire::wire_len(&self.protocol_name, true);
-        n += Wire::wire_len(&self.leader, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.members, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.generation_id, false, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
+        n += Wire::wire_len(&self.protocol_name, true, version);
+        n += Wire::wire_len(&self.leader, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.members, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -252,79 +285,102 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "JoinGroupResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "JoinGroupResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "JoinGroupResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.generation_id,
             buf,
             false,
+            version,
             "JoinGroupResponse.GenerationId",
         )?;
         Wire::wire_put(
             &self.protocol_type,
             buf,
             true,
+            version,
             "JoinGroupResponse.ProtocolType",
         )?;
         Wire::wire_put(
             &self.protocol_name,
             buf,
             true,
+            version,
             "JoinGroupResponse.ProtocolName",
         )?;
-        Wire::wire_put(&self.leader, buf, true, "JoinGroupResponse.Leader")?;
-        Wire::wire_put(&self.member_id, buf, true, "JoinGroupResponse.MemberId")?;
-        Wire::wire_put(&self.members, buf, true, "JoinGroupResponse.Members")?;
+        Wire::wire_put(&self.leader, buf, true, version, "JoinGroupResponse.Leader")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "JoinGroupResponse.MemberId",
+        )?;
+        Wire::wire_put(&self.members, buf, true, version, "JoinGroupResponse.Members")?;
         self.unknown_tagged_fields.encode_section(buf, "JoinGroupResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.ErrorCode",
             )?,
             generation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "JoinGroupResponse.GenerationId",
             )?,
             protocol_type: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "JoinGroupResponse.ProtocolType")?,
+            > as Wire>::wire_get(buf, true, version, "JoinGroupResponse.ProtocolType")?,
             protocol_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "JoinGroupResponse.ProtocolName")?,
+            > as Wire>::wire_get(buf, true, version, "JoinGroupResponse.ProtocolName")?,
             leader: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "JoinGroupResponse.Leader",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "JoinGroupResponse.MemberId",
             )?,
             members: <Vec<
                 JoinGroupResponseMember,
-            > as Wire>::wire_get(buf, true, "JoinGroupResponse.Members")?,
+            > as Wire>::wire_get(buf, true, version, "JoinGroupResponse.Members")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "JoinGroupResponse",
@@ -337,7 +393,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             generation_id: 2,
             protocol_type: Some(ByteString::from_static("ProtocolType-3")),
             protocol_name: Some(ByteString::from_static("ProtocolName-4")),
@@ -382,7 +438,7 @@ impl Message for Response {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

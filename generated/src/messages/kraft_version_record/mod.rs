@@ -4,6 +4,36 @@
 //!`KRaftVersionRecord`: versions 0–0.
 use crate::__gen::*;
 pub mod v0;
+mod version_free;
+pub use version_free::*;
+impl From<AnyVersion> for KRaftVersionRecord {
+    fn from(v: AnyVersion) -> Self {
+        match v {
+            AnyVersion::V0(v) => v.into(),
+        }
+    }
+}
+impl KRaftVersionRecord {
+    /// This value as the type of `version`: fields that version lacks are dropped if
+    /// the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
+        match version {
+            0i16 => v0::KRaftVersionRecord::try_from(self).map(AnyVersion::V0),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message("KRaftVersionRecord", version),
+                )
+            }
+        }
+    }
+}
 ///`KRaftVersionRecord` of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -61,6 +91,7 @@ impl AnyVersion {
         let version = <i16 as Wire>::wire_get(
             &mut bytes,
             false,
+            0,
             "KRaftVersionRecord.Version",
         )?;
         if version > 0i16 {

@@ -15,10 +15,10 @@ pub struct KRaftVersionRecord {
 }
 impl Wire for KRaftVersionRecord {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.version, false);
-        n += Wire::wire_len(&self.kraft_version, false);
+        n += Wire::wire_len(&self.version, false, version);
+        n += Wire::wire_len(&self.kraft_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -26,13 +26,21 @@ impl Wire for KRaftVersionRecord {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.version, buf, false, "KRaftVersionRecord.Version")?;
+        Wire::wire_put(
+            &self.version,
+            buf,
+            false,
+            version,
+            "KRaftVersionRecord.Version",
+        )?;
         Wire::wire_put(
             &self.kraft_version,
             buf,
             false,
+            version,
             "KRaftVersionRecord.KRaftVersion",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "KRaftVersionRecord")?;
@@ -41,13 +49,20 @@ impl Wire for KRaftVersionRecord {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(buf, false, "KRaftVersionRecord.Version")?,
+            version: <i16 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "KRaftVersionRecord.Version",
+            )?,
             kraft_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "KRaftVersionRecord.KRaftVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

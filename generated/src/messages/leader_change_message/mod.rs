@@ -5,6 +5,38 @@
 use crate::__gen::*;
 pub mod v0;
 pub mod v1;
+mod version_free;
+pub use version_free::*;
+impl From<AnyVersion> for LeaderChangeMessage {
+    fn from(v: AnyVersion) -> Self {
+        match v {
+            AnyVersion::V0(v) => v.into(),
+            AnyVersion::V1(v) => v.into(),
+        }
+    }
+}
+impl LeaderChangeMessage {
+    /// This value as the type of `version`: fields that version lacks are dropped if
+    /// the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
+        match version {
+            0i16 => v0::LeaderChangeMessage::try_from(self).map(AnyVersion::V0),
+            1i16 => v1::LeaderChangeMessage::try_from(self).map(AnyVersion::V1),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message("LeaderChangeMessage", version),
+                )
+            }
+        }
+    }
+}
 ///`LeaderChangeMessage` of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -67,6 +99,7 @@ impl AnyVersion {
         let version = <i16 as Wire>::wire_get(
             &mut bytes,
             false,
+            0,
             "LeaderChangeMessage.Version",
         )?;
         if version > 1i16 {

@@ -20,12 +20,12 @@ pub struct LeaderChangeMessage {
 impl Wire for LeaderChangeMessage {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<Voter> as Wire>::MIN_LEN + <Vec<Voter> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.version, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.voters, true);
-        n += Wire::wire_len(&self.granting_voters, true);
+        n += Wire::wire_len(&self.version, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.voters, true, version);
+        n += Wire::wire_len(&self.granting_voters, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -33,15 +33,29 @@ impl Wire for LeaderChangeMessage {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.version, buf, false, "LeaderChangeMessage.Version")?;
-        Wire::wire_put(&self.leader_id, buf, false, "LeaderChangeMessage.LeaderId")?;
-        Wire::wire_put(&self.voters, buf, true, "LeaderChangeMessage.Voters")?;
+        Wire::wire_put(
+            &self.version,
+            buf,
+            false,
+            version,
+            "LeaderChangeMessage.Version",
+        )?;
+        Wire::wire_put(
+            &self.leader_id,
+            buf,
+            false,
+            version,
+            "LeaderChangeMessage.LeaderId",
+        )?;
+        Wire::wire_put(&self.voters, buf, true, version, "LeaderChangeMessage.Voters")?;
         Wire::wire_put(
             &self.granting_voters,
             buf,
             true,
+            version,
             "LeaderChangeMessage.GrantingVoters",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderChangeMessage")?;
@@ -50,21 +64,33 @@ impl Wire for LeaderChangeMessage {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(buf, false, "LeaderChangeMessage.Version")?,
+            version: <i16 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "LeaderChangeMessage.Version",
+            )?,
             leader_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaderChangeMessage.LeaderId",
             )?,
             voters: <Vec<
                 Voter,
-            > as Wire>::wire_get(buf, true, "LeaderChangeMessage.Voters")?,
+            > as Wire>::wire_get(buf, true, version, "LeaderChangeMessage.Voters")?,
             granting_voters: <Vec<
                 Voter,
-            > as Wire>::wire_get(buf, true, "LeaderChangeMessage.GrantingVoters")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "LeaderChangeMessage.GrantingVoters",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderChangeMessage",
@@ -127,10 +153,10 @@ pub struct Voter {
 }
 impl Wire for Voter {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -138,23 +164,32 @@ impl Wire for Voter {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.voter_id, buf, false, "Voter.VoterId")?;
-        Wire::wire_put(&self.voter_directory_id, buf, false, "Voter.VoterDirectoryId")?;
+        Wire::wire_put(&self.voter_id, buf, false, version, "Voter.VoterId")?;
+        Wire::wire_put(
+            &self.voter_directory_id,
+            buf,
+            false,
+            version,
+            "Voter.VoterDirectoryId",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Voter")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            voter_id: <i32 as Wire>::wire_get(buf, false, "Voter.VoterId")?,
+            voter_id: <i32 as Wire>::wire_get(buf, false, version, "Voter.VoterId")?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Voter.VoterDirectoryId",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Voter")?,

@@ -14,36 +14,45 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<MemberIdentity> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.members, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.members, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "LeaveGroupRequest.GroupId")?;
-        Wire::wire_put(&self.members, buf, false, "LeaveGroupRequest.Members")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "LeaveGroupRequest.GroupId",
+        )?;
+        Wire::wire_put(&self.members, buf, false, version, "LeaveGroupRequest.Members")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaveGroupRequest.GroupId",
             )?,
             members: <Vec<
                 MemberIdentity,
-            > as Wire>::wire_get(buf, false, "LeaveGroupRequest.Members")?,
+            > as Wire>::wire_get(buf, false, version, "LeaveGroupRequest.Members")?,
         })
     }
 }
@@ -79,7 +88,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -90,55 +99,72 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// List of leaving member responses.
     pub members: Vec<MemberResponse>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<MemberResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.members, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.members, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "LeaveGroupResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "LeaveGroupResponse.ErrorCode")?;
-        Wire::wire_put(&self.members, buf, false, "LeaveGroupResponse.Members")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "LeaveGroupResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.members,
+            buf,
+            false,
+            version,
+            "LeaveGroupResponse.Members",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaveGroupResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaveGroupResponse.ErrorCode",
             )?,
             members: <Vec<
                 MemberResponse,
-            > as Wire>::wire_get(buf, false, "LeaveGroupResponse.Members")?,
+            > as Wire>::wire_get(buf, false, version, "LeaveGroupResponse.Members")?,
         })
     }
 }
@@ -147,7 +173,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             members: vec![
                 < MemberResponse as crate ::samples::Sample > ::sample(), <
                 MemberResponse as crate ::samples::Sample > ::sample()
@@ -178,7 +204,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -194,23 +220,25 @@ pub struct MemberIdentity {
 impl Wire for MemberIdentity {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.group_instance_id, false);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.group_instance_id, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, false, "MemberIdentity.MemberId")?;
+        Wire::wire_put(&self.member_id, buf, false, version, "MemberIdentity.MemberId")?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             false,
+            version,
             "MemberIdentity.GroupInstanceId",
         )?;
         Ok(())
@@ -218,17 +246,19 @@ impl Wire for MemberIdentity {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MemberIdentity.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "MemberIdentity.GroupInstanceId")?,
+            > as Wire>::wire_get(buf, false, version, "MemberIdentity.GroupInstanceId")?,
         })
     }
 }
@@ -269,58 +299,73 @@ pub struct MemberResponse {
     /// Default: `Some("")`.
     pub group_instance_id: Option<ByteString>,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Default for MemberResponse {
     fn default() -> Self {
         Self {
             member_id: ByteString::from_static(""),
             group_instance_id: Some(ByteString::from_static("")),
-            error_code: 0,
+            error_code: ErrorCode(0),
         }
     }
 }
 impl Wire for MemberResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.group_instance_id, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.group_instance_id, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, false, "MemberResponse.MemberId")?;
+        Wire::wire_put(&self.member_id, buf, false, version, "MemberResponse.MemberId")?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             false,
+            version,
             "MemberResponse.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "MemberResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MemberResponse.ErrorCode",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MemberResponse.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "MemberResponse.GroupInstanceId")?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "MemberResponse.ErrorCode")?,
+            > as Wire>::wire_get(buf, false, version, "MemberResponse.GroupInstanceId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MemberResponse.ErrorCode",
+            )?,
         })
     }
 }
@@ -331,7 +376,7 @@ impl crate::samples::Sample for MemberResponse {
         Self {
             member_id: ByteString::from_static("MemberId-0"),
             group_instance_id: Some(ByteString::from_static("GroupInstanceId-1")),
-            error_code: 3,
+            error_code: ErrorCode(3),
         }
     }
 }

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<MemberIdentity> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.members, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.members, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,27 +27,30 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "LeaveGroupRequest.GroupId")?;
-        Wire::wire_put(&self.members, buf, true, "LeaveGroupRequest.Members")?;
+        Wire::wire_put(&self.group_id, buf, true, version, "LeaveGroupRequest.GroupId")?;
+        Wire::wire_put(&self.members, buf, true, version, "LeaveGroupRequest.Members")?;
         self.unknown_tagged_fields.encode_section(buf, "LeaveGroupRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "LeaveGroupRequest.GroupId",
             )?,
             members: <Vec<
                 MemberIdentity,
-            > as Wire>::wire_get(buf, true, "LeaveGroupRequest.Members")?,
+            > as Wire>::wire_get(buf, true, version, "LeaveGroupRequest.Members")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaveGroupRequest",
@@ -91,7 +94,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -102,20 +105,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// List of leaving member responses.
     pub members: Vec<MemberResponse>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<MemberResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.members, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.members, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -123,38 +126,49 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "LeaveGroupResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "LeaveGroupResponse.ErrorCode")?;
-        Wire::wire_put(&self.members, buf, true, "LeaveGroupResponse.Members")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "LeaveGroupResponse.ErrorCode",
+        )?;
+        Wire::wire_put(&self.members, buf, true, version, "LeaveGroupResponse.Members")?;
         self.unknown_tagged_fields.encode_section(buf, "LeaveGroupResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaveGroupResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaveGroupResponse.ErrorCode",
             )?,
             members: <Vec<
                 MemberResponse,
-            > as Wire>::wire_get(buf, true, "LeaveGroupResponse.Members")?,
+            > as Wire>::wire_get(buf, true, version, "LeaveGroupResponse.Members")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaveGroupResponse",
@@ -167,7 +181,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             members: vec![
                 < MemberResponse as crate ::samples::Sample > ::sample(), <
                 MemberResponse as crate ::samples::Sample > ::sample()
@@ -202,7 +216,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -220,10 +234,10 @@ pub struct MemberIdentity {
 impl Wire for MemberIdentity {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -231,13 +245,15 @@ impl Wire for MemberIdentity {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, true, "MemberIdentity.MemberId")?;
+        Wire::wire_put(&self.member_id, buf, true, version, "MemberIdentity.MemberId")?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "MemberIdentity.GroupInstanceId",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MemberIdentity")?;
@@ -246,17 +262,19 @@ impl Wire for MemberIdentity {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "MemberIdentity.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MemberIdentity.GroupInstanceId")?,
+            > as Wire>::wire_get(buf, true, version, "MemberIdentity.GroupInstanceId")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MemberIdentity",
@@ -305,7 +323,7 @@ pub struct MemberResponse {
     /// Default: `Some("")`.
     pub group_instance_id: Option<ByteString>,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -314,19 +332,19 @@ impl Default for MemberResponse {
         Self {
             member_id: ByteString::from_static(""),
             group_instance_id: Some(ByteString::from_static("")),
-            error_code: 0,
+            error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for MemberResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -334,34 +352,49 @@ impl Wire for MemberResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, true, "MemberResponse.MemberId")?;
+        Wire::wire_put(&self.member_id, buf, true, version, "MemberResponse.MemberId")?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "MemberResponse.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "MemberResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MemberResponse.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "MemberResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "MemberResponse.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MemberResponse.GroupInstanceId")?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "MemberResponse.ErrorCode")?,
+            > as Wire>::wire_get(buf, true, version, "MemberResponse.GroupInstanceId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MemberResponse.ErrorCode",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MemberResponse",
@@ -376,7 +409,7 @@ impl crate::samples::Sample for MemberResponse {
         Self {
             member_id: ByteString::from_static("MemberId-0"),
             group_instance_id: Some(ByteString::from_static("GroupInstanceId-1")),
-            error_code: 3,
+            error_code: ErrorCode(3),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }

@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_types, true);
+        n += Wire::wire_len(&self.resource_types, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.resource_types,
             buf,
             true,
+            version,
             "ListConfigResourcesRequest.ResourceTypes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListConfigResourcesRequest")?;
@@ -37,12 +39,18 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_types: <SmallVec<
                 [i8; 16],
-            > as Wire>::wire_get(buf, true, "ListConfigResourcesRequest.ResourceTypes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListConfigResourcesRequest.ResourceTypes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListConfigResourcesRequest",
@@ -81,7 +89,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListConfigResources;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -92,20 +100,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Each config resource in the response.
     pub config_resources: Vec<ConfigResource>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ConfigResource> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.config_resources, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.config_resources, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -113,24 +121,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListConfigResourcesResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ListConfigResourcesResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.config_resources,
             buf,
             true,
+            version,
             "ListConfigResourcesResponse.ConfigResources",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListConfigResourcesResponse")?;
@@ -139,17 +151,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListConfigResourcesResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListConfigResourcesResponse.ErrorCode",
             )?,
             config_resources: <Vec<
@@ -157,6 +172,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListConfigResourcesResponse.ConfigResources",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -171,7 +187,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             config_resources: vec![
                 < ConfigResource as crate ::samples::Sample > ::sample(), <
                 ConfigResource as crate ::samples::Sample > ::sample()
@@ -208,7 +224,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListConfigResources;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -236,10 +252,10 @@ impl Default for ConfigResource {
 }
 impl Wire for ConfigResource {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.resource_name, true);
-        n += Wire::wire_len(&self.resource_type, false);
+        n += Wire::wire_len(&self.resource_name, true, version);
+        n += Wire::wire_len(&self.resource_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -247,27 +263,43 @@ impl Wire for ConfigResource {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.resource_name, buf, true, "ConfigResource.ResourceName")?;
-        Wire::wire_put(&self.resource_type, buf, false, "ConfigResource.ResourceType")?;
+        Wire::wire_put(
+            &self.resource_name,
+            buf,
+            true,
+            version,
+            "ConfigResource.ResourceName",
+        )?;
+        Wire::wire_put(
+            &self.resource_type,
+            buf,
+            false,
+            version,
+            "ConfigResource.ResourceType",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ConfigResource")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             resource_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ConfigResource.ResourceName",
             )?,
             resource_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ConfigResource.ResourceType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

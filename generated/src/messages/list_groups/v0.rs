@@ -8,13 +8,14 @@ use crate::__gen::*;
 pub struct Request {}
 impl Wire for Request {
     const MIN_LEN: usize = 0;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, _version: i16) -> usize {
         0
     }
     fn wire_put(
         &self,
         _buf: &mut Encoder,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Ok(())
@@ -22,6 +23,7 @@ impl Wire for Request {
     fn wire_get(
         _buf: &mut Bytes,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {})
@@ -50,7 +52,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -59,43 +61,52 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Each group in the response.
     pub groups: Vec<ListedGroup>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ListedGroup> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "ListGroupsResponse.ErrorCode")?;
-        Wire::wire_put(&self.groups, buf, false, "ListGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ListGroupsResponse.ErrorCode",
+        )?;
+        Wire::wire_put(&self.groups, buf, false, version, "ListGroupsResponse.Groups")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListGroupsResponse.ErrorCode",
             )?,
             groups: <Vec<
                 ListedGroup,
-            > as Wire>::wire_get(buf, false, "ListGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "ListGroupsResponse.Groups")?,
         })
     }
 }
@@ -103,7 +114,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             groups: vec![
                 < ListedGroup as crate ::samples::Sample > ::sample(), < ListedGroup as
                 crate ::samples::Sample > ::sample()
@@ -131,7 +142,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -147,32 +158,46 @@ pub struct ListedGroup {
 impl Wire for ListedGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.protocol_type, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.protocol_type, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "ListedGroup.GroupId")?;
-        Wire::wire_put(&self.protocol_type, buf, false, "ListedGroup.ProtocolType")?;
+        Wire::wire_put(&self.group_id, buf, false, version, "ListedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            false,
+            version,
+            "ListedGroup.ProtocolType",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(buf, false, "ListedGroup.GroupId")?,
+            group_id: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ListedGroup.GroupId",
+            )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListedGroup.ProtocolType",
             )?,
         })

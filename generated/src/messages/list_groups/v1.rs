@@ -8,13 +8,14 @@ use crate::__gen::*;
 pub struct Request {}
 impl Wire for Request {
     const MIN_LEN: usize = 0;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, _version: i16) -> usize {
         0
     }
     fn wire_put(
         &self,
         _buf: &mut Encoder,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Ok(())
@@ -22,6 +23,7 @@ impl Wire for Request {
     fn wire_get(
         _buf: &mut Bytes,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {})
@@ -50,7 +52,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -61,55 +63,66 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Each group in the response.
     pub groups: Vec<ListedGroup>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ListedGroup> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.groups, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.groups, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "ListGroupsResponse.ErrorCode")?;
-        Wire::wire_put(&self.groups, buf, false, "ListGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ListGroupsResponse.ErrorCode",
+        )?;
+        Wire::wire_put(&self.groups, buf, false, version, "ListGroupsResponse.Groups")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListGroupsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListGroupsResponse.ErrorCode",
             )?,
             groups: <Vec<
                 ListedGroup,
-            > as Wire>::wire_get(buf, false, "ListGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, false, version, "ListGroupsResponse.Groups")?,
         })
     }
 }
@@ -118,7 +131,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             groups: vec![
                 < ListedGroup as crate ::samples::Sample > ::sample(), < ListedGroup as
                 crate ::samples::Sample > ::sample()
@@ -149,7 +162,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -11,7 +11,7 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, _version: i16) -> usize {
         let mut n = 0;
         n += self.unknown_tagged_fields.section_len();
         n
@@ -20,6 +20,7 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         self.unknown_tagged_fields.encode_section(buf, "ListGroupsRequest")?;
@@ -28,6 +29,7 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        _version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -67,7 +69,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -78,20 +80,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Each group in the response.
     pub groups: Vec<ListedGroup>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ListedGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -99,38 +101,49 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListGroupsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "ListGroupsResponse.ErrorCode")?;
-        Wire::wire_put(&self.groups, buf, true, "ListGroupsResponse.Groups")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ListGroupsResponse.ErrorCode",
+        )?;
+        Wire::wire_put(&self.groups, buf, true, version, "ListGroupsResponse.Groups")?;
         self.unknown_tagged_fields.encode_section(buf, "ListGroupsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListGroupsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListGroupsResponse.ErrorCode",
             )?,
             groups: <Vec<
                 ListedGroup,
-            > as Wire>::wire_get(buf, true, "ListGroupsResponse.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "ListGroupsResponse.Groups")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListGroupsResponse",
@@ -143,7 +156,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             groups: vec![
                 < ListedGroup as crate ::samples::Sample > ::sample(), < ListedGroup as
                 crate ::samples::Sample > ::sample()
@@ -178,7 +191,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -196,10 +209,10 @@ pub struct ListedGroup {
 impl Wire for ListedGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.protocol_type, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -207,23 +220,37 @@ impl Wire for ListedGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "ListedGroup.GroupId")?;
-        Wire::wire_put(&self.protocol_type, buf, true, "ListedGroup.ProtocolType")?;
+        Wire::wire_put(&self.group_id, buf, true, version, "ListedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            true,
+            version,
+            "ListedGroup.ProtocolType",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ListedGroup")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(buf, true, "ListedGroup.GroupId")?,
+            group_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListedGroup.GroupId",
+            )?,
             protocol_type: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListedGroup.ProtocolType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

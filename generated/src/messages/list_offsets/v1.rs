@@ -14,36 +14,45 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "ListOffsetsRequest.ReplicaId")?;
-        Wire::wire_put(&self.topics, buf, false, "ListOffsetsRequest.Topics")?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "ListOffsetsRequest.ReplicaId",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "ListOffsetsRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.ReplicaId",
             )?,
             topics: <Vec<
                 ListOffsetsTopic,
-            > as Wire>::wire_get(buf, false, "ListOffsetsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "ListOffsetsRequest.Topics")?,
         })
     }
 }
@@ -79,7 +88,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -92,29 +101,31 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "ListOffsetsResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "ListOffsetsResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, false, "ListOffsetsResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "ListOffsetsResponse.Topics")?,
         })
     }
 }
@@ -148,7 +159,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -163,41 +174,52 @@ pub struct ListOffsetsPartition {
 }
 impl Wire for ListOffsetsPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.timestamp, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.timestamp, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "ListOffsetsPartition.PartitionIndex",
         )?;
-        Wire::wire_put(&self.timestamp, buf, false, "ListOffsetsPartition.Timestamp")?;
+        Wire::wire_put(
+            &self.timestamp,
+            buf,
+            false,
+            version,
+            "ListOffsetsPartition.Timestamp",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartition.PartitionIndex",
             )?,
             timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartition.Timestamp",
             )?,
         })
@@ -239,32 +261,45 @@ pub struct ListOffsetsTopic {
 impl Wire for ListOffsetsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ListOffsetsPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "ListOffsetsTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, false, "ListOffsetsTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, false, version, "ListOffsetsTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            false,
+            version,
+            "ListOffsetsTopic.Partitions",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, false, "ListOffsetsTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ListOffsetsTopic.Name",
+            )?,
             partitions: <Vec<
                 ListOffsetsPartition,
-            > as Wire>::wire_get(buf, false, "ListOffsetsTopic.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "ListOffsetsTopic.Partitions")?,
         })
     }
 }
@@ -302,7 +337,7 @@ pub struct ListOffsetsPartitionResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The timestamp associated with the returned offset.
     ///
     /// Default: `-1`.
@@ -316,74 +351,89 @@ impl Default for ListOffsetsPartitionResponse {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             timestamp: -1,
             offset: -1,
         }
     }
 }
 impl Wire for ListOffsetsPartitionResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.timestamp, false);
-        n += Wire::wire_len(&self.offset, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.timestamp, false, version);
+        n += Wire::wire_len(&self.offset, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.timestamp,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.Timestamp",
         )?;
-        Wire::wire_put(&self.offset, buf, false, "ListOffsetsPartitionResponse.Offset")?;
+        Wire::wire_put(
+            &self.offset,
+            buf,
+            false,
+            version,
+            "ListOffsetsPartitionResponse.Offset",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.ErrorCode",
             )?,
             timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.Timestamp",
             )?,
             offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.Offset",
             )?,
         })
@@ -395,7 +445,7 @@ impl crate::samples::Sample for ListOffsetsPartitionResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             timestamp: 2,
             offset: 3,
         }
@@ -429,23 +479,31 @@ pub struct ListOffsetsTopicResponse {
 impl Wire for ListOffsetsTopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ListOffsetsPartitionResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "ListOffsetsTopicResponse.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "ListOffsetsTopicResponse.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "ListOffsetsTopicResponse.Partitions",
         )?;
         Ok(())
@@ -453,17 +511,24 @@ impl Wire for ListOffsetsTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsTopicResponse.Name",
             )?,
             partitions: <Vec<
                 ListOffsetsPartitionResponse,
-            > as Wire>::wire_get(buf, false, "ListOffsetsTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ListOffsetsTopicResponse.Partitions",
+            )?,
         })
     }
 }

@@ -16,48 +16,59 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "ListOffsetsRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "ListOffsetsRequest.ReplicaId",
+        )?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "ListOffsetsRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "ListOffsetsRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "ListOffsetsRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.ReplicaId",
             )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.IsolationLevel",
             )?,
             topics: <Vec<
                 ListOffsetsTopic,
-            > as Wire>::wire_get(buf, false, "ListOffsetsRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "ListOffsetsRequest.Topics")?,
         })
     }
 }
@@ -95,7 +106,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -111,41 +122,45 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListOffsetsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "ListOffsetsResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "ListOffsetsResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, false, "ListOffsetsResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "ListOffsetsResponse.Topics")?,
         })
     }
 }
@@ -183,7 +198,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,38 +30,49 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "ListOffsetsRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "ListOffsetsRequest.ReplicaId",
+        )?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "ListOffsetsRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "ListOffsetsRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "ListOffsetsRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.ReplicaId",
             )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.IsolationLevel",
             )?,
             topics: <Vec<
                 ListOffsetsTopic,
-            > as Wire>::wire_get(buf, true, "ListOffsetsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ListOffsetsRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsRequest",
@@ -107,7 +118,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -125,10 +136,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -136,32 +147,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListOffsetsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "ListOffsetsResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "ListOffsetsResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, true, "ListOffsetsResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ListOffsetsResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsResponse",
@@ -207,7 +222,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -239,11 +254,11 @@ impl Default for ListOffsetsPartition {
 impl Wire for ListOffsetsPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.timestamp, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.timestamp, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -251,43 +266,56 @@ impl Wire for ListOffsetsPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "ListOffsetsPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "ListOffsetsPartition.CurrentLeaderEpoch",
         )?;
-        Wire::wire_put(&self.timestamp, buf, false, "ListOffsetsPartition.Timestamp")?;
+        Wire::wire_put(
+            &self.timestamp,
+            buf,
+            false,
+            version,
+            "ListOffsetsPartition.Timestamp",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsPartition")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartition.PartitionIndex",
             )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartition.CurrentLeaderEpoch",
             )?,
             timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartition.Timestamp",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -343,10 +371,10 @@ pub struct ListOffsetsTopic {
 impl Wire for ListOffsetsTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ListOffsetsPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -354,23 +382,36 @@ impl Wire for ListOffsetsTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ListOffsetsTopic.Name")?;
-        Wire::wire_put(&self.partitions, buf, true, "ListOffsetsTopic.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "ListOffsetsTopic.Name")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "ListOffsetsTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "ListOffsetsTopic.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListOffsetsTopic.Name",
+            )?,
             partitions: <Vec<
                 ListOffsetsPartition,
-            > as Wire>::wire_get(buf, true, "ListOffsetsTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "ListOffsetsTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsTopic",
@@ -416,7 +457,7 @@ pub struct ListOffsetsPartitionResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The timestamp associated with the returned offset.
     ///
     /// Default: `-1`.
@@ -436,7 +477,7 @@ impl Default for ListOffsetsPartitionResponse {
     fn default() -> Self {
         Self {
             partition_index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             timestamp: -1,
             offset: -1,
             leader_epoch: -1,
@@ -445,15 +486,15 @@ impl Default for ListOffsetsPartitionResponse {
     }
 }
 impl Wire for ListOffsetsPartitionResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.timestamp, false);
-        n += Wire::wire_len(&self.offset, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.timestamp, false, version);
+        n += Wire::wire_len(&self.offset, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -461,31 +502,42 @@ impl Wire for ListOffsetsPartitionResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.timestamp,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.Timestamp",
         )?;
-        Wire::wire_put(&self.offset, buf, false, "ListOffsetsPartitionResponse.Offset")?;
+        Wire::wire_put(
+            &self.offset,
+            buf,
+            false,
+            version,
+            "ListOffsetsPartitionResponse.Offset",
+        )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "ListOffsetsPartitionResponse.LeaderEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsPartitionResponse")?;
@@ -494,32 +546,38 @@ impl Wire for ListOffsetsPartitionResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.ErrorCode",
             )?,
             timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.Timestamp",
             )?,
             offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.Offset",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsPartitionResponse.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -535,7 +593,7 @@ impl crate::samples::Sample for ListOffsetsPartitionResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             timestamp: 2,
             offset: 3,
             leader_epoch: 4,
@@ -577,10 +635,10 @@ pub struct ListOffsetsTopicResponse {
 impl Wire for ListOffsetsTopicResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ListOffsetsPartitionResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -588,13 +646,15 @@ impl Wire for ListOffsetsTopicResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ListOffsetsTopicResponse.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "ListOffsetsTopicResponse.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "ListOffsetsTopicResponse.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsTopicResponse")?;
@@ -603,17 +663,24 @@ impl Wire for ListOffsetsTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListOffsetsTopicResponse.Name",
             )?,
             partitions: <Vec<
                 ListOffsetsPartitionResponse,
-            > as Wire>::wire_get(buf, true, "ListOffsetsTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListOffsetsTopicResponse.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsTopicResponse",

@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.isolation_level, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.isolation_level, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,38 +30,49 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.replica_id, buf, false, "ListOffsetsRequest.ReplicaId")?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "ListOffsetsRequest.ReplicaId",
+        )?;
         Wire::wire_put(
             &self.isolation_level,
             buf,
             false,
+            version,
             "ListOffsetsRequest.IsolationLevel",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "ListOffsetsRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "ListOffsetsRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.ReplicaId",
             )?,
             isolation_level: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsRequest.IsolationLevel",
             )?,
             topics: <Vec<
                 ListOffsetsTopic,
-            > as Wire>::wire_get(buf, true, "ListOffsetsRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ListOffsetsRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsRequest",
@@ -107,7 +118,7 @@ impl Message for Request {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -125,10 +136,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<ListOffsetsTopicResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -136,32 +147,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListOffsetsResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "ListOffsetsResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "ListOffsetsResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "ListOffsetsResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListOffsetsResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, true, "ListOffsetsResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ListOffsetsResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsResponse",
@@ -207,7 +222,7 @@ impl Message for Response {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -27,10 +27,10 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Option<Vec<ListPartitionReassignmentsTopics>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -38,18 +38,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.timeout_ms,
             buf,
             false,
+            version,
             "ListPartitionReassignmentsRequest.TimeoutMs",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "ListPartitionReassignmentsRequest.Topics",
         )?;
         self.unknown_tagged_fields
@@ -59,17 +62,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListPartitionReassignmentsRequest.TimeoutMs",
             )?,
             topics: <Option<
                 Vec<ListPartitionReassignmentsTopics>,
-            > as Wire>::wire_get(buf, true, "ListPartitionReassignmentsRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListPartitionReassignmentsRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListPartitionReassignmentsRequest",
@@ -116,7 +126,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListPartitionReassignments;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -127,7 +137,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -141,7 +151,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             topics: <Vec<OngoingTopicReassignment>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -149,15 +159,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<OngoingTopicReassignment> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -165,30 +175,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListPartitionReassignmentsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ListPartitionReassignmentsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ListPartitionReassignmentsResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "ListPartitionReassignmentsResponse.Topics",
         )?;
         self.unknown_tagged_fields
@@ -198,17 +213,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListPartitionReassignmentsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListPartitionReassignmentsResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -216,6 +234,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListPartitionReassignmentsResponse.ErrorMessage",
             )?,
             topics: <Vec<
@@ -223,6 +242,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListPartitionReassignmentsResponse.Topics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -237,7 +257,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             topics: vec![
                 < OngoingTopicReassignment as crate ::samples::Sample > ::sample(), <
@@ -274,7 +294,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListPartitionReassignments;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -292,10 +312,10 @@ pub struct ListPartitionReassignmentsTopics {
 impl Wire for ListPartitionReassignmentsTopics {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_indexes, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_indexes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -303,13 +323,21 @@ impl Wire for ListPartitionReassignmentsTopics {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "ListPartitionReassignmentsTopics.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "ListPartitionReassignmentsTopics.Name",
+        )?;
         Wire::wire_put(
             &self.partition_indexes,
             buf,
             true,
+            version,
             "ListPartitionReassignmentsTopics.PartitionIndexes",
         )?;
         self.unknown_tagged_fields
@@ -319,12 +347,14 @@ impl Wire for ListPartitionReassignmentsTopics {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListPartitionReassignmentsTopics.Name",
             )?,
             partition_indexes: <SmallVec<
@@ -332,6 +362,7 @@ impl Wire for ListPartitionReassignmentsTopics {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListPartitionReassignmentsTopics.PartitionIndexes",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -390,12 +421,12 @@ impl Wire for OngoingPartitionReassignment {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.replicas, true);
-        n += Wire::wire_len(&self.adding_replicas, true);
-        n += Wire::wire_len(&self.removing_replicas, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.replicas, true, version);
+        n += Wire::wire_len(&self.adding_replicas, true, version);
+        n += Wire::wire_len(&self.removing_replicas, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -403,30 +434,35 @@ impl Wire for OngoingPartitionReassignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OngoingPartitionReassignment.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.replicas,
             buf,
             true,
+            version,
             "OngoingPartitionReassignment.Replicas",
         )?;
         Wire::wire_put(
             &self.adding_replicas,
             buf,
             true,
+            version,
             "OngoingPartitionReassignment.AddingReplicas",
         )?;
         Wire::wire_put(
             &self.removing_replicas,
             buf,
             true,
+            version,
             "OngoingPartitionReassignment.RemovingReplicas",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OngoingPartitionReassignment")?;
@@ -435,22 +471,30 @@ impl Wire for OngoingPartitionReassignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OngoingPartitionReassignment.PartitionIndex",
             )?,
             replicas: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "OngoingPartitionReassignment.Replicas")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OngoingPartitionReassignment.Replicas",
+            )?,
             adding_replicas: <SmallVec<
                 [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OngoingPartitionReassignment.AddingReplicas",
             )?,
             removing_replicas: <SmallVec<
@@ -458,6 +502,7 @@ impl Wire for OngoingPartitionReassignment {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OngoingPartitionReassignment.RemovingReplicas",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -515,10 +560,10 @@ pub struct OngoingTopicReassignment {
 impl Wire for OngoingTopicReassignment {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OngoingPartitionReassignment> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -526,13 +571,15 @@ impl Wire for OngoingTopicReassignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "OngoingTopicReassignment.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "OngoingTopicReassignment.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "OngoingTopicReassignment.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OngoingTopicReassignment")?;
@@ -541,17 +588,24 @@ impl Wire for OngoingTopicReassignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OngoingTopicReassignment.Name",
             )?,
             partitions: <Vec<
                 OngoingPartitionReassignment,
-            > as Wire>::wire_get(buf, true, "OngoingTopicReassignment.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OngoingTopicReassignment.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OngoingTopicReassignment",

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <SmallVec<[i64; 2]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.state_filters, true);
-        n += Wire::wire_len(&self.producer_id_filters, true);
+        n += Wire::wire_len(&self.state_filters, true, version);
+        n += Wire::wire_len(&self.producer_id_filters, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.state_filters,
             buf,
             true,
+            version,
             "ListTransactionsRequest.StateFilters",
         )?;
         Wire::wire_put(
             &self.producer_id_filters,
             buf,
             true,
+            version,
             "ListTransactionsRequest.ProducerIdFilters",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListTransactionsRequest")?;
@@ -47,17 +50,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             state_filters: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ListTransactionsRequest.StateFilters")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListTransactionsRequest.StateFilters",
+            )?,
             producer_id_filters: <SmallVec<
                 [i64; 2],
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListTransactionsRequest.ProducerIdFilters",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -105,7 +115,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -116,7 +126,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Set of state filters provided in the request which were unknown to the transaction coordinator.
     pub unknown_state_filters: Vec<ByteString>,
     /// The current state of the transaction for the transactional id.
@@ -125,15 +135,15 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<TransactionState> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.unknown_state_filters, true);
-        n += Wire::wire_len(&self.transaction_states, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.unknown_state_filters, true, version);
+        n += Wire::wire_len(&self.transaction_states, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -141,30 +151,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListTransactionsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ListTransactionsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.unknown_state_filters,
             buf,
             true,
+            version,
             "ListTransactionsResponse.UnknownStateFilters",
         )?;
         Wire::wire_put(
             &self.transaction_states,
             buf,
             true,
+            version,
             "ListTransactionsResponse.TransactionStates",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListTransactionsResponse")?;
@@ -173,17 +188,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListTransactionsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListTransactionsResponse.ErrorCode",
             )?,
             unknown_state_filters: <Vec<
@@ -191,6 +209,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListTransactionsResponse.UnknownStateFilters",
             )?,
             transaction_states: <Vec<
@@ -198,6 +217,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListTransactionsResponse.TransactionStates",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -212,7 +232,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_state_filters: vec![
                 ByteString::from_static("UnknownStateFilters-2"),
                 ByteString::from_static("UnknownStateFilters-3")
@@ -256,7 +276,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -276,11 +296,11 @@ pub struct TransactionState {
 impl Wire for TransactionState {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.transaction_state, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.transaction_state, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -288,19 +308,28 @@ impl Wire for TransactionState {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "TransactionState.TransactionalId",
         )?;
-        Wire::wire_put(&self.producer_id, buf, false, "TransactionState.ProducerId")?;
+        Wire::wire_put(
+            &self.producer_id,
+            buf,
+            false,
+            version,
+            "TransactionState.ProducerId",
+        )?;
         Wire::wire_put(
             &self.transaction_state,
             buf,
             true,
+            version,
             "TransactionState.TransactionState",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TransactionState")?;
@@ -309,22 +338,26 @@ impl Wire for TransactionState {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TransactionState.TransactionalId",
             )?,
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TransactionState.ProducerId",
             )?,
             transaction_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TransactionState.TransactionState",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <SmallVec<[i64; 2]> as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.state_filters, true);
-        n += Wire::wire_len(&self.producer_id_filters, true);
-        n += Wire::wire_len(&self.duration_filter, false);
+        n += Wire::wire_len(&self.state_filters, true, version);
+        n += Wire::wire_len(&self.producer_id_filters, true, version);
+        n += Wire::wire_len(&self.duration_filter, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,24 +42,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.state_filters,
             buf,
             true,
+            version,
             "ListTransactionsRequest.StateFilters",
         )?;
         Wire::wire_put(
             &self.producer_id_filters,
             buf,
             true,
+            version,
             "ListTransactionsRequest.ProducerIdFilters",
         )?;
         Wire::wire_put(
             &self.duration_filter,
             buf,
             false,
+            version,
             "ListTransactionsRequest.DurationFilter",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListTransactionsRequest")?;
@@ -68,22 +72,30 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             state_filters: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ListTransactionsRequest.StateFilters")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ListTransactionsRequest.StateFilters",
+            )?,
             producer_id_filters: <SmallVec<
                 [i64; 2],
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListTransactionsRequest.ProducerIdFilters",
             )?,
             duration_filter: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListTransactionsRequest.DurationFilter",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -133,7 +145,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -144,7 +156,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Set of state filters provided in the request which were unknown to the transaction coordinator.
     pub unknown_state_filters: Vec<ByteString>,
     /// The current state of the transaction for the transactional id.
@@ -153,15 +165,15 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<TransactionState> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.unknown_state_filters, true);
-        n += Wire::wire_len(&self.transaction_states, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.unknown_state_filters, true, version);
+        n += Wire::wire_len(&self.transaction_states, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -169,30 +181,35 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ListTransactionsResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ListTransactionsResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.unknown_state_filters,
             buf,
             true,
+            version,
             "ListTransactionsResponse.UnknownStateFilters",
         )?;
         Wire::wire_put(
             &self.transaction_states,
             buf,
             true,
+            version,
             "ListTransactionsResponse.TransactionStates",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ListTransactionsResponse")?;
@@ -201,17 +218,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListTransactionsResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ListTransactionsResponse.ErrorCode",
             )?,
             unknown_state_filters: <Vec<
@@ -219,6 +239,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListTransactionsResponse.UnknownStateFilters",
             )?,
             transaction_states: <Vec<
@@ -226,6 +247,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ListTransactionsResponse.TransactionStates",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -240,7 +262,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_state_filters: vec![
                 ByteString::from_static("UnknownStateFilters-2"),
                 ByteString::from_static("UnknownStateFilters-3")
@@ -284,7 +306,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -11,29 +11,31 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<MetadataRequestTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 MetadataRequestTopic,
-            > as Wire>::wire_get(buf, false, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
         })
     }
 }
@@ -67,7 +69,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -83,34 +85,36 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.brokers, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.brokers, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.brokers, buf, false, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.topics, buf, false, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.brokers, buf, false, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
         })
     }
 }
@@ -149,7 +153,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -162,29 +166,32 @@ pub struct MetadataRequestTopic {
 }
 impl Wire for MetadataRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
+        n += Wire::wire_len(&self.name, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "MetadataRequestTopic.Name")?;
+        Wire::wire_put(&self.name, buf, false, version, "MetadataRequestTopic.Name")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequestTopic.Name",
             )?,
         })
@@ -226,41 +233,56 @@ pub struct MetadataResponseBroker {
 impl Wire for MetadataResponseBroker {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.port, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "MetadataResponseBroker.NodeId")?;
-        Wire::wire_put(&self.host, buf, false, "MetadataResponseBroker.Host")?;
-        Wire::wire_put(&self.port, buf, false, "MetadataResponseBroker.Port")?;
+        Wire::wire_put(
+            &self.node_id,
+            buf,
+            false,
+            version,
+            "MetadataResponseBroker.NodeId",
+        )?;
+        Wire::wire_put(&self.host, buf, false, version, "MetadataResponseBroker.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "MetadataResponseBroker.Port")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             node_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseBroker.NodeId",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseBroker.Host",
             )?,
-            port: <i32 as Wire>::wire_get(buf, false, "MetadataResponseBroker.Port")?,
+            port: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseBroker.Port",
+            )?,
         })
     }
 }
@@ -295,7 +317,7 @@ impl crate::arbitrary_support::ArbitraryWire for MetadataResponseBroker {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataResponsePartition {
     /// The partition error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition index.
     pub partition_index: i32,
     /// The ID of the leader broker.
@@ -306,52 +328,58 @@ pub struct MetadataResponsePartition {
     pub isr_nodes: SmallVec<[i32; 4]>,
 }
 impl Wire for MetadataResponsePartition {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.replica_nodes, false);
-        n += Wire::wire_len(&self.isr_nodes, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.replica_nodes, false, version);
+        n += Wire::wire_len(&self.isr_nodes, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "MetadataResponsePartition.ErrorCode",
         )?;
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "MetadataResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.leader_id,
             buf,
             false,
+            version,
             "MetadataResponsePartition.LeaderId",
         )?;
         Wire::wire_put(
             &self.replica_nodes,
             buf,
             false,
+            version,
             "MetadataResponsePartition.ReplicaNodes",
         )?;
         Wire::wire_put(
             &self.isr_nodes,
             buf,
             false,
+            version,
             "MetadataResponsePartition.IsrNodes",
         )?;
         Ok(())
@@ -359,30 +387,44 @@ impl Wire for MetadataResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.ErrorCode",
             )?,
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.PartitionIndex",
             )?,
             leader_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.LeaderId",
             )?,
             replica_nodes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "MetadataResponsePartition.ReplicaNodes")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponsePartition.ReplicaNodes",
+            )?,
             isr_nodes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "MetadataResponsePartition.IsrNodes")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponsePartition.IsrNodes",
+            )?,
         })
     }
 }
@@ -391,7 +433,7 @@ impl WireStruct for MetadataResponsePartition {}
 impl crate::samples::Sample for MetadataResponsePartition {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             partition_index: 2,
             leader_id: 3,
             replica_nodes: smallvec![4, 5],
@@ -421,34 +463,43 @@ impl crate::arbitrary_support::ArbitraryWire for MetadataResponsePartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
     pub name: ByteString,
     /// Each partition in the topic.
     pub partitions: Vec<MetadataResponsePartition>,
 }
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN
         + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponseTopic.ErrorCode")?;
-        Wire::wire_put(&self.name, buf, false, "MetadataResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.ErrorCode",
+        )?;
+        Wire::wire_put(&self.name, buf, false, version, "MetadataResponseTopic.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "MetadataResponseTopic.Partitions",
         )?;
         Ok(())
@@ -456,22 +507,30 @@ impl Wire for MetadataResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.ErrorCode",
             )?,
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.Name",
             )?,
             partitions: <Vec<
                 MetadataResponsePartition,
-            > as Wire>::wire_get(buf, false, "MetadataResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseTopic.Partitions",
+            )?,
         })
     }
 }
@@ -480,7 +539,7 @@ impl WireStruct for MetadataResponseTopic {}
 impl crate::samples::Sample for MetadataResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: ByteString::from_static("Name-1"),
             partitions: vec![
                 < MetadataResponsePartition as crate ::samples::Sample > ::sample(), <

@@ -20,29 +20,31 @@ impl Default for Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
         })
     }
 }
@@ -78,7 +80,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -107,46 +109,50 @@ impl Default for Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.brokers, false);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.brokers, false, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.brokers, buf, false, "MetadataResponse.Brokers")?;
+        Wire::wire_put(&self.brokers, buf, false, version, "MetadataResponse.Brokers")?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
         })
     }
 }
@@ -187,7 +193,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -208,46 +214,61 @@ pub struct MetadataResponseBroker {
 impl Wire for MetadataResponseBroker {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, false);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.rack, false);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, false, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.rack, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "MetadataResponseBroker.NodeId")?;
-        Wire::wire_put(&self.host, buf, false, "MetadataResponseBroker.Host")?;
-        Wire::wire_put(&self.port, buf, false, "MetadataResponseBroker.Port")?;
-        Wire::wire_put(&self.rack, buf, false, "MetadataResponseBroker.Rack")?;
+        Wire::wire_put(
+            &self.node_id,
+            buf,
+            false,
+            version,
+            "MetadataResponseBroker.NodeId",
+        )?;
+        Wire::wire_put(&self.host, buf, false, version, "MetadataResponseBroker.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "MetadataResponseBroker.Port")?;
+        Wire::wire_put(&self.rack, buf, false, version, "MetadataResponseBroker.Rack")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             node_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseBroker.NodeId",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseBroker.Host",
             )?,
-            port: <i32 as Wire>::wire_get(buf, false, "MetadataResponseBroker.Port")?,
+            port: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseBroker.Port",
+            )?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "MetadataResponseBroker.Rack")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponseBroker.Rack")?,
         })
     }
 }
@@ -285,7 +306,7 @@ pub use super::v0::MetadataResponsePartition;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
     pub name: ByteString,
     /// True if the topic is internal.
@@ -294,34 +315,44 @@ pub struct MetadataResponseTopic {
     pub partitions: Vec<MetadataResponsePartition>,
 }
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <bool as Wire>::MIN_LEN + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+        + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.is_internal, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.is_internal, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponseTopic.ErrorCode")?;
-        Wire::wire_put(&self.name, buf, false, "MetadataResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.ErrorCode",
+        )?;
+        Wire::wire_put(&self.name, buf, false, version, "MetadataResponseTopic.Name")?;
         Wire::wire_put(
             &self.is_internal,
             buf,
             false,
+            version,
             "MetadataResponseTopic.IsInternal",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "MetadataResponseTopic.Partitions",
         )?;
         Ok(())
@@ -329,27 +360,36 @@ impl Wire for MetadataResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.ErrorCode",
             )?,
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.Name",
             )?,
             is_internal: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.IsInternal",
             )?,
             partitions: <Vec<
                 MetadataResponsePartition,
-            > as Wire>::wire_get(buf, false, "MetadataResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseTopic.Partitions",
+            )?,
         })
     }
 }
@@ -358,7 +398,7 @@ impl WireStruct for MetadataResponseTopic {}
 impl crate::samples::Sample for MetadataResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: ByteString::from_static("Name-1"),
             is_internal: true,
             partitions: vec![

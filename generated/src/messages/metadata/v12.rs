@@ -32,11 +32,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.allow_auto_topic_creation, false);
-        n += Wire::wire_len(&self.include_topic_authorized_operations, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
+        n += Wire::wire_len(&self.include_topic_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -44,19 +44,22 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "MetadataRequest.Topics")?;
         Wire::wire_put(
             &self.allow_auto_topic_creation,
             buf,
             false,
+            version,
             "MetadataRequest.AllowAutoTopicCreation",
         )?;
         Wire::wire_put(
             &self.include_topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataRequest.IncludeTopicAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataRequest")?;
@@ -65,20 +68,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, true, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataRequest.Topics")?,
             allow_auto_topic_creation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.AllowAutoTopicCreation",
             )?,
             include_topic_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.IncludeTopicAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -132,7 +138,7 @@ impl Message for Request {
     const VERSION: i16 = 12i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -172,13 +178,13 @@ impl Wire for Response {
         + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.brokers, true);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.brokers, true, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -186,51 +192,63 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "MetadataResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.brokers, buf, true, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.cluster_id, buf, true, "MetadataResponse.ClusterId")?;
+        Wire::wire_put(&self.brokers, buf, true, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "MetadataResponse.ClusterId",
+        )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "MetadataResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ThrottleTimeMs",
             )?,
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Brokers")?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.ClusterId")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.ClusterId")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataResponse",
@@ -285,7 +303,7 @@ impl Message for Response {
     const VERSION: i16 = 12i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -297,7 +315,7 @@ pub use super::v9::MetadataResponsePartition;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
     ///
     /// Default: `Some("")`.
@@ -318,7 +336,7 @@ pub struct MetadataResponseTopic {
 impl Default for MetadataResponseTopic {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             name: Some(ByteString::from_static("")),
             topic_id: Uuid::ZERO,
             is_internal: false,
@@ -329,18 +347,18 @@ impl Default for MetadataResponseTopic {
     }
 }
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.is_internal, false);
-        n += Wire::wire_len(&self.partitions, true);
-        n += Wire::wire_len(&self.topic_authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.is_internal, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
+        n += Wire::wire_len(&self.topic_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -348,22 +366,43 @@ impl Wire for MetadataResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponseTopic.ErrorCode")?;
-        Wire::wire_put(&self.name, buf, true, "MetadataResponseTopic.Name")?;
-        Wire::wire_put(&self.topic_id, buf, false, "MetadataResponseTopic.TopicId")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.ErrorCode",
+        )?;
+        Wire::wire_put(&self.name, buf, true, version, "MetadataResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.TopicId",
+        )?;
         Wire::wire_put(
             &self.is_internal,
             buf,
             false,
+            version,
             "MetadataResponseTopic.IsInternal",
         )?;
-        Wire::wire_put(&self.partitions, buf, true, "MetadataResponseTopic.Partitions")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "MetadataResponseTopic.Partitions",
+        )?;
         Wire::wire_put(
             &self.topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataResponseTopic.TopicAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponseTopic")?;
@@ -372,33 +411,43 @@ impl Wire for MetadataResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.ErrorCode",
             )?,
             name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MetadataResponseTopic.Name")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponseTopic.Name")?,
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.TopicId",
             )?,
             is_internal: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.IsInternal",
             )?,
             partitions: <Vec<
                 MetadataResponsePartition,
-            > as Wire>::wire_get(buf, true, "MetadataResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "MetadataResponseTopic.Partitions",
+            )?,
             topic_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.TopicAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -413,7 +462,7 @@ impl WireStruct for MetadataResponseTopic {}
 impl crate::samples::Sample for MetadataResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: Some(ByteString::from_static("Name-1")),
             topic_id: Uuid::from_u128(1512366075204170928972419503379277433),
             is_internal: true,

@@ -32,11 +32,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.allow_auto_topic_creation, false);
-        n += Wire::wire_len(&self.include_topic_authorized_operations, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
+        n += Wire::wire_len(&self.include_topic_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -44,19 +44,22 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "MetadataRequest.Topics")?;
         Wire::wire_put(
             &self.allow_auto_topic_creation,
             buf,
             false,
+            version,
             "MetadataRequest.AllowAutoTopicCreation",
         )?;
         Wire::wire_put(
             &self.include_topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataRequest.IncludeTopicAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataRequest")?;
@@ -65,20 +68,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, true, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataRequest.Topics")?,
             allow_auto_topic_creation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.AllowAutoTopicCreation",
             )?,
             include_topic_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.IncludeTopicAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -132,7 +138,7 @@ impl Message for Request {
     const VERSION: i16 = 13i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -153,7 +159,7 @@ pub struct Response {
     /// Each topic in the response.
     pub topics: Vec<MetadataResponseTopic>,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -165,7 +171,7 @@ impl Default for Response {
             cluster_id: None,
             controller_id: -1,
             topics: <Vec<MetadataResponseTopic>>::new(),
-            error_code: 0,
+            error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -174,15 +180,16 @@ impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
-        + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.brokers, true);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.brokers, true, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -190,55 +197,74 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "MetadataResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.brokers, buf, true, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.cluster_id, buf, true, "MetadataResponse.ClusterId")?;
+        Wire::wire_put(&self.brokers, buf, true, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "MetadataResponse.ClusterId",
+        )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "MetadataResponse.Topics")?;
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponse.ErrorCode")?;
+        Wire::wire_put(&self.topics, buf, true, version, "MetadataResponse.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponse.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ThrottleTimeMs",
             )?,
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Brokers")?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.ClusterId")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.ClusterId")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.Topics")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Topics")?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -263,7 +289,7 @@ impl crate::samples::Sample for Response {
                 < MetadataResponseTopic as crate ::samples::Sample > ::sample(), <
                 MetadataResponseTopic as crate ::samples::Sample > ::sample()
             ],
-            error_code: 6,
+            error_code: ErrorCode(6),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -297,7 +323,7 @@ impl Message for Response {
     const VERSION: i16 = 13i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -26,23 +26,25 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.allow_auto_topic_creation, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataRequest.Topics")?;
         Wire::wire_put(
             &self.allow_auto_topic_creation,
             buf,
             false,
+            version,
             "MetadataRequest.AllowAutoTopicCreation",
         )?;
         Ok(())
@@ -50,15 +52,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
             allow_auto_topic_creation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.AllowAutoTopicCreation",
             )?,
         })
@@ -100,7 +104,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -137,63 +141,75 @@ impl Wire for Response {
         + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.brokers, false);
-        n += Wire::wire_len(&self.cluster_id, false);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.brokers, false, version);
+        n += Wire::wire_len(&self.cluster_id, false, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "MetadataResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.brokers, buf, false, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.cluster_id, buf, false, "MetadataResponse.ClusterId")?;
+        Wire::wire_put(&self.brokers, buf, false, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            false,
+            version,
+            "MetadataResponse.ClusterId",
+        )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ThrottleTimeMs",
             )?,
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.ClusterId")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.ClusterId")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
         })
     }
 }
@@ -240,7 +256,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -26,23 +26,25 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.allow_auto_topic_creation, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataRequest.Topics")?;
         Wire::wire_put(
             &self.allow_auto_topic_creation,
             buf,
             false,
+            version,
             "MetadataRequest.AllowAutoTopicCreation",
         )?;
         Ok(())
@@ -50,15 +52,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
             allow_auto_topic_creation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.AllowAutoTopicCreation",
             )?,
         })
@@ -100,7 +104,7 @@ impl Message for Request {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -137,63 +141,75 @@ impl Wire for Response {
         + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.brokers, false);
-        n += Wire::wire_len(&self.cluster_id, false);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.brokers, false, version);
+        n += Wire::wire_len(&self.cluster_id, false, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "MetadataResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.brokers, buf, false, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.cluster_id, buf, false, "MetadataResponse.ClusterId")?;
+        Wire::wire_put(&self.brokers, buf, false, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            false,
+            version,
+            "MetadataResponse.ClusterId",
+        )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ThrottleTimeMs",
             )?,
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.ClusterId")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.ClusterId")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
         })
     }
 }
@@ -240,7 +256,7 @@ impl Message for Response {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -251,7 +267,7 @@ pub use super::v1::MetadataResponseBroker;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponsePartition {
     /// The partition error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition index.
     pub partition_index: i32,
     /// The ID of the leader broker.
@@ -270,7 +286,7 @@ pub struct MetadataResponsePartition {
 impl Default for MetadataResponsePartition {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
@@ -281,67 +297,75 @@ impl Default for MetadataResponsePartition {
     }
 }
 impl Wire for MetadataResponsePartition {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.replica_nodes, false);
-        n += Wire::wire_len(&self.isr_nodes, false);
-        n += Wire::wire_len(&self.offline_replicas, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.replica_nodes, false, version);
+        n += Wire::wire_len(&self.isr_nodes, false, version);
+        n += Wire::wire_len(&self.offline_replicas, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "MetadataResponsePartition.ErrorCode",
         )?;
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "MetadataResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.leader_id,
             buf,
             false,
+            version,
             "MetadataResponsePartition.LeaderId",
         )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "MetadataResponsePartition.LeaderEpoch",
         )?;
         Wire::wire_put(
             &self.replica_nodes,
             buf,
             false,
+            version,
             "MetadataResponsePartition.ReplicaNodes",
         )?;
         Wire::wire_put(
             &self.isr_nodes,
             buf,
             false,
+            version,
             "MetadataResponsePartition.IsrNodes",
         )?;
         Wire::wire_put(
             &self.offline_replicas,
             buf,
             false,
+            version,
             "MetadataResponsePartition.OfflineReplicas",
         )?;
         Ok(())
@@ -349,40 +373,56 @@ impl Wire for MetadataResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.ErrorCode",
             )?,
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.PartitionIndex",
             )?,
             leader_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.LeaderId",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.LeaderEpoch",
             )?,
             replica_nodes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "MetadataResponsePartition.ReplicaNodes")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponsePartition.ReplicaNodes",
+            )?,
             isr_nodes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "MetadataResponsePartition.IsrNodes")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponsePartition.IsrNodes",
+            )?,
             offline_replicas: <SmallVec<
                 [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.OfflineReplicas",
             )?,
         })
@@ -393,7 +433,7 @@ impl WireStruct for MetadataResponsePartition {}
 impl crate::samples::Sample for MetadataResponsePartition {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             partition_index: 2,
             leader_id: 3,
             leader_epoch: 3,
@@ -427,7 +467,7 @@ impl crate::arbitrary_support::ArbitraryWire for MetadataResponsePartition {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
     pub name: ByteString,
     /// True if the topic is internal.
@@ -436,34 +476,44 @@ pub struct MetadataResponseTopic {
     pub partitions: Vec<MetadataResponsePartition>,
 }
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <bool as Wire>::MIN_LEN + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+        + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.is_internal, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.is_internal, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponseTopic.ErrorCode")?;
-        Wire::wire_put(&self.name, buf, false, "MetadataResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.ErrorCode",
+        )?;
+        Wire::wire_put(&self.name, buf, false, version, "MetadataResponseTopic.Name")?;
         Wire::wire_put(
             &self.is_internal,
             buf,
             false,
+            version,
             "MetadataResponseTopic.IsInternal",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "MetadataResponseTopic.Partitions",
         )?;
         Ok(())
@@ -471,27 +521,36 @@ impl Wire for MetadataResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.ErrorCode",
             )?,
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.Name",
             )?,
             is_internal: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.IsInternal",
             )?,
             partitions: <Vec<
                 MetadataResponsePartition,
-            > as Wire>::wire_get(buf, false, "MetadataResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseTopic.Partitions",
+            )?,
         })
     }
 }
@@ -500,7 +559,7 @@ impl WireStruct for MetadataResponseTopic {}
 impl crate::samples::Sample for MetadataResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: ByteString::from_static("Name-1"),
             is_internal: true,
             partitions: vec![

@@ -32,37 +32,41 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.allow_auto_topic_creation, false);
-        n += Wire::wire_len(&self.include_cluster_authorized_operations, false);
-        n += Wire::wire_len(&self.include_topic_authorized_operations, false);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
+        n += Wire::wire_len(&self.include_cluster_authorized_operations, false, version);
+        n += Wire::wire_len(&self.include_topic_authorized_operations, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataRequest.Topics")?;
         Wire::wire_put(
             &self.allow_auto_topic_creation,
             buf,
             false,
+            version,
             "MetadataRequest.AllowAutoTopicCreation",
         )?;
         Wire::wire_put(
             &self.include_cluster_authorized_operations,
             buf,
             false,
+            version,
             "MetadataRequest.IncludeClusterAuthorizedOperations",
         )?;
         Wire::wire_put(
             &self.include_topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataRequest.IncludeTopicAuthorizedOperations",
         )?;
         Ok(())
@@ -70,25 +74,29 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
             allow_auto_topic_creation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.AllowAutoTopicCreation",
             )?,
             include_cluster_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.IncludeClusterAuthorizedOperations",
             )?,
             include_topic_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.IncludeTopicAuthorizedOperations",
             )?,
         })
@@ -138,7 +146,7 @@ impl Message for Request {
     const VERSION: i16 = 8i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -180,41 +188,51 @@ impl Wire for Response {
         + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.brokers, false);
-        n += Wire::wire_len(&self.cluster_id, false);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.cluster_authorized_operations, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.brokers, false, version);
+        n += Wire::wire_len(&self.cluster_id, false, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.cluster_authorized_operations, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "MetadataResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.brokers, buf, false, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.cluster_id, buf, false, "MetadataResponse.ClusterId")?;
+        Wire::wire_put(&self.brokers, buf, false, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            false,
+            version,
+            "MetadataResponse.ClusterId",
+        )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "MetadataResponse.Topics")?;
         Wire::wire_put(
             &self.cluster_authorized_operations,
             buf,
             false,
+            version,
             "MetadataResponse.ClusterAuthorizedOperations",
         )?;
         Ok(())
@@ -222,31 +240,35 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ThrottleTimeMs",
             )?,
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.ClusterId")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.ClusterId")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
             cluster_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ClusterAuthorizedOperations",
             )?,
         })
@@ -299,7 +321,7 @@ impl Message for Response {
     const VERSION: i16 = 8i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -311,7 +333,7 @@ pub use super::v7::MetadataResponsePartition;
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
     pub name: ByteString,
     /// True if the topic is internal.
@@ -326,7 +348,7 @@ pub struct MetadataResponseTopic {
 impl Default for MetadataResponseTopic {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             name: ByteString::from_static(""),
             is_internal: false,
             partitions: <Vec<MetadataResponsePartition>>::new(),
@@ -335,42 +357,52 @@ impl Default for MetadataResponseTopic {
     }
 }
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <bool as Wire>::MIN_LEN + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+        + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.is_internal, false);
-        n += Wire::wire_len(&self.partitions, false);
-        n += Wire::wire_len(&self.topic_authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.is_internal, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
+        n += Wire::wire_len(&self.topic_authorized_operations, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponseTopic.ErrorCode")?;
-        Wire::wire_put(&self.name, buf, false, "MetadataResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.ErrorCode",
+        )?;
+        Wire::wire_put(&self.name, buf, false, version, "MetadataResponseTopic.Name")?;
         Wire::wire_put(
             &self.is_internal,
             buf,
             false,
+            version,
             "MetadataResponseTopic.IsInternal",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "MetadataResponseTopic.Partitions",
         )?;
         Wire::wire_put(
             &self.topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataResponseTopic.TopicAuthorizedOperations",
         )?;
         Ok(())
@@ -378,30 +410,40 @@ impl Wire for MetadataResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.ErrorCode",
             )?,
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.Name",
             )?,
             is_internal: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.IsInternal",
             )?,
             partitions: <Vec<
                 MetadataResponsePartition,
-            > as Wire>::wire_get(buf, false, "MetadataResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseTopic.Partitions",
+            )?,
             topic_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.TopicAuthorizedOperations",
             )?,
         })
@@ -412,7 +454,7 @@ impl WireStruct for MetadataResponseTopic {}
 impl crate::samples::Sample for MetadataResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: ByteString::from_static("Name-1"),
             is_internal: true,
             partitions: vec![

@@ -36,12 +36,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<Vec<MetadataRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.allow_auto_topic_creation, false);
-        n += Wire::wire_len(&self.include_cluster_authorized_operations, false);
-        n += Wire::wire_len(&self.include_topic_authorized_operations, false);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
+        n += Wire::wire_len(&self.include_cluster_authorized_operations, false, version);
+        n += Wire::wire_len(&self.include_topic_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -49,25 +49,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, true, "MetadataRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "MetadataRequest.Topics")?;
         Wire::wire_put(
             &self.allow_auto_topic_creation,
             buf,
             false,
+            version,
             "MetadataRequest.AllowAutoTopicCreation",
         )?;
         Wire::wire_put(
             &self.include_cluster_authorized_operations,
             buf,
             false,
+            version,
             "MetadataRequest.IncludeClusterAuthorizedOperations",
         )?;
         Wire::wire_put(
             &self.include_topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataRequest.IncludeTopicAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataRequest")?;
@@ -76,25 +80,29 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Option<
                 Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, true, "MetadataRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataRequest.Topics")?,
             allow_auto_topic_creation: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.AllowAutoTopicCreation",
             )?,
             include_cluster_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.IncludeClusterAuthorizedOperations",
             )?,
             include_topic_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataRequest.IncludeTopicAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -152,7 +160,7 @@ impl Message for Request {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -197,14 +205,14 @@ impl Wire for Response {
         + <Vec<MetadataResponseBroker> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<MetadataResponseTopic> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.brokers, true);
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.controller_id, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.cluster_authorized_operations, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.brokers, true, version);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.controller_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.cluster_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -212,27 +220,37 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "MetadataResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.brokers, buf, true, "MetadataResponse.Brokers")?;
-        Wire::wire_put(&self.cluster_id, buf, true, "MetadataResponse.ClusterId")?;
+        Wire::wire_put(&self.brokers, buf, true, version, "MetadataResponse.Brokers")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "MetadataResponse.ClusterId",
+        )?;
         Wire::wire_put(
             &self.controller_id,
             buf,
             false,
+            version,
             "MetadataResponse.ControllerId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "MetadataResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "MetadataResponse.Topics")?;
         Wire::wire_put(
             &self.cluster_authorized_operations,
             buf,
             false,
+            version,
             "MetadataResponse.ClusterAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponse")?;
@@ -241,31 +259,35 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ThrottleTimeMs",
             )?,
             brokers: <Vec<
                 MetadataResponseBroker,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.Brokers")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Brokers")?,
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.ClusterId")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.ClusterId")?,
             controller_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ControllerId",
             )?,
             topics: <Vec<
                 MetadataResponseTopic,
-            > as Wire>::wire_get(buf, true, "MetadataResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Topics")?,
             cluster_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponse.ClusterAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -326,7 +348,7 @@ impl Message for Response {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -341,9 +363,9 @@ pub struct MetadataRequestTopic {
 }
 impl Wire for MetadataRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
+        n += Wire::wire_len(&self.name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -351,21 +373,24 @@ impl Wire for MetadataRequestTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "MetadataRequestTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "MetadataRequestTopic.Name")?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataRequestTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "MetadataRequestTopic.Name",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -419,12 +444,12 @@ pub struct MetadataResponseBroker {
 impl Wire for MetadataResponseBroker {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.rack, true);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.rack, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -432,35 +457,50 @@ impl Wire for MetadataResponseBroker {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "MetadataResponseBroker.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "MetadataResponseBroker.Host")?;
-        Wire::wire_put(&self.port, buf, false, "MetadataResponseBroker.Port")?;
-        Wire::wire_put(&self.rack, buf, true, "MetadataResponseBroker.Rack")?;
+        Wire::wire_put(
+            &self.node_id,
+            buf,
+            false,
+            version,
+            "MetadataResponseBroker.NodeId",
+        )?;
+        Wire::wire_put(&self.host, buf, true, version, "MetadataResponseBroker.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "MetadataResponseBroker.Port")?;
+        Wire::wire_put(&self.rack, buf, true, version, "MetadataResponseBroker.Rack")?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponseBroker")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             node_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseBroker.NodeId",
             )?,
             host: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "MetadataResponseBroker.Host",
             )?,
-            port: <i32 as Wire>::wire_get(buf, false, "MetadataResponseBroker.Port")?,
+            port: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "MetadataResponseBroker.Port",
+            )?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "MetadataResponseBroker.Rack")?,
+            > as Wire>::wire_get(buf, true, version, "MetadataResponseBroker.Rack")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataResponseBroker",
@@ -505,7 +545,7 @@ impl crate::arbitrary_support::ArbitraryWire for MetadataResponseBroker {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponsePartition {
     /// The partition error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition index.
     pub partition_index: i32,
     /// The ID of the leader broker.
@@ -526,7 +566,7 @@ pub struct MetadataResponsePartition {
 impl Default for MetadataResponsePartition {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
@@ -538,19 +578,19 @@ impl Default for MetadataResponsePartition {
     }
 }
 impl Wire for MetadataResponsePartition {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + <SmallVec<[i32; 4]> as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.replica_nodes, true);
-        n += Wire::wire_len(&self.isr_nodes, true);
-        n += Wire::wire_len(&self.offline_replicas, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.replica_nodes, true, version);
+        n += Wire::wire_len(&self.isr_nodes, true, version);
+        n += Wire::wire_len(&self.offline_replicas, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -558,48 +598,56 @@ impl Wire for MetadataResponsePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "MetadataResponsePartition.ErrorCode",
         )?;
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "MetadataResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.leader_id,
             buf,
             false,
+            version,
             "MetadataResponsePartition.LeaderId",
         )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "MetadataResponsePartition.LeaderEpoch",
         )?;
         Wire::wire_put(
             &self.replica_nodes,
             buf,
             true,
+            version,
             "MetadataResponsePartition.ReplicaNodes",
         )?;
         Wire::wire_put(
             &self.isr_nodes,
             buf,
             true,
+            version,
             "MetadataResponsePartition.IsrNodes",
         )?;
         Wire::wire_put(
             &self.offline_replicas,
             buf,
             true,
+            version,
             "MetadataResponsePartition.OfflineReplicas",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponsePartition")?;
@@ -608,40 +656,56 @@ impl Wire for MetadataResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.ErrorCode",
             )?,
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.PartitionIndex",
             )?,
             leader_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.LeaderId",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponsePartition.LeaderEpoch",
             )?,
             replica_nodes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "MetadataResponsePartition.ReplicaNodes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "MetadataResponsePartition.ReplicaNodes",
+            )?,
             isr_nodes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "MetadataResponsePartition.IsrNodes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "MetadataResponsePartition.IsrNodes",
+            )?,
             offline_replicas: <SmallVec<
                 [i32; 4],
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "MetadataResponsePartition.OfflineReplicas",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -656,7 +720,7 @@ impl WireStruct for MetadataResponsePartition {}
 impl crate::samples::Sample for MetadataResponsePartition {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             partition_index: 2,
             leader_id: 3,
             leader_epoch: 3,
@@ -696,7 +760,7 @@ impl crate::arbitrary_support::ArbitraryWire for MetadataResponsePartition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated.
     pub name: ByteString,
     /// True if the topic is internal.
@@ -713,7 +777,7 @@ pub struct MetadataResponseTopic {
 impl Default for MetadataResponseTopic {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             name: ByteString::from_static(""),
             is_internal: false,
             partitions: <Vec<MetadataResponsePartition>>::new(),
@@ -723,16 +787,16 @@ impl Default for MetadataResponseTopic {
     }
 }
 impl Wire for MetadataResponseTopic {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
-        + <bool as Wire>::MIN_LEN + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN
-        + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
+        + <ByteString as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
+        + <Vec<MetadataResponsePartition> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.is_internal, false);
-        n += Wire::wire_len(&self.partitions, true);
-        n += Wire::wire_len(&self.topic_authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.is_internal, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
+        n += Wire::wire_len(&self.topic_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -740,21 +804,36 @@ impl Wire for MetadataResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "MetadataResponseTopic.ErrorCode")?;
-        Wire::wire_put(&self.name, buf, true, "MetadataResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "MetadataResponseTopic.ErrorCode",
+        )?;
+        Wire::wire_put(&self.name, buf, true, version, "MetadataResponseTopic.Name")?;
         Wire::wire_put(
             &self.is_internal,
             buf,
             false,
+            version,
             "MetadataResponseTopic.IsInternal",
         )?;
-        Wire::wire_put(&self.partitions, buf, true, "MetadataResponseTopic.Partitions")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "MetadataResponseTopic.Partitions",
+        )?;
         Wire::wire_put(
             &self.topic_authorized_operations,
             buf,
             false,
+            version,
             "MetadataResponseTopic.TopicAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "MetadataResponseTopic")?;
@@ -763,30 +842,40 @@ impl Wire for MetadataResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.ErrorCode",
             )?,
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "MetadataResponseTopic.Name",
             )?,
             is_internal: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.IsInternal",
             )?,
             partitions: <Vec<
                 MetadataResponsePartition,
-            > as Wire>::wire_get(buf, true, "MetadataResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "MetadataResponseTopic.Partitions",
+            )?,
             topic_authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "MetadataResponseTopic.TopicAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -801,7 +890,7 @@ impl WireStruct for MetadataResponseTopic {}
 impl crate::samples::Sample for MetadataResponseTopic {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             name: ByteString::from_static("Name-1"),
             is_internal: true,
             partitions: vec![

@@ -12,6 +12,94 @@ pub mod v7;
 pub mod v8;
 pub mod v9;
 pub mod v10;
+mod version_free;
+pub use version_free::*;
+impl From<AnyRequest> for Request {
+    fn from(r: AnyRequest) -> Self {
+        match r {
+            AnyRequest::V2(r) => r.into(),
+            AnyRequest::V3(r) => r.into(),
+            AnyRequest::V4(r) => r.into(),
+            AnyRequest::V5(r) => r.into(),
+            AnyRequest::V6(r) => r.into(),
+            AnyRequest::V7(r) => r.into(),
+            AnyRequest::V8(r) => r.into(),
+            AnyRequest::V9(r) => r.into(),
+            AnyRequest::V10(r) => r.into(),
+        }
+    }
+}
+impl From<AnyResponse> for Response {
+    fn from(r: AnyResponse) -> Self {
+        match r {
+            AnyResponse::V2(r) => r.into(),
+            AnyResponse::V3(r) => r.into(),
+            AnyResponse::V4(r) => r.into(),
+            AnyResponse::V5(r) => r.into(),
+            AnyResponse::V6(r) => r.into(),
+            AnyResponse::V7(r) => r.into(),
+            AnyResponse::V8(r) => r.into(),
+            AnyResponse::V9(r) => r.into(),
+            AnyResponse::V10(r) => r.into(),
+        }
+    }
+}
+impl Request {
+    /// This request as the type of `version`: fields that version lacks are dropped
+    /// if the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+        match version {
+            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
+            3i16 => v3::Request::try_from(self).map(AnyRequest::V3),
+            4i16 => v4::Request::try_from(self).map(AnyRequest::V4),
+            5i16 => v5::Request::try_from(self).map(AnyRequest::V5),
+            6i16 => v6::Request::try_from(self).map(AnyRequest::V6),
+            7i16 => v7::Request::try_from(self).map(AnyRequest::V7),
+            8i16 => v8::Request::try_from(self).map(AnyRequest::V8),
+            9i16 => v9::Request::try_from(self).map(AnyRequest::V9),
+            10i16 => v10::Request::try_from(self).map(AnyRequest::V10),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
+impl Response {
+    /// This response as the type of `version` (see [`Request::into_version`]).
+    pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+        match version {
+            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
+            3i16 => v3::Response::try_from(self).map(AnyResponse::V3),
+            4i16 => v4::Response::try_from(self).map(AnyResponse::V4),
+            5i16 => v5::Response::try_from(self).map(AnyResponse::V5),
+            6i16 => v6::Response::try_from(self).map(AnyResponse::V6),
+            7i16 => v7::Response::try_from(self).map(AnyResponse::V7),
+            8i16 => v8::Response::try_from(self).map(AnyResponse::V8),
+            9i16 => v9::Response::try_from(self).map(AnyResponse::V9),
+            10i16 => v10::Response::try_from(self).map(AnyResponse::V10),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version),
+                )
+            }
+        }
+    }
+}
 ///A `OffsetCommit` request of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -103,15 +191,33 @@ impl AnyRequest {
         client_id: Option<&str>,
     ) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V2(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V3(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V4(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V5(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V6(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V7(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V8(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V9(ref m) => crate::Request::serialize(m, correlation_id, client_id),
-            Self::V10(ref m) => crate::Request::serialize(m, correlation_id, client_id),
+            Self::V2(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V3(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V4(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V5(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V6(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V7(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V8(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V9(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
+            Self::V10(ref m) => {
+                crate::VersionedRequest::serialize(m, correlation_id, client_id)
+            }
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -122,46 +228,46 @@ impl AnyRequest {
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
             Self::V2(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V3(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V4(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V5(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V6(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V7(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V8(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V9(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
             Self::V10(ref m) => {
-                crate::Request::serialize_chunks(m, correlation_id, client_id)
+                crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id)
             }
         }
     }
     /// Whether the broker answers this request at all.
     pub fn expects_response(&self) -> bool {
         match *self {
-            Self::V2(ref m) => crate::Request::expects_response(m),
-            Self::V3(ref m) => crate::Request::expects_response(m),
-            Self::V4(ref m) => crate::Request::expects_response(m),
-            Self::V5(ref m) => crate::Request::expects_response(m),
-            Self::V6(ref m) => crate::Request::expects_response(m),
-            Self::V7(ref m) => crate::Request::expects_response(m),
-            Self::V8(ref m) => crate::Request::expects_response(m),
-            Self::V9(ref m) => crate::Request::expects_response(m),
-            Self::V10(ref m) => crate::Request::expects_response(m),
+            Self::V2(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V3(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V4(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V5(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V6(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V7(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V8(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V9(ref m) => crate::VersionedRequest::expects_response(m),
+            Self::V10(ref m) => crate::VersionedRequest::expects_response(m),
         }
     }
     /// A function that parses the response frame (header and body) of this request.
@@ -309,15 +415,15 @@ impl AnyResponse {
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {
-            Self::V2(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V3(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V4(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V5(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V6(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V7(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V8(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V9(ref m) => crate::Response::serialize(m, correlation_id),
-            Self::V10(ref m) => crate::Response::serialize(m, correlation_id),
+            Self::V2(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V3(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V4(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V5(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V6(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V7(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V8(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V9(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
+            Self::V10(ref m) => crate::VersionedResponse::serialize(m, correlation_id),
         }
     }
     /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
@@ -326,15 +432,33 @@ impl AnyResponse {
         correlation_id: i32,
     ) -> Result<crate::Chunks, EncodeError> {
         match *self {
-            Self::V2(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V3(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V4(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V5(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V6(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V7(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V8(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V9(ref m) => crate::Response::serialize_chunks(m, correlation_id),
-            Self::V10(ref m) => crate::Response::serialize_chunks(m, correlation_id),
+            Self::V2(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V3(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V4(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V5(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V6(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V7(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V8(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V9(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
+            Self::V10(ref m) => {
+                crate::VersionedResponse::serialize_chunks(m, correlation_id)
+            }
         }
     }
 }

@@ -36,67 +36,87 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.generation_id_or_member_epoch, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.retention_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.retention_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "OffsetCommitRequest.GroupId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "OffsetCommitRequest.GroupId",
+        )?;
         Wire::wire_put(
             &self.generation_id_or_member_epoch,
             buf,
             false,
+            version,
             "OffsetCommitRequest.GenerationIdOrMemberEpoch",
         )?;
-        Wire::wire_put(&self.member_id, buf, false, "OffsetCommitRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "OffsetCommitRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.retention_time_ms,
             buf,
             false,
+            version,
             "OffsetCommitRequest.RetentionTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetCommitRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetCommitRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.GroupId",
             )?,
             generation_id_or_member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.GenerationIdOrMemberEpoch",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.MemberId",
             )?,
             retention_time_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.RetentionTimeMs",
             )?,
             topics: <Vec<
                 OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, "OffsetCommitRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetCommitRequest.Topics")?,
         })
     }
 }
@@ -142,7 +162,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -155,29 +175,37 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "OffsetCommitResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetCommitResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, "OffsetCommitResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetCommitResponse.Topics")?,
         })
     }
 }
@@ -211,7 +239,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -240,35 +268,39 @@ impl Default for OffsetCommitRequestPartition {
 impl Wire for OffsetCommitRequestPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.committed_offset, false);
-        n += Wire::wire_len(&self.committed_metadata, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.committed_offset, false, version);
+        n += Wire::wire_len(&self.committed_metadata, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.committed_offset,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedOffset",
         )?;
         Wire::wire_put(
             &self.committed_metadata,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedMetadata",
         )?;
         Ok(())
@@ -276,17 +308,20 @@ impl Wire for OffsetCommitRequestPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.PartitionIndex",
             )?,
             committed_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedOffset",
             )?,
             committed_metadata: <Option<
@@ -294,6 +329,7 @@ impl Wire for OffsetCommitRequestPartition {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedMetadata",
             )?,
         })
@@ -341,23 +377,31 @@ pub struct OffsetCommitRequestTopic {
 impl Wire for OffsetCommitRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetCommitRequestTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "OffsetCommitRequestTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetCommitRequestTopic.Partitions",
         )?;
         Ok(())
@@ -365,17 +409,24 @@ impl Wire for OffsetCommitRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetCommitRequestPartition,
-            > as Wire>::wire_get(buf, false, "OffsetCommitRequestTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetCommitRequestTopic.Partitions",
+            )?,
         })
     }
 }
@@ -413,32 +464,35 @@ pub struct OffsetCommitResponsePartition {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Wire for OffsetCommitResponsePartition {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetCommitResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "OffsetCommitResponsePartition.ErrorCode",
         )?;
         Ok(())
@@ -446,17 +500,20 @@ impl Wire for OffsetCommitResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponsePartition.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponsePartition.ErrorCode",
             )?,
         })
@@ -468,7 +525,7 @@ impl crate::samples::Sample for OffsetCommitResponsePartition {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
         }
     }
 }
@@ -498,23 +555,31 @@ pub struct OffsetCommitResponseTopic {
 impl Wire for OffsetCommitResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetCommitResponsePartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetCommitResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "OffsetCommitResponseTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetCommitResponseTopic.Partitions",
         )?;
         Ok(())
@@ -522,17 +587,24 @@ impl Wire for OffsetCommitResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponseTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetCommitResponsePartition,
-            > as Wire>::wire_get(buf, false, "OffsetCommitResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetCommitResponseTopic.Partitions",
+            )?,
         })
     }
 }

@@ -31,55 +31,73 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.generation_id_or_member_epoch, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "OffsetCommitRequest.GroupId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "OffsetCommitRequest.GroupId",
+        )?;
         Wire::wire_put(
             &self.generation_id_or_member_epoch,
             buf,
             false,
+            version,
             "OffsetCommitRequest.GenerationIdOrMemberEpoch",
         )?;
-        Wire::wire_put(&self.member_id, buf, false, "OffsetCommitRequest.MemberId")?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetCommitRequest.Topics")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "OffsetCommitRequest.MemberId",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetCommitRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.GroupId",
             )?,
             generation_id_or_member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.GenerationIdOrMemberEpoch",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.MemberId",
             )?,
             topics: <Vec<
                 OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, "OffsetCommitRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetCommitRequest.Topics")?,
         })
     }
 }
@@ -121,7 +139,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -137,41 +155,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetCommitResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetCommitResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetCommitResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, "OffsetCommitResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetCommitResponse.Topics")?,
         })
     }
 }
@@ -209,7 +237,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -243,42 +271,47 @@ impl Default for OffsetCommitRequestPartition {
 impl Wire for OffsetCommitRequestPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.committed_offset, false);
-        n += Wire::wire_len(&self.committed_leader_epoch, false);
-        n += Wire::wire_len(&self.committed_metadata, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.committed_offset, false, version);
+        n += Wire::wire_len(&self.committed_leader_epoch, false, version);
+        n += Wire::wire_len(&self.committed_metadata, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.committed_offset,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedOffset",
         )?;
         Wire::wire_put(
             &self.committed_leader_epoch,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedLeaderEpoch",
         )?;
         Wire::wire_put(
             &self.committed_metadata,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedMetadata",
         )?;
         Ok(())
@@ -286,22 +319,26 @@ impl Wire for OffsetCommitRequestPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.PartitionIndex",
             )?,
             committed_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedOffset",
             )?,
             committed_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedLeaderEpoch",
             )?,
             committed_metadata: <Option<
@@ -309,6 +346,7 @@ impl Wire for OffsetCommitRequestPartition {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedMetadata",
             )?,
         })
@@ -360,23 +398,31 @@ pub struct OffsetCommitRequestTopic {
 impl Wire for OffsetCommitRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetCommitRequestTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "OffsetCommitRequestTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetCommitRequestTopic.Partitions",
         )?;
         Ok(())
@@ -384,17 +430,24 @@ impl Wire for OffsetCommitRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetCommitRequestPartition,
-            > as Wire>::wire_get(buf, false, "OffsetCommitRequestTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetCommitRequestTopic.Partitions",
+            )?,
         })
     }
 }

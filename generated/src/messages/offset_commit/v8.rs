@@ -37,13 +37,13 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.generation_id_or_member_epoch, false);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -51,53 +51,77 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetCommitRequest.GroupId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetCommitRequest.GroupId",
+        )?;
         Wire::wire_put(
             &self.generation_id_or_member_epoch,
             buf,
             false,
+            version,
             "OffsetCommitRequest.GenerationIdOrMemberEpoch",
         )?;
-        Wire::wire_put(&self.member_id, buf, true, "OffsetCommitRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "OffsetCommitRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "OffsetCommitRequest.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetCommitRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetCommitRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitRequest.GroupId",
             )?,
             generation_id_or_member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.GenerationIdOrMemberEpoch",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "OffsetCommitRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetCommitRequest.GroupInstanceId",
+            )?,
             topics: <Vec<
                 OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, true, "OffsetCommitRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetCommitRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequest",
@@ -151,7 +175,7 @@ impl Message for Request {
     const VERSION: i16 = 8i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -169,10 +193,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -180,32 +204,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetCommitResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetCommitResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetCommitResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, true, "OffsetCommitResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetCommitResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponse",
@@ -251,7 +279,7 @@ impl Message for Response {
     const VERSION: i16 = 8i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -288,12 +316,12 @@ impl Default for OffsetCommitRequestPartition {
 impl Wire for OffsetCommitRequestPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.committed_offset, false);
-        n += Wire::wire_len(&self.committed_leader_epoch, false);
-        n += Wire::wire_len(&self.committed_metadata, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.committed_offset, false, version);
+        n += Wire::wire_len(&self.committed_leader_epoch, false, version);
+        n += Wire::wire_len(&self.committed_metadata, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -301,30 +329,35 @@ impl Wire for OffsetCommitRequestPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.committed_offset,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedOffset",
         )?;
         Wire::wire_put(
             &self.committed_leader_epoch,
             buf,
             false,
+            version,
             "OffsetCommitRequestPartition.CommittedLeaderEpoch",
         )?;
         Wire::wire_put(
             &self.committed_metadata,
             buf,
             true,
+            version,
             "OffsetCommitRequestPartition.CommittedMetadata",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitRequestPartition")?;
@@ -333,22 +366,26 @@ impl Wire for OffsetCommitRequestPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.PartitionIndex",
             )?,
             committed_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedOffset",
             )?,
             committed_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequestPartition.CommittedLeaderEpoch",
             )?,
             committed_metadata: <Option<
@@ -356,6 +393,7 @@ impl Wire for OffsetCommitRequestPartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitRequestPartition.CommittedMetadata",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -417,10 +455,10 @@ pub struct OffsetCommitRequestTopic {
 impl Wire for OffsetCommitRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -428,13 +466,15 @@ impl Wire for OffsetCommitRequestTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "OffsetCommitRequestTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "OffsetCommitRequestTopic.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "OffsetCommitRequestTopic.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitRequestTopic")?;
@@ -443,17 +483,24 @@ impl Wire for OffsetCommitRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitRequestTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetCommitRequestPartition,
-            > as Wire>::wire_get(buf, true, "OffsetCommitRequestTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetCommitRequestTopic.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequestTopic",
@@ -499,16 +546,16 @@ pub struct OffsetCommitResponsePartition {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for OffsetCommitResponsePartition {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -516,18 +563,21 @@ impl Wire for OffsetCommitResponsePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetCommitResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "OffsetCommitResponsePartition.ErrorCode",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitResponsePartition")?;
@@ -536,17 +586,20 @@ impl Wire for OffsetCommitResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponsePartition.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponsePartition.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -562,7 +615,7 @@ impl crate::samples::Sample for OffsetCommitResponsePartition {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -598,10 +651,10 @@ pub struct OffsetCommitResponseTopic {
 impl Wire for OffsetCommitResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetCommitResponsePartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -609,13 +662,21 @@ impl Wire for OffsetCommitResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "OffsetCommitResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "OffsetCommitResponseTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "OffsetCommitResponseTopic.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitResponseTopic")?;
@@ -624,17 +685,24 @@ impl Wire for OffsetCommitResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitResponseTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetCommitResponsePartition,
-            > as Wire>::wire_get(buf, true, "OffsetCommitResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetCommitResponseTopic.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponseTopic",

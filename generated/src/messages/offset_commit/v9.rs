@@ -37,13 +37,13 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<OffsetCommitRequestTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.generation_id_or_member_epoch, false);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -51,53 +51,77 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetCommitRequest.GroupId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetCommitRequest.GroupId",
+        )?;
         Wire::wire_put(
             &self.generation_id_or_member_epoch,
             buf,
             false,
+            version,
             "OffsetCommitRequest.GenerationIdOrMemberEpoch",
         )?;
-        Wire::wire_put(&self.member_id, buf, true, "OffsetCommitRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "OffsetCommitRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "OffsetCommitRequest.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetCommitRequest.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetCommitRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitRequest.GroupId",
             )?,
             generation_id_or_member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitRequest.GenerationIdOrMemberEpoch",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetCommitRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "OffsetCommitRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetCommitRequest.GroupInstanceId",
+            )?,
             topics: <Vec<
                 OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, true, "OffsetCommitRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetCommitRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequest",
@@ -151,7 +175,7 @@ impl Message for Request {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -169,10 +193,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetCommitResponseTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -180,32 +204,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetCommitResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetCommitResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetCommitResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetCommitResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetCommitResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, true, "OffsetCommitResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetCommitResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponse",
@@ -251,7 +279,7 @@ impl Message for Response {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

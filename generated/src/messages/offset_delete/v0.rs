@@ -14,36 +14,45 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetDeleteRequestTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "OffsetDeleteRequest.GroupId")?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetDeleteRequest.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "OffsetDeleteRequest.GroupId",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetDeleteRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteRequest.GroupId",
             )?,
             topics: <Vec<
                 OffsetDeleteRequestTopic,
-            > as Wire>::wire_get(buf, false, "OffsetDeleteRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetDeleteRequest.Topics")?,
         })
     }
 }
@@ -79,7 +88,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetDelete;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -88,57 +97,74 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The responses for each topic.
     pub topics: Vec<OffsetDeleteResponseTopic>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetDeleteResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "OffsetDeleteResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "OffsetDeleteResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetDeleteResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetDeleteResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetDeleteResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteResponse.ErrorCode",
             )?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetDeleteResponseTopic,
-            > as Wire>::wire_get(buf, false, "OffsetDeleteResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetDeleteResponse.Topics")?,
         })
     }
 }
@@ -146,7 +172,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             throttle_time_ms: 2,
             topics: vec![
                 < OffsetDeleteResponseTopic as crate ::samples::Sample > ::sample(), <
@@ -178,7 +204,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetDelete;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -191,21 +217,23 @@ pub struct OffsetDeleteRequestPartition {
 }
 impl Wire for OffsetDeleteRequestPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetDeleteRequestPartition.PartitionIndex",
         )?;
         Ok(())
@@ -213,12 +241,14 @@ impl Wire for OffsetDeleteRequestPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteRequestPartition.PartitionIndex",
             )?,
         })
@@ -256,23 +286,31 @@ pub struct OffsetDeleteRequestTopic {
 impl Wire for OffsetDeleteRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetDeleteRequestPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetDeleteRequestTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "OffsetDeleteRequestTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetDeleteRequestTopic.Partitions",
         )?;
         Ok(())
@@ -280,17 +318,24 @@ impl Wire for OffsetDeleteRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteRequestTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetDeleteRequestPartition,
-            > as Wire>::wire_get(buf, false, "OffsetDeleteRequestTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetDeleteRequestTopic.Partitions",
+            )?,
         })
     }
 }
@@ -328,32 +373,35 @@ pub struct OffsetDeleteResponsePartition {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Wire for OffsetDeleteResponsePartition {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetDeleteResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "OffsetDeleteResponsePartition.ErrorCode",
         )?;
         Ok(())
@@ -361,17 +409,20 @@ impl Wire for OffsetDeleteResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteResponsePartition.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteResponsePartition.ErrorCode",
             )?,
         })
@@ -383,7 +434,7 @@ impl crate::samples::Sample for OffsetDeleteResponsePartition {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
         }
     }
 }
@@ -413,23 +464,31 @@ pub struct OffsetDeleteResponseTopic {
 impl Wire for OffsetDeleteResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetDeleteResponsePartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetDeleteResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "OffsetDeleteResponseTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetDeleteResponseTopic.Partitions",
         )?;
         Ok(())
@@ -437,17 +496,24 @@ impl Wire for OffsetDeleteResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetDeleteResponseTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetDeleteResponsePartition,
-            > as Wire>::wire_get(buf, false, "OffsetDeleteResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetDeleteResponseTopic.Partitions",
+            )?,
         })
     }
 }

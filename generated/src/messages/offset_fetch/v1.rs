@@ -14,36 +14,45 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetFetchRequestTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "OffsetFetchRequest.GroupId")?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetFetchRequest.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "OffsetFetchRequest.GroupId",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetFetchRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequest.GroupId",
             )?,
             topics: <Vec<
                 OffsetFetchRequestTopic,
-            > as Wire>::wire_get(buf, false, "OffsetFetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetFetchRequest.Topics")?,
         })
     }
 }
@@ -79,7 +88,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -92,29 +101,31 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "OffsetFetchResponse.Topics")?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetFetchResponse.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, false, "OffsetFetchResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetFetchResponse.Topics")?,
         })
     }
 }
@@ -148,7 +159,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -164,23 +175,25 @@ pub struct OffsetFetchRequestTopic {
 impl Wire for OffsetFetchRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partition_indexes, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partition_indexes, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetFetchRequestTopic.Name")?;
+        Wire::wire_put(&self.name, buf, false, version, "OffsetFetchRequestTopic.Name")?;
         Wire::wire_put(
             &self.partition_indexes,
             buf,
             false,
+            version,
             "OffsetFetchRequestTopic.PartitionIndexes",
         )?;
         Ok(())
@@ -188,17 +201,24 @@ impl Wire for OffsetFetchRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequestTopic.Name",
             )?,
             partition_indexes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, false, "OffsetFetchRequestTopic.PartitionIndexes")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetFetchRequestTopic.PartitionIndexes",
+            )?,
         })
     }
 }
@@ -241,7 +261,7 @@ pub struct OffsetFetchResponsePartition {
     /// Default: `Some("")`.
     pub metadata: Option<ByteString>,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Default for OffsetFetchResponsePartition {
     fn default() -> Self {
@@ -249,49 +269,54 @@ impl Default for OffsetFetchResponsePartition {
             partition_index: 0,
             committed_offset: 0,
             metadata: Some(ByteString::from_static("")),
-            error_code: 0,
+            error_code: ErrorCode(0),
         }
     }
 }
 impl Wire for OffsetFetchResponsePartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.committed_offset, false);
-        n += Wire::wire_len(&self.metadata, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.committed_offset, false, version);
+        n += Wire::wire_len(&self.metadata, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.committed_offset,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.CommittedOffset",
         )?;
         Wire::wire_put(
             &self.metadata,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.Metadata",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.ErrorCode",
         )?;
         Ok(())
@@ -299,25 +324,34 @@ impl Wire for OffsetFetchResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponsePartition.PartitionIndex",
             )?,
             committed_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponsePartition.CommittedOffset",
             )?,
             metadata: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "OffsetFetchResponsePartition.Metadata")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "OffsetFetchResponsePartition.Metadata",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "OffsetFetchResponsePartition.ErrorCode",
             )?,
         })
@@ -331,7 +365,7 @@ impl crate::samples::Sample for OffsetFetchResponsePartition {
             partition_index: 1,
             committed_offset: 2,
             metadata: Some(ByteString::from_static("Metadata-2")),
-            error_code: 4,
+            error_code: ErrorCode(4),
         }
     }
 }
@@ -365,23 +399,31 @@ pub struct OffsetFetchResponseTopic {
 impl Wire for OffsetFetchResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetFetchResponsePartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "OffsetFetchResponseTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "OffsetFetchResponseTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetFetchResponseTopic.Partitions",
         )?;
         Ok(())
@@ -389,17 +431,24 @@ impl Wire for OffsetFetchResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponseTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetFetchResponsePartition,
-            > as Wire>::wire_get(buf, false, "OffsetFetchResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetFetchResponseTopic.Partitions",
+            )?,
         })
     }
 }

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<OffsetFetchRequestGroup> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, true);
-        n += Wire::wire_len(&self.require_stable, false);
+        n += Wire::wire_len(&self.groups, true, version);
+        n += Wire::wire_len(&self.require_stable, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,15 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, true, "OffsetFetchRequest.Groups")?;
+        Wire::wire_put(&self.groups, buf, true, version, "OffsetFetchRequest.Groups")?;
         Wire::wire_put(
             &self.require_stable,
             buf,
             false,
+            version,
             "OffsetFetchRequest.RequireStable",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequest")?;
@@ -42,15 +44,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 OffsetFetchRequestGroup,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequest.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Groups")?,
             require_stable: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequest.RequireStable",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -96,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 10i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -114,10 +118,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetFetchResponseGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -125,32 +129,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "OffsetFetchResponse.Groups")?;
+        Wire::wire_put(&self.groups, buf, true, version, "OffsetFetchResponse.Groups")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 OffsetFetchResponseGroup,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponse.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Groups")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",
@@ -196,7 +204,7 @@ impl Message for Response {
     const VERSION: i16 = 10i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -234,12 +242,12 @@ impl Wire for OffsetFetchRequestGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Vec<OffsetFetchRequestTopics>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -247,42 +255,70 @@ impl Wire for OffsetFetchRequestGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetFetchRequestGroup.GroupId")?;
-        Wire::wire_put(&self.member_id, buf, true, "OffsetFetchRequestGroup.MemberId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequestGroup.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequestGroup.MemberId",
+        )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "OffsetFetchRequestGroup.MemberEpoch",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchRequestGroup.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequestGroup.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequestGroup")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchRequestGroup.GroupId",
             )?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequestGroup.MemberId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetFetchRequestGroup.MemberId",
+            )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequestGroup.MemberEpoch",
             )?,
             topics: <Option<
                 Vec<OffsetFetchRequestTopics>,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequestGroup.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequestGroup.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestGroup",
@@ -341,10 +377,10 @@ pub struct OffsetFetchRequestTopics {
 impl Wire for OffsetFetchRequestTopics {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partition_indexes, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partition_indexes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -352,13 +388,21 @@ impl Wire for OffsetFetchRequestTopics {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "OffsetFetchRequestTopics.TopicId")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "OffsetFetchRequestTopics.TopicId",
+        )?;
         Wire::wire_put(
             &self.partition_indexes,
             buf,
             true,
+            version,
             "OffsetFetchRequestTopics.PartitionIndexes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequestTopics")?;
@@ -367,12 +411,14 @@ impl Wire for OffsetFetchRequestTopics {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequestTopics.TopicId",
             )?,
             partition_indexes: <SmallVec<
@@ -380,6 +426,7 @@ impl Wire for OffsetFetchRequestTopics {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchRequestTopics.PartitionIndexes",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -428,18 +475,19 @@ pub struct OffsetFetchResponseGroup {
     /// The responses per topic.
     pub topics: Vec<OffsetFetchResponseTopics>,
     /// The group-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for OffsetFetchResponseGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
-        + <Vec<OffsetFetchResponseTopics> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Vec<OffsetFetchResponseTopics> as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -447,14 +495,28 @@ impl Wire for OffsetFetchResponseGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetFetchResponseGroup.GroupId")?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchResponseGroup.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchResponseGroup.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "OffsetFetchResponseGroup.Topics",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "OffsetFetchResponseGroup.ErrorCode",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponseGroup")?;
@@ -463,20 +525,23 @@ impl Wire for OffsetFetchResponseGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchResponseGroup.GroupId",
             )?,
             topics: <Vec<
                 OffsetFetchResponseTopics,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponseGroup.Topics")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponseGroup.Topics")?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponseGroup.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -496,7 +561,7 @@ impl crate::samples::Sample for OffsetFetchResponseGroup {
                 < OffsetFetchResponseTopics as crate ::samples::Sample > ::sample(), <
                 OffsetFetchResponseTopics as crate ::samples::Sample > ::sample()
             ],
-            error_code: 3,
+            error_code: ErrorCode(3),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -534,10 +599,10 @@ pub struct OffsetFetchResponseTopics {
 impl Wire for OffsetFetchResponseTopics {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<OffsetFetchResponsePartitions> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -545,13 +610,21 @@ impl Wire for OffsetFetchResponseTopics {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "OffsetFetchResponseTopics.TopicId")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "OffsetFetchResponseTopics.TopicId",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "OffsetFetchResponseTopics.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponseTopics")?;
@@ -560,17 +633,24 @@ impl Wire for OffsetFetchResponseTopics {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponseTopics.TopicId",
             )?,
             partitions: <Vec<
                 OffsetFetchResponsePartitions,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponseTopics.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetFetchResponseTopics.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseTopics",

@@ -24,36 +24,45 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<Vec<OffsetFetchRequestTopic>> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "OffsetFetchRequest.GroupId")?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetFetchRequest.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "OffsetFetchRequest.GroupId",
+        )?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetFetchRequest.Topics")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequest.GroupId",
             )?,
             topics: <Option<
                 Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, false, "OffsetFetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetFetchRequest.Topics")?,
         })
     }
 }
@@ -91,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -104,51 +113,63 @@ pub struct Response {
     /// The responses per topic.
     pub topics: Vec<OffsetFetchResponseTopic>,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
-        + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetFetchResponse.Topics")?;
-        Wire::wire_put(&self.error_code, buf, false, "OffsetFetchResponse.ErrorCode")?;
+        Wire::wire_put(&self.topics, buf, false, version, "OffsetFetchResponse.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "OffsetFetchResponse.ErrorCode",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, false, "OffsetFetchResponse.Topics")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(buf, false, version, "OffsetFetchResponse.Topics")?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ErrorCode",
             )?,
         })
@@ -163,7 +184,7 @@ impl crate::samples::Sample for Response {
                 < OffsetFetchResponseTopic as crate ::samples::Sample > ::sample(), <
                 OffsetFetchResponseTopic as crate ::samples::Sample > ::sample()
             ],
-            error_code: 3,
+            error_code: ErrorCode(3),
         }
     }
 }
@@ -190,7 +211,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -27,10 +27,10 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<Vec<OffsetFetchRequestTopic>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -38,27 +38,36 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetFetchRequest.GroupId")?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchRequest.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequest.GroupId",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetFetchRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchRequest.GroupId",
             )?,
             topics: <Option<
                 Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequest",
@@ -104,7 +113,7 @@ impl Message for Request {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -117,18 +126,19 @@ pub struct Response {
     /// The responses per topic.
     pub topics: Vec<OffsetFetchResponseTopic>,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
-        + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -136,36 +146,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchResponse.Topics")?;
-        Wire::wire_put(&self.error_code, buf, false, "OffsetFetchResponse.ErrorCode")?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetFetchResponse.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "OffsetFetchResponse.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponse.Topics")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Topics")?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -184,7 +205,7 @@ impl crate::samples::Sample for Response {
                 < OffsetFetchResponseTopic as crate ::samples::Sample > ::sample(), <
                 OffsetFetchResponseTopic as crate ::samples::Sample > ::sample()
             ],
-            error_code: 3,
+            error_code: ErrorCode(3),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -215,7 +236,7 @@ impl Message for Response {
     const VERSION: i16 = 6i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -233,10 +254,10 @@ pub struct OffsetFetchRequestTopic {
 impl Wire for OffsetFetchRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_indexes, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_indexes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -244,13 +265,15 @@ impl Wire for OffsetFetchRequestTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "OffsetFetchRequestTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "OffsetFetchRequestTopic.Name")?;
         Wire::wire_put(
             &self.partition_indexes,
             buf,
             true,
+            version,
             "OffsetFetchRequestTopic.PartitionIndexes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequestTopic")?;
@@ -259,17 +282,24 @@ impl Wire for OffsetFetchRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchRequestTopic.Name",
             )?,
             partition_indexes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequestTopic.PartitionIndexes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetFetchRequestTopic.PartitionIndexes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestTopic",
@@ -324,7 +354,7 @@ pub struct OffsetFetchResponsePartition {
     /// Default: `Some("")`.
     pub metadata: Option<ByteString>,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -335,7 +365,7 @@ impl Default for OffsetFetchResponsePartition {
             committed_offset: 0,
             committed_leader_epoch: -1,
             metadata: Some(ByteString::from_static("")),
-            error_code: 0,
+            error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -343,14 +373,14 @@ impl Default for OffsetFetchResponsePartition {
 impl Wire for OffsetFetchResponsePartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
-        + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.committed_offset, false);
-        n += Wire::wire_len(&self.committed_leader_epoch, false);
-        n += Wire::wire_len(&self.metadata, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.committed_offset, false, version);
+        n += Wire::wire_len(&self.committed_leader_epoch, false, version);
+        n += Wire::wire_len(&self.metadata, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -358,36 +388,42 @@ impl Wire for OffsetFetchResponsePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.committed_offset,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.CommittedOffset",
         )?;
         Wire::wire_put(
             &self.committed_leader_epoch,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.CommittedLeaderEpoch",
         )?;
         Wire::wire_put(
             &self.metadata,
             buf,
             true,
+            version,
             "OffsetFetchResponsePartition.Metadata",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "OffsetFetchResponsePartition.ErrorCode",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponsePartition")?;
@@ -396,30 +432,40 @@ impl Wire for OffsetFetchResponsePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponsePartition.PartitionIndex",
             )?,
             committed_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponsePartition.CommittedOffset",
             )?,
             committed_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponsePartition.CommittedLeaderEpoch",
             )?,
             metadata: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponsePartition.Metadata")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetFetchResponsePartition.Metadata",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponsePartition.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -438,7 +484,7 @@ impl crate::samples::Sample for OffsetFetchResponsePartition {
             committed_offset: 2,
             committed_leader_epoch: 2,
             metadata: Some(ByteString::from_static("Metadata-3")),
-            error_code: 5,
+            error_code: ErrorCode(5),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -481,10 +527,10 @@ pub struct OffsetFetchResponseTopic {
 impl Wire for OffsetFetchResponseTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetFetchResponsePartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -492,13 +538,15 @@ impl Wire for OffsetFetchResponseTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "OffsetFetchResponseTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "OffsetFetchResponseTopic.Name")?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "OffsetFetchResponseTopic.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponseTopic")?;
@@ -507,17 +555,24 @@ impl Wire for OffsetFetchResponseTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchResponseTopic.Name",
             )?,
             partitions: <Vec<
                 OffsetFetchResponsePartition,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponseTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetFetchResponseTopic.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseTopic",

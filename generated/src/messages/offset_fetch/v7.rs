@@ -31,11 +31,11 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<Vec<OffsetFetchRequestTopic>> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.require_stable, false);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.require_stable, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -43,14 +43,22 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetFetchRequest.GroupId")?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchRequest.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequest.GroupId",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetFetchRequest.Topics")?;
         Wire::wire_put(
             &self.require_stable,
             buf,
             false,
+            version,
             "OffsetFetchRequest.RequireStable",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequest")?;
@@ -59,20 +67,23 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchRequest.GroupId",
             )?,
             topics: <Option<
                 Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Topics")?,
             require_stable: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequest.RequireStable",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -122,7 +133,7 @@ impl Message for Request {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -135,18 +146,19 @@ pub struct Response {
     /// The responses per topic.
     pub topics: Vec<OffsetFetchResponseTopic>,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
-        + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+        + <Vec<OffsetFetchResponseTopic> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -154,36 +166,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchResponse.Topics")?;
-        Wire::wire_put(&self.error_code, buf, false, "OffsetFetchResponse.ErrorCode")?;
+        Wire::wire_put(&self.topics, buf, true, version, "OffsetFetchResponse.Topics")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "OffsetFetchResponse.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponse.Topics")?,
-            error_code: <i16 as Wire>::wire_get(
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Topics")?,
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -202,7 +225,7 @@ impl crate::samples::Sample for Response {
                 < OffsetFetchResponseTopic as crate ::samples::Sample > ::sample(), <
                 OffsetFetchResponseTopic as crate ::samples::Sample > ::sample()
             ],
-            error_code: 3,
+            error_code: ErrorCode(3),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -233,7 +256,7 @@ impl Message for Response {
     const VERSION: i16 = 7i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<OffsetFetchRequestGroup> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.groups, true);
-        n += Wire::wire_len(&self.require_stable, false);
+        n += Wire::wire_len(&self.groups, true, version);
+        n += Wire::wire_len(&self.require_stable, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,13 +27,15 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.groups, buf, true, "OffsetFetchRequest.Groups")?;
+        Wire::wire_put(&self.groups, buf, true, version, "OffsetFetchRequest.Groups")?;
         Wire::wire_put(
             &self.require_stable,
             buf,
             false,
+            version,
             "OffsetFetchRequest.RequireStable",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequest")?;
@@ -42,15 +44,17 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             groups: <Vec<
                 OffsetFetchRequestGroup,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequest.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Groups")?,
             require_stable: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequest.RequireStable",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -96,7 +100,7 @@ impl Message for Request {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -114,10 +118,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetFetchResponseGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -125,32 +129,36 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "OffsetFetchResponse.Groups")?;
+        Wire::wire_put(&self.groups, buf, true, version, "OffsetFetchResponse.Groups")?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 OffsetFetchResponseGroup,
-            > as Wire>::wire_get(buf, true, "OffsetFetchResponse.Groups")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Groups")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",
@@ -196,7 +204,7 @@ impl Message for Response {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -234,12 +242,12 @@ impl Wire for OffsetFetchRequestGroup {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Vec<OffsetFetchRequestTopics>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -247,42 +255,70 @@ impl Wire for OffsetFetchRequestGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "OffsetFetchRequestGroup.GroupId")?;
-        Wire::wire_put(&self.member_id, buf, true, "OffsetFetchRequestGroup.MemberId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequestGroup.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequestGroup.MemberId",
+        )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "OffsetFetchRequestGroup.MemberEpoch",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetFetchRequestGroup.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "OffsetFetchRequestGroup.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetFetchRequestGroup")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetFetchRequestGroup.GroupId",
             )?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequestGroup.MemberId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetFetchRequestGroup.MemberId",
+            )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetFetchRequestGroup.MemberEpoch",
             )?,
             topics: <Option<
                 Vec<OffsetFetchRequestTopics>,
-            > as Wire>::wire_get(buf, true, "OffsetFetchRequestGroup.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequestGroup.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestGroup",

@@ -11,29 +11,42 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<OffsetForLeaderTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topics, buf, false, "OffsetForLeaderEpochRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetForLeaderEpochRequest.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topics: <Vec<
                 OffsetForLeaderTopic,
-            > as Wire>::wire_get(buf, false, "OffsetForLeaderEpochRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetForLeaderEpochRequest.Topics",
+            )?,
         })
     }
 }
@@ -67,7 +80,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -83,41 +96,56 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetForLeaderEpochResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetForLeaderEpochResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetForLeaderEpochResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderEpochResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(buf, false, "OffsetForLeaderEpochResponse.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetForLeaderEpochResponse.Topics",
+            )?,
         })
     }
 }
@@ -155,7 +183,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -184,35 +212,39 @@ impl Default for OffsetForLeaderPartition {
 impl Wire for OffsetForLeaderPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition,
             buf,
             false,
+            version,
             "OffsetForLeaderPartition.Partition",
         )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "OffsetForLeaderPartition.CurrentLeaderEpoch",
         )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "OffsetForLeaderPartition.LeaderEpoch",
         )?;
         Ok(())
@@ -220,22 +252,26 @@ impl Wire for OffsetForLeaderPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderPartition.Partition",
             )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderPartition.CurrentLeaderEpoch",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderPartition.LeaderEpoch",
             )?,
         })
@@ -281,36 +317,45 @@ pub struct OffsetForLeaderTopic {
 impl Wire for OffsetForLeaderTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "OffsetForLeaderTopic.Topic")?;
-        Wire::wire_put(&self.partitions, buf, false, "OffsetForLeaderTopic.Partitions")?;
+        Wire::wire_put(&self.topic, buf, false, version, "OffsetForLeaderTopic.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            false,
+            version,
+            "OffsetForLeaderTopic.Partitions",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderTopic.Topic",
             )?,
             partitions: <Vec<
                 OffsetForLeaderPartition,
-            > as Wire>::wire_get(buf, false, "OffsetForLeaderTopic.Partitions")?,
+            > as Wire>::wire_get(buf, false, version, "OffsetForLeaderTopic.Partitions")?,
         })
     }
 }
@@ -346,7 +391,7 @@ impl crate::arbitrary_support::ArbitraryWire for OffsetForLeaderTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
     /// The error code 0, or if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition index.
     pub partition: i32,
     /// The leader epoch of the partition.
@@ -361,7 +406,7 @@ pub struct EpochEndOffset {
 impl Default for EpochEndOffset {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             partition: 0,
             leader_epoch: -1,
             end_offset: -1,
@@ -369,42 +414,84 @@ impl Default for EpochEndOffset {
     }
 }
 impl Wire for EpochEndOffset {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.end_offset, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.end_offset, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "EpochEndOffset.ErrorCode")?;
-        Wire::wire_put(&self.partition, buf, false, "EpochEndOffset.Partition")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "EpochEndOffset.LeaderEpoch")?;
-        Wire::wire_put(&self.end_offset, buf, false, "EpochEndOffset.EndOffset")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.Partition",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.end_offset,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.EndOffset",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "EpochEndOffset.ErrorCode")?,
-            partition: <i32 as Wire>::wire_get(buf, false, "EpochEndOffset.Partition")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.ErrorCode",
+            )?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.Partition",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EpochEndOffset.LeaderEpoch",
             )?,
-            end_offset: <i64 as Wire>::wire_get(buf, false, "EpochEndOffset.EndOffset")?,
+            end_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.EndOffset",
+            )?,
         })
     }
 }
@@ -413,7 +500,7 @@ impl WireStruct for EpochEndOffset {}
 impl crate::samples::Sample for EpochEndOffset {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             partition: 2,
             leader_epoch: 2,
             end_offset: 3,
@@ -448,23 +535,31 @@ pub struct OffsetForLeaderTopicResult {
 impl Wire for OffsetForLeaderTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<EpochEndOffset> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.topic, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, false, "OffsetForLeaderTopicResult.Topic")?;
+        Wire::wire_put(
+            &self.topic,
+            buf,
+            false,
+            version,
+            "OffsetForLeaderTopicResult.Topic",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "OffsetForLeaderTopicResult.Partitions",
         )?;
         Ok(())
@@ -472,17 +567,24 @@ impl Wire for OffsetForLeaderTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderTopicResult.Topic",
             )?,
             partitions: <Vec<
                 EpochEndOffset,
-            > as Wire>::wire_get(buf, false, "OffsetForLeaderTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetForLeaderTopicResult.Partitions",
+            )?,
         })
     }
 }

@@ -24,41 +24,56 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.replica_id,
             buf,
             false,
+            version,
             "OffsetForLeaderEpochRequest.ReplicaId",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetForLeaderEpochRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetForLeaderEpochRequest.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderEpochRequest.ReplicaId",
             )?,
             topics: <Vec<
                 OffsetForLeaderTopic,
-            > as Wire>::wire_get(buf, false, "OffsetForLeaderEpochRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetForLeaderEpochRequest.Topics",
+            )?,
         })
     }
 }
@@ -94,7 +109,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -110,41 +125,56 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderTopicResult> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetForLeaderEpochResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "OffsetForLeaderEpochResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "OffsetForLeaderEpochResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderEpochResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(buf, false, "OffsetForLeaderEpochResponse.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "OffsetForLeaderEpochResponse.Topics",
+            )?,
         })
     }
 }
@@ -182,7 +212,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -27,10 +27,10 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -38,32 +38,47 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.replica_id,
             buf,
             false,
+            version,
             "OffsetForLeaderEpochRequest.ReplicaId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetForLeaderEpochRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "OffsetForLeaderEpochRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetForLeaderEpochRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             replica_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderEpochRequest.ReplicaId",
             )?,
             topics: <Vec<
                 OffsetForLeaderTopic,
-            > as Wire>::wire_get(buf, true, "OffsetForLeaderEpochRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetForLeaderEpochRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderEpochRequest",
@@ -107,7 +122,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -125,10 +140,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -136,32 +151,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "OffsetForLeaderEpochResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "OffsetForLeaderEpochResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "OffsetForLeaderEpochResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetForLeaderEpochResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderEpochResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(buf, true, "OffsetForLeaderEpochResponse.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetForLeaderEpochResponse.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderEpochResponse",
@@ -207,7 +237,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -239,11 +269,11 @@ impl Default for OffsetForLeaderPartition {
 impl Wire for OffsetForLeaderPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -251,24 +281,28 @@ impl Wire for OffsetForLeaderPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition,
             buf,
             false,
+            version,
             "OffsetForLeaderPartition.Partition",
         )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "OffsetForLeaderPartition.CurrentLeaderEpoch",
         )?;
         Wire::wire_put(
             &self.leader_epoch,
             buf,
             false,
+            version,
             "OffsetForLeaderPartition.LeaderEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetForLeaderPartition")?;
@@ -277,22 +311,26 @@ impl Wire for OffsetForLeaderPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderPartition.Partition",
             )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderPartition.CurrentLeaderEpoch",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "OffsetForLeaderPartition.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -348,10 +386,10 @@ pub struct OffsetForLeaderTopic {
 impl Wire for OffsetForLeaderTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<OffsetForLeaderPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -359,27 +397,36 @@ impl Wire for OffsetForLeaderTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "OffsetForLeaderTopic.Topic")?;
-        Wire::wire_put(&self.partitions, buf, true, "OffsetForLeaderTopic.Partitions")?;
+        Wire::wire_put(&self.topic, buf, true, version, "OffsetForLeaderTopic.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "OffsetForLeaderTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetForLeaderTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetForLeaderTopic.Topic",
             )?,
             partitions: <Vec<
                 OffsetForLeaderPartition,
-            > as Wire>::wire_get(buf, true, "OffsetForLeaderTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "OffsetForLeaderTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderTopic",
@@ -423,7 +470,7 @@ impl crate::arbitrary_support::ArbitraryWire for OffsetForLeaderTopic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochEndOffset {
     /// The error code 0, or if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The partition index.
     pub partition: i32,
     /// The leader epoch of the partition.
@@ -440,7 +487,7 @@ pub struct EpochEndOffset {
 impl Default for EpochEndOffset {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             partition: 0,
             leader_epoch: -1,
             end_offset: -1,
@@ -449,14 +496,14 @@ impl Default for EpochEndOffset {
     }
 }
 impl Wire for EpochEndOffset {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.end_offset, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.end_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -464,29 +511,71 @@ impl Wire for EpochEndOffset {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "EpochEndOffset.ErrorCode")?;
-        Wire::wire_put(&self.partition, buf, false, "EpochEndOffset.Partition")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "EpochEndOffset.LeaderEpoch")?;
-        Wire::wire_put(&self.end_offset, buf, false, "EpochEndOffset.EndOffset")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.Partition",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.end_offset,
+            buf,
+            false,
+            version,
+            "EpochEndOffset.EndOffset",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "EpochEndOffset")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "EpochEndOffset.ErrorCode")?,
-            partition: <i32 as Wire>::wire_get(buf, false, "EpochEndOffset.Partition")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.ErrorCode",
+            )?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.Partition",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EpochEndOffset.LeaderEpoch",
             )?,
-            end_offset: <i64 as Wire>::wire_get(buf, false, "EpochEndOffset.EndOffset")?,
+            end_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "EpochEndOffset.EndOffset",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EpochEndOffset",
@@ -499,7 +588,7 @@ impl WireStruct for EpochEndOffset {}
 impl crate::samples::Sample for EpochEndOffset {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             partition: 2,
             leader_epoch: 2,
             end_offset: 3,
@@ -540,10 +629,10 @@ pub struct OffsetForLeaderTopicResult {
 impl Wire for OffsetForLeaderTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<EpochEndOffset> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -551,13 +640,21 @@ impl Wire for OffsetForLeaderTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "OffsetForLeaderTopicResult.Topic")?;
+        Wire::wire_put(
+            &self.topic,
+            buf,
+            true,
+            version,
+            "OffsetForLeaderTopicResult.Topic",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "OffsetForLeaderTopicResult.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "OffsetForLeaderTopicResult")?;
@@ -566,17 +663,24 @@ impl Wire for OffsetForLeaderTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "OffsetForLeaderTopicResult.Topic",
             )?,
             partitions: <Vec<
                 EpochEndOffset,
-            > as Wire>::wire_get(buf, true, "OffsetForLeaderTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "OffsetForLeaderTopicResult.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderTopicResult",

@@ -21,12 +21,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicProduceData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.acks, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topic_data, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.acks, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topic_data, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,34 +34,54 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "ProduceRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.acks, buf, false, "ProduceRequest.Acks")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ProduceRequest.TimeoutMs")?;
-        Wire::wire_put(&self.topic_data, buf, true, "ProduceRequest.TopicData")?;
+        Wire::wire_put(&self.acks, buf, false, version, "ProduceRequest.Acks")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TimeoutMs",
+        )?;
+        Wire::wire_put(
+            &self.topic_data,
+            buf,
+            true,
+            version,
+            "ProduceRequest.TopicData",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ProduceRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(buf, false, "ProduceRequest.TimeoutMs")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TransactionalId")?,
+            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
+            timeout_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ProduceRequest.TimeoutMs",
+            )?,
             topic_data: <Vec<
                 TopicProduceData,
-            > as Wire>::wire_get(buf, true, "ProduceRequest.TopicData")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TopicData")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProduceRequest",
@@ -111,7 +131,7 @@ impl Message for Request {
     const VERSION: i16 = 10i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -136,10 +156,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<TopicProduceResponse> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.node_endpoints.is_empty()) {
@@ -147,7 +167,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.node_endpoints, true),
+                    Wire::wire_len(&self.node_endpoints, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -157,13 +177,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.responses, buf, true, "ProduceResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "ProduceResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ProduceResponse.ThrottleTimeMs",
         )?;
         let known = 0 + usize::from(!(self.node_endpoints.is_empty()));
@@ -174,7 +202,13 @@ impl Wire for Response {
             "ProduceResponse",
         )?;
         if !(self.node_endpoints.is_empty()) {
-            w.field(buf, 0u32, &self.node_endpoints, "ProduceResponse.NodeEndpoints")?;
+            w.field(
+                buf,
+                0u32,
+                &self.node_endpoints,
+                version,
+                "ProduceResponse.NodeEndpoints",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -182,15 +216,17 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             responses: <Vec<
                 TopicProduceResponse,
-            > as Wire>::wire_get(buf, true, "ProduceResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceResponse.Responses")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
@@ -203,6 +239,7 @@ impl Wire for Response {
                     out.node_endpoints = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "ProduceResponse.NodeEndpoints",
                     )?;
                 }
@@ -255,7 +292,7 @@ impl Message for Response {
     const VERSION: i16 = 10i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -288,10 +325,10 @@ impl Default for LeaderIdAndEpoch {
 }
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -299,23 +336,43 @@ impl Wire for LeaderIdAndEpoch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.leader_id, buf, false, "LeaderIdAndEpoch.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "LeaderIdAndEpoch.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.leader_id,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderId",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderIdAndEpoch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(buf, false, "LeaderIdAndEpoch.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "LeaderIdAndEpoch.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaderIdAndEpoch.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -371,12 +428,12 @@ pub struct NodeEndpoint {
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.rack, true);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.rack, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -384,27 +441,39 @@ impl Wire for NodeEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "NodeEndpoint.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "NodeEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "NodeEndpoint.Port")?;
-        Wire::wire_put(&self.rack, buf, true, "NodeEndpoint.Rack")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "NodeEndpoint.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "NodeEndpoint.Port")?;
+        Wire::wire_put(&self.rack, buf, true, version, "NodeEndpoint.Rack")?;
         self.unknown_tagged_fields.encode_section(buf, "NodeEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "NodeEndpoint.Host")?,
-            port: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.Port")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "NodeEndpoint.NodeId",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "NodeEndpoint.Host",
+            )?,
+            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "NodeEndpoint.Rack")?,
+            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -451,7 +520,7 @@ pub struct PartitionProduceResponse {
     /// The partition index.
     pub index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The base offset.
     pub base_offset: i64,
     /// The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended.
@@ -477,7 +546,7 @@ impl Default for PartitionProduceResponse {
     fn default() -> Self {
         Self {
             index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             base_offset: 0,
             log_append_time_ms: -1,
             log_start_offset: -1,
@@ -489,19 +558,19 @@ impl Default for PartitionProduceResponse {
     }
 }
 impl Wire for PartitionProduceResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<BatchIndexAndErrorMessage> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.base_offset, false);
-        n += Wire::wire_len(&self.log_append_time_ms, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.record_errors, true);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.base_offset, false, version);
+        n += Wire::wire_len(&self.log_append_time_ms, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.record_errors, true, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.current_leader == LeaderIdAndEpoch::default()) {
@@ -509,7 +578,7 @@ impl Wire for PartitionProduceResponse {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.current_leader, true),
+                    Wire::wire_len(&self.current_leader, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -519,43 +588,56 @@ impl Wire for PartitionProduceResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.index, buf, false, "PartitionProduceResponse.Index")?;
+        Wire::wire_put(
+            &self.index,
+            buf,
+            false,
+            version,
+            "PartitionProduceResponse.Index",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "PartitionProduceResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.base_offset,
             buf,
             false,
+            version,
             "PartitionProduceResponse.BaseOffset",
         )?;
         Wire::wire_put(
             &self.log_append_time_ms,
             buf,
             false,
+            version,
             "PartitionProduceResponse.LogAppendTimeMs",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "PartitionProduceResponse.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.record_errors,
             buf,
             true,
+            version,
             "PartitionProduceResponse.RecordErrors",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "PartitionProduceResponse.ErrorMessage",
         )?;
         let known = 0
@@ -571,6 +653,7 @@ impl Wire for PartitionProduceResponse {
                 buf,
                 0u32,
                 &self.current_leader,
+                version,
                 "PartitionProduceResponse.CurrentLeader",
             )?;
         }
@@ -580,40 +663,56 @@ impl Wire for PartitionProduceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.Index",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.ErrorCode",
             )?,
             base_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.BaseOffset",
             )?,
             log_append_time_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.LogAppendTimeMs",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.LogStartOffset",
             )?,
             record_errors: <Vec<
                 BatchIndexAndErrorMessage,
-            > as Wire>::wire_get(buf, true, "PartitionProduceResponse.RecordErrors")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionProduceResponse.RecordErrors",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionProduceResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionProduceResponse.ErrorMessage",
+            )?,
             current_leader: LeaderIdAndEpoch::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -624,6 +723,7 @@ impl Wire for PartitionProduceResponse {
                     out.current_leader = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "PartitionProduceResponse.CurrentLeader",
                     )?;
                 }
@@ -639,7 +739,7 @@ impl crate::samples::Sample for PartitionProduceResponse {
     fn sample() -> Self {
         Self {
             index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             base_offset: 3,
             log_append_time_ms: 3,
             log_start_offset: 4,
@@ -694,10 +794,10 @@ pub struct TopicProduceResponse {
 impl Wire for TopicProduceResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionProduceResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_responses, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -705,13 +805,15 @@ impl Wire for TopicProduceResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicProduceResponse.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicProduceResponse.Name")?;
         Wire::wire_put(
             &self.partition_responses,
             buf,
             true,
+            version,
             "TopicProduceResponse.PartitionResponses",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicProduceResponse")?;
@@ -720,17 +822,24 @@ impl Wire for TopicProduceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicProduceResponse.Name",
             )?,
             partition_responses: <Vec<
                 PartitionProduceResponse,
-            > as Wire>::wire_get(buf, true, "TopicProduceResponse.PartitionResponses")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicProduceResponse.PartitionResponses",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicProduceResponse",

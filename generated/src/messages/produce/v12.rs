@@ -21,12 +21,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicProduceData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.acks, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topic_data, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.acks, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topic_data, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,34 +34,54 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "ProduceRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.acks, buf, false, "ProduceRequest.Acks")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ProduceRequest.TimeoutMs")?;
-        Wire::wire_put(&self.topic_data, buf, true, "ProduceRequest.TopicData")?;
+        Wire::wire_put(&self.acks, buf, false, version, "ProduceRequest.Acks")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TimeoutMs",
+        )?;
+        Wire::wire_put(
+            &self.topic_data,
+            buf,
+            true,
+            version,
+            "ProduceRequest.TopicData",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ProduceRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(buf, false, "ProduceRequest.TimeoutMs")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TransactionalId")?,
+            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
+            timeout_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ProduceRequest.TimeoutMs",
+            )?,
             topic_data: <Vec<
                 TopicProduceData,
-            > as Wire>::wire_get(buf, true, "ProduceRequest.TopicData")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TopicData")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProduceRequest",
@@ -111,7 +131,7 @@ impl Message for Request {
     const VERSION: i16 = 12i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -136,10 +156,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<TopicProduceResponse> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.node_endpoints.is_empty()) {
@@ -147,7 +167,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.node_endpoints, true),
+                    Wire::wire_len(&self.node_endpoints, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -157,13 +177,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.responses, buf, true, "ProduceResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "ProduceResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ProduceResponse.ThrottleTimeMs",
         )?;
         let known = 0 + usize::from(!(self.node_endpoints.is_empty()));
@@ -174,7 +202,13 @@ impl Wire for Response {
             "ProduceResponse",
         )?;
         if !(self.node_endpoints.is_empty()) {
-            w.field(buf, 0u32, &self.node_endpoints, "ProduceResponse.NodeEndpoints")?;
+            w.field(
+                buf,
+                0u32,
+                &self.node_endpoints,
+                version,
+                "ProduceResponse.NodeEndpoints",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -182,15 +216,17 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             responses: <Vec<
                 TopicProduceResponse,
-            > as Wire>::wire_get(buf, true, "ProduceResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceResponse.Responses")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
@@ -203,6 +239,7 @@ impl Wire for Response {
                     out.node_endpoints = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "ProduceResponse.NodeEndpoints",
                     )?;
                 }
@@ -255,7 +292,7 @@ impl Message for Response {
     const VERSION: i16 = 12i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

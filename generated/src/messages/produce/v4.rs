@@ -19,45 +19,65 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicProduceData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, false);
-        n += Wire::wire_len(&self.acks, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topic_data, false);
+        n += Wire::wire_len(&self.transactional_id, false, version);
+        n += Wire::wire_len(&self.acks, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topic_data, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             false,
+            version,
             "ProduceRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.acks, buf, false, "ProduceRequest.Acks")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ProduceRequest.TimeoutMs")?;
-        Wire::wire_put(&self.topic_data, buf, false, "ProduceRequest.TopicData")?;
+        Wire::wire_put(&self.acks, buf, false, version, "ProduceRequest.Acks")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TimeoutMs",
+        )?;
+        Wire::wire_put(
+            &self.topic_data,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TopicData",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(buf, false, "ProduceRequest.TimeoutMs")?,
+            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TransactionalId")?,
+            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
+            timeout_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ProduceRequest.TimeoutMs",
+            )?,
             topic_data: <Vec<
                 TopicProduceData,
-            > as Wire>::wire_get(buf, false, "ProduceRequest.TopicData")?,
+            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TopicData")?,
         })
     }
 }
@@ -99,7 +119,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -118,23 +138,31 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<TopicProduceResponse> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.responses, false);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.responses, false, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.responses, buf, false, "ProduceResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            false,
+            version,
+            "ProduceResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ProduceResponse.ThrottleTimeMs",
         )?;
         Ok(())
@@ -142,15 +170,17 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             responses: <Vec<
                 TopicProduceResponse,
-            > as Wire>::wire_get(buf, false, "ProduceResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "ProduceResponse.Responses")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
         })
@@ -188,7 +218,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -19,45 +19,65 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicProduceData> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, false);
-        n += Wire::wire_len(&self.acks, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topic_data, false);
+        n += Wire::wire_len(&self.transactional_id, false, version);
+        n += Wire::wire_len(&self.acks, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topic_data, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             false,
+            version,
             "ProduceRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.acks, buf, false, "ProduceRequest.Acks")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ProduceRequest.TimeoutMs")?;
-        Wire::wire_put(&self.topic_data, buf, false, "ProduceRequest.TopicData")?;
+        Wire::wire_put(&self.acks, buf, false, version, "ProduceRequest.Acks")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TimeoutMs",
+        )?;
+        Wire::wire_put(
+            &self.topic_data,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TopicData",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(buf, false, "ProduceRequest.TimeoutMs")?,
+            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TransactionalId")?,
+            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
+            timeout_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ProduceRequest.TimeoutMs",
+            )?,
             topic_data: <Vec<
                 TopicProduceData,
-            > as Wire>::wire_get(buf, false, "ProduceRequest.TopicData")?,
+            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TopicData")?,
         })
     }
 }
@@ -99,7 +119,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -118,23 +138,31 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<TopicProduceResponse> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.responses, false);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.responses, false, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.responses, buf, false, "ProduceResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            false,
+            version,
+            "ProduceResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ProduceResponse.ThrottleTimeMs",
         )?;
         Ok(())
@@ -142,15 +170,17 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             responses: <Vec<
                 TopicProduceResponse,
-            > as Wire>::wire_get(buf, false, "ProduceResponse.Responses")?,
+            > as Wire>::wire_get(buf, false, version, "ProduceResponse.Responses")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
         })
@@ -188,7 +218,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -201,7 +231,7 @@ pub struct PartitionProduceResponse {
     /// The partition index.
     pub index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The base offset.
     pub base_offset: i64,
     /// The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended.
@@ -217,7 +247,7 @@ impl Default for PartitionProduceResponse {
     fn default() -> Self {
         Self {
             index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             base_offset: 0,
             log_append_time_ms: -1,
             log_start_offset: -1,
@@ -225,46 +255,57 @@ impl Default for PartitionProduceResponse {
     }
 }
 impl Wire for PartitionProduceResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.base_offset, false);
-        n += Wire::wire_len(&self.log_append_time_ms, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
+        n += Wire::wire_len(&self.index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.base_offset, false, version);
+        n += Wire::wire_len(&self.log_append_time_ms, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.index, buf, false, "PartitionProduceResponse.Index")?;
+        Wire::wire_put(
+            &self.index,
+            buf,
+            false,
+            version,
+            "PartitionProduceResponse.Index",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "PartitionProduceResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.base_offset,
             buf,
             false,
+            version,
             "PartitionProduceResponse.BaseOffset",
         )?;
         Wire::wire_put(
             &self.log_append_time_ms,
             buf,
             false,
+            version,
             "PartitionProduceResponse.LogAppendTimeMs",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "PartitionProduceResponse.LogStartOffset",
         )?;
         Ok(())
@@ -272,32 +313,38 @@ impl Wire for PartitionProduceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.Index",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.ErrorCode",
             )?,
             base_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.BaseOffset",
             )?,
             log_append_time_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.LogAppendTimeMs",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.LogStartOffset",
             )?,
         })
@@ -309,7 +356,7 @@ impl crate::samples::Sample for PartitionProduceResponse {
     fn sample() -> Self {
         Self {
             index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             base_offset: 3,
             log_append_time_ms: 3,
             log_start_offset: 4,
@@ -347,23 +394,25 @@ pub struct TopicProduceResponse {
 impl Wire for TopicProduceResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionProduceResponse> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partition_responses, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partition_responses, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "TopicProduceResponse.Name")?;
+        Wire::wire_put(&self.name, buf, false, version, "TopicProduceResponse.Name")?;
         Wire::wire_put(
             &self.partition_responses,
             buf,
             false,
+            version,
             "TopicProduceResponse.PartitionResponses",
         )?;
         Ok(())
@@ -371,17 +420,24 @@ impl Wire for TopicProduceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopicProduceResponse.Name",
             )?,
             partition_responses: <Vec<
                 PartitionProduceResponse,
-            > as Wire>::wire_get(buf, false, "TopicProduceResponse.PartitionResponses")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicProduceResponse.PartitionResponses",
+            )?,
         })
     }
 }

@@ -21,12 +21,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<TopicProduceData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.acks, false);
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.topic_data, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.acks, false, version);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.topic_data, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,34 +34,54 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "ProduceRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.acks, buf, false, "ProduceRequest.Acks")?;
-        Wire::wire_put(&self.timeout_ms, buf, false, "ProduceRequest.TimeoutMs")?;
-        Wire::wire_put(&self.topic_data, buf, true, "ProduceRequest.TopicData")?;
+        Wire::wire_put(&self.acks, buf, false, version, "ProduceRequest.Acks")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "ProduceRequest.TimeoutMs",
+        )?;
+        Wire::wire_put(
+            &self.topic_data,
+            buf,
+            true,
+            version,
+            "ProduceRequest.TopicData",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ProduceRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(buf, false, "ProduceRequest.TimeoutMs")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TransactionalId")?,
+            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
+            timeout_ms: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ProduceRequest.TimeoutMs",
+            )?,
             topic_data: <Vec<
                 TopicProduceData,
-            > as Wire>::wire_get(buf, true, "ProduceRequest.TopicData")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TopicData")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProduceRequest",
@@ -111,7 +131,7 @@ impl Message for Request {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -132,10 +152,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<TopicProduceResponse> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.throttle_time_ms, false);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -143,13 +163,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.responses, buf, true, "ProduceResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "ProduceResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ProduceResponse.ThrottleTimeMs",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ProduceResponse")?;
@@ -158,15 +186,17 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             responses: <Vec<
                 TopicProduceResponse,
-            > as Wire>::wire_get(buf, true, "ProduceResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "ProduceResponse.Responses")?,
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ProduceResponse.ThrottleTimeMs",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -214,7 +244,7 @@ impl Message for Response {
     const VERSION: i16 = 9i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -243,10 +273,10 @@ impl Default for PartitionProduceData {
 impl Wire for PartitionProduceData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Option<Records> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.index, false);
-        n += Wire::wire_len(&self.records, true);
+        n += Wire::wire_len(&self.index, false, version);
+        n += Wire::wire_len(&self.records, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -254,23 +284,36 @@ impl Wire for PartitionProduceData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.index, buf, false, "PartitionProduceData.Index")?;
-        Wire::wire_put(&self.records, buf, true, "PartitionProduceData.Records")?;
+        Wire::wire_put(&self.index, buf, false, version, "PartitionProduceData.Index")?;
+        Wire::wire_put(
+            &self.records,
+            buf,
+            true,
+            version,
+            "PartitionProduceData.Records",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionProduceData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            index: <i32 as Wire>::wire_get(buf, false, "PartitionProduceData.Index")?,
+            index: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionProduceData.Index",
+            )?,
             records: <Option<
                 Records,
-            > as Wire>::wire_get(buf, true, "PartitionProduceData.Records")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionProduceData.Records")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionProduceData",
@@ -320,10 +363,10 @@ pub struct TopicProduceData {
 impl Wire for TopicProduceData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionProduceData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_data, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_data, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -331,13 +374,15 @@ impl Wire for TopicProduceData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicProduceData.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicProduceData.Name")?;
         Wire::wire_put(
             &self.partition_data,
             buf,
             true,
+            version,
             "TopicProduceData.PartitionData",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicProduceData")?;
@@ -346,13 +391,19 @@ impl Wire for TopicProduceData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicProduceData.Name")?,
+            name: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicProduceData.Name",
+            )?,
             partition_data: <Vec<
                 PartitionProduceData,
-            > as Wire>::wire_get(buf, true, "TopicProduceData.PartitionData")?,
+            > as Wire>::wire_get(buf, true, version, "TopicProduceData.PartitionData")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicProduceData",
@@ -405,10 +456,10 @@ pub struct BatchIndexAndErrorMessage {
 impl Wire for BatchIndexAndErrorMessage {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.batch_index, false);
-        n += Wire::wire_len(&self.batch_index_error_message, true);
+        n += Wire::wire_len(&self.batch_index, false, version);
+        n += Wire::wire_len(&self.batch_index_error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -416,18 +467,21 @@ impl Wire for BatchIndexAndErrorMessage {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.batch_index,
             buf,
             false,
+            version,
             "BatchIndexAndErrorMessage.BatchIndex",
         )?;
         Wire::wire_put(
             &self.batch_index_error_message,
             buf,
             true,
+            version,
             "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "BatchIndexAndErrorMessage")?;
@@ -436,12 +490,14 @@ impl Wire for BatchIndexAndErrorMessage {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             batch_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "BatchIndexAndErrorMessage.BatchIndex",
             )?,
             batch_index_error_message: <Option<
@@ -449,6 +505,7 @@ impl Wire for BatchIndexAndErrorMessage {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -497,7 +554,7 @@ pub struct PartitionProduceResponse {
     /// The partition index.
     pub index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The base offset.
     pub base_offset: i64,
     /// The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended.
@@ -519,7 +576,7 @@ impl Default for PartitionProduceResponse {
     fn default() -> Self {
         Self {
             index: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             base_offset: 0,
             log_append_time_ms: -1,
             log_start_offset: -1,
@@ -530,19 +587,19 @@ impl Default for PartitionProduceResponse {
     }
 }
 impl Wire for PartitionProduceResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<BatchIndexAndErrorMessage> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.base_offset, false);
-        n += Wire::wire_len(&self.log_append_time_ms, false);
-        n += Wire::wire_len(&self.log_start_offset, false);
-        n += Wire::wire_len(&self.record_errors, true);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.base_offset, false, version);
+        n += Wire::wire_len(&self.log_append_time_ms, false, version);
+        n += Wire::wire_len(&self.log_start_offset, false, version);
+        n += Wire::wire_len(&self.record_errors, true, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -550,43 +607,56 @@ impl Wire for PartitionProduceResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.index, buf, false, "PartitionProduceResponse.Index")?;
+        Wire::wire_put(
+            &self.index,
+            buf,
+            false,
+            version,
+            "PartitionProduceResponse.Index",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "PartitionProduceResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.base_offset,
             buf,
             false,
+            version,
             "PartitionProduceResponse.BaseOffset",
         )?;
         Wire::wire_put(
             &self.log_append_time_ms,
             buf,
             false,
+            version,
             "PartitionProduceResponse.LogAppendTimeMs",
         )?;
         Wire::wire_put(
             &self.log_start_offset,
             buf,
             false,
+            version,
             "PartitionProduceResponse.LogStartOffset",
         )?;
         Wire::wire_put(
             &self.record_errors,
             buf,
             true,
+            version,
             "PartitionProduceResponse.RecordErrors",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "PartitionProduceResponse.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionProduceResponse")?;
@@ -595,40 +665,56 @@ impl Wire for PartitionProduceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.Index",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.ErrorCode",
             )?,
             base_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.BaseOffset",
             )?,
             log_append_time_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.LogAppendTimeMs",
             )?,
             log_start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionProduceResponse.LogStartOffset",
             )?,
             record_errors: <Vec<
                 BatchIndexAndErrorMessage,
-            > as Wire>::wire_get(buf, true, "PartitionProduceResponse.RecordErrors")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionProduceResponse.RecordErrors",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionProduceResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionProduceResponse.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionProduceResponse",
@@ -642,7 +728,7 @@ impl crate::samples::Sample for PartitionProduceResponse {
     fn sample() -> Self {
         Self {
             index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             base_offset: 3,
             log_append_time_ms: 3,
             log_start_offset: 4,
@@ -695,10 +781,10 @@ pub struct TopicProduceResponse {
 impl Wire for TopicProduceResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionProduceResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_responses, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_responses, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -706,13 +792,15 @@ impl Wire for TopicProduceResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicProduceResponse.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicProduceResponse.Name")?;
         Wire::wire_put(
             &self.partition_responses,
             buf,
             true,
+            version,
             "TopicProduceResponse.PartitionResponses",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicProduceResponse")?;
@@ -721,17 +809,24 @@ impl Wire for TopicProduceResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicProduceResponse.Name",
             )?,
             partition_responses: <Vec<
                 PartitionProduceResponse,
-            > as Wire>::wire_get(buf, true, "TopicProduceResponse.PartitionResponses")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicProduceResponse.PartitionResponses",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicProduceResponse",

@@ -22,13 +22,13 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.client_instance_id, false);
-        n += Wire::wire_len(&self.subscription_id, false);
-        n += Wire::wire_len(&self.terminating, false);
-        n += Wire::wire_len(&self.compression_type, false);
-        n += Wire::wire_len(&self.metrics, true);
+        n += Wire::wire_len(&self.client_instance_id, false, version);
+        n += Wire::wire_len(&self.subscription_id, false, version);
+        n += Wire::wire_len(&self.terminating, false, version);
+        n += Wire::wire_len(&self.compression_type, false, version);
+        n += Wire::wire_len(&self.metrics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -36,65 +36,82 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.client_instance_id,
             buf,
             false,
+            version,
             "PushTelemetryRequest.ClientInstanceId",
         )?;
         Wire::wire_put(
             &self.subscription_id,
             buf,
             false,
+            version,
             "PushTelemetryRequest.SubscriptionId",
         )?;
         Wire::wire_put(
             &self.terminating,
             buf,
             false,
+            version,
             "PushTelemetryRequest.Terminating",
         )?;
         Wire::wire_put(
             &self.compression_type,
             buf,
             false,
+            version,
             "PushTelemetryRequest.CompressionType",
         )?;
-        Wire::wire_put(&self.metrics, buf, true, "PushTelemetryRequest.Metrics")?;
+        Wire::wire_put(
+            &self.metrics,
+            buf,
+            true,
+            version,
+            "PushTelemetryRequest.Metrics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PushTelemetryRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             client_instance_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PushTelemetryRequest.ClientInstanceId",
             )?,
             subscription_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PushTelemetryRequest.SubscriptionId",
             )?,
             terminating: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PushTelemetryRequest.Terminating",
             )?,
             compression_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PushTelemetryRequest.CompressionType",
             )?,
             metrics: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "PushTelemetryRequest.Metrics",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -147,7 +164,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::PushTelemetry;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -158,16 +175,16 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -175,32 +192,43 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "PushTelemetryResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PushTelemetryResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PushTelemetryResponse.ErrorCode",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PushTelemetryResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PushTelemetryResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PushTelemetryResponse.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -215,7 +243,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -245,7 +273,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::PushTelemetry;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

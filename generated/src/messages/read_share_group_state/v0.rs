@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ReadStateData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,27 +27,47 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "ReadShareGroupStateRequest.GroupId")?;
-        Wire::wire_put(&self.topics, buf, true, "ReadShareGroupStateRequest.Topics")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "ReadShareGroupStateRequest.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "ReadShareGroupStateRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReadShareGroupStateRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ReadShareGroupStateRequest.GroupId",
             )?,
             topics: <Vec<
                 ReadStateData,
-            > as Wire>::wire_get(buf, true, "ReadShareGroupStateRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReadShareGroupStateRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateRequest",
@@ -91,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ReadShareGroupState;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -106,9 +126,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<ReadStateResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -116,21 +136,34 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.results, buf, true, "ReadShareGroupStateResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "ReadShareGroupStateResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReadShareGroupStateResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             results: <Vec<
                 ReadStateResult,
-            > as Wire>::wire_get(buf, true, "ReadShareGroupStateResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReadShareGroupStateResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateResponse",
@@ -172,7 +205,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ReadShareGroupState;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -189,10 +222,10 @@ pub struct PartitionData {
 }
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -200,23 +233,37 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionData.Partition")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
+        Wire::wire_put(&self.partition, buf, false, version, "PartitionData.Partition")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionData.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.Partition",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -268,10 +315,10 @@ pub struct ReadStateData {
 impl Wire for ReadStateData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -279,23 +326,36 @@ impl Wire for ReadStateData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "ReadStateData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "ReadStateData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "ReadStateData.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "ReadStateData.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReadStateData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "ReadStateData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ReadStateData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "ReadStateData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "ReadStateData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadStateData",
@@ -341,7 +401,7 @@ pub struct PartitionResult {
     /// The partition index.
     pub partition: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The state epoch of the share-partition.
@@ -354,17 +414,17 @@ pub struct PartitionResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <Vec<StateBatch> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.state_epoch, false);
-        n += Wire::wire_len(&self.start_offset, false);
-        n += Wire::wire_len(&self.state_batches, true);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.state_epoch, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
+        n += Wire::wire_len(&self.state_batches, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -372,45 +432,91 @@ impl Wire for PartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionResult.Partition")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionResult.ErrorMessage")?;
-        Wire::wire_put(&self.state_epoch, buf, false, "PartitionResult.StateEpoch")?;
-        Wire::wire_put(&self.start_offset, buf, false, "PartitionResult.StartOffset")?;
-        Wire::wire_put(&self.state_batches, buf, true, "PartitionResult.StateBatches")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionResult.Partition",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
+        Wire::wire_put(
+            &self.state_epoch,
+            buf,
+            false,
+            version,
+            "PartitionResult.StateEpoch",
+        )?;
+        Wire::wire_put(
+            &self.start_offset,
+            buf,
+            false,
+            version,
+            "PartitionResult.StartOffset",
+        )?;
+        Wire::wire_put(
+            &self.state_batches,
+            buf,
+            true,
+            version,
+            "PartitionResult.StateBatches",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionResult.Partition")?,
-            error_code: <i16 as Wire>::wire_get(
+            partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionResult.Partition",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
             state_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.StateEpoch",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.StartOffset",
             )?,
             state_batches: <Vec<
                 StateBatch,
-            > as Wire>::wire_get(buf, true, "PartitionResult.StateBatches")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.StateBatches")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -424,7 +530,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             state_epoch: 4,
             start_offset: 5,
@@ -471,10 +577,10 @@ pub struct ReadStateResult {
 impl Wire for ReadStateResult {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -482,23 +588,36 @@ impl Wire for ReadStateResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "ReadStateResult.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "ReadStateResult.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "ReadStateResult.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "ReadStateResult.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ReadStateResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "ReadStateResult.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ReadStateResult.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, true, "ReadStateResult.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "ReadStateResult.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadStateResult",
@@ -555,12 +674,12 @@ pub struct StateBatch {
 impl Wire for StateBatch {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.first_offset, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.delivery_state, false);
-        n += Wire::wire_len(&self.delivery_count, false);
+        n += Wire::wire_len(&self.first_offset, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.delivery_state, false, version);
+        n += Wire::wire_len(&self.delivery_count, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -568,31 +687,63 @@ impl Wire for StateBatch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.first_offset, buf, false, "StateBatch.FirstOffset")?;
-        Wire::wire_put(&self.last_offset, buf, false, "StateBatch.LastOffset")?;
-        Wire::wire_put(&self.delivery_state, buf, false, "StateBatch.DeliveryState")?;
-        Wire::wire_put(&self.delivery_count, buf, false, "StateBatch.DeliveryCount")?;
+        Wire::wire_put(
+            &self.first_offset,
+            buf,
+            false,
+            version,
+            "StateBatch.FirstOffset",
+        )?;
+        Wire::wire_put(&self.last_offset, buf, false, version, "StateBatch.LastOffset")?;
+        Wire::wire_put(
+            &self.delivery_state,
+            buf,
+            false,
+            version,
+            "StateBatch.DeliveryState",
+        )?;
+        Wire::wire_put(
+            &self.delivery_count,
+            buf,
+            false,
+            version,
+            "StateBatch.DeliveryCount",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "StateBatch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            first_offset: <i64 as Wire>::wire_get(buf, false, "StateBatch.FirstOffset")?,
-            last_offset: <i64 as Wire>::wire_get(buf, false, "StateBatch.LastOffset")?,
+            first_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "StateBatch.FirstOffset",
+            )?,
+            last_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "StateBatch.LastOffset",
+            )?,
             delivery_state: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StateBatch.DeliveryState",
             )?,
             delivery_count: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StateBatch.DeliveryCount",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

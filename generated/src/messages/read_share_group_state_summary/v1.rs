@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ReadStateSummaryData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "ReadShareGroupStateSummaryRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.topics,
             buf,
             true,
+            version,
             "ReadShareGroupStateSummaryRequest.Topics",
         )?;
         self.unknown_tagged_fields
@@ -48,17 +51,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ReadShareGroupStateSummaryRequest.GroupId",
             )?,
             topics: <Vec<
                 ReadStateSummaryData,
-            > as Wire>::wire_get(buf, true, "ReadShareGroupStateSummaryRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReadShareGroupStateSummaryRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateSummaryRequest",
@@ -102,7 +112,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ReadShareGroupStateSummary;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -117,9 +127,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<ReadStateSummaryResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -127,12 +137,14 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "ReadShareGroupStateSummaryResponse.Results",
         )?;
         self.unknown_tagged_fields
@@ -142,6 +154,7 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
@@ -150,6 +163,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "ReadShareGroupStateSummaryResponse.Results",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -193,7 +207,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ReadShareGroupStateSummary;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -206,7 +220,7 @@ pub struct PartitionResult {
     /// The partition index.
     pub partition: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The state epoch of the share-partition.
@@ -226,7 +240,7 @@ impl Default for PartitionResult {
     fn default() -> Self {
         Self {
             partition: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             state_epoch: 0,
             leader_epoch: 0,
@@ -237,18 +251,18 @@ impl Default for PartitionResult {
     }
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.state_epoch, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.start_offset, false);
-        n += Wire::wire_len(&self.delivery_complete_count, false);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.state_epoch, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
+        n += Wire::wire_len(&self.delivery_complete_count, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -256,18 +270,56 @@ impl Wire for PartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionResult.Partition")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionResult.ErrorMessage")?;
-        Wire::wire_put(&self.state_epoch, buf, false, "PartitionResult.StateEpoch")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionResult.LeaderEpoch")?;
-        Wire::wire_put(&self.start_offset, buf, false, "PartitionResult.StartOffset")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionResult.Partition",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
+        Wire::wire_put(
+            &self.state_epoch,
+            buf,
+            false,
+            version,
+            "PartitionResult.StateEpoch",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionResult.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.start_offset,
+            buf,
+            false,
+            version,
+            "PartitionResult.StartOffset",
+        )?;
         Wire::wire_put(
             &self.delivery_complete_count,
             buf,
             false,
+            version,
             "PartitionResult.DeliveryCompleteCount",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResult")?;
@@ -276,36 +328,47 @@ impl Wire for PartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionResult.Partition")?,
-            error_code: <i16 as Wire>::wire_get(
+            partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionResult.Partition",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
             state_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.StateEpoch",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.LeaderEpoch",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.StartOffset",
             )?,
             delivery_complete_count: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionResult.DeliveryCompleteCount",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -321,7 +384,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             state_epoch: 4,
             leader_epoch: 5,
@@ -369,10 +432,10 @@ pub struct ReadStateSummaryResult {
 impl Wire for ReadStateSummaryResult {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -380,13 +443,21 @@ impl Wire for ReadStateSummaryResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "ReadStateSummaryResult.TopicId")?;
+        Wire::wire_put(
+            &self.topic_id,
+            buf,
+            false,
+            version,
+            "ReadStateSummaryResult.TopicId",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "ReadStateSummaryResult.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ReadStateSummaryResult")?;
@@ -395,17 +466,24 @@ impl Wire for ReadStateSummaryResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ReadStateSummaryResult.TopicId",
             )?,
             partitions: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, true, "ReadStateSummaryResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ReadStateSummaryResult.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadStateSummaryResult",

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,14 +42,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.cluster_id, buf, true, "RemoveRaftVoterRequest.ClusterId")?;
-        Wire::wire_put(&self.voter_id, buf, false, "RemoveRaftVoterRequest.VoterId")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "RemoveRaftVoterRequest.ClusterId",
+        )?;
+        Wire::wire_put(
+            &self.voter_id,
+            buf,
+            false,
+            version,
+            "RemoveRaftVoterRequest.VoterId",
+        )?;
         Wire::wire_put(
             &self.voter_directory_id,
             buf,
             false,
+            version,
             "RemoveRaftVoterRequest.VoterDirectoryId",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "RemoveRaftVoterRequest")?;
@@ -58,20 +72,28 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "RemoveRaftVoterRequest.ClusterId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "RemoveRaftVoterRequest.ClusterId",
+            )?,
             voter_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RemoveRaftVoterRequest.VoterId",
             )?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RemoveRaftVoterRequest.VoterDirectoryId",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -118,7 +140,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::RemoveRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -129,7 +151,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -141,20 +163,20 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -162,24 +184,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "RemoveRaftVoterResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "RemoveRaftVoterResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "RemoveRaftVoterResponse.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "RemoveRaftVoterResponse")?;
@@ -188,22 +214,30 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RemoveRaftVoterResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RemoveRaftVoterResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "RemoveRaftVoterResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "RemoveRaftVoterResponse.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "RemoveRaftVoterResponse",
@@ -216,7 +250,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -248,7 +282,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::RemoveRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

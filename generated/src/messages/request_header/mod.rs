@@ -5,6 +5,38 @@
 use crate::__gen::*;
 pub mod v1;
 pub mod v2;
+mod version_free;
+pub use version_free::*;
+impl From<AnyVersion> for RequestHeader {
+    fn from(v: AnyVersion) -> Self {
+        match v {
+            AnyVersion::V1(v) => v.into(),
+            AnyVersion::V2(v) => v.into(),
+        }
+    }
+}
+impl RequestHeader {
+    /// This value as the type of `version`: fields that version lacks are dropped if
+    /// the schema marks them ignorable, and are otherwise an error unless they hold
+    /// their default ([`EncodeErrorKind::UnsupportedField`]).
+    pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
+        match version {
+            1i16 => v1::RequestHeader::try_from(self).map(AnyVersion::V1),
+            2i16 => v2::RequestHeader::try_from(self).map(AnyVersion::V2),
+            _ => {
+                Err(
+                    EncodeError::new(
+                            EncodeErrorKind::UnsupportedVersion {
+                                version,
+                            },
+                            "",
+                        )
+                        .in_message("RequestHeader", version),
+                )
+            }
+        }
+    }
+}
 ///`RequestHeader` of any version.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -67,6 +99,7 @@ impl AnyVersion {
         let version = <i16 as Wire>::wire_get(
             &mut bytes,
             false,
+            0,
             "RequestHeader.Version",
         )?;
         if version > 2i16 {

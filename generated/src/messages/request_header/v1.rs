@@ -30,60 +30,73 @@ impl Default for RequestHeader {
 impl Wire for RequestHeader {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.request_api_key, false);
-        n += Wire::wire_len(&self.request_api_version, false);
-        n += Wire::wire_len(&self.correlation_id, false);
-        n += Wire::wire_len(&self.client_id, false);
+        n += Wire::wire_len(&self.request_api_key, false, version);
+        n += Wire::wire_len(&self.request_api_version, false, version);
+        n += Wire::wire_len(&self.correlation_id, false, version);
+        n += Wire::wire_len(&self.client_id, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.request_api_key,
             buf,
             false,
+            version,
             "RequestHeader.RequestApiKey",
         )?;
         Wire::wire_put(
             &self.request_api_version,
             buf,
             false,
+            version,
             "RequestHeader.RequestApiVersion",
         )?;
-        Wire::wire_put(&self.correlation_id, buf, false, "RequestHeader.CorrelationId")?;
-        Wire::wire_put(&self.client_id, buf, false, "RequestHeader.ClientId")?;
+        Wire::wire_put(
+            &self.correlation_id,
+            buf,
+            false,
+            version,
+            "RequestHeader.CorrelationId",
+        )?;
+        Wire::wire_put(&self.client_id, buf, false, version, "RequestHeader.ClientId")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             request_api_key: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RequestHeader.RequestApiKey",
             )?,
             request_api_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RequestHeader.RequestApiVersion",
             )?,
             correlation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "RequestHeader.CorrelationId",
             )?,
             client_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "RequestHeader.ClientId")?,
+            > as Wire>::wire_get(buf, false, version, "RequestHeader.ClientId")?,
         })
     }
 }

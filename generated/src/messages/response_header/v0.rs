@@ -11,21 +11,23 @@ pub struct ResponseHeader {
 }
 impl Wire for ResponseHeader {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.correlation_id, false);
+        n += Wire::wire_len(&self.correlation_id, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.correlation_id,
             buf,
             false,
+            version,
             "ResponseHeader.CorrelationId",
         )?;
         Ok(())
@@ -33,12 +35,14 @@ impl Wire for ResponseHeader {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             correlation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ResponseHeader.CorrelationId",
             )?,
         })

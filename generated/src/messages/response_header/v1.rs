@@ -13,9 +13,9 @@ pub struct ResponseHeader {
 }
 impl Wire for ResponseHeader {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.correlation_id, false);
+        n += Wire::wire_len(&self.correlation_id, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,12 +23,14 @@ impl Wire for ResponseHeader {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.correlation_id,
             buf,
             false,
+            version,
             "ResponseHeader.CorrelationId",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ResponseHeader")?;
@@ -37,12 +39,14 @@ impl Wire for ResponseHeader {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             correlation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ResponseHeader.CorrelationId",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -11,21 +11,23 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Bytes as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.auth_bytes, false);
+        n += Wire::wire_len(&self.auth_bytes, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.auth_bytes,
             buf,
             false,
+            version,
             "SaslAuthenticateRequest.AuthBytes",
         )?;
         Ok(())
@@ -33,12 +35,14 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             auth_bytes: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SaslAuthenticateRequest.AuthBytes",
             )?,
         })
@@ -71,7 +75,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SaslAuthenticate;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -80,7 +84,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     ///
     /// Default: `Some("")`.
@@ -93,7 +97,7 @@ pub struct Response {
 impl Default for Response {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             auth_bytes: Bytes::new(),
             session_lifetime_ms: 0,
@@ -101,45 +105,50 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, false);
-        n += Wire::wire_len(&self.auth_bytes, false);
-        n += Wire::wire_len(&self.session_lifetime_ms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, false, version);
+        n += Wire::wire_len(&self.auth_bytes, false, version);
+        n += Wire::wire_len(&self.session_lifetime_ms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "SaslAuthenticateResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             false,
+            version,
             "SaslAuthenticateResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.auth_bytes,
             buf,
             false,
+            version,
             "SaslAuthenticateResponse.AuthBytes",
         )?;
         Wire::wire_put(
             &self.session_lifetime_ms,
             buf,
             false,
+            version,
             "SaslAuthenticateResponse.SessionLifetimeMs",
         )?;
         Ok(())
@@ -147,25 +156,34 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SaslAuthenticateResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "SaslAuthenticateResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "SaslAuthenticateResponse.ErrorMessage",
+            )?,
             auth_bytes: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SaslAuthenticateResponse.AuthBytes",
             )?,
             session_lifetime_ms: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SaslAuthenticateResponse.SessionLifetimeMs",
             )?,
         })
@@ -175,7 +193,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             auth_bytes: Bytes::from_static(b"AuthBytes-bytes"),
             session_lifetime_ms: 4,
@@ -206,7 +224,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SaslAuthenticate;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

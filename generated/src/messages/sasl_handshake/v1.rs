@@ -11,29 +11,38 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.mechanism, false);
+        n += Wire::wire_len(&self.mechanism, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.mechanism, buf, false, "SaslHandshakeRequest.Mechanism")?;
+        Wire::wire_put(
+            &self.mechanism,
+            buf,
+            false,
+            version,
+            "SaslHandshakeRequest.Mechanism",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             mechanism: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SaslHandshakeRequest.Mechanism",
             )?,
         })
@@ -66,7 +75,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SaslHandshake;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -75,30 +84,38 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The mechanisms enabled in the server.
     pub mechanisms: Vec<ByteString>,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.mechanisms, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.mechanisms, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "SaslHandshakeResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "SaslHandshakeResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.mechanisms,
             buf,
             false,
+            version,
             "SaslHandshakeResponse.Mechanisms",
         )?;
         Ok(())
@@ -106,17 +123,24 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SaslHandshakeResponse.ErrorCode",
             )?,
             mechanisms: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "SaslHandshakeResponse.Mechanisms")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "SaslHandshakeResponse.Mechanisms",
+            )?,
         })
     }
 }
@@ -124,7 +148,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             mechanisms: vec![
                 ByteString::from_static("Mechanisms-1"),
                 ByteString::from_static("Mechanisms-2")
@@ -152,7 +176,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SaslHandshake;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -34,12 +34,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<AcknowledgeTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.share_session_epoch, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.share_session_epoch, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -47,40 +47,67 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "ShareAcknowledgeRequest.GroupId")?;
-        Wire::wire_put(&self.member_id, buf, true, "ShareAcknowledgeRequest.MemberId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "ShareAcknowledgeRequest.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "ShareAcknowledgeRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.share_session_epoch,
             buf,
             false,
+            version,
             "ShareAcknowledgeRequest.ShareSessionEpoch",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "ShareAcknowledgeRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "ShareAcknowledgeRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareAcknowledgeRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeRequest.GroupId")?,
+            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.GroupId")?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeRequest.MemberId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeRequest.MemberId",
+            )?,
             share_session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeRequest.ShareSessionEpoch",
             )?,
             topics: <Vec<
                 AcknowledgeTopic,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeRequest",
@@ -130,7 +157,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -141,7 +168,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The response topics.
@@ -152,17 +179,17 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<ShareAcknowledgeTopicResponse> as Wire>::MIN_LEN
         + <Vec<NodeEndpoint> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.node_endpoints, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.node_endpoints, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -170,36 +197,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ShareAcknowledgeResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ShareAcknowledgeResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ShareAcknowledgeResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.responses,
             buf,
             true,
+            version,
             "ShareAcknowledgeResponse.Responses",
         )?;
         Wire::wire_put(
             &self.node_endpoints,
             buf,
             true,
+            version,
             "ShareAcknowledgeResponse.NodeEndpoints",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareAcknowledgeResponse")?;
@@ -208,28 +241,46 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeResponse.ErrorMessage",
+            )?,
             responses: <Vec<
                 ShareAcknowledgeTopicResponse,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeResponse.Responses")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeResponse.Responses",
+            )?,
             node_endpoints: <Vec<
                 NodeEndpoint,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeResponse.NodeEndpoints")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeResponse.NodeEndpoints",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeResponse",
@@ -242,7 +293,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             responses: vec![
                 < ShareAcknowledgeTopicResponse as crate ::samples::Sample > ::sample(),
@@ -284,7 +335,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -302,10 +353,10 @@ pub struct AcknowledgePartition {
 impl Wire for AcknowledgePartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AcknowledgementBatch> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.acknowledgement_batches, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.acknowledgement_batches, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -313,18 +364,21 @@ impl Wire for AcknowledgePartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "AcknowledgePartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.acknowledgement_batches,
             buf,
             true,
+            version,
             "AcknowledgePartition.AcknowledgementBatches",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AcknowledgePartition")?;
@@ -333,12 +387,14 @@ impl Wire for AcknowledgePartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcknowledgePartition.PartitionIndex",
             )?,
             acknowledgement_batches: <Vec<
@@ -346,6 +402,7 @@ impl Wire for AcknowledgePartition {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "AcknowledgePartition.AcknowledgementBatches",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -402,10 +459,10 @@ pub struct AcknowledgeTopic {
 impl Wire for AcknowledgeTopic {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<AcknowledgePartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -413,23 +470,36 @@ impl Wire for AcknowledgeTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "AcknowledgeTopic.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "AcknowledgeTopic.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "AcknowledgeTopic.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "AcknowledgeTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "AcknowledgeTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "AcknowledgeTopic.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "AcknowledgeTopic.TopicId",
+            )?,
             partitions: <Vec<
                 AcknowledgePartition,
-            > as Wire>::wire_get(buf, true, "AcknowledgeTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "AcknowledgeTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AcknowledgeTopic",
@@ -484,11 +554,11 @@ pub struct AcknowledgementBatch {
 impl Wire for AcknowledgementBatch {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.first_offset, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.acknowledge_types, true);
+        n += Wire::wire_len(&self.first_offset, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.acknowledge_types, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -496,24 +566,28 @@ impl Wire for AcknowledgementBatch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.first_offset,
             buf,
             false,
+            version,
             "AcknowledgementBatch.FirstOffset",
         )?;
         Wire::wire_put(
             &self.last_offset,
             buf,
             false,
+            version,
             "AcknowledgementBatch.LastOffset",
         )?;
         Wire::wire_put(
             &self.acknowledge_types,
             buf,
             true,
+            version,
             "AcknowledgementBatch.AcknowledgeTypes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AcknowledgementBatch")?;
@@ -522,22 +596,30 @@ impl Wire for AcknowledgementBatch {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             first_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcknowledgementBatch.FirstOffset",
             )?,
             last_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcknowledgementBatch.LastOffset",
             )?,
             acknowledge_types: <SmallVec<
                 [i8; 16],
-            > as Wire>::wire_get(buf, true, "AcknowledgementBatch.AcknowledgeTypes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AcknowledgementBatch.AcknowledgeTypes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AcknowledgementBatch",
@@ -590,10 +672,10 @@ pub struct LeaderIdAndEpoch {
 }
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -601,23 +683,43 @@ impl Wire for LeaderIdAndEpoch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.leader_id, buf, false, "LeaderIdAndEpoch.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "LeaderIdAndEpoch.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.leader_id,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderId",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderIdAndEpoch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(buf, false, "LeaderIdAndEpoch.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "LeaderIdAndEpoch.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaderIdAndEpoch.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -673,12 +775,12 @@ pub struct NodeEndpoint {
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.rack, true);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.rack, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -686,27 +788,39 @@ impl Wire for NodeEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "NodeEndpoint.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "NodeEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "NodeEndpoint.Port")?;
-        Wire::wire_put(&self.rack, buf, true, "NodeEndpoint.Rack")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "NodeEndpoint.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "NodeEndpoint.Port")?;
+        Wire::wire_put(&self.rack, buf, true, version, "NodeEndpoint.Rack")?;
         self.unknown_tagged_fields.encode_section(buf, "NodeEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "NodeEndpoint.Host")?,
-            port: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.Port")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "NodeEndpoint.NodeId",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "NodeEndpoint.Host",
+            )?,
+            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "NodeEndpoint.Rack")?,
+            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -753,7 +867,7 @@ pub struct PartitionData {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The current leader of the partition.
@@ -762,15 +876,15 @@ pub struct PartitionData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <LeaderIdAndEpoch as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.current_leader, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.current_leader, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -778,38 +892,66 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionData.ErrorMessage")?;
-        Wire::wire_put(&self.current_leader, buf, false, "PartitionData.CurrentLeader")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionData.ErrorMessage",
+        )?;
+        Wire::wire_put(
+            &self.current_leader,
+            buf,
+            false,
+            version,
+            "PartitionData.CurrentLeader",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionData.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.ErrorMessage")?,
             current_leader: <LeaderIdAndEpoch as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.CurrentLeader",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -825,7 +967,7 @@ impl crate::samples::Sample for PartitionData {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             current_leader: <LeaderIdAndEpoch as crate::samples::Sample>::sample(),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
@@ -865,10 +1007,10 @@ pub struct ShareAcknowledgeTopicResponse {
 impl Wire for ShareAcknowledgeTopicResponse {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -876,18 +1018,21 @@ impl Wire for ShareAcknowledgeTopicResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_id,
             buf,
             false,
+            version,
             "ShareAcknowledgeTopicResponse.TopicId",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "ShareAcknowledgeTopicResponse.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareAcknowledgeTopicResponse")?;
@@ -896,17 +1041,24 @@ impl Wire for ShareAcknowledgeTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeTopicResponse.TopicId",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeTopicResponse.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeTopicResponse",

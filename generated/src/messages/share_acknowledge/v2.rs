@@ -37,13 +37,13 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <Vec<AcknowledgeTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.share_session_epoch, false);
-        n += Wire::wire_len(&self.is_renew_ack, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.share_session_epoch, false, version);
+        n += Wire::wire_len(&self.is_renew_ack, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -51,51 +51,80 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "ShareAcknowledgeRequest.GroupId")?;
-        Wire::wire_put(&self.member_id, buf, true, "ShareAcknowledgeRequest.MemberId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "ShareAcknowledgeRequest.GroupId",
+        )?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "ShareAcknowledgeRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.share_session_epoch,
             buf,
             false,
+            version,
             "ShareAcknowledgeRequest.ShareSessionEpoch",
         )?;
         Wire::wire_put(
             &self.is_renew_ack,
             buf,
             false,
+            version,
             "ShareAcknowledgeRequest.IsRenewAck",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "ShareAcknowledgeRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "ShareAcknowledgeRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareAcknowledgeRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeRequest.GroupId")?,
+            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.GroupId")?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeRequest.MemberId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeRequest.MemberId",
+            )?,
             share_session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeRequest.ShareSessionEpoch",
             )?,
             is_renew_ack: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeRequest.IsRenewAck",
             )?,
             topics: <Vec<
                 AcknowledgeTopic,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeRequest",
@@ -147,7 +176,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -158,7 +187,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The time in milliseconds for which the acquired records are locked.
@@ -171,18 +200,18 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<ShareAcknowledgeTopicResponse> as Wire>::MIN_LEN
         + <Vec<NodeEndpoint> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.acquisition_lock_timeout_ms, false);
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.node_endpoints, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.acquisition_lock_timeout_ms, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.node_endpoints, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -190,42 +219,49 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ShareAcknowledgeResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "ShareAcknowledgeResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ShareAcknowledgeResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.acquisition_lock_timeout_ms,
             buf,
             false,
+            version,
             "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs",
         )?;
         Wire::wire_put(
             &self.responses,
             buf,
             true,
+            version,
             "ShareAcknowledgeResponse.Responses",
         )?;
         Wire::wire_put(
             &self.node_endpoints,
             buf,
             true,
+            version,
             "ShareAcknowledgeResponse.NodeEndpoints",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareAcknowledgeResponse")?;
@@ -234,33 +270,52 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeResponse.ErrorMessage",
+            )?,
             acquisition_lock_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs",
             )?,
             responses: <Vec<
                 ShareAcknowledgeTopicResponse,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeResponse.Responses")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeResponse.Responses",
+            )?,
             node_endpoints: <Vec<
                 NodeEndpoint,
-            > as Wire>::wire_get(buf, true, "ShareAcknowledgeResponse.NodeEndpoints")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareAcknowledgeResponse.NodeEndpoints",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeResponse",
@@ -273,7 +328,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             acquisition_lock_timeout_ms: 4,
             responses: vec![
@@ -319,7 +374,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -57,18 +57,18 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<FetchTopic> as Wire>::MIN_LEN + <Vec<ForgottenTopic> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.share_session_epoch, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.max_records, false);
-        n += Wire::wire_len(&self.batch_size, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.forgotten_topics_data, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.share_session_epoch, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.max_records, false, version);
+        n += Wire::wire_len(&self.batch_size, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.forgotten_topics_data, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -76,26 +76,65 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "ShareFetchRequest.GroupId")?;
-        Wire::wire_put(&self.member_id, buf, true, "ShareFetchRequest.MemberId")?;
+        Wire::wire_put(&self.group_id, buf, true, version, "ShareFetchRequest.GroupId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "ShareFetchRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.share_session_epoch,
             buf,
             false,
+            version,
             "ShareFetchRequest.ShareSessionEpoch",
         )?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "ShareFetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "ShareFetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "ShareFetchRequest.MaxBytes")?;
-        Wire::wire_put(&self.max_records, buf, false, "ShareFetchRequest.MaxRecords")?;
-        Wire::wire_put(&self.batch_size, buf, false, "ShareFetchRequest.BatchSize")?;
-        Wire::wire_put(&self.topics, buf, true, "ShareFetchRequest.Topics")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(
+            &self.min_bytes,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MinBytes",
+        )?;
+        Wire::wire_put(
+            &self.max_bytes,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MaxBytes",
+        )?;
+        Wire::wire_put(
+            &self.max_records,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MaxRecords",
+        )?;
+        Wire::wire_put(
+            &self.batch_size,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.BatchSize",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "ShareFetchRequest.Topics")?;
         Wire::wire_put(
             &self.forgotten_topics_data,
             buf,
             true,
+            version,
             "ShareFetchRequest.ForgottenTopicsData",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareFetchRequest")?;
@@ -104,51 +143,63 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.GroupId")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.GroupId")?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.MemberId")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.MemberId")?,
             share_session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.ShareSessionEpoch",
             )?,
             max_wait_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MaxWaitMs",
             )?,
             min_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MinBytes",
             )?,
             max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MaxBytes",
             )?,
             max_records: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MaxRecords",
             )?,
             batch_size: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.BatchSize",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.Topics")?,
             forgotten_topics_data: <Vec<
                 ForgottenTopic,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.ForgottenTopicsData")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareFetchRequest.ForgottenTopicsData",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchRequest",
@@ -215,7 +266,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -226,7 +277,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The time in milliseconds for which the acquired records are locked.
@@ -239,18 +290,18 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<ShareFetchableTopicResponse> as Wire>::MIN_LEN
         + <Vec<NodeEndpoint> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.acquisition_lock_timeout_ms, false);
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.node_endpoints, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.acquisition_lock_timeout_ms, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.node_endpoints, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -258,32 +309,49 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ShareFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "ShareFetchResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ShareFetchResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ShareFetchResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.acquisition_lock_timeout_ms,
             buf,
             false,
+            version,
             "ShareFetchResponse.AcquisitionLockTimeoutMs",
         )?;
-        Wire::wire_put(&self.responses, buf, true, "ShareFetchResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "ShareFetchResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.node_endpoints,
             buf,
             true,
+            version,
             "ShareFetchResponse.NodeEndpoints",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareFetchResponse")?;
@@ -292,33 +360,42 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareFetchResponse.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.ErrorMessage")?,
             acquisition_lock_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchResponse.AcquisitionLockTimeoutMs",
             )?,
             responses: <Vec<
                 ShareFetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, "ShareFetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.Responses")?,
             node_endpoints: <Vec<
                 NodeEndpoint,
-            > as Wire>::wire_get(buf, true, "ShareFetchResponse.NodeEndpoints")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareFetchResponse.NodeEndpoints",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchResponse",
@@ -331,7 +408,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             acquisition_lock_timeout_ms: 4,
             responses: vec![
@@ -377,7 +454,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -397,11 +474,11 @@ pub struct AcknowledgementBatch {
 impl Wire for AcknowledgementBatch {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <SmallVec<[i8; 16]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.first_offset, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.acknowledge_types, true);
+        n += Wire::wire_len(&self.first_offset, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.acknowledge_types, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -409,24 +486,28 @@ impl Wire for AcknowledgementBatch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.first_offset,
             buf,
             false,
+            version,
             "AcknowledgementBatch.FirstOffset",
         )?;
         Wire::wire_put(
             &self.last_offset,
             buf,
             false,
+            version,
             "AcknowledgementBatch.LastOffset",
         )?;
         Wire::wire_put(
             &self.acknowledge_types,
             buf,
             true,
+            version,
             "AcknowledgementBatch.AcknowledgeTypes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AcknowledgementBatch")?;
@@ -435,22 +516,30 @@ impl Wire for AcknowledgementBatch {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             first_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcknowledgementBatch.FirstOffset",
             )?,
             last_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcknowledgementBatch.LastOffset",
             )?,
             acknowledge_types: <SmallVec<
                 [i8; 16],
-            > as Wire>::wire_get(buf, true, "AcknowledgementBatch.AcknowledgeTypes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "AcknowledgementBatch.AcknowledgeTypes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AcknowledgementBatch",
@@ -504,10 +593,10 @@ pub struct FetchPartition {
 impl Wire for FetchPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<AcknowledgementBatch> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.acknowledgement_batches, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.acknowledgement_batches, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -515,18 +604,21 @@ impl Wire for FetchPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "FetchPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.acknowledgement_batches,
             buf,
             true,
+            version,
             "FetchPartition.AcknowledgementBatches",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FetchPartition")?;
@@ -535,17 +627,24 @@ impl Wire for FetchPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FetchPartition.PartitionIndex",
             )?,
             acknowledgement_batches: <Vec<
                 AcknowledgementBatch,
-            > as Wire>::wire_get(buf, true, "FetchPartition.AcknowledgementBatches")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "FetchPartition.AcknowledgementBatches",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchPartition",
@@ -600,10 +699,10 @@ pub struct FetchTopic {
 impl Wire for FetchTopic {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<FetchPartition> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -611,23 +710,30 @@ impl Wire for FetchTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "FetchTopic.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "FetchTopic.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "FetchTopic.TopicId")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "FetchTopic.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "FetchTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "FetchTopic.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "FetchTopic.TopicId",
+            )?,
             partitions: <Vec<
                 FetchPartition,
-            > as Wire>::wire_get(buf, true, "FetchTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "FetchTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchTopic",
@@ -680,10 +786,10 @@ pub struct ForgottenTopic {
 impl Wire for ForgottenTopic {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -691,23 +797,36 @@ impl Wire for ForgottenTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "ForgottenTopic.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "ForgottenTopic.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "ForgottenTopic.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "ForgottenTopic.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ForgottenTopic")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "ForgottenTopic.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "ForgottenTopic.TopicId",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "ForgottenTopic.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "ForgottenTopic.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ForgottenTopic",
@@ -759,11 +878,11 @@ pub struct AcquiredRecords {
 impl Wire for AcquiredRecords {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.first_offset, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.delivery_count, false);
+        n += Wire::wire_len(&self.first_offset, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.delivery_count, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -771,14 +890,28 @@ impl Wire for AcquiredRecords {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.first_offset, buf, false, "AcquiredRecords.FirstOffset")?;
-        Wire::wire_put(&self.last_offset, buf, false, "AcquiredRecords.LastOffset")?;
+        Wire::wire_put(
+            &self.first_offset,
+            buf,
+            false,
+            version,
+            "AcquiredRecords.FirstOffset",
+        )?;
+        Wire::wire_put(
+            &self.last_offset,
+            buf,
+            false,
+            version,
+            "AcquiredRecords.LastOffset",
+        )?;
         Wire::wire_put(
             &self.delivery_count,
             buf,
             false,
+            version,
             "AcquiredRecords.DeliveryCount",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "AcquiredRecords")?;
@@ -787,22 +920,26 @@ impl Wire for AcquiredRecords {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             first_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcquiredRecords.FirstOffset",
             )?,
             last_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcquiredRecords.LastOffset",
             )?,
             delivery_count: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "AcquiredRecords.DeliveryCount",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -855,10 +992,10 @@ pub struct LeaderIdAndEpoch {
 }
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -866,23 +1003,43 @@ impl Wire for LeaderIdAndEpoch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.leader_id, buf, false, "LeaderIdAndEpoch.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "LeaderIdAndEpoch.LeaderEpoch")?;
+        Wire::wire_put(
+            &self.leader_id,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderId",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "LeaderIdAndEpoch.LeaderEpoch",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "LeaderIdAndEpoch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(buf, false, "LeaderIdAndEpoch.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "LeaderIdAndEpoch.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "LeaderIdAndEpoch.LeaderEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -938,12 +1095,12 @@ pub struct NodeEndpoint {
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.node_id, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
-        n += Wire::wire_len(&self.rack, true);
+        n += Wire::wire_len(&self.node_id, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
+        n += Wire::wire_len(&self.rack, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -951,27 +1108,39 @@ impl Wire for NodeEndpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.node_id, buf, false, "NodeEndpoint.NodeId")?;
-        Wire::wire_put(&self.host, buf, true, "NodeEndpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "NodeEndpoint.Port")?;
-        Wire::wire_put(&self.rack, buf, true, "NodeEndpoint.Rack")?;
+        Wire::wire_put(&self.node_id, buf, false, version, "NodeEndpoint.NodeId")?;
+        Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "NodeEndpoint.Port")?;
+        Wire::wire_put(&self.rack, buf, true, version, "NodeEndpoint.Rack")?;
         self.unknown_tagged_fields.encode_section(buf, "NodeEndpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.NodeId")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "NodeEndpoint.Host")?,
-            port: <i32 as Wire>::wire_get(buf, false, "NodeEndpoint.Port")?,
+            node_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "NodeEndpoint.NodeId",
+            )?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "NodeEndpoint.Host",
+            )?,
+            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
             rack: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "NodeEndpoint.Rack")?,
+            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -1018,11 +1187,11 @@ pub struct PartitionData {
     /// The partition index.
     pub partition_index: i32,
     /// The fetch error code, or 0 if there was no fetch error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The fetch error message, or null if there was no fetch error.
     pub error_message: Option<ByteString>,
     /// The acknowledge error code, or 0 if there was no acknowledge error.
-    pub acknowledge_error_code: i16,
+    pub acknowledge_error_code: ErrorCode,
     /// The acknowledge error message, or null if there was no acknowledge error.
     pub acknowledge_error_message: Option<ByteString>,
     /// The current leader of the partition.
@@ -1035,20 +1204,20 @@ pub struct PartitionData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionData {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
+        + <Option<ByteString> as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <LeaderIdAndEpoch as Wire>::MIN_LEN
         + <Records as Wire>::MIN_LEN + <Vec<AcquiredRecords> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.acknowledge_error_code, false);
-        n += Wire::wire_len(&self.acknowledge_error_message, true);
-        n += Wire::wire_len(&self.current_leader, false);
-        n += Wire::wire_len(&self.records, true);
-        n += Wire::wire_len(&self.acquired_records, true);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.acknowledge_error_code, false, version);
+        n += Wire::wire_len(&self.acknowledge_error_message, true, version);
+        n += Wire::wire_len(&self.current_leader, false, version);
+        n += Wire::wire_len(&self.records, true, version);
+        n += Wire::wire_len(&self.acquired_records, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1056,34 +1225,57 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionData.ErrorMessage")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionData.ErrorMessage",
+        )?;
         Wire::wire_put(
             &self.acknowledge_error_code,
             buf,
             false,
+            version,
             "PartitionData.AcknowledgeErrorCode",
         )?;
         Wire::wire_put(
             &self.acknowledge_error_message,
             buf,
             true,
+            version,
             "PartitionData.AcknowledgeErrorMessage",
         )?;
-        Wire::wire_put(&self.current_leader, buf, false, "PartitionData.CurrentLeader")?;
-        Wire::wire_put(&self.records, buf, true, "PartitionData.Records")?;
+        Wire::wire_put(
+            &self.current_leader,
+            buf,
+            false,
+            version,
+            "PartitionData.CurrentLeader",
+        )?;
+        Wire::wire_put(&self.records, buf, true, version, "PartitionData.Records")?;
         Wire::wire_put(
             &self.acquired_records,
             buf,
             true,
+            version,
             "PartitionData.AcquiredRecords",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
@@ -1092,35 +1284,54 @@ impl Wire for PartitionData {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionData.ErrorMessage")?,
-            acknowledge_error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
+            error_message: <Option<
+                ByteString,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.ErrorMessage")?,
+            acknowledge_error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionData.AcknowledgeErrorCode",
             )?,
             acknowledge_error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionData.AcknowledgeErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionData.AcknowledgeErrorMessage",
+            )?,
             current_leader: <LeaderIdAndEpoch as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.CurrentLeader",
             )?,
-            records: <Records as Wire>::wire_get(buf, true, "PartitionData.Records")?,
+            records: <Records as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "PartitionData.Records",
+            )?,
             acquired_records: <Vec<
                 AcquiredRecords,
-            > as Wire>::wire_get(buf, true, "PartitionData.AcquiredRecords")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.AcquiredRecords")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -1134,9 +1345,9 @@ impl crate::samples::Sample for PartitionData {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
-            acknowledge_error_code: 4,
+            acknowledge_error_code: ErrorCode(4),
             acknowledge_error_message: Some(
                 ByteString::from_static("AcknowledgeErrorMessage-4"),
             ),
@@ -1193,10 +1404,10 @@ pub struct ShareFetchableTopicResponse {
 impl Wire for ShareFetchableTopicResponse {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1204,18 +1415,21 @@ impl Wire for ShareFetchableTopicResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.topic_id,
             buf,
             false,
+            version,
             "ShareFetchableTopicResponse.TopicId",
         )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "ShareFetchableTopicResponse.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareFetchableTopicResponse")?;
@@ -1224,17 +1438,24 @@ impl Wire for ShareFetchableTopicResponse {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchableTopicResponse.TopicId",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "ShareFetchableTopicResponse.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareFetchableTopicResponse.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchableTopicResponse",

@@ -63,20 +63,20 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <Vec<FetchTopic> as Wire>::MIN_LEN
         + <Vec<ForgottenTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.share_session_epoch, false);
-        n += Wire::wire_len(&self.max_wait_ms, false);
-        n += Wire::wire_len(&self.min_bytes, false);
-        n += Wire::wire_len(&self.max_bytes, false);
-        n += Wire::wire_len(&self.max_records, false);
-        n += Wire::wire_len(&self.batch_size, false);
-        n += Wire::wire_len(&self.share_acquire_mode, false);
-        n += Wire::wire_len(&self.is_renew_ack, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.forgotten_topics_data, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.share_session_epoch, false, version);
+        n += Wire::wire_len(&self.max_wait_ms, false, version);
+        n += Wire::wire_len(&self.min_bytes, false, version);
+        n += Wire::wire_len(&self.max_bytes, false, version);
+        n += Wire::wire_len(&self.max_records, false, version);
+        n += Wire::wire_len(&self.batch_size, false, version);
+        n += Wire::wire_len(&self.share_acquire_mode, false, version);
+        n += Wire::wire_len(&self.is_renew_ack, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.forgotten_topics_data, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -84,33 +84,79 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "ShareFetchRequest.GroupId")?;
-        Wire::wire_put(&self.member_id, buf, true, "ShareFetchRequest.MemberId")?;
+        Wire::wire_put(&self.group_id, buf, true, version, "ShareFetchRequest.GroupId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "ShareFetchRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.share_session_epoch,
             buf,
             false,
+            version,
             "ShareFetchRequest.ShareSessionEpoch",
         )?;
-        Wire::wire_put(&self.max_wait_ms, buf, false, "ShareFetchRequest.MaxWaitMs")?;
-        Wire::wire_put(&self.min_bytes, buf, false, "ShareFetchRequest.MinBytes")?;
-        Wire::wire_put(&self.max_bytes, buf, false, "ShareFetchRequest.MaxBytes")?;
-        Wire::wire_put(&self.max_records, buf, false, "ShareFetchRequest.MaxRecords")?;
-        Wire::wire_put(&self.batch_size, buf, false, "ShareFetchRequest.BatchSize")?;
+        Wire::wire_put(
+            &self.max_wait_ms,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MaxWaitMs",
+        )?;
+        Wire::wire_put(
+            &self.min_bytes,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MinBytes",
+        )?;
+        Wire::wire_put(
+            &self.max_bytes,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MaxBytes",
+        )?;
+        Wire::wire_put(
+            &self.max_records,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.MaxRecords",
+        )?;
+        Wire::wire_put(
+            &self.batch_size,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.BatchSize",
+        )?;
         Wire::wire_put(
             &self.share_acquire_mode,
             buf,
             false,
+            version,
             "ShareFetchRequest.ShareAcquireMode",
         )?;
-        Wire::wire_put(&self.is_renew_ack, buf, false, "ShareFetchRequest.IsRenewAck")?;
-        Wire::wire_put(&self.topics, buf, true, "ShareFetchRequest.Topics")?;
+        Wire::wire_put(
+            &self.is_renew_ack,
+            buf,
+            false,
+            version,
+            "ShareFetchRequest.IsRenewAck",
+        )?;
+        Wire::wire_put(&self.topics, buf, true, version, "ShareFetchRequest.Topics")?;
         Wire::wire_put(
             &self.forgotten_topics_data,
             buf,
             true,
+            version,
             "ShareFetchRequest.ForgottenTopicsData",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareFetchRequest")?;
@@ -119,61 +165,75 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.GroupId")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.GroupId")?,
             member_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.MemberId")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.MemberId")?,
             share_session_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.ShareSessionEpoch",
             )?,
             max_wait_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MaxWaitMs",
             )?,
             min_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MinBytes",
             )?,
             max_bytes: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MaxBytes",
             )?,
             max_records: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.MaxRecords",
             )?,
             batch_size: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.BatchSize",
             )?,
             share_acquire_mode: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.ShareAcquireMode",
             )?,
             is_renew_ack: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchRequest.IsRenewAck",
             )?,
             topics: <Vec<
                 FetchTopic,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.Topics")?,
             forgotten_topics_data: <Vec<
                 ForgottenTopic,
-            > as Wire>::wire_get(buf, true, "ShareFetchRequest.ForgottenTopicsData")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareFetchRequest.ForgottenTopicsData",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchRequest",
@@ -246,7 +306,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -257,7 +317,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level response error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The time in milliseconds for which the acquired records are locked.
@@ -270,18 +330,18 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<ShareFetchableTopicResponse> as Wire>::MIN_LEN
         + <Vec<NodeEndpoint> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.acquisition_lock_timeout_ms, false);
-        n += Wire::wire_len(&self.responses, true);
-        n += Wire::wire_len(&self.node_endpoints, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.acquisition_lock_timeout_ms, false, version);
+        n += Wire::wire_len(&self.responses, true, version);
+        n += Wire::wire_len(&self.node_endpoints, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -289,32 +349,49 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ShareFetchResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "ShareFetchResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "ShareFetchResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "ShareFetchResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.acquisition_lock_timeout_ms,
             buf,
             false,
+            version,
             "ShareFetchResponse.AcquisitionLockTimeoutMs",
         )?;
-        Wire::wire_put(&self.responses, buf, true, "ShareFetchResponse.Responses")?;
+        Wire::wire_put(
+            &self.responses,
+            buf,
+            true,
+            version,
+            "ShareFetchResponse.Responses",
+        )?;
         Wire::wire_put(
             &self.node_endpoints,
             buf,
             true,
+            version,
             "ShareFetchResponse.NodeEndpoints",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareFetchResponse")?;
@@ -323,33 +400,42 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareFetchResponse.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.ErrorMessage")?,
             acquisition_lock_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareFetchResponse.AcquisitionLockTimeoutMs",
             )?,
             responses: <Vec<
                 ShareFetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, "ShareFetchResponse.Responses")?,
+            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.Responses")?,
             node_endpoints: <Vec<
                 NodeEndpoint,
-            > as Wire>::wire_get(buf, true, "ShareFetchResponse.NodeEndpoints")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareFetchResponse.NodeEndpoints",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchResponse",
@@ -362,7 +448,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             acquisition_lock_timeout_ms: 4,
             responses: vec![
@@ -408,7 +494,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

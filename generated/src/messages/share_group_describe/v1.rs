@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_ids, true);
-        n += Wire::wire_len(&self.include_authorized_operations, false);
+        n += Wire::wire_len(&self.group_ids, true, version);
+        n += Wire::wire_len(&self.include_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_ids,
             buf,
             true,
+            version,
             "ShareGroupDescribeRequest.GroupIds",
         )?;
         Wire::wire_put(
             &self.include_authorized_operations,
             buf,
             false,
+            version,
             "ShareGroupDescribeRequest.IncludeAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareGroupDescribeRequest")?;
@@ -47,15 +50,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_ids: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "ShareGroupDescribeRequest.GroupIds")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareGroupDescribeRequest.GroupIds",
+            )?,
             include_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareGroupDescribeRequest.IncludeAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -103,7 +113,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareGroupDescribe;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -121,10 +131,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -132,32 +142,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "ShareGroupDescribeResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "ShareGroupDescribeResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "ShareGroupDescribeResponse.Groups",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "ShareGroupDescribeResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "ShareGroupDescribeResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, true, "ShareGroupDescribeResponse.Groups")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "ShareGroupDescribeResponse.Groups",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareGroupDescribeResponse",
@@ -203,7 +228,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareGroupDescribe;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -218,9 +243,9 @@ pub struct Assignment {
 }
 impl Wire for Assignment {
     const MIN_LEN: usize = 0 + <Vec<TopicPartitions> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_partitions, true);
+        n += Wire::wire_len(&self.topic_partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -228,21 +253,29 @@ impl Wire for Assignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_partitions, buf, true, "Assignment.TopicPartitions")?;
+        Wire::wire_put(
+            &self.topic_partitions,
+            buf,
+            true,
+            version,
+            "Assignment.TopicPartitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Assignment")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_partitions: <Vec<
                 TopicPartitions,
-            > as Wire>::wire_get(buf, true, "Assignment.TopicPartitions")?,
+            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Assignment",
@@ -286,7 +319,7 @@ impl crate::arbitrary_support::ArbitraryWire for Assignment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The group ID string.
@@ -311,7 +344,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             group_id: ByteString::from_static(""),
             group_state: ByteString::from_static(""),
@@ -325,22 +358,22 @@ impl Default for DescribedGroup {
     }
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Vec<Member> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.group_state, true);
-        n += Wire::wire_len(&self.group_epoch, false);
-        n += Wire::wire_len(&self.assignment_epoch, false);
-        n += Wire::wire_len(&self.assignor_name, true);
-        n += Wire::wire_len(&self.members, true);
-        n += Wire::wire_len(&self.authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.group_state, true, version);
+        n += Wire::wire_len(&self.group_epoch, false, version);
+        n += Wire::wire_len(&self.assignment_epoch, false, version);
+        n += Wire::wire_len(&self.assignor_name, true, version);
+        n += Wire::wire_len(&self.members, true, version);
+        n += Wire::wire_len(&self.authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -348,25 +381,58 @@ impl Wire for DescribedGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "DescribedGroup.ErrorMessage")?;
-        Wire::wire_put(&self.group_id, buf, true, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, true, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.group_epoch, buf, false, "DescribedGroup.GroupEpoch")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ErrorMessage",
+        )?;
+        Wire::wire_put(&self.group_id, buf, true, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            true,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.group_epoch,
+            buf,
+            false,
+            version,
+            "DescribedGroup.GroupEpoch",
+        )?;
         Wire::wire_put(
             &self.assignment_epoch,
             buf,
             false,
+            version,
             "DescribedGroup.AssignmentEpoch",
         )?;
-        Wire::wire_put(&self.assignor_name, buf, true, "DescribedGroup.AssignorName")?;
-        Wire::wire_put(&self.members, buf, true, "DescribedGroup.Members")?;
+        Wire::wire_put(
+            &self.assignor_name,
+            buf,
+            true,
+            version,
+            "DescribedGroup.AssignorName",
+        )?;
+        Wire::wire_put(&self.members, buf, true, version, "DescribedGroup.Members")?;
         Wire::wire_put(
             &self.authorized_operations,
             buf,
             false,
+            version,
             "DescribedGroup.AuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroup")?;
@@ -375,44 +441,56 @@ impl Wire for DescribedGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             group_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupEpoch",
             )?,
             assignment_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AssignmentEpoch",
             )?,
             assignor_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.AssignorName",
             )?,
             members: <Vec<
                 Member,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
             authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -427,7 +505,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             group_id: ByteString::from_static("GroupId-2"),
             group_state: ByteString::from_static("GroupState-3"),
@@ -497,15 +575,15 @@ impl Wire for Member {
         + <Option<ByteString> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Assignment as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.rack_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.client_id, true);
-        n += Wire::wire_len(&self.client_host, true);
-        n += Wire::wire_len(&self.subscribed_topic_names, true);
-        n += Wire::wire_len(&self.assignment, false);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.rack_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.client_id, true, version);
+        n += Wire::wire_len(&self.client_host, true, version);
+        n += Wire::wire_len(&self.subscribed_topic_names, true, version);
+        n += Wire::wire_len(&self.assignment, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -513,38 +591,68 @@ impl Wire for Member {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, true, "Member.MemberId")?;
-        Wire::wire_put(&self.rack_id, buf, true, "Member.RackId")?;
-        Wire::wire_put(&self.member_epoch, buf, false, "Member.MemberEpoch")?;
-        Wire::wire_put(&self.client_id, buf, true, "Member.ClientId")?;
-        Wire::wire_put(&self.client_host, buf, true, "Member.ClientHost")?;
+        Wire::wire_put(&self.member_id, buf, true, version, "Member.MemberId")?;
+        Wire::wire_put(&self.rack_id, buf, true, version, "Member.RackId")?;
+        Wire::wire_put(&self.member_epoch, buf, false, version, "Member.MemberEpoch")?;
+        Wire::wire_put(&self.client_id, buf, true, version, "Member.ClientId")?;
+        Wire::wire_put(&self.client_host, buf, true, version, "Member.ClientHost")?;
         Wire::wire_put(
             &self.subscribed_topic_names,
             buf,
             true,
+            version,
             "Member.SubscribedTopicNames",
         )?;
-        Wire::wire_put(&self.assignment, buf, false, "Member.Assignment")?;
+        Wire::wire_put(&self.assignment, buf, false, version, "Member.Assignment")?;
         self.unknown_tagged_fields.encode_section(buf, "Member")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(buf, true, "Member.MemberId")?,
-            rack_id: <Option<ByteString> as Wire>::wire_get(buf, true, "Member.RackId")?,
-            member_epoch: <i32 as Wire>::wire_get(buf, false, "Member.MemberEpoch")?,
-            client_id: <ByteString as Wire>::wire_get(buf, true, "Member.ClientId")?,
-            client_host: <ByteString as Wire>::wire_get(buf, true, "Member.ClientHost")?,
+            member_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.MemberId",
+            )?,
+            rack_id: <Option<
+                ByteString,
+            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
+            member_epoch: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Member.MemberEpoch",
+            )?,
+            client_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.ClientId",
+            )?,
+            client_host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.ClientHost",
+            )?,
             subscribed_topic_names: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Member.SubscribedTopicNames")?,
-            assignment: <Assignment as Wire>::wire_get(buf, false, "Member.Assignment")?,
+            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicNames")?,
+            assignment: <Assignment as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Member.Assignment",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Member")?,
         })
     }
@@ -608,11 +716,11 @@ pub struct TopicPartitions {
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -620,29 +728,49 @@ impl Wire for TopicPartitions {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "TopicPartitions.TopicId")?;
-        Wire::wire_put(&self.topic_name, buf, true, "TopicPartitions.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicPartitions.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "TopicPartitions.TopicId")?;
+        Wire::wire_put(
+            &self.topic_name,
+            buf,
+            true,
+            version,
+            "TopicPartitions.TopicName",
+        )?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicPartitions.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicPartitions")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "TopicPartitions.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicPartitions.TopicId",
+            )?,
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicPartitions.TopicName",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicPartitions.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",

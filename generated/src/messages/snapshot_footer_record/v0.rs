@@ -13,9 +13,9 @@ pub struct SnapshotFooterRecord {
 }
 impl Wire for SnapshotFooterRecord {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.version, false);
+        n += Wire::wire_len(&self.version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,30 @@ impl Wire for SnapshotFooterRecord {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.version, buf, false, "SnapshotFooterRecord.Version")?;
+        Wire::wire_put(
+            &self.version,
+            buf,
+            false,
+            version,
+            "SnapshotFooterRecord.Version",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "SnapshotFooterRecord")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SnapshotFooterRecord.Version",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -15,10 +15,10 @@ pub struct SnapshotHeaderRecord {
 }
 impl Wire for SnapshotHeaderRecord {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.version, false);
-        n += Wire::wire_len(&self.last_contained_log_timestamp, false);
+        n += Wire::wire_len(&self.version, false, version);
+        n += Wire::wire_len(&self.last_contained_log_timestamp, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -26,13 +26,21 @@ impl Wire for SnapshotHeaderRecord {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.version, buf, false, "SnapshotHeaderRecord.Version")?;
+        Wire::wire_put(
+            &self.version,
+            buf,
+            false,
+            version,
+            "SnapshotHeaderRecord.Version",
+        )?;
         Wire::wire_put(
             &self.last_contained_log_timestamp,
             buf,
             false,
+            version,
             "SnapshotHeaderRecord.LastContainedLogTimestamp",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "SnapshotHeaderRecord")?;
@@ -41,17 +49,20 @@ impl Wire for SnapshotHeaderRecord {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SnapshotHeaderRecord.Version",
             )?,
             last_contained_log_timestamp: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SnapshotHeaderRecord.LastContainedLogTimestamp",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_ids, true);
-        n += Wire::wire_len(&self.include_authorized_operations, false);
+        n += Wire::wire_len(&self.group_ids, true, version);
+        n += Wire::wire_len(&self.include_authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,18 +27,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_ids,
             buf,
             true,
+            version,
             "StreamsGroupDescribeRequest.GroupIds",
         )?;
         Wire::wire_put(
             &self.include_authorized_operations,
             buf,
             false,
+            version,
             "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupDescribeRequest")?;
@@ -47,15 +50,22 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_ids: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupDescribeRequest.GroupIds")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupDescribeRequest.GroupIds",
+            )?,
             include_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -103,7 +113,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -121,10 +131,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -132,32 +142,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "StreamsGroupDescribeResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "StreamsGroupDescribeResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "StreamsGroupDescribeResponse.Groups",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupDescribeResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupDescribeResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, true, "StreamsGroupDescribeResponse.Groups")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupDescribeResponse.Groups",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupDescribeResponse",
@@ -203,7 +228,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -223,11 +248,11 @@ pub struct Assignment {
 impl Wire for Assignment {
     const MIN_LEN: usize = 0 + <Vec<TaskIds> as Wire>::MIN_LEN
         + <Vec<TaskIds> as Wire>::MIN_LEN + <Vec<TaskIds> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.active_tasks, true);
-        n += Wire::wire_len(&self.standby_tasks, true);
-        n += Wire::wire_len(&self.warmup_tasks, true);
+        n += Wire::wire_len(&self.active_tasks, true, version);
+        n += Wire::wire_len(&self.standby_tasks, true, version);
+        n += Wire::wire_len(&self.warmup_tasks, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -235,29 +260,49 @@ impl Wire for Assignment {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.active_tasks, buf, true, "Assignment.ActiveTasks")?;
-        Wire::wire_put(&self.standby_tasks, buf, true, "Assignment.StandbyTasks")?;
-        Wire::wire_put(&self.warmup_tasks, buf, true, "Assignment.WarmupTasks")?;
+        Wire::wire_put(
+            &self.active_tasks,
+            buf,
+            true,
+            version,
+            "Assignment.ActiveTasks",
+        )?;
+        Wire::wire_put(
+            &self.standby_tasks,
+            buf,
+            true,
+            version,
+            "Assignment.StandbyTasks",
+        )?;
+        Wire::wire_put(
+            &self.warmup_tasks,
+            buf,
+            true,
+            version,
+            "Assignment.WarmupTasks",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Assignment")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             active_tasks: <Vec<
                 TaskIds,
-            > as Wire>::wire_get(buf, true, "Assignment.ActiveTasks")?,
+            > as Wire>::wire_get(buf, true, version, "Assignment.ActiveTasks")?,
             standby_tasks: <Vec<
                 TaskIds,
-            > as Wire>::wire_get(buf, true, "Assignment.StandbyTasks")?,
+            > as Wire>::wire_get(buf, true, version, "Assignment.StandbyTasks")?,
             warmup_tasks: <Vec<
                 TaskIds,
-            > as Wire>::wire_get(buf, true, "Assignment.WarmupTasks")?,
+            > as Wire>::wire_get(buf, true, version, "Assignment.WarmupTasks")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Assignment",
@@ -309,7 +354,7 @@ impl crate::arbitrary_support::ArbitraryWire for Assignment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The group ID string.
@@ -334,7 +379,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             group_id: ByteString::from_static(""),
             group_state: ByteString::from_static(""),
@@ -348,22 +393,22 @@ impl Default for DescribedGroup {
     }
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Topology> as Wire>::MIN_LEN + <Vec<Member> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.group_state, true);
-        n += Wire::wire_len(&self.group_epoch, false);
-        n += Wire::wire_len(&self.assignment_epoch, false);
-        n += Wire::wire_len(&self.topology, false);
-        n += Wire::wire_len(&self.members, true);
-        n += Wire::wire_len(&self.authorized_operations, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.group_state, true, version);
+        n += Wire::wire_len(&self.group_epoch, false, version);
+        n += Wire::wire_len(&self.assignment_epoch, false, version);
+        n += Wire::wire_len(&self.topology, false, version);
+        n += Wire::wire_len(&self.members, true, version);
+        n += Wire::wire_len(&self.authorized_operations, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -371,25 +416,52 @@ impl Wire for DescribedGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "DescribedGroup.ErrorMessage")?;
-        Wire::wire_put(&self.group_id, buf, true, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, true, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.group_epoch, buf, false, "DescribedGroup.GroupEpoch")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ErrorMessage",
+        )?;
+        Wire::wire_put(&self.group_id, buf, true, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            true,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.group_epoch,
+            buf,
+            false,
+            version,
+            "DescribedGroup.GroupEpoch",
+        )?;
         Wire::wire_put(
             &self.assignment_epoch,
             buf,
             false,
+            version,
             "DescribedGroup.AssignmentEpoch",
         )?;
-        Wire::wire_put(&self.topology, buf, false, "DescribedGroup.Topology")?;
-        Wire::wire_put(&self.members, buf, true, "DescribedGroup.Members")?;
+        Wire::wire_put(&self.topology, buf, false, version, "DescribedGroup.Topology")?;
+        Wire::wire_put(&self.members, buf, true, version, "DescribedGroup.Members")?;
         Wire::wire_put(
             &self.authorized_operations,
             buf,
             false,
+            version,
             "DescribedGroup.AuthorizedOperations",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroup")?;
@@ -398,42 +470,53 @@ impl Wire for DescribedGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             group_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupEpoch",
             )?,
             assignment_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AssignmentEpoch",
             )?,
             topology: <Option<
                 Topology,
-            > as Wire>::wire_get(buf, false, "DescribedGroup.Topology")?,
+            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Topology")?,
             members: <Vec<
                 Member,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
             authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AuthorizedOperations",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -448,7 +531,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             group_id: ByteString::from_static("GroupId-2"),
             group_state: ByteString::from_static("GroupState-3"),
@@ -506,10 +589,10 @@ pub struct Endpoint {
 impl Wire for Endpoint {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -517,21 +600,23 @@ impl Wire for Endpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.host, buf, true, "Endpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Endpoint.Port")?;
+        Wire::wire_put(&self.host, buf, true, version, "Endpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Endpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "Endpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            host: <ByteString as Wire>::wire_get(buf, true, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Endpoint.Port")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -578,10 +663,10 @@ pub struct KeyValue {
 impl Wire for KeyValue {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, true);
-        n += Wire::wire_len(&self.value, true);
+        n += Wire::wire_len(&self.key, true, version);
+        n += Wire::wire_len(&self.value, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -589,21 +674,23 @@ impl Wire for KeyValue {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, true, "KeyValue.Key")?;
-        Wire::wire_put(&self.value, buf, true, "KeyValue.Value")?;
+        Wire::wire_put(&self.key, buf, true, version, "KeyValue.Key")?;
+        Wire::wire_put(&self.value, buf, true, version, "KeyValue.Value")?;
         self.unknown_tagged_fields.encode_section(buf, "KeyValue")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, "KeyValue.Key")?,
-            value: <ByteString as Wire>::wire_get(buf, true, "KeyValue.Value")?,
+            key: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Key")?,
+            value: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Value")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "KeyValue")?,
         })
     }
@@ -682,23 +769,23 @@ impl Wire for Member {
         + <Vec<TaskOffset> as Wire>::MIN_LEN + <Vec<TaskOffset> as Wire>::MIN_LEN
         + <Assignment as Wire>::MIN_LEN + <Assignment as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.instance_id, true);
-        n += Wire::wire_len(&self.rack_id, true);
-        n += Wire::wire_len(&self.client_id, true);
-        n += Wire::wire_len(&self.client_host, true);
-        n += Wire::wire_len(&self.topology_epoch, false);
-        n += Wire::wire_len(&self.process_id, true);
-        n += Wire::wire_len(&self.user_endpoint, false);
-        n += Wire::wire_len(&self.client_tags, true);
-        n += Wire::wire_len(&self.task_offsets, true);
-        n += Wire::wire_len(&self.task_end_offsets, true);
-        n += Wire::wire_len(&self.assignment, false);
-        n += Wire::wire_len(&self.target_assignment, false);
-        n += Wire::wire_len(&self.is_classic, false);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.instance_id, true, version);
+        n += Wire::wire_len(&self.rack_id, true, version);
+        n += Wire::wire_len(&self.client_id, true, version);
+        n += Wire::wire_len(&self.client_host, true, version);
+        n += Wire::wire_len(&self.topology_epoch, false, version);
+        n += Wire::wire_len(&self.process_id, true, version);
+        n += Wire::wire_len(&self.user_endpoint, false, version);
+        n += Wire::wire_len(&self.client_tags, true, version);
+        n += Wire::wire_len(&self.task_offsets, true, version);
+        n += Wire::wire_len(&self.task_end_offsets, true, version);
+        n += Wire::wire_len(&self.assignment, false, version);
+        n += Wire::wire_len(&self.target_assignment, false, version);
+        n += Wire::wire_len(&self.is_classic, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -706,61 +793,124 @@ impl Wire for Member {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.member_id, buf, true, "Member.MemberId")?;
-        Wire::wire_put(&self.member_epoch, buf, false, "Member.MemberEpoch")?;
-        Wire::wire_put(&self.instance_id, buf, true, "Member.InstanceId")?;
-        Wire::wire_put(&self.rack_id, buf, true, "Member.RackId")?;
-        Wire::wire_put(&self.client_id, buf, true, "Member.ClientId")?;
-        Wire::wire_put(&self.client_host, buf, true, "Member.ClientHost")?;
-        Wire::wire_put(&self.topology_epoch, buf, false, "Member.TopologyEpoch")?;
-        Wire::wire_put(&self.process_id, buf, true, "Member.ProcessId")?;
-        Wire::wire_put(&self.user_endpoint, buf, false, "Member.UserEndpoint")?;
-        Wire::wire_put(&self.client_tags, buf, true, "Member.ClientTags")?;
-        Wire::wire_put(&self.task_offsets, buf, true, "Member.TaskOffsets")?;
-        Wire::wire_put(&self.task_end_offsets, buf, true, "Member.TaskEndOffsets")?;
-        Wire::wire_put(&self.assignment, buf, false, "Member.Assignment")?;
-        Wire::wire_put(&self.target_assignment, buf, false, "Member.TargetAssignment")?;
-        Wire::wire_put(&self.is_classic, buf, false, "Member.IsClassic")?;
+        Wire::wire_put(&self.member_id, buf, true, version, "Member.MemberId")?;
+        Wire::wire_put(&self.member_epoch, buf, false, version, "Member.MemberEpoch")?;
+        Wire::wire_put(&self.instance_id, buf, true, version, "Member.InstanceId")?;
+        Wire::wire_put(&self.rack_id, buf, true, version, "Member.RackId")?;
+        Wire::wire_put(&self.client_id, buf, true, version, "Member.ClientId")?;
+        Wire::wire_put(&self.client_host, buf, true, version, "Member.ClientHost")?;
+        Wire::wire_put(
+            &self.topology_epoch,
+            buf,
+            false,
+            version,
+            "Member.TopologyEpoch",
+        )?;
+        Wire::wire_put(&self.process_id, buf, true, version, "Member.ProcessId")?;
+        Wire::wire_put(&self.user_endpoint, buf, false, version, "Member.UserEndpoint")?;
+        Wire::wire_put(&self.client_tags, buf, true, version, "Member.ClientTags")?;
+        Wire::wire_put(&self.task_offsets, buf, true, version, "Member.TaskOffsets")?;
+        Wire::wire_put(
+            &self.task_end_offsets,
+            buf,
+            true,
+            version,
+            "Member.TaskEndOffsets",
+        )?;
+        Wire::wire_put(&self.assignment, buf, false, version, "Member.Assignment")?;
+        Wire::wire_put(
+            &self.target_assignment,
+            buf,
+            false,
+            version,
+            "Member.TargetAssignment",
+        )?;
+        Wire::wire_put(&self.is_classic, buf, false, version, "Member.IsClassic")?;
         self.unknown_tagged_fields.encode_section(buf, "Member")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(buf, true, "Member.MemberId")?,
-            member_epoch: <i32 as Wire>::wire_get(buf, false, "Member.MemberEpoch")?,
+            member_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.MemberId",
+            )?,
+            member_epoch: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Member.MemberEpoch",
+            )?,
             instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Member.InstanceId")?,
-            rack_id: <Option<ByteString> as Wire>::wire_get(buf, true, "Member.RackId")?,
-            client_id: <ByteString as Wire>::wire_get(buf, true, "Member.ClientId")?,
-            client_host: <ByteString as Wire>::wire_get(buf, true, "Member.ClientHost")?,
-            topology_epoch: <i32 as Wire>::wire_get(buf, false, "Member.TopologyEpoch")?,
-            process_id: <ByteString as Wire>::wire_get(buf, true, "Member.ProcessId")?,
+            > as Wire>::wire_get(buf, true, version, "Member.InstanceId")?,
+            rack_id: <Option<
+                ByteString,
+            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
+            client_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.ClientId",
+            )?,
+            client_host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.ClientHost",
+            )?,
+            topology_epoch: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Member.TopologyEpoch",
+            )?,
+            process_id: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Member.ProcessId",
+            )?,
             user_endpoint: <Option<
                 Endpoint,
-            > as Wire>::wire_get(buf, false, "Member.UserEndpoint")?,
+            > as Wire>::wire_get(buf, false, version, "Member.UserEndpoint")?,
             client_tags: <Vec<
                 KeyValue,
-            > as Wire>::wire_get(buf, true, "Member.ClientTags")?,
+            > as Wire>::wire_get(buf, true, version, "Member.ClientTags")?,
             task_offsets: <Vec<
                 TaskOffset,
-            > as Wire>::wire_get(buf, true, "Member.TaskOffsets")?,
+            > as Wire>::wire_get(buf, true, version, "Member.TaskOffsets")?,
             task_end_offsets: <Vec<
                 TaskOffset,
-            > as Wire>::wire_get(buf, true, "Member.TaskEndOffsets")?,
-            assignment: <Assignment as Wire>::wire_get(buf, false, "Member.Assignment")?,
+            > as Wire>::wire_get(buf, true, version, "Member.TaskEndOffsets")?,
+            assignment: <Assignment as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Member.Assignment",
+            )?,
             target_assignment: <Assignment as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Member.TargetAssignment",
             )?,
-            is_classic: <bool as Wire>::wire_get(buf, false, "Member.IsClassic")?,
+            is_classic: <bool as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Member.IsClassic",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Member")?,
         })
     }
@@ -853,13 +1003,13 @@ impl Wire for Subtopology {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
         + <Vec<TopicInfo> as Wire>::MIN_LEN + <Vec<TopicInfo> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.source_topics, true);
-        n += Wire::wire_len(&self.repartition_sink_topics, true);
-        n += Wire::wire_len(&self.state_changelog_topics, true);
-        n += Wire::wire_len(&self.repartition_source_topics, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.source_topics, true, version);
+        n += Wire::wire_len(&self.repartition_sink_topics, true, version);
+        n += Wire::wire_len(&self.state_changelog_topics, true, version);
+        n += Wire::wire_len(&self.repartition_source_topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -867,26 +1017,42 @@ impl Wire for Subtopology {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "Subtopology.SubtopologyId")?;
-        Wire::wire_put(&self.source_topics, buf, true, "Subtopology.SourceTopics")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "Subtopology.SubtopologyId",
+        )?;
+        Wire::wire_put(
+            &self.source_topics,
+            buf,
+            true,
+            version,
+            "Subtopology.SourceTopics",
+        )?;
         Wire::wire_put(
             &self.repartition_sink_topics,
             buf,
             true,
+            version,
             "Subtopology.RepartitionSinkTopics",
         )?;
         Wire::wire_put(
             &self.state_changelog_topics,
             buf,
             true,
+            version,
             "Subtopology.StateChangelogTopics",
         )?;
         Wire::wire_put(
             &self.repartition_source_topics,
             buf,
             true,
+            version,
             "Subtopology.RepartitionSourceTopics",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "Subtopology")?;
@@ -895,26 +1061,43 @@ impl Wire for Subtopology {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "Subtopology.SubtopologyId",
             )?,
             source_topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Subtopology.SourceTopics")?,
+            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopics")?,
             repartition_sink_topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Subtopology.RepartitionSinkTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Subtopology.RepartitionSinkTopics",
+            )?,
             state_changelog_topics: <Vec<
                 TopicInfo,
-            > as Wire>::wire_get(buf, true, "Subtopology.StateChangelogTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Subtopology.StateChangelogTopics",
+            )?,
             repartition_source_topics: <Vec<
                 TopicInfo,
-            > as Wire>::wire_get(buf, true, "Subtopology.RepartitionSourceTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Subtopology.RepartitionSourceTopics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Subtopology",
@@ -988,10 +1171,10 @@ pub struct TaskIds {
 impl Wire for TaskIds {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -999,27 +1182,36 @@ impl Wire for TaskIds {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "TaskIds.SubtopologyId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TaskIds.Partitions")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "TaskIds.SubtopologyId",
+        )?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TaskIds.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TaskIds")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TaskIds.SubtopologyId",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TaskIds.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TaskIds")?,
         })
     }
@@ -1068,11 +1260,11 @@ pub struct TaskOffset {
 impl Wire for TaskOffset {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.offset, false);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1080,27 +1272,41 @@ impl Wire for TaskOffset {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "TaskOffset.SubtopologyId")?;
-        Wire::wire_put(&self.partition, buf, false, "TaskOffset.Partition")?;
-        Wire::wire_put(&self.offset, buf, false, "TaskOffset.Offset")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "TaskOffset.SubtopologyId",
+        )?;
+        Wire::wire_put(&self.partition, buf, false, version, "TaskOffset.Partition")?;
+        Wire::wire_put(&self.offset, buf, false, version, "TaskOffset.Offset")?;
         self.unknown_tagged_fields.encode_section(buf, "TaskOffset")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TaskOffset.SubtopologyId",
             )?,
-            partition: <i32 as Wire>::wire_get(buf, false, "TaskOffset.Partition")?,
-            offset: <i64 as Wire>::wire_get(buf, false, "TaskOffset.Offset")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TaskOffset.Partition",
+            )?,
+            offset: <i64 as Wire>::wire_get(buf, false, version, "TaskOffset.Offset")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TaskOffset",
@@ -1156,12 +1362,12 @@ pub struct TopicInfo {
 impl Wire for TopicInfo {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <Vec<KeyValue> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, false);
-        n += Wire::wire_len(&self.replication_factor, false);
-        n += Wire::wire_len(&self.topic_configs, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, false, version);
+        n += Wire::wire_len(&self.replication_factor, false, version);
+        n += Wire::wire_len(&self.topic_configs, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1169,36 +1375,51 @@ impl Wire for TopicInfo {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicInfo.Name")?;
-        Wire::wire_put(&self.partitions, buf, false, "TopicInfo.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicInfo.Name")?;
+        Wire::wire_put(&self.partitions, buf, false, version, "TopicInfo.Partitions")?;
         Wire::wire_put(
             &self.replication_factor,
             buf,
             false,
+            version,
             "TopicInfo.ReplicationFactor",
         )?;
-        Wire::wire_put(&self.topic_configs, buf, true, "TopicInfo.TopicConfigs")?;
+        Wire::wire_put(
+            &self.topic_configs,
+            buf,
+            true,
+            version,
+            "TopicInfo.TopicConfigs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicInfo")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicInfo.Name")?,
-            partitions: <i32 as Wire>::wire_get(buf, false, "TopicInfo.Partitions")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "TopicInfo.Name")?,
+            partitions: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicInfo.Partitions",
+            )?,
             replication_factor: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopicInfo.ReplicationFactor",
             )?,
             topic_configs: <Vec<
                 KeyValue,
-            > as Wire>::wire_get(buf, true, "TopicInfo.TopicConfigs")?,
+            > as Wire>::wire_get(buf, true, version, "TopicInfo.TopicConfigs")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicInfo")?,
         })
     }
@@ -1254,10 +1475,10 @@ pub struct Topology {
 impl Wire for Topology {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Option<Vec<Subtopology>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.epoch, false);
-        n += Wire::wire_len(&self.subtopologies, true);
+        n += Wire::wire_len(&self.epoch, false, version);
+        n += Wire::wire_len(&self.subtopologies, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1265,23 +1486,31 @@ impl Wire for Topology {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.epoch, buf, false, "Topology.Epoch")?;
-        Wire::wire_put(&self.subtopologies, buf, true, "Topology.Subtopologies")?;
+        Wire::wire_put(&self.epoch, buf, false, version, "Topology.Epoch")?;
+        Wire::wire_put(
+            &self.subtopologies,
+            buf,
+            true,
+            version,
+            "Topology.Subtopologies",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Topology")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, "Topology.Epoch")?,
+            epoch: <i32 as Wire>::wire_get(buf, false, version, "Topology.Epoch")?,
             subtopologies: <Option<
                 Vec<Subtopology>,
-            > as Wire>::wire_get(buf, true, "Topology.Subtopologies")?,
+            > as Wire>::wire_get(buf, true, version, "Topology.Subtopologies")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Topology")?,
         })
     }

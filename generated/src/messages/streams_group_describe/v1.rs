@@ -18,11 +18,11 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<ByteString> as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_ids, true);
-        n += Wire::wire_len(&self.include_authorized_operations, false);
-        n += Wire::wire_len(&self.include_topology_description, false);
+        n += Wire::wire_len(&self.group_ids, true, version);
+        n += Wire::wire_len(&self.include_authorized_operations, false, version);
+        n += Wire::wire_len(&self.include_topology_description, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -30,24 +30,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_ids,
             buf,
             true,
+            version,
             "StreamsGroupDescribeRequest.GroupIds",
         )?;
         Wire::wire_put(
             &self.include_authorized_operations,
             buf,
             false,
+            version,
             "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
         )?;
         Wire::wire_put(
             &self.include_topology_description,
             buf,
             false,
+            version,
             "StreamsGroupDescribeRequest.IncludeTopologyDescription",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupDescribeRequest")?;
@@ -56,20 +60,28 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_ids: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupDescribeRequest.GroupIds")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupDescribeRequest.GroupIds",
+            )?,
             include_authorized_operations: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
             )?,
             include_topology_description: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupDescribeRequest.IncludeTopologyDescription",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -121,7 +133,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -139,10 +151,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<DescribedGroup> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.groups, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -150,32 +162,47 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "StreamsGroupDescribeResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.groups, buf, true, "StreamsGroupDescribeResponse.Groups")?;
+        Wire::wire_put(
+            &self.groups,
+            buf,
+            true,
+            version,
+            "StreamsGroupDescribeResponse.Groups",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupDescribeResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupDescribeResponse.ThrottleTimeMs",
             )?,
             groups: <Vec<
                 DescribedGroup,
-            > as Wire>::wire_get(buf, true, "StreamsGroupDescribeResponse.Groups")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupDescribeResponse.Groups",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupDescribeResponse",
@@ -221,7 +248,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -231,7 +258,7 @@ pub use super::v0::Assignment;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The group ID string.
@@ -262,7 +289,7 @@ pub struct DescribedGroup {
 impl Default for DescribedGroup {
     fn default() -> Self {
         Self {
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             group_id: ByteString::from_static(""),
             group_state: ByteString::from_static(""),
@@ -279,26 +306,26 @@ impl Default for DescribedGroup {
     }
 }
 impl Wire for DescribedGroup {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Topology> as Wire>::MIN_LEN + <Vec<Member> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<TopologyDescription> as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.group_state, true);
-        n += Wire::wire_len(&self.group_epoch, false);
-        n += Wire::wire_len(&self.assignment_epoch, false);
-        n += Wire::wire_len(&self.topology, false);
-        n += Wire::wire_len(&self.members, true);
-        n += Wire::wire_len(&self.authorized_operations, false);
-        n += Wire::wire_len(&self.topology_description, false);
-        n += Wire::wire_len(&self.topology_description_status, false);
-        n += Wire::wire_len(&self.assignor_name, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.group_state, true, version);
+        n += Wire::wire_len(&self.group_epoch, false, version);
+        n += Wire::wire_len(&self.assignment_epoch, false, version);
+        n += Wire::wire_len(&self.topology, false, version);
+        n += Wire::wire_len(&self.members, true, version);
+        n += Wire::wire_len(&self.authorized_operations, false, version);
+        n += Wire::wire_len(&self.topology_description, false, version);
+        n += Wire::wire_len(&self.topology_description_status, false, version);
+        n += Wire::wire_len(&self.assignor_name, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -306,95 +333,147 @@ impl Wire for DescribedGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "DescribedGroup.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "DescribedGroup.ErrorMessage")?;
-        Wire::wire_put(&self.group_id, buf, true, "DescribedGroup.GroupId")?;
-        Wire::wire_put(&self.group_state, buf, true, "DescribedGroup.GroupState")?;
-        Wire::wire_put(&self.group_epoch, buf, false, "DescribedGroup.GroupEpoch")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "DescribedGroup.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "DescribedGroup.ErrorMessage",
+        )?;
+        Wire::wire_put(&self.group_id, buf, true, version, "DescribedGroup.GroupId")?;
+        Wire::wire_put(
+            &self.group_state,
+            buf,
+            true,
+            version,
+            "DescribedGroup.GroupState",
+        )?;
+        Wire::wire_put(
+            &self.group_epoch,
+            buf,
+            false,
+            version,
+            "DescribedGroup.GroupEpoch",
+        )?;
         Wire::wire_put(
             &self.assignment_epoch,
             buf,
             false,
+            version,
             "DescribedGroup.AssignmentEpoch",
         )?;
-        Wire::wire_put(&self.topology, buf, false, "DescribedGroup.Topology")?;
-        Wire::wire_put(&self.members, buf, true, "DescribedGroup.Members")?;
+        Wire::wire_put(&self.topology, buf, false, version, "DescribedGroup.Topology")?;
+        Wire::wire_put(&self.members, buf, true, version, "DescribedGroup.Members")?;
         Wire::wire_put(
             &self.authorized_operations,
             buf,
             false,
+            version,
             "DescribedGroup.AuthorizedOperations",
         )?;
         Wire::wire_put(
             &self.topology_description,
             buf,
             false,
+            version,
             "DescribedGroup.TopologyDescription",
         )?;
         Wire::wire_put(
             &self.topology_description_status,
             buf,
             false,
+            version,
             "DescribedGroup.TopologyDescriptionStatus",
         )?;
-        Wire::wire_put(&self.assignor_name, buf, true, "DescribedGroup.AssignorName")?;
+        Wire::wire_put(
+            &self.assignor_name,
+            buf,
+            true,
+            version,
+            "DescribedGroup.AssignorName",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroup")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "DescribedGroup.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.ErrorCode",
+            )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupId",
             )?,
             group_state: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "DescribedGroup.GroupState",
             )?,
             group_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.GroupEpoch",
             )?,
             assignment_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AssignmentEpoch",
             )?,
             topology: <Option<
                 Topology,
-            > as Wire>::wire_get(buf, false, "DescribedGroup.Topology")?,
+            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Topology")?,
             members: <Vec<
                 Member,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.Members")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
             authorized_operations: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.AuthorizedOperations",
             )?,
             topology_description: <Option<
                 TopologyDescription,
-            > as Wire>::wire_get(buf, false, "DescribedGroup.TopologyDescription")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "DescribedGroup.TopologyDescription",
+            )?,
             topology_description_status: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "DescribedGroup.TopologyDescriptionStatus",
             )?,
             assignor_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "DescribedGroup.AssignorName")?,
+            > as Wire>::wire_get(buf, true, version, "DescribedGroup.AssignorName")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroup",
@@ -407,7 +486,7 @@ impl WireStruct for DescribedGroup {}
 impl crate::samples::Sample for DescribedGroup {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             error_message: Some(ByteString::from_static("ErrorMessage-1")),
             group_id: ByteString::from_static("GroupId-2"),
             group_state: ByteString::from_static("GroupState-3"),
@@ -485,10 +564,10 @@ pub struct TopologyDescription {
 impl Wire for TopologyDescription {
     const MIN_LEN: usize = 0 + <Vec<TopologyDescriptionSubtopology> as Wire>::MIN_LEN
         + <Vec<TopologyDescriptionGlobalStore> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopologies, true);
-        n += Wire::wire_len(&self.global_stores, true);
+        n += Wire::wire_len(&self.subtopologies, true, version);
+        n += Wire::wire_len(&self.global_stores, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -496,18 +575,21 @@ impl Wire for TopologyDescription {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.subtopologies,
             buf,
             true,
+            version,
             "TopologyDescription.Subtopologies",
         )?;
         Wire::wire_put(
             &self.global_stores,
             buf,
             true,
+            version,
             "TopologyDescription.GlobalStores",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopologyDescription")?;
@@ -516,15 +598,26 @@ impl Wire for TopologyDescription {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopologies: <Vec<
                 TopologyDescriptionSubtopology,
-            > as Wire>::wire_get(buf, true, "TopologyDescription.Subtopologies")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescription.Subtopologies",
+            )?,
             global_stores: <Vec<
                 TopologyDescriptionGlobalStore,
-            > as Wire>::wire_get(buf, true, "TopologyDescription.GlobalStores")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescription.GlobalStores",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescription",
@@ -580,10 +673,10 @@ pub struct TopologyDescriptionGlobalStore {
 impl Wire for TopologyDescriptionGlobalStore {
     const MIN_LEN: usize = 0 + <TopologyDescriptionNode as Wire>::MIN_LEN
         + <TopologyDescriptionNode as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.source, false);
-        n += Wire::wire_len(&self.processor, false);
+        n += Wire::wire_len(&self.source, false, version);
+        n += Wire::wire_len(&self.processor, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -591,18 +684,21 @@ impl Wire for TopologyDescriptionGlobalStore {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.source,
             buf,
             false,
+            version,
             "TopologyDescriptionGlobalStore.Source",
         )?;
         Wire::wire_put(
             &self.processor,
             buf,
             false,
+            version,
             "TopologyDescriptionGlobalStore.Processor",
         )?;
         self.unknown_tagged_fields
@@ -612,17 +708,20 @@ impl Wire for TopologyDescriptionGlobalStore {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             source: <TopologyDescriptionNode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopologyDescriptionGlobalStore.Source",
             )?,
             processor: <TopologyDescriptionNode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopologyDescriptionGlobalStore.Processor",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -683,14 +782,14 @@ impl Wire for TopologyDescriptionNode {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.node_type, false);
-        n += Wire::wire_len(&self.source_topics, true);
-        n += Wire::wire_len(&self.sink_topic, true);
-        n += Wire::wire_len(&self.stores, true);
-        n += Wire::wire_len(&self.successors, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.node_type, false, version);
+        n += Wire::wire_len(&self.source_topics, true, version);
+        n += Wire::wire_len(&self.sink_topic, true, version);
+        n += Wire::wire_len(&self.stores, true, version);
+        n += Wire::wire_len(&self.successors, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -698,27 +797,43 @@ impl Wire for TopologyDescriptionNode {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopologyDescriptionNode.Name")?;
-        Wire::wire_put(&self.node_type, buf, false, "TopologyDescriptionNode.NodeType")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopologyDescriptionNode.Name")?;
+        Wire::wire_put(
+            &self.node_type,
+            buf,
+            false,
+            version,
+            "TopologyDescriptionNode.NodeType",
+        )?;
         Wire::wire_put(
             &self.source_topics,
             buf,
             true,
+            version,
             "TopologyDescriptionNode.SourceTopics",
         )?;
         Wire::wire_put(
             &self.sink_topic,
             buf,
             true,
+            version,
             "TopologyDescriptionNode.SinkTopic",
         )?;
-        Wire::wire_put(&self.stores, buf, true, "TopologyDescriptionNode.Stores")?;
+        Wire::wire_put(
+            &self.stores,
+            buf,
+            true,
+            version,
+            "TopologyDescriptionNode.Stores",
+        )?;
         Wire::wire_put(
             &self.successors,
             buf,
             true,
+            version,
             "TopologyDescriptionNode.Successors",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopologyDescriptionNode")?;
@@ -727,31 +842,49 @@ impl Wire for TopologyDescriptionNode {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopologyDescriptionNode.Name",
             )?,
             node_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopologyDescriptionNode.NodeType",
             )?,
             source_topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.SourceTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.SourceTopics",
+            )?,
             sink_topic: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.SinkTopic")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.SinkTopic",
+            )?,
             stores: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.Stores")?,
+            > as Wire>::wire_get(buf, true, version, "TopologyDescriptionNode.Stores")?,
             successors: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.Successors")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.Successors",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionNode",
@@ -817,10 +950,10 @@ pub struct TopologyDescriptionSubtopology {
 impl Wire for TopologyDescriptionSubtopology {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<TopologyDescriptionNode> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.nodes, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.nodes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -828,15 +961,23 @@ impl Wire for TopologyDescriptionSubtopology {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.subtopology_id,
             buf,
             true,
+            version,
             "TopologyDescriptionSubtopology.SubtopologyId",
         )?;
-        Wire::wire_put(&self.nodes, buf, true, "TopologyDescriptionSubtopology.Nodes")?;
+        Wire::wire_put(
+            &self.nodes,
+            buf,
+            true,
+            version,
+            "TopologyDescriptionSubtopology.Nodes",
+        )?;
         self.unknown_tagged_fields
             .encode_section(buf, "TopologyDescriptionSubtopology")?;
         Ok(())
@@ -844,17 +985,24 @@ impl Wire for TopologyDescriptionSubtopology {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopologyDescriptionSubtopology.SubtopologyId",
             )?,
             nodes: <Vec<
                 TopologyDescriptionNode,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionSubtopology.Nodes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionSubtopology.Nodes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionSubtopology",

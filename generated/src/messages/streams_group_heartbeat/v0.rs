@@ -80,25 +80,25 @@ impl Wire for Request {
         + <Option<Endpoint> as Wire>::MIN_LEN + <Option<Vec<KeyValue>> as Wire>::MIN_LEN
         + <Option<Vec<TaskOffset>> as Wire>::MIN_LEN
         + <Option<Vec<TaskOffset>> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.endpoint_information_epoch, false);
-        n += Wire::wire_len(&self.instance_id, true);
-        n += Wire::wire_len(&self.rack_id, true);
-        n += Wire::wire_len(&self.rebalance_timeout_ms, false);
-        n += Wire::wire_len(&self.topology, false);
-        n += Wire::wire_len(&self.active_tasks, true);
-        n += Wire::wire_len(&self.standby_tasks, true);
-        n += Wire::wire_len(&self.warmup_tasks, true);
-        n += Wire::wire_len(&self.process_id, true);
-        n += Wire::wire_len(&self.user_endpoint, false);
-        n += Wire::wire_len(&self.client_tags, true);
-        n += Wire::wire_len(&self.task_offsets, true);
-        n += Wire::wire_len(&self.task_end_offsets, true);
-        n += Wire::wire_len(&self.shutdown_application, false);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.endpoint_information_epoch, false, version);
+        n += Wire::wire_len(&self.instance_id, true, version);
+        n += Wire::wire_len(&self.rack_id, true, version);
+        n += Wire::wire_len(&self.rebalance_timeout_ms, false, version);
+        n += Wire::wire_len(&self.topology, false, version);
+        n += Wire::wire_len(&self.active_tasks, true, version);
+        n += Wire::wire_len(&self.standby_tasks, true, version);
+        n += Wire::wire_len(&self.warmup_tasks, true, version);
+        n += Wire::wire_len(&self.process_id, true, version);
+        n += Wire::wire_len(&self.user_endpoint, false, version);
+        n += Wire::wire_len(&self.client_tags, true, version);
+        n += Wire::wire_len(&self.task_offsets, true, version);
+        n += Wire::wire_len(&self.task_end_offsets, true, version);
+        n += Wire::wire_len(&self.shutdown_application, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -106,103 +106,126 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.MemberId",
         )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.MemberEpoch",
         )?;
         Wire::wire_put(
             &self.endpoint_information_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
         )?;
         Wire::wire_put(
             &self.instance_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.InstanceId",
         )?;
-        Wire::wire_put(&self.rack_id, buf, true, "StreamsGroupHeartbeatRequest.RackId")?;
+        Wire::wire_put(
+            &self.rack_id,
+            buf,
+            true,
+            version,
+            "StreamsGroupHeartbeatRequest.RackId",
+        )?;
         Wire::wire_put(
             &self.rebalance_timeout_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
         )?;
         Wire::wire_put(
             &self.topology,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.Topology",
         )?;
         Wire::wire_put(
             &self.active_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.ActiveTasks",
         )?;
         Wire::wire_put(
             &self.standby_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.StandbyTasks",
         )?;
         Wire::wire_put(
             &self.warmup_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.WarmupTasks",
         )?;
         Wire::wire_put(
             &self.process_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.ProcessId",
         )?;
         Wire::wire_put(
             &self.user_endpoint,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.UserEndpoint",
         )?;
         Wire::wire_put(
             &self.client_tags,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.ClientTags",
         )?;
         Wire::wire_put(
             &self.task_offsets,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.TaskOffsets",
         )?;
         Wire::wire_put(
             &self.task_end_offsets,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.TaskEndOffsets",
         )?;
         Wire::wire_put(
             &self.shutdown_application,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.ShutdownApplication",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupHeartbeatRequest")?;
@@ -211,82 +234,132 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.GroupId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.MemberId",
             )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.MemberEpoch",
             )?,
             endpoint_information_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
             )?,
             instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.InstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.InstanceId",
+            )?,
             rack_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.RackId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.RackId",
+            )?,
             rebalance_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
             )?,
             topology: <Option<
                 Topology,
-            > as Wire>::wire_get(buf, false, "StreamsGroupHeartbeatRequest.Topology")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "StreamsGroupHeartbeatRequest.Topology",
+            )?,
             active_tasks: <Option<
                 Vec<TaskIds>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.ActiveTasks")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.ActiveTasks",
+            )?,
             standby_tasks: <Option<
                 Vec<TaskIds>,
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.StandbyTasks",
             )?,
             warmup_tasks: <Option<
                 Vec<TaskIds>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.WarmupTasks")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.WarmupTasks",
+            )?,
             process_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.ProcessId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.ProcessId",
+            )?,
             user_endpoint: <Option<
                 Endpoint,
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.UserEndpoint",
             )?,
             client_tags: <Option<
                 Vec<KeyValue>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.ClientTags")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.ClientTags",
+            )?,
             task_offsets: <Option<
                 Vec<TaskOffset>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.TaskOffsets")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.TaskOffsets",
+            )?,
             task_end_offsets: <Option<
                 Vec<TaskOffset>,
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.TaskEndOffsets",
             )?,
             shutdown_application: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.ShutdownApplication",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -397,7 +470,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -408,7 +481,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The member id is always generated by the streams consumer.
@@ -442,7 +515,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             member_id: ByteString::from_static(""),
             member_epoch: 0,
@@ -460,7 +533,7 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<Vec<Status>> as Wire>::MIN_LEN
@@ -468,22 +541,22 @@ impl Wire for Response {
         + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN
         + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Option<Vec<EndpointToPartitions>> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.heartbeat_interval_ms, false);
-        n += Wire::wire_len(&self.acceptable_recovery_lag_legacy, false);
-        n += Wire::wire_len(&self.task_offset_interval_ms, false);
-        n += Wire::wire_len(&self.status, true);
-        n += Wire::wire_len(&self.active_tasks, true);
-        n += Wire::wire_len(&self.standby_tasks, true);
-        n += Wire::wire_len(&self.warmup_tasks, true);
-        n += Wire::wire_len(&self.endpoint_information_epoch, false);
-        n += Wire::wire_len(&self.partitions_by_user_endpoint, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.heartbeat_interval_ms, false, version);
+        n += Wire::wire_len(&self.acceptable_recovery_lag_legacy, false, version);
+        n += Wire::wire_len(&self.task_offset_interval_ms, false, version);
+        n += Wire::wire_len(&self.status, true, version);
+        n += Wire::wire_len(&self.active_tasks, true, version);
+        n += Wire::wire_len(&self.standby_tasks, true, version);
+        n += Wire::wire_len(&self.warmup_tasks, true, version);
+        n += Wire::wire_len(&self.endpoint_information_epoch, false, version);
+        n += Wire::wire_len(&self.partitions_by_user_endpoint, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -491,85 +564,105 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.MemberId",
         )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.MemberEpoch",
         )?;
         Wire::wire_put(
             &self.heartbeat_interval_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
         )?;
         Wire::wire_put(
             &self.acceptable_recovery_lag_legacy,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
         )?;
         Wire::wire_put(
             &self.task_offset_interval_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
         )?;
-        Wire::wire_put(&self.status, buf, true, "StreamsGroupHeartbeatResponse.Status")?;
+        Wire::wire_put(
+            &self.status,
+            buf,
+            true,
+            version,
+            "StreamsGroupHeartbeatResponse.Status",
+        )?;
         Wire::wire_put(
             &self.active_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.ActiveTasks",
         )?;
         Wire::wire_put(
             &self.standby_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.StandbyTasks",
         )?;
         Wire::wire_put(
             &self.warmup_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.WarmupTasks",
         )?;
         Wire::wire_put(
             &self.endpoint_information_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
         )?;
         Wire::wire_put(
             &self.partitions_by_user_endpoint,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupHeartbeatResponse")?;
@@ -578,17 +671,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -596,41 +692,53 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.ErrorMessage",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.MemberId",
             )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.MemberEpoch",
             )?,
             heartbeat_interval_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
             )?,
             acceptable_recovery_lag_legacy: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
             )?,
             task_offset_interval_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
             )?,
             status: <Option<
                 Vec<Status>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatResponse.Status")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatResponse.Status",
+            )?,
             active_tasks: <Option<
                 Vec<TaskIdsResponse>,
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.ActiveTasks",
             )?,
             standby_tasks: <Option<
@@ -638,6 +746,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.StandbyTasks",
             )?,
             warmup_tasks: <Option<
@@ -645,11 +754,13 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.WarmupTasks",
             )?,
             endpoint_information_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
             )?,
             partitions_by_user_endpoint: <Option<
@@ -657,6 +768,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -671,7 +783,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             member_id: ByteString::from_static("MemberId-3"),
             member_epoch: 5,
@@ -760,7 +872,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -781,11 +893,11 @@ impl Wire for CopartitionGroup {
     const MIN_LEN: usize = 0 + <SmallVec<[i16; 8]> as Wire>::MIN_LEN
         + <SmallVec<[i16; 8]> as Wire>::MIN_LEN + <SmallVec<[i16; 8]> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.source_topics, true);
-        n += Wire::wire_len(&self.source_topic_regex, true);
-        n += Wire::wire_len(&self.repartition_source_topics, true);
+        n += Wire::wire_len(&self.source_topics, true, version);
+        n += Wire::wire_len(&self.source_topic_regex, true, version);
+        n += Wire::wire_len(&self.repartition_source_topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -793,19 +905,28 @@ impl Wire for CopartitionGroup {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.source_topics, buf, true, "CopartitionGroup.SourceTopics")?;
+        Wire::wire_put(
+            &self.source_topics,
+            buf,
+            true,
+            version,
+            "CopartitionGroup.SourceTopics",
+        )?;
         Wire::wire_put(
             &self.source_topic_regex,
             buf,
             true,
+            version,
             "CopartitionGroup.SourceTopicRegex",
         )?;
         Wire::wire_put(
             &self.repartition_source_topics,
             buf,
             true,
+            version,
             "CopartitionGroup.RepartitionSourceTopics",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "CopartitionGroup")?;
@@ -814,18 +935,29 @@ impl Wire for CopartitionGroup {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             source_topics: <SmallVec<
                 [i16; 8],
-            > as Wire>::wire_get(buf, true, "CopartitionGroup.SourceTopics")?,
+            > as Wire>::wire_get(buf, true, version, "CopartitionGroup.SourceTopics")?,
             source_topic_regex: <SmallVec<
                 [i16; 8],
-            > as Wire>::wire_get(buf, true, "CopartitionGroup.SourceTopicRegex")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CopartitionGroup.SourceTopicRegex",
+            )?,
             repartition_source_topics: <SmallVec<
                 [i16; 8],
-            > as Wire>::wire_get(buf, true, "CopartitionGroup.RepartitionSourceTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CopartitionGroup.RepartitionSourceTopics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CopartitionGroup",
@@ -881,10 +1013,10 @@ pub struct Endpoint {
 impl Wire for Endpoint {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -892,21 +1024,23 @@ impl Wire for Endpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.host, buf, true, "Endpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Endpoint.Port")?;
+        Wire::wire_put(&self.host, buf, true, version, "Endpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Endpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "Endpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            host: <ByteString as Wire>::wire_get(buf, true, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Endpoint.Port")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -953,10 +1087,10 @@ pub struct KeyValue {
 impl Wire for KeyValue {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.key, true);
-        n += Wire::wire_len(&self.value, true);
+        n += Wire::wire_len(&self.key, true, version);
+        n += Wire::wire_len(&self.value, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -964,21 +1098,23 @@ impl Wire for KeyValue {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.key, buf, true, "KeyValue.Key")?;
-        Wire::wire_put(&self.value, buf, true, "KeyValue.Value")?;
+        Wire::wire_put(&self.key, buf, true, version, "KeyValue.Key")?;
+        Wire::wire_put(&self.value, buf, true, version, "KeyValue.Value")?;
         self.unknown_tagged_fields.encode_section(buf, "KeyValue")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, "KeyValue.Key")?,
-            value: <ByteString as Wire>::wire_get(buf, true, "KeyValue.Value")?,
+            key: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Key")?,
+            value: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Value")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "KeyValue")?,
         })
     }
@@ -1038,15 +1174,15 @@ impl Wire for Subtopology {
         + <Vec<TopicInfo> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN
         + <Vec<TopicInfo> as Wire>::MIN_LEN + <Vec<CopartitionGroup> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.source_topics, true);
-        n += Wire::wire_len(&self.source_topic_regex, true);
-        n += Wire::wire_len(&self.state_changelog_topics, true);
-        n += Wire::wire_len(&self.repartition_sink_topics, true);
-        n += Wire::wire_len(&self.repartition_source_topics, true);
-        n += Wire::wire_len(&self.copartition_groups, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.source_topics, true, version);
+        n += Wire::wire_len(&self.source_topic_regex, true, version);
+        n += Wire::wire_len(&self.state_changelog_topics, true, version);
+        n += Wire::wire_len(&self.repartition_sink_topics, true, version);
+        n += Wire::wire_len(&self.repartition_source_topics, true, version);
+        n += Wire::wire_len(&self.copartition_groups, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1054,38 +1190,56 @@ impl Wire for Subtopology {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "Subtopology.SubtopologyId")?;
-        Wire::wire_put(&self.source_topics, buf, true, "Subtopology.SourceTopics")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "Subtopology.SubtopologyId",
+        )?;
+        Wire::wire_put(
+            &self.source_topics,
+            buf,
+            true,
+            version,
+            "Subtopology.SourceTopics",
+        )?;
         Wire::wire_put(
             &self.source_topic_regex,
             buf,
             true,
+            version,
             "Subtopology.SourceTopicRegex",
         )?;
         Wire::wire_put(
             &self.state_changelog_topics,
             buf,
             true,
+            version,
             "Subtopology.StateChangelogTopics",
         )?;
         Wire::wire_put(
             &self.repartition_sink_topics,
             buf,
             true,
+            version,
             "Subtopology.RepartitionSinkTopics",
         )?;
         Wire::wire_put(
             &self.repartition_source_topics,
             buf,
             true,
+            version,
             "Subtopology.RepartitionSourceTopics",
         )?;
         Wire::wire_put(
             &self.copartition_groups,
             buf,
             true,
+            version,
             "Subtopology.CopartitionGroups",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "Subtopology")?;
@@ -1094,32 +1248,49 @@ impl Wire for Subtopology {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "Subtopology.SubtopologyId",
             )?,
             source_topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Subtopology.SourceTopics")?,
+            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopics")?,
             source_topic_regex: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Subtopology.SourceTopicRegex")?,
+            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopicRegex")?,
             state_changelog_topics: <Vec<
                 TopicInfo,
-            > as Wire>::wire_get(buf, true, "Subtopology.StateChangelogTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Subtopology.StateChangelogTopics",
+            )?,
             repartition_sink_topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "Subtopology.RepartitionSinkTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Subtopology.RepartitionSinkTopics",
+            )?,
             repartition_source_topics: <Vec<
                 TopicInfo,
-            > as Wire>::wire_get(buf, true, "Subtopology.RepartitionSourceTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "Subtopology.RepartitionSourceTopics",
+            )?,
             copartition_groups: <Vec<
                 CopartitionGroup,
-            > as Wire>::wire_get(buf, true, "Subtopology.CopartitionGroups")?,
+            > as Wire>::wire_get(buf, true, version, "Subtopology.CopartitionGroups")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Subtopology",
@@ -1207,10 +1378,10 @@ pub struct TaskIds {
 impl Wire for TaskIds {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1218,27 +1389,36 @@ impl Wire for TaskIds {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "TaskIds.SubtopologyId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TaskIds.Partitions")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "TaskIds.SubtopologyId",
+        )?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TaskIds.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TaskIds")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TaskIds.SubtopologyId",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TaskIds.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TaskIds")?,
         })
     }
@@ -1287,11 +1467,11 @@ pub struct TaskOffset {
 impl Wire for TaskOffset {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.offset, false);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1299,27 +1479,41 @@ impl Wire for TaskOffset {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "TaskOffset.SubtopologyId")?;
-        Wire::wire_put(&self.partition, buf, false, "TaskOffset.Partition")?;
-        Wire::wire_put(&self.offset, buf, false, "TaskOffset.Offset")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "TaskOffset.SubtopologyId",
+        )?;
+        Wire::wire_put(&self.partition, buf, false, version, "TaskOffset.Partition")?;
+        Wire::wire_put(&self.offset, buf, false, version, "TaskOffset.Offset")?;
         self.unknown_tagged_fields.encode_section(buf, "TaskOffset")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TaskOffset.SubtopologyId",
             )?,
-            partition: <i32 as Wire>::wire_get(buf, false, "TaskOffset.Partition")?,
-            offset: <i64 as Wire>::wire_get(buf, false, "TaskOffset.Offset")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TaskOffset.Partition",
+            )?,
+            offset: <i64 as Wire>::wire_get(buf, false, version, "TaskOffset.Offset")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TaskOffset",
@@ -1375,12 +1569,12 @@ pub struct TopicInfo {
 impl Wire for TopicInfo {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i16 as Wire>::MIN_LEN + <Vec<KeyValue> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, false);
-        n += Wire::wire_len(&self.replication_factor, false);
-        n += Wire::wire_len(&self.topic_configs, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, false, version);
+        n += Wire::wire_len(&self.replication_factor, false, version);
+        n += Wire::wire_len(&self.topic_configs, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1388,36 +1582,51 @@ impl Wire for TopicInfo {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopicInfo.Name")?;
-        Wire::wire_put(&self.partitions, buf, false, "TopicInfo.Partitions")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopicInfo.Name")?;
+        Wire::wire_put(&self.partitions, buf, false, version, "TopicInfo.Partitions")?;
         Wire::wire_put(
             &self.replication_factor,
             buf,
             false,
+            version,
             "TopicInfo.ReplicationFactor",
         )?;
-        Wire::wire_put(&self.topic_configs, buf, true, "TopicInfo.TopicConfigs")?;
+        Wire::wire_put(
+            &self.topic_configs,
+            buf,
+            true,
+            version,
+            "TopicInfo.TopicConfigs",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicInfo")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "TopicInfo.Name")?,
-            partitions: <i32 as Wire>::wire_get(buf, false, "TopicInfo.Partitions")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "TopicInfo.Name")?,
+            partitions: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TopicInfo.Partitions",
+            )?,
             replication_factor: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopicInfo.ReplicationFactor",
             )?,
             topic_configs: <Vec<
                 KeyValue,
-            > as Wire>::wire_get(buf, true, "TopicInfo.TopicConfigs")?,
+            > as Wire>::wire_get(buf, true, version, "TopicInfo.TopicConfigs")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicInfo")?,
         })
     }
@@ -1473,10 +1682,10 @@ pub struct Topology {
 impl Wire for Topology {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<Subtopology> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.epoch, false);
-        n += Wire::wire_len(&self.subtopologies, true);
+        n += Wire::wire_len(&self.epoch, false, version);
+        n += Wire::wire_len(&self.subtopologies, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1484,23 +1693,31 @@ impl Wire for Topology {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.epoch, buf, false, "Topology.Epoch")?;
-        Wire::wire_put(&self.subtopologies, buf, true, "Topology.Subtopologies")?;
+        Wire::wire_put(&self.epoch, buf, false, version, "Topology.Epoch")?;
+        Wire::wire_put(
+            &self.subtopologies,
+            buf,
+            true,
+            version,
+            "Topology.Subtopologies",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "Topology")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, "Topology.Epoch")?,
+            epoch: <i32 as Wire>::wire_get(buf, false, version, "Topology.Epoch")?,
             subtopologies: <Vec<
                 Subtopology,
-            > as Wire>::wire_get(buf, true, "Topology.Subtopologies")?,
+            > as Wire>::wire_get(buf, true, version, "Topology.Subtopologies")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Topology")?,
         })
     }
@@ -1550,10 +1767,10 @@ pub struct EndpointResponse {
 impl Wire for EndpointResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1561,21 +1778,23 @@ impl Wire for EndpointResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.host, buf, true, "Endpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Endpoint.Port")?;
+        Wire::wire_put(&self.host, buf, true, version, "Endpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Endpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "Endpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            host: <ByteString as Wire>::wire_get(buf, true, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Endpoint.Port")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -1625,11 +1844,11 @@ impl Wire for EndpointToPartitions {
     const MIN_LEN: usize = 0 + <EndpointResponse as Wire>::MIN_LEN
         + <Vec<TopicPartition> as Wire>::MIN_LEN + <Vec<TopicPartition> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.user_endpoint, false);
-        n += Wire::wire_len(&self.active_partitions, true);
-        n += Wire::wire_len(&self.standby_partitions, true);
+        n += Wire::wire_len(&self.user_endpoint, false, version);
+        n += Wire::wire_len(&self.active_partitions, true, version);
+        n += Wire::wire_len(&self.standby_partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1637,24 +1856,28 @@ impl Wire for EndpointToPartitions {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.user_endpoint,
             buf,
             false,
+            version,
             "EndpointToPartitions.UserEndpoint",
         )?;
         Wire::wire_put(
             &self.active_partitions,
             buf,
             true,
+            version,
             "EndpointToPartitions.ActivePartitions",
         )?;
         Wire::wire_put(
             &self.standby_partitions,
             buf,
             true,
+            version,
             "EndpointToPartitions.StandbyPartitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "EndpointToPartitions")?;
@@ -1663,20 +1886,32 @@ impl Wire for EndpointToPartitions {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             user_endpoint: <EndpointResponse as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "EndpointToPartitions.UserEndpoint",
             )?,
             active_partitions: <Vec<
                 TopicPartition,
-            > as Wire>::wire_get(buf, true, "EndpointToPartitions.ActivePartitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "EndpointToPartitions.ActivePartitions",
+            )?,
             standby_partitions: <Vec<
                 TopicPartition,
-            > as Wire>::wire_get(buf, true, "EndpointToPartitions.StandbyPartitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "EndpointToPartitions.StandbyPartitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EndpointToPartitions",
@@ -1737,10 +1972,10 @@ pub struct Status {
 }
 impl Wire for Status {
     const MIN_LEN: usize = 0 + <i8 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.status_code, false);
-        n += Wire::wire_len(&self.status_detail, true);
+        n += Wire::wire_len(&self.status_code, false, version);
+        n += Wire::wire_len(&self.status_detail, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1748,23 +1983,31 @@ impl Wire for Status {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.status_code, buf, false, "Status.StatusCode")?;
-        Wire::wire_put(&self.status_detail, buf, true, "Status.StatusDetail")?;
+        Wire::wire_put(&self.status_code, buf, false, version, "Status.StatusCode")?;
+        Wire::wire_put(&self.status_detail, buf, true, version, "Status.StatusDetail")?;
         self.unknown_tagged_fields.encode_section(buf, "Status")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            status_code: <i8 as Wire>::wire_get(buf, false, "Status.StatusCode")?,
+            status_code: <i8 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "Status.StatusCode",
+            )?,
             status_detail: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "Status.StatusDetail",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Status")?,
@@ -1813,10 +2056,10 @@ pub struct TaskIdsResponse {
 impl Wire for TaskIdsResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1824,27 +2067,36 @@ impl Wire for TaskIdsResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.subtopology_id, buf, true, "TaskIds.SubtopologyId")?;
-        Wire::wire_put(&self.partitions, buf, true, "TaskIds.Partitions")?;
+        Wire::wire_put(
+            &self.subtopology_id,
+            buf,
+            true,
+            version,
+            "TaskIds.SubtopologyId",
+        )?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TaskIds.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TaskIds")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TaskIds.SubtopologyId",
             )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TaskIds.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TaskIds")?,
         })
     }
@@ -1891,10 +2143,10 @@ pub struct TopicPartition {
 impl Wire for TopicPartition {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -1902,23 +2154,36 @@ impl Wire for TopicPartition {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic, buf, true, "TopicPartition.Topic")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicPartition.Partitions")?;
+        Wire::wire_put(&self.topic, buf, true, version, "TopicPartition.Topic")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "TopicPartition.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TopicPartition")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(buf, true, "TopicPartition.Topic")?,
+            topic: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopicPartition.Topic",
+            )?,
             partitions: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "TopicPartition.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicPartition.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartition",

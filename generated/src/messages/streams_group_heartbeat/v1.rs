@@ -80,25 +80,25 @@ impl Wire for Request {
         + <Option<Endpoint> as Wire>::MIN_LEN + <Option<Vec<KeyValue>> as Wire>::MIN_LEN
         + <Option<Vec<TaskOffset>> as Wire>::MIN_LEN
         + <Option<Vec<TaskOffset>> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.endpoint_information_epoch, false);
-        n += Wire::wire_len(&self.instance_id, true);
-        n += Wire::wire_len(&self.rack_id, true);
-        n += Wire::wire_len(&self.rebalance_timeout_ms, false);
-        n += Wire::wire_len(&self.topology, false);
-        n += Wire::wire_len(&self.active_tasks, true);
-        n += Wire::wire_len(&self.standby_tasks, true);
-        n += Wire::wire_len(&self.warmup_tasks, true);
-        n += Wire::wire_len(&self.process_id, true);
-        n += Wire::wire_len(&self.user_endpoint, false);
-        n += Wire::wire_len(&self.client_tags, true);
-        n += Wire::wire_len(&self.task_offsets, true);
-        n += Wire::wire_len(&self.task_end_offsets, true);
-        n += Wire::wire_len(&self.shutdown_application, false);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.endpoint_information_epoch, false, version);
+        n += Wire::wire_len(&self.instance_id, true, version);
+        n += Wire::wire_len(&self.rack_id, true, version);
+        n += Wire::wire_len(&self.rebalance_timeout_ms, false, version);
+        n += Wire::wire_len(&self.topology, false, version);
+        n += Wire::wire_len(&self.active_tasks, true, version);
+        n += Wire::wire_len(&self.standby_tasks, true, version);
+        n += Wire::wire_len(&self.warmup_tasks, true, version);
+        n += Wire::wire_len(&self.process_id, true, version);
+        n += Wire::wire_len(&self.user_endpoint, false, version);
+        n += Wire::wire_len(&self.client_tags, true, version);
+        n += Wire::wire_len(&self.task_offsets, true, version);
+        n += Wire::wire_len(&self.task_end_offsets, true, version);
+        n += Wire::wire_len(&self.shutdown_application, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -106,103 +106,126 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.MemberId",
         )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.MemberEpoch",
         )?;
         Wire::wire_put(
             &self.endpoint_information_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
         )?;
         Wire::wire_put(
             &self.instance_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.InstanceId",
         )?;
-        Wire::wire_put(&self.rack_id, buf, true, "StreamsGroupHeartbeatRequest.RackId")?;
+        Wire::wire_put(
+            &self.rack_id,
+            buf,
+            true,
+            version,
+            "StreamsGroupHeartbeatRequest.RackId",
+        )?;
         Wire::wire_put(
             &self.rebalance_timeout_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
         )?;
         Wire::wire_put(
             &self.topology,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.Topology",
         )?;
         Wire::wire_put(
             &self.active_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.ActiveTasks",
         )?;
         Wire::wire_put(
             &self.standby_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.StandbyTasks",
         )?;
         Wire::wire_put(
             &self.warmup_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.WarmupTasks",
         )?;
         Wire::wire_put(
             &self.process_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.ProcessId",
         )?;
         Wire::wire_put(
             &self.user_endpoint,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.UserEndpoint",
         )?;
         Wire::wire_put(
             &self.client_tags,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.ClientTags",
         )?;
         Wire::wire_put(
             &self.task_offsets,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.TaskOffsets",
         )?;
         Wire::wire_put(
             &self.task_end_offsets,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatRequest.TaskEndOffsets",
         )?;
         Wire::wire_put(
             &self.shutdown_application,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatRequest.ShutdownApplication",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupHeartbeatRequest")?;
@@ -211,82 +234,132 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.GroupId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.MemberId",
             )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.MemberEpoch",
             )?,
             endpoint_information_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
             )?,
             instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.InstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.InstanceId",
+            )?,
             rack_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.RackId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.RackId",
+            )?,
             rebalance_timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
             )?,
             topology: <Option<
                 Topology,
-            > as Wire>::wire_get(buf, false, "StreamsGroupHeartbeatRequest.Topology")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "StreamsGroupHeartbeatRequest.Topology",
+            )?,
             active_tasks: <Option<
                 Vec<TaskIds>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.ActiveTasks")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.ActiveTasks",
+            )?,
             standby_tasks: <Option<
                 Vec<TaskIds>,
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.StandbyTasks",
             )?,
             warmup_tasks: <Option<
                 Vec<TaskIds>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.WarmupTasks")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.WarmupTasks",
+            )?,
             process_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.ProcessId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.ProcessId",
+            )?,
             user_endpoint: <Option<
                 Endpoint,
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.UserEndpoint",
             )?,
             client_tags: <Option<
                 Vec<KeyValue>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.ClientTags")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.ClientTags",
+            )?,
             task_offsets: <Option<
                 Vec<TaskOffset>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatRequest.TaskOffsets")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatRequest.TaskOffsets",
+            )?,
             task_end_offsets: <Option<
                 Vec<TaskOffset>,
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatRequest.TaskEndOffsets",
             )?,
             shutdown_application: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatRequest.ShutdownApplication",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -397,7 +470,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -408,7 +481,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// The member id is always generated by the streams consumer.
@@ -446,7 +519,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: None,
             member_id: ByteString::from_static(""),
             member_epoch: 0,
@@ -465,7 +538,7 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i64 as Wire>::MIN_LEN + <Option<Vec<Status>> as Wire>::MIN_LEN
@@ -474,23 +547,23 @@ impl Wire for Response {
         + <Option<Vec<TaskIdsResponse>> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<Vec<EndpointToPartitions>> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.member_epoch, false);
-        n += Wire::wire_len(&self.heartbeat_interval_ms, false);
-        n += Wire::wire_len(&self.task_offset_interval_ms, false);
-        n += Wire::wire_len(&self.acceptable_recovery_lag, false);
-        n += Wire::wire_len(&self.status, true);
-        n += Wire::wire_len(&self.active_tasks, true);
-        n += Wire::wire_len(&self.standby_tasks, true);
-        n += Wire::wire_len(&self.warmup_tasks, true);
-        n += Wire::wire_len(&self.topology_description_required, false);
-        n += Wire::wire_len(&self.endpoint_information_epoch, false);
-        n += Wire::wire_len(&self.partitions_by_user_endpoint, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.member_epoch, false, version);
+        n += Wire::wire_len(&self.heartbeat_interval_ms, false, version);
+        n += Wire::wire_len(&self.task_offset_interval_ms, false, version);
+        n += Wire::wire_len(&self.acceptable_recovery_lag, false, version);
+        n += Wire::wire_len(&self.status, true, version);
+        n += Wire::wire_len(&self.active_tasks, true, version);
+        n += Wire::wire_len(&self.standby_tasks, true, version);
+        n += Wire::wire_len(&self.warmup_tasks, true, version);
+        n += Wire::wire_len(&self.topology_description_required, false, version);
+        n += Wire::wire_len(&self.endpoint_information_epoch, false, version);
+        n += Wire::wire_len(&self.partitions_by_user_endpoint, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -498,91 +571,112 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.ErrorMessage",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.MemberId",
         )?;
         Wire::wire_put(
             &self.member_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.MemberEpoch",
         )?;
         Wire::wire_put(
             &self.heartbeat_interval_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
         )?;
         Wire::wire_put(
             &self.task_offset_interval_ms,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
         )?;
         Wire::wire_put(
             &self.acceptable_recovery_lag,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag",
         )?;
-        Wire::wire_put(&self.status, buf, true, "StreamsGroupHeartbeatResponse.Status")?;
+        Wire::wire_put(
+            &self.status,
+            buf,
+            true,
+            version,
+            "StreamsGroupHeartbeatResponse.Status",
+        )?;
         Wire::wire_put(
             &self.active_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.ActiveTasks",
         )?;
         Wire::wire_put(
             &self.standby_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.StandbyTasks",
         )?;
         Wire::wire_put(
             &self.warmup_tasks,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.WarmupTasks",
         )?;
         Wire::wire_put(
             &self.topology_description_required,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
         )?;
         Wire::wire_put(
             &self.endpoint_information_epoch,
             buf,
             false,
+            version,
             "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
         )?;
         Wire::wire_put(
             &self.partitions_by_user_endpoint,
             buf,
             true,
+            version,
             "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "StreamsGroupHeartbeatResponse")?;
@@ -591,17 +685,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -609,41 +706,53 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.ErrorMessage",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.MemberId",
             )?,
             member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.MemberEpoch",
             )?,
             heartbeat_interval_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
             )?,
             task_offset_interval_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
             )?,
             acceptable_recovery_lag: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag",
             )?,
             status: <Option<
                 Vec<Status>,
-            > as Wire>::wire_get(buf, true, "StreamsGroupHeartbeatResponse.Status")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "StreamsGroupHeartbeatResponse.Status",
+            )?,
             active_tasks: <Option<
                 Vec<TaskIdsResponse>,
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.ActiveTasks",
             )?,
             standby_tasks: <Option<
@@ -651,6 +760,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.StandbyTasks",
             )?,
             warmup_tasks: <Option<
@@ -658,16 +768,19 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.WarmupTasks",
             )?,
             topology_description_required: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
             )?,
             endpoint_information_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
             )?,
             partitions_by_user_endpoint: <Option<
@@ -675,6 +788,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -689,7 +803,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             member_id: ByteString::from_static("MemberId-3"),
             member_epoch: 5,
@@ -782,7 +896,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

@@ -21,12 +21,12 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <TopologyDescription as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.topology_epoch, false);
-        n += Wire::wire_len(&self.topology_description, false);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.topology_epoch, false, version);
+        n += Wire::wire_len(&self.topology_description, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -34,30 +34,35 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
         )?;
         Wire::wire_put(
             &self.member_id,
             buf,
             true,
+            version,
             "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
         )?;
         Wire::wire_put(
             &self.topology_epoch,
             buf,
             false,
+            version,
             "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch",
         )?;
         Wire::wire_put(
             &self.topology_description,
             buf,
             false,
+            version,
             "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription",
         )?;
         self.unknown_tagged_fields
@@ -67,27 +72,32 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
             )?,
             topology_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch",
             )?,
             topology_description: <TopologyDescription as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -136,7 +146,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupTopologyDescriptionUpdate;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -147,20 +157,20 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -168,24 +178,28 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage",
         )?;
         self.unknown_tagged_fields
@@ -195,17 +209,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode",
             )?,
             error_message: <Option<
@@ -213,6 +230,7 @@ impl Wire for Response {
             > as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -227,7 +245,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -259,7 +277,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupTopologyDescriptionUpdate;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -277,10 +295,10 @@ pub struct TopologyDescription {
 impl Wire for TopologyDescription {
     const MIN_LEN: usize = 0 + <Vec<TopologyDescriptionSubtopology> as Wire>::MIN_LEN
         + <Vec<TopologyDescriptionGlobalStore> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopologies, true);
-        n += Wire::wire_len(&self.global_stores, true);
+        n += Wire::wire_len(&self.subtopologies, true, version);
+        n += Wire::wire_len(&self.global_stores, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -288,18 +306,21 @@ impl Wire for TopologyDescription {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.subtopologies,
             buf,
             true,
+            version,
             "TopologyDescription.Subtopologies",
         )?;
         Wire::wire_put(
             &self.global_stores,
             buf,
             true,
+            version,
             "TopologyDescription.GlobalStores",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopologyDescription")?;
@@ -308,15 +329,26 @@ impl Wire for TopologyDescription {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopologies: <Vec<
                 TopologyDescriptionSubtopology,
-            > as Wire>::wire_get(buf, true, "TopologyDescription.Subtopologies")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescription.Subtopologies",
+            )?,
             global_stores: <Vec<
                 TopologyDescriptionGlobalStore,
-            > as Wire>::wire_get(buf, true, "TopologyDescription.GlobalStores")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescription.GlobalStores",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescription",
@@ -372,10 +404,10 @@ pub struct TopologyDescriptionGlobalStore {
 impl Wire for TopologyDescriptionGlobalStore {
     const MIN_LEN: usize = 0 + <TopologyDescriptionNode as Wire>::MIN_LEN
         + <TopologyDescriptionNode as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.source, false);
-        n += Wire::wire_len(&self.processor, false);
+        n += Wire::wire_len(&self.source, false, version);
+        n += Wire::wire_len(&self.processor, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -383,18 +415,21 @@ impl Wire for TopologyDescriptionGlobalStore {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.source,
             buf,
             false,
+            version,
             "TopologyDescriptionGlobalStore.Source",
         )?;
         Wire::wire_put(
             &self.processor,
             buf,
             false,
+            version,
             "TopologyDescriptionGlobalStore.Processor",
         )?;
         self.unknown_tagged_fields
@@ -404,17 +439,20 @@ impl Wire for TopologyDescriptionGlobalStore {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             source: <TopologyDescriptionNode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopologyDescriptionGlobalStore.Source",
             )?,
             processor: <TopologyDescriptionNode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopologyDescriptionGlobalStore.Processor",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -475,14 +513,14 @@ impl Wire for TopologyDescriptionNode {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<ByteString> as Wire>::MIN_LEN + <Vec<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.node_type, false);
-        n += Wire::wire_len(&self.source_topics, true);
-        n += Wire::wire_len(&self.sink_topic, true);
-        n += Wire::wire_len(&self.stores, true);
-        n += Wire::wire_len(&self.successors, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.node_type, false, version);
+        n += Wire::wire_len(&self.source_topics, true, version);
+        n += Wire::wire_len(&self.sink_topic, true, version);
+        n += Wire::wire_len(&self.stores, true, version);
+        n += Wire::wire_len(&self.successors, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -490,27 +528,43 @@ impl Wire for TopologyDescriptionNode {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "TopologyDescriptionNode.Name")?;
-        Wire::wire_put(&self.node_type, buf, false, "TopologyDescriptionNode.NodeType")?;
+        Wire::wire_put(&self.name, buf, true, version, "TopologyDescriptionNode.Name")?;
+        Wire::wire_put(
+            &self.node_type,
+            buf,
+            false,
+            version,
+            "TopologyDescriptionNode.NodeType",
+        )?;
         Wire::wire_put(
             &self.source_topics,
             buf,
             true,
+            version,
             "TopologyDescriptionNode.SourceTopics",
         )?;
         Wire::wire_put(
             &self.sink_topic,
             buf,
             true,
+            version,
             "TopologyDescriptionNode.SinkTopic",
         )?;
-        Wire::wire_put(&self.stores, buf, true, "TopologyDescriptionNode.Stores")?;
+        Wire::wire_put(
+            &self.stores,
+            buf,
+            true,
+            version,
+            "TopologyDescriptionNode.Stores",
+        )?;
         Wire::wire_put(
             &self.successors,
             buf,
             true,
+            version,
             "TopologyDescriptionNode.Successors",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "TopologyDescriptionNode")?;
@@ -519,31 +573,49 @@ impl Wire for TopologyDescriptionNode {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopologyDescriptionNode.Name",
             )?,
             node_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TopologyDescriptionNode.NodeType",
             )?,
             source_topics: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.SourceTopics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.SourceTopics",
+            )?,
             sink_topic: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.SinkTopic")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.SinkTopic",
+            )?,
             stores: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.Stores")?,
+            > as Wire>::wire_get(buf, true, version, "TopologyDescriptionNode.Stores")?,
             successors: <Vec<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionNode.Successors")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.Successors",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionNode",
@@ -609,10 +681,10 @@ pub struct TopologyDescriptionSubtopology {
 impl Wire for TopologyDescriptionSubtopology {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<TopologyDescriptionNode> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.subtopology_id, true);
-        n += Wire::wire_len(&self.nodes, true);
+        n += Wire::wire_len(&self.subtopology_id, true, version);
+        n += Wire::wire_len(&self.nodes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -620,15 +692,23 @@ impl Wire for TopologyDescriptionSubtopology {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.subtopology_id,
             buf,
             true,
+            version,
             "TopologyDescriptionSubtopology.SubtopologyId",
         )?;
-        Wire::wire_put(&self.nodes, buf, true, "TopologyDescriptionSubtopology.Nodes")?;
+        Wire::wire_put(
+            &self.nodes,
+            buf,
+            true,
+            version,
+            "TopologyDescriptionSubtopology.Nodes",
+        )?;
         self.unknown_tagged_fields
             .encode_section(buf, "TopologyDescriptionSubtopology")?;
         Ok(())
@@ -636,17 +716,24 @@ impl Wire for TopologyDescriptionSubtopology {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             subtopology_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopologyDescriptionSubtopology.SubtopologyId",
             )?,
             nodes: <Vec<
                 TopologyDescriptionNode,
-            > as Wire>::wire_get(buf, true, "TopologyDescriptionSubtopology.Nodes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TopologyDescriptionSubtopology.Nodes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionSubtopology",

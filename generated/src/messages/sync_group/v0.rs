@@ -19,55 +19,73 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN
         + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.generation_id, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.assignments, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.generation_id, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.assignments, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "SyncGroupRequest.GroupId")?;
+        Wire::wire_put(&self.group_id, buf, false, version, "SyncGroupRequest.GroupId")?;
         Wire::wire_put(
             &self.generation_id,
             buf,
             false,
+            version,
             "SyncGroupRequest.GenerationId",
         )?;
-        Wire::wire_put(&self.member_id, buf, false, "SyncGroupRequest.MemberId")?;
-        Wire::wire_put(&self.assignments, buf, false, "SyncGroupRequest.Assignments")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "SyncGroupRequest.MemberId",
+        )?;
+        Wire::wire_put(
+            &self.assignments,
+            buf,
+            false,
+            version,
+            "SyncGroupRequest.Assignments",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.GroupId",
             )?,
             generation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.GenerationId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.MemberId",
             )?,
             assignments: <Vec<
                 SyncGroupRequestAssignment,
-            > as Wire>::wire_get(buf, false, "SyncGroupRequest.Assignments")?,
+            > as Wire>::wire_get(buf, false, version, "SyncGroupRequest.Assignments")?,
         })
     }
 }
@@ -107,7 +125,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -116,42 +134,58 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The member assignment.
     pub assignment: Bytes,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.assignment, false);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.assignment, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "SyncGroupResponse.ErrorCode")?;
-        Wire::wire_put(&self.assignment, buf, false, "SyncGroupResponse.Assignment")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "SyncGroupResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.assignment,
+            buf,
+            false,
+            version,
+            "SyncGroupResponse.Assignment",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.ErrorCode",
             )?,
             assignment: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.Assignment",
             )?,
         })
@@ -161,7 +195,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             assignment: Bytes::from_static(b"Assignment-bytes"),
         }
     }
@@ -186,7 +220,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -201,28 +235,31 @@ pub struct SyncGroupRequestAssignment {
 }
 impl Wire for SyncGroupRequestAssignment {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <Bytes as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.assignment, false);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.assignment, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.member_id,
             buf,
             false,
+            version,
             "SyncGroupRequestAssignment.MemberId",
         )?;
         Wire::wire_put(
             &self.assignment,
             buf,
             false,
+            version,
             "SyncGroupRequestAssignment.Assignment",
         )?;
         Ok(())
@@ -230,17 +267,20 @@ impl Wire for SyncGroupRequestAssignment {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequestAssignment.MemberId",
             )?,
             assignment: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequestAssignment.Assignment",
             )?,
         })

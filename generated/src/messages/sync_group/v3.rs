@@ -21,65 +21,89 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.generation_id, false);
-        n += Wire::wire_len(&self.member_id, false);
-        n += Wire::wire_len(&self.group_instance_id, false);
-        n += Wire::wire_len(&self.assignments, false);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.generation_id, false, version);
+        n += Wire::wire_len(&self.member_id, false, version);
+        n += Wire::wire_len(&self.group_instance_id, false, version);
+        n += Wire::wire_len(&self.assignments, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, false, "SyncGroupRequest.GroupId")?;
+        Wire::wire_put(&self.group_id, buf, false, version, "SyncGroupRequest.GroupId")?;
         Wire::wire_put(
             &self.generation_id,
             buf,
             false,
+            version,
             "SyncGroupRequest.GenerationId",
         )?;
-        Wire::wire_put(&self.member_id, buf, false, "SyncGroupRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            false,
+            version,
+            "SyncGroupRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             false,
+            version,
             "SyncGroupRequest.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.assignments, buf, false, "SyncGroupRequest.Assignments")?;
+        Wire::wire_put(
+            &self.assignments,
+            buf,
+            false,
+            version,
+            "SyncGroupRequest.Assignments",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.GroupId",
             )?,
             generation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.GenerationId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, false, "SyncGroupRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "SyncGroupRequest.GroupInstanceId",
+            )?,
             assignments: <Vec<
                 SyncGroupRequestAssignment,
-            > as Wire>::wire_get(buf, false, "SyncGroupRequest.Assignments")?,
+            > as Wire>::wire_get(buf, false, version, "SyncGroupRequest.Assignments")?,
         })
     }
 }
@@ -123,7 +147,7 @@ impl Message for Request {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -134,55 +158,73 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The member assignment.
     pub assignment: Bytes,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.assignment, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.assignment, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "SyncGroupResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "SyncGroupResponse.ErrorCode")?;
-        Wire::wire_put(&self.assignment, buf, false, "SyncGroupResponse.Assignment")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "SyncGroupResponse.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.assignment,
+            buf,
+            false,
+            version,
+            "SyncGroupResponse.Assignment",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.ErrorCode",
             )?,
             assignment: <Bytes as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.Assignment",
             )?,
         })
@@ -193,7 +235,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             assignment: Bytes::from_static(b"Assignment-bytes"),
         }
     }
@@ -221,7 +263,7 @@ impl Message for Response {
     const VERSION: i16 = 3i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;

@@ -28,15 +28,15 @@ impl Wire for Request {
         + <ByteString as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<SyncGroupRequestAssignment> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.generation_id, false);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.protocol_type, true);
-        n += Wire::wire_len(&self.protocol_name, true);
-        n += Wire::wire_len(&self.assignments, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.generation_id, false, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
+        n += Wire::wire_len(&self.protocol_name, true, version);
+        n += Wire::wire_len(&self.assignments, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -44,61 +44,97 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.group_id, buf, true, "SyncGroupRequest.GroupId")?;
+        Wire::wire_put(&self.group_id, buf, true, version, "SyncGroupRequest.GroupId")?;
         Wire::wire_put(
             &self.generation_id,
             buf,
             false,
+            version,
             "SyncGroupRequest.GenerationId",
         )?;
-        Wire::wire_put(&self.member_id, buf, true, "SyncGroupRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "SyncGroupRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "SyncGroupRequest.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.protocol_type, buf, true, "SyncGroupRequest.ProtocolType")?;
-        Wire::wire_put(&self.protocol_name, buf, true, "SyncGroupRequest.ProtocolName")?;
-        Wire::wire_put(&self.assignments, buf, true, "SyncGroupRequest.Assignments")?;
+        Wire::wire_put(
+            &self.protocol_type,
+            buf,
+            true,
+            version,
+            "SyncGroupRequest.ProtocolType",
+        )?;
+        Wire::wire_put(
+            &self.protocol_name,
+            buf,
+            true,
+            version,
+            "SyncGroupRequest.ProtocolName",
+        )?;
+        Wire::wire_put(
+            &self.assignments,
+            buf,
+            true,
+            version,
+            "SyncGroupRequest.Assignments",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "SyncGroupRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "SyncGroupRequest.GroupId",
             )?,
             generation_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupRequest.GenerationId",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "SyncGroupRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "SyncGroupRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "SyncGroupRequest.GroupInstanceId",
+            )?,
             protocol_type: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "SyncGroupRequest.ProtocolType")?,
+            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.ProtocolType")?,
             protocol_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "SyncGroupRequest.ProtocolName")?,
+            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.ProtocolName")?,
             assignments: <Vec<
                 SyncGroupRequestAssignment,
-            > as Wire>::wire_get(buf, true, "SyncGroupRequest.Assignments")?,
+            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.Assignments")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SyncGroupRequest",
@@ -154,7 +190,7 @@ impl Message for Request {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -165,7 +201,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The group protocol type.
     pub protocol_type: Option<ByteString>,
     /// The group protocol name.
@@ -176,16 +212,16 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN
         + <Bytes as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.protocol_type, true);
-        n += Wire::wire_len(&self.protocol_name, true);
-        n += Wire::wire_len(&self.assignment, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.protocol_type, true, version);
+        n += Wire::wire_len(&self.protocol_name, true, version);
+        n += Wire::wire_len(&self.assignment, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -193,56 +229,76 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "SyncGroupResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "SyncGroupResponse.ErrorCode")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "SyncGroupResponse.ErrorCode",
+        )?;
         Wire::wire_put(
             &self.protocol_type,
             buf,
             true,
+            version,
             "SyncGroupResponse.ProtocolType",
         )?;
         Wire::wire_put(
             &self.protocol_name,
             buf,
             true,
+            version,
             "SyncGroupResponse.ProtocolName",
         )?;
-        Wire::wire_put(&self.assignment, buf, true, "SyncGroupResponse.Assignment")?;
+        Wire::wire_put(
+            &self.assignment,
+            buf,
+            true,
+            version,
+            "SyncGroupResponse.Assignment",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "SyncGroupResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "SyncGroupResponse.ErrorCode",
             )?,
             protocol_type: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "SyncGroupResponse.ProtocolType")?,
+            > as Wire>::wire_get(buf, true, version, "SyncGroupResponse.ProtocolType")?,
             protocol_name: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "SyncGroupResponse.ProtocolName")?,
+            > as Wire>::wire_get(buf, true, version, "SyncGroupResponse.ProtocolName")?,
             assignment: <Bytes as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "SyncGroupResponse.Assignment",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -257,7 +313,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             protocol_type: Some(ByteString::from_static("ProtocolType-2")),
             protocol_name: Some(ByteString::from_static("ProtocolName-3")),
             assignment: Bytes::from_static(b"Assignment-bytes"),
@@ -293,7 +349,7 @@ impl Message for Response {
     const VERSION: i16 = 5i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

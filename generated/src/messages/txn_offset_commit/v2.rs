@@ -21,72 +21,93 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <Vec<TxnOffsetCommitRequestTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, false);
-        n += Wire::wire_len(&self.group_id, false);
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.transactional_id, false, version);
+        n += Wire::wire_len(&self.group_id, false, version);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.group_id, buf, false, "TxnOffsetCommitRequest.GroupId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            false,
+            version,
+            "TxnOffsetCommitRequest.GroupId",
+        )?;
         Wire::wire_put(
             &self.producer_id,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequest.ProducerId",
         )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequest.ProducerEpoch",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "TxnOffsetCommitRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "TxnOffsetCommitRequest.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.TransactionalId",
             )?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.GroupId",
             )?,
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.ProducerEpoch",
             )?,
             topics: <Vec<
                 TxnOffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, "TxnOffsetCommitRequest.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "TxnOffsetCommitRequest.Topics")?,
         })
     }
 }
@@ -130,7 +151,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
@@ -146,41 +167,51 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<TxnOffsetCommitResponseTopic> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "TxnOffsetCommitResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, false, "TxnOffsetCommitResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            false,
+            version,
+            "TxnOffsetCommitResponse.Topics",
+        )?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 TxnOffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, "TxnOffsetCommitResponse.Topics")?,
+            > as Wire>::wire_get(buf, false, version, "TxnOffsetCommitResponse.Topics")?,
         })
     }
 }
@@ -218,7 +249,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
@@ -252,42 +283,47 @@ impl Default for TxnOffsetCommitRequestPartition {
 impl Wire for TxnOffsetCommitRequestPartition {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.committed_offset, false);
-        n += Wire::wire_len(&self.committed_leader_epoch, false);
-        n += Wire::wire_len(&self.committed_metadata, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.committed_offset, false, version);
+        n += Wire::wire_len(&self.committed_leader_epoch, false, version);
+        n += Wire::wire_len(&self.committed_metadata, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequestPartition.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.committed_offset,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequestPartition.CommittedOffset",
         )?;
         Wire::wire_put(
             &self.committed_leader_epoch,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch",
         )?;
         Wire::wire_put(
             &self.committed_metadata,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequestPartition.CommittedMetadata",
         )?;
         Ok(())
@@ -295,22 +331,26 @@ impl Wire for TxnOffsetCommitRequestPartition {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequestPartition.PartitionIndex",
             )?,
             committed_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequestPartition.CommittedOffset",
             )?,
             committed_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch",
             )?,
             committed_metadata: <Option<
@@ -318,6 +358,7 @@ impl Wire for TxnOffsetCommitRequestPartition {
             > as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequestPartition.CommittedMetadata",
             )?,
         })
@@ -369,23 +410,31 @@ pub struct TxnOffsetCommitRequestTopic {
 impl Wire for TxnOffsetCommitRequestTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<TxnOffsetCommitRequestPartition> as Wire>::MIN_LEN;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, false);
-        n += Wire::wire_len(&self.partitions, false);
+        n += Wire::wire_len(&self.name, false, version);
+        n += Wire::wire_len(&self.partitions, false, version);
         n
     }
     fn wire_put(
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, false, "TxnOffsetCommitRequestTopic.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            false,
+            version,
+            "TxnOffsetCommitRequestTopic.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequestTopic.Partitions",
         )?;
         Ok(())
@@ -393,17 +442,24 @@ impl Wire for TxnOffsetCommitRequestTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequestTopic.Name",
             )?,
             partitions: <Vec<
                 TxnOffsetCommitRequestPartition,
-            > as Wire>::wire_get(buf, false, "TxnOffsetCommitRequestTopic.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "TxnOffsetCommitRequestTopic.Partitions",
+            )?,
         })
     }
 }

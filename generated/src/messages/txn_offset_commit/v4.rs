@@ -48,16 +48,16 @@ impl Wire for Request {
         + <i32 as Wire>::MIN_LEN + <ByteString as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<TxnOffsetCommitRequestTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.transactional_id, true);
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.generation_id_or_member_epoch, false);
-        n += Wire::wire_len(&self.member_id, true);
-        n += Wire::wire_len(&self.group_instance_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.transactional_id, true, version);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
+        n += Wire::wire_len(&self.member_id, true, version);
+        n += Wire::wire_len(&self.group_instance_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -65,86 +65,122 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.transactional_id,
             buf,
             true,
+            version,
             "TxnOffsetCommitRequest.TransactionalId",
         )?;
-        Wire::wire_put(&self.group_id, buf, true, "TxnOffsetCommitRequest.GroupId")?;
+        Wire::wire_put(
+            &self.group_id,
+            buf,
+            true,
+            version,
+            "TxnOffsetCommitRequest.GroupId",
+        )?;
         Wire::wire_put(
             &self.producer_id,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequest.ProducerId",
         )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequest.ProducerEpoch",
         )?;
         Wire::wire_put(
             &self.generation_id_or_member_epoch,
             buf,
             false,
+            version,
             "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
         )?;
-        Wire::wire_put(&self.member_id, buf, true, "TxnOffsetCommitRequest.MemberId")?;
+        Wire::wire_put(
+            &self.member_id,
+            buf,
+            true,
+            version,
+            "TxnOffsetCommitRequest.MemberId",
+        )?;
         Wire::wire_put(
             &self.group_instance_id,
             buf,
             true,
+            version,
             "TxnOffsetCommitRequest.GroupInstanceId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "TxnOffsetCommitRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "TxnOffsetCommitRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TxnOffsetCommitRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             transactional_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TxnOffsetCommitRequest.TransactionalId",
             )?,
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TxnOffsetCommitRequest.GroupId",
             )?,
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.ProducerEpoch",
             )?,
             generation_id_or_member_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
             )?,
             member_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TxnOffsetCommitRequest.MemberId",
             )?,
             group_instance_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "TxnOffsetCommitRequest.GroupInstanceId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "TxnOffsetCommitRequest.GroupInstanceId",
+            )?,
             topics: <Vec<
                 TxnOffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, true, "TxnOffsetCommitRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "TxnOffsetCommitRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitRequest",
@@ -206,7 +242,7 @@ impl Message for Request {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -224,10 +260,10 @@ pub struct Response {
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<TxnOffsetCommitResponseTopic> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -235,32 +271,42 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "TxnOffsetCommitResponse.ThrottleTimeMs",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "TxnOffsetCommitResponse.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "TxnOffsetCommitResponse.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "TxnOffsetCommitResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "TxnOffsetCommitResponse.ThrottleTimeMs",
             )?,
             topics: <Vec<
                 TxnOffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, true, "TxnOffsetCommitResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "TxnOffsetCommitResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitResponse",
@@ -306,7 +352,7 @@ impl Message for Response {
     const VERSION: i16 = 4i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;

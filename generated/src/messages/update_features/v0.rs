@@ -27,10 +27,10 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<FeatureUpdateKey> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.feature_updates, true);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.feature_updates, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -38,13 +38,21 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.timeout_ms, buf, false, "UpdateFeaturesRequest.timeoutMs")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "UpdateFeaturesRequest.timeoutMs",
+        )?;
         Wire::wire_put(
             &self.feature_updates,
             buf,
             true,
+            version,
             "UpdateFeaturesRequest.FeatureUpdates",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "UpdateFeaturesRequest")?;
@@ -53,17 +61,24 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesRequest.timeoutMs",
             )?,
             feature_updates: <Vec<
                 FeatureUpdateKey,
-            > as Wire>::wire_get(buf, true, "UpdateFeaturesRequest.FeatureUpdates")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdateFeaturesRequest.FeatureUpdates",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesRequest",
@@ -107,7 +122,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -118,7 +133,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or `0` if there was no top-level error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or `null` if there was no top-level error.
     ///
     /// Default: `Some("")`.
@@ -132,7 +147,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             results: <Vec<UpdatableFeatureResult>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -140,15 +155,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<UpdatableFeatureResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -156,52 +171,70 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "UpdateFeaturesResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "UpdateFeaturesResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "UpdateFeaturesResponse.ErrorMessage",
         )?;
-        Wire::wire_put(&self.results, buf, true, "UpdateFeaturesResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "UpdateFeaturesResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "UpdateFeaturesResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "UpdateFeaturesResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdateFeaturesResponse.ErrorMessage",
+            )?,
             results: <Vec<
                 UpdatableFeatureResult,
-            > as Wire>::wire_get(buf, true, "UpdateFeaturesResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "UpdateFeaturesResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesResponse",
@@ -214,7 +247,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             results: vec![
                 < UpdatableFeatureResult as crate ::samples::Sample > ::sample(), <
@@ -251,7 +284,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -271,11 +304,11 @@ pub struct FeatureUpdateKey {
 impl Wire for FeatureUpdateKey {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.feature, true);
-        n += Wire::wire_len(&self.max_version_level, false);
-        n += Wire::wire_len(&self.allow_downgrade, false);
+        n += Wire::wire_len(&self.feature, true, version);
+        n += Wire::wire_len(&self.max_version_level, false, version);
+        n += Wire::wire_len(&self.allow_downgrade, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -283,19 +316,22 @@ impl Wire for FeatureUpdateKey {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.feature, buf, true, "FeatureUpdateKey.Feature")?;
+        Wire::wire_put(&self.feature, buf, true, version, "FeatureUpdateKey.Feature")?;
         Wire::wire_put(
             &self.max_version_level,
             buf,
             false,
+            version,
             "FeatureUpdateKey.MaxVersionLevel",
         )?;
         Wire::wire_put(
             &self.allow_downgrade,
             buf,
             false,
+            version,
             "FeatureUpdateKey.AllowDowngrade",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "FeatureUpdateKey")?;
@@ -304,22 +340,26 @@ impl Wire for FeatureUpdateKey {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             feature: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "FeatureUpdateKey.Feature",
             )?,
             max_version_level: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FeatureUpdateKey.MaxVersionLevel",
             )?,
             allow_downgrade: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FeatureUpdateKey.AllowDowngrade",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -368,7 +408,7 @@ pub struct UpdatableFeatureResult {
     /// The name of the finalized feature.
     pub feature: ByteString,
     /// The feature update error code or `0` if the feature update succeeded.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The feature update error, or `null` if the feature update succeeded.
     ///
     /// Default: `Some("")`.
@@ -380,20 +420,20 @@ impl Default for UpdatableFeatureResult {
     fn default() -> Self {
         Self {
             feature: ByteString::from_static(""),
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
 }
 impl Wire for UpdatableFeatureResult {
-    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
-        + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
+        + <ErrorCode as Wire>::MIN_LEN + <Option<ByteString> as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.feature, true);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.feature, true, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -401,19 +441,28 @@ impl Wire for UpdatableFeatureResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.feature, buf, true, "UpdatableFeatureResult.Feature")?;
+        Wire::wire_put(
+            &self.feature,
+            buf,
+            true,
+            version,
+            "UpdatableFeatureResult.Feature",
+        )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "UpdatableFeatureResult.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "UpdatableFeatureResult.ErrorMessage",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "UpdatableFeatureResult")?;
@@ -422,22 +471,30 @@ impl Wire for UpdatableFeatureResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             feature: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "UpdatableFeatureResult.Feature",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdatableFeatureResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "UpdatableFeatureResult.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdatableFeatureResult.ErrorMessage",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdatableFeatureResult",
@@ -451,7 +508,7 @@ impl crate::samples::Sample for UpdatableFeatureResult {
     fn sample() -> Self {
         Self {
             feature: ByteString::from_static("Feature-0"),
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN
         + <Vec<FeatureUpdateKey> as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.timeout_ms, false);
-        n += Wire::wire_len(&self.feature_updates, true);
-        n += Wire::wire_len(&self.validate_only, false);
+        n += Wire::wire_len(&self.timeout_ms, false, version);
+        n += Wire::wire_len(&self.feature_updates, true, version);
+        n += Wire::wire_len(&self.validate_only, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,19 +42,28 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.timeout_ms, buf, false, "UpdateFeaturesRequest.timeoutMs")?;
+        Wire::wire_put(
+            &self.timeout_ms,
+            buf,
+            false,
+            version,
+            "UpdateFeaturesRequest.timeoutMs",
+        )?;
         Wire::wire_put(
             &self.feature_updates,
             buf,
             true,
+            version,
             "UpdateFeaturesRequest.FeatureUpdates",
         )?;
         Wire::wire_put(
             &self.validate_only,
             buf,
             false,
+            version,
             "UpdateFeaturesRequest.ValidateOnly",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "UpdateFeaturesRequest")?;
@@ -63,20 +72,28 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             timeout_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesRequest.timeoutMs",
             )?,
             feature_updates: <Vec<
                 FeatureUpdateKey,
-            > as Wire>::wire_get(buf, true, "UpdateFeaturesRequest.FeatureUpdates")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdateFeaturesRequest.FeatureUpdates",
+            )?,
             validate_only: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesRequest.ValidateOnly",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -124,7 +141,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -135,7 +152,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The top-level error code, or `0` if there was no top-level error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The top-level error message, or `null` if there was no top-level error.
     ///
     /// Default: `Some("")`.
@@ -149,7 +166,7 @@ impl Default for Response {
     fn default() -> Self {
         Self {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode(0),
             error_message: Some(ByteString::from_static("")),
             results: <Vec<UpdatableFeatureResult>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -157,15 +174,15 @@ impl Default for Response {
     }
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<UpdatableFeatureResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -173,52 +190,70 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "UpdateFeaturesResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "UpdateFeaturesResponse.ErrorCode",
         )?;
         Wire::wire_put(
             &self.error_message,
             buf,
             true,
+            version,
             "UpdateFeaturesResponse.ErrorMessage",
         )?;
-        Wire::wire_put(&self.results, buf, true, "UpdateFeaturesResponse.Results")?;
+        Wire::wire_put(
+            &self.results,
+            buf,
+            true,
+            version,
+            "UpdateFeaturesResponse.Results",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "UpdateFeaturesResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateFeaturesResponse.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "UpdateFeaturesResponse.ErrorMessage")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdateFeaturesResponse.ErrorMessage",
+            )?,
             results: <Vec<
                 UpdatableFeatureResult,
-            > as Wire>::wire_get(buf, true, "UpdateFeaturesResponse.Results")?,
+            > as Wire>::wire_get(buf, true, version, "UpdateFeaturesResponse.Results")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesResponse",
@@ -231,7 +266,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             results: vec![
                 < UpdatableFeatureResult as crate ::samples::Sample > ::sample(), <
@@ -268,7 +303,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -300,11 +335,11 @@ impl Default for FeatureUpdateKey {
 impl Wire for FeatureUpdateKey {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.feature, true);
-        n += Wire::wire_len(&self.max_version_level, false);
-        n += Wire::wire_len(&self.upgrade_type, false);
+        n += Wire::wire_len(&self.feature, true, version);
+        n += Wire::wire_len(&self.max_version_level, false, version);
+        n += Wire::wire_len(&self.upgrade_type, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -312,38 +347,50 @@ impl Wire for FeatureUpdateKey {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.feature, buf, true, "FeatureUpdateKey.Feature")?;
+        Wire::wire_put(&self.feature, buf, true, version, "FeatureUpdateKey.Feature")?;
         Wire::wire_put(
             &self.max_version_level,
             buf,
             false,
+            version,
             "FeatureUpdateKey.MaxVersionLevel",
         )?;
-        Wire::wire_put(&self.upgrade_type, buf, false, "FeatureUpdateKey.UpgradeType")?;
+        Wire::wire_put(
+            &self.upgrade_type,
+            buf,
+            false,
+            version,
+            "FeatureUpdateKey.UpgradeType",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "FeatureUpdateKey")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             feature: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "FeatureUpdateKey.Feature",
             )?,
             max_version_level: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FeatureUpdateKey.MaxVersionLevel",
             )?,
             upgrade_type: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "FeatureUpdateKey.UpgradeType",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

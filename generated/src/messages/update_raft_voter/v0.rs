@@ -40,14 +40,14 @@ impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <Vec<Listener> as Wire>::MIN_LEN + <KRaftVersionFeature as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.current_leader_epoch, false);
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
-        n += Wire::wire_len(&self.listeners, true);
-        n += Wire::wire_len(&self.kraft_version_feature, false);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.current_leader_epoch, false, version);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
+        n += Wire::wire_len(&self.listeners, true, version);
+        n += Wire::wire_len(&self.kraft_version_feature, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -55,27 +55,49 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.cluster_id, buf, true, "UpdateRaftVoterRequest.ClusterId")?;
+        Wire::wire_put(
+            &self.cluster_id,
+            buf,
+            true,
+            version,
+            "UpdateRaftVoterRequest.ClusterId",
+        )?;
         Wire::wire_put(
             &self.current_leader_epoch,
             buf,
             false,
+            version,
             "UpdateRaftVoterRequest.CurrentLeaderEpoch",
         )?;
-        Wire::wire_put(&self.voter_id, buf, false, "UpdateRaftVoterRequest.VoterId")?;
+        Wire::wire_put(
+            &self.voter_id,
+            buf,
+            false,
+            version,
+            "UpdateRaftVoterRequest.VoterId",
+        )?;
         Wire::wire_put(
             &self.voter_directory_id,
             buf,
             false,
+            version,
             "UpdateRaftVoterRequest.VoterDirectoryId",
         )?;
-        Wire::wire_put(&self.listeners, buf, true, "UpdateRaftVoterRequest.Listeners")?;
+        Wire::wire_put(
+            &self.listeners,
+            buf,
+            true,
+            version,
+            "UpdateRaftVoterRequest.Listeners",
+        )?;
         Wire::wire_put(
             &self.kraft_version_feature,
             buf,
             false,
+            version,
             "UpdateRaftVoterRequest.KRaftVersionFeature",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "UpdateRaftVoterRequest")?;
@@ -84,33 +106,48 @@ impl Wire for Request {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "UpdateRaftVoterRequest.ClusterId")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdateRaftVoterRequest.ClusterId",
+            )?,
             current_leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateRaftVoterRequest.CurrentLeaderEpoch",
             )?,
             voter_id: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateRaftVoterRequest.VoterId",
             )?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateRaftVoterRequest.VoterDirectoryId",
             )?,
             listeners: <Vec<
                 Listener,
-            > as Wire>::wire_get(buf, true, "UpdateRaftVoterRequest.Listeners")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "UpdateRaftVoterRequest.Listeners",
+            )?,
             kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateRaftVoterRequest.KRaftVersionFeature",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -170,7 +207,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UpdateRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -181,7 +218,7 @@ pub struct Response {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     pub throttle_time_ms: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Details of the current Raft cluster leader.
     ///
     /// Tagged field, tag 0.
@@ -190,11 +227,11 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.throttle_time_ms, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.throttle_time_ms, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.current_leader == CurrentLeader::default()) {
@@ -202,7 +239,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.current_leader, true),
+                    Wire::wire_len(&self.current_leader, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -212,18 +249,21 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.throttle_time_ms,
             buf,
             false,
+            version,
             "UpdateRaftVoterResponse.ThrottleTimeMs",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "UpdateRaftVoterResponse.ErrorCode",
         )?;
         let known = 0 + usize::from(!(self.current_leader == CurrentLeader::default()));
@@ -238,6 +278,7 @@ impl Wire for Response {
                 buf,
                 0u32,
                 &self.current_leader,
+                version,
                 "UpdateRaftVoterResponse.CurrentLeader",
             )?;
         }
@@ -247,17 +288,20 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateRaftVoterResponse.ThrottleTimeMs",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "UpdateRaftVoterResponse.ErrorCode",
             )?,
             current_leader: CurrentLeader::default(),
@@ -270,6 +314,7 @@ impl Wire for Response {
                     out.current_leader = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "UpdateRaftVoterResponse.CurrentLeader",
                     )?;
                 }
@@ -284,7 +329,7 @@ impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
             throttle_time_ms: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             current_leader: <CurrentLeader as crate::samples::Sample>::sample(),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -316,7 +361,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UpdateRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -333,10 +378,10 @@ pub struct KRaftVersionFeature {
 }
 impl Wire for KRaftVersionFeature {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.min_supported_version, false);
-        n += Wire::wire_len(&self.max_supported_version, false);
+        n += Wire::wire_len(&self.min_supported_version, false, version);
+        n += Wire::wire_len(&self.max_supported_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -344,18 +389,21 @@ impl Wire for KRaftVersionFeature {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.min_supported_version,
             buf,
             false,
+            version,
             "KRaftVersionFeature.MinSupportedVersion",
         )?;
         Wire::wire_put(
             &self.max_supported_version,
             buf,
             false,
+            version,
             "KRaftVersionFeature.MaxSupportedVersion",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "KRaftVersionFeature")?;
@@ -364,17 +412,20 @@ impl Wire for KRaftVersionFeature {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             min_supported_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "KRaftVersionFeature.MinSupportedVersion",
             )?,
             max_supported_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "KRaftVersionFeature.MaxSupportedVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -432,11 +483,11 @@ pub struct Listener {
 impl Wire for Listener {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -444,23 +495,25 @@ impl Wire for Listener {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "Listener.Name")?;
-        Wire::wire_put(&self.host, buf, true, "Listener.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Listener.Port")?;
+        Wire::wire_put(&self.name, buf, true, version, "Listener.Name")?;
+        Wire::wire_put(&self.host, buf, true, version, "Listener.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Listener.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "Listener")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Listener.Port")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,
         })
     }
@@ -528,12 +581,12 @@ impl Default for CurrentLeader {
 impl Wire for CurrentLeader {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -541,29 +594,48 @@ impl Wire for CurrentLeader {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.leader_id, buf, false, "CurrentLeader.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "CurrentLeader.LeaderEpoch")?;
-        Wire::wire_put(&self.host, buf, true, "CurrentLeader.Host")?;
-        Wire::wire_put(&self.port, buf, false, "CurrentLeader.Port")?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "CurrentLeader.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "CurrentLeader.LeaderEpoch",
+        )?;
+        Wire::wire_put(&self.host, buf, true, version, "CurrentLeader.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "CurrentLeader.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "CurrentLeader")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(buf, false, "CurrentLeader.LeaderId")?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "CurrentLeader.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "CurrentLeader.LeaderEpoch",
             )?,
-            host: <ByteString as Wire>::wire_get(buf, true, "CurrentLeader.Host")?,
-            port: <i32 as Wire>::wire_get(buf, false, "CurrentLeader.Port")?,
+            host: <ByteString as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "CurrentLeader.Host",
+            )?,
+            port: <i32 as Wire>::wire_get(buf, false, version, "CurrentLeader.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CurrentLeader",

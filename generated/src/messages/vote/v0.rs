@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <Vec<TopicData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,23 +27,27 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.cluster_id, buf, true, "VoteRequest.ClusterId")?;
-        Wire::wire_put(&self.topics, buf, true, "VoteRequest.Topics")?;
+        Wire::wire_put(&self.cluster_id, buf, true, version, "VoteRequest.ClusterId")?;
+        Wire::wire_put(&self.topics, buf, true, version, "VoteRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "VoteRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "VoteRequest.ClusterId")?,
-            topics: <Vec<TopicData> as Wire>::wire_get(buf, true, "VoteRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "VoteRequest.ClusterId")?,
+            topics: <Vec<
+                TopicData,
+            > as Wire>::wire_get(buf, true, version, "VoteRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "VoteRequest",
@@ -87,7 +91,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Vote;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -96,19 +100,19 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The results for each topic.
     pub topics: Vec<TopicDataResponse>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -116,23 +120,30 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "VoteResponse.ErrorCode")?;
-        Wire::wire_put(&self.topics, buf, true, "VoteResponse.Topics")?;
+        Wire::wire_put(&self.error_code, buf, false, version, "VoteResponse.ErrorCode")?;
+        Wire::wire_put(&self.topics, buf, true, version, "VoteResponse.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "VoteResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "VoteResponse.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "VoteResponse.ErrorCode",
+            )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "VoteResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "VoteResponse.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "VoteResponse",
@@ -144,7 +155,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -176,7 +187,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Vote;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -200,13 +211,13 @@ pub struct PartitionData {
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.replica_epoch, false);
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.last_offset_epoch, false);
-        n += Wire::wire_len(&self.last_offset, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.replica_epoch, false, version);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.last_offset_epoch, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -214,51 +225,82 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.replica_epoch, buf, false, "PartitionData.ReplicaEpoch")?;
-        Wire::wire_put(&self.replica_id, buf, false, "PartitionData.ReplicaId")?;
+        Wire::wire_put(
+            &self.replica_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.ReplicaEpoch",
+        )?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "PartitionData.ReplicaId",
+        )?;
         Wire::wire_put(
             &self.last_offset_epoch,
             buf,
             false,
+            version,
             "PartitionData.LastOffsetEpoch",
         )?;
-        Wire::wire_put(&self.last_offset, buf, false, "PartitionData.LastOffset")?;
+        Wire::wire_put(
+            &self.last_offset,
+            buf,
+            false,
+            version,
+            "PartitionData.LastOffset",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
             replica_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.ReplicaEpoch",
             )?,
-            replica_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.ReplicaId")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ReplicaId",
+            )?,
             last_offset_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastOffsetEpoch",
             )?,
             last_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastOffset",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -318,10 +360,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -329,27 +371,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -392,7 +437,7 @@ pub struct PartitionDataResponse {
     /// The partition index.
     pub partition_index: i32,
     /// The partition level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The ID of the current leader or -1 if the leader is unknown.
     pub leader_id: i32,
     /// The latest known leader epoch.
@@ -403,15 +448,15 @@ pub struct PartitionDataResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionDataResponse {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.leader_id, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.vote_granted, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.leader_id, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.vote_granted, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -419,42 +464,76 @@ impl Wire for PartitionDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionData.ErrorCode")?;
-        Wire::wire_put(&self.leader_id, buf, false, "PartitionData.LeaderId")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
-        Wire::wire_put(&self.vote_granted, buf, false, "PartitionData.VoteGranted")?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionData.ErrorCode",
+        )?;
+        Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.vote_granted,
+            buf,
+            false,
+            version,
+            "PartitionData.VoteGranted",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(buf, false, "PartitionData.ErrorCode")?,
-            leader_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.LeaderId")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ErrorCode",
+            )?,
+            leader_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.LeaderId",
+            )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             vote_granted: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.VoteGranted",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -470,7 +549,7 @@ impl crate::samples::Sample for PartitionDataResponse {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             leader_id: 3,
             leader_epoch: 4,
             vote_granted: true,
@@ -512,10 +591,10 @@ pub struct TopicDataResponse {
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -523,27 +602,30 @@ impl Wire for TopicDataResponse {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

@@ -30,11 +30,11 @@ impl Default for Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Option<ByteString> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Vec<TopicData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.cluster_id, true);
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.cluster_id, true, version);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -42,25 +42,34 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.cluster_id, buf, true, "VoteRequest.ClusterId")?;
-        Wire::wire_put(&self.voter_id, buf, false, "VoteRequest.VoterId")?;
-        Wire::wire_put(&self.topics, buf, true, "VoteRequest.Topics")?;
+        Wire::wire_put(&self.cluster_id, buf, true, version, "VoteRequest.ClusterId")?;
+        Wire::wire_put(&self.voter_id, buf, false, version, "VoteRequest.VoterId")?;
+        Wire::wire_put(&self.topics, buf, true, version, "VoteRequest.Topics")?;
         self.unknown_tagged_fields.encode_section(buf, "VoteRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             cluster_id: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "VoteRequest.ClusterId")?,
-            voter_id: <i32 as Wire>::wire_get(buf, false, "VoteRequest.VoterId")?,
-            topics: <Vec<TopicData> as Wire>::wire_get(buf, true, "VoteRequest.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "VoteRequest.ClusterId")?,
+            voter_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "VoteRequest.VoterId",
+            )?,
+            topics: <Vec<
+                TopicData,
+            > as Wire>::wire_get(buf, true, version, "VoteRequest.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "VoteRequest",
@@ -106,7 +115,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Vote;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -115,7 +124,7 @@ impl crate::Request for Request {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Response {
     /// The top level error code.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The results for each topic.
     pub topics: Vec<TopicDataResponse>,
     /// Endpoints for all current-leaders enumerated in PartitionData.
@@ -126,12 +135,12 @@ pub struct Response {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for Response {
-    const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <ErrorCode as Wire>::MIN_LEN
         + <Vec<TopicDataResponse> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
         if !(self.node_endpoints.is_empty()) {
@@ -139,7 +148,7 @@ impl Wire for Response {
             body
                 += codec::tagged_field_len(
                     0u32,
-                    Wire::wire_len(&self.node_endpoints, true),
+                    Wire::wire_len(&self.node_endpoints, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -149,10 +158,11 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.error_code, buf, false, "VoteResponse.ErrorCode")?;
-        Wire::wire_put(&self.topics, buf, true, "VoteResponse.Topics")?;
+        Wire::wire_put(&self.error_code, buf, false, version, "VoteResponse.ErrorCode")?;
+        Wire::wire_put(&self.topics, buf, true, version, "VoteResponse.Topics")?;
         let known = 0 + usize::from(!(self.node_endpoints.is_empty()));
         let mut w = codec::TaggedWriter::begin(
             buf,
@@ -161,7 +171,13 @@ impl Wire for Response {
             "VoteResponse",
         )?;
         if !(self.node_endpoints.is_empty()) {
-            w.field(buf, 0u32, &self.node_endpoints, "VoteResponse.NodeEndpoints")?;
+            w.field(
+                buf,
+                0u32,
+                &self.node_endpoints,
+                version,
+                "VoteResponse.NodeEndpoints",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -169,13 +185,19 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <i16 as Wire>::wire_get(buf, false, "VoteResponse.ErrorCode")?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "VoteResponse.ErrorCode",
+            )?,
             topics: <Vec<
                 TopicDataResponse,
-            > as Wire>::wire_get(buf, true, "VoteResponse.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "VoteResponse.Topics")?,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -186,6 +208,7 @@ impl Wire for Response {
                     out.node_endpoints = codec::get_tagged(
                         0u32,
                         data,
+                        version,
                         "VoteResponse.NodeEndpoints",
                     )?;
                 }
@@ -199,7 +222,7 @@ impl Wire for Response {
 impl crate::samples::Sample for Response {
     fn sample() -> Self {
         Self {
-            error_code: 1,
+            error_code: ErrorCode(1),
             topics: vec![
                 < TopicDataResponse as crate ::samples::Sample > ::sample(), <
                 TopicDataResponse as crate ::samples::Sample > ::sample()
@@ -236,7 +259,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Vote;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -267,16 +290,16 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <bool as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.replica_epoch, false);
-        n += Wire::wire_len(&self.replica_id, false);
-        n += Wire::wire_len(&self.replica_directory_id, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
-        n += Wire::wire_len(&self.last_offset_epoch, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.pre_vote, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.replica_epoch, false, version);
+        n += Wire::wire_len(&self.replica_id, false, version);
+        n += Wire::wire_len(&self.replica_directory_id, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
+        n += Wire::wire_len(&self.last_offset_epoch, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.pre_vote, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -284,77 +307,117 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "PartitionData.PartitionIndex",
         )?;
-        Wire::wire_put(&self.replica_epoch, buf, false, "PartitionData.ReplicaEpoch")?;
-        Wire::wire_put(&self.replica_id, buf, false, "PartitionData.ReplicaId")?;
+        Wire::wire_put(
+            &self.replica_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.ReplicaEpoch",
+        )?;
+        Wire::wire_put(
+            &self.replica_id,
+            buf,
+            false,
+            version,
+            "PartitionData.ReplicaId",
+        )?;
         Wire::wire_put(
             &self.replica_directory_id,
             buf,
             false,
+            version,
             "PartitionData.ReplicaDirectoryId",
         )?;
         Wire::wire_put(
             &self.voter_directory_id,
             buf,
             false,
+            version,
             "PartitionData.VoterDirectoryId",
         )?;
         Wire::wire_put(
             &self.last_offset_epoch,
             buf,
             false,
+            version,
             "PartitionData.LastOffsetEpoch",
         )?;
-        Wire::wire_put(&self.last_offset, buf, false, "PartitionData.LastOffset")?;
-        Wire::wire_put(&self.pre_vote, buf, false, "PartitionData.PreVote")?;
+        Wire::wire_put(
+            &self.last_offset,
+            buf,
+            false,
+            version,
+            "PartitionData.LastOffset",
+        )?;
+        Wire::wire_put(&self.pre_vote, buf, false, version, "PartitionData.PreVote")?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.PartitionIndex",
             )?,
             replica_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.ReplicaEpoch",
             )?,
-            replica_id: <i32 as Wire>::wire_get(buf, false, "PartitionData.ReplicaId")?,
+            replica_id: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.ReplicaId",
+            )?,
             replica_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.ReplicaDirectoryId",
             )?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.VoterDirectoryId",
             )?,
             last_offset_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastOffsetEpoch",
             )?,
             last_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LastOffset",
             )?,
-            pre_vote: <bool as Wire>::wire_get(buf, false, "PartitionData.PreVote")?,
+            pre_vote: <bool as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.PreVote",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -422,10 +485,10 @@ pub struct TopicData {
 impl Wire for TopicData {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -433,27 +496,30 @@ impl Wire for TopicData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_name, buf, true, "TopicData.TopicName")?;
-        Wire::wire_put(&self.partitions, buf, true, "TopicData.Partitions")?;
+        Wire::wire_put(&self.topic_name, buf, true, version, "TopicData.TopicName")?;
+        Wire::wire_put(&self.partitions, buf, true, version, "TopicData.Partitions")?;
         self.unknown_tagged_fields.encode_section(buf, "TopicData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             topic_name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "TopicData.TopicName",
             )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "TopicData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

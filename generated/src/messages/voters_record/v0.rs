@@ -16,10 +16,10 @@ pub struct VotersRecord {
 impl Wire for VotersRecord {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <Vec<Voter> as Wire>::MIN_LEN
         + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.version, false);
-        n += Wire::wire_len(&self.voters, true);
+        n += Wire::wire_len(&self.version, false, version);
+        n += Wire::wire_len(&self.voters, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,21 +27,30 @@ impl Wire for VotersRecord {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.version, buf, false, "VotersRecord.Version")?;
-        Wire::wire_put(&self.voters, buf, true, "VotersRecord.Voters")?;
+        Wire::wire_put(&self.version, buf, false, version, "VotersRecord.Version")?;
+        Wire::wire_put(&self.voters, buf, true, version, "VotersRecord.Voters")?;
         self.unknown_tagged_fields.encode_section(buf, "VotersRecord")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(buf, false, "VotersRecord.Version")?,
-            voters: <Vec<Voter> as Wire>::wire_get(buf, true, "VotersRecord.Voters")?,
+            version: <i16 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "VotersRecord.Version",
+            )?,
+            voters: <Vec<
+                Voter,
+            > as Wire>::wire_get(buf, true, version, "VotersRecord.Voters")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "VotersRecord",
@@ -100,11 +109,11 @@ pub struct Endpoint {
 impl Wire for Endpoint {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <ByteString as Wire>::MIN_LEN + <u16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.host, true);
-        n += Wire::wire_len(&self.port, false);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.host, true, version);
+        n += Wire::wire_len(&self.port, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -112,23 +121,25 @@ impl Wire for Endpoint {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "Endpoint.Name")?;
-        Wire::wire_put(&self.host, buf, true, "Endpoint.Host")?;
-        Wire::wire_put(&self.port, buf, false, "Endpoint.Port")?;
+        Wire::wire_put(&self.name, buf, true, version, "Endpoint.Name")?;
+        Wire::wire_put(&self.host, buf, true, version, "Endpoint.Host")?;
+        Wire::wire_put(&self.port, buf, false, version, "Endpoint.Port")?;
         self.unknown_tagged_fields.encode_section(buf, "Endpoint")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, "Endpoint.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, "Endpoint.Port")?,
+            name: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Name")?,
+            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
+            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -176,10 +187,10 @@ pub struct KRaftVersionFeature {
 }
 impl Wire for KRaftVersionFeature {
     const MIN_LEN: usize = 0 + <i16 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.min_supported_version, false);
-        n += Wire::wire_len(&self.max_supported_version, false);
+        n += Wire::wire_len(&self.min_supported_version, false, version);
+        n += Wire::wire_len(&self.max_supported_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -187,18 +198,21 @@ impl Wire for KRaftVersionFeature {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.min_supported_version,
             buf,
             false,
+            version,
             "KRaftVersionFeature.MinSupportedVersion",
         )?;
         Wire::wire_put(
             &self.max_supported_version,
             buf,
             false,
+            version,
             "KRaftVersionFeature.MaxSupportedVersion",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "KRaftVersionFeature")?;
@@ -207,17 +221,20 @@ impl Wire for KRaftVersionFeature {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             min_supported_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "KRaftVersionFeature.MinSupportedVersion",
             )?,
             max_supported_version: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "KRaftVersionFeature.MaxSupportedVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -277,12 +294,12 @@ pub struct Voter {
 impl Wire for Voter {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <Uuid as Wire>::MIN_LEN
         + <Vec<Endpoint> as Wire>::MIN_LEN + <KRaftVersionFeature as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.voter_id, false);
-        n += Wire::wire_len(&self.voter_directory_id, false);
-        n += Wire::wire_len(&self.endpoints, true);
-        n += Wire::wire_len(&self.kraft_version_feature, false);
+        n += Wire::wire_len(&self.voter_id, false, version);
+        n += Wire::wire_len(&self.voter_directory_id, false, version);
+        n += Wire::wire_len(&self.endpoints, true, version);
+        n += Wire::wire_len(&self.kraft_version_feature, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -290,15 +307,23 @@ impl Wire for Voter {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.voter_id, buf, false, "Voter.VoterId")?;
-        Wire::wire_put(&self.voter_directory_id, buf, false, "Voter.VoterDirectoryId")?;
-        Wire::wire_put(&self.endpoints, buf, true, "Voter.Endpoints")?;
+        Wire::wire_put(&self.voter_id, buf, false, version, "Voter.VoterId")?;
+        Wire::wire_put(
+            &self.voter_directory_id,
+            buf,
+            false,
+            version,
+            "Voter.VoterDirectoryId",
+        )?;
+        Wire::wire_put(&self.endpoints, buf, true, version, "Voter.Endpoints")?;
         Wire::wire_put(
             &self.kraft_version_feature,
             buf,
             false,
+            version,
             "Voter.KRaftVersionFeature",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "Voter")?;
@@ -307,19 +332,24 @@ impl Wire for Voter {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            voter_id: <i32 as Wire>::wire_get(buf, false, "Voter.VoterId")?,
+            voter_id: <i32 as Wire>::wire_get(buf, false, version, "Voter.VoterId")?,
             voter_directory_id: <Uuid as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Voter.VoterDirectoryId",
             )?,
-            endpoints: <Vec<Endpoint> as Wire>::wire_get(buf, true, "Voter.Endpoints")?,
+            endpoints: <Vec<
+                Endpoint,
+            > as Wire>::wire_get(buf, true, version, "Voter.Endpoints")?,
             kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "Voter.KRaftVersionFeature",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Voter")?,

@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<WriteStateData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,32 +27,47 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "WriteShareGroupStateRequest.GroupId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "WriteShareGroupStateRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "WriteShareGroupStateRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteShareGroupStateRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "WriteShareGroupStateRequest.GroupId",
             )?,
             topics: <Vec<
                 WriteStateData,
-            > as Wire>::wire_get(buf, true, "WriteShareGroupStateRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "WriteShareGroupStateRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteShareGroupStateRequest",
@@ -96,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::WriteShareGroupState;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -111,9 +126,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<WriteStateResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -121,12 +136,14 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "WriteShareGroupStateResponse.Results",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteShareGroupStateResponse")?;
@@ -135,12 +152,18 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             results: <Vec<
                 WriteStateResult,
-            > as Wire>::wire_get(buf, true, "WriteShareGroupStateResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "WriteShareGroupStateResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteShareGroupStateResponse",
@@ -182,7 +205,7 @@ impl Message for Response {
     const VERSION: i16 = 0i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::WriteShareGroupState;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -207,13 +230,13 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <Vec<StateBatch> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.state_epoch, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.start_offset, false);
-        n += Wire::wire_len(&self.state_batches, true);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.state_epoch, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
+        n += Wire::wire_len(&self.state_batches, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -221,41 +244,75 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionData.Partition")?;
-        Wire::wire_put(&self.state_epoch, buf, false, "PartitionData.StateEpoch")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
-        Wire::wire_put(&self.start_offset, buf, false, "PartitionData.StartOffset")?;
-        Wire::wire_put(&self.state_batches, buf, true, "PartitionData.StateBatches")?;
+        Wire::wire_put(&self.partition, buf, false, version, "PartitionData.Partition")?;
+        Wire::wire_put(
+            &self.state_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.StateEpoch",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.start_offset,
+            buf,
+            false,
+            version,
+            "PartitionData.StartOffset",
+        )?;
+        Wire::wire_put(
+            &self.state_batches,
+            buf,
+            true,
+            version,
+            "PartitionData.StateBatches",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionData.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.Partition",
+            )?,
             state_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.StateEpoch",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.StartOffset",
             )?,
             state_batches: <Vec<
                 StateBatch,
-            > as Wire>::wire_get(buf, true, "PartitionData.StateBatches")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.StateBatches")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -318,12 +375,12 @@ pub struct StateBatch {
 impl Wire for StateBatch {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN
         + <i8 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.first_offset, false);
-        n += Wire::wire_len(&self.last_offset, false);
-        n += Wire::wire_len(&self.delivery_state, false);
-        n += Wire::wire_len(&self.delivery_count, false);
+        n += Wire::wire_len(&self.first_offset, false, version);
+        n += Wire::wire_len(&self.last_offset, false, version);
+        n += Wire::wire_len(&self.delivery_state, false, version);
+        n += Wire::wire_len(&self.delivery_count, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -331,31 +388,63 @@ impl Wire for StateBatch {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.first_offset, buf, false, "StateBatch.FirstOffset")?;
-        Wire::wire_put(&self.last_offset, buf, false, "StateBatch.LastOffset")?;
-        Wire::wire_put(&self.delivery_state, buf, false, "StateBatch.DeliveryState")?;
-        Wire::wire_put(&self.delivery_count, buf, false, "StateBatch.DeliveryCount")?;
+        Wire::wire_put(
+            &self.first_offset,
+            buf,
+            false,
+            version,
+            "StateBatch.FirstOffset",
+        )?;
+        Wire::wire_put(&self.last_offset, buf, false, version, "StateBatch.LastOffset")?;
+        Wire::wire_put(
+            &self.delivery_state,
+            buf,
+            false,
+            version,
+            "StateBatch.DeliveryState",
+        )?;
+        Wire::wire_put(
+            &self.delivery_count,
+            buf,
+            false,
+            version,
+            "StateBatch.DeliveryCount",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "StateBatch")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            first_offset: <i64 as Wire>::wire_get(buf, false, "StateBatch.FirstOffset")?,
-            last_offset: <i64 as Wire>::wire_get(buf, false, "StateBatch.LastOffset")?,
+            first_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "StateBatch.FirstOffset",
+            )?,
+            last_offset: <i64 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "StateBatch.LastOffset",
+            )?,
             delivery_state: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StateBatch.DeliveryState",
             )?,
             delivery_count: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "StateBatch.DeliveryCount",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -411,10 +500,10 @@ pub struct WriteStateData {
 impl Wire for WriteStateData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -422,23 +511,36 @@ impl Wire for WriteStateData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "WriteStateData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "WriteStateData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "WriteStateData.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "WriteStateData.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteStateData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "WriteStateData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "WriteStateData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "WriteStateData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "WriteStateData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteStateData",
@@ -484,20 +586,20 @@ pub struct PartitionResult {
     /// The partition index.
     pub partition: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// The error message, or null if there was no error.
     pub error_message: Option<ByteString>,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for PartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN
         + <Option<ByteString> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.error_code, false);
-        n += Wire::wire_len(&self.error_message, true);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
+        n += Wire::wire_len(&self.error_message, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -505,29 +607,55 @@ impl Wire for PartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionResult.Partition")?;
-        Wire::wire_put(&self.error_code, buf, false, "PartitionResult.ErrorCode")?;
-        Wire::wire_put(&self.error_message, buf, true, "PartitionResult.ErrorMessage")?;
+        Wire::wire_put(
+            &self.partition,
+            buf,
+            false,
+            version,
+            "PartitionResult.Partition",
+        )?;
+        Wire::wire_put(
+            &self.error_code,
+            buf,
+            false,
+            version,
+            "PartitionResult.ErrorCode",
+        )?;
+        Wire::wire_put(
+            &self.error_message,
+            buf,
+            true,
+            version,
+            "PartitionResult.ErrorMessage",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionResult.Partition")?,
-            error_code: <i16 as Wire>::wire_get(
+            partition: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
+                "PartitionResult.Partition",
+            )?,
+            error_code: <ErrorCode as Wire>::wire_get(
+                buf,
+                false,
+                version,
                 "PartitionResult.ErrorCode",
             )?,
             error_message: <Option<
                 ByteString,
-            > as Wire>::wire_get(buf, true, "PartitionResult.ErrorMessage")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -541,7 +669,7 @@ impl crate::samples::Sample for PartitionResult {
     fn sample() -> Self {
         Self {
             partition: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             error_message: Some(ByteString::from_static("ErrorMessage-2")),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
@@ -579,10 +707,10 @@ pub struct WriteStateResult {
 impl Wire for WriteStateResult {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -590,23 +718,36 @@ impl Wire for WriteStateResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "WriteStateResult.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "WriteStateResult.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "WriteStateResult.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "WriteStateResult.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteStateResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "WriteStateResult.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "WriteStateResult.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionResult,
-            > as Wire>::wire_get(buf, true, "WriteStateResult.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "WriteStateResult.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteStateResult",

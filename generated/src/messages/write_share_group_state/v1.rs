@@ -16,10 +16,10 @@ pub struct Request {
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<WriteStateData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.group_id, true);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.group_id, true, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -27,32 +27,47 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.group_id,
             buf,
             true,
+            version,
             "WriteShareGroupStateRequest.GroupId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "WriteShareGroupStateRequest.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "WriteShareGroupStateRequest.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteShareGroupStateRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             group_id: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "WriteShareGroupStateRequest.GroupId",
             )?,
             topics: <Vec<
                 WriteStateData,
-            > as Wire>::wire_get(buf, true, "WriteShareGroupStateRequest.Topics")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "WriteShareGroupStateRequest.Topics",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteShareGroupStateRequest",
@@ -96,7 +111,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::WriteShareGroupState;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -111,9 +126,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<WriteStateResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.results, true);
+        n += Wire::wire_len(&self.results, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -121,12 +136,14 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.results,
             buf,
             true,
+            version,
             "WriteShareGroupStateResponse.Results",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteShareGroupStateResponse")?;
@@ -135,12 +152,18 @@ impl Wire for Response {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             results: <Vec<
                 WriteStateResult,
-            > as Wire>::wire_get(buf, true, "WriteShareGroupStateResponse.Results")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "WriteShareGroupStateResponse.Results",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteShareGroupStateResponse",
@@ -182,7 +205,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::WriteShareGroupState;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -224,14 +247,14 @@ impl Wire for PartitionData {
     const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i64 as Wire>::MIN_LEN + <i32 as Wire>::MIN_LEN
         + <Vec<StateBatch> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition, false);
-        n += Wire::wire_len(&self.state_epoch, false);
-        n += Wire::wire_len(&self.leader_epoch, false);
-        n += Wire::wire_len(&self.start_offset, false);
-        n += Wire::wire_len(&self.delivery_complete_count, false);
-        n += Wire::wire_len(&self.state_batches, true);
+        n += Wire::wire_len(&self.partition, false, version);
+        n += Wire::wire_len(&self.state_epoch, false, version);
+        n += Wire::wire_len(&self.leader_epoch, false, version);
+        n += Wire::wire_len(&self.start_offset, false, version);
+        n += Wire::wire_len(&self.delivery_complete_count, false, version);
+        n += Wire::wire_len(&self.state_batches, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -239,52 +262,88 @@ impl Wire for PartitionData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.partition, buf, false, "PartitionData.Partition")?;
-        Wire::wire_put(&self.state_epoch, buf, false, "PartitionData.StateEpoch")?;
-        Wire::wire_put(&self.leader_epoch, buf, false, "PartitionData.LeaderEpoch")?;
-        Wire::wire_put(&self.start_offset, buf, false, "PartitionData.StartOffset")?;
+        Wire::wire_put(&self.partition, buf, false, version, "PartitionData.Partition")?;
+        Wire::wire_put(
+            &self.state_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.StateEpoch",
+        )?;
+        Wire::wire_put(
+            &self.leader_epoch,
+            buf,
+            false,
+            version,
+            "PartitionData.LeaderEpoch",
+        )?;
+        Wire::wire_put(
+            &self.start_offset,
+            buf,
+            false,
+            version,
+            "PartitionData.StartOffset",
+        )?;
         Wire::wire_put(
             &self.delivery_complete_count,
             buf,
             false,
+            version,
             "PartitionData.DeliveryCompleteCount",
         )?;
-        Wire::wire_put(&self.state_batches, buf, true, "PartitionData.StateBatches")?;
+        Wire::wire_put(
+            &self.state_batches,
+            buf,
+            true,
+            version,
+            "PartitionData.StateBatches",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "PartitionData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(buf, false, "PartitionData.Partition")?,
+            partition: <i32 as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "PartitionData.Partition",
+            )?,
             state_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.StateEpoch",
             )?,
             leader_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.LeaderEpoch",
             )?,
             start_offset: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.StartOffset",
             )?,
             delivery_complete_count: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "PartitionData.DeliveryCompleteCount",
             )?,
             state_batches: <Vec<
                 StateBatch,
-            > as Wire>::wire_get(buf, true, "PartitionData.StateBatches")?,
+            > as Wire>::wire_get(buf, true, version, "PartitionData.StateBatches")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -348,10 +407,10 @@ pub struct WriteStateData {
 impl Wire for WriteStateData {
     const MIN_LEN: usize = 0 + <Uuid as Wire>::MIN_LEN
         + <Vec<PartitionData> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.topic_id, false);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.topic_id, false, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -359,23 +418,36 @@ impl Wire for WriteStateData {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.topic_id, buf, false, "WriteStateData.TopicId")?;
-        Wire::wire_put(&self.partitions, buf, true, "WriteStateData.Partitions")?;
+        Wire::wire_put(&self.topic_id, buf, false, version, "WriteStateData.TopicId")?;
+        Wire::wire_put(
+            &self.partitions,
+            buf,
+            true,
+            version,
+            "WriteStateData.Partitions",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteStateData")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(buf, false, "WriteStateData.TopicId")?,
+            topic_id: <Uuid as Wire>::wire_get(
+                buf,
+                false,
+                version,
+                "WriteStateData.TopicId",
+            )?,
             partitions: <Vec<
                 PartitionData,
-            > as Wire>::wire_get(buf, true, "WriteStateData.Partitions")?,
+            > as Wire>::wire_get(buf, true, version, "WriteStateData.Partitions")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteStateData",

@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<WritableTxnMarker> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.markers, true);
+        n += Wire::wire_len(&self.markers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.markers, buf, true, "WriteTxnMarkersRequest.Markers")?;
+        Wire::wire_put(
+            &self.markers,
+            buf,
+            true,
+            version,
+            "WriteTxnMarkersRequest.Markers",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteTxnMarkersRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             markers: <Vec<
                 WritableTxnMarker,
-            > as Wire>::wire_get(buf, true, "WriteTxnMarkersRequest.Markers")?,
+            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersRequest.Markers")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::WriteTxnMarkers;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -94,9 +102,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<WritableTxnMarkerResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.markers, true);
+        n += Wire::wire_len(&self.markers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -104,21 +112,29 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.markers, buf, true, "WriteTxnMarkersResponse.Markers")?;
+        Wire::wire_put(
+            &self.markers,
+            buf,
+            true,
+            version,
+            "WriteTxnMarkersResponse.Markers",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteTxnMarkersResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             markers: <Vec<
                 WritableTxnMarkerResult,
-            > as Wire>::wire_get(buf, true, "WriteTxnMarkersResponse.Markers")?,
+            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersResponse.Markers")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersResponse",
@@ -160,7 +176,7 @@ impl Message for Response {
     const VERSION: i16 = 1i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::WriteTxnMarkers;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -185,13 +201,13 @@ impl Wire for WritableTxnMarker {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <Vec<WritableTxnMarkerTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.transaction_result, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.coordinator_epoch, false);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.transaction_result, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.coordinator_epoch, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -199,26 +215,36 @@ impl Wire for WritableTxnMarker {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.producer_id, buf, false, "WritableTxnMarker.ProducerId")?;
+        Wire::wire_put(
+            &self.producer_id,
+            buf,
+            false,
+            version,
+            "WritableTxnMarker.ProducerId",
+        )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "WritableTxnMarker.ProducerEpoch",
         )?;
         Wire::wire_put(
             &self.transaction_result,
             buf,
             false,
+            version,
             "WritableTxnMarker.TransactionResult",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "WritableTxnMarker.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "WritableTxnMarker.Topics")?;
         Wire::wire_put(
             &self.coordinator_epoch,
             buf,
             false,
+            version,
             "WritableTxnMarker.CoordinatorEpoch",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "WritableTxnMarker")?;
@@ -227,30 +253,35 @@ impl Wire for WritableTxnMarker {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.ProducerEpoch",
             )?,
             transaction_result: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.TransactionResult",
             )?,
             topics: <Vec<
                 WritableTxnMarkerTopic,
-            > as Wire>::wire_get(buf, true, "WritableTxnMarker.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "WritableTxnMarker.Topics")?,
             coordinator_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.CoordinatorEpoch",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -315,10 +346,10 @@ pub struct WritableTxnMarkerTopic {
 impl Wire for WritableTxnMarkerTopic {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <SmallVec<[i32; 4]> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partition_indexes, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partition_indexes, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -326,13 +357,15 @@ impl Wire for WritableTxnMarkerTopic {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "WritableTxnMarkerTopic.Name")?;
+        Wire::wire_put(&self.name, buf, true, version, "WritableTxnMarkerTopic.Name")?;
         Wire::wire_put(
             &self.partition_indexes,
             buf,
             true,
+            version,
             "WritableTxnMarkerTopic.PartitionIndexes",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "WritableTxnMarkerTopic")?;
@@ -341,17 +374,24 @@ impl Wire for WritableTxnMarkerTopic {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "WritableTxnMarkerTopic.Name",
             )?,
             partition_indexes: <SmallVec<
                 [i32; 4],
-            > as Wire>::wire_get(buf, true, "WritableTxnMarkerTopic.PartitionIndexes")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "WritableTxnMarkerTopic.PartitionIndexes",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerTopic",
@@ -396,16 +436,16 @@ pub struct WritableTxnMarkerPartitionResult {
     /// The partition index.
     pub partition_index: i32,
     /// The error code, or 0 if there was no error.
-    pub error_code: i16,
+    pub error_code: ErrorCode,
     /// Tagged fields this version does not know, kept to be written back unchanged.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 impl Wire for WritableTxnMarkerPartitionResult {
-    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    const MIN_LEN: usize = 0 + <i32 as Wire>::MIN_LEN + <ErrorCode as Wire>::MIN_LEN + 1;
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.partition_index, false);
-        n += Wire::wire_len(&self.error_code, false);
+        n += Wire::wire_len(&self.partition_index, false, version);
+        n += Wire::wire_len(&self.error_code, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -413,18 +453,21 @@ impl Wire for WritableTxnMarkerPartitionResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.partition_index,
             buf,
             false,
+            version,
             "WritableTxnMarkerPartitionResult.PartitionIndex",
         )?;
         Wire::wire_put(
             &self.error_code,
             buf,
             false,
+            version,
             "WritableTxnMarkerPartitionResult.ErrorCode",
         )?;
         self.unknown_tagged_fields
@@ -434,17 +477,20 @@ impl Wire for WritableTxnMarkerPartitionResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             partition_index: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarkerPartitionResult.PartitionIndex",
             )?,
-            error_code: <i16 as Wire>::wire_get(
+            error_code: <ErrorCode as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarkerPartitionResult.ErrorCode",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
@@ -460,7 +506,7 @@ impl crate::samples::Sample for WritableTxnMarkerPartitionResult {
     fn sample() -> Self {
         Self {
             partition_index: 1,
-            error_code: 2,
+            error_code: ErrorCode(2),
             unknown_tagged_fields: crate::samples::unknown_tagged_fields(),
         }
     }
@@ -496,10 +542,10 @@ pub struct WritableTxnMarkerResult {
 impl Wire for WritableTxnMarkerResult {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN
         + <Vec<WritableTxnMarkerTopicResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.topics, true);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -507,32 +553,42 @@ impl Wire for WritableTxnMarkerResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
         Wire::wire_put(
             &self.producer_id,
             buf,
             false,
+            version,
             "WritableTxnMarkerResult.ProducerId",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "WritableTxnMarkerResult.Topics")?;
+        Wire::wire_put(
+            &self.topics,
+            buf,
+            true,
+            version,
+            "WritableTxnMarkerResult.Topics",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WritableTxnMarkerResult")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarkerResult.ProducerId",
             )?,
             topics: <Vec<
                 WritableTxnMarkerTopicResult,
-            > as Wire>::wire_get(buf, true, "WritableTxnMarkerResult.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "WritableTxnMarkerResult.Topics")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerResult",
@@ -585,10 +641,10 @@ pub struct WritableTxnMarkerTopicResult {
 impl Wire for WritableTxnMarkerTopicResult {
     const MIN_LEN: usize = 0 + <ByteString as Wire>::MIN_LEN
         + <Vec<WritableTxnMarkerPartitionResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.name, true);
-        n += Wire::wire_len(&self.partitions, true);
+        n += Wire::wire_len(&self.name, true, version);
+        n += Wire::wire_len(&self.partitions, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -596,13 +652,21 @@ impl Wire for WritableTxnMarkerTopicResult {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.name, buf, true, "WritableTxnMarkerTopicResult.Name")?;
+        Wire::wire_put(
+            &self.name,
+            buf,
+            true,
+            version,
+            "WritableTxnMarkerTopicResult.Name",
+        )?;
         Wire::wire_put(
             &self.partitions,
             buf,
             true,
+            version,
             "WritableTxnMarkerTopicResult.Partitions",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "WritableTxnMarkerTopicResult")?;
@@ -611,17 +675,24 @@ impl Wire for WritableTxnMarkerTopicResult {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             name: <ByteString as Wire>::wire_get(
                 buf,
                 true,
+                version,
                 "WritableTxnMarkerTopicResult.Name",
             )?,
             partitions: <Vec<
                 WritableTxnMarkerPartitionResult,
-            > as Wire>::wire_get(buf, true, "WritableTxnMarkerTopicResult.Partitions")?,
+            > as Wire>::wire_get(
+                buf,
+                true,
+                version,
+                "WritableTxnMarkerTopicResult.Partitions",
+            )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerTopicResult",

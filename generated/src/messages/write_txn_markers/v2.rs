@@ -13,9 +13,9 @@ pub struct Request {
 }
 impl Wire for Request {
     const MIN_LEN: usize = 0 + <Vec<WritableTxnMarker> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.markers, true);
+        n += Wire::wire_len(&self.markers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -23,21 +23,29 @@ impl Wire for Request {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.markers, buf, true, "WriteTxnMarkersRequest.Markers")?;
+        Wire::wire_put(
+            &self.markers,
+            buf,
+            true,
+            version,
+            "WriteTxnMarkersRequest.Markers",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteTxnMarkersRequest")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             markers: <Vec<
                 WritableTxnMarker,
-            > as Wire>::wire_get(buf, true, "WriteTxnMarkersRequest.Markers")?,
+            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersRequest.Markers")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersRequest",
@@ -79,7 +87,7 @@ impl Message for Request {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Request for Request {
+impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::WriteTxnMarkers;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
@@ -94,9 +102,9 @@ pub struct Response {
 }
 impl Wire for Response {
     const MIN_LEN: usize = 0 + <Vec<WritableTxnMarkerResult> as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.markers, true);
+        n += Wire::wire_len(&self.markers, true, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -104,21 +112,29 @@ impl Wire for Response {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.markers, buf, true, "WriteTxnMarkersResponse.Markers")?;
+        Wire::wire_put(
+            &self.markers,
+            buf,
+            true,
+            version,
+            "WriteTxnMarkersResponse.Markers",
+        )?;
         self.unknown_tagged_fields.encode_section(buf, "WriteTxnMarkersResponse")?;
         Ok(())
     }
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             markers: <Vec<
                 WritableTxnMarkerResult,
-            > as Wire>::wire_get(buf, true, "WriteTxnMarkersResponse.Markers")?,
+            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersResponse.Markers")?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersResponse",
@@ -160,7 +176,7 @@ impl Message for Response {
     const VERSION: i16 = 2i16;
     const DEPRECATED: bool = false;
 }
-impl crate::Response for Response {
+impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::WriteTxnMarkers;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
@@ -187,14 +203,14 @@ impl Wire for WritableTxnMarker {
     const MIN_LEN: usize = 0 + <i64 as Wire>::MIN_LEN + <i16 as Wire>::MIN_LEN
         + <bool as Wire>::MIN_LEN + <Vec<WritableTxnMarkerTopic> as Wire>::MIN_LEN
         + <i32 as Wire>::MIN_LEN + <i8 as Wire>::MIN_LEN + 1;
-    fn wire_len(&self, _compact: bool) -> usize {
+    fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
-        n += Wire::wire_len(&self.producer_id, false);
-        n += Wire::wire_len(&self.producer_epoch, false);
-        n += Wire::wire_len(&self.transaction_result, false);
-        n += Wire::wire_len(&self.topics, true);
-        n += Wire::wire_len(&self.coordinator_epoch, false);
-        n += Wire::wire_len(&self.transaction_version, false);
+        n += Wire::wire_len(&self.producer_id, false, version);
+        n += Wire::wire_len(&self.producer_epoch, false, version);
+        n += Wire::wire_len(&self.transaction_result, false, version);
+        n += Wire::wire_len(&self.topics, true, version);
+        n += Wire::wire_len(&self.coordinator_epoch, false, version);
+        n += Wire::wire_len(&self.transaction_version, false, version);
         n += self.unknown_tagged_fields.section_len();
         n
     }
@@ -202,32 +218,43 @@ impl Wire for WritableTxnMarker {
         &self,
         buf: &mut Encoder,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<(), EncodeError> {
-        Wire::wire_put(&self.producer_id, buf, false, "WritableTxnMarker.ProducerId")?;
+        Wire::wire_put(
+            &self.producer_id,
+            buf,
+            false,
+            version,
+            "WritableTxnMarker.ProducerId",
+        )?;
         Wire::wire_put(
             &self.producer_epoch,
             buf,
             false,
+            version,
             "WritableTxnMarker.ProducerEpoch",
         )?;
         Wire::wire_put(
             &self.transaction_result,
             buf,
             false,
+            version,
             "WritableTxnMarker.TransactionResult",
         )?;
-        Wire::wire_put(&self.topics, buf, true, "WritableTxnMarker.Topics")?;
+        Wire::wire_put(&self.topics, buf, true, version, "WritableTxnMarker.Topics")?;
         Wire::wire_put(
             &self.coordinator_epoch,
             buf,
             false,
+            version,
             "WritableTxnMarker.CoordinatorEpoch",
         )?;
         Wire::wire_put(
             &self.transaction_version,
             buf,
             false,
+            version,
             "WritableTxnMarker.TransactionVersion",
         )?;
         self.unknown_tagged_fields.encode_section(buf, "WritableTxnMarker")?;
@@ -236,35 +263,41 @@ impl Wire for WritableTxnMarker {
     fn wire_get(
         buf: &mut Bytes,
         _compact: bool,
+        version: i16,
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
             producer_id: <i64 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.ProducerId",
             )?,
             producer_epoch: <i16 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.ProducerEpoch",
             )?,
             transaction_result: <bool as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.TransactionResult",
             )?,
             topics: <Vec<
                 WritableTxnMarkerTopic,
-            > as Wire>::wire_get(buf, true, "WritableTxnMarker.Topics")?,
+            > as Wire>::wire_get(buf, true, version, "WritableTxnMarker.Topics")?,
             coordinator_epoch: <i32 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.CoordinatorEpoch",
             )?,
             transaction_version: <i8 as Wire>::wire_get(
                 buf,
                 false,
+                version,
                 "WritableTxnMarker.TransactionVersion",
             )?,
             unknown_tagged_fields: UnknownTaggedFields::decode_section(

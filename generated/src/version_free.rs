@@ -1,0 +1,182 @@
+//! The traits of the version-free types (`fetch::Request`, `request_header::RequestHeader`):
+//! one value with the fields of every version, written and read at the version given, as
+//! Kafka's own Java message classes are. The per-version types (`fetch::v12::Request`) and their
+//! traits ([`Message`](crate::Message), [`VersionedRequest`](crate::VersionedRequest)) are the
+//! other half; `From` and `TryFrom` convert between the two.
+//!
+//! Writing at a version follows Kafka's rule: a field the version does not have must hold its
+//! default, unless the schema marks it `ignorable` (then it is dropped); otherwise the write
+//! fails with [`EncodeErrorKind::UnsupportedField`] naming the field and version.
+
+use std::fmt::Debug;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::codec::{put_array, Chunks, Encoder, Wire};
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+use crate::frame::{self, ResponseHeader};
+use crate::{ApiKey, VersionRange};
+
+/// A message of any version: a request or response body, a header or a data schema.
+pub trait VersionFreeMessage: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 'static {
+    /// The schema name, e.g. `FetchRequest`.
+    const NAME: &'static str;
+
+    /// The versions this build reads and writes (unstable ones only with the `unstable` feature).
+    fn versions() -> VersionRange;
+
+    /// The exact size of the encoding at `version`, in bytes.
+    fn encoded_len(&self, version: i16) -> usize {
+        self.wire_len(false, version)
+    }
+
+    /// Appends the encoding at `version` to `buf`.
+    ///
+    /// Errors: [`EncodeErrorKind::UnsupportedVersion`] for a version this build does not have;
+    /// [`EncodeErrorKind::UnsupportedField`], [`EncodeErrorKind::NullNotAllowed`] or
+    /// [`EncodeErrorKind::TaggedFieldsNotSupported`] for a value that version cannot carry;
+    /// the errors of the per-version encoding (lengths).
+    fn encode(&self, version: i16, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        check_version::<Self>(version)?;
+        Encoder::contiguous(buf, |e| put_body(self, e, version))
+    }
+
+    /// The encoding at `version` as [`Chunks`] for a vectored write (record sets and large byte
+    /// fields referenced, not copied).
+    fn encode_chunks(&self, version: i16) -> Result<Chunks, EncodeError> {
+        check_version::<Self>(version)?;
+        let mut e = Encoder::chunked_for(self.encoded_len(version));
+        put_body(self, &mut e, version)?;
+        Ok(e.finish())
+    }
+
+    /// The encoding at `version` as a new buffer of exactly the right size.
+    fn to_bytes(&self, version: i16) -> Result<Bytes, EncodeError> {
+        check_version::<Self>(version)?;
+        let mut e = Encoder::with_capacity(self.encoded_len(version));
+        put_body(self, &mut e, version)?;
+        Ok(e.into_buf().freeze())
+    }
+
+    /// Reads a message of `version` from the front of `buf`, leaving any bytes after it.
+    fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        if !Self::versions().contains(version) {
+            return Err(DecodeError::new(DecodeErrorKind::UnsupportedMessageVersion { version }, "")
+                .in_message(Self::NAME, version));
+        }
+        Self::wire_get(buf, false, version, "").map_err(|e| e.in_message(Self::NAME, version))
+    }
+
+    /// Reads a message of `version` that must fill `bytes` exactly.
+    fn from_bytes(version: i16, mut bytes: Bytes) -> Result<Self, DecodeError> {
+        let m = Self::decode(version, &mut bytes)?;
+        if !bytes.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(Self::NAME, version));
+        }
+        Ok(m)
+    }
+}
+
+/// A request of any version (`fetch::Request`).
+pub trait VersionFreeRequest: VersionFreeMessage {
+    /// The API this request belongs to.
+    const API_KEY: ApiKey;
+    /// The response to this request.
+    type Response: VersionFreeResponse<Request = Self>;
+
+    /// Whether the broker answers this request at all (`false` for Produce with acks=0).
+    fn expects_response(&self, _version: i16) -> bool {
+        true
+    }
+
+    /// The whole frame at `version`: `int32` size, the request header of that version and the
+    /// body. Errors as [`VersionFreeMessage::encode`].
+    fn serialize(&self, version: i16, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
+        check_version::<Self>(version)?;
+        let header_version = Self::API_KEY.request_header_version(version);
+        let len = 4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
+        let mut e = Encoder::with_capacity(len);
+        put_array(&mut e, (len as i32 - 4).to_be_bytes());
+        frame::put_request_header(&mut e, header_version, Self::API_KEY.code(), version, correlation_id, client_id)?;
+        put_body(self, &mut e, version)?;
+        debug_assert_eq!(e.len(), len);
+        Ok(e.into_buf().freeze())
+    }
+
+    /// [`VersionFreeRequest::serialize`] as [`Chunks`] for a vectored write.
+    fn serialize_chunks(
+        &self,
+        version: i16,
+        correlation_id: i32,
+        client_id: Option<&str>,
+    ) -> Result<Chunks, EncodeError> {
+        check_version::<Self>(version)?;
+        let header_version = Self::API_KEY.request_header_version(version);
+        let len = 4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
+        let mut e = Encoder::chunked_for(len);
+        put_array(&mut e, (len as i32 - 4).to_be_bytes());
+        frame::put_request_header(&mut e, header_version, Self::API_KEY.code(), version, correlation_id, client_id)?;
+        put_body(self, &mut e, version)?;
+        Ok(e.finish())
+    }
+}
+
+/// A response of any version (`fetch::Response`).
+pub trait VersionFreeResponse: VersionFreeMessage {
+    /// The API this response belongs to.
+    const API_KEY: ApiKey;
+    /// The request this responds to.
+    type Request: VersionFreeRequest<Response = Self>;
+
+    /// The whole frame at `version`: `int32` size, the response header of that version (with
+    /// `correlation_id`) and the body.
+    fn serialize(&self, version: i16, correlation_id: i32) -> Result<Bytes, EncodeError> {
+        check_version::<Self>(version)?;
+        let header_version = Self::API_KEY.response_header_version(version);
+        let len = 4 + frame::frame_len(frame::response_header_len(header_version) + self.encoded_len(version))?;
+        let mut e = Encoder::with_capacity(len);
+        put_array(&mut e, (len as i32 - 4).to_be_bytes());
+        frame::put_response_header(&mut e, header_version, correlation_id);
+        put_body(self, &mut e, version)?;
+        debug_assert_eq!(e.len(), len);
+        Ok(e.into_buf().freeze())
+    }
+
+    /// [`VersionFreeResponse::serialize`] as [`Chunks`] for a vectored write.
+    fn serialize_chunks(&self, version: i16, correlation_id: i32) -> Result<Chunks, EncodeError> {
+        check_version::<Self>(version)?;
+        let header_version = Self::API_KEY.response_header_version(version);
+        let len = 4 + frame::frame_len(frame::response_header_len(header_version) + self.encoded_len(version))?;
+        let mut e = Encoder::chunked_for(len);
+        put_array(&mut e, (len as i32 - 4).to_be_bytes());
+        frame::put_response_header(&mut e, header_version, correlation_id);
+        put_body(self, &mut e, version)?;
+        Ok(e.finish())
+    }
+
+    /// Parses a response frame of a request sent at `version` (header and body, without the
+    /// size prefix): the header of that version, then a body that must fill the rest.
+    fn decode_frame(version: i16, mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
+        let header = frame::decode_response_header(&mut frame, Self::API_KEY.response_header_version(version))?;
+        Ok((header, Self::decode_body(version, frame)?))
+    }
+
+    /// Parses a response body of `version` that must fill `body`. ApiVersions overrides this to
+    /// accept the v0 reply a broker sends when it does not support the requested version.
+    fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
+        Self::from_bytes(version, body)
+    }
+}
+
+fn check_version<M: VersionFreeMessage>(version: i16) -> Result<(), EncodeError> {
+    if M::versions().contains(version) {
+        Ok(())
+    } else {
+        Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "").in_message(M::NAME, version))
+    }
+}
+
+#[inline]
+fn put_body<M: VersionFreeMessage>(m: &M, e: &mut Encoder, version: i16) -> Result<(), EncodeError> {
+    m.wire_put(e, false, version, "").map_err(|err| err.in_message(M::NAME, version))
+}
