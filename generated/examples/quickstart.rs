@@ -4,7 +4,7 @@
 //!
 //! Run with `cargo run -p kafka-wire --example quickstart`.
 
-use kafka_wire::{metadata, smallvec, AnyResponse, Message, Request, RequestFrame};
+use kafka_wire::{metadata, smallvec, AnyResponse, Message, RequestFrame, VersionedRequest};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("request frame ({} bytes): {}", frame.len(), hex(&frame));
 
     // Broker: decode whatever arrives (the size prefix is the transport's business).
-    let incoming = RequestFrame::decode(frame.slice(4..))?;
+    let incoming = RequestFrame::<kafka_wire::AnyRequest>::decode(frame.slice(4..))?;
     println!(
         "broker got {} v{} (header v{}) from {:?}, correlation id {}",
         incoming.request.api_key(),

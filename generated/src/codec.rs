@@ -137,7 +137,13 @@ macro_rules! fixed {
             }
             /// All elements in one pass: one bounds check, one exact allocation.
             #[inline]
-            fn wire_get_many(buf: &mut Bytes, count: usize, _: bool, _: i16, field: Field) -> Result<Vec<Self>, DecodeError> {
+            fn wire_get_many(
+                buf: &mut Bytes,
+                count: usize,
+                _: bool,
+                _: i16,
+                field: Field,
+            ) -> Result<Vec<Self>, DecodeError> {
                 let n = count.checked_mul($n).unwrap_or(usize::MAX);
                 need(buf, n, field)?;
                 let mut v = Vec::with_capacity(count);

@@ -9,8 +9,8 @@ use bytes::{Bytes, BytesMut};
 
 use crate::codec::{put_array, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
-use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Message};
 use crate::VersionFreeMessage;
+use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Message};
 
 /// A response header of any version (the version-free type: v0 has no tagged fields).
 pub type ResponseHeader = response_header::ResponseHeader;
@@ -240,7 +240,9 @@ pub type AnyResponseDeserializer = fn(Bytes) -> Result<(ResponseHeader, AnyRespo
 /// The [`AnyResponseDeserializer`] of response type `R`.
 #[doc(hidden)]
 #[allow(unreachable_code)] // with no API compiled in, `AnyResponse` has no value
-pub fn decode_any_response<R: crate::VersionedResponse>(frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>
+pub fn decode_any_response<R: crate::VersionedResponse>(
+    frame: Bytes,
+) -> Result<(ResponseHeader, AnyResponse), DecodeError>
 where
     AnyResponse: From<R>,
 {

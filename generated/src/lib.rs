@@ -1,33 +1,41 @@
 //! Every Apache Kafka protocol message, in every version, as plain Rust values.
 //!
-//! Generated from Kafka's own JSON schemas by `cargo xtask gen`. Each API has a module with one
-//! module per version, holding exactly the fields of that version:
+//! Generated from Kafka's own JSON schemas by `cargo xtask gen`. Each API has a module with
+//! both halves of the protocol:
+//!
+//! - a **version-free** type with the fields of every version (`metadata::Request`), written
+//!   and read at whatever version a connection negotiated, deciding per field as Kafka's Java
+//!   classes do: a field the version lacks must hold its default unless the schema marks it
+//!   ignorable ([`EncodeErrorKind::UnsupportedField`] otherwise);
+//! - one module per version holding exactly that version's fields (`metadata::v12::Request`),
+//!   with `From` and `TryFrom` to and from the version-free type.
 //!
 //! ```
-//! use kafka_wire::{metadata, Message, Request, Response};
+//! use kafka_wire::{metadata, VersionFreeRequest, VersionFreeResponse};
 //!
-//! let request = metadata::v12::Request {
-//!     topics: Some(vec![metadata::v12::MetadataRequestTopic {
-//!         name: Some("orders".into()),
-//!         ..Default::default()
-//!     }]),
+//! let request = metadata::Request {
+//!     topics: Some(vec![metadata::MetadataRequestTopic { name: Some("orders".into()), ..Default::default() }]),
 //!     ..Default::default()
 //! };
-//! // A whole frame: size, request header v2 (Metadata v12 is flexible), body.
-//! let frame = request.serialize(7, Some("my-client")).unwrap();
-//! assert_eq!(&frame[4..6], &3i16.to_be_bytes()); // API key 3
-//!
-//! // The broker's answer (here: built and encoded locally), parsed by the deserializer that
-//! // the request hands out.
-//! let answer = metadata::v12::Response { throttle_time_ms: 5, ..Default::default() };
-//! let frame_in = answer.serialize(7).unwrap();
-//! let parse = request.response_deserializer();
-//! let (header, response) = parse(frame_in.slice(4..)).unwrap();
+//! // The same value written at two versions: request header v1 for v8, v2 for v12 (flexible).
+//! for version in [8, 12] {
+//!     let frame = request.serialize(version, 7, Some("my-client")).unwrap();
+//!     assert_eq!(&frame[4..8], &[0, 3, 0, version as u8]); // API key 3, the version
+//! }
+//! // The broker's answer (here: built and encoded locally), read at the version sent.
+//! let answer = metadata::Response { throttle_time_ms: 5, ..Default::default() };
+//! let frame_in = answer.serialize(12, 7).unwrap();
+//! let (header, response) = metadata::Response::decode_frame(12, frame_in.slice(4..)).unwrap();
 //! assert_eq!((header.correlation_id, response.throttle_time_ms), (7, 5));
+//!
+//! // Exactly one version's fields, and the conversion between the halves.
+//! let v12: metadata::v12::Request = request.clone().try_into().unwrap();
+//! assert_eq!(metadata::Request::from(v12), request);
 //! ```
 //!
-//! A broker or proxy goes the other way with [`RequestFrame::decode`] and
-//! [`AnyResponse::serialize`].
+//! A broker or proxy goes the other way with [`RequestFrame::decode`] (version-free:
+//! `RequestFrame::<ApiRequest>::decode`) and [`RequestFrame::respond`], which answers at the
+//! request's version.
 //!
 //! # Cargo features
 //! - one feature per API, named like its module (`fetch`, `api_versions`, ...); `all-apis`
@@ -89,8 +97,8 @@ pub use bytestring::ByteString;
 pub use codec::{Chunks, RawTaggedField, UnknownTaggedFields};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use frame::{
-    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, FrameRequest, RequestFrame,
-    RequestHeader, ResponseHeader,
+    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, FrameRequest,
+    RequestFrame, RequestHeader, ResponseHeader,
 };
 pub use message::{Message, ResponseDeserializer, VersionedRequest, VersionedResponse};
 pub use messages::*;
@@ -103,8 +111,12 @@ pub use version_free::{VersionFreeMessage, VersionFreeRequest, VersionFreeRespon
 #[doc(hidden)]
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
-    pub use crate::frame::{decode_any_response, decode_body_with_v0_fallback};
-    pub use crate::{ApiKey, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, ErrorCode, Message, Records, Uuid};
+    pub use crate::frame::{
+        decode_any_response, decode_body_with_v0_fallback, decode_version_free_body_with_v0_fallback,
+    };
+    pub use crate::{
+        ApiKey, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, ErrorCode, Message, Records, Uuid,
+    };
     pub use ::smallvec::{smallvec, SmallVec};
     pub use bytes::{Bytes, BytesMut};
     pub use bytestring::ByteString;

@@ -171,7 +171,12 @@ fn response_frame_len<R: VersionedResponse>(r: &R) -> Result<usize, EncodeError>
     Ok(4 + frame::frame_len(frame::response_header_len(R::HEADER_VERSION) + r.encoded_len())?)
 }
 
-fn put_response_frame<R: VersionedResponse>(r: &R, e: &mut Encoder, len: usize, correlation_id: i32) -> Result<(), EncodeError> {
+fn put_response_frame<R: VersionedResponse>(
+    r: &R,
+    e: &mut Encoder,
+    len: usize,
+    correlation_id: i32,
+) -> Result<(), EncodeError> {
     put_array(e, (len as i32 - 4).to_be_bytes());
     frame::put_response_header(e, R::HEADER_VERSION, correlation_id);
     put_body(r, e)

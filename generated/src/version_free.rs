@@ -71,7 +71,9 @@ pub trait VersionFreeMessage: Wire + Clone + Debug + PartialEq + Default + Send 
     fn from_bytes(version: i16, mut bytes: Bytes) -> Result<Self, DecodeError> {
         let m = Self::decode(version, &mut bytes)?;
         if !bytes.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(Self::NAME, version));
+            return Err(
+                DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(Self::NAME, version)
+            );
         }
         Ok(m)
     }
@@ -94,7 +96,8 @@ pub trait VersionFreeRequest: VersionFreeMessage {
     fn serialize(&self, version: i16, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
         check_version::<Self>(version)?;
         let header_version = Self::API_KEY.request_header_version(version);
-        let len = 4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
+        let len =
+            4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
         let mut e = Encoder::with_capacity(len);
         put_array(&mut e, (len as i32 - 4).to_be_bytes());
         frame::put_request_header(&mut e, header_version, Self::API_KEY.code(), version, correlation_id, client_id)?;
@@ -112,7 +115,8 @@ pub trait VersionFreeRequest: VersionFreeMessage {
     ) -> Result<Chunks, EncodeError> {
         check_version::<Self>(version)?;
         let header_version = Self::API_KEY.request_header_version(version);
-        let len = 4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
+        let len =
+            4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
         let mut e = Encoder::chunked_for(len);
         put_array(&mut e, (len as i32 - 4).to_be_bytes());
         frame::put_request_header(&mut e, header_version, Self::API_KEY.code(), version, correlation_id, client_id)?;

@@ -45,7 +45,7 @@ async fn main() -> Result<(), Error> {
 
     // The topic, created if missing (3 partitions).
     let created = client
-        .send(
+        .send_versioned(
             &Target::Controller,
             &create_topics::v7::Request {
                 topics: vec![create_topics::v7::CreatableTopic {
@@ -59,14 +59,14 @@ async fn main() -> Result<(), Error> {
             },
         )
         .await?;
-    let code = ErrorCode(created.topics[0].error_code);
+    let code = created.topics[0].error_code;
     if code != ErrorCode::TOPIC_ALREADY_EXISTS && code.is_err() {
         return Err(format!("CreateTopics: {code}").into());
     }
 
     // Metadata: brokers, topics, partition leaders.
     let md = client
-        .send(
+        .send_versioned(
             &Target::AnyBroker,
             &metadata::v12::Request {
                 topics: Some(vec![metadata::v12::MetadataRequestTopic {
@@ -82,12 +82,7 @@ async fn main() -> Result<(), Error> {
         println!("  broker {} at {}:{}", b.node_id, &*b.host, b.port);
     }
     for t in &md.topics {
-        println!(
-            "  topic {:?} (id {}), error {}",
-            t.name.as_deref().unwrap_or("-"),
-            t.topic_id,
-            ErrorCode(t.error_code)
-        );
+        println!("  topic {:?} (id {}), error {}", t.name.as_deref().unwrap_or("-"), t.topic_id, t.error_code);
         for p in &t.partitions {
             println!(
                 "    partition {}: leader {}, replicas {:?}, isr {:?}",
@@ -107,7 +102,7 @@ async fn main() -> Result<(), Error> {
     }
     let leader = client.handle(Target::leader(TOPIC, 0));
     let r = leader
-        .send(&produce::v9::Request {
+        .send_versioned(&produce::v9::Request {
             acks: -1,
             timeout_ms: 10_000,
             topic_data: vec![produce::v9::TopicProduceData {
@@ -123,15 +118,15 @@ async fn main() -> Result<(), Error> {
         })
         .await?;
     let p = &r.responses[0].partition_responses[0];
-    if ErrorCode(p.error_code).is_err() {
-        return Err(format!("Produce: {}", ErrorCode(p.error_code)).into());
+    if p.error_code.is_err() {
+        return Err(format!("Produce: {}", p.error_code).into());
     }
     let base_offset = p.base_offset;
     println!("\nproduced 3 records to {TOPIC}[0] at offset {base_offset}");
 
     // Fetch them back and decode them.
     let r = leader
-        .send(&fetch::v12::Request {
+        .send_versioned(&fetch::v12::Request {
             max_wait_ms: 500,
             min_bytes: 1,
             max_bytes: 1 << 20,

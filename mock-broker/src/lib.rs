@@ -46,7 +46,6 @@
 #![allow(clippy::needless_update)]
 
 mod cluster;
-mod compat;
 mod config;
 mod group;
 mod handlers;
@@ -61,7 +60,7 @@ pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
 /// The APIs and versions the mock serves, as (API, min version, max version): what its
 /// ApiVersions answer advertises.
 pub fn served_versions() -> impl Iterator<Item = (kafka_wire::ApiKey, i16, i16)> {
-    handlers::api_versions::SERVED.iter().copied()
+    handlers::api_versions::ranges()
 }
 
 #[cfg(feature = "tls")]

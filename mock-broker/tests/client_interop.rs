@@ -43,7 +43,7 @@ async fn client(cluster: &MockCluster) -> Client {
 /// An idempotent producer: one producer id, a sequence per partition, 500 records per batch.
 async fn produce_all(client: &Client, codec: Compression) {
     let r = client
-        .send(
+        .send_versioned(
             &Target::AnyBroker,
             &init_producer_id::v5::Request {
                 transactional_id: None,
@@ -54,7 +54,7 @@ async fn produce_all(client: &Client, codec: Compression) {
         )
         .await
         .unwrap();
-    assert_eq!(r.error_code, 0);
+    assert_eq!(r.error_code, ErrorCode::NONE);
     let (pid, epoch) = (r.producer_id, r.producer_epoch);
     for p in 0..PARTITIONS {
         let leader = client.handle(Target::leader(TOPIC, p));
@@ -81,14 +81,14 @@ async fn produce_all(client: &Client, codec: Compression) {
                 }],
                 ..Default::default()
             };
-            let r = leader.send(&request).await.unwrap();
+            let r = leader.send_versioned(&request).await.unwrap();
             let pr = &r.responses[0].partition_responses[0];
-            assert_eq!((pr.error_code, pr.base_offset), (0, expected_offset), "{codec:?} partition {p}");
+            assert_eq!((pr.error_code.code(), pr.base_offset), (0, expected_offset), "{codec:?} partition {p}");
             // A retry of the same batch is recognised and not appended twice.
             if sequence == 0 {
-                let r = leader.send(&request).await.unwrap();
+                let r = leader.send_versioned(&request).await.unwrap();
                 let pr = &r.responses[0].partition_responses[0];
-                assert_eq!((pr.error_code, pr.base_offset), (0, 0), "duplicate of the first batch");
+                assert_eq!((pr.error_code.code(), pr.base_offset), (0, 0), "duplicate of the first batch");
             }
             sequence += chunk.len() as i32;
             expected_offset += chunk.len() as i64;
@@ -119,7 +119,7 @@ impl Member {
     async fn new(cluster: &MockCluster, name: &str) -> Member {
         let client = client(cluster).await;
         let r = client
-            .send(
+            .send_versioned(
                 &Target::AnyBroker,
                 &metadata::v12::Request {
                     topics: Some(vec![metadata::v12::MetadataRequestTopic {
@@ -134,7 +134,7 @@ impl Member {
         let topic_id = r.topics[0].topic_id;
         // FindCoordinator v6 (batched keys) names the coordinator with a host.
         let r = client
-            .send(
+            .send_versioned(
                 &Target::AnyBroker,
                 &find_coordinator::v6::Request {
                     key_type: 0,
@@ -145,7 +145,7 @@ impl Member {
             .await
             .unwrap();
         let c = &r.coordinators[0];
-        assert_eq!(c.error_code, 0);
+        assert_eq!(c.error_code, ErrorCode::NONE);
         assert!(!c.host.is_empty() && c.port > 0, "{c:?}");
         Member { client, name: name.into(), member_id: String::new(), generation: -1, topic_id }
     }
@@ -160,7 +160,7 @@ impl Member {
         loop {
             let r = self
                 .coordinator()
-                .send(&join_group::v9::Request {
+                .send_versioned(&join_group::v9::Request {
                     group_id: GROUP.into(),
                     session_timeout_ms: 10_000,
                     rebalance_timeout_ms: 3000,
@@ -177,7 +177,7 @@ impl Member {
                 .await
                 .unwrap();
             self.member_id = r.member_id.to_string();
-            match ErrorCode(r.error_code) {
+            match r.error_code {
                 ErrorCode::MEMBER_ID_REQUIRED => continue,
                 ErrorCode::NONE => {}
                 e => panic!("{}: JoinGroup: {e}", self.name),
@@ -202,7 +202,7 @@ impl Member {
             };
             let r2 = self
                 .coordinator()
-                .send(&sync_group::v5::Request {
+                .send_versioned(&sync_group::v5::Request {
                     group_id: GROUP.into(),
                     generation_id: self.generation,
                     member_id: self.member_id.as_str().into(),
@@ -213,7 +213,7 @@ impl Member {
                 })
                 .await
                 .unwrap();
-            match ErrorCode(r2.error_code) {
+            match r2.error_code {
                 ErrorCode::NONE => return r2.assignment.iter().map(|p| i32::from(*p)).collect(),
                 ErrorCode::REBALANCE_IN_PROGRESS => continue,
                 e => panic!("{}: SyncGroup: {e}", self.name),
@@ -225,7 +225,7 @@ impl Member {
     async fn committed(&self, partitions: &[i32]) -> BTreeMap<i32, i64> {
         let r = self
             .coordinator()
-            .send(&offset_fetch::v9::Request {
+            .send_versioned(&offset_fetch::v9::Request {
                 groups: vec![offset_fetch::v9::OffsetFetchRequestGroup {
                     group_id: GROUP.into(),
                     member_id: Some(self.member_id.as_str().into()),
@@ -242,12 +242,12 @@ impl Member {
             .await
             .unwrap();
         let g = &r.groups[0];
-        assert_eq!(g.error_code, 0);
+        assert_eq!(g.error_code, ErrorCode::NONE);
         g.topics
             .iter()
             .flat_map(|t| t.partitions.iter())
             .map(|p| {
-                assert_eq!(p.error_code, 0);
+                assert_eq!(p.error_code, ErrorCode::NONE);
                 (p.partition_index, p.committed_offset.max(0))
             })
             .collect()
@@ -259,7 +259,7 @@ impl Member {
         }
         let r = self
             .coordinator()
-            .send(&offset_commit::v9::Request {
+            .send_versioned(&offset_commit::v9::Request {
                 group_id: GROUP.into(),
                 generation_id_or_member_epoch: self.generation,
                 member_id: self.member_id.as_str().into(),
@@ -282,7 +282,7 @@ impl Member {
             .await
             .unwrap();
         for p in r.topics.iter().flat_map(|t| t.partitions.iter()) {
-            assert_eq!(p.error_code, 0, "{}: commit of partition {}", self.name, p.partition_index);
+            assert_eq!(p.error_code, ErrorCode::NONE, "{}: commit of partition {}", self.name, p.partition_index);
         }
     }
 
@@ -290,7 +290,7 @@ impl Member {
     async fn heartbeat(&self) -> bool {
         let r = self
             .coordinator()
-            .send(&heartbeat::v4::Request {
+            .send_versioned(&heartbeat::v4::Request {
                 group_id: GROUP.into(),
                 generation_id: self.generation,
                 member_id: self.member_id.as_str().into(),
@@ -298,7 +298,7 @@ impl Member {
             })
             .await
             .unwrap();
-        match ErrorCode(r.error_code) {
+        match r.error_code {
             ErrorCode::NONE => false,
             ErrorCode::REBALANCE_IN_PROGRESS => true,
             e => panic!("{}: Heartbeat: {e}", self.name),
@@ -308,7 +308,7 @@ impl Member {
     async fn leave(&self) {
         let r = self
             .coordinator()
-            .send(&leave_group::v5::Request {
+            .send_versioned(&leave_group::v5::Request {
                 group_id: GROUP.into(),
                 members: vec![leave_group::v5::MemberIdentity {
                     member_id: self.member_id.as_str().into(),
@@ -319,9 +319,9 @@ impl Member {
             })
             .await
             .unwrap();
-        assert_eq!(r.error_code, 0);
+        assert_eq!(r.error_code, ErrorCode::NONE);
         assert_eq!(r.members.len(), 1);
-        assert_eq!((&*r.members[0].member_id, r.members[0].error_code), (self.member_id.as_str(), 0));
+        assert_eq!((&*r.members[0].member_id, r.members[0].error_code.code()), (self.member_id.as_str(), 0));
     }
 
     /// One Fetch v17 per assigned partition from its leader; records go to `seen`.
@@ -330,7 +330,7 @@ impl Member {
             let r = self
                 .client
                 .handle(Target::leader(TOPIC, p))
-                .send(&fetch::v17::Request {
+                .send_versioned(&fetch::v17::Request {
                     max_wait_ms: 20,
                     min_bytes: 1,
                     max_bytes: 64 * 1024,
@@ -352,9 +352,9 @@ impl Member {
                 })
                 .await
                 .unwrap();
-            assert_eq!(r.error_code, 0);
+            assert_eq!(r.error_code, ErrorCode::NONE);
             let data = &r.responses[0].partitions[0];
-            assert_eq!(data.error_code, 0, "fetch of partition {p}");
+            assert_eq!(data.error_code, ErrorCode::NONE, "fetch of partition {p}");
             let Some(records) = &data.records else { continue };
             // The last batch may be cut at the byte limit, as a real broker does: read up to it.
             let mut seen = seen.lock().unwrap();
@@ -494,34 +494,35 @@ async fn client_zstd() {
     scenario(Compression::Zstd).await;
 }
 
-/// The versions librdkafka's MockCluster mishandled, checked against this broker: ApiVersions
-/// v4 negotiates (no fallback to an older version), and Produce with acks=0 gets no answer.
+/// The versions librdkafka's MockCluster mishandled, checked against this broker: the newest
+/// ApiVersions negotiates (no fallback to an older version), the newest versions of the group
+/// and data APIs are served, and Produce with acks=0 gets no answer.
 #[tokio::test]
 async fn versions_librdkafka_mock_mishandled() {
     let cluster = MockCluster::start(MockConfig::new().topic(TOPIC, 1)).await.unwrap();
     let addr = cluster.bootstrap_servers();
     let connection = Connection::connect(addr.clone(), ConnectionConfig::default()).await.unwrap();
     let versions = connection.versions().await.unwrap();
-    assert_eq!(versions.get(ApiKey::ApiVersions), Some(4));
-    for (api, v) in [
-        (ApiKey::JoinGroup, 9),
-        (ApiKey::SyncGroup, 5),
-        (ApiKey::LeaveGroup, 5),
-        (ApiKey::FindCoordinator, 6),
-        (ApiKey::Produce, 11),
-        (ApiKey::Fetch, 17),
+    for api in [
+        ApiKey::ApiVersions,
+        ApiKey::JoinGroup,
+        ApiKey::SyncGroup,
+        ApiKey::LeaveGroup,
+        ApiKey::FindCoordinator,
+        ApiKey::Produce,
+        ApiKey::Fetch,
     ] {
-        assert_eq!(versions.get(api), Some(v), "{api:?}");
+        assert_eq!(versions.get(api), Some(api.versions().max), "{api:?}");
     }
     let r = connection
-        .send(&api_versions::v3::Request {
+        .send_versioned(&api_versions::v3::Request {
             client_software_name: "kafka-wire-tests".into(),
             client_software_version: "0.1.0".into(),
             ..Default::default()
         })
         .await
         .unwrap();
-    assert_eq!(r.error_code, 0);
+    assert_eq!(r.error_code, ErrorCode::NONE);
     assert_eq!(connection.connections_opened(), 1, "no fallback reconnect");
 
     // acks=0: written, no response; the next request's answer is its own.
@@ -541,16 +542,16 @@ async fn versions_librdkafka_mock_mishandled() {
         }],
         ..Default::default()
     };
-    connection.send(&request).await.unwrap();
+    connection.send_versioned(&request).await.unwrap();
     let r = connection
-        .send(&api_versions::v4::Request {
+        .send_versioned(&api_versions::v4::Request {
             client_software_name: "kafka-wire-tests".into(),
             client_software_version: "0.1.0".into(),
             ..Default::default()
         })
         .await
         .unwrap();
-    assert_eq!(r.error_code, 0);
+    assert_eq!(r.error_code, ErrorCode::NONE);
     assert_eq!(cluster.end_offset(TOPIC, 0), Some(1));
     assert_eq!(connection.connections_opened(), 1);
     cluster.shutdown().await;

@@ -109,7 +109,8 @@ impl<'a> Builder<'a> {
     fn fields(&mut self, specs: &'a [FieldSpec], within: Versions) -> Result<Vec<FreeField>> {
         let mut out = Vec::new();
         for f in specs {
-            let declared = f.versions.or(f.tagged_versions).ok_or_else(|| anyhow!("field {} has no versions", f.name))?;
+            let declared =
+                f.versions.or(f.tagged_versions).ok_or_else(|| anyhow!("field {} has no versions", f.name))?;
             let versions = declared.intersect(within);
             if versions.is_empty() {
                 continue;

@@ -556,11 +556,7 @@ pub(crate) fn default_value(f: &FieldSpec, nullable: bool) -> Result<Value> {
         ensure!(
             matches!(
                 f.ty,
-                FieldType::String
-                    | FieldType::Bytes
-                    | FieldType::Records
-                    | FieldType::Array(_)
-                    | FieldType::Struct(_)
+                FieldType::String | FieldType::Bytes | FieldType::Records | FieldType::Array(_) | FieldType::Struct(_)
             ),
             "type {} cannot default to null",
             f.ty

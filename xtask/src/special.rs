@@ -26,6 +26,24 @@ pub const RESPONSE_V0_FALLBACK: &[&str] = &["ApiVersions"];
 pub const VERSION_RANGE_LISTS: &[(&str, &str, [&str; 3])] =
     &[("ApiVersions", "ApiKeys", ["ApiKey", "MinVersion", "MaxVersion"])];
 
+/// Behaviour that changes at a version without a field of its own (the schemas say it only in
+/// comments): (API, name, first version, what). Each becomes a constant `<NAME>_VERSIONS` on
+/// the API's version-free request, so that brokers and clients test it by name.
+pub const BEHAVIOUR_VERSIONS: &[(&str, &str, i16, &str)] = &[
+    (
+        "JoinGroup",
+        "RequireKnownMemberId",
+        4,
+        "A new member is first answered MEMBER_ID_REQUIRED with its member id, and joins again with it (KIP-394).",
+    ),
+    (
+        "SaslHandshake",
+        "SaslAuthenticate",
+        1,
+        "The SASL exchange continues in SaslAuthenticate requests; before, as bare size-prefixed tokens (KIP-152).",
+    ),
+];
+
 /// Requests that get no response when the given int field is zero (Produce with acks=0).
 pub const NO_RESPONSE_WHEN_ZERO: &[(&str, &str)] = &[("Produce", "Acks")];
 

@@ -2,7 +2,7 @@
 //! and one file per version with the request, the response and their nested structs.
 
 use anyhow::{anyhow, bail, Result};
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::structs::{emit_struct, Cx, StructSpec};
@@ -558,7 +558,7 @@ fn api_version_free_file(api: &Api) -> Result<TokenStream> {
     if special::RESPONSE_V0_FALLBACK.contains(&api.name.as_str()) {
         fallback = quote! {
             fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
-                crate::frame::decode_version_free_body_with_v0_fallback::<Self>(version, body)
+                decode_version_free_body_with_v0_fallback::<Self>(version, body)
             }
         };
     }
@@ -567,21 +567,34 @@ fn api_version_free_file(api: &Api) -> Result<TokenStream> {
     let error_reply = match api.response.free.fields.iter().find(|f| f.name == "ErrorCode" && f.tag.is_none()) {
         Some(f) if f.ty == Type::Int16 => {
             let id = naming::field_ident(&f.name);
-            let set = super::free::versions_cond(f.versions, api.response.free.versions).guard(quote!(response.#id = error;));
+            let set =
+                super::free::versions_cond(f.versions, api.response.free.versions).guard(quote!(response.#id = error;));
             quote! {
                 let mut response = Response::default();
                 #set
                 response
             }
         }
-        _ => quote!({ let _ = (version, error); Response::default() }),
+        _ => quote!({
+            let _ = (version, error);
+            Response::default()
+        }),
     };
+    let behaviours =
+        special::BEHAVIOUR_VERSIONS.iter().filter(|(a, ..)| *a == api.name).map(|(_, name, from, what)| {
+            let c = naming::field_versions_const(name);
+            let (from, max) = (Literal::i16_unsuffixed(*from), Literal::i16_unsuffixed(api.max_version));
+            let doc = format!(" The versions with this behaviour: {what}");
+            quote!(#[doc = #doc] pub const #c: crate::VersionRange = crate::VersionRange::new(#from, #max);)
+        });
     Ok(quote! {
         //! The version-free request and response (and their nested structs).
         use crate::__gen::*;
 
         #req_items
         #resp_items
+
+        impl Request { #(#behaviours)* }
 
         impl crate::VersionFreeMessage for Request {
             const NAME: &'static str = #req_name;

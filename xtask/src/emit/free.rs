@@ -180,6 +180,26 @@ fn emit_struct(
     let eq = if fields.iter().any(|f| has_float(cx, &f.ty)) { quote!() } else { quote!(Eq, Hash,) };
     let wire = wire_impl(cx, ident, label, fields, free)?;
     let marker = if nested { quote!(impl WireStruct for #ident {}) } else { quote!() };
+    // The versions of each field, for code whose meaning changes with them (a batched form
+    // from some version on): `Request::COORDINATOR_KEYS_VERSIONS.contains(version)`.
+    let consts = fields.iter().map(|f| {
+        let range = |vs: Versions| match (vs.min(), vs.max()) {
+            (Some(min), Some(max)) => {
+                let (min, max) = (Literal::i16_unsuffixed(min), Literal::i16_unsuffixed(max));
+                quote!(crate::VersionRange::new(#min, #max))
+            }
+            _ => quote!(crate::VersionRange::EMPTY),
+        };
+        let (c, v) = (naming::field_versions_const(&f.name), range(f.versions));
+        let doc = format!(" The versions that have `{}`.", f.name);
+        let mut out = quote!(#[doc = #doc] pub const #c: crate::VersionRange = #v;);
+        if f.nullable() {
+            let (c, v) = (naming::field_nullable_versions_const(&f.name), range(f.nullable_versions));
+            let doc = format!(" The versions in which `{}` may be null.", f.name);
+            out.extend(quote!(#[doc = #doc] pub const #c: crate::VersionRange = #v;));
+        }
+        out
+    });
     Ok(quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, #eq)]
@@ -189,6 +209,7 @@ fn emit_struct(
                 Self { #(#inits)* }
             }
         }
+        impl #ident { #(#consts)* }
         #wire
         #marker
     })
@@ -214,7 +235,9 @@ pub fn has_float(cx: Cx, ty: &Type) -> bool {
 fn compact_cond(f: &FreeField, free: &FreeMessage) -> TokenStream {
     let all = free.versions;
     match &f.ty {
-        Type::String | Type::Bytes => versions_cond(f.flexible_override.unwrap_or(free.flexible).intersect(all), all).expr(),
+        Type::String | Type::Bytes => {
+            versions_cond(f.flexible_override.unwrap_or(free.flexible).intersect(all), all).expr()
+        }
         Type::Records | Type::Array(_) => versions_cond(free.flexible.intersect(all), all).expr(),
         _ => quote!(false),
     }
@@ -501,7 +524,6 @@ fn value_out(msg: &Message, pf: &Field, ff: &FreeField, label: &str, e: TokenStr
 /// of `msg`, at path `path`) and its version-free struct (`ident`, `fields`).
 fn conversions(
     cx: Cx,
-    msg: &Message,
     ident: &Ident,
     label: &str,
     fields: &[FreeField],
@@ -509,6 +531,7 @@ fn conversions(
     path: &TokenStream,
     first: i16,
 ) -> Result<(TokenStream, TokenStream)> {
+    let msg = cx.msg;
     let flexible_any = !msg.free.flexible.intersect(msg.free.versions).is_empty();
     // In: every version-free field from the per-version one, or its default.
     let mut ins = Vec::new();
@@ -608,7 +631,7 @@ pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> 
             }
             debug_assert_eq!(free_id(msg, pid)?, i);
             let path = versioned_path(msg, pid);
-            let (from, to) = conversions(cx, msg, &ident, &s.schema_name, &s.fields, &d.body, &path, d.first_version)?;
+            let (from, to) = conversions(cx, &ident, &s.schema_name, &s.fields, &d.body, &path, d.first_version)?;
             let cfg = cfg_unstable(msg, d.first_version);
             out.push(quote!(#cfg #from));
             tos.push(quote!(#cfg #to));
@@ -621,7 +644,7 @@ pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> 
     for mv in &msg.versions {
         let m = naming::version_ident(mv.version);
         let path = quote!(super::#m::#top_per_version);
-        let (from, to) = conversions(cx, msg, top, &msg.name, &free.fields, &mv.body, &path, mv.version)?;
+        let (from, to) = conversions(cx, top, &msg.name, &free.fields, &mv.body, &path, mv.version)?;
         let cfg = cfg_unstable(msg, mv.version);
         out.push(quote!(#cfg #from));
         let v = mv.version;

@@ -33,6 +33,22 @@ impl Default for AbortedTxn {
         }
     }
 }
+impl AbortedTxn {
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `LastOffset`.
+    pub const LAST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `LastStableOffset`.
+    pub const LAST_STABLE_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AbortedTxn {
     const MIN_LEN: usize = 0;

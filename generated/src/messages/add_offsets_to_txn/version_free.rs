@@ -37,6 +37,22 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -335,6 +351,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -561,6 +586,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AddOffsetsToTxnRequest";
     fn versions() -> crate::VersionRange {

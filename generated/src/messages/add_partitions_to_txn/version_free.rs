@@ -44,6 +44,24 @@ impl Default for AddPartitionsToTxnTransaction {
         }
     }
 }
+impl AddPartitionsToTxnTransaction {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 5);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `VerifyOnly`.
+    pub const VERIFY_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 5);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnTransaction {
     const MIN_LEN: usize = 0;
@@ -317,6 +335,12 @@ impl Default for AddPartitionsToTxnTopic {
         }
     }
 }
+impl AddPartitionsToTxnTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnTopic {
     const MIN_LEN: usize = 0;
@@ -487,6 +511,33 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Transactions`.
+    pub const TRANSACTIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `V3AndBelowTransactionalId`.
+    pub const V3_AND_BELOW_TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `V3AndBelowProducerId`.
+    pub const V3_AND_BELOW_PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `V3AndBelowProducerEpoch`.
+    pub const V3_AND_BELOW_PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `V3AndBelowTopics`.
+    pub const V3_AND_BELOW_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1066,6 +1117,18 @@ impl Default for AddPartitionsToTxnResult {
         }
     }
 }
+impl AddPartitionsToTxnResult {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `TopicResults`.
+    pub const TOPIC_RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnResult {
     const MIN_LEN: usize = 0;
@@ -1235,6 +1298,15 @@ impl Default for AddPartitionsToTxnTopicResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AddPartitionsToTxnTopicResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ResultsByPartition`.
+    pub const RESULTS_BY_PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnTopicResult {
@@ -1411,6 +1483,18 @@ impl Default for AddPartitionsToTxnPartitionResult {
         }
     }
 }
+impl AddPartitionsToTxnPartitionResult {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `PartitionErrorCode`.
+    pub const PARTITION_ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AddPartitionsToTxnPartitionResult {
     const MIN_LEN: usize = 0;
@@ -1577,6 +1661,25 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 5);
+    /// The versions that have `ResultsByTransaction`.
+    pub const RESULTS_BY_TRANSACTION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `ResultsByTopicV3AndBelow`.
+    pub const RESULTS_BY_TOPIC_V3_AND_BELOW_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -2021,6 +2124,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AddPartitionsToTxnRequest";
     fn versions() -> crate::VersionRange {

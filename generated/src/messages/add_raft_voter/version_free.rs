@@ -34,6 +34,14 @@ impl Default for Listener {
         }
     }
 }
+impl Listener {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Listener {
     const MIN_LEN: usize = 0;
@@ -143,6 +151,31 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `VoterId`.
+    pub const VOTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `VoterDirectoryId`.
+    pub const VOTER_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Listeners`.
+    pub const LISTENERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `AckWhenCommitted`.
+    pub const ACK_WHEN_COMMITTED_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -392,6 +425,25 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -532,6 +584,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AddRaftVoterRequest";
     fn versions() -> crate::VersionRange {

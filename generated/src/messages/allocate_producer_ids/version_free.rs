@@ -27,6 +27,15 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `BrokerEpoch`.
+    pub const BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -150,6 +159,25 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ProducerIdStart`.
+    pub const PRODUCER_ID_START_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ProducerIdLen`.
+    pub const PRODUCER_ID_LEN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -271,6 +299,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AllocateProducerIdsRequest";
     fn versions() -> crate::VersionRange {

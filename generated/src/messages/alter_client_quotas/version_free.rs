@@ -29,6 +29,12 @@ impl Default for EntryData {
         }
     }
 }
+impl EntryData {
+    /// The versions that have `Entity`.
+    pub const ENTITY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Ops`.
+    pub const OPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntryData {
     const MIN_LEN: usize = 0;
@@ -170,6 +176,17 @@ impl Default for EntityData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl EntityData {
+    /// The versions that have `EntityType`.
+    pub const ENTITY_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `EntityName`.
+    pub const ENTITY_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `EntityName` may be null.
+    pub const ENTITY_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntityData {
@@ -323,6 +340,14 @@ impl Default for OpData {
         }
     }
 }
+impl OpData {
+    /// The versions that have `Key`.
+    pub const KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Remove`.
+    pub const REMOVE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OpData {
     const MIN_LEN: usize = 0;
@@ -452,6 +477,15 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Entries`.
+    pub const ENTRIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ValidateOnly`.
+    pub const VALIDATE_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -631,6 +665,22 @@ impl Default for EntryDataResponse {
         }
     }
 }
+impl EntryDataResponse {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Entity`.
+    pub const ENTITY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntryDataResponse {
     const MIN_LEN: usize = 0;
@@ -789,6 +839,17 @@ impl Default for EntityDataResponse {
         }
     }
 }
+impl EntityDataResponse {
+    /// The versions that have `EntityType`.
+    pub const ENTITY_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `EntityName`.
+    pub const ENTITY_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `EntityName` may be null.
+    pub const ENTITY_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntityDataResponse {
     const MIN_LEN: usize = 0;
@@ -933,6 +994,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Entries`.
+    pub const ENTRIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1081,6 +1151,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AlterClientQuotasRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for TopicData {
         }
     }
 }
+impl TopicData {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
     const MIN_LEN: usize = 0;
@@ -168,6 +174,35 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `NewIsr`.
+    pub const NEW_ISR_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
+    /// The versions that have `NewIsrWithEpochs`.
+    pub const NEW_ISR_WITH_EPOCHS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `LeaderRecoveryState`.
+    pub const LEADER_RECOVERY_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `PartitionEpoch`.
+    pub const PARTITION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -413,6 +448,15 @@ impl Default for BrokerState {
         }
     }
 }
+impl BrokerState {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 3);
+    /// The versions that have `BrokerEpoch`.
+    pub const BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for BrokerState {
     const MIN_LEN: usize = 0;
@@ -547,6 +591,17 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `BrokerEpoch`.
+    pub const BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -711,6 +766,12 @@ impl Default for TopicDataResponse {
         }
     }
 }
+impl TopicDataResponse {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0;
@@ -833,6 +894,34 @@ impl Default for PartitionDataResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionDataResponse {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `Isr`.
+    pub const ISR_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `LeaderRecoveryState`.
+    pub const LEADER_RECOVERY_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `PartitionEpoch`.
+    pub const PARTITION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
@@ -1014,6 +1103,17 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1151,6 +1251,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AlterPartitionRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for AlterReplicaLogDir {
         }
     }
 }
+impl AlterReplicaLogDir {
+    /// The versions that have `Path`.
+    pub const PATH_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDir {
     const MIN_LEN: usize = 0;
@@ -189,6 +195,12 @@ impl Default for AlterReplicaLogDirTopic {
         }
     }
 }
+impl AlterReplicaLogDirTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDirTopic {
     const MIN_LEN: usize = 0;
@@ -339,6 +351,10 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Dirs`.
+    pub const DIRS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -495,6 +511,12 @@ impl Default for AlterReplicaLogDirTopicResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AlterReplicaLogDirTopicResult {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDirTopicResult {
@@ -663,6 +685,15 @@ impl Default for AlterReplicaLogDirPartitionResult {
         }
     }
 }
+impl AlterReplicaLogDirPartitionResult {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterReplicaLogDirPartitionResult {
     const MIN_LEN: usize = 0;
@@ -820,6 +851,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -968,6 +1008,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AlterReplicaLogDirsRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for ScramCredentialDeletion {
         }
     }
 }
+impl ScramCredentialDeletion {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Mechanism`.
+    pub const MECHANISM_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ScramCredentialDeletion {
     const MIN_LEN: usize = 0;
@@ -149,6 +155,21 @@ impl Default for ScramCredentialUpsertion {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl ScramCredentialUpsertion {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Mechanism`.
+    pub const MECHANISM_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Iterations`.
+    pub const ITERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Salt`.
+    pub const SALT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `SaltedPassword`.
+    pub const SALTED_PASSWORD_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ScramCredentialUpsertion {
@@ -296,6 +317,12 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Deletions`.
+    pub const DELETIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Upsertions`.
+    pub const UPSERTIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -428,6 +455,22 @@ impl Default for AlterUserScramCredentialsResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AlterUserScramCredentialsResult {
+    /// The versions that have `User`.
+    pub const USER_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterUserScramCredentialsResult {
@@ -562,6 +605,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -658,6 +710,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AlterUserScramCredentialsRequest";
     fn versions() -> crate::VersionRange {

@@ -37,6 +37,27 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `ClientSoftwareName`.
+    pub const CLIENT_SOFTWARE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `ClientSoftwareVersion`.
+    pub const CLIENT_SOFTWARE_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 5);
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -429,6 +450,14 @@ impl Default for ApiVersion {
         }
     }
 }
+impl ApiVersion {
+    /// The versions that have `ApiKey`.
+    pub const API_KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `MinVersion`.
+    pub const MIN_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `MaxVersion`.
+    pub const MAX_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ApiVersion {
     const MIN_LEN: usize = 0;
@@ -572,6 +601,14 @@ impl Default for SupportedFeatureKey {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl SupportedFeatureKey {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+    /// The versions that have `MinVersion`.
+    pub const MIN_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+    /// The versions that have `MaxVersion`.
+    pub const MAX_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for SupportedFeatureKey {
@@ -772,6 +809,20 @@ impl Default for FinalizedFeatureKey {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl FinalizedFeatureKey {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+    /// The versions that have `MaxVersionLevel`.
+    pub const MAX_VERSION_LEVEL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `MinVersionLevel`.
+    pub const MIN_VERSION_LEVEL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FinalizedFeatureKey {
@@ -990,6 +1041,37 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ApiKeys`.
+    pub const API_KEYS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `SupportedFeatures`.
+    pub const SUPPORTED_FEATURES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `FinalizedFeaturesEpoch`.
+    pub const FINALIZED_FEATURES_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `FinalizedFeatures`.
+    pub const FINALIZED_FEATURES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `ZkMigrationReady`.
+    pub const ZK_MIGRATION_READY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1585,6 +1667,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ApiVersionsRequest";
     fn versions() -> crate::VersionRange {
@@ -1605,7 +1688,7 @@ impl crate::VersionFreeResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     type Request = Request;
     fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
-        crate::frame::decode_version_free_body_with_v0_fallback::<Self>(version, body)
+        decode_version_free_body_with_v0_fallback::<Self>(version, body)
     }
 }
 impl Request {

@@ -29,6 +29,12 @@ impl Default for DirectoryData {
         }
     }
 }
+impl DirectoryData {
+    /// The versions that have `Id`.
+    pub const ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DirectoryData {
     const MIN_LEN: usize = 0;
@@ -122,6 +128,12 @@ impl Default for TopicData {
         }
     }
 }
+impl TopicData {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
     const MIN_LEN: usize = 0;
@@ -214,6 +226,13 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -310,6 +329,17 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `BrokerEpoch`.
+    pub const BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Directories`.
+    pub const DIRECTORIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -448,6 +478,12 @@ impl Default for DirectoryDataResponse {
         }
     }
 }
+impl DirectoryDataResponse {
+    /// The versions that have `Id`.
+    pub const ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DirectoryDataResponse {
     const MIN_LEN: usize = 0;
@@ -543,6 +579,12 @@ impl Default for TopicDataResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicDataResponse {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
@@ -641,6 +683,15 @@ impl Default for PartitionDataResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionDataResponse {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
@@ -757,6 +808,17 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Directories`.
+    pub const DIRECTORIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -868,6 +930,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "AssignReplicasToDirsRequest";
     fn versions() -> crate::VersionRange {

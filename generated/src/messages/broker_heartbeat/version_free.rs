@@ -52,6 +52,42 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `BrokerEpoch`.
+    pub const BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `CurrentMetadataOffset`.
+    pub const CURRENT_METADATA_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `WantFence`.
+    pub const WANT_FENCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `WantShutDown`.
+    pub const WANT_SHUT_DOWN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `OfflineLogDirs`.
+    pub const OFFLINE_LOG_DIRS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `CordonedLogDirs`.
+    pub const CORDONED_LOG_DIRS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions in which `CordonedLogDirs` may be null.
+    pub const CORDONED_LOG_DIRS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -533,6 +569,27 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `IsCaughtUp`.
+    pub const IS_CAUGHT_UP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `IsFenced`.
+    pub const IS_FENCED_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ShouldShutDown`.
+    pub const SHOULD_SHUT_DOWN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -732,6 +789,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "BrokerHeartbeatRequest";
     fn versions() -> crate::VersionRange {

@@ -39,6 +39,19 @@ impl Default for Listener {
         }
     }
 }
+impl Listener {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `SecurityProtocol`.
+    pub const SECURITY_PROTOCOL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Listener {
     const MIN_LEN: usize = 0;
@@ -151,6 +164,20 @@ impl Default for Feature {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Feature {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `MinSupportedVersion`.
+    pub const MIN_SUPPORTED_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `MaxSupportedVersion`.
+    pub const MAX_SUPPORTED_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Feature {
@@ -295,6 +322,40 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `IncarnationId`.
+    pub const INCARNATION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `Listeners`.
+    pub const LISTENERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `Features`.
+    pub const FEATURES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `IsMigratingZkBroker`.
+    pub const IS_MIGRATING_ZK_BROKER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `LogDirs`.
+    pub const LOG_DIRS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+    /// The versions that have `PreviousBrokerEpoch`.
+    pub const PREVIOUS_BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        4,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -776,6 +837,20 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 4);
+    /// The versions that have `BrokerEpoch`.
+    pub const BROKER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        4,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -989,6 +1064,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "BrokerRegistrationRequest";
     fn versions() -> crate::VersionRange {

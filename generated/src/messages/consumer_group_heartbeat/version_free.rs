@@ -29,6 +29,12 @@ impl Default for TopicPartitions {
         }
     }
 }
+impl TopicPartitions {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0;
@@ -166,6 +172,76 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `InstanceId`.
+    pub const INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `InstanceId` may be null.
+    pub const INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `RackId` may be null.
+    pub const RACK_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RebalanceTimeoutMs`.
+    pub const REBALANCE_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SubscribedTopicNames`.
+    pub const SUBSCRIBED_TOPIC_NAMES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `SubscribedTopicNames` may be null.
+    pub const SUBSCRIBED_TOPIC_NAMES_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SubscribedTopicRegex`.
+    pub const SUBSCRIBED_TOPIC_REGEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions in which `SubscribedTopicRegex` may be null.
+    pub const SUBSCRIBED_TOPIC_REGEX_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `ServerAssignor`.
+    pub const SERVER_ASSIGNOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ServerAssignor` may be null.
+    pub const SERVER_ASSIGNOR_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TopicPartitions`.
+    pub const TOPIC_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `TopicPartitions` may be null.
+    pub const TOPIC_PARTITIONS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -574,6 +650,13 @@ impl Default for Assignment {
         }
     }
 }
+impl Assignment {
+    /// The versions that have `TopicPartitions`.
+    pub const TOPIC_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
     const MIN_LEN: usize = 0;
@@ -667,6 +750,12 @@ impl Default for TopicPartitionsResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicPartitionsResponse {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitionsResponse {
@@ -793,6 +882,49 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `MemberId` may be null.
+    pub const MEMBER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `HeartbeatIntervalMs`.
+    pub const HEARTBEAT_INTERVAL_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Assignment`.
+    pub const ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Assignment` may be null.
+    pub const ASSIGNMENT_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1023,6 +1155,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ConsumerGroupHeartbeatRequest";
     fn versions() -> crate::VersionRange {

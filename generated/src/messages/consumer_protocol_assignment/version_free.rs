@@ -25,6 +25,12 @@ impl Default for TopicPartition {
         }
     }
 }
+impl TopicPartition {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartition {
     const MIN_LEN: usize = 0;
@@ -109,6 +115,20 @@ impl Default for ConsumerProtocolAssignment {
             user_data: None,
         }
     }
+}
+impl ConsumerProtocolAssignment {
+    /// The versions that have `AssignedPartitions`.
+    pub const ASSIGNED_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `UserData`.
+    pub const USER_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions in which `UserData` may be null.
+    pub const USER_DATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ConsumerProtocolAssignment {

@@ -25,6 +25,12 @@ impl Default for TopicPartition {
         }
     }
 }
+impl TopicPartition {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartition {
     const MIN_LEN: usize = 0;
@@ -157,6 +163,34 @@ impl Default for ConsumerProtocolSubscription {
             rack_id: None,
         }
     }
+}
+impl ConsumerProtocolSubscription {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `UserData`.
+    pub const USER_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions in which `UserData` may be null.
+    pub const USER_DATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `OwnedPartitions`.
+    pub const OWNED_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `GenerationId`.
+    pub const GENERATION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        3,
+    );
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 3);
+    /// The versions in which `RackId` may be null.
+    pub const RACK_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ConsumerProtocolSubscription {

@@ -16,6 +16,10 @@ impl Default for ControlRecordTypeSchema {
         Self { r#type: 0 }
     }
 }
+impl ControlRecordTypeSchema {
+    /// The versions that have `Type`.
+    pub const TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ControlRecordTypeSchema {
     const MIN_LEN: usize = 0;

@@ -54,6 +54,34 @@ impl Default for AclCreation {
         }
     }
 }
+impl AclCreation {
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourcePatternType`.
+    pub const RESOURCE_PATTERN_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Principal`.
+    pub const PRINCIPAL_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Operation`.
+    pub const OPERATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `PermissionType`.
+    pub const PERMISSION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AclCreation {
     const MIN_LEN: usize = 0;
@@ -269,6 +297,10 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Creations`.
+    pub const CREATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -451,6 +483,20 @@ impl Default for AclCreationResult {
         }
     }
 }
+impl AclCreationResult {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AclCreationResult {
     const MIN_LEN: usize = 0;
@@ -606,6 +652,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -783,6 +838,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "CreateAclsRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,18 @@ impl Default for CreatableRenewers {
         }
     }
 }
+impl CreatableRenewers {
+    /// The versions that have `PrincipalType`.
+    pub const PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalName`.
+    pub const PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableRenewers {
     const MIN_LEN: usize = 0;
@@ -186,6 +198,35 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `OwnerPrincipalType`.
+    pub const OWNER_PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions in which `OwnerPrincipalType` may be null.
+    pub const OWNER_PRINCIPAL_TYPE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `OwnerPrincipalName`.
+    pub const OWNER_PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions in which `OwnerPrincipalName` may be null.
+    pub const OWNER_PRINCIPAL_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `Renewers`.
+    pub const RENEWERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `MaxLifetimeMs`.
+    pub const MAX_LIFETIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -627,6 +668,54 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `PrincipalType`.
+    pub const PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalName`.
+    pub const PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `TokenRequesterPrincipalType`.
+    pub const TOKEN_REQUESTER_PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `TokenRequesterPrincipalName`.
+    pub const TOKEN_REQUESTER_PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `IssueTimestampMs`.
+    pub const ISSUE_TIMESTAMP_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ExpiryTimestampMs`.
+    pub const EXPIRY_TIMESTAMP_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `MaxTimestampMs`.
+    pub const MAX_TIMESTAMP_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `TokenId`.
+    pub const TOKEN_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Hmac`.
+    pub const HMAC_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1044,6 +1133,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "CreateDelegationTokenRequest";
     fn versions() -> crate::VersionRange {

@@ -34,6 +34,19 @@ impl Default for CreatePartitionsTopic {
         }
     }
 }
+impl CreatePartitionsTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `Count`.
+    pub const COUNT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `Assignments`.
+    pub const ASSIGNMENTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions in which `Assignments` may be null.
+    pub const ASSIGNMENTS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatePartitionsTopic {
     const MIN_LEN: usize = 0;
@@ -219,6 +232,10 @@ impl Default for CreatePartitionsAssignment {
         }
     }
 }
+impl CreatePartitionsAssignment {
+    /// The versions that have `BrokerIds`.
+    pub const BROKER_IDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatePartitionsAssignment {
     const MIN_LEN: usize = 0;
@@ -362,6 +379,17 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `ValidateOnly`.
+    pub const VALIDATE_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -628,6 +656,22 @@ impl Default for CreatePartitionsTopicResult {
         }
     }
 }
+impl CreatePartitionsTopicResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatePartitionsTopicResult {
     const MIN_LEN: usize = 0;
@@ -808,6 +852,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1021,6 +1074,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "CreatePartitionsRequest";
     fn versions() -> crate::VersionRange {

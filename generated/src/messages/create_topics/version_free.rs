@@ -44,6 +44,24 @@ impl Default for CreatableTopic {
         }
     }
 }
+impl CreatableTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `NumPartitions`.
+    pub const NUM_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions that have `ReplicationFactor`.
+    pub const REPLICATION_FACTOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions that have `Assignments`.
+    pub const ASSIGNMENTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `Configs`.
+    pub const CONFIGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopic {
     const MIN_LEN: usize = 0;
@@ -254,6 +272,15 @@ impl Default for CreatableReplicaAssignment {
         }
     }
 }
+impl CreatableReplicaAssignment {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions that have `BrokerIds`.
+    pub const BROKER_IDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableReplicaAssignment {
     const MIN_LEN: usize = 0;
@@ -412,6 +439,17 @@ impl Default for CreatableTopicConfig {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl CreatableTopicConfig {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions in which `Value` may be null.
+    pub const VALUE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopicConfig {
@@ -579,6 +617,17 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `timeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `validateOnly`.
+    pub const VALIDATE_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -938,6 +987,46 @@ impl Default for CreatableTopicResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl CreatableTopicResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(7, 7);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions that have `TopicConfigErrorCode`.
+    pub const TOPIC_CONFIG_ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+    /// The versions that have `NumPartitions`.
+    pub const NUM_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+    /// The versions that have `ReplicationFactor`.
+    pub const REPLICATION_FACTOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+    /// The versions that have `Configs`.
+    pub const CONFIGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 7);
+    /// The versions in which `Configs` may be null.
+    pub const CONFIGS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopicResult {
@@ -1401,6 +1490,29 @@ impl Default for CreatableTopicConfigs {
         }
     }
 }
+impl CreatableTopicConfigs {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 7);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 7);
+    /// The versions in which `Value` may be null.
+    pub const VALUE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+    /// The versions that have `ReadOnly`.
+    pub const READ_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 7);
+    /// The versions that have `ConfigSource`.
+    pub const CONFIG_SOURCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+    /// The versions that have `IsSensitive`.
+    pub const IS_SENSITIVE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CreatableTopicConfigs {
     const MIN_LEN: usize = 0;
@@ -1700,6 +1812,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1977,6 +2098,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "CreateTopicsRequest";
     fn versions() -> crate::VersionRange {

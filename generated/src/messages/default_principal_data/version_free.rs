@@ -32,6 +32,17 @@ impl Default for DefaultPrincipalData {
         }
     }
 }
+impl DefaultPrincipalData {
+    /// The versions that have `Type`.
+    pub const TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `TokenAuthenticated`.
+    pub const TOKEN_AUTHENTICATED_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DefaultPrincipalData {
     const MIN_LEN: usize = 0;

@@ -54,6 +54,52 @@ impl Default for DeleteAclsFilter {
         }
     }
 }
+impl DeleteAclsFilter {
+    /// The versions that have `ResourceTypeFilter`.
+    pub const RESOURCE_TYPE_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourceNameFilter`.
+    pub const RESOURCE_NAME_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ResourceNameFilter` may be null.
+    pub const RESOURCE_NAME_FILTER_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PatternTypeFilter`.
+    pub const PATTERN_TYPE_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalFilter`.
+    pub const PRINCIPAL_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `PrincipalFilter` may be null.
+    pub const PRINCIPAL_FILTER_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `HostFilter`.
+    pub const HOST_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions in which `HostFilter` may be null.
+    pub const HOST_FILTER_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Operation`.
+    pub const OPERATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `PermissionType`.
+    pub const PERMISSION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteAclsFilter {
     const MIN_LEN: usize = 0;
@@ -308,6 +354,10 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Filters`.
+    pub const FILTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -494,6 +544,25 @@ impl Default for DeleteAclsFilterResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DeleteAclsFilterResult {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `MatchingAcls`.
+    pub const MATCHING_ACLS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteAclsFilterResult {
@@ -721,6 +790,46 @@ impl Default for DeleteAclsMatchingAcl {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DeleteAclsMatchingAcl {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PatternType`.
+    pub const PATTERN_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Principal`.
+    pub const PRINCIPAL_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Operation`.
+    pub const OPERATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `PermissionType`.
+    pub const PERMISSION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteAclsMatchingAcl {
@@ -1010,6 +1119,18 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `FilterResults`.
+    pub const FILTER_RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1186,6 +1307,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DeleteAclsRequest";
     fn versions() -> crate::VersionRange {

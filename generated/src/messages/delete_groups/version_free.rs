@@ -22,6 +22,13 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `GroupsNames`.
+    pub const GROUPS_NAMES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -226,6 +233,22 @@ impl Default for DeletableGroupResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DeletableGroupResult {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeletableGroupResult {
@@ -473,6 +496,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        3,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -685,6 +717,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DeleteGroupsRequest";
     fn versions() -> crate::VersionRange {

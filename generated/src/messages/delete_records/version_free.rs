@@ -29,6 +29,12 @@ impl Default for DeleteRecordsTopic {
         }
     }
 }
+impl DeleteRecordsTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteRecordsTopic {
     const MIN_LEN: usize = 0;
@@ -189,6 +195,15 @@ impl Default for DeleteRecordsPartition {
         }
     }
 }
+impl DeleteRecordsPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `Offset`.
+    pub const OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteRecordsPartition {
     const MIN_LEN: usize = 0;
@@ -342,6 +357,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -552,6 +573,12 @@ impl Default for DeleteRecordsTopicResult {
         }
     }
 }
+impl DeleteRecordsTopicResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteRecordsTopicResult {
     const MIN_LEN: usize = 0;
@@ -722,6 +749,20 @@ impl Default for DeleteRecordsPartitionResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DeleteRecordsPartitionResult {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `LowWatermark`.
+    pub const LOW_WATERMARK_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteRecordsPartitionResult {
@@ -895,6 +936,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1079,6 +1129,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DeleteRecordsRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for DeleteStateData {
         }
     }
 }
+impl DeleteStateData {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteStateData {
     const MIN_LEN: usize = 0;
@@ -128,6 +134,10 @@ impl Default for PartitionData {
         }
     }
 }
+impl PartitionData {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0;
@@ -212,6 +222,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -334,6 +350,12 @@ impl Default for DeleteStateResult {
         }
     }
 }
+impl DeleteStateResult {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteStateResult {
     const MIN_LEN: usize = 0;
@@ -448,6 +470,22 @@ impl Default for PartitionResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionResult {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
@@ -567,6 +605,10 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -646,6 +688,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DeleteShareGroupStateRequest";
     fn versions() -> crate::VersionRange {

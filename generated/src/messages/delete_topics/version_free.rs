@@ -29,6 +29,17 @@ impl Default for DeleteTopicState {
         }
     }
 }
+impl DeleteTopicState {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+    /// The versions in which `Name` may be null.
+    pub const NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeleteTopicState {
     const MIN_LEN: usize = 0;
@@ -234,6 +245,14 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+    /// The versions that have `TopicNames`.
+    pub const TOPIC_NAMES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 6);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -600,6 +619,29 @@ impl Default for DeletableTopicResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DeletableTopicResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 6);
+    /// The versions in which `Name` may be null.
+    pub const NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 6);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        6,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        6,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DeletableTopicResult {
@@ -975,6 +1017,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        6,
+    );
+    /// The versions that have `Responses`.
+    pub const RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 6);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1252,6 +1303,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DeleteTopicsRequest";
     fn versions() -> crate::VersionRange {

@@ -52,6 +52,52 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `ResourceTypeFilter`.
+    pub const RESOURCE_TYPE_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourceNameFilter`.
+    pub const RESOURCE_NAME_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ResourceNameFilter` may be null.
+    pub const RESOURCE_NAME_FILTER_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PatternTypeFilter`.
+    pub const PATTERN_TYPE_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalFilter`.
+    pub const PRINCIPAL_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `PrincipalFilter` may be null.
+    pub const PRINCIPAL_FILTER_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `HostFilter`.
+    pub const HOST_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions in which `HostFilter` may be null.
+    pub const HOST_FILTER_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Operation`.
+    pub const OPERATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `PermissionType`.
+    pub const PERMISSION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -383,6 +429,25 @@ impl Default for DescribeAclsResource {
         }
     }
 }
+impl DescribeAclsResource {
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PatternType`.
+    pub const PATTERN_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Acls`.
+    pub const ACLS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeAclsResource {
     const MIN_LEN: usize = 0;
@@ -595,6 +660,19 @@ impl Default for AclDescription {
         }
     }
 }
+impl AclDescription {
+    /// The versions that have `Principal`.
+    pub const PRINCIPAL_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Operation`.
+    pub const OPERATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `PermissionType`.
+    pub const PERMISSION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AclDescription {
     const MIN_LEN: usize = 0;
@@ -779,6 +857,27 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `Resources`.
+    pub const RESOURCES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1007,6 +1106,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeAclsRequest";
     fn versions() -> crate::VersionRange {

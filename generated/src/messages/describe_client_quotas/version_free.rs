@@ -34,6 +34,19 @@ impl Default for ComponentData {
         }
     }
 }
+impl ComponentData {
+    /// The versions that have `EntityType`.
+    pub const ENTITY_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MatchType`.
+    pub const MATCH_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Match`.
+    pub const MATCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Match` may be null.
+    pub const MATCH_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ComponentData {
     const MIN_LEN: usize = 0;
@@ -199,6 +212,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Components`.
+    pub const COMPONENTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Strict`.
+    pub const STRICT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -374,6 +393,12 @@ impl Default for EntryData {
         }
     }
 }
+impl EntryData {
+    /// The versions that have `Entity`.
+    pub const ENTITY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Values`.
+    pub const VALUES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntryData {
     const MIN_LEN: usize = 0;
@@ -515,6 +540,17 @@ impl Default for EntityData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl EntityData {
+    /// The versions that have `EntityType`.
+    pub const ENTITY_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `EntityName`.
+    pub const ENTITY_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `EntityName` may be null.
+    pub const ENTITY_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EntityData {
@@ -663,6 +699,12 @@ impl Default for ValueData {
         }
     }
 }
+impl ValueData {
+    /// The versions that have `Key`.
+    pub const KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ValueData {
     const MIN_LEN: usize = 0;
@@ -797,6 +839,32 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Entries`.
+    pub const ENTRIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Entries` may be null.
+    pub const ENTRIES_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1002,6 +1070,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeClientQuotasRequest";
     fn versions() -> crate::VersionRange {

@@ -32,6 +32,23 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `IncludeClusterAuthorizedOperations`.
+    pub const INCLUDE_CLUSTER_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `EndpointType`.
+    pub const ENDPOINT_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `IncludeFencedBrokers`.
+    pub const INCLUDE_FENCED_BROKERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -295,6 +312,23 @@ impl Default for DescribeClusterBroker {
         }
     }
 }
+impl DescribeClusterBroker {
+    /// The versions that have `BrokerId`.
+    pub const BROKER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `IsFenced`.
+    pub const IS_FENCED_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeClusterBroker {
     const MIN_LEN: usize = 0;
@@ -519,6 +553,44 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `EndpointType`.
+    pub const ENDPOINT_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ControllerId`.
+    pub const CONTROLLER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `Brokers`.
+    pub const BROKERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ClusterAuthorizedOperations`.
+    pub const CLUSTER_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -824,6 +896,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeClusterRequest";
     fn versions() -> crate::VersionRange {

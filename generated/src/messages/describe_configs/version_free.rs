@@ -34,6 +34,28 @@ impl Default for DescribeConfigsResource {
         }
     }
 }
+impl DescribeConfigsResource {
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `ConfigurationKeys`.
+    pub const CONFIGURATION_KEYS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions in which `ConfigurationKeys` may be null.
+    pub const CONFIGURATION_KEYS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsResource {
     const MIN_LEN: usize = 0;
@@ -218,6 +240,20 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Resources`.
+    pub const RESOURCES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions that have `IncludeSynonyms`.
+    pub const INCLUDE_SYNONYMS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `IncludeDocumentation`.
+    pub const INCLUDE_DOCUMENTATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        4,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -533,6 +569,32 @@ impl Default for DescribeConfigsResult {
         }
     }
 }
+impl DescribeConfigsResult {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `Configs`.
+    pub const CONFIGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsResult {
     const MIN_LEN: usize = 0;
@@ -831,6 +893,43 @@ impl Default for DescribeConfigsResourceResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeConfigsResourceResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions in which `Value` may be null.
+    pub const VALUE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `ReadOnly`.
+    pub const READ_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions that have `ConfigSource`.
+    pub const CONFIG_SOURCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `IsSensitive`.
+    pub const IS_SENSITIVE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `Synonyms`.
+    pub const SYNONYMS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions that have `ConfigType`.
+    pub const CONFIG_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 4);
+    /// The versions that have `Documentation`.
+    pub const DOCUMENTATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        4,
+    );
+    /// The versions in which `Documentation` may be null.
+    pub const DOCUMENTATION_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        4,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsResourceResult {
@@ -1229,6 +1328,19 @@ impl Default for DescribeConfigsSynonym {
         }
     }
 }
+impl DescribeConfigsSynonym {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+    /// The versions in which `Value` may be null.
+    pub const VALUE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `Source`.
+    pub const SOURCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeConfigsSynonym {
     const MIN_LEN: usize = 0;
@@ -1408,6 +1520,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        4,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 4);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1628,6 +1749,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeConfigsRequest";
     fn versions() -> crate::VersionRange {

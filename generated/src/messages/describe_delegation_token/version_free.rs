@@ -29,6 +29,18 @@ impl Default for DescribeDelegationTokenOwner {
         }
     }
 }
+impl DescribeDelegationTokenOwner {
+    /// The versions that have `PrincipalType`.
+    pub const PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalName`.
+    pub const PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeDelegationTokenOwner {
     const MIN_LEN: usize = 0;
@@ -178,6 +190,15 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Owners`.
+    pub const OWNERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions in which `Owners` may be null.
+    pub const OWNERS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -419,6 +440,49 @@ impl Default for DescribedDelegationToken {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribedDelegationToken {
+    /// The versions that have `PrincipalType`.
+    pub const PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalName`.
+    pub const PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `TokenRequesterPrincipalType`.
+    pub const TOKEN_REQUESTER_PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `TokenRequesterPrincipalName`.
+    pub const TOKEN_REQUESTER_PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        3,
+    );
+    /// The versions that have `IssueTimestamp`.
+    pub const ISSUE_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `ExpiryTimestamp`.
+    pub const EXPIRY_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `MaxTimestamp`.
+    pub const MAX_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `TokenId`.
+    pub const TOKEN_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Hmac`.
+    pub const HMAC_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Renewers`.
+    pub const RENEWERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedDelegationToken {
@@ -845,6 +909,18 @@ impl Default for DescribedDelegationTokenRenewer {
         }
     }
 }
+impl DescribedDelegationTokenRenewer {
+    /// The versions that have `PrincipalType`.
+    pub const PRINCIPAL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `PrincipalName`.
+    pub const PRINCIPAL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedDelegationTokenRenewer {
     const MIN_LEN: usize = 0;
@@ -1006,6 +1082,17 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `Tokens`.
+    pub const TOKENS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 3);
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1204,6 +1291,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeDelegationTokenRequest";
     fn versions() -> crate::VersionRange {

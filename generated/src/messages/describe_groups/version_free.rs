@@ -27,6 +27,15 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `IncludeAuthorizedOperations`.
+    pub const INCLUDE_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        6,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -413,6 +422,41 @@ impl Default for DescribedGroup {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribedGroup {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `GroupState`.
+    pub const GROUP_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ProtocolType`.
+    pub const PROTOCOL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `ProtocolData`.
+    pub const PROTOCOL_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `Members`.
+    pub const MEMBERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `AuthorizedOperations`.
+    pub const AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        6,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroup {
@@ -920,6 +964,34 @@ impl Default for DescribedGroupMember {
         }
     }
 }
+impl DescribedGroupMember {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
+    /// The versions that have `ClientId`.
+    pub const CLIENT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ClientHost`.
+    pub const CLIENT_HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `MemberMetadata`.
+    pub const MEMBER_METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `MemberAssignment`.
+    pub const MEMBER_ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroupMember {
     const MIN_LEN: usize = 0;
@@ -1236,6 +1308,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        6,
+    );
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1564,6 +1645,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeGroupsRequest";
     fn versions() -> crate::VersionRange {

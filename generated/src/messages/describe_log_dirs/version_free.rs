@@ -29,6 +29,12 @@ impl Default for DescribableLogDirTopic {
         }
     }
 }
+impl DescribableLogDirTopic {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribableLogDirTopic {
     const MIN_LEN: usize = 0;
@@ -179,6 +185,15 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions in which `Topics` may be null.
+    pub const TOPICS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -465,6 +480,23 @@ impl Default for DescribeLogDirsResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeLogDirsResult {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `LogDir`.
+    pub const LOG_DIR_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `TotalBytes`.
+    pub const TOTAL_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 5);
+    /// The versions that have `UsableBytes`.
+    pub const USABLE_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `IsCordoned`.
+    pub const IS_CORDONED_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeLogDirsResult {
@@ -787,6 +819,12 @@ impl Default for DescribeLogDirsTopic {
         }
     }
 }
+impl DescribeLogDirsTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeLogDirsTopic {
     const MIN_LEN: usize = 0;
@@ -962,6 +1000,25 @@ impl Default for DescribeLogDirsPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeLogDirsPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `PartitionSize`.
+    pub const PARTITION_SIZE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `OffsetLag`.
+    pub const OFFSET_LAG_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
+    /// The versions that have `IsFutureKey`.
+    pub const IS_FUTURE_KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeLogDirsPartition {
@@ -1157,6 +1214,17 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1422,6 +1490,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeLogDirsRequest";
     fn versions() -> crate::VersionRange {

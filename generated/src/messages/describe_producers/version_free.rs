@@ -29,6 +29,15 @@ impl Default for TopicRequest {
         }
     }
 }
+impl TopicRequest {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `PartitionIndexes`.
+    pub const PARTITION_INDEXES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicRequest {
     const MIN_LEN: usize = 0;
@@ -121,6 +130,10 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -221,6 +234,12 @@ impl Default for TopicResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicResponse {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicResponse {
@@ -335,6 +354,30 @@ impl Default for PartitionResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionResponse {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ActiveProducers`.
+    pub const ACTIVE_PRODUCERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResponse {
@@ -502,6 +545,35 @@ impl Default for ProducerState {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl ProducerState {
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `LastSequence`.
+    pub const LAST_SEQUENCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `LastTimestamp`.
+    pub const LAST_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `CoordinatorEpoch`.
+    pub const COORDINATOR_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `CurrentTxnStartOffset`.
+    pub const CURRENT_TXN_START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ProducerState {
@@ -674,6 +746,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -769,6 +850,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeProducersRequest";
     fn versions() -> crate::VersionRange {

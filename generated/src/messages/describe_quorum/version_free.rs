@@ -29,6 +29,12 @@ impl Default for TopicData {
         }
     }
 }
+impl TopicData {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
     const MIN_LEN: usize = 0;
@@ -122,6 +128,13 @@ impl Default for PartitionData {
         }
     }
 }
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0;
@@ -207,6 +220,10 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -361,6 +378,12 @@ impl Default for TopicDataResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicDataResponse {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
@@ -533,6 +556,44 @@ impl Default for PartitionDataResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionDataResponse {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `HighWatermark`.
+    pub const HIGH_WATERMARK_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `CurrentVoters`.
+    pub const CURRENT_VOTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `Observers`.
+    pub const OBSERVERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
@@ -880,6 +941,30 @@ impl Default for ReplicaState {
         }
     }
 }
+impl ReplicaState {
+    /// The versions that have `ReplicaId`.
+    pub const REPLICA_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ReplicaDirectoryId`.
+    pub const REPLICA_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `LogEndOffset`.
+    pub const LOG_END_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `LastFetchTimestamp`.
+    pub const LAST_FETCH_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `LastCaughtUpTimestamp`.
+    pub const LAST_CAUGHT_UP_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaState {
     const MIN_LEN: usize = 0;
@@ -1125,6 +1210,12 @@ impl Default for Node {
         }
     }
 }
+impl Node {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
+    /// The versions that have `Listeners`.
+    pub const LISTENERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Node {
     const MIN_LEN: usize = 0;
@@ -1245,6 +1336,14 @@ impl Default for Listener {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Listener {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Listener {
@@ -1384,6 +1483,24 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Nodes`.
+    pub const NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1657,6 +1774,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeQuorumRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,17 @@ impl Default for DescribeShareGroupOffsetsRequestGroup {
         }
     }
 }
+impl DescribeShareGroupOffsetsRequestGroup {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Topics` may be null.
+    pub const TOPICS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsRequestGroup {
     const MIN_LEN: usize = 0;
@@ -155,6 +166,12 @@ impl Default for DescribeShareGroupOffsetsRequestTopic {
         }
     }
 }
+impl DescribeShareGroupOffsetsRequestTopic {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsRequestTopic {
     const MIN_LEN: usize = 0;
@@ -263,6 +280,10 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -406,6 +427,24 @@ impl Default for DescribeShareGroupOffsetsResponseGroup {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeShareGroupOffsetsResponseGroup {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsResponseGroup {
@@ -600,6 +639,14 @@ impl Default for DescribeShareGroupOffsetsResponseTopic {
         }
     }
 }
+impl DescribeShareGroupOffsetsResponseTopic {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsResponseTopic {
     const MIN_LEN: usize = 0;
@@ -783,6 +830,37 @@ impl Default for DescribeShareGroupOffsetsResponsePartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeShareGroupOffsetsResponsePartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StartOffset`.
+    pub const START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Lag`.
+    pub const LAG_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeShareGroupOffsetsResponsePartition {
@@ -1005,6 +1083,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1130,6 +1217,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeShareGroupOffsetsRequest";
     fn versions() -> crate::VersionRange {

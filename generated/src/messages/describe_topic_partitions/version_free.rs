@@ -24,6 +24,10 @@ impl Default for TopicRequest {
         }
     }
 }
+impl TopicRequest {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicRequest {
     const MIN_LEN: usize = 0;
@@ -110,6 +114,15 @@ impl Default for Cursor {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Cursor {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Cursor {
@@ -213,6 +226,22 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ResponsePartitionLimit`.
+    pub const RESPONSE_PARTITION_LIMIT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Cursor`.
+    pub const CURSOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions in which `Cursor` may be null.
+    pub const CURSOR_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -376,6 +405,28 @@ impl Default for DescribeTopicPartitionsResponseTopic {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeTopicPartitionsResponseTopic {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions in which `Name` may be null.
+    pub const NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `IsInternal`.
+    pub const IS_INTERNAL_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `TopicAuthorizedOperations`.
+    pub const TOPIC_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeTopicPartitionsResponseTopic {
@@ -600,6 +651,54 @@ impl Default for DescribeTopicPartitionsResponsePartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribeTopicPartitionsResponsePartition {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ReplicaNodes`.
+    pub const REPLICA_NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `IsrNodes`.
+    pub const ISR_NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `EligibleLeaderReplicas`.
+    pub const ELIGIBLE_LEADER_REPLICAS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `EligibleLeaderReplicas` may be null.
+    pub const ELIGIBLE_LEADER_REPLICAS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `LastKnownElr`.
+    pub const LAST_KNOWN_ELR_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `LastKnownElr` may be null.
+    pub const LAST_KNOWN_ELR_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `OfflineReplicas`.
+    pub const OFFLINE_REPLICAS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribeTopicPartitionsResponsePartition {
@@ -843,6 +942,15 @@ impl Default for CursorResponse {
         }
     }
 }
+impl CursorResponse {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CursorResponse {
     const MIN_LEN: usize = 0;
@@ -945,6 +1053,22 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `NextCursor`.
+    pub const NEXT_CURSOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions in which `NextCursor` may be null.
+    pub const NEXT_CURSOR_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1063,6 +1187,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "DescribeTopicPartitionsRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for TopicPartitions {
         }
     }
 }
+impl TopicPartitions {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
     const MIN_LEN: usize = 0;
@@ -180,6 +186,25 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ElectionType`.
+    pub const ELECTION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `TopicPartitions`.
+    pub const TOPIC_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions in which `TopicPartitions` may be null.
+    pub const TOPIC_PARTITIONS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -459,6 +484,15 @@ impl Default for ReplicaElectionResult {
         }
     }
 }
+impl ReplicaElectionResult {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `PartitionResult`.
+    pub const PARTITION_RESULT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaElectionResult {
     const MIN_LEN: usize = 0;
@@ -629,6 +663,25 @@ impl Default for PartitionResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionResult {
+    /// The versions that have `PartitionId`.
+    pub const PARTITION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
@@ -805,6 +858,20 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ReplicaElectionResults`.
+    pub const REPLICA_ELECTION_RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1046,6 +1113,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ElectLeadersRequest";
     fn versions() -> crate::VersionRange {

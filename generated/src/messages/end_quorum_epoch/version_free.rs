@@ -29,6 +29,12 @@ impl Default for TopicData {
         }
     }
 }
+impl TopicData {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicData {
     const MIN_LEN: usize = 0;
@@ -192,6 +198,30 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `PreferredSuccessors`.
+    pub const PREFERRED_SUCCESSORS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `PreferredCandidates`.
+    pub const PREFERRED_CANDIDATES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -414,6 +444,18 @@ impl Default for ReplicaInfo {
         }
     }
 }
+impl ReplicaInfo {
+    /// The versions that have `CandidateId`.
+    pub const CANDIDATE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `CandidateDirectoryId`.
+    pub const CANDIDATE_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaInfo {
     const MIN_LEN: usize = 0;
@@ -571,6 +613,14 @@ impl Default for LeaderEndpoint {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl LeaderEndpoint {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderEndpoint {
@@ -749,6 +799,22 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderEndpoints`.
+    pub const LEADER_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -962,6 +1028,12 @@ impl Default for TopicDataResponse {
         }
     }
 }
+impl TopicDataResponse {
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicDataResponse {
     const MIN_LEN: usize = 0;
@@ -1120,6 +1192,22 @@ impl Default for PartitionDataResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionDataResponse {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionDataResponse {
@@ -1309,6 +1397,14 @@ impl Default for NodeEndpoint {
         }
     }
 }
+impl NodeEndpoint {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0;
@@ -1466,6 +1562,17 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `NodeEndpoints`.
+    pub const NODE_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1697,6 +1804,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "EndQuorumEpochRequest";
     fn versions() -> crate::VersionRange {

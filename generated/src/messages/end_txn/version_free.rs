@@ -37,6 +37,22 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `Committed`.
+    pub const COMMITTED_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -359,6 +375,22 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 5);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -659,6 +691,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "EndTxnRequest";
     fn versions() -> crate::VersionRange {

@@ -16,6 +16,13 @@ impl Default for EndTxnMarker {
         Self { coordinator_epoch: 0 }
     }
 }
+impl EndTxnMarker {
+    /// The versions that have `CoordinatorEpoch`.
+    pub const COORDINATOR_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EndTxnMarker {
     const MIN_LEN: usize = 0;

@@ -32,6 +32,28 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `RequestData`.
+    pub const REQUEST_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `RequestPrincipal`.
+    pub const REQUEST_PRINCIPAL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `RequestPrincipal` may be null.
+    pub const REQUEST_PRINCIPAL_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ClientHostAddress`.
+    pub const CLIENT_HOST_ADDRESS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -166,6 +188,20 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ResponseData`.
+    pub const RESPONSE_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ResponseData` may be null.
+    pub const RESPONSE_DATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -255,6 +291,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "EnvelopeRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,18 @@ impl Default for ReplicaState {
         }
     }
 }
+impl ReplicaState {
+    /// The versions that have `ReplicaId`.
+    pub const REPLICA_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        15,
+        18,
+    );
+    /// The versions that have `ReplicaEpoch`.
+    pub const REPLICA_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        15,
+        18,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReplicaState {
     const MIN_LEN: usize = 0;
@@ -183,6 +195,14 @@ impl Default for FetchTopic {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl FetchTopic {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 12);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(13, 18);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchTopic {
@@ -506,6 +526,45 @@ impl Default for FetchPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl FetchPartition {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `CurrentLeaderEpoch`.
+    pub const CURRENT_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        18,
+    );
+    /// The versions that have `FetchOffset`.
+    pub const FETCH_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `LastFetchedEpoch`.
+    pub const LAST_FETCHED_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+    /// The versions that have `LogStartOffset`.
+    pub const LOG_START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        18,
+    );
+    /// The versions that have `PartitionMaxBytes`.
+    pub const PARTITION_MAX_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `ReplicaDirectoryId`.
+    pub const REPLICA_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        17,
+        18,
+    );
+    /// The versions that have `HighWatermark`.
+    pub const HIGH_WATERMARK_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        18,
+        18,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchPartition {
@@ -1015,6 +1074,14 @@ impl Default for ForgottenTopic {
         }
     }
 }
+impl ForgottenTopic {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(7, 12);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(13, 18);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(7, 18);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ForgottenTopic {
     const MIN_LEN: usize = 0;
@@ -1275,6 +1342,55 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+    /// The versions that have `ReplicaId`.
+    pub const REPLICA_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 14);
+    /// The versions that have `ReplicaState`.
+    pub const REPLICA_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        15,
+        18,
+    );
+    /// The versions that have `MaxWaitMs`.
+    pub const MAX_WAIT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `MinBytes`.
+    pub const MIN_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `MaxBytes`.
+    pub const MAX_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `IsolationLevel`.
+    pub const ISOLATION_LEVEL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `SessionId`.
+    pub const SESSION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(7, 18);
+    /// The versions that have `SessionEpoch`.
+    pub const SESSION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        18,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `ForgottenTopicsData`.
+    pub const FORGOTTEN_TOPICS_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        18,
+    );
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(11, 18);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -2658,6 +2774,14 @@ impl Default for FetchableTopicResponse {
         }
     }
 }
+impl FetchableTopicResponse {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 12);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(13, 18);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchableTopicResponse {
     const MIN_LEN: usize = 0;
@@ -2992,6 +3116,67 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `HighWatermark`.
+    pub const HIGH_WATERMARK_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `LastStableOffset`.
+    pub const LAST_STABLE_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `LogStartOffset`.
+    pub const LOG_START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        18,
+    );
+    /// The versions that have `DivergingEpoch`.
+    pub const DIVERGING_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+    /// The versions that have `CurrentLeader`.
+    pub const CURRENT_LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+    /// The versions that have `SnapshotId`.
+    pub const SNAPSHOT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+    /// The versions that have `AbortedTransactions`.
+    pub const ABORTED_TRANSACTIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions in which `AbortedTransactions` may be null.
+    pub const ABORTED_TRANSACTIONS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `PreferredReadReplica`.
+    pub const PREFERRED_READ_REPLICA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        11,
+        18,
+    );
+    /// The versions that have `Records`.
+    pub const RECORDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions in which `Records` may be null.
+    pub const RECORDS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -3675,6 +3860,15 @@ impl Default for EpochEndOffset {
         }
     }
 }
+impl EpochEndOffset {
+    /// The versions that have `Epoch`.
+    pub const EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(12, 18);
+    /// The versions that have `EndOffset`.
+    pub const END_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EpochEndOffset {
     const MIN_LEN: usize = 0;
@@ -3816,6 +4010,15 @@ impl Default for LeaderIdAndEpoch {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl LeaderIdAndEpoch {
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(12, 18);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        18,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
@@ -3978,6 +4181,12 @@ impl Default for SnapshotId {
         }
     }
 }
+impl SnapshotId {
+    /// The versions that have `EndOffset`.
+    pub const END_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `Epoch`.
+    pub const EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotId {
     const MIN_LEN: usize = 0;
@@ -4082,6 +4291,18 @@ impl Default for AbortedTransaction {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AbortedTransaction {
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AbortedTransaction {
@@ -4245,6 +4466,21 @@ impl Default for NodeEndpoint {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl NodeEndpoint {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(16, 18);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(16, 18);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(16, 18);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(16, 18);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        16,
+        18,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
@@ -4495,6 +4731,24 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        18,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(7, 18);
+    /// The versions that have `SessionId`.
+    pub const SESSION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(7, 18);
+    /// The versions that have `Responses`.
+    pub const RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 18);
+    /// The versions that have `NodeEndpoints`.
+    pub const NODE_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        16,
+        18,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -5357,6 +5611,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "FetchRequest";
     fn versions() -> crate::VersionRange {

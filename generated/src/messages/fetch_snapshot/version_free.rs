@@ -29,6 +29,12 @@ impl Default for TopicSnapshot {
         }
     }
 }
+impl TopicSnapshot {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicSnapshot {
     const MIN_LEN: usize = 0;
@@ -169,6 +175,24 @@ impl Default for PartitionSnapshot {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionSnapshot {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `CurrentLeaderEpoch`.
+    pub const CURRENT_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SnapshotId`.
+    pub const SNAPSHOT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Position`.
+    pub const POSITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ReplicaDirectoryId`.
+    pub const REPLICA_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionSnapshot {
@@ -392,6 +416,12 @@ impl Default for SnapshotId {
         }
     }
 }
+impl SnapshotId {
+    /// The versions that have `EndOffset`.
+    pub const END_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Epoch`.
+    pub const EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotId {
     const MIN_LEN: usize = 0;
@@ -491,6 +521,21 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ReplicaId`.
+    pub const REPLICA_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MaxBytes`.
+    pub const MAX_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -693,6 +738,12 @@ impl Default for TopicSnapshotResponse {
         }
     }
 }
+impl TopicSnapshotResponse {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicSnapshotResponse {
     const MIN_LEN: usize = 0;
@@ -824,6 +875,28 @@ impl Default for PartitionSnapshotResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionSnapshotResponse {
+    /// The versions that have `Index`.
+    pub const INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `SnapshotId`.
+    pub const SNAPSHOT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `CurrentLeader`.
+    pub const CURRENT_LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Size`.
+    pub const SIZE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Position`.
+    pub const POSITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `UnalignedRecords`.
+    pub const UNALIGNED_RECORDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionSnapshotResponse {
@@ -1026,6 +1099,12 @@ impl Default for SnapshotIdResponse {
         }
     }
 }
+impl SnapshotIdResponse {
+    /// The versions that have `EndOffset`.
+    pub const END_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Epoch`.
+    pub const EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotIdResponse {
     const MIN_LEN: usize = 0;
@@ -1117,6 +1196,15 @@ impl Default for LeaderIdAndEpoch {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl LeaderIdAndEpoch {
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
@@ -1231,6 +1319,14 @@ impl Default for NodeEndpoint {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl NodeEndpoint {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
@@ -1376,6 +1472,22 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `NodeEndpoints`.
+    pub const NODE_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1596,6 +1708,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "FetchSnapshotRequest";
     fn versions() -> crate::VersionRange {

@@ -32,6 +32,17 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Key`.
+    pub const KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `KeyType`.
+    pub const KEY_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 6);
+    /// The versions that have `CoordinatorKeys`.
+    pub const COORDINATOR_KEYS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -485,6 +496,28 @@ impl Default for Coordinator {
         }
     }
 }
+impl Coordinator {
+    /// The versions that have `Key`.
+    pub const KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 6);
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 6);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 6);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 6);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 6);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Coordinator {
     const MIN_LEN: usize = 0;
@@ -787,6 +820,36 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        6,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        3,
+    );
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 3);
+    /// The versions that have `Coordinators`.
+    pub const COORDINATORS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        6,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1482,6 +1545,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "FindCoordinatorRequest";
     fn versions() -> crate::VersionRange {

@@ -22,6 +22,13 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `ClientInstanceId`.
+    pub const CLIENT_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -154,6 +161,50 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ClientInstanceId`.
+    pub const CLIENT_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `SubscriptionId`.
+    pub const SUBSCRIPTION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `AcceptedCompressionTypes`.
+    pub const ACCEPTED_COMPRESSION_TYPES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `PushIntervalMs`.
+    pub const PUSH_INTERVAL_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `TelemetryMaxBytes`.
+    pub const TELEMETRY_MAX_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `DeltaTemporality`.
+    pub const DELTA_TEMPORALITY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `RequestedMetrics`.
+    pub const REQUESTED_METRICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -361,6 +412,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "GetTelemetrySubscriptionsRequest";
     fn versions() -> crate::VersionRange {

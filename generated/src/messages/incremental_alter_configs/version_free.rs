@@ -34,6 +34,20 @@ impl Default for AlterConfigsResource {
         }
     }
 }
+impl AlterConfigsResource {
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Configs`.
+    pub const CONFIGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterConfigsResource {
     const MIN_LEN: usize = 0;
@@ -223,6 +237,22 @@ impl Default for AlterableConfig {
         }
     }
 }
+impl AlterableConfig {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ConfigOperation`.
+    pub const CONFIG_OPERATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Value` may be null.
+    pub const VALUE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterableConfig {
     const MIN_LEN: usize = 0;
@@ -382,6 +412,15 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Resources`.
+    pub const RESOURCES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ValidateOnly`.
+    pub const VALIDATE_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -566,6 +605,30 @@ impl Default for AlterConfigsResourceResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AlterConfigsResourceResponse {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AlterConfigsResourceResponse {
@@ -766,6 +829,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Responses`.
+    pub const RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -914,6 +986,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "IncrementalAlterConfigsRequest";
     fn versions() -> crate::VersionRange {

@@ -47,6 +47,37 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions in which `TransactionalId` may be null.
+    pub const TRANSACTIONAL_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `TransactionTimeoutMs`.
+    pub const TRANSACTION_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 6);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        6,
+    );
+    /// The versions that have `Enable2Pc`.
+    pub const ENABLE2_PC_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+    /// The versions that have `KeepPreparedTxn`.
+    pub const KEEP_PREPARED_TXN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -696,6 +727,32 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `OngoingTxnProducerId`.
+    pub const ONGOING_TXN_PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+    /// The versions that have `OngoingTxnProducerEpoch`.
+    pub const ONGOING_TXN_PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        6,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1200,6 +1257,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "InitProducerIdRequest";
     fn versions() -> crate::VersionRange {

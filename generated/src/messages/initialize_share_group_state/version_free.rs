@@ -29,6 +29,12 @@ impl Default for InitializeStateData {
         }
     }
 }
+impl InitializeStateData {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for InitializeStateData {
     const MIN_LEN: usize = 0;
@@ -143,6 +149,17 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `StateEpoch`.
+    pub const STATE_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `StartOffset`.
+    pub const START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -260,6 +277,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -382,6 +405,12 @@ impl Default for InitializeStateResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl InitializeStateResult {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for InitializeStateResult {
@@ -506,6 +535,22 @@ impl Default for PartitionResult {
         }
     }
 }
+impl PartitionResult {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
     const MIN_LEN: usize = 0;
@@ -624,6 +669,10 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -704,6 +753,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "InitializeShareGroupStateRequest";
     fn versions() -> crate::VersionRange {

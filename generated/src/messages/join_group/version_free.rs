@@ -29,6 +29,12 @@ impl Default for JoinGroupRequestProtocol {
         }
     }
 }
+impl JoinGroupRequestProtocol {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `Metadata`.
+    pub const METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for JoinGroupRequestProtocol {
     const MIN_LEN: usize = 0;
@@ -212,6 +218,46 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `SessionTimeoutMs`.
+    pub const SESSION_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        9,
+    );
+    /// The versions that have `RebalanceTimeoutMs`.
+    pub const REBALANCE_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        9,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        9,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        9,
+    );
+    /// The versions that have `ProtocolType`.
+    pub const PROTOCOL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        9,
+    );
+    /// The versions that have `Protocols`.
+    pub const PROTOCOLS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `Reason`.
+    pub const REASON_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 9);
+    /// The versions in which `Reason` may be null.
+    pub const REASON_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        9,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1009,6 +1055,22 @@ impl Default for JoinGroupResponseMember {
         }
     }
 }
+impl JoinGroupResponseMember {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        9,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        9,
+    );
+    /// The versions that have `Metadata`.
+    pub const METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for JoinGroupResponseMember {
     const MIN_LEN: usize = 0;
@@ -1300,6 +1362,51 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        9,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `GenerationId`.
+    pub const GENERATION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        9,
+    );
+    /// The versions that have `ProtocolType`.
+    pub const PROTOCOL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        9,
+    );
+    /// The versions in which `ProtocolType` may be null.
+    pub const PROTOCOL_TYPE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        9,
+    );
+    /// The versions that have `ProtocolName`.
+    pub const PROTOCOL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        9,
+    );
+    /// The versions in which `ProtocolName` may be null.
+    pub const PROTOCOL_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        9,
+    );
+    /// The versions that have `Leader`.
+    pub const LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `SkipAssignment`.
+    pub const SKIP_ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        9,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
+    /// The versions that have `Members`.
+    pub const MEMBERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 9);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -2212,6 +2319,13 @@ impl Response {
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
+}
+impl Request {
+    /// The versions with this behaviour: A new member is first answered MEMBER_ID_REQUIRED with its member id, and joins again with it (KIP-394).
+    pub const REQUIRE_KNOWN_MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        9,
+    );
 }
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "JoinGroupRequest";

@@ -27,6 +27,15 @@ impl Default for KRaftVersionRecord {
         }
     }
 }
+impl KRaftVersionRecord {
+    /// The versions that have `Version`.
+    pub const VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `KRaftVersion`.
+    pub const KRAFT_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for KRaftVersionRecord {
     const MIN_LEN: usize = 0;

@@ -29,6 +29,15 @@ impl Default for Voter {
         }
     }
 }
+impl Voter {
+    /// The versions that have `VoterId`.
+    pub const VOTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `VoterDirectoryId`.
+    pub const VOTER_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Voter {
     const MIN_LEN: usize = 0;
@@ -163,6 +172,19 @@ impl Default for LeaderChangeMessage {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl LeaderChangeMessage {
+    /// The versions that have `Version`.
+    pub const VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Voters`.
+    pub const VOTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `GrantingVoters`.
+    pub const GRANTING_VOTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderChangeMessage {

@@ -34,6 +34,27 @@ impl Default for MemberIdentity {
         }
     }
 }
+impl MemberIdentity {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `Reason`.
+    pub const REASON_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 5);
+    /// The versions in which `Reason` may be null.
+    pub const REASON_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for MemberIdentity {
     const MIN_LEN: usize = 0;
@@ -359,6 +380,14 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `Members`.
+    pub const MEMBERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -749,6 +778,22 @@ impl Default for MemberResponse {
         }
     }
 }
+impl MemberResponse {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for MemberResponse {
     const MIN_LEN: usize = 0;
@@ -1018,6 +1063,17 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `Members`.
+    pub const MEMBERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1354,6 +1410,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "LeaveGroupRequest";
     fn versions() -> crate::VersionRange {

@@ -22,6 +22,13 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `ResourceTypes`.
+    pub const RESOURCE_TYPES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -171,6 +178,18 @@ impl Default for ConfigResource {
         }
     }
 }
+impl ConfigResource {
+    /// The versions that have `ResourceName`.
+    pub const RESOURCE_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ResourceType`.
+    pub const RESOURCE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ConfigResource {
     const MIN_LEN: usize = 0;
@@ -307,6 +326,20 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ConfigResources`.
+    pub const CONFIG_RESOURCES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -450,6 +483,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ListConfigResourcesRequest";
     fn versions() -> crate::VersionRange {

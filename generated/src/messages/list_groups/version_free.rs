@@ -27,6 +27,18 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `StatesFilter`.
+    pub const STATES_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        5,
+    );
+    /// The versions that have `TypesFilter`.
+    pub const TYPES_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -414,6 +426,19 @@ impl Default for ListedGroup {
         }
     }
 }
+impl ListedGroup {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ProtocolType`.
+    pub const PROTOCOL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `GroupState`.
+    pub const GROUP_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(4, 5);
+    /// The versions that have `GroupType`.
+    pub const GROUP_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(5, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListedGroup {
     const MIN_LEN: usize = 0;
@@ -651,6 +676,17 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -962,6 +998,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ListGroupsRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for ListOffsetsTopic {
         }
     }
 }
+impl ListOffsetsTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsTopic {
     const MIN_LEN: usize = 0;
@@ -210,6 +216,20 @@ impl Default for ListOffsetsPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl ListOffsetsPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        11,
+    );
+    /// The versions that have `CurrentLeaderEpoch`.
+    pub const CURRENT_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        11,
+    );
+    /// The versions that have `Timestamp`.
+    pub const TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsPartition {
@@ -429,6 +449,22 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ReplicaId`.
+    pub const REPLICA_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `IsolationLevel`.
+    pub const ISOLATION_LEVEL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        11,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        10,
+        11,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -988,6 +1024,12 @@ impl Default for ListOffsetsTopicResponse {
         }
     }
 }
+impl ListOffsetsTopicResponse {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsTopicResponse {
     const MIN_LEN: usize = 0;
@@ -1200,6 +1242,24 @@ impl Default for ListOffsetsPartitionResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl ListOffsetsPartitionResponse {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        11,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `Timestamp`.
+    pub const TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `Offset`.
+    pub const OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        11,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListOffsetsPartitionResponse {
@@ -1468,6 +1528,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        11,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 11);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1912,6 +1981,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ListOffsetsRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,15 @@ impl Default for ListPartitionReassignmentsTopics {
         }
     }
 }
+impl ListPartitionReassignmentsTopics {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `PartitionIndexes`.
+    pub const PARTITION_INDEXES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ListPartitionReassignmentsTopics {
     const MIN_LEN: usize = 0;
@@ -142,6 +151,17 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions in which `Topics` may be null.
+    pub const TOPICS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -271,6 +291,12 @@ impl Default for OngoingTopicReassignment {
         }
     }
 }
+impl OngoingTopicReassignment {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OngoingTopicReassignment {
     const MIN_LEN: usize = 0;
@@ -392,6 +418,25 @@ impl Default for OngoingPartitionReassignment {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl OngoingPartitionReassignment {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Replicas`.
+    pub const REPLICAS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `AddingReplicas`.
+    pub const ADDING_REPLICAS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `RemovingReplicas`.
+    pub const REMOVING_REPLICAS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OngoingPartitionReassignment {
@@ -551,6 +596,27 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -684,6 +750,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ListPartitionReassignmentsRequest";
     fn versions() -> crate::VersionRange {

@@ -37,6 +37,33 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `StateFilters`.
+    pub const STATE_FILTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ProducerIdFilters`.
+    pub const PRODUCER_ID_FILTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `DurationFilter`.
+    pub const DURATION_FILTER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `TransactionalIdPattern`.
+    pub const TRANSACTIONAL_ID_PATTERN_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions in which `TransactionalIdPattern` may be null.
+    pub const TRANSACTIONAL_ID_PATTERN_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -353,6 +380,20 @@ impl Default for TransactionState {
         }
     }
 }
+impl TransactionState {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `TransactionState`.
+    pub const TRANSACTION_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TransactionState {
     const MIN_LEN: usize = 0;
@@ -485,6 +526,25 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `UnknownStateFilters`.
+    pub const UNKNOWN_STATE_FILTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `TransactionStates`.
+    pub const TRANSACTION_STATES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -693,6 +753,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ListTransactionsRequest";
     fn versions() -> crate::VersionRange {

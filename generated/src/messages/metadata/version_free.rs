@@ -29,6 +29,17 @@ impl Default for MetadataRequestTopic {
         }
     }
 }
+impl MetadataRequestTopic {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions in which `Name` may be null.
+    pub const NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        10,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataRequestTopic {
     const MIN_LEN: usize = 0;
@@ -284,6 +295,30 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions in which `Topics` may be null.
+    pub const TOPICS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        13,
+    );
+    /// The versions that have `AllowAutoTopicCreation`.
+    pub const ALLOW_AUTO_TOPIC_CREATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        4,
+        13,
+    );
+    /// The versions that have `IncludeClusterAuthorizedOperations`.
+    pub const INCLUDE_CLUSTER_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+    /// The versions that have `IncludeTopicAuthorizedOperations`.
+    pub const INCLUDE_TOPIC_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1295,6 +1330,21 @@ impl Default for MetadataResponseBroker {
         }
     }
 }
+impl MetadataResponseBroker {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 13);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataResponseBroker {
     const MIN_LEN: usize = 0;
@@ -1587,6 +1637,31 @@ impl Default for MetadataResponseTopic {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl MetadataResponseTopic {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions in which `Name` may be null.
+    pub const NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        12,
+        13,
+    );
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions that have `IsInternal`.
+    pub const IS_INTERNAL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        13,
+    );
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `TopicAuthorizedOperations`.
+    pub const TOPIC_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataResponseTopic {
@@ -2247,6 +2322,34 @@ impl Default for MetadataResponsePartition {
         }
     }
 }
+impl MetadataResponsePartition {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        13,
+    );
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        13,
+    );
+    /// The versions that have `ReplicaNodes`.
+    pub const REPLICA_NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        13,
+    );
+    /// The versions that have `IsrNodes`.
+    pub const ISR_NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `OfflineReplicas`.
+    pub const OFFLINE_REPLICAS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for MetadataResponsePartition {
     const MIN_LEN: usize = 0;
@@ -2610,6 +2713,39 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+    /// The versions that have `Brokers`.
+    pub const BROKERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 13);
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        13,
+    );
+    /// The versions that have `ControllerId`.
+    pub const CONTROLLER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        13,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 13);
+    /// The versions that have `ClusterAuthorizedOperations`.
+    pub const CLUSTER_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        13,
+        13,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -3584,6 +3720,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "MetadataRequest";
     fn versions() -> crate::VersionRange {

@@ -34,6 +34,14 @@ impl Default for OffsetCommitRequestTopic {
         }
     }
 }
+impl OffsetCommitRequestTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 9);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 10);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitRequestTopic {
     const MIN_LEN: usize = 0;
@@ -301,6 +309,33 @@ impl Default for OffsetCommitRequestPartition {
         }
     }
 }
+impl OffsetCommitRequestPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        10,
+    );
+    /// The versions that have `CommittedOffset`.
+    pub const COMMITTED_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        10,
+    );
+    /// The versions that have `CommittedLeaderEpoch`.
+    pub const COMMITTED_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        6,
+        10,
+    );
+    /// The versions that have `CommittedMetadata`.
+    pub const COMMITTED_METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        10,
+    );
+    /// The versions in which `CommittedMetadata` may be null.
+    pub const COMMITTED_METADATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        10,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitRequestPartition {
     const MIN_LEN: usize = 0;
@@ -561,6 +596,34 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
+    /// The versions that have `GenerationIdOrMemberEpoch`.
+    pub const GENERATION_ID_OR_MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        10,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        10,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        10,
+    );
+    /// The versions that have `RetentionTimeMs`.
+    pub const RETENTION_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        4,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1215,6 +1278,14 @@ impl Default for OffsetCommitResponseTopic {
         }
     }
 }
+impl OffsetCommitResponseTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 9);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 10);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitResponseTopic {
     const MIN_LEN: usize = 0;
@@ -1439,6 +1510,15 @@ impl Default for OffsetCommitResponsePartition {
         }
     }
 }
+impl OffsetCommitResponsePartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        10,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetCommitResponsePartition {
     const MIN_LEN: usize = 0;
@@ -1593,6 +1673,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        10,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 10);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1986,6 +2075,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "OffsetCommitRequest";
     fn versions() -> crate::VersionRange {

@@ -25,6 +25,12 @@ impl Default for OffsetDeleteRequestTopic {
         }
     }
 }
+impl OffsetDeleteRequestTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteRequestTopic {
     const MIN_LEN: usize = 0;
@@ -123,6 +129,13 @@ impl Default for OffsetDeleteRequestPartition {
         Self { partition_index: 0 }
     }
 }
+impl OffsetDeleteRequestPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteRequestPartition {
     const MIN_LEN: usize = 0;
@@ -203,6 +216,12 @@ impl Default for Request {
             topics: <Vec<OffsetDeleteRequestTopic>>::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -300,6 +319,12 @@ impl Default for OffsetDeleteResponseTopic {
             partitions: <Vec<OffsetDeleteResponsePartition>>::new(),
         }
     }
+}
+impl OffsetDeleteResponseTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteResponseTopic {
@@ -406,6 +431,15 @@ impl Default for OffsetDeleteResponsePartition {
         }
     }
 }
+impl OffsetDeleteResponsePartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetDeleteResponsePartition {
     const MIN_LEN: usize = 0;
@@ -508,6 +542,17 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -605,6 +650,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "OffsetDeleteRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,15 @@ impl Default for OffsetFetchRequestTopic {
         }
     }
 }
+impl OffsetFetchRequestTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+    /// The versions that have `PartitionIndexes`.
+    pub const PARTITION_INDEXES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        7,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchRequestTopic {
     const MIN_LEN: usize = 0;
@@ -232,6 +241,29 @@ impl Default for OffsetFetchRequestGroup {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl OffsetFetchRequestGroup {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(9, 10);
+    /// The versions in which `MemberId` may be null.
+    pub const MEMBER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        10,
+    );
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        10,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+    /// The versions in which `Topics` may be null.
+    pub const TOPICS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchRequestGroup {
@@ -620,6 +652,17 @@ impl Default for OffsetFetchRequestTopics {
         }
     }
 }
+impl OffsetFetchRequestTopics {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 9);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 10);
+    /// The versions that have `PartitionIndexes`.
+    pub const PARTITION_INDEXES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchRequestTopics {
     const MIN_LEN: usize = 0;
@@ -828,6 +871,24 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+    /// The versions in which `Topics` may be null.
+    pub const TOPICS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        7,
+    );
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+    /// The versions that have `RequireStable`.
+    pub const REQUIRE_STABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        7,
+        10,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1586,6 +1647,12 @@ impl Default for OffsetFetchResponseTopic {
         }
     }
 }
+impl OffsetFetchResponseTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponseTopic {
     const MIN_LEN: usize = 0;
@@ -1834,6 +1901,32 @@ impl Default for OffsetFetchResponsePartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl OffsetFetchResponsePartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        7,
+    );
+    /// The versions that have `CommittedOffset`.
+    pub const COMMITTED_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        7,
+    );
+    /// The versions that have `CommittedLeaderEpoch`.
+    pub const COMMITTED_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        7,
+    );
+    /// The versions that have `Metadata`.
+    pub const METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+    /// The versions in which `Metadata` may be null.
+    pub const METADATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        7,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponsePartition {
@@ -2215,6 +2308,14 @@ impl Default for OffsetFetchResponseGroup {
         }
     }
 }
+impl OffsetFetchResponseGroup {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponseGroup {
     const MIN_LEN: usize = 0;
@@ -2451,6 +2552,14 @@ impl Default for OffsetFetchResponseTopics {
         }
     }
 }
+impl OffsetFetchResponseTopics {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 9);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 10);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponseTopics {
     const MIN_LEN: usize = 0;
@@ -2674,6 +2783,32 @@ impl Default for OffsetFetchResponsePartitions {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl OffsetFetchResponsePartitions {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+    /// The versions that have `CommittedOffset`.
+    pub const COMMITTED_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+    /// The versions that have `CommittedLeaderEpoch`.
+    pub const COMMITTED_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+    /// The versions that have `Metadata`.
+    pub const METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
+    /// The versions in which `Metadata` may be null.
+    pub const METADATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        10,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetFetchResponsePartitions {
@@ -2984,6 +3119,19 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        10,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 7);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 7);
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(8, 10);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -3548,6 +3696,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "OffsetFetchRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for OffsetForLeaderTopic {
         }
     }
 }
+impl OffsetForLeaderTopic {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetForLeaderTopic {
     const MIN_LEN: usize = 0;
@@ -199,6 +205,20 @@ impl Default for OffsetForLeaderPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl OffsetForLeaderPartition {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+    /// The versions that have `CurrentLeaderEpoch`.
+    pub const CURRENT_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        4,
+    );
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        4,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetForLeaderPartition {
@@ -371,6 +391,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ReplicaId`.
+    pub const REPLICA_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 4);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -589,6 +615,12 @@ impl Default for OffsetForLeaderTopicResult {
         }
     }
 }
+impl OffsetForLeaderTopicResult {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for OffsetForLeaderTopicResult {
     const MIN_LEN: usize = 0;
@@ -765,6 +797,19 @@ impl Default for EpochEndOffset {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl EpochEndOffset {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        4,
+    );
+    /// The versions that have `EndOffset`.
+    pub const END_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EpochEndOffset {
@@ -946,6 +991,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        4,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(2, 4);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1131,6 +1185,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "OffsetForLeaderEpochRequest";
     fn versions() -> crate::VersionRange {

@@ -34,6 +34,17 @@ impl Default for TopicProduceData {
         }
     }
 }
+impl TopicProduceData {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 12);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(13, 13);
+    /// The versions that have `PartitionData`.
+    pub const PARTITION_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicProduceData {
     const MIN_LEN: usize = 0;
@@ -246,6 +257,17 @@ impl Default for PartitionProduceData {
         }
     }
 }
+impl PartitionProduceData {
+    /// The versions that have `Index`.
+    pub const INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions that have `Records`.
+    pub const RECORDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions in which `Records` may be null.
+    pub const RECORDS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionProduceData {
     const MIN_LEN: usize = 0;
@@ -411,6 +433,24 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+    /// The versions in which `TransactionalId` may be null.
+    pub const TRANSACTIONAL_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+    /// The versions that have `Acks`.
+    pub const ACKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions that have `TimeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions that have `TopicData`.
+    pub const TOPIC_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -964,6 +1004,17 @@ impl Default for TopicProduceResponse {
         }
     }
 }
+impl TopicProduceResponse {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 12);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(13, 13);
+    /// The versions that have `PartitionResponses`.
+    pub const PARTITION_RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicProduceResponse {
     const MIN_LEN: usize = 0;
@@ -1333,6 +1384,47 @@ impl Default for PartitionProduceResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionProduceResponse {
+    /// The versions that have `Index`.
+    pub const INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions that have `BaseOffset`.
+    pub const BASE_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+    /// The versions that have `LogAppendTimeMs`.
+    pub const LOG_APPEND_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+    /// The versions that have `LogStartOffset`.
+    pub const LOG_START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        13,
+    );
+    /// The versions that have `RecordErrors`.
+    pub const RECORD_ERRORS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
+    /// The versions that have `CurrentLeader`.
+    pub const CURRENT_LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        10,
+        13,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionProduceResponse {
@@ -1878,6 +1970,23 @@ impl Default for BatchIndexAndErrorMessage {
         }
     }
 }
+impl BatchIndexAndErrorMessage {
+    /// The versions that have `BatchIndex`.
+    pub const BATCH_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
+    /// The versions that have `BatchIndexErrorMessage`.
+    pub const BATCH_INDEX_ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
+    /// The versions in which `BatchIndexErrorMessage` may be null.
+    pub const BATCH_INDEX_ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        8,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for BatchIndexAndErrorMessage {
     const MIN_LEN: usize = 0;
@@ -2122,6 +2231,15 @@ impl Default for LeaderIdAndEpoch {
         }
     }
 }
+impl LeaderIdAndEpoch {
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        10,
+        13,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0;
@@ -2292,6 +2410,21 @@ impl Default for NodeEndpoint {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl NodeEndpoint {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(10, 13);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        10,
+        13,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
@@ -2526,6 +2659,20 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `Responses`.
+    pub const RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 13);
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        13,
+    );
+    /// The versions that have `NodeEndpoints`.
+    pub const NODE_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        10,
+        13,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -3107,6 +3254,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ProduceRequest";
     fn versions() -> crate::VersionRange {

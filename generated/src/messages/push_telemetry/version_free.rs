@@ -42,6 +42,27 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `ClientInstanceId`.
+    pub const CLIENT_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `SubscriptionId`.
+    pub const SUBSCRIPTION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Terminating`.
+    pub const TERMINATING_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `CompressionType`.
+    pub const COMPRESSION_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Metrics`.
+    pub const METRICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -203,6 +224,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -292,6 +322,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "PushTelemetryRequest";
     fn versions() -> crate::VersionRange {

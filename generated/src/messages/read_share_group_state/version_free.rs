@@ -29,6 +29,12 @@ impl Default for ReadStateData {
         }
     }
 }
+impl ReadStateData {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReadStateData {
     const MIN_LEN: usize = 0;
@@ -133,6 +139,15 @@ impl Default for PartitionData {
         }
     }
 }
+impl PartitionData {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
     const MIN_LEN: usize = 0;
@@ -233,6 +248,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -354,6 +375,12 @@ impl Default for ReadStateResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl ReadStateResult {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ReadStateResult {
@@ -478,6 +505,34 @@ impl Default for PartitionResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionResult {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `StateEpoch`.
+    pub const STATE_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `StartOffset`.
+    pub const START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `StateBatches`.
+    pub const STATE_BATCHES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
@@ -663,6 +718,25 @@ impl Default for StateBatch {
         }
     }
 }
+impl StateBatch {
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `LastOffset`.
+    pub const LAST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `DeliveryState`.
+    pub const DELIVERY_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `DeliveryCount`.
+    pub const DELIVERY_COUNT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for StateBatch {
     const MIN_LEN: usize = 0;
@@ -791,6 +865,10 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -870,6 +948,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ReadShareGroupStateRequest";
     fn versions() -> crate::VersionRange {

@@ -27,6 +27,15 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Hmac`.
+    pub const HMAC_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `RenewPeriodMs`.
+    pub const RENEW_PERIOD_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -194,6 +203,20 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ExpiryTimestampMs`.
+    pub const EXPIRY_TIMESTAMP_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -350,6 +373,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "RenewDelegationTokenRequest";
     fn versions() -> crate::VersionRange {

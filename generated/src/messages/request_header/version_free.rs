@@ -37,6 +37,30 @@ impl Default for RequestHeader {
         }
     }
 }
+impl RequestHeader {
+    /// The versions that have `RequestApiKey`.
+    pub const REQUEST_API_KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `RequestApiVersion`.
+    pub const REQUEST_API_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `CorrelationId`.
+    pub const CORRELATION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ClientId`.
+    pub const CLIENT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `ClientId` may be null.
+    pub const CLIENT_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for RequestHeader {
     const MIN_LEN: usize = 0;

@@ -22,6 +22,13 @@ impl Default for ResponseHeader {
         }
     }
 }
+impl ResponseHeader {
+    /// The versions that have `CorrelationId`.
+    pub const CORRELATION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ResponseHeader {
     const MIN_LEN: usize = 0;

@@ -22,6 +22,10 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `AuthBytes`.
+    pub const AUTH_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -204,6 +208,27 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `AuthBytes`.
+    pub const AUTH_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `SessionLifetimeMs`.
+    pub const SESSION_LIFETIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -432,6 +457,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "SaslAuthenticateRequest";
     fn versions() -> crate::VersionRange {

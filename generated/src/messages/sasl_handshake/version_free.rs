@@ -18,6 +18,10 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `Mechanism`.
+    pub const MECHANISM_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -118,6 +122,12 @@ impl Default for Response {
             mechanisms: <Vec<ByteString>>::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Mechanisms`.
+    pub const MECHANISMS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -223,6 +233,13 @@ impl Response {
             mechanisms: self.mechanisms,
         })
     }
+}
+impl Request {
+    /// The versions with this behaviour: The SASL exchange continues in SaslAuthenticate requests; before, as bare size-prefixed tokens (KIP-152).
+    pub const SASL_AUTHENTICATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "SaslHandshakeRequest";

@@ -29,6 +29,12 @@ impl Default for AcknowledgeTopic {
         }
     }
 }
+impl AcknowledgeTopic {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcknowledgeTopic {
     const MIN_LEN: usize = 0;
@@ -132,6 +138,18 @@ impl Default for AcknowledgePartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AcknowledgePartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `AcknowledgementBatches`.
+    pub const ACKNOWLEDGEMENT_BATCHES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcknowledgePartition {
@@ -259,6 +277,20 @@ impl Default for AcknowledgementBatch {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AcknowledgementBatch {
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `LastOffset`.
+    pub const LAST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `AcknowledgeTypes`.
+    pub const ACKNOWLEDGE_TYPES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcknowledgementBatch {
@@ -402,6 +434,34 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `GroupId` may be null.
+    pub const GROUP_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `MemberId` may be null.
+    pub const MEMBER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ShareSessionEpoch`.
+    pub const SHARE_SESSION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `IsRenewAck`.
+    pub const IS_RENEW_ACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -638,6 +698,12 @@ impl Default for ShareAcknowledgeTopicResponse {
         }
     }
 }
+impl ShareAcknowledgeTopicResponse {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ShareAcknowledgeTopicResponse {
     const MIN_LEN: usize = 0;
@@ -765,6 +831,30 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `CurrentLeader`.
+    pub const CURRENT_LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -907,6 +997,15 @@ impl Default for LeaderIdAndEpoch {
         }
     }
 }
+impl LeaderIdAndEpoch {
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0;
@@ -1025,6 +1124,21 @@ impl Default for NodeEndpoint {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl NodeEndpoint {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
@@ -1155,6 +1269,37 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `AcquisitionLockTimeoutMs`.
+    pub const ACQUISITION_LOCK_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `Responses`.
+    pub const RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `NodeEndpoints`.
+    pub const NODE_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1377,6 +1522,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ShareAcknowledgeRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,12 @@ impl Default for FetchTopic {
         }
     }
 }
+impl FetchTopic {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchTopic {
     const MIN_LEN: usize = 0;
@@ -126,6 +132,18 @@ impl Default for FetchPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl FetchPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `AcknowledgementBatches`.
+    pub const ACKNOWLEDGEMENT_BATCHES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for FetchPartition {
@@ -250,6 +268,20 @@ impl Default for AcknowledgementBatch {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AcknowledgementBatch {
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `LastOffset`.
+    pub const LAST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `AcknowledgeTypes`.
+    pub const ACKNOWLEDGE_TYPES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcknowledgementBatch {
@@ -380,6 +412,12 @@ impl Default for ForgottenTopic {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl ForgottenTopic {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for ForgottenTopic {
@@ -528,6 +566,54 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `GroupId` may be null.
+    pub const GROUP_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `MemberId` may be null.
+    pub const MEMBER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ShareSessionEpoch`.
+    pub const SHARE_SESSION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `MaxWaitMs`.
+    pub const MAX_WAIT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `MinBytes`.
+    pub const MIN_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `MaxBytes`.
+    pub const MAX_BYTES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `MaxRecords`.
+    pub const MAX_RECORDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `BatchSize`.
+    pub const BATCH_SIZE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ShareAcquireMode`.
+    pub const SHARE_ACQUIRE_MODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `IsRenewAck`.
+    pub const IS_RENEW_ACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ForgottenTopicsData`.
+    pub const FORGOTTEN_TOPICS_DATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -898,6 +984,12 @@ impl Default for ShareFetchableTopicResponse {
         }
     }
 }
+impl ShareFetchableTopicResponse {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for ShareFetchableTopicResponse {
     const MIN_LEN: usize = 0;
@@ -1045,6 +1137,52 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `AcknowledgeErrorCode`.
+    pub const ACKNOWLEDGE_ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `AcknowledgeErrorMessage`.
+    pub const ACKNOWLEDGE_ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions in which `AcknowledgeErrorMessage` may be null.
+    pub const ACKNOWLEDGE_ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `CurrentLeader`.
+    pub const CURRENT_LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `Records`.
+    pub const RECORDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `AcquiredRecords`.
+    pub const ACQUIRED_RECORDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -1251,6 +1389,15 @@ impl Default for LeaderIdAndEpoch {
         }
     }
 }
+impl LeaderIdAndEpoch {
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for LeaderIdAndEpoch {
     const MIN_LEN: usize = 0;
@@ -1364,6 +1511,20 @@ impl Default for AcquiredRecords {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl AcquiredRecords {
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `LastOffset`.
+    pub const LAST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `DeliveryCount`.
+    pub const DELIVERY_COUNT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for AcquiredRecords {
@@ -1500,6 +1661,21 @@ impl Default for NodeEndpoint {
         }
     }
 }
+impl NodeEndpoint {
+    /// The versions that have `NodeId`.
+    pub const NODE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Rack`.
+    pub const RACK_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions in which `Rack` may be null.
+    pub const RACK_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for NodeEndpoint {
     const MIN_LEN: usize = 0;
@@ -1629,6 +1805,37 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `AcquisitionLockTimeoutMs`.
+    pub const ACQUISITION_LOCK_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `Responses`.
+    pub const RESPONSES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `NodeEndpoints`.
+    pub const NODE_ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1834,6 +2041,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ShareFetchRequest";
     fn versions() -> crate::VersionRange {

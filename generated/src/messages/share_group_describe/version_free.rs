@@ -27,6 +27,15 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `GroupIds`.
+    pub const GROUP_IDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `IncludeAuthorizedOperations`.
+    pub const INCLUDE_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -178,6 +187,43 @@ impl Default for DescribedGroup {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribedGroup {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `GroupState`.
+    pub const GROUP_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `GroupEpoch`.
+    pub const GROUP_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `AssignmentEpoch`.
+    pub const ASSIGNMENT_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `AssignorName`.
+    pub const ASSIGNOR_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Members`.
+    pub const MEMBERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `AuthorizedOperations`.
+    pub const AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroup {
@@ -414,6 +460,33 @@ impl Default for Member {
         }
     }
 }
+impl Member {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions in which `RackId` may be null.
+    pub const RACK_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `ClientId`.
+    pub const CLIENT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `ClientHost`.
+    pub const CLIENT_HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `SubscribedTopicNames`.
+    pub const SUBSCRIBED_TOPIC_NAMES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Assignment`.
+    pub const ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Member {
     const MIN_LEN: usize = 0;
@@ -556,6 +629,13 @@ impl Default for Assignment {
         }
     }
 }
+impl Assignment {
+    /// The versions that have `TopicPartitions`.
+    pub const TOPIC_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
     const MIN_LEN: usize = 0;
@@ -654,6 +734,14 @@ impl Default for TopicPartitions {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicPartitions {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `TopicName`.
+    pub const TOPIC_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
@@ -769,6 +857,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -864,6 +961,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ShareGroupDescribeRequest";
     fn versions() -> crate::VersionRange {

@@ -42,6 +42,34 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions in which `RackId` may be null.
+    pub const RACK_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `SubscribedTopicNames`.
+    pub const SUBSCRIBED_TOPIC_NAMES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions in which `SubscribedTopicNames` may be null.
+    pub const SUBSCRIBED_TOPIC_NAMES_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -210,6 +238,13 @@ impl Default for Assignment {
         }
     }
 }
+impl Assignment {
+    /// The versions that have `TopicPartitions`.
+    pub const TOPIC_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
     const MIN_LEN: usize = 0;
@@ -303,6 +338,12 @@ impl Default for TopicPartitions {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicPartitions {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartitions {
@@ -426,6 +467,49 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions in which `MemberId` may be null.
+    pub const MEMBER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `HeartbeatIntervalMs`.
+    pub const HEARTBEAT_INTERVAL_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Assignment`.
+    pub const ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions in which `Assignment` may be null.
+    pub const ASSIGNMENT_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -611,6 +695,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "ShareGroupHeartbeatRequest";
     fn versions() -> crate::VersionRange {

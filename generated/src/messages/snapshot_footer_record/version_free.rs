@@ -22,6 +22,10 @@ impl Default for SnapshotFooterRecord {
         }
     }
 }
+impl SnapshotFooterRecord {
+    /// The versions that have `Version`.
+    pub const VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotFooterRecord {
     const MIN_LEN: usize = 0;

@@ -27,6 +27,15 @@ impl Default for SnapshotHeaderRecord {
         }
     }
 }
+impl SnapshotHeaderRecord {
+    /// The versions that have `Version`.
+    pub const VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `LastContainedLogTimestamp`.
+    pub const LAST_CONTAINED_LOG_TIMESTAMP_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for SnapshotHeaderRecord {
     const MIN_LEN: usize = 0;

@@ -32,6 +32,20 @@ impl Default for Request {
         }
     }
 }
+impl Request {
+    /// The versions that have `GroupIds`.
+    pub const GROUP_IDS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `IncludeAuthorizedOperations`.
+    pub const INCLUDE_AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `IncludeTopologyDescription`.
+    pub const INCLUDE_TOPOLOGY_DESCRIPTION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
     const MIN_LEN: usize = 0;
@@ -266,6 +280,70 @@ impl Default for DescribedGroup {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl DescribedGroup {
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `GroupState`.
+    pub const GROUP_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `GroupEpoch`.
+    pub const GROUP_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `AssignmentEpoch`.
+    pub const ASSIGNMENT_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Topology`.
+    pub const TOPOLOGY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Topology` may be null.
+    pub const TOPOLOGY_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Members`.
+    pub const MEMBERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `AuthorizedOperations`.
+    pub const AUTHORIZED_OPERATIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TopologyDescription`.
+    pub const TOPOLOGY_DESCRIPTION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions in which `TopologyDescription` may be null.
+    pub const TOPOLOGY_DESCRIPTION_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `TopologyDescriptionStatus`.
+    pub const TOPOLOGY_DESCRIPTION_STATUS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `AssignorName`.
+    pub const ASSIGNOR_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions in which `AssignorName` may be null.
+    pub const ASSIGNOR_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for DescribedGroup {
@@ -714,6 +792,20 @@ impl Default for Topology {
         }
     }
 }
+impl Topology {
+    /// The versions that have `Epoch`.
+    pub const EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Subtopologies`.
+    pub const SUBTOPOLOGIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `Subtopologies` may be null.
+    pub const SUBTOPOLOGIES_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Topology {
     const MIN_LEN: usize = 0;
@@ -835,6 +927,33 @@ impl Default for Subtopology {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Subtopology {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SourceTopics`.
+    pub const SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RepartitionSinkTopics`.
+    pub const REPARTITION_SINK_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StateChangelogTopics`.
+    pub const STATE_CHANGELOG_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RepartitionSourceTopics`.
+    pub const REPARTITION_SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Subtopology {
@@ -1022,6 +1141,22 @@ impl Default for TopicInfo {
         }
     }
 }
+impl TopicInfo {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ReplicationFactor`.
+    pub const REPLICATION_FACTOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TopicConfigs`.
+    pub const TOPIC_CONFIGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicInfo {
     const MIN_LEN: usize = 0;
@@ -1146,6 +1281,12 @@ impl Default for KeyValue {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl KeyValue {
+    /// The versions that have `Key`.
+    pub const KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KeyValue {
@@ -1298,6 +1439,71 @@ impl Default for Member {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Member {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `InstanceId`.
+    pub const INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `InstanceId` may be null.
+    pub const INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `RackId` may be null.
+    pub const RACK_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ClientId`.
+    pub const CLIENT_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ClientHost`.
+    pub const CLIENT_HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `TopologyEpoch`.
+    pub const TOPOLOGY_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ProcessId`.
+    pub const PROCESS_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `UserEndpoint`.
+    pub const USER_ENDPOINT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `UserEndpoint` may be null.
+    pub const USER_ENDPOINT_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ClientTags`.
+    pub const CLIENT_TAGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `TaskOffsets`.
+    pub const TASK_OFFSETS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TaskEndOffsets`.
+    pub const TASK_END_OFFSETS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Assignment`.
+    pub const ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `TargetAssignment`.
+    pub const TARGET_ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `IsClassic`.
+    pub const IS_CLASSIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Member {
@@ -1544,6 +1750,12 @@ impl Default for Endpoint {
         }
     }
 }
+impl Endpoint {
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Endpoint {
     const MIN_LEN: usize = 0;
@@ -1635,6 +1847,17 @@ impl Default for TaskOffset {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TaskOffset {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Offset`.
+    pub const OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskOffset {
@@ -1748,6 +1971,23 @@ impl Default for Assignment {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Assignment {
+    /// The versions that have `ActiveTasks`.
+    pub const ACTIVE_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StandbyTasks`.
+    pub const STANDBY_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `WarmupTasks`.
+    pub const WARMUP_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Assignment {
@@ -1877,6 +2117,15 @@ impl Default for TaskIds {
         }
     }
 }
+impl TaskIds {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskIds {
     const MIN_LEN: usize = 0;
@@ -1973,6 +2222,18 @@ impl Default for TopologyDescription {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopologyDescription {
+    /// The versions that have `Subtopologies`.
+    pub const SUBTOPOLOGIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `GlobalStores`.
+    pub const GLOBAL_STORES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescription {
@@ -2130,6 +2391,15 @@ impl Default for TopologyDescriptionSubtopology {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopologyDescriptionSubtopology {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Nodes`.
+    pub const NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionSubtopology {
@@ -2305,6 +2575,28 @@ impl Default for TopologyDescriptionNode {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopologyDescriptionNode {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `NodeType`.
+    pub const NODE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `SourceTopics`.
+    pub const SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `SinkTopic`.
+    pub const SINK_TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions in which `SinkTopic` may be null.
+    pub const SINK_TOPIC_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Stores`.
+    pub const STORES_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Successors`.
+    pub const SUCCESSORS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionNode {
@@ -2641,6 +2933,12 @@ impl Default for TopologyDescriptionGlobalStore {
         }
     }
 }
+impl TopologyDescriptionGlobalStore {
+    /// The versions that have `Source`.
+    pub const SOURCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+    /// The versions that have `Processor`.
+    pub const PROCESSOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionGlobalStore {
     const MIN_LEN: usize = 0;
@@ -2788,6 +3086,15 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Groups`.
+    pub const GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -2912,6 +3219,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "StreamsGroupDescribeRequest";
     fn versions() -> crate::VersionRange {

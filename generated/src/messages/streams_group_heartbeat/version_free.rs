@@ -29,6 +29,15 @@ impl Default for Topology {
         }
     }
 }
+impl Topology {
+    /// The versions that have `Epoch`.
+    pub const EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Subtopologies`.
+    pub const SUBTOPOLOGIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Topology {
     const MIN_LEN: usize = 0;
@@ -152,6 +161,43 @@ impl Default for Subtopology {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Subtopology {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SourceTopics`.
+    pub const SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SourceTopicRegex`.
+    pub const SOURCE_TOPIC_REGEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StateChangelogTopics`.
+    pub const STATE_CHANGELOG_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RepartitionSinkTopics`.
+    pub const REPARTITION_SINK_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RepartitionSourceTopics`.
+    pub const REPARTITION_SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `CopartitionGroups`.
+    pub const COPARTITION_GROUPS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Subtopology {
@@ -373,6 +419,22 @@ impl Default for TopicInfo {
         }
     }
 }
+impl TopicInfo {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ReplicationFactor`.
+    pub const REPLICATION_FACTOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TopicConfigs`.
+    pub const TOPIC_CONFIGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicInfo {
     const MIN_LEN: usize = 0;
@@ -498,6 +560,12 @@ impl Default for KeyValue {
         }
     }
 }
+impl KeyValue {
+    /// The versions that have `Key`.
+    pub const KEY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Value`.
+    pub const VALUE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for KeyValue {
     const MIN_LEN: usize = 0;
@@ -589,6 +657,23 @@ impl Default for CopartitionGroup {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl CopartitionGroup {
+    /// The versions that have `SourceTopics`.
+    pub const SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `SourceTopicRegex`.
+    pub const SOURCE_TOPIC_REGEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RepartitionSourceTopics`.
+    pub const REPARTITION_SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for CopartitionGroup {
@@ -716,6 +801,15 @@ impl Default for TaskIds {
         }
     }
 }
+impl TaskIds {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskIds {
     const MIN_LEN: usize = 0;
@@ -813,6 +907,12 @@ impl Default for Endpoint {
         }
     }
 }
+impl Endpoint {
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Endpoint {
     const MIN_LEN: usize = 0;
@@ -904,6 +1004,17 @@ impl Default for TaskOffset {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TaskOffset {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Offset`.
+    pub const OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskOffset {
@@ -1085,6 +1196,127 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `EndpointInformationEpoch`.
+    pub const ENDPOINT_INFORMATION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `InstanceId`.
+    pub const INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `InstanceId` may be null.
+    pub const INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RackId`.
+    pub const RACK_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `RackId` may be null.
+    pub const RACK_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `RebalanceTimeoutMs`.
+    pub const REBALANCE_TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Topology`.
+    pub const TOPOLOGY_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Topology` may be null.
+    pub const TOPOLOGY_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ActiveTasks`.
+    pub const ACTIVE_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ActiveTasks` may be null.
+    pub const ACTIVE_TASKS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StandbyTasks`.
+    pub const STANDBY_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `StandbyTasks` may be null.
+    pub const STANDBY_TASKS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `WarmupTasks`.
+    pub const WARMUP_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `WarmupTasks` may be null.
+    pub const WARMUP_TASKS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ProcessId`.
+    pub const PROCESS_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `ProcessId` may be null.
+    pub const PROCESS_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `UserEndpoint`.
+    pub const USER_ENDPOINT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `UserEndpoint` may be null.
+    pub const USER_ENDPOINT_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ClientTags`.
+    pub const CLIENT_TAGS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `ClientTags` may be null.
+    pub const CLIENT_TAGS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TaskOffsets`.
+    pub const TASK_OFFSETS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `TaskOffsets` may be null.
+    pub const TASK_OFFSETS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TaskEndOffsets`.
+    pub const TASK_END_OFFSETS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `TaskEndOffsets` may be null.
+    pub const TASK_END_OFFSETS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ShutdownApplication`.
+    pub const SHUTDOWN_APPLICATION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1688,6 +1920,15 @@ impl Default for Status {
         }
     }
 }
+impl Status {
+    /// The versions that have `StatusCode`.
+    pub const STATUS_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `StatusDetail`.
+    pub const STATUS_DETAIL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Status {
     const MIN_LEN: usize = 0;
@@ -1781,6 +2022,15 @@ impl Default for TaskIdsResponse {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TaskIdsResponse {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TaskIdsResponse {
@@ -1883,6 +2133,23 @@ impl Default for EndpointToPartitions {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl EndpointToPartitions {
+    /// The versions that have `UserEndpoint`.
+    pub const USER_ENDPOINT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ActivePartitions`.
+    pub const ACTIVE_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StandbyPartitions`.
+    pub const STANDBY_PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for EndpointToPartitions {
@@ -2028,6 +2295,12 @@ impl Default for EndpointResponse {
         }
     }
 }
+impl EndpointResponse {
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for EndpointResponse {
     const MIN_LEN: usize = 0;
@@ -2114,6 +2387,12 @@ impl Default for TopicPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopicPartition {
+    /// The versions that have `Topic`.
+    pub const TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopicPartition {
@@ -2282,6 +2561,109 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `MemberEpoch`.
+    pub const MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `HeartbeatIntervalMs`.
+    pub const HEARTBEAT_INTERVAL_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `AcceptableRecoveryLagLegacy`.
+    pub const ACCEPTABLE_RECOVERY_LAG_LEGACY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `TaskOffsetIntervalMs`.
+    pub const TASK_OFFSET_INTERVAL_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `AcceptableRecoveryLag`.
+    pub const ACCEPTABLE_RECOVERY_LAG_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `Status`.
+    pub const STATUS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions in which `Status` may be null.
+    pub const STATUS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `ActiveTasks`.
+    pub const ACTIVE_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ActiveTasks` may be null.
+    pub const ACTIVE_TASKS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StandbyTasks`.
+    pub const STANDBY_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `StandbyTasks` may be null.
+    pub const STANDBY_TASKS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `WarmupTasks`.
+    pub const WARMUP_TASKS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `WarmupTasks` may be null.
+    pub const WARMUP_TASKS_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `TopologyDescriptionRequired`.
+    pub const TOPOLOGY_DESCRIPTION_REQUIRED_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `EndpointInformationEpoch`.
+    pub const ENDPOINT_INFORMATION_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `PartitionsByUserEndpoint`.
+    pub const PARTITIONS_BY_USER_ENDPOINT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `PartitionsByUserEndpoint` may be null.
+    pub const PARTITIONS_BY_USER_ENDPOINT_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -2840,6 +3222,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "StreamsGroupHeartbeatRequest";
     fn versions() -> crate::VersionRange {

@@ -29,6 +29,18 @@ impl Default for TopologyDescription {
         }
     }
 }
+impl TopologyDescription {
+    /// The versions that have `Subtopologies`.
+    pub const SUBTOPOLOGIES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `GlobalStores`.
+    pub const GLOBAL_STORES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescription {
     const MIN_LEN: usize = 0;
@@ -149,6 +161,15 @@ impl Default for TopologyDescriptionSubtopology {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopologyDescriptionSubtopology {
+    /// The versions that have `SubtopologyId`.
+    pub const SUBTOPOLOGY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Nodes`.
+    pub const NODES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionSubtopology {
@@ -288,6 +309,28 @@ impl Default for TopologyDescriptionNode {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TopologyDescriptionNode {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `NodeType`.
+    pub const NODE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `SourceTopics`.
+    pub const SOURCE_TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `SinkTopic`.
+    pub const SINK_TOPIC_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions in which `SinkTopic` may be null.
+    pub const SINK_TOPIC_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Stores`.
+    pub const STORES_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Successors`.
+    pub const SUCCESSORS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionNode {
@@ -465,6 +508,12 @@ impl Default for TopologyDescriptionGlobalStore {
         }
     }
 }
+impl TopologyDescriptionGlobalStore {
+    /// The versions that have `Source`.
+    pub const SOURCE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Processor`.
+    pub const PROCESSOR_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TopologyDescriptionGlobalStore {
     const MIN_LEN: usize = 0;
@@ -585,6 +634,22 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `TopologyEpoch`.
+    pub const TOPOLOGY_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `TopologyDescription`.
+    pub const TOPOLOGY_DESCRIPTION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -737,6 +802,25 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -848,6 +932,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "StreamsGroupTopologyDescriptionUpdateRequest";
     fn versions() -> crate::VersionRange {

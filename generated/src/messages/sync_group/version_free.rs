@@ -29,6 +29,12 @@ impl Default for SyncGroupRequestAssignment {
         }
     }
 }
+impl SyncGroupRequestAssignment {
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `Assignment`.
+    pub const ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for SyncGroupRequestAssignment {
     const MIN_LEN: usize = 0;
@@ -208,6 +214,49 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `GenerationId`.
+    pub const GENERATION_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        5,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        5,
+    );
+    /// The versions that have `ProtocolType`.
+    pub const PROTOCOL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions in which `ProtocolType` may be null.
+    pub const PROTOCOL_TYPE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions that have `ProtocolName`.
+    pub const PROTOCOL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions in which `ProtocolName` may be null.
+    pub const PROTOCOL_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions that have `Assignments`.
+    pub const ASSIGNMENTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -836,6 +885,37 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        5,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `ProtocolType`.
+    pub const PROTOCOL_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions in which `ProtocolType` may be null.
+    pub const PROTOCOL_TYPE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions that have `ProtocolName`.
+    pub const PROTOCOL_NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions in which `ProtocolName` may be null.
+    pub const PROTOCOL_NAME_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        5,
+        5,
+    );
+    /// The versions that have `Assignment`.
+    pub const ASSIGNMENT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1275,6 +1355,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "SyncGroupRequest";
     fn versions() -> crate::VersionRange {

@@ -34,6 +34,14 @@ impl Default for TxnOffsetCommitRequestTopic {
         }
     }
 }
+impl TxnOffsetCommitRequestTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitRequestTopic {
     const MIN_LEN: usize = 0;
@@ -301,6 +309,33 @@ impl Default for TxnOffsetCommitRequestPartition {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl TxnOffsetCommitRequestPartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `CommittedOffset`.
+    pub const COMMITTED_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `CommittedLeaderEpoch`.
+    pub const COMMITTED_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        6,
+    );
+    /// The versions that have `CommittedMetadata`.
+    pub const COMMITTED_METADATA_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions in which `CommittedMetadata` may be null.
+    pub const COMMITTED_METADATA_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitRequestPartition {
@@ -575,6 +610,41 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `TransactionalId`.
+    pub const TRANSACTIONAL_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `GenerationIdOrMemberEpoch`.
+    pub const GENERATION_ID_OR_MEMBER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        6,
+    );
+    /// The versions that have `MemberId`.
+    pub const MEMBER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(3, 6);
+    /// The versions that have `GroupInstanceId`.
+    pub const GROUP_INSTANCE_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        6,
+    );
+    /// The versions in which `GroupInstanceId` may be null.
+    pub const GROUP_INSTANCE_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        3,
+        6,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -1252,6 +1322,14 @@ impl Default for TxnOffsetCommitResponseTopic {
         }
     }
 }
+impl TxnOffsetCommitResponseTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 5);
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(6, 6);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitResponseTopic {
     const MIN_LEN: usize = 0;
@@ -1477,6 +1555,15 @@ impl Default for TxnOffsetCommitResponsePartition {
         }
     }
 }
+impl TxnOffsetCommitResponsePartition {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for TxnOffsetCommitResponsePartition {
     const MIN_LEN: usize = 0;
@@ -1633,6 +1720,15 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        6,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 6);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -1940,6 +2036,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "TxnOffsetCommitRequest";
     fn versions() -> crate::VersionRange {

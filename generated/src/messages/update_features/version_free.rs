@@ -39,6 +39,25 @@ impl Default for FeatureUpdateKey {
         }
     }
 }
+impl FeatureUpdateKey {
+    /// The versions that have `Feature`.
+    pub const FEATURE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `MaxVersionLevel`.
+    pub const MAX_VERSION_LEVEL_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `AllowDowngrade`.
+    pub const ALLOW_DOWNGRADE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `UpgradeType`.
+    pub const UPGRADE_TYPE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for FeatureUpdateKey {
     const MIN_LEN: usize = 0;
@@ -248,6 +267,20 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `timeoutMs`.
+    pub const TIMEOUT_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `FeatureUpdates`.
+    pub const FEATURE_UPDATES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ValidateOnly`.
+    pub const VALIDATE_ONLY_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -478,6 +511,22 @@ impl Default for UpdatableFeatureResult {
         }
     }
 }
+impl UpdatableFeatureResult {
+    /// The versions that have `Feature`.
+    pub const FEATURE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for UpdatableFeatureResult {
     const MIN_LEN: usize = 0;
@@ -618,6 +667,27 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 2);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        2,
+    );
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -826,6 +896,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "UpdateFeaturesRequest";
     fn versions() -> crate::VersionRange {

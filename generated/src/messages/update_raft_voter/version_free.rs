@@ -34,6 +34,14 @@ impl Default for Listener {
         }
     }
 }
+impl Listener {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Listener {
     const MIN_LEN: usize = 0;
@@ -125,6 +133,18 @@ impl Default for KRaftVersionFeature {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl KRaftVersionFeature {
+    /// The versions that have `MinSupportedVersion`.
+    pub const MIN_SUPPORTED_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `MaxSupportedVersion`.
+    pub const MAX_SUPPORTED_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KRaftVersionFeature {
@@ -252,6 +272,34 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `ClusterId`.
+    pub const CLUSTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions in which `ClusterId` may be null.
+    pub const CLUSTER_ID_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `CurrentLeaderEpoch`.
+    pub const CURRENT_LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `VoterId`.
+    pub const VOTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `VoterDirectoryId`.
+    pub const VOTER_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Listeners`.
+    pub const LISTENERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `KRaftVersionFeature`.
+    pub const KRAFT_VERSION_FEATURE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -453,6 +501,19 @@ impl Default for CurrentLeader {
         }
     }
 }
+impl CurrentLeader {
+    /// The versions that have `LeaderId`.
+    pub const LEADER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for CurrentLeader {
     const MIN_LEN: usize = 0;
@@ -573,6 +634,20 @@ impl Default for Response {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Response {
+    /// The versions that have `ThrottleTimeMs`.
+    pub const THROTTLE_TIME_MS_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `CurrentLeader`.
+    pub const CURRENT_LEADER_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
@@ -699,6 +774,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "UpdateRaftVoterRequest";
     fn versions() -> crate::VersionRange {

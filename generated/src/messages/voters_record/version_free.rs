@@ -39,6 +39,22 @@ impl Default for Voter {
         }
     }
 }
+impl Voter {
+    /// The versions that have `VoterId`.
+    pub const VOTER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `VoterDirectoryId`.
+    pub const VOTER_DIRECTORY_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `Endpoints`.
+    pub const ENDPOINTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `KRaftVersionFeature`.
+    pub const KRAFT_VERSION_FEATURE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Voter {
     const MIN_LEN: usize = 0;
@@ -166,6 +182,14 @@ impl Default for Endpoint {
         }
     }
 }
+impl Endpoint {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Host`.
+    pub const HOST_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Port`.
+    pub const PORT_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Endpoint {
     const MIN_LEN: usize = 0;
@@ -257,6 +281,18 @@ impl Default for KRaftVersionFeature {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl KRaftVersionFeature {
+    /// The versions that have `MinSupportedVersion`.
+    pub const MIN_SUPPORTED_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
+    /// The versions that have `MaxSupportedVersion`.
+    pub const MAX_SUPPORTED_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        0,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for KRaftVersionFeature {
@@ -364,6 +400,12 @@ impl Default for VotersRecord {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl VotersRecord {
+    /// The versions that have `Version`.
+    pub const VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
+    /// The versions that have `Voters`.
+    pub const VOTERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 0);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for VotersRecord {

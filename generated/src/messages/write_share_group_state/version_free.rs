@@ -29,6 +29,12 @@ impl Default for WriteStateData {
         }
     }
 }
+impl WriteStateData {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for WriteStateData {
     const MIN_LEN: usize = 0;
@@ -174,6 +180,32 @@ impl Default for PartitionData {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionData {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `StateEpoch`.
+    pub const STATE_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `LeaderEpoch`.
+    pub const LEADER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `StartOffset`.
+    pub const START_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `DeliveryCompleteCount`.
+    pub const DELIVERY_COMPLETE_COUNT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        1,
+    );
+    /// The versions that have `StateBatches`.
+    pub const STATE_BATCHES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionData {
@@ -390,6 +422,25 @@ impl Default for StateBatch {
         }
     }
 }
+impl StateBatch {
+    /// The versions that have `FirstOffset`.
+    pub const FIRST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `LastOffset`.
+    pub const LAST_OFFSET_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `DeliveryState`.
+    pub const DELIVERY_STATE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions that have `DeliveryCount`.
+    pub const DELIVERY_COUNT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for StateBatch {
     const MIN_LEN: usize = 0;
@@ -522,6 +573,12 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `GroupId`.
+    pub const GROUP_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -673,6 +730,12 @@ impl Default for WriteStateResult {
         }
     }
 }
+impl WriteStateResult {
+    /// The versions that have `TopicId`.
+    pub const TOPIC_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for WriteStateResult {
     const MIN_LEN: usize = 0;
@@ -781,6 +844,22 @@ impl Default for PartitionResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl PartitionResult {
+    /// The versions that have `Partition`.
+    pub const PARTITION_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+    /// The versions that have `ErrorMessage`.
+    pub const ERROR_MESSAGE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
+    /// The versions in which `ErrorMessage` may be null.
+    pub const ERROR_MESSAGE_NULLABLE_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        0,
+        1,
+    );
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for PartitionResult {
@@ -900,6 +979,10 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `Results`.
+    pub const RESULTS_VERSIONS: crate::VersionRange = crate::VersionRange::new(0, 1);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -1006,6 +1089,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "WriteShareGroupStateRequest";
     fn versions() -> crate::VersionRange {

@@ -49,6 +49,32 @@ impl Default for WritableTxnMarker {
         }
     }
 }
+impl WritableTxnMarker {
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `ProducerEpoch`.
+    pub const PRODUCER_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `TransactionResult`.
+    pub const TRANSACTION_RESULT_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `CoordinatorEpoch`.
+    pub const COORDINATOR_EPOCH_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `TransactionVersion`.
+    pub const TRANSACTION_VERSION_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        2,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarker {
     const MIN_LEN: usize = 0;
@@ -254,6 +280,15 @@ impl Default for WritableTxnMarkerTopic {
         }
     }
 }
+impl WritableTxnMarkerTopic {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `PartitionIndexes`.
+    pub const PARTITION_INDEXES_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerTopic {
     const MIN_LEN: usize = 0;
@@ -354,6 +389,10 @@ impl Default for Request {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl Request {
+    /// The versions that have `Markers`.
+    pub const MARKERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for Request {
@@ -482,6 +521,12 @@ impl Default for WritableTxnMarkerResult {
         }
     }
 }
+impl WritableTxnMarkerResult {
+    /// The versions that have `ProducerId`.
+    pub const PRODUCER_ID_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Topics`.
+    pub const TOPICS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerResult {
     const MIN_LEN: usize = 0;
@@ -594,6 +639,12 @@ impl Default for WritableTxnMarkerTopicResult {
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
+}
+impl WritableTxnMarkerTopicResult {
+    /// The versions that have `Name`.
+    pub const NAME_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+    /// The versions that have `Partitions`.
+    pub const PARTITIONS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
 }
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerTopicResult {
@@ -713,6 +764,15 @@ impl Default for WritableTxnMarkerPartitionResult {
         }
     }
 }
+impl WritableTxnMarkerPartitionResult {
+    /// The versions that have `PartitionIndex`.
+    pub const PARTITION_INDEX_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        1,
+        2,
+    );
+    /// The versions that have `ErrorCode`.
+    pub const ERROR_CODE_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for WritableTxnMarkerPartitionResult {
     const MIN_LEN: usize = 0;
@@ -820,6 +880,10 @@ impl Default for Response {
         }
     }
 }
+impl Response {
+    /// The versions that have `Markers`.
+    pub const MARKERS_VERSIONS: crate::VersionRange = crate::VersionRange::new(1, 2);
+}
 /// Any version: each field is read or written where the version has it.
 impl Wire for Response {
     const MIN_LEN: usize = 0;
@@ -921,6 +985,7 @@ impl Response {
         })
     }
 }
+impl Request {}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "WriteTxnMarkersRequest";
     fn versions() -> crate::VersionRange {
