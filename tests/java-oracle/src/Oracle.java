@@ -26,6 +26,12 @@
 //                                    an end-transaction marker batch; answers `ok <hex>`
 //   decompress <codec> <hex>         Kafka's decompressing stream for that codec read to its
 //                                    end; answers `ok <hex>`
+//   request-frame <hex>              a request frame (no size prefix) parsed as the broker does:
+//                                    RequestHeader.parse, then AbstractRequest.parseRequest;
+//                                    answers `ok <bytes left> <api key> <version> <correlation id>`
+//   response-frame <api key> <version> <correlation id> <hex>
+//                                    a response frame parsed as the client does
+//                                    (AbstractResponse.parseResponse); answers `ok <bytes left>`
 //
 // Kinds: `request:<api key>`, `response:<api key>`, `header:request`, `header:response`,
 // `data:<class name>` (the data schemas of org.apache.kafka.common.message).
@@ -67,6 +73,10 @@ import org.apache.kafka.common.protocol.types.Struct;
 import org.apache.kafka.common.protocol.types.TaggedFields;
 import org.apache.kafka.common.protocol.types.Type;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.RequestAndSize;
+import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.EndTransactionMarker;
@@ -114,6 +124,8 @@ public final class Oracle {
             case "build": return build(a);
             case "control": return control(a);
             case "decompress": return decompress(a[1], unhex(a[2]));
+            case "request-frame": return requestFrame(unhex(a[1]));
+            case "response-frame": return responseFrame(Short.parseShort(a[1]), Short.parseShort(a[2]), Integer.parseInt(a[3]), unhex(a[4]));
             default: throw new IllegalArgumentException("unknown command " + a[0]);
         }
     }
@@ -293,6 +305,20 @@ public final class Oracle {
         return b;
     }
 
+    static String requestFrame(byte[] bytes) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        RequestHeader h = RequestHeader.parse(buf);
+        RequestAndSize r = AbstractRequest.parseRequest(h.apiKey(), h.apiVersion(), new ByteBufferAccessor(buf));
+        return buf.remaining() + " " + h.apiKey().id + " " + h.apiVersion() + " " + h.correlationId();
+    }
+
+    static String responseFrame(short key, short version, int correlationId, byte[] bytes) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        RequestHeader h = new RequestHeader(ApiKeys.forId(key), version, "oracle", correlationId);
+        AbstractResponse.parseResponse(buf, h);
+        return String.valueOf(buf.remaining());
+    }
+
     // ---- errors --------------------------------------------------------------------------------
 
     static String errors() {
@@ -310,20 +336,18 @@ public final class Oracle {
     /// (`-` for null; header `hex(key UTF-8 as Java decoded it)=value`, comma-separated).
     static String dump(byte[] bytes) {
         MemoryRecords records = MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
-        StringBuilder sb = new StringBuilder();
+        List<String> parts = new ArrayList<>();
         for (MutableRecordBatch b : records.batches()) {
             b.ensureValid();
-            sb.append("B ").append(b.magic()).append(' ').append(b.baseOffset()).append(' ').append(b.lastOffset())
-                .append(' ').append(b.compressionType().id).append(' ').append(b.timestampType().id)
-                .append(' ').append(b.maxTimestamp()).append(' ').append(b.isTransactional() ? 1 : 0)
-                .append(' ').append(b.isControlBatch() ? 1 : 0).append(' ').append(b.producerId())
-                .append(' ').append(b.producerEpoch()).append(' ').append(b.baseSequence())
-                .append(' ').append(b.partitionLeaderEpoch()).append(' ');
             List<Record> rs = new ArrayList<>();
             for (Record rec : b) rs.add(rec);
-            sb.append(rs.size()).append(" | ");
+            parts.add("B " + b.magic() + " " + b.baseOffset() + " " + b.lastOffset() + " " + b.compressionType().id
+                + " " + b.timestampType().id + " " + b.maxTimestamp() + " " + (b.isTransactional() ? 1 : 0)
+                + " " + (b.isControlBatch() ? 1 : 0) + " " + b.producerId() + " " + b.producerEpoch()
+                + " " + b.baseSequence() + " " + b.partitionLeaderEpoch() + " " + rs.size());
             for (Record rec : rs) {
                 rec.ensureValid();
+                StringBuilder sb = new StringBuilder();
                 sb.append("R ").append(rec.offset()).append(' ').append(rec.timestamp()).append(' ')
                     .append(hexOrDash(rec.key())).append(' ').append(hexOrDash(rec.value())).append(' ');
                 Header[] hs = rec.headers();
@@ -333,10 +357,10 @@ public final class Oracle {
                     sb.append(hex(hs[i].key().getBytes(StandardCharsets.UTF_8))).append('=')
                         .append(hs[i].value() == null ? "-" : "." + hex(hs[i].value()));
                 }
-                sb.append(" | ");
+                parts.add(sb.toString());
             }
         }
-        return sb.toString().trim();
+        return String.join(" | ", parts);
     }
 
     static Compression compression(String codec) {
