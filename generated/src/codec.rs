@@ -476,13 +476,10 @@ fn put_prefix_general(
     len: Option<usize>,
     field: Field,
 ) -> Result<(), EncodeError> {
-    let max = if compact {
-        u32::MAX as usize - 1
-    } else {
-        match p {
-            Prefix::I16 => i16::MAX as usize,
-            Prefix::I32 => i32::MAX as usize,
-        }
+    let max = match p {
+        Prefix::I16 => MAX_STRING_LEN,
+        Prefix::I32 if compact => u32::MAX as usize - 1,
+        Prefix::I32 => i32::MAX as usize,
     };
     if let Some(len) = len {
         if len > max {
@@ -524,10 +521,31 @@ fn non_null<T>(v: Option<T>, field: Field) -> Result<T, DecodeError> {
     v.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, field))
 }
 
+/// The longest string Kafka reads or writes, compact ones included (the generated `read()`
+/// and `write()` methods check it: strings keep their `int16` bound in flexible versions).
+pub const MAX_STRING_LEN: usize = i16::MAX as usize;
+
+/// Reads a string of `len` bytes. Bytes that are not UTF-8 are decoded as Kafka decodes them
+/// (`new String(bytes, UTF_8)` in `ByteBufferAccessor.readString`): each malformed sequence
+/// becomes U+FFFD, in a new buffer; valid strings share the input. Longer than
+/// [`MAX_STRING_LEN`] is an error, as in Kafka.
 #[inline]
 fn get_str(buf: &mut Bytes, len: usize, field: Field) -> Result<ByteString, DecodeError> {
+    if len > MAX_STRING_LEN {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len as i64), field));
+    }
     let bytes = take(buf, len, field)?;
-    ByteString::try_from(bytes).map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, field))
+    Ok(utf8_lossy(bytes))
+}
+
+/// `bytes` as a string, malformed UTF-8 replaced as Java's decoder replaces it
+/// ([`crate::java_utf8`]).
+pub(crate) fn utf8_lossy(bytes: Bytes) -> ByteString {
+    // The clone is a reference count: the bytes are needed again only when they are not UTF-8.
+    match ByteString::try_from(bytes.clone()) {
+        Ok(s) => s,
+        Err(_) => ByteString::from(crate::java_utf8::decode(&bytes)),
+    }
 }
 
 impl Wire for ByteString {
@@ -903,12 +921,20 @@ impl UnknownTaggedFields {
         uvarint_len(self.len() as u32) + self.body_len()
     }
 
-    /// Appends a field that sorts after every field present (used by the decoder).
+    /// Adds a field read from the wire, keeping the fields sorted: tags may come in any order,
+    /// and a later field of a tag already present replaces it (used by the decoder; see
+    /// [`TaggedReader`]).
     #[doc(hidden)]
+    #[inline]
     pub fn push_sorted(&mut self, tag: u32, data: Bytes) {
-        let v = self.0.get_or_insert_with(Default::default);
-        debug_assert!(v.last().is_none_or(|f| f.tag < tag));
-        v.push(RawTaggedField { tag, data });
+        if let Some(v) = self.0.as_deref_mut() {
+            // In order, as writers put them: an append.
+            if v.last().is_some_and(|f| f.tag < tag) {
+                v.push(RawTaggedField { tag, data });
+                return;
+            }
+        }
+        self.insert(tag, data);
     }
 }
 
@@ -918,12 +944,20 @@ pub const fn tagged_field_len(tag: u32, value_len: usize) -> usize {
     uvarint_len(tag) + uvarint_len(value_len as u32) + value_len
 }
 
-/// Reads a tagged-field section: the count, then `(tag, value bytes)` pairs in strictly
-/// ascending tag order.
+/// The most tagged fields one section may hold: Kafka's generated `read()` methods refuse a
+/// section that declares more (`RuntimeException: ... tagged fields` in every `*Data.read`).
+pub const MAX_TAGGED_FIELDS: u32 = 10_000;
+
+/// Reads a tagged-field section: the count, then `(tag, value bytes)` pairs.
+///
+/// As Kafka's generated `read()` methods, it takes the tags in any order and any repeats (some
+/// clients write them unordered): the decoder lets a later value of a known tag replace an
+/// earlier one and keeps unknown ones sorted, a repeat replacing (Kafka keeps both in its list,
+/// and then cannot write them back). A count above [`MAX_TAGGED_FIELDS`] or above the bytes
+/// left is an error, as in Kafka.
 #[derive(Debug)]
 pub struct TaggedReader {
     remaining: u32,
-    previous: Option<u32>,
     field: Field,
 }
 
@@ -932,7 +966,22 @@ impl TaggedReader {
     #[inline]
     pub fn new(buf: &mut Bytes, field: Field) -> Result<Self, DecodeError> {
         let remaining = get_uvarint(buf, field)?;
-        Ok(TaggedReader { remaining, previous: None, field })
+        if remaining as usize > buf.len() {
+            // Every field takes at least two bytes (tag and size); Kafka compares with one.
+            return Err(DecodeError::new(
+                DecodeErrorKind::CountTooLarge { count: remaining as usize, remaining: buf.len() },
+                field,
+            ));
+        }
+        if remaining > MAX_TAGGED_FIELDS {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Invalid(format!(
+                    "{remaining} tagged fields, more than the {MAX_TAGGED_FIELDS} Kafka reads"
+                )),
+                field,
+            ));
+        }
+        Ok(TaggedReader { remaining, field })
     }
 
     /// The next tag and its value bytes, or `None` after the last one.
@@ -943,12 +992,6 @@ impl TaggedReader {
         }
         self.remaining -= 1;
         let tag = get_uvarint(buf, self.field)?;
-        if let Some(previous) = self.previous {
-            if tag <= previous {
-                return Err(DecodeError::new(DecodeErrorKind::TagOrder { previous, tag }, self.field));
-            }
-        }
-        self.previous = Some(tag);
         let size = get_uvarint(buf, self.field)? as usize;
         Ok(Some((tag, take(buf, size, self.field)?)))
     }
@@ -1163,12 +1206,13 @@ mod tests {
     }
 
     #[test]
-    fn tagged_sections_reject_disorder_and_size_mismatch() {
-        let mut buf = Bytes::from_static(&[2, 4, 0, 3, 0]);
-        let mut r = TaggedReader::new(&mut buf, "t").unwrap();
-        r.next(&mut buf).unwrap();
-        let e = r.next(&mut buf).unwrap_err();
-        assert_eq!(e.kind(), &DecodeErrorKind::TagOrder { previous: 4, tag: 3 });
+    fn tagged_sections_take_any_order_and_reject_size_mismatch() {
+        // Tags 4, 3, 4: kept sorted, the later 4 replacing the first.
+        let mut buf = Bytes::from_static(&[3, 4, 1, 0xa, 3, 1, 0xb, 4, 1, 0xc]);
+        let u = UnknownTaggedFields::decode_section(&mut buf, "t").unwrap();
+        let tags: Vec<(u32, &[u8])> = u.iter().map(|f| (f.tag, f.data.as_ref())).collect();
+        assert_eq!(tags, [(3, &[0xb][..]), (4, &[0xc][..])]);
+        assert!(buf.is_empty());
 
         let e = get_tagged::<i8>(1, Bytes::from_static(&[1, 2]), "t").unwrap_err();
         assert_eq!(e.kind(), &DecodeErrorKind::TaggedFieldSize { tag: 1, declared: 2, used: 1 });

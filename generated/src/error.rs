@@ -27,9 +27,6 @@ pub enum DecodeErrorKind {
     /// A varint ran past its maximum length.
     #[error("varint is too long")]
     VarintTooLong,
-    /// Tagged fields must appear in strictly ascending tag order, each at most once.
-    #[error("tag {tag} follows tag {previous}: tags must be strictly ascending")]
-    TagOrder { previous: u32, tag: u32 },
     /// A known tagged field's value did not fill exactly the size its header declared.
     #[error("tagged field {tag} declares {declared} bytes but its value used {used}")]
     TaggedFieldSize { tag: u32, declared: usize, used: usize },
@@ -153,6 +150,10 @@ pub enum EncodeErrorKind {
     /// A compression codec this build does not support (its cargo feature is disabled).
     #[error("compression codec {0} is not enabled in this build")]
     UnsupportedCompression(u8),
+    /// A response of another API or version than the request it answers, as `(API key,
+    /// version)` pairs.
+    #[error("response of API {} v{} to a request of API {} v{}", response.0, response.1, request.0, request.1)]
+    ResponseMismatch { request: (i16, i16), response: (i16, i16) },
 }
 
 /// An encoding failure: what went wrong, in which field, in which message and version.

@@ -155,7 +155,9 @@ pub struct RequestFrame {
 
 impl RequestFrame {
     /// Decodes a request frame (without its size prefix): header, then the body of the API and
-    /// version the header names, which must fill the rest of the frame.
+    /// version the header names. Bytes after the body are ignored, as Kafka's broker ignores
+    /// them (`RequestContext.parseRequest` and `AbstractRequest.parseRequest` never look at
+    /// what is left; librdkafka's Metadata requests carry such bytes).
     ///
     /// An unknown API key or a version this build does not support is
     /// [`DecodeErrorKind::UnknownApiKey`] or [`DecodeErrorKind::UnsupportedVersion`]; a server
@@ -164,22 +166,34 @@ impl RequestFrame {
     pub fn decode(mut frame: Bytes) -> Result<Self, DecodeError> {
         let (header, header_version) = decode_request_header(&mut frame)?;
         let request = AnyRequest::decode(header.request_api_key, header.request_api_version, &mut frame)?;
-        if !frame.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
-        }
         Ok(RequestFrame { header, header_version, request })
     }
 
     /// Encodes `response` as the answer to this request: a size-prefixed frame with this
     /// request's correlation id and the response header version that goes with it.
+    ///
+    /// The response must be of this request's API and version (Kafka's broker builds the
+    /// answer from the request's own header, `RequestContext.buildResponseSend`); another is
+    /// [`EncodeErrorKind::ResponseMismatch`], since the client could not parse it.
     pub fn respond(&self, response: &AnyResponse) -> Result<Bytes, EncodeError> {
+        let (api_key, version) = (response.api_key().code(), response.version());
+        if (api_key, version) != (self.header.request_api_key, self.header.request_api_version) {
+            return Err(EncodeError::new(
+                EncodeErrorKind::ResponseMismatch {
+                    request: (self.header.request_api_key, self.header.request_api_version),
+                    response: (api_key, version),
+                },
+                "frame",
+            ));
+        }
         response.serialize(self.header.correlation_id)
     }
 }
 
 /// Decodes a response body that may be in the v0 format a broker falls back to when it does
 /// not support the requested version (ApiVersions). With error UNSUPPORTED_VERSION, the body is
-/// read as v0 first; otherwise as `M`, then as v0 if that fails (as Kafka's client does).
+/// read as v0 first; otherwise as `M`, then as v0 if that fails (as Kafka's client does,
+/// `ApiVersionsResponse.parse`). Bytes after the body are ignored, as in every response.
 #[doc(hidden)]
 pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
     body: Bytes,
@@ -187,13 +201,13 @@ pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
 ) -> Result<M, DecodeError> {
     let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
     if unsupported {
-        if let Ok(v0) = V0::from_bytes(body.clone()) {
+        if let Ok(v0) = V0::decode(&mut body.clone()) {
             return Ok(from_v0(v0));
         }
     }
-    match M::from_bytes(body.clone()) {
+    match M::decode(&mut body.clone()) {
         Ok(m) => Ok(m),
-        Err(e) => V0::from_bytes(body).map(from_v0).map_err(|_| e),
+        Err(e) => V0::decode(&mut body.clone()).map(from_v0).map_err(|_| e),
     }
 }
 

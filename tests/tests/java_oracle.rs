@@ -26,7 +26,7 @@ use kafka_wire::{
     aborted_txn, consumer_protocol_assignment, consumer_protocol_subscription, control_record_type_schema,
     default_principal_data, end_txn_marker, kraft_version_record, leader_change_message, request_header,
     response_header, snapshot_footer_record, snapshot_header_record, voters_record, AnyRequest, AnyResponse, ApiKey,
-    Bytes, BytesMut, DecodeError, EncodeError, ErrorCode,
+    Bytes, BytesMut, DecodeError, EncodeError, ErrorCode, Message,
 };
 
 use java::{java_read, oracle, unwire};
@@ -541,4 +541,208 @@ fn kafka_reads_record_sets_we_build() {
     }
     eprintln!("kafka_reads_record_sets_we_build: {cases} cases");
     assert!(failures.is_empty(), "{} of {cases} record sets disagree:\n{}", failures.len(), failures.join("\n"));
+}
+
+// ---- leniency: where the crate and Kafka disagreed, with Kafka's verdict asked each time ------
+
+/// Hex with spaces and comments allowed (`#` to the end of a line).
+fn unhex(s: &str) -> Vec<u8> {
+    let digits: String = s.lines().map(|l| l.split('#').next().unwrap()).collect::<String>().split_whitespace().collect();
+    hex::decode(digits).unwrap()
+}
+
+fn encode_of<M: kafka_wire::Message>(m: &M) -> Vec<u8> {
+    m.to_bytes().unwrap().to_vec()
+}
+
+/// Replaces the last byte (an empty top-level tagged-field section) of an encoding by `tags`.
+fn with_tags(encoding: &[u8], tags: &str) -> Vec<u8> {
+    assert_eq!(encoding.last(), Some(&0));
+    let mut v = encoding[..encoding.len() - 1].to_vec();
+    v.extend(unhex(tags));
+    v
+}
+
+#[test]
+fn tagged_fields_in_any_order_or_repeated_are_read_as_kafka_reads_them() {
+    use kafka_wire::{api_versions, fetch, metadata};
+    // Response header v1, unknown tags 5 then 2; then 2 twice.
+    for (bytes, kept) in [
+        ("00000007 02 05 01aa 02 01bb", vec![(2, vec![0xbb]), (5, vec![0xaa])]),
+        ("00000007 02 02 01aa 02 01bb", vec![(2, vec![0xbb])]),
+    ] {
+        let bytes = unhex(bytes);
+        let java = java_read("header:response", 1, &bytes).expect("Kafka reads it");
+        assert_eq!(java.left, 0);
+        // Kafka keeps the unknown tags in arrival order and then cannot write them back.
+        assert!(java.written.as_ref().unwrap_err().contains("Invalid raw tag field list"), "{:?}", java.written);
+        let ours = response_header::v1::ResponseHeader::from_bytes(Bytes::from(bytes)).unwrap();
+        let got: Vec<(u32, Vec<u8>)> = ours.unknown_tagged_fields.iter().map(|f| (f.tag, f.data.to_vec())).collect();
+        assert_eq!(got, kept);
+    }
+
+    // A Metadata v12 response and an ApiVersions v3 request with top-level tags 5, 2.
+    let body = with_tags(&encode_of(&metadata::v12::Response::default()), "02 05 01aa 02 01bb");
+    let java = java_read("response:3", 12, &body).expect("Kafka reads it");
+    assert_eq!(java.left, 0);
+    let ours = metadata::v12::Response::from_bytes(Bytes::from(body)).unwrap();
+    assert_eq!(ours.unknown_tagged_fields.len(), 2);
+    let body = with_tags(&encode_of(&api_versions::v3::Request::default()), "02 05 01aa 02 01bb");
+    let java = java_read("request:18", 3, &body).expect("Kafka reads it");
+    assert_eq!(java.left, 0);
+    let ours = api_versions::v3::Request::from_bytes(Bytes::from(body)).unwrap();
+    assert_eq!(ours.unknown_tagged_fields.len(), 2);
+
+    // Known tags: Fetch v15's ReplicaState (tag 1) before ClusterId (tag 0), then ClusterId
+    // twice ("a" then "b": the later wins).
+    let fetch = encode_of(&fetch::v15::Request::default());
+    let replica_state = "01 0d 00000003 0000000000000004 00"; // replica id 3, epoch 4, no tags
+    for (tags, cluster) in [(format!("02 {replica_state} 00 02 0261"), "a"), ("02 00 02 0261 00 02 0262".to_owned(), "b")] {
+        let body = with_tags(&fetch, &tags);
+        let java = java_read("request:1", 15, &body).expect("Kafka reads it");
+        assert_eq!(java.left, 0);
+        assert!(java.json.contains(&format!("\"clusterId\":\"{cluster}\"")), "{}", java.json);
+        let ours = fetch::v15::Request::from_bytes(Bytes::from(body)).unwrap();
+        assert_eq!(ours.cluster_id.as_deref(), Some(cluster));
+        // Written back in ascending order, as Kafka writes them.
+        assert_eq!(java.written.unwrap(), encode_of(&ours));
+    }
+}
+
+#[test]
+fn tagged_field_counts_kafka_refuses() {
+    // More than 10,000 tagged fields (each an empty unknown tag): Kafka refuses the section.
+    let mut many = unhex("00000007 914e"); // 10001 as a varint
+    for tag in 0..10_001u32 {
+        let mut t = Vec::new();
+        let mut v = tag + 100;
+        while v >= 0x80 {
+            t.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        t.push(v as u8);
+        many.extend(t);
+        many.push(0);
+    }
+    let java = java_read("header:response", 1, &many).unwrap_err();
+    assert!(java.contains("tagged fields"), "{java}");
+    assert!(response_header::v1::ResponseHeader::from_bytes(Bytes::from(many.clone())).is_err());
+    // Exactly 10,000 are read.
+    let mut ok = unhex("00000007 904e");
+    ok.extend_from_slice(&many[6..many.len() - 3]);
+    let java = java_read("header:response", 1, &ok).unwrap();
+    assert_eq!(java.left, 0);
+    assert_eq!(response_header::v1::ResponseHeader::from_bytes(Bytes::from(ok)).unwrap().unknown_tagged_fields.len(), 10_000);
+    // A count larger than the bytes left.
+    let short = unhex("00000007 05 0100");
+    assert!(java_read("header:response", 1, &short).is_err());
+    assert!(response_header::v1::ResponseHeader::from_bytes(Bytes::from(short)).is_err());
+}
+
+/// Kafka ignores the size a known tagged field declares and reads the value from the stream:
+/// a wrong size makes it read what follows as the next field. We refuse the section
+/// (`TaggedFieldSize`) instead: Java is lenient here in a way that misreads, not in a way a
+/// writer relies on (no writer puts a wrong size on a field it knows).
+#[test]
+fn known_tagged_field_with_a_wrong_size() {
+    use kafka_wire::fetch;
+    let fetch = encode_of(&fetch::v12::Request::default());
+    // ClusterId "a" (2 bytes) declared as 3 bytes, count 1: Kafka reads "a" and leaves one
+    // byte of the field unread after the message.
+    let body = with_tags(&fetch, "01 00 03 0261 00");
+    let java = java_read("request:1", 12, &body).expect("Kafka reads it");
+    assert_eq!(java.left, 1);
+    let err = fetch::v12::Request::from_bytes(Bytes::from(body)).unwrap_err();
+    assert!(matches!(err.kind(), kafka_wire::DecodeErrorKind::TaggedFieldSize { tag: 0, declared: 3, used: 2 }), "{err}");
+}
+
+#[test]
+fn strings_as_kafka_reads_them() {
+    use kafka_wire::{api_versions, metadata};
+    // ClientSoftwareName of ApiVersions v3: not UTF-8. Kafka decodes it with U+FFFD for each
+    // malformed sequence (new String(bytes, UTF_8)); so do we, with the same replacements.
+    for bad in ["ff", "c328", "e282", "f09f98", "eda080", "c0af", "61ff62fe63", "f4908080", "e0808080"] {
+        let raw = unhex(bad);
+        let mut body = vec![raw.len() as u8 + 1];
+        body.extend(&raw);
+        body.extend(unhex("01 00"));
+        let java = java_read("request:18", 3, &body).unwrap_or_else(|e| panic!("{bad}: {e}"));
+        let java_json: serde_json::Value = serde_json::from_str(&java.json).unwrap();
+        let ours = api_versions::v3::Request::from_bytes(Bytes::from(body)).unwrap();
+        assert_eq!(&*ours.client_software_name, java_json["clientSoftwareName"].as_str().unwrap(), "{bad}");
+        assert_eq!(java.written.unwrap(), encode_of(&ours), "{bad}");
+    }
+    // Malformed UTF-8 of every shape: random strings over the bytes that matter to a decoder,
+    // decoded by the JDK and by us (a protocol string field and a record header key).
+    let alphabet = [0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xf8, 0xff];
+    let noise = input(77, 4 * 3000);
+    for case in 0..3000 {
+        let n = 1 + noise[4 * case] as usize % 6;
+        let raw: Vec<u8> = (0..n).map(|i| alphabet[noise[4 * case + i % 4] as usize * (i + 1) % alphabet.len()]).collect();
+        let java = java::unwire(&oracle().ask(&format!("utf8 {}", hex::encode(&raw))).unwrap());
+        let mut body = vec![raw.len() as u8 + 1];
+        body.extend(&raw);
+        body.extend(unhex("01 00"));
+        let ours = api_versions::v3::Request::from_bytes(Bytes::from(body)).unwrap();
+        assert_eq!(ours.client_software_name.as_bytes(), &java[..], "{raw:02x?}");
+    }
+
+    // A compact string longer than 32,767 bytes: Kafka refuses it (strings keep their int16
+    // bound in flexible versions), and so do we, reading and writing.
+    let long = "x".repeat(32_768);
+    let mut body = vec![0x81, 0x80, 0x02]; // 32769 = length + 1
+    body.extend(long.as_bytes());
+    body.extend(unhex("01 00"));
+    assert!(java_read("request:18", 3, &body).unwrap_err().contains("string field"));
+    assert!(api_versions::v3::Request::from_bytes(Bytes::from(body)).is_err());
+    let too_long = api_versions::v3::Request { client_software_name: long.into(), ..Default::default() };
+    assert!(too_long.to_bytes().is_err());
+    let longest = metadata::v12::Request {
+        topics: Some(vec![metadata::v12::MetadataRequestTopic { name: Some("y".repeat(32_767).into()), ..Default::default() }]),
+        ..Default::default()
+    };
+    let bytes = encode_of(&longest);
+    assert_eq!(java_read("request:3", 12, &bytes).unwrap().written.unwrap(), bytes);
+}
+
+#[test]
+fn bytes_after_a_request_or_response_body_are_ignored_as_kafka_ignores_them() {
+    use kafka_wire::{metadata, Request, Response};
+    // librdkafka's "all topics" Metadata v12 request, as it sends it: three bytes after the
+    // body. Kafka's broker parses it and answers; so does RequestFrame::decode.
+    let frame = unhex(
+        "0003 000c 00000001 0007 7264 6b61 666b 61 00 # header v2: Metadata v12, id 1, client rdkafka
+         00 01 00 00                                  # topics null, auto-create, no authorized ops, no tags
+         000000                                       # 3 bytes more",
+    );
+    let java = oracle().ask(&format!("request-frame {}", hex::encode(&frame))).unwrap();
+    assert_eq!(java, "3 3 12 1");
+    let ours = kafka_wire::RequestFrame::decode(Bytes::from(frame)).unwrap();
+    let AnyRequest::Metadata(metadata::AnyRequest::V12(request)) = &ours.request else { panic!("{ours:?}") };
+    assert_eq!(request.topics, None);
+
+    // A response frame with bytes after its body: Kafka's client parses it.
+    let answer = metadata::v12::Response::default().serialize(9).unwrap();
+    let mut frame = answer[4..].to_vec();
+    frame.extend(unhex("00 ff 17"));
+    let java = oracle().ask(&format!("response-frame 3 12 9 {}", hex::encode(&frame))).unwrap();
+    assert_eq!(java, "3");
+    let parse = metadata::v12::Request::default().response_deserializer();
+    let (header, response) = parse(Bytes::from(frame)).unwrap();
+    assert_eq!((header.correlation_id, response), (9, metadata::v12::Response::default()));
+}
+
+#[test]
+fn respond_refuses_a_response_of_another_api_or_version() {
+    use kafka_wire::{api_versions, metadata, Request};
+    let frame = metadata::v12::Request::default().serialize(5, Some("c")).unwrap();
+    let request = kafka_wire::RequestFrame::decode(frame.slice(4..)).unwrap();
+    for wrong in [
+        AnyResponse::from(api_versions::v3::Response::default()),
+        AnyResponse::from(metadata::v11::Response::default()),
+    ] {
+        let err = request.respond(&wrong).unwrap_err();
+        assert!(matches!(err.kind(), kafka_wire::EncodeErrorKind::ResponseMismatch { request: (3, 12), .. }), "{err}");
+    }
+    assert!(request.respond(&AnyResponse::from(metadata::v12::Response::default())).is_ok());
 }

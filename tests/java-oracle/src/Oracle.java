@@ -26,6 +26,8 @@
 //                                    an end-transaction marker batch; answers `ok <hex>`
 //   decompress <codec> <hex>         Kafka's decompressing stream for that codec read to its
 //                                    end; answers `ok <hex>`
+//   utf8 <hex>                       the bytes decoded as Kafka decodes strings (new String(bytes,
+//                                    UTF_8)), encoded back; answers `ok <hex>`
 //   request-frame <hex>              a request frame (no size prefix) parsed as the broker does:
 //                                    RequestHeader.parse, then AbstractRequest.parseRequest;
 //                                    answers `ok <bytes left> <api key> <version> <correlation id>`
@@ -124,6 +126,7 @@ public final class Oracle {
             case "build": return build(a);
             case "control": return control(a);
             case "decompress": return decompress(a[1], unhex(a[2]));
+            case "utf8": return wire(new String(unhex(a[1]), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
             case "request-frame": return requestFrame(unhex(a[1]));
             case "response-frame": return responseFrame(Short.parseShort(a[1]), Short.parseShort(a[2]), Integer.parseInt(a[3]), unhex(a[4]));
             default: throw new IllegalArgumentException("unknown command " + a[0]);
