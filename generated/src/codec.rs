@@ -1151,12 +1151,18 @@ mod tests {
         assert_eq!(dec::<Option<ByteString>>(b"\x01", true).unwrap(), Some(ByteString::new()));
         assert_eq!(dec::<ByteString>(b"\x00", true).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
         assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(-2));
-        assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8);
+        // Not UTF-8: decoded as Kafka decodes it.
+        assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap(), "\u{FFFD}");
+        // Longer than an int16 allows, in both forms (Kafka keeps the bound in compact strings).
         let long = ByteString::from("x".repeat(40_000));
         let mut b = Encoder::default();
-        let e = long.wire_put(&mut b, false, "t").unwrap_err();
-        assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
-        assert!(long.wire_put(&mut b, true, "t").is_ok());
+        for compact in [false, true] {
+            let e = long.wire_put(&mut b, compact, "t").unwrap_err();
+            assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
+        }
+        let mut input = vec![0xc1, 0xb8, 0x02]; // 40,001: the length plus one
+        input.extend(std::iter::repeat_n(b'x', 40_000));
+        assert_eq!(dec::<ByteString>(&input, true).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(40_000));
     }
 
     #[test]
