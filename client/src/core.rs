@@ -88,18 +88,21 @@ impl<T: Send + 'static> Reply<T> for tokio::sync::oneshot::Sender<Result<T, Erro
 /// A parser of one response frame (header and body, without the size prefix).
 type Deserializer<T> = fn(Bytes) -> Result<(ResponseHeader, T), DecodeError>;
 
-/// A parser of one response frame of the given API and version that ignores bytes after the
-/// body.
-type LenientDeserializer<T> = fn(ApiKey, i16, Bytes) -> Result<(ResponseHeader, T), DecodeError>;
+/// How many bytes of a response frame of the given API and version follow its body (`None`
+/// when the body does not decode as that version alone, as the ApiVersions v0 fallback reply).
+/// The deserializers ignore them, as Kafka's client does; `reject_trailing_bytes` asks for them.
+type TrailingLen = fn(ApiKey, i16, Bytes) -> Option<usize>;
 
-fn lenient<R: kafka_wire::Response>(_: ApiKey, _: i16, mut frame: Bytes) -> Result<(ResponseHeader, R), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION)?;
-    Ok((header, R::decode(&mut frame)?))
+fn trailing_len<R: kafka_wire::Response>(_: ApiKey, _: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION).ok()?;
+    R::decode(&mut frame).ok()?;
+    Some(frame.len())
 }
 
-fn lenient_any(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    Ok((header, AnyResponse::decode(api.code(), version, &mut frame)?))
+fn trailing_len_any(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
+    AnyResponse::decode(api.code(), version, &mut frame).ok()?;
+    Some(frame.len())
 }
 
 /// One request in flight, its response type erased.
@@ -109,7 +112,7 @@ trait Pending: Send {
     fn complete(
         self: Box<Self>,
         frame: Bytes,
-        lenient: Option<(ApiKey, i16)>,
+        strict: Option<(ApiKey, i16)>,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error>;
     /// Delivers `error`.
@@ -118,7 +121,7 @@ trait Pending: Send {
 
 struct Typed<T, Y> {
     deserializer: Deserializer<T>,
-    lenient: LenientDeserializer<T>,
+    trailing: TrailingLen,
     reply: Y,
 }
 
@@ -126,13 +129,14 @@ impl<T: Send + 'static, Y: Reply<T>> Pending for Typed<T, Y> {
     fn complete(
         self: Box<Self>,
         frame: Bytes,
-        lenient: Option<(ApiKey, i16)>,
+        strict: Option<(ApiKey, i16)>,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error> {
-        let decoded = match ((self.deserializer)(frame.clone()), lenient) {
-            (Err(e), Some((api, version))) if matches!(e.kind(), DecodeErrorKind::TrailingBytes(_)) => {
-                (self.lenient)(api, version, frame).map_err(|_| e)
-            }
+        let decoded = match ((self.deserializer)(frame.clone()), strict) {
+            (Ok(response), Some((api, version))) => match (self.trailing)(api, version, frame) {
+                Some(n) if n > 0 => Err(DecodeError::new(DecodeErrorKind::TrailingBytes(n), "")),
+                _ => Ok(response),
+            },
             (decoded, _) => decoded,
         };
         match decoded {
@@ -207,7 +211,7 @@ impl Core {
             R::VERSION,
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (deserializer, lenient::<R::Response>),
+            (deserializer, trailing_len::<R::Response>),
             reply,
         )
     }
@@ -220,7 +224,7 @@ impl Core {
             request.version(),
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (deserializer, lenient_any),
+            (deserializer, trailing_len_any),
             reply,
         )
     }
@@ -231,7 +235,7 @@ impl Core {
         version: i16,
         expects_response: bool,
         serialize: impl FnOnce(i32, Option<&str>) -> Result<Chunks, kafka_wire::EncodeError>,
-        (deserializer, lenient): (Deserializer<T>, LenientDeserializer<T>),
+        (deserializer, trailing): (Deserializer<T>, TrailingLen),
         reply: impl Reply<T>,
     ) -> Result<Chunks, Error> {
         if let Some(e) = &self.broken {
@@ -245,7 +249,7 @@ impl Core {
         // Ids only need to be unique among the requests in flight, far fewer than 2^31.
         self.next_correlation_id = correlation_id.checked_add(1).unwrap_or(0);
         if expects_response {
-            let pending = Box::new(Typed { deserializer, lenient, reply });
+            let pending = Box::new(Typed { deserializer, trailing, reply });
             self.in_flight.push_back(InFlight { correlation_id, api, version, pending });
         }
         Ok(frame)
@@ -300,8 +304,8 @@ impl Core {
             unreachable!("the front was just checked")
         };
         let malformed = |source| Error::Malformed { api, version, source };
-        let lenient = (!self.config.reject_trailing_bytes).then_some((api, version));
-        match pending.complete(frame, lenient, &malformed) {
+        let strict = self.config.reject_trailing_bytes.then_some((api, version));
+        match pending.complete(frame, strict, &malformed) {
             None => Ok(()),
             Some(error) => Err(self.fail(error)),
         }
