@@ -141,7 +141,12 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             Next::Close(b, reason) => (b, Some(reason)),
         };
         if let Some(mut bytes) = bytes {
-            if let Err(e) = async { stream.write_all_buf(&mut bytes).await?; stream.flush().await }.await {
+            if let Err(e) = async {
+                stream.write_all_buf(&mut bytes).await?;
+                stream.flush().await
+            }
+            .await
+            {
                 return log_close(broker, peer, &format!("writing a response: {e}"));
             }
         }

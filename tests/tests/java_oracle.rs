@@ -14,10 +14,10 @@
 //! - Leniency (`leniency` tests below): each place where the crate and Kafka disagreed, with
 //!   the exact bytes, Kafka's verdict asked of Java and ours asserted to match.
 
-#[path = "support/java_oracle.rs"]
-mod java;
 #[path = "support/debug_tree.rs"]
 mod debug_tree;
+#[path = "support/java_oracle.rs"]
+mod java;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -69,7 +69,11 @@ struct Value {
     debug: String,
 }
 
-fn value_of<T: std::fmt::Debug>(v: &T, len: usize, encode: impl Fn(&T, &mut BytesMut) -> Result<(), EncodeError>) -> Value {
+fn value_of<T: std::fmt::Debug>(
+    v: &T,
+    len: usize,
+    encode: impl Fn(&T, &mut BytesMut) -> Result<(), EncodeError>,
+) -> Value {
     let mut buf = BytesMut::with_capacity(len);
     let encoded = encode(v, &mut buf).map(|()| buf.freeze());
     Value { encoded, debug: format!("{v:?}") }
@@ -166,11 +170,8 @@ fn java_knows_exactly_our_kinds_and_versions() {
     };
     // ApiMessageType still lists the four inter-broker APIs Kafka 4.0 removed, with no version
     // (highest -1); the crate does not generate them either.
-    let mut java: Vec<String> = answer
-        .split(';')
-        .filter(|s| !s.is_empty() && !s.ends_with(":-1"))
-        .map(str::to_owned)
-        .collect();
+    let mut java: Vec<String> =
+        answer.split(';').filter(|s| !s.is_empty() && !s.ends_with(":-1")).map(str::to_owned).collect();
     let mut ours: Vec<String> = kinds().iter().map(|k| format!("{}:{}:{}", k.java, k.min, k.max)).collect();
     java.sort();
     ours.sort();
@@ -222,7 +223,12 @@ fn java_reads_our_messages() {
     }
     CASES.fetch_add(cases, Ordering::Relaxed);
     eprintln!("java_reads_our_messages: {cases} cases");
-    assert!(failures.is_empty(), "{} of {cases} cases disagree:\n{}", failures.len(), failures[..failures.len().min(40)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases disagree:\n{}",
+        failures.len(),
+        failures[..failures.len().min(40)].join("\n")
+    );
 }
 
 /// Java builds a random value from Kafka's schema of the version and writes it → we decode →
@@ -268,7 +274,12 @@ fn we_read_java_messages() {
     }
     CASES.fetch_add(cases, Ordering::Relaxed);
     eprintln!("we_read_java_messages: {cases} cases");
-    assert!(failures.is_empty(), "{} of {cases} cases disagree:\n{}", failures.len(), failures[..failures.len().min(40)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases disagree:\n{}",
+        failures.len(),
+        failures[..failures.len().min(40)].join("\n")
+    );
 }
 
 #[test]
@@ -282,10 +293,8 @@ fn error_codes_match_kafkas_errors_enum() {
         let retriable = p.next().unwrap() == "1";
         java.push((code, name, retriable));
     }
-    let ours: Vec<(i16, String, bool)> = ErrorCode::ALL
-        .iter()
-        .map(|e| (e.code(), e.name().unwrap().to_owned(), e.is_retriable()))
-        .collect();
+    let ours: Vec<(i16, String, bool)> =
+        ErrorCode::ALL.iter().map(|e| (e.code(), e.name().unwrap().to_owned(), e.is_retriable())).collect();
     assert_eq!(ours, java);
     // Kafka 4.4.0's Errors enum.
     assert_eq!(java.len(), 138);
@@ -293,7 +302,9 @@ fn error_codes_match_kafkas_errors_enum() {
 
 // ---- record sets -------------------------------------------------------------------------------
 
-use kafka_wire::records::{Batch, BatchBuilder, Compression, ControlRecord, LegacyMessage, NewRecord, Records, TimestampType};
+use kafka_wire::records::{
+    Batch, BatchBuilder, Compression, ControlRecord, LegacyMessage, NewRecord, Records, TimestampType,
+};
 
 const CODECS: [Compression; 5] =
     [Compression::None, Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd];
@@ -312,7 +323,8 @@ fn our_dump(bytes: &[u8]) -> Result<String, String> {
     let mut out = Vec::new();
     for batch in Records::from_bytes(Bytes::copy_from_slice(bytes)).batches() {
         let batch = batch.map_err(|e| e.to_string())?;
-        let records: Vec<_> = batch.records().map_err(|e| e.to_string())?.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+        let records: Vec<_> =
+            batch.records().map_err(|e| e.to_string())?.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
         let head = match &batch {
             Batch::V2(b) => {
                 let tt = match b.timestamp_type() {
@@ -407,9 +419,11 @@ fn we_read_record_sets_kafka_builds() {
                             codec_name(codec),
                             txn as u8
                         );
-                        let bytes = java::unwire(&oracle().ask(&question).unwrap_or_else(|e| panic!("{question}: {e}")));
+                        let bytes =
+                            java::unwire(&oracle().ask(&question).unwrap_or_else(|e| panic!("{question}: {e}")));
                         cases += 1;
-                        let java = java_dump(&bytes).unwrap_or_else(|e| panic!("{question}: Java cannot read its own batch: {e}"));
+                        let java = java_dump(&bytes)
+                            .unwrap_or_else(|e| panic!("{question}: Java cannot read its own batch: {e}"));
                         match our_dump(&bytes) {
                             Ok(ours) if ours == java => {}
                             Ok(ours) => failures.push(format!("{question}:\n java {java}\n ours {ours}")),
@@ -456,12 +470,20 @@ fn our_records(n: usize, seed: u64) -> Vec<NewRecord> {
                 2 => Some(Bytes::from(vec![b'x'; 3000 + i])),
                 _ => Some(Bytes::copy_from_slice(&data[i..i + (b as usize % 16)])),
             };
-            let mut r = NewRecord { timestamp: 1_700_000_000_000 + (i as i64 * 7) - (b as i64 % 5), key: None, value, headers: Vec::new() };
+            let mut r = NewRecord {
+                timestamp: 1_700_000_000_000 + (i as i64 * 7) - (b as i64 % 5),
+                key: None,
+                value,
+                headers: Vec::new(),
+            };
             if b % 3 != 0 {
                 r.key = Some(Bytes::copy_from_slice(&data[i + 1..i + 1 + (b as usize % 7)]));
             }
             for h in 0..(b % 3) {
-                r = r.with_header(["trace", "grüße", ""][h as usize], if h == 1 { None } else { Some(Bytes::from_static(b"v")) });
+                r = r.with_header(
+                    ["trace", "grüße", ""][h as usize],
+                    if h == 1 { None } else { Some(Bytes::from_static(b"v")) },
+                );
             }
             r
         })
@@ -502,7 +524,11 @@ fn kafka_reads_record_sets_we_build() {
                         batch.max_timestamp = 1_750_000_000_000;
                     }
                     cases += 1;
-                    check(format!("BatchBuilder {codec} pid {pid} txn {txn} log_append {log_append} n {n}"), batch.to_bytes().unwrap(), &mut failures);
+                    check(
+                        format!("BatchBuilder {codec} pid {pid} txn {txn} log_append {log_append} n {n}"),
+                        batch.to_bytes().unwrap(),
+                        &mut failures,
+                    );
                 }
             }
         }
@@ -518,7 +544,13 @@ fn kafka_reads_record_sets_we_build() {
                     let ts = if magic == 0 { -1 } else { 1_700_000_000_000 + i };
                     let key = (i % 2 == 0).then(|| Bytes::from(format!("k{i}")));
                     let value = (i != 3).then(|| Bytes::from(vec![b'a' + i as u8; 10 + 100 * i as usize]));
-                    LegacyMessage::new(magic, if magic == 1 && codec != Compression::None { i } else { 40 + i }, ts, key, value)
+                    LegacyMessage::new(
+                        magic,
+                        if magic == 1 && codec != Compression::None { i } else { 40 + i },
+                        ts,
+                        key,
+                        value,
+                    )
                 })
                 .collect();
             let set = if codec == Compression::None {
@@ -534,7 +566,11 @@ fn kafka_reads_record_sets_we_build() {
     }
     // Control batches.
     for control in [ControlRecord::Commit { coordinator_epoch: 3 }, ControlRecord::Abort { coordinator_epoch: 0 }] {
-        let mut b = BatchBuilder::new(Compression::None).producer(4000, 1, -1).transactional(true).control(true).base_offset(31);
+        let mut b = BatchBuilder::new(Compression::None)
+            .producer(4000, 1, -1)
+            .transactional(true)
+            .control(true)
+            .base_offset(31);
         b.push(&control.to_record(1_700_000_000_000)).unwrap();
         cases += 1;
         check(format!("control {control:?}"), b.build().unwrap().to_bytes().unwrap(), &mut failures);
@@ -547,7 +583,8 @@ fn kafka_reads_record_sets_we_build() {
 
 /// Hex with spaces and comments allowed (`#` to the end of a line).
 fn unhex(s: &str) -> Vec<u8> {
-    let digits: String = s.lines().map(|l| l.split('#').next().unwrap()).collect::<String>().split_whitespace().collect();
+    let digits: String =
+        s.lines().map(|l| l.split('#').next().unwrap()).collect::<String>().split_whitespace().collect();
     hex::decode(digits).unwrap()
 }
 
@@ -597,7 +634,9 @@ fn tagged_fields_in_any_order_or_repeated_are_read_as_kafka_reads_them() {
     // twice ("a" then "b": the later wins).
     let fetch = encode_of(&fetch::v15::Request::default());
     let replica_state = "01 0d 00000003 0000000000000004 00"; // replica id 3, epoch 4, no tags
-    for (tags, cluster) in [(format!("02 {replica_state} 00 02 0261"), "a"), ("02 00 02 0261 00 02 0262".to_owned(), "b")] {
+    for (tags, cluster) in
+        [(format!("02 {replica_state} 00 02 0261"), "a"), ("02 00 02 0261 00 02 0262".to_owned(), "b")]
+    {
         let body = with_tags(&fetch, &tags);
         let java = java_read("request:1", 15, &body).expect("Kafka reads it");
         assert_eq!(java.left, 0);
@@ -632,7 +671,10 @@ fn tagged_field_counts_kafka_refuses() {
     ok.extend_from_slice(&many[6..many.len() - 3]);
     let java = java_read("header:response", 1, &ok).unwrap();
     assert_eq!(java.left, 0);
-    assert_eq!(response_header::v1::ResponseHeader::from_bytes(Bytes::from(ok)).unwrap().unknown_tagged_fields.len(), 10_000);
+    assert_eq!(
+        response_header::v1::ResponseHeader::from_bytes(Bytes::from(ok)).unwrap().unknown_tagged_fields.len(),
+        10_000
+    );
     // A count larger than the bytes left.
     let short = unhex("00000007 05 0100");
     assert!(java_read("header:response", 1, &short).is_err());
@@ -653,7 +695,10 @@ fn known_tagged_field_with_a_wrong_size() {
     let java = java_read("request:1", 12, &body).expect("Kafka reads it");
     assert_eq!(java.left, 1);
     let err = fetch::v12::Request::from_bytes(Bytes::from(body)).unwrap_err();
-    assert!(matches!(err.kind(), kafka_wire::DecodeErrorKind::TaggedFieldSize { tag: 0, declared: 3, used: 2 }), "{err}");
+    assert!(
+        matches!(err.kind(), kafka_wire::DecodeErrorKind::TaggedFieldSize { tag: 0, declared: 3, used: 2 }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -674,11 +719,15 @@ fn strings_as_kafka_reads_them() {
     }
     // Malformed UTF-8 of every shape: random strings over the bytes that matter to a decoder,
     // decoded by the JDK and by us (a protocol string field and a record header key).
-    let alphabet = [0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xf8, 0xff];
+    let alphabet = [
+        0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xef, 0xf0, 0xf1, 0xf4,
+        0xf5, 0xf8, 0xff,
+    ];
     let noise = input(77, 4 * 3000);
     for case in 0..3000 {
         let n = 1 + noise[4 * case] as usize % 6;
-        let raw: Vec<u8> = (0..n).map(|i| alphabet[noise[4 * case + i % 4] as usize * (i + 1) % alphabet.len()]).collect();
+        let raw: Vec<u8> =
+            (0..n).map(|i| alphabet[noise[4 * case + i % 4] as usize * (i + 1) % alphabet.len()]).collect();
         let java = java::unwire(&oracle().ask(&format!("utf8 {}", hex::encode(&raw))).unwrap());
         let mut body = vec![raw.len() as u8 + 1];
         body.extend(&raw);
@@ -698,7 +747,10 @@ fn strings_as_kafka_reads_them() {
     let too_long = api_versions::v3::Request { client_software_name: long.into(), ..Default::default() };
     assert!(too_long.to_bytes().is_err());
     let longest = metadata::v12::Request {
-        topics: Some(vec![metadata::v12::MetadataRequestTopic { name: Some("y".repeat(32_767).into()), ..Default::default() }]),
+        topics: Some(vec![metadata::v12::MetadataRequestTopic {
+            name: Some("y".repeat(32_767).into()),
+            ..Default::default()
+        }]),
         ..Default::default()
     };
     let bytes = encode_of(&longest);
@@ -827,7 +879,15 @@ fn lz4_frames_as_kafka_reads_them() {
         ("content checksum flagged, not there", with_flg(&frame, flg | 0x04), false),
         ("content checksum flagged, wrong", [&with_flg(&frame, flg | 0x04)[..], &[1, 2, 3, 4]].concat(), true),
         ("reserved bit", with_flg(&frame, flg | 0x02), false),
-        ("header checksum wrong", { let mut f = frame.clone(); f[6] ^= 1; f }, false),
+        (
+            "header checksum wrong",
+            {
+                let mut f = frame.clone();
+                f[6] ^= 1;
+                f
+            },
+            false,
+        ),
     ];
     for (what, f, kafka_reads) in cases {
         let bytes = with_records_part(&batch, &f);
@@ -902,9 +962,12 @@ fn header_keys_that_are_not_utf8_are_read_as_kafka_reads_them() {
             Batch::Legacy(_) => unreachable!(),
         };
         let records = batch.records().unwrap();
-        let keys: Vec<String> =
-            records.borrowed().flat_map(|r| r.unwrap().headers().map(|h| h.key.into_owned()).collect::<Vec<_>>()).collect();
-        let owned: Vec<String> = batch.records().unwrap().flat_map(|r| r.unwrap().headers).map(|h| h.key.to_string()).collect();
+        let keys: Vec<String> = records
+            .borrowed()
+            .flat_map(|r| r.unwrap().headers().map(|h| h.key.into_owned()).collect::<Vec<_>>())
+            .collect();
+        let owned: Vec<String> =
+            batch.records().unwrap().flat_map(|r| r.unwrap().headers).map(|h| h.key.to_string()).collect();
         assert_eq!(keys, owned);
     }
 }

@@ -456,7 +456,8 @@ mod lz4 {
     /// without its end mark is an error.
     pub(super) fn decompress(data: &[u8], max_len: usize, magic0: bool) -> Result<Vec<u8>, DecodeError> {
         let bad = |what: &str| corrupt(Compression::Lz4, what);
-        let (&[m0, m1, m2, m3, flg, bd], _) = data.split_first_chunk::<6>().ok_or_else(|| bad("stream ended prematurely"))?;
+        let (&[m0, m1, m2, m3, flg, bd], _) =
+            data.split_first_chunk::<6>().ok_or_else(|| bad("stream ended prematurely"))?;
         if [m0, m1, m2, m3] != MAGIC {
             return Err(bad("invalid magic bytes"));
         }
@@ -781,7 +782,8 @@ mod tests {
         // Frames without content checksum or size: the same outcomes as the frame decoder for
         // every truncation and corruption.
         let mut inputs = Vec::new();
-        for (size, block_sums) in [(BlockSize::Max64KB, false), (BlockSize::Max256KB, true), (BlockSize::Max4MB, false)] {
+        for (size, block_sums) in [(BlockSize::Max64KB, false), (BlockSize::Max256KB, true), (BlockSize::Max4MB, false)]
+        {
             inputs.extend(variants(&frame_of(size, BlockMode::Independent, block_sums, false, None), 2003));
         }
         // Random bytes are stored as uncompressed blocks.

@@ -62,8 +62,7 @@ impl Parser<'_> {
     fn ident(&mut self) -> String {
         self.ws();
         let start = self.at;
-        while self.at < self.s.len()
-            && (self.s[self.at].is_ascii_alphanumeric() || b"_#.-+".contains(&self.s[self.at]))
+        while self.at < self.s.len() && (self.s[self.at].is_ascii_alphanumeric() || b"_#.-+".contains(&self.s[self.at]))
         {
             self.at += 1;
         }
@@ -256,7 +255,11 @@ fn walk(java: &Json, ours: &Tree, path: &str) -> Result<(), String> {
         (Json::Bool(j), Tree::Bool(o)) if j == o => Ok(()),
         (Json::Number(j), Tree::Num(o)) if numbers_agree(j, o) => Ok(()),
         // Jackson writes NaN and infinities as strings.
-        (Json::String(j), Tree::Num(o)) if (j == "NaN" && o == "NaN") || (j == "Infinity" && o == "inf") || (j == "-Infinity" && o == "-inf") => Ok(()),
+        (Json::String(j), Tree::Num(o))
+            if (j == "NaN" && o == "NaN") || (j == "Infinity" && o == "inf") || (j == "-Infinity" && o == "-inf") =>
+        {
+            Ok(())
+        }
         (Json::String(j), Tree::Str(o)) if j == o => Ok(()),
         (Json::String(j), Tree::Uuid(o)) if j == o => Ok(()),
         (Json::String(j), Tree::Bytes(o)) if base64(j, false).as_deref() == Some(&o[..]) => Ok(()),
