@@ -145,9 +145,9 @@ fn tagged_fields_are_written_only_when_not_default_and_unknown_ones_survive() {
 
     // Tags out of order are read as Kafka reads them (tests/tests/java_oracle.rs has Kafka's
     // verdicts): written back in ascending order.
-    let decoded = fetch::v12::Request::from_bytes(Bytes::from(unhex(&format!("{body} 02 05 00 00 00")))).unwrap();
-    assert_eq!(decoded.cluster_id.as_deref(), Some(""));
-    assert_eq!(decoded.to_bytes().unwrap(), Bytes::from(unhex(&format!("{body} 02 00 01 00 05 00"))));
+    let decoded = fetch::v12::Request::from_bytes(Bytes::from(unhex(&format!("{body} 02 05 00 00 02 0263")))).unwrap();
+    assert_eq!(decoded.cluster_id.as_deref(), Some("c"));
+    assert_eq!(decoded.to_bytes().unwrap(), Bytes::from(unhex(&format!("{body} 02 00 02 0263 05 00"))));
 }
 
 #[test]
