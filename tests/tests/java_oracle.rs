@@ -32,9 +32,9 @@ use kafka_wire::{
 use java::{java_read, oracle, unwire};
 
 /// Arbitrary values per (kind, version), besides the sample.
-const ARBITRARY_PER_VERSION: u64 = 6;
+const ARBITRARY_PER_VERSION: u64 = 12;
 /// Java-built random values per (kind, version).
-const JAVA_RANDOM_PER_VERSION: u64 = 8;
+const JAVA_RANDOM_PER_VERSION: u64 = 16;
 
 static CASES: AtomicUsize = AtomicUsize::new(0);
 
@@ -51,6 +51,8 @@ fn input(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+type Decode = dyn Fn(i16, &mut Bytes) -> Result<Value, DecodeError>;
+
 /// One kind of message as the oracle names it, with our codec for it.
 struct Kind {
     /// `request:3`, `header:response`, `data:VotersRecord`, ...
@@ -60,7 +62,7 @@ struct Kind {
     /// A deterministic value of a version: the sample for case 0, arbitrary ones after.
     value: Box<dyn Fn(i16, u64) -> Option<Value>>,
     /// Decodes a whole body of a version.
-    decode: Box<dyn Fn(i16, &mut Bytes) -> Result<Value, DecodeError>>,
+    decode: Box<Decode>,
 }
 
 /// A decoded or built value: its encoding and its `Debug` text.
@@ -165,7 +167,7 @@ fn kinds() -> Vec<Kind> {
 fn java_knows_exactly_our_kinds_and_versions() {
     let answer = {
         let mut o = oracle();
-        eprintln!("Java oracle: JVM start to first answer {:?}", o.start_cost);
+        eprintln!("Java oracle: classpath and javac {:?}, JVM start to first answer {:?}", o.setup_cost, o.start_cost);
         o.ask("versions").unwrap()
     };
     // ApiMessageType still lists the four inter-broker APIs Kafka 4.0 removed, with no version
@@ -476,7 +478,7 @@ fn our_records(n: usize, seed: u64) -> Vec<NewRecord> {
                 value,
                 headers: Vec::new(),
             };
-            if b % 3 != 0 {
+            if !b.is_multiple_of(3) {
                 r.key = Some(Bytes::copy_from_slice(&data[i + 1..i + 1 + (b as usize % 7)]));
             }
             for h in 0..(b % 3) {

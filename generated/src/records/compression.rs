@@ -194,7 +194,7 @@ fn io_encode(codec: Compression, e: std::io::Error) -> EncodeError {
 
 /// The first capacity of a decompression buffer when the format does not tell the size: a few
 /// times the compressed size (a known, present length).
-#[cfg(any(feature = "gzip", feature = "lz4", feature = "zstd"))]
+#[cfg(any(feature = "gzip", feature = "zstd"))]
 fn default_capacity(compressed_len: usize, max_len: usize) -> usize {
     compressed_len.saturating_mul(4).min(max_len)
 }

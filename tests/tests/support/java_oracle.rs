@@ -26,7 +26,9 @@ pub struct Oracle {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
-    /// From spawning `java` to its first line (class loading and JIT warm-up excluded).
+    /// Resolving the classpath (mvn, or the cached list) and compiling (javac, or the stamp).
+    pub setup_cost: Duration,
+    /// From spawning `java` to its first line (the JVM up, the oracle's class loaded).
     pub start_cost: Duration,
     /// Questions answered so far.
     pub calls: usize,
@@ -106,8 +108,10 @@ impl Oracle {
     fn start() -> Oracle {
         let work = work_dir();
         std::fs::create_dir_all(&work).unwrap();
+        let setup = Instant::now();
         let cp = classpath(&work);
         let classes = compile(&work, &cp);
+        let setup_cost = setup.elapsed();
         let full = std::env::join_paths(std::iter::once(classes).chain(std::env::split_paths(&cp))).unwrap();
         let log = std::fs::File::create(work.join(format!("stderr-{}.log", std::process::id()))).unwrap();
         let begun = Instant::now();
@@ -125,7 +129,7 @@ impl Oracle {
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
         assert_eq!(first.trim(), "ready", "the Java oracle did not start (see {})", work.display());
-        Oracle { child, stdin, stdout, start_cost: begun.elapsed(), calls: 0 }
+        Oracle { child, stdin, stdout, setup_cost, start_cost: begun.elapsed(), calls: 0 }
     }
 
     /// One question: `Ok(answer)` for `ok answer`, `Err(reason)` for `err reason`.
