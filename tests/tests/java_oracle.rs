@@ -990,5 +990,11 @@ fn legacy_wrappers_and_their_offsets() {
         let java = java.unwrap();
         eprintln!("wrapper offset {wrapper_offset}: Kafka reads {java}");
         assert_eq!(ours.unwrap(), java, "wrapper offset {wrapper_offset}");
+        // Kafka's AbstractLegacyRecordBatch: the records are 8-10 under wrapper 10 and 0-2
+        // under wrapper 0 (relative offsets kept), and lastOffset() is the wrapper's offset in
+        // both, 0 included; Batch::last_offset() says the same.
+        let first = if wrapper_offset == 0 { 0 } else { 8 };
+        assert!(java.starts_with(&format!("B 1 {first} {wrapper_offset} ")), "{java}");
+        assert!(java.contains(&format!("R {} ", first + 2)), "{java}");
     }
 }
