@@ -196,3 +196,14 @@ fn api_keys_know_their_versions_and_header_rules() {
     assert_eq!(ApiKey::EndTxn.first_unstable_version(), None);
     assert_eq!(ApiKey::from_code(999), None);
 }
+
+#[test]
+fn versioned_data_ignores_bytes_after_the_value_as_kafka_does() {
+    use kafka_wire::consumer_protocol_assignment::AnyVersion;
+    // ConsumerProtocolAssignment v0, no partitions, null user data, then two more bytes:
+    // Kafka's ConsumerProtocol.deserializeAssignment reads what it knows and ignores the rest.
+    let bytes = Bytes::from(unhex("0000 00000000 ffffffff abcd"));
+    let value = AnyVersion::decode_versioned(bytes).unwrap();
+    assert_eq!(value.version(), 0);
+    assert_eq!(value.to_versioned_bytes().unwrap(), Bytes::from(unhex("0000 00000000 ffffffff")));
+}
