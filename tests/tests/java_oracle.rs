@@ -224,7 +224,10 @@ fn java_reads_our_messages() {
         }
     }
     CASES.fetch_add(cases, Ordering::Relaxed);
-    eprintln!("java_reads_our_messages: {cases} cases");
+    eprintln!(
+        "java_reads_our_messages: {cases} cases; {} field values compared so far",
+        debug_tree::COMPARED.load(Ordering::Relaxed)
+    );
     assert!(
         failures.is_empty(),
         "{} of {cases} cases disagree:\n{}",
@@ -275,7 +278,10 @@ fn we_read_java_messages() {
         }
     }
     CASES.fetch_add(cases, Ordering::Relaxed);
-    eprintln!("we_read_java_messages: {cases} cases");
+    eprintln!(
+        "we_read_java_messages: {cases} cases; {} field values compared so far",
+        debug_tree::COMPARED.load(Ordering::Relaxed)
+    );
     assert!(
         failures.is_empty(),
         "{} of {cases} cases disagree:\n{}",
