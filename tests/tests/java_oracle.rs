@@ -1004,3 +1004,30 @@ fn legacy_wrappers_and_their_offsets() {
         assert!(java.contains(&format!("R {} ", first + 2)), "{java}");
     }
 }
+
+#[test]
+fn batches_with_no_records_are_not_read_further() {
+    // DefaultRecordBatch.iterator(): a count of 0 (or less) yields no record without reading
+    // what follows the count, compressed or not.
+    let (batch, _) = kafka_batch("none", 1, 5);
+    let with_count = |count: i32, attributes: u8, records: &[u8]| {
+        let mut b = batch.clone();
+        b[22] = attributes;
+        b[57..61].copy_from_slice(&count.to_be_bytes());
+        with_records_part(&b, records)
+    };
+    for (what, bytes) in [
+        ("count 0, uncompressed, 5 bytes after", with_count(0, 0, b"extra")),
+        ("count 0, gzip, not gzip", with_count(0, 1, b"not gzip")),
+        ("count 0, lz4, nothing", with_count(0, 3, b"")),
+    ] {
+        let (java, ours) = verdicts(&bytes);
+        let java = java.unwrap_or_else(|e| panic!("{what}: Kafka refuses it: {e}"));
+        assert!(java.ends_with(" 0"), "{what}: {java}");
+        assert_eq!(ours.unwrap_or_else(|e| panic!("{what}: we refuse it: {e}")), java, "{what}");
+    }
+    // A negative count: Kafka's iterator refuses it ("Found invalid record count"), and so do we.
+    let (java, ours) = verdicts(&with_count(-5, 0, &batch[61..]));
+    assert!(java.unwrap_err().contains("invalid record count -5"));
+    assert!(ours.is_err());
+}

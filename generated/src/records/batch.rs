@@ -248,7 +248,11 @@ impl RecordBatch {
 
     /// [`RecordBatch::records`] with a chosen cap on the decompressed size.
     pub fn records_capped(&self, max_decompressed: usize) -> Result<RecordIter, DecodeError> {
+        // A count of 0: no record, and nothing after the count is read, compressed or not
+        // (Kafka's DefaultRecordBatch.iterator returns an empty iterator; a negative count is
+        // refused by decode, as Kafka's iterator refuses it).
         let data = match self.compression() {
+            _ if self.record_count == 0 => Bytes::new(),
             Compression::None => self.records.clone(),
             c => Bytes::from(decompress_framed(c, &self.records, max_decompressed, false)?),
         };
