@@ -347,10 +347,11 @@ pub(crate) fn slice_uvarint(data: &[u8], pos: &mut usize, field: Field) -> Resul
         *pos = p + 4;
         return Ok(v);
     }
-    if b4 > 0x0f {
+    if b4 >= 0x80 {
         return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
     }
     *pos = p + 5;
+    // As Kafka's ByteUtils.readUnsignedVarint: the fifth byte's bits above the 32 are dropped.
     Ok(v | (b4 as u32) << 28)
 }
 
@@ -359,9 +360,7 @@ fn slice_uvarint_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u32,
     for i in 0..5 {
         let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };
         *pos += 1;
-        if i == 4 && b > 0x0f {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
+        // The fifth byte's bits above the 32 are dropped, as in Kafka.
         v |= ((b & 0x7f) as u32) << (7 * i);
         if b & 0x80 == 0 {
             return Ok(v);
@@ -383,9 +382,7 @@ pub(crate) fn slice_uvarlong(data: &[u8], pos: &mut usize, field: Field) -> Resu
     if let Some(c) = data.get(p..).and_then(<[u8]>::first_chunk::<10>) {
         let mut v: u64 = 0;
         for (i, &b) in c.iter().enumerate() {
-            if i == 9 && b > 0x01 {
-                return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-            }
+            // The tenth byte's bits above the 64 are dropped, as in Kafka's readUnsignedVarlong.
             v |= ((b & 0x7f) as u64) << (7 * i);
             if b < 0x80 {
                 *pos = p + i + 1;
@@ -402,9 +399,6 @@ fn slice_uvarlong_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u64
     for i in 0..10 {
         let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };
         *pos += 1;
-        if i == 9 && b > 0x01 {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
         v |= ((b & 0x7f) as u64) << (7 * i);
         if b & 0x80 == 0 {
             return Ok(v);
@@ -1112,10 +1106,18 @@ mod tests {
             assert_eq!(padded.len(), 5, "{v}: consumed exactly its bytes");
             assert_eq!(get_uvarint(&mut Bytes::from(bytes), "t").unwrap(), v);
         }
-        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0]), "t");
+        // A fifth byte with more than 4 bits: the bits above the 32 are dropped, as Kafka's
+        // ByteUtils.readUnsignedVarint drops them (java_oracle.rs has Kafka's verdict).
+        for input in [&[0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0][..], &[0xff, 0xff, 0xff, 0xff, 0x1f]] {
+            let mut b = Bytes::copy_from_slice(input);
+            assert_eq!(get_uvarint(&mut b, "t").unwrap(), u32::MAX);
+            assert_eq!(b.len(), input.len() - 5);
+        }
+        assert_eq!(get_uvarint(&mut Bytes::from_static(&[0x80, 0x80, 0x80, 0x80, 0x10]), "t").unwrap(), 0);
+        // A sixth byte is too long.
+        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x8f, 0]), "t");
         assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
-        // A sixth byte, or a fifth byte with more than 4 bits, is too long.
-        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f]), "t");
+        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x8f]), "t");
         assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
         let e = get_uvarint(&mut Bytes::from_static(&[0x80]), "t");
         assert!(matches!(e.unwrap_err().kind(), DecodeErrorKind::UnexpectedEof { .. }));

@@ -1031,3 +1031,36 @@ fn batches_with_no_records_are_not_read_further() {
     assert!(java.unwrap_err().contains("invalid record count -5"));
     assert!(ours.is_err());
 }
+
+#[test]
+fn overlong_varints_are_truncated_as_kafka_truncates_them() {
+    // ByteUtils.readUnsignedVarint keeps 32 bits: a fifth byte of 0x10 adds nothing, so
+    // `80 80 80 80 10` is 0 (here the tagged-field count of a response header); a fifth byte
+    // with the continuation bit is refused.
+    for (bytes, kafka_reads) in [("00000007 8080808010", true), ("00000007 808080808f00", false)] {
+        let bytes = unhex(bytes);
+        let java = java_read("header:response", 1, &bytes);
+        assert_eq!(java.is_ok(), kafka_reads, "{java:?}");
+        let ours = response_header::v1::ResponseHeader::from_bytes(Bytes::from(bytes));
+        assert_eq!(ours.is_ok(), kafka_reads, "{ours:?}");
+        if let (Ok(java), Ok(ours)) = (java, ours) {
+            assert_eq!(java.written.unwrap(), encode_of(&ours));
+        }
+    }
+    // In a record: the offset delta `81 80 80 80 10` (zig-zag 1: -1 after dropping the bits
+    // above 32) and a timestamp delta of ten bytes whose last carries more than one bit.
+    let mut b = BatchBuilder::new(Compression::None).base_offset(100);
+    b.push(&NewRecord::new(1_700_000_000_000, "v")).unwrap();
+    let good = b.build().unwrap().to_bytes().unwrap().to_vec();
+    // The record: length, attributes, timestamp delta 0, offset delta 0, key -1, value "v", 0 headers.
+    assert_eq!(&good[61..], &unhex("0e 00 00 00 01 02 76 00")[..]);
+    for (what, record) in [
+        ("offset delta of five bytes", "16 00 00 8180808010 01 02 76 00"),
+        ("timestamp delta of ten bytes", "20 00 80808080808080808002 00 01 02 76 00"),
+    ] {
+        let bytes = with_records_part(&good, &unhex(record));
+        let (java, ours) = verdicts(&bytes);
+        let java = java.unwrap_or_else(|e| panic!("{what}: Kafka refuses it: {e}"));
+        assert_eq!(ours.unwrap_or_else(|e| panic!("{what}: we refuse it: {e}")), java, "{what}");
+    }
+}
