@@ -492,22 +492,21 @@ fn put_prefix_general(
     Ok(())
 }
 
-/// Reads a length prefix; `Ok(None)` is the null marker.
+/// Reads a length prefix; `Ok(None)` is null. As in Kafka's generated `read()` methods, every
+/// negative length is null (`if (length < 0)`), and a compact length is the varint minus one in
+/// `int` arithmetic (a varint of 2^31 and more is negative); a field that is not nullable then
+/// refuses it (`non_null`).
 #[inline(always)]
 fn get_prefix(buf: &mut Bytes, p: Prefix, compact: bool, field: Field) -> Result<Option<usize>, DecodeError> {
-    let v: i64 = if compact {
-        get_uvarint(buf, field)? as i64 - 1
+    let v: i32 = if compact {
+        (get_uvarint(buf, field)? as i32).wrapping_sub(1)
     } else {
         match p {
-            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, field)? as i64,
-            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, field)? as i64,
+            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, field)? as i32,
+            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, field)?,
         }
     };
-    match v {
-        -1 => Ok(None),
-        v if v < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(v), field)),
-        v => Ok(Some(v as usize)),
-    }
+    Ok(usize::try_from(v).ok())
 }
 
 #[inline]
@@ -1152,7 +1151,10 @@ mod tests {
         assert_eq!(dec::<Option<ByteString>>(b"\x00", true).unwrap(), None);
         assert_eq!(dec::<Option<ByteString>>(b"\x01", true).unwrap(), Some(ByteString::new()));
         assert_eq!(dec::<ByteString>(b"\x00", true).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
-        assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(-2));
+        // Any negative length is null, as in Kafka; not allowed where the field is not nullable.
+        assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
+        assert_eq!(dec::<Option<ByteString>>(b"\xff\xfe", false).unwrap(), None);
+        assert_eq!(dec::<Option<ByteString>>(b"\x81\x80\x80\x80\x08", true).unwrap(), None);
         // Not UTF-8: decoded as Kafka decodes it.
         assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap(), "\u{FFFD}");
         // Longer than an int16 allows, in both forms (Kafka keeps the bound in compact strings).

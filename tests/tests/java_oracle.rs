@@ -1064,3 +1064,53 @@ fn overlong_varints_are_truncated_as_kafka_truncates_them() {
         assert_eq!(ours.unwrap_or_else(|e| panic!("{what}: we refuse it: {e}")), java, "{what}");
     }
 }
+
+#[test]
+fn every_negative_length_is_null_as_in_kafka() {
+    use kafka_wire::{api_versions, produce};
+    // Produce v3 (classic): TransactionalId with length -2, acks 1, timeout 1000, no topics.
+    let body = unhex("fffe 0001 000003e8 00000000");
+    let java = java_read("request:0", 3, &body).expect("Kafka reads it");
+    assert!(java.json.contains("\"transactionalId\":null"), "{}", java.json);
+    let ours = produce::v3::Request::from_bytes(Bytes::from(body)).unwrap();
+    assert_eq!(ours.transactional_id, None);
+    assert_eq!(java.written.unwrap(), encode_of(&ours));
+    // Produce v9 (compact): TransactionalId length varint 2^31 + 1, minus one in int arithmetic:
+    // negative, so null.
+    let body = unhex("8180808008 0001 000003e8 01 00");
+    let java = java_read("request:0", 9, &body).expect("Kafka reads it");
+    assert!(java.json.contains("\"transactionalId\":null"), "{}", java.json);
+    let ours = produce::v9::Request::from_bytes(Bytes::from(body)).unwrap();
+    assert_eq!(ours.transactional_id, None);
+    // A string that is not nullable (ApiVersions v3 ClientSoftwareName) with such a length:
+    // refused by both.
+    let body = unhex("8180808008 01 00");
+    assert!(java_read("request:18", 3, &body).unwrap_err().contains("non-nullable"));
+    assert!(api_versions::v3::Request::from_bytes(Bytes::from(body)).is_err());
+
+    // A record whose key size is -5 and whose header value size is -3: nulls
+    // (DefaultRecord.readFrom); a legacy message with key size -7: null (LegacyRecord.key).
+    let mut b = BatchBuilder::new(Compression::None);
+    b.push(&NewRecord::new(1_700_000_000_000, "v")).unwrap();
+    let good = b.build().unwrap().to_bytes().unwrap().to_vec();
+    // length 10: attributes, timestamp delta 0, offset delta 0, key -5, value "v", 1 header:
+    // key "h", value -3.
+    let bytes = with_records_part(&good, &unhex("14 00 00 00 09 02 76 02 02 68 05"));
+    let (java, ours) = verdicts(&bytes);
+    let java = java.unwrap_or_else(|e| panic!("Kafka refuses it: {e}"));
+    assert!(java.ends_with("R 0 1700000000000 - .76 68=-"), "{java}");
+    assert_eq!(ours.unwrap(), java);
+    let mut legacy =
+        Records::from_batches(&[Batch::Legacy(LegacyMessage::new(1, 3, 5, None, Some(Bytes::from_static(b"v"))))])
+            .unwrap()
+            .into_bytes()
+            .to_vec();
+    // offset 8, size 4, crc 4, magic 1, attributes 1, timestamp 8: the key size at 26.
+    assert_eq!(&legacy[26..30], &(-1i32).to_be_bytes());
+    legacy[26..30].copy_from_slice(&(-7i32).to_be_bytes());
+    let crc = crc32fast::hash(&legacy[16..]);
+    legacy[12..16].copy_from_slice(&crc.to_be_bytes());
+    let (java, ours) = verdicts(&legacy);
+    let java = java.unwrap_or_else(|e| panic!("Kafka refuses the legacy message: {e}"));
+    assert_eq!(ours.unwrap(), java);
+}

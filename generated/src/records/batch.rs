@@ -739,8 +739,8 @@ impl std::iter::FusedIterator for BorrowedRecords<'_> {}
 #[inline(always)]
 fn slice_bytes(record: &[u8], pos: &mut usize, field: &'static str) -> Result<Option<Range<usize>>, DecodeError> {
     match slice_varint(record, pos, field)? {
-        -1 => Ok(None),
-        n if n < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(n.into()), field)),
+        // Every negative size is null, as in DefaultRecord.readFrom (`if (size >= 0)`).
+        n if n < 0 => Ok(None),
         n => {
             let (start, n) = (*pos, n as usize);
             if record.len() - start < n {
