@@ -990,11 +990,20 @@ impl TaggedReader {
     }
 }
 
-/// Decodes the value of a known tagged field from exactly its declared bytes.
+/// Decodes the value of a known tagged field from exactly its declared bytes. A value that
+/// needs more or fewer bytes is [`DecodeErrorKind::TaggedFieldSize`] (Kafka ignores the declared
+/// size of a field it knows and reads on; see `tests/CONFORMANCE.md`).
 #[inline]
 pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, field: Field) -> Result<T, DecodeError> {
     let declared = data.len();
-    let v = T::wire_get(&mut data, true, field)?;
+    let v = T::wire_get(&mut data, true, field).map_err(|e| match *e.kind() {
+        // The value runs past the declared bytes: at least `needed - remaining` more.
+        DecodeErrorKind::UnexpectedEof { needed, remaining } => DecodeError::new(
+            DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared + needed.saturating_sub(remaining) },
+            field,
+        ),
+        _ => e,
+    })?;
     if !data.is_empty() {
         return Err(DecodeError::new(
             DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared - data.len() },

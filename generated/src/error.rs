@@ -27,7 +27,8 @@ pub enum DecodeErrorKind {
     /// A varint ran past its maximum length.
     #[error("varint is too long")]
     VarintTooLong,
-    /// A known tagged field's value did not fill exactly the size its header declared.
+    /// A known tagged field's value did not fill exactly the size its header declared (`used`:
+    /// what the value took, or when it ran past the declared bytes, at least that many).
     #[error("tagged field {tag} declares {declared} bytes but its value used {used}")]
     TaggedFieldSize { tag: u32, declared: usize, used: usize },
     /// Bytes were left over after a complete message.

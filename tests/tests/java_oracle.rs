@@ -1114,3 +1114,128 @@ fn every_negative_length_is_null_as_in_kafka() {
     let java = java.unwrap_or_else(|e| panic!("Kafka refuses the legacy message: {e}"));
     assert_eq!(ours.unwrap(), java);
 }
+
+/// Mutated encodings (a byte changed, the end cut, bytes appended) of every kind and version:
+/// Kafka's `*Data.read` and our decoder must agree on whether they read, on how many bytes they
+/// leave, and on what they read (Kafka's re-encoding against ours). The one known difference
+/// — a known tagged field whose declared size is wrong (see `known_tagged_field_with_a_wrong_size`)
+/// — is counted, not failed; the count is printed.
+#[test]
+fn mutated_messages_get_kafkas_verdict() {
+    const PER_VERSION: u64 = 32;
+    let (mut cases, mut tagged_size, mut failures) = (0, 0, Vec::new());
+    for kind in kinds() {
+        for v in kind.min..=kind.max {
+            for m in 0..PER_VERSION {
+                // The sample, then arbitrary values.
+                let Some(value) = (kind.value)(v, m % 4) else { continue };
+                let original = value.encoded.unwrap();
+                let noise = input((v as u64) << 32 ^ m ^ kind.java.len() as u64 * 7919, 8);
+                let mut bytes = original.to_vec();
+                let at = u64::from_le_bytes(noise.clone().try_into().unwrap()) as usize % bytes.len().max(1);
+                match m % 4 {
+                    0 | 1 if !bytes.is_empty() => bytes[at] = noise[m as usize % 8],
+                    2 => bytes.truncate(at),
+                    _ => bytes.extend_from_slice(&noise[..1 + m as usize % 3]),
+                }
+                cases += 1;
+                let what = format!("{} v{v} mutation {m}: {}", kind.java, hex::encode(&bytes));
+                let java = java_read(&kind.java, v, &bytes);
+                let mut input_bytes = Bytes::from(bytes.clone());
+                let ours = (kind.decode)(v, &mut input_bytes);
+                match (&java, &ours) {
+                    (Ok(j), Ok(o)) => {
+                        if j.left != input_bytes.len() {
+                            failures.push(format!(
+                                "{what}: Kafka leaves {} bytes, we leave {}",
+                                j.left,
+                                input_bytes.len()
+                            ));
+                        } else if let (Ok(jw), Ok(ow)) = (&j.written, &o.encoded) {
+                            if jw[..] != ow[..] {
+                                failures.push(format!(
+                                    "{what}: read differently\n java {}\n ours {}",
+                                    hex::encode(jw),
+                                    hex::encode(ow)
+                                ));
+                            }
+                        }
+                    }
+                    (Err(_), Err(_)) => {}
+                    // The declared size of a known tag that Kafka ignores: the value takes more or
+                    // fewer bytes (TaggedFieldSize), or the size runs past the end (the bytes of
+                    // a field are taken before its tag is looked at). Unknown tags need their size
+                    // in Kafka too, so with an unknown tag both refuse.
+                    (Ok(_), Err(e))
+                        if matches!(
+                            e.kind(),
+                            kafka_wire::DecodeErrorKind::TaggedFieldSize { .. }
+                                | kafka_wire::DecodeErrorKind::UnexpectedEof { .. }
+                        ) =>
+                    {
+                        tagged_size += 1
+                    }
+                    (Ok(j), Err(e)) => {
+                        failures.push(format!("{what}: Kafka reads it (left {}), we refuse it: {e}", j.left))
+                    }
+                    (Err(e), Ok(_)) => failures.push(format!("{what}: we read it, Kafka refuses it: {e}")),
+                }
+            }
+        }
+    }
+    CASES.fetch_add(cases, Ordering::Relaxed);
+    eprintln!("mutated_messages_get_kafkas_verdict: {cases} cases, {tagged_size} with a known tag's wrong size");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} mutations disagree:\n{}",
+        failures.len(),
+        failures[..failures.len().min(40)].join("\n")
+    );
+}
+
+/// Mutated record batches (a byte of the batch header or of the records changed, the CRC written
+/// anew so that the change reaches the parsers): Kafka's `MemoryRecords` and we agree on whether the
+/// batch reads and on every record read.
+#[test]
+fn mutated_record_batches_get_kafkas_verdict() {
+    let (mut cases, mut read, mut failures) = (0, 0, Vec::new());
+    for (i, codec) in ["none", "none", "none", "gzip", "snappy", "lz4", "zstd"].iter().enumerate() {
+        for seed in 0..3u64 {
+            let (batch, records) = kafka_batch(codec, 3 + seed as usize, 40 + seed);
+            let noise = input(i as u64 * 100 + seed, 3 * 64);
+            for m in 0..64 {
+                // Every other one in the batch header after the CRC (attributes, last offset
+                // delta, timestamps, producer fields, record count) or the leader epoch.
+                let mut head = batch[..61].to_vec();
+                let mut mutated = records.clone();
+                let pick = noise[3 * m] as usize * 256 + noise[3 * m + 1] as usize;
+                let at = if m % 2 == 0 {
+                    let at = [12, 13, 14, 15].into_iter().chain(21..61).nth(pick % 44).unwrap();
+                    head[at] = noise[3 * m + 2];
+                    at
+                } else {
+                    let at = pick % mutated.len();
+                    mutated[at] = noise[3 * m + 2];
+                    61 + at
+                };
+                let bytes = with_records_part(&head, &mutated);
+                cases += 1;
+                match verdicts(&bytes) {
+                    (Ok(j), Ok(o)) if j == o => read += 1,
+                    (Err(_), Err(_)) => {}
+                    (java, ours) => failures.push(format!(
+                        "{codec} seed {seed}, byte {at} of the batch set to {:02x}:\n java {java:?}\n ours {ours:?}",
+                        noise[3 * m + 2]
+                    )),
+                }
+            }
+        }
+    }
+    eprintln!("mutated_record_batches_get_kafkas_verdict: {cases} cases, {read} read alike by both");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} disagree:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
