@@ -1130,7 +1130,7 @@ fn mutated_messages_get_kafkas_verdict() {
                 // The sample, then arbitrary values.
                 let Some(value) = (kind.value)(v, m % 4) else { continue };
                 let original = value.encoded.unwrap();
-                let noise = input((v as u64) << 32 ^ m ^ kind.java.len() as u64 * 7919, 8);
+                let noise = input(((v as u64) << 32) ^ m ^ (kind.java.len() as u64 * 7919), 8);
                 let mut bytes = original.to_vec();
                 let at = u64::from_le_bytes(noise.clone().try_into().unwrap()) as usize % bytes.len().max(1);
                 match m % 4 {
