@@ -89,23 +89,22 @@ impl<T: Send + 'static> Reply<T> for tokio::sync::oneshot::Sender<Result<T, Erro
 }
 
 /// A parser of one response frame (header and body, without the size prefix) of a request of
-/// the given API and version: strict (the body fills the frame).
+/// the given API and version. Bytes after the body are ignored, as Kafka's client ignores them.
 type Deserializer<T> = fn(ApiKey, i16, Bytes) -> Result<(ResponseHeader, T), DecodeError>;
 
-/// The same, ignoring bytes after the body.
-type LenientDeserializer<T> = Deserializer<T>;
+/// How many bytes of a response frame of the given API and version follow its body (`None`
+/// when the body does not decode as that version alone, as the ApiVersions v0 fallback reply):
+/// what [`CoreConfig::reject_trailing_bytes`] refuses.
+type TrailingLen = fn(ApiKey, i16, Bytes) -> Option<usize>;
 
 fn versioned<R: VersionedResponse>(_: ApiKey, _: i16, frame: Bytes) -> Result<(ResponseHeader, R), DecodeError> {
     R::decode_frame(frame)
 }
 
-fn versioned_lenient<R: VersionedResponse>(
-    _: ApiKey,
-    _: i16,
-    mut frame: Bytes,
-) -> Result<(ResponseHeader, R), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION)?;
-    Ok((header, R::decode(&mut frame)?))
+fn versioned_trailing<R: VersionedResponse>(_: ApiKey, _: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION).ok()?;
+    R::decode(&mut frame).ok()?;
+    Some(frame.len())
 }
 
 fn version_free<R: VersionFreeResponse>(
@@ -116,41 +115,32 @@ fn version_free<R: VersionFreeResponse>(
     R::decode_frame(version, frame)
 }
 
-fn version_free_lenient<R: VersionFreeResponse>(
-    _: ApiKey,
-    version: i16,
-    mut frame: Bytes,
-) -> Result<(ResponseHeader, R), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, R::API_KEY.response_header_version(version))?;
-    Ok((header, R::decode(version, &mut frame)?))
+fn version_free_trailing<R: VersionFreeResponse>(_: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, R::API_KEY.response_header_version(version)).ok()?;
+    R::decode(version, &mut frame).ok()?;
+    Some(frame.len())
 }
 
 fn any(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError> {
     let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    let response = AnyResponse::decode(api.code(), version, &mut frame)?;
-    if !frame.is_empty() {
-        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
-    }
-    Ok((header, response))
+    Ok((header, AnyResponse::decode(api.code(), version, &mut frame)?))
 }
 
-fn any_lenient(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    Ok((header, AnyResponse::decode(api.code(), version, &mut frame)?))
+fn any_trailing(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
+    AnyResponse::decode(api.code(), version, &mut frame).ok()?;
+    Some(frame.len())
 }
 
 fn api(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, ApiResponse), DecodeError> {
     let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    let response = ApiResponse::decode(api.code(), version, &mut frame)?;
-    if !frame.is_empty() {
-        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
-    }
-    Ok((header, response))
+    Ok((header, ApiResponse::decode(api.code(), version, &mut frame)?))
 }
 
-fn api_lenient(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, ApiResponse), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    Ok((header, ApiResponse::decode(api.code(), version, &mut frame)?))
+fn api_trailing(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
+    ApiResponse::decode(api.code(), version, &mut frame).ok()?;
+    Some(frame.len())
 }
 
 /// One request in flight, its response type erased.
@@ -161,7 +151,7 @@ trait Pending: Send {
         self: Box<Self>,
         frame: Bytes,
         request: (ApiKey, i16),
-        lenient: bool,
+        strict: bool,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error>;
     /// Delivers `error`.
@@ -170,7 +160,7 @@ trait Pending: Send {
 
 struct Typed<T, Y> {
     deserializer: Deserializer<T>,
-    lenient: LenientDeserializer<T>,
+    trailing: TrailingLen,
     reply: Y,
 }
 
@@ -179,13 +169,14 @@ impl<T: Send + 'static, Y: Reply<T>> Pending for Typed<T, Y> {
         self: Box<Self>,
         frame: Bytes,
         (api, version): (ApiKey, i16),
-        lenient: bool,
+        strict: bool,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error> {
         let decoded = match (self.deserializer)(api, version, frame.clone()) {
-            Err(e) if lenient && matches!(e.kind(), DecodeErrorKind::TrailingBytes(_)) => {
-                (self.lenient)(api, version, frame).map_err(|_| e)
-            }
+            Ok(response) if strict => match (self.trailing)(api, version, frame) {
+                Some(n) if n > 0 => Err(DecodeError::new(DecodeErrorKind::TrailingBytes(n), "")),
+                _ => Ok(response),
+            },
             decoded => decoded,
         };
         match decoded {
@@ -263,7 +254,7 @@ impl Core {
             R::VERSION,
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (versioned::<R::Response>, versioned_lenient::<R::Response>),
+            (versioned::<R::Response>, versioned_trailing::<R::Response>),
             reply,
         )
     }
@@ -282,7 +273,7 @@ impl Core {
             version,
             request.expects_response(version),
             |id, client| request.serialize_chunks(version, id, client),
-            (version_free::<R::Response>, version_free_lenient::<R::Response>),
+            (version_free::<R::Response>, version_free_trailing::<R::Response>),
             reply,
         )
     }
@@ -294,7 +285,7 @@ impl Core {
             request.version(),
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (any, any_lenient),
+            (any, any_trailing),
             reply,
         )
     }
@@ -311,7 +302,7 @@ impl Core {
             version,
             request.expects_response(version),
             |id, client| request.serialize_chunks(version, id, client),
-            (api, api_lenient),
+            (api, api_trailing),
             reply,
         )
     }
@@ -322,7 +313,7 @@ impl Core {
         version: i16,
         expects_response: bool,
         serialize: impl FnOnce(i32, Option<&str>) -> Result<Chunks, kafka_wire::EncodeError>,
-        (deserializer, lenient): (Deserializer<T>, LenientDeserializer<T>),
+        (deserializer, trailing): (Deserializer<T>, TrailingLen),
         reply: impl Reply<T>,
     ) -> Result<Chunks, Error> {
         if let Some(e) = &self.broken {
@@ -336,7 +327,7 @@ impl Core {
         // Ids only need to be unique among the requests in flight, far fewer than 2^31.
         self.next_correlation_id = correlation_id.checked_add(1).unwrap_or(0);
         if expects_response {
-            let pending = Box::new(Typed { deserializer, lenient, reply });
+            let pending = Box::new(Typed { deserializer, trailing, reply });
             self.in_flight.push_back(InFlight { correlation_id, api, version, pending });
         }
         Ok(frame)
@@ -391,7 +382,7 @@ impl Core {
             unreachable!("the front was just checked")
         };
         let malformed = |source| Error::Malformed { api, version, source };
-        match pending.complete(frame, (api, version), !self.config.reject_trailing_bytes, &malformed) {
+        match pending.complete(frame, (api, version), self.config.reject_trailing_bytes, &malformed) {
             None => Ok(()),
             Some(error) => Err(self.fail(error)),
         }

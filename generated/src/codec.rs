@@ -383,10 +383,11 @@ pub(crate) fn slice_uvarint(data: &[u8], pos: &mut usize, field: Field) -> Resul
         *pos = p + 4;
         return Ok(v);
     }
-    if b4 > 0x0f {
+    if b4 >= 0x80 {
         return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
     }
     *pos = p + 5;
+    // As Kafka's ByteUtils.readUnsignedVarint: the fifth byte's bits above the 32 are dropped.
     Ok(v | (b4 as u32) << 28)
 }
 
@@ -395,9 +396,7 @@ fn slice_uvarint_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u32,
     for i in 0..5 {
         let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };
         *pos += 1;
-        if i == 4 && b > 0x0f {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
+        // The fifth byte's bits above the 32 are dropped, as in Kafka.
         v |= ((b & 0x7f) as u32) << (7 * i);
         if b & 0x80 == 0 {
             return Ok(v);
@@ -419,9 +418,7 @@ pub(crate) fn slice_uvarlong(data: &[u8], pos: &mut usize, field: Field) -> Resu
     if let Some(c) = data.get(p..).and_then(<[u8]>::first_chunk::<10>) {
         let mut v: u64 = 0;
         for (i, &b) in c.iter().enumerate() {
-            if i == 9 && b > 0x01 {
-                return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-            }
+            // The tenth byte's bits above the 64 are dropped, as in Kafka's readUnsignedVarlong.
             v |= ((b & 0x7f) as u64) << (7 * i);
             if b < 0x80 {
                 *pos = p + i + 1;
@@ -438,9 +435,6 @@ fn slice_uvarlong_long(data: &[u8], pos: &mut usize, field: Field) -> Result<u64
     for i in 0..10 {
         let Some(&b) = data.get(*pos) else { return Err(DecodeError::eof(field, 1, 0)) };
         *pos += 1;
-        if i == 9 && b > 0x01 {
-            return Err(DecodeError::new(DecodeErrorKind::VarintTooLong, field));
-        }
         v |= ((b & 0x7f) as u64) << (7 * i);
         if b & 0x80 == 0 {
             return Ok(v);
@@ -512,13 +506,10 @@ fn put_prefix_general(
     len: Option<usize>,
     field: Field,
 ) -> Result<(), EncodeError> {
-    let max = if compact {
-        u32::MAX as usize - 1
-    } else {
-        match p {
-            Prefix::I16 => i16::MAX as usize,
-            Prefix::I32 => i32::MAX as usize,
-        }
+    let max = match p {
+        Prefix::I16 => MAX_STRING_LEN,
+        Prefix::I32 if compact => u32::MAX as usize - 1,
+        Prefix::I32 => i32::MAX as usize,
     };
     if let Some(len) = len {
         if len > max {
@@ -537,22 +528,21 @@ fn put_prefix_general(
     Ok(())
 }
 
-/// Reads a length prefix; `Ok(None)` is the null marker.
+/// Reads a length prefix; `Ok(None)` is null. As in Kafka's generated `read()` methods, every
+/// negative length is null (`if (length < 0)`), and a compact length is the varint minus one in
+/// `int` arithmetic (a varint of 2^31 and more is negative); a field that is not nullable then
+/// refuses it (`non_null`).
 #[inline(always)]
 fn get_prefix(buf: &mut Bytes, p: Prefix, compact: bool, field: Field) -> Result<Option<usize>, DecodeError> {
-    let v: i64 = if compact {
-        get_uvarint(buf, field)? as i64 - 1
+    let v: i32 = if compact {
+        (get_uvarint(buf, field)? as i32).wrapping_sub(1)
     } else {
         match p {
-            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, 0, field)? as i64,
-            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, 0, field)? as i64,
+            Prefix::I16 => <i16 as Wire>::wire_get(buf, false, 0, field)? as i32,
+            Prefix::I32 => <i32 as Wire>::wire_get(buf, false, 0, field)?,
         }
     };
-    match v {
-        -1 => Ok(None),
-        v if v < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(v), field)),
-        v => Ok(Some(v as usize)),
-    }
+    Ok(usize::try_from(v).ok())
 }
 
 #[inline]
@@ -560,10 +550,31 @@ fn non_null<T>(v: Option<T>, field: Field) -> Result<T, DecodeError> {
     v.ok_or_else(|| DecodeError::new(DecodeErrorKind::UnexpectedNull, field))
 }
 
+/// The longest string Kafka reads or writes, compact ones included (the generated `read()`
+/// and `write()` methods check it: strings keep their `int16` bound in flexible versions).
+pub const MAX_STRING_LEN: usize = i16::MAX as usize;
+
+/// Reads a string of `len` bytes. Bytes that are not UTF-8 are decoded as Kafka decodes them
+/// (`new String(bytes, UTF_8)` in `ByteBufferAccessor.readString`): each malformed sequence
+/// becomes U+FFFD, in a new buffer; valid strings share the input. Longer than
+/// [`MAX_STRING_LEN`] is an error, as in Kafka.
 #[inline]
 fn get_str(buf: &mut Bytes, len: usize, field: Field) -> Result<ByteString, DecodeError> {
+    if len > MAX_STRING_LEN {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(len as i64), field));
+    }
     let bytes = take(buf, len, field)?;
-    ByteString::try_from(bytes).map_err(|_| DecodeError::new(DecodeErrorKind::InvalidUtf8, field))
+    Ok(utf8_lossy(bytes))
+}
+
+/// `bytes` as a string, malformed UTF-8 replaced as Java's decoder replaces it
+/// ([`crate::java_utf8`]).
+pub(crate) fn utf8_lossy(bytes: Bytes) -> ByteString {
+    // The clone is a reference count: the bytes are needed again only when they are not UTF-8.
+    match ByteString::try_from(bytes.clone()) {
+        Ok(s) => s,
+        Err(_) => ByteString::from(crate::java_utf8::decode(&bytes)),
+    }
 }
 
 impl Wire for ByteString {
@@ -945,12 +956,20 @@ impl UnknownTaggedFields {
         uvarint_len(self.len() as u32) + self.body_len()
     }
 
-    /// Appends a field that sorts after every field present (used by the decoder).
+    /// Adds a field read from the wire, keeping the fields sorted: tags may come in any order,
+    /// and a later field of a tag already present replaces it (used by the decoder; see
+    /// [`TaggedReader`]).
     #[doc(hidden)]
+    #[inline]
     pub fn push_sorted(&mut self, tag: u32, data: Bytes) {
-        let v = self.0.get_or_insert_with(Default::default);
-        debug_assert!(v.last().is_none_or(|f| f.tag < tag));
-        v.push(RawTaggedField { tag, data });
+        if let Some(v) = self.0.as_deref_mut() {
+            // In order, as writers put them: an append.
+            if v.last().is_some_and(|f| f.tag < tag) {
+                v.push(RawTaggedField { tag, data });
+                return;
+            }
+        }
+        self.insert(tag, data);
     }
 }
 
@@ -960,12 +979,20 @@ pub const fn tagged_field_len(tag: u32, value_len: usize) -> usize {
     uvarint_len(tag) + uvarint_len(value_len as u32) + value_len
 }
 
-/// Reads a tagged-field section: the count, then `(tag, value bytes)` pairs in strictly
-/// ascending tag order.
+/// The most tagged fields one section may hold: Kafka's generated `read()` methods refuse a
+/// section that declares more (`RuntimeException: ... tagged fields` in every `*Data.read`).
+pub const MAX_TAGGED_FIELDS: u32 = 10_000;
+
+/// Reads a tagged-field section: the count, then `(tag, value bytes)` pairs.
+///
+/// As Kafka's generated `read()` methods, it takes the tags in any order and any repeats (some
+/// clients write them unordered): the decoder lets a later value of a known tag replace an
+/// earlier one and keeps unknown ones sorted, a repeat replacing (Kafka keeps both in its list,
+/// and then cannot write them back). A count above [`MAX_TAGGED_FIELDS`] or above the bytes
+/// left is an error, as in Kafka.
 #[derive(Debug)]
 pub struct TaggedReader {
     remaining: u32,
-    previous: Option<u32>,
     field: Field,
 }
 
@@ -974,7 +1001,22 @@ impl TaggedReader {
     #[inline]
     pub fn new(buf: &mut Bytes, field: Field) -> Result<Self, DecodeError> {
         let remaining = get_uvarint(buf, field)?;
-        Ok(TaggedReader { remaining, previous: None, field })
+        if remaining as usize > buf.len() {
+            // Every field takes at least two bytes (tag and size); Kafka compares with one.
+            return Err(DecodeError::new(
+                DecodeErrorKind::CountTooLarge { count: remaining as usize, remaining: buf.len() },
+                field,
+            ));
+        }
+        if remaining > MAX_TAGGED_FIELDS {
+            return Err(DecodeError::new(
+                DecodeErrorKind::Invalid(format!(
+                    "{remaining} tagged fields, more than the {MAX_TAGGED_FIELDS} Kafka reads"
+                )),
+                field,
+            ));
+        }
+        Ok(TaggedReader { remaining, field })
     }
 
     /// The next tag and its value bytes, or `None` after the last one.
@@ -985,22 +1027,25 @@ impl TaggedReader {
         }
         self.remaining -= 1;
         let tag = get_uvarint(buf, self.field)?;
-        if let Some(previous) = self.previous {
-            if tag <= previous {
-                return Err(DecodeError::new(DecodeErrorKind::TagOrder { previous, tag }, self.field));
-            }
-        }
-        self.previous = Some(tag);
         let size = get_uvarint(buf, self.field)? as usize;
         Ok(Some((tag, take(buf, size, self.field)?)))
     }
 }
 
-/// Decodes the value of a known tagged field from exactly its declared bytes.
+/// Decodes the value of a known tagged field from exactly its declared bytes. A value that
+/// needs more or fewer bytes is [`DecodeErrorKind::TaggedFieldSize`] (Kafka ignores the declared
+/// size of a field it knows and reads on; see `tests/CONFORMANCE.md`).
 #[inline]
 pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, version: i16, field: Field) -> Result<T, DecodeError> {
     let declared = data.len();
-    let v = T::wire_get(&mut data, true, version, field)?;
+    let v = T::wire_get(&mut data, true, version, field).map_err(|e| match *e.kind() {
+        // The value runs past the declared bytes: at least `needed - remaining` more.
+        DecodeErrorKind::UnexpectedEof { needed, remaining } => DecodeError::new(
+            DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared + needed.saturating_sub(remaining) },
+            field,
+        ),
+        _ => e,
+    })?;
     if !data.is_empty() {
         return Err(DecodeError::new(
             DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared - data.len() },
@@ -1118,10 +1163,18 @@ mod tests {
             assert_eq!(padded.len(), 5, "{v}: consumed exactly its bytes");
             assert_eq!(get_uvarint(&mut Bytes::from(bytes), "t").unwrap(), v);
         }
-        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0]), "t");
+        // A fifth byte with more than 4 bits: the bits above the 32 are dropped, as Kafka's
+        // ByteUtils.readUnsignedVarint drops them (java_oracle.rs has Kafka's verdict).
+        for input in [&[0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0][..], &[0xff, 0xff, 0xff, 0xff, 0x1f]] {
+            let mut b = Bytes::copy_from_slice(input);
+            assert_eq!(get_uvarint(&mut b, "t").unwrap(), u32::MAX);
+            assert_eq!(b.len(), input.len() - 5);
+        }
+        assert_eq!(get_uvarint(&mut Bytes::from_static(&[0x80, 0x80, 0x80, 0x80, 0x10]), "t").unwrap(), 0);
+        // A sixth byte is too long.
+        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x8f, 0]), "t");
         assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
-        // A sixth byte, or a fifth byte with more than 4 bits, is too long.
-        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x1f]), "t");
+        let e = get_uvarint(&mut Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x8f]), "t");
         assert_eq!(e.unwrap_err().kind(), &DecodeErrorKind::VarintTooLong);
         let e = get_uvarint(&mut Bytes::from_static(&[0x80]), "t");
         assert!(matches!(e.unwrap_err().kind(), DecodeErrorKind::UnexpectedEof { .. }));
@@ -1156,13 +1209,22 @@ mod tests {
         assert_eq!(dec::<Option<ByteString>>(b"\x00", true).unwrap(), None);
         assert_eq!(dec::<Option<ByteString>>(b"\x01", true).unwrap(), Some(ByteString::new()));
         assert_eq!(dec::<ByteString>(b"\x00", true).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
-        assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(-2));
-        assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8);
+        // Any negative length is null, as in Kafka; not allowed where the field is not nullable.
+        assert_eq!(dec::<ByteString>(b"\xff\xfe", false).unwrap_err().kind(), &DecodeErrorKind::UnexpectedNull);
+        assert_eq!(dec::<Option<ByteString>>(b"\xff\xfe", false).unwrap(), None);
+        assert_eq!(dec::<Option<ByteString>>(b"\x81\x80\x80\x80\x08", true).unwrap(), None);
+        // Not UTF-8: decoded as Kafka decodes it.
+        assert_eq!(dec::<ByteString>(b"\x00\x01\xff", false).unwrap(), "\u{FFFD}");
+        // Longer than an int16 allows, in both forms (Kafka keeps the bound in compact strings).
         let long = ByteString::from("x".repeat(40_000));
         let mut b = Encoder::default();
-        let e = long.wire_put(&mut b, false, 0, "t").unwrap_err();
-        assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
-        assert!(long.wire_put(&mut b, true, 0, "t").is_ok());
+        for compact in [false, true] {
+            let e = long.wire_put(&mut b, compact, 0, "t").unwrap_err();
+            assert_eq!(e.kind(), &EncodeErrorKind::TooLong { len: 40_000, max: 32767 });
+        }
+        let mut input = vec![0xc1, 0xb8, 0x02]; // 40,001: the length plus one
+        input.extend(std::iter::repeat_n(b'x', 40_000));
+        assert_eq!(dec::<ByteString>(&input, true).unwrap_err().kind(), &DecodeErrorKind::InvalidLength(40_000));
     }
 
     #[test]
@@ -1212,12 +1274,13 @@ mod tests {
     }
 
     #[test]
-    fn tagged_sections_reject_disorder_and_size_mismatch() {
-        let mut buf = Bytes::from_static(&[2, 4, 0, 3, 0]);
-        let mut r = TaggedReader::new(&mut buf, "t").unwrap();
-        r.next(&mut buf).unwrap();
-        let e = r.next(&mut buf).unwrap_err();
-        assert_eq!(e.kind(), &DecodeErrorKind::TagOrder { previous: 4, tag: 3 });
+    fn tagged_sections_take_any_order_and_reject_size_mismatch() {
+        // Tags 4, 3, 4: kept sorted, the later 4 replacing the first.
+        let mut buf = Bytes::from_static(&[3, 4, 1, 0xa, 3, 1, 0xb, 4, 1, 0xc]);
+        let u = UnknownTaggedFields::decode_section(&mut buf, "t").unwrap();
+        let tags: Vec<(u32, &[u8])> = u.iter().map(|f| (f.tag, f.data.as_ref())).collect();
+        assert_eq!(tags, [(3, &[0xb][..]), (4, &[0xc][..])]);
+        assert!(buf.is_empty());
 
         let e = get_tagged::<i8>(1, Bytes::from_static(&[1, 2]), 0, "t").unwrap_err();
         assert_eq!(e.kind(), &DecodeErrorKind::TaggedFieldSize { tag: 1, declared: 2, used: 1 });

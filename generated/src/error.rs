@@ -27,10 +27,8 @@ pub enum DecodeErrorKind {
     /// A varint ran past its maximum length.
     #[error("varint is too long")]
     VarintTooLong,
-    /// Tagged fields must appear in strictly ascending tag order, each at most once.
-    #[error("tag {tag} follows tag {previous}: tags must be strictly ascending")]
-    TagOrder { previous: u32, tag: u32 },
-    /// A known tagged field's value did not fill exactly the size its header declared.
+    /// A known tagged field's value did not fill exactly the size its header declared (`used`:
+    /// what the value took, or when it ran past the declared bytes, at least that many).
     #[error("tagged field {tag} declares {declared} bytes but its value used {used}")]
     TaggedFieldSize { tag: u32, declared: usize, used: usize },
     /// Bytes were left over after a complete message.
@@ -171,6 +169,10 @@ pub enum EncodeErrorKind {
     /// or unstable without the `unstable` feature).
     #[error("version {version} is not supported by this build")]
     UnsupportedVersion { version: i16 },
+    /// A response of another API or version than the request it answers, as `(API key,
+    /// version)` pairs.
+    #[error("response of API {} v{} to a request of API {} v{}", response.0, response.1, request.0, request.1)]
+    ResponseMismatch { request: (i16, i16), response: (i16, i16) },
 }
 
 impl EncodeErrorKind {

@@ -146,7 +146,9 @@ pub struct RequestFrame<R = AnyRequest> {
 
 impl<R: FrameRequest> RequestFrame<R> {
     /// Decodes a request frame (without its size prefix): header, then the body of the API and
-    /// version the header names, which must fill the rest of the frame.
+    /// version the header names. Bytes after the body are ignored, as Kafka's broker ignores
+    /// them (`RequestContext.parseRequest` and `AbstractRequest.parseRequest` never look at
+    /// what is left; librdkafka's Metadata requests carry such bytes).
     ///
     /// An unknown API key or a version this build does not support is
     /// [`DecodeErrorKind::UnknownApiKey`] or [`DecodeErrorKind::UnsupportedVersion`]; a server
@@ -155,9 +157,6 @@ impl<R: FrameRequest> RequestFrame<R> {
     pub fn decode(mut frame: Bytes) -> Result<Self, DecodeError> {
         let (header, header_version) = decode_request_header(&mut frame)?;
         let request = R::decode_body(header.request_api_key, header.request_api_version, &mut frame)?;
-        if !frame.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
-        }
         Ok(RequestFrame { header, header_version, request })
     }
 
@@ -170,7 +169,21 @@ impl<R: FrameRequest> RequestFrame<R> {
 impl RequestFrame<AnyRequest> {
     /// Encodes `response` as the answer to this request: a size-prefixed frame with this
     /// request's correlation id and the response header version that goes with it.
+    ///
+    /// The response must be of this request's API and version (Kafka's broker builds the
+    /// answer from the request's own header, `RequestContext.buildResponseSend`); another is
+    /// [`EncodeErrorKind::ResponseMismatch`], since the client could not parse it.
     pub fn respond(&self, response: &AnyResponse) -> Result<Bytes, EncodeError> {
+        let (api_key, version) = (response.api_key().code(), response.version());
+        if (api_key, version) != (self.header.request_api_key, self.header.request_api_version) {
+            return Err(EncodeError::new(
+                EncodeErrorKind::ResponseMismatch {
+                    request: (self.header.request_api_key, self.header.request_api_version),
+                    response: (api_key, version),
+                },
+                "frame",
+            ));
+        }
         response.serialize(self.header.correlation_id)
     }
 
@@ -182,20 +195,34 @@ impl RequestFrame<AnyRequest> {
 
 impl RequestFrame<ApiRequest> {
     /// Encodes `response` at this request's version as the answer to it: a size-prefixed frame
-    /// with this request's correlation id and the response header of that version.
+    /// with this request's correlation id and the response header of that version. A response
+    /// of another API is [`EncodeErrorKind::ResponseMismatch`].
     pub fn respond(&self, response: &ApiResponse) -> Result<Bytes, EncodeError> {
+        self.check_api(response)?;
         response.serialize(self.version(), self.header.correlation_id)
     }
 
     /// [`RequestFrame::respond`] as [`crate::Chunks`] for a vectored write.
     pub fn respond_chunks(&self, response: &ApiResponse) -> Result<crate::Chunks, EncodeError> {
+        self.check_api(response)?;
         response.serialize_chunks(self.version(), self.header.correlation_id)
+    }
+
+    fn check_api(&self, response: &ApiResponse) -> Result<(), EncodeError> {
+        let api_key = response.api_key().code();
+        if api_key != self.header.request_api_key {
+            let request = (self.header.request_api_key, self.header.request_api_version);
+            let response = (api_key, self.header.request_api_version);
+            return Err(EncodeError::new(EncodeErrorKind::ResponseMismatch { request, response }, "frame"));
+        }
+        Ok(())
     }
 }
 
 /// Decodes a response body that may be in the v0 format a broker falls back to when it does
 /// not support the requested version (ApiVersions). With error UNSUPPORTED_VERSION, the body is
-/// read as v0 first; otherwise as `M`, then as v0 if that fails (as Kafka's client does).
+/// read as v0 first; otherwise as `M`, then as v0 if that fails (as Kafka's client does,
+/// `ApiVersionsResponse.parse`). Bytes after the body are ignored, as in every response.
 #[doc(hidden)]
 pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
     body: Bytes,
@@ -203,18 +230,18 @@ pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
 ) -> Result<M, DecodeError> {
     let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
     if unsupported {
-        if let Ok(v0) = V0::from_bytes(body.clone()) {
+        if let Ok(v0) = V0::decode(&mut body.clone()) {
             return Ok(from_v0(v0));
         }
     }
-    match M::from_bytes(body.clone()) {
+    match M::decode(&mut body.clone()) {
         Ok(m) => Ok(m),
-        Err(e) => V0::from_bytes(body).map(from_v0).map_err(|_| e),
+        Err(e) => V0::decode(&mut body.clone()).map(from_v0).map_err(|_| e),
     }
 }
 
 /// The version-free form of [`decode_body_with_v0_fallback`]: a body of `version`, or, with
-/// error UNSUPPORTED_VERSION or when that fails, of version 0.
+/// error UNSUPPORTED_VERSION or when that fails, of version 0 (bytes after it ignored).
 #[doc(hidden)]
 pub fn decode_version_free_body_with_v0_fallback<M: crate::VersionFreeMessage>(
     version: i16,
@@ -222,13 +249,13 @@ pub fn decode_version_free_body_with_v0_fallback<M: crate::VersionFreeMessage>(
 ) -> Result<M, DecodeError> {
     let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
     if unsupported && version != 0 {
-        if let Ok(v0) = M::from_bytes(0, body.clone()) {
+        if let Ok(v0) = M::decode(0, &mut body.clone()) {
             return Ok(v0);
         }
     }
-    match M::from_bytes(version, body.clone()) {
+    match M::decode(version, &mut body.clone()) {
         Ok(m) => Ok(m),
-        Err(e) if version != 0 => M::from_bytes(0, body).map_err(|_| e),
+        Err(e) if version != 0 => M::decode(0, &mut body.clone()).map_err(|_| e),
         Err(e) => Err(e),
     }
 }

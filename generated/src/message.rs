@@ -135,16 +135,19 @@ pub trait VersionedResponse: Message {
         Ok(e.finish())
     }
 
-    /// Parses a response frame: header, then a body that must fill the rest.
+    /// Parses a response frame: header, then the body. Bytes after the body are ignored, as
+    /// Kafka's client ignores them (`AbstractResponse.parseResponse` never looks at what is
+    /// left).
     fn decode_frame(mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
         let header = frame::decode_response_header(&mut frame, Self::HEADER_VERSION)?;
         Ok((header, Self::decode_body(frame)?))
     }
 
-    /// Parses a response body that must fill `body`. ApiVersions overrides this to accept the
-    /// v0-format reply a broker sends when it does not support the requested version.
-    fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
-        Self::from_bytes(body)
+    /// Parses a response body at the front of `body`, ignoring any bytes after it. ApiVersions
+    /// overrides this to accept the v0-format reply a broker sends when it does not support the
+    /// requested version.
+    fn decode_body(mut body: Bytes) -> Result<Self, DecodeError> {
+        Self::decode(&mut body)
     }
 }
 

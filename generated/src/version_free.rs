@@ -159,16 +159,18 @@ pub trait VersionFreeResponse: VersionFreeMessage {
     }
 
     /// Parses a response frame of a request sent at `version` (header and body, without the
-    /// size prefix): the header of that version, then a body that must fill the rest.
+    /// size prefix): the header of that version, then the body. Bytes after the body are
+    /// ignored, as Kafka's client ignores them (`AbstractResponse.parseResponse`).
     fn decode_frame(version: i16, mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
         let header = frame::decode_response_header(&mut frame, Self::API_KEY.response_header_version(version))?;
         Ok((header, Self::decode_body(version, frame)?))
     }
 
-    /// Parses a response body of `version` that must fill `body`. ApiVersions overrides this to
-    /// accept the v0 reply a broker sends when it does not support the requested version.
-    fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
-        Self::from_bytes(version, body)
+    /// Parses a response body of `version` at the front of `body`, ignoring any bytes after
+    /// it. ApiVersions overrides this to accept the v0 reply a broker sends when it does not
+    /// support the requested version.
+    fn decode_body(version: i16, mut body: Bytes) -> Result<Self, DecodeError> {
+        Self::decode(version, &mut body)
     }
 }
 

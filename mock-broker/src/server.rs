@@ -75,8 +75,14 @@ enum Next {
     /// Write this frame (record sets of fetch responses are not copied into it).
     Write(Chunks),
     Nothing,
-    /// Write this (if any), then close the connection.
-    Close(Option<Chunks>),
+    /// Write this (if any), then close the connection, for the reason given (logged).
+    Close(Option<Chunks>, String),
+}
+
+/// Logs why the broker closes a connection (on stderr: the mock has no logger of its own, and a
+/// client that sees its connection drop needs to know why).
+fn log_close(broker: i32, peer: SocketAddr, reason: &str) {
+    eprintln!("kafka-wire-mock: broker {broker} closes the connection from {peer}: {reason}");
 }
 
 pub(crate) async fn connection(
@@ -87,26 +93,27 @@ pub(crate) async fn connection(
     mut kill: watch::Receiver<u64>,
 ) {
     let shared = guard.shared().clone();
-    let _ = peer;
     #[cfg(feature = "tls")]
     if let Some(acceptor) = shared.tls.clone() {
         let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.0.accept(tcp));
         let stream = tokio::select! {
-            _ = kill.changed() => return,
+            _ = kill.changed() => return log_close(broker, peer, "the broker stopped"),
             s = handshake => match s {
                 Ok(Ok(s)) => s,
-                _ => return,
+                Ok(Err(e)) => return log_close(broker, peer, &format!("TLS handshake failed: {e}")),
+                Err(_) => return log_close(broker, peer, "no TLS handshake within 10 s"),
             },
         };
-        serve(&shared, broker, stream, kill).await;
+        serve(&shared, broker, peer, stream, kill).await;
         return;
     }
-    serve(&shared, broker, tcp, kill).await;
+    serve(&shared, broker, peer, tcp, kill).await;
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Arc<Shared>,
     broker: i32,
+    peer: SocketAddr,
     mut stream: S,
     mut kill: watch::Receiver<u64>,
 ) {
@@ -116,27 +123,35 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let limit =
             if sasl_pending { MAX_UNAUTHENTICATED_FRAME.min(shared.max_frame_size) } else { shared.max_frame_size };
         let frame = tokio::select! {
-            _ = kill.changed() => return,
+            _ = kill.changed() => return log_close(broker, peer, "the broker stopped"),
             f = read_frame(&mut stream, limit) => match f {
                 Ok(Some(f)) => f,
-                _ => return,
+                // The client closed it.
+                Ok(None) => return,
+                Err(e) => return log_close(broker, peer, &format!("reading a request frame: {e}")),
             },
         };
         let next = tokio::select! {
-            _ = kill.changed() => return,
+            _ = kill.changed() => return log_close(broker, peer, "the broker stopped"),
             next = handle(shared, broker, &mut auth, frame) => next,
         };
         let (bytes, close) = match next {
-            Next::Write(b) => (Some(b), false),
-            Next::Nothing => (None, false),
-            Next::Close(b) => (b, true),
+            Next::Write(b) => (Some(b), None),
+            Next::Nothing => (None, None),
+            Next::Close(b, reason) => (b, Some(reason)),
         };
         if let Some(mut bytes) = bytes {
-            if stream.write_all_buf(&mut bytes).await.is_err() || stream.flush().await.is_err() {
-                return;
+            if let Err(e) = async {
+                stream.write_all_buf(&mut bytes).await?;
+                stream.flush().await
+            }
+            .await
+            {
+                return log_close(broker, peer, &format!("writing a response: {e}"));
             }
         }
-        if close {
+        if let Some(reason) = close {
+            log_close(broker, peer, &reason);
             let _ = stream.shutdown().await;
             return;
         }
@@ -173,8 +188,13 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
     }
     let mut peek = frame.clone();
     // An unknown API key or a header that does not decode: Kafka closes the connection.
-    let Ok((header, _)) = decode_request_header(&mut peek) else { return Next::Close(None) };
-    let Some(api) = ApiKey::from_code(header.request_api_key) else { return Next::Close(None) };
+    let (header, _) = match decode_request_header(&mut peek) {
+        Ok(h) => h,
+        Err(e) => return Next::Close(None, format!("the request header does not decode: {e}")),
+    };
+    let Some(api) = ApiKey::from_code(header.request_api_key) else {
+        return Next::Close(None, format!("unknown API key {}", header.request_api_key));
+    };
     let version = header.request_api_version;
     let correlation_id = header.correlation_id;
     shared.count_request(api);
@@ -183,9 +203,13 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
     if shared.users.is_some() {
         match &auth.session {
             // Before authentication only these are allowed (Kafka closes otherwise).
-            None if !sasl_api && api != ApiKey::ApiVersions => return Next::Close(None),
+            None if !sasl_api && api != ApiKey::ApiVersions => {
+                return Next::Close(None, format!("{api:?} before SASL authentication"));
+            }
             // An expired session must re-authenticate first (KIP-368).
-            Some((_, _, Some(expiry))) if !sasl_api && Instant::now() >= *expiry => return Next::Close(None),
+            Some((_, _, Some(expiry))) if !sasl_api && Instant::now() >= *expiry => {
+                return Next::Close(None, format!("{api:?} after the SASL session expired"));
+            }
             _ => {}
         }
     }
@@ -193,12 +217,18 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
     // ApiVersions of a version this build does not know: the v0 reply with UNSUPPORTED_VERSION.
     if api == ApiKey::ApiVersions && !api.versions().contains(version) {
         let reply = handlers::api_versions::response(ErrorCode::UNSUPPORTED_VERSION);
-        return reply.serialize_chunks(0, correlation_id).map_or(Next::Close(None), Next::Write);
+        return match reply.serialize_chunks(0, correlation_id) {
+            Ok(bytes) => Next::Write(bytes),
+            Err(e) => Next::Close(None, format!("encoding the ApiVersions v0 reply: {e}")),
+        };
     }
 
     // A version this build of the codec cannot decode, or a malformed body: close (only) this
     // connection, as Kafka does.
-    let Ok(frame) = RequestFrame::<ApiRequest>::decode(frame) else { return Next::Close(None) };
+    let frame = match RequestFrame::<ApiRequest>::decode(frame) {
+        Ok(f) => f,
+        Err(e) => return Next::Close(None, format!("{api:?} v{version} request does not decode: {e}")),
+    };
 
     let forced = crate::cluster::lock(&shared.faults).take_failure(api);
     let delay = crate::cluster::lock(&shared.faults).delay(api);
@@ -228,13 +258,10 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
         tokio::time::sleep(delay).await;
     }
     match frame.respond_chunks(&response) {
-        Ok(bytes) if close_after => Next::Close(Some(bytes)),
+        Ok(bytes) if close_after => Next::Close(Some(bytes), format!("{api:?} failed: SASL authentication ends here")),
         Ok(bytes) => Next::Write(bytes),
-        Err(e) => {
-            // A handler built a response its version cannot carry: a bug of the mock.
-            eprintln!("kafka-wire-mock: closing the connection: the {api:?} v{version} response does not encode: {e}");
-            Next::Close(None)
-        }
+        // A handler built a response its version cannot carry: a bug of the mock.
+        Err(e) => Next::Close(None, format!("encoding the {api:?} v{version} response: {e}")),
     }
 }
 
@@ -309,7 +336,9 @@ fn raw_token(shared: &Shared, auth: &mut Auth, token: &[u8]) -> Next {
             frame.extend_from_slice(&reply);
             Next::Write(Chunks::from(Bytes::from(frame)))
         }
-        Err(_) => Next::Close(None),
+        Err(message) => {
+            Next::Close(None, format!("SASL authentication (bare tokens after SaslHandshake v0) failed: {message}"))
+        }
     }
 }
 

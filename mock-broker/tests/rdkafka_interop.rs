@@ -271,6 +271,28 @@ fn scenario(codec: &str, compression: Compression, sasl: Option<(SaslMechanism, 
     );
 }
 
+/// librdkafka's "all topics" Metadata request (`fetch_metadata(None)`, what `list_topics()` and
+/// regex subscriptions send) carries bytes after its body; Kafka's broker ignores them and
+/// answers, and so must the mock (it used to close the connection without a word).
+#[test]
+fn all_topics_metadata() {
+    let cluster = MockCluster::spawn(MockConfig::new().topic(TOPIC, PARTITIONS).topic("other", 1)).unwrap();
+    let consumer: BaseConsumer = base_config(&cluster, None).set("group.id", "metadata").create().unwrap();
+    let metadata = consumer.fetch_metadata(None, DEADLINE).unwrap();
+    let mut topics: Vec<(&str, usize)> = metadata.topics().iter().map(|t| (t.name(), t.partitions().len())).collect();
+    topics.sort();
+    assert_eq!(topics, [(TOPIC, PARTITIONS as usize), ("other", 1)]);
+    // A regex subscription lists all topics the same way and finds the matching one.
+    consumer.subscribe(&["^inter.*"]).unwrap();
+    let deadline = Instant::now() + DEADLINE;
+    while consumer.assignment().unwrap().count() == 0 {
+        assert!(Instant::now() < deadline, "the regex subscription was never assigned");
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    let assigned = consumer.assignment().unwrap();
+    assert!(assigned.elements().iter().all(|e| e.topic() == TOPIC));
+}
+
 macro_rules! matrix {
     ($($name:ident: $codec:literal $compression:ident $sasl:expr;)*) => {$(
         #[test]

@@ -144,9 +144,11 @@ fn tagged_fields_are_written_only_when_not_default_and_unknown_ones_survive() {
     assert_eq!(decoded.unknown_tagged_fields.get(5).map(|b| b.as_ref()), Some(&[0xaa, 0xbb, 0xcc][..]));
     assert_eq!(decoded.to_bytes().unwrap(), input);
 
-    // Tags out of order are rejected rather than silently reordered.
-    let err = fetch::v12::Request::from_bytes(Bytes::from(unhex(&format!("{body} 02 05 00 00 00")))).unwrap_err();
-    assert_eq!(err.kind(), &DecodeErrorKind::TagOrder { previous: 5, tag: 0 });
+    // Tags out of order are read as Kafka reads them (tests/tests/java_oracle.rs has Kafka's
+    // verdicts): written back in ascending order.
+    let decoded = fetch::v12::Request::from_bytes(Bytes::from(unhex(&format!("{body} 02 05 00 00 02 0263")))).unwrap();
+    assert_eq!(decoded.cluster_id.as_deref(), Some("c"));
+    assert_eq!(decoded.to_bytes().unwrap(), Bytes::from(unhex(&format!("{body} 02 00 02 0263 05 00"))));
 }
 
 #[test]
@@ -194,4 +196,15 @@ fn api_keys_know_their_versions_and_header_rules() {
     assert_eq!(ApiKey::InitProducerId.versions().max, 6);
     assert_eq!(ApiKey::EndTxn.first_unstable_version(), None);
     assert_eq!(ApiKey::from_code(999), None);
+}
+
+#[test]
+fn versioned_data_ignores_bytes_after_the_value_as_kafka_does() {
+    use kafka_wire::consumer_protocol_assignment::AnyVersion;
+    // ConsumerProtocolAssignment v0, no partitions, null user data, then two more bytes:
+    // Kafka's ConsumerProtocol.deserializeAssignment reads what it knows and ignores the rest.
+    let bytes = Bytes::from(unhex("0000 00000000 ffffffff abcd"));
+    let value = AnyVersion::decode_versioned(bytes).unwrap();
+    assert_eq!(value.version(), 0);
+    assert_eq!(value.to_versioned_bytes().unwrap(), Bytes::from(unhex("0000 00000000 ffffffff")));
 }

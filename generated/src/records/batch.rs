@@ -1,5 +1,6 @@
 //! RecordBatch, the record format of magic 2 (Kafka 0.11 and later).
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -247,7 +248,11 @@ impl RecordBatch {
 
     /// [`RecordBatch::records`] with a chosen cap on the decompressed size.
     pub fn records_capped(&self, max_decompressed: usize) -> Result<RecordIter, DecodeError> {
+        // A count of 0: no record, and nothing after the count is read, compressed or not
+        // (Kafka's DefaultRecordBatch.iterator returns an empty iterator; a negative count is
+        // refused by decode, as Kafka's iterator refuses it).
         let data = match self.compression() {
+            _ if self.record_count == 0 => Bytes::new(),
             Compression::None => self.records.clone(),
             c => Bytes::from(decompress_framed(c, &self.records, max_decompressed, false)?),
         };
@@ -356,11 +361,6 @@ trait HeaderSink {
     fn header(&mut self, record: &[u8], key: Range<usize>, value: Option<Range<usize>>) -> Result<(), DecodeError>;
 }
 
-#[cold]
-fn invalid_utf8_key() -> DecodeError {
-    DecodeError::new(DecodeErrorKind::InvalidUtf8, "Header.Key")
-}
-
 /// Reads and checks the record at the start of `data`: its length must fit in `data`, and its
 /// fields must fill exactly that length. Nothing is read past the record's end.
 #[inline(always)]
@@ -427,7 +427,9 @@ impl HeaderSink for OwnedHeaders<'_> {
 
     #[inline]
     fn header(&mut self, _: &[u8], key: Range<usize>, value: Option<Range<usize>>) -> Result<(), DecodeError> {
-        let key = ByteString::try_from(self.data.slice(key)).map_err(|_| invalid_utf8_key())?;
+        // A key that is not UTF-8 is decoded as Kafka decodes it (DefaultRecord.readFrom:
+        // new String(bytes, UTF_8), U+FFFD for malformed sequences).
+        let key = crate::codec::utf8_lossy(self.data.slice(key));
         self.headers.push(Header { key, value: value.map(|v| self.data.slice(v)) });
         Ok(())
     }
@@ -441,11 +443,9 @@ impl HeaderSink for CheckHeaders {
     fn reserve(&mut self, _: usize) {}
 
     #[inline]
-    fn header(&mut self, record: &[u8], key: Range<usize>, _: Option<Range<usize>>) -> Result<(), DecodeError> {
-        match record.get(key).map(std::str::from_utf8) {
-            Some(Ok(_)) => Ok(()),
-            _ => Err(invalid_utf8_key()),
-        }
+    fn header(&mut self, _: &[u8], _: Range<usize>, _: Option<Range<usize>>) -> Result<(), DecodeError> {
+        // Any key bytes are read (see OwnedHeaders).
+        Ok(())
     }
 }
 
@@ -557,16 +557,17 @@ impl<'a> RecordRef<'a> {
             attributes: self.attributes,
             key: self.key.map(Bytes::copy_from_slice),
             value: self.value.map(Bytes::copy_from_slice),
-            headers: self.headers().map(|h| Header::new(h.key, h.value.map(Bytes::copy_from_slice))).collect(),
+            headers: self.headers().map(|h| Header::new(&*h.key, h.value.map(Bytes::copy_from_slice))).collect(),
         }
     }
 }
 
 /// One header of a [`RecordRef`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HeaderRef<'a> {
-    /// The key.
-    pub key: &'a str,
+    /// The key: borrowed when it is UTF-8, else decoded as Kafka decodes it (U+FFFD for each
+    /// malformed sequence, `DefaultRecord.readFrom`).
+    pub key: Cow<'a, str>,
     /// The value (`None` is null).
     pub value: Option<&'a [u8]>,
 }
@@ -591,7 +592,11 @@ impl<'a> Iterator for HeaderRefs<'a> {
         let header = (|| {
             let key = slice_bytes(self.data, &mut pos, "Header.Key").ok()??;
             let value = slice_bytes(self.data, &mut pos, "Header.Value").ok()?;
-            let key = std::str::from_utf8(self.data.get(key)?).ok()?;
+            let key = self.data.get(key)?;
+            let key = match std::str::from_utf8(key) {
+                Ok(k) => Cow::Borrowed(k),
+                Err(_) => Cow::Owned(crate::java_utf8::decode(key)),
+            };
             let value = match value {
                 Some(v) => Some(self.data.get(v)?),
                 None => None,
@@ -734,8 +739,8 @@ impl std::iter::FusedIterator for BorrowedRecords<'_> {}
 #[inline(always)]
 fn slice_bytes(record: &[u8], pos: &mut usize, field: &'static str) -> Result<Option<Range<usize>>, DecodeError> {
     match slice_varint(record, pos, field)? {
-        -1 => Ok(None),
-        n if n < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(n.into()), field)),
+        // Every negative size is null, as in DefaultRecord.readFrom (`if (size >= 0)`).
+        n if n < 0 => Ok(None),
         n => {
             let (start, n) = (*pos, n as usize);
             if record.len() - start < n {

@@ -251,14 +251,13 @@ impl LegacyMessage {
     }
 }
 
-/// An `int32`-length byte string; -1 is null.
+/// An `int32`-length byte string; every negative length is null, as in Kafka's `LegacyRecord`.
 fn get_bytes(buf: &mut Bytes, field: &'static str) -> Result<Option<Bytes>, DecodeError> {
     if buf.len() < 4 {
         return Err(DecodeError::eof(field, 4, buf.len()));
     }
     match buf.get_i32() {
-        -1 => Ok(None),
-        n if n < 0 => Err(DecodeError::new(DecodeErrorKind::InvalidLength(n.into()), field)),
+        n if n < 0 => Ok(None),
         n => take(buf, n as usize, field).map(Some),
     }
 }

@@ -84,9 +84,10 @@ impl AnyVersion {
         }
     }
     /// Reads the form used inside other messages and records: an `int16` version, then
-    /// the value, filling `bytes`. A version newer than the newest this build knows is
-    /// read as the newest known one and the bytes after it are ignored, as Kafka does
-    /// (newer versions only add fields at the end).
+    /// the value; bytes after it are ignored, as Kafka's readers of these forms ignore
+    /// them (`ConsumerProtocol`, `ControlRecordUtils`: the `*Data` constructor reads
+    /// what it knows). A version newer than the newest this build knows is read as the
+    /// newest known one (newer versions only add fields at the end).
     pub fn decode_versioned(mut bytes: Bytes) -> Result<Self, DecodeError> {
         let version = <i16 as Wire>::wire_get(
             &mut bytes,
@@ -94,17 +95,7 @@ impl AnyVersion {
             0,
             "KRaftVersionRecord.Version",
         )?;
-        if version > 0i16 {
-            return Self::decode(0i16, &mut bytes);
-        }
-        let m = Self::decode(version, &mut bytes)?;
-        if !bytes.is_empty() {
-            return Err(
-                DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "")
-                    .in_message("KRaftVersionRecord", version),
-            );
-        }
-        Ok(m)
+        Self::decode(version.min(0i16), &mut bytes)
     }
     /// Writes the form used inside other messages and records: an `int16` version, then
     /// the value.
