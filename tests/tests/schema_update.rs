@@ -132,15 +132,15 @@ fn the_crate_generated_from_kafka_3_8_compiles() {
         .lines()
         .take_while(|l| !l.starts_with("[profile"))
         .filter(|l| !l.starts_with("default-members"))
-        .map(|l| if l.starts_with("members") { "members = [\"generated\"]" } else { l })
+        .map(|l| if l.starts_with("members") { "members = [\"kafka-wire\"]" } else { l })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(ws.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(root().join("Cargo.lock"), ws.join("Cargo.lock")).unwrap();
-    copy_dir(&root().join("generated"), &ws.join("generated"), &["messages", "target"]);
-    let messages = ws.join("generated/src/messages");
+    copy_dir(&root().join("kafka-wire"), &ws.join("kafka-wire"), &["messages", "target"]);
+    let messages = ws.join("kafka-wire/src/messages");
     xtask::output::sync_dir(&messages, &old.files, xtask::output::Mode::Write).unwrap();
-    xtask::output::sync_features(&ws.join("generated/Cargo.toml"), &old.features, xtask::output::Mode::Write).unwrap();
+    xtask::output::sync_features(&ws.join("kafka-wire/Cargo.toml"), &old.features, xtask::output::Mode::Write).unwrap();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
