@@ -6,7 +6,7 @@ use kafka_wire::{heartbeat, join_group, leave_group, offset_commit, offset_fetch
 use tokio::time::Instant;
 
 use crate::compat::{owned, ListField, StrField};
-use crate::group::{CommitEntry, Group, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
+use crate::group::{CommitEntry, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
 use crate::server::Ctx;
 use crate::state::State;
 
@@ -98,10 +98,14 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, request: &join_group::AnyRequest) 
         let mut state = ctx.shared.state();
         match precheck(ctx, &state, &req.group_id) {
             Some(code) => Reply::Now(JoinResult::error(code, &member_id)),
+            // A known member id for a group the coordinator does not know: rejected, and no
+            // group is created (Kafka's `getOrMaybeCreateClassicGroup`).
+            None if !member_id.is_empty() && !state.groups.contains_key(&req.group_id) => {
+                Reply::Now(JoinResult::error(ErrorCode::UNKNOWN_MEMBER_ID, &member_id))
+            }
             None => {
                 let settings = state.settings.clone();
-                let group = state.groups.entry(req.group_id.clone()).or_insert_with(Group::new);
-                group.join(req, &settings, Instant::now())
+                state.group_or_new(&req.group_id).join(req, &settings, Instant::now())
             }
         }
     };
@@ -398,9 +402,12 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, request: &offset_commit::AnyRequest) 
                     // A group that only stores offsets; otherwise a member of a group the
                     // coordinator does not know (any more).
                     None if c.generation < 0 => {
-                        let g = state.groups.entry(c.group_id.clone()).or_insert_with(Group::new);
+                        let g = state.group_or_new(&c.group_id);
                         g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &c.offsets, now)
                     }
+                    // Kafka's `OffsetMetadataManager.validateOffsetCommit`: GROUP_ID_NOT_FOUND
+                    // from v9 on, ILLEGAL_GENERATION before.
+                    None if request.version() >= 9 => vec![ErrorCode::GROUP_ID_NOT_FOUND; c.offsets.len()],
                     None => vec![ErrorCode::ILLEGAL_GENERATION; c.offsets.len()],
                 }
             }
