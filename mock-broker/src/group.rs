@@ -574,7 +574,8 @@ impl Group {
             self.join_deadline = Some(now + self.rebalance_timeout());
             return;
         }
-        if !self.leader.as_ref().and_then(|l| self.members.get(l)).is_some_and(|m| m.join.is_some()) {
+        // A leader that did not join again is replaced by the first member that did.
+        if self.leader.as_ref().and_then(|l| self.members.get(l)).is_none_or(|m| m.join.is_none()) {
             let ids = self.member_ids();
             self.leader = ids.into_iter().find(|id| self.members.get(id).is_some_and(|m| m.join.is_some()));
         }
@@ -613,7 +614,11 @@ impl Group {
             self.pending_sync.insert(id.clone());
         }
         self.sync_deadline = Some(now + self.rebalance_timeout());
-        self.event(GroupEvent::JoinCompleted { generation: self.generation, leader: self.leader.clone(), members: ids });
+        self.event(GroupEvent::JoinCompleted {
+            generation: self.generation,
+            leader: self.leader.clone(),
+            members: ids,
+        });
     }
 
     /// Removes a member, answering a JoinGroup it waits for with `error` (a SyncGroup too).
@@ -723,7 +728,10 @@ impl Group {
                     None => ErrorCode::UNKNOWN_MEMBER_ID,
                 }
             } else if self.pending.remove(member_id).is_some() {
-                self.event(GroupEvent::MemberRemoved { member_id: member_id.clone(), reason: RemovalReason::LeaveGroup });
+                self.event(GroupEvent::MemberRemoved {
+                    member_id: member_id.clone(),
+                    reason: RemovalReason::LeaveGroup,
+                });
                 ErrorCode::NONE
             } else {
                 match self.validate_member(member_id, instance_id.as_deref()) {
@@ -798,7 +806,9 @@ impl Group {
 
         if self.sync_deadline.is_some_and(|t| t <= now) {
             self.sync_deadline = None;
-            if matches!(self.state, GroupState::CompletingRebalance | GroupState::Stable) && !self.pending_sync.is_empty() {
+            if matches!(self.state, GroupState::CompletingRebalance | GroupState::Stable)
+                && !self.pending_sync.is_empty()
+            {
                 let late: Vec<String> = self.pending_sync.iter().cloned().collect();
                 for id in late {
                     self.remove_member(&id, ErrorCode::UNKNOWN_MEMBER_ID, RemovalReason::SyncTimeout);
@@ -932,7 +942,8 @@ mod tests {
     /// Members that joined and synced: a stable generation (the first id leads).
     fn stable(g: &mut Group, s: &Settings, t: Instant, n: usize, session_ms: i32, rebalance_ms: i32) -> Vec<String> {
         let ids: Vec<String> = (0..n).map(|_| member_id(g, s, t, session_ms)).collect();
-        let mut waiting: Vec<_> = ids.iter().map(|id| waits(g.join(request(id, session_ms, rebalance_ms), s, t))).collect();
+        let mut waiting: Vec<_> =
+            ids.iter().map(|id| waits(g.join(request(id, session_ms, rebalance_ms), s, t))).collect();
         let mut got: Vec<Option<JoinResult>> = vec![None; n];
         // With no initial delay the first member completes a generation alone; the others'
         // joins start a rebalance, which the members already answered join again.
@@ -1060,7 +1071,7 @@ mod tests {
         for _ in 0..10 {
             at += 50 * MS;
             let id = member_id(&mut g, &s, at, 10_000);
-            let _ = waits(g.join(request(&id, 10_000, 250), &s, at));
+            let _joining = waits(g.join(request(&id, 10_000, 250), &s, at));
             g.tick(&s, at);
             if let Some(r) = answer(&mut ra) {
                 assert_eq!(r.generation, 1);
@@ -1217,7 +1228,7 @@ mod tests {
         sync_all(&mut g, &ids, t + 2 * MS);
         let follower = now(g.join(request(&ids[1], 10_000, 1000), &s, t + 3 * MS));
         assert_eq!((follower.generation, follower.members.len()), (next, 0));
-        let _ = waits(g.join(request(&ids[0], 10_000, 1000), &s, t + 4 * MS));
+        let _joining = waits(g.join(request(&ids[0], 10_000, 1000), &s, t + 4 * MS));
         assert_eq!(g.state, GroupState::PreparingRebalance);
     }
 
@@ -1273,7 +1284,10 @@ mod tests {
         // CompletingRebalance.
         assert_eq!(g.commit(generation + 1, "someone", None, &offsets, t + 1801 * MS), [ErrorCode::UNKNOWN_MEMBER_ID]);
         assert_eq!(g.commit(generation, &ids[1], None, &offsets, t + 1801 * MS), [ErrorCode::ILLEGAL_GENERATION]);
-        assert_eq!(g.commit(generation + 1, &ids[1], None, &offsets, t + 1801 * MS), [ErrorCode::REBALANCE_IN_PROGRESS]);
+        assert_eq!(
+            g.commit(generation + 1, &ids[1], None, &offsets, t + 1801 * MS),
+            [ErrorCode::REBALANCE_IN_PROGRESS]
+        );
         assert_eq!(g.commit(-1, "", None, &offsets, t + 1801 * MS), [ErrorCode::UNKNOWN_MEMBER_ID]);
         assert_eq!(g.offsets.get(&("t".to_owned(), 0)).map(|c| c.offset), Some(10));
     }
@@ -1285,7 +1299,7 @@ mod tests {
         let (s, t) = (settings(Duration::ZERO), Instant::now());
         let mut g = group();
         let ids = stable(&mut g, &s, t, 1, 10_000, 1000);
-        let _ = waits(g.join(static_request("instance-1", 10_000, 1000), &s, t));
+        let _joining = waits(g.join(static_request("instance-1", 10_000, 1000), &s, t));
         assert_eq!(g.heartbeat(&ids[0], Some("nobody"), 1, t), ErrorCode::UNKNOWN_MEMBER_ID);
         assert_eq!(g.heartbeat(&ids[0], Some("instance-1"), 1, t), ErrorCode::FENCED_INSTANCE_ID);
         assert_eq!(g.leave(&[(ids[0].clone(), Some("nobody".into()))], &s, t), [ErrorCode::UNKNOWN_MEMBER_ID]);
