@@ -296,10 +296,12 @@ async fn consumer_group_protocol() {
         .unwrap();
     assert_eq!((r.error_code, r.node_id), (0, 2));
 
+    // Nothing here waits for a session to run out: long enough that no pause of a loaded
+    // machine between JoinGroup and the Heartbeat expires the member.
     let join = |member_id: &str| join_group::v5::Request {
         group_id: "workers".into(),
-        session_timeout_ms: 10_000,
-        rebalance_timeout_ms: 10_000,
+        session_timeout_ms: 120_000,
+        rebalance_timeout_ms: 120_000,
         member_id: member_id.into(),
         protocol_type: "consumer".into(),
         protocols: vec![join_group::v5::JoinGroupRequestProtocol {
