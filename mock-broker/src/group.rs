@@ -622,10 +622,12 @@ impl Group {
     }
 
     /// Removes a member, answering a JoinGroup it waits for with `error` (a SyncGroup too).
+    /// The JoinGroup answer names no member id (Kafka's UNKNOWN_MEMBER_ID, ""), except for a
+    /// fenced static member, which is told its old id (`ClassicGroup.replaceStaticMember`).
     fn remove_member(&mut self, id: &str, error: ErrorCode, reason: RemovalReason) {
         let Some(m) = self.members.remove(id) else { return };
         if let Some(tx) = m.join {
-            let _ = tx.send(JoinResult::error(error, ""));
+            let _ = tx.send(JoinResult::error(error, if reason == RemovalReason::Fenced { id } else { "" }));
         }
         if let Some(tx) = m.sync {
             let _ = tx.send(SyncResult::error(error));
@@ -1290,6 +1292,34 @@ mod tests {
         );
         assert_eq!(g.commit(-1, "", None, &offsets, t + 1801 * MS), [ErrorCode::UNKNOWN_MEMBER_ID]);
         assert_eq!(g.offsets.get(&("t".to_owned(), 0)).map(|c| c.offset), Some(10));
+    }
+
+    /// A static member restarting (same instance id, no member id) replaces its previous
+    /// incarnation, whose waiting JoinGroup is answered FENCED_INSTANCE_ID with its old id.
+    #[test]
+    fn a_restarted_static_member_fences_its_previous_incarnation() {
+        let (s, t) = (settings(Duration::ZERO), Instant::now());
+        let mut g = group();
+        let mut first = waits(g.join(static_request("instance-1", 10_000, 1000), &s, t));
+        let old = answer(&mut first).unwrap().member_id;
+        let other = member_id(&mut g, &s, t, 10_000);
+        let _other = waits(g.join(request(&other, 10_000, 1000), &s, t));
+        let mut waiting =
+            waits(g.join(JoinRequest { member_id: old.clone(), ..static_request("instance-1", 10_000, 1000) }, &s, t));
+        assert!(answer(&mut waiting).is_some(), "every member joined: generation 2");
+        // A third member starts another rebalance; the old incarnation joins again and waits.
+        let third = member_id(&mut g, &s, t + MS, 10_000);
+        let _third = waits(g.join(request(&third, 10_000, 1000), &s, t + MS));
+        let mut waiting = waits(g.join(
+            JoinRequest { member_id: old.clone(), ..static_request("instance-1", 10_000, 1000) },
+            &s,
+            t + MS,
+        ));
+        assert!(answer(&mut waiting).is_none());
+        let _new = waits(g.join(static_request("instance-1", 10_000, 1000), &s, t + 2 * MS));
+        let r = answer(&mut waiting).unwrap();
+        assert_eq!((r.error, r.member_id.as_str()), (ErrorCode::FENCED_INSTANCE_ID, old.as_str()));
+        assert_eq!(removed(&g, &old), Some(RemovalReason::Fenced));
     }
 
     /// A group instance id names its member: an instance id nobody has is an unknown member,
