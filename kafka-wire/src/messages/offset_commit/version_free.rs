@@ -2075,7 +2075,13 @@ impl Response {
         })
     }
 }
-impl Request {}
+impl Request {
+    /// The versions with this behaviour: A commit to a group the coordinator does not know is answered GROUP_ID_NOT_FOUND; before, ILLEGAL_GENERATION (KIP-848; OffsetCommitResponse.json, Kafka's OffsetMetadataManager).
+    pub const GROUP_ID_NOT_FOUND_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        10,
+    );
+}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "OffsetCommitRequest";
     fn versions() -> crate::VersionRange {
