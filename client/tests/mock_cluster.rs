@@ -562,7 +562,8 @@ async fn round_trip_delay_times_out_then_recovers() {
     let connection = Connection::connect(first_broker(&mock), config()).await.unwrap();
 
     mock.broker_round_trip_time(1, Duration::from_secs(600)).unwrap();
-    let err = connection.send_versioned_within(&metadata_request(&["t"]), Duration::from_millis(300)).await.unwrap_err();
+    let err =
+        connection.send_versioned_within(&metadata_request(&["t"]), Duration::from_millis(300)).await.unwrap_err();
     assert!(
         matches!(err, Error::Timeout { api: ApiKey::Metadata, after } if after == Duration::from_millis(300)),
         "{err:?}"

@@ -80,9 +80,9 @@ async fn fetch_long_polls_until_data_arrives_or_max_wait() {
     let waiting = {
         let config = ConnectionConfig::default().request_timeout(Duration::from_secs(600));
         let reader = Client::connect([cluster.bootstrap_servers()], config).await.unwrap();
-        tokio::spawn(
-            async move { reader.send_versioned(&Target::leader("t", 0), &fetch("t", 0, i32::MAX, 1 << 20)).await.unwrap() },
-        )
+        tokio::spawn(async move {
+            reader.send_versioned(&Target::leader("t", 0), &fetch("t", 0, i32::MAX, 1 << 20)).await.unwrap()
+        })
     };
     // The produce goes out once the fetch is parked at the broker.
     while cluster.stats().requests(kafka_wire::ApiKey::Fetch) < 2 {

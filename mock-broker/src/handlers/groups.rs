@@ -218,7 +218,9 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
                     state.group_or_new(&r.group_id).commit(generation, member_id, instance_id, &offsets, now)
                 }
                 // Kafka's `OffsetMetadataManager.validateOffsetCommit`.
-                None if offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version) => vec![ErrorCode::GROUP_ID_NOT_FOUND; offsets.len()],
+                None if offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version) => {
+                    vec![ErrorCode::GROUP_ID_NOT_FOUND; offsets.len()]
+                }
                 None => vec![ErrorCode::ILLEGAL_GENERATION; offsets.len()],
             }
         }
