@@ -65,6 +65,7 @@ impl Frame<'_> {
         Ok(4 + frame::frame_len(header + body)?)
     }
 
+    /// Writes the frame; `len` is [`Frame::len`], read only for a frame's size prefix.
     fn put(&self, e: &mut Encoder, len: usize) -> Result<(), EncodeError> {
         match self.header {
             Header::None => {}
@@ -100,9 +101,13 @@ impl Frame<'_> {
         Ok(e.finish())
     }
 
-    /// Appends the encoding to `buf`.
+    /// Appends the encoding to `buf`. A body alone is written without computing its size first
+    /// (the buffer grows as it is written); a frame needs the size for its prefix.
     pub fn append_to(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        let len = self.len()?;
+        let len = match self.header {
+            Header::None => 0,
+            Header::Request { .. } | Header::Response { .. } => self.len()?,
+        };
         Encoder::contiguous(buf, |e| self.put(e, len))
     }
 }
@@ -116,6 +121,7 @@ pub(crate) fn in_message<T>(r: Result<T, DecodeError>, name: &'static str, versi
 }
 
 /// The error for `bytes` left after a message that must fill its input, if any are.
+#[inline]
 pub(crate) fn check_consumed(bytes: &Bytes, name: &'static str, version: i16) -> Result<(), DecodeError> {
     if bytes.is_empty() {
         Ok(())
