@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::{
     api_versions, heartbeat, metadata, produce, sasl_authenticate, sasl_handshake, ApiKey, ApiRequest, ApiResponse,
-    ErrorCode, RequestFrame, Uuid, VersionRange,
+    ErrorCode, FrameSplitter, RequestFrame, Uuid, VersionRange,
 };
 use kafka_wire_client::sasl::{SaslConfig, SaslMechanism};
 use kafka_wire_client::{Client, Connection, ConnectionConfig, Error, Target};
@@ -101,22 +101,25 @@ struct Conn {
 
 impl Conn {
     async fn serve(mut self, mut tcp: TcpStream, log: Log, seen: mpsc::UnboundedSender<(usize, ApiKey)>) {
+        let mut frames = FrameSplitter::new(1 << 20).with_min_frame_size(8);
+        let mut buf = vec![0; 64 * 1024];
         loop {
-            let Ok(size) = tcp.read_i32().await else { return };
-            let mut frame = vec![0; size as usize];
-            if tcp.read_exact(&mut frame).await.is_err() {
-                return;
-            }
-            let request =
-                RequestFrame::<ApiRequest>::decode(Bytes::from(frame)).expect("the client sends valid frames");
-            let api = request.request.api_key();
-            log.lock().unwrap().push((self.n, api, request.version()));
-            let out = self.answer(&request);
-            let _ = seen.send((self.n, api));
-            match out {
-                Some(Out::Frame(bytes)) if tcp.write_all(&bytes).await.is_err() => return,
-                Some(Out::Close) => return,
-                _ => {}
+            let n = match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let mut input = &buf[..n];
+            while let Some(frame) = frames.split(&mut input).expect("the client sends valid frames") {
+                let request = RequestFrame::<ApiRequest>::decode(frame).expect("the client sends valid frames");
+                let api = request.request.api_key();
+                log.lock().unwrap().push((self.n, api, request.version()));
+                let out = self.answer(&request);
+                let _ = seen.send((self.n, api));
+                match out {
+                    Some(Out::Frame(bytes)) if tcp.write_all(&bytes).await.is_err() => return,
+                    Some(Out::Close) => return,
+                    _ => {}
+                }
             }
         }
     }
