@@ -36,7 +36,7 @@
 //! the bytes that arrive, never with the size the peer claims. After an error the stream is out
 //! of step: every later call returns the same error.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 /// Bytes of the size prefix in front of every frame.
 pub const SIZE_PREFIX_LEN: usize = 4;
@@ -72,7 +72,7 @@ pub struct FrameSplitter {
     /// The announced size of the frame being gathered, once its prefix is complete.
     size: Option<usize>,
     /// The bytes of that frame gathered so far.
-    frame: BytesMut,
+    frame: Vec<u8>,
     error: Option<FrameError>,
 }
 
@@ -85,7 +85,7 @@ impl FrameSplitter {
             prefix: [0; SIZE_PREFIX_LEN],
             prefix_len: 0,
             size: None,
-            frame: BytesMut::new(),
+            frame: Vec::new(),
             error: None,
         }
     }
@@ -147,13 +147,27 @@ impl FrameSplitter {
         }
         let take = (size - self.frame.len()).min(input.len());
         let (head, rest) = input.split_at(take);
+        self.reserve(size, take);
         self.frame.extend_from_slice(head);
         *input = rest;
         if self.frame.len() < size {
             return Ok(None);
         }
         self.size = None;
-        Ok(Some(self.frame.split().freeze()))
+        // The last reservation ends at `size` exactly: this takes the buffer without a copy.
+        Ok(Some(Bytes::from(std::mem::take(&mut self.frame))))
+    }
+
+    /// Makes room for `more` bytes of a frame of `size`: the buffer at least doubles, so that
+    /// a frame arriving in many reads is moved a bounded number of times, but never beyond
+    /// `size`, nor beyond twice the bytes that arrived.
+    fn reserve(&mut self, size: usize, more: usize) {
+        let needed = self.frame.len() + more;
+        if needed <= self.frame.capacity() {
+            return;
+        }
+        let target = needed.max(2 * self.frame.len()).min(size);
+        self.frame.reserve_exact(target - self.frame.len());
     }
 
     fn check(&mut self, size: i32) -> Result<usize, FrameError> {
@@ -257,6 +271,17 @@ mod tests {
         assert_eq!(split_all(&mut s, &[0x7f, 0xff, 0xff, 0xff, 1, 2]).unwrap(), Vec::<Bytes>::new());
         assert_eq!(s.buffered(), 6);
         assert!(s.frame.capacity() < 1024, "{}", s.frame.capacity());
+
+        // A frame in many reads: the buffer stays within twice what arrived and ends exactly
+        // at the frame's size.
+        let stream = framed(&[&[5; 1000]]);
+        let mut s = FrameSplitter::new(1000);
+        let mut frames = Vec::new();
+        for read in stream.chunks(10) {
+            frames.extend(split_all(&mut s, read).unwrap());
+            assert!(s.frame.capacity() <= 2 * s.buffered(), "{} for {}", s.frame.capacity(), s.buffered());
+        }
+        assert_eq!(frames, [Bytes::from(vec![5; 1000])]);
     }
 
     #[test]
