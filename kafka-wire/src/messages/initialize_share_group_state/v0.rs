@@ -55,20 +55,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateRequest.GroupId",
-            )?,
-            topics: <Vec<
-                InitializeStateData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < InitializeStateData > as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeShareGroupStateRequest",
@@ -158,14 +152,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            results: <Vec<
-                InitializeStateResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < InitializeStateResult > as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeShareGroupStateResponse",
@@ -263,15 +253,14 @@ impl Wire for InitializeStateData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitializeStateData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "InitializeStateData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "InitializeStateData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "InitializeStateData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeStateData",
@@ -366,24 +355,18 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StateEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StartOffset",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StateEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -473,20 +456,14 @@ impl Wire for InitializeStateResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitializeStateResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeStateResult.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "InitializeStateResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "InitializeStateResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeStateResult",
@@ -587,21 +564,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",

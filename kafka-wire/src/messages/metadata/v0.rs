@@ -33,9 +33,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                MetadataRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
+            topics: tri!(
+                < Vec < MetadataRequestTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.Topics")
+            ),
         })
     }
 }
@@ -109,12 +110,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponse.Brokers")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.Topics")
+            ),
         })
     }
 }
@@ -188,12 +191,10 @@ impl Wire for MetadataRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequestTopic.Name",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataRequestTopic.Name")
+            ),
         })
     }
 }
@@ -265,24 +266,18 @@ impl Wire for MetadataResponseBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Port",
-            )?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Port")
+            ),
         })
     }
 }
@@ -391,40 +386,26 @@ impl Wire for MetadataResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderId",
-            )?,
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.IsrNodes",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderId")
+            ),
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.IsrNodes")
+            ),
         })
     }
 }
@@ -511,26 +492,18 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponseTopic.Partitions")
+            ),
         })
     }
 }
