@@ -2,10 +2,9 @@
 //! downgrade, caps, a configured table, the probe timeout) and of SASL (PLAIN, SCRAM, an
 //! unknown mechanism, a wrong password, a forged server signature, re-authentication).
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::scram::ScramServer;
 use bytes::Bytes;
 use kafka_wire::{
     api_versions, sasl_authenticate, sasl_handshake, ApiKey, ApiRequest, ApiResponse, DecodeError, DecodeErrorKind,
@@ -14,7 +13,6 @@ use kafka_wire::{
 use kafka_wire_client::handshake::{BrokerVersions, Established, Handshake, Outgoing, Step};
 use kafka_wire_client::sasl::{SaslConfig, SaslMechanism};
 use kafka_wire_client::{ConnectionConfig, Error};
-use support::scram::ScramServer;
 
 /// The ranges of a broker that knows ApiVersions up to v3: Metadata, SaslHandshake,
 /// ApiVersions, SaslAuthenticate.

@@ -4,11 +4,10 @@
 //! broker that predates ApiVersions, Produce with acks=0, frames that break the connection,
 //! and the cluster view learning from the Metadata answers that pass through the client.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::scram::ScramServer;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::{
     api_versions, heartbeat, metadata, produce, sasl_authenticate, sasl_handshake, ApiKey, ApiRequest, ApiResponse,
@@ -16,7 +15,6 @@ use kafka_wire::{
 };
 use kafka_wire_client::sasl::{SaslConfig, SaslMechanism};
 use kafka_wire_client::{Client, Connection, ConnectionConfig, Error, Target};
-use support::scram::ScramServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;

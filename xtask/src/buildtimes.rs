@@ -1,9 +1,16 @@
-//! `cargo xtask build-times`: clean build time and `.rlib` size of `kafka-wire` (all APIs, one
-//! API) next to the `kafka-protocol` crate, each in a throw-away project with its own target
-//! folder, debug and release.
+//! `cargo xtask build-times`: what compiling `kafka-wire` costs (all APIs, ten, one) next to the
+//! `kafka-protocol` crate, each in a throw-away project with its own target folder, debug and
+//! release, in one run.
 //!
 //! For each case: the whole clean build (dependencies included), then the crate alone
 //! (`cargo clean -p <crate>` and build again), and the size of the crate's `.rlib`.
+//!
+//! Like for like: `kafka-protocol`'s `encode`/`decode` are generic over the buffer type, so by
+//! default they are compiled in the crate that calls them, not in `kafka-protocol` itself. Its
+//! `messages_enums` feature adds `RequestKind::encode`/`decode` (and the response side) over
+//! `BytesMut`/`Bytes`, which instantiates the codec of every message inside the crate: that case
+//! is the rival's all-APIs cost counted where it is compiled, and the ratios divide by it.
+//! `kafka-wire`'s codec is not generic over the buffer and is compiled in `kafka-wire`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -13,44 +20,94 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+/// The ten APIs of the "ten APIs" case: what a producer and a group consumer use.
+pub const TEN_APIS: [&str; 10] = [
+    "produce",
+    "fetch",
+    "list_offsets",
+    "metadata",
+    "offset_commit",
+    "offset_fetch",
+    "find_coordinator",
+    "join_group",
+    "sync_group",
+    "heartbeat",
+];
+
+/// The codec features every kafka-wire case keeps, as `kafka-protocol`'s default features do.
+const CODECS: &str = "\"gzip\", \"snappy\", \"lz4\", \"zstd\"";
+
+/// What a case is compared with in the ratio table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A kafka-wire configuration, divided by the like-for-like rival.
+    Ours,
+    /// The rival as most users build it (shown, not divided by).
+    Rival,
+    /// The rival with all its codecs compiled in the crate: the denominator.
+    RivalLikeForLike,
+}
+
 /// One crate configuration to build.
 pub struct Case {
-    pub name: &'static str,
+    pub name: String,
     /// The package whose build is timed alone.
     pub package: &'static str,
     /// The `[dependencies]` line.
     pub dependency: String,
+    pub role: Role,
+    /// The target the ratio is held to: at most this fraction of the rival's cost.
+    pub target: Option<(f64, &'static str)>,
 }
 
 pub fn cases(root: &Path) -> Vec<Case> {
     let path = root.join("kafka-wire");
     let p = path.display();
+    let ten = TEN_APIS.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
     vec![
         Case {
-            name: "kafka-wire, all APIs",
+            name: "kafka-wire, all APIs".into(),
             package: "kafka-wire",
             dependency: format!("kafka-wire = {{ path = \"{p}\" }}"),
+            role: Role::Ours,
+            target: Some((1.0, "at most the rival")),
         },
         Case {
-            name: "kafka-wire, one API (metadata)",
+            name: "kafka-wire, ten APIs".into(),
             package: "kafka-wire",
-            dependency: format!("kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"metadata\"] }}"),
+            dependency: format!(
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{ten}, {CODECS}] }}"
+            ),
+            role: Role::Ours,
+            target: Some((1.0, "below the rival")),
         },
         Case {
-            name: "kafka-protocol 0.18, default features",
+            name: "kafka-wire, one API (metadata)".into(),
+            package: "kafka-wire",
+            dependency: format!(
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"metadata\", {CODECS}] }}"
+            ),
+            role: Role::Ours,
+            target: Some((0.25, "at most a quarter of the rival")),
+        },
+        Case {
+            name: "kafka-protocol 0.18, default features".into(),
             package: "kafka-protocol",
             dependency: "kafka-protocol = \"=0.18.0\"".into(),
+            role: Role::Rival,
+            target: None,
         },
         Case {
-            name: "kafka-protocol 0.18, client+broker, no codecs",
+            name: "kafka-protocol 0.18, messages_enums (like for like)".into(),
             package: "kafka-protocol",
-            dependency: "kafka-protocol = { version = \"=0.18.0\", default-features = false, features = [\"client\", \"broker\"] }"
-                .into(),
+            dependency: "kafka-protocol = { version = \"=0.18.0\", features = [\"messages_enums\"] }".into(),
+            role: Role::RivalLikeForLike,
+            target: None,
         },
     ]
 }
 
-/// Times of one case in one profile: wall-clock and CPU (user + system) seconds.
+/// Times of one case in one profile.
 pub struct Measure {
     pub total: Time,
     pub crate_only: Time,
@@ -73,6 +130,13 @@ impl std::fmt::Display for Time {
     }
 }
 
+impl Time {
+    /// The comparable figure: CPU seconds where measured, wall seconds otherwise.
+    fn cost(&self) -> f64 {
+        self.cpu_s.unwrap_or(self.wall_s)
+    }
+}
+
 fn cargo(dir: &Path, args: &[&str]) -> Result<Time> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let time_tool = Path::new("/usr/bin/time");
@@ -89,6 +153,9 @@ fn cargo(dir: &Path, args: &[&str]) -> Result<Time> {
         .current_dir(dir)
         .args(args)
         .env("CARGO_TARGET_DIR", dir.join("target"))
+        // The probe's own settings, not the caller's (e.g. an incremental or sccache set-up).
+        .env_remove("RUSTC_WRAPPER")
+        .env("CARGO_INCREMENTAL", "0")
         .output()
         .context("running cargo")?;
     let wall_s = t.elapsed().as_secs_f64();
@@ -146,27 +213,75 @@ pub fn measure(work: &Path, case: &Case, release: bool) -> Result<Measure> {
     Ok(Measure { total, crate_only, rlib_bytes })
 }
 
-/// Runs every case in both profiles and returns a Markdown table.
-pub fn run(root: &Path) -> Result<String> {
+/// Which profiles to build.
+#[derive(Clone, Copy)]
+pub enum Profiles {
+    Both,
+    Debug,
+    Release,
+}
+
+impl Profiles {
+    fn list(self) -> &'static [bool] {
+        match self {
+            Profiles::Both => &[false, true],
+            Profiles::Debug => &[false],
+            Profiles::Release => &[true],
+        }
+    }
+}
+
+fn profile_name(release: bool) -> &'static str {
+    if release {
+        "release"
+    } else {
+        "debug"
+    }
+}
+
+/// Runs every case in the chosen profiles and returns two Markdown tables: the measurements and
+/// the ratios of each kafka-wire case to the like-for-like rival (crate alone, CPU time).
+pub fn run(root: &Path, profiles: Profiles) -> Result<String> {
     let work = root.join("target/build-times");
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cases = cases(root);
     let mut table = format!(
         "Clean builds on {cpus} CPU(s), wall time (CPU time = user + system of everything cargo ran); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built.\n\n\
          | crate | profile | whole build | crate alone | .rlib |\n|---|---|---|---|---|\n"
     );
-    for case in cases(root) {
-        for release in [false, true] {
-            let m = measure(&work, &case, release)?;
+    // results[case][profile index]
+    let mut results: Vec<Vec<(bool, Measure)>> = Vec::new();
+    for case in &cases {
+        let mut per_case = Vec::new();
+        for &release in profiles.list() {
+            let m = measure(&work, case, release)?;
             let line = format!(
                 "| {} | {} | {} | {} | {:.1} MB |\n",
                 case.name,
-                if release { "release" } else { "debug" },
+                profile_name(release),
                 m.total,
                 m.crate_only,
                 m.rlib_bytes as f64 / 1e6
             );
             eprint!("{line}");
             table.push_str(&line);
+            per_case.push((release, m));
+        }
+        results.push(per_case);
+    }
+    let rival = cases.iter().position(|c| c.role == Role::RivalLikeForLike).context("no like-for-like rival case")?;
+    let _ = write!(
+        table,
+        "\nCrate alone, CPU time, divided by {} (below 1: kafka-wire compiles faster).\n\n| crate | profile | ratio | target |\n|---|---|---|---|\n",
+        cases[rival].name
+    );
+    for (case, per_case) in cases.iter().zip(&results) {
+        let Some((limit, goal)) = case.target else { continue };
+        for (release, m) in per_case {
+            let (_, r) = results[rival].iter().find(|(rel, _)| rel == release).context("rival profile missing")?;
+            let ratio = m.crate_only.cost() / r.crate_only.cost();
+            let met = if ratio <= limit { "met" } else { "not met" };
+            let _ = writeln!(table, "| {} | {} | {ratio:.2} | {goal} ({met}) |", case.name, profile_name(*release));
         }
     }
     let _ = writeln!(table);

@@ -7,7 +7,7 @@
 //! cargo xtask schemas verify
 //! cargo xtask schemas repin [--set NAME]
 //! cargo xtask schemas diff OLD NEW [--out FILE]
-//! cargo xtask build-times
+//! cargo xtask build-times [--debug | --release]
 //! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--build-times] [--out FILE]
 //! ```
 
@@ -41,9 +41,11 @@ const USAGE: &str = "usage:
   cargo xtask schemas diff OLD NEW [--out FILE]
       What changed between two schema sets (set names such as kafka-3.8.0, or folders holding
       message/ and errors.tsv), as Markdown: APIs, versions, fields, error codes.
-  cargo xtask build-times
-      Clean build time and .rlib size of kafka-wire (all APIs, one API) and kafka-protocol,
-      debug and release, as a Markdown table. Run it on an otherwise idle machine.
+  cargo xtask build-times [--debug | --release]
+      Clean build time and .rlib size of kafka-wire (all APIs, ten, one) and kafka-protocol
+      (default features, and messages_enums: like for like), debug and release (or the one
+      profile named), as Markdown tables with the ratios to the rival. Run it on an otherwise
+      idle machine.
 ";
 
 fn main() -> ExitCode {
@@ -213,8 +215,15 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         "build-times" => {
+            let debug = take_flag(&mut args, "--debug");
+            let release = take_flag(&mut args, "--release");
             no_more(&args)?;
-            println!("{}", xtask::buildtimes::run(&root)?);
+            let profiles = match (debug, release) {
+                (true, false) => xtask::buildtimes::Profiles::Debug,
+                (false, true) => xtask::buildtimes::Profiles::Release,
+                _ => xtask::buildtimes::Profiles::Both,
+            };
+            println!("{}", xtask::buildtimes::run(&root, profiles)?);
             Ok(ExitCode::SUCCESS)
         }
         "bench" => {

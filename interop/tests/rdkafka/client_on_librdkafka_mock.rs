@@ -579,7 +579,6 @@ async fn round_trip_delay_times_out_then_recovers() {
 /// TLS: a TLS-terminating relay (with a certificate the test generates) in front of a mock
 /// broker; the client speaks Kafka through it. A client that does not trust the certificate
 /// gets a TLS error.
-#[cfg(feature = "tls")]
 #[tokio::test]
 async fn tls_to_a_broker_behind_a_tls_relay() {
     use kafka_wire_client::tls::{rustls, TlsConfig};

@@ -4,7 +4,7 @@
 //! responder written here (canned answers), which shows the client's own ceiling.
 //!
 //! ```text
-//! cargo run --release -p kafka-wire-client --example pipelined_throughput -- [requests] [in-flight] [rdkafka-threads]
+//! cargo run --release -p kafka-wire-interop --example pipelined_throughput -- [requests] [in-flight] [rdkafka-threads]
 //! ```
 //! Defaults: 200000 requests, 1000 in flight, 64 librdkafka threads (0 skips librdkafka).
 
