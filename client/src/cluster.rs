@@ -2,12 +2,13 @@
 //! transaction coordinators from FindCoordinator, and logical connections ([`Handle`]s) that
 //! resolve to one shared [`Connection`] per broker address.
 
+use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use kafka_wire::{
-    find_coordinator, metadata, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, ErrorCode,
-    VersionFreeRequest, VersionedRequest,
+    find_coordinator, metadata, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, ErrorCode, Message, Uuid,
+    VersionFreeMessage, VersionFreeRequest, VersionedRequest,
 };
 
 use crate::config::ConnectionConfig;
@@ -72,6 +73,9 @@ impl BrokerInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TopicInfo {
     pub error: ErrorCode,
+    /// The topic id (Metadata v10+; [`Uuid::ZERO`] from older versions): what Fetch v13+ and
+    /// Produce v13 name topics by.
+    pub id: Uuid,
     pub partitions: BTreeMap<i32, PartitionInfo>,
 }
 
@@ -94,9 +98,70 @@ pub struct ClusterView {
     pub topics: BTreeMap<String, TopicInfo>,
     pub group_coordinators: BTreeMap<String, i32>,
     pub transaction_coordinators: BTreeMap<String, i32>,
+    /// Topic names by id, as Metadata answers gave them (checked against `topics` on use).
+    names_by_id: BTreeMap<Uuid, String>,
 }
 
 impl ClusterView {
+    /// Learns from a Metadata answer (of any version): the cluster id, the controller, the
+    /// brokers (the answer lists them all) and each topic it names, with its id, error and
+    /// partitions. Topics it does not name stay as they were; topics without a name (an answer
+    /// to a request by id for an unknown id) are skipped.
+    ///
+    /// The [`Client`] calls this with every Metadata answer that passes through it: its own
+    /// reloads and the ones sent with [`Client::send`] or a [`Handle`].
+    pub fn update(&mut self, response: &metadata::Response) {
+        self.cluster_id = response.cluster_id.as_ref().map(|c| c.to_string());
+        self.controller_id = Some(response.controller_id).filter(|&c| c >= 0);
+        self.brokers = response
+            .brokers
+            .iter()
+            .map(|b| {
+                let rack = b.rack.as_ref().map(|r| r.to_string());
+                (b.node_id, BrokerInfo { id: b.node_id, host: b.host.to_string(), port: b.port, rack })
+            })
+            .collect();
+        for t in &response.topics {
+            let Some(name) = &t.name else { continue };
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    let info = PartitionInfo {
+                        error: p.error_code,
+                        leader: p.leader_id,
+                        replicas: p.replica_nodes.to_vec(),
+                        isr: p.isr_nodes.to_vec(),
+                    };
+                    (p.partition_index, info)
+                })
+                .collect();
+            if t.topic_id != Uuid::ZERO {
+                self.names_by_id.insert(t.topic_id, name.to_string());
+            }
+            let info = TopicInfo { error: t.error_code, id: t.topic_id, partitions };
+            self.topics.insert(name.to_string(), info);
+        }
+    }
+
+    /// The topic with id `id`: its name and what the view knows of it.
+    pub fn topic_by_id(&self, id: Uuid) -> Option<(&str, &TopicInfo)> {
+        if id == Uuid::ZERO {
+            return None;
+        }
+        let indexed = self.names_by_id.get(&id).and_then(|name| self.topics.get_key_value(name));
+        match indexed {
+            Some((name, topic)) if topic.id == id => Some((name.as_str(), topic)),
+            // `topics` was changed by hand, or the topic was deleted and re-created: look.
+            _ => self.topics.iter().find(|(_, t)| t.id == id).map(|(n, t)| (n.as_str(), t)),
+        }
+    }
+
+    /// The id of topic `name`, if the view knows it (Metadata v10+).
+    pub fn topic_id(&self, name: &str) -> Option<Uuid> {
+        self.topics.get(name).map(|t| t.id).filter(|&id| id != Uuid::ZERO)
+    }
+
     /// The address of broker `id`.
     fn addr(&self, id: i32) -> Option<String> {
         self.brokers.get(&id).map(BrokerInfo::addr)
@@ -315,16 +380,56 @@ impl Client {
             names.dedup();
             names
         });
-        let snapshot = self.on_any_broker(|c| metadata(c, names.clone())).await?;
+        let topics: Option<Vec<metadata::MetadataRequestTopic>> = names.as_ref().map(|names| {
+            names
+                .iter()
+                .map(|n| metadata::MetadataRequestTopic { name: Some(n.as_str().into()), ..Default::default() })
+                .collect()
+        });
+        let response = self.on_any_broker(|c| {
+            let topics = topics.clone();
+            async move {
+                let version = c.version_for(ApiKey::Metadata).await?;
+                // Looking up a topic must not create it; versions before 4 cannot say so (the
+                // broker's `auto.create.topics.enable` decides there).
+                let allow_auto_topic_creation =
+                    !metadata::Request::ALLOW_AUTO_TOPIC_CREATION_VERSIONS.contains(version);
+                let request = metadata::Request { topics, allow_auto_topic_creation, ..Default::default() };
+                c.send_at(&request, version).await
+            }
+        });
+        let response = response.await?;
         let mut view = lock(&self.inner.view);
-        view.cluster_id = snapshot.cluster_id;
-        view.controller_id = Some(snapshot.controller_id).filter(|&c| c >= 0);
-        view.brokers = snapshot.brokers.into_iter().map(|b| (b.id, b)).collect();
         if names.is_none() {
             view.topics.clear();
         }
-        view.topics.extend(snapshot.topics);
+        view.update(&response);
         Ok(())
+    }
+
+    /// Learns from a response that passed through the client, if it is a Metadata answer (the
+    /// version-free type, or one inside `Option<ApiResponse>` or `Option<AnyResponse>`).
+    fn learn<T: Any>(&self, response: &T) {
+        let any: &dyn Any = response;
+        if let Some(r) = any.downcast_ref::<metadata::Response>() {
+            lock(&self.inner.view).update(r);
+        } else if let Some(Some(ApiResponse::Metadata(r))) = any.downcast_ref::<Option<ApiResponse>>() {
+            lock(&self.inner.view).update(r);
+        } else if let Some(Some(AnyResponse::Metadata(r))) = any.downcast_ref::<Option<AnyResponse>>() {
+            lock(&self.inner.view).update(&metadata::Response::from(r.clone()));
+        }
+    }
+
+    /// [`Client::learn`] for a response of one version: a Metadata answer is read version-free
+    /// from its encoding.
+    fn learn_versioned<R: VersionedRequest>(&self, response: &R::Response) {
+        if R::API_KEY != ApiKey::Metadata {
+            return;
+        }
+        let Ok(mut bytes) = response.to_bytes() else { return };
+        if let Ok(r) = <metadata::Response as VersionFreeMessage>::decode(R::VERSION, &mut bytes) {
+            lock(&self.inner.view).update(&r);
+        }
     }
 
     /// FindCoordinator for `key` of `key_type` (0 group, 1 transaction).
@@ -361,6 +466,8 @@ impl Handle {
     /// Sends a version-free `request` to the target at the version negotiated with that
     /// broker (see [`Connection::send`]). A connection failure also forgets where the target
     /// was, so that the next request re-resolves it.
+    ///
+    /// A Metadata answer also updates the client's [`ClusterView`].
     pub async fn send<R: VersionFreeRequest>(&self, request: &R) -> Result<R::Response> {
         let result = self.connection().await?.send(request).await;
         self.after(result)
@@ -379,7 +486,7 @@ impl Handle {
     /// Sends a request of one fixed version to the target (see [`Connection::send_versioned`]).
     pub async fn send_versioned<R: VersionedRequest>(&self, request: &R) -> Result<R::Response> {
         let result = self.connection().await?.send_versioned(request).await;
-        self.after(result)
+        self.after_versioned::<R>(result)
     }
 
     /// [`Handle::send_versioned`] with a timeout of its own.
@@ -389,7 +496,7 @@ impl Handle {
         timeout: std::time::Duration,
     ) -> Result<R::Response> {
         let result = self.connection().await?.send_versioned_within(request, timeout).await;
-        self.after(result)
+        self.after_versioned::<R>(result)
     }
 
     /// Sends a version-free request of any API at the negotiated version; `None` when it
@@ -405,11 +512,21 @@ impl Handle {
         self.after(result)
     }
 
-    fn after<T>(&self, result: Result<T>) -> Result<T> {
-        if let Err(e) = &result {
-            if e.is_connection_error() {
-                self.invalidate();
-            }
+    /// Learns from a Metadata answer; on a connection failure, forgets where the target was.
+    fn after<T: Any>(&self, result: Result<T>) -> Result<T> {
+        match &result {
+            Ok(response) => self.client.learn(response),
+            Err(e) if e.is_connection_error() => self.invalidate(),
+            Err(_) => {}
+        }
+        result
+    }
+
+    fn after_versioned<R: VersionedRequest>(&self, result: Result<R::Response>) -> Result<R::Response> {
+        match &result {
+            Ok(response) => self.client.learn_versioned::<R>(response),
+            Err(e) if e.is_connection_error() => self.invalidate(),
+            Err(_) => {}
         }
         result
     }
@@ -428,62 +545,6 @@ impl Handle {
         }
         stale
     }
-}
-
-/// A Metadata answer, whatever its version.
-struct MetadataSnapshot {
-    cluster_id: Option<String>,
-    controller_id: i32,
-    brokers: Vec<BrokerInfo>,
-    topics: Vec<(String, TopicInfo)>,
-}
-
-async fn metadata(connection: Connection, topics: Option<Vec<String>>) -> Result<MetadataSnapshot> {
-    let request = metadata::Request {
-        topics: topics.map(|names| {
-            names
-                .iter()
-                .map(|n| metadata::MetadataRequestTopic { name: Some(n.as_str().into()), ..Default::default() })
-                .collect()
-        }),
-        allow_auto_topic_creation: false,
-        ..Default::default()
-    };
-    let r = connection.send(&request).await?;
-    Ok(MetadataSnapshot {
-        cluster_id: r.cluster_id.map(|c| c.to_string()),
-        controller_id: r.controller_id,
-        brokers: r
-            .brokers
-            .into_iter()
-            .map(|b| BrokerInfo {
-                id: b.node_id,
-                host: b.host.to_string(),
-                port: b.port,
-                rack: b.rack.map(|r| r.to_string()),
-            })
-            .collect(),
-        topics: r
-            .topics
-            .into_iter()
-            .filter_map(|t| {
-                let partitions = t
-                    .partitions
-                    .into_iter()
-                    .map(|p| {
-                        let info = PartitionInfo {
-                            error: p.error_code,
-                            leader: p.leader_id,
-                            replicas: p.replica_nodes.into_vec(),
-                            isr: p.isr_nodes.into_vec(),
-                        };
-                        (p.partition_index, info)
-                    })
-                    .collect();
-                Some((t.name?.to_string(), TopicInfo { error: t.error_code, partitions }))
-            })
-            .collect(),
-    })
 }
 
 async fn find_coordinator(connection: Connection, key_type: i8, key: String) -> Result<BrokerInfo> {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kafka_wire::ApiKey;
+use kafka_wire::{ApiKey, VersionRange};
 
 /// How to open and use a connection.
 #[derive(Debug, Clone)]
@@ -18,6 +18,19 @@ pub struct ConnectionConfig {
     /// The longest wait for a response; on expiry the request fails with
     /// [`Error::Timeout`](crate::Error::Timeout) and the connection is closed.
     pub request_timeout: Duration,
+    /// The longest wait for the answer to the first ApiVersions request of a connection. A
+    /// broker older than Kafka 0.10.0 never answers it (it predates ApiVersions, KIP-35); on
+    /// expiry the connection fails with
+    /// [`Error::NoApiVersionsAnswer`](crate::Error::NoApiVersionsAnswer), which names the
+    /// likely cause and [`ConnectionConfig::broker_versions`]. Default 10 s, as librdkafka's
+    /// `api.version.request.timeout.ms`.
+    pub api_versions_timeout: Duration,
+    /// The versions the broker supports, when ApiVersions must not be asked: with `Some`, no
+    /// ApiVersions request is sent and these ranges stand for the broker's answer (as
+    /// librdkafka's `api.version.request=false` with `broker.version.fallback`). For brokers
+    /// older than Kafka 0.10.0, which do not know ApiVersions. APIs left out count as
+    /// unsupported. The table applies to every broker of a [`Client`](crate::Client).
+    pub broker_versions: Option<BTreeMap<ApiKey, VersionRange>>,
     /// The longest wait to open a connection (TCP and TLS handshakes).
     pub connect_timeout: Duration,
     /// The most requests awaiting a response on one connection; further requests wait.
@@ -27,7 +40,8 @@ pub struct ConnectionConfig {
     /// See [`CoreConfig::reject_trailing_bytes`](crate::core::CoreConfig::reject_trailing_bytes).
     pub reject_trailing_bytes: bool,
     /// The highest version to use of an API, below what the broker and this build support:
-    /// version-free requests are written at the highest version all three allow.
+    /// version-free requests are written at the highest version all three allow, and so are
+    /// the requests of the handshake (ApiVersions, SaslHandshake, SaslAuthenticate).
     pub max_versions: BTreeMap<ApiKey, i16>,
     /// SASL authentication, right after version negotiation.
     #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
@@ -44,6 +58,8 @@ impl Default for ConnectionConfig {
             software_name: "kafka-wire-client".into(),
             software_version: env!("CARGO_PKG_VERSION").into(),
             request_timeout: Duration::from_secs(30),
+            api_versions_timeout: Duration::from_secs(10),
+            broker_versions: None,
             connect_timeout: Duration::from_secs(10),
             max_in_flight: 1024,
             max_frame_size: 100 * 1024 * 1024,
@@ -67,6 +83,28 @@ impl ConnectionConfig {
     /// Sets [`ConnectionConfig::request_timeout`].
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ConnectionConfig::api_versions_timeout`].
+    pub fn api_versions_timeout(mut self, timeout: Duration) -> Self {
+        self.api_versions_timeout = timeout;
+        self
+    }
+
+    /// Skips ApiVersions and takes `versions` as the broker's (see
+    /// [`ConnectionConfig::broker_versions`]).
+    ///
+    /// ```
+    /// use kafka_wire::{ApiKey, VersionRange};
+    /// use kafka_wire_client::ConnectionConfig;
+    ///
+    /// // Only Metadata v0 of an old broker's APIs is shared with this build (KIP-896 removed
+    /// // the oldest Produce and Fetch versions from Kafka 4.0's schemas).
+    /// let config = ConnectionConfig::default().broker_versions([(ApiKey::Metadata, VersionRange::new(0, 0))]);
+    /// ```
+    pub fn broker_versions(mut self, versions: impl IntoIterator<Item = (ApiKey, VersionRange)>) -> Self {
+        self.broker_versions = Some(versions.into_iter().collect());
         self
     }
 

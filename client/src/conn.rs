@@ -1,16 +1,15 @@
 //! A tokio connection to one broker address: the sans-io [`Core`] driven by a reader task and
-//! a writer task, version negotiation and SASL on connect, per-request timeouts, and a lazy
-//! reconnect when the connection broke.
+//! a writer task, the sans-io [`Handshake`] driven on connect (and for re-authentication),
+//! per-request timeouts, and a lazy reconnect when the connection broke.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use kafka_wire::{
-    api_versions, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, ErrorCode, NegotiatedVersions,
-    VersionFreeRequest, VersionRange, VersionedRequest,
+    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, NegotiatedVersions, VersionFreeRequest,
+    VersionRange, VersionedRequest,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
@@ -21,6 +20,7 @@ use tokio::time::{timeout, timeout_at, Instant};
 use crate::config::ConnectionConfig;
 use crate::core::{Core, CoreConfig, Reply};
 use crate::error::{Error, Result};
+use crate::handshake::{BrokerVersions, Established, Handshake, Step};
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -32,8 +32,9 @@ type WriteHalf = Box<dyn AsyncWrite + Send + Unpin>;
 /// A connection to one broker address, shared by every clone.
 ///
 /// Created without I/O ([`Connection::new`]) or connected at once ([`Connection::connect`]).
-/// The first request opens the socket, negotiates versions with ApiVersions (falling back
-/// when the broker answers UNSUPPORTED_VERSION in v0 format) and authenticates if SASL is
+/// The first request opens the socket and drives the [`Handshake`]: it negotiates versions
+/// with ApiVersions (falling back when the broker answers UNSUPPORTED_VERSION in v0 format),
+/// or takes them from [`ConnectionConfig::broker_versions`], and authenticates if SASL is
 /// configured. Requests are pipelined: many may be in flight at once, up to
 /// [`ConnectionConfig::max_in_flight`]. When the connection breaks, every request in flight
 /// fails at once with the cause; the next request opens a new connection.
@@ -117,14 +118,14 @@ impl Connection {
     /// rebalance, longer than the usual request timeout).
     pub async fn send_within<R: VersionFreeRequest>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
         let session = self.session().await?;
-        let version = session.version_for(R::API_KEY, &self.inner.config)?;
+        let version = session.versions().version_for(R::API_KEY)?;
         self.send_at_within(&session, request, version, timeout).await
     }
 
     /// Sends a version-free `request` at `version` (which the broker must support).
     pub async fn send_at<R: VersionFreeRequest>(&self, request: &R, version: i16) -> Result<R::Response> {
         let session = self.session().await?;
-        session.check_version(R::API_KEY, version)?;
+        session.versions().check(R::API_KEY, version)?;
         self.send_at_within(&session, request, version, self.inner.config.request_timeout).await
     }
 
@@ -142,7 +143,7 @@ impl Connection {
 
     /// The version a version-free request of `api` would be sent at (connects if needed).
     pub async fn version_for(&self, api: ApiKey) -> Result<i16> {
-        self.session().await?.version_for(api, &self.inner.config)
+        self.session().await?.versions().version_for(api)
     }
 
     /// Sends a request of one fixed version and returns its typed response (see
@@ -158,7 +159,7 @@ impl Connection {
         timeout: Duration,
     ) -> Result<R::Response> {
         let session = self.session().await?;
-        session.check_version(R::API_KEY, R::VERSION)?;
+        session.versions().check(R::API_KEY, R::VERSION)?;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
         let _gate = session.enter(&self.inner.config).await?;
         session.call_within(request, timeout).await
@@ -167,7 +168,7 @@ impl Connection {
     /// Sends a request of any API and version; `None` when it expects no response.
     pub async fn send_any(&self, request: &AnyRequest) -> Result<Option<AnyResponse>> {
         let session = self.session().await?;
-        session.check_version(request.api_key(), request.version())?;
+        session.versions().check(request.api_key(), request.version())?;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
         let _gate = session.enter(&self.inner.config).await?;
         session.call_any(request, self.inner.config.request_timeout).await
@@ -177,16 +178,16 @@ impl Connection {
     /// [`Connection::send`]); `None` when it expects no response.
     pub async fn send_api(&self, request: &ApiRequest) -> Result<Option<ApiResponse>> {
         let session = self.session().await?;
-        let version = session.version_for(request.api_key(), &self.inner.config)?;
+        let version = session.versions().version_for(request.api_key())?;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
         let _gate = session.enter(&self.inner.config).await?;
         session.call_api(request, version, self.inner.config.request_timeout).await
     }
 
-    /// The version of each API that both the broker and this build support (connects if
-    /// needed).
+    /// The version each API is used at: the highest that the broker, this build and
+    /// [`ConnectionConfig::max_versions`] allow (connects if needed).
     pub async fn versions(&self) -> Result<NegotiatedVersions> {
-        Ok(self.session().await?.versions().negotiated.clone())
+        Ok(self.session().await?.versions().negotiated().clone())
     }
 
     /// The versions of `api` that the broker supports (connects if needed).
@@ -236,6 +237,9 @@ impl Connection {
             return Ok(s);
         }
         let (addr, config) = (&self.inner.addr, &self.inner.config);
+        // A broker that does not know the ApiVersions version asked answers in v0 format, on
+        // the same connection (the handshake asks again); this starts with the version that
+        // worked last time.
         let first = self.inner.api_versions_version.load(Ordering::Relaxed);
         let session = match Session::open(addr, config, first).await {
             // An answer that is neither the version asked for nor the v0 fallback (librdkafka's
@@ -244,23 +248,13 @@ impl Connection {
             Err(Error::Malformed { api: ApiKey::ApiVersions, .. }) if first > 0 => Session::open(addr, config, 0).await,
             other => other,
         }?;
-        self.inner.api_versions_version.store(session.api_versions_version, Ordering::Relaxed);
+        if let Some(version) = session.api_versions_version {
+            self.inner.api_versions_version.store(version, Ordering::Relaxed);
+        }
         let session = Arc::new(session);
         self.inner.opened.fetch_add(1, Ordering::Relaxed);
         *lock(&self.inner.session) = Some(session.clone());
         Ok(session)
-    }
-}
-
-/// What the broker supports, from its ApiVersions answer.
-struct Versions {
-    broker: BTreeMap<ApiKey, VersionRange>,
-    negotiated: NegotiatedVersions,
-}
-
-impl Versions {
-    fn broker_range(&self, api: ApiKey) -> VersionRange {
-        self.broker.get(&api).copied().unwrap_or(VersionRange::EMPTY)
     }
 }
 
@@ -293,12 +287,11 @@ struct Session {
     core: Arc<Mutex<Core>>,
     writes: mpsc::UnboundedSender<Write>,
     permits: Arc<Semaphore>,
-    versions: OnceLock<Versions>,
-    /// The ApiVersions version the negotiation used.
-    api_versions_version: i16,
+    versions: OnceLock<BrokerVersions>,
+    /// The ApiVersions version the broker answered (`None`: versions from the configuration).
+    api_versions_version: Option<i16>,
     local_addr: Option<SocketAddr>,
     tasks: [AbortHandle; 2],
-    request_timeout: Duration,
     #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
     sasl: crate::sasl::SessionAuth,
 }
@@ -310,7 +303,7 @@ impl Drop for Session {
 }
 
 impl Session {
-    async fn open(addr: &str, config: &ConnectionConfig, api_versions_version: i16) -> Result<Session> {
+    async fn open(addr: &str, config: &Arc<ConnectionConfig>, api_versions_version: i16) -> Result<Session> {
         let (rd, wr, local_addr) = timeout(config.connect_timeout, connect_stream(addr, config))
             .await
             .map_err(|_| Error::ConnectTimeout { addr: addr.into(), after: config.connect_timeout })??;
@@ -328,19 +321,37 @@ impl Session {
             writes,
             permits: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             versions: OnceLock::new(),
-            api_versions_version,
+            api_versions_version: None,
             local_addr,
             tasks: [reader, writer],
-            request_timeout: config.request_timeout,
             #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
             sasl: Default::default(),
         };
-        session.api_versions_version = session.negotiate(config, api_versions_version).await?;
+        let established = session.drive(Handshake::new(config.clone()).starting_at(api_versions_version)).await?;
+        session.api_versions_version = established.api_versions_version;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
-        if let Some(sasl) = &config.sasl {
-            session.authenticate(sasl).await?;
-        }
+        session.sasl.authenticated(established.authenticated.as_ref().and_then(|a| a.reauthenticate_after));
+        let _ = session.versions.set(established.versions);
         Ok(session)
+    }
+
+    /// Runs a handshake over this session's socket: each request it asks for goes out (no
+    /// version check, no gate) and its outcome goes back, until it is done.
+    async fn drive(&self, mut handshake: Handshake) -> Result<Established> {
+        let mut step = handshake.start();
+        loop {
+            step = match step {
+                Step::Send(out) => {
+                    let api = out.request.api_key();
+                    let outcome = self.call_api(&out.request, out.version, out.timeout).await;
+                    // Every handshake request expects an answer.
+                    handshake
+                        .receive(outcome.and_then(|r| r.ok_or(Error::Handshake(format!("{api:?} sent no answer")))))
+                }
+                Step::Done(established) => return Ok(established),
+                Step::Failed(e) => return Err(e),
+            }
+        }
     }
 
     fn is_healthy(&self) -> bool {
@@ -361,35 +372,12 @@ impl Session {
         error
     }
 
-    fn versions(&self) -> &Versions {
+    fn versions(&self) -> &BrokerVersions {
         // `open` negotiates before a session is handed out.
         self.versions.get().expect("versions are negotiated before a session is used")
     }
 
-    /// The version to send a version-free request of `api` at: the negotiated one, capped.
-    fn version_for(&self, api: ApiKey, config: &ConnectionConfig) -> Result<i16> {
-        let supported = self.versions().broker_range(api);
-        let mut range = supported.intersect(api.versions());
-        if let Some(&cap) = config.max_versions.get(&api) {
-            range = range.intersect(VersionRange::new(range.min, cap));
-        }
-        if range.is_empty() {
-            return Err(Error::UnsupportedVersion { api, version: api.versions().max, supported });
-        }
-        Ok(range.max)
-    }
-
-    fn check_version(&self, api: ApiKey, version: i16) -> Result<()> {
-        let supported = self.versions().broker_range(api);
-        if supported.contains(version) {
-            Ok(())
-        } else {
-            Err(Error::UnsupportedVersion { api, version, supported })
-        }
-    }
-
-    /// Sends a version-free request at `version` (no version check, no gate: also used while
-    /// connecting).
+    /// Sends a version-free request at `version` (no version check, no gate).
     async fn call_at<R: VersionFreeRequest>(
         &self,
         request: &R,
@@ -480,42 +468,6 @@ impl Session {
             }
         }
     }
-
-    /// ApiVersions with `version`; if the broker answers UNSUPPORTED_VERSION (in v0 format,
-    /// with its own ranges), again with the highest version it supports. Returns the version
-    /// that was answered.
-    async fn negotiate(&self, config: &ConnectionConfig, mut version: i16) -> Result<i16> {
-        let ours = ApiKey::ApiVersions.versions().max;
-        version = version.clamp(0, ours);
-        loop {
-            let request = api_versions::Request {
-                client_software_name: config.software_name.as_str().into(),
-                client_software_version: config.software_version.as_str().into(),
-                ..Default::default()
-            };
-            let r = self.call_at(&request, version, self.request_timeout).await?;
-            let ranges: Vec<(i16, i16, i16)> =
-                r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
-            if r.error_code == ErrorCode::UNSUPPORTED_VERSION {
-                let theirs = ranges.iter().find(|r| r.0 == ApiKey::ApiVersions.code()).map_or(0, |r| r.2);
-                let next = theirs.min(ours);
-                if (0..version).contains(&next) {
-                    version = next;
-                    continue;
-                }
-            }
-            if r.error_code.is_err() {
-                return Err(Error::Broker { api: ApiKey::ApiVersions, code: r.error_code, message: None });
-            }
-            let broker = ranges
-                .iter()
-                .filter_map(|&(key, min, max)| Some((ApiKey::from_code(key)?, VersionRange::new(min, max))))
-                .collect();
-            let negotiated = kafka_wire::negotiate(ranges);
-            let _ = self.versions.set(Versions { broker, negotiated });
-            return Ok(version);
-        }
-    }
 }
 
 #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
@@ -523,62 +475,20 @@ impl Session {
     /// Re-authenticates if the broker's session lifetime is nearly over, then lets a request
     /// in. Requests hold the returned guard while in flight; re-authentication waits for them
     /// and keeps new ones out, as KIP-368 asks.
-    async fn enter(&self, config: &ConnectionConfig) -> Result<tokio::sync::RwLockReadGuard<'_, ()>> {
-        if let Some(sasl) = config.sasl.as_ref().filter(|_| self.sasl.reauth_due()) {
+    async fn enter(&self, config: &Arc<ConnectionConfig>) -> Result<tokio::sync::RwLockReadGuard<'_, ()>> {
+        if config.sasl.is_some() && self.sasl.reauth_due() {
             let _exclusive = self.sasl.gate.write().await;
             if self.sasl.reauth_due() {
-                if let Err(e) = self.authenticate(sasl).await {
-                    return Err(self.fail(e));
+                let handshake = Handshake::reauthenticate(config.clone(), self.versions().clone());
+                match self.drive(handshake).await {
+                    Ok(established) => {
+                        self.sasl.authenticated(established.authenticated.and_then(|a| a.reauthenticate_after))
+                    }
+                    Err(e) => return Err(self.fail(e)),
                 }
             }
         }
         Ok(self.sasl.gate.read().await)
-    }
-
-    /// SaslHandshake (a version with SaslAuthenticate), then SaslAuthenticate rounds until the
-    /// mechanism is done.
-    async fn authenticate(&self, sasl: &crate::sasl::SaslConfig) -> Result<()> {
-        use kafka_wire::{sasl_authenticate as sa, sasl_handshake as sh};
-
-        let result = async {
-            let handshake_version = self.negotiated(ApiKey::SaslHandshake)?;
-            if !sh::Request::SASL_AUTHENTICATE_VERSIONS.contains(handshake_version) {
-                // Only the bare-token exchange of SaslHandshake v0 is left: not supported here.
-                return Err(Error::UnsupportedVersion {
-                    api: ApiKey::SaslHandshake,
-                    version: sh::Request::SASL_AUTHENTICATE_VERSIONS.min,
-                    supported: self.versions().broker_range(ApiKey::SaslHandshake),
-                });
-            }
-            let request = sh::Request { mechanism: sasl.mechanism.name().into() };
-            let handshake = self.call_at(&request, handshake_version, self.request_timeout).await?;
-            crate::sasl::check_handshake(sasl, handshake.error_code, &handshake.mechanisms)?;
-            let version = self.negotiated(ApiKey::SaslAuthenticate)?;
-            let (mut mechanism, mut message) = crate::sasl::Mechanism::start(sasl)?;
-            loop {
-                let request = sa::Request { auth_bytes: bytes::Bytes::from(message), ..Default::default() };
-                let r = self.call_at(&request, version, self.request_timeout).await?;
-                crate::sasl::check_authenticate(r.error_code, r.error_message.as_deref())?;
-                match mechanism.step(&r.auth_bytes)? {
-                    Some(next) => message = next,
-                    None => {
-                        self.sasl.authenticated(r.session_lifetime_ms);
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        .await;
-        result.map_err(crate::sasl::as_auth_error)
-    }
-
-    /// The negotiated version of `api`, or the error naming what the broker supports.
-    fn negotiated(&self, api: ApiKey) -> Result<i16> {
-        self.versions().negotiated.get(api).ok_or(Error::UnsupportedVersion {
-            api,
-            version: api.versions().max,
-            supported: self.versions().broker_range(api),
-        })
     }
 }
 

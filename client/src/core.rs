@@ -31,9 +31,9 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_wire::{
-    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, DecodeError, DecodeErrorKind, ResponseHeader,
+    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, DecodeError, DecodeErrorKind, FrameSplitter,
     VersionFreeRequest, VersionFreeResponse, VersionedRequest, VersionedResponse,
 };
 
@@ -88,59 +88,37 @@ impl<T: Send + 'static> Reply<T> for tokio::sync::oneshot::Sender<Result<T, Erro
     }
 }
 
-/// A parser of one response frame (header and body, without the size prefix) of a request of
-/// the given API and version. Bytes after the body are ignored, as Kafka's client ignores them.
-type Deserializer<T> = fn(ApiKey, i16, Bytes) -> Result<(ResponseHeader, T), DecodeError>;
+/// Reads the body of the answer to a request of the given API and version from the front of
+/// the bytes, as a client reads it (the ApiVersions v0 fallback included), and leaves the bytes
+/// after it: the one decoding path of every response.
+type BodyReader<T> = fn(ApiKey, i16, &mut Bytes) -> Result<T, DecodeError>;
 
-/// How many bytes of a response frame of the given API and version follow its body (`None`
-/// when the body does not decode as that version alone, as the ApiVersions v0 fallback reply):
-/// what [`CoreConfig::reject_trailing_bytes`] refuses.
-type TrailingLen = fn(ApiKey, i16, Bytes) -> Option<usize>;
-
-fn versioned<R: VersionedResponse>(_: ApiKey, _: i16, frame: Bytes) -> Result<(ResponseHeader, R), DecodeError> {
-    R::decode_frame(frame)
+fn versioned<R: VersionedResponse>(_: ApiKey, _: i16, body: &mut Bytes) -> Result<R, DecodeError> {
+    R::decode_body_from(body)
 }
 
-fn versioned_trailing<R: VersionedResponse>(_: ApiKey, _: i16, mut frame: Bytes) -> Option<usize> {
-    kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION).ok()?;
-    R::decode(&mut frame).ok()?;
-    Some(frame.len())
+fn version_free<R: VersionFreeResponse>(_: ApiKey, version: i16, body: &mut Bytes) -> Result<R, DecodeError> {
+    R::decode_body_from(version, body)
 }
 
-fn version_free<R: VersionFreeResponse>(
-    _: ApiKey,
-    version: i16,
-    frame: Bytes,
-) -> Result<(ResponseHeader, R), DecodeError> {
-    R::decode_frame(version, frame)
+fn any(api: ApiKey, version: i16, body: &mut Bytes) -> Result<AnyResponse, DecodeError> {
+    AnyResponse::decode_body(api.code(), version, body)
 }
 
-fn version_free_trailing<R: VersionFreeResponse>(_: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
-    kafka_wire::decode_response_header(&mut frame, R::API_KEY.response_header_version(version)).ok()?;
-    R::decode(version, &mut frame).ok()?;
-    Some(frame.len())
+fn api(api: ApiKey, version: i16, body: &mut Bytes) -> Result<ApiResponse, DecodeError> {
+    ApiResponse::decode_body(api.code(), version, body)
 }
 
-fn any(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    Ok((header, AnyResponse::decode(api.code(), version, &mut frame)?))
-}
-
-fn any_trailing(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
-    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
-    AnyResponse::decode(api.code(), version, &mut frame).ok()?;
-    Some(frame.len())
-}
-
-fn api(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, ApiResponse), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
-    Ok((header, ApiResponse::decode(api.code(), version, &mut frame)?))
-}
-
-fn api_trailing(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
-    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
-    ApiResponse::decode(api.code(), version, &mut frame).ok()?;
-    Some(frame.len())
+/// Decodes one response frame (header and body, without the size prefix) of a request of
+/// `api` at `version`. Bytes after the body are ignored, as Kafka's Java client ignores them,
+/// unless `strict`.
+fn decode<T>(read: BodyReader<T>, api: ApiKey, version: i16, strict: bool, mut frame: Bytes) -> Result<T, DecodeError> {
+    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
+    let response = read(api, version, &mut frame)?;
+    if strict && !frame.is_empty() {
+        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(frame.len()), ""));
+    }
+    Ok(response)
 }
 
 /// One request in flight, its response type erased.
@@ -159,8 +137,7 @@ trait Pending: Send {
 }
 
 struct Typed<T, Y> {
-    deserializer: Deserializer<T>,
-    trailing: TrailingLen,
+    read: BodyReader<T>,
     reply: Y,
 }
 
@@ -172,15 +149,8 @@ impl<T: Send + 'static, Y: Reply<T>> Pending for Typed<T, Y> {
         strict: bool,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error> {
-        let decoded = match (self.deserializer)(api, version, frame.clone()) {
-            Ok(response) if strict => match (self.trailing)(api, version, frame) {
-                Some(n) if n > 0 => Err(DecodeError::new(DecodeErrorKind::TrailingBytes(n), "")),
-                _ => Ok(response),
-            },
-            decoded => decoded,
-        };
-        match decoded {
-            Ok((_header, response)) => {
+        match decode(self.read, api, version, strict, frame) {
+            Ok(response) => {
                 self.reply.reply(Ok(response));
                 None
             }
@@ -210,8 +180,8 @@ pub struct Core {
     next_correlation_id: i32,
     /// Requests awaiting a response, oldest first (Kafka answers in order).
     in_flight: VecDeque<InFlight>,
-    /// Bytes received that do not yet form a whole frame.
-    buf: BytesMut,
+    /// Cuts the bytes received into frames.
+    frames: FrameSplitter,
     broken: Option<Error>,
 }
 
@@ -220,7 +190,7 @@ impl std::fmt::Debug for Core {
         f.debug_struct("Core")
             .field("next_correlation_id", &self.next_correlation_id)
             .field("in_flight", &self.in_flight.len())
-            .field("buffered", &self.buf.len())
+            .field("buffered", &self.frames.buffered())
             .field("broken", &self.broken)
             .finish()
     }
@@ -229,7 +199,18 @@ impl std::fmt::Debug for Core {
 impl Core {
     /// A fresh connection state.
     pub fn new(config: CoreConfig) -> Self {
-        Core { config, next_correlation_id: 0, in_flight: VecDeque::new(), buf: BytesMut::new(), broken: None }
+        Core {
+            next_correlation_id: 0,
+            in_flight: VecDeque::new(),
+            frames: Self::splitter(&config),
+            config,
+            broken: None,
+        }
+    }
+
+    /// Every response header starts with a 4-byte correlation id.
+    fn splitter(config: &CoreConfig) -> FrameSplitter {
+        FrameSplitter::new(config.max_frame_size).with_min_frame_size(4)
     }
 
     /// The limits this core enforces.
@@ -254,7 +235,7 @@ impl Core {
             R::VERSION,
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (versioned::<R::Response>, versioned_trailing::<R::Response>),
+            versioned::<R::Response>,
             reply,
         )
     }
@@ -273,7 +254,7 @@ impl Core {
             version,
             request.expects_response(version),
             |id, client| request.serialize_chunks(version, id, client),
-            (version_free::<R::Response>, version_free_trailing::<R::Response>),
+            version_free::<R::Response>,
             reply,
         )
     }
@@ -285,7 +266,7 @@ impl Core {
             request.version(),
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (any, any_trailing),
+            any,
             reply,
         )
     }
@@ -302,7 +283,7 @@ impl Core {
             version,
             request.expects_response(version),
             |id, client| request.serialize_chunks(version, id, client),
-            (api, api_trailing),
+            api,
             reply,
         )
     }
@@ -313,7 +294,7 @@ impl Core {
         version: i16,
         expects_response: bool,
         serialize: impl FnOnce(i32, Option<&str>) -> Result<Chunks, kafka_wire::EncodeError>,
-        (deserializer, trailing): (Deserializer<T>, TrailingLen),
+        read: BodyReader<T>,
         reply: impl Reply<T>,
     ) -> Result<Chunks, Error> {
         if let Some(e) = &self.broken {
@@ -327,7 +308,7 @@ impl Core {
         // Ids only need to be unique among the requests in flight, far fewer than 2^31.
         self.next_correlation_id = correlation_id.checked_add(1).unwrap_or(0);
         if expects_response {
-            let pending = Box::new(Typed { deserializer, trailing, reply });
+            let pending = Box::new(Typed { read, reply });
             self.in_flight.push_back(InFlight { correlation_id, api, version, pending });
         }
         Ok(frame)
@@ -343,33 +324,18 @@ impl Core {
         if let Some(e) = &self.broken {
             return Err(e.clone());
         }
-        self.buf.extend_from_slice(data);
+        let mut input = data;
         let mut delivered = 0;
-        while let Some(frame) = self.next_frame()? {
-            self.deliver(frame)?;
-            delivered += 1;
+        loop {
+            match self.frames.split(&mut input) {
+                Ok(Some(frame)) => {
+                    self.deliver(frame)?;
+                    delivered += 1;
+                }
+                Ok(None) => return Ok(delivered),
+                Err(e) => return Err(self.fail(e.into())),
+            }
         }
-        Ok(delivered)
-    }
-
-    /// Cuts the next whole frame off the buffer, checking its announced size before waiting
-    /// for (or buffering) its bytes.
-    fn next_frame(&mut self) -> Result<Option<Bytes>, Error> {
-        let Some(prefix) = self.buf.get(..4) else { return Ok(None) };
-        let size = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
-        // Every response header starts with a 4-byte correlation id.
-        if size < 4 {
-            return Err(self.fail(Error::InvalidFrameSize(size)));
-        }
-        let size = size as usize;
-        if size > self.config.max_frame_size {
-            return Err(self.fail(Error::FrameTooLarge { size, max: self.config.max_frame_size }));
-        }
-        if self.buf.len() < 4 + size {
-            return Ok(None);
-        }
-        self.buf.advance(4);
-        Ok(Some(self.buf.split_to(size).freeze()))
     }
 
     fn deliver(&mut self, frame: Bytes) -> Result<(), Error> {
@@ -392,7 +358,8 @@ impl Core {
     /// with the error. Returns the error the connection is broken with.
     pub fn fail(&mut self, error: Error) -> Error {
         let error = self.broken.get_or_insert(error).clone();
-        self.buf = BytesMut::new();
+        // What is buffered can no longer be read: free it.
+        self.frames = Self::splitter(&self.config);
         for f in self.in_flight.drain(..) {
             f.pending.fail(error.clone());
         }
@@ -416,7 +383,7 @@ impl Core {
 
     /// How many received bytes wait for the rest of their frame.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.frames.buffered()
     }
 }
 

@@ -59,9 +59,31 @@ pub enum Error {
     /// Reading from or writing to the connection failed.
     #[error("I/O error on the connection")]
     Io(#[source] Arc<std::io::Error>),
+    /// The first ApiVersions request of a connection got no answer within
+    /// [`ConnectionConfig::api_versions_timeout`](crate::ConnectionConfig::api_versions_timeout),
+    /// or the connection closed or carried no Kafka frame instead (`cause`). Brokers older than
+    /// Kafka 0.10.0 do not know ApiVersions (KIP-35) and never answer it; set
+    /// [`ConnectionConfig::broker_versions`](crate::ConnectionConfig::broker_versions) to skip
+    /// it. The connection is closed.
+    #[error(
+        "no answer to ApiVersions ({cause}): the broker is likely older than Kafka 0.10.0 (which \
+         introduced ApiVersions, KIP-35), or not a Kafka broker at all (check the address, and \
+         TLS); for a broker older than 0.10.0, set ConnectionConfig::broker_versions, which skips \
+         ApiVersions"
+    )]
+    NoApiVersionsAnswer { cause: Box<Error> },
+    /// The connection handshake was driven out of order, or got an answer of another API than
+    /// its request's (see [`Handshake`](crate::handshake::Handshake)).
+    #[error("connection handshake: {0}")]
+    Handshake(String),
     /// The broker does not support this version of this API (from its ApiVersions answer).
     #[error("the broker does not support {api} v{version} (it supports {supported})")]
     UnsupportedVersion { api: ApiKey, version: i16, supported: VersionRange },
+    /// [`ConnectionConfig::max_versions`](crate::ConnectionConfig::max_versions) caps `api` at
+    /// `cap`, which leaves none of the versions the broker and this build share (`shared`), or
+    /// none that works (SaslHandshake needs v1 for SaslAuthenticate).
+    #[error("{api} is capped at v{cap} by ConnectionConfig::max_versions, which leaves no usable version (the broker and this build share {shared})")]
+    VersionCapped { api: ApiKey, cap: i16, shared: VersionRange },
     /// The broker answered with an error code where the client needed a success (ApiVersions,
     /// Metadata, FindCoordinator, ...).
     #[error("{api} failed: {code}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
@@ -90,6 +112,17 @@ pub enum Error {
     /// An error of the application that uses the client (see [`Error::application`]).
     #[error(transparent)]
     Application(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<kafka_wire::FrameError> for Error {
+    fn from(e: kafka_wire::FrameError) -> Self {
+        match e {
+            kafka_wire::FrameError::TooLarge { size, max } => Error::FrameTooLarge { size, max },
+            kafka_wire::FrameError::InvalidSize { size, .. } => Error::InvalidFrameSize(size),
+            // The stream ended inside a frame: the broker closed the connection.
+            _ => Error::Closed,
+        }
+    }
 }
 
 impl Error {
@@ -149,6 +182,7 @@ impl Error {
                 | Error::Connect { .. }
                 | Error::Closed
                 | Error::Io(_)
+                | Error::NoApiVersionsAnswer { .. }
                 | Error::NoBrokerReachable { .. }
         )
     }

@@ -1,12 +1,15 @@
 //! A Kafka client transport over [`kafka_wire`]: framing, correlation ids, pipelining, shared
 //! connections, a cluster view, SASL and TLS.
 //!
-//! Three layers, each usable on its own:
+//! Layers, each usable on its own:
 //! - [`core::Core`]: the sans-io state of one connection. Feed it bytes in any split; it yields
 //!   each response as the typed value of the request that asked for it.
-//! - [`Connection`]: a tokio connection to one broker address. Negotiates versions on connect,
-//!   pipelines requests, times them out, fails fast when the connection breaks and reconnects
-//!   on the next request.
+//! - [`handshake::Handshake`]: the sans-io handshake of a new connection: ApiVersions
+//!   negotiation (with the v0 downgrade) or a configured version table, then SASL; and SASL
+//!   re-authentication.
+//! - [`Connection`]: a tokio connection to one broker address. Drives the handshake on
+//!   connect, pipelines requests, times them out, fails fast when the connection breaks and
+//!   reconnects on the next request.
 //! - [`Client`]: bootstraps from a list of addresses, keeps a [`ClusterView`] of brokers,
 //!   partition leaders and coordinators, and hands out logical connections ([`Handle`]) that
 //!   share one socket per broker.
@@ -40,6 +43,7 @@ mod config;
 mod conn;
 pub mod core;
 mod error;
+pub mod handshake;
 #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
 pub mod sasl;
 #[cfg(feature = "tls")]

@@ -244,6 +244,57 @@ fn api_versions_v0_fallback_answer() {
     assert_eq!((r.error_code.code(), r.api_keys.len(), r.api_keys[0].max_version), (35, 1, 2));
 }
 
+/// The v0 fallback reply reaches every kind of submit typed as the version asked (the core
+/// reads every answer through one path); a strict core counts the bytes after the v0 body.
+#[test]
+fn api_versions_v0_fallback_through_every_kind_of_submit() {
+    let v0 = api_versions::v0::Response {
+        error_code: kafka_wire::ErrorCode::UNSUPPORTED_VERSION,
+        api_keys: vec![api_versions::v0::ApiVersion { api_key: 18, min_version: 0, max_version: 2 }],
+    };
+    let check = |error_code: kafka_wire::ErrorCode, keys: usize| {
+        assert_eq!((error_code, keys), (kafka_wire::ErrorCode::UNSUPPORTED_VERSION, 1));
+    };
+    let mut core = Core::new(CoreConfig::default());
+    let (tx1, rx1) = mpsc::channel();
+    core.submit(&api_versions::v3::Request::default(), move |r| drop(tx1.send(r))).unwrap();
+    let (tx2, rx2) = mpsc::channel();
+    core.submit_at(&api_versions::Request::default(), 3, move |r| drop(tx2.send(r))).unwrap();
+    let (tx3, rx3) = mpsc::channel();
+    let any = AnyRequest::from(api_versions::v3::Request::default());
+    core.submit_any(&any, move |r| drop(tx3.send(r))).unwrap();
+    let (tx4, rx4) = mpsc::channel();
+    let api = kafka_wire::ApiRequest::from(api_versions::Request::default());
+    core.submit_api(&api, 3, move |r| drop(tx4.send(r))).unwrap();
+    let mut stream = BytesMut::new();
+    for id in 0..4 {
+        stream.put(v0.serialize(id).unwrap());
+    }
+    assert_eq!(core.receive(&stream).unwrap(), 4);
+    let r = rx1.try_recv().unwrap().unwrap();
+    check(r.error_code, r.api_keys.len());
+    let r = rx2.try_recv().unwrap().unwrap();
+    check(r.error_code, r.api_keys.len());
+    let AnyResponse::ApiVersions(api_versions::AnyResponse::V3(r)) = rx3.try_recv().unwrap().unwrap() else {
+        panic!("not a v3 answer")
+    };
+    check(r.error_code, r.api_keys.len());
+    let kafka_wire::ApiResponse::ApiVersions(r) = rx4.try_recv().unwrap().unwrap() else { panic!("not ApiVersions") };
+    check(r.error_code, r.api_keys.len());
+
+    for (extra, ok) in [(&[][..], true), (&[0u8][..], false)] {
+        let mut core = Core::new(CoreConfig { reject_trailing_bytes: true, ..Default::default() });
+        let (frame, rx) = submit(&mut core, &api_versions::v3::Request::default());
+        let answer = v0.serialize(correlation_id(&frame)).unwrap();
+        let mut padded = BytesMut::new();
+        padded.put_i32((answer.len() - 4 + extra.len()) as i32);
+        padded.put_slice(&answer[4..]);
+        padded.put_slice(extra);
+        assert_eq!(core.receive(&padded).is_ok(), ok);
+        assert_eq!(rx.try_recv().unwrap().is_ok(), ok);
+    }
+}
+
 #[test]
 fn any_request_gets_any_response() {
     let mut core = Core::new(CoreConfig { client_id: Some("me".into()), ..Default::default() });

@@ -1,23 +1,20 @@
 //! The tokio connection against a small scripted broker written here (on 127.0.0.1, port 0):
 //! what librdkafka's mock cannot do. SASL PLAIN and SCRAM (the server side computed here),
-//! re-authentication, the ApiVersions v0-format fallback on one connection, Produce with
-//! acks=0, and frames that break the connection.
+//! re-authentication, the ApiVersions v0-format fallback on one connection, version caps, a
+//! broker that predates ApiVersions, Produce with acks=0, frames that break the connection,
+//! and the cluster view learning from the Metadata answers that pass through the client.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
+use crate::support::scram::ScramServer;
 use bytes::{BufMut, Bytes, BytesMut};
-use hmac::digest::core_api::BlockSizeUser;
-use hmac::digest::Digest;
-use hmac::{Mac, SimpleHmac};
 use kafka_wire::{
-    api_versions, heartbeat, metadata, produce, sasl_authenticate, sasl_handshake, AnyRequest, ApiKey, ErrorCode,
-    RequestFrame, VersionedResponse,
+    api_versions, heartbeat, metadata, produce, sasl_authenticate, sasl_handshake, ApiKey, ApiRequest, ApiResponse,
+    ErrorCode, FrameSplitter, RequestFrame, Uuid, VersionRange,
 };
 use kafka_wire_client::sasl::{SaslConfig, SaslMechanism};
-use kafka_wire_client::{Connection, ConnectionConfig, Error};
+use kafka_wire_client::{Client, Connection, ConnectionConfig, Error, Target};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -31,6 +28,21 @@ struct Script {
     session_lifetime_ms: i64,
     /// On a wrong password, close the connection instead of answering.
     close_on_auth_failure: bool,
+    /// A broker older than Kafka 0.10.0: it reads ApiVersions requests and never answers them
+    /// (the rest it answers).
+    before_api_versions: bool,
+}
+
+/// The APIs the broker announces: (API key, min version, max version).
+const RANGES: [(i16, i16, i16); 6] = [(0, 0, 9), (3, 0, 12), (12, 0, 4), (17, 0, 1), (18, 0, 3), (36, 0, 2)];
+
+/// The id the broker gives topic `name`.
+fn topic_id(name: &str) -> Uuid {
+    let mut id = [7u8; 16];
+    for (i, b) in name.bytes().enumerate().take(16) {
+        id[i] = b;
+    }
+    Uuid::from(id)
 }
 
 /// Everything the broker saw: (connection number, API, version).
@@ -87,75 +99,62 @@ struct Conn {
 
 impl Conn {
     async fn serve(mut self, mut tcp: TcpStream, log: Log, seen: mpsc::UnboundedSender<(usize, ApiKey)>) {
+        let mut frames = FrameSplitter::new(1 << 20).with_min_frame_size(8);
+        let mut buf = vec![0; 64 * 1024];
         loop {
-            let Ok(size) = tcp.read_i32().await else { return };
-            let mut frame = vec![0; size as usize];
-            if tcp.read_exact(&mut frame).await.is_err() {
-                return;
-            }
-            let request = RequestFrame::<kafka_wire::AnyRequest>::decode(Bytes::from(frame))
-                .expect("the client sends valid frames");
-            let api = request.request.api_key();
-            log.lock().unwrap().push((self.n, api, request.request.version()));
-            let out = self.answer(&request);
-            let _ = seen.send((self.n, api));
-            match out {
-                Some(Out::Frame(bytes)) if tcp.write_all(&bytes).await.is_err() => return,
-                Some(Out::Close) => return,
-                _ => {}
+            let n = match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let mut input = &buf[..n];
+            while let Some(frame) = frames.split(&mut input).expect("the client sends valid frames") {
+                let request = RequestFrame::<ApiRequest>::decode(frame).expect("the client sends valid frames");
+                let api = request.request.api_key();
+                log.lock().unwrap().push((self.n, api, request.version()));
+                let out = self.answer(&request);
+                let _ = seen.send((self.n, api));
+                match out {
+                    Some(Out::Frame(bytes)) if tcp.write_all(&bytes).await.is_err() => return,
+                    Some(Out::Close) => return,
+                    _ => {}
+                }
             }
         }
     }
 
-    fn answer(&mut self, frame: &RequestFrame) -> Option<Out> {
-        let id = frame.header.correlation_id;
-        let reply = |bytes: Bytes| Some(Out::Frame(bytes));
+    fn answer(&mut self, frame: &RequestFrame<ApiRequest>) -> Option<Out> {
+        let (id, version) = (frame.header.correlation_id, frame.version());
+        let reply = |response: ApiResponse| Some(Out::Frame(frame.respond(&response).unwrap()));
         match &frame.request {
-            AnyRequest::ApiVersions(r) => {
-                let keys = [(0, 0, 9), (3, 0, 12), (12, 0, 4), (17, 0, 1), (18, 0, 3), (36, 0, 2)];
-                if r.version() > 3 {
+            ApiRequest::ApiVersions(_) if self.script.before_api_versions => None,
+            ApiRequest::ApiVersions(_) => {
+                let api_keys = RANGES
+                    .iter()
+                    .map(|&(api_key, min_version, max_version)| api_versions::ApiVersion {
+                        api_key,
+                        min_version,
+                        max_version,
+                        ..Default::default()
+                    })
+                    .collect();
+                if version > 3 {
                     // What a broker that knows only up to v3 answers: v0 format, its ranges.
-                    let v0 = api_versions::v0::Response {
+                    let v0 = api_versions::Response {
                         error_code: ErrorCode::UNSUPPORTED_VERSION,
-                        api_keys: keys
-                            .iter()
-                            .map(|&(api_key, min_version, max_version)| api_versions::v0::ApiVersion {
-                                api_key,
-                                min_version,
-                                max_version,
-                            })
-                            .collect(),
+                        api_keys,
+                        ..Default::default()
                     };
-                    return reply(v0.serialize(id).unwrap());
+                    return Some(Out::Frame(ApiResponse::from(v0).serialize(0, id).unwrap()));
                 }
-                let v3 = api_versions::v3::Response {
-                    api_keys: keys
-                        .iter()
-                        .map(|&(api_key, min_version, max_version)| api_versions::v3::ApiVersion {
-                            api_key,
-                            min_version,
-                            max_version,
-                            ..Default::default()
-                        })
-                        .collect(),
-                    ..Default::default()
-                };
-                let mut out = BytesMut::new();
-                // v3 request, v3 answer; v0-v2 requests are not sent by the client here.
-                assert_eq!(r.version(), 3);
-                out.put(v3.serialize(id).unwrap());
-                reply(out.freeze())
+                reply(api_versions::Response { api_keys, ..Default::default() }.into())
             }
-            AnyRequest::SaslHandshake(sasl_handshake::AnyRequest::V1(r)) => {
+            ApiRequest::SaslHandshake(r) => {
                 let (mechanism, ..) = self.script.sasl.expect("SASL configured");
-                let error_code = if *r.mechanism == *mechanism { 0 } else { ErrorCode::UNSUPPORTED_SASL_MECHANISM.0 };
-                let answer = sasl_handshake::v1::Response {
-                    error_code: kafka_wire::ErrorCode(error_code),
-                    mechanisms: vec![mechanism.into()],
-                };
-                reply(answer.serialize(id).unwrap())
+                let error_code =
+                    if *r.mechanism == *mechanism { ErrorCode::NONE } else { ErrorCode::UNSUPPORTED_SASL_MECHANISM };
+                reply(sasl_handshake::Response { error_code, mechanisms: vec![mechanism.into()] }.into())
             }
-            AnyRequest::SaslAuthenticate(sasl_authenticate::AnyRequest::V2(r)) => {
+            ApiRequest::SaslAuthenticate(r) => {
                 let (mechanism, user, password) = self.script.sasl.expect("SASL configured");
                 let message = std::str::from_utf8(&r.auth_bytes).unwrap();
                 let outcome: Result<String, String> = if mechanism == "PLAIN" {
@@ -171,22 +170,27 @@ impl Conn {
                     self.scram = Some(server);
                     Ok(first)
                 };
+                let lifetime_versions = sasl_authenticate::Response::SESSION_LIFETIME_MS_VERSIONS;
                 let answer = match outcome {
-                    Ok(bytes) => sasl_authenticate::v2::Response {
+                    Ok(bytes) => sasl_authenticate::Response {
                         auth_bytes: Bytes::from(bytes),
-                        session_lifetime_ms: self.script.session_lifetime_ms,
+                        session_lifetime_ms: if lifetime_versions.contains(version) {
+                            self.script.session_lifetime_ms
+                        } else {
+                            0
+                        },
                         ..Default::default()
                     },
                     Err(_) if self.script.close_on_auth_failure => return Some(Out::Close),
-                    Err(message) => sasl_authenticate::v2::Response {
+                    Err(message) => sasl_authenticate::Response {
                         error_code: ErrorCode::SASL_AUTHENTICATION_FAILED,
                         error_message: Some(format!("Authentication failed: {message}").into()),
                         ..Default::default()
                     },
                 };
-                reply(answer.serialize(id).unwrap())
+                reply(answer.into())
             }
-            AnyRequest::Metadata(metadata::AnyRequest::V12(r)) => {
+            ApiRequest::Metadata(r) => {
                 let topics: Vec<String> =
                     r.topics.iter().flatten().filter_map(|t| t.name.as_ref().map(|n| n.to_string())).collect();
                 match topics.first().map(String::as_str) {
@@ -197,16 +201,17 @@ impl Conn {
                         out.put_i32(id);
                         out.put_u8(0);
                         out.put_slice(&[0xff, 0xff, 0xff]);
-                        return reply(out.freeze());
+                        return Some(Out::Frame(out.freeze()));
                     }
                     // A size no client should buffer.
-                    Some("huge") => return reply(Bytes::from_static(&[0x40, 0, 0, 0])),
+                    Some("huge") => return Some(Out::Frame(Bytes::from_static(&[0x40, 0, 0, 0]))),
                     Some("close") => return Some(Out::Close),
                     _ => {}
                 }
                 let (host, port) = self.addr.rsplit_once(':').unwrap();
-                let answer = metadata::v12::Response {
-                    brokers: vec![metadata::v12::MetadataResponseBroker {
+                let with_ids = metadata::MetadataResponseTopic::TOPIC_ID_VERSIONS.contains(version);
+                let answer = metadata::Response {
+                    brokers: vec![metadata::MetadataResponseBroker {
                         node_id: 1,
                         host: host.into(),
                         port: port.parse().unwrap(),
@@ -214,93 +219,28 @@ impl Conn {
                     }],
                     topics: topics
                         .iter()
-                        .map(|t| metadata::v12::MetadataResponseTopic {
+                        .map(|t| metadata::MetadataResponseTopic {
                             name: Some(t.as_str().into()),
+                            topic_id: if with_ids { topic_id(t) } else { Uuid::ZERO },
+                            partitions: vec![metadata::MetadataResponsePartition {
+                                partition_index: 0,
+                                leader_id: 1,
+                                replica_nodes: kafka_wire::smallvec![1],
+                                isr_nodes: kafka_wire::smallvec![1],
+                                ..Default::default()
+                            }],
                             ..Default::default()
                         })
                         .collect(),
                     ..Default::default()
                 };
-                reply(answer.serialize(id).unwrap())
+                reply(answer.into())
             }
-            AnyRequest::Produce(produce::AnyRequest::V9(r)) => {
-                if r.acks == 0 {
-                    return None;
-                }
-                reply(produce::v9::Response::default().serialize(id).unwrap())
-            }
-            AnyRequest::Heartbeat(heartbeat::AnyRequest::V4(_)) => {
-                reply(heartbeat::v4::Response::default().serialize(id).unwrap())
-            }
+            ApiRequest::Produce(r) if r.acks == 0 => None,
+            ApiRequest::Produce(_) => reply(produce::Response::default().into()),
+            ApiRequest::Heartbeat(_) => reply(heartbeat::Response::default().into()),
             other => panic!("unexpected request {other:?}"),
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// SCRAM, server side (RFC 5802), computed independently of the client.
-
-struct ScramServer {
-    mechanism: &'static str,
-    salted: Vec<u8>,
-    auth_prefix: String,
-    nonce: String,
-}
-
-fn hmac<D: Digest + BlockSizeUser + Clone>(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut mac = <SimpleHmac<D> as Mac>::new_from_slice(key).unwrap();
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn salted<D: Digest + BlockSizeUser + Clone>(password: &str, salt: &[u8], iterations: u32) -> Vec<u8> {
-    let mut u = hmac::<D>(password.as_bytes(), &[salt, &1u32.to_be_bytes()].concat());
-    let mut out = u.clone();
-    for _ in 1..iterations {
-        u = hmac::<D>(password.as_bytes(), &u);
-        out.iter_mut().zip(&u).for_each(|(o, x)| *o ^= x);
-    }
-    out
-}
-
-/// (expected client proof, server signature)
-fn expected<D: Digest + BlockSizeUser + Clone>(salted: &[u8], auth: &str) -> (Vec<u8>, Vec<u8>) {
-    let client_key = hmac::<D>(salted, b"Client Key");
-    let signature = hmac::<D>(&D::digest(&client_key), auth.as_bytes());
-    let proof = client_key.iter().zip(signature).map(|(a, b)| a ^ b).collect();
-    (proof, hmac::<D>(&hmac::<D>(salted, b"Server Key"), auth.as_bytes()))
-}
-
-impl ScramServer {
-    fn first(mechanism: &'static str, user: &str, password: &str, client_first: &str) -> (ScramServer, String) {
-        let bare = client_first.strip_prefix("n,,").expect("no channel binding");
-        assert!(bare.starts_with(&format!("n={user},r=")), "{bare}");
-        let client_nonce = bare.rsplit_once("r=").unwrap().1;
-        let nonce = format!("{client_nonce}3rfcNHYJY1ZVvWVs7j");
-        let salt = b"pepper and salt";
-        let salted = if mechanism == "SCRAM-SHA-256" {
-            salted::<sha2::Sha256>(password, salt, 4096)
-        } else {
-            salted::<sha2::Sha512>(password, salt, 4096)
-        };
-        let server_first = format!("r={nonce},s={},i=4096", BASE64.encode(salt));
-        let server = ScramServer { mechanism, salted, auth_prefix: format!("{bare},{server_first}"), nonce };
-        (server, server_first)
-    }
-
-    fn last(self, client_final: &str) -> Result<String, String> {
-        let (without_proof, proof) = client_final.rsplit_once(",p=").ok_or("no proof")?;
-        assert_eq!(without_proof, format!("c=biws,r={}", self.nonce));
-        let auth = format!("{},{without_proof}", self.auth_prefix);
-        let (want, signature) = if self.mechanism == "SCRAM-SHA-256" {
-            expected::<sha2::Sha256>(&self.salted, &auth)
-        } else {
-            expected::<sha2::Sha512>(&self.salted, &auth)
-        };
-        if BASE64.decode(proof).ok() != Some(want) {
-            return Err("Invalid credentials".into());
-        }
-        Ok(format!("v={}", BASE64.encode(signature)))
     }
 }
 
@@ -491,4 +431,120 @@ async fn reauthentication_when_the_session_lifetime_runs_out() {
     assert_eq!(connection.connections_opened(), 1);
     assert_eq!(broker.requests(ApiKey::SaslAuthenticate), [(0, 2), (0, 2), (0, 2), (0, 2)]);
     assert!(connection.send_versioned(&metadata_request("t")).await.is_ok());
+}
+
+fn metadata_for(topic: &str) -> metadata::Request {
+    metadata::Request {
+        topics: Some(vec![metadata::MetadataRequestTopic { name: Some(topic.into()), ..Default::default() }]),
+        ..Default::default()
+    }
+}
+
+/// `max_versions` caps every version-free request: the handshake's own (ApiVersions,
+/// SaslHandshake, SaslAuthenticate), `send` and `send_api`; a cap below what the broker
+/// supports leaves the API unusable, with a typed error.
+#[tokio::test]
+async fn version_caps_apply_to_the_handshake_and_to_every_version_free_send() {
+    let broker = Broker::start(Script { sasl: Some(("PLAIN", "alice", "secret")), ..Default::default() }).await;
+    let config = sasl_config(SaslMechanism::Plain, "secret")
+        .max_version(ApiKey::ApiVersions, 2)
+        .max_version(ApiKey::SaslAuthenticate, 1)
+        .max_version(ApiKey::Metadata, 9)
+        .max_version(ApiKey::Heartbeat, -1);
+    let connection = tokio::time::timeout(GUARD, Connection::connect(&broker.addr, config)).await.unwrap().unwrap();
+    assert_eq!(broker.requests(ApiKey::ApiVersions), [(0, 2)]);
+    assert_eq!(broker.requests(ApiKey::SaslHandshake), [(0, 1)]);
+    assert_eq!(broker.requests(ApiKey::SaslAuthenticate), [(0, 1)]);
+
+    let versions = connection.versions().await.unwrap();
+    assert_eq!(versions.get(ApiKey::Metadata), Some(9));
+    assert_eq!(versions.get(ApiKey::Heartbeat), None);
+    assert_eq!(connection.version_for(ApiKey::Metadata).await.unwrap(), 9);
+    connection.send(&metadata_for("a")).await.unwrap();
+    connection.send_api(&ApiRequest::Metadata(metadata_for("b"))).await.unwrap();
+    assert_eq!(broker.requests(ApiKey::Metadata), [(0, 9), (0, 9)]);
+    let err = connection.send(&heartbeat::Request::default()).await.unwrap_err();
+    assert!(matches!(err, Error::VersionCapped { api: ApiKey::Heartbeat, cap: -1, .. }), "{err:?}");
+    // A request of a version of its own is not capped.
+    connection.send_versioned(&metadata_request("c")).await.unwrap();
+    assert_eq!(broker.requests(ApiKey::Metadata).last(), Some(&(0, 12)));
+}
+
+/// A broker older than Kafka 0.10.0 reads ApiVersions and never answers: the connection fails
+/// after the short probe timeout (not the request timeout) with an error that names the likely
+/// cause and the setting that fixes it.
+#[tokio::test]
+async fn a_broker_that_predates_api_versions_is_named_after_the_probe_timeout() {
+    let broker = Broker::start(Script { before_api_versions: true, ..Default::default() }).await;
+    let probe = Duration::from_millis(300);
+    let config = config().request_timeout(Duration::from_secs(600)).api_versions_timeout(probe);
+    let err = tokio::time::timeout(GUARD, Connection::connect(&broker.addr, config)).await.unwrap().unwrap_err();
+    match &err {
+        Error::NoApiVersionsAnswer { cause } => {
+            assert!(
+                matches!(**cause, Error::Timeout { api: ApiKey::ApiVersions, after } if after == probe),
+                "{cause:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let message = err.to_string();
+    assert!(message.contains("older than Kafka 0.10.0") && message.contains("ConnectionConfig::broker_versions"));
+    assert!(err.is_connection_error());
+    assert_eq!(broker.requests(ApiKey::ApiVersions).len(), 1);
+}
+
+/// With a configured version table no ApiVersions is sent: the same old broker serves
+/// Metadata v0, to a connection and to a client; APIs outside the table are unsupported.
+#[tokio::test]
+async fn configured_broker_versions_skip_api_versions() {
+    let broker = Broker::start(Script { before_api_versions: true, ..Default::default() }).await;
+    let config = config().broker_versions([(ApiKey::Metadata, VersionRange::new(0, 0))]);
+    let connection =
+        tokio::time::timeout(GUARD, Connection::connect(&broker.addr, config.clone())).await.unwrap().unwrap();
+    assert_eq!(connection.broker_versions(ApiKey::Metadata).await.unwrap(), VersionRange::new(0, 0));
+    let answer = connection.send(&metadata_for("orders")).await.unwrap();
+    assert_eq!(answer.topics[0].name.as_deref(), Some("orders"));
+    let err = connection.send(&heartbeat::Request::default()).await.unwrap_err();
+    assert!(matches!(err, Error::UnsupportedVersion { api: ApiKey::Heartbeat, .. }), "{err:?}");
+
+    let client = tokio::time::timeout(GUARD, Client::connect([broker.addr.as_str()], config)).await.unwrap().unwrap();
+    let leader = client.connection(&Target::leader("orders", 0)).await.unwrap();
+    assert_eq!(leader.addr(), broker.addr);
+    assert!(broker.requests(ApiKey::ApiVersions).is_empty());
+    assert!(broker.requests(ApiKey::Metadata).iter().all(|&(_, v)| v == 0));
+    // Metadata v0 has no topic ids.
+    assert_eq!(client.view().topic_id("orders"), None);
+}
+
+/// Metadata answers the user fetches through the client update its view, whichever way they
+/// are sent (version-free, of one version, any API): the topic ids among them, with a lookup by
+/// id; a leader they name needs no reload.
+#[tokio::test]
+async fn the_cluster_view_learns_from_metadata_sent_through_the_client() {
+    let broker = Broker::start(Script::default()).await;
+    let client = tokio::time::timeout(GUARD, Client::connect([broker.addr.as_str()], config())).await.unwrap().unwrap();
+    assert!(client.view().topics.is_empty());
+
+    client.send(&Target::AnyBroker, &metadata_for("orders")).await.unwrap();
+    client.send_versioned(&Target::AnyBroker, &metadata_request("payments")).await.unwrap();
+    let any = client.handle(Target::AnyBroker);
+    any.send_api(&ApiRequest::Metadata(metadata_for("refunds"))).await.unwrap();
+    any.send_any(&metadata_request("returns").into()).await.unwrap();
+
+    let view = client.view();
+    for topic in ["orders", "payments", "refunds", "returns"] {
+        let id = topic_id(topic);
+        assert_eq!(view.topics[topic].id, id, "{topic}");
+        assert_eq!(view.topic_id(topic), Some(id));
+        let (name, info) = view.topic_by_id(id).unwrap();
+        assert_eq!((name, info.partitions[&0].leader), (topic, 1));
+    }
+    assert_eq!(view.topic_by_id(topic_id("unknown")), None);
+    assert_eq!(view.topic_by_id(Uuid::ZERO), None);
+
+    let loaded = broker.requests(ApiKey::Metadata).len();
+    let leader = client.connection(&Target::leader("orders", 0)).await.unwrap();
+    assert_eq!(leader.addr(), broker.addr);
+    assert_eq!(broker.requests(ApiKey::Metadata).len(), loaded, "the view knew the leader");
 }

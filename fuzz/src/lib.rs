@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use arbitrary::Unstructured;
 use bytes::{Bytes, BytesMut};
 use kafka_wire::records::{compress, decompress, Batch, Compression, DecompressionBudget};
-use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Records, RequestFrame};
+use kafka_wire::{
+    decode_request_header, AnyRequest, AnyResponse, ApiKey, FrameError, FrameSplitter, Records, RequestFrame,
+};
 
 /// Bytes requested per input byte by any decode (see `tests/tests/allocation_bound.rs`).
 pub const DECODE_K: usize = 128;
@@ -72,6 +74,17 @@ pub fn request_frame(data: &[u8], requested: Requested) {
     let before = requested();
     let decoded = RequestFrame::<AnyRequest>::decode(frame.clone());
     check_bound("RequestFrame::decode", data.len(), requested() - before, DECODE_K, DECODE_C);
+    // A server that reads the header first (to answer an unknown version) and then the body
+    // gets the same frame, or the same error.
+    let mut body = frame.clone();
+    let in_two = decode_request_header(&mut body).and_then(|(header, header_version)| {
+        RequestFrame::<AnyRequest>::decode_after_header(header, header_version, body)
+    });
+    match (&decoded, &in_two) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "header then body"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("RequestFrame::decode {decoded:?} but header then body {in_two:?}"),
+    }
     let Ok(decoded) = decoded else { return };
     let (api, v) = (decoded.request.api_key(), decoded.request.version());
     let once = encode_request(&decoded.request);
@@ -118,6 +131,15 @@ pub fn response(data: &[u8], requested: Requested) {
     let before = requested();
     let parsed = (request.response_deserializer())(frame.clone());
     check_bound("response deserializer", frame.len(), requested() - before, 3 * DECODE_K, 3 * DECODE_C);
+    // The client core's reading path (header, then the body as a client reads it) agrees.
+    let mut body = frame.clone();
+    let core_path = kafka_wire::decode_response_header(&mut body, api.response_header_version(v))
+        .and_then(|_| AnyResponse::decode_body(api.code(), v, &mut body));
+    match (&parsed, &core_path) {
+        (Ok((_, a)), Ok(b)) => assert_eq!(a, b, "{api} v{v}: the deserializer and decode_body"),
+        (Err(_), Err(_)) => {}
+        _ => panic!("{api} v{v}: the deserializer gives {parsed:?}, decode_body {core_path:?}"),
+    }
     if let Ok((header, response)) = parsed {
         assert_eq!(response.api_key(), api);
         assert_eq!(response.version(), v, "the deserializer answers in the version asked");
@@ -220,10 +242,46 @@ pub fn records(data: &[u8], requested: Requested) {
     check_bound("records", n, requested() - before, RECORDS_K, RECORDS_K * CAP + RECORDS_C);
 }
 
+/// The frame splitter alone, fed `stream` whole or in the pieces `pieces` give (each byte a
+/// piece size, cycled): the frames and the error (or how many bytes wait for the rest of
+/// their frame) it ends with.
+fn split_frames(stream: &[u8], pieces: Option<&[u8]>) -> (Vec<Bytes>, Result<usize, FrameError>) {
+    let mut splitter = FrameSplitter::new(1 << 20).with_min_frame_size(4);
+    let mut frames = Vec::new();
+    let mut feed = |mut input: &[u8]| -> Result<(), FrameError> {
+        while let Some(frame) = splitter.split(&mut input)? {
+            frames.push(frame);
+        }
+        assert!(input.is_empty(), "Ok(None) takes every byte");
+        Ok(())
+    };
+    let mut rest = stream;
+    let mut fed = Ok(());
+    for &p in
+        pieces.unwrap_or_default().iter().cycle().take(if pieces.is_some_and(|p| !p.is_empty()) { 4096 } else { 0 })
+    {
+        let (chunk, tail) = rest.split_at((p as usize % 17).min(rest.len()));
+        rest = tail;
+        fed = feed(chunk);
+        if fed.is_err() || rest.is_empty() {
+            break;
+        }
+    }
+    if fed.is_ok() {
+        fed = feed(rest);
+    }
+    let buffered = splitter.buffered();
+    // Memory follows the bytes that came, not the sizes claimed.
+    assert!(buffered <= stream.len());
+    (frames, fed.map(|()| buffered))
+}
+
 /// The client's connection core, fed a response stream: the first bytes choose up to four
 /// requests in flight (default values of any API and version) and how to split the stream;
-/// the rest is the stream (size-prefixed response frames, correlation ids from 0). Fed whole or in pieces, the core delivers the same outcomes, one
-/// per request expecting a response, and never more than the stream holds.
+/// the rest is the stream (size-prefixed response frames, correlation ids from 0). Fed whole
+/// or in pieces, the frame splitter gives the same frames (which are the stream, cut) and the
+/// core delivers the same outcomes, one per request expecting a response, and never more than
+/// the stream holds.
 pub fn frame_reader(data: &[u8], _requested: Requested) {
     use kafka_wire_client::core::{Core, CoreConfig};
 
@@ -238,6 +296,19 @@ pub fn frame_reader(data: &[u8], _requested: Requested) {
     }
     let Some((&m, rest)) = rest.split_first() else { return };
     let Some((pieces, stream)) = rest.split_at_checked((m % 17) as usize) else { return };
+
+    let whole = split_frames(stream, None);
+    assert_eq!(whole, split_frames(stream, Some(pieces)), "frames depend on how the stream was split");
+    let (frames, end) = whole;
+    let mut at = 0;
+    for frame in &frames {
+        assert_eq!(&stream[at..at + 4], &(frame.len() as i32).to_be_bytes());
+        assert_eq!(&stream[at + 4..at + 4 + frame.len()], &frame[..]);
+        at += 4 + frame.len();
+    }
+    if let Ok(buffered) = end {
+        assert_eq!(at + buffered, stream.len(), "every byte is a frame's or waits for the rest of one");
+    }
 
     let run = |split: bool| -> Vec<String> {
         let outcomes = Arc::new(Mutex::new(Vec::new()));

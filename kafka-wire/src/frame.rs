@@ -10,7 +10,7 @@ use bytes::{Bytes, BytesMut};
 use crate::codec::{put_array, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::VersionFreeMessage;
-use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Message};
+use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse};
 
 /// A response header of any version (the version-free type: v0 has no tagged fields).
 pub type ResponseHeader = response_header::ResponseHeader;
@@ -102,7 +102,15 @@ pub fn peek_correlation_id(frame: &[u8]) -> Option<i32> {
 /// Reads the request header at the front of a request frame. Returns the header and the header
 /// version that was on the wire, which follows from the API key and version in its first four
 /// bytes.
+///
+/// A frame that still starts with its own size prefix (its first four bytes equal the number
+/// of bytes after them) and does not decode fails with an error that says so.
 pub fn decode_request_header(frame: &mut Bytes) -> Result<(RequestHeader, i16), DecodeError> {
+    let prefixed = SizePrefixed::check(frame);
+    read_request_header(frame).map_err(|e| prefixed.explain(e))
+}
+
+fn read_request_header(frame: &mut Bytes) -> Result<(RequestHeader, i16), DecodeError> {
     let mut peek = frame.clone();
     let key = <i16 as Wire>::wire_get(&mut peek, false, 0, "RequestHeader.RequestApiKey")?;
     let version = <i16 as Wire>::wire_get(&mut peek, false, 0, "RequestHeader.RequestApiVersion")?;
@@ -110,6 +118,36 @@ pub fn decode_request_header(frame: &mut Bytes) -> Result<(RequestHeader, i16), 
         .ok_or_else(|| DecodeError::new(DecodeErrorKind::UnknownApiKey(key), "RequestHeader.RequestApiKey"))?;
     let header_version = api.request_header_version(version);
     Ok((RequestHeader::decode(header_version, frame)?, header_version))
+}
+
+/// Whether a request frame still starts with its own size prefix: its first four bytes, read
+/// as an `int32`, equal the number of bytes after them. A stripped frame starts with the API
+/// key and version instead, which match its length only by accident (API key 0 with a version
+/// of its length minus 4, or a frame of 64 KiB or more); the check is consulted only when the
+/// frame does not decode, and the error it gives keeps the decoding error too.
+#[derive(Debug, Clone, Copy)]
+struct SizePrefixed(Option<usize>);
+
+impl SizePrefixed {
+    fn check(frame: &[u8]) -> Self {
+        let size = frame.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        SizePrefixed(size.and_then(|s| usize::try_from(s).ok()).filter(|&s| s == frame.len() - 4))
+    }
+
+    /// `e`, or, for a frame that still has its prefix, an error naming that mistake.
+    fn explain(self, e: DecodeError) -> DecodeError {
+        match self.0 {
+            None => e,
+            Some(size) => DecodeError::new(
+                DecodeErrorKind::Invalid(format!(
+                    "the frame starts with its own size prefix ({size}, the number of bytes after it): \
+                     strip the 4-byte size before decoding (FrameSplitter does); read as it is, it fails \
+                     with: {e}"
+                )),
+                "RequestHeader",
+            ),
+        }
+    }
 }
 
 /// The body of a [`RequestFrame`]: [`AnyRequest`] (the per-version type the header names) or
@@ -154,9 +192,27 @@ impl<R: FrameRequest> RequestFrame<R> {
     /// [`DecodeErrorKind::UnknownApiKey`] or [`DecodeErrorKind::UnsupportedVersion`]; a server
     /// that wants to answer those (as brokers answer ApiVersions) reads the header first with
     /// [`decode_request_header`].
+    ///
+    /// A frame passed with its 4-byte size prefix still in front (the prefix equals the number
+    /// of bytes after it) fails with an error that says so, instead of whatever its bytes
+    /// misread as; [`FrameSplitter`](crate::FrameSplitter) strips the prefix.
     pub fn decode(mut frame: Bytes) -> Result<Self, DecodeError> {
-        let (header, header_version) = decode_request_header(&mut frame)?;
-        let request = R::decode_body(header.request_api_key, header.request_api_version, &mut frame)?;
+        let prefixed = SizePrefixed::check(&frame);
+        let decoded = read_request_header(&mut frame)
+            .and_then(|(header, header_version)| Self::decode_after_header(header, header_version, frame));
+        decoded.map_err(|e| prefixed.explain(e))
+    }
+
+    /// The rest of [`RequestFrame::decode`] for a server that read the header first with
+    /// [`decode_request_header`] (to answer an unknown version, or check authentication):
+    /// decodes the body in `body` (the frame after its header) without reading the header
+    /// again. Bytes after the body are ignored, as in [`RequestFrame::decode`].
+    pub fn decode_after_header(
+        header: RequestHeader,
+        header_version: i16,
+        mut body: Bytes,
+    ) -> Result<Self, DecodeError> {
+        let request = R::decode_body(header.request_api_key, header.request_api_version, &mut body)?;
         Ok(RequestFrame { header, header_version, request })
     }
 
@@ -219,47 +275,6 @@ impl RequestFrame<ApiRequest> {
     }
 }
 
-/// Decodes a response body that may be in the v0 format a broker falls back to when it does
-/// not support the requested version (ApiVersions). With error UNSUPPORTED_VERSION, the body is
-/// read as v0 first; otherwise as `M`, then as v0 if that fails (as Kafka's client does,
-/// `ApiVersionsResponse.parse`). Bytes after the body are ignored, as in every response.
-#[doc(hidden)]
-pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
-    body: Bytes,
-    from_v0: fn(V0) -> M,
-) -> Result<M, DecodeError> {
-    let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
-    if unsupported {
-        if let Ok(v0) = V0::decode(&mut body.clone()) {
-            return Ok(from_v0(v0));
-        }
-    }
-    match M::decode(&mut body.clone()) {
-        Ok(m) => Ok(m),
-        Err(e) => V0::decode(&mut body.clone()).map(from_v0).map_err(|_| e),
-    }
-}
-
-/// The version-free form of [`decode_body_with_v0_fallback`]: a body of `version`, or, with
-/// error UNSUPPORTED_VERSION or when that fails, of version 0 (bytes after it ignored).
-#[doc(hidden)]
-pub fn decode_version_free_body_with_v0_fallback<M: crate::VersionFreeMessage>(
-    version: i16,
-    body: Bytes,
-) -> Result<M, DecodeError> {
-    let unsupported = body.get(..2).is_some_and(|b| i16::from_be_bytes([b[0], b[1]]) == 35);
-    if unsupported && version != 0 {
-        if let Ok(v0) = M::decode(0, &mut body.clone()) {
-            return Ok(v0);
-        }
-    }
-    match M::decode(version, &mut body.clone()) {
-        Ok(m) => Ok(m),
-        Err(e) if version != 0 => M::decode(0, &mut body.clone()).map_err(|_| e),
-        Err(e) => Err(e),
-    }
-}
-
 /// Parses a whole response frame (header and body, without the size prefix) into the
 /// any-API response type.
 pub type AnyResponseDeserializer = fn(Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>;
@@ -275,4 +290,43 @@ where
 {
     let (header, response) = R::decode_frame(frame)?;
     Ok((header, response.into()))
+}
+
+#[cfg(all(test, feature = "metadata"))]
+mod tests {
+    use super::*;
+    use crate::{metadata, VersionFreeRequest};
+
+    fn frame() -> Bytes {
+        let request = metadata::Request { topics: None, ..Default::default() };
+        request.serialize(12, 7, Some("me")).unwrap()
+    }
+
+    /// A frame handed over with its size prefix: the error says so (and keeps what decoding it
+    /// as it is gave), instead of only "null in a non-nullable field".
+    #[test]
+    fn a_frame_that_still_has_its_size_prefix_is_named() {
+        let with_prefix = frame();
+        for e in [
+            RequestFrame::<ApiRequest>::decode(with_prefix.clone()).unwrap_err(),
+            RequestFrame::<AnyRequest>::decode(with_prefix.clone()).unwrap_err(),
+        ] {
+            assert!(matches!(e.kind(), DecodeErrorKind::Invalid(m) if m.contains("strip the 4-byte size")), "{e}");
+            assert!(e.to_string().contains(&format!("its own size prefix ({},", with_prefix.len() - 4)), "{e}");
+        }
+        let stripped = RequestFrame::<ApiRequest>::decode(with_prefix.slice(4..)).unwrap();
+        assert_eq!((stripped.header.correlation_id, stripped.version()), (7, 12));
+        // Any other malformed frame keeps its own error.
+        let e = RequestFrame::<ApiRequest>::decode(with_prefix.slice(4..9)).unwrap_err();
+        assert!(!matches!(e.kind(), DecodeErrorKind::Invalid(_)), "{e}");
+    }
+
+    /// The header read first, the body after it: the same frame as decoding it whole.
+    #[test]
+    fn header_then_body() {
+        let mut body = frame().slice(4..);
+        let whole = RequestFrame::<ApiRequest>::decode(body.clone()).unwrap();
+        let (header, header_version) = decode_request_header(&mut body).unwrap();
+        assert_eq!(RequestFrame::<ApiRequest>::decode_after_header(header, header_version, body).unwrap(), whole);
+    }
 }

@@ -88,9 +88,11 @@ pub mod arbitrary_support;
 mod body;
 pub mod codec;
 mod convert;
+mod downgrade;
 mod encoder;
 mod error;
 mod frame;
+pub mod framing;
 mod java_utf8;
 mod message;
 mod negotiate;
@@ -115,6 +117,7 @@ pub use frame::{
     decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, FrameRequest,
     RequestFrame, RequestHeader, ResponseHeader,
 };
+pub use framing::{FrameError, FrameSplitter, SIZE_PREFIX_LEN};
 pub use message::{Message, ResponseDeserializer, VersionedRequest, VersionedResponse};
 pub use messages::*;
 pub use negotiate::{negotiate, NegotiatedVersions, VersionRange};
@@ -127,9 +130,8 @@ pub use version_free::{VersionFreeMessage, VersionFreeRequest, VersionFreeRespon
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::convert::{vec_from, vec_to};
-    pub use crate::frame::{
-        decode_any_response, decode_body_with_v0_fallback, decode_version_free_body_with_v0_fallback,
-    };
+    pub use crate::downgrade::{decode_body_with_v0_fallback, decode_version_free_body_with_v0_fallback};
+    pub use crate::frame::decode_any_response;
     pub use crate::{
         ApiKey, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, ErrorCode, Message, Records, Uuid,
     };

@@ -119,14 +119,22 @@ pub trait VersionedResponse: Message {
     /// left).
     fn decode_frame(mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
         let header = frame::decode_response_header(&mut frame, Self::HEADER_VERSION)?;
-        Ok((header, Self::decode_body(frame)?))
+        Ok((header, Self::decode_body_from(&mut frame)?))
     }
 
-    /// Parses a response body at the front of `body`, ignoring any bytes after it. ApiVersions
-    /// overrides this to accept the v0-format reply a broker sends when it does not support the
-    /// requested version.
+    /// Parses a response body at the front of `body`, ignoring any bytes after it (see
+    /// [`VersionedResponse::decode_body_from`]).
     fn decode_body(mut body: Bytes) -> Result<Self, DecodeError> {
-        Self::decode(&mut body)
+        Self::decode_body_from(&mut body)
+    }
+
+    /// Reads the answer to a request of this version from the front of `body`, as a client
+    /// reads it, and leaves `body` after it (what is left: bytes after the body, which Kafka's
+    /// client ignores and a strict reader counts). ApiVersions overrides this to accept the
+    /// v0-format reply a broker sends when it does not support the requested version
+    /// (`crate::downgrade`).
+    fn decode_body_from(body: &mut Bytes) -> Result<Self, DecodeError> {
+        Self::decode(body)
     }
 }
 

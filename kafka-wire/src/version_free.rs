@@ -121,14 +121,21 @@ pub trait VersionFreeResponse: VersionFreeMessage {
     /// ignored, as Kafka's client ignores them (`AbstractResponse.parseResponse`).
     fn decode_frame(version: i16, mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
         let header = frame::decode_response_header(&mut frame, Self::API_KEY.response_header_version(version))?;
-        Ok((header, Self::decode_body(version, frame)?))
+        Ok((header, Self::decode_body_from(version, &mut frame)?))
     }
 
     /// Parses a response body of `version` at the front of `body`, ignoring any bytes after
-    /// it. ApiVersions overrides this to accept the v0 reply a broker sends when it does not
-    /// support the requested version.
+    /// it (see [`VersionFreeResponse::decode_body_from`]).
     fn decode_body(version: i16, mut body: Bytes) -> Result<Self, DecodeError> {
-        Self::decode(version, &mut body)
+        Self::decode_body_from(version, &mut body)
+    }
+
+    /// Reads the answer to a request of `version` from the front of `body`, as a client reads
+    /// it, and leaves `body` after it (what is left: bytes after the body, which Kafka's client
+    /// ignores and a strict reader counts). ApiVersions overrides this to accept the v0 reply
+    /// a broker sends when it does not support the requested version (`crate::downgrade`).
+    fn decode_body_from(version: i16, body: &mut Bytes) -> Result<Self, DecodeError> {
+        Self::decode(version, body)
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use kafka_wire::{
     decode_request_header, sasl_authenticate, sasl_handshake, ApiKey, ApiRequest, ApiResponse, Chunks, ErrorCode,
-    RequestFrame, VersionFreeResponse,
+    FrameSplitter, RequestFrame, VersionFreeResponse,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -118,13 +118,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut kill: watch::Receiver<u64>,
 ) {
     let mut auth = Auth::default();
+    let mut frames = FrameReader::new();
     loop {
         let sasl_pending = shared.users.is_some() && auth.session.is_none();
         let limit =
             if sasl_pending { MAX_UNAUTHENTICATED_FRAME.min(shared.max_frame_size) } else { shared.max_frame_size };
         let frame = tokio::select! {
             _ = kill.changed() => return log_close(broker, peer, "the broker stopped"),
-            f = read_frame(&mut stream, limit) => match f {
+            f = frames.next(&mut stream, limit) => match f {
                 Ok(Some(f)) => f,
                 // The client closed it.
                 Ok(None) => return,
@@ -158,37 +159,53 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Reads one size-prefixed frame; `None` at a clean end of stream. A size that is negative
-/// or above `max` is an error (the connection closes). Memory grows with the bytes that
-/// actually arrive, not with the size the peer claims.
-async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, max: usize) -> std::io::Result<Option<Bytes>> {
-    let mut size = [0u8; 4];
-    match r.read_exact(&mut size).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
+/// The request frames of one connection: the bytes read, cut by the codec's frame splitter.
+struct FrameReader {
+    splitter: FrameSplitter,
+    buf: Box<[u8]>,
+    /// The bytes of `buf` read but not yet handed to the splitter.
+    unread: std::ops::Range<usize>,
+}
+
+impl FrameReader {
+    fn new() -> Self {
+        FrameReader { splitter: FrameSplitter::new(0), buf: vec![0; 64 * 1024].into_boxed_slice(), unread: 0..0 }
     }
-    let size = i32::from_be_bytes(size);
-    let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("invalid frame size {size}"));
-    let size = usize::try_from(size).map_err(|_| invalid())?;
-    if size > max {
-        return Err(invalid());
+
+    /// The next frame (without its size prefix); `None` at a clean end of stream. A size that
+    /// is negative or above `max` is an error (the connection closes) before any byte of the
+    /// frame is kept: memory grows with the bytes that actually arrive, not with the size the
+    /// peer claims. Bytes after a frame (pipelined requests) wait for the next call.
+    async fn next<R: AsyncRead + Unpin>(&mut self, r: &mut R, max: usize) -> std::io::Result<Option<Bytes>> {
+        self.splitter.set_max_frame_size(max);
+        loop {
+            let mut input = &self.buf[self.unread.clone()];
+            let split = self.splitter.split(&mut input);
+            self.unread.start = self.unread.end - input.len();
+            match split {
+                Ok(Some(frame)) => return Ok(Some(frame)),
+                Ok(None) => {}
+                Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            }
+            let n = r.read(&mut self.buf).await?;
+            if n == 0 {
+                return match self.splitter.finish() {
+                    Ok(()) => Ok(None),
+                    Err(e) => Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e)),
+                };
+            }
+            self.unread = 0..n;
+        }
     }
-    let mut buf = Vec::with_capacity(size.min(64 * 1024));
-    (&mut *r).take(size as u64).read_to_end(&mut buf).await?;
-    if buf.len() != size {
-        return Err(std::io::ErrorKind::UnexpectedEof.into());
-    }
-    Ok(Some(Bytes::from(buf)))
 }
 
 async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes) -> Next {
     if auth.raw_tokens {
         return raw_token(shared, auth, &frame);
     }
-    let mut peek = frame.clone();
+    let mut body = frame;
     // An unknown API key or a header that does not decode: Kafka closes the connection.
-    let (header, _) = match decode_request_header(&mut peek) {
+    let (header, header_version) = match decode_request_header(&mut body) {
         Ok(h) => h,
         Err(e) => return Next::Close(None, format!("the request header does not decode: {e}")),
     };
@@ -225,7 +242,7 @@ async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Auth, frame: Bytes
 
     // A version this build of the codec cannot decode, or a malformed body: close (only) this
     // connection, as Kafka does.
-    let frame = match RequestFrame::<ApiRequest>::decode(frame) {
+    let frame = match RequestFrame::<ApiRequest>::decode_after_header(header, header_version, body) {
         Ok(f) => f,
         Err(e) => return Next::Close(None, format!("{api:?} v{version} request does not decode: {e}")),
     };

@@ -16,8 +16,9 @@ pub const RESPONSE_HEADER_V0_ALWAYS: &[&str] = &[
 ];
 
 /// APIs whose response, when the broker did not support the requested version, comes back in
-/// the v0 body format (with error UNSUPPORTED_VERSION). Their deserializers fall back to v0 and
-/// convert into the requested version's type.
+/// the v0 body format (with error UNSUPPORTED_VERSION). Their `decode_body_from` (what clients
+/// read answers with, and what `AnyResponse::decode_body` dispatches to) falls back to v0 and
+/// converts into the requested version's type; the rule itself is `kafka-wire/src/downgrade.rs`.
 pub const RESPONSE_V0_FALLBACK: &[&str] = &["ApiVersions"];
 
 /// Responses listing version ranges: (API, array field, [key, min, max] fields of its

@@ -167,14 +167,11 @@ pub(crate) struct SessionAuth {
 }
 
 impl SessionAuth {
-    /// Records a successful exchange; `lifetime_ms` > 0 is the broker's session lifetime.
-    pub(crate) fn authenticated(&self, lifetime_ms: i64) {
-        // Re-authenticate at 85% of the lifetime, as Kafka's Java client does at the earliest.
-        let at = u64::try_from(lifetime_ms)
-            .ok()
-            .filter(|&ms| ms > 0)
-            .map(|ms| Instant::now() + std::time::Duration::from_millis(ms - ms * 15 / 100));
-        *lock(&self.reauth_at) = at;
+    /// Records a successful exchange: re-authenticate after `after` (from the handshake's
+    /// [`Authenticated::reauthenticate_after`](crate::handshake::Authenticated::reauthenticate_after)),
+    /// or never.
+    pub(crate) fn authenticated(&self, after: Option<std::time::Duration>) {
+        *lock(&self.reauth_at) = after.map(|after| Instant::now() + after);
     }
 
     pub(crate) fn reauth_due(&self) -> bool {

@@ -5645,6 +5645,461 @@ impl AnyResponse {
             None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
         }
     }
+    /// Reads the answer to a request of API `api_key` at `version` from the front of
+    /// `buf` as a client reads it ([`crate::VersionedResponse::decode_body_from`]: the
+    /// ApiVersions v0 reply), leaving `buf` after it.
+    pub fn decode_body(
+        api_key: i16,
+        version: i16,
+        buf: &mut Bytes,
+    ) -> Result<Self, DecodeError> {
+        match ApiKey::from_code(api_key) {
+            #[cfg(feature = "produce")]
+            Some(ApiKey::Produce) => {
+                produce::AnyResponse::decode(version, buf).map(Self::Produce)
+            }
+            #[cfg(feature = "fetch")]
+            Some(ApiKey::Fetch) => {
+                fetch::AnyResponse::decode(version, buf).map(Self::Fetch)
+            }
+            #[cfg(feature = "list_offsets")]
+            Some(ApiKey::ListOffsets) => {
+                list_offsets::AnyResponse::decode(version, buf).map(Self::ListOffsets)
+            }
+            #[cfg(feature = "metadata")]
+            Some(ApiKey::Metadata) => {
+                metadata::AnyResponse::decode(version, buf).map(Self::Metadata)
+            }
+            #[cfg(feature = "offset_commit")]
+            Some(ApiKey::OffsetCommit) => {
+                offset_commit::AnyResponse::decode(version, buf).map(Self::OffsetCommit)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Some(ApiKey::OffsetFetch) => {
+                offset_fetch::AnyResponse::decode(version, buf).map(Self::OffsetFetch)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Some(ApiKey::FindCoordinator) => {
+                find_coordinator::AnyResponse::decode(version, buf)
+                    .map(Self::FindCoordinator)
+            }
+            #[cfg(feature = "join_group")]
+            Some(ApiKey::JoinGroup) => {
+                join_group::AnyResponse::decode(version, buf).map(Self::JoinGroup)
+            }
+            #[cfg(feature = "heartbeat")]
+            Some(ApiKey::Heartbeat) => {
+                heartbeat::AnyResponse::decode(version, buf).map(Self::Heartbeat)
+            }
+            #[cfg(feature = "leave_group")]
+            Some(ApiKey::LeaveGroup) => {
+                leave_group::AnyResponse::decode(version, buf).map(Self::LeaveGroup)
+            }
+            #[cfg(feature = "sync_group")]
+            Some(ApiKey::SyncGroup) => {
+                sync_group::AnyResponse::decode(version, buf).map(Self::SyncGroup)
+            }
+            #[cfg(feature = "describe_groups")]
+            Some(ApiKey::DescribeGroups) => {
+                describe_groups::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeGroups)
+            }
+            #[cfg(feature = "list_groups")]
+            Some(ApiKey::ListGroups) => {
+                list_groups::AnyResponse::decode(version, buf).map(Self::ListGroups)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Some(ApiKey::SaslHandshake) => {
+                sasl_handshake::AnyResponse::decode(version, buf)
+                    .map(Self::SaslHandshake)
+            }
+            #[cfg(feature = "api_versions")]
+            Some(ApiKey::ApiVersions) => {
+                api_versions::AnyResponse::decode_body(version, buf)
+                    .map(Self::ApiVersions)
+            }
+            #[cfg(feature = "create_topics")]
+            Some(ApiKey::CreateTopics) => {
+                create_topics::AnyResponse::decode(version, buf).map(Self::CreateTopics)
+            }
+            #[cfg(feature = "delete_topics")]
+            Some(ApiKey::DeleteTopics) => {
+                delete_topics::AnyResponse::decode(version, buf).map(Self::DeleteTopics)
+            }
+            #[cfg(feature = "delete_records")]
+            Some(ApiKey::DeleteRecords) => {
+                delete_records::AnyResponse::decode(version, buf)
+                    .map(Self::DeleteRecords)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Some(ApiKey::InitProducerId) => {
+                init_producer_id::AnyResponse::decode(version, buf)
+                    .map(Self::InitProducerId)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Some(ApiKey::OffsetForLeaderEpoch) => {
+                offset_for_leader_epoch::AnyResponse::decode(version, buf)
+                    .map(Self::OffsetForLeaderEpoch)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Some(ApiKey::AddPartitionsToTxn) => {
+                add_partitions_to_txn::AnyResponse::decode(version, buf)
+                    .map(Self::AddPartitionsToTxn)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Some(ApiKey::AddOffsetsToTxn) => {
+                add_offsets_to_txn::AnyResponse::decode(version, buf)
+                    .map(Self::AddOffsetsToTxn)
+            }
+            #[cfg(feature = "end_txn")]
+            Some(ApiKey::EndTxn) => {
+                end_txn::AnyResponse::decode(version, buf).map(Self::EndTxn)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Some(ApiKey::WriteTxnMarkers) => {
+                write_txn_markers::AnyResponse::decode(version, buf)
+                    .map(Self::WriteTxnMarkers)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Some(ApiKey::TxnOffsetCommit) => {
+                txn_offset_commit::AnyResponse::decode(version, buf)
+                    .map(Self::TxnOffsetCommit)
+            }
+            #[cfg(feature = "describe_acls")]
+            Some(ApiKey::DescribeAcls) => {
+                describe_acls::AnyResponse::decode(version, buf).map(Self::DescribeAcls)
+            }
+            #[cfg(feature = "create_acls")]
+            Some(ApiKey::CreateAcls) => {
+                create_acls::AnyResponse::decode(version, buf).map(Self::CreateAcls)
+            }
+            #[cfg(feature = "delete_acls")]
+            Some(ApiKey::DeleteAcls) => {
+                delete_acls::AnyResponse::decode(version, buf).map(Self::DeleteAcls)
+            }
+            #[cfg(feature = "describe_configs")]
+            Some(ApiKey::DescribeConfigs) => {
+                describe_configs::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeConfigs)
+            }
+            #[cfg(feature = "alter_configs")]
+            Some(ApiKey::AlterConfigs) => {
+                alter_configs::AnyResponse::decode(version, buf).map(Self::AlterConfigs)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Some(ApiKey::AlterReplicaLogDirs) => {
+                alter_replica_log_dirs::AnyResponse::decode(version, buf)
+                    .map(Self::AlterReplicaLogDirs)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Some(ApiKey::DescribeLogDirs) => {
+                describe_log_dirs::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeLogDirs)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Some(ApiKey::SaslAuthenticate) => {
+                sasl_authenticate::AnyResponse::decode(version, buf)
+                    .map(Self::SaslAuthenticate)
+            }
+            #[cfg(feature = "create_partitions")]
+            Some(ApiKey::CreatePartitions) => {
+                create_partitions::AnyResponse::decode(version, buf)
+                    .map(Self::CreatePartitions)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Some(ApiKey::CreateDelegationToken) => {
+                create_delegation_token::AnyResponse::decode(version, buf)
+                    .map(Self::CreateDelegationToken)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Some(ApiKey::RenewDelegationToken) => {
+                renew_delegation_token::AnyResponse::decode(version, buf)
+                    .map(Self::RenewDelegationToken)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Some(ApiKey::ExpireDelegationToken) => {
+                expire_delegation_token::AnyResponse::decode(version, buf)
+                    .map(Self::ExpireDelegationToken)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Some(ApiKey::DescribeDelegationToken) => {
+                describe_delegation_token::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeDelegationToken)
+            }
+            #[cfg(feature = "delete_groups")]
+            Some(ApiKey::DeleteGroups) => {
+                delete_groups::AnyResponse::decode(version, buf).map(Self::DeleteGroups)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Some(ApiKey::ElectLeaders) => {
+                elect_leaders::AnyResponse::decode(version, buf).map(Self::ElectLeaders)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Some(ApiKey::IncrementalAlterConfigs) => {
+                incremental_alter_configs::AnyResponse::decode(version, buf)
+                    .map(Self::IncrementalAlterConfigs)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Some(ApiKey::AlterPartitionReassignments) => {
+                alter_partition_reassignments::AnyResponse::decode(version, buf)
+                    .map(Self::AlterPartitionReassignments)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Some(ApiKey::ListPartitionReassignments) => {
+                list_partition_reassignments::AnyResponse::decode(version, buf)
+                    .map(Self::ListPartitionReassignments)
+            }
+            #[cfg(feature = "offset_delete")]
+            Some(ApiKey::OffsetDelete) => {
+                offset_delete::AnyResponse::decode(version, buf).map(Self::OffsetDelete)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Some(ApiKey::DescribeClientQuotas) => {
+                describe_client_quotas::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeClientQuotas)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Some(ApiKey::AlterClientQuotas) => {
+                alter_client_quotas::AnyResponse::decode(version, buf)
+                    .map(Self::AlterClientQuotas)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Some(ApiKey::DescribeUserScramCredentials) => {
+                describe_user_scram_credentials::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeUserScramCredentials)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Some(ApiKey::AlterUserScramCredentials) => {
+                alter_user_scram_credentials::AnyResponse::decode(version, buf)
+                    .map(Self::AlterUserScramCredentials)
+            }
+            #[cfg(feature = "vote")]
+            Some(ApiKey::Vote) => vote::AnyResponse::decode(version, buf).map(Self::Vote),
+            #[cfg(feature = "begin_quorum_epoch")]
+            Some(ApiKey::BeginQuorumEpoch) => {
+                begin_quorum_epoch::AnyResponse::decode(version, buf)
+                    .map(Self::BeginQuorumEpoch)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Some(ApiKey::EndQuorumEpoch) => {
+                end_quorum_epoch::AnyResponse::decode(version, buf)
+                    .map(Self::EndQuorumEpoch)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Some(ApiKey::DescribeQuorum) => {
+                describe_quorum::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeQuorum)
+            }
+            #[cfg(feature = "alter_partition")]
+            Some(ApiKey::AlterPartition) => {
+                alter_partition::AnyResponse::decode(version, buf)
+                    .map(Self::AlterPartition)
+            }
+            #[cfg(feature = "update_features")]
+            Some(ApiKey::UpdateFeatures) => {
+                update_features::AnyResponse::decode(version, buf)
+                    .map(Self::UpdateFeatures)
+            }
+            #[cfg(feature = "envelope")]
+            Some(ApiKey::Envelope) => {
+                envelope::AnyResponse::decode(version, buf).map(Self::Envelope)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Some(ApiKey::FetchSnapshot) => {
+                fetch_snapshot::AnyResponse::decode(version, buf)
+                    .map(Self::FetchSnapshot)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Some(ApiKey::DescribeCluster) => {
+                describe_cluster::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeCluster)
+            }
+            #[cfg(feature = "describe_producers")]
+            Some(ApiKey::DescribeProducers) => {
+                describe_producers::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeProducers)
+            }
+            #[cfg(feature = "broker_registration")]
+            Some(ApiKey::BrokerRegistration) => {
+                broker_registration::AnyResponse::decode(version, buf)
+                    .map(Self::BrokerRegistration)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Some(ApiKey::BrokerHeartbeat) => {
+                broker_heartbeat::AnyResponse::decode(version, buf)
+                    .map(Self::BrokerHeartbeat)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Some(ApiKey::UnregisterBroker) => {
+                unregister_broker::AnyResponse::decode(version, buf)
+                    .map(Self::UnregisterBroker)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Some(ApiKey::DescribeTransactions) => {
+                describe_transactions::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeTransactions)
+            }
+            #[cfg(feature = "list_transactions")]
+            Some(ApiKey::ListTransactions) => {
+                list_transactions::AnyResponse::decode(version, buf)
+                    .map(Self::ListTransactions)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Some(ApiKey::AllocateProducerIds) => {
+                allocate_producer_ids::AnyResponse::decode(version, buf)
+                    .map(Self::AllocateProducerIds)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Some(ApiKey::ConsumerGroupHeartbeat) => {
+                consumer_group_heartbeat::AnyResponse::decode(version, buf)
+                    .map(Self::ConsumerGroupHeartbeat)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Some(ApiKey::ConsumerGroupDescribe) => {
+                consumer_group_describe::AnyResponse::decode(version, buf)
+                    .map(Self::ConsumerGroupDescribe)
+            }
+            #[cfg(feature = "controller_registration")]
+            Some(ApiKey::ControllerRegistration) => {
+                controller_registration::AnyResponse::decode(version, buf)
+                    .map(Self::ControllerRegistration)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Some(ApiKey::GetTelemetrySubscriptions) => {
+                get_telemetry_subscriptions::AnyResponse::decode(version, buf)
+                    .map(Self::GetTelemetrySubscriptions)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Some(ApiKey::PushTelemetry) => {
+                push_telemetry::AnyResponse::decode(version, buf)
+                    .map(Self::PushTelemetry)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Some(ApiKey::AssignReplicasToDirs) => {
+                assign_replicas_to_dirs::AnyResponse::decode(version, buf)
+                    .map(Self::AssignReplicasToDirs)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Some(ApiKey::ListConfigResources) => {
+                list_config_resources::AnyResponse::decode(version, buf)
+                    .map(Self::ListConfigResources)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Some(ApiKey::DescribeTopicPartitions) => {
+                describe_topic_partitions::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeTopicPartitions)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Some(ApiKey::ShareGroupHeartbeat) => {
+                share_group_heartbeat::AnyResponse::decode(version, buf)
+                    .map(Self::ShareGroupHeartbeat)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Some(ApiKey::ShareGroupDescribe) => {
+                share_group_describe::AnyResponse::decode(version, buf)
+                    .map(Self::ShareGroupDescribe)
+            }
+            #[cfg(feature = "share_fetch")]
+            Some(ApiKey::ShareFetch) => {
+                share_fetch::AnyResponse::decode(version, buf).map(Self::ShareFetch)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Some(ApiKey::ShareAcknowledge) => {
+                share_acknowledge::AnyResponse::decode(version, buf)
+                    .map(Self::ShareAcknowledge)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Some(ApiKey::AddRaftVoter) => {
+                add_raft_voter::AnyResponse::decode(version, buf).map(Self::AddRaftVoter)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Some(ApiKey::RemoveRaftVoter) => {
+                remove_raft_voter::AnyResponse::decode(version, buf)
+                    .map(Self::RemoveRaftVoter)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Some(ApiKey::UpdateRaftVoter) => {
+                update_raft_voter::AnyResponse::decode(version, buf)
+                    .map(Self::UpdateRaftVoter)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Some(ApiKey::InitializeShareGroupState) => {
+                initialize_share_group_state::AnyResponse::decode(version, buf)
+                    .map(Self::InitializeShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Some(ApiKey::ReadShareGroupState) => {
+                read_share_group_state::AnyResponse::decode(version, buf)
+                    .map(Self::ReadShareGroupState)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Some(ApiKey::WriteShareGroupState) => {
+                write_share_group_state::AnyResponse::decode(version, buf)
+                    .map(Self::WriteShareGroupState)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Some(ApiKey::DeleteShareGroupState) => {
+                delete_share_group_state::AnyResponse::decode(version, buf)
+                    .map(Self::DeleteShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Some(ApiKey::ReadShareGroupStateSummary) => {
+                read_share_group_state_summary::AnyResponse::decode(version, buf)
+                    .map(Self::ReadShareGroupStateSummary)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Some(ApiKey::StreamsGroupHeartbeat) => {
+                streams_group_heartbeat::AnyResponse::decode(version, buf)
+                    .map(Self::StreamsGroupHeartbeat)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Some(ApiKey::StreamsGroupDescribe) => {
+                streams_group_describe::AnyResponse::decode(version, buf)
+                    .map(Self::StreamsGroupDescribe)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Some(ApiKey::DescribeShareGroupOffsets) => {
+                describe_share_group_offsets::AnyResponse::decode(version, buf)
+                    .map(Self::DescribeShareGroupOffsets)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Some(ApiKey::AlterShareGroupOffsets) => {
+                alter_share_group_offsets::AnyResponse::decode(version, buf)
+                    .map(Self::AlterShareGroupOffsets)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Some(ApiKey::DeleteShareGroupOffsets) => {
+                delete_share_group_offsets::AnyResponse::decode(version, buf)
+                    .map(Self::DeleteShareGroupOffsets)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Some(ApiKey::StreamsGroupTopologyDescriptionUpdate) => {
+                streams_group_topology_description_update::AnyResponse::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupTopologyDescriptionUpdate)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Some(ApiKey::UnregisterController) => {
+                unregister_controller::AnyResponse::decode(version, buf)
+                    .map(Self::UnregisterController)
+            }
+            #[allow(unreachable_patterns)]
+            Some(_) => {
+                Err(
+                    DecodeError::new(
+                        DecodeErrorKind::UnsupportedVersion {
+                            api_key,
+                            version,
+                        },
+                        "",
+                    ),
+                )
+            }
+            None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+        }
+    }
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {
@@ -14608,6 +15063,923 @@ impl ApiResponse {
                 ApiKey::UnregisterController,
             ) if ApiKey::UnregisterController.versions().contains(version) => {
                 <unregister_controller::Response as crate::VersionFreeMessage>::decode(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UnregisterController)
+            }
+            Some(_) => {
+                Err(
+                    DecodeError::new(
+                        DecodeErrorKind::UnsupportedVersion {
+                            api_key,
+                            version,
+                        },
+                        "",
+                    ),
+                )
+            }
+            None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+        }
+    }
+    /// Reads the answer to a request of API `api_key` at `version` from the front of
+    /// `buf` as a client reads it ([`crate::VersionFreeResponse::decode_body_from`]: the
+    /// ApiVersions v0 reply), leaving `buf` after it.
+    pub fn decode_body(
+        api_key: i16,
+        version: i16,
+        buf: &mut Bytes,
+    ) -> Result<Self, DecodeError> {
+        match ApiKey::from_code(api_key) {
+            #[cfg(feature = "produce")]
+            Some(ApiKey::Produce) if ApiKey::Produce.versions().contains(version) => {
+                <produce::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::Produce)
+            }
+            #[cfg(feature = "fetch")]
+            Some(ApiKey::Fetch) if ApiKey::Fetch.versions().contains(version) => {
+                <fetch::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::Fetch)
+            }
+            #[cfg(feature = "list_offsets")]
+            Some(
+                ApiKey::ListOffsets,
+            ) if ApiKey::ListOffsets.versions().contains(version) => {
+                <list_offsets::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListOffsets)
+            }
+            #[cfg(feature = "metadata")]
+            Some(ApiKey::Metadata) if ApiKey::Metadata.versions().contains(version) => {
+                <metadata::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::Metadata)
+            }
+            #[cfg(feature = "offset_commit")]
+            Some(
+                ApiKey::OffsetCommit,
+            ) if ApiKey::OffsetCommit.versions().contains(version) => {
+                <offset_commit::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetCommit)
+            }
+            #[cfg(feature = "offset_fetch")]
+            Some(
+                ApiKey::OffsetFetch,
+            ) if ApiKey::OffsetFetch.versions().contains(version) => {
+                <offset_fetch::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetFetch)
+            }
+            #[cfg(feature = "find_coordinator")]
+            Some(
+                ApiKey::FindCoordinator,
+            ) if ApiKey::FindCoordinator.versions().contains(version) => {
+                <find_coordinator::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::FindCoordinator)
+            }
+            #[cfg(feature = "join_group")]
+            Some(ApiKey::JoinGroup) if ApiKey::JoinGroup.versions().contains(version) => {
+                <join_group::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::JoinGroup)
+            }
+            #[cfg(feature = "heartbeat")]
+            Some(ApiKey::Heartbeat) if ApiKey::Heartbeat.versions().contains(version) => {
+                <heartbeat::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::Heartbeat)
+            }
+            #[cfg(feature = "leave_group")]
+            Some(
+                ApiKey::LeaveGroup,
+            ) if ApiKey::LeaveGroup.versions().contains(version) => {
+                <leave_group::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::LeaveGroup)
+            }
+            #[cfg(feature = "sync_group")]
+            Some(ApiKey::SyncGroup) if ApiKey::SyncGroup.versions().contains(version) => {
+                <sync_group::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SyncGroup)
+            }
+            #[cfg(feature = "describe_groups")]
+            Some(
+                ApiKey::DescribeGroups,
+            ) if ApiKey::DescribeGroups.versions().contains(version) => {
+                <describe_groups::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeGroups)
+            }
+            #[cfg(feature = "list_groups")]
+            Some(
+                ApiKey::ListGroups,
+            ) if ApiKey::ListGroups.versions().contains(version) => {
+                <list_groups::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListGroups)
+            }
+            #[cfg(feature = "sasl_handshake")]
+            Some(
+                ApiKey::SaslHandshake,
+            ) if ApiKey::SaslHandshake.versions().contains(version) => {
+                <sasl_handshake::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SaslHandshake)
+            }
+            #[cfg(feature = "api_versions")]
+            Some(
+                ApiKey::ApiVersions,
+            ) if ApiKey::ApiVersions.versions().contains(version) => {
+                <api_versions::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ApiVersions)
+            }
+            #[cfg(feature = "create_topics")]
+            Some(
+                ApiKey::CreateTopics,
+            ) if ApiKey::CreateTopics.versions().contains(version) => {
+                <create_topics::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateTopics)
+            }
+            #[cfg(feature = "delete_topics")]
+            Some(
+                ApiKey::DeleteTopics,
+            ) if ApiKey::DeleteTopics.versions().contains(version) => {
+                <delete_topics::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteTopics)
+            }
+            #[cfg(feature = "delete_records")]
+            Some(
+                ApiKey::DeleteRecords,
+            ) if ApiKey::DeleteRecords.versions().contains(version) => {
+                <delete_records::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteRecords)
+            }
+            #[cfg(feature = "init_producer_id")]
+            Some(
+                ApiKey::InitProducerId,
+            ) if ApiKey::InitProducerId.versions().contains(version) => {
+                <init_producer_id::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::InitProducerId)
+            }
+            #[cfg(feature = "offset_for_leader_epoch")]
+            Some(
+                ApiKey::OffsetForLeaderEpoch,
+            ) if ApiKey::OffsetForLeaderEpoch.versions().contains(version) => {
+                <offset_for_leader_epoch::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetForLeaderEpoch)
+            }
+            #[cfg(feature = "add_partitions_to_txn")]
+            Some(
+                ApiKey::AddPartitionsToTxn,
+            ) if ApiKey::AddPartitionsToTxn.versions().contains(version) => {
+                <add_partitions_to_txn::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddPartitionsToTxn)
+            }
+            #[cfg(feature = "add_offsets_to_txn")]
+            Some(
+                ApiKey::AddOffsetsToTxn,
+            ) if ApiKey::AddOffsetsToTxn.versions().contains(version) => {
+                <add_offsets_to_txn::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddOffsetsToTxn)
+            }
+            #[cfg(feature = "end_txn")]
+            Some(ApiKey::EndTxn) if ApiKey::EndTxn.versions().contains(version) => {
+                <end_txn::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::EndTxn)
+            }
+            #[cfg(feature = "write_txn_markers")]
+            Some(
+                ApiKey::WriteTxnMarkers,
+            ) if ApiKey::WriteTxnMarkers.versions().contains(version) => {
+                <write_txn_markers::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::WriteTxnMarkers)
+            }
+            #[cfg(feature = "txn_offset_commit")]
+            Some(
+                ApiKey::TxnOffsetCommit,
+            ) if ApiKey::TxnOffsetCommit.versions().contains(version) => {
+                <txn_offset_commit::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::TxnOffsetCommit)
+            }
+            #[cfg(feature = "describe_acls")]
+            Some(
+                ApiKey::DescribeAcls,
+            ) if ApiKey::DescribeAcls.versions().contains(version) => {
+                <describe_acls::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeAcls)
+            }
+            #[cfg(feature = "create_acls")]
+            Some(
+                ApiKey::CreateAcls,
+            ) if ApiKey::CreateAcls.versions().contains(version) => {
+                <create_acls::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateAcls)
+            }
+            #[cfg(feature = "delete_acls")]
+            Some(
+                ApiKey::DeleteAcls,
+            ) if ApiKey::DeleteAcls.versions().contains(version) => {
+                <delete_acls::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteAcls)
+            }
+            #[cfg(feature = "describe_configs")]
+            Some(
+                ApiKey::DescribeConfigs,
+            ) if ApiKey::DescribeConfigs.versions().contains(version) => {
+                <describe_configs::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeConfigs)
+            }
+            #[cfg(feature = "alter_configs")]
+            Some(
+                ApiKey::AlterConfigs,
+            ) if ApiKey::AlterConfigs.versions().contains(version) => {
+                <alter_configs::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterConfigs)
+            }
+            #[cfg(feature = "alter_replica_log_dirs")]
+            Some(
+                ApiKey::AlterReplicaLogDirs,
+            ) if ApiKey::AlterReplicaLogDirs.versions().contains(version) => {
+                <alter_replica_log_dirs::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterReplicaLogDirs)
+            }
+            #[cfg(feature = "describe_log_dirs")]
+            Some(
+                ApiKey::DescribeLogDirs,
+            ) if ApiKey::DescribeLogDirs.versions().contains(version) => {
+                <describe_log_dirs::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeLogDirs)
+            }
+            #[cfg(feature = "sasl_authenticate")]
+            Some(
+                ApiKey::SaslAuthenticate,
+            ) if ApiKey::SaslAuthenticate.versions().contains(version) => {
+                <sasl_authenticate::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::SaslAuthenticate)
+            }
+            #[cfg(feature = "create_partitions")]
+            Some(
+                ApiKey::CreatePartitions,
+            ) if ApiKey::CreatePartitions.versions().contains(version) => {
+                <create_partitions::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreatePartitions)
+            }
+            #[cfg(feature = "create_delegation_token")]
+            Some(
+                ApiKey::CreateDelegationToken,
+            ) if ApiKey::CreateDelegationToken.versions().contains(version) => {
+                <create_delegation_token::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::CreateDelegationToken)
+            }
+            #[cfg(feature = "renew_delegation_token")]
+            Some(
+                ApiKey::RenewDelegationToken,
+            ) if ApiKey::RenewDelegationToken.versions().contains(version) => {
+                <renew_delegation_token::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::RenewDelegationToken)
+            }
+            #[cfg(feature = "expire_delegation_token")]
+            Some(
+                ApiKey::ExpireDelegationToken,
+            ) if ApiKey::ExpireDelegationToken.versions().contains(version) => {
+                <expire_delegation_token::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ExpireDelegationToken)
+            }
+            #[cfg(feature = "describe_delegation_token")]
+            Some(
+                ApiKey::DescribeDelegationToken,
+            ) if ApiKey::DescribeDelegationToken.versions().contains(version) => {
+                <describe_delegation_token::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeDelegationToken)
+            }
+            #[cfg(feature = "delete_groups")]
+            Some(
+                ApiKey::DeleteGroups,
+            ) if ApiKey::DeleteGroups.versions().contains(version) => {
+                <delete_groups::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteGroups)
+            }
+            #[cfg(feature = "elect_leaders")]
+            Some(
+                ApiKey::ElectLeaders,
+            ) if ApiKey::ElectLeaders.versions().contains(version) => {
+                <elect_leaders::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ElectLeaders)
+            }
+            #[cfg(feature = "incremental_alter_configs")]
+            Some(
+                ApiKey::IncrementalAlterConfigs,
+            ) if ApiKey::IncrementalAlterConfigs.versions().contains(version) => {
+                <incremental_alter_configs::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::IncrementalAlterConfigs)
+            }
+            #[cfg(feature = "alter_partition_reassignments")]
+            Some(
+                ApiKey::AlterPartitionReassignments,
+            ) if ApiKey::AlterPartitionReassignments.versions().contains(version) => {
+                <alter_partition_reassignments::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterPartitionReassignments)
+            }
+            #[cfg(feature = "list_partition_reassignments")]
+            Some(
+                ApiKey::ListPartitionReassignments,
+            ) if ApiKey::ListPartitionReassignments.versions().contains(version) => {
+                <list_partition_reassignments::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListPartitionReassignments)
+            }
+            #[cfg(feature = "offset_delete")]
+            Some(
+                ApiKey::OffsetDelete,
+            ) if ApiKey::OffsetDelete.versions().contains(version) => {
+                <offset_delete::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::OffsetDelete)
+            }
+            #[cfg(feature = "describe_client_quotas")]
+            Some(
+                ApiKey::DescribeClientQuotas,
+            ) if ApiKey::DescribeClientQuotas.versions().contains(version) => {
+                <describe_client_quotas::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeClientQuotas)
+            }
+            #[cfg(feature = "alter_client_quotas")]
+            Some(
+                ApiKey::AlterClientQuotas,
+            ) if ApiKey::AlterClientQuotas.versions().contains(version) => {
+                <alter_client_quotas::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterClientQuotas)
+            }
+            #[cfg(feature = "describe_user_scram_credentials")]
+            Some(
+                ApiKey::DescribeUserScramCredentials,
+            ) if ApiKey::DescribeUserScramCredentials.versions().contains(version) => {
+                <describe_user_scram_credentials::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeUserScramCredentials)
+            }
+            #[cfg(feature = "alter_user_scram_credentials")]
+            Some(
+                ApiKey::AlterUserScramCredentials,
+            ) if ApiKey::AlterUserScramCredentials.versions().contains(version) => {
+                <alter_user_scram_credentials::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterUserScramCredentials)
+            }
+            #[cfg(feature = "vote")]
+            Some(ApiKey::Vote) if ApiKey::Vote.versions().contains(version) => {
+                <vote::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::Vote)
+            }
+            #[cfg(feature = "begin_quorum_epoch")]
+            Some(
+                ApiKey::BeginQuorumEpoch,
+            ) if ApiKey::BeginQuorumEpoch.versions().contains(version) => {
+                <begin_quorum_epoch::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BeginQuorumEpoch)
+            }
+            #[cfg(feature = "end_quorum_epoch")]
+            Some(
+                ApiKey::EndQuorumEpoch,
+            ) if ApiKey::EndQuorumEpoch.versions().contains(version) => {
+                <end_quorum_epoch::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::EndQuorumEpoch)
+            }
+            #[cfg(feature = "describe_quorum")]
+            Some(
+                ApiKey::DescribeQuorum,
+            ) if ApiKey::DescribeQuorum.versions().contains(version) => {
+                <describe_quorum::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeQuorum)
+            }
+            #[cfg(feature = "alter_partition")]
+            Some(
+                ApiKey::AlterPartition,
+            ) if ApiKey::AlterPartition.versions().contains(version) => {
+                <alter_partition::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterPartition)
+            }
+            #[cfg(feature = "update_features")]
+            Some(
+                ApiKey::UpdateFeatures,
+            ) if ApiKey::UpdateFeatures.versions().contains(version) => {
+                <update_features::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UpdateFeatures)
+            }
+            #[cfg(feature = "envelope")]
+            Some(ApiKey::Envelope) if ApiKey::Envelope.versions().contains(version) => {
+                <envelope::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::Envelope)
+            }
+            #[cfg(feature = "fetch_snapshot")]
+            Some(
+                ApiKey::FetchSnapshot,
+            ) if ApiKey::FetchSnapshot.versions().contains(version) => {
+                <fetch_snapshot::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::FetchSnapshot)
+            }
+            #[cfg(feature = "describe_cluster")]
+            Some(
+                ApiKey::DescribeCluster,
+            ) if ApiKey::DescribeCluster.versions().contains(version) => {
+                <describe_cluster::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeCluster)
+            }
+            #[cfg(feature = "describe_producers")]
+            Some(
+                ApiKey::DescribeProducers,
+            ) if ApiKey::DescribeProducers.versions().contains(version) => {
+                <describe_producers::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeProducers)
+            }
+            #[cfg(feature = "broker_registration")]
+            Some(
+                ApiKey::BrokerRegistration,
+            ) if ApiKey::BrokerRegistration.versions().contains(version) => {
+                <broker_registration::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BrokerRegistration)
+            }
+            #[cfg(feature = "broker_heartbeat")]
+            Some(
+                ApiKey::BrokerHeartbeat,
+            ) if ApiKey::BrokerHeartbeat.versions().contains(version) => {
+                <broker_heartbeat::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::BrokerHeartbeat)
+            }
+            #[cfg(feature = "unregister_broker")]
+            Some(
+                ApiKey::UnregisterBroker,
+            ) if ApiKey::UnregisterBroker.versions().contains(version) => {
+                <unregister_broker::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UnregisterBroker)
+            }
+            #[cfg(feature = "describe_transactions")]
+            Some(
+                ApiKey::DescribeTransactions,
+            ) if ApiKey::DescribeTransactions.versions().contains(version) => {
+                <describe_transactions::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeTransactions)
+            }
+            #[cfg(feature = "list_transactions")]
+            Some(
+                ApiKey::ListTransactions,
+            ) if ApiKey::ListTransactions.versions().contains(version) => {
+                <list_transactions::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListTransactions)
+            }
+            #[cfg(feature = "allocate_producer_ids")]
+            Some(
+                ApiKey::AllocateProducerIds,
+            ) if ApiKey::AllocateProducerIds.versions().contains(version) => {
+                <allocate_producer_ids::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AllocateProducerIds)
+            }
+            #[cfg(feature = "consumer_group_heartbeat")]
+            Some(
+                ApiKey::ConsumerGroupHeartbeat,
+            ) if ApiKey::ConsumerGroupHeartbeat.versions().contains(version) => {
+                <consumer_group_heartbeat::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ConsumerGroupHeartbeat)
+            }
+            #[cfg(feature = "consumer_group_describe")]
+            Some(
+                ApiKey::ConsumerGroupDescribe,
+            ) if ApiKey::ConsumerGroupDescribe.versions().contains(version) => {
+                <consumer_group_describe::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ConsumerGroupDescribe)
+            }
+            #[cfg(feature = "controller_registration")]
+            Some(
+                ApiKey::ControllerRegistration,
+            ) if ApiKey::ControllerRegistration.versions().contains(version) => {
+                <controller_registration::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ControllerRegistration)
+            }
+            #[cfg(feature = "get_telemetry_subscriptions")]
+            Some(
+                ApiKey::GetTelemetrySubscriptions,
+            ) if ApiKey::GetTelemetrySubscriptions.versions().contains(version) => {
+                <get_telemetry_subscriptions::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::GetTelemetrySubscriptions)
+            }
+            #[cfg(feature = "push_telemetry")]
+            Some(
+                ApiKey::PushTelemetry,
+            ) if ApiKey::PushTelemetry.versions().contains(version) => {
+                <push_telemetry::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::PushTelemetry)
+            }
+            #[cfg(feature = "assign_replicas_to_dirs")]
+            Some(
+                ApiKey::AssignReplicasToDirs,
+            ) if ApiKey::AssignReplicasToDirs.versions().contains(version) => {
+                <assign_replicas_to_dirs::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AssignReplicasToDirs)
+            }
+            #[cfg(feature = "list_config_resources")]
+            Some(
+                ApiKey::ListConfigResources,
+            ) if ApiKey::ListConfigResources.versions().contains(version) => {
+                <list_config_resources::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ListConfigResources)
+            }
+            #[cfg(feature = "describe_topic_partitions")]
+            Some(
+                ApiKey::DescribeTopicPartitions,
+            ) if ApiKey::DescribeTopicPartitions.versions().contains(version) => {
+                <describe_topic_partitions::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeTopicPartitions)
+            }
+            #[cfg(feature = "share_group_heartbeat")]
+            Some(
+                ApiKey::ShareGroupHeartbeat,
+            ) if ApiKey::ShareGroupHeartbeat.versions().contains(version) => {
+                <share_group_heartbeat::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareGroupHeartbeat)
+            }
+            #[cfg(feature = "share_group_describe")]
+            Some(
+                ApiKey::ShareGroupDescribe,
+            ) if ApiKey::ShareGroupDescribe.versions().contains(version) => {
+                <share_group_describe::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareGroupDescribe)
+            }
+            #[cfg(feature = "share_fetch")]
+            Some(
+                ApiKey::ShareFetch,
+            ) if ApiKey::ShareFetch.versions().contains(version) => {
+                <share_fetch::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareFetch)
+            }
+            #[cfg(feature = "share_acknowledge")]
+            Some(
+                ApiKey::ShareAcknowledge,
+            ) if ApiKey::ShareAcknowledge.versions().contains(version) => {
+                <share_acknowledge::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ShareAcknowledge)
+            }
+            #[cfg(feature = "add_raft_voter")]
+            Some(
+                ApiKey::AddRaftVoter,
+            ) if ApiKey::AddRaftVoter.versions().contains(version) => {
+                <add_raft_voter::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AddRaftVoter)
+            }
+            #[cfg(feature = "remove_raft_voter")]
+            Some(
+                ApiKey::RemoveRaftVoter,
+            ) if ApiKey::RemoveRaftVoter.versions().contains(version) => {
+                <remove_raft_voter::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::RemoveRaftVoter)
+            }
+            #[cfg(feature = "update_raft_voter")]
+            Some(
+                ApiKey::UpdateRaftVoter,
+            ) if ApiKey::UpdateRaftVoter.versions().contains(version) => {
+                <update_raft_voter::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::UpdateRaftVoter)
+            }
+            #[cfg(feature = "initialize_share_group_state")]
+            Some(
+                ApiKey::InitializeShareGroupState,
+            ) if ApiKey::InitializeShareGroupState.versions().contains(version) => {
+                <initialize_share_group_state::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::InitializeShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state")]
+            Some(
+                ApiKey::ReadShareGroupState,
+            ) if ApiKey::ReadShareGroupState.versions().contains(version) => {
+                <read_share_group_state::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ReadShareGroupState)
+            }
+            #[cfg(feature = "write_share_group_state")]
+            Some(
+                ApiKey::WriteShareGroupState,
+            ) if ApiKey::WriteShareGroupState.versions().contains(version) => {
+                <write_share_group_state::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::WriteShareGroupState)
+            }
+            #[cfg(feature = "delete_share_group_state")]
+            Some(
+                ApiKey::DeleteShareGroupState,
+            ) if ApiKey::DeleteShareGroupState.versions().contains(version) => {
+                <delete_share_group_state::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteShareGroupState)
+            }
+            #[cfg(feature = "read_share_group_state_summary")]
+            Some(
+                ApiKey::ReadShareGroupStateSummary,
+            ) if ApiKey::ReadShareGroupStateSummary.versions().contains(version) => {
+                <read_share_group_state_summary::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::ReadShareGroupStateSummary)
+            }
+            #[cfg(feature = "streams_group_heartbeat")]
+            Some(
+                ApiKey::StreamsGroupHeartbeat,
+            ) if ApiKey::StreamsGroupHeartbeat.versions().contains(version) => {
+                <streams_group_heartbeat::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupHeartbeat)
+            }
+            #[cfg(feature = "streams_group_describe")]
+            Some(
+                ApiKey::StreamsGroupDescribe,
+            ) if ApiKey::StreamsGroupDescribe.versions().contains(version) => {
+                <streams_group_describe::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupDescribe)
+            }
+            #[cfg(feature = "describe_share_group_offsets")]
+            Some(
+                ApiKey::DescribeShareGroupOffsets,
+            ) if ApiKey::DescribeShareGroupOffsets.versions().contains(version) => {
+                <describe_share_group_offsets::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DescribeShareGroupOffsets)
+            }
+            #[cfg(feature = "alter_share_group_offsets")]
+            Some(
+                ApiKey::AlterShareGroupOffsets,
+            ) if ApiKey::AlterShareGroupOffsets.versions().contains(version) => {
+                <alter_share_group_offsets::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::AlterShareGroupOffsets)
+            }
+            #[cfg(feature = "delete_share_group_offsets")]
+            Some(
+                ApiKey::DeleteShareGroupOffsets,
+            ) if ApiKey::DeleteShareGroupOffsets.versions().contains(version) => {
+                <delete_share_group_offsets::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::DeleteShareGroupOffsets)
+            }
+            #[cfg(feature = "streams_group_topology_description_update")]
+            Some(
+                ApiKey::StreamsGroupTopologyDescriptionUpdate,
+            ) if ApiKey::StreamsGroupTopologyDescriptionUpdate
+                .versions()
+                .contains(version) => {
+                <streams_group_topology_description_update::Response as crate::VersionFreeResponse>::decode_body_from(
+                        version,
+                        buf,
+                    )
+                    .map(Self::StreamsGroupTopologyDescriptionUpdate)
+            }
+            #[cfg(feature = "unregister_controller")]
+            Some(
+                ApiKey::UnregisterController,
+            ) if ApiKey::UnregisterController.versions().contains(version) => {
+                <unregister_controller::Response as crate::VersionFreeResponse>::decode_body_from(
                         version,
                         buf,
                     )

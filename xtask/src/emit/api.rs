@@ -136,7 +136,7 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
             }
         };
         fallback = quote! {
-            fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
+            fn decode_body_from(body: &mut Bytes) -> Result<Self, DecodeError> {
                 decode_body_with_v0_fallback::<Self, super::#from::Response>(body, Self::from_oldest_version)
             }
         };
@@ -254,6 +254,22 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
     let allow = if api.max_stable().is_none() { quote!(#[allow(unused_variables)]) } else { quote!() };
     let req_doc = format!("A `{}` request of any version.", api.name);
     let resp_doc = format!("A `{}` response of any version.", api.name);
+    // The APIs whose answers a client reads with a fallback: how, per version.
+    let decode_answer = if special::RESPONSE_V0_FALLBACK.contains(&api.name.as_str()) {
+        quote! {
+            /// Reads the answer to a request of `version` from the front of `buf` as a client
+            /// reads it ([`crate::VersionedResponse::decode_body_from`]: the v0-format reply of
+            /// a broker that does not know `version`), leaving `buf` after it.
+            pub fn decode_body(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(crate::VersionedResponse::decode_body_from(buf)))),)*
+                    _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
 
     let sample = quote! {
         #[cfg(feature = "samples")]
@@ -489,6 +505,8 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 }
             }
 
+            #decode_answer
+
             /// The whole frame: size, response header (with `correlation_id`) and body.
             pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
                 match *self { #(#cfgs Self::#vars(ref m) => crate::VersionedResponse::serialize(m, correlation_id),)* }
@@ -557,7 +575,7 @@ fn api_version_free_file(api: &Api) -> Result<TokenStream> {
     let mut fallback = quote!();
     if special::RESPONSE_V0_FALLBACK.contains(&api.name.as_str()) {
         fallback = quote! {
-            fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
+            fn decode_body_from(version: i16, body: &mut Bytes) -> Result<Self, DecodeError> {
                 decode_version_free_body_with_v0_fallback::<Self>(version, body)
             }
         };

@@ -28,6 +28,20 @@ pub fn mod_rs(model: &Model) -> GenFile {
     let cfgs: Vec<TokenStream> = model.apis.iter().map(|a| feature_cfg(&a.name)).collect();
     let vars: Vec<Ident> = model.apis.iter().map(|a| naming::variant_ident(&a.name)).collect();
     let mods: Vec<Ident> = model.apis.iter().map(|a| naming::module_ident(&a.name)).collect();
+    // How a client reads an answer: as the schema says, or with the v0 fallback of the APIs
+    // that have one (their per-API `decode_body`).
+    let answer_readers: Vec<TokenStream> = model
+        .apis
+        .iter()
+        .zip(&mods)
+        .map(|(a, m)| {
+            if special::RESPONSE_V0_FALLBACK.contains(&a.name.as_str()) {
+                quote!(#m::AnyResponse::decode_body)
+            } else {
+                quote!(#m::AnyResponse::decode)
+            }
+        })
+        .collect();
 
     let tokens = quote! {
         //! Generated from Kafka's message schemas.
@@ -161,6 +175,18 @@ pub fn mod_rs(model: &Model) -> GenFile {
             pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match ApiKey::from_code(api_key) {
                     #(#cfgs Some(ApiKey::#vars) => Ok(Self::#vars(tri!(#mods::AnyResponse::decode(version, buf)))),)*
+                    #[allow(unreachable_patterns)]
+                    Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
+                    None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+                }
+            }
+
+            /// Reads the answer to a request of API `api_key` at `version` from the front of
+            /// `buf` as a client reads it ([`crate::VersionedResponse::decode_body_from`]: the
+            /// ApiVersions v0 reply), leaving `buf` after it.
+            pub fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match ApiKey::from_code(api_key) {
+                    #(#cfgs Some(ApiKey::#vars) => #answer_readers(version, buf).map(Self::#vars),)*
                     #[allow(unreachable_patterns)]
                     Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
                     None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
@@ -301,6 +327,18 @@ pub fn mod_rs(model: &Model) -> GenFile {
                 match ApiKey::from_code(api_key) {
                     #(#cfgs Some(ApiKey::#vars) if ApiKey::#vars.versions().contains(version) =>
                         <#mods::Response as crate::VersionFreeMessage>::decode(version, buf).map(Self::#vars),)*
+                    Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
+                    None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+                }
+            }
+
+            /// Reads the answer to a request of API `api_key` at `version` from the front of
+            /// `buf` as a client reads it ([`crate::VersionFreeResponse::decode_body_from`]: the
+            /// ApiVersions v0 reply), leaving `buf` after it.
+            pub fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match ApiKey::from_code(api_key) {
+                    #(#cfgs Some(ApiKey::#vars) if ApiKey::#vars.versions().contains(version) =>
+                        <#mods::Response as crate::VersionFreeResponse>::decode_body_from(version, buf).map(Self::#vars),)*
                     Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
                     None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
                 }

@@ -386,6 +386,30 @@ impl AnyResponse {
             }
         }
     }
+    /// Reads the answer to a request of `version` from the front of `buf` as a client
+    /// reads it ([`crate::VersionedResponse::decode_body_from`]: the v0-format reply of
+    /// a broker that does not know `version`), leaving `buf` after it.
+    pub fn decode_body(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+        match version {
+            0i16 => Ok(Self::V0(tri!(crate ::VersionedResponse::decode_body_from(buf)))),
+            1i16 => Ok(Self::V1(tri!(crate ::VersionedResponse::decode_body_from(buf)))),
+            2i16 => Ok(Self::V2(tri!(crate ::VersionedResponse::decode_body_from(buf)))),
+            3i16 => Ok(Self::V3(tri!(crate ::VersionedResponse::decode_body_from(buf)))),
+            4i16 => Ok(Self::V4(tri!(crate ::VersionedResponse::decode_body_from(buf)))),
+            5i16 => Ok(Self::V5(tri!(crate ::VersionedResponse::decode_body_from(buf)))),
+            _ => {
+                Err(
+                    DecodeError::new(
+                        DecodeErrorKind::UnsupportedVersion {
+                            api_key: 18i16,
+                            version,
+                        },
+                        "",
+                    ),
+                )
+            }
+        }
+    }
     /// The whole frame: size, response header (with `correlation_id`) and body.
     pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
         match *self {

@@ -167,7 +167,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
-    fn decode_body(body: Bytes) -> Result<Self, DecodeError> {
+    fn decode_body_from(body: &mut Bytes) -> Result<Self, DecodeError> {
         decode_body_with_v0_fallback::<
             Self,
             super::v0::Response,

@@ -1603,7 +1603,7 @@ impl crate::VersionFreeMessage for Response {
 impl crate::VersionFreeResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     type Request = Request;
-    fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
+    fn decode_body_from(version: i16, body: &mut Bytes) -> Result<Self, DecodeError> {
         decode_version_free_body_with_v0_fallback::<Self>(version, body)
     }
 }

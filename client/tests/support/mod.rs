@@ -1,0 +1,4 @@
+//! Helpers shared by the test modules.
+#![allow(dead_code)]
+
+pub mod scram;
