@@ -77,7 +77,6 @@ pub mod codec;
 mod encoder;
 mod error;
 mod frame;
-mod java_utf8;
 mod message;
 mod negotiate;
 pub mod records;

@@ -595,7 +595,7 @@ impl<'a> Iterator for HeaderRefs<'a> {
             let key = self.data.get(key)?;
             let key = match std::str::from_utf8(key) {
                 Ok(k) => Cow::Borrowed(k),
-                Err(_) => Cow::Owned(crate::java_utf8::decode(key)),
+                Err(_) => Cow::Owned(crate::codec::java_utf8::decode(key)),
             };
             let value = match value {
                 Some(v) => Some(self.data.get(v)?),
