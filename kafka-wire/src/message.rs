@@ -100,6 +100,11 @@ pub trait VersionedRequest: Message {
         Ok(e.finish())
     }
 
+    /// This request in the enum of every API and version; what the generic
+    /// `From<R> for AnyRequest` calls.
+    #[doc(hidden)]
+    fn into_any(self) -> crate::AnyRequest;
+
     /// A function that parses the response frame of this request (header and body, without the
     /// size prefix) into its typed response.
     fn response_deserializer(&self) -> ResponseDeserializer<Self::Response> {
@@ -134,6 +139,11 @@ pub trait VersionedResponse: Message {
         put_response_frame(self, &mut e, len, correlation_id)?;
         Ok(e.finish())
     }
+
+    /// This response in the enum of every API and version; what the generic
+    /// `From<R> for AnyResponse` calls.
+    #[doc(hidden)]
+    fn into_any(self) -> crate::AnyResponse;
 
     /// Parses a response frame: header, then the body. Bytes after the body are ignored, as
     /// Kafka's client ignores them (`AbstractResponse.parseResponse` never looks at what is

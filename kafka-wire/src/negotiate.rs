@@ -75,30 +75,22 @@ impl NegotiatedVersions {
 }
 
 /// Picks, for each API the broker lists as `(api key, min version, max version)`, the highest
-/// version that this build also supports ([`ApiKey::versions`], which honours the API cargo
-/// features and `unstable`). APIs unknown to this build, and APIs whose ranges do not overlap,
-/// are left out.
+/// version that this build also supports ([`ApiKey::versions`]). APIs unknown to this build,
+/// and APIs whose ranges do not overlap, are left out.
+///
+/// Every ApiVersions response has this as a method too: `response.negotiate()` on
+/// `api_versions::AnyResponse`, on each version's `Response` and on the version-free
+/// `api_versions::Response`.
 pub fn negotiate(broker: impl IntoIterator<Item = (i16, i16, i16)>) -> NegotiatedVersions {
     let mut versions = BTreeMap::new();
     for (key, min, max) in broker {
         let Some(api) = ApiKey::from_code(key) else { continue };
-        if !api.is_enabled() {
-            continue;
-        }
         let common = api.versions().intersect(VersionRange::new(min, max));
         if !common.is_empty() {
             versions.insert(api, common.max);
         }
     }
     NegotiatedVersions { versions }
-}
-
-#[cfg(feature = "api_versions")]
-impl crate::api_versions::AnyResponse {
-    /// [`negotiate`] over this response's version ranges.
-    pub fn negotiate(&self) -> NegotiatedVersions {
-        negotiate(self.api_ranges())
-    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeCluster(super::AnyRequest::V2(self))
+    }
 }
 /// `DescribeClusterResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -389,6 +392,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeCluster(super::AnyResponse::V2(self))
+    }
 }
 /// Each broker in the response.
 #[derive(Debug, Clone, PartialEq, Default)]
