@@ -1,7 +1,7 @@
 //! Wire primitives: how each schema type is laid out in bytes.
 //!
 //! Generated code is a list of calls into this module, one per field. Decoding reads from a
-//! [`Bytes`](bytes::Bytes) so that strings and byte fields are zero-copy slices of the input.
+//! [`Bytes`] so that strings and byte fields are zero-copy slices of the input.
 //! Every length and count is checked against the bytes that remain before anything is
 //! allocated; nothing here panics on any input.
 //!
