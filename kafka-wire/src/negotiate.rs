@@ -98,6 +98,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(all(feature = "fetch", feature = "metadata"))]
     fn picks_the_highest_common_version() {
         let fetch = ApiKey::Fetch.versions();
         let n = negotiate([
@@ -110,5 +111,27 @@ mod tests {
         assert_eq!(n.get(ApiKey::Metadata), Some(4));
         assert_eq!(n.get(ApiKey::Produce), None);
         assert_eq!(n.len(), 2);
+    }
+
+    /// A build without an API cannot speak it: no versions, nothing negotiated, whatever the
+    /// broker offers. (Meaningful in a build with some API features off, e.g.
+    /// `cargo test -p kafka-wire --lib --no-default-features --features metadata`.)
+    #[test]
+    fn an_api_whose_feature_is_off_has_no_versions() {
+        for &api in ApiKey::ALL {
+            let n = negotiate([(api.code(), 0, i16::MAX)]);
+            if api.is_enabled() {
+                assert_eq!(n.get(api), (!api.versions().is_empty()).then_some(api.versions().max), "{api}");
+            } else {
+                assert!(api.versions().is_empty(), "{api}");
+                assert_eq!(n.get(api), None, "{api}");
+            }
+        }
+    }
+
+    #[test]
+    fn api_keys_display_their_schema_name() {
+        assert_eq!(ApiKey::Fetch.to_string(), "Fetch");
+        assert_eq!(ApiKey::DescribeGroups.to_string(), "DescribeGroups");
     }
 }
