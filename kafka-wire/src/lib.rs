@@ -71,9 +71,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
+/// `?` for the generated code, as a `match`: `?` calls `Try::branch` and `FromResidual`, two
+/// functions instantiated for every result type, and the generated code has thousands of types
+/// (serde_json's `tri!` exists for the same reason). Defined before the modules that use it.
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Err(::core::convert::From::from(e)),
+        }
+    };
+}
+
 #[cfg(feature = "arbitrary")]
 pub mod arbitrary_support;
+mod body;
 pub mod codec;
+mod convert;
 mod encoder;
 mod error;
 mod frame;
@@ -111,6 +125,7 @@ pub use version_free::{VersionFreeMessage, VersionFreeRequest, VersionFreeRespon
 #[doc(hidden)]
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
+    pub use crate::convert::{vec_from, vec_to};
     pub use crate::frame::{
         decode_any_response, decode_body_with_v0_fallback, decode_version_free_body_with_v0_fallback,
     };

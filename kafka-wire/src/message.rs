@@ -4,8 +4,9 @@ use std::fmt::Debug;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::codec::{put_array, Chunks, Encoder, Wire};
-use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+use crate::body::{self, Frame, Header};
+use crate::codec::{Chunks, Wire};
+use crate::error::{DecodeError, EncodeError};
 use crate::frame::{self, ResponseHeader};
 use crate::ApiKey;
 
@@ -28,38 +29,30 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// Appends the encoding to `buf`.
     fn encode(&self, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        Encoder::contiguous(buf, |e| put_body(self, e))
+        body_frame(self).append_to(buf)
     }
 
     /// The encoding as [`Chunks`] for a vectored write: record sets and byte fields of at least
     /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes are referenced, not copied. The
     /// bytes are those of [`Message::encode`].
     fn encode_chunks(&self) -> Result<Chunks, EncodeError> {
-        let mut e = Encoder::chunked_for(self.encoded_len());
-        put_body(self, &mut e)?;
-        Ok(e.finish())
+        body_frame(self).to_chunks()
     }
 
     /// The encoding as a new buffer of exactly the right size.
     fn to_bytes(&self) -> Result<Bytes, EncodeError> {
-        let mut e = Encoder::with_capacity(self.encoded_len());
-        put_body(self, &mut e)?;
-        Ok(e.into_buf().freeze())
+        body_frame(self).to_bytes()
     }
 
     /// Reads one message from the front of `buf`, leaving any bytes after it.
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
-        Self::wire_get(buf, false, Self::VERSION, "").map_err(|e| e.in_message(Self::NAME, Self::VERSION))
+        body::in_message(Self::wire_get(buf, false, Self::VERSION, ""), Self::NAME, Self::VERSION)
     }
 
     /// Reads a message that must fill `bytes` exactly.
     fn from_bytes(mut bytes: Bytes) -> Result<Self, DecodeError> {
         let m = Self::decode(&mut bytes)?;
-        if !bytes.is_empty() {
-            return Err(
-                DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(Self::NAME, Self::VERSION)
-            );
-        }
+        body::check_consumed(&bytes, Self::NAME, Self::VERSION)?;
         Ok(m)
     }
 }
@@ -83,21 +76,14 @@ pub trait VersionedRequest: Message {
 
     /// The whole frame: `int32` size, request header (of [`VersionedRequest::HEADER_VERSION`]) and body.
     fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
-        let len = request_frame_len(self, client_id)?;
-        let mut e = Encoder::with_capacity(len);
-        put_request_frame(self, &mut e, len, correlation_id, client_id)?;
-        debug_assert_eq!(e.len(), len);
-        Ok(e.into_buf().freeze())
+        request_frame(self, correlation_id, client_id).to_bytes()
     }
 
     /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`VersionedRequest::serialize`],
     /// with record sets and byte fields of at least
     /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes referenced instead of copied.
     fn serialize_chunks(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Chunks, EncodeError> {
-        let len = request_frame_len(self, client_id)?;
-        let mut e = Encoder::chunked_for(len);
-        put_request_frame(self, &mut e, len, correlation_id, client_id)?;
-        Ok(e.finish())
+        request_frame(self, correlation_id, client_id).to_chunks()
     }
 
     /// This request in the enum of every API and version; what the generic
@@ -123,21 +109,14 @@ pub trait VersionedResponse: Message {
 
     /// The whole frame: `int32` size, response header and body.
     fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
-        let len = response_frame_len(self)?;
-        let mut e = Encoder::with_capacity(len);
-        put_response_frame(self, &mut e, len, correlation_id)?;
-        debug_assert_eq!(e.len(), len);
-        Ok(e.into_buf().freeze())
+        response_frame(self, correlation_id).to_bytes()
     }
 
     /// The whole frame as [`Chunks`] for a vectored write: the bytes of [`VersionedResponse::serialize`],
     /// with record sets and byte fields of at least
     /// [`SHARE_MIN_LEN`](crate::codec::SHARE_MIN_LEN) bytes referenced instead of copied.
     fn serialize_chunks(&self, correlation_id: i32) -> Result<Chunks, EncodeError> {
-        let len = response_frame_len(self)?;
-        let mut e = Encoder::chunked_for(len);
-        put_response_frame(self, &mut e, len, correlation_id)?;
-        Ok(e.finish())
+        response_frame(self, correlation_id).to_chunks()
     }
 
     /// This response in the enum of every API and version; what the generic
@@ -161,42 +140,21 @@ pub trait VersionedResponse: Message {
     }
 }
 
-/// The size of a request frame, its 4-byte size prefix included.
-fn request_frame_len<R: VersionedRequest>(r: &R, client_id: Option<&str>) -> Result<usize, EncodeError> {
-    let header_len = frame::request_header_len(R::HEADER_VERSION, client_id);
-    Ok(4 + frame::frame_len(header_len + r.encoded_len())?)
+fn body_frame<M: Message>(m: &M) -> Frame<'_> {
+    Frame { body: m, name: M::NAME, version: M::VERSION, header: Header::None }
 }
 
-fn put_request_frame<R: VersionedRequest>(
-    r: &R,
-    e: &mut Encoder,
-    len: usize,
-    correlation_id: i32,
-    client_id: Option<&str>,
-) -> Result<(), EncodeError> {
-    put_array(e, (len as i32 - 4).to_be_bytes());
-    frame::put_request_header(e, R::HEADER_VERSION, R::API_KEY.code(), R::VERSION, correlation_id, client_id)?;
-    put_body(r, e)
+fn request_frame<'a, R: VersionedRequest>(r: &'a R, correlation_id: i32, client_id: Option<&'a str>) -> Frame<'a> {
+    let header =
+        Header::Request { header_version: R::HEADER_VERSION, api_key: R::API_KEY.code(), correlation_id, client_id };
+    Frame { body: r, name: R::NAME, version: R::VERSION, header }
 }
 
-/// The size of a response frame, its 4-byte size prefix included.
-fn response_frame_len<R: VersionedResponse>(r: &R) -> Result<usize, EncodeError> {
-    Ok(4 + frame::frame_len(frame::response_header_len(R::HEADER_VERSION) + r.encoded_len())?)
-}
-
-fn put_response_frame<R: VersionedResponse>(
-    r: &R,
-    e: &mut Encoder,
-    len: usize,
-    correlation_id: i32,
-) -> Result<(), EncodeError> {
-    put_array(e, (len as i32 - 4).to_be_bytes());
-    frame::put_response_header(e, R::HEADER_VERSION, correlation_id);
-    put_body(r, e)
-}
-
-/// Writes the body of `m`, naming its message and version in an error.
-#[inline]
-fn put_body<M: Message>(m: &M, e: &mut Encoder) -> Result<(), EncodeError> {
-    m.wire_put(e, false, M::VERSION, "").map_err(|err| err.in_message(M::NAME, M::VERSION))
+fn response_frame<R: VersionedResponse>(r: &R, correlation_id: i32) -> Frame<'_> {
+    Frame {
+        body: r,
+        name: R::NAME,
+        version: R::VERSION,
+        header: Header::Response { header_version: R::HEADER_VERSION, correlation_id },
+    }
 }

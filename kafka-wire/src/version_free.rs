@@ -12,7 +12,8 @@ use std::fmt::Debug;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::codec::{put_array, Chunks, Encoder, Wire};
+use crate::body::{self, Frame, Header};
+use crate::codec::{Chunks, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::frame::{self, ResponseHeader};
 use crate::{ApiKey, VersionRange};
@@ -37,25 +38,18 @@ pub trait VersionFreeMessage: Wire + Clone + Debug + PartialEq + Default + Send 
     /// [`EncodeErrorKind::TaggedFieldsNotSupported`] for a value that version cannot carry;
     /// the errors of the per-version encoding (lengths).
     fn encode(&self, version: i16, buf: &mut BytesMut) -> Result<(), EncodeError> {
-        check_version::<Self>(version)?;
-        Encoder::contiguous(buf, |e| put_body(self, e, version))
+        body_frame(self, version)?.append_to(buf)
     }
 
     /// The encoding at `version` as [`Chunks`] for a vectored write (record sets and large byte
     /// fields referenced, not copied).
     fn encode_chunks(&self, version: i16) -> Result<Chunks, EncodeError> {
-        check_version::<Self>(version)?;
-        let mut e = Encoder::chunked_for(self.encoded_len(version));
-        put_body(self, &mut e, version)?;
-        Ok(e.finish())
+        body_frame(self, version)?.to_chunks()
     }
 
     /// The encoding at `version` as a new buffer of exactly the right size.
     fn to_bytes(&self, version: i16) -> Result<Bytes, EncodeError> {
-        check_version::<Self>(version)?;
-        let mut e = Encoder::with_capacity(self.encoded_len(version));
-        put_body(self, &mut e, version)?;
-        Ok(e.into_buf().freeze())
+        body_frame(self, version)?.to_bytes()
     }
 
     /// Reads a message of `version` from the front of `buf`, leaving any bytes after it.
@@ -64,17 +58,13 @@ pub trait VersionFreeMessage: Wire + Clone + Debug + PartialEq + Default + Send 
             return Err(DecodeError::new(DecodeErrorKind::UnsupportedMessageVersion { version }, "")
                 .in_message(Self::NAME, version));
         }
-        Self::wire_get(buf, false, version, "").map_err(|e| e.in_message(Self::NAME, version))
+        body::in_message(Self::wire_get(buf, false, version, ""), Self::NAME, version)
     }
 
     /// Reads a message of `version` that must fill `bytes` exactly.
     fn from_bytes(version: i16, mut bytes: Bytes) -> Result<Self, DecodeError> {
         let m = Self::decode(version, &mut bytes)?;
-        if !bytes.is_empty() {
-            return Err(
-                DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(Self::NAME, version)
-            );
-        }
+        body::check_consumed(&bytes, Self::NAME, version)?;
         Ok(m)
     }
 }
@@ -94,16 +84,7 @@ pub trait VersionFreeRequest: VersionFreeMessage {
     /// The whole frame at `version`: `int32` size, the request header of that version and the
     /// body. Errors as [`VersionFreeMessage::encode`].
     fn serialize(&self, version: i16, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
-        check_version::<Self>(version)?;
-        let header_version = Self::API_KEY.request_header_version(version);
-        let len =
-            4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
-        let mut e = Encoder::with_capacity(len);
-        put_array(&mut e, (len as i32 - 4).to_be_bytes());
-        frame::put_request_header(&mut e, header_version, Self::API_KEY.code(), version, correlation_id, client_id)?;
-        put_body(self, &mut e, version)?;
-        debug_assert_eq!(e.len(), len);
-        Ok(e.into_buf().freeze())
+        request_frame(self, version, correlation_id, client_id)?.to_bytes()
     }
 
     /// [`VersionFreeRequest::serialize`] as [`Chunks`] for a vectored write.
@@ -113,15 +94,7 @@ pub trait VersionFreeRequest: VersionFreeMessage {
         correlation_id: i32,
         client_id: Option<&str>,
     ) -> Result<Chunks, EncodeError> {
-        check_version::<Self>(version)?;
-        let header_version = Self::API_KEY.request_header_version(version);
-        let len =
-            4 + frame::frame_len(frame::request_header_len(header_version, client_id) + self.encoded_len(version))?;
-        let mut e = Encoder::chunked_for(len);
-        put_array(&mut e, (len as i32 - 4).to_be_bytes());
-        frame::put_request_header(&mut e, header_version, Self::API_KEY.code(), version, correlation_id, client_id)?;
-        put_body(self, &mut e, version)?;
-        Ok(e.finish())
+        request_frame(self, version, correlation_id, client_id)?.to_chunks()
     }
 }
 
@@ -135,27 +108,12 @@ pub trait VersionFreeResponse: VersionFreeMessage {
     /// The whole frame at `version`: `int32` size, the response header of that version (with
     /// `correlation_id`) and the body.
     fn serialize(&self, version: i16, correlation_id: i32) -> Result<Bytes, EncodeError> {
-        check_version::<Self>(version)?;
-        let header_version = Self::API_KEY.response_header_version(version);
-        let len = 4 + frame::frame_len(frame::response_header_len(header_version) + self.encoded_len(version))?;
-        let mut e = Encoder::with_capacity(len);
-        put_array(&mut e, (len as i32 - 4).to_be_bytes());
-        frame::put_response_header(&mut e, header_version, correlation_id);
-        put_body(self, &mut e, version)?;
-        debug_assert_eq!(e.len(), len);
-        Ok(e.into_buf().freeze())
+        response_frame(self, version, correlation_id)?.to_bytes()
     }
 
     /// [`VersionFreeResponse::serialize`] as [`Chunks`] for a vectored write.
     fn serialize_chunks(&self, version: i16, correlation_id: i32) -> Result<Chunks, EncodeError> {
-        check_version::<Self>(version)?;
-        let header_version = Self::API_KEY.response_header_version(version);
-        let len = 4 + frame::frame_len(frame::response_header_len(header_version) + self.encoded_len(version))?;
-        let mut e = Encoder::chunked_for(len);
-        put_array(&mut e, (len as i32 - 4).to_be_bytes());
-        frame::put_response_header(&mut e, header_version, correlation_id);
-        put_body(self, &mut e, version)?;
-        Ok(e.finish())
+        response_frame(self, version, correlation_id)?.to_chunks()
     }
 
     /// Parses a response frame of a request sent at `version` (header and body, without the
@@ -174,15 +132,34 @@ pub trait VersionFreeResponse: VersionFreeMessage {
     }
 }
 
-fn check_version<M: VersionFreeMessage>(version: i16) -> Result<(), EncodeError> {
-    if M::versions().contains(version) {
+/// The error for a `version` this build does not have, naming `name`.
+fn check_version(versions: VersionRange, name: &'static str, version: i16) -> Result<(), EncodeError> {
+    if versions.contains(version) {
         Ok(())
     } else {
-        Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "").in_message(M::NAME, version))
+        Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "").in_message(name, version))
     }
 }
 
-#[inline]
-fn put_body<M: VersionFreeMessage>(m: &M, e: &mut Encoder, version: i16) -> Result<(), EncodeError> {
-    m.wire_put(e, false, version, "").map_err(|err| err.in_message(M::NAME, version))
+fn body_frame<M: VersionFreeMessage>(m: &M, version: i16) -> Result<Frame<'_>, EncodeError> {
+    check_version(M::versions(), M::NAME, version)?;
+    Ok(Frame { body: m, name: M::NAME, version, header: Header::None })
+}
+
+fn request_frame<'a, R: VersionFreeRequest>(
+    r: &'a R,
+    version: i16,
+    correlation_id: i32,
+    client_id: Option<&'a str>,
+) -> Result<Frame<'a>, EncodeError> {
+    check_version(R::versions(), R::NAME, version)?;
+    let header_version = R::API_KEY.request_header_version(version);
+    let header = Header::Request { header_version, api_key: R::API_KEY.code(), correlation_id, client_id };
+    Ok(Frame { body: r, name: R::NAME, version, header })
+}
+
+fn response_frame<R: VersionFreeResponse>(r: &R, version: i16, correlation_id: i32) -> Result<Frame<'_>, EncodeError> {
+    check_version(R::versions(), R::NAME, version)?;
+    let header = Header::Response { header_version: R::API_KEY.response_header_version(version), correlation_id };
+    Ok(Frame { body: r, name: R::NAME, version, header })
 }

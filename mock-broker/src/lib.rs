@@ -34,7 +34,9 @@
 //! a malformed frame closes only its connection.
 //!
 //! Tests can inject faults: [`MockCluster::fail_next`], [`MockCluster::delay_responses`],
-//! [`MockCluster::broker_down`] and [`MockCluster::broker_up`].
+//! [`MockCluster::broker_down`] and [`MockCluster::broker_up`]; and wait for what happens to a
+//! consumer group ([`MockCluster::wait_for_group_event`]: rebalances, members removed and why)
+//! instead of sleeping.
 //!
 //! # Cargo features
 //! - `tls` (default): a TLS listener with rustls ([`MockConfig::tls`]).
@@ -56,6 +58,7 @@ mod state;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
+pub use group::{GroupEvent, RemovalReason};
 
 /// The APIs and versions the mock serves, as (API, min version, max version): what its
 /// ApiVersions answer advertises.

@@ -5,6 +5,14 @@
 //! misreads) reads them back with commits; one member leaves half-way and a new one resumes
 //! from the commits. Nothing lost, nothing duplicated, order kept per partition.
 //!
+//! Nothing here waits on the clock: the test waits for the members to have seen enough
+//! records (a watch channel), and each member leaves the group the moment it stops, as
+//! `KafkaConsumer.close()` does. (A member that stopped consuming but stayed in the group
+//! held up the next rebalance, when the restarted member joined, for the whole rebalance
+//! timeout, was removed by the coordinator, and its late LeaveGroup failed with
+//! UNKNOWN_MEMBER_ID: on a loaded machine the remaining member could read everything before
+//! the restarted one joined. Kafka does the same; `group::tests` pins it.)
+//!
 //! The client is a transport: the producer and the group members here are written on top of it
 //! with the generated request types.
 
@@ -13,6 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::sync::watch;
+
 use bytes::Bytes;
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
 use kafka_wire::{
@@ -20,13 +30,20 @@ use kafka_wire::{
     offset_commit, offset_fetch, produce, sync_group, ApiKey, ErrorCode, Records, Uuid,
 };
 use kafka_wire_client::{Client, Connection, ConnectionConfig, Target};
-use kafka_wire_mock::{MockCluster, MockConfig};
+use kafka_wire_mock::{GroupEvent, MockCluster, MockConfig, RemovalReason};
 
 const RECORDS: usize = 10_000;
 const PARTITIONS: i32 = 3;
 const TOPIC: &str = "interop";
 const GROUP: &str = "interop-group";
-const DEADLINE: Duration = Duration::from_secs(30);
+/// Only a hang reaches this: the scenario takes well under a second alone and a few seconds
+/// on a loaded 2-core machine.
+const HANG_GUARD: Duration = Duration::from_secs(300);
+/// The members' session and rebalance timeouts. The scenario never needs them to run out
+/// (every member heartbeats each round, joins again when told, and leaves when it stops), so
+/// they are long enough that a member starved of CPU for a while is not removed.
+const SESSION_TIMEOUT_MS: i32 = 120_000;
+const REBALANCE_TIMEOUT_MS: i32 = 120_000;
 
 fn payload(i: usize) -> String {
     format!("record {i:05} {}", "abcdefgh".repeat(8))
@@ -96,11 +113,21 @@ async fn produce_all(client: &Client, codec: Compression) {
     }
 }
 
-/// (offset, record index) per partition, in the order consumed, shared by the members.
-type Seen = Arc<Mutex<BTreeMap<i32, Vec<(i64, usize)>>>>;
+/// What the members consumed: (offset, record index) per partition, in the order consumed,
+/// and the number of records, watched by the test.
+#[derive(Default)]
+struct Consumed {
+    records: Mutex<BTreeMap<i32, Vec<(i64, usize)>>>,
+    count: watch::Sender<usize>,
+}
 
-fn total(seen: &Seen) -> usize {
-    seen.lock().unwrap().values().map(Vec::len).sum()
+type Seen = Arc<Consumed>;
+
+/// Waits until the members consumed `n` records.
+async fn wait_for(seen: &Seen, n: usize) {
+    let mut count = seen.count.subscribe();
+    let waited = tokio::time::timeout(HANG_GUARD, count.wait_for(|c| *c >= n)).await;
+    assert!(waited.is_ok(), "hang: consumed {} of {n} records", *seen.count.borrow());
 }
 
 /// A group member: its own client (a JoinGroup blocks its connection until the rebalance
@@ -162,8 +189,8 @@ impl Member {
                 .coordinator()
                 .send_versioned(&join_group::v9::Request {
                     group_id: GROUP.into(),
-                    session_timeout_ms: 10_000,
-                    rebalance_timeout_ms: 3000,
+                    session_timeout_ms: SESSION_TIMEOUT_MS,
+                    rebalance_timeout_ms: REBALANCE_TIMEOUT_MS,
                     member_id: self.member_id.as_str().into(),
                     protocol_type: PROTOCOL_TYPE.into(),
                     protocols: vec![join_group::v9::JoinGroupRequestProtocol {
@@ -357,7 +384,7 @@ impl Member {
             assert_eq!(data.error_code, ErrorCode::NONE, "fetch of partition {p}");
             let Some(records) = &data.records else { continue };
             // The last batch may be cut at the byte limit, as a real broker does: read up to it.
-            let mut seen = seen.lock().unwrap();
+            let mut consumed = seen.records.lock().unwrap();
             for batch in records.batches() {
                 let Ok(batch) = batch else { break };
                 for record in batch.records().unwrap() {
@@ -366,15 +393,20 @@ impl Member {
                         continue;
                     }
                     assert_eq!(record.offset, *position);
-                    seen.entry(p).or_default().push((record.offset, index_of(record.value.as_ref().unwrap())));
+                    consumed.entry(p).or_default().push((record.offset, index_of(record.value.as_ref().unwrap())));
                     *position += 1;
                 }
             }
+            let total = consumed.values().map(Vec::len).sum();
+            drop(consumed);
+            seen.count.send_replace(total);
         }
     }
 
     /// Consumes until `stop` is set: join, fetch the committed offsets, fetch and commit in
-    /// rounds, join again when the group rebalances. Commits its position before returning.
+    /// rounds, join again when the group rebalances. When stopped it commits its position and
+    /// leaves the group at once, as `KafkaConsumer.close()` does: a member that stays in the
+    /// group without heartbeating holds up the next rebalance until the coordinator removes it.
     async fn run(&mut self, seen: Seen, stop: Arc<AtomicBool>) {
         'member: loop {
             let assigned = self.join().await;
@@ -382,6 +414,7 @@ impl Member {
             loop {
                 if stop.load(Ordering::SeqCst) {
                     self.commit(&positions).await;
+                    self.leave().await;
                     break 'member;
                 }
                 self.fetch_round(&mut positions, &seen).await;
@@ -390,17 +423,12 @@ impl Member {
                     continue 'member;
                 }
                 if positions.is_empty() {
+                    // A member without partitions only heartbeats: this is its heartbeat
+                    // interval, not a wait for anything.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
         }
-    }
-}
-
-async fn wait_for(seen: &Seen, n: usize, deadline: Instant) {
-    while total(seen) < n {
-        assert!(Instant::now() < deadline, "consumed {} of {n} records before the deadline", total(seen));
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -411,7 +439,6 @@ async fn scenario(codec: Compression) {
     produce_all(&producer, codec).await;
     let produced = started.elapsed();
 
-    let deadline = Instant::now() + DEADLINE;
     let seen: Seen = Arc::default();
     let stop_a = Arc::new(AtomicBool::new(false));
     let stop_b = Arc::new(AtomicBool::new(false));
@@ -419,19 +446,13 @@ async fn scenario(codec: Compression) {
     let mut b = Member::new(&cluster, "member-b").await;
     let task_a = tokio::spawn({
         let (seen, stop) = (seen.clone(), stop_a.clone());
-        async move {
-            a.run(seen, stop).await;
-            a.leave().await;
-        }
+        async move { a.run(seen, stop).await }
     });
     let task_b = tokio::spawn({
         let (seen, stop) = (seen.clone(), stop_b.clone());
-        async move {
-            b.run(seen, stop).await;
-            b
-        }
+        async move { b.run(seen, stop).await }
     });
-    wait_for(&seen, RECORDS / 2, deadline).await;
+    wait_for(&seen, RECORDS / 2).await;
     // Member a commits, leaves; a new member takes its place and resumes from the commits.
     stop_a.store(true, Ordering::SeqCst);
     task_a.await.unwrap();
@@ -439,26 +460,28 @@ async fn scenario(codec: Compression) {
     let mut c = Member::new(&cluster, "member-a-restarted").await;
     let task_c = tokio::spawn({
         let (seen, stop) = (seen.clone(), stop_c.clone());
-        async move {
-            c.run(seen, stop).await;
-            c
-        }
+        async move { c.run(seen, stop).await }
     });
-    wait_for(&seen, RECORDS, deadline).await;
+    wait_for(&seen, RECORDS).await;
     stop_b.store(true, Ordering::SeqCst);
     stop_c.store(true, Ordering::SeqCst);
-    let b = task_b.await.unwrap();
-    let c = task_c.await.unwrap();
-    b.leave().await;
-    c.leave().await;
+    task_b.await.unwrap();
+    task_c.await.unwrap();
 
-    let seen = seen.lock().unwrap().clone();
+    let seen = seen.records.lock().unwrap().clone();
     for p in 0..PARTITIONS {
         let end = cluster.end_offset(TOPIC, p).unwrap();
         let want: Vec<(i64, usize)> = (0..end).map(|o| (o, p as usize + 3 * o as usize)).collect();
         assert_eq!(seen[&p].len(), want.len(), "partition {p}: records consumed");
         assert!(seen[&p] == want, "partition {p}: records lost, duplicated or out of order");
         assert_eq!(cluster.committed_offset(GROUP, TOPIC, p), Some(end), "partition {p}: committed offset");
+    }
+    // Every member left by itself: none was removed by a session or rebalance timeout.
+    let events = cluster.group_events(GROUP);
+    for e in &events {
+        if let GroupEvent::MemberRemoved { reason, .. } = e {
+            assert_eq!(*reason, RemovalReason::LeaveGroup, "{events:#?}");
+        }
     }
     let (generation, members) = cluster.group_members(GROUP).unwrap();
     assert!(members.is_empty() && generation >= 3, "{generation} {members:?}");

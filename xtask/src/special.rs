@@ -42,6 +42,12 @@ pub const BEHAVIOUR_VERSIONS: &[(&str, &str, i16, &str)] = &[
         1,
         "The SASL exchange continues in SaslAuthenticate requests; before, as bare size-prefixed tokens (KIP-152).",
     ),
+    (
+        "OffsetCommit",
+        "GroupIdNotFound",
+        9,
+        "A commit to a group the coordinator does not know is answered GROUP_ID_NOT_FOUND; before, ILLEGAL_GENERATION (KIP-848; OffsetCommitResponse.json, Kafka's OffsetMetadataManager).",
+    ),
 ];
 
 /// Notes for the docs of a message's types, on what the schema does not say and a user must

@@ -1152,429 +1152,703 @@ impl AnyRequest {
         match ApiKey::from_code(api_key) {
             #[cfg(feature = "produce")]
             Some(ApiKey::Produce) => {
-                produce::AnyRequest::decode(version, buf).map(Self::Produce)
+                Ok(Self::Produce(tri!(produce::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "fetch")]
             Some(ApiKey::Fetch) => {
-                fetch::AnyRequest::decode(version, buf).map(Self::Fetch)
+                Ok(Self::Fetch(tri!(fetch::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "list_offsets")]
             Some(ApiKey::ListOffsets) => {
-                list_offsets::AnyRequest::decode(version, buf).map(Self::ListOffsets)
+                Ok(
+                    Self::ListOffsets(
+                        tri!(list_offsets::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "metadata")]
             Some(ApiKey::Metadata) => {
-                metadata::AnyRequest::decode(version, buf).map(Self::Metadata)
+                Ok(Self::Metadata(tri!(metadata::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "offset_commit")]
             Some(ApiKey::OffsetCommit) => {
-                offset_commit::AnyRequest::decode(version, buf).map(Self::OffsetCommit)
+                Ok(
+                    Self::OffsetCommit(
+                        tri!(offset_commit::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "offset_fetch")]
             Some(ApiKey::OffsetFetch) => {
-                offset_fetch::AnyRequest::decode(version, buf).map(Self::OffsetFetch)
+                Ok(
+                    Self::OffsetFetch(
+                        tri!(offset_fetch::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "find_coordinator")]
             Some(ApiKey::FindCoordinator) => {
-                find_coordinator::AnyRequest::decode(version, buf)
-                    .map(Self::FindCoordinator)
+                Ok(
+                    Self::FindCoordinator(
+                        tri!(find_coordinator::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "join_group")]
             Some(ApiKey::JoinGroup) => {
-                join_group::AnyRequest::decode(version, buf).map(Self::JoinGroup)
+                Ok(Self::JoinGroup(tri!(join_group::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "heartbeat")]
             Some(ApiKey::Heartbeat) => {
-                heartbeat::AnyRequest::decode(version, buf).map(Self::Heartbeat)
+                Ok(Self::Heartbeat(tri!(heartbeat::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "leave_group")]
             Some(ApiKey::LeaveGroup) => {
-                leave_group::AnyRequest::decode(version, buf).map(Self::LeaveGroup)
+                Ok(Self::LeaveGroup(tri!(leave_group::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "sync_group")]
             Some(ApiKey::SyncGroup) => {
-                sync_group::AnyRequest::decode(version, buf).map(Self::SyncGroup)
+                Ok(Self::SyncGroup(tri!(sync_group::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "describe_groups")]
             Some(ApiKey::DescribeGroups) => {
-                describe_groups::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeGroups)
+                Ok(
+                    Self::DescribeGroups(
+                        tri!(describe_groups::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "list_groups")]
             Some(ApiKey::ListGroups) => {
-                list_groups::AnyRequest::decode(version, buf).map(Self::ListGroups)
+                Ok(Self::ListGroups(tri!(list_groups::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "sasl_handshake")]
             Some(ApiKey::SaslHandshake) => {
-                sasl_handshake::AnyRequest::decode(version, buf).map(Self::SaslHandshake)
+                Ok(
+                    Self::SaslHandshake(
+                        tri!(sasl_handshake::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "api_versions")]
             Some(ApiKey::ApiVersions) => {
-                api_versions::AnyRequest::decode(version, buf).map(Self::ApiVersions)
+                Ok(
+                    Self::ApiVersions(
+                        tri!(api_versions::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_topics")]
             Some(ApiKey::CreateTopics) => {
-                create_topics::AnyRequest::decode(version, buf).map(Self::CreateTopics)
+                Ok(
+                    Self::CreateTopics(
+                        tri!(create_topics::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_topics")]
             Some(ApiKey::DeleteTopics) => {
-                delete_topics::AnyRequest::decode(version, buf).map(Self::DeleteTopics)
+                Ok(
+                    Self::DeleteTopics(
+                        tri!(delete_topics::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_records")]
             Some(ApiKey::DeleteRecords) => {
-                delete_records::AnyRequest::decode(version, buf).map(Self::DeleteRecords)
+                Ok(
+                    Self::DeleteRecords(
+                        tri!(delete_records::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "init_producer_id")]
             Some(ApiKey::InitProducerId) => {
-                init_producer_id::AnyRequest::decode(version, buf)
-                    .map(Self::InitProducerId)
+                Ok(
+                    Self::InitProducerId(
+                        tri!(init_producer_id::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "offset_for_leader_epoch")]
             Some(ApiKey::OffsetForLeaderEpoch) => {
-                offset_for_leader_epoch::AnyRequest::decode(version, buf)
-                    .map(Self::OffsetForLeaderEpoch)
+                Ok(
+                    Self::OffsetForLeaderEpoch(
+                        tri!(offset_for_leader_epoch::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "add_partitions_to_txn")]
             Some(ApiKey::AddPartitionsToTxn) => {
-                add_partitions_to_txn::AnyRequest::decode(version, buf)
-                    .map(Self::AddPartitionsToTxn)
+                Ok(
+                    Self::AddPartitionsToTxn(
+                        tri!(add_partitions_to_txn::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "add_offsets_to_txn")]
             Some(ApiKey::AddOffsetsToTxn) => {
-                add_offsets_to_txn::AnyRequest::decode(version, buf)
-                    .map(Self::AddOffsetsToTxn)
+                Ok(
+                    Self::AddOffsetsToTxn(
+                        tri!(add_offsets_to_txn::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "end_txn")]
             Some(ApiKey::EndTxn) => {
-                end_txn::AnyRequest::decode(version, buf).map(Self::EndTxn)
+                Ok(Self::EndTxn(tri!(end_txn::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "write_txn_markers")]
             Some(ApiKey::WriteTxnMarkers) => {
-                write_txn_markers::AnyRequest::decode(version, buf)
-                    .map(Self::WriteTxnMarkers)
+                Ok(
+                    Self::WriteTxnMarkers(
+                        tri!(write_txn_markers::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "txn_offset_commit")]
             Some(ApiKey::TxnOffsetCommit) => {
-                txn_offset_commit::AnyRequest::decode(version, buf)
-                    .map(Self::TxnOffsetCommit)
+                Ok(
+                    Self::TxnOffsetCommit(
+                        tri!(txn_offset_commit::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_acls")]
             Some(ApiKey::DescribeAcls) => {
-                describe_acls::AnyRequest::decode(version, buf).map(Self::DescribeAcls)
+                Ok(
+                    Self::DescribeAcls(
+                        tri!(describe_acls::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_acls")]
             Some(ApiKey::CreateAcls) => {
-                create_acls::AnyRequest::decode(version, buf).map(Self::CreateAcls)
+                Ok(Self::CreateAcls(tri!(create_acls::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "delete_acls")]
             Some(ApiKey::DeleteAcls) => {
-                delete_acls::AnyRequest::decode(version, buf).map(Self::DeleteAcls)
+                Ok(Self::DeleteAcls(tri!(delete_acls::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "describe_configs")]
             Some(ApiKey::DescribeConfigs) => {
-                describe_configs::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeConfigs)
+                Ok(
+                    Self::DescribeConfigs(
+                        tri!(describe_configs::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_configs")]
             Some(ApiKey::AlterConfigs) => {
-                alter_configs::AnyRequest::decode(version, buf).map(Self::AlterConfigs)
+                Ok(
+                    Self::AlterConfigs(
+                        tri!(alter_configs::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_replica_log_dirs")]
             Some(ApiKey::AlterReplicaLogDirs) => {
-                alter_replica_log_dirs::AnyRequest::decode(version, buf)
-                    .map(Self::AlterReplicaLogDirs)
+                Ok(
+                    Self::AlterReplicaLogDirs(
+                        tri!(alter_replica_log_dirs::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_log_dirs")]
             Some(ApiKey::DescribeLogDirs) => {
-                describe_log_dirs::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeLogDirs)
+                Ok(
+                    Self::DescribeLogDirs(
+                        tri!(describe_log_dirs::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "sasl_authenticate")]
             Some(ApiKey::SaslAuthenticate) => {
-                sasl_authenticate::AnyRequest::decode(version, buf)
-                    .map(Self::SaslAuthenticate)
+                Ok(
+                    Self::SaslAuthenticate(
+                        tri!(sasl_authenticate::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_partitions")]
             Some(ApiKey::CreatePartitions) => {
-                create_partitions::AnyRequest::decode(version, buf)
-                    .map(Self::CreatePartitions)
+                Ok(
+                    Self::CreatePartitions(
+                        tri!(create_partitions::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_delegation_token")]
             Some(ApiKey::CreateDelegationToken) => {
-                create_delegation_token::AnyRequest::decode(version, buf)
-                    .map(Self::CreateDelegationToken)
+                Ok(
+                    Self::CreateDelegationToken(
+                        tri!(create_delegation_token::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "renew_delegation_token")]
             Some(ApiKey::RenewDelegationToken) => {
-                renew_delegation_token::AnyRequest::decode(version, buf)
-                    .map(Self::RenewDelegationToken)
+                Ok(
+                    Self::RenewDelegationToken(
+                        tri!(renew_delegation_token::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "expire_delegation_token")]
             Some(ApiKey::ExpireDelegationToken) => {
-                expire_delegation_token::AnyRequest::decode(version, buf)
-                    .map(Self::ExpireDelegationToken)
+                Ok(
+                    Self::ExpireDelegationToken(
+                        tri!(expire_delegation_token::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_delegation_token")]
             Some(ApiKey::DescribeDelegationToken) => {
-                describe_delegation_token::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeDelegationToken)
+                Ok(
+                    Self::DescribeDelegationToken(
+                        tri!(describe_delegation_token::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_groups")]
             Some(ApiKey::DeleteGroups) => {
-                delete_groups::AnyRequest::decode(version, buf).map(Self::DeleteGroups)
+                Ok(
+                    Self::DeleteGroups(
+                        tri!(delete_groups::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "elect_leaders")]
             Some(ApiKey::ElectLeaders) => {
-                elect_leaders::AnyRequest::decode(version, buf).map(Self::ElectLeaders)
+                Ok(
+                    Self::ElectLeaders(
+                        tri!(elect_leaders::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "incremental_alter_configs")]
             Some(ApiKey::IncrementalAlterConfigs) => {
-                incremental_alter_configs::AnyRequest::decode(version, buf)
-                    .map(Self::IncrementalAlterConfigs)
+                Ok(
+                    Self::IncrementalAlterConfigs(
+                        tri!(incremental_alter_configs::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_partition_reassignments")]
             Some(ApiKey::AlterPartitionReassignments) => {
-                alter_partition_reassignments::AnyRequest::decode(version, buf)
-                    .map(Self::AlterPartitionReassignments)
+                Ok(
+                    Self::AlterPartitionReassignments(
+                        tri!(
+                            alter_partition_reassignments::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "list_partition_reassignments")]
             Some(ApiKey::ListPartitionReassignments) => {
-                list_partition_reassignments::AnyRequest::decode(version, buf)
-                    .map(Self::ListPartitionReassignments)
+                Ok(
+                    Self::ListPartitionReassignments(
+                        tri!(
+                            list_partition_reassignments::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "offset_delete")]
             Some(ApiKey::OffsetDelete) => {
-                offset_delete::AnyRequest::decode(version, buf).map(Self::OffsetDelete)
+                Ok(
+                    Self::OffsetDelete(
+                        tri!(offset_delete::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_client_quotas")]
             Some(ApiKey::DescribeClientQuotas) => {
-                describe_client_quotas::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeClientQuotas)
+                Ok(
+                    Self::DescribeClientQuotas(
+                        tri!(describe_client_quotas::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_client_quotas")]
             Some(ApiKey::AlterClientQuotas) => {
-                alter_client_quotas::AnyRequest::decode(version, buf)
-                    .map(Self::AlterClientQuotas)
+                Ok(
+                    Self::AlterClientQuotas(
+                        tri!(alter_client_quotas::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_user_scram_credentials")]
             Some(ApiKey::DescribeUserScramCredentials) => {
-                describe_user_scram_credentials::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeUserScramCredentials)
+                Ok(
+                    Self::DescribeUserScramCredentials(
+                        tri!(
+                            describe_user_scram_credentials::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "alter_user_scram_credentials")]
             Some(ApiKey::AlterUserScramCredentials) => {
-                alter_user_scram_credentials::AnyRequest::decode(version, buf)
-                    .map(Self::AlterUserScramCredentials)
+                Ok(
+                    Self::AlterUserScramCredentials(
+                        tri!(
+                            alter_user_scram_credentials::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "vote")]
-            Some(ApiKey::Vote) => vote::AnyRequest::decode(version, buf).map(Self::Vote),
+            Some(ApiKey::Vote) => {
+                Ok(Self::Vote(tri!(vote::AnyRequest::decode(version, buf))))
+            }
             #[cfg(feature = "begin_quorum_epoch")]
             Some(ApiKey::BeginQuorumEpoch) => {
-                begin_quorum_epoch::AnyRequest::decode(version, buf)
-                    .map(Self::BeginQuorumEpoch)
+                Ok(
+                    Self::BeginQuorumEpoch(
+                        tri!(begin_quorum_epoch::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "end_quorum_epoch")]
             Some(ApiKey::EndQuorumEpoch) => {
-                end_quorum_epoch::AnyRequest::decode(version, buf)
-                    .map(Self::EndQuorumEpoch)
+                Ok(
+                    Self::EndQuorumEpoch(
+                        tri!(end_quorum_epoch::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_quorum")]
             Some(ApiKey::DescribeQuorum) => {
-                describe_quorum::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeQuorum)
+                Ok(
+                    Self::DescribeQuorum(
+                        tri!(describe_quorum::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_partition")]
             Some(ApiKey::AlterPartition) => {
-                alter_partition::AnyRequest::decode(version, buf)
-                    .map(Self::AlterPartition)
+                Ok(
+                    Self::AlterPartition(
+                        tri!(alter_partition::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "update_features")]
             Some(ApiKey::UpdateFeatures) => {
-                update_features::AnyRequest::decode(version, buf)
-                    .map(Self::UpdateFeatures)
+                Ok(
+                    Self::UpdateFeatures(
+                        tri!(update_features::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "envelope")]
             Some(ApiKey::Envelope) => {
-                envelope::AnyRequest::decode(version, buf).map(Self::Envelope)
+                Ok(Self::Envelope(tri!(envelope::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "fetch_snapshot")]
             Some(ApiKey::FetchSnapshot) => {
-                fetch_snapshot::AnyRequest::decode(version, buf).map(Self::FetchSnapshot)
+                Ok(
+                    Self::FetchSnapshot(
+                        tri!(fetch_snapshot::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_cluster")]
             Some(ApiKey::DescribeCluster) => {
-                describe_cluster::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeCluster)
+                Ok(
+                    Self::DescribeCluster(
+                        tri!(describe_cluster::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_producers")]
             Some(ApiKey::DescribeProducers) => {
-                describe_producers::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeProducers)
+                Ok(
+                    Self::DescribeProducers(
+                        tri!(describe_producers::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "broker_registration")]
             Some(ApiKey::BrokerRegistration) => {
-                broker_registration::AnyRequest::decode(version, buf)
-                    .map(Self::BrokerRegistration)
+                Ok(
+                    Self::BrokerRegistration(
+                        tri!(broker_registration::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "broker_heartbeat")]
             Some(ApiKey::BrokerHeartbeat) => {
-                broker_heartbeat::AnyRequest::decode(version, buf)
-                    .map(Self::BrokerHeartbeat)
+                Ok(
+                    Self::BrokerHeartbeat(
+                        tri!(broker_heartbeat::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "unregister_broker")]
             Some(ApiKey::UnregisterBroker) => {
-                unregister_broker::AnyRequest::decode(version, buf)
-                    .map(Self::UnregisterBroker)
+                Ok(
+                    Self::UnregisterBroker(
+                        tri!(unregister_broker::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_transactions")]
             Some(ApiKey::DescribeTransactions) => {
-                describe_transactions::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeTransactions)
+                Ok(
+                    Self::DescribeTransactions(
+                        tri!(describe_transactions::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "list_transactions")]
             Some(ApiKey::ListTransactions) => {
-                list_transactions::AnyRequest::decode(version, buf)
-                    .map(Self::ListTransactions)
+                Ok(
+                    Self::ListTransactions(
+                        tri!(list_transactions::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "allocate_producer_ids")]
             Some(ApiKey::AllocateProducerIds) => {
-                allocate_producer_ids::AnyRequest::decode(version, buf)
-                    .map(Self::AllocateProducerIds)
+                Ok(
+                    Self::AllocateProducerIds(
+                        tri!(allocate_producer_ids::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "consumer_group_heartbeat")]
             Some(ApiKey::ConsumerGroupHeartbeat) => {
-                consumer_group_heartbeat::AnyRequest::decode(version, buf)
-                    .map(Self::ConsumerGroupHeartbeat)
+                Ok(
+                    Self::ConsumerGroupHeartbeat(
+                        tri!(consumer_group_heartbeat::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "consumer_group_describe")]
             Some(ApiKey::ConsumerGroupDescribe) => {
-                consumer_group_describe::AnyRequest::decode(version, buf)
-                    .map(Self::ConsumerGroupDescribe)
+                Ok(
+                    Self::ConsumerGroupDescribe(
+                        tri!(consumer_group_describe::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "controller_registration")]
             Some(ApiKey::ControllerRegistration) => {
-                controller_registration::AnyRequest::decode(version, buf)
-                    .map(Self::ControllerRegistration)
+                Ok(
+                    Self::ControllerRegistration(
+                        tri!(controller_registration::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "get_telemetry_subscriptions")]
             Some(ApiKey::GetTelemetrySubscriptions) => {
-                get_telemetry_subscriptions::AnyRequest::decode(version, buf)
-                    .map(Self::GetTelemetrySubscriptions)
+                Ok(
+                    Self::GetTelemetrySubscriptions(
+                        tri!(
+                            get_telemetry_subscriptions::AnyRequest::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "push_telemetry")]
             Some(ApiKey::PushTelemetry) => {
-                push_telemetry::AnyRequest::decode(version, buf).map(Self::PushTelemetry)
+                Ok(
+                    Self::PushTelemetry(
+                        tri!(push_telemetry::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "assign_replicas_to_dirs")]
             Some(ApiKey::AssignReplicasToDirs) => {
-                assign_replicas_to_dirs::AnyRequest::decode(version, buf)
-                    .map(Self::AssignReplicasToDirs)
+                Ok(
+                    Self::AssignReplicasToDirs(
+                        tri!(assign_replicas_to_dirs::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "list_config_resources")]
             Some(ApiKey::ListConfigResources) => {
-                list_config_resources::AnyRequest::decode(version, buf)
-                    .map(Self::ListConfigResources)
+                Ok(
+                    Self::ListConfigResources(
+                        tri!(list_config_resources::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_topic_partitions")]
             Some(ApiKey::DescribeTopicPartitions) => {
-                describe_topic_partitions::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeTopicPartitions)
+                Ok(
+                    Self::DescribeTopicPartitions(
+                        tri!(describe_topic_partitions::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "share_group_heartbeat")]
             Some(ApiKey::ShareGroupHeartbeat) => {
-                share_group_heartbeat::AnyRequest::decode(version, buf)
-                    .map(Self::ShareGroupHeartbeat)
+                Ok(
+                    Self::ShareGroupHeartbeat(
+                        tri!(share_group_heartbeat::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "share_group_describe")]
             Some(ApiKey::ShareGroupDescribe) => {
-                share_group_describe::AnyRequest::decode(version, buf)
-                    .map(Self::ShareGroupDescribe)
+                Ok(
+                    Self::ShareGroupDescribe(
+                        tri!(share_group_describe::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "share_fetch")]
             Some(ApiKey::ShareFetch) => {
-                share_fetch::AnyRequest::decode(version, buf).map(Self::ShareFetch)
+                Ok(Self::ShareFetch(tri!(share_fetch::AnyRequest::decode(version, buf))))
             }
             #[cfg(feature = "share_acknowledge")]
             Some(ApiKey::ShareAcknowledge) => {
-                share_acknowledge::AnyRequest::decode(version, buf)
-                    .map(Self::ShareAcknowledge)
+                Ok(
+                    Self::ShareAcknowledge(
+                        tri!(share_acknowledge::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "add_raft_voter")]
             Some(ApiKey::AddRaftVoter) => {
-                add_raft_voter::AnyRequest::decode(version, buf).map(Self::AddRaftVoter)
+                Ok(
+                    Self::AddRaftVoter(
+                        tri!(add_raft_voter::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "remove_raft_voter")]
             Some(ApiKey::RemoveRaftVoter) => {
-                remove_raft_voter::AnyRequest::decode(version, buf)
-                    .map(Self::RemoveRaftVoter)
+                Ok(
+                    Self::RemoveRaftVoter(
+                        tri!(remove_raft_voter::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "update_raft_voter")]
             Some(ApiKey::UpdateRaftVoter) => {
-                update_raft_voter::AnyRequest::decode(version, buf)
-                    .map(Self::UpdateRaftVoter)
+                Ok(
+                    Self::UpdateRaftVoter(
+                        tri!(update_raft_voter::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "initialize_share_group_state")]
             Some(ApiKey::InitializeShareGroupState) => {
-                initialize_share_group_state::AnyRequest::decode(version, buf)
-                    .map(Self::InitializeShareGroupState)
+                Ok(
+                    Self::InitializeShareGroupState(
+                        tri!(
+                            initialize_share_group_state::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "read_share_group_state")]
             Some(ApiKey::ReadShareGroupState) => {
-                read_share_group_state::AnyRequest::decode(version, buf)
-                    .map(Self::ReadShareGroupState)
+                Ok(
+                    Self::ReadShareGroupState(
+                        tri!(read_share_group_state::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "write_share_group_state")]
             Some(ApiKey::WriteShareGroupState) => {
-                write_share_group_state::AnyRequest::decode(version, buf)
-                    .map(Self::WriteShareGroupState)
+                Ok(
+                    Self::WriteShareGroupState(
+                        tri!(write_share_group_state::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_share_group_state")]
             Some(ApiKey::DeleteShareGroupState) => {
-                delete_share_group_state::AnyRequest::decode(version, buf)
-                    .map(Self::DeleteShareGroupState)
+                Ok(
+                    Self::DeleteShareGroupState(
+                        tri!(delete_share_group_state::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "read_share_group_state_summary")]
             Some(ApiKey::ReadShareGroupStateSummary) => {
-                read_share_group_state_summary::AnyRequest::decode(version, buf)
-                    .map(Self::ReadShareGroupStateSummary)
+                Ok(
+                    Self::ReadShareGroupStateSummary(
+                        tri!(
+                            read_share_group_state_summary::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "streams_group_heartbeat")]
             Some(ApiKey::StreamsGroupHeartbeat) => {
-                streams_group_heartbeat::AnyRequest::decode(version, buf)
-                    .map(Self::StreamsGroupHeartbeat)
+                Ok(
+                    Self::StreamsGroupHeartbeat(
+                        tri!(streams_group_heartbeat::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "streams_group_describe")]
             Some(ApiKey::StreamsGroupDescribe) => {
-                streams_group_describe::AnyRequest::decode(version, buf)
-                    .map(Self::StreamsGroupDescribe)
+                Ok(
+                    Self::StreamsGroupDescribe(
+                        tri!(streams_group_describe::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_share_group_offsets")]
             Some(ApiKey::DescribeShareGroupOffsets) => {
-                describe_share_group_offsets::AnyRequest::decode(version, buf)
-                    .map(Self::DescribeShareGroupOffsets)
+                Ok(
+                    Self::DescribeShareGroupOffsets(
+                        tri!(
+                            describe_share_group_offsets::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "alter_share_group_offsets")]
             Some(ApiKey::AlterShareGroupOffsets) => {
-                alter_share_group_offsets::AnyRequest::decode(version, buf)
-                    .map(Self::AlterShareGroupOffsets)
+                Ok(
+                    Self::AlterShareGroupOffsets(
+                        tri!(alter_share_group_offsets::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_share_group_offsets")]
             Some(ApiKey::DeleteShareGroupOffsets) => {
-                delete_share_group_offsets::AnyRequest::decode(version, buf)
-                    .map(Self::DeleteShareGroupOffsets)
+                Ok(
+                    Self::DeleteShareGroupOffsets(
+                        tri!(
+                            delete_share_group_offsets::AnyRequest::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "streams_group_topology_description_update")]
             Some(ApiKey::StreamsGroupTopologyDescriptionUpdate) => {
-                streams_group_topology_description_update::AnyRequest::decode(
-                        version,
-                        buf,
-                    )
-                    .map(Self::StreamsGroupTopologyDescriptionUpdate)
+                Ok(
+                    Self::StreamsGroupTopologyDescriptionUpdate(
+                        tri!(
+                            streams_group_topology_description_update::AnyRequest::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "unregister_controller")]
             Some(ApiKey::UnregisterController) => {
-                unregister_controller::AnyRequest::decode(version, buf)
-                    .map(Self::UnregisterController)
+                Ok(
+                    Self::UnregisterController(
+                        tri!(unregister_controller::AnyRequest::decode(version, buf)),
+                    ),
+                )
             }
             #[allow(unreachable_patterns)]
             Some(_) => {
@@ -4629,433 +4903,732 @@ impl AnyResponse {
         match ApiKey::from_code(api_key) {
             #[cfg(feature = "produce")]
             Some(ApiKey::Produce) => {
-                produce::AnyResponse::decode(version, buf).map(Self::Produce)
+                Ok(Self::Produce(tri!(produce::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "fetch")]
             Some(ApiKey::Fetch) => {
-                fetch::AnyResponse::decode(version, buf).map(Self::Fetch)
+                Ok(Self::Fetch(tri!(fetch::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "list_offsets")]
             Some(ApiKey::ListOffsets) => {
-                list_offsets::AnyResponse::decode(version, buf).map(Self::ListOffsets)
+                Ok(
+                    Self::ListOffsets(
+                        tri!(list_offsets::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "metadata")]
             Some(ApiKey::Metadata) => {
-                metadata::AnyResponse::decode(version, buf).map(Self::Metadata)
+                Ok(Self::Metadata(tri!(metadata::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "offset_commit")]
             Some(ApiKey::OffsetCommit) => {
-                offset_commit::AnyResponse::decode(version, buf).map(Self::OffsetCommit)
+                Ok(
+                    Self::OffsetCommit(
+                        tri!(offset_commit::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "offset_fetch")]
             Some(ApiKey::OffsetFetch) => {
-                offset_fetch::AnyResponse::decode(version, buf).map(Self::OffsetFetch)
+                Ok(
+                    Self::OffsetFetch(
+                        tri!(offset_fetch::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "find_coordinator")]
             Some(ApiKey::FindCoordinator) => {
-                find_coordinator::AnyResponse::decode(version, buf)
-                    .map(Self::FindCoordinator)
+                Ok(
+                    Self::FindCoordinator(
+                        tri!(find_coordinator::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "join_group")]
             Some(ApiKey::JoinGroup) => {
-                join_group::AnyResponse::decode(version, buf).map(Self::JoinGroup)
+                Ok(Self::JoinGroup(tri!(join_group::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "heartbeat")]
             Some(ApiKey::Heartbeat) => {
-                heartbeat::AnyResponse::decode(version, buf).map(Self::Heartbeat)
+                Ok(Self::Heartbeat(tri!(heartbeat::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "leave_group")]
             Some(ApiKey::LeaveGroup) => {
-                leave_group::AnyResponse::decode(version, buf).map(Self::LeaveGroup)
+                Ok(
+                    Self::LeaveGroup(
+                        tri!(leave_group::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "sync_group")]
             Some(ApiKey::SyncGroup) => {
-                sync_group::AnyResponse::decode(version, buf).map(Self::SyncGroup)
+                Ok(Self::SyncGroup(tri!(sync_group::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "describe_groups")]
             Some(ApiKey::DescribeGroups) => {
-                describe_groups::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeGroups)
+                Ok(
+                    Self::DescribeGroups(
+                        tri!(describe_groups::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "list_groups")]
             Some(ApiKey::ListGroups) => {
-                list_groups::AnyResponse::decode(version, buf).map(Self::ListGroups)
+                Ok(
+                    Self::ListGroups(
+                        tri!(list_groups::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "sasl_handshake")]
             Some(ApiKey::SaslHandshake) => {
-                sasl_handshake::AnyResponse::decode(version, buf)
-                    .map(Self::SaslHandshake)
+                Ok(
+                    Self::SaslHandshake(
+                        tri!(sasl_handshake::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "api_versions")]
             Some(ApiKey::ApiVersions) => {
-                api_versions::AnyResponse::decode(version, buf).map(Self::ApiVersions)
+                Ok(
+                    Self::ApiVersions(
+                        tri!(api_versions::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_topics")]
             Some(ApiKey::CreateTopics) => {
-                create_topics::AnyResponse::decode(version, buf).map(Self::CreateTopics)
+                Ok(
+                    Self::CreateTopics(
+                        tri!(create_topics::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_topics")]
             Some(ApiKey::DeleteTopics) => {
-                delete_topics::AnyResponse::decode(version, buf).map(Self::DeleteTopics)
+                Ok(
+                    Self::DeleteTopics(
+                        tri!(delete_topics::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_records")]
             Some(ApiKey::DeleteRecords) => {
-                delete_records::AnyResponse::decode(version, buf)
-                    .map(Self::DeleteRecords)
+                Ok(
+                    Self::DeleteRecords(
+                        tri!(delete_records::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "init_producer_id")]
             Some(ApiKey::InitProducerId) => {
-                init_producer_id::AnyResponse::decode(version, buf)
-                    .map(Self::InitProducerId)
+                Ok(
+                    Self::InitProducerId(
+                        tri!(init_producer_id::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "offset_for_leader_epoch")]
             Some(ApiKey::OffsetForLeaderEpoch) => {
-                offset_for_leader_epoch::AnyResponse::decode(version, buf)
-                    .map(Self::OffsetForLeaderEpoch)
+                Ok(
+                    Self::OffsetForLeaderEpoch(
+                        tri!(offset_for_leader_epoch::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "add_partitions_to_txn")]
             Some(ApiKey::AddPartitionsToTxn) => {
-                add_partitions_to_txn::AnyResponse::decode(version, buf)
-                    .map(Self::AddPartitionsToTxn)
+                Ok(
+                    Self::AddPartitionsToTxn(
+                        tri!(add_partitions_to_txn::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "add_offsets_to_txn")]
             Some(ApiKey::AddOffsetsToTxn) => {
-                add_offsets_to_txn::AnyResponse::decode(version, buf)
-                    .map(Self::AddOffsetsToTxn)
+                Ok(
+                    Self::AddOffsetsToTxn(
+                        tri!(add_offsets_to_txn::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "end_txn")]
             Some(ApiKey::EndTxn) => {
-                end_txn::AnyResponse::decode(version, buf).map(Self::EndTxn)
+                Ok(Self::EndTxn(tri!(end_txn::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "write_txn_markers")]
             Some(ApiKey::WriteTxnMarkers) => {
-                write_txn_markers::AnyResponse::decode(version, buf)
-                    .map(Self::WriteTxnMarkers)
+                Ok(
+                    Self::WriteTxnMarkers(
+                        tri!(write_txn_markers::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "txn_offset_commit")]
             Some(ApiKey::TxnOffsetCommit) => {
-                txn_offset_commit::AnyResponse::decode(version, buf)
-                    .map(Self::TxnOffsetCommit)
+                Ok(
+                    Self::TxnOffsetCommit(
+                        tri!(txn_offset_commit::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_acls")]
             Some(ApiKey::DescribeAcls) => {
-                describe_acls::AnyResponse::decode(version, buf).map(Self::DescribeAcls)
+                Ok(
+                    Self::DescribeAcls(
+                        tri!(describe_acls::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_acls")]
             Some(ApiKey::CreateAcls) => {
-                create_acls::AnyResponse::decode(version, buf).map(Self::CreateAcls)
+                Ok(
+                    Self::CreateAcls(
+                        tri!(create_acls::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_acls")]
             Some(ApiKey::DeleteAcls) => {
-                delete_acls::AnyResponse::decode(version, buf).map(Self::DeleteAcls)
+                Ok(
+                    Self::DeleteAcls(
+                        tri!(delete_acls::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_configs")]
             Some(ApiKey::DescribeConfigs) => {
-                describe_configs::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeConfigs)
+                Ok(
+                    Self::DescribeConfigs(
+                        tri!(describe_configs::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_configs")]
             Some(ApiKey::AlterConfigs) => {
-                alter_configs::AnyResponse::decode(version, buf).map(Self::AlterConfigs)
+                Ok(
+                    Self::AlterConfigs(
+                        tri!(alter_configs::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_replica_log_dirs")]
             Some(ApiKey::AlterReplicaLogDirs) => {
-                alter_replica_log_dirs::AnyResponse::decode(version, buf)
-                    .map(Self::AlterReplicaLogDirs)
+                Ok(
+                    Self::AlterReplicaLogDirs(
+                        tri!(alter_replica_log_dirs::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_log_dirs")]
             Some(ApiKey::DescribeLogDirs) => {
-                describe_log_dirs::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeLogDirs)
+                Ok(
+                    Self::DescribeLogDirs(
+                        tri!(describe_log_dirs::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "sasl_authenticate")]
             Some(ApiKey::SaslAuthenticate) => {
-                sasl_authenticate::AnyResponse::decode(version, buf)
-                    .map(Self::SaslAuthenticate)
+                Ok(
+                    Self::SaslAuthenticate(
+                        tri!(sasl_authenticate::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_partitions")]
             Some(ApiKey::CreatePartitions) => {
-                create_partitions::AnyResponse::decode(version, buf)
-                    .map(Self::CreatePartitions)
+                Ok(
+                    Self::CreatePartitions(
+                        tri!(create_partitions::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "create_delegation_token")]
             Some(ApiKey::CreateDelegationToken) => {
-                create_delegation_token::AnyResponse::decode(version, buf)
-                    .map(Self::CreateDelegationToken)
+                Ok(
+                    Self::CreateDelegationToken(
+                        tri!(create_delegation_token::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "renew_delegation_token")]
             Some(ApiKey::RenewDelegationToken) => {
-                renew_delegation_token::AnyResponse::decode(version, buf)
-                    .map(Self::RenewDelegationToken)
+                Ok(
+                    Self::RenewDelegationToken(
+                        tri!(renew_delegation_token::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "expire_delegation_token")]
             Some(ApiKey::ExpireDelegationToken) => {
-                expire_delegation_token::AnyResponse::decode(version, buf)
-                    .map(Self::ExpireDelegationToken)
+                Ok(
+                    Self::ExpireDelegationToken(
+                        tri!(expire_delegation_token::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_delegation_token")]
             Some(ApiKey::DescribeDelegationToken) => {
-                describe_delegation_token::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeDelegationToken)
+                Ok(
+                    Self::DescribeDelegationToken(
+                        tri!(
+                            describe_delegation_token::AnyResponse::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "delete_groups")]
             Some(ApiKey::DeleteGroups) => {
-                delete_groups::AnyResponse::decode(version, buf).map(Self::DeleteGroups)
+                Ok(
+                    Self::DeleteGroups(
+                        tri!(delete_groups::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "elect_leaders")]
             Some(ApiKey::ElectLeaders) => {
-                elect_leaders::AnyResponse::decode(version, buf).map(Self::ElectLeaders)
+                Ok(
+                    Self::ElectLeaders(
+                        tri!(elect_leaders::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "incremental_alter_configs")]
             Some(ApiKey::IncrementalAlterConfigs) => {
-                incremental_alter_configs::AnyResponse::decode(version, buf)
-                    .map(Self::IncrementalAlterConfigs)
+                Ok(
+                    Self::IncrementalAlterConfigs(
+                        tri!(
+                            incremental_alter_configs::AnyResponse::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "alter_partition_reassignments")]
             Some(ApiKey::AlterPartitionReassignments) => {
-                alter_partition_reassignments::AnyResponse::decode(version, buf)
-                    .map(Self::AlterPartitionReassignments)
+                Ok(
+                    Self::AlterPartitionReassignments(
+                        tri!(
+                            alter_partition_reassignments::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "list_partition_reassignments")]
             Some(ApiKey::ListPartitionReassignments) => {
-                list_partition_reassignments::AnyResponse::decode(version, buf)
-                    .map(Self::ListPartitionReassignments)
+                Ok(
+                    Self::ListPartitionReassignments(
+                        tri!(
+                            list_partition_reassignments::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "offset_delete")]
             Some(ApiKey::OffsetDelete) => {
-                offset_delete::AnyResponse::decode(version, buf).map(Self::OffsetDelete)
+                Ok(
+                    Self::OffsetDelete(
+                        tri!(offset_delete::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_client_quotas")]
             Some(ApiKey::DescribeClientQuotas) => {
-                describe_client_quotas::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeClientQuotas)
+                Ok(
+                    Self::DescribeClientQuotas(
+                        tri!(describe_client_quotas::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_client_quotas")]
             Some(ApiKey::AlterClientQuotas) => {
-                alter_client_quotas::AnyResponse::decode(version, buf)
-                    .map(Self::AlterClientQuotas)
+                Ok(
+                    Self::AlterClientQuotas(
+                        tri!(alter_client_quotas::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_user_scram_credentials")]
             Some(ApiKey::DescribeUserScramCredentials) => {
-                describe_user_scram_credentials::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeUserScramCredentials)
+                Ok(
+                    Self::DescribeUserScramCredentials(
+                        tri!(
+                            describe_user_scram_credentials::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "alter_user_scram_credentials")]
             Some(ApiKey::AlterUserScramCredentials) => {
-                alter_user_scram_credentials::AnyResponse::decode(version, buf)
-                    .map(Self::AlterUserScramCredentials)
+                Ok(
+                    Self::AlterUserScramCredentials(
+                        tri!(
+                            alter_user_scram_credentials::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "vote")]
-            Some(ApiKey::Vote) => vote::AnyResponse::decode(version, buf).map(Self::Vote),
+            Some(ApiKey::Vote) => {
+                Ok(Self::Vote(tri!(vote::AnyResponse::decode(version, buf))))
+            }
             #[cfg(feature = "begin_quorum_epoch")]
             Some(ApiKey::BeginQuorumEpoch) => {
-                begin_quorum_epoch::AnyResponse::decode(version, buf)
-                    .map(Self::BeginQuorumEpoch)
+                Ok(
+                    Self::BeginQuorumEpoch(
+                        tri!(begin_quorum_epoch::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "end_quorum_epoch")]
             Some(ApiKey::EndQuorumEpoch) => {
-                end_quorum_epoch::AnyResponse::decode(version, buf)
-                    .map(Self::EndQuorumEpoch)
+                Ok(
+                    Self::EndQuorumEpoch(
+                        tri!(end_quorum_epoch::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_quorum")]
             Some(ApiKey::DescribeQuorum) => {
-                describe_quorum::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeQuorum)
+                Ok(
+                    Self::DescribeQuorum(
+                        tri!(describe_quorum::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "alter_partition")]
             Some(ApiKey::AlterPartition) => {
-                alter_partition::AnyResponse::decode(version, buf)
-                    .map(Self::AlterPartition)
+                Ok(
+                    Self::AlterPartition(
+                        tri!(alter_partition::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "update_features")]
             Some(ApiKey::UpdateFeatures) => {
-                update_features::AnyResponse::decode(version, buf)
-                    .map(Self::UpdateFeatures)
+                Ok(
+                    Self::UpdateFeatures(
+                        tri!(update_features::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "envelope")]
             Some(ApiKey::Envelope) => {
-                envelope::AnyResponse::decode(version, buf).map(Self::Envelope)
+                Ok(Self::Envelope(tri!(envelope::AnyResponse::decode(version, buf))))
             }
             #[cfg(feature = "fetch_snapshot")]
             Some(ApiKey::FetchSnapshot) => {
-                fetch_snapshot::AnyResponse::decode(version, buf)
-                    .map(Self::FetchSnapshot)
+                Ok(
+                    Self::FetchSnapshot(
+                        tri!(fetch_snapshot::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_cluster")]
             Some(ApiKey::DescribeCluster) => {
-                describe_cluster::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeCluster)
+                Ok(
+                    Self::DescribeCluster(
+                        tri!(describe_cluster::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_producers")]
             Some(ApiKey::DescribeProducers) => {
-                describe_producers::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeProducers)
+                Ok(
+                    Self::DescribeProducers(
+                        tri!(describe_producers::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "broker_registration")]
             Some(ApiKey::BrokerRegistration) => {
-                broker_registration::AnyResponse::decode(version, buf)
-                    .map(Self::BrokerRegistration)
+                Ok(
+                    Self::BrokerRegistration(
+                        tri!(broker_registration::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "broker_heartbeat")]
             Some(ApiKey::BrokerHeartbeat) => {
-                broker_heartbeat::AnyResponse::decode(version, buf)
-                    .map(Self::BrokerHeartbeat)
+                Ok(
+                    Self::BrokerHeartbeat(
+                        tri!(broker_heartbeat::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "unregister_broker")]
             Some(ApiKey::UnregisterBroker) => {
-                unregister_broker::AnyResponse::decode(version, buf)
-                    .map(Self::UnregisterBroker)
+                Ok(
+                    Self::UnregisterBroker(
+                        tri!(unregister_broker::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_transactions")]
             Some(ApiKey::DescribeTransactions) => {
-                describe_transactions::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeTransactions)
+                Ok(
+                    Self::DescribeTransactions(
+                        tri!(describe_transactions::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "list_transactions")]
             Some(ApiKey::ListTransactions) => {
-                list_transactions::AnyResponse::decode(version, buf)
-                    .map(Self::ListTransactions)
+                Ok(
+                    Self::ListTransactions(
+                        tri!(list_transactions::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "allocate_producer_ids")]
             Some(ApiKey::AllocateProducerIds) => {
-                allocate_producer_ids::AnyResponse::decode(version, buf)
-                    .map(Self::AllocateProducerIds)
+                Ok(
+                    Self::AllocateProducerIds(
+                        tri!(allocate_producer_ids::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "consumer_group_heartbeat")]
             Some(ApiKey::ConsumerGroupHeartbeat) => {
-                consumer_group_heartbeat::AnyResponse::decode(version, buf)
-                    .map(Self::ConsumerGroupHeartbeat)
+                Ok(
+                    Self::ConsumerGroupHeartbeat(
+                        tri!(consumer_group_heartbeat::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "consumer_group_describe")]
             Some(ApiKey::ConsumerGroupDescribe) => {
-                consumer_group_describe::AnyResponse::decode(version, buf)
-                    .map(Self::ConsumerGroupDescribe)
+                Ok(
+                    Self::ConsumerGroupDescribe(
+                        tri!(consumer_group_describe::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "controller_registration")]
             Some(ApiKey::ControllerRegistration) => {
-                controller_registration::AnyResponse::decode(version, buf)
-                    .map(Self::ControllerRegistration)
+                Ok(
+                    Self::ControllerRegistration(
+                        tri!(controller_registration::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "get_telemetry_subscriptions")]
             Some(ApiKey::GetTelemetrySubscriptions) => {
-                get_telemetry_subscriptions::AnyResponse::decode(version, buf)
-                    .map(Self::GetTelemetrySubscriptions)
+                Ok(
+                    Self::GetTelemetrySubscriptions(
+                        tri!(
+                            get_telemetry_subscriptions::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "push_telemetry")]
             Some(ApiKey::PushTelemetry) => {
-                push_telemetry::AnyResponse::decode(version, buf)
-                    .map(Self::PushTelemetry)
+                Ok(
+                    Self::PushTelemetry(
+                        tri!(push_telemetry::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "assign_replicas_to_dirs")]
             Some(ApiKey::AssignReplicasToDirs) => {
-                assign_replicas_to_dirs::AnyResponse::decode(version, buf)
-                    .map(Self::AssignReplicasToDirs)
+                Ok(
+                    Self::AssignReplicasToDirs(
+                        tri!(assign_replicas_to_dirs::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "list_config_resources")]
             Some(ApiKey::ListConfigResources) => {
-                list_config_resources::AnyResponse::decode(version, buf)
-                    .map(Self::ListConfigResources)
+                Ok(
+                    Self::ListConfigResources(
+                        tri!(list_config_resources::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_topic_partitions")]
             Some(ApiKey::DescribeTopicPartitions) => {
-                describe_topic_partitions::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeTopicPartitions)
+                Ok(
+                    Self::DescribeTopicPartitions(
+                        tri!(
+                            describe_topic_partitions::AnyResponse::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "share_group_heartbeat")]
             Some(ApiKey::ShareGroupHeartbeat) => {
-                share_group_heartbeat::AnyResponse::decode(version, buf)
-                    .map(Self::ShareGroupHeartbeat)
+                Ok(
+                    Self::ShareGroupHeartbeat(
+                        tri!(share_group_heartbeat::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "share_group_describe")]
             Some(ApiKey::ShareGroupDescribe) => {
-                share_group_describe::AnyResponse::decode(version, buf)
-                    .map(Self::ShareGroupDescribe)
+                Ok(
+                    Self::ShareGroupDescribe(
+                        tri!(share_group_describe::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "share_fetch")]
             Some(ApiKey::ShareFetch) => {
-                share_fetch::AnyResponse::decode(version, buf).map(Self::ShareFetch)
+                Ok(
+                    Self::ShareFetch(
+                        tri!(share_fetch::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "share_acknowledge")]
             Some(ApiKey::ShareAcknowledge) => {
-                share_acknowledge::AnyResponse::decode(version, buf)
-                    .map(Self::ShareAcknowledge)
+                Ok(
+                    Self::ShareAcknowledge(
+                        tri!(share_acknowledge::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "add_raft_voter")]
             Some(ApiKey::AddRaftVoter) => {
-                add_raft_voter::AnyResponse::decode(version, buf).map(Self::AddRaftVoter)
+                Ok(
+                    Self::AddRaftVoter(
+                        tri!(add_raft_voter::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "remove_raft_voter")]
             Some(ApiKey::RemoveRaftVoter) => {
-                remove_raft_voter::AnyResponse::decode(version, buf)
-                    .map(Self::RemoveRaftVoter)
+                Ok(
+                    Self::RemoveRaftVoter(
+                        tri!(remove_raft_voter::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "update_raft_voter")]
             Some(ApiKey::UpdateRaftVoter) => {
-                update_raft_voter::AnyResponse::decode(version, buf)
-                    .map(Self::UpdateRaftVoter)
+                Ok(
+                    Self::UpdateRaftVoter(
+                        tri!(update_raft_voter::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "initialize_share_group_state")]
             Some(ApiKey::InitializeShareGroupState) => {
-                initialize_share_group_state::AnyResponse::decode(version, buf)
-                    .map(Self::InitializeShareGroupState)
+                Ok(
+                    Self::InitializeShareGroupState(
+                        tri!(
+                            initialize_share_group_state::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "read_share_group_state")]
             Some(ApiKey::ReadShareGroupState) => {
-                read_share_group_state::AnyResponse::decode(version, buf)
-                    .map(Self::ReadShareGroupState)
+                Ok(
+                    Self::ReadShareGroupState(
+                        tri!(read_share_group_state::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "write_share_group_state")]
             Some(ApiKey::WriteShareGroupState) => {
-                write_share_group_state::AnyResponse::decode(version, buf)
-                    .map(Self::WriteShareGroupState)
+                Ok(
+                    Self::WriteShareGroupState(
+                        tri!(write_share_group_state::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "delete_share_group_state")]
             Some(ApiKey::DeleteShareGroupState) => {
-                delete_share_group_state::AnyResponse::decode(version, buf)
-                    .map(Self::DeleteShareGroupState)
+                Ok(
+                    Self::DeleteShareGroupState(
+                        tri!(delete_share_group_state::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "read_share_group_state_summary")]
             Some(ApiKey::ReadShareGroupStateSummary) => {
-                read_share_group_state_summary::AnyResponse::decode(version, buf)
-                    .map(Self::ReadShareGroupStateSummary)
+                Ok(
+                    Self::ReadShareGroupStateSummary(
+                        tri!(
+                            read_share_group_state_summary::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "streams_group_heartbeat")]
             Some(ApiKey::StreamsGroupHeartbeat) => {
-                streams_group_heartbeat::AnyResponse::decode(version, buf)
-                    .map(Self::StreamsGroupHeartbeat)
+                Ok(
+                    Self::StreamsGroupHeartbeat(
+                        tri!(streams_group_heartbeat::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "streams_group_describe")]
             Some(ApiKey::StreamsGroupDescribe) => {
-                streams_group_describe::AnyResponse::decode(version, buf)
-                    .map(Self::StreamsGroupDescribe)
+                Ok(
+                    Self::StreamsGroupDescribe(
+                        tri!(streams_group_describe::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[cfg(feature = "describe_share_group_offsets")]
             Some(ApiKey::DescribeShareGroupOffsets) => {
-                describe_share_group_offsets::AnyResponse::decode(version, buf)
-                    .map(Self::DescribeShareGroupOffsets)
+                Ok(
+                    Self::DescribeShareGroupOffsets(
+                        tri!(
+                            describe_share_group_offsets::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "alter_share_group_offsets")]
             Some(ApiKey::AlterShareGroupOffsets) => {
-                alter_share_group_offsets::AnyResponse::decode(version, buf)
-                    .map(Self::AlterShareGroupOffsets)
+                Ok(
+                    Self::AlterShareGroupOffsets(
+                        tri!(
+                            alter_share_group_offsets::AnyResponse::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "delete_share_group_offsets")]
             Some(ApiKey::DeleteShareGroupOffsets) => {
-                delete_share_group_offsets::AnyResponse::decode(version, buf)
-                    .map(Self::DeleteShareGroupOffsets)
+                Ok(
+                    Self::DeleteShareGroupOffsets(
+                        tri!(
+                            delete_share_group_offsets::AnyResponse::decode(version, buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "streams_group_topology_description_update")]
             Some(ApiKey::StreamsGroupTopologyDescriptionUpdate) => {
-                streams_group_topology_description_update::AnyResponse::decode(
-                        version,
-                        buf,
-                    )
-                    .map(Self::StreamsGroupTopologyDescriptionUpdate)
+                Ok(
+                    Self::StreamsGroupTopologyDescriptionUpdate(
+                        tri!(
+                            streams_group_topology_description_update::AnyResponse::decode(version,
+                            buf)
+                        ),
+                    ),
+                )
             }
             #[cfg(feature = "unregister_controller")]
             Some(ApiKey::UnregisterController) => {
-                unregister_controller::AnyResponse::decode(version, buf)
-                    .map(Self::UnregisterController)
+                Ok(
+                    Self::UnregisterController(
+                        tri!(unregister_controller::AnyResponse::decode(version, buf)),
+                    ),
+                )
             }
             #[allow(unreachable_patterns)]
             Some(_) => {

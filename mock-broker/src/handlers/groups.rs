@@ -10,7 +10,7 @@ use kafka_wire::offset_fetch::{
 use kafka_wire::{heartbeat, sync_group, ErrorCode, Uuid};
 use tokio::time::Instant;
 
-use crate::group::{CommitEntry, Group, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
+use crate::group::{CommitEntry, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
 use crate::server::Ctx;
 use crate::state::State;
 
@@ -51,10 +51,14 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_g
         let mut state = ctx.shared.state();
         match precheck(ctx, &state, &req.group_id) {
             Some(code) => Reply::Now(JoinResult::error(code, &member_id)),
+            // A known member id for a group the coordinator does not know: rejected, and no
+            // group is created (Kafka's `getOrMaybeCreateClassicGroup`).
+            None if !member_id.is_empty() && !state.groups.contains_key(&req.group_id) => {
+                Reply::Now(JoinResult::error(ErrorCode::UNKNOWN_MEMBER_ID, &member_id))
+            }
             None => {
                 let settings = state.settings.clone();
-                let group = state.groups.entry(req.group_id.clone()).or_insert_with(Group::new);
-                group.join(req, &settings, Instant::now())
+                state.group_or_new(&req.group_id).join(req, &settings, Instant::now())
             }
         }
     };
@@ -211,8 +215,11 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
                 // A group that only stores offsets; otherwise a member of a group the
                 // coordinator does not know (any more).
                 None if generation < 0 => {
-                    let g = state.groups.entry(r.group_id.to_string()).or_insert_with(Group::new);
-                    g.commit(generation, member_id, instance_id, &offsets, now)
+                    state.group_or_new(&r.group_id).commit(generation, member_id, instance_id, &offsets, now)
+                }
+                // Kafka's `OffsetMetadataManager.validateOffsetCommit`.
+                None if offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version) => {
+                    vec![ErrorCode::GROUP_ID_NOT_FOUND; offsets.len()]
                 }
                 None => vec![ErrorCode::ILLEGAL_GENERATION; offsets.len()],
             }

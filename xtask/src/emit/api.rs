@@ -402,7 +402,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// their default ([`EncodeErrorKind::UnsupportedField`]).
             pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
                 match version {
-                    #(#cfgs #vs => #mods_i::Request::try_from(self).map(AnyRequest::#vars),)*
+                    #(#cfgs #vs => Ok(AnyRequest::#vars(tri!(#mods_i::Request::try_from(self)))),)*
                     _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "")
                         .in_message(<Self as crate::VersionFreeMessage>::NAME, version)),
                 }
@@ -413,7 +413,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// This response as the type of `version` (see [`Request::into_version`]).
             pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
                 match version {
-                    #(#cfgs #vs => #mods_i::Response::try_from(self).map(AnyResponse::#vars),)*
+                    #(#cfgs #vs => Ok(AnyResponse::#vars(tri!(#mods_i::Response::try_from(self)))),)*
                     _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "")
                         .in_message(<Self as crate::VersionFreeMessage>::NAME, version)),
                 }
@@ -450,7 +450,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// Reads a body of `version` from the front of `buf`.
             pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match version {
-                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(Message::decode(buf)))),)*
                     _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
                 }
             }
@@ -513,7 +513,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// Reads a body of `version` from the front of `buf`.
             pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match version {
-                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(Message::decode(buf)))),)*
                     _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
                 }
             }
@@ -746,7 +746,7 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
             /// their default ([`EncodeErrorKind::UnsupportedField`]).
             pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
                 match version {
-                    #(#cfgs #vs => #mods_i::#ident::try_from(self).map(AnyVersion::#vars),)*
+                    #(#cfgs #vs => Ok(AnyVersion::#vars(tri!(#mods_i::#ident::try_from(self)))),)*
                     _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "")
                         .in_message(#name, version)),
                 }
@@ -786,7 +786,7 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
             /// Reads a value of `version` from the front of `buf`.
             pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match version {
-                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(Message::decode(buf)))),)*
                     _ => Err(DecodeError::new(
                         DecodeErrorKind::Invalid(format!("unsupported version {version} of {}", #name)),
                         #version_field,

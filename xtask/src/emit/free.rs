@@ -277,7 +277,7 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
         if f.nullable() {
             let size = nullable_here.choose(
                 quote!(Wire::wire_len(&self.#id, #compact, version)),
-                quote!(self.#id.as_ref().map_or(0, |v| Wire::wire_len(v, #compact, version))),
+                quote!(match &self.#id { Some(v) => Wire::wire_len(v, #compact, version), None => 0 }),
             );
             len.push(regular.guard(quote!(n += #size;)));
             let write = nullable_here.choose(
@@ -291,15 +291,16 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
             );
             put.push(regular.guard(quote!(#write;)));
             let read = nullable_here.choose(
-                quote!(<#full_ty as Wire>::wire_get(buf, #compact, version, #fl)?),
-                quote!(Some(<#plain_ty as Wire>::wire_get(buf, #compact, version, #fl)?)),
+                quote!(tri!(<#full_ty as Wire>::wire_get(buf, #compact, version, #fl))),
+                quote!(Some(tri!(<#plain_ty as Wire>::wire_get(buf, #compact, version, #fl)))),
             );
             let value = regular.choose(read, dv.clone());
             get.push(quote!(#id: #value,));
         } else {
             len.push(regular.guard(quote!(n += Wire::wire_len(&self.#id, #compact, version);)));
             put.push(regular.guard(quote!(Wire::wire_put(&self.#id, buf, #compact, version, #fl)?;)));
-            let value = regular.choose(quote!(<#full_ty as Wire>::wire_get(buf, #compact, version, #fl)?), dv.clone());
+            let value =
+                regular.choose(quote!(tri!(<#full_ty as Wire>::wire_get(buf, #compact, version, #fl))), dv.clone());
             get.push(quote!(#id: #value,));
         }
         // A version without the field: its value must be the default unless it is ignorable.
@@ -334,18 +335,18 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
                 ),
                 nullable_here.choose(
                     quote!(Wire::wire_len(&self.#id, true, version)),
-                    quote!(self.#id.as_ref().map_or(0, |v| Wire::wire_len(v, true, version))),
+                    quote!(match &self.#id { Some(v) => Wire::wire_len(v, true, version), None => 0 }),
                 ),
                 nullable_here.choose(
-                    quote!(codec::get_tagged::<#full_ty>(#tag, data, version, #fl)?),
-                    quote!(Some(codec::get_tagged::<#plain_ty>(#tag, data, version, #fl)?)),
+                    quote!(tri!(codec::get_tagged::<#full_ty>(#tag, data, version, #fl))),
+                    quote!(Some(tri!(codec::get_tagged::<#plain_ty>(#tag, data, version, #fl)))),
                 ),
             )
         } else {
             (
                 quote!(w.field(buf, #tag, &self.#id, version, #fl)?),
                 quote!(Wire::wire_len(&self.#id, true, version)),
-                quote!(codec::get_tagged::<#full_ty>(#tag, data, version, #fl)?),
+                quote!(tri!(codec::get_tagged::<#full_ty>(#tag, data, version, #fl))),
             )
         };
         let set = tagged.clone().and(Cond::When(quote!(!(#is_def))));
@@ -465,18 +466,23 @@ fn to_method(first: i16) -> Ident {
 }
 
 /// Expression converting per-version value `e` (of field `pf`) into the version-free field `ff`.
+/// Arrays of structs go through `vec_from`, options through a `match` (no closures: each would
+/// be a function of its own).
 fn value_in(msg: &Message, pf: &Field, ff: &FreeField, e: TokenStream) -> Result<TokenStream> {
+    let converts =
+        matches!(&pf.ty, Type::Struct(_)) || matches!(&pf.ty, Type::Array(t) if matches!(t.as_ref(), Type::Struct(_)));
     let inner = |x: TokenStream| -> TokenStream {
         match &pf.ty {
-            Type::Struct(_) => quote!(#x.into()),
-            Type::Array(t) if matches!(t.as_ref(), Type::Struct(_)) => quote!(#x.into_iter().map(Into::into).collect()),
+            Type::Struct(_) => quote!(From::from(#x)),
+            Type::Array(t) if matches!(t.as_ref(), Type::Struct(_)) => quote!(vec_from(#x)),
             _ => x,
         }
     };
     Ok(match (pf.nullable, ff.nullable()) {
+        (true, true) if !converts => e,
         (true, true) => {
             let i = inner(quote!(v));
-            quote!(#e.map(|v| #i))
+            quote!(match #e { Some(v) => Some(#i), None => None })
         }
         (false, true) => {
             let i = inner(e);
@@ -490,16 +496,25 @@ fn value_in(msg: &Message, pf: &Field, ff: &FreeField, e: TokenStream) -> Result
 /// Expression converting version-free value `e` (field `ff`) into per-version field `pf`, in
 /// a function with `version` in scope and returning `Result<_, EncodeError>`.
 fn value_out(msg: &Message, pf: &Field, ff: &FreeField, label: &str, e: TokenStream) -> Result<TokenStream> {
+    // The version-free struct of an array's elements, whose `to_vN` converts each.
+    let element_free = match &pf.ty {
+        Type::Array(t) => match t.as_ref() {
+            Type::Struct(id) => Some(naming::ident(&msg.free.structs[free_id(msg, *id)?].rust_name)),
+            _ => None,
+        },
+        _ => None,
+    };
     let inner = |x: TokenStream| -> TokenStream {
         match &pf.ty {
             Type::Struct(id) => {
                 let m = to_method(msg.structs[*id].first_version);
-                quote!(#x.#m(version)?)
+                quote!(tri!(#x.#m(version)))
             }
             Type::Array(t) => match t.as_ref() {
                 Type::Struct(id) => {
                     let m = to_method(msg.structs[*id].first_version);
-                    quote!(#x.into_iter().map(|e| e.#m(version)).collect::<Result<_, EncodeError>>()?)
+                    let free = &element_free;
+                    quote!(tri!(vec_to(#x, version, #free::#m)))
                 }
                 _ => x,
             },
@@ -654,7 +669,10 @@ pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> 
             impl TryFrom<#top> for #path {
                 type Error = EncodeError;
                 fn try_from(v: #top) -> Result<Self, EncodeError> {
-                    v.#m(#v).map_err(|e| e.in_message(<#path as Message>::NAME, #v))
+                    match v.#m(#v) {
+                        Ok(x) => Ok(x),
+                        Err(e) => Err(e.in_message(<#path as Message>::NAME, #v)),
+                    }
                 }
             }
         });

@@ -73,7 +73,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             /// Reads the body of API `api_key` at `version` from the front of `buf`.
             pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match ApiKey::from_code(api_key) {
-                    #(#cfgs Some(ApiKey::#vars) => #mods::AnyRequest::decode(version, buf).map(Self::#vars),)*
+                    #(#cfgs Some(ApiKey::#vars) => Ok(Self::#vars(tri!(#mods::AnyRequest::decode(version, buf)))),)*
                     #[allow(unreachable_patterns)]
                     Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
                     None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
@@ -160,7 +160,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             /// Reads the body of API `api_key` at `version` from the front of `buf`.
             pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match ApiKey::from_code(api_key) {
-                    #(#cfgs Some(ApiKey::#vars) => #mods::AnyResponse::decode(version, buf).map(Self::#vars),)*
+                    #(#cfgs Some(ApiKey::#vars) => Ok(Self::#vars(tri!(#mods::AnyResponse::decode(version, buf)))),)*
                     #[allow(unreachable_patterns)]
                     Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
                     None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),

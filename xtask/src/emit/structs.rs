@@ -440,7 +440,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
             let t = field_type(cx, f);
             let c = f.compact;
             let fl = flabel(f);
-            inits.push(quote!(#id: <#t as Wire>::wire_get(buf, #c, version, #fl)?,));
+            inits.push(quote!(#id: tri!(<#t as Wire>::wire_get(buf, #c, version, #fl)),));
         }
     }
     let get = if !body.flexible {
@@ -452,7 +452,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
             let id = naming::field_ident(&f.name);
             let tag = f.tag.unwrap();
             let fl = flabel(f);
-            quote!(#tag => out.#id = codec::get_tagged(#tag, data, version, #fl)?,)
+            quote!(#tag => out.#id = tri!(codec::get_tagged(#tag, data, version, #fl)),)
         });
         quote! {
             let mut out = Self { #(#inits)* unknown_tagged_fields: UnknownTaggedFields::new(), };

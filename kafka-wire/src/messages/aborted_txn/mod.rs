@@ -19,7 +19,7 @@ impl AbortedTxn {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
         match version {
-            0i16 => v0::AbortedTxn::try_from(self).map(AnyVersion::V0),
+            0i16 => Ok(AnyVersion::V0(tri!(v0::AbortedTxn::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -68,7 +68,7 @@ impl AnyVersion {
     /// Reads a value of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

@@ -58,30 +58,19 @@ impl Wire for AbortedTxn {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.ProducerId",
-            )?,
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.LastOffset",
-            )?,
-            last_stable_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.LastStableOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "AbortedTxn.ProducerId")
+            ),
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "AbortedTxn.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "AbortedTxn.LastOffset")
+            ),
+            last_stable_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTxn.LastStableOffset")
+            ),
         })
     }
 }

@@ -92,30 +92,19 @@ impl Wire for AbortedTxn {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.ProducerId",
-            )?,
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.LastOffset",
-            )?,
-            last_stable_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTxn.LastStableOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "AbortedTxn.ProducerId")
+            ),
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "AbortedTxn.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "AbortedTxn.LastOffset")
+            ),
+            last_stable_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTxn.LastStableOffset")
+            ),
         };
         Ok(out)
     }
@@ -133,8 +122,10 @@ impl From<super::v0::AbortedTxn> for AbortedTxn {
 impl TryFrom<AbortedTxn> for super::v0::AbortedTxn {
     type Error = EncodeError;
     fn try_from(v: AbortedTxn) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::AbortedTxn as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::AbortedTxn as Message>::NAME, 0i16)),
+        }
     }
 }
 impl AbortedTxn {

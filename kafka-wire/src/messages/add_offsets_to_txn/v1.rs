@@ -70,30 +70,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnRequest.TransactionalId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnRequest.ProducerEpoch",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnRequest.GroupId",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnRequest.TransactionalId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnRequest.ProducerEpoch")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnRequest.GroupId")
+            ),
         })
     }
 }
@@ -186,18 +178,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnResponse.ErrorCode")
+            ),
         })
     }
 }

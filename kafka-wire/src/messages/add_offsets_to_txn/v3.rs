@@ -74,30 +74,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddOffsetsToTxnRequest.TransactionalId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnRequest.ProducerEpoch",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddOffsetsToTxnRequest.GroupId",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddOffsetsToTxnRequest.TransactionalId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnRequest.ProducerEpoch")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddOffsetsToTxnRequest.GroupId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddOffsetsToTxnRequest",
@@ -202,18 +194,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddOffsetsToTxnResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddOffsetsToTxnResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddOffsetsToTxnResponse",

@@ -41,12 +41,12 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
-            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
-            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
-            3i16 => v3::Request::try_from(self).map(AnyRequest::V3),
-            4i16 => v4::Request::try_from(self).map(AnyRequest::V4),
-            5i16 => v5::Request::try_from(self).map(AnyRequest::V5),
+            0i16 => Ok(AnyRequest::V0(tri!(v0::Request::try_from(self)))),
+            1i16 => Ok(AnyRequest::V1(tri!(v1::Request::try_from(self)))),
+            2i16 => Ok(AnyRequest::V2(tri!(v2::Request::try_from(self)))),
+            3i16 => Ok(AnyRequest::V3(tri!(v3::Request::try_from(self)))),
+            4i16 => Ok(AnyRequest::V4(tri!(v4::Request::try_from(self)))),
+            5i16 => Ok(AnyRequest::V5(tri!(v5::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -65,12 +65,12 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
-            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
-            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
-            3i16 => v3::Response::try_from(self).map(AnyResponse::V3),
-            4i16 => v4::Response::try_from(self).map(AnyResponse::V4),
-            5i16 => v5::Response::try_from(self).map(AnyResponse::V5),
+            0i16 => Ok(AnyResponse::V0(tri!(v0::Response::try_from(self)))),
+            1i16 => Ok(AnyResponse::V1(tri!(v1::Response::try_from(self)))),
+            2i16 => Ok(AnyResponse::V2(tri!(v2::Response::try_from(self)))),
+            3i16 => Ok(AnyResponse::V3(tri!(v3::Response::try_from(self)))),
+            4i16 => Ok(AnyResponse::V4(tri!(v4::Response::try_from(self)))),
+            5i16 => Ok(AnyResponse::V5(tri!(v5::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -135,12 +135,12 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
-            4i16 => Ok(Self::V4(Message::decode(buf)?)),
-            5i16 => Ok(Self::V5(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
+            4i16 => Ok(Self::V4(tri!(Message::decode(buf)))),
+            5i16 => Ok(Self::V5(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -316,12 +316,12 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
-            4i16 => Ok(Self::V4(Message::decode(buf)?)),
-            5i16 => Ok(Self::V5(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
+            4i16 => Ok(Self::V4(tri!(Message::decode(buf)))),
+            5i16 => Ok(Self::V5(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

@@ -70,32 +70,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            v3_and_below_transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
-            )?,
-            v3_and_below_producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowProducerId",
-            )?,
-            v3_and_below_producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
-            )?,
-            v3_and_below_topics: <Vec<
-                AddPartitionsToTxnTopic,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowTopics",
-            )?,
+            v3_and_below_transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnRequest.V3AndBelowTransactionalId")
+            ),
+            v3_and_below_producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnRequest.V3AndBelowProducerId")
+            ),
+            v3_and_below_producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch")
+            ),
+            v3_and_below_topics: tri!(
+                < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, false,
+                version, "AddPartitionsToTxnRequest.V3AndBelowTopics")
+            ),
         })
     }
 }
@@ -200,20 +190,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ThrottleTimeMs",
-            )?,
-            results_by_topic_v3_and_below: <Vec<
-                AddPartitionsToTxnTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ThrottleTimeMs")
+            ),
+            results_by_topic_v3_and_below: tri!(
+                < Vec < AddPartitionsToTxnTopicResult > as Wire > ::wire_get(buf, false,
+                version, "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow")
+            ),
         })
     }
 }

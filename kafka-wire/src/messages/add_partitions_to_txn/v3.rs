@@ -74,32 +74,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            v3_and_below_transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
-            )?,
-            v3_and_below_producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowProducerId",
-            )?,
-            v3_and_below_producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
-            )?,
-            v3_and_below_topics: <Vec<
-                AddPartitionsToTxnTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnRequest.V3AndBelowTopics",
-            )?,
+            v3_and_below_transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddPartitionsToTxnRequest.V3AndBelowTransactionalId")
+            ),
+            v3_and_below_producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnRequest.V3AndBelowProducerId")
+            ),
+            v3_and_below_producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch")
+            ),
+            v3_and_below_topics: tri!(
+                < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnRequest.V3AndBelowTopics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnRequest",
@@ -216,20 +206,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ThrottleTimeMs",
-            )?,
-            results_by_topic_v3_and_below: <Vec<
-                AddPartitionsToTxnTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ThrottleTimeMs")
+            ),
+            results_by_topic_v3_and_below: tri!(
+                < Vec < AddPartitionsToTxnTopicResult > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnResponse",
@@ -330,20 +314,14 @@ impl Wire for AddPartitionsToTxnTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnTopic.Name",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddPartitionsToTxnTopic.Name")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "AddPartitionsToTxnTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnTopic",
@@ -431,18 +409,14 @@ impl Wire for AddPartitionsToTxnPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnPartitionResult.PartitionIndex",
-            )?,
-            partition_error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnPartitionResult.PartitionErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnPartitionResult.PartitionIndex")
+            ),
+            partition_error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnPartitionResult.PartitionErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnPartitionResult",
@@ -532,20 +506,14 @@ impl Wire for AddPartitionsToTxnTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnTopicResult.Name",
-            )?,
-            results_by_partition: <Vec<
-                AddPartitionsToTxnPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnTopicResult.ResultsByPartition",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddPartitionsToTxnTopicResult.Name")
+            ),
+            results_by_partition: tri!(
+                < Vec < AddPartitionsToTxnPartitionResult > as Wire > ::wire_get(buf,
+                true, version, "AddPartitionsToTxnTopicResult.ResultsByPartition")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnTopicResult",

@@ -43,14 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactions: <Vec<
-                AddPartitionsToTxnTransaction,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnRequest.Transactions",
-            )?,
+            transactions: tri!(
+                < Vec < AddPartitionsToTxnTransaction > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnRequest.Transactions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnRequest",
@@ -161,26 +157,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ErrorCode",
-            )?,
-            results_by_transaction: <Vec<
-                AddPartitionsToTxnResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnResponse.ResultsByTransaction",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ErrorCode")
+            ),
+            results_by_transaction: tri!(
+                < Vec < AddPartitionsToTxnResult > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnResponse.ResultsByTransaction")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnResponse",
@@ -321,38 +309,26 @@ impl Wire for AddPartitionsToTxnTransaction {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnTransaction.TransactionalId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnTransaction.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnTransaction.ProducerEpoch",
-            )?,
-            verify_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnTransaction.VerifyOnly",
-            )?,
-            topics: <Vec<
-                AddPartitionsToTxnTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnTransaction.Topics",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddPartitionsToTxnTransaction.TransactionalId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnTransaction.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnTransaction.ProducerEpoch")
+            ),
+            verify_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnTransaction.VerifyOnly")
+            ),
+            topics: tri!(
+                < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnTransaction.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnTransaction",
@@ -452,20 +428,14 @@ impl Wire for AddPartitionsToTxnResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnResult.TransactionalId",
-            )?,
-            topic_results: <Vec<
-                AddPartitionsToTxnTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnResult.TopicResults",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AddPartitionsToTxnResult.TransactionalId")
+            ),
+            topic_results: tri!(
+                < Vec < AddPartitionsToTxnTopicResult > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnResult.TopicResults")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnResult",

@@ -43,14 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactions: <Vec<
-                AddPartitionsToTxnTransaction,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnRequest.Transactions",
-            )?,
+            transactions: tri!(
+                < Vec < AddPartitionsToTxnTransaction > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnRequest.Transactions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnRequest",
@@ -161,26 +157,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ErrorCode",
-            )?,
-            results_by_transaction: <Vec<
-                AddPartitionsToTxnResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddPartitionsToTxnResponse.ResultsByTransaction",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ErrorCode")
+            ),
+            results_by_transaction: tri!(
+                < Vec < AddPartitionsToTxnResult > as Wire > ::wire_get(buf, true,
+                version, "AddPartitionsToTxnResponse.ResultsByTransaction")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddPartitionsToTxnResponse",

@@ -213,54 +213,42 @@ impl Wire for AddPartitionsToTxnTransaction {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             transactional_id: if version >= 4 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnTransaction.TransactionalId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "AddPartitionsToTxnTransaction.TransactionalId")
+                )
             } else {
                 ByteString::from_static("")
             },
             producer_id: if version >= 4 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AddPartitionsToTxnTransaction.ProducerId",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "AddPartitionsToTxnTransaction.ProducerId")
+                )
             } else {
                 0
             },
             producer_epoch: if version >= 4 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AddPartitionsToTxnTransaction.ProducerEpoch",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "AddPartitionsToTxnTransaction.ProducerEpoch")
+                )
             } else {
                 0
             },
             verify_only: if version >= 4 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AddPartitionsToTxnTransaction.VerifyOnly",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "AddPartitionsToTxnTransaction.VerifyOnly")
+                )
             } else {
                 false
             },
             topics: if version >= 4 {
-                <Vec<
-                    AddPartitionsToTxnTopic,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnTransaction.Topics",
-                )?
+                tri!(
+                    < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, version
+                    >= 3, version, "AddPartitionsToTxnTransaction.Topics")
+                )
             } else {
                 <Vec<AddPartitionsToTxnTopic>>::new()
             },
@@ -283,7 +271,7 @@ impl From<super::v4::AddPartitionsToTxnTransaction> for AddPartitionsToTxnTransa
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
             verify_only: v.verify_only,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -300,11 +288,7 @@ impl AddPartitionsToTxnTransaction {
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
             verify_only: self.verify_only,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, AddPartitionsToTxnTopic::to_v3)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -396,20 +380,14 @@ impl Wire for AddPartitionsToTxnTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "AddPartitionsToTxnTopic.Name",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "AddPartitionsToTxnTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                "AddPartitionsToTxnTopic.Name")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 3, version,
+                "AddPartitionsToTxnTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -694,56 +672,42 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             transactions: if version >= 4 {
-                <Vec<
-                    AddPartitionsToTxnTransaction,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnRequest.Transactions",
-                )?
+                tri!(
+                    < Vec < AddPartitionsToTxnTransaction > as Wire > ::wire_get(buf,
+                    version >= 3, version, "AddPartitionsToTxnRequest.Transactions")
+                )
             } else {
                 <Vec<AddPartitionsToTxnTransaction>>::new()
             },
             v3_and_below_transactional_id: if version <= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "AddPartitionsToTxnRequest.V3AndBelowTransactionalId")
+                )
             } else {
                 ByteString::from_static("")
             },
             v3_and_below_producer_id: if version <= 3 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AddPartitionsToTxnRequest.V3AndBelowProducerId",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "AddPartitionsToTxnRequest.V3AndBelowProducerId")
+                )
             } else {
                 0
             },
             v3_and_below_producer_epoch: if version <= 3 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch")
+                )
             } else {
                 0
             },
             v3_and_below_topics: if version <= 3 {
-                <Vec<
-                    AddPartitionsToTxnTopic,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnRequest.V3AndBelowTopics",
-                )?
+                tri!(
+                    < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, version
+                    >= 3, version, "AddPartitionsToTxnRequest.V3AndBelowTopics")
+                )
             } else {
                 <Vec<AddPartitionsToTxnTopic>>::new()
             },
@@ -765,11 +729,7 @@ impl From<super::v0::Request> for Request {
             v3_and_below_transactional_id: v.v3_and_below_transactional_id,
             v3_and_below_producer_id: v.v3_and_below_producer_id,
             v3_and_below_producer_epoch: v.v3_and_below_producer_epoch,
-            v3_and_below_topics: v
-                .v3_and_below_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            v3_and_below_topics: vec_from(v.v3_and_below_topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -777,8 +737,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -788,11 +750,7 @@ impl From<super::v1::Request> for Request {
             v3_and_below_transactional_id: v.v3_and_below_transactional_id,
             v3_and_below_producer_id: v.v3_and_below_producer_id,
             v3_and_below_producer_epoch: v.v3_and_below_producer_epoch,
-            v3_and_below_topics: v
-                .v3_and_below_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            v3_and_below_topics: vec_from(v.v3_and_below_topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -800,8 +758,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -811,11 +771,7 @@ impl From<super::v2::Request> for Request {
             v3_and_below_transactional_id: v.v3_and_below_transactional_id,
             v3_and_below_producer_id: v.v3_and_below_producer_id,
             v3_and_below_producer_epoch: v.v3_and_below_producer_epoch,
-            v3_and_below_topics: v
-                .v3_and_below_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            v3_and_below_topics: vec_from(v.v3_and_below_topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -823,8 +779,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -834,11 +792,7 @@ impl From<super::v3::Request> for Request {
             v3_and_below_transactional_id: v.v3_and_below_transactional_id,
             v3_and_below_producer_id: v.v3_and_below_producer_id,
             v3_and_below_producer_epoch: v.v3_and_below_producer_epoch,
-            v3_and_below_topics: v
-                .v3_and_below_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            v3_and_below_topics: vec_from(v.v3_and_below_topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -846,14 +800,16 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            transactions: v.transactions.into_iter().map(Into::into).collect(),
+            transactions: vec_from(v.transactions),
             v3_and_below_transactional_id: ByteString::from_static(""),
             v3_and_below_producer_id: 0,
             v3_and_below_producer_epoch: 0,
@@ -865,14 +821,16 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
-            transactions: v.transactions.into_iter().map(Into::into).collect(),
+            transactions: vec_from(v.transactions),
             v3_and_below_transactional_id: ByteString::from_static(""),
             v3_and_below_producer_id: 0,
             v3_and_below_producer_epoch: 0,
@@ -884,8 +842,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Request {
@@ -912,11 +872,9 @@ impl Request {
             v3_and_below_transactional_id: self.v3_and_below_transactional_id,
             v3_and_below_producer_id: self.v3_and_below_producer_id,
             v3_and_below_producer_epoch: self.v3_and_below_producer_epoch,
-            v3_and_below_topics: self
-                .v3_and_below_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            v3_and_below_topics: tri!(
+                vec_to(self.v3_and_below_topics, version, AddPartitionsToTxnTopic::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnRequest` of version 1 (and the versions sharing its fields).
@@ -942,11 +900,9 @@ impl Request {
             v3_and_below_transactional_id: self.v3_and_below_transactional_id,
             v3_and_below_producer_id: self.v3_and_below_producer_id,
             v3_and_below_producer_epoch: self.v3_and_below_producer_epoch,
-            v3_and_below_topics: self
-                .v3_and_below_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            v3_and_below_topics: tri!(
+                vec_to(self.v3_and_below_topics, version, AddPartitionsToTxnTopic::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnRequest` of version 2 (and the versions sharing its fields).
@@ -972,11 +928,9 @@ impl Request {
             v3_and_below_transactional_id: self.v3_and_below_transactional_id,
             v3_and_below_producer_id: self.v3_and_below_producer_id,
             v3_and_below_producer_epoch: self.v3_and_below_producer_epoch,
-            v3_and_below_topics: self
-                .v3_and_below_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            v3_and_below_topics: tri!(
+                vec_to(self.v3_and_below_topics, version, AddPartitionsToTxnTopic::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnRequest` of version 3 (and the versions sharing its fields).
@@ -994,11 +948,9 @@ impl Request {
             v3_and_below_transactional_id: self.v3_and_below_transactional_id,
             v3_and_below_producer_id: self.v3_and_below_producer_id,
             v3_and_below_producer_epoch: self.v3_and_below_producer_epoch,
-            v3_and_below_topics: self
-                .v3_and_below_topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            v3_and_below_topics: tri!(
+                vec_to(self.v3_and_below_topics, version, AddPartitionsToTxnTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1038,11 +990,9 @@ impl Request {
             );
         }
         Ok(super::v4::Request {
-            transactions: self
-                .transactions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            transactions: tri!(
+                vec_to(self.transactions, version, AddPartitionsToTxnTransaction::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1082,11 +1032,9 @@ impl Request {
             );
         }
         Ok(super::v5::Request {
-            transactions: self
-                .transactions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            transactions: tri!(
+                vec_to(self.transactions, version, AddPartitionsToTxnTransaction::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1213,24 +1161,18 @@ impl Wire for AddPartitionsToTxnResult {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             transactional_id: if version >= 4 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnResult.TransactionalId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "AddPartitionsToTxnResult.TransactionalId")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_results: if version >= 4 {
-                <Vec<
-                    AddPartitionsToTxnTopicResult,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnResult.TopicResults",
-                )?
+                tri!(
+                    < Vec < AddPartitionsToTxnTopicResult > as Wire > ::wire_get(buf,
+                    version >= 3, version, "AddPartitionsToTxnResult.TopicResults")
+                )
             } else {
                 <Vec<AddPartitionsToTxnTopicResult>>::new()
             },
@@ -1250,7 +1192,7 @@ impl From<super::v4::AddPartitionsToTxnResult> for AddPartitionsToTxnResult {
     fn from(v: super::v4::AddPartitionsToTxnResult) -> Self {
         Self {
             transactional_id: v.transactional_id,
-            topic_results: v.topic_results.into_iter().map(Into::into).collect(),
+            topic_results: vec_from(v.topic_results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1264,11 +1206,9 @@ impl AddPartitionsToTxnResult {
     ) -> Result<super::v4::AddPartitionsToTxnResult, EncodeError> {
         Ok(super::v4::AddPartitionsToTxnResult {
             transactional_id: self.transactional_id,
-            topic_results: self
-                .topic_results
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_results: tri!(
+                vec_to(self.topic_results, version, AddPartitionsToTxnTopicResult::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1364,20 +1304,15 @@ impl Wire for AddPartitionsToTxnTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "AddPartitionsToTxnTopicResult.Name",
-            )?,
-            results_by_partition: <Vec<
-                AddPartitionsToTxnPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "AddPartitionsToTxnTopicResult.ResultsByPartition",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                "AddPartitionsToTxnTopicResult.Name")
+            ),
+            results_by_partition: tri!(
+                < Vec < AddPartitionsToTxnPartitionResult > as Wire > ::wire_get(buf,
+                version >= 3, version,
+                "AddPartitionsToTxnTopicResult.ResultsByPartition")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -1394,11 +1329,7 @@ impl From<super::v0::AddPartitionsToTxnTopicResult> for AddPartitionsToTxnTopicR
     fn from(v: super::v0::AddPartitionsToTxnTopicResult) -> Self {
         Self {
             name: v.name,
-            results_by_partition: v
-                .results_by_partition
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_partition: vec_from(v.results_by_partition),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1407,11 +1338,7 @@ impl From<super::v3::AddPartitionsToTxnTopicResult> for AddPartitionsToTxnTopicR
     fn from(v: super::v3::AddPartitionsToTxnTopicResult) -> Self {
         Self {
             name: v.name,
-            results_by_partition: v
-                .results_by_partition
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_partition: vec_from(v.results_by_partition),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1433,11 +1360,10 @@ impl AddPartitionsToTxnTopicResult {
         }
         Ok(super::v0::AddPartitionsToTxnTopicResult {
             name: self.name,
-            results_by_partition: self
-                .results_by_partition
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_partition: tri!(
+                vec_to(self.results_by_partition, version,
+                AddPartitionsToTxnPartitionResult::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnTopicResult` of version 3 (and the versions sharing its fields).
@@ -1448,11 +1374,10 @@ impl AddPartitionsToTxnTopicResult {
     ) -> Result<super::v3::AddPartitionsToTxnTopicResult, EncodeError> {
         Ok(super::v3::AddPartitionsToTxnTopicResult {
             name: self.name,
-            results_by_partition: self
-                .results_by_partition
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_partition: tri!(
+                vec_to(self.results_by_partition, version,
+                AddPartitionsToTxnPartitionResult::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1551,18 +1476,14 @@ impl Wire for AddPartitionsToTxnPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnPartitionResult.PartitionIndex",
-            )?,
-            partition_error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnPartitionResult.PartitionErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnPartitionResult.PartitionIndex")
+            ),
+            partition_error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnPartitionResult.PartitionErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -1790,43 +1711,32 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddPartitionsToTxnResponse.ThrottleTimeMs",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddPartitionsToTxnResponse.ThrottleTimeMs")
+            ),
             error_code: if version >= 4 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AddPartitionsToTxnResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "AddPartitionsToTxnResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
             results_by_transaction: if version >= 4 {
-                <Vec<
-                    AddPartitionsToTxnResult,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnResponse.ResultsByTransaction",
-                )?
+                tri!(
+                    < Vec < AddPartitionsToTxnResult > as Wire > ::wire_get(buf, version
+                    >= 3, version, "AddPartitionsToTxnResponse.ResultsByTransaction")
+                )
             } else {
                 <Vec<AddPartitionsToTxnResult>>::new()
             },
             results_by_topic_v3_and_below: if version <= 3 {
-                <Vec<
-                    AddPartitionsToTxnTopicResult,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
-                )?
+                tri!(
+                    < Vec < AddPartitionsToTxnTopicResult > as Wire > ::wire_get(buf,
+                    version >= 3, version,
+                    "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow")
+                )
             } else {
                 <Vec<AddPartitionsToTxnTopicResult>>::new()
             },
@@ -1847,11 +1757,7 @@ impl From<super::v0::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             results_by_transaction: <Vec<AddPartitionsToTxnResult>>::new(),
-            results_by_topic_v3_and_below: v
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_topic_v3_and_below: vec_from(v.results_by_topic_v3_and_below),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1859,8 +1765,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1869,11 +1777,7 @@ impl From<super::v1::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             results_by_transaction: <Vec<AddPartitionsToTxnResult>>::new(),
-            results_by_topic_v3_and_below: v
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_topic_v3_and_below: vec_from(v.results_by_topic_v3_and_below),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1881,8 +1785,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1891,11 +1797,7 @@ impl From<super::v2::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             results_by_transaction: <Vec<AddPartitionsToTxnResult>>::new(),
-            results_by_topic_v3_and_below: v
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_topic_v3_and_below: vec_from(v.results_by_topic_v3_and_below),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1903,8 +1805,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1913,11 +1817,7 @@ impl From<super::v3::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             results_by_transaction: <Vec<AddPartitionsToTxnResult>>::new(),
-            results_by_topic_v3_and_below: v
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_topic_v3_and_below: vec_from(v.results_by_topic_v3_and_below),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1925,8 +1825,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1934,11 +1836,7 @@ impl From<super::v4::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            results_by_transaction: v
-                .results_by_transaction
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_transaction: vec_from(v.results_by_transaction),
             results_by_topic_v3_and_below: <Vec<AddPartitionsToTxnTopicResult>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1947,8 +1845,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1956,11 +1856,7 @@ impl From<super::v5::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            results_by_transaction: v
-                .results_by_transaction
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            results_by_transaction: vec_from(v.results_by_transaction),
             results_by_topic_v3_and_below: <Vec<AddPartitionsToTxnTopicResult>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1969,8 +1865,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Response {
@@ -1995,11 +1893,10 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results_by_topic_v3_and_below: self
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_topic_v3_and_below: tri!(
+                vec_to(self.results_by_topic_v3_and_below, version,
+                AddPartitionsToTxnTopicResult::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnResponse` of version 1 (and the versions sharing its fields).
@@ -2023,11 +1920,10 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results_by_topic_v3_and_below: self
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_topic_v3_and_below: tri!(
+                vec_to(self.results_by_topic_v3_and_below, version,
+                AddPartitionsToTxnTopicResult::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnResponse` of version 2 (and the versions sharing its fields).
@@ -2051,11 +1947,10 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results_by_topic_v3_and_below: self
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_topic_v3_and_below: tri!(
+                vec_to(self.results_by_topic_v3_and_below, version,
+                AddPartitionsToTxnTopicResult::to_v0)
+            ),
         })
     }
     /// This value as the `AddPartitionsToTxnResponse` of version 3 (and the versions sharing its fields).
@@ -2071,11 +1966,10 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results_by_topic_v3_and_below: self
-                .results_by_topic_v3_and_below
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_topic_v3_and_below: tri!(
+                vec_to(self.results_by_topic_v3_and_below, version,
+                AddPartitionsToTxnTopicResult::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2093,11 +1987,10 @@ impl Response {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            results_by_transaction: self
-                .results_by_transaction
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_transaction: tri!(
+                vec_to(self.results_by_transaction, version,
+                AddPartitionsToTxnResult::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2115,11 +2008,10 @@ impl Response {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            results_by_transaction: self
-                .results_by_transaction
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results_by_transaction: tri!(
+                vec_to(self.results_by_transaction, version,
+                AddPartitionsToTxnResult::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

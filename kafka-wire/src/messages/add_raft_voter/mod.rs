@@ -29,8 +29,8 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
-            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
+            0i16 => Ok(AnyRequest::V0(tri!(v0::Request::try_from(self)))),
+            1i16 => Ok(AnyRequest::V1(tri!(v1::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -49,8 +49,8 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
-            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
+            0i16 => Ok(AnyResponse::V0(tri!(v0::Response::try_from(self)))),
+            1i16 => Ok(AnyResponse::V1(tri!(v1::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -99,8 +99,8 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -212,8 +212,8 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

@@ -112,36 +112,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "AddRaftVoterRequest.ClusterId")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddRaftVoterRequest.TimeoutMs",
-            )?,
-            voter_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddRaftVoterRequest.VoterId",
-            )?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddRaftVoterRequest.VoterDirectoryId",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(buf, true, version, "AddRaftVoterRequest.Listeners")?,
-            ack_when_committed: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddRaftVoterRequest.AckWhenCommitted",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AddRaftVoterRequest.ClusterId")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddRaftVoterRequest.TimeoutMs")
+            ),
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddRaftVoterRequest.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "AddRaftVoterRequest.VoterDirectoryId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "AddRaftVoterRequest.Listeners")
+            ),
+            ack_when_committed: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AddRaftVoterRequest.AckWhenCommitted")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddRaftVoterRequest",
@@ -278,26 +272,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddRaftVoterResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AddRaftVoterResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AddRaftVoterResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AddRaftVoterResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AddRaftVoterResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AddRaftVoterResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AddRaftVoterResponse",

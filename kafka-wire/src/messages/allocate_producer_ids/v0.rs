@@ -64,18 +64,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AllocateProducerIdsRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AllocateProducerIdsRequest.BrokerEpoch",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AllocateProducerIdsRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AllocateProducerIdsRequest.BrokerEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AllocateProducerIdsRequest",
@@ -195,30 +191,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AllocateProducerIdsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AllocateProducerIdsResponse.ErrorCode",
-            )?,
-            producer_id_start: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AllocateProducerIdsResponse.ProducerIdStart",
-            )?,
-            producer_id_len: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AllocateProducerIdsResponse.ProducerIdLen",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AllocateProducerIdsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AllocateProducerIdsResponse.ErrorCode")
+            ),
+            producer_id_start: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AllocateProducerIdsResponse.ProducerIdStart")
+            ),
+            producer_id_len: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AllocateProducerIdsResponse.ProducerIdLen")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AllocateProducerIdsResponse",

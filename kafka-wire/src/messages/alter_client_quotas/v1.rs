@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entries: <Vec<
-                EntryData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterClientQuotasRequest.Entries",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterClientQuotasRequest.ValidateOnly",
-            )?,
+            entries: tri!(
+                < Vec < EntryData > as Wire > ::wire_get(buf, true, version,
+                "AlterClientQuotasRequest.Entries")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AlterClientQuotasRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterClientQuotasRequest",
@@ -170,20 +164,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterClientQuotasResponse.ThrottleTimeMs",
-            )?,
-            entries: <Vec<
-                EntryDataResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterClientQuotasResponse.Entries",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterClientQuotasResponse.ThrottleTimeMs")
+            ),
+            entries: tri!(
+                < Vec < EntryDataResponse > as Wire > ::wire_get(buf, true, version,
+                "AlterClientQuotasResponse.Entries")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterClientQuotasResponse",
@@ -287,15 +275,14 @@ impl Wire for EntityData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "EntityData.EntityName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EntityData",
@@ -371,10 +358,14 @@ impl Wire for EntryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<
-                EntityData,
-            > as Wire>::wire_get(buf, true, version, "EntryData.Entity")?,
-            ops: <Vec<OpData> as Wire>::wire_get(buf, true, version, "EntryData.Ops")?,
+            entity: tri!(
+                < Vec < EntityData > as Wire > ::wire_get(buf, true, version,
+                "EntryData.Entity")
+            ),
+            ops: tri!(
+                < Vec < OpData > as Wire > ::wire_get(buf, true, version,
+                "EntryData.Ops")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "EntryData")?,
         })
     }
@@ -457,9 +448,13 @@ impl Wire for OpData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "OpData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, version, "OpData.Value")?,
-            remove: <bool as Wire>::wire_get(buf, false, version, "OpData.Remove")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "OpData.Key")
+            ),
+            value: tri!(< f64 as Wire > ::wire_get(buf, false, version, "OpData.Value")),
+            remove: tri!(
+                < bool as Wire > ::wire_get(buf, false, version, "OpData.Remove")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "OpData")?,
         })
     }
@@ -545,15 +540,14 @@ impl Wire for EntityDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "EntityData.EntityName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EntityData",
@@ -652,18 +646,18 @@ impl Wire for EntryDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EntryData.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "EntryData.ErrorMessage")?,
-            entity: <Vec<
-                EntityDataResponse,
-            > as Wire>::wire_get(buf, true, version, "EntryData.Entity")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EntryData.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "EntryData.ErrorMessage")
+            ),
+            entity: tri!(
+                < Vec < EntityDataResponse > as Wire > ::wire_get(buf, true, version,
+                "EntryData.Entity")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "EntryData")?,
         })
     }

@@ -75,12 +75,14 @@ impl Wire for EntryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entity: <Vec<
-                EntityData,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntryData.Entity")?,
-            ops: <Vec<
-                OpData,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntryData.Ops")?,
+            entity: tri!(
+                < Vec < EntityData > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntryData.Entity")
+            ),
+            ops: tri!(
+                < Vec < OpData > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntryData.Ops")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -96,8 +98,8 @@ impl WireStruct for EntryData {}
 impl From<super::v0::EntryData> for EntryData {
     fn from(v: super::v0::EntryData) -> Self {
         Self {
-            entity: v.entity.into_iter().map(Into::into).collect(),
-            ops: v.ops.into_iter().map(Into::into).collect(),
+            entity: vec_from(v.entity),
+            ops: vec_from(v.ops),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -105,8 +107,8 @@ impl From<super::v0::EntryData> for EntryData {
 impl From<super::v1::EntryData> for EntryData {
     fn from(v: super::v1::EntryData) -> Self {
         Self {
-            entity: v.entity.into_iter().map(Into::into).collect(),
-            ops: v.ops.into_iter().map(Into::into).collect(),
+            entity: vec_from(v.entity),
+            ops: vec_from(v.ops),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -121,32 +123,16 @@ impl EntryData {
             );
         }
         Ok(super::v0::EntryData {
-            entity: self
-                .entity
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            ops: self
-                .ops
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entity: tri!(vec_to(self.entity, version, EntityData::to_v0)),
+            ops: tri!(vec_to(self.ops, version, OpData::to_v0)),
         })
     }
     /// This value as the `EntryData` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::EntryData, EncodeError> {
         Ok(super::v1::EntryData {
-            entity: self
-                .entity
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            ops: self
-                .ops
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entity: tri!(vec_to(self.entity, version, EntityData::to_v1)),
+            ops: tri!(vec_to(self.ops, version, OpData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -240,15 +226,14 @@ impl Wire for EntityData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntityData.EntityName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -265,7 +250,7 @@ impl From<super::v0::EntityData> for EntityData {
     fn from(v: super::v0::EntityData) -> Self {
         Self {
             entity_type: v.entity_type,
-            entity_name: v.entity_name.map(|v| v),
+            entity_name: v.entity_name,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -274,7 +259,7 @@ impl From<super::v1::EntityData> for EntityData {
     fn from(v: super::v1::EntityData) -> Self {
         Self {
             entity_type: v.entity_type,
-            entity_name: v.entity_name.map(|v| v),
+            entity_name: v.entity_name,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -390,14 +375,14 @@ impl Wire for OpData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            key: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "OpData.Key",
-            )?,
-            value: <f64 as Wire>::wire_get(buf, false, version, "OpData.Value")?,
-            remove: <bool as Wire>::wire_get(buf, false, version, "OpData.Remove")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "OpData.Key")
+            ),
+            value: tri!(< f64 as Wire > ::wire_get(buf, false, version, "OpData.Value")),
+            remove: tri!(
+                < bool as Wire > ::wire_get(buf, false, version, "OpData.Remove")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -542,20 +527,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entries: <Vec<
-                EntryData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterClientQuotasRequest.Entries",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterClientQuotasRequest.ValidateOnly",
-            )?,
+            entries: tri!(
+                < Vec < EntryData > as Wire > ::wire_get(buf, version >= 1, version,
+                "AlterClientQuotasRequest.Entries")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AlterClientQuotasRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -570,7 +549,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            entries: v.entries.into_iter().map(Into::into).collect(),
+            entries: vec_from(v.entries),
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -579,14 +558,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            entries: v.entries.into_iter().map(Into::into).collect(),
+            entries: vec_from(v.entries),
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -595,8 +576,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -612,11 +595,7 @@ impl Request {
             );
         }
         Ok(super::v0::Request {
-            entries: self
-                .entries
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entries: tri!(vec_to(self.entries, version, EntryData::to_v0)),
             validate_only: self.validate_only,
         })
     }
@@ -624,11 +603,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
-            entries: self
-                .entries
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entries: tri!(vec_to(self.entries, version, EntryData::to_v1)),
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -729,18 +704,18 @@ impl Wire for EntryDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EntryData.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntryData.ErrorMessage")?,
-            entity: <Vec<
-                EntityDataResponse,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntryData.Entity")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EntryData.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntryData.ErrorMessage")
+            ),
+            entity: tri!(
+                < Vec < EntityDataResponse > as Wire > ::wire_get(buf, version >= 1,
+                version, "EntryData.Entity")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -757,8 +732,8 @@ impl From<super::v0::EntryDataResponse> for EntryDataResponse {
     fn from(v: super::v0::EntryDataResponse) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            entity: v.entity.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            entity: vec_from(v.entity),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -767,8 +742,8 @@ impl From<super::v1::EntryDataResponse> for EntryDataResponse {
     fn from(v: super::v1::EntryDataResponse) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            entity: v.entity.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            entity: vec_from(v.entity),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -788,11 +763,7 @@ impl EntryDataResponse {
                 Some(v) => Some(v),
                 None => None,
             },
-            entity: self
-                .entity
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entity: tri!(vec_to(self.entity, version, EntityDataResponse::to_v0)),
         })
     }
     /// This value as the `EntryData` of version 1 (and the versions sharing its fields).
@@ -804,11 +775,7 @@ impl EntryDataResponse {
                 Some(v) => Some(v),
                 None => None,
             },
-            entity: self
-                .entity
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entity: tri!(vec_to(self.entity, version, EntityDataResponse::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -902,15 +869,14 @@ impl Wire for EntityDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntityData.EntityName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -927,7 +893,7 @@ impl From<super::v0::EntityDataResponse> for EntityDataResponse {
     fn from(v: super::v0::EntityDataResponse) -> Self {
         Self {
             entity_type: v.entity_type,
-            entity_name: v.entity_name.map(|v| v),
+            entity_name: v.entity_name,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -936,7 +902,7 @@ impl From<super::v1::EntityDataResponse> for EntityDataResponse {
     fn from(v: super::v1::EntityDataResponse) -> Self {
         Self {
             entity_type: v.entity_type,
-            entity_name: v.entity_name.map(|v| v),
+            entity_name: v.entity_name,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1059,20 +1025,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterClientQuotasResponse.ThrottleTimeMs",
-            )?,
-            entries: <Vec<
-                EntryDataResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterClientQuotasResponse.Entries",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterClientQuotasResponse.ThrottleTimeMs")
+            ),
+            entries: tri!(
+                < Vec < EntryDataResponse > as Wire > ::wire_get(buf, version >= 1,
+                version, "AlterClientQuotasResponse.Entries")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -1088,7 +1048,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            entries: v.entries.into_iter().map(Into::into).collect(),
+            entries: vec_from(v.entries),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1096,15 +1056,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            entries: v.entries.into_iter().map(Into::into).collect(),
+            entries: vec_from(v.entries),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1112,8 +1074,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1130,11 +1094,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            entries: self
-                .entries
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entries: tri!(vec_to(self.entries, version, EntryDataResponse::to_v0)),
         })
     }
     /// This value as the `AlterClientQuotasResponse` of version 1 (and the versions sharing its fields).
@@ -1142,11 +1102,7 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            entries: self
-                .entries
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entries: tri!(vec_to(self.entries, version, EntryDataResponse::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

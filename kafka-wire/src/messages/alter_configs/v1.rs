@@ -50,15 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resources: <Vec<
-                AlterConfigsResource,
-            > as Wire>::wire_get(buf, false, version, "AlterConfigsRequest.Resources")?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsRequest.ValidateOnly",
-            )?,
+            resources: tri!(
+                < Vec < AlterConfigsResource > as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsRequest.Resources")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsRequest.ValidateOnly")
+            ),
         })
     }
 }
@@ -149,15 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                AlterConfigsResourceResponse,
-            > as Wire>::wire_get(buf, false, version, "AlterConfigsResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < AlterConfigsResourceResponse > as Wire > ::wire_get(buf, false,
+                version, "AlterConfigsResponse.Responses")
+            ),
         })
     }
 }

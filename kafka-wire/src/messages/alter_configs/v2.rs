@@ -54,15 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resources: <Vec<
-                AlterConfigsResource,
-            > as Wire>::wire_get(buf, true, version, "AlterConfigsRequest.Resources")?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsRequest.ValidateOnly",
-            )?,
+            resources: tri!(
+                < Vec < AlterConfigsResource > as Wire > ::wire_get(buf, true, version,
+                "AlterConfigsRequest.Resources")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterConfigsRequest",
@@ -165,15 +164,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                AlterConfigsResourceResponse,
-            > as Wire>::wire_get(buf, true, version, "AlterConfigsResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < AlterConfigsResourceResponse > as Wire > ::wire_get(buf, true,
+                version, "AlterConfigsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterConfigsResponse",
@@ -288,21 +286,18 @@ impl Wire for AlterConfigsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterConfigsResource.ResourceName",
-            )?,
-            configs: <Vec<
-                AlterableConfig,
-            > as Wire>::wire_get(buf, true, version, "AlterConfigsResource.Configs")?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterConfigsResource.ResourceName")
+            ),
+            configs: tri!(
+                < Vec < AlterableConfig > as Wire > ::wire_get(buf, true, version,
+                "AlterConfigsResource.Configs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterConfigsResource",
@@ -394,15 +389,14 @@ impl Wire for AlterableConfig {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterableConfig.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "AlterableConfig.Value")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterableConfig.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterableConfig.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterableConfig",
@@ -524,32 +518,22 @@ impl Wire for AlterConfigsResourceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterConfigsResourceResponse.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterConfigsResourceResponse.ResourceName",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterConfigsResourceResponse.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterConfigsResourceResponse.ResourceName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterConfigsResourceResponse",

@@ -29,8 +29,8 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
-            3i16 => v3::Request::try_from(self).map(AnyRequest::V3),
+            2i16 => Ok(AnyRequest::V2(tri!(v2::Request::try_from(self)))),
+            3i16 => Ok(AnyRequest::V3(tri!(v3::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -49,8 +49,8 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
-            3i16 => v3::Response::try_from(self).map(AnyResponse::V3),
+            2i16 => Ok(AnyResponse::V2(tri!(v2::Response::try_from(self)))),
+            3i16 => Ok(AnyResponse::V3(tri!(v3::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -99,8 +99,8 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -212,8 +212,8 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

@@ -76,21 +76,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionRequest.BrokerEpoch",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "AlterPartitionRequest.Topics")?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionRequest.BrokerEpoch")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionRequest",
@@ -205,21 +202,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "AlterPartitionResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionResponse",
@@ -351,33 +345,26 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            new_isr: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "PartitionData.NewIsr")?,
-            leader_recovery_state: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderRecoveryState",
-            )?,
-            partition_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            new_isr: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.NewIsr")
+            ),
+            leader_recovery_state: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderRecoveryState")
+            ),
+            partition_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -461,15 +448,13 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -597,45 +582,33 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            isr: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "PartitionData.Isr")?,
-            leader_recovery_state: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderRecoveryState",
-            )?,
-            partition_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            isr: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Isr")
+            ),
+            leader_recovery_state: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderRecoveryState")
+            ),
+            partition_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -723,15 +696,13 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

@@ -64,15 +64,13 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -87,7 +85,7 @@ impl From<super::v2::TopicData> for TopicData {
     fn from(v: super::v2::TopicData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -96,7 +94,7 @@ impl From<super::v3::TopicData> for TopicData {
     fn from(v: super::v3::TopicData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -107,11 +105,7 @@ impl TopicData {
     fn to_v2(self, version: i16) -> Result<super::v2::TopicData, EncodeError> {
         Ok(super::v2::TopicData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -120,11 +114,7 @@ impl TopicData {
     fn to_v3(self, version: i16) -> Result<super::v3::TopicData, EncodeError> {
         Ok(super::v3::TopicData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v3)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -296,49 +286,38 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             new_isr: if version <= 2 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(buf, true, version, "PartitionData.NewIsr")?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                    "PartitionData.NewIsr")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
             new_isr_with_epochs: if version >= 3 {
-                <Vec<
-                    BrokerState,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "PartitionData.NewIsrWithEpochs",
-                )?
+                tri!(
+                    < Vec < BrokerState > as Wire > ::wire_get(buf, true, version,
+                    "PartitionData.NewIsrWithEpochs")
+                )
             } else {
                 <Vec<BrokerState>>::new()
             },
-            leader_recovery_state: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderRecoveryState",
-            )?,
-            partition_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionEpoch",
-            )?,
+            leader_recovery_state: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderRecoveryState")
+            ),
+            partition_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -368,11 +347,7 @@ impl From<super::v3::PartitionData> for PartitionData {
             partition_index: v.partition_index,
             leader_epoch: v.leader_epoch,
             new_isr: <SmallVec<[i32; 4]>>::new(),
-            new_isr_with_epochs: v
-                .new_isr_with_epochs
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            new_isr_with_epochs: vec_from(v.new_isr_with_epochs),
             leader_recovery_state: v.leader_recovery_state,
             partition_epoch: v.partition_epoch,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -411,11 +386,9 @@ impl PartitionData {
         Ok(super::v3::PartitionData {
             partition_index: self.partition_index,
             leader_epoch: self.leader_epoch,
-            new_isr_with_epochs: self
-                .new_isr_with_epochs
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            new_isr_with_epochs: tri!(
+                vec_to(self.new_isr_with_epochs, version, BrokerState::to_v3)
+            ),
             leader_recovery_state: self.leader_recovery_state,
             partition_epoch: self.partition_epoch,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -524,12 +497,18 @@ impl Wire for BrokerState {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             broker_id: if version >= 3 {
-                <i32 as Wire>::wire_get(buf, false, version, "BrokerState.BrokerId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "BrokerState.BrokerId")
+                )
             } else {
                 0
             },
             broker_epoch: if version >= 3 {
-                <i64 as Wire>::wire_get(buf, false, version, "BrokerState.BrokerEpoch")?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "BrokerState.BrokerEpoch")
+                )
             } else {
                 -1
             },
@@ -652,21 +631,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionRequest.BrokerEpoch",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "AlterPartitionRequest.Topics")?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionRequest.BrokerEpoch")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -681,7 +657,7 @@ impl From<super::v2::Request> for Request {
         Self {
             broker_id: v.broker_id,
             broker_epoch: v.broker_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -689,8 +665,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -698,7 +676,7 @@ impl From<super::v3::Request> for Request {
         Self {
             broker_id: v.broker_id,
             broker_epoch: v.broker_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -706,8 +684,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -717,11 +697,7 @@ impl Request {
         Ok(super::v2::Request {
             broker_id: self.broker_id,
             broker_epoch: self.broker_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -731,11 +707,7 @@ impl Request {
         Ok(super::v3::Request {
             broker_id: self.broker_id,
             broker_epoch: self.broker_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v3)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -801,15 +773,13 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -824,7 +794,7 @@ impl From<super::v2::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v2::TopicDataResponse) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -835,11 +805,9 @@ impl TopicDataResponse {
     fn to_v2(self, version: i16) -> Result<super::v2::TopicDataResponse, EncodeError> {
         Ok(super::v2::TopicDataResponse {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -992,45 +960,33 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            isr: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "PartitionData.Isr")?,
-            leader_recovery_state: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderRecoveryState",
-            )?,
-            partition_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            isr: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Isr")
+            ),
+            leader_recovery_state: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderRecoveryState")
+            ),
+            partition_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1163,21 +1119,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "AlterPartitionResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1192,7 +1145,7 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1200,8 +1153,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1209,7 +1164,7 @@ impl From<super::v3::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1217,8 +1172,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -1228,11 +1185,7 @@ impl Response {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1242,11 +1195,7 @@ impl Response {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

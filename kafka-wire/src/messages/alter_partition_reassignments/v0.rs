@@ -66,20 +66,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsRequest.TimeoutMs",
-            )?,
-            topics: <Vec<
-                ReassignableTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsRequest.Topics",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsRequest.TimeoutMs")
+            ),
+            topics: tri!(
+                < Vec < ReassignableTopic > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionReassignmentsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionReassignmentsRequest",
@@ -217,34 +211,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                ReassignableTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionReassignmentsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < ReassignableTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "AlterPartitionReassignmentsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionReassignmentsResponse",
@@ -353,15 +335,14 @@ impl Wire for ReassignablePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReassignablePartition.PartitionIndex",
-            )?,
-            replicas: <Option<
-                SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(buf, true, version, "ReassignablePartition.Replicas")?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ReassignablePartition.PartitionIndex")
+            ),
+            replicas: tri!(
+                < Option < SmallVec < [i32; 4] > > as Wire > ::wire_get(buf, true,
+                version, "ReassignablePartition.Replicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignablePartition",
@@ -443,15 +424,14 @@ impl Wire for ReassignableTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignableTopic.Name",
-            )?,
-            partitions: <Vec<
-                ReassignablePartition,
-            > as Wire>::wire_get(buf, true, version, "ReassignableTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReassignableTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < ReassignablePartition > as Wire > ::wire_get(buf, true, version,
+                "ReassignableTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignableTopic",
@@ -564,26 +544,18 @@ impl Wire for ReassignablePartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReassignablePartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReassignablePartitionResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignablePartitionResponse.ErrorMessage",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ReassignablePartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ReassignablePartitionResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ReassignablePartitionResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignablePartitionResponse",
@@ -673,20 +645,14 @@ impl Wire for ReassignableTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignableTopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                ReassignablePartitionResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignableTopicResponse.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReassignableTopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < ReassignablePartitionResponse > as Wire > ::wire_get(buf, true,
+                version, "ReassignableTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReassignableTopicResponse",

@@ -79,26 +79,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsRequest.TimeoutMs",
-            )?,
-            allow_replication_factor_change: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
-            )?,
-            topics: <Vec<
-                ReassignableTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsRequest.Topics",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsRequest.TimeoutMs")
+            ),
+            allow_replication_factor_change: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange")
+            ),
+            topics: tri!(
+                < Vec < ReassignableTopic > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionReassignmentsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionReassignmentsRequest",
@@ -253,40 +245,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
-            )?,
-            allow_replication_factor_change: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                ReassignableTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.ThrottleTimeMs")
+            ),
+            allow_replication_factor_change: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionReassignmentsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < ReassignableTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "AlterPartitionReassignmentsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterPartitionReassignmentsResponse",

@@ -70,15 +70,14 @@ impl Wire for ReassignableTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignableTopic.Name",
-            )?,
-            partitions: <Vec<
-                ReassignablePartition,
-            > as Wire>::wire_get(buf, true, version, "ReassignableTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReassignableTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < ReassignablePartition > as Wire > ::wire_get(buf, true, version,
+                "ReassignableTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -93,7 +92,7 @@ impl From<super::v0::ReassignableTopic> for ReassignableTopic {
     fn from(v: super::v0::ReassignableTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -104,11 +103,9 @@ impl ReassignableTopic {
     fn to_v0(self, version: i16) -> Result<super::v0::ReassignableTopic, EncodeError> {
         Ok(super::v0::ReassignableTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ReassignablePartition::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -194,15 +191,14 @@ impl Wire for ReassignablePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReassignablePartition.PartitionIndex",
-            )?,
-            replicas: <Option<
-                SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(buf, true, version, "ReassignablePartition.Replicas")?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ReassignablePartition.PartitionIndex")
+            ),
+            replicas: tri!(
+                < Option < SmallVec < [i32; 4] > > as Wire > ::wire_get(buf, true,
+                version, "ReassignablePartition.Replicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -217,7 +213,7 @@ impl From<super::v0::ReassignablePartition> for ReassignablePartition {
     fn from(v: super::v0::ReassignablePartition) -> Self {
         Self {
             partition_index: v.partition_index,
-            replicas: v.replicas.map(|v| v),
+            replicas: v.replicas,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -343,30 +339,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsRequest.TimeoutMs",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsRequest.TimeoutMs")
+            ),
             allow_replication_factor_change: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange")
+                )
             } else {
                 true
             },
-            topics: <Vec<
-                ReassignableTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < ReassignableTopic > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionReassignmentsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -381,7 +369,7 @@ impl From<super::v0::Request> for Request {
         Self {
             timeout_ms: v.timeout_ms,
             allow_replication_factor_change: true,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -389,8 +377,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -398,7 +388,7 @@ impl From<super::v1::Request> for Request {
         Self {
             timeout_ms: v.timeout_ms,
             allow_replication_factor_change: v.allow_replication_factor_change,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -406,8 +396,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -424,11 +416,7 @@ impl Request {
         }
         Ok(super::v0::Request {
             timeout_ms: self.timeout_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ReassignableTopic::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -438,11 +426,7 @@ impl Request {
         Ok(super::v1::Request {
             timeout_ms: self.timeout_ms,
             allow_replication_factor_change: self.allow_replication_factor_change,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ReassignableTopic::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -520,20 +504,14 @@ impl Wire for ReassignableTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignableTopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                ReassignablePartitionResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignableTopicResponse.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReassignableTopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < ReassignablePartitionResponse > as Wire > ::wire_get(buf, true,
+                version, "ReassignableTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -548,7 +526,7 @@ impl From<super::v0::ReassignableTopicResponse> for ReassignableTopicResponse {
     fn from(v: super::v0::ReassignableTopicResponse) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -562,11 +540,9 @@ impl ReassignableTopicResponse {
     ) -> Result<super::v0::ReassignableTopicResponse, EncodeError> {
         Ok(super::v0::ReassignableTopicResponse {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ReassignablePartitionResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -670,26 +646,18 @@ impl Wire for ReassignablePartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReassignablePartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReassignablePartitionResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReassignablePartitionResponse.ErrorMessage",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ReassignablePartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ReassignablePartitionResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ReassignablePartitionResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -705,7 +673,7 @@ impl From<super::v0::ReassignablePartitionResponse> for ReassignablePartitionRes
         Self {
             partition_index: v.partition_index,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -863,44 +831,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.ThrottleTimeMs",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.ThrottleTimeMs")
+            ),
             allow_replication_factor_change: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "AlterPartitionReassignmentsResponse.AllowReplicationFactorChange")
+                )
             } else {
                 true
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterPartitionReassignmentsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                ReassignableTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterPartitionReassignmentsResponse.Responses",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterPartitionReassignmentsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterPartitionReassignmentsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < ReassignableTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "AlterPartitionReassignmentsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -916,8 +870,8 @@ impl From<super::v0::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             allow_replication_factor_change: true,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -925,8 +879,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -935,8 +891,8 @@ impl From<super::v1::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             allow_replication_factor_change: v.allow_replication_factor_change,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -944,8 +900,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -959,11 +917,9 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, ReassignableTopicResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -978,11 +934,9 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, ReassignableTopicResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

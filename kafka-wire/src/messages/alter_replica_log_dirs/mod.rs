@@ -29,8 +29,8 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
-            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
+            1i16 => Ok(AnyRequest::V1(tri!(v1::Request::try_from(self)))),
+            2i16 => Ok(AnyRequest::V2(tri!(v2::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -49,8 +49,8 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
-            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
+            1i16 => Ok(AnyResponse::V1(tri!(v1::Response::try_from(self)))),
+            2i16 => Ok(AnyResponse::V2(tri!(v2::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -99,8 +99,8 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -208,8 +208,8 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

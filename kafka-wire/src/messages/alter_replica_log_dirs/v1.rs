@@ -39,9 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            dirs: <Vec<
-                AlterReplicaLogDir,
-            > as Wire>::wire_get(buf, false, version, "AlterReplicaLogDirsRequest.Dirs")?,
+            dirs: tri!(
+                < Vec < AlterReplicaLogDir > as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirsRequest.Dirs")
+            ),
         })
     }
 }
@@ -130,20 +131,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AlterReplicaLogDirTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AlterReplicaLogDirTopicResult > as Wire > ::wire_get(buf, false,
+                version, "AlterReplicaLogDirsResponse.Results")
+            ),
         })
     }
 }
@@ -224,15 +219,14 @@ impl Wire for AlterReplicaLogDir {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            path: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDir.Path",
-            )?,
-            topics: <Vec<
-                AlterReplicaLogDirTopic,
-            > as Wire>::wire_get(buf, false, version, "AlterReplicaLogDir.Topics")?,
+            path: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDir.Path")
+            ),
+            topics: tri!(
+                < Vec < AlterReplicaLogDirTopic > as Wire > ::wire_get(buf, false,
+                version, "AlterReplicaLogDir.Topics")
+            ),
         })
     }
 }
@@ -305,20 +299,14 @@ impl Wire for AlterReplicaLogDirTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirTopic.Name",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirTopic.Name")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirTopic.Partitions")
+            ),
         })
     }
 }
@@ -393,18 +381,14 @@ impl Wire for AlterReplicaLogDirPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirPartitionResult.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirPartitionResult.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirPartitionResult.ErrorCode")
+            ),
         })
     }
 }
@@ -480,20 +464,14 @@ impl Wire for AlterReplicaLogDirTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirTopicResult.TopicName",
-            )?,
-            partitions: <Vec<
-                AlterReplicaLogDirPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirTopicResult.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirTopicResult.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < AlterReplicaLogDirPartitionResult > as Wire > ::wire_get(buf,
+                false, version, "AlterReplicaLogDirTopicResult.Partitions")
+            ),
         })
     }
 }

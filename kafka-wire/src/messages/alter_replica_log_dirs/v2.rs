@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            dirs: <Vec<
-                AlterReplicaLogDir,
-            > as Wire>::wire_get(buf, true, version, "AlterReplicaLogDirsRequest.Dirs")?,
+            dirs: tri!(
+                < Vec < AlterReplicaLogDir > as Wire > ::wire_get(buf, true, version,
+                "AlterReplicaLogDirsRequest.Dirs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirsRequest",
@@ -146,20 +147,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AlterReplicaLogDirTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterReplicaLogDirsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AlterReplicaLogDirTopicResult > as Wire > ::wire_get(buf, true,
+                version, "AlterReplicaLogDirsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirsResponse",
@@ -252,15 +247,14 @@ impl Wire for AlterReplicaLogDir {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            path: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterReplicaLogDir.Path",
-            )?,
-            topics: <Vec<
-                AlterReplicaLogDirTopic,
-            > as Wire>::wire_get(buf, true, version, "AlterReplicaLogDir.Topics")?,
+            path: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterReplicaLogDir.Path")
+            ),
+            topics: tri!(
+                < Vec < AlterReplicaLogDirTopic > as Wire > ::wire_get(buf, true,
+                version, "AlterReplicaLogDir.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDir",
@@ -345,20 +339,14 @@ impl Wire for AlterReplicaLogDirTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterReplicaLogDirTopic.Name",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterReplicaLogDirTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterReplicaLogDirTopic.Name")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "AlterReplicaLogDirTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirTopic",
@@ -446,18 +434,14 @@ impl Wire for AlterReplicaLogDirPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirPartitionResult.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirPartitionResult.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirPartitionResult.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirPartitionResult",
@@ -545,20 +529,14 @@ impl Wire for AlterReplicaLogDirTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterReplicaLogDirTopicResult.TopicName",
-            )?,
-            partitions: <Vec<
-                AlterReplicaLogDirPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterReplicaLogDirTopicResult.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterReplicaLogDirTopicResult.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < AlterReplicaLogDirPartitionResult > as Wire > ::wire_get(buf,
+                true, version, "AlterReplicaLogDirTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterReplicaLogDirTopicResult",

@@ -90,20 +90,14 @@ impl Wire for AlterReplicaLogDir {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            path: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDir.Path",
-            )?,
-            topics: <Vec<
-                AlterReplicaLogDirTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDir.Topics",
-            )?,
+            path: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AlterReplicaLogDir.Path")
+            ),
+            topics: tri!(
+                < Vec < AlterReplicaLogDirTopic > as Wire > ::wire_get(buf, version >= 2,
+                version, "AlterReplicaLogDir.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -120,7 +114,7 @@ impl From<super::v1::AlterReplicaLogDir> for AlterReplicaLogDir {
     fn from(v: super::v1::AlterReplicaLogDir) -> Self {
         Self {
             path: v.path,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -129,7 +123,7 @@ impl From<super::v2::AlterReplicaLogDir> for AlterReplicaLogDir {
     fn from(v: super::v2::AlterReplicaLogDir) -> Self {
         Self {
             path: v.path,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -148,11 +142,7 @@ impl AlterReplicaLogDir {
         }
         Ok(super::v1::AlterReplicaLogDir {
             path: self.path,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, AlterReplicaLogDirTopic::to_v1)),
         })
     }
     /// This value as the `AlterReplicaLogDir` of version 2 (and the versions sharing its fields).
@@ -160,11 +150,7 @@ impl AlterReplicaLogDir {
     fn to_v2(self, version: i16) -> Result<super::v2::AlterReplicaLogDir, EncodeError> {
         Ok(super::v2::AlterReplicaLogDir {
             path: self.path,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, AlterReplicaLogDirTopic::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -256,20 +242,14 @@ impl Wire for AlterReplicaLogDirTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDirTopic.Name",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDirTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AlterReplicaLogDirTopic.Name")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 2, version,
+                "AlterReplicaLogDirTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -404,14 +384,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            dirs: <Vec<
-                AlterReplicaLogDir,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDirsRequest.Dirs",
-            )?,
+            dirs: tri!(
+                < Vec < AlterReplicaLogDir > as Wire > ::wire_get(buf, version >= 2,
+                version, "AlterReplicaLogDirsRequest.Dirs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -426,7 +402,7 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            dirs: v.dirs.into_iter().map(Into::into).collect(),
+            dirs: vec_from(v.dirs),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -434,14 +410,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            dirs: v.dirs.into_iter().map(Into::into).collect(),
+            dirs: vec_from(v.dirs),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -449,8 +427,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -466,22 +446,14 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            dirs: self
-                .dirs
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            dirs: tri!(vec_to(self.dirs, version, AlterReplicaLogDir::to_v1)),
         })
     }
     /// This value as the `AlterReplicaLogDirsRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            dirs: self
-                .dirs
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            dirs: tri!(vec_to(self.dirs, version, AlterReplicaLogDir::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -574,20 +546,14 @@ impl Wire for AlterReplicaLogDirTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDirTopicResult.TopicName",
-            )?,
-            partitions: <Vec<
-                AlterReplicaLogDirPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDirTopicResult.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AlterReplicaLogDirTopicResult.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < AlterReplicaLogDirPartitionResult > as Wire > ::wire_get(buf,
+                version >= 2, version, "AlterReplicaLogDirTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -604,7 +570,7 @@ impl From<super::v1::AlterReplicaLogDirTopicResult> for AlterReplicaLogDirTopicR
     fn from(v: super::v1::AlterReplicaLogDirTopicResult) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -613,7 +579,7 @@ impl From<super::v2::AlterReplicaLogDirTopicResult> for AlterReplicaLogDirTopicR
     fn from(v: super::v2::AlterReplicaLogDirTopicResult) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -635,11 +601,10 @@ impl AlterReplicaLogDirTopicResult {
         }
         Ok(super::v1::AlterReplicaLogDirTopicResult {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                AlterReplicaLogDirPartitionResult::to_v1)
+            ),
         })
     }
     /// This value as the `AlterReplicaLogDirTopicResult` of version 2 (and the versions sharing its fields).
@@ -650,11 +615,10 @@ impl AlterReplicaLogDirTopicResult {
     ) -> Result<super::v2::AlterReplicaLogDirTopicResult, EncodeError> {
         Ok(super::v2::AlterReplicaLogDirTopicResult {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                AlterReplicaLogDirPartitionResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -750,18 +714,14 @@ impl Wire for AlterReplicaLogDirPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirPartitionResult.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirPartitionResult.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirPartitionResult.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -916,20 +876,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterReplicaLogDirsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AlterReplicaLogDirTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AlterReplicaLogDirsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterReplicaLogDirsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AlterReplicaLogDirTopicResult > as Wire > ::wire_get(buf, version
+                >= 2, version, "AlterReplicaLogDirsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -945,7 +899,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -953,15 +907,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -969,8 +925,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -987,11 +945,9 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, AlterReplicaLogDirTopicResult::to_v1)
+            ),
         })
     }
     /// This value as the `AlterReplicaLogDirsResponse` of version 2 (and the versions sharing its fields).
@@ -999,11 +955,9 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, AlterReplicaLogDirTopicResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequest.GroupId",
-            )?,
-            topics: <Vec<
-                AlterShareGroupOffsetsRequestTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < AlterShareGroupOffsetsRequestTopic > as Wire > ::wire_get(buf,
+                true, version, "AlterShareGroupOffsetsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsRequest",
@@ -193,34 +187,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                AlterShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < AlterShareGroupOffsetsResponseTopic > as Wire > ::wire_get(buf,
+                true, version, "AlterShareGroupOffsetsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsResponse",
@@ -330,18 +312,14 @@ impl Wire for AlterShareGroupOffsetsRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsRequestPartition.PartitionIndex",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsRequestPartition.StartOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsRequestPartition.PartitionIndex")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsRequestPartition.StartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsRequestPartition",
@@ -430,20 +408,15 @@ impl Wire for AlterShareGroupOffsetsRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequestTopic.TopicName",
-            )?,
-            partitions: <Vec<
-                AlterShareGroupOffsetsRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequestTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsRequestTopic.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < AlterShareGroupOffsetsRequestPartition > as Wire >
+                ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsRequestTopic",
@@ -546,26 +519,18 @@ impl Wire for AlterShareGroupOffsetsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponsePartition.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponsePartition.ErrorMessage",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponsePartition.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponsePartition.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsResponsePartition",
@@ -666,26 +631,19 @@ impl Wire for AlterShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                AlterShareGroupOffsetsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponseTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < AlterShareGroupOffsetsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterShareGroupOffsetsResponseTopic",

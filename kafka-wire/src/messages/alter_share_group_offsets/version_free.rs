@@ -77,20 +77,15 @@ impl Wire for AlterShareGroupOffsetsRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequestTopic.TopicName",
-            )?,
-            partitions: <Vec<
-                AlterShareGroupOffsetsRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequestTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsRequestTopic.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < AlterShareGroupOffsetsRequestPartition > as Wire >
+                ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -106,7 +101,7 @@ for AlterShareGroupOffsetsRequestTopic {
     fn from(v: super::v0::AlterShareGroupOffsetsRequestTopic) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -120,11 +115,10 @@ impl AlterShareGroupOffsetsRequestTopic {
     ) -> Result<super::v0::AlterShareGroupOffsetsRequestTopic, EncodeError> {
         Ok(super::v0::AlterShareGroupOffsetsRequestTopic {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                AlterShareGroupOffsetsRequestPartition::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -209,18 +203,14 @@ impl Wire for AlterShareGroupOffsetsRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsRequestPartition.PartitionIndex",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsRequestPartition.StartOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsRequestPartition.PartitionIndex")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsRequestPartition.StartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -326,20 +316,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequest.GroupId",
-            )?,
-            topics: <Vec<
-                AlterShareGroupOffsetsRequestTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < AlterShareGroupOffsetsRequestTopic > as Wire > ::wire_get(buf,
+                true, version, "AlterShareGroupOffsetsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -353,7 +337,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -361,8 +345,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -371,11 +357,9 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, AlterShareGroupOffsetsRequestTopic::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -467,26 +451,19 @@ impl Wire for AlterShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                AlterShareGroupOffsetsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponseTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < AlterShareGroupOffsetsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -503,7 +480,7 @@ for AlterShareGroupOffsetsResponseTopic {
         Self {
             topic_name: v.topic_name,
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -518,11 +495,10 @@ impl AlterShareGroupOffsetsResponseTopic {
         Ok(super::v0::AlterShareGroupOffsetsResponseTopic {
             topic_name: self.topic_name,
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                AlterShareGroupOffsetsResponsePartition::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -627,26 +603,18 @@ impl Wire for AlterShareGroupOffsetsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponsePartition.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponsePartition.ErrorMessage",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponsePartition.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponsePartition.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -663,7 +631,7 @@ for AlterShareGroupOffsetsResponsePartition {
         Self {
             partition_index: v.partition_index,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -799,34 +767,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterShareGroupOffsetsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                AlterShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterShareGroupOffsetsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterShareGroupOffsetsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterShareGroupOffsetsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < AlterShareGroupOffsetsResponseTopic > as Wire > ::wire_get(buf,
+                true, version, "AlterShareGroupOffsetsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -841,8 +797,8 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -850,8 +806,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -865,11 +823,10 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version,
+                AlterShareGroupOffsetsResponseTopic::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -55,22 +55,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            deletions: <Vec<
-                ScramCredentialDeletion,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsRequest.Deletions",
-            )?,
-            upsertions: <Vec<
-                ScramCredentialUpsertion,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsRequest.Upsertions",
-            )?,
+            deletions: tri!(
+                < Vec < ScramCredentialDeletion > as Wire > ::wire_get(buf, true,
+                version, "AlterUserScramCredentialsRequest.Deletions")
+            ),
+            upsertions: tri!(
+                < Vec < ScramCredentialUpsertion > as Wire > ::wire_get(buf, true,
+                version, "AlterUserScramCredentialsRequest.Upsertions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterUserScramCredentialsRequest",
@@ -177,20 +169,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterUserScramCredentialsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AlterUserScramCredentialsResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterUserScramCredentialsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AlterUserScramCredentialsResult > as Wire > ::wire_get(buf, true,
+                version, "AlterUserScramCredentialsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterUserScramCredentialsResponse",
@@ -289,18 +275,14 @@ impl Wire for ScramCredentialDeletion {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialDeletion.Name",
-            )?,
-            mechanism: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ScramCredentialDeletion.Mechanism",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialDeletion.Name")
+            ),
+            mechanism: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ScramCredentialDeletion.Mechanism")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ScramCredentialDeletion",
@@ -407,36 +389,26 @@ impl Wire for ScramCredentialUpsertion {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialUpsertion.Name",
-            )?,
-            mechanism: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ScramCredentialUpsertion.Mechanism",
-            )?,
-            iterations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ScramCredentialUpsertion.Iterations",
-            )?,
-            salt: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialUpsertion.Salt",
-            )?,
-            salted_password: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialUpsertion.SaltedPassword",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialUpsertion.Name")
+            ),
+            mechanism: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ScramCredentialUpsertion.Mechanism")
+            ),
+            iterations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ScramCredentialUpsertion.Iterations")
+            ),
+            salt: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialUpsertion.Salt")
+            ),
+            salted_password: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialUpsertion.SaltedPassword")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ScramCredentialUpsertion",
@@ -553,26 +525,18 @@ impl Wire for AlterUserScramCredentialsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            user: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsResult.User",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterUserScramCredentialsResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsResult.ErrorMessage",
-            )?,
+            user: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterUserScramCredentialsResult.User")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterUserScramCredentialsResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterUserScramCredentialsResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AlterUserScramCredentialsResult",

@@ -70,18 +70,14 @@ impl Wire for ScramCredentialDeletion {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialDeletion.Name",
-            )?,
-            mechanism: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ScramCredentialDeletion.Mechanism",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialDeletion.Name")
+            ),
+            mechanism: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ScramCredentialDeletion.Mechanism")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -224,36 +220,26 @@ impl Wire for ScramCredentialUpsertion {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialUpsertion.Name",
-            )?,
-            mechanism: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ScramCredentialUpsertion.Mechanism",
-            )?,
-            iterations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ScramCredentialUpsertion.Iterations",
-            )?,
-            salt: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialUpsertion.Salt",
-            )?,
-            salted_password: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ScramCredentialUpsertion.SaltedPassword",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialUpsertion.Name")
+            ),
+            mechanism: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ScramCredentialUpsertion.Mechanism")
+            ),
+            iterations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ScramCredentialUpsertion.Iterations")
+            ),
+            salt: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialUpsertion.Salt")
+            ),
+            salted_password: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "ScramCredentialUpsertion.SaltedPassword")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -365,22 +351,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            deletions: <Vec<
-                ScramCredentialDeletion,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsRequest.Deletions",
-            )?,
-            upsertions: <Vec<
-                ScramCredentialUpsertion,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsRequest.Upsertions",
-            )?,
+            deletions: tri!(
+                < Vec < ScramCredentialDeletion > as Wire > ::wire_get(buf, true,
+                version, "AlterUserScramCredentialsRequest.Deletions")
+            ),
+            upsertions: tri!(
+                < Vec < ScramCredentialUpsertion > as Wire > ::wire_get(buf, true,
+                version, "AlterUserScramCredentialsRequest.Upsertions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -393,8 +371,8 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            deletions: v.deletions.into_iter().map(Into::into).collect(),
-            upsertions: v.upsertions.into_iter().map(Into::into).collect(),
+            deletions: vec_from(v.deletions),
+            upsertions: vec_from(v.upsertions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -402,8 +380,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -411,16 +391,12 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
-            deletions: self
-                .deletions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            upsertions: self
-                .upsertions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            deletions: tri!(
+                vec_to(self.deletions, version, ScramCredentialDeletion::to_v0)
+            ),
+            upsertions: tri!(
+                vec_to(self.upsertions, version, ScramCredentialUpsertion::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -522,26 +498,18 @@ impl Wire for AlterUserScramCredentialsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            user: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsResult.User",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterUserScramCredentialsResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsResult.ErrorMessage",
-            )?,
+            user: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AlterUserScramCredentialsResult.User")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterUserScramCredentialsResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AlterUserScramCredentialsResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -558,7 +526,7 @@ for AlterUserScramCredentialsResult {
         Self {
             user: v.user,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -656,20 +624,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterUserScramCredentialsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AlterUserScramCredentialsResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AlterUserScramCredentialsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AlterUserScramCredentialsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AlterUserScramCredentialsResult > as Wire > ::wire_get(buf, true,
+                version, "AlterUserScramCredentialsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -683,7 +645,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -691,8 +653,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -701,11 +665,9 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, AlterUserScramCredentialsResult::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -107,15 +107,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersionsResponse.ErrorCode",
-            )?,
-            api_keys: <Vec<
-                ApiVersion,
-            > as Wire>::wire_get(buf, false, version, "ApiVersionsResponse.ApiKeys")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ErrorCode")
+            ),
+            api_keys: tri!(
+                < Vec < ApiVersion > as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ApiKeys")
+            ),
         })
     }
 }
@@ -198,19 +197,15 @@ impl Wire for ApiVersion {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            api_key: <i16 as Wire>::wire_get(buf, false, version, "ApiVersion.ApiKey")?,
-            min_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersion.MinVersion",
-            )?,
-            max_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersion.MaxVersion",
-            )?,
+            api_key: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ApiVersion.ApiKey")
+            ),
+            min_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ApiVersion.MinVersion")
+            ),
+            max_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ApiVersion.MaxVersion")
+            ),
         })
     }
 }

@@ -117,21 +117,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersionsResponse.ErrorCode",
-            )?,
-            api_keys: <Vec<
-                ApiVersion,
-            > as Wire>::wire_get(buf, false, version, "ApiVersionsResponse.ApiKeys")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersionsResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ErrorCode")
+            ),
+            api_keys: tri!(
+                < Vec < ApiVersion > as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ApiKeys")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ThrottleTimeMs")
+            ),
         })
     }
 }

@@ -59,18 +59,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            client_software_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ApiVersionsRequest.ClientSoftwareName",
-            )?,
-            client_software_version: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ApiVersionsRequest.ClientSoftwareVersion",
-            )?,
+            client_software_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ApiVersionsRequest.ClientSoftwareName")
+            ),
+            client_software_version: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ApiVersionsRequest.ClientSoftwareVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ApiVersionsRequest",
@@ -294,21 +290,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersionsResponse.ErrorCode",
-            )?,
-            api_keys: <Vec<
-                ApiVersion,
-            > as Wire>::wire_get(buf, true, version, "ApiVersionsResponse.ApiKeys")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersionsResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ErrorCode")
+            ),
+            api_keys: tri!(
+                < Vec < ApiVersion > as Wire > ::wire_get(buf, true, version,
+                "ApiVersionsResponse.ApiKeys")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ThrottleTimeMs")
+            ),
             supported_features: <Vec<SupportedFeatureKey>>::new(),
             finalized_features_epoch: -1,
             finalized_features: <Vec<FinalizedFeatureKey>>::new(),
@@ -319,36 +312,28 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.supported_features = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "ApiVersionsResponse.SupportedFeatures",
-                    )?;
+                    out.supported_features = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "ApiVersionsResponse.SupportedFeatures")
+                    );
                 }
                 1u32 => {
-                    out.finalized_features_epoch = codec::get_tagged(
-                        1u32,
-                        data,
-                        version,
-                        "ApiVersionsResponse.FinalizedFeaturesEpoch",
-                    )?;
+                    out.finalized_features_epoch = tri!(
+                        codec::get_tagged(1u32, data, version,
+                        "ApiVersionsResponse.FinalizedFeaturesEpoch")
+                    );
                 }
                 2u32 => {
-                    out.finalized_features = codec::get_tagged(
-                        2u32,
-                        data,
-                        version,
-                        "ApiVersionsResponse.FinalizedFeatures",
-                    )?;
+                    out.finalized_features = tri!(
+                        codec::get_tagged(2u32, data, version,
+                        "ApiVersionsResponse.FinalizedFeatures")
+                    );
                 }
                 3u32 => {
-                    out.zk_migration_ready = codec::get_tagged(
-                        3u32,
-                        data,
-                        version,
-                        "ApiVersionsResponse.ZkMigrationReady",
-                    )?;
+                    out.zk_migration_ready = tri!(
+                        codec::get_tagged(3u32, data, version,
+                        "ApiVersionsResponse.ZkMigrationReady")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }

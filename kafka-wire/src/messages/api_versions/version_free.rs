@@ -79,9 +79,10 @@ impl Wire for Request {
                 += if version >= 5 {
                     Wire::wire_len(&self.cluster_id, version >= 3, version)
                 } else {
-                    self.cluster_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 3, version))
+                    match &self.cluster_id {
+                        Some(v) => Wire::wire_len(v, version >= 3, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -180,55 +181,43 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             client_software_name: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ApiVersionsRequest.ClientSoftwareName",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "ApiVersionsRequest.ClientSoftwareName")
+                )
             } else {
                 ByteString::from_static("")
             },
             client_software_version: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ApiVersionsRequest.ClientSoftwareVersion",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "ApiVersionsRequest.ClientSoftwareVersion")
+                )
             } else {
                 ByteString::from_static("")
             },
             cluster_id: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 3,
-                        version,
-                        "ApiVersionsRequest.ClusterId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
+                        version, "ApiVersionsRequest.ClusterId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 3,
-                            version,
-                            "ApiVersionsRequest.ClusterId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                            "ApiVersionsRequest.ClusterId")
+                        ),
                     )
                 }
             } else {
                 None
             },
             node_id: if version >= 5 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ApiVersionsRequest.NodeId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ApiVersionsRequest.NodeId")
+                )
             } else {
                 -1
             },
@@ -257,8 +246,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -275,8 +266,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -293,8 +286,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -311,8 +306,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -329,8 +326,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -338,7 +337,7 @@ impl From<super::v5::Request> for Request {
         Self {
             client_software_name: v.client_software_name,
             client_software_version: v.client_software_version,
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             node_id: v.node_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -347,8 +346,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Request {
@@ -505,19 +506,15 @@ impl Wire for ApiVersion {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            api_key: <i16 as Wire>::wire_get(buf, false, version, "ApiVersion.ApiKey")?,
-            min_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersion.MinVersion",
-            )?,
-            max_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersion.MaxVersion",
-            )?,
+            api_key: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ApiVersion.ApiKey")
+            ),
+            min_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ApiVersion.MinVersion")
+            ),
+            max_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ApiVersion.MaxVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -721,32 +718,26 @@ impl Wire for SupportedFeatureKey {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "SupportedFeatureKey.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "SupportedFeatureKey.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             min_version: if version >= 3 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "SupportedFeatureKey.MinVersion",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "SupportedFeatureKey.MinVersion")
+                )
             } else {
                 0
             },
             max_version: if version >= 3 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "SupportedFeatureKey.MaxVersion",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "SupportedFeatureKey.MaxVersion")
+                )
             } else {
                 0
             },
@@ -935,32 +926,26 @@ impl Wire for FinalizedFeatureKey {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "FinalizedFeatureKey.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "FinalizedFeatureKey.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             max_version_level: if version >= 3 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FinalizedFeatureKey.MaxVersionLevel",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "FinalizedFeatureKey.MaxVersionLevel")
+                )
             } else {
                 0
             },
             min_version_level: if version >= 3 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FinalizedFeatureKey.MinVersionLevel",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "FinalizedFeatureKey.MinVersionLevel")
+                )
             } else {
                 0
             },
@@ -1274,71 +1259,51 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ApiVersionsResponse.ErrorCode",
-            )?,
-            api_keys: <Vec<
-                ApiVersion,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "ApiVersionsResponse.ApiKeys",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ApiVersionsResponse.ErrorCode")
+            ),
+            api_keys: tri!(
+                < Vec < ApiVersion > as Wire > ::wire_get(buf, version >= 3, version,
+                "ApiVersionsResponse.ApiKeys")
+            ),
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ApiVersionsResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ApiVersionsResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
             supported_features: if version >= 3 && !(version >= 3) {
-                <Vec<
-                    SupportedFeatureKey,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ApiVersionsResponse.SupportedFeatures",
-                )?
+                tri!(
+                    < Vec < SupportedFeatureKey > as Wire > ::wire_get(buf, version >= 3,
+                    version, "ApiVersionsResponse.SupportedFeatures")
+                )
             } else {
                 <Vec<SupportedFeatureKey>>::new()
             },
             finalized_features_epoch: if version >= 3 && !(version >= 3) {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ApiVersionsResponse.FinalizedFeaturesEpoch",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "ApiVersionsResponse.FinalizedFeaturesEpoch")
+                )
             } else {
                 -1
             },
             finalized_features: if version >= 3 && !(version >= 3) {
-                <Vec<
-                    FinalizedFeatureKey,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ApiVersionsResponse.FinalizedFeatures",
-                )?
+                tri!(
+                    < Vec < FinalizedFeatureKey > as Wire > ::wire_get(buf, version >= 3,
+                    version, "ApiVersionsResponse.FinalizedFeatures")
+                )
             } else {
                 <Vec<FinalizedFeatureKey>>::new()
             },
             zk_migration_ready: if version >= 3 && !(version >= 3) {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ApiVersionsResponse.ZkMigrationReady",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "ApiVersionsResponse.ZkMigrationReady")
+                )
             } else {
                 false
             },
@@ -1349,29 +1314,28 @@ impl Wire for Response {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 3 => {
-                        out.supported_features = codec::get_tagged::<
-                            Vec<SupportedFeatureKey>,
-                        >(0u32, data, version, "ApiVersionsResponse.SupportedFeatures")?;
+                        out.supported_features = tri!(
+                            codec::get_tagged:: < Vec < SupportedFeatureKey > > (0u32,
+                            data, version, "ApiVersionsResponse.SupportedFeatures")
+                        );
                     }
                     1u32 if version >= 3 => {
-                        out.finalized_features_epoch = codec::get_tagged::<
-                            i64,
-                        >(
-                            1u32,
-                            data,
-                            version,
-                            "ApiVersionsResponse.FinalizedFeaturesEpoch",
-                        )?;
+                        out.finalized_features_epoch = tri!(
+                            codec::get_tagged:: < i64 > (1u32, data, version,
+                            "ApiVersionsResponse.FinalizedFeaturesEpoch")
+                        );
                     }
                     2u32 if version >= 3 => {
-                        out.finalized_features = codec::get_tagged::<
-                            Vec<FinalizedFeatureKey>,
-                        >(2u32, data, version, "ApiVersionsResponse.FinalizedFeatures")?;
+                        out.finalized_features = tri!(
+                            codec::get_tagged:: < Vec < FinalizedFeatureKey > > (2u32,
+                            data, version, "ApiVersionsResponse.FinalizedFeatures")
+                        );
                     }
                     3u32 if version >= 3 => {
-                        out.zk_migration_ready = codec::get_tagged::<
-                            bool,
-                        >(3u32, data, version, "ApiVersionsResponse.ZkMigrationReady")?;
+                        out.zk_migration_ready = tri!(
+                            codec::get_tagged:: < bool > (3u32, data, version,
+                            "ApiVersionsResponse.ZkMigrationReady")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1384,7 +1348,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             error_code: v.error_code,
-            api_keys: v.api_keys.into_iter().map(Into::into).collect(),
+            api_keys: vec_from(v.api_keys),
             throttle_time_ms: 0,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
             finalized_features_epoch: -1,
@@ -1397,15 +1361,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             error_code: v.error_code,
-            api_keys: v.api_keys.into_iter().map(Into::into).collect(),
+            api_keys: vec_from(v.api_keys),
             throttle_time_ms: v.throttle_time_ms,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
             finalized_features_epoch: -1,
@@ -1418,15 +1384,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             error_code: v.error_code,
-            api_keys: v.api_keys.into_iter().map(Into::into).collect(),
+            api_keys: vec_from(v.api_keys),
             throttle_time_ms: v.throttle_time_ms,
             supported_features: <Vec<SupportedFeatureKey>>::new(),
             finalized_features_epoch: -1,
@@ -1439,27 +1407,21 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             error_code: v.error_code,
-            api_keys: v.api_keys.into_iter().map(Into::into).collect(),
+            api_keys: vec_from(v.api_keys),
             throttle_time_ms: v.throttle_time_ms,
-            supported_features: v
-                .supported_features
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            supported_features: vec_from(v.supported_features),
             finalized_features_epoch: v.finalized_features_epoch,
-            finalized_features: v
-                .finalized_features
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            finalized_features: vec_from(v.finalized_features),
             zk_migration_ready: v.zk_migration_ready,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1468,27 +1430,21 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             error_code: v.error_code,
-            api_keys: v.api_keys.into_iter().map(Into::into).collect(),
+            api_keys: vec_from(v.api_keys),
             throttle_time_ms: v.throttle_time_ms,
-            supported_features: v
-                .supported_features
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            supported_features: vec_from(v.supported_features),
             finalized_features_epoch: v.finalized_features_epoch,
-            finalized_features: v
-                .finalized_features
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            finalized_features: vec_from(v.finalized_features),
             zk_migration_ready: v.zk_migration_ready,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1497,27 +1453,21 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             error_code: v.error_code,
-            api_keys: v.api_keys.into_iter().map(Into::into).collect(),
+            api_keys: vec_from(v.api_keys),
             throttle_time_ms: v.throttle_time_ms,
-            supported_features: v
-                .supported_features
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            supported_features: vec_from(v.supported_features),
             finalized_features_epoch: v.finalized_features_epoch,
-            finalized_features: v
-                .finalized_features
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            finalized_features: vec_from(v.finalized_features),
             zk_migration_ready: v.zk_migration_ready,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1526,8 +1476,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Response {
@@ -1544,11 +1496,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             error_code: self.error_code,
-            api_keys: self
-                .api_keys
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            api_keys: tri!(vec_to(self.api_keys, version, ApiVersion::to_v0)),
         })
     }
     /// This value as the `ApiVersionsResponse` of version 1 (and the versions sharing its fields).
@@ -1564,11 +1512,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             error_code: self.error_code,
-            api_keys: self
-                .api_keys
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            api_keys: tri!(vec_to(self.api_keys, version, ApiVersion::to_v0)),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -1585,11 +1529,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             error_code: self.error_code,
-            api_keys: self
-                .api_keys
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            api_keys: tri!(vec_to(self.api_keys, version, ApiVersion::to_v0)),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -1598,23 +1538,15 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             error_code: self.error_code,
-            api_keys: self
-                .api_keys
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            api_keys: tri!(vec_to(self.api_keys, version, ApiVersion::to_v3)),
             throttle_time_ms: self.throttle_time_ms,
-            supported_features: self
-                .supported_features
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            supported_features: tri!(
+                vec_to(self.supported_features, version, SupportedFeatureKey::to_v3)
+            ),
             finalized_features_epoch: self.finalized_features_epoch,
-            finalized_features: self
-                .finalized_features
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            finalized_features: tri!(
+                vec_to(self.finalized_features, version, FinalizedFeatureKey::to_v3)
+            ),
             zk_migration_ready: self.zk_migration_ready,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1624,23 +1556,15 @@ impl Response {
     fn to_v4(self, version: i16) -> Result<super::v4::Response, EncodeError> {
         Ok(super::v4::Response {
             error_code: self.error_code,
-            api_keys: self
-                .api_keys
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            api_keys: tri!(vec_to(self.api_keys, version, ApiVersion::to_v3)),
             throttle_time_ms: self.throttle_time_ms,
-            supported_features: self
-                .supported_features
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            supported_features: tri!(
+                vec_to(self.supported_features, version, SupportedFeatureKey::to_v3)
+            ),
             finalized_features_epoch: self.finalized_features_epoch,
-            finalized_features: self
-                .finalized_features
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            finalized_features: tri!(
+                vec_to(self.finalized_features, version, FinalizedFeatureKey::to_v3)
+            ),
             zk_migration_ready: self.zk_migration_ready,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1650,23 +1574,15 @@ impl Response {
     fn to_v5(self, version: i16) -> Result<super::v5::Response, EncodeError> {
         Ok(super::v5::Response {
             error_code: self.error_code,
-            api_keys: self
-                .api_keys
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            api_keys: tri!(vec_to(self.api_keys, version, ApiVersion::to_v3)),
             throttle_time_ms: self.throttle_time_ms,
-            supported_features: self
-                .supported_features
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            supported_features: tri!(
+                vec_to(self.supported_features, version, SupportedFeatureKey::to_v3)
+            ),
             finalized_features_epoch: self.finalized_features_epoch,
-            finalized_features: self
-                .finalized_features
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            finalized_features: tri!(
+                vec_to(self.finalized_features, version, FinalizedFeatureKey::to_v3)
+            ),
             zk_migration_ready: self.zk_migration_ready,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })

@@ -76,26 +76,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsRequest.BrokerEpoch",
-            )?,
-            directories: <Vec<
-                DirectoryData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AssignReplicasToDirsRequest.Directories",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsRequest.BrokerEpoch")
+            ),
+            directories: tri!(
+                < Vec < DirectoryData > as Wire > ::wire_get(buf, true, version,
+                "AssignReplicasToDirsRequest.Directories")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AssignReplicasToDirsRequest",
@@ -210,26 +202,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsResponse.ErrorCode",
-            )?,
-            directories: <Vec<
-                DirectoryDataResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AssignReplicasToDirsResponse.Directories",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsResponse.ErrorCode")
+            ),
+            directories: tri!(
+                < Vec < DirectoryDataResponse > as Wire > ::wire_get(buf, true, version,
+                "AssignReplicasToDirsResponse.Directories")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AssignReplicasToDirsResponse",
@@ -324,10 +308,13 @@ impl Wire for DirectoryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            id: <Uuid as Wire>::wire_get(buf, false, version, "DirectoryData.Id")?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "DirectoryData.Topics")?,
+            id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "DirectoryData.Id")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "DirectoryData.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DirectoryData",
@@ -407,12 +394,10 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -486,15 +471,13 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -570,10 +553,13 @@ impl Wire for DirectoryDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            id: <Uuid as Wire>::wire_get(buf, false, version, "DirectoryData.Id")?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "DirectoryData.Topics")?,
+            id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "DirectoryData.Id")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "DirectoryData.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DirectoryData",
@@ -663,18 +649,14 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -750,15 +732,13 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

@@ -64,10 +64,13 @@ impl Wire for DirectoryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            id: <Uuid as Wire>::wire_get(buf, false, version, "DirectoryData.Id")?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "DirectoryData.Topics")?,
+            id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "DirectoryData.Id")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "DirectoryData.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -82,7 +85,7 @@ impl From<super::v0::DirectoryData> for DirectoryData {
     fn from(v: super::v0::DirectoryData) -> Self {
         Self {
             id: v.id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -93,11 +96,7 @@ impl DirectoryData {
     fn to_v0(self, version: i16) -> Result<super::v0::DirectoryData, EncodeError> {
         Ok(super::v0::DirectoryData {
             id: self.id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -163,15 +162,13 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -186,7 +183,7 @@ impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -197,11 +194,7 @@ impl TopicData {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicData, EncodeError> {
         Ok(super::v0::TopicData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -267,12 +260,10 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -390,26 +381,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsRequest.BrokerEpoch",
-            )?,
-            directories: <Vec<
-                DirectoryData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AssignReplicasToDirsRequest.Directories",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsRequest.BrokerEpoch")
+            ),
+            directories: tri!(
+                < Vec < DirectoryData > as Wire > ::wire_get(buf, true, version,
+                "AssignReplicasToDirsRequest.Directories")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -424,7 +407,7 @@ impl From<super::v0::Request> for Request {
         Self {
             broker_id: v.broker_id,
             broker_epoch: v.broker_epoch,
-            directories: v.directories.into_iter().map(Into::into).collect(),
+            directories: vec_from(v.directories),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -432,8 +415,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -443,11 +428,7 @@ impl Request {
         Ok(super::v0::Request {
             broker_id: self.broker_id,
             broker_epoch: self.broker_epoch,
-            directories: self
-                .directories
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            directories: tri!(vec_to(self.directories, version, DirectoryData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -513,10 +494,13 @@ impl Wire for DirectoryDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            id: <Uuid as Wire>::wire_get(buf, false, version, "DirectoryData.Id")?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "DirectoryData.Topics")?,
+            id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "DirectoryData.Id")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "DirectoryData.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -531,7 +515,7 @@ impl From<super::v0::DirectoryDataResponse> for DirectoryDataResponse {
     fn from(v: super::v0::DirectoryDataResponse) -> Self {
         Self {
             id: v.id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -545,11 +529,7 @@ impl DirectoryDataResponse {
     ) -> Result<super::v0::DirectoryDataResponse, EncodeError> {
         Ok(super::v0::DirectoryDataResponse {
             id: self.id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -615,15 +595,13 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "TopicData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -638,7 +616,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -649,11 +627,9 @@ impl TopicDataResponse {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicDataResponse, EncodeError> {
         Ok(super::v0::TopicDataResponse {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -734,18 +710,14 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -868,26 +840,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AssignReplicasToDirsResponse.ErrorCode",
-            )?,
-            directories: <Vec<
-                DirectoryDataResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AssignReplicasToDirsResponse.Directories",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AssignReplicasToDirsResponse.ErrorCode")
+            ),
+            directories: tri!(
+                < Vec < DirectoryDataResponse > as Wire > ::wire_get(buf, true, version,
+                "AssignReplicasToDirsResponse.Directories")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -902,7 +866,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            directories: v.directories.into_iter().map(Into::into).collect(),
+            directories: vec_from(v.directories),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -910,8 +874,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -921,11 +887,9 @@ impl Response {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            directories: self
-                .directories
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            directories: tri!(
+                vec_to(self.directories, version, DirectoryDataResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -88,31 +88,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BeginQuorumEpochRequest.ClusterId",
-            )?,
-            voter_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BeginQuorumEpochRequest.VoterId",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "BeginQuorumEpochRequest.Topics")?,
-            leader_endpoints: <Vec<
-                LeaderEndpoint,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BeginQuorumEpochRequest.LeaderEndpoints",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "BeginQuorumEpochRequest.ClusterId")
+            ),
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BeginQuorumEpochRequest.VoterId")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "BeginQuorumEpochRequest.Topics")
+            ),
+            leader_endpoints: tri!(
+                < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, true, version,
+                "BeginQuorumEpochRequest.LeaderEndpoints")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BeginQuorumEpochRequest",
@@ -254,15 +245,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BeginQuorumEpochResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "BeginQuorumEpochResponse.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BeginQuorumEpochResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "BeginQuorumEpochResponse.Topics")
+            ),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -270,12 +260,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.node_endpoints = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "BeginQuorumEpochResponse.NodeEndpoints",
-                    )?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "BeginQuorumEpochResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -375,19 +363,17 @@ impl Wire for LeaderEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "LeaderEndpoint.Name",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "LeaderEndpoint.Host",
-            )?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "LeaderEndpoint.Port")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "LeaderEndpoint.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "LeaderEndpoint.Host")
+            ),
+            port: tri!(
+                < u16 as Wire > ::wire_get(buf, false, version, "LeaderEndpoint.Port")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderEndpoint",
@@ -491,30 +477,21 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.VoterDirectoryId",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "PartitionData.VoterDirectoryId")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -596,15 +573,14 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -684,19 +660,16 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -800,30 +773,21 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -903,15 +867,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

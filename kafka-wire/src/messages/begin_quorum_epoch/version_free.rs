@@ -87,15 +87,14 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, version >= 1, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, version >= 1, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -112,7 +111,7 @@ impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -121,7 +120,7 @@ impl From<super::v1::TopicData> for TopicData {
     fn from(v: super::v1::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -137,11 +136,7 @@ impl TopicData {
         }
         Ok(super::v0::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
         })
     }
     /// This value as the `TopicData` of version 1 (and the versions sharing its fields).
@@ -149,11 +144,7 @@ impl TopicData {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicData, EncodeError> {
         Ok(super::v1::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -282,34 +273,25 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
             voter_directory_id: if version >= 1 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.VoterDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.VoterDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -501,27 +483,26 @@ impl Wire for LeaderEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "LeaderEndpoint.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    "LeaderEndpoint.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             host: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "LeaderEndpoint.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    "LeaderEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 1 {
-                <u16 as Wire>::wire_get(buf, false, version, "LeaderEndpoint.Port")?
+                tri!(
+                    < u16 as Wire > ::wire_get(buf, false, version,
+                    "LeaderEndpoint.Port")
+                )
             } else {
                 0
             },
@@ -690,41 +671,27 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "BeginQuorumEpochRequest.ClusterId",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "BeginQuorumEpochRequest.ClusterId")
+            ),
             voter_id: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "BeginQuorumEpochRequest.VoterId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "BeginQuorumEpochRequest.VoterId")
+                )
             } else {
                 -1
             },
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "BeginQuorumEpochRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, version >= 1, version,
+                "BeginQuorumEpochRequest.Topics")
+            ),
             leader_endpoints: if version >= 1 {
-                <Vec<
-                    LeaderEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "BeginQuorumEpochRequest.LeaderEndpoints",
-                )?
+                tri!(
+                    < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, version >= 1,
+                    version, "BeginQuorumEpochRequest.LeaderEndpoints")
+                )
             } else {
                 <Vec<LeaderEndpoint>>::new()
             },
@@ -742,9 +709,9 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             voter_id: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             leader_endpoints: <Vec<LeaderEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -753,17 +720,19 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             voter_id: v.voter_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            leader_endpoints: v.leader_endpoints.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
+            leader_endpoints: vec_from(v.leader_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -771,8 +740,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -792,11 +763,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
         })
     }
     /// This value as the `BeginQuorumEpochRequest` of version 1 (and the versions sharing its fields).
@@ -808,16 +775,10 @@ impl Request {
                 None => None,
             },
             voter_id: self.voter_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            leader_endpoints: self
-                .leader_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v1)),
+            leader_endpoints: tri!(
+                vec_to(self.leader_endpoints, version, LeaderEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -906,15 +867,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, version >= 1, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, version >= 1,
+                version, "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -931,7 +891,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -940,7 +900,7 @@ impl From<super::v1::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v1::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -956,11 +916,9 @@ impl TopicDataResponse {
         }
         Ok(super::v0::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v0)
+            ),
         })
     }
     /// This value as the `TopicData` of version 1 (and the versions sharing its fields).
@@ -968,11 +926,9 @@ impl TopicDataResponse {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicDataResponse, EncodeError> {
         Ok(super::v1::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1094,30 +1050,21 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -1301,22 +1248,25 @@ impl Wire for NodeEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 1 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "NodeEndpoint.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "NodeEndpoint.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    "NodeEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 1 {
-                <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?
+                tri!(
+                    < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+                )
             } else {
                 0
             },
@@ -1498,29 +1448,19 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BeginQuorumEpochResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "BeginQuorumEpochResponse.Topics",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BeginQuorumEpochResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, version >= 1,
+                version, "BeginQuorumEpochResponse.Topics")
+            ),
             node_endpoints: if version >= 1 && !(version >= 1) {
-                <Vec<
-                    NodeEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "BeginQuorumEpochResponse.NodeEndpoints",
-                )?
+                tri!(
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 1,
+                    version, "BeginQuorumEpochResponse.NodeEndpoints")
+                )
             } else {
                 <Vec<NodeEndpoint>>::new()
             },
@@ -1531,9 +1471,10 @@ impl Wire for Response {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 1 => {
-                        out.node_endpoints = codec::get_tagged::<
-                            Vec<NodeEndpoint>,
-                        >(0u32, data, version, "BeginQuorumEpochResponse.NodeEndpoints")?;
+                        out.node_endpoints = tri!(
+                            codec::get_tagged:: < Vec < NodeEndpoint > > (0u32, data,
+                            version, "BeginQuorumEpochResponse.NodeEndpoints")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1546,7 +1487,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1555,16 +1496,18 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1572,8 +1515,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1598,11 +1543,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
         })
     }
     /// This value as the `BeginQuorumEpochResponse` of version 1 (and the versions sharing its fields).
@@ -1610,16 +1551,10 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v1)),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

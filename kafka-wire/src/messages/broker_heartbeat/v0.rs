@@ -98,36 +98,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.BrokerEpoch",
-            )?,
-            current_metadata_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.CurrentMetadataOffset",
-            )?,
-            want_fence: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.WantFence",
-            )?,
-            want_shut_down: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.WantShutDown",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.BrokerEpoch")
+            ),
+            current_metadata_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.CurrentMetadataOffset")
+            ),
+            want_fence: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.WantFence")
+            ),
+            want_shut_down: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.WantShutDown")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerHeartbeatRequest",
@@ -280,36 +270,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ErrorCode",
-            )?,
-            is_caught_up: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.IsCaughtUp",
-            )?,
-            is_fenced: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.IsFenced",
-            )?,
-            should_shut_down: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ShouldShutDown",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ErrorCode")
+            ),
+            is_caught_up: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.IsCaughtUp")
+            ),
+            is_fenced: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.IsFenced")
+            ),
+            should_shut_down: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ShouldShutDown")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerHeartbeatResponse",

@@ -129,36 +129,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.BrokerEpoch",
-            )?,
-            current_metadata_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.CurrentMetadataOffset",
-            )?,
-            want_fence: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.WantFence",
-            )?,
-            want_shut_down: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.WantShutDown",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.BrokerEpoch")
+            ),
+            current_metadata_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.CurrentMetadataOffset")
+            ),
+            want_fence: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.WantFence")
+            ),
+            want_shut_down: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.WantShutDown")
+            ),
             offline_log_dirs: <SmallVec<[Uuid; 1]>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -166,12 +156,10 @@ impl Wire for Request {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.offline_log_dirs = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "BrokerHeartbeatRequest.OfflineLogDirs",
-                    )?;
+                    out.offline_log_dirs = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "BrokerHeartbeatRequest.OfflineLogDirs")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -331,36 +319,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ErrorCode",
-            )?,
-            is_caught_up: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.IsCaughtUp",
-            )?,
-            is_fenced: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.IsFenced",
-            )?,
-            should_shut_down: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ShouldShutDown",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ErrorCode")
+            ),
+            is_caught_up: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.IsCaughtUp")
+            ),
+            is_fenced: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.IsFenced")
+            ),
+            should_shut_down: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ShouldShutDown")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerHeartbeatResponse",

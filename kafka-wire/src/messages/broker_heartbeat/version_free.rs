@@ -106,9 +106,10 @@ impl Wire for Request {
                 += if version >= 2 {
                     Wire::wire_len(&self.cordoned_log_dirs, true, version)
                 } else {
-                    self.cordoned_log_dirs
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.cordoned_log_dirs {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         let mut count = self.unknown_tagged_fields.len();
@@ -129,9 +130,10 @@ impl Wire for Request {
                     if version >= 2 {
                         Wire::wire_len(&self.cordoned_log_dirs, true, version)
                     } else {
-                        self.cordoned_log_dirs
-                            .as_ref()
-                            .map_or(0, |v| Wire::wire_len(v, true, version))
+                        match &self.cordoned_log_dirs {
+                            Some(v) => Wire::wire_len(v, true, version),
+                            None => 0,
+                        }
                     },
                 );
         }
@@ -298,68 +300,46 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.BrokerId",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.BrokerEpoch",
-            )?,
-            current_metadata_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.CurrentMetadataOffset",
-            )?,
-            want_fence: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.WantFence",
-            )?,
-            want_shut_down: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatRequest.WantShutDown",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.BrokerId")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.BrokerEpoch")
+            ),
+            current_metadata_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.CurrentMetadataOffset")
+            ),
+            want_fence: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.WantFence")
+            ),
+            want_shut_down: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatRequest.WantShutDown")
+            ),
             offline_log_dirs: if version >= 1 && !(version >= 1) {
-                <SmallVec<
-                    [Uuid; 1],
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "BrokerHeartbeatRequest.OfflineLogDirs",
-                )?
+                tri!(
+                    < SmallVec < [Uuid; 1] > as Wire > ::wire_get(buf, true, version,
+                    "BrokerHeartbeatRequest.OfflineLogDirs")
+                )
             } else {
                 <SmallVec<[Uuid; 1]>>::new()
             },
             cordoned_log_dirs: if version >= 2 && !(version >= 2) {
                 if version >= 2 {
-                    <Option<
-                        SmallVec<[Uuid; 1]>,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "BrokerHeartbeatRequest.CordonedLogDirs",
-                    )?
+                    tri!(
+                        < Option < SmallVec < [Uuid; 1] > > as Wire > ::wire_get(buf,
+                        true, version, "BrokerHeartbeatRequest.CordonedLogDirs")
+                    )
                 } else {
                     Some(
-                        <SmallVec<
-                            [Uuid; 1],
-                        > as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "BrokerHeartbeatRequest.CordonedLogDirs",
-                        )?,
+                        tri!(
+                            < SmallVec < [Uuid; 1] > as Wire > ::wire_get(buf, true,
+                            version, "BrokerHeartbeatRequest.CordonedLogDirs")
+                        ),
                     )
                 }
             } else {
@@ -371,25 +351,24 @@ impl Wire for Request {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 if version >= 1 => {
-                    out.offline_log_dirs = codec::get_tagged::<
-                        SmallVec<[Uuid; 1]>,
-                    >(0u32, data, version, "BrokerHeartbeatRequest.OfflineLogDirs")?;
+                    out.offline_log_dirs = tri!(
+                        codec::get_tagged:: < SmallVec < [Uuid; 1] > > (0u32, data,
+                        version, "BrokerHeartbeatRequest.OfflineLogDirs")
+                    );
                 }
                 1u32 if version >= 2 => {
                     out.cordoned_log_dirs = if version >= 2 {
-                        codec::get_tagged::<
-                            Option<SmallVec<[Uuid; 1]>>,
-                        >(1u32, data, version, "BrokerHeartbeatRequest.CordonedLogDirs")?
+                        tri!(
+                            codec::get_tagged:: < Option < SmallVec < [Uuid; 1] > > >
+                            (1u32, data, version,
+                            "BrokerHeartbeatRequest.CordonedLogDirs")
+                        )
                     } else {
                         Some(
-                            codec::get_tagged::<
-                                SmallVec<[Uuid; 1]>,
-                            >(
-                                1u32,
-                                data,
-                                version,
-                                "BrokerHeartbeatRequest.CordonedLogDirs",
-                            )?,
+                            tri!(
+                                codec::get_tagged:: < SmallVec < [Uuid; 1] > > (1u32, data,
+                                version, "BrokerHeartbeatRequest.CordonedLogDirs")
+                            ),
                         )
                     };
                 }
@@ -416,8 +395,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -437,8 +418,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -450,7 +433,7 @@ impl From<super::v2::Request> for Request {
             want_fence: v.want_fence,
             want_shut_down: v.want_shut_down,
             offline_log_dirs: v.offline_log_dirs,
-            cordoned_log_dirs: v.cordoned_log_dirs.map(|v| v),
+            cordoned_log_dirs: v.cordoned_log_dirs,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -458,8 +441,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -655,36 +640,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ErrorCode",
-            )?,
-            is_caught_up: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.IsCaughtUp",
-            )?,
-            is_fenced: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.IsFenced",
-            )?,
-            should_shut_down: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerHeartbeatResponse.ShouldShutDown",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ErrorCode")
+            ),
+            is_caught_up: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.IsCaughtUp")
+            ),
+            is_fenced: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.IsFenced")
+            ),
+            should_shut_down: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerHeartbeatResponse.ShouldShutDown")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -709,8 +684,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -728,8 +705,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -747,8 +726,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {

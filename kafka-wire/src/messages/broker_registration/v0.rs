@@ -110,43 +110,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.BrokerId",
-            )?,
-            cluster_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.ClusterId",
-            )?,
-            incarnation_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.IncarnationId",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.Listeners",
-            )?,
-            features: <Vec<
-                Feature,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.Features",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "BrokerRegistrationRequest.Rack")?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.BrokerId")
+            ),
+            cluster_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.ClusterId")
+            ),
+            incarnation_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.IncarnationId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Listeners")
+            ),
+            features: tri!(
+                < Vec < Feature > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Features")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerRegistrationRequest",
@@ -282,24 +269,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.ErrorCode",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.BrokerEpoch",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.ErrorCode")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.BrokerEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerRegistrationResponse",
@@ -407,19 +388,17 @@ impl Wire for Feature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Feature.Name")?,
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MaxSupportedVersion",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Feature.Name")
+            ),
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Feature")?,
         })
     }
@@ -513,15 +492,17 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
-            security_protocol: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Listener.SecurityProtocol",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
+            security_protocol: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Listener.SecurityProtocol")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,
         })
     }

@@ -133,57 +133,38 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.BrokerId",
-            )?,
-            cluster_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.ClusterId",
-            )?,
-            incarnation_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.IncarnationId",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.Listeners",
-            )?,
-            features: <Vec<
-                Feature,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.Features",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "BrokerRegistrationRequest.Rack")?,
-            is_migrating_zk_broker: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.IsMigratingZkBroker",
-            )?,
-            log_dirs: <SmallVec<
-                [Uuid; 1],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.LogDirs",
-            )?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.BrokerId")
+            ),
+            cluster_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.ClusterId")
+            ),
+            incarnation_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.IncarnationId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Listeners")
+            ),
+            features: tri!(
+                < Vec < Feature > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Features")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Rack")
+            ),
+            is_migrating_zk_broker: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.IsMigratingZkBroker")
+            ),
+            log_dirs: tri!(
+                < SmallVec < [Uuid; 1] > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.LogDirs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerRegistrationRequest",
@@ -328,24 +309,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.ErrorCode",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.BrokerEpoch",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.ErrorCode")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.BrokerEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BrokerRegistrationResponse",

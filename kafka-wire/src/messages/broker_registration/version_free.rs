@@ -91,15 +91,17 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
-            security_protocol: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Listener.SecurityProtocol",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
+            security_protocol: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Listener.SecurityProtocol")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -222,19 +224,17 @@ impl Wire for Feature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Feature.Name")?,
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MaxSupportedVersion",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Feature.Name")
+            ),
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Feature")?;
@@ -476,72 +476,51 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.BrokerId",
-            )?,
-            cluster_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.ClusterId",
-            )?,
-            incarnation_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationRequest.IncarnationId",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.Listeners",
-            )?,
-            features: <Vec<
-                Feature,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BrokerRegistrationRequest.Features",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "BrokerRegistrationRequest.Rack")?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.BrokerId")
+            ),
+            cluster_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.ClusterId")
+            ),
+            incarnation_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationRequest.IncarnationId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Listeners")
+            ),
+            features: tri!(
+                < Vec < Feature > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Features")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "BrokerRegistrationRequest.Rack")
+            ),
             is_migrating_zk_broker: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "BrokerRegistrationRequest.IsMigratingZkBroker",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "BrokerRegistrationRequest.IsMigratingZkBroker")
+                )
             } else {
                 false
             },
             log_dirs: if version >= 2 {
-                <SmallVec<
-                    [Uuid; 1],
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "BrokerRegistrationRequest.LogDirs",
-                )?
+                tri!(
+                    < SmallVec < [Uuid; 1] > as Wire > ::wire_get(buf, true, version,
+                    "BrokerRegistrationRequest.LogDirs")
+                )
             } else {
                 <SmallVec<[Uuid; 1]>>::new()
             },
             previous_broker_epoch: if version >= 3 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "BrokerRegistrationRequest.PreviousBrokerEpoch",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "BrokerRegistrationRequest.PreviousBrokerEpoch")
+                )
             } else {
                 -1
             },
@@ -560,9 +539,9 @@ impl From<super::v0::Request> for Request {
             broker_id: v.broker_id,
             cluster_id: v.cluster_id,
             incarnation_id: v.incarnation_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            features: v.features.into_iter().map(Into::into).collect(),
-            rack: v.rack.map(|v| v),
+            listeners: vec_from(v.listeners),
+            features: vec_from(v.features),
+            rack: v.rack,
             is_migrating_zk_broker: false,
             log_dirs: <SmallVec<[Uuid; 1]>>::new(),
             previous_broker_epoch: -1,
@@ -573,8 +552,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -583,9 +564,9 @@ impl From<super::v1::Request> for Request {
             broker_id: v.broker_id,
             cluster_id: v.cluster_id,
             incarnation_id: v.incarnation_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            features: v.features.into_iter().map(Into::into).collect(),
-            rack: v.rack.map(|v| v),
+            listeners: vec_from(v.listeners),
+            features: vec_from(v.features),
+            rack: v.rack,
             is_migrating_zk_broker: v.is_migrating_zk_broker,
             log_dirs: <SmallVec<[Uuid; 1]>>::new(),
             previous_broker_epoch: -1,
@@ -596,8 +577,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -606,9 +589,9 @@ impl From<super::v2::Request> for Request {
             broker_id: v.broker_id,
             cluster_id: v.cluster_id,
             incarnation_id: v.incarnation_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            features: v.features.into_iter().map(Into::into).collect(),
-            rack: v.rack.map(|v| v),
+            listeners: vec_from(v.listeners),
+            features: vec_from(v.features),
+            rack: v.rack,
             is_migrating_zk_broker: v.is_migrating_zk_broker,
             log_dirs: v.log_dirs,
             previous_broker_epoch: -1,
@@ -619,8 +602,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -629,9 +614,9 @@ impl From<super::v3::Request> for Request {
             broker_id: v.broker_id,
             cluster_id: v.cluster_id,
             incarnation_id: v.incarnation_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            features: v.features.into_iter().map(Into::into).collect(),
-            rack: v.rack.map(|v| v),
+            listeners: vec_from(v.listeners),
+            features: vec_from(v.features),
+            rack: v.rack,
             is_migrating_zk_broker: v.is_migrating_zk_broker,
             log_dirs: v.log_dirs,
             previous_broker_epoch: v.previous_broker_epoch,
@@ -642,8 +627,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -652,9 +639,9 @@ impl From<super::v4::Request> for Request {
             broker_id: v.broker_id,
             cluster_id: v.cluster_id,
             incarnation_id: v.incarnation_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            features: v.features.into_iter().map(Into::into).collect(),
-            rack: v.rack.map(|v| v),
+            listeners: vec_from(v.listeners),
+            features: vec_from(v.features),
+            rack: v.rack,
             is_migrating_zk_broker: v.is_migrating_zk_broker,
             log_dirs: v.log_dirs,
             previous_broker_epoch: v.previous_broker_epoch,
@@ -665,8 +652,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Request {
@@ -685,16 +674,8 @@ impl Request {
             broker_id: self.broker_id,
             cluster_id: self.cluster_id,
             incarnation_id: self.incarnation_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            features: self
-                .features
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            features: tri!(vec_to(self.features, version, Feature::to_v0)),
             rack: match self.rack {
                 Some(v) => Some(v),
                 None => None,
@@ -709,16 +690,8 @@ impl Request {
             broker_id: self.broker_id,
             cluster_id: self.cluster_id,
             incarnation_id: self.incarnation_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            features: self
-                .features
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            features: tri!(vec_to(self.features, version, Feature::to_v0)),
             rack: match self.rack {
                 Some(v) => Some(v),
                 None => None,
@@ -734,16 +707,8 @@ impl Request {
             broker_id: self.broker_id,
             cluster_id: self.cluster_id,
             incarnation_id: self.incarnation_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            features: self
-                .features
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            features: tri!(vec_to(self.features, version, Feature::to_v0)),
             rack: match self.rack {
                 Some(v) => Some(v),
                 None => None,
@@ -760,16 +725,8 @@ impl Request {
             broker_id: self.broker_id,
             cluster_id: self.cluster_id,
             incarnation_id: self.incarnation_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            features: self
-                .features
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            features: tri!(vec_to(self.features, version, Feature::to_v0)),
             rack: match self.rack {
                 Some(v) => Some(v),
                 None => None,
@@ -787,16 +744,8 @@ impl Request {
             broker_id: self.broker_id,
             cluster_id: self.cluster_id,
             incarnation_id: self.incarnation_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            features: self
-                .features
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            features: tri!(vec_to(self.features, version, Feature::to_v0)),
             rack: match self.rack {
                 Some(v) => Some(v),
                 None => None,
@@ -900,24 +849,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.ErrorCode",
-            )?,
-            broker_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BrokerRegistrationResponse.BrokerEpoch",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.ErrorCode")
+            ),
+            broker_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "BrokerRegistrationResponse.BrokerEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -940,8 +883,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -957,8 +902,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -974,8 +921,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -991,8 +940,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1008,8 +959,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Response {

@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ConsumerGroupDescribeRequest",
@@ -172,20 +166,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ConsumerGroupDescribeResponse",
@@ -279,9 +267,10 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_partitions: <Vec<
-                TopicPartitions,
-            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
+            topic_partitions: tri!(
+                < Vec < TopicPartitions > as Wire > ::wire_get(buf, true, version,
+                "Assignment.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Assignment",
@@ -451,54 +440,42 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            assignor_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.AssignorName",
-            )?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            assignor_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.AssignorName")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroup",
@@ -649,54 +626,43 @@ impl Wire for Member {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.MemberId",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.InstanceId")?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.MemberEpoch",
-            )?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientHost",
-            )?,
-            subscribed_topic_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicNames")?,
-            subscribed_topic_regex: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicRegex")?,
-            assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.Assignment",
-            )?,
-            target_assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.TargetAssignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.MemberId")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.RackId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.MemberEpoch")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Member.ClientHost")
+            ),
+            subscribed_topic_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.SubscribedTopicNames")
+            ),
+            subscribed_topic_regex: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.SubscribedTopicRegex")
+            ),
+            assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.Assignment")
+            ),
+            target_assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.TargetAssignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Member")?,
         })
     }
@@ -812,21 +778,18 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartitions.TopicName",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.TopicName")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",

@@ -77,20 +77,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -112,8 +106,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -128,8 +124,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -335,54 +333,42 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            assignor_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.AssignorName",
-            )?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            assignor_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.AssignorName")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -397,13 +383,13 @@ impl From<super::v0::DescribedGroup> for DescribedGroup {
     fn from(v: super::v0::DescribedGroup) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             group_id: v.group_id,
             group_state: v.group_state,
             group_epoch: v.group_epoch,
             assignment_epoch: v.assignment_epoch,
             assignor_name: v.assignor_name,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -413,13 +399,13 @@ impl From<super::v1::DescribedGroup> for DescribedGroup {
     fn from(v: super::v1::DescribedGroup) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             group_id: v.group_id,
             group_state: v.group_state,
             group_epoch: v.group_epoch,
             assignment_epoch: v.assignment_epoch,
             assignor_name: v.assignor_name,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -440,11 +426,7 @@ impl DescribedGroup {
             group_epoch: self.group_epoch,
             assignment_epoch: self.assignment_epoch,
             assignor_name: self.assignor_name,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, Member::to_v0)),
             authorized_operations: self.authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -463,11 +445,7 @@ impl DescribedGroup {
             group_epoch: self.group_epoch,
             assignment_epoch: self.assignment_epoch,
             assignor_name: self.assignor_name,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, Member::to_v1)),
             authorized_operations: self.authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -664,56 +642,45 @@ impl Wire for Member {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.MemberId",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.InstanceId")?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.MemberEpoch",
-            )?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientHost",
-            )?,
-            subscribed_topic_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicNames")?,
-            subscribed_topic_regex: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicRegex")?,
-            assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.Assignment",
-            )?,
-            target_assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.TargetAssignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.MemberId")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.RackId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.MemberEpoch")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Member.ClientHost")
+            ),
+            subscribed_topic_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.SubscribedTopicNames")
+            ),
+            subscribed_topic_regex: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.SubscribedTopicRegex")
+            ),
+            assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.Assignment")
+            ),
+            target_assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.TargetAssignment")
+            ),
             member_type: if version >= 1 {
-                <i8 as Wire>::wire_get(buf, false, version, "Member.MemberType")?
+                tri!(< i8 as Wire > ::wire_get(buf, false, version, "Member.MemberType"))
             } else {
                 -1
             },
@@ -728,15 +695,15 @@ impl From<super::v0::Member> for Member {
     fn from(v: super::v0::Member) -> Self {
         Self {
             member_id: v.member_id,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             member_epoch: v.member_epoch,
             client_id: v.client_id,
             client_host: v.client_host,
             subscribed_topic_names: v.subscribed_topic_names,
-            subscribed_topic_regex: v.subscribed_topic_regex.map(|v| v),
-            assignment: v.assignment.into(),
-            target_assignment: v.target_assignment.into(),
+            subscribed_topic_regex: v.subscribed_topic_regex,
+            assignment: From::from(v.assignment),
+            target_assignment: From::from(v.target_assignment),
             member_type: -1,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -746,15 +713,15 @@ impl From<super::v1::Member> for Member {
     fn from(v: super::v1::Member) -> Self {
         Self {
             member_id: v.member_id,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             member_epoch: v.member_epoch,
             client_id: v.client_id,
             client_host: v.client_host,
             subscribed_topic_names: v.subscribed_topic_names,
-            subscribed_topic_regex: v.subscribed_topic_regex.map(|v| v),
-            assignment: v.assignment.into(),
-            target_assignment: v.target_assignment.into(),
+            subscribed_topic_regex: v.subscribed_topic_regex,
+            assignment: From::from(v.assignment),
+            target_assignment: From::from(v.target_assignment),
             member_type: v.member_type,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -782,8 +749,8 @@ impl Member {
                 Some(v) => Some(v),
                 None => None,
             },
-            assignment: self.assignment.to_v0(version)?,
-            target_assignment: self.target_assignment.to_v0(version)?,
+            assignment: tri!(self.assignment.to_v0(version)),
+            target_assignment: tri!(self.target_assignment.to_v0(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -808,8 +775,8 @@ impl Member {
                 Some(v) => Some(v),
                 None => None,
             },
-            assignment: self.assignment.to_v0(version)?,
-            target_assignment: self.target_assignment.to_v0(version)?,
+            assignment: tri!(self.assignment.to_v0(version)),
+            target_assignment: tri!(self.target_assignment.to_v0(version)),
             member_type: self.member_type,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -876,9 +843,10 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_partitions: <Vec<
-                TopicPartitions,
-            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
+            topic_partitions: tri!(
+                < Vec < TopicPartitions > as Wire > ::wire_get(buf, true, version,
+                "Assignment.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -892,7 +860,7 @@ impl WireStruct for Assignment {}
 impl From<super::v0::Assignment> for Assignment {
     fn from(v: super::v0::Assignment) -> Self {
         Self {
-            topic_partitions: v.topic_partitions.into_iter().map(Into::into).collect(),
+            topic_partitions: vec_from(v.topic_partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -902,11 +870,9 @@ impl Assignment {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Assignment, EncodeError> {
         Ok(super::v0::Assignment {
-            topic_partitions: self
-                .topic_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_partitions: tri!(
+                vec_to(self.topic_partitions, version, TopicPartitions::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -993,21 +959,18 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartitions.TopicName",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.TopicName")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1114,20 +1077,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1141,7 +1098,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1149,15 +1106,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1165,8 +1124,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1175,11 +1136,7 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1188,11 +1145,7 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -157,78 +157,46 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatRequest.MemberEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.InstanceId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.RackId",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs",
-            )?,
-            subscribed_topic_names: <Option<
-                Vec<ByteString>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
-            )?,
-            subscribed_topic_regex: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-            )?,
-            server_assignor: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.ServerAssignor",
-            )?,
-            topic_partitions: <Option<
-                Vec<TopicPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.TopicPartitions",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatRequest.MemberEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.RackId")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs")
+            ),
+            subscribed_topic_names: tri!(
+                < Option < Vec < ByteString > > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.SubscribedTopicNames")
+            ),
+            subscribed_topic_regex: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
+            ),
+            server_assignor: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.ServerAssignor")
+            ),
+            topic_partitions: tri!(
+                < Option < Vec < TopicPartitions > > as Wire > ::wire_get(buf, true,
+                version, "ConsumerGroupHeartbeatRequest.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ConsumerGroupHeartbeatRequest",
@@ -417,54 +385,34 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatResponse.ErrorMessage",
-            )?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatResponse.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.MemberEpoch",
-            )?,
-            heartbeat_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs",
-            )?,
-            assignment: <Option<
-                Assignment,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.Assignment",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatResponse.ErrorMessage")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatResponse.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.MemberEpoch")
+            ),
+            heartbeat_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs")
+            ),
+            assignment: tri!(
+                < Option < Assignment > as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ConsumerGroupHeartbeatResponse",

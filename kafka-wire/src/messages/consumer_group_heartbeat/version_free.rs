@@ -70,15 +70,14 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -260,9 +259,10 @@ impl Wire for Request {
                 += if version >= 1 {
                     Wire::wire_len(&self.subscribed_topic_regex, true, version)
                 } else {
-                    self.subscribed_topic_regex
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.subscribed_topic_regex {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.server_assignor, true, version);
@@ -391,93 +391,59 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatRequest.MemberEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.InstanceId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.RackId",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs",
-            )?,
-            subscribed_topic_names: <Option<
-                Vec<ByteString>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatRequest.MemberEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.RackId")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs")
+            ),
+            subscribed_topic_names: tri!(
+                < Option < Vec < ByteString > > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.SubscribedTopicNames")
+            ),
             subscribed_topic_regex: if version >= 1 {
                 if version >= 1 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                        "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, true, version,
+                            "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            server_assignor: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.ServerAssignor",
-            )?,
-            topic_partitions: <Option<
-                Vec<TopicPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatRequest.TopicPartitions",
-            )?,
+            server_assignor: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatRequest.ServerAssignor")
+            ),
+            topic_partitions: tri!(
+                < Option < Vec < TopicPartitions > > as Wire > ::wire_get(buf, true,
+                version, "ConsumerGroupHeartbeatRequest.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -493,15 +459,16 @@ impl From<super::v0::Request> for Request {
             group_id: v.group_id,
             member_id: v.member_id,
             member_epoch: v.member_epoch,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
-            subscribed_topic_names: v.subscribed_topic_names.map(|v| v),
+            subscribed_topic_names: v.subscribed_topic_names,
             subscribed_topic_regex: None,
-            server_assignor: v.server_assignor.map(|v| v),
-            topic_partitions: v
-                .topic_partitions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            server_assignor: v.server_assignor,
+            topic_partitions: match v.topic_partitions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -509,8 +476,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -519,15 +488,16 @@ impl From<super::v1::Request> for Request {
             group_id: v.group_id,
             member_id: v.member_id,
             member_epoch: v.member_epoch,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
-            subscribed_topic_names: v.subscribed_topic_names.map(|v| v),
-            subscribed_topic_regex: v.subscribed_topic_regex.map(|v| v),
-            server_assignor: v.server_assignor.map(|v| v),
-            topic_partitions: v
-                .topic_partitions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            subscribed_topic_names: v.subscribed_topic_names,
+            subscribed_topic_regex: v.subscribed_topic_regex,
+            server_assignor: v.server_assignor,
+            topic_partitions: match v.topic_partitions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -535,8 +505,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -573,14 +545,7 @@ impl Request {
                 None => None,
             },
             topic_partitions: match self.topic_partitions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TopicPartitions::to_v0))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -615,14 +580,7 @@ impl Request {
                 None => None,
             },
             topic_partitions: match self.topic_partitions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TopicPartitions::to_v0))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -690,9 +648,10 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_partitions: <Vec<
-                TopicPartitionsResponse,
-            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
+            topic_partitions: tri!(
+                < Vec < TopicPartitionsResponse > as Wire > ::wire_get(buf, true,
+                version, "Assignment.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -706,7 +665,7 @@ impl WireStruct for Assignment {}
 impl From<super::v0::Assignment> for Assignment {
     fn from(v: super::v0::Assignment) -> Self {
         Self {
-            topic_partitions: v.topic_partitions.into_iter().map(Into::into).collect(),
+            topic_partitions: vec_from(v.topic_partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -716,11 +675,9 @@ impl Assignment {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Assignment, EncodeError> {
         Ok(super::v0::Assignment {
-            topic_partitions: self
-                .topic_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_partitions: tri!(
+                vec_to(self.topic_partitions, version, TopicPartitionsResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -792,15 +749,14 @@ impl Wire for TopicPartitionsResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1008,54 +964,34 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatResponse.ErrorMessage",
-            )?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConsumerGroupHeartbeatResponse.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.MemberEpoch",
-            )?,
-            heartbeat_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs",
-            )?,
-            assignment: <Option<
-                Assignment,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerGroupHeartbeatResponse.Assignment",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatResponse.ErrorMessage")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ConsumerGroupHeartbeatResponse.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.MemberEpoch")
+            ),
+            heartbeat_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs")
+            ),
+            assignment: tri!(
+                < Option < Assignment > as Wire > ::wire_get(buf, false, version,
+                "ConsumerGroupHeartbeatResponse.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1070,11 +1006,14 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            error_message: v.error_message,
+            member_id: v.member_id,
             member_epoch: v.member_epoch,
             heartbeat_interval_ms: v.heartbeat_interval_ms,
-            assignment: v.assignment.map(|v| v.into()),
+            assignment: match v.assignment {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1082,8 +1021,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1091,11 +1032,14 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            error_message: v.error_message,
+            member_id: v.member_id,
             member_epoch: v.member_epoch,
             heartbeat_interval_ms: v.heartbeat_interval_ms,
-            assignment: v.assignment.map(|v| v.into()),
+            assignment: match v.assignment {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1103,8 +1047,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1125,7 +1071,7 @@ impl Response {
             member_epoch: self.member_epoch,
             heartbeat_interval_ms: self.heartbeat_interval_ms,
             assignment: match self.assignment {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -1148,7 +1094,7 @@ impl Response {
             member_epoch: self.member_epoch,
             heartbeat_interval_ms: self.heartbeat_interval_ms,
             assignment: match self.assignment {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,

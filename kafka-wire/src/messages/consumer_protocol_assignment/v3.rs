@@ -50,22 +50,14 @@ impl Wire for ConsumerProtocolAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            assigned_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolAssignment.AssignedPartitions",
-            )?,
-            user_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolAssignment.UserData",
-            )?,
+            assigned_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolAssignment.AssignedPartitions")
+            ),
+            user_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolAssignment.UserData")
+            ),
         })
     }
 }

@@ -64,15 +64,14 @@ impl Wire for TopicPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartition.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, false, version, "TopicPartition.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TopicPartition.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "TopicPartition.Partitions")
+            ),
         };
         Ok(out)
     }
@@ -169,22 +168,14 @@ impl Wire for ConsumerProtocolAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            assigned_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolAssignment.AssignedPartitions",
-            )?,
-            user_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolAssignment.UserData",
-            )?,
+            assigned_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolAssignment.AssignedPartitions")
+            ),
+            user_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolAssignment.UserData")
+            ),
         };
         Ok(out)
     }
@@ -192,101 +183,101 @@ impl Wire for ConsumerProtocolAssignment {
 impl From<super::v0::ConsumerProtocolAssignment> for ConsumerProtocolAssignment {
     fn from(v: super::v0::ConsumerProtocolAssignment) -> Self {
         Self {
-            assigned_partitions: v
-                .assigned_partitions
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            user_data: v.user_data.map(|v| v),
+            assigned_partitions: vec_from(v.assigned_partitions),
+            user_data: v.user_data,
         }
     }
 }
 impl TryFrom<ConsumerProtocolAssignment> for super::v0::ConsumerProtocolAssignment {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolAssignment) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v0::ConsumerProtocolAssignment as Message>::NAME,
-                        0i16,
-                    )
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v0::ConsumerProtocolAssignment as Message>::NAME,
+                            0i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl From<super::v1::ConsumerProtocolAssignment> for ConsumerProtocolAssignment {
     fn from(v: super::v1::ConsumerProtocolAssignment) -> Self {
         Self {
-            assigned_partitions: v
-                .assigned_partitions
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            user_data: v.user_data.map(|v| v),
+            assigned_partitions: vec_from(v.assigned_partitions),
+            user_data: v.user_data,
         }
     }
 }
 impl TryFrom<ConsumerProtocolAssignment> for super::v1::ConsumerProtocolAssignment {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolAssignment) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v1::ConsumerProtocolAssignment as Message>::NAME,
-                        1i16,
-                    )
-            })
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v1::ConsumerProtocolAssignment as Message>::NAME,
+                            1i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl From<super::v2::ConsumerProtocolAssignment> for ConsumerProtocolAssignment {
     fn from(v: super::v2::ConsumerProtocolAssignment) -> Self {
         Self {
-            assigned_partitions: v
-                .assigned_partitions
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            user_data: v.user_data.map(|v| v),
+            assigned_partitions: vec_from(v.assigned_partitions),
+            user_data: v.user_data,
         }
     }
 }
 impl TryFrom<ConsumerProtocolAssignment> for super::v2::ConsumerProtocolAssignment {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolAssignment) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v2::ConsumerProtocolAssignment as Message>::NAME,
-                        2i16,
-                    )
-            })
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v2::ConsumerProtocolAssignment as Message>::NAME,
+                            2i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl From<super::v3::ConsumerProtocolAssignment> for ConsumerProtocolAssignment {
     fn from(v: super::v3::ConsumerProtocolAssignment) -> Self {
         Self {
-            assigned_partitions: v
-                .assigned_partitions
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            user_data: v.user_data.map(|v| v),
+            assigned_partitions: vec_from(v.assigned_partitions),
+            user_data: v.user_data,
         }
     }
 }
 impl TryFrom<ConsumerProtocolAssignment> for super::v3::ConsumerProtocolAssignment {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolAssignment) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v3::ConsumerProtocolAssignment as Message>::NAME,
-                        3i16,
-                    )
-            })
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v3::ConsumerProtocolAssignment as Message>::NAME,
+                            3i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl ConsumerProtocolAssignment {
@@ -297,11 +288,9 @@ impl ConsumerProtocolAssignment {
         version: i16,
     ) -> Result<super::v0::ConsumerProtocolAssignment, EncodeError> {
         Ok(super::v0::ConsumerProtocolAssignment {
-            assigned_partitions: self
-                .assigned_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assigned_partitions: tri!(
+                vec_to(self.assigned_partitions, version, TopicPartition::to_v0)
+            ),
             user_data: match self.user_data {
                 Some(v) => Some(v),
                 None => None,
@@ -315,11 +304,9 @@ impl ConsumerProtocolAssignment {
         version: i16,
     ) -> Result<super::v1::ConsumerProtocolAssignment, EncodeError> {
         Ok(super::v1::ConsumerProtocolAssignment {
-            assigned_partitions: self
-                .assigned_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assigned_partitions: tri!(
+                vec_to(self.assigned_partitions, version, TopicPartition::to_v0)
+            ),
             user_data: match self.user_data {
                 Some(v) => Some(v),
                 None => None,
@@ -333,11 +320,9 @@ impl ConsumerProtocolAssignment {
         version: i16,
     ) -> Result<super::v2::ConsumerProtocolAssignment, EncodeError> {
         Ok(super::v2::ConsumerProtocolAssignment {
-            assigned_partitions: self
-                .assigned_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assigned_partitions: tri!(
+                vec_to(self.assigned_partitions, version, TopicPartition::to_v0)
+            ),
             user_data: match self.user_data {
                 Some(v) => Some(v),
                 None => None,
@@ -351,11 +336,9 @@ impl ConsumerProtocolAssignment {
         version: i16,
     ) -> Result<super::v3::ConsumerProtocolAssignment, EncodeError> {
         Ok(super::v3::ConsumerProtocolAssignment {
-            assigned_partitions: self
-                .assigned_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assigned_partitions: tri!(
+                vec_to(self.assigned_partitions, version, TopicPartition::to_v0)
+            ),
             user_data: match self.user_data {
                 Some(v) => Some(v),
                 None => None,

@@ -25,10 +25,34 @@ impl ConsumerProtocolSubscription {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
         match version {
-            0i16 => v0::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V0),
-            1i16 => v1::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V1),
-            2i16 => v2::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V2),
-            3i16 => v3::ConsumerProtocolSubscription::try_from(self).map(AnyVersion::V3),
+            0i16 => {
+                Ok(
+                    AnyVersion::V0(
+                        tri!(v0::ConsumerProtocolSubscription::try_from(self)),
+                    ),
+                )
+            }
+            1i16 => {
+                Ok(
+                    AnyVersion::V1(
+                        tri!(v1::ConsumerProtocolSubscription::try_from(self)),
+                    ),
+                )
+            }
+            2i16 => {
+                Ok(
+                    AnyVersion::V2(
+                        tri!(v2::ConsumerProtocolSubscription::try_from(self)),
+                    ),
+                )
+            }
+            3i16 => {
+                Ok(
+                    AnyVersion::V3(
+                        tri!(v3::ConsumerProtocolSubscription::try_from(self)),
+                    ),
+                )
+            }
             _ => {
                 Err(
                     EncodeError::new(
@@ -89,10 +113,10 @@ impl AnyVersion {
     /// Reads a value of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

@@ -50,22 +50,14 @@ impl Wire for ConsumerProtocolSubscription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.Topics",
-            )?,
-            user_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.UserData",
-            )?,
+            topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.Topics")
+            ),
+            user_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.UserData")
+            ),
         })
     }
 }

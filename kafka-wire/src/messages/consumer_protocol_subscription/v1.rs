@@ -60,30 +60,18 @@ impl Wire for ConsumerProtocolSubscription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.Topics",
-            )?,
-            user_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.UserData",
-            )?,
-            owned_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.OwnedPartitions",
-            )?,
+            topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.Topics")
+            ),
+            user_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.UserData")
+            ),
+            owned_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.OwnedPartitions")
+            ),
         })
     }
 }
@@ -164,15 +152,14 @@ impl Wire for TopicPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartition.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, false, version, "TopicPartition.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TopicPartition.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "TopicPartition.Partitions")
+            ),
         })
     }
 }

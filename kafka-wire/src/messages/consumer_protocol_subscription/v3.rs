@@ -94,44 +94,26 @@ impl Wire for ConsumerProtocolSubscription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.Topics",
-            )?,
-            user_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.UserData",
-            )?,
-            owned_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.OwnedPartitions",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.GenerationId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.RackId",
-            )?,
+            topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.Topics")
+            ),
+            user_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.UserData")
+            ),
+            owned_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.OwnedPartitions")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.GenerationId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.RackId")
+            ),
         })
     }
 }

@@ -90,19 +90,18 @@ impl Wire for TopicPartition {
     ) -> Result<Self, DecodeError> {
         let out = Self {
             topic: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TopicPartition.Topic",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, false, version,
+                    "TopicPartition.Topic")
+                )
             } else {
                 ByteString::from_static("")
             },
             partitions: if version >= 1 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(buf, false, version, "TopicPartition.Partitions")?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                    "TopicPartition.Partitions")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
@@ -210,9 +209,10 @@ impl Wire for ConsumerProtocolSubscription {
                 += if version >= 3 {
                     Wire::wire_len(&self.rack_id, false, version)
                 } else {
-                    self.rack_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, false, version))
+                    match &self.rack_id {
+                        Some(v) => Wire::wire_len(v, false, version),
+                        None => 0,
+                    }
                 };
         }
         n
@@ -296,62 +296,42 @@ impl Wire for ConsumerProtocolSubscription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.Topics",
-            )?,
-            user_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConsumerProtocolSubscription.UserData",
-            )?,
+            topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.Topics")
+            ),
+            user_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, false, version,
+                "ConsumerProtocolSubscription.UserData")
+            ),
             owned_partitions: if version >= 1 {
-                <Vec<
-                    TopicPartition,
-                > as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ConsumerProtocolSubscription.OwnedPartitions",
-                )?
+                tri!(
+                    < Vec < TopicPartition > as Wire > ::wire_get(buf, false, version,
+                    "ConsumerProtocolSubscription.OwnedPartitions")
+                )
             } else {
                 <Vec<TopicPartition>>::new()
             },
             generation_id: if version >= 2 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ConsumerProtocolSubscription.GenerationId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ConsumerProtocolSubscription.GenerationId")
+                )
             } else {
                 -1
             },
             rack_id: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        false,
-                        version,
-                        "ConsumerProtocolSubscription.RackId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                        "ConsumerProtocolSubscription.RackId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            false,
-                            version,
-                            "ConsumerProtocolSubscription.RackId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, false, version,
+                            "ConsumerProtocolSubscription.RackId")
+                        ),
                     )
                 }
             } else {
@@ -365,7 +345,7 @@ impl From<super::v0::ConsumerProtocolSubscription> for ConsumerProtocolSubscript
     fn from(v: super::v0::ConsumerProtocolSubscription) -> Self {
         Self {
             topics: v.topics,
-            user_data: v.user_data.map(|v| v),
+            user_data: v.user_data,
             owned_partitions: <Vec<TopicPartition>>::new(),
             generation_id: -1,
             rack_id: None,
@@ -375,22 +355,26 @@ impl From<super::v0::ConsumerProtocolSubscription> for ConsumerProtocolSubscript
 impl TryFrom<ConsumerProtocolSubscription> for super::v0::ConsumerProtocolSubscription {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolSubscription) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v0::ConsumerProtocolSubscription as Message>::NAME,
-                        0i16,
-                    )
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v0::ConsumerProtocolSubscription as Message>::NAME,
+                            0i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl From<super::v1::ConsumerProtocolSubscription> for ConsumerProtocolSubscription {
     fn from(v: super::v1::ConsumerProtocolSubscription) -> Self {
         Self {
             topics: v.topics,
-            user_data: v.user_data.map(|v| v),
-            owned_partitions: v.owned_partitions.into_iter().map(Into::into).collect(),
+            user_data: v.user_data,
+            owned_partitions: vec_from(v.owned_partitions),
             generation_id: -1,
             rack_id: None,
         }
@@ -399,22 +383,26 @@ impl From<super::v1::ConsumerProtocolSubscription> for ConsumerProtocolSubscript
 impl TryFrom<ConsumerProtocolSubscription> for super::v1::ConsumerProtocolSubscription {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolSubscription) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v1::ConsumerProtocolSubscription as Message>::NAME,
-                        1i16,
-                    )
-            })
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v1::ConsumerProtocolSubscription as Message>::NAME,
+                            1i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl From<super::v2::ConsumerProtocolSubscription> for ConsumerProtocolSubscription {
     fn from(v: super::v2::ConsumerProtocolSubscription) -> Self {
         Self {
             topics: v.topics,
-            user_data: v.user_data.map(|v| v),
-            owned_partitions: v.owned_partitions.into_iter().map(Into::into).collect(),
+            user_data: v.user_data,
+            owned_partitions: vec_from(v.owned_partitions),
             generation_id: v.generation_id,
             rack_id: None,
         }
@@ -423,38 +411,46 @@ impl From<super::v2::ConsumerProtocolSubscription> for ConsumerProtocolSubscript
 impl TryFrom<ConsumerProtocolSubscription> for super::v2::ConsumerProtocolSubscription {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolSubscription) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v2::ConsumerProtocolSubscription as Message>::NAME,
-                        2i16,
-                    )
-            })
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v2::ConsumerProtocolSubscription as Message>::NAME,
+                            2i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl From<super::v3::ConsumerProtocolSubscription> for ConsumerProtocolSubscription {
     fn from(v: super::v3::ConsumerProtocolSubscription) -> Self {
         Self {
             topics: v.topics,
-            user_data: v.user_data.map(|v| v),
-            owned_partitions: v.owned_partitions.into_iter().map(Into::into).collect(),
+            user_data: v.user_data,
+            owned_partitions: vec_from(v.owned_partitions),
             generation_id: v.generation_id,
-            rack_id: v.rack_id.map(|v| v),
+            rack_id: v.rack_id,
         }
     }
 }
 impl TryFrom<ConsumerProtocolSubscription> for super::v3::ConsumerProtocolSubscription {
     type Error = EncodeError;
     fn try_from(v: ConsumerProtocolSubscription) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| {
-                e
-                    .in_message(
-                        <super::v3::ConsumerProtocolSubscription as Message>::NAME,
-                        3i16,
-                    )
-            })
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v3::ConsumerProtocolSubscription as Message>::NAME,
+                            3i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl ConsumerProtocolSubscription {
@@ -484,11 +480,9 @@ impl ConsumerProtocolSubscription {
                 Some(v) => Some(v),
                 None => None,
             },
-            owned_partitions: self
-                .owned_partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            owned_partitions: tri!(
+                vec_to(self.owned_partitions, version, TopicPartition::to_v1)
+            ),
         })
     }
     /// This value as the `ConsumerProtocolSubscription` of version 2 (and the versions sharing its fields).
@@ -503,11 +497,9 @@ impl ConsumerProtocolSubscription {
                 Some(v) => Some(v),
                 None => None,
             },
-            owned_partitions: self
-                .owned_partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            owned_partitions: tri!(
+                vec_to(self.owned_partitions, version, TopicPartition::to_v1)
+            ),
             generation_id: self.generation_id,
         })
     }
@@ -523,11 +515,9 @@ impl ConsumerProtocolSubscription {
                 Some(v) => Some(v),
                 None => None,
             },
-            owned_partitions: self
-                .owned_partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            owned_partitions: tri!(
+                vec_to(self.owned_partitions, version, TopicPartition::to_v1)
+            ),
             generation_id: self.generation_id,
             rack_id: match self.rack_id {
                 Some(v) => Some(v),

@@ -39,12 +39,10 @@ impl Wire for ControlRecordTypeSchema {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            r#type: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControlRecordTypeSchema.Type",
-            )?,
+            r#type: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "ControlRecordTypeSchema.Type")
+            ),
         })
     }
 }

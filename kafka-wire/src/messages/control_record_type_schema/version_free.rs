@@ -51,12 +51,10 @@ impl Wire for ControlRecordTypeSchema {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            r#type: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControlRecordTypeSchema.Type",
-            )?,
+            r#type: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "ControlRecordTypeSchema.Type")
+            ),
         };
         Ok(out)
     }
@@ -69,10 +67,18 @@ impl From<super::v0::ControlRecordTypeSchema> for ControlRecordTypeSchema {
 impl TryFrom<ControlRecordTypeSchema> for super::v0::ControlRecordTypeSchema {
     type Error = EncodeError;
     fn try_from(v: ControlRecordTypeSchema) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::ControlRecordTypeSchema as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v0::ControlRecordTypeSchema as Message>::NAME,
+                            0i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl ControlRecordTypeSchema {

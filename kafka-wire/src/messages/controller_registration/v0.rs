@@ -85,40 +85,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationRequest.ControllerId",
-            )?,
-            incarnation_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationRequest.IncarnationId",
-            )?,
-            zk_migration_ready: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationRequest.ZkMigrationReady",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ControllerRegistrationRequest.Listeners",
-            )?,
-            features: <Vec<
-                Feature,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ControllerRegistrationRequest.Features",
-            )?,
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationRequest.ControllerId")
+            ),
+            incarnation_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationRequest.IncarnationId")
+            ),
+            zk_migration_ready: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationRequest.ZkMigrationReady")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "ControllerRegistrationRequest.Listeners")
+            ),
+            features: tri!(
+                < Vec < Feature > as Wire > ::wire_get(buf, true, version,
+                "ControllerRegistrationRequest.Features")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ControllerRegistrationRequest",
@@ -255,26 +241,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ControllerRegistrationResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ControllerRegistrationResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ControllerRegistrationResponse",
@@ -382,19 +360,17 @@ impl Wire for Feature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Feature.Name")?,
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MaxSupportedVersion",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Feature.Name")
+            ),
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Feature")?,
         })
     }
@@ -488,15 +464,17 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
-            security_protocol: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Listener.SecurityProtocol",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
+            security_protocol: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Listener.SecurityProtocol")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,
         })
     }

@@ -91,15 +91,17 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
-            security_protocol: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Listener.SecurityProtocol",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
+            security_protocol: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Listener.SecurityProtocol")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -222,19 +224,17 @@ impl Wire for Feature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Feature.Name")?,
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Feature.MaxSupportedVersion",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Feature.Name")
+            ),
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "Feature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Feature")?;
@@ -389,40 +389,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationRequest.ControllerId",
-            )?,
-            incarnation_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationRequest.IncarnationId",
-            )?,
-            zk_migration_ready: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationRequest.ZkMigrationReady",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ControllerRegistrationRequest.Listeners",
-            )?,
-            features: <Vec<
-                Feature,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ControllerRegistrationRequest.Features",
-            )?,
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationRequest.ControllerId")
+            ),
+            incarnation_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationRequest.IncarnationId")
+            ),
+            zk_migration_ready: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationRequest.ZkMigrationReady")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "ControllerRegistrationRequest.Listeners")
+            ),
+            features: tri!(
+                < Vec < Feature > as Wire > ::wire_get(buf, true, version,
+                "ControllerRegistrationRequest.Features")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -438,8 +424,8 @@ impl From<super::v0::Request> for Request {
             controller_id: v.controller_id,
             incarnation_id: v.incarnation_id,
             zk_migration_ready: v.zk_migration_ready,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            features: v.features.into_iter().map(Into::into).collect(),
+            listeners: vec_from(v.listeners),
+            features: vec_from(v.features),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -447,8 +433,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -459,16 +447,8 @@ impl Request {
             controller_id: self.controller_id,
             incarnation_id: self.incarnation_id,
             zk_migration_ready: self.zk_migration_ready,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            features: self
-                .features
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            features: tri!(vec_to(self.features, version, Feature::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -571,26 +551,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ControllerRegistrationResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ControllerRegistrationResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ControllerRegistrationResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ControllerRegistrationResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -605,7 +577,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -613,8 +585,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {

@@ -39,9 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            creations: <Vec<
-                AclCreation,
-            > as Wire>::wire_get(buf, false, version, "CreateAclsRequest.Creations")?,
+            creations: tri!(
+                < Vec < AclCreation > as Wire > ::wire_get(buf, false, version,
+                "CreateAclsRequest.Creations")
+            ),
         })
     }
 }
@@ -130,15 +131,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateAclsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AclCreationResult,
-            > as Wire>::wire_get(buf, false, version, "CreateAclsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateAclsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AclCreationResult > as Wire > ::wire_get(buf, false, version,
+                "CreateAclsResponse.Results")
+            ),
         })
     }
 }
@@ -279,48 +279,33 @@ impl Wire for AclCreation {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourceName",
-            )?,
-            resource_pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourcePatternType",
-            )?,
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.PermissionType",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourceName")
+            ),
+            resource_pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourcePatternType")
+            ),
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AclCreation.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AclCreation.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "AclCreation.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.PermissionType")
+            ),
         })
     }
 }
@@ -418,15 +403,14 @@ impl Wire for AclCreationResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreationResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "AclCreationResult.ErrorMessage")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AclCreationResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "AclCreationResult.ErrorMessage")
+            ),
         })
     }
 }

@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            creations: <Vec<
-                AclCreation,
-            > as Wire>::wire_get(buf, true, version, "CreateAclsRequest.Creations")?,
+            creations: tri!(
+                < Vec < AclCreation > as Wire > ::wire_get(buf, true, version,
+                "CreateAclsRequest.Creations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsRequest",
@@ -140,15 +141,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateAclsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AclCreationResult,
-            > as Wire>::wire_get(buf, true, version, "CreateAclsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateAclsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AclCreationResult > as Wire > ::wire_get(buf, true, version,
+                "CreateAclsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsResponse",
@@ -303,48 +303,32 @@ impl Wire for AclCreation {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AclCreation.ResourceName",
-            )?,
-            resource_pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourcePatternType",
-            )?,
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AclCreation.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AclCreation.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.PermissionType",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AclCreation.ResourceName")
+            ),
+            resource_pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourcePatternType")
+            ),
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AclCreation.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "AclCreation.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "AclCreation.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AclCreation",
@@ -455,15 +439,14 @@ impl Wire for AclCreationResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreationResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "AclCreationResult.ErrorMessage")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AclCreationResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "AclCreationResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AclCreationResult",

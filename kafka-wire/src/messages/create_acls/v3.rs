@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            creations: <Vec<
-                AclCreation,
-            > as Wire>::wire_get(buf, true, version, "CreateAclsRequest.Creations")?,
+            creations: tri!(
+                < Vec < AclCreation > as Wire > ::wire_get(buf, true, version,
+                "CreateAclsRequest.Creations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsRequest",
@@ -140,15 +141,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateAclsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AclCreationResult,
-            > as Wire>::wire_get(buf, true, version, "CreateAclsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateAclsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AclCreationResult > as Wire > ::wire_get(buf, true, version,
+                "CreateAclsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateAclsResponse",

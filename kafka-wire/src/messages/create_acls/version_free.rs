@@ -162,48 +162,33 @@ impl Wire for AclCreation {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AclCreation.ResourceName",
-            )?,
-            resource_pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.ResourcePatternType",
-            )?,
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AclCreation.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AclCreation.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreation.PermissionType",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AclCreation.ResourceName")
+            ),
+            resource_pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.ResourcePatternType")
+            ),
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AclCreation.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AclCreation.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "AclCreation.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclCreation.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -348,14 +333,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            creations: <Vec<
-                AclCreation,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateAclsRequest.Creations",
-            )?,
+            creations: tri!(
+                < Vec < AclCreation > as Wire > ::wire_get(buf, version >= 2, version,
+                "CreateAclsRequest.Creations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -370,7 +351,7 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            creations: v.creations.into_iter().map(Into::into).collect(),
+            creations: vec_from(v.creations),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -378,14 +359,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            creations: v.creations.into_iter().map(Into::into).collect(),
+            creations: vec_from(v.creations),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -393,14 +376,16 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            creations: v.creations.into_iter().map(Into::into).collect(),
+            creations: vec_from(v.creations),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -408,8 +393,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -425,22 +412,14 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            creations: self
-                .creations
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            creations: tri!(vec_to(self.creations, version, AclCreation::to_v1)),
         })
     }
     /// This value as the `CreateAclsRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            creations: self
-                .creations
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            creations: tri!(vec_to(self.creations, version, AclCreation::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -448,11 +427,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v3(self, version: i16) -> Result<super::v3::Request, EncodeError> {
         Ok(super::v3::Request {
-            creations: self
-                .creations
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            creations: tri!(vec_to(self.creations, version, AclCreation::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -552,20 +527,14 @@ impl Wire for AclCreationResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclCreationResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AclCreationResult.ErrorMessage",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AclCreationResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "AclCreationResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -582,7 +551,7 @@ impl From<super::v1::AclCreationResult> for AclCreationResult {
     fn from(v: super::v1::AclCreationResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -591,7 +560,7 @@ impl From<super::v2::AclCreationResult> for AclCreationResult {
     fn from(v: super::v2::AclCreationResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -717,20 +686,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateAclsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                AclCreationResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateAclsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateAclsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < AclCreationResult > as Wire > ::wire_get(buf, version >= 2,
+                version, "CreateAclsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -746,7 +709,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -754,15 +717,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -770,15 +735,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -786,8 +753,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -804,11 +773,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, AclCreationResult::to_v1)),
         })
     }
     /// This value as the `CreateAclsResponse` of version 2 (and the versions sharing its fields).
@@ -816,11 +781,7 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, AclCreationResult::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -829,11 +790,7 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, AclCreationResult::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            renewers: <Vec<
-                CreatableRenewers,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreateDelegationTokenRequest.Renewers",
-            )?,
-            max_lifetime_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenRequest.MaxLifetimeMs",
-            )?,
+            renewers: tri!(
+                < Vec < CreatableRenewers > as Wire > ::wire_get(buf, true, version,
+                "CreateDelegationTokenRequest.Renewers")
+            ),
+            max_lifetime_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenRequest.MaxLifetimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateDelegationTokenRequest",
@@ -243,60 +237,42 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.ErrorCode",
-            )?,
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreateDelegationTokenResponse.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreateDelegationTokenResponse.PrincipalName",
-            )?,
-            issue_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.IssueTimestampMs",
-            )?,
-            expiry_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.ExpiryTimestampMs",
-            )?,
-            max_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.MaxTimestampMs",
-            )?,
-            token_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreateDelegationTokenResponse.TokenId",
-            )?,
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreateDelegationTokenResponse.Hmac",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.ErrorCode")
+            ),
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CreateDelegationTokenResponse.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CreateDelegationTokenResponse.PrincipalName")
+            ),
+            issue_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.IssueTimestampMs")
+            ),
+            expiry_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.ExpiryTimestampMs")
+            ),
+            max_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.MaxTimestampMs")
+            ),
+            token_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CreateDelegationTokenResponse.TokenId")
+            ),
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "CreateDelegationTokenResponse.Hmac")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.ThrottleTimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateDelegationTokenResponse",
@@ -418,18 +394,14 @@ impl Wire for CreatableRenewers {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreatableRenewers.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreatableRenewers.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CreatableRenewers.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CreatableRenewers.PrincipalName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatableRenewers",

@@ -96,18 +96,14 @@ impl Wire for CreatableRenewers {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatableRenewers.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatableRenewers.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreatableRenewers.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreatableRenewers.PrincipalName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -238,9 +234,10 @@ impl Wire for Request {
                 += if version >= 3 {
                     Wire::wire_len(&self.owner_principal_type, version >= 2, version)
                 } else {
-                    self.owner_principal_type
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 2, version))
+                    match &self.owner_principal_type {
+                        Some(v) => Wire::wire_len(v, version >= 2, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 3 {
@@ -248,9 +245,10 @@ impl Wire for Request {
                 += if version >= 3 {
                     Wire::wire_len(&self.owner_principal_name, version >= 2, version)
                 } else {
-                    self.owner_principal_name
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 2, version))
+                    match &self.owner_principal_name {
+                        Some(v) => Wire::wire_len(v, version >= 2, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.renewers, version >= 2, version);
@@ -388,22 +386,16 @@ impl Wire for Request {
         let mut out = Self {
             owner_principal_type: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 2,
-                        version,
-                        "CreateDelegationTokenRequest.OwnerPrincipalType",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 2,
+                        version, "CreateDelegationTokenRequest.OwnerPrincipalType")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 2,
-                            version,
-                            "CreateDelegationTokenRequest.OwnerPrincipalType",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                            "CreateDelegationTokenRequest.OwnerPrincipalType")
+                        ),
                     )
                 }
             } else {
@@ -411,41 +403,29 @@ impl Wire for Request {
             },
             owner_principal_name: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 2,
-                        version,
-                        "CreateDelegationTokenRequest.OwnerPrincipalName",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 2,
+                        version, "CreateDelegationTokenRequest.OwnerPrincipalName")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 2,
-                            version,
-                            "CreateDelegationTokenRequest.OwnerPrincipalName",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                            "CreateDelegationTokenRequest.OwnerPrincipalName")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
-            renewers: <Vec<
-                CreatableRenewers,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateDelegationTokenRequest.Renewers",
-            )?,
-            max_lifetime_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenRequest.MaxLifetimeMs",
-            )?,
+            renewers: tri!(
+                < Vec < CreatableRenewers > as Wire > ::wire_get(buf, version >= 2,
+                version, "CreateDelegationTokenRequest.Renewers")
+            ),
+            max_lifetime_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenRequest.MaxLifetimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -462,7 +442,7 @@ impl From<super::v1::Request> for Request {
         Self {
             owner_principal_type: Some(ByteString::from_static("")),
             owner_principal_name: Some(ByteString::from_static("")),
-            renewers: v.renewers.into_iter().map(Into::into).collect(),
+            renewers: vec_from(v.renewers),
             max_lifetime_ms: v.max_lifetime_ms,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -471,8 +451,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -480,7 +462,7 @@ impl From<super::v2::Request> for Request {
         Self {
             owner_principal_type: Some(ByteString::from_static("")),
             owner_principal_name: Some(ByteString::from_static("")),
-            renewers: v.renewers.into_iter().map(Into::into).collect(),
+            renewers: vec_from(v.renewers),
             max_lifetime_ms: v.max_lifetime_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -489,16 +471,18 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            owner_principal_type: v.owner_principal_type.map(|v| v),
-            owner_principal_name: v.owner_principal_name.map(|v| v),
-            renewers: v.renewers.into_iter().map(Into::into).collect(),
+            owner_principal_type: v.owner_principal_type,
+            owner_principal_name: v.owner_principal_name,
+            renewers: vec_from(v.renewers),
             max_lifetime_ms: v.max_lifetime_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -507,8 +491,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -540,11 +526,7 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            renewers: self
-                .renewers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            renewers: tri!(vec_to(self.renewers, version, CreatableRenewers::to_v1)),
             max_lifetime_ms: self.max_lifetime_ms,
         })
     }
@@ -568,11 +550,7 @@ impl Request {
             );
         }
         Ok(super::v2::Request {
-            renewers: self
-                .renewers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            renewers: tri!(vec_to(self.renewers, version, CreatableRenewers::to_v2)),
             max_lifetime_ms: self.max_lifetime_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -589,11 +567,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            renewers: self
-                .renewers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            renewers: tri!(vec_to(self.renewers, version, CreatableRenewers::to_v2)),
             max_lifetime_ms: self.max_lifetime_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -882,80 +856,58 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.ErrorCode",
-            )?,
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateDelegationTokenResponse.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateDelegationTokenResponse.PrincipalName",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.ErrorCode")
+            ),
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreateDelegationTokenResponse.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreateDelegationTokenResponse.PrincipalName")
+            ),
             token_requester_principal_type: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 2,
-                    version,
-                    "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    "CreateDelegationTokenResponse.TokenRequesterPrincipalType")
+                )
             } else {
                 ByteString::from_static("")
             },
             token_requester_principal_name: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 2,
-                    version,
-                    "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    "CreateDelegationTokenResponse.TokenRequesterPrincipalName")
+                )
             } else {
                 ByteString::from_static("")
             },
-            issue_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.IssueTimestampMs",
-            )?,
-            expiry_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.ExpiryTimestampMs",
-            )?,
-            max_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.MaxTimestampMs",
-            )?,
-            token_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateDelegationTokenResponse.TokenId",
-            )?,
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreateDelegationTokenResponse.Hmac",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            issue_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.IssueTimestampMs")
+            ),
+            expiry_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.ExpiryTimestampMs")
+            ),
+            max_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.MaxTimestampMs")
+            ),
+            token_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreateDelegationTokenResponse.TokenId")
+            ),
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 2, version,
+                "CreateDelegationTokenResponse.Hmac")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateDelegationTokenResponse.ThrottleTimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -988,8 +940,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1013,8 +967,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1038,8 +994,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {

@@ -60,21 +60,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                CreatePartitionsTopic,
-            > as Wire>::wire_get(buf, false, version, "CreatePartitionsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsRequest.TimeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsRequest.ValidateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatePartitionsTopic > as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.TimeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.ValidateOnly")
+            ),
         })
     }
 }
@@ -167,20 +164,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                CreatePartitionsTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < CreatePartitionsTopicResult > as Wire > ::wire_get(buf, false,
+                version, "CreatePartitionsResponse.Results")
+            ),
         })
     }
 }
@@ -262,14 +253,10 @@ impl Wire for CreatePartitionsAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_ids: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsAssignment.BrokerIds",
-            )?,
+            broker_ids: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsAssignment.BrokerIds")
+            ),
         })
     }
 }
@@ -352,26 +339,18 @@ impl Wire for CreatePartitionsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopic.Name",
-            )?,
-            count: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopic.Count",
-            )?,
-            assignments: <Option<
-                Vec<CreatePartitionsAssignment>,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopic.Assignments",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopic.Name")
+            ),
+            count: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopic.Count")
+            ),
+            assignments: tri!(
+                < Option < Vec < CreatePartitionsAssignment > > as Wire > ::wire_get(buf,
+                false, version, "CreatePartitionsTopic.Assignments")
+            ),
         })
     }
 }
@@ -464,26 +443,18 @@ impl Wire for CreatePartitionsTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopicResult.Name",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopicResult.ErrorMessage",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopicResult.Name")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopicResult.ErrorMessage")
+            ),
         })
     }
 }

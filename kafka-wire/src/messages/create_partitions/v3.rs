@@ -64,21 +64,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                CreatePartitionsTopic,
-            > as Wire>::wire_get(buf, true, version, "CreatePartitionsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsRequest.TimeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsRequest.ValidateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatePartitionsTopic > as Wire > ::wire_get(buf, true, version,
+                "CreatePartitionsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.TimeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsRequest",
@@ -183,20 +180,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                CreatePartitionsTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreatePartitionsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < CreatePartitionsTopicResult > as Wire > ::wire_get(buf, true,
+                version, "CreatePartitionsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreatePartitionsResponse",

@@ -104,26 +104,18 @@ impl Wire for CreatePartitionsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsTopic.Name",
-            )?,
-            count: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopic.Count",
-            )?,
-            assignments: <Option<
-                Vec<CreatePartitionsAssignment>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsTopic.Assignments",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreatePartitionsTopic.Name")
+            ),
+            count: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopic.Count")
+            ),
+            assignments: tri!(
+                < Option < Vec < CreatePartitionsAssignment > > as Wire > ::wire_get(buf,
+                version >= 2, version, "CreatePartitionsTopic.Assignments")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -141,7 +133,10 @@ impl From<super::v0::CreatePartitionsTopic> for CreatePartitionsTopic {
         Self {
             name: v.name,
             count: v.count,
-            assignments: v.assignments.map(|v| v.into_iter().map(Into::into).collect()),
+            assignments: match v.assignments {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -151,7 +146,10 @@ impl From<super::v2::CreatePartitionsTopic> for CreatePartitionsTopic {
         Self {
             name: v.name,
             count: v.count,
-            assignments: v.assignments.map(|v| v.into_iter().map(Into::into).collect()),
+            assignments: match v.assignments {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -176,12 +174,7 @@ impl CreatePartitionsTopic {
             count: self.count,
             assignments: match self.assignments {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, CreatePartitionsAssignment::to_v0)))
                 }
                 None => None,
             },
@@ -198,12 +191,7 @@ impl CreatePartitionsTopic {
             count: self.count,
             assignments: match self.assignments {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, CreatePartitionsAssignment::to_v2)))
                 }
                 None => None,
             },
@@ -284,14 +272,10 @@ impl Wire for CreatePartitionsAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_ids: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsAssignment.BrokerIds",
-            )?,
+            broker_ids: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 2, version,
+                "CreatePartitionsAssignment.BrokerIds")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -454,26 +438,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Vec<
-                CreatePartitionsTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsRequest.Topics",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsRequest.TimeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsRequest.ValidateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatePartitionsTopic > as Wire > ::wire_get(buf, version >= 2,
+                version, "CreatePartitionsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.TimeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -488,7 +464,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -498,14 +474,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -515,14 +493,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -532,14 +512,16 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -549,8 +531,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -566,11 +550,7 @@ impl Request {
             );
         }
         Ok(super::v0::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatePartitionsTopic::to_v0)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
         })
@@ -587,11 +567,7 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatePartitionsTopic::to_v0)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
         })
@@ -600,11 +576,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatePartitionsTopic::to_v2)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -614,11 +586,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v3(self, version: i16) -> Result<super::v3::Request, EncodeError> {
         Ok(super::v3::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatePartitionsTopic::to_v2)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -736,26 +704,18 @@ impl Wire for CreatePartitionsTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsTopicResult.Name",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsTopicResult.ErrorMessage",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "CreatePartitionsTopicResult.Name")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "CreatePartitionsTopicResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -773,7 +733,7 @@ impl From<super::v0::CreatePartitionsTopicResult> for CreatePartitionsTopicResul
         Self {
             name: v.name,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -783,7 +743,7 @@ impl From<super::v2::CreatePartitionsTopicResult> for CreatePartitionsTopicResul
         Self {
             name: v.name,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -917,20 +877,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatePartitionsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                CreatePartitionsTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "CreatePartitionsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatePartitionsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < CreatePartitionsTopicResult > as Wire > ::wire_get(buf, version
+                >= 2, version, "CreatePartitionsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -946,7 +900,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -954,15 +908,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -970,15 +926,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -986,15 +944,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1002,8 +962,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -1020,11 +982,9 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, CreatePartitionsTopicResult::to_v0)
+            ),
         })
     }
     /// This value as the `CreatePartitionsResponse` of version 1 (and the versions sharing its fields).
@@ -1040,11 +1000,9 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, CreatePartitionsTopicResult::to_v0)
+            ),
         })
     }
     /// This value as the `CreatePartitionsResponse` of version 2 (and the versions sharing its fields).
@@ -1052,11 +1010,9 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, CreatePartitionsTopicResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1065,11 +1021,9 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, CreatePartitionsTopicResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -65,21 +65,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                CreatableTopic,
-            > as Wire>::wire_get(buf, false, version, "CreateTopicsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.timeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.validateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatableTopic > as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.timeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.validateOnly")
+            ),
         })
     }
 }
@@ -172,15 +169,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                CreatableTopicResult,
-            > as Wire>::wire_get(buf, false, version, "CreateTopicsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < CreatableTopicResult > as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsResponse.Topics")
+            ),
         })
     }
 }
@@ -273,20 +269,14 @@ impl Wire for CreatableReplicaAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableReplicaAssignment.PartitionIndex",
-            )?,
-            broker_ids: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableReplicaAssignment.BrokerIds",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatableReplicaAssignment.PartitionIndex")
+            ),
+            broker_ids: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "CreatableReplicaAssignment.BrokerIds")
+            ),
         })
     }
 }
@@ -381,30 +371,26 @@ impl Wire for CreatableTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopic.Name",
-            )?,
-            num_partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopic.NumPartitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopic.ReplicationFactor",
-            )?,
-            assignments: <Vec<
-                CreatableReplicaAssignment,
-            > as Wire>::wire_get(buf, false, version, "CreatableTopic.Assignments")?,
-            configs: <Vec<
-                CreatableTopicConfig,
-            > as Wire>::wire_get(buf, false, version, "CreatableTopic.Configs")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "CreatableTopic.Name")
+            ),
+            num_partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatableTopic.NumPartitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "CreatableTopic.ReplicationFactor")
+            ),
+            assignments: tri!(
+                < Vec < CreatableReplicaAssignment > as Wire > ::wire_get(buf, false,
+                version, "CreatableTopic.Assignments")
+            ),
+            configs: tri!(
+                < Vec < CreatableTopicConfig > as Wire > ::wire_get(buf, false, version,
+                "CreatableTopic.Configs")
+            ),
         })
     }
 }
@@ -492,15 +478,14 @@ impl Wire for CreatableTopicConfig {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicConfig.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "CreatableTopicConfig.Value")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicConfig.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicConfig.Value")
+            ),
         })
     }
 }
@@ -591,26 +576,18 @@ impl Wire for CreatableTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.Name",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.ErrorMessage",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.Name")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.ErrorMessage")
+            ),
         })
     }
 }

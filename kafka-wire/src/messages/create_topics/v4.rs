@@ -65,21 +65,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                CreatableTopic,
-            > as Wire>::wire_get(buf, false, version, "CreateTopicsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.timeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.validateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatableTopic > as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.timeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.validateOnly")
+            ),
         })
     }
 }
@@ -172,15 +169,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                CreatableTopicResult,
-            > as Wire>::wire_get(buf, false, version, "CreateTopicsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < CreatableTopicResult > as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsResponse.Topics")
+            ),
         })
     }
 }

@@ -70,21 +70,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                CreatableTopic,
-            > as Wire>::wire_get(buf, true, version, "CreateTopicsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.timeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.validateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatableTopic > as Wire > ::wire_get(buf, true, version,
+                "CreateTopicsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.timeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.validateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateTopicsRequest",
@@ -183,15 +180,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                CreatableTopicResult,
-            > as Wire>::wire_get(buf, true, version, "CreateTopicsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < CreatableTopicResult > as Wire > ::wire_get(buf, true, version,
+                "CreateTopicsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CreateTopicsResponse",
@@ -399,60 +395,45 @@ impl Wire for CreatableTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreatableTopicResult.Name",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.TopicId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CreatableTopicResult.ErrorMessage",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CreatableTopicResult.Name")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.TopicId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "CreatableTopicResult.ErrorMessage")
+            ),
             topic_config_error_code: ErrorCode(0),
-            num_partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.NumPartitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.ReplicationFactor",
-            )?,
-            configs: <Option<
-                Vec<CreatableTopicConfigs>,
-            > as Wire>::wire_get(buf, true, version, "CreatableTopicResult.Configs")?,
+            num_partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.NumPartitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.ReplicationFactor")
+            ),
+            configs: tri!(
+                < Option < Vec < CreatableTopicConfigs > > as Wire > ::wire_get(buf,
+                true, version, "CreatableTopicResult.Configs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "CreatableTopicResult")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.topic_config_error_code = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "CreatableTopicResult.TopicConfigErrorCode",
-                    )?;
+                    out.topic_config_error_code = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "CreatableTopicResult.TopicConfigErrorCode")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }

@@ -135,35 +135,26 @@ impl Wire for CreatableTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableTopic.Name",
-            )?,
-            num_partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopic.NumPartitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopic.ReplicationFactor",
-            )?,
-            assignments: <Vec<
-                CreatableReplicaAssignment,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableTopic.Assignments",
-            )?,
-            configs: <Vec<
-                CreatableTopicConfig,
-            > as Wire>::wire_get(buf, version >= 5, version, "CreatableTopic.Configs")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "CreatableTopic.Name")
+            ),
+            num_partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatableTopic.NumPartitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "CreatableTopic.ReplicationFactor")
+            ),
+            assignments: tri!(
+                < Vec < CreatableReplicaAssignment > as Wire > ::wire_get(buf, version >=
+                5, version, "CreatableTopic.Assignments")
+            ),
+            configs: tri!(
+                < Vec < CreatableTopicConfig > as Wire > ::wire_get(buf, version >= 5,
+                version, "CreatableTopic.Configs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -182,8 +173,8 @@ impl From<super::v2::CreatableTopic> for CreatableTopic {
             name: v.name,
             num_partitions: v.num_partitions,
             replication_factor: v.replication_factor,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -194,8 +185,8 @@ impl From<super::v5::CreatableTopic> for CreatableTopic {
             name: v.name,
             num_partitions: v.num_partitions,
             replication_factor: v.replication_factor,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -213,16 +204,10 @@ impl CreatableTopic {
             name: self.name,
             num_partitions: self.num_partitions,
             replication_factor: self.replication_factor,
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, CreatableReplicaAssignment::to_v2)
+            ),
+            configs: tri!(vec_to(self.configs, version, CreatableTopicConfig::to_v2)),
         })
     }
     /// This value as the `CreatableTopic` of version 5 (and the versions sharing its fields).
@@ -232,16 +217,10 @@ impl CreatableTopic {
             name: self.name,
             num_partitions: self.num_partitions,
             replication_factor: self.replication_factor,
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, CreatableReplicaAssignment::to_v5)
+            ),
+            configs: tri!(vec_to(self.configs, version, CreatableTopicConfig::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -337,20 +316,14 @@ impl Wire for CreatableReplicaAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableReplicaAssignment.PartitionIndex",
-            )?,
-            broker_ids: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableReplicaAssignment.BrokerIds",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreatableReplicaAssignment.PartitionIndex")
+            ),
+            broker_ids: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 5, version,
+                "CreatableReplicaAssignment.BrokerIds")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -506,20 +479,14 @@ impl Wire for CreatableTopicConfig {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableTopicConfig.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableTopicConfig.Value",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "CreatableTopicConfig.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 5, version,
+                "CreatableTopicConfig.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -536,7 +503,7 @@ impl From<super::v2::CreatableTopicConfig> for CreatableTopicConfig {
     fn from(v: super::v2::CreatableTopicConfig) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -545,7 +512,7 @@ impl From<super::v5::CreatableTopicConfig> for CreatableTopicConfig {
     fn from(v: super::v5::CreatableTopicConfig) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -692,26 +659,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Vec<
-                CreatableTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreateTopicsRequest.Topics",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.timeoutMs",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsRequest.validateOnly",
-            )?,
+            topics: tri!(
+                < Vec < CreatableTopic > as Wire > ::wire_get(buf, version >= 5, version,
+                "CreateTopicsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.timeoutMs")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsRequest.validateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -726,7 +685,7 @@ impl Wire for Request {
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -736,14 +695,16 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -753,14 +714,16 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -770,14 +733,16 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -787,14 +752,16 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -804,14 +771,16 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -821,8 +790,10 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl Request {
@@ -838,11 +809,7 @@ impl Request {
             );
         }
         Ok(super::v2::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopic::to_v2)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
         })
@@ -859,11 +826,7 @@ impl Request {
             );
         }
         Ok(super::v3::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopic::to_v2)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
         })
@@ -880,11 +843,7 @@ impl Request {
             );
         }
         Ok(super::v4::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopic::to_v2)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
         })
@@ -893,11 +852,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v5(self, version: i16) -> Result<super::v5::Request, EncodeError> {
         Ok(super::v5::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopic::to_v5)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -907,11 +862,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v6(self, version: i16) -> Result<super::v6::Request, EncodeError> {
         Ok(super::v6::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopic::to_v5)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -921,11 +872,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v7(self, version: i16) -> Result<super::v7::Request, EncodeError> {
         Ok(super::v7::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopic::to_v5)),
             timeout_ms: self.timeout_ms,
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -1053,9 +1000,10 @@ impl Wire for CreatableTopicResult {
                 += if version >= 5 {
                     Wire::wire_len(&self.configs, version >= 5, version)
                 } else {
-                    self.configs
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 5, version))
+                    match &self.configs {
+                        Some(v) => Wire::wire_len(v, version >= 5, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -1209,86 +1157,63 @@ impl Wire for CreatableTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableTopicResult.Name",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "CreatableTopicResult.Name")
+            ),
             topic_id: if version >= 7 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicResult.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicResult.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreatableTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreatableTopicResult.ErrorMessage",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "CreatableTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 5, version,
+                "CreatableTopicResult.ErrorMessage")
+            ),
             topic_config_error_code: if version >= 5 && !(version >= 5) {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicResult.TopicConfigErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicResult.TopicConfigErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
             num_partitions: if version >= 5 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicResult.NumPartitions",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicResult.NumPartitions")
+                )
             } else {
                 -1
             },
             replication_factor: if version >= 5 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicResult.ReplicationFactor",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicResult.ReplicationFactor")
+                )
             } else {
                 -1
             },
             configs: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        Vec<CreatableTopicConfigs>,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 5,
-                        version,
-                        "CreatableTopicResult.Configs",
-                    )?
+                    tri!(
+                        < Option < Vec < CreatableTopicConfigs > > as Wire >
+                        ::wire_get(buf, version >= 5, version,
+                        "CreatableTopicResult.Configs")
+                    )
                 } else {
                     Some(
-                        <Vec<
-                            CreatableTopicConfigs,
-                        > as Wire>::wire_get(
-                            buf,
-                            version >= 5,
-                            version,
-                            "CreatableTopicResult.Configs",
-                        )?,
+                        tri!(
+                            < Vec < CreatableTopicConfigs > as Wire > ::wire_get(buf,
+                            version >= 5, version, "CreatableTopicResult.Configs")
+                        ),
                     )
                 }
             } else {
@@ -1301,14 +1226,10 @@ impl Wire for CreatableTopicResult {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 5 => {
-                        out.topic_config_error_code = codec::get_tagged::<
-                            ErrorCode,
-                        >(
-                            0u32,
-                            data,
-                            version,
-                            "CreatableTopicResult.TopicConfigErrorCode",
-                        )?;
+                        out.topic_config_error_code = tri!(
+                            codec::get_tagged:: < ErrorCode > (0u32, data, version,
+                            "CreatableTopicResult.TopicConfigErrorCode")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1324,7 +1245,7 @@ impl From<super::v2::CreatableTopicResult> for CreatableTopicResult {
             name: v.name,
             topic_id: Uuid::ZERO,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             topic_config_error_code: ErrorCode(0),
             num_partitions: -1,
             replication_factor: -1,
@@ -1339,11 +1260,14 @@ impl From<super::v5::CreatableTopicResult> for CreatableTopicResult {
             name: v.name,
             topic_id: Uuid::ZERO,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             topic_config_error_code: v.topic_config_error_code,
             num_partitions: v.num_partitions,
             replication_factor: v.replication_factor,
-            configs: v.configs.map(|v| v.into_iter().map(Into::into).collect()),
+            configs: match v.configs {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1354,11 +1278,14 @@ impl From<super::v7::CreatableTopicResult> for CreatableTopicResult {
             name: v.name,
             topic_id: v.topic_id,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             topic_config_error_code: v.topic_config_error_code,
             num_partitions: v.num_partitions,
             replication_factor: v.replication_factor,
-            configs: v.configs.map(|v| v.into_iter().map(Into::into).collect()),
+            configs: match v.configs {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1404,14 +1331,7 @@ impl CreatableTopicResult {
             num_partitions: self.num_partitions,
             replication_factor: self.replication_factor,
             configs: match self.configs {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v5(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, CreatableTopicConfigs::to_v5))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -1435,14 +1355,7 @@ impl CreatableTopicResult {
             num_partitions: self.num_partitions,
             replication_factor: self.replication_factor,
             configs: match self.configs {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v5(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, CreatableTopicConfigs::to_v5))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -1526,9 +1439,10 @@ impl Wire for CreatableTopicConfigs {
                 += if version >= 5 {
                     Wire::wire_len(&self.value, version >= 5, version)
                 } else {
-                    self.value
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 5, version))
+                    match &self.value {
+                        Some(v) => Wire::wire_len(v, version >= 5, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -1682,65 +1596,51 @@ impl Wire for CreatableTopicConfigs {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 5 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 5,
-                    version,
-                    "CreatableTopicConfigs.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                    "CreatableTopicConfigs.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             value: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 5,
-                        version,
-                        "CreatableTopicConfigs.Value",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
+                        version, "CreatableTopicConfigs.Value")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 5,
-                            version,
-                            "CreatableTopicConfigs.Value",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                            "CreatableTopicConfigs.Value")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
             read_only: if version >= 5 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicConfigs.ReadOnly",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicConfigs.ReadOnly")
+                )
             } else {
                 false
             },
             config_source: if version >= 5 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicConfigs.ConfigSource",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicConfigs.ConfigSource")
+                )
             } else {
                 -1
             },
             is_sensitive: if version >= 5 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "CreatableTopicConfigs.IsSensitive",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "CreatableTopicConfigs.IsSensitive")
+                )
             } else {
                 false
             },
@@ -1760,7 +1660,7 @@ impl From<super::v5::CreatableTopicConfigs> for CreatableTopicConfigs {
     fn from(v: super::v5::CreatableTopicConfigs) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             read_only: v.read_only,
             config_source: v.config_source,
             is_sensitive: v.is_sensitive,
@@ -1876,20 +1776,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CreateTopicsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                CreatableTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "CreateTopicsResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CreateTopicsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < CreatableTopicResult > as Wire > ::wire_get(buf, version >= 5,
+                version, "CreateTopicsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -1905,7 +1799,7 @@ impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1913,15 +1807,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1929,15 +1825,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1945,15 +1843,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1961,15 +1861,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1977,15 +1879,17 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1993,8 +1897,10 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl Response {
@@ -2011,11 +1917,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopicResult::to_v2)),
         })
     }
     /// This value as the `CreateTopicsResponse` of version 3 (and the versions sharing its fields).
@@ -2031,11 +1933,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopicResult::to_v2)),
         })
     }
     /// This value as the `CreateTopicsResponse` of version 4 (and the versions sharing its fields).
@@ -2051,11 +1949,7 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopicResult::to_v2)),
         })
     }
     /// This value as the `CreateTopicsResponse` of version 5 (and the versions sharing its fields).
@@ -2063,11 +1957,7 @@ impl Response {
     fn to_v5(self, version: i16) -> Result<super::v5::Response, EncodeError> {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopicResult::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2076,11 +1966,7 @@ impl Response {
     fn to_v6(self, version: i16) -> Result<super::v6::Response, EncodeError> {
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopicResult::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2089,11 +1975,7 @@ impl Response {
     fn to_v7(self, version: i16) -> Result<super::v7::Response, EncodeError> {
         Ok(super::v7::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, CreatableTopicResult::to_v7)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -52,24 +52,18 @@ impl Wire for DefaultPrincipalData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            r#type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DefaultPrincipalData.Type",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DefaultPrincipalData.Name",
-            )?,
-            token_authenticated: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DefaultPrincipalData.TokenAuthenticated",
-            )?,
+            r#type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DefaultPrincipalData.Type")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DefaultPrincipalData.Name")
+            ),
+            token_authenticated: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DefaultPrincipalData.TokenAuthenticated")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DefaultPrincipalData",

@@ -80,24 +80,18 @@ impl Wire for DefaultPrincipalData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            r#type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DefaultPrincipalData.Type",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DefaultPrincipalData.Name",
-            )?,
-            token_authenticated: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DefaultPrincipalData.TokenAuthenticated",
-            )?,
+            r#type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DefaultPrincipalData.Type")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DefaultPrincipalData.Name")
+            ),
+            token_authenticated: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DefaultPrincipalData.TokenAuthenticated")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -120,10 +114,18 @@ impl From<super::v0::DefaultPrincipalData> for DefaultPrincipalData {
 impl TryFrom<DefaultPrincipalData> for super::v0::DefaultPrincipalData {
     type Error = EncodeError;
     fn try_from(v: DefaultPrincipalData) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::DefaultPrincipalData as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v0::DefaultPrincipalData as Message>::NAME,
+                            0i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl DefaultPrincipalData {

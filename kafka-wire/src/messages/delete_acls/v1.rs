@@ -33,9 +33,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            filters: <Vec<
-                DeleteAclsFilter,
-            > as Wire>::wire_get(buf, false, version, "DeleteAclsRequest.Filters")?,
+            filters: tri!(
+                < Vec < DeleteAclsFilter > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsRequest.Filters")
+            ),
         })
     }
 }
@@ -124,20 +125,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsResponse.ThrottleTimeMs",
-            )?,
-            filter_results: <Vec<
-                DeleteAclsFilterResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsResponse.FilterResults",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsResponse.ThrottleTimeMs")
+            ),
+            filter_results: tri!(
+                < Vec < DeleteAclsFilterResult > as Wire > ::wire_get(buf, false,
+                version, "DeleteAclsResponse.FilterResults")
+            ),
         })
     }
 }
@@ -303,49 +298,34 @@ impl Wire for DeleteAclsFilter {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.ResourceTypeFilter",
-            )?,
-            resource_name_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.ResourceNameFilter",
-            )?,
-            pattern_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.PatternTypeFilter",
-            )?,
-            principal_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.PrincipalFilter",
-            )?,
-            host_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "DeleteAclsFilter.HostFilter")?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.PermissionType",
-            )?,
+            resource_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.ResourceTypeFilter")
+            ),
+            resource_name_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.ResourceNameFilter")
+            ),
+            pattern_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.PatternTypeFilter")
+            ),
+            principal_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.PrincipalFilter")
+            ),
+            host_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.HostFilter")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.PermissionType")
+            ),
         })
     }
 }
@@ -461,28 +441,18 @@ impl Wire for DeleteAclsFilterResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilterResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilterResult.ErrorMessage",
-            )?,
-            matching_acls: <Vec<
-                DeleteAclsMatchingAcl,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilterResult.MatchingAcls",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilterResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilterResult.ErrorMessage")
+            ),
+            matching_acls: tri!(
+                < Vec < DeleteAclsMatchingAcl > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilterResult.MatchingAcls")
+            ),
         })
     }
 }
@@ -649,62 +619,42 @@ impl Wire for DeleteAclsMatchingAcl {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.ResourceName",
-            )?,
-            pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.PatternType",
-            )?,
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.PermissionType",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.ResourceName")
+            ),
+            pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.PatternType")
+            ),
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.PermissionType")
+            ),
         })
     }
 }

@@ -37,9 +37,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            filters: <Vec<
-                DeleteAclsFilter,
-            > as Wire>::wire_get(buf, true, version, "DeleteAclsRequest.Filters")?,
+            filters: tri!(
+                < Vec < DeleteAclsFilter > as Wire > ::wire_get(buf, true, version,
+                "DeleteAclsRequest.Filters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsRequest",
@@ -140,20 +141,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsResponse.ThrottleTimeMs",
-            )?,
-            filter_results: <Vec<
-                DeleteAclsFilterResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteAclsResponse.FilterResults",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsResponse.ThrottleTimeMs")
+            ),
+            filter_results: tri!(
+                < Vec < DeleteAclsFilterResult > as Wire > ::wire_get(buf, true, version,
+                "DeleteAclsResponse.FilterResults")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteAclsResponse",

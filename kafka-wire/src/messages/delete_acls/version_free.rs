@@ -195,54 +195,34 @@ impl Wire for DeleteAclsFilter {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.ResourceTypeFilter",
-            )?,
-            resource_name_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsFilter.ResourceNameFilter",
-            )?,
-            pattern_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.PatternTypeFilter",
-            )?,
-            principal_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsFilter.PrincipalFilter",
-            )?,
-            host_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsFilter.HostFilter",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilter.PermissionType",
-            )?,
+            resource_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.ResourceTypeFilter")
+            ),
+            resource_name_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsFilter.ResourceNameFilter")
+            ),
+            pattern_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.PatternTypeFilter")
+            ),
+            principal_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsFilter.PrincipalFilter")
+            ),
+            host_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsFilter.HostFilter")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilter.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -259,10 +239,10 @@ impl From<super::v1::DeleteAclsFilter> for DeleteAclsFilter {
     fn from(v: super::v1::DeleteAclsFilter) -> Self {
         Self {
             resource_type_filter: v.resource_type_filter,
-            resource_name_filter: v.resource_name_filter.map(|v| v),
+            resource_name_filter: v.resource_name_filter,
             pattern_type_filter: v.pattern_type_filter,
-            principal_filter: v.principal_filter.map(|v| v),
-            host_filter: v.host_filter.map(|v| v),
+            principal_filter: v.principal_filter,
+            host_filter: v.host_filter,
             operation: v.operation,
             permission_type: v.permission_type,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -273,10 +253,10 @@ impl From<super::v2::DeleteAclsFilter> for DeleteAclsFilter {
     fn from(v: super::v2::DeleteAclsFilter) -> Self {
         Self {
             resource_type_filter: v.resource_type_filter,
-            resource_name_filter: v.resource_name_filter.map(|v| v),
+            resource_name_filter: v.resource_name_filter,
             pattern_type_filter: v.pattern_type_filter,
-            principal_filter: v.principal_filter.map(|v| v),
-            host_filter: v.host_filter.map(|v| v),
+            principal_filter: v.principal_filter,
+            host_filter: v.host_filter,
             operation: v.operation,
             permission_type: v.permission_type,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -405,14 +385,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            filters: <Vec<
-                DeleteAclsFilter,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsRequest.Filters",
-            )?,
+            filters: tri!(
+                < Vec < DeleteAclsFilter > as Wire > ::wire_get(buf, version >= 2,
+                version, "DeleteAclsRequest.Filters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -427,7 +403,7 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            filters: v.filters.into_iter().map(Into::into).collect(),
+            filters: vec_from(v.filters),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -435,14 +411,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            filters: v.filters.into_iter().map(Into::into).collect(),
+            filters: vec_from(v.filters),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -450,14 +428,16 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            filters: v.filters.into_iter().map(Into::into).collect(),
+            filters: vec_from(v.filters),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -465,8 +445,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -482,22 +464,14 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            filters: self
-                .filters
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            filters: tri!(vec_to(self.filters, version, DeleteAclsFilter::to_v1)),
         })
     }
     /// This value as the `DeleteAclsRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            filters: self
-                .filters
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            filters: tri!(vec_to(self.filters, version, DeleteAclsFilter::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -505,11 +479,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v3(self, version: i16) -> Result<super::v3::Request, EncodeError> {
         Ok(super::v3::Request {
-            filters: self
-                .filters
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            filters: tri!(vec_to(self.filters, version, DeleteAclsFilter::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -627,28 +597,18 @@ impl Wire for DeleteAclsFilterResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsFilterResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsFilterResult.ErrorMessage",
-            )?,
-            matching_acls: <Vec<
-                DeleteAclsMatchingAcl,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsFilterResult.MatchingAcls",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsFilterResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsFilterResult.ErrorMessage")
+            ),
+            matching_acls: tri!(
+                < Vec < DeleteAclsMatchingAcl > as Wire > ::wire_get(buf, version >= 2,
+                version, "DeleteAclsFilterResult.MatchingAcls")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -665,8 +625,8 @@ impl From<super::v1::DeleteAclsFilterResult> for DeleteAclsFilterResult {
     fn from(v: super::v1::DeleteAclsFilterResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            matching_acls: v.matching_acls.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            matching_acls: vec_from(v.matching_acls),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -675,8 +635,8 @@ impl From<super::v2::DeleteAclsFilterResult> for DeleteAclsFilterResult {
     fn from(v: super::v2::DeleteAclsFilterResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            matching_acls: v.matching_acls.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            matching_acls: vec_from(v.matching_acls),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -702,11 +662,9 @@ impl DeleteAclsFilterResult {
                 Some(v) => Some(v),
                 None => None,
             },
-            matching_acls: self
-                .matching_acls
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            matching_acls: tri!(
+                vec_to(self.matching_acls, version, DeleteAclsMatchingAcl::to_v1)
+            ),
         })
     }
     /// This value as the `DeleteAclsFilterResult` of version 2 (and the versions sharing its fields).
@@ -721,11 +679,9 @@ impl DeleteAclsFilterResult {
                 Some(v) => Some(v),
                 None => None,
             },
-            matching_acls: self
-                .matching_acls
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            matching_acls: tri!(
+                vec_to(self.matching_acls, version, DeleteAclsMatchingAcl::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -942,62 +898,42 @@ impl Wire for DeleteAclsMatchingAcl {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsMatchingAcl.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsMatchingAcl.ResourceName",
-            )?,
-            pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.PatternType",
-            )?,
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsMatchingAcl.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsMatchingAcl.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsMatchingAcl.PermissionType",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsMatchingAcl.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsMatchingAcl.ResourceName")
+            ),
+            pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.PatternType")
+            ),
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsMatchingAcl.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteAclsMatchingAcl.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsMatchingAcl.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1014,7 +950,7 @@ impl From<super::v1::DeleteAclsMatchingAcl> for DeleteAclsMatchingAcl {
     fn from(v: super::v1::DeleteAclsMatchingAcl) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
             pattern_type: v.pattern_type,
@@ -1030,7 +966,7 @@ impl From<super::v2::DeleteAclsMatchingAcl> for DeleteAclsMatchingAcl {
     fn from(v: super::v2::DeleteAclsMatchingAcl) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
             pattern_type: v.pattern_type,
@@ -1186,20 +1122,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteAclsResponse.ThrottleTimeMs",
-            )?,
-            filter_results: <Vec<
-                DeleteAclsFilterResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteAclsResponse.FilterResults",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteAclsResponse.ThrottleTimeMs")
+            ),
+            filter_results: tri!(
+                < Vec < DeleteAclsFilterResult > as Wire > ::wire_get(buf, version >= 2,
+                version, "DeleteAclsResponse.FilterResults")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1215,7 +1145,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            filter_results: v.filter_results.into_iter().map(Into::into).collect(),
+            filter_results: vec_from(v.filter_results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1223,15 +1153,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            filter_results: v.filter_results.into_iter().map(Into::into).collect(),
+            filter_results: vec_from(v.filter_results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1239,15 +1171,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            filter_results: v.filter_results.into_iter().map(Into::into).collect(),
+            filter_results: vec_from(v.filter_results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1255,8 +1189,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -1273,11 +1209,9 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            filter_results: self
-                .filter_results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            filter_results: tri!(
+                vec_to(self.filter_results, version, DeleteAclsFilterResult::to_v1)
+            ),
         })
     }
     /// This value as the `DeleteAclsResponse` of version 2 (and the versions sharing its fields).
@@ -1285,11 +1219,9 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            filter_results: self
-                .filter_results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            filter_results: tri!(
+                vec_to(self.filter_results, version, DeleteAclsFilterResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1298,11 +1230,9 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            filter_results: self
-                .filter_results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            filter_results: tri!(
+                vec_to(self.filter_results, version, DeleteAclsFilterResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

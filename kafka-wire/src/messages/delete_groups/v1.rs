@@ -39,9 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "DeleteGroupsRequest.GroupsNames")?,
+            groups_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteGroupsRequest.GroupsNames")
+            ),
         })
     }
 }
@@ -130,15 +131,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteGroupsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DeletableGroupResult,
-            > as Wire>::wire_get(buf, false, version, "DeleteGroupsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteGroupsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DeletableGroupResult > as Wire > ::wire_get(buf, false, version,
+                "DeleteGroupsResponse.Results")
+            ),
         })
     }
 }

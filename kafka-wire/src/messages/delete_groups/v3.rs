@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DeleteGroupsRequest.GroupsNames")?,
+            groups_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteGroupsRequest.GroupsNames")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteGroupsRequest",
@@ -146,15 +147,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteGroupsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DeletableGroupResult,
-            > as Wire>::wire_get(buf, true, version, "DeleteGroupsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteGroupsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DeletableGroupResult > as Wire > ::wire_get(buf, true, version,
+                "DeleteGroupsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteGroupsResponse",
@@ -269,26 +269,18 @@ impl Wire for DeletableGroupResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeletableGroupResult.GroupId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeletableGroupResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeletableGroupResult.ErrorMessage",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeletableGroupResult.GroupId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeletableGroupResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeletableGroupResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeletableGroupResult",

@@ -76,14 +76,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            groups_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteGroupsRequest.GroupsNames",
-            )?,
+            groups_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteGroupsRequest.GroupsNames")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -106,8 +102,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -121,8 +119,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -136,8 +136,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -151,8 +153,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -262,9 +266,10 @@ impl Wire for DeletableGroupResult {
                 += if version >= 3 {
                     Wire::wire_len(&self.error_message, version >= 2, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 2, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, version >= 2, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 2 {
@@ -346,36 +351,26 @@ impl Wire for DeletableGroupResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeletableGroupResult.GroupId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeletableGroupResult.ErrorCode",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DeletableGroupResult.GroupId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeletableGroupResult.ErrorCode")
+            ),
             error_message: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 2,
-                        version,
-                        "DeletableGroupResult.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 2,
+                        version, "DeletableGroupResult.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 2,
-                            version,
-                            "DeletableGroupResult.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                            "DeletableGroupResult.ErrorMessage")
+                        ),
                     )
                 }
             } else {
@@ -418,7 +413,7 @@ impl From<super::v3::DeletableGroupResult> for DeletableGroupResult {
         Self {
             group_id: v.group_id,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -560,20 +555,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteGroupsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DeletableGroupResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteGroupsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteGroupsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DeletableGroupResult > as Wire > ::wire_get(buf, version >= 2,
+                version, "DeleteGroupsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -589,7 +578,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -597,15 +586,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -613,15 +604,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -629,15 +622,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -645,8 +640,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -663,11 +660,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DeletableGroupResult::to_v0)),
         })
     }
     /// This value as the `DeleteGroupsResponse` of version 1 (and the versions sharing its fields).
@@ -683,11 +676,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DeletableGroupResult::to_v0)),
         })
     }
     /// This value as the `DeleteGroupsResponse` of version 2 (and the versions sharing its fields).
@@ -695,11 +684,7 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DeletableGroupResult::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -708,11 +693,7 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DeletableGroupResult::to_v3)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

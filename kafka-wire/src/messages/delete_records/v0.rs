@@ -50,15 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                DeleteRecordsTopic,
-            > as Wire>::wire_get(buf, false, version, "DeleteRecordsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsRequest.TimeoutMs",
-            )?,
+            topics: tri!(
+                < Vec < DeleteRecordsTopic > as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsRequest.TimeoutMs")
+            ),
         })
     }
 }
@@ -149,15 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                DeleteRecordsTopicResult,
-            > as Wire>::wire_get(buf, false, version, "DeleteRecordsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < DeleteRecordsTopicResult > as Wire > ::wire_get(buf, false,
+                version, "DeleteRecordsResponse.Topics")
+            ),
         })
     }
 }
@@ -249,18 +247,14 @@ impl Wire for DeleteRecordsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartition.PartitionIndex",
-            )?,
-            offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartition.Offset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartition.PartitionIndex")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartition.Offset")
+            ),
         })
     }
 }
@@ -330,15 +324,14 @@ impl Wire for DeleteRecordsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsTopic.Name",
-            )?,
-            partitions: <Vec<
-                DeleteRecordsPartition,
-            > as Wire>::wire_get(buf, false, version, "DeleteRecordsTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < DeleteRecordsPartition > as Wire > ::wire_get(buf, false,
+                version, "DeleteRecordsTopic.Partitions")
+            ),
         })
     }
 }
@@ -427,24 +420,18 @@ impl Wire for DeleteRecordsPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.PartitionIndex",
-            )?,
-            low_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.LowWatermark",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.PartitionIndex")
+            ),
+            low_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.LowWatermark")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.ErrorCode")
+            ),
         })
     }
 }
@@ -522,20 +509,14 @@ impl Wire for DeleteRecordsTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsTopicResult.Name",
-            )?,
-            partitions: <Vec<
-                DeleteRecordsPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsTopicResult.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsTopicResult.Name")
+            ),
+            partitions: tri!(
+                < Vec < DeleteRecordsPartitionResult > as Wire > ::wire_get(buf, false,
+                version, "DeleteRecordsTopicResult.Partitions")
+            ),
         })
     }
 }

@@ -50,15 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                DeleteRecordsTopic,
-            > as Wire>::wire_get(buf, false, version, "DeleteRecordsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsRequest.TimeoutMs",
-            )?,
+            topics: tri!(
+                < Vec < DeleteRecordsTopic > as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsRequest.TimeoutMs")
+            ),
         })
     }
 }
@@ -149,15 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                DeleteRecordsTopicResult,
-            > as Wire>::wire_get(buf, false, version, "DeleteRecordsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < DeleteRecordsTopicResult > as Wire > ::wire_get(buf, false,
+                version, "DeleteRecordsResponse.Topics")
+            ),
         })
     }
 }

@@ -48,15 +48,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                DeleteRecordsTopic,
-            > as Wire>::wire_get(buf, true, version, "DeleteRecordsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsRequest.TimeoutMs",
-            )?,
+            topics: tri!(
+                < Vec < DeleteRecordsTopic > as Wire > ::wire_get(buf, true, version,
+                "DeleteRecordsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsRequest",
@@ -159,15 +158,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                DeleteRecordsTopicResult,
-            > as Wire>::wire_get(buf, true, version, "DeleteRecordsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < DeleteRecordsTopicResult > as Wire > ::wire_get(buf, true,
+                version, "DeleteRecordsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsResponse",
@@ -271,18 +269,14 @@ impl Wire for DeleteRecordsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartition.PartitionIndex",
-            )?,
-            offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartition.Offset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartition.PartitionIndex")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartition.Offset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsPartition",
@@ -364,15 +358,14 @@ impl Wire for DeleteRecordsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteRecordsTopic.Name",
-            )?,
-            partitions: <Vec<
-                DeleteRecordsPartition,
-            > as Wire>::wire_get(buf, true, version, "DeleteRecordsTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteRecordsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < DeleteRecordsPartition > as Wire > ::wire_get(buf, true, version,
+                "DeleteRecordsTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsTopic",
@@ -473,24 +466,18 @@ impl Wire for DeleteRecordsPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.PartitionIndex",
-            )?,
-            low_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.LowWatermark",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.PartitionIndex")
+            ),
+            low_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.LowWatermark")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsPartitionResult",
@@ -574,20 +561,14 @@ impl Wire for DeleteRecordsTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteRecordsTopicResult.Name",
-            )?,
-            partitions: <Vec<
-                DeleteRecordsPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteRecordsTopicResult.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteRecordsTopicResult.Name")
+            ),
+            partitions: tri!(
+                < Vec < DeleteRecordsPartitionResult > as Wire > ::wire_get(buf, true,
+                version, "DeleteRecordsTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteRecordsTopicResult",

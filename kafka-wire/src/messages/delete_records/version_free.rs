@@ -90,20 +90,14 @@ impl Wire for DeleteRecordsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteRecordsTopic.Name",
-            )?,
-            partitions: <Vec<
-                DeleteRecordsPartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteRecordsTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteRecordsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < DeleteRecordsPartition > as Wire > ::wire_get(buf, version >= 2,
+                version, "DeleteRecordsTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -120,7 +114,7 @@ impl From<super::v0::DeleteRecordsTopic> for DeleteRecordsTopic {
     fn from(v: super::v0::DeleteRecordsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -129,7 +123,7 @@ impl From<super::v2::DeleteRecordsTopic> for DeleteRecordsTopic {
     fn from(v: super::v2::DeleteRecordsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -148,11 +142,9 @@ impl DeleteRecordsTopic {
         }
         Ok(super::v0::DeleteRecordsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, DeleteRecordsPartition::to_v0)
+            ),
         })
     }
     /// This value as the `DeleteRecordsTopic` of version 2 (and the versions sharing its fields).
@@ -160,11 +152,9 @@ impl DeleteRecordsTopic {
     fn to_v2(self, version: i16) -> Result<super::v2::DeleteRecordsTopic, EncodeError> {
         Ok(super::v2::DeleteRecordsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, DeleteRecordsPartition::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -259,18 +249,14 @@ impl Wire for DeleteRecordsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartition.PartitionIndex",
-            )?,
-            offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartition.Offset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartition.PartitionIndex")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartition.Offset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -419,20 +405,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Vec<
-                DeleteRecordsTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteRecordsRequest.Topics",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsRequest.TimeoutMs",
-            )?,
+            topics: tri!(
+                < Vec < DeleteRecordsTopic > as Wire > ::wire_get(buf, version >= 2,
+                version, "DeleteRecordsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -447,7 +427,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -456,14 +436,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -472,14 +454,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -488,8 +472,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -505,11 +491,7 @@ impl Request {
             );
         }
         Ok(super::v0::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteRecordsTopic::to_v0)),
             timeout_ms: self.timeout_ms,
         })
     }
@@ -525,11 +507,7 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteRecordsTopic::to_v0)),
             timeout_ms: self.timeout_ms,
         })
     }
@@ -537,11 +515,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteRecordsTopic::to_v2)),
             timeout_ms: self.timeout_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -634,20 +608,14 @@ impl Wire for DeleteRecordsTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteRecordsTopicResult.Name",
-            )?,
-            partitions: <Vec<
-                DeleteRecordsPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteRecordsTopicResult.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DeleteRecordsTopicResult.Name")
+            ),
+            partitions: tri!(
+                < Vec < DeleteRecordsPartitionResult > as Wire > ::wire_get(buf, version
+                >= 2, version, "DeleteRecordsTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -664,7 +632,7 @@ impl From<super::v0::DeleteRecordsTopicResult> for DeleteRecordsTopicResult {
     fn from(v: super::v0::DeleteRecordsTopicResult) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -673,7 +641,7 @@ impl From<super::v2::DeleteRecordsTopicResult> for DeleteRecordsTopicResult {
     fn from(v: super::v2::DeleteRecordsTopicResult) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -695,11 +663,9 @@ impl DeleteRecordsTopicResult {
         }
         Ok(super::v0::DeleteRecordsTopicResult {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, DeleteRecordsPartitionResult::to_v0)
+            ),
         })
     }
     /// This value as the `DeleteRecordsTopicResult` of version 2 (and the versions sharing its fields).
@@ -710,11 +676,9 @@ impl DeleteRecordsTopicResult {
     ) -> Result<super::v2::DeleteRecordsTopicResult, EncodeError> {
         Ok(super::v2::DeleteRecordsTopicResult {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, DeleteRecordsPartitionResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -828,24 +792,18 @@ impl Wire for DeleteRecordsPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.PartitionIndex",
-            )?,
-            low_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.LowWatermark",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.PartitionIndex")
+            ),
+            low_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.LowWatermark")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsPartitionResult.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1001,20 +959,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteRecordsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                DeleteRecordsTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DeleteRecordsResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteRecordsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < DeleteRecordsTopicResult > as Wire > ::wire_get(buf, version >=
+                2, version, "DeleteRecordsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1030,7 +982,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1038,15 +990,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1054,15 +1008,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1070,8 +1026,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -1088,11 +1046,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteRecordsTopicResult::to_v0)),
         })
     }
     /// This value as the `DeleteRecordsResponse` of version 1 (and the versions sharing its fields).
@@ -1108,11 +1062,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteRecordsTopicResult::to_v0)),
         })
     }
     /// This value as the `DeleteRecordsResponse` of version 2 (and the versions sharing its fields).
@@ -1120,11 +1070,7 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteRecordsTopicResult::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -55,20 +55,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsRequest.GroupId",
-            )?,
-            topics: <Vec<
-                DeleteShareGroupOffsetsRequestTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < DeleteShareGroupOffsetsRequestTopic > as Wire > ::wire_get(buf,
+                true, version, "DeleteShareGroupOffsetsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupOffsetsRequest",
@@ -194,34 +188,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                DeleteShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < DeleteShareGroupOffsetsResponseTopic > as Wire > ::wire_get(buf,
+                true, version, "DeleteShareGroupOffsetsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupOffsetsResponse",
@@ -321,12 +303,10 @@ impl Wire for DeleteShareGroupOffsetsRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsRequestTopic.TopicName",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsRequestTopic.TopicName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupOffsetsRequestTopic",
@@ -433,32 +413,22 @@ impl Wire for DeleteShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.ErrorMessage",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponseTopic.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsResponseTopic.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteShareGroupOffsetsResponseTopic",

@@ -62,12 +62,10 @@ impl Wire for DeleteShareGroupOffsetsRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsRequestTopic.TopicName",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsRequestTopic.TopicName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -172,20 +170,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsRequest.GroupId",
-            )?,
-            topics: <Vec<
-                DeleteShareGroupOffsetsRequestTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < DeleteShareGroupOffsetsRequestTopic > as Wire > ::wire_get(buf,
+                true, version, "DeleteShareGroupOffsetsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -199,7 +191,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -207,8 +199,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -217,11 +211,9 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, DeleteShareGroupOffsetsRequestTopic::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -338,32 +330,22 @@ impl Wire for DeleteShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponseTopic.ErrorMessage",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponseTopic.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsResponseTopic.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -381,7 +363,7 @@ for DeleteShareGroupOffsetsResponseTopic {
             topic_name: v.topic_name,
             topic_id: v.topic_id,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -518,34 +500,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteShareGroupOffsetsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                DeleteShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeleteShareGroupOffsetsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeleteShareGroupOffsetsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteShareGroupOffsetsResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < DeleteShareGroupOffsetsResponseTopic > as Wire > ::wire_get(buf,
+                true, version, "DeleteShareGroupOffsetsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -560,8 +530,8 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -569,8 +539,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -584,11 +556,10 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version,
+                DeleteShareGroupOffsetsResponseTopic::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

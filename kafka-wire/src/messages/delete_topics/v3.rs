@@ -50,15 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "DeleteTopicsRequest.TopicNames")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsRequest.TimeoutMs",
-            )?,
+            topic_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsRequest.TopicNames")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsRequest.TimeoutMs")
+            ),
         })
     }
 }
@@ -149,15 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                DeletableTopicResult,
-            > as Wire>::wire_get(buf, false, version, "DeleteTopicsResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < DeletableTopicResult > as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsResponse.Responses")
+            ),
         })
     }
 }

@@ -54,15 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DeleteTopicsRequest.TopicNames")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsRequest.TimeoutMs",
-            )?,
+            topic_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteTopicsRequest.TopicNames")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicsRequest",
@@ -165,15 +164,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                DeletableTopicResult,
-            > as Wire>::wire_get(buf, true, version, "DeleteTopicsResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < DeletableTopicResult > as Wire > ::wire_get(buf, true, version,
+                "DeleteTopicsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicsResponse",
@@ -282,26 +280,18 @@ impl Wire for DeletableTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeletableTopicResult.Name",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeletableTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeletableTopicResult.ErrorMessage",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DeletableTopicResult.Name")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeletableTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeletableTopicResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeletableTopicResult",

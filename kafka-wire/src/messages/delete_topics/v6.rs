@@ -48,15 +48,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                DeleteTopicState,
-            > as Wire>::wire_get(buf, true, version, "DeleteTopicsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsRequest.TimeoutMs",
-            )?,
+            topics: tri!(
+                < Vec < DeleteTopicState > as Wire > ::wire_get(buf, true, version,
+                "DeleteTopicsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicsRequest",
@@ -159,15 +158,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                DeletableTopicResult,
-            > as Wire>::wire_get(buf, true, version, "DeleteTopicsResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < DeletableTopicResult > as Wire > ::wire_get(buf, true, version,
+                "DeleteTopicsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicsResponse",
@@ -260,15 +258,14 @@ impl Wire for DeleteTopicState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DeleteTopicState.Name")?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicState.TopicId",
-            )?,
+            name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeleteTopicState.Name")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicState.TopicId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeleteTopicState",
@@ -384,29 +381,22 @@ impl Wire for DeletableTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DeletableTopicResult.Name")?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeletableTopicResult.TopicId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeletableTopicResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DeletableTopicResult.ErrorMessage",
-            )?,
+            name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeletableTopicResult.Name")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DeletableTopicResult.TopicId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeletableTopicResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DeletableTopicResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DeletableTopicResult",

@@ -50,9 +50,10 @@ impl Wire for DeleteTopicState {
                 += if version >= 6 {
                     Wire::wire_len(&self.name, version >= 4, version)
                 } else {
-                    self.name
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.name {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 6 {
@@ -151,34 +152,26 @@ impl Wire for DeleteTopicState {
         let mut out = Self {
             name: if version >= 6 {
                 if version >= 6 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "DeleteTopicState.Name",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "DeleteTopicState.Name")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "DeleteTopicState.Name",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "DeleteTopicState.Name")
+                        ),
                     )
                 }
             } else {
                 None
             },
             topic_id: if version >= 6 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DeleteTopicState.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "DeleteTopicState.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
@@ -197,7 +190,7 @@ impl WireStruct for DeleteTopicState {}
 impl From<super::v6::DeleteTopicState> for DeleteTopicState {
     fn from(v: super::v6::DeleteTopicState) -> Self {
         Self {
-            name: v.name.map(|v| v),
+            name: v.name,
             topic_id: v.topic_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -336,35 +329,25 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             topics: if version >= 6 {
-                <Vec<
-                    DeleteTopicState,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "DeleteTopicsRequest.Topics",
-                )?
+                tri!(
+                    < Vec < DeleteTopicState > as Wire > ::wire_get(buf, version >= 4,
+                    version, "DeleteTopicsRequest.Topics")
+                )
             } else {
                 <Vec<DeleteTopicState>>::new()
             },
             topic_names: if version <= 5 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "DeleteTopicsRequest.TopicNames",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 4, version,
+                    "DeleteTopicsRequest.TopicNames")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsRequest.TimeoutMs",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -389,8 +372,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -406,8 +391,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -423,8 +410,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -440,8 +429,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -457,14 +448,16 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             topic_names: <Vec<ByteString>>::new(),
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -474,8 +467,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Request {
@@ -574,11 +569,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v6(self, version: i16) -> Result<super::v6::Request, EncodeError> {
         Ok(super::v6::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DeleteTopicState::to_v6)),
             timeout_ms: self.timeout_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -652,9 +643,10 @@ impl Wire for DeletableTopicResult {
             += if version >= 6 {
                 Wire::wire_len(&self.name, version >= 4, version)
             } else {
-                self.name
-                    .as_ref()
-                    .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                match &self.name {
+                    Some(v) => Wire::wire_len(v, version >= 4, version),
+                    None => 0,
+                }
             };
         if version >= 6 {
             n += Wire::wire_len(&self.topic_id, false, version);
@@ -665,9 +657,10 @@ impl Wire for DeletableTopicResult {
                 += if version >= 5 {
                     Wire::wire_len(&self.error_message, version >= 4, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 4 {
@@ -781,58 +774,42 @@ impl Wire for DeletableTopicResult {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 6 {
-                <Option<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "DeletableTopicResult.Name",
-                )?
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                    version, "DeletableTopicResult.Name")
+                )
             } else {
                 Some(
-                    <ByteString as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "DeletableTopicResult.Name",
-                    )?,
+                    tri!(
+                        < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                        "DeletableTopicResult.Name")
+                    ),
                 )
             },
             topic_id: if version >= 6 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DeletableTopicResult.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "DeletableTopicResult.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeletableTopicResult.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DeletableTopicResult.ErrorCode")
+            ),
             error_message: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "DeletableTopicResult.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "DeletableTopicResult.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "DeletableTopicResult.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "DeletableTopicResult.ErrorMessage")
+                        ),
                     )
                 }
             } else {
@@ -878,7 +855,7 @@ impl From<super::v5::DeletableTopicResult> for DeletableTopicResult {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -886,10 +863,10 @@ impl From<super::v5::DeletableTopicResult> for DeletableTopicResult {
 impl From<super::v6::DeletableTopicResult> for DeletableTopicResult {
     fn from(v: super::v6::DeletableTopicResult) -> Self {
         Self {
-            name: v.name.map(|v| v),
+            name: v.name,
             topic_id: v.topic_id,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1081,20 +1058,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DeleteTopicsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                DeletableTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DeleteTopicsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DeleteTopicsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < DeletableTopicResult > as Wire > ::wire_get(buf, version >= 4,
+                version, "DeleteTopicsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -1110,7 +1081,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1118,15 +1089,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1134,15 +1107,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1150,15 +1125,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1166,15 +1143,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1182,15 +1161,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1198,8 +1179,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Response {
@@ -1216,11 +1199,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(vec_to(self.responses, version, DeletableTopicResult::to_v1)),
         })
     }
     /// This value as the `DeleteTopicsResponse` of version 2 (and the versions sharing its fields).
@@ -1236,11 +1215,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(vec_to(self.responses, version, DeletableTopicResult::to_v1)),
         })
     }
     /// This value as the `DeleteTopicsResponse` of version 3 (and the versions sharing its fields).
@@ -1256,11 +1231,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(vec_to(self.responses, version, DeletableTopicResult::to_v1)),
         })
     }
     /// This value as the `DeleteTopicsResponse` of version 4 (and the versions sharing its fields).
@@ -1268,11 +1239,9 @@ impl Response {
     fn to_v4(self, version: i16) -> Result<super::v4::Response, EncodeError> {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, DeletableTopicResult::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1281,11 +1250,9 @@ impl Response {
     fn to_v5(self, version: i16) -> Result<super::v5::Response, EncodeError> {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, DeletableTopicResult::to_v5)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1294,11 +1261,9 @@ impl Response {
     fn to_v6(self, version: i16) -> Result<super::v6::Response, EncodeError> {
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, DeletableTopicResult::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

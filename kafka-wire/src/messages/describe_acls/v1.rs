@@ -123,49 +123,34 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.ResourceTypeFilter",
-            )?,
-            resource_name_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.ResourceNameFilter",
-            )?,
-            pattern_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PatternTypeFilter",
-            )?,
-            principal_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PrincipalFilter",
-            )?,
-            host_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "DescribeAclsRequest.HostFilter")?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PermissionType",
-            )?,
+            resource_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.ResourceTypeFilter")
+            ),
+            resource_name_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.ResourceNameFilter")
+            ),
+            pattern_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PatternTypeFilter")
+            ),
+            principal_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PrincipalFilter")
+            ),
+            host_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.HostFilter")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PermissionType")
+            ),
         })
     }
 }
@@ -304,29 +289,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ErrorMessage",
-            )?,
-            resources: <Vec<
-                DescribeAclsResource,
-            > as Wire>::wire_get(buf, false, version, "DescribeAclsResponse.Resources")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ErrorMessage")
+            ),
+            resources: tri!(
+                < Vec < DescribeAclsResource > as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.Resources")
+            ),
         })
     }
 }
@@ -437,30 +415,22 @@ impl Wire for AclDescription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.PermissionType",
-            )?,
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AclDescription.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AclDescription.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclDescription.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclDescription.PermissionType")
+            ),
         })
     }
 }
@@ -566,27 +536,22 @@ impl Wire for DescribeAclsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.ResourceName",
-            )?,
-            pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.PatternType",
-            )?,
-            acls: <Vec<
-                AclDescription,
-            > as Wire>::wire_get(buf, false, version, "DescribeAclsResource.Acls")?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.ResourceName")
+            ),
+            pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.PatternType")
+            ),
+            acls: tri!(
+                < Vec < AclDescription > as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.Acls")
+            ),
         })
     }
 }

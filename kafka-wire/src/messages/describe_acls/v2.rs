@@ -128,49 +128,34 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.ResourceTypeFilter",
-            )?,
-            resource_name_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeAclsRequest.ResourceNameFilter",
-            )?,
-            pattern_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PatternTypeFilter",
-            )?,
-            principal_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeAclsRequest.PrincipalFilter",
-            )?,
-            host_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribeAclsRequest.HostFilter")?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PermissionType",
-            )?,
+            resource_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.ResourceTypeFilter")
+            ),
+            resource_name_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsRequest.ResourceNameFilter")
+            ),
+            pattern_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PatternTypeFilter")
+            ),
+            principal_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsRequest.PrincipalFilter")
+            ),
+            host_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsRequest.HostFilter")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeAclsRequest",
@@ -322,29 +307,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeAclsResponse.ErrorMessage",
-            )?,
-            resources: <Vec<
-                DescribeAclsResource,
-            > as Wire>::wire_get(buf, true, version, "DescribeAclsResponse.Resources")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsResponse.ErrorMessage")
+            ),
+            resources: tri!(
+                < Vec < DescribeAclsResource > as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsResponse.Resources")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeAclsResponse",
@@ -462,30 +440,22 @@ impl Wire for AclDescription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AclDescription.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AclDescription.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.PermissionType",
-            )?,
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AclDescription.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "AclDescription.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclDescription.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclDescription.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AclDescription",
@@ -604,27 +574,22 @@ impl Wire for DescribeAclsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeAclsResource.ResourceName",
-            )?,
-            pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.PatternType",
-            )?,
-            acls: <Vec<
-                AclDescription,
-            > as Wire>::wire_get(buf, true, version, "DescribeAclsResource.Acls")?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsResource.ResourceName")
+            ),
+            pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.PatternType")
+            ),
+            acls: tri!(
+                < Vec < AclDescription > as Wire > ::wire_get(buf, true, version,
+                "DescribeAclsResource.Acls")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeAclsResource",

@@ -193,54 +193,34 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.ResourceTypeFilter",
-            )?,
-            resource_name_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsRequest.ResourceNameFilter",
-            )?,
-            pattern_type_filter: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PatternTypeFilter",
-            )?,
-            principal_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsRequest.PrincipalFilter",
-            )?,
-            host_filter: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsRequest.HostFilter",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsRequest.PermissionType",
-            )?,
+            resource_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.ResourceTypeFilter")
+            ),
+            resource_name_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeAclsRequest.ResourceNameFilter")
+            ),
+            pattern_type_filter: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PatternTypeFilter")
+            ),
+            principal_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeAclsRequest.PrincipalFilter")
+            ),
+            host_filter: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeAclsRequest.HostFilter")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsRequest.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -256,10 +236,10 @@ impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
             resource_type_filter: v.resource_type_filter,
-            resource_name_filter: v.resource_name_filter.map(|v| v),
+            resource_name_filter: v.resource_name_filter,
             pattern_type_filter: v.pattern_type_filter,
-            principal_filter: v.principal_filter.map(|v| v),
-            host_filter: v.host_filter.map(|v| v),
+            principal_filter: v.principal_filter,
+            host_filter: v.host_filter,
             operation: v.operation,
             permission_type: v.permission_type,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -269,18 +249,20 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
             resource_type_filter: v.resource_type_filter,
-            resource_name_filter: v.resource_name_filter.map(|v| v),
+            resource_name_filter: v.resource_name_filter,
             pattern_type_filter: v.pattern_type_filter,
-            principal_filter: v.principal_filter.map(|v| v),
-            host_filter: v.host_filter.map(|v| v),
+            principal_filter: v.principal_filter,
+            host_filter: v.host_filter,
             operation: v.operation,
             permission_type: v.permission_type,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -290,18 +272,20 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
             resource_type_filter: v.resource_type_filter,
-            resource_name_filter: v.resource_name_filter.map(|v| v),
+            resource_name_filter: v.resource_name_filter,
             pattern_type_filter: v.pattern_type_filter,
-            principal_filter: v.principal_filter.map(|v| v),
-            host_filter: v.host_filter.map(|v| v),
+            principal_filter: v.principal_filter,
+            host_filter: v.host_filter,
             operation: v.operation,
             permission_type: v.permission_type,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -311,8 +295,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -519,32 +505,22 @@ impl Wire for DescribeAclsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsResource.ResourceName",
-            )?,
-            pattern_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResource.PatternType",
-            )?,
-            acls: <Vec<
-                AclDescription,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsResource.Acls",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeAclsResource.ResourceName")
+            ),
+            pattern_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResource.PatternType")
+            ),
+            acls: tri!(
+                < Vec < AclDescription > as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeAclsResource.Acls")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -563,7 +539,7 @@ impl From<super::v1::DescribeAclsResource> for DescribeAclsResource {
             resource_type: v.resource_type,
             resource_name: v.resource_name,
             pattern_type: v.pattern_type,
-            acls: v.acls.into_iter().map(Into::into).collect(),
+            acls: vec_from(v.acls),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -574,7 +550,7 @@ impl From<super::v2::DescribeAclsResource> for DescribeAclsResource {
             resource_type: v.resource_type,
             resource_name: v.resource_name,
             pattern_type: v.pattern_type,
-            acls: v.acls.into_iter().map(Into::into).collect(),
+            acls: vec_from(v.acls),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -598,11 +574,7 @@ impl DescribeAclsResource {
             resource_type: self.resource_type,
             resource_name: self.resource_name,
             pattern_type: self.pattern_type,
-            acls: self
-                .acls
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            acls: tri!(vec_to(self.acls, version, AclDescription::to_v1)),
         })
     }
     /// This value as the `DescribeAclsResource` of version 2 (and the versions sharing its fields).
@@ -615,11 +587,7 @@ impl DescribeAclsResource {
             resource_type: self.resource_type,
             resource_name: self.resource_name,
             pattern_type: self.pattern_type,
-            acls: self
-                .acls
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            acls: tri!(vec_to(self.acls, version, AclDescription::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -738,30 +706,22 @@ impl Wire for AclDescription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            principal: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AclDescription.Principal",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "AclDescription.Host",
-            )?,
-            operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.Operation",
-            )?,
-            permission_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AclDescription.PermissionType",
-            )?,
+            principal: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AclDescription.Principal")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "AclDescription.Host")
+            ),
+            operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclDescription.Operation")
+            ),
+            permission_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AclDescription.PermissionType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -950,34 +910,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeAclsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsResponse.ErrorMessage",
-            )?,
-            resources: <Vec<
-                DescribeAclsResource,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeAclsResponse.Resources",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeAclsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeAclsResponse.ErrorMessage")
+            ),
+            resources: tri!(
+                < Vec < DescribeAclsResource > as Wire > ::wire_get(buf, version >= 2,
+                version, "DescribeAclsResponse.Resources")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -994,8 +942,8 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            resources: vec_from(v.resources),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1003,8 +951,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1012,8 +962,8 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            resources: vec_from(v.resources),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1021,8 +971,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1030,8 +982,8 @@ impl From<super::v3::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            resources: vec_from(v.resources),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1039,8 +991,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -1062,11 +1016,7 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(vec_to(self.resources, version, DescribeAclsResource::to_v1)),
         })
     }
     /// This value as the `DescribeAclsResponse` of version 2 (and the versions sharing its fields).
@@ -1079,11 +1029,9 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, DescribeAclsResource::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1097,11 +1045,9 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, DescribeAclsResource::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -50,20 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            components: <Vec<
-                ComponentData,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasRequest.Components",
-            )?,
-            strict: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasRequest.Strict",
-            )?,
+            components: tri!(
+                < Vec < ComponentData > as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasRequest.Components")
+            ),
+            strict: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasRequest.Strict")
+            ),
         })
     }
 }
@@ -189,34 +183,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ErrorMessage",
-            )?,
-            entries: <Option<
-                Vec<EntryData>,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.Entries",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ErrorMessage")
+            ),
+            entries: tri!(
+                < Option < Vec < EntryData > > as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.Entries")
+            ),
         })
     }
 }
@@ -330,21 +312,17 @@ impl Wire for ComponentData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ComponentData.EntityType",
-            )?,
-            match_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ComponentData.MatchType",
-            )?,
-            r#match: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "ComponentData.Match")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ComponentData.EntityType")
+            ),
+            match_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "ComponentData.MatchType")
+            ),
+            r#match: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ComponentData.Match")
+            ),
         })
     }
 }
@@ -420,15 +398,14 @@ impl Wire for EntityData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "EntityData.EntityName")
+            ),
         })
     }
 }
@@ -492,12 +469,14 @@ impl Wire for EntryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<
-                EntityData,
-            > as Wire>::wire_get(buf, false, version, "EntryData.Entity")?,
-            values: <Vec<
-                ValueData,
-            > as Wire>::wire_get(buf, false, version, "EntryData.Values")?,
+            entity: tri!(
+                < Vec < EntityData > as Wire > ::wire_get(buf, false, version,
+                "EntryData.Entity")
+            ),
+            values: tri!(
+                < Vec < ValueData > as Wire > ::wire_get(buf, false, version,
+                "EntryData.Values")
+            ),
         })
     }
 }
@@ -566,8 +545,12 @@ impl Wire for ValueData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, false, version, "ValueData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, version, "ValueData.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version, "ValueData.Key")
+            ),
+            value: tri!(
+                < f64 as Wire > ::wire_get(buf, false, version, "ValueData.Value")
+            ),
         })
     }
 }

@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            components: <Vec<
-                ComponentData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClientQuotasRequest.Components",
-            )?,
-            strict: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasRequest.Strict",
-            )?,
+            components: tri!(
+                < Vec < ComponentData > as Wire > ::wire_get(buf, true, version,
+                "DescribeClientQuotasRequest.Components")
+            ),
+            strict: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasRequest.Strict")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClientQuotasRequest",
@@ -206,34 +200,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClientQuotasResponse.ErrorMessage",
-            )?,
-            entries: <Option<
-                Vec<EntryData>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClientQuotasResponse.Entries",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeClientQuotasResponse.ErrorMessage")
+            ),
+            entries: tri!(
+                < Option < Vec < EntryData > > as Wire > ::wire_get(buf, true, version,
+                "DescribeClientQuotasResponse.Entries")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClientQuotasResponse",
@@ -360,21 +342,17 @@ impl Wire for ComponentData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ComponentData.EntityType",
-            )?,
-            match_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ComponentData.MatchType",
-            )?,
-            r#match: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ComponentData.Match")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ComponentData.EntityType")
+            ),
+            match_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "ComponentData.MatchType")
+            ),
+            r#match: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ComponentData.Match")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ComponentData",
@@ -463,15 +441,14 @@ impl Wire for EntityData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "EntityData.EntityName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EntityData",
@@ -547,12 +524,14 @@ impl Wire for EntryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            entity: <Vec<
-                EntityData,
-            > as Wire>::wire_get(buf, true, version, "EntryData.Entity")?,
-            values: <Vec<
-                ValueData,
-            > as Wire>::wire_get(buf, true, version, "EntryData.Values")?,
+            entity: tri!(
+                < Vec < EntityData > as Wire > ::wire_get(buf, true, version,
+                "EntryData.Entity")
+            ),
+            values: tri!(
+                < Vec < ValueData > as Wire > ::wire_get(buf, true, version,
+                "EntryData.Values")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "EntryData")?,
         })
     }
@@ -631,8 +610,12 @@ impl Wire for ValueData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "ValueData.Key")?,
-            value: <f64 as Wire>::wire_get(buf, false, version, "ValueData.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "ValueData.Key")
+            ),
+            value: tri!(
+                < f64 as Wire > ::wire_get(buf, false, version, "ValueData.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "ValueData")?,
         })
     }

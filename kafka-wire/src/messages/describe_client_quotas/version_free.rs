@@ -110,21 +110,17 @@ impl Wire for ComponentData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "ComponentData.EntityType",
-            )?,
-            match_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ComponentData.MatchType",
-            )?,
-            r#match: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, version >= 1, version, "ComponentData.Match")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "ComponentData.EntityType")
+            ),
+            match_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "ComponentData.MatchType")
+            ),
+            r#match: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "ComponentData.Match")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -142,7 +138,7 @@ impl From<super::v0::ComponentData> for ComponentData {
         Self {
             entity_type: v.entity_type,
             match_type: v.match_type,
-            r#match: v.r#match.map(|v| v),
+            r#match: v.r#match,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -152,7 +148,7 @@ impl From<super::v1::ComponentData> for ComponentData {
         Self {
             entity_type: v.entity_type,
             match_type: v.match_type,
-            r#match: v.r#match.map(|v| v),
+            r#match: v.r#match,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -275,20 +271,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            components: <Vec<
-                ComponentData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "DescribeClientQuotasRequest.Components",
-            )?,
-            strict: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasRequest.Strict",
-            )?,
+            components: tri!(
+                < Vec < ComponentData > as Wire > ::wire_get(buf, version >= 1, version,
+                "DescribeClientQuotasRequest.Components")
+            ),
+            strict: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasRequest.Strict")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -303,7 +293,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            components: v.components.into_iter().map(Into::into).collect(),
+            components: vec_from(v.components),
             strict: v.strict,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -312,14 +302,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            components: v.components.into_iter().map(Into::into).collect(),
+            components: vec_from(v.components),
             strict: v.strict,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -328,8 +320,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -345,11 +339,7 @@ impl Request {
             );
         }
         Ok(super::v0::Request {
-            components: self
-                .components
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            components: tri!(vec_to(self.components, version, ComponentData::to_v0)),
             strict: self.strict,
         })
     }
@@ -357,11 +347,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
-            components: self
-                .components
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            components: tri!(vec_to(self.components, version, ComponentData::to_v1)),
             strict: self.strict,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -439,12 +425,14 @@ impl Wire for EntryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entity: <Vec<
-                EntityData,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntryData.Entity")?,
-            values: <Vec<
-                ValueData,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntryData.Values")?,
+            entity: tri!(
+                < Vec < EntityData > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntryData.Entity")
+            ),
+            values: tri!(
+                < Vec < ValueData > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntryData.Values")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -460,8 +448,8 @@ impl WireStruct for EntryData {}
 impl From<super::v0::EntryData> for EntryData {
     fn from(v: super::v0::EntryData) -> Self {
         Self {
-            entity: v.entity.into_iter().map(Into::into).collect(),
-            values: v.values.into_iter().map(Into::into).collect(),
+            entity: vec_from(v.entity),
+            values: vec_from(v.values),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -469,8 +457,8 @@ impl From<super::v0::EntryData> for EntryData {
 impl From<super::v1::EntryData> for EntryData {
     fn from(v: super::v1::EntryData) -> Self {
         Self {
-            entity: v.entity.into_iter().map(Into::into).collect(),
-            values: v.values.into_iter().map(Into::into).collect(),
+            entity: vec_from(v.entity),
+            values: vec_from(v.values),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -485,32 +473,16 @@ impl EntryData {
             );
         }
         Ok(super::v0::EntryData {
-            entity: self
-                .entity
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            values: self
-                .values
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entity: tri!(vec_to(self.entity, version, EntityData::to_v0)),
+            values: tri!(vec_to(self.values, version, ValueData::to_v0)),
         })
     }
     /// This value as the `EntryData` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::EntryData, EncodeError> {
         Ok(super::v1::EntryData {
-            entity: self
-                .entity
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            values: self
-                .values
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            entity: tri!(vec_to(self.entity, version, EntityData::to_v1)),
+            values: tri!(vec_to(self.values, version, ValueData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -604,15 +576,14 @@ impl Wire for EntityData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            entity_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "EntityData.EntityType",
-            )?,
-            entity_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, version >= 1, version, "EntityData.EntityName")?,
+            entity_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "EntityData.EntityType")
+            ),
+            entity_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "EntityData.EntityName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -629,7 +600,7 @@ impl From<super::v0::EntityData> for EntityData {
     fn from(v: super::v0::EntityData) -> Self {
         Self {
             entity_type: v.entity_type,
-            entity_name: v.entity_name.map(|v| v),
+            entity_name: v.entity_name,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -638,7 +609,7 @@ impl From<super::v1::EntityData> for EntityData {
     fn from(v: super::v1::EntityData) -> Self {
         Self {
             entity_type: v.entity_type,
-            entity_name: v.entity_name.map(|v| v),
+            entity_name: v.entity_name,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -745,13 +716,13 @@ impl Wire for ValueData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            key: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "ValueData.Key",
-            )?,
-            value: <f64 as Wire>::wire_get(buf, false, version, "ValueData.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "ValueData.Key")
+            ),
+            value: tri!(
+                < f64 as Wire > ::wire_get(buf, false, version, "ValueData.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -938,34 +909,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClientQuotasResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "DescribeClientQuotasResponse.ErrorMessage",
-            )?,
-            entries: <Option<
-                Vec<EntryData>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "DescribeClientQuotasResponse.Entries",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeClientQuotasResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "DescribeClientQuotasResponse.ErrorMessage")
+            ),
+            entries: tri!(
+                < Option < Vec < EntryData > > as Wire > ::wire_get(buf, version >= 1,
+                version, "DescribeClientQuotasResponse.Entries")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -982,8 +941,11 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            entries: v.entries.map(|v| v.into_iter().map(Into::into).collect()),
+            error_message: v.error_message,
+            entries: match v.entries {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -991,8 +953,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1000,8 +964,11 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            entries: v.entries.map(|v| v.into_iter().map(Into::into).collect()),
+            error_message: v.error_message,
+            entries: match v.entries {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1009,8 +976,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1033,14 +1002,7 @@ impl Response {
                 None => None,
             },
             entries: match self.entries {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, EntryData::to_v0))),
                 None => None,
             },
         })
@@ -1056,14 +1018,7 @@ impl Response {
                 None => None,
             },
             entries: match self.entries {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, EntryData::to_v1))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,

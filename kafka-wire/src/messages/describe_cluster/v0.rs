@@ -43,12 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            include_cluster_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
-            )?,
+            include_cluster_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterRequest.IncludeClusterAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClusterRequest",
@@ -218,47 +216,34 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClusterResponse.ErrorMessage",
-            )?,
-            cluster_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClusterResponse.ClusterId",
-            )?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ControllerId",
-            )?,
-            brokers: <Vec<
-                DescribeClusterBroker,
-            > as Wire>::wire_get(buf, true, version, "DescribeClusterResponse.Brokers")?,
-            cluster_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ClusterAuthorizedOperations",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterResponse.ErrorMessage")
+            ),
+            cluster_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterResponse.ClusterId")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ControllerId")
+            ),
+            brokers: tri!(
+                < Vec < DescribeClusterBroker > as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterResponse.Brokers")
+            ),
+            cluster_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ClusterAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClusterResponse",
@@ -377,27 +362,22 @@ impl Wire for DescribeClusterBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterBroker.BrokerId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClusterBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterBroker.Port",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribeClusterBroker.Rack")?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterBroker.BrokerId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterBroker.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterBroker.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeClusterBroker",

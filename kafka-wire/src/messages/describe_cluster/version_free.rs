@@ -126,29 +126,23 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            include_cluster_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterRequest.IncludeClusterAuthorizedOperations",
-            )?,
+            include_cluster_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterRequest.IncludeClusterAuthorizedOperations")
+            ),
             endpoint_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeClusterRequest.EndpointType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "DescribeClusterRequest.EndpointType")
+                )
             } else {
                 1
             },
             include_fenced_brokers: if version >= 2 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeClusterRequest.IncludeFencedBrokers",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "DescribeClusterRequest.IncludeFencedBrokers")
+                )
             } else {
                 false
             },
@@ -175,8 +169,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -193,8 +189,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -211,8 +209,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -390,34 +390,27 @@ impl Wire for DescribeClusterBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            broker_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterBroker.BrokerId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClusterBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterBroker.Port",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribeClusterBroker.Rack")?,
+            broker_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterBroker.BrokerId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterBroker.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterBroker.Rack")
+            ),
             is_fenced: if version >= 2 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeClusterBroker.IsFenced",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "DescribeClusterBroker.IsFenced")
+                )
             } else {
                 false
             },
@@ -437,7 +430,7 @@ impl From<super::v0::DescribeClusterBroker> for DescribeClusterBroker {
             broker_id: v.broker_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             is_fenced: false,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -449,7 +442,7 @@ impl From<super::v2::DescribeClusterBroker> for DescribeClusterBroker {
             broker_id: v.broker_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             is_fenced: v.is_fenced,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -695,57 +688,42 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClusterResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterResponse.ErrorMessage")
+            ),
             endpoint_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeClusterResponse.EndpointType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "DescribeClusterResponse.EndpointType")
+                )
             } else {
                 1
             },
-            cluster_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeClusterResponse.ClusterId",
-            )?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ControllerId",
-            )?,
-            brokers: <Vec<
-                DescribeClusterBroker,
-            > as Wire>::wire_get(buf, true, version, "DescribeClusterResponse.Brokers")?,
-            cluster_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeClusterResponse.ClusterAuthorizedOperations",
-            )?,
+            cluster_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterResponse.ClusterId")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ControllerId")
+            ),
+            brokers: tri!(
+                < Vec < DescribeClusterBroker > as Wire > ::wire_get(buf, true, version,
+                "DescribeClusterResponse.Brokers")
+            ),
+            cluster_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeClusterResponse.ClusterAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -760,11 +738,11 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             endpoint_type: 1,
             cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
+            brokers: vec_from(v.brokers),
             cluster_authorized_operations: v.cluster_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -773,8 +751,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -782,11 +762,11 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             endpoint_type: v.endpoint_type,
             cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
+            brokers: vec_from(v.brokers),
             cluster_authorized_operations: v.cluster_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -795,8 +775,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -804,11 +786,11 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             endpoint_type: v.endpoint_type,
             cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
+            brokers: vec_from(v.brokers),
             cluster_authorized_operations: v.cluster_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -817,8 +799,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -842,11 +826,7 @@ impl Response {
             },
             cluster_id: self.cluster_id,
             controller_id: self.controller_id,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, DescribeClusterBroker::to_v0)),
             cluster_authorized_operations: self.cluster_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -864,11 +844,7 @@ impl Response {
             endpoint_type: self.endpoint_type,
             cluster_id: self.cluster_id,
             controller_id: self.controller_id,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, DescribeClusterBroker::to_v0)),
             cluster_authorized_operations: self.cluster_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -886,11 +862,7 @@ impl Response {
             endpoint_type: self.endpoint_type,
             cluster_id: self.cluster_id,
             controller_id: self.controller_id,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, DescribeClusterBroker::to_v2)),
             cluster_authorized_operations: self.cluster_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })

@@ -50,20 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resources: <Vec<
-                DescribeConfigsResource,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsRequest.Resources",
-            )?,
-            include_synonyms: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsRequest.IncludeSynonyms",
-            )?,
+            resources: tri!(
+                < Vec < DescribeConfigsResource > as Wire > ::wire_get(buf, false,
+                version, "DescribeConfigsRequest.Resources")
+            ),
+            include_synonyms: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsRequest.IncludeSynonyms")
+            ),
         })
     }
 }
@@ -154,15 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DescribeConfigsResult,
-            > as Wire>::wire_get(buf, false, version, "DescribeConfigsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DescribeConfigsResult > as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResponse.Results")
+            ),
         })
     }
 }

@@ -64,26 +64,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resources: <Vec<
-                DescribeConfigsResource,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsRequest.Resources",
-            )?,
-            include_synonyms: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsRequest.IncludeSynonyms",
-            )?,
-            include_documentation: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsRequest.IncludeDocumentation",
-            )?,
+            resources: tri!(
+                < Vec < DescribeConfigsResource > as Wire > ::wire_get(buf, true,
+                version, "DescribeConfigsRequest.Resources")
+            ),
+            include_synonyms: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsRequest.IncludeSynonyms")
+            ),
+            include_documentation: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsRequest.IncludeDocumentation")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsRequest",
@@ -192,15 +184,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DescribeConfigsResult,
-            > as Wire>::wire_get(buf, true, version, "DescribeConfigsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DescribeConfigsResult > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsResponse",
@@ -327,26 +318,18 @@ impl Wire for DescribeConfigsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResource.ResourceName",
-            )?,
-            configuration_keys: <Option<
-                Vec<ByteString>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResource.ConfigurationKeys",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResource.ResourceName")
+            ),
+            configuration_keys: tri!(
+                < Option < Vec < ByteString > > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResource.ConfigurationKeys")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsResource",
@@ -527,60 +510,38 @@ impl Wire for DescribeConfigsResourceResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResourceResult.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResourceResult.Value",
-            )?,
-            read_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.ReadOnly",
-            )?,
-            config_source: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.ConfigSource",
-            )?,
-            is_sensitive: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.IsSensitive",
-            )?,
-            synonyms: <Vec<
-                DescribeConfigsSynonym,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResourceResult.Synonyms",
-            )?,
-            config_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.ConfigType",
-            )?,
-            documentation: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResourceResult.Documentation",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResourceResult.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResourceResult.Value")
+            ),
+            read_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.ReadOnly")
+            ),
+            config_source: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.ConfigSource")
+            ),
+            is_sensitive: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.IsSensitive")
+            ),
+            synonyms: tri!(
+                < Vec < DescribeConfigsSynonym > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResourceResult.Synonyms")
+            ),
+            config_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.ConfigType")
+            ),
+            documentation: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResourceResult.Documentation")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsResourceResult",
@@ -729,35 +690,26 @@ impl Wire for DescribeConfigsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResult.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResult.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsResult.ResourceName",
-            )?,
-            configs: <Vec<
-                DescribeConfigsResourceResult,
-            > as Wire>::wire_get(buf, true, version, "DescribeConfigsResult.Configs")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResult.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResult.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsResult.ResourceName")
+            ),
+            configs: tri!(
+                < Vec < DescribeConfigsResourceResult > as Wire > ::wire_get(buf, true,
+                version, "DescribeConfigsResult.Configs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsResult",
@@ -864,21 +816,18 @@ impl Wire for DescribeConfigsSynonym {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeConfigsSynonym.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribeConfigsSynonym.Value")?,
-            source: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsSynonym.Source",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsSynonym.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeConfigsSynonym.Value")
+            ),
+            source: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsSynonym.Source")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeConfigsSynonym",

@@ -119,26 +119,18 @@ impl Wire for DescribeConfigsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResource.ResourceName",
-            )?,
-            configuration_keys: <Option<
-                Vec<ByteString>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResource.ConfigurationKeys",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsResource.ResourceName")
+            ),
+            configuration_keys: tri!(
+                < Option < Vec < ByteString > > as Wire > ::wire_get(buf, version >= 4,
+                version, "DescribeConfigsResource.ConfigurationKeys")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -156,7 +148,7 @@ impl From<super::v1::DescribeConfigsResource> for DescribeConfigsResource {
         Self {
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configuration_keys: v.configuration_keys.map(|v| v),
+            configuration_keys: v.configuration_keys,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -166,7 +158,7 @@ impl From<super::v4::DescribeConfigsResource> for DescribeConfigsResource {
         Self {
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configuration_keys: v.configuration_keys.map(|v| v),
+            configuration_keys: v.configuration_keys,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -332,27 +324,19 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resources: <Vec<
-                DescribeConfigsResource,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsRequest.Resources",
-            )?,
-            include_synonyms: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsRequest.IncludeSynonyms",
-            )?,
+            resources: tri!(
+                < Vec < DescribeConfigsResource > as Wire > ::wire_get(buf, version >= 4,
+                version, "DescribeConfigsRequest.Resources")
+            ),
+            include_synonyms: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsRequest.IncludeSynonyms")
+            ),
             include_documentation: if version >= 3 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeConfigsRequest.IncludeDocumentation",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "DescribeConfigsRequest.IncludeDocumentation")
+                )
             } else {
                 false
             },
@@ -370,7 +354,7 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            resources: vec_from(v.resources),
             include_synonyms: v.include_synonyms,
             include_documentation: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -380,14 +364,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            resources: vec_from(v.resources),
             include_synonyms: v.include_synonyms,
             include_documentation: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -397,14 +383,16 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            resources: vec_from(v.resources),
             include_synonyms: v.include_synonyms,
             include_documentation: v.include_documentation,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -414,14 +402,16 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            resources: vec_from(v.resources),
             include_synonyms: v.include_synonyms,
             include_documentation: v.include_documentation,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -431,8 +421,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Request {
@@ -456,11 +448,9 @@ impl Request {
             );
         }
         Ok(super::v1::Request {
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, DescribeConfigsResource::to_v1)
+            ),
             include_synonyms: self.include_synonyms,
         })
     }
@@ -484,11 +474,9 @@ impl Request {
             );
         }
         Ok(super::v2::Request {
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, DescribeConfigsResource::to_v1)
+            ),
             include_synonyms: self.include_synonyms,
         })
     }
@@ -504,11 +492,9 @@ impl Request {
             );
         }
         Ok(super::v3::Request {
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, DescribeConfigsResource::to_v1)
+            ),
             include_synonyms: self.include_synonyms,
             include_documentation: self.include_documentation,
         })
@@ -517,11 +503,9 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v4(self, version: i16) -> Result<super::v4::Request, EncodeError> {
         Ok(super::v4::Request {
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, DescribeConfigsResource::to_v4)
+            ),
             include_synonyms: self.include_synonyms,
             include_documentation: self.include_documentation,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -674,40 +658,26 @@ impl Wire for DescribeConfigsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResult.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResult.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResult.ResourceName",
-            )?,
-            configs: <Vec<
-                DescribeConfigsResourceResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResult.Configs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsResult.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResult.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsResult.ResourceName")
+            ),
+            configs: tri!(
+                < Vec < DescribeConfigsResourceResult > as Wire > ::wire_get(buf, version
+                >= 4, version, "DescribeConfigsResult.Configs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -724,10 +694,10 @@ impl From<super::v1::DescribeConfigsResult> for DescribeConfigsResult {
     fn from(v: super::v1::DescribeConfigsResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -736,10 +706,10 @@ impl From<super::v3::DescribeConfigsResult> for DescribeConfigsResult {
     fn from(v: super::v3::DescribeConfigsResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -748,10 +718,10 @@ impl From<super::v4::DescribeConfigsResult> for DescribeConfigsResult {
     fn from(v: super::v4::DescribeConfigsResult) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -779,11 +749,9 @@ impl DescribeConfigsResult {
             },
             resource_type: self.resource_type,
             resource_name: self.resource_name,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            configs: tri!(
+                vec_to(self.configs, version, DescribeConfigsResourceResult::to_v1)
+            ),
         })
     }
     /// This value as the `DescribeConfigsResult` of version 3 (and the versions sharing its fields).
@@ -808,11 +776,9 @@ impl DescribeConfigsResult {
             },
             resource_type: self.resource_type,
             resource_name: self.resource_name,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            configs: tri!(
+                vec_to(self.configs, version, DescribeConfigsResourceResult::to_v3)
+            ),
         })
     }
     /// This value as the `DescribeConfigsResult` of version 4 (and the versions sharing its fields).
@@ -829,11 +795,9 @@ impl DescribeConfigsResult {
             },
             resource_type: self.resource_type,
             resource_name: self.resource_name,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            configs: tri!(
+                vec_to(self.configs, version, DescribeConfigsResourceResult::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -950,9 +914,10 @@ impl Wire for DescribeConfigsResourceResult {
                 += if version >= 3 {
                     Wire::wire_len(&self.documentation, version >= 4, version)
                 } else {
-                    self.documentation
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.documentation {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 4 {
@@ -1072,74 +1037,50 @@ impl Wire for DescribeConfigsResourceResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResourceResult.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResourceResult.Value",
-            )?,
-            read_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.ReadOnly",
-            )?,
-            config_source: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.ConfigSource",
-            )?,
-            is_sensitive: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResourceResult.IsSensitive",
-            )?,
-            synonyms: <Vec<
-                DescribeConfigsSynonym,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResourceResult.Synonyms",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsResourceResult.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsResourceResult.Value")
+            ),
+            read_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.ReadOnly")
+            ),
+            config_source: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.ConfigSource")
+            ),
+            is_sensitive: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResourceResult.IsSensitive")
+            ),
+            synonyms: tri!(
+                < Vec < DescribeConfigsSynonym > as Wire > ::wire_get(buf, version >= 4,
+                version, "DescribeConfigsResourceResult.Synonyms")
+            ),
             config_type: if version >= 3 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeConfigsResourceResult.ConfigType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "DescribeConfigsResourceResult.ConfigType")
+                )
             } else {
                 0
             },
             documentation: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "DescribeConfigsResourceResult.Documentation",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "DescribeConfigsResourceResult.Documentation")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "DescribeConfigsResourceResult.Documentation",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "DescribeConfigsResourceResult.Documentation")
+                        ),
                     )
                 }
             } else {
@@ -1161,11 +1102,11 @@ impl From<super::v1::DescribeConfigsResourceResult> for DescribeConfigsResourceR
     fn from(v: super::v1::DescribeConfigsResourceResult) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             read_only: v.read_only,
             config_source: v.config_source,
             is_sensitive: v.is_sensitive,
-            synonyms: v.synonyms.into_iter().map(Into::into).collect(),
+            synonyms: vec_from(v.synonyms),
             config_type: 0,
             documentation: Some(ByteString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1176,13 +1117,13 @@ impl From<super::v3::DescribeConfigsResourceResult> for DescribeConfigsResourceR
     fn from(v: super::v3::DescribeConfigsResourceResult) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             read_only: v.read_only,
             config_source: v.config_source,
             is_sensitive: v.is_sensitive,
-            synonyms: v.synonyms.into_iter().map(Into::into).collect(),
+            synonyms: vec_from(v.synonyms),
             config_type: v.config_type,
-            documentation: v.documentation.map(|v| v),
+            documentation: v.documentation,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1191,13 +1132,13 @@ impl From<super::v4::DescribeConfigsResourceResult> for DescribeConfigsResourceR
     fn from(v: super::v4::DescribeConfigsResourceResult) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             read_only: v.read_only,
             config_source: v.config_source,
             is_sensitive: v.is_sensitive,
-            synonyms: v.synonyms.into_iter().map(Into::into).collect(),
+            synonyms: vec_from(v.synonyms),
             config_type: v.config_type,
-            documentation: v.documentation.map(|v| v),
+            documentation: v.documentation,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1226,11 +1167,7 @@ impl DescribeConfigsResourceResult {
             read_only: self.read_only,
             config_source: self.config_source,
             is_sensitive: self.is_sensitive,
-            synonyms: self
-                .synonyms
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            synonyms: tri!(vec_to(self.synonyms, version, DescribeConfigsSynonym::to_v1)),
         })
     }
     /// This value as the `DescribeConfigsResourceResult` of version 3 (and the versions sharing its fields).
@@ -1256,11 +1193,9 @@ impl DescribeConfigsResourceResult {
             read_only: self.read_only,
             config_source: self.config_source,
             is_sensitive: self.is_sensitive,
-            synonyms: self
-                .synonyms
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            synonyms: tri!(
+                vec_to(self.synonyms, version, DescribeConfigsSynonym::to_v1)
+            ),
             config_type: self.config_type,
             documentation: match self.documentation {
                 Some(v) => Some(v),
@@ -1283,11 +1218,9 @@ impl DescribeConfigsResourceResult {
             read_only: self.read_only,
             config_source: self.config_source,
             is_sensitive: self.is_sensitive,
-            synonyms: self
-                .synonyms
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            synonyms: tri!(
+                vec_to(self.synonyms, version, DescribeConfigsSynonym::to_v4)
+            ),
             config_type: self.config_type,
             documentation: match self.documentation {
                 Some(v) => Some(v),
@@ -1404,26 +1337,18 @@ impl Wire for DescribeConfigsSynonym {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsSynonym.Name",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsSynonym.Value",
-            )?,
-            source: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsSynonym.Source",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsSynonym.Name")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 4, version,
+                "DescribeConfigsSynonym.Value")
+            ),
+            source: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsSynonym.Source")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -1440,7 +1365,7 @@ impl From<super::v1::DescribeConfigsSynonym> for DescribeConfigsSynonym {
     fn from(v: super::v1::DescribeConfigsSynonym) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             source: v.source,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1450,7 +1375,7 @@ impl From<super::v4::DescribeConfigsSynonym> for DescribeConfigsSynonym {
     fn from(v: super::v4::DescribeConfigsSynonym) -> Self {
         Self {
             name: v.name,
-            value: v.value.map(|v| v),
+            value: v.value,
             source: v.source,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1585,20 +1510,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeConfigsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DescribeConfigsResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "DescribeConfigsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeConfigsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DescribeConfigsResult > as Wire > ::wire_get(buf, version >= 4,
+                version, "DescribeConfigsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -1614,7 +1533,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1622,15 +1541,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1638,15 +1559,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1654,15 +1577,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1670,8 +1595,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Response {
@@ -1688,11 +1615,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeConfigsResult::to_v1)),
         })
     }
     /// This value as the `DescribeConfigsResponse` of version 2 (and the versions sharing its fields).
@@ -1708,11 +1631,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeConfigsResult::to_v1)),
         })
     }
     /// This value as the `DescribeConfigsResponse` of version 3 (and the versions sharing its fields).
@@ -1728,11 +1647,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeConfigsResult::to_v3)),
         })
     }
     /// This value as the `DescribeConfigsResponse` of version 4 (and the versions sharing its fields).
@@ -1740,11 +1655,7 @@ impl Response {
     fn to_v4(self, version: i16) -> Result<super::v4::Response, EncodeError> {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeConfigsResult::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

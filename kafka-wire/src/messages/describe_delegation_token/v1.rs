@@ -49,14 +49,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            owners: <Option<
-                Vec<DescribeDelegationTokenOwner>,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenRequest.Owners",
-            )?,
+            owners: tri!(
+                < Option < Vec < DescribeDelegationTokenOwner > > as Wire >
+                ::wire_get(buf, false, version, "DescribeDelegationTokenRequest.Owners")
+            ),
         })
     }
 }
@@ -158,26 +154,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.ErrorCode",
-            )?,
-            tokens: <Vec<
-                DescribedDelegationToken,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.Tokens",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenResponse.ErrorCode")
+            ),
+            tokens: tri!(
+                < Vec < DescribedDelegationToken > as Wire > ::wire_get(buf, false,
+                version, "DescribeDelegationTokenResponse.Tokens")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenResponse.ThrottleTimeMs")
+            ),
         })
     }
 }
@@ -270,18 +258,14 @@ impl Wire for DescribeDelegationTokenOwner {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenOwner.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenOwner.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenOwner.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenOwner.PrincipalName")
+            ),
         })
     }
 }
@@ -420,56 +404,38 @@ impl Wire for DescribedDelegationToken {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.PrincipalName",
-            )?,
-            issue_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.IssueTimestamp",
-            )?,
-            expiry_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.ExpiryTimestamp",
-            )?,
-            max_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.MaxTimestamp",
-            )?,
-            token_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.TokenId",
-            )?,
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.Hmac",
-            )?,
-            renewers: <Vec<
-                DescribedDelegationTokenRenewer,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.Renewers",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.PrincipalName")
+            ),
+            issue_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.IssueTimestamp")
+            ),
+            expiry_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.ExpiryTimestamp")
+            ),
+            max_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.MaxTimestamp")
+            ),
+            token_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.TokenId")
+            ),
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.Hmac")
+            ),
+            renewers: tri!(
+                < Vec < DescribedDelegationTokenRenewer > as Wire > ::wire_get(buf,
+                false, version, "DescribedDelegationToken.Renewers")
+            ),
         })
     }
 }
@@ -563,18 +529,14 @@ impl Wire for DescribedDelegationTokenRenewer {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationTokenRenewer.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationTokenRenewer.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationTokenRenewer.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationTokenRenewer.PrincipalName")
+            ),
         })
     }
 }

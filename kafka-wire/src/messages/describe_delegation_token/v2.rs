@@ -55,14 +55,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            owners: <Option<
-                Vec<DescribeDelegationTokenOwner>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeDelegationTokenRequest.Owners",
-            )?,
+            owners: tri!(
+                < Option < Vec < DescribeDelegationTokenOwner > > as Wire >
+                ::wire_get(buf, true, version, "DescribeDelegationTokenRequest.Owners")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeDelegationTokenRequest",
@@ -177,26 +173,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.ErrorCode",
-            )?,
-            tokens: <Vec<
-                DescribedDelegationToken,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeDelegationTokenResponse.Tokens",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenResponse.ErrorCode")
+            ),
+            tokens: tri!(
+                < Vec < DescribedDelegationToken > as Wire > ::wire_get(buf, true,
+                version, "DescribeDelegationTokenResponse.Tokens")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenResponse.ThrottleTimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeDelegationTokenResponse",
@@ -303,18 +291,14 @@ impl Wire for DescribeDelegationTokenOwner {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeDelegationTokenOwner.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeDelegationTokenOwner.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeDelegationTokenOwner.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeDelegationTokenOwner.PrincipalName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeDelegationTokenOwner",
@@ -459,56 +443,38 @@ impl Wire for DescribedDelegationToken {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationToken.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationToken.PrincipalName",
-            )?,
-            issue_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.IssueTimestamp",
-            )?,
-            expiry_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.ExpiryTimestamp",
-            )?,
-            max_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.MaxTimestamp",
-            )?,
-            token_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationToken.TokenId",
-            )?,
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationToken.Hmac",
-            )?,
-            renewers: <Vec<
-                DescribedDelegationTokenRenewer,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationToken.Renewers",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedDelegationToken.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedDelegationToken.PrincipalName")
+            ),
+            issue_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.IssueTimestamp")
+            ),
+            expiry_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.ExpiryTimestamp")
+            ),
+            max_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.MaxTimestamp")
+            ),
+            token_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedDelegationToken.TokenId")
+            ),
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "DescribedDelegationToken.Hmac")
+            ),
+            renewers: tri!(
+                < Vec < DescribedDelegationTokenRenewer > as Wire > ::wire_get(buf, true,
+                version, "DescribedDelegationToken.Renewers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedDelegationToken",
@@ -615,18 +581,14 @@ impl Wire for DescribedDelegationTokenRenewer {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationTokenRenewer.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedDelegationTokenRenewer.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedDelegationTokenRenewer.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedDelegationTokenRenewer.PrincipalName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedDelegationTokenRenewer",

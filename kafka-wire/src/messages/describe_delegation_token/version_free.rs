@@ -97,18 +97,14 @@ impl Wire for DescribeDelegationTokenOwner {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeDelegationTokenOwner.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeDelegationTokenOwner.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeDelegationTokenOwner.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeDelegationTokenOwner.PrincipalName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -248,14 +244,11 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            owners: <Option<
-                Vec<DescribeDelegationTokenOwner>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeDelegationTokenRequest.Owners",
-            )?,
+            owners: tri!(
+                < Option < Vec < DescribeDelegationTokenOwner > > as Wire >
+                ::wire_get(buf, version >= 2, version,
+                "DescribeDelegationTokenRequest.Owners")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -270,7 +263,10 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            owners: v.owners.map(|v| v.into_iter().map(Into::into).collect()),
+            owners: match v.owners {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -278,14 +274,19 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            owners: v.owners.map(|v| v.into_iter().map(Into::into).collect()),
+            owners: match v.owners {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -293,14 +294,19 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            owners: v.owners.map(|v| v.into_iter().map(Into::into).collect()),
+            owners: match v.owners {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -308,8 +314,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Request {
@@ -327,12 +335,7 @@ impl Request {
         Ok(super::v1::Request {
             owners: match self.owners {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, DescribeDelegationTokenOwner::to_v1)))
                 }
                 None => None,
             },
@@ -344,12 +347,7 @@ impl Request {
         Ok(super::v2::Request {
             owners: match self.owners {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, DescribeDelegationTokenOwner::to_v2)))
                 }
                 None => None,
             },
@@ -362,12 +360,7 @@ impl Request {
         Ok(super::v3::Request {
             owners: match self.owners {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, DescribeDelegationTokenOwner::to_v2)))
                 }
                 None => None,
             },
@@ -641,76 +634,54 @@ impl Wire for DescribedDelegationToken {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationToken.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationToken.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribedDelegationToken.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribedDelegationToken.PrincipalName")
+            ),
             token_requester_principal_type: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 2,
-                    version,
-                    "DescribedDelegationToken.TokenRequesterPrincipalType",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    "DescribedDelegationToken.TokenRequesterPrincipalType")
+                )
             } else {
                 ByteString::from_static("")
             },
             token_requester_principal_name: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 2,
-                    version,
-                    "DescribedDelegationToken.TokenRequesterPrincipalName",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    "DescribedDelegationToken.TokenRequesterPrincipalName")
+                )
             } else {
                 ByteString::from_static("")
             },
-            issue_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.IssueTimestamp",
-            )?,
-            expiry_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.ExpiryTimestamp",
-            )?,
-            max_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedDelegationToken.MaxTimestamp",
-            )?,
-            token_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationToken.TokenId",
-            )?,
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationToken.Hmac",
-            )?,
-            renewers: <Vec<
-                DescribedDelegationTokenRenewer,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationToken.Renewers",
-            )?,
+            issue_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.IssueTimestamp")
+            ),
+            expiry_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.ExpiryTimestamp")
+            ),
+            max_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribedDelegationToken.MaxTimestamp")
+            ),
+            token_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribedDelegationToken.TokenId")
+            ),
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribedDelegationToken.Hmac")
+            ),
+            renewers: tri!(
+                < Vec < DescribedDelegationTokenRenewer > as Wire > ::wire_get(buf,
+                version >= 2, version, "DescribedDelegationToken.Renewers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -735,7 +706,7 @@ impl From<super::v1::DescribedDelegationToken> for DescribedDelegationToken {
             max_timestamp: v.max_timestamp,
             token_id: v.token_id,
             hmac: v.hmac,
-            renewers: v.renewers.into_iter().map(Into::into).collect(),
+            renewers: vec_from(v.renewers),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -752,7 +723,7 @@ impl From<super::v2::DescribedDelegationToken> for DescribedDelegationToken {
             max_timestamp: v.max_timestamp,
             token_id: v.token_id,
             hmac: v.hmac,
-            renewers: v.renewers.into_iter().map(Into::into).collect(),
+            renewers: vec_from(v.renewers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -769,7 +740,7 @@ impl From<super::v3::DescribedDelegationToken> for DescribedDelegationToken {
             max_timestamp: v.max_timestamp,
             token_id: v.token_id,
             hmac: v.hmac,
-            renewers: v.renewers.into_iter().map(Into::into).collect(),
+            renewers: vec_from(v.renewers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -813,11 +784,9 @@ impl DescribedDelegationToken {
             max_timestamp: self.max_timestamp,
             token_id: self.token_id,
             hmac: self.hmac,
-            renewers: self
-                .renewers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            renewers: tri!(
+                vec_to(self.renewers, version, DescribedDelegationTokenRenewer::to_v1)
+            ),
         })
     }
     /// This value as the `DescribedDelegationToken` of version 2 (and the versions sharing its fields).
@@ -850,11 +819,9 @@ impl DescribedDelegationToken {
             max_timestamp: self.max_timestamp,
             token_id: self.token_id,
             hmac: self.hmac,
-            renewers: self
-                .renewers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            renewers: tri!(
+                vec_to(self.renewers, version, DescribedDelegationTokenRenewer::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -874,11 +841,9 @@ impl DescribedDelegationToken {
             max_timestamp: self.max_timestamp,
             token_id: self.token_id,
             hmac: self.hmac,
-            renewers: self
-                .renewers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            renewers: tri!(
+                vec_to(self.renewers, version, DescribedDelegationTokenRenewer::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -977,18 +942,14 @@ impl Wire for DescribedDelegationTokenRenewer {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            principal_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationTokenRenewer.PrincipalType",
-            )?,
-            principal_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribedDelegationTokenRenewer.PrincipalName",
-            )?,
+            principal_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribedDelegationTokenRenewer.PrincipalType")
+            ),
+            principal_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribedDelegationTokenRenewer.PrincipalName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1158,26 +1119,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.ErrorCode",
-            )?,
-            tokens: <Vec<
-                DescribedDelegationToken,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeDelegationTokenResponse.Tokens",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenResponse.ErrorCode")
+            ),
+            tokens: tri!(
+                < Vec < DescribedDelegationToken > as Wire > ::wire_get(buf, version >=
+                2, version, "DescribeDelegationTokenResponse.Tokens")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeDelegationTokenResponse.ThrottleTimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1193,7 +1146,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             error_code: v.error_code,
-            tokens: v.tokens.into_iter().map(Into::into).collect(),
+            tokens: vec_from(v.tokens),
             throttle_time_ms: v.throttle_time_ms,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1202,15 +1155,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             error_code: v.error_code,
-            tokens: v.tokens.into_iter().map(Into::into).collect(),
+            tokens: vec_from(v.tokens),
             throttle_time_ms: v.throttle_time_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1219,15 +1174,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             error_code: v.error_code,
-            tokens: v.tokens.into_iter().map(Into::into).collect(),
+            tokens: vec_from(v.tokens),
             throttle_time_ms: v.throttle_time_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1236,8 +1193,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl Response {
@@ -1254,11 +1213,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             error_code: self.error_code,
-            tokens: self
-                .tokens
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            tokens: tri!(vec_to(self.tokens, version, DescribedDelegationToken::to_v1)),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -1267,11 +1222,7 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             error_code: self.error_code,
-            tokens: self
-                .tokens
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            tokens: tri!(vec_to(self.tokens, version, DescribedDelegationToken::to_v2)),
             throttle_time_ms: self.throttle_time_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1281,11 +1232,7 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             error_code: self.error_code,
-            tokens: self
-                .tokens
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            tokens: tri!(vec_to(self.tokens, version, DescribedDelegationToken::to_v3)),
             throttle_time_ms: self.throttle_time_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })

@@ -39,9 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "DescribeGroupsRequest.Groups")?,
+            groups: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsRequest.Groups")
+            ),
         })
     }
 }
@@ -118,9 +119,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(buf, false, version, "DescribeGroupsResponse.Groups")?,
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsResponse.Groups")
+            ),
         })
     }
 }
@@ -239,39 +241,30 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ProtocolType",
-            )?,
-            protocol_data: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ProtocolData",
-            )?,
-            members: <Vec<
-                DescribedGroupMember,
-            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Members")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupState")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ProtocolType")
+            ),
+            protocol_data: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ProtocolData")
+            ),
+            members: tri!(
+                < Vec < DescribedGroupMember > as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.Members")
+            ),
         })
     }
 }
@@ -389,36 +382,26 @@ impl Wire for DescribedGroupMember {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroupMember.MemberId",
-            )?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroupMember.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroupMember.ClientHost",
-            )?,
-            member_metadata: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroupMember.MemberMetadata",
-            )?,
-            member_assignment: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroupMember.MemberAssignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroupMember.MemberId")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroupMember.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribedGroupMember.ClientHost")
+            ),
+            member_metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "DescribedGroupMember.MemberMetadata")
+            ),
+            member_assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "DescribedGroupMember.MemberAssignment")
+            ),
         })
     }
 }

@@ -39,9 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "DescribeGroupsRequest.Groups")?,
+            groups: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsRequest.Groups")
+            ),
         })
     }
 }
@@ -129,15 +130,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeGroupsResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(buf, false, version, "DescribeGroupsResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsResponse.Groups")
+            ),
         })
     }
 }

@@ -54,15 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribeGroupsRequest.Groups")?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeGroupsRequest.IncludeAuthorizedOperations",
-            )?,
+            groups: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeGroupsRequest.Groups")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsRequest.IncludeAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeGroupsRequest",
@@ -166,15 +165,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeGroupsResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(buf, true, version, "DescribeGroupsResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeGroupsResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "DescribeGroupsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeGroupsResponse",
@@ -335,45 +333,34 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.ProtocolType",
-            )?,
-            protocol_data: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.ProtocolData",
-            )?,
-            members: <Vec<
-                DescribedGroupMember,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ProtocolType")
+            ),
+            protocol_data: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ProtocolData")
+            ),
+            members: tri!(
+                < Vec < DescribedGroupMember > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroup",
@@ -518,44 +505,30 @@ impl Wire for DescribedGroupMember {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroupMember.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroupMember.GroupInstanceId",
-            )?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroupMember.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroupMember.ClientHost",
-            )?,
-            member_metadata: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroupMember.MemberMetadata",
-            )?,
-            member_assignment: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroupMember.MemberAssignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroupMember.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroupMember.GroupInstanceId")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroupMember.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroupMember.ClientHost")
+            ),
+            member_metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "DescribedGroupMember.MemberMetadata")
+            ),
+            member_assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "DescribedGroupMember.MemberAssignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroupMember",

@@ -105,21 +105,15 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            groups: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribeGroupsRequest.Groups",
-            )?,
+            groups: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribeGroupsRequest.Groups")
+            ),
             include_authorized_operations: if version >= 3 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeGroupsRequest.IncludeAuthorizedOperations",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "DescribeGroupsRequest.IncludeAuthorizedOperations")
+                )
             } else {
                 false
             },
@@ -146,8 +140,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -162,8 +158,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -178,8 +176,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -194,8 +194,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -210,8 +212,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -226,8 +230,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -242,8 +248,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Request {
@@ -469,9 +477,10 @@ impl Wire for DescribedGroup {
                 += if version >= 6 {
                     Wire::wire_len(&self.error_message, version >= 5, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 5, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, version >= 5, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.group_id, version >= 5, version);
@@ -618,69 +627,52 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
             error_message: if version >= 6 {
                 if version >= 6 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 5,
-                        version,
-                        "DescribedGroup.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
+                        version, "DescribedGroup.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 5,
-                            version,
-                            "DescribedGroup.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                            "DescribedGroup.ErrorMessage")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroup.ProtocolType",
-            )?,
-            protocol_data: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroup.ProtocolData",
-            )?,
-            members: <Vec<
-                DescribedGroupMember,
-            > as Wire>::wire_get(buf, version >= 5, version, "DescribedGroup.Members")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroup.GroupState")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroup.ProtocolType")
+            ),
+            protocol_data: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroup.ProtocolData")
+            ),
+            members: tri!(
+                < Vec < DescribedGroupMember > as Wire > ::wire_get(buf, version >= 5,
+                version, "DescribedGroup.Members")
+            ),
             authorized_operations: if version >= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribedGroup.AuthorizedOperations",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "DescribedGroup.AuthorizedOperations")
+                )
             } else {
                 -2147483648
             },
@@ -705,7 +697,7 @@ impl From<super::v0::DescribedGroup> for DescribedGroup {
             group_state: v.group_state,
             protocol_type: v.protocol_type,
             protocol_data: v.protocol_data,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -720,7 +712,7 @@ impl From<super::v3::DescribedGroup> for DescribedGroup {
             group_state: v.group_state,
             protocol_type: v.protocol_type,
             protocol_data: v.protocol_data,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -735,7 +727,7 @@ impl From<super::v4::DescribedGroup> for DescribedGroup {
             group_state: v.group_state,
             protocol_type: v.protocol_type,
             protocol_data: v.protocol_data,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -750,7 +742,7 @@ impl From<super::v5::DescribedGroup> for DescribedGroup {
             group_state: v.group_state,
             protocol_type: v.protocol_type,
             protocol_data: v.protocol_data,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -760,12 +752,12 @@ impl From<super::v6::DescribedGroup> for DescribedGroup {
     fn from(v: super::v6::DescribedGroup) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             group_id: v.group_id,
             group_state: v.group_state,
             protocol_type: v.protocol_type,
             protocol_data: v.protocol_data,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -802,11 +794,7 @@ impl DescribedGroup {
             group_state: self.group_state,
             protocol_type: self.protocol_type,
             protocol_data: self.protocol_data,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, DescribedGroupMember::to_v0)),
         })
     }
     /// This value as the `DescribedGroup` of version 3 (and the versions sharing its fields).
@@ -831,11 +819,7 @@ impl DescribedGroup {
             group_state: self.group_state,
             protocol_type: self.protocol_type,
             protocol_data: self.protocol_data,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, DescribedGroupMember::to_v0)),
             authorized_operations: self.authorized_operations,
         })
     }
@@ -861,11 +845,7 @@ impl DescribedGroup {
             group_state: self.group_state,
             protocol_type: self.protocol_type,
             protocol_data: self.protocol_data,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, DescribedGroupMember::to_v4)),
             authorized_operations: self.authorized_operations,
         })
     }
@@ -886,11 +866,7 @@ impl DescribedGroup {
             group_state: self.group_state,
             protocol_type: self.protocol_type,
             protocol_data: self.protocol_data,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, DescribedGroupMember::to_v5)),
             authorized_operations: self.authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -908,11 +884,7 @@ impl DescribedGroup {
             group_state: self.group_state,
             protocol_type: self.protocol_type,
             protocol_data: self.protocol_data,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, DescribedGroupMember::to_v5)),
             authorized_operations: self.authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1003,9 +975,10 @@ impl Wire for DescribedGroupMember {
                 += if version >= 4 {
                     Wire::wire_len(&self.group_instance_id, version >= 5, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 5, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 5, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.client_id, version >= 5, version);
@@ -1112,59 +1085,43 @@ impl Wire for DescribedGroupMember {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroupMember.MemberId",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroupMember.MemberId")
+            ),
             group_instance_id: if version >= 4 {
                 if version >= 4 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 5,
-                        version,
-                        "DescribedGroupMember.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
+                        version, "DescribedGroupMember.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 5,
-                            version,
-                            "DescribedGroupMember.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                            "DescribedGroupMember.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroupMember.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroupMember.ClientHost",
-            )?,
-            member_metadata: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroupMember.MemberMetadata",
-            )?,
-            member_assignment: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribedGroupMember.MemberAssignment",
-            )?,
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroupMember.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroupMember.ClientHost")
+            ),
+            member_metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroupMember.MemberMetadata")
+            ),
+            member_assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribedGroupMember.MemberAssignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -1194,7 +1151,7 @@ impl From<super::v4::DescribedGroupMember> for DescribedGroupMember {
     fn from(v: super::v4::DescribedGroupMember) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             client_id: v.client_id,
             client_host: v.client_host,
             member_metadata: v.member_metadata,
@@ -1207,7 +1164,7 @@ impl From<super::v5::DescribedGroupMember> for DescribedGroupMember {
     fn from(v: super::v5::DescribedGroupMember) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             client_id: v.client_id,
             client_host: v.client_host,
             member_metadata: v.member_metadata,
@@ -1378,23 +1335,17 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeGroupsResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "DescribeGroupsResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                version >= 5,
-                version,
-                "DescribeGroupsResponse.Groups",
-            )?,
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, version >= 5, version,
+                "DescribeGroupsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 5 {
@@ -1410,7 +1361,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1418,15 +1369,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1434,15 +1387,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1450,15 +1405,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1466,15 +1423,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1482,15 +1441,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1498,15 +1459,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1514,8 +1477,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Response {
@@ -1531,11 +1496,7 @@ impl Response {
             );
         }
         Ok(super::v0::Response {
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v0)),
         })
     }
     /// This value as the `DescribeGroupsResponse` of version 1 (and the versions sharing its fields).
@@ -1551,11 +1512,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v0)),
         })
     }
     /// This value as the `DescribeGroupsResponse` of version 2 (and the versions sharing its fields).
@@ -1571,11 +1528,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v0)),
         })
     }
     /// This value as the `DescribeGroupsResponse` of version 3 (and the versions sharing its fields).
@@ -1591,11 +1544,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v3)),
         })
     }
     /// This value as the `DescribeGroupsResponse` of version 4 (and the versions sharing its fields).
@@ -1611,11 +1560,7 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v4)),
         })
     }
     /// This value as the `DescribeGroupsResponse` of version 5 (and the versions sharing its fields).
@@ -1623,11 +1568,7 @@ impl Response {
     fn to_v5(self, version: i16) -> Result<super::v5::Response, EncodeError> {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1636,11 +1577,7 @@ impl Response {
     fn to_v6(self, version: i16) -> Result<super::v6::Response, EncodeError> {
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

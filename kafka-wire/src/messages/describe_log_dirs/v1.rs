@@ -48,9 +48,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsRequest.Topics")?,
+            topics: tri!(
+                < Option < Vec < DescribableLogDirTopic > > as Wire > ::wire_get(buf,
+                false, version, "DescribeLogDirsRequest.Topics")
+            ),
         })
     }
 }
@@ -141,15 +142,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DescribeLogDirsResult,
-            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DescribeLogDirsResult > as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResponse.Results")
+            ),
         })
     }
 }
@@ -242,20 +242,14 @@ impl Wire for DescribableLogDirTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribableLogDirTopic.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribableLogDirTopic.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribableLogDirTopic.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "DescribableLogDirTopic.Partitions")
+            ),
         })
     }
 }
@@ -351,30 +345,22 @@ impl Wire for DescribeLogDirsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.PartitionIndex",
-            )?,
-            partition_size: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.PartitionSize",
-            )?,
-            offset_lag: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.OffsetLag",
-            )?,
-            is_future_key: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.IsFutureKey",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.PartitionIndex")
+            ),
+            partition_size: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.PartitionSize")
+            ),
+            offset_lag: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.OffsetLag")
+            ),
+            is_future_key: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.IsFutureKey")
+            ),
         })
     }
 }
@@ -464,21 +450,18 @@ impl Wire for DescribeLogDirsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResult.ErrorCode",
-            )?,
-            log_dir: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResult.LogDir",
-            )?,
-            topics: <Vec<
-                DescribeLogDirsTopic,
-            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsResult.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResult.ErrorCode")
+            ),
+            log_dir: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResult.LogDir")
+            ),
+            topics: tri!(
+                < Vec < DescribeLogDirsTopic > as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResult.Topics")
+            ),
         })
     }
 }
@@ -553,15 +536,14 @@ impl Wire for DescribeLogDirsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsTopic.Name",
-            )?,
-            partitions: <Vec<
-                DescribeLogDirsPartition,
-            > as Wire>::wire_get(buf, false, version, "DescribeLogDirsTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < DescribeLogDirsPartition > as Wire > ::wire_get(buf, false,
+                version, "DescribeLogDirsTopic.Partitions")
+            ),
         })
     }
 }

@@ -54,9 +54,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsRequest.Topics")?,
+            topics: tri!(
+                < Option < Vec < DescribableLogDirTopic > > as Wire > ::wire_get(buf,
+                true, version, "DescribeLogDirsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsRequest",
@@ -159,15 +160,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResponse.ThrottleTimeMs",
-            )?,
-            results: <Vec<
-                DescribeLogDirsResult,
-            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResponse.ThrottleTimeMs")
+            ),
+            results: tri!(
+                < Vec < DescribeLogDirsResult > as Wire > ::wire_get(buf, true, version,
+                "DescribeLogDirsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsResponse",
@@ -266,20 +266,14 @@ impl Wire for DescribableLogDirTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribableLogDirTopic.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribableLogDirTopic.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribableLogDirTopic.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribableLogDirTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribableLogDirTopic",
@@ -387,30 +381,22 @@ impl Wire for DescribeLogDirsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.PartitionIndex",
-            )?,
-            partition_size: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.PartitionSize",
-            )?,
-            offset_lag: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.OffsetLag",
-            )?,
-            is_future_key: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.IsFutureKey",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.PartitionIndex")
+            ),
+            partition_size: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.PartitionSize")
+            ),
+            offset_lag: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.OffsetLag")
+            ),
+            is_future_key: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.IsFutureKey")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsPartition",
@@ -513,21 +499,18 @@ impl Wire for DescribeLogDirsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResult.ErrorCode",
-            )?,
-            log_dir: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeLogDirsResult.LogDir",
-            )?,
-            topics: <Vec<
-                DescribeLogDirsTopic,
-            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsResult.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResult.ErrorCode")
+            ),
+            log_dir: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeLogDirsResult.LogDir")
+            ),
+            topics: tri!(
+                < Vec < DescribeLogDirsTopic > as Wire > ::wire_get(buf, true, version,
+                "DescribeLogDirsResult.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsResult",
@@ -614,15 +597,14 @@ impl Wire for DescribeLogDirsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeLogDirsTopic.Name",
-            )?,
-            partitions: <Vec<
-                DescribeLogDirsPartition,
-            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeLogDirsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < DescribeLogDirsPartition > as Wire > ::wire_get(buf, true,
+                version, "DescribeLogDirsTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsTopic",

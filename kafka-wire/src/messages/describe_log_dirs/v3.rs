@@ -54,9 +54,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsRequest.Topics")?,
+            topics: tri!(
+                < Option < Vec < DescribableLogDirTopic > > as Wire > ::wire_get(buf,
+                true, version, "DescribeLogDirsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsRequest",
@@ -169,21 +170,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResponse.ErrorCode",
-            )?,
-            results: <Vec<
-                DescribeLogDirsResult,
-            > as Wire>::wire_get(buf, true, version, "DescribeLogDirsResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResponse.ErrorCode")
+            ),
+            results: tri!(
+                < Vec < DescribeLogDirsResult > as Wire > ::wire_get(buf, true, version,
+                "DescribeLogDirsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeLogDirsResponse",

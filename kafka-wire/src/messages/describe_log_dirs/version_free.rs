@@ -90,20 +90,14 @@ impl Wire for DescribableLogDirTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribableLogDirTopic.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribableLogDirTopic.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribableLogDirTopic.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribableLogDirTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -242,14 +236,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Option<
-                Vec<DescribableLogDirTopic>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeLogDirsRequest.Topics",
-            )?,
+            topics: tri!(
+                < Option < Vec < DescribableLogDirTopic > > as Wire > ::wire_get(buf,
+                version >= 2, version, "DescribeLogDirsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -264,7 +254,10 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -272,14 +265,19 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -287,14 +285,19 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -302,14 +305,19 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -317,14 +325,19 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -332,8 +345,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Request {
@@ -350,14 +365,7 @@ impl Request {
         }
         Ok(super::v1::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, DescribableLogDirTopic::to_v1))),
                 None => None,
             },
         })
@@ -367,14 +375,7 @@ impl Request {
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, DescribableLogDirTopic::to_v2))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -385,14 +386,7 @@ impl Request {
     fn to_v3(self, version: i16) -> Result<super::v3::Request, EncodeError> {
         Ok(super::v3::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, DescribableLogDirTopic::to_v2))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -403,14 +397,7 @@ impl Request {
     fn to_v4(self, version: i16) -> Result<super::v4::Request, EncodeError> {
         Ok(super::v4::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, DescribableLogDirTopic::to_v2))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -421,14 +408,7 @@ impl Request {
     fn to_v5(self, version: i16) -> Result<super::v5::Request, EncodeError> {
         Ok(super::v5::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, DescribableLogDirTopic::to_v2))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -597,53 +577,39 @@ impl Wire for DescribeLogDirsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResult.ErrorCode",
-            )?,
-            log_dir: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeLogDirsResult.LogDir",
-            )?,
-            topics: <Vec<
-                DescribeLogDirsTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeLogDirsResult.Topics",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResult.ErrorCode")
+            ),
+            log_dir: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeLogDirsResult.LogDir")
+            ),
+            topics: tri!(
+                < Vec < DescribeLogDirsTopic > as Wire > ::wire_get(buf, version >= 2,
+                version, "DescribeLogDirsResult.Topics")
+            ),
             total_bytes: if version >= 4 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeLogDirsResult.TotalBytes",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "DescribeLogDirsResult.TotalBytes")
+                )
             } else {
                 -1
             },
             usable_bytes: if version >= 4 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeLogDirsResult.UsableBytes",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "DescribeLogDirsResult.UsableBytes")
+                )
             } else {
                 -1
             },
             is_cordoned: if version >= 5 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeLogDirsResult.IsCordoned",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "DescribeLogDirsResult.IsCordoned")
+                )
             } else {
                 false
             },
@@ -664,7 +630,7 @@ impl From<super::v1::DescribeLogDirsResult> for DescribeLogDirsResult {
         Self {
             error_code: v.error_code,
             log_dir: v.log_dir,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             total_bytes: -1,
             usable_bytes: -1,
             is_cordoned: false,
@@ -677,7 +643,7 @@ impl From<super::v2::DescribeLogDirsResult> for DescribeLogDirsResult {
         Self {
             error_code: v.error_code,
             log_dir: v.log_dir,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             total_bytes: -1,
             usable_bytes: -1,
             is_cordoned: false,
@@ -690,7 +656,7 @@ impl From<super::v4::DescribeLogDirsResult> for DescribeLogDirsResult {
         Self {
             error_code: v.error_code,
             log_dir: v.log_dir,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             total_bytes: v.total_bytes,
             usable_bytes: v.usable_bytes,
             is_cordoned: false,
@@ -703,7 +669,7 @@ impl From<super::v5::DescribeLogDirsResult> for DescribeLogDirsResult {
         Self {
             error_code: v.error_code,
             log_dir: v.log_dir,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             total_bytes: v.total_bytes,
             usable_bytes: v.usable_bytes,
             is_cordoned: v.is_cordoned,
@@ -729,11 +695,7 @@ impl DescribeLogDirsResult {
         Ok(super::v1::DescribeLogDirsResult {
             error_code: self.error_code,
             log_dir: self.log_dir,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DescribeLogDirsTopic::to_v1)),
         })
     }
     /// This value as the `DescribeLogDirsResult` of version 2 (and the versions sharing its fields).
@@ -745,11 +707,7 @@ impl DescribeLogDirsResult {
         Ok(super::v2::DescribeLogDirsResult {
             error_code: self.error_code,
             log_dir: self.log_dir,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DescribeLogDirsTopic::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -762,11 +720,7 @@ impl DescribeLogDirsResult {
         Ok(super::v4::DescribeLogDirsResult {
             error_code: self.error_code,
             log_dir: self.log_dir,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DescribeLogDirsTopic::to_v2)),
             total_bytes: self.total_bytes,
             usable_bytes: self.usable_bytes,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -781,11 +735,7 @@ impl DescribeLogDirsResult {
         Ok(super::v5::DescribeLogDirsResult {
             error_code: self.error_code,
             log_dir: self.log_dir,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, DescribeLogDirsTopic::to_v2)),
             total_bytes: self.total_bytes,
             usable_bytes: self.usable_bytes,
             is_cordoned: self.is_cordoned,
@@ -880,20 +830,14 @@ impl Wire for DescribeLogDirsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeLogDirsTopic.Name",
-            )?,
-            partitions: <Vec<
-                DescribeLogDirsPartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeLogDirsTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "DescribeLogDirsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < DescribeLogDirsPartition > as Wire > ::wire_get(buf, version >=
+                2, version, "DescribeLogDirsTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -910,7 +854,7 @@ impl From<super::v1::DescribeLogDirsTopic> for DescribeLogDirsTopic {
     fn from(v: super::v1::DescribeLogDirsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -919,7 +863,7 @@ impl From<super::v2::DescribeLogDirsTopic> for DescribeLogDirsTopic {
     fn from(v: super::v2::DescribeLogDirsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -941,11 +885,9 @@ impl DescribeLogDirsTopic {
         }
         Ok(super::v1::DescribeLogDirsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, DescribeLogDirsPartition::to_v1)
+            ),
         })
     }
     /// This value as the `DescribeLogDirsTopic` of version 2 (and the versions sharing its fields).
@@ -956,11 +898,9 @@ impl DescribeLogDirsTopic {
     ) -> Result<super::v2::DescribeLogDirsTopic, EncodeError> {
         Ok(super::v2::DescribeLogDirsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, DescribeLogDirsPartition::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1091,30 +1031,22 @@ impl Wire for DescribeLogDirsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.PartitionIndex",
-            )?,
-            partition_size: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.PartitionSize",
-            )?,
-            offset_lag: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.OffsetLag",
-            )?,
-            is_future_key: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsPartition.IsFutureKey",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.PartitionIndex")
+            ),
+            partition_size: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.PartitionSize")
+            ),
+            offset_lag: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.OffsetLag")
+            ),
+            is_future_key: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsPartition.IsFutureKey")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1293,30 +1225,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeLogDirsResponse.ThrottleTimeMs",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeLogDirsResponse.ThrottleTimeMs")
+            ),
             error_code: if version >= 3 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeLogDirsResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "DescribeLogDirsResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
-            results: <Vec<
-                DescribeLogDirsResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "DescribeLogDirsResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < DescribeLogDirsResult > as Wire > ::wire_get(buf, version >= 2,
+                version, "DescribeLogDirsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -1333,7 +1257,7 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1341,8 +1265,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1350,7 +1276,7 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1358,8 +1284,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1367,7 +1295,7 @@ impl From<super::v3::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1375,8 +1303,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1384,7 +1314,7 @@ impl From<super::v4::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1392,8 +1322,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1401,7 +1333,7 @@ impl From<super::v5::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1409,8 +1341,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Response {
@@ -1427,11 +1361,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeLogDirsResult::to_v1)),
         })
     }
     /// This value as the `DescribeLogDirsResponse` of version 2 (and the versions sharing its fields).
@@ -1439,11 +1369,7 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeLogDirsResult::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1453,11 +1379,7 @@ impl Response {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeLogDirsResult::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1467,11 +1389,7 @@ impl Response {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeLogDirsResult::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1481,11 +1399,7 @@ impl Response {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, DescribeLogDirsResult::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

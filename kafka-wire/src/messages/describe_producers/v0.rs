@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                TopicRequest,
-            > as Wire>::wire_get(buf, true, version, "DescribeProducersRequest.Topics")?,
+            topics: tri!(
+                < Vec < TopicRequest > as Wire > ::wire_get(buf, true, version,
+                "DescribeProducersRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeProducersRequest",
@@ -146,20 +147,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeProducersResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                TopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeProducersResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeProducersResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < TopicResponse > as Wire > ::wire_get(buf, true, version,
+                "DescribeProducersResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeProducersResponse",
@@ -258,15 +253,14 @@ impl Wire for TopicRequest {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicRequest.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicRequest.PartitionIndexes")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicRequest.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicRequest.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicRequest",
@@ -377,29 +371,22 @@ impl Wire for PartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResponse.ErrorMessage")?,
-            active_producers: <Vec<
-                ProducerState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionResponse.ActiveProducers",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResponse.ErrorMessage")
+            ),
+            active_producers: tri!(
+                < Vec < ProducerState > as Wire > ::wire_get(buf, true, version,
+                "PartitionResponse.ActiveProducers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResponse",
@@ -556,42 +543,30 @@ impl Wire for ProducerState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.ProducerId",
-            )?,
-            producer_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.ProducerEpoch",
-            )?,
-            last_sequence: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.LastSequence",
-            )?,
-            last_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.LastTimestamp",
-            )?,
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.CoordinatorEpoch",
-            )?,
-            current_txn_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.CurrentTxnStartOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.ProducerEpoch")
+            ),
+            last_sequence: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.LastSequence")
+            ),
+            last_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.LastTimestamp")
+            ),
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.CoordinatorEpoch")
+            ),
+            current_txn_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.CurrentTxnStartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProducerState",
@@ -685,15 +660,14 @@ impl Wire for TopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                PartitionResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicResponse.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicResponse",

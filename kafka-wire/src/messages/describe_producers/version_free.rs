@@ -73,15 +73,14 @@ impl Wire for TopicRequest {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicRequest.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicRequest.PartitionIndexes")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicRequest.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicRequest.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -168,9 +167,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Vec<
-                TopicRequest,
-            > as Wire>::wire_get(buf, true, version, "DescribeProducersRequest.Topics")?,
+            topics: tri!(
+                < Vec < TopicRequest > as Wire > ::wire_get(buf, true, version,
+                "DescribeProducersRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -183,7 +183,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -191,8 +191,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -200,11 +202,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicRequest::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -276,15 +274,14 @@ impl Wire for TopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                PartitionResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicResponse.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -299,7 +296,7 @@ impl From<super::v0::TopicResponse> for TopicResponse {
     fn from(v: super::v0::TopicResponse) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -310,11 +307,7 @@ impl TopicResponse {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicResponse, EncodeError> {
         Ok(super::v0::TopicResponse {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionResponse::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -436,29 +429,22 @@ impl Wire for PartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResponse.ErrorMessage")?,
-            active_producers: <Vec<
-                ProducerState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionResponse.ActiveProducers",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResponse.ErrorMessage")
+            ),
+            active_producers: tri!(
+                < Vec < ProducerState > as Wire > ::wire_get(buf, true, version,
+                "PartitionResponse.ActiveProducers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -474,8 +460,8 @@ impl From<super::v0::PartitionResponse> for PartitionResponse {
         Self {
             partition_index: v.partition_index,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            active_producers: v.active_producers.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            active_producers: vec_from(v.active_producers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -491,11 +477,9 @@ impl PartitionResponse {
                 Some(v) => Some(v),
                 None => None,
             },
-            active_producers: self
-                .active_producers
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            active_producers: tri!(
+                vec_to(self.active_producers, version, ProducerState::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -648,42 +632,30 @@ impl Wire for ProducerState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.ProducerId",
-            )?,
-            producer_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.ProducerEpoch",
-            )?,
-            last_sequence: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.LastSequence",
-            )?,
-            last_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.LastTimestamp",
-            )?,
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.CoordinatorEpoch",
-            )?,
-            current_txn_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProducerState.CurrentTxnStartOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.ProducerEpoch")
+            ),
+            last_sequence: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.LastSequence")
+            ),
+            last_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.LastTimestamp")
+            ),
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.CoordinatorEpoch")
+            ),
+            current_txn_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ProducerState.CurrentTxnStartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -796,20 +768,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeProducersResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                TopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeProducersResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeProducersResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < TopicResponse > as Wire > ::wire_get(buf, true, version,
+                "DescribeProducersResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -823,7 +789,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -831,8 +797,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -841,11 +809,7 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicResponse::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

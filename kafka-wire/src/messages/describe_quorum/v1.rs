@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumRequest.Topics")?,
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeQuorumRequest",
@@ -146,15 +147,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeQuorumResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumResponse.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeQuorumResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeQuorumResponse",
@@ -299,42 +299,33 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            high_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.HighWatermark",
-            )?,
-            current_voters: <Vec<
-                ReplicaState,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.CurrentVoters")?,
-            observers: <Vec<
-                ReplicaState,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.Observers")?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            high_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.HighWatermark")
+            ),
+            current_voters: tri!(
+                < Vec < ReplicaState > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.CurrentVoters")
+            ),
+            observers: tri!(
+                < Vec < ReplicaState > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Observers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -467,30 +458,21 @@ impl Wire for ReplicaState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.ReplicaId",
-            )?,
-            log_end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LogEndOffset",
-            )?,
-            last_fetch_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LastFetchTimestamp",
-            )?,
-            last_caught_up_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LastCaughtUpTimestamp",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "ReplicaState.ReplicaId")
+            ),
+            log_end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LogEndOffset")
+            ),
+            last_fetch_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LastFetchTimestamp")
+            ),
+            last_caught_up_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LastCaughtUpTimestamp")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReplicaState",
@@ -574,15 +556,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

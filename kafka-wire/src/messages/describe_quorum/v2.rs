@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumRequest.Topics")?,
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeQuorumRequest",
@@ -174,26 +175,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeQuorumResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeQuorumResponse.ErrorMessage",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumResponse.Topics")?,
-            nodes: <Vec<
-                Node,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumResponse.Nodes")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeQuorumResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumResponse.ErrorMessage")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumResponse.Topics")
+            ),
+            nodes: tri!(
+                < Vec < Node > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumResponse.Nodes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeQuorumResponse",
@@ -297,9 +294,13 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,
         })
     }
@@ -374,10 +375,13 @@ impl Wire for Node {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(buf, false, version, "Node.NodeId")?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(buf, true, version, "Node.Listeners")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Node.NodeId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "Node.Listeners")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Node")?,
         })
     }
@@ -533,45 +537,37 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.ErrorMessage")?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            high_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.HighWatermark",
-            )?,
-            current_voters: <Vec<
-                ReplicaState,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.CurrentVoters")?,
-            observers: <Vec<
-                ReplicaState,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.Observers")?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.ErrorMessage")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            high_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.HighWatermark")
+            ),
+            current_voters: tri!(
+                < Vec < ReplicaState > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.CurrentVoters")
+            ),
+            observers: tri!(
+                < Vec < ReplicaState > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Observers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -717,36 +713,25 @@ impl Wire for ReplicaState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.ReplicaId",
-            )?,
-            replica_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.ReplicaDirectoryId",
-            )?,
-            log_end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LogEndOffset",
-            )?,
-            last_fetch_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LastFetchTimestamp",
-            )?,
-            last_caught_up_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LastCaughtUpTimestamp",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "ReplicaState.ReplicaId")
+            ),
+            replica_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.ReplicaDirectoryId")
+            ),
+            log_end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LogEndOffset")
+            ),
+            last_fetch_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LastFetchTimestamp")
+            ),
+            last_caught_up_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LastCaughtUpTimestamp")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReplicaState",
@@ -834,15 +819,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }

@@ -64,15 +64,14 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -87,7 +86,7 @@ impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -98,11 +97,7 @@ impl TopicData {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicData, EncodeError> {
         Ok(super::v0::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -168,12 +163,10 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -258,9 +251,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumRequest.Topics")?,
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -273,7 +267,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -281,14 +275,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -296,14 +292,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -311,8 +309,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -320,11 +320,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -332,11 +328,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -344,11 +336,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -414,15 +402,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -437,7 +424,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -446,7 +433,7 @@ impl From<super::v1::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v1::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -455,7 +442,7 @@ impl From<super::v2::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v2::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -466,11 +453,9 @@ impl TopicDataResponse {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicDataResponse, EncodeError> {
         Ok(super::v0::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -479,11 +464,9 @@ impl TopicDataResponse {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicDataResponse, EncodeError> {
         Ok(super::v1::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -492,11 +475,9 @@ impl TopicDataResponse {
     fn to_v2(self, version: i16) -> Result<super::v2::TopicDataResponse, EncodeError> {
         Ok(super::v2::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -607,9 +588,10 @@ impl Wire for PartitionDataResponse {
                 += if version >= 2 {
                     Wire::wire_len(&self.error_message, true, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.leader_id, false, version);
@@ -705,65 +687,50 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
             error_message: if version >= 2 {
                 if version >= 2 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "PartitionData.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                        "PartitionData.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "PartitionData.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, true, version,
+                            "PartitionData.ErrorMessage")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            high_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.HighWatermark",
-            )?,
-            current_voters: <Vec<
-                ReplicaState,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.CurrentVoters")?,
-            observers: <Vec<
-                ReplicaState,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.Observers")?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            high_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.HighWatermark")
+            ),
+            current_voters: tri!(
+                < Vec < ReplicaState > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.CurrentVoters")
+            ),
+            observers: tri!(
+                < Vec < ReplicaState > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Observers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -783,8 +750,8 @@ impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
             leader_id: v.leader_id,
             leader_epoch: v.leader_epoch,
             high_watermark: v.high_watermark,
-            current_voters: v.current_voters.into_iter().map(Into::into).collect(),
-            observers: v.observers.into_iter().map(Into::into).collect(),
+            current_voters: vec_from(v.current_voters),
+            observers: vec_from(v.observers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -798,8 +765,8 @@ impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
             leader_id: v.leader_id,
             leader_epoch: v.leader_epoch,
             high_watermark: v.high_watermark,
-            current_voters: v.current_voters.into_iter().map(Into::into).collect(),
-            observers: v.observers.into_iter().map(Into::into).collect(),
+            current_voters: vec_from(v.current_voters),
+            observers: vec_from(v.observers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -809,12 +776,12 @@ impl From<super::v2::PartitionDataResponse> for PartitionDataResponse {
         Self {
             partition_index: v.partition_index,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             leader_id: v.leader_id,
             leader_epoch: v.leader_epoch,
             high_watermark: v.high_watermark,
-            current_voters: v.current_voters.into_iter().map(Into::into).collect(),
-            observers: v.observers.into_iter().map(Into::into).collect(),
+            current_voters: vec_from(v.current_voters),
+            observers: vec_from(v.observers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -832,16 +799,10 @@ impl PartitionDataResponse {
             leader_id: self.leader_id,
             leader_epoch: self.leader_epoch,
             high_watermark: self.high_watermark,
-            current_voters: self
-                .current_voters
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            observers: self
-                .observers
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            current_voters: tri!(
+                vec_to(self.current_voters, version, ReplicaState::to_v0)
+            ),
+            observers: tri!(vec_to(self.observers, version, ReplicaState::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -857,16 +818,10 @@ impl PartitionDataResponse {
             leader_id: self.leader_id,
             leader_epoch: self.leader_epoch,
             high_watermark: self.high_watermark,
-            current_voters: self
-                .current_voters
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            observers: self
-                .observers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            current_voters: tri!(
+                vec_to(self.current_voters, version, ReplicaState::to_v1)
+            ),
+            observers: tri!(vec_to(self.observers, version, ReplicaState::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -886,16 +841,10 @@ impl PartitionDataResponse {
             leader_id: self.leader_id,
             leader_epoch: self.leader_epoch,
             high_watermark: self.high_watermark,
-            current_voters: self
-                .current_voters
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
-            observers: self
-                .observers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            current_voters: tri!(
+                vec_to(self.current_voters, version, ReplicaState::to_v2)
+            ),
+            observers: tri!(vec_to(self.observers, version, ReplicaState::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1046,45 +995,34 @@ impl Wire for ReplicaState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.ReplicaId",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "ReplicaState.ReplicaId")
+            ),
             replica_directory_id: if version >= 2 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ReplicaState.ReplicaDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "ReplicaState.ReplicaDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
-            log_end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.LogEndOffset",
-            )?,
+            log_end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.LogEndOffset")
+            ),
             last_fetch_timestamp: if version >= 1 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ReplicaState.LastFetchTimestamp",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "ReplicaState.LastFetchTimestamp")
+                )
             } else {
                 -1
             },
             last_caught_up_timestamp: if version >= 1 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ReplicaState.LastCaughtUpTimestamp",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "ReplicaState.LastCaughtUpTimestamp")
+                )
             } else {
                 -1
             },
@@ -1266,12 +1204,15 @@ impl Wire for Node {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 2 {
-                <i32 as Wire>::wire_get(buf, false, version, "Node.NodeId")?
+                tri!(< i32 as Wire > ::wire_get(buf, false, version, "Node.NodeId"))
             } else {
                 0
             },
             listeners: if version >= 2 {
-                <Vec<Listener> as Wire>::wire_get(buf, true, version, "Node.Listeners")?
+                tri!(
+                    < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                    "Node.Listeners")
+                )
             } else {
                 <Vec<Listener>>::new()
             },
@@ -1286,7 +1227,7 @@ impl From<super::v2::Node> for Node {
     fn from(v: super::v2::Node) -> Self {
         Self {
             node_id: v.node_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
+            listeners: vec_from(v.listeners),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1297,11 +1238,7 @@ impl Node {
     fn to_v2(self, version: i16) -> Result<super::v2::Node, EncodeError> {
         Ok(super::v2::Node {
             node_id: self.node_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1404,17 +1341,23 @@ impl Wire for Listener {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 2 {
-                <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, true, version,
+                    "Listener.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             host: if version >= 2 {
-                <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, true, version,
+                    "Listener.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 2 {
-                <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?
+                tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port"))
             } else {
                 0
             },
@@ -1513,9 +1456,10 @@ impl Wire for Response {
                 += if version >= 2 {
                     Wire::wire_len(&self.error_message, true, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.topics, true, version);
@@ -1606,42 +1550,36 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeQuorumResponse.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeQuorumResponse.ErrorCode")
+            ),
             error_message: if version >= 2 {
                 if version >= 2 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "DescribeQuorumResponse.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                        "DescribeQuorumResponse.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "DescribeQuorumResponse.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, true, version,
+                            "DescribeQuorumResponse.ErrorMessage")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "DescribeQuorumResponse.Topics")?,
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "DescribeQuorumResponse.Topics")
+            ),
             nodes: if version >= 2 {
-                <Vec<
-                    Node,
-                > as Wire>::wire_get(buf, true, version, "DescribeQuorumResponse.Nodes")?
+                tri!(
+                    < Vec < Node > as Wire > ::wire_get(buf, true, version,
+                    "DescribeQuorumResponse.Nodes")
+                )
             } else {
                 <Vec<Node>>::new()
             },
@@ -1659,7 +1597,7 @@ impl From<super::v0::Response> for Response {
         Self {
             error_code: v.error_code,
             error_message: Some(ByteString::from_static("")),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             nodes: <Vec<Node>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1668,8 +1606,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1677,7 +1617,7 @@ impl From<super::v1::Response> for Response {
         Self {
             error_code: v.error_code,
             error_message: Some(ByteString::from_static("")),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             nodes: <Vec<Node>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1686,17 +1626,19 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            nodes: v.nodes.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            topics: vec_from(v.topics),
+            nodes: vec_from(v.nodes),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1704,8 +1646,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -1722,11 +1666,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1743,11 +1683,7 @@ impl Response {
         }
         Ok(super::v1::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1760,16 +1696,8 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
-            nodes: self
-                .nodes
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v2)),
+            nodes: tri!(vec_to(self.nodes, version, Node::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -45,14 +45,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                DescribeShareGroupOffsetsRequestGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequest.Groups",
-            )?,
+            groups: tri!(
+                < Vec < DescribeShareGroupOffsetsRequestGroup > as Wire > ::wire_get(buf,
+                true, version, "DescribeShareGroupOffsetsRequest.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsRequest",
@@ -155,20 +151,15 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribeShareGroupOffsetsResponseGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribeShareGroupOffsetsResponseGroup > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponse",
@@ -286,20 +277,15 @@ impl Wire for DescribeShareGroupOffsetsRequestGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestGroup.GroupId",
-            )?,
-            topics: <Option<
-                Vec<DescribeShareGroupOffsetsRequestTopic>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestGroup.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestGroup.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < DescribeShareGroupOffsetsRequestTopic > > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestGroup.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsRequestGroup",
@@ -394,20 +380,14 @@ impl Wire for DescribeShareGroupOffsetsRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestTopic.TopicName",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestTopic.TopicName")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsRequestTopic",
@@ -517,34 +497,23 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.GroupId",
-            )?,
-            topics: <Vec<
-                DescribeShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.Topics",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.ErrorMessage",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.GroupId")
+            ),
+            topics: tri!(
+                < Vec < DescribeShareGroupOffsetsResponseTopic > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponseGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponseGroup",
@@ -672,38 +641,26 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.StartOffset",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.ErrorMessage",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.PartitionIndex")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.StartOffset")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponsePartition.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponsePartition",
@@ -808,26 +765,19 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                DescribeShareGroupOffsetsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < DescribeShareGroupOffsetsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponseTopic",

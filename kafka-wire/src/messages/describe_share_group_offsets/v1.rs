@@ -45,14 +45,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                DescribeShareGroupOffsetsRequestGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequest.Groups",
-            )?,
+            groups: tri!(
+                < Vec < DescribeShareGroupOffsetsRequestGroup > as Wire > ::wire_get(buf,
+                true, version, "DescribeShareGroupOffsetsRequest.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsRequest",
@@ -155,20 +151,15 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribeShareGroupOffsetsResponseGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribeShareGroupOffsetsResponseGroup > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponse",
@@ -298,34 +289,23 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.GroupId",
-            )?,
-            topics: <Vec<
-                DescribeShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.Topics",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.ErrorMessage",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.GroupId")
+            ),
+            topics: tri!(
+                < Vec < DescribeShareGroupOffsetsResponseTopic > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponseGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponseGroup",
@@ -478,44 +458,30 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.StartOffset",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch",
-            )?,
-            lag: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.Lag",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.ErrorMessage",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.PartitionIndex")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.StartOffset")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch")
+            ),
+            lag: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.Lag")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponsePartition.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponsePartition",
@@ -622,26 +588,19 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                DescribeShareGroupOffsetsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < DescribeShareGroupOffsetsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeShareGroupOffsetsResponseTopic",

@@ -82,20 +82,15 @@ impl Wire for DescribeShareGroupOffsetsRequestGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestGroup.GroupId",
-            )?,
-            topics: <Option<
-                Vec<DescribeShareGroupOffsetsRequestTopic>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestGroup.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestGroup.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < DescribeShareGroupOffsetsRequestTopic > > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestGroup.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -111,7 +106,10 @@ for DescribeShareGroupOffsetsRequestGroup {
     fn from(v: super::v0::DescribeShareGroupOffsetsRequestGroup) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -128,10 +126,10 @@ impl DescribeShareGroupOffsetsRequestGroup {
             topics: match self.topics {
                 Some(v) => {
                     Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
+                        tri!(
+                            vec_to(v, version,
+                            DescribeShareGroupOffsetsRequestTopic::to_v0)
+                        ),
                     )
                 }
                 None => None,
@@ -214,20 +212,14 @@ impl Wire for DescribeShareGroupOffsetsRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestTopic.TopicName",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequestTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestTopic.TopicName")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -319,14 +311,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            groups: <Vec<
-                DescribeShareGroupOffsetsRequestGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsRequest.Groups",
-            )?,
+            groups: tri!(
+                < Vec < DescribeShareGroupOffsetsRequestGroup > as Wire > ::wire_get(buf,
+                true, version, "DescribeShareGroupOffsetsRequest.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -339,7 +327,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -347,14 +335,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -362,8 +352,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -371,11 +363,10 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(
+                vec_to(self.groups, version,
+                DescribeShareGroupOffsetsRequestGroup::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -383,11 +374,10 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(
+                vec_to(self.groups, version,
+                DescribeShareGroupOffsetsRequestGroup::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -504,34 +494,23 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.GroupId",
-            )?,
-            topics: <Vec<
-                DescribeShareGroupOffsetsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.Topics",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseGroup.ErrorMessage",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.GroupId")
+            ),
+            topics: tri!(
+                < Vec < DescribeShareGroupOffsetsResponseTopic > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponseGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseGroup.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -547,9 +526,9 @@ for DescribeShareGroupOffsetsResponseGroup {
     fn from(v: super::v0::DescribeShareGroupOffsetsResponseGroup) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -559,9 +538,9 @@ for DescribeShareGroupOffsetsResponseGroup {
     fn from(v: super::v1::DescribeShareGroupOffsetsResponseGroup) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -575,11 +554,10 @@ impl DescribeShareGroupOffsetsResponseGroup {
     ) -> Result<super::v0::DescribeShareGroupOffsetsResponseGroup, EncodeError> {
         Ok(super::v0::DescribeShareGroupOffsetsResponseGroup {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version,
+                DescribeShareGroupOffsetsResponseTopic::to_v0)
+            ),
             error_code: self.error_code,
             error_message: match self.error_message {
                 Some(v) => Some(v),
@@ -596,11 +574,10 @@ impl DescribeShareGroupOffsetsResponseGroup {
     ) -> Result<super::v1::DescribeShareGroupOffsetsResponseGroup, EncodeError> {
         Ok(super::v1::DescribeShareGroupOffsetsResponseGroup {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version,
+                DescribeShareGroupOffsetsResponseTopic::to_v1)
+            ),
             error_code: self.error_code,
             error_message: match self.error_message {
                 Some(v) => Some(v),
@@ -697,26 +674,19 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.TopicName",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                DescribeShareGroupOffsetsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponseTopic.Partitions",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseTopic.TopicName")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponseTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < DescribeShareGroupOffsetsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -733,7 +703,7 @@ for DescribeShareGroupOffsetsResponseTopic {
         Self {
             topic_name: v.topic_name,
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -744,7 +714,7 @@ for DescribeShareGroupOffsetsResponseTopic {
         Self {
             topic_name: v.topic_name,
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -759,11 +729,10 @@ impl DescribeShareGroupOffsetsResponseTopic {
         Ok(super::v0::DescribeShareGroupOffsetsResponseTopic {
             topic_name: self.topic_name,
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                DescribeShareGroupOffsetsResponsePartition::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -776,11 +745,10 @@ impl DescribeShareGroupOffsetsResponseTopic {
         Ok(super::v1::DescribeShareGroupOffsetsResponseTopic {
             topic_name: self.topic_name,
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                DescribeShareGroupOffsetsResponsePartition::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -940,48 +908,34 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.PartitionIndex",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.StartOffset",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.PartitionIndex")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.StartOffset")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.LeaderEpoch")
+            ),
             lag: if version >= 1 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribeShareGroupOffsetsResponsePartition.Lag",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "DescribeShareGroupOffsetsResponsePartition.Lag")
+                )
             } else {
                 -1
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponsePartition.ErrorMessage",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponsePartition.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponsePartition.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1001,7 +955,7 @@ for DescribeShareGroupOffsetsResponsePartition {
             leader_epoch: v.leader_epoch,
             lag: -1,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1015,7 +969,7 @@ for DescribeShareGroupOffsetsResponsePartition {
             leader_epoch: v.leader_epoch,
             lag: v.lag,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1134,20 +1088,15 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeShareGroupOffsetsResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribeShareGroupOffsetsResponseGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeShareGroupOffsetsResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeShareGroupOffsetsResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribeShareGroupOffsetsResponseGroup > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeShareGroupOffsetsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1161,7 +1110,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1169,15 +1118,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1185,8 +1136,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1195,11 +1148,10 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(
+                vec_to(self.groups, version,
+                DescribeShareGroupOffsetsResponseGroup::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1208,11 +1160,10 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(
+                vec_to(self.groups, version,
+                DescribeShareGroupOffsetsResponseGroup::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -77,28 +77,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                TopicRequest,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsRequest.Topics",
-            )?,
-            response_partition_limit: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsRequest.ResponsePartitionLimit",
-            )?,
-            cursor: <Option<
-                Cursor,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsRequest.Cursor",
-            )?,
+            topics: tri!(
+                < Vec < TopicRequest > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsRequest.Topics")
+            ),
+            response_partition_limit: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsRequest.ResponsePartitionLimit")
+            ),
+            cursor: tri!(
+                < Option < Cursor > as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsRequest.Cursor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTopicPartitionsRequest",
@@ -217,28 +207,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                DescribeTopicPartitionsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponse.Topics",
-            )?,
-            next_cursor: <Option<
-                CursorResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponse.NextCursor",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < DescribeTopicPartitionsResponseTopic > as Wire > ::wire_get(buf,
+                true, version, "DescribeTopicPartitionsResponse.Topics")
+            ),
+            next_cursor: tri!(
+                < Option < CursorResponse > as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponse.NextCursor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTopicPartitionsResponse",
@@ -340,18 +320,12 @@ impl Wire for Cursor {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Cursor.TopicName",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Cursor.PartitionIndex",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Cursor.TopicName")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Cursor.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Cursor")?,
         })
     }
@@ -419,12 +393,10 @@ impl Wire for TopicRequest {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicRequest.Name",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicRequest.Name")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicRequest",
@@ -504,18 +476,12 @@ impl Wire for CursorResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Cursor.TopicName",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Cursor.PartitionIndex",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Cursor.TopicName")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Cursor.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Cursor")?,
         })
     }
@@ -693,70 +659,43 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.LeaderEpoch")
+            ),
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponsePartition.IsrNodes")
+            ),
+            eligible_leader_replicas: tri!(
+                < Option < SmallVec < [i32; 4] > > as Wire > ::wire_get(buf, true,
                 version,
-                "DescribeTopicPartitionsResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponsePartition.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponsePartition.LeaderEpoch",
-            )?,
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.IsrNodes",
-            )?,
-            eligible_leader_replicas: <Option<
-                SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
-            )?,
-            last_known_elr: <Option<
-                SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.LastKnownElr",
-            )?,
-            offline_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
-            )?,
+                "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas")
+            ),
+            last_known_elr: tri!(
+                < Option < SmallVec < [i32; 4] > > as Wire > ::wire_get(buf, true,
+                version, "DescribeTopicPartitionsResponsePartition.LastKnownElr")
+            ),
+            offline_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponsePartition.OfflineReplicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTopicPartitionsResponsePartition",
@@ -924,46 +863,31 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.ErrorCode",
-            )?,
-            name: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponseTopic.Name",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.TopicId",
-            )?,
-            is_internal: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.IsInternal",
-            )?,
-            partitions: <Vec<
-                DescribeTopicPartitionsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponseTopic.Partitions",
-            )?,
-            topic_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponseTopic.Name")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.TopicId")
+            ),
+            is_internal: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.IsInternal")
+            ),
+            partitions: tri!(
+                < Vec < DescribeTopicPartitionsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponseTopic.Partitions")
+            ),
+            topic_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTopicPartitionsResponseTopic",

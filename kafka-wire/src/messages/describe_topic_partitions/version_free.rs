@@ -55,12 +55,10 @@ impl Wire for TopicRequest {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicRequest.Name",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicRequest.Name")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -159,18 +157,12 @@ impl Wire for Cursor {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Cursor.TopicName",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Cursor.PartitionIndex",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Cursor.TopicName")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Cursor.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Cursor")?;
@@ -293,28 +285,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topics: <Vec<
-                TopicRequest,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsRequest.Topics",
-            )?,
-            response_partition_limit: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsRequest.ResponsePartitionLimit",
-            )?,
-            cursor: <Option<
-                Cursor,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsRequest.Cursor",
-            )?,
+            topics: tri!(
+                < Vec < TopicRequest > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsRequest.Topics")
+            ),
+            response_partition_limit: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsRequest.ResponsePartitionLimit")
+            ),
+            cursor: tri!(
+                < Option < Cursor > as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsRequest.Cursor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -327,9 +309,12 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             response_partition_limit: v.response_partition_limit,
-            cursor: v.cursor.map(|v| v.into()),
+            cursor: match v.cursor {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -337,8 +322,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -346,14 +333,10 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicRequest::to_v0)),
             response_partition_limit: self.response_partition_limit,
             cursor: match self.cursor {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -502,46 +485,31 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.ErrorCode",
-            )?,
-            name: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponseTopic.Name",
-            )?,
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.TopicId",
-            )?,
-            is_internal: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.IsInternal",
-            )?,
-            partitions: <Vec<
-                DescribeTopicPartitionsResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponseTopic.Partitions",
-            )?,
-            topic_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponseTopic.Name")
+            ),
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.TopicId")
+            ),
+            is_internal: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.IsInternal")
+            ),
+            partitions: tri!(
+                < Vec < DescribeTopicPartitionsResponsePartition > as Wire >
+                ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponseTopic.Partitions")
+            ),
+            topic_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -557,10 +525,10 @@ for DescribeTopicPartitionsResponseTopic {
     fn from(v: super::v0::DescribeTopicPartitionsResponseTopic) -> Self {
         Self {
             error_code: v.error_code,
-            name: v.name.map(|v| v),
+            name: v.name,
             topic_id: v.topic_id,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: v.topic_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -581,11 +549,10 @@ impl DescribeTopicPartitionsResponseTopic {
             },
             topic_id: self.topic_id,
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version,
+                DescribeTopicPartitionsResponsePartition::to_v0)
+            ),
             topic_authorized_operations: self.topic_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -798,70 +765,43 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponsePartition.LeaderEpoch")
+            ),
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponsePartition.IsrNodes")
+            ),
+            eligible_leader_replicas: tri!(
+                < Option < SmallVec < [i32; 4] > > as Wire > ::wire_get(buf, true,
                 version,
-                "DescribeTopicPartitionsResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponsePartition.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponsePartition.LeaderEpoch",
-            )?,
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.IsrNodes",
-            )?,
-            eligible_leader_replicas: <Option<
-                SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
-            )?,
-            last_known_elr: <Option<
-                SmallVec<[i32; 4]>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.LastKnownElr",
-            )?,
-            offline_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
-            )?,
+                "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas")
+            ),
+            last_known_elr: tri!(
+                < Option < SmallVec < [i32; 4] > > as Wire > ::wire_get(buf, true,
+                version, "DescribeTopicPartitionsResponsePartition.LastKnownElr")
+            ),
+            offline_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "DescribeTopicPartitionsResponsePartition.OfflineReplicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -882,8 +822,8 @@ for DescribeTopicPartitionsResponsePartition {
             leader_epoch: v.leader_epoch,
             replica_nodes: v.replica_nodes,
             isr_nodes: v.isr_nodes,
-            eligible_leader_replicas: v.eligible_leader_replicas.map(|v| v),
-            last_known_elr: v.last_known_elr.map(|v| v),
+            eligible_leader_replicas: v.eligible_leader_replicas,
+            last_known_elr: v.last_known_elr,
             offline_replicas: v.offline_replicas,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -986,18 +926,12 @@ impl Wire for CursorResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Cursor.TopicName",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Cursor.PartitionIndex",
-            )?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Cursor.TopicName")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Cursor.PartitionIndex")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Cursor")?;
@@ -1120,28 +1054,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                DescribeTopicPartitionsResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTopicPartitionsResponse.Topics",
-            )?,
-            next_cursor: <Option<
-                CursorResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTopicPartitionsResponse.NextCursor",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < DescribeTopicPartitionsResponseTopic > as Wire > ::wire_get(buf,
+                true, version, "DescribeTopicPartitionsResponse.Topics")
+            ),
+            next_cursor: tri!(
+                < Option < CursorResponse > as Wire > ::wire_get(buf, false, version,
+                "DescribeTopicPartitionsResponse.NextCursor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1155,8 +1079,11 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            next_cursor: v.next_cursor.map(|v| v.into()),
+            topics: vec_from(v.topics),
+            next_cursor: match v.next_cursor {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1164,8 +1091,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -1174,13 +1103,11 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, DescribeTopicPartitionsResponseTopic::to_v0)
+            ),
             next_cursor: match self.next_cursor {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,

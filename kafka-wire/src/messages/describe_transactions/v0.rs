@@ -43,14 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTransactionsRequest.TransactionalIds",
-            )?,
+            transactional_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeTransactionsRequest.TransactionalIds")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTransactionsRequest",
@@ -153,20 +149,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTransactionsResponse.ThrottleTimeMs",
-            )?,
-            transaction_states: <Vec<
-                TransactionState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTransactionsResponse.TransactionStates",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTransactionsResponse.ThrottleTimeMs")
+            ),
+            transaction_states: tri!(
+                < Vec < TransactionState > as Wire > ::wire_get(buf, true, version,
+                "DescribeTransactionsResponse.TransactionStates")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeTransactionsResponse",
@@ -261,15 +251,13 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "TopicData.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -410,51 +398,38 @@ impl Wire for TransactionState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ErrorCode",
-            )?,
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionalId",
-            )?,
-            transaction_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionState",
-            )?,
-            transaction_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.TransactionTimeoutMs",
-            )?,
-            transaction_start_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.TransactionStartTimeMs",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ProducerEpoch",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "TransactionState.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ErrorCode")
+            ),
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionalId")
+            ),
+            transaction_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionState")
+            ),
+            transaction_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.TransactionTimeoutMs")
+            ),
+            transaction_start_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.TransactionStartTimeMs")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ProducerEpoch")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "TransactionState.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TransactionState",

@@ -62,14 +62,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            transactional_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTransactionsRequest.TransactionalIds",
-            )?,
+            transactional_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeTransactionsRequest.TransactionalIds")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -90,8 +86,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -276,51 +274,38 @@ impl Wire for TransactionState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ErrorCode",
-            )?,
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionalId",
-            )?,
-            transaction_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionState",
-            )?,
-            transaction_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.TransactionTimeoutMs",
-            )?,
-            transaction_start_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.TransactionStartTimeMs",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ProducerEpoch",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "TransactionState.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ErrorCode")
+            ),
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionalId")
+            ),
+            transaction_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionState")
+            ),
+            transaction_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.TransactionTimeoutMs")
+            ),
+            transaction_start_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.TransactionStartTimeMs")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ProducerEpoch")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "TransactionState.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -341,7 +326,7 @@ impl From<super::v0::TransactionState> for TransactionState {
             transaction_start_time_ms: v.transaction_start_time_ms,
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -358,11 +343,7 @@ impl TransactionState {
             transaction_start_time_ms: self.transaction_start_time_ms,
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -428,15 +409,13 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "TopicData.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -544,20 +523,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeTransactionsResponse.ThrottleTimeMs",
-            )?,
-            transaction_states: <Vec<
-                TransactionState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeTransactionsResponse.TransactionStates",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeTransactionsResponse.ThrottleTimeMs")
+            ),
+            transaction_states: tri!(
+                < Vec < TransactionState > as Wire > ::wire_get(buf, true, version,
+                "DescribeTransactionsResponse.TransactionStates")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -571,11 +544,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            transaction_states: v
-                .transaction_states
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            transaction_states: vec_from(v.transaction_states),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -583,8 +552,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -593,11 +564,9 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            transaction_states: self
-                .transaction_states
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            transaction_states: tri!(
+                vec_to(self.transaction_states, version, TransactionState::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

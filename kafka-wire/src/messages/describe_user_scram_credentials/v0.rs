@@ -54,14 +54,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            users: <Option<
-                Vec<UserName>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsRequest.Users",
-            )?,
+            users: tri!(
+                < Option < Vec < UserName > > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsRequest.Users")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeUserScramCredentialsRequest",
@@ -199,34 +195,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeUserScramCredentialsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeUserScramCredentialsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResponse.ErrorMessage",
-            )?,
-            results: <Vec<
-                DescribeUserScramCredentialsResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeUserScramCredentialsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeUserScramCredentialsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResponse.ErrorMessage")
+            ),
+            results: tri!(
+                < Vec < DescribeUserScramCredentialsResult > as Wire > ::wire_get(buf,
+                true, version, "DescribeUserScramCredentialsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeUserScramCredentialsResponse",
@@ -319,7 +303,9 @@ impl Wire for UserName {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "UserName.Name")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "UserName.Name")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "UserName")?,
         })
     }
@@ -401,18 +387,14 @@ impl Wire for CredentialInfo {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            mechanism: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CredentialInfo.Mechanism",
-            )?,
-            iterations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CredentialInfo.Iterations",
-            )?,
+            mechanism: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "CredentialInfo.Mechanism")
+            ),
+            iterations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CredentialInfo.Iterations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CredentialInfo",
@@ -535,34 +517,22 @@ impl Wire for DescribeUserScramCredentialsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            user: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResult.User",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeUserScramCredentialsResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResult.ErrorMessage",
-            )?,
-            credential_infos: <Vec<
-                CredentialInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResult.CredentialInfos",
-            )?,
+            user: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResult.User")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeUserScramCredentialsResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResult.ErrorMessage")
+            ),
+            credential_infos: tri!(
+                < Vec < CredentialInfo > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResult.CredentialInfos")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribeUserScramCredentialsResult",

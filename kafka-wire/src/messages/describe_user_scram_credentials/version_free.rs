@@ -55,7 +55,9 @@ impl Wire for UserName {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "UserName.Name")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "UserName.Name")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -146,14 +148,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            users: <Option<
-                Vec<UserName>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsRequest.Users",
-            )?,
+            users: tri!(
+                < Option < Vec < UserName > > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsRequest.Users")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -166,7 +164,10 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            users: v.users.map(|v| v.into_iter().map(Into::into).collect()),
+            users: match v.users {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -174,8 +175,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -184,14 +187,7 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             users: match self.users {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, UserName::to_v0))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -313,34 +309,22 @@ impl Wire for DescribeUserScramCredentialsResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            user: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResult.User",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeUserScramCredentialsResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResult.ErrorMessage",
-            )?,
-            credential_infos: <Vec<
-                CredentialInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResult.CredentialInfos",
-            )?,
+            user: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResult.User")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeUserScramCredentialsResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResult.ErrorMessage")
+            ),
+            credential_infos: tri!(
+                < Vec < CredentialInfo > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResult.CredentialInfos")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -357,8 +341,8 @@ for DescribeUserScramCredentialsResult {
         Self {
             user: v.user,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            credential_infos: v.credential_infos.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            credential_infos: vec_from(v.credential_infos),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -377,11 +361,9 @@ impl DescribeUserScramCredentialsResult {
                 Some(v) => Some(v),
                 None => None,
             },
-            credential_infos: self
-                .credential_infos
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            credential_infos: tri!(
+                vec_to(self.credential_infos, version, CredentialInfo::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -459,18 +441,14 @@ impl Wire for CredentialInfo {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            mechanism: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CredentialInfo.Mechanism",
-            )?,
-            iterations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CredentialInfo.Iterations",
-            )?,
+            mechanism: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "CredentialInfo.Mechanism")
+            ),
+            iterations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CredentialInfo.Iterations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -614,34 +592,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeUserScramCredentialsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribeUserScramCredentialsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResponse.ErrorMessage",
-            )?,
-            results: <Vec<
-                DescribeUserScramCredentialsResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribeUserScramCredentialsResponse.Results",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribeUserScramCredentialsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribeUserScramCredentialsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribeUserScramCredentialsResponse.ErrorMessage")
+            ),
+            results: tri!(
+                < Vec < DescribeUserScramCredentialsResult > as Wire > ::wire_get(buf,
+                true, version, "DescribeUserScramCredentialsResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -656,8 +622,8 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            results: v.results.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -665,8 +631,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -680,11 +648,9 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(
+                vec_to(self.results, version, DescribeUserScramCredentialsResult::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

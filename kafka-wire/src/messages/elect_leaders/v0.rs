@@ -62,20 +62,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_partitions: <Option<
-                Vec<TopicPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.TopicPartitions",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.TimeoutMs",
-            )?,
+            topic_partitions: tri!(
+                < Option < Vec < TopicPartitions > > as Wire > ::wire_get(buf, false,
+                version, "ElectLeadersRequest.TopicPartitions")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersRequest.TimeoutMs")
+            ),
         })
     }
 }
@@ -170,20 +164,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ThrottleTimeMs",
-            )?,
-            replica_election_results: <Vec<
-                ReplicaElectionResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ReplicaElectionResults",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ThrottleTimeMs")
+            ),
+            replica_election_results: tri!(
+                < Vec < ReplicaElectionResult > as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ReplicaElectionResults")
+            ),
         })
     }
 }
@@ -272,15 +260,14 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, false, version, "TopicPartitions.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.Partitions")
+            ),
         })
     }
 }
@@ -377,21 +364,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.PartitionId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "PartitionResult.ErrorMessage")?,
+            partition_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.PartitionId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorMessage")
+            ),
         })
     }
 }
@@ -463,20 +447,14 @@ impl Wire for ReplicaElectionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaElectionResult.Topic",
-            )?,
-            partition_result: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaElectionResult.PartitionResult",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ReplicaElectionResult.Topic")
+            ),
+            partition_result: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, false, version,
+                "ReplicaElectionResult.PartitionResult")
+            ),
         })
     }
 }

@@ -73,26 +73,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            election_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.ElectionType",
-            )?,
-            topic_partitions: <Option<
-                Vec<TopicPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.TopicPartitions",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.TimeoutMs",
-            )?,
+            election_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersRequest.ElectionType")
+            ),
+            topic_partitions: tri!(
+                < Option < Vec < TopicPartitions > > as Wire > ::wire_get(buf, false,
+                version, "ElectLeadersRequest.TopicPartitions")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersRequest.TimeoutMs")
+            ),
         })
     }
 }
@@ -199,26 +191,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ErrorCode",
-            )?,
-            replica_election_results: <Vec<
-                ReplicaElectionResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ReplicaElectionResults",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ErrorCode")
+            ),
+            replica_election_results: tri!(
+                < Vec < ReplicaElectionResult > as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ReplicaElectionResults")
+            ),
         })
     }
 }

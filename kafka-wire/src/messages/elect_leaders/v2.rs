@@ -78,26 +78,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            election_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.ElectionType",
-            )?,
-            topic_partitions: <Option<
-                Vec<TopicPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ElectLeadersRequest.TopicPartitions",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.TimeoutMs",
-            )?,
+            election_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersRequest.ElectionType")
+            ),
+            topic_partitions: tri!(
+                < Option < Vec < TopicPartitions > > as Wire > ::wire_get(buf, true,
+                version, "ElectLeadersRequest.TopicPartitions")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ElectLeadersRequest",
@@ -216,26 +208,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ErrorCode",
-            )?,
-            replica_election_results: <Vec<
-                ReplicaElectionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ElectLeadersResponse.ReplicaElectionResults",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ErrorCode")
+            ),
+            replica_election_results: tri!(
+                < Vec < ReplicaElectionResult > as Wire > ::wire_get(buf, true, version,
+                "ElectLeadersResponse.ReplicaElectionResults")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ElectLeadersResponse",
@@ -338,15 +322,14 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartitions.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",
@@ -456,21 +439,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.PartitionId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
+            partition_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.PartitionId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -554,20 +534,14 @@ impl Wire for ReplicaElectionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReplicaElectionResult.Topic",
-            )?,
-            partition_result: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReplicaElectionResult.PartitionResult",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReplicaElectionResult.Topic")
+            ),
+            partition_result: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "ReplicaElectionResult.PartitionResult")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReplicaElectionResult",

@@ -90,20 +90,14 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "TopicPartitions.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "TopicPartitions.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "TopicPartitions.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 2, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -284,29 +278,21 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             election_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ElectLeadersRequest.ElectionType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "ElectLeadersRequest.ElectionType")
+                )
             } else {
                 0
             },
-            topic_partitions: <Option<
-                Vec<TopicPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "ElectLeadersRequest.TopicPartitions",
-            )?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersRequest.TimeoutMs",
-            )?,
+            topic_partitions: tri!(
+                < Option < Vec < TopicPartitions > > as Wire > ::wire_get(buf, version >=
+                2, version, "ElectLeadersRequest.TopicPartitions")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -322,9 +308,10 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             election_type: 0,
-            topic_partitions: v
-                .topic_partitions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            topic_partitions: match v.topic_partitions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -333,17 +320,20 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
             election_type: v.election_type,
-            topic_partitions: v
-                .topic_partitions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            topic_partitions: match v.topic_partitions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -352,17 +342,20 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
             election_type: v.election_type,
-            topic_partitions: v
-                .topic_partitions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            topic_partitions: match v.topic_partitions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -371,8 +364,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -397,14 +392,7 @@ impl Request {
         }
         Ok(super::v0::Request {
             topic_partitions: match self.topic_partitions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TopicPartitions::to_v0))),
                 None => None,
             },
             timeout_ms: self.timeout_ms,
@@ -424,14 +412,7 @@ impl Request {
         Ok(super::v1::Request {
             election_type: self.election_type,
             topic_partitions: match self.topic_partitions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TopicPartitions::to_v0))),
                 None => None,
             },
             timeout_ms: self.timeout_ms,
@@ -443,14 +424,7 @@ impl Request {
         Ok(super::v2::Request {
             election_type: self.election_type,
             topic_partitions: match self.topic_partitions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v2(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TopicPartitions::to_v2))),
                 None => None,
             },
             timeout_ms: self.timeout_ms,
@@ -548,20 +522,14 @@ impl Wire for ReplicaElectionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "ReplicaElectionResult.Topic",
-            )?,
-            partition_result: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "ReplicaElectionResult.PartitionResult",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                "ReplicaElectionResult.Topic")
+            ),
+            partition_result: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, version >= 2,
+                version, "ReplicaElectionResult.PartitionResult")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -578,7 +546,7 @@ impl From<super::v0::ReplicaElectionResult> for ReplicaElectionResult {
     fn from(v: super::v0::ReplicaElectionResult) -> Self {
         Self {
             topic: v.topic,
-            partition_result: v.partition_result.into_iter().map(Into::into).collect(),
+            partition_result: vec_from(v.partition_result),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -587,7 +555,7 @@ impl From<super::v2::ReplicaElectionResult> for ReplicaElectionResult {
     fn from(v: super::v2::ReplicaElectionResult) -> Self {
         Self {
             topic: v.topic,
-            partition_result: v.partition_result.into_iter().map(Into::into).collect(),
+            partition_result: vec_from(v.partition_result),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -609,11 +577,9 @@ impl ReplicaElectionResult {
         }
         Ok(super::v0::ReplicaElectionResult {
             topic: self.topic,
-            partition_result: self
-                .partition_result
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_result: tri!(
+                vec_to(self.partition_result, version, PartitionResult::to_v0)
+            ),
         })
     }
     /// This value as the `ReplicaElectionResult` of version 2 (and the versions sharing its fields).
@@ -624,11 +590,9 @@ impl ReplicaElectionResult {
     ) -> Result<super::v2::ReplicaElectionResult, EncodeError> {
         Ok(super::v2::ReplicaElectionResult {
             topic: self.topic,
-            partition_result: self
-                .partition_result
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_result: tri!(
+                vec_to(self.partition_result, version, PartitionResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -746,26 +710,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.PartitionId",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "PartitionResult.ErrorMessage",
-            )?,
+            partition_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.PartitionId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "PartitionResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -783,7 +739,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         Self {
             partition_id: v.partition_id,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -793,7 +749,7 @@ impl From<super::v2::PartitionResult> for PartitionResult {
         Self {
             partition_id: v.partition_id,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -950,30 +906,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ElectLeadersResponse.ThrottleTimeMs",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ElectLeadersResponse.ThrottleTimeMs")
+            ),
             error_code: if version >= 1 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ElectLeadersResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "ElectLeadersResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
-            replica_election_results: <Vec<
-                ReplicaElectionResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "ElectLeadersResponse.ReplicaElectionResults",
-            )?,
+            replica_election_results: tri!(
+                < Vec < ReplicaElectionResult > as Wire > ::wire_get(buf, version >= 2,
+                version, "ElectLeadersResponse.ReplicaElectionResults")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -990,11 +938,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
-            replica_election_results: v
-                .replica_election_results
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            replica_election_results: vec_from(v.replica_election_results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1002,8 +946,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1011,11 +957,7 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            replica_election_results: v
-                .replica_election_results
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            replica_election_results: vec_from(v.replica_election_results),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1023,8 +965,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1032,11 +976,7 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            replica_election_results: v
-                .replica_election_results
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            replica_election_results: vec_from(v.replica_election_results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1044,8 +984,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -1070,11 +1012,10 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            replica_election_results: self
-                .replica_election_results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            replica_election_results: tri!(
+                vec_to(self.replica_election_results, version,
+                ReplicaElectionResult::to_v0)
+            ),
         })
     }
     /// This value as the `ElectLeadersResponse` of version 1 (and the versions sharing its fields).
@@ -1091,11 +1032,10 @@ impl Response {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            replica_election_results: self
-                .replica_election_results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            replica_election_results: tri!(
+                vec_to(self.replica_election_results, version,
+                ReplicaElectionResult::to_v0)
+            ),
         })
     }
     /// This value as the `ElectLeadersResponse` of version 2 (and the versions sharing its fields).
@@ -1104,11 +1044,10 @@ impl Response {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            replica_election_results: self
-                .replica_election_results
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            replica_election_results: tri!(
+                vec_to(self.replica_election_results, version,
+                ReplicaElectionResult::to_v2)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

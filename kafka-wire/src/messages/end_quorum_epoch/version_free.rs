@@ -87,15 +87,14 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, version >= 1, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, version >= 1, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -112,7 +111,7 @@ impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -121,7 +120,7 @@ impl From<super::v1::TopicData> for TopicData {
     fn from(v: super::v1::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -137,11 +136,7 @@ impl TopicData {
         }
         Ok(super::v0::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
         })
     }
     /// This value as the `TopicData` of version 1 (and the versions sharing its fields).
@@ -149,11 +144,7 @@ impl TopicData {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicData, EncodeError> {
         Ok(super::v1::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -304,45 +295,30 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             preferred_successors: if version <= 0 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "PartitionData.PreferredSuccessors",
-                )?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 1,
+                    version, "PartitionData.PreferredSuccessors")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
             preferred_candidates: if version >= 1 {
-                <Vec<
-                    ReplicaInfo,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "PartitionData.PreferredCandidates",
-                )?
+                tri!(
+                    < Vec < ReplicaInfo > as Wire > ::wire_get(buf, version >= 1,
+                    version, "PartitionData.PreferredCandidates")
+                )
             } else {
                 <Vec<ReplicaInfo>>::new()
             },
@@ -377,11 +353,7 @@ impl From<super::v1::PartitionData> for PartitionData {
             leader_id: v.leader_id,
             leader_epoch: v.leader_epoch,
             preferred_successors: <SmallVec<[i32; 4]>>::new(),
-            preferred_candidates: v
-                .preferred_candidates
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            preferred_candidates: vec_from(v.preferred_candidates),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -409,11 +381,9 @@ impl PartitionData {
             partition_index: self.partition_index,
             leader_id: self.leader_id,
             leader_epoch: self.leader_epoch,
-            preferred_candidates: self
-                .preferred_candidates
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            preferred_candidates: tri!(
+                vec_to(self.preferred_candidates, version, ReplicaInfo::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -537,17 +507,18 @@ impl Wire for ReplicaInfo {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             candidate_id: if version >= 1 {
-                <i32 as Wire>::wire_get(buf, false, version, "ReplicaInfo.CandidateId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ReplicaInfo.CandidateId")
+                )
             } else {
                 0
             },
             candidate_directory_id: if version >= 1 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ReplicaInfo.CandidateDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "ReplicaInfo.CandidateDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
@@ -713,27 +684,26 @@ impl Wire for LeaderEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "LeaderEndpoint.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    "LeaderEndpoint.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             host: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "LeaderEndpoint.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    "LeaderEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 1 {
-                <u16 as Wire>::wire_get(buf, false, version, "LeaderEndpoint.Port")?
+                tri!(
+                    < u16 as Wire > ::wire_get(buf, false, version,
+                    "LeaderEndpoint.Port")
+                )
             } else {
                 0
             },
@@ -883,31 +853,19 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "EndQuorumEpochRequest.ClusterId",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "EndQuorumEpochRequest.Topics",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "EndQuorumEpochRequest.ClusterId")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, version >= 1, version,
+                "EndQuorumEpochRequest.Topics")
+            ),
             leader_endpoints: if version >= 1 {
-                <Vec<
-                    LeaderEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "EndQuorumEpochRequest.LeaderEndpoints",
-                )?
+                tri!(
+                    < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, version >= 1,
+                    version, "EndQuorumEpochRequest.LeaderEndpoints")
+                )
             } else {
                 <Vec<LeaderEndpoint>>::new()
             },
@@ -925,8 +883,8 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            cluster_id: v.cluster_id,
+            topics: vec_from(v.topics),
             leader_endpoints: <Vec<LeaderEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -935,16 +893,18 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            leader_endpoints: v.leader_endpoints.into_iter().map(Into::into).collect(),
+            cluster_id: v.cluster_id,
+            topics: vec_from(v.topics),
+            leader_endpoints: vec_from(v.leader_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -952,8 +912,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -973,11 +935,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
         })
     }
     /// This value as the `EndQuorumEpochRequest` of version 1 (and the versions sharing its fields).
@@ -988,16 +946,10 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            leader_endpoints: self
-                .leader_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v1)),
+            leader_endpoints: tri!(
+                vec_to(self.leader_endpoints, version, LeaderEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1086,15 +1038,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, version >= 1, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, version >= 1,
+                version, "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -1111,7 +1062,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1120,7 +1071,7 @@ impl From<super::v1::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v1::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1136,11 +1087,9 @@ impl TopicDataResponse {
         }
         Ok(super::v0::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v0)
+            ),
         })
     }
     /// This value as the `TopicData` of version 1 (and the versions sharing its fields).
@@ -1148,11 +1097,9 @@ impl TopicDataResponse {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicDataResponse, EncodeError> {
         Ok(super::v1::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1274,30 +1221,21 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -1481,22 +1419,25 @@ impl Wire for NodeEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 1 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "NodeEndpoint.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "NodeEndpoint.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    "NodeEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 1 {
-                <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?
+                tri!(
+                    < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+                )
             } else {
                 0
             },
@@ -1678,29 +1619,19 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndQuorumEpochResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "EndQuorumEpochResponse.Topics",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EndQuorumEpochResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, version >= 1,
+                version, "EndQuorumEpochResponse.Topics")
+            ),
             node_endpoints: if version >= 1 && !(version >= 1) {
-                <Vec<
-                    NodeEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 1,
-                    version,
-                    "EndQuorumEpochResponse.NodeEndpoints",
-                )?
+                tri!(
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 1,
+                    version, "EndQuorumEpochResponse.NodeEndpoints")
+                )
             } else {
                 <Vec<NodeEndpoint>>::new()
             },
@@ -1711,9 +1642,10 @@ impl Wire for Response {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 1 => {
-                        out.node_endpoints = codec::get_tagged::<
-                            Vec<NodeEndpoint>,
-                        >(0u32, data, version, "EndQuorumEpochResponse.NodeEndpoints")?;
+                        out.node_endpoints = tri!(
+                            codec::get_tagged:: < Vec < NodeEndpoint > > (0u32, data,
+                            version, "EndQuorumEpochResponse.NodeEndpoints")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1726,7 +1658,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1735,16 +1667,18 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1752,8 +1686,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1778,11 +1714,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
         })
     }
     /// This value as the `EndQuorumEpochResponse` of version 1 (and the versions sharing its fields).
@@ -1790,16 +1722,10 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v1)),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

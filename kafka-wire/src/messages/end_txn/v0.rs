@@ -64,30 +64,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnRequest.TransactionalId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnRequest.ProducerEpoch",
-            )?,
-            committed: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnRequest.Committed",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "EndTxnRequest.TransactionalId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "EndTxnRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "EndTxnRequest.ProducerEpoch")
+            ),
+            committed: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "EndTxnRequest.Committed")
+            ),
         })
     }
 }
@@ -180,18 +172,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EndTxnResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EndTxnResponse.ErrorCode")
+            ),
         })
     }
 }

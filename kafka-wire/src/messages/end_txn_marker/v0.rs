@@ -39,12 +39,10 @@ impl Wire for EndTxnMarker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnMarker.CoordinatorEpoch",
-            )?,
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EndTxnMarker.CoordinatorEpoch")
+            ),
         })
     }
 }

@@ -54,12 +54,10 @@ impl Wire for EndTxnMarker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndTxnMarker.CoordinatorEpoch",
-            )?,
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EndTxnMarker.CoordinatorEpoch")
+            ),
         };
         Ok(out)
     }
@@ -74,8 +72,10 @@ impl From<super::v0::EndTxnMarker> for EndTxnMarker {
 impl TryFrom<EndTxnMarker> for super::v0::EndTxnMarker {
     type Error = EncodeError;
     fn try_from(v: EndTxnMarker) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::EndTxnMarker as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::EndTxnMarker as Message>::NAME, 0i16)),
+        }
     }
 }
 impl EndTxnMarker {

@@ -76,26 +76,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            request_data: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EnvelopeRequest.RequestData",
-            )?,
-            request_principal: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EnvelopeRequest.RequestPrincipal",
-            )?,
-            client_host_address: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EnvelopeRequest.ClientHostAddress",
-            )?,
+            request_data: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "EnvelopeRequest.RequestData")
+            ),
+            request_principal: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, true, version,
+                "EnvelopeRequest.RequestPrincipal")
+            ),
+            client_host_address: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "EnvelopeRequest.ClientHostAddress")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EnvelopeRequest",
@@ -201,15 +193,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            response_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(buf, true, version, "EnvelopeResponse.ResponseData")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EnvelopeResponse.ErrorCode",
-            )?,
+            response_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, true, version,
+                "EnvelopeResponse.ResponseData")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EnvelopeResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EnvelopeResponse",

@@ -103,26 +103,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            request_data: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EnvelopeRequest.RequestData",
-            )?,
-            request_principal: <Option<
-                Bytes,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EnvelopeRequest.RequestPrincipal",
-            )?,
-            client_host_address: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EnvelopeRequest.ClientHostAddress",
-            )?,
+            request_data: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "EnvelopeRequest.RequestData")
+            ),
+            request_principal: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, true, version,
+                "EnvelopeRequest.RequestPrincipal")
+            ),
+            client_host_address: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "EnvelopeRequest.ClientHostAddress")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -136,7 +128,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             request_data: v.request_data,
-            request_principal: v.request_principal.map(|v| v),
+            request_principal: v.request_principal,
             client_host_address: v.client_host_address,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -145,8 +137,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -243,15 +237,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            response_data: <Option<
-                Bytes,
-            > as Wire>::wire_get(buf, true, version, "EnvelopeResponse.ResponseData")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EnvelopeResponse.ErrorCode",
-            )?,
+            response_data: tri!(
+                < Option < Bytes > as Wire > ::wire_get(buf, true, version,
+                "EnvelopeResponse.ResponseData")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EnvelopeResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -264,7 +257,7 @@ impl Wire for Response {
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
-            response_data: v.response_data.map(|v| v),
+            response_data: v.response_data,
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -273,8 +266,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {

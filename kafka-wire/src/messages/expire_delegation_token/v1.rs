@@ -49,18 +49,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ExpireDelegationTokenRequest.Hmac",
-            )?,
-            expiry_time_period_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ExpireDelegationTokenRequest.ExpiryTimePeriodMs",
-            )?,
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "ExpireDelegationTokenRequest.Hmac")
+            ),
+            expiry_time_period_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ExpireDelegationTokenRequest.ExpiryTimePeriodMs")
+            ),
         })
     }
 }
@@ -160,24 +156,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ExpireDelegationTokenResponse.ErrorCode",
-            )?,
-            expiry_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ExpireDelegationTokenResponse.ExpiryTimestampMs",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ExpireDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ExpireDelegationTokenResponse.ErrorCode")
+            ),
+            expiry_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ExpireDelegationTokenResponse.ExpiryTimestampMs")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ExpireDelegationTokenResponse.ThrottleTimeMs")
+            ),
         })
     }
 }

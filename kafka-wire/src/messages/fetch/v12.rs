@@ -150,77 +150,50 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: None,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ReplicaId",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionId",
-            )?,
-            session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionEpoch",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, true, version, "FetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.ForgottenTopicsData",
-            )?,
-            rack_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.RackId",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.ReplicaId")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.SessionId")
+            ),
+            session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.SessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.ForgottenTopicsData")
+            ),
+            rack_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.RackId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchRequest.ClusterId",
-                    )?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged(0u32, data, version, "FetchRequest.ClusterId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -360,27 +333,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ErrorCode",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.SessionId",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ErrorCode")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.SessionId")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchResponse",
@@ -549,42 +517,30 @@ impl Wire for FetchPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.CurrentLeaderEpoch",
-            )?,
-            fetch_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.FetchOffset",
-            )?,
-            last_fetched_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.LastFetchedEpoch",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.LogStartOffset",
-            )?,
-            partition_max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.PartitionMaxBytes",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.CurrentLeaderEpoch")
+            ),
+            fetch_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.FetchOffset")
+            ),
+            last_fetched_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.LastFetchedEpoch")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.LogStartOffset")
+            ),
+            partition_max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.PartitionMaxBytes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchPartition",
@@ -676,15 +632,13 @@ impl Wire for FetchTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchTopic.Topic",
-            )?,
-            partitions: <Vec<
-                FetchPartition,
-            > as Wire>::wire_get(buf, true, version, "FetchTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "FetchTopic.Topic")
+            ),
+            partitions: tri!(
+                < Vec < FetchPartition > as Wire > ::wire_get(buf, true, version,
+                "FetchTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchTopic",
@@ -769,15 +723,14 @@ impl Wire for ForgottenTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ForgottenTopic.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "ForgottenTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ForgottenTopic.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "ForgottenTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ForgottenTopic",
@@ -864,18 +817,14 @@ impl Wire for AbortedTransaction {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTransaction.ProducerId",
-            )?,
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTransaction.FirstOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTransaction.ProducerId")
+            ),
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTransaction.FirstOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AbortedTransaction",
@@ -969,13 +918,13 @@ impl Wire for EpochEndOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "EpochEndOffset.Epoch")?,
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.EndOffset",
-            )?,
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "EpochEndOffset.Epoch")
+            ),
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.EndOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EpochEndOffset",
@@ -1057,20 +1006,14 @@ impl Wire for FetchableTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchableTopicResponse.Topic",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchableTopicResponse.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FetchableTopicResponse.Topic")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "FetchableTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchableTopicResponse",
@@ -1173,18 +1116,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderIdAndEpoch",
@@ -1424,84 +1363,63 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            high_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.HighWatermark",
-            )?,
-            last_stable_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastStableOffset",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LogStartOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            high_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.HighWatermark")
+            ),
+            last_stable_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastStableOffset")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LogStartOffset")
+            ),
             diverging_epoch: EpochEndOffset::default(),
             current_leader: LeaderIdAndEpoch::default(),
             snapshot_id: SnapshotId::default(),
-            aborted_transactions: <Option<
-                Vec<AbortedTransaction>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionData.AbortedTransactions",
-            )?,
-            preferred_read_replica: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PreferredReadReplica",
-            )?,
-            records: <Option<
-                Records,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.Records")?,
+            aborted_transactions: tri!(
+                < Option < Vec < AbortedTransaction > > as Wire > ::wire_get(buf, true,
+                version, "PartitionData.AbortedTransactions")
+            ),
+            preferred_read_replica: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PreferredReadReplica")
+            ),
+            records: tri!(
+                < Option < Records > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Records")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "PartitionData")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.diverging_epoch = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "PartitionData.DivergingEpoch",
-                    )?;
+                    out.diverging_epoch = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "PartitionData.DivergingEpoch")
+                    );
                 }
                 1u32 => {
-                    out.current_leader = codec::get_tagged(
-                        1u32,
-                        data,
-                        version,
-                        "PartitionData.CurrentLeader",
-                    )?;
+                    out.current_leader = tri!(
+                        codec::get_tagged(1u32, data, version,
+                        "PartitionData.CurrentLeader")
+                    );
                 }
                 2u32 => {
-                    out.snapshot_id = codec::get_tagged(
-                        2u32,
-                        data,
-                        version,
-                        "PartitionData.SnapshotId",
-                    )?;
+                    out.snapshot_id = tri!(
+                        codec::get_tagged(2u32, data, version,
+                        "PartitionData.SnapshotId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -1620,13 +1538,12 @@ impl Wire for SnapshotId {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotId.EndOffset",
-            )?,
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "SnapshotId.EndOffset")
+            ),
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "SnapshotId.Epoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotId",

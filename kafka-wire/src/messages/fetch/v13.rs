@@ -150,77 +150,50 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: None,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ReplicaId",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionId",
-            )?,
-            session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionEpoch",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, true, version, "FetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.ForgottenTopicsData",
-            )?,
-            rack_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.RackId",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.ReplicaId")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.SessionId")
+            ),
+            session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.SessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.ForgottenTopicsData")
+            ),
+            rack_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.RackId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchRequest.ClusterId",
-                    )?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged(0u32, data, version, "FetchRequest.ClusterId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -360,27 +333,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ErrorCode",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.SessionId",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ErrorCode")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.SessionId")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchResponse",
@@ -478,15 +446,13 @@ impl Wire for FetchTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                FetchPartition,
-            > as Wire>::wire_get(buf, true, version, "FetchTopic.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "FetchTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < FetchPartition > as Wire > ::wire_get(buf, true, version,
+                "FetchTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchTopic",
@@ -571,15 +537,14 @@ impl Wire for ForgottenTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ForgottenTopic.TopicId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "ForgottenTopic.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ForgottenTopic.TopicId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "ForgottenTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ForgottenTopic",
@@ -669,20 +634,14 @@ impl Wire for FetchableTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchableTopicResponse.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchableTopicResponse.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "FetchableTopicResponse.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "FetchableTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchableTopicResponse",

@@ -166,79 +166,53 @@ impl Wire for Request {
         let mut out = Self {
             cluster_id: None,
             replica_state: ReplicaState::default(),
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionId",
-            )?,
-            session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionEpoch",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, true, version, "FetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.ForgottenTopicsData",
-            )?,
-            rack_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.RackId",
-            )?,
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.SessionId")
+            ),
+            session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.SessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.ForgottenTopicsData")
+            ),
+            rack_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.RackId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchRequest.ClusterId",
-                    )?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged(0u32, data, version, "FetchRequest.ClusterId")
+                    );
                 }
                 1u32 => {
-                    out.replica_state = codec::get_tagged(
-                        1u32,
-                        data,
-                        version,
-                        "FetchRequest.ReplicaState",
-                    )?;
+                    out.replica_state = tri!(
+                        codec::get_tagged(1u32, data, version,
+                        "FetchRequest.ReplicaState")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -378,27 +352,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ErrorCode",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.SessionId",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ErrorCode")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.SessionId")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchResponse",
@@ -516,18 +485,13 @@ impl Wire for ReplicaState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.ReplicaId",
-            )?,
-            replica_epoch: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReplicaState.ReplicaEpoch",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "ReplicaState.ReplicaId")
+            ),
+            replica_epoch: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ReplicaState.ReplicaEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReplicaState",

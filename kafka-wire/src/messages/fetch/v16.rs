@@ -166,79 +166,53 @@ impl Wire for Request {
         let mut out = Self {
             cluster_id: None,
             replica_state: ReplicaState::default(),
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionId",
-            )?,
-            session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionEpoch",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, true, version, "FetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.ForgottenTopicsData",
-            )?,
-            rack_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchRequest.RackId",
-            )?,
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.SessionId")
+            ),
+            session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.SessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.ForgottenTopicsData")
+            ),
+            rack_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FetchRequest.RackId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchRequest.ClusterId",
-                    )?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged(0u32, data, version, "FetchRequest.ClusterId")
+                    );
                 }
                 1u32 => {
-                    out.replica_state = codec::get_tagged(
-                        1u32,
-                        data,
-                        version,
-                        "FetchRequest.ReplicaState",
-                    )?;
+                    out.replica_state = tri!(
+                        codec::get_tagged(1u32, data, version,
+                        "FetchRequest.ReplicaState")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -408,27 +382,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ErrorCode",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.SessionId",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ErrorCode")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.SessionId")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchResponse.Responses")
+            ),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -436,12 +405,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.node_endpoints = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchResponse.NodeEndpoints",
-                    )?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "FetchResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -559,22 +526,20 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",

@@ -83,39 +83,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ReplicaId",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.ReplicaId")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.Topics")
+            ),
         })
     }
 }
@@ -208,15 +195,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, false,
+                version, "FetchResponse.Responses")
+            ),
         })
     }
 }
@@ -319,24 +305,18 @@ impl Wire for FetchPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.Partition",
-            )?,
-            fetch_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.FetchOffset",
-            )?,
-            partition_max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.PartitionMaxBytes",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.Partition")
+            ),
+            fetch_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.FetchOffset")
+            ),
+            partition_max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.PartitionMaxBytes")
+            ),
         })
     }
 }
@@ -404,15 +384,14 @@ impl Wire for FetchTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchTopic.Topic",
-            )?,
-            partitions: <Vec<
-                FetchPartition,
-            > as Wire>::wire_get(buf, false, version, "FetchTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FetchTopic.Topic")
+            ),
+            partitions: tri!(
+                < Vec < FetchPartition > as Wire > ::wire_get(buf, false, version,
+                "FetchTopic.Partitions")
+            ),
         })
     }
 }
@@ -490,18 +469,14 @@ impl Wire for AbortedTransaction {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTransaction.ProducerId",
-            )?,
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTransaction.FirstOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTransaction.ProducerId")
+            ),
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTransaction.FirstOffset")
+            ),
         })
     }
 }
@@ -577,20 +552,14 @@ impl Wire for FetchableTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchableTopicResponse.Topic",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchableTopicResponse.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FetchableTopicResponse.Topic")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, false, version,
+                "FetchableTopicResponse.Partitions")
+            ),
         })
     }
 }
@@ -723,41 +692,30 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            high_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.HighWatermark",
-            )?,
-            last_stable_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastStableOffset",
-            )?,
-            aborted_transactions: <Option<
-                Vec<AbortedTransaction>,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.AbortedTransactions",
-            )?,
-            records: <Option<
-                Records,
-            > as Wire>::wire_get(buf, false, version, "PartitionData.Records")?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            high_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.HighWatermark")
+            ),
+            last_stable_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastStableOffset")
+            ),
+            aborted_transactions: tri!(
+                < Option < Vec < AbortedTransaction > > as Wire > ::wire_get(buf, false,
+                version, "PartitionData.AbortedTransactions")
+            ),
+            records: tri!(
+                < Option < Records > as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Records")
+            ),
         })
     }
 }

@@ -113,59 +113,37 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ReplicaId",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionId",
-            )?,
-            session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionEpoch",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ForgottenTopicsData",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.ReplicaId")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.SessionId")
+            ),
+            session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.SessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.ForgottenTopicsData")
+            ),
         })
     }
 }
@@ -289,27 +267,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ErrorCode",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.SessionId",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ErrorCode")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.SessionId")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, false,
+                version, "FetchResponse.Responses")
+            ),
         })
     }
 }
@@ -402,15 +375,14 @@ impl Wire for ForgottenTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ForgottenTopic.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, false, version, "ForgottenTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ForgottenTopic.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "ForgottenTopic.Partitions")
+            ),
         })
     }
 }

@@ -113,59 +113,37 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ReplicaId",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionId",
-            )?,
-            session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.SessionEpoch",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, false, version, "FetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.ForgottenTopicsData",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.ReplicaId")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.SessionId")
+            ),
+            session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.SessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.ForgottenTopicsData")
+            ),
         })
     }
 }
@@ -289,27 +267,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ErrorCode",
-            )?,
-            session_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.SessionId",
-            )?,
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(buf, false, version, "FetchResponse.Responses")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ErrorCode")
+            ),
+            session_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.SessionId")
+            ),
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, false,
+                version, "FetchResponse.Responses")
+            ),
         })
     }
 }
@@ -451,36 +424,26 @@ impl Wire for FetchPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.CurrentLeaderEpoch",
-            )?,
-            fetch_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.FetchOffset",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.LogStartOffset",
-            )?,
-            partition_max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.PartitionMaxBytes",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.CurrentLeaderEpoch")
+            ),
+            fetch_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.FetchOffset")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.LogStartOffset")
+            ),
+            partition_max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.PartitionMaxBytes")
+            ),
         })
     }
 }
@@ -556,15 +519,14 @@ impl Wire for FetchTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchTopic.Topic",
-            )?,
-            partitions: <Vec<
-                FetchPartition,
-            > as Wire>::wire_get(buf, false, version, "FetchTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FetchTopic.Topic")
+            ),
+            partitions: tri!(
+                < Vec < FetchPartition > as Wire > ::wire_get(buf, false, version,
+                "FetchTopic.Partitions")
+            ),
         })
     }
 }

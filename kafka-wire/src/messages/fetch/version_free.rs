@@ -119,17 +119,18 @@ impl Wire for ReplicaState {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             replica_id: if version >= 15 {
-                <i32 as Wire>::wire_get(buf, false, version, "ReplicaState.ReplicaId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ReplicaState.ReplicaId")
+                )
             } else {
                 -1
             },
             replica_epoch: if version >= 15 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ReplicaState.ReplicaEpoch",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "ReplicaState.ReplicaEpoch")
+                )
             } else {
                 -1
             },
@@ -267,23 +268,25 @@ impl Wire for FetchTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             topic: if version <= 12 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "FetchTopic.Topic",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 12, version,
+                    "FetchTopic.Topic")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 13 {
-                <Uuid as Wire>::wire_get(buf, false, version, "FetchTopic.TopicId")?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "FetchTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partitions: <Vec<
-                FetchPartition,
-            > as Wire>::wire_get(buf, version >= 12, version, "FetchTopic.Partitions")?,
+            partitions: tri!(
+                < Vec < FetchPartition > as Wire > ::wire_get(buf, version >= 12,
+                version, "FetchTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 12 {
@@ -301,7 +304,7 @@ impl From<super::v4::FetchTopic> for FetchTopic {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -311,7 +314,7 @@ impl From<super::v5::FetchTopic> for FetchTopic {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -321,7 +324,7 @@ impl From<super::v9::FetchTopic> for FetchTopic {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -331,7 +334,7 @@ impl From<super::v12::FetchTopic> for FetchTopic {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -341,7 +344,7 @@ impl From<super::v13::FetchTopic> for FetchTopic {
         Self {
             topic: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -351,7 +354,7 @@ impl From<super::v17::FetchTopic> for FetchTopic {
         Self {
             topic: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -361,7 +364,7 @@ impl From<super::v18::FetchTopic> for FetchTopic {
         Self {
             topic: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -377,11 +380,7 @@ impl FetchTopic {
         }
         Ok(super::v4::FetchTopic {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v4)),
         })
     }
     /// This value as the `FetchTopic` of version 5 (and the versions sharing its fields).
@@ -394,11 +393,7 @@ impl FetchTopic {
         }
         Ok(super::v5::FetchTopic {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v5)),
         })
     }
     /// This value as the `FetchTopic` of version 9 (and the versions sharing its fields).
@@ -411,11 +406,7 @@ impl FetchTopic {
         }
         Ok(super::v9::FetchTopic {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v9)),
         })
     }
     /// This value as the `FetchTopic` of version 12 (and the versions sharing its fields).
@@ -423,11 +414,7 @@ impl FetchTopic {
     fn to_v12(self, version: i16) -> Result<super::v12::FetchTopic, EncodeError> {
         Ok(super::v12::FetchTopic {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v12)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -436,11 +423,7 @@ impl FetchTopic {
     fn to_v13(self, version: i16) -> Result<super::v13::FetchTopic, EncodeError> {
         Ok(super::v13::FetchTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v12)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -449,11 +432,7 @@ impl FetchTopic {
     fn to_v17(self, version: i16) -> Result<super::v17::FetchTopic, EncodeError> {
         Ok(super::v17::FetchTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v17(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v17)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -462,11 +441,7 @@ impl FetchTopic {
     fn to_v18(self, version: i16) -> Result<super::v18::FetchTopic, EncodeError> {
         Ok(super::v18::FetchTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v18(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v18)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -748,71 +723,55 @@ impl Wire for FetchPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.Partition",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.Partition")
+            ),
             current_leader_epoch: if version >= 9 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchPartition.CurrentLeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FetchPartition.CurrentLeaderEpoch")
+                )
             } else {
                 -1
             },
-            fetch_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.FetchOffset",
-            )?,
+            fetch_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.FetchOffset")
+            ),
             last_fetched_epoch: if version >= 12 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchPartition.LastFetchedEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FetchPartition.LastFetchedEpoch")
+                )
             } else {
                 -1
             },
             log_start_offset: if version >= 5 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchPartition.LogStartOffset",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "FetchPartition.LogStartOffset")
+                )
             } else {
                 -1
             },
-            partition_max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.PartitionMaxBytes",
-            )?,
+            partition_max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.PartitionMaxBytes")
+            ),
             replica_directory_id: if version >= 17 && !(version >= 17) {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchPartition.ReplicaDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "FetchPartition.ReplicaDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
             high_watermark: if version >= 18 && !(version >= 18) {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchPartition.HighWatermark",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "FetchPartition.HighWatermark")
+                )
             } else {
                 9223372036854775807
             },
@@ -823,14 +782,16 @@ impl Wire for FetchPartition {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 17 => {
-                        out.replica_directory_id = codec::get_tagged::<
-                            Uuid,
-                        >(0u32, data, version, "FetchPartition.ReplicaDirectoryId")?;
+                        out.replica_directory_id = tri!(
+                            codec::get_tagged:: < Uuid > (0u32, data, version,
+                            "FetchPartition.ReplicaDirectoryId")
+                        );
                     }
                     1u32 if version >= 18 => {
-                        out.high_watermark = codec::get_tagged::<
-                            i64,
-                        >(1u32, data, version, "FetchPartition.HighWatermark")?;
+                        out.high_watermark = tri!(
+                            codec::get_tagged:: < i64 > (1u32, data, version,
+                            "FetchPartition.HighWatermark")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1168,29 +1129,26 @@ impl Wire for ForgottenTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             topic: if (7..=12).contains(&version) {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "ForgottenTopic.Topic",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 12, version,
+                    "ForgottenTopic.Topic")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 13 {
-                <Uuid as Wire>::wire_get(buf, false, version, "ForgottenTopic.TopicId")?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "ForgottenTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
             partitions: if version >= 7 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "ForgottenTopic.Partitions",
-                )?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 12,
+                    version, "ForgottenTopic.Partitions")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
@@ -1402,9 +1360,10 @@ impl Wire for Request {
                 += if version >= 12 {
                     Wire::wire_len(&self.cluster_id, version >= 12, version)
                 } else {
-                    self.cluster_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 12, version))
+                    match &self.cluster_id {
+                        Some(v) => Wire::wire_len(v, version >= 12, version),
+                        None => 0,
+                    }
                 };
         }
         if version <= 14 {
@@ -1441,9 +1400,10 @@ impl Wire for Request {
                         if version >= 12 {
                             Wire::wire_len(&self.cluster_id, true, version)
                         } else {
-                            self.cluster_id
-                                .as_ref()
-                                .map_or(0, |v| Wire::wire_len(v, true, version))
+                            match &self.cluster_id {
+                                Some(v) => Wire::wire_len(v, true, version),
+                                None => 0,
+                            }
                         },
                     );
             }
@@ -1666,103 +1626,83 @@ impl Wire for Request {
         let mut out = Self {
             cluster_id: if version >= 12 && !(version >= 12) {
                 if version >= 12 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 12,
-                        version,
-                        "FetchRequest.ClusterId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 12,
+                        version, "FetchRequest.ClusterId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 12,
-                            version,
-                            "FetchRequest.ClusterId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 12,
+                            version, "FetchRequest.ClusterId")
+                        ),
                     )
                 }
             } else {
                 None
             },
             replica_id: if version <= 14 {
-                <i32 as Wire>::wire_get(buf, false, version, "FetchRequest.ReplicaId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FetchRequest.ReplicaId")
+                )
             } else {
                 -1
             },
             replica_state: if version >= 15 && !(version >= 15) {
-                <ReplicaState as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchRequest.ReplicaState",
-                )?
+                tri!(
+                    < ReplicaState as Wire > ::wire_get(buf, false, version,
+                    "FetchRequest.ReplicaState")
+                )
             } else {
                 ReplicaState::default()
             },
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.MaxBytes",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchRequest.IsolationLevel",
-            )?,
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "FetchRequest.MaxBytes")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FetchRequest.IsolationLevel")
+            ),
             session_id: if version >= 7 {
-                <i32 as Wire>::wire_get(buf, false, version, "FetchRequest.SessionId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FetchRequest.SessionId")
+                )
             } else {
                 0
             },
             session_epoch: if version >= 7 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchRequest.SessionEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FetchRequest.SessionEpoch")
+                )
             } else {
                 -1
             },
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, version >= 12, version, "FetchRequest.Topics")?,
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, version >= 12, version,
+                "FetchRequest.Topics")
+            ),
             forgotten_topics_data: if version >= 7 {
-                <Vec<
-                    ForgottenTopic,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "FetchRequest.ForgottenTopicsData",
-                )?
+                tri!(
+                    < Vec < ForgottenTopic > as Wire > ::wire_get(buf, version >= 12,
+                    version, "FetchRequest.ForgottenTopicsData")
+                )
             } else {
                 <Vec<ForgottenTopic>>::new()
             },
             rack_id: if version >= 11 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "FetchRequest.RackId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 12, version,
+                    "FetchRequest.RackId")
+                )
             } else {
                 ByteString::from_static("")
             },
@@ -1774,21 +1714,24 @@ impl Wire for Request {
                 match tag {
                     0u32 if version >= 12 => {
                         out.cluster_id = if version >= 12 {
-                            codec::get_tagged::<
-                                Option<ByteString>,
-                            >(0u32, data, version, "FetchRequest.ClusterId")?
+                            tri!(
+                                codec::get_tagged:: < Option < ByteString > > (0u32, data,
+                                version, "FetchRequest.ClusterId")
+                            )
                         } else {
                             Some(
-                                codec::get_tagged::<
-                                    ByteString,
-                                >(0u32, data, version, "FetchRequest.ClusterId")?,
+                                tri!(
+                                    codec::get_tagged:: < ByteString > (0u32, data, version,
+                                    "FetchRequest.ClusterId")
+                                ),
                             )
                         };
                     }
                     1u32 if version >= 15 => {
-                        out.replica_state = codec::get_tagged::<
-                            ReplicaState,
-                        >(1u32, data, version, "FetchRequest.ReplicaState")?;
+                        out.replica_state = tri!(
+                            codec::get_tagged:: < ReplicaState > (1u32, data, version,
+                            "FetchRequest.ReplicaState")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1809,7 +1752,7 @@ impl From<super::v4::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: 0,
             session_epoch: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1819,8 +1762,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -1835,7 +1780,7 @@ impl From<super::v5::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: 0,
             session_epoch: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1845,8 +1790,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -1861,7 +1808,7 @@ impl From<super::v6::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: 0,
             session_epoch: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             forgotten_topics_data: <Vec<ForgottenTopic>>::new(),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1871,8 +1818,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
@@ -1887,12 +1836,8 @@ impl From<super::v7::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1901,8 +1846,10 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
@@ -1917,12 +1864,8 @@ impl From<super::v8::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1931,8 +1874,10 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
@@ -1947,12 +1892,8 @@ impl From<super::v9::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1961,8 +1902,10 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Request> for Request {
@@ -1977,12 +1920,8 @@ impl From<super::v10::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: ByteString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1991,8 +1930,10 @@ impl From<super::v10::Request> for Request {
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Request as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Request as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Request> for Request {
@@ -2007,12 +1948,8 @@ impl From<super::v11::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -2021,14 +1958,16 @@ impl From<super::v11::Request> for Request {
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Request as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Request as Message>::NAME, 11i16)),
+        }
     }
 }
 impl From<super::v12::Request> for Request {
     fn from(v: super::v12::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: v.replica_id,
             replica_state: ReplicaState::default(),
             max_wait_ms: v.max_wait_ms,
@@ -2037,12 +1976,8 @@ impl From<super::v12::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2051,14 +1986,16 @@ impl From<super::v12::Request> for Request {
 impl TryFrom<Request> for super::v12::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v12(12i16)
-            .map_err(|e| e.in_message(<super::v12::Request as Message>::NAME, 12i16))
+        match v.to_v12(12i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v12::Request as Message>::NAME, 12i16)),
+        }
     }
 }
 impl From<super::v13::Request> for Request {
     fn from(v: super::v13::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: v.replica_id,
             replica_state: ReplicaState::default(),
             max_wait_ms: v.max_wait_ms,
@@ -2067,12 +2004,8 @@ impl From<super::v13::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2081,14 +2014,16 @@ impl From<super::v13::Request> for Request {
 impl TryFrom<Request> for super::v13::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v13(13i16)
-            .map_err(|e| e.in_message(<super::v13::Request as Message>::NAME, 13i16))
+        match v.to_v13(13i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v13::Request as Message>::NAME, 13i16)),
+        }
     }
 }
 impl From<super::v14::Request> for Request {
     fn from(v: super::v14::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: v.replica_id,
             replica_state: ReplicaState::default(),
             max_wait_ms: v.max_wait_ms,
@@ -2097,12 +2032,8 @@ impl From<super::v14::Request> for Request {
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2111,28 +2042,26 @@ impl From<super::v14::Request> for Request {
 impl TryFrom<Request> for super::v14::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v14(14i16)
-            .map_err(|e| e.in_message(<super::v14::Request as Message>::NAME, 14i16))
+        match v.to_v14(14i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v14::Request as Message>::NAME, 14i16)),
+        }
     }
 }
 impl From<super::v15::Request> for Request {
     fn from(v: super::v15::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: -1,
-            replica_state: v.replica_state.into(),
+            replica_state: From::from(v.replica_state),
             max_wait_ms: v.max_wait_ms,
             min_bytes: v.min_bytes,
             max_bytes: v.max_bytes,
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2141,28 +2070,26 @@ impl From<super::v15::Request> for Request {
 impl TryFrom<Request> for super::v15::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v15(15i16)
-            .map_err(|e| e.in_message(<super::v15::Request as Message>::NAME, 15i16))
+        match v.to_v15(15i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v15::Request as Message>::NAME, 15i16)),
+        }
     }
 }
 impl From<super::v16::Request> for Request {
     fn from(v: super::v16::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: -1,
-            replica_state: v.replica_state.into(),
+            replica_state: From::from(v.replica_state),
             max_wait_ms: v.max_wait_ms,
             min_bytes: v.min_bytes,
             max_bytes: v.max_bytes,
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2171,28 +2098,26 @@ impl From<super::v16::Request> for Request {
 impl TryFrom<Request> for super::v16::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v16(16i16)
-            .map_err(|e| e.in_message(<super::v16::Request as Message>::NAME, 16i16))
+        match v.to_v16(16i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v16::Request as Message>::NAME, 16i16)),
+        }
     }
 }
 impl From<super::v17::Request> for Request {
     fn from(v: super::v17::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: -1,
-            replica_state: v.replica_state.into(),
+            replica_state: From::from(v.replica_state),
             max_wait_ms: v.max_wait_ms,
             min_bytes: v.min_bytes,
             max_bytes: v.max_bytes,
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2201,28 +2126,26 @@ impl From<super::v17::Request> for Request {
 impl TryFrom<Request> for super::v17::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v17(17i16)
-            .map_err(|e| e.in_message(<super::v17::Request as Message>::NAME, 17i16))
+        match v.to_v17(17i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v17::Request as Message>::NAME, 17i16)),
+        }
     }
 }
 impl From<super::v18::Request> for Request {
     fn from(v: super::v18::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: -1,
-            replica_state: v.replica_state.into(),
+            replica_state: From::from(v.replica_state),
             max_wait_ms: v.max_wait_ms,
             min_bytes: v.min_bytes,
             max_bytes: v.max_bytes,
             isolation_level: v.isolation_level,
             session_id: v.session_id,
             session_epoch: v.session_epoch,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             rack_id: v.rack_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2231,8 +2154,10 @@ impl From<super::v18::Request> for Request {
 impl TryFrom<Request> for super::v18::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v18(18i16)
-            .map_err(|e| e.in_message(<super::v18::Request as Message>::NAME, 18i16))
+        match v.to_v18(18i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v18::Request as Message>::NAME, 18i16)),
+        }
     }
 }
 impl Request {
@@ -2263,11 +2188,7 @@ impl Request {
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v4)),
         })
     }
     /// This value as the `FetchRequest` of version 5 (and the versions sharing its fields).
@@ -2297,11 +2218,7 @@ impl Request {
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v5)),
         })
     }
     /// This value as the `FetchRequest` of version 6 (and the versions sharing its fields).
@@ -2331,11 +2248,7 @@ impl Request {
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v5)),
         })
     }
     /// This value as the `FetchRequest` of version 7 (and the versions sharing its fields).
@@ -2359,16 +2272,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v5)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v7)
+            ),
         })
     }
     /// This value as the `FetchRequest` of version 8 (and the versions sharing its fields).
@@ -2392,16 +2299,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v5)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v7)
+            ),
         })
     }
     /// This value as the `FetchRequest` of version 9 (and the versions sharing its fields).
@@ -2425,16 +2326,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v9)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v7)
+            ),
         })
     }
     /// This value as the `FetchRequest` of version 10 (and the versions sharing its fields).
@@ -2458,16 +2353,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v9)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v7)
+            ),
         })
     }
     /// This value as the `FetchRequest` of version 11 (and the versions sharing its fields).
@@ -2491,16 +2380,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v9)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v7)
+            ),
             rack_id: self.rack_id,
         })
     }
@@ -2524,16 +2407,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v12)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v12)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2558,16 +2435,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v13)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v13)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2592,16 +2463,10 @@ impl Request {
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v13)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v13)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2619,23 +2484,17 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            replica_state: self.replica_state.to_v15(version)?,
+            replica_state: tri!(self.replica_state.to_v15(version)),
             max_wait_ms: self.max_wait_ms,
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v13)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v13)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2653,23 +2512,17 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            replica_state: self.replica_state.to_v15(version)?,
+            replica_state: tri!(self.replica_state.to_v15(version)),
             max_wait_ms: self.max_wait_ms,
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v13)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v13)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2687,23 +2540,17 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            replica_state: self.replica_state.to_v15(version)?,
+            replica_state: tri!(self.replica_state.to_v15(version)),
             max_wait_ms: self.max_wait_ms,
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v17(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v17)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v13)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2721,23 +2568,17 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            replica_state: self.replica_state.to_v15(version)?,
+            replica_state: tri!(self.replica_state.to_v15(version)),
             max_wait_ms: self.max_wait_ms,
             min_bytes: self.min_bytes,
             max_bytes: self.max_bytes,
             isolation_level: self.isolation_level,
             session_id: self.session_id,
             session_epoch: self.session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v18(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v18)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v13)
+            ),
             rack_id: self.rack_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2854,33 +2695,25 @@ impl Wire for FetchableTopicResponse {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             topic: if version <= 12 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "FetchableTopicResponse.Topic",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 12, version,
+                    "FetchableTopicResponse.Topic")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 13 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchableTopicResponse.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "FetchableTopicResponse.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 12,
-                version,
-                "FetchableTopicResponse.Partitions",
-            )?,
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, version >= 12, version,
+                "FetchableTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 12 {
@@ -2898,7 +2731,7 @@ impl From<super::v4::FetchableTopicResponse> for FetchableTopicResponse {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -2908,7 +2741,7 @@ impl From<super::v5::FetchableTopicResponse> for FetchableTopicResponse {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -2918,7 +2751,7 @@ impl From<super::v11::FetchableTopicResponse> for FetchableTopicResponse {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -2928,7 +2761,7 @@ impl From<super::v12::FetchableTopicResponse> for FetchableTopicResponse {
         Self {
             topic: v.topic,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2938,7 +2771,7 @@ impl From<super::v13::FetchableTopicResponse> for FetchableTopicResponse {
         Self {
             topic: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2960,11 +2793,7 @@ impl FetchableTopicResponse {
         }
         Ok(super::v4::FetchableTopicResponse {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v4)),
         })
     }
     /// This value as the `FetchableTopicResponse` of version 5 (and the versions sharing its fields).
@@ -2983,11 +2812,7 @@ impl FetchableTopicResponse {
         }
         Ok(super::v5::FetchableTopicResponse {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v5)),
         })
     }
     /// This value as the `FetchableTopicResponse` of version 11 (and the versions sharing its fields).
@@ -3006,11 +2831,7 @@ impl FetchableTopicResponse {
         }
         Ok(super::v11::FetchableTopicResponse {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v11(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v11)),
         })
     }
     /// This value as the `FetchableTopicResponse` of version 12 (and the versions sharing its fields).
@@ -3021,11 +2842,7 @@ impl FetchableTopicResponse {
     ) -> Result<super::v12::FetchableTopicResponse, EncodeError> {
         Ok(super::v12::FetchableTopicResponse {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v12)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3037,11 +2854,7 @@ impl FetchableTopicResponse {
     ) -> Result<super::v13::FetchableTopicResponse, EncodeError> {
         Ok(super::v13::FetchableTopicResponse {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v12)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3435,91 +3248,70 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            high_watermark: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.HighWatermark",
-            )?,
-            last_stable_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastStableOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            high_watermark: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.HighWatermark")
+            ),
+            last_stable_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastStableOffset")
+            ),
             log_start_offset: if version >= 5 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.LogStartOffset",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.LogStartOffset")
+                )
             } else {
                 -1
             },
             diverging_epoch: if version >= 12 && !(version >= 12) {
-                <EpochEndOffset as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.DivergingEpoch",
-                )?
+                tri!(
+                    < EpochEndOffset as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.DivergingEpoch")
+                )
             } else {
                 EpochEndOffset::default()
             },
             current_leader: if version >= 12 && !(version >= 12) {
-                <LeaderIdAndEpoch as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.CurrentLeader",
-                )?
+                tri!(
+                    < LeaderIdAndEpoch as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.CurrentLeader")
+                )
             } else {
                 LeaderIdAndEpoch::default()
             },
             snapshot_id: if version >= 12 && !(version >= 12) {
-                <SnapshotId as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.SnapshotId",
-                )?
+                tri!(
+                    < SnapshotId as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.SnapshotId")
+                )
             } else {
                 SnapshotId::default()
             },
-            aborted_transactions: <Option<
-                Vec<AbortedTransaction>,
-            > as Wire>::wire_get(
-                buf,
-                version >= 12,
-                version,
-                "PartitionData.AbortedTransactions",
-            )?,
+            aborted_transactions: tri!(
+                < Option < Vec < AbortedTransaction > > as Wire > ::wire_get(buf, version
+                >= 12, version, "PartitionData.AbortedTransactions")
+            ),
             preferred_read_replica: if version >= 11 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.PreferredReadReplica",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.PreferredReadReplica")
+                )
             } else {
                 -1
             },
-            records: <Option<
-                Records,
-            > as Wire>::wire_get(buf, version >= 12, version, "PartitionData.Records")?,
+            records: tri!(
+                < Option < Records > as Wire > ::wire_get(buf, version >= 12, version,
+                "PartitionData.Records")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 12 {
@@ -3527,19 +3319,22 @@ impl Wire for PartitionData {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 12 => {
-                        out.diverging_epoch = codec::get_tagged::<
-                            EpochEndOffset,
-                        >(0u32, data, version, "PartitionData.DivergingEpoch")?;
+                        out.diverging_epoch = tri!(
+                            codec::get_tagged:: < EpochEndOffset > (0u32, data, version,
+                            "PartitionData.DivergingEpoch")
+                        );
                     }
                     1u32 if version >= 12 => {
-                        out.current_leader = codec::get_tagged::<
-                            LeaderIdAndEpoch,
-                        >(1u32, data, version, "PartitionData.CurrentLeader")?;
+                        out.current_leader = tri!(
+                            codec::get_tagged:: < LeaderIdAndEpoch > (1u32, data,
+                            version, "PartitionData.CurrentLeader")
+                        );
                     }
                     2u32 if version >= 12 => {
-                        out.snapshot_id = codec::get_tagged::<
-                            SnapshotId,
-                        >(2u32, data, version, "PartitionData.SnapshotId")?;
+                        out.snapshot_id = tri!(
+                            codec::get_tagged:: < SnapshotId > (2u32, data, version,
+                            "PartitionData.SnapshotId")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -3560,11 +3355,12 @@ impl From<super::v4::PartitionData> for PartitionData {
             diverging_epoch: EpochEndOffset::default(),
             current_leader: LeaderIdAndEpoch::default(),
             snapshot_id: SnapshotId::default(),
-            aborted_transactions: v
-                .aborted_transactions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            aborted_transactions: match v.aborted_transactions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             preferred_read_replica: -1,
-            records: v.records.map(|v| v),
+            records: v.records,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -3580,11 +3376,12 @@ impl From<super::v5::PartitionData> for PartitionData {
             diverging_epoch: EpochEndOffset::default(),
             current_leader: LeaderIdAndEpoch::default(),
             snapshot_id: SnapshotId::default(),
-            aborted_transactions: v
-                .aborted_transactions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            aborted_transactions: match v.aborted_transactions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             preferred_read_replica: -1,
-            records: v.records.map(|v| v),
+            records: v.records,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -3600,11 +3397,12 @@ impl From<super::v11::PartitionData> for PartitionData {
             diverging_epoch: EpochEndOffset::default(),
             current_leader: LeaderIdAndEpoch::default(),
             snapshot_id: SnapshotId::default(),
-            aborted_transactions: v
-                .aborted_transactions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            aborted_transactions: match v.aborted_transactions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             preferred_read_replica: v.preferred_read_replica,
-            records: v.records.map(|v| v),
+            records: v.records,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -3617,14 +3415,15 @@ impl From<super::v12::PartitionData> for PartitionData {
             high_watermark: v.high_watermark,
             last_stable_offset: v.last_stable_offset,
             log_start_offset: v.log_start_offset,
-            diverging_epoch: v.diverging_epoch.into(),
-            current_leader: v.current_leader.into(),
-            snapshot_id: v.snapshot_id.into(),
-            aborted_transactions: v
-                .aborted_transactions
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            diverging_epoch: From::from(v.diverging_epoch),
+            current_leader: From::from(v.current_leader),
+            snapshot_id: From::from(v.snapshot_id),
+            aborted_transactions: match v.aborted_transactions {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             preferred_read_replica: v.preferred_read_replica,
-            records: v.records.map(|v| v),
+            records: v.records,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3673,14 +3472,7 @@ impl PartitionData {
             high_watermark: self.high_watermark,
             last_stable_offset: self.last_stable_offset,
             aborted_transactions: match self.aborted_transactions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v4(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, AbortedTransaction::to_v4))),
                 None => None,
             },
             records: match self.records {
@@ -3733,14 +3525,7 @@ impl PartitionData {
             last_stable_offset: self.last_stable_offset,
             log_start_offset: self.log_start_offset,
             aborted_transactions: match self.aborted_transactions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v4(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, AbortedTransaction::to_v4))),
                 None => None,
             },
             records: match self.records {
@@ -3785,14 +3570,7 @@ impl PartitionData {
             last_stable_offset: self.last_stable_offset,
             log_start_offset: self.log_start_offset,
             aborted_transactions: match self.aborted_transactions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v4(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, AbortedTransaction::to_v4))),
                 None => None,
             },
             preferred_read_replica: self.preferred_read_replica,
@@ -3811,18 +3589,11 @@ impl PartitionData {
             high_watermark: self.high_watermark,
             last_stable_offset: self.last_stable_offset,
             log_start_offset: self.log_start_offset,
-            diverging_epoch: self.diverging_epoch.to_v12(version)?,
-            current_leader: self.current_leader.to_v12(version)?,
-            snapshot_id: self.snapshot_id.to_v12(version)?,
+            diverging_epoch: tri!(self.diverging_epoch.to_v12(version)),
+            current_leader: tri!(self.current_leader.to_v12(version)),
+            snapshot_id: tri!(self.snapshot_id.to_v12(version)),
             aborted_transactions: match self.aborted_transactions {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v12(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, AbortedTransaction::to_v12))),
                 None => None,
             },
             preferred_read_replica: self.preferred_read_replica,
@@ -3944,12 +3715,18 @@ impl Wire for EpochEndOffset {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             epoch: if version >= 12 {
-                <i32 as Wire>::wire_get(buf, false, version, "EpochEndOffset.Epoch")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "EpochEndOffset.Epoch")
+                )
             } else {
                 -1
             },
             end_offset: if version >= 12 {
-                <i64 as Wire>::wire_get(buf, false, version, "EpochEndOffset.EndOffset")?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "EpochEndOffset.EndOffset")
+                )
             } else {
                 -1
             },
@@ -4104,22 +3881,18 @@ impl Wire for LeaderIdAndEpoch {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             leader_id: if version >= 12 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "LeaderIdAndEpoch.LeaderId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "LeaderIdAndEpoch.LeaderId")
+                )
             } else {
                 -1
             },
             leader_epoch: if version >= 12 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "LeaderIdAndEpoch.LeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "LeaderIdAndEpoch.LeaderEpoch")
+                )
             } else {
                 -1
             },
@@ -4227,13 +4000,12 @@ impl Wire for SnapshotId {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotId.EndOffset",
-            )?,
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "SnapshotId.EndOffset")
+            ),
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "SnapshotId.Epoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 12 {
@@ -4359,18 +4131,14 @@ impl Wire for AbortedTransaction {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTransaction.ProducerId",
-            )?,
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AbortedTransaction.FirstOffset",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTransaction.ProducerId")
+            ),
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AbortedTransaction.FirstOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 12 {
@@ -4501,9 +4269,10 @@ impl Wire for NodeEndpoint {
                 += if version >= 16 {
                     Wire::wire_len(&self.rack, version >= 12, version)
                 } else {
-                    self.rack
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 12, version))
+                    match &self.rack {
+                        Some(v) => Wire::wire_len(v, version >= 12, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 12 {
@@ -4612,43 +4381,40 @@ impl Wire for NodeEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 16 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "NodeEndpoint.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 16 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "NodeEndpoint.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 12, version,
+                    "NodeEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 16 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+                )
             } else {
                 0
             },
             rack: if version >= 16 {
                 if version >= 16 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 12,
-                        version,
-                        "NodeEndpoint.Rack",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 12,
+                        version, "NodeEndpoint.Rack")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 12,
-                            version,
-                            "NodeEndpoint.Rack",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 12,
+                            version, "NodeEndpoint.Rack")
+                        ),
                     )
                 }
             } else {
@@ -4672,7 +4438,7 @@ impl From<super::v16::NodeEndpoint> for NodeEndpoint {
             node_id: v.node_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -4888,44 +4654,35 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchResponse.ThrottleTimeMs",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchResponse.ThrottleTimeMs")
+            ),
             error_code: if version >= 7 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FetchResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "FetchResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
             session_id: if version >= 7 {
-                <i32 as Wire>::wire_get(buf, false, version, "FetchResponse.SessionId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FetchResponse.SessionId")
+                )
             } else {
                 0
             },
-            responses: <Vec<
-                FetchableTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 12,
-                version,
-                "FetchResponse.Responses",
-            )?,
+            responses: tri!(
+                < Vec < FetchableTopicResponse > as Wire > ::wire_get(buf, version >= 12,
+                version, "FetchResponse.Responses")
+            ),
             node_endpoints: if version >= 16 && !(version >= 16) {
-                <Vec<
-                    NodeEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 12,
-                    version,
-                    "FetchResponse.NodeEndpoints",
-                )?
+                tri!(
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 12,
+                    version, "FetchResponse.NodeEndpoints")
+                )
             } else {
                 <Vec<NodeEndpoint>>::new()
             },
@@ -4936,9 +4693,10 @@ impl Wire for Response {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 16 => {
-                        out.node_endpoints = codec::get_tagged::<
-                            Vec<NodeEndpoint>,
-                        >(0u32, data, version, "FetchResponse.NodeEndpoints")?;
+                        out.node_endpoints = tri!(
+                            codec::get_tagged:: < Vec < NodeEndpoint > > (0u32, data,
+                            version, "FetchResponse.NodeEndpoints")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -4953,7 +4711,7 @@ impl From<super::v4::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             session_id: 0,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -4962,8 +4720,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -4972,7 +4732,7 @@ impl From<super::v5::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             session_id: 0,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -4981,8 +4741,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
@@ -4991,7 +4753,7 @@ impl From<super::v6::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: ErrorCode(0),
             session_id: 0,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -5000,8 +4762,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
@@ -5010,7 +4774,7 @@ impl From<super::v7::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -5019,8 +4783,10 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
@@ -5029,7 +4795,7 @@ impl From<super::v8::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -5038,8 +4804,10 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
@@ -5048,7 +4816,7 @@ impl From<super::v9::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -5057,8 +4825,10 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Response> for Response {
@@ -5067,7 +4837,7 @@ impl From<super::v10::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -5076,8 +4846,10 @@ impl From<super::v10::Response> for Response {
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Response as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Response as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Response> for Response {
@@ -5086,7 +4858,7 @@ impl From<super::v11::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -5095,8 +4867,10 @@ impl From<super::v11::Response> for Response {
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Response as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Response as Message>::NAME, 11i16)),
+        }
     }
 }
 impl From<super::v12::Response> for Response {
@@ -5105,7 +4879,7 @@ impl From<super::v12::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -5114,8 +4888,10 @@ impl From<super::v12::Response> for Response {
 impl TryFrom<Response> for super::v12::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v12(12i16)
-            .map_err(|e| e.in_message(<super::v12::Response as Message>::NAME, 12i16))
+        match v.to_v12(12i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v12::Response as Message>::NAME, 12i16)),
+        }
     }
 }
 impl From<super::v13::Response> for Response {
@@ -5124,7 +4900,7 @@ impl From<super::v13::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -5133,8 +4909,10 @@ impl From<super::v13::Response> for Response {
 impl TryFrom<Response> for super::v13::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v13(13i16)
-            .map_err(|e| e.in_message(<super::v13::Response as Message>::NAME, 13i16))
+        match v.to_v13(13i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v13::Response as Message>::NAME, 13i16)),
+        }
     }
 }
 impl From<super::v14::Response> for Response {
@@ -5143,7 +4921,7 @@ impl From<super::v14::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -5152,8 +4930,10 @@ impl From<super::v14::Response> for Response {
 impl TryFrom<Response> for super::v14::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v14(14i16)
-            .map_err(|e| e.in_message(<super::v14::Response as Message>::NAME, 14i16))
+        match v.to_v14(14i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v14::Response as Message>::NAME, 14i16)),
+        }
     }
 }
 impl From<super::v15::Response> for Response {
@@ -5162,7 +4942,7 @@ impl From<super::v15::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -5171,8 +4951,10 @@ impl From<super::v15::Response> for Response {
 impl TryFrom<Response> for super::v15::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v15(15i16)
-            .map_err(|e| e.in_message(<super::v15::Response as Message>::NAME, 15i16))
+        match v.to_v15(15i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v15::Response as Message>::NAME, 15i16)),
+        }
     }
 }
 impl From<super::v16::Response> for Response {
@@ -5181,8 +4963,8 @@ impl From<super::v16::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -5190,8 +4972,10 @@ impl From<super::v16::Response> for Response {
 impl TryFrom<Response> for super::v16::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v16(16i16)
-            .map_err(|e| e.in_message(<super::v16::Response as Message>::NAME, 16i16))
+        match v.to_v16(16i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v16::Response as Message>::NAME, 16i16)),
+        }
     }
 }
 impl From<super::v17::Response> for Response {
@@ -5200,8 +4984,8 @@ impl From<super::v17::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -5209,8 +4993,10 @@ impl From<super::v17::Response> for Response {
 impl TryFrom<Response> for super::v17::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v17(17i16)
-            .map_err(|e| e.in_message(<super::v17::Response as Message>::NAME, 17i16))
+        match v.to_v17(17i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v17::Response as Message>::NAME, 17i16)),
+        }
     }
 }
 impl From<super::v18::Response> for Response {
@@ -5219,8 +5005,8 @@ impl From<super::v18::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             session_id: v.session_id,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -5228,8 +5014,10 @@ impl From<super::v18::Response> for Response {
 impl TryFrom<Response> for super::v18::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v18(18i16)
-            .map_err(|e| e.in_message(<super::v18::Response as Message>::NAME, 18i16))
+        match v.to_v18(18i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v18::Response as Message>::NAME, 18i16)),
+        }
     }
 }
 impl Response {
@@ -5256,11 +5044,9 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v4)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 5 (and the versions sharing its fields).
@@ -5286,11 +5072,9 @@ impl Response {
         }
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v5)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 6 (and the versions sharing its fields).
@@ -5316,11 +5100,9 @@ impl Response {
         }
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v5)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 7 (and the versions sharing its fields).
@@ -5343,11 +5125,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v5)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 8 (and the versions sharing its fields).
@@ -5370,11 +5150,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v5)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 9 (and the versions sharing its fields).
@@ -5397,11 +5175,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v5)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 10 (and the versions sharing its fields).
@@ -5424,11 +5200,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v5)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 11 (and the versions sharing its fields).
@@ -5451,11 +5225,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v11(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v11)
+            ),
         })
     }
     /// This value as the `FetchResponse` of version 12 (and the versions sharing its fields).
@@ -5473,11 +5245,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v12)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -5496,11 +5266,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v13)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -5519,11 +5287,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v13)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -5542,11 +5308,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v13)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -5557,16 +5321,12 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v16(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v13)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v16)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -5577,16 +5337,12 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v16(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v13)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v16)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -5597,16 +5353,12 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             session_id: self.session_id,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v16(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, FetchableTopicResponse::to_v13)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v16)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

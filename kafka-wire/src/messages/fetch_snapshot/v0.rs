@@ -104,33 +104,28 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: None,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotRequest.ReplicaId",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotRequest.MaxBytes",
-            )?,
-            topics: <Vec<
-                TopicSnapshot,
-            > as Wire>::wire_get(buf, true, version, "FetchSnapshotRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotRequest.ReplicaId")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotRequest.MaxBytes")
+            ),
+            topics: tri!(
+                < Vec < TopicSnapshot > as Wire > ::wire_get(buf, true, version,
+                "FetchSnapshotRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchSnapshotRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchSnapshotRequest.ClusterId",
-                    )?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "FetchSnapshotRequest.ClusterId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -247,21 +242,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicSnapshotResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchSnapshotResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicSnapshotResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchSnapshotResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FetchSnapshotResponse",
@@ -388,30 +380,22 @@ impl Wire for PartitionSnapshot {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.CurrentLeaderEpoch",
-            )?,
-            snapshot_id: <SnapshotId as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.SnapshotId",
-            )?,
-            position: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Position",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.CurrentLeaderEpoch")
+            ),
+            snapshot_id: tri!(
+                < SnapshotId as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.SnapshotId")
+            ),
+            position: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Position")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionSnapshot",
@@ -492,13 +476,12 @@ impl Wire for SnapshotId {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotId.EndOffset",
-            )?,
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "SnapshotId.EndOffset")
+            ),
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "SnapshotId.Epoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotId",
@@ -580,15 +563,14 @@ impl Wire for TopicSnapshot {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicSnapshot.Name",
-            )?,
-            partitions: <Vec<
-                PartitionSnapshot,
-            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionSnapshot > as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicSnapshot",
@@ -678,18 +660,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderIdAndEpoch",
@@ -837,55 +815,40 @@ impl Wire for PartitionSnapshotResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.ErrorCode",
-            )?,
-            snapshot_id: <SnapshotIdResponse as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.SnapshotId",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.ErrorCode")
+            ),
+            snapshot_id: tri!(
+                < SnapshotIdResponse as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.SnapshotId")
+            ),
             current_leader: LeaderIdAndEpoch::default(),
-            size: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Size",
-            )?,
-            position: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Position",
-            )?,
-            unaligned_records: <Records as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionSnapshot.UnalignedRecords",
-            )?,
+            size: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "PartitionSnapshot.Size")
+            ),
+            position: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Position")
+            ),
+            unaligned_records: tri!(
+                < Records as Wire > ::wire_get(buf, true, version,
+                "PartitionSnapshot.UnalignedRecords")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "PartitionSnapshot")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.current_leader = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "PartitionSnapshot.CurrentLeader",
-                    )?;
+                    out.current_leader = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "PartitionSnapshot.CurrentLeader")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -974,13 +937,12 @@ impl Wire for SnapshotIdResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotId.EndOffset",
-            )?,
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "SnapshotId.EndOffset")
+            ),
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "SnapshotId.Epoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotId",
@@ -1062,15 +1024,14 @@ impl Wire for TopicSnapshotResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicSnapshot.Name",
-            )?,
-            partitions: <Vec<
-                PartitionSnapshotResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionSnapshotResponse > as Wire > ::wire_get(buf, true,
+                version, "TopicSnapshot.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicSnapshot",

@@ -104,33 +104,28 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: None,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotRequest.ReplicaId",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotRequest.MaxBytes",
-            )?,
-            topics: <Vec<
-                TopicSnapshot,
-            > as Wire>::wire_get(buf, true, version, "FetchSnapshotRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotRequest.ReplicaId")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotRequest.MaxBytes")
+            ),
+            topics: tri!(
+                < Vec < TopicSnapshot > as Wire > ::wire_get(buf, true, version,
+                "FetchSnapshotRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchSnapshotRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchSnapshotRequest.ClusterId",
-                    )?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "FetchSnapshotRequest.ClusterId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -277,21 +272,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicSnapshotResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchSnapshotResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicSnapshotResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchSnapshotResponse.Topics")
+            ),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -299,12 +291,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.node_endpoints = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "FetchSnapshotResponse.NodeEndpoints",
-                    )?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "FetchSnapshotResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -466,30 +456,22 @@ impl Wire for PartitionSnapshot {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.CurrentLeaderEpoch",
-            )?,
-            snapshot_id: <SnapshotId as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.SnapshotId",
-            )?,
-            position: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Position",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.CurrentLeaderEpoch")
+            ),
+            snapshot_id: tri!(
+                < SnapshotId as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.SnapshotId")
+            ),
+            position: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Position")
+            ),
             replica_directory_id: Uuid::ZERO,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -497,12 +479,10 @@ impl Wire for PartitionSnapshot {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.replica_directory_id = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "PartitionSnapshot.ReplicaDirectoryId",
-                    )?;
+                    out.replica_directory_id = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "PartitionSnapshot.ReplicaDirectoryId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -595,15 +575,14 @@ impl Wire for TopicSnapshot {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicSnapshot.Name",
-            )?,
-            partitions: <Vec<
-                PartitionSnapshot,
-            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionSnapshot > as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicSnapshot",
@@ -687,19 +666,16 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",

@@ -70,15 +70,14 @@ impl Wire for TopicSnapshot {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicSnapshot.Name",
-            )?,
-            partitions: <Vec<
-                PartitionSnapshot,
-            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionSnapshot > as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -93,7 +92,7 @@ impl From<super::v0::TopicSnapshot> for TopicSnapshot {
     fn from(v: super::v0::TopicSnapshot) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -102,7 +101,7 @@ impl From<super::v1::TopicSnapshot> for TopicSnapshot {
     fn from(v: super::v1::TopicSnapshot) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -113,11 +112,7 @@ impl TopicSnapshot {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicSnapshot, EncodeError> {
         Ok(super::v0::TopicSnapshot {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionSnapshot::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -126,11 +121,7 @@ impl TopicSnapshot {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicSnapshot, EncodeError> {
         Ok(super::v1::TopicSnapshot {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionSnapshot::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -290,37 +281,27 @@ impl Wire for PartitionSnapshot {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.CurrentLeaderEpoch",
-            )?,
-            snapshot_id: <SnapshotId as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.SnapshotId",
-            )?,
-            position: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Position",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.CurrentLeaderEpoch")
+            ),
+            snapshot_id: tri!(
+                < SnapshotId as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.SnapshotId")
+            ),
+            position: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Position")
+            ),
             replica_directory_id: if version >= 1 && !(version >= 1) {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionSnapshot.ReplicaDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "PartitionSnapshot.ReplicaDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
@@ -330,9 +311,10 @@ impl Wire for PartitionSnapshot {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 if version >= 1 => {
-                    out.replica_directory_id = codec::get_tagged::<
-                        Uuid,
-                    >(0u32, data, version, "PartitionSnapshot.ReplicaDirectoryId")?;
+                    out.replica_directory_id = tri!(
+                        codec::get_tagged:: < Uuid > (0u32, data, version,
+                        "PartitionSnapshot.ReplicaDirectoryId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -346,7 +328,7 @@ impl From<super::v0::PartitionSnapshot> for PartitionSnapshot {
         Self {
             partition: v.partition,
             current_leader_epoch: v.current_leader_epoch,
-            snapshot_id: v.snapshot_id.into(),
+            snapshot_id: From::from(v.snapshot_id),
             position: v.position,
             replica_directory_id: Uuid::ZERO,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -358,7 +340,7 @@ impl From<super::v1::PartitionSnapshot> for PartitionSnapshot {
         Self {
             partition: v.partition,
             current_leader_epoch: v.current_leader_epoch,
-            snapshot_id: v.snapshot_id.into(),
+            snapshot_id: From::from(v.snapshot_id),
             position: v.position,
             replica_directory_id: v.replica_directory_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -372,7 +354,7 @@ impl PartitionSnapshot {
         Ok(super::v0::PartitionSnapshot {
             partition: self.partition,
             current_leader_epoch: self.current_leader_epoch,
-            snapshot_id: self.snapshot_id.to_v0(version)?,
+            snapshot_id: tri!(self.snapshot_id.to_v0(version)),
             position: self.position,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -383,7 +365,7 @@ impl PartitionSnapshot {
         Ok(super::v1::PartitionSnapshot {
             partition: self.partition,
             current_leader_epoch: self.current_leader_epoch,
-            snapshot_id: self.snapshot_id.to_v0(version)?,
+            snapshot_id: tri!(self.snapshot_id.to_v0(version)),
             position: self.position,
             replica_directory_id: self.replica_directory_id,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -451,13 +433,12 @@ impl Wire for SnapshotId {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotId.EndOffset",
-            )?,
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "SnapshotId.EndOffset")
+            ),
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "SnapshotId.Epoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -607,30 +588,28 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: None,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotRequest.ReplicaId",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotRequest.MaxBytes",
-            )?,
-            topics: <Vec<
-                TopicSnapshot,
-            > as Wire>::wire_get(buf, true, version, "FetchSnapshotRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotRequest.ReplicaId")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotRequest.MaxBytes")
+            ),
+            topics: tri!(
+                < Vec < TopicSnapshot > as Wire > ::wire_get(buf, true, version,
+                "FetchSnapshotRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "FetchSnapshotRequest")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.cluster_id = codec::get_tagged::<
-                        Option<ByteString>,
-                    >(0u32, data, version, "FetchSnapshotRequest.ClusterId")?;
+                    out.cluster_id = tri!(
+                        codec::get_tagged:: < Option < ByteString > > (0u32, data,
+                        version, "FetchSnapshotRequest.ClusterId")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -641,10 +620,10 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: v.replica_id,
             max_bytes: v.max_bytes,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -652,17 +631,19 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             replica_id: v.replica_id,
             max_bytes: v.max_bytes,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -670,8 +651,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -685,11 +668,7 @@ impl Request {
             },
             replica_id: self.replica_id,
             max_bytes: self.max_bytes,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicSnapshot::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -703,11 +682,7 @@ impl Request {
             },
             replica_id: self.replica_id,
             max_bytes: self.max_bytes,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicSnapshot::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -779,15 +754,14 @@ impl Wire for TopicSnapshotResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicSnapshot.Name",
-            )?,
-            partitions: <Vec<
-                PartitionSnapshotResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicSnapshot.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicSnapshot.Name")
+            ),
+            partitions: tri!(
+                < Vec < PartitionSnapshotResponse > as Wire > ::wire_get(buf, true,
+                version, "TopicSnapshot.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -802,7 +776,7 @@ impl From<super::v0::TopicSnapshotResponse> for TopicSnapshotResponse {
     fn from(v: super::v0::TopicSnapshotResponse) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -816,11 +790,9 @@ impl TopicSnapshotResponse {
     ) -> Result<super::v0::TopicSnapshotResponse, EncodeError> {
         Ok(super::v0::TopicSnapshotResponse {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionSnapshotResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -986,52 +958,40 @@ impl Wire for PartitionSnapshotResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.ErrorCode",
-            )?,
-            snapshot_id: <SnapshotIdResponse as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.SnapshotId",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.ErrorCode")
+            ),
+            snapshot_id: tri!(
+                < SnapshotIdResponse as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.SnapshotId")
+            ),
             current_leader: LeaderIdAndEpoch::default(),
-            size: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Size",
-            )?,
-            position: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionSnapshot.Position",
-            )?,
-            unaligned_records: <Records as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionSnapshot.UnalignedRecords",
-            )?,
+            size: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "PartitionSnapshot.Size")
+            ),
+            position: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionSnapshot.Position")
+            ),
+            unaligned_records: tri!(
+                < Records as Wire > ::wire_get(buf, true, version,
+                "PartitionSnapshot.UnalignedRecords")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         let mut tags = codec::TaggedReader::new(buf, "PartitionSnapshot")?;
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.current_leader = codec::get_tagged::<
-                        LeaderIdAndEpoch,
-                    >(0u32, data, version, "PartitionSnapshot.CurrentLeader")?;
+                    out.current_leader = tri!(
+                        codec::get_tagged:: < LeaderIdAndEpoch > (0u32, data, version,
+                        "PartitionSnapshot.CurrentLeader")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -1045,8 +1005,8 @@ impl From<super::v0::PartitionSnapshotResponse> for PartitionSnapshotResponse {
         Self {
             index: v.index,
             error_code: v.error_code,
-            snapshot_id: v.snapshot_id.into(),
-            current_leader: v.current_leader.into(),
+            snapshot_id: From::from(v.snapshot_id),
+            current_leader: From::from(v.current_leader),
             size: v.size,
             position: v.position,
             unaligned_records: v.unaligned_records,
@@ -1064,8 +1024,8 @@ impl PartitionSnapshotResponse {
         Ok(super::v0::PartitionSnapshotResponse {
             index: self.index,
             error_code: self.error_code,
-            snapshot_id: self.snapshot_id.to_v0(version)?,
-            current_leader: self.current_leader.to_v0(version)?,
+            snapshot_id: tri!(self.snapshot_id.to_v0(version)),
+            current_leader: tri!(self.current_leader.to_v0(version)),
             size: self.size,
             position: self.position,
             unaligned_records: self.unaligned_records,
@@ -1134,13 +1094,12 @@ impl Wire for SnapshotIdResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotId.EndOffset",
-            )?,
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "SnapshotId.Epoch")?,
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "SnapshotId.EndOffset")
+            ),
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "SnapshotId.Epoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1247,18 +1206,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1393,17 +1348,25 @@ impl Wire for NodeEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 1 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "NodeEndpoint.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 1 {
-                <ByteString as Wire>::wire_get(buf, true, version, "NodeEndpoint.Host")?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, true, version,
+                    "NodeEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 1 {
-                <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?
+                tri!(
+                    < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+                )
             } else {
                 0
             },
@@ -1586,30 +1549,23 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchSnapshotResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicSnapshotResponse,
-            > as Wire>::wire_get(buf, true, version, "FetchSnapshotResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FetchSnapshotResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicSnapshotResponse > as Wire > ::wire_get(buf, true, version,
+                "FetchSnapshotResponse.Topics")
+            ),
             node_endpoints: if version >= 1 && !(version >= 1) {
-                <Vec<
-                    NodeEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "FetchSnapshotResponse.NodeEndpoints",
-                )?
+                tri!(
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "FetchSnapshotResponse.NodeEndpoints")
+                )
             } else {
                 <Vec<NodeEndpoint>>::new()
             },
@@ -1619,9 +1575,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 if version >= 1 => {
-                    out.node_endpoints = codec::get_tagged::<
-                        Vec<NodeEndpoint>,
-                    >(0u32, data, version, "FetchSnapshotResponse.NodeEndpoints")?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged:: < Vec < NodeEndpoint > > (0u32, data,
+                        version, "FetchSnapshotResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -1634,7 +1591,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1643,8 +1600,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1652,8 +1611,8 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1661,8 +1620,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1680,11 +1641,7 @@ impl Response {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicSnapshotResponse::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1694,16 +1651,10 @@ impl Response {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicSnapshotResponse::to_v0)),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -33,12 +33,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorRequest.Key",
-            )?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorRequest.Key")
+            ),
         })
     }
 }
@@ -132,30 +130,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.ErrorCode",
-            )?,
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.Port",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.ErrorCode")
+            ),
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.Port")
+            ),
         })
     }
 }

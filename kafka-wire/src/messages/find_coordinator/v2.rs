@@ -43,18 +43,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorRequest.Key",
-            )?,
-            key_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorRequest.KeyType",
-            )?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorRequest.Key")
+            ),
+            key_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorRequest.KeyType")
+            ),
         })
     }
 }
@@ -185,44 +181,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.ErrorMessage",
-            )?,
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.Port",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.ErrorMessage")
+            ),
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.Port")
+            ),
         })
     }
 }

@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorRequest.KeyType",
-            )?,
-            coordinator_keys: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FindCoordinatorRequest.CoordinatorKeys",
-            )?,
+            key_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorRequest.KeyType")
+            ),
+            coordinator_keys: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "FindCoordinatorRequest.CoordinatorKeys")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorRequest",
@@ -172,20 +166,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.ThrottleTimeMs",
-            )?,
-            coordinators: <Vec<
-                Coordinator,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FindCoordinatorResponse.Coordinators",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.ThrottleTimeMs")
+            ),
+            coordinators: tri!(
+                < Vec < Coordinator > as Wire > ::wire_get(buf, true, version,
+                "FindCoordinatorResponse.Coordinators")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorResponse",
@@ -316,24 +304,26 @@ impl Wire for Coordinator {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "Coordinator.Key")?,
-            node_id: <i32 as Wire>::wire_get(buf, false, version, "Coordinator.NodeId")?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Coordinator.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "Coordinator.Port")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Coordinator.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Coordinator.ErrorMessage")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Coordinator.Key")
+            ),
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Coordinator.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Coordinator.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Coordinator.Port")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "Coordinator.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Coordinator.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Coordinator",

@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorRequest.KeyType",
-            )?,
-            coordinator_keys: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FindCoordinatorRequest.CoordinatorKeys",
-            )?,
+            key_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorRequest.KeyType")
+            ),
+            coordinator_keys: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "FindCoordinatorRequest.CoordinatorKeys")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorRequest",
@@ -172,20 +166,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FindCoordinatorResponse.ThrottleTimeMs",
-            )?,
-            coordinators: <Vec<
-                Coordinator,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FindCoordinatorResponse.Coordinators",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FindCoordinatorResponse.ThrottleTimeMs")
+            ),
+            coordinators: tri!(
+                < Vec < Coordinator > as Wire > ::wire_get(buf, true, version,
+                "FindCoordinatorResponse.Coordinators")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FindCoordinatorResponse",

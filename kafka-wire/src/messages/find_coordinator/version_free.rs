@@ -149,34 +149,26 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             key: if version <= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "FindCoordinatorRequest.Key",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "FindCoordinatorRequest.Key")
+                )
             } else {
                 ByteString::from_static("")
             },
             key_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FindCoordinatorRequest.KeyType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "FindCoordinatorRequest.KeyType")
+                )
             } else {
                 0
             },
             coordinator_keys: if version >= 4 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "FindCoordinatorRequest.CoordinatorKeys",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                    "FindCoordinatorRequest.CoordinatorKeys")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
@@ -204,8 +196,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -221,8 +215,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -238,8 +234,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -255,8 +253,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -272,8 +272,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -289,8 +291,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -306,8 +310,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Request {
@@ -543,9 +549,10 @@ impl Wire for Coordinator {
                 += if version >= 4 {
                     Wire::wire_len(&self.error_message, version >= 3, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 3, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, version >= 3, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 3 {
@@ -667,63 +674,53 @@ impl Wire for Coordinator {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             key: if version >= 4 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "Coordinator.Key",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "Coordinator.Key")
+                )
             } else {
                 ByteString::from_static("")
             },
             node_id: if version >= 4 {
-                <i32 as Wire>::wire_get(buf, false, version, "Coordinator.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version, "Coordinator.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 4 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "Coordinator.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "Coordinator.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 4 {
-                <i32 as Wire>::wire_get(buf, false, version, "Coordinator.Port")?
+                tri!(< i32 as Wire > ::wire_get(buf, false, version, "Coordinator.Port"))
             } else {
                 0
             },
             error_code: if version >= 4 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "Coordinator.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "Coordinator.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
             error_message: if version >= 4 {
                 if version >= 4 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 3,
-                        version,
-                        "Coordinator.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
+                        version, "Coordinator.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 3,
-                            version,
-                            "Coordinator.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                            "Coordinator.ErrorMessage")
+                        ),
                     )
                 }
             } else {
@@ -749,7 +746,7 @@ impl From<super::v4::Coordinator> for Coordinator {
             host: v.host,
             port: v.port,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -867,9 +864,10 @@ impl Wire for Response {
                 += if (1..=3).contains(&version) {
                     Wire::wire_len(&self.error_message, version >= 3, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 3, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, version >= 3, version),
+                        None => 0,
+                    }
                 };
         }
         if version <= 3 {
@@ -1054,87 +1052,67 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FindCoordinatorResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FindCoordinatorResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
             error_code: if version <= 3 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FindCoordinatorResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "FindCoordinatorResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
             error_message: if (1..=3).contains(&version) {
                 if (1..=3).contains(&version) {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 3,
-                        version,
-                        "FindCoordinatorResponse.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
+                        version, "FindCoordinatorResponse.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 3,
-                            version,
-                            "FindCoordinatorResponse.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                            "FindCoordinatorResponse.ErrorMessage")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
             node_id: if version <= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FindCoordinatorResponse.NodeId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FindCoordinatorResponse.NodeId")
+                )
             } else {
                 0
             },
             host: if version <= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "FindCoordinatorResponse.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "FindCoordinatorResponse.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version <= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FindCoordinatorResponse.Port",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "FindCoordinatorResponse.Port")
+                )
             } else {
                 0
             },
             coordinators: if version >= 4 {
-                <Vec<
-                    Coordinator,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "FindCoordinatorResponse.Coordinators",
-                )?
+                tri!(
+                    < Vec < Coordinator > as Wire > ::wire_get(buf, version >= 3,
+                    version, "FindCoordinatorResponse.Coordinators")
+                )
             } else {
                 <Vec<Coordinator>>::new()
             },
@@ -1166,8 +1144,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1175,7 +1155,7 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             node_id: v.node_id,
             host: v.host,
             port: v.port,
@@ -1187,8 +1167,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1196,7 +1178,7 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             node_id: v.node_id,
             host: v.host,
             port: v.port,
@@ -1208,8 +1190,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1217,7 +1201,7 @@ impl From<super::v3::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             node_id: v.node_id,
             host: v.host,
             port: v.port,
@@ -1229,8 +1213,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1242,7 +1228,7 @@ impl From<super::v4::Response> for Response {
             node_id: 0,
             host: ByteString::from_static(""),
             port: 0,
-            coordinators: v.coordinators.into_iter().map(Into::into).collect(),
+            coordinators: vec_from(v.coordinators),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1250,8 +1236,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1263,7 +1251,7 @@ impl From<super::v5::Response> for Response {
             node_id: 0,
             host: ByteString::from_static(""),
             port: 0,
-            coordinators: v.coordinators.into_iter().map(Into::into).collect(),
+            coordinators: vec_from(v.coordinators),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1271,8 +1259,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
@@ -1284,7 +1274,7 @@ impl From<super::v6::Response> for Response {
             node_id: 0,
             host: ByteString::from_static(""),
             port: 0,
-            coordinators: v.coordinators.into_iter().map(Into::into).collect(),
+            coordinators: vec_from(v.coordinators),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1292,8 +1282,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Response {
@@ -1446,11 +1438,7 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            coordinators: self
-                .coordinators
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            coordinators: tri!(vec_to(self.coordinators, version, Coordinator::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1491,11 +1479,7 @@ impl Response {
         }
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            coordinators: self
-                .coordinators
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            coordinators: tri!(vec_to(self.coordinators, version, Coordinator::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1536,11 +1520,7 @@ impl Response {
         }
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            coordinators: self
-                .coordinators
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            coordinators: tri!(vec_to(self.coordinators, version, Coordinator::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -44,12 +44,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            client_instance_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsRequest.ClientInstanceId",
-            )?,
+            client_instance_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsRequest.ClientInstanceId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "GetTelemetrySubscriptionsRequest",
@@ -223,64 +221,42 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.ErrorCode",
-            )?,
-            client_instance_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.ClientInstanceId",
-            )?,
-            subscription_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.SubscriptionId",
-            )?,
-            accepted_compression_types: <SmallVec<
-                [i8; 16],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
-            )?,
-            push_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.PushIntervalMs",
-            )?,
-            telemetry_max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes",
-            )?,
-            delta_temporality: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.DeltaTemporality",
-            )?,
-            requested_metrics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "GetTelemetrySubscriptionsResponse.RequestedMetrics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.ErrorCode")
+            ),
+            client_instance_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.ClientInstanceId")
+            ),
+            subscription_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.SubscriptionId")
+            ),
+            accepted_compression_types: tri!(
+                < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes")
+            ),
+            push_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.PushIntervalMs")
+            ),
+            telemetry_max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes")
+            ),
+            delta_temporality: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.DeltaTemporality")
+            ),
+            requested_metrics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "GetTelemetrySubscriptionsResponse.RequestedMetrics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "GetTelemetrySubscriptionsResponse",

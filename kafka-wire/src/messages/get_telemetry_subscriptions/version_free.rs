@@ -63,12 +63,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            client_instance_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsRequest.ClientInstanceId",
-            )?,
+            client_instance_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsRequest.ClientInstanceId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -89,8 +87,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -304,64 +304,42 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.ErrorCode",
-            )?,
-            client_instance_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.ClientInstanceId",
-            )?,
-            subscription_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.SubscriptionId",
-            )?,
-            accepted_compression_types: <SmallVec<
-                [i8; 16],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
-            )?,
-            push_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.PushIntervalMs",
-            )?,
-            telemetry_max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes",
-            )?,
-            delta_temporality: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "GetTelemetrySubscriptionsResponse.DeltaTemporality",
-            )?,
-            requested_metrics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "GetTelemetrySubscriptionsResponse.RequestedMetrics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.ErrorCode")
+            ),
+            client_instance_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.ClientInstanceId")
+            ),
+            subscription_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.SubscriptionId")
+            ),
+            accepted_compression_types: tri!(
+                < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes")
+            ),
+            push_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.PushIntervalMs")
+            ),
+            telemetry_max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.TelemetryMaxBytes")
+            ),
+            delta_temporality: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "GetTelemetrySubscriptionsResponse.DeltaTemporality")
+            ),
+            requested_metrics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "GetTelemetrySubscriptionsResponse.RequestedMetrics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -390,8 +368,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {

@@ -71,9 +71,10 @@ impl Wire for Request {
                 += if version >= 3 {
                     Wire::wire_len(&self.group_instance_id, version >= 4, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 4 {
@@ -172,42 +173,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "HeartbeatRequest.GroupId",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "HeartbeatRequest.GenerationId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "HeartbeatRequest.MemberId",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "HeartbeatRequest.GroupId")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "HeartbeatRequest.GenerationId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "HeartbeatRequest.MemberId")
+            ),
             group_instance_id: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "HeartbeatRequest.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "HeartbeatRequest.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "HeartbeatRequest.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "HeartbeatRequest.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
@@ -238,8 +227,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -256,8 +247,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -274,8 +267,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -284,7 +279,7 @@ impl From<super::v3::Request> for Request {
             group_id: v.group_id,
             generation_id: v.generation_id,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -292,8 +287,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -302,7 +299,7 @@ impl From<super::v4::Request> for Request {
             group_id: v.group_id,
             generation_id: v.generation_id,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -310,8 +307,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Request {
@@ -507,21 +506,17 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "HeartbeatResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "HeartbeatResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "HeartbeatResponse.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "HeartbeatResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -545,8 +540,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -561,8 +558,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -577,8 +576,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -593,8 +594,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -609,8 +612,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Response {

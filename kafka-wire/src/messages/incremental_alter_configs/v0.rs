@@ -50,20 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resources: <Vec<
-                AlterConfigsResource,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "IncrementalAlterConfigsRequest.Resources",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "IncrementalAlterConfigsRequest.ValidateOnly",
-            )?,
+            resources: tri!(
+                < Vec < AlterConfigsResource > as Wire > ::wire_get(buf, false, version,
+                "IncrementalAlterConfigsRequest.Resources")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "IncrementalAlterConfigsRequest.ValidateOnly")
+            ),
         })
     }
 }
@@ -154,20 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "IncrementalAlterConfigsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                AlterConfigsResourceResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "IncrementalAlterConfigsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "IncrementalAlterConfigsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < AlterConfigsResourceResponse > as Wire > ::wire_get(buf, false,
+                version, "IncrementalAlterConfigsResponse.Responses")
+            ),
         })
     }
 }
@@ -270,21 +258,18 @@ impl Wire for AlterConfigsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResource.ResourceName",
-            )?,
-            configs: <Vec<
-                AlterableConfig,
-            > as Wire>::wire_get(buf, false, version, "AlterConfigsResource.Configs")?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResource.ResourceName")
+            ),
+            configs: tri!(
+                < Vec < AlterableConfig > as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResource.Configs")
+            ),
         })
     }
 }
@@ -374,21 +359,18 @@ impl Wire for AlterableConfig {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterableConfig.Name",
-            )?,
-            config_operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterableConfig.ConfigOperation",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "AlterableConfig.Value")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AlterableConfig.Name")
+            ),
+            config_operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterableConfig.ConfigOperation")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "AlterableConfig.Value")
+            ),
         })
     }
 }
@@ -501,32 +483,22 @@ impl Wire for AlterConfigsResourceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ResourceName",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ResourceName")
+            ),
         })
     }
 }

@@ -111,26 +111,18 @@ impl Wire for AlterConfigsResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResource.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterConfigsResource.ResourceName",
-            )?,
-            configs: <Vec<
-                AlterableConfig,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterConfigsResource.Configs",
-            )?,
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResource.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "AlterConfigsResource.ResourceName")
+            ),
+            configs: tri!(
+                < Vec < AlterableConfig > as Wire > ::wire_get(buf, version >= 1,
+                version, "AlterConfigsResource.Configs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -148,7 +140,7 @@ impl From<super::v0::AlterConfigsResource> for AlterConfigsResource {
         Self {
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -158,7 +150,7 @@ impl From<super::v1::AlterConfigsResource> for AlterConfigsResource {
         Self {
             resource_type: v.resource_type,
             resource_name: v.resource_name,
-            configs: v.configs.into_iter().map(Into::into).collect(),
+            configs: vec_from(v.configs),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -181,11 +173,7 @@ impl AlterConfigsResource {
         Ok(super::v0::AlterConfigsResource {
             resource_type: self.resource_type,
             resource_name: self.resource_name,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            configs: tri!(vec_to(self.configs, version, AlterableConfig::to_v0)),
         })
     }
     /// This value as the `AlterConfigsResource` of version 1 (and the versions sharing its fields).
@@ -197,11 +185,7 @@ impl AlterConfigsResource {
         Ok(super::v1::AlterConfigsResource {
             resource_type: self.resource_type,
             resource_name: self.resource_name,
-            configs: self
-                .configs
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            configs: tri!(vec_to(self.configs, version, AlterableConfig::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -310,21 +294,18 @@ impl Wire for AlterableConfig {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterableConfig.Name",
-            )?,
-            config_operation: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterableConfig.ConfigOperation",
-            )?,
-            value: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, version >= 1, version, "AlterableConfig.Value")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "AlterableConfig.Name")
+            ),
+            config_operation: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterableConfig.ConfigOperation")
+            ),
+            value: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "AlterableConfig.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -342,7 +323,7 @@ impl From<super::v0::AlterableConfig> for AlterableConfig {
         Self {
             name: v.name,
             config_operation: v.config_operation,
-            value: v.value.map(|v| v),
+            value: v.value,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -352,7 +333,7 @@ impl From<super::v1::AlterableConfig> for AlterableConfig {
         Self {
             name: v.name,
             config_operation: v.config_operation,
-            value: v.value.map(|v| v),
+            value: v.value,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -478,20 +459,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resources: <Vec<
-                AlterConfigsResource,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "IncrementalAlterConfigsRequest.Resources",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "IncrementalAlterConfigsRequest.ValidateOnly",
-            )?,
+            resources: tri!(
+                < Vec < AlterConfigsResource > as Wire > ::wire_get(buf, version >= 1,
+                version, "IncrementalAlterConfigsRequest.Resources")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "IncrementalAlterConfigsRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -506,7 +481,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            resources: vec_from(v.resources),
             validate_only: v.validate_only,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -515,14 +490,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            resources: v.resources.into_iter().map(Into::into).collect(),
+            resources: vec_from(v.resources),
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -531,8 +508,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -548,11 +527,9 @@ impl Request {
             );
         }
         Ok(super::v0::Request {
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, AlterConfigsResource::to_v0)
+            ),
             validate_only: self.validate_only,
         })
     }
@@ -560,11 +537,9 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
-            resources: self
-                .resources
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            resources: tri!(
+                vec_to(self.resources, version, AlterConfigsResource::to_v1)
+            ),
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -702,32 +677,22 @@ impl Wire for AlterConfigsResourceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterConfigsResourceResponse.ErrorMessage",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AlterConfigsResourceResponse.ResourceType",
-            )?,
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "AlterConfigsResourceResponse.ResourceName",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 1, version,
+                "AlterConfigsResourceResponse.ErrorMessage")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "AlterConfigsResourceResponse.ResourceType")
+            ),
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                "AlterConfigsResourceResponse.ResourceName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -744,7 +709,7 @@ impl From<super::v0::AlterConfigsResourceResponse> for AlterConfigsResourceRespo
     fn from(v: super::v0::AlterConfigsResourceResponse) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -755,7 +720,7 @@ impl From<super::v1::AlterConfigsResourceResponse> for AlterConfigsResourceRespo
     fn from(v: super::v1::AlterConfigsResourceResponse) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             resource_type: v.resource_type,
             resource_name: v.resource_name,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -894,20 +859,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "IncrementalAlterConfigsResponse.ThrottleTimeMs",
-            )?,
-            responses: <Vec<
-                AlterConfigsResourceResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 1,
-                version,
-                "IncrementalAlterConfigsResponse.Responses",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "IncrementalAlterConfigsResponse.ThrottleTimeMs")
+            ),
+            responses: tri!(
+                < Vec < AlterConfigsResourceResponse > as Wire > ::wire_get(buf, version
+                >= 1, version, "IncrementalAlterConfigsResponse.Responses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -923,7 +882,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -931,15 +890,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -947,8 +908,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -965,11 +928,9 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, AlterConfigsResourceResponse::to_v0)
+            ),
         })
     }
     /// This value as the `IncrementalAlterConfigsResponse` of version 1 (and the versions sharing its fields).
@@ -977,11 +938,9 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, AlterConfigsResourceResponse::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -60,20 +60,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.TransactionalId",
-            )?,
-            transaction_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.TransactionTimeoutMs",
-            )?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.TransactionalId")
+            ),
+            transaction_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.TransactionTimeoutMs")
+            ),
         })
     }
 }
@@ -197,30 +191,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ErrorCode",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ProducerEpoch",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ErrorCode")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ProducerEpoch")
+            ),
         })
     }
 }

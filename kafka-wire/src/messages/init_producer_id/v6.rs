@@ -116,44 +116,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitProducerIdRequest.TransactionalId",
-            )?,
-            transaction_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.TransactionTimeoutMs",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.ProducerEpoch",
-            )?,
-            enable2_pc: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.Enable2Pc",
-            )?,
-            keep_prepared_txn: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.KeepPreparedTxn",
-            )?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "InitProducerIdRequest.TransactionalId")
+            ),
+            transaction_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.TransactionTimeoutMs")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.ProducerEpoch")
+            ),
+            enable2_pc: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.Enable2Pc")
+            ),
+            keep_prepared_txn: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.KeepPreparedTxn")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitProducerIdRequest",
@@ -329,42 +315,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ErrorCode",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ProducerEpoch",
-            )?,
-            ongoing_txn_producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.OngoingTxnProducerId",
-            )?,
-            ongoing_txn_producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.OngoingTxnProducerEpoch",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ErrorCode")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ProducerEpoch")
+            ),
+            ongoing_txn_producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.OngoingTxnProducerId")
+            ),
+            ongoing_txn_producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.OngoingTxnProducerEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitProducerIdResponse",

@@ -221,57 +221,43 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 2,
-                version,
-                "InitProducerIdRequest.TransactionalId",
-            )?,
-            transaction_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdRequest.TransactionTimeoutMs",
-            )?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 2, version,
+                "InitProducerIdRequest.TransactionalId")
+            ),
+            transaction_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdRequest.TransactionTimeoutMs")
+            ),
             producer_id: if version >= 3 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "InitProducerIdRequest.ProducerId",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "InitProducerIdRequest.ProducerId")
+                )
             } else {
                 -1
             },
             producer_epoch: if version >= 3 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "InitProducerIdRequest.ProducerEpoch",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "InitProducerIdRequest.ProducerEpoch")
+                )
             } else {
                 -1
             },
             enable2_pc: if version >= 6 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "InitProducerIdRequest.Enable2Pc",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "InitProducerIdRequest.Enable2Pc")
+                )
             } else {
                 false
             },
             keep_prepared_txn: if version >= 6 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "InitProducerIdRequest.KeepPreparedTxn",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "InitProducerIdRequest.KeepPreparedTxn")
+                )
             } else {
                 false
             },
@@ -289,7 +275,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: -1,
             producer_epoch: -1,
@@ -302,14 +288,16 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: -1,
             producer_epoch: -1,
@@ -322,14 +310,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: -1,
             producer_epoch: -1,
@@ -342,14 +332,16 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
@@ -362,14 +354,16 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
@@ -382,14 +376,16 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
@@ -402,15 +398,17 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 #[cfg(feature = "unstable")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             transaction_timeout_ms: v.transaction_timeout_ms,
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
@@ -424,8 +422,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Request {
@@ -868,47 +868,35 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ErrorCode",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitProducerIdResponse.ProducerEpoch",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ErrorCode")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "InitProducerIdResponse.ProducerEpoch")
+            ),
             ongoing_txn_producer_id: if version >= 6 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "InitProducerIdResponse.OngoingTxnProducerId",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "InitProducerIdResponse.OngoingTxnProducerId")
+                )
             } else {
                 -1
             },
             ongoing_txn_producer_epoch: if version >= 6 {
-                <i16 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "InitProducerIdResponse.OngoingTxnProducerEpoch",
-                )?
+                tri!(
+                    < i16 as Wire > ::wire_get(buf, false, version,
+                    "InitProducerIdResponse.OngoingTxnProducerEpoch")
+                )
             } else {
                 -1
             },
@@ -939,8 +927,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -959,8 +949,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -979,8 +971,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -999,8 +993,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1019,8 +1015,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1039,8 +1037,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 #[cfg(feature = "unstable")]
@@ -1061,8 +1061,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Response {

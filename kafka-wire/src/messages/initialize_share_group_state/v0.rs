@@ -55,20 +55,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateRequest.GroupId",
-            )?,
-            topics: <Vec<
-                InitializeStateData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < InitializeStateData > as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeShareGroupStateRequest",
@@ -161,14 +155,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            results: <Vec<
-                InitializeStateResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < InitializeStateResult > as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeShareGroupStateResponse",
@@ -269,15 +259,14 @@ impl Wire for InitializeStateData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitializeStateData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "InitializeStateData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "InitializeStateData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "InitializeStateData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeStateData",
@@ -372,24 +361,18 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StateEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StartOffset",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StateEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -479,20 +462,14 @@ impl Wire for InitializeStateResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitializeStateResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeStateResult.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "InitializeStateResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "InitializeStateResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "InitializeStateResult",
@@ -593,21 +570,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",

@@ -76,15 +76,14 @@ impl Wire for InitializeStateData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitializeStateData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "InitializeStateData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "InitializeStateData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "InitializeStateData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -99,7 +98,7 @@ impl From<super::v0::InitializeStateData> for InitializeStateData {
     fn from(v: super::v0::InitializeStateData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -110,11 +109,7 @@ impl InitializeStateData {
     fn to_v0(self, version: i16) -> Result<super::v0::InitializeStateData, EncodeError> {
         Ok(super::v0::InitializeStateData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -204,24 +199,18 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StateEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StartOffset",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StateEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StartOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -326,20 +315,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateRequest.GroupId",
-            )?,
-            topics: <Vec<
-                InitializeStateData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < InitializeStateData > as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -353,7 +336,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -361,8 +344,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -371,11 +356,7 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, InitializeStateData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -453,20 +434,14 @@ impl Wire for InitializeStateResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "InitializeStateResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeStateResult.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "InitializeStateResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "InitializeStateResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -481,7 +456,7 @@ impl From<super::v0::InitializeStateResult> for InitializeStateResult {
     fn from(v: super::v0::InitializeStateResult) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -495,11 +470,7 @@ impl InitializeStateResult {
     ) -> Result<super::v0::InitializeStateResult, EncodeError> {
         Ok(super::v0::InitializeStateResult {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -600,21 +571,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -630,7 +598,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         Self {
             partition: v.partition,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -707,14 +675,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            results: <Vec<
-                InitializeStateResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "InitializeShareGroupStateResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < InitializeStateResult > as Wire > ::wire_get(buf, true, version,
+                "InitializeShareGroupStateResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -727,7 +691,7 @@ impl Wire for Response {
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -735,8 +699,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -744,11 +710,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, InitializeStateResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -75,33 +75,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.GroupId",
-            )?,
-            session_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.SessionTimeoutMs",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.MemberId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.ProtocolType",
-            )?,
-            protocols: <Vec<
-                JoinGroupRequestProtocol,
-            > as Wire>::wire_get(buf, false, version, "JoinGroupRequest.Protocols")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.GroupId")
+            ),
+            session_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.SessionTimeoutMs")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.MemberId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.ProtocolType")
+            ),
+            protocols: tri!(
+                < Vec < JoinGroupRequestProtocol > as Wire > ::wire_get(buf, false,
+                version, "JoinGroupRequest.Protocols")
+            ),
         })
     }
 }
@@ -244,39 +237,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ErrorCode",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.GenerationId",
-            )?,
-            protocol_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ProtocolName",
-            )?,
-            leader: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.Leader",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.MemberId",
-            )?,
-            members: <Vec<
-                JoinGroupResponseMember,
-            > as Wire>::wire_get(buf, false, version, "JoinGroupResponse.Members")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ErrorCode")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.GenerationId")
+            ),
+            protocol_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ProtocolName")
+            ),
+            leader: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.Leader")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.MemberId")
+            ),
+            members: tri!(
+                < Vec < JoinGroupResponseMember > as Wire > ::wire_get(buf, false,
+                version, "JoinGroupResponse.Members")
+            ),
         })
     }
 }
@@ -374,18 +358,14 @@ impl Wire for JoinGroupRequestProtocol {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequestProtocol.Name",
-            )?,
-            metadata: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequestProtocol.Metadata",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequestProtocol.Name")
+            ),
+            metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequestProtocol.Metadata")
+            ),
         })
     }
 }
@@ -460,18 +440,14 @@ impl Wire for JoinGroupResponseMember {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponseMember.MemberId",
-            )?,
-            metadata: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponseMember.Metadata",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponseMember.MemberId")
+            ),
+            metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponseMember.Metadata")
+            ),
         })
     }
 }

@@ -100,39 +100,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.GroupId",
-            )?,
-            session_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.SessionTimeoutMs",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.RebalanceTimeoutMs",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.MemberId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.ProtocolType",
-            )?,
-            protocols: <Vec<
-                JoinGroupRequestProtocol,
-            > as Wire>::wire_get(buf, false, version, "JoinGroupRequest.Protocols")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.GroupId")
+            ),
+            session_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.SessionTimeoutMs")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.RebalanceTimeoutMs")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.MemberId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.ProtocolType")
+            ),
+            protocols: tri!(
+                < Vec < JoinGroupRequestProtocol > as Wire > ::wire_get(buf, false,
+                version, "JoinGroupRequest.Protocols")
+            ),
         })
     }
 }
@@ -290,45 +281,34 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ErrorCode",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.GenerationId",
-            )?,
-            protocol_name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ProtocolName",
-            )?,
-            leader: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.Leader",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.MemberId",
-            )?,
-            members: <Vec<
-                JoinGroupResponseMember,
-            > as Wire>::wire_get(buf, false, version, "JoinGroupResponse.Members")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ErrorCode")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.GenerationId")
+            ),
+            protocol_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ProtocolName")
+            ),
+            leader: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.Leader")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.MemberId")
+            ),
+            members: tri!(
+                < Vec < JoinGroupResponseMember > as Wire > ::wire_get(buf, false,
+                version, "JoinGroupResponse.Members")
+            ),
         })
     }
 }

@@ -122,50 +122,38 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "JoinGroupRequest.GroupId",
-            )?,
-            session_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.SessionTimeoutMs",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.RebalanceTimeoutMs",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "JoinGroupRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "JoinGroupRequest.GroupInstanceId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "JoinGroupRequest.ProtocolType",
-            )?,
-            protocols: <Vec<
-                JoinGroupRequestProtocol,
-            > as Wire>::wire_get(buf, true, version, "JoinGroupRequest.Protocols")?,
-            reason: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "JoinGroupRequest.Reason")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "JoinGroupRequest.GroupId")
+            ),
+            session_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.SessionTimeoutMs")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.RebalanceTimeoutMs")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "JoinGroupRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "JoinGroupRequest.GroupInstanceId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "JoinGroupRequest.ProtocolType")
+            ),
+            protocols: tri!(
+                < Vec < JoinGroupRequestProtocol > as Wire > ::wire_get(buf, true,
+                version, "JoinGroupRequest.Protocols")
+            ),
+            reason: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "JoinGroupRequest.Reason")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "JoinGroupRequest",
@@ -356,45 +344,38 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ErrorCode",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.GenerationId",
-            )?,
-            protocol_type: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "JoinGroupResponse.ProtocolType")?,
-            protocol_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "JoinGroupResponse.ProtocolName")?,
-            leader: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "JoinGroupResponse.Leader",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "JoinGroupResponse.MemberId",
-            )?,
-            members: <Vec<
-                JoinGroupResponseMember,
-            > as Wire>::wire_get(buf, true, version, "JoinGroupResponse.Members")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ErrorCode")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.GenerationId")
+            ),
+            protocol_type: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "JoinGroupResponse.ProtocolType")
+            ),
+            protocol_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "JoinGroupResponse.ProtocolName")
+            ),
+            leader: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "JoinGroupResponse.Leader")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "JoinGroupResponse.MemberId")
+            ),
+            members: tri!(
+                < Vec < JoinGroupResponseMember > as Wire > ::wire_get(buf, true,
+                version, "JoinGroupResponse.Members")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "JoinGroupResponse",

@@ -90,18 +90,14 @@ impl Wire for JoinGroupRequestProtocol {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupRequestProtocol.Name",
-            )?,
-            metadata: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupRequestProtocol.Metadata",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupRequestProtocol.Name")
+            ),
+            metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupRequestProtocol.Metadata")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -275,9 +271,10 @@ impl Wire for Request {
                 += if version >= 5 {
                     Wire::wire_len(&self.group_instance_id, version >= 6, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.protocol_type, version >= 6, version);
@@ -287,9 +284,10 @@ impl Wire for Request {
                 += if version >= 8 {
                     Wire::wire_len(&self.reason, version >= 6, version)
                 } else {
-                    self.reason
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.reason {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 6 {
@@ -442,89 +440,63 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupRequest.GroupId",
-            )?,
-            session_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupRequest.SessionTimeoutMs",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupRequest.GroupId")
+            ),
+            session_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupRequest.SessionTimeoutMs")
+            ),
             rebalance_timeout_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "JoinGroupRequest.RebalanceTimeoutMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "JoinGroupRequest.RebalanceTimeoutMs")
+                )
             } else {
                 -1
             },
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupRequest.MemberId",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupRequest.MemberId")
+            ),
             group_instance_id: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "JoinGroupRequest.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "JoinGroupRequest.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupRequest.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "JoinGroupRequest.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupRequest.ProtocolType",
-            )?,
-            protocols: <Vec<
-                JoinGroupRequestProtocol,
-            > as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupRequest.Protocols",
-            )?,
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupRequest.ProtocolType")
+            ),
+            protocols: tri!(
+                < Vec < JoinGroupRequestProtocol > as Wire > ::wire_get(buf, version >=
+                6, version, "JoinGroupRequest.Protocols")
+            ),
             reason: if version >= 8 {
                 if version >= 8 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "JoinGroupRequest.Reason",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "JoinGroupRequest.Reason")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupRequest.Reason",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "JoinGroupRequest.Reason")
+                        ),
                     )
                 }
             } else {
@@ -550,7 +522,7 @@ impl From<super::v0::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -559,8 +531,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -572,7 +546,7 @@ impl From<super::v1::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -581,8 +555,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -594,7 +570,7 @@ impl From<super::v2::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -603,8 +579,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -616,7 +594,7 @@ impl From<super::v3::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -625,8 +603,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -638,7 +618,7 @@ impl From<super::v4::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -647,8 +627,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -658,9 +640,9 @@ impl From<super::v5::Request> for Request {
             session_timeout_ms: v.session_timeout_ms,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -669,8 +651,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -680,9 +664,9 @@ impl From<super::v6::Request> for Request {
             session_timeout_ms: v.session_timeout_ms,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -691,8 +675,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
@@ -702,9 +688,9 @@ impl From<super::v7::Request> for Request {
             session_timeout_ms: v.session_timeout_ms,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
+            protocols: vec_from(v.protocols),
             reason: None,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -713,8 +699,10 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
@@ -724,10 +712,10 @@ impl From<super::v8::Request> for Request {
             session_timeout_ms: v.session_timeout_ms,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
-            reason: v.reason.map(|v| v),
+            protocols: vec_from(v.protocols),
+            reason: v.reason,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -735,8 +723,10 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
@@ -746,10 +736,10 @@ impl From<super::v9::Request> for Request {
             session_timeout_ms: v.session_timeout_ms,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: v.protocol_type,
-            protocols: v.protocols.into_iter().map(Into::into).collect(),
-            reason: v.reason.map(|v| v),
+            protocols: vec_from(v.protocols),
+            reason: v.reason,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -757,8 +747,10 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl Request {
@@ -783,11 +775,9 @@ impl Request {
             session_timeout_ms: self.session_timeout_ms,
             member_id: self.member_id,
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v0)
+            ),
         })
     }
     /// This value as the `JoinGroupRequest` of version 1 (and the versions sharing its fields).
@@ -812,11 +802,9 @@ impl Request {
             rebalance_timeout_ms: self.rebalance_timeout_ms,
             member_id: self.member_id,
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v0)
+            ),
         })
     }
     /// This value as the `JoinGroupRequest` of version 2 (and the versions sharing its fields).
@@ -841,11 +829,9 @@ impl Request {
             rebalance_timeout_ms: self.rebalance_timeout_ms,
             member_id: self.member_id,
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v0)
+            ),
         })
     }
     /// This value as the `JoinGroupRequest` of version 3 (and the versions sharing its fields).
@@ -870,11 +856,9 @@ impl Request {
             rebalance_timeout_ms: self.rebalance_timeout_ms,
             member_id: self.member_id,
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v0)
+            ),
         })
     }
     /// This value as the `JoinGroupRequest` of version 4 (and the versions sharing its fields).
@@ -899,11 +883,9 @@ impl Request {
             rebalance_timeout_ms: self.rebalance_timeout_ms,
             member_id: self.member_id,
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v0)
+            ),
         })
     }
     /// This value as the `JoinGroupRequest` of version 5 (and the versions sharing its fields).
@@ -924,11 +906,9 @@ impl Request {
                 None => None,
             },
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v0)
+            ),
         })
     }
     /// This value as the `JoinGroupRequest` of version 6 (and the versions sharing its fields).
@@ -944,11 +924,9 @@ impl Request {
                 None => None,
             },
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -965,11 +943,9 @@ impl Request {
                 None => None,
             },
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -986,11 +962,9 @@ impl Request {
                 None => None,
             },
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v6)
+            ),
             reason: match self.reason {
                 Some(v) => Some(v),
                 None => None,
@@ -1011,11 +985,9 @@ impl Request {
                 None => None,
             },
             protocol_type: self.protocol_type,
-            protocols: self
-                .protocols
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            protocols: tri!(
+                vec_to(self.protocols, version, JoinGroupRequestProtocol::to_v6)
+            ),
             reason: match self.reason {
                 Some(v) => Some(v),
                 None => None,
@@ -1082,9 +1054,10 @@ impl Wire for JoinGroupResponseMember {
                 += if version >= 5 {
                     Wire::wire_len(&self.group_instance_id, version >= 6, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.metadata, version >= 6, version);
@@ -1167,41 +1140,31 @@ impl Wire for JoinGroupResponseMember {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupResponseMember.MemberId",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupResponseMember.MemberId")
+            ),
             group_instance_id: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "JoinGroupResponseMember.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "JoinGroupResponseMember.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupResponseMember.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "JoinGroupResponseMember.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            metadata: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupResponseMember.Metadata",
-            )?,
+            metadata: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupResponseMember.Metadata")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -1228,7 +1191,7 @@ impl From<super::v5::JoinGroupResponseMember> for JoinGroupResponseMember {
     fn from(v: super::v5::JoinGroupResponseMember) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             metadata: v.metadata,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1238,7 +1201,7 @@ impl From<super::v6::JoinGroupResponseMember> for JoinGroupResponseMember {
     fn from(v: super::v6::JoinGroupResponseMember) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             metadata: v.metadata,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1423,18 +1386,20 @@ impl Wire for Response {
                 += if version >= 7 {
                     Wire::wire_len(&self.protocol_type, version >= 6, version)
                 } else {
-                    self.protocol_type
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.protocol_type {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         n
             += if version >= 7 {
                 Wire::wire_len(&self.protocol_name, version >= 6, version)
             } else {
-                self.protocol_name
-                    .as_ref()
-                    .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                match &self.protocol_name {
+                    Some(v) => Wire::wire_len(v, version >= 6, version),
+                    None => 0,
+                }
             };
         n += Wire::wire_len(&self.leader, version >= 6, version);
         if version >= 9 {
@@ -1600,99 +1565,71 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 2 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "JoinGroupResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "JoinGroupResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.ErrorCode",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "JoinGroupResponse.GenerationId",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.ErrorCode")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "JoinGroupResponse.GenerationId")
+            ),
             protocol_type: if version >= 7 {
                 if version >= 7 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "JoinGroupResponse.ProtocolType",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "JoinGroupResponse.ProtocolType")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupResponse.ProtocolType",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "JoinGroupResponse.ProtocolType")
+                        ),
                     )
                 }
             } else {
                 None
             },
             protocol_name: if version >= 7 {
-                <Option<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "JoinGroupResponse.ProtocolName",
-                )?
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                    version, "JoinGroupResponse.ProtocolName")
+                )
             } else {
                 Some(
-                    <ByteString as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "JoinGroupResponse.ProtocolName",
-                    )?,
+                    tri!(
+                        < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                        "JoinGroupResponse.ProtocolName")
+                    ),
                 )
             },
-            leader: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupResponse.Leader",
-            )?,
+            leader: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupResponse.Leader")
+            ),
             skip_assignment: if version >= 9 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "JoinGroupResponse.SkipAssignment",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "JoinGroupResponse.SkipAssignment")
+                )
             } else {
                 false
             },
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupResponse.MemberId",
-            )?,
-            members: <Vec<
-                JoinGroupResponseMember,
-            > as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "JoinGroupResponse.Members",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "JoinGroupResponse.MemberId")
+            ),
+            members: tri!(
+                < Vec < JoinGroupResponseMember > as Wire > ::wire_get(buf, version >= 6,
+                version, "JoinGroupResponse.Members")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -1715,7 +1652,7 @@ impl From<super::v0::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1723,8 +1660,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1738,7 +1677,7 @@ impl From<super::v1::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1746,8 +1685,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1761,7 +1702,7 @@ impl From<super::v2::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1769,8 +1710,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1784,7 +1727,7 @@ impl From<super::v3::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1792,8 +1735,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1807,7 +1752,7 @@ impl From<super::v4::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1815,8 +1760,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1830,7 +1777,7 @@ impl From<super::v5::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1838,8 +1785,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
@@ -1853,7 +1802,7 @@ impl From<super::v6::Response> for Response {
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1861,8 +1810,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
@@ -1871,12 +1822,12 @@ impl From<super::v7::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             generation_id: v.generation_id,
-            protocol_type: v.protocol_type.map(|v| v),
-            protocol_name: v.protocol_name.map(|v| v),
+            protocol_type: v.protocol_type,
+            protocol_name: v.protocol_name,
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1884,8 +1835,10 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
@@ -1894,12 +1847,12 @@ impl From<super::v8::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             generation_id: v.generation_id,
-            protocol_type: v.protocol_type.map(|v| v),
-            protocol_name: v.protocol_name.map(|v| v),
+            protocol_type: v.protocol_type,
+            protocol_name: v.protocol_name,
             leader: v.leader,
             skip_assignment: false,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1907,8 +1860,10 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
@@ -1917,12 +1872,12 @@ impl From<super::v9::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             generation_id: v.generation_id,
-            protocol_type: v.protocol_type.map(|v| v),
-            protocol_name: v.protocol_name.map(|v| v),
+            protocol_type: v.protocol_type,
+            protocol_name: v.protocol_name,
             leader: v.leader,
             skip_assignment: v.skip_assignment,
             member_id: v.member_id,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1930,8 +1885,10 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl Response {
@@ -1970,11 +1927,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v0)),
         })
     }
     /// This value as the `JoinGroupResponse` of version 1 (and the versions sharing its fields).
@@ -2012,11 +1965,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v0)),
         })
     }
     /// This value as the `JoinGroupResponse` of version 2 (and the versions sharing its fields).
@@ -2055,11 +2004,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v0)),
         })
     }
     /// This value as the `JoinGroupResponse` of version 3 (and the versions sharing its fields).
@@ -2098,11 +2043,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v0)),
         })
     }
     /// This value as the `JoinGroupResponse` of version 4 (and the versions sharing its fields).
@@ -2141,11 +2082,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v0)),
         })
     }
     /// This value as the `JoinGroupResponse` of version 5 (and the versions sharing its fields).
@@ -2184,11 +2121,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v5)),
         })
     }
     /// This value as the `JoinGroupResponse` of version 6 (and the versions sharing its fields).
@@ -2219,11 +2152,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2252,11 +2181,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2285,11 +2210,7 @@ impl Response {
             },
             leader: self.leader,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2311,11 +2232,7 @@ impl Response {
             leader: self.leader,
             skip_assignment: self.skip_assignment,
             member_id: self.member_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, JoinGroupResponseMember::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

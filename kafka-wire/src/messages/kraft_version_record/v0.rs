@@ -53,18 +53,14 @@ impl Wire for KRaftVersionRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionRecord.Version",
-            )?,
-            kraft_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionRecord.KRaftVersion",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionRecord.Version")
+            ),
+            kraft_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionRecord.KRaftVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "KRaftVersionRecord",

@@ -77,18 +77,14 @@ impl Wire for KRaftVersionRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionRecord.Version",
-            )?,
-            kraft_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionRecord.KRaftVersion",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionRecord.Version")
+            ),
+            kraft_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionRecord.KRaftVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -110,10 +106,12 @@ impl From<super::v0::KRaftVersionRecord> for KRaftVersionRecord {
 impl TryFrom<KRaftVersionRecord> for super::v0::KRaftVersionRecord {
     type Error = EncodeError;
     fn try_from(v: KRaftVersionRecord) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::KRaftVersionRecord as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(e.in_message(<super::v0::KRaftVersionRecord as Message>::NAME, 0i16))
+            }
+        }
     }
 }
 impl KRaftVersionRecord {

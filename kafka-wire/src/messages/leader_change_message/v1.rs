@@ -68,29 +68,22 @@ impl Wire for LeaderChangeMessage {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderChangeMessage.Version",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderChangeMessage.LeaderId",
-            )?,
-            voters: <Vec<
-                Voter,
-            > as Wire>::wire_get(buf, true, version, "LeaderChangeMessage.Voters")?,
-            granting_voters: <Vec<
-                Voter,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "LeaderChangeMessage.GrantingVoters",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "LeaderChangeMessage.Version")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderChangeMessage.LeaderId")
+            ),
+            voters: tri!(
+                < Vec < Voter > as Wire > ::wire_get(buf, true, version,
+                "LeaderChangeMessage.Voters")
+            ),
+            granting_voters: tri!(
+                < Vec < Voter > as Wire > ::wire_get(buf, true, version,
+                "LeaderChangeMessage.GrantingVoters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderChangeMessage",
@@ -185,13 +178,13 @@ impl Wire for Voter {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            voter_id: <i32 as Wire>::wire_get(buf, false, version, "Voter.VoterId")?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Voter.VoterDirectoryId",
-            )?,
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Voter.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "Voter.VoterDirectoryId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Voter")?,
         })
     }

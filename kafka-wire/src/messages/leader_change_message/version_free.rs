@@ -84,9 +84,14 @@ impl Wire for Voter {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            voter_id: <i32 as Wire>::wire_get(buf, false, version, "Voter.VoterId")?,
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Voter.VoterId")
+            ),
             voter_directory_id: if version >= 1 {
-                <Uuid as Wire>::wire_get(buf, false, version, "Voter.VoterDirectoryId")?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "Voter.VoterDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
@@ -237,29 +242,22 @@ impl Wire for LeaderChangeMessage {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderChangeMessage.Version",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderChangeMessage.LeaderId",
-            )?,
-            voters: <Vec<
-                Voter,
-            > as Wire>::wire_get(buf, true, version, "LeaderChangeMessage.Voters")?,
-            granting_voters: <Vec<
-                Voter,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "LeaderChangeMessage.GrantingVoters",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "LeaderChangeMessage.Version")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderChangeMessage.LeaderId")
+            ),
+            voters: tri!(
+                < Vec < Voter > as Wire > ::wire_get(buf, true, version,
+                "LeaderChangeMessage.Voters")
+            ),
+            granting_voters: tri!(
+                < Vec < Voter > as Wire > ::wire_get(buf, true, version,
+                "LeaderChangeMessage.GrantingVoters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -274,8 +272,8 @@ impl From<super::v0::LeaderChangeMessage> for LeaderChangeMessage {
         Self {
             version: v.version,
             leader_id: v.leader_id,
-            voters: v.voters.into_iter().map(Into::into).collect(),
-            granting_voters: v.granting_voters.into_iter().map(Into::into).collect(),
+            voters: vec_from(v.voters),
+            granting_voters: vec_from(v.granting_voters),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -283,10 +281,14 @@ impl From<super::v0::LeaderChangeMessage> for LeaderChangeMessage {
 impl TryFrom<LeaderChangeMessage> for super::v0::LeaderChangeMessage {
     type Error = EncodeError;
     fn try_from(v: LeaderChangeMessage) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::LeaderChangeMessage as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e.in_message(<super::v0::LeaderChangeMessage as Message>::NAME, 0i16),
+                )
+            }
+        }
     }
 }
 impl From<super::v1::LeaderChangeMessage> for LeaderChangeMessage {
@@ -294,8 +296,8 @@ impl From<super::v1::LeaderChangeMessage> for LeaderChangeMessage {
         Self {
             version: v.version,
             leader_id: v.leader_id,
-            voters: v.voters.into_iter().map(Into::into).collect(),
-            granting_voters: v.granting_voters.into_iter().map(Into::into).collect(),
+            voters: vec_from(v.voters),
+            granting_voters: vec_from(v.granting_voters),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -303,10 +305,14 @@ impl From<super::v1::LeaderChangeMessage> for LeaderChangeMessage {
 impl TryFrom<LeaderChangeMessage> for super::v1::LeaderChangeMessage {
     type Error = EncodeError;
     fn try_from(v: LeaderChangeMessage) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| {
-                e.in_message(<super::v1::LeaderChangeMessage as Message>::NAME, 1i16)
-            })
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e.in_message(<super::v1::LeaderChangeMessage as Message>::NAME, 1i16),
+                )
+            }
+        }
     }
 }
 impl LeaderChangeMessage {
@@ -316,16 +322,8 @@ impl LeaderChangeMessage {
         Ok(super::v0::LeaderChangeMessage {
             version: self.version,
             leader_id: self.leader_id,
-            voters: self
-                .voters
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            granting_voters: self
-                .granting_voters
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            voters: tri!(vec_to(self.voters, version, Voter::to_v0)),
+            granting_voters: tri!(vec_to(self.granting_voters, version, Voter::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -335,16 +333,8 @@ impl LeaderChangeMessage {
         Ok(super::v1::LeaderChangeMessage {
             version: self.version,
             leader_id: self.leader_id,
-            voters: self
-                .voters
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            granting_voters: self
-                .granting_voters
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            voters: tri!(vec_to(self.voters, version, Voter::to_v1)),
+            granting_voters: tri!(vec_to(self.granting_voters, version, Voter::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

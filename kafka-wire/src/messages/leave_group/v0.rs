@@ -50,18 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupRequest.MemberId",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupRequest.MemberId")
+            ),
         })
     }
 }
@@ -138,12 +134,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ErrorCode")
+            ),
         })
     }
 }

@@ -50,18 +50,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupRequest.MemberId",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupRequest.MemberId")
+            ),
         })
     }
 }
@@ -148,18 +144,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ErrorCode")
+            ),
         })
     }
 }

@@ -44,15 +44,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupRequest.GroupId",
-            )?,
-            members: <Vec<
-                MemberIdentity,
-            > as Wire>::wire_get(buf, false, version, "LeaveGroupRequest.Members")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupRequest.GroupId")
+            ),
+            members: tri!(
+                < Vec < MemberIdentity > as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupRequest.Members")
+            ),
         })
     }
 }
@@ -153,21 +152,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ErrorCode",
-            )?,
-            members: <Vec<
-                MemberResponse,
-            > as Wire>::wire_get(buf, false, version, "LeaveGroupResponse.Members")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ErrorCode")
+            ),
+            members: tri!(
+                < Vec < MemberResponse > as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.Members")
+            ),
         })
     }
 }
@@ -256,15 +252,14 @@ impl Wire for MemberIdentity {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MemberIdentity.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "MemberIdentity.GroupInstanceId")?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MemberIdentity.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "MemberIdentity.GroupInstanceId")
+            ),
         })
     }
 }
@@ -357,21 +352,18 @@ impl Wire for MemberResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MemberResponse.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "MemberResponse.GroupInstanceId")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MemberResponse.ErrorCode",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MemberResponse.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "MemberResponse.GroupInstanceId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MemberResponse.ErrorCode")
+            ),
         })
     }
 }

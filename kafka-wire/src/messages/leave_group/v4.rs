@@ -42,15 +42,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "LeaveGroupRequest.GroupId",
-            )?,
-            members: <Vec<
-                MemberIdentity,
-            > as Wire>::wire_get(buf, true, version, "LeaveGroupRequest.Members")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "LeaveGroupRequest.GroupId")
+            ),
+            members: tri!(
+                < Vec < MemberIdentity > as Wire > ::wire_get(buf, true, version,
+                "LeaveGroupRequest.Members")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaveGroupRequest",
@@ -157,21 +156,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ErrorCode",
-            )?,
-            members: <Vec<
-                MemberResponse,
-            > as Wire>::wire_get(buf, true, version, "LeaveGroupResponse.Members")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ErrorCode")
+            ),
+            members: tri!(
+                < Vec < MemberResponse > as Wire > ::wire_get(buf, true, version,
+                "LeaveGroupResponse.Members")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaveGroupResponse",
@@ -272,15 +268,14 @@ impl Wire for MemberIdentity {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MemberIdentity.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "MemberIdentity.GroupInstanceId")?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "MemberIdentity.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "MemberIdentity.GroupInstanceId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MemberIdentity",
@@ -386,21 +381,18 @@ impl Wire for MemberResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MemberResponse.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "MemberResponse.GroupInstanceId")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MemberResponse.ErrorCode",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "MemberResponse.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "MemberResponse.GroupInstanceId")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MemberResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MemberResponse",

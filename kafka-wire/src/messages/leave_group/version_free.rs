@@ -68,9 +68,10 @@ impl Wire for MemberIdentity {
                 += if version >= 3 {
                     Wire::wire_len(&self.group_instance_id, version >= 4, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -78,9 +79,10 @@ impl Wire for MemberIdentity {
                 += if version >= 5 {
                     Wire::wire_len(&self.reason, version >= 4, version)
                 } else {
-                    self.reason
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.reason {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 4 {
@@ -209,33 +211,25 @@ impl Wire for MemberIdentity {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             member_id: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "MemberIdentity.MemberId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                    "MemberIdentity.MemberId")
+                )
             } else {
                 ByteString::from_static("")
             },
             group_instance_id: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "MemberIdentity.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "MemberIdentity.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "MemberIdentity.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "MemberIdentity.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
@@ -243,22 +237,16 @@ impl Wire for MemberIdentity {
             },
             reason: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "MemberIdentity.Reason",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "MemberIdentity.Reason")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "MemberIdentity.Reason",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "MemberIdentity.Reason")
+                        ),
                     )
                 }
             } else {
@@ -280,7 +268,7 @@ impl From<super::v3::MemberIdentity> for MemberIdentity {
     fn from(v: super::v3::MemberIdentity) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -290,7 +278,7 @@ impl From<super::v4::MemberIdentity> for MemberIdentity {
     fn from(v: super::v4::MemberIdentity) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             reason: None,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -300,8 +288,8 @@ impl From<super::v5::MemberIdentity> for MemberIdentity {
     fn from(v: super::v5::MemberIdentity) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
-            reason: v.reason.map(|v| v),
+            group_instance_id: v.group_instance_id,
+            reason: v.reason,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -480,31 +468,23 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "LeaveGroupRequest.GroupId",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "LeaveGroupRequest.GroupId")
+            ),
             member_id: if version <= 2 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "LeaveGroupRequest.MemberId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                    "LeaveGroupRequest.MemberId")
+                )
             } else {
                 ByteString::from_static("")
             },
             members: if version >= 3 {
-                <Vec<
-                    MemberIdentity,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "LeaveGroupRequest.Members",
-                )?
+                tri!(
+                    < Vec < MemberIdentity > as Wire > ::wire_get(buf, version >= 4,
+                    version, "LeaveGroupRequest.Members")
+                )
             } else {
                 <Vec<MemberIdentity>>::new()
             },
@@ -532,8 +512,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -549,8 +531,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -566,8 +550,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -575,7 +561,7 @@ impl From<super::v3::Request> for Request {
         Self {
             group_id: v.group_id,
             member_id: ByteString::from_static(""),
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -583,8 +569,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -592,7 +580,7 @@ impl From<super::v4::Request> for Request {
         Self {
             group_id: v.group_id,
             member_id: ByteString::from_static(""),
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -600,8 +588,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -609,7 +599,7 @@ impl From<super::v5::Request> for Request {
         Self {
             group_id: v.group_id,
             member_id: ByteString::from_static(""),
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -617,8 +607,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Request {
@@ -703,11 +695,7 @@ impl Request {
         }
         Ok(super::v3::Request {
             group_id: self.group_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, MemberIdentity::to_v3)),
         })
     }
     /// This value as the `LeaveGroupRequest` of version 4 (and the versions sharing its fields).
@@ -720,11 +708,7 @@ impl Request {
         }
         Ok(super::v4::Request {
             group_id: self.group_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, MemberIdentity::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -738,11 +722,7 @@ impl Request {
         }
         Ok(super::v5::Request {
             group_id: self.group_id,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, MemberIdentity::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -807,9 +787,10 @@ impl Wire for MemberResponse {
                 += if version >= 3 {
                     Wire::wire_len(&self.group_instance_id, version >= 4, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 3 {
@@ -929,45 +910,35 @@ impl Wire for MemberResponse {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             member_id: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "MemberResponse.MemberId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                    "MemberResponse.MemberId")
+                )
             } else {
                 ByteString::from_static("")
             },
             group_instance_id: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "MemberResponse.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "MemberResponse.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "MemberResponse.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "MemberResponse.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
             error_code: if version >= 3 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MemberResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "MemberResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
@@ -987,7 +958,7 @@ impl From<super::v3::MemberResponse> for MemberResponse {
     fn from(v: super::v3::MemberResponse) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             error_code: v.error_code,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -997,7 +968,7 @@ impl From<super::v4::MemberResponse> for MemberResponse {
     fn from(v: super::v4::MemberResponse) -> Self {
         Self {
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1157,30 +1128,22 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "LeaveGroupResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "LeaveGroupResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaveGroupResponse.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "LeaveGroupResponse.ErrorCode")
+            ),
             members: if version >= 3 {
-                <Vec<
-                    MemberResponse,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 4,
-                    version,
-                    "LeaveGroupResponse.Members",
-                )?
+                tri!(
+                    < Vec < MemberResponse > as Wire > ::wire_get(buf, version >= 4,
+                    version, "LeaveGroupResponse.Members")
+                )
             } else {
                 <Vec<MemberResponse>>::new()
             },
@@ -1208,8 +1171,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1225,8 +1190,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1242,8 +1209,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1251,7 +1220,7 @@ impl From<super::v3::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1259,8 +1228,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1268,7 +1239,7 @@ impl From<super::v4::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1276,8 +1247,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1285,7 +1258,7 @@ impl From<super::v5::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1293,8 +1266,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Response {
@@ -1374,11 +1349,7 @@ impl Response {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, MemberResponse::to_v3)),
         })
     }
     /// This value as the `LeaveGroupResponse` of version 4 (and the versions sharing its fields).
@@ -1387,11 +1358,7 @@ impl Response {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, MemberResponse::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1401,11 +1368,7 @@ impl Response {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, MemberResponse::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -138,26 +138,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListConfigResourcesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListConfigResourcesResponse.ErrorCode",
-            )?,
-            config_resources: <Vec<
-                ConfigResource,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListConfigResourcesResponse.ConfigResources",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListConfigResourcesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListConfigResourcesResponse.ErrorCode")
+            ),
+            config_resources: tri!(
+                < Vec < ConfigResource > as Wire > ::wire_get(buf, true, version,
+                "ListConfigResourcesResponse.ConfigResources")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListConfigResourcesResponse",
@@ -255,12 +247,10 @@ impl Wire for ConfigResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConfigResource.ResourceName",
-            )?,
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConfigResource.ResourceName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ConfigResource",

@@ -43,14 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_types: <SmallVec<
-                [i8; 16],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListConfigResourcesRequest.ResourceTypes",
-            )?,
+            resource_types: tri!(
+                < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                "ListConfigResourcesRequest.ResourceTypes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListConfigResourcesRequest",
@@ -158,26 +154,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListConfigResourcesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListConfigResourcesResponse.ErrorCode",
-            )?,
-            config_resources: <Vec<
-                ConfigResource,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListConfigResourcesResponse.ConfigResources",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListConfigResourcesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListConfigResourcesResponse.ErrorCode")
+            ),
+            config_resources: tri!(
+                < Vec < ConfigResource > as Wire > ::wire_get(buf, true, version,
+                "ListConfigResourcesResponse.ConfigResources")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListConfigResourcesResponse",
@@ -296,18 +284,14 @@ impl Wire for ConfigResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConfigResource.ResourceName",
-            )?,
-            resource_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ConfigResource.ResourceType",
-            )?,
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConfigResource.ResourceName")
+            ),
+            resource_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ConfigResource.ResourceType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ConfigResource",

@@ -77,14 +77,10 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             resource_types: if version >= 1 {
-                <SmallVec<
-                    [i8; 16],
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "ListConfigResourcesRequest.ResourceTypes",
-                )?
+                tri!(
+                    < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                    "ListConfigResourcesRequest.ResourceTypes")
+                )
             } else {
                 <SmallVec<[i8; 16]>>::new()
             },
@@ -108,8 +104,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -123,8 +121,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -235,19 +235,15 @@ impl Wire for ConfigResource {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            resource_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ConfigResource.ResourceName",
-            )?,
+            resource_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ConfigResource.ResourceName")
+            ),
             resource_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ConfigResource.ResourceType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "ConfigResource.ResourceType")
+                )
             } else {
                 16
             },
@@ -390,26 +386,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListConfigResourcesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListConfigResourcesResponse.ErrorCode",
-            )?,
-            config_resources: <Vec<
-                ConfigResource,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListConfigResourcesResponse.ConfigResources",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListConfigResourcesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListConfigResourcesResponse.ErrorCode")
+            ),
+            config_resources: tri!(
+                < Vec < ConfigResource > as Wire > ::wire_get(buf, true, version,
+                "ListConfigResourcesResponse.ConfigResources")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -424,7 +412,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            config_resources: v.config_resources.into_iter().map(Into::into).collect(),
+            config_resources: vec_from(v.config_resources),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -432,8 +420,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -441,7 +431,7 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            config_resources: v.config_resources.into_iter().map(Into::into).collect(),
+            config_resources: vec_from(v.config_resources),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -449,8 +439,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -460,11 +452,9 @@ impl Response {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            config_resources: self
-                .config_resources
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            config_resources: tri!(
+                vec_to(self.config_resources, version, ConfigResource::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -474,11 +464,9 @@ impl Response {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            config_resources: self
-                .config_resources
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            config_resources: tri!(
+                vec_to(self.config_resources, version, ConfigResource::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

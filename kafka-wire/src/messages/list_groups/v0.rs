@@ -101,15 +101,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ErrorCode",
-            )?,
-            groups: <Vec<
-                ListedGroup,
-            > as Wire>::wire_get(buf, false, version, "ListGroupsResponse.Groups")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ErrorCode")
+            ),
+            groups: tri!(
+                < Vec < ListedGroup > as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.Groups")
+            ),
         })
     }
 }
@@ -194,18 +193,14 @@ impl Wire for ListedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListedGroup.GroupId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListedGroup.ProtocolType",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ListedGroup.GroupId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ListedGroup.ProtocolType")
+            ),
         })
     }
 }

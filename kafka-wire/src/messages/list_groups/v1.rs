@@ -111,21 +111,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ErrorCode",
-            )?,
-            groups: <Vec<
-                ListedGroup,
-            > as Wire>::wire_get(buf, false, version, "ListGroupsResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ErrorCode")
+            ),
+            groups: tri!(
+                < Vec < ListedGroup > as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.Groups")
+            ),
         })
     }
 }

@@ -132,21 +132,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ErrorCode",
-            )?,
-            groups: <Vec<
-                ListedGroup,
-            > as Wire>::wire_get(buf, true, version, "ListGroupsResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ErrorCode")
+            ),
+            groups: tri!(
+                < Vec < ListedGroup > as Wire > ::wire_get(buf, true, version,
+                "ListGroupsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListGroupsResponse",
@@ -247,18 +244,14 @@ impl Wire for ListedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListedGroup.GroupId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListedGroup.ProtocolType",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListedGroup.GroupId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListedGroup.ProtocolType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListedGroup",

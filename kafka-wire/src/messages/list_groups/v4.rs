@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            states_filter: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ListGroupsRequest.StatesFilter")?,
+            states_filter: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListGroupsRequest.StatesFilter")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListGroupsRequest",
@@ -150,21 +151,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ErrorCode",
-            )?,
-            groups: <Vec<
-                ListedGroup,
-            > as Wire>::wire_get(buf, true, version, "ListGroupsResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ErrorCode")
+            ),
+            groups: tri!(
+                < Vec < ListedGroup > as Wire > ::wire_get(buf, true, version,
+                "ListGroupsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListGroupsResponse",
@@ -269,24 +267,18 @@ impl Wire for ListedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListedGroup.GroupId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListedGroup.ProtocolType",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListedGroup.GroupState",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListedGroup.GroupId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListedGroup.ProtocolType")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListedGroup.GroupState")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListedGroup",

@@ -123,26 +123,18 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             states_filter: if version >= 4 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ListGroupsRequest.StatesFilter",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                    "ListGroupsRequest.StatesFilter")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
             types_filter: if version >= 5 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ListGroupsRequest.TypesFilter",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                    "ListGroupsRequest.TypesFilter")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
@@ -169,8 +161,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -185,8 +179,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -201,8 +197,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -217,8 +215,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -233,8 +233,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -249,8 +251,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Request {
@@ -515,35 +519,27 @@ impl Wire for ListedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "ListedGroup.GroupId",
-            )?,
-            protocol_type: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "ListedGroup.ProtocolType",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                "ListedGroup.GroupId")
+            ),
+            protocol_type: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                "ListedGroup.ProtocolType")
+            ),
             group_state: if version >= 4 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ListedGroup.GroupState",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "ListedGroup.GroupState")
+                )
             } else {
                 ByteString::from_static("")
             },
             group_type: if version >= 5 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "ListedGroup.GroupType",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "ListedGroup.GroupType")
+                )
             } else {
                 ByteString::from_static("")
             },
@@ -756,29 +752,21 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListGroupsResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ListGroupsResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListGroupsResponse.ErrorCode",
-            )?,
-            groups: <Vec<
-                ListedGroup,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "ListGroupsResponse.Groups",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListGroupsResponse.ErrorCode")
+            ),
+            groups: tri!(
+                < Vec < ListedGroup > as Wire > ::wire_get(buf, version >= 3, version,
+                "ListGroupsResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -795,7 +783,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: 0,
             error_code: v.error_code,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -803,8 +791,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -812,7 +802,7 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -820,8 +810,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -829,7 +821,7 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -837,8 +829,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -846,7 +840,7 @@ impl From<super::v3::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -854,8 +848,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -863,7 +859,7 @@ impl From<super::v4::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -871,8 +867,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -880,7 +878,7 @@ impl From<super::v5::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -888,8 +886,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Response {
@@ -906,11 +906,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             error_code: self.error_code,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, ListedGroup::to_v0)),
         })
     }
     /// This value as the `ListGroupsResponse` of version 1 (and the versions sharing its fields).
@@ -927,11 +923,7 @@ impl Response {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, ListedGroup::to_v0)),
         })
     }
     /// This value as the `ListGroupsResponse` of version 2 (and the versions sharing its fields).
@@ -948,11 +940,7 @@ impl Response {
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, ListedGroup::to_v0)),
         })
     }
     /// This value as the `ListGroupsResponse` of version 3 (and the versions sharing its fields).
@@ -961,11 +949,7 @@ impl Response {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, ListedGroup::to_v3)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -975,11 +959,7 @@ impl Response {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, ListedGroup::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -989,11 +969,7 @@ impl Response {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, ListedGroup::to_v5)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

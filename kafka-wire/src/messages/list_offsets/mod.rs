@@ -56,17 +56,17 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
-            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
-            3i16 => v3::Request::try_from(self).map(AnyRequest::V3),
-            4i16 => v4::Request::try_from(self).map(AnyRequest::V4),
-            5i16 => v5::Request::try_from(self).map(AnyRequest::V5),
-            6i16 => v6::Request::try_from(self).map(AnyRequest::V6),
-            7i16 => v7::Request::try_from(self).map(AnyRequest::V7),
-            8i16 => v8::Request::try_from(self).map(AnyRequest::V8),
-            9i16 => v9::Request::try_from(self).map(AnyRequest::V9),
-            10i16 => v10::Request::try_from(self).map(AnyRequest::V10),
-            11i16 => v11::Request::try_from(self).map(AnyRequest::V11),
+            1i16 => Ok(AnyRequest::V1(tri!(v1::Request::try_from(self)))),
+            2i16 => Ok(AnyRequest::V2(tri!(v2::Request::try_from(self)))),
+            3i16 => Ok(AnyRequest::V3(tri!(v3::Request::try_from(self)))),
+            4i16 => Ok(AnyRequest::V4(tri!(v4::Request::try_from(self)))),
+            5i16 => Ok(AnyRequest::V5(tri!(v5::Request::try_from(self)))),
+            6i16 => Ok(AnyRequest::V6(tri!(v6::Request::try_from(self)))),
+            7i16 => Ok(AnyRequest::V7(tri!(v7::Request::try_from(self)))),
+            8i16 => Ok(AnyRequest::V8(tri!(v8::Request::try_from(self)))),
+            9i16 => Ok(AnyRequest::V9(tri!(v9::Request::try_from(self)))),
+            10i16 => Ok(AnyRequest::V10(tri!(v10::Request::try_from(self)))),
+            11i16 => Ok(AnyRequest::V11(tri!(v11::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -85,17 +85,17 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
-            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
-            3i16 => v3::Response::try_from(self).map(AnyResponse::V3),
-            4i16 => v4::Response::try_from(self).map(AnyResponse::V4),
-            5i16 => v5::Response::try_from(self).map(AnyResponse::V5),
-            6i16 => v6::Response::try_from(self).map(AnyResponse::V6),
-            7i16 => v7::Response::try_from(self).map(AnyResponse::V7),
-            8i16 => v8::Response::try_from(self).map(AnyResponse::V8),
-            9i16 => v9::Response::try_from(self).map(AnyResponse::V9),
-            10i16 => v10::Response::try_from(self).map(AnyResponse::V10),
-            11i16 => v11::Response::try_from(self).map(AnyResponse::V11),
+            1i16 => Ok(AnyResponse::V1(tri!(v1::Response::try_from(self)))),
+            2i16 => Ok(AnyResponse::V2(tri!(v2::Response::try_from(self)))),
+            3i16 => Ok(AnyResponse::V3(tri!(v3::Response::try_from(self)))),
+            4i16 => Ok(AnyResponse::V4(tri!(v4::Response::try_from(self)))),
+            5i16 => Ok(AnyResponse::V5(tri!(v5::Response::try_from(self)))),
+            6i16 => Ok(AnyResponse::V6(tri!(v6::Response::try_from(self)))),
+            7i16 => Ok(AnyResponse::V7(tri!(v7::Response::try_from(self)))),
+            8i16 => Ok(AnyResponse::V8(tri!(v8::Response::try_from(self)))),
+            9i16 => Ok(AnyResponse::V9(tri!(v9::Response::try_from(self)))),
+            10i16 => Ok(AnyResponse::V10(tri!(v10::Response::try_from(self)))),
+            11i16 => Ok(AnyResponse::V11(tri!(v11::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -180,17 +180,17 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
-            4i16 => Ok(Self::V4(Message::decode(buf)?)),
-            5i16 => Ok(Self::V5(Message::decode(buf)?)),
-            6i16 => Ok(Self::V6(Message::decode(buf)?)),
-            7i16 => Ok(Self::V7(Message::decode(buf)?)),
-            8i16 => Ok(Self::V8(Message::decode(buf)?)),
-            9i16 => Ok(Self::V9(Message::decode(buf)?)),
-            10i16 => Ok(Self::V10(Message::decode(buf)?)),
-            11i16 => Ok(Self::V11(Message::decode(buf)?)),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
+            4i16 => Ok(Self::V4(tri!(Message::decode(buf)))),
+            5i16 => Ok(Self::V5(tri!(Message::decode(buf)))),
+            6i16 => Ok(Self::V6(tri!(Message::decode(buf)))),
+            7i16 => Ok(Self::V7(tri!(Message::decode(buf)))),
+            8i16 => Ok(Self::V8(tri!(Message::decode(buf)))),
+            9i16 => Ok(Self::V9(tri!(Message::decode(buf)))),
+            10i16 => Ok(Self::V10(tri!(Message::decode(buf)))),
+            11i16 => Ok(Self::V11(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -442,17 +442,17 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
-            3i16 => Ok(Self::V3(Message::decode(buf)?)),
-            4i16 => Ok(Self::V4(Message::decode(buf)?)),
-            5i16 => Ok(Self::V5(Message::decode(buf)?)),
-            6i16 => Ok(Self::V6(Message::decode(buf)?)),
-            7i16 => Ok(Self::V7(Message::decode(buf)?)),
-            8i16 => Ok(Self::V8(Message::decode(buf)?)),
-            9i16 => Ok(Self::V9(Message::decode(buf)?)),
-            10i16 => Ok(Self::V10(Message::decode(buf)?)),
-            11i16 => Ok(Self::V11(Message::decode(buf)?)),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
+            3i16 => Ok(Self::V3(tri!(Message::decode(buf)))),
+            4i16 => Ok(Self::V4(tri!(Message::decode(buf)))),
+            5i16 => Ok(Self::V5(tri!(Message::decode(buf)))),
+            6i16 => Ok(Self::V6(tri!(Message::decode(buf)))),
+            7i16 => Ok(Self::V7(tri!(Message::decode(buf)))),
+            8i16 => Ok(Self::V8(tri!(Message::decode(buf)))),
+            9i16 => Ok(Self::V9(tri!(Message::decode(buf)))),
+            10i16 => Ok(Self::V10(tri!(Message::decode(buf)))),
+            11i16 => Ok(Self::V11(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

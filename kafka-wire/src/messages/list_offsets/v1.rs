@@ -44,15 +44,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.ReplicaId",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopic,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.ReplicaId")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopic > as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.Topics")
+            ),
         })
     }
 }
@@ -126,9 +125,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsResponse.Topics")?,
+            topics: tri!(
+                < Vec < ListOffsetsTopicResponse > as Wire > ::wire_get(buf, false,
+                version, "ListOffsetsResponse.Topics")
+            ),
         })
     }
 }
@@ -216,18 +216,14 @@ impl Wire for ListOffsetsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.PartitionIndex",
-            )?,
-            timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.Timestamp",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.PartitionIndex")
+            ),
+            timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.Timestamp")
+            ),
         })
     }
 }
@@ -297,15 +293,14 @@ impl Wire for ListOffsetsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsTopic.Name",
-            )?,
-            partitions: <Vec<
-                ListOffsetsPartition,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < ListOffsetsPartition > as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsTopic.Partitions")
+            ),
         })
     }
 }
@@ -418,30 +413,22 @@ impl Wire for ListOffsetsPartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.ErrorCode",
-            )?,
-            timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.Timestamp",
-            )?,
-            offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.Offset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.ErrorCode")
+            ),
+            timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.Timestamp")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.Offset")
+            ),
         })
     }
 }
@@ -521,20 +508,14 @@ impl Wire for ListOffsetsTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsTopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                ListOffsetsPartitionResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsTopicResponse.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsTopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < ListOffsetsPartitionResponse > as Wire > ::wire_get(buf, false,
+                version, "ListOffsetsTopicResponse.Partitions")
+            ),
         })
     }
 }

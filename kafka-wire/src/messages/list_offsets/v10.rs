@@ -68,27 +68,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.ReplicaId",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.IsolationLevel",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopic,
-            > as Wire>::wire_get(buf, true, version, "ListOffsetsRequest.Topics")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.TimeoutMs",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.ReplicaId")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.IsolationLevel")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopic > as Wire > ::wire_get(buf, true, version,
+                "ListOffsetsRequest.Topics")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.TimeoutMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsRequest",
@@ -189,15 +184,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "ListOffsetsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "ListOffsetsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListOffsetsResponse",

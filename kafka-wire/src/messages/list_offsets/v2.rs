@@ -54,21 +54,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.ReplicaId",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.IsolationLevel",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopic,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.ReplicaId")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.IsolationLevel")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopic > as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.Topics")
+            ),
         })
     }
 }
@@ -155,15 +152,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopicResponse > as Wire > ::wire_get(buf, false,
+                version, "ListOffsetsResponse.Topics")
+            ),
         })
     }
 }

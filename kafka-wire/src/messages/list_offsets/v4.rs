@@ -54,21 +54,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.ReplicaId",
-            )?,
-            isolation_level: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.IsolationLevel",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopic,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsRequest.Topics")?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.ReplicaId")
+            ),
+            isolation_level: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.IsolationLevel")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopic > as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.Topics")
+            ),
         })
     }
 }
@@ -155,15 +152,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                ListOffsetsTopicResponse,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < ListOffsetsTopicResponse > as Wire > ::wire_get(buf, false,
+                version, "ListOffsetsResponse.Topics")
+            ),
         })
     }
 }
@@ -277,24 +273,18 @@ impl Wire for ListOffsetsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.PartitionIndex",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.CurrentLeaderEpoch",
-            )?,
-            timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.Timestamp",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.PartitionIndex")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.CurrentLeaderEpoch")
+            ),
+            timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.Timestamp")
+            ),
         })
     }
 }
@@ -368,15 +358,14 @@ impl Wire for ListOffsetsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsTopic.Name",
-            )?,
-            partitions: <Vec<
-                ListOffsetsPartition,
-            > as Wire>::wire_get(buf, false, version, "ListOffsetsTopic.Partitions")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < ListOffsetsPartition > as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsTopic.Partitions")
+            ),
         })
     }
 }
@@ -502,36 +491,26 @@ impl Wire for ListOffsetsPartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.ErrorCode",
-            )?,
-            timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.Timestamp",
-            )?,
-            offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.Offset",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.LeaderEpoch",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.ErrorCode")
+            ),
+            timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.Timestamp")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.Offset")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.LeaderEpoch")
+            ),
         })
     }
 }
@@ -613,20 +592,14 @@ impl Wire for ListOffsetsTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsTopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                ListOffsetsPartitionResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsTopicResponse.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsTopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < ListOffsetsPartitionResponse > as Wire > ::wire_get(buf, false,
+                version, "ListOffsetsTopicResponse.Partitions")
+            ),
         })
     }
 }

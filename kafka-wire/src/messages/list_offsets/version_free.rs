@@ -84,20 +84,14 @@ impl Wire for ListOffsetsTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "ListOffsetsTopic.Name",
-            )?,
-            partitions: <Vec<
-                ListOffsetsPartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "ListOffsetsTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "ListOffsetsTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < ListOffsetsPartition > as Wire > ::wire_get(buf, version >= 6,
+                version, "ListOffsetsTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -114,7 +108,7 @@ impl From<super::v1::ListOffsetsTopic> for ListOffsetsTopic {
     fn from(v: super::v1::ListOffsetsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -123,7 +117,7 @@ impl From<super::v4::ListOffsetsTopic> for ListOffsetsTopic {
     fn from(v: super::v4::ListOffsetsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -132,7 +126,7 @@ impl From<super::v6::ListOffsetsTopic> for ListOffsetsTopic {
     fn from(v: super::v6::ListOffsetsTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -148,11 +142,9 @@ impl ListOffsetsTopic {
         }
         Ok(super::v1::ListOffsetsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ListOffsetsPartition::to_v1)
+            ),
         })
     }
     /// This value as the `ListOffsetsTopic` of version 4 (and the versions sharing its fields).
@@ -165,11 +157,9 @@ impl ListOffsetsTopic {
         }
         Ok(super::v4::ListOffsetsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ListOffsetsPartition::to_v4)
+            ),
         })
     }
     /// This value as the `ListOffsetsTopic` of version 6 (and the versions sharing its fields).
@@ -177,11 +167,9 @@ impl ListOffsetsTopic {
     fn to_v6(self, version: i16) -> Result<super::v6::ListOffsetsTopic, EncodeError> {
         Ok(super::v6::ListOffsetsTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ListOffsetsPartition::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -298,28 +286,22 @@ impl Wire for ListOffsetsPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.PartitionIndex")
+            ),
             current_leader_epoch: if version >= 4 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListOffsetsPartition.CurrentLeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ListOffsetsPartition.CurrentLeaderEpoch")
+                )
             } else {
                 -1
             },
-            timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartition.Timestamp",
-            )?,
+            timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartition.Timestamp")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -555,37 +537,27 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsRequest.ReplicaId",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsRequest.ReplicaId")
+            ),
             isolation_level: if version >= 2 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListOffsetsRequest.IsolationLevel",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "ListOffsetsRequest.IsolationLevel")
+                )
             } else {
                 0
             },
-            topics: <Vec<
-                ListOffsetsTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "ListOffsetsRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < ListOffsetsTopic > as Wire > ::wire_get(buf, version >= 6,
+                version, "ListOffsetsRequest.Topics")
+            ),
             timeout_ms: if version >= 10 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListOffsetsRequest.TimeoutMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ListOffsetsRequest.TimeoutMs")
+                )
             } else {
                 0
             },
@@ -605,7 +577,7 @@ impl From<super::v1::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: 0,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -614,8 +586,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -623,7 +597,7 @@ impl From<super::v2::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -632,8 +606,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -641,7 +617,7 @@ impl From<super::v3::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -650,8 +626,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -659,7 +637,7 @@ impl From<super::v4::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -668,8 +646,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -677,7 +657,7 @@ impl From<super::v5::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -686,8 +666,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -695,7 +677,7 @@ impl From<super::v6::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -704,8 +686,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
@@ -713,7 +697,7 @@ impl From<super::v7::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -722,8 +706,10 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
@@ -731,7 +717,7 @@ impl From<super::v8::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -740,8 +726,10 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
@@ -749,7 +737,7 @@ impl From<super::v9::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: 0,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -758,8 +746,10 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Request> for Request {
@@ -767,7 +757,7 @@ impl From<super::v10::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -776,8 +766,10 @@ impl From<super::v10::Request> for Request {
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Request as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Request as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Request> for Request {
@@ -785,7 +777,7 @@ impl From<super::v11::Request> for Request {
         Self {
             replica_id: v.replica_id,
             isolation_level: v.isolation_level,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             timeout_ms: v.timeout_ms,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -794,8 +786,10 @@ impl From<super::v11::Request> for Request {
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Request as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Request as Message>::NAME, 11i16)),
+        }
     }
 }
 impl Request {
@@ -820,11 +814,7 @@ impl Request {
         }
         Ok(super::v1::Request {
             replica_id: self.replica_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v1)),
         })
     }
     /// This value as the `ListOffsetsRequest` of version 2 (and the versions sharing its fields).
@@ -841,11 +831,7 @@ impl Request {
         Ok(super::v2::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v1)),
         })
     }
     /// This value as the `ListOffsetsRequest` of version 3 (and the versions sharing its fields).
@@ -862,11 +848,7 @@ impl Request {
         Ok(super::v3::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v1)),
         })
     }
     /// This value as the `ListOffsetsRequest` of version 4 (and the versions sharing its fields).
@@ -883,11 +865,7 @@ impl Request {
         Ok(super::v4::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v4)),
         })
     }
     /// This value as the `ListOffsetsRequest` of version 5 (and the versions sharing its fields).
@@ -904,11 +882,7 @@ impl Request {
         Ok(super::v5::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v4)),
         })
     }
     /// This value as the `ListOffsetsRequest` of version 6 (and the versions sharing its fields).
@@ -917,11 +891,7 @@ impl Request {
         Ok(super::v6::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -931,11 +901,7 @@ impl Request {
         Ok(super::v7::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -945,11 +911,7 @@ impl Request {
         Ok(super::v8::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -959,11 +921,7 @@ impl Request {
         Ok(super::v9::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -973,11 +931,7 @@ impl Request {
         Ok(super::v10::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v6)),
             timeout_ms: self.timeout_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -988,11 +942,7 @@ impl Request {
         Ok(super::v11::Request {
             replica_id: self.replica_id,
             isolation_level: self.isolation_level,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopic::to_v6)),
             timeout_ms: self.timeout_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1085,20 +1035,14 @@ impl Wire for ListOffsetsTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "ListOffsetsTopicResponse.Name",
-            )?,
-            partitions: <Vec<
-                ListOffsetsPartitionResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "ListOffsetsTopicResponse.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                "ListOffsetsTopicResponse.Name")
+            ),
+            partitions: tri!(
+                < Vec < ListOffsetsPartitionResponse > as Wire > ::wire_get(buf, version
+                >= 6, version, "ListOffsetsTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -1115,7 +1059,7 @@ impl From<super::v1::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
     fn from(v: super::v1::ListOffsetsTopicResponse) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1124,7 +1068,7 @@ impl From<super::v4::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
     fn from(v: super::v4::ListOffsetsTopicResponse) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1133,7 +1077,7 @@ impl From<super::v6::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
     fn from(v: super::v6::ListOffsetsTopicResponse) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1155,11 +1099,9 @@ impl ListOffsetsTopicResponse {
         }
         Ok(super::v1::ListOffsetsTopicResponse {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ListOffsetsPartitionResponse::to_v1)
+            ),
         })
     }
     /// This value as the `ListOffsetsTopicResponse` of version 4 (and the versions sharing its fields).
@@ -1178,11 +1120,9 @@ impl ListOffsetsTopicResponse {
         }
         Ok(super::v4::ListOffsetsTopicResponse {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ListOffsetsPartitionResponse::to_v4)
+            ),
         })
     }
     /// This value as the `ListOffsetsTopicResponse` of version 6 (and the versions sharing its fields).
@@ -1193,11 +1133,9 @@ impl ListOffsetsTopicResponse {
     ) -> Result<super::v6::ListOffsetsTopicResponse, EncodeError> {
         Ok(super::v6::ListOffsetsTopicResponse {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, ListOffsetsPartitionResponse::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1355,37 +1293,27 @@ impl Wire for ListOffsetsPartitionResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.ErrorCode",
-            )?,
-            timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.Timestamp",
-            )?,
-            offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListOffsetsPartitionResponse.Offset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.ErrorCode")
+            ),
+            timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.Timestamp")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListOffsetsPartitionResponse.Offset")
+            ),
             leader_epoch: if version >= 4 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListOffsetsPartitionResponse.LeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ListOffsetsPartitionResponse.LeaderEpoch")
+                )
             } else {
                 -1
             },
@@ -1598,23 +1526,17 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 2 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListOffsetsResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ListOffsetsResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            topics: <Vec<
-                ListOffsetsTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 6,
-                version,
-                "ListOffsetsResponse.Topics",
-            )?,
+            topics: tri!(
+                < Vec < ListOffsetsTopicResponse > as Wire > ::wire_get(buf, version >=
+                6, version, "ListOffsetsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 6 {
@@ -1630,7 +1552,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1638,15 +1560,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1654,15 +1578,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1670,15 +1596,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1686,15 +1614,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1702,15 +1632,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1718,15 +1650,17 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1734,15 +1668,17 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1750,15 +1686,17 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1766,15 +1704,17 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1782,15 +1722,17 @@ impl From<super::v10::Response> for Response {
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Response as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Response as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1798,8 +1740,10 @@ impl From<super::v11::Response> for Response {
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Response as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Response as Message>::NAME, 11i16)),
+        }
     }
 }
 impl Response {
@@ -1815,11 +1759,7 @@ impl Response {
             );
         }
         Ok(super::v1::Response {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v1)),
         })
     }
     /// This value as the `ListOffsetsResponse` of version 2 (and the versions sharing its fields).
@@ -1835,11 +1775,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v1)),
         })
     }
     /// This value as the `ListOffsetsResponse` of version 3 (and the versions sharing its fields).
@@ -1855,11 +1791,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v1)),
         })
     }
     /// This value as the `ListOffsetsResponse` of version 4 (and the versions sharing its fields).
@@ -1875,11 +1807,7 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v4)),
         })
     }
     /// This value as the `ListOffsetsResponse` of version 5 (and the versions sharing its fields).
@@ -1895,11 +1823,7 @@ impl Response {
         }
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v4)),
         })
     }
     /// This value as the `ListOffsetsResponse` of version 6 (and the versions sharing its fields).
@@ -1907,11 +1831,7 @@ impl Response {
     fn to_v6(self, version: i16) -> Result<super::v6::Response, EncodeError> {
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1920,11 +1840,7 @@ impl Response {
     fn to_v7(self, version: i16) -> Result<super::v7::Response, EncodeError> {
         Ok(super::v7::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1933,11 +1849,7 @@ impl Response {
     fn to_v8(self, version: i16) -> Result<super::v8::Response, EncodeError> {
         Ok(super::v8::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1946,11 +1858,7 @@ impl Response {
     fn to_v9(self, version: i16) -> Result<super::v9::Response, EncodeError> {
         Ok(super::v9::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1959,11 +1867,7 @@ impl Response {
     fn to_v10(self, version: i16) -> Result<super::v10::Response, EncodeError> {
         Ok(super::v10::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1972,11 +1876,7 @@ impl Response {
     fn to_v11(self, version: i16) -> Result<super::v11::Response, EncodeError> {
         Ok(super::v11::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ListOffsetsTopicResponse::to_v6)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

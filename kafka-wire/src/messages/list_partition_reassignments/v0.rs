@@ -66,20 +66,15 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListPartitionReassignmentsRequest.TimeoutMs",
-            )?,
-            topics: <Option<
-                Vec<ListPartitionReassignmentsTopics>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsRequest.Topics",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListPartitionReassignmentsRequest.TimeoutMs")
+            ),
+            topics: tri!(
+                < Option < Vec < ListPartitionReassignmentsTopics > > as Wire >
+                ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListPartitionReassignmentsRequest",
@@ -220,34 +215,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListPartitionReassignmentsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListPartitionReassignmentsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsResponse.ErrorMessage",
-            )?,
-            topics: <Vec<
-                OngoingTopicReassignment,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListPartitionReassignmentsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListPartitionReassignmentsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsResponse.ErrorMessage")
+            ),
+            topics: tri!(
+                < Vec < OngoingTopicReassignment > as Wire > ::wire_get(buf, true,
+                version, "ListPartitionReassignmentsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListPartitionReassignmentsResponse",
@@ -357,20 +340,14 @@ impl Wire for ListPartitionReassignmentsTopics {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsTopics.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsTopics.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsTopics.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsTopics.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListPartitionReassignmentsTopics",
@@ -481,36 +458,22 @@ impl Wire for OngoingPartitionReassignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OngoingPartitionReassignment.PartitionIndex",
-            )?,
-            replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingPartitionReassignment.Replicas",
-            )?,
-            adding_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingPartitionReassignment.AddingReplicas",
-            )?,
-            removing_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingPartitionReassignment.RemovingReplicas",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OngoingPartitionReassignment.PartitionIndex")
+            ),
+            replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OngoingPartitionReassignment.Replicas")
+            ),
+            adding_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OngoingPartitionReassignment.AddingReplicas")
+            ),
+            removing_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OngoingPartitionReassignment.RemovingReplicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OngoingPartitionReassignment",
@@ -598,20 +561,14 @@ impl Wire for OngoingTopicReassignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingTopicReassignment.Name",
-            )?,
-            partitions: <Vec<
-                OngoingPartitionReassignment,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingTopicReassignment.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OngoingTopicReassignment.Name")
+            ),
+            partitions: tri!(
+                < Vec < OngoingPartitionReassignment > as Wire > ::wire_get(buf, true,
+                version, "OngoingTopicReassignment.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OngoingTopicReassignment",

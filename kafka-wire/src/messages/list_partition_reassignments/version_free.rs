@@ -80,20 +80,14 @@ impl Wire for ListPartitionReassignmentsTopics {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsTopics.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsTopics.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsTopics.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsTopics.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -205,20 +199,15 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListPartitionReassignmentsRequest.TimeoutMs",
-            )?,
-            topics: <Option<
-                Vec<ListPartitionReassignmentsTopics>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsRequest.Topics",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListPartitionReassignmentsRequest.TimeoutMs")
+            ),
+            topics: tri!(
+                < Option < Vec < ListPartitionReassignmentsTopics > > as Wire >
+                ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -232,7 +221,10 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             timeout_ms: v.timeout_ms,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -240,8 +232,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -253,10 +247,7 @@ impl Request {
             topics: match self.topics {
                 Some(v) => {
                     Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
+                        tri!(vec_to(v, version, ListPartitionReassignmentsTopics::to_v0)),
                     )
                 }
                 None => None,
@@ -332,20 +323,14 @@ impl Wire for OngoingTopicReassignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingTopicReassignment.Name",
-            )?,
-            partitions: <Vec<
-                OngoingPartitionReassignment,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingTopicReassignment.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OngoingTopicReassignment.Name")
+            ),
+            partitions: tri!(
+                < Vec < OngoingPartitionReassignment > as Wire > ::wire_get(buf, true,
+                version, "OngoingTopicReassignment.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -360,7 +345,7 @@ impl From<super::v0::OngoingTopicReassignment> for OngoingTopicReassignment {
     fn from(v: super::v0::OngoingTopicReassignment) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -374,11 +359,9 @@ impl OngoingTopicReassignment {
     ) -> Result<super::v0::OngoingTopicReassignment, EncodeError> {
         Ok(super::v0::OngoingTopicReassignment {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OngoingPartitionReassignment::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -495,36 +478,22 @@ impl Wire for OngoingPartitionReassignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OngoingPartitionReassignment.PartitionIndex",
-            )?,
-            replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingPartitionReassignment.Replicas",
-            )?,
-            adding_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingPartitionReassignment.AddingReplicas",
-            )?,
-            removing_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OngoingPartitionReassignment.RemovingReplicas",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OngoingPartitionReassignment.PartitionIndex")
+            ),
+            replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OngoingPartitionReassignment.Replicas")
+            ),
+            adding_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OngoingPartitionReassignment.AddingReplicas")
+            ),
+            removing_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OngoingPartitionReassignment.RemovingReplicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -675,34 +644,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListPartitionReassignmentsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListPartitionReassignmentsResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsResponse.ErrorMessage",
-            )?,
-            topics: <Vec<
-                OngoingTopicReassignment,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListPartitionReassignmentsResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListPartitionReassignmentsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListPartitionReassignmentsResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListPartitionReassignmentsResponse.ErrorMessage")
+            ),
+            topics: tri!(
+                < Vec < OngoingTopicReassignment > as Wire > ::wire_get(buf, true,
+                version, "ListPartitionReassignmentsResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -717,8 +674,8 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -726,8 +683,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -741,11 +700,7 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OngoingTopicReassignment::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

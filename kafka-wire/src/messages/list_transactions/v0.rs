@@ -54,22 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            state_filters: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.StateFilters",
-            )?,
-            producer_id_filters: <SmallVec<
-                [i64; 2],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.ProducerIdFilters",
-            )?,
+            state_filters: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.StateFilters")
+            ),
+            producer_id_filters: tri!(
+                < SmallVec < [i64; 2] > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.ProducerIdFilters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListTransactionsRequest",
@@ -195,34 +187,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsResponse.ErrorCode",
-            )?,
-            unknown_state_filters: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsResponse.UnknownStateFilters",
-            )?,
-            transaction_states: <Vec<
-                TransactionState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsResponse.TransactionStates",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsResponse.ErrorCode")
+            ),
+            unknown_state_filters: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsResponse.UnknownStateFilters")
+            ),
+            transaction_states: tri!(
+                < Vec < TransactionState > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsResponse.TransactionStates")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListTransactionsResponse",
@@ -348,24 +328,18 @@ impl Wire for TransactionState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionalId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ProducerId",
-            )?,
-            transaction_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionState",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionalId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ProducerId")
+            ),
+            transaction_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionState")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TransactionState",

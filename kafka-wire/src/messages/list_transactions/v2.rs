@@ -88,36 +88,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            state_filters: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.StateFilters",
-            )?,
-            producer_id_filters: <SmallVec<
-                [i64; 2],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.ProducerIdFilters",
-            )?,
-            duration_filter: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsRequest.DurationFilter",
-            )?,
-            transactional_id_pattern: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.TransactionalIdPattern",
-            )?,
+            state_filters: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.StateFilters")
+            ),
+            producer_id_filters: tri!(
+                < SmallVec < [i64; 2] > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.ProducerIdFilters")
+            ),
+            duration_filter: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsRequest.DurationFilter")
+            ),
+            transactional_id_pattern: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.TransactionalIdPattern")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListTransactionsRequest",
@@ -251,34 +237,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsResponse.ErrorCode",
-            )?,
-            unknown_state_filters: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsResponse.UnknownStateFilters",
-            )?,
-            transaction_states: <Vec<
-                TransactionState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsResponse.TransactionStates",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsResponse.ErrorCode")
+            ),
+            unknown_state_filters: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsResponse.UnknownStateFilters")
+            ),
+            transaction_states: tri!(
+                < Vec < TransactionState > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsResponse.TransactionStates")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ListTransactionsResponse",

@@ -79,9 +79,10 @@ impl Wire for Request {
                 += if version >= 2 {
                     Wire::wire_len(&self.transactional_id_pattern, true, version)
                 } else {
-                    self.transactional_id_pattern
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.transactional_id_pattern {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         n += self.unknown_tagged_fields.section_len();
@@ -178,50 +179,34 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            state_filters: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.StateFilters",
-            )?,
-            producer_id_filters: <SmallVec<
-                [i64; 2],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsRequest.ProducerIdFilters",
-            )?,
+            state_filters: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.StateFilters")
+            ),
+            producer_id_filters: tri!(
+                < SmallVec < [i64; 2] > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsRequest.ProducerIdFilters")
+            ),
             duration_filter: if version >= 1 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ListTransactionsRequest.DurationFilter",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "ListTransactionsRequest.DurationFilter")
+                )
             } else {
                 -1
             },
             transactional_id_pattern: if version >= 2 {
                 if version >= 2 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "ListTransactionsRequest.TransactionalIdPattern",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                        "ListTransactionsRequest.TransactionalIdPattern")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "ListTransactionsRequest.TransactionalIdPattern",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, true, version,
+                            "ListTransactionsRequest.TransactionalIdPattern")
+                        ),
                     )
                 }
             } else {
@@ -250,8 +235,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -268,8 +255,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -278,7 +267,7 @@ impl From<super::v2::Request> for Request {
             state_filters: v.state_filters,
             producer_id_filters: v.producer_id_filters,
             duration_filter: v.duration_filter,
-            transactional_id_pattern: v.transactional_id_pattern.map(|v| v),
+            transactional_id_pattern: v.transactional_id_pattern,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -286,8 +275,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -443,24 +434,18 @@ impl Wire for TransactionState {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionalId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TransactionState.ProducerId",
-            )?,
-            transaction_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TransactionState.TransactionState",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionalId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TransactionState.ProducerId")
+            ),
+            transaction_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TransactionState.TransactionState")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -603,34 +588,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ListTransactionsResponse.ErrorCode",
-            )?,
-            unknown_state_filters: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsResponse.UnknownStateFilters",
-            )?,
-            transaction_states: <Vec<
-                TransactionState,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ListTransactionsResponse.TransactionStates",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ListTransactionsResponse.ErrorCode")
+            ),
+            unknown_state_filters: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsResponse.UnknownStateFilters")
+            ),
+            transaction_states: tri!(
+                < Vec < TransactionState > as Wire > ::wire_get(buf, true, version,
+                "ListTransactionsResponse.TransactionStates")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -646,11 +619,7 @@ impl From<super::v0::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             unknown_state_filters: v.unknown_state_filters,
-            transaction_states: v
-                .transaction_states
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            transaction_states: vec_from(v.transaction_states),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -658,8 +627,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -668,11 +639,7 @@ impl From<super::v1::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             unknown_state_filters: v.unknown_state_filters,
-            transaction_states: v
-                .transaction_states
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            transaction_states: vec_from(v.transaction_states),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -680,8 +647,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -690,11 +659,7 @@ impl From<super::v2::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
             unknown_state_filters: v.unknown_state_filters,
-            transaction_states: v
-                .transaction_states
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            transaction_states: vec_from(v.transaction_states),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -702,8 +667,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -714,11 +681,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             unknown_state_filters: self.unknown_state_filters,
-            transaction_states: self
-                .transaction_states
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            transaction_states: tri!(
+                vec_to(self.transaction_states, version, TransactionState::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -729,11 +694,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             unknown_state_filters: self.unknown_state_filters,
-            transaction_states: self
-                .transaction_states
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            transaction_states: tri!(
+                vec_to(self.transaction_states, version, TransactionState::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -744,11 +707,9 @@ impl Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
             unknown_state_filters: self.unknown_state_filters,
-            transaction_states: self
-                .transaction_states
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            transaction_states: tri!(
+                vec_to(self.transaction_states, version, TransactionState::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -33,9 +33,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                MetadataRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
+            topics: tri!(
+                < Vec < MetadataRequestTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.Topics")
+            ),
         })
     }
 }
@@ -112,12 +113,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponse.Brokers")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.Topics")
+            ),
         })
     }
 }
@@ -194,12 +197,10 @@ impl Wire for MetadataRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequestTopic.Name",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataRequestTopic.Name")
+            ),
         })
     }
 }
@@ -271,24 +272,18 @@ impl Wire for MetadataResponseBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Port",
-            )?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Port")
+            ),
         })
     }
 }
@@ -397,40 +392,26 @@ impl Wire for MetadataResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderId",
-            )?,
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.IsrNodes",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderId")
+            ),
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.IsrNodes")
+            ),
         })
     }
 }
@@ -517,26 +498,18 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponseTopic.Partitions")
+            ),
         })
     }
 }

@@ -42,9 +42,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
+            topics: tri!(
+                < Option < Vec < MetadataRequestTopic > > as Wire > ::wire_get(buf,
+                false, version, "MetadataRequest.Topics")
+            ),
         })
     }
 }
@@ -144,18 +145,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ControllerId",
-            )?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponse.Brokers")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ControllerId")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.Topics")
+            ),
         })
     }
 }
@@ -254,27 +255,22 @@ impl Wire for MetadataResponseBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Port",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponseBroker.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Rack")
+            ),
         })
     }
 }
@@ -370,32 +366,22 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Name",
-            )?,
-            is_internal: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.IsInternal",
-            )?,
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.Name")
+            ),
+            is_internal: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.IsInternal")
+            ),
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponseTopic.Partitions")
+            ),
         })
     }
 }

@@ -42,9 +42,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
+            topics: tri!(
+                < Option < Vec < MetadataRequestTopic > > as Wire > ::wire_get(buf,
+                false, version, "MetadataRequest.Topics")
+            ),
         })
     }
 }
@@ -168,27 +169,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ThrottleTimeMs",
-            )?,
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.ClusterId")?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ControllerId",
-            )?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ThrottleTimeMs")
+            ),
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponse.Brokers")
+            ),
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ClusterId")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ControllerId")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.Topics")
+            ),
         })
     }
 }

@@ -56,15 +56,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
-            allow_auto_topic_creation: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.AllowAutoTopicCreation",
-            )?,
+            topics: tri!(
+                < Option < Vec < MetadataRequestTopic > > as Wire > ::wire_get(buf,
+                false, version, "MetadataRequest.Topics")
+            ),
+            allow_auto_topic_creation: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.AllowAutoTopicCreation")
+            ),
         })
     }
 }
@@ -192,27 +191,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ThrottleTimeMs",
-            )?,
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.ClusterId")?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ControllerId",
-            )?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ThrottleTimeMs")
+            ),
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponse.Brokers")
+            ),
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ClusterId")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ControllerId")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.Topics")
+            ),
         })
     }
 }
@@ -383,54 +381,34 @@ impl Wire for MetadataResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderEpoch",
-            )?,
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.IsrNodes",
-            )?,
-            offline_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.OfflineReplicas",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderEpoch")
+            ),
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.IsrNodes")
+            ),
+            offline_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.OfflineReplicas")
+            ),
         })
     }
 }
@@ -531,32 +509,22 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Name",
-            )?,
-            is_internal: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.IsInternal",
-            )?,
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.Name")
+            ),
+            is_internal: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.IsInternal")
+            ),
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponseTopic.Partitions")
+            ),
         })
     }
 }

@@ -78,27 +78,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, false, version, "MetadataRequest.Topics")?,
-            allow_auto_topic_creation: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.AllowAutoTopicCreation",
-            )?,
-            include_cluster_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.IncludeClusterAuthorizedOperations",
-            )?,
-            include_topic_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.IncludeTopicAuthorizedOperations",
-            )?,
+            topics: tri!(
+                < Option < Vec < MetadataRequestTopic > > as Wire > ::wire_get(buf,
+                false, version, "MetadataRequest.Topics")
+            ),
+            allow_auto_topic_creation: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.AllowAutoTopicCreation")
+            ),
+            include_cluster_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.IncludeClusterAuthorizedOperations")
+            ),
+            include_topic_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.IncludeTopicAuthorizedOperations")
+            ),
         })
     }
 }
@@ -247,33 +242,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ThrottleTimeMs",
-            )?,
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Brokers")?,
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.ClusterId")?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ControllerId",
-            )?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "MetadataResponse.Topics")?,
-            cluster_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ClusterAuthorizedOperations",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ThrottleTimeMs")
+            ),
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponse.Brokers")
+            ),
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ClusterId")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ControllerId")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.Topics")
+            ),
+            cluster_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ClusterAuthorizedOperations")
+            ),
         })
     }
 }
@@ -420,38 +412,26 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Name",
-            )?,
-            is_internal: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.IsInternal",
-            )?,
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
-            topic_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.TopicAuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.Name")
+            ),
+            is_internal: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.IsInternal")
+            ),
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "MetadataResponseTopic.Partitions")
+            ),
+            topic_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.TopicAuthorizedOperations")
+            ),
         })
     }
 }

@@ -84,27 +84,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Option<
-                Vec<MetadataRequestTopic>,
-            > as Wire>::wire_get(buf, true, version, "MetadataRequest.Topics")?,
-            allow_auto_topic_creation: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.AllowAutoTopicCreation",
-            )?,
-            include_cluster_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.IncludeClusterAuthorizedOperations",
-            )?,
-            include_topic_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataRequest.IncludeTopicAuthorizedOperations",
-            )?,
+            topics: tri!(
+                < Option < Vec < MetadataRequestTopic > > as Wire > ::wire_get(buf, true,
+                version, "MetadataRequest.Topics")
+            ),
+            allow_auto_topic_creation: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.AllowAutoTopicCreation")
+            ),
+            include_cluster_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.IncludeClusterAuthorizedOperations")
+            ),
+            include_topic_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataRequest.IncludeTopicAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataRequest",
@@ -266,33 +261,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ThrottleTimeMs",
-            )?,
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Brokers")?,
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "MetadataResponse.ClusterId")?,
-            controller_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ControllerId",
-            )?,
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, true, version, "MetadataResponse.Topics")?,
-            cluster_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponse.ClusterAuthorizedOperations",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ThrottleTimeMs")
+            ),
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponse.Brokers")
+            ),
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponse.ClusterId")
+            ),
+            controller_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ControllerId")
+            ),
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponse.Topics")
+            ),
+            cluster_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponse.ClusterAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataResponse",
@@ -393,12 +385,10 @@ impl Wire for MetadataRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataRequestTopic.Name",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "MetadataRequestTopic.Name")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataRequestTopic",
@@ -486,27 +476,22 @@ impl Wire for MetadataResponseBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataResponseBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Port",
-            )?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "MetadataResponseBroker.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "MetadataResponseBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponseBroker.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataResponseBroker",
@@ -666,54 +651,34 @@ impl Wire for MetadataResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderEpoch",
-            )?,
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataResponsePartition.IsrNodes",
-            )?,
-            offline_replicas: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataResponsePartition.OfflineReplicas",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderEpoch")
+            ),
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponsePartition.IsrNodes")
+            ),
+            offline_replicas: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "MetadataResponsePartition.OfflineReplicas")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataResponsePartition",
@@ -852,38 +817,26 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataResponseTopic.Name",
-            )?,
-            is_internal: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.IsInternal",
-            )?,
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
-            topic_authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.TopicAuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "MetadataResponseTopic.Name")
+            ),
+            is_internal: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.IsInternal")
+            ),
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, true,
+                version, "MetadataResponseTopic.Partitions")
+            ),
+            topic_authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.TopicAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "MetadataResponseTopic",

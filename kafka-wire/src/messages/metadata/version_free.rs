@@ -52,9 +52,10 @@ impl Wire for MetadataRequestTopic {
             += if version >= 10 {
                 Wire::wire_len(&self.name, version >= 9, version)
             } else {
-                self.name
-                    .as_ref()
-                    .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                match &self.name {
+                    Some(v) => Wire::wire_len(v, version >= 9, version),
+                    None => 0,
+                }
             };
         if version >= 9 {
             n += self.unknown_tagged_fields.section_len();
@@ -129,32 +130,24 @@ impl Wire for MetadataRequestTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             topic_id: if version >= 10 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataRequestTopic.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "MetadataRequestTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
             name: if version >= 10 {
-                <Option<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "MetadataRequestTopic.Name",
-                )?
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                    version, "MetadataRequestTopic.Name")
+                )
             } else {
                 Some(
-                    <ByteString as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "MetadataRequestTopic.Name",
-                    )?,
+                    tri!(
+                        < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                        "MetadataRequestTopic.Name")
+                    ),
                 )
             },
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -191,7 +184,7 @@ impl From<super::v10::MetadataRequestTopic> for MetadataRequestTopic {
     fn from(v: super::v10::MetadataRequestTopic) -> Self {
         Self {
             topic_id: v.topic_id,
-            name: v.name.map(|v| v),
+            name: v.name,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -329,9 +322,10 @@ impl Wire for Request {
             += if version >= 1 {
                 Wire::wire_len(&self.topics, version >= 9, version)
             } else {
-                self.topics
-                    .as_ref()
-                    .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                match &self.topics {
+                    Some(v) => Wire::wire_len(v, version >= 9, version),
+                    None => 0,
+                }
             };
         if version >= 4 {
             n += Wire::wire_len(&self.allow_auto_topic_creation, false, version);
@@ -473,53 +467,39 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             topics: if version >= 1 {
-                <Option<
-                    Vec<MetadataRequestTopic>,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "MetadataRequest.Topics",
-                )?
+                tri!(
+                    < Option < Vec < MetadataRequestTopic > > as Wire > ::wire_get(buf,
+                    version >= 9, version, "MetadataRequest.Topics")
+                )
             } else {
                 Some(
-                    <Vec<
-                        MetadataRequestTopic,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "MetadataRequest.Topics",
-                    )?,
+                    tri!(
+                        < Vec < MetadataRequestTopic > as Wire > ::wire_get(buf, version
+                        >= 9, version, "MetadataRequest.Topics")
+                    ),
                 )
             },
             allow_auto_topic_creation: if version >= 4 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataRequest.AllowAutoTopicCreation",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "MetadataRequest.AllowAutoTopicCreation")
+                )
             } else {
                 true
             },
             include_cluster_authorized_operations: if (8..=10).contains(&version) {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataRequest.IncludeClusterAuthorizedOperations",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "MetadataRequest.IncludeClusterAuthorizedOperations")
+                )
             } else {
                 false
             },
             include_topic_authorized_operations: if version >= 8 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataRequest.IncludeTopicAuthorizedOperations",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "MetadataRequest.IncludeTopicAuthorizedOperations")
+                )
             } else {
                 false
             },
@@ -537,7 +517,7 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            topics: Some(v.topics.into_iter().map(Into::into).collect()),
+            topics: Some(vec_from(v.topics)),
             allow_auto_topic_creation: true,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -548,14 +528,19 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: true,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -566,14 +551,19 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: true,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -584,14 +574,19 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: true,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -602,14 +597,19 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -620,14 +620,19 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -638,14 +643,19 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -656,14 +666,19 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
@@ -674,14 +689,19 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: v
                 .include_cluster_authorized_operations,
@@ -693,14 +713,19 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: v
                 .include_cluster_authorized_operations,
@@ -712,14 +737,19 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: v
                 .include_cluster_authorized_operations,
@@ -731,14 +761,19 @@ impl From<super::v10::Request> for Request {
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Request as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Request as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Request> for Request {
     fn from(v: super::v11::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: v.include_topic_authorized_operations,
@@ -749,14 +784,19 @@ impl From<super::v11::Request> for Request {
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Request as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Request as Message>::NAME, 11i16)),
+        }
     }
 }
 impl From<super::v12::Request> for Request {
     fn from(v: super::v12::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: v.include_topic_authorized_operations,
@@ -767,14 +807,19 @@ impl From<super::v12::Request> for Request {
 impl TryFrom<Request> for super::v12::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v12(12i16)
-            .map_err(|e| e.in_message(<super::v12::Request as Message>::NAME, 12i16))
+        match v.to_v12(12i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v12::Request as Message>::NAME, 12i16)),
+        }
     }
 }
 impl From<super::v13::Request> for Request {
     fn from(v: super::v13::Request) -> Self {
         Self {
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             allow_auto_topic_creation: v.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: v.include_topic_authorized_operations,
@@ -785,8 +830,10 @@ impl From<super::v13::Request> for Request {
 impl TryFrom<Request> for super::v13::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v13(13i16)
-            .map_err(|e| e.in_message(<super::v13::Request as Message>::NAME, 13i16))
+        match v.to_v13(13i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v13::Request as Message>::NAME, 13i16)),
+        }
     }
 }
 impl Request {
@@ -824,11 +871,7 @@ impl Request {
         }
         Ok(super::v0::Request {
             topics: match self.topics {
-                Some(v) => {
-                    v.into_iter()
-                        .map(|e| e.to_v0(version))
-                        .collect::<Result<_, EncodeError>>()?
-                }
+                Some(v) => tri!(vec_to(v, version, MetadataRequestTopic::to_v0)),
                 None => {
                     return Err(
                         EncodeErrorKind::null_not_allowed(
@@ -874,14 +917,7 @@ impl Request {
         }
         Ok(super::v1::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
         })
@@ -920,14 +956,7 @@ impl Request {
         }
         Ok(super::v2::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
         })
@@ -966,14 +995,7 @@ impl Request {
         }
         Ok(super::v3::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
         })
@@ -1004,14 +1026,7 @@ impl Request {
         }
         Ok(super::v4::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1043,14 +1058,7 @@ impl Request {
         }
         Ok(super::v5::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1082,14 +1090,7 @@ impl Request {
         }
         Ok(super::v6::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1121,14 +1122,7 @@ impl Request {
         }
         Ok(super::v7::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1144,14 +1138,7 @@ impl Request {
         }
         Ok(super::v8::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v0))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1165,14 +1152,7 @@ impl Request {
     fn to_v9(self, version: i16) -> Result<super::v9::Request, EncodeError> {
         Ok(super::v9::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v9(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v9))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1188,14 +1168,7 @@ impl Request {
     fn to_v10(self, version: i16) -> Result<super::v10::Request, EncodeError> {
         Ok(super::v10::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v10(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v10))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1219,14 +1192,7 @@ impl Request {
         }
         Ok(super::v11::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v10(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v10))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1248,14 +1214,7 @@ impl Request {
         }
         Ok(super::v12::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v10(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v10))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1277,14 +1236,7 @@ impl Request {
         }
         Ok(super::v13::Request {
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v10(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, MetadataRequestTopic::to_v10))),
                 None => None,
             },
             allow_auto_topic_creation: self.allow_auto_topic_creation,
@@ -1358,9 +1310,10 @@ impl Wire for MetadataResponseBroker {
                 += if version >= 1 {
                     Wire::wire_len(&self.rack, version >= 9, version)
                 } else {
-                    self.rack
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                    match &self.rack {
+                        Some(v) => Wire::wire_len(v, version >= 9, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 9 {
@@ -1443,42 +1396,30 @@ impl Wire for MetadataResponseBroker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "MetadataResponseBroker.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseBroker.Port",
-            )?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                "MetadataResponseBroker.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseBroker.Port")
+            ),
             rack: if version >= 1 {
                 if version >= 1 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "MetadataResponseBroker.Rack",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                        version, "MetadataResponseBroker.Rack")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 9,
-                            version,
-                            "MetadataResponseBroker.Rack",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                            "MetadataResponseBroker.Rack")
+                        ),
                     )
                 }
             } else {
@@ -1513,7 +1454,7 @@ impl From<super::v1::MetadataResponseBroker> for MetadataResponseBroker {
             node_id: v.node_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1524,7 +1465,7 @@ impl From<super::v9::MetadataResponseBroker> for MetadataResponseBroker {
             node_id: v.node_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1673,9 +1614,10 @@ impl Wire for MetadataResponseTopic {
             += if version >= 12 {
                 Wire::wire_len(&self.name, version >= 9, version)
             } else {
-                self.name
-                    .as_ref()
-                    .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                match &self.name {
+                    Some(v) => Wire::wire_len(v, version >= 9, version),
+                    None => 0,
+                }
             };
         if version >= 10 {
             n += Wire::wire_len(&self.topic_id, false, version);
@@ -1801,66 +1743,48 @@ impl Wire for MetadataResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponseTopic.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponseTopic.ErrorCode")
+            ),
             name: if version >= 12 {
-                <Option<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "MetadataResponseTopic.Name",
-                )?
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                    version, "MetadataResponseTopic.Name")
+                )
             } else {
                 Some(
-                    <ByteString as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "MetadataResponseTopic.Name",
-                    )?,
+                    tri!(
+                        < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                        "MetadataResponseTopic.Name")
+                    ),
                 )
             },
             topic_id: if version >= 10 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponseTopic.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponseTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
             is_internal: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponseTopic.IsInternal",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponseTopic.IsInternal")
+                )
             } else {
                 false
             },
-            partitions: <Vec<
-                MetadataResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "MetadataResponseTopic.Partitions",
-            )?,
+            partitions: tri!(
+                < Vec < MetadataResponsePartition > as Wire > ::wire_get(buf, version >=
+                9, version, "MetadataResponseTopic.Partitions")
+            ),
             topic_authorized_operations: if version >= 8 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponseTopic.TopicAuthorizedOperations",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponseTopic.TopicAuthorizedOperations")
+                )
             } else {
                 -2147483648
             },
@@ -1883,7 +1807,7 @@ impl From<super::v0::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             is_internal: false,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1896,7 +1820,7 @@ impl From<super::v1::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1909,7 +1833,7 @@ impl From<super::v5::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1922,7 +1846,7 @@ impl From<super::v7::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1935,7 +1859,7 @@ impl From<super::v8::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: v.topic_authorized_operations,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1948,7 +1872,7 @@ impl From<super::v9::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: Uuid::ZERO,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: v.topic_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1961,7 +1885,7 @@ impl From<super::v10::MetadataResponseTopic> for MetadataResponseTopic {
             name: Some(v.name),
             topic_id: v.topic_id,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: v.topic_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1971,10 +1895,10 @@ impl From<super::v12::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v12::MetadataResponseTopic) -> Self {
         Self {
             error_code: v.error_code,
-            name: v.name.map(|v| v),
+            name: v.name,
             topic_id: v.topic_id,
             is_internal: v.is_internal,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             topic_authorized_operations: v.topic_authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2016,11 +1940,9 @@ impl MetadataResponseTopic {
                     );
                 }
             },
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v0)
+            ),
         })
     }
     /// This value as the `MetadataResponseTopic` of version 1 (and the versions sharing its fields).
@@ -2059,11 +1981,9 @@ impl MetadataResponseTopic {
                 }
             },
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v0)
+            ),
         })
     }
     /// This value as the `MetadataResponseTopic` of version 5 (and the versions sharing its fields).
@@ -2102,11 +2022,9 @@ impl MetadataResponseTopic {
                 }
             },
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v5)
+            ),
         })
     }
     /// This value as the `MetadataResponseTopic` of version 7 (and the versions sharing its fields).
@@ -2145,11 +2063,9 @@ impl MetadataResponseTopic {
                 }
             },
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v7)
+            ),
         })
     }
     /// This value as the `MetadataResponseTopic` of version 8 (and the versions sharing its fields).
@@ -2180,11 +2096,9 @@ impl MetadataResponseTopic {
                 }
             },
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v7)
+            ),
             topic_authorized_operations: self.topic_authorized_operations,
         })
     }
@@ -2208,11 +2122,9 @@ impl MetadataResponseTopic {
                 }
             },
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v9)
+            ),
             topic_authorized_operations: self.topic_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2238,11 +2150,9 @@ impl MetadataResponseTopic {
             },
             topic_id: self.topic_id,
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v9)
+            ),
             topic_authorized_operations: self.topic_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2261,11 +2171,9 @@ impl MetadataResponseTopic {
             },
             topic_id: self.topic_id,
             is_internal: self.is_internal,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, MetadataResponsePartition::to_v9)
+            ),
             topic_authorized_operations: self.topic_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2453,59 +2361,39 @@ impl Wire for MetadataResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.ErrorCode",
-            )?,
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.PartitionIndex",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "MetadataResponsePartition.LeaderId",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.ErrorCode")
+            ),
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.PartitionIndex")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "MetadataResponsePartition.LeaderId")
+            ),
             leader_epoch: if version >= 7 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponsePartition.LeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponsePartition.LeaderEpoch")
+                )
             } else {
                 -1
             },
-            replica_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "MetadataResponsePartition.ReplicaNodes",
-            )?,
-            isr_nodes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "MetadataResponsePartition.IsrNodes",
-            )?,
+            replica_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 9, version,
+                "MetadataResponsePartition.ReplicaNodes")
+            ),
+            isr_nodes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 9, version,
+                "MetadataResponsePartition.IsrNodes")
+            ),
             offline_replicas: if version >= 5 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "MetadataResponsePartition.OfflineReplicas",
-                )?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 9,
+                    version, "MetadataResponsePartition.OfflineReplicas")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
@@ -2761,9 +2649,10 @@ impl Wire for Response {
                 += if version >= 2 {
                     Wire::wire_len(&self.cluster_id, version >= 9, version)
                 } else {
-                    self.cluster_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                    match &self.cluster_id {
+                        Some(v) => Wire::wire_len(v, version >= 9, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 1 {
@@ -2902,76 +2791,59 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            brokers: <Vec<
-                MetadataResponseBroker,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "MetadataResponse.Brokers",
-            )?,
+            brokers: tri!(
+                < Vec < MetadataResponseBroker > as Wire > ::wire_get(buf, version >= 9,
+                version, "MetadataResponse.Brokers")
+            ),
             cluster_id: if version >= 2 {
                 if version >= 2 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "MetadataResponse.ClusterId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                        version, "MetadataResponse.ClusterId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 9,
-                            version,
-                            "MetadataResponse.ClusterId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                            "MetadataResponse.ClusterId")
+                        ),
                     )
                 }
             } else {
                 None
             },
             controller_id: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponse.ControllerId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponse.ControllerId")
+                )
             } else {
                 -1
             },
-            topics: <Vec<
-                MetadataResponseTopic,
-            > as Wire>::wire_get(buf, version >= 9, version, "MetadataResponse.Topics")?,
+            topics: tri!(
+                < Vec < MetadataResponseTopic > as Wire > ::wire_get(buf, version >= 9,
+                version, "MetadataResponse.Topics")
+            ),
             cluster_authorized_operations: if (8..=10).contains(&version) {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponse.ClusterAuthorizedOperations",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponse.ClusterAuthorizedOperations")
+                )
             } else {
                 -2147483648
             },
             error_code: if version >= 13 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "MetadataResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "MetadataResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
@@ -2990,10 +2862,10 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
+            brokers: vec_from(v.brokers),
             cluster_id: None,
             controller_id: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3003,18 +2875,20 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
+            brokers: vec_from(v.brokers),
             cluster_id: None,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3024,18 +2898,20 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3045,18 +2921,20 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3066,18 +2944,20 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3087,18 +2967,20 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3108,18 +2990,20 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3129,18 +3013,20 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3150,18 +3036,20 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: v.cluster_authorized_operations,
             error_code: ErrorCode(0),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3171,18 +3059,20 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: v.cluster_authorized_operations,
             error_code: ErrorCode(0),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3192,18 +3082,20 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: v.cluster_authorized_operations,
             error_code: ErrorCode(0),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3213,18 +3105,20 @@ impl From<super::v10::Response> for Response {
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Response as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Response as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3234,18 +3128,20 @@ impl From<super::v11::Response> for Response {
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Response as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Response as Message>::NAME, 11i16)),
+        }
     }
 }
 impl From<super::v12::Response> for Response {
     fn from(v: super::v12::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: ErrorCode(0),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3255,18 +3151,20 @@ impl From<super::v12::Response> for Response {
 impl TryFrom<Response> for super::v12::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v12(12i16)
-            .map_err(|e| e.in_message(<super::v12::Response as Message>::NAME, 12i16))
+        match v.to_v12(12i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v12::Response as Message>::NAME, 12i16)),
+        }
     }
 }
 impl From<super::v13::Response> for Response {
     fn from(v: super::v13::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            brokers: v.brokers.into_iter().map(Into::into).collect(),
-            cluster_id: v.cluster_id.map(|v| v),
+            brokers: vec_from(v.brokers),
+            cluster_id: v.cluster_id,
             controller_id: v.controller_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             cluster_authorized_operations: -2147483648,
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3276,8 +3174,10 @@ impl From<super::v13::Response> for Response {
 impl TryFrom<Response> for super::v13::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v13(13i16)
-            .map_err(|e| e.in_message(<super::v13::Response as Message>::NAME, 13i16))
+        match v.to_v13(13i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v13::Response as Message>::NAME, 13i16)),
+        }
     }
 }
 impl Response {
@@ -3298,16 +3198,8 @@ impl Response {
             );
         }
         Ok(super::v0::Response {
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v0)),
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v0)),
         })
     }
     /// This value as the `MetadataResponse` of version 1 (and the versions sharing its fields).
@@ -3327,17 +3219,9 @@ impl Response {
             );
         }
         Ok(super::v1::Response {
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v1)),
         })
     }
     /// This value as the `MetadataResponse` of version 2 (and the versions sharing its fields).
@@ -3357,21 +3241,13 @@ impl Response {
             );
         }
         Ok(super::v2::Response {
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v1)),
         })
     }
     /// This value as the `MetadataResponse` of version 3 (and the versions sharing its fields).
@@ -3392,21 +3268,13 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v1)),
         })
     }
     /// This value as the `MetadataResponse` of version 4 (and the versions sharing its fields).
@@ -3427,21 +3295,13 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v1)),
         })
     }
     /// This value as the `MetadataResponse` of version 5 (and the versions sharing its fields).
@@ -3462,21 +3322,13 @@ impl Response {
         }
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v5)),
         })
     }
     /// This value as the `MetadataResponse` of version 6 (and the versions sharing its fields).
@@ -3497,21 +3349,13 @@ impl Response {
         }
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v5)),
         })
     }
     /// This value as the `MetadataResponse` of version 7 (and the versions sharing its fields).
@@ -3532,21 +3376,13 @@ impl Response {
         }
         Ok(super::v7::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v7(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v7)),
         })
     }
     /// This value as the `MetadataResponse` of version 8 (and the versions sharing its fields).
@@ -3559,21 +3395,13 @@ impl Response {
         }
         Ok(super::v8::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v1)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v8)),
             cluster_authorized_operations: self.cluster_authorized_operations,
         })
     }
@@ -3582,21 +3410,13 @@ impl Response {
     fn to_v9(self, version: i16) -> Result<super::v9::Response, EncodeError> {
         Ok(super::v9::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v9)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v9)),
             cluster_authorized_operations: self.cluster_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -3606,21 +3426,13 @@ impl Response {
     fn to_v10(self, version: i16) -> Result<super::v10::Response, EncodeError> {
         Ok(super::v10::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v9)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v10)),
             cluster_authorized_operations: self.cluster_authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -3638,21 +3450,13 @@ impl Response {
         }
         Ok(super::v11::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v9)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v10)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3669,21 +3473,13 @@ impl Response {
         }
         Ok(super::v12::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v9)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v12)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3700,21 +3496,13 @@ impl Response {
         }
         Ok(super::v13::Response {
             throttle_time_ms: self.throttle_time_ms,
-            brokers: self
-                .brokers
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            brokers: tri!(vec_to(self.brokers, version, MetadataResponseBroker::to_v9)),
             cluster_id: match self.cluster_id {
                 Some(v) => Some(v),
                 None => None,
             },
             controller_id: self.controller_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v12(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, MetadataResponseTopic::to_v12)),
             error_code: self.error_code,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })

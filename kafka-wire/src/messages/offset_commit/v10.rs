@@ -93,35 +93,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequest.GroupInstanceId",
-            )?,
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, true, version, "OffsetCommitRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequest.GroupInstanceId")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequest",
@@ -228,15 +219,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, true, version, "OffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponse",
@@ -342,20 +332,14 @@ impl Wire for OffsetCommitRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                OffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequestTopic.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitRequestPartition > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequestTopic",
@@ -447,20 +431,14 @@ impl Wire for OffsetCommitResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponseTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                OffsetCommitResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitResponseTopic.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponseTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitResponsePartition > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponseTopic",

@@ -90,33 +90,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
-            retention_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.RetentionTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.MemberId")
+            ),
+            retention_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.RetentionTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitRequest.Topics")
+            ),
         })
     }
 }
@@ -206,9 +199,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitResponse.Topics")?,
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitResponse.Topics")
+            ),
         })
     }
 }
@@ -318,26 +312,18 @@ impl Wire for OffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedOffset",
-            )?,
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedOffset")
+            ),
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedMetadata")
+            ),
         })
     }
 }
@@ -419,20 +405,14 @@ impl Wire for OffsetCommitRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitRequestPartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitRequestTopic.Partitions")
+            ),
         })
     }
 }
@@ -510,18 +490,14 @@ impl Wire for OffsetCommitResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponsePartition.ErrorCode")
+            ),
         })
     }
 }
@@ -597,20 +573,14 @@ impl Wire for OffsetCommitResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetCommitResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitResponseTopic.Partitions")
+            ),
         })
     }
 }

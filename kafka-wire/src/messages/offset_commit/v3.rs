@@ -90,33 +90,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
-            retention_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.RetentionTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.MemberId")
+            ),
+            retention_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.RetentionTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitRequest.Topics")
+            ),
         })
     }
 }
@@ -217,15 +210,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitResponse.Topics")
+            ),
         })
     }
 }

@@ -77,27 +77,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.MemberId")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitRequest.Topics")
+            ),
         })
     }
 }
@@ -194,15 +189,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitResponse.Topics")
+            ),
         })
     }
 }
@@ -329,32 +323,22 @@ impl Wire for OffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedOffset",
-            )?,
-            committed_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedLeaderEpoch",
-            )?,
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedOffset")
+            ),
+            committed_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedLeaderEpoch")
+            ),
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedMetadata")
+            ),
         })
     }
 }
@@ -440,20 +424,14 @@ impl Wire for OffsetCommitRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitRequestPartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitRequestTopic.Partitions")
+            ),
         })
     }
 }

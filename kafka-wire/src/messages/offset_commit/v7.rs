@@ -88,35 +88,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GroupInstanceId",
-            )?,
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GroupInstanceId")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitRequest.Topics")
+            ),
         })
     }
 }
@@ -217,15 +208,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetCommitResponse.Topics")
+            ),
         })
     }
 }

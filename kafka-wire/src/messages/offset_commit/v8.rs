@@ -93,35 +93,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequest.GroupInstanceId",
-            )?,
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, true, version, "OffsetCommitRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequest.GroupInstanceId")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequest",
@@ -228,15 +219,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, true, version, "OffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponse",
@@ -376,32 +366,22 @@ impl Wire for OffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedOffset",
-            )?,
-            committed_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedLeaderEpoch",
-            )?,
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedOffset")
+            ),
+            committed_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedLeaderEpoch")
+            ),
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequestPartition.CommittedMetadata")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequestPartition",
@@ -493,20 +473,14 @@ impl Wire for OffsetCommitRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitRequestPartition > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitRequestTopic",
@@ -596,18 +570,14 @@ impl Wire for OffsetCommitResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponsePartition.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponsePartition",
@@ -695,20 +665,14 @@ impl Wire for OffsetCommitResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetCommitResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetCommitResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetCommitResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetCommitResponsePartition > as Wire > ::wire_get(buf, true,
+                version, "OffsetCommitResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetCommitResponseTopic",

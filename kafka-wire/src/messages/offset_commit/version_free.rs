@@ -114,33 +114,25 @@ impl Wire for OffsetCommitRequestTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 9 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 8,
-                    version,
-                    "OffsetCommitRequestTopic.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 8, version,
+                    "OffsetCommitRequestTopic.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 10 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetCommitRequestTopic.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "OffsetCommitRequestTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partitions: <Vec<
-                OffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitRequestTopic.Partitions",
-            )?,
+            partitions: tri!(
+                < Vec < OffsetCommitRequestPartition > as Wire > ::wire_get(buf, version
+                >= 8, version, "OffsetCommitRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 8 {
@@ -158,7 +150,7 @@ impl From<super::v2::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -168,7 +160,7 @@ impl From<super::v6::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -178,7 +170,7 @@ impl From<super::v8::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -188,7 +180,7 @@ impl From<super::v10::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -210,11 +202,9 @@ impl OffsetCommitRequestTopic {
         }
         Ok(super::v2::OffsetCommitRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitRequestPartition::to_v2)
+            ),
         })
     }
     /// This value as the `OffsetCommitRequestTopic` of version 6 (and the versions sharing its fields).
@@ -233,11 +223,9 @@ impl OffsetCommitRequestTopic {
         }
         Ok(super::v6::OffsetCommitRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitRequestPartition::to_v6)
+            ),
         })
     }
     /// This value as the `OffsetCommitRequestTopic` of version 8 (and the versions sharing its fields).
@@ -248,11 +236,9 @@ impl OffsetCommitRequestTopic {
     ) -> Result<super::v8::OffsetCommitRequestTopic, EncodeError> {
         Ok(super::v8::OffsetCommitRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitRequestPartition::to_v8)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -264,11 +250,9 @@ impl OffsetCommitRequestTopic {
     ) -> Result<super::v10::OffsetCommitRequestTopic, EncodeError> {
         Ok(super::v10::OffsetCommitRequestTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitRequestPartition::to_v8)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -412,36 +396,26 @@ impl Wire for OffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequestPartition.CommittedOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequestPartition.CommittedOffset")
+            ),
             committed_leader_epoch: if version >= 6 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetCommitRequestPartition.CommittedLeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetCommitRequestPartition.CommittedLeaderEpoch")
+                )
             } else {
                 -1
             },
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 8, version,
+                "OffsetCommitRequestPartition.CommittedMetadata")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 8 {
@@ -460,7 +434,7 @@ impl From<super::v2::OffsetCommitRequestPartition> for OffsetCommitRequestPartit
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: -1,
-            committed_metadata: v.committed_metadata.map(|v| v),
+            committed_metadata: v.committed_metadata,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -471,7 +445,7 @@ impl From<super::v6::OffsetCommitRequestPartition> for OffsetCommitRequestPartit
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            committed_metadata: v.committed_metadata.map(|v| v),
+            committed_metadata: v.committed_metadata,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -482,7 +456,7 @@ impl From<super::v8::OffsetCommitRequestPartition> for OffsetCommitRequestPartit
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            committed_metadata: v.committed_metadata.map(|v| v),
+            committed_metadata: v.committed_metadata,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -638,9 +612,10 @@ impl Wire for Request {
                 += if version >= 7 {
                     Wire::wire_len(&self.group_instance_id, version >= 8, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 8, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 8, version),
+                        None => 0,
+                    }
                 };
         }
         if version <= 4 {
@@ -759,65 +734,47 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitRequest.GroupId",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitRequest.MemberId",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 8, version,
+                "OffsetCommitRequest.GroupId")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 8, version,
+                "OffsetCommitRequest.MemberId")
+            ),
             group_instance_id: if version >= 7 {
                 if version >= 7 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 8,
-                        version,
-                        "OffsetCommitRequest.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 8,
+                        version, "OffsetCommitRequest.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 8,
-                            version,
-                            "OffsetCommitRequest.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 8, version,
+                            "OffsetCommitRequest.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
                 None
             },
             retention_time_ms: if version <= 4 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetCommitRequest.RetentionTimeMs",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "OffsetCommitRequest.RetentionTimeMs")
+                )
             } else {
                 -1
             },
-            topics: <Vec<
-                OffsetCommitRequestTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < OffsetCommitRequestTopic > as Wire > ::wire_get(buf, version >=
+                8, version, "OffsetCommitRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 8 {
@@ -837,7 +794,7 @@ impl From<super::v2::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             retention_time_ms: v.retention_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -845,8 +802,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -857,7 +816,7 @@ impl From<super::v3::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             retention_time_ms: v.retention_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -865,8 +824,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -877,7 +838,7 @@ impl From<super::v4::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             retention_time_ms: v.retention_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -885,8 +846,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -897,7 +860,7 @@ impl From<super::v5::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             retention_time_ms: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -905,8 +868,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -917,7 +882,7 @@ impl From<super::v6::Request> for Request {
             member_id: v.member_id,
             group_instance_id: None,
             retention_time_ms: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -925,8 +890,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
@@ -935,9 +902,9 @@ impl From<super::v7::Request> for Request {
             group_id: v.group_id,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             retention_time_ms: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -945,8 +912,10 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
@@ -955,9 +924,9 @@ impl From<super::v8::Request> for Request {
             group_id: v.group_id,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             retention_time_ms: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -965,8 +934,10 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
@@ -975,9 +946,9 @@ impl From<super::v9::Request> for Request {
             group_id: v.group_id,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             retention_time_ms: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -985,8 +956,10 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Request> for Request {
@@ -995,9 +968,9 @@ impl From<super::v10::Request> for Request {
             group_id: v.group_id,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             retention_time_ms: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1005,8 +978,10 @@ impl From<super::v10::Request> for Request {
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Request as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Request as Message>::NAME, 10i16)),
+        }
     }
 }
 impl Request {
@@ -1034,11 +1009,7 @@ impl Request {
             generation_id_or_member_epoch: self.generation_id_or_member_epoch,
             member_id: self.member_id,
             retention_time_ms: self.retention_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitRequest` of version 3 (and the versions sharing its fields).
@@ -1065,11 +1036,7 @@ impl Request {
             generation_id_or_member_epoch: self.generation_id_or_member_epoch,
             member_id: self.member_id,
             retention_time_ms: self.retention_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitRequest` of version 4 (and the versions sharing its fields).
@@ -1096,11 +1063,7 @@ impl Request {
             generation_id_or_member_epoch: self.generation_id_or_member_epoch,
             member_id: self.member_id,
             retention_time_ms: self.retention_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitRequest` of version 5 (and the versions sharing its fields).
@@ -1126,11 +1089,7 @@ impl Request {
             group_id: self.group_id,
             generation_id_or_member_epoch: self.generation_id_or_member_epoch,
             member_id: self.member_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitRequest` of version 6 (and the versions sharing its fields).
@@ -1156,11 +1115,7 @@ impl Request {
             group_id: self.group_id,
             generation_id_or_member_epoch: self.generation_id_or_member_epoch,
             member_id: self.member_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v6)),
         })
     }
     /// This value as the `OffsetCommitRequest` of version 7 (and the versions sharing its fields).
@@ -1182,11 +1137,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v6)),
         })
     }
     /// This value as the `OffsetCommitRequest` of version 8 (and the versions sharing its fields).
@@ -1200,11 +1151,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v8)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1219,11 +1166,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v8)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1238,11 +1181,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitRequestTopic::to_v10)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1358,33 +1297,25 @@ impl Wire for OffsetCommitResponseTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 9 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 8,
-                    version,
-                    "OffsetCommitResponseTopic.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 8, version,
+                    "OffsetCommitResponseTopic.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 10 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetCommitResponseTopic.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "OffsetCommitResponseTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partitions: <Vec<
-                OffsetCommitResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitResponseTopic.Partitions",
-            )?,
+            partitions: tri!(
+                < Vec < OffsetCommitResponsePartition > as Wire > ::wire_get(buf, version
+                >= 8, version, "OffsetCommitResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 8 {
@@ -1402,7 +1333,7 @@ impl From<super::v2::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1412,7 +1343,7 @@ impl From<super::v8::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1422,7 +1353,7 @@ impl From<super::v10::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1444,11 +1375,9 @@ impl OffsetCommitResponseTopic {
         }
         Ok(super::v2::OffsetCommitResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitResponsePartition::to_v2)
+            ),
         })
     }
     /// This value as the `OffsetCommitResponseTopic` of version 8 (and the versions sharing its fields).
@@ -1459,11 +1388,9 @@ impl OffsetCommitResponseTopic {
     ) -> Result<super::v8::OffsetCommitResponseTopic, EncodeError> {
         Ok(super::v8::OffsetCommitResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitResponsePartition::to_v8)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1475,11 +1402,9 @@ impl OffsetCommitResponseTopic {
     ) -> Result<super::v10::OffsetCommitResponseTopic, EncodeError> {
         Ok(super::v10::OffsetCommitResponseTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetCommitResponsePartition::to_v8)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1575,18 +1500,14 @@ impl Wire for OffsetCommitResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetCommitResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetCommitResponsePartition.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 8 {
@@ -1743,23 +1664,17 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetCommitResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetCommitResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            topics: <Vec<
-                OffsetCommitResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 8,
-                version,
-                "OffsetCommitResponse.Topics",
-            )?,
+            topics: tri!(
+                < Vec < OffsetCommitResponseTopic > as Wire > ::wire_get(buf, version >=
+                8, version, "OffsetCommitResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 8 {
@@ -1775,7 +1690,7 @@ impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1783,15 +1698,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1799,15 +1716,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1815,15 +1734,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1831,15 +1752,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1847,15 +1770,17 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1863,15 +1788,17 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1879,15 +1806,17 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1895,15 +1824,17 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1911,8 +1842,10 @@ impl From<super::v10::Response> for Response {
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Response as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Response as Message>::NAME, 10i16)),
+        }
     }
 }
 impl Response {
@@ -1928,11 +1861,7 @@ impl Response {
             );
         }
         Ok(super::v2::Response {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitResponse` of version 3 (and the versions sharing its fields).
@@ -1948,11 +1877,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitResponse` of version 4 (and the versions sharing its fields).
@@ -1968,11 +1893,7 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitResponse` of version 5 (and the versions sharing its fields).
@@ -1988,11 +1909,7 @@ impl Response {
         }
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitResponse` of version 6 (and the versions sharing its fields).
@@ -2008,11 +1925,7 @@ impl Response {
         }
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitResponse` of version 7 (and the versions sharing its fields).
@@ -2028,11 +1941,7 @@ impl Response {
         }
         Ok(super::v7::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v2)),
         })
     }
     /// This value as the `OffsetCommitResponse` of version 8 (and the versions sharing its fields).
@@ -2040,11 +1949,7 @@ impl Response {
     fn to_v8(self, version: i16) -> Result<super::v8::Response, EncodeError> {
         Ok(super::v8::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v8)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2053,11 +1958,7 @@ impl Response {
     fn to_v9(self, version: i16) -> Result<super::v9::Response, EncodeError> {
         Ok(super::v9::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetCommitResponseTopic::to_v8)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2066,16 +1967,20 @@ impl Response {
     fn to_v10(self, version: i16) -> Result<super::v10::Response, EncodeError> {
         Ok(super::v10::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, OffsetCommitResponseTopic::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
 }
-impl Request {}
+impl Request {
+    /// The versions with this behaviour: A commit to a group the coordinator does not know is answered GROUP_ID_NOT_FOUND; before, ILLEGAL_GENERATION (KIP-848; OffsetCommitResponse.json, Kafka's OffsetMetadataManager).
+    pub const GROUP_ID_NOT_FOUND_VERSIONS: crate::VersionRange = crate::VersionRange::new(
+        9,
+        10,
+    );
+}
 impl crate::VersionFreeMessage for Request {
     const NAME: &'static str = "OffsetCommitRequest";
     fn versions() -> crate::VersionRange {

@@ -44,15 +44,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequest.GroupId",
-            )?,
-            topics: <Vec<
-                OffsetDeleteRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetDeleteRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < OffsetDeleteRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteRequest.Topics")
+            ),
         })
     }
 }
@@ -153,21 +152,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponse.ErrorCode",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetDeleteResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetDeleteResponse.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponse.ErrorCode")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetDeleteResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteResponse.Topics")
+            ),
         })
     }
 }
@@ -251,12 +247,10 @@ impl Wire for OffsetDeleteRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequestPartition.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteRequestPartition.PartitionIndex")
+            ),
         })
     }
 }
@@ -328,20 +322,14 @@ impl Wire for OffsetDeleteRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetDeleteRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetDeleteRequestPartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteRequestTopic.Partitions")
+            ),
         })
     }
 }
@@ -419,18 +407,14 @@ impl Wire for OffsetDeleteResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponsePartition.ErrorCode")
+            ),
         })
     }
 }
@@ -506,20 +490,14 @@ impl Wire for OffsetDeleteResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetDeleteResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetDeleteResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteResponseTopic.Partitions")
+            ),
         })
     }
 }

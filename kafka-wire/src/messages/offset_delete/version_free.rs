@@ -70,20 +70,14 @@ impl Wire for OffsetDeleteRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetDeleteRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetDeleteRequestPartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteRequestTopic.Partitions")
+            ),
         };
         Ok(out)
     }
@@ -93,7 +87,7 @@ impl From<super::v0::OffsetDeleteRequestTopic> for OffsetDeleteRequestTopic {
     fn from(v: super::v0::OffsetDeleteRequestTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
         }
     }
 }
@@ -106,11 +100,9 @@ impl OffsetDeleteRequestTopic {
     ) -> Result<super::v0::OffsetDeleteRequestTopic, EncodeError> {
         Ok(super::v0::OffsetDeleteRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetDeleteRequestPartition::to_v0)
+            ),
         })
     }
 }
@@ -167,12 +159,10 @@ impl Wire for OffsetDeleteRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequestPartition.PartitionIndex",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteRequestPartition.PartitionIndex")
+            ),
         };
         Ok(out)
     }
@@ -256,15 +246,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteRequest.GroupId",
-            )?,
-            topics: <Vec<
-                OffsetDeleteRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetDeleteRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < OffsetDeleteRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteRequest.Topics")
+            ),
         };
         Ok(out)
     }
@@ -273,15 +262,17 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
         }
     }
 }
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -290,11 +281,7 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetDeleteRequestTopic::to_v0)),
         })
     }
 }
@@ -365,20 +352,14 @@ impl Wire for OffsetDeleteResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetDeleteResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetDeleteResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteResponseTopic.Partitions")
+            ),
         };
         Ok(out)
     }
@@ -388,7 +369,7 @@ impl From<super::v0::OffsetDeleteResponseTopic> for OffsetDeleteResponseTopic {
     fn from(v: super::v0::OffsetDeleteResponseTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
         }
     }
 }
@@ -401,11 +382,9 @@ impl OffsetDeleteResponseTopic {
     ) -> Result<super::v0::OffsetDeleteResponseTopic, EncodeError> {
         Ok(super::v0::OffsetDeleteResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetDeleteResponsePartition::to_v0)
+            ),
         })
     }
 }
@@ -479,18 +458,14 @@ impl Wire for OffsetDeleteResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponsePartition.ErrorCode")
+            ),
         };
         Ok(out)
     }
@@ -600,21 +575,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponse.ErrorCode",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetDeleteResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetDeleteResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetDeleteResponse.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponse.ErrorCode")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetDeleteResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetDeleteResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetDeleteResponse.Topics")
+            ),
         };
         Ok(out)
     }
@@ -624,15 +596,17 @@ impl From<super::v0::Response> for Response {
         Self {
             error_code: v.error_code,
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
         }
     }
 }
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -642,11 +616,7 @@ impl Response {
         Ok(super::v0::Response {
             error_code: self.error_code,
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetDeleteResponseTopic::to_v0)),
         })
     }
 }

@@ -44,15 +44,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.GroupId",
-            )?,
-            topics: <Vec<
-                OffsetFetchRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetFetchRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < OffsetFetchRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetFetchRequest.Topics")
+            ),
         })
     }
 }
@@ -126,9 +125,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetFetchResponse.Topics")?,
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetFetchResponse.Topics")
+            ),
         })
     }
 }
@@ -211,20 +211,14 @@ impl Wire for OffsetFetchRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequestTopic.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequestTopic.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequestTopic.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequestTopic.PartitionIndexes")
+            ),
         })
     }
 }
@@ -334,32 +328,22 @@ impl Wire for OffsetFetchResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.CommittedOffset",
-            )?,
-            metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.Metadata",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.CommittedOffset")
+            ),
+            metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.Metadata")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.ErrorCode")
+            ),
         })
     }
 }
@@ -441,20 +425,14 @@ impl Wire for OffsetFetchResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetFetchResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetFetchResponsePartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetFetchResponseTopic.Partitions")
+            ),
         })
     }
 }

@@ -48,15 +48,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                OffsetFetchRequestGroup,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Groups")?,
-            require_stable: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.RequireStable",
-            )?,
+            groups: tri!(
+                < Vec < OffsetFetchRequestGroup > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchRequest.Groups")
+            ),
+            require_stable: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.RequireStable")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequest",
@@ -153,15 +152,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                OffsetFetchResponseGroup,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < OffsetFetchResponseGroup > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",
@@ -302,29 +300,22 @@ impl Wire for OffsetFetchRequestGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestGroup.GroupId",
-            )?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestGroup.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequestGroup.MemberEpoch",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopics>,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequestGroup.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestGroup.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestGroup.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequestGroup.MemberEpoch")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopics > > as Wire > ::wire_get(buf,
+                true, version, "OffsetFetchRequestGroup.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestGroup",
@@ -421,20 +412,14 @@ impl Wire for OffsetFetchRequestTopics {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequestTopics.TopicId",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestTopics.PartitionIndexes",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequestTopics.TopicId")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestTopics.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestTopics",
@@ -535,21 +520,18 @@ impl Wire for OffsetFetchResponseGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseGroup.GroupId",
-            )?,
-            topics: <Vec<
-                OffsetFetchResponseTopics,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponseGroup.Topics")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponseGroup.ErrorCode",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchResponseGroup.GroupId")
+            ),
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopics > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponseGroup.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponseGroup.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseGroup",
@@ -643,20 +625,14 @@ impl Wire for OffsetFetchResponseTopics {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponseTopics.TopicId",
-            )?,
-            partitions: <Vec<
-                OffsetFetchResponsePartitions,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseTopics.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponseTopics.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < OffsetFetchResponsePartitions > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponseTopics.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseTopics",

@@ -54,15 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.GroupId",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, false, version, "OffsetFetchRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopic > > as Wire > ::wire_get(buf,
+                false, version, "OffsetFetchRequest.Topics")
+            ),
         })
     }
 }
@@ -149,15 +148,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetFetchResponse.Topics")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ErrorCode",
-            )?,
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetFetchResponse.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ErrorCode")
+            ),
         })
     }
 }

@@ -54,15 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.GroupId",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, false, version, "OffsetFetchRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopic > > as Wire > ::wire_get(buf,
+                false, version, "OffsetFetchRequest.Topics")
+            ),
         })
     }
 }
@@ -160,21 +159,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "OffsetFetchResponse.Topics")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "OffsetFetchResponse.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ErrorCode")
+            ),
         })
     }
 }

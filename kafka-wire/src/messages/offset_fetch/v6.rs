@@ -59,15 +59,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequest.GroupId",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequest.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopic > > as Wire > ::wire_get(buf,
+                true, version, "OffsetFetchRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequest",
@@ -177,21 +176,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Topics")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopic > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponse.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",
@@ -292,20 +288,14 @@ impl Wire for OffsetFetchRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestTopic.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestTopic.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestTopic.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestTopic.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestTopic",
@@ -442,38 +432,26 @@ impl Wire for OffsetFetchResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.CommittedOffset",
-            )?,
-            committed_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.CommittedLeaderEpoch",
-            )?,
-            metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponsePartition.Metadata",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.CommittedOffset")
+            ),
+            committed_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.CommittedLeaderEpoch")
+            ),
+            metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchResponsePartition.Metadata")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartition.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponsePartition",
@@ -565,20 +543,14 @@ impl Wire for OffsetFetchResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                OffsetFetchResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetFetchResponsePartition > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseTopic",

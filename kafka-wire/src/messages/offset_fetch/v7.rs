@@ -71,21 +71,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequest.GroupId",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopic>,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Topics")?,
-            require_stable: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.RequireStable",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequest.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopic > > as Wire > ::wire_get(buf,
+                true, version, "OffsetFetchRequest.Topics")
+            ),
+            require_stable: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.RequireStable")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequest",
@@ -197,21 +194,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetFetchResponseTopic,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Topics")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopic > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponse.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",

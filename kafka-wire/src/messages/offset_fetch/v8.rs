@@ -48,15 +48,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                OffsetFetchRequestGroup,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Groups")?,
-            require_stable: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.RequireStable",
-            )?,
+            groups: tri!(
+                < Vec < OffsetFetchRequestGroup > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchRequest.Groups")
+            ),
+            require_stable: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.RequireStable")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequest",
@@ -153,15 +152,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                OffsetFetchResponseGroup,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < OffsetFetchResponseGroup > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",
@@ -277,15 +275,14 @@ impl Wire for OffsetFetchRequestGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestGroup.GroupId",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopics>,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequestGroup.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestGroup.GroupId")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopics > > as Wire > ::wire_get(buf,
+                true, version, "OffsetFetchRequestGroup.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestGroup",
@@ -372,20 +369,14 @@ impl Wire for OffsetFetchRequestTopics {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestTopics.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestTopics.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestTopics.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestTopics.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestTopics",
@@ -486,21 +477,18 @@ impl Wire for OffsetFetchResponseGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseGroup.GroupId",
-            )?,
-            topics: <Vec<
-                OffsetFetchResponseTopics,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponseGroup.Topics")?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponseGroup.ErrorCode",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchResponseGroup.GroupId")
+            ),
+            topics: tri!(
+                < Vec < OffsetFetchResponseTopics > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponseGroup.Topics")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponseGroup.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseGroup",
@@ -640,38 +628,26 @@ impl Wire for OffsetFetchResponsePartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartitions.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartitions.CommittedOffset",
-            )?,
-            committed_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartitions.CommittedLeaderEpoch",
-            )?,
-            metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponsePartitions.Metadata",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponsePartitions.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartitions.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartitions.CommittedOffset")
+            ),
+            committed_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartitions.CommittedLeaderEpoch")
+            ),
+            metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchResponsePartitions.Metadata")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponsePartitions.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponsePartitions",
@@ -769,20 +745,14 @@ impl Wire for OffsetFetchResponseTopics {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseTopics.Name",
-            )?,
-            partitions: <Vec<
-                OffsetFetchResponsePartitions,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchResponseTopics.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchResponseTopics.Name")
+            ),
+            partitions: tri!(
+                < Vec < OffsetFetchResponsePartitions > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponseTopics.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponseTopics",

@@ -48,15 +48,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            groups: <Vec<
-                OffsetFetchRequestGroup,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequest.Groups")?,
-            require_stable: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequest.RequireStable",
-            )?,
+            groups: tri!(
+                < Vec < OffsetFetchRequestGroup > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchRequest.Groups")
+            ),
+            require_stable: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequest.RequireStable")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequest",
@@ -153,15 +152,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                OffsetFetchResponseGroup,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchResponse.Groups")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < OffsetFetchResponseGroup > as Wire > ::wire_get(buf, true,
+                version, "OffsetFetchResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchResponse",
@@ -302,29 +300,22 @@ impl Wire for OffsetFetchRequestGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestGroup.GroupId",
-            )?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetFetchRequestGroup.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetFetchRequestGroup.MemberEpoch",
-            )?,
-            topics: <Option<
-                Vec<OffsetFetchRequestTopics>,
-            > as Wire>::wire_get(buf, true, version, "OffsetFetchRequestGroup.Topics")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestGroup.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "OffsetFetchRequestGroup.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetFetchRequestGroup.MemberEpoch")
+            ),
+            topics: tri!(
+                < Option < Vec < OffsetFetchRequestTopics > > as Wire > ::wire_get(buf,
+                true, version, "OffsetFetchRequestGroup.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetFetchRequestGroup",

@@ -122,24 +122,18 @@ impl Wire for OffsetFetchRequestTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 7 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestTopic.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchRequestTopic.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             partition_indexes: if version <= 7 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestTopic.PartitionIndexes",
-                )?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 6,
+                    version, "OffsetFetchRequestTopic.PartitionIndexes")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
@@ -278,9 +272,10 @@ impl Wire for OffsetFetchRequestGroup {
                 += if version >= 9 {
                     Wire::wire_len(&self.member_id, version >= 6, version)
                 } else {
-                    self.member_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.member_id {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 9 {
@@ -291,9 +286,10 @@ impl Wire for OffsetFetchRequestGroup {
                 += if version >= 8 {
                     Wire::wire_len(&self.topics, version >= 6, version)
                 } else {
-                    self.topics
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.topics {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 6 {
@@ -431,68 +427,51 @@ impl Wire for OffsetFetchRequestGroup {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             group_id: if version >= 8 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestGroup.GroupId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchRequestGroup.GroupId")
+                )
             } else {
                 ByteString::from_static("")
             },
             member_id: if version >= 9 {
                 if version >= 9 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "OffsetFetchRequestGroup.MemberId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "OffsetFetchRequestGroup.MemberId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchRequestGroup.MemberId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "OffsetFetchRequestGroup.MemberId")
+                        ),
                     )
                 }
             } else {
                 None
             },
             member_epoch: if version >= 9 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchRequestGroup.MemberEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchRequestGroup.MemberEpoch")
+                )
             } else {
                 -1
             },
             topics: if version >= 8 {
                 if version >= 8 {
-                    <Option<
-                        Vec<OffsetFetchRequestTopics>,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "OffsetFetchRequestGroup.Topics",
-                    )?
+                    tri!(
+                        < Option < Vec < OffsetFetchRequestTopics > > as Wire >
+                        ::wire_get(buf, version >= 6, version,
+                        "OffsetFetchRequestGroup.Topics")
+                    )
                 } else {
                     Some(
-                        <Vec<
-                            OffsetFetchRequestTopics,
-                        > as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchRequestGroup.Topics",
-                        )?,
+                        tri!(
+                            < Vec < OffsetFetchRequestTopics > as Wire > ::wire_get(buf,
+                            version >= 6, version, "OffsetFetchRequestGroup.Topics")
+                        ),
                     )
                 }
             } else {
@@ -516,7 +495,10 @@ impl From<super::v8::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
             group_id: v.group_id,
             member_id: None,
             member_epoch: -1,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -525,9 +507,12 @@ impl From<super::v9::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
     fn from(v: super::v9::OffsetFetchRequestGroup) -> Self {
         Self {
             group_id: v.group_id,
-            member_id: v.member_id.map(|v| v),
+            member_id: v.member_id,
             member_epoch: v.member_epoch,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -536,9 +521,12 @@ impl From<super::v10::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
     fn from(v: super::v10::OffsetFetchRequestGroup) -> Self {
         Self {
             group_id: v.group_id,
-            member_id: v.member_id.map(|v| v),
+            member_id: v.member_id,
             member_epoch: v.member_epoch,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -554,12 +542,7 @@ impl OffsetFetchRequestGroup {
             group_id: self.group_id,
             topics: match self.topics {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v8(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, OffsetFetchRequestTopics::to_v8)))
                 }
                 None => None,
             },
@@ -581,12 +564,7 @@ impl OffsetFetchRequestGroup {
             member_epoch: self.member_epoch,
             topics: match self.topics {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v8(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, OffsetFetchRequestTopics::to_v8)))
                 }
                 None => None,
             },
@@ -608,12 +586,7 @@ impl OffsetFetchRequestGroup {
             member_epoch: self.member_epoch,
             topics: match self.topics {
                 Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v10(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
+                    Some(tri!(vec_to(v, version, OffsetFetchRequestTopics::to_v10)))
                 }
                 None => None,
             },
@@ -749,34 +722,26 @@ impl Wire for OffsetFetchRequestTopics {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if (8..=9).contains(&version) {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestTopics.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchRequestTopics.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 10 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchRequestTopics.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchRequestTopics.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
             partition_indexes: if version >= 8 {
-                <SmallVec<
-                    [i32; 4],
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestTopics.PartitionIndexes",
-                )?
+                tri!(
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 6,
+                    version, "OffsetFetchRequestTopics.PartitionIndexes")
+                )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
@@ -903,9 +868,10 @@ impl Wire for Request {
                 += if (2..=7).contains(&version) {
                     Wire::wire_len(&self.topics, version >= 6, version)
                 } else {
-                    self.topics
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.topics {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 8 {
@@ -1047,59 +1013,44 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             group_id: if version <= 7 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequest.GroupId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchRequest.GroupId")
+                )
             } else {
                 ByteString::from_static("")
             },
             topics: if version <= 7 {
                 if (2..=7).contains(&version) {
-                    <Option<
-                        Vec<OffsetFetchRequestTopic>,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "OffsetFetchRequest.Topics",
-                    )?
+                    tri!(
+                        < Option < Vec < OffsetFetchRequestTopic > > as Wire >
+                        ::wire_get(buf, version >= 6, version,
+                        "OffsetFetchRequest.Topics")
+                    )
                 } else {
                     Some(
-                        <Vec<
-                            OffsetFetchRequestTopic,
-                        > as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchRequest.Topics",
-                        )?,
+                        tri!(
+                            < Vec < OffsetFetchRequestTopic > as Wire > ::wire_get(buf,
+                            version >= 6, version, "OffsetFetchRequest.Topics")
+                        ),
                     )
                 }
             } else {
                 Some(<Vec<OffsetFetchRequestTopic>>::new())
             },
             groups: if version >= 8 {
-                <Vec<
-                    OffsetFetchRequestGroup,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequest.Groups",
-                )?
+                tri!(
+                    < Vec < OffsetFetchRequestGroup > as Wire > ::wire_get(buf, version
+                    >= 6, version, "OffsetFetchRequest.Groups")
+                )
             } else {
                 <Vec<OffsetFetchRequestGroup>>::new()
             },
             require_stable: if version >= 7 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchRequest.RequireStable",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchRequest.RequireStable")
+                )
             } else {
                 false
             },
@@ -1118,7 +1069,7 @@ impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: Some(v.topics.into_iter().map(Into::into).collect()),
+            topics: Some(vec_from(v.topics)),
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1128,15 +1079,20 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1146,15 +1102,20 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1164,15 +1125,20 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1182,15 +1148,20 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: false,
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -1200,15 +1171,20 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: false,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -1218,15 +1194,20 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.map(|v| v.into_iter().map(Into::into).collect()),
+            topics: match v.topics {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             groups: <Vec<OffsetFetchRequestGroup>>::new(),
             require_stable: v.require_stable,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -1236,8 +1217,10 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
@@ -1245,7 +1228,7 @@ impl From<super::v8::Request> for Request {
         Self {
             group_id: ByteString::from_static(""),
             topics: Some(<Vec<OffsetFetchRequestTopic>>::new()),
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             require_stable: v.require_stable,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1254,8 +1237,10 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
@@ -1263,7 +1248,7 @@ impl From<super::v9::Request> for Request {
         Self {
             group_id: ByteString::from_static(""),
             topics: Some(<Vec<OffsetFetchRequestTopic>>::new()),
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             require_stable: v.require_stable,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1272,8 +1257,10 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Request> for Request {
@@ -1281,7 +1268,7 @@ impl From<super::v10::Request> for Request {
         Self {
             group_id: ByteString::from_static(""),
             topics: Some(<Vec<OffsetFetchRequestTopic>>::new()),
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             require_stable: v.require_stable,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1290,8 +1277,10 @@ impl From<super::v10::Request> for Request {
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Request as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Request as Message>::NAME, 10i16)),
+        }
     }
 }
 impl Request {
@@ -1322,11 +1311,7 @@ impl Request {
         Ok(super::v1::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    v.into_iter()
-                        .map(|e| e.to_v1(version))
-                        .collect::<Result<_, EncodeError>>()?
-                }
+                Some(v) => tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v1)),
                 None => {
                     return Err(
                         EncodeErrorKind::null_not_allowed(
@@ -1365,14 +1350,7 @@ impl Request {
         Ok(super::v2::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v1))),
                 None => None,
             },
         })
@@ -1404,14 +1382,7 @@ impl Request {
         Ok(super::v3::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v1))),
                 None => None,
             },
         })
@@ -1443,14 +1414,7 @@ impl Request {
         Ok(super::v4::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v1))),
                 None => None,
             },
         })
@@ -1482,14 +1446,7 @@ impl Request {
         Ok(super::v5::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v1(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v1))),
                 None => None,
             },
         })
@@ -1513,14 +1470,7 @@ impl Request {
         Ok(super::v6::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v6(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v6))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -1537,14 +1487,7 @@ impl Request {
         Ok(super::v7::Request {
             group_id: self.group_id,
             topics: match self.topics {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v6(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, OffsetFetchRequestTopic::to_v6))),
                 None => None,
             },
             require_stable: self.require_stable,
@@ -1565,11 +1508,7 @@ impl Request {
             );
         }
         Ok(super::v8::Request {
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, OffsetFetchRequestGroup::to_v8)),
             require_stable: self.require_stable,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1588,11 +1527,7 @@ impl Request {
             );
         }
         Ok(super::v9::Request {
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, OffsetFetchRequestGroup::to_v9)),
             require_stable: self.require_stable,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1611,11 +1546,7 @@ impl Request {
             );
         }
         Ok(super::v10::Request {
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, OffsetFetchRequestGroup::to_v10)),
             require_stable: self.require_stable,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1737,24 +1668,18 @@ impl Wire for OffsetFetchResponseTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 7 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponseTopic.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchResponseTopic.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             partitions: if version <= 7 {
-                <Vec<
-                    OffsetFetchResponsePartition,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponseTopic.Partitions",
-                )?
+                tri!(
+                    < Vec < OffsetFetchResponsePartition > as Wire > ::wire_get(buf,
+                    version >= 6, version, "OffsetFetchResponseTopic.Partitions")
+                )
             } else {
                 <Vec<OffsetFetchResponsePartition>>::new()
             },
@@ -1774,7 +1699,7 @@ impl From<super::v1::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
     fn from(v: super::v1::OffsetFetchResponseTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1783,7 +1708,7 @@ impl From<super::v5::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
     fn from(v: super::v5::OffsetFetchResponseTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1792,7 +1717,7 @@ impl From<super::v6::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
     fn from(v: super::v6::OffsetFetchResponseTopic) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1814,11 +1739,9 @@ impl OffsetFetchResponseTopic {
         }
         Ok(super::v1::OffsetFetchResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetFetchResponsePartition::to_v1)
+            ),
         })
     }
     /// This value as the `OffsetFetchResponseTopic` of version 5 (and the versions sharing its fields).
@@ -1837,11 +1760,9 @@ impl OffsetFetchResponseTopic {
         }
         Ok(super::v5::OffsetFetchResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetFetchResponsePartition::to_v5)
+            ),
         })
     }
     /// This value as the `OffsetFetchResponseTopic` of version 6 (and the versions sharing its fields).
@@ -1852,11 +1773,9 @@ impl OffsetFetchResponseTopic {
     ) -> Result<super::v6::OffsetFetchResponseTopic, EncodeError> {
         Ok(super::v6::OffsetFetchResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetFetchResponsePartition::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1947,9 +1866,10 @@ impl Wire for OffsetFetchResponsePartition {
                 += if version <= 7 {
                     Wire::wire_len(&self.metadata, version >= 6, version)
                 } else {
-                    self.metadata
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.metadata {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         if version <= 7 {
@@ -2098,65 +2018,51 @@ impl Wire for OffsetFetchResponsePartition {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             partition_index: if version <= 7 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartition.PartitionIndex",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartition.PartitionIndex")
+                )
             } else {
                 0
             },
             committed_offset: if version <= 7 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartition.CommittedOffset",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartition.CommittedOffset")
+                )
             } else {
                 0
             },
             committed_leader_epoch: if (5..=7).contains(&version) {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartition.CommittedLeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartition.CommittedLeaderEpoch")
+                )
             } else {
                 -1
             },
             metadata: if version <= 7 {
                 if version <= 7 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "OffsetFetchResponsePartition.Metadata",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "OffsetFetchResponsePartition.Metadata")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchResponsePartition.Metadata",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "OffsetFetchResponsePartition.Metadata")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
             error_code: if version <= 7 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartition.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartition.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
@@ -2178,7 +2084,7 @@ impl From<super::v1::OffsetFetchResponsePartition> for OffsetFetchResponsePartit
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: -1,
-            metadata: v.metadata.map(|v| v),
+            metadata: v.metadata,
             error_code: v.error_code,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -2190,7 +2096,7 @@ impl From<super::v5::OffsetFetchResponsePartition> for OffsetFetchResponsePartit
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            metadata: v.metadata.map(|v| v),
+            metadata: v.metadata,
             error_code: v.error_code,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -2202,7 +2108,7 @@ impl From<super::v6::OffsetFetchResponsePartition> for OffsetFetchResponsePartit
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            metadata: v.metadata.map(|v| v),
+            metadata: v.metadata,
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2422,34 +2328,26 @@ impl Wire for OffsetFetchResponseGroup {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             group_id: if version >= 8 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponseGroup.GroupId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchResponseGroup.GroupId")
+                )
             } else {
                 ByteString::from_static("")
             },
             topics: if version >= 8 {
-                <Vec<
-                    OffsetFetchResponseTopics,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponseGroup.Topics",
-                )?
+                tri!(
+                    < Vec < OffsetFetchResponseTopics > as Wire > ::wire_get(buf, version
+                    >= 6, version, "OffsetFetchResponseGroup.Topics")
+                )
             } else {
                 <Vec<OffsetFetchResponseTopics>>::new()
             },
             error_code: if version >= 8 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponseGroup.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponseGroup.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
@@ -2469,7 +2367,7 @@ impl From<super::v8::OffsetFetchResponseGroup> for OffsetFetchResponseGroup {
     fn from(v: super::v8::OffsetFetchResponseGroup) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2479,7 +2377,7 @@ impl From<super::v10::OffsetFetchResponseGroup> for OffsetFetchResponseGroup {
     fn from(v: super::v10::OffsetFetchResponseGroup) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -2494,11 +2392,7 @@ impl OffsetFetchResponseGroup {
     ) -> Result<super::v8::OffsetFetchResponseGroup, EncodeError> {
         Ok(super::v8::OffsetFetchResponseGroup {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopics::to_v8)),
             error_code: self.error_code,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2511,11 +2405,9 @@ impl OffsetFetchResponseGroup {
     ) -> Result<super::v10::OffsetFetchResponseGroup, EncodeError> {
         Ok(super::v10::OffsetFetchResponseGroup {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, OffsetFetchResponseTopics::to_v10)
+            ),
             error_code: self.error_code,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -2646,34 +2538,26 @@ impl Wire for OffsetFetchResponseTopics {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if (8..=9).contains(&version) {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponseTopics.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    "OffsetFetchResponseTopics.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 10 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponseTopics.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponseTopics.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
             partitions: if version >= 8 {
-                <Vec<
-                    OffsetFetchResponsePartitions,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponseTopics.Partitions",
-                )?
+                tri!(
+                    < Vec < OffsetFetchResponsePartitions > as Wire > ::wire_get(buf,
+                    version >= 6, version, "OffsetFetchResponseTopics.Partitions")
+                )
             } else {
                 <Vec<OffsetFetchResponsePartitions>>::new()
             },
@@ -2694,7 +2578,7 @@ impl From<super::v8::OffsetFetchResponseTopics> for OffsetFetchResponseTopics {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2704,7 +2588,7 @@ impl From<super::v10::OffsetFetchResponseTopics> for OffsetFetchResponseTopics {
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2718,11 +2602,9 @@ impl OffsetFetchResponseTopics {
     ) -> Result<super::v8::OffsetFetchResponseTopics, EncodeError> {
         Ok(super::v8::OffsetFetchResponseTopics {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetFetchResponsePartitions::to_v8)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2734,11 +2616,9 @@ impl OffsetFetchResponseTopics {
     ) -> Result<super::v10::OffsetFetchResponseTopics, EncodeError> {
         Ok(super::v10::OffsetFetchResponseTopics {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetFetchResponsePartitions::to_v8)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2829,9 +2709,10 @@ impl Wire for OffsetFetchResponsePartitions {
                 += if version >= 8 {
                     Wire::wire_len(&self.metadata, version >= 6, version)
                 } else {
-                    self.metadata
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 6, version))
+                    match &self.metadata {
+                        Some(v) => Wire::wire_len(v, version >= 6, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 8 {
@@ -2980,65 +2861,51 @@ impl Wire for OffsetFetchResponsePartitions {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             partition_index: if version >= 8 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartitions.PartitionIndex",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartitions.PartitionIndex")
+                )
             } else {
                 0
             },
             committed_offset: if version >= 8 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartitions.CommittedOffset",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartitions.CommittedOffset")
+                )
             } else {
                 0
             },
             committed_leader_epoch: if version >= 8 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartitions.CommittedLeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartitions.CommittedLeaderEpoch")
+                )
             } else {
                 -1
             },
             metadata: if version >= 8 {
                 if version >= 8 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 6,
-                        version,
-                        "OffsetFetchResponsePartitions.Metadata",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                        version, "OffsetFetchResponsePartitions.Metadata")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchResponsePartitions.Metadata",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                            "OffsetFetchResponsePartitions.Metadata")
+                        ),
                     )
                 }
             } else {
                 Some(ByteString::from_static(""))
             },
             error_code: if version >= 8 {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponsePartitions.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponsePartitions.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
@@ -3060,7 +2927,7 @@ impl From<super::v8::OffsetFetchResponsePartitions> for OffsetFetchResponseParti
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            metadata: v.metadata.map(|v| v),
+            metadata: v.metadata,
             error_code: v.error_code,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -3241,46 +3108,34 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
             topics: if version <= 7 {
-                <Vec<
-                    OffsetFetchResponseTopic,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponse.Topics",
-                )?
+                tri!(
+                    < Vec < OffsetFetchResponseTopic > as Wire > ::wire_get(buf, version
+                    >= 6, version, "OffsetFetchResponse.Topics")
+                )
             } else {
                 <Vec<OffsetFetchResponseTopic>>::new()
             },
             error_code: if (2..=7).contains(&version) {
-                <ErrorCode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetFetchResponse.ErrorCode",
-                )?
+                tri!(
+                    < ErrorCode as Wire > ::wire_get(buf, false, version,
+                    "OffsetFetchResponse.ErrorCode")
+                )
             } else {
                 ErrorCode(0)
             },
             groups: if version >= 8 {
-                <Vec<
-                    OffsetFetchResponseGroup,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponse.Groups",
-                )?
+                tri!(
+                    < Vec < OffsetFetchResponseGroup > as Wire > ::wire_get(buf, version
+                    >= 6, version, "OffsetFetchResponse.Groups")
+                )
             } else {
                 <Vec<OffsetFetchResponseGroup>>::new()
             },
@@ -3299,7 +3154,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: ErrorCode(0),
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3309,15 +3164,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: 0,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3327,15 +3184,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3345,15 +3204,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3363,15 +3224,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -3381,15 +3244,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3399,15 +3264,17 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             error_code: v.error_code,
             groups: <Vec<OffsetFetchResponseGroup>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3417,8 +3284,10 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
@@ -3427,7 +3296,7 @@ impl From<super::v8::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             topics: <Vec<OffsetFetchResponseTopic>>::new(),
             error_code: ErrorCode(0),
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3435,8 +3304,10 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
@@ -3445,7 +3316,7 @@ impl From<super::v9::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             topics: <Vec<OffsetFetchResponseTopic>>::new(),
             error_code: ErrorCode(0),
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3453,8 +3324,10 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Response> for Response {
@@ -3463,7 +3336,7 @@ impl From<super::v10::Response> for Response {
             throttle_time_ms: v.throttle_time_ms,
             topics: <Vec<OffsetFetchResponseTopic>>::new(),
             error_code: ErrorCode(0),
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3471,8 +3344,10 @@ impl From<super::v10::Response> for Response {
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Response as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Response as Message>::NAME, 10i16)),
+        }
     }
 }
 impl Response {
@@ -3493,11 +3368,7 @@ impl Response {
             );
         }
         Ok(super::v1::Response {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v1)),
         })
     }
     /// This value as the `OffsetFetchResponse` of version 2 (and the versions sharing its fields).
@@ -3517,11 +3388,7 @@ impl Response {
             );
         }
         Ok(super::v2::Response {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v1)),
             error_code: self.error_code,
         })
     }
@@ -3543,11 +3410,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v1)),
             error_code: self.error_code,
         })
     }
@@ -3569,11 +3432,7 @@ impl Response {
         }
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v1)),
             error_code: self.error_code,
         })
     }
@@ -3595,11 +3454,7 @@ impl Response {
         }
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v5)),
             error_code: self.error_code,
         })
     }
@@ -3613,11 +3468,7 @@ impl Response {
         }
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v6)),
             error_code: self.error_code,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -3632,11 +3483,7 @@ impl Response {
         }
         Ok(super::v7::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetFetchResponseTopic::to_v6)),
             error_code: self.error_code,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -3651,11 +3498,7 @@ impl Response {
         }
         Ok(super::v8::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, OffsetFetchResponseGroup::to_v8)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3669,11 +3512,7 @@ impl Response {
         }
         Ok(super::v9::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, OffsetFetchResponseGroup::to_v8)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3687,11 +3526,7 @@ impl Response {
         }
         Ok(super::v10::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, OffsetFetchResponseGroup::to_v10)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -39,14 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topics: <Vec<
-                OffsetForLeaderTopic,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < OffsetForLeaderTopic > as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochRequest.Topics")
+            ),
         })
     }
 }
@@ -135,20 +131,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetForLeaderTopicResult > as Wire > ::wire_get(buf, false,
+                version, "OffsetForLeaderEpochResponse.Topics")
+            ),
         })
     }
 }
@@ -262,24 +252,18 @@ impl Wire for OffsetForLeaderPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.CurrentLeaderEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.LeaderEpoch",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.CurrentLeaderEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.LeaderEpoch")
+            ),
         })
     }
 }
@@ -353,15 +337,14 @@ impl Wire for OffsetForLeaderTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderTopic.Topic",
-            )?,
-            partitions: <Vec<
-                OffsetForLeaderPartition,
-            > as Wire>::wire_get(buf, false, version, "OffsetForLeaderTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderTopic.Topic")
+            ),
+            partitions: tri!(
+                < Vec < OffsetForLeaderPartition > as Wire > ::wire_get(buf, false,
+                version, "OffsetForLeaderTopic.Partitions")
+            ),
         })
     }
 }
@@ -474,30 +457,22 @@ impl Wire for EpochEndOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.ErrorCode",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.Partition",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.LeaderEpoch",
-            )?,
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.EndOffset",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.ErrorCode")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.Partition")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.LeaderEpoch")
+            ),
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.EndOffset")
+            ),
         })
     }
 }
@@ -577,20 +552,14 @@ impl Wire for OffsetForLeaderTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderTopicResult.Topic",
-            )?,
-            partitions: <Vec<
-                EpochEndOffset,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderTopicResult.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderTopicResult.Topic")
+            ),
+            partitions: tri!(
+                < Vec < EpochEndOffset > as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderTopicResult.Partitions")
+            ),
         })
     }
 }

@@ -60,20 +60,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochRequest.ReplicaId",
-            )?,
-            topics: <Vec<
-                OffsetForLeaderTopic,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochRequest.Topics",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochRequest.ReplicaId")
+            ),
+            topics: tri!(
+                < Vec < OffsetForLeaderTopic > as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochRequest.Topics")
+            ),
         })
     }
 }
@@ -164,20 +158,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetForLeaderTopicResult > as Wire > ::wire_get(buf, false,
+                version, "OffsetForLeaderEpochResponse.Topics")
+            ),
         })
     }
 }

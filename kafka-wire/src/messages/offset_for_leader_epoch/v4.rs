@@ -65,20 +65,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochRequest.ReplicaId",
-            )?,
-            topics: <Vec<
-                OffsetForLeaderTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetForLeaderEpochRequest.Topics",
-            )?,
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochRequest.ReplicaId")
+            ),
+            topics: tri!(
+                < Vec < OffsetForLeaderTopic > as Wire > ::wire_get(buf, true, version,
+                "OffsetForLeaderEpochRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderEpochRequest",
@@ -181,20 +175,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetForLeaderEpochResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetForLeaderTopicResult > as Wire > ::wire_get(buf, true,
+                version, "OffsetForLeaderEpochResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderEpochResponse",
@@ -321,24 +309,18 @@ impl Wire for OffsetForLeaderPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.CurrentLeaderEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.LeaderEpoch",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.CurrentLeaderEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderPartition",
@@ -424,15 +406,14 @@ impl Wire for OffsetForLeaderTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetForLeaderTopic.Topic",
-            )?,
-            partitions: <Vec<
-                OffsetForLeaderPartition,
-            > as Wire>::wire_get(buf, true, version, "OffsetForLeaderTopic.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetForLeaderTopic.Topic")
+            ),
+            partitions: tri!(
+                < Vec < OffsetForLeaderPartition > as Wire > ::wire_get(buf, true,
+                version, "OffsetForLeaderTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderTopic",
@@ -558,30 +539,22 @@ impl Wire for EpochEndOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.ErrorCode",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.Partition",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.LeaderEpoch",
-            )?,
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.EndOffset",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.ErrorCode")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.Partition")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.LeaderEpoch")
+            ),
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.EndOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EpochEndOffset",
@@ -673,20 +646,14 @@ impl Wire for OffsetForLeaderTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetForLeaderTopicResult.Topic",
-            )?,
-            partitions: <Vec<
-                EpochEndOffset,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "OffsetForLeaderTopicResult.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "OffsetForLeaderTopicResult.Topic")
+            ),
+            partitions: tri!(
+                < Vec < EpochEndOffset > as Wire > ::wire_get(buf, true, version,
+                "OffsetForLeaderTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "OffsetForLeaderTopicResult",

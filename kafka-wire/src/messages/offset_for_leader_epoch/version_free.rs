@@ -90,20 +90,14 @@ impl Wire for OffsetForLeaderTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "OffsetForLeaderTopic.Topic",
-            )?,
-            partitions: <Vec<
-                OffsetForLeaderPartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "OffsetForLeaderTopic.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "OffsetForLeaderTopic.Topic")
+            ),
+            partitions: tri!(
+                < Vec < OffsetForLeaderPartition > as Wire > ::wire_get(buf, version >=
+                4, version, "OffsetForLeaderTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -120,7 +114,7 @@ impl From<super::v2::OffsetForLeaderTopic> for OffsetForLeaderTopic {
     fn from(v: super::v2::OffsetForLeaderTopic) -> Self {
         Self {
             topic: v.topic,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -129,7 +123,7 @@ impl From<super::v4::OffsetForLeaderTopic> for OffsetForLeaderTopic {
     fn from(v: super::v4::OffsetForLeaderTopic) -> Self {
         Self {
             topic: v.topic,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -151,11 +145,9 @@ impl OffsetForLeaderTopic {
         }
         Ok(super::v2::OffsetForLeaderTopic {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetForLeaderPartition::to_v2)
+            ),
         })
     }
     /// This value as the `OffsetForLeaderTopic` of version 4 (and the versions sharing its fields).
@@ -166,11 +158,9 @@ impl OffsetForLeaderTopic {
     ) -> Result<super::v4::OffsetForLeaderTopic, EncodeError> {
         Ok(super::v4::OffsetForLeaderTopic {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, OffsetForLeaderPartition::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -283,24 +273,18 @@ impl Wire for OffsetForLeaderPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.Partition",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.CurrentLeaderEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderPartition.LeaderEpoch",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.Partition")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.CurrentLeaderEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderPartition.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -459,23 +443,17 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             replica_id: if version >= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "OffsetForLeaderEpochRequest.ReplicaId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "OffsetForLeaderEpochRequest.ReplicaId")
+                )
             } else {
                 -2
             },
-            topics: <Vec<
-                OffsetForLeaderTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "OffsetForLeaderEpochRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < OffsetForLeaderTopic > as Wire > ::wire_get(buf, version >= 4,
+                version, "OffsetForLeaderEpochRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -491,7 +469,7 @@ impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
             replica_id: -2,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -499,15 +477,17 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
             replica_id: v.replica_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -515,15 +495,17 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
             replica_id: v.replica_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -531,8 +513,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Request {
@@ -548,11 +532,7 @@ impl Request {
             );
         }
         Ok(super::v2::Request {
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetForLeaderTopic::to_v2)),
         })
     }
     /// This value as the `OffsetForLeaderEpochRequest` of version 3 (and the versions sharing its fields).
@@ -568,11 +548,7 @@ impl Request {
         }
         Ok(super::v3::Request {
             replica_id: self.replica_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetForLeaderTopic::to_v2)),
         })
     }
     /// This value as the `OffsetForLeaderEpochRequest` of version 4 (and the versions sharing its fields).
@@ -580,11 +556,7 @@ impl Request {
     fn to_v4(self, version: i16) -> Result<super::v4::Request, EncodeError> {
         Ok(super::v4::Request {
             replica_id: self.replica_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetForLeaderTopic::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -677,20 +649,14 @@ impl Wire for OffsetForLeaderTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "OffsetForLeaderTopicResult.Topic",
-            )?,
-            partitions: <Vec<
-                EpochEndOffset,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "OffsetForLeaderTopicResult.Partitions",
-            )?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "OffsetForLeaderTopicResult.Topic")
+            ),
+            partitions: tri!(
+                < Vec < EpochEndOffset > as Wire > ::wire_get(buf, version >= 4, version,
+                "OffsetForLeaderTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -707,7 +673,7 @@ impl From<super::v2::OffsetForLeaderTopicResult> for OffsetForLeaderTopicResult 
     fn from(v: super::v2::OffsetForLeaderTopicResult) -> Self {
         Self {
             topic: v.topic,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -716,7 +682,7 @@ impl From<super::v4::OffsetForLeaderTopicResult> for OffsetForLeaderTopicResult 
     fn from(v: super::v4::OffsetForLeaderTopicResult) -> Self {
         Self {
             topic: v.topic,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -738,11 +704,7 @@ impl OffsetForLeaderTopicResult {
         }
         Ok(super::v2::OffsetForLeaderTopicResult {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, EpochEndOffset::to_v2)),
         })
     }
     /// This value as the `OffsetForLeaderTopicResult` of version 4 (and the versions sharing its fields).
@@ -753,11 +715,7 @@ impl OffsetForLeaderTopicResult {
     ) -> Result<super::v4::OffsetForLeaderTopicResult, EncodeError> {
         Ok(super::v4::OffsetForLeaderTopicResult {
             topic: self.topic,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, EpochEndOffset::to_v4)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -882,30 +840,22 @@ impl Wire for EpochEndOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.ErrorCode",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.Partition",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.LeaderEpoch",
-            )?,
-            end_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EpochEndOffset.EndOffset",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.ErrorCode")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.Partition")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.LeaderEpoch")
+            ),
+            end_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "EpochEndOffset.EndOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -1057,20 +1007,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "OffsetForLeaderEpochResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                OffsetForLeaderTopicResult,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "OffsetForLeaderEpochResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "OffsetForLeaderEpochResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < OffsetForLeaderTopicResult > as Wire > ::wire_get(buf, version >=
+                4, version, "OffsetForLeaderEpochResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -1086,7 +1030,7 @@ impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1094,15 +1038,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1110,15 +1056,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1126,8 +1074,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl Response {
@@ -1144,11 +1094,7 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetForLeaderTopicResult::to_v2)),
         })
     }
     /// This value as the `OffsetForLeaderEpochResponse` of version 3 (and the versions sharing its fields).
@@ -1164,11 +1110,7 @@ impl Response {
         }
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, OffsetForLeaderTopicResult::to_v2)),
         })
     }
     /// This value as the `OffsetForLeaderEpochResponse` of version 4 (and the versions sharing its fields).
@@ -1176,11 +1118,9 @@ impl Response {
     fn to_v4(self, version: i16) -> Result<super::v4::Response, EncodeError> {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, OffsetForLeaderTopicResult::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -69,19 +69,21 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceRequest.TimeoutMs",
-            )?,
-            topic_data: <Vec<
-                TopicProduceData,
-            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TopicData")?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ProduceRequest.TransactionalId")
+            ),
+            acks: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ProduceRequest.Acks")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TimeoutMs")
+            ),
+            topic_data: tri!(
+                < Vec < TopicProduceData > as Wire > ::wire_get(buf, true, version,
+                "ProduceRequest.TopicData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProduceRequest",
@@ -223,15 +225,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            responses: <Vec<
-                TopicProduceResponse,
-            > as Wire>::wire_get(buf, true, version, "ProduceResponse.Responses")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceResponse.ThrottleTimeMs",
-            )?,
+            responses: tri!(
+                < Vec < TopicProduceResponse > as Wire > ::wire_get(buf, true, version,
+                "ProduceResponse.Responses")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.ThrottleTimeMs")
+            ),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -239,12 +240,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.node_endpoints = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "ProduceResponse.NodeEndpoints",
-                    )?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "ProduceResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -369,18 +368,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderIdAndEpoch",
@@ -464,22 +459,20 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -673,52 +666,34 @@ impl Wire for PartitionProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.ErrorCode",
-            )?,
-            base_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.BaseOffset",
-            )?,
-            log_append_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogAppendTimeMs",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogStartOffset",
-            )?,
-            record_errors: <Vec<
-                BatchIndexAndErrorMessage,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionProduceResponse.RecordErrors",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionProduceResponse.ErrorMessage",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.ErrorCode")
+            ),
+            base_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.BaseOffset")
+            ),
+            log_append_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogAppendTimeMs")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogStartOffset")
+            ),
+            record_errors: tri!(
+                < Vec < BatchIndexAndErrorMessage > as Wire > ::wire_get(buf, true,
+                version, "PartitionProduceResponse.RecordErrors")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionProduceResponse.ErrorMessage")
+            ),
             current_leader: LeaderIdAndEpoch::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -726,12 +701,10 @@ impl Wire for PartitionProduceResponse {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.current_leader = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "PartitionProduceResponse.CurrentLeader",
-                    )?;
+                    out.current_leader = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "PartitionProduceResponse.CurrentLeader")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -832,20 +805,14 @@ impl Wire for TopicProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicProduceResponse.Name",
-            )?,
-            partition_responses: <Vec<
-                PartitionProduceResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicProduceResponse.PartitionResponses",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicProduceResponse.Name")
+            ),
+            partition_responses: tri!(
+                < Vec < PartitionProduceResponse > as Wire > ::wire_get(buf, true,
+                version, "TopicProduceResponse.PartitionResponses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicProduceResponse",

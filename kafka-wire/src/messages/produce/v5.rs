@@ -65,19 +65,21 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceRequest.TimeoutMs",
-            )?,
-            topic_data: <Vec<
-                TopicProduceData,
-            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TopicData")?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TransactionalId")
+            ),
+            acks: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ProduceRequest.Acks")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TimeoutMs")
+            ),
+            topic_data: tri!(
+                < Vec < TopicProduceData > as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TopicData")
+            ),
         })
     }
 }
@@ -177,15 +179,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            responses: <Vec<
-                TopicProduceResponse,
-            > as Wire>::wire_get(buf, false, version, "ProduceResponse.Responses")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceResponse.ThrottleTimeMs",
-            )?,
+            responses: tri!(
+                < Vec < TopicProduceResponse > as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.Responses")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.ThrottleTimeMs")
+            ),
         })
     }
 }
@@ -323,36 +324,26 @@ impl Wire for PartitionProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.ErrorCode",
-            )?,
-            base_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.BaseOffset",
-            )?,
-            log_append_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogAppendTimeMs",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogStartOffset",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.ErrorCode")
+            ),
+            base_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.BaseOffset")
+            ),
+            log_append_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogAppendTimeMs")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogStartOffset")
+            ),
         })
     }
 }
@@ -430,20 +421,14 @@ impl Wire for TopicProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicProduceResponse.Name",
-            )?,
-            partition_responses: <Vec<
-                PartitionProduceResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicProduceResponse.PartitionResponses",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TopicProduceResponse.Name")
+            ),
+            partition_responses: tri!(
+                < Vec < PartitionProduceResponse > as Wire > ::wire_get(buf, false,
+                version, "TopicProduceResponse.PartitionResponses")
+            ),
         })
     }
 }

@@ -65,19 +65,21 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceRequest.TimeoutMs",
-            )?,
-            topic_data: <Vec<
-                TopicProduceData,
-            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TopicData")?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TransactionalId")
+            ),
+            acks: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ProduceRequest.Acks")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TimeoutMs")
+            ),
+            topic_data: tri!(
+                < Vec < TopicProduceData > as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TopicData")
+            ),
         })
     }
 }
@@ -177,15 +179,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            responses: <Vec<
-                TopicProduceResponse,
-            > as Wire>::wire_get(buf, false, version, "ProduceResponse.Responses")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceResponse.ThrottleTimeMs",
-            )?,
+            responses: tri!(
+                < Vec < TopicProduceResponse > as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.Responses")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.ThrottleTimeMs")
+            ),
         })
     }
 }

@@ -65,19 +65,21 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceRequest.TimeoutMs",
-            )?,
-            topic_data: <Vec<
-                TopicProduceData,
-            > as Wire>::wire_get(buf, false, version, "ProduceRequest.TopicData")?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TransactionalId")
+            ),
+            acks: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ProduceRequest.Acks")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TimeoutMs")
+            ),
+            topic_data: tri!(
+                < Vec < TopicProduceData > as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TopicData")
+            ),
         })
     }
 }
@@ -177,15 +179,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            responses: <Vec<
-                TopicProduceResponse,
-            > as Wire>::wire_get(buf, false, version, "ProduceResponse.Responses")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceResponse.ThrottleTimeMs",
-            )?,
+            responses: tri!(
+                < Vec < TopicProduceResponse > as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.Responses")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.ThrottleTimeMs")
+            ),
         })
     }
 }
@@ -278,20 +279,14 @@ impl Wire for BatchIndexAndErrorMessage {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            batch_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BatchIndexAndErrorMessage.BatchIndex",
-            )?,
-            batch_index_error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-            )?,
+            batch_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BatchIndexAndErrorMessage.BatchIndex")
+            ),
+            batch_index_error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
+            ),
         })
     }
 }
@@ -440,52 +435,34 @@ impl Wire for PartitionProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.ErrorCode",
-            )?,
-            base_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.BaseOffset",
-            )?,
-            log_append_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogAppendTimeMs",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogStartOffset",
-            )?,
-            record_errors: <Vec<
-                BatchIndexAndErrorMessage,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.RecordErrors",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.ErrorMessage",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.ErrorCode")
+            ),
+            base_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.BaseOffset")
+            ),
+            log_append_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogAppendTimeMs")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogStartOffset")
+            ),
+            record_errors: tri!(
+                < Vec < BatchIndexAndErrorMessage > as Wire > ::wire_get(buf, false,
+                version, "PartitionProduceResponse.RecordErrors")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.ErrorMessage")
+            ),
         })
     }
 }
@@ -572,20 +549,14 @@ impl Wire for TopicProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicProduceResponse.Name",
-            )?,
-            partition_responses: <Vec<
-                PartitionProduceResponse,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicProduceResponse.PartitionResponses",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TopicProduceResponse.Name")
+            ),
+            partition_responses: tri!(
+                < Vec < PartitionProduceResponse > as Wire > ::wire_get(buf, false,
+                version, "TopicProduceResponse.PartitionResponses")
+            ),
         })
     }
 }

@@ -69,19 +69,21 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TransactionalId")?,
-            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceRequest.TimeoutMs",
-            )?,
-            topic_data: <Vec<
-                TopicProduceData,
-            > as Wire>::wire_get(buf, true, version, "ProduceRequest.TopicData")?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ProduceRequest.TransactionalId")
+            ),
+            acks: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ProduceRequest.Acks")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TimeoutMs")
+            ),
+            topic_data: tri!(
+                < Vec < TopicProduceData > as Wire > ::wire_get(buf, true, version,
+                "ProduceRequest.TopicData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProduceRequest",
@@ -193,15 +195,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            responses: <Vec<
-                TopicProduceResponse,
-            > as Wire>::wire_get(buf, true, version, "ProduceResponse.Responses")?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceResponse.ThrottleTimeMs",
-            )?,
+            responses: tri!(
+                < Vec < TopicProduceResponse > as Wire > ::wire_get(buf, true, version,
+                "ProduceResponse.Responses")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.ThrottleTimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ProduceResponse",
@@ -311,15 +312,14 @@ impl Wire for PartitionProduceData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceData.Index",
-            )?,
-            records: <Option<
-                Records,
-            > as Wire>::wire_get(buf, true, version, "PartitionProduceData.Records")?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceData.Index")
+            ),
+            records: tri!(
+                < Option < Records > as Wire > ::wire_get(buf, true, version,
+                "PartitionProduceData.Records")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionProduceData",
@@ -401,15 +401,14 @@ impl Wire for TopicProduceData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicProduceData.Name",
-            )?,
-            partition_data: <Vec<
-                PartitionProduceData,
-            > as Wire>::wire_get(buf, true, version, "TopicProduceData.PartitionData")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicProduceData.Name")
+            ),
+            partition_data: tri!(
+                < Vec < PartitionProduceData > as Wire > ::wire_get(buf, true, version,
+                "TopicProduceData.PartitionData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicProduceData",
@@ -500,20 +499,14 @@ impl Wire for BatchIndexAndErrorMessage {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            batch_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "BatchIndexAndErrorMessage.BatchIndex",
-            )?,
-            batch_index_error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-            )?,
+            batch_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "BatchIndexAndErrorMessage.BatchIndex")
+            ),
+            batch_index_error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "BatchIndexAndErrorMessage",
@@ -675,52 +668,34 @@ impl Wire for PartitionProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.ErrorCode",
-            )?,
-            base_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.BaseOffset",
-            )?,
-            log_append_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogAppendTimeMs",
-            )?,
-            log_start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogStartOffset",
-            )?,
-            record_errors: <Vec<
-                BatchIndexAndErrorMessage,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionProduceResponse.RecordErrors",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionProduceResponse.ErrorMessage",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.ErrorCode")
+            ),
+            base_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.BaseOffset")
+            ),
+            log_append_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogAppendTimeMs")
+            ),
+            log_start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogStartOffset")
+            ),
+            record_errors: tri!(
+                < Vec < BatchIndexAndErrorMessage > as Wire > ::wire_get(buf, true,
+                version, "PartitionProduceResponse.RecordErrors")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionProduceResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionProduceResponse",
@@ -819,20 +794,14 @@ impl Wire for TopicProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicProduceResponse.Name",
-            )?,
-            partition_responses: <Vec<
-                PartitionProduceResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicProduceResponse.PartitionResponses",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicProduceResponse.Name")
+            ),
+            partition_responses: tri!(
+                < Vec < PartitionProduceResponse > as Wire > ::wire_get(buf, true,
+                version, "TopicProduceResponse.PartitionResponses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicProduceResponse",

@@ -117,33 +117,25 @@ impl Wire for TopicProduceData {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 12 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "TopicProduceData.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                    "TopicProduceData.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 13 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TopicProduceData.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "TopicProduceData.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partition_data: <Vec<
-                PartitionProduceData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "TopicProduceData.PartitionData",
-            )?,
+            partition_data: tri!(
+                < Vec < PartitionProduceData > as Wire > ::wire_get(buf, version >= 9,
+                version, "TopicProduceData.PartitionData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 9 {
@@ -161,7 +153,7 @@ impl From<super::v3::TopicProduceData> for TopicProduceData {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_data: v.partition_data.into_iter().map(Into::into).collect(),
+            partition_data: vec_from(v.partition_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -171,7 +163,7 @@ impl From<super::v9::TopicProduceData> for TopicProduceData {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_data: v.partition_data.into_iter().map(Into::into).collect(),
+            partition_data: vec_from(v.partition_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -181,7 +173,7 @@ impl From<super::v13::TopicProduceData> for TopicProduceData {
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partition_data: v.partition_data.into_iter().map(Into::into).collect(),
+            partition_data: vec_from(v.partition_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -197,11 +189,9 @@ impl TopicProduceData {
         }
         Ok(super::v3::TopicProduceData {
             name: self.name,
-            partition_data: self
-                .partition_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_data: tri!(
+                vec_to(self.partition_data, version, PartitionProduceData::to_v3)
+            ),
         })
     }
     /// This value as the `TopicProduceData` of version 9 (and the versions sharing its fields).
@@ -209,11 +199,9 @@ impl TopicProduceData {
     fn to_v9(self, version: i16) -> Result<super::v9::TopicProduceData, EncodeError> {
         Ok(super::v9::TopicProduceData {
             name: self.name,
-            partition_data: self
-                .partition_data
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_data: tri!(
+                vec_to(self.partition_data, version, PartitionProduceData::to_v9)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -222,11 +210,9 @@ impl TopicProduceData {
     fn to_v13(self, version: i16) -> Result<super::v13::TopicProduceData, EncodeError> {
         Ok(super::v13::TopicProduceData {
             topic_id: self.topic_id,
-            partition_data: self
-                .partition_data
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_data: tri!(
+                vec_to(self.partition_data, version, PartitionProduceData::to_v9)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -317,20 +303,14 @@ impl Wire for PartitionProduceData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceData.Index",
-            )?,
-            records: <Option<
-                Records,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "PartitionProduceData.Records",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceData.Index")
+            ),
+            records: tri!(
+                < Option < Records > as Wire > ::wire_get(buf, version >= 9, version,
+                "PartitionProduceData.Records")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 9 {
@@ -347,7 +327,7 @@ impl From<super::v3::PartitionProduceData> for PartitionProduceData {
     fn from(v: super::v3::PartitionProduceData) -> Self {
         Self {
             index: v.index,
-            records: v.records.map(|v| v),
+            records: v.records,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -356,7 +336,7 @@ impl From<super::v9::PartitionProduceData> for PartitionProduceData {
     fn from(v: super::v9::PartitionProduceData) -> Self {
         Self {
             index: v.index,
-            records: v.records.map(|v| v),
+            records: v.records,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -517,29 +497,21 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            transactional_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "ProduceRequest.TransactionalId",
-            )?,
-            acks: <i16 as Wire>::wire_get(buf, false, version, "ProduceRequest.Acks")?,
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceRequest.TimeoutMs",
-            )?,
-            topic_data: <Vec<
-                TopicProduceData,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "ProduceRequest.TopicData",
-            )?,
+            transactional_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 9, version,
+                "ProduceRequest.TransactionalId")
+            ),
+            acks: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "ProduceRequest.Acks")
+            ),
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceRequest.TimeoutMs")
+            ),
+            topic_data: tri!(
+                < Vec < TopicProduceData > as Wire > ::wire_get(buf, version >= 9,
+                version, "ProduceRequest.TopicData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 9 {
@@ -554,10 +526,10 @@ impl Wire for Request {
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -565,17 +537,19 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -583,17 +557,19 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -601,17 +577,19 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -619,17 +597,19 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -637,17 +617,19 @@ impl From<super::v7::Request> for Request {
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Request as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Request as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -655,17 +637,19 @@ impl From<super::v8::Request> for Request {
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Request as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Request as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -673,17 +657,19 @@ impl From<super::v9::Request> for Request {
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Request as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Request as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -691,17 +677,19 @@ impl From<super::v10::Request> for Request {
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Request as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Request as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Request> for Request {
     fn from(v: super::v11::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -709,17 +697,19 @@ impl From<super::v11::Request> for Request {
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Request as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Request as Message>::NAME, 11i16)),
+        }
     }
 }
 impl From<super::v12::Request> for Request {
     fn from(v: super::v12::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -727,17 +717,19 @@ impl From<super::v12::Request> for Request {
 impl TryFrom<Request> for super::v12::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v12(12i16)
-            .map_err(|e| e.in_message(<super::v12::Request as Message>::NAME, 12i16))
+        match v.to_v12(12i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v12::Request as Message>::NAME, 12i16)),
+        }
     }
 }
 impl From<super::v13::Request> for Request {
     fn from(v: super::v13::Request) -> Self {
         Self {
-            transactional_id: v.transactional_id.map(|v| v),
+            transactional_id: v.transactional_id,
             acks: v.acks,
             timeout_ms: v.timeout_ms,
-            topic_data: v.topic_data.into_iter().map(Into::into).collect(),
+            topic_data: vec_from(v.topic_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -745,8 +737,10 @@ impl From<super::v13::Request> for Request {
 impl TryFrom<Request> for super::v13::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v13(13i16)
-            .map_err(|e| e.in_message(<super::v13::Request as Message>::NAME, 13i16))
+        match v.to_v13(13i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v13::Request as Message>::NAME, 13i16)),
+        }
     }
 }
 impl Request {
@@ -765,11 +759,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v3)),
         })
     }
     /// This value as the `ProduceRequest` of version 4 (and the versions sharing its fields).
@@ -787,11 +777,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v3)),
         })
     }
     /// This value as the `ProduceRequest` of version 5 (and the versions sharing its fields).
@@ -809,11 +795,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v3)),
         })
     }
     /// This value as the `ProduceRequest` of version 6 (and the versions sharing its fields).
@@ -831,11 +813,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v3)),
         })
     }
     /// This value as the `ProduceRequest` of version 7 (and the versions sharing its fields).
@@ -853,11 +831,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v3)),
         })
     }
     /// This value as the `ProduceRequest` of version 8 (and the versions sharing its fields).
@@ -875,11 +849,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v3)),
         })
     }
     /// This value as the `ProduceRequest` of version 9 (and the versions sharing its fields).
@@ -892,11 +862,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v9)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -910,11 +876,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v9)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -928,11 +890,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v9)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -946,11 +904,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v9)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -964,11 +918,7 @@ impl Request {
             },
             acks: self.acks,
             timeout_ms: self.timeout_ms,
-            topic_data: self
-                .topic_data
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_data: tri!(vec_to(self.topic_data, version, TopicProduceData::to_v13)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1087,33 +1037,25 @@ impl Wire for TopicProduceResponse {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 12 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "TopicProduceResponse.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                    "TopicProduceResponse.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 13 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TopicProduceResponse.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "TopicProduceResponse.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partition_responses: <Vec<
-                PartitionProduceResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "TopicProduceResponse.PartitionResponses",
-            )?,
+            partition_responses: tri!(
+                < Vec < PartitionProduceResponse > as Wire > ::wire_get(buf, version >=
+                9, version, "TopicProduceResponse.PartitionResponses")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 9 {
@@ -1131,11 +1073,7 @@ impl From<super::v3::TopicProduceResponse> for TopicProduceResponse {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_responses: v
-                .partition_responses
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            partition_responses: vec_from(v.partition_responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1145,11 +1083,7 @@ impl From<super::v5::TopicProduceResponse> for TopicProduceResponse {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_responses: v
-                .partition_responses
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            partition_responses: vec_from(v.partition_responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1159,11 +1093,7 @@ impl From<super::v8::TopicProduceResponse> for TopicProduceResponse {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_responses: v
-                .partition_responses
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            partition_responses: vec_from(v.partition_responses),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1173,11 +1103,7 @@ impl From<super::v9::TopicProduceResponse> for TopicProduceResponse {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_responses: v
-                .partition_responses
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            partition_responses: vec_from(v.partition_responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1187,11 +1113,7 @@ impl From<super::v10::TopicProduceResponse> for TopicProduceResponse {
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partition_responses: v
-                .partition_responses
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            partition_responses: vec_from(v.partition_responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1201,11 +1123,7 @@ impl From<super::v13::TopicProduceResponse> for TopicProduceResponse {
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partition_responses: v
-                .partition_responses
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            partition_responses: vec_from(v.partition_responses),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1227,11 +1145,10 @@ impl TopicProduceResponse {
         }
         Ok(super::v3::TopicProduceResponse {
             name: self.name,
-            partition_responses: self
-                .partition_responses
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_responses: tri!(
+                vec_to(self.partition_responses, version,
+                PartitionProduceResponse::to_v3)
+            ),
         })
     }
     /// This value as the `TopicProduceResponse` of version 5 (and the versions sharing its fields).
@@ -1250,11 +1167,10 @@ impl TopicProduceResponse {
         }
         Ok(super::v5::TopicProduceResponse {
             name: self.name,
-            partition_responses: self
-                .partition_responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_responses: tri!(
+                vec_to(self.partition_responses, version,
+                PartitionProduceResponse::to_v5)
+            ),
         })
     }
     /// This value as the `TopicProduceResponse` of version 8 (and the versions sharing its fields).
@@ -1273,11 +1189,10 @@ impl TopicProduceResponse {
         }
         Ok(super::v8::TopicProduceResponse {
             name: self.name,
-            partition_responses: self
-                .partition_responses
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_responses: tri!(
+                vec_to(self.partition_responses, version,
+                PartitionProduceResponse::to_v8)
+            ),
         })
     }
     /// This value as the `TopicProduceResponse` of version 9 (and the versions sharing its fields).
@@ -1288,11 +1203,10 @@ impl TopicProduceResponse {
     ) -> Result<super::v9::TopicProduceResponse, EncodeError> {
         Ok(super::v9::TopicProduceResponse {
             name: self.name,
-            partition_responses: self
-                .partition_responses
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_responses: tri!(
+                vec_to(self.partition_responses, version,
+                PartitionProduceResponse::to_v9)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1304,11 +1218,10 @@ impl TopicProduceResponse {
     ) -> Result<super::v10::TopicProduceResponse, EncodeError> {
         Ok(super::v10::TopicProduceResponse {
             name: self.name,
-            partition_responses: self
-                .partition_responses
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_responses: tri!(
+                vec_to(self.partition_responses, version,
+                PartitionProduceResponse::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1320,11 +1233,10 @@ impl TopicProduceResponse {
     ) -> Result<super::v13::TopicProduceResponse, EncodeError> {
         Ok(super::v13::TopicProduceResponse {
             topic_id: self.topic_id,
-            partition_responses: self
-                .partition_responses
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partition_responses: tri!(
+                vec_to(self.partition_responses, version,
+                PartitionProduceResponse::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1446,9 +1358,10 @@ impl Wire for PartitionProduceResponse {
                 += if version >= 8 {
                     Wire::wire_len(&self.error_message, version >= 9, version)
                 } else {
-                    self.error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                    match &self.error_message {
+                        Some(v) => Wire::wire_len(v, version >= 9, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 10 && !(version >= 10) {
@@ -1614,82 +1527,60 @@ impl Wire for PartitionProduceResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.Index",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.ErrorCode",
-            )?,
-            base_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.BaseOffset",
-            )?,
-            log_append_time_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionProduceResponse.LogAppendTimeMs",
-            )?,
+            index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.Index")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.ErrorCode")
+            ),
+            base_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.BaseOffset")
+            ),
+            log_append_time_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionProduceResponse.LogAppendTimeMs")
+            ),
             log_start_offset: if version >= 5 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionProduceResponse.LogStartOffset",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "PartitionProduceResponse.LogStartOffset")
+                )
             } else {
                 -1
             },
             record_errors: if version >= 8 {
-                <Vec<
-                    BatchIndexAndErrorMessage,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "PartitionProduceResponse.RecordErrors",
-                )?
+                tri!(
+                    < Vec < BatchIndexAndErrorMessage > as Wire > ::wire_get(buf, version
+                    >= 9, version, "PartitionProduceResponse.RecordErrors")
+                )
             } else {
                 <Vec<BatchIndexAndErrorMessage>>::new()
             },
             error_message: if version >= 8 {
                 if version >= 8 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "PartitionProduceResponse.ErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                        version, "PartitionProduceResponse.ErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 9,
-                            version,
-                            "PartitionProduceResponse.ErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                            "PartitionProduceResponse.ErrorMessage")
+                        ),
                     )
                 }
             } else {
                 None
             },
             current_leader: if version >= 10 && !(version >= 10) {
-                <LeaderIdAndEpoch as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionProduceResponse.CurrentLeader",
-                )?
+                tri!(
+                    < LeaderIdAndEpoch as Wire > ::wire_get(buf, false, version,
+                    "PartitionProduceResponse.CurrentLeader")
+                )
             } else {
                 LeaderIdAndEpoch::default()
             },
@@ -1700,9 +1591,10 @@ impl Wire for PartitionProduceResponse {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 10 => {
-                        out.current_leader = codec::get_tagged::<
-                            LeaderIdAndEpoch,
-                        >(0u32, data, version, "PartitionProduceResponse.CurrentLeader")?;
+                        out.current_leader = tri!(
+                            codec::get_tagged:: < LeaderIdAndEpoch > (0u32, data,
+                            version, "PartitionProduceResponse.CurrentLeader")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -1750,8 +1642,8 @@ impl From<super::v8::PartitionProduceResponse> for PartitionProduceResponse {
             base_offset: v.base_offset,
             log_append_time_ms: v.log_append_time_ms,
             log_start_offset: v.log_start_offset,
-            record_errors: v.record_errors.into_iter().map(Into::into).collect(),
-            error_message: v.error_message.map(|v| v),
+            record_errors: vec_from(v.record_errors),
+            error_message: v.error_message,
             current_leader: LeaderIdAndEpoch::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
@@ -1765,8 +1657,8 @@ impl From<super::v9::PartitionProduceResponse> for PartitionProduceResponse {
             base_offset: v.base_offset,
             log_append_time_ms: v.log_append_time_ms,
             log_start_offset: v.log_start_offset,
-            record_errors: v.record_errors.into_iter().map(Into::into).collect(),
-            error_message: v.error_message.map(|v| v),
+            record_errors: vec_from(v.record_errors),
+            error_message: v.error_message,
             current_leader: LeaderIdAndEpoch::default(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1780,9 +1672,9 @@ impl From<super::v10::PartitionProduceResponse> for PartitionProduceResponse {
             base_offset: v.base_offset,
             log_append_time_ms: v.log_append_time_ms,
             log_start_offset: v.log_start_offset,
-            record_errors: v.record_errors.into_iter().map(Into::into).collect(),
-            error_message: v.error_message.map(|v| v),
-            current_leader: v.current_leader.into(),
+            record_errors: vec_from(v.record_errors),
+            error_message: v.error_message,
+            current_leader: From::from(v.current_leader),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1875,11 +1767,9 @@ impl PartitionProduceResponse {
             base_offset: self.base_offset,
             log_append_time_ms: self.log_append_time_ms,
             log_start_offset: self.log_start_offset,
-            record_errors: self
-                .record_errors
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            record_errors: tri!(
+                vec_to(self.record_errors, version, BatchIndexAndErrorMessage::to_v8)
+            ),
             error_message: match self.error_message {
                 Some(v) => Some(v),
                 None => None,
@@ -1906,11 +1796,9 @@ impl PartitionProduceResponse {
             base_offset: self.base_offset,
             log_append_time_ms: self.log_append_time_ms,
             log_start_offset: self.log_start_offset,
-            record_errors: self
-                .record_errors
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            record_errors: tri!(
+                vec_to(self.record_errors, version, BatchIndexAndErrorMessage::to_v9)
+            ),
             error_message: match self.error_message {
                 Some(v) => Some(v),
                 None => None,
@@ -1930,16 +1818,14 @@ impl PartitionProduceResponse {
             base_offset: self.base_offset,
             log_append_time_ms: self.log_append_time_ms,
             log_start_offset: self.log_start_offset,
-            record_errors: self
-                .record_errors
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            record_errors: tri!(
+                vec_to(self.record_errors, version, BatchIndexAndErrorMessage::to_v9)
+            ),
             error_message: match self.error_message {
                 Some(v) => Some(v),
                 None => None,
             },
-            current_leader: self.current_leader.to_v10(version)?,
+            current_leader: tri!(self.current_leader.to_v10(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2004,9 +1890,10 @@ impl Wire for BatchIndexAndErrorMessage {
                         version,
                     )
                 } else {
-                    self.batch_index_error_message
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                    match &self.batch_index_error_message {
+                        Some(v) => Wire::wire_len(v, version >= 9, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 9 {
@@ -2104,33 +1991,25 @@ impl Wire for BatchIndexAndErrorMessage {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             batch_index: if version >= 8 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "BatchIndexAndErrorMessage.BatchIndex",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "BatchIndexAndErrorMessage.BatchIndex")
+                )
             } else {
                 0
             },
             batch_index_error_message: if version >= 8 {
                 if version >= 8 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                        version, "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 9,
-                            version,
-                            "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                            "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
+                        ),
                     )
                 }
             } else {
@@ -2152,7 +2031,7 @@ impl From<super::v8::BatchIndexAndErrorMessage> for BatchIndexAndErrorMessage {
     fn from(v: super::v8::BatchIndexAndErrorMessage) -> Self {
         Self {
             batch_index: v.batch_index,
-            batch_index_error_message: v.batch_index_error_message.map(|v| v),
+            batch_index_error_message: v.batch_index_error_message,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -2161,7 +2040,7 @@ impl From<super::v9::BatchIndexAndErrorMessage> for BatchIndexAndErrorMessage {
     fn from(v: super::v9::BatchIndexAndErrorMessage) -> Self {
         Self {
             batch_index: v.batch_index,
-            batch_index_error_message: v.batch_index_error_message.map(|v| v),
+            batch_index_error_message: v.batch_index_error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2324,22 +2203,18 @@ impl Wire for LeaderIdAndEpoch {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             leader_id: if version >= 10 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "LeaderIdAndEpoch.LeaderId",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "LeaderIdAndEpoch.LeaderId")
+                )
             } else {
                 -1
             },
             leader_epoch: if version >= 10 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "LeaderIdAndEpoch.LeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "LeaderIdAndEpoch.LeaderEpoch")
+                )
             } else {
                 -1
             },
@@ -2445,9 +2320,10 @@ impl Wire for NodeEndpoint {
                 += if version >= 10 {
                     Wire::wire_len(&self.rack, version >= 9, version)
                 } else {
-                    self.rack
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 9, version))
+                    match &self.rack {
+                        Some(v) => Wire::wire_len(v, version >= 9, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 9 {
@@ -2550,43 +2426,40 @@ impl Wire for NodeEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 10 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "NodeEndpoint.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 10 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "NodeEndpoint.Host",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                    "NodeEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 10 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+                )
             } else {
                 0
             },
             rack: if version >= 10 {
                 if version >= 10 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 9,
-                        version,
-                        "NodeEndpoint.Rack",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                        version, "NodeEndpoint.Rack")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 9,
-                            version,
-                            "NodeEndpoint.Rack",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                            "NodeEndpoint.Rack")
+                        ),
                     )
                 }
             } else {
@@ -2610,7 +2483,7 @@ impl From<super::v10::NodeEndpoint> for NodeEndpoint {
             node_id: v.node_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2778,29 +2651,19 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            responses: <Vec<
-                TopicProduceResponse,
-            > as Wire>::wire_get(
-                buf,
-                version >= 9,
-                version,
-                "ProduceResponse.Responses",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ProduceResponse.ThrottleTimeMs",
-            )?,
+            responses: tri!(
+                < Vec < TopicProduceResponse > as Wire > ::wire_get(buf, version >= 9,
+                version, "ProduceResponse.Responses")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ProduceResponse.ThrottleTimeMs")
+            ),
             node_endpoints: if version >= 10 && !(version >= 10) {
-                <Vec<
-                    NodeEndpoint,
-                > as Wire>::wire_get(
-                    buf,
-                    version >= 9,
-                    version,
-                    "ProduceResponse.NodeEndpoints",
-                )?
+                tri!(
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 9,
+                    version, "ProduceResponse.NodeEndpoints")
+                )
             } else {
                 <Vec<NodeEndpoint>>::new()
             },
@@ -2811,9 +2674,10 @@ impl Wire for Response {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 10 => {
-                        out.node_endpoints = codec::get_tagged::<
-                            Vec<NodeEndpoint>,
-                        >(0u32, data, version, "ProduceResponse.NodeEndpoints")?;
+                        out.node_endpoints = tri!(
+                            codec::get_tagged:: < Vec < NodeEndpoint > > (0u32, data,
+                            version, "ProduceResponse.NodeEndpoints")
+                        );
                     }
                     _ => out.unknown_tagged_fields.push_sorted(tag, data),
                 }
@@ -2825,7 +2689,7 @@ impl Wire for Response {
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -2835,14 +2699,16 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -2852,14 +2718,16 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -2869,14 +2737,16 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -2886,14 +2756,16 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -2903,14 +2775,16 @@ impl From<super::v7::Response> for Response {
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v7(7i16)
-            .map_err(|e| e.in_message(<super::v7::Response as Message>::NAME, 7i16))
+        match v.to_v7(7i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v7::Response as Message>::NAME, 7i16)),
+        }
     }
 }
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
@@ -2920,14 +2794,16 @@ impl From<super::v8::Response> for Response {
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v8(8i16)
-            .map_err(|e| e.in_message(<super::v8::Response as Message>::NAME, 8i16))
+        match v.to_v8(8i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v8::Response as Message>::NAME, 8i16)),
+        }
     }
 }
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -2937,16 +2813,18 @@ impl From<super::v9::Response> for Response {
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v9(9i16)
-            .map_err(|e| e.in_message(<super::v9::Response as Message>::NAME, 9i16))
+        match v.to_v9(9i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v9::Response as Message>::NAME, 9i16)),
+        }
     }
 }
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2954,16 +2832,18 @@ impl From<super::v10::Response> for Response {
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v10(10i16)
-            .map_err(|e| e.in_message(<super::v10::Response as Message>::NAME, 10i16))
+        match v.to_v10(10i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v10::Response as Message>::NAME, 10i16)),
+        }
     }
 }
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2971,16 +2851,18 @@ impl From<super::v11::Response> for Response {
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v11(11i16)
-            .map_err(|e| e.in_message(<super::v11::Response as Message>::NAME, 11i16))
+        match v.to_v11(11i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v11::Response as Message>::NAME, 11i16)),
+        }
     }
 }
 impl From<super::v12::Response> for Response {
     fn from(v: super::v12::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2988,16 +2870,18 @@ impl From<super::v12::Response> for Response {
 impl TryFrom<Response> for super::v12::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v12(12i16)
-            .map_err(|e| e.in_message(<super::v12::Response as Message>::NAME, 12i16))
+        match v.to_v12(12i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v12::Response as Message>::NAME, 12i16)),
+        }
     }
 }
 impl From<super::v13::Response> for Response {
     fn from(v: super::v13::Response) -> Self {
         Self {
-            responses: v.responses.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
             throttle_time_ms: v.throttle_time_ms,
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3005,8 +2889,10 @@ impl From<super::v13::Response> for Response {
 impl TryFrom<Response> for super::v13::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v13(13i16)
-            .map_err(|e| e.in_message(<super::v13::Response as Message>::NAME, 13i16))
+        match v.to_v13(13i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v13::Response as Message>::NAME, 13i16)),
+        }
     }
 }
 impl Response {
@@ -3027,11 +2913,9 @@ impl Response {
             );
         }
         Ok(super::v3::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v3)
+            ),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -3052,11 +2936,9 @@ impl Response {
             );
         }
         Ok(super::v4::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v3)
+            ),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -3077,11 +2959,9 @@ impl Response {
             );
         }
         Ok(super::v5::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v5)
+            ),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -3102,11 +2982,9 @@ impl Response {
             );
         }
         Ok(super::v6::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v5)
+            ),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -3127,11 +3005,9 @@ impl Response {
             );
         }
         Ok(super::v7::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v5(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v5)
+            ),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -3152,11 +3028,9 @@ impl Response {
             );
         }
         Ok(super::v8::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v8(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v8)
+            ),
             throttle_time_ms: self.throttle_time_ms,
         })
     }
@@ -3172,11 +3046,9 @@ impl Response {
             );
         }
         Ok(super::v9::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v9(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v9)
+            ),
             throttle_time_ms: self.throttle_time_ms,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -3185,17 +3057,13 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v10(self, version: i16) -> Result<super::v10::Response, EncodeError> {
         Ok(super::v10::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v10)
+            ),
             throttle_time_ms: self.throttle_time_ms,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3203,17 +3071,13 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v11(self, version: i16) -> Result<super::v11::Response, EncodeError> {
         Ok(super::v11::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v10)
+            ),
             throttle_time_ms: self.throttle_time_ms,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3221,17 +3085,13 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v12(self, version: i16) -> Result<super::v12::Response, EncodeError> {
         Ok(super::v12::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v10)
+            ),
             throttle_time_ms: self.throttle_time_ms,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3239,17 +3099,13 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v13(self, version: i16) -> Result<super::v13::Response, EncodeError> {
         Ok(super::v13::Response {
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v13(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, TopicProduceResponse::to_v13)
+            ),
             throttle_time_ms: self.throttle_time_ms,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v10(version))
-                .collect::<Result<_, EncodeError>>()?,
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v10)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -26,7 +26,7 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
+            0i16 => Ok(AnyRequest::V0(tri!(v0::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -45,7 +45,7 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
+            0i16 => Ok(AnyResponse::V0(tri!(v0::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -90,7 +90,7 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -184,7 +184,7 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

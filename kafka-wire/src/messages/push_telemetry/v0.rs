@@ -84,36 +84,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            client_instance_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.ClientInstanceId",
-            )?,
-            subscription_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.SubscriptionId",
-            )?,
-            terminating: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.Terminating",
-            )?,
-            compression_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.CompressionType",
-            )?,
-            metrics: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PushTelemetryRequest.Metrics",
-            )?,
+            client_instance_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.ClientInstanceId")
+            ),
+            subscription_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.SubscriptionId")
+            ),
+            terminating: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.Terminating")
+            ),
+            compression_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.CompressionType")
+            ),
+            metrics: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "PushTelemetryRequest.Metrics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PushTelemetryRequest",
@@ -222,18 +212,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PushTelemetryResponse",

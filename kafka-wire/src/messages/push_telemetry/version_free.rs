@@ -128,36 +128,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            client_instance_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.ClientInstanceId",
-            )?,
-            subscription_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.SubscriptionId",
-            )?,
-            terminating: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.Terminating",
-            )?,
-            compression_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryRequest.CompressionType",
-            )?,
-            metrics: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PushTelemetryRequest.Metrics",
-            )?,
+            client_instance_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.ClientInstanceId")
+            ),
+            subscription_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.SubscriptionId")
+            ),
+            terminating: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.Terminating")
+            ),
+            compression_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryRequest.CompressionType")
+            ),
+            metrics: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "PushTelemetryRequest.Metrics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -182,8 +172,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -274,18 +266,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PushTelemetryResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PushTelemetryResponse.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -307,8 +295,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {

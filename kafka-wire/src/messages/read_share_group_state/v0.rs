@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateRequest.GroupId",
-            )?,
-            topics: <Vec<
-                ReadStateData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < ReadStateData > as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateRequest",
@@ -159,14 +153,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            results: <Vec<
-                ReadStateResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < ReadStateResult > as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateResponse",
@@ -260,18 +250,14 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -353,15 +339,13 @@ impl Wire for ReadStateData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReadStateData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "ReadStateData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "ReadStateData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "ReadStateData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadStateData",
@@ -493,36 +477,30 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.StateEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.StartOffset",
-            )?,
-            state_batches: <Vec<
-                StateBatch,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.StateBatches")?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.StateEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.StartOffset")
+            ),
+            state_batches: tri!(
+                < Vec < StateBatch > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.StateBatches")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -615,15 +593,14 @@ impl Wire for ReadStateResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReadStateResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(buf, true, version, "ReadStateResult.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ReadStateResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "ReadStateResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadStateResult",
@@ -728,30 +705,20 @@ impl Wire for StateBatch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.LastOffset",
-            )?,
-            delivery_state: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.DeliveryState",
-            )?,
-            delivery_count: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.DeliveryCount",
-            )?,
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "StateBatch.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "StateBatch.LastOffset")
+            ),
+            delivery_state: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "StateBatch.DeliveryState")
+            ),
+            delivery_count: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "StateBatch.DeliveryCount")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StateBatch",

@@ -55,20 +55,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateSummaryRequest.GroupId",
-            )?,
-            topics: <Vec<
-                ReadStateSummaryData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateSummaryRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateSummaryRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < ReadStateSummaryData > as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateSummaryRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateSummaryRequest",
@@ -161,14 +155,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            results: <Vec<
-                ReadStateSummaryResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateSummaryResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < ReadStateSummaryResult > as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateSummaryResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadShareGroupStateSummaryResponse",
@@ -338,45 +328,34 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.StateEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.LeaderEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.StartOffset",
-            )?,
-            delivery_complete_count: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.DeliveryCompleteCount",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.StateEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.LeaderEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.StartOffset")
+            ),
+            delivery_complete_count: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.DeliveryCompleteCount")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionResult",
@@ -476,20 +455,14 @@ impl Wire for ReadStateSummaryResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReadStateSummaryResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadStateSummaryResult.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ReadStateSummaryResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "ReadStateSummaryResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ReadStateSummaryResult",

@@ -76,15 +76,14 @@ impl Wire for ReadStateSummaryData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReadStateSummaryData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "ReadStateSummaryData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ReadStateSummaryData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "ReadStateSummaryData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -99,7 +98,7 @@ impl From<super::v0::ReadStateSummaryData> for ReadStateSummaryData {
     fn from(v: super::v0::ReadStateSummaryData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -113,11 +112,7 @@ impl ReadStateSummaryData {
     ) -> Result<super::v0::ReadStateSummaryData, EncodeError> {
         Ok(super::v0::ReadStateSummaryData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -192,18 +187,14 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -306,20 +297,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateSummaryRequest.GroupId",
-            )?,
-            topics: <Vec<
-                ReadStateSummaryData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateSummaryRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateSummaryRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < ReadStateSummaryData > as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateSummaryRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -333,7 +318,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -341,15 +326,17 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -357,8 +344,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -367,11 +356,7 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ReadStateSummaryData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -380,11 +365,7 @@ impl Request {
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, ReadStateSummaryData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -462,20 +443,14 @@ impl Wire for ReadStateSummaryResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ReadStateSummaryResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadStateSummaryResult.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ReadStateSummaryResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "ReadStateSummaryResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -490,7 +465,7 @@ impl From<super::v0::ReadStateSummaryResult> for ReadStateSummaryResult {
     fn from(v: super::v0::ReadStateSummaryResult) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -499,7 +474,7 @@ impl From<super::v1::ReadStateSummaryResult> for ReadStateSummaryResult {
     fn from(v: super::v1::ReadStateSummaryResult) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -513,11 +488,7 @@ impl ReadStateSummaryResult {
     ) -> Result<super::v0::ReadStateSummaryResult, EncodeError> {
         Ok(super::v0::ReadStateSummaryResult {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -529,11 +500,7 @@ impl ReadStateSummaryResult {
     ) -> Result<super::v1::ReadStateSummaryResult, EncodeError> {
         Ok(super::v1::ReadStateSummaryResult {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionResult::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -707,46 +674,35 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.StateEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.LeaderEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.StartOffset",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.StateEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.LeaderEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.StartOffset")
+            ),
             delivery_complete_count: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionResult.DeliveryCompleteCount",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "PartitionResult.DeliveryCompleteCount")
+                )
             } else {
                 -1
             },
@@ -765,7 +721,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         Self {
             partition: v.partition,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             state_epoch: v.state_epoch,
             leader_epoch: v.leader_epoch,
             start_offset: v.start_offset,
@@ -779,7 +735,7 @@ impl From<super::v1::PartitionResult> for PartitionResult {
         Self {
             partition: v.partition,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             state_epoch: v.state_epoch,
             leader_epoch: v.leader_epoch,
             start_offset: v.start_offset,
@@ -880,14 +836,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            results: <Vec<
-                ReadStateSummaryResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ReadShareGroupStateSummaryResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < ReadStateSummaryResult > as Wire > ::wire_get(buf, true, version,
+                "ReadShareGroupStateSummaryResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -900,7 +852,7 @@ impl Wire for Response {
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -908,14 +860,16 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -923,8 +877,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -932,11 +888,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, ReadStateSummaryResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -944,11 +896,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, ReadStateSummaryResult::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

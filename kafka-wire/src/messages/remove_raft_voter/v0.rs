@@ -76,26 +76,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "RemoveRaftVoterRequest.ClusterId",
-            )?,
-            voter_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RemoveRaftVoterRequest.VoterId",
-            )?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RemoveRaftVoterRequest.VoterDirectoryId",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "RemoveRaftVoterRequest.ClusterId")
+            ),
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "RemoveRaftVoterRequest.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "RemoveRaftVoterRequest.VoterDirectoryId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "RemoveRaftVoterRequest",
@@ -221,26 +213,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RemoveRaftVoterResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RemoveRaftVoterResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "RemoveRaftVoterResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "RemoveRaftVoterResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "RemoveRaftVoterResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "RemoveRaftVoterResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "RemoveRaftVoterResponse",

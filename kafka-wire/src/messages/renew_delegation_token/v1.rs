@@ -49,18 +49,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            hmac: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RenewDelegationTokenRequest.Hmac",
-            )?,
-            renew_period_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RenewDelegationTokenRequest.RenewPeriodMs",
-            )?,
+            hmac: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "RenewDelegationTokenRequest.Hmac")
+            ),
+            renew_period_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "RenewDelegationTokenRequest.RenewPeriodMs")
+            ),
         })
     }
 }
@@ -158,24 +154,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RenewDelegationTokenResponse.ErrorCode",
-            )?,
-            expiry_timestamp_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RenewDelegationTokenResponse.ExpiryTimestampMs",
-            )?,
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RenewDelegationTokenResponse.ThrottleTimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "RenewDelegationTokenResponse.ErrorCode")
+            ),
+            expiry_timestamp_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "RenewDelegationTokenResponse.ExpiryTimestampMs")
+            ),
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "RenewDelegationTokenResponse.ThrottleTimeMs")
+            ),
         })
     }
 }

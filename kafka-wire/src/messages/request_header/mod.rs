@@ -21,8 +21,8 @@ impl RequestHeader {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
         match version {
-            1i16 => v1::RequestHeader::try_from(self).map(AnyVersion::V1),
-            2i16 => v2::RequestHeader::try_from(self).map(AnyVersion::V2),
+            1i16 => Ok(AnyVersion::V1(tri!(v1::RequestHeader::try_from(self)))),
+            2i16 => Ok(AnyVersion::V2(tri!(v2::RequestHeader::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -75,8 +75,8 @@ impl AnyVersion {
     /// Reads a value of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

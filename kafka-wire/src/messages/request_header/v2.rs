@@ -81,27 +81,22 @@ impl Wire for RequestHeader {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            request_api_key: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RequestHeader.RequestApiKey",
-            )?,
-            request_api_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RequestHeader.RequestApiVersion",
-            )?,
-            correlation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RequestHeader.CorrelationId",
-            )?,
-            client_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "RequestHeader.ClientId")?,
+            request_api_key: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.RequestApiKey")
+            ),
+            request_api_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.RequestApiVersion")
+            ),
+            correlation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.CorrelationId")
+            ),
+            client_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.ClientId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "RequestHeader",

@@ -126,27 +126,22 @@ impl Wire for RequestHeader {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            request_api_key: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RequestHeader.RequestApiKey",
-            )?,
-            request_api_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RequestHeader.RequestApiVersion",
-            )?,
-            correlation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "RequestHeader.CorrelationId",
-            )?,
-            client_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, false, version, "RequestHeader.ClientId")?,
+            request_api_key: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.RequestApiKey")
+            ),
+            request_api_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.RequestApiVersion")
+            ),
+            correlation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.CorrelationId")
+            ),
+            client_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "RequestHeader.ClientId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 2 {
@@ -164,7 +159,7 @@ impl From<super::v1::RequestHeader> for RequestHeader {
             request_api_key: v.request_api_key,
             request_api_version: v.request_api_version,
             correlation_id: v.correlation_id,
-            client_id: v.client_id.map(|v| v),
+            client_id: v.client_id,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -172,8 +167,12 @@ impl From<super::v1::RequestHeader> for RequestHeader {
 impl TryFrom<RequestHeader> for super::v1::RequestHeader {
     type Error = EncodeError;
     fn try_from(v: RequestHeader) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::RequestHeader as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(e.in_message(<super::v1::RequestHeader as Message>::NAME, 1i16))
+            }
+        }
     }
 }
 impl From<super::v2::RequestHeader> for RequestHeader {
@@ -182,7 +181,7 @@ impl From<super::v2::RequestHeader> for RequestHeader {
             request_api_key: v.request_api_key,
             request_api_version: v.request_api_version,
             correlation_id: v.correlation_id,
-            client_id: v.client_id.map(|v| v),
+            client_id: v.client_id,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -190,8 +189,12 @@ impl From<super::v2::RequestHeader> for RequestHeader {
 impl TryFrom<RequestHeader> for super::v2::RequestHeader {
     type Error = EncodeError;
     fn try_from(v: RequestHeader) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::RequestHeader as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(e.in_message(<super::v2::RequestHeader as Message>::NAME, 2i16))
+            }
+        }
     }
 }
 impl RequestHeader {

@@ -21,8 +21,8 @@ impl ResponseHeader {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
         match version {
-            0i16 => v0::ResponseHeader::try_from(self).map(AnyVersion::V0),
-            1i16 => v1::ResponseHeader::try_from(self).map(AnyVersion::V1),
+            0i16 => Ok(AnyVersion::V0(tri!(v0::ResponseHeader::try_from(self)))),
+            1i16 => Ok(AnyVersion::V1(tri!(v1::ResponseHeader::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -75,8 +75,8 @@ impl AnyVersion {
     /// Reads a value of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

@@ -39,12 +39,10 @@ impl Wire for ResponseHeader {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            correlation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ResponseHeader.CorrelationId",
-            )?,
+            correlation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ResponseHeader.CorrelationId")
+            ),
         })
     }
 }

@@ -76,12 +76,10 @@ impl Wire for ResponseHeader {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            correlation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ResponseHeader.CorrelationId",
-            )?,
+            correlation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ResponseHeader.CorrelationId")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 1 {
@@ -104,10 +102,12 @@ impl From<super::v0::ResponseHeader> for ResponseHeader {
 impl TryFrom<ResponseHeader> for super::v0::ResponseHeader {
     type Error = EncodeError;
     fn try_from(v: ResponseHeader) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::ResponseHeader as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(e.in_message(<super::v0::ResponseHeader as Message>::NAME, 0i16))
+            }
+        }
     }
 }
 impl From<super::v1::ResponseHeader> for ResponseHeader {
@@ -121,10 +121,12 @@ impl From<super::v1::ResponseHeader> for ResponseHeader {
 impl TryFrom<ResponseHeader> for super::v1::ResponseHeader {
     type Error = EncodeError;
     fn try_from(v: ResponseHeader) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| {
-                e.in_message(<super::v1::ResponseHeader as Message>::NAME, 1i16)
-            })
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(e.in_message(<super::v1::ResponseHeader as Message>::NAME, 1i16))
+            }
+        }
     }
 }
 impl ResponseHeader {

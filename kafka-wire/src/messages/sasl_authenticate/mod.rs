@@ -32,9 +32,9 @@ impl Request {
     /// their default ([`EncodeErrorKind::UnsupportedField`]).
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match version {
-            0i16 => v0::Request::try_from(self).map(AnyRequest::V0),
-            1i16 => v1::Request::try_from(self).map(AnyRequest::V1),
-            2i16 => v2::Request::try_from(self).map(AnyRequest::V2),
+            0i16 => Ok(AnyRequest::V0(tri!(v0::Request::try_from(self)))),
+            1i16 => Ok(AnyRequest::V1(tri!(v1::Request::try_from(self)))),
+            2i16 => Ok(AnyRequest::V2(tri!(v2::Request::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -53,9 +53,9 @@ impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match version {
-            0i16 => v0::Response::try_from(self).map(AnyResponse::V0),
-            1i16 => v1::Response::try_from(self).map(AnyResponse::V1),
-            2i16 => v2::Response::try_from(self).map(AnyResponse::V2),
+            0i16 => Ok(AnyResponse::V0(tri!(v0::Response::try_from(self)))),
+            1i16 => Ok(AnyResponse::V1(tri!(v1::Response::try_from(self)))),
+            2i16 => Ok(AnyResponse::V2(tri!(v2::Response::try_from(self)))),
             _ => {
                 Err(
                     EncodeError::new(
@@ -108,9 +108,9 @@ impl AnyRequest {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(
@@ -240,9 +240,9 @@ impl AnyResponse {
     /// Reads a body of `version` from the front of `buf`.
     pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         match version {
-            0i16 => Ok(Self::V0(Message::decode(buf)?)),
-            1i16 => Ok(Self::V1(Message::decode(buf)?)),
-            2i16 => Ok(Self::V2(Message::decode(buf)?)),
+            0i16 => Ok(Self::V0(tri!(Message::decode(buf)))),
+            1i16 => Ok(Self::V1(tri!(Message::decode(buf)))),
+            2i16 => Ok(Self::V2(tri!(Message::decode(buf)))),
             _ => {
                 Err(
                     DecodeError::new(

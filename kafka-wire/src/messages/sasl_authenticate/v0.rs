@@ -39,12 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            auth_bytes: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslAuthenticateRequest.AuthBytes",
-            )?,
+            auth_bytes: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "SaslAuthenticateRequest.AuthBytes")
+            ),
         })
     }
 }
@@ -151,26 +149,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslAuthenticateResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslAuthenticateResponse.ErrorMessage",
-            )?,
-            auth_bytes: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslAuthenticateResponse.AuthBytes",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SaslAuthenticateResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "SaslAuthenticateResponse.ErrorMessage")
+            ),
+            auth_bytes: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "SaslAuthenticateResponse.AuthBytes")
+            ),
         })
     }
 }

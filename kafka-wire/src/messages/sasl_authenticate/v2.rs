@@ -43,12 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            auth_bytes: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SaslAuthenticateRequest.AuthBytes",
-            )?,
+            auth_bytes: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "SaslAuthenticateRequest.AuthBytes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SaslAuthenticateRequest",
@@ -180,32 +178,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslAuthenticateResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SaslAuthenticateResponse.ErrorMessage",
-            )?,
-            auth_bytes: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SaslAuthenticateResponse.AuthBytes",
-            )?,
-            session_lifetime_ms: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslAuthenticateResponse.SessionLifetimeMs",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SaslAuthenticateResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SaslAuthenticateResponse.ErrorMessage")
+            ),
+            auth_bytes: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "SaslAuthenticateResponse.AuthBytes")
+            ),
+            session_lifetime_ms: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "SaslAuthenticateResponse.SessionLifetimeMs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SaslAuthenticateResponse",

@@ -39,12 +39,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            mechanism: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslHandshakeRequest.Mechanism",
-            )?,
+            mechanism: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "SaslHandshakeRequest.Mechanism")
+            ),
         })
     }
 }
@@ -130,20 +128,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslHandshakeResponse.ErrorCode",
-            )?,
-            mechanisms: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslHandshakeResponse.Mechanisms",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SaslHandshakeResponse.ErrorCode")
+            ),
+            mechanisms: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "SaslHandshakeResponse.Mechanisms")
+            ),
         })
     }
 }

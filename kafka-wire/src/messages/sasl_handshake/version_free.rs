@@ -53,12 +53,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            mechanism: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslHandshakeRequest.Mechanism",
-            )?,
+            mechanism: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "SaslHandshakeRequest.Mechanism")
+            ),
         };
         Ok(out)
     }
@@ -71,8 +69,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -83,8 +83,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -168,20 +170,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslHandshakeResponse.ErrorCode",
-            )?,
-            mechanisms: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SaslHandshakeResponse.Mechanisms",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SaslHandshakeResponse.ErrorCode")
+            ),
+            mechanisms: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, false, version,
+                "SaslHandshakeResponse.Mechanisms")
+            ),
         };
         Ok(out)
     }
@@ -197,8 +193,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -212,8 +210,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {

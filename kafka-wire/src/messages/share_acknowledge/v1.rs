@@ -88,26 +88,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.GroupId")?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeRequest.MemberId",
-            )?,
-            share_session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeRequest.ShareSessionEpoch",
-            )?,
-            topics: <Vec<
-                AcknowledgeTopic,
-            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.Topics")?,
+            group_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.MemberId")
+            ),
+            share_session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeRequest.ShareSessionEpoch")
+            ),
+            topics: tri!(
+                < Vec < AcknowledgeTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeRequest",
@@ -248,42 +244,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.ErrorMessage",
-            )?,
-            responses: <Vec<
-                ShareAcknowledgeTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.Responses",
-            )?,
-            node_endpoints: <Vec<
-                NodeEndpoint,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.NodeEndpoints",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeResponse.ErrorMessage")
+            ),
+            responses: tri!(
+                < Vec < ShareAcknowledgeTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "ShareAcknowledgeResponse.Responses")
+            ),
+            node_endpoints: tri!(
+                < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeResponse.NodeEndpoints")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeResponse",
@@ -397,20 +377,14 @@ impl Wire for AcknowledgePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgePartition.PartitionIndex",
-            )?,
-            acknowledgement_batches: <Vec<
-                AcknowledgementBatch,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AcknowledgePartition.AcknowledgementBatches",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgePartition.PartitionIndex")
+            ),
+            acknowledgement_batches: tri!(
+                < Vec < AcknowledgementBatch > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgePartition.AcknowledgementBatches")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AcknowledgePartition",
@@ -497,15 +471,14 @@ impl Wire for AcknowledgeTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgeTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                AcknowledgePartition,
-            > as Wire>::wire_get(buf, true, version, "AcknowledgeTopic.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "AcknowledgeTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < AcknowledgePartition > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgeTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AcknowledgeTopic",
@@ -606,26 +579,18 @@ impl Wire for AcknowledgementBatch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgementBatch.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgementBatch.LastOffset",
-            )?,
-            acknowledge_types: <SmallVec<
-                [i8; 16],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AcknowledgementBatch.AcknowledgeTypes",
-            )?,
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgementBatch.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgementBatch.LastOffset")
+            ),
+            acknowledge_types: tri!(
+                < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgementBatch.AcknowledgeTypes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "AcknowledgementBatch",
@@ -716,18 +681,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "LeaderIdAndEpoch",
@@ -811,22 +772,20 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",
@@ -939,27 +898,22 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.ErrorMessage")?,
-            current_leader: <LeaderIdAndEpoch as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.CurrentLeader",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.ErrorMessage")
+            ),
+            current_leader: tri!(
+                < LeaderIdAndEpoch as Wire > ::wire_get(buf, false, version,
+                "PartitionData.CurrentLeader")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -1051,20 +1005,14 @@ impl Wire for ShareAcknowledgeTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeTopicResponse.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeTopicResponse.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeTopicResponse.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeTopicResponse",

@@ -99,32 +99,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.GroupId")?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeRequest.MemberId",
-            )?,
-            share_session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeRequest.ShareSessionEpoch",
-            )?,
-            is_renew_ack: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeRequest.IsRenewAck",
-            )?,
-            topics: <Vec<
-                AcknowledgeTopic,
-            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.Topics")?,
+            group_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.MemberId")
+            ),
+            share_session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeRequest.ShareSessionEpoch")
+            ),
+            is_renew_ack: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeRequest.IsRenewAck")
+            ),
+            topics: tri!(
+                < Vec < AcknowledgeTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeRequest",
@@ -277,48 +271,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.ErrorMessage",
-            )?,
-            acquisition_lock_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs",
-            )?,
-            responses: <Vec<
-                ShareAcknowledgeTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.Responses",
-            )?,
-            node_endpoints: <Vec<
-                NodeEndpoint,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.NodeEndpoints",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeResponse.ErrorMessage")
+            ),
+            acquisition_lock_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs")
+            ),
+            responses: tri!(
+                < Vec < ShareAcknowledgeTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "ShareAcknowledgeResponse.Responses")
+            ),
+            node_endpoints: tri!(
+                < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeResponse.NodeEndpoints")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareAcknowledgeResponse",

@@ -70,15 +70,14 @@ impl Wire for AcknowledgeTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgeTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                AcknowledgePartition,
-            > as Wire>::wire_get(buf, true, version, "AcknowledgeTopic.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "AcknowledgeTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < AcknowledgePartition > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgeTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -93,7 +92,7 @@ impl From<super::v1::AcknowledgeTopic> for AcknowledgeTopic {
     fn from(v: super::v1::AcknowledgeTopic) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -104,11 +103,9 @@ impl AcknowledgeTopic {
     fn to_v1(self, version: i16) -> Result<super::v1::AcknowledgeTopic, EncodeError> {
         Ok(super::v1::AcknowledgeTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, AcknowledgePartition::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -192,20 +189,14 @@ impl Wire for AcknowledgePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgePartition.PartitionIndex",
-            )?,
-            acknowledgement_batches: <Vec<
-                AcknowledgementBatch,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AcknowledgePartition.AcknowledgementBatches",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgePartition.PartitionIndex")
+            ),
+            acknowledgement_batches: tri!(
+                < Vec < AcknowledgementBatch > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgePartition.AcknowledgementBatches")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -220,11 +211,7 @@ impl From<super::v1::AcknowledgePartition> for AcknowledgePartition {
     fn from(v: super::v1::AcknowledgePartition) -> Self {
         Self {
             partition_index: v.partition_index,
-            acknowledgement_batches: v
-                .acknowledgement_batches
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            acknowledgement_batches: vec_from(v.acknowledgement_batches),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -238,11 +225,10 @@ impl AcknowledgePartition {
     ) -> Result<super::v1::AcknowledgePartition, EncodeError> {
         Ok(super::v1::AcknowledgePartition {
             partition_index: self.partition_index,
-            acknowledgement_batches: self
-                .acknowledgement_batches
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            acknowledgement_batches: tri!(
+                vec_to(self.acknowledgement_batches, version,
+                AcknowledgementBatch::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -341,26 +327,18 @@ impl Wire for AcknowledgementBatch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgementBatch.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgementBatch.LastOffset",
-            )?,
-            acknowledge_types: <SmallVec<
-                [i8; 16],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AcknowledgementBatch.AcknowledgeTypes",
-            )?,
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgementBatch.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgementBatch.LastOffset")
+            ),
+            acknowledge_types: tri!(
+                < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgementBatch.AcknowledgeTypes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -542,36 +520,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.GroupId")?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeRequest.MemberId",
-            )?,
-            share_session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeRequest.ShareSessionEpoch",
-            )?,
+            group_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.MemberId")
+            ),
+            share_session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeRequest.ShareSessionEpoch")
+            ),
             is_renew_ack: if version >= 2 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ShareAcknowledgeRequest.IsRenewAck",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "ShareAcknowledgeRequest.IsRenewAck")
+                )
             } else {
                 false
             },
-            topics: <Vec<
-                AcknowledgeTopic,
-            > as Wire>::wire_get(buf, true, version, "ShareAcknowledgeRequest.Topics")?,
+            topics: tri!(
+                < Vec < AcknowledgeTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -584,11 +556,11 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            group_id: v.group_id.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            group_id: v.group_id,
+            member_id: v.member_id,
             share_session_epoch: v.share_session_epoch,
             is_renew_ack: false,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -596,18 +568,20 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            group_id: v.group_id.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            group_id: v.group_id,
+            member_id: v.member_id,
             share_session_epoch: v.share_session_epoch,
             is_renew_ack: v.is_renew_ack,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -615,8 +589,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -641,11 +617,7 @@ impl Request {
                 None => None,
             },
             share_session_epoch: self.share_session_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, AcknowledgeTopic::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -663,11 +635,7 @@ impl Request {
             },
             share_session_epoch: self.share_session_epoch,
             is_renew_ack: self.is_renew_ack,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, AcknowledgeTopic::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -745,20 +713,14 @@ impl Wire for ShareAcknowledgeTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeTopicResponse.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeTopicResponse.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeTopicResponse.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -773,7 +735,7 @@ impl From<super::v1::ShareAcknowledgeTopicResponse> for ShareAcknowledgeTopicRes
     fn from(v: super::v1::ShareAcknowledgeTopicResponse) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -787,11 +749,7 @@ impl ShareAcknowledgeTopicResponse {
     ) -> Result<super::v1::ShareAcknowledgeTopicResponse, EncodeError> {
         Ok(super::v1::ShareAcknowledgeTopicResponse {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -913,27 +871,22 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.ErrorMessage")?,
-            current_leader: <LeaderIdAndEpoch as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.CurrentLeader",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.ErrorMessage")
+            ),
+            current_leader: tri!(
+                < LeaderIdAndEpoch as Wire > ::wire_get(buf, false, version,
+                "PartitionData.CurrentLeader")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -949,8 +902,8 @@ impl From<super::v1::PartitionData> for PartitionData {
         Self {
             partition_index: v.partition_index,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            current_leader: v.current_leader.into(),
+            error_message: v.error_message,
+            current_leader: From::from(v.current_leader),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -966,7 +919,7 @@ impl PartitionData {
                 Some(v) => Some(v),
                 None => None,
             },
-            current_leader: self.current_leader.to_v1(version)?,
+            current_leader: tri!(self.current_leader.to_v1(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1047,18 +1000,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1173,22 +1122,20 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1205,7 +1152,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
             node_id: v.node_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1378,52 +1325,34 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareAcknowledgeResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ShareAcknowledgeResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeResponse.ErrorMessage")
+            ),
             acquisition_lock_timeout_ms: if version >= 2 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "ShareAcknowledgeResponse.AcquisitionLockTimeoutMs")
+                )
             } else {
                 0
             },
-            responses: <Vec<
-                ShareAcknowledgeTopicResponse,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.Responses",
-            )?,
-            node_endpoints: <Vec<
-                NodeEndpoint,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareAcknowledgeResponse.NodeEndpoints",
-            )?,
+            responses: tri!(
+                < Vec < ShareAcknowledgeTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "ShareAcknowledgeResponse.Responses")
+            ),
+            node_endpoints: tri!(
+                < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                "ShareAcknowledgeResponse.NodeEndpoints")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1438,10 +1367,10 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             acquisition_lock_timeout_ms: 0,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1449,8 +1378,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1458,10 +1389,10 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             acquisition_lock_timeout_ms: v.acquisition_lock_timeout_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1469,8 +1400,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -1484,16 +1417,12 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, ShareAcknowledgeTopicResponse::to_v1)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1508,16 +1437,12 @@ impl Response {
                 None => None,
             },
             acquisition_lock_timeout_ms: self.acquisition_lock_timeout_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, ShareAcknowledgeTopicResponse::to_v1)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

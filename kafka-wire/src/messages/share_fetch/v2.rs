@@ -169,71 +169,54 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.GroupId")?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.MemberId")?,
-            share_session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.ShareSessionEpoch",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MaxBytes",
-            )?,
-            max_records: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MaxRecords",
-            )?,
-            batch_size: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.BatchSize",
-            )?,
-            share_acquire_mode: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.ShareAcquireMode",
-            )?,
-            is_renew_ack: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.IsRenewAck",
-            )?,
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareFetchRequest.ForgottenTopicsData",
-            )?,
+            group_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.MemberId")
+            ),
+            share_session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.ShareSessionEpoch")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MaxBytes")
+            ),
+            max_records: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MaxRecords")
+            ),
+            batch_size: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.BatchSize")
+            ),
+            share_acquire_mode: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.ShareAcquireMode")
+            ),
+            is_renew_ack: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.IsRenewAck")
+            ),
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.ForgottenTopicsData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchRequest",
@@ -407,38 +390,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.ErrorMessage")?,
-            acquisition_lock_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchResponse.AcquisitionLockTimeoutMs",
-            )?,
-            responses: <Vec<
-                ShareFetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.Responses")?,
-            node_endpoints: <Vec<
-                NodeEndpoint,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareFetchResponse.NodeEndpoints",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ShareFetchResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchResponse.ErrorMessage")
+            ),
+            acquisition_lock_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchResponse.AcquisitionLockTimeoutMs")
+            ),
+            responses: tri!(
+                < Vec < ShareFetchableTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "ShareFetchResponse.Responses")
+            ),
+            node_endpoints: tri!(
+                < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchResponse.NodeEndpoints")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareFetchResponse",

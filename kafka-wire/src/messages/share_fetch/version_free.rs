@@ -64,15 +64,13 @@ impl Wire for FetchTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchTopic.TopicId",
-            )?,
-            partitions: <Vec<
-                FetchPartition,
-            > as Wire>::wire_get(buf, true, version, "FetchTopic.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version, "FetchTopic.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < FetchPartition > as Wire > ::wire_get(buf, true, version,
+                "FetchTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -87,7 +85,7 @@ impl From<super::v1::FetchTopic> for FetchTopic {
     fn from(v: super::v1::FetchTopic) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -98,11 +96,7 @@ impl FetchTopic {
     fn to_v1(self, version: i16) -> Result<super::v1::FetchTopic, EncodeError> {
         Ok(super::v1::FetchTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, FetchPartition::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -186,20 +180,14 @@ impl Wire for FetchPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FetchPartition.PartitionIndex",
-            )?,
-            acknowledgement_batches: <Vec<
-                AcknowledgementBatch,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FetchPartition.AcknowledgementBatches",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "FetchPartition.PartitionIndex")
+            ),
+            acknowledgement_batches: tri!(
+                < Vec < AcknowledgementBatch > as Wire > ::wire_get(buf, true, version,
+                "FetchPartition.AcknowledgementBatches")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -214,11 +202,7 @@ impl From<super::v1::FetchPartition> for FetchPartition {
     fn from(v: super::v1::FetchPartition) -> Self {
         Self {
             partition_index: v.partition_index,
-            acknowledgement_batches: v
-                .acknowledgement_batches
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            acknowledgement_batches: vec_from(v.acknowledgement_batches),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -229,11 +213,10 @@ impl FetchPartition {
     fn to_v1(self, version: i16) -> Result<super::v1::FetchPartition, EncodeError> {
         Ok(super::v1::FetchPartition {
             partition_index: self.partition_index,
-            acknowledgement_batches: self
-                .acknowledgement_batches
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            acknowledgement_batches: tri!(
+                vec_to(self.acknowledgement_batches, version,
+                AcknowledgementBatch::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -332,26 +315,18 @@ impl Wire for AcknowledgementBatch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgementBatch.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcknowledgementBatch.LastOffset",
-            )?,
-            acknowledge_types: <SmallVec<
-                [i8; 16],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "AcknowledgementBatch.AcknowledgeTypes",
-            )?,
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgementBatch.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcknowledgementBatch.LastOffset")
+            ),
+            acknowledge_types: tri!(
+                < SmallVec < [i8; 16] > as Wire > ::wire_get(buf, true, version,
+                "AcknowledgementBatch.AcknowledgeTypes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -454,15 +429,14 @@ impl Wire for ForgottenTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ForgottenTopic.TopicId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "ForgottenTopic.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ForgottenTopic.TopicId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "ForgottenTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -742,79 +716,62 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.GroupId")?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.MemberId")?,
-            share_session_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.ShareSessionEpoch",
-            )?,
-            max_wait_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MaxWaitMs",
-            )?,
-            min_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MinBytes",
-            )?,
-            max_bytes: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MaxBytes",
-            )?,
-            max_records: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.MaxRecords",
-            )?,
-            batch_size: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchRequest.BatchSize",
-            )?,
+            group_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.GroupId")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.MemberId")
+            ),
+            share_session_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.ShareSessionEpoch")
+            ),
+            max_wait_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MaxWaitMs")
+            ),
+            min_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MinBytes")
+            ),
+            max_bytes: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MaxBytes")
+            ),
+            max_records: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.MaxRecords")
+            ),
+            batch_size: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchRequest.BatchSize")
+            ),
             share_acquire_mode: if version >= 2 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ShareFetchRequest.ShareAcquireMode",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "ShareFetchRequest.ShareAcquireMode")
+                )
             } else {
                 0
             },
             is_renew_ack: if version >= 2 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "ShareFetchRequest.IsRenewAck",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "ShareFetchRequest.IsRenewAck")
+                )
             } else {
                 false
             },
-            topics: <Vec<
-                FetchTopic,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchRequest.Topics")?,
-            forgotten_topics_data: <Vec<
-                ForgottenTopic,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareFetchRequest.ForgottenTopicsData",
-            )?,
+            topics: tri!(
+                < Vec < FetchTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.Topics")
+            ),
+            forgotten_topics_data: tri!(
+                < Vec < ForgottenTopic > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchRequest.ForgottenTopicsData")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -827,8 +784,8 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            group_id: v.group_id.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            group_id: v.group_id,
+            member_id: v.member_id,
             share_session_epoch: v.share_session_epoch,
             max_wait_ms: v.max_wait_ms,
             min_bytes: v.min_bytes,
@@ -837,12 +794,8 @@ impl From<super::v1::Request> for Request {
             batch_size: v.batch_size,
             share_acquire_mode: 0,
             is_renew_ack: false,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -850,15 +803,17 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            group_id: v.group_id.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            group_id: v.group_id,
+            member_id: v.member_id,
             share_session_epoch: v.share_session_epoch,
             max_wait_ms: v.max_wait_ms,
             min_bytes: v.min_bytes,
@@ -867,12 +822,8 @@ impl From<super::v2::Request> for Request {
             batch_size: v.batch_size,
             share_acquire_mode: v.share_acquire_mode,
             is_renew_ack: v.is_renew_ack,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            forgotten_topics_data: v
-                .forgotten_topics_data
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            topics: vec_from(v.topics),
+            forgotten_topics_data: vec_from(v.forgotten_topics_data),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -880,8 +831,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -911,16 +864,10 @@ impl Request {
             max_bytes: self.max_bytes,
             max_records: self.max_records,
             batch_size: self.batch_size,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v1)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -944,16 +891,10 @@ impl Request {
             batch_size: self.batch_size,
             share_acquire_mode: self.share_acquire_mode,
             is_renew_ack: self.is_renew_ack,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            forgotten_topics_data: self
-                .forgotten_topics_data
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, FetchTopic::to_v1)),
+            forgotten_topics_data: tri!(
+                vec_to(self.forgotten_topics_data, version, ForgottenTopic::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1031,20 +972,14 @@ impl Wire for ShareFetchableTopicResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchableTopicResponse.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareFetchableTopicResponse.Partitions",
-            )?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "ShareFetchableTopicResponse.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchableTopicResponse.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1059,7 +994,7 @@ impl From<super::v1::ShareFetchableTopicResponse> for ShareFetchableTopicRespons
     fn from(v: super::v1::ShareFetchableTopicResponse) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1073,11 +1008,7 @@ impl ShareFetchableTopicResponse {
     ) -> Result<super::v1::ShareFetchableTopicResponse, EncodeError> {
         Ok(super::v1::ShareFetchableTopicResponse {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1267,50 +1198,38 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.ErrorMessage")?,
-            acknowledge_error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.AcknowledgeErrorCode",
-            )?,
-            acknowledge_error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionData.AcknowledgeErrorMessage",
-            )?,
-            current_leader: <LeaderIdAndEpoch as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.CurrentLeader",
-            )?,
-            records: <Records as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "PartitionData.Records",
-            )?,
-            acquired_records: <Vec<
-                AcquiredRecords,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.AcquiredRecords")?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.ErrorMessage")
+            ),
+            acknowledge_error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.AcknowledgeErrorCode")
+            ),
+            acknowledge_error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.AcknowledgeErrorMessage")
+            ),
+            current_leader: tri!(
+                < LeaderIdAndEpoch as Wire > ::wire_get(buf, false, version,
+                "PartitionData.CurrentLeader")
+            ),
+            records: tri!(
+                < Records as Wire > ::wire_get(buf, true, version,
+                "PartitionData.Records")
+            ),
+            acquired_records: tri!(
+                < Vec < AcquiredRecords > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.AcquiredRecords")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1326,12 +1245,12 @@ impl From<super::v1::PartitionData> for PartitionData {
         Self {
             partition_index: v.partition_index,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             acknowledge_error_code: v.acknowledge_error_code,
-            acknowledge_error_message: v.acknowledge_error_message.map(|v| v),
-            current_leader: v.current_leader.into(),
+            acknowledge_error_message: v.acknowledge_error_message,
+            current_leader: From::from(v.current_leader),
             records: v.records,
-            acquired_records: v.acquired_records.into_iter().map(Into::into).collect(),
+            acquired_records: vec_from(v.acquired_records),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1352,13 +1271,11 @@ impl PartitionData {
                 Some(v) => Some(v),
                 None => None,
             },
-            current_leader: self.current_leader.to_v1(version)?,
+            current_leader: tri!(self.current_leader.to_v1(version)),
             records: self.records,
-            acquired_records: self
-                .acquired_records
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            acquired_records: tri!(
+                vec_to(self.acquired_records, version, AcquiredRecords::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1439,18 +1356,14 @@ impl Wire for LeaderIdAndEpoch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "LeaderIdAndEpoch.LeaderEpoch",
-            )?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "LeaderIdAndEpoch.LeaderEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1575,24 +1488,18 @@ impl Wire for AcquiredRecords {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcquiredRecords.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcquiredRecords.LastOffset",
-            )?,
-            delivery_count: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "AcquiredRecords.DeliveryCount",
-            )?,
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcquiredRecords.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "AcquiredRecords.LastOffset")
+            ),
+            delivery_count: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "AcquiredRecords.DeliveryCount")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1709,22 +1616,20 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
-            rack: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "NodeEndpoint.Rack")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
+            rack: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Rack")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1741,7 +1646,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
             node_id: v.node_id,
             host: v.host,
             port: v.port,
-            rack: v.rack.map(|v| v),
+            rack: v.rack,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1910,38 +1815,30 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.ErrorMessage")?,
-            acquisition_lock_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareFetchResponse.AcquisitionLockTimeoutMs",
-            )?,
-            responses: <Vec<
-                ShareFetchableTopicResponse,
-            > as Wire>::wire_get(buf, true, version, "ShareFetchResponse.Responses")?,
-            node_endpoints: <Vec<
-                NodeEndpoint,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareFetchResponse.NodeEndpoints",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ShareFetchResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchResponse.ErrorMessage")
+            ),
+            acquisition_lock_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareFetchResponse.AcquisitionLockTimeoutMs")
+            ),
+            responses: tri!(
+                < Vec < ShareFetchableTopicResponse > as Wire > ::wire_get(buf, true,
+                version, "ShareFetchResponse.Responses")
+            ),
+            node_endpoints: tri!(
+                < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                "ShareFetchResponse.NodeEndpoints")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1956,10 +1853,10 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             acquisition_lock_timeout_ms: v.acquisition_lock_timeout_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1967,8 +1864,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1976,10 +1875,10 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             acquisition_lock_timeout_ms: v.acquisition_lock_timeout_ms,
-            responses: v.responses.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            responses: vec_from(v.responses),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1987,8 +1886,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -2003,16 +1904,12 @@ impl Response {
                 None => None,
             },
             acquisition_lock_timeout_ms: self.acquisition_lock_timeout_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, ShareFetchableTopicResponse::to_v1)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2027,16 +1924,12 @@ impl Response {
                 None => None,
             },
             acquisition_lock_timeout_ms: self.acquisition_lock_timeout_ms,
-            responses: self
-                .responses
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            responses: tri!(
+                vec_to(self.responses, version, ShareFetchableTopicResponse::to_v1)
+            ),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

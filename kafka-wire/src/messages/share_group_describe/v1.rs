@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ShareGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareGroupDescribeRequest",
@@ -172,20 +166,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "ShareGroupDescribeResponse",
@@ -279,9 +267,10 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_partitions: <Vec<
-                TopicPartitions,
-            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
+            topic_partitions: tri!(
+                < Vec < TopicPartitions > as Wire > ::wire_get(buf, true, version,
+                "Assignment.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Assignment",
@@ -451,54 +440,42 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            assignor_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.AssignorName",
-            )?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            assignor_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.AssignorName")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroup",
@@ -623,42 +600,31 @@ impl Wire for Member {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.MemberId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.MemberEpoch",
-            )?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientHost",
-            )?,
-            subscribed_topic_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicNames")?,
-            assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.Assignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.MemberId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.RackId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.MemberEpoch")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Member.ClientHost")
+            ),
+            subscribed_topic_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.SubscribedTopicNames")
+            ),
+            assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Member")?,
         })
     }
@@ -762,21 +728,18 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartitions.TopicName",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.TopicName")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartitions",

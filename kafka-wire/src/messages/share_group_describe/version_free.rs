@@ -77,20 +77,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "ShareGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -112,8 +106,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -310,54 +306,42 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            assignor_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.AssignorName",
-            )?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            assignor_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.AssignorName")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -372,13 +356,13 @@ impl From<super::v1::DescribedGroup> for DescribedGroup {
     fn from(v: super::v1::DescribedGroup) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             group_id: v.group_id,
             group_state: v.group_state,
             group_epoch: v.group_epoch,
             assignment_epoch: v.assignment_epoch,
             assignor_name: v.assignor_name,
-            members: v.members.into_iter().map(Into::into).collect(),
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -399,11 +383,7 @@ impl DescribedGroup {
             group_epoch: self.group_epoch,
             assignment_epoch: self.assignment_epoch,
             assignor_name: self.assignor_name,
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, Member::to_v1)),
             authorized_operations: self.authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -532,42 +512,31 @@ impl Wire for Member {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.MemberId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.MemberEpoch",
-            )?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientHost",
-            )?,
-            subscribed_topic_names: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.SubscribedTopicNames")?,
-            assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.Assignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.MemberId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.RackId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.MemberEpoch")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Member.ClientHost")
+            ),
+            subscribed_topic_names: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.SubscribedTopicNames")
+            ),
+            assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Member")?;
@@ -579,12 +548,12 @@ impl From<super::v1::Member> for Member {
     fn from(v: super::v1::Member) -> Self {
         Self {
             member_id: v.member_id,
-            rack_id: v.rack_id.map(|v| v),
+            rack_id: v.rack_id,
             member_epoch: v.member_epoch,
             client_id: v.client_id,
             client_host: v.client_host,
             subscribed_topic_names: v.subscribed_topic_names,
-            assignment: v.assignment.into(),
+            assignment: From::from(v.assignment),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -603,7 +572,7 @@ impl Member {
             client_id: self.client_id,
             client_host: self.client_host,
             subscribed_topic_names: self.subscribed_topic_names,
-            assignment: self.assignment.to_v1(version)?,
+            assignment: tri!(self.assignment.to_v1(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -669,9 +638,10 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_partitions: <Vec<
-                TopicPartitions,
-            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
+            topic_partitions: tri!(
+                < Vec < TopicPartitions > as Wire > ::wire_get(buf, true, version,
+                "Assignment.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -685,7 +655,7 @@ impl WireStruct for Assignment {}
 impl From<super::v1::Assignment> for Assignment {
     fn from(v: super::v1::Assignment) -> Self {
         Self {
-            topic_partitions: v.topic_partitions.into_iter().map(Into::into).collect(),
+            topic_partitions: vec_from(v.topic_partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -695,11 +665,9 @@ impl Assignment {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Assignment, EncodeError> {
         Ok(super::v1::Assignment {
-            topic_partitions: self
-                .topic_partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_partitions: tri!(
+                vec_to(self.topic_partitions, version, TopicPartitions::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -786,21 +754,18 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartitions.TopicName",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.TopicName")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -907,20 +872,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -934,7 +893,7 @@ impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -942,8 +901,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -952,11 +913,7 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -135,40 +135,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupHeartbeatRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupHeartbeatRequest.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupHeartbeatRequest.MemberEpoch",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupHeartbeatRequest.RackId",
-            )?,
-            subscribed_topic_names: <Option<
-                Vec<ByteString>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupHeartbeatRequest.SubscribedTopicNames",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ShareGroupHeartbeatRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "ShareGroupHeartbeatRequest.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareGroupHeartbeatRequest.MemberEpoch")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupHeartbeatRequest.RackId")
+            ),
+            subscribed_topic_names: tri!(
+                < Option < Vec < ByteString > > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupHeartbeatRequest.SubscribedTopicNames")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -184,8 +170,8 @@ impl From<super::v1::Request> for Request {
             group_id: v.group_id,
             member_id: v.member_id,
             member_epoch: v.member_epoch,
-            rack_id: v.rack_id.map(|v| v),
-            subscribed_topic_names: v.subscribed_topic_names.map(|v| v),
+            rack_id: v.rack_id,
+            subscribed_topic_names: v.subscribed_topic_names,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -193,8 +179,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -278,9 +266,10 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_partitions: <Vec<
-                TopicPartitions,
-            > as Wire>::wire_get(buf, true, version, "Assignment.TopicPartitions")?,
+            topic_partitions: tri!(
+                < Vec < TopicPartitions > as Wire > ::wire_get(buf, true, version,
+                "Assignment.TopicPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -294,7 +283,7 @@ impl WireStruct for Assignment {}
 impl From<super::v1::Assignment> for Assignment {
     fn from(v: super::v1::Assignment) -> Self {
         Self {
-            topic_partitions: v.topic_partitions.into_iter().map(Into::into).collect(),
+            topic_partitions: vec_from(v.topic_partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -304,11 +293,9 @@ impl Assignment {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Assignment, EncodeError> {
         Ok(super::v1::Assignment {
-            topic_partitions: self
-                .topic_partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_partitions: tri!(
+                vec_to(self.topic_partitions, version, TopicPartitions::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -380,15 +367,14 @@ impl Wire for TopicPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicPartitions.TopicId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartitions.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "TopicPartitions.TopicId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartitions.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -592,54 +578,34 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupHeartbeatResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupHeartbeatResponse.ErrorMessage",
-            )?,
-            member_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "ShareGroupHeartbeatResponse.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupHeartbeatResponse.MemberEpoch",
-            )?,
-            heartbeat_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupHeartbeatResponse.HeartbeatIntervalMs",
-            )?,
-            assignment: <Option<
-                Assignment,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "ShareGroupHeartbeatResponse.Assignment",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareGroupHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "ShareGroupHeartbeatResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupHeartbeatResponse.ErrorMessage")
+            ),
+            member_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "ShareGroupHeartbeatResponse.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareGroupHeartbeatResponse.MemberEpoch")
+            ),
+            heartbeat_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "ShareGroupHeartbeatResponse.HeartbeatIntervalMs")
+            ),
+            assignment: tri!(
+                < Option < Assignment > as Wire > ::wire_get(buf, false, version,
+                "ShareGroupHeartbeatResponse.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -654,11 +620,14 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            member_id: v.member_id.map(|v| v),
+            error_message: v.error_message,
+            member_id: v.member_id,
             member_epoch: v.member_epoch,
             heartbeat_interval_ms: v.heartbeat_interval_ms,
-            assignment: v.assignment.map(|v| v.into()),
+            assignment: match v.assignment {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -666,8 +635,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -688,7 +659,7 @@ impl Response {
             member_epoch: self.member_epoch,
             heartbeat_interval_ms: self.heartbeat_interval_ms,
             assignment: match self.assignment {
-                Some(v) => Some(v.to_v1(version)?),
+                Some(v) => Some(tri!(v.to_v1(version))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,

@@ -43,12 +43,10 @@ impl Wire for SnapshotFooterRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotFooterRecord.Version",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "SnapshotFooterRecord.Version")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotFooterRecord",

@@ -59,12 +59,10 @@ impl Wire for SnapshotFooterRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotFooterRecord.Version",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "SnapshotFooterRecord.Version")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -85,10 +83,18 @@ impl From<super::v0::SnapshotFooterRecord> for SnapshotFooterRecord {
 impl TryFrom<SnapshotFooterRecord> for super::v0::SnapshotFooterRecord {
     type Error = EncodeError;
     fn try_from(v: SnapshotFooterRecord) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::SnapshotFooterRecord as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v0::SnapshotFooterRecord as Message>::NAME,
+                            0i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl SnapshotFooterRecord {

@@ -53,18 +53,14 @@ impl Wire for SnapshotHeaderRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotHeaderRecord.Version",
-            )?,
-            last_contained_log_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotHeaderRecord.LastContainedLogTimestamp",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "SnapshotHeaderRecord.Version")
+            ),
+            last_contained_log_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "SnapshotHeaderRecord.LastContainedLogTimestamp")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SnapshotHeaderRecord",

@@ -77,18 +77,14 @@ impl Wire for SnapshotHeaderRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotHeaderRecord.Version",
-            )?,
-            last_contained_log_timestamp: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SnapshotHeaderRecord.LastContainedLogTimestamp",
-            )?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "SnapshotHeaderRecord.Version")
+            ),
+            last_contained_log_timestamp: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "SnapshotHeaderRecord.LastContainedLogTimestamp")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -110,10 +106,18 @@ impl From<super::v0::SnapshotHeaderRecord> for SnapshotHeaderRecord {
 impl TryFrom<SnapshotHeaderRecord> for super::v0::SnapshotHeaderRecord {
     type Error = EncodeError;
     fn try_from(v: SnapshotHeaderRecord) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| {
-                e.in_message(<super::v0::SnapshotHeaderRecord as Message>::NAME, 0i16)
-            })
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                Err(
+                    e
+                        .in_message(
+                            <super::v0::SnapshotHeaderRecord as Message>::NAME,
+                            0i16,
+                        ),
+                )
+            }
+        }
     }
 }
 impl SnapshotHeaderRecord {

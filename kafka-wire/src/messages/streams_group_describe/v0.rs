@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupDescribeRequest",
@@ -172,20 +166,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupDescribeResponse",
@@ -300,15 +288,18 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            active_tasks: <Vec<
-                TaskIds,
-            > as Wire>::wire_get(buf, true, version, "Assignment.ActiveTasks")?,
-            standby_tasks: <Vec<
-                TaskIds,
-            > as Wire>::wire_get(buf, true, version, "Assignment.StandbyTasks")?,
-            warmup_tasks: <Vec<
-                TaskIds,
-            > as Wire>::wire_get(buf, true, version, "Assignment.WarmupTasks")?,
+            active_tasks: tri!(
+                < Vec < TaskIds > as Wire > ::wire_get(buf, true, version,
+                "Assignment.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Vec < TaskIds > as Wire > ::wire_get(buf, true, version,
+                "Assignment.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Vec < TaskIds > as Wire > ::wire_get(buf, true, version,
+                "Assignment.WarmupTasks")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Assignment",
@@ -480,51 +471,42 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            topology: <Option<
-                Topology,
-            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Topology")?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            topology: tri!(
+                < Option < Topology > as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.Topology")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroup",
@@ -621,8 +603,10 @@ impl Wire for Endpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -695,8 +679,12 @@ impl Wire for KeyValue {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Key")?,
-            value: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Key")
+            ),
+            value: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "KeyValue")?,
         })
     }
@@ -845,78 +833,60 @@ impl Wire for Member {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.MemberEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.InstanceId")?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientHost",
-            )?,
-            topology_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.TopologyEpoch",
-            )?,
-            process_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ProcessId",
-            )?,
-            user_endpoint: <Option<
-                Endpoint,
-            > as Wire>::wire_get(buf, false, version, "Member.UserEndpoint")?,
-            client_tags: <Vec<
-                KeyValue,
-            > as Wire>::wire_get(buf, true, version, "Member.ClientTags")?,
-            task_offsets: <Vec<
-                TaskOffset,
-            > as Wire>::wire_get(buf, true, version, "Member.TaskOffsets")?,
-            task_end_offsets: <Vec<
-                TaskOffset,
-            > as Wire>::wire_get(buf, true, version, "Member.TaskEndOffsets")?,
-            assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.Assignment",
-            )?,
-            target_assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.TargetAssignment",
-            )?,
-            is_classic: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.IsClassic",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.MemberEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.RackId")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Member.ClientHost")
+            ),
+            topology_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.TopologyEpoch")
+            ),
+            process_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ProcessId")
+            ),
+            user_endpoint: tri!(
+                < Option < Endpoint > as Wire > ::wire_get(buf, false, version,
+                "Member.UserEndpoint")
+            ),
+            client_tags: tri!(
+                < Vec < KeyValue > as Wire > ::wire_get(buf, true, version,
+                "Member.ClientTags")
+            ),
+            task_offsets: tri!(
+                < Vec < TaskOffset > as Wire > ::wire_get(buf, true, version,
+                "Member.TaskOffsets")
+            ),
+            task_end_offsets: tri!(
+                < Vec < TaskOffset > as Wire > ::wire_get(buf, true, version,
+                "Member.TaskEndOffsets")
+            ),
+            assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.Assignment")
+            ),
+            target_assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.TargetAssignment")
+            ),
+            is_classic: tri!(
+                < bool as Wire > ::wire_get(buf, false, version, "Member.IsClassic")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Member")?,
         })
     }
@@ -1071,39 +1041,26 @@ impl Wire for Subtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.SubtopologyId",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopics")?,
-            repartition_sink_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSinkTopics",
-            )?,
-            state_changelog_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.StateChangelogTopics",
-            )?,
-            repartition_source_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSourceTopics",
-            )?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SubtopologyId")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SourceTopics")
+            ),
+            repartition_sink_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSinkTopics")
+            ),
+            state_changelog_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.StateChangelogTopics")
+            ),
+            repartition_source_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSourceTopics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Subtopology",
@@ -1209,15 +1166,14 @@ impl Wire for TaskIds {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskIds.SubtopologyId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskIds.SubtopologyId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TaskIds.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TaskIds")?,
         })
     }
@@ -1300,19 +1256,16 @@ impl Wire for TaskOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskOffset.SubtopologyId",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TaskOffset.Partition",
-            )?,
-            offset: <i64 as Wire>::wire_get(buf, false, version, "TaskOffset.Offset")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskOffset.SubtopologyId")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TaskOffset.Partition")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "TaskOffset.Offset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TaskOffset",
@@ -1410,22 +1363,20 @@ impl Wire for TopicInfo {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "TopicInfo.Name")?,
-            partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.Partitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.ReplicationFactor",
-            )?,
-            topic_configs: <Vec<
-                KeyValue,
-            > as Wire>::wire_get(buf, true, version, "TopicInfo.TopicConfigs")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "TopicInfo.Name")
+            ),
+            partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TopicInfo.Partitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TopicInfo.ReplicationFactor")
+            ),
+            topic_configs: tri!(
+                < Vec < KeyValue > as Wire > ::wire_get(buf, true, version,
+                "TopicInfo.TopicConfigs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicInfo")?,
         })
     }
@@ -1513,10 +1464,13 @@ impl Wire for Topology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "Topology.Epoch")?,
-            subtopologies: <Option<
-                Vec<Subtopology>,
-            > as Wire>::wire_get(buf, true, version, "Topology.Subtopologies")?,
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Topology.Epoch")
+            ),
+            subtopologies: tri!(
+                < Option < Vec < Subtopology > > as Wire > ::wire_get(buf, true, version,
+                "Topology.Subtopologies")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Topology")?,
         })
     }

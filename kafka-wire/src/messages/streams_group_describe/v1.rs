@@ -64,26 +64,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
-            include_topology_description: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeRequest.IncludeTopologyDescription",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
+            include_topology_description: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeRequest.IncludeTopologyDescription")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupDescribeRequest",
@@ -192,20 +184,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupDescribeResponse",
@@ -418,68 +404,54 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            topology: <Option<
-                Topology,
-            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Topology")?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
-            topology_description: <Option<
-                TopologyDescription,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.TopologyDescription",
-            )?,
-            topology_description_status: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.TopologyDescriptionStatus",
-            )?,
-            assignor_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.AssignorName")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            topology: tri!(
+                < Option < Topology > as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.Topology")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
+            topology_description: tri!(
+                < Option < TopologyDescription > as Wire > ::wire_get(buf, false,
+                version, "DescribedGroup.TopologyDescription")
+            ),
+            topology_description_status: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.TopologyDescriptionStatus")
+            ),
+            assignor_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.AssignorName")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "DescribedGroup",
@@ -608,22 +580,14 @@ impl Wire for TopologyDescription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopologies: <Vec<
-                TopologyDescriptionSubtopology,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescription.Subtopologies",
-            )?,
-            global_stores: <Vec<
-                TopologyDescriptionGlobalStore,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescription.GlobalStores",
-            )?,
+            subtopologies: tri!(
+                < Vec < TopologyDescriptionSubtopology > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescription.Subtopologies")
+            ),
+            global_stores: tri!(
+                < Vec < TopologyDescriptionGlobalStore > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescription.GlobalStores")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescription",
@@ -718,18 +682,14 @@ impl Wire for TopologyDescriptionGlobalStore {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            source: <TopologyDescriptionNode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionGlobalStore.Source",
-            )?,
-            processor: <TopologyDescriptionNode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionGlobalStore.Processor",
-            )?,
+            source: tri!(
+                < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionGlobalStore.Source")
+            ),
+            processor: tri!(
+                < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionGlobalStore.Processor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionGlobalStore",
@@ -852,45 +812,30 @@ impl Wire for TopologyDescriptionNode {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.Name",
-            )?,
-            node_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionNode.NodeType",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.SourceTopics",
-            )?,
-            sink_topic: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.SinkTopic",
-            )?,
-            stores: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "TopologyDescriptionNode.Stores")?,
-            successors: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.Successors",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Name")
+            ),
+            node_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionNode.NodeType")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.SourceTopics")
+            ),
+            sink_topic: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.SinkTopic")
+            ),
+            stores: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Stores")
+            ),
+            successors: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Successors")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionNode",
@@ -995,20 +940,14 @@ impl Wire for TopologyDescriptionSubtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionSubtopology.SubtopologyId",
-            )?,
-            nodes: <Vec<
-                TopologyDescriptionNode,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionSubtopology.Nodes",
-            )?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionSubtopology.SubtopologyId")
+            ),
+            nodes: tri!(
+                < Vec < TopologyDescriptionNode > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescriptionSubtopology.Nodes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionSubtopology",

@@ -109,27 +109,19 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_ids: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupDescribeRequest.GroupIds",
-            )?,
-            include_authorized_operations: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeRequest.IncludeAuthorizedOperations",
-            )?,
+            group_ids: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupDescribeRequest.GroupIds")
+            ),
+            include_authorized_operations: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeRequest.IncludeAuthorizedOperations")
+            ),
             include_topology_description: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "StreamsGroupDescribeRequest.IncludeTopologyDescription",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "StreamsGroupDescribeRequest.IncludeTopologyDescription")
+                )
             } else {
                 false
             },
@@ -155,8 +147,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -172,8 +166,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -364,9 +360,10 @@ impl Wire for DescribedGroup {
                 += if version >= 1 {
                     Wire::wire_len(&self.topology_description, false, version)
                 } else {
-                    self.topology_description
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, false, version))
+                    match &self.topology_description {
+                        Some(v) => Wire::wire_len(v, false, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 1 {
@@ -377,9 +374,10 @@ impl Wire for DescribedGroup {
                 += if version >= 1 {
                     Wire::wire_len(&self.assignor_name, true, version)
                 } else {
-                    self.assignor_name
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.assignor_name {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         n += self.unknown_tagged_fields.section_len();
@@ -538,102 +536,79 @@ impl Wire for DescribedGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.ErrorMessage")?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupId",
-            )?,
-            group_state: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "DescribedGroup.GroupState",
-            )?,
-            group_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.GroupEpoch",
-            )?,
-            assignment_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AssignmentEpoch",
-            )?,
-            topology: <Option<
-                Topology,
-            > as Wire>::wire_get(buf, false, version, "DescribedGroup.Topology")?,
-            members: <Vec<
-                Member,
-            > as Wire>::wire_get(buf, true, version, "DescribedGroup.Members")?,
-            authorized_operations: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "DescribedGroup.AuthorizedOperations",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.ErrorMessage")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupId")
+            ),
+            group_state: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.GroupState")
+            ),
+            group_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.GroupEpoch")
+            ),
+            assignment_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AssignmentEpoch")
+            ),
+            topology: tri!(
+                < Option < Topology > as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.Topology")
+            ),
+            members: tri!(
+                < Vec < Member > as Wire > ::wire_get(buf, true, version,
+                "DescribedGroup.Members")
+            ),
+            authorized_operations: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "DescribedGroup.AuthorizedOperations")
+            ),
             topology_description: if version >= 1 {
                 if version >= 1 {
-                    <Option<
-                        TopologyDescription,
-                    > as Wire>::wire_get(
-                        buf,
-                        false,
-                        version,
-                        "DescribedGroup.TopologyDescription",
-                    )?
+                    tri!(
+                        < Option < TopologyDescription > as Wire > ::wire_get(buf, false,
+                        version, "DescribedGroup.TopologyDescription")
+                    )
                 } else {
                     Some(
-                        <TopologyDescription as Wire>::wire_get(
-                            buf,
-                            false,
-                            version,
-                            "DescribedGroup.TopologyDescription",
-                        )?,
+                        tri!(
+                            < TopologyDescription as Wire > ::wire_get(buf, false,
+                            version, "DescribedGroup.TopologyDescription")
+                        ),
                     )
                 }
             } else {
                 None
             },
             topology_description_status: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "DescribedGroup.TopologyDescriptionStatus",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "DescribedGroup.TopologyDescriptionStatus")
+                )
             } else {
                 0
             },
             assignor_name: if version >= 1 {
                 if version >= 1 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "DescribedGroup.AssignorName",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                        "DescribedGroup.AssignorName")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "DescribedGroup.AssignorName",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, true, version,
+                            "DescribedGroup.AssignorName")
+                        ),
                     )
                 }
             } else {
@@ -653,13 +628,16 @@ impl From<super::v0::DescribedGroup> for DescribedGroup {
     fn from(v: super::v0::DescribedGroup) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             group_id: v.group_id,
             group_state: v.group_state,
             group_epoch: v.group_epoch,
             assignment_epoch: v.assignment_epoch,
-            topology: v.topology.map(|v| v.into()),
-            members: v.members.into_iter().map(Into::into).collect(),
+            topology: match v.topology {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
             topology_description: None,
             topology_description_status: 0,
@@ -672,17 +650,23 @@ impl From<super::v1::DescribedGroup> for DescribedGroup {
     fn from(v: super::v1::DescribedGroup) -> Self {
         Self {
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             group_id: v.group_id,
             group_state: v.group_state,
             group_epoch: v.group_epoch,
             assignment_epoch: v.assignment_epoch,
-            topology: v.topology.map(|v| v.into()),
-            members: v.members.into_iter().map(Into::into).collect(),
+            topology: match v.topology {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            members: vec_from(v.members),
             authorized_operations: v.authorized_operations,
-            topology_description: v.topology_description.map(|v| v.into()),
+            topology_description: match v.topology_description {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
             topology_description_status: v.topology_description_status,
-            assignor_name: v.assignor_name.map(|v| v),
+            assignor_name: v.assignor_name,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -718,14 +702,10 @@ impl DescribedGroup {
             group_epoch: self.group_epoch,
             assignment_epoch: self.assignment_epoch,
             topology: match self.topology {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, Member::to_v0)),
             authorized_operations: self.authorized_operations,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -744,17 +724,13 @@ impl DescribedGroup {
             group_epoch: self.group_epoch,
             assignment_epoch: self.assignment_epoch,
             topology: match self.topology {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
-            members: self
-                .members
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            members: tri!(vec_to(self.members, version, Member::to_v0)),
             authorized_operations: self.authorized_operations,
             topology_description: match self.topology_description {
-                Some(v) => Some(v.to_v1(version)?),
+                Some(v) => Some(tri!(v.to_v1(version))),
                 None => None,
             },
             topology_description_status: self.topology_description_status,
@@ -841,10 +817,13 @@ impl Wire for Topology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "Topology.Epoch")?,
-            subtopologies: <Option<
-                Vec<Subtopology>,
-            > as Wire>::wire_get(buf, true, version, "Topology.Subtopologies")?,
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Topology.Epoch")
+            ),
+            subtopologies: tri!(
+                < Option < Vec < Subtopology > > as Wire > ::wire_get(buf, true, version,
+                "Topology.Subtopologies")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -859,9 +838,10 @@ impl From<super::v0::Topology> for Topology {
     fn from(v: super::v0::Topology) -> Self {
         Self {
             epoch: v.epoch,
-            subtopologies: v
-                .subtopologies
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            subtopologies: match v.subtopologies {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -873,14 +853,7 @@ impl Topology {
         Ok(super::v0::Topology {
             epoch: self.epoch,
             subtopologies: match self.subtopologies {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, Subtopology::to_v0))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -1020,39 +993,26 @@ impl Wire for Subtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.SubtopologyId",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopics")?,
-            repartition_sink_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSinkTopics",
-            )?,
-            state_changelog_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.StateChangelogTopics",
-            )?,
-            repartition_source_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSourceTopics",
-            )?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SubtopologyId")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SourceTopics")
+            ),
+            repartition_sink_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSinkTopics")
+            ),
+            state_changelog_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.StateChangelogTopics")
+            ),
+            repartition_source_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSourceTopics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1069,16 +1029,8 @@ impl From<super::v0::Subtopology> for Subtopology {
             subtopology_id: v.subtopology_id,
             source_topics: v.source_topics,
             repartition_sink_topics: v.repartition_sink_topics,
-            state_changelog_topics: v
-                .state_changelog_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            repartition_source_topics: v
-                .repartition_source_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            state_changelog_topics: vec_from(v.state_changelog_topics),
+            repartition_source_topics: vec_from(v.repartition_source_topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1091,16 +1043,12 @@ impl Subtopology {
             subtopology_id: self.subtopology_id,
             source_topics: self.source_topics,
             repartition_sink_topics: self.repartition_sink_topics,
-            state_changelog_topics: self
-                .state_changelog_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            repartition_source_topics: self
-                .repartition_source_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            state_changelog_topics: tri!(
+                vec_to(self.state_changelog_topics, version, TopicInfo::to_v0)
+            ),
+            repartition_source_topics: tri!(
+                vec_to(self.repartition_source_topics, version, TopicInfo::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1202,22 +1150,20 @@ impl Wire for TopicInfo {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "TopicInfo.Name")?,
-            partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.Partitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.ReplicationFactor",
-            )?,
-            topic_configs: <Vec<
-                KeyValue,
-            > as Wire>::wire_get(buf, true, version, "TopicInfo.TopicConfigs")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "TopicInfo.Name")
+            ),
+            partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TopicInfo.Partitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TopicInfo.ReplicationFactor")
+            ),
+            topic_configs: tri!(
+                < Vec < KeyValue > as Wire > ::wire_get(buf, true, version,
+                "TopicInfo.TopicConfigs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1234,7 +1180,7 @@ impl From<super::v0::TopicInfo> for TopicInfo {
             name: v.name,
             partitions: v.partitions,
             replication_factor: v.replication_factor,
-            topic_configs: v.topic_configs.into_iter().map(Into::into).collect(),
+            topic_configs: vec_from(v.topic_configs),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1247,11 +1193,7 @@ impl TopicInfo {
             name: self.name,
             partitions: self.partitions,
             replication_factor: self.replication_factor,
-            topic_configs: self
-                .topic_configs
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_configs: tri!(vec_to(self.topic_configs, version, KeyValue::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1317,8 +1259,12 @@ impl Wire for KeyValue {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Key")?,
-            value: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Key")
+            ),
+            value: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1578,78 +1524,60 @@ impl Wire for Member {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.MemberEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.InstanceId")?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Member.RackId")?,
-            client_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientId",
-            )?,
-            client_host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ClientHost",
-            )?,
-            topology_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.TopologyEpoch",
-            )?,
-            process_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Member.ProcessId",
-            )?,
-            user_endpoint: <Option<
-                Endpoint,
-            > as Wire>::wire_get(buf, false, version, "Member.UserEndpoint")?,
-            client_tags: <Vec<
-                KeyValue,
-            > as Wire>::wire_get(buf, true, version, "Member.ClientTags")?,
-            task_offsets: <Vec<
-                TaskOffset,
-            > as Wire>::wire_get(buf, true, version, "Member.TaskOffsets")?,
-            task_end_offsets: <Vec<
-                TaskOffset,
-            > as Wire>::wire_get(buf, true, version, "Member.TaskEndOffsets")?,
-            assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.Assignment",
-            )?,
-            target_assignment: <Assignment as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.TargetAssignment",
-            )?,
-            is_classic: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Member.IsClassic",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.MemberEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Member.RackId")
+            ),
+            client_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ClientId")
+            ),
+            client_host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Member.ClientHost")
+            ),
+            topology_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Member.TopologyEpoch")
+            ),
+            process_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Member.ProcessId")
+            ),
+            user_endpoint: tri!(
+                < Option < Endpoint > as Wire > ::wire_get(buf, false, version,
+                "Member.UserEndpoint")
+            ),
+            client_tags: tri!(
+                < Vec < KeyValue > as Wire > ::wire_get(buf, true, version,
+                "Member.ClientTags")
+            ),
+            task_offsets: tri!(
+                < Vec < TaskOffset > as Wire > ::wire_get(buf, true, version,
+                "Member.TaskOffsets")
+            ),
+            task_end_offsets: tri!(
+                < Vec < TaskOffset > as Wire > ::wire_get(buf, true, version,
+                "Member.TaskEndOffsets")
+            ),
+            assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.Assignment")
+            ),
+            target_assignment: tri!(
+                < Assignment as Wire > ::wire_get(buf, false, version,
+                "Member.TargetAssignment")
+            ),
+            is_classic: tri!(
+                < bool as Wire > ::wire_get(buf, false, version, "Member.IsClassic")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Member")?;
@@ -1662,18 +1590,21 @@ impl From<super::v0::Member> for Member {
         Self {
             member_id: v.member_id,
             member_epoch: v.member_epoch,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             client_id: v.client_id,
             client_host: v.client_host,
             topology_epoch: v.topology_epoch,
             process_id: v.process_id,
-            user_endpoint: v.user_endpoint.map(|v| v.into()),
-            client_tags: v.client_tags.into_iter().map(Into::into).collect(),
-            task_offsets: v.task_offsets.into_iter().map(Into::into).collect(),
-            task_end_offsets: v.task_end_offsets.into_iter().map(Into::into).collect(),
-            assignment: v.assignment.into(),
-            target_assignment: v.target_assignment.into(),
+            user_endpoint: match v.user_endpoint {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            client_tags: vec_from(v.client_tags),
+            task_offsets: vec_from(v.task_offsets),
+            task_end_offsets: vec_from(v.task_end_offsets),
+            assignment: From::from(v.assignment),
+            target_assignment: From::from(v.target_assignment),
             is_classic: v.is_classic,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1699,26 +1630,16 @@ impl Member {
             topology_epoch: self.topology_epoch,
             process_id: self.process_id,
             user_endpoint: match self.user_endpoint {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
-            client_tags: self
-                .client_tags
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            task_offsets: self
-                .task_offsets
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            task_end_offsets: self
-                .task_end_offsets
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            assignment: self.assignment.to_v0(version)?,
-            target_assignment: self.target_assignment.to_v0(version)?,
+            client_tags: tri!(vec_to(self.client_tags, version, KeyValue::to_v0)),
+            task_offsets: tri!(vec_to(self.task_offsets, version, TaskOffset::to_v0)),
+            task_end_offsets: tri!(
+                vec_to(self.task_end_offsets, version, TaskOffset::to_v0)
+            ),
+            assignment: tri!(self.assignment.to_v0(version)),
+            target_assignment: tri!(self.target_assignment.to_v0(version)),
             is_classic: self.is_classic,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -1785,8 +1706,10 @@ impl Wire for Endpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1896,19 +1819,16 @@ impl Wire for TaskOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskOffset.SubtopologyId",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TaskOffset.Partition",
-            )?,
-            offset: <i64 as Wire>::wire_get(buf, false, version, "TaskOffset.Offset")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskOffset.SubtopologyId")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TaskOffset.Partition")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "TaskOffset.Offset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -2038,15 +1958,18 @@ impl Wire for Assignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            active_tasks: <Vec<
-                TaskIds,
-            > as Wire>::wire_get(buf, true, version, "Assignment.ActiveTasks")?,
-            standby_tasks: <Vec<
-                TaskIds,
-            > as Wire>::wire_get(buf, true, version, "Assignment.StandbyTasks")?,
-            warmup_tasks: <Vec<
-                TaskIds,
-            > as Wire>::wire_get(buf, true, version, "Assignment.WarmupTasks")?,
+            active_tasks: tri!(
+                < Vec < TaskIds > as Wire > ::wire_get(buf, true, version,
+                "Assignment.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Vec < TaskIds > as Wire > ::wire_get(buf, true, version,
+                "Assignment.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Vec < TaskIds > as Wire > ::wire_get(buf, true, version,
+                "Assignment.WarmupTasks")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -2060,9 +1983,9 @@ impl WireStruct for Assignment {}
 impl From<super::v0::Assignment> for Assignment {
     fn from(v: super::v0::Assignment) -> Self {
         Self {
-            active_tasks: v.active_tasks.into_iter().map(Into::into).collect(),
-            standby_tasks: v.standby_tasks.into_iter().map(Into::into).collect(),
-            warmup_tasks: v.warmup_tasks.into_iter().map(Into::into).collect(),
+            active_tasks: vec_from(v.active_tasks),
+            standby_tasks: vec_from(v.standby_tasks),
+            warmup_tasks: vec_from(v.warmup_tasks),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2072,21 +1995,9 @@ impl Assignment {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Assignment, EncodeError> {
         Ok(super::v0::Assignment {
-            active_tasks: self
-                .active_tasks
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            standby_tasks: self
-                .standby_tasks
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            warmup_tasks: self
-                .warmup_tasks
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            active_tasks: tri!(vec_to(self.active_tasks, version, TaskIds::to_v0)),
+            standby_tasks: tri!(vec_to(self.standby_tasks, version, TaskIds::to_v0)),
+            warmup_tasks: tri!(vec_to(self.warmup_tasks, version, TaskIds::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2161,15 +2072,14 @@ impl Wire for TaskIds {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskIds.SubtopologyId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskIds.SubtopologyId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TaskIds.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "TaskIds")?;
@@ -2305,26 +2215,18 @@ impl Wire for TopologyDescription {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             subtopologies: if version >= 1 {
-                <Vec<
-                    TopologyDescriptionSubtopology,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescription.Subtopologies",
-                )?
+                tri!(
+                    < Vec < TopologyDescriptionSubtopology > as Wire > ::wire_get(buf,
+                    true, version, "TopologyDescription.Subtopologies")
+                )
             } else {
                 <Vec<TopologyDescriptionSubtopology>>::new()
             },
             global_stores: if version >= 1 {
-                <Vec<
-                    TopologyDescriptionGlobalStore,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescription.GlobalStores",
-                )?
+                tri!(
+                    < Vec < TopologyDescriptionGlobalStore > as Wire > ::wire_get(buf,
+                    true, version, "TopologyDescription.GlobalStores")
+                )
             } else {
                 <Vec<TopologyDescriptionGlobalStore>>::new()
             },
@@ -2341,8 +2243,8 @@ impl WireStruct for TopologyDescription {}
 impl From<super::v1::TopologyDescription> for TopologyDescription {
     fn from(v: super::v1::TopologyDescription) -> Self {
         Self {
-            subtopologies: v.subtopologies.into_iter().map(Into::into).collect(),
-            global_stores: v.global_stores.into_iter().map(Into::into).collect(),
+            subtopologies: vec_from(v.subtopologies),
+            global_stores: vec_from(v.global_stores),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2352,16 +2254,14 @@ impl TopologyDescription {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::TopologyDescription, EncodeError> {
         Ok(super::v1::TopologyDescription {
-            subtopologies: self
-                .subtopologies
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
-            global_stores: self
-                .global_stores
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            subtopologies: tri!(
+                vec_to(self.subtopologies, version,
+                TopologyDescriptionSubtopology::to_v1)
+            ),
+            global_stores: tri!(
+                vec_to(self.global_stores, version,
+                TopologyDescriptionGlobalStore::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2472,24 +2372,18 @@ impl Wire for TopologyDescriptionSubtopology {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             subtopology_id: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionSubtopology.SubtopologyId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, true, version,
+                    "TopologyDescriptionSubtopology.SubtopologyId")
+                )
             } else {
                 ByteString::from_static("")
             },
             nodes: if version >= 1 {
-                <Vec<
-                    TopologyDescriptionNode,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionSubtopology.Nodes",
-                )?
+                tri!(
+                    < Vec < TopologyDescriptionNode > as Wire > ::wire_get(buf, true,
+                    version, "TopologyDescriptionSubtopology.Nodes")
+                )
             } else {
                 <Vec<TopologyDescriptionNode>>::new()
             },
@@ -2507,7 +2401,7 @@ impl From<super::v1::TopologyDescriptionSubtopology> for TopologyDescriptionSubt
     fn from(v: super::v1::TopologyDescriptionSubtopology) -> Self {
         Self {
             subtopology_id: v.subtopology_id,
-            nodes: v.nodes.into_iter().map(Into::into).collect(),
+            nodes: vec_from(v.nodes),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2521,11 +2415,7 @@ impl TopologyDescriptionSubtopology {
     ) -> Result<super::v1::TopologyDescriptionSubtopology, EncodeError> {
         Ok(super::v1::TopologyDescriptionSubtopology {
             subtopology_id: self.subtopology_id,
-            nodes: self
-                .nodes
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            nodes: tri!(vec_to(self.nodes, version, TopologyDescriptionNode::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2617,9 +2507,10 @@ impl Wire for TopologyDescriptionNode {
                 += if version >= 1 {
                     Wire::wire_len(&self.sink_topic, true, version)
                 } else {
-                    self.sink_topic
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, true, version))
+                    match &self.sink_topic {
+                        Some(v) => Wire::wire_len(v, true, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 1 {
@@ -2785,81 +2676,59 @@ impl Wire for TopologyDescriptionNode {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 1 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionNode.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, true, version,
+                    "TopologyDescriptionNode.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             node_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TopologyDescriptionNode.NodeType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "TopologyDescriptionNode.NodeType")
+                )
             } else {
                 0
             },
             source_topics: if version >= 1 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionNode.SourceTopics",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "TopologyDescriptionNode.SourceTopics")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
             sink_topic: if version >= 1 {
                 if version >= 1 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        true,
-                        version,
-                        "TopologyDescriptionNode.SinkTopic",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                        "TopologyDescriptionNode.SinkTopic")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            true,
-                            version,
-                            "TopologyDescriptionNode.SinkTopic",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, true, version,
+                            "TopologyDescriptionNode.SinkTopic")
+                        ),
                     )
                 }
             } else {
                 None
             },
             stores: if version >= 1 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionNode.Stores",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "TopologyDescriptionNode.Stores")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
             successors: if version >= 1 {
-                <Vec<
-                    ByteString,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionNode.Successors",
-                )?
+                tri!(
+                    < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "TopologyDescriptionNode.Successors")
+                )
             } else {
                 <Vec<ByteString>>::new()
             },
@@ -2879,7 +2748,7 @@ impl From<super::v1::TopologyDescriptionNode> for TopologyDescriptionNode {
             name: v.name,
             node_type: v.node_type,
             source_topics: v.source_topics,
-            sink_topic: v.sink_topic.map(|v| v),
+            sink_topic: v.sink_topic,
             stores: v.stores,
             successors: v.successors,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -3010,22 +2879,18 @@ impl Wire for TopologyDescriptionGlobalStore {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             source: if version >= 1 {
-                <TopologyDescriptionNode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TopologyDescriptionGlobalStore.Source",
-                )?
+                tri!(
+                    < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                    "TopologyDescriptionGlobalStore.Source")
+                )
             } else {
                 TopologyDescriptionNode::default()
             },
             processor: if version >= 1 {
-                <TopologyDescriptionNode as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TopologyDescriptionGlobalStore.Processor",
-                )?
+                tri!(
+                    < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                    "TopologyDescriptionGlobalStore.Processor")
+                )
             } else {
                 TopologyDescriptionNode::default()
             },
@@ -3042,8 +2907,8 @@ impl WireStruct for TopologyDescriptionGlobalStore {}
 impl From<super::v1::TopologyDescriptionGlobalStore> for TopologyDescriptionGlobalStore {
     fn from(v: super::v1::TopologyDescriptionGlobalStore) -> Self {
         Self {
-            source: v.source.into(),
-            processor: v.processor.into(),
+            source: From::from(v.source),
+            processor: From::from(v.processor),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3056,8 +2921,8 @@ impl TopologyDescriptionGlobalStore {
         version: i16,
     ) -> Result<super::v1::TopologyDescriptionGlobalStore, EncodeError> {
         Ok(super::v1::TopologyDescriptionGlobalStore {
-            source: self.source.to_v1(version)?,
-            processor: self.processor.to_v1(version)?,
+            source: tri!(self.source.to_v1(version)),
+            processor: tri!(self.processor.to_v1(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3136,20 +3001,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupDescribeResponse.ThrottleTimeMs",
-            )?,
-            groups: <Vec<
-                DescribedGroup,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupDescribeResponse.Groups",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupDescribeResponse.ThrottleTimeMs")
+            ),
+            groups: tri!(
+                < Vec < DescribedGroup > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupDescribeResponse.Groups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -3163,7 +3022,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3171,15 +3030,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            groups: v.groups.into_iter().map(Into::into).collect(),
+            groups: vec_from(v.groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3187,8 +3048,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -3197,11 +3060,7 @@ impl Response {
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -3210,11 +3069,7 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            groups: self
-                .groups
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            groups: tri!(vec_to(self.groups, version, DescribedGroup::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

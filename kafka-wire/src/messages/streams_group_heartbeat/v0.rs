@@ -238,130 +238,74 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.MemberEpoch",
-            )?,
-            endpoint_information_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.InstanceId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.RackId",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
-            )?,
-            topology: <Option<
-                Topology,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.Topology",
-            )?,
-            active_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ActiveTasks",
-            )?,
-            standby_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.StandbyTasks",
-            )?,
-            warmup_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.WarmupTasks",
-            )?,
-            process_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ProcessId",
-            )?,
-            user_endpoint: <Option<
-                Endpoint,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.UserEndpoint",
-            )?,
-            client_tags: <Option<
-                Vec<KeyValue>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ClientTags",
-            )?,
-            task_offsets: <Option<
-                Vec<TaskOffset>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.TaskOffsets",
-            )?,
-            task_end_offsets: <Option<
-                Vec<TaskOffset>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.TaskEndOffsets",
-            )?,
-            shutdown_application: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.ShutdownApplication",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.MemberEpoch")
+            ),
+            endpoint_information_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.EndpointInformationEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.RackId")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs")
+            ),
+            topology: tri!(
+                < Option < Topology > as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.Topology")
+            ),
+            active_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.WarmupTasks")
+            ),
+            process_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ProcessId")
+            ),
+            user_endpoint: tri!(
+                < Option < Endpoint > as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.UserEndpoint")
+            ),
+            client_tags: tri!(
+                < Option < Vec < KeyValue > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ClientTags")
+            ),
+            task_offsets: tri!(
+                < Option < Vec < TaskOffset > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.TaskOffsets")
+            ),
+            task_end_offsets: tri!(
+                < Option < Vec < TaskOffset > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.TaskEndOffsets")
+            ),
+            shutdown_application: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.ShutdownApplication")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupHeartbeatRequest",
@@ -678,102 +622,62 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.ErrorMessage",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.MemberEpoch",
-            )?,
-            heartbeat_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
-            )?,
-            acceptable_recovery_lag_legacy: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
-            )?,
-            task_offset_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
-            )?,
-            status: <Option<
-                Vec<Status>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.Status",
-            )?,
-            active_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.ActiveTasks",
-            )?,
-            standby_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.StandbyTasks",
-            )?,
-            warmup_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.WarmupTasks",
-            )?,
-            endpoint_information_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
-            )?,
-            partitions_by_user_endpoint: <Option<
-                Vec<EndpointToPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.ErrorMessage")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.MemberEpoch")
+            ),
+            heartbeat_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs")
+            ),
+            acceptable_recovery_lag_legacy: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy")
+            ),
+            task_offset_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs")
+            ),
+            status: tri!(
+                < Option < Vec < Status > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.Status")
+            ),
+            active_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.WarmupTasks")
+            ),
+            endpoint_information_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.EndpointInformationEpoch")
+            ),
+            partitions_by_user_endpoint: tri!(
+                < Option < Vec < EndpointToPartitions > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupHeartbeatResponse",
@@ -945,25 +849,18 @@ impl Wire for CopartitionGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            source_topics: <SmallVec<
-                [i16; 8],
-            > as Wire>::wire_get(buf, true, version, "CopartitionGroup.SourceTopics")?,
-            source_topic_regex: <SmallVec<
-                [i16; 8],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CopartitionGroup.SourceTopicRegex",
-            )?,
-            repartition_source_topics: <SmallVec<
-                [i16; 8],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CopartitionGroup.RepartitionSourceTopics",
-            )?,
+            source_topics: tri!(
+                < SmallVec < [i16; 8] > as Wire > ::wire_get(buf, true, version,
+                "CopartitionGroup.SourceTopics")
+            ),
+            source_topic_regex: tri!(
+                < SmallVec < [i16; 8] > as Wire > ::wire_get(buf, true, version,
+                "CopartitionGroup.SourceTopicRegex")
+            ),
+            repartition_source_topics: tri!(
+                < SmallVec < [i16; 8] > as Wire > ::wire_get(buf, true, version,
+                "CopartitionGroup.RepartitionSourceTopics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CopartitionGroup",
@@ -1045,8 +942,10 @@ impl Wire for Endpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -1119,8 +1018,12 @@ impl Wire for KeyValue {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Key")?,
-            value: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Key")
+            ),
+            value: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "KeyValue")?,
         })
     }
@@ -1258,45 +1161,34 @@ impl Wire for Subtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.SubtopologyId",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopics")?,
-            source_topic_regex: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopicRegex")?,
-            state_changelog_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.StateChangelogTopics",
-            )?,
-            repartition_sink_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSinkTopics",
-            )?,
-            repartition_source_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSourceTopics",
-            )?,
-            copartition_groups: <Vec<
-                CopartitionGroup,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.CopartitionGroups")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SubtopologyId")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SourceTopics")
+            ),
+            source_topic_regex: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SourceTopicRegex")
+            ),
+            state_changelog_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.StateChangelogTopics")
+            ),
+            repartition_sink_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSinkTopics")
+            ),
+            repartition_source_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSourceTopics")
+            ),
+            copartition_groups: tri!(
+                < Vec < CopartitionGroup > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.CopartitionGroups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "Subtopology",
@@ -1416,15 +1308,14 @@ impl Wire for TaskIds {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskIds.SubtopologyId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskIds.SubtopologyId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TaskIds.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TaskIds")?,
         })
     }
@@ -1507,19 +1398,16 @@ impl Wire for TaskOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskOffset.SubtopologyId",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TaskOffset.Partition",
-            )?,
-            offset: <i64 as Wire>::wire_get(buf, false, version, "TaskOffset.Offset")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskOffset.SubtopologyId")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TaskOffset.Partition")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "TaskOffset.Offset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TaskOffset",
@@ -1617,22 +1505,20 @@ impl Wire for TopicInfo {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "TopicInfo.Name")?,
-            partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.Partitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.ReplicationFactor",
-            )?,
-            topic_configs: <Vec<
-                KeyValue,
-            > as Wire>::wire_get(buf, true, version, "TopicInfo.TopicConfigs")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "TopicInfo.Name")
+            ),
+            partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TopicInfo.Partitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TopicInfo.ReplicationFactor")
+            ),
+            topic_configs: tri!(
+                < Vec < KeyValue > as Wire > ::wire_get(buf, true, version,
+                "TopicInfo.TopicConfigs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicInfo")?,
         })
     }
@@ -1720,10 +1606,13 @@ impl Wire for Topology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "Topology.Epoch")?,
-            subtopologies: <Vec<
-                Subtopology,
-            > as Wire>::wire_get(buf, true, version, "Topology.Subtopologies")?,
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Topology.Epoch")
+            ),
+            subtopologies: tri!(
+                < Vec < Subtopology > as Wire > ::wire_get(buf, true, version,
+                "Topology.Subtopologies")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Topology")?,
         })
     }
@@ -1799,8 +1688,10 @@ impl Wire for EndpointResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -1896,28 +1787,18 @@ impl Wire for EndpointToPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            user_endpoint: <EndpointResponse as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndpointToPartitions.UserEndpoint",
-            )?,
-            active_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EndpointToPartitions.ActivePartitions",
-            )?,
-            standby_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EndpointToPartitions.StandbyPartitions",
-            )?,
+            user_endpoint: tri!(
+                < EndpointResponse as Wire > ::wire_get(buf, false, version,
+                "EndpointToPartitions.UserEndpoint")
+            ),
+            active_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, true, version,
+                "EndpointToPartitions.ActivePartitions")
+            ),
+            standby_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, true, version,
+                "EndpointToPartitions.StandbyPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "EndpointToPartitions",
@@ -2004,18 +1885,13 @@ impl Wire for Status {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            status_code: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Status.StatusCode",
-            )?,
-            status_detail: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Status.StatusDetail",
-            )?,
+            status_code: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "Status.StatusCode")
+            ),
+            status_detail: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Status.StatusDetail")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Status")?,
         })
     }
@@ -2094,15 +1970,14 @@ impl Wire for TaskIdsResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskIds.SubtopologyId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskIds.SubtopologyId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TaskIds.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TaskIds")?,
         })
     }
@@ -2181,15 +2056,14 @@ impl Wire for TopicPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartition.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartition.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartition.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartition.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopicPartition",

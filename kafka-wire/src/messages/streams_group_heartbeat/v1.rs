@@ -238,130 +238,74 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.MemberEpoch",
-            )?,
-            endpoint_information_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.InstanceId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.RackId",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
-            )?,
-            topology: <Option<
-                Topology,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.Topology",
-            )?,
-            active_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ActiveTasks",
-            )?,
-            standby_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.StandbyTasks",
-            )?,
-            warmup_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.WarmupTasks",
-            )?,
-            process_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ProcessId",
-            )?,
-            user_endpoint: <Option<
-                Endpoint,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.UserEndpoint",
-            )?,
-            client_tags: <Option<
-                Vec<KeyValue>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ClientTags",
-            )?,
-            task_offsets: <Option<
-                Vec<TaskOffset>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.TaskOffsets",
-            )?,
-            task_end_offsets: <Option<
-                Vec<TaskOffset>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.TaskEndOffsets",
-            )?,
-            shutdown_application: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.ShutdownApplication",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.MemberEpoch")
+            ),
+            endpoint_information_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.EndpointInformationEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.RackId")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs")
+            ),
+            topology: tri!(
+                < Option < Topology > as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.Topology")
+            ),
+            active_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.WarmupTasks")
+            ),
+            process_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ProcessId")
+            ),
+            user_endpoint: tri!(
+                < Option < Endpoint > as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.UserEndpoint")
+            ),
+            client_tags: tri!(
+                < Option < Vec < KeyValue > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ClientTags")
+            ),
+            task_offsets: tri!(
+                < Option < Vec < TaskOffset > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.TaskOffsets")
+            ),
+            task_end_offsets: tri!(
+                < Option < Vec < TaskOffset > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.TaskEndOffsets")
+            ),
+            shutdown_application: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.ShutdownApplication")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupHeartbeatRequest",
@@ -692,108 +636,66 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.ErrorMessage",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.MemberEpoch",
-            )?,
-            heartbeat_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
-            )?,
-            task_offset_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
-            )?,
-            acceptable_recovery_lag: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag",
-            )?,
-            status: <Option<
-                Vec<Status>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.Status",
-            )?,
-            active_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.ActiveTasks",
-            )?,
-            standby_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.StandbyTasks",
-            )?,
-            warmup_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.WarmupTasks",
-            )?,
-            topology_description_required: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
-            )?,
-            endpoint_information_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
-            )?,
-            partitions_by_user_endpoint: <Option<
-                Vec<EndpointToPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.ErrorMessage")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.MemberEpoch")
+            ),
+            heartbeat_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs")
+            ),
+            task_offset_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs")
+            ),
+            acceptable_recovery_lag: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag")
+            ),
+            status: tri!(
+                < Option < Vec < Status > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.Status")
+            ),
+            active_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.WarmupTasks")
+            ),
+            topology_description_required: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired")
+            ),
+            endpoint_information_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.EndpointInformationEpoch")
+            ),
+            partitions_by_user_endpoint: tri!(
+                < Option < Vec < EndpointToPartitions > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupHeartbeatResponse",

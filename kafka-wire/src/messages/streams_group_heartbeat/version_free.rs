@@ -73,10 +73,13 @@ impl Wire for Topology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            epoch: <i32 as Wire>::wire_get(buf, false, version, "Topology.Epoch")?,
-            subtopologies: <Vec<
-                Subtopology,
-            > as Wire>::wire_get(buf, true, version, "Topology.Subtopologies")?,
+            epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Topology.Epoch")
+            ),
+            subtopologies: tri!(
+                < Vec < Subtopology > as Wire > ::wire_get(buf, true, version,
+                "Topology.Subtopologies")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -91,7 +94,7 @@ impl From<super::v0::Topology> for Topology {
     fn from(v: super::v0::Topology) -> Self {
         Self {
             epoch: v.epoch,
-            subtopologies: v.subtopologies.into_iter().map(Into::into).collect(),
+            subtopologies: vec_from(v.subtopologies),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -102,11 +105,7 @@ impl Topology {
     fn to_v0(self, version: i16) -> Result<super::v0::Topology, EncodeError> {
         Ok(super::v0::Topology {
             epoch: self.epoch,
-            subtopologies: self
-                .subtopologies
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            subtopologies: tri!(vec_to(self.subtopologies, version, Subtopology::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -280,45 +279,34 @@ impl Wire for Subtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.SubtopologyId",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopics")?,
-            source_topic_regex: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.SourceTopicRegex")?,
-            state_changelog_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.StateChangelogTopics",
-            )?,
-            repartition_sink_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSinkTopics",
-            )?,
-            repartition_source_topics: <Vec<
-                TopicInfo,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Subtopology.RepartitionSourceTopics",
-            )?,
-            copartition_groups: <Vec<
-                CopartitionGroup,
-            > as Wire>::wire_get(buf, true, version, "Subtopology.CopartitionGroups")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SubtopologyId")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SourceTopics")
+            ),
+            source_topic_regex: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.SourceTopicRegex")
+            ),
+            state_changelog_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.StateChangelogTopics")
+            ),
+            repartition_sink_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSinkTopics")
+            ),
+            repartition_source_topics: tri!(
+                < Vec < TopicInfo > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.RepartitionSourceTopics")
+            ),
+            copartition_groups: tri!(
+                < Vec < CopartitionGroup > as Wire > ::wire_get(buf, true, version,
+                "Subtopology.CopartitionGroups")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -335,22 +323,10 @@ impl From<super::v0::Subtopology> for Subtopology {
             subtopology_id: v.subtopology_id,
             source_topics: v.source_topics,
             source_topic_regex: v.source_topic_regex,
-            state_changelog_topics: v
-                .state_changelog_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            state_changelog_topics: vec_from(v.state_changelog_topics),
             repartition_sink_topics: v.repartition_sink_topics,
-            repartition_source_topics: v
-                .repartition_source_topics
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            copartition_groups: v
-                .copartition_groups
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            repartition_source_topics: vec_from(v.repartition_source_topics),
+            copartition_groups: vec_from(v.copartition_groups),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -363,22 +339,16 @@ impl Subtopology {
             subtopology_id: self.subtopology_id,
             source_topics: self.source_topics,
             source_topic_regex: self.source_topic_regex,
-            state_changelog_topics: self
-                .state_changelog_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            state_changelog_topics: tri!(
+                vec_to(self.state_changelog_topics, version, TopicInfo::to_v0)
+            ),
             repartition_sink_topics: self.repartition_sink_topics,
-            repartition_source_topics: self
-                .repartition_source_topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            copartition_groups: self
-                .copartition_groups
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            repartition_source_topics: tri!(
+                vec_to(self.repartition_source_topics, version, TopicInfo::to_v0)
+            ),
+            copartition_groups: tri!(
+                vec_to(self.copartition_groups, version, CopartitionGroup::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -480,22 +450,20 @@ impl Wire for TopicInfo {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "TopicInfo.Name")?,
-            partitions: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.Partitions",
-            )?,
-            replication_factor: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopicInfo.ReplicationFactor",
-            )?,
-            topic_configs: <Vec<
-                KeyValue,
-            > as Wire>::wire_get(buf, true, version, "TopicInfo.TopicConfigs")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "TopicInfo.Name")
+            ),
+            partitions: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TopicInfo.Partitions")
+            ),
+            replication_factor: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TopicInfo.ReplicationFactor")
+            ),
+            topic_configs: tri!(
+                < Vec < KeyValue > as Wire > ::wire_get(buf, true, version,
+                "TopicInfo.TopicConfigs")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -512,7 +480,7 @@ impl From<super::v0::TopicInfo> for TopicInfo {
             name: v.name,
             partitions: v.partitions,
             replication_factor: v.replication_factor,
-            topic_configs: v.topic_configs.into_iter().map(Into::into).collect(),
+            topic_configs: vec_from(v.topic_configs),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -525,11 +493,7 @@ impl TopicInfo {
             name: self.name,
             partitions: self.partitions,
             replication_factor: self.replication_factor,
-            topic_configs: self
-                .topic_configs
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topic_configs: tri!(vec_to(self.topic_configs, version, KeyValue::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -595,8 +559,12 @@ impl Wire for KeyValue {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            key: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Key")?,
-            value: <ByteString as Wire>::wire_get(buf, true, version, "KeyValue.Value")?,
+            key: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Key")
+            ),
+            value: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "KeyValue.Value")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -724,25 +692,18 @@ impl Wire for CopartitionGroup {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            source_topics: <SmallVec<
-                [i16; 8],
-            > as Wire>::wire_get(buf, true, version, "CopartitionGroup.SourceTopics")?,
-            source_topic_regex: <SmallVec<
-                [i16; 8],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CopartitionGroup.SourceTopicRegex",
-            )?,
-            repartition_source_topics: <SmallVec<
-                [i16; 8],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CopartitionGroup.RepartitionSourceTopics",
-            )?,
+            source_topics: tri!(
+                < SmallVec < [i16; 8] > as Wire > ::wire_get(buf, true, version,
+                "CopartitionGroup.SourceTopics")
+            ),
+            source_topic_regex: tri!(
+                < SmallVec < [i16; 8] > as Wire > ::wire_get(buf, true, version,
+                "CopartitionGroup.SourceTopicRegex")
+            ),
+            repartition_source_topics: tri!(
+                < SmallVec < [i16; 8] > as Wire > ::wire_get(buf, true, version,
+                "CopartitionGroup.RepartitionSourceTopics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -845,15 +806,14 @@ impl Wire for TaskIds {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskIds.SubtopologyId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskIds.SubtopologyId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TaskIds.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "TaskIds")?;
@@ -942,8 +902,10 @@ impl Wire for Endpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1053,19 +1015,16 @@ impl Wire for TaskOffset {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskOffset.SubtopologyId",
-            )?,
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TaskOffset.Partition",
-            )?,
-            offset: <i64 as Wire>::wire_get(buf, false, version, "TaskOffset.Offset")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskOffset.SubtopologyId")
+            ),
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "TaskOffset.Partition")
+            ),
+            offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "TaskOffset.Offset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1479,130 +1438,74 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.MemberEpoch",
-            )?,
-            endpoint_information_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.EndpointInformationEpoch",
-            )?,
-            instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.InstanceId",
-            )?,
-            rack_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.RackId",
-            )?,
-            rebalance_timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs",
-            )?,
-            topology: <Option<
-                Topology,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.Topology",
-            )?,
-            active_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ActiveTasks",
-            )?,
-            standby_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.StandbyTasks",
-            )?,
-            warmup_tasks: <Option<
-                Vec<TaskIds>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.WarmupTasks",
-            )?,
-            process_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ProcessId",
-            )?,
-            user_endpoint: <Option<
-                Endpoint,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.UserEndpoint",
-            )?,
-            client_tags: <Option<
-                Vec<KeyValue>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.ClientTags",
-            )?,
-            task_offsets: <Option<
-                Vec<TaskOffset>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.TaskOffsets",
-            )?,
-            task_end_offsets: <Option<
-                Vec<TaskOffset>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatRequest.TaskEndOffsets",
-            )?,
-            shutdown_application: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatRequest.ShutdownApplication",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.MemberEpoch")
+            ),
+            endpoint_information_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.EndpointInformationEpoch")
+            ),
+            instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.InstanceId")
+            ),
+            rack_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.RackId")
+            ),
+            rebalance_timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.RebalanceTimeoutMs")
+            ),
+            topology: tri!(
+                < Option < Topology > as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.Topology")
+            ),
+            active_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Option < Vec < TaskIds > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.WarmupTasks")
+            ),
+            process_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ProcessId")
+            ),
+            user_endpoint: tri!(
+                < Option < Endpoint > as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.UserEndpoint")
+            ),
+            client_tags: tri!(
+                < Option < Vec < KeyValue > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.ClientTags")
+            ),
+            task_offsets: tri!(
+                < Option < Vec < TaskOffset > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.TaskOffsets")
+            ),
+            task_end_offsets: tri!(
+                < Option < Vec < TaskOffset > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatRequest.TaskEndOffsets")
+            ),
+            shutdown_application: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatRequest.ShutdownApplication")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1619,28 +1522,42 @@ impl From<super::v0::Request> for Request {
             member_id: v.member_id,
             member_epoch: v.member_epoch,
             endpoint_information_epoch: v.endpoint_information_epoch,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
-            topology: v.topology.map(|v| v.into()),
-            active_tasks: v
-                .active_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            standby_tasks: v
-                .standby_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            warmup_tasks: v
-                .warmup_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            process_id: v.process_id.map(|v| v),
-            user_endpoint: v.user_endpoint.map(|v| v.into()),
-            client_tags: v.client_tags.map(|v| v.into_iter().map(Into::into).collect()),
-            task_offsets: v
-                .task_offsets
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            task_end_offsets: v
-                .task_end_offsets
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            topology: match v.topology {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            active_tasks: match v.active_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            standby_tasks: match v.standby_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            warmup_tasks: match v.warmup_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            process_id: v.process_id,
+            user_endpoint: match v.user_endpoint {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            client_tags: match v.client_tags {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            task_offsets: match v.task_offsets {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            task_end_offsets: match v.task_end_offsets {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             shutdown_application: v.shutdown_application,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1649,8 +1566,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -1660,28 +1579,42 @@ impl From<super::v1::Request> for Request {
             member_id: v.member_id,
             member_epoch: v.member_epoch,
             endpoint_information_epoch: v.endpoint_information_epoch,
-            instance_id: v.instance_id.map(|v| v),
-            rack_id: v.rack_id.map(|v| v),
+            instance_id: v.instance_id,
+            rack_id: v.rack_id,
             rebalance_timeout_ms: v.rebalance_timeout_ms,
-            topology: v.topology.map(|v| v.into()),
-            active_tasks: v
-                .active_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            standby_tasks: v
-                .standby_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            warmup_tasks: v
-                .warmup_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            process_id: v.process_id.map(|v| v),
-            user_endpoint: v.user_endpoint.map(|v| v.into()),
-            client_tags: v.client_tags.map(|v| v.into_iter().map(Into::into).collect()),
-            task_offsets: v
-                .task_offsets
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            task_end_offsets: v
-                .task_end_offsets
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            topology: match v.topology {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            active_tasks: match v.active_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            standby_tasks: match v.standby_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            warmup_tasks: match v.warmup_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            process_id: v.process_id,
+            user_endpoint: match v.user_endpoint {
+                Some(v) => Some(From::from(v)),
+                None => None,
+            },
+            client_tags: match v.client_tags {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            task_offsets: match v.task_offsets {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            task_end_offsets: match v.task_end_offsets {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             shutdown_application: v.shutdown_application,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1690,8 +1623,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -1713,40 +1648,19 @@ impl Request {
             },
             rebalance_timeout_ms: self.rebalance_timeout_ms,
             topology: match self.topology {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             active_tasks: match self.active_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIds::to_v0))),
                 None => None,
             },
             standby_tasks: match self.standby_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIds::to_v0))),
                 None => None,
             },
             warmup_tasks: match self.warmup_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIds::to_v0))),
                 None => None,
             },
             process_id: match self.process_id {
@@ -1754,40 +1668,19 @@ impl Request {
                 None => None,
             },
             user_endpoint: match self.user_endpoint {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             client_tags: match self.client_tags {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, KeyValue::to_v0))),
                 None => None,
             },
             task_offsets: match self.task_offsets {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskOffset::to_v0))),
                 None => None,
             },
             task_end_offsets: match self.task_end_offsets {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskOffset::to_v0))),
                 None => None,
             },
             shutdown_application: self.shutdown_application,
@@ -1812,40 +1705,19 @@ impl Request {
             },
             rebalance_timeout_ms: self.rebalance_timeout_ms,
             topology: match self.topology {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             active_tasks: match self.active_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIds::to_v0))),
                 None => None,
             },
             standby_tasks: match self.standby_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIds::to_v0))),
                 None => None,
             },
             warmup_tasks: match self.warmup_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIds::to_v0))),
                 None => None,
             },
             process_id: match self.process_id {
@@ -1853,40 +1725,19 @@ impl Request {
                 None => None,
             },
             user_endpoint: match self.user_endpoint {
-                Some(v) => Some(v.to_v0(version)?),
+                Some(v) => Some(tri!(v.to_v0(version))),
                 None => None,
             },
             client_tags: match self.client_tags {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, KeyValue::to_v0))),
                 None => None,
             },
             task_offsets: match self.task_offsets {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskOffset::to_v0))),
                 None => None,
             },
             task_end_offsets: match self.task_end_offsets {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskOffset::to_v0))),
                 None => None,
             },
             shutdown_application: self.shutdown_application,
@@ -1958,18 +1809,13 @@ impl Wire for Status {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            status_code: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Status.StatusCode",
-            )?,
-            status_detail: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "Status.StatusDetail",
-            )?,
+            status_code: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version, "Status.StatusCode")
+            ),
+            status_detail: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "Status.StatusDetail")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Status")?;
@@ -2067,15 +1913,14 @@ impl Wire for TaskIdsResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TaskIds.SubtopologyId",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TaskIds.Partitions")?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TaskIds.SubtopologyId")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TaskIds.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "TaskIds")?;
@@ -2200,28 +2045,18 @@ impl Wire for EndpointToPartitions {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            user_endpoint: <EndpointResponse as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "EndpointToPartitions.UserEndpoint",
-            )?,
-            active_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EndpointToPartitions.ActivePartitions",
-            )?,
-            standby_partitions: <Vec<
-                TopicPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "EndpointToPartitions.StandbyPartitions",
-            )?,
+            user_endpoint: tri!(
+                < EndpointResponse as Wire > ::wire_get(buf, false, version,
+                "EndpointToPartitions.UserEndpoint")
+            ),
+            active_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, true, version,
+                "EndpointToPartitions.ActivePartitions")
+            ),
+            standby_partitions: tri!(
+                < Vec < TopicPartition > as Wire > ::wire_get(buf, true, version,
+                "EndpointToPartitions.StandbyPartitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -2235,13 +2070,9 @@ impl WireStruct for EndpointToPartitions {}
 impl From<super::v0::EndpointToPartitions> for EndpointToPartitions {
     fn from(v: super::v0::EndpointToPartitions) -> Self {
         Self {
-            user_endpoint: v.user_endpoint.into(),
-            active_partitions: v.active_partitions.into_iter().map(Into::into).collect(),
-            standby_partitions: v
-                .standby_partitions
-                .into_iter()
-                .map(Into::into)
-                .collect(),
+            user_endpoint: From::from(v.user_endpoint),
+            active_partitions: vec_from(v.active_partitions),
+            standby_partitions: vec_from(v.standby_partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -2254,17 +2085,13 @@ impl EndpointToPartitions {
         version: i16,
     ) -> Result<super::v0::EndpointToPartitions, EncodeError> {
         Ok(super::v0::EndpointToPartitions {
-            user_endpoint: self.user_endpoint.to_v0(version)?,
-            active_partitions: self
-                .active_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            standby_partitions: self
-                .standby_partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            user_endpoint: tri!(self.user_endpoint.to_v0(version)),
+            active_partitions: tri!(
+                vec_to(self.active_partitions, version, TopicPartition::to_v0)
+            ),
+            standby_partitions: tri!(
+                vec_to(self.standby_partitions, version, TopicPartition::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2330,8 +2157,10 @@ impl Wire for EndpointResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -2429,15 +2258,14 @@ impl Wire for TopicPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicPartition.Topic",
-            )?,
-            partitions: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(buf, true, version, "TopicPartition.Partitions")?,
+            topic: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicPartition.Topic")
+            ),
+            partitions: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "TopicPartition.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -2850,126 +2678,82 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.ErrorMessage",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.MemberId",
-            )?,
-            member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.MemberEpoch",
-            )?,
-            heartbeat_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.ErrorMessage")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.MemberId")
+            ),
+            member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.MemberEpoch")
+            ),
+            heartbeat_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.HeartbeatIntervalMs")
+            ),
             acceptable_recovery_lag_legacy: if version <= 0 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy")
+                )
             } else {
                 0
             },
-            task_offset_interval_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs",
-            )?,
+            task_offset_interval_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs")
+            ),
             acceptable_recovery_lag: if version >= 1 {
-                <i64 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag",
-                )?
+                tri!(
+                    < i64 as Wire > ::wire_get(buf, false, version,
+                    "StreamsGroupHeartbeatResponse.AcceptableRecoveryLag")
+                )
             } else {
                 -1
             },
-            status: <Option<
-                Vec<Status>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.Status",
-            )?,
-            active_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.ActiveTasks",
-            )?,
-            standby_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.StandbyTasks",
-            )?,
-            warmup_tasks: <Option<
-                Vec<TaskIdsResponse>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.WarmupTasks",
-            )?,
+            status: tri!(
+                < Option < Vec < Status > > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupHeartbeatResponse.Status")
+            ),
+            active_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.ActiveTasks")
+            ),
+            standby_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.StandbyTasks")
+            ),
+            warmup_tasks: tri!(
+                < Option < Vec < TaskIdsResponse > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.WarmupTasks")
+            ),
             topology_description_required: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired")
+                )
             } else {
                 false
             },
-            endpoint_information_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupHeartbeatResponse.EndpointInformationEpoch",
-            )?,
-            partitions_by_user_endpoint: <Option<
-                Vec<EndpointToPartitions>,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
-            )?,
+            endpoint_information_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupHeartbeatResponse.EndpointInformationEpoch")
+            ),
+            partitions_by_user_endpoint: tri!(
+                < Option < Vec < EndpointToPartitions > > as Wire > ::wire_get(buf, true,
+                version, "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -2984,28 +2768,35 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             member_id: v.member_id,
             member_epoch: v.member_epoch,
             heartbeat_interval_ms: v.heartbeat_interval_ms,
             acceptable_recovery_lag_legacy: v.acceptable_recovery_lag_legacy,
             task_offset_interval_ms: v.task_offset_interval_ms,
             acceptable_recovery_lag: -1,
-            status: v.status.map(|v| v.into_iter().map(Into::into).collect()),
-            active_tasks: v
-                .active_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            standby_tasks: v
-                .standby_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            warmup_tasks: v
-                .warmup_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            status: match v.status {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            active_tasks: match v.active_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            standby_tasks: match v.standby_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            warmup_tasks: match v.warmup_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             topology_description_required: false,
             endpoint_information_epoch: v.endpoint_information_epoch,
-            partitions_by_user_endpoint: v
-                .partitions_by_user_endpoint
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            partitions_by_user_endpoint: match v.partitions_by_user_endpoint {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3013,8 +2804,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -3022,28 +2815,35 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             member_id: v.member_id,
             member_epoch: v.member_epoch,
             heartbeat_interval_ms: v.heartbeat_interval_ms,
             acceptable_recovery_lag_legacy: 0,
             task_offset_interval_ms: v.task_offset_interval_ms,
             acceptable_recovery_lag: v.acceptable_recovery_lag,
-            status: v.status.map(|v| v.into_iter().map(Into::into).collect()),
-            active_tasks: v
-                .active_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            standby_tasks: v
-                .standby_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
-            warmup_tasks: v
-                .warmup_tasks
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            status: match v.status {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            active_tasks: match v.active_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            standby_tasks: match v.standby_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
+            warmup_tasks: match v.warmup_tasks {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             topology_description_required: v.topology_description_required,
             endpoint_information_epoch: v.endpoint_information_epoch,
-            partitions_by_user_endpoint: v
-                .partitions_by_user_endpoint
-                .map(|v| v.into_iter().map(Into::into).collect()),
+            partitions_by_user_endpoint: match v.partitions_by_user_endpoint {
+                Some(v) => Some(vec_from(v)),
+                None => None,
+            },
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -3051,8 +2851,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -3080,59 +2882,24 @@ impl Response {
             acceptable_recovery_lag_legacy: self.acceptable_recovery_lag_legacy,
             task_offset_interval_ms: self.task_offset_interval_ms,
             status: match self.status {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, Status::to_v0))),
                 None => None,
             },
             active_tasks: match self.active_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIdsResponse::to_v0))),
                 None => None,
             },
             standby_tasks: match self.standby_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIdsResponse::to_v0))),
                 None => None,
             },
             warmup_tasks: match self.warmup_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIdsResponse::to_v0))),
                 None => None,
             },
             endpoint_information_epoch: self.endpoint_information_epoch,
             partitions_by_user_endpoint: match self.partitions_by_user_endpoint {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, EndpointToPartitions::to_v0))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -3162,60 +2929,25 @@ impl Response {
             task_offset_interval_ms: self.task_offset_interval_ms,
             acceptable_recovery_lag: self.acceptable_recovery_lag,
             status: match self.status {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, Status::to_v0))),
                 None => None,
             },
             active_tasks: match self.active_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIdsResponse::to_v0))),
                 None => None,
             },
             standby_tasks: match self.standby_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIdsResponse::to_v0))),
                 None => None,
             },
             warmup_tasks: match self.warmup_tasks {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, TaskIdsResponse::to_v0))),
                 None => None,
             },
             topology_description_required: self.topology_description_required,
             endpoint_information_epoch: self.endpoint_information_epoch,
             partitions_by_user_endpoint: match self.partitions_by_user_endpoint {
-                Some(v) => {
-                    Some(
-                        v
-                            .into_iter()
-                            .map(|e| e.to_v0(version))
-                            .collect::<Result<_, EncodeError>>()?,
-                    )
-                }
+                Some(v) => Some(tri!(vec_to(v, version, EndpointToPartitions::to_v0))),
                 None => None,
             },
             unknown_tagged_fields: self.unknown_tagged_fields,

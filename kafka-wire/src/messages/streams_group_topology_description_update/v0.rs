@@ -76,30 +76,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
-            )?,
-            topology_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch",
-            )?,
-            topology_description: <TopologyDescription as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.MemberId")
+            ),
+            topology_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch")
+            ),
+            topology_description: tri!(
+                < TopologyDescription as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupTopologyDescriptionUpdateRequest",
@@ -218,26 +210,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "StreamsGroupTopologyDescriptionUpdateResponse",
@@ -343,22 +327,14 @@ impl Wire for TopologyDescription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopologies: <Vec<
-                TopologyDescriptionSubtopology,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescription.Subtopologies",
-            )?,
-            global_stores: <Vec<
-                TopologyDescriptionGlobalStore,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescription.GlobalStores",
-            )?,
+            subtopologies: tri!(
+                < Vec < TopologyDescriptionSubtopology > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescription.Subtopologies")
+            ),
+            global_stores: tri!(
+                < Vec < TopologyDescriptionGlobalStore > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescription.GlobalStores")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescription",
@@ -453,18 +429,14 @@ impl Wire for TopologyDescriptionGlobalStore {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            source: <TopologyDescriptionNode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionGlobalStore.Source",
-            )?,
-            processor: <TopologyDescriptionNode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionGlobalStore.Processor",
-            )?,
+            source: tri!(
+                < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionGlobalStore.Source")
+            ),
+            processor: tri!(
+                < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionGlobalStore.Processor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionGlobalStore",
@@ -587,45 +559,30 @@ impl Wire for TopologyDescriptionNode {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.Name",
-            )?,
-            node_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionNode.NodeType",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.SourceTopics",
-            )?,
-            sink_topic: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.SinkTopic",
-            )?,
-            stores: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "TopologyDescriptionNode.Stores")?,
-            successors: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.Successors",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Name")
+            ),
+            node_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionNode.NodeType")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.SourceTopics")
+            ),
+            sink_topic: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.SinkTopic")
+            ),
+            stores: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Stores")
+            ),
+            successors: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Successors")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionNode",
@@ -730,20 +687,14 @@ impl Wire for TopologyDescriptionSubtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionSubtopology.SubtopologyId",
-            )?,
-            nodes: <Vec<
-                TopologyDescriptionNode,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionSubtopology.Nodes",
-            )?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionSubtopology.SubtopologyId")
+            ),
+            nodes: tri!(
+                < Vec < TopologyDescriptionNode > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescriptionSubtopology.Nodes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TopologyDescriptionSubtopology",

@@ -82,22 +82,14 @@ impl Wire for TopologyDescription {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopologies: <Vec<
-                TopologyDescriptionSubtopology,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescription.Subtopologies",
-            )?,
-            global_stores: <Vec<
-                TopologyDescriptionGlobalStore,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescription.GlobalStores",
-            )?,
+            subtopologies: tri!(
+                < Vec < TopologyDescriptionSubtopology > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescription.Subtopologies")
+            ),
+            global_stores: tri!(
+                < Vec < TopologyDescriptionGlobalStore > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescription.GlobalStores")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -111,8 +103,8 @@ impl WireStruct for TopologyDescription {}
 impl From<super::v0::TopologyDescription> for TopologyDescription {
     fn from(v: super::v0::TopologyDescription) -> Self {
         Self {
-            subtopologies: v.subtopologies.into_iter().map(Into::into).collect(),
-            global_stores: v.global_stores.into_iter().map(Into::into).collect(),
+            subtopologies: vec_from(v.subtopologies),
+            global_stores: vec_from(v.global_stores),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -122,16 +114,14 @@ impl TopologyDescription {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::TopologyDescription, EncodeError> {
         Ok(super::v0::TopologyDescription {
-            subtopologies: self
-                .subtopologies
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            global_stores: self
-                .global_stores
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            subtopologies: tri!(
+                vec_to(self.subtopologies, version,
+                TopologyDescriptionSubtopology::to_v0)
+            ),
+            global_stores: tri!(
+                vec_to(self.global_stores, version,
+                TopologyDescriptionGlobalStore::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -213,20 +203,14 @@ impl Wire for TopologyDescriptionSubtopology {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            subtopology_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionSubtopology.SubtopologyId",
-            )?,
-            nodes: <Vec<
-                TopologyDescriptionNode,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionSubtopology.Nodes",
-            )?,
+            subtopology_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionSubtopology.SubtopologyId")
+            ),
+            nodes: tri!(
+                < Vec < TopologyDescriptionNode > as Wire > ::wire_get(buf, true,
+                version, "TopologyDescriptionSubtopology.Nodes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -241,7 +225,7 @@ impl From<super::v0::TopologyDescriptionSubtopology> for TopologyDescriptionSubt
     fn from(v: super::v0::TopologyDescriptionSubtopology) -> Self {
         Self {
             subtopology_id: v.subtopology_id,
-            nodes: v.nodes.into_iter().map(Into::into).collect(),
+            nodes: vec_from(v.nodes),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -255,11 +239,7 @@ impl TopologyDescriptionSubtopology {
     ) -> Result<super::v0::TopologyDescriptionSubtopology, EncodeError> {
         Ok(super::v0::TopologyDescriptionSubtopology {
             subtopology_id: self.subtopology_id,
-            nodes: self
-                .nodes
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            nodes: tri!(vec_to(self.nodes, version, TopologyDescriptionNode::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -399,45 +379,30 @@ impl Wire for TopologyDescriptionNode {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.Name",
-            )?,
-            node_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionNode.NodeType",
-            )?,
-            source_topics: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.SourceTopics",
-            )?,
-            sink_topic: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.SinkTopic",
-            )?,
-            stores: <Vec<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "TopologyDescriptionNode.Stores")?,
-            successors: <Vec<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopologyDescriptionNode.Successors",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Name")
+            ),
+            node_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionNode.NodeType")
+            ),
+            source_topics: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.SourceTopics")
+            ),
+            sink_topic: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.SinkTopic")
+            ),
+            stores: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Stores")
+            ),
+            successors: tri!(
+                < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TopologyDescriptionNode.Successors")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -454,7 +419,7 @@ impl From<super::v0::TopologyDescriptionNode> for TopologyDescriptionNode {
             name: v.name,
             node_type: v.node_type,
             source_topics: v.source_topics,
-            sink_topic: v.sink_topic.map(|v| v),
+            sink_topic: v.sink_topic,
             stores: v.stores,
             successors: v.successors,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -556,18 +521,14 @@ impl Wire for TopologyDescriptionGlobalStore {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            source: <TopologyDescriptionNode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionGlobalStore.Source",
-            )?,
-            processor: <TopologyDescriptionNode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TopologyDescriptionGlobalStore.Processor",
-            )?,
+            source: tri!(
+                < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionGlobalStore.Source")
+            ),
+            processor: tri!(
+                < TopologyDescriptionNode as Wire > ::wire_get(buf, false, version,
+                "TopologyDescriptionGlobalStore.Processor")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -581,8 +542,8 @@ impl WireStruct for TopologyDescriptionGlobalStore {}
 impl From<super::v0::TopologyDescriptionGlobalStore> for TopologyDescriptionGlobalStore {
     fn from(v: super::v0::TopologyDescriptionGlobalStore) -> Self {
         Self {
-            source: v.source.into(),
-            processor: v.processor.into(),
+            source: From::from(v.source),
+            processor: From::from(v.processor),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -595,8 +556,8 @@ impl TopologyDescriptionGlobalStore {
         version: i16,
     ) -> Result<super::v0::TopologyDescriptionGlobalStore, EncodeError> {
         Ok(super::v0::TopologyDescriptionGlobalStore {
-            source: self.source.to_v0(version)?,
-            processor: self.processor.to_v0(version)?,
+            source: tri!(self.source.to_v0(version)),
+            processor: tri!(self.processor.to_v0(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -709,30 +670,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
-            )?,
-            topology_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch",
-            )?,
-            topology_description: <TopologyDescription as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.GroupId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.MemberId")
+            ),
+            topology_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch")
+            ),
+            topology_description: tri!(
+                < TopologyDescription as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateRequest.TopologyDescription")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -748,7 +701,7 @@ impl From<super::v0::Request> for Request {
             group_id: v.group_id,
             member_id: v.member_id,
             topology_epoch: v.topology_epoch,
-            topology_description: v.topology_description.into(),
+            topology_description: From::from(v.topology_description),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -756,8 +709,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -768,7 +723,7 @@ impl Request {
             group_id: self.group_id,
             member_id: self.member_id,
             topology_epoch: self.topology_epoch,
-            topology_description: self.topology_description.to_v0(version)?,
+            topology_description: tri!(self.topology_description.to_v0(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -871,26 +826,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "StreamsGroupTopologyDescriptionUpdateResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -905,7 +852,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -913,8 +860,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {

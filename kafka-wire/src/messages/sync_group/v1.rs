@@ -65,27 +65,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupRequest.GroupId",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupRequest.GenerationId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupRequest.MemberId",
-            )?,
-            assignments: <Vec<
-                SyncGroupRequestAssignment,
-            > as Wire>::wire_get(buf, false, version, "SyncGroupRequest.Assignments")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "SyncGroupRequest.GroupId")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupRequest.GenerationId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "SyncGroupRequest.MemberId")
+            ),
+            assignments: tri!(
+                < Vec < SyncGroupRequestAssignment > as Wire > ::wire_get(buf, false,
+                version, "SyncGroupRequest.Assignments")
+            ),
         })
     }
 }
@@ -190,24 +185,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ErrorCode",
-            )?,
-            assignment: <Bytes as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.Assignment",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ErrorCode")
+            ),
+            assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.Assignment")
+            ),
         })
     }
 }

@@ -79,35 +79,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequest.GroupId",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupRequest.GenerationId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequest.GroupInstanceId",
-            )?,
-            assignments: <Vec<
-                SyncGroupRequestAssignment,
-            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.Assignments")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.GroupId")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupRequest.GenerationId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.GroupInstanceId")
+            ),
+            assignments: tri!(
+                < Vec < SyncGroupRequestAssignment > as Wire > ::wire_get(buf, true,
+                version, "SyncGroupRequest.Assignments")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SyncGroupRequest",
@@ -228,24 +219,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ErrorCode",
-            )?,
-            assignment: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupResponse.Assignment",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ErrorCode")
+            ),
+            assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "SyncGroupResponse.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SyncGroupResponse",
@@ -349,18 +334,14 @@ impl Wire for SyncGroupRequestAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequestAssignment.MemberId",
-            )?,
-            assignment: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequestAssignment.Assignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequestAssignment.MemberId")
+            ),
+            assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequestAssignment.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SyncGroupRequestAssignment",

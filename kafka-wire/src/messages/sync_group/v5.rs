@@ -100,41 +100,34 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequest.GroupId",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupRequest.GenerationId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupRequest.GroupInstanceId",
-            )?,
-            protocol_type: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.ProtocolType")?,
-            protocol_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.ProtocolName")?,
-            assignments: <Vec<
-                SyncGroupRequestAssignment,
-            > as Wire>::wire_get(buf, true, version, "SyncGroupRequest.Assignments")?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.GroupId")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupRequest.GenerationId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.GroupInstanceId")
+            ),
+            protocol_type: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.ProtocolType")
+            ),
+            protocol_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SyncGroupRequest.ProtocolName")
+            ),
+            assignments: tri!(
+                < Vec < SyncGroupRequestAssignment > as Wire > ::wire_get(buf, true,
+                version, "SyncGroupRequest.Assignments")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SyncGroupRequest",
@@ -280,30 +273,26 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ErrorCode",
-            )?,
-            protocol_type: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "SyncGroupResponse.ProtocolType")?,
-            protocol_name: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "SyncGroupResponse.ProtocolName")?,
-            assignment: <Bytes as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "SyncGroupResponse.Assignment",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ErrorCode")
+            ),
+            protocol_type: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SyncGroupResponse.ProtocolType")
+            ),
+            protocol_name: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "SyncGroupResponse.ProtocolName")
+            ),
+            assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, true, version,
+                "SyncGroupResponse.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "SyncGroupResponse",

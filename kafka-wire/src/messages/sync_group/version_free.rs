@@ -91,18 +91,14 @@ impl Wire for SyncGroupRequestAssignment {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "SyncGroupRequestAssignment.MemberId",
-            )?,
-            assignment: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "SyncGroupRequestAssignment.Assignment",
-            )?,
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "SyncGroupRequestAssignment.MemberId")
+            ),
+            assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 4, version,
+                "SyncGroupRequestAssignment.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -271,9 +267,10 @@ impl Wire for Request {
                 += if version >= 3 {
                     Wire::wire_len(&self.group_instance_id, version >= 4, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -281,9 +278,10 @@ impl Wire for Request {
                 += if version >= 5 {
                     Wire::wire_len(&self.protocol_type, version >= 4, version)
                 } else {
-                    self.protocol_type
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.protocol_type {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -291,9 +289,10 @@ impl Wire for Request {
                 += if version >= 5 {
                     Wire::wire_len(&self.protocol_name, version >= 4, version)
                 } else {
-                    self.protocol_name
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.protocol_name {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.assignments, version >= 4, version);
@@ -462,42 +461,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "SyncGroupRequest.GroupId",
-            )?,
-            generation_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupRequest.GenerationId",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "SyncGroupRequest.MemberId",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "SyncGroupRequest.GroupId")
+            ),
+            generation_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "SyncGroupRequest.GenerationId")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                "SyncGroupRequest.MemberId")
+            ),
             group_instance_id: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "SyncGroupRequest.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "SyncGroupRequest.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupRequest.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "SyncGroupRequest.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
@@ -505,22 +492,16 @@ impl Wire for Request {
             },
             protocol_type: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "SyncGroupRequest.ProtocolType",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "SyncGroupRequest.ProtocolType")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupRequest.ProtocolType",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "SyncGroupRequest.ProtocolType")
+                        ),
                     )
                 }
             } else {
@@ -528,35 +509,25 @@ impl Wire for Request {
             },
             protocol_name: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "SyncGroupRequest.ProtocolName",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "SyncGroupRequest.ProtocolName")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupRequest.ProtocolName",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "SyncGroupRequest.ProtocolName")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            assignments: <Vec<
-                SyncGroupRequestAssignment,
-            > as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "SyncGroupRequest.Assignments",
-            )?,
+            assignments: tri!(
+                < Vec < SyncGroupRequestAssignment > as Wire > ::wire_get(buf, version >=
+                4, version, "SyncGroupRequest.Assignments")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -577,7 +548,7 @@ impl From<super::v0::Request> for Request {
             group_instance_id: None,
             protocol_type: None,
             protocol_name: None,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -585,8 +556,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -598,7 +571,7 @@ impl From<super::v1::Request> for Request {
             group_instance_id: None,
             protocol_type: None,
             protocol_name: None,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -606,8 +579,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -619,7 +594,7 @@ impl From<super::v2::Request> for Request {
             group_instance_id: None,
             protocol_type: None,
             protocol_name: None,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -627,8 +602,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -637,10 +614,10 @@ impl From<super::v3::Request> for Request {
             group_id: v.group_id,
             generation_id: v.generation_id,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: None,
             protocol_name: None,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -648,8 +625,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -658,10 +637,10 @@ impl From<super::v4::Request> for Request {
             group_id: v.group_id,
             generation_id: v.generation_id,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
+            group_instance_id: v.group_instance_id,
             protocol_type: None,
             protocol_name: None,
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
+            assignments: vec_from(v.assignments),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -669,8 +648,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -679,10 +660,10 @@ impl From<super::v5::Request> for Request {
             group_id: v.group_id,
             generation_id: v.generation_id,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
-            protocol_type: v.protocol_type.map(|v| v),
-            protocol_name: v.protocol_name.map(|v| v),
-            assignments: v.assignments.into_iter().map(Into::into).collect(),
+            group_instance_id: v.group_instance_id,
+            protocol_type: v.protocol_type,
+            protocol_name: v.protocol_name,
+            assignments: vec_from(v.assignments),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -690,8 +671,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Request {
@@ -715,11 +698,9 @@ impl Request {
             group_id: self.group_id,
             generation_id: self.generation_id,
             member_id: self.member_id,
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, SyncGroupRequestAssignment::to_v0)
+            ),
         })
     }
     /// This value as the `SyncGroupRequest` of version 1 (and the versions sharing its fields).
@@ -742,11 +723,9 @@ impl Request {
             group_id: self.group_id,
             generation_id: self.generation_id,
             member_id: self.member_id,
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, SyncGroupRequestAssignment::to_v0)
+            ),
         })
     }
     /// This value as the `SyncGroupRequest` of version 2 (and the versions sharing its fields).
@@ -769,11 +748,9 @@ impl Request {
             group_id: self.group_id,
             generation_id: self.generation_id,
             member_id: self.member_id,
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, SyncGroupRequestAssignment::to_v0)
+            ),
         })
     }
     /// This value as the `SyncGroupRequest` of version 3 (and the versions sharing its fields).
@@ -792,11 +769,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, SyncGroupRequestAssignment::to_v0)
+            ),
         })
     }
     /// This value as the `SyncGroupRequest` of version 4 (and the versions sharing its fields).
@@ -810,11 +785,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, SyncGroupRequestAssignment::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -837,11 +810,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            assignments: self
-                .assignments
-                .into_iter()
-                .map(|e| e.to_v4(version))
-                .collect::<Result<_, EncodeError>>()?,
+            assignments: tri!(
+                vec_to(self.assignments, version, SyncGroupRequestAssignment::to_v4)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -930,9 +901,10 @@ impl Wire for Response {
                 += if version >= 5 {
                     Wire::wire_len(&self.protocol_type, version >= 4, version)
                 } else {
-                    self.protocol_type
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.protocol_type {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         if version >= 5 {
@@ -940,9 +912,10 @@ impl Wire for Response {
                 += if version >= 5 {
                     Wire::wire_len(&self.protocol_name, version >= 4, version)
                 } else {
-                    self.protocol_name
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 4, version))
+                    match &self.protocol_name {
+                        Some(v) => Wire::wire_len(v, version >= 4, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.assignment, version >= 4, version);
@@ -1066,39 +1039,29 @@ impl Wire for Response {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             throttle_time_ms: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "SyncGroupResponse.ThrottleTimeMs",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "SyncGroupResponse.ThrottleTimeMs")
+                )
             } else {
                 0
             },
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "SyncGroupResponse.ErrorCode",
-            )?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "SyncGroupResponse.ErrorCode")
+            ),
             protocol_type: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "SyncGroupResponse.ProtocolType",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "SyncGroupResponse.ProtocolType")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupResponse.ProtocolType",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "SyncGroupResponse.ProtocolType")
+                        ),
                     )
                 }
             } else {
@@ -1106,33 +1069,25 @@ impl Wire for Response {
             },
             protocol_name: if version >= 5 {
                 if version >= 5 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 4,
-                        version,
-                        "SyncGroupResponse.ProtocolName",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                        version, "SyncGroupResponse.ProtocolName")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupResponse.ProtocolName",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                            "SyncGroupResponse.ProtocolName")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            assignment: <Bytes as Wire>::wire_get(
-                buf,
-                version >= 4,
-                version,
-                "SyncGroupResponse.Assignment",
-            )?,
+            assignment: tri!(
+                < Bytes as Wire > ::wire_get(buf, version >= 4, version,
+                "SyncGroupResponse.Assignment")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 4 {
@@ -1159,8 +1114,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -1178,8 +1135,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -1197,8 +1156,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
@@ -1216,8 +1177,10 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
@@ -1235,8 +1198,10 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
@@ -1244,8 +1209,8 @@ impl From<super::v5::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            protocol_type: v.protocol_type.map(|v| v),
-            protocol_name: v.protocol_name.map(|v| v),
+            protocol_type: v.protocol_type,
+            protocol_name: v.protocol_name,
             assignment: v.assignment,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1254,8 +1219,10 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl Response {

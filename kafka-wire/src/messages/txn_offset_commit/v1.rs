@@ -81,33 +81,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.TransactionalId",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.GroupId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerEpoch",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "TxnOffsetCommitRequest.Topics")?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.TransactionalId")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.GroupId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerEpoch")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "TxnOffsetCommitRequest.Topics")
+            ),
         })
     }
 }
@@ -206,15 +199,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "TxnOffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "TxnOffsetCommitResponse.Topics")
+            ),
         })
     }
 }

@@ -81,33 +81,26 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.TransactionalId",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.GroupId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerEpoch",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, false, version, "TxnOffsetCommitRequest.Topics")?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.TransactionalId")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.GroupId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerEpoch")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitRequestTopic > as Wire > ::wire_get(buf, false,
+                version, "TxnOffsetCommitRequest.Topics")
+            ),
         })
     }
 }
@@ -206,15 +199,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, false, version, "TxnOffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitResponseTopic > as Wire > ::wire_get(buf, false,
+                version, "TxnOffsetCommitResponse.Topics")
+            ),
         })
     }
 }
@@ -341,32 +333,22 @@ impl Wire for TxnOffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedOffset",
-            )?,
-            committed_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch",
-            )?,
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.CommittedOffset")
+            ),
+            committed_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch")
+            ),
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.CommittedMetadata")
+            ),
         })
     }
 }
@@ -452,20 +434,14 @@ impl Wire for TxnOffsetCommitRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                TxnOffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < TxnOffsetCommitRequestPartition > as Wire > ::wire_get(buf,
+                false, version, "TxnOffsetCommitRequestTopic.Partitions")
+            ),
         })
     }
 }

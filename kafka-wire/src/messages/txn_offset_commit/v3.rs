@@ -134,53 +134,38 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequest.TransactionalId",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequest.GroupId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerEpoch",
-            )?,
-            generation_id_or_member_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
-            )?,
-            member_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequest.MemberId",
-            )?,
-            group_instance_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequest.GroupInstanceId",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitRequestTopic,
-            > as Wire>::wire_get(buf, true, version, "TxnOffsetCommitRequest.Topics")?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitRequest.TransactionalId")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitRequest.GroupId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerEpoch")
+            ),
+            generation_id_or_member_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch")
+            ),
+            member_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitRequest.MemberId")
+            ),
+            group_instance_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitRequest.GroupInstanceId")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitRequestTopic > as Wire > ::wire_get(buf, true,
+                version, "TxnOffsetCommitRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitRequest",
@@ -301,15 +286,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitResponseTopic,
-            > as Wire>::wire_get(buf, true, version, "TxnOffsetCommitResponse.Topics")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitResponseTopic > as Wire > ::wire_get(buf, true,
+                version, "TxnOffsetCommitResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitResponse",
@@ -450,32 +434,22 @@ impl Wire for TxnOffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedOffset",
-            )?,
-            committed_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch",
-            )?,
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.CommittedOffset")
+            ),
+            committed_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch")
+            ),
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitRequestPartition.CommittedMetadata")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitRequestPartition",
@@ -573,20 +547,14 @@ impl Wire for TxnOffsetCommitRequestTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequestTopic.Name",
-            )?,
-            partitions: <Vec<
-                TxnOffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitRequestTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitRequestTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < TxnOffsetCommitRequestPartition > as Wire > ::wire_get(buf, true,
+                version, "TxnOffsetCommitRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitRequestTopic",
@@ -678,18 +646,14 @@ impl Wire for TxnOffsetCommitResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponsePartition.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitResponsePartition",
@@ -777,20 +741,14 @@ impl Wire for TxnOffsetCommitResponseTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitResponseTopic.Name",
-            )?,
-            partitions: <Vec<
-                TxnOffsetCommitResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TxnOffsetCommitResponseTopic.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TxnOffsetCommitResponseTopic.Name")
+            ),
+            partitions: tri!(
+                < Vec < TxnOffsetCommitResponsePartition > as Wire > ::wire_get(buf,
+                true, version, "TxnOffsetCommitResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "TxnOffsetCommitResponseTopic",

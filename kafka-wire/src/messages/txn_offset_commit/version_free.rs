@@ -115,33 +115,25 @@ impl Wire for TxnOffsetCommitRequestTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 5 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "TxnOffsetCommitRequestTopic.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "TxnOffsetCommitRequestTopic.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 6 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TxnOffsetCommitRequestTopic.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "TxnOffsetCommitRequestTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partitions: <Vec<
-                TxnOffsetCommitRequestPartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitRequestTopic.Partitions",
-            )?,
+            partitions: tri!(
+                < Vec < TxnOffsetCommitRequestPartition > as Wire > ::wire_get(buf,
+                version >= 3, version, "TxnOffsetCommitRequestTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -159,7 +151,7 @@ impl From<super::v0::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -169,7 +161,7 @@ impl From<super::v2::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -179,7 +171,7 @@ impl From<super::v3::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -189,7 +181,7 @@ impl From<super::v6::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -211,11 +203,9 @@ impl TxnOffsetCommitRequestTopic {
         }
         Ok(super::v0::TxnOffsetCommitRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitRequestPartition::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitRequestTopic` of version 2 (and the versions sharing its fields).
@@ -234,11 +224,9 @@ impl TxnOffsetCommitRequestTopic {
         }
         Ok(super::v2::TxnOffsetCommitRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitRequestPartition::to_v2)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitRequestTopic` of version 3 (and the versions sharing its fields).
@@ -249,11 +237,9 @@ impl TxnOffsetCommitRequestTopic {
     ) -> Result<super::v3::TxnOffsetCommitRequestTopic, EncodeError> {
         Ok(super::v3::TxnOffsetCommitRequestTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitRequestPartition::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -265,11 +251,9 @@ impl TxnOffsetCommitRequestTopic {
     ) -> Result<super::v6::TxnOffsetCommitRequestTopic, EncodeError> {
         Ok(super::v6::TxnOffsetCommitRequestTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitRequestPartition::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -413,36 +397,26 @@ impl Wire for TxnOffsetCommitRequestPartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.PartitionIndex",
-            )?,
-            committed_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.PartitionIndex")
+            ),
+            committed_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequestPartition.CommittedOffset")
+            ),
             committed_leader_epoch: if version >= 2 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "TxnOffsetCommitRequestPartition.CommittedLeaderEpoch")
+                )
             } else {
                 -1
             },
-            committed_metadata: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitRequestPartition.CommittedMetadata",
-            )?,
+            committed_metadata: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                "TxnOffsetCommitRequestPartition.CommittedMetadata")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -462,7 +436,7 @@ for TxnOffsetCommitRequestPartition {
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: -1,
-            committed_metadata: v.committed_metadata.map(|v| v),
+            committed_metadata: v.committed_metadata,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -474,7 +448,7 @@ for TxnOffsetCommitRequestPartition {
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            committed_metadata: v.committed_metadata.map(|v| v),
+            committed_metadata: v.committed_metadata,
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -486,7 +460,7 @@ for TxnOffsetCommitRequestPartition {
             partition_index: v.partition_index,
             committed_offset: v.committed_offset,
             committed_leader_epoch: v.committed_leader_epoch,
-            committed_metadata: v.committed_metadata.map(|v| v),
+            committed_metadata: v.committed_metadata,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -666,9 +640,10 @@ impl Wire for Request {
                 += if version >= 3 {
                     Wire::wire_len(&self.group_instance_id, version >= 3, version)
                 } else {
-                    self.group_instance_id
-                        .as_ref()
-                        .map_or(0, |v| Wire::wire_len(v, version >= 3, version))
+                    match &self.group_instance_id {
+                        Some(v) => Wire::wire_len(v, version >= 3, version),
+                        None => 0,
+                    }
                 };
         }
         n += Wire::wire_len(&self.topics, version >= 3, version);
@@ -820,81 +795,59 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            transactional_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitRequest.TransactionalId",
-            )?,
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitRequest.GroupId",
-            )?,
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitRequest.ProducerEpoch",
-            )?,
+            transactional_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                "TxnOffsetCommitRequest.TransactionalId")
+            ),
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                "TxnOffsetCommitRequest.GroupId")
+            ),
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitRequest.ProducerEpoch")
+            ),
             generation_id_or_member_epoch: if version >= 3 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch")
+                )
             } else {
                 -1
             },
             member_id: if version >= 3 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "TxnOffsetCommitRequest.MemberId",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "TxnOffsetCommitRequest.MemberId")
+                )
             } else {
                 ByteString::from_static("")
             },
             group_instance_id: if version >= 3 {
                 if version >= 3 {
-                    <Option<
-                        ByteString,
-                    > as Wire>::wire_get(
-                        buf,
-                        version >= 3,
-                        version,
-                        "TxnOffsetCommitRequest.GroupInstanceId",
-                    )?
+                    tri!(
+                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
+                        version, "TxnOffsetCommitRequest.GroupInstanceId")
+                    )
                 } else {
                     Some(
-                        <ByteString as Wire>::wire_get(
-                            buf,
-                            version >= 3,
-                            version,
-                            "TxnOffsetCommitRequest.GroupInstanceId",
-                        )?,
+                        tri!(
+                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                            "TxnOffsetCommitRequest.GroupInstanceId")
+                        ),
                     )
                 }
             } else {
                 None
             },
-            topics: <Vec<
-                TxnOffsetCommitRequestTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitRequest.Topics",
-            )?,
+            topics: tri!(
+                < Vec < TxnOffsetCommitRequestTopic > as Wire > ::wire_get(buf, version
+                >= 3, version, "TxnOffsetCommitRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -916,7 +869,7 @@ impl From<super::v0::Request> for Request {
             generation_id_or_member_epoch: -1,
             member_id: ByteString::from_static(""),
             group_instance_id: None,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -924,8 +877,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
@@ -938,7 +893,7 @@ impl From<super::v1::Request> for Request {
             generation_id_or_member_epoch: -1,
             member_id: ByteString::from_static(""),
             group_instance_id: None,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -946,8 +901,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
@@ -960,7 +917,7 @@ impl From<super::v2::Request> for Request {
             generation_id_or_member_epoch: -1,
             member_id: ByteString::from_static(""),
             group_instance_id: None,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -968,8 +925,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Request> for Request {
@@ -981,8 +940,8 @@ impl From<super::v3::Request> for Request {
             producer_epoch: v.producer_epoch,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            group_instance_id: v.group_instance_id,
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -990,8 +949,10 @@ impl From<super::v3::Request> for Request {
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Request as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Request as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Request> for Request {
@@ -1003,8 +964,8 @@ impl From<super::v4::Request> for Request {
             producer_epoch: v.producer_epoch,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            group_instance_id: v.group_instance_id,
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1012,8 +973,10 @@ impl From<super::v4::Request> for Request {
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Request as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Request as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Request> for Request {
@@ -1025,8 +988,8 @@ impl From<super::v5::Request> for Request {
             producer_epoch: v.producer_epoch,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            group_instance_id: v.group_instance_id,
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1034,8 +997,10 @@ impl From<super::v5::Request> for Request {
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Request as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Request as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Request> for Request {
@@ -1047,8 +1012,8 @@ impl From<super::v6::Request> for Request {
             producer_epoch: v.producer_epoch,
             generation_id_or_member_epoch: v.generation_id_or_member_epoch,
             member_id: v.member_id,
-            group_instance_id: v.group_instance_id.map(|v| v),
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            group_instance_id: v.group_instance_id,
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1056,8 +1021,10 @@ impl From<super::v6::Request> for Request {
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Request as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Request as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Request {
@@ -1101,11 +1068,9 @@ impl Request {
             group_id: self.group_id,
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitRequest` of version 1 (and the versions sharing its fields).
@@ -1148,11 +1113,9 @@ impl Request {
             group_id: self.group_id,
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitRequest` of version 2 (and the versions sharing its fields).
@@ -1195,11 +1158,9 @@ impl Request {
             group_id: self.group_id,
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v2)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitRequest` of version 3 (and the versions sharing its fields).
@@ -1216,11 +1177,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1238,11 +1197,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1260,11 +1217,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1282,11 +1237,9 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitRequestTopic::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1403,33 +1356,25 @@ impl Wire for TxnOffsetCommitResponseTopic {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version <= 5 {
-                <ByteString as Wire>::wire_get(
-                    buf,
-                    version >= 3,
-                    version,
-                    "TxnOffsetCommitResponseTopic.Name",
-                )?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    "TxnOffsetCommitResponseTopic.Name")
+                )
             } else {
                 ByteString::from_static("")
             },
             topic_id: if version >= 6 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "TxnOffsetCommitResponseTopic.TopicId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "TxnOffsetCommitResponseTopic.TopicId")
+                )
             } else {
                 Uuid::ZERO
             },
-            partitions: <Vec<
-                TxnOffsetCommitResponsePartition,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitResponseTopic.Partitions",
-            )?,
+            partitions: tri!(
+                < Vec < TxnOffsetCommitResponsePartition > as Wire > ::wire_get(buf,
+                version >= 3, version, "TxnOffsetCommitResponseTopic.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -1447,7 +1392,7 @@ impl From<super::v0::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTo
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1457,7 +1402,7 @@ impl From<super::v3::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTo
         Self {
             name: v.name,
             topic_id: Uuid::ZERO,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1467,7 +1412,7 @@ impl From<super::v6::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTo
         Self {
             name: ByteString::from_static(""),
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1489,11 +1434,9 @@ impl TxnOffsetCommitResponseTopic {
         }
         Ok(super::v0::TxnOffsetCommitResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitResponsePartition::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitResponseTopic` of version 3 (and the versions sharing its fields).
@@ -1504,11 +1447,9 @@ impl TxnOffsetCommitResponseTopic {
     ) -> Result<super::v3::TxnOffsetCommitResponseTopic, EncodeError> {
         Ok(super::v3::TxnOffsetCommitResponseTopic {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitResponsePartition::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1520,11 +1461,9 @@ impl TxnOffsetCommitResponseTopic {
     ) -> Result<super::v6::TxnOffsetCommitResponseTopic, EncodeError> {
         Ok(super::v6::TxnOffsetCommitResponseTopic {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, TxnOffsetCommitResponsePartition::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1620,18 +1559,14 @@ impl Wire for TxnOffsetCommitResponsePartition {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponsePartition.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponsePartition.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponsePartition.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponsePartition.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -1785,20 +1720,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "TxnOffsetCommitResponse.ThrottleTimeMs",
-            )?,
-            topics: <Vec<
-                TxnOffsetCommitResponseTopic,
-            > as Wire>::wire_get(
-                buf,
-                version >= 3,
-                version,
-                "TxnOffsetCommitResponse.Topics",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "TxnOffsetCommitResponse.ThrottleTimeMs")
+            ),
+            topics: tri!(
+                < Vec < TxnOffsetCommitResponseTopic > as Wire > ::wire_get(buf, version
+                >= 3, version, "TxnOffsetCommitResponse.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         if version >= 3 {
@@ -1814,7 +1743,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1822,15 +1751,17 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1838,15 +1769,17 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         }
     }
@@ -1854,15 +1787,17 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1870,15 +1805,17 @@ impl From<super::v3::Response> for Response {
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v3(3i16)
-            .map_err(|e| e.in_message(<super::v3::Response as Message>::NAME, 3i16))
+        match v.to_v3(3i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v3::Response as Message>::NAME, 3i16)),
+        }
     }
 }
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1886,15 +1823,17 @@ impl From<super::v4::Response> for Response {
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v4(4i16)
-            .map_err(|e| e.in_message(<super::v4::Response as Message>::NAME, 4i16))
+        match v.to_v4(4i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v4::Response as Message>::NAME, 4i16)),
+        }
     }
 }
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1902,15 +1841,17 @@ impl From<super::v5::Response> for Response {
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v5(5i16)
-            .map_err(|e| e.in_message(<super::v5::Response as Message>::NAME, 5i16))
+        match v.to_v5(5i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v5::Response as Message>::NAME, 5i16)),
+        }
     }
 }
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
             throttle_time_ms: v.throttle_time_ms,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1918,8 +1859,10 @@ impl From<super::v6::Response> for Response {
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v6(6i16)
-            .map_err(|e| e.in_message(<super::v6::Response as Message>::NAME, 6i16))
+        match v.to_v6(6i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v6::Response as Message>::NAME, 6i16)),
+        }
     }
 }
 impl Response {
@@ -1936,11 +1879,9 @@ impl Response {
         }
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitResponse` of version 1 (and the versions sharing its fields).
@@ -1956,11 +1897,9 @@ impl Response {
         }
         Ok(super::v1::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitResponse` of version 2 (and the versions sharing its fields).
@@ -1976,11 +1915,9 @@ impl Response {
         }
         Ok(super::v2::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v0)
+            ),
         })
     }
     /// This value as the `TxnOffsetCommitResponse` of version 3 (and the versions sharing its fields).
@@ -1988,11 +1925,9 @@ impl Response {
     fn to_v3(self, version: i16) -> Result<super::v3::Response, EncodeError> {
         Ok(super::v3::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2001,11 +1936,9 @@ impl Response {
     fn to_v4(self, version: i16) -> Result<super::v4::Response, EncodeError> {
         Ok(super::v4::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2014,11 +1947,9 @@ impl Response {
     fn to_v5(self, version: i16) -> Result<super::v5::Response, EncodeError> {
         Ok(super::v5::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v3(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v3)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -2027,11 +1958,9 @@ impl Response {
     fn to_v6(self, version: i16) -> Result<super::v6::Response, EncodeError> {
         Ok(super::v6::Response {
             throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v6(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, TxnOffsetCommitResponseTopic::to_v6)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -65,20 +65,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesRequest.timeoutMs",
-            )?,
-            feature_updates: <Vec<
-                FeatureUpdateKey,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesRequest.FeatureUpdates",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesRequest.timeoutMs")
+            ),
+            feature_updates: tri!(
+                < Vec < FeatureUpdateKey > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesRequest.FeatureUpdates")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesRequest",
@@ -215,29 +209,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesResponse.ErrorMessage",
-            )?,
-            results: <Vec<
-                UpdatableFeatureResult,
-            > as Wire>::wire_get(buf, true, version, "UpdateFeaturesResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesResponse.ErrorMessage")
+            ),
+            results: tri!(
+                < Vec < UpdatableFeatureResult > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesResponse",
@@ -350,24 +337,18 @@ impl Wire for FeatureUpdateKey {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            feature: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FeatureUpdateKey.Feature",
-            )?,
-            max_version_level: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FeatureUpdateKey.MaxVersionLevel",
-            )?,
-            allow_downgrade: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FeatureUpdateKey.AllowDowngrade",
-            )?,
+            feature: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FeatureUpdateKey.Feature")
+            ),
+            max_version_level: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "FeatureUpdateKey.MaxVersionLevel")
+            ),
+            allow_downgrade: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "FeatureUpdateKey.AllowDowngrade")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FeatureUpdateKey",
@@ -481,26 +462,18 @@ impl Wire for UpdatableFeatureResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            feature: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdatableFeatureResult.Feature",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdatableFeatureResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdatableFeatureResult.ErrorMessage",
-            )?,
+            feature: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "UpdatableFeatureResult.Feature")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdatableFeatureResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdatableFeatureResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdatableFeatureResult",

@@ -76,26 +76,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesRequest.timeoutMs",
-            )?,
-            feature_updates: <Vec<
-                FeatureUpdateKey,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesRequest.FeatureUpdates",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesRequest.ValidateOnly",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesRequest.timeoutMs")
+            ),
+            feature_updates: tri!(
+                < Vec < FeatureUpdateKey > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesRequest.FeatureUpdates")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesRequest",
@@ -234,29 +226,22 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesResponse.ErrorMessage",
-            )?,
-            results: <Vec<
-                UpdatableFeatureResult,
-            > as Wire>::wire_get(buf, true, version, "UpdateFeaturesResponse.Results")?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesResponse.ErrorMessage")
+            ),
+            results: tri!(
+                < Vec < UpdatableFeatureResult > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesResponse",
@@ -381,24 +366,18 @@ impl Wire for FeatureUpdateKey {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            feature: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FeatureUpdateKey.Feature",
-            )?,
-            max_version_level: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FeatureUpdateKey.MaxVersionLevel",
-            )?,
-            upgrade_type: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FeatureUpdateKey.UpgradeType",
-            )?,
+            feature: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FeatureUpdateKey.Feature")
+            ),
+            max_version_level: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "FeatureUpdateKey.MaxVersionLevel")
+            ),
+            upgrade_type: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "FeatureUpdateKey.UpgradeType")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "FeatureUpdateKey",

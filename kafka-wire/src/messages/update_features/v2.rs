@@ -76,26 +76,18 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesRequest.timeoutMs",
-            )?,
-            feature_updates: <Vec<
-                FeatureUpdateKey,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesRequest.FeatureUpdates",
-            )?,
-            validate_only: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesRequest.ValidateOnly",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesRequest.timeoutMs")
+            ),
+            feature_updates: tri!(
+                < Vec < FeatureUpdateKey > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesRequest.FeatureUpdates")
+            ),
+            validate_only: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesRequest.ValidateOnly")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesRequest",
@@ -222,26 +214,18 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesResponse.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateFeaturesResponse",

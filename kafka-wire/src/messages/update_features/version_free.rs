@@ -137,35 +137,27 @@ impl Wire for FeatureUpdateKey {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            feature: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "FeatureUpdateKey.Feature",
-            )?,
-            max_version_level: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "FeatureUpdateKey.MaxVersionLevel",
-            )?,
+            feature: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "FeatureUpdateKey.Feature")
+            ),
+            max_version_level: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "FeatureUpdateKey.MaxVersionLevel")
+            ),
             allow_downgrade: if version <= 0 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FeatureUpdateKey.AllowDowngrade",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "FeatureUpdateKey.AllowDowngrade")
+                )
             } else {
                 false
             },
             upgrade_type: if version >= 1 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "FeatureUpdateKey.UpgradeType",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "FeatureUpdateKey.UpgradeType")
+                )
             } else {
                 1
             },
@@ -345,27 +337,19 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            timeout_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesRequest.timeoutMs",
-            )?,
-            feature_updates: <Vec<
-                FeatureUpdateKey,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesRequest.FeatureUpdates",
-            )?,
+            timeout_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesRequest.timeoutMs")
+            ),
+            feature_updates: tri!(
+                < Vec < FeatureUpdateKey > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesRequest.FeatureUpdates")
+            ),
             validate_only: if version >= 1 {
-                <bool as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "UpdateFeaturesRequest.ValidateOnly",
-                )?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "UpdateFeaturesRequest.ValidateOnly")
+                )
             } else {
                 false
             },
@@ -382,7 +366,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             timeout_ms: v.timeout_ms,
-            feature_updates: v.feature_updates.into_iter().map(Into::into).collect(),
+            feature_updates: vec_from(v.feature_updates),
             validate_only: false,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -391,15 +375,17 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
             timeout_ms: v.timeout_ms,
-            feature_updates: v.feature_updates.into_iter().map(Into::into).collect(),
+            feature_updates: vec_from(v.feature_updates),
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -408,15 +394,17 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
             timeout_ms: v.timeout_ms,
-            feature_updates: v.feature_updates.into_iter().map(Into::into).collect(),
+            feature_updates: vec_from(v.feature_updates),
             validate_only: v.validate_only,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -425,8 +413,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -443,11 +433,9 @@ impl Request {
         }
         Ok(super::v0::Request {
             timeout_ms: self.timeout_ms,
-            feature_updates: self
-                .feature_updates
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            feature_updates: tri!(
+                vec_to(self.feature_updates, version, FeatureUpdateKey::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -456,11 +444,9 @@ impl Request {
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
             timeout_ms: self.timeout_ms,
-            feature_updates: self
-                .feature_updates
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            feature_updates: tri!(
+                vec_to(self.feature_updates, version, FeatureUpdateKey::to_v1)
+            ),
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -470,11 +456,9 @@ impl Request {
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
             timeout_ms: self.timeout_ms,
-            feature_updates: self
-                .feature_updates
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            feature_updates: tri!(
+                vec_to(self.feature_updates, version, FeatureUpdateKey::to_v1)
+            ),
             validate_only: self.validate_only,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -576,26 +560,18 @@ impl Wire for UpdatableFeatureResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            feature: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdatableFeatureResult.Feature",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdatableFeatureResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdatableFeatureResult.ErrorMessage",
-            )?,
+            feature: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "UpdatableFeatureResult.Feature")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdatableFeatureResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdatableFeatureResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -611,7 +587,7 @@ impl From<super::v0::UpdatableFeatureResult> for UpdatableFeatureResult {
         Self {
             feature: v.feature,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -750,35 +726,23 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateFeaturesResponse.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateFeaturesResponse.ErrorMessage",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdateFeaturesResponse.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdateFeaturesResponse.ErrorMessage")
+            ),
             results: if version <= 1 {
-                <Vec<
-                    UpdatableFeatureResult,
-                > as Wire>::wire_get(
-                    buf,
-                    true,
-                    version,
-                    "UpdateFeaturesResponse.Results",
-                )?
+                tri!(
+                    < Vec < UpdatableFeatureResult > as Wire > ::wire_get(buf, true,
+                    version, "UpdateFeaturesResponse.Results")
+                )
             } else {
                 <Vec<UpdatableFeatureResult>>::new()
             },
@@ -796,8 +760,8 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            results: v.results.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -805,8 +769,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
@@ -814,8 +780,8 @@ impl From<super::v1::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
-            results: v.results.into_iter().map(Into::into).collect(),
+            error_message: v.error_message,
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -823,8 +789,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
@@ -832,7 +800,7 @@ impl From<super::v2::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             results: <Vec<UpdatableFeatureResult>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -841,8 +809,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -856,11 +826,7 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, UpdatableFeatureResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -874,11 +840,7 @@ impl Response {
                 Some(v) => Some(v),
                 None => None,
             },
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, UpdatableFeatureResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -110,46 +110,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateRaftVoterRequest.ClusterId",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.CurrentLeaderEpoch",
-            )?,
-            voter_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.VoterId",
-            )?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.VoterDirectoryId",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateRaftVoterRequest.Listeners",
-            )?,
-            kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.KRaftVersionFeature",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdateRaftVoterRequest.ClusterId")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.CurrentLeaderEpoch")
+            ),
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.VoterDirectoryId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "UpdateRaftVoterRequest.Listeners")
+            ),
+            kraft_version_feature: tri!(
+                < KRaftVersionFeature as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.KRaftVersionFeature")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "UpdateRaftVoterRequest",
@@ -295,18 +279,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterResponse.ErrorCode")
+            ),
             current_leader: CurrentLeader::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -314,12 +294,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.current_leader = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "UpdateRaftVoterResponse.CurrentLeader",
-                    )?;
+                    out.current_leader = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "UpdateRaftVoterResponse.CurrentLeader")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -422,18 +400,14 @@ impl Wire for KRaftVersionFeature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MaxSupportedVersion",
-            )?,
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "KRaftVersionFeature",
@@ -517,9 +491,13 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Listener")?,
         })
     }
@@ -623,25 +601,20 @@ impl Wire for CurrentLeader {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CurrentLeader.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CurrentLeader.LeaderEpoch",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CurrentLeader.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "CurrentLeader.Port")?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "CurrentLeader.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CurrentLeader.LeaderEpoch")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CurrentLeader.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "CurrentLeader.Port")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "CurrentLeader",

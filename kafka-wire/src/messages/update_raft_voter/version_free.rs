@@ -73,9 +73,13 @@ impl Wire for Listener {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Listener.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Listener.Port")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Listener.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Listener.Port")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -187,18 +191,14 @@ impl Wire for KRaftVersionFeature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MaxSupportedVersion",
-            )?,
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -374,46 +374,30 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateRaftVoterRequest.ClusterId",
-            )?,
-            current_leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.CurrentLeaderEpoch",
-            )?,
-            voter_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.VoterId",
-            )?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.VoterDirectoryId",
-            )?,
-            listeners: <Vec<
-                Listener,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "UpdateRaftVoterRequest.Listeners",
-            )?,
-            kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterRequest.KRaftVersionFeature",
-            )?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "UpdateRaftVoterRequest.ClusterId")
+            ),
+            current_leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.CurrentLeaderEpoch")
+            ),
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.VoterDirectoryId")
+            ),
+            listeners: tri!(
+                < Vec < Listener > as Wire > ::wire_get(buf, true, version,
+                "UpdateRaftVoterRequest.Listeners")
+            ),
+            kraft_version_feature: tri!(
+                < KRaftVersionFeature as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterRequest.KRaftVersionFeature")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -426,12 +410,12 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             current_leader_epoch: v.current_leader_epoch,
             voter_id: v.voter_id,
             voter_directory_id: v.voter_directory_id,
-            listeners: v.listeners.into_iter().map(Into::into).collect(),
-            kraft_version_feature: v.kraft_version_feature.into(),
+            listeners: vec_from(v.listeners),
+            kraft_version_feature: From::from(v.kraft_version_feature),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -439,8 +423,10 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Request {
@@ -455,12 +441,8 @@ impl Request {
             current_leader_epoch: self.current_leader_epoch,
             voter_id: self.voter_id,
             voter_directory_id: self.voter_directory_id,
-            listeners: self
-                .listeners
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            kraft_version_feature: self.kraft_version_feature.to_v0(version)?,
+            listeners: tri!(vec_to(self.listeners, version, Listener::to_v0)),
+            kraft_version_feature: tri!(self.kraft_version_feature.to_v0(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -553,25 +535,20 @@ impl Wire for CurrentLeader {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CurrentLeader.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "CurrentLeader.LeaderEpoch",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "CurrentLeader.Host",
-            )?,
-            port: <i32 as Wire>::wire_get(buf, false, version, "CurrentLeader.Port")?,
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "CurrentLeader.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "CurrentLeader.LeaderEpoch")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "CurrentLeader.Host")
+            ),
+            port: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "CurrentLeader.Port")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -716,18 +693,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            throttle_time_ms: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterResponse.ThrottleTimeMs",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "UpdateRaftVoterResponse.ErrorCode",
-            )?,
+            throttle_time_ms: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterResponse.ThrottleTimeMs")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "UpdateRaftVoterResponse.ErrorCode")
+            ),
             current_leader: CurrentLeader::default(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -735,9 +708,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.current_leader = codec::get_tagged::<
-                        CurrentLeader,
-                    >(0u32, data, version, "UpdateRaftVoterResponse.CurrentLeader")?;
+                    out.current_leader = tri!(
+                        codec::get_tagged:: < CurrentLeader > (0u32, data, version,
+                        "UpdateRaftVoterResponse.CurrentLeader")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -750,7 +724,7 @@ impl From<super::v0::Response> for Response {
         Self {
             throttle_time_ms: v.throttle_time_ms,
             error_code: v.error_code,
-            current_leader: v.current_leader.into(),
+            current_leader: From::from(v.current_leader),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -758,8 +732,10 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl Response {
@@ -769,7 +745,7 @@ impl Response {
         Ok(super::v0::Response {
             throttle_time_ms: self.throttle_time_ms,
             error_code: self.error_code,
-            current_leader: self.current_leader.to_v0(version)?,
+            current_leader: tri!(self.current_leader.to_v0(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

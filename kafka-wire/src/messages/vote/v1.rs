@@ -58,18 +58,17 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "VoteRequest.ClusterId")?,
-            voter_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "VoteRequest.VoterId",
-            )?,
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "VoteRequest.Topics")?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "VoteRequest.ClusterId")
+            ),
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "VoteRequest.VoterId")
+            ),
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "VoteRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "VoteRequest",
@@ -192,15 +191,14 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "VoteResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "VoteResponse.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "VoteResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "VoteResponse.Topics")
+            ),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
@@ -208,12 +206,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 => {
-                    out.node_endpoints = codec::get_tagged(
-                        0u32,
-                        data,
-                        version,
-                        "VoteResponse.NodeEndpoints",
-                    )?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged(0u32, data, version,
+                        "VoteResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -372,48 +368,34 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            replica_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ReplicaEpoch",
-            )?,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ReplicaId",
-            )?,
-            replica_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ReplicaDirectoryId",
-            )?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.VoterDirectoryId",
-            )?,
-            last_offset_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastOffsetEpoch",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastOffset",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            replica_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ReplicaEpoch")
+            ),
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ReplicaId")
+            ),
+            replica_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ReplicaDirectoryId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "PartitionData.VoterDirectoryId")
+            ),
+            last_offset_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastOffsetEpoch")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastOffset")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -505,15 +487,14 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "TopicData")?,
         })
     }
@@ -593,19 +574,16 @@ impl Wire for NodeEndpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            node_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "NodeEndpoint.NodeId",
-            )?,
-            host: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "NodeEndpoint.Host",
-            )?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?,
+            node_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.NodeId")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "NodeEndpoint.Host")
+            ),
+            port: tri!(
+                < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "NodeEndpoint",

@@ -64,15 +64,14 @@ impl Wire for TopicData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -87,7 +86,7 @@ impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -96,7 +95,7 @@ impl From<super::v1::TopicData> for TopicData {
     fn from(v: super::v1::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -105,7 +104,7 @@ impl From<super::v2::TopicData> for TopicData {
     fn from(v: super::v2::TopicData) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -116,11 +115,7 @@ impl TopicData {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicData, EncodeError> {
         Ok(super::v0::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -129,11 +124,7 @@ impl TopicData {
     fn to_v1(self, version: i16) -> Result<super::v1::TopicData, EncodeError> {
         Ok(super::v1::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -142,11 +133,7 @@ impl TopicData {
     fn to_v2(self, version: i16) -> Result<super::v2::TopicData, EncodeError> {
         Ok(super::v2::TopicData {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -348,58 +335,47 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            replica_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ReplicaEpoch",
-            )?,
-            replica_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ReplicaId",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            replica_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ReplicaEpoch")
+            ),
+            replica_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ReplicaId")
+            ),
             replica_directory_id: if version >= 1 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.ReplicaDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.ReplicaDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
             voter_directory_id: if version >= 1 {
-                <Uuid as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.VoterDirectoryId",
-                )?
+                tri!(
+                    < Uuid as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.VoterDirectoryId")
+                )
             } else {
                 Uuid::ZERO
             },
-            last_offset_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastOffsetEpoch",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LastOffset",
-            )?,
+            last_offset_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastOffsetEpoch")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LastOffset")
+            ),
             pre_vote: if version >= 2 {
-                <bool as Wire>::wire_get(buf, false, version, "PartitionData.PreVote")?
+                tri!(
+                    < bool as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.PreVote")
+                )
             } else {
                 false
             },
@@ -588,17 +564,22 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            cluster_id: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "VoteRequest.ClusterId")?,
+            cluster_id: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "VoteRequest.ClusterId")
+            ),
             voter_id: if version >= 1 {
-                <i32 as Wire>::wire_get(buf, false, version, "VoteRequest.VoterId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "VoteRequest.VoterId")
+                )
             } else {
                 -1
             },
-            topics: <Vec<
-                TopicData,
-            > as Wire>::wire_get(buf, true, version, "VoteRequest.Topics")?,
+            topics: tri!(
+                < Vec < TopicData > as Wire > ::wire_get(buf, true, version,
+                "VoteRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -611,9 +592,9 @@ impl Wire for Request {
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             voter_id: -1,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -621,16 +602,18 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             voter_id: v.voter_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -638,16 +621,18 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            cluster_id: v.cluster_id.map(|v| v),
+            cluster_id: v.cluster_id,
             voter_id: v.voter_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -655,8 +640,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -668,11 +655,7 @@ impl Request {
                 Some(v) => Some(v),
                 None => None,
             },
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -685,11 +668,7 @@ impl Request {
                 None => None,
             },
             voter_id: self.voter_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -702,11 +681,7 @@ impl Request {
                 None => None,
             },
             voter_id: self.voter_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicData::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -772,15 +747,14 @@ impl Wire for TopicDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "TopicData.TopicName",
-            )?,
-            partitions: <Vec<
-                PartitionDataResponse,
-            > as Wire>::wire_get(buf, true, version, "TopicData.Partitions")?,
+            topic_name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "TopicData.TopicName")
+            ),
+            partitions: tri!(
+                < Vec < PartitionDataResponse > as Wire > ::wire_get(buf, true, version,
+                "TopicData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -795,7 +769,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
             topic_name: v.topic_name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -806,11 +780,9 @@ impl TopicDataResponse {
     fn to_v0(self, version: i16) -> Result<super::v0::TopicDataResponse, EncodeError> {
         Ok(super::v0::TopicDataResponse {
             topic_name: self.topic_name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, PartitionDataResponse::to_v0)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -936,36 +908,25 @@ impl Wire for PartitionDataResponse {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.ErrorCode",
-            )?,
-            leader_id: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderId",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            vote_granted: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.VoteGranted",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionData.ErrorCode")
+            ),
+            leader_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "PartitionData.LeaderId")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            vote_granted: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "PartitionData.VoteGranted")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1109,17 +1070,25 @@ impl Wire for NodeEndpoint {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             node_id: if version >= 1 {
-                <i32 as Wire>::wire_get(buf, false, version, "NodeEndpoint.NodeId")?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "NodeEndpoint.NodeId")
+                )
             } else {
                 0
             },
             host: if version >= 1 {
-                <ByteString as Wire>::wire_get(buf, true, version, "NodeEndpoint.Host")?
+                tri!(
+                    < ByteString as Wire > ::wire_get(buf, true, version,
+                    "NodeEndpoint.Host")
+                )
             } else {
                 ByteString::from_static("")
             },
             port: if version >= 1 {
-                <u16 as Wire>::wire_get(buf, false, version, "NodeEndpoint.Port")?
+                tri!(
+                    < u16 as Wire > ::wire_get(buf, false, version, "NodeEndpoint.Port")
+                )
             } else {
                 0
             },
@@ -1272,19 +1241,19 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "VoteResponse.ErrorCode",
-            )?,
-            topics: <Vec<
-                TopicDataResponse,
-            > as Wire>::wire_get(buf, true, version, "VoteResponse.Topics")?,
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "VoteResponse.ErrorCode")
+            ),
+            topics: tri!(
+                < Vec < TopicDataResponse > as Wire > ::wire_get(buf, true, version,
+                "VoteResponse.Topics")
+            ),
             node_endpoints: if version >= 1 && !(version >= 1) {
-                <Vec<
-                    NodeEndpoint,
-                > as Wire>::wire_get(buf, true, version, "VoteResponse.NodeEndpoints")?
+                tri!(
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "VoteResponse.NodeEndpoints")
+                )
             } else {
                 <Vec<NodeEndpoint>>::new()
             },
@@ -1294,9 +1263,10 @@ impl Wire for Response {
         while let Some((tag, data)) = tags.next(buf)? {
             match tag {
                 0u32 if version >= 1 => {
-                    out.node_endpoints = codec::get_tagged::<
-                        Vec<NodeEndpoint>,
-                    >(0u32, data, version, "VoteResponse.NodeEndpoints")?;
+                    out.node_endpoints = tri!(
+                        codec::get_tagged:: < Vec < NodeEndpoint > > (0u32, data,
+                        version, "VoteResponse.NodeEndpoints")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }
@@ -1308,7 +1278,7 @@ impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             node_endpoints: <Vec<NodeEndpoint>>::new(),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
@@ -1317,16 +1287,18 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1334,16 +1306,18 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
             error_code: v.error_code,
-            topics: v.topics.into_iter().map(Into::into).collect(),
-            node_endpoints: v.node_endpoints.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
+            node_endpoints: vec_from(v.node_endpoints),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1351,8 +1325,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -1366,11 +1342,7 @@ impl Response {
         }
         Ok(super::v0::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1379,16 +1351,10 @@ impl Response {
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1397,16 +1363,10 @@ impl Response {
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
             error_code: self.error_code,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            node_endpoints: self
-                .node_endpoints
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, TopicDataResponse::to_v0)),
+            node_endpoints: tri!(
+                vec_to(self.node_endpoints, version, NodeEndpoint::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

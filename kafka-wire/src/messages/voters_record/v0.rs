@@ -42,15 +42,13 @@ impl Wire for VotersRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "VotersRecord.Version",
-            )?,
-            voters: <Vec<
-                Voter,
-            > as Wire>::wire_get(buf, true, version, "VotersRecord.Voters")?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "VotersRecord.Version")
+            ),
+            voters: tri!(
+                < Vec < Voter > as Wire > ::wire_get(buf, true, version,
+                "VotersRecord.Voters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "VotersRecord",
@@ -137,9 +135,13 @@ impl Wire for Endpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Endpoint")?,
         })
     }
@@ -225,18 +227,14 @@ impl Wire for KRaftVersionFeature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MaxSupportedVersion",
-            )?,
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "KRaftVersionFeature",
@@ -336,22 +334,21 @@ impl Wire for Voter {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            voter_id: <i32 as Wire>::wire_get(buf, false, version, "Voter.VoterId")?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Voter.VoterDirectoryId",
-            )?,
-            endpoints: <Vec<
-                Endpoint,
-            > as Wire>::wire_get(buf, true, version, "Voter.Endpoints")?,
-            kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Voter.KRaftVersionFeature",
-            )?,
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Voter.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "Voter.VoterDirectoryId")
+            ),
+            endpoints: tri!(
+                < Vec < Endpoint > as Wire > ::wire_get(buf, true, version,
+                "Voter.Endpoints")
+            ),
+            kraft_version_feature: tri!(
+                < KRaftVersionFeature as Wire > ::wire_get(buf, false, version,
+                "Voter.KRaftVersionFeature")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(buf, "Voter")?,
         })
     }

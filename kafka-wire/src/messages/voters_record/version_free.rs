@@ -100,22 +100,21 @@ impl Wire for Voter {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            voter_id: <i32 as Wire>::wire_get(buf, false, version, "Voter.VoterId")?,
-            voter_directory_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Voter.VoterDirectoryId",
-            )?,
-            endpoints: <Vec<
-                Endpoint,
-            > as Wire>::wire_get(buf, true, version, "Voter.Endpoints")?,
-            kraft_version_feature: <KRaftVersionFeature as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "Voter.KRaftVersionFeature",
-            )?,
+            voter_id: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version, "Voter.VoterId")
+            ),
+            voter_directory_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "Voter.VoterDirectoryId")
+            ),
+            endpoints: tri!(
+                < Vec < Endpoint > as Wire > ::wire_get(buf, true, version,
+                "Voter.Endpoints")
+            ),
+            kraft_version_feature: tri!(
+                < KRaftVersionFeature as Wire > ::wire_get(buf, false, version,
+                "Voter.KRaftVersionFeature")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(buf, "Voter")?;
@@ -128,8 +127,8 @@ impl From<super::v0::Voter> for Voter {
         Self {
             voter_id: v.voter_id,
             voter_directory_id: v.voter_directory_id,
-            endpoints: v.endpoints.into_iter().map(Into::into).collect(),
-            kraft_version_feature: v.kraft_version_feature.into(),
+            endpoints: vec_from(v.endpoints),
+            kraft_version_feature: From::from(v.kraft_version_feature),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -141,12 +140,8 @@ impl Voter {
         Ok(super::v0::Voter {
             voter_id: self.voter_id,
             voter_directory_id: self.voter_directory_id,
-            endpoints: self
-                .endpoints
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
-            kraft_version_feature: self.kraft_version_feature.to_v0(version)?,
+            endpoints: tri!(vec_to(self.endpoints, version, Endpoint::to_v0)),
+            kraft_version_feature: tri!(self.kraft_version_feature.to_v0(version)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -221,9 +216,13 @@ impl Wire for Endpoint {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Name")?,
-            host: <ByteString as Wire>::wire_get(buf, true, version, "Endpoint.Host")?,
-            port: <u16 as Wire>::wire_get(buf, false, version, "Endpoint.Port")?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Name")
+            ),
+            host: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version, "Endpoint.Host")
+            ),
+            port: tri!(< u16 as Wire > ::wire_get(buf, false, version, "Endpoint.Port")),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -335,18 +334,14 @@ impl Wire for KRaftVersionFeature {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            min_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MinSupportedVersion",
-            )?,
-            max_supported_version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "KRaftVersionFeature.MaxSupportedVersion",
-            )?,
+            min_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MinSupportedVersion")
+            ),
+            max_supported_version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "KRaftVersionFeature.MaxSupportedVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -436,15 +431,13 @@ impl Wire for VotersRecord {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            version: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "VotersRecord.Version",
-            )?,
-            voters: <Vec<
-                Voter,
-            > as Wire>::wire_get(buf, true, version, "VotersRecord.Voters")?,
+            version: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version, "VotersRecord.Version")
+            ),
+            voters: tri!(
+                < Vec < Voter > as Wire > ::wire_get(buf, true, version,
+                "VotersRecord.Voters")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -458,7 +451,7 @@ impl From<super::v0::VotersRecord> for VotersRecord {
     fn from(v: super::v0::VotersRecord) -> Self {
         Self {
             version: v.version,
-            voters: v.voters.into_iter().map(Into::into).collect(),
+            voters: vec_from(v.voters),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -466,8 +459,10 @@ impl From<super::v0::VotersRecord> for VotersRecord {
 impl TryFrom<VotersRecord> for super::v0::VotersRecord {
     type Error = EncodeError;
     fn try_from(v: VotersRecord) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::VotersRecord as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::VotersRecord as Message>::NAME, 0i16)),
+        }
     }
 }
 impl VotersRecord {
@@ -476,11 +471,7 @@ impl VotersRecord {
     fn to_v0(self, version: i16) -> Result<super::v0::VotersRecord, EncodeError> {
         Ok(super::v0::VotersRecord {
             version: self.version,
-            voters: self
-                .voters
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            voters: tri!(vec_to(self.voters, version, Voter::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

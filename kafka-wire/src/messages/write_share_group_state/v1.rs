@@ -54,20 +54,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WriteShareGroupStateRequest.GroupId",
-            )?,
-            topics: <Vec<
-                WriteStateData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WriteShareGroupStateRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "WriteShareGroupStateRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < WriteStateData > as Wire > ::wire_get(buf, true, version,
+                "WriteShareGroupStateRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteShareGroupStateRequest",
@@ -159,14 +153,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            results: <Vec<
-                WriteStateResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WriteShareGroupStateResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < WriteStateResult > as Wire > ::wire_get(buf, true, version,
+                "WriteShareGroupStateResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteShareGroupStateResponse",
@@ -317,39 +307,30 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StateEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StartOffset",
-            )?,
-            delivery_complete_count: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.DeliveryCompleteCount",
-            )?,
-            state_batches: <Vec<
-                StateBatch,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.StateBatches")?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StateEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StartOffset")
+            ),
+            delivery_complete_count: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.DeliveryCompleteCount")
+            ),
+            state_batches: tri!(
+                < Vec < StateBatch > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.StateBatches")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "PartitionData",
@@ -445,15 +426,14 @@ impl Wire for WriteStateData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WriteStateData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "WriteStateData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "WriteStateData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "WriteStateData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteStateData",

@@ -70,15 +70,14 @@ impl Wire for WriteStateData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WriteStateData.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionData,
-            > as Wire>::wire_get(buf, true, version, "WriteStateData.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "WriteStateData.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionData > as Wire > ::wire_get(buf, true, version,
+                "WriteStateData.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -93,7 +92,7 @@ impl From<super::v0::WriteStateData> for WriteStateData {
     fn from(v: super::v0::WriteStateData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -102,7 +101,7 @@ impl From<super::v1::WriteStateData> for WriteStateData {
     fn from(v: super::v1::WriteStateData) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -113,11 +112,7 @@ impl WriteStateData {
     fn to_v0(self, version: i16) -> Result<super::v0::WriteStateData, EncodeError> {
         Ok(super::v0::WriteStateData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -126,11 +121,7 @@ impl WriteStateData {
     fn to_v1(self, version: i16) -> Result<super::v1::WriteStateData, EncodeError> {
         Ok(super::v1::WriteStateData {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -278,43 +269,34 @@ impl Wire for PartitionData {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.Partition",
-            )?,
-            state_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StateEpoch",
-            )?,
-            leader_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.LeaderEpoch",
-            )?,
-            start_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionData.StartOffset",
-            )?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.Partition")
+            ),
+            state_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StateEpoch")
+            ),
+            leader_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.LeaderEpoch")
+            ),
+            start_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "PartitionData.StartOffset")
+            ),
             delivery_complete_count: if version >= 1 {
-                <i32 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "PartitionData.DeliveryCompleteCount",
-                )?
+                tri!(
+                    < i32 as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.DeliveryCompleteCount")
+                )
             } else {
                 -1
             },
-            state_batches: <Vec<
-                StateBatch,
-            > as Wire>::wire_get(buf, true, version, "PartitionData.StateBatches")?,
+            state_batches: tri!(
+                < Vec < StateBatch > as Wire > ::wire_get(buf, true, version,
+                "PartitionData.StateBatches")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -333,7 +315,7 @@ impl From<super::v0::PartitionData> for PartitionData {
             leader_epoch: v.leader_epoch,
             start_offset: v.start_offset,
             delivery_complete_count: -1,
-            state_batches: v.state_batches.into_iter().map(Into::into).collect(),
+            state_batches: vec_from(v.state_batches),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -346,7 +328,7 @@ impl From<super::v1::PartitionData> for PartitionData {
             leader_epoch: v.leader_epoch,
             start_offset: v.start_offset,
             delivery_complete_count: v.delivery_complete_count,
-            state_batches: v.state_batches.into_iter().map(Into::into).collect(),
+            state_batches: vec_from(v.state_batches),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -360,11 +342,7 @@ impl PartitionData {
             state_epoch: self.state_epoch,
             leader_epoch: self.leader_epoch,
             start_offset: self.start_offset,
-            state_batches: self
-                .state_batches
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            state_batches: tri!(vec_to(self.state_batches, version, StateBatch::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -377,11 +355,7 @@ impl PartitionData {
             leader_epoch: self.leader_epoch,
             start_offset: self.start_offset,
             delivery_complete_count: self.delivery_complete_count,
-            state_batches: self
-                .state_batches
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            state_batches: tri!(vec_to(self.state_batches, version, StateBatch::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -492,30 +466,20 @@ impl Wire for StateBatch {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            first_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.FirstOffset",
-            )?,
-            last_offset: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.LastOffset",
-            )?,
-            delivery_state: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.DeliveryState",
-            )?,
-            delivery_count: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "StateBatch.DeliveryCount",
-            )?,
+            first_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "StateBatch.FirstOffset")
+            ),
+            last_offset: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version, "StateBatch.LastOffset")
+            ),
+            delivery_state: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "StateBatch.DeliveryState")
+            ),
+            delivery_count: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "StateBatch.DeliveryCount")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -621,20 +585,14 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            group_id: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WriteShareGroupStateRequest.GroupId",
-            )?,
-            topics: <Vec<
-                WriteStateData,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WriteShareGroupStateRequest.Topics",
-            )?,
+            group_id: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "WriteShareGroupStateRequest.GroupId")
+            ),
+            topics: tri!(
+                < Vec < WriteStateData > as Wire > ::wire_get(buf, true, version,
+                "WriteShareGroupStateRequest.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -648,7 +606,7 @@ impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -656,15 +614,17 @@ impl From<super::v0::Request> for Request {
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Request as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Request as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
             group_id: v.group_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -672,8 +632,10 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Request {
@@ -682,11 +644,7 @@ impl Request {
     fn to_v0(self, version: i16) -> Result<super::v0::Request, EncodeError> {
         Ok(super::v0::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, WriteStateData::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -695,11 +653,7 @@ impl Request {
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
             group_id: self.group_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, WriteStateData::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -771,15 +725,14 @@ impl Wire for WriteStateResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            topic_id: <Uuid as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WriteStateResult.TopicId",
-            )?,
-            partitions: <Vec<
-                PartitionResult,
-            > as Wire>::wire_get(buf, true, version, "WriteStateResult.Partitions")?,
+            topic_id: tri!(
+                < Uuid as Wire > ::wire_get(buf, false, version,
+                "WriteStateResult.TopicId")
+            ),
+            partitions: tri!(
+                < Vec < PartitionResult > as Wire > ::wire_get(buf, true, version,
+                "WriteStateResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -794,7 +747,7 @@ impl From<super::v0::WriteStateResult> for WriteStateResult {
     fn from(v: super::v0::WriteStateResult) -> Self {
         Self {
             topic_id: v.topic_id,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -805,11 +758,7 @@ impl WriteStateResult {
     fn to_v0(self, version: i16) -> Result<super::v0::WriteStateResult, EncodeError> {
         Ok(super::v0::WriteStateResult {
             topic_id: self.topic_id,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(vec_to(self.partitions, version, PartitionResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -910,21 +859,18 @@ impl Wire for PartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.Partition",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "PartitionResult.ErrorCode",
-            )?,
-            error_message: <Option<
-                ByteString,
-            > as Wire>::wire_get(buf, true, version, "PartitionResult.ErrorMessage")?,
+            partition: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.Partition")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "PartitionResult.ErrorCode")
+            ),
+            error_message: tri!(
+                < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                "PartitionResult.ErrorMessage")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -940,7 +886,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         Self {
             partition: v.partition,
             error_code: v.error_code,
-            error_message: v.error_message.map(|v| v),
+            error_message: v.error_message,
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1016,14 +962,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            results: <Vec<
-                WriteStateResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WriteShareGroupStateResponse.Results",
-            )?,
+            results: tri!(
+                < Vec < WriteStateResult > as Wire > ::wire_get(buf, true, version,
+                "WriteShareGroupStateResponse.Results")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -1036,7 +978,7 @@ impl Wire for Response {
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1044,14 +986,16 @@ impl From<super::v0::Response> for Response {
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v0(0i16)
-            .map_err(|e| e.in_message(<super::v0::Response as Message>::NAME, 0i16))
+        match v.to_v0(0i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v0::Response as Message>::NAME, 0i16)),
+        }
     }
 }
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
-            results: v.results.into_iter().map(Into::into).collect(),
+            results: vec_from(v.results),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -1059,8 +1003,10 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl Response {
@@ -1068,11 +1014,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v0(self, version: i16) -> Result<super::v0::Response, EncodeError> {
         Ok(super::v0::Response {
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, WriteStateResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -1080,11 +1022,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
-            results: self
-                .results
-                .into_iter()
-                .map(|e| e.to_v0(version))
-                .collect::<Result<_, EncodeError>>()?,
+            results: tri!(vec_to(self.results, version, WriteStateResult::to_v0)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }

@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            markers: <Vec<
-                WritableTxnMarker,
-            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersRequest.Markers")?,
+            markers: tri!(
+                < Vec < WritableTxnMarker > as Wire > ::wire_get(buf, true, version,
+                "WriteTxnMarkersRequest.Markers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersRequest",
@@ -135,9 +136,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            markers: <Vec<
-                WritableTxnMarkerResult,
-            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersResponse.Markers")?,
+            markers: tri!(
+                < Vec < WritableTxnMarkerResult > as Wire > ::wire_get(buf, true,
+                version, "WriteTxnMarkersResponse.Markers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersResponse",
@@ -263,33 +265,26 @@ impl Wire for WritableTxnMarker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.ProducerEpoch",
-            )?,
-            transaction_result: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.TransactionResult",
-            )?,
-            topics: <Vec<
-                WritableTxnMarkerTopic,
-            > as Wire>::wire_get(buf, true, version, "WritableTxnMarker.Topics")?,
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.CoordinatorEpoch",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.ProducerEpoch")
+            ),
+            transaction_result: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.TransactionResult")
+            ),
+            topics: tri!(
+                < Vec < WritableTxnMarkerTopic > as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarker.Topics")
+            ),
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.CoordinatorEpoch")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarker",
@@ -384,20 +379,14 @@ impl Wire for WritableTxnMarkerTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopic.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopic.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarkerTopic.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarkerTopic.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerTopic",
@@ -487,18 +476,14 @@ impl Wire for WritableTxnMarkerPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarkerPartitionResult.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarkerPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarkerPartitionResult.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarkerPartitionResult.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerPartitionResult",
@@ -586,15 +571,14 @@ impl Wire for WritableTxnMarkerResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarkerResult.ProducerId",
-            )?,
-            topics: <Vec<
-                WritableTxnMarkerTopicResult,
-            > as Wire>::wire_get(buf, true, version, "WritableTxnMarkerResult.Topics")?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarkerResult.ProducerId")
+            ),
+            topics: tri!(
+                < Vec < WritableTxnMarkerTopicResult > as Wire > ::wire_get(buf, true,
+                version, "WritableTxnMarkerResult.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerResult",
@@ -685,20 +669,14 @@ impl Wire for WritableTxnMarkerTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopicResult.Name",
-            )?,
-            partitions: <Vec<
-                WritableTxnMarkerPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopicResult.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarkerTopicResult.Name")
+            ),
+            partitions: tri!(
+                < Vec < WritableTxnMarkerPartitionResult > as Wire > ::wire_get(buf,
+                true, version, "WritableTxnMarkerTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarkerTopicResult",

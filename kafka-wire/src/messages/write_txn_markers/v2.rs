@@ -43,9 +43,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            markers: <Vec<
-                WritableTxnMarker,
-            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersRequest.Markers")?,
+            markers: tri!(
+                < Vec < WritableTxnMarker > as Wire > ::wire_get(buf, true, version,
+                "WriteTxnMarkersRequest.Markers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersRequest",
@@ -135,9 +136,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            markers: <Vec<
-                WritableTxnMarkerResult,
-            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersResponse.Markers")?,
+            markers: tri!(
+                < Vec < WritableTxnMarkerResult > as Wire > ::wire_get(buf, true,
+                version, "WriteTxnMarkersResponse.Markers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WriteTxnMarkersResponse",
@@ -273,39 +275,30 @@ impl Wire for WritableTxnMarker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         Ok(Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.ProducerEpoch",
-            )?,
-            transaction_result: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.TransactionResult",
-            )?,
-            topics: <Vec<
-                WritableTxnMarkerTopic,
-            > as Wire>::wire_get(buf, true, version, "WritableTxnMarker.Topics")?,
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.CoordinatorEpoch",
-            )?,
-            transaction_version: <i8 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.TransactionVersion",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.ProducerEpoch")
+            ),
+            transaction_result: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.TransactionResult")
+            ),
+            topics: tri!(
+                < Vec < WritableTxnMarkerTopic > as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarker.Topics")
+            ),
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.CoordinatorEpoch")
+            ),
+            transaction_version: tri!(
+                < i8 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.TransactionVersion")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::decode_section(
                 buf,
                 "WritableTxnMarker",

@@ -146,40 +146,31 @@ impl Wire for WritableTxnMarker {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.ProducerId",
-            )?,
-            producer_epoch: <i16 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.ProducerEpoch",
-            )?,
-            transaction_result: <bool as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.TransactionResult",
-            )?,
-            topics: <Vec<
-                WritableTxnMarkerTopic,
-            > as Wire>::wire_get(buf, true, version, "WritableTxnMarker.Topics")?,
-            coordinator_epoch: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarker.CoordinatorEpoch",
-            )?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.ProducerId")
+            ),
+            producer_epoch: tri!(
+                < i16 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.ProducerEpoch")
+            ),
+            transaction_result: tri!(
+                < bool as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.TransactionResult")
+            ),
+            topics: tri!(
+                < Vec < WritableTxnMarkerTopic > as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarker.Topics")
+            ),
+            coordinator_epoch: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarker.CoordinatorEpoch")
+            ),
             transaction_version: if version >= 2 {
-                <i8 as Wire>::wire_get(
-                    buf,
-                    false,
-                    version,
-                    "WritableTxnMarker.TransactionVersion",
-                )?
+                tri!(
+                    < i8 as Wire > ::wire_get(buf, false, version,
+                    "WritableTxnMarker.TransactionVersion")
+                )
             } else {
                 0
             },
@@ -199,7 +190,7 @@ impl From<super::v1::WritableTxnMarker> for WritableTxnMarker {
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
             transaction_result: v.transaction_result,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             coordinator_epoch: v.coordinator_epoch,
             transaction_version: 0,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -212,7 +203,7 @@ impl From<super::v2::WritableTxnMarker> for WritableTxnMarker {
             producer_id: v.producer_id,
             producer_epoch: v.producer_epoch,
             transaction_result: v.transaction_result,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             coordinator_epoch: v.coordinator_epoch,
             transaction_version: v.transaction_version,
             unknown_tagged_fields: v.unknown_tagged_fields,
@@ -227,11 +218,7 @@ impl WritableTxnMarker {
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
             transaction_result: self.transaction_result,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, WritableTxnMarkerTopic::to_v1)),
             coordinator_epoch: self.coordinator_epoch,
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
@@ -243,11 +230,7 @@ impl WritableTxnMarker {
             producer_id: self.producer_id,
             producer_epoch: self.producer_epoch,
             transaction_result: self.transaction_result,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(vec_to(self.topics, version, WritableTxnMarkerTopic::to_v1)),
             coordinator_epoch: self.coordinator_epoch,
             transaction_version: self.transaction_version,
             unknown_tagged_fields: self.unknown_tagged_fields,
@@ -324,20 +307,14 @@ impl Wire for WritableTxnMarkerTopic {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopic.Name",
-            )?,
-            partition_indexes: <SmallVec<
-                [i32; 4],
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopic.PartitionIndexes",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarkerTopic.Name")
+            ),
+            partition_indexes: tri!(
+                < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarkerTopic.PartitionIndexes")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -427,9 +404,10 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            markers: <Vec<
-                WritableTxnMarker,
-            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersRequest.Markers")?,
+            markers: tri!(
+                < Vec < WritableTxnMarker > as Wire > ::wire_get(buf, true, version,
+                "WriteTxnMarkersRequest.Markers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -442,7 +420,7 @@ impl Wire for Request {
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
-            markers: v.markers.into_iter().map(Into::into).collect(),
+            markers: vec_from(v.markers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -450,14 +428,16 @@ impl From<super::v1::Request> for Request {
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Request as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Request as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
-            markers: v.markers.into_iter().map(Into::into).collect(),
+            markers: vec_from(v.markers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -465,8 +445,10 @@ impl From<super::v2::Request> for Request {
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Request as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Request as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Request {
@@ -474,11 +456,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Request, EncodeError> {
         Ok(super::v1::Request {
-            markers: self
-                .markers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            markers: tri!(vec_to(self.markers, version, WritableTxnMarker::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -486,11 +464,7 @@ impl Request {
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Request, EncodeError> {
         Ok(super::v2::Request {
-            markers: self
-                .markers
-                .into_iter()
-                .map(|e| e.to_v2(version))
-                .collect::<Result<_, EncodeError>>()?,
+            markers: tri!(vec_to(self.markers, version, WritableTxnMarker::to_v2)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -568,15 +542,14 @@ impl Wire for WritableTxnMarkerResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            producer_id: <i64 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarkerResult.ProducerId",
-            )?,
-            topics: <Vec<
-                WritableTxnMarkerTopicResult,
-            > as Wire>::wire_get(buf, true, version, "WritableTxnMarkerResult.Topics")?,
+            producer_id: tri!(
+                < i64 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarkerResult.ProducerId")
+            ),
+            topics: tri!(
+                < Vec < WritableTxnMarkerTopicResult > as Wire > ::wire_get(buf, true,
+                version, "WritableTxnMarkerResult.Topics")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -591,7 +564,7 @@ impl From<super::v1::WritableTxnMarkerResult> for WritableTxnMarkerResult {
     fn from(v: super::v1::WritableTxnMarkerResult) -> Self {
         Self {
             producer_id: v.producer_id,
-            topics: v.topics.into_iter().map(Into::into).collect(),
+            topics: vec_from(v.topics),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -605,11 +578,9 @@ impl WritableTxnMarkerResult {
     ) -> Result<super::v1::WritableTxnMarkerResult, EncodeError> {
         Ok(super::v1::WritableTxnMarkerResult {
             producer_id: self.producer_id,
-            topics: self
-                .topics
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            topics: tri!(
+                vec_to(self.topics, version, WritableTxnMarkerTopicResult::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -687,20 +658,14 @@ impl Wire for WritableTxnMarkerTopicResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            name: <ByteString as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopicResult.Name",
-            )?,
-            partitions: <Vec<
-                WritableTxnMarkerPartitionResult,
-            > as Wire>::wire_get(
-                buf,
-                true,
-                version,
-                "WritableTxnMarkerTopicResult.Partitions",
-            )?,
+            name: tri!(
+                < ByteString as Wire > ::wire_get(buf, true, version,
+                "WritableTxnMarkerTopicResult.Name")
+            ),
+            partitions: tri!(
+                < Vec < WritableTxnMarkerPartitionResult > as Wire > ::wire_get(buf,
+                true, version, "WritableTxnMarkerTopicResult.Partitions")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -715,7 +680,7 @@ impl From<super::v1::WritableTxnMarkerTopicResult> for WritableTxnMarkerTopicRes
     fn from(v: super::v1::WritableTxnMarkerTopicResult) -> Self {
         Self {
             name: v.name,
-            partitions: v.partitions.into_iter().map(Into::into).collect(),
+            partitions: vec_from(v.partitions),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -729,11 +694,9 @@ impl WritableTxnMarkerTopicResult {
     ) -> Result<super::v1::WritableTxnMarkerTopicResult, EncodeError> {
         Ok(super::v1::WritableTxnMarkerTopicResult {
             name: self.name,
-            partitions: self
-                .partitions
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            partitions: tri!(
+                vec_to(self.partitions, version, WritableTxnMarkerPartitionResult::to_v1)
+            ),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -815,18 +778,14 @@ impl Wire for WritableTxnMarkerPartitionResult {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            partition_index: <i32 as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarkerPartitionResult.PartitionIndex",
-            )?,
-            error_code: <ErrorCode as Wire>::wire_get(
-                buf,
-                false,
-                version,
-                "WritableTxnMarkerPartitionResult.ErrorCode",
-            )?,
+            partition_index: tri!(
+                < i32 as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarkerPartitionResult.PartitionIndex")
+            ),
+            error_code: tri!(
+                < ErrorCode as Wire > ::wire_get(buf, false, version,
+                "WritableTxnMarkerPartitionResult.ErrorCode")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -917,9 +876,10 @@ impl Wire for Response {
         _field: Field,
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
-            markers: <Vec<
-                WritableTxnMarkerResult,
-            > as Wire>::wire_get(buf, true, version, "WriteTxnMarkersResponse.Markers")?,
+            markers: tri!(
+                < Vec < WritableTxnMarkerResult > as Wire > ::wire_get(buf, true,
+                version, "WriteTxnMarkersResponse.Markers")
+            ),
             unknown_tagged_fields: UnknownTaggedFields::new(),
         };
         out.unknown_tagged_fields = UnknownTaggedFields::decode_section(
@@ -932,7 +892,7 @@ impl Wire for Response {
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
-            markers: v.markers.into_iter().map(Into::into).collect(),
+            markers: vec_from(v.markers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -940,14 +900,16 @@ impl From<super::v1::Response> for Response {
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v1(1i16)
-            .map_err(|e| e.in_message(<super::v1::Response as Message>::NAME, 1i16))
+        match v.to_v1(1i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v1::Response as Message>::NAME, 1i16)),
+        }
     }
 }
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
-            markers: v.markers.into_iter().map(Into::into).collect(),
+            markers: vec_from(v.markers),
             unknown_tagged_fields: v.unknown_tagged_fields,
         }
     }
@@ -955,8 +917,10 @@ impl From<super::v2::Response> for Response {
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
-        v.to_v2(2i16)
-            .map_err(|e| e.in_message(<super::v2::Response as Message>::NAME, 2i16))
+        match v.to_v2(2i16) {
+            Ok(x) => Ok(x),
+            Err(e) => Err(e.in_message(<super::v2::Response as Message>::NAME, 2i16)),
+        }
     }
 }
 impl Response {
@@ -964,11 +928,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v1(self, version: i16) -> Result<super::v1::Response, EncodeError> {
         Ok(super::v1::Response {
-            markers: self
-                .markers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            markers: tri!(vec_to(self.markers, version, WritableTxnMarkerResult::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
@@ -976,11 +936,7 @@ impl Response {
     #[allow(unused_variables)]
     fn to_v2(self, version: i16) -> Result<super::v2::Response, EncodeError> {
         Ok(super::v2::Response {
-            markers: self
-                .markers
-                .into_iter()
-                .map(|e| e.to_v1(version))
-                .collect::<Result<_, EncodeError>>()?,
+            markers: tri!(vec_to(self.markers, version, WritableTxnMarkerResult::to_v1)),
             unknown_tagged_fields: self.unknown_tagged_fields,
         })
     }
