@@ -1,18 +1,17 @@
 //! Arrays: `Vec` for strings and structs, `SmallVec` for fixed-width values, plain and
 //! nullable, with the element count checked against the remaining bytes before allocating.
 
-use std::ops::Deref;
-
 use bytes::{Buf, Bytes};
 use smallvec::SmallVec;
 
-use super::prefix::{get_prefix, non_null, prefix_len, put_prefix, Prefix};
+use super::prefix::{get_prefix, prefix_len, put_prefix, Prefix};
 use super::{Encoder, Field, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// Reads an array count and checks that the remaining input can hold that many elements of at
-/// least `min_len` bytes each (at least one byte each, as Kafka's own reader requires).
-#[inline(always)]
+/// least `min_len` bytes each (at least one byte each, as Kafka's own reader requires). Not
+/// generic: compiled once for every element type.
+#[inline]
 fn get_count(buf: &mut Bytes, compact: bool, min_len: usize, field: Field) -> Result<Option<usize>, DecodeError> {
     // The common case first: a compact count below 127, in one byte.
     let count = match buf.first() {
@@ -39,89 +38,85 @@ fn count_too_large(count: usize, remaining: usize, field: Field) -> DecodeError 
     DecodeError::new(DecodeErrorKind::CountTooLarge { count, remaining }, field)
 }
 
-/// An array container: `Vec`, or `SmallVec` for arrays of fixed-width values. The four array
-/// `Wire` impls below (each container, plain and nullable) share the functions after it.
-trait ArrayOf: Deref<Target = [Self::Elem]> + Sized {
-    type Elem: Wire;
-    /// Reads `count` elements, already checked against the remaining bytes.
-    fn read(buf: &mut Bytes, count: usize, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError>;
-}
-
-impl<T: Wire> ArrayOf for Vec<T> {
-    type Elem = T;
-    #[inline]
-    fn read(buf: &mut Bytes, count: usize, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
-        match count {
-            0 => Ok(Vec::new()),
-            _ => T::wire_get_many(buf, count, compact, version, field),
-        }
-    }
-}
-
-/// Arrays of fixed-width values (`[]int32`, `[]int64`, `[]uuid`, ...) keep up to 16 bytes of
-/// elements inline, so the typical short list (the 3 replicas of a partition) costs no
-/// allocation; longer ones allocate once, exactly like a `Vec`.
-impl<A: smallvec::Array> ArrayOf for SmallVec<A>
-where
-    A::Item: Wire,
-{
-    type Elem = A::Item;
-    #[inline]
-    fn read(buf: &mut Bytes, count: usize, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
-        let mut v = SmallVec::with_capacity(count);
-        for _ in 0..count {
-            v.push(A::Item::wire_get(buf, compact, version, field)?);
-        }
-        Ok(v)
-    }
-}
-
+/// The encoded size of the elements of an array (not its count).
+///
+/// One copy per element type: a slice pattern walks the elements, so nothing else (no iterator,
+/// no bounds check) is instantiated per element type.
 #[inline]
-fn array_len<V: ArrayOf>(v: Option<&V>, compact: bool, version: i16) -> usize {
-    prefix_len(Prefix::I32, compact, v.map(|v| v.len()))
-        + v.map_or(0, |v| v.iter().map(|e| e.wire_len(compact, version)).sum::<usize>())
+fn items_len<T: Wire>(items: &[T], compact: bool, version: i16) -> usize {
+    let mut n = 0;
+    let mut rest = items;
+    while let [e, tail @ ..] = rest {
+        n += e.wire_len(compact, version);
+        rest = tail;
+    }
+    n
 }
 
+/// Writes an array's count (`None`: null).
+#[inline(always)]
+fn put_count(buf: &mut Encoder, compact: bool, len: Option<usize>, field: Field) -> Result<(), EncodeError> {
+    put_prefix(buf, Prefix::I32, compact, len, field)
+}
+
+#[cold]
+fn null_array(field: Field) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::UnexpectedNull, field)
+}
+
+/// Reads `count` elements (checked against the remaining bytes) into a `SmallVec`.
 #[inline]
-fn array_put<V: ArrayOf>(
-    v: Option<&V>,
-    buf: &mut Encoder,
+fn read_smallvec<A: smallvec::Array>(
+    buf: &mut Bytes,
+    count: usize,
     compact: bool,
     version: i16,
     field: Field,
-) -> Result<(), EncodeError> {
-    put_prefix(buf, Prefix::I32, compact, v.map(|v| v.len()), field)?;
-    match v {
-        Some(v) => V::Elem::wire_put_all(v, buf, compact, version, field),
-        None => Ok(()),
+) -> Result<SmallVec<A>, DecodeError>
+where
+    A::Item: Wire,
+{
+    let mut v = SmallVec::with_capacity(count);
+    for _ in 0..count {
+        match A::Item::wire_get(buf, compact, version, field) {
+            Ok(e) => v.push(e),
+            Err(e) => return Err(e),
+        }
     }
+    Ok(v)
 }
 
-/// A nullable array (`None`: the null marker).
-#[inline]
-fn array_get<V: ArrayOf>(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Option<V>, DecodeError> {
-    match get_count(buf, compact, V::Elem::MIN_LEN, field)? {
-        None => Ok(None),
-        Some(count) => V::read(buf, count, compact, version, field).map(Some),
-    }
-}
-
-/// The `Wire` impls of an array container, plain (null is an error) and nullable.
+/// The `Wire` impls of an array container, plain (null is an error) and nullable: thin
+/// wrappers over the count functions above (not generic) and one loop per element type
+/// (`items_len`, [`Wire::wire_put_all`], `$read`). `match` rather than `?` where the result
+/// type is generic, so that no `Try` glue is instantiated per element type.
+///
+/// `Vec` holds strings and structs; `SmallVec` arrays of fixed-width values (`[]int32`,
+/// `[]int64`, `[]uuid`, ...), keeping up to 16 bytes of elements inline, so the typical short
+/// list (the 3 replicas of a partition) costs no allocation; longer ones allocate once,
+/// exactly like a `Vec`.
 macro_rules! array_wire {
-    (impl<$g:ident> for $ty:ty where $($bounds:tt)*) => {
+    (impl<$g:ident> for $ty:ty, elem $elem:ty, read $read:expr, where $($bounds:tt)*) => {
         impl<$g> Wire for $ty where $($bounds)* {
             const MIN_LEN: usize = 1;
             #[inline]
             fn wire_len(&self, compact: bool, version: i16) -> usize {
-                array_len(Some(self), compact, version)
+                let items: &[$elem] = self;
+                prefix_len(Prefix::I32, compact, Some(items.len())) + items_len(items, compact, version)
             }
             #[inline]
             fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
-                array_put(Some(self), buf, compact, version, field)
+                let items: &[$elem] = self;
+                put_count(buf, compact, Some(items.len()), field)?;
+                <$elem>::wire_put_all(items, buf, compact, version, field)
             }
             #[inline]
             fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
-                non_null(array_get(buf, compact, version, field)?, field)
+                match get_count(buf, compact, <$elem>::MIN_LEN, field) {
+                    Ok(Some(count)) => $read(buf, count, compact, version, field),
+                    Ok(None) => Err(null_array(field)),
+                    Err(e) => Err(e),
+                }
             }
         }
 
@@ -129,22 +124,35 @@ macro_rules! array_wire {
             const MIN_LEN: usize = 1;
             #[inline]
             fn wire_len(&self, compact: bool, version: i16) -> usize {
-                array_len(self.as_ref(), compact, version)
+                match self {
+                    Some(v) => v.wire_len(compact, version),
+                    None => prefix_len(Prefix::I32, compact, None),
+                }
             }
             #[inline]
             fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
-                array_put(self.as_ref(), buf, compact, version, field)
+                match self {
+                    Some(v) => v.wire_put(buf, compact, version, field),
+                    None => put_count(buf, compact, None, field),
+                }
             }
             #[inline]
             fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
-                array_get(buf, compact, version, field)
+                match get_count(buf, compact, <$elem>::MIN_LEN, field) {
+                    Ok(Some(count)) => match $read(buf, count, compact, version, field) {
+                        Ok(v) => Ok(Some(v)),
+                        Err(e) => Err(e),
+                    },
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(e),
+                }
             }
         }
     };
 }
 
-array_wire!(impl<T> for Vec<T> where T: Wire);
-array_wire!(impl<A> for SmallVec<A> where A: smallvec::Array, A::Item: Wire);
+array_wire!(impl<T> for Vec<T>, elem T, read T::wire_get_many, where T: Wire);
+array_wire!(impl<A> for SmallVec<A>, elem A::Item, read read_smallvec::<A>, where A: smallvec::Array, A::Item: Wire);
 
 #[cfg(test)]
 mod tests {

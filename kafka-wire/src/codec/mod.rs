@@ -73,8 +73,12 @@ pub trait Wire: Sized {
         version: i16,
         field: Field,
     ) -> Result<(), EncodeError> {
-        for e in items {
+        // A slice pattern: nothing (no iterator, no bounds check) instantiated per element type
+        // but this function.
+        let mut rest = items;
+        while let [e, tail @ ..] = rest {
             e.wire_put(buf, compact, version, field)?;
+            rest = tail;
         }
         Ok(())
     }
@@ -92,7 +96,10 @@ pub trait Wire: Sized {
     ) -> Result<Vec<Self>, DecodeError> {
         let mut v = Vec::with_capacity(count);
         for _ in 0..count {
-            v.push(Self::wire_get(buf, compact, version, field)?);
+            match Self::wire_get(buf, compact, version, field) {
+                Ok(e) => v.push(e),
+                Err(e) => return Err(e),
+            }
         }
         Ok(v)
     }

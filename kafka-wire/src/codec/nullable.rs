@@ -13,7 +13,10 @@ impl<T: WireStruct> Wire for Option<T> {
     const MIN_LEN: usize = 1;
     #[inline]
     fn wire_len(&self, compact: bool, version: i16) -> usize {
-        1 + self.as_ref().map_or(0, |s| s.wire_len(compact, version))
+        match self {
+            Some(s) => 1 + s.wire_len(compact, version),
+            None => 1,
+        }
     }
     fn wire_put(&self, buf: &mut Encoder, compact: bool, version: i16, field: Field) -> Result<(), EncodeError> {
         match self {
@@ -28,11 +31,15 @@ impl<T: WireStruct> Wire for Option<T> {
         }
     }
     fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
-        // Kafka's reader treats any negative marker as null.
-        if <i8 as Wire>::wire_get(buf, false, 0, field)? < 0 {
-            Ok(None)
-        } else {
-            T::wire_get(buf, compact, version, field).map(Some)
+        // Kafka's reader treats any negative marker as null. `match` rather than `?` and `map`:
+        // no glue instantiated per struct type.
+        match <i8 as Wire>::wire_get(buf, false, 0, field) {
+            Ok(marker) if marker < 0 => Ok(None),
+            Ok(_) => match T::wire_get(buf, compact, version, field) {
+                Ok(s) => Ok(Some(s)),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
         }
     }
 }

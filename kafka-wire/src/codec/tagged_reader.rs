@@ -64,19 +64,25 @@ impl TaggedReader {
 #[inline]
 pub fn get_tagged<T: Wire>(tag: u32, mut data: Bytes, version: i16, field: Field) -> Result<T, DecodeError> {
     let declared = data.len();
-    let v = T::wire_get(&mut data, true, version, field).map_err(|e| match *e.kind() {
-        // The value runs past the declared bytes: at least `needed - remaining` more.
+    // `match` rather than `map_err` and `?`: the error handling below is not generic, so it is
+    // compiled once rather than once per value type.
+    match T::wire_get(&mut data, true, version, field) {
+        Ok(v) if data.is_empty() => Ok(v),
+        Ok(_) => Err(DecodeError::new(
+            DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared - data.len() },
+            field,
+        )),
+        Err(e) => Err(tagged_value_error(e, tag, declared, field)),
+    }
+}
+
+/// A value that ran past its declared bytes needed at least `needed - remaining` more.
+fn tagged_value_error(e: DecodeError, tag: u32, declared: usize, field: Field) -> DecodeError {
+    match *e.kind() {
         DecodeErrorKind::UnexpectedEof { needed, remaining } => DecodeError::new(
             DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared + needed.saturating_sub(remaining) },
             field,
         ),
         _ => e,
-    })?;
-    if !data.is_empty() {
-        return Err(DecodeError::new(
-            DecodeErrorKind::TaggedFieldSize { tag, declared, used: declared - data.len() },
-            field,
-        ));
     }
-    Ok(v)
 }
