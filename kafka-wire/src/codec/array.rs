@@ -59,6 +59,15 @@ fn put_count(buf: &mut Encoder, compact: bool, len: Option<usize>, field: Field)
     put_prefix(buf, Prefix::I32, compact, len, field)
 }
 
+/// The count of an array that is not nullable: null is [`DecodeErrorKind::UnexpectedNull`].
+#[inline]
+fn get_non_null_count(buf: &mut Bytes, compact: bool, min_len: usize, field: Field) -> Result<usize, DecodeError> {
+    match get_count(buf, compact, min_len, field)? {
+        Some(count) => Ok(count),
+        None => Err(null_array(field)),
+    }
+}
+
 #[cold]
 fn null_array(field: Field) -> DecodeError {
     DecodeError::new(DecodeErrorKind::UnexpectedNull, field)
@@ -112,9 +121,8 @@ macro_rules! array_wire {
             }
             #[inline]
             fn wire_get(buf: &mut Bytes, compact: bool, version: i16, field: Field) -> Result<Self, DecodeError> {
-                match get_count(buf, compact, <$elem>::MIN_LEN, field) {
-                    Ok(Some(count)) => $read(buf, count, compact, version, field),
-                    Ok(None) => Err(null_array(field)),
+                match get_non_null_count(buf, compact, <$elem>::MIN_LEN, field) {
+                    Ok(count) => $read(buf, count, compact, version, field),
                     Err(e) => Err(e),
                 }
             }
