@@ -61,83 +61,6 @@ pub enum DecodeErrorKind {
     Decompression { codec: &'static str, reason: String },
 }
 
-/// A decoding failure: what went wrong, in which field, in which message and version.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DecodeError(Box<DecodeErrorInner>);
-
-#[derive(Clone, PartialEq, Eq)]
-struct DecodeErrorInner {
-    kind: DecodeErrorKind,
-    field: &'static str,
-    message: Option<(&'static str, i16)>,
-}
-
-impl DecodeError {
-    /// A new error of `kind` at `field` (`""` when no field applies).
-    #[cold]
-    pub fn new(kind: DecodeErrorKind, field: &'static str) -> Self {
-        DecodeError(Box::new(DecodeErrorInner { kind, field, message: None }))
-    }
-
-    #[cold]
-    pub(crate) fn eof(field: &'static str, needed: usize, remaining: usize) -> Self {
-        Self::new(DecodeErrorKind::UnexpectedEof { needed, remaining }, field)
-    }
-
-    /// Attaches the message name and version, unless an inner message already did.
-    #[cold]
-    pub fn in_message(mut self, name: &'static str, version: i16) -> Self {
-        if self.0.message.is_none() {
-            self.0.message = Some((name, version));
-        }
-        self
-    }
-
-    /// What went wrong.
-    pub fn kind(&self) -> &DecodeErrorKind {
-        &self.0.kind
-    }
-
-    /// The field being decoded, as `Struct.Field` (empty when not inside a field).
-    pub fn field(&self) -> &'static str {
-        self.0.field
-    }
-
-    /// The message name (e.g. `FetchRequest`) and version being decoded, if known.
-    pub fn message(&self) -> Option<(&'static str, i16)> {
-        self.0.message
-    }
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("decoding ")?;
-        if let Some((name, version)) = self.0.message {
-            write!(f, "{name} v{version} ")?;
-        }
-        if !self.0.field.is_empty() {
-            write!(f, "field {} ", self.0.field)?;
-        }
-        write!(f, "failed: {}", self.0.kind)
-    }
-}
-
-impl fmt::Debug for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DecodeError")
-            .field("kind", &self.0.kind)
-            .field("field", &self.0.field)
-            .field("message", &self.0.message)
-            .finish()
-    }
-}
-
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.kind)
-    }
-}
-
 /// What went wrong while encoding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -198,75 +121,115 @@ impl EncodeErrorKind {
     }
 }
 
-/// An encoding failure: what went wrong, in which field, in which message and version.
+/// The part of an error that both directions share: what went wrong (`K`), in which field, and
+/// in which message and version. Boxed, so that an error is one pointer and a `Result` of a
+/// small value stays small.
 #[derive(Clone, PartialEq, Eq)]
-pub struct EncodeError(Box<EncodeErrorInner>);
-
-#[derive(Clone, PartialEq, Eq)]
-struct EncodeErrorInner {
-    kind: EncodeErrorKind,
+struct Located<K> {
+    kind: K,
     field: &'static str,
     message: Option<(&'static str, i16)>,
 }
 
-impl EncodeError {
-    /// A new error of `kind` at `field`.
+impl<K: fmt::Display> Located<K> {
+    /// `verb` (`decoding`, `encoding`), then the message and version, the field, and the kind:
+    /// the whole error in one line. The kind is part of the text, not a separate
+    /// [`source`](std::error::Error::source), so that a chain printed cause by cause (`anyhow`'s
+    /// `{:#}`, a `thiserror` wrapper with `#[source]`) names it once.
+    fn fmt(&self, verb: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(verb)?;
+        if let Some((name, version)) = self.message {
+            write!(f, " {name} v{version}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, " field {}", self.field)?;
+        }
+        write!(f, " failed: {}", self.kind)
+    }
+}
+
+/// The error type of one direction: a boxed [`Located`] of its kind, with the same methods.
+macro_rules! located_error {
+    ($(#[$doc:meta])* $name:ident, $kind:ident, $verb:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(Box<Located<$kind>>);
+
+        impl $name {
+            /// A new error of `kind` at `field` (`""` when no field applies).
+            #[cold]
+            pub fn new(kind: $kind, field: &'static str) -> Self {
+                $name(Box::new(Located { kind, field, message: None }))
+            }
+
+            /// Attaches the message name and version, unless an inner message already did.
+            #[cold]
+            pub fn in_message(mut self, name: &'static str, version: i16) -> Self {
+                if self.0.message.is_none() {
+                    self.0.message = Some((name, version));
+                }
+                self
+            }
+
+            /// What went wrong.
+            pub fn kind(&self) -> &$kind {
+                &self.0.kind
+            }
+
+            /// The field, as `Struct.Field` in Kafka's spelling (empty when not inside a field).
+            pub fn field(&self) -> &'static str {
+                self.0.field
+            }
+
+            /// The message name (e.g. `FetchRequest`) and version, if known.
+            pub fn message(&self) -> Option<(&'static str, i16)> {
+                self.0.message
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt($verb, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("kind", &self.0.kind)
+                    .field("field", &self.0.field)
+                    .field("message", &self.0.message)
+                    .finish()
+            }
+        }
+
+        /// No [`source`](std::error::Error::source): the kind is printed by `Display` and
+        /// returned by `kind()`.
+        impl std::error::Error for $name {}
+    };
+}
+
+located_error!(
+    /// A decoding failure: what went wrong ([`DecodeError::kind`]), in which field, in which
+    /// message and version. `Display` prints all of it in one line, e.g. `decoding FetchRequest
+    /// v12 field FetchPartition.FetchOffset failed: needed 8 more bytes, 3 remain`.
+    DecodeError,
+    DecodeErrorKind,
+    "decoding"
+);
+
+located_error!(
+    /// An encoding failure: what went wrong ([`EncodeError::kind`]), in which field, in which
+    /// message and version. `Display` prints all of it in one line.
+    EncodeError,
+    EncodeErrorKind,
+    "encoding"
+);
+
+impl DecodeError {
     #[cold]
-    pub fn new(kind: EncodeErrorKind, field: &'static str) -> Self {
-        EncodeError(Box::new(EncodeErrorInner { kind, field, message: None }))
-    }
-
-    /// Attaches the message name and version, unless an inner message already did.
-    #[cold]
-    pub fn in_message(mut self, name: &'static str, version: i16) -> Self {
-        if self.0.message.is_none() {
-            self.0.message = Some((name, version));
-        }
-        self
-    }
-
-    /// What went wrong.
-    pub fn kind(&self) -> &EncodeErrorKind {
-        &self.0.kind
-    }
-
-    /// The field being encoded, as `Struct.Field`.
-    pub fn field(&self) -> &'static str {
-        self.0.field
-    }
-
-    /// The message name and version being encoded, if known.
-    pub fn message(&self) -> Option<(&'static str, i16)> {
-        self.0.message
-    }
-}
-
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("encoding ")?;
-        if let Some((name, version)) = self.0.message {
-            write!(f, "{name} v{version} ")?;
-        }
-        if !self.0.field.is_empty() {
-            write!(f, "field {} ", self.0.field)?;
-        }
-        write!(f, "failed: {}", self.0.kind)
-    }
-}
-
-impl fmt::Debug for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EncodeError")
-            .field("kind", &self.0.kind)
-            .field("field", &self.0.field)
-            .field("message", &self.0.message)
-            .finish()
-    }
-}
-
-impl std::error::Error for EncodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0.kind)
+    pub(crate) fn eof(field: &'static str, needed: usize, remaining: usize) -> Self {
+        Self::new(DecodeErrorKind::UnexpectedEof { needed, remaining }, field)
     }
 }
 
@@ -284,6 +247,40 @@ mod tests {
         // The innermost message wins.
         let e = e.in_message("Outer", 1);
         assert_eq!(e.message(), Some(("FetchRequest", 12)));
+    }
+
+    /// The chain as `anyhow` prints it with `{:#}`: each error, then its sources, `": "` apart.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_chain_names_the_kind_once() {
+        // A wrapper as applications (and the client's `Error::Malformed`) write it.
+        #[derive(Debug, thiserror::Error)]
+        #[error("malformed Fetch v12 response")]
+        struct Malformed(#[source] DecodeError);
+
+        let e = DecodeError::eof("FetchPartition.FetchOffset", 8, 3).in_message("FetchResponse", 12);
+        assert_eq!(
+            chain(&Malformed(e)),
+            "malformed Fetch v12 response: decoding FetchResponse v12 field FetchPartition.FetchOffset failed: \
+             needed 8 more bytes, 3 remain"
+        );
+        let e = EncodeError::new(EncodeErrorKind::TooLong { len: 40_000, max: 32767 }, "Topic.Name");
+        assert_eq!(
+            chain(&e),
+            "encoding field Topic.Name failed: length 40000 exceeds the maximum 32767 of this encoding"
+        );
+        let e = DecodeError::new(DecodeErrorKind::TrailingBytes(2), "");
+        assert_eq!(format!("{e}"), "decoding failed: 2 unexpected trailing bytes");
     }
 
     #[test]

@@ -93,7 +93,6 @@ mod encoder;
 mod error;
 mod frame;
 pub mod framing;
-mod java_utf8;
 mod message;
 mod negotiate;
 pub mod records;

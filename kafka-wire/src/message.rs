@@ -86,6 +86,11 @@ pub trait VersionedRequest: Message {
         request_frame(self, correlation_id, client_id).to_chunks()
     }
 
+    /// This request in the enum of every API and version; what the generic
+    /// `From<R> for AnyRequest` calls.
+    #[doc(hidden)]
+    fn into_any(self) -> crate::AnyRequest;
+
     /// A function that parses the response frame of this request (header and body, without the
     /// size prefix) into its typed response.
     fn response_deserializer(&self) -> ResponseDeserializer<Self::Response> {
@@ -113,6 +118,11 @@ pub trait VersionedResponse: Message {
     fn serialize_chunks(&self, correlation_id: i32) -> Result<Chunks, EncodeError> {
         response_frame(self, correlation_id).to_chunks()
     }
+
+    /// This response in the enum of every API and version; what the generic
+    /// `From<R> for AnyResponse` calls.
+    #[doc(hidden)]
+    fn into_any(self) -> crate::AnyResponse;
 
     /// Parses a response frame: header, then the body. Bytes after the body are ignored, as
     /// Kafka's client ignores them (`AbstractResponse.parseResponse` never looks at what is

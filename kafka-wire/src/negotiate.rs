@@ -75,16 +75,16 @@ impl NegotiatedVersions {
 }
 
 /// Picks, for each API the broker lists as `(api key, min version, max version)`, the highest
-/// version that this build also supports ([`ApiKey::versions`], which honours the API cargo
-/// features and `unstable`). APIs unknown to this build, and APIs whose ranges do not overlap,
-/// are left out.
+/// version that this build also supports ([`ApiKey::versions`]). APIs unknown to this build,
+/// and APIs whose ranges do not overlap, are left out.
+///
+/// Every ApiVersions response has this as a method too: `response.negotiate()` on
+/// `api_versions::AnyResponse`, on each version's `Response` and on the version-free
+/// `api_versions::Response`.
 pub fn negotiate(broker: impl IntoIterator<Item = (i16, i16, i16)>) -> NegotiatedVersions {
     let mut versions = BTreeMap::new();
     for (key, min, max) in broker {
         let Some(api) = ApiKey::from_code(key) else { continue };
-        if !api.is_enabled() {
-            continue;
-        }
         let common = api.versions().intersect(VersionRange::new(min, max));
         if !common.is_empty() {
             versions.insert(api, common.max);
@@ -93,19 +93,12 @@ pub fn negotiate(broker: impl IntoIterator<Item = (i16, i16, i16)>) -> Negotiate
     NegotiatedVersions { versions }
 }
 
-#[cfg(feature = "api_versions")]
-impl crate::api_versions::AnyResponse {
-    /// [`negotiate`] over this response's version ranges.
-    pub fn negotiate(&self) -> NegotiatedVersions {
-        negotiate(self.api_ranges())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    #[cfg(all(feature = "fetch", feature = "metadata"))]
     fn picks_the_highest_common_version() {
         let fetch = ApiKey::Fetch.versions();
         let n = negotiate([
@@ -118,5 +111,27 @@ mod tests {
         assert_eq!(n.get(ApiKey::Metadata), Some(4));
         assert_eq!(n.get(ApiKey::Produce), None);
         assert_eq!(n.len(), 2);
+    }
+
+    /// A build without an API cannot speak it: no versions, nothing negotiated, whatever the
+    /// broker offers. (Meaningful in a build with some API features off, e.g.
+    /// `cargo test -p kafka-wire --lib --no-default-features --features metadata`.)
+    #[test]
+    fn an_api_whose_feature_is_off_has_no_versions() {
+        for &api in ApiKey::ALL {
+            let n = negotiate([(api.code(), 0, i16::MAX)]);
+            if api.is_enabled() {
+                assert_eq!(n.get(api), (!api.versions().is_empty()).then_some(api.versions().max), "{api}");
+            } else {
+                assert!(api.versions().is_empty(), "{api}");
+                assert_eq!(n.get(api), None, "{api}");
+            }
+        }
+    }
+
+    #[test]
+    fn api_keys_display_their_schema_name() {
+        assert_eq!(ApiKey::Fetch.to_string(), "Fetch");
+        assert_eq!(ApiKey::DescribeGroups.to_string(), "DescribeGroups");
     }
 }

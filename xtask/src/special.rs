@@ -22,8 +22,8 @@ pub const RESPONSE_HEADER_V0_ALWAYS: &[&str] = &[
 pub const RESPONSE_V0_FALLBACK: &[&str] = &["ApiVersions"];
 
 /// Responses listing version ranges: (API, array field, [key, min, max] fields of its
-/// elements). The any-version enum of that API gets `api_ranges()`, which version negotiation
-/// reads whatever the response version.
+/// elements). The any-version enum of that API, each version's response and the version-free
+/// response get `api_ranges()` and `negotiate()`: negotiation starts from whichever a caller holds.
 pub const VERSION_RANGE_LISTS: &[(&str, &str, [&str; 3])] =
     &[("ApiVersions", "ApiKeys", ["ApiKey", "MinVersion", "MaxVersion"])];
 
@@ -50,6 +50,26 @@ pub const BEHAVIOUR_VERSIONS: &[(&str, &str, i16, &str)] = &[
         "A commit to a group the coordinator does not know is answered GROUP_ID_NOT_FOUND; before, ILLEGAL_GENERATION (KIP-848; OffsetCommitResponse.json, Kafka's OffsetMetadataManager).",
     ),
 ];
+
+/// Notes for the docs of a message's types, on what the schema does not say and a user must
+/// know: (message, first version, note). Each version's type from the first version on gets the
+/// note, and so does the version-free type.
+pub const MESSAGE_DOC_NOTES: &[(&str, i16, &str)] = &[(
+    "ApiVersionsRequest",
+    3,
+    "**Set `client_software_name` and `client_software_version`:** `Default` leaves them empty,\n\
+     and a broker answers a v3+ request whose name or version does not match\n\
+     `[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?` (an empty one included) with `INVALID_REQUEST`\n\
+     (KIP-511; Kafka's `ApiVersionsRequest.isValid`).",
+)];
+
+/// The notes of `message` for its type of `version`, or for its version-free type (`None`).
+pub fn message_doc_notes(message: &str, version: Option<i16>) -> impl Iterator<Item = &'static str> + '_ {
+    MESSAGE_DOC_NOTES
+        .iter()
+        .filter(move |(m, first, _)| *m == message && version.is_none_or(|v| v >= *first))
+        .map(|(_, _, note)| *note)
+}
 
 /// Requests that get no response when the given int field is zero (Produce with acks=0).
 pub const NO_RESPONSE_WHEN_ZERO: &[(&str, &str)] = &[("Produce", "Acks")];
@@ -133,5 +153,13 @@ mod tests {
         assert_eq!(request_header_version("ControlledShutdown", 1, false), 1);
         assert_eq!(response_header_version("Fetch", true), 1);
         assert_eq!(response_header_version("ApiVersions", true), 0);
+    }
+
+    #[test]
+    fn doc_notes_apply_from_their_first_version_and_to_the_version_free_type() {
+        assert_eq!(message_doc_notes("ApiVersionsRequest", Some(2)).count(), 0);
+        assert_eq!(message_doc_notes("ApiVersionsRequest", Some(3)).count(), 1);
+        assert_eq!(message_doc_notes("ApiVersionsRequest", None).count(), 1);
+        assert_eq!(message_doc_notes("ApiVersionsResponse", None).count(), 0);
     }
 }

@@ -581,10 +581,15 @@ impl ApiKey {
             Self::UnregisterController => VersionRange::new(0i16, 0i16),
         }
     }
-    /// The versions this build can encode and decode: the stable ones, plus the unstable
-    /// ones with the `unstable` feature. (Whether the API is compiled in at all is
-    /// [`ApiKey::is_enabled`].)
+    /// The versions this build can encode and decode, and so the ones version negotiation
+    /// ([`negotiate`](crate::negotiate)) picks from: none ([`VersionRange::EMPTY`]) when
+    /// the API's cargo feature is off ([`ApiKey::is_enabled`]: a build without an API
+    /// cannot speak it), else the stable ones, plus the unstable ones with the `unstable`
+    /// feature.
     pub const fn versions(self) -> VersionRange {
+        if !self.is_enabled() {
+            return VersionRange::EMPTY;
+        }
         match self {
             Self::Produce => VersionRange::new(3i16, 13i16),
             Self::Fetch => VersionRange::new(4i16, 18i16),

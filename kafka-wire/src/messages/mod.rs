@@ -7373,6 +7373,20 @@ impl AnyResponse {
         )
     }
 }
+/// A request of any version of any API: `AnyRequest::from(fetch::v12::Request { .. })`.
+/// (One generic impl rather than one per version, which rustdoc listed next to the
+/// API's own `From<Request> for AnyRequest` under the same name.)
+impl<R: crate::VersionedRequest> From<R> for AnyRequest {
+    fn from(r: R) -> Self {
+        r.into_any()
+    }
+}
+/// A response of any version of any API: `AnyResponse::from(fetch::v12::Response { .. })`.
+impl<R: crate::VersionedResponse> From<R> for AnyResponse {
+    fn from(r: R) -> Self {
+        r.into_any()
+    }
+}
 #[cfg(feature = "produce")]
 impl From<produce::AnyRequest> for AnyRequest {
     fn from(r: produce::AnyRequest) -> Self {

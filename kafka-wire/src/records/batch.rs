@@ -259,10 +259,12 @@ impl RecordBatch {
         let log_append_time = (self.timestamp_type() == TimestampType::LogAppendTime).then_some(self.max_timestamp);
         Ok(RecordIter(Source::V2(V2Records {
             data,
-            left: self.record_count,
-            base_offset: self.base_offset,
-            base_timestamp: self.base_timestamp,
-            log_append_time,
+            cursor: V2Cursor {
+                left: self.record_count,
+                base_offset: self.base_offset,
+                base_timestamp: self.base_timestamp,
+                log_append_time,
+            },
         })))
     }
 }
@@ -318,9 +320,19 @@ enum Source {
 #[derive(Debug, Clone)]
 struct V2Records {
     data: Bytes,
+    cursor: V2Cursor,
+}
+
+/// Where the iteration of a v2 batch's records stands, whatever holds the bytes: the owned
+/// [`RecordIter`] (`Bytes`) and the borrowed [`BorrowedRecords`] (`&[u8]`) both step with
+/// [`V2Cursor::next`].
+#[derive(Debug, Clone, Copy)]
+struct V2Cursor {
+    /// Records still to read.
     left: i32,
     base_offset: i64,
     base_timestamp: i64,
+    /// The batch's max timestamp when it uses `LogAppendTime`.
     log_append_time: Option<i64>,
 }
 
@@ -391,10 +403,7 @@ fn read_record(data: &[u8], sink: &mut impl HeaderSink) -> Result<RawRecord, Dec
         // A header takes at least two bytes: never reserve more than the record could hold.
         sink.reserve((count as usize).min((end - pos) / 2));
         for _ in 0..count {
-            let Some(key) = slice_bytes(r, &mut pos, "Header.Key")? else {
-                return Err(DecodeError::new(DecodeErrorKind::InvalidLength(-1), "Header.Key"));
-            };
-            let value = slice_bytes(r, &mut pos, "Header.Value")?;
+            let (key, value) = read_header(r, &mut pos)?;
             sink.header(r, key, value)?;
         }
     }
@@ -449,30 +458,61 @@ impl HeaderSink for CheckHeaders {
     }
 }
 
+impl V2Cursor {
+    /// Reads the record at the start of `data` (the bytes not yet read), or the end: `None`
+    /// once every declared record was read and nothing follows, and an error for bytes after
+    /// the last record. After an error the cursor is at its end; the caller drops its bytes.
+    #[inline(always)]
+    fn next(&mut self, data: &[u8], sink: &mut impl HeaderSink) -> Option<Result<RawRecord, DecodeError>> {
+        if self.left == 0 {
+            if data.is_empty() {
+                return None;
+            }
+            return Some(Err(DecodeError::new(DecodeErrorKind::TrailingBytes(data.len()), "RecordBatch.Records")));
+        }
+        self.left -= 1;
+        let record = read_record(data, sink);
+        if record.is_err() {
+            self.left = 0;
+        }
+        Some(record)
+    }
+
+    /// The absolute offset of a record of offset delta `delta`.
+    #[inline(always)]
+    fn offset(&self, delta: i32) -> i64 {
+        self.base_offset.wrapping_add(delta.into())
+    }
+
+    /// The timestamp of a record of timestamp delta `delta`: the batch's max timestamp under `LogAppendTime`, else the
+    /// base timestamp plus the record's delta.
+    #[inline(always)]
+    fn timestamp(&self, delta: i64) -> i64 {
+        self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(delta))
+    }
+
+    fn size_hint(&self, data: &[u8]) -> (usize, Option<usize>) {
+        // Every record takes at least 7 bytes; +1 for a possible trailing-bytes error.
+        (0, Some((self.left as usize).min(data.len() / 7) + 1))
+    }
+}
+
 impl V2Records {
     /// Decodes the next record. It walks the bytes as a slice and cuts `Bytes` (a reference
     /// count each) only for the key, the value and the headers it returns.
     #[inline]
     fn next(&mut self) -> Option<Result<Record, DecodeError>> {
-        if self.left == 0 {
-            if self.data.is_empty() {
-                return None;
-            }
-            let e = DecodeError::new(DecodeErrorKind::TrailingBytes(self.data.len()), "RecordBatch.Records");
-            self.data.clear();
-            return Some(Err(e));
-        }
-        self.left -= 1;
         let mut sink = OwnedHeaders { data: &self.data, headers: Vec::new() };
-        match read_record(&self.data, &mut sink) {
+        match self.cursor.next(&self.data, &mut sink)? {
             Ok(raw) => {
                 let headers = sink.headers;
                 let key = raw.key.map(|k| self.data.slice(k));
                 let value = raw.value.map(|v| self.data.slice(v));
                 self.data.advance(raw.end);
+                // Built in the return value, not moved into it (a copy of ~100 bytes per record).
                 Some(Ok(Record {
-                    offset: self.base_offset.wrapping_add(raw.offset_delta.into()),
-                    timestamp: self.log_append_time.unwrap_or(self.base_timestamp.wrapping_add(raw.timestamp_delta)),
+                    offset: self.cursor.offset(raw.offset_delta),
+                    timestamp: self.cursor.timestamp(raw.timestamp_delta),
                     attributes: raw.attributes as i8,
                     key,
                     value,
@@ -480,7 +520,6 @@ impl V2Records {
                 }))
             }
             Err(e) => {
-                self.left = 0;
                 self.data.clear();
                 Some(Err(e))
             }
@@ -509,8 +548,7 @@ impl Iterator for RecordIter {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.0 {
-            // Every record takes at least 7 bytes; +1 for a possible trailing-bytes error.
-            Source::V2(r) => (0, Some((r.left as usize).min(r.data.len() / 7) + 1)),
+            Source::V2(r) => r.cursor.size_hint(&r.data),
             Source::Legacy(m) => m.size_hint(),
         }
     }
@@ -590,12 +628,11 @@ impl<'a> Iterator for HeaderRefs<'a> {
         // one did the iteration would just end.
         let mut pos = 0;
         let header = (|| {
-            let key = slice_bytes(self.data, &mut pos, "Header.Key").ok()??;
-            let value = slice_bytes(self.data, &mut pos, "Header.Value").ok()?;
+            let (key, value) = read_header(self.data, &mut pos).ok()?;
             let key = self.data.get(key)?;
             let key = match std::str::from_utf8(key) {
                 Ok(k) => Cow::Borrowed(k),
-                Err(_) => Cow::Owned(crate::java_utf8::decode(key)),
+                Err(_) => Cow::Owned(crate::codec::java_utf8::decode(key)),
             };
             let value = match value {
                 Some(v) => Some(self.data.get(v)?),
@@ -650,13 +687,7 @@ impl RecordIter {
     /// ```
     pub fn borrowed(&self) -> BorrowedRecords<'_> {
         BorrowedRecords(match &self.0 {
-            Source::V2(r) => BorrowedSource::V2 {
-                data: &r.data,
-                left: r.left,
-                base_offset: r.base_offset,
-                base_timestamp: r.base_timestamp,
-                log_append_time: r.log_append_time,
-            },
+            Source::V2(r) => BorrowedSource::V2 { data: &r.data, cursor: r.cursor },
             Source::Legacy(m) => BorrowedSource::Legacy(m.as_slice().iter()),
         })
     }
@@ -668,7 +699,7 @@ pub struct BorrowedRecords<'a>(BorrowedSource<'a>);
 
 #[derive(Debug, Clone)]
 enum BorrowedSource<'a> {
-    V2 { data: &'a [u8], left: i32, base_offset: i64, base_timestamp: i64, log_append_time: Option<i64> },
+    V2 { data: &'a [u8], cursor: V2Cursor },
     Legacy(std::slice::Iter<'a, super::LegacyMessage>),
 }
 
@@ -678,24 +709,15 @@ impl<'a> Iterator for BorrowedRecords<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            BorrowedSource::V2 { data, left, base_offset, base_timestamp, log_append_time } => {
-                if *left == 0 {
-                    if data.is_empty() {
-                        return None;
-                    }
-                    let e = DecodeError::new(DecodeErrorKind::TrailingBytes(data.len()), "RecordBatch.Records");
-                    *data = &[];
-                    return Some(Err(e));
-                }
-                *left -= 1;
+            BorrowedSource::V2 { data, cursor } => {
                 let d: &'a [u8] = data;
-                match read_record(d, &mut CheckHeaders) {
+                match cursor.next(d, &mut CheckHeaders)? {
                     Ok(raw) => {
                         let slice = |r: Range<usize>| d.get(r).unwrap_or_default();
                         *data = d.get(raw.end..).unwrap_or_default();
                         Some(Ok(RecordRef {
-                            offset: base_offset.wrapping_add(raw.offset_delta.into()),
-                            timestamp: log_append_time.unwrap_or(base_timestamp.wrapping_add(raw.timestamp_delta)),
+                            offset: cursor.offset(raw.offset_delta),
+                            timestamp: cursor.timestamp(raw.timestamp_delta),
                             attributes: raw.attributes as i8,
                             key: raw.key.map(slice),
                             value: raw.value.map(slice),
@@ -704,7 +726,6 @@ impl<'a> Iterator for BorrowedRecords<'a> {
                         }))
                     }
                     Err(e) => {
-                        *left = 0;
                         *data = &[];
                         Some(Err(e))
                     }
@@ -726,13 +747,24 @@ impl<'a> Iterator for BorrowedRecords<'a> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         match &self.0 {
-            BorrowedSource::V2 { data, left, .. } => (0, Some((*left as usize).min(data.len() / 7) + 1)),
+            BorrowedSource::V2 { data, cursor } => cursor.size_hint(data),
             BorrowedSource::Legacy(m) => m.size_hint(),
         }
     }
 }
 
 impl std::iter::FusedIterator for BorrowedRecords<'_> {}
+
+/// The header at `*pos` of `record`: where its key (never null, in Kafka's
+/// `DefaultRecord.readHeaders` too) and its value lie in `record`.
+#[inline(always)]
+fn read_header(record: &[u8], pos: &mut usize) -> Result<(Range<usize>, Option<Range<usize>>), DecodeError> {
+    let Some(key) = slice_bytes(record, pos, "Header.Key")? else {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(-1), "Header.Key"));
+    };
+    let value = slice_bytes(record, pos, "Header.Value")?;
+    Ok((key, value))
+}
 
 /// A varint-length byte string of the record format at `*pos` of `record`; -1 is null. Returns
 /// where it lies in `record`.

@@ -91,7 +91,7 @@ pub use batch::{
     BorrowedRecords, Header, HeaderRef, HeaderRefs, Record, RecordBatch, RecordIter, RecordRef, TimestampType,
 };
 pub use builder::{BatchBuilder, ControlRecord, NewRecord};
-pub use compression::{compress, decompress, Compression, DEFAULT_MAX_DECOMPRESSED};
+pub use compression::{compress, decompress, Compression, DecompressionBudget, DEFAULT_MAX_DECOMPRESSED};
 pub use legacy::LegacyMessage;
 
 use crate::codec::{Encoder, Field, Wire};
@@ -225,23 +225,7 @@ impl Batch {
             Batch::V2(b) => b.raw_records(),
             Batch::Legacy(m) => m.value.as_deref().unwrap_or_default(),
         };
-        let state = compression::decoder_cost(codec, data);
-        let Some(cap) = budget.left.checked_sub(state) else {
-            let limit = budget.left;
-            budget.left = 0;
-            return Err(compression::too_large(limit));
-        };
-        match self.records_capped(cap) {
-            Ok(records) => {
-                budget.left = cap.saturating_sub(records.unread_len());
-                Ok(records)
-            }
-            Err(e) => {
-                // What the decoder produced before failing is unknown (up to the cap).
-                budget.left = 0;
-                Err(e)
-            }
-        }
+        budget.spend(codec, data, |cap| self.records_capped(cap))
     }
 
     /// The encoded size in bytes.
@@ -270,38 +254,6 @@ impl From<RecordBatch> for Batch {
 impl From<LegacyMessage> for Batch {
     fn from(m: LegacyMessage) -> Self {
         Batch::Legacy(m)
-    }
-}
-
-/// A limit on what decompressing the batches of one record set may cost in total, for
-/// [`Batch::records_budgeted`]: the decompressed bytes plus each decoder's own state.
-///
-/// [`Batch::records_capped`] caps one batch; a record set of many small compressed batches
-/// (a decompression bomb each, or lz4 frames declaring 4 MiB blocks) would cost that cap once
-/// per batch, far more than its own size. With one budget for the whole set, reading an `n`-byte
-/// record set requests at most `40 * n + 40 * budget + 10 MiB` bytes from the allocator in
-/// total (see the crate docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecompressionBudget {
-    left: usize,
-}
-
-impl DecompressionBudget {
-    /// A budget of `bytes`.
-    pub const fn new(bytes: usize) -> Self {
-        DecompressionBudget { left: bytes }
-    }
-
-    /// What is left.
-    pub const fn remaining(&self) -> usize {
-        self.left
-    }
-}
-
-impl Default for DecompressionBudget {
-    /// [`DEFAULT_MAX_DECOMPRESSED`].
-    fn default() -> Self {
-        DecompressionBudget::new(DEFAULT_MAX_DECOMPRESSED)
     }
 }
 

@@ -54,6 +54,10 @@ fn top_doc(msg: &Message, mv: &MessageVersion) -> String {
     if mv.unstable {
         doc.push_str("\n\n**Unstable** (`latestVersionUnstable`): may still change; behind the `unstable` feature.");
     }
+    for note in special::message_doc_notes(&msg.name, Some(mv.version)) {
+        doc.push_str("\n\n");
+        doc.push_str(note);
+    }
     doc
 }
 
@@ -83,6 +87,7 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
     let variant = naming::variant_ident(&api.name);
     let req_ident = naming::ident("Request");
     let resp_ident = naming::ident("Response");
+    let version_var = naming::version_variant(v);
 
     let req_struct = emit_struct(
         rcx,
@@ -159,6 +164,9 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
             const HEADER_VERSION: i16 = #req_header;
             type Response = Response;
             #expects
+            fn into_any(self) -> crate::AnyRequest {
+                crate::AnyRequest::#variant(super::AnyRequest::#version_var(self))
+            }
         }
 
         #resp_struct
@@ -168,6 +176,9 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
             const HEADER_VERSION: i16 = #resp_header;
             type Request = Request;
             #fallback
+            fn into_any(self) -> crate::AnyResponse {
+                crate::AnyResponse::#variant(super::AnyResponse::#version_var(self))
+            }
         }
         #from_v0
 
@@ -347,16 +358,34 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         }
         let (a, k, lo, hi) =
             (naming::field_ident(array), naming::field_ident(k), naming::field_ident(lo), naming::field_ident(hi));
-        ranges = quote! {
-            #allow
-            impl AnyResponse {
-                /// The `(api key, min version, max version)` entries, whatever the version.
+        // The same two methods on the any-version enum, on each version's response and on the
+        // version-free one: negotiation starts from whichever the caller holds.
+        let methods = |ranges: TokenStream| {
+            quote! {
+                /// The `(api key, min version, max version)` entries the broker listed.
                 pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
-                    match *self {
-                        #(#cfgs Self::#vars(ref m) => m.#a.iter().map(|e| (e.#k, e.#lo, e.#hi)).collect(),)*
-                    }
+                    #ranges
+                }
+
+                /// The version of each API that both the broker (this response) and this build
+                /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+                pub fn negotiate(&self) -> crate::NegotiatedVersions {
+                    crate::negotiate(self.api_ranges())
                 }
             }
+        };
+        let each = quote!(self.#a.iter().map(|e| (e.#k, e.#lo, e.#hi)).collect());
+        let any = methods(quote! {
+            match *self {
+                #(#cfgs Self::#vars(ref m) => m.api_ranges(),)*
+            }
+        });
+        let one = methods(each);
+        ranges = quote! {
+            #allow
+            impl AnyResponse { #any }
+            #(#cfgs impl #mods_i::Response { #one })*
+            impl Response { #one }
         };
     }
 
@@ -524,16 +553,8 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 fn from(m: #mods_i::Request) -> Self { Self::#vars(m) }
             }
             #cfgs
-            impl From<#mods_i::Request> for crate::AnyRequest {
-                fn from(m: #mods_i::Request) -> Self { Self::#variant(AnyRequest::#vars(m)) }
-            }
-            #cfgs
             impl From<#mods_i::Response> for AnyResponse {
                 fn from(m: #mods_i::Response) -> Self { Self::#vars(m) }
-            }
-            #cfgs
-            impl From<#mods_i::Response> for crate::AnyResponse {
-                fn from(m: #mods_i::Response) -> Self { Self::#variant(AnyResponse::#vars(m)) }
             }
         )*
 
@@ -557,6 +578,14 @@ fn api_version_free_file(api: &Api) -> Result<TokenStream> {
         "`{}` of any version (version-free): the fields of versions {}–{}.",
         api.response.name, api.min_version, api.max_version
     );
+    let with_notes = |mut doc: String, msg: &Message| {
+        for note in special::message_doc_notes(&msg.name, None) {
+            doc.push_str("\n\n");
+            doc.push_str(note);
+        }
+        doc
+    };
+    let (req_doc, resp_doc) = (with_notes(req_doc, &api.request), with_notes(resp_doc, &api.response));
     let req_items = super::free::items(&api.request, &req_ident, &req_ident, &req_doc)?;
     let resp_items = super::free::items(&api.response, &resp_ident, &resp_ident, &resp_doc)?;
     let (req_name, resp_name) = (&api.request.name, &api.response.name);

@@ -224,6 +224,22 @@ pub fn mod_rs(model: &Model) -> GenFile {
             }
         }
 
+        /// A request of any version of any API: `AnyRequest::from(fetch::v12::Request { .. })`.
+        /// (One generic impl rather than one per version, which rustdoc listed next to the
+        /// API's own `From<Request> for AnyRequest` under the same name.)
+        impl<R: crate::VersionedRequest> From<R> for AnyRequest {
+            fn from(r: R) -> Self {
+                r.into_any()
+            }
+        }
+
+        /// A response of any version of any API: `AnyResponse::from(fetch::v12::Response { .. })`.
+        impl<R: crate::VersionedResponse> From<R> for AnyResponse {
+            fn from(r: R) -> Self {
+                r.into_any()
+            }
+        }
+
         #(
             #cfgs
             impl From<#mods::AnyRequest> for AnyRequest {
@@ -492,10 +508,15 @@ pub fn api_key_rs(model: &Model) -> GenFile {
                 match self { #(Self::#vars => VersionRange::new(#mins, #maxs),)* }
             }
 
-            /// The versions this build can encode and decode: the stable ones, plus the unstable
-            /// ones with the `unstable` feature. (Whether the API is compiled in at all is
-            /// [`ApiKey::is_enabled`].)
+            /// The versions this build can encode and decode, and so the ones version negotiation
+            /// ([`negotiate`](crate::negotiate)) picks from: none ([`VersionRange::EMPTY`]) when
+            /// the API's cargo feature is off ([`ApiKey::is_enabled`]: a build without an API
+            /// cannot speak it), else the stable ones, plus the unstable ones with the `unstable`
+            /// feature.
             pub const fn versions(self) -> VersionRange {
+                if !self.is_enabled() {
+                    return VersionRange::EMPTY;
+                }
                 match self { #(Self::#vars => #stable_max,)* }
             }
 

@@ -128,6 +128,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddOffsetsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AddOffsetsToTxn(super::AnyRequest::V0(self))
+    }
 }
 /// `AddOffsetsToTxnResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -221,4 +224,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddOffsetsToTxn;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AddOffsetsToTxn(super::AnyResponse::V0(self))
+    }
 }

@@ -140,6 +140,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddOffsetsToTxn;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AddOffsetsToTxn(super::AnyRequest::V3(self))
+    }
 }
 /// `AddOffsetsToTxnResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -245,4 +248,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddOffsetsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AddOffsetsToTxn(super::AnyResponse::V3(self))
+    }
 }

@@ -139,6 +139,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AddPartitionsToTxn(super::AnyRequest::V0(self))
+    }
 }
 /// `AddPartitionsToTxnResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -238,6 +241,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AddPartitionsToTxn(super::AnyResponse::V0(self))
+    }
 }
 /// `AddPartitionsToTxnTopic`
 #[derive(Debug, Clone, PartialEq, Default)]

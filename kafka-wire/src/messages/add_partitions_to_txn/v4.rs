@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AddPartitionsToTxn(super::AnyRequest::V4(self))
+    }
 }
 /// `AddPartitionsToTxnResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -219,6 +222,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddPartitionsToTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AddPartitionsToTxn(super::AnyResponse::V4(self))
+    }
 }
 pub use super::v3::AddPartitionsToTxnTopic;
 /// List of transactions to add partitions to.

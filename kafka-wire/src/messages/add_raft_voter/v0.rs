@@ -174,6 +174,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AddRaftVoter(super::AnyRequest::V0(self))
+    }
 }
 /// `AddRaftVoterResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +311,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AddRaftVoter(super::AnyResponse::V0(self))
+    }
 }
 /// The endpoints that can be used to communicate with the voter.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -195,6 +195,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AddRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AddRaftVoter(super::AnyRequest::V1(self))
+    }
 }
 /// `AddRaftVoterResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -329,5 +332,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AddRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AddRaftVoter(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::Listener;

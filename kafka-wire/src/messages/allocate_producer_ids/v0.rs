@@ -116,6 +116,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AllocateProducerIds;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AllocateProducerIds(super::AnyRequest::V0(self))
+    }
 }
 /// `AllocateProducerIdsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -256,4 +259,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AllocateProducerIds;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AllocateProducerIds(super::AnyResponse::V0(self))
+    }
 }

@@ -109,6 +109,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterClientQuotas;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterClientQuotas(super::AnyRequest::V1(self))
+    }
 }
 /// `AlterClientQuotasResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -218,6 +221,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterClientQuotas(super::AnyResponse::V1(self))
+    }
 }
 /// The quota entity to alter.
 #[derive(Debug, Clone, PartialEq)]

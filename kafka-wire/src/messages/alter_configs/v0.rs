@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterConfigs(super::AnyRequest::V0(self))
+    }
 }
 /// `AlterConfigsResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,6 +197,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterConfigs(super::AnyResponse::V0(self))
+    }
 }
 /// The updates for each resource.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -109,6 +109,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterConfigs(super::AnyRequest::V2(self))
+    }
 }
 /// `AlterConfigsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -218,6 +221,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterConfigs(super::AnyResponse::V2(self))
+    }
 }
 /// The updates for each resource.
 #[derive(Debug, Clone, PartialEq, Default)]

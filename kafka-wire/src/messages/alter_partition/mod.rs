@@ -254,19 +254,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::AlterPartition(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::AlterPartition(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -274,19 +264,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::AlterPartition(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::AlterPartition(AnyResponse::V3(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -137,6 +137,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartition;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterPartition(super::AnyRequest::V2(self))
+    }
 }
 /// `AlterPartitionResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -262,6 +265,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartition;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterPartition(super::AnyResponse::V2(self))
+    }
 }
 /// The partitions to alter ISRs for.
 #[derive(Debug, Clone, PartialEq, Default)]

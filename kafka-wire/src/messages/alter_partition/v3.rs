@@ -137,6 +137,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartition;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterPartition(super::AnyRequest::V3(self))
+    }
 }
 /// `AlterPartitionResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -262,6 +265,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartition;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterPartition(super::AnyResponse::V3(self))
+    }
 }
 /// The ISR for this partition.
 #[derive(Debug, Clone, PartialEq)]

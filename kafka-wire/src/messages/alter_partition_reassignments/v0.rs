@@ -121,6 +121,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterPartitionReassignments(super::AnyRequest::V0(self))
+    }
 }
 /// `AlterPartitionReassignmentsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -277,6 +280,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterPartitionReassignments(super::AnyResponse::V0(self))
+    }
 }
 /// The partitions to reassign.
 #[derive(Debug, Clone, PartialEq, Default)]

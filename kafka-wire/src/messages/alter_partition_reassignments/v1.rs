@@ -142,6 +142,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterPartitionReassignments(super::AnyRequest::V1(self))
+    }
 }
 /// `AlterPartitionReassignmentsResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +322,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterPartitionReassignments;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterPartitionReassignments(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::ReassignablePartition;
 pub use super::v0::ReassignableTopic;

@@ -110,6 +110,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterShareGroupOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterShareGroupOffsets(super::AnyRequest::V0(self))
+    }
 }
 /// `AlterShareGroupOffsetsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -254,6 +257,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterShareGroupOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterShareGroupOffsets(super::AnyResponse::V0(self))
+    }
 }
 /// Each partition to alter offsets for.
 #[derive(Debug, Clone, PartialEq, Default)]

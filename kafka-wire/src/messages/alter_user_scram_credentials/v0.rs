@@ -113,6 +113,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AlterUserScramCredentials;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AlterUserScramCredentials(super::AnyRequest::V0(self))
+    }
 }
 /// `AlterUserScramCredentialsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -224,6 +227,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AlterUserScramCredentials;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AlterUserScramCredentials(super::AnyResponse::V0(self))
+    }
 }
 /// The SCRAM credentials to remove.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -12,46 +12,98 @@ pub mod v5;
 mod version_free;
 pub use version_free::*;
 impl AnyResponse {
-    /// The `(api key, min version, max version)` entries, whatever the version.
+    /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
         match *self {
-            Self::V0(ref m) => {
-                m.api_keys
-                    .iter()
-                    .map(|e| (e.api_key, e.min_version, e.max_version))
-                    .collect()
-            }
-            Self::V1(ref m) => {
-                m.api_keys
-                    .iter()
-                    .map(|e| (e.api_key, e.min_version, e.max_version))
-                    .collect()
-            }
-            Self::V2(ref m) => {
-                m.api_keys
-                    .iter()
-                    .map(|e| (e.api_key, e.min_version, e.max_version))
-                    .collect()
-            }
-            Self::V3(ref m) => {
-                m.api_keys
-                    .iter()
-                    .map(|e| (e.api_key, e.min_version, e.max_version))
-                    .collect()
-            }
-            Self::V4(ref m) => {
-                m.api_keys
-                    .iter()
-                    .map(|e| (e.api_key, e.min_version, e.max_version))
-                    .collect()
-            }
-            Self::V5(ref m) => {
-                m.api_keys
-                    .iter()
-                    .map(|e| (e.api_key, e.min_version, e.max_version))
-                    .collect()
-            }
+            Self::V0(ref m) => m.api_ranges(),
+            Self::V1(ref m) => m.api_ranges(),
+            Self::V2(ref m) => m.api_ranges(),
+            Self::V3(ref m) => m.api_ranges(),
+            Self::V4(ref m) => m.api_ranges(),
+            Self::V5(ref m) => m.api_ranges(),
         }
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl v0::Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl v1::Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl v2::Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl v3::Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl v4::Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl v5::Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
+    }
+}
+impl Response {
+    /// The `(api key, min version, max version)` entries the broker listed.
+    pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
+        self.api_keys.iter().map(|e| (e.api_key, e.min_version, e.max_version)).collect()
+    }
+    /// The version of each API that both the broker (this response) and this build
+    /// support: [`crate::negotiate`] over [`Self::api_ranges`].
+    pub fn negotiate(&self) -> crate::NegotiatedVersions {
+        crate::negotiate(self.api_ranges())
     }
 }
 impl From<AnyRequest> for Request {
@@ -453,19 +505,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::ApiVersions(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::ApiVersions(AnyResponse::V0(m))
     }
 }
 impl From<v1::Request> for AnyRequest {
@@ -473,19 +515,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::ApiVersions(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::ApiVersions(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -493,19 +525,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::ApiVersions(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::ApiVersions(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -513,19 +535,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::ApiVersions(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::ApiVersions(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -533,19 +545,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::ApiVersions(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::ApiVersions(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -553,19 +555,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::ApiVersions(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::ApiVersions(AnyResponse::V5(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -56,6 +56,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ApiVersions(super::AnyRequest::V0(self))
+    }
 }
 /// `ApiVersionsResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -151,6 +154,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ApiVersions(super::AnyResponse::V0(self))
+    }
 }
 /// The APIs supported by the broker.
 #[derive(Debug, Clone, PartialEq, Default)]

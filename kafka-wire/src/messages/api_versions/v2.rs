@@ -56,6 +56,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ApiVersions(super::AnyRequest::V2(self))
+    }
 }
 /// `ApiVersionsResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -172,6 +175,9 @@ impl crate::VersionedResponse for Response {
             Self,
             super::v0::Response,
         >(body, Self::from_oldest_version)
+    }
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ApiVersions(super::AnyResponse::V2(self))
     }
 }
 impl Response {

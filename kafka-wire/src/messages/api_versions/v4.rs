@@ -4,6 +4,11 @@
 //!`ApiVersions` (API key 18) version 4: the request, the response and their nested structs.
 use crate::__gen::*;
 /// `ApiVersionsRequest` version 4 (flexible).
+///
+/// **Set `client_software_name` and `client_software_version`:** `Default` leaves them empty,
+/// and a broker answers a v3+ request whose name or version does not match
+/// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?` (an empty one included) with `INVALID_REQUEST`
+/// (KIP-511; Kafka's `ApiVersionsRequest.isValid`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Request {
     /// The name of the client.
@@ -110,6 +115,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ApiVersions(super::AnyRequest::V4(self))
+    }
 }
 /// `ApiVersionsResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -404,6 +412,9 @@ impl crate::VersionedResponse for Response {
             Self,
             super::v0::Response,
         >(body, Self::from_oldest_version)
+    }
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ApiVersions(super::AnyResponse::V4(self))
     }
 }
 impl Response {

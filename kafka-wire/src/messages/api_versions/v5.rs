@@ -4,6 +4,11 @@
 //!`ApiVersions` (API key 18) version 5: the request, the response and their nested structs.
 use crate::__gen::*;
 /// `ApiVersionsRequest` version 5 (flexible).
+///
+/// **Set `client_software_name` and `client_software_version`:** `Default` leaves them empty,
+/// and a broker answers a v3+ request whose name or version does not match
+/// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?` (an empty one included) with `INVALID_REQUEST`
+/// (KIP-511; Kafka's `ApiVersionsRequest.isValid`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The name of the client.
@@ -150,6 +155,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ApiVersions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ApiVersions(super::AnyRequest::V5(self))
+    }
 }
 /// `ApiVersionsResponse` version 5 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -444,6 +452,9 @@ impl crate::VersionedResponse for Response {
             Self,
             super::v0::Response,
         >(body, Self::from_oldest_version)
+    }
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ApiVersions(super::AnyResponse::V5(self))
     }
 }
 impl Response {

@@ -4,6 +4,11 @@
 //! The version-free request and response (and their nested structs).
 use crate::__gen::*;
 /// `ApiVersionsRequest` of any version (version-free): the fields of versions 0–5. Convert from a version's type with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).
+///
+/// **Set `client_software_name` and `client_software_version`:** `Default` leaves them empty,
+/// and a broker answers a v3+ request whose name or version does not match
+/// `[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?` (an empty one included) with `INVALID_REQUEST`
+/// (KIP-511; Kafka's `ApiVersionsRequest.isValid`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Request {
     /// The name of the client.

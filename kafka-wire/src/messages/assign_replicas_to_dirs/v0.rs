@@ -137,6 +137,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::AssignReplicasToDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::AssignReplicasToDirs(super::AnyRequest::V0(self))
+    }
 }
 /// `AssignReplicasToDirsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -262,6 +265,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::AssignReplicasToDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::AssignReplicasToDirs(super::AnyResponse::V0(self))
+    }
 }
 /// The directories to which replicas should be assigned.
 #[derive(Debug, Clone, PartialEq, Default)]

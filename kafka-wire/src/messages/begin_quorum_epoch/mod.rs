@@ -254,19 +254,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::BeginQuorumEpoch(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::BeginQuorumEpoch(AnyResponse::V0(m))
     }
 }
 impl From<v1::Request> for AnyRequest {
@@ -274,19 +264,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::BeginQuorumEpoch(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::BeginQuorumEpoch(AnyResponse::V1(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::BeginQuorumEpoch(super::AnyRequest::V0(self))
+    }
 }
 /// `BeginQuorumEpochResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -192,6 +195,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::BeginQuorumEpoch(super::AnyResponse::V0(self))
+    }
 }
 /// The partitions.
 #[derive(Debug, Clone, PartialEq, Default)]

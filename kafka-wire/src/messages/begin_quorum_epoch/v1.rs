@@ -160,6 +160,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::BeginQuorumEpoch(super::AnyRequest::V1(self))
+    }
 }
 /// `BeginQuorumEpochResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -313,6 +316,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BeginQuorumEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::BeginQuorumEpoch(super::AnyResponse::V1(self))
+    }
 }
 /// Endpoints for the leader.
 #[derive(Debug, Clone, PartialEq, Default)]

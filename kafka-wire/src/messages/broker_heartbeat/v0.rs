@@ -170,6 +170,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BrokerHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::BrokerHeartbeat(super::AnyRequest::V0(self))
+    }
 }
 /// `BrokerHeartbeatResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -341,4 +344,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BrokerHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::BrokerHeartbeat(super::AnyResponse::V0(self))
+    }
 }

@@ -258,6 +258,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BrokerHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::BrokerHeartbeat(super::AnyRequest::V2(self))
+    }
 }
 /// `BrokerHeartbeatResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -429,4 +432,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BrokerHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::BrokerHeartbeat(super::AnyResponse::V2(self))
+    }
 }

@@ -192,6 +192,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BrokerRegistration;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::BrokerRegistration(super::AnyRequest::V0(self))
+    }
 }
 /// `BrokerRegistrationResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -326,6 +329,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BrokerRegistration;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::BrokerRegistration(super::AnyResponse::V0(self))
+    }
 }
 /// The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
 #[derive(Debug, Clone, PartialEq, Default)]

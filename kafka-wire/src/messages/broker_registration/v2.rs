@@ -232,6 +232,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::BrokerRegistration;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::BrokerRegistration(super::AnyRequest::V2(self))
+    }
 }
 /// `BrokerRegistrationResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -366,6 +369,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::BrokerRegistration;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::BrokerRegistration(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v0::Feature;
 pub use super::v0::Listener;

@@ -111,6 +111,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupDescribe;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ConsumerGroupDescribe(super::AnyRequest::V1(self))
+    }
 }
 /// `ConsumerGroupDescribeResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,6 +223,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupDescribe;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ConsumerGroupDescribe(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::Assignment;
 /// Each described group.

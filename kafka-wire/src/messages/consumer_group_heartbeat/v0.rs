@@ -256,6 +256,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ConsumerGroupHeartbeat(super::AnyRequest::V0(self))
+    }
 }
 /// `ConsumerGroupHeartbeatResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -447,6 +450,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ConsumerGroupHeartbeat(super::AnyResponse::V0(self))
+    }
 }
 /// null if it didn't change since the last heartbeat; the partitions owned by the member.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -277,6 +277,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ConsumerGroupHeartbeat(super::AnyRequest::V1(self))
+    }
 }
 /// `ConsumerGroupHeartbeatResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -468,6 +471,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ConsumerGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ConsumerGroupHeartbeat(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::TopicPartitions;
 pub use super::v0::Assignment;

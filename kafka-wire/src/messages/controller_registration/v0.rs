@@ -163,6 +163,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ControllerRegistration;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ControllerRegistration(super::AnyRequest::V0(self))
+    }
 }
 /// `ControllerRegistrationResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -298,6 +301,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ControllerRegistration;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ControllerRegistration(super::AnyResponse::V0(self))
+    }
 }
 /// The features on this controller.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -80,6 +80,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateAcls(super::AnyRequest::V1(self))
+    }
 }
 /// `CreateAclsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -177,6 +180,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateAcls(super::AnyResponse::V1(self))
+    }
 }
 /// The ACLs that we want to create.
 #[derive(Debug, Clone, PartialEq)]

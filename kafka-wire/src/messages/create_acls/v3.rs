@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateAcls(super::AnyRequest::V3(self))
+    }
 }
 /// `CreateAclsResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -195,6 +198,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateAcls(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v2::AclCreation;
 pub use super::v2::AclCreationResult;

@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateDelegationToken(super::AnyRequest::V1(self))
+    }
 }
 /// `CreateDelegationTokenResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -310,6 +313,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateDelegationToken(super::AnyResponse::V1(self))
+    }
 }
 /// A list of those who are allowed to renew this token before it expires.
 #[derive(Debug, Clone, PartialEq, Default)]

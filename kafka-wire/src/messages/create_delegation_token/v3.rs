@@ -161,6 +161,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateDelegationToken(super::AnyRequest::V3(self))
+    }
 }
 /// `CreateDelegationTokenResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -429,5 +432,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateDelegationToken(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v2::CreatableRenewers;

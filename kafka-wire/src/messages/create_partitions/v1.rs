@@ -113,6 +113,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreatePartitions(super::AnyRequest::V1(self))
+    }
 }
 /// `CreatePartitionsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -210,6 +213,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreatePartitions(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::CreatePartitionsAssignment;
 pub use super::v0::CreatePartitionsTopic;

@@ -125,6 +125,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreatePartitions(super::AnyRequest::V2(self))
+    }
 }
 /// `CreatePartitionsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -234,6 +237,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreatePartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreatePartitions(super::AnyResponse::V2(self))
+    }
 }
 /// The new partition assignments.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -118,6 +118,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateTopics(super::AnyRequest::V2(self))
+    }
 }
 /// `CreateTopicsResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -215,6 +218,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateTopics(super::AnyResponse::V2(self))
+    }
 }
 /// The manual partition assignment, or the empty array if we are using automatic assignment.
 #[derive(Debug, Clone, PartialEq, Default)]

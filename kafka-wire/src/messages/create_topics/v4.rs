@@ -118,6 +118,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateTopics(super::AnyRequest::V4(self))
+    }
 }
 /// `CreateTopicsResponse` version 4.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -215,6 +218,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateTopics(super::AnyResponse::V4(self))
+    }
 }
 pub use super::v2::CreatableReplicaAssignment;
 pub use super::v2::CreatableTopic;

@@ -131,6 +131,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::CreateTopics(super::AnyRequest::V7(self))
+    }
 }
 /// `CreateTopicsResponse` version 7 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -234,6 +237,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::CreateTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::CreateTopics(super::AnyResponse::V7(self))
+    }
 }
 pub use super::v5::CreatableReplicaAssignment;
 pub use super::v5::CreatableTopic;

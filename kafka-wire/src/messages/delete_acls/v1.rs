@@ -74,6 +74,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteAcls(super::AnyRequest::V1(self))
+    }
 }
 /// `DeleteAclsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -171,6 +174,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteAcls(super::AnyResponse::V1(self))
+    }
 }
 /// The filters to use when deleting ACLs.
 #[derive(Debug, Clone, PartialEq)]

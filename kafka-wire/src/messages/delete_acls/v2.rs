@@ -86,6 +86,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteAcls(super::AnyRequest::V2(self))
+    }
 }
 /// `DeleteAclsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -195,6 +198,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteAcls(super::AnyResponse::V2(self))
+    }
 }
 /// The filters to use when deleting ACLs.
 #[derive(Debug, Clone, PartialEq)]

@@ -80,6 +80,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteGroups(super::AnyRequest::V1(self))
+    }
 }
 /// `DeleteGroupsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -177,5 +180,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteGroups(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::DeletableGroupResult;

@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteGroups(super::AnyRequest::V2(self))
+    }
 }
 /// `DeleteGroupsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -201,6 +204,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteGroups(super::AnyResponse::V2(self))
+    }
 }
 /// The deletion results.
 #[derive(Debug, Clone, PartialEq, Default)]

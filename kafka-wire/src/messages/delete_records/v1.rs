@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteRecords(super::AnyRequest::V1(self))
+    }
 }
 /// `DeleteRecordsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,6 +197,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteRecords(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::DeleteRecordsPartition;
 pub use super::v0::DeleteRecordsTopic;

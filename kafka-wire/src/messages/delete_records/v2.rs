@@ -103,6 +103,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteRecords(super::AnyRequest::V2(self))
+    }
 }
 /// `DeleteRecordsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -212,6 +215,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteRecords;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteRecords(super::AnyResponse::V2(self))
+    }
 }
 /// Each partition that we want to delete records from.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -111,6 +111,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteShareGroupOffsets(super::AnyRequest::V0(self))
+    }
 }
 /// `DeleteShareGroupOffsetsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -255,6 +258,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteShareGroupOffsets(super::AnyResponse::V0(self))
+    }
 }
 /// The topics to delete offsets for.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -109,6 +109,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupState;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteShareGroupState(super::AnyRequest::V0(self))
+    }
 }
 /// `DeleteShareGroupStateResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,6 +202,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteShareGroupState;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteShareGroupState(super::AnyResponse::V0(self))
+    }
 }
 /// The data for the topics.
 #[derive(Debug, Clone, PartialEq, Default)]

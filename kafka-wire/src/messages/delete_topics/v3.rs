@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteTopics(super::AnyRequest::V3(self))
+    }
 }
 /// `DeleteTopicsResponse` version 3.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,5 +197,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteTopics(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v1::DeletableTopicResult;

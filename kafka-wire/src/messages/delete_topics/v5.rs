@@ -109,6 +109,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteTopics(super::AnyRequest::V5(self))
+    }
 }
 /// `DeleteTopicsResponse` version 5 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -218,6 +221,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteTopics(super::AnyResponse::V5(self))
+    }
 }
 /// The results for each topic we tried to delete.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -103,6 +103,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DeleteTopics(super::AnyRequest::V6(self))
+    }
 }
 /// `DeleteTopicsResponse` version 6 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -212,6 +215,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DeleteTopics;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DeleteTopics(super::AnyResponse::V6(self))
+    }
 }
 /// The name or topic ID of the topic.
 #[derive(Debug, Clone, PartialEq, Default)]

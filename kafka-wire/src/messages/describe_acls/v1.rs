@@ -205,6 +205,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeAcls(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeAclsResponse` version 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -347,6 +350,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeAcls(super::AnyResponse::V1(self))
+    }
 }
 /// The ACLs.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -218,6 +218,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeAcls(super::AnyRequest::V2(self))
+    }
 }
 /// `DescribeAclsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -373,6 +376,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeAcls(super::AnyResponse::V2(self))
+    }
 }
 /// The ACLs.
 #[derive(Debug, Clone, PartialEq, Default)]

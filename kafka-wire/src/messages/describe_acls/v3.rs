@@ -218,6 +218,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeAcls(super::AnyRequest::V3(self))
+    }
 }
 /// `DescribeAclsResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -373,6 +376,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeAcls;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeAcls(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v2::AclDescription;
 pub use super::v2::DescribeAclsResource;

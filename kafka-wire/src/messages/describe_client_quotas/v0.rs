@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeClientQuotas(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeClientQuotasResponse` version 0.
 #[derive(Debug, Clone, PartialEq)]
@@ -243,6 +246,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeClientQuotas(super::AnyResponse::V0(self))
+    }
 }
 /// Filter components to apply to quota entities.
 #[derive(Debug, Clone, PartialEq)]

@@ -109,6 +109,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeClientQuotas(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeClientQuotasResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -268,6 +271,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeClientQuotas;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeClientQuotas(super::AnyResponse::V1(self))
+    }
 }
 /// Filter components to apply to quota entities.
 #[derive(Debug, Clone, PartialEq)]

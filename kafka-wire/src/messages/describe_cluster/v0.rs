@@ -91,6 +91,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeCluster(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeClusterResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -302,6 +305,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeCluster(super::AnyResponse::V0(self))
+    }
 }
 /// Each broker in the response.
 #[derive(Debug, Clone, PartialEq, Default)]

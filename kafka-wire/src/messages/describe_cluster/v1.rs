@@ -118,6 +118,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeCluster(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeClusterResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -348,5 +351,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeCluster(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::DescribeClusterBroker;

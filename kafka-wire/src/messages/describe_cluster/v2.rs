@@ -138,6 +138,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeCluster(super::AnyRequest::V2(self))
+    }
 }
 /// `DescribeClusterResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -368,6 +371,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeCluster;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeCluster(super::AnyResponse::V2(self))
+    }
 }
 /// Each broker in the response.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeConfigs(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeConfigsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,6 +197,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeConfigs(super::AnyResponse::V1(self))
+    }
 }
 /// The resources whose configurations we want to describe.
 #[derive(Debug, Clone, PartialEq)]

@@ -117,6 +117,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeConfigs(super::AnyRequest::V3(self))
+    }
 }
 /// `DescribeConfigsResponse` version 3.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -214,6 +217,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeConfigs(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v1::DescribeConfigsResource;
 /// Each listed configuration.

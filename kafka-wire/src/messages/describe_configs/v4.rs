@@ -129,6 +129,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeConfigs(super::AnyRequest::V4(self))
+    }
 }
 /// `DescribeConfigsResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -238,6 +241,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeConfigs(super::AnyResponse::V4(self))
+    }
 }
 /// The resources whose configurations we want to describe.
 #[derive(Debug, Clone, PartialEq)]

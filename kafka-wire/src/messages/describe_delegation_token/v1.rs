@@ -93,6 +93,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeDelegationToken(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeDelegationTokenResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -204,6 +207,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeDelegationToken(super::AnyResponse::V1(self))
+    }
 }
 /// Each owner that we want to describe delegation tokens for, or null to describe all tokens.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -107,6 +107,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeDelegationToken(super::AnyRequest::V2(self))
+    }
 }
 /// `DescribeDelegationTokenResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -233,6 +236,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeDelegationToken(super::AnyResponse::V2(self))
+    }
 }
 /// Each owner that we want to describe delegation tokens for, or null to describe all tokens.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -107,6 +107,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeDelegationToken(super::AnyRequest::V3(self))
+    }
 }
 /// `DescribeDelegationTokenResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -233,6 +236,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeDelegationToken(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v2::DescribeDelegationTokenOwner;
 /// The tokens.

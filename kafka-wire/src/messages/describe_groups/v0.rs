@@ -79,6 +79,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeGroups(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeGroupsResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -157,6 +160,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeGroups(super::AnyResponse::V0(self))
+    }
 }
 /// Each described group.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -79,6 +79,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeGroups(super::AnyRequest::V2(self))
+    }
 }
 /// `DescribeGroupsResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -176,6 +179,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeGroups(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v0::DescribedGroup;
 pub use super::v0::DescribedGroupMember;

@@ -98,6 +98,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeGroups(super::AnyRequest::V3(self))
+    }
 }
 /// `DescribeGroupsResponse` version 3.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -195,6 +198,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeGroups(super::AnyResponse::V3(self))
+    }
 }
 /// Each described group.
 #[derive(Debug, Clone, PartialEq)]

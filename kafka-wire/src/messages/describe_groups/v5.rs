@@ -110,6 +110,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeGroups(super::AnyRequest::V5(self))
+    }
 }
 /// `DescribeGroupsResponse` version 5 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -219,6 +222,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeGroups(super::AnyResponse::V5(self))
+    }
 }
 /// Each described group.
 #[derive(Debug, Clone, PartialEq)]

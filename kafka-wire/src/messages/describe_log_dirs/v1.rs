@@ -91,6 +91,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeLogDirs(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeLogDirsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -188,6 +191,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeLogDirs(super::AnyResponse::V1(self))
+    }
 }
 /// Each topic that we want to describe log directories for, or null for all topics.
 #[derive(Debug, Clone, PartialEq, Default)]

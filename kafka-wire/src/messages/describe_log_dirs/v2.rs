@@ -105,6 +105,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeLogDirs(super::AnyRequest::V2(self))
+    }
 }
 /// `DescribeLogDirsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -214,6 +217,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeLogDirs(super::AnyResponse::V2(self))
+    }
 }
 /// Each topic that we want to describe log directories for, or null for all topics.
 #[derive(Debug, Clone, PartialEq, Default)]

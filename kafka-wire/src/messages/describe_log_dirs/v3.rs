@@ -105,6 +105,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeLogDirs(super::AnyRequest::V3(self))
+    }
 }
 /// `DescribeLogDirsResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -230,6 +233,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeLogDirs(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v2::DescribableLogDirTopic;
 pub use super::v2::DescribeLogDirsPartition;

@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeProducers;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeProducers(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeProducersResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -201,6 +204,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeProducers;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeProducers(super::AnyResponse::V0(self))
+    }
 }
 /// The topics to list producers for.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeQuorum;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeQuorum(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeQuorumResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,6 +202,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeQuorum;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeQuorum(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::PartitionData;
 pub use super::v0::TopicData;

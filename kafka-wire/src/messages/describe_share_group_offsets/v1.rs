@@ -95,6 +95,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeShareGroupOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeShareGroupOffsets(super::AnyRequest::V1(self))
+    }
 }
 /// `DescribeShareGroupOffsetsResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -207,6 +210,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeShareGroupOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeShareGroupOffsets(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::DescribeShareGroupOffsetsRequestGroup;
 pub use super::v0::DescribeShareGroupOffsetsRequestTopic;

@@ -140,6 +140,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeTopicPartitions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeTopicPartitions(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeTopicPartitionsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -268,6 +271,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeTopicPartitions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeTopicPartitions(super::AnyResponse::V0(self))
+    }
 }
 /// The first topic and partition index to fetch details for.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -94,6 +94,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeTransactions(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeTransactionsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -205,6 +208,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeTransactions(super::AnyResponse::V0(self))
+    }
 }
 /// The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.
 #[derive(Debug, Clone, PartialEq, Default)]

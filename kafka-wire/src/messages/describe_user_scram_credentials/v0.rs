@@ -105,6 +105,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::DescribeUserScramCredentials;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::DescribeUserScramCredentials(super::AnyRequest::V0(self))
+    }
 }
 /// `DescribeUserScramCredentialsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -262,6 +265,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::DescribeUserScramCredentials;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::DescribeUserScramCredentials(super::AnyResponse::V0(self))
+    }
 }
 /// The users to describe, or null/empty to describe all users.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -113,6 +113,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ElectLeaders(super::AnyRequest::V0(self))
+    }
 }
 /// `ElectLeadersResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -212,6 +215,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ElectLeaders(super::AnyResponse::V0(self))
+    }
 }
 /// The topic partitions to elect leaders.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -130,6 +130,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ElectLeaders(super::AnyRequest::V1(self))
+    }
 }
 /// `ElectLeadersResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -245,6 +248,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ElectLeaders(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::TopicPartitions;
 pub use super::v0::PartitionResult;

@@ -143,6 +143,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ElectLeaders(super::AnyRequest::V2(self))
+    }
 }
 /// `ElectLeadersResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -270,6 +273,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ElectLeaders;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ElectLeaders(super::AnyResponse::V2(self))
+    }
 }
 /// The topic partitions to elect leaders.
 #[derive(Debug, Clone, PartialEq, Default)]

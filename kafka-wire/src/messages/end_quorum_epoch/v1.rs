@@ -130,6 +130,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::EndQuorumEpoch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::EndQuorumEpoch(super::AnyRequest::V1(self))
+    }
 }
 /// `EndQuorumEpochResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -283,6 +286,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::EndQuorumEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::EndQuorumEpoch(super::AnyResponse::V1(self))
+    }
 }
 /// Endpoints for the leader.
 #[derive(Debug, Clone, PartialEq, Default)]

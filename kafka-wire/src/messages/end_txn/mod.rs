@@ -386,19 +386,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::EndTxn(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::EndTxn(AnyResponse::V0(m))
     }
 }
 impl From<v1::Request> for AnyRequest {
@@ -406,19 +396,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::EndTxn(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::EndTxn(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -426,19 +406,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::EndTxn(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::EndTxn(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -446,19 +416,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::EndTxn(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::EndTxn(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -466,19 +426,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::EndTxn(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::EndTxn(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -486,19 +436,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::EndTxn(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::EndTxn(AnyResponse::V5(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -122,6 +122,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::EndTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::EndTxn(super::AnyRequest::V0(self))
+    }
 }
 /// `EndTxnResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -215,4 +218,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::EndTxn;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::EndTxn(super::AnyResponse::V0(self))
+    }
 }

@@ -134,6 +134,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::EndTxn;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::EndTxn(super::AnyRequest::V3(self))
+    }
 }
 /// `EndTxnResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -239,4 +242,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::EndTxn;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::EndTxn(super::AnyResponse::V3(self))
+    }
 }

@@ -138,6 +138,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Envelope;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Envelope(super::AnyRequest::V0(self))
+    }
 }
 /// `EnvelopeResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -242,4 +245,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Envelope;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Envelope(super::AnyResponse::V0(self))
+    }
 }

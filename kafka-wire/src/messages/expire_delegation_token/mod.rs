@@ -254,19 +254,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::ExpireDelegationToken(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::ExpireDelegationToken(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -274,19 +264,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::ExpireDelegationToken(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::ExpireDelegationToken(AnyResponse::V2(m))
     }
 }
 #[cfg(feature = "samples")]

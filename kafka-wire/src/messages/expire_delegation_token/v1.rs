@@ -95,6 +95,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ExpireDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ExpireDelegationToken(super::AnyRequest::V1(self))
+    }
 }
 /// `ExpireDelegationTokenResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -205,4 +208,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ExpireDelegationToken;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ExpireDelegationToken(super::AnyResponse::V1(self))
+    }
 }

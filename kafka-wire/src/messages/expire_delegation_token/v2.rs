@@ -107,6 +107,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ExpireDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ExpireDelegationToken(super::AnyRequest::V2(self))
+    }
 }
 /// `ExpireDelegationTokenResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -231,4 +234,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ExpireDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ExpireDelegationToken(super::AnyResponse::V2(self))
+    }
 }

@@ -677,19 +677,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::Fetch(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::Fetch(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -697,19 +687,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::Fetch(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::Fetch(AnyResponse::V5(m))
     }
 }
 impl From<v6::Request> for AnyRequest {
@@ -717,19 +697,9 @@ impl From<v6::Request> for AnyRequest {
         Self::V6(m)
     }
 }
-impl From<v6::Request> for crate::AnyRequest {
-    fn from(m: v6::Request) -> Self {
-        Self::Fetch(AnyRequest::V6(m))
-    }
-}
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
-    }
-}
-impl From<v6::Response> for crate::AnyResponse {
-    fn from(m: v6::Response) -> Self {
-        Self::Fetch(AnyResponse::V6(m))
     }
 }
 impl From<v7::Request> for AnyRequest {
@@ -737,19 +707,9 @@ impl From<v7::Request> for AnyRequest {
         Self::V7(m)
     }
 }
-impl From<v7::Request> for crate::AnyRequest {
-    fn from(m: v7::Request) -> Self {
-        Self::Fetch(AnyRequest::V7(m))
-    }
-}
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
-    }
-}
-impl From<v7::Response> for crate::AnyResponse {
-    fn from(m: v7::Response) -> Self {
-        Self::Fetch(AnyResponse::V7(m))
     }
 }
 impl From<v8::Request> for AnyRequest {
@@ -757,19 +717,9 @@ impl From<v8::Request> for AnyRequest {
         Self::V8(m)
     }
 }
-impl From<v8::Request> for crate::AnyRequest {
-    fn from(m: v8::Request) -> Self {
-        Self::Fetch(AnyRequest::V8(m))
-    }
-}
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
-    }
-}
-impl From<v8::Response> for crate::AnyResponse {
-    fn from(m: v8::Response) -> Self {
-        Self::Fetch(AnyResponse::V8(m))
     }
 }
 impl From<v9::Request> for AnyRequest {
@@ -777,19 +727,9 @@ impl From<v9::Request> for AnyRequest {
         Self::V9(m)
     }
 }
-impl From<v9::Request> for crate::AnyRequest {
-    fn from(m: v9::Request) -> Self {
-        Self::Fetch(AnyRequest::V9(m))
-    }
-}
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
-    }
-}
-impl From<v9::Response> for crate::AnyResponse {
-    fn from(m: v9::Response) -> Self {
-        Self::Fetch(AnyResponse::V9(m))
     }
 }
 impl From<v10::Request> for AnyRequest {
@@ -797,19 +737,9 @@ impl From<v10::Request> for AnyRequest {
         Self::V10(m)
     }
 }
-impl From<v10::Request> for crate::AnyRequest {
-    fn from(m: v10::Request) -> Self {
-        Self::Fetch(AnyRequest::V10(m))
-    }
-}
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
-    }
-}
-impl From<v10::Response> for crate::AnyResponse {
-    fn from(m: v10::Response) -> Self {
-        Self::Fetch(AnyResponse::V10(m))
     }
 }
 impl From<v11::Request> for AnyRequest {
@@ -817,19 +747,9 @@ impl From<v11::Request> for AnyRequest {
         Self::V11(m)
     }
 }
-impl From<v11::Request> for crate::AnyRequest {
-    fn from(m: v11::Request) -> Self {
-        Self::Fetch(AnyRequest::V11(m))
-    }
-}
 impl From<v11::Response> for AnyResponse {
     fn from(m: v11::Response) -> Self {
         Self::V11(m)
-    }
-}
-impl From<v11::Response> for crate::AnyResponse {
-    fn from(m: v11::Response) -> Self {
-        Self::Fetch(AnyResponse::V11(m))
     }
 }
 impl From<v12::Request> for AnyRequest {
@@ -837,19 +757,9 @@ impl From<v12::Request> for AnyRequest {
         Self::V12(m)
     }
 }
-impl From<v12::Request> for crate::AnyRequest {
-    fn from(m: v12::Request) -> Self {
-        Self::Fetch(AnyRequest::V12(m))
-    }
-}
 impl From<v12::Response> for AnyResponse {
     fn from(m: v12::Response) -> Self {
         Self::V12(m)
-    }
-}
-impl From<v12::Response> for crate::AnyResponse {
-    fn from(m: v12::Response) -> Self {
-        Self::Fetch(AnyResponse::V12(m))
     }
 }
 impl From<v13::Request> for AnyRequest {
@@ -857,19 +767,9 @@ impl From<v13::Request> for AnyRequest {
         Self::V13(m)
     }
 }
-impl From<v13::Request> for crate::AnyRequest {
-    fn from(m: v13::Request) -> Self {
-        Self::Fetch(AnyRequest::V13(m))
-    }
-}
 impl From<v13::Response> for AnyResponse {
     fn from(m: v13::Response) -> Self {
         Self::V13(m)
-    }
-}
-impl From<v13::Response> for crate::AnyResponse {
-    fn from(m: v13::Response) -> Self {
-        Self::Fetch(AnyResponse::V13(m))
     }
 }
 impl From<v14::Request> for AnyRequest {
@@ -877,19 +777,9 @@ impl From<v14::Request> for AnyRequest {
         Self::V14(m)
     }
 }
-impl From<v14::Request> for crate::AnyRequest {
-    fn from(m: v14::Request) -> Self {
-        Self::Fetch(AnyRequest::V14(m))
-    }
-}
 impl From<v14::Response> for AnyResponse {
     fn from(m: v14::Response) -> Self {
         Self::V14(m)
-    }
-}
-impl From<v14::Response> for crate::AnyResponse {
-    fn from(m: v14::Response) -> Self {
-        Self::Fetch(AnyResponse::V14(m))
     }
 }
 impl From<v15::Request> for AnyRequest {
@@ -897,19 +787,9 @@ impl From<v15::Request> for AnyRequest {
         Self::V15(m)
     }
 }
-impl From<v15::Request> for crate::AnyRequest {
-    fn from(m: v15::Request) -> Self {
-        Self::Fetch(AnyRequest::V15(m))
-    }
-}
 impl From<v15::Response> for AnyResponse {
     fn from(m: v15::Response) -> Self {
         Self::V15(m)
-    }
-}
-impl From<v15::Response> for crate::AnyResponse {
-    fn from(m: v15::Response) -> Self {
-        Self::Fetch(AnyResponse::V15(m))
     }
 }
 impl From<v16::Request> for AnyRequest {
@@ -917,19 +797,9 @@ impl From<v16::Request> for AnyRequest {
         Self::V16(m)
     }
 }
-impl From<v16::Request> for crate::AnyRequest {
-    fn from(m: v16::Request) -> Self {
-        Self::Fetch(AnyRequest::V16(m))
-    }
-}
 impl From<v16::Response> for AnyResponse {
     fn from(m: v16::Response) -> Self {
         Self::V16(m)
-    }
-}
-impl From<v16::Response> for crate::AnyResponse {
-    fn from(m: v16::Response) -> Self {
-        Self::Fetch(AnyResponse::V16(m))
     }
 }
 impl From<v17::Request> for AnyRequest {
@@ -937,19 +807,9 @@ impl From<v17::Request> for AnyRequest {
         Self::V17(m)
     }
 }
-impl From<v17::Request> for crate::AnyRequest {
-    fn from(m: v17::Request) -> Self {
-        Self::Fetch(AnyRequest::V17(m))
-    }
-}
 impl From<v17::Response> for AnyResponse {
     fn from(m: v17::Response) -> Self {
         Self::V17(m)
-    }
-}
-impl From<v17::Response> for crate::AnyResponse {
-    fn from(m: v17::Response) -> Self {
-        Self::Fetch(AnyResponse::V17(m))
     }
 }
 impl From<v18::Request> for AnyRequest {
@@ -957,19 +817,9 @@ impl From<v18::Request> for AnyRequest {
         Self::V18(m)
     }
 }
-impl From<v18::Request> for crate::AnyRequest {
-    fn from(m: v18::Request) -> Self {
-        Self::Fetch(AnyRequest::V18(m))
-    }
-}
 impl From<v18::Response> for AnyResponse {
     fn from(m: v18::Response) -> Self {
         Self::V18(m)
-    }
-}
-impl From<v18::Response> for crate::AnyResponse {
-    fn from(m: v18::Response) -> Self {
-        Self::Fetch(AnyResponse::V18(m))
     }
 }
 #[cfg(feature = "samples")]

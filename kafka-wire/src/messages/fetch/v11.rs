@@ -214,6 +214,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Fetch(super::AnyRequest::V11(self))
+    }
 }
 /// `FetchResponse` version 11.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -337,6 +340,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Fetch(super::AnyResponse::V11(self))
+    }
 }
 pub use super::v9::FetchPartition;
 pub use super::v9::FetchTopic;

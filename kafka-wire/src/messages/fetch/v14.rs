@@ -264,6 +264,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Fetch(super::AnyRequest::V14(self))
+    }
 }
 /// `FetchResponse` version 14 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -399,6 +402,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Fetch(super::AnyResponse::V14(self))
+    }
 }
 pub use super::v12::FetchPartition;
 pub use super::v13::FetchTopic;

@@ -283,6 +283,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Fetch(super::AnyRequest::V18(self))
+    }
 }
 /// `FetchResponse` version 18 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -464,6 +467,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Fetch(super::AnyResponse::V18(self))
+    }
 }
 /// The partitions to fetch.
 #[derive(Debug, Clone, PartialEq)]

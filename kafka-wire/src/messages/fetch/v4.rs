@@ -150,6 +150,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Fetch(super::AnyRequest::V4(self))
+    }
 }
 /// `FetchResponse` version 4.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -241,6 +244,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Fetch(super::AnyResponse::V4(self))
+    }
 }
 /// The partitions to fetch.
 #[derive(Debug, Clone, PartialEq, Default)]

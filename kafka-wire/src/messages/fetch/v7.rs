@@ -202,6 +202,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Fetch(super::AnyRequest::V7(self))
+    }
 }
 /// `FetchResponse` version 7.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -325,6 +328,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Fetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Fetch(super::AnyResponse::V7(self))
+    }
 }
 pub use super::v5::FetchPartition;
 pub use super::v5::FetchTopic;

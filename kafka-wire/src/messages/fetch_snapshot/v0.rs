@@ -177,6 +177,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FetchSnapshot;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::FetchSnapshot(super::AnyRequest::V0(self))
+    }
 }
 /// `FetchSnapshotResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -302,6 +305,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FetchSnapshot;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::FetchSnapshot(super::AnyResponse::V0(self))
+    }
 }
 /// The partitions to fetch.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -71,6 +71,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::FindCoordinator(super::AnyRequest::V0(self))
+    }
 }
 /// `FindCoordinatorResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -183,4 +186,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::FindCoordinator(super::AnyResponse::V0(self))
+    }
 }

@@ -87,6 +87,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::FindCoordinator(super::AnyRequest::V2(self))
+    }
 }
 /// `FindCoordinatorResponse` version 2.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,4 +251,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::FindCoordinator(super::AnyResponse::V2(self))
+    }
 }

@@ -99,6 +99,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::FindCoordinator(super::AnyRequest::V3(self))
+    }
 }
 /// `FindCoordinatorResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -273,4 +276,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::FindCoordinator(super::AnyResponse::V3(self))
+    }
 }

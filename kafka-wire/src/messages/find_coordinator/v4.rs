@@ -111,6 +111,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::FindCoordinator(super::AnyRequest::V4(self))
+    }
 }
 /// `FindCoordinatorResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,6 +223,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::FindCoordinator(super::AnyResponse::V4(self))
+    }
 }
 /// Each coordinator result in the response.
 #[derive(Debug, Clone, PartialEq)]

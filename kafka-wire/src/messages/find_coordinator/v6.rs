@@ -111,6 +111,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::FindCoordinator(super::AnyRequest::V6(self))
+    }
 }
 /// `FindCoordinatorResponse` version 6 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,5 +223,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::FindCoordinator;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::FindCoordinator(super::AnyResponse::V6(self))
+    }
 }
 pub use super::v4::Coordinator;

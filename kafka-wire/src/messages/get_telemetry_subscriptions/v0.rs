@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::GetTelemetrySubscriptions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::GetTelemetrySubscriptions(super::AnyRequest::V0(self))
+    }
 }
 /// `GetTelemetrySubscriptionsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -329,4 +332,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::GetTelemetrySubscriptions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::GetTelemetrySubscriptions(super::AnyResponse::V0(self))
+    }
 }

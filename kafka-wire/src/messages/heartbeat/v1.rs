@@ -104,6 +104,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Heartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Heartbeat(super::AnyRequest::V1(self))
+    }
 }
 /// `HeartbeatResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -197,4 +200,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Heartbeat;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Heartbeat(super::AnyResponse::V1(self))
+    }
 }

@@ -134,6 +134,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Heartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Heartbeat(super::AnyRequest::V4(self))
+    }
 }
 /// `HeartbeatResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -239,4 +242,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Heartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Heartbeat(super::AnyResponse::V4(self))
+    }
 }

@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::IncrementalAlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::IncrementalAlterConfigs(super::AnyRequest::V0(self))
+    }
 }
 /// `IncrementalAlterConfigsResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -194,6 +197,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::IncrementalAlterConfigs;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::IncrementalAlterConfigs(super::AnyResponse::V0(self))
+    }
 }
 /// The incremental updates for each resource.
 #[derive(Debug, Clone, PartialEq, Default)]

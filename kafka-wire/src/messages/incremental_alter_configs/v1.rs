@@ -110,6 +110,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::IncrementalAlterConfigs;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::IncrementalAlterConfigs(super::AnyRequest::V1(self))
+    }
 }
 /// `IncrementalAlterConfigsResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,6 +223,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::IncrementalAlterConfigs;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::IncrementalAlterConfigs(super::AnyResponse::V1(self))
+    }
 }
 /// The incremental updates for each resource.
 #[derive(Debug, Clone, PartialEq, Default)]

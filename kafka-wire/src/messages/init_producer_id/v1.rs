@@ -108,6 +108,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::InitProducerId;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::InitProducerId(super::AnyRequest::V1(self))
+    }
 }
 /// `InitProducerIdResponse` version 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -246,4 +249,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::InitProducerId;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::InitProducerId(super::AnyResponse::V1(self))
+    }
 }

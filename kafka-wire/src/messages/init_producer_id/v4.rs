@@ -159,6 +159,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::InitProducerId;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::InitProducerId(super::AnyRequest::V4(self))
+    }
 }
 /// `InitProducerIdResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -310,4 +313,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::InitProducerId;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::InitProducerId(super::AnyResponse::V4(self))
+    }
 }

@@ -219,19 +219,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::InitializeShareGroupState(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::InitializeShareGroupState(AnyResponse::V0(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -518,19 +518,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V0(m))
     }
 }
 impl From<v1::Request> for AnyRequest {
@@ -538,19 +528,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -558,19 +538,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -578,19 +548,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -598,19 +558,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -618,19 +568,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V5(m))
     }
 }
 impl From<v6::Request> for AnyRequest {
@@ -638,19 +578,9 @@ impl From<v6::Request> for AnyRequest {
         Self::V6(m)
     }
 }
-impl From<v6::Request> for crate::AnyRequest {
-    fn from(m: v6::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V6(m))
-    }
-}
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
-    }
-}
-impl From<v6::Response> for crate::AnyResponse {
-    fn from(m: v6::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V6(m))
     }
 }
 impl From<v7::Request> for AnyRequest {
@@ -658,19 +588,9 @@ impl From<v7::Request> for AnyRequest {
         Self::V7(m)
     }
 }
-impl From<v7::Request> for crate::AnyRequest {
-    fn from(m: v7::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V7(m))
-    }
-}
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
-    }
-}
-impl From<v7::Response> for crate::AnyResponse {
-    fn from(m: v7::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V7(m))
     }
 }
 impl From<v8::Request> for AnyRequest {
@@ -678,19 +598,9 @@ impl From<v8::Request> for AnyRequest {
         Self::V8(m)
     }
 }
-impl From<v8::Request> for crate::AnyRequest {
-    fn from(m: v8::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V8(m))
-    }
-}
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
-    }
-}
-impl From<v8::Response> for crate::AnyResponse {
-    fn from(m: v8::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V8(m))
     }
 }
 impl From<v9::Request> for AnyRequest {
@@ -698,19 +608,9 @@ impl From<v9::Request> for AnyRequest {
         Self::V9(m)
     }
 }
-impl From<v9::Request> for crate::AnyRequest {
-    fn from(m: v9::Request) -> Self {
-        Self::JoinGroup(AnyRequest::V9(m))
-    }
-}
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
-    }
-}
-impl From<v9::Response> for crate::AnyResponse {
-    fn from(m: v9::Response) -> Self {
-        Self::JoinGroup(AnyResponse::V9(m))
     }
 }
 #[cfg(feature = "samples")]

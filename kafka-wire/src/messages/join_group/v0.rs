@@ -142,6 +142,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::JoinGroup(super::AnyRequest::V0(self))
+    }
 }
 /// `JoinGroupResponse` version 0.
 #[derive(Debug, Clone, PartialEq)]
@@ -305,6 +308,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::JoinGroup(super::AnyResponse::V0(self))
+    }
 }
 /// The list of protocols that the member supports.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -175,6 +175,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::JoinGroup(super::AnyRequest::V2(self))
+    }
 }
 /// `JoinGroupResponse` version 2.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,6 +360,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::JoinGroup(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v0::JoinGroupRequestProtocol;
 pub use super::v0::JoinGroupResponseMember;

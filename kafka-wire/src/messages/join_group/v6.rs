@@ -207,6 +207,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::JoinGroup(super::AnyRequest::V6(self))
+    }
 }
 /// `JoinGroupResponse` version 6 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -402,6 +405,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::JoinGroup(super::AnyResponse::V6(self))
+    }
 }
 /// The list of protocols that the member supports.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -207,6 +207,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::JoinGroup(super::AnyRequest::V7(self))
+    }
 }
 /// `JoinGroupResponse` version 7 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -422,6 +425,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::JoinGroup(super::AnyResponse::V7(self))
+    }
 }
 pub use super::v6::JoinGroupRequestProtocol;
 pub use super::v6::JoinGroupResponseMember;

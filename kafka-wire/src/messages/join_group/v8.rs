@@ -219,6 +219,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::JoinGroup(super::AnyRequest::V8(self))
+    }
 }
 /// `JoinGroupResponse` version 8 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -434,6 +437,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::JoinGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::JoinGroup(super::AnyResponse::V8(self))
+    }
 }
 pub use super::v6::JoinGroupRequestProtocol;
 pub use super::v6::JoinGroupResponseMember;

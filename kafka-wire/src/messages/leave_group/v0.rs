@@ -94,6 +94,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::LeaveGroup(super::AnyRequest::V0(self))
+    }
 }
 /// `LeaveGroupResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -167,4 +170,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::LeaveGroup(super::AnyResponse::V0(self))
+    }
 }

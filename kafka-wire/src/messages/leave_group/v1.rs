@@ -94,6 +94,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::LeaveGroup(super::AnyRequest::V1(self))
+    }
 }
 /// `LeaveGroupResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -187,4 +190,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::LeaveGroup(super::AnyResponse::V1(self))
+    }
 }

@@ -91,6 +91,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::LeaveGroup(super::AnyRequest::V3(self))
+    }
 }
 /// `LeaveGroupResponse` version 3.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -204,6 +207,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::LeaveGroup(super::AnyResponse::V3(self))
+    }
 }
 /// List of leaving member identities.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::LeaveGroup(super::AnyRequest::V4(self))
+    }
 }
 /// `LeaveGroupResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -216,6 +219,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::LeaveGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::LeaveGroup(super::AnyResponse::V4(self))
+    }
 }
 /// List of leaving member identities.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -73,6 +73,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListConfigResources;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListConfigResources(super::AnyRequest::V0(self))
+    }
 }
 /// `ListConfigResourcesResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -200,6 +203,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListConfigResources;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListConfigResources(super::AnyResponse::V0(self))
+    }
 }
 /// Each config resource in the response.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -56,6 +56,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListGroups(super::AnyRequest::V0(self))
+    }
 }
 /// `ListGroupsResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -145,6 +148,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListGroups(super::AnyResponse::V0(self))
+    }
 }
 /// Each group in the response.
 #[derive(Debug, Clone, PartialEq, Default)]

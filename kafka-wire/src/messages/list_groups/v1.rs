@@ -56,6 +56,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListGroups(super::AnyRequest::V1(self))
+    }
 }
 /// `ListGroupsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -163,5 +166,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListGroups(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::ListedGroup;

@@ -73,6 +73,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListGroups(super::AnyRequest::V3(self))
+    }
 }
 /// `ListGroupsResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -192,6 +195,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListGroups(super::AnyResponse::V3(self))
+    }
 }
 /// Each group in the response.
 #[derive(Debug, Clone, PartialEq, Default)]

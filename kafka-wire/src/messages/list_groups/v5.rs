@@ -112,6 +112,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListGroups(super::AnyRequest::V5(self))
+    }
 }
 /// `ListGroupsResponse` version 5 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -231,6 +234,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListGroups;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListGroups(super::AnyResponse::V5(self))
+    }
 }
 /// Each group in the response.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -529,19 +529,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -549,19 +539,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -569,19 +549,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -589,19 +559,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -609,19 +569,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V5(m))
     }
 }
 impl From<v6::Request> for AnyRequest {
@@ -629,19 +579,9 @@ impl From<v6::Request> for AnyRequest {
         Self::V6(m)
     }
 }
-impl From<v6::Request> for crate::AnyRequest {
-    fn from(m: v6::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V6(m))
-    }
-}
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
-    }
-}
-impl From<v6::Response> for crate::AnyResponse {
-    fn from(m: v6::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V6(m))
     }
 }
 impl From<v7::Request> for AnyRequest {
@@ -649,19 +589,9 @@ impl From<v7::Request> for AnyRequest {
         Self::V7(m)
     }
 }
-impl From<v7::Request> for crate::AnyRequest {
-    fn from(m: v7::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V7(m))
-    }
-}
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
-    }
-}
-impl From<v7::Response> for crate::AnyResponse {
-    fn from(m: v7::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V7(m))
     }
 }
 impl From<v8::Request> for AnyRequest {
@@ -669,19 +599,9 @@ impl From<v8::Request> for AnyRequest {
         Self::V8(m)
     }
 }
-impl From<v8::Request> for crate::AnyRequest {
-    fn from(m: v8::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V8(m))
-    }
-}
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
-    }
-}
-impl From<v8::Response> for crate::AnyResponse {
-    fn from(m: v8::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V8(m))
     }
 }
 impl From<v9::Request> for AnyRequest {
@@ -689,19 +609,9 @@ impl From<v9::Request> for AnyRequest {
         Self::V9(m)
     }
 }
-impl From<v9::Request> for crate::AnyRequest {
-    fn from(m: v9::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V9(m))
-    }
-}
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
-    }
-}
-impl From<v9::Response> for crate::AnyResponse {
-    fn from(m: v9::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V9(m))
     }
 }
 impl From<v10::Request> for AnyRequest {
@@ -709,19 +619,9 @@ impl From<v10::Request> for AnyRequest {
         Self::V10(m)
     }
 }
-impl From<v10::Request> for crate::AnyRequest {
-    fn from(m: v10::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V10(m))
-    }
-}
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
-    }
-}
-impl From<v10::Response> for crate::AnyResponse {
-    fn from(m: v10::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V10(m))
     }
 }
 impl From<v11::Request> for AnyRequest {
@@ -729,19 +629,9 @@ impl From<v11::Request> for AnyRequest {
         Self::V11(m)
     }
 }
-impl From<v11::Request> for crate::AnyRequest {
-    fn from(m: v11::Request) -> Self {
-        Self::ListOffsets(AnyRequest::V11(m))
-    }
-}
 impl From<v11::Response> for AnyResponse {
     fn from(m: v11::Response) -> Self {
         Self::V11(m)
-    }
-}
-impl From<v11::Response> for crate::AnyResponse {
-    fn from(m: v11::Response) -> Self {
-        Self::ListOffsets(AnyResponse::V11(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -91,6 +91,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListOffsets(super::AnyRequest::V1(self))
+    }
 }
 /// `ListOffsetsResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -163,6 +166,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListOffsets(super::AnyResponse::V1(self))
+    }
 }
 /// Each partition in the request.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -135,6 +135,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListOffsets(super::AnyRequest::V11(self))
+    }
 }
 /// `ListOffsetsResponse` version 11 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -238,6 +241,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListOffsets(super::AnyResponse::V11(self))
+    }
 }
 pub use super::v6::ListOffsetsPartition;
 pub use super::v6::ListOffsetsTopic;

@@ -107,6 +107,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListOffsets(super::AnyRequest::V2(self))
+    }
 }
 /// `ListOffsetsResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -198,6 +201,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListOffsets(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v1::ListOffsetsPartition;
 pub use super::v1::ListOffsetsTopic;

@@ -107,6 +107,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListOffsets(super::AnyRequest::V4(self))
+    }
 }
 /// `ListOffsetsResponse` version 4.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -198,6 +201,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListOffsets(super::AnyResponse::V4(self))
+    }
 }
 /// Each partition in the request.
 #[derive(Debug, Clone, PartialEq)]

@@ -119,6 +119,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListOffsets(super::AnyRequest::V6(self))
+    }
 }
 /// `ListOffsetsResponse` version 6 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -222,6 +225,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListOffsets;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListOffsets(super::AnyResponse::V6(self))
+    }
 }
 /// Each partition in the request.
 #[derive(Debug, Clone, PartialEq)]

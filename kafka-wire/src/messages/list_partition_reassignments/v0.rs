@@ -125,6 +125,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListPartitionReassignments;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListPartitionReassignments(super::AnyRequest::V0(self))
+    }
 }
 /// `ListPartitionReassignmentsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -281,6 +284,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListPartitionReassignments;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListPartitionReassignments(super::AnyResponse::V0(self))
+    }
 }
 /// The topics to list partition reassignments for, or null to list everything.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -287,19 +287,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::ListTransactions(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::ListTransactions(AnyResponse::V0(m))
     }
 }
 impl From<v1::Request> for AnyRequest {
@@ -307,19 +297,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::ListTransactions(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::ListTransactions(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -327,19 +307,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::ListTransactions(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::ListTransactions(AnyResponse::V2(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -111,6 +111,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListTransactions(super::AnyRequest::V0(self))
+    }
 }
 /// `ListTransactionsResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -260,6 +263,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListTransactions(super::AnyResponse::V0(self))
+    }
 }
 /// The current state of the transaction for the transactional id.
 #[derive(Debug, Clone, PartialEq, Default)]

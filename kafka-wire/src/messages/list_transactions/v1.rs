@@ -139,6 +139,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListTransactions(super::AnyRequest::V1(self))
+    }
 }
 /// `ListTransactionsResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -288,5 +291,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListTransactions(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::TransactionState;

@@ -161,6 +161,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ListTransactions(super::AnyRequest::V2(self))
+    }
 }
 /// `ListTransactionsResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -310,5 +313,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ListTransactions;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ListTransactions(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v0::TransactionState;

@@ -624,19 +624,9 @@ impl From<v0::Request> for AnyRequest {
         Self::V0(m)
     }
 }
-impl From<v0::Request> for crate::AnyRequest {
-    fn from(m: v0::Request) -> Self {
-        Self::Metadata(AnyRequest::V0(m))
-    }
-}
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
-    }
-}
-impl From<v0::Response> for crate::AnyResponse {
-    fn from(m: v0::Response) -> Self {
-        Self::Metadata(AnyResponse::V0(m))
     }
 }
 impl From<v1::Request> for AnyRequest {
@@ -644,19 +634,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::Metadata(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::Metadata(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -664,19 +644,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::Metadata(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::Metadata(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -684,19 +654,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::Metadata(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::Metadata(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -704,19 +664,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::Metadata(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::Metadata(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -724,19 +674,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::Metadata(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::Metadata(AnyResponse::V5(m))
     }
 }
 impl From<v6::Request> for AnyRequest {
@@ -744,19 +684,9 @@ impl From<v6::Request> for AnyRequest {
         Self::V6(m)
     }
 }
-impl From<v6::Request> for crate::AnyRequest {
-    fn from(m: v6::Request) -> Self {
-        Self::Metadata(AnyRequest::V6(m))
-    }
-}
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
-    }
-}
-impl From<v6::Response> for crate::AnyResponse {
-    fn from(m: v6::Response) -> Self {
-        Self::Metadata(AnyResponse::V6(m))
     }
 }
 impl From<v7::Request> for AnyRequest {
@@ -764,19 +694,9 @@ impl From<v7::Request> for AnyRequest {
         Self::V7(m)
     }
 }
-impl From<v7::Request> for crate::AnyRequest {
-    fn from(m: v7::Request) -> Self {
-        Self::Metadata(AnyRequest::V7(m))
-    }
-}
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
-    }
-}
-impl From<v7::Response> for crate::AnyResponse {
-    fn from(m: v7::Response) -> Self {
-        Self::Metadata(AnyResponse::V7(m))
     }
 }
 impl From<v8::Request> for AnyRequest {
@@ -784,19 +704,9 @@ impl From<v8::Request> for AnyRequest {
         Self::V8(m)
     }
 }
-impl From<v8::Request> for crate::AnyRequest {
-    fn from(m: v8::Request) -> Self {
-        Self::Metadata(AnyRequest::V8(m))
-    }
-}
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
-    }
-}
-impl From<v8::Response> for crate::AnyResponse {
-    fn from(m: v8::Response) -> Self {
-        Self::Metadata(AnyResponse::V8(m))
     }
 }
 impl From<v9::Request> for AnyRequest {
@@ -804,19 +714,9 @@ impl From<v9::Request> for AnyRequest {
         Self::V9(m)
     }
 }
-impl From<v9::Request> for crate::AnyRequest {
-    fn from(m: v9::Request) -> Self {
-        Self::Metadata(AnyRequest::V9(m))
-    }
-}
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
-    }
-}
-impl From<v9::Response> for crate::AnyResponse {
-    fn from(m: v9::Response) -> Self {
-        Self::Metadata(AnyResponse::V9(m))
     }
 }
 impl From<v10::Request> for AnyRequest {
@@ -824,19 +724,9 @@ impl From<v10::Request> for AnyRequest {
         Self::V10(m)
     }
 }
-impl From<v10::Request> for crate::AnyRequest {
-    fn from(m: v10::Request) -> Self {
-        Self::Metadata(AnyRequest::V10(m))
-    }
-}
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
-    }
-}
-impl From<v10::Response> for crate::AnyResponse {
-    fn from(m: v10::Response) -> Self {
-        Self::Metadata(AnyResponse::V10(m))
     }
 }
 impl From<v11::Request> for AnyRequest {
@@ -844,19 +734,9 @@ impl From<v11::Request> for AnyRequest {
         Self::V11(m)
     }
 }
-impl From<v11::Request> for crate::AnyRequest {
-    fn from(m: v11::Request) -> Self {
-        Self::Metadata(AnyRequest::V11(m))
-    }
-}
 impl From<v11::Response> for AnyResponse {
     fn from(m: v11::Response) -> Self {
         Self::V11(m)
-    }
-}
-impl From<v11::Response> for crate::AnyResponse {
-    fn from(m: v11::Response) -> Self {
-        Self::Metadata(AnyResponse::V11(m))
     }
 }
 impl From<v12::Request> for AnyRequest {
@@ -864,19 +744,9 @@ impl From<v12::Request> for AnyRequest {
         Self::V12(m)
     }
 }
-impl From<v12::Request> for crate::AnyRequest {
-    fn from(m: v12::Request) -> Self {
-        Self::Metadata(AnyRequest::V12(m))
-    }
-}
 impl From<v12::Response> for AnyResponse {
     fn from(m: v12::Response) -> Self {
         Self::V12(m)
-    }
-}
-impl From<v12::Response> for crate::AnyResponse {
-    fn from(m: v12::Response) -> Self {
-        Self::Metadata(AnyResponse::V12(m))
     }
 }
 impl From<v13::Request> for AnyRequest {
@@ -884,19 +754,9 @@ impl From<v13::Request> for AnyRequest {
         Self::V13(m)
     }
 }
-impl From<v13::Request> for crate::AnyRequest {
-    fn from(m: v13::Request) -> Self {
-        Self::Metadata(AnyRequest::V13(m))
-    }
-}
 impl From<v13::Response> for AnyResponse {
     fn from(m: v13::Response) -> Self {
         Self::V13(m)
-    }
-}
-impl From<v13::Response> for crate::AnyResponse {
-    fn from(m: v13::Response) -> Self {
-        Self::Metadata(AnyResponse::V13(m))
     }
 }
 #[cfg(feature = "samples")]

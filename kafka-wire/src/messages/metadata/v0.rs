@@ -74,6 +74,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Metadata(super::AnyRequest::V0(self))
+    }
 }
 /// `MetadataResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -160,6 +163,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Metadata(super::AnyResponse::V0(self))
+    }
 }
 /// The topics to fetch metadata for.
 #[derive(Debug, Clone, PartialEq, Default)]

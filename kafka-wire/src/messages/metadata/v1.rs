@@ -85,6 +85,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Metadata(super::AnyRequest::V1(self))
+    }
 }
 /// `MetadataResponse` version 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +201,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Metadata(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::MetadataRequestTopic;
 /// A list of brokers present in the cluster.

@@ -139,6 +139,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Metadata(super::AnyRequest::V11(self))
+    }
 }
 /// `MetadataResponse` version 11 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -303,6 +306,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Metadata(super::AnyResponse::V11(self))
+    }
 }
 pub use super::v10::MetadataRequestTopic;
 pub use super::v9::MetadataResponseBroker;

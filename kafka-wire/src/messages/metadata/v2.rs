@@ -85,6 +85,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Metadata(super::AnyRequest::V2(self))
+    }
 }
 /// `MetadataResponse` version 2.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +219,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Metadata(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v0::MetadataRequestTopic;
 pub use super::v1::MetadataResponseBroker;

@@ -159,6 +159,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Metadata(super::AnyRequest::V9(self))
+    }
 }
 /// `MetadataResponse` version 9 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -344,6 +347,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Metadata;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Metadata(super::AnyResponse::V9(self))
+    }
 }
 /// The topics to fetch metadata for.
 #[derive(Debug, Clone, PartialEq, Default)]

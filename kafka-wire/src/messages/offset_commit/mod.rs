@@ -467,19 +467,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -487,19 +477,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -507,19 +487,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -527,19 +497,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V5(m))
     }
 }
 impl From<v6::Request> for AnyRequest {
@@ -547,19 +507,9 @@ impl From<v6::Request> for AnyRequest {
         Self::V6(m)
     }
 }
-impl From<v6::Request> for crate::AnyRequest {
-    fn from(m: v6::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V6(m))
-    }
-}
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
-    }
-}
-impl From<v6::Response> for crate::AnyResponse {
-    fn from(m: v6::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V6(m))
     }
 }
 impl From<v7::Request> for AnyRequest {
@@ -567,19 +517,9 @@ impl From<v7::Request> for AnyRequest {
         Self::V7(m)
     }
 }
-impl From<v7::Request> for crate::AnyRequest {
-    fn from(m: v7::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V7(m))
-    }
-}
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
-    }
-}
-impl From<v7::Response> for crate::AnyResponse {
-    fn from(m: v7::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V7(m))
     }
 }
 impl From<v8::Request> for AnyRequest {
@@ -587,19 +527,9 @@ impl From<v8::Request> for AnyRequest {
         Self::V8(m)
     }
 }
-impl From<v8::Request> for crate::AnyRequest {
-    fn from(m: v8::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V8(m))
-    }
-}
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
-    }
-}
-impl From<v8::Response> for crate::AnyResponse {
-    fn from(m: v8::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V8(m))
     }
 }
 impl From<v9::Request> for AnyRequest {
@@ -607,19 +537,9 @@ impl From<v9::Request> for AnyRequest {
         Self::V9(m)
     }
 }
-impl From<v9::Request> for crate::AnyRequest {
-    fn from(m: v9::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V9(m))
-    }
-}
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
-    }
-}
-impl From<v9::Response> for crate::AnyResponse {
-    fn from(m: v9::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V9(m))
     }
 }
 impl From<v10::Request> for AnyRequest {
@@ -627,19 +547,9 @@ impl From<v10::Request> for AnyRequest {
         Self::V10(m)
     }
 }
-impl From<v10::Request> for crate::AnyRequest {
-    fn from(m: v10::Request) -> Self {
-        Self::OffsetCommit(AnyRequest::V10(m))
-    }
-}
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
-    }
-}
-impl From<v10::Response> for crate::AnyResponse {
-    fn from(m: v10::Response) -> Self {
-        Self::OffsetCommit(AnyResponse::V10(m))
     }
 }
 #[cfg(feature = "samples")]

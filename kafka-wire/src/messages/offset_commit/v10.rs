@@ -170,6 +170,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetCommit(super::AnyRequest::V10(self))
+    }
 }
 /// `OffsetCommitResponse` version 10 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -273,6 +276,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetCommit(super::AnyResponse::V10(self))
+    }
 }
 pub use super::v8::OffsetCommitRequestPartition;
 /// The topics to commit offsets for.

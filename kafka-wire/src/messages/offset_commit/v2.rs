@@ -159,6 +159,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetCommit(super::AnyRequest::V2(self))
+    }
 }
 /// `OffsetCommitResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -237,6 +240,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetCommit(super::AnyResponse::V2(self))
+    }
 }
 /// Each partition to commit offsets for.
 #[derive(Debug, Clone, PartialEq)]

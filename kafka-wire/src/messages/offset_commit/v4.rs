@@ -159,6 +159,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetCommit(super::AnyRequest::V4(self))
+    }
 }
 /// `OffsetCommitResponse` version 4.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -256,6 +259,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetCommit(super::AnyResponse::V4(self))
+    }
 }
 pub use super::v2::OffsetCommitRequestPartition;
 pub use super::v2::OffsetCommitRequestTopic;

@@ -138,6 +138,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetCommit(super::AnyRequest::V5(self))
+    }
 }
 /// `OffsetCommitResponse` version 5.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -235,6 +238,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetCommit(super::AnyResponse::V5(self))
+    }
 }
 pub use super::v2::OffsetCommitRequestPartition;
 pub use super::v2::OffsetCommitRequestTopic;

@@ -157,6 +157,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetCommit(super::AnyRequest::V7(self))
+    }
 }
 /// `OffsetCommitResponse` version 7.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -254,6 +257,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetCommit(super::AnyResponse::V7(self))
+    }
 }
 pub use super::v6::OffsetCommitRequestPartition;
 pub use super::v6::OffsetCommitRequestTopic;

@@ -91,6 +91,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetDelete;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetDelete(super::AnyRequest::V0(self))
+    }
 }
 /// `OffsetDeleteResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -204,6 +207,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetDelete;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetDelete(super::AnyResponse::V0(self))
+    }
 }
 /// Each partition to delete offsets for.
 #[derive(Debug, Clone, PartialEq, Default)]

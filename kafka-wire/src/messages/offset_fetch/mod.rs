@@ -510,19 +510,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V1(m))
     }
 }
 impl From<v2::Request> for AnyRequest {
@@ -530,19 +520,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -550,19 +530,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -570,19 +540,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V4(m))
     }
 }
 impl From<v5::Request> for AnyRequest {
@@ -590,19 +550,9 @@ impl From<v5::Request> for AnyRequest {
         Self::V5(m)
     }
 }
-impl From<v5::Request> for crate::AnyRequest {
-    fn from(m: v5::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V5(m))
-    }
-}
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
-    }
-}
-impl From<v5::Response> for crate::AnyResponse {
-    fn from(m: v5::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V5(m))
     }
 }
 impl From<v6::Request> for AnyRequest {
@@ -610,19 +560,9 @@ impl From<v6::Request> for AnyRequest {
         Self::V6(m)
     }
 }
-impl From<v6::Request> for crate::AnyRequest {
-    fn from(m: v6::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V6(m))
-    }
-}
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
-    }
-}
-impl From<v6::Response> for crate::AnyResponse {
-    fn from(m: v6::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V6(m))
     }
 }
 impl From<v7::Request> for AnyRequest {
@@ -630,19 +570,9 @@ impl From<v7::Request> for AnyRequest {
         Self::V7(m)
     }
 }
-impl From<v7::Request> for crate::AnyRequest {
-    fn from(m: v7::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V7(m))
-    }
-}
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
-    }
-}
-impl From<v7::Response> for crate::AnyResponse {
-    fn from(m: v7::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V7(m))
     }
 }
 impl From<v8::Request> for AnyRequest {
@@ -650,19 +580,9 @@ impl From<v8::Request> for AnyRequest {
         Self::V8(m)
     }
 }
-impl From<v8::Request> for crate::AnyRequest {
-    fn from(m: v8::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V8(m))
-    }
-}
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
-    }
-}
-impl From<v8::Response> for crate::AnyResponse {
-    fn from(m: v8::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V8(m))
     }
 }
 impl From<v9::Request> for AnyRequest {
@@ -670,19 +590,9 @@ impl From<v9::Request> for AnyRequest {
         Self::V9(m)
     }
 }
-impl From<v9::Request> for crate::AnyRequest {
-    fn from(m: v9::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V9(m))
-    }
-}
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
-    }
-}
-impl From<v9::Response> for crate::AnyResponse {
-    fn from(m: v9::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V9(m))
     }
 }
 impl From<v10::Request> for AnyRequest {
@@ -690,19 +600,9 @@ impl From<v10::Request> for AnyRequest {
         Self::V10(m)
     }
 }
-impl From<v10::Request> for crate::AnyRequest {
-    fn from(m: v10::Request) -> Self {
-        Self::OffsetFetch(AnyRequest::V10(m))
-    }
-}
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
-    }
-}
-impl From<v10::Response> for crate::AnyResponse {
-    fn from(m: v10::Response) -> Self {
-        Self::OffsetFetch(AnyResponse::V10(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -103,6 +103,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetFetch(super::AnyRequest::V5(self))
+    }
 }
 /// `OffsetFetchResponse` version 5.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -211,6 +214,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetFetch(super::AnyResponse::V5(self))
+    }
 }
 pub use super::v1::OffsetFetchRequestTopic;
 /// The responses per partition.

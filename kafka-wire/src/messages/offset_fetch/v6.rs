@@ -116,6 +116,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetFetch(super::AnyRequest::V6(self))
+    }
 }
 /// `OffsetFetchResponse` version 6 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -236,6 +239,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetFetch(super::AnyResponse::V6(self))
+    }
 }
 /// Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
 #[derive(Debug, Clone, PartialEq, Default)]

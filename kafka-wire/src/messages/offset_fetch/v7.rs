@@ -134,6 +134,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetFetch(super::AnyRequest::V7(self))
+    }
 }
 /// `OffsetFetchResponse` version 7 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -254,6 +257,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetFetch(super::AnyResponse::V7(self))
+    }
 }
 pub use super::v6::OffsetFetchRequestTopic;
 pub use super::v6::OffsetFetchResponsePartition;

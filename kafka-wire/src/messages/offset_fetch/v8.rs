@@ -103,6 +103,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetFetch(super::AnyRequest::V8(self))
+    }
 }
 /// `OffsetFetchResponse` version 8 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -206,6 +209,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetFetch(super::AnyResponse::V8(self))
+    }
 }
 /// Each group we would like to fetch offsets for.
 #[derive(Debug, Clone, PartialEq)]

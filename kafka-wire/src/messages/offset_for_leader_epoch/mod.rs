@@ -281,19 +281,9 @@ impl From<v2::Request> for AnyRequest {
         Self::V2(m)
     }
 }
-impl From<v2::Request> for crate::AnyRequest {
-    fn from(m: v2::Request) -> Self {
-        Self::OffsetForLeaderEpoch(AnyRequest::V2(m))
-    }
-}
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
-    }
-}
-impl From<v2::Response> for crate::AnyResponse {
-    fn from(m: v2::Response) -> Self {
-        Self::OffsetForLeaderEpoch(AnyResponse::V2(m))
     }
 }
 impl From<v3::Request> for AnyRequest {
@@ -301,19 +291,9 @@ impl From<v3::Request> for AnyRequest {
         Self::V3(m)
     }
 }
-impl From<v3::Request> for crate::AnyRequest {
-    fn from(m: v3::Request) -> Self {
-        Self::OffsetForLeaderEpoch(AnyRequest::V3(m))
-    }
-}
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
-    }
-}
-impl From<v3::Response> for crate::AnyResponse {
-    fn from(m: v3::Response) -> Self {
-        Self::OffsetForLeaderEpoch(AnyResponse::V3(m))
     }
 }
 impl From<v4::Request> for AnyRequest {
@@ -321,19 +301,9 @@ impl From<v4::Request> for AnyRequest {
         Self::V4(m)
     }
 }
-impl From<v4::Request> for crate::AnyRequest {
-    fn from(m: v4::Request) -> Self {
-        Self::OffsetForLeaderEpoch(AnyRequest::V4(m))
-    }
-}
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
-    }
-}
-impl From<v4::Response> for crate::AnyResponse {
-    fn from(m: v4::Response) -> Self {
-        Self::OffsetForLeaderEpoch(AnyResponse::V4(m))
     }
 }
 #[cfg(feature = "samples")]

@@ -80,6 +80,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetForLeaderEpoch(super::AnyRequest::V2(self))
+    }
 }
 /// `OffsetForLeaderEpochResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -177,6 +180,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetForLeaderEpoch(super::AnyResponse::V2(self))
+    }
 }
 /// Each partition to get offsets for.
 #[derive(Debug, Clone, PartialEq)]

@@ -107,6 +107,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetForLeaderEpoch(super::AnyRequest::V3(self))
+    }
 }
 /// `OffsetForLeaderEpochResponse` version 3.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -204,6 +207,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetForLeaderEpoch(super::AnyResponse::V3(self))
+    }
 }
 pub use super::v2::OffsetForLeaderPartition;
 pub use super::v2::OffsetForLeaderTopic;

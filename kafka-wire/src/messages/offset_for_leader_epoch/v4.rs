@@ -120,6 +120,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::OffsetForLeaderEpoch(super::AnyRequest::V4(self))
+    }
 }
 /// `OffsetForLeaderEpochResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -229,6 +232,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::OffsetForLeaderEpoch(super::AnyResponse::V4(self))
+    }
 }
 /// Each partition to get offsets for.
 #[derive(Debug, Clone, PartialEq)]

@@ -140,6 +140,9 @@ impl crate::VersionedRequest for Request {
     fn expects_response(&self) -> bool {
         self.acks != 0
     }
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Produce(super::AnyRequest::V10(self))
+    }
 }
 /// `ProduceResponse` version 10 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -295,6 +298,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Produce(super::AnyResponse::V10(self))
+    }
 }
 pub use super::v9::PartitionProduceData;
 pub use super::v9::TopicProduceData;

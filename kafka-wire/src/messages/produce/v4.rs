@@ -128,6 +128,9 @@ impl crate::VersionedRequest for Request {
     fn expects_response(&self) -> bool {
         self.acks != 0
     }
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Produce(super::AnyRequest::V4(self))
+    }
 }
 /// `ProduceResponse` version 4.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -223,6 +226,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Produce(super::AnyResponse::V4(self))
+    }
 }
 pub use super::v3::PartitionProduceData;
 pub use super::v3::TopicProduceData;

@@ -140,6 +140,9 @@ impl crate::VersionedRequest for Request {
     fn expects_response(&self) -> bool {
         self.acks != 0
     }
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Produce(super::AnyRequest::V9(self))
+    }
 }
 /// `ProduceResponse` version 9 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -249,6 +252,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Produce;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Produce(super::AnyResponse::V9(self))
+    }
 }
 /// Each partition to produce to.
 #[derive(Debug, Clone, PartialEq)]

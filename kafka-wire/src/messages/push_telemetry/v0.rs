@@ -158,6 +158,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::PushTelemetry;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::PushTelemetry(super::AnyRequest::V0(self))
+    }
 }
 /// `PushTelemetryResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -263,4 +266,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::PushTelemetry;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::PushTelemetry(super::AnyResponse::V0(self))
+    }
 }

@@ -110,6 +110,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ReadShareGroupStateSummary;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ReadShareGroupStateSummary(super::AnyRequest::V0(self))
+    }
 }
 /// `ReadShareGroupStateSummaryResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -201,6 +204,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ReadShareGroupStateSummary;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ReadShareGroupStateSummary(super::AnyResponse::V0(self))
+    }
 }
 /// The data for the partitions.
 #[derive(Debug, Clone, PartialEq, Default)]

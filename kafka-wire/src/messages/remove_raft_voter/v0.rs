@@ -136,6 +136,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::RemoveRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::RemoveRaftVoter(super::AnyRequest::V0(self))
+    }
 }
 /// `RemoveRaftVoterResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -270,4 +273,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::RemoveRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::RemoveRaftVoter(super::AnyResponse::V0(self))
+    }
 }

@@ -93,6 +93,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::RenewDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::RenewDelegationToken(super::AnyRequest::V1(self))
+    }
 }
 /// `RenewDelegationTokenResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -203,4 +206,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::RenewDelegationToken;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::RenewDelegationToken(super::AnyResponse::V1(self))
+    }
 }

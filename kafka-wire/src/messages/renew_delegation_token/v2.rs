@@ -105,6 +105,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::RenewDelegationToken;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::RenewDelegationToken(super::AnyRequest::V2(self))
+    }
 }
 /// `RenewDelegationTokenResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -229,4 +232,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::RenewDelegationToken;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::RenewDelegationToken(super::AnyResponse::V2(self))
+    }
 }

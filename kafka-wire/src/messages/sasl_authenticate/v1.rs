@@ -77,6 +77,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SaslAuthenticate;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SaslAuthenticate(super::AnyRequest::V1(self))
+    }
 }
 /// `SaslAuthenticateResponse` version 1.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,4 +219,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SaslAuthenticate;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SaslAuthenticate(super::AnyResponse::V1(self))
+    }
 }

@@ -89,6 +89,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SaslAuthenticate;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SaslAuthenticate(super::AnyRequest::V2(self))
+    }
 }
 /// `SaslAuthenticateResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -241,4 +244,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SaslAuthenticate;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SaslAuthenticate(super::AnyResponse::V2(self))
+    }
 }

@@ -77,6 +77,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SaslHandshake;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SaslHandshake(super::AnyRequest::V0(self))
+    }
 }
 /// `SaslHandshakeResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -172,4 +175,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SaslHandshake;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SaslHandshake(super::AnyResponse::V0(self))
+    }
 }

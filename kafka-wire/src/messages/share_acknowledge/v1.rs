@@ -157,6 +157,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ShareAcknowledge(super::AnyRequest::V1(self))
+    }
 }
 /// `ShareAcknowledgeResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -319,6 +322,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ShareAcknowledge(super::AnyResponse::V1(self))
+    }
 }
 /// The partitions containing records to acknowledge.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -174,6 +174,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ShareAcknowledge(super::AnyRequest::V2(self))
+    }
 }
 /// `ShareAcknowledgeResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -354,6 +357,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareAcknowledge;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ShareAcknowledge(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v1::AcknowledgePartition;
 pub use super::v1::AcknowledgeTopic;

@@ -257,6 +257,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ShareFetch(super::AnyRequest::V1(self))
+    }
 }
 /// `ShareFetchResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -437,6 +440,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ShareFetch(super::AnyResponse::V1(self))
+    }
 }
 /// Record batches to acknowledge.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -293,6 +293,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ShareFetch(super::AnyRequest::V2(self))
+    }
 }
 /// `ShareFetchResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -473,6 +476,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareFetch;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ShareFetch(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v1::AcknowledgementBatch;
 pub use super::v1::FetchPartition;

@@ -221,19 +221,9 @@ impl From<v1::Request> for AnyRequest {
         Self::V1(m)
     }
 }
-impl From<v1::Request> for crate::AnyRequest {
-    fn from(m: v1::Request) -> Self {
-        Self::ShareGroupHeartbeat(AnyRequest::V1(m))
-    }
-}
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
-    }
-}
-impl From<v1::Response> for crate::AnyResponse {
-    fn from(m: v1::Response) -> Self {
-        Self::ShareGroupHeartbeat(AnyResponse::V1(m))
     }
 }
 #[cfg(feature = "samples")]

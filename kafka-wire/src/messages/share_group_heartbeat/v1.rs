@@ -163,6 +163,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::ShareGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::ShareGroupHeartbeat(super::AnyRequest::V1(self))
+    }
 }
 /// `ShareGroupHeartbeatResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -353,6 +356,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::ShareGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::ShareGroupHeartbeat(super::AnyResponse::V1(self))
+    }
 }
 /// null if not provided; the assignment otherwise.
 #[derive(Debug, Clone, PartialEq, Default)]

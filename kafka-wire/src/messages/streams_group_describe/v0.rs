@@ -111,6 +111,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::StreamsGroupDescribe(super::AnyRequest::V0(self))
+    }
 }
 /// `StreamsGroupDescribeResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -220,6 +223,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::StreamsGroupDescribe(super::AnyResponse::V0(self))
+    }
 }
 /// `Assignment`
 #[derive(Debug, Clone, PartialEq, Default)]

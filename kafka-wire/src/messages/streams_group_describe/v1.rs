@@ -129,6 +129,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::StreamsGroupDescribe(super::AnyRequest::V1(self))
+    }
 }
 /// `StreamsGroupDescribeResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -238,6 +241,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupDescribe;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::StreamsGroupDescribe(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::Assignment;
 /// Each described group.

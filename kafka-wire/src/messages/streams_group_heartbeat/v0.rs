@@ -418,6 +418,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupHeartbeat;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::StreamsGroupHeartbeat(super::AnyRequest::V0(self))
+    }
 }
 /// `StreamsGroupHeartbeatResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -780,6 +783,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupHeartbeat;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::StreamsGroupHeartbeat(super::AnyResponse::V0(self))
+    }
 }
 /// A subset of source topics that must be copartitioned.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -142,6 +142,11 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::StreamsGroupTopologyDescriptionUpdate;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::StreamsGroupTopologyDescriptionUpdate(
+            super::AnyRequest::V0(self),
+        )
+    }
 }
 /// `StreamsGroupTopologyDescriptionUpdateResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -265,6 +270,11 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::StreamsGroupTopologyDescriptionUpdate;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::StreamsGroupTopologyDescriptionUpdate(
+            super::AnyResponse::V0(self),
+        )
+    }
 }
 /// `TopologyDescription`
 #[derive(Debug, Clone, PartialEq, Default)]

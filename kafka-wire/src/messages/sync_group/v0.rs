@@ -124,6 +124,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SyncGroup(super::AnyRequest::V0(self))
+    }
 }
 /// `SyncGroupResponse` version 0.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -215,6 +218,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SyncGroup(super::AnyResponse::V0(self))
+    }
 }
 /// Each assignment.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -124,6 +124,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SyncGroup(super::AnyRequest::V2(self))
+    }
 }
 /// `SyncGroupResponse` version 2.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -234,5 +237,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SyncGroup(super::AnyResponse::V2(self))
+    }
 }
 pub use super::v0::SyncGroupRequestAssignment;

@@ -154,6 +154,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SyncGroup(super::AnyRequest::V4(self))
+    }
 }
 /// `SyncGroupResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -276,6 +279,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SyncGroup(super::AnyResponse::V4(self))
+    }
 }
 /// Each assignment.
 #[derive(Debug, Clone, PartialEq, Default)]

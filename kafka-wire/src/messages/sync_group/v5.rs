@@ -187,6 +187,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::SyncGroup(super::AnyRequest::V5(self))
+    }
 }
 /// `SyncGroupResponse` version 5 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -342,5 +345,8 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::SyncGroup;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::SyncGroup(super::AnyResponse::V5(self))
+    }
 }
 pub use super::v4::SyncGroupRequestAssignment;

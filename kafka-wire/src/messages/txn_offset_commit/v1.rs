@@ -148,6 +148,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::TxnOffsetCommit(super::AnyRequest::V1(self))
+    }
 }
 /// `TxnOffsetCommitResponse` version 1.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -245,6 +248,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 0i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::TxnOffsetCommit(super::AnyResponse::V1(self))
+    }
 }
 pub use super::v0::TxnOffsetCommitRequestPartition;
 pub use super::v0::TxnOffsetCommitRequestTopic;

@@ -231,6 +231,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::TxnOffsetCommit(super::AnyRequest::V3(self))
+    }
 }
 /// `TxnOffsetCommitResponse` version 3 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -340,6 +343,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::TxnOffsetCommit(super::AnyResponse::V3(self))
+    }
 }
 /// The partitions inside the topic that we want to commit offsets for.
 #[derive(Debug, Clone, PartialEq)]

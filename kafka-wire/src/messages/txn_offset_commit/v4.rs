@@ -231,6 +231,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::TxnOffsetCommit(super::AnyRequest::V4(self))
+    }
 }
 /// `TxnOffsetCommitResponse` version 4 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -340,6 +343,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::TxnOffsetCommit(super::AnyResponse::V4(self))
+    }
 }
 pub use super::v3::TxnOffsetCommitRequestPartition;
 pub use super::v3::TxnOffsetCommitRequestTopic;

@@ -89,6 +89,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UnregisterController;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::UnregisterController(super::AnyRequest::V0(self))
+    }
 }
 /// `UnregisterControllerResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -223,4 +226,7 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UnregisterController;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::UnregisterController(super::AnyResponse::V0(self))
+    }
 }

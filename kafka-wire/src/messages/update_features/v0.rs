@@ -120,6 +120,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::UpdateFeatures(super::AnyRequest::V0(self))
+    }
 }
 /// `UpdateFeaturesResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -275,6 +278,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::UpdateFeatures(super::AnyResponse::V0(self))
+    }
 }
 /// The list of updates to finalized features.
 #[derive(Debug, Clone, PartialEq, Default)]

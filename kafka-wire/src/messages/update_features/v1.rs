@@ -137,6 +137,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::UpdateFeatures(super::AnyRequest::V1(self))
+    }
 }
 /// `UpdateFeaturesResponse` version 1 (flexible).
 #[derive(Debug, Clone, PartialEq)]
@@ -292,6 +295,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UpdateFeatures;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::UpdateFeatures(super::AnyResponse::V1(self))
+    }
 }
 /// The list of updates to finalized features.
 #[derive(Debug, Clone, PartialEq)]

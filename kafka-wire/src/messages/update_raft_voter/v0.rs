@@ -195,6 +195,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::UpdateRaftVoter;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::UpdateRaftVoter(super::AnyRequest::V0(self))
+    }
 }
 /// `UpdateRaftVoterResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -343,6 +346,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::UpdateRaftVoter;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::UpdateRaftVoter(super::AnyResponse::V0(self))
+    }
 }
 /// The range of versions of the protocol that the replica supports.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -97,6 +97,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::Vote;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::Vote(super::AnyRequest::V0(self))
+    }
 }
 /// `VoteResponse` version 0 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -192,6 +195,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::Vote;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::Vote(super::AnyResponse::V0(self))
+    }
 }
 /// The partition data.
 #[derive(Debug, Clone, PartialEq, Default)]

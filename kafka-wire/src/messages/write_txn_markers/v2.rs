@@ -92,6 +92,9 @@ impl crate::VersionedRequest for Request {
     const API_KEY: ApiKey = ApiKey::WriteTxnMarkers;
     const HEADER_VERSION: i16 = 2i16;
     type Response = Response;
+    fn into_any(self) -> crate::AnyRequest {
+        crate::AnyRequest::WriteTxnMarkers(super::AnyRequest::V2(self))
+    }
 }
 /// `WriteTxnMarkersResponse` version 2 (flexible).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -182,6 +185,9 @@ impl crate::VersionedResponse for Response {
     const API_KEY: ApiKey = ApiKey::WriteTxnMarkers;
     const HEADER_VERSION: i16 = 1i16;
     type Request = Request;
+    fn into_any(self) -> crate::AnyResponse {
+        crate::AnyResponse::WriteTxnMarkers(super::AnyResponse::V2(self))
+    }
 }
 /// The transaction markers to be written.
 #[derive(Debug, Clone, PartialEq, Default)]
