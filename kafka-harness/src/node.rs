@@ -192,19 +192,13 @@ impl Node {
         for (name, path) in [("stdout", self.stdout_log()), ("stderr", self.dir.join("stderr.log"))] {
             if let Ok(text) = std::fs::read_to_string(&path) {
                 if !text.trim().is_empty() {
-                    let _ = writeln!(
-                        out,
-                        "--- node {} {name} ({}) ---\n{}",
-                        self.id,
-                        path.display(),
-                        crate::jars::tail(&text, 10)
-                    );
+                    let _ = writeln!(out, "--- node {} {name} ({}) ---\n{}", self.id, path.display(), tail(&text, 10));
                 }
             }
         }
         let log = self.server_log();
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let _ = write!(out, "--- node {} log ({}) ---\n{}", self.id, log.display(), crate::jars::tail(&text, lines));
+        let _ = write!(out, "--- node {} log ({}) ---\n{}", self.id, log.display(), tail(&text, lines));
         out
     }
 
@@ -288,6 +282,16 @@ impl Node {
         }
         Ok(out)
     }
+}
+
+/// The last `n` lines of `text`, each cut at 400 characters (Kafka logs whole records).
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = |l: &&str| match l.char_indices().nth(400) {
+        Some((i, _)) => format!("{} [...]", &l[..i]),
+        None => (*l).to_owned(),
+    };
+    lines[lines.len().saturating_sub(n)..].iter().map(cut).collect::<Vec<_>>().join("\n")
 }
 
 /// A value in `.properties` syntax (backslashes are escapes there).
