@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 pub use config::{KafkaConfig, Listener, TlsIdentity, DEFAULT_KAFKA_VERSION};
 pub use error::{Error, Result};
 pub use jars::{harness_dir, CLASSPATH_ENV, DIR_ENV};
+pub use runs::sweep_stale_runs;
 
 use node::{Layout, Node, Ports};
 

@@ -30,7 +30,15 @@ pub(crate) fn new_run(dir: &Path) -> Result<PathBuf> {
     Ok(run)
 }
 
-/// Kills the JVMs of runs whose test process is gone and removes their directories.
+/// Kills the JVMs of runs under `dir` (a harness directory) whose test process is gone, by the
+/// pids their files name, and removes those runs' directories. [`KafkaCluster::start`]
+/// does this before every start; call it yourself to clean up without starting a cluster.
+///
+/// [`KafkaCluster::start`]: crate::KafkaCluster::start
+pub fn sweep_stale_runs(dir: &Path) {
+    sweep(&dir.join("runs"));
+}
+
 fn sweep(runs: &Path) {
     let Ok(entries) = std::fs::read_dir(runs) else { return };
     let me = std::process::id();
