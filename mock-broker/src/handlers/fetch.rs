@@ -36,10 +36,14 @@ struct Request {
 struct PartitionData {
     index: i32,
     error: ErrorCode,
+    /// -1 (with the log start offset) unless the read succeeded, as Kafka answers.
     high_watermark: i64,
     log_start_offset: i64,
     records: Bytes,
     leader: Option<(i32, i32)>,
+    /// An unknown topic or partition: Kafka answers those before reading, with an empty (not
+    /// null) list of aborted transactions.
+    unknown: bool,
 }
 
 struct Outcome {
@@ -171,15 +175,20 @@ fn collect(ctx: &Ctx<'_>, req: &Request) -> Outcome {
                 log_start_offset: -1,
                 records: Bytes::new(),
                 leader: None,
+                unknown: false,
             };
             let partition = topic.and_then(|t| usize::try_from(f.partition).ok().and_then(|i| t.partitions.get(i)));
             data.error = match (ctx.forced.or(Some(error).filter(|e| e.is_err())), topic, partition) {
                 (Some(code), ..) => code,
-                (None, None, _) => unknown,
-                (None, Some(_), None) => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                (None, None, _) => {
+                    data.unknown = true;
+                    unknown
+                }
+                (None, Some(_), None) => {
+                    data.unknown = true;
+                    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                }
                 (None, Some(_), Some(p)) => {
-                    data.high_watermark = p.log.end;
-                    data.log_start_offset = p.log.start;
                     if p.leader != ctx.broker {
                         data.leader = Some((p.leader, p.leader_epoch));
                         if let Some(b) = state.live_broker(p.leader) {
@@ -196,6 +205,8 @@ fn collect(ctx: &Ctx<'_>, req: &Request) -> Outcome {
                         let limit = usize::try_from(f.max_bytes).unwrap_or(0).min(remaining);
                         match p.log.read(f.offset, limit, bytes == 0) {
                             Ok(records) => {
+                                data.high_watermark = p.log.end;
+                                data.log_start_offset = p.log.start;
                                 bytes += records.len();
                                 remaining = remaining.saturating_sub(records.len());
                                 data.records = records;
@@ -233,7 +244,7 @@ macro_rules! emit {
                         d.error_code = p.error.0;
                         d.high_watermark = p.high_watermark;
                         d.last_stable_offset = p.high_watermark;
-                        d.aborted_transactions = $o.read_committed.then(Vec::new);
+                        d.aborted_transactions = if p.error.is_err() { p.unknown } else { $o.read_committed }.then(Vec::new);
                         d.records = Some(Records::from(p.records.clone()));
                         $( emit!(@partition $f d p); )*
                         d
