@@ -1,8 +1,8 @@
 //! Fetch v4-17: whole batches from the one holding the fetch offset, cut at the partition and
 //! response byte limits like a log segment slice (the last batch may be partial; a first
 //! batch larger than the limit comes whole, KIP-74); long polling until `min_bytes` arrive or
-//! `max_wait_ms` passes; topic ids from v13. Fetch sessions are never created (session id 0),
-//! so every fetch is a full fetch.
+//! `max_wait_ms` passes; topic ids from v13; from v11 a follower serves consumers too
+//! (KIP-392). Fetch sessions are never created (session id 0), so every fetch is a full fetch.
 #![allow(clippy::field_reassign_with_default)]
 
 use bytes::Bytes;
@@ -25,6 +25,9 @@ struct PartitionFetch {
 }
 
 struct Request {
+    /// v11+ (KIP-392): a consumer may fetch from a follower (Kafka reads it up to the high
+    /// watermark; every replica here is in sync).
+    from_followers: bool,
     max_wait_ms: i32,
     min_bytes: i32,
     max_bytes: i32,
@@ -84,6 +87,7 @@ leader_epoch!(fetch::v9::FetchPartition, fetch::v12::FetchPartition, fetch::v17:
 macro_rules! read {
     ($r:ident, $key:ident) => {
         Request {
+            from_followers: false,
             max_wait_ms: $r.max_wait_ms,
             min_bytes: $r.min_bytes,
             max_bytes: $r.max_bytes,
@@ -132,7 +136,7 @@ session_epoch!(
 
 fn read(request: &fetch::AnyRequest) -> Option<Request> {
     use fetch::AnyRequest as A;
-    Some(match request {
+    let mut read = match request {
         A::V4(r) => read!(r, name),
         A::V5(r) => read!(r, name),
         A::V6(r) => read!(r, name),
@@ -148,7 +152,9 @@ fn read(request: &fetch::AnyRequest) -> Option<Request> {
         A::V16(r) => read!(r, id),
         A::V17(r) => read!(r, id),
         _ => return None,
-    })
+    };
+    read.from_followers = request.version() >= 11;
+    Some(read)
 }
 
 fn collect(ctx: &Ctx<'_>, req: &Request) -> Outcome {
@@ -189,7 +195,8 @@ fn collect(ctx: &Ctx<'_>, req: &Request) -> Outcome {
                     ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
                 }
                 (None, Some(_), Some(p)) => {
-                    if p.leader != ctx.broker {
+                    let follower = req.from_followers && p.replicas.contains(&ctx.broker) && p.leader >= 0;
+                    if p.leader != ctx.broker && !follower {
                         data.leader = Some((p.leader, p.leader_epoch));
                         if let Some(b) = state.live_broker(p.leader) {
                             if !endpoints.iter().any(|e| e.0 == b.id) {
