@@ -1,5 +1,6 @@
 //! ListOffsets v1-10: latest (-1), earliest (-2), max timestamp (-3), earliest local (-4),
-//! latest tiered (-5, none here), or the first offset at or after a timestamp.
+//! latest tiered (-5, none here), or the first offset at or after a timestamp; any other
+//! negative value is UNSUPPORTED_VERSION, as Kafka answers it.
 #![allow(clippy::field_reassign_with_default)]
 
 use kafka_wire::{list_offsets, AnyResponse, ErrorCode};
@@ -67,6 +68,9 @@ fn find(ctx: &Ctx<'_>, query: Query) -> Vec<(String, Vec<Found>)> {
                         (None, Some(p)) if p.leader != ctx.broker => ErrorCode::NOT_LEADER_OR_FOLLOWER,
                         (None, Some(p)) if epoch >= 0 && epoch > p.leader_epoch => ErrorCode::UNKNOWN_LEADER_EPOCH,
                         (None, Some(p)) if epoch >= 0 && epoch < p.leader_epoch => ErrorCode::FENCED_LEADER_EPOCH,
+                        // -6 (earliest pending upload) needs v11, which is not served; Kafka
+                        // answers any value below -5 so.
+                        (None, Some(_)) if timestamp < -5 => ErrorCode::UNSUPPORTED_VERSION,
                         (None, Some(p)) => {
                             (f.timestamp, f.offset, f.leader_epoch) = p.log.offset_for(timestamp, p.leader_epoch);
                             ErrorCode::NONE
