@@ -338,14 +338,9 @@ impl State {
     ) -> Result<(i64, i16), ErrorCode> {
         let existing = match transactional_id {
             Some(tid) => self.transactional_ids.get(tid).copied(),
-            None if producer_id >= 0 => {
-                // KIP-360: an idempotent producer asks to bump its epoch.
-                match self.producer_epochs.get(&producer_id) {
-                    Some(&epoch) if epoch == producer_epoch => Some(producer_id),
-                    Some(_) => return Err(ErrorCode::INVALID_PRODUCER_EPOCH),
-                    None => None,
-                }
-            }
+            // An idempotent producer (no transactional id) gets a new producer id and epoch 0,
+            // whatever id and epoch it sends: Kafka's TransactionCoordinator hands out a fresh
+            // id for those (the producer bumps its epoch on its own, KIP-360).
             None => None,
         };
         if let Some(pid) = existing {

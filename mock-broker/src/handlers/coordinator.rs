@@ -1,6 +1,6 @@
 //! FindCoordinator v0-6 (group and transaction coordinators: a live broker picked by a
-//! stable hash of the key) and InitProducerId v0-5 (idempotent and transactional producer
-//! ids, epoch bumps of KIP-360).
+//! stable hash of the key) and InitProducerId v0-5 (a new producer id for every idempotent
+//! producer's request, as Kafka; transactional ids keep theirs and bump the epoch, KIP-360).
 #![allow(clippy::field_reassign_with_default)]
 
 use kafka_wire::{find_coordinator, init_producer_id, AnyResponse, ErrorCode};
