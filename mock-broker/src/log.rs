@@ -13,8 +13,37 @@ pub(crate) const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 /// How many batches per producer Kafka remembers to recognise retried duplicates.
 const DEDUP_WINDOW: usize = 5;
 
-/// A rejected append: the error code and a message for Produce v8+.
-pub(crate) type AppendError = (ErrorCode, Option<String>);
+/// A rejected append, answered as Kafka answers it: an error code without a message, and the
+/// partition's log start offset when the error is found while appending to the log (sequence,
+/// epoch and record checks), -1 when it is found before (a batch that does not decode, is too
+/// large, or is not exactly one batch of magic 2: Kafka's CorruptRecordException,
+/// RecordTooLargeException and request validation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AppendError {
+    pub(crate) code: ErrorCode,
+    /// Found while appending: the answer carries the log start offset.
+    pub(crate) in_log: bool,
+}
+
+/// An error found while appending (the reason is for the reader: Kafka sends none).
+fn invalid(_reason: impl Into<String>) -> AppendError {
+    AppendError { code: ErrorCode::INVALID_RECORD, in_log: true }
+}
+
+/// A request that Kafka rejects before the log: not exactly one batch of magic 2.
+fn malformed(_reason: impl Into<String>) -> AppendError {
+    AppendError { code: ErrorCode::INVALID_RECORD, in_log: false }
+}
+
+/// A batch or record that does not decode (Kafka's CorruptRecordException).
+fn corrupt(_reason: impl Into<String>) -> AppendError {
+    AppendError { code: ErrorCode::CORRUPT_MESSAGE, in_log: false }
+}
+
+/// A sequence or epoch error of an idempotent producer.
+fn sequence(code: ErrorCode, _reason: impl Into<String>) -> AppendError {
+    AppendError { code, in_log: true }
+}
 
 #[derive(Debug, Clone)]
 struct Stored {
@@ -52,14 +81,6 @@ pub(crate) struct Appended {
     pub(crate) duplicate: bool,
 }
 
-fn invalid(message: impl Into<String>) -> AppendError {
-    (ErrorCode::INVALID_RECORD, Some(message.into()))
-}
-
-fn corrupt(message: impl Into<String>) -> AppendError {
-    (ErrorCode::CORRUPT_MESSAGE, Some(message.into()))
-}
-
 impl Log {
     /// Validates the record set of one partition of a Produce request (v3+: exactly one
     /// record batch of magic 2), assigns offsets and appends it.
@@ -69,24 +90,22 @@ impl Log {
         leader_epoch: i32,
         max_message_bytes: usize,
     ) -> Result<Appended, AppendError> {
-        let records = records.ok_or_else(|| invalid("null record set"))?;
+        let records = records.ok_or_else(|| malformed("null record set"))?;
         if records.len() > max_message_bytes {
-            return Err((
-                ErrorCode::MESSAGE_TOO_LARGE,
-                Some(format!("record batch of {} bytes exceeds max.message.bytes {max_message_bytes}", records.len())),
-            ));
+            // The record batch is larger than max.message.bytes.
+            return Err(AppendError { code: ErrorCode::MESSAGE_TOO_LARGE, in_log: false });
         }
         let mut batches = records.batches();
         let batch = match batches.next() {
-            None => return Err(invalid("a produce request must hold exactly one record batch; it holds none")),
+            None => return Err(malformed("a produce request must hold exactly one record batch; it holds none")),
             Some(Err(e)) => return Err(corrupt(format!("undecodable record batch: {e}"))),
             Some(Ok(Batch::Legacy(_))) => {
-                return Err(invalid("produce requests of version 3 and later take record batches of magic 2 only"))
+                return Err(malformed("produce requests of version 3 and later take record batches of magic 2 only"))
             }
             Some(Ok(Batch::V2(b))) => b,
         };
         if batches.truncated_len() > 0 || batches.next().is_some() {
-            return Err(invalid("a produce request must hold exactly one record batch per partition"));
+            return Err(malformed("a produce request must hold exactly one record batch per partition"));
         }
         validate(&batch)?;
         let count = batch.record_count();
@@ -130,9 +149,9 @@ impl Log {
         }
         let last_sequence = batch.base_sequence.wrapping_add(count - 1) & i32::MAX;
         match self.producers.get(&batch.producer_id) {
-            Some(state) if batch.producer_epoch < state.epoch => Err((
+            Some(state) if batch.producer_epoch < state.epoch => Err(sequence(
                 ErrorCode::INVALID_PRODUCER_EPOCH,
-                Some(format!("producer epoch {} is older than {}", batch.producer_epoch, state.epoch)),
+                format!("producer epoch {} is older than {}", batch.producer_epoch, state.epoch),
             )),
             Some(state) if batch.producer_epoch == state.epoch => {
                 if let Some(&(_, _, offset)) =
@@ -142,17 +161,17 @@ impl Log {
                 }
                 let expected = state.last_sequence.wrapping_add(1) & i32::MAX;
                 if batch.base_sequence != expected {
-                    return Err((
+                    return Err(sequence(
                         ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
-                        Some(format!("sequence {} where {expected} was expected", batch.base_sequence)),
+                        format!("sequence {} where {expected} was expected", batch.base_sequence),
                     ));
                 }
                 Ok(None)
             }
             // A new producer, or a new epoch: sequences start over.
-            _ if batch.base_sequence != 0 => Err((
+            _ if batch.base_sequence != 0 => Err(sequence(
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
-                Some(format!("sequence {} where 0 was expected (new producer or epoch)", batch.base_sequence)),
+                format!("sequence {} where 0 was expected (new producer or epoch)", batch.base_sequence),
             )),
             _ => Ok(None),
         }

@@ -12,7 +12,6 @@ struct PartitionResult {
     error: ErrorCode,
     base_offset: i64,
     log_start_offset: i64,
-    message: Option<String>,
     /// (leader id, leader epoch) when this broker does not lead the partition (KIP-951).
     leader: Option<(i32, i32)>,
 }
@@ -45,14 +44,8 @@ fn append(ctx: &Ctx<'_>, acks: i16, topics: Topics<'_>) -> Outcome {
     for (name, partitions) in topics {
         let mut out = Vec::with_capacity(partitions.len());
         for (index, records) in partitions {
-            let mut result = PartitionResult {
-                index,
-                error: ErrorCode::NONE,
-                base_offset: -1,
-                log_start_offset: -1,
-                message: None,
-                leader: None,
-            };
+            let mut result =
+                PartitionResult { index, error: ErrorCode::NONE, base_offset: -1, log_start_offset: -1, leader: None };
             let brokers = state.brokers.clone();
             let topic = state.topics.get_mut(name);
             let partition = topic.and_then(|t| {
@@ -78,9 +71,11 @@ fn append(ctx: &Ctx<'_>, acks: i16, topics: Topics<'_>) -> Outcome {
                         result.base_offset = a.base_offset;
                         result.log_start_offset = p.log.start;
                     }
-                    Err((code, message)) => {
-                        result.error = code;
-                        result.message = message;
+                    Err(e) => {
+                        result.error = e.code;
+                        if e.in_log {
+                            result.log_start_offset = p.log.start;
+                        }
                     }
                 },
             }
@@ -125,7 +120,6 @@ macro_rules! emit {
         AnyResponse::from(out)
     }};
     (@partition log_start $r:ident $p:ident) => { $r.log_start_offset = $p.log_start_offset; };
-    (@partition message $r:ident $p:ident) => { $r.error_message = $p.message.as_deref().map(Into::into); };
     (@partition leader $r:ident $p:ident) => {
         if let Some((leader_id, leader_epoch)) = $p.leader {
             $r.current_leader.leader_id = leader_id;
@@ -167,10 +161,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>, request: &produce::AnyRequest) -> Handled {
         5 => emit!(v5, o, [log_start]),
         6 => emit!(v6, o, [log_start]),
         7 => emit!(v7, o, [log_start]),
-        8 => emit!(v8, o, [log_start message]),
-        9 => emit!(v9, o, [log_start message]),
-        10 => emit!(v10, o, [log_start message leader]),
-        11 => emit!(v11, o, [log_start message leader]),
+        8 => emit!(v8, o, [log_start]),
+        9 => emit!(v9, o, [log_start]),
+        10 => emit!(v10, o, [log_start leader]),
+        11 => emit!(v11, o, [log_start leader]),
         _ => return Handled::Unsupported,
     })
 }
