@@ -58,8 +58,8 @@ struct Stored {
 struct ProducerState {
     epoch: i16,
     last_sequence: i32,
-    /// (first sequence, last sequence, base offset) of the last few batches.
-    recent: VecDeque<(i32, i32, i64)>,
+    /// (first sequence, last sequence, base offset, max timestamp) of the last few batches.
+    recent: VecDeque<(i32, i32, i64, i64)>,
 }
 
 /// A partition's log.
@@ -79,6 +79,9 @@ pub(crate) struct Appended {
     pub(crate) base_offset: i64,
     /// Whether the batch was a retry of one already in the log (nothing was appended).
     pub(crate) duplicate: bool,
+    /// The log append time Kafka answers: -1, except for a duplicate, where it is the max
+    /// timestamp of the batch in the log (Kafka's cached batch metadata).
+    pub(crate) log_append_time: i64,
 }
 
 impl Log {
@@ -110,8 +113,8 @@ impl Log {
         validate(&batch)?;
         let count = batch.record_count();
         if batch.producer_id >= 0 {
-            if let Some(offset) = self.check_sequence(&batch, count)? {
-                return Ok(Appended { base_offset: offset, duplicate: true });
+            if let Some((offset, max_timestamp)) = self.check_sequence(&batch, count)? {
+                return Ok(Appended { base_offset: offset, duplicate: true, log_append_time: max_timestamp });
             }
         }
         let base = self.end;
@@ -134,16 +137,17 @@ impl Log {
             }
             state.epoch = batch.producer_epoch;
             state.last_sequence = last_sequence;
-            state.recent.push_back((batch.base_sequence, last_sequence, base));
+            state.recent.push_back((batch.base_sequence, last_sequence, base, batch.max_timestamp));
             if state.recent.len() > DEDUP_WINDOW {
                 state.recent.pop_front();
             }
         }
-        Ok(Appended { base_offset: base, duplicate: false })
+        Ok(Appended { base_offset: base, duplicate: false, log_append_time: -1 })
     }
 
-    /// The idempotent producer checks: `Some(offset)` for a duplicate of a recent batch.
-    fn check_sequence(&self, batch: &RecordBatch, count: i32) -> Result<Option<i64>, AppendError> {
+    /// The idempotent producer checks (Kafka's ProducerAppendInfo): `Some((base offset, max
+    /// timestamp))` for a duplicate of a recent batch.
+    fn check_sequence(&self, batch: &RecordBatch, count: i32) -> Result<Option<(i64, i64)>, AppendError> {
         if batch.producer_epoch < 0 || batch.base_sequence < 0 {
             return Err(invalid("idempotent batch without producer epoch or sequence"));
         }
@@ -154,10 +158,12 @@ impl Log {
                 format!("producer epoch {} is older than {}", batch.producer_epoch, state.epoch),
             )),
             Some(state) if batch.producer_epoch == state.epoch => {
-                if let Some(&(_, _, offset)) =
-                    state.recent.iter().find(|&&(first, last, _)| first == batch.base_sequence && last == last_sequence)
+                if let Some(&(_, _, offset, max_timestamp)) = state
+                    .recent
+                    .iter()
+                    .find(|&&(first, last, ..)| first == batch.base_sequence && last == last_sequence)
                 {
-                    return Ok(Some(offset));
+                    return Ok(Some((offset, max_timestamp)));
                 }
                 let expected = state.last_sequence.wrapping_add(1) & i32::MAX;
                 if batch.base_sequence != expected {
@@ -168,11 +174,13 @@ impl Log {
                 }
                 Ok(None)
             }
-            // A new producer, or a new epoch: sequences start over.
-            _ if batch.base_sequence != 0 => Err(sequence(
+            // A new epoch: sequences start over.
+            Some(_) if batch.base_sequence != 0 => Err(sequence(
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
-                format!("sequence {} where 0 was expected (new producer or epoch)", batch.base_sequence),
+                format!("sequence {} where 0 was expected (new epoch)", batch.base_sequence),
             )),
+            // A producer this partition does not know yet may start at any sequence (Kafka
+            // accepts it: its records may have been removed by retention or DeleteRecords).
             _ => Ok(None),
         }
     }

@@ -11,6 +11,8 @@ struct PartitionResult {
     index: i32,
     error: ErrorCode,
     base_offset: i64,
+    /// -1, or the max timestamp of the logged batch a duplicate repeats (as Kafka answers).
+    log_append_time: i64,
     log_start_offset: i64,
     /// (leader id, leader epoch) when this broker does not lead the partition (KIP-951).
     leader: Option<(i32, i32)>,
@@ -44,8 +46,14 @@ fn append(ctx: &Ctx<'_>, acks: i16, topics: Topics<'_>) -> Outcome {
     for (name, partitions) in topics {
         let mut out = Vec::with_capacity(partitions.len());
         for (index, records) in partitions {
-            let mut result =
-                PartitionResult { index, error: ErrorCode::NONE, base_offset: -1, log_start_offset: -1, leader: None };
+            let mut result = PartitionResult {
+                index,
+                error: ErrorCode::NONE,
+                base_offset: -1,
+                log_append_time: -1,
+                log_start_offset: -1,
+                leader: None,
+            };
             let brokers = state.brokers.clone();
             let topic = state.topics.get_mut(name);
             let partition = topic.and_then(|t| {
@@ -69,6 +77,7 @@ fn append(ctx: &Ctx<'_>, acks: i16, topics: Topics<'_>) -> Outcome {
                     Ok(a) => {
                         appended |= !a.duplicate;
                         result.base_offset = a.base_offset;
+                        result.log_append_time = a.log_append_time;
                         result.log_start_offset = p.log.start;
                     }
                     Err(e) => {
@@ -107,7 +116,7 @@ macro_rules! emit {
                         r.index = p.index;
                         r.error_code = p.error.0;
                         r.base_offset = p.base_offset;
-                        r.log_append_time_ms = -1;
+                        r.log_append_time_ms = p.log_append_time;
                         $( emit!(@partition $f r p); )*
                         r
                     })
