@@ -54,6 +54,7 @@ mod log;
 mod sasl;
 mod server;
 mod state;
+mod topic_configs;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};

@@ -9,6 +9,7 @@ use kafka_wire::{ErrorCode, Uuid};
 use crate::config::{MockConfig, TopicSpec};
 use crate::group::Group;
 use crate::log::{Log, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::topic_configs;
 
 /// A broker as the cluster sees it.
 #[derive(Debug, Clone)]
@@ -70,32 +71,6 @@ pub(crate) struct State {
     /// Producer id of each transactional id.
     transactional_ids: HashMap<String, i64>,
 }
-
-/// Topic configs a topic may set, with their defaults and types (DescribeConfigs type codes:
-/// 1 boolean, 2 string, 3 int, 5 long, 6 double, 7 list).
-pub(crate) const TOPIC_CONFIGS: &[(&str, &str, i8)] = &[
-    ("cleanup.policy", "delete", 7),
-    ("compression.type", "producer", 2),
-    ("delete.retention.ms", "86400000", 5),
-    ("file.delete.delay.ms", "60000", 5),
-    ("flush.messages", "9223372036854775807", 5),
-    ("flush.ms", "9223372036854775807", 5),
-    ("index.interval.bytes", "4096", 3),
-    ("max.compaction.lag.ms", "9223372036854775807", 5),
-    ("max.message.bytes", "1048588", 3),
-    ("message.timestamp.type", "CreateTime", 2),
-    ("min.cleanable.dirty.ratio", "0.5", 6),
-    ("min.compaction.lag.ms", "0", 5),
-    ("min.insync.replicas", "1", 3),
-    ("preallocate", "false", 1),
-    ("retention.bytes", "-1", 5),
-    ("retention.ms", "604800000", 5),
-    ("segment.bytes", "1073741824", 3),
-    ("segment.index.bytes", "10485760", 3),
-    ("segment.jitter.ms", "0", 5),
-    ("segment.ms", "604800000", 5),
-    ("unclean.leader.election.enable", "false", 1),
-];
 
 /// A topic that was created (or would be, when only validating).
 #[derive(Debug, Clone)]
@@ -263,20 +238,11 @@ impl State {
         };
         let mut set = BTreeMap::new();
         for (key, value) in configs {
-            let Some((_, _, kind)) = TOPIC_CONFIGS.iter().find(|(k, _, _)| k == key) else {
+            let Some(config) = topic_configs::find(key) else {
                 return Err((ErrorCode::INVALID_CONFIG, format!("Unknown topic config name: {key}")));
             };
             let Some(value) = value else { continue };
-            let ok = match kind {
-                1 => value == "true" || value == "false",
-                3 => value.parse::<i32>().is_ok(),
-                5 => value.parse::<i64>().is_ok(),
-                6 => value.parse::<f64>().is_ok(),
-                _ => true,
-            };
-            if !ok {
-                return Err((ErrorCode::INVALID_CONFIG, format!("Invalid value {value} for configuration {key}")));
-            }
+            topic_configs::validate(config, value).map_err(|message| (ErrorCode::INVALID_CONFIG, message))?;
             set.insert(key.clone(), value.clone());
         }
         let live: Vec<i32> = self.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();

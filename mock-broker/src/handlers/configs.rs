@@ -6,14 +6,10 @@ use kafka_wire::{describe_configs, AnyResponse, ErrorCode};
 
 use crate::compat::ListField;
 use crate::server::Ctx;
-use crate::state::TOPIC_CONFIGS;
+use crate::topic_configs::{self, STATIC_BROKER_CONFIG};
 
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
-/// Config sources.
-const TOPIC_CONFIG: i8 = 1;
-const STATIC_BROKER_CONFIG: i8 = 4;
-const DEFAULT_CONFIG: i8 = 5;
 
 struct Entry {
     name: String,
@@ -21,8 +17,8 @@ struct Entry {
     read_only: bool,
     source: i8,
     kind: i8,
-    /// (value, source) in order of precedence.
-    synonyms: Vec<(Option<String>, i8)>,
+    /// (name, value, source) in order of precedence.
+    synonyms: Vec<(String, Option<String>, i8)>,
 }
 
 struct Described {
@@ -56,20 +52,21 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
                         d.message = Some(format!("Topic {} does not exist", d.resource_name));
                     }
                     Some(topic) => {
-                        for (name, default, kind) in TOPIC_CONFIGS.iter().filter(|c| wanted(c.0)) {
-                            let set = topic.configs.get(*name);
-                            let mut syn = Vec::new();
-                            if let Some(v) = set {
-                                syn.push((Some(v.clone()), TOPIC_CONFIG));
-                            }
-                            syn.push((Some(default.to_string()), DEFAULT_CONFIG));
+                        for e in topic_configs::effective(&topic.configs).filter(|e| wanted(e.config.name)) {
                             d.configs.push(Entry {
-                                name: name.to_string(),
-                                value: Some(set.cloned().unwrap_or_else(|| default.to_string())),
+                                name: e.config.name.to_string(),
+                                value: Some(e.value),
                                 read_only: false,
-                                source: if set.is_some() { TOPIC_CONFIG } else { DEFAULT_CONFIG },
-                                kind: *kind,
-                                synonyms: if synonyms { syn } else { Vec::new() },
+                                source: e.source,
+                                kind: e.config.kind,
+                                synonyms: if synonyms {
+                                    e.synonyms
+                                        .into_iter()
+                                        .map(|(name, value, source)| (name, Some(value), source))
+                                        .collect()
+                                } else {
+                                    Vec::new()
+                                },
                             });
                         }
                     }
@@ -102,7 +99,11 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
                     for (name, value, kind) in broker.into_iter().filter(|c| wanted(c.0)) {
                         d.configs.push(Entry {
                             name: name.to_string(),
-                            synonyms: if synonyms { vec![(value.clone(), STATIC_BROKER_CONFIG)] } else { Vec::new() },
+                            synonyms: if synonyms {
+                                vec![(name.to_owned(), value.clone(), STATIC_BROKER_CONFIG)]
+                            } else {
+                                Vec::new()
+                            },
                             value,
                             read_only: true,
                             source: STATIC_BROKER_CONFIG,
@@ -164,8 +165,8 @@ macro_rules! emit {
                         c.synonyms = e
                             .synonyms
                             .iter()
-                            .map(|(value, source)| m::DescribeConfigsSynonym {
-                                name: e.name.as_str().into(),
+                            .map(|(name, value, source)| m::DescribeConfigsSynonym {
+                                name: name.as_str().into(),
                                 value: value.as_deref().map(Into::into),
                                 source: *source,
                                 ..Default::default()

@@ -1,13 +1,13 @@
 //! CreateTopics v2-7 and DeleteTopics v1-6 (any broker acts as the controller).
 #![allow(clippy::field_reassign_with_default)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use kafka_wire::{create_topics, delete_topics, AnyResponse, ErrorCode, Uuid};
 
 use crate::compat::{owned, StrField};
 use crate::server::Ctx;
-use crate::state::TOPIC_CONFIGS;
+use crate::topic_configs;
 
 /// One topic to create: name, partitions, replication factor, assignments, configs.
 type Creatable = (String, i32, i16, Vec<(i32, Vec<i32>)>, Vec<(String, Option<String>)>);
@@ -19,8 +19,8 @@ struct CreateResult {
     id: Uuid,
     partitions: i32,
     replication_factor: i16,
-    /// The topic's configs (set ones and defaults), `None` on error.
-    configs: Option<BTreeMap<String, String>>,
+    /// The topic's configs (name, value, DescribeConfigs source), `None` on error.
+    configs: Option<Vec<(String, String, i8)>>,
 }
 
 macro_rules! read_create {
@@ -74,10 +74,11 @@ fn create(ctx: &Ctx<'_>, topics: Vec<Creatable>, validate_only: bool) -> Vec<Cre
                     result.id = created.id;
                     result.partitions = created.partitions;
                     result.replication_factor = created.replication_factor;
-                    let mut all: BTreeMap<String, String> =
-                        TOPIC_CONFIGS.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect();
-                    all.extend(created.configs.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    result.configs = Some(all);
+                    result.configs = Some(
+                        topic_configs::effective(&created.configs)
+                            .map(|e| (e.config.name.to_owned(), e.value, e.source))
+                            .collect(),
+                    );
                 }
                 Err((code, message)) => {
                     result.error = code;
@@ -90,7 +91,7 @@ fn create(ctx: &Ctx<'_>, topics: Vec<Creatable>, validate_only: bool) -> Vec<Cre
 }
 
 macro_rules! write_create {
-    ($v:ident, $results:ident, $set:expr, [$($f:ident)*]) => {{
+    ($v:ident, $results:ident, [$($f:ident)*]) => {{
         use create_topics::$v as m;
         let mut out = m::Response::default();
         out.throttle_time_ms = 0;
@@ -101,32 +102,31 @@ macro_rules! write_create {
                 t.name = r.name.as_str().into();
                 t.error_code = r.error.0;
                 t.error_message = r.message.as_deref().map(Into::into);
-                $( write_create!(@topic $f t r $set); )*
+                $( write_create!(@topic $f t r); )*
                 t
             })
             .collect();
         AnyResponse::from(out)
     }};
-    (@topic details $t:ident $r:ident $set:expr) => {
+    (@topic details $t:ident $r:ident) => {
         $t.num_partitions = $r.partitions;
         $t.replication_factor = $r.replication_factor;
         $t.configs = $r.configs.as_ref().map(|configs| {
             configs
                 .iter()
-                .map(|(name, value)| m::CreatableTopicConfigs {
+                .map(|(name, value, source)| m::CreatableTopicConfigs {
                     name: name.as_str().into(),
                     value: Some(value.as_str().into()),
                     read_only: false,
-                    // DYNAMIC_TOPIC_CONFIG when set on the topic, DEFAULT_CONFIG otherwise.
-                    config_source: if $set(&$r.name, name) { 1 } else { 5 },
+                    config_source: *source,
                     is_sensitive: false,
                     ..Default::default()
                 })
                 .collect()
         });
     };
-    (@topic topic_id $t:ident $r:ident $set:expr) => { $t.topic_id = $r.id; };
-    (@topic $other:ident $t:ident $r:ident $set:expr) => {};
+    (@topic topic_id $t:ident $r:ident) => { $t.topic_id = $r.id; };
+    (@topic $other:ident $t:ident $r:ident) => {};
 }
 
 pub(crate) fn create_topics(ctx: &Ctx<'_>, request: &create_topics::AnyRequest) -> Option<AnyResponse> {
@@ -140,17 +140,14 @@ pub(crate) fn create_topics(ctx: &Ctx<'_>, request: &create_topics::AnyRequest) 
         A::V7(r) => read_create!(r),
         _ => return None,
     };
-    let requested: HashMap<String, Vec<String>> =
-        topics.iter().map(|t| (t.0.clone(), t.4.iter().map(|c| c.0.clone()).collect())).collect();
-    let set = |topic: &String, config: &String| requested.get(topic).is_some_and(|c| c.contains(config));
     let results = create(ctx, topics, validate_only);
     Some(match request.version() {
-        2 => write_create!(v2, results, set, []),
-        3 => write_create!(v3, results, set, []),
-        4 => write_create!(v4, results, set, []),
-        5 => write_create!(v5, results, set, [details]),
-        6 => write_create!(v6, results, set, [details]),
-        7 => write_create!(v7, results, set, [details topic_id]),
+        2 => write_create!(v2, results, []),
+        3 => write_create!(v3, results, []),
+        4 => write_create!(v4, results, []),
+        5 => write_create!(v5, results, [details]),
+        6 => write_create!(v6, results, [details]),
+        7 => write_create!(v7, results, [details topic_id]),
         _ => return None,
     })
 }
