@@ -84,13 +84,25 @@ pub(crate) struct Created {
 /// A topic creation that failed: the error code and its message.
 pub(crate) type CreateError = (ErrorCode, String);
 
+/// Why `name` is not a legal topic name (Kafka's `Topic.validate` message), if it is not.
+pub(crate) fn invalid_topic_name(name: &str) -> Option<String> {
+    let why = if name.is_empty() {
+        "the empty string is not allowed".to_owned()
+    } else if name == "." || name == ".." {
+        format!("'{name}' is not allowed")
+    } else if name.len() > 249 {
+        format!("the length of '{name}' is longer than the max allowed length 249")
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
+        format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'")
+    } else {
+        return None;
+    };
+    Some(format!("Topic name is invalid: {why}"))
+}
+
 /// Whether `name` is a legal topic name.
 pub(crate) fn valid_topic_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 249
-        && name != "."
-        && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    invalid_topic_name(name).is_none()
 }
 
 /// A random version-4 UUID (never the zero UUID).
@@ -191,8 +203,8 @@ impl State {
         configs: &[(String, Option<String>)],
         validate_only: bool,
     ) -> Result<Created, CreateError> {
-        if !valid_topic_name(name) {
-            return Err((ErrorCode::INVALID_TOPIC_EXCEPTION, format!("'{name}' is not a legal topic name")));
+        if let Some(message) = invalid_topic_name(name) {
+            return Err((ErrorCode::INVALID_TOPIC_EXCEPTION, message));
         }
         if self.topics.contains_key(name) {
             return Err((ErrorCode::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
@@ -201,17 +213,26 @@ impl State {
         let replicas: Vec<Vec<i32>> = if assignments.is_empty() {
             let partitions = if partitions == -1 { self.settings.default_partitions } else { partitions };
             if partitions <= 0 {
-                return Err((ErrorCode::INVALID_PARTITIONS, format!("Number of partitions was set to {partitions}")));
+                let message = "Number of partitions was set to an invalid non-positive value.";
+                return Err((ErrorCode::INVALID_PARTITIONS, message.into()));
             }
             if partitions > 100_000 {
                 return Err((ErrorCode::INVALID_PARTITIONS, format!("{partitions} partitions are too many")));
             }
             let rf =
                 if replication_factor == -1 { self.settings.default_replication_factor } else { replication_factor };
-            if rf <= 0 || rf as usize > brokers {
+            if rf <= 0 {
+                let message = "Replication factor must be larger than 0, or -1 to use the default value.";
+                return Err((ErrorCode::INVALID_REPLICATION_FACTOR, message.into()));
+            }
+            if rf as usize > brokers {
                 return Err((
                     ErrorCode::INVALID_REPLICATION_FACTOR,
-                    format!("Replication factor {rf} is invalid with {brokers} brokers"),
+                    format!(
+                        "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot \
+                         be reached because only {brokers} broker(s) are registered or some brokers have all their \
+                         log directories cordoned."
+                    ),
                 ));
             }
             (0..partitions as usize).map(|p| (0..rf as usize).map(|r| ((p + r) % brokers) as i32).collect()).collect()
@@ -226,8 +247,15 @@ impl State {
             sorted.sort_by_key(|a| a.0);
             for (i, (p, ids)) in sorted.iter().enumerate() {
                 let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
-                if *p != i as i32 || ids.is_empty() || !distinct || ids.iter().any(|&b| b < 0 || b as usize >= brokers)
-                {
+                if let Some(unknown) = ids.iter().find(|&&b| b < 0 || b as usize >= brokers) {
+                    return Err((
+                        ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                        format!(
+                            "The manual partition assignment includes broker {unknown}, but no such broker is registered."
+                        ),
+                    ));
+                }
+                if *p != i as i32 || ids.is_empty() || !distinct {
                     return Err((
                         ErrorCode::INVALID_REPLICA_ASSIGNMENT,
                         format!("invalid assignment of partition {p}"),

@@ -19,7 +19,7 @@ struct CreateResult {
     id: Uuid,
     partitions: i32,
     replication_factor: i16,
-    /// The topic's configs (name, value, DescribeConfigs source), `None` on error.
+    /// The topic's configs (name, value, DescribeConfigs source); none on error.
     configs: Option<Vec<(String, String, i8)>>,
 }
 
@@ -43,51 +43,60 @@ macro_rules! read_create {
     };
 }
 
+/// Creates the topics; a name given twice is not created, and answered once, after the others,
+/// with INVALID_REQUEST (as Kafka's ControllerApis does).
 fn create(ctx: &Ctx<'_>, topics: Vec<Creatable>, validate_only: bool) -> Vec<CreateResult> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for t in &topics {
         *counts.entry(t.0.as_str()).or_default() += 1;
     }
-    let duplicates: Vec<String> = counts.into_iter().filter(|(_, n)| *n > 1).map(|(t, _)| t.to_owned()).collect();
+    let mut duplicates: Vec<String> = Vec::new();
+    for t in &topics {
+        if counts[t.0.as_str()] > 1 && !duplicates.contains(&t.0) {
+            duplicates.push(t.0.clone());
+        }
+    }
+    let failed = |name: String, code: ErrorCode, message: String| CreateResult {
+        name,
+        error: code,
+        message: Some(message),
+        id: Uuid::default(),
+        partitions: -1,
+        replication_factor: -1,
+        // An error answer has an empty list of configs, not a null one.
+        configs: Some(Vec::new()),
+    };
     let mut state = ctx.shared.state();
-    topics
+    let mut results: Vec<CreateResult> = topics
         .into_iter()
+        .filter(|t| !duplicates.contains(&t.0))
         .map(|(name, partitions, rf, assignments, configs)| {
-            let mut result = CreateResult {
-                name: name.clone(),
-                error: ErrorCode::NONE,
-                message: None,
-                id: Uuid::default(),
-                partitions: -1,
-                replication_factor: -1,
-                configs: None,
-            };
-            let outcome = if let Some(code) = ctx.forced {
-                Err((code, format!("injected failure: {code}")))
-            } else if duplicates.contains(&name) {
-                Err((ErrorCode::INVALID_REQUEST, format!("Create topics request contains multiple entries for {name}")))
-            } else {
-                state.create_topic(&name, partitions, rf, &assignments, &configs, validate_only)
+            let outcome = match ctx.forced {
+                Some(code) => Err((code, format!("injected failure: {code}"))),
+                None => state.create_topic(&name, partitions, rf, &assignments, &configs, validate_only),
             };
             match outcome {
-                Ok(created) => {
-                    result.id = created.id;
-                    result.partitions = created.partitions;
-                    result.replication_factor = created.replication_factor;
-                    result.configs = Some(
+                Ok(created) => CreateResult {
+                    name,
+                    error: ErrorCode::NONE,
+                    message: None,
+                    id: created.id,
+                    partitions: created.partitions,
+                    replication_factor: created.replication_factor,
+                    configs: Some(
                         topic_configs::effective(&created.configs)
                             .map(|e| (e.config.name.to_owned(), e.value, e.source))
                             .collect(),
-                    );
-                }
-                Err((code, message)) => {
-                    result.error = code;
-                    result.message = Some(message);
-                }
+                    ),
+                },
+                Err((code, message)) => failed(name, code, message),
             }
-            result
         })
-        .collect()
+        .collect();
+    results.extend(
+        duplicates.into_iter().map(|name| failed(name, ErrorCode::INVALID_REQUEST, "Duplicate topic name.".into())),
+    );
+    results
 }
 
 macro_rules! write_create {
