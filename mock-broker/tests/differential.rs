@@ -771,12 +771,20 @@ async fn topics_script(s: &Sys, t: &mut Transcript) {
     create_step("create: unknown config", &one("topics-i", 1, 1, &[("no.such.config", "1")])).await;
     create_step("create: invalid config value", &one("topics-j", 1, 1, &[("cleanup.policy", "bogus")])).await;
     create_step(
+        "create: invalid config value (one of a set)",
+        &one("topics-j", 1, 1, &[("compression.type", "bogus")]),
+    )
+    .await;
+    create_step("create: invalid config value (a number)", &one("topics-j", 1, 1, &[("max.message.bytes", "abc")]))
+        .await;
+    create_step("create: invalid config value (a boolean)", &one("topics-j", 1, 1, &[("preallocate", "maybe")])).await;
+    create_step(
         "create: the same topic twice in one request",
         &create(vec![creatable("topics-k", 1, 1, &[]), creatable("topics-k", 1, 1, &[])], false),
     )
     .await;
-    let assign = |brokers: &[&[i32]]| {
-        let mut c = creatable("topics-l", -1, -1, &[]);
+    let assign = |name: &str, brokers: &[&[i32]]| {
+        let mut c = creatable(name, -1, -1, &[]);
         c.assignments = brokers
             .iter()
             .enumerate()
@@ -788,10 +796,11 @@ async fn topics_script(s: &Sys, t: &mut Transcript) {
             .collect();
         create(vec![c], false)
     };
-    create_step("create: manual assignment", &assign(&[&[s.ids[0]], &[s.ids[1], s.ids[2]]])).await;
-    let mut r = assign(&[&[999]]);
-    r.topics[0].name = "topics-m".into();
-    create_step("create: assignment to an unknown broker", &r).await;
+    create_step("create: manual assignment", &assign("topics-n", &[&[s.ids[0], s.ids[1]], &[s.ids[1], s.ids[2]]]))
+        .await;
+    let unequal = assign("topics-l", &[&[s.ids[0]], &[s.ids[1], s.ids[2]]]);
+    create_step("create: manual assignment with unequal replica counts", &unequal).await;
+    create_step("create: assignment to an unknown broker", &assign("topics-m", &[&[999]])).await;
 
     // Metadata once every leader has set its partitions up.
     for (topic, partitions) in created {
@@ -803,7 +812,7 @@ async fn topics_script(s: &Sys, t: &mut Transcript) {
             .await;
         }
     }
-    let topics = ["topics-a", "topics-b", "topics-c", "topics-d", "topics-e", "topics-l"];
+    let topics = ["topics-a", "topics-b", "topics-c", "topics-d", "topics-e", "topics-l", "topics-n"];
     let r = s.send(&any, &metadata_request(&topics, false)).await;
     t.step("metadata: the created topics (and one only validated)", norm_metadata(s, r));
     let r = s.send(&any, &metadata_request(&["topics-unknown"], false)).await;
