@@ -246,6 +246,17 @@ impl State {
             let mut sorted: Vec<&(i32, Vec<i32>)> = assignments.iter().collect();
             sorted.sort_by_key(|a| a.0);
             for (i, (p, ids)) in sorted.iter().enumerate() {
+                let first = sorted[0].1.len();
+                if ids.len() != first {
+                    return Err((
+                        ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                        format!(
+                            "The manual partition assignment includes a partition with {} replica(s), but this is not \
+                             consistent with previous partitions, which have {first} replica(s).",
+                            ids.len()
+                        ),
+                    ));
+                }
                 let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
                 if let Some(unknown) = ids.iter().find(|&&b| b < 0 || b as usize >= brokers) {
                     return Err((

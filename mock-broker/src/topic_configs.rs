@@ -121,18 +121,30 @@ pub(crate) fn effective(set: &BTreeMap<String, String>) -> impl Iterator<Item = 
     })
 }
 
-/// Checks a value's type as Kafka's `ConfigDef` parses it. `Err`: why not.
+/// The values Kafka accepts for its enumerated topic configs (a list config takes several).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("cleanup.policy", &["compact", "delete"]),
+    ("compression.type", &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]),
+    ("message.timestamp.type", &["CreateTime", "LogAppendTime"]),
+];
+
+/// Checks a value as Kafka's `ConfigDef` parses and validates it: its type, and for enumerated
+/// configs its values. `Err`: Kafka's message.
 pub(crate) fn validate(config: &TopicConfig, value: &str) -> Result<(), String> {
-    let ok = match config.kind {
-        BOOLEAN => value == "true" || value == "false",
-        INT => value.parse::<i32>().is_ok(),
-        LONG => value.parse::<i64>().is_ok(),
-        DOUBLE => value.parse::<f64>().is_ok(),
-        _ => true,
+    let why = match config.kind {
+        BOOLEAN if value != "true" && value != "false" => Some("Expected value to be either true or false".to_owned()),
+        INT if value.trim().parse::<i32>().is_err() => Some("Not a number of type INT".to_owned()),
+        LONG if value.trim().parse::<i64>().is_err() => Some("Not a number of type LONG".to_owned()),
+        DOUBLE if value.trim().parse::<f64>().is_err() => Some("Not a number of type DOUBLE".to_owned()),
+        _ => ALLOWED.iter().find(|(name, _)| *name == config.name).and_then(|(_, allowed)| {
+            let values: Vec<&str> =
+                if config.kind == LIST { value.split(',').map(str::trim).collect() } else { vec![value] };
+            let ok = values.iter().all(|v| allowed.contains(v));
+            (!ok).then(|| format!("String must be one of: {}", allowed.join(", ")))
+        }),
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("Invalid value {value} for configuration {}", config.name))
+    match why {
+        None => Ok(()),
+        Some(why) => Err(format!("Invalid value {value} for configuration {}: {why}", config.name)),
     }
 }
