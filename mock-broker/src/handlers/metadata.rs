@@ -145,11 +145,14 @@ fn answer(ctx: &Ctx<'_>, req: Request) -> Meta {
                 topics.push(missing(ErrorCode::INVALID_TOPIC_EXCEPTION, Some(name)));
                 continue;
             }
+            // Created when allowed; this answer does not show it yet: Kafka (KRaft) asks its
+            // controller to create the topic and answers UNKNOWN_TOPIC_OR_PARTITION meanwhile.
             let create = req.allow_auto_create && settings.auto_create_topics;
-            if !create || state.create_topic(&name, -1, -1, &[], &[], false).is_err() {
-                topics.push(missing(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name)));
-                continue;
+            if create {
+                let _ = state.create_topic(&name, -1, -1, &[], &[], false);
             }
+            topics.push(missing(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name)));
+            continue;
         }
         let up: Vec<i32> = state.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();
         let Some(topic) = state.topics.get(&name) else { continue };
