@@ -66,7 +66,8 @@ macro_rules! write_batch {
                 host: f.node.1.as_str().into(),
                 port: f.node.2,
                 error_code: f.error.0,
-                error_message: f.error.is_err().then(|| f.error.to_string().into()),
+                // Kafka answers a found coordinator with an empty message, not a null one.
+                error_message: Some(if f.error.is_err() { f.error.to_string().into() } else { "".into() }),
                 ..Default::default()
             })
             .collect();
