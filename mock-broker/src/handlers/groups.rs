@@ -392,17 +392,33 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, request: &offset_commit::AnyRequest) 
         match precheck(ctx, &state, &c.group_id) {
             Some(code) => vec![code; c.offsets.len()],
             None => {
+                // Offsets of unknown topics are answered UNKNOWN_TOPIC_OR_PARTITION and not
+                // stored; Kafka checks that before the group does.
+                let known: Vec<bool> = c.offsets.iter().map(|o| state.topics.contains_key(&o.0)).collect();
+                let offsets: Vec<CommitEntry> =
+                    c.offsets.iter().zip(&known).filter(|(_, k)| **k).map(|(o, _)| o.clone()).collect();
                 let now = Instant::now();
-                match state.groups.get_mut(&c.group_id) {
-                    Some(g) => g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &c.offsets, now),
+                let committed = match state.groups.get_mut(&c.group_id) {
+                    Some(g) => g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &offsets, now),
                     // A group that only stores offsets; otherwise a member of a group the
                     // coordinator does not know (any more).
                     None if c.generation < 0 => {
                         let g = state.groups.entry(c.group_id.clone()).or_insert_with(Group::new);
-                        g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &c.offsets, now)
+                        g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &offsets, now)
                     }
-                    None => vec![ErrorCode::ILLEGAL_GENERATION; c.offsets.len()],
-                }
+                    None => vec![ErrorCode::ILLEGAL_GENERATION; offsets.len()],
+                };
+                let mut committed = committed.into_iter();
+                known
+                    .iter()
+                    .map(|&k| {
+                        if k {
+                            committed.next().unwrap_or(ErrorCode::NONE)
+                        } else {
+                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                        }
+                    })
+                    .collect()
             }
         }
     };
