@@ -719,11 +719,33 @@ fn norm_describe_configs(sys: &Sys, mut r: describe_configs::v4::Response) -> im
     (r, configs)
 }
 
-/// ApiVersions: per API the mock serves, Kafka's range; the rest of the answer as is.
-fn norm_api_versions(mut r: api_versions::v3::Response) -> impl Debug {
+/// ApiVersions, in parts compared apart: the advertised range of each API the mock serves
+/// (`None`: not advertised), the other APIs advertised (keys only), the features (KIP-584), and
+/// the rest of the answer.
+#[allow(clippy::type_complexity)]
+fn norm_api_versions(
+    mut r: api_versions::v3::Response,
+) -> (Vec<(ApiKey, Option<(i16, i16)>)>, Vec<i16>, impl Debug, impl Debug) {
     r.throttle_time_ms = 0;
-    r.api_keys.sort_by_key(|k| k.api_key);
-    r
+    let served: Vec<ApiKey> = kafka_wire_mock::served_versions().map(|(api, ..)| api).collect();
+    let ranges = served
+        .iter()
+        .map(|&api| {
+            let range = r.api_keys.iter().find(|k| k.api_key == api.code()).map(|k| (k.min_version, k.max_version));
+            (api, range)
+        })
+        .collect();
+    let mut others: Vec<i16> =
+        r.api_keys.iter().map(|k| k.api_key).filter(|&k| !served.iter().any(|a| a.code() == k)).collect();
+    others.sort();
+    r.api_keys.clear();
+    let features = (
+        std::mem::take(&mut r.supported_features),
+        r.finalized_features_epoch,
+        std::mem::take(&mut r.finalized_features),
+    );
+    r.finalized_features_epoch = -1;
+    (ranges, others, features, r)
 }
 
 fn mark_uuid(id: Uuid) -> Uuid {
@@ -1454,7 +1476,13 @@ async fn versions_script(s: &Sys, t: &mut Transcript) {
             },
         )
         .await;
-    t.step("ApiVersions v3", norm_api_versions(r));
+    let (ranges, others, features, rest) = norm_api_versions(r);
+    for (api, range) in ranges {
+        t.step(format!("ApiVersions v3: {api:?}"), range);
+    }
+    t.step("ApiVersions v3: the other APIs", others);
+    t.step("ApiVersions v3: features", features);
+    t.step("ApiVersions v3: the rest", rest);
     let addr = s.addr(s.ids[0]);
     // ApiVersions of a version the broker does not know: the v0 answer with UNSUPPORTED_VERSION.
     let outcome = raw(&addr, &raw_frame(ApiKey::ApiVersions.code(), 127, &[])).await;
