@@ -12,7 +12,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What it serves (ApiVersions advertises exactly these versions):
+//! What it serves (ApiVersions advertises exactly these versions, but Produce from v0, as Kafka
+//! 4 does; differences from Kafka 4.4 are listed in the crate's README):
 //!
 //! | API | versions | what |
 //! |---|---|---|
@@ -60,7 +61,7 @@ pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
 
 /// The APIs and versions the mock serves, as (API, min version, max version): what its
-/// ApiVersions answer advertises.
+/// ApiVersions answer advertises (except Produce, advertised from v0 as Kafka 4 does).
 pub fn served_versions() -> impl Iterator<Item = (kafka_wire::ApiKey, i16, i16)> {
     handlers::api_versions::SERVED.iter().copied()
 }

@@ -27,9 +27,11 @@ pub(crate) const SERVED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::SaslAuthenticate, 0, 2),
 ];
 
-/// (API key, min, max) of every served API.
+/// (API key, min, max) of every served API, as ApiVersions advertises them: Produce from v0, as
+/// Kafka 4 advertises it (for older clients that look for v0) although it serves only v3+ (a v0-2
+/// request closes the connection, here as there).
 pub(crate) fn ranges() -> impl Iterator<Item = (i16, i16, i16)> {
-    SERVED.iter().map(|(api, min, max)| (api.code(), *min, *max))
+    SERVED.iter().map(|(api, min, max)| (api.code(), if *api == ApiKey::Produce { 0 } else { *min }, *max))
 }
 
 /// Whether this ApiVersions version is served.
