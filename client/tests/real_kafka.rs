@@ -45,8 +45,16 @@ fn shared() -> &'static Shared {
     })
 }
 
+/// Every connection here decodes strictly: a response with bytes after its body (fields this
+/// codec would not know) fails the test instead of being read leniently.
+fn strict() -> ConnectionConfig {
+    let mut config = ConnectionConfig::default();
+    config.reject_trailing_bytes = true;
+    config
+}
+
 async fn plaintext_client(cluster: &KafkaCluster) -> Client {
-    Client::connect(cluster.bootstrap_servers().split(','), ConnectionConfig::default()).await.unwrap()
+    Client::connect(cluster.bootstrap_servers().split(','), strict()).await.unwrap()
 }
 
 /// A wait for the cluster to catch up: ask, and if the answer is not there yet, [`Patience::pause`]
@@ -162,13 +170,13 @@ async fn every_security_protocol_negotiates_and_reads_metadata() {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(shared.certificate_der.clone())).unwrap();
     let tls = TlsConfig::with_roots(roots).unwrap();
-    let sasl = |mechanism| ConnectionConfig::default().sasl(SaslConfig::new(mechanism, USER, PASSWORD));
+    let sasl = |mechanism| strict().sasl(SaslConfig::new(mechanism, USER, PASSWORD));
     let cases = [
-        ("PLAINTEXT", Listener::Plaintext, ConnectionConfig::default()),
+        ("PLAINTEXT", Listener::Plaintext, strict()),
         ("SASL SCRAM-SHA-256", Listener::SaslPlaintext, sasl(SaslMechanism::ScramSha256)),
         ("SASL SCRAM-SHA-512", Listener::SaslPlaintext, sasl(SaslMechanism::ScramSha512)),
         ("SASL PLAIN", Listener::SaslPlaintext, sasl(SaslMechanism::Plain)),
-        ("TLS", Listener::Ssl, ConnectionConfig::default().tls(tls)),
+        ("TLS", Listener::Ssl, strict().tls(tls)),
     ];
     for (name, listener, config) in cases {
         let addr = cluster.addr(1, listener).unwrap();
@@ -211,7 +219,7 @@ async fn every_security_protocol_negotiates_and_reads_metadata() {
 
     // Wrong credentials fail as an authentication error, with Kafka's error code.
     for mechanism in [SaslMechanism::ScramSha256, SaslMechanism::Plain] {
-        let config = ConnectionConfig::default().sasl(SaslConfig::new(mechanism, USER, "wrong"));
+        let config = strict().sasl(SaslConfig::new(mechanism, USER, "wrong"));
         let err = Client::connect([cluster.addr(1, Listener::SaslPlaintext).unwrap()], config).await.unwrap_err();
         assert!(matches!(err, Error::Authentication { .. }), "{mechanism:?}: {err:?}");
         assert_eq!(err.code(), Some(ErrorCode::SASL_AUTHENTICATION_FAILED), "{mechanism:?}: {err:?}");
@@ -995,4 +1003,91 @@ async fn three_nodes_follow_the_new_leader() {
         }
         patience.pause().await;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The codec against Kafka's bytes
+
+/// APIs without side effects, whose generated sample requests can go to the shared cluster.
+const READ_ONLY: &[ApiKey] = &[
+    ApiKey::Metadata,
+    ApiKey::FindCoordinator,
+    ApiKey::ListOffsets,
+    ApiKey::Fetch,
+    ApiKey::OffsetFetch,
+    ApiKey::DescribeGroups,
+    ApiKey::ListGroups,
+    ApiKey::OffsetForLeaderEpoch,
+    ApiKey::DescribeAcls,
+    ApiKey::DescribeConfigs,
+    ApiKey::DescribeLogDirs,
+    ApiKey::DescribeDelegationToken,
+    ApiKey::ListPartitionReassignments,
+    ApiKey::DescribeClientQuotas,
+    ApiKey::DescribeUserScramCredentials,
+    ApiKey::DescribeQuorum,
+    ApiKey::DescribeCluster,
+    ApiKey::DescribeProducers,
+    ApiKey::DescribeTransactions,
+    ApiKey::ListTransactions,
+    ApiKey::ConsumerGroupDescribe,
+    ApiKey::ListConfigResources,
+    ApiKey::DescribeTopicPartitions,
+    ApiKey::ShareGroupDescribe,
+    ApiKey::StreamsGroupDescribe,
+    ApiKey::DescribeShareGroupOffsets,
+];
+
+/// Sends one frame on a connection of its own; `None` if Kafka closes it without an answer.
+fn exchange(addr: &str, frame: &[u8]) -> Option<Bytes> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.write_all(frame).unwrap();
+    let mut size = [0u8; 4];
+    stream.read_exact(&mut size).ok()?;
+    let mut body = vec![0u8; i32::from_be_bytes(size) as usize];
+    stream.read_exact(&mut body).unwrap();
+    Some(Bytes::from(body))
+}
+
+/// For every version of every read-only API that Kafka and this codec share: the generated
+/// sample request goes to Kafka as raw bytes; Kafka's answer decodes strictly, and re-encodes to
+/// exactly the bytes Kafka sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_re_encode_to_kafkas_bytes() {
+    let cluster = &shared().cluster;
+    let _logs = cluster.log_guard();
+    let addr = cluster.addr(1, Listener::Plaintext).unwrap();
+    let connection = kafka_wire_client::Connection::connect(addr.clone(), strict()).await.unwrap();
+    let (mut identical, mut closed) = (0, Vec::new());
+    for &api in READ_ONLY {
+        let both = connection.broker_versions(api).await.unwrap().intersect(api.versions());
+        for version in (!both.is_empty()).then_some(both.min..=both.max).into_iter().flatten() {
+            let request = kafka_wire::AnyRequest::sample(api, version).expect("a sample of every version");
+            let frame = request.serialize(version.into(), Some("kafka-wire-tests")).unwrap();
+            let answer = tokio::task::spawn_blocking({
+                let addr = addr.clone();
+                move || exchange(&addr, &frame)
+            })
+            .await
+            .unwrap();
+            let Some(answer) = answer else {
+                closed.push(format!("{api:?} v{version}"));
+                continue;
+            };
+            let (header, response) = request.response_deserializer()(answer.clone())
+                .unwrap_or_else(|e| panic!("{api:?} v{version}: Kafka's answer does not decode: {e}\n{answer:02x?}"));
+            assert_eq!(header.correlation_id, i32::from(version));
+            let again = response.serialize(header.correlation_id).unwrap();
+            assert!(
+                again[4..] == answer[..],
+                "{api:?} v{version}: re-encoded differently\nKafka: {answer:02x?}\nours:  {:02x?}",
+                &again[4..]
+            );
+            identical += 1;
+        }
+    }
+    println!("{identical} answers re-encoded byte for byte; Kafka closed the connection on {closed:?}");
+    assert!(identical >= 100, "only {identical} answers compared");
 }

@@ -76,6 +76,13 @@ async fn mock() -> MockCluster {
     MockCluster::start(config).await.unwrap()
 }
 
+/// Connections that decode strictly: an answer with bytes after its body fails the test.
+fn strict() -> ConnectionConfig {
+    let mut config = ConnectionConfig::default();
+    config.reject_trailing_bytes = true;
+    config
+}
+
 /// One cluster under test, as the script sees it.
 struct Sys {
     name: &'static str,
@@ -86,7 +93,7 @@ struct Sys {
 
 impl Sys {
     async fn connect(name: &'static str, bootstrap: &str) -> Sys {
-        let client = Client::connect(bootstrap.split(','), ConnectionConfig::default()).await.unwrap();
+        let client = Client::connect(bootstrap.split(','), strict()).await.unwrap();
         let ids = client.view().brokers.keys().copied().collect();
         Sys { name, client, ids }
     }
@@ -1065,8 +1072,7 @@ async fn fetch_script(s: &Sys, t: &mut Transcript) {
     }
 
     // A long poll at the end is answered as soon as a record comes (from another connection).
-    let producer =
-        Client::connect(s.client.view().brokers.values().map(|b| b.addr()), ConnectionConfig::default()).await.unwrap();
+    let producer = Client::connect(s.client.view().brokers.values().map(|b| b.addr()), strict()).await.unwrap();
     let started = Instant::now();
     let (target, request) = (Target::leader(topic, 1), fetch_request(topic_id, &[(1, 3, MIB)], MIB, 20_000, 1));
     let poll = s.send(&target, &request);
@@ -1289,8 +1295,7 @@ async fn group_script(s: &Sys, t: &mut Transcript) {
     let coordinator = Target::group_coordinator(GROUP);
     s.send_settled(&coordinator, &offset_fetch_request(GROUP, None), |r| r.groups[0].error_code).await;
     // Each member has a connection of its own (a JoinGroup holds its connection).
-    let b_client =
-        Client::connect(s.client.view().brokers.values().map(|b| b.addr()), ConnectionConfig::default()).await.unwrap();
+    let b_client = Client::connect(s.client.view().brokers.values().map(|b| b.addr()), strict()).await.unwrap();
     let mut m = Members::default();
 
     // A joins alone.
