@@ -1,11 +1,12 @@
-//! The harness itself: a node starts and answers; dropping the cluster kills its JVM; a test
-//! process that dies without dropping leaves no JVM behind; stale pid files are swept.
+//! The harness itself: a node starts, answers, stops and starts again; dropping the cluster
+//! kills its JVM; a test process that dies without dropping leaves no JVM behind; stale pid
+//! files are swept.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kafka_wire_harness::{harness_dir, sweep_stale_runs, KafkaCluster, KafkaConfig};
+use kafka_wire_harness::{harness_dir, sweep_stale_runs, KafkaCluster, KafkaConfig, Listener};
 
 /// Whether process `pid` exists (`kill -0`).
 fn alive(pid: u32) -> bool {
@@ -23,11 +24,20 @@ fn wait_gone(pid: u32) -> Duration {
 }
 
 #[test]
-fn one_node_starts_answers_and_dies_with_its_cluster() {
+fn one_node_starts_stops_restarts_and_dies_with_its_cluster() {
     let cluster = KafkaCluster::start(KafkaConfig::new()).unwrap();
     println!("1 node: JVM start to ApiVersions answered in {:?}", cluster.startup_time());
-    let pid = cluster.pid(1).unwrap().expect("running");
+    let first = cluster.pid(1).unwrap().expect("running");
+    assert!(alive(first));
+    // A controlled shutdown (SIGTERM), then a start on the same storage and ports.
+    cluster.stop_node(1).unwrap();
+    assert_eq!(cluster.pid(1).unwrap(), None);
+    assert!(!alive(first));
+    assert_eq!(cluster.bootstrap_servers(), "", "a stopped node is no bootstrap server");
+    cluster.restart_node(1).unwrap();
+    let pid = cluster.pid(1).unwrap().expect("running again");
     assert!(alive(pid));
+    assert_eq!(cluster.bootstrap_servers(), cluster.addr(1, Listener::Plaintext).unwrap());
     let run = cluster.run_dir().to_owned();
     assert!(run.join("node-1/server.log").is_file());
     drop(cluster);
