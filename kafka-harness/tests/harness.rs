@@ -13,6 +13,12 @@ fn alive(pid: u32) -> bool {
     Command::new("kill").args(["-0", &pid.to_string()]).output().is_ok_and(|o| o.status.success())
 }
 
+/// The command line of process `pid` (`ps`), empty if there is none.
+fn command_line(pid: u32) -> String {
+    let out = Command::new("ps").args(["-o", "args=", "-p", &pid.to_string()]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Waits until process `pid` is gone, asking every 50 ms; only a hang of 60 s fails.
 fn wait_gone(pid: u32) -> Duration {
     let start = Instant::now();
@@ -93,13 +99,30 @@ fn stale_pid_files_are_swept() {
     // A "JVM" whose command line names the run, as the harness's JVMs do.
     let mut stale = Command::new("tail").arg("-f").arg(run.join("owner")).stdout(Stdio::null()).spawn().unwrap();
     std::fs::write(run.join("node-1/jvm.pid"), stale.id().to_string()).unwrap();
+    // A process just spawned shows its command line a moment after `spawn` returns (the kernel
+    // sets it up late in exec): wait for it, as the sweep will only kill a process naming the run.
+    let start = Instant::now();
+    while !command_line(stale.id()).contains(&*run.to_string_lossy()) {
+        assert!(start.elapsed() < Duration::from_secs(60), "the stale process never showed its command line");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // A live run (ours) is left alone.
     let live = dir.join("runs").join("live-0");
     std::fs::create_dir_all(&live).unwrap();
     std::fs::write(live.join("owner"), std::process::id().to_string()).unwrap();
 
     sweep_stale_runs(&dir);
-    let status = stale.wait().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = stale.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = stale.kill();
+            panic!("the sweep left the stale process alive");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
     assert!(!status.success(), "killed: {status:?}");
     assert!(!run.exists());
     assert!(live.exists());
