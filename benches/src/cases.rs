@@ -6,7 +6,7 @@ use crate::data::{record_value, topic_id, topic_name, BASE_TIMESTAMP};
 
 // kafka-wire
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord, RecordBatch};
-use kafka_wire::{ByteString, Message, Records, Request as _};
+use kafka_wire::{ByteString, ErrorCode, Message, Records, VersionedRequest as _};
 
 // kafka-protocol
 use kafka_protocol::messages as kp;
@@ -167,7 +167,7 @@ pub fn metadata_ours() -> kafka_wire::metadata::v12::Response {
         controller_id: 1,
         topics: (0..1000)
             .map(|t| MetadataResponseTopic {
-                error_code: 0,
+                error_code: ErrorCode::NONE,
                 name: Some(bs(&topic_name(t))),
                 topic_id: kafka_wire::Uuid::from_bytes(topic_id(t as u64)),
                 is_internal: false,
@@ -175,7 +175,7 @@ pub fn metadata_ours() -> kafka_wire::metadata::v12::Response {
                     .map(|p| {
                         let r: Vec<i32> = (0..3).map(|k| (t as i32 + p + k) % BROKERS).collect();
                         MetadataResponsePartition {
-                            error_code: 0,
+                            error_code: ErrorCode::NONE,
                             partition_index: p,
                             leader_id: r[0],
                             leader_epoch: 7,
@@ -396,7 +396,7 @@ fn fetch_input() -> FetchInput {
         use kafka_wire::fetch::v16::*;
         Response {
             throttle_time_ms: 0,
-            error_code: 0,
+            error_code: ErrorCode::NONE,
             session_id: 123_456,
             responses: (0..FETCH_TOPICS)
                 .map(|t| FetchableTopicResponse {
@@ -406,7 +406,7 @@ fn fetch_input() -> FetchInput {
                             let set = sets[t * FETCH_PARTITIONS + p].clone();
                             PartitionData {
                                 partition_index: p as i32,
-                                error_code: 0,
+                                error_code: ErrorCode::NONE,
                                 high_watermark: 1_000_000,
                                 last_stable_offset: 1_000_000,
                                 log_start_offset: 0,
@@ -665,7 +665,7 @@ fn api_versions_input() -> (kafka_wire::api_versions::v3::Response, kp::ApiVersi
     let ours = {
         use kafka_wire::api_versions::v3::*;
         Response {
-            error_code: 0,
+            error_code: ErrorCode::NONE,
             api_keys: keys
                 .iter()
                 .map(|&(api_key, min_version, max_version)| ApiVersion {

@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, BytesMut};
-use kafka_wire::{api_versions, metadata, Response};
+use kafka_wire::{api_versions, metadata, VersionedResponse};
 use kafka_wire_client::{Connection, ConnectionConfig};
 use rdkafka::config::ClientConfig;
 use rdkafka::mocking::MockCluster;
@@ -69,7 +69,7 @@ async fn main() {
         move || {
             let c = c.clone();
             async move {
-                c.send(&metadata_request()).await.unwrap();
+                c.send_versioned(&metadata_request()).await.unwrap();
             }
         }
     })
@@ -80,7 +80,7 @@ async fn main() {
         move || {
             let c = c.clone();
             async move {
-                let r = c.send(&metadata_request()).await.unwrap();
+                let r = c.send_versioned(&metadata_request()).await.unwrap();
                 assert_eq!(r.topics.len(), 1);
             }
         }
@@ -93,7 +93,7 @@ async fn main() {
         move || {
             let c = c.clone();
             async move {
-                c.send(&api_versions::v2::Request::default()).await.unwrap();
+                c.send_versioned(&api_versions::v2::Request::default()).await.unwrap();
             }
         }
     })
@@ -111,7 +111,7 @@ async fn main() {
         move || {
             let c = c.clone();
             async move {
-                c.send(&api_versions::v2::Request::default()).await.unwrap();
+                c.send_versioned(&api_versions::v2::Request::default()).await.unwrap();
             }
         }
     })

@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use kafka_wire::{AnyRequest, AnyResponse, ApiKey, ByteString, ErrorCode, Request, VersionRange};
+use kafka_wire::{
+    find_coordinator, metadata, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, ErrorCode,
+    VersionFreeRequest, VersionedRequest,
+};
 
 use crate::config::ConnectionConfig;
 use crate::conn::{lock, Connection};
@@ -189,9 +192,15 @@ impl Client {
         Handle { client: self.clone(), target }
     }
 
-    /// Sends `request` to `target` (see [`Handle::send`]).
-    pub async fn send<R: Request>(&self, target: &Target, request: &R) -> Result<R::Response> {
+    /// Sends a version-free `request` to `target` at the version negotiated with that broker
+    /// (see [`Handle::send`]).
+    pub async fn send<R: VersionFreeRequest>(&self, target: &Target, request: &R) -> Result<R::Response> {
         self.handle(target.clone()).send(request).await
+    }
+
+    /// Sends a request of one fixed version to `target` (see [`Handle::send_versioned`]).
+    pub async fn send_versioned<R: VersionedRequest>(&self, target: &Target, request: &R) -> Result<R::Response> {
+        self.handle(target.clone()).send_versioned(request).await
     }
 
     /// The shared connection that `target` resolves to now, reloading metadata or looking up
@@ -349,16 +358,44 @@ impl Handle {
         self.client.connection(&self.target).await
     }
 
-    /// Sends `request` to the target. A connection failure also forgets where the target
+    /// Sends a version-free `request` to the target at the version negotiated with that
+    /// broker (see [`Connection::send`]). A connection failure also forgets where the target
     /// was, so that the next request re-resolves it.
-    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
+    pub async fn send<R: VersionFreeRequest>(&self, request: &R) -> Result<R::Response> {
         let result = self.connection().await?.send(request).await;
         self.after(result)
     }
 
     /// [`Handle::send`] with a timeout of its own.
-    pub async fn send_within<R: Request>(&self, request: &R, timeout: std::time::Duration) -> Result<R::Response> {
+    pub async fn send_within<R: VersionFreeRequest>(
+        &self,
+        request: &R,
+        timeout: std::time::Duration,
+    ) -> Result<R::Response> {
         let result = self.connection().await?.send_within(request, timeout).await;
+        self.after(result)
+    }
+
+    /// Sends a request of one fixed version to the target (see [`Connection::send_versioned`]).
+    pub async fn send_versioned<R: VersionedRequest>(&self, request: &R) -> Result<R::Response> {
+        let result = self.connection().await?.send_versioned(request).await;
+        self.after(result)
+    }
+
+    /// [`Handle::send_versioned`] with a timeout of its own.
+    pub async fn send_versioned_within<R: VersionedRequest>(
+        &self,
+        request: &R,
+        timeout: std::time::Duration,
+    ) -> Result<R::Response> {
+        let result = self.connection().await?.send_versioned_within(request, timeout).await;
+        self.after(result)
+    }
+
+    /// Sends a version-free request of any API at the negotiated version; `None` when it
+    /// expects no response.
+    pub async fn send_api(&self, request: &ApiRequest) -> Result<Option<ApiResponse>> {
+        let result = self.connection().await?.send_api(request).await;
         self.after(result)
     }
 
@@ -401,126 +438,78 @@ struct MetadataSnapshot {
     topics: Vec<(String, TopicInfo)>,
 }
 
-/// Topic names are nullable in some Metadata versions.
-trait TopicName {
-    fn into_name(self) -> Option<String>;
-}
-
-impl TopicName for ByteString {
-    fn into_name(self) -> Option<String> {
-        Some(self.to_string())
-    }
-}
-
-impl TopicName for Option<ByteString> {
-    fn into_name(self) -> Option<String> {
-        self.map(|n| n.to_string())
-    }
-}
-
-/// The Metadata versions the cluster view reads.
-const METADATA_VERSIONS: VersionRange = VersionRange::new(4, 12);
-
 async fn metadata(connection: Connection, topics: Option<Vec<String>>) -> Result<MetadataSnapshot> {
-    let supported = connection.broker_versions(ApiKey::Metadata).await?;
-    let version = supported.intersect(METADATA_VERSIONS);
-    if version.is_empty() {
-        return Err(Error::UnsupportedVersion { api: ApiKey::Metadata, version: METADATA_VERSIONS.max, supported });
-    }
-    macro_rules! by_version {
-        ($($v:literal => $m:ident),*) => {
-            match version.max {
-                $($v => {
-                    use kafka_wire::metadata::$m as m;
-                    #[allow(clippy::needless_update)]
-                    let request = m::Request {
-                        topics: topics.map(|names| {
-                            names
-                                .iter()
-                                .map(|n| m::MetadataRequestTopic { name: ByteString::from(n.as_str()).into(), ..Default::default() })
-                                .collect()
-                        }),
-                        allow_auto_topic_creation: false,
-                        ..Default::default()
-                    };
-                    let r = connection.send(&request).await?;
-                    MetadataSnapshot {
-                        cluster_id: r.cluster_id.map(|c| c.to_string()),
-                        controller_id: r.controller_id,
-                        brokers: r
-                            .brokers
-                            .into_iter()
-                            .map(|b| BrokerInfo {
-                                id: b.node_id,
-                                host: b.host.to_string(),
-                                port: b.port,
-                                rack: b.rack.map(|r| r.to_string()),
-                            })
-                            .collect(),
-                        topics: r
-                            .topics
-                            .into_iter()
-                            .filter_map(|t| {
-                                let partitions = t
-                                    .partitions
-                                    .into_iter()
-                                    .map(|p| {
-                                        (p.partition_index, PartitionInfo {
-                                            error: ErrorCode(p.error_code),
-                                            leader: p.leader_id,
-                                            replicas: p.replica_nodes.into_vec(),
-                                            isr: p.isr_nodes.into_vec(),
-                                        })
-                                    })
-                                    .collect();
-                                Some((t.name.into_name()?, TopicInfo { error: ErrorCode(t.error_code), partitions }))
-                            })
-                            .collect(),
-                    }
-                })*
-                _ => unreachable!("the version is within METADATA_VERSIONS"),
-            }
-        };
-    }
-    Ok(by_version!(4 => v4, 5 => v5, 6 => v6, 7 => v7, 8 => v8, 9 => v9, 10 => v10, 11 => v11, 12 => v12))
+    let request = metadata::Request {
+        topics: topics.map(|names| {
+            names
+                .iter()
+                .map(|n| metadata::MetadataRequestTopic { name: Some(n.as_str().into()), ..Default::default() })
+                .collect()
+        }),
+        allow_auto_topic_creation: false,
+        ..Default::default()
+    };
+    let r = connection.send(&request).await?;
+    Ok(MetadataSnapshot {
+        cluster_id: r.cluster_id.map(|c| c.to_string()),
+        controller_id: r.controller_id,
+        brokers: r
+            .brokers
+            .into_iter()
+            .map(|b| BrokerInfo {
+                id: b.node_id,
+                host: b.host.to_string(),
+                port: b.port,
+                rack: b.rack.map(|r| r.to_string()),
+            })
+            .collect(),
+        topics: r
+            .topics
+            .into_iter()
+            .filter_map(|t| {
+                let partitions = t
+                    .partitions
+                    .into_iter()
+                    .map(|p| {
+                        let info = PartitionInfo {
+                            error: p.error_code,
+                            leader: p.leader_id,
+                            replicas: p.replica_nodes.into_vec(),
+                            isr: p.isr_nodes.into_vec(),
+                        };
+                        (p.partition_index, info)
+                    })
+                    .collect();
+                Some((t.name?.to_string(), TopicInfo { error: t.error_code, partitions }))
+            })
+            .collect(),
+    })
 }
 
 async fn find_coordinator(connection: Connection, key_type: i8, key: String) -> Result<BrokerInfo> {
-    use kafka_wire::find_coordinator as fc;
-    let supported = connection.broker_versions(ApiKey::FindCoordinator).await?;
-    let fail = |code: i16, message: Option<ByteString>| Error::Broker {
+    use find_coordinator as fc;
+    let version = connection.version_for(ApiKey::FindCoordinator).await?;
+    let fail = |code: ErrorCode, message: Option<kafka_wire::ByteString>| Error::Broker {
         api: ApiKey::FindCoordinator,
-        code: ErrorCode(code),
+        code,
         message: message.map(|m| m.to_string()),
     };
-    macro_rules! single_key {
-        ($m:ident) => {{
-            #[allow(clippy::needless_update)] // v3 has tagged fields, v1 and v2 do not
-            let r =
-                connection.send(&fc::$m::Request { key: key.as_str().into(), key_type, ..Default::default() }).await?;
-            if r.error_code != 0 {
-                return Err(fail(r.error_code, r.error_message));
-            }
-            BrokerInfo { id: r.node_id, host: r.host.to_string(), port: r.port, rack: None }
-        }};
+    // One key, or a batch of keys (here: one) from the version that has them.
+    let batched = fc::Request::COORDINATOR_KEYS_VERSIONS.contains(version);
+    let request = if batched {
+        fc::Request { key_type, coordinator_keys: vec![key.as_str().into()], ..Default::default() }
+    } else {
+        fc::Request { key_type, key: key.as_str().into(), ..Default::default() }
+    };
+    let r = connection.send_at(&request, version).await?;
+    let (code, message, id, host, port) = if batched {
+        let c = r.coordinators.into_iter().next().ok_or_else(|| fail(ErrorCode::UNKNOWN_SERVER_ERROR, None))?;
+        (c.error_code, c.error_message, c.node_id, c.host, c.port)
+    } else {
+        (r.error_code, r.error_message, r.node_id, r.host, r.port)
+    };
+    if code.is_err() {
+        return Err(fail(code, message));
     }
-    // Versions 1-3 ask for one key, 4+ for a batch of keys (here: one).
-    Ok(match supported.intersect(VersionRange::new(1, 4)).max {
-        1 => single_key!(v1),
-        2 => single_key!(v2),
-        3 => single_key!(v3),
-        4 => {
-            let request =
-                fc::v4::Request { key_type, coordinator_keys: vec![key.as_str().into()], ..Default::default() };
-            let r = connection.send(&request).await?;
-            let c = r.coordinators.into_iter().next().ok_or_else(|| fail(ErrorCode::UNKNOWN_SERVER_ERROR.0, None))?;
-            if c.error_code != 0 {
-                return Err(fail(c.error_code, c.error_message));
-            }
-            BrokerInfo { id: c.node_id, host: c.host.to_string(), port: c.port, rack: None }
-        }
-        _ => {
-            return Err(Error::UnsupportedVersion { api: ApiKey::FindCoordinator, version: 1, supported });
-        }
-    })
+    Ok(BrokerInfo { id, host: host.to_string(), port, rack: None })
 }

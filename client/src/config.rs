@@ -1,6 +1,9 @@
 //! Settings of a connection (and of every connection a [`Client`](crate::Client) opens).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use kafka_wire::ApiKey;
 
 /// How to open and use a connection.
 #[derive(Debug, Clone)]
@@ -23,6 +26,9 @@ pub struct ConnectionConfig {
     pub max_frame_size: usize,
     /// See [`CoreConfig::reject_trailing_bytes`](crate::core::CoreConfig::reject_trailing_bytes).
     pub reject_trailing_bytes: bool,
+    /// The highest version to use of an API, below what the broker and this build support:
+    /// version-free requests are written at the highest version all three allow.
+    pub max_versions: BTreeMap<ApiKey, i16>,
     /// SASL authentication, right after version negotiation.
     #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
     pub sasl: Option<crate::sasl::SaslConfig>,
@@ -42,6 +48,7 @@ impl Default for ConnectionConfig {
             max_in_flight: 1024,
             max_frame_size: 100 * 1024 * 1024,
             reject_trailing_bytes: false,
+            max_versions: BTreeMap::new(),
             #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
             sasl: None,
             #[cfg(feature = "tls")]
@@ -78,6 +85,12 @@ impl ConnectionConfig {
     /// Sets [`ConnectionConfig::max_frame_size`].
     pub fn max_frame_size(mut self, max: usize) -> Self {
         self.max_frame_size = max;
+        self
+    }
+
+    /// Caps the version used for `api` at `version` (see [`ConnectionConfig::max_versions`]).
+    pub fn max_version(mut self, api: ApiKey, version: i16) -> Self {
+        self.max_versions.insert(api, version);
         self
     }
 

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use kafka_wire::{
-    api_versions, AnyRequest, AnyResponse, ApiKey, Chunks, ErrorCode, NegotiatedVersions, Request, VersionRange,
+    api_versions, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, ErrorCode, NegotiatedVersions,
+    VersionFreeRequest, VersionRange, VersionedRequest,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
@@ -98,20 +99,64 @@ impl Connection {
         &self.inner.config
     }
 
-    /// Sends `request` and returns its typed response.
+    /// Sends a version-free `request` at the highest version that the broker, this build and
+    /// [`ConnectionConfig::max_versions`] allow, and returns its response (read at that
+    /// version).
     ///
-    /// Fails with [`Error::UnsupportedVersion`] without sending if the broker does not support
-    /// this version, and with [`Error::Timeout`] if no response comes within the request
-    /// timeout (the connection is then closed, as Kafka's own clients do). A request that
-    /// expects no response (Produce with acks=0) resolves once it is written, with the
-    /// default (empty) response.
-    pub async fn send<R: Request>(&self, request: &R) -> Result<R::Response> {
+    /// Fails without sending with [`Error::UnsupportedVersion`] if no version is shared, and
+    /// with [`Error::Encode`] if the request holds a value that version cannot carry (a
+    /// non-default field it does not have, KIP-482's rule). Fails with [`Error::Timeout`] if
+    /// no response comes within the request timeout (the connection is then closed, as
+    /// Kafka's own clients do). A request that expects no response (Produce with acks=0)
+    /// resolves once it is written, with the default (empty) response.
+    pub async fn send<R: VersionFreeRequest>(&self, request: &R) -> Result<R::Response> {
         self.send_within(request, self.inner.config.request_timeout).await
     }
 
     /// [`Connection::send`] with a timeout of its own (a JoinGroup may wait for a whole
     /// rebalance, longer than the usual request timeout).
-    pub async fn send_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
+    pub async fn send_within<R: VersionFreeRequest>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
+        let session = self.session().await?;
+        let version = session.version_for(R::API_KEY, &self.inner.config)?;
+        self.send_at_within(&session, request, version, timeout).await
+    }
+
+    /// Sends a version-free `request` at `version` (which the broker must support).
+    pub async fn send_at<R: VersionFreeRequest>(&self, request: &R, version: i16) -> Result<R::Response> {
+        let session = self.session().await?;
+        session.check_version(R::API_KEY, version)?;
+        self.send_at_within(&session, request, version, self.inner.config.request_timeout).await
+    }
+
+    async fn send_at_within<R: VersionFreeRequest>(
+        &self,
+        session: &Session,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<R::Response> {
+        #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+        let _gate = session.enter(&self.inner.config).await?;
+        session.call_at(request, version, timeout).await
+    }
+
+    /// The version a version-free request of `api` would be sent at (connects if needed).
+    pub async fn version_for(&self, api: ApiKey) -> Result<i16> {
+        self.session().await?.version_for(api, &self.inner.config)
+    }
+
+    /// Sends a request of one fixed version and returns its typed response (see
+    /// [`Connection::send`]; the version must be one the broker supports).
+    pub async fn send_versioned<R: VersionedRequest>(&self, request: &R) -> Result<R::Response> {
+        self.send_versioned_within(request, self.inner.config.request_timeout).await
+    }
+
+    /// [`Connection::send_versioned`] with a timeout of its own.
+    pub async fn send_versioned_within<R: VersionedRequest>(
+        &self,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<R::Response> {
         let session = self.session().await?;
         session.check_version(R::API_KEY, R::VERSION)?;
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
@@ -126,6 +171,16 @@ impl Connection {
         #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
         let _gate = session.enter(&self.inner.config).await?;
         session.call_any(request, self.inner.config.request_timeout).await
+    }
+
+    /// Sends a version-free request of any API at the negotiated version (see
+    /// [`Connection::send`]); `None` when it expects no response.
+    pub async fn send_api(&self, request: &ApiRequest) -> Result<Option<ApiResponse>> {
+        let session = self.session().await?;
+        let version = session.version_for(request.api_key(), &self.inner.config)?;
+        #[cfg(any(feature = "sasl-plain", feature = "sasl-scram"))]
+        let _gate = session.enter(&self.inner.config).await?;
+        session.call_api(request, version, self.inner.config.request_timeout).await
     }
 
     /// The version of each API that both the broker and this build support (connects if
@@ -311,6 +366,19 @@ impl Session {
         self.versions.get().expect("versions are negotiated before a session is used")
     }
 
+    /// The version to send a version-free request of `api` at: the negotiated one, capped.
+    fn version_for(&self, api: ApiKey, config: &ConnectionConfig) -> Result<i16> {
+        let supported = self.versions().broker_range(api);
+        let mut range = supported.intersect(api.versions());
+        if let Some(&cap) = config.max_versions.get(&api) {
+            range = range.intersect(VersionRange::new(range.min, cap));
+        }
+        if range.is_empty() {
+            return Err(Error::UnsupportedVersion { api, version: api.versions().max, supported });
+        }
+        Ok(range.max)
+    }
+
     fn check_version(&self, api: ApiKey, version: i16) -> Result<()> {
         let supported = self.versions().broker_range(api);
         if supported.contains(version) {
@@ -320,12 +388,31 @@ impl Session {
         }
     }
 
-    /// Sends a typed request (no version check, no gate: also used while connecting).
-    async fn call<R: Request>(&self, request: &R) -> Result<R::Response> {
-        self.call_within(request, self.request_timeout).await
+    /// Sends a version-free request at `version` (no version check, no gate: also used while
+    /// connecting).
+    async fn call_at<R: VersionFreeRequest>(
+        &self,
+        request: &R,
+        version: i16,
+        timeout: Duration,
+    ) -> Result<R::Response> {
+        let deadline = Instant::now() + timeout;
+        let expects = request.expects_response(version);
+        let waiting = self
+            .start(R::API_KEY, expects, deadline, timeout, |core, reply| core.submit_at(request, version, reply))
+            .await?;
+        Ok(self.finish(waiting, R::API_KEY, deadline, timeout).await?.unwrap_or_default())
     }
 
-    async fn call_within<R: Request>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
+    async fn call_api(&self, request: &ApiRequest, version: i16, timeout: Duration) -> Result<Option<ApiResponse>> {
+        let deadline = Instant::now() + timeout;
+        let (api, expects) = (request.api_key(), request.expects_response(version));
+        let waiting =
+            self.start(api, expects, deadline, timeout, |core, reply| core.submit_api(request, version, reply)).await?;
+        self.finish(waiting, api, deadline, timeout).await
+    }
+
+    async fn call_within<R: VersionedRequest>(&self, request: &R, timeout: Duration) -> Result<R::Response> {
         let deadline = Instant::now() + timeout;
         let expects = request.expects_response();
         let waiting =
@@ -398,12 +485,18 @@ impl Session {
     /// with its own ranges), again with the highest version it supports. Returns the version
     /// that was answered.
     async fn negotiate(&self, config: &ConnectionConfig, mut version: i16) -> Result<i16> {
-        // The highest version `api_versions` below can build.
-        let ours = ApiKey::ApiVersions.versions().max.min(4);
+        let ours = ApiKey::ApiVersions.versions().max;
         version = version.clamp(0, ours);
         loop {
-            let (code, ranges) = self.api_versions(version, config).await?;
-            if code == ErrorCode::UNSUPPORTED_VERSION {
+            let request = api_versions::Request {
+                client_software_name: config.software_name.as_str().into(),
+                client_software_version: config.software_version.as_str().into(),
+                ..Default::default()
+            };
+            let r = self.call_at(&request, version, self.request_timeout).await?;
+            let ranges: Vec<(i16, i16, i16)> =
+                r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
+            if r.error_code == ErrorCode::UNSUPPORTED_VERSION {
                 let theirs = ranges.iter().find(|r| r.0 == ApiKey::ApiVersions.code()).map_or(0, |r| r.2);
                 let next = theirs.min(ours);
                 if (0..version).contains(&next) {
@@ -411,8 +504,8 @@ impl Session {
                     continue;
                 }
             }
-            if code.is_err() {
-                return Err(Error::Broker { api: ApiKey::ApiVersions, code, message: None });
+            if r.error_code.is_err() {
+                return Err(Error::Broker { api: ApiKey::ApiVersions, code: r.error_code, message: None });
             }
             let broker = ranges
                 .iter()
@@ -422,36 +515,6 @@ impl Session {
             let _ = self.versions.set(Versions { broker, negotiated });
             return Ok(version);
         }
-    }
-
-    async fn api_versions(&self, version: i16, config: &ConnectionConfig) -> Result<(ErrorCode, Vec<(i16, i16, i16)>)> {
-        use api_versions as av;
-        macro_rules! ask {
-            ($request:expr) => {{
-                let r = self.call(&$request).await?;
-                (
-                    ErrorCode(r.error_code),
-                    r.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect(),
-                )
-            }};
-        }
-        let name = || config.software_name.as_str().into();
-        let software_version = || config.software_version.as_str().into();
-        Ok(match version {
-            0 => ask!(av::v0::Request::default()),
-            1 => ask!(av::v1::Request::default()),
-            2 => ask!(av::v2::Request::default()),
-            3 => ask!(av::v3::Request {
-                client_software_name: name(),
-                client_software_version: software_version(),
-                ..Default::default()
-            }),
-            _ => ask!(av::v4::Request {
-                client_software_name: name(),
-                client_software_version: software_version(),
-                ..Default::default()
-            }),
-        })
     }
 }
 
@@ -472,42 +535,34 @@ impl Session {
         Ok(self.sasl.gate.read().await)
     }
 
-    /// SaslHandshake v1, then SaslAuthenticate rounds until the mechanism is done.
+    /// SaslHandshake (a version with SaslAuthenticate), then SaslAuthenticate rounds until the
+    /// mechanism is done.
     async fn authenticate(&self, sasl: &crate::sasl::SaslConfig) -> Result<()> {
         use kafka_wire::{sasl_authenticate as sa, sasl_handshake as sh};
 
         let result = async {
-            self.check_version(ApiKey::SaslHandshake, 1)?;
-            let handshake = self.call(&sh::v1::Request { mechanism: sasl.mechanism.name().into() }).await?;
-            crate::sasl::check_handshake(sasl, ErrorCode(handshake.error_code), &handshake.mechanisms)?;
-            let version =
-                self.versions().negotiated.get(ApiKey::SaslAuthenticate).ok_or(Error::UnsupportedVersion {
-                    api: ApiKey::SaslAuthenticate,
-                    version: 0,
-                    supported: self.versions().broker_range(ApiKey::SaslAuthenticate),
-                })?;
+            let handshake_version = self.negotiated(ApiKey::SaslHandshake)?;
+            if !sh::Request::SASL_AUTHENTICATE_VERSIONS.contains(handshake_version) {
+                // Only the bare-token exchange of SaslHandshake v0 is left: not supported here.
+                return Err(Error::UnsupportedVersion {
+                    api: ApiKey::SaslHandshake,
+                    version: sh::Request::SASL_AUTHENTICATE_VERSIONS.min,
+                    supported: self.versions().broker_range(ApiKey::SaslHandshake),
+                });
+            }
+            let request = sh::Request { mechanism: sasl.mechanism.name().into() };
+            let handshake = self.call_at(&request, handshake_version, self.request_timeout).await?;
+            crate::sasl::check_handshake(sasl, handshake.error_code, &handshake.mechanisms)?;
+            let version = self.negotiated(ApiKey::SaslAuthenticate)?;
             let (mut mechanism, mut message) = crate::sasl::Mechanism::start(sasl)?;
             loop {
-                let auth_bytes = bytes::Bytes::from(message);
-                let (code, error_message, challenge, lifetime_ms) = match version {
-                    0 => {
-                        let r = self.call(&sa::v0::Request { auth_bytes }).await?;
-                        (r.error_code, r.error_message, r.auth_bytes, 0)
-                    }
-                    1 => {
-                        let r = self.call(&sa::v1::Request { auth_bytes }).await?;
-                        (r.error_code, r.error_message, r.auth_bytes, r.session_lifetime_ms)
-                    }
-                    _ => {
-                        let r = self.call(&sa::v2::Request { auth_bytes, ..Default::default() }).await?;
-                        (r.error_code, r.error_message, r.auth_bytes, r.session_lifetime_ms)
-                    }
-                };
-                crate::sasl::check_authenticate(ErrorCode(code), error_message.as_deref())?;
-                match mechanism.step(&challenge)? {
+                let request = sa::Request { auth_bytes: bytes::Bytes::from(message), ..Default::default() };
+                let r = self.call_at(&request, version, self.request_timeout).await?;
+                crate::sasl::check_authenticate(r.error_code, r.error_message.as_deref())?;
+                match mechanism.step(&r.auth_bytes)? {
                     Some(next) => message = next,
                     None => {
-                        self.sasl.authenticated(lifetime_ms);
+                        self.sasl.authenticated(r.session_lifetime_ms);
                         return Ok(());
                     }
                 }
@@ -515,6 +570,15 @@ impl Session {
         }
         .await;
         result.map_err(crate::sasl::as_auth_error)
+    }
+
+    /// The negotiated version of `api`, or the error naming what the broker supports.
+    fn negotiated(&self, api: ApiKey) -> Result<i16> {
+        self.versions().negotiated.get(api).ok_or(Error::UnsupportedVersion {
+            api,
+            version: api.versions().max,
+            supported: self.versions().broker_range(api),
+        })
     }
 }
 

@@ -8,7 +8,7 @@
 //! [`Reply`].
 //!
 //! ```
-//! use kafka_wire::{api_versions, Response};
+//! use kafka_wire::{api_versions, VersionedResponse};
 //! use kafka_wire_client::core::{Core, CoreConfig};
 //! use std::sync::mpsc;
 //!
@@ -32,7 +32,10 @@
 use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
-use kafka_wire::{AnyRequest, AnyResponse, ApiKey, Chunks, DecodeError, DecodeErrorKind, Request, ResponseHeader};
+use kafka_wire::{
+    AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse, Chunks, DecodeError, DecodeErrorKind, ResponseHeader,
+    VersionFreeRequest, VersionFreeResponse, VersionedRequest, VersionedResponse,
+};
 
 use crate::error::Error;
 
@@ -85,21 +88,59 @@ impl<T: Send + 'static> Reply<T> for tokio::sync::oneshot::Sender<Result<T, Erro
     }
 }
 
-/// A parser of one response frame (header and body, without the size prefix).
-type Deserializer<T> = fn(Bytes) -> Result<(ResponseHeader, T), DecodeError>;
+/// A parser of one response frame (header and body, without the size prefix) of a request of
+/// the given API and version. Bytes after the body are ignored, as Kafka's client ignores them.
+type Deserializer<T> = fn(ApiKey, i16, Bytes) -> Result<(ResponseHeader, T), DecodeError>;
 
-/// A parser of one response frame of the given API and version that ignores bytes after the
-/// body.
-type LenientDeserializer<T> = fn(ApiKey, i16, Bytes) -> Result<(ResponseHeader, T), DecodeError>;
+/// How many bytes of a response frame of the given API and version follow its body (`None`
+/// when the body does not decode as that version alone, as the ApiVersions v0 fallback reply):
+/// what [`CoreConfig::reject_trailing_bytes`] refuses.
+type TrailingLen = fn(ApiKey, i16, Bytes) -> Option<usize>;
 
-fn lenient<R: kafka_wire::Response>(_: ApiKey, _: i16, mut frame: Bytes) -> Result<(ResponseHeader, R), DecodeError> {
-    let header = kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION)?;
-    Ok((header, R::decode(&mut frame)?))
+fn versioned<R: VersionedResponse>(_: ApiKey, _: i16, frame: Bytes) -> Result<(ResponseHeader, R), DecodeError> {
+    R::decode_frame(frame)
 }
 
-fn lenient_any(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError> {
+fn versioned_trailing<R: VersionedResponse>(_: ApiKey, _: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, R::HEADER_VERSION).ok()?;
+    R::decode(&mut frame).ok()?;
+    Some(frame.len())
+}
+
+fn version_free<R: VersionFreeResponse>(
+    _: ApiKey,
+    version: i16,
+    frame: Bytes,
+) -> Result<(ResponseHeader, R), DecodeError> {
+    R::decode_frame(version, frame)
+}
+
+fn version_free_trailing<R: VersionFreeResponse>(_: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, R::API_KEY.response_header_version(version)).ok()?;
+    R::decode(version, &mut frame).ok()?;
+    Some(frame.len())
+}
+
+fn any(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError> {
     let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
     Ok((header, AnyResponse::decode(api.code(), version, &mut frame)?))
+}
+
+fn any_trailing(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
+    AnyResponse::decode(api.code(), version, &mut frame).ok()?;
+    Some(frame.len())
+}
+
+fn api(api: ApiKey, version: i16, mut frame: Bytes) -> Result<(ResponseHeader, ApiResponse), DecodeError> {
+    let header = kafka_wire::decode_response_header(&mut frame, api.response_header_version(version))?;
+    Ok((header, ApiResponse::decode(api.code(), version, &mut frame)?))
+}
+
+fn api_trailing(api: ApiKey, version: i16, mut frame: Bytes) -> Option<usize> {
+    kafka_wire::decode_response_header(&mut frame, api.response_header_version(version)).ok()?;
+    ApiResponse::decode(api.code(), version, &mut frame).ok()?;
+    Some(frame.len())
 }
 
 /// One request in flight, its response type erased.
@@ -109,7 +150,8 @@ trait Pending: Send {
     fn complete(
         self: Box<Self>,
         frame: Bytes,
-        lenient: Option<(ApiKey, i16)>,
+        request: (ApiKey, i16),
+        strict: bool,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error>;
     /// Delivers `error`.
@@ -118,7 +160,7 @@ trait Pending: Send {
 
 struct Typed<T, Y> {
     deserializer: Deserializer<T>,
-    lenient: LenientDeserializer<T>,
+    trailing: TrailingLen,
     reply: Y,
 }
 
@@ -126,14 +168,16 @@ impl<T: Send + 'static, Y: Reply<T>> Pending for Typed<T, Y> {
     fn complete(
         self: Box<Self>,
         frame: Bytes,
-        lenient: Option<(ApiKey, i16)>,
+        (api, version): (ApiKey, i16),
+        strict: bool,
         malformed: &dyn Fn(DecodeError) -> Error,
     ) -> Option<Error> {
-        let decoded = match ((self.deserializer)(frame.clone()), lenient) {
-            (Err(e), Some((api, version))) if matches!(e.kind(), DecodeErrorKind::TrailingBytes(_)) => {
-                (self.lenient)(api, version, frame).map_err(|_| e)
-            }
-            (decoded, _) => decoded,
+        let decoded = match (self.deserializer)(api, version, frame.clone()) {
+            Ok(response) if strict => match (self.trailing)(api, version, frame) {
+                Some(n) if n > 0 => Err(DecodeError::new(DecodeErrorKind::TrailingBytes(n), "")),
+                _ => Ok(response),
+            },
+            decoded => decoded,
         };
         match decoded {
             Ok((_header, response)) => {
@@ -200,27 +244,65 @@ impl Core {
     /// If the request expects a response, `reply` receives it (or the error that ends the
     /// request); otherwise (Produce with acks=0) `reply` is dropped unused. Frames must be
     /// written in the order `submit` returns them.
-    pub fn submit<R: Request>(&mut self, request: &R, reply: impl Reply<R::Response>) -> Result<Chunks, Error> {
-        let deserializer = request.response_deserializer();
+    pub fn submit<R: VersionedRequest>(
+        &mut self,
+        request: &R,
+        reply: impl Reply<R::Response>,
+    ) -> Result<Chunks, Error> {
         self.register(
             R::API_KEY,
             R::VERSION,
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (deserializer, lenient::<R::Response>),
+            (versioned::<R::Response>, versioned_trailing::<R::Response>),
+            reply,
+        )
+    }
+
+    /// [`Core::submit`] for a version-free request, written at `version`; its response is
+    /// read at that version. Fails with the encoding error if the request holds a value that
+    /// version cannot carry.
+    pub fn submit_at<R: VersionFreeRequest>(
+        &mut self,
+        request: &R,
+        version: i16,
+        reply: impl Reply<R::Response>,
+    ) -> Result<Chunks, Error> {
+        self.register(
+            R::API_KEY,
+            version,
+            request.expects_response(version),
+            |id, client| request.serialize_chunks(version, id, client),
+            (version_free::<R::Response>, version_free_trailing::<R::Response>),
             reply,
         )
     }
 
     /// [`Core::submit`] for a request of any API and version.
     pub fn submit_any(&mut self, request: &AnyRequest, reply: impl Reply<AnyResponse>) -> Result<Chunks, Error> {
-        let deserializer = request.response_deserializer();
         self.register(
             request.api_key(),
             request.version(),
             request.expects_response(),
             |id, client| request.serialize_chunks(id, client),
-            (deserializer, lenient_any),
+            (any, any_trailing),
+            reply,
+        )
+    }
+
+    /// [`Core::submit_at`] for a version-free request of any API.
+    pub fn submit_api(
+        &mut self,
+        request: &ApiRequest,
+        version: i16,
+        reply: impl Reply<ApiResponse>,
+    ) -> Result<Chunks, Error> {
+        self.register(
+            request.api_key(),
+            version,
+            request.expects_response(version),
+            |id, client| request.serialize_chunks(version, id, client),
+            (api, api_trailing),
             reply,
         )
     }
@@ -231,7 +313,7 @@ impl Core {
         version: i16,
         expects_response: bool,
         serialize: impl FnOnce(i32, Option<&str>) -> Result<Chunks, kafka_wire::EncodeError>,
-        (deserializer, lenient): (Deserializer<T>, LenientDeserializer<T>),
+        (deserializer, trailing): (Deserializer<T>, TrailingLen),
         reply: impl Reply<T>,
     ) -> Result<Chunks, Error> {
         if let Some(e) = &self.broken {
@@ -245,7 +327,7 @@ impl Core {
         // Ids only need to be unique among the requests in flight, far fewer than 2^31.
         self.next_correlation_id = correlation_id.checked_add(1).unwrap_or(0);
         if expects_response {
-            let pending = Box::new(Typed { deserializer, lenient, reply });
+            let pending = Box::new(Typed { deserializer, trailing, reply });
             self.in_flight.push_back(InFlight { correlation_id, api, version, pending });
         }
         Ok(frame)
@@ -300,8 +382,7 @@ impl Core {
             unreachable!("the front was just checked")
         };
         let malformed = |source| Error::Malformed { api, version, source };
-        let lenient = (!self.config.reject_trailing_bytes).then_some((api, version));
-        match pending.complete(frame, lenient, &malformed) {
+        match pending.complete(frame, (api, version), self.config.reject_trailing_bytes, &malformed) {
             None => Ok(()),
             Some(error) => Err(self.fail(error)),
         }

@@ -20,8 +20,11 @@
 //! let leader = client.handle(Target::leader("orders", 0));
 //! let coordinator = client.handle(Target::group_coordinator("billing"));
 //! // Both may be the same broker: then they share one socket, and correlation ids never clash.
-//! let answer = leader.send(&metadata::v12::Request::default()).await?;
-//! # let _ = (answer, coordinator);
+//! // A version-free request goes out at the version negotiated with that broker...
+//! let answer = leader.send(&metadata::Request::default()).await?;
+//! // ... a per-version one at its own version.
+//! let answer_v12 = leader.send_versioned(&metadata::v12::Request::default()).await?;
+//! # let _ = (answer, answer_v12, coordinator);
 //! # Ok(()) }
 //! ```
 //!

@@ -16,7 +16,7 @@ use kafka_wire::records::{Batch, BatchBuilder, Compression, NewRecord};
 use kafka_wire::{
     consumer_group_heartbeat, consumer_protocol_assignment as cpa, consumer_protocol_subscription as cps,
     create_topics, fetch, heartbeat, init_producer_id, join_group, leave_group, list_offsets, metadata, offset_commit,
-    offset_fetch, produce, sync_group, ApiKey, ByteString, ErrorCode, Records, Request, Uuid,
+    offset_fetch, produce, sync_group, ApiKey, ByteString, ErrorCode, Records, Uuid, VersionedRequest,
 };
 use kafka_wire_client::sasl::{SaslConfig, SaslMechanism};
 use kafka_wire_client::tls::{rustls, TlsConfig};
@@ -80,18 +80,18 @@ impl Patience {
 /// Sends `request` to `target` until neither the connection nor the answer's error code (read by
 /// `code`) is retriable, as Kafka's clients do while a coordinator loads, a producer id block
 /// is fetched from the controller or a new partition's leader is being set up.
-async fn send_retrying<R: Request>(
+async fn send_retrying<R: VersionedRequest>(
     client: &Client,
     target: &Target,
     request: &R,
-    code: impl Fn(&R::Response) -> i16,
+    code: impl Fn(&R::Response) -> ErrorCode,
 ) -> R::Response {
     let handle = client.handle(target.clone());
     let mut patience = Patience::new("an answer without a retriable error");
     loop {
-        match handle.send(request).await {
+        match handle.send_versioned(request).await {
             Ok(r) => {
-                let c = ErrorCode(code(&r));
+                let c = code(&r);
                 handle.observe(c);
                 if !c.is_retriable() {
                     return r;
@@ -108,7 +108,7 @@ async fn send_retrying<R: Request>(
 /// Returns the topic id.
 async fn create_topic(client: &Client, name: &str, partitions: i32, replication: i16) -> Uuid {
     let r = client
-        .send(
+        .send_versioned(
             &Target::Controller,
             &create_topics::v7::Request {
                 topics: vec![create_topics::v7::CreatableTopic {
@@ -124,7 +124,7 @@ async fn create_topic(client: &Client, name: &str, partitions: i32, replication:
         .await
         .unwrap();
     let t = &r.topics[0];
-    assert_eq!((t.error_code, t.error_message.as_deref()), (0, None), "CreateTopics {name}");
+    assert_eq!((t.error_code, t.error_message.as_deref()), (ErrorCode::NONE, None), "CreateTopics {name}");
     assert_eq!((t.num_partitions, t.replication_factor), (partitions, replication));
     let topic_id = t.topic_id;
     assert!(!topic_id.is_zero());
@@ -154,7 +154,7 @@ async fn init_producer(client: &Client) -> (i64, i16) {
     };
     // The first producer id waits for a block of ids from the controller.
     let r = send_retrying(client, &Target::AnyBroker, &request, |r| r.error_code).await;
-    assert_eq!(r.error_code, 0, "InitProducerId");
+    assert_eq!(r.error_code, ErrorCode::NONE, "InitProducerId");
     assert!(r.producer_id >= 0 && r.producer_epoch >= 0);
     (r.producer_id, r.producer_epoch)
 }
@@ -207,13 +207,21 @@ async fn every_security_protocol_negotiates_and_reads_metadata() {
 
         // Metadata v12 asked directly: every topic, topic ids, the listener's own address.
         let r = connection
-            .send(&metadata::v12::Request { topics: None, allow_auto_topic_creation: false, ..Default::default() })
+            .send_versioned(&metadata::v12::Request {
+                topics: None,
+                allow_auto_topic_creation: false,
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(r.cluster_id.as_deref(), Some(cluster.cluster_id()));
         assert_eq!(r.brokers.len(), 1);
         assert_eq!(format!("{}:{}", r.brokers[0].host, r.brokers[0].port), addr);
-        assert!(r.topics.iter().all(|t| t.error_code == 0 && !t.topic_id.is_zero()), "{name}: {:?}", r.topics);
+        assert!(
+            r.topics.iter().all(|t| t.error_code == ErrorCode::NONE && !t.topic_id.is_zero()),
+            "{name}: {:?}",
+            r.topics
+        );
         println!("{name}: {common} APIs negotiated; Metadata lists {} topics", r.topics.len());
     }
 
@@ -266,7 +274,7 @@ fn produce_request(topic_id: Uuid, partition: i32, batch: Records, acks: i16) ->
 }
 
 /// (error code, base offset, log start offset) of the one partition in a Produce answer.
-fn produced(r: &produce::v13::Response) -> (i16, i64, i64) {
+fn produced(r: &produce::v13::Response) -> (ErrorCode, i64, i64) {
     let p = &r.responses[0].partition_responses[0];
     (p.error_code, p.base_offset, p.log_start_offset)
 }
@@ -296,7 +304,11 @@ async fn produce_and_fetch(codec: Compression) {
             let request = produce_request(topic_id, p, batch, -1);
             // Right after CreateTopics the leader may not have set the partition up yet.
             let r = send_retrying(&client, leader.target(), &request, |r| produced(r).0).await;
-            assert_eq!(produced(&r), (0, i64::from(sequence), 0), "{codec:?} partition {p} sequence {sequence}");
+            assert_eq!(
+                produced(&r),
+                (ErrorCode::NONE, i64::from(sequence), 0),
+                "{codec:?} partition {p} sequence {sequence}"
+            );
             first_request.get_or_insert(request);
             sequence += chunk.len() as i32;
         }
@@ -307,13 +319,17 @@ async fn produce_and_fetch(codec: Compression) {
             b.push(&record(i)).unwrap();
         }
         let retry = produce_request(topic_id, p, Records::from(b.build().unwrap().to_bytes().unwrap()), -1);
-        let r = leader.send(&retry).await.unwrap();
-        assert_eq!(produced(&r), (0, 2 * BATCH as i64, 0), "{codec:?} partition {p}: duplicate of batch 3");
+        let r = leader.send_versioned(&retry).await.unwrap();
+        assert_eq!(
+            produced(&r),
+            (ErrorCode::NONE, 2 * BATCH as i64, 0),
+            "{codec:?} partition {p}: duplicate of batch 3"
+        );
         // The first batch is too old for the duplicate window: an out-of-order sequence.
-        let r = leader.send(&first_request.unwrap()).await.unwrap();
+        let r = leader.send_versioned(&first_request.unwrap()).await.unwrap();
         assert_eq!(
             produced(&r).0,
-            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0,
+            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
             "{codec:?} partition {p}: retry of the first batch"
         );
         sent.insert(p, indexes);
@@ -322,7 +338,7 @@ async fn produce_and_fetch(codec: Compression) {
 
     // Every partition's end offset is its record count: no duplicate was appended.
     let r = client
-        .send(
+        .send_versioned(
             &Target::leader(&topic, 0),
             &list_offsets::v9::Request {
                 replica_id: -1,
@@ -345,7 +361,7 @@ async fn produce_and_fetch(codec: Compression) {
         .await
         .unwrap();
     for p in &r.topics[0].partitions {
-        assert_eq!(p.error_code, 0);
+        assert_eq!(p.error_code, ErrorCode::NONE);
         assert_eq!(p.offset, sent[&p.partition_index].len() as i64, "end offset of partition {}", p.partition_index);
     }
 
@@ -357,7 +373,7 @@ async fn produce_and_fetch(codec: Compression) {
         let mut batches = 0;
         while position < want.len() as i64 {
             let r = leader
-                .send(&fetch::v18::Request {
+                .send_versioned(&fetch::v18::Request {
                     max_wait_ms: 500,
                     min_bytes: 1,
                     max_bytes: 1 << 20,
@@ -381,10 +397,10 @@ async fn produce_and_fetch(codec: Compression) {
                 })
                 .await
                 .unwrap();
-            assert_eq!(r.error_code, 0);
+            assert_eq!(r.error_code, ErrorCode::NONE);
             let data = &r.responses[0].partitions[0];
             assert_eq!(r.responses[0].topic_id, topic_id);
-            assert_eq!(data.error_code, 0, "fetch of partition {p} at {position}");
+            assert_eq!(data.error_code, ErrorCode::NONE, "fetch of partition {p} at {position}");
             assert_eq!(data.high_watermark, want.len() as i64);
             let records = data.records.as_ref().expect("records up to the high watermark");
             for batch in records.batches() {
@@ -504,7 +520,7 @@ impl Member {
                 ..Default::default()
             };
             // The first use of a group may find its coordinator still loading.
-            let r = match self.coordinator().send_within(&request, PATIENCE).await {
+            let r = match self.coordinator().send_versioned_within(&request, PATIENCE).await {
                 Ok(r) => r,
                 Err(e) if e.is_retriable() => {
                     patience.pause().await;
@@ -512,7 +528,7 @@ impl Member {
                 }
                 Err(e) => panic!("JoinGroup: {e}"),
             };
-            match ErrorCode(r.error_code) {
+            match r.error_code {
                 ErrorCode::MEMBER_ID_REQUIRED => {
                     self.member_id = r.member_id.to_string();
                     continue;
@@ -560,7 +576,7 @@ impl Member {
             };
             let s = self
                 .coordinator()
-                .send_within(
+                .send_versioned_within(
                     &sync_group::v5::Request {
                         group_id: self.group.as_str().into(),
                         generation_id: self.generation,
@@ -574,7 +590,7 @@ impl Member {
                 )
                 .await
                 .unwrap();
-            match ErrorCode(s.error_code) {
+            match s.error_code {
                 ErrorCode::NONE => {}
                 ErrorCode::REBALANCE_IN_PROGRESS => continue,
                 e => panic!("SyncGroup: {e}"),
@@ -592,7 +608,7 @@ impl Member {
     async fn heartbeat(&self) -> ErrorCode {
         let r = self
             .coordinator()
-            .send(&heartbeat::v4::Request {
+            .send_versioned(&heartbeat::v4::Request {
                 group_id: self.group.as_str().into(),
                 generation_id: self.generation,
                 member_id: self.member_id.as_str().into(),
@@ -600,13 +616,13 @@ impl Member {
             })
             .await
             .unwrap();
-        ErrorCode(r.error_code)
+        r.error_code
     }
 
-    async fn commit(&self, offsets: &[(i32, i64)]) -> Vec<(i32, i16)> {
+    async fn commit(&self, offsets: &[(i32, i64)]) -> Vec<(i32, ErrorCode)> {
         let r = self
             .coordinator()
-            .send(&offset_commit::v9::Request {
+            .send_versioned(&offset_commit::v9::Request {
                 group_id: self.group.as_str().into(),
                 generation_id_or_member_epoch: self.generation,
                 member_id: self.member_id.as_str().into(),
@@ -634,7 +650,7 @@ impl Member {
     async fn leave(&self) {
         let r = self
             .coordinator()
-            .send(&leave_group::v5::Request {
+            .send_versioned(&leave_group::v5::Request {
                 group_id: self.group.as_str().into(),
                 members: vec![leave_group::v5::MemberIdentity {
                     member_id: self.member_id.as_str().into(),
@@ -645,16 +661,16 @@ impl Member {
             })
             .await
             .unwrap();
-        assert_eq!(r.error_code, 0);
+        assert_eq!(r.error_code, ErrorCode::NONE);
         assert_eq!(r.members.len(), 1);
-        assert_eq!((&*r.members[0].member_id, r.members[0].error_code), (self.member_id.as_str(), 0));
+        assert_eq!((&*r.members[0].member_id, r.members[0].error_code), (self.member_id.as_str(), ErrorCode::NONE));
     }
 }
 
 /// OffsetFetch v9 of every partition of `topic` in `group`: partition → (offset, metadata).
 async fn committed(client: &Client, group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, (i64, String)> {
     let r = client
-        .send(
+        .send_versioned(
             &Target::group_coordinator(group),
             &offset_fetch::v9::Request {
                 groups: vec![offset_fetch::v9::OffsetFetchRequestGroup {
@@ -675,12 +691,12 @@ async fn committed(client: &Client, group: &str, topic: &str, partitions: i32) -
         .await
         .unwrap();
     let g = &r.groups[0];
-    assert_eq!(g.error_code, 0);
+    assert_eq!(g.error_code, ErrorCode::NONE);
     g.topics
         .iter()
         .flat_map(|t| t.partitions.iter())
         .map(|p| {
-            assert_eq!(p.error_code, 0);
+            assert_eq!(p.error_code, ErrorCode::NONE);
             (p.partition_index, (p.committed_offset, p.metadata.as_deref().unwrap_or("").to_owned()))
         })
         .collect()
@@ -729,11 +745,11 @@ async fn classic_group_of_two() {
     // Commits with metadata, by each member for its partitions; a stale generation is fenced.
     let offsets_a: Vec<(i32, i64)> = mine_a.iter().map(|&p| (p, 10 + i64::from(p))).collect();
     let offsets_b: Vec<(i32, i64)> = mine_b.iter().map(|&p| (p, 20 + i64::from(p))).collect();
-    assert!(a.commit(&offsets_a).await.iter().all(|&(_, e)| e == 0));
-    assert!(b.commit(&offsets_b).await.iter().all(|&(_, e)| e == 0));
+    assert!(a.commit(&offsets_a).await.iter().all(|&(_, e)| e == ErrorCode::NONE));
+    assert!(b.commit(&offsets_b).await.iter().all(|&(_, e)| e == ErrorCode::NONE));
     let stale = Member { generation: gen_a, ..Member::new(cluster, group, topic).await };
     let stale = Member { member_id: a.member_id.clone(), ..stale };
-    assert!(stale.commit(&offsets_a).await.iter().all(|&(_, e)| e == ErrorCode::ILLEGAL_GENERATION.0));
+    assert!(stale.commit(&offsets_a).await.iter().all(|&(_, e)| e == ErrorCode::ILLEGAL_GENERATION));
     let offsets = committed(&admin, group, topic, partitions).await;
     for (p, offset) in offsets_a.iter().chain(&offsets_b) {
         let owner = if mine_a.contains(p) { &a.member_id } else { &b.member_id };
@@ -804,7 +820,7 @@ impl ConsumerMember {
         };
         let coordinator = Target::group_coordinator(&self.group);
         let r = send_retrying(&self.client, &coordinator, &request, |r| r.error_code).await;
-        assert_eq!((r.error_code, r.error_message.as_deref()), (0, None), "{}", self.member_id);
+        assert_eq!((r.error_code, r.error_message.as_deref()), (ErrorCode::NONE, None), "{}", self.member_id);
         if leaving {
             return r;
         }
@@ -915,11 +931,11 @@ async fn three_nodes_follow_the_new_leader() {
     let send = |leader: Handle, base: i32, request: produce::v13::Request| async move {
         let mut patience = Patience::new("a produce the leader accepts");
         loop {
-            match leader.send(&request).await {
+            match leader.send_versioned(&request).await {
                 Ok(r) => {
                     let (code, offset, _) = produced(&r);
-                    if !leader.observe(code) && !ErrorCode(code).is_retriable() {
-                        assert_eq!((code, offset), (0, i64::from(base)));
+                    if !leader.observe(code) && !code.is_retriable() {
+                        assert_eq!((code, offset), (ErrorCode::NONE, i64::from(base)));
                         return patience.rounds + 1;
                     }
                 }
@@ -956,7 +972,7 @@ async fn three_nodes_follow_the_new_leader() {
     let mut position = 0i64;
     while position < i64::from(sequence) {
         let r = leader
-            .send(&fetch::v18::Request {
+            .send_versioned(&fetch::v18::Request {
                 max_wait_ms: 500,
                 min_bytes: 1,
                 max_bytes: 1 << 20,
@@ -979,7 +995,7 @@ async fn three_nodes_follow_the_new_leader() {
             .await
             .unwrap();
         let data = &r.responses[0].partitions[0];
-        assert_eq!(data.error_code, 0);
+        assert_eq!(data.error_code, ErrorCode::NONE);
         for batch in data.records.as_ref().unwrap().batches() {
             let Ok(Batch::V2(batch)) = batch else { break };
             for record in batch.records().unwrap() {

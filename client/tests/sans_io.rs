@@ -4,14 +4,14 @@
 use std::sync::mpsc;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_wire::{api_versions, find_coordinator, metadata, produce, AnyRequest, AnyResponse, Response};
+use kafka_wire::{api_versions, find_coordinator, metadata, produce, AnyRequest, AnyResponse, VersionedResponse};
 use kafka_wire_client::core::{Core, CoreConfig};
 use kafka_wire_client::Error;
 
 type Outcome<T> = mpsc::Receiver<Result<T, Error>>;
 
 /// Submits `request` with a channel as its reply.
-fn submit<R: kafka_wire::Request>(core: &mut Core, request: &R) -> (Bytes, Outcome<R::Response>) {
+fn submit<R: kafka_wire::VersionedRequest>(core: &mut Core, request: &R) -> (Bytes, Outcome<R::Response>) {
     let (tx, rx) = mpsc::channel();
     let frame = core.submit(request, move |r| drop(tx.send(r))).unwrap().to_bytes();
     (frame, rx)
@@ -233,7 +233,7 @@ fn api_versions_v0_fallback_answer() {
     let mut core = Core::new(CoreConfig::default());
     let (frame, rx) = submit(&mut core, &api_versions::v3::Request::default());
     let v0 = api_versions::v0::Response {
-        error_code: 35,
+        error_code: kafka_wire::ErrorCode(35),
         api_keys: vec![api_versions::v0::ApiVersion { api_key: 18, min_version: 0, max_version: 2 }],
     };
     let answer = v0.serialize(correlation_id(&frame)).unwrap();
@@ -241,7 +241,7 @@ fn api_versions_v0_fallback_answer() {
         core.receive(chunk).unwrap();
     }
     let r = rx.try_recv().unwrap().unwrap();
-    assert_eq!((r.error_code, r.api_keys.len(), r.api_keys[0].max_version), (35, 1, 2));
+    assert_eq!((r.error_code.code(), r.api_keys.len(), r.api_keys[0].max_version), (35, 1, 2));
 }
 
 #[test]

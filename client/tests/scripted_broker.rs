@@ -14,7 +14,7 @@ use hmac::digest::Digest;
 use hmac::{Mac, SimpleHmac};
 use kafka_wire::{
     api_versions, heartbeat, metadata, produce, sasl_authenticate, sasl_handshake, AnyRequest, ApiKey, ErrorCode,
-    RequestFrame, Response,
+    RequestFrame, VersionedResponse,
 };
 use kafka_wire_client::sasl::{SaslConfig, SaslMechanism};
 use kafka_wire_client::{Connection, ConnectionConfig, Error};
@@ -93,7 +93,8 @@ impl Conn {
             if tcp.read_exact(&mut frame).await.is_err() {
                 return;
             }
-            let request = RequestFrame::decode(Bytes::from(frame)).expect("the client sends valid frames");
+            let request = RequestFrame::<kafka_wire::AnyRequest>::decode(Bytes::from(frame))
+                .expect("the client sends valid frames");
             let api = request.request.api_key();
             log.lock().unwrap().push((self.n, api, request.request.version()));
             let out = self.answer(&request);
@@ -115,7 +116,7 @@ impl Conn {
                 if r.version() > 3 {
                     // What a broker that knows only up to v3 answers: v0 format, its ranges.
                     let v0 = api_versions::v0::Response {
-                        error_code: ErrorCode::UNSUPPORTED_VERSION.0,
+                        error_code: ErrorCode::UNSUPPORTED_VERSION,
                         api_keys: keys
                             .iter()
                             .map(|&(api_key, min_version, max_version)| api_versions::v0::ApiVersion {
@@ -148,7 +149,10 @@ impl Conn {
             AnyRequest::SaslHandshake(sasl_handshake::AnyRequest::V1(r)) => {
                 let (mechanism, ..) = self.script.sasl.expect("SASL configured");
                 let error_code = if *r.mechanism == *mechanism { 0 } else { ErrorCode::UNSUPPORTED_SASL_MECHANISM.0 };
-                let answer = sasl_handshake::v1::Response { error_code, mechanisms: vec![mechanism.into()] };
+                let answer = sasl_handshake::v1::Response {
+                    error_code: kafka_wire::ErrorCode(error_code),
+                    mechanisms: vec![mechanism.into()],
+                };
                 reply(answer.serialize(id).unwrap())
             }
             AnyRequest::SaslAuthenticate(sasl_authenticate::AnyRequest::V2(r)) => {
@@ -175,7 +179,7 @@ impl Conn {
                     },
                     Err(_) if self.script.close_on_auth_failure => return Some(Out::Close),
                     Err(message) => sasl_authenticate::v2::Response {
-                        error_code: ErrorCode::SASL_AUTHENTICATION_FAILED.0,
+                        error_code: ErrorCode::SASL_AUTHENTICATION_FAILED,
                         error_message: Some(format!("Authentication failed: {message}").into()),
                         ..Default::default()
                     },
@@ -302,11 +306,13 @@ impl ScramServer {
 
 // ---------------------------------------------------------------------------------------------
 
-/// Failure guard: every test here must end well within this.
-const GUARD: Duration = Duration::from_secs(10);
+/// Failure guard: only a hang reaches it (every test here takes milliseconds alone).
+const GUARD: Duration = Duration::from_secs(120);
 
+/// A request timeout no test reaches unless something hangs; below `GUARD`, so a request
+/// that hangs fails as a timeout, which tells it apart from the errors the tests expect.
 fn config() -> ConnectionConfig {
-    ConnectionConfig::default().request_timeout(Duration::from_secs(5))
+    ConnectionConfig::default().request_timeout(Duration::from_secs(60))
 }
 
 fn metadata_request(topic: &str) -> metadata::v12::Request {
@@ -316,17 +322,17 @@ fn metadata_request(topic: &str) -> metadata::v12::Request {
     }
 }
 
-/// The broker answers ApiVersions v4 in v0 format with UNSUPPORTED_VERSION and its ranges:
+/// The broker answers the newest ApiVersions in v0 format with UNSUPPORTED_VERSION and its ranges:
 /// the client asks again with the broker's highest version, on the same connection.
 #[tokio::test]
 async fn api_versions_v0_format_fallback_on_one_connection() {
     let broker = Broker::start(Script::default()).await;
     let connection = tokio::time::timeout(GUARD, Connection::connect(&broker.addr, config())).await.unwrap().unwrap();
-    assert_eq!(broker.requests(ApiKey::ApiVersions), [(0, 4), (0, 3)]);
+    assert_eq!(broker.requests(ApiKey::ApiVersions), [(0, ApiKey::ApiVersions.versions().max), (0, 3)]);
     let versions = connection.versions().await.unwrap();
     assert_eq!(versions.get(ApiKey::Metadata), Some(12));
     assert_eq!(versions.get(ApiKey::ApiVersions), Some(3));
-    assert!(connection.send(&metadata_request("t")).await.is_ok());
+    assert!(connection.send_versioned(&metadata_request("t")).await.is_ok());
 }
 
 /// acks=0: no response comes, `send` resolves once the request is written, and the next
@@ -336,9 +342,9 @@ async fn produce_with_acks_zero() {
     let mut broker = Broker::start(Script::default()).await;
     let connection = Connection::connect(&broker.addr, config()).await.unwrap();
     let silent = produce::v9::Request { acks: 0, timeout_ms: 1000, ..Default::default() };
-    let r = tokio::time::timeout(GUARD, connection.send(&silent)).await.unwrap().unwrap();
+    let r = tokio::time::timeout(GUARD, connection.send_versioned(&silent)).await.unwrap().unwrap();
     assert_eq!(r, produce::v9::Response::default());
-    let r = connection.send(&metadata_request("after")).await.unwrap();
+    let r = connection.send_versioned(&metadata_request("after")).await.unwrap();
     assert_eq!(r.topics[0].name.as_deref(), Some("after"));
     // The broker saw the produce request before the metadata request.
     let mut apis = Vec::new();
@@ -355,18 +361,23 @@ async fn broken_frames_fail_fast_and_the_next_request_reconnects() {
     let broker = Broker::start(Script::default()).await;
     let connection = Connection::connect(&broker.addr, config().max_frame_size(1 << 20)).await.unwrap();
 
-    let err = tokio::time::timeout(GUARD, connection.send(&metadata_request("garbage"))).await.unwrap().unwrap_err();
+    let err = tokio::time::timeout(GUARD, connection.send_versioned(&metadata_request("garbage")))
+        .await
+        .unwrap()
+        .unwrap_err();
     assert!(matches!(err, Error::Malformed { api: ApiKey::Metadata, version: 12, .. }), "{err:?}");
-    assert!(connection.send(&metadata_request("ok")).await.is_ok());
+    assert!(connection.send_versioned(&metadata_request("ok")).await.is_ok());
     assert_eq!(connection.connections_opened(), 2);
 
-    let err = tokio::time::timeout(GUARD, connection.send(&metadata_request("huge"))).await.unwrap().unwrap_err();
+    let err =
+        tokio::time::timeout(GUARD, connection.send_versioned(&metadata_request("huge"))).await.unwrap().unwrap_err();
     assert!(matches!(err, Error::FrameTooLarge { size: 0x4000_0000, max: 0x10_0000 }), "{err:?}");
-    assert!(connection.send(&metadata_request("ok")).await.is_ok());
+    assert!(connection.send_versioned(&metadata_request("ok")).await.is_ok());
 
-    let err = tokio::time::timeout(GUARD, connection.send(&metadata_request("close"))).await.unwrap().unwrap_err();
+    let err =
+        tokio::time::timeout(GUARD, connection.send_versioned(&metadata_request("close"))).await.unwrap().unwrap_err();
     assert!(matches!(err, Error::Closed), "{err:?}");
-    assert!(connection.send(&metadata_request("ok")).await.is_ok());
+    assert!(connection.send_versioned(&metadata_request("ok")).await.is_ok());
     assert_eq!(connection.connections_opened(), 4);
 }
 
@@ -379,7 +390,7 @@ async fn a_broken_frame_fails_every_request_in_flight() {
     for i in 0..100 {
         let connection = connection.clone();
         let topic = if i == 0 { "garbage".to_owned() } else { format!("t{i}") };
-        tasks.spawn(async move { connection.send(&metadata_request(&topic)).await });
+        tasks.spawn(async move { connection.send_versioned(&metadata_request(&topic)).await });
     }
     let (mut ok, mut malformed) = (0, 0);
     while let Some(result) = tokio::time::timeout(GUARD, tasks.join_next()).await.unwrap() {
@@ -403,7 +414,7 @@ fn sasl_config(mechanism: SaslMechanism, password: &str) -> ConnectionConfig {
 async fn sasl_plain() {
     let broker = Broker::start(Script { sasl: Some(("PLAIN", "alice", "secret")), ..Default::default() }).await;
     let connection = Connection::connect(&broker.addr, sasl_config(SaslMechanism::Plain, "secret")).await.unwrap();
-    assert!(connection.send(&metadata_request("t")).await.is_ok());
+    assert!(connection.send_versioned(&metadata_request("t")).await.is_ok());
     assert_eq!(broker.requests(ApiKey::SaslHandshake), [(0, 1)]);
     assert_eq!(broker.requests(ApiKey::SaslAuthenticate), [(0, 2)]);
 
@@ -423,7 +434,7 @@ async fn sasl_scram_sha_256_and_512() {
     {
         let broker = Broker::start(Script { sasl: Some((name, "alice", "pencil")), ..Default::default() }).await;
         let connection = Connection::connect(&broker.addr, sasl_config(mechanism, "pencil")).await.unwrap();
-        assert!(connection.send(&metadata_request("t")).await.is_ok());
+        assert!(connection.send_versioned(&metadata_request("t")).await.is_ok());
         // client-first, then client-final.
         assert_eq!(broker.requests(ApiKey::SaslAuthenticate).len(), 2);
 
@@ -471,13 +482,13 @@ async fn reauthentication_when_the_session_lifetime_runs_out() {
     // re-authenticates first. (The loop only lets time pass; it is bounded by the guard.)
     let reauthenticated = async {
         while broker.requests(ApiKey::SaslHandshake).len() < 2 {
-            let r = connection.send(&heartbeat::v4::Request::default()).await.unwrap();
-            assert_eq!(r.error_code, 0);
+            let r = connection.send_versioned(&heartbeat::v4::Request::default()).await.unwrap();
+            assert_eq!(r.error_code, ErrorCode::NONE);
         }
     };
     tokio::time::timeout(GUARD, reauthenticated).await.unwrap();
     // Same connection, and the exchange was a whole one: handshake, client-first, client-final.
     assert_eq!(connection.connections_opened(), 1);
     assert_eq!(broker.requests(ApiKey::SaslAuthenticate), [(0, 2), (0, 2), (0, 2), (0, 2)]);
-    assert!(connection.send(&metadata_request("t")).await.is_ok());
+    assert!(connection.send_versioned(&metadata_request("t")).await.is_ok());
 }

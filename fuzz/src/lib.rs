@@ -70,7 +70,7 @@ fn encode_response(r: &AnyResponse) -> Bytes {
 pub fn request_frame(data: &[u8], requested: Requested) {
     let frame = Bytes::copy_from_slice(data);
     let before = requested();
-    let decoded = RequestFrame::decode(frame.clone());
+    let decoded = RequestFrame::<AnyRequest>::decode(frame.clone());
     check_bound("RequestFrame::decode", data.len(), requested() - before, DECODE_K, DECODE_C);
     let Ok(decoded) = decoded else { return };
     let (api, v) = (decoded.request.api_key(), decoded.request.version());

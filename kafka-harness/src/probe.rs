@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kafka_wire::{api_versions, Request};
+use kafka_wire::{api_versions, VersionedRequest};
 
 /// Sends ApiVersions v3 to `addr` and reads the answer, all before `deadline`. `Ok(n)`: the
 /// broker answered without error and listed `n` APIs.
@@ -33,7 +33,7 @@ pub(crate) fn api_versions(addr: &str, deadline: Instant) -> Result<usize, Strin
     if header.correlation_id != 1 {
         return Err(format!("correlation id {} instead of 1", header.correlation_id));
     }
-    if response.error_code != 0 {
+    if response.error_code.is_err() {
         return Err(format!("error code {}", response.error_code));
     }
     Ok(response.api_keys.len())

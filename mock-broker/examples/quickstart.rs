@@ -8,7 +8,8 @@
 //! Connects (to the broker given, or to a mock broker started in-process on 127.0.0.1),
 //! negotiates API versions and prints them, prints the cluster's metadata, creates a topic if
 //! needed, produces a few records (one zstd-compressed batch) and fetches them back, printing
-//! each decoded record.
+//! each decoded record. Every request is version-free: the client writes it at the version it
+//! negotiated with that broker, so the same code talks to any Kafka version.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -47,8 +48,8 @@ async fn main() -> Result<(), Error> {
     let created = client
         .send(
             &Target::Controller,
-            &create_topics::v7::Request {
-                topics: vec![create_topics::v7::CreatableTopic {
+            &create_topics::Request {
+                topics: vec![create_topics::CreatableTopic {
                     name: TOPIC.into(),
                     num_partitions: 3,
                     replication_factor: -1,
@@ -59,7 +60,7 @@ async fn main() -> Result<(), Error> {
             },
         )
         .await?;
-    let code = ErrorCode(created.topics[0].error_code);
+    let code = created.topics[0].error_code;
     if code != ErrorCode::TOPIC_ALREADY_EXISTS && code.is_err() {
         return Err(format!("CreateTopics: {code}").into());
     }
@@ -68,11 +69,8 @@ async fn main() -> Result<(), Error> {
     let md = client
         .send(
             &Target::AnyBroker,
-            &metadata::v12::Request {
-                topics: Some(vec![metadata::v12::MetadataRequestTopic {
-                    name: Some(TOPIC.into()),
-                    ..Default::default()
-                }]),
+            &metadata::Request {
+                topics: Some(vec![metadata::MetadataRequestTopic { name: Some(TOPIC.into()), ..Default::default() }]),
                 ..Default::default()
             },
         )
@@ -82,12 +80,7 @@ async fn main() -> Result<(), Error> {
         println!("  broker {} at {}:{}", b.node_id, &*b.host, b.port);
     }
     for t in &md.topics {
-        println!(
-            "  topic {:?} (id {}), error {}",
-            t.name.as_deref().unwrap_or("-"),
-            t.topic_id,
-            ErrorCode(t.error_code)
-        );
+        println!("  topic {:?} (id {}), error {}", t.name.as_deref().unwrap_or("-"), t.topic_id, t.error_code);
         for p in &t.partitions {
             println!(
                 "    partition {}: leader {}, replicas {:?}, isr {:?}",
@@ -95,9 +88,11 @@ async fn main() -> Result<(), Error> {
             );
         }
     }
+    let topic_id = md.topics[0].topic_id;
     client.reload_metadata(&[TOPIC]).await?;
 
-    // Produce a few records to partition 0, in one zstd batch.
+    // Produce a few records to partition 0, in one zstd batch. The topic is named and
+    // identified: the version negotiated uses the one it has (the id from Produce v13).
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
     let mut batch = BatchBuilder::new(Compression::Zstd);
     for (i, text) in ["hello", "from", "kafka-wire"].into_iter().enumerate() {
@@ -107,12 +102,13 @@ async fn main() -> Result<(), Error> {
     }
     let leader = client.handle(Target::leader(TOPIC, 0));
     let r = leader
-        .send(&produce::v9::Request {
+        .send(&produce::Request {
             acks: -1,
             timeout_ms: 10_000,
-            topic_data: vec![produce::v9::TopicProduceData {
+            topic_data: vec![produce::TopicProduceData {
                 name: TOPIC.into(),
-                partition_data: vec![produce::v9::PartitionProduceData {
+                topic_id,
+                partition_data: vec![produce::PartitionProduceData {
                     index: 0,
                     records: Some(Records::from(batch.build()?.to_bytes()?)),
                     ..Default::default()
@@ -123,28 +119,25 @@ async fn main() -> Result<(), Error> {
         })
         .await?;
     let p = &r.responses[0].partition_responses[0];
-    if ErrorCode(p.error_code).is_err() {
-        return Err(format!("Produce: {}", ErrorCode(p.error_code)).into());
+    if p.error_code.is_err() {
+        return Err(format!("Produce: {}", p.error_code).into());
     }
     let base_offset = p.base_offset;
     println!("\nproduced 3 records to {TOPIC}[0] at offset {base_offset}");
 
     // Fetch them back and decode them.
     let r = leader
-        .send(&fetch::v12::Request {
+        .send(&fetch::Request {
             max_wait_ms: 500,
             min_bytes: 1,
             max_bytes: 1 << 20,
-            session_epoch: -1,
-            topics: vec![fetch::v12::FetchTopic {
+            topics: vec![fetch::FetchTopic {
                 topic: TOPIC.into(),
-                partitions: vec![fetch::v12::FetchPartition {
+                topic_id,
+                partitions: vec![fetch::FetchPartition {
                     partition: 0,
                     fetch_offset: base_offset,
                     partition_max_bytes: 1 << 20,
-                    current_leader_epoch: -1,
-                    last_fetched_epoch: -1,
-                    log_start_offset: -1,
                     ..Default::default()
                 }],
                 ..Default::default()

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
 use crate::config::{MockConfig, TopicSpec};
+use crate::group::GroupEvent;
 use crate::sasl::Users;
 use crate::state::State;
 
@@ -358,6 +359,44 @@ impl MockCluster {
         let state = self.shared.state();
         let g = state.groups.get(group)?;
         Some((g.generation, g.member_ids()))
+    }
+
+    /// What happened to group `group` so far, oldest first (its last 4096 events); empty for
+    /// a group the cluster does not know.
+    pub fn group_events(&self, group: &str) -> Vec<GroupEvent> {
+        self.shared.state().groups.get(group).map(|g| g.events()).unwrap_or_default()
+    }
+
+    /// Waits until `until` finds what it looks for in the events of group `group` (oldest
+    /// first, as [`MockCluster::group_events`] gives them), and returns what it found. `until`
+    /// is called at once and again after every new event of any group: a test waits for a
+    /// rebalance to complete, a member to be removed, ... without sleeping. It never times out
+    /// on its own: wrap it in a timeout that only a hang can reach.
+    ///
+    /// ```no_run
+    /// # async fn run(cluster: kafka_wire_mock::MockCluster) {
+    /// use kafka_wire_mock::GroupEvent;
+    /// // Generation 2 completed its join phase: who is in it?
+    /// let members = cluster
+    ///     .wait_for_group_event("orders-group", |events| {
+    ///         events.iter().find_map(|e| match e {
+    ///             GroupEvent::JoinCompleted { generation: 2, members, .. } => Some(members.clone()),
+    ///             _ => None,
+    ///         })
+    ///     })
+    ///     .await;
+    /// # let _ = members; }
+    /// ```
+    pub async fn wait_for_group_event<T>(&self, group: &str, mut until: impl FnMut(&[GroupEvent]) -> Option<T>) -> T {
+        let mut changed = self.shared.state().group_events.subscribe();
+        loop {
+            changed.borrow_and_update();
+            if let Some(found) = until(&self.group_events(group)) {
+                return found;
+            }
+            // The sender lives as long as the cluster, which `self` keeps alive.
+            let _ = changed.changed().await;
+        }
     }
 
     /// Fails the next `count` requests of `api` with `code`: the response of the request's

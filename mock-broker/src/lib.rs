@@ -12,30 +12,33 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What it serves (ApiVersions advertises exactly these versions, but Produce from v0, as Kafka
-//! 4 does; differences from Kafka 4.4 are listed in the crate's README):
+//! What it serves (every version of these APIs that the codec has; ApiVersions advertises them,
+//! but Produce from v0, as Kafka 4 does; differences from Kafka 4.4 are listed in the crate's
+//! README):
 //!
 //! | API | versions | what |
 //! |---|---|---|
-//! | ApiVersions | 0-4 | the v0 reply with UNSUPPORTED_VERSION to versions it does not know |
-//! | Metadata | 0-12 | live brokers, leaders, epochs, ISR, topic ids; auto-creates topics |
+//! | ApiVersions | 0-5 | the v0 reply with UNSUPPORTED_VERSION to versions it does not know |
+//! | Metadata | 0-13 | live brokers, leaders, epochs, ISR, topic ids; auto-creates topics |
 //! | CreateTopics, DeleteTopics | 2-7, 1-6 | partitions, replication, assignments, configs, topic ids |
-//! | Produce | 3-11 | one magic-2 batch per partition, validated; offsets; idempotence; acks 0/1/-1 |
-//! | Fetch | 4-17 | byte limits and truncation like a log slice; long polling; topic ids |
-//! | ListOffsets | 1-10 | earliest, latest, max timestamp, by timestamp |
+//! | Produce | 3-13 | one magic-2 batch per partition, validated; offsets; idempotence; acks 0/1/-1 |
+//! | Fetch | 4-18 | byte limits and truncation like a log slice; long polling; topic ids |
+//! | ListOffsets | 1-11 | earliest, latest, max timestamp, by timestamp |
 //! | FindCoordinator | 0-6 | groups and transactional ids, batched keys |
-//! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 2-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
-//! | OffsetCommit, OffsetFetch | 2-9, 1-9 | committed offsets, batched groups |
-//! | InitProducerId | 0-5 | idempotent and transactional producer ids, epoch bumps |
+//! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 0-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
+//! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups |
+//! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps |
 //! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
-//! | SaslHandshake, SaslAuthenticate | 1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
+//! | SaslHandshake, SaslAuthenticate | 0-1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
 //!
 //! Every other request the codec can decode gets that API's error reply in its version (a
 //! default response, with UNSUPPORTED_VERSION in its top-level error code where it has one);
 //! a malformed frame closes only its connection.
 //!
 //! Tests can inject faults: [`MockCluster::fail_next`], [`MockCluster::delay_responses`],
-//! [`MockCluster::broker_down`] and [`MockCluster::broker_up`].
+//! [`MockCluster::broker_down`] and [`MockCluster::broker_up`]; and wait for what happens to a
+//! consumer group ([`MockCluster::wait_for_group_event`]: rebalances, members removed and why)
+//! instead of sleeping.
 //!
 //! # Cargo features
 //! - `tls` (default): a TLS listener with rustls ([`MockConfig::tls`]).
@@ -47,7 +50,6 @@
 #![allow(clippy::needless_update)]
 
 mod cluster;
-mod compat;
 mod config;
 mod group;
 mod handlers;
@@ -59,11 +61,12 @@ mod topic_configs;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
+pub use group::{GroupEvent, RemovalReason};
 
 /// The APIs and versions the mock serves, as (API, min version, max version): what its
 /// ApiVersions answer advertises (except Produce, advertised from v0 as Kafka 4 does).
 pub fn served_versions() -> impl Iterator<Item = (kafka_wire::ApiKey, i16, i16)> {
-    handlers::api_versions::SERVED.iter().copied()
+    handlers::api_versions::ranges()
 }
 
 #[cfg(feature = "tls")]

@@ -65,6 +65,8 @@ pub(crate) struct State {
     pub(crate) brokers: Vec<BrokerInfo>,
     pub(crate) topics: BTreeMap<String, Topic>,
     pub(crate) groups: HashMap<String, Group>,
+    /// Bumped on every event of every group.
+    pub(crate) group_events: tokio::sync::watch::Sender<u64>,
     next_producer_id: i64,
     /// Current epoch of each producer id handed out.
     producer_epochs: HashMap<i64, i16>,
@@ -147,10 +149,17 @@ impl State {
             brokers,
             topics: BTreeMap::new(),
             groups: HashMap::new(),
+            group_events: tokio::sync::watch::Sender::new(0),
             next_producer_id: 1000,
             producer_epochs: HashMap::new(),
             transactional_ids: HashMap::new(),
         }
+    }
+
+    /// Group `id`, created empty if it does not exist.
+    pub(crate) fn group_or_new(&mut self, id: &str) -> &mut Group {
+        let notify = self.group_events.clone();
+        self.groups.entry(id.to_owned()).or_insert_with(|| Group::new(notify))
     }
 
     /// The broker `id`, if it exists and is up.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
-use kafka_wire::{api_versions, list_groups, metadata, produce, ApiKey, ErrorCode, Records, Request};
+use kafka_wire::{api_versions, list_groups, metadata, produce, ApiKey, ErrorCode, Records, VersionedRequest};
 use kafka_wire_client::sasl::{SaslConfig as ClientSasl, SaslMechanism as ClientMechanism};
 use kafka_wire_client::{Client, Connection, ConnectionConfig, Error, Target};
 use kafka_wire_mock::{MockCluster, MockConfig, SaslMechanism};
@@ -24,13 +24,16 @@ async fn exchange(stream: &mut TcpStream, frame: &[u8]) -> Option<Bytes> {
     Some(Bytes::from(body))
 }
 
-async fn raw<R: Request>(stream: &mut TcpStream, request: &R) -> R::Response {
+async fn raw<R: VersionedRequest>(stream: &mut TcpStream, request: &R) -> R::Response {
     let frame = request.serialize(7, Some("raw")).unwrap();
     let answer = exchange(stream, &frame).await.expect("an answer");
     let (header, response) = request.response_deserializer()(answer).unwrap();
     assert_eq!(header.correlation_id, 7);
     response
 }
+
+/// Only a hang reaches this.
+const HANG_GUARD: Duration = Duration::from_secs(120);
 
 fn metadata_request() -> metadata::v12::Request {
     metadata::v12::Request { topics: None, ..Default::default() }
@@ -61,7 +64,7 @@ async fn unserved_api_gets_its_error_reply_and_the_connection_stays_open() {
     let mut stream = TcpStream::connect(cluster.broker_addrs()[0]).await.unwrap();
     // ListGroups is not served: its reply in the requested version, UNSUPPORTED_VERSION.
     let r = raw(&mut stream, &list_groups::v4::Request::default()).await;
-    assert_eq!(ErrorCode(r.error_code), ErrorCode::UNSUPPORTED_VERSION);
+    assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION);
     assert!(r.groups.is_empty());
     // A served API still works on the same connection.
     let r = raw(&mut stream, &metadata_request()).await;
@@ -84,9 +87,9 @@ async fn api_versions_of_an_unknown_version_gets_the_v0_reply() {
     let answer = exchange(&mut stream, &frame).await.expect("an answer");
     let (header, r) = api_versions::v0::Request::default().response_deserializer()(answer).unwrap();
     assert_eq!(header.correlation_id, 9);
-    assert_eq!(ErrorCode(r.error_code), ErrorCode::UNSUPPORTED_VERSION);
+    assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION);
     let av = r.api_keys.iter().find(|k| k.api_key == ApiKey::ApiVersions.code()).unwrap();
-    assert_eq!((av.min_version, av.max_version), (0, 4));
+    assert_eq!(kafka_wire::VersionRange::new(av.min_version, av.max_version), ApiKey::ApiVersions.versions());
     assert_eq!(r.api_keys.len(), kafka_wire_mock::served_versions().count());
     cluster.shutdown().await;
 }
@@ -127,22 +130,24 @@ async fn injected_failures_and_delays() {
 
     cluster.fail_next(ApiKey::Produce, 2, ErrorCode::NOT_ENOUGH_REPLICAS);
     for _ in 0..2 {
-        let r = leader.send(&produce_request("t", 0, "x")).await.unwrap();
-        assert_eq!(ErrorCode(r.responses[0].partition_responses[0].error_code), ErrorCode::NOT_ENOUGH_REPLICAS);
+        let r = leader.send_versioned(&produce_request("t", 0, "x")).await.unwrap();
+        assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NOT_ENOUGH_REPLICAS);
     }
     assert_eq!(cluster.end_offset("t", 0), Some(0), "failed requests have no effect");
-    let r = leader.send(&produce_request("t", 0, "x")).await.unwrap();
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 0);
+    let r = leader.send_versioned(&produce_request("t", 0, "x")).await.unwrap();
+    assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE);
     assert_eq!(cluster.end_offset("t", 0), Some(1));
 
+    // A delayed answer takes at least the delay (a lower bound: a slow machine only adds).
     cluster.delay_responses(ApiKey::Metadata, Duration::from_millis(150));
     let started = Instant::now();
-    leader.send(&metadata_request()).await.unwrap();
+    leader.send_versioned(&metadata_request()).await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(150), "{:?}", started.elapsed());
+    // Cleared faults delay nothing: with a delay of an hour set and cleared, the answer comes
+    // (the guard is reached only if the delay were still applied).
+    cluster.delay_responses(ApiKey::Metadata, Duration::from_secs(3600));
     cluster.clear_faults();
-    let started = Instant::now();
-    leader.send(&metadata_request()).await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(150));
+    tokio::time::timeout(HANG_GUARD, leader.send_versioned(&metadata_request())).await.expect("not delayed").unwrap();
     assert!(cluster.stats().requests(ApiKey::Produce) >= 3);
     cluster.shutdown().await;
 }
@@ -152,11 +157,11 @@ async fn a_broker_goes_down_and_comes_back() {
     let cluster = MockCluster::start(MockConfig::new().brokers(2).topic("t", 2)).await.unwrap();
     let addrs = cluster.broker_addrs();
     let connection = Connection::connect(addrs[1].to_string(), ConnectionConfig::default()).await.unwrap();
-    connection.send(&metadata_request()).await.unwrap();
+    connection.send_versioned(&metadata_request()).await.unwrap();
 
     cluster.broker_down(1).unwrap();
     // Its connections are closed and its port refuses new ones.
-    assert!(connection.send(&metadata_request()).await.is_err());
+    assert!(connection.send_versioned(&metadata_request()).await.is_err());
     assert!(TcpStream::connect(addrs[1]).await.is_err());
     // The other broker reports the partitions broker 1 led moved to broker 0.
     let mut stream = TcpStream::connect(addrs[0]).await.unwrap();
@@ -167,7 +172,7 @@ async fn a_broker_goes_down_and_comes_back() {
     assert_eq!(t.partitions.iter().find(|p| p.partition_index == 1).unwrap().leader_epoch, 1);
 
     cluster.broker_up(1).unwrap();
-    let r = connection.send(&metadata_request()).await.unwrap();
+    let r = connection.send_versioned(&metadata_request()).await.unwrap();
     assert_eq!(r.brokers.len(), 2);
     assert_eq!(r.topics[0].partitions.iter().find(|p| p.partition_index == 1).unwrap().leader_id, 1);
     cluster.shutdown().await;
@@ -189,8 +194,8 @@ async fn sasl_plain_and_scram_with_this_projects_client() {
     ] {
         let config = ConnectionConfig::default().sasl(ClientSasl::new(mechanism, user, password));
         let connection = Connection::connect(addr.clone(), config).await.unwrap();
-        let r = connection.send(&produce_request("t", 0, user)).await.unwrap();
-        assert_eq!(r.responses[0].partition_responses[0].error_code, 0, "{mechanism:?}");
+        let r = connection.send_versioned(&produce_request("t", 0, user)).await.unwrap();
+        assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE, "{mechanism:?}");
 
         let config = ConnectionConfig::default().sasl(ClientSasl::new(mechanism, user, "wrong"));
         let err = Connection::connect(addr.clone(), config).await.unwrap_err();
@@ -207,27 +212,31 @@ async fn sasl_plain_and_scram_with_this_projects_client() {
 }
 
 /// KIP-368: the broker announces a session lifetime and closes a connection whose session ran
-/// out; the client re-authenticates on the same connection before that happens.
+/// out; the client re-authenticates on the same connection once 85% of the lifetime passed.
+///
+/// Time has to pass for that: the sleeps are the subject of the test, not a synchronisation.
+/// Each request goes out only after the client's re-authentication point (85% of the lifetime
+/// after the previous authentication, which ended before the previous `send` returned), so
+/// each one re-authenticates first however slow the machine is; a request the client let
+/// through unauthenticated after the broker's session ran out would close the connection.
 #[tokio::test]
 async fn the_client_reauthenticates_before_its_session_runs_out() {
-    let lifetime = Duration::from_millis(1500);
+    let lifetime = Duration::from_millis(600);
     let sasl = kafka_wire_mock::SaslConfig::new([SaslMechanism::ScramSha256], &[("bob", "bob-secret")])
         .session_lifetime(lifetime);
     let cluster = MockCluster::start(MockConfig::new().topic("t", 1).sasl(sasl)).await.unwrap();
     let config = ConnectionConfig::default().sasl(ClientSasl::new(ClientMechanism::ScramSha256, "bob", "bob-secret"));
     let connection = Connection::connect(cluster.bootstrap_servers(), config).await.unwrap();
-    // Requests keep flowing for more than two lifetimes; time has to pass for sessions to expire.
-    let end = Instant::now() + lifetime * 2 + Duration::from_millis(500);
-    let mut sent = 0;
-    while Instant::now() < end {
-        connection.send(&metadata_request()).await.unwrap();
-        sent += 1;
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut authenticated_by = Instant::now();
+    for round in 1..=2 {
+        let due = authenticated_by + lifetime * 85 / 100 + Duration::from_millis(1);
+        tokio::time::sleep(due.saturating_duration_since(Instant::now())).await;
+        connection.send_versioned(&metadata_request()).await.unwrap();
+        authenticated_by = Instant::now();
+        assert_eq!(cluster.stats().authentications, 1 + round, "round {round} re-authenticated first");
     }
     let stats = cluster.stats();
-    assert!(sent >= 10, "{sent} requests");
     assert_eq!(stats.connections, 1, "re-authentication happens on the one connection");
-    assert!(stats.authentications >= 3, "{} authentications", stats.authentications);
     assert_eq!(stats.failed_authentications, 0);
     cluster.shutdown().await;
 }
@@ -253,8 +262,8 @@ async fn tls_listener() {
     roots.add(cert_der).unwrap();
     let tls = TlsConfig::with_roots(roots).unwrap().server_name("broker.test");
     let connection = Connection::connect(addr.clone(), ConnectionConfig::default().tls(tls)).await.unwrap();
-    let r = connection.send(&produce_request("t", 0, "over tls")).await.unwrap();
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 0);
+    let r = connection.send_versioned(&produce_request("t", 0, "over tls")).await.unwrap();
+    assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE);
     assert_eq!(cluster.records("t", 0).unwrap()[0].value.as_deref(), Some(&b"over tls"[..]));
 
     // Plaintext on the TLS port gets no Kafka answer.

@@ -13,7 +13,7 @@ async fn smoke() {
     b.push(&NewRecord::new(1, "hello").with_key("k")).unwrap();
     let batch = b.build().unwrap().to_bytes().unwrap();
     let r = leader
-        .send(&produce::v9::Request {
+        .send_versioned(&produce::v9::Request {
             acks: -1,
             timeout_ms: 1000,
             topic_data: vec![produce::v9::TopicProduceData {
@@ -31,7 +31,7 @@ async fn smoke() {
         .unwrap();
     println!("{r:?}");
     let r = leader
-        .send(&fetch::v12::Request {
+        .send_versioned(&fetch::v12::Request {
             max_wait_ms: 100,
             min_bytes: 1,
             max_bytes: 1 << 20,

@@ -121,7 +121,7 @@ fn measure_body(worst: &mut Worst, api: ApiKey, v: i16, dir: Dir, body: &Bytes, 
         frame.extend_from_slice(body);
         let frame = frame.freeze();
         let n = frame.len();
-        let requested = counting::requested_by(|| RequestFrame::decode(frame.clone()).map(|_| ()));
+        let requested = counting::requested_by(|| RequestFrame::<AnyRequest>::decode(frame.clone()).map(|_| ()));
         worst.record(DECODE_K, n, requested, || format!("{api} v{v} request frame {}", what()));
     }
 }

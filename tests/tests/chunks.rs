@@ -5,7 +5,9 @@ use std::io::{IoSlice, Write};
 
 use kafka_wire::codec::SHARE_MIN_LEN;
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
-use kafka_wire::{fetch, produce, sasl_authenticate, Buf, Bytes, Chunks, Message, Records, Request, Response};
+use kafka_wire::{
+    fetch, produce, sasl_authenticate, Buf, Bytes, Chunks, Message, Records, VersionedRequest, VersionedResponse,
+};
 
 /// A record set of about `size` bytes: records of 100-byte values.
 fn records(size: usize, seed: u8) -> Records {

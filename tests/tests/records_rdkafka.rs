@@ -12,7 +12,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use kafka_wire::records::{Batch, BatchBuilder, Compression, ControlRecord, Header, NewRecord, Record};
-use kafka_wire::{fetch, produce, Bytes, Records, Request};
+use kafka_wire::{fetch, produce, Bytes, ErrorCode, Records, VersionedRequest};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header as RdHeader, Headers, Message as _, OwnedHeaders};
@@ -21,7 +21,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
 const T0: i64 = 1_700_000_000_000;
-const TIMEOUT: Duration = Duration::from_secs(30);
+/// Only a hang reaches this (socket reads, librdkafka's flush, the consume loop, which waits
+/// for records, not for time): each test takes a second or two alone.
+const TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A blocking connection speaking the generated request types.
 struct Conn {
@@ -37,7 +39,7 @@ impl Conn {
         Conn { stream, correlation_id: 0 }
     }
 
-    fn call<R: Request>(&mut self, request: &R) -> R::Response {
+    fn call<R: VersionedRequest>(&mut self, request: &R) -> R::Response {
         self.correlation_id += 1;
         let frame = request.serialize(self.correlation_id, Some("kafka-wire-tests")).unwrap();
         self.stream.write_all(&frame).unwrap();
@@ -72,9 +74,9 @@ impl Conn {
                 ..Default::default()
             };
             let response = self.call(&request);
-            assert_eq!(response.error_code, 0);
+            assert_eq!(response.error_code, ErrorCode::NONE);
             let partition = &response.responses[0].partitions[0];
-            assert_eq!(partition.error_code, 0, "fetch {topic} at {offset}");
+            assert_eq!(partition.error_code, ErrorCode::NONE, "fetch {topic} at {offset}");
             if offset >= partition.high_watermark {
                 return batches;
             }
@@ -107,7 +109,7 @@ impl Conn {
         };
         let response = self.call(&request);
         let p = &response.responses[0].partition_responses[0];
-        assert_eq!(p.error_code, 0, "produce to {topic}: {:?}", p.error_message);
+        assert_eq!(p.error_code, ErrorCode::NONE, "produce to {topic}: {:?}", p.error_message);
     }
 }
 

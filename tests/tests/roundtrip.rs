@@ -155,7 +155,7 @@ fn frames_round_trip_through_the_request_and_response_traits() {
             assert_eq!(chunks.to_bytes(), frame, "{api:?} v{v}: chunks differ from the frame");
             let size = i32::from_be_bytes(frame[..4].try_into().unwrap()) as usize;
             assert_eq!(size, frame.len() - 4);
-            let decoded = kafka_wire::RequestFrame::decode(frame.slice(4..)).unwrap();
+            let decoded = kafka_wire::RequestFrame::<AnyRequest>::decode(frame.slice(4..)).unwrap();
             assert_eq!(decoded.request, req);
             assert_eq!(decoded.header.correlation_id, v as i32 * 1000 + 7);
             assert_eq!(decoded.header_version, api.request_header_version(v));

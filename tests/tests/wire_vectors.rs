@@ -3,7 +3,7 @@
 
 use kafka_wire::{
     api_versions, describe_topic_partitions, fetch, heartbeat, metadata, ApiKey, ByteString, Bytes, DecodeErrorKind,
-    ErrorCode, Message, Request, RequestFrame, Response,
+    ErrorCode, Message, RequestFrame, VersionedRequest, VersionedResponse,
 };
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -16,7 +16,8 @@ fn a_request_of_a_removed_api_is_an_unknown_api_key() {
     // `validVersions: none`): no type is generated for it, and a broker reading its frame (here
     // v0, with request header v0) meets an unknown API key, as Kafka's own broker does.
     assert_eq!(ApiKey::from_code(7), None);
-    let err = RequestFrame::decode(Bytes::from(unhex("0007 0000 01020304 00000005"))).unwrap_err();
+    let err =
+        RequestFrame::<kafka_wire::AnyRequest>::decode(Bytes::from(unhex("0007 0000 01020304 00000005"))).unwrap_err();
     assert!(matches!(err.kind(), DecodeErrorKind::UnknownApiKey(7)), "{err}");
 }
 
@@ -53,7 +54,7 @@ fn api_versions_responses_always_use_response_header_v0() {
     let frame = resp.serialize(7).unwrap();
     let expected = "00000013 00000007  0000  02 0012 0000 0003 00  00000000  00";
     assert_eq!(frame.as_ref(), unhex(expected));
-    assert_eq!(<api_versions::v3::Response as Response>::HEADER_VERSION, 0);
+    assert_eq!(<api_versions::v3::Response as kafka_wire::VersionedResponse>::HEADER_VERSION, 0);
     // Any other flexible response uses header v1: correlation id then an empty tagged section.
     let hb = heartbeat::v4::Response::default().serialize(7).unwrap();
     assert_eq!(hb.as_ref(), unhex("0000000c 00000007 00  00000000 0000 00"));
@@ -67,7 +68,7 @@ fn api_versions_v0_downgrade_reply_to_a_v3_request_parses() {
     let parse = api_versions::v3::Request::default().response_deserializer();
     let (header, resp) = parse(Bytes::from(reply)).unwrap();
     assert_eq!(header.correlation_id, 1);
-    assert_eq!(ErrorCode(resp.error_code), ErrorCode::UNSUPPORTED_VERSION);
+    assert_eq!(resp.error_code, ErrorCode::UNSUPPORTED_VERSION);
     let ranges: Vec<_> = resp.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
     assert_eq!(ranges, [(18, 0, 2), (3, 0, 9)]);
     assert_eq!(resp.throttle_time_ms, 0);
@@ -143,9 +144,11 @@ fn tagged_fields_are_written_only_when_not_default_and_unknown_ones_survive() {
     assert_eq!(decoded.unknown_tagged_fields.get(5).map(|b| b.as_ref()), Some(&[0xaa, 0xbb, 0xcc][..]));
     assert_eq!(decoded.to_bytes().unwrap(), input);
 
-    // Tags out of order are rejected rather than silently reordered.
-    let err = fetch::v12::Request::from_bytes(Bytes::from(unhex(&format!("{body} 02 05 00 00 00")))).unwrap_err();
-    assert_eq!(err.kind(), &DecodeErrorKind::TagOrder { previous: 5, tag: 0 });
+    // Tags out of order are read as Kafka reads them (tests/tests/java_oracle.rs has Kafka's
+    // verdicts): written back in ascending order.
+    let decoded = fetch::v12::Request::from_bytes(Bytes::from(unhex(&format!("{body} 02 05 00 00 02 0263")))).unwrap();
+    assert_eq!(decoded.cluster_id.as_deref(), Some("c"));
+    assert_eq!(decoded.to_bytes().unwrap(), Bytes::from(unhex(&format!("{body} 02 00 02 0263 05 00"))));
 }
 
 #[test]
@@ -193,4 +196,15 @@ fn api_keys_know_their_versions_and_header_rules() {
     assert_eq!(ApiKey::InitProducerId.versions().max, 6);
     assert_eq!(ApiKey::EndTxn.first_unstable_version(), None);
     assert_eq!(ApiKey::from_code(999), None);
+}
+
+#[test]
+fn versioned_data_ignores_bytes_after_the_value_as_kafka_does() {
+    use kafka_wire::consumer_protocol_assignment::AnyVersion;
+    // ConsumerProtocolAssignment v0, no partitions, null user data, then two more bytes:
+    // Kafka's ConsumerProtocol.deserializeAssignment reads what it knows and ignores the rest.
+    let bytes = Bytes::from(unhex("0000 00000000 ffffffff abcd"));
+    let value = AnyVersion::decode_versioned(bytes).unwrap();
+    assert_eq!(value.version(), 0);
+    assert_eq!(value.to_versioned_bytes().unwrap(), Bytes::from(unhex("0000 00000000 ffffffff")));
 }

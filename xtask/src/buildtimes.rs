@@ -23,7 +23,7 @@ pub struct Case {
 }
 
 pub fn cases(root: &Path) -> Vec<Case> {
-    let path = root.join("generated");
+    let path = root.join("kafka-wire");
     let p = path.display();
     vec![
         Case {

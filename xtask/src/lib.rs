@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 pub mod buildtimes;
 pub mod diff;
 pub mod emit;
+pub mod free;
 pub mod maven;
 pub mod model;
 pub mod naming;

@@ -23,7 +23,7 @@ use xtask::sets;
 
 const USAGE: &str = "usage:
   cargo xtask gen [--schemas DIR] [--errors FILE] [--check]
-      Generate generated/src/messages and the API features of generated/Cargo.toml from the
+      Generate kafka-wire/src/messages and the API features of kafka-wire/Cargo.toml from the
       primary schema set (kafka-schemas/, verified against its pin) or from DIR/message.
       --check writes nothing and fails if any generated file is stale.
   cargo xtask schemas fetch [--set NAME]
@@ -106,9 +106,9 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
             let errors = errors.unwrap_or_else(|| dir.join(pin::ERRORS_FILE));
             let generated = xtask::generate(&dir.join("message"), &errors, &source)?;
             let mode = if check { Mode::Check } else { Mode::Write };
-            let out_dir = root.join("generated/src/messages");
+            let out_dir = root.join("kafka-wire/src/messages");
             let changes = output::sync_dir(&out_dir, &generated.files, mode)?;
-            let cargo = root.join("generated/Cargo.toml");
+            let cargo = root.join("kafka-wire/Cargo.toml");
             let features_changed = output::sync_features(&cargo, &generated.features, mode)?;
             let m = &generated.model;
             let versions: usize = m.apis.iter().map(|a| (a.max_version - a.min_version + 1) as usize * 2).sum();
@@ -119,13 +119,13 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                 }
                 eprintln!("generated code is stale:");
                 for f in &changes.written {
-                    eprintln!("  differs: generated/src/messages/{f}");
+                    eprintln!("  differs: kafka-wire/src/messages/{f}");
                 }
                 for f in &changes.removed {
-                    eprintln!("  orphan:  generated/src/messages/{f}");
+                    eprintln!("  orphan:  kafka-wire/src/messages/{f}");
                 }
                 if features_changed {
-                    eprintln!("  differs: generated/Cargo.toml (API features)");
+                    eprintln!("  differs: kafka-wire/Cargo.toml (API features)");
                 }
                 eprintln!("run `cargo xtask gen` to update it");
                 return Ok(ExitCode::FAILURE);

@@ -74,6 +74,8 @@ pub struct Message {
     pub versions: Vec<MessageVersion>,
     /// Nested struct definitions (deduplicated across versions).
     pub structs: Vec<StructDef>,
+    /// The same message with the fields of all versions (for the version-free types).
+    pub free: crate::free::FreeMessage,
 }
 
 impl Message {
@@ -346,7 +348,8 @@ fn resolve_message(spec: &MessageSpec, api: Option<(Option<i16>, Versions)>) -> 
             structs,
         });
     }
-    Ok(Message { name: spec.name.clone(), kind: spec.kind, versions, structs: r.structs })
+    let free = crate::free::build(spec)?;
+    Ok(Message { name: spec.name.clone(), kind: spec.kind, versions, structs: r.structs, free })
 }
 
 impl<'a> Resolver<'a> {
@@ -443,7 +446,7 @@ impl<'a> Resolver<'a> {
                 }
             }
             // Parse the default once for its errors.
-            self.default_value(f, true).with_context(at)?;
+            default_value(f, true).with_context(at)?;
             if let Some(sub) = &f.fields {
                 self.validate_fields(sub, f.ty.struct_name().unwrap())?;
             }
@@ -458,68 +461,6 @@ impl<'a> Resolver<'a> {
             }
         }
         Ok(())
-    }
-
-    /// The default of `f`, for a version where it is `nullable` or not.
-    fn default_value(&self, f: &FieldSpec, nullable: bool) -> Result<Value> {
-        let text = f.default.as_ref().map(|d| d.0.as_str()).unwrap_or("");
-        if text == "null" {
-            ensure!(
-                matches!(
-                    f.ty,
-                    FieldType::String
-                        | FieldType::Bytes
-                        | FieldType::Records
-                        | FieldType::Array(_)
-                        | FieldType::Struct(_)
-                ),
-                "type {} cannot default to null",
-                f.ty
-            );
-            return Ok(if nullable { Value::Null } else { bail!("null default on a non-nullable version") });
-        }
-        let int = |min: i64, max: i64| -> Result<Value> {
-            if text.is_empty() {
-                return Ok(Value::Int(0));
-            }
-            let v = parse_int(text).ok_or_else(|| anyhow!("invalid integer default {text:?}"))?;
-            ensure!(min <= v && v <= max, "default {text} out of range for {}", f.ty);
-            Ok(Value::Int(v))
-        };
-        Ok(match &f.ty {
-            FieldType::Bool => match text {
-                "" | "false" => Value::Bool(false),
-                "true" => Value::Bool(true),
-                _ => bail!("invalid bool default {text:?}"),
-            },
-            FieldType::Int8 => int(i8::MIN.into(), i8::MAX.into())?,
-            FieldType::Int16 => int(i16::MIN.into(), i16::MAX.into())?,
-            FieldType::Int32 => int(i32::MIN.into(), i32::MAX.into())?,
-            FieldType::Int64 => int(i64::MIN, i64::MAX)?,
-            FieldType::Uint16 => int(0, u16::MAX.into())?,
-            FieldType::Uint32 => int(0, u32::MAX.into())?,
-            FieldType::Float64 => {
-                let v: f64 = if text.is_empty() {
-                    0.0
-                } else {
-                    text.parse().map_err(|_| anyhow!("invalid float64 default {text:?}"))?
-                };
-                ensure!(v.is_finite(), "float64 default must be finite");
-                Value::Float(v.to_bits())
-            }
-            FieldType::String => Value::Str(text.to_owned()),
-            FieldType::Uuid => {
-                if text.is_empty() {
-                    Value::Uuid([0; 16])
-                } else {
-                    Value::Uuid(parse_kafka_uuid(text).ok_or_else(|| anyhow!("invalid uuid default {text:?}"))?)
-                }
-            }
-            FieldType::Bytes | FieldType::Records | FieldType::Array(_) | FieldType::Struct(_) => {
-                ensure!(text.is_empty(), "type {} only allows \"null\" or no default, not {text:?}", f.ty);
-                Value::Empty
-            }
-        })
     }
 
     fn resolve_type(&mut self, ty: &FieldType, v: i16) -> Result<Type> {
@@ -588,7 +529,7 @@ impl<'a> Resolver<'a> {
                 nullable,
                 compact,
                 tag,
-                default: self.default_value(f, nullable)?,
+                default: default_value(f, nullable)?,
                 ignorable: f.ignorable.is_some_and(|f| f.0),
                 entity_type: f.entity_type.clone(),
                 map_key: f.map_key.is_some_and(|f| f.0),
@@ -606,6 +547,64 @@ impl<'a> Resolver<'a> {
             }
         }
     }
+}
+
+/// The default of `f`, for a version where it is `nullable` or not.
+pub(crate) fn default_value(f: &FieldSpec, nullable: bool) -> Result<Value> {
+    let text = f.default.as_ref().map(|d| d.0.as_str()).unwrap_or("");
+    if text == "null" {
+        ensure!(
+            matches!(
+                f.ty,
+                FieldType::String | FieldType::Bytes | FieldType::Records | FieldType::Array(_) | FieldType::Struct(_)
+            ),
+            "type {} cannot default to null",
+            f.ty
+        );
+        return Ok(if nullable { Value::Null } else { bail!("null default on a non-nullable version") });
+    }
+    let int = |min: i64, max: i64| -> Result<Value> {
+        if text.is_empty() {
+            return Ok(Value::Int(0));
+        }
+        let v = parse_int(text).ok_or_else(|| anyhow!("invalid integer default {text:?}"))?;
+        ensure!(min <= v && v <= max, "default {text} out of range for {}", f.ty);
+        Ok(Value::Int(v))
+    };
+    Ok(match &f.ty {
+        FieldType::Bool => match text {
+            "" | "false" => Value::Bool(false),
+            "true" => Value::Bool(true),
+            _ => bail!("invalid bool default {text:?}"),
+        },
+        FieldType::Int8 => int(i8::MIN.into(), i8::MAX.into())?,
+        FieldType::Int16 => int(i16::MIN.into(), i16::MAX.into())?,
+        FieldType::Int32 => int(i32::MIN.into(), i32::MAX.into())?,
+        FieldType::Int64 => int(i64::MIN, i64::MAX)?,
+        FieldType::Uint16 => int(0, u16::MAX.into())?,
+        FieldType::Uint32 => int(0, u32::MAX.into())?,
+        FieldType::Float64 => {
+            let v: f64 = if text.is_empty() {
+                0.0
+            } else {
+                text.parse().map_err(|_| anyhow!("invalid float64 default {text:?}"))?
+            };
+            ensure!(v.is_finite(), "float64 default must be finite");
+            Value::Float(v.to_bits())
+        }
+        FieldType::String => Value::Str(text.to_owned()),
+        FieldType::Uuid => {
+            if text.is_empty() {
+                Value::Uuid([0; 16])
+            } else {
+                Value::Uuid(parse_kafka_uuid(text).ok_or_else(|| anyhow!("invalid uuid default {text:?}"))?)
+            }
+        }
+        FieldType::Bytes | FieldType::Records | FieldType::Array(_) | FieldType::Struct(_) => {
+            ensure!(text.is_empty(), "type {} only allows \"null\" or no default, not {text:?}", f.ty);
+            Value::Empty
+        }
+    })
 }
 
 impl Type {

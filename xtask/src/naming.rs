@@ -2,7 +2,7 @@
 //! (`FetchRequest`, `ReplicaId`, `myInt16`); Rust names follow Rust conventions, with raw
 //! identifiers (or a trailing underscore where Rust allows no raw form) for keywords.
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span};
 
 /// Rust keywords (2021 edition, strict and reserved, plus `gen` reserved in 2024).
@@ -46,6 +46,18 @@ pub fn field_name(schema_name: &str) -> String {
 
 pub fn field_ident(schema_name: &str) -> Ident {
     ident(&field_name(schema_name))
+}
+
+/// The constant naming the versions in which a version-free field may be null:
+/// `TOPICS_NULLABLE_VERSIONS`.
+pub fn field_nullable_versions_const(schema_name: &str) -> Ident {
+    ident(&format!("{}_NULLABLE_VERSIONS", words(schema_name).to_shouty_snake_case()))
+}
+
+/// The constant naming a version-free field's versions: `CoordinatorKeys` →
+/// `COORDINATOR_KEYS_VERSIONS`.
+pub fn field_versions_const(schema_name: &str) -> Ident {
+    ident(&format!("{}_VERSIONS", words(schema_name).to_shouty_snake_case()))
 }
 
 /// A struct type: schema struct names are already UpperCamelCase; normalise anyway.
@@ -110,6 +122,8 @@ mod tests {
         assert_eq!(field_ident("ThrottleTimeMs").to_string(), "throttle_time_ms");
         assert_eq!(field_ident("IsKRaftController").to_string(), "is_kraft_controller");
         assert_eq!(module_name("KRaftVersionRecord"), "kraft_version_record");
+        assert_eq!(field_versions_const("CoordinatorKeys").to_string(), "COORDINATOR_KEYS_VERSIONS");
+        assert_eq!(field_versions_const("IsKRaftController").to_string(), "IS_KRAFT_CONTROLLER_VERSIONS");
     }
 
     #[test]

@@ -26,6 +26,30 @@ pub const RESPONSE_V0_FALLBACK: &[&str] = &["ApiVersions"];
 pub const VERSION_RANGE_LISTS: &[(&str, &str, [&str; 3])] =
     &[("ApiVersions", "ApiKeys", ["ApiKey", "MinVersion", "MaxVersion"])];
 
+/// Behaviour that changes at a version without a field of its own (the schemas say it only in
+/// comments): (API, name, first version, what). Each becomes a constant `<NAME>_VERSIONS` on
+/// the API's version-free request, so that brokers and clients test it by name.
+pub const BEHAVIOUR_VERSIONS: &[(&str, &str, i16, &str)] = &[
+    (
+        "JoinGroup",
+        "RequireKnownMemberId",
+        4,
+        "A new member is first answered MEMBER_ID_REQUIRED with its member id, and joins again with it (KIP-394).",
+    ),
+    (
+        "SaslHandshake",
+        "SaslAuthenticate",
+        1,
+        "The SASL exchange continues in SaslAuthenticate requests; before, as bare size-prefixed tokens (KIP-152).",
+    ),
+    (
+        "OffsetCommit",
+        "GroupIdNotFound",
+        9,
+        "A commit to a group the coordinator does not know is answered GROUP_ID_NOT_FOUND; before, ILLEGAL_GENERATION (KIP-848; OffsetCommitResponse.json, Kafka's OffsetMetadataManager).",
+    ),
+];
+
 /// Requests that get no response when the given int field is zero (Produce with acks=0).
 pub const NO_RESPONSE_WHEN_ZERO: &[(&str, &str)] = &[("Produce", "Acks")];
 
@@ -56,6 +80,16 @@ pub const STRUCT_RENAMES: &[(&str, &str, &str)] = &[
     ("VoteResponse", "PartitionData", "PartitionDataResponse"),
     ("VoteResponse", "TopicData", "TopicDataResponse"),
 ];
+
+/// `int16` fields that hold a protocol error code get the `ErrorCode` type (which prints the
+/// error's name): those named `ErrorCode` or ending in it (`PartitionErrorCode`,
+/// `AcknowledgeErrorCode`, ...).
+pub const ERROR_CODE_FIELD_SUFFIX: &str = "ErrorCode";
+
+/// Whether an `int16` field named `name` is an error code.
+pub fn is_error_code_field(name: &str) -> bool {
+    name.ends_with(ERROR_CODE_FIELD_SUFFIX)
+}
 
 /// The Rust name of a nested struct of `message`.
 pub fn struct_rust_name(message: &str, schema_name: &str) -> String {

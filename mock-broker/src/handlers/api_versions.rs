@@ -1,42 +1,35 @@
-//! ApiVersions: advertises exactly the versions the handlers serve.
+//! ApiVersions: advertises every version this build has of the APIs the handlers serve.
 
-use kafka_wire::{api_versions, AnyResponse, ApiKey, ErrorCode};
+use kafka_wire::api_versions::{ApiVersion, Request, Response};
+use kafka_wire::{ApiKey, ErrorCode};
 
 use crate::server::Ctx;
 
-/// Every API the mock serves, with the versions it serves. The minimum versions follow Kafka
-/// 4.0, which dropped the older ones (KIP-896); the maximum is the codec's.
-pub(crate) const SERVED: &[(ApiKey, i16, i16)] = &[
-    (ApiKey::Produce, 3, 11),
-    (ApiKey::Fetch, 4, 17),
-    (ApiKey::ListOffsets, 1, 10),
-    (ApiKey::Metadata, 0, 12),
-    (ApiKey::OffsetCommit, 2, 9),
-    (ApiKey::OffsetFetch, 1, 9),
-    (ApiKey::FindCoordinator, 0, 6),
-    (ApiKey::JoinGroup, 2, 9),
-    (ApiKey::Heartbeat, 0, 4),
-    (ApiKey::LeaveGroup, 0, 5),
-    (ApiKey::SyncGroup, 0, 5),
-    (ApiKey::SaslHandshake, 1, 1),
-    (ApiKey::ApiVersions, 0, 4),
-    (ApiKey::CreateTopics, 2, 7),
-    (ApiKey::DeleteTopics, 1, 6),
-    (ApiKey::InitProducerId, 0, 5),
-    (ApiKey::DescribeConfigs, 1, 4),
-    (ApiKey::SaslAuthenticate, 0, 2),
+/// Every API the mock serves (at every version the codec has: Kafka 4's minimums, KIP-896).
+pub(crate) const SERVED: &[ApiKey] = &[
+    ApiKey::Produce,
+    ApiKey::Fetch,
+    ApiKey::ListOffsets,
+    ApiKey::Metadata,
+    ApiKey::OffsetCommit,
+    ApiKey::OffsetFetch,
+    ApiKey::FindCoordinator,
+    ApiKey::JoinGroup,
+    ApiKey::Heartbeat,
+    ApiKey::LeaveGroup,
+    ApiKey::SyncGroup,
+    ApiKey::SaslHandshake,
+    ApiKey::ApiVersions,
+    ApiKey::CreateTopics,
+    ApiKey::DeleteTopics,
+    ApiKey::InitProducerId,
+    ApiKey::DescribeConfigs,
+    ApiKey::SaslAuthenticate,
 ];
 
-/// (API key, min, max) of every served API, as ApiVersions advertises them: Produce from v0, as
-/// Kafka 4 advertises it (for older clients that look for v0) although it serves only v3+ (a v0-2
-/// request closes the connection, here as there).
-pub(crate) fn ranges() -> impl Iterator<Item = (i16, i16, i16)> {
-    SERVED.iter().map(|(api, min, max)| (api.code(), if *api == ApiKey::Produce { 0 } else { *min }, *max))
-}
-
-/// Whether this ApiVersions version is served.
-pub(crate) fn served(version: i16) -> bool {
-    (0..=4).contains(&version)
+/// (API key, min, max) of every served API.
+pub(crate) fn ranges() -> impl Iterator<Item = (ApiKey, i16, i16)> {
+    SERVED.iter().map(|api| (*api, api.versions().min, api.versions().max))
 }
 
 /// Kafka's rule for ClientSoftwareName and ClientSoftwareVersion.
@@ -48,37 +41,29 @@ fn valid_software_field(s: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
 }
 
-macro_rules! respond {
-    ($v:ident, $code:expr, $keys:expr, [$($extra:ident)*]) => {{
-        use api_versions::$v as m;
-        let mut response = m::Response::default();
-        response.error_code = $code.0;
-        response.api_keys = $keys
-            .map(|(api_key, min_version, max_version)| m::ApiVersion { api_key, min_version, max_version, ..Default::default() })
-            .collect();
-        $( respond!(@$extra response); )*
-        AnyResponse::from(response)
-    }};
-    (@throttle $r:ident) => { $r.throttle_time_ms = 0; };
+/// The advertised ranges with `error_code`: the served ones, but Produce from v0, as Kafka 4
+/// advertises it (for older clients that look for v0) although it serves only v3+ (a v0-2
+/// request closes the connection, here as there).
+pub(crate) fn response(error_code: ErrorCode) -> Response {
+    let api_keys = ranges()
+        .filter(|_| error_code != ErrorCode::INVALID_REQUEST)
+        .map(|(api, min_version, max_version)| ApiVersion {
+            api_key: api.code(),
+            min_version: if api == ApiKey::Produce { 0 } else { min_version },
+            max_version,
+            ..Default::default()
+        })
+        .collect();
+    Response { error_code, api_keys, ..Default::default() }
 }
 
-pub(crate) fn handle(ctx: &Ctx<'_>, request: &api_versions::AnyRequest) -> Option<AnyResponse> {
-    let software = match request {
-        api_versions::AnyRequest::V3(r) => Some((&r.client_software_name, &r.client_software_version)),
-        api_versions::AnyRequest::V4(r) => Some((&r.client_software_name, &r.client_software_version)),
-        _ => None,
-    };
+pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
     let mut code = ctx.forced.unwrap_or(ErrorCode::NONE);
-    if software.is_some_and(|(name, version)| !valid_software_field(name) || !valid_software_field(version)) {
+    let checks_software = Request::CLIENT_SOFTWARE_NAME_VERSIONS.contains(ctx.version);
+    if checks_software
+        && !(valid_software_field(&r.client_software_name) && valid_software_field(&r.client_software_version))
+    {
         code = ErrorCode::INVALID_REQUEST;
     }
-    let keys = ranges().filter(|_| code != ErrorCode::INVALID_REQUEST);
-    Some(match request.version() {
-        0 => respond!(v0, code, keys, []),
-        1 => respond!(v1, code, keys, [throttle]),
-        2 => respond!(v2, code, keys, [throttle]),
-        3 => respond!(v3, code, keys, [throttle]),
-        4 => respond!(v4, code, keys, [throttle]),
-        _ => return None,
-    })
+    response(code)
 }

@@ -1,11 +1,12 @@
-//! DescribeConfigs v1-4 for topics (Kafka 4.4's topic configs, set or default, with the
-//! synonyms Kafka lists), the cluster-wide dynamic defaults (resource name "") and the broker
-//! that receives the request (the settings the mock has). No documentation text.
-#![allow(clippy::field_reassign_with_default)]
+//! DescribeConfigs for topics (Kafka 4.4's topic configs, set or default, with the synonyms
+//! Kafka lists), the cluster-wide dynamic defaults (resource name "") and the broker that
+//! receives the request (the settings the mock has). No documentation text.
 
-use kafka_wire::{describe_configs, AnyResponse, ErrorCode};
+use kafka_wire::describe_configs::{
+    DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym, Request, Response,
+};
+use kafka_wire::ErrorCode;
 
-use crate::compat::ListField;
 use crate::server::Ctx;
 use crate::topic_configs::{
     self, BOOLEAN, CLUSTER_DEFAULTS, DEFAULT_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, INT, LIST, STATIC_BROKER_CONFIG,
@@ -176,86 +177,49 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
         .collect()
 }
 
-macro_rules! read {
-    ($r:ident) => {
-        (
-            $r.resources
-                .iter()
-                .map(|r| {
-                    (
-                        r.resource_type,
-                        r.resource_name.to_string(),
-                        r.configuration_keys.items().map(|k| k.iter().map(|k| k.to_string()).collect()),
-                    )
+pub(crate) fn describe_configs(ctx: &Ctx<'_>, r: &Request) -> Response {
+    let resources = r
+        .resources
+        .iter()
+        .map(|x| {
+            let keys = x.configuration_keys.as_ref().map(|k| k.iter().map(|k| k.to_string()).collect());
+            (x.resource_type, x.resource_name.to_string(), keys)
+        })
+        .collect();
+    let results = describe(ctx, resources, r.include_synonyms)
+        .into_iter()
+        .map(|d| DescribeConfigsResult {
+            error_code: d.error,
+            error_message: d.message.map(Into::into),
+            resource_type: d.resource_type,
+            resource_name: d.resource_name.into(),
+            configs: d
+                .configs
+                .into_iter()
+                .map(|e| DescribeConfigsResourceResult {
+                    synonyms: e
+                        .synonyms
+                        .iter()
+                        .map(|(name, value, source)| DescribeConfigsSynonym {
+                            name: name.as_str().into(),
+                            value: value.as_deref().map(Into::into),
+                            source: *source,
+                            ..Default::default()
+                        })
+                        .collect(),
+                    name: e.name.into(),
+                    value: e.value.map(Into::into),
+                    read_only: e.read_only,
+                    config_source: e.source,
+                    config_type: e.kind,
+                    // Kafka's documentation text is not here: null, as Kafka answers when not
+                    // asked for it.
+                    documentation: None,
+                    ..Default::default()
                 })
-                .collect::<Vec<Resource>>(),
-            $r.include_synonyms,
-        )
-    };
-}
-
-macro_rules! emit {
-    ($v:ident, $results:ident, [$($f:ident)*]) => {{
-        use describe_configs::$v as m;
-        let mut out = m::Response::default();
-        out.throttle_time_ms = 0;
-        out.results = $results
-            .iter()
-            .map(|d| {
-                let mut r = m::DescribeConfigsResult::default();
-                r.error_code = d.error.0;
-                r.error_message = d.message.as_deref().map(Into::into);
-                r.resource_type = d.resource_type;
-                r.resource_name = d.resource_name.as_str().into();
-                r.configs = d
-                    .configs
-                    .iter()
-                    .map(|e| {
-                        let mut c = m::DescribeConfigsResourceResult::default();
-                        c.name = e.name.as_str().into();
-                        c.value = e.value.as_deref().map(Into::into);
-                        c.read_only = e.read_only;
-                        c.config_source = e.source;
-                        c.is_sensitive = false;
-                        c.synonyms = e
-                            .synonyms
-                            .iter()
-                            .map(|(name, value, source)| m::DescribeConfigsSynonym {
-                                name: name.as_str().into(),
-                                value: value.as_deref().map(Into::into),
-                                source: *source,
-                                ..Default::default()
-                            })
-                            .collect();
-                        $( emit!(@config $f c e); )*
-                        c
-                    })
-                    .collect();
-                r
-            })
-            .collect();
-        AnyResponse::from(out)
-    }};
-    (@config kind $c:ident $e:ident) => { $c.config_type = $e.kind; };
-    // Kafka's documentation text is not here: null, as Kafka answers when not asked for it.
-    (@config doc $c:ident $e:ident) => { $c.documentation = None; };
-}
-
-pub(crate) fn describe_configs(ctx: &Ctx<'_>, request: &describe_configs::AnyRequest) -> Option<AnyResponse> {
-    use describe_configs::AnyRequest as A;
-    let (resources, synonyms) = match request {
-        A::V1(r) => read!(r),
-        A::V2(r) => read!(r),
-        A::V3(r) => read!(r),
-        A::V4(r) => read!(r),
-        _ => return None,
-    };
-    let results = describe(ctx, resources, synonyms);
-    Some(match request.version() {
-        1 => emit!(v1, results, []),
-        2 => emit!(v2, results, []),
-        3 => emit!(v3, results, [kind doc]),
-        4 => emit!(v4, results, [kind doc]),
-        _ => return None,
-    })
+                .collect(),
+            ..Default::default()
+        })
+        .collect();
+    Response { results, ..Default::default() }
 }

@@ -1,12 +1,16 @@
-//! The classic consumer group protocol on the coordinator: JoinGroup v2-9, SyncGroup v0-5,
-//! Heartbeat v0-4, LeaveGroup v0-5, OffsetCommit v2-9 and OffsetFetch v1-9.
-#![allow(clippy::field_reassign_with_default)]
+//! The classic consumer group protocol on the coordinator: JoinGroup, SyncGroup, Heartbeat,
+//! LeaveGroup, OffsetCommit and OffsetFetch.
 
-use kafka_wire::{heartbeat, join_group, leave_group, offset_commit, offset_fetch, sync_group, AnyResponse, ErrorCode};
+use kafka_wire::join_group::{self, JoinGroupResponseMember};
+use kafka_wire::leave_group::{self, MemberResponse};
+use kafka_wire::offset_commit::{self, OffsetCommitResponsePartition, OffsetCommitResponseTopic};
+use kafka_wire::offset_fetch::{
+    self, OffsetFetchResponseGroup, OffsetFetchResponsePartitions, OffsetFetchResponseTopics,
+};
+use kafka_wire::{heartbeat, sync_group, ErrorCode, Uuid};
 use tokio::time::Instant;
 
-use crate::compat::{owned, ListField, StrField};
-use crate::group::{CommitEntry, Group, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
+use crate::group::{CommitEntry, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
 use crate::server::Ctx;
 use crate::state::State;
 
@@ -26,82 +30,35 @@ fn precheck(ctx: &Ctx<'_>, state: &State, group_id: &str) -> Option<ErrorCode> {
     }
 }
 
-// ---- JoinGroup ----
-
-macro_rules! read_join {
-    ($r:ident, $v:literal, [$($f:ident)*]) => {{
-        #[allow(unused_mut)]
-        let mut req = JoinRequest {
-            group_id: $r.group_id.to_string(),
-            member_id: $r.member_id.to_string(),
-            instance_id: None,
-            session_timeout_ms: $r.session_timeout_ms,
-            rebalance_timeout_ms: $r.rebalance_timeout_ms,
-            protocol_type: $r.protocol_type.to_string(),
-            protocols: $r.protocols.iter().map(|p| (p.name.to_string(), p.metadata.clone())).collect(),
-            client_id: String::new(),
-            require_known_member_id: $v >= 4,
-        };
-        $( read_join!(@$f req $r); )*
-        req
-    }};
-    (@instance $req:ident $r:ident) => { $req.instance_id = owned(&$r.group_instance_id); };
+fn owned(s: &Option<kafka_wire::ByteString>) -> Option<String> {
+    s.as_deref().map(str::to_owned)
 }
 
-macro_rules! write_join {
-    ($v:ident, $j:ident, [$($f:ident)*]) => {{
-        use join_group::$v as m;
-        let mut out = m::Response::default();
-        out.throttle_time_ms = 0;
-        out.error_code = $j.error.0;
-        out.generation_id = $j.generation;
-        out.protocol_name = StrField::opt($j.protocol_name.as_deref());
-        out.leader = $j.leader.as_str().into();
-        out.member_id = $j.member_id.as_str().into();
-        out.members = $j
-            .members
-            .iter()
-            .map(|(id, instance, metadata)| {
-                let mut x = m::JoinGroupResponseMember::default();
-                x.member_id = id.as_str().into();
-                x.metadata = metadata.clone();
-                let _ = instance;
-                $( write_join!(@member $f x instance); )*
-                x
-            })
-            .collect();
-        $( write_join!(@top $f out $j); )*
-        AnyResponse::from(out)
-    }};
-    (@member instance $x:ident $i:ident) => { $x.group_instance_id = $i.as_deref().map(Into::into); };
-    (@member $other:ident $x:ident $i:ident) => {};
-    (@top protocol_type $out:ident $j:ident) => { $out.protocol_type = $j.protocol_type.as_deref().map(Into::into); };
-    (@top $other:ident $out:ident $j:ident) => {};
-}
-
-pub(crate) async fn join_group(ctx: &Ctx<'_>, request: &join_group::AnyRequest) -> Option<AnyResponse> {
-    use join_group::AnyRequest as A;
-    let mut req = match request {
-        A::V2(r) => read_join!(r, 2, []),
-        A::V3(r) => read_join!(r, 3, []),
-        A::V4(r) => read_join!(r, 4, []),
-        A::V5(r) => read_join!(r, 5, [instance]),
-        A::V6(r) => read_join!(r, 6, [instance]),
-        A::V7(r) => read_join!(r, 7, [instance]),
-        A::V8(r) => read_join!(r, 8, [instance]),
-        A::V9(r) => read_join!(r, 9, [instance]),
-        _ => return None,
+pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_group::Response {
+    let req = JoinRequest {
+        group_id: r.group_id.to_string(),
+        member_id: r.member_id.to_string(),
+        instance_id: owned(&r.group_instance_id),
+        session_timeout_ms: r.session_timeout_ms,
+        rebalance_timeout_ms: r.rebalance_timeout_ms,
+        protocol_type: r.protocol_type.to_string(),
+        protocols: r.protocols.iter().map(|p| (p.name.to_string(), p.metadata.clone())).collect(),
+        client_id: ctx.client_id.to_owned(),
+        require_known_member_id: join_group::Request::REQUIRE_KNOWN_MEMBER_ID_VERSIONS.contains(ctx.version),
     };
-    req.client_id = ctx.client_id.to_owned();
     let member_id = req.member_id.clone();
     let reply = {
         let mut state = ctx.shared.state();
         match precheck(ctx, &state, &req.group_id) {
             Some(code) => Reply::Now(JoinResult::error(code, &member_id)),
+            // A known member id for a group the coordinator does not know: rejected, and no
+            // group is created (Kafka's `getOrMaybeCreateClassicGroup`).
+            None if !member_id.is_empty() && !state.groups.contains_key(&req.group_id) => {
+                Reply::Now(JoinResult::error(ErrorCode::UNKNOWN_MEMBER_ID, &member_id))
+            }
             None => {
                 let settings = state.settings.clone();
-                let group = state.groups.entry(req.group_id.clone()).or_insert_with(Group::new);
-                group.join(req, &settings, Instant::now())
+                state.group_or_new(&req.group_id).join(req, &settings, Instant::now())
             }
         }
     };
@@ -111,69 +68,40 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, request: &join_group::AnyRequest) 
             rx.await.unwrap_or_else(|_| JoinResult::error(ErrorCode::REBALANCE_IN_PROGRESS, &member_id))
         }
     };
-    Some(match request.version() {
-        2 => write_join!(v2, j, []),
-        3 => write_join!(v3, j, []),
-        4 => write_join!(v4, j, []),
-        5 => write_join!(v5, j, [instance]),
-        6 => write_join!(v6, j, [instance]),
-        7 => write_join!(v7, j, [instance protocol_type]),
-        8 => write_join!(v8, j, [instance protocol_type]),
-        9 => write_join!(v9, j, [instance protocol_type]),
-        _ => return None,
-    })
+    // Before ProtocolName became nullable, no protocol is the empty string (as Kafka's
+    // JoinGroupResponse writes it).
+    let nullable_name = join_group::Response::PROTOCOL_NAME_NULLABLE_VERSIONS.contains(ctx.version);
+    let protocol_name = j.protocol_name.or_else(|| (!nullable_name).then(String::new));
+    join_group::Response {
+        error_code: j.error,
+        generation_id: j.generation,
+        protocol_type: j.protocol_type.map(Into::into),
+        protocol_name: protocol_name.map(Into::into),
+        leader: j.leader.into(),
+        member_id: j.member_id.into(),
+        members: j
+            .members
+            .into_iter()
+            .map(|(id, instance, metadata)| JoinGroupResponseMember {
+                member_id: id.into(),
+                group_instance_id: instance.map(Into::into),
+                metadata,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
 }
 
-// ---- SyncGroup ----
-
-macro_rules! read_sync {
-    ($r:ident, [$($f:ident)*]) => {{
-        #[allow(unused_mut)]
-        let mut req = SyncRequest {
-            group_id: $r.group_id.to_string(),
-            generation: $r.generation_id,
-            member_id: $r.member_id.to_string(),
-            instance_id: None,
-            protocol_type: None,
-            protocol_name: None,
-            assignments: $r.assignments.iter().map(|a| (a.member_id.to_string(), a.assignment.clone())).collect(),
-        };
-        $( read_sync!(@$f req $r); )*
-        req
-    }};
-    (@instance $req:ident $r:ident) => { $req.instance_id = owned(&$r.group_instance_id); };
-    (@protocol $req:ident $r:ident) => {
-        $req.protocol_type = owned(&$r.protocol_type);
-        $req.protocol_name = owned(&$r.protocol_name);
-    };
-}
-
-macro_rules! write_sync {
-    ($v:ident, $s:ident, [$($f:ident)*]) => {{
-        use sync_group::$v as m;
-        let mut out = m::Response::default();
-        out.error_code = $s.error.0;
-        out.assignment = $s.assignment.clone();
-        $( write_sync!(@$f out $s); )*
-        AnyResponse::from(out)
-    }};
-    (@throttle $out:ident $s:ident) => { $out.throttle_time_ms = 0; };
-    (@protocol $out:ident $s:ident) => {
-        $out.protocol_type = $s.protocol_type.as_deref().map(Into::into);
-        $out.protocol_name = $s.protocol_name.as_deref().map(Into::into);
-    };
-}
-
-pub(crate) async fn sync_group(ctx: &Ctx<'_>, request: &sync_group::AnyRequest) -> Option<AnyResponse> {
-    use sync_group::AnyRequest as A;
-    let req = match request {
-        A::V0(r) => read_sync!(r, []),
-        A::V1(r) => read_sync!(r, []),
-        A::V2(r) => read_sync!(r, []),
-        A::V3(r) => read_sync!(r, [instance]),
-        A::V4(r) => read_sync!(r, [instance]),
-        A::V5(r) => read_sync!(r, [instance protocol]),
-        _ => return None,
+pub(crate) async fn sync_group(ctx: &Ctx<'_>, r: &sync_group::Request) -> sync_group::Response {
+    let req = SyncRequest {
+        group_id: r.group_id.to_string(),
+        generation: r.generation_id,
+        member_id: r.member_id.to_string(),
+        instance_id: owned(&r.group_instance_id),
+        protocol_type: owned(&r.protocol_type),
+        protocol_name: owned(&r.protocol_name),
+        assignments: r.assignments.iter().map(|a| (a.member_id.to_string(), a.assignment.clone())).collect(),
     };
     let reply = {
         let mut state = ctx.shared.state();
@@ -189,453 +117,245 @@ pub(crate) async fn sync_group(ctx: &Ctx<'_>, request: &sync_group::AnyRequest) 
         Reply::Now(s) => s,
         Reply::Later(rx) => rx.await.unwrap_or_else(|_| SyncResult::error(ErrorCode::REBALANCE_IN_PROGRESS)),
     };
-    Some(match request.version() {
-        0 => write_sync!(v0, s, []),
-        1 => write_sync!(v1, s, [throttle]),
-        2 => write_sync!(v2, s, [throttle]),
-        3 => write_sync!(v3, s, [throttle]),
-        4 => write_sync!(v4, s, [throttle]),
-        5 => write_sync!(v5, s, [throttle protocol]),
-        _ => return None,
-    })
-}
-
-// ---- Heartbeat ----
-
-pub(crate) fn heartbeat(ctx: &Ctx<'_>, request: &heartbeat::AnyRequest) -> Option<AnyResponse> {
-    use heartbeat::AnyRequest as A;
-    let (group_id, generation, member_id, instance_id) = match request {
-        A::V0(r) => (&r.group_id, r.generation_id, &r.member_id, None),
-        A::V1(r) => (&r.group_id, r.generation_id, &r.member_id, None),
-        A::V2(r) => (&r.group_id, r.generation_id, &r.member_id, None),
-        A::V3(r) => (&r.group_id, r.generation_id, &r.member_id, owned(&r.group_instance_id)),
-        A::V4(r) => (&r.group_id, r.generation_id, &r.member_id, owned(&r.group_instance_id)),
-        _ => return None,
-    };
-    let error = {
-        let mut state = ctx.shared.state();
-        match precheck(ctx, &state, group_id) {
-            Some(code) => code,
-            None => match state.groups.get_mut(&**group_id) {
-                None => ErrorCode::UNKNOWN_MEMBER_ID,
-                Some(g) => g.heartbeat(member_id, instance_id.as_deref(), generation, Instant::now()),
-            },
-        }
-    };
-    let error_code = error.0;
-    Some(match request.version() {
-        0 => heartbeat::v0::Response { error_code, ..Default::default() }.into(),
-        1 => heartbeat::v1::Response { error_code, ..Default::default() }.into(),
-        2 => heartbeat::v2::Response { error_code, ..Default::default() }.into(),
-        3 => heartbeat::v3::Response { error_code, ..Default::default() }.into(),
-        4 => heartbeat::v4::Response { error_code, ..Default::default() }.into(),
-        _ => return None,
-    })
-}
-
-// ---- LeaveGroup ----
-
-macro_rules! write_leave_batch {
-    ($v:ident, $members:ident, $errors:ident, $top:ident) => {{
-        use leave_group::$v as m;
-        let mut out = m::Response::default();
-        out.error_code = $top.0;
-        out.members = $members
-            .iter()
-            .zip(&$errors)
-            .map(|((id, instance), error)| m::MemberResponse {
-                member_id: id.as_str().into(),
-                group_instance_id: instance.as_deref().map(Into::into),
-                error_code: error.0,
-                ..Default::default()
-            })
-            .collect();
-        AnyResponse::from(out)
-    }};
-}
-
-pub(crate) fn leave_group(ctx: &Ctx<'_>, request: &leave_group::AnyRequest) -> Option<AnyResponse> {
-    use leave_group::AnyRequest as A;
-    macro_rules! batch {
-        ($members:expr) => {
-            $members.iter().map(|m| (m.member_id.to_string(), owned(&m.group_instance_id))).collect()
-        };
+    sync_group::Response {
+        error_code: s.error,
+        protocol_type: s.protocol_type.map(Into::into),
+        protocol_name: s.protocol_name.map(Into::into),
+        assignment: s.assignment,
+        ..Default::default()
     }
-    let (group_id, members) = match request {
-        A::V0(r) => (&r.group_id, vec![(r.member_id.to_string(), None)]),
-        A::V1(r) => (&r.group_id, vec![(r.member_id.to_string(), None)]),
-        A::V2(r) => (&r.group_id, vec![(r.member_id.to_string(), None)]),
-        A::V3(r) => (&r.group_id, batch!(r.members)),
-        A::V4(r) => (&r.group_id, batch!(r.members)),
-        A::V5(r) => (&r.group_id, batch!(r.members)),
-        _ => return None,
+}
+
+pub(crate) fn heartbeat(ctx: &Ctx<'_>, r: &heartbeat::Request) -> heartbeat::Response {
+    let mut state = ctx.shared.state();
+    let error_code = match precheck(ctx, &state, &r.group_id) {
+        Some(code) => code,
+        None => match state.groups.get_mut(&*r.group_id) {
+            None => ErrorCode::UNKNOWN_MEMBER_ID,
+            Some(g) => g.heartbeat(&r.member_id, r.group_instance_id.as_deref(), r.generation_id, Instant::now()),
+        },
+    };
+    heartbeat::Response { error_code, ..Default::default() }
+}
+
+pub(crate) fn leave_group(ctx: &Ctx<'_>, r: &leave_group::Request) -> leave_group::Response {
+    // One member before the batched form (KIP-345), many after.
+    let batched = leave_group::Request::MEMBERS_VERSIONS.contains(ctx.version);
+    let members: Vec<(String, Option<String>)> = if batched {
+        r.members.iter().map(|m| (m.member_id.to_string(), owned(&m.group_instance_id))).collect()
+    } else {
+        vec![(r.member_id.to_string(), None)]
     };
     let (top, errors) = {
         let mut state = ctx.shared.state();
         let settings = state.settings.clone();
-        match precheck(ctx, &state, group_id) {
+        match precheck(ctx, &state, &r.group_id) {
             Some(code) => (code, vec![code; members.len()]),
-            None => match state.groups.get_mut(&**group_id) {
+            None => match state.groups.get_mut(&*r.group_id) {
                 None => (ErrorCode::NONE, vec![ErrorCode::UNKNOWN_MEMBER_ID; members.len()]),
                 Some(g) => (ErrorCode::NONE, g.leave(&members, &settings, Instant::now())),
             },
         }
     };
-    // Before v3 the one member's error is the response's.
-    let single = if top.is_err() { top } else { errors.first().copied().unwrap_or(ErrorCode::NONE) };
-    Some(match request.version() {
-        0 => leave_group::v0::Response { error_code: single.0, ..Default::default() }.into(),
-        1 => leave_group::v1::Response { error_code: single.0, ..Default::default() }.into(),
-        2 => leave_group::v2::Response { error_code: single.0, ..Default::default() }.into(),
-        3 => write_leave_batch!(v3, members, errors, top),
-        4 => write_leave_batch!(v4, members, errors, top),
-        5 => write_leave_batch!(v5, members, errors, top),
-        _ => return None,
-    })
-}
-
-// ---- OffsetCommit ----
-
-/// `committed_leader_epoch` where the version has it (v6+).
-trait CommittedEpoch {
-    fn committed_epoch(&self) -> i32;
-}
-impl CommittedEpoch for offset_commit::v2::OffsetCommitRequestPartition {
-    fn committed_epoch(&self) -> i32 {
-        -1
+    if !batched {
+        // The one member's error is the response's.
+        let error_code = if top.is_err() { top } else { errors[0] };
+        return leave_group::Response { error_code, ..Default::default() };
     }
-}
-impl CommittedEpoch for offset_commit::v6::OffsetCommitRequestPartition {
-    fn committed_epoch(&self) -> i32 {
-        self.committed_leader_epoch
-    }
-}
-impl CommittedEpoch for offset_commit::v8::OffsetCommitRequestPartition {
-    fn committed_epoch(&self) -> i32 {
-        self.committed_leader_epoch
+    leave_group::Response {
+        error_code: top,
+        members: members
+            .into_iter()
+            .zip(errors)
+            .map(|((id, instance), error_code)| MemberResponse {
+                member_id: id.into(),
+                group_instance_id: instance.map(Into::into),
+                error_code,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
     }
 }
 
-struct Commit {
-    group_id: String,
-    generation: i32,
-    member_id: String,
-    instance_id: Option<String>,
-    offsets: Vec<CommitEntry>,
-}
-
-macro_rules! read_commit {
-    ($r:ident, $instance:expr) => {
-        Commit {
-            group_id: $r.group_id.to_string(),
-            generation: $r.generation_id_or_member_epoch,
-            member_id: $r.member_id.to_string(),
-            instance_id: $instance,
-            offsets: $r
-                .topics
+pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset_commit::Response {
+    let mut state = ctx.shared.state();
+    // Topics by name, or by id (v10+): an unknown id is answered per partition.
+    let names: Vec<Option<String>> = r
+        .topics
+        .iter()
+        .map(|t| {
+            if t.topic_id == Uuid::ZERO {
+                Some(t.name.to_string())
+            } else {
+                state.topic_name(t.topic_id).map(str::to_owned)
+            }
+        })
+        .collect();
+    // Offsets of unknown topics are answered UNKNOWN_TOPIC_OR_PARTITION and not stored; Kafka
+    // (KafkaApis) checks that before the group coordinator sees the request.
+    let known: Vec<bool> = names.iter().map(|n| n.as_ref().is_some_and(|n| state.topics.contains_key(n))).collect();
+    let offsets: Vec<CommitEntry> = r
+        .topics
+        .iter()
+        .zip(&names)
+        .zip(&known)
+        .filter(|(_, known)| **known)
+        .filter_map(|((t, name), _)| name.as_ref().map(|n| (t, n)))
+        .flat_map(|(t, name)| {
+            t.partitions.iter().map(move |p| {
+                let metadata = owned(&p.committed_metadata);
+                (name.clone(), p.partition_index, p.committed_offset, p.committed_leader_epoch, metadata)
+            })
+        })
+        .collect();
+    let (generation, member_id, instance_id) =
+        (r.generation_id_or_member_epoch, &*r.member_id, r.group_instance_id.as_deref());
+    let mut errors = match precheck(ctx, &state, &r.group_id) {
+        Some(code) => vec![code; offsets.len()],
+        None => {
+            let now = Instant::now();
+            match state.groups.get_mut(&*r.group_id) {
+                Some(g) => g.commit(generation, member_id, instance_id, &offsets, now),
+                // A group that only stores offsets; otherwise a member of a group the
+                // coordinator does not know (any more).
+                None if generation < 0 => {
+                    state.group_or_new(&r.group_id).commit(generation, member_id, instance_id, &offsets, now)
+                }
+                // Kafka's `OffsetMetadataManager.validateOffsetCommit`.
+                None if offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version) => {
+                    vec![ErrorCode::GROUP_ID_NOT_FOUND; offsets.len()]
+                }
+                None => vec![ErrorCode::ILLEGAL_GENERATION; offsets.len()],
+            }
+        }
+    }
+    .into_iter();
+    let topics = r
+        .topics
+        .iter()
+        .zip(names.iter().zip(&known))
+        .map(|(t, (name, known))| OffsetCommitResponseTopic {
+            name: t.name.clone(),
+            topic_id: t.topic_id,
+            partitions: t
+                .partitions
                 .iter()
-                .flat_map(|t| {
-                    t.partitions.iter().map(|p| {
-                        (
-                            t.name.to_string(),
-                            p.partition_index,
-                            p.committed_offset,
-                            p.committed_epoch(),
-                            owned(&p.committed_metadata),
-                        )
-                    })
+                .map(|p| OffsetCommitResponsePartition {
+                    partition_index: p.partition_index,
+                    error_code: match name {
+                        Some(_) if *known => errors.next().unwrap_or(ErrorCode::NONE),
+                        Some(_) => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                        None => ErrorCode::UNKNOWN_TOPIC_ID,
+                    },
+                    ..Default::default()
                 })
                 .collect(),
-        }
-    };
-}
-
-macro_rules! write_commit {
-    ($v:ident, $c:ident, $errors:ident) => {{
-        use offset_commit::$v as m;
-        let mut out = m::Response::default();
-        let mut topics: Vec<m::OffsetCommitResponseTopic> = Vec::new();
-        for ((topic, partition, ..), error) in $c.offsets.iter().zip(&$errors) {
-            let entry = m::OffsetCommitResponsePartition { partition_index: *partition, error_code: error.0, ..Default::default() };
-            match topics.iter_mut().find(|t| &*t.name == topic.as_str()) {
-                Some(t) => t.partitions.push(entry),
-                None => topics.push(m::OffsetCommitResponseTopic {
-                    name: topic.as_str().into(),
-                    partitions: vec![entry],
-                    ..Default::default()
-                }),
-            }
-        }
-        out.topics = topics;
-        write_commit!(@throttle $v out);
-        AnyResponse::from(out)
-    }};
-    (@throttle v2 $out:ident) => {};
-    (@throttle $v:ident $out:ident) => { $out.throttle_time_ms = 0; };
-}
-
-pub(crate) fn offset_commit(ctx: &Ctx<'_>, request: &offset_commit::AnyRequest) -> Option<AnyResponse> {
-    use offset_commit::AnyRequest as A;
-    let c = match request {
-        A::V2(r) => read_commit!(r, None),
-        A::V3(r) => read_commit!(r, None),
-        A::V4(r) => read_commit!(r, None),
-        A::V5(r) => read_commit!(r, None),
-        A::V6(r) => read_commit!(r, None),
-        A::V7(r) => read_commit!(r, owned(&r.group_instance_id)),
-        A::V8(r) => read_commit!(r, owned(&r.group_instance_id)),
-        A::V9(r) => read_commit!(r, owned(&r.group_instance_id)),
-        _ => return None,
-    };
-    let errors = {
-        let mut state = ctx.shared.state();
-        match precheck(ctx, &state, &c.group_id) {
-            Some(code) => vec![code; c.offsets.len()],
-            None => {
-                // Offsets of unknown topics are answered UNKNOWN_TOPIC_OR_PARTITION and not
-                // stored; Kafka checks that before the group does.
-                let known: Vec<bool> = c.offsets.iter().map(|o| state.topics.contains_key(&o.0)).collect();
-                let offsets: Vec<CommitEntry> =
-                    c.offsets.iter().zip(&known).filter(|(_, k)| **k).map(|(o, _)| o.clone()).collect();
-                let now = Instant::now();
-                let committed = match state.groups.get_mut(&c.group_id) {
-                    Some(g) => g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &offsets, now),
-                    // A group that only stores offsets; otherwise a member of a group the
-                    // coordinator does not know (any more).
-                    None if c.generation < 0 => {
-                        let g = state.groups.entry(c.group_id.clone()).or_insert_with(Group::new);
-                        g.commit(c.generation, &c.member_id, c.instance_id.as_deref(), &offsets, now)
-                    }
-                    None => vec![ErrorCode::ILLEGAL_GENERATION; offsets.len()],
-                };
-                let mut committed = committed.into_iter();
-                known
-                    .iter()
-                    .map(|&k| {
-                        if k {
-                            committed.next().unwrap_or(ErrorCode::NONE)
-                        } else {
-                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
-                        }
-                    })
-                    .collect()
-            }
-        }
-    };
-    Some(match request.version() {
-        2 => write_commit!(v2, c, errors),
-        3 => write_commit!(v3, c, errors),
-        4 => write_commit!(v4, c, errors),
-        5 => write_commit!(v5, c, errors),
-        6 => write_commit!(v6, c, errors),
-        7 => write_commit!(v7, c, errors),
-        8 => write_commit!(v8, c, errors),
-        9 => write_commit!(v9, c, errors),
-        _ => return None,
-    })
-}
-
-// ---- OffsetFetch ----
-
-/// (group, requested topics and partitions; `None`: every committed offset).
-type OffsetQuery = (String, Option<Vec<(String, Vec<i32>)>>);
-
-/// A committed offset as OffsetFetch reports it: partition, offset, epoch, metadata, error.
-type OffsetAnswer = (i32, i64, i32, Option<String>, ErrorCode);
-
-struct GroupOffsets {
-    group_id: String,
-    error: ErrorCode,
-    topics: Vec<(String, Vec<OffsetAnswer>)>,
-}
-
-fn fetch_offsets(ctx: &Ctx<'_>, queries: Vec<OffsetQuery>) -> Vec<GroupOffsets> {
-    let state = ctx.shared.state();
-    queries
-        .into_iter()
-        .map(|(group_id, topics)| {
-            if let Some(error) = precheck(ctx, &state, &group_id) {
-                let topics = topics
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(t, partitions)| {
-                        (t, partitions.into_iter().map(|p| (p, -1, -1, Some(String::new()), ErrorCode::NONE)).collect())
-                    })
-                    .collect();
-                return GroupOffsets { group_id, error, topics };
-            }
-            let group = state.groups.get(&group_id);
-            let committed = |topic: &str, partition: i32| -> OffsetAnswer {
-                match group.and_then(|g| g.offsets.get(&(topic.to_owned(), partition))) {
-                    Some(c) => (partition, c.offset, c.leader_epoch, c.metadata.clone(), ErrorCode::NONE),
-                    None => (partition, -1, -1, Some(String::new()), ErrorCode::NONE),
-                }
-            };
-            let topics = match topics {
-                Some(topics) => topics
-                    .into_iter()
-                    .map(|(t, partitions)| {
-                        let answers = partitions.iter().map(|&p| committed(&t, p)).collect();
-                        (t, answers)
-                    })
-                    .collect(),
-                None => {
-                    let mut all: Vec<(String, Vec<OffsetAnswer>)> = Vec::new();
-                    for (topic, partition) in
-                        group.map(|g| g.offsets.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
-                    {
-                        let answer = committed(&topic, partition);
-                        match all.iter_mut().find(|(t, _)| *t == topic) {
-                            Some((_, answers)) => answers.push(answer),
-                            None => all.push((topic, vec![answer])),
-                        }
-                    }
-                    all
-                }
-            };
-            GroupOffsets { group_id, error: ErrorCode::NONE, topics }
+            ..Default::default()
         })
-        .collect()
+        .collect();
+    offset_commit::Response { topics, ..Default::default() }
 }
 
-macro_rules! write_fetch_single {
-    ($v:ident, $g:ident, [$($f:ident)*]) => {{
-        use offset_fetch::$v as m;
-        let mut out = m::Response::default();
-        out.topics = $g
-            .topics
+/// The committed offsets of a group: every one (`topics` null), or those asked for.
+fn group_offsets(ctx: &Ctx<'_>, state: &State, g: &offset_fetch::OffsetFetchRequestGroup) -> OffsetFetchResponseGroup {
+    let mut out = OffsetFetchResponseGroup { group_id: g.group_id.clone(), ..Default::default() };
+    let group = state.groups.get(&*g.group_id);
+    let error = precheck(ctx, state, &g.group_id);
+    let committed = |topic: Option<&str>, partition: i32| {
+        let c = topic
+            .and_then(|t| group.and_then(|g| g.offsets.get(&(t.to_owned(), partition))))
+            .filter(|_| error.is_none());
+        OffsetFetchResponsePartitions {
+            partition_index: partition,
+            committed_offset: c.map_or(-1, |c| c.offset),
+            committed_leader_epoch: c.map_or(-1, |c| c.leader_epoch),
+            metadata: Some(c.and_then(|c| c.metadata.as_deref()).unwrap_or("").into()),
+            error_code: if topic.is_none() { ErrorCode::UNKNOWN_TOPIC_ID } else { ErrorCode::NONE },
+            ..Default::default()
+        }
+    };
+    out.error_code = error.unwrap_or(ErrorCode::NONE);
+    out.topics = match &g.topics {
+        Some(topics) => topics
             .iter()
-            .map(|(name, partitions)| {
-                let mut t = m::OffsetFetchResponseTopic::default();
-                t.name = name.as_str().into();
-                t.partitions = partitions
-                    .iter()
-                    .map(|(partition, offset, epoch, metadata, error)| {
-                        let mut p = m::OffsetFetchResponsePartition::default();
-                        p.partition_index = *partition;
-                        p.committed_offset = *offset;
-                        p.metadata = metadata.as_deref().map(Into::into);
-                        p.error_code = error.0;
-                        let _ = epoch;
-                        $( write_fetch_single!(@partition $f p epoch); )*
-                        p
-                    })
-                    .collect();
-                t
+            .map(|t| {
+                let name = if t.topic_id == Uuid::ZERO { Some(&*t.name) } else { state.topic_name(t.topic_id) };
+                OffsetFetchResponseTopics {
+                    name: t.name.clone(),
+                    topic_id: t.topic_id,
+                    partitions: t.partition_indexes.iter().map(|&p| committed(name, p)).collect(),
+                    ..Default::default()
+                }
             })
-            .collect();
-        $( write_fetch_single!(@top $f out $g); )*
-        AnyResponse::from(out)
-    }};
-    (@partition epoch $p:ident $e:ident) => { $p.committed_leader_epoch = *$e; };
-    (@partition $other:ident $p:ident $e:ident) => {};
-    (@top error $out:ident $g:ident) => { $out.error_code = $g.error.0; };
-    (@top throttle $out:ident $g:ident) => { $out.throttle_time_ms = 0; };
-    (@top $other:ident $out:ident $g:ident) => {};
+            .collect(),
+        None if error.is_some() => Vec::new(),
+        None => {
+            let mut all: Vec<OffsetFetchResponseTopics> = Vec::new();
+            for (topic, partition) in group.map(|g| g.offsets.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+                let answer = committed(Some(&topic), partition);
+                match all.iter_mut().find(|t| *t.name == *topic) {
+                    Some(t) => t.partitions.push(answer),
+                    None => all.push(OffsetFetchResponseTopics {
+                        topic_id: state.topics.get(&topic).map_or(Uuid::ZERO, |t| t.id),
+                        name: topic.into(),
+                        partitions: vec![answer],
+                        ..Default::default()
+                    }),
+                }
+            }
+            all
+        }
+    };
+    out
 }
 
-macro_rules! write_fetch_groups {
-    ($v:ident, $groups:ident) => {{
-        use offset_fetch::$v as m;
-        let mut out = m::Response::default();
-        out.groups = $groups
-            .iter()
-            .map(|g| m::OffsetFetchResponseGroup {
-                group_id: g.group_id.as_str().into(),
-                error_code: g.error.0,
-                topics: g
-                    .topics
-                    .iter()
-                    .map(|(name, partitions)| m::OffsetFetchResponseTopics {
-                        name: name.as_str().into(),
-                        partitions: partitions
-                            .iter()
-                            .map(|(partition, offset, epoch, metadata, error)| m::OffsetFetchResponsePartitions {
-                                partition_index: *partition,
-                                committed_offset: *offset,
-                                committed_leader_epoch: *epoch,
-                                metadata: metadata.as_deref().map(Into::into),
-                                error_code: error.0,
-                                ..Default::default()
-                            })
-                            .collect(),
+pub(crate) fn offset_fetch(ctx: &Ctx<'_>, r: &offset_fetch::Request) -> offset_fetch::Response {
+    let state = ctx.shared.state();
+    if offset_fetch::Request::GROUPS_VERSIONS.contains(ctx.version) {
+        let groups = r.groups.iter().map(|g| group_offsets(ctx, &state, g)).collect();
+        return offset_fetch::Response { groups, ..Default::default() };
+    }
+    // One group, the form before v8: the same answer, moved to the top level.
+    let single = offset_fetch::OffsetFetchRequestGroup {
+        group_id: r.group_id.clone(),
+        topics: r.topics.as_ref().map(|ts| {
+            ts.iter()
+                .map(|t| offset_fetch::OffsetFetchRequestTopics {
+                    name: t.name.clone(),
+                    partition_indexes: t.partition_indexes.clone(),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+        ..Default::default()
+    };
+    let g = group_offsets(ctx, &state, &single);
+    // Without a top-level error field, a group error goes to every requested partition.
+    let top_error = offset_fetch::Response::ERROR_CODE_VERSIONS.contains(ctx.version);
+    let partition_error = if top_error { ErrorCode::NONE } else { g.error_code };
+    offset_fetch::Response {
+        error_code: if top_error { g.error_code } else { ErrorCode::NONE },
+        topics: g
+            .topics
+            .into_iter()
+            .map(|t| offset_fetch::OffsetFetchResponseTopic {
+                name: t.name,
+                partitions: t
+                    .partitions
+                    .into_iter()
+                    .map(|p| offset_fetch::OffsetFetchResponsePartition {
+                        partition_index: p.partition_index,
+                        committed_offset: p.committed_offset,
+                        committed_leader_epoch: p.committed_leader_epoch,
+                        metadata: p.metadata,
+                        error_code: if partition_error.is_err() { partition_error } else { p.error_code },
                         ..Default::default()
                     })
                     .collect(),
                 ..Default::default()
             })
-            .collect();
-        AnyResponse::from(out)
-    }};
-}
-
-macro_rules! read_fetch_single {
-    ($r:ident) => {
-        vec![(
-            $r.group_id.to_string(),
-            $r.topics.items().map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.to_vec())).collect()),
-        )]
-    };
-}
-
-macro_rules! read_fetch_groups {
-    ($r:ident) => {
-        $r.groups
-            .iter()
-            .map(|g| {
-                (
-                    g.group_id.to_string(),
-                    g.topics
-                        .items()
-                        .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.to_vec())).collect()),
-                )
-            })
-            .collect::<Vec<OffsetQuery>>()
-    };
-}
-
-pub(crate) fn offset_fetch(ctx: &Ctx<'_>, request: &offset_fetch::AnyRequest) -> Option<AnyResponse> {
-    use offset_fetch::AnyRequest as A;
-    let queries: Vec<OffsetQuery> = match request {
-        A::V1(r) => read_fetch_single!(r),
-        A::V2(r) => read_fetch_single!(r),
-        A::V3(r) => read_fetch_single!(r),
-        A::V4(r) => read_fetch_single!(r),
-        A::V5(r) => read_fetch_single!(r),
-        A::V6(r) => read_fetch_single!(r),
-        A::V7(r) => read_fetch_single!(r),
-        A::V8(r) => read_fetch_groups!(r),
-        A::V9(r) => read_fetch_groups!(r),
-        _ => return None,
-    };
-    let mut groups = fetch_offsets(ctx, queries);
-    if request.version() < 2 {
-        // v1 has no top-level error: a group-level error goes to every requested partition.
-        for g in &mut groups {
-            if g.error.is_err() {
-                let error = g.error;
-                for (_, partitions) in &mut g.topics {
-                    for p in partitions.iter_mut() {
-                        p.4 = error;
-                    }
-                }
-            }
-        }
+            .collect(),
+        ..Default::default()
     }
-    let single = groups.first().map_or_else(
-        || GroupOffsets { group_id: String::new(), error: ErrorCode::NONE, topics: Vec::new() },
-        |g| GroupOffsets { group_id: g.group_id.clone(), error: g.error, topics: g.topics.clone() },
-    );
-    Some(match request.version() {
-        1 => write_fetch_single!(v1, single, []),
-        2 => write_fetch_single!(v2, single, [error]),
-        3 => write_fetch_single!(v3, single, [error throttle]),
-        4 => write_fetch_single!(v4, single, [error throttle]),
-        5 => write_fetch_single!(v5, single, [error throttle epoch]),
-        6 => write_fetch_single!(v6, single, [error throttle epoch]),
-        7 => write_fetch_single!(v7, single, [error throttle epoch]),
-        8 => write_fetch_groups!(v8, groups),
-        9 => write_fetch_groups!(v9, groups),
-        _ => return None,
-    })
 }

@@ -2,7 +2,7 @@
 //! and one file per version with the request, the response and their nested structs.
 
 use anyhow::{anyhow, bail, Result};
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::quote;
 
 use super::structs::{emit_struct, Cx, StructSpec};
@@ -78,8 +78,8 @@ fn find_field<'a>(body: &'a StructBody, name: &str) -> Option<&'a Field> {
 fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
     let req = api.request.version(v);
     let resp = api.response.version(v);
-    let rcx = Cx { msg: &api.request };
-    let scx = Cx { msg: &api.response };
+    let rcx = Cx::versioned(&api.request);
+    let scx = Cx::versioned(&api.response);
     let variant = naming::variant_ident(&api.name);
     let req_ident = naming::ident("Request");
     let resp_ident = naming::ident("Response");
@@ -154,7 +154,7 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
 
         #req_struct
         #req_msg
-        impl crate::Request for Request {
+        impl crate::VersionedRequest for Request {
             const API_KEY: ApiKey = ApiKey::#variant;
             const HEADER_VERSION: i16 = #req_header;
             type Response = Response;
@@ -163,7 +163,7 @@ fn api_version_file(api: &Api, v: i16) -> Result<TokenStream> {
 
         #resp_struct
         #resp_msg
-        impl crate::Response for Response {
+        impl crate::VersionedResponse for Response {
             const API_KEY: ApiKey = ApiKey::#variant;
             const HEADER_VERSION: i16 = #resp_header;
             type Request = Request;
@@ -311,7 +311,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             match find_field(body, "ErrorCode") {
                 Some(f) if f.ty == Type::Int16 && f.tag.is_none() => {
                     let id = naming::field_ident(&f.name);
-                    quote!(AnyResponse::#var(#m::Response { #id: error.code(), ..Default::default() }))
+                    quote!(AnyResponse::#var(#m::Response { #id: error, ..Default::default() }))
                 }
                 _ => quote!({ let _ = error; AnyResponse::#var(#m::Response::default()) }),
             }
@@ -349,7 +349,47 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         use crate::__gen::*;
 
         #(#mods)*
+        mod version_free;
+        pub use version_free::*;
         #ranges
+
+        #allow
+        impl From<AnyRequest> for Request {
+            fn from(r: AnyRequest) -> Self {
+                match r { #(#cfgs AnyRequest::#vars(r) => r.into(),)* }
+            }
+        }
+
+        #allow
+        impl From<AnyResponse> for Response {
+            fn from(r: AnyResponse) -> Self {
+                match r { #(#cfgs AnyResponse::#vars(r) => r.into(),)* }
+            }
+        }
+
+        impl Request {
+            /// This request as the type of `version`: fields that version lacks are dropped
+            /// if the schema marks them ignorable, and are otherwise an error unless they hold
+            /// their default ([`EncodeErrorKind::UnsupportedField`]).
+            pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(AnyRequest::#vars(tri!(#mods_i::Request::try_from(self)))),)*
+                    _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "")
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version)),
+                }
+            }
+        }
+
+        impl Response {
+            /// This response as the type of `version` (see [`Request::into_version`]).
+            pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(AnyResponse::#vars(tri!(#mods_i::Response::try_from(self)))),)*
+                    _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "")
+                        .in_message(<Self as crate::VersionFreeMessage>::NAME, version)),
+                }
+            }
+        }
 
         #[doc = #req_doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -381,24 +421,24 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// Reads a body of `version` from the front of `buf`.
             pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match version {
-                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(Message::decode(buf)))),)*
                     _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
                 }
             }
 
             /// The whole frame: size, request header and body.
             pub fn serialize(&self, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
-                match *self { #(#cfgs Self::#vars(ref m) => crate::Request::serialize(m, correlation_id, client_id),)* }
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionedRequest::serialize(m, correlation_id, client_id),)* }
             }
 
             /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
             pub fn serialize_chunks(&self, correlation_id: i32, client_id: Option<&str>) -> Result<crate::Chunks, EncodeError> {
-                match *self { #(#cfgs Self::#vars(ref m) => crate::Request::serialize_chunks(m, correlation_id, client_id),)* }
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionedRequest::serialize_chunks(m, correlation_id, client_id),)* }
             }
 
             /// Whether the broker answers this request at all.
             pub fn expects_response(&self) -> bool {
-                match *self { #(#cfgs Self::#vars(ref m) => crate::Request::expects_response(m),)* }
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionedRequest::expects_response(m),)* }
             }
 
             /// A function that parses the response frame (header and body) of this request.
@@ -444,19 +484,19 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             /// Reads a body of `version` from the front of `buf`.
             pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match version {
-                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(Message::decode(buf)))),)*
                     _ => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key: #key, version }, "")),
                 }
             }
 
             /// The whole frame: size, response header (with `correlation_id`) and body.
             pub fn serialize(&self, correlation_id: i32) -> Result<Bytes, EncodeError> {
-                match *self { #(#cfgs Self::#vars(ref m) => crate::Response::serialize(m, correlation_id),)* }
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionedResponse::serialize(m, correlation_id),)* }
             }
 
             /// The whole frame as [`crate::Chunks`] for a vectored write (record sets not copied).
             pub fn serialize_chunks(&self, correlation_id: i32) -> Result<crate::Chunks, EncodeError> {
-                match *self { #(#cfgs Self::#vars(ref m) => crate::Response::serialize_chunks(m, correlation_id),)* }
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionedResponse::serialize_chunks(m, correlation_id),)* }
             }
         }
 
@@ -483,10 +523,124 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
     })
 }
 
+/// `<api>/version_free.rs`: `Request`, `Response` and their nested structs with the fields of
+/// every version, the conversions with each version's types, and the version-free traits.
+fn api_version_free_file(api: &Api) -> Result<TokenStream> {
+    let req_ident = naming::ident("Request");
+    let resp_ident = naming::ident("Response");
+    let variant = naming::variant_ident(&api.name);
+    let req_doc = format!(
+        "`{}` of any version (version-free): the fields of versions {}–{}. Convert from a version's type \
+         with `From`, to one with `TryFrom` or [`Request::into_version`], or write and read it at any \
+         version directly ([`VersionFreeMessage`](crate::VersionFreeMessage)).",
+        api.request.name, api.min_version, api.max_version
+    );
+    let resp_doc = format!(
+        "`{}` of any version (version-free): the fields of versions {}–{}.",
+        api.response.name, api.min_version, api.max_version
+    );
+    let req_items = super::free::items(&api.request, &req_ident, &req_ident, &req_doc)?;
+    let resp_items = super::free::items(&api.response, &resp_ident, &resp_ident, &resp_doc)?;
+    let (req_name, resp_name) = (&api.request.name, &api.response.name);
+
+    let mut expects = quote!();
+    if let Some((_, field)) = special::NO_RESPONSE_WHEN_ZERO.iter().find(|(a, _)| *a == api.name) {
+        let f = api.request.free.fields.iter().find(|f| f.name == *field);
+        let f = f.ok_or_else(|| anyhow!("{}: no field {field}", api.request.name))?;
+        let id = naming::field_ident(&f.name);
+        expects = quote! {
+            fn expects_response(&self, _version: i16) -> bool {
+                self.#id != 0
+            }
+        };
+    }
+    let mut fallback = quote!();
+    if special::RESPONSE_V0_FALLBACK.contains(&api.name.as_str()) {
+        fallback = quote! {
+            fn decode_body(version: i16, body: Bytes) -> Result<Self, DecodeError> {
+                decode_version_free_body_with_v0_fallback::<Self>(version, body)
+            }
+        };
+    }
+    // The error reply: the response's defaults with the top-level error code where the version
+    // has one.
+    let error_reply = match api.response.free.fields.iter().find(|f| f.name == "ErrorCode" && f.tag.is_none()) {
+        Some(f) if f.ty == Type::Int16 => {
+            let id = naming::field_ident(&f.name);
+            let set =
+                super::free::versions_cond(f.versions, api.response.free.versions).guard(quote!(response.#id = error;));
+            quote! {
+                let mut response = Response::default();
+                #set
+                response
+            }
+        }
+        _ => quote!({
+            let _ = (version, error);
+            Response::default()
+        }),
+    };
+    let behaviours =
+        special::BEHAVIOUR_VERSIONS.iter().filter(|(a, ..)| *a == api.name).map(|(_, name, from, what)| {
+            let c = naming::field_versions_const(name);
+            let (from, max) = (Literal::i16_unsuffixed(*from), Literal::i16_unsuffixed(api.max_version));
+            let doc = format!(" The versions with this behaviour: {what}");
+            quote!(#[doc = #doc] pub const #c: crate::VersionRange = crate::VersionRange::new(#from, #max);)
+        });
+    Ok(quote! {
+        //! The version-free request and response (and their nested structs).
+        use crate::__gen::*;
+
+        #req_items
+        #resp_items
+
+        impl Request { #(#behaviours)* }
+
+        impl crate::VersionFreeMessage for Request {
+            const NAME: &'static str = #req_name;
+            fn versions() -> crate::VersionRange {
+                ApiKey::#variant.versions()
+            }
+        }
+        impl crate::VersionFreeRequest for Request {
+            const API_KEY: ApiKey = ApiKey::#variant;
+            type Response = Response;
+            #expects
+        }
+        impl crate::VersionFreeMessage for Response {
+            const NAME: &'static str = #resp_name;
+            fn versions() -> crate::VersionRange {
+                ApiKey::#variant.versions()
+            }
+        }
+        impl crate::VersionFreeResponse for Response {
+            const API_KEY: ApiKey = ApiKey::#variant;
+            type Request = Request;
+            #fallback
+        }
+
+        impl Request {
+            /// The response to this request at `version` with every field at its schema
+            /// default and the top-level `ErrorCode` set to `error` where that version has
+            /// one: how a broker refuses a request as a whole.
+            #[allow(unused_variables)]
+            pub fn error_response(&self, version: i16, error: ErrorCode) -> Response {
+                #error_reply
+            }
+        }
+    })
+}
+
 /// Files of one API: `<api>/mod.rs` and `<api>/v<n>.rs`.
 pub fn api_files(api: &Api) -> Result<Vec<GenFile>> {
     let dir = naming::module_name(&api.name);
-    let mut files = vec![GenFile { path: format!("{dir}/mod.rs"), tokens: api_mod(api)? }];
+    let mut files = vec![
+        GenFile { path: format!("{dir}/mod.rs"), tokens: api_mod(api)? },
+        GenFile {
+            path: format!("{dir}/version_free.rs"),
+            tokens: api_version_free_file(api).map_err(|e| e.context(format!("{} (version-free)", api.name)))?,
+        },
+    ];
     for v in api.min_version..=api.max_version {
         let tokens = api_version_file(api, v).map_err(|e| e.context(format!("{} v{v}", api.name)))?;
         files.push(GenFile { path: format!("{dir}/v{v}.rs"), tokens });
@@ -498,7 +652,7 @@ pub fn api_files(api: &Api) -> Result<Vec<GenFile>> {
 pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
     let dir = naming::module_name(&msg.name);
     let ident = naming::type_ident(&msg.name);
-    let cx = Cx { msg };
+    let cx = Cx::versioned(msg);
     let name = &msg.name;
     let mut files = Vec::new();
     for mv in &msg.versions {
@@ -548,6 +702,27 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
         use crate::__gen::*;
 
         #(#cfgs pub mod #mods_i;)*
+        mod version_free;
+        pub use version_free::*;
+
+        impl From<AnyVersion> for #ident {
+            fn from(v: AnyVersion) -> Self {
+                match v { #(#cfgs AnyVersion::#vars(v) => v.into(),)* }
+            }
+        }
+
+        impl #ident {
+            /// This value as the type of `version`: fields that version lacks are dropped if
+            /// the schema marks them ignorable, and are otherwise an error unless they hold
+            /// their default ([`EncodeErrorKind::UnsupportedField`]).
+            pub fn into_version(self, version: i16) -> Result<AnyVersion, EncodeError> {
+                match version {
+                    #(#cfgs #vs => Ok(AnyVersion::#vars(tri!(#mods_i::#ident::try_from(self)))),)*
+                    _ => Err(EncodeError::new(EncodeErrorKind::UnsupportedVersion { version }, "")
+                        .in_message(#name, version)),
+                }
+            }
+        }
 
         #[doc = #any_doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -582,7 +757,7 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
             /// Reads a value of `version` from the front of `buf`.
             pub fn decode(version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match version {
-                    #(#cfgs #vs => Ok(Self::#vars(Message::decode(buf)?)),)*
+                    #(#cfgs #vs => Ok(Self::#vars(tri!(Message::decode(buf)))),)*
                     _ => Err(DecodeError::new(
                         DecodeErrorKind::Invalid(format!("unsupported version {version} of {}", #name)),
                         #version_field,
@@ -591,19 +766,13 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
             }
 
             /// Reads the form used inside other messages and records: an `int16` version, then
-            /// the value, filling `bytes`. A version newer than the newest this build knows is
-            /// read as the newest known one and the bytes after it are ignored, as Kafka does
-            /// (newer versions only add fields at the end).
+            /// the value; bytes after it are ignored, as Kafka's readers of these forms ignore
+            /// them (`ConsumerProtocol`, `ControlRecordUtils`: the `*Data` constructor reads
+            /// what it knows). A version newer than the newest this build knows is read as the
+            /// newest known one (newer versions only add fields at the end).
             pub fn decode_versioned(mut bytes: Bytes) -> Result<Self, DecodeError> {
-                let version = <i16 as Wire>::wire_get(&mut bytes, false, #version_field)?;
-                if version > #max {
-                    return Self::decode(#max, &mut bytes);
-                }
-                let m = Self::decode(version, &mut bytes)?;
-                if !bytes.is_empty() {
-                    return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len()), "").in_message(#name, version));
-                }
-                Ok(m)
+                let version = <i16 as Wire>::wire_get(&mut bytes, false, 0, #version_field)?;
+                Self::decode(version.min(#max), &mut bytes)
             }
 
             /// Writes the form used inside other messages and records: an `int16` version, then
@@ -645,5 +814,33 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
         }
     };
     files.push(GenFile { path: format!("{dir}/mod.rs"), tokens });
+    let vf_doc = format!(
+        "`{name}` of any version (version-free): the fields of versions {min}–{max}. Convert from a \
+         version's type with `From`, to one with `TryFrom` or `into_version`, or write and read it at any \
+         version directly ([`VersionFreeMessage`](crate::VersionFreeMessage))."
+    );
+    let items = super::free::items(msg, &ident, &ident, &vf_doc)?;
+    let (vmin, vmax) = (min, max);
+    let max_stable = msg.versions.iter().filter(|mv| !mv.unstable).map(|mv| mv.version).max().unwrap_or(min - 1);
+    files.push(GenFile {
+        path: format!("{dir}/version_free.rs"),
+        tokens: quote! {
+            //! The version-free form of the schema.
+            use crate::__gen::*;
+
+            #items
+
+            impl crate::VersionFreeMessage for #ident {
+                const NAME: &'static str = #name;
+                fn versions() -> crate::VersionRange {
+                    if cfg!(feature = "unstable") {
+                        crate::VersionRange::new(#vmin, #vmax)
+                    } else {
+                        crate::VersionRange::new(#vmin, #max_stable)
+                    }
+                }
+            }
+        },
+    });
     Ok(files)
 }

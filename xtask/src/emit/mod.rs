@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use crate::model::Model;
 
 mod api;
+mod free;
 mod root;
 pub mod structs;
 

@@ -73,7 +73,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             /// Reads the body of API `api_key` at `version` from the front of `buf`.
             pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match ApiKey::from_code(api_key) {
-                    #(#cfgs Some(ApiKey::#vars) => #mods::AnyRequest::decode(version, buf).map(Self::#vars),)*
+                    #(#cfgs Some(ApiKey::#vars) => Ok(Self::#vars(tri!(#mods::AnyRequest::decode(version, buf)))),)*
                     #[allow(unreachable_patterns)]
                     Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
                     None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
@@ -160,7 +160,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             /// Reads the body of API `api_key` at `version` from the front of `buf`.
             pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
                 match ApiKey::from_code(api_key) {
-                    #(#cfgs Some(ApiKey::#vars) => #mods::AnyResponse::decode(version, buf).map(Self::#vars),)*
+                    #(#cfgs Some(ApiKey::#vars) => Ok(Self::#vars(tri!(#mods::AnyResponse::decode(version, buf)))),)*
                     #[allow(unreachable_patterns)]
                     Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
                     None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
@@ -197,6 +197,173 @@ pub fn mod_rs(model: &Model) -> GenFile {
                 })
             }
         }
+
+        #(
+            #cfgs
+            impl From<#mods::AnyRequest> for AnyRequest {
+                fn from(r: #mods::AnyRequest) -> Self { Self::#vars(r) }
+            }
+            #cfgs
+            impl From<#mods::AnyResponse> for AnyResponse {
+                fn from(r: #mods::AnyResponse) -> Self { Self::#vars(r) }
+            }
+        )*
+
+        /// A version-free request of any API (one variant per API compiled in): what a broker or
+        /// proxy handles without caring about versions, and what a client writes at the version
+        /// it negotiated.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum ApiRequest {
+            #(#cfgs #vars(#mods::Request),)*
+        }
+
+        #[allow(unused_variables)] // with no API compiled in, the enum is empty
+        impl ApiRequest {
+            /// The API of this request.
+            pub fn api_key(&self) -> ApiKey {
+                match *self { #(#cfgs Self::#vars(_) => ApiKey::#vars,)* }
+            }
+
+            /// The exact encoded size of the body at `version`.
+            pub fn encoded_len(&self, version: i16) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeMessage::encoded_len(m, version),)* }
+            }
+
+            /// Appends the body encoded at `version` to `buf`.
+            pub fn encode(&self, version: i16, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeMessage::encode(m, version, buf),)* }
+            }
+
+            /// Reads the body of API `api_key` at `version` from the front of `buf`.
+            pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match ApiKey::from_code(api_key) {
+                    #(#cfgs Some(ApiKey::#vars) if ApiKey::#vars.versions().contains(version) =>
+                        <#mods::Request as crate::VersionFreeMessage>::decode(version, buf).map(Self::#vars),)*
+                    Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
+                    None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+                }
+            }
+
+            /// The whole frame at `version`: size, request header and body.
+            pub fn serialize(&self, version: i16, correlation_id: i32, client_id: Option<&str>) -> Result<Bytes, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeRequest::serialize(m, version, correlation_id, client_id),)* }
+            }
+
+            /// The whole frame at `version` as [`crate::Chunks`] for a vectored write.
+            pub fn serialize_chunks(&self, version: i16, correlation_id: i32, client_id: Option<&str>) -> Result<crate::Chunks, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeRequest::serialize_chunks(m, version, correlation_id, client_id),)* }
+            }
+
+            /// Whether the broker answers this request at `version` (not Produce with acks=0).
+            pub fn expects_response(&self, version: i16) -> bool {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeRequest::expects_response(m, version),)* }
+            }
+
+            /// This request as the per-version type of `version` (see `fetch::Request::into_version`).
+            pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
+                match self { #(#cfgs Self::#vars(m) => m.into_version(version).map(AnyRequest::#vars),)* }
+            }
+
+            /// The response to this request at `version` with every field at its schema default
+            /// and the top-level `ErrorCode` set to `error` where that version has one.
+            pub fn error_response(&self, version: i16, error: ErrorCode) -> ApiResponse {
+                match *self { #(#cfgs Self::#vars(ref m) => ApiResponse::#vars(m.error_response(version, error)),)* }
+            }
+        }
+
+        /// A version-free response of any API (one variant per API compiled in).
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum ApiResponse {
+            #(#cfgs #vars(#mods::Response),)*
+        }
+
+        #[allow(unused_variables)] // with no API compiled in, the enum is empty
+        impl ApiResponse {
+            /// The API of this response.
+            pub fn api_key(&self) -> ApiKey {
+                match *self { #(#cfgs Self::#vars(_) => ApiKey::#vars,)* }
+            }
+
+            /// The exact encoded size of the body at `version`.
+            pub fn encoded_len(&self, version: i16) -> usize {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeMessage::encoded_len(m, version),)* }
+            }
+
+            /// Appends the body encoded at `version` to `buf`.
+            pub fn encode(&self, version: i16, buf: &mut BytesMut) -> Result<(), EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeMessage::encode(m, version, buf),)* }
+            }
+
+            /// Reads the body of API `api_key` at `version` from the front of `buf`.
+            pub fn decode(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
+                match ApiKey::from_code(api_key) {
+                    #(#cfgs Some(ApiKey::#vars) if ApiKey::#vars.versions().contains(version) =>
+                        <#mods::Response as crate::VersionFreeMessage>::decode(version, buf).map(Self::#vars),)*
+                    Some(_) => Err(DecodeError::new(DecodeErrorKind::UnsupportedVersion { api_key, version }, "")),
+                    None => Err(DecodeError::new(DecodeErrorKind::UnknownApiKey(api_key), "")),
+                }
+            }
+
+            /// The whole frame at `version`: size, response header (with `correlation_id`) and body.
+            pub fn serialize(&self, version: i16, correlation_id: i32) -> Result<Bytes, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeResponse::serialize(m, version, correlation_id),)* }
+            }
+
+            /// The whole frame at `version` as [`crate::Chunks`] for a vectored write.
+            pub fn serialize_chunks(&self, version: i16, correlation_id: i32) -> Result<crate::Chunks, EncodeError> {
+                match *self { #(#cfgs Self::#vars(ref m) => crate::VersionFreeResponse::serialize_chunks(m, version, correlation_id),)* }
+            }
+
+            /// This response as the per-version type of `version`.
+            pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
+                match self { #(#cfgs Self::#vars(m) => m.into_version(version).map(AnyResponse::#vars),)* }
+            }
+        }
+
+        #[allow(unused_variables)]
+        impl From<AnyRequest> for ApiRequest {
+            fn from(r: AnyRequest) -> Self {
+                match r { #(#cfgs AnyRequest::#vars(r) => Self::#vars(r.into()),)* }
+            }
+        }
+
+        #[allow(unused_variables)]
+        impl From<AnyResponse> for ApiResponse {
+            fn from(r: AnyResponse) -> Self {
+                match r { #(#cfgs AnyResponse::#vars(r) => Self::#vars(r.into()),)* }
+            }
+        }
+
+        #(
+            #cfgs
+            impl From<#mods::Request> for ApiRequest {
+                fn from(r: #mods::Request) -> Self { Self::#vars(r) }
+            }
+            #cfgs
+            impl From<#mods::Response> for ApiResponse {
+                fn from(r: #mods::Response) -> Self { Self::#vars(r) }
+            }
+            #cfgs
+            impl TryFrom<ApiRequest> for #mods::Request {
+                type Error = ApiRequest;
+                /// The request if it is of this API, else the request back.
+                fn try_from(r: ApiRequest) -> Result<Self, ApiRequest> {
+                    #[allow(unreachable_patterns)]
+                    match r { ApiRequest::#vars(r) => Ok(r), other => Err(other) }
+                }
+            }
+            #cfgs
+            impl TryFrom<ApiResponse> for #mods::Response {
+                type Error = ApiResponse;
+                /// The response if it is of this API, else the response back.
+                fn try_from(r: ApiResponse) -> Result<Self, ApiResponse> {
+                    #[allow(unreachable_patterns)]
+                    match r { ApiResponse::#vars(r) => Ok(r), other => Err(other) }
+                }
+            }
+        )*
     };
     GenFile { path: "mod.rs".into(), tokens }
 }

@@ -8,15 +8,31 @@ use quote::quote;
 use crate::model::{Field, Message, StructBody, Type, Value};
 use crate::naming;
 
-/// The message whose structs are being emitted (for struct names).
+/// The message whose structs are being emitted (for struct names), and whether struct ids
+/// index its version-free structs (`free`) or its per-version ones.
 #[derive(Clone, Copy)]
 pub struct Cx<'a> {
     pub msg: &'a Message,
+    pub free: bool,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'a> {
+    /// Per-version structs of `msg`.
+    pub fn versioned(msg: &'a Message) -> Self {
+        Cx { msg, free: false }
+    }
+
+    /// Version-free structs of `msg`.
+    pub fn version_free(msg: &'a Message) -> Self {
+        Cx { msg, free: true }
+    }
+
     pub fn struct_ident(&self, id: usize) -> Ident {
-        naming::ident(&self.msg.structs[id].rust_name)
+        if self.free {
+            naming::ident(&self.msg.free.structs[id].rust_name)
+        } else {
+            naming::ident(&self.msg.structs[id].rust_name)
+        }
     }
 }
 
@@ -68,9 +84,23 @@ pub fn inline_elements(elem: &Type) -> Option<usize> {
     Some(16 / width)
 }
 
+/// Whether the field is an error code that gets the `ErrorCode` type.
+fn is_error_code(f: &Field) -> bool {
+    f.ty == Type::Int16 && crate::special::is_error_code_field(&f.name)
+}
+
+/// The Rust type of a field's value (without the `Option` of nullable fields).
+pub fn value_type(cx: Cx, f: &Field) -> TokenStream {
+    if is_error_code(f) {
+        quote!(ErrorCode)
+    } else {
+        rust_type(cx, &f.ty)
+    }
+}
+
 /// The Rust type of a field (nullable fields are `Option`).
 pub fn field_type(cx: Cx, f: &Field) -> TokenStream {
-    let t = rust_type(cx, &f.ty);
+    let t = value_type(cx, f);
     if f.nullable {
         quote!(Option<#t>)
     } else {
@@ -136,6 +166,7 @@ pub fn default_expr(cx: Cx, f: &Field) -> Result<TokenStream> {
         return Ok(quote!(None));
     }
     let v = value_expr(cx, &f.ty, &f.default)?;
+    let v = if is_error_code(f) { quote!(ErrorCode(#v)) } else { v };
     Ok(if f.nullable { quote!(Some(#v)) } else { v })
 }
 
@@ -346,7 +377,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
     let len_regular = regular.iter().map(|f| {
         let id = naming::field_ident(&f.name);
         let c = f.compact;
-        quote!(n += Wire::wire_len(&self.#id, #c);)
+        quote!(n += Wire::wire_len(&self.#id, #c, version);)
     });
     let mut len_tagged = quote!();
     let mut put_tagged = quote!();
@@ -366,13 +397,13 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
             len_parts.push(quote! {
                 if !(#is_def) {
                     count += 1;
-                    body += codec::tagged_field_len(#tag, Wire::wire_len(&self.#id, true));
+                    body += codec::tagged_field_len(#tag, Wire::wire_len(&self.#id, true, version));
                 }
             });
             count_parts.push(quote!(+ usize::from(!(#is_def))));
             put_parts.push(quote! {
                 if !(#is_def) {
-                    w.field(buf, #tag, &self.#id, #fl)?;
+                    w.field(buf, #tag, &self.#id, version, #fl)?;
                 }
             });
         }
@@ -394,7 +425,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
         let id = naming::field_ident(&f.name);
         let c = f.compact;
         let fl = flabel(f);
-        quote!(Wire::wire_put(&self.#id, buf, #c, #fl)?;)
+        quote!(Wire::wire_put(&self.#id, buf, #c, version, #fl)?;)
     });
 
     // Decode: regular fields in wire order inside the struct literal (evaluated in the order
@@ -409,7 +440,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
             let t = field_type(cx, f);
             let c = f.compact;
             let fl = flabel(f);
-            inits.push(quote!(#id: <#t as Wire>::wire_get(buf, #c, #fl)?,));
+            inits.push(quote!(#id: tri!(<#t as Wire>::wire_get(buf, #c, version, #fl)),));
         }
     }
     let get = if !body.flexible {
@@ -421,7 +452,7 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
             let id = naming::field_ident(&f.name);
             let tag = f.tag.unwrap();
             let fl = flabel(f);
-            quote!(#tag => out.#id = codec::get_tagged(#tag, data, #fl)?,)
+            quote!(#tag => out.#id = tri!(codec::get_tagged(#tag, data, version, #fl)),)
         });
         quote! {
             let mut out = Self { #(#inits)* unknown_tagged_fields: UnknownTaggedFields::new(), };
@@ -440,33 +471,36 @@ fn wire_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
         return Ok(quote! {
             impl Wire for #ident {
                 const MIN_LEN: usize = 0;
-                fn wire_len(&self, _compact: bool) -> usize {
+                fn wire_len(&self, _compact: bool, _version: i16) -> usize {
                     0
                 }
-                fn wire_put(&self, _buf: &mut Encoder, _compact: bool, _field: Field) -> Result<(), EncodeError> {
+                fn wire_put(&self, _buf: &mut Encoder, _compact: bool, _version: i16, _field: Field) -> Result<(), EncodeError> {
                     Ok(())
                 }
-                fn wire_get(_buf: &mut Bytes, _compact: bool, _field: Field) -> Result<Self, DecodeError> {
+                fn wire_get(_buf: &mut Bytes, _compact: bool, _version: i16, _field: Field) -> Result<Self, DecodeError> {
                     Ok(Self {})
                 }
             }
         });
     }
+    // Per-version structs pass the version on to their fields, which ignore it (only the
+    // version-free structs read it); a struct without fields does not use it.
+    let version = if body.fields.is_empty() { quote!(_version) } else { quote!(version) };
     Ok(quote! {
         impl Wire for #ident {
             const MIN_LEN: usize = 0 #(#min_terms)* #min_flex;
-            fn wire_len(&self, _compact: bool) -> usize {
+            fn wire_len(&self, _compact: bool, #version: i16) -> usize {
                 let mut n = 0;
                 #(#len_regular)*
                 #len_tagged
                 n
             }
-            fn wire_put(&self, buf: &mut Encoder, _compact: bool, _field: Field) -> Result<(), EncodeError> {
+            fn wire_put(&self, buf: &mut Encoder, _compact: bool, #version: i16, _field: Field) -> Result<(), EncodeError> {
                 #(#put_regular)*
                 #put_tagged
                 Ok(())
             }
-            fn wire_get(buf: &mut Bytes, _compact: bool, _field: Field) -> Result<Self, DecodeError> {
+            fn wire_get(buf: &mut Bytes, _compact: bool, #version: i16, _field: Field) -> Result<Self, DecodeError> {
                 #get
             }
         }
@@ -502,6 +536,7 @@ fn sample_impl(cx: Cx, s: &StructSpec) -> Result<TokenStream> {
 /// A value of the field that differs from its default.
 fn sample_field(cx: Cx, f: &Field, salt: usize) -> Result<TokenStream> {
     let v = sample_value(cx, f, &f.ty, salt)?;
+    let v = if is_error_code(f) { quote!(ErrorCode(#v)) } else { v };
     Ok(if f.nullable { quote!(Some(#v)) } else { v })
 }
 
