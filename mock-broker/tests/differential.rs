@@ -32,17 +32,10 @@ use kafka_wire_mock::{MockCluster, MockConfig};
 /// Differences kept on purpose: (test, step, reason). Each is in mock-broker/README.md
 /// ("Differences from Apache Kafka").
 const KNOWN: &[(&str, &str, &str)] = &[
-    ("classic_group", "A joins without a member id", MEMBER_ID),
-    ("classic_group", "B joins without a member id", MEMBER_ID),
     ("describe_configs", "a topic: with documentation", "the mock has no documentation text"),
     ("versions", "ApiVersions v3: the other APIs", "the mock serves a subset of Kafka's APIs"),
     ("versions", "ApiVersions v3: features", "the mock implements none of the features Kafka advertises"),
 ];
-
-/// Why new member ids differ.
-const MEMBER_ID: &str =
-    "a new member id is `<client id>-<UUID in Kafka's base64>`, Kafka's `<client id>-<UUID in hex>` \
-                         (mock-broker/src/group.rs, being reworked by another change)";
 
 /// The bound on waits for a cluster to catch up: only a hang trips it.
 const PATIENCE: Duration = Duration::from_secs(120);
