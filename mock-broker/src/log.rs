@@ -211,7 +211,7 @@ impl Log {
 
     /// ListOffsets: (timestamp, offset, leader epoch) for a timestamp or one of the special
     /// values -1 (latest), -2 (earliest), -3 (max timestamp), -4 (earliest local), -5 (latest
-    /// tiered: none here).
+    /// tiered) and -6 (earliest pending upload; no tiered storage here).
     pub(crate) fn offset_for(&self, timestamp: i64, current_epoch: i32) -> (i64, i64, i32) {
         let epoch_of = |offset: i64| {
             let i = self.batches.partition_point(|b| b.last < offset);
@@ -220,7 +220,9 @@ impl Log {
         match timestamp {
             -1 => (-1, self.end, current_epoch),
             -2 | -4 => (-1, self.start, epoch_of(self.start)),
-            -5 => (-1, -1, -1),
+            // Latest tiered, earliest pending upload: no tiered storage here, as on a Kafka
+            // cluster without it.
+            -5 | -6 => (-1, -1, -1),
             -3 => {
                 let Some(batch) = self.batches.iter().max_by_key(|b| (b.max_timestamp, std::cmp::Reverse(b.base)))
                 else {

@@ -1128,6 +1128,17 @@ async fn list_offsets_script(s: &Sys, t: &mut Transcript) {
         let r = s.send(&target, &list_offsets_request(topic, &[(0, timestamp)])).await;
         t.step(name, norm_list_offsets(r));
     }
+    // Special values at versions that predate them (max timestamp needs v7, earliest pending
+    // upload v11) and at the newest version.
+    let conn = s.client.connection(&target).await.unwrap();
+    for version in [1, 6, 11] {
+        for timestamp in [-3, -6, -7] {
+            let request = list_offsets::Request::from(list_offsets_request(topic, &[(0, timestamp)]));
+            let mut r = conn.send_at(&request, version).await.unwrap();
+            r.throttle_time_ms = 0;
+            t.step(format!("v{version}: timestamp {timestamp}"), r);
+        }
+    }
     let r = s.send(&target, &list_offsets_request(topic, &[(0, -1), (5, -1)])).await;
     t.step("an unknown partition next to a known one", norm_list_offsets(r));
     let mut ahead = list_offsets_request(topic, &[(0, -1)]);
