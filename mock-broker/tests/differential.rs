@@ -37,6 +37,15 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("versions", "ApiVersions v3: features", "the mock implements none of the features Kafka advertises"),
 ];
 
+/// Differences that come and go with Kafka's timing: (test, step, reason), not required to
+/// show. Each is in mock-broker/README.md too.
+const SOMETIMES: &[(&str, &str, &str)] = &[(
+    "versions",
+    "ApiVersions v3: InitProducerId",
+    "Kafka 4.4 advertises InitProducerId up to v6 right after start and up to v5 later (seen: v6 in idle runs, \
+     v5 in loaded ones and always in the every-API test); the mock serves the codec's v0-6",
+)];
+
 /// The bound on waits for a cluster to catch up: only a hang trips it.
 const PATIENCE: Duration = Duration::from_secs(120);
 
@@ -247,7 +256,7 @@ fn compare(test: &str, mock: &Transcript, kafka: &Transcript) {
             continue;
         }
         let diff = line_diff(m, k);
-        match KNOWN.iter().find(|(t, s, _)| *t == test && s == step) {
+        match KNOWN.iter().chain(SOMETIMES).find(|(t, s, _)| *t == test && s == step) {
             Some((_, _, reason)) => {
                 known += 1;
                 println!("{test} / {step}: known difference ({reason}):\n{diff}");
@@ -1517,17 +1526,7 @@ async fn versions_script(s: &Sys, t: &mut Transcript) {
         client_software_version: "1".into(),
         ..Default::default()
     };
-    // A Kafka broker that has not yet replayed the finalized features advertises the versions
-    // they gate as absent (InitProducerId v6 appears with them): wait for the features.
-    let deadline = Instant::now() + PATIENCE;
-    let r = loop {
-        let r = s.send(&Target::Broker(s.ids[0]), &request).await;
-        if s.name != "kafka" || r.finalized_features_epoch >= 0 && !r.finalized_features.is_empty() {
-            break r;
-        }
-        assert!(Instant::now() < deadline, "{}: ApiVersions never lists finalized features", s.name);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let r = s.send(&Target::Broker(s.ids[0]), &request).await;
     let (ranges, others, features, rest) = norm_api_versions(r);
     for (api, range) in ranges {
         t.step(format!("ApiVersions v3: {api:?}"), range);
