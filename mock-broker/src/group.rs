@@ -360,7 +360,16 @@ impl Group {
 
         if req.member_id.is_empty() {
             let prefix = if req.client_id.is_empty() { "member" } else { req.client_id.as_str() };
-            let id = format!("{prefix}-{}", random_uuid());
+            // Kafka's `<client id>-<java.util.UUID>`: the UUID in hex with dashes.
+            let uuid = random_uuid().as_u128();
+            let id = format!(
+                "{prefix}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                uuid >> 96,
+                (uuid >> 80) & 0xffff,
+                (uuid >> 64) & 0xffff,
+                (uuid >> 48) & 0xffff,
+                uuid & 0xffff_ffff_ffff
+            );
             if let Some(instance) = req.instance_id.clone() {
                 // A static member restarting: it replaces its previous incarnation.
                 if let Some(old_id) = self.static_member(&instance) {

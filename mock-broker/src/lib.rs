@@ -12,22 +12,24 @@
 //! # Ok(()) }
 //! ```
 //!
-//! What it serves (ApiVersions advertises exactly these versions):
+//! What it serves (every version of these APIs that the codec has; ApiVersions advertises them,
+//! but Produce from v0, as Kafka 4 does; differences from Kafka 4.4 are listed in the crate's
+//! README):
 //!
 //! | API | versions | what |
 //! |---|---|---|
-//! | ApiVersions | 0-4 | the v0 reply with UNSUPPORTED_VERSION to versions it does not know |
-//! | Metadata | 0-12 | live brokers, leaders, epochs, ISR, topic ids; auto-creates topics |
+//! | ApiVersions | 0-5 | the v0 reply with UNSUPPORTED_VERSION to versions it does not know |
+//! | Metadata | 0-13 | live brokers, leaders, epochs, ISR, topic ids; auto-creates topics |
 //! | CreateTopics, DeleteTopics | 2-7, 1-6 | partitions, replication, assignments, configs, topic ids |
-//! | Produce | 3-11 | one magic-2 batch per partition, validated; offsets; idempotence; acks 0/1/-1 |
-//! | Fetch | 4-17 | byte limits and truncation like a log slice; long polling; topic ids |
-//! | ListOffsets | 1-10 | earliest, latest, max timestamp, by timestamp |
+//! | Produce | 3-13 | one magic-2 batch per partition, validated; offsets; idempotence; acks 0/1/-1 |
+//! | Fetch | 4-18 | byte limits and truncation like a log slice; long polling; topic ids |
+//! | ListOffsets | 1-11 | earliest, latest, max timestamp, by timestamp |
 //! | FindCoordinator | 0-6 | groups and transactional ids, batched keys |
-//! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 2-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
-//! | OffsetCommit, OffsetFetch | 2-9, 1-9 | committed offsets, batched groups |
-//! | InitProducerId | 0-5 | idempotent and transactional producer ids, epoch bumps |
+//! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 0-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
+//! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups |
+//! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps |
 //! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
-//! | SaslHandshake, SaslAuthenticate | 1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
+//! | SaslHandshake, SaslAuthenticate | 0-1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
 //!
 //! Every other request the codec can decode gets that API's error reply in its version (a
 //! default response, with UNSUPPORTED_VERSION in its top-level error code where it has one);
@@ -55,13 +57,14 @@ mod log;
 mod sasl;
 mod server;
 mod state;
+mod topic_configs;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
 pub use group::{GroupEvent, RemovalReason};
 
 /// The APIs and versions the mock serves, as (API, min version, max version): what its
-/// ApiVersions answer advertises.
+/// ApiVersions answer advertises (except Produce, advertised from v0 as Kafka 4 does).
 pub fn served_versions() -> impl Iterator<Item = (kafka_wire::ApiKey, i16, i16)> {
     handlers::api_versions::ranges()
 }

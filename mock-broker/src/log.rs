@@ -13,8 +13,37 @@ pub(crate) const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_588;
 /// How many batches per producer Kafka remembers to recognise retried duplicates.
 const DEDUP_WINDOW: usize = 5;
 
-/// A rejected append: the error code and a message for Produce v8+.
-pub(crate) type AppendError = (ErrorCode, Option<String>);
+/// A rejected append, answered as Kafka answers it: an error code without a message, and the
+/// partition's log start offset when the error is found while appending to the log (sequence,
+/// epoch and record checks), -1 when it is found before (a batch that does not decode, is too
+/// large, or is not exactly one batch of magic 2: Kafka's CorruptRecordException,
+/// RecordTooLargeException and request validation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AppendError {
+    pub(crate) code: ErrorCode,
+    /// Found while appending: the answer carries the log start offset.
+    pub(crate) in_log: bool,
+}
+
+/// An error found while appending (the reason is for the reader: Kafka sends none).
+fn invalid(_reason: impl Into<String>) -> AppendError {
+    AppendError { code: ErrorCode::INVALID_RECORD, in_log: true }
+}
+
+/// A request that Kafka rejects before the log: not exactly one batch of magic 2.
+fn malformed(_reason: impl Into<String>) -> AppendError {
+    AppendError { code: ErrorCode::INVALID_RECORD, in_log: false }
+}
+
+/// A batch or record that does not decode (Kafka's CorruptRecordException).
+fn corrupt(_reason: impl Into<String>) -> AppendError {
+    AppendError { code: ErrorCode::CORRUPT_MESSAGE, in_log: false }
+}
+
+/// A sequence or epoch error of an idempotent producer.
+fn sequence(code: ErrorCode, _reason: impl Into<String>) -> AppendError {
+    AppendError { code, in_log: true }
+}
 
 #[derive(Debug, Clone)]
 struct Stored {
@@ -29,8 +58,8 @@ struct Stored {
 struct ProducerState {
     epoch: i16,
     last_sequence: i32,
-    /// (first sequence, last sequence, base offset) of the last few batches.
-    recent: VecDeque<(i32, i32, i64)>,
+    /// (first sequence, last sequence, base offset, max timestamp) of the last few batches.
+    recent: VecDeque<(i32, i32, i64, i64)>,
 }
 
 /// A partition's log.
@@ -50,14 +79,9 @@ pub(crate) struct Appended {
     pub(crate) base_offset: i64,
     /// Whether the batch was a retry of one already in the log (nothing was appended).
     pub(crate) duplicate: bool,
-}
-
-fn invalid(message: impl Into<String>) -> AppendError {
-    (ErrorCode::INVALID_RECORD, Some(message.into()))
-}
-
-fn corrupt(message: impl Into<String>) -> AppendError {
-    (ErrorCode::CORRUPT_MESSAGE, Some(message.into()))
+    /// The log append time Kafka answers: -1, except for a duplicate, where it is the max
+    /// timestamp of the batch in the log (Kafka's cached batch metadata).
+    pub(crate) log_append_time: i64,
 }
 
 impl Log {
@@ -69,30 +93,28 @@ impl Log {
         leader_epoch: i32,
         max_message_bytes: usize,
     ) -> Result<Appended, AppendError> {
-        let records = records.ok_or_else(|| invalid("null record set"))?;
+        let records = records.ok_or_else(|| malformed("null record set"))?;
         if records.len() > max_message_bytes {
-            return Err((
-                ErrorCode::MESSAGE_TOO_LARGE,
-                Some(format!("record batch of {} bytes exceeds max.message.bytes {max_message_bytes}", records.len())),
-            ));
+            // The record batch is larger than max.message.bytes.
+            return Err(AppendError { code: ErrorCode::MESSAGE_TOO_LARGE, in_log: false });
         }
         let mut batches = records.batches();
         let batch = match batches.next() {
-            None => return Err(invalid("a produce request must hold exactly one record batch; it holds none")),
+            None => return Err(malformed("a produce request must hold exactly one record batch; it holds none")),
             Some(Err(e)) => return Err(corrupt(format!("undecodable record batch: {e}"))),
             Some(Ok(Batch::Legacy(_))) => {
-                return Err(invalid("produce requests of version 3 and later take record batches of magic 2 only"))
+                return Err(malformed("produce requests of version 3 and later take record batches of magic 2 only"))
             }
             Some(Ok(Batch::V2(b))) => b,
         };
         if batches.truncated_len() > 0 || batches.next().is_some() {
-            return Err(invalid("a produce request must hold exactly one record batch per partition"));
+            return Err(malformed("a produce request must hold exactly one record batch per partition"));
         }
         validate(&batch)?;
         let count = batch.record_count();
         if batch.producer_id >= 0 {
-            if let Some(offset) = self.check_sequence(&batch, count)? {
-                return Ok(Appended { base_offset: offset, duplicate: true });
+            if let Some((offset, max_timestamp)) = self.check_sequence(&batch, count)? {
+                return Ok(Appended { base_offset: offset, duplicate: true, log_append_time: max_timestamp });
             }
         }
         let base = self.end;
@@ -115,45 +137,50 @@ impl Log {
             }
             state.epoch = batch.producer_epoch;
             state.last_sequence = last_sequence;
-            state.recent.push_back((batch.base_sequence, last_sequence, base));
+            state.recent.push_back((batch.base_sequence, last_sequence, base, batch.max_timestamp));
             if state.recent.len() > DEDUP_WINDOW {
                 state.recent.pop_front();
             }
         }
-        Ok(Appended { base_offset: base, duplicate: false })
+        Ok(Appended { base_offset: base, duplicate: false, log_append_time: -1 })
     }
 
-    /// The idempotent producer checks: `Some(offset)` for a duplicate of a recent batch.
-    fn check_sequence(&self, batch: &RecordBatch, count: i32) -> Result<Option<i64>, AppendError> {
+    /// The idempotent producer checks (Kafka's ProducerAppendInfo): `Some((base offset, max
+    /// timestamp))` for a duplicate of a recent batch.
+    fn check_sequence(&self, batch: &RecordBatch, count: i32) -> Result<Option<(i64, i64)>, AppendError> {
         if batch.producer_epoch < 0 || batch.base_sequence < 0 {
             return Err(invalid("idempotent batch without producer epoch or sequence"));
         }
         let last_sequence = batch.base_sequence.wrapping_add(count - 1) & i32::MAX;
         match self.producers.get(&batch.producer_id) {
-            Some(state) if batch.producer_epoch < state.epoch => Err((
+            Some(state) if batch.producer_epoch < state.epoch => Err(sequence(
                 ErrorCode::INVALID_PRODUCER_EPOCH,
-                Some(format!("producer epoch {} is older than {}", batch.producer_epoch, state.epoch)),
+                format!("producer epoch {} is older than {}", batch.producer_epoch, state.epoch),
             )),
             Some(state) if batch.producer_epoch == state.epoch => {
-                if let Some(&(_, _, offset)) =
-                    state.recent.iter().find(|&&(first, last, _)| first == batch.base_sequence && last == last_sequence)
+                if let Some(&(_, _, offset, max_timestamp)) = state
+                    .recent
+                    .iter()
+                    .find(|&&(first, last, ..)| first == batch.base_sequence && last == last_sequence)
                 {
-                    return Ok(Some(offset));
+                    return Ok(Some((offset, max_timestamp)));
                 }
                 let expected = state.last_sequence.wrapping_add(1) & i32::MAX;
                 if batch.base_sequence != expected {
-                    return Err((
+                    return Err(sequence(
                         ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
-                        Some(format!("sequence {} where {expected} was expected", batch.base_sequence)),
+                        format!("sequence {} where {expected} was expected", batch.base_sequence),
                     ));
                 }
                 Ok(None)
             }
-            // A new producer, or a new epoch: sequences start over.
-            _ if batch.base_sequence != 0 => Err((
+            // A new epoch: sequences start over.
+            Some(_) if batch.base_sequence != 0 => Err(sequence(
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
-                Some(format!("sequence {} where 0 was expected (new producer or epoch)", batch.base_sequence)),
+                format!("sequence {} where 0 was expected (new epoch)", batch.base_sequence),
             )),
+            // A producer this partition does not know yet may start at any sequence (Kafka
+            // accepts it: its records may have been removed by retention or DeleteRecords).
             _ => Ok(None),
         }
     }
@@ -184,7 +211,7 @@ impl Log {
 
     /// ListOffsets: (timestamp, offset, leader epoch) for a timestamp or one of the special
     /// values -1 (latest), -2 (earliest), -3 (max timestamp), -4 (earliest local), -5 (latest
-    /// tiered: none here).
+    /// tiered) and -6 (earliest pending upload; no tiered storage here).
     pub(crate) fn offset_for(&self, timestamp: i64, current_epoch: i32) -> (i64, i64, i32) {
         let epoch_of = |offset: i64| {
             let i = self.batches.partition_point(|b| b.last < offset);
@@ -193,7 +220,9 @@ impl Log {
         match timestamp {
             -1 => (-1, self.end, current_epoch),
             -2 | -4 => (-1, self.start, epoch_of(self.start)),
-            -5 => (-1, -1, -1),
+            // Latest tiered, earliest pending upload: no tiered storage here, as on a Kafka
+            // cluster without it.
+            -5 | -6 => (-1, -1, -1),
             -3 => {
                 let Some(batch) = self.batches.iter().max_by_key(|b| (b.max_timestamp, std::cmp::Reverse(b.base)))
                 else {

@@ -9,6 +9,7 @@ use kafka_wire::{ErrorCode, Uuid};
 use crate::config::{MockConfig, TopicSpec};
 use crate::group::Group;
 use crate::log::{Log, DEFAULT_MAX_MESSAGE_BYTES};
+use crate::topic_configs;
 
 /// A broker as the cluster sees it.
 #[derive(Debug, Clone)]
@@ -73,32 +74,6 @@ pub(crate) struct State {
     transactional_ids: HashMap<String, i64>,
 }
 
-/// Topic configs a topic may set, with their defaults and types (DescribeConfigs type codes:
-/// 1 boolean, 2 string, 3 int, 5 long, 6 double, 7 list).
-pub(crate) const TOPIC_CONFIGS: &[(&str, &str, i8)] = &[
-    ("cleanup.policy", "delete", 7),
-    ("compression.type", "producer", 2),
-    ("delete.retention.ms", "86400000", 5),
-    ("file.delete.delay.ms", "60000", 5),
-    ("flush.messages", "9223372036854775807", 5),
-    ("flush.ms", "9223372036854775807", 5),
-    ("index.interval.bytes", "4096", 3),
-    ("max.compaction.lag.ms", "9223372036854775807", 5),
-    ("max.message.bytes", "1048588", 3),
-    ("message.timestamp.type", "CreateTime", 2),
-    ("min.cleanable.dirty.ratio", "0.5", 6),
-    ("min.compaction.lag.ms", "0", 5),
-    ("min.insync.replicas", "1", 3),
-    ("preallocate", "false", 1),
-    ("retention.bytes", "-1", 5),
-    ("retention.ms", "604800000", 5),
-    ("segment.bytes", "1073741824", 3),
-    ("segment.index.bytes", "10485760", 3),
-    ("segment.jitter.ms", "0", 5),
-    ("segment.ms", "604800000", 5),
-    ("unclean.leader.election.enable", "false", 1),
-];
-
 /// A topic that was created (or would be, when only validating).
 #[derive(Debug, Clone)]
 pub(crate) struct Created {
@@ -111,13 +86,25 @@ pub(crate) struct Created {
 /// A topic creation that failed: the error code and its message.
 pub(crate) type CreateError = (ErrorCode, String);
 
+/// Why `name` is not a legal topic name (Kafka's `Topic.validate` message), if it is not.
+pub(crate) fn invalid_topic_name(name: &str) -> Option<String> {
+    let why = if name.is_empty() {
+        "the empty string is not allowed".to_owned()
+    } else if name == "." || name == ".." {
+        format!("'{name}' is not allowed")
+    } else if name.len() > 249 {
+        format!("the length of '{name}' is longer than the max allowed length 249")
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
+        format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'")
+    } else {
+        return None;
+    };
+    Some(format!("Topic name is invalid: {why}"))
+}
+
 /// Whether `name` is a legal topic name.
 pub(crate) fn valid_topic_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 249
-        && name != "."
-        && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    invalid_topic_name(name).is_none()
 }
 
 /// A random version-4 UUID (never the zero UUID).
@@ -225,8 +212,8 @@ impl State {
         configs: &[(String, Option<String>)],
         validate_only: bool,
     ) -> Result<Created, CreateError> {
-        if !valid_topic_name(name) {
-            return Err((ErrorCode::INVALID_TOPIC_EXCEPTION, format!("'{name}' is not a legal topic name")));
+        if let Some(message) = invalid_topic_name(name) {
+            return Err((ErrorCode::INVALID_TOPIC_EXCEPTION, message));
         }
         if self.topics.contains_key(name) {
             return Err((ErrorCode::TOPIC_ALREADY_EXISTS, format!("Topic '{name}' already exists.")));
@@ -235,17 +222,26 @@ impl State {
         let replicas: Vec<Vec<i32>> = if assignments.is_empty() {
             let partitions = if partitions == -1 { self.settings.default_partitions } else { partitions };
             if partitions <= 0 {
-                return Err((ErrorCode::INVALID_PARTITIONS, format!("Number of partitions was set to {partitions}")));
+                let message = "Number of partitions was set to an invalid non-positive value.";
+                return Err((ErrorCode::INVALID_PARTITIONS, message.into()));
             }
             if partitions > 100_000 {
                 return Err((ErrorCode::INVALID_PARTITIONS, format!("{partitions} partitions are too many")));
             }
             let rf =
                 if replication_factor == -1 { self.settings.default_replication_factor } else { replication_factor };
-            if rf <= 0 || rf as usize > brokers {
+            if rf <= 0 {
+                let message = "Replication factor must be larger than 0, or -1 to use the default value.";
+                return Err((ErrorCode::INVALID_REPLICATION_FACTOR, message.into()));
+            }
+            if rf as usize > brokers {
                 return Err((
                     ErrorCode::INVALID_REPLICATION_FACTOR,
-                    format!("Replication factor {rf} is invalid with {brokers} brokers"),
+                    format!(
+                        "Unable to replicate the partition {rf} time(s): The target replication factor of {rf} cannot \
+                         be reached because only {brokers} broker(s) are registered or some brokers have all their \
+                         log directories cordoned."
+                    ),
                 ));
             }
             (0..partitions as usize).map(|p| (0..rf as usize).map(|r| ((p + r) % brokers) as i32).collect()).collect()
@@ -259,9 +255,27 @@ impl State {
             let mut sorted: Vec<&(i32, Vec<i32>)> = assignments.iter().collect();
             sorted.sort_by_key(|a| a.0);
             for (i, (p, ids)) in sorted.iter().enumerate() {
+                let first = sorted[0].1.len();
+                if ids.len() != first {
+                    return Err((
+                        ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                        format!(
+                            "The manual partition assignment includes a partition with {} replica(s), but this is not \
+                             consistent with previous partitions, which have {first} replica(s).",
+                            ids.len()
+                        ),
+                    ));
+                }
                 let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
-                if *p != i as i32 || ids.is_empty() || !distinct || ids.iter().any(|&b| b < 0 || b as usize >= brokers)
-                {
+                if let Some(unknown) = ids.iter().find(|&&b| b < 0 || b as usize >= brokers) {
+                    return Err((
+                        ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                        format!(
+                            "The manual partition assignment includes broker {unknown}, but no such broker is registered."
+                        ),
+                    ));
+                }
+                if *p != i as i32 || ids.is_empty() || !distinct {
                     return Err((
                         ErrorCode::INVALID_REPLICA_ASSIGNMENT,
                         format!("invalid assignment of partition {p}"),
@@ -272,20 +286,11 @@ impl State {
         };
         let mut set = BTreeMap::new();
         for (key, value) in configs {
-            let Some((_, _, kind)) = TOPIC_CONFIGS.iter().find(|(k, _, _)| k == key) else {
+            let Some(config) = topic_configs::find(key) else {
                 return Err((ErrorCode::INVALID_CONFIG, format!("Unknown topic config name: {key}")));
             };
             let Some(value) = value else { continue };
-            let ok = match kind {
-                1 => value == "true" || value == "false",
-                3 => value.parse::<i32>().is_ok(),
-                5 => value.parse::<i64>().is_ok(),
-                6 => value.parse::<f64>().is_ok(),
-                _ => true,
-            };
-            if !ok {
-                return Err((ErrorCode::INVALID_CONFIG, format!("Invalid value {value} for configuration {key}")));
-            }
+            topic_configs::validate(config, value).map_err(|message| (ErrorCode::INVALID_CONFIG, message))?;
             set.insert(key.clone(), value.clone());
         }
         let live: Vec<i32> = self.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();
@@ -347,14 +352,9 @@ impl State {
     ) -> Result<(i64, i16), ErrorCode> {
         let existing = match transactional_id {
             Some(tid) => self.transactional_ids.get(tid).copied(),
-            None if producer_id >= 0 => {
-                // KIP-360: an idempotent producer asks to bump its epoch.
-                match self.producer_epochs.get(&producer_id) {
-                    Some(&epoch) if epoch == producer_epoch => Some(producer_id),
-                    Some(_) => return Err(ErrorCode::INVALID_PRODUCER_EPOCH),
-                    None => None,
-                }
-            }
+            // An idempotent producer (no transactional id) gets a new producer id and epoch 0,
+            // whatever id and epoch it sends: Kafka's TransactionCoordinator hands out a fresh
+            // id for those (the producer bumps its epoch on its own, KIP-360).
             None => None,
         };
         if let Some(pid) = existing {

@@ -41,13 +41,15 @@ fn valid_software_field(s: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'.')
 }
 
-/// The advertised ranges with `error_code`.
+/// The advertised ranges with `error_code`: the served ones, but Produce from v0, as Kafka 4
+/// advertises it (for older clients that look for v0) although it serves only v3+ (a v0-2
+/// request closes the connection, here as there).
 pub(crate) fn response(error_code: ErrorCode) -> Response {
     let api_keys = ranges()
         .filter(|_| error_code != ErrorCode::INVALID_REQUEST)
         .map(|(api, min_version, max_version)| ApiVersion {
             api_key: api.code(),
-            min_version,
+            min_version: if api == ApiKey::Produce { 0 } else { min_version },
             max_version,
             ..Default::default()
         })

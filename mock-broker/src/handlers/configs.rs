@@ -1,5 +1,6 @@
-//! DescribeConfigs for topics (every topic config, set or default, with synonyms) and brokers
-//! (the settings the mock has).
+//! DescribeConfigs for topics (Kafka 4.4's topic configs, set or default, with the synonyms
+//! Kafka lists), the cluster-wide dynamic defaults (resource name "") and the broker that
+//! receives the request (the settings the mock has). No documentation text.
 
 use kafka_wire::describe_configs::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym, Request, Response,
@@ -7,14 +8,13 @@ use kafka_wire::describe_configs::{
 use kafka_wire::ErrorCode;
 
 use crate::server::Ctx;
-use crate::state::TOPIC_CONFIGS;
+use crate::topic_configs::{
+    self, BOOLEAN, CLUSTER_DEFAULTS, DEFAULT_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, INT, LIST, STATIC_BROKER_CONFIG,
+    STRING,
+};
 
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
-/// Config sources.
-const TOPIC_CONFIG: i8 = 1;
-const STATIC_BROKER_CONFIG: i8 = 4;
-const DEFAULT_CONFIG: i8 = 5;
 
 struct Entry {
     name: String,
@@ -22,8 +22,8 @@ struct Entry {
     read_only: bool,
     source: i8,
     kind: i8,
-    /// (value, source) in order of precedence.
-    synonyms: Vec<(Option<String>, i8)>,
+    /// (name, value, source) in order of precedence.
+    synonyms: Vec<(String, Option<String>, i8)>,
 }
 
 struct Described {
@@ -37,14 +37,24 @@ struct Described {
 /// (type, name, requested keys).
 type Resource = (i8, String, Option<Vec<String>>);
 
+/// A broker setting: name, value, Kafka's default, type, read-only.
+type BrokerSetting = (&'static str, Option<String>, Option<&'static str>, i8, bool);
+
 fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Described> {
     let state = ctx.shared.state();
     resources
         .into_iter()
         .map(|(resource_type, resource_name, keys)| {
-            let mut d =
-                Described { error: ErrorCode::NONE, message: None, resource_type, resource_name, configs: Vec::new() };
+            // Kafka answers a success, and an unknown topic, with an empty message.
+            let mut d = Described {
+                error: ErrorCode::NONE,
+                message: Some(String::new()),
+                resource_type,
+                resource_name,
+                configs: Vec::new(),
+            };
             let wanted = |name: &str| keys.as_ref().is_none_or(|k| k.iter().any(|k| k == name));
+            let synonyms_of = |list: Vec<(String, Option<String>, i8)>| if synonyms { list } else { Vec::new() };
             if let Some(code) = ctx.forced {
                 d.error = code;
                 d.message = Some(format!("injected failure: {code}"));
@@ -52,68 +62,114 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
             }
             match resource_type {
                 TOPIC => match state.topics.get(&d.resource_name) {
-                    None => {
-                        d.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
-                        d.message = Some(format!("Topic {} does not exist", d.resource_name));
-                    }
+                    None => d.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                     Some(topic) => {
-                        for (name, default, kind) in TOPIC_CONFIGS.iter().filter(|c| wanted(c.0)) {
-                            let set = topic.configs.get(*name);
-                            let mut syn = Vec::new();
-                            if let Some(v) = set {
-                                syn.push((Some(v.clone()), TOPIC_CONFIG));
-                            }
-                            syn.push((Some(default.to_string()), DEFAULT_CONFIG));
+                        for e in topic_configs::effective(&topic.configs).filter(|e| wanted(e.config.name)) {
                             d.configs.push(Entry {
-                                name: name.to_string(),
-                                value: Some(set.cloned().unwrap_or_else(|| default.to_string())),
+                                name: e.config.name.to_string(),
+                                value: Some(e.value),
                                 read_only: false,
-                                source: if set.is_some() { TOPIC_CONFIG } else { DEFAULT_CONFIG },
-                                kind: *kind,
-                                synonyms: if synonyms { syn } else { Vec::new() },
+                                source: e.source,
+                                kind: e.config.kind,
+                                synonyms: synonyms_of(
+                                    e.synonyms
+                                        .into_iter()
+                                        .map(|(name, value, source)| (name, Some(value), source))
+                                        .collect(),
+                                ),
                             });
                         }
                     }
                 },
-                BROKER => {
-                    let id = if d.resource_name.is_empty() { Some(ctx.broker) } else { d.resource_name.parse().ok() };
-                    if id.is_none_or(|id| !state.brokers.iter().any(|b| b.id == id)) {
-                        d.error = ErrorCode::INVALID_REQUEST;
-                        d.message = Some(format!("unknown broker {}", d.resource_name));
-                        return d;
-                    }
-                    let s = &state.settings;
-                    let mechanisms = ctx.shared.users.as_ref().map(|u| u.mechanism_names().join(","));
-                    let broker: Vec<(&str, Option<String>, i8)> = vec![
-                        ("auto.create.topics.enable", Some(s.auto_create_topics.to_string()), 1),
-                        ("broker.id", id.map(|i| i.to_string()), 3),
-                        ("default.replication.factor", Some(s.default_replication_factor.to_string()), 3),
-                        (
-                            "group.initial.rebalance.delay.ms",
-                            Some(s.group_initial_rebalance_delay.as_millis().to_string()),
-                            3,
-                        ),
-                        ("group.max.session.timeout.ms", Some(s.group_max_session_timeout.as_millis().to_string()), 3),
-                        ("group.min.session.timeout.ms", Some(s.group_min_session_timeout.as_millis().to_string()), 3),
-                        ("message.max.bytes", Some("1048588".into()), 3),
-                        ("num.partitions", Some(s.default_partitions.to_string()), 3),
-                        ("offsets.topic.num.partitions", Some("50".into()), 3),
-                        ("sasl.enabled.mechanisms", mechanisms, 7),
-                    ];
-                    for (name, value, kind) in broker.into_iter().filter(|c| wanted(c.0)) {
+                // The cluster-wide dynamic defaults.
+                BROKER if d.resource_name.is_empty() => {
+                    for (name, value) in CLUSTER_DEFAULTS.iter().filter(|c| wanted(c.0)) {
+                        let kind = topic_configs::find(name).map_or(STRING, |c| c.kind);
                         d.configs.push(Entry {
                             name: name.to_string(),
-                            synonyms: if synonyms { vec![(value.clone(), STATIC_BROKER_CONFIG)] } else { Vec::new() },
-                            value,
-                            read_only: true,
-                            source: STATIC_BROKER_CONFIG,
+                            value: Some(value.to_string()),
+                            read_only: false,
+                            source: DYNAMIC_DEFAULT_BROKER_CONFIG,
                             kind,
+                            synonyms: synonyms_of(vec![(
+                                name.to_string(),
+                                Some(value.to_string()),
+                                DYNAMIC_DEFAULT_BROKER_CONFIG,
+                            )]),
                         });
                     }
                 }
-                other => {
+                // A broker describes only itself.
+                BROKER if d.resource_name != ctx.broker.to_string() => {
                     d.error = ErrorCode::INVALID_REQUEST;
-                    d.message = Some(format!("resource type {other} is not supported"));
+                    d.message = Some(format!(
+                        "Unexpected broker id, expected {} or empty string, but received {}",
+                        ctx.broker, d.resource_name
+                    ));
+                }
+                BROKER => {
+                    let s = &state.settings;
+                    let mechanisms = ctx.shared.users.as_ref().map(|u| u.mechanism_names().join(","));
+                    let ms = |d: std::time::Duration| Some(d.as_millis().to_string());
+                    // (name, value, Kafka's default, type, read-only): a value other than the
+                    // default is "set in server.properties" (static), as the mock's settings are.
+                    let broker: Vec<BrokerSetting> = vec![
+                        (
+                            "auto.create.topics.enable",
+                            Some(s.auto_create_topics.to_string()),
+                            Some("true"),
+                            BOOLEAN,
+                            true,
+                        ),
+                        ("broker.id", Some(ctx.broker.to_string()), None, INT, true),
+                        (
+                            "default.replication.factor",
+                            Some(s.default_replication_factor.to_string()),
+                            Some("1"),
+                            INT,
+                            true,
+                        ),
+                        (
+                            "group.initial.rebalance.delay.ms",
+                            ms(s.group_initial_rebalance_delay),
+                            Some("3000"),
+                            INT,
+                            true,
+                        ),
+                        ("group.max.session.timeout.ms", ms(s.group_max_session_timeout), Some("1800000"), INT, true),
+                        ("group.min.session.timeout.ms", ms(s.group_min_session_timeout), Some("6000"), INT, true),
+                        ("log.retention.hours", Some("168".into()), Some("168"), INT, true),
+                        ("message.max.bytes", Some("1048588".into()), Some("1048588"), INT, false),
+                        ("num.partitions", Some(s.default_partitions.to_string()), Some("1"), INT, true),
+                        ("offsets.topic.num.partitions", Some("50".into()), Some("50"), INT, true),
+                        ("sasl.enabled.mechanisms", mechanisms.or(Some("GSSAPI".into())), Some("GSSAPI"), LIST, false),
+                    ];
+                    for (name, value, default, kind, read_only) in broker.into_iter().filter(|c| wanted(c.0)) {
+                        let mut list = Vec::new();
+                        let is_default = default.is_some() && value.as_deref() == default;
+                        if !is_default {
+                            list.push((name.to_owned(), value.clone(), STATIC_BROKER_CONFIG));
+                        }
+                        if let Some(default) = default {
+                            list.push((name.to_owned(), Some(default.to_owned()), DEFAULT_CONFIG));
+                        }
+                        d.configs.push(Entry {
+                            name: name.to_string(),
+                            value,
+                            read_only,
+                            source: if is_default { DEFAULT_CONFIG } else { STATIC_BROKER_CONFIG },
+                            kind,
+                            synonyms: synonyms_of(list),
+                        });
+                    }
+                }
+                _ => {
+                    d.error = ErrorCode::INVALID_REQUEST;
+                    d.message = Some(
+                        "This most likely occurs because of a request being malformed by the client library or the \
+                         message was sent to an incompatible broker. See the broker logs for more details."
+                            .into(),
+                    );
                 }
             }
             d
@@ -144,8 +200,8 @@ pub(crate) fn describe_configs(ctx: &Ctx<'_>, r: &Request) -> Response {
                     synonyms: e
                         .synonyms
                         .iter()
-                        .map(|(value, source)| DescribeConfigsSynonym {
-                            name: e.name.as_str().into(),
+                        .map(|(name, value, source)| DescribeConfigsSynonym {
+                            name: name.as_str().into(),
                             value: value.as_deref().map(Into::into),
                             source: *source,
                             ..Default::default()
@@ -156,6 +212,9 @@ pub(crate) fn describe_configs(ctx: &Ctx<'_>, r: &Request) -> Response {
                     read_only: e.read_only,
                     config_source: e.source,
                     config_type: e.kind,
+                    // Kafka's documentation text is not here: null, as Kafka answers when not
+                    // asked for it.
+                    documentation: None,
                     ..Default::default()
                 })
                 .collect(),

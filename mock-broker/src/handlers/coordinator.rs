@@ -1,6 +1,7 @@
 //! FindCoordinator (group and transaction coordinators: a live broker picked by a stable hash
 //! of the key; one key, or a batch from the version that has `CoordinatorKeys`) and
-//! InitProducerId (idempotent and transactional producer ids, epoch bumps of KIP-360).
+//! InitProducerId (a new producer id for every idempotent producer's request, as Kafka;
+//! transactional ids keep theirs and bump the epoch, KIP-360).
 
 use kafka_wire::find_coordinator::{self, Coordinator};
 use kafka_wire::{init_producer_id, ErrorCode};
@@ -28,7 +29,8 @@ pub(crate) fn find_coordinator(ctx: &Ctx<'_>, r: &find_coordinator::Request) -> 
                     None => ErrorCode::COORDINATOR_NOT_AVAILABLE,
                 }
             };
-            c.error_message = c.error_code.is_err().then(|| c.error_code.to_string().into());
+            // Kafka answers a found coordinator with an empty message, not a null one.
+            c.error_message = Some(if c.error_code.is_err() { c.error_code.to_string().into() } else { "".into() });
             c
         })
         .collect();

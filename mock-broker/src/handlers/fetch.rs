@@ -1,8 +1,9 @@
 //! Fetch: whole batches from the one holding the fetch offset, cut at the partition and
 //! response byte limits like a log segment slice (the last batch may be partial; a first batch
 //! larger than the limit comes whole, KIP-74); long polling until `min_bytes` arrive or
-//! `max_wait_ms` passes; topics by name, or by id (v13+). Fetch sessions are never created
-//! (session id 0), so every fetch is a full fetch.
+//! `max_wait_ms` passes; topics by name, or by id (v13+); from the version with `RackId` a
+//! follower serves consumers too (KIP-392). Fetch sessions are never created (session id 0), so
+//! every fetch is a full fetch.
 
 use kafka_wire::fetch::{
     FetchTopic, FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData, Request, Response,
@@ -17,6 +18,9 @@ fn collect(ctx: &Ctx<'_>, r: &Request) -> (Response, bool) {
     let state = ctx.shared.state();
     let by_id = FetchTopic::TOPIC_ID_VERSIONS.contains(ctx.version);
     let leader_hints = PartitionData::CURRENT_LEADER_VERSIONS.contains(ctx.version);
+    // KIP-392: a consumer may fetch from a follower (Kafka reads it up to the high watermark;
+    // every replica here is in sync).
+    let from_followers = Request::RACK_ID_VERSIONS.contains(ctx.version);
     let read_committed = r.isolation_level == 1;
     let mut remaining = usize::try_from(r.max_bytes).unwrap_or(0);
     let mut bytes = 0usize;
@@ -34,23 +38,33 @@ fn collect(ctx: &Ctx<'_>, r: &Request) -> (Response, bool) {
         let topic = name.and_then(|n| state.topics.get(n));
         let mut partitions = Vec::with_capacity(t.partitions.len());
         for f in &t.partitions {
+            // Unless the read succeeds, Kafka answers high watermark, last stable offset and log
+            // start offset -1, and no list of aborted transactions (an empty one for an unknown
+            // topic or partition, answered before reading).
             let mut data = PartitionData {
                 partition_index: f.partition,
-                aborted_transactions: read_committed.then(Vec::new),
+                high_watermark: -1,
+                last_stable_offset: -1,
+                log_start_offset: -1,
+                aborted_transactions: None,
                 records: Some(Records::new()),
                 ..Default::default()
             };
             let partition = topic.and_then(|t| usize::try_from(f.partition).ok().and_then(|i| t.partitions.get(i)));
             data.error_code = match (ctx.forced.or(Some(error).filter(|e| e.is_err())), topic, partition) {
                 (Some(code), ..) => code,
-                (None, None, _) => unknown,
-                (None, Some(_), None) => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                (None, None, _) => {
+                    data.aborted_transactions = Some(Vec::new());
+                    unknown
+                }
+                (None, Some(_), None) => {
+                    data.aborted_transactions = Some(Vec::new());
+                    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                }
                 (None, Some(_), Some(p)) => {
-                    data.high_watermark = p.log.end;
-                    data.last_stable_offset = p.log.end;
-                    data.log_start_offset = p.log.start;
                     let epoch = f.current_leader_epoch;
-                    if p.leader != ctx.broker {
+                    let follower = from_followers && p.replicas.contains(&ctx.broker) && p.leader >= 0;
+                    if p.leader != ctx.broker && !follower {
                         if leader_hints {
                             data.current_leader = LeaderIdAndEpoch {
                                 leader_id: p.leader,
@@ -77,6 +91,10 @@ fn collect(ctx: &Ctx<'_>, r: &Request) -> (Response, bool) {
                         let limit = usize::try_from(f.partition_max_bytes).unwrap_or(0).min(remaining);
                         match p.log.read(f.fetch_offset, limit, bytes == 0) {
                             Ok(records) => {
+                                data.high_watermark = p.log.end;
+                                data.last_stable_offset = p.log.end;
+                                data.log_start_offset = p.log.start;
+                                data.aborted_transactions = read_committed.then(Vec::new);
                                 bytes += records.len();
                                 remaining = remaining.saturating_sub(records.len());
                                 data.records = Some(Records::from(records));

@@ -192,11 +192,16 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
             }
         })
         .collect();
+    // Offsets of unknown topics are answered UNKNOWN_TOPIC_OR_PARTITION and not stored; Kafka
+    // (KafkaApis) checks that before the group coordinator sees the request.
+    let known: Vec<bool> = names.iter().map(|n| n.as_ref().is_some_and(|n| state.topics.contains_key(n))).collect();
     let offsets: Vec<CommitEntry> = r
         .topics
         .iter()
         .zip(&names)
-        .filter_map(|(t, name)| name.as_ref().map(|n| (t, n)))
+        .zip(&known)
+        .filter(|(_, known)| **known)
+        .filter_map(|((t, name), _)| name.as_ref().map(|n| (t, n)))
         .flat_map(|(t, name)| {
             t.partitions.iter().map(move |p| {
                 let metadata = owned(&p.committed_metadata);
@@ -229,8 +234,8 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
     let topics = r
         .topics
         .iter()
-        .zip(&names)
-        .map(|(t, name)| OffsetCommitResponseTopic {
+        .zip(names.iter().zip(&known))
+        .map(|(t, (name, known))| OffsetCommitResponseTopic {
             name: t.name.clone(),
             topic_id: t.topic_id,
             partitions: t
@@ -239,7 +244,8 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
                 .map(|p| OffsetCommitResponsePartition {
                     partition_index: p.partition_index,
                     error_code: match name {
-                        Some(_) => errors.next().unwrap_or(ErrorCode::NONE),
+                        Some(_) if *known => errors.next().unwrap_or(ErrorCode::NONE),
+                        Some(_) => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                         None => ErrorCode::UNKNOWN_TOPIC_ID,
                     },
                     ..Default::default()

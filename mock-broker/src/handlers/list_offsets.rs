@@ -1,10 +1,26 @@
 //! ListOffsets: latest (-1), earliest (-2), max timestamp (-3), earliest local (-4), latest
-//! tiered (-5, none here), or the first offset at or after a timestamp.
+//! tiered (-5, none here), earliest pending upload (-6, none here), or the first offset at or
+//! after a timestamp. A negative value the request's version does not know is
+//! UNSUPPORTED_VERSION, as Kafka answers it.
 
 use kafka_wire::list_offsets::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse, Request, Response};
 use kafka_wire::ErrorCode;
 
 use crate::server::Ctx;
+
+/// The first ListOffsets version that knows the special timestamp `timestamp` (the schema's
+/// version notes; Kafka's `ListOffsetsRequest` checks them per partition), `None` for a
+/// negative value that is no special timestamp.
+fn special_timestamp_since(timestamp: i64) -> Option<i16> {
+    match timestamp {
+        -1 | -2 => Some(0),
+        -3 => Some(7),  // MAX_TIMESTAMP, KIP-734
+        -4 => Some(8),  // EARLIEST_LOCAL_TIMESTAMP, KIP-405
+        -5 => Some(9),  // LATEST_TIERED_TIMESTAMP, KIP-1005
+        -6 => Some(11), // EARLIEST_PENDING_UPLOAD_TIMESTAMP, KIP-1023
+        _ => None,
+    }
+}
 
 pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
     let epochs = ListOffsetsPartitionResponse::LEADER_EPOCH_VERSIONS.contains(ctx.version);
@@ -31,6 +47,12 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
                             ErrorCode::UNKNOWN_LEADER_EPOCH
                         }
                         (None, Some(part)) if epoch >= 0 && epoch < part.leader_epoch => ErrorCode::FENCED_LEADER_EPOCH,
+                        (None, Some(_))
+                            if p.timestamp < 0
+                                && special_timestamp_since(p.timestamp).is_none_or(|v| ctx.version < v) =>
+                        {
+                            ErrorCode::UNSUPPORTED_VERSION
+                        }
                         (None, Some(part)) => {
                             let (timestamp, offset, leader_epoch) = part.log.offset_for(p.timestamp, part.leader_epoch);
                             (out.timestamp, out.offset) = (timestamp, offset);

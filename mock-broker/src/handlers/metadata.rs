@@ -1,5 +1,6 @@
-//! Metadata: live brokers, the controller, topics (auto-created when allowed), their
-//! partitions with leaders, leader epochs, replicas and ISR, and topic ids.
+//! Metadata: live brokers, the controller, topics (auto-created when allowed, found by the next
+//! request as on Kafka), their partitions with leaders, leader epochs, replicas and ISR, and
+//! topic ids.
 
 use kafka_wire::metadata::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic, Request, Response,
@@ -56,11 +57,13 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
                 topics.push(missing(ErrorCode::INVALID_TOPIC_EXCEPTION, Some(name)));
                 continue;
             }
-            let create = allow_auto_create && settings.auto_create_topics;
-            if !create || state.create_topic(&name, -1, -1, &[], &[], false).is_err() {
-                topics.push(missing(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name)));
-                continue;
+            // Created when allowed; this answer does not show it yet: Kafka (KRaft) asks its
+            // controller to create the topic and answers UNKNOWN_TOPIC_OR_PARTITION meanwhile.
+            if allow_auto_create && settings.auto_create_topics {
+                let _ = state.create_topic(&name, -1, -1, &[], &[], false);
             }
+            topics.push(missing(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, Some(name)));
+            continue;
         }
         let Some(topic) = state.topics.get(&name) else { continue };
         let partitions = topic

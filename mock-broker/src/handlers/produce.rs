@@ -21,7 +21,8 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {
             if t.name.is_empty() { state.topic_name(t.topic_id).map(str::to_owned) } else { Some(t.name.to_string()) };
         let mut partitions = Vec::with_capacity(t.partition_data.len());
         for p in &t.partition_data {
-            let mut out = PartitionProduceResponse { index: p.index, ..Default::default() };
+            // An error is answered with base offset -1, as Kafka answers it.
+            let mut out = PartitionProduceResponse { index: p.index, base_offset: -1, ..Default::default() };
             let topic = name.as_ref().and_then(|n| state.topics.get_mut(n));
             let partition = topic.and_then(|topic| {
                 let max = topic.max_message_bytes();
@@ -56,11 +57,16 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {
                     Ok(a) => {
                         appended |= !a.duplicate;
                         out.base_offset = a.base_offset;
+                        out.log_append_time_ms = a.log_append_time;
                         out.log_start_offset = part.log.start;
                     }
-                    Err((code, message)) => {
-                        out.error_code = code;
-                        out.error_message = message.map(Into::into);
+                    // As Kafka answers: no error message; the log start offset for errors found
+                    // while appending, -1 for those found before.
+                    Err(e) => {
+                        out.error_code = e.code;
+                        if e.in_log {
+                            out.log_start_offset = part.log.start;
+                        }
                     }
                 },
             }

@@ -1,75 +1,81 @@
 //! CreateTopics and DeleteTopics (any broker acts as the controller).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use kafka_wire::create_topics::{self, CreatableTopicConfigs, CreatableTopicResult};
 use kafka_wire::delete_topics::{self, DeletableTopicResult};
 use kafka_wire::ErrorCode;
 
 use crate::server::Ctx;
-use crate::state::TOPIC_CONFIGS;
+use crate::topic_configs;
 
-/// Config sources: DYNAMIC_TOPIC_CONFIG when set on the topic, DEFAULT_CONFIG otherwise.
-const DYNAMIC_TOPIC_CONFIG: i8 = 1;
-const DEFAULT_CONFIG: i8 = 5;
-
+/// Creates the topics; a name given twice is not created, and answered once, after the others,
+/// with INVALID_REQUEST (as Kafka's ControllerApis does). An error answer keeps the defaults:
+/// partitions and replication factor -1, an empty (not null) list of configs.
 pub(crate) fn create_topics(ctx: &Ctx<'_>, r: &create_topics::Request) -> create_topics::Response {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for t in &r.topics {
         *counts.entry(&t.name).or_default() += 1;
     }
+    let mut duplicates: Vec<&str> = Vec::new();
+    for t in &r.topics {
+        if counts[&*t.name] > 1 && !duplicates.contains(&&*t.name) {
+            duplicates.push(&t.name);
+        }
+    }
+    let failed = |name: &str, code: ErrorCode, message: String| CreatableTopicResult {
+        name: name.into(),
+        error_code: code,
+        error_message: Some(message.into()),
+        ..Default::default()
+    };
     let mut state = ctx.shared.state();
-    let topics = r
+    let mut topics: Vec<CreatableTopicResult> = r
         .topics
         .iter()
+        .filter(|t| !duplicates.contains(&&*t.name))
         .map(|t| {
-            let mut out = CreatableTopicResult { name: t.name.clone(), ..Default::default() };
             let assignments: Vec<(i32, Vec<i32>)> =
                 t.assignments.iter().map(|a| (a.partition_index, a.broker_ids.to_vec())).collect();
             let configs: Vec<(String, Option<String>)> =
                 t.configs.iter().map(|c| (c.name.to_string(), c.value.as_deref().map(str::to_owned))).collect();
-            let outcome = if let Some(code) = ctx.forced {
-                Err((code, format!("injected failure: {code}")))
-            } else if counts[&*t.name] > 1 {
-                let message = format!("Create topics request contains multiple entries for {}", t.name);
-                Err((ErrorCode::INVALID_REQUEST, message))
-            } else {
-                state.create_topic(
+            let outcome = match ctx.forced {
+                Some(code) => Err((code, format!("injected failure: {code}"))),
+                None => state.create_topic(
                     &t.name,
                     t.num_partitions,
                     t.replication_factor,
                     &assignments,
                     &configs,
                     r.validate_only,
-                )
+                ),
             };
             match outcome {
-                Ok(created) => {
-                    out.topic_id = created.id;
-                    out.num_partitions = created.partitions;
-                    out.replication_factor = created.replication_factor;
-                    let mut all: BTreeMap<&str, &str> = TOPIC_CONFIGS.iter().map(|(k, v, _)| (*k, *v)).collect();
-                    all.extend(created.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-                    let set = |name: &str| configs.iter().any(|(n, _)| n == name);
-                    out.configs = Some(
-                        all.into_iter()
-                            .map(|(name, value)| CreatableTopicConfigs {
-                                name: name.into(),
-                                value: Some(value.into()),
-                                config_source: if set(name) { DYNAMIC_TOPIC_CONFIG } else { DEFAULT_CONFIG },
+                Ok(created) => CreatableTopicResult {
+                    name: t.name.clone(),
+                    error_message: None,
+                    topic_id: created.id,
+                    num_partitions: created.partitions,
+                    replication_factor: created.replication_factor,
+                    configs: Some(
+                        topic_configs::effective(&created.configs)
+                            .map(|e| CreatableTopicConfigs {
+                                name: e.config.name.into(),
+                                value: Some(e.value.into()),
+                                config_source: e.source,
                                 ..Default::default()
                             })
                             .collect(),
-                    );
-                }
-                Err((code, message)) => {
-                    out.error_code = code;
-                    out.error_message = Some(message.into());
-                }
+                    ),
+                    ..Default::default()
+                },
+                Err((code, message)) => failed(&t.name, code, message),
             }
-            out
         })
         .collect();
+    topics.extend(
+        duplicates.into_iter().map(|name| failed(name, ErrorCode::INVALID_REQUEST, "Duplicate topic name.".into())),
+    );
     create_topics::Response { topics, ..Default::default() }
 }
 
