@@ -2,7 +2,7 @@
 //! serializes it into a frame; a broker decodes that frame, answers; the client parses the
 //! answer with the deserializer its request handed out.
 //!
-//! Run with `cargo run -p kafka-wire --example quickstart`.
+//! Run with `cargo run -p kafka-wire --example codec`.
 
 use kafka_wire::{metadata, smallvec, AnyResponse, Message, RequestFrame, VersionedRequest};
 
