@@ -8,8 +8,13 @@ use std::path::Path;
 /// (package folder, folder of its test files): the files there are target roots (a `path` of a
 /// `[[test]]` in the package's manifest, or the `main.rs` of a folder target) or modules a root
 /// declares with `mod <file stem>;`.
-const FOLDERS: &[(&str, &str)] =
-    &[("tests", "tests"), ("client", "tests"), ("mock-broker", "tests"), ("interop", "tests/rdkafka")];
+const FOLDERS: &[(&str, &str)] = &[
+    ("tests", "tests"),
+    ("client", "tests"),
+    ("mock-broker", "tests"),
+    ("mock-broker", "tests/differential"),
+    ("interop", "tests/rdkafka"),
+];
 
 #[test]
 fn every_test_file_belongs_to_a_test_target() {
