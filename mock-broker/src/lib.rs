@@ -49,11 +49,15 @@
 // that is needed for one version is redundant for another.
 #![allow(clippy::needless_update)]
 
+mod authenticator;
 mod cluster;
 mod config;
+mod context;
+mod frame_reader;
 mod group;
 mod handlers;
 mod log;
+mod request;
 mod sasl;
 mod server;
 mod state;

@@ -2,7 +2,9 @@
 //! file); run one module with a filter, e.g. `cargo test -p kafka-wire-mock --test mock groups::`.
 
 mod apis;
+mod binary;
 mod broker;
 mod client_interop;
+mod connections;
 mod groups;
 mod smoke;
