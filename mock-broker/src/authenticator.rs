@@ -76,13 +76,19 @@ impl Authenticator {
         let Some(users) = &ctx.shared.users else {
             return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), None);
         };
+        // Re-authentication only where sessions expire (Kafka: `connections.max.reauth.ms` > 0);
+        // otherwise a SaslHandshake after authentication is refused, the connection stays.
+        if self.session.is_some() && ctx.shared.session_lifetime.is_none() {
+            return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), None);
+        }
         let enabled = users.mechanism_names();
         if let Some(code) = ctx.forced {
             return (answer(code, enabled), None);
         }
         if self.exchange.is_some() {
+            // Kafka lists no mechanisms in this answer.
             let close = Some("a second SaslHandshake during the SASL exchange".to_string());
-            return (answer(ErrorCode::ILLEGAL_SASL_STATE, enabled), close);
+            return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), close);
         }
         let Some(mechanism) = users.mechanism(&r.mechanism) else {
             let close = Some(format!("SASL mechanism {:?} is not enabled", r.mechanism.to_string()));
@@ -102,12 +108,13 @@ impl Authenticator {
     }
 
     /// SaslAuthenticate. Returns the response, and why the connection closes after it (if it
-    /// does).
+    /// does); `Err`: close without an answer, with the reason (a SaslAuthenticate before any
+    /// SaslHandshake, as Kafka 4.4 does).
     pub(crate) fn authenticate(
         &mut self,
         ctx: &Ctx<'_>,
         r: &sasl_authenticate::Request,
-    ) -> (sasl_authenticate::Response, Option<String>) {
+    ) -> Result<(sasl_authenticate::Response, Option<String>), String> {
         let answer = |error_code: ErrorCode, message: Option<String>, auth_bytes: Vec<u8>, session_lifetime_ms: i64| {
             sasl_authenticate::Response {
                 error_code,
@@ -117,25 +124,32 @@ impl Authenticator {
                 ..Default::default()
             }
         };
+        // Kafka's text (`KafkaApis`), on a listener without SASL too.
+        let after_authentication = || {
+            let message = "SaslAuthenticate request received after successful authentication".to_string();
+            Ok((answer(ErrorCode::ILLEGAL_SASL_STATE, Some(message), Vec::new(), 0), None))
+        };
         if ctx.shared.users.is_none() {
-            let message = "SaslAuthenticate request received on a listener without SASL".to_string();
-            return (answer(ErrorCode::ILLEGAL_SASL_STATE, Some(message), Vec::new(), 0), None);
+            return after_authentication();
         }
         if let Some(code) = ctx.forced {
             let message = format!("injected failure: {code}");
-            return (answer(code, Some(message.clone()), Vec::new(), 0), Some(message));
+            return Ok((answer(code, Some(message.clone()), Vec::new(), 0), Some(message)));
         }
         if self.exchange.is_none() {
-            let message = "SaslAuthenticate without a SaslHandshake before it".to_string();
-            return (answer(ErrorCode::ILLEGAL_SASL_STATE, Some(message.clone()), Vec::new(), 0), Some(message));
+            if self.session.is_some() {
+                return after_authentication();
+            }
+            return Err("SaslAuthenticate without a SaslHandshake before it".into());
         }
         let lifetime_ok = sasl_authenticate::Response::SESSION_LIFETIME_MS_VERSIONS.contains(ctx.version);
-        match self.step(ctx.shared, &r.auth_bytes, lifetime_ok) {
-            Ok((reply, lifetime)) => (answer(ErrorCode::NONE, None, reply, lifetime), None),
+        Ok(match self.step(ctx.shared, &r.auth_bytes, lifetime_ok) {
+            // Kafka's answer carries an empty message, not a null one.
+            Ok((reply, lifetime)) => (answer(ErrorCode::NONE, Some(String::new()), reply, lifetime), None),
             Err(message) => {
                 (answer(ErrorCode::SASL_AUTHENTICATION_FAILED, Some(message.clone()), Vec::new(), 0), Some(message))
             }
-        }
+        })
     }
 
     /// A bare SASL token after a SaslHandshake v0: `Ok` with the reply token (sent back as a

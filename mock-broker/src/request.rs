@@ -75,11 +75,13 @@ pub(crate) async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Authent
             close_after = close;
             response.into()
         }
-        ApiRequest::SaslAuthenticate(r) => {
-            let (response, close) = auth.authenticate(&ctx, r);
-            close_after = close;
-            response.into()
-        }
+        ApiRequest::SaslAuthenticate(r) => match auth.authenticate(&ctx, r) {
+            Ok((response, close)) => {
+                close_after = close;
+                response.into()
+            }
+            Err(reason) => return Next::Close(None, reason),
+        },
         request => handlers::dispatch(&ctx, request).await,
     };
     let response = match handled {

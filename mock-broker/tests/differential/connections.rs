@@ -301,6 +301,44 @@ async fn sasl_script(t: &mut Transcript, addr: &str) {
     let second = wire.send(&request, handshakes.max).await;
     t.step("SaslHandshake twice", format!("{}, then {}", handshake_answer(first), handshake_answer(second)));
     t.step("SaslHandshake twice: then", wire.open().await);
+
+    // After authentication: SaslAuthenticate alone, then a SaslHandshake and a SaslAuthenticate
+    // (re-authentication, KIP-368), then a request.
+    let mut wire = Wire::connect(addr).await;
+    let handshake = sasl_handshake::Request { mechanism: "PLAIN".into() };
+    let plain = sasl_authenticate::Request {
+        auth_bytes: format!("\0{USER}\0{PASSWORD}").into_bytes().into(),
+        ..Default::default()
+    };
+    let summary = |r: Result<sasl_authenticate::Response, &'static str>| {
+        format!("{:?}", r.map(|r| (r.error_code, r.error_message, r.session_lifetime_ms)))
+    };
+    wire.send(&handshake, handshakes.max).await.unwrap();
+    t.step("authenticated", summary(wire.send(&plain, authenticates.max).await));
+    t.step("then SaslAuthenticate", summary(wire.send(&plain, authenticates.max).await));
+    t.step("then SaslHandshake", handshake_answer(wire.send(&handshake, handshakes.max).await));
+    t.step("then SaslAuthenticate again", summary(wire.send(&plain, authenticates.max).await));
+    t.step("then", wire.open().await);
+}
+
+/// The SASL requests on a listener without SASL.
+async fn without_sasl_script(t: &mut Transcript, addr: &str) {
+    let handshakes = ApiKey::SaslHandshake.versions();
+    for hv in handshakes.min..=handshakes.max {
+        let mut wire = Wire::connect(addr).await;
+        let answer = wire.send(&sasl_handshake::Request { mechanism: "PLAIN".into() }, hv).await;
+        t.step(format!("SaslHandshake v{hv} without SASL"), handshake_answer(answer));
+        t.step(format!("SaslHandshake v{hv} without SASL: then"), wire.open().await);
+    }
+    let authenticates = ApiKey::SaslAuthenticate.versions();
+    for av in authenticates.min..=authenticates.max {
+        let mut wire = Wire::connect(addr).await;
+        let request =
+            sasl_authenticate::Request { auth_bytes: Bytes::from_static(b"\0alice\0x"), ..Default::default() };
+        let answer = wire.send(&request, av).await.map(|r| (r.error_code, r.error_message, r.session_lifetime_ms));
+        t.step(format!("SaslAuthenticate v{av} without SASL"), format!("{answer:?}"));
+        t.step(format!("SaslAuthenticate v{av} without SASL: then"), wire.open().await);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,5 +352,13 @@ async fn sasl_versions() {
     let mock_addr = mock.bootstrap_servers();
     tokio::join!(sasl_script(&mut on_mock, &mock_addr), sasl_script(&mut on_kafka, &kafka_addr));
     compare("sasl_versions", &on_mock, &on_kafka);
+    mock.shutdown().await;
+
+    let mock = MockCluster::start(MockConfig::new()).await.unwrap();
+    let (mut on_mock, mut on_kafka) = (Transcript::default(), Transcript::default());
+    let kafka_addr = kafka.bootstrap_servers_of(Listener::Plaintext);
+    let mock_addr = mock.bootstrap_servers();
+    tokio::join!(without_sasl_script(&mut on_mock, &mock_addr), without_sasl_script(&mut on_kafka, &kafka_addr));
+    compare("sasl_versions_without_sasl", &on_mock, &on_kafka);
     mock.shutdown().await;
 }
