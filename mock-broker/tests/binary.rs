@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kafka_wire::{metadata, produce, ErrorCode, Records, VersionFreeRequest};
+use kafka_wire::{metadata, produce, ApiKey, ErrorCode, Records, VersionFreeRequest};
 use kafka_wire_client::sasl::{SaslConfig as ClientSasl, SaslMechanism as ClientMechanism};
 use kafka_wire_client::{Connection, ConnectionConfig, Error};
 
@@ -294,6 +294,52 @@ fn sasl_topics_faults_and_the_close_log() {
     assert_eq!(mock.command("broker-down 0"), "ok");
     mock.stderr_line(&["broker 0", "closed: the broker stopped"]);
     assert!(rt.block_on(connection.send(&all)).is_err());
+    assert_eq!(mock.stop(), Some(0));
+}
+
+/// A request frame with header v1 (correlation id 7, client id `bin`) and `body`.
+fn raw_frame(api: ApiKey, version: i16, body: &[u8]) -> Vec<u8> {
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&api.code().to_be_bytes());
+    frame.extend_from_slice(&version.to_be_bytes());
+    frame.extend_from_slice(&7i32.to_be_bytes());
+    frame.extend_from_slice(&3i16.to_be_bytes());
+    frame.extend_from_slice(b"bin");
+    frame.extend_from_slice(body);
+    let mut out = (frame.len() as i32).to_be_bytes().to_vec();
+    out.extend_from_slice(&frame);
+    out
+}
+
+/// The close paths of a plaintext listener, each logged with its reason: a version the broker
+/// does not have, one Kafka 4 removed, a body that does not decode, a connection reset.
+#[test]
+fn close_reasons_are_logged() {
+    let mock = Mock::start(&[]);
+    let send = |frame: &[u8]| {
+        let mut raw = std::net::TcpStream::connect(&mock.bootstrap).unwrap();
+        raw.write_all(frame).unwrap();
+        raw
+    };
+    let _a = send(&raw_frame(ApiKey::Metadata, 99, &[0, 0, 0, 0]));
+    mock.stderr_line(&["closed: Metadata v99 request does not decode"]);
+    let _b = send(&raw_frame(ApiKey::Produce, 2, &[0, 1, 0, 0, 0x75, 0x30, 0, 0, 0, 0]));
+    mock.stderr_line(&["closed: Produce v2 request does not decode"]);
+    let mut frame = metadata::Request::default().serialize(12, 1, None).unwrap().to_vec();
+    let len = frame.len();
+    frame[len - 3..].copy_from_slice(&[0xff, 0xff, 0xff]);
+    let _c = send(&frame);
+    mock.stderr_line(&["closed: Metadata v12 request does not decode"]);
+    // A reset (SO_LINGER 0) after an answer: a read error.
+    runtime().block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(&mock.bootstrap).await.unwrap();
+        stream.write_all(&metadata::Request::default().serialize(12, 1, None).unwrap()).await.unwrap();
+        let mut size = [0u8; 4];
+        stream.read_exact(&mut size).await.unwrap();
+        stream.set_zero_linger().unwrap();
+    });
+    mock.stderr_line(&["closed: reading a request frame: reading the socket failed"]);
     assert_eq!(mock.stop(), Some(0));
 }
 
