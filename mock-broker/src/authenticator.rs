@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::cluster::Shared;
 use crate::config::SaslMechanism;
 use crate::context::Ctx;
-use crate::sasl::{Exchange, Step};
+use crate::sasl::{Exchange, Failure, Step};
 
 /// Kafka's `sasl.server.max.receive.size`: the largest frame before authentication.
 const MAX_UNAUTHENTICATED_FRAME: usize = 512 * 1024;
@@ -146,8 +146,9 @@ impl Authenticator {
         Ok(match self.step(ctx.shared, &r.auth_bytes, lifetime_ok) {
             // Kafka's answer carries an empty message, not a null one.
             Ok((reply, lifetime)) => (answer(ErrorCode::NONE, Some(String::new()), reply, lifetime), None),
-            Err(message) => {
-                (answer(ErrorCode::SASL_AUTHENTICATION_FAILED, Some(message.clone()), Vec::new(), 0), Some(message))
+            Err(failure) => {
+                let reason = failure.reason().to_owned();
+                (answer(ErrorCode::SASL_AUTHENTICATION_FAILED, Some(failure.message), Vec::new(), 0), Some(reason))
             }
         })
     }
@@ -156,24 +157,26 @@ impl Authenticator {
     /// bare size-prefixed frame), or `Err` with why the exchange failed (the connection
     /// closes: there is no error field to carry it).
     pub(crate) fn raw_token(&mut self, shared: &Shared, token: &[u8]) -> Result<Vec<u8>, String> {
-        self.step(shared, token, false).map(|(reply, _)| reply)
+        self.step(shared, token, false).map(|(reply, _)| reply).map_err(|f| f.reason().to_owned())
     }
 
     /// One step of the SASL exchange: `Ok((reply, session lifetime in ms))` to go on or finish
-    /// (`session` set), or a message for the failure.
-    fn step(&mut self, shared: &Shared, token: &[u8], lifetime_ok: bool) -> Result<(Vec<u8>, i64), String> {
-        let users = shared.users.as_ref().ok_or("SASL on a listener without SASL")?;
-        let (mechanism, exchange) = self.exchange.as_mut().ok_or("a SASL token without a SaslHandshake before it")?;
+    /// (`session` set), or the failure.
+    fn step(&mut self, shared: &Shared, token: &[u8], lifetime_ok: bool) -> Result<(Vec<u8>, i64), Failure> {
+        let state = |message: &str| Failure { message: message.into(), detail: None };
+        let users = shared.users.as_ref().ok_or_else(|| state("SASL on a listener without SASL"))?;
+        let (mechanism, exchange) =
+            self.exchange.as_mut().ok_or_else(|| state("a SASL token without a SaslHandshake before it"))?;
         let mechanism = *mechanism;
-        let failed = |message: String| {
+        let failed = |failure: Failure| {
             shared.counters.failed_authentications.fetch_add(1, Ordering::Relaxed);
-            message
+            failure
         };
         match exchange.step(users, token).map_err(failed)? {
             Step::Continue(challenge) => Ok((challenge, 0)),
             Step::Done { user, reply } => {
                 if self.session.as_ref().is_some_and(|(previous, _, _)| *previous != user) {
-                    return Err(failed("Re-authentication must keep the same principal".into()));
+                    return Err(failed(state("Re-authentication must keep the same principal")));
                 }
                 self.exchange = None;
                 self.raw_tokens = false;

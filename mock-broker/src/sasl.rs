@@ -148,6 +148,34 @@ pub(crate) enum Step {
     Done { user: String, reply: Vec<u8> },
 }
 
+/// Why an exchange failed: what the client is told, and, when it is Kafka's generic text, the
+/// detail for the broker's log.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) detail: Option<String>,
+}
+
+impl Failure {
+    /// A message that goes to the client as it is (Kafka's `SaslAuthenticationException`).
+    fn told(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), detail: None }
+    }
+
+    /// A malformed message (Kafka's `SaslException`): the client gets Kafka's generic text,
+    /// the log gets `detail`.
+    fn malformed(mechanism: SaslMechanism, detail: impl Into<String>) -> Failure {
+        Failure { message: invalid_credentials(mechanism), detail: Some(detail.into()) }
+    }
+
+    /// What the broker logs.
+    pub(crate) fn reason(&self) -> &str {
+        self.detail.as_deref().unwrap_or(&self.message)
+    }
+}
+
+/// Kafka's text for a SCRAM exchange that fails, and for any malformed SASL message
+/// (`SaslServerAuthenticator`).
 fn invalid_credentials(mechanism: SaslMechanism) -> String {
     format!(
         "Authentication failed during authentication due to invalid credentials with SASL mechanism {}",
@@ -163,26 +191,29 @@ impl Exchange {
         }
     }
 
-    /// Takes the client's next message. `Err` is the failure message for the client.
-    pub(crate) fn step(&mut self, users: &Users, message: &[u8]) -> Result<Step, String> {
+    /// Takes the client's next message.
+    pub(crate) fn step(&mut self, users: &Users, message: &[u8]) -> Result<Step, Failure> {
         match self {
             Exchange::Plain => {
-                let text = std::str::from_utf8(message).map_err(|_| "Invalid SASL/PLAIN message".to_string())?;
+                let text = std::str::from_utf8(message)
+                    .map_err(|_| Failure::malformed(SaslMechanism::Plain, "Invalid SASL/PLAIN message"))?;
                 let mut parts = text.split('\0');
                 let (Some(authzid), Some(user), Some(password), None) =
                     (parts.next(), parts.next(), parts.next(), parts.next())
                 else {
-                    return Err("Invalid SASL/PLAIN response: expected 3 tokens".into());
+                    return Err(Failure::malformed(
+                        SaslMechanism::Plain,
+                        "Invalid SASL/PLAIN response: expected 3 tokens",
+                    ));
                 };
                 if !authzid.is_empty() && authzid != user {
-                    return Err(
-                        "Authentication failed: Client requested an authorization id that is different from username"
-                            .into(),
-                    );
+                    return Err(Failure::told(
+                        "Authentication failed: Client requested an authorization id that is different from username",
+                    ));
                 }
                 match users.plain.get(user) {
                     Some(p) if p == password => Ok(Step::Done { user: user.to_owned(), reply: Vec::new() }),
-                    _ => Err("Authentication failed: Invalid username or password".into()),
+                    _ => Err(Failure::told("Authentication failed: Invalid username or password")),
                 }
             }
             Exchange::ScramFirst(mechanism) => {
@@ -191,10 +222,10 @@ impl Exchange {
                     SaslMechanism::ScramSha512 => (ScramHash::Sha512, &users.scram512),
                     _ => (ScramHash::Sha256, &users.scram256),
                 };
-                let text =
-                    std::str::from_utf8(message).map_err(|_| "Invalid SCRAM client first message".to_string())?;
-                let (gs2_header, bare) =
-                    split_gs2(text).ok_or_else(|| "Invalid SCRAM client first message".to_string())?;
+                let text = std::str::from_utf8(message)
+                    .map_err(|_| Failure::malformed(mechanism, "Invalid SCRAM client first message"))?;
+                let (gs2_header, bare) = split_gs2(text)
+                    .ok_or_else(|| Failure::malformed(mechanism, "Invalid SCRAM client first message"))?;
                 let mut user = None;
                 let mut client_nonce = None;
                 for attr in bare.split(',') {
@@ -203,14 +234,17 @@ impl Exchange {
                     } else if let Some(v) = attr.strip_prefix("r=") {
                         client_nonce = Some(v.to_owned());
                     } else if attr.starts_with("m=") {
-                        return Err("Invalid SCRAM client first message: mandatory extension".into());
+                        return Err(Failure::malformed(
+                            mechanism,
+                            "Invalid SCRAM client first message: mandatory extension",
+                        ));
                     }
                 }
                 let (Some(user), Some(client_nonce)) = (user, client_nonce) else {
-                    return Err("Invalid SCRAM client first message".into());
+                    return Err(Failure::malformed(mechanism, "Invalid SCRAM client first message"));
                 };
                 if client_nonce.is_empty() || !client_nonce.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',') {
-                    return Err("Invalid SCRAM client nonce".into());
+                    return Err(Failure::malformed(mechanism, "Invalid SCRAM client nonce"));
                 }
                 let credential = credentials.get(&user).cloned();
                 let (salt, iterations) = match &credential {
@@ -242,10 +276,11 @@ impl Exchange {
                 nonce,
                 credential,
             } => {
-                let text =
-                    std::str::from_utf8(message).map_err(|_| "Invalid SCRAM client final message".to_string())?;
-                let (without_proof, proof) =
-                    text.rsplit_once(",p=").ok_or_else(|| "Invalid SCRAM client final message".to_string())?;
+                let text = std::str::from_utf8(message)
+                    .map_err(|_| Failure::malformed(*mechanism, "Invalid SCRAM client final message"))?;
+                let (without_proof, proof) = text
+                    .rsplit_once(",p=")
+                    .ok_or_else(|| Failure::malformed(*mechanism, "Invalid SCRAM client final message"))?;
                 let mut channel = None;
                 let mut final_nonce = None;
                 for attr in without_proof.split(',') {
@@ -256,21 +291,34 @@ impl Exchange {
                     }
                 }
                 if channel != Some(BASE64.encode(gs2_header.as_bytes()).as_str()) {
-                    return Err("Invalid SCRAM client final message: channel binding does not match".into());
+                    return Err(Failure::malformed(
+                        *mechanism,
+                        "Invalid SCRAM client final message: channel binding does not match",
+                    ));
                 }
                 if final_nonce != Some(nonce.as_str()) {
-                    return Err("Invalid SCRAM client final message: nonce does not match".into());
+                    // librdkafka before 2.6.1 sends its client nonce again in front of the
+                    // server's (librdkafka#4895); Kafka 4 refuses that too (`ScramSaslServer`
+                    // compares with `equals`).
+                    let repeated = final_nonce.is_some_and(|n| n.len() > nonce.len() && n.ends_with(nonce.as_str()));
+                    let hint =
+                        if repeated { " (the client nonce repeated in front: librdkafka before 2.6.1)" } else { "" };
+                    return Err(Failure::malformed(
+                        *mechanism,
+                        format!("Invalid SCRAM client final message: nonce does not match{hint}"),
+                    ));
                 }
-                let proof = BASE64.decode(proof).map_err(|_| "Invalid SCRAM client proof".to_string())?;
-                let Some(credential) = credential else { return Err(invalid_credentials(*mechanism)) };
+                let proof =
+                    BASE64.decode(proof).map_err(|_| Failure::malformed(*mechanism, "Invalid SCRAM client proof"))?;
+                let Some(credential) = credential else { return Err(Failure::told(invalid_credentials(*mechanism))) };
                 let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
                 let signature = hash.hmac(&credential.stored_key, auth_message.as_bytes());
                 if proof.len() != signature.len() {
-                    return Err(invalid_credentials(*mechanism));
+                    return Err(Failure::told(invalid_credentials(*mechanism)));
                 }
                 let client_key: Vec<u8> = proof.iter().zip(&signature).map(|(p, s)| p ^ s).collect();
                 if hash.hash(&client_key) != credential.stored_key {
-                    return Err(invalid_credentials(*mechanism));
+                    return Err(Failure::told(invalid_credentials(*mechanism)));
                 }
                 let server_signature = hash.hmac(&credential.server_key, auth_message.as_bytes());
                 let reply = format!("v={}", BASE64.encode(server_signature)).into_bytes();

@@ -251,6 +251,50 @@ async fn authenticate(t: &mut Transcript, addr: &str, mechanism: &str, password:
     t.step(format!("{label}: Metadata v12"), metadata.map(|r| format!("{} brokers", r.brokers.len())));
 }
 
+/// HMAC-SHA-256.
+fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A SCRAM-SHA-256 exchange whose client-final message carries `client nonce + server nonce`
+/// (the server nonce starts with the client nonce already), as librdkafka before 2.6.1 sends
+/// it (librdkafka#4895), with a proof that is right for that message: the answer to it.
+async fn repeated_nonce(addr: &str, version: i16) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut wire = Wire::connect(addr).await;
+    let handshake = sasl_handshake::Request { mechanism: "SCRAM-SHA-256".into() };
+    wire.send(&handshake, ApiKey::SaslHandshake.versions().max).await.unwrap();
+    let client_nonce = "fyko+d2lbbFgONRv9qkxdawL";
+    let first_bare = format!("n={USER},r={client_nonce}");
+    let request =
+        sasl_authenticate::Request { auth_bytes: format!("n,,{first_bare}").into_bytes().into(), ..Default::default() };
+    let server_first = wire.send(&request, version).await.unwrap().auth_bytes;
+    let server_first = std::str::from_utf8(&server_first).unwrap().to_owned();
+    let attr = |name: &str| server_first.split(',').find_map(|a| a.strip_prefix(name)).unwrap().to_owned();
+    let (nonce, salt, iterations) = (attr("r="), b64.decode(attr("s=")).unwrap(), attr("i=").parse::<u32>().unwrap());
+    let mut u = hmac256(PASSWORD.as_bytes(), &[salt.as_slice(), &1u32.to_be_bytes()].concat());
+    let mut salted = u.clone();
+    for _ in 1..iterations {
+        u = hmac256(PASSWORD.as_bytes(), &u);
+        salted.iter_mut().zip(&u).for_each(|(s, x)| *s ^= x);
+    }
+    let client_key = hmac256(&salted, b"Client Key");
+    let stored_key = <sha2::Sha256 as sha2::Digest>::digest(&client_key);
+    let without_proof = format!("c=biws,r={client_nonce}{nonce}");
+    let signature = hmac256(&stored_key, format!("{first_bare},{server_first},{without_proof}").as_bytes());
+    let proof: Vec<u8> = client_key.iter().zip(&signature).map(|(k, s)| k ^ s).collect();
+    let request = sasl_authenticate::Request {
+        auth_bytes: format!("{without_proof},p={}", b64.encode(proof)).into_bytes().into(),
+        ..Default::default()
+    };
+    let answer = wire.send(&request, version).await.map(|r| (r.error_code, r.error_message));
+    format!("{answer:?}, then {}", wire.open().await)
+}
+
 async fn sasl_script(t: &mut Transcript, addr: &str) {
     // What ApiVersions advertises for the SASL APIs.
     let mut wire = Wire::connect(addr).await;
@@ -281,6 +325,10 @@ async fn sasl_script(t: &mut Transcript, addr: &str) {
             }
         }
     }
+
+    // librdkafka before 2.6.1 (kcat 1.7) repeats its nonce in front of the server's in the
+    // client-final message, with a proof computed over that message.
+    t.step("SCRAM-SHA-256 final with the client nonce repeated", repeated_nonce(addr, authenticates.max).await);
 
     // Out of order: before authentication, only ApiVersions and the SASL requests.
     let mut wire = Wire::connect(addr).await;
