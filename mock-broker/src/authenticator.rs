@@ -24,8 +24,23 @@ pub(crate) struct Authenticator {
     /// After a SaslHandshake v0: the tokens follow as bare size-prefixed frames, without
     /// request headers, until the exchange ends.
     raw_tokens: bool,
-    /// Authenticated: user, mechanism, and when the session expires.
-    session: Option<(String, SaslMechanism, Option<Instant>)>,
+    /// Authenticated.
+    session: Option<Session>,
+}
+
+/// An authenticated session.
+#[derive(Debug)]
+struct Session {
+    user: String,
+    mechanism: SaslMechanism,
+    /// When it expires (KIP-368): with a configured lifetime, whatever the SaslAuthenticate
+    /// version, as Kafka's `SaslServerAuthenticator.ReauthInfo` computes it.
+    expiry: Option<Instant>,
+    /// Whether the client may re-authenticate: it authenticated with a SaslAuthenticate
+    /// version that carries the session lifetime (Kafka's
+    /// `connectedClientSupportsReauthentication`); a v0 client is closed when its session
+    /// expires.
+    reauthenticates: bool,
 }
 
 impl Authenticator {
@@ -53,7 +68,7 @@ impl Authenticator {
         }
         match &self.session {
             None if api != ApiKey::ApiVersions => Err(format!("{api:?} before SASL authentication")),
-            Some((_, _, Some(expiry))) if Instant::now() >= *expiry => {
+            Some(Session { expiry: Some(expiry), .. }) if Instant::now() >= *expiry => {
                 Err(format!("{api:?} after the SASL session expired"))
             }
             _ => Ok(()),
@@ -76,9 +91,10 @@ impl Authenticator {
         let Some(users) = &ctx.shared.users else {
             return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), None);
         };
-        // Re-authentication only where sessions expire (Kafka: `connections.max.reauth.ms` > 0);
-        // otherwise a SaslHandshake after authentication is refused, the connection stays.
-        if self.session.is_some() && ctx.shared.session_lifetime.is_none() {
+        // Re-authentication only where sessions expire (Kafka: `connections.max.reauth.ms` > 0)
+        // and by a client that can (SaslAuthenticate v1+); otherwise a SaslHandshake after
+        // authentication is refused, the connection stays.
+        if self.session.as_ref().is_some_and(|s| ctx.shared.session_lifetime.is_none() || !s.reauthenticates) {
             return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), None);
         }
         let enabled = users.mechanism_names();
@@ -94,7 +110,7 @@ impl Authenticator {
             let close = Some(format!("SASL mechanism {:?} is not enabled", r.mechanism.to_string()));
             return (answer(ErrorCode::UNSUPPORTED_SASL_MECHANISM, enabled), close);
         };
-        if let Some((_, previous, _)) = &self.session {
+        if let Some(Session { mechanism: previous, .. }) = &self.session {
             // Re-authentication must keep the mechanism.
             if *previous != mechanism {
                 let close = Some(format!("re-authentication with {} after {}", mechanism.name(), previous.name()));
@@ -175,15 +191,15 @@ impl Authenticator {
         match exchange.step(users, token).map_err(failed)? {
             Step::Continue(challenge) => Ok((challenge, 0)),
             Step::Done { user, reply } => {
-                if self.session.as_ref().is_some_and(|(previous, _, _)| *previous != user) {
+                if self.session.as_ref().is_some_and(|s| s.user != user) {
                     return Err(failed(state("Re-authentication must keep the same principal")));
                 }
                 self.exchange = None;
                 self.raw_tokens = false;
-                let lifetime = shared.session_lifetime.filter(|_| lifetime_ok);
-                let expiry = lifetime.map(|l| Instant::now() + l);
-                let lifetime_ms = lifetime.map_or(0, |l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX).max(1));
-                self.session = Some((user, mechanism, expiry));
+                let expiry = shared.session_lifetime.map(|l| Instant::now() + l);
+                let announced = shared.session_lifetime.filter(|_| lifetime_ok);
+                let lifetime_ms = announced.map_or(0, |l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX).max(1));
+                self.session = Some(Session { user, mechanism, expiry, reauthenticates: lifetime_ok });
                 shared.counters.authentications.fetch_add(1, Ordering::Relaxed);
                 Ok((reply, lifetime_ms))
             }

@@ -216,11 +216,12 @@ pub struct SaslConfig {
     pub mechanisms: Vec<SaslMechanism>,
     /// Users and passwords (every user may use every enabled mechanism).
     pub users: Vec<(String, String)>,
-    /// The session lifetime announced in SaslAuthenticate v1+ (KIP-368, Kafka's
-    /// `connections.max.reauth.ms`): a client must re-authenticate before it runs out; a
-    /// connection that sends any other request after it is closed. `None` (Kafka's default,
-    /// 0): sessions never expire, and a SaslHandshake after authentication is refused with
-    /// ILLEGAL_SASL_STATE, as Kafka 4.4 refuses it.
+    /// The session lifetime (KIP-368, Kafka's `connections.max.reauth.ms`), announced in
+    /// SaslAuthenticate v1+: a client must re-authenticate before it runs out; a connection
+    /// that sends any other request after it is closed (a client that authenticated with
+    /// SaslAuthenticate v0 or bare tokens cannot re-authenticate, and is closed too, as in
+    /// Kafka). `None` (Kafka's default, 0): sessions never expire, and a SaslHandshake after
+    /// authentication is refused with ILLEGAL_SASL_STATE, as Kafka 4.4 refuses it.
     pub session_lifetime: Option<Duration>,
     /// SCRAM iteration count (4096, the minimum Kafka accepts).
     pub scram_iterations: u32,

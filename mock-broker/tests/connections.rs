@@ -155,3 +155,33 @@ fn every_sasl_version_is_advertised() {
         assert_eq!((served.1, served.2), (api.versions().min, api.versions().max), "{api:?}");
     }
 }
+
+/// KIP-368 with a client that cannot re-authenticate (SaslAuthenticate v0, no lifetime field):
+/// its session expires all the same (Kafka's `SaslServerAuthenticator.ReauthInfo` does not look
+/// at the version), it may not start a re-authentication, and its first request after the
+/// lifetime closes the connection. The sleep is the subject of the test: any time at least the
+/// lifetime makes the session expire.
+#[tokio::test]
+async fn a_session_of_a_client_without_reauthentication_expires() {
+    use kafka_wire::sasl_authenticate;
+    let lifetime = std::time::Duration::from_millis(300);
+    let sasl = SaslConfig::new([SaslMechanism::Plain], &[("alice", "alice-secret")]).session_lifetime(lifetime);
+    let cluster = MockCluster::start(MockConfig::new().topic("t", 1).sasl(sasl)).await.unwrap();
+    let mut stream = TcpStream::connect(cluster.broker_addrs()[0]).await.unwrap();
+    let handshake = sasl_handshake::Request { mechanism: "PLAIN".into() };
+    let answer = exchange(&mut stream, &handshake.serialize(1, 1, None).unwrap()).await.unwrap();
+    assert_eq!(sasl_handshake::Response::decode_frame(1, answer).unwrap().1.error_code, ErrorCode::NONE);
+    let authenticate =
+        sasl_authenticate::Request { auth_bytes: Bytes::from_static(b"\0alice\0alice-secret"), ..Default::default() };
+    let answer = exchange(&mut stream, &authenticate.serialize(0, 2, None).unwrap()).await.unwrap();
+    let (_, r) = sasl_authenticate::Response::decode_frame(0, answer).unwrap();
+    assert_eq!((r.error_code, r.session_lifetime_ms), (ErrorCode::NONE, 0));
+    // No re-authentication for it: ILLEGAL_SASL_STATE, the connection stays.
+    let answer = exchange(&mut stream, &handshake.serialize(1, 3, None).unwrap()).await.unwrap();
+    let (_, r) = sasl_handshake::Response::decode_frame(1, answer).unwrap();
+    assert_eq!((r.error_code, r.mechanisms.len()), (ErrorCode::ILLEGAL_SASL_STATE, 0));
+    tokio::time::sleep(lifetime).await;
+    let metadata = metadata::Request { topics: None, ..Default::default() }.serialize(12, 4, None).unwrap();
+    assert!(exchange(&mut stream, &metadata).await.is_none(), "closed after the session expired");
+    cluster.shutdown().await;
+}
