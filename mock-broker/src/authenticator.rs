@@ -34,13 +34,8 @@ struct Session {
     user: String,
     mechanism: SaslMechanism,
     /// When it expires (KIP-368): with a configured lifetime, whatever the SaslAuthenticate
-    /// version, as Kafka's `SaslServerAuthenticator.ReauthInfo` computes it.
+    /// version and after bare tokens too, as Kafka 4.4 expires it (tests/differential).
     expiry: Option<Instant>,
-    /// Whether the client may re-authenticate: it authenticated with a SaslAuthenticate
-    /// version that carries the session lifetime (Kafka's
-    /// `connectedClientSupportsReauthentication`); a v0 client is closed when its session
-    /// expires.
-    reauthenticates: bool,
 }
 
 impl Authenticator {
@@ -91,10 +86,10 @@ impl Authenticator {
         let Some(users) = &ctx.shared.users else {
             return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), None);
         };
-        // Re-authentication only where sessions expire (Kafka: `connections.max.reauth.ms` > 0)
-        // and by a client that can (SaslAuthenticate v1+); otherwise a SaslHandshake after
+        // Re-authentication only where sessions expire (Kafka: `connections.max.reauth.ms` > 0),
+        // whatever the version the client authenticated with; otherwise a SaslHandshake after
         // authentication is refused, the connection stays.
-        if self.session.as_ref().is_some_and(|s| ctx.shared.session_lifetime.is_none() || !s.reauthenticates) {
+        if self.session.is_some() && ctx.shared.session_lifetime.is_none() {
             return (answer(ErrorCode::ILLEGAL_SASL_STATE, Vec::new()), None);
         }
         let enabled = users.mechanism_names();
@@ -199,7 +194,7 @@ impl Authenticator {
                 let expiry = shared.session_lifetime.map(|l| Instant::now() + l);
                 let announced = shared.session_lifetime.filter(|_| lifetime_ok);
                 let lifetime_ms = announced.map_or(0, |l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX).max(1));
-                self.session = Some(Session { user, mechanism, expiry, reauthenticates: lifetime_ok });
+                self.session = Some(Session { user, mechanism, expiry });
                 shared.counters.authentications.fetch_add(1, Ordering::Relaxed);
                 Ok((reply, lifetime_ms))
             }

@@ -218,10 +218,10 @@ pub struct SaslConfig {
     pub users: Vec<(String, String)>,
     /// The session lifetime (KIP-368, Kafka's `connections.max.reauth.ms`), announced in
     /// SaslAuthenticate v1+: a client must re-authenticate before it runs out; a connection
-    /// that sends any other request after it is closed (a client that authenticated with
-    /// SaslAuthenticate v0 or bare tokens cannot re-authenticate, and is closed too, as in
-    /// Kafka). `None` (Kafka's default, 0): sessions never expire, and a SaslHandshake after
-    /// authentication is refused with ILLEGAL_SASL_STATE, as Kafka 4.4 refuses it.
+    /// that sends any other request after it is closed, whatever the version it authenticated
+    /// with (SaslAuthenticate v0 and bare tokens too), as Kafka 4.4 closes it. `None` (Kafka's
+    /// default, 0): sessions never expire, and a SaslHandshake after authentication is refused
+    /// with ILLEGAL_SASL_STATE, as Kafka 4.4 refuses it.
     pub session_lifetime: Option<Duration>,
     /// SCRAM iteration count (4096, the minimum Kafka accepts).
     pub scram_iterations: u32,

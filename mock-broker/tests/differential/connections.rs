@@ -410,3 +410,94 @@ async fn sasl_versions() {
     compare("sasl_versions_without_sasl", &on_mock, &on_kafka);
     mock.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// SASL with a session lifetime (KIP-368)
+
+/// The session lifetime of the re-authentication scenario: long enough that a step right after
+/// authentication is inside it on a loaded machine; the script sleeps it once.
+const LIFETIME_MS: u64 = 5_000;
+
+fn reauth_kafka() -> &'static KafkaCluster {
+    static KAFKA: OnceLock<KafkaCluster> = OnceLock::new();
+    KAFKA.get_or_init(|| {
+        let config = KafkaConfig::new()
+            .sasl_user(USER, PASSWORD)
+            .broker_property("connections.max.reauth.ms", LIFETIME_MS.to_string());
+        let cluster = KafkaCluster::start(config).unwrap();
+        println!("1 SASL node with re-authentication: started in {:?}", cluster.startup_time());
+        cluster
+    })
+}
+
+/// SaslHandshake v1 and PLAIN at SaslAuthenticate `av` on a new connection: the answer.
+async fn plain_session(wire: &mut Wire, av: i16) -> String {
+    let handshake = sasl_handshake::Request { mechanism: "PLAIN".into() };
+    let plain = sasl_authenticate::Request {
+        auth_bytes: format!("\0{USER}\0{PASSWORD}").into_bytes().into(),
+        ..Default::default()
+    };
+    let h = wire.send(&handshake, 1).await.map(|r| r.error_code);
+    let a = wire.send(&plain, av).await.map(|r| (r.error_code, r.session_lifetime_ms));
+    format!("{h:?} {a:?}")
+}
+
+/// SaslHandshake v0 and a bare PLAIN token on a new connection: the answers.
+async fn bare_session(wire: &mut Wire) -> String {
+    let answer = wire.send(&sasl_handshake::Request { mechanism: "PLAIN".into() }, 0).await.map(|r| r.error_code);
+    format!("{answer:?} {:?}", wire.exchange(format!("\0{USER}\0{PASSWORD}").as_bytes()).await)
+}
+
+async fn reauth_script(t: &mut Transcript, addr: &str) {
+    let handshake = sasl_handshake::Request { mechanism: "PLAIN".into() };
+    let plain = sasl_authenticate::Request {
+        auth_bytes: format!("\0{USER}\0{PASSWORD}").into_bytes().into(),
+        ..Default::default()
+    };
+    let metadata = metadata::Request { topics: Some(Vec::new()), ..Default::default() };
+    let authenticates = ApiKey::SaslAuthenticate.versions();
+    let mut kept = Vec::new();
+    for av in authenticates.min..=authenticates.max {
+        let mut wire = Wire::connect(addr).await;
+        t.step(format!("SaslAuthenticate v{av}"), plain_session(&mut wire, av).await);
+        // Re-authentication on the same connection.
+        let again = wire.send(&handshake, 1).await;
+        t.step(format!("SaslAuthenticate v{av}: SaslHandshake again"), handshake_answer(again));
+        let answer = wire.send(&plain, av).await.map(|r| (r.error_code, r.session_lifetime_ms));
+        t.step(format!("SaslAuthenticate v{av}: SaslAuthenticate again"), format!("{answer:?}"));
+        let answer = wire.send(&metadata, 12).await.map(|r| r.brokers.len());
+        t.step(format!("SaslAuthenticate v{av}: Metadata"), format!("{answer:?}"));
+        // A session left alone until its lifetime is over.
+        let mut wire = Wire::connect(addr).await;
+        plain_session(&mut wire, av).await;
+        kept.push((format!("SaslAuthenticate v{av}"), wire));
+    }
+    // Bare tokens after SaslHandshake v0, then a SaslHandshake; and a session left alone.
+    let mut wire = Wire::connect(addr).await;
+    t.step("bare tokens", bare_session(&mut wire).await);
+    t.step("bare tokens: SaslHandshake again", handshake_answer(wire.send(&handshake, 1).await));
+    let mut wire = Wire::connect(addr).await;
+    bare_session(&mut wire).await;
+    kept.push(("bare tokens".to_string(), wire));
+    // Past the lifetime: every session expired.
+    tokio::time::sleep(Duration::from_millis(LIFETIME_MS)).await;
+    for (name, mut wire) in kept {
+        let answer = wire.send(&metadata, 12).await.map(|r| r.brokers.len());
+        t.step(format!("{name}: Metadata after the lifetime"), format!("{answer:?}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_session_lifetime() {
+    let kafka = tokio::task::spawn_blocking(reauth_kafka).await.unwrap();
+    let _logs = kafka.log_guard();
+    let sasl =
+        SaslConfig::new(SaslMechanism::ALL, &[(USER, PASSWORD)]).session_lifetime(Duration::from_millis(LIFETIME_MS));
+    let mock = MockCluster::start(MockConfig::new().sasl(sasl)).await.unwrap();
+    let (mut on_mock, mut on_kafka) = (Transcript::default(), Transcript::default());
+    let kafka_addr = kafka.bootstrap_servers_of(Listener::SaslPlaintext);
+    let mock_addr = mock.bootstrap_servers();
+    tokio::join!(reauth_script(&mut on_mock, &mock_addr), reauth_script(&mut on_kafka, &kafka_addr));
+    compare("sasl_session_lifetime", &on_mock, &on_kafka);
+    mock.shutdown().await;
+}
