@@ -11,6 +11,8 @@
 //! clear-faults                remove every injected failure and delay
 //! broker-down ID, broker-up ID
 //! create-topic NAME[:PARTITIONS[:REPLICATION]], delete-topic NAME
+//! topics, end-offset TOPIC P, committed-offset GROUP TOPIC P, group-members GROUP, stats
+//!                             queries, answered `ok <value>`
 //! ```
 //! API is Kafka's name (`Produce`, `Metadata`, ...), ERROR an error name
 //! (`NOT_LEADER_OR_FOLLOWER`) or code. Closing stdin stops the cluster.
@@ -103,13 +105,18 @@ struct Cli {
 
 /// The commands stdin takes while the cluster runs (on `--help`).
 const COMMANDS: &str = "\
-Commands on stdin, one per line, each answered on stdout with `ok` or `error: <why>`:
-  fail-next API COUNT ERROR     the next COUNT requests of API fail with ERROR
-  delay API|all MS              hold back responses by MS milliseconds (0: no delay)
-  clear-faults                  remove every injected failure and delay
-  broker-down ID, broker-up ID  take a broker down, bring it back
-  create-topic NAME[:P[:R]]     create a topic
-  delete-topic NAME             delete a topic
+Commands on stdin, one per line, each answered on stdout with `ok` (and the value asked for) or `error: <why>`:
+  fail-next API COUNT ERROR       the next COUNT requests of API fail with ERROR
+  delay API|all MS                hold back responses by MS milliseconds (0: no delay)
+  clear-faults                    remove every injected failure and delay
+  broker-down ID, broker-up ID    take a broker down, bring it back
+  create-topic NAME[:P[:R]]       create a topic
+  delete-topic NAME               delete a topic
+  topics                          ok NAME:PARTITIONS ...
+  end-offset TOPIC P              ok OFFSET, or ok none
+  committed-offset GROUP TOPIC P  ok OFFSET, or ok none
+  group-members GROUP             ok generation N members ID ...
+  stats                           ok connections N authentications N failed_authentications N requests API:N,...
 API: Kafka's name (Produce, Metadata, ...) or key; ERROR: a name (NOT_LEADER_OR_FOLLOWER) or code.";
 
 /// `NAME[:PARTITIONS[:REPLICATION]]` (Kafka topic names have no `:`).
@@ -295,11 +302,36 @@ fn inject(cluster: &MockCluster, failure: Option<(ApiKey, u32, ErrorCode)>, dela
     }
 }
 
-/// Runs one stdin command.
-fn command(cluster: &MockCluster, line: &str) -> Result<(), String> {
+/// Runs one stdin command: `Ok` with what to print after `ok` (queries), or why it failed.
+fn command(cluster: &MockCluster, line: &str) -> Result<Option<String>, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let id = |s: &str| s.parse::<i32>().map_err(|_| format!("{s:?} is not a broker id"));
+    let partition = |s: &str| s.parse::<i32>().map_err(|_| format!("{s:?} is not a partition"));
+    let or_none = |v: Option<i64>| Some(v.map_or_else(|| "none".to_string(), |v| v.to_string()));
     match words.as_slice() {
+        ["topics"] => {
+            let topics: Vec<String> = cluster.topics().iter().map(|(name, n)| format!("{name}:{n}")).collect();
+            return Ok(Some(topics.join(" ")));
+        }
+        ["end-offset", topic, p] => return Ok(or_none(cluster.end_offset(topic, partition(p)?))),
+        ["committed-offset", group, topic, p] => {
+            return Ok(or_none(cluster.committed_offset(group, topic, partition(p)?)));
+        }
+        ["group-members", group] => {
+            let members = cluster.group_members(group).ok_or(format!("no group {group}"))?;
+            return Ok(Some(format!("generation {} members {}", members.0, members.1.join(" "))));
+        }
+        ["stats"] => {
+            let stats = cluster.stats();
+            let requests: Vec<String> = stats.requests.iter().map(|(api, n)| format!("{}:{n}", api.name())).collect();
+            return Ok(Some(format!(
+                "connections {} authentications {} failed_authentications {} requests {}",
+                stats.connections,
+                stats.authentications,
+                stats.failed_authentications,
+                requests.join(",")
+            )));
+        }
         ["fail-next", api, count, error] => {
             inject(cluster, Some(parse_failure(&format!("{api}:{count}:{error}"))?), None);
         }
@@ -316,11 +348,11 @@ fn command(cluster: &MockCluster, line: &str) -> Result<(), String> {
         _ => {
             return Err(format!(
                 "unknown command {line:?} (fail-next, delay, clear-faults, broker-down, broker-up, create-topic, \
-                 delete-topic)"
+                 delete-topic, topics, end-offset, committed-offset, group-members, stats)"
             ))
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn main() -> ExitCode {
@@ -357,7 +389,8 @@ fn main() -> ExitCode {
             continue;
         }
         let answer = match command(&cluster, &line) {
-            Ok(()) => "ok".to_string(),
+            Ok(None) => "ok".to_string(),
+            Ok(Some(value)) => format!("ok {value}"),
             Err(e) => format!("error: {e}"),
         };
         let _ = writeln!(stdout, "{answer}");

@@ -260,6 +260,14 @@ fn sasl_topics_faults_and_the_close_log() {
     let mut names: Vec<&str> = r.topics.iter().map(|t| t.name.as_deref().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["audit", "fresh"]);
+    assert_eq!(mock.command("topics"), "ok audit:1 fresh:2");
+    assert_eq!(mock.command("end-offset audit 0"), "ok 1", "two of the three produce requests failed");
+    assert_eq!(mock.command("end-offset orders 0"), "ok none");
+    assert_eq!(mock.command("committed-offset g audit 0"), "ok none");
+    assert!(mock.command("group-members g").starts_with("error: no group g"));
+    let stats = mock.command("stats");
+    assert!(stats.starts_with("ok connections 1 authentications 1 failed_authentications 0 requests "), "{stats}");
+    assert!(stats.contains("Produce:3"), "{stats}");
     assert!(mock.command("fail-next Produce x NOT_CONTROLLER").starts_with("error: "));
     assert!(mock.command("no-such-command").starts_with("error: unknown command"));
     assert_eq!(mock.command("clear-faults"), "ok");
