@@ -66,9 +66,10 @@ pub(crate) async fn connection(
     log_close(broker, peer, &closed);
 }
 
-async fn open(shared: &Arc<Shared>, broker: i32, tcp: TcpStream, mut kill: watch::Receiver<u64>) -> Closed {
+async fn open(shared: &Arc<Shared>, broker: i32, tcp: TcpStream, kill: watch::Receiver<u64>) -> Closed {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = shared.tls.clone() {
+        let mut kill = kill;
         let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.0.accept(tcp));
         let stream = tokio::select! {
             _ = kill.changed() => return Closed::Stopped,
