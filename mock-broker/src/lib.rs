@@ -42,6 +42,8 @@
 //!
 //! # Cargo features
 //! - `tls` (default): a TLS listener with rustls ([`MockConfig::tls`]).
+//! - `cli` (default): the `kafka-wire-mock` binary's command line (clap), for tests in other
+//!   languages: every setting and fault as an option or a command on stdin (see the README).
 //! - `unstable`: the codec's unstable versions (answered with error replies).
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
