@@ -58,6 +58,7 @@ mod sasl;
 mod server;
 mod state;
 mod topic_configs;
+mod txn;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};
