@@ -306,8 +306,10 @@ impl Log {
         } else {
             ControlRecord::Abort { coordinator_epoch }
         };
-        let mut builder =
-            BatchBuilder::new(Compression::None).producer(producer_id, producer_epoch, -1).transactional(true).control(true);
+        let mut builder = BatchBuilder::new(Compression::None)
+            .producer(producer_id, producer_epoch, -1)
+            .transactional(true)
+            .control(true);
         builder.push(&control.to_record(timestamp)).map_err(|e| corrupt(format!("cannot build a marker: {e}")))?;
         let mut batch = builder.build().map_err(|e| corrupt(format!("cannot build a marker: {e}")))?;
         let base = self.end;

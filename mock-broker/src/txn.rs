@@ -65,8 +65,16 @@ impl TxnState {
 }
 
 /// Every state name Kafka knows (ListTransactions answers the others as unknown filters).
-pub(crate) const STATE_NAMES: [&str; 8] =
-    ["Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead", "PrepareEpochFence"];
+pub(crate) const STATE_NAMES: [&str; 8] = [
+    "Empty",
+    "Ongoing",
+    "PrepareCommit",
+    "PrepareAbort",
+    "CompleteCommit",
+    "CompleteAbort",
+    "Dead",
+    "PrepareEpochFence",
+];
 
 /// What the coordinator keeps of one transactional id (Kafka's `TransactionMetadata`).
 #[derive(Debug, Clone)]
@@ -338,9 +346,9 @@ impl State {
     /// Whether an open transaction holds an offset of group `group` for a partition (OffsetFetch
     /// with `require_stable` answers UNSTABLE_OFFSET_COMMIT for it).
     pub(crate) fn txn_offset_pending(&self, group: &str, topic: &str, partition: i32) -> bool {
-        self.transactions.values().any(|t| {
-            t.pending_offsets.get(group).is_some_and(|o| o.contains_key(&(topic.to_owned(), partition)))
-        })
+        self.transactions
+            .values()
+            .any(|t| t.pending_offsets.get(group).is_some_and(|o| o.contains_key(&(topic.to_owned(), partition))))
     }
 
     /// EndTxn (Kafka's `endTransaction`, or `endTransactionWithTV1` for `bump == false`):
@@ -427,7 +435,14 @@ impl State {
                 .and_then(|t| usize::try_from(*index).ok().and_then(|i| t.partitions.get_mut(i)));
             if let Some(p) = partition {
                 // Cannot fail: the marker is built here, not read from a client.
-                let _ = p.log.append_marker(producer_id, producer_epoch, commit, COORDINATOR_EPOCH, p.leader_epoch, timestamp);
+                let _ = p.log.append_marker(
+                    producer_id,
+                    producer_epoch,
+                    commit,
+                    COORDINATOR_EPOCH,
+                    p.leader_epoch,
+                    timestamp,
+                );
             }
         }
         if commit {

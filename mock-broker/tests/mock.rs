@@ -6,3 +6,4 @@ mod broker;
 mod client_interop;
 mod groups;
 mod smoke;
+mod txn;

@@ -49,7 +49,13 @@ fn add_partitions(
     } else if partitions.iter().any(|p| !exists(state, p)) {
         partitions
             .iter()
-            .map(|p| if exists(state, p) { ErrorCode::OPERATION_NOT_ATTEMPTED } else { ErrorCode::UNKNOWN_TOPIC_OR_PARTITION })
+            .map(|p| {
+                if exists(state, p) {
+                    ErrorCode::OPERATION_NOT_ATTEMPTED
+                } else {
+                    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                }
+            })
             .collect()
     } else if t.verify_only {
         match state.txn_verify_partitions(&t.transactional_id, t.producer_id, t.producer_epoch, &partitions) {
@@ -128,17 +134,17 @@ pub(crate) fn add_offsets_to_txn(ctx: &Ctx<'_>, r: &add_offsets_to_txn::Request)
 pub(crate) fn txn_offset_commit(ctx: &Ctx<'_>, r: &txn_offset_commit::Request) -> txn_offset_commit::Response {
     let mut state = ctx.shared.state();
     // Topics by name, or by id (v6+).
-    let names: Vec<Option<String>> = r
-        .topics
-        .iter()
-        .map(|t| {
-            if t.name.is_empty() {
-                state.topic_name(t.topic_id).map(str::to_owned)
-            } else {
-                Some(t.name.to_string())
-            }
-        })
-        .collect();
+    let names: Vec<Option<String>> =
+        r.topics
+            .iter()
+            .map(|t| {
+                if t.name.is_empty() {
+                    state.topic_name(t.topic_id).map(str::to_owned)
+                } else {
+                    Some(t.name.to_string())
+                }
+            })
+            .collect();
     let offsets: Vec<crate::txn::TxnOffset> = r
         .topics
         .iter()
@@ -245,7 +251,8 @@ pub(crate) fn describe_producers(ctx: &Ctx<'_>, r: &describe_producers::Request)
                 .partition_indexes
                 .iter()
                 .map(|&index| {
-                    let mut out = describe_producers::PartitionResponse { partition_index: index, ..Default::default() };
+                    let mut out =
+                        describe_producers::PartitionResponse { partition_index: index, ..Default::default() };
                     let partition = topic.and_then(|t| usize::try_from(index).ok().and_then(|i| t.partitions.get(i)));
                     out.error_code = match (ctx.forced, partition) {
                         (Some(code), _) => code,
@@ -381,7 +388,11 @@ pub(crate) fn offset_fetch(ctx: &Ctx<'_>, r: &offset_fetch::Request) -> offset_f
     }
     for g in &mut response.groups {
         for t in &mut g.topics {
-            let name = if t.name.is_empty() { state.topic_name(t.topic_id).unwrap_or("").to_owned() } else { t.name.to_string() };
+            let name = if t.name.is_empty() {
+                state.topic_name(t.topic_id).unwrap_or("").to_owned()
+            } else {
+                t.name.to_string()
+            };
             for p in &mut t.partitions {
                 if !p.error_code.is_err() && unstable(&g.group_id, &name, p.partition_index) {
                     p.error_code = ErrorCode::UNSTABLE_OFFSET_COMMIT;
