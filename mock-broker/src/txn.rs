@@ -37,11 +37,6 @@ const MAX_OFFSET_METADATA: usize = 4096;
 /// partition on a fresh Kafka cluster).
 pub(crate) const COORDINATOR_EPOCH: i32 = 0;
 
-/// Whether aborts the coordinator starts on its own (a fenced producer's open transaction, a
-/// timed-out one) bump the epoch again: they use the cluster's transaction version, 2 on a new
-/// Kafka 4 cluster (`TransactionCoordinator` passes `txnManager.transactionVersionLevel()`).
-const SERVER_BUMPS_EPOCH_ON_END: bool = true;
-
 /// The state of a transactional id (Kafka's `TransactionState`, with its names; PrepareCommit
 /// and PrepareAbort last no time here, Dead and PrepareEpochFence are never seen outside).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +92,10 @@ pub(crate) struct TxnMetadata {
     pub(crate) last_update_ms: i64,
     /// When the open transaction times out.
     pub(crate) deadline: Option<Instant>,
+    /// Whether the producer uses transaction version 2 (it added a partition through Produce
+    /// v12+ or TxnOffsetCommit v5+, or ended with EndTxn v5+; Kafka's
+    /// `clientTransactionVersion`): aborts the coordinator starts then bump the epoch too.
+    pub(crate) tv2: bool,
 }
 
 impl TxnMetadata {
@@ -166,6 +165,7 @@ impl State {
                 start_ms: -1,
                 last_update_ms: now_ms(),
                 deadline: None,
+                tv2: false,
             };
             self.transactions.insert(transactional_id.to_owned(), meta);
         }
@@ -184,7 +184,8 @@ impl State {
                 let meta = self.transactions.get_mut(transactional_id).ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?;
                 meta.producer_epoch = meta.producer_epoch.saturating_add(1);
                 meta.last_producer_epoch = -1;
-                self.end_transaction(transactional_id, false, SERVER_BUMPS_EPOCH_ON_END);
+                let bump = meta.tv2;
+                self.end_transaction(transactional_id, false, bump);
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
@@ -237,16 +238,19 @@ impl State {
 
     /// AddPartitionsToTxn (and AddOffsetsToTxn, which adds the group's offsets partition):
     /// Kafka's `handleAddPartitionsToTransaction`. The transaction starts (Ongoing, its timeout
-    /// running) with its first partition.
+    /// running) with its first partition. `tv2`: added on behalf of a Produce v12+ or
+    /// TxnOffsetCommit v5+ (transaction version 2).
     pub(crate) fn txn_add_partitions(
         &mut self,
         transactional_id: &str,
         producer_id: i64,
         producer_epoch: i16,
         partitions: &[(String, i32)],
+        tv2: bool,
         now: Instant,
     ) -> Result<(), ErrorCode> {
         let meta = self.current_txn(transactional_id, producer_id, producer_epoch)?;
+        meta.tv2 = tv2;
         if meta.state != TxnState::Ongoing {
             meta.state = TxnState::Ongoing;
             meta.start_ms = now_ms();
@@ -289,7 +293,7 @@ impl State {
     ) -> Result<(), ErrorCode> {
         let partitions = [partition];
         if add {
-            return self.txn_add_partitions(transactional_id, producer_id, producer_epoch, &partitions, now);
+            return self.txn_add_partitions(transactional_id, producer_id, producer_epoch, &partitions, true, now);
         }
         let errors = self.txn_verify_partitions(transactional_id, producer_id, producer_epoch, &partitions)?;
         match errors.first() {
@@ -395,6 +399,9 @@ impl State {
             (TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort, false) if bump && !retry => {}
             _ => return Err(ErrorCode::INVALID_TXN_STATE),
         }
+        if let Some(meta) = self.transactions.get_mut(transactional_id) {
+            meta.tv2 = bump;
+        }
         let (id, epoch) = self.end_transaction(transactional_id, commit, bump);
         Ok(if bump { (id, epoch) } else { (-1, -1) })
     }
@@ -464,13 +471,15 @@ impl State {
             .map(|(id, _)| id.clone())
             .collect();
         for id in &expired {
+            let mut bump = false;
             if let Some(meta) = self.transactions.get_mut(id) {
                 if !meta.epoch_exhausted() {
                     meta.producer_epoch += 1;
                     meta.last_producer_epoch = -1;
                 }
+                bump = meta.tv2;
             }
-            self.end_transaction(id, false, SERVER_BUMPS_EPOCH_ON_END);
+            self.end_transaction(id, false, bump);
         }
         !expired.is_empty()
     }

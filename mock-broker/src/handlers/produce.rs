@@ -93,6 +93,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {
                 // Found before the log: no log start offset, as Kafka answers it.
                 (None, Some(_)) if txn_code.is_some() => {
                     out.error_code = txn_code.unwrap_or(ErrorCode::UNKNOWN_SERVER_ERROR);
+                    if out.error_code == ErrorCode::INVALID_TXN_STATE {
+                        // Kafka's ReplicaManager says why.
+                        out.error_message = Some("Partition was not added to the transaction".into());
+                    }
                 }
                 (None, Some((part, max))) => match part.log.append(p.records.as_ref(), part.leader_epoch, max) {
                     Ok(a) => {
