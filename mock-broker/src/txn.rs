@@ -143,7 +143,6 @@ impl State {
         transactional_id: &str,
         timeout_ms: i32,
         expected: Option<(i64, i16)>,
-        now: Instant,
     ) -> Result<(i64, i16), ErrorCode> {
         if transactional_id.is_empty() {
             return Err(ErrorCode::INVALID_REQUEST);
@@ -209,7 +208,6 @@ impl State {
                 meta.start_ms = -1;
                 meta.deadline = None;
                 meta.last_update_ms = now_ms();
-                let _ = now;
                 Ok((meta.producer_id, meta.producer_epoch))
             }
         }
@@ -496,5 +494,118 @@ impl TxnMetadata {
             Some(e) if e == self.last_producer_epoch => Ok((self.producer_epoch, self.last_producer_epoch)),
             Some(_) => Err(ErrorCode::PRODUCER_FENCED),
         }
+    }
+}
+
+/// The coordinator's rules on their own, with the clock in the test's hands. Each test pins a
+/// rule of Kafka's `TransactionCoordinator` (the transaction version 2 table of
+/// `endTransaction`, KIP-360's retried InitProducerId, producer id rotation, timeouts).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{MockConfig, TopicSpec};
+
+    const ID: &str = "t-id";
+
+    fn state() -> State {
+        let mut state = State::new(&MockConfig::new(), &[9092]);
+        state.create_from_spec(&TopicSpec::new("t", 1)).unwrap();
+        state
+    }
+
+    fn init(state: &mut State, expected: Option<(i64, i16)>) -> Result<(i64, i16), ErrorCode> {
+        state.txn_init_producer_id(ID, 60_000, expected)
+    }
+
+    fn add(state: &mut State, (pid, epoch): (i64, i16)) -> Result<(), ErrorCode> {
+        state.txn_add_partitions(ID, pid, epoch, &[("t".to_owned(), 0)], false, Instant::now())
+    }
+
+    /// Transaction version 2 (EndTxn v5+): PF = PRODUCER_FENCED, ITS = INVALID_TXN_STATE,
+    /// "retry" = the epoch before the last bump.
+    #[test]
+    fn end_txn_of_transaction_version_2() {
+        let mut s = state();
+        let p = init(&mut s, None).unwrap();
+        // Empty: abort bumps, commit is ITS, a retry epoch is PF.
+        assert_eq!(s.txn_end(ID, p.0, p.1, true, true), Err(ErrorCode::INVALID_TXN_STATE));
+        assert_eq!(s.txn_end(ID, p.0, p.1 - 1, false, true), Err(ErrorCode::PRODUCER_FENCED));
+        let q = s.txn_end(ID, p.0, p.1, false, true).unwrap();
+        assert_eq!(q, (p.0, p.1 + 1));
+        // CompleteAbort: a retried abort is NONE without a bump; commit is ITS.
+        assert_eq!(s.txn_end(ID, p.0, p.1, false, true), Ok(q));
+        assert_eq!(s.txn_end(ID, q.0, q.1, true, true), Err(ErrorCode::INVALID_TXN_STATE));
+        // Ongoing → commit bumps; a retried commit is NONE; a retried abort is ITS.
+        add(&mut s, q).unwrap();
+        let r = s.txn_end(ID, q.0, q.1, true, true).unwrap();
+        assert_eq!(r, (q.0, q.1 + 1));
+        assert_eq!(s.txn_end(ID, q.0, q.1, true, true), Ok(r));
+        assert_eq!(s.txn_end(ID, q.0, q.1, false, true), Err(ErrorCode::INVALID_TXN_STATE));
+        // Another producer id.
+        assert_eq!(s.txn_end(ID, r.0 + 1, r.1, true, true), Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING));
+    }
+
+    /// Transaction version 1: the epoch stays, ends of an Empty transaction are ITS, a
+    /// repeated end of the same kind is NONE.
+    #[test]
+    fn end_txn_of_transaction_version_1() {
+        let mut s = state();
+        let p = init(&mut s, None).unwrap();
+        assert_eq!(s.txn_end(ID, p.0, p.1, false, false), Err(ErrorCode::INVALID_TXN_STATE));
+        add(&mut s, p).unwrap();
+        assert_eq!(s.txn_end(ID, p.0, p.1, true, false), Ok((-1, -1)));
+        assert_eq!(s.txn_end(ID, p.0, p.1, true, false), Ok((-1, -1)));
+        assert_eq!(s.txn_end(ID, p.0, p.1, false, false), Err(ErrorCode::INVALID_TXN_STATE));
+        assert_eq!(s.txn_end(ID, p.0, p.1 + 1, true, false), Err(ErrorCode::PRODUCER_FENCED));
+    }
+
+    /// KIP-360: an InitProducerId with the current id and epoch bumps; a retry of it (with the
+    /// epoch before the bump) gets the same epoch; an older epoch is fenced.
+    #[test]
+    fn init_producer_id_retries() {
+        let mut s = state();
+        let p = init(&mut s, None).unwrap();
+        assert_eq!(p.1, 0);
+        let q = init(&mut s, Some(p)).unwrap();
+        assert_eq!(q, (p.0, 1));
+        assert_eq!(init(&mut s, Some(p)), Ok(q), "a retry of the bump");
+        let r = init(&mut s, Some(q)).unwrap();
+        assert_eq!(r, (p.0, 2));
+        assert_eq!(init(&mut s, Some(p)), Err(ErrorCode::PRODUCER_FENCED));
+        assert_eq!(init(&mut s, Some((p.0 + 7, 0))), Err(ErrorCode::PRODUCER_FENCED));
+        assert_eq!(s.txn_init_producer_id(ID, 0, None), Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT));
+        assert_eq!(
+            s.txn_init_producer_id(ID, MAX_TRANSACTION_TIMEOUT_MS + 1, None),
+            Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT)
+        );
+    }
+
+    /// An exhausted epoch gets a new producer id at epoch 0; the old id is accepted once more
+    /// as the expected one (a retry).
+    #[test]
+    fn exhausted_epoch_rotates_the_producer_id() {
+        let mut s = state();
+        let p = init(&mut s, None).unwrap();
+        s.transactions.get_mut(ID).unwrap().producer_epoch = i16::MAX - 1;
+        let q = init(&mut s, Some((p.0, i16::MAX - 1))).unwrap();
+        assert_ne!(q.0, p.0);
+        assert_eq!(q.1, 0);
+        assert_eq!(s.transactions[ID].previous_producer_id, p.0);
+    }
+
+    /// A transaction open past its timeout is aborted at the next check: fenced epoch, ABORT
+    /// marker, the producer's later requests fenced.
+    #[test]
+    fn timeouts_abort() {
+        let mut s = state();
+        let start = Instant::now();
+        let p = s.txn_init_producer_id(ID, 1000, None).unwrap();
+        s.txn_add_partitions(ID, p.0, p.1, &[("t".to_owned(), 0)], false, start).unwrap();
+        assert!(!s.expire_transactions(start + Duration::from_millis(999)));
+        assert!(s.expire_transactions(start + Duration::from_millis(1000)));
+        let meta = &s.transactions[ID];
+        assert_eq!((meta.state, meta.producer_epoch), (TxnState::CompleteAbort, p.1 + 1));
+        assert_eq!(s.topics["t"].partitions[0].log.end, 1, "the ABORT marker");
+        assert_eq!(add(&mut s, p), Err(ErrorCode::PRODUCER_FENCED));
     }
 }

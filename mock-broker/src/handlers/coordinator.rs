@@ -7,8 +7,6 @@
 use kafka_wire::find_coordinator::{self, Coordinator};
 use kafka_wire::{init_producer_id, ErrorCode};
 
-use tokio::time::Instant;
-
 use crate::server::Ctx;
 
 pub(crate) fn find_coordinator(ctx: &Ctx<'_>, r: &find_coordinator::Request) -> find_coordinator::Response {
@@ -64,13 +62,18 @@ pub(crate) fn init_producer_id(ctx: &Ctx<'_>, r: &init_producer_id::Request) -> 
         // Kafka's KafkaApis: both -1 (or absent, before v3) is a new producer; one of them -1
         // is INVALID_REQUEST.
         match (r.producer_id, r.producer_epoch) {
-            (-1, -1) => state.txn_init_producer_id(tid, r.transaction_timeout_ms, None, Instant::now()),
+            (-1, -1) => state.txn_init_producer_id(tid, r.transaction_timeout_ms, None),
             (-1, _) | (_, -1) => Err(ErrorCode::INVALID_REQUEST),
-            expected => state.txn_init_producer_id(tid, r.transaction_timeout_ms, Some(expected), Instant::now()),
+            expected => state.txn_init_producer_id(tid, r.transaction_timeout_ms, Some(expected)),
         }
     } else {
         state.init_producer_id(transactional_id, r.producer_id, r.producer_epoch)
     };
+    drop(state);
+    if transactional_id.is_some() {
+        // An open transaction may have been aborted: its markers wake waiting fetches.
+        ctx.shared.notify_changed();
+    }
     let (error_code, (producer_id, producer_epoch)) = match result {
         Ok(ids) => (ErrorCode::NONE, ids),
         Err(code) => (code, (-1, -1)),
