@@ -321,6 +321,14 @@ impl State {
     ) -> Result<Vec<ErrorCode>, ErrorCode> {
         let offsets_partition = (OFFSETS_TOPIC.to_owned(), offsets_partition(group));
         self.txn_check_produce(transactional_id, producer_id, producer_epoch, offsets_partition, add, now)?;
+        // Kafka's `validateTransactionalOffsetCommit`: an unknown group is created (empty) by a
+        // commit without a generation, and ILLEGAL_GENERATION otherwise.
+        if !self.groups.contains_key(group) {
+            if generation >= 0 {
+                return Err(ErrorCode::ILLEGAL_GENERATION);
+            }
+            self.group_or_new(group);
+        }
         if generation >= 0 || !member_id.is_empty() || instance_id.is_some() {
             let Some(g) = self.groups.get(group) else { return Err(ErrorCode::ILLEGAL_GENERATION) };
             if !g.member_ids().iter().any(|m| m == member_id) {

@@ -250,6 +250,35 @@ async fn txn_script(s: &Sys, t: &mut Transcript) {
     let mut r = s.send(&Target::group_coordinator(GROUP), &commit).await;
     r.throttle_time_ms = 0;
     t.step("TxnOffsetCommit v3", norm(&r));
+    let mut stranger = commit.clone();
+    stranger.generation_id_or_member_epoch = 5;
+    stranger.member_id = "someone".into();
+    let mut r = s.send(&Target::group_coordinator(GROUP), &stranger).await;
+    r.throttle_time_ms = 0;
+    t.step("TxnOffsetCommit v3: a member of no group", norm(&r));
+
+    // The verify-only form brokers send (KIP-890 part 1), batched.
+    let verify = |id: &str, producer: (i64, i16), partitions: &[i32]| add_partitions_to_txn::v5::Request {
+        transactions: vec![add_partitions_to_txn::v5::AddPartitionsToTxnTransaction {
+            transactional_id: id.into(),
+            producer_id: producer.0,
+            producer_epoch: producer.1,
+            verify_only: true,
+            topics: vec![add_partitions_to_txn::v5::AddPartitionsToTxnTopic {
+                name: TOPIC.into(),
+                partitions: partitions.iter().copied().collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut r = s.send(&coordinator, &verify(TXN, q, &[0])).await;
+    r.throttle_time_ms = 0;
+    t.step("AddPartitionsToTxn v5 verify-only: in the transaction", norm(&r));
+    let mut r = s.send(&coordinator, &verify(TXN, (q.0, q.1 - 1), &[0])).await;
+    r.throttle_time_ms = 0;
+    t.step("AddPartitionsToTxn v5 verify-only: an old epoch", norm(&r));
     let mut r = s.send(&Target::group_coordinator(GROUP), &offset_fetch_stable()).await;
     r.throttle_time_ms = 0;
     t.step("OffsetFetch v7 require_stable: pending", norm(&r));
@@ -304,11 +333,24 @@ async fn txn_script(s: &Sys, t: &mut Transcript) {
     t.step("ListTransactions v1: ongoing", norm(&r));
     let mut r = s
         .send(
+            &coordinator,
+            &list_transactions::v2::Request {
+                duration_filter: -1,
+                transactional_id_pattern: Some("diff-txn-i.".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    r.throttle_time_ms = 0;
+    r.transaction_states.iter_mut().for_each(|t| t.producer_id = pid(t.producer_id));
+    t.step("ListTransactions v2: a pattern", norm(&r));
+    let mut r = s
+        .send(
             &Target::leader(TOPIC, 0),
             &describe_producers::v0::Request {
                 topics: vec![describe_producers::v0::TopicRequest {
                     name: TOPIC.into(),
-                    partition_indexes: [0].into_iter().collect(),
+                    partition_indexes: [0, 7].into_iter().collect(),
                     ..Default::default()
                 }],
                 ..Default::default()
