@@ -5,7 +5,7 @@
 //! (OffsetFetch with require_stable while they are pending); read_committed Fetch and
 //! ListOffsets at each point; the admin views (DescribeTransactions, ListTransactions,
 //! DescribeProducers); and the transaction version 2 forms (Produce v12 adding its partition,
-//! EndTxn v5 bumping the epoch).
+//! EndTxn v5 bumping the epoch); and a transaction that times out.
 //!
 //! Kafka writes markers after it answers EndTxn (PrepareCommit / PrepareAbort meanwhile); the
 //! mock writes them while answering. Steps right after an end are therefore sent until their
@@ -419,4 +419,52 @@ async fn txn_script(s: &Sys, t: &mut Transcript) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transactions() {
     differential!("transactions", txn_script);
+}
+
+const TIMED_OUT: &str = "diff-txn-timeout";
+
+/// A transaction left open past its `transaction.timeout.ms` (1 s): the coordinator aborts it
+/// (Kafka checks every 10 s, the mock every 10 ms; the script waits until DescribeTransactions
+/// no longer says Ongoing), and the producer is fenced.
+async fn timeout_script(s: &Sys, t: &mut Transcript) {
+    let topic_id = s.create_topic(TIMED_OUT, 1, 1, &[]).await;
+    let leader = s.leader(TIMED_OUT, 0).await;
+    let coordinator = Target::transaction_coordinator(TIMED_OUT);
+    let lookup =
+        find_coordinator::v6::Request { key_type: 1, coordinator_keys: vec![TIMED_OUT.into()], ..Default::default() };
+    s.send_settled(&Target::AnyBroker, &lookup, |r| r.coordinators[0].error_code).await;
+    let mut init = init_request(TIMED_OUT, (-1, -1));
+    init.transaction_timeout_ms = 1000;
+    let r = s.send_settled(&coordinator, &init, |r| r.error_code).await;
+    let p = (r.producer_id, r.producer_epoch);
+    let r = s.send(&coordinator, &add_request(TIMED_OUT, p, &[(TIMED_OUT, 0)])).await;
+    t.step("AddPartitionsToTxn v3", norm(&r.results_by_topic_v3_and_below));
+    let mut produce = txn_produce(TIMED_OUT, p, 0, 0);
+    produce.topic_data[0].name = TIMED_OUT.into();
+    let r = s.send(&Target::leader(TIMED_OUT, 0), &produce).await;
+    t.step("Produce v11", r.responses[0].partition_responses[0].error_code);
+    let describe =
+        describe_transactions::v0::Request { transactional_ids: vec![TIMED_OUT.into()], ..Default::default() };
+    let deadline = std::time::Instant::now() + super::PATIENCE;
+    let state = loop {
+        let r = s.send(&coordinator, &describe).await;
+        let d = &r.transaction_states[0];
+        if &*d.transaction_state != "Ongoing" && &*d.transaction_state != "PrepareAbort" {
+            break (d.error_code, d.transaction_state.to_string(), d.producer_epoch - p.1, d.topics.len());
+        }
+        assert!(std::time::Instant::now() < deadline, "{}: the transaction never timed out", s.name);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    t.step("DescribeTransactions v0: after the timeout", state);
+    let r = s.send(&Target::leader(TIMED_OUT, 0), &committed_fetch(topic_id, 0)).await;
+    t.step("Fetch read_committed: after the timeout", norm_committed_fetch(s, leader, r));
+    let r = s.send(&coordinator, &end_request(TIMED_OUT, p, true)).await;
+    t.step("EndTxn v4: the timed-out producer", r.error_code);
+    let r = s.send(&coordinator, &add_request(TIMED_OUT, p, &[(TIMED_OUT, 0)])).await;
+    t.step("AddPartitionsToTxn v3: the timed-out producer", norm(&r.results_by_topic_v3_and_below));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_timeout() {
+    differential!("transaction_timeout", timeout_script);
 }
