@@ -92,10 +92,6 @@ pub(crate) struct TxnMetadata {
     pub(crate) last_update_ms: i64,
     /// When the open transaction times out.
     pub(crate) deadline: Option<Instant>,
-    /// Whether the producer uses transaction version 2 (it added a partition through Produce
-    /// v12+ or TxnOffsetCommit v5+, or ended with EndTxn v5+; Kafka's
-    /// `clientTransactionVersion`): aborts the coordinator starts then bump the epoch too.
-    pub(crate) tv2: bool,
 }
 
 impl TxnMetadata {
@@ -164,7 +160,6 @@ impl State {
                 start_ms: -1,
                 last_update_ms: now_ms(),
                 deadline: None,
-                tv2: false,
             };
             self.transactions.insert(transactional_id.to_owned(), meta);
         }
@@ -183,8 +178,9 @@ impl State {
                 let meta = self.transactions.get_mut(transactional_id).ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?;
                 meta.producer_epoch = meta.producer_epoch.saturating_add(1);
                 meta.last_producer_epoch = -1;
-                let bump = meta.tv2;
-                self.end_transaction(transactional_id, false, bump);
+                // The abort keeps the fenced epoch, for transaction version 2 too (Kafka 4.4,
+                // checked by the differential test).
+                self.end_transaction(transactional_id, false, false);
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
@@ -236,19 +232,16 @@ impl State {
 
     /// AddPartitionsToTxn (and AddOffsetsToTxn, which adds the group's offsets partition):
     /// Kafka's `handleAddPartitionsToTransaction`. The transaction starts (Ongoing, its timeout
-    /// running) with its first partition. `tv2`: added on behalf of a Produce v12+ or
-    /// TxnOffsetCommit v5+ (transaction version 2).
+    /// running) with its first partition.
     pub(crate) fn txn_add_partitions(
         &mut self,
         transactional_id: &str,
         producer_id: i64,
         producer_epoch: i16,
         partitions: &[(String, i32)],
-        tv2: bool,
         now: Instant,
     ) -> Result<(), ErrorCode> {
         let meta = self.current_txn(transactional_id, producer_id, producer_epoch)?;
-        meta.tv2 = tv2;
         if meta.state != TxnState::Ongoing {
             meta.state = TxnState::Ongoing;
             meta.start_ms = now_ms();
@@ -291,7 +284,7 @@ impl State {
     ) -> Result<(), ErrorCode> {
         let partitions = [partition];
         if add {
-            return self.txn_add_partitions(transactional_id, producer_id, producer_epoch, &partitions, true, now);
+            return self.txn_add_partitions(transactional_id, producer_id, producer_epoch, &partitions, now);
         }
         let errors = self.txn_verify_partitions(transactional_id, producer_id, producer_epoch, &partitions)?;
         match errors.first() {
@@ -405,9 +398,6 @@ impl State {
             (TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort, false) if bump && !retry => {}
             _ => return Err(ErrorCode::INVALID_TXN_STATE),
         }
-        if let Some(meta) = self.transactions.get_mut(transactional_id) {
-            meta.tv2 = bump;
-        }
         let (id, epoch) = self.end_transaction(transactional_id, commit, bump);
         Ok(if bump { (id, epoch) } else { (-1, -1) })
     }
@@ -477,15 +467,14 @@ impl State {
             .map(|(id, _)| id.clone())
             .collect();
         for id in &expired {
-            let mut bump = false;
             if let Some(meta) = self.transactions.get_mut(id) {
                 if !meta.epoch_exhausted() {
                     meta.producer_epoch += 1;
                     meta.last_producer_epoch = -1;
                 }
-                bump = meta.tv2;
             }
-            self.end_transaction(id, false, bump);
+            // As for a fencing InitProducerId: the abort keeps the fenced epoch.
+            self.end_transaction(id, false, false);
         }
         !expired.is_empty()
     }
@@ -526,7 +515,7 @@ mod tests {
     }
 
     fn add(state: &mut State, (pid, epoch): (i64, i16)) -> Result<(), ErrorCode> {
-        state.txn_add_partitions(ID, pid, epoch, &[("t".to_owned(), 0)], false, Instant::now())
+        state.txn_add_partitions(ID, pid, epoch, &[("t".to_owned(), 0)], Instant::now())
     }
 
     /// Transaction version 2 (EndTxn v5+): PF = PRODUCER_FENCED, ITS = INVALID_TXN_STATE,
@@ -608,7 +597,7 @@ mod tests {
         let mut s = state();
         let start = Instant::now();
         let p = s.txn_init_producer_id(ID, 1000, None).unwrap();
-        s.txn_add_partitions(ID, p.0, p.1, &[("t".to_owned(), 0)], false, start).unwrap();
+        s.txn_add_partitions(ID, p.0, p.1, &[("t".to_owned(), 0)], start).unwrap();
         assert!(!s.expire_transactions(start + Duration::from_millis(999)));
         assert!(s.expire_transactions(start + Duration::from_millis(1000)));
         let meta = &s.transactions[ID];

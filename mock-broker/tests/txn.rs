@@ -441,8 +441,8 @@ async fn a_new_producer_fences_the_old_one_and_aborts_its_transaction() {
     let (new, retries) = TxnProducer::init(&client, "fenced", 60_000).await;
     assert_eq!(new.pid, old.pid);
     assert_eq!(retries, 1, "the open transaction was aborted first");
-    // Fenced (+1), then this producer's epoch (+1): the abort of a transaction of
-    // transaction version 1 keeps the fenced epoch (as Kafka 4.4 does).
+    // Fenced (+1), then this producer's epoch (+1): the abort keeps the fenced epoch (as
+    // Kafka 4.4 does, for transactions of version 1 and 2).
     assert_eq!(new.epoch, old.epoch + 2);
     let aborted = fetch(&client, DST, 0, 0, true, 0).await;
     assert_eq!((aborted.last_stable_offset, aborted.aborted.clone()), (6, Some(vec![(old.pid, 0)])));

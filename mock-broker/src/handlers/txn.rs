@@ -64,14 +64,7 @@ fn add_partitions(
         }
     } else {
         let code = state
-            .txn_add_partitions(
-                &t.transactional_id,
-                t.producer_id,
-                t.producer_epoch,
-                &partitions,
-                batched(ctx.version),
-                now,
-            )
+            .txn_add_partitions(&t.transactional_id, t.producer_id, t.producer_epoch, &partitions, now)
             .err()
             .unwrap_or(ErrorCode::NONE);
         vec![code; partitions.len()]
@@ -131,7 +124,7 @@ pub(crate) fn add_offsets_to_txn(ctx: &Ctx<'_>, r: &add_offsets_to_txn::Request)
     } else {
         let partition = [(OFFSETS_TOPIC.to_owned(), offsets_partition(&r.group_id))];
         state
-            .txn_add_partitions(&r.transactional_id, r.producer_id, r.producer_epoch, &partition, false, Instant::now())
+            .txn_add_partitions(&r.transactional_id, r.producer_id, r.producer_epoch, &partition, Instant::now())
             .err()
             .unwrap_or(ErrorCode::NONE)
     };

@@ -415,6 +415,18 @@ async fn txn_script(s: &Sys, t: &mut Transcript) {
     t.step("EndTxn v5: commit", (r.error_code, r.producer_id == v.0, r.producer_epoch - v.1));
     let r = s.send_settled(&coordinator2, &end, |r| r.error_code).await;
     t.step("EndTxn v5: the same again", (r.error_code, r.producer_id == v.0, r.producer_epoch - v.1));
+
+    // A transaction of transaction version 2 left open, then fenced by a new producer.
+    let w = (r.producer_id, r.producer_epoch);
+    let mut again = v12.clone();
+    let records = txn_produce(TXN2, w, 0, 30).topic_data[0].partition_data[0].records.clone();
+    again.topic_data[0].partition_data[0].records = records;
+    let r = s.send(&Target::leader(TOPIC, 0), &again).await;
+    t.step("Produce v12: the next transaction", r.responses[0].partition_responses[0].error_code);
+    let r = s.send(&coordinator2, &init_request(TXN2, (-1, -1))).await;
+    t.step("InitProducerId: fences a transaction of version 2", r.error_code);
+    let r = s.send_settled(&coordinator2, &init_request(TXN2, (-1, -1)), |r| r.error_code).await;
+    t.step("InitProducerId: the retry after a version 2 abort", (r.error_code, r.producer_epoch - w.1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
