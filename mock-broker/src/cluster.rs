@@ -551,6 +551,10 @@ async fn tick_loop(shared: Arc<Shared>) {
         for group in state.groups.values_mut() {
             group.tick(&settings, now);
         }
+        if state.expire_transactions(now) {
+            drop(state);
+            shared.notify_changed();
+        }
     }
 }
 

@@ -22,12 +22,15 @@
 //! | Metadata | 0-13 | live brokers, leaders, epochs, ISR, topic ids; auto-creates topics |
 //! | CreateTopics, DeleteTopics | 2-7, 1-6 | partitions, replication, assignments, configs, topic ids |
 //! | Produce | 3-13 | one magic-2 batch per partition, validated; offsets; idempotence; acks 0/1/-1 |
-//! | Fetch | 4-18 | byte limits and truncation like a log slice; long polling; topic ids |
+//! | Fetch | 4-18 | byte limits and truncation like a log slice; long polling; topic ids; read_committed |
 //! | ListOffsets | 1-11 | earliest, latest, max timestamp, by timestamp |
 //! | FindCoordinator | 0-6 | groups and transactional ids, batched keys |
 //! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 0-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
 //! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups |
-//! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps |
+//! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps, fencing |
+//! | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn | 0-5, 0-4, 0-5 | transactions (KIP-98; KIP-890's verify-only batches and epoch bump), markers |
+//! | TxnOffsetCommit | 0-6 | offsets applied when the transaction commits |
+//! | DescribeProducers, ListTransactions, DescribeTransactions | 0, 0-2, 0 | the admin views of producers and transactions |
 //! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
 //! | SaslHandshake, SaslAuthenticate | 0-1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
 //!
@@ -64,6 +67,7 @@ mod sasl;
 mod server;
 mod state;
 mod topic_configs;
+mod txn;
 
 pub use cluster::{MockCluster, MockError, Stats};
 pub use config::{MockConfig, SaslConfig, SaslMechanism, TopicSpec};

@@ -1,10 +1,12 @@
-//! One partition's log, in memory: record batches with broker-assigned offsets, and the
-//! idempotent producers' sequence state.
+//! One partition's log, in memory: record batches with broker-assigned offsets, the
+//! idempotent producers' sequence state, and the transactions of the partition (Kafka's
+//! ProducerStateManager and transaction index): the open transaction of each producer, the
+//! aborted ones, transaction markers, and the last stable offset (KIP-98).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use bytes::{Bytes, BytesMut};
-use kafka_wire::records::{Batch, RecordBatch};
+use kafka_wire::records::{Batch, BatchBuilder, Compression, ControlRecord, RecordBatch};
 use kafka_wire::{ErrorCode, Records};
 
 /// The default `max.message.bytes` of a topic.
@@ -60,6 +62,31 @@ struct ProducerState {
     last_sequence: i32,
     /// (first sequence, last sequence, base offset, max timestamp) of the last few batches.
     recent: VecDeque<(i32, i32, i64, i64)>,
+    /// The max timestamp of its last batch (or marker).
+    last_timestamp: i64,
+    /// The coordinator epoch of its last transaction marker, -1 before any.
+    coordinator_epoch: i32,
+}
+
+/// A transaction aborted in this partition (Kafka's `AbortedTxn` of the transaction index):
+/// its producer, the offset of its first batch here and the offset of its ABORT marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AbortedTxn {
+    pub(crate) producer_id: i64,
+    pub(crate) first_offset: i64,
+    pub(crate) last_offset: i64,
+}
+
+/// One producer as DescribeProducers shows it (Kafka's `ProducerStateEntry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ProducerView {
+    pub(crate) producer_id: i64,
+    pub(crate) epoch: i16,
+    pub(crate) last_sequence: i32,
+    pub(crate) last_timestamp: i64,
+    pub(crate) coordinator_epoch: i32,
+    /// The first offset of its open transaction, -1 when none is open.
+    pub(crate) current_txn_start_offset: i64,
 }
 
 /// A partition's log.
@@ -71,6 +98,10 @@ pub(crate) struct Log {
     /// The log end offset (= high watermark: every replica is in sync).
     pub(crate) end: i64,
     producers: HashMap<i64, ProducerState>,
+    /// Open transactions: producer id → offset of its first batch in the transaction.
+    ongoing: BTreeMap<i64, i64>,
+    /// Aborted transactions, in the order of their markers.
+    aborted: Vec<AbortedTxn>,
 }
 
 /// What an append did.
@@ -116,6 +147,11 @@ impl Log {
             if let Some((offset, max_timestamp)) = self.check_sequence(&batch, count)? {
                 return Ok(Appended { base_offset: offset, duplicate: true, log_append_time: max_timestamp });
             }
+            // Kafka's ProducerAppendInfo: a producer with an open transaction here writes
+            // transactional batches only.
+            if !batch.is_transactional() && self.ongoing.contains_key(&batch.producer_id) {
+                return Err(sequence(ErrorCode::INVALID_TXN_STATE, "non-transactional write in a transaction"));
+            }
         }
         let base = self.end;
         let last = base + i64::from(batch.last_offset_delta);
@@ -131,7 +167,13 @@ impl Log {
                 epoch: batch.producer_epoch,
                 last_sequence,
                 recent: VecDeque::new(),
+                last_timestamp: -1,
+                coordinator_epoch: -1,
             });
+            state.last_timestamp = batch.max_timestamp;
+            if batch.is_transactional() {
+                self.ongoing.entry(batch.producer_id).or_insert(base);
+            }
             if state.epoch != batch.producer_epoch {
                 state.recent.clear();
             }
@@ -189,24 +231,131 @@ impl Log {
     /// cut at `limit` bytes like a log segment slice (so the last batch may be partial). With
     /// `min_one`, a first batch larger than `limit` is returned whole (KIP-74).
     pub(crate) fn read(&self, offset: i64, limit: usize, min_one: bool) -> Result<Bytes, ErrorCode> {
+        self.read_below(offset, limit, min_one, self.end).map(|(bytes, _)| bytes)
+    }
+
+    /// A read_committed fetch at `offset`: as [`Log::read`], but only batches below the last
+    /// stable offset, and the aborted transactions that overlap the offsets read (Kafka's
+    /// `collectAbortedTransactions`: last offset at or after `offset`, first offset below the
+    /// end of the last batch read).
+    pub(crate) fn read_committed(
+        &self,
+        offset: i64,
+        limit: usize,
+        min_one: bool,
+    ) -> Result<(Bytes, Vec<AbortedTxn>), ErrorCode> {
+        let (bytes, upper) = self.read_below(offset, limit, min_one, self.last_stable_offset())?;
+        let aborted =
+            self.aborted.iter().filter(|a| a.last_offset >= offset && a.first_offset < upper).copied().collect();
+        Ok((bytes, aborted))
+    }
+
+    /// The bytes of the batches from the one holding `offset` that start below `max_offset`,
+    /// cut at `limit`; and the offset after the last batch read (even partly).
+    fn read_below(&self, offset: i64, limit: usize, min_one: bool, max_offset: i64) -> Result<(Bytes, i64), ErrorCode> {
         if offset < self.start || offset > self.end {
             return Err(ErrorCode::OFFSET_OUT_OF_RANGE);
         }
         let first = self.batches.partition_point(|b| b.last < offset);
-        let Some(head) = self.batches.get(first) else { return Ok(Bytes::new()) };
+        let Some(head) = self.batches.get(first).filter(|b| b.base < max_offset) else {
+            return Ok((Bytes::new(), offset));
+        };
         let limit = if min_one { limit.max(head.data.len()) } else { limit };
         if head.data.len() >= limit {
-            return Ok(head.data.slice(..limit));
+            return Ok((head.data.slice(..limit), head.last + 1));
         }
         let mut out = BytesMut::new();
-        for b in &self.batches[first..] {
+        let mut upper = offset;
+        for b in self.batches[first..].iter().take_while(|b| b.base < max_offset) {
             let room = limit - out.len();
             if room == 0 {
                 break;
             }
             out.extend_from_slice(&b.data[..b.data.len().min(room)]);
+            upper = b.last + 1;
         }
-        Ok(out.freeze())
+        Ok((out.freeze(), upper))
+    }
+
+    /// The last stable offset: the first offset of the oldest open transaction, else the end.
+    pub(crate) fn last_stable_offset(&self) -> i64 {
+        self.ongoing.values().copied().min().unwrap_or(self.end).min(self.end)
+    }
+
+    /// Whether `producer_id` has an open transaction in this partition.
+    pub(crate) fn in_transaction(&self, producer_id: i64) -> bool {
+        self.ongoing.contains_key(&producer_id)
+    }
+
+    /// Appends a transaction marker (a control batch of one COMMIT or ABORT record, base
+    /// sequence -1, written with the producer's id and the epoch the coordinator ends the
+    /// transaction with), closes the producer's transaction here, and records it as aborted.
+    /// A marker with a newer epoch fences older ones: their batches get INVALID_PRODUCER_EPOCH
+    /// and sequences start again at 0 (Kafka's `ProducerStateManager`).
+    pub(crate) fn append_marker(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+        leader_epoch: i32,
+        timestamp: i64,
+    ) -> Result<i64, AppendError> {
+        let control = if commit {
+            ControlRecord::Commit { coordinator_epoch }
+        } else {
+            ControlRecord::Abort { coordinator_epoch }
+        };
+        let mut builder = BatchBuilder::new(Compression::None)
+            .producer(producer_id, producer_epoch, -1)
+            .transactional(true)
+            .control(true);
+        builder.push(&control.to_record(timestamp)).map_err(|e| corrupt(format!("cannot build a marker: {e}")))?;
+        let mut batch = builder.build().map_err(|e| corrupt(format!("cannot build a marker: {e}")))?;
+        let base = self.end;
+        batch.base_offset = base;
+        batch.partition_leader_epoch = leader_epoch;
+        let data = batch.to_bytes().map_err(|e| corrupt(format!("cannot encode a marker: {e}")))?;
+        self.batches.push(Stored { base, last: base, epoch: leader_epoch, max_timestamp: timestamp, data });
+        self.end = base + 1;
+        if let Some(first_offset) = self.ongoing.remove(&producer_id) {
+            if !commit {
+                self.aborted.push(AbortedTxn { producer_id, first_offset, last_offset: base });
+            }
+        }
+        let state = self.producers.entry(producer_id).or_insert_with(|| ProducerState {
+            epoch: producer_epoch,
+            last_sequence: -1,
+            recent: VecDeque::new(),
+            last_timestamp: -1,
+            coordinator_epoch: -1,
+        });
+        if state.epoch != producer_epoch {
+            state.epoch = producer_epoch;
+            state.last_sequence = -1;
+            state.recent.clear();
+        }
+        state.last_timestamp = timestamp;
+        state.coordinator_epoch = coordinator_epoch;
+        Ok(base)
+    }
+
+    /// The producers this partition knows, by producer id.
+    pub(crate) fn producers(&self) -> Vec<ProducerView> {
+        let mut out: Vec<ProducerView> = self
+            .producers
+            .iter()
+            .map(|(&producer_id, s)| ProducerView {
+                producer_id,
+                epoch: s.epoch,
+                last_sequence: if s.recent.is_empty() { -1 } else { s.last_sequence },
+                last_timestamp: s.last_timestamp,
+                coordinator_epoch: s.coordinator_epoch,
+                current_txn_start_offset: self.ongoing.get(&producer_id).copied().unwrap_or(-1),
+            })
+            .collect();
+        out.sort_by_key(|p| p.producer_id);
+        out
     }
 
     /// ListOffsets: (timestamp, offset, leader epoch) for a timestamp or one of the special
@@ -245,9 +394,32 @@ impl Log {
         }
     }
 
+    /// ListOffsets with isolation level read_committed (Kafka's `fetchOffsetForTimestamp` with
+    /// the last stable offset as the last fetchable offset): latest is the last stable offset,
+    /// and an offset found by timestamp at or after it is not answered.
+    pub(crate) fn offset_for_committed(&self, timestamp: i64, current_epoch: i32) -> (i64, i64, i32) {
+        let lso = self.last_stable_offset();
+        match timestamp {
+            -1 => (-1, lso, current_epoch),
+            ts if ts >= 0 => match self.offset_for(ts, current_epoch) {
+                (_, offset, _) if offset >= lso => (-1, -1, -1),
+                found => found,
+            },
+            ts => self.offset_for(ts, current_epoch),
+        }
+    }
+
     /// Every record batch in the log, in order.
     pub(crate) fn batches(&self) -> impl Iterator<Item = &Bytes> {
         self.batches.iter().map(|b| &b.data)
+    }
+}
+
+/// The producer id and epoch of a Produce record set whose (first) batch is transactional.
+pub(crate) fn transactional_producer(records: Option<&Records>) -> Option<(i64, i16)> {
+    match records?.batches().next()? {
+        Ok(Batch::V2(b)) if b.is_transactional() && !b.is_control() => Some((b.producer_id, b.producer_epoch)),
+        _ => None,
     }
 }
 

@@ -72,6 +72,8 @@ pub(crate) struct State {
     producer_epochs: HashMap<i64, i16>,
     /// Producer id of each transactional id.
     transactional_ids: HashMap<String, i64>,
+    /// The transaction coordinator's state of each transactional id (see `crate::txn`).
+    pub(crate) transactions: BTreeMap<String, crate::txn::TxnMetadata>,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -153,6 +155,7 @@ impl State {
             next_producer_id: 1000,
             producer_epochs: HashMap::new(),
             transactional_ids: HashMap::new(),
+            transactions: BTreeMap::new(),
         }
     }
 
@@ -376,5 +379,13 @@ impl State {
             self.transactional_ids.insert(tid.to_owned(), pid);
         }
         Ok((pid, 0))
+    }
+
+    /// A producer id never handed out before.
+    pub(crate) fn new_producer_id(&mut self) -> i64 {
+        let pid = self.next_producer_id;
+        self.next_producer_id += 1;
+        self.producer_epochs.insert(pid, 0);
+        pid
     }
 }

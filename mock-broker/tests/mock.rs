@@ -8,3 +8,4 @@ mod client_interop;
 mod connections;
 mod groups;
 mod smoke;
+mod txn;

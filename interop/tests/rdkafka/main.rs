@@ -4,3 +4,4 @@
 mod client_on_librdkafka_mock;
 mod librdkafka_on_our_mock;
 mod records;
+mod transactions;

@@ -25,6 +25,13 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::InitProducerId,
     ApiKey::DescribeConfigs,
     ApiKey::SaslAuthenticate,
+    ApiKey::AddPartitionsToTxn,
+    ApiKey::AddOffsetsToTxn,
+    ApiKey::EndTxn,
+    ApiKey::TxnOffsetCommit,
+    ApiKey::DescribeProducers,
+    ApiKey::DescribeTransactions,
+    ApiKey::ListTransactions,
 ];
 
 /// (API key, min, max) of every served API.

@@ -1,7 +1,8 @@
 //! FindCoordinator (group and transaction coordinators: a live broker picked by a stable hash
 //! of the key; one key, or a batch from the version that has `CoordinatorKeys`) and
 //! InitProducerId (a new producer id for every idempotent producer's request, as Kafka;
-//! transactional ids keep theirs and bump the epoch, KIP-360).
+//! transactional ids keep theirs and bump the epoch, fencing the previous one, and abort its
+//! open transaction: `crate::txn`).
 
 use kafka_wire::find_coordinator::{self, Coordinator};
 use kafka_wire::{init_producer_id, ErrorCode};
@@ -57,9 +58,22 @@ pub(crate) fn init_producer_id(ctx: &Ctx<'_>, r: &init_producer_id::Request) -> 
         Err(ErrorCode::INVALID_REQUEST)
     } else if transactional_id.is_some_and(|t| state.coordinator(t).map(|b| b.id) != Some(ctx.broker)) {
         Err(ErrorCode::NOT_COORDINATOR)
+    } else if let Some(tid) = transactional_id {
+        // Kafka's KafkaApis: both -1 (or absent, before v3) is a new producer; one of them -1
+        // is INVALID_REQUEST.
+        match (r.producer_id, r.producer_epoch) {
+            (-1, -1) => state.txn_init_producer_id(tid, r.transaction_timeout_ms, None),
+            (-1, _) | (_, -1) => Err(ErrorCode::INVALID_REQUEST),
+            expected => state.txn_init_producer_id(tid, r.transaction_timeout_ms, Some(expected)),
+        }
     } else {
         state.init_producer_id(transactional_id, r.producer_id, r.producer_epoch)
     };
+    drop(state);
+    if transactional_id.is_some() {
+        // An open transaction may have been aborted: its markers wake waiting fetches.
+        ctx.shared.notify_changed();
+    }
     let (error_code, (producer_id, producer_epoch)) = match result {
         Ok(ids) => (ErrorCode::NONE, ids),
         Err(code) => (code, (-1, -1)),

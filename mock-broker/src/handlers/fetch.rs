@@ -2,11 +2,14 @@
 //! response byte limits like a log segment slice (the last batch may be partial; a first batch
 //! larger than the limit comes whole, KIP-74); long polling until `min_bytes` arrive or
 //! `max_wait_ms` passes; topics by name, or by id (v13+); from the version with `RackId` a
-//! follower serves consumers too (KIP-392). Fetch sessions are never created (session id 0), so
+//! follower serves consumers too (KIP-392). With isolation level read_committed, only batches
+//! below the last stable offset, and the aborted transactions among the offsets read (producer
+//! id, first offset: the consumer drops their records, KIP-98). Fetch sessions are never created (session id 0), so
 //! every fetch is a full fetch.
 
 use kafka_wire::fetch::{
-    FetchTopic, FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData, Request, Response,
+    AbortedTransaction, FetchTopic, FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint, PartitionData, Request,
+    Response,
 };
 use kafka_wire::{ErrorCode, Records};
 use tokio::time::Instant;
@@ -89,12 +92,27 @@ fn collect(ctx: &Ctx<'_>, r: &Request) -> (Response, bool) {
                         ErrorCode::FENCED_LEADER_EPOCH
                     } else {
                         let limit = usize::try_from(f.partition_max_bytes).unwrap_or(0).min(remaining);
-                        match p.log.read(f.fetch_offset, limit, bytes == 0) {
-                            Ok(records) => {
+                        let read = if read_committed {
+                            p.log.read_committed(f.fetch_offset, limit, bytes == 0).map(|(records, aborted)| {
+                                let aborted = aborted
+                                    .into_iter()
+                                    .map(|a| AbortedTransaction {
+                                        producer_id: a.producer_id,
+                                        first_offset: a.first_offset,
+                                        ..Default::default()
+                                    })
+                                    .collect();
+                                (records, Some(aborted))
+                            })
+                        } else {
+                            p.log.read(f.fetch_offset, limit, bytes == 0).map(|records| (records, None))
+                        };
+                        match read {
+                            Ok((records, aborted)) => {
                                 data.high_watermark = p.log.end;
-                                data.last_stable_offset = p.log.end;
+                                data.last_stable_offset = p.log.last_stable_offset();
                                 data.log_start_offset = p.log.start;
-                                data.aborted_transactions = read_committed.then(Vec::new);
+                                data.aborted_transactions = aborted;
                                 bytes += records.len();
                                 remaining = remaining.saturating_sub(records.len());
                                 data.records = Some(Records::from(records));

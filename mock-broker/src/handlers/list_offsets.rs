@@ -1,6 +1,7 @@
 //! ListOffsets: latest (-1), earliest (-2), max timestamp (-3), earliest local (-4), latest
 //! tiered (-5, none here), earliest pending upload (-6, none here), or the first offset at or
-//! after a timestamp. A negative value the request's version does not know is
+//! after a timestamp; with isolation level read_committed, latest is the last stable offset and
+//! nothing at or after it is found by timestamp. A negative value the request's version does not know is
 //! UNSUPPORTED_VERSION, as Kafka answers it.
 
 use kafka_wire::list_offsets::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse, Request, Response};
@@ -54,7 +55,11 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Response {
                             ErrorCode::UNSUPPORTED_VERSION
                         }
                         (None, Some(part)) => {
-                            let (timestamp, offset, leader_epoch) = part.log.offset_for(p.timestamp, part.leader_epoch);
+                            let (timestamp, offset, leader_epoch) = if r.isolation_level == 1 {
+                                part.log.offset_for_committed(p.timestamp, part.leader_epoch)
+                            } else {
+                                part.log.offset_for(p.timestamp, part.leader_epoch)
+                            };
                             (out.timestamp, out.offset) = (timestamp, offset);
                             if epochs {
                                 out.leader_epoch = leader_epoch;

@@ -11,6 +11,7 @@ mod list_offsets;
 mod metadata;
 mod produce;
 mod topics;
+mod txn;
 
 use kafka_wire::ApiRequest;
 
@@ -34,7 +35,14 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::Heartbeat(r) => groups::heartbeat(ctx, r).into(),
         ApiRequest::LeaveGroup(r) => groups::leave_group(ctx, r).into(),
         ApiRequest::OffsetCommit(r) => groups::offset_commit(ctx, r).into(),
-        ApiRequest::OffsetFetch(r) => groups::offset_fetch(ctx, r).into(),
+        ApiRequest::OffsetFetch(r) => txn::offset_fetch(ctx, r).into(),
+        ApiRequest::AddPartitionsToTxn(r) => txn::add_partitions_to_txn(ctx, r).into(),
+        ApiRequest::AddOffsetsToTxn(r) => txn::add_offsets_to_txn(ctx, r).into(),
+        ApiRequest::TxnOffsetCommit(r) => txn::txn_offset_commit(ctx, r).into(),
+        ApiRequest::EndTxn(r) => txn::end_txn(ctx, r).into(),
+        ApiRequest::DescribeProducers(r) => txn::describe_producers(ctx, r).into(),
+        ApiRequest::ListTransactions(r) => txn::list_transactions(ctx, r).into(),
+        ApiRequest::DescribeTransactions(r) => txn::describe_transactions(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

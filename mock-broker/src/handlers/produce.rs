@@ -1,6 +1,7 @@
 //! Produce: validates each partition's record batch, assigns offsets, checks idempotent
 //! producers' sequences (duplicates of recent batches are acknowledged, not appended), and
-//! honours acks (0: no response at all). Topics by name, or by id (v13+).
+//! honours acks (0: no response at all). Topics by name, or by id (v13+). A transactional
+//! batch is appended only to a partition of the producer's transaction (KIP-890).
 
 use kafka_wire::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, Request, Response, TopicProduceResponse,
@@ -8,6 +9,38 @@ use kafka_wire::produce::{
 use kafka_wire::ErrorCode;
 
 use crate::server::{Ctx, Handled};
+use crate::state::State;
+use crate::txn::verification_error;
+
+/// The first Produce version that knows TRANSACTION_ABORTABLE (the schema's version notes,
+/// KIP-890 part 1).
+const TRANSACTION_ABORTABLE_SINCE: i16 = 11;
+/// The first Produce version that adds its partition to the transaction itself (the schema's
+/// version notes: transaction version 2, KIP-890 part 2).
+const ADDS_PARTITION_SINCE: i16 = 12;
+
+/// Kafka's transaction verification before a transactional batch is appended
+/// (`ReplicaManager.appendRecordsWithTransactionVerification`, KIP-890): unless the producer
+/// has a transaction open in the partition already, the partition must be in its transaction
+/// (v12+: it joins it). The error the producer gets, if any.
+fn check_transaction(
+    ctx: &Ctx<'_>,
+    state: &mut State,
+    transactional_id: &str,
+    topic: &str,
+    p: &kafka_wire::produce::PartitionProduceData,
+) -> Option<ErrorCode> {
+    let (producer_id, producer_epoch) = crate::log::transactional_producer(p.records.as_ref())?;
+    let partition = state.topics.get(topic)?.partitions.get(usize::try_from(p.index).ok()?)?;
+    if partition.leader != ctx.broker || partition.log.in_transaction(producer_id) {
+        return None;
+    }
+    let add = ctx.version >= ADDS_PARTITION_SINCE;
+    let key = (topic.to_owned(), p.index);
+    let now = tokio::time::Instant::now();
+    let result = state.txn_check_produce(transactional_id, producer_id, producer_epoch, key, add, now);
+    result.err().map(|code| verification_error(code, ctx.version >= TRANSACTION_ABORTABLE_SINCE))
+}
 
 pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {
     let leader_hints = PartitionProduceResponse::CURRENT_LEADER_VERSIONS.contains(ctx.version);
@@ -23,6 +56,10 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {
         for p in &t.partition_data {
             // An error is answered with base offset -1, as Kafka answers it.
             let mut out = PartitionProduceResponse { index: p.index, base_offset: -1, ..Default::default() };
+            let txn_code = match (ctx.forced, r.transactional_id.as_deref(), name.as_deref()) {
+                (None, Some(tid), Some(topic)) => check_transaction(ctx, &mut state, tid, topic, p),
+                _ => None,
+            };
             let topic = name.as_ref().and_then(|n| state.topics.get_mut(n));
             let partition = topic.and_then(|topic| {
                 let max = topic.max_message_bytes();
@@ -51,6 +88,14 @@ pub(crate) fn handle(ctx: &Ctx<'_>, r: &Request) -> Handled {
                                 });
                             }
                         }
+                    }
+                }
+                // Found before the log: no log start offset, as Kafka answers it.
+                (None, Some(_)) if txn_code.is_some() => {
+                    out.error_code = txn_code.unwrap_or(ErrorCode::UNKNOWN_SERVER_ERROR);
+                    if out.error_code == ErrorCode::INVALID_TXN_STATE {
+                        // Kafka's ReplicaManager says why.
+                        out.error_message = Some("Partition was not added to the transaction".into());
                     }
                 }
                 (None, Some((part, max))) => match part.log.append(p.records.as_ref(), part.leader_epoch, max) {

@@ -1566,3 +1566,4 @@ async fn versions() {
 }
 
 mod connections;
+mod txn;
