@@ -7,7 +7,7 @@ use std::time::Duration;
 use kafka_wire::{ErrorCode, Uuid};
 
 use crate::config::{MockConfig, TopicSpec};
-use crate::group::Group;
+use crate::group::{Group, GroupState};
 use crate::log::{Log, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::topic_configs;
 
@@ -72,6 +72,9 @@ pub(crate) struct State {
     producer_epochs: HashMap<i64, i16>,
     /// Producer id of each transactional id.
     transactional_ids: HashMap<String, i64>,
+    /// The client id each group member joined with, by (group, member id): what
+    /// DescribeGroups shows.
+    pub(crate) member_clients: HashMap<(String, String), String>,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -153,6 +156,7 @@ impl State {
             next_producer_id: 1000,
             producer_epochs: HashMap::new(),
             transactional_ids: HashMap::new(),
+            member_clients: HashMap::new(),
         }
     }
 
@@ -376,5 +380,120 @@ impl State {
             self.transactional_ids.insert(tid.to_owned(), pid);
         }
         Ok((pid, 0))
+    }
+}
+
+/// A request of the admin APIs that failed: the error code and its message (`None`: Kafka
+/// sends none).
+pub(crate) type AdminError = (ErrorCode, Option<String>);
+
+/// The admin APIs' changes: groups deleted, partitions added.
+impl State {
+    /// DeleteGroups of one group (Kafka's `ClassicGroup.validateDeleteGroup`): only a group
+    /// that exists and has no members goes, with its committed offsets.
+    pub(crate) fn delete_group(&mut self, id: &str) -> Result<(), AdminError> {
+        let Some(group) = self.groups.get(id) else {
+            return Err((ErrorCode::GROUP_ID_NOT_FOUND, Some(format!("Group {id} not found."))));
+        };
+        if group.state != GroupState::Empty {
+            return Err((ErrorCode::NON_EMPTY_GROUP, Some("The group is not empty.".into())));
+        }
+        self.groups.remove(id);
+        self.member_clients.retain(|(group, _), _| group != id);
+        Ok(())
+    }
+
+    /// CreatePartitions of one topic (Kafka's `ReplicationControlManager.createPartitions`):
+    /// grows `name` to `count` partitions, placed on the brokers round-robin like CreateTopics
+    /// does, or as `assignments` says (one replica list per new partition). With
+    /// `validate_only`, only checks.
+    pub(crate) fn create_partitions(
+        &mut self,
+        name: &str,
+        count: i32,
+        assignments: Option<&[Vec<i32>]>,
+        validate_only: bool,
+    ) -> Result<(), AdminError> {
+        let brokers = self.brokers.len();
+        let live: Vec<i32> = self.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();
+        let Some(topic) = self.topics.get_mut(name) else {
+            return Err((ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, None));
+        };
+        let current = topic.partitions.len();
+        let invalid = |message: String| Err((ErrorCode::INVALID_PARTITIONS, Some(message)));
+        if usize::try_from(count).is_ok_and(|c| c == current) {
+            return invalid(format!("Topic already has {current} partition(s)."));
+        }
+        if usize::try_from(count).map_or(true, |c| c < current) {
+            return invalid(format!(
+                "The topic {name} currently has {current} partition(s); {count} would not be an increase."
+            ));
+        }
+        let additional = count as usize - current;
+        if additional > 100_000 {
+            return invalid(format!("{additional} additional partitions are too many"));
+        }
+        let replication = topic.partitions.first().map_or(1, |p| p.replicas.len());
+        let assignment_error = |message: String| Err((ErrorCode::INVALID_REPLICA_ASSIGNMENT, Some(message)));
+        let replicas: Vec<Vec<i32>> = match assignments {
+            Some(assignments) => {
+                if assignments.len() != additional {
+                    return assignment_error(format!(
+                        "Attempted to add {additional} additional partition(s), but only {} assignment(s) were \
+                         specified.",
+                        assignments.len()
+                    ));
+                }
+                for (i, ids) in assignments.iter().enumerate() {
+                    if ids.is_empty() {
+                        return assignment_error(
+                            "The manual partition assignment includes an empty replica list.".into(),
+                        );
+                    }
+                    let mut sorted = ids.clone();
+                    sorted.sort_unstable();
+                    for (j, id) in sorted.iter().enumerate() {
+                        if *id < 0 || *id as usize >= brokers {
+                            return assignment_error(format!(
+                                "The manual partition assignment includes broker {id}, but no such broker is \
+                                 registered."
+                            ));
+                        }
+                        if j > 0 && sorted[j - 1] == *id {
+                            return assignment_error(format!(
+                                "The manual partition assignment includes the broker {id} more than once."
+                            ));
+                        }
+                    }
+                    if sorted.len() != replication {
+                        return assignment_error(format!(
+                            "The manual partition assignment includes a partition with {} replica(s), but this is \
+                             not consistent with previous partitions, which have {replication} replica(s).",
+                            sorted.len()
+                        ));
+                    }
+                    if !ids.iter().any(|id| live.contains(id)) {
+                        return assignment_error(format!(
+                            "All brokers specified in the manual partition assignment for partition {} are fenced \
+                             or in controlled shutdown.",
+                            current + i
+                        ));
+                    }
+                }
+                assignments.to_vec()
+            }
+            None => (current..count as usize)
+                .map(|p| (0..replication).map(|r| ((p + r) % brokers.max(1)) as i32).collect())
+                .collect(),
+        };
+        if !validate_only {
+            topic.partitions.extend(replicas.into_iter().map(|replicas| Partition {
+                leader: replicas.iter().copied().find(|r| live.contains(r)).unwrap_or(-1),
+                replicas,
+                leader_epoch: 0,
+                log: Log::default(),
+            }));
+        }
+        Ok(())
     }
 }

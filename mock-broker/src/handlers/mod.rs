@@ -7,8 +7,10 @@ mod configs;
 mod coordinator;
 mod fetch;
 mod groups;
+mod groups_admin;
 mod list_offsets;
 mod metadata;
+mod partitions;
 mod produce;
 mod topics;
 
@@ -29,12 +31,17 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DescribeConfigs(r) => configs::describe_configs(ctx, r).into(),
         ApiRequest::FindCoordinator(r) => coordinator::find_coordinator(ctx, r).into(),
         ApiRequest::InitProducerId(r) => coordinator::init_producer_id(ctx, r).into(),
-        ApiRequest::JoinGroup(r) => groups::join_group(ctx, r).await.into(),
+        ApiRequest::JoinGroup(r) => groups_admin::join_group(ctx, r).await.into(),
         ApiRequest::SyncGroup(r) => groups::sync_group(ctx, r).await.into(),
         ApiRequest::Heartbeat(r) => groups::heartbeat(ctx, r).into(),
         ApiRequest::LeaveGroup(r) => groups::leave_group(ctx, r).into(),
         ApiRequest::OffsetCommit(r) => groups::offset_commit(ctx, r).into(),
         ApiRequest::OffsetFetch(r) => groups::offset_fetch(ctx, r).into(),
+        ApiRequest::ListGroups(r) => groups_admin::list_groups(ctx, r).into(),
+        ApiRequest::DescribeGroups(r) => groups_admin::describe_groups(ctx, r).into(),
+        ApiRequest::DeleteGroups(r) => groups_admin::delete_groups(ctx, r).into(),
+        ApiRequest::OffsetDelete(r) => groups_admin::offset_delete(ctx, r).into(),
+        ApiRequest::CreatePartitions(r) => partitions::create_partitions(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }
