@@ -180,8 +180,7 @@ fn subscribed(group: &Group, topic: &str) -> bool {
         }
         let version = i16::from_be_bytes([body[0], body[1]]).min(ConsumerProtocolSubscription::versions().max);
         let _ = body.split_to(2);
-        ConsumerProtocolSubscription::decode(version, &mut body)
-            .is_ok_and(|s| s.topics.iter().any(|t| **t == *topic))
+        ConsumerProtocolSubscription::decode(version, &mut body).is_ok_and(|s| s.topics.iter().any(|t| **t == *topic))
     })
 }
 
@@ -215,7 +214,11 @@ pub(crate) fn offset_delete(ctx: &Ctx<'_>, r: &offset_delete::Request) -> offset
                         group.delete_offset(&t.name, p.partition_index);
                         ErrorCode::NONE
                     };
-                    OffsetDeleteResponsePartition { partition_index: p.partition_index, error_code, ..Default::default() }
+                    OffsetDeleteResponsePartition {
+                        partition_index: p.partition_index,
+                        error_code,
+                        ..Default::default()
+                    }
                 })
                 .collect();
             OffsetDeleteResponseTopic { name: t.name.clone(), partitions, ..Default::default() }

@@ -1,0 +1,382 @@
+//! The admin APIs through this project's client: what an admin tool lists, describes, deletes
+//! and grows (groups, committed offsets, partitions).
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
+use kafka_wire::{
+    create_partitions, delete_groups, describe_groups, join_group, leave_group, list_groups, offset_commit,
+    offset_delete, offset_fetch, produce, sync_group, ErrorCode, VersionFreeMessage,
+};
+use kafka_wire_client::{Client, ConnectionConfig, Target};
+use kafka_wire_mock::{MockCluster, MockConfig, TopicSpec};
+
+const GROUP: &str = "admin-group";
+
+async fn setup(config: MockConfig) -> (MockCluster, Client) {
+    let cluster = MockCluster::start(config).await.unwrap();
+    let client = Client::connect(cluster.bootstrap_servers().split(','), ConnectionConfig::default()).await.unwrap();
+    (cluster, client)
+}
+
+/// A consumer's subscription as JoinGroup carries it: the int16 version, then the body.
+fn subscription(topics: &[&str]) -> Bytes {
+    let s = ConsumerProtocolSubscription { topics: topics.iter().map(|&t| t.into()).collect(), ..Default::default() };
+    let mut b = BytesMut::new();
+    b.put_i16(1);
+    s.encode(1, &mut b).unwrap();
+    b.freeze()
+}
+
+fn join(member_id: &str, metadata: &Bytes) -> join_group::Request {
+    join_group::Request {
+        group_id: GROUP.into(),
+        session_timeout_ms: 30_000,
+        rebalance_timeout_ms: 30_000,
+        member_id: member_id.into(),
+        group_instance_id: Some("instance-1".into()),
+        protocol_type: "consumer".into(),
+        protocols: vec![join_group::JoinGroupRequestProtocol {
+            name: "range".into(),
+            metadata: metadata.clone(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// One member joins (a static one: it gets its member id at once) and syncs with `assignment`:
+/// the group is stable. Returns the member id.
+async fn stable_group(client: &Client, topics: &[&str], assignment: &'static [u8]) -> String {
+    let coordinator = Target::group_coordinator(GROUP);
+    let joined = client.send(&coordinator, &join("", &subscription(topics))).await.unwrap();
+    assert_eq!(joined.error_code, ErrorCode::NONE);
+    let member = joined.member_id.to_string();
+    let sync = sync_group::Request {
+        group_id: GROUP.into(),
+        generation_id: joined.generation_id,
+        member_id: member.as_str().into(),
+        group_instance_id: Some("instance-1".into()),
+        protocol_type: Some("consumer".into()),
+        protocol_name: Some("range".into()),
+        assignments: vec![sync_group::SyncGroupRequestAssignment {
+            member_id: member.as_str().into(),
+            assignment: Bytes::from_static(assignment),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    assert_eq!(client.send(&coordinator, &sync).await.unwrap().error_code, ErrorCode::NONE);
+    member
+}
+
+async fn leave(client: &Client, member: &str) {
+    let leave = leave_group::Request {
+        group_id: GROUP.into(),
+        members: vec![leave_group::MemberIdentity {
+            member_id: member.into(),
+            group_instance_id: Some("instance-1".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = client.send(&Target::group_coordinator(GROUP), &leave).await.unwrap();
+    assert_eq!(r.error_code, ErrorCode::NONE);
+}
+
+/// Every broker's ListGroups answer, together.
+async fn list_everywhere(client: &Client, states: &[&str]) -> Vec<list_groups::ListedGroup> {
+    let request =
+        list_groups::Request { states_filter: states.iter().map(|&s| s.into()).collect(), ..Default::default() };
+    let mut all = Vec::new();
+    for id in client.view().brokers.keys() {
+        let r = client.send(&Target::Broker(*id), &request).await.unwrap();
+        assert_eq!(r.error_code, ErrorCode::NONE);
+        all.extend(r.groups);
+    }
+    all
+}
+
+fn describe(groups: &[&str]) -> describe_groups::Request {
+    describe_groups::Request {
+        groups: groups.iter().map(|&g| g.into()).collect(),
+        include_authorized_operations: true,
+        ..Default::default()
+    }
+}
+
+fn delete(groups: &[&str]) -> delete_groups::Request {
+    delete_groups::Request { groups_names: groups.iter().map(|&g| g.into()).collect(), ..Default::default() }
+}
+
+/// An admin tool's view of a group's life: listed once (by its coordinator) with its state and
+/// type, described with its member (client id, instance id, metadata, assignment), not
+/// deletable while it has members, deleted once empty, and then gone from both answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_are_listed_described_and_deleted() {
+    let (cluster, client) = setup(MockConfig::new().brokers(3).topic("t", 2)).await;
+    assert!(list_everywhere(&client, &[]).await.is_empty());
+    let member = stable_group(&client, &["t"], b"both partitions").await;
+
+    let listed = list_everywhere(&client, &[]).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((&*listed[0].group_id, &*listed[0].protocol_type), (GROUP, "consumer"));
+    assert_eq!((&*listed[0].group_state, &*listed[0].group_type), ("Stable", "classic"));
+    // The states filter ignores case; a state the group is not in leaves it out.
+    assert_eq!(list_everywhere(&client, &["sTaBlE"]).await.len(), 1);
+    assert!(list_everywhere(&client, &["Empty"]).await.is_empty());
+
+    let coordinator = Target::group_coordinator(GROUP);
+    let r = client.send(&coordinator, &describe(&[GROUP])).await.unwrap();
+    let g = &r.groups[0];
+    assert_eq!(
+        (g.error_code, &*g.group_state, &*g.protocol_type, &*g.protocol_data),
+        (ErrorCode::NONE, "Stable", "consumer", "range")
+    );
+    assert_eq!(g.members.len(), 1);
+    let m = &g.members[0];
+    assert_eq!(&*m.member_id, member);
+    assert_eq!(m.group_instance_id.as_deref(), Some("instance-1"));
+    assert_eq!(&*m.client_id, "kafka-wire-client");
+    assert_eq!(&*m.client_host, "/127.0.0.1");
+    assert_eq!(m.member_metadata, subscription(&["t"]));
+    assert_eq!(&m.member_assignment[..], b"both partitions");
+    assert_eq!(g.authorized_operations, (1 << 3) | (1 << 6) | (1 << 8));
+
+    // A group with members stays.
+    let r = client.send(&coordinator, &delete(&[GROUP])).await.unwrap();
+    assert_eq!(r.results[0].error_code, ErrorCode::NON_EMPTY_GROUP);
+    leave(&client, &member).await;
+    assert_eq!(list_everywhere(&client, &["empty"]).await.len(), 1);
+    let r = client.send(&coordinator, &delete(&[GROUP])).await.unwrap();
+    assert_eq!(r.results[0].error_code, ErrorCode::NONE);
+    assert!(list_everywhere(&client, &[]).await.is_empty());
+
+    // Gone: v6 says GROUP_ID_NOT_FOUND, older versions a Dead group without error (KIP-1043).
+    let connection = client.connection(&coordinator).await.unwrap();
+    let r = connection.send_at(&describe(&[GROUP]), 6).await.unwrap();
+    assert_eq!((r.groups[0].error_code, &*r.groups[0].group_state), (ErrorCode::GROUP_ID_NOT_FOUND, "Dead"));
+    let r = connection.send_at(&describe(&[GROUP]), 5).await.unwrap();
+    assert_eq!((r.groups[0].error_code, &*r.groups[0].group_state), (ErrorCode::NONE, "Dead"));
+    let r = client.send(&coordinator, &delete(&[GROUP])).await.unwrap();
+    assert_eq!(r.results[0].error_code, ErrorCode::GROUP_ID_NOT_FOUND);
+
+    // A broker that does not coordinate the group says so.
+    let coordinator_addr = client.connection(&coordinator).await.unwrap().addr().to_owned();
+    let not_coordinator = *client.view().brokers.iter().find(|(_, b)| b.addr() != coordinator_addr).unwrap().0;
+    let r = client.send(&Target::Broker(not_coordinator), &describe(&[GROUP])).await.unwrap();
+    assert_eq!(r.groups[0].error_code, ErrorCode::NOT_COORDINATOR);
+    cluster.shutdown().await;
+}
+
+fn commit(topic: &str, partitions: &[i32]) -> offset_commit::Request {
+    offset_commit::Request {
+        group_id: GROUP.into(),
+        generation_id_or_member_epoch: -1,
+        topics: vec![offset_commit::OffsetCommitRequestTopic {
+            name: topic.into(),
+            partitions: partitions
+                .iter()
+                .map(|&p| offset_commit::OffsetCommitRequestPartition {
+                    partition_index: p,
+                    committed_offset: 5,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn offset_delete(topics: &[(&str, &[i32])]) -> offset_delete::Request {
+    offset_delete::Request {
+        group_id: GROUP.into(),
+        topics: topics
+            .iter()
+            .map(|(t, ps)| offset_delete::OffsetDeleteRequestTopic {
+                name: (*t).into(),
+                partitions: ps
+                    .iter()
+                    .map(|&p| offset_delete::OffsetDeleteRequestPartition { partition_index: p, ..Default::default() })
+                    .collect(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+async fn committed(client: &Client, topic: &str, partition: i32) -> i64 {
+    let request = offset_fetch::Request {
+        groups: vec![offset_fetch::OffsetFetchRequestGroup {
+            group_id: GROUP.into(),
+            topics: Some(vec![offset_fetch::OffsetFetchRequestTopics {
+                name: topic.into(),
+                partition_indexes: kafka_wire::smallvec![partition],
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    // v9: topics by name (v10 names them by id).
+    let connection = client.connection(&Target::group_coordinator(GROUP)).await.unwrap();
+    let r = connection.send_at(&request, 9).await.unwrap();
+    r.groups[0].topics[0].partitions[0].committed_offset
+}
+
+/// OffsetDelete removes committed offsets of an empty group (a partition without one is fine
+/// too); a group with members keeps those of the topics they subscribe to, and loses the
+/// others; an unknown group is GROUP_ID_NOT_FOUND.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_deleted_unless_the_group_subscribes_to_them() {
+    let (cluster, client) = setup(MockConfig::new().topic("t", 2).topic("u", 1)).await;
+    let coordinator = Target::group_coordinator(GROUP);
+    let r = client.send(&coordinator, &offset_delete(&[("t", &[0])])).await.unwrap();
+    assert_eq!(r.error_code, ErrorCode::GROUP_ID_NOT_FOUND);
+
+    for (topic, partitions) in [("t", &[0, 1][..]), ("u", &[0][..])] {
+        // v9: topics by name (v10 names them by id).
+        let r = client.connection(&coordinator).await.unwrap().send_at(&commit(topic, partitions), 9).await.unwrap();
+        assert!(r.topics[0].partitions.iter().all(|p| p.error_code == ErrorCode::NONE), "{r:?}");
+    }
+    let r = client.send(&coordinator, &offset_delete(&[("t", &[0, 7])])).await.unwrap();
+    assert_eq!(r.error_code, ErrorCode::NONE);
+    let codes: Vec<ErrorCode> = r.topics[0].partitions.iter().map(|p| p.error_code).collect();
+    assert_eq!(codes, [ErrorCode::NONE, ErrorCode::NONE]);
+    assert_eq!(committed(&client, "t", 0).await, -1);
+    assert_eq!(committed(&client, "t", 1).await, 5);
+
+    // A member subscribed to t: t's offsets stay, u's go.
+    stable_group(&client, &["t"], b"").await;
+    let r = client.send(&coordinator, &offset_delete(&[("t", &[1]), ("u", &[0])])).await.unwrap();
+    assert_eq!(r.error_code, ErrorCode::NONE);
+    assert_eq!(r.topics[0].partitions[0].error_code, ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC);
+    assert_eq!(r.topics[1].partitions[0].error_code, ErrorCode::NONE);
+    assert_eq!(committed(&client, "t", 1).await, 5);
+    assert_eq!(committed(&client, "u", 0).await, -1);
+    cluster.shutdown().await;
+}
+
+fn grow(topics: &[(&str, i32, Option<Vec<Vec<i32>>>)], validate_only: bool) -> create_partitions::Request {
+    create_partitions::Request {
+        topics: topics
+            .iter()
+            .map(|(name, count, assignments)| create_partitions::CreatePartitionsTopic {
+                name: (*name).into(),
+                count: *count,
+                assignments: assignments.as_ref().map(|a| {
+                    a.iter()
+                        .map(|ids| create_partitions::CreatePartitionsAssignment {
+                            broker_ids: ids.iter().copied().collect(),
+                            ..Default::default()
+                        })
+                        .collect()
+                }),
+                ..Default::default()
+            })
+            .collect(),
+        timeout_ms: 10_000,
+        validate_only,
+        ..Default::default()
+    }
+}
+
+async fn partition_count(client: &Client, topic: &str) -> usize {
+    client.reload_metadata(&[topic]).await.unwrap();
+    client.view().topics[topic].partitions.len()
+}
+
+/// CreatePartitions grows a topic (the new partitions take records at once, on the brokers an
+/// assignment names), validates without changing anything with `validate_only`, and answers
+/// Kafka's errors: not an increase, an unknown topic, a name given twice, a bad assignment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_are_added() {
+    let (cluster, client) =
+        setup(MockConfig::new().brokers(3).topic("t", 1).topic_spec(TopicSpec::new("u", 1).replication_factor(1)))
+            .await;
+    let answer = |r: create_partitions::Response| {
+        let mut v: Vec<(String, ErrorCode, Option<String>)> = r
+            .results
+            .into_iter()
+            .map(|x| (x.name.to_string(), x.error_code, x.error_message.map(|m| m.to_string())))
+            .collect();
+        v.sort();
+        v
+    };
+    let r = client.send(&Target::AnyBroker, &grow(&[("t", 3, None)], true)).await.unwrap();
+    assert_eq!(answer(r), [("t".to_owned(), ErrorCode::NONE, None)]);
+    assert_eq!(partition_count(&client, "t").await, 1);
+
+    let r =
+        client.send(&Target::AnyBroker, &grow(&[("t", 3, None), ("u", 2, Some(vec![vec![2]]))], false)).await.unwrap();
+    assert!(answer(r).iter().all(|(_, code, _)| *code == ErrorCode::NONE));
+    assert_eq!(partition_count(&client, "t").await, 3);
+    assert_eq!(partition_count(&client, "u").await, 2);
+    assert_eq!(client.view().topics["u"].partitions[&1].replicas, [2]);
+
+    // A new partition takes records.
+    let records = {
+        let mut b = kafka_wire::records::BatchBuilder::new(kafka_wire::records::Compression::None);
+        b.push(&kafka_wire::records::NewRecord::new(0, b"v".to_vec())).unwrap();
+        kafka_wire::Records::from(b.build().unwrap().to_bytes().unwrap())
+    };
+    let p = produce::Request {
+        acks: 1,
+        timeout_ms: 1000,
+        topic_data: vec![produce::TopicProduceData {
+            name: "t".into(),
+            topic_id: client.view().topic_id("t").unwrap(),
+            partition_data: vec![produce::PartitionProduceData {
+                index: 2,
+                records: Some(records),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = client.send(&Target::leader("t", 2), &p).await.unwrap();
+    assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE);
+
+    let r = client
+        .send(
+            &Target::AnyBroker,
+            &grow(&[("t", 3, None), ("u", 1, None), ("missing", 2, None), ("dup", 2, None), ("dup", 3, None)], false),
+        )
+        .await
+        .unwrap();
+    let s = |x: &str| Some(x.to_owned());
+    assert_eq!(
+        answer(r),
+        [
+            ("dup".to_owned(), ErrorCode::INVALID_REQUEST, s("Duplicate topic name.")),
+            ("missing".to_owned(), ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, None),
+            ("t".to_owned(), ErrorCode::INVALID_PARTITIONS, s("Topic already has 3 partition(s).")),
+            (
+                "u".to_owned(),
+                ErrorCode::INVALID_PARTITIONS,
+                s("The topic u currently has 2 partition(s); 1 would not be an increase.")
+            ),
+        ]
+    );
+    for (assignments, message) in [
+        (vec![vec![0, 1, 2]], "Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified."),
+        (vec![vec![0, 1, 2], vec![]], "The manual partition assignment includes an empty replica list."),
+        (
+            vec![vec![0, 1, 2], vec![0, 1, 7]],
+            "The manual partition assignment includes broker 7, but no such broker is registered.",
+        ),
+        (vec![vec![0, 1, 2], vec![1, 0, 1]], "The manual partition assignment includes the broker 1 more than once."),
+        (
+            vec![vec![0, 1, 2], vec![0]],
+            "The manual partition assignment includes a partition with 1 replica(s), but this is not consistent with \
+             previous partitions, which have 3 replica(s).",
+        ),
+    ] {
+        let r = client.send(&Target::AnyBroker, &grow(&[("t", 5, Some(assignments))], false)).await.unwrap();
+        assert_eq!(answer(r), [("t".to_owned(), ErrorCode::INVALID_REPLICA_ASSIGNMENT, s(message))]);
+    }
+    assert_eq!(partition_count(&client, "t").await, 3);
+    cluster.shutdown().await;
+}
