@@ -393,10 +393,10 @@ impl State {
     /// that exists and has no members goes, with its committed offsets.
     pub(crate) fn delete_group(&mut self, id: &str) -> Result<(), AdminError> {
         let Some(group) = self.groups.get(id) else {
-            return Err((ErrorCode::GROUP_ID_NOT_FOUND, Some(format!("Group {id} not found."))));
+            return Err((ErrorCode::GROUP_ID_NOT_FOUND, None));
         };
         if group.state != GroupState::Empty {
-            return Err((ErrorCode::NON_EMPTY_GROUP, Some("The group is not empty.".into())));
+            return Err((ErrorCode::NON_EMPTY_GROUP, None));
         }
         self.groups.remove(id);
         self.member_clients.retain(|(group, _), _| group != id);

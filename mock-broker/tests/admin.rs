@@ -140,7 +140,7 @@ async fn groups_are_listed_described_and_deleted() {
     assert_eq!(&*m.client_host, "/127.0.0.1");
     assert_eq!(m.member_metadata, subscription(&["t"]));
     assert_eq!(&m.member_assignment[..], b"both partitions");
-    assert_eq!(g.authorized_operations, (1 << 3) | (1 << 6) | (1 << 8));
+    assert_eq!(g.authorized_operations, (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11));
 
     // A group with members stays.
     let r = client.send(&coordinator, &delete(&[GROUP])).await.unwrap();
@@ -197,12 +197,10 @@ fn offset_delete(topics: &[(&str, &[i32])]) -> offset_delete::Request {
                 name: (*t).into(),
                 partitions: ps
                     .iter()
-                    .map(|&p| offset_delete::OffsetDeleteRequestPartition { partition_index: p, ..Default::default() })
+                    .map(|&p| offset_delete::OffsetDeleteRequestPartition { partition_index: p })
                     .collect(),
-                ..Default::default()
             })
             .collect(),
-        ..Default::default()
     }
 }
 
@@ -225,8 +223,8 @@ async fn committed(client: &Client, topic: &str, partition: i32) -> i64 {
     r.groups[0].topics[0].partitions[0].committed_offset
 }
 
-/// OffsetDelete removes committed offsets of an empty group (a partition without one is fine
-/// too); a group with members keeps those of the topics they subscribe to, and loses the
+/// OffsetDelete removes committed offsets of an empty group (a partition that does not exist
+/// is UNKNOWN_TOPIC_OR_PARTITION); a group with members keeps those of the topics they subscribe to, and loses the
 /// others; an unknown group is GROUP_ID_NOT_FOUND.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_are_deleted_unless_the_group_subscribes_to_them() {
@@ -243,7 +241,7 @@ async fn offsets_are_deleted_unless_the_group_subscribes_to_them() {
     let r = client.send(&coordinator, &offset_delete(&[("t", &[0, 7])])).await.unwrap();
     assert_eq!(r.error_code, ErrorCode::NONE);
     let codes: Vec<ErrorCode> = r.topics[0].partitions.iter().map(|p| p.error_code).collect();
-    assert_eq!(codes, [ErrorCode::NONE, ErrorCode::NONE]);
+    assert_eq!(codes, [ErrorCode::NONE, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION]);
     assert_eq!(committed(&client, "t", 0).await, -1);
     assert_eq!(committed(&client, "t", 1).await, 5);
 
@@ -258,7 +256,10 @@ async fn offsets_are_deleted_unless_the_group_subscribes_to_them() {
     cluster.shutdown().await;
 }
 
-fn grow(topics: &[(&str, i32, Option<Vec<Vec<i32>>>)], validate_only: bool) -> create_partitions::Request {
+/// A topic to grow: name, new partition count, the new partitions' replicas.
+type Growth<'a> = (&'a str, i32, Option<Vec<Vec<i32>>>);
+
+fn grow(topics: &[Growth<'_>], validate_only: bool) -> create_partitions::Request {
     create_partitions::Request {
         topics: topics
             .iter()

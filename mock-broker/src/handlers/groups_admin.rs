@@ -14,18 +14,20 @@ use crate::group::{Group, GroupState};
 use crate::server::Ctx;
 use crate::state::State;
 
-/// The authorized-operations bit field of a group without an authorizer: READ (3), DELETE (6)
-/// and DESCRIBE (8), the operations Kafka's `AclEntry.supportedOperations` lists for groups.
-const GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8);
+/// The authorized-operations bit field of a group without an authorizer: READ (3), DELETE (6),
+/// DESCRIBE (8), DESCRIBE_CONFIGS (10) and ALTER_CONFIGS (11), the operations Kafka 4.4's
+/// `AclEntry.supportedOperations` lists for groups.
+const GROUP_OPERATIONS: i32 = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
 
 /// The error a request for `group_id` gets before reaching the group, if any: an injected one,
-/// an empty group id, or a broker that does not coordinate the group.
+/// or a broker that does not coordinate the group. (Kafka 4.4 looks an empty group id up like
+/// any other: a group that does not exist. The mock does so on any broker.)
 fn precheck(ctx: &Ctx<'_>, state: &State, group_id: &str) -> Option<ErrorCode> {
     if let Some(code) = ctx.forced {
         return Some(code);
     }
     if group_id.is_empty() {
-        return Some(ErrorCode::INVALID_GROUP_ID);
+        return None;
     }
     match state.coordinator(group_id) {
         Some(b) if b.id == ctx.broker => None,
@@ -91,7 +93,6 @@ fn describe_group(ctx: &Ctx<'_>, state: &State, id: &str, operations: bool) -> D
     let with_message = describe_groups::DescribedGroup::ERROR_MESSAGE_VERSIONS.contains(ctx.version);
     if let Some(code) = precheck(ctx, state, id) {
         out.error_code = code;
-        out.error_message = with_message.then(|| code.to_string().into());
         return out;
     }
     let Some(group) = state.groups.get(id) else {
@@ -140,9 +141,9 @@ pub(crate) fn describe_groups(ctx: &Ctx<'_>, r: &describe_groups::Request) -> de
     describe_groups::Response { groups, ..Default::default() }
 }
 
-/// DeleteGroups: each group that exists and is empty goes, with its committed offsets.
+/// DeleteGroups: each group that exists and is empty goes, with its committed offsets. Kafka
+/// 4.4 sends no message with GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP.
 pub(crate) fn delete_groups(ctx: &Ctx<'_>, r: &delete_groups::Request) -> delete_groups::Response {
-    let with_message = delete_groups::DeletableGroupResult::ERROR_MESSAGE_VERSIONS.contains(ctx.version);
     let mut state = ctx.shared.state();
     let results = r
         .groups_names
@@ -152,11 +153,10 @@ pub(crate) fn delete_groups(ctx: &Ctx<'_>, r: &delete_groups::Request) -> delete
                 Some(code) => Err((code, None)),
                 None => state.delete_group(id),
             };
-            let (error_code, message) = outcome.err().unwrap_or((ErrorCode::NONE, None));
             DeletableGroupResult {
                 group_id: id.clone(),
-                error_code,
-                error_message: message.filter(|_| with_message).map(Into::into),
+                error_code: outcome.err().map_or(ErrorCode::NONE, |(code, _)| code),
+                error_message: None,
                 ..Default::default()
             }
         })
@@ -193,22 +193,29 @@ pub(crate) fn offset_delete(ctx: &Ctx<'_>, r: &offset_delete::Request) -> offset
     if let Some(code) = precheck(ctx, &state, &r.group_id) {
         return failed(code);
     }
-    let Some(group) = state.groups.get_mut(&*r.group_id) else {
+    let State { groups, topics, .. } = &mut *state;
+    let Some(group) = groups.get_mut(&*r.group_id) else {
         return failed(ErrorCode::GROUP_ID_NOT_FOUND);
     };
     if group.state != GroupState::Empty && group.protocol_type() != Some("consumer") {
         return failed(ErrorCode::NON_EMPTY_GROUP);
     }
-    let topics = r
+    let answers = r
         .topics
         .iter()
         .map(|t| {
             let subscribed = group.state != GroupState::Empty && subscribed(group, &t.name);
+            let count = topics.get(&*t.name).map_or(0, |t| t.partitions.len());
             let partitions = t
                 .partitions
                 .iter()
                 .map(|p| {
-                    let error_code = if subscribed {
+                    // Kafka's `KafkaApis` answers partitions it does not know before asking
+                    // the coordinator.
+                    let known = usize::try_from(p.partition_index).is_ok_and(|i| i < count);
+                    let error_code = if !known {
+                        ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                    } else if subscribed {
                         ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC
                     } else {
                         group.delete_offset(&t.name, p.partition_index);
@@ -224,5 +231,5 @@ pub(crate) fn offset_delete(ctx: &Ctx<'_>, r: &offset_delete::Request) -> offset
             OffsetDeleteResponseTopic { name: t.name.clone(), partitions, ..Default::default() }
         })
         .collect();
-    offset_delete::Response { topics, ..Default::default() }
+    offset_delete::Response { topics: answers, ..Default::default() }
 }

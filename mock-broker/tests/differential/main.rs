@@ -1564,3 +1564,6 @@ async fn versions_script(s: &Sys, t: &mut Transcript) {
 async fn versions() {
     differential!("versions", versions_script);
 }
+
+// After the `differential!` macro: the scenarios in modules of their own use it.
+mod admin;
