@@ -496,4 +496,35 @@ impl State {
         }
         Ok(())
     }
+
+    /// DeleteRecords of one partition on broker `broker`: moves the log start offset up to
+    /// `offset` (-1: the high watermark, here the log end); returns the new log start offset.
+    /// Kafka's errors: a partition it does not know, a broker that does not lead it, an offset
+    /// below 0 or beyond the high watermark, a compacted topic (POLICY_VIOLATION).
+    pub(crate) fn delete_records(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        broker: i32,
+    ) -> Result<i64, ErrorCode> {
+        let t = self.topics.get_mut(topic).ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
+        let compacted = t.configs.get("cleanup.policy").is_some_and(|p| !p.split(',').any(|p| p.trim() == "delete"));
+        let p = usize::try_from(partition)
+            .ok()
+            .and_then(|i| t.partitions.get_mut(i))
+            .ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
+        if p.leader != broker {
+            return Err(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        }
+        if compacted {
+            return Err(ErrorCode::POLICY_VIOLATION);
+        }
+        let offset = if offset == -1 { p.log.end } else { offset };
+        if offset < 0 || offset > p.log.end {
+            return Err(ErrorCode::OFFSET_OUT_OF_RANGE);
+        }
+        p.log.start = p.log.start.max(offset);
+        Ok(p.log.start)
+    }
 }

@@ -30,6 +30,10 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::DeleteGroups,
     ApiKey::OffsetDelete,
     ApiKey::CreatePartitions,
+    ApiKey::DescribeCluster,
+    ApiKey::DescribeLogDirs,
+    ApiKey::ElectLeaders,
+    ApiKey::DeleteRecords,
 ];
 
 /// (API key, min, max) of every served API.

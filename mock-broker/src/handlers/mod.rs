@@ -3,6 +3,7 @@
 //! version (`Ctx::version`).
 
 pub(crate) mod api_versions;
+mod cluster_admin;
 mod configs;
 mod coordinator;
 mod fetch;
@@ -12,6 +13,7 @@ mod list_offsets;
 mod metadata;
 mod partitions;
 mod produce;
+mod records_admin;
 mod topics;
 
 use kafka_wire::ApiRequest;
@@ -42,6 +44,10 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DeleteGroups(r) => groups_admin::delete_groups(ctx, r).into(),
         ApiRequest::OffsetDelete(r) => groups_admin::offset_delete(ctx, r).into(),
         ApiRequest::CreatePartitions(r) => partitions::create_partitions(ctx, r).into(),
+        ApiRequest::DescribeCluster(r) => cluster_admin::describe_cluster(ctx, r).into(),
+        ApiRequest::DescribeLogDirs(r) => cluster_admin::describe_log_dirs(ctx, r).into(),
+        ApiRequest::ElectLeaders(r) => cluster_admin::elect_leaders(ctx, r).into(),
+        ApiRequest::DeleteRecords(r) => records_admin::delete_records(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

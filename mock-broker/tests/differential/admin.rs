@@ -5,13 +5,18 @@ use std::fmt::Debug;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
+use kafka_wire::records::Compression;
 use kafka_wire::{
-    create_partitions, delete_groups, describe_groups, join_group, leave_group, list_groups, offset_commit,
-    offset_delete, sync_group, ErrorCode, VersionFreeMessage,
+    create_partitions, delete_groups, delete_records, describe_cluster, describe_groups, describe_log_dirs,
+    elect_leaders, join_group, leave_group, list_groups, offset_commit, offset_delete, sync_group, ErrorCode,
+    VersionFreeMessage,
 };
 use kafka_wire_client::Target;
 
-use super::{compare, kafka, metadata_request, mock, norm_metadata, Members, Sys, Transcript};
+use super::{
+    batch, compare, fetch_request, kafka, list_offsets_request, metadata_request, mock, norm_fetch, norm_list_offsets,
+    norm_metadata, produce_request, Members, Sys, Transcript,
+};
 
 const GROUP: &str = "diff-admin-group";
 const INSTANCE: &str = "diff-admin-instance";
@@ -329,4 +334,170 @@ async fn partitions_script(s: &Sys, t: &mut Transcript) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_partitions() {
     differential!("create_partitions", partitions_script);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeleteRecords, DescribeLogDirs, DescribeCluster, ElectLeaders
+
+fn delete_records(topic: &str, partitions: &[(i32, i64)]) -> delete_records::v2::Request {
+    delete_records::v2::Request {
+        topics: vec![delete_records::v2::DeleteRecordsTopic {
+            name: topic.into(),
+            partitions: partitions
+                .iter()
+                .map(|&(partition_index, offset)| delete_records::v2::DeleteRecordsPartition {
+                    partition_index,
+                    offset,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        timeout_ms: 30_000,
+        ..Default::default()
+    }
+}
+
+fn norm_delete_records(mut r: delete_records::v2::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r
+}
+
+/// DescribeLogDirs: the directory's path and the disk's sizes go (the step "disk sizes" shows
+/// whether they are known); only this script's topics are kept (Kafka's cluster is shared),
+/// sorted.
+fn norm_log_dirs(mut r: describe_log_dirs::v4::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    for d in &mut r.results {
+        d.log_dir = "<dir>".into();
+        d.total_bytes = 0;
+        d.usable_bytes = 0;
+        d.topics.retain(|t| t.name.starts_with("diff-admin"));
+        d.topics.sort_by(|a, b| a.name.cmp(&b.name));
+        for t in &mut d.topics {
+            t.partitions.sort_by_key(|p| p.partition_index);
+        }
+    }
+    r
+}
+
+/// DescribeCluster: cluster id, hosts and ports go; broker ids become ranks; the controller id
+/// "a broker" (0: a KRaft broker names a random live broker).
+fn norm_cluster(s: &Sys, mut r: describe_cluster::v2::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r.cluster_id = if r.cluster_id.is_empty() { "".into() } else { "<cluster id>".into() };
+    r.controller_id = if s.ids.contains(&r.controller_id) { 0 } else { r.controller_id };
+    for b in &mut r.brokers {
+        b.broker_id = s.rank(b.broker_id);
+        b.host = "<host>".into();
+        b.port = 0;
+    }
+    r.brokers.sort_by_key(|b| b.broker_id);
+    r
+}
+
+fn elect(election_type: i8, topics: Option<&[(&str, &[i32])]>) -> elect_leaders::v2::Request {
+    elect_leaders::v2::Request {
+        election_type,
+        topic_partitions: topics.map(|ts| {
+            ts.iter()
+                .map(|(t, ps)| elect_leaders::v2::TopicPartitions {
+                    topic: (*t).into(),
+                    partitions: (*ps).into(),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+        timeout_ms: 30_000,
+        ..Default::default()
+    }
+}
+
+/// ElectLeaders: only this script's topics are kept, sorted.
+fn norm_elect(mut r: elect_leaders::v2::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r.replica_election_results.retain(|t| t.topic.starts_with("diff-admin"));
+    r.replica_election_results.sort_by(|a, b| a.topic.cmp(&b.topic));
+    r
+}
+
+async fn records_script(s: &Sys, t: &mut Transcript) {
+    let topic = "diff-admin-records";
+    let topic_id = s.create_topic(topic, 1, 1, &[]).await;
+    let leader_id = s.leader(topic, 0).await;
+    let leader = Target::Broker(leader_id);
+    for base in [0, 5] {
+        let r = s.send(&leader, &produce_request(topic, 0, Some(batch(Compression::None, None, base, 5)), 1)).await;
+        assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE, "{}", s.name);
+    }
+    let r = s.send(&leader, &delete_records(topic, &[(0, 3)])).await;
+    t.step("DeleteRecords: up to 3", norm_delete_records(r));
+    let r = s.send(&leader, &list_offsets_request(topic, &[(0, -2)])).await;
+    t.step("ListOffsets: earliest", norm_list_offsets(r));
+    let r = s.send(&leader, &fetch_request(topic_id, &[(0, 1, 1 << 20)], 1 << 20, 0, 1)).await;
+    t.step("Fetch below the log start", norm_fetch(s, leader_id, r));
+    let r = s.send(&leader, &fetch_request(topic_id, &[(0, 3, 1 << 20)], 1 << 20, 0, 1)).await;
+    t.step("Fetch at the log start", norm_fetch(s, leader_id, r));
+    let r = s.send(&leader, &delete_records(topic, &[(0, 2)])).await;
+    t.step("DeleteRecords: below the log start", norm_delete_records(r));
+    let r = s.send(&leader, &delete_records(topic, &[(0, 99), (7, 1)])).await;
+    t.step("DeleteRecords: beyond the end; an unknown partition", norm_delete_records(r));
+    let r = s.send(&leader, &delete_records(topic, &[(0, -1)])).await;
+    t.step("DeleteRecords: up to the high watermark", norm_delete_records(r));
+    let outsider = s.outsider(topic, 0).await;
+    let r = s.send(&Target::Broker(outsider), &delete_records(topic, &[(0, -1)])).await;
+    t.step("DeleteRecords: not the leader", norm_delete_records(r));
+    let r = s.send(&leader, &list_offsets_request(topic, &[(0, -2)])).await;
+    t.step("ListOffsets: earliest after", norm_list_offsets(r));
+    let r = s.send(&leader, &list_offsets_request(topic, &[(0, -1)])).await;
+    t.step("ListOffsets: latest after", norm_list_offsets(r));
+
+    let log_dirs = |topics: Option<Vec<(&str, Vec<i32>)>>| describe_log_dirs::v4::Request {
+        topics: topics.map(|ts| {
+            ts.into_iter()
+                .map(|(t, ps)| describe_log_dirs::v4::DescribableLogDirTopic {
+                    topic: t.into(),
+                    partitions: ps.as_slice().into(),
+                    ..Default::default()
+                })
+                .collect()
+        }),
+        ..Default::default()
+    };
+    let r = s.send(&leader, &log_dirs(None)).await;
+    let known = |bytes: i64| if bytes >= 0 { "known" } else { "unknown" };
+    let sizes: Vec<_> = r.results.iter().map(|d| (known(d.total_bytes), known(d.usable_bytes))).collect();
+    t.step("DescribeLogDirs: disk sizes", sizes);
+    t.step("DescribeLogDirs: all", norm_log_dirs(r));
+    let r = s.send(&leader, &log_dirs(Some(vec![(topic, vec![0, 3])]))).await;
+    t.step("DescribeLogDirs: some", norm_log_dirs(r));
+    let r = s.send(&Target::Broker(outsider), &log_dirs(Some(vec![(topic, vec![0])]))).await;
+    t.step("DescribeLogDirs: a broker without the partition", norm_log_dirs(r));
+
+    let cluster = |operations: bool, endpoint_type: i8| describe_cluster::v2::Request {
+        include_cluster_authorized_operations: operations,
+        endpoint_type,
+        include_fenced_brokers: true,
+        ..Default::default()
+    };
+    let r = s.send(&leader, &cluster(false, 1)).await;
+    t.step("DescribeCluster", norm_cluster(s, r));
+    let r = s.send(&leader, &cluster(true, 1)).await;
+    t.step("DescribeCluster: with operations", norm_cluster(s, r));
+    let r = s.send(&leader, &cluster(false, 2)).await;
+    t.step("DescribeCluster: the controllers' endpoint", norm_cluster(s, r));
+
+    let any = Target::AnyBroker;
+    let asked: &[(&str, &[i32])] = &[(topic, &[0, 4]), ("diff-admin-no-such-topic", &[0])];
+    let r = s.send(&any, &elect(0, Some(asked))).await;
+    t.step("ElectLeaders: preferred", norm_elect(r));
+    let r = s.send(&any, &elect(1, Some(asked))).await;
+    t.step("ElectLeaders: unclean", norm_elect(r));
+    let r = s.send(&any, &elect(0, None)).await;
+    t.step("ElectLeaders: every partition", norm_elect(r));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_records_and_cluster() {
+    differential!("admin_records_and_cluster", records_script);
 }
