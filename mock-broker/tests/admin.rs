@@ -3,9 +3,11 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
+use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
 use kafka_wire::{
-    create_partitions, delete_groups, describe_groups, join_group, leave_group, list_groups, offset_commit,
-    offset_delete, offset_fetch, produce, sync_group, ErrorCode, VersionFreeMessage,
+    create_partitions, delete_groups, delete_records, describe_cluster, describe_groups, describe_log_dirs,
+    elect_leaders, fetch, join_group, leave_group, list_groups, list_offsets, offset_commit, offset_delete,
+    offset_fetch, produce, sync_group, ErrorCode, Records, VersionFreeMessage,
 };
 use kafka_wire_client::{Client, ConnectionConfig, Target};
 use kafka_wire_mock::{MockCluster, MockConfig, TopicSpec};
@@ -259,6 +261,32 @@ async fn offsets_are_deleted_unless_the_group_subscribes_to_them() {
 /// A topic to grow: name, new partition count, the new partitions' replicas.
 type Growth<'a> = (&'a str, i32, Option<Vec<Vec<i32>>>);
 
+/// Produces one batch of `n` records to `topic`-`partition` (acks=1).
+async fn produce(client: &Client, topic: &str, partition: i32, n: usize) {
+    client.reload_metadata(&[topic]).await.unwrap();
+    let mut b = BatchBuilder::new(Compression::None);
+    for i in 0..n {
+        b.push(&NewRecord::new(i as i64, format!("v{i}"))).unwrap();
+    }
+    let request = produce::Request {
+        acks: 1,
+        timeout_ms: 1000,
+        topic_data: vec![produce::TopicProduceData {
+            name: topic.into(),
+            topic_id: client.view().topic_id(topic).unwrap(),
+            partition_data: vec![produce::PartitionProduceData {
+                index: partition,
+                records: Some(Records::from(b.build().unwrap().to_bytes().unwrap())),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = client.send(&Target::leader(topic, partition), &request).await.unwrap();
+    assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE);
+}
+
 fn grow(topics: &[Growth<'_>], validate_only: bool) -> create_partitions::Request {
     create_partitions::Request {
         topics: topics
@@ -317,28 +345,7 @@ async fn partitions_are_added() {
     assert_eq!(client.view().topics["u"].partitions[&1].replicas, [2]);
 
     // A new partition takes records.
-    let records = {
-        let mut b = kafka_wire::records::BatchBuilder::new(kafka_wire::records::Compression::None);
-        b.push(&kafka_wire::records::NewRecord::new(0, b"v".to_vec())).unwrap();
-        kafka_wire::Records::from(b.build().unwrap().to_bytes().unwrap())
-    };
-    let p = produce::Request {
-        acks: 1,
-        timeout_ms: 1000,
-        topic_data: vec![produce::TopicProduceData {
-            name: "t".into(),
-            topic_id: client.view().topic_id("t").unwrap(),
-            partition_data: vec![produce::PartitionProduceData {
-                index: 2,
-                records: Some(records),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    let r = client.send(&Target::leader("t", 2), &p).await.unwrap();
-    assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::NONE);
+    produce(&client, "t", 2, 1).await;
 
     let r = client
         .send(
@@ -379,5 +386,164 @@ async fn partitions_are_added() {
         assert_eq!(answer(r), [("t".to_owned(), ErrorCode::INVALID_REPLICA_ASSIGNMENT, s(message))]);
     }
     assert_eq!(partition_count(&client, "t").await, 3);
+    cluster.shutdown().await;
+}
+
+fn delete_records(topic: &str, partitions: &[(i32, i64)]) -> delete_records::Request {
+    delete_records::Request {
+        topics: vec![delete_records::DeleteRecordsTopic {
+            name: topic.into(),
+            partitions: partitions
+                .iter()
+                .map(|&(partition_index, offset)| delete_records::DeleteRecordsPartition {
+                    partition_index,
+                    offset,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        timeout_ms: 10_000,
+        ..Default::default()
+    }
+}
+
+/// DeleteRecords moves the log start offset: ListOffsets' earliest offset follows, a fetch
+/// below it gets OFFSET_OUT_OF_RANGE, one at it still gets records; it never moves back, and
+/// an offset beyond the high watermark is OFFSET_OUT_OF_RANGE. DescribeLogDirs shows the
+/// partition's bytes on its replicas.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_are_deleted_up_to_an_offset() {
+    let (cluster, client) =
+        setup(MockConfig::new().brokers(2).topic_spec(TopicSpec::new("t", 1).replication_factor(1))).await;
+    for _ in 0..2 {
+        produce(&client, "t", 0, 5).await;
+    }
+    let leader = Target::leader("t", 0);
+    let r = client.send(&leader, &delete_records("t", &[(0, 4)])).await.unwrap();
+    let p = &r.topics[0].partitions[0];
+    assert_eq!((p.error_code, p.low_watermark), (ErrorCode::NONE, 4));
+    let earliest = list_offsets::Request {
+        replica_id: -1,
+        topics: vec![list_offsets::ListOffsetsTopic {
+            name: "t".into(),
+            partitions: vec![list_offsets::ListOffsetsPartition {
+                partition_index: 0,
+                timestamp: -2,
+                current_leader_epoch: -1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = client.send(&leader, &earliest).await.unwrap();
+    assert_eq!(r.topics[0].partitions[0].offset, 4);
+    let fetch = |offset: i64| fetch::Request {
+        max_wait_ms: 0,
+        min_bytes: 1,
+        max_bytes: 1 << 20,
+        session_epoch: -1,
+        topics: vec![fetch::FetchTopic {
+            topic: "t".into(),
+            topic_id: client.view().topic_id("t").unwrap(),
+            partitions: vec![fetch::FetchPartition {
+                partition: 0,
+                fetch_offset: offset,
+                partition_max_bytes: 1 << 20,
+                current_leader_epoch: -1,
+                last_fetched_epoch: -1,
+                log_start_offset: -1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = client.send(&leader, &fetch(3)).await.unwrap();
+    assert_eq!(r.responses[0].partitions[0].error_code, ErrorCode::OFFSET_OUT_OF_RANGE);
+    let r = client.send(&leader, &fetch(4)).await.unwrap();
+    let p = &r.responses[0].partitions[0];
+    assert_eq!((p.error_code, p.log_start_offset), (ErrorCode::NONE, 4));
+    assert!(p.records.as_ref().is_some_and(|r| !r.is_empty()));
+
+    let r = client.send(&leader, &delete_records("t", &[(0, 2)])).await.unwrap();
+    assert_eq!(r.topics[0].partitions[0].low_watermark, 4);
+    let r = client.send(&leader, &delete_records("t", &[(0, 11), (3, 0)])).await.unwrap();
+    let codes: Vec<_> = r.topics[0].partitions.iter().map(|p| (p.error_code, p.low_watermark)).collect();
+    assert_eq!(codes, [(ErrorCode::OFFSET_OUT_OF_RANGE, -1), (ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, -1)]);
+    let r = client.send(&leader, &delete_records("t", &[(0, -1)])).await.unwrap();
+    assert_eq!(r.topics[0].partitions[0].low_watermark, 10);
+
+    // The partition's replica is on its leader only; the other broker has none.
+    let leader_id = client.view().topics["t"].partitions[&0].leader;
+    let other = *client.view().brokers.keys().find(|&&id| id != leader_id).unwrap();
+    let r = client.send(&Target::Broker(other), &delete_records("t", &[(0, -1)])).await.unwrap();
+    assert_eq!(r.topics[0].partitions[0].error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+    let dirs = describe_log_dirs::Request { topics: None, ..Default::default() };
+    let r = client.send(&Target::Broker(leader_id), &dirs).await.unwrap();
+    assert_eq!(r.results.len(), 1);
+    let t = &r.results[0].topics;
+    assert_eq!((t.len(), &*t[0].name, t[0].partitions[0].partition_index), (1, "t", 0));
+    assert!(t[0].partitions[0].partition_size > 0);
+    let r = client.send(&Target::Broker(other), &dirs).await.unwrap();
+    assert!(r.results[0].topics.is_empty());
+    cluster.shutdown().await;
+}
+
+/// DescribeCluster lists the live brokers (the fenced ones too when asked, marked so), the
+/// cluster id and a live controller; ElectLeaders accepts and finds no election needed while
+/// each partition's first replica leads, and the preferred leader unavailable while it is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_is_described_and_elections_accepted() {
+    let (cluster, client) = setup(
+        MockConfig::new()
+            .brokers(3)
+            .cluster_id("admin-cluster")
+            .topic_spec(TopicSpec::new("t", 3).replication_factor(2)),
+    )
+    .await;
+    let describe = |fenced: bool| describe_cluster::Request {
+        include_cluster_authorized_operations: true,
+        endpoint_type: 1,
+        include_fenced_brokers: fenced,
+        ..Default::default()
+    };
+    let r = client.send(&Target::AnyBroker, &describe(false)).await.unwrap();
+    assert_eq!((r.error_code, &*r.cluster_id), (ErrorCode::NONE, "admin-cluster"));
+    assert_eq!(r.brokers.iter().map(|b| b.broker_id).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(r.brokers.iter().any(|b| b.broker_id == r.controller_id));
+    assert_ne!(r.cluster_authorized_operations, i32::MIN);
+
+    let elect = |election_type: i8| elect_leaders::Request {
+        election_type,
+        topic_partitions: Some(vec![elect_leaders::TopicPartitions {
+            topic: "t".into(),
+            partitions: kafka_wire::smallvec![0, 1, 9],
+            ..Default::default()
+        }]),
+        timeout_ms: 10_000,
+        ..Default::default()
+    };
+    let codes = |r: elect_leaders::Response| -> Vec<ErrorCode> {
+        r.replica_election_results[0].partition_result.iter().map(|p| p.error_code).collect()
+    };
+    let r = client.send(&Target::AnyBroker, &elect(0)).await.unwrap();
+    assert_eq!(
+        codes(r),
+        [ErrorCode::ELECTION_NOT_NEEDED, ErrorCode::ELECTION_NOT_NEEDED, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION]
+    );
+
+    // Broker 0 is the first replica of partition 0 (replicas 0, 1).
+    cluster.broker_down(0).unwrap();
+    let view =
+        Client::connect(cluster.bootstrap_servers().split(',').skip(1), ConnectionConfig::default()).await.unwrap();
+    let r = view.send(&Target::AnyBroker, &describe(true)).await.unwrap();
+    let fenced: Vec<_> = r.brokers.iter().map(|b| (b.broker_id, b.is_fenced)).collect();
+    assert_eq!(fenced, [(0, true), (1, false), (2, false)]);
+    let r = view.send(&Target::AnyBroker, &elect(0)).await.unwrap();
+    assert_eq!(codes(r)[0], ErrorCode::PREFERRED_LEADER_NOT_AVAILABLE);
+    let r = view.send(&Target::AnyBroker, &elect(1)).await.unwrap();
+    assert_eq!(codes(r)[0], ErrorCode::ELECTION_NOT_NEEDED);
     cluster.shutdown().await;
 }
