@@ -75,6 +75,9 @@ pub(crate) struct State {
     /// The client id each group member joined with, by (group, member id): what
     /// DescribeGroups shows.
     pub(crate) member_clients: HashMap<(String, String), String>,
+    /// Dynamic broker configs set by IncrementalAlterConfigs or AlterConfigs, by resource name:
+    /// a broker id, or "" for the cluster-wide defaults.
+    pub(crate) broker_configs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -157,6 +160,7 @@ impl State {
             producer_epochs: HashMap::new(),
             transactional_ids: HashMap::new(),
             member_clients: HashMap::new(),
+            broker_configs: BTreeMap::new(),
         }
     }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// DescribeConfigs config sources (KIP-226).
 pub(crate) const TOPIC_CONFIG: i8 = 1;
+pub(crate) const DYNAMIC_BROKER_CONFIG: i8 = 2;
 pub(crate) const DYNAMIC_DEFAULT_BROKER_CONFIG: i8 = 3;
 pub(crate) const STATIC_BROKER_CONFIG: i8 = 4;
 pub(crate) const DEFAULT_CONFIG: i8 = 5;
@@ -147,4 +148,35 @@ pub(crate) fn validate(config: &TopicConfig, value: &str) -> Result<(), String> 
         None => Ok(()),
         Some(why) => Err(format!("Invalid value {value} for configuration {}: {why}", config.name)),
     }
+}
+
+/// Broker configs that only `server.properties` sets (Kafka's `DynamicBrokerConfig` does not
+/// list them): altering them is refused. The mock knows these of the broker configs it describes.
+const STATIC_BROKER_CONFIGS: &[&str] = &[
+    "auto.create.topics.enable",
+    "broker.id",
+    "default.replication.factor",
+    "group.initial.rebalance.delay.ms",
+    "group.max.session.timeout.ms",
+    "group.min.session.timeout.ms",
+    "log.retention.hours",
+    "num.partitions",
+    "offsets.topic.num.partitions",
+];
+
+/// Whether broker config `name` cannot be altered dynamically.
+pub(crate) fn static_broker_config(name: &str) -> bool {
+    STATIC_BROKER_CONFIGS.contains(&name)
+}
+
+/// Whether broker config `name` takes a list: the synonym of a list topic config, or one of the
+/// list broker configs the mock describes.
+pub(crate) fn broker_list_config(name: &str) -> bool {
+    name == "sasl.enabled.mechanisms" || TOPIC_CONFIGS.iter().any(|c| c.kind == LIST && c.broker_synonym == Some(name))
+}
+
+/// The DescribeConfigs type of broker config `name`: that of the topic config it is a synonym
+/// of, a string otherwise.
+pub(crate) fn broker_config_kind(name: &str) -> i8 {
+    TOPIC_CONFIGS.iter().find(|c| c.broker_synonym == Some(name)).map_or(STRING, |c| c.kind)
 }

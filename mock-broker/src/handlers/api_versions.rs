@@ -34,6 +34,8 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::DescribeLogDirs,
     ApiKey::ElectLeaders,
     ApiKey::DeleteRecords,
+    ApiKey::IncrementalAlterConfigs,
+    ApiKey::AlterConfigs,
 ];
 
 /// (API key, min, max) of every served API.

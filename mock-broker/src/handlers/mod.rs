@@ -2,6 +2,7 @@
 //! state, and returns the version-free response, which the connection writes at the request's
 //! version (`Ctx::version`).
 
+mod alter_configs;
 pub(crate) mod api_versions;
 mod cluster_admin;
 mod configs;
@@ -48,6 +49,8 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DescribeLogDirs(r) => cluster_admin::describe_log_dirs(ctx, r).into(),
         ApiRequest::ElectLeaders(r) => cluster_admin::elect_leaders(ctx, r).into(),
         ApiRequest::DeleteRecords(r) => records_admin::delete_records(ctx, r).into(),
+        ApiRequest::IncrementalAlterConfigs(r) => alter_configs::incremental_alter_configs(ctx, r).into(),
+        ApiRequest::AlterConfigs(r) => alter_configs::alter_configs(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }
