@@ -145,7 +145,7 @@ fn alter(
                 changes.iter().map(|(n, ..)| n.as_str()).filter(|n| topic_configs::static_broker_config(n)).collect();
             if !fixed.is_empty() {
                 return Err(invalid_request(format!(
-                    "Cannot update these configs dynamically: Set({})",
+                    "Cannot update these configs dynamically: [{}]",
                     fixed.join(", ")
                 )));
             }

@@ -1,5 +1,6 @@
 //! The admin APIs against Apache Kafka 4.4: ListGroups, DescribeGroups, DeleteGroups and
-//! OffsetDelete through a group's life, and CreatePartitions.
+//! OffsetDelete through a group's life; CreatePartitions; DeleteRecords, DescribeLogDirs,
+//! DescribeCluster and ElectLeaders; IncrementalAlterConfigs and AlterConfigs.
 
 use std::fmt::Debug;
 
@@ -7,9 +8,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
 use kafka_wire::records::Compression;
 use kafka_wire::{
-    create_partitions, delete_groups, delete_records, describe_cluster, describe_groups, describe_log_dirs,
-    elect_leaders, join_group, leave_group, list_groups, offset_commit, offset_delete, sync_group, ErrorCode,
-    VersionFreeMessage,
+    alter_configs, create_partitions, delete_groups, delete_records, describe_cluster, describe_configs,
+    describe_groups, describe_log_dirs, elect_leaders, incremental_alter_configs, join_group, leave_group, list_groups,
+    offset_commit, offset_delete, sync_group, ErrorCode, VersionFreeMessage,
 };
 use kafka_wire_client::Target;
 
@@ -500,4 +501,186 @@ async fn records_script(s: &Sys, t: &mut Transcript) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_records_and_cluster() {
     differential!("admin_records_and_cluster", records_script);
+}
+
+// ---------------------------------------------------------------------------------------------
+// IncrementalAlterConfigs and AlterConfigs (broker changes only validated: the Kafka cluster is
+// shared with the describe_configs test)
+
+/// IncrementalAlterConfigs operations.
+const SET: i8 = 0;
+const DELETE: i8 = 1;
+const APPEND: i8 = 2;
+const SUBTRACT: i8 = 3;
+
+/// One resource of an IncrementalAlterConfigs: type, name, (config, operation, value).
+type Alteration<'a> = (i8, &'a str, &'a [(&'a str, i8, Option<&'a str>)]);
+
+fn incremental(resources: &[Alteration<'_>], validate_only: bool) -> incremental_alter_configs::v1::Request {
+    incremental_alter_configs::v1::Request {
+        resources: resources
+            .iter()
+            .map(|(resource_type, name, configs)| incremental_alter_configs::v1::AlterConfigsResource {
+                resource_type: *resource_type,
+                resource_name: (*name).into(),
+                configs: configs
+                    .iter()
+                    .map(|(n, op, v)| incremental_alter_configs::v1::AlterableConfig {
+                        name: (*n).into(),
+                        config_operation: *op,
+                        value: v.map(Into::into),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            })
+            .collect(),
+        validate_only,
+        ..Default::default()
+    }
+}
+
+/// IncrementalAlterConfigs: a broker id (as resource name, and in a message) becomes its rank;
+/// answers sorted.
+fn norm_incremental(s: &Sys, mut r: incremental_alter_configs::v1::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    for x in &mut r.responses {
+        for &id in &s.ids {
+            if *x.resource_name == *id.to_string() {
+                x.resource_name = format!("<broker {}>", s.rank(id)).into();
+            }
+            if let Some(m) = &x.error_message {
+                let m = m.replace(&format!("received {id}"), &format!("received <broker {}>", s.rank(id)));
+                x.error_message =
+                    Some(m.replace(&format!("expected {id},"), &format!("expected <broker {}>,", s.rank(id))).into());
+            }
+        }
+    }
+    r.responses.sort_by(|a, b| (a.resource_type, &a.resource_name).cmp(&(b.resource_type, &b.resource_name)));
+    r
+}
+
+fn legacy(topic: &str, configs: &[(&str, Option<&str>)]) -> alter_configs::v2::Request {
+    alter_configs::v2::Request {
+        resources: vec![alter_configs::v2::AlterConfigsResource {
+            resource_type: 2,
+            resource_name: topic.into(),
+            configs: configs
+                .iter()
+                .map(|(n, v)| alter_configs::v2::AlterableConfig {
+                    name: (*n).into(),
+                    value: v.map(Into::into),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        validate_only: false,
+        ..Default::default()
+    }
+}
+
+fn norm_legacy(mut r: alter_configs::v2::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r
+}
+
+async fn alter_configs_script(s: &Sys, t: &mut Transcript) {
+    let topic = "diff-admin-configs";
+    s.create_topic(topic, 1, 1, &[]).await;
+    let any = Target::AnyBroker;
+    let keys: &[&str] = &["cleanup.policy", "retention.ms", "max.message.bytes", "segment.ms"];
+    let describe = |keys: &[&str]| describe_configs::v4::Request {
+        resources: vec![describe_configs::v4::DescribeConfigsResource {
+            resource_type: 2,
+            resource_name: topic.into(),
+            configuration_keys: Some(keys.iter().map(|&k| k.into()).collect()),
+            ..Default::default()
+        }],
+        include_synonyms: true,
+        ..Default::default()
+    };
+    let steps: Vec<(&str, Vec<Alteration<'_>>, bool)> = vec![
+        (
+            "set and append",
+            vec![(2, topic, &[("retention.ms", SET, Some("1000")), ("cleanup.policy", APPEND, Some("compact"))])],
+            false,
+        ),
+        ("validate only", vec![(2, topic, &[("segment.ms", SET, Some("5000"))])], true),
+        ("append to a number", vec![(2, topic, &[("retention.ms", APPEND, Some("1"))])], false),
+        ("an unknown config", vec![(2, topic, &[("no.such.config", SET, Some("1"))])], false),
+        ("an invalid value", vec![(2, topic, &[("retention.ms", SET, Some("soon"))])], false),
+        ("a null value", vec![(2, topic, &[("retention.ms", SET, None)])], false),
+        (
+            "a config twice",
+            vec![(2, topic, &[("retention.ms", SET, Some("1")), ("retention.ms", DELETE, None)])],
+            false,
+        ),
+        ("a resource twice", vec![(2, topic, &[]), (2, topic, &[])], false),
+        ("an unknown topic", vec![(2, "diff-admin-no-such-topic", &[("retention.ms", SET, Some("1"))])], false),
+        ("the default topic", vec![(2, "", &[("retention.ms", SET, Some("1"))])], false),
+        ("an unknown resource type", vec![(99, "x", &[])], false),
+    ];
+    for (name, resources, validate_only) in steps {
+        let r = s.send(&any, &incremental(&resources, validate_only)).await;
+        t.step(format!("IncrementalAlterConfigs: {name}"), norm_incremental(s, r));
+    }
+    // A Kafka broker learns of a change from the metadata log, a moment after the controller
+    // answered: wait for it to show the config changed.
+    let settled = |name: &'static str, value: &'static str| {
+        let request = describe(keys);
+        async move {
+            let deadline = std::time::Instant::now() + super::PATIENCE;
+            loop {
+                let r = s.send(&Target::leader(topic, 0), &request).await;
+                let shown = r.results[0].configs.iter().any(|c| *c.name == *name && c.value.as_deref() == Some(value));
+                if shown {
+                    return r;
+                }
+                assert!(std::time::Instant::now() < deadline, "{}: {name} never shows {value}", s.name);
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let r = settled("retention.ms", "1000").await;
+    t.step("DescribeConfigs after setting", super::norm_describe_configs(s, r));
+    let r = s
+        .send(
+            &any,
+            &incremental(
+                &[(2, topic, &[("retention.ms", DELETE, None), ("cleanup.policy", SUBTRACT, Some("delete"))])],
+                false,
+            ),
+        )
+        .await;
+    t.step("IncrementalAlterConfigs: delete and subtract", norm_incremental(s, r));
+    let r = settled("retention.ms", "604800000").await;
+    t.step("DescribeConfigs after deleting", super::norm_describe_configs(s, r));
+    let r = s.send(&any, &legacy(topic, &[("max.message.bytes", Some("2000"))])).await;
+    t.step("AlterConfigs: replaces every config", norm_legacy(r));
+    let r = settled("max.message.bytes", "2000").await;
+    t.step("DescribeConfigs after AlterConfigs", super::norm_describe_configs(s, r));
+    let r = s.send(&any, &legacy(topic, &[("max.message.bytes", Some("big"))])).await;
+    t.step("AlterConfigs: an invalid value", norm_legacy(r));
+
+    // Brokers: validated only.
+    let (first, second) = (s.ids[0], s.ids[1]);
+    let first_name = first.to_string();
+    let second_name = second.to_string();
+    let broker_steps: Vec<(&str, Vec<Alteration<'_>>)> = vec![
+        ("a dynamic config of this broker", vec![(4, &first_name, &[("log.cleaner.threads", SET, Some("2"))])]),
+        ("a dynamic cluster default", vec![(4, "", &[("log.cleaner.threads", SET, Some("2"))])]),
+        ("a static config", vec![(4, &first_name, &[("num.partitions", SET, Some("3"))])]),
+        ("another broker", vec![(4, &second_name, &[("log.cleaner.threads", SET, Some("2"))])]),
+        ("not a broker id", vec![(4, "one", &[("log.cleaner.threads", SET, Some("2"))])]),
+    ];
+    for (name, resources) in broker_steps {
+        let r = s.send(&Target::Broker(first), &incremental(&resources, true)).await;
+        t.step(format!("IncrementalAlterConfigs of brokers: {name}"), norm_incremental(s, r));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_alter_configs() {
+    differential!("admin_alter_configs", alter_configs_script);
 }
