@@ -5,9 +5,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
 use kafka_wire::{
-    create_partitions, delete_groups, delete_records, describe_cluster, describe_groups, describe_log_dirs,
-    elect_leaders, fetch, join_group, leave_group, list_groups, list_offsets, offset_commit, offset_delete,
-    offset_fetch, produce, sync_group, ErrorCode, Records, VersionFreeMessage,
+    alter_configs, create_partitions, delete_groups, delete_records, describe_cluster, describe_configs,
+    describe_groups, describe_log_dirs, elect_leaders, fetch, incremental_alter_configs, join_group, leave_group,
+    list_groups, list_offsets, offset_commit, offset_delete, offset_fetch, produce, sync_group, ErrorCode, Records,
+    VersionFreeMessage,
 };
 use kafka_wire_client::{Client, ConnectionConfig, Target};
 use kafka_wire_mock::{MockCluster, MockConfig, TopicSpec};
@@ -545,5 +546,107 @@ async fn the_cluster_is_described_and_elections_accepted() {
     assert_eq!(codes(r)[0], ErrorCode::PREFERRED_LEADER_NOT_AVAILABLE);
     let r = view.send(&Target::AnyBroker, &elect(1)).await.unwrap();
     assert_eq!(codes(r)[0], ErrorCode::ELECTION_NOT_NEEDED);
+    cluster.shutdown().await;
+}
+
+/// IncrementalAlterConfigs operations.
+const SET: i8 = 0;
+const DELETE: i8 = 1;
+const APPEND: i8 = 2;
+
+fn alter(resource_type: i8, name: &str, configs: &[(&str, i8, Option<&str>)]) -> incremental_alter_configs::Request {
+    incremental_alter_configs::Request {
+        resources: vec![incremental_alter_configs::AlterConfigsResource {
+            resource_type,
+            resource_name: name.into(),
+            configs: configs
+                .iter()
+                .map(|(n, op, v)| incremental_alter_configs::AlterableConfig {
+                    name: (*n).into(),
+                    config_operation: *op,
+                    value: v.map(Into::into),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// (value, source) of config `key` of a resource, as DescribeConfigs shows it.
+async fn described(client: &Client, target: &Target, resource_type: i8, name: &str, key: &str) -> (String, i8) {
+    let request = describe_configs::Request {
+        resources: vec![describe_configs::DescribeConfigsResource {
+            resource_type,
+            resource_name: name.into(),
+            configuration_keys: Some(vec![key.into()]),
+            ..Default::default()
+        }],
+        include_synonyms: true,
+        ..Default::default()
+    };
+    let r = client.send(target, &request).await.unwrap();
+    let c = &r.results[0].configs[0];
+    (c.value.as_deref().unwrap_or("").to_owned(), c.config_source)
+}
+
+/// What IncrementalAlterConfigs and AlterConfigs set, DescribeConfigs shows: a topic's configs
+/// (set, appended to, deleted, or all replaced), and a broker's dynamic configs (its own, and
+/// the cluster-wide defaults below them); static broker configs and invalid values are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configs_are_altered_and_described() {
+    let (cluster, client) = setup(MockConfig::new().brokers(2).topic("t", 1)).await;
+    let leader = Target::leader("t", 0);
+    let ok = |r: incremental_alter_configs::Response| {
+        assert_eq!(r.responses[0].error_code, ErrorCode::NONE, "{:?}", r.responses[0].error_message)
+    };
+    ok(client
+        .send(
+            &Target::AnyBroker,
+            &alter(2, "t", &[("retention.ms", SET, Some("1000")), ("cleanup.policy", APPEND, Some("compact"))]),
+        )
+        .await
+        .unwrap());
+    assert_eq!(described(&client, &leader, 2, "t", "retention.ms").await, ("1000".into(), 1));
+    assert_eq!(described(&client, &leader, 2, "t", "cleanup.policy").await, ("delete,compact".into(), 1));
+    let r = client.send(&Target::AnyBroker, &alter(2, "t", &[("retention.ms", SET, Some("soon"))])).await.unwrap();
+    assert_eq!(r.responses[0].error_code, ErrorCode::INVALID_CONFIG);
+    ok(client.send(&Target::AnyBroker, &alter(2, "t", &[("retention.ms", DELETE, None)])).await.unwrap());
+    assert_eq!(described(&client, &leader, 2, "t", "retention.ms").await, ("604800000".into(), 5));
+
+    // AlterConfigs replaces every config of the topic.
+    let legacy = alter_configs::Request {
+        resources: vec![alter_configs::AlterConfigsResource {
+            resource_type: 2,
+            resource_name: "t".into(),
+            configs: vec![alter_configs::AlterableConfig {
+                name: "max.message.bytes".into(),
+                value: Some("2000".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = client.send(&Target::AnyBroker, &legacy).await.unwrap();
+    assert_eq!(r.responses[0].error_code, ErrorCode::NONE);
+    assert_eq!(described(&client, &leader, 2, "t", "max.message.bytes").await, ("2000".into(), 1));
+    assert_eq!(described(&client, &leader, 2, "t", "cleanup.policy").await, ("delete".into(), 5));
+
+    // Brokers: the cluster-wide default, then broker 0's own value over it.
+    let b0 = Target::Broker(0);
+    ok(client.send(&b0, &alter(4, "", &[("message.max.bytes", SET, Some("3000"))])).await.unwrap());
+    assert_eq!(described(&client, &b0, 4, "0", "message.max.bytes").await, ("3000".into(), 3));
+    assert_eq!(described(&client, &b0, 4, "", "message.max.bytes").await, ("3000".into(), 3));
+    ok(client.send(&b0, &alter(4, "0", &[("message.max.bytes", SET, Some("4000"))])).await.unwrap());
+    assert_eq!(described(&client, &b0, 4, "0", "message.max.bytes").await, ("4000".into(), 2));
+    assert_eq!(described(&client, &Target::Broker(1), 4, "1", "message.max.bytes").await, ("3000".into(), 3));
+    ok(client.send(&b0, &alter(4, "0", &[("message.max.bytes", DELETE, None)])).await.unwrap());
+    assert_eq!(described(&client, &b0, 4, "0", "message.max.bytes").await, ("3000".into(), 3));
+    let r = client.send(&b0, &alter(4, "0", &[("num.partitions", SET, Some("3"))])).await.unwrap();
+    assert_eq!(r.responses[0].error_code, ErrorCode::INVALID_REQUEST);
+    let r = client.send(&b0, &alter(4, "1", &[("message.max.bytes", SET, Some("3"))])).await.unwrap();
+    assert_eq!(r.responses[0].error_code, ErrorCode::INVALID_REQUEST);
     cluster.shutdown().await;
 }
