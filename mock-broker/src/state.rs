@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kafka_wire::{ErrorCode, Uuid};
 
-use crate::config::{MockConfig, TopicSpec};
+use crate::config::{MockConfig, SaslMechanism, TopicSpec};
 use crate::group::{Group, GroupState};
 use crate::log::{Log, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::topic_configs;
@@ -78,6 +78,9 @@ pub(crate) struct State {
     /// Dynamic broker configs set by IncrementalAlterConfigs or AlterConfigs, by resource name:
     /// a broker id, or "" for the cluster-wide defaults.
     pub(crate) broker_configs: BTreeMap<String, BTreeMap<String, String>>,
+    /// SCRAM credentials by (user, mechanism type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512): those of
+    /// the configured users, and those AlterUserScramCredentials made.
+    pub(crate) scram_credentials: BTreeMap<(String, i8), StoredScram>,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -161,6 +164,7 @@ impl State {
             transactional_ids: HashMap::new(),
             member_clients: HashMap::new(),
             broker_configs: BTreeMap::new(),
+            scram_credentials: configured_scram(config),
         }
     }
 
@@ -530,5 +534,124 @@ impl State {
         }
         p.log.start = p.log.start.max(offset);
         Ok(p.log.start)
+    }
+}
+
+/// A SCRAM credential as the broker stores it (RFC 5802): salt, iterations and the keys derived
+/// from the salted password (`keys` is `None` for a configured user, whose keys the SASL
+/// listener computed at start).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredScram {
+    pub(crate) iterations: i32,
+    // Read by the SASL exchange through `State::scram_credential` once the connection layer
+    // calls it (the hook is wired at merge: sasl.rs belongs to another part of the tree).
+    #[allow(dead_code)]
+    pub(crate) keys: Option<ScramKeys>,
+}
+
+/// The stored parts of a SCRAM credential (Kafka's `ScramCredential`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScramKeys {
+    pub(crate) salt: Vec<u8>,
+    pub(crate) stored_key: Vec<u8>,
+    pub(crate) server_key: Vec<u8>,
+}
+
+/// What the SASL exchange finds for a user and SCRAM mechanism.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(dead_code)] // the SASL exchange's hook, wired at merge (see `StoredScram::keys`)
+pub(crate) enum ScramLookup {
+    /// No credential: authentication fails.
+    Absent,
+    /// A configured user: the listener's own credential holds.
+    Configured,
+    /// A credential made by AlterUserScramCredentials.
+    Stored(ScramKeys, u32),
+}
+
+impl StoredScram {
+    /// The credential of a client's salted password (Kafka's `ScramFormatter`: stored key
+    /// `H(HMAC(salted, "Client Key"))`, server key `HMAC(salted, "Server Key")`).
+    /// `mechanism` 2 is SCRAM-SHA-512, anything else SCRAM-SHA-256.
+    pub(crate) fn from_salted_password(mechanism: i8, salt: &[u8], iterations: i32, salted: &[u8]) -> StoredScram {
+        use hmac::{Hmac, Mac};
+        use sha2::{Digest, Sha256, Sha512};
+        // HMAC takes keys of any length: `new_from_slice` cannot fail.
+        let (stored_key, server_key) = if mechanism == 2 {
+            let mac = |data: &[u8]| {
+                let mut m = <Hmac<Sha512> as Mac>::new_from_slice(salted).expect("HMAC takes keys of any length");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            };
+            (Sha512::digest(mac(b"Client Key")).to_vec(), mac(b"Server Key"))
+        } else {
+            let mac = |data: &[u8]| {
+                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(salted).expect("HMAC takes keys of any length");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            };
+            (Sha256::digest(mac(b"Client Key")).to_vec(), mac(b"Server Key"))
+        };
+        StoredScram { iterations, keys: Some(ScramKeys { salt: salt.to_vec(), stored_key, server_key }) }
+    }
+}
+
+/// The SCRAM credentials of the configured SASL users, for the mechanisms enabled.
+fn configured_scram(config: &MockConfig) -> BTreeMap<(String, i8), StoredScram> {
+    let mut out = BTreeMap::new();
+    let Some(sasl) = &config.sasl else { return out };
+    let iterations = i32::try_from(sasl.scram_iterations.max(1)).unwrap_or(i32::MAX);
+    for (mechanism, code) in [(SaslMechanism::ScramSha256, 1), (SaslMechanism::ScramSha512, 2)] {
+        if sasl.mechanisms.contains(&mechanism) {
+            for (user, _) in &sasl.users {
+                out.insert((user.clone(), code), StoredScram { iterations, keys: None });
+            }
+        }
+    }
+    out
+}
+
+impl State {
+    /// The SCRAM credential of `user` for `mechanism` (the hook of the SASL exchange: a
+    /// credential deleted by AlterUserScramCredentials is [`ScramLookup::Absent`] even for a
+    /// configured user).
+    #[allow(dead_code)] // the SASL exchange's hook, wired at merge (see `StoredScram::keys`)
+    pub(crate) fn scram_credential(&self, user: &str, mechanism: SaslMechanism) -> ScramLookup {
+        let code = match mechanism {
+            SaslMechanism::ScramSha256 => 1,
+            SaslMechanism::ScramSha512 => 2,
+            _ => return ScramLookup::Absent,
+        };
+        match self.scram_credentials.get(&(user.to_owned(), code)) {
+            None => ScramLookup::Absent,
+            Some(StoredScram { keys: None, .. }) => ScramLookup::Configured,
+            Some(StoredScram { keys: Some(k), iterations }) => {
+                ScramLookup::Stored(k.clone(), u32::try_from(*iterations).unwrap_or(0))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod scram_tests {
+    use super::*;
+    use crate::config::SaslConfig;
+
+    /// The hook the SASL exchange asks: a configured user until deleted, a credential made by
+    /// AlterUserScramCredentials with its keys, nothing for anyone else.
+    #[test]
+    fn scram_credentials_are_looked_up_by_user_and_mechanism() {
+        let mut config = MockConfig::new();
+        config.sasl = Some(SaslConfig::new([SaslMechanism::ScramSha256], &[("alice", "secret")]));
+        let mut state = State::new(&config, &[9092]);
+        assert_eq!(state.scram_credential("alice", SaslMechanism::ScramSha256), ScramLookup::Configured);
+        assert_eq!(state.scram_credential("alice", SaslMechanism::ScramSha512), ScramLookup::Absent);
+        let made = StoredScram::from_salted_password(2, b"salt", 4096, b"salted password");
+        state.scram_credentials.insert(("bob".into(), 2), made.clone());
+        let keys = made.keys.unwrap();
+        assert_eq!((keys.stored_key.len(), keys.server_key.len()), (64, 64));
+        assert_eq!(state.scram_credential("bob", SaslMechanism::ScramSha512), ScramLookup::Stored(keys, 4096));
+        state.scram_credentials.remove(&("alice".into(), 1));
+        assert_eq!(state.scram_credential("alice", SaslMechanism::ScramSha256), ScramLookup::Absent);
     }
 }

@@ -36,6 +36,8 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::DeleteRecords,
     ApiKey::IncrementalAlterConfigs,
     ApiKey::AlterConfigs,
+    ApiKey::DescribeUserScramCredentials,
+    ApiKey::AlterUserScramCredentials,
 ];
 
 /// (API key, min, max) of every served API.

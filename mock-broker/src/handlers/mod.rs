@@ -15,6 +15,7 @@ mod metadata;
 mod partitions;
 mod produce;
 mod records_admin;
+mod scram_admin;
 mod topics;
 
 use kafka_wire::ApiRequest;
@@ -51,6 +52,8 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DeleteRecords(r) => records_admin::delete_records(ctx, r).into(),
         ApiRequest::IncrementalAlterConfigs(r) => alter_configs::incremental_alter_configs(ctx, r).into(),
         ApiRequest::AlterConfigs(r) => alter_configs::alter_configs(ctx, r).into(),
+        ApiRequest::DescribeUserScramCredentials(r) => scram_admin::describe_user_scram_credentials(ctx, r).into(),
+        ApiRequest::AlterUserScramCredentials(r) => scram_admin::alter_user_scram_credentials(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

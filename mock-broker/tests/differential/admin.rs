@@ -1,6 +1,7 @@
 //! The admin APIs against Apache Kafka 4.4: ListGroups, DescribeGroups, DeleteGroups and
 //! OffsetDelete through a group's life; CreatePartitions; DeleteRecords, DescribeLogDirs,
-//! DescribeCluster and ElectLeaders; IncrementalAlterConfigs and AlterConfigs.
+//! DescribeCluster and ElectLeaders; IncrementalAlterConfigs and AlterConfigs; the SCRAM
+//! credential APIs.
 
 use std::fmt::Debug;
 
@@ -8,9 +9,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
 use kafka_wire::records::Compression;
 use kafka_wire::{
-    alter_configs, create_partitions, delete_groups, delete_records, describe_cluster, describe_configs,
-    describe_groups, describe_log_dirs, elect_leaders, incremental_alter_configs, join_group, leave_group, list_groups,
-    offset_commit, offset_delete, sync_group, ErrorCode, VersionFreeMessage,
+    alter_configs, alter_user_scram_credentials, create_partitions, delete_groups, delete_records, describe_cluster,
+    describe_configs, describe_groups, describe_log_dirs, describe_user_scram_credentials, elect_leaders,
+    incremental_alter_configs, join_group, leave_group, list_groups, offset_commit, offset_delete, sync_group,
+    ErrorCode, VersionFreeMessage,
 };
 use kafka_wire_client::Target;
 
@@ -683,4 +685,117 @@ async fn alter_configs_script(s: &Sys, t: &mut Transcript) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_alter_configs() {
     differential!("admin_alter_configs", alter_configs_script);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DescribeUserScramCredentials and AlterUserScramCredentials
+
+/// An upsertion: user, mechanism type, iterations.
+fn upsert(user: &str, mechanism: i8, iterations: i32) -> alter_user_scram_credentials::v0::ScramCredentialUpsertion {
+    alter_user_scram_credentials::v0::ScramCredentialUpsertion {
+        name: user.into(),
+        mechanism,
+        iterations,
+        salt: Bytes::from_static(b"diff-admin-salt"),
+        salted_password: Bytes::from(vec![7u8; if mechanism == 2 { 64 } else { 32 }]),
+        ..Default::default()
+    }
+}
+
+fn remove(user: &str, mechanism: i8) -> alter_user_scram_credentials::v0::ScramCredentialDeletion {
+    alter_user_scram_credentials::v0::ScramCredentialDeletion { name: user.into(), mechanism, ..Default::default() }
+}
+
+/// AlterUserScramCredentials: results sorted by user (Kafka answers in hash order).
+fn norm_alter_scram(mut r: alter_user_scram_credentials::v0::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r.results.sort_by(|a, b| a.user.cmp(&b.user));
+    r
+}
+
+/// DescribeUserScramCredentials: results sorted by user, credentials by mechanism.
+fn norm_describe_scram(mut r: describe_user_scram_credentials::v0::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r.results.retain(|x| x.user.starts_with("diff-admin"));
+    r.results.sort_by(|a, b| a.user.cmp(&b.user));
+    for x in &mut r.results {
+        x.credential_infos.sort_by_key(|c| c.mechanism);
+    }
+    r
+}
+
+fn describe_scram(users: Option<&[&str]>) -> describe_user_scram_credentials::v0::Request {
+    describe_user_scram_credentials::v0::Request {
+        users: users.map(|us| {
+            us.iter()
+                .map(|&u| describe_user_scram_credentials::v0::UserName { name: u.into(), ..Default::default() })
+                .collect()
+        }),
+        ..Default::default()
+    }
+}
+
+async fn scram_script(s: &Sys, t: &mut Transcript) {
+    let any = Target::AnyBroker;
+    let alter = |deletions: Vec<alter_user_scram_credentials::v0::ScramCredentialDeletion>,
+                 upsertions: Vec<alter_user_scram_credentials::v0::ScramCredentialUpsertion>| {
+        alter_user_scram_credentials::v0::Request { deletions, upsertions, ..Default::default() }
+    };
+    let (alice, bob) = ("diff-admin-alice", "diff-admin-bob");
+    let r = s
+        .send(
+            &any,
+            &alter(
+                vec![remove("diff-admin-nobody", 1), remove("diff-admin-twice", 1)],
+                vec![
+                    upsert(alice, 1, 4096),
+                    upsert(bob, 2, 8192),
+                    upsert("diff-admin-few", 1, 100),
+                    upsert("diff-admin-many", 1, 20000),
+                    upsert("", 1, 4096),
+                    upsert("diff-admin-odd", 9, 4096),
+                    upsert("diff-admin-twice", 1, 4096),
+                ],
+            ),
+        )
+        .await;
+    t.step("AlterUserScramCredentials: upsertions and errors", norm_alter_scram(r));
+    // Kafka's brokers learn of the credentials from the metadata log: wait for both.
+    let deadline = std::time::Instant::now() + super::PATIENCE;
+    loop {
+        let r = s.send(&any, &describe_scram(Some(&[alice, bob]))).await;
+        if r.results.iter().all(|x| x.error_code == ErrorCode::NONE) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}: the credentials never show", s.name);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = s.send(&any, &describe_scram(None)).await;
+    t.step("DescribeUserScramCredentials: every user", norm_describe_scram(r));
+    let r = s.send(&any, &describe_scram(Some(&[alice, alice, "diff-admin-zed"]))).await;
+    t.step("DescribeUserScramCredentials: a user twice; an unknown user", norm_describe_scram(r));
+    let r = s.send(&any, &alter(vec![remove(alice, 1), remove(bob, 1)], vec![upsert(bob, 1, 4096)])).await;
+    t.step("AlterUserScramCredentials: deletions", norm_alter_scram(r));
+    let r = s.send(&any, &alter(vec![remove(alice, 1)], vec![upsert(bob, 1, 4096)])).await;
+    t.step("AlterUserScramCredentials: a deletion and another mechanism", norm_alter_scram(r));
+    let deadline = std::time::Instant::now() + super::PATIENCE;
+    let r = loop {
+        let r = s.send(&any, &describe_scram(Some(&[alice, bob]))).await;
+        let settled = r.results.iter().any(|x| x.user == *alice && x.error_code.is_err())
+            && r.results.iter().any(|x| x.user == *bob && x.credential_infos.len() == 2);
+        if settled {
+            break r;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}: the changes never show", s.name);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    t.step("DescribeUserScramCredentials: after", norm_describe_scram(r));
+    // Leave Kafka's shared cluster as it was.
+    s.send(&any, &alter(vec![remove(bob, 1)], vec![])).await;
+    s.send(&any, &alter(vec![remove(bob, 2)], vec![])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_scram_credentials() {
+    differential!("admin_scram_credentials", scram_script);
 }
