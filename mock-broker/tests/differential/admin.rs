@@ -367,7 +367,7 @@ fn norm_delete_records(mut r: delete_records::v2::Response) -> impl Debug {
 }
 
 /// DescribeLogDirs: the directory's path and the disk's sizes go (the step "disk sizes" shows
-/// whether they are known); only this script's topics are kept (Kafka's cluster is shared),
+/// whether they are known); only this script's topic is kept (Kafka's cluster is shared),
 /// sorted.
 fn norm_log_dirs(mut r: describe_log_dirs::v4::Response) -> impl Debug {
     r.throttle_time_ms = 0;
@@ -375,7 +375,7 @@ fn norm_log_dirs(mut r: describe_log_dirs::v4::Response) -> impl Debug {
         d.log_dir = "<dir>".into();
         d.total_bytes = 0;
         d.usable_bytes = 0;
-        d.topics.retain(|t| t.name.starts_with("diff-admin"));
+        d.topics.retain(|t| t.name.starts_with("diff-admin-records"));
         d.topics.sort_by(|a, b| a.name.cmp(&b.name));
         for t in &mut d.topics {
             t.partitions.sort_by_key(|p| p.partition_index);
@@ -416,10 +416,10 @@ fn elect(election_type: i8, topics: Option<&[(&str, &[i32])]>) -> elect_leaders:
     }
 }
 
-/// ElectLeaders: only this script's topics are kept, sorted.
+/// ElectLeaders: only this script's topics are kept (Kafka's cluster is shared), sorted.
 fn norm_elect(mut r: elect_leaders::v2::Response) -> impl Debug {
     r.throttle_time_ms = 0;
-    r.replica_election_results.retain(|t| t.topic.starts_with("diff-admin"));
+    r.replica_election_results.retain(|t| ["diff-admin-records", "diff-admin-no-such-topic"].contains(&&*t.topic));
     r.replica_election_results.sort_by(|a, b| a.topic.cmp(&b.topic));
     r
 }
