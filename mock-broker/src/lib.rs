@@ -29,6 +29,12 @@
 //! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups |
 //! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps |
 //! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
+//! | IncrementalAlterConfigs, AlterConfigs | 0-1, 0-2 | topic configs; dynamic broker configs (shown, not applied) |
+//! | CreatePartitions | 0-3 | more partitions, manual assignments, validate only |
+//! | DeleteRecords | 0-2 | moves the log start offset |
+//! | ListGroups, DescribeGroups, DeleteGroups, OffsetDelete | 0-5, 0-6, 0-3, 0 | classic groups as admin tools see them |
+//! | DescribeCluster, DescribeLogDirs, ElectLeaders | 0-2, 1-5, 0-2 | brokers, in-memory log sizes; elections accepted |
+//! | DescribeUserScramCredentials, AlterUserScramCredentials | 0, 0 | SCRAM credentials |
 //! | SaslHandshake, SaslAuthenticate | 0-1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
 //!
 //! Every other request the codec can decode gets that API's error reply in its version (a
