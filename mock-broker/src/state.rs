@@ -81,6 +81,8 @@ pub(crate) struct State {
     /// SCRAM credentials by (user, mechanism type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512): those of
     /// the configured users, and those AlterUserScramCredentials made.
     pub(crate) scram_credentials: BTreeMap<(String, i8), StoredScram>,
+    /// The ACLs CreateAcls made, in the order made.
+    pub(crate) acls: Vec<AclBinding>,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -165,6 +167,7 @@ impl State {
             member_clients: HashMap::new(),
             broker_configs: BTreeMap::new(),
             scram_credentials: configured_scram(config),
+            acls: Vec::new(),
         }
     }
 
@@ -535,6 +538,23 @@ impl State {
         p.log.start = p.log.start.max(offset);
         Ok(p.log.start)
     }
+}
+
+/// An ACL (Kafka's `AclBinding`), with Kafka's codes: resource type (2 topic, 3 group,
+/// 4 cluster, 5 transactional id, 6 delegation token, 7 user), pattern type (3 literal,
+/// 4 prefixed), operation (2 all, 3 read, 4 write, ... 14 describe tokens), permission
+/// (2 deny, 3 allow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AclBinding {
+    pub(crate) resource_type: i8,
+    pub(crate) resource_name: String,
+    pub(crate) pattern_type: i8,
+    /// `Type:name`, e.g. `User:alice`; `User:*` is every user.
+    pub(crate) principal: String,
+    /// `*` is every host.
+    pub(crate) host: String,
+    pub(crate) operation: i8,
+    pub(crate) permission: i8,
 }
 
 /// A SCRAM credential as the broker stores it (RFC 5802): salt, iterations and the keys derived

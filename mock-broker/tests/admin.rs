@@ -6,10 +6,11 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
 use kafka_wire::{
-    alter_configs, alter_user_scram_credentials, create_partitions, delete_groups, delete_records, describe_cluster,
-    describe_configs, describe_groups, describe_log_dirs, describe_user_scram_credentials, elect_leaders, fetch,
-    incremental_alter_configs, join_group, leave_group, list_groups, list_offsets, offset_commit, offset_delete,
-    offset_fetch, produce, sync_group, ErrorCode, Records, VersionFreeMessage,
+    alter_configs, alter_user_scram_credentials, create_acls, create_partitions, delete_acls, delete_groups,
+    delete_records, describe_acls, describe_cluster, describe_configs, describe_groups, describe_log_dirs,
+    describe_user_scram_credentials, elect_leaders, fetch, incremental_alter_configs, join_group, leave_group,
+    list_groups, list_offsets, offset_commit, offset_delete, offset_fetch, produce, sync_group, ErrorCode, Records,
+    VersionFreeMessage,
 };
 use kafka_wire_client::sasl::{SaslConfig as ClientSasl, SaslMechanism as ClientMechanism};
 use kafka_wire_client::{Client, ConnectionConfig, Target};
@@ -784,5 +785,91 @@ async fn scram_credentials_made_by_an_admin_authenticate() {
     let r = admin.send(&Target::AnyBroker, &delete).await.unwrap();
     assert_eq!(r.results[0].error_code, ErrorCode::NONE);
     assert!(scram_client(&cluster, "admin", "admin-secret").await.is_err());
+    cluster.shutdown().await;
+}
+
+fn acl_creation(name: &str, pattern: i8, principal: &str, operation: i8, permission: i8) -> create_acls::AclCreation {
+    create_acls::AclCreation {
+        resource_type: 2,
+        resource_name: name.into(),
+        resource_pattern_type: pattern,
+        principal: principal.into(),
+        host: "*".into(),
+        operation,
+        permission_type: permission,
+        ..Default::default()
+    }
+}
+
+fn acl_filter(name: Option<&str>, pattern: i8) -> describe_acls::Request {
+    describe_acls::Request {
+        resource_type_filter: 1,
+        resource_name_filter: name.map(Into::into),
+        pattern_type_filter: pattern,
+        principal_filter: None,
+        host_filter: None,
+        operation: 1,
+        permission_type: 1,
+        ..Default::default()
+    }
+}
+
+/// With SASL users the mock has an authorizer: CreateAcls stores ACLs (refusing invalid ones),
+/// DescribeAcls finds them by filter (MATCH: the ACLs that apply to a name), DeleteAcls removes
+/// what its filter matches. Without users, every ACL request gets SECURITY_DISABLED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acls_are_created_described_and_deleted() {
+    let cluster = MockCluster::start(scram_cluster()).await.unwrap();
+    let admin = scram_client(&cluster, "admin", "admin-secret").await.unwrap();
+    let any = Target::AnyBroker;
+    let create = create_acls::Request {
+        creations: vec![
+            acl_creation("orders", 3, "User:alice", 3, 3),
+            acl_creation("ord", 4, "User:bob", 4, 3),
+            acl_creation("", 3, "User:bob", 4, 3),
+            acl_creation("x", 3, "alice", 4, 3),
+        ],
+        ..Default::default()
+    };
+    let r = admin.send(&any, &create).await.unwrap();
+    let codes: Vec<_> = r.results.iter().map(|x| x.error_code).collect();
+    assert_eq!(codes, [ErrorCode::NONE, ErrorCode::NONE, ErrorCode::INVALID_REQUEST, ErrorCode::INVALID_REQUEST]);
+
+    let r = admin.send(&any, &acl_filter(Some("orders"), 2)).await.unwrap();
+    let mut found: Vec<_> = r
+        .resources
+        .iter()
+        .map(|x| (x.resource_name.to_string(), x.pattern_type, x.acls[0].principal.to_string()))
+        .collect();
+    found.sort();
+    assert_eq!(found, [("ord".into(), 4, "User:bob".into()), ("orders".into(), 3, "User:alice".into())]);
+    let r = admin.send(&any, &acl_filter(Some("orders"), 3)).await.unwrap();
+    assert_eq!(r.resources.len(), 1);
+
+    let delete = delete_acls::Request {
+        filters: vec![delete_acls::DeleteAclsFilter {
+            resource_type_filter: 1,
+            resource_name_filter: None,
+            pattern_type_filter: 4,
+            principal_filter: None,
+            host_filter: None,
+            operation: 1,
+            permission_type: 1,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let r = admin.send(&any, &delete).await.unwrap();
+    let gone: Vec<_> = r.filter_results[0].matching_acls.iter().map(|a| a.resource_name.to_string()).collect();
+    assert_eq!(gone, ["ord"]);
+    let r = admin.send(&any, &acl_filter(None, 1)).await.unwrap();
+    assert_eq!(r.resources.len(), 1);
+    cluster.shutdown().await;
+
+    let (cluster, client) = setup(MockConfig::new()).await;
+    let r = client.send(&any, &acl_filter(None, 1)).await.unwrap();
+    assert_eq!(r.error_code, ErrorCode::SECURITY_DISABLED);
+    let r = client.send(&any, &create).await.unwrap();
+    assert!(r.results.iter().all(|x| x.error_code == ErrorCode::SECURITY_DISABLED));
     cluster.shutdown().await;
 }

@@ -38,6 +38,9 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::AlterConfigs,
     ApiKey::DescribeUserScramCredentials,
     ApiKey::AlterUserScramCredentials,
+    ApiKey::CreateAcls,
+    ApiKey::DescribeAcls,
+    ApiKey::DeleteAcls,
 ];
 
 /// (API key, min, max) of every served API.

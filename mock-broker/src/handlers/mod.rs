@@ -2,6 +2,7 @@
 //! state, and returns the version-free response, which the connection writes at the request's
 //! version (`Ctx::version`).
 
+mod acls;
 mod alter_configs;
 pub(crate) mod api_versions;
 mod cluster_admin;
@@ -54,6 +55,9 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::AlterConfigs(r) => alter_configs::alter_configs(ctx, r).into(),
         ApiRequest::DescribeUserScramCredentials(r) => scram_admin::describe_user_scram_credentials(ctx, r).into(),
         ApiRequest::AlterUserScramCredentials(r) => scram_admin::alter_user_scram_credentials(ctx, r).into(),
+        ApiRequest::CreateAcls(r) => acls::create_acls(ctx, r).into(),
+        ApiRequest::DescribeAcls(r) => acls::describe_acls(ctx, r).into(),
+        ApiRequest::DeleteAcls(r) => acls::delete_acls(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

@@ -1,7 +1,7 @@
 //! The admin APIs against Apache Kafka 4.4: ListGroups, DescribeGroups, DeleteGroups and
 //! OffsetDelete through a group's life; CreatePartitions; DeleteRecords, DescribeLogDirs,
 //! DescribeCluster and ElectLeaders; IncrementalAlterConfigs and AlterConfigs; the SCRAM
-//! credential APIs.
+//! credential APIs; the ACL APIs without an authorizer.
 
 use std::fmt::Debug;
 
@@ -9,10 +9,10 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
 use kafka_wire::records::Compression;
 use kafka_wire::{
-    alter_configs, alter_user_scram_credentials, create_partitions, delete_groups, delete_records, describe_cluster,
-    describe_configs, describe_groups, describe_log_dirs, describe_user_scram_credentials, elect_leaders,
-    incremental_alter_configs, join_group, leave_group, list_groups, offset_commit, offset_delete, sync_group,
-    ErrorCode, VersionFreeMessage,
+    alter_configs, alter_user_scram_credentials, create_acls, create_partitions, delete_acls, delete_groups,
+    delete_records, describe_acls, describe_cluster, describe_configs, describe_groups, describe_log_dirs,
+    describe_user_scram_credentials, elect_leaders, incremental_alter_configs, join_group, leave_group, list_groups,
+    offset_commit, offset_delete, sync_group, ErrorCode, VersionFreeMessage,
 };
 use kafka_wire_client::Target;
 
@@ -798,4 +798,62 @@ async fn scram_script(s: &Sys, t: &mut Transcript) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_scram_credentials() {
     differential!("admin_scram_credentials", scram_script);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ACLs on a cluster without an authorizer (the shared Kafka cluster has none, nor has a mock
+// without SASL users)
+
+async fn acls_script(s: &Sys, t: &mut Transcript) {
+    let any = Target::AnyBroker;
+    let create = create_acls::v3::Request {
+        creations: vec![create_acls::v3::AclCreation {
+            resource_type: 2,
+            resource_name: "diff-admin-acl".into(),
+            resource_pattern_type: 3,
+            principal: "User:alice".into(),
+            host: "*".into(),
+            operation: 3,
+            permission_type: 3,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut r = s.send(&any, &create).await;
+    r.throttle_time_ms = 0;
+    t.step("CreateAcls", r);
+    let describe = describe_acls::v3::Request {
+        resource_type_filter: 1,
+        resource_name_filter: None,
+        pattern_type_filter: 1,
+        principal_filter: None,
+        host_filter: None,
+        operation: 1,
+        permission_type: 1,
+        ..Default::default()
+    };
+    let mut r = s.send(&any, &describe).await;
+    r.throttle_time_ms = 0;
+    t.step("DescribeAcls", r);
+    let delete = delete_acls::v3::Request {
+        filters: vec![delete_acls::v3::DeleteAclsFilter {
+            resource_type_filter: 1,
+            resource_name_filter: None,
+            pattern_type_filter: 1,
+            principal_filter: None,
+            host_filter: None,
+            operation: 1,
+            permission_type: 1,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut r = s.send(&any, &delete).await;
+    r.throttle_time_ms = 0;
+    t.step("DeleteAcls", r);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_acls_without_authorizer() {
+    differential!("admin_acls_without_authorizer", acls_script);
 }
