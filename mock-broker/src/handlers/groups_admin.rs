@@ -50,10 +50,12 @@ fn state_name(state: GroupState) -> &'static str {
 pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_group::Response {
     let response = super::groups::join_group(ctx, r).await;
     if !response.member_id.is_empty() {
-        ctx.shared
-            .state()
-            .member_clients
-            .insert((r.group_id.to_string(), response.member_id.to_string()), ctx.client_id.to_owned());
+        let mut state = ctx.shared.state();
+        let group = r.group_id.to_string();
+        let members = state.groups.get(&group).map(|g| g.member_ids()).unwrap_or_default();
+        // Only the group's members (and this one, whose id may still be pending) are kept.
+        state.member_clients.retain(|(g, m), _| *g != group || members.contains(m));
+        state.member_clients.insert((group, response.member_id.to_string()), ctx.client_id.to_owned());
     }
     response
 }
