@@ -102,14 +102,37 @@ pub(crate) struct Effective {
 
 /// Every config of a topic whose configs `set` were set on it.
 pub(crate) fn effective(set: &BTreeMap<String, String>) -> impl Iterator<Item = Effective> + '_ {
+    effective_on(set, None, None)
+}
+
+/// Every config of a topic whose configs `set` were set on it, as a broker with these dynamic
+/// broker configs (its own, and the cluster-wide defaults; by broker config name) shows it: a
+/// broker config that is the synonym of a topic config comes after the topic's own value, own
+/// before cluster-wide (Kafka's `DynamicBrokerConfig` precedence).
+pub(crate) fn effective_on<'a>(
+    set: &'a BTreeMap<String, String>,
+    broker: Option<&'a BTreeMap<String, String>>,
+    cluster_dynamic: Option<&'a BTreeMap<String, String>>,
+) -> impl Iterator<Item = Effective> + 'a {
     TOPIC_CONFIGS.iter().map(move |config| {
         let cluster = CLUSTER_DEFAULTS.iter().find(|(n, _)| *n == config.name).map(|(_, v)| *v);
         let mut synonyms = Vec::new();
         if let Some(v) = set.get(config.name) {
             synonyms.push((config.name.to_owned(), v.clone(), TOPIC_CONFIG));
         }
-        if let Some(v) = cluster {
-            synonyms.push((config.name.to_owned(), v.to_owned(), DYNAMIC_DEFAULT_BROKER_CONFIG));
+        let dynamic = |map: Option<&BTreeMap<String, String>>| {
+            config.broker_synonym.and_then(|b| map.and_then(|m| m.get(b)).map(|v| (b.to_owned(), v.clone())))
+        };
+        if let Some((name, v)) = dynamic(broker) {
+            synonyms.push((name, v, DYNAMIC_BROKER_CONFIG));
+        }
+        match dynamic(cluster_dynamic) {
+            Some((name, v)) => synonyms.push((name, v, DYNAMIC_DEFAULT_BROKER_CONFIG)),
+            None => {
+                if let Some(v) = cluster {
+                    synonyms.push((config.name.to_owned(), v.to_owned(), DYNAMIC_DEFAULT_BROKER_CONFIG));
+                }
+            }
         }
         if let Some(broker) = config.broker_synonym {
             synonyms.push((broker.to_owned(), config.default.to_owned(), DEFAULT_CONFIG));

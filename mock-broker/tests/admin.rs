@@ -596,7 +596,8 @@ async fn described(client: &Client, target: &Target, resource_type: i8, name: &s
 
 /// What IncrementalAlterConfigs and AlterConfigs set, DescribeConfigs shows: a topic's configs
 /// (set, appended to, deleted, or all replaced), and a broker's dynamic configs (its own, and
-/// the cluster-wide defaults below them); static broker configs and invalid values are refused.
+/// the cluster-wide defaults below them, also as the topics' synonyms); static broker configs
+/// and invalid values are refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configs_are_altered_and_described() {
     let (cluster, client) = setup(MockConfig::new().brokers(2).topic("t", 1)).await;
@@ -647,6 +648,15 @@ async fn configs_are_altered_and_described() {
     assert_eq!(described(&client, &Target::Broker(1), 4, "1", "message.max.bytes").await, ("3000".into(), 3));
     ok(client.send(&b0, &alter(4, "0", &[("message.max.bytes", DELETE, None)])).await.unwrap());
     assert_eq!(described(&client, &b0, 4, "0", "message.max.bytes").await, ("3000".into(), 3));
+    // A topic config's broker synonym set dynamically is the topic's value unless the topic
+    // sets its own: the broker's own value over the cluster-wide one.
+    ok(client.send(&b0, &alter(4, "", &[("log.retention.bytes", SET, Some("5000"))])).await.unwrap());
+    assert_eq!(described(&client, &b0, 2, "t", "retention.bytes").await, ("5000".into(), 3));
+    ok(client.send(&b0, &alter(4, "0", &[("log.retention.bytes", SET, Some("6000"))])).await.unwrap());
+    assert_eq!(described(&client, &b0, 2, "t", "retention.bytes").await, ("6000".into(), 2));
+    assert_eq!(described(&client, &Target::Broker(1), 2, "t", "retention.bytes").await, ("5000".into(), 3));
+    ok(client.send(&Target::AnyBroker, &alter(2, "t", &[("retention.bytes", SET, Some("7000"))])).await.unwrap());
+    assert_eq!(described(&client, &b0, 2, "t", "retention.bytes").await, ("7000".into(), 1));
     let r = client.send(&b0, &alter(4, "0", &[("num.partitions", SET, Some("3"))])).await.unwrap();
     assert_eq!(r.responses[0].error_code, ErrorCode::INVALID_REQUEST);
     let r = client.send(&b0, &alter(4, "1", &[("message.max.bytes", SET, Some("3"))])).await.unwrap();

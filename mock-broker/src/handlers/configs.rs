@@ -67,7 +67,10 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
                 TOPIC => match state.topics.get(&d.resource_name) {
                     None => d.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                     Some(topic) => {
-                        for e in topic_configs::effective(&topic.configs).filter(|e| wanted(e.config.name)) {
+                        let broker = state.broker_configs.get(&ctx.broker.to_string());
+                        let cluster = state.broker_configs.get("");
+                        let all = topic_configs::effective_on(&topic.configs, broker, cluster);
+                        for e in all.filter(|e| wanted(e.config.name)) {
                             d.configs.push(Entry {
                                 name: e.config.name.to_string(),
                                 value: Some(e.value),
