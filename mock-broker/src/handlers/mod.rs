@@ -2,6 +2,7 @@
 //! state, and returns the version-free response, which the connection writes at the request's
 //! version (`Ctx::version`).
 
+mod acl_checks;
 mod acls;
 mod alter_configs;
 pub(crate) mod api_versions;
