@@ -880,6 +880,60 @@ impl Group {
     }
 }
 
+/// A member as DescribeGroups shows it (Kafka's `ClassicGroupMember.describe`).
+#[derive(Debug, Clone)]
+pub(crate) struct DescribedMember {
+    pub(crate) member_id: String,
+    pub(crate) instance_id: Option<String>,
+    /// Its metadata for the group's protocol (empty when the group has none).
+    pub(crate) metadata: Bytes,
+    pub(crate) assignment: Bytes,
+}
+
+/// Read and delete accessors for the admin APIs (ListGroups, DescribeGroups, DeleteGroups,
+/// OffsetDelete).
+impl Group {
+    /// The protocol type of the group's members (`None` until one joined).
+    pub(crate) fn protocol_type(&self) -> Option<&str> {
+        self.protocol_type.as_deref()
+    }
+
+    /// The protocol the group chose in its current generation, if any.
+    pub(crate) fn protocol_name(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The members, in join order.
+    pub(crate) fn described_members(&self) -> Vec<DescribedMember> {
+        let mut members: Vec<(&u64, DescribedMember)> = self
+            .members
+            .iter()
+            .map(|(id, m)| {
+                let metadata = self
+                    .protocol
+                    .as_ref()
+                    .and_then(|p| m.protocols.iter().find(|(name, _)| name == p))
+                    .map(|(_, metadata)| metadata.clone())
+                    .unwrap_or_default();
+                let member = DescribedMember {
+                    member_id: id.clone(),
+                    instance_id: m.instance_id.clone(),
+                    metadata,
+                    assignment: m.assignment.clone(),
+                };
+                (&m.order, member)
+            })
+            .collect();
+        members.sort_by_key(|(order, _)| **order);
+        members.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Removes the committed offset of `topic`-`partition`; whether there was one.
+    pub(crate) fn delete_offset(&mut self, topic: &str, partition: i32) -> bool {
+        self.offsets.remove(&(topic.to_owned(), partition)).is_some()
+    }
+}
+
 /// The state machine on its own, with the clock in the test's hands: every deadline is
 /// reached by calling [`Group::tick`] with a later instant, so nothing here sleeps or depends
 /// on the machine's speed. Each test pins one rule of Kafka's classic group coordinator.

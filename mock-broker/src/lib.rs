@@ -32,6 +32,13 @@
 //! | TxnOffsetCommit | 0-6 | offsets applied when the transaction commits |
 //! | DescribeProducers, ListTransactions, DescribeTransactions | 0, 0-2, 0 | the admin views of producers and transactions |
 //! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
+//! | IncrementalAlterConfigs, AlterConfigs | 0-1, 0-2 | topic configs; dynamic broker configs (shown, not applied) |
+//! | CreatePartitions | 0-3 | more partitions, manual assignments, validate only |
+//! | DeleteRecords | 0-2 | moves the log start offset |
+//! | ListGroups, DescribeGroups, DeleteGroups, OffsetDelete | 0-5, 0-6, 0-3, 0 | classic groups as admin tools see them |
+//! | DescribeCluster, DescribeLogDirs, ElectLeaders | 0-2, 1-5, 0-2 | brokers, in-memory log sizes; elections accepted |
+//! | DescribeUserScramCredentials, AlterUserScramCredentials | 0, 0 | SCRAM credentials |
+//! | CreateAcls, DescribeAcls, DeleteAcls | 1-3 | ACLs (SECURITY_DISABLED without SASL users) |
 //! | SaslHandshake, SaslAuthenticate | 0-1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
 //!
 //! Every other request the codec can decode gets that API's error reply in its version (a

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use kafka_wire::{ErrorCode, Uuid};
 
-use crate::config::{MockConfig, TopicSpec};
-use crate::group::Group;
+use crate::config::{MockConfig, SaslMechanism, TopicSpec};
+use crate::group::{Group, GroupState};
 use crate::log::{Log, DEFAULT_MAX_MESSAGE_BYTES};
 use crate::topic_configs;
 
@@ -74,6 +74,17 @@ pub(crate) struct State {
     transactional_ids: HashMap<String, i64>,
     /// The transaction coordinator's state of each transactional id (see `crate::txn`).
     pub(crate) transactions: BTreeMap<String, crate::txn::TxnMetadata>,
+    /// The client id each group member joined with, by (group, member id): what
+    /// DescribeGroups shows.
+    pub(crate) member_clients: HashMap<(String, String), String>,
+    /// Dynamic broker configs set by IncrementalAlterConfigs or AlterConfigs, by resource name:
+    /// a broker id, or "" for the cluster-wide defaults.
+    pub(crate) broker_configs: BTreeMap<String, BTreeMap<String, String>>,
+    /// SCRAM credentials by (user, mechanism type: 1 SCRAM-SHA-256, 2 SCRAM-SHA-512): those of
+    /// the configured users, and those AlterUserScramCredentials made.
+    pub(crate) scram_credentials: BTreeMap<(String, i8), StoredScram>,
+    /// The ACLs CreateAcls made, in the order made.
+    pub(crate) acls: Vec<AclBinding>,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -156,6 +167,10 @@ impl State {
             producer_epochs: HashMap::new(),
             transactional_ids: HashMap::new(),
             transactions: BTreeMap::new(),
+            member_clients: HashMap::new(),
+            broker_configs: BTreeMap::new(),
+            scram_credentials: configured_scram(config),
+            acls: Vec::new(),
         }
     }
 
@@ -387,5 +402,287 @@ impl State {
         self.next_producer_id += 1;
         self.producer_epochs.insert(pid, 0);
         pid
+    }
+}
+
+/// A request of the admin APIs that failed: the error code and its message (`None`: Kafka
+/// sends none).
+pub(crate) type AdminError = (ErrorCode, Option<String>);
+
+/// The admin APIs' changes: groups deleted, partitions added.
+impl State {
+    /// DeleteGroups of one group (Kafka's `ClassicGroup.validateDeleteGroup`): only a group
+    /// that exists and has no members goes, with its committed offsets.
+    pub(crate) fn delete_group(&mut self, id: &str) -> Result<(), AdminError> {
+        let Some(group) = self.groups.get(id) else {
+            return Err((ErrorCode::GROUP_ID_NOT_FOUND, None));
+        };
+        if group.state != GroupState::Empty {
+            return Err((ErrorCode::NON_EMPTY_GROUP, None));
+        }
+        self.groups.remove(id);
+        self.member_clients.retain(|(group, _), _| group != id);
+        Ok(())
+    }
+
+    /// CreatePartitions of one topic (Kafka's `ReplicationControlManager.createPartitions`):
+    /// grows `name` to `count` partitions, placed on the brokers round-robin like CreateTopics
+    /// does, or as `assignments` says (one replica list per new partition). With
+    /// `validate_only`, only checks.
+    pub(crate) fn create_partitions(
+        &mut self,
+        name: &str,
+        count: i32,
+        assignments: Option<&[Vec<i32>]>,
+        validate_only: bool,
+    ) -> Result<(), AdminError> {
+        let brokers = self.brokers.len();
+        let live: Vec<i32> = self.brokers.iter().filter(|b| b.up).map(|b| b.id).collect();
+        let Some(topic) = self.topics.get_mut(name) else {
+            return Err((ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, None));
+        };
+        let current = topic.partitions.len();
+        let invalid = |message: String| Err((ErrorCode::INVALID_PARTITIONS, Some(message)));
+        if usize::try_from(count).is_ok_and(|c| c == current) {
+            return invalid(format!("Topic already has {current} partition(s)."));
+        }
+        if usize::try_from(count).map_or(true, |c| c < current) {
+            return invalid(format!(
+                "The topic {name} currently has {current} partition(s); {count} would not be an increase."
+            ));
+        }
+        let additional = count as usize - current;
+        if additional > 100_000 {
+            return invalid(format!("{additional} additional partitions are too many"));
+        }
+        let replication = topic.partitions.first().map_or(1, |p| p.replicas.len());
+        let assignment_error = |message: String| Err((ErrorCode::INVALID_REPLICA_ASSIGNMENT, Some(message)));
+        let replicas: Vec<Vec<i32>> = match assignments {
+            Some(assignments) => {
+                if assignments.len() != additional {
+                    return assignment_error(format!(
+                        "Attempted to add {additional} additional partition(s), but only {} assignment(s) were \
+                         specified.",
+                        assignments.len()
+                    ));
+                }
+                for (i, ids) in assignments.iter().enumerate() {
+                    if ids.is_empty() {
+                        return assignment_error(
+                            "The manual partition assignment includes an empty replica list.".into(),
+                        );
+                    }
+                    let mut sorted = ids.clone();
+                    sorted.sort_unstable();
+                    for (j, id) in sorted.iter().enumerate() {
+                        if *id < 0 || *id as usize >= brokers {
+                            return assignment_error(format!(
+                                "The manual partition assignment includes broker {id}, but no such broker is \
+                                 registered."
+                            ));
+                        }
+                        if j > 0 && sorted[j - 1] == *id {
+                            return assignment_error(format!(
+                                "The manual partition assignment includes the broker {id} more than once."
+                            ));
+                        }
+                    }
+                    if sorted.len() != replication {
+                        return assignment_error(format!(
+                            "The manual partition assignment includes a partition with {} replica(s), but this is \
+                             not consistent with previous partitions, which have {replication} replica(s).",
+                            sorted.len()
+                        ));
+                    }
+                    if !ids.iter().any(|id| live.contains(id)) {
+                        return assignment_error(format!(
+                            "All brokers specified in the manual partition assignment for partition {} are fenced \
+                             or in controlled shutdown.",
+                            current + i
+                        ));
+                    }
+                }
+                assignments.to_vec()
+            }
+            None => (current..count as usize)
+                .map(|p| (0..replication).map(|r| ((p + r) % brokers.max(1)) as i32).collect())
+                .collect(),
+        };
+        if !validate_only {
+            topic.partitions.extend(replicas.into_iter().map(|replicas| Partition {
+                leader: replicas.iter().copied().find(|r| live.contains(r)).unwrap_or(-1),
+                replicas,
+                leader_epoch: 0,
+                log: Log::default(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// DeleteRecords of one partition on broker `broker`: moves the log start offset up to
+    /// `offset` (-1: the high watermark, here the log end); returns the new log start offset.
+    /// Kafka's errors: a partition it does not know, a broker that does not lead it, an offset
+    /// below 0 or beyond the high watermark, a compacted topic (POLICY_VIOLATION).
+    pub(crate) fn delete_records(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        broker: i32,
+    ) -> Result<i64, ErrorCode> {
+        let t = self.topics.get_mut(topic).ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
+        let compacted = t.configs.get("cleanup.policy").is_some_and(|p| !p.split(',').any(|p| p.trim() == "delete"));
+        let p = usize::try_from(partition)
+            .ok()
+            .and_then(|i| t.partitions.get_mut(i))
+            .ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
+        if p.leader != broker {
+            return Err(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        }
+        if compacted {
+            return Err(ErrorCode::POLICY_VIOLATION);
+        }
+        let offset = if offset == -1 { p.log.end } else { offset };
+        if offset < 0 || offset > p.log.end {
+            return Err(ErrorCode::OFFSET_OUT_OF_RANGE);
+        }
+        p.log.start = p.log.start.max(offset);
+        Ok(p.log.start)
+    }
+}
+
+/// An ACL (Kafka's `AclBinding`), with Kafka's codes: resource type (2 topic, 3 group,
+/// 4 cluster, 5 transactional id, 6 delegation token, 7 user), pattern type (3 literal,
+/// 4 prefixed), operation (2 all, 3 read, 4 write, ... 14 describe tokens), permission
+/// (2 deny, 3 allow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AclBinding {
+    pub(crate) resource_type: i8,
+    pub(crate) resource_name: String,
+    pub(crate) pattern_type: i8,
+    /// `Type:name`, e.g. `User:alice`; `User:*` is every user.
+    pub(crate) principal: String,
+    /// `*` is every host.
+    pub(crate) host: String,
+    pub(crate) operation: i8,
+    pub(crate) permission: i8,
+}
+
+/// A SCRAM credential as the broker stores it (RFC 5802): salt, iterations and the keys derived
+/// from the salted password (`keys` is `None` for a configured user, whose keys the SASL
+/// listener computed at start).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredScram {
+    pub(crate) iterations: i32,
+    // Read by the SASL exchange through `State::scram_credential` once the connection layer
+    // calls it (the hook is wired at merge: sasl.rs belongs to another part of the tree).
+    #[allow(dead_code)]
+    pub(crate) keys: Option<ScramKeys>,
+}
+
+/// The stored parts of a SCRAM credential (Kafka's `ScramCredential`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScramKeys {
+    pub(crate) salt: Vec<u8>,
+    pub(crate) stored_key: Vec<u8>,
+    pub(crate) server_key: Vec<u8>,
+}
+
+/// What the SASL exchange finds for a user and SCRAM mechanism.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(dead_code)] // the SASL exchange's hook, wired at merge (see `StoredScram::keys`)
+pub(crate) enum ScramLookup {
+    /// No credential: authentication fails.
+    Absent,
+    /// A configured user: the listener's own credential holds.
+    Configured,
+    /// A credential made by AlterUserScramCredentials.
+    Stored(ScramKeys, u32),
+}
+
+impl StoredScram {
+    /// The credential of a client's salted password (Kafka's `ScramFormatter`: stored key
+    /// `H(HMAC(salted, "Client Key"))`, server key `HMAC(salted, "Server Key")`).
+    /// `mechanism` 2 is SCRAM-SHA-512, anything else SCRAM-SHA-256.
+    pub(crate) fn from_salted_password(mechanism: i8, salt: &[u8], iterations: i32, salted: &[u8]) -> StoredScram {
+        use hmac::{Hmac, Mac};
+        use sha2::{Digest, Sha256, Sha512};
+        // HMAC takes keys of any length: `new_from_slice` cannot fail.
+        let (stored_key, server_key) = if mechanism == 2 {
+            let mac = |data: &[u8]| {
+                let mut m = <Hmac<Sha512> as Mac>::new_from_slice(salted).expect("HMAC takes keys of any length");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            };
+            (Sha512::digest(mac(b"Client Key")).to_vec(), mac(b"Server Key"))
+        } else {
+            let mac = |data: &[u8]| {
+                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(salted).expect("HMAC takes keys of any length");
+                m.update(data);
+                m.finalize().into_bytes().to_vec()
+            };
+            (Sha256::digest(mac(b"Client Key")).to_vec(), mac(b"Server Key"))
+        };
+        StoredScram { iterations, keys: Some(ScramKeys { salt: salt.to_vec(), stored_key, server_key }) }
+    }
+}
+
+/// The SCRAM credentials of the configured SASL users, for the mechanisms enabled.
+fn configured_scram(config: &MockConfig) -> BTreeMap<(String, i8), StoredScram> {
+    let mut out = BTreeMap::new();
+    let Some(sasl) = &config.sasl else { return out };
+    let iterations = i32::try_from(sasl.scram_iterations.max(1)).unwrap_or(i32::MAX);
+    for (mechanism, code) in [(SaslMechanism::ScramSha256, 1), (SaslMechanism::ScramSha512, 2)] {
+        if sasl.mechanisms.contains(&mechanism) {
+            for (user, _) in &sasl.users {
+                out.insert((user.clone(), code), StoredScram { iterations, keys: None });
+            }
+        }
+    }
+    out
+}
+
+impl State {
+    /// The SCRAM credential of `user` for `mechanism` (the hook of the SASL exchange: a
+    /// credential deleted by AlterUserScramCredentials is [`ScramLookup::Absent`] even for a
+    /// configured user).
+    #[allow(dead_code)] // the SASL exchange's hook, wired at merge (see `StoredScram::keys`)
+    pub(crate) fn scram_credential(&self, user: &str, mechanism: SaslMechanism) -> ScramLookup {
+        let code = match mechanism {
+            SaslMechanism::ScramSha256 => 1,
+            SaslMechanism::ScramSha512 => 2,
+            _ => return ScramLookup::Absent,
+        };
+        match self.scram_credentials.get(&(user.to_owned(), code)) {
+            None => ScramLookup::Absent,
+            Some(StoredScram { keys: None, .. }) => ScramLookup::Configured,
+            Some(StoredScram { keys: Some(k), iterations }) => {
+                ScramLookup::Stored(k.clone(), u32::try_from(*iterations).unwrap_or(0))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod scram_tests {
+    use super::*;
+    use crate::config::SaslConfig;
+
+    /// The hook the SASL exchange asks: a configured user until deleted, a credential made by
+    /// AlterUserScramCredentials with its keys, nothing for anyone else.
+    #[test]
+    fn scram_credentials_are_looked_up_by_user_and_mechanism() {
+        let mut config = MockConfig::new();
+        config.sasl = Some(SaslConfig::new([SaslMechanism::ScramSha256], &[("alice", "secret")]));
+        let mut state = State::new(&config, &[9092]);
+        assert_eq!(state.scram_credential("alice", SaslMechanism::ScramSha256), ScramLookup::Configured);
+        assert_eq!(state.scram_credential("alice", SaslMechanism::ScramSha512), ScramLookup::Absent);
+        let made = StoredScram::from_salted_password(2, b"salt", 4096, b"salted password");
+        state.scram_credentials.insert(("bob".into(), 2), made.clone());
+        let keys = made.keys.unwrap();
+        assert_eq!((keys.stored_key.len(), keys.server_key.len()), (64, 64));
+        assert_eq!(state.scram_credential("bob", SaslMechanism::ScramSha512), ScramLookup::Stored(keys, 4096));
+        state.scram_credentials.remove(&("alice".into(), 1));
+        assert_eq!(state.scram_credential("alice", SaslMechanism::ScramSha256), ScramLookup::Absent);
     }
 }

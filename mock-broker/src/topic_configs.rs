@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 /// DescribeConfigs config sources (KIP-226).
 pub(crate) const TOPIC_CONFIG: i8 = 1;
+pub(crate) const DYNAMIC_BROKER_CONFIG: i8 = 2;
 pub(crate) const DYNAMIC_DEFAULT_BROKER_CONFIG: i8 = 3;
 pub(crate) const STATIC_BROKER_CONFIG: i8 = 4;
 pub(crate) const DEFAULT_CONFIG: i8 = 5;
@@ -101,14 +102,37 @@ pub(crate) struct Effective {
 
 /// Every config of a topic whose configs `set` were set on it.
 pub(crate) fn effective(set: &BTreeMap<String, String>) -> impl Iterator<Item = Effective> + '_ {
+    effective_on(set, None, None)
+}
+
+/// Every config of a topic whose configs `set` were set on it, as a broker with these dynamic
+/// broker configs (its own, and the cluster-wide defaults; by broker config name) shows it: a
+/// broker config that is the synonym of a topic config comes after the topic's own value, own
+/// before cluster-wide (Kafka's `DynamicBrokerConfig` precedence).
+pub(crate) fn effective_on<'a>(
+    set: &'a BTreeMap<String, String>,
+    broker: Option<&'a BTreeMap<String, String>>,
+    cluster_dynamic: Option<&'a BTreeMap<String, String>>,
+) -> impl Iterator<Item = Effective> + 'a {
     TOPIC_CONFIGS.iter().map(move |config| {
         let cluster = CLUSTER_DEFAULTS.iter().find(|(n, _)| *n == config.name).map(|(_, v)| *v);
         let mut synonyms = Vec::new();
         if let Some(v) = set.get(config.name) {
             synonyms.push((config.name.to_owned(), v.clone(), TOPIC_CONFIG));
         }
-        if let Some(v) = cluster {
-            synonyms.push((config.name.to_owned(), v.to_owned(), DYNAMIC_DEFAULT_BROKER_CONFIG));
+        let dynamic = |map: Option<&BTreeMap<String, String>>| {
+            config.broker_synonym.and_then(|b| map.and_then(|m| m.get(b)).map(|v| (b.to_owned(), v.clone())))
+        };
+        if let Some((name, v)) = dynamic(broker) {
+            synonyms.push((name, v, DYNAMIC_BROKER_CONFIG));
+        }
+        match dynamic(cluster_dynamic) {
+            Some((name, v)) => synonyms.push((name, v, DYNAMIC_DEFAULT_BROKER_CONFIG)),
+            None => {
+                if let Some(v) = cluster {
+                    synonyms.push((config.name.to_owned(), v.to_owned(), DYNAMIC_DEFAULT_BROKER_CONFIG));
+                }
+            }
         }
         if let Some(broker) = config.broker_synonym {
             synonyms.push((broker.to_owned(), config.default.to_owned(), DEFAULT_CONFIG));
@@ -147,4 +171,35 @@ pub(crate) fn validate(config: &TopicConfig, value: &str) -> Result<(), String> 
         None => Ok(()),
         Some(why) => Err(format!("Invalid value {value} for configuration {}: {why}", config.name)),
     }
+}
+
+/// Broker configs that only `server.properties` sets (Kafka's `DynamicBrokerConfig` does not
+/// list them): altering them is refused. The mock knows these of the broker configs it describes.
+const STATIC_BROKER_CONFIGS: &[&str] = &[
+    "auto.create.topics.enable",
+    "broker.id",
+    "default.replication.factor",
+    "group.initial.rebalance.delay.ms",
+    "group.max.session.timeout.ms",
+    "group.min.session.timeout.ms",
+    "log.retention.hours",
+    "num.partitions",
+    "offsets.topic.num.partitions",
+];
+
+/// Whether broker config `name` cannot be altered dynamically.
+pub(crate) fn static_broker_config(name: &str) -> bool {
+    STATIC_BROKER_CONFIGS.contains(&name)
+}
+
+/// Whether broker config `name` takes a list: the synonym of a list topic config, or one of the
+/// list broker configs the mock describes.
+pub(crate) fn broker_list_config(name: &str) -> bool {
+    name == "sasl.enabled.mechanisms" || TOPIC_CONFIGS.iter().any(|c| c.kind == LIST && c.broker_synonym == Some(name))
+}
+
+/// The DescribeConfigs type of broker config `name`: that of the topic config it is a synonym
+/// of, a string otherwise.
+pub(crate) fn broker_config_kind(name: &str) -> i8 {
+    TOPIC_CONFIGS.iter().find(|c| c.broker_synonym == Some(name)).map_or(STRING, |c| c.kind)
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
-use kafka_wire::{api_versions, list_groups, metadata, produce, ApiKey, ErrorCode, Records, VersionedRequest};
+use kafka_wire::{
+    api_versions, describe_delegation_token, metadata, produce, ApiKey, ErrorCode, Records, VersionedRequest,
+};
 use kafka_wire_client::sasl::{SaslConfig as ClientSasl, SaslMechanism as ClientMechanism};
 use kafka_wire_client::{Client, Connection, ConnectionConfig, Error, Target};
 use kafka_wire_mock::{MockCluster, MockConfig, SaslMechanism};
@@ -62,14 +64,15 @@ fn produce_request(topic: &str, partition: i32, text: &str) -> produce::v9::Requ
 async fn unserved_api_gets_its_error_reply_and_the_connection_stays_open() {
     let cluster = MockCluster::start(MockConfig::new()).await.unwrap();
     let mut stream = TcpStream::connect(cluster.broker_addrs()[0]).await.unwrap();
-    // ListGroups is not served: its reply in the requested version, UNSUPPORTED_VERSION.
-    let r = raw(&mut stream, &list_groups::v4::Request::default()).await;
+    // DescribeDelegationToken is not served: its reply in the requested version,
+    // UNSUPPORTED_VERSION.
+    let r = raw(&mut stream, &describe_delegation_token::v3::Request::default()).await;
     assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION);
-    assert!(r.groups.is_empty());
+    assert!(r.tokens.is_empty());
     // A served API still works on the same connection.
     let r = raw(&mut stream, &metadata_request()).await;
     assert_eq!(r.brokers.len(), 1);
-    assert!(!kafka_wire_mock::served_versions().any(|(api, ..)| api == ApiKey::ListGroups));
+    assert!(!kafka_wire_mock::served_versions().any(|(api, ..)| api == ApiKey::DescribeDelegationToken));
     cluster.shutdown().await;
 }
 

@@ -1,6 +1,9 @@
 //! DescribeConfigs for topics (Kafka 4.4's topic configs, set or default, with the synonyms
 //! Kafka lists), the cluster-wide dynamic defaults (resource name "") and the broker that
-//! receives the request (the settings the mock has). No documentation text.
+//! receives the request (the settings the mock has, and the dynamic configs IncrementalAlterConfigs
+//! or AlterConfigs set for it or for every broker). No documentation text.
+
+use std::collections::BTreeMap;
 
 use kafka_wire::describe_configs::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym, Request, Response,
@@ -9,8 +12,8 @@ use kafka_wire::ErrorCode;
 
 use crate::server::Ctx;
 use crate::topic_configs::{
-    self, BOOLEAN, CLUSTER_DEFAULTS, DEFAULT_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, INT, LIST, STATIC_BROKER_CONFIG,
-    STRING,
+    self, BOOLEAN, CLUSTER_DEFAULTS, DEFAULT_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, INT, LIST,
+    STATIC_BROKER_CONFIG,
 };
 
 const TOPIC: i8 = 2;
@@ -38,7 +41,7 @@ struct Described {
 type Resource = (i8, String, Option<Vec<String>>);
 
 /// A broker setting: name, value, Kafka's default, type, read-only.
-type BrokerSetting = (&'static str, Option<String>, Option<&'static str>, i8, bool);
+type BrokerSetting<'a> = (&'a str, Option<String>, Option<&'static str>, i8, bool);
 
 fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Described> {
     let state = ctx.shared.state();
@@ -64,7 +67,10 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
                 TOPIC => match state.topics.get(&d.resource_name) {
                     None => d.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                     Some(topic) => {
-                        for e in topic_configs::effective(&topic.configs).filter(|e| wanted(e.config.name)) {
+                        let broker = state.broker_configs.get(&ctx.broker.to_string());
+                        let cluster = state.broker_configs.get("");
+                        let all = topic_configs::effective_on(&topic.configs, broker, cluster);
+                        for e in all.filter(|e| wanted(e.config.name)) {
                             d.configs.push(Entry {
                                 name: e.config.name.to_string(),
                                 value: Some(e.value),
@@ -83,19 +89,21 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
                 },
                 // The cluster-wide dynamic defaults.
                 BROKER if d.resource_name.is_empty() => {
-                    for (name, value) in CLUSTER_DEFAULTS.iter().filter(|c| wanted(c.0)) {
-                        let kind = topic_configs::find(name).map_or(STRING, |c| c.kind);
+                    // The storage format's defaults, then those set by AlterConfigs.
+                    let mut defaults: BTreeMap<String, String> =
+                        CLUSTER_DEFAULTS.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+                    defaults.extend(state.broker_configs.get("").cloned().unwrap_or_default());
+                    for (name, value) in defaults.into_iter().filter(|c| wanted(&c.0)) {
+                        let kind = topic_configs::find(&name)
+                            .map(|c| c.kind)
+                            .unwrap_or_else(|| topic_configs::broker_config_kind(&name));
                         d.configs.push(Entry {
-                            name: name.to_string(),
-                            value: Some(value.to_string()),
+                            name: name.clone(),
+                            value: Some(value.clone()),
                             read_only: false,
                             source: DYNAMIC_DEFAULT_BROKER_CONFIG,
                             kind,
-                            synonyms: synonyms_of(vec![(
-                                name.to_string(),
-                                Some(value.to_string()),
-                                DYNAMIC_DEFAULT_BROKER_CONFIG,
-                            )]),
+                            synonyms: synonyms_of(vec![(name, Some(value), DYNAMIC_DEFAULT_BROKER_CONFIG)]),
                         });
                     }
                 }
@@ -144,20 +152,42 @@ fn describe(ctx: &Ctx<'_>, resources: Vec<Resource>, synonyms: bool) -> Vec<Desc
                         ("offsets.topic.num.partitions", Some("50".into()), Some("50"), INT, true),
                         ("sasl.enabled.mechanisms", mechanisms.or(Some("GSSAPI".into())), Some("GSSAPI"), LIST, false),
                     ];
+                    // Configs set dynamically (for this broker, then for every broker) come first;
+                    // one the mock does not describe otherwise is listed with them.
+                    let own = state.broker_configs.get(&d.resource_name).cloned().unwrap_or_default();
+                    let cluster = state.broker_configs.get("").cloned().unwrap_or_default();
+                    let mut broker = broker;
+                    for name in own.keys().chain(cluster.keys()) {
+                        if !broker.iter().any(|c| c.0 == name) {
+                            let kind = topic_configs::broker_config_kind(name);
+                            broker.push((name.as_str(), None, None, kind, false));
+                        }
+                    }
+                    broker.sort_by(|a, b| a.0.cmp(b.0));
                     for (name, value, default, kind, read_only) in broker.into_iter().filter(|c| wanted(c.0)) {
                         let mut list = Vec::new();
+                        if let Some(v) = own.get(name) {
+                            list.push((name.to_owned(), Some(v.clone()), DYNAMIC_BROKER_CONFIG));
+                        }
+                        if let Some(v) = cluster.get(name) {
+                            list.push((name.to_owned(), Some(v.clone()), DYNAMIC_DEFAULT_BROKER_CONFIG));
+                        }
                         let is_default = default.is_some() && value.as_deref() == default;
-                        if !is_default {
+                        if !is_default && value.is_some() {
                             list.push((name.to_owned(), value.clone(), STATIC_BROKER_CONFIG));
                         }
                         if let Some(default) = default {
                             list.push((name.to_owned(), Some(default.to_owned()), DEFAULT_CONFIG));
                         }
+                        let (value, source) = match list.first() {
+                            Some((_, v, source)) => (v.clone(), *source),
+                            None => (value, DEFAULT_CONFIG),
+                        };
                         d.configs.push(Entry {
                             name: name.to_string(),
                             value,
                             read_only,
-                            source: if is_default { DEFAULT_CONFIG } else { STATIC_BROKER_CONFIG },
+                            source,
                             kind,
                             synonyms: synonyms_of(list),
                         });

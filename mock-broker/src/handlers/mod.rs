@@ -2,14 +2,22 @@
 //! state, and returns the version-free response, which the connection writes at the request's
 //! version (`Ctx::version`).
 
+mod acl_checks;
+mod acls;
+mod alter_configs;
 pub(crate) mod api_versions;
+mod cluster_admin;
 mod configs;
 mod coordinator;
 mod fetch;
 mod groups;
+mod groups_admin;
 mod list_offsets;
 mod metadata;
+mod partitions;
 mod produce;
+mod records_admin;
+mod scram_admin;
 mod topics;
 mod txn;
 
@@ -30,7 +38,7 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DescribeConfigs(r) => configs::describe_configs(ctx, r).into(),
         ApiRequest::FindCoordinator(r) => coordinator::find_coordinator(ctx, r).into(),
         ApiRequest::InitProducerId(r) => coordinator::init_producer_id(ctx, r).into(),
-        ApiRequest::JoinGroup(r) => groups::join_group(ctx, r).await.into(),
+        ApiRequest::JoinGroup(r) => groups_admin::join_group(ctx, r).await.into(),
         ApiRequest::SyncGroup(r) => groups::sync_group(ctx, r).await.into(),
         ApiRequest::Heartbeat(r) => groups::heartbeat(ctx, r).into(),
         ApiRequest::LeaveGroup(r) => groups::leave_group(ctx, r).into(),
@@ -43,6 +51,22 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DescribeProducers(r) => txn::describe_producers(ctx, r).into(),
         ApiRequest::ListTransactions(r) => txn::list_transactions(ctx, r).into(),
         ApiRequest::DescribeTransactions(r) => txn::describe_transactions(ctx, r).into(),
+        ApiRequest::ListGroups(r) => groups_admin::list_groups(ctx, r).into(),
+        ApiRequest::DescribeGroups(r) => groups_admin::describe_groups(ctx, r).into(),
+        ApiRequest::DeleteGroups(r) => groups_admin::delete_groups(ctx, r).into(),
+        ApiRequest::OffsetDelete(r) => groups_admin::offset_delete(ctx, r).into(),
+        ApiRequest::CreatePartitions(r) => partitions::create_partitions(ctx, r).into(),
+        ApiRequest::DescribeCluster(r) => cluster_admin::describe_cluster(ctx, r).into(),
+        ApiRequest::DescribeLogDirs(r) => cluster_admin::describe_log_dirs(ctx, r).into(),
+        ApiRequest::ElectLeaders(r) => cluster_admin::elect_leaders(ctx, r).into(),
+        ApiRequest::DeleteRecords(r) => records_admin::delete_records(ctx, r).into(),
+        ApiRequest::IncrementalAlterConfigs(r) => alter_configs::incremental_alter_configs(ctx, r).into(),
+        ApiRequest::AlterConfigs(r) => alter_configs::alter_configs(ctx, r).into(),
+        ApiRequest::DescribeUserScramCredentials(r) => scram_admin::describe_user_scram_credentials(ctx, r).into(),
+        ApiRequest::AlterUserScramCredentials(r) => scram_admin::alter_user_scram_credentials(ctx, r).into(),
+        ApiRequest::CreateAcls(r) => acls::create_acls(ctx, r).into(),
+        ApiRequest::DescribeAcls(r) => acls::describe_acls(ctx, r).into(),
+        ApiRequest::DeleteAcls(r) => acls::delete_acls(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

@@ -33,6 +33,11 @@ use kafka_wire_mock::{MockCluster, MockConfig};
 /// ("Differences from Apache Kafka").
 const KNOWN: &[(&str, &str, &str)] = &[
     ("describe_configs", "a topic: with documentation", "the mock has no documentation text"),
+    (
+        "admin_records_and_cluster",
+        "DescribeLogDirs: disk sizes",
+        "the mock's log directories are in memory: their total and usable bytes are unknown (-1)",
+    ),
     ("versions", "ApiVersions v3: the other APIs", "the mock serves a subset of Kafka's APIs"),
     ("versions", "ApiVersions v3: features", "the mock implements none of the features Kafka advertises"),
 ];
@@ -1567,3 +1572,5 @@ async fn versions() {
 
 mod connections;
 mod txn;
+// After the `differential!` macro: the scenarios in modules of their own use it.
+mod admin;
