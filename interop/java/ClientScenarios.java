@@ -10,7 +10,8 @@
 //   LOG <id> <text>                    progress
 //   OK <id> key=value key=value ...    the outcome (values hold no spaces; lists are comma-separated)
 //   FAILED <id> <exception>: <message> the scenario could not finish
-// Keys starting with "ms_" are timings (milliseconds), not part of the outcome to compare.
+// Keys starting with "ms_" are timings (milliseconds), keys starting with "info_" details that
+// may differ with the broker's features; neither is part of the outcome to compare.
 //
 // Options (key=value): topic, group, prefix, codec, records, protocol (classic|consumer),
 // security (PLAINTEXT|SASL_PLAINTEXT|SSL), mechanism, user, password, trust (the broker's
@@ -630,6 +631,9 @@ public final class ClientScenarios {
                     }
                     for (int p : touched) txnsTouching.merge(p, 1, Integer::sum);
                     producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
+                    // Written before the end of the transaction, aborted ones too (an abort drops
+                    // what the producer still holds).
+                    producer.flush();
                     if (chunk % 3 == 0) {
                         producer.abortTransaction();
                         aborted++;
@@ -650,11 +654,16 @@ public final class ClientScenarios {
             // A second producer with the same transactional id fences the first.
             try (KafkaProducer<String, String> second = producer(txnConfig)) {
                 second.initTransactions();
-                put("fenced", failure(() -> {
+                String fencedBy = failure(() -> {
                     producer.beginTransaction();
                     producer.send(new ProducerRecord<>(output, 0, "fenced", payload(99999))).get();
                     producer.commitTransaction();
-                }));
+                });
+                // Which exception depends on the transaction protocol the broker's features
+                // allow: ProducerFencedException from AddPartitionsToTxn (KIP-98), or
+                // InvalidProducerEpochException from the produce itself (KIP-890, Kafka 4's default).
+                put("fenced", fencedBy.equals("ProducerFencedException") || fencedBy.equals("InvalidProducerEpochException"));
+                put("info_fenced_by", fencedBy);
                 second.beginTransaction();
                 second.commitTransaction();
                 put("second_empty_commit", "ok");
@@ -704,7 +713,6 @@ public final class ClientScenarios {
             String topic = opt("topic", "auth");
             try (Admin admin = admin()) {
                 createTopic(admin, topic, 2);
-                put("cluster_nodes", admin.describeCluster().nodes().get().size());
             }
             try (KafkaProducer<String, String> producer = producer(Map.of())) {
                 produce(producer, topic, 0, 200, 2);

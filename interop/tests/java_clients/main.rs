@@ -262,9 +262,15 @@ pub fn mock_config() -> MockConfig {
     config
 }
 
+/// Whether an outcome's key is compared between the systems: not timings (`ms_*`), not details
+/// that depend on the broker's features (`info_*`).
+fn compared(key: &str) -> bool {
+    !key.starts_with("ms_") && !key.starts_with("info_")
+}
+
 /// Runs `scenario` with `options` on the mock (unless the label is in [`MOCK_PENDING`]) and on
 /// Kafka at the same time; `check` asserts what a user relies on in each outcome; then the
-/// outcomes must be equal but for timings (`ms_*`).
+/// outcomes must be equal but for timings and feature-dependent details (see [`compared`]).
 pub fn run_both(
     label: &str,
     scenario: &str,
@@ -290,8 +296,11 @@ pub fn run_both(
     let mock_outcome = on_mock.map(Running::wait);
     for outcome in mock_outcome.iter().chain([&kafka_outcome]) {
         let timings: Vec<String> =
-            outcome.fields.iter().filter(|(k, _)| k.starts_with("ms_")).map(|(k, v)| format!("{k}={v}")).collect();
+            outcome.fields.iter().filter(|(k, _)| !compared(k)).map(|(k, v)| format!("{k}={v}")).collect();
         println!("{label} on {}: {}", outcome.system, timings.join(" "));
+        for line in &outcome.log {
+            println!("  {line}");
+        }
         check(outcome);
     }
     if let Some(m) = &mock_outcome {
@@ -299,7 +308,7 @@ pub fn run_both(
             .fields
             .keys()
             .chain(kafka_outcome.fields.keys())
-            .filter(|k| !k.starts_with("ms_"))
+            .filter(|k| compared(k))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .filter(|k| m.fields.get(*k) != kafka_outcome.fields.get(*k))
