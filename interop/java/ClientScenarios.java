@@ -50,6 +50,7 @@ import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -222,9 +223,19 @@ public final class ClientScenarios {
             }
         }
 
+        /**
+         * Creates a topic and waits until every partition's leader serves it: a leader named in
+         * the metadata may not have set its log up yet (NOT_LEADER_OR_FOLLOWER), and an
+         * idempotent producer whose first batch meets that was seen to retry its later batches
+         * with OUT_OF_ORDER_SEQUENCE_NUMBER until they expired (kafka-clients 4.4 on Kafka 4.4).
+         * ListOffsets is answered by the leader only once it has the partition.
+         */
         void createTopic(Admin admin, String name, int partitions) throws Exception {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
             until("description of " + name, () -> describable(admin, name), () -> {});
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (TopicPartition tp : partitions(name, partitions)) latest.put(tp, OffsetSpec.latest());
+            admin.listOffsets(latest).all().get();
         }
 
         boolean describable(Admin admin, String name) {
