@@ -168,7 +168,10 @@ pub fn compile_java(dir: &Path, class: &str, source: &str, classpath: &str) -> R
     let output = javac.arg(&file).output().map_err(|source| Error::Tool { tool: "javac", source })?;
     if !output.status.success() {
         let _ = std::fs::remove_dir_all(&work);
-        return Err(Error::Javac { class: class.to_owned(), output: String::from_utf8_lossy(&output.stderr).into_owned() });
+        return Err(Error::Javac {
+            class: class.to_owned(),
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
     }
     // Another process may have finished first; then its copy is as good as ours.
     if std::fs::rename(&work, &done).is_err() {

@@ -28,7 +28,14 @@ fn admin_topics() {
             ("listed_at_end", "-"),
         ])
     };
-    run_both("admin_topics", "admin_topics", mock_config(), Listener::Plaintext, &[("prefix", "admin-topics".into())], check);
+    run_both(
+        "admin_topics",
+        "admin_topics",
+        mock_config(),
+        Listener::Plaintext,
+        &[("prefix", "admin-topics".into())],
+        check,
+    );
 }
 
 #[test]
@@ -44,7 +51,14 @@ fn admin_partitions() {
             ("end_offsets", "0:10,1:10,2:10"),
         ])
     };
-    run_both("admin_partitions", "admin_partitions", mock_config(), Listener::Plaintext, &[("topic", "admin-grow".into())], check);
+    run_both(
+        "admin_partitions",
+        "admin_partitions",
+        mock_config(),
+        Listener::Plaintext,
+        &[("topic", "admin-grow".into())],
+        check,
+    );
 }
 
 #[test]
@@ -62,5 +76,12 @@ fn admin_groups() {
             ("offsets_deleted_group", "-"),
         ])
     };
-    run_both("admin_groups", "admin_groups", mock_config(), Listener::Plaintext, &[("topic", "admin-groups".into())], check);
+    run_both(
+        "admin_groups",
+        "admin_groups",
+        mock_config(),
+        Listener::Plaintext,
+        &[("topic", "admin-groups".into())],
+        check,
+    );
 }

@@ -46,12 +46,13 @@ fn tls() {
     use kafka_wire_mock::rustls;
     let certs = certificates();
     let key = rustls::pki_types::PrivateKeyDer::try_from(certs.key_der.clone()).unwrap();
-    let server = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certs.trusted_der.clone().into()], key)
-        .unwrap();
+    let server =
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![certs.trusted_der.clone().into()], key)
+            .unwrap();
     let mock = mock_config().tls(std::sync::Arc::new(server));
     let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
     let options = [

@@ -22,7 +22,7 @@ mod transactions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -36,7 +36,10 @@ use kafka_wire_mock::{MockCluster, MockConfig};
 pub const MOCK_PENDING: &[(&str, &str)] = &[
     ("admin_partitions", "CreatePartitions (issue 15, item 2)"),
     ("admin_groups", "ListGroups, DescribeGroups, DeleteGroups, OffsetDelete (issue 15, item 2)"),
-    ("transactional_copy", "transactions: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, markers (issue 15, item 4)"),
+    (
+        "transactional_copy",
+        "transactions: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, markers (issue 15, item 4)",
+    ),
     ("consumer_protocol_group", "KIP-848: ConsumerGroupHeartbeat (issue 15, item 5)"),
 ];
 
@@ -81,6 +84,7 @@ pub const USER: (&str, &str) = ("alice", "alice-secret");
 /// The JVM running `ClientScenarios` in its many-scenarios mode. It halts when its stdin
 /// closes, that is when this test process ends, however it ends.
 struct Jvm {
+    process: Mutex<Child>,
     stdin: Mutex<ChildStdin>,
     waiting: Arc<Mutex<HashMap<u64, Sender<String>>>>,
     next: AtomicU64,
@@ -129,7 +133,13 @@ fn jvm() -> &'static Jvm {
             routes.lock().unwrap().clear();
         });
         println!("JVM for the Java client: classpath and compilation (each cached) and spawn in {:?}", began.elapsed());
-        Jvm { stdin: Mutex::new(child.stdin.take().unwrap()), waiting, next: AtomicU64::new(1), log }
+        Jvm {
+            stdin: Mutex::new(child.stdin.take().unwrap()),
+            process: Mutex::new(child),
+            waiting,
+            next: AtomicU64::new(1),
+            log,
+        }
     })
 }
 
@@ -188,9 +198,10 @@ impl Running {
                 Ok(line) if line.starts_with("LOG ") => log.push(line),
                 Ok(line) => break line,
                 Err(e) => panic!(
-                    "{} on {}: no outcome ({e:?}); its log: {log:#?}; the JVM's log: {}",
+                    "{} on {}: no outcome ({e:?}; the JVM: {:?}); its log: {log:#?}; the JVM's log: {}",
                     self.label,
                     self.system,
+                    jvm().process.lock().unwrap().try_wait(),
                     jvm().log.display()
                 ),
             }
@@ -207,10 +218,7 @@ impl Running {
             self.system,
             jvm().log.display()
         );
-        let fields = words
-            .filter_map(|w| w.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let fields = words.filter_map(|w| w.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
         Outcome { system: self.system, fields, log }
     }
 }
@@ -317,7 +325,11 @@ pub fn run_both(
             .filter(|k| m.fields.get(*k) != kafka_outcome.fields.get(*k))
             .map(|k| format!("{k}: mock {:?}, Kafka {:?}", m.fields.get(k), kafka_outcome.fields.get(k)))
             .collect();
-        assert!(differences.is_empty(), "{label}: the mock's outcome differs from Kafka's:\n{}", differences.join("\n"));
+        assert!(
+            differences.is_empty(),
+            "{label}: the mock's outcome differs from Kafka's:\n{}",
+            differences.join("\n")
+        );
     }
     Both { mock, mock_outcome, kafka: kafka_outcome }
 }

@@ -27,5 +27,12 @@ fn transactional_copy() {
             ("second_empty_commit", "ok"),
         ])
     };
-    run_both("transactional_copy", "transactions", mock_config(), Listener::Plaintext, &[("prefix", "txn".into())], check);
+    run_both(
+        "transactional_copy",
+        "transactions",
+        mock_config(),
+        Listener::Plaintext,
+        &[("prefix", "txn".into())],
+        check,
+    );
 }
