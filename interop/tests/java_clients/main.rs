@@ -63,6 +63,7 @@ const LABELS: &[&str] = &[
     "scram_sha_256",
     "scram_sha_512",
     "tls",
+    "scram_sha_512_over_tls",
 ];
 
 /// The Java client under test.
