@@ -21,7 +21,11 @@ fn group(label: &str, protocol: &str) {
             ("missing", "0"),
             ("out_of_order", "0"),
             ("committed", "0:300,1:300,2:300,3:300"),
-        ])
+        ]);
+        if protocol == "classic" {
+            // One rebalance for each membership change.
+            o.expect(&[("a_generation_alone", "1"), ("generations_shared", "2,2"), ("a_generation_after_leave", "3")]);
+        }
     };
     run_both(label, "group", mock_config(), Listener::Plaintext, &options, check);
 }
