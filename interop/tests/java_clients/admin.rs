@@ -66,12 +66,16 @@ fn admin_groups() {
     let check = |o: &Outcome| {
         o.expect(&[
             ("listed_live", "Classic/consumer/Stable"),
+            ("described_live", "Classic/Stable/range/members:member:2;"),
             ("delete_live", "GroupNotEmptyException"),
+            ("delete_offset_live", "GroupSubscribedToTopicException"),
+            ("described_empty", "Classic/Empty//members:"),
             ("listed_empty", "Classic/consumer/Empty"),
             ("offsets", "0:50,1:50"),
             ("offsets_altered", "0:10,1:50"),
             ("offsets_after_delete", "0:10"),
             ("listed_deleted", "-"),
+            ("described_deleted", "GroupIdNotFoundException"),
             ("delete_again", "GroupIdNotFoundException"),
             ("offsets_deleted_group", "-"),
         ])

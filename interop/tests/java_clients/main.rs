@@ -103,6 +103,7 @@ fn jvm() -> &'static Jvm {
         let mut entries = vec![classes];
         entries.extend(std::env::split_paths(&classpath));
         let full = std::env::join_paths(entries).unwrap();
+        remove_stale_logs(&dir);
         let log = dir.join(format!("java-clients-{}.log", std::process::id()));
         let mut child = Command::new("java")
             .args(["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m"])
@@ -142,6 +143,22 @@ fn jvm() -> &'static Jvm {
             log,
         }
     })
+}
+
+/// Removes the JVM logs (`java-clients-<pid>.log`) of test processes that are gone (on Linux,
+/// where `/proc` tells; elsewhere they stay).
+fn remove_stale_logs(dir: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix("java-clients-").and_then(|n| n.strip_suffix(".log"));
+        if pid.is_some_and(|pid| !std::path::Path::new("/proc").join(pid).exists()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A scenario started in the JVM.
