@@ -37,7 +37,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
@@ -540,7 +539,6 @@ public final class ClientScenarios {
         void adminGroups() throws Exception {
             String topic = opt("topic", "groups");
             String group = opt("group", topic + "-group");
-            Set<TopicPartition> tps = partitions(topic, 2);
             TopicPartition p0 = new TopicPartition(topic, 0);
             TopicPartition p1 = new TopicPartition(topic, 1);
             try (Admin admin = admin()) {
