@@ -22,6 +22,9 @@ pub enum Listener {
     /// `SSL`: TLS with the configured identity, no client certificate (opened when
     /// [`KafkaConfig::tls`] set one).
     Ssl,
+    /// `SASL_SSL`: the SASL mechanisms of [`Listener::SaslPlaintext`] inside the TLS of
+    /// [`Listener::Ssl`] (opened when both are configured).
+    SaslSsl,
 }
 
 impl Listener {
@@ -31,6 +34,7 @@ impl Listener {
             Listener::Plaintext => "PLAINTEXT",
             Listener::SaslPlaintext => "SASL_PLAINTEXT",
             Listener::Ssl => "SSL",
+            Listener::SaslSsl => "SASL_SSL",
         }
     }
 }
@@ -131,13 +135,13 @@ impl KafkaConfig {
         self
     }
 
-    /// Adds a SASL user (and opens the `SASL_PLAINTEXT` listener).
+    /// Adds a SASL user (and opens the `SASL_PLAINTEXT` listener, and `SASL_SSL` with TLS).
     pub fn sasl_user(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
         self.sasl_users.push((name.into(), password.into()));
         self
     }
 
-    /// Sets the TLS identity (and opens the `SSL` listener).
+    /// Sets the TLS identity (and opens the `SSL` listener, and `SASL_SSL` with SASL users).
     pub fn tls(mut self, identity: TlsIdentity) -> Self {
         self.tls = Some(identity);
         self
@@ -187,6 +191,9 @@ impl KafkaConfig {
         }
         if self.tls.is_some() {
             out.push(Listener::Ssl);
+        }
+        if self.tls.is_some() && !self.sasl_users.is_empty() {
+            out.push(Listener::SaslSsl);
         }
         out
     }

@@ -24,12 +24,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Maven could not resolve Kafka's jars.
+    /// Maven could not resolve the jars of these artifacts (space-separated coordinates).
     #[error("mvn could not resolve {artifact}:\n{output}")]
     Maven { artifact: String, output: String },
-    /// `javac` could not compile the harness's launcher.
-    #[error("javac failed on the harness launcher:\n{0}")]
-    Javac(String),
+    /// `javac` could not compile a Java class (the harness's launcher, or a program of
+    /// [`compile_java`](crate::compile_java)).
+    #[error("javac failed on {class}:\n{output}")]
+    Javac { class: String, output: String },
     /// A node's JVM exited while starting.
     #[error("Kafka node {node} exited during start-up ({status}); the end of its log:\n{log_tail}")]
     Exited { node: i32, status: String, log_tail: String },

@@ -1,4 +1,5 @@
-//! Kafka's jars through Maven's own client, and the harness's launcher class.
+//! Kafka's jars through Maven's own client, and the harness's launcher class; both open to
+//! other tests that run Java programs ([`maven_classpath`], [`compile_java`]).
 //!
 //! The classpath comes from `mvn dependency:build-classpath` on a generated pom (Maven's local
 //! repository keeps the jars between runs; the classpath list is cached next to it), as
@@ -55,8 +56,45 @@ pub(crate) fn classpath(dir: &Path, version: &str) -> Result<String> {
     if let Some(cp) = std::env::var_os(CLASSPATH_ENV) {
         return Ok(cp.to_string_lossy().into_owned());
     }
+    maven_classpath(
+        dir,
+        &format!("kafka-{version}"),
+        &[
+            &format!("org.apache.kafka:kafka_2.13:{version}"),
+            &format!("org.apache.logging.log4j:log4j-slf4j-impl:{LOG4J_VERSION}"),
+            &format!("org.apache.logging.log4j:log4j-core:{LOG4J_VERSION}"),
+        ],
+    )
+}
+
+/// The runtime classpath of Maven `artifacts` (coordinates `group:artifact:version`) and their
+/// dependencies, as one `java -cp` argument (entries joined with the platform's separator).
+///
+/// Resolved by `mvn dependency:build-classpath` on a generated pom in `dir/name`, with whatever
+/// repositories Maven's settings name; the list is cached there as `classpath.txt` and reused
+/// while every jar it names exists. One resolution at a time per process; concurrent processes
+/// each write their own files and rename the result into place.
+///
+/// # Errors
+/// [`Error::Config`] for a coordinate that is not `group:artifact:version`, [`Error::Tool`]
+/// when `mvn` cannot be started, [`Error::Maven`] when it fails (with the end of its output),
+/// [`Error::Io`] for the files in `dir/name`.
+pub fn maven_classpath(dir: &Path, name: &str, artifacts: &[&str]) -> Result<String> {
+    let mut dependencies = String::new();
+    for coordinate in artifacts {
+        let parts: Vec<&str> = coordinate.split(':').collect();
+        let [group, artifact, version] = parts[..] else {
+            return Err(Error::Config(format!("Maven coordinate {coordinate:?} is not group:artifact:version")));
+        };
+        if [group, artifact, version].iter().any(|p| p.is_empty() || p.contains(['<', '>', '&'])) {
+            return Err(Error::Config(format!("Maven coordinate {coordinate:?}")));
+        }
+        dependencies.push_str(&format!(
+            "    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version></dependency>\n"
+        ));
+    }
     let _one = RESOLVING.lock().unwrap_or_else(|e| e.into_inner());
-    let work = dir.join(format!("kafka-{version}"));
+    let work = dir.join(name);
     let cached = work.join("classpath.txt");
     if let Ok(text) = std::fs::read_to_string(&cached) {
         let text = text.trim();
@@ -65,16 +103,10 @@ pub(crate) fn classpath(dir: &Path, version: &str) -> Result<String> {
         }
     }
     std::fs::create_dir_all(&work).map_err(io("cannot create", &work))?;
-    let dependency = |group: &str, artifact: &str, version: &str| {
-        format!("    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version></dependency>\n")
-    };
     let pom = format!(
         "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n  <modelVersion>4.0.0</modelVersion>\n  \
-         <groupId>kafka-wire.harness</groupId>\n  <artifactId>kafka-broker</artifactId>\n  <version>0</version>\n  \
-         <dependencies>\n{}{}{}  </dependencies>\n</project>\n",
-        dependency("org.apache.kafka", "kafka_2.13", version),
-        dependency("org.apache.logging.log4j", "log4j-slf4j-impl", LOG4J_VERSION),
-        dependency("org.apache.logging.log4j", "log4j-core", LOG4J_VERSION),
+         <groupId>kafka-wire.harness</groupId>\n  <artifactId>classpath</artifactId>\n  <version>0</version>\n  \
+         <dependencies>\n{dependencies}  </dependencies>\n</project>\n",
     );
     // Another test binary may resolve at the same time: private pom and output, then a rename.
     let pom_path = work.join(format!("pom-{}.xml", std::process::id()));
@@ -91,10 +123,7 @@ pub(crate) fn classpath(dir: &Path, version: &str) -> Result<String> {
     let _ = std::fs::remove_file(&pom_path);
     if !output.status.success() {
         let log = String::from_utf8_lossy(&output.stdout);
-        return Err(Error::Maven {
-            artifact: format!("org.apache.kafka:kafka_2.13:{version}"),
-            output: tail(&log, 30),
-        });
+        return Err(Error::Maven { artifact: artifacts.join(" "), output: tail(&log, 30) });
     }
     let text = std::fs::read_to_string(&out_path).map_err(io("cannot read the classpath mvn wrote to", &out_path))?;
     std::fs::rename(&out_path, &cached).map_err(io("cannot rename the classpath list to", &cached))?;
@@ -103,23 +132,46 @@ pub(crate) fn classpath(dir: &Path, version: &str) -> Result<String> {
 
 /// The directory holding the compiled launcher (compiled once per launcher source).
 pub(crate) fn launcher(dir: &Path) -> Result<PathBuf> {
+    compile_java(dir, LAUNCHER_CLASS, LAUNCHER_SOURCE, "")
+}
+
+/// Compiles the Java source `source` of the public class `class` (one file, `javac` against
+/// `classpath`, which may be empty) into `dir/<class>-<hash>`, and returns that directory, to
+/// put on a `java -cp` line. The hash covers the source and the classpath, so an unchanged
+/// program is compiled once and a changed one again; concurrent compilations each use a
+/// directory of their own and the first to finish is kept.
+///
+/// # Errors
+/// [`Error::Tool`] when `javac` cannot be started, [`Error::Javac`] when it fails (with its
+/// messages), [`Error::Io`] for the files in `dir`.
+pub fn compile_java(dir: &Path, class: &str, source: &str, classpath: &str) -> Result<PathBuf> {
+    if class.is_empty() || !class.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::Config(format!("Java class name {class:?} (one public class, no package)")));
+    }
     let _one = RESOLVING.lock().unwrap_or_else(|e| e.into_inner());
-    let done = dir.join(format!("launcher-{:016x}", fnv1a(LAUNCHER_SOURCE.as_bytes())));
-    if done.join(format!("{LAUNCHER_CLASS}.class")).is_file() {
+    let mut key = source.as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(classpath.as_bytes());
+    let done = dir.join(format!("{class}-{:016x}", fnv1a(&key)));
+    if done.join(format!("{class}.class")).is_file() {
         return Ok(done);
     }
-    let work = dir.join(format!("launcher-tmp-{}", std::process::id()));
+    let work = dir.join(format!("{class}-tmp-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(io("cannot create", &work))?;
-    let source = work.join(format!("{LAUNCHER_CLASS}.java"));
-    std::fs::write(&source, LAUNCHER_SOURCE).map_err(io("cannot write", &source))?;
-    let output = Command::new("javac")
-        .args(["-nowarn", "-d"])
-        .arg(&work)
-        .arg(&source)
-        .output()
-        .map_err(|source| Error::Tool { tool: "javac", source })?;
+    let file = work.join(format!("{class}.java"));
+    std::fs::write(&file, source).map_err(io("cannot write", &file))?;
+    let mut javac = Command::new("javac");
+    javac.args(["-nowarn", "-encoding", "UTF-8", "-d"]).arg(&work);
+    if !classpath.is_empty() {
+        javac.arg("-cp").arg(classpath);
+    }
+    let output = javac.arg(&file).output().map_err(|source| Error::Tool { tool: "javac", source })?;
     if !output.status.success() {
-        return Err(Error::Javac(String::from_utf8_lossy(&output.stderr).into_owned()));
+        let _ = std::fs::remove_dir_all(&work);
+        return Err(Error::Javac {
+            class: class.to_owned(),
+            output: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
     }
     // Another process may have finished first; then its copy is as good as ours.
     if std::fs::rename(&work, &done).is_err() {

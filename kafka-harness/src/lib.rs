@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 pub use config::{KafkaConfig, Listener, TlsIdentity, DEFAULT_KAFKA_VERSION};
 pub use error::{Error, Result};
-pub use jars::{harness_dir, CLASSPATH_ENV, DIR_ENV};
+pub use jars::{compile_java, harness_dir, maven_classpath, CLASSPATH_ENV, DIR_ENV};
 pub use runs::sweep_stale_runs;
 
 use node::{Layout, Node, Ports};

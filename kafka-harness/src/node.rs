@@ -224,7 +224,7 @@ impl Node {
         set("inter.broker.listener.name", "PLAINTEXT".into());
         set(
             "listener.security.protocol.map",
-            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL".into(),
+            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL".into(),
         );
         set("log.dirs", data.display().to_string());
         // Internal topics sized for a test cluster: created fast, replicated where possible.
@@ -245,15 +245,19 @@ impl Node {
         if !config.sasl_users.is_empty() {
             set("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512".into());
             let users: String = config.sasl_users.iter().map(|(u, pw)| format!(" user_{u}=\"{pw}\"")).collect();
-            set(
-                "listener.name.sasl_plaintext.plain.sasl.jaas.config",
-                format!("org.apache.kafka.common.security.plain.PlainLoginModule required{users};"),
-            );
-            for mechanism in ["scram-sha-256", "scram-sha-512"] {
+            let sasl_listeners: &[&str] =
+                if config.tls.is_some() { &["sasl_plaintext", "sasl_ssl"] } else { &["sasl_plaintext"] };
+            for listener in sasl_listeners {
                 set(
-                    &format!("listener.name.sasl_plaintext.{mechanism}.sasl.jaas.config"),
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required;".into(),
+                    &format!("listener.name.{listener}.plain.sasl.jaas.config"),
+                    format!("org.apache.kafka.common.security.plain.PlainLoginModule required{users};"),
                 );
+                for mechanism in ["scram-sha-256", "scram-sha-512"] {
+                    set(
+                        &format!("listener.name.{listener}.{mechanism}.sasl.jaas.config"),
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;".into(),
+                    );
+                }
             }
         }
         if let Some(tls) = &config.tls {
@@ -263,9 +267,12 @@ impl Node {
             text.push_str(tls.certificate_chain_pem.trim_end());
             text.push('\n');
             write(&pem, &text)?;
-            set("listener.name.ssl.ssl.keystore.type", "PEM".into());
-            set("listener.name.ssl.ssl.keystore.location", pem.display().to_string());
-            set("listener.name.ssl.ssl.client.auth", "none".into());
+            let tls_listeners: &[&str] = if config.sasl_users.is_empty() { &["ssl"] } else { &["ssl", "sasl_ssl"] };
+            for listener in tls_listeners {
+                set(&format!("listener.name.{listener}.ssl.keystore.type"), "PEM".into());
+                set(&format!("listener.name.{listener}.ssl.keystore.location"), pem.display().to_string());
+                set(&format!("listener.name.{listener}.ssl.client.auth"), "none".into());
+            }
         }
         if let Some(super_users) = &config.authorizer {
             set("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer".into());

@@ -14,6 +14,7 @@ const FOLDERS: &[(&str, &str)] = &[
     ("mock-broker", "tests"),
     ("mock-broker", "tests/differential"),
     ("interop", "tests/rdkafka"),
+    ("interop", "tests/java_clients"),
 ];
 
 #[test]
