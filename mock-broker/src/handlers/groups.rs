@@ -45,6 +45,7 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_g
         protocols: r.protocols.iter().map(|p| (p.name.to_string(), p.metadata.clone())).collect(),
         client_id: ctx.client_id.to_owned(),
         require_known_member_id: join_group::Request::REQUIRE_KNOWN_MEMBER_ID_VERSIONS.contains(ctx.version),
+        supports_skip_assignment: join_group::Response::SKIP_ASSIGNMENT_VERSIONS.contains(ctx.version),
     };
     let member_id = req.member_id.clone();
     let reply = {
@@ -79,6 +80,7 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_g
         protocol_name: protocol_name.map(Into::into),
         leader: j.leader.into(),
         member_id: j.member_id.into(),
+        skip_assignment: j.skip_assignment,
         members: j
             .members
             .into_iter()
