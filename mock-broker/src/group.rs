@@ -364,8 +364,9 @@ impl Group {
             if req.rebalance_timeout_ms > 0 { Duration::from_millis(req.rebalance_timeout_ms as u64) } else { session };
 
         if req.member_id.is_empty() {
-            let prefix = if req.client_id.is_empty() { "member" } else { req.client_id.as_str() };
-            // Kafka's `<client id>-<java.util.UUID>`: the UUID in hex with dashes.
+            // Kafka's `<group instance id or client id>-<java.util.UUID>` (`generateMemberId`):
+            // the UUID in hex with dashes.
+            let prefix = req.instance_id.as_deref().unwrap_or(&req.client_id);
             let uuid = random_uuid().as_u128();
             let id = format!(
                 "{prefix}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",

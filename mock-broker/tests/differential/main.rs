@@ -1564,3 +1564,5 @@ async fn versions_script(s: &Sys, t: &mut Transcript) {
 async fn versions() {
     differential!("versions", versions_script);
 }
+
+mod groups;
