@@ -22,6 +22,7 @@ use kafka_wire::ErrorCode;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
+use crate::consumer_group::ConsumerGroup;
 use crate::state::{random_uuid, Settings};
 
 /// The largest committed-offset metadata string (`offset.metadata.max.bytes`).
@@ -86,6 +87,11 @@ pub enum GroupEvent {
     Stable { generation: i32 },
     /// A member (or a pending member id) left the group.
     MemberRemoved { member_id: String, reason: RemovalReason },
+    /// A consumer group (KIP-848) moved to this group epoch and computed its target
+    /// assignment for it.
+    GroupEpoch { epoch: i32 },
+    /// A member of a consumer group (KIP-848) moved to this member epoch.
+    MemberEpoch { member_id: String, epoch: i32 },
 }
 
 /// What a JoinGroup answers.
@@ -230,6 +236,9 @@ pub(crate) struct Group {
     events: VecDeque<GroupEvent>,
     /// Bumped on every event (see [`crate::MockCluster::wait_for_group_event`]).
     notify: watch::Sender<u64>,
+    /// The group as a consumer group (KIP-848), if it is one; its committed offsets are
+    /// `offsets` above.
+    pub(crate) consumer: Option<ConsumerGroup>,
 }
 
 impl Group {
@@ -251,6 +260,7 @@ impl Group {
             next_order: 0,
             events: VecDeque::new(),
             notify,
+            consumer: None,
         }
     }
 
@@ -266,7 +276,7 @@ impl Group {
         self.events.iter().cloned().collect()
     }
 
-    fn event(&mut self, event: GroupEvent) {
+    pub(crate) fn event(&mut self, event: GroupEvent) {
         if self.events.len() == EVENTS_KEPT {
             self.events.pop_front();
         }
@@ -351,6 +361,16 @@ impl Group {
         }
         if req.protocol_type.is_empty() || req.protocols.is_empty() {
             return Reply::Now(JoinResult::error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL, &req.member_id));
+        }
+        // A consumer group (KIP-848) with members takes no classic member here (Kafka would
+        // add it as a classic-protocol member of the consumer group); an empty one becomes a
+        // classic group (Kafka's `maybeDeleteEmptyConsumerGroup`).
+        match &self.consumer {
+            Some(c) if !c.members.is_empty() => {
+                return Reply::Now(JoinResult::error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL, &req.member_id));
+            }
+            Some(_) => self.consumer = None,
+            None => {}
         }
         if !self.members.is_empty() {
             let common = self.common_protocols();
@@ -846,6 +866,13 @@ impl Group {
     /// Kafka's timers, at `now`: pending member ids and sessions expire, the initial delay,
     /// the join phase and the pending sync run out.
     pub(crate) fn tick(&mut self, settings: &Settings, now: Instant) {
+        if let Some(consumer) = self.consumer.as_mut() {
+            let mut events = Vec::new();
+            consumer.tick(now, &mut events);
+            for e in events {
+                self.event(e);
+            }
+        }
         let expired: Vec<String> = self.pending.iter().filter(|(_, t)| **t <= now).map(|(id, _)| id.clone()).collect();
         for id in expired {
             self.pending.remove(&id);
@@ -941,6 +968,11 @@ impl Group {
         if matches!(self.state, GroupState::Stable | GroupState::PreparingRebalance) {
             self.touch(member_id, now);
         }
+        self.store_offsets(offsets)
+    }
+
+    /// Stores committed offsets: an error for each (OFFSET_METADATA_TOO_LARGE, else NONE).
+    pub(crate) fn store_offsets(&mut self, offsets: &[CommitEntry]) -> Vec<ErrorCode> {
         offsets
             .iter()
             .map(|(topic, partition, offset, leader_epoch, metadata)| {

@@ -49,8 +49,10 @@
 // that is needed for one version is redundant for another.
 #![allow(clippy::needless_update)]
 
+mod assignor;
 mod cluster;
 mod config;
+mod consumer_group;
 mod group;
 mod handlers;
 mod log;

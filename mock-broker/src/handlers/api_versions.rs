@@ -25,6 +25,8 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::InitProducerId,
     ApiKey::DescribeConfigs,
     ApiKey::SaslAuthenticate,
+    ApiKey::ConsumerGroupHeartbeat,
+    ApiKey::ConsumerGroupDescribe,
 ];
 
 /// (API key, min, max) of every served API.

@@ -16,7 +16,7 @@ use crate::state::State;
 
 /// The error every group request gets before reaching the group, if any: an injected one,
 /// an empty group id, or a request to a broker that does not coordinate the group.
-fn precheck(ctx: &Ctx<'_>, state: &State, group_id: &str) -> Option<ErrorCode> {
+pub(super) fn precheck(ctx: &Ctx<'_>, state: &State, group_id: &str) -> Option<ErrorCode> {
     if let Some(code) = ctx.forced {
         return Some(code);
     }
@@ -217,7 +217,16 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
         Some(code) => vec![code; offsets.len()],
         None => {
             let now = Instant::now();
+            // Members of a consumer group (KIP-848) commit with their member epoch (v9+).
+            let v9 = offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version);
             match state.groups.get_mut(&*r.group_id) {
+                Some(g) if g.consumer.is_some() => {
+                    let check = g.consumer.as_ref().map_or(Ok(()), |c| c.validate_commit(member_id, generation, v9));
+                    match check {
+                        Ok(()) => g.store_offsets(&offsets),
+                        Err(e) => vec![e; offsets.len()],
+                    }
+                }
                 Some(g) => g.commit(generation, member_id, instance_id, &offsets, now),
                 // A group that only stores offsets; otherwise a member of a group the
                 // coordinator does not know (any more).
@@ -263,7 +272,11 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
 fn group_offsets(ctx: &Ctx<'_>, state: &State, g: &offset_fetch::OffsetFetchRequestGroup) -> OffsetFetchResponseGroup {
     let mut out = OffsetFetchResponseGroup { group_id: g.group_id.clone(), ..Default::default() };
     let group = state.groups.get(&*g.group_id);
-    let error = precheck(ctx, state, &g.group_id);
+    // A member of a consumer group (KIP-848) fetches with its member epoch.
+    let error = precheck(ctx, state, &g.group_id).or_else(|| {
+        let consumer = group.and_then(|g| g.consumer.as_ref())?;
+        consumer.validate_fetch(g.member_id.as_deref(), g.member_epoch).err()
+    });
     let committed = |topic: Option<&str>, partition: i32| {
         let c = topic
             .and_then(|t| group.and_then(|g| g.offsets.get(&(t.to_owned(), partition))))

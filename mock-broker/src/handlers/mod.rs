@@ -4,6 +4,7 @@
 
 pub(crate) mod api_versions;
 mod configs;
+mod consumer_groups;
 mod coordinator;
 mod fetch;
 mod groups;
@@ -35,6 +36,8 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::LeaveGroup(r) => groups::leave_group(ctx, r).into(),
         ApiRequest::OffsetCommit(r) => groups::offset_commit(ctx, r).into(),
         ApiRequest::OffsetFetch(r) => groups::offset_fetch(ctx, r).into(),
+        ApiRequest::ConsumerGroupHeartbeat(r) => consumer_groups::consumer_group_heartbeat(ctx, r).into(),
+        ApiRequest::ConsumerGroupDescribe(r) => consumer_groups::consumer_group_describe(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

@@ -136,7 +136,9 @@ fn commit(member_id: &str, instance: Option<&str>, generation: i32, topic: &str)
 fn shape(id: &str) -> String {
     let uuid_text = |s: &str| {
         s.len() == 36
-            && s.chars().enumerate().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
+            && s.chars()
+                .enumerate()
+                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
     };
     match id.len().checked_sub(36) {
         Some(cut) if id.is_char_boundary(cut) && uuid_text(&id[cut..]) => format!("{}<uuid>", &id[..cut]),
@@ -168,20 +170,18 @@ async fn heartbeat_until_error(s: &Sys, request: &heartbeat::v4::Request) -> hea
     }
 }
 
-fn spawn_join(
-    client: &Client,
-    request: join_group::v9::Request,
-) -> tokio::task::JoinHandle<join_group::v9::Response> {
+fn spawn_join(client: &Client, request: join_group::v9::Request) -> tokio::task::JoinHandle<join_group::v9::Response> {
     let client = client.clone();
-    tokio::spawn(async move { client.send_versioned(&Target::group_coordinator(STATIC_GROUP), &request).await.unwrap() })
+    tokio::spawn(
+        async move { client.send_versioned(&Target::group_coordinator(STATIC_GROUP), &request).await.unwrap() },
+    )
 }
 
-fn spawn_sync(
-    client: &Client,
-    request: sync_group::v5::Request,
-) -> tokio::task::JoinHandle<sync_group::v5::Response> {
+fn spawn_sync(client: &Client, request: sync_group::v5::Request) -> tokio::task::JoinHandle<sync_group::v5::Response> {
     let client = client.clone();
-    tokio::spawn(async move { client.send_versioned(&Target::group_coordinator(STATIC_GROUP), &request).await.unwrap() })
+    tokio::spawn(
+        async move { client.send_versioned(&Target::group_coordinator(STATIC_GROUP), &request).await.unwrap() },
+    )
 }
 
 async fn static_script(s: &Sys, t: &mut Transcript) {
@@ -290,9 +290,8 @@ async fn static_script(s: &Sys, t: &mut Transcript) {
     t.step("an unknown member id joins", norm_join(&m, r));
 
     // Leaving: by instance id alone, with a wrong member id, an unknown instance.
-    let r = s
-        .send(&coordinator(), &leave(&[("", ib), (&c, ia), ("", Some("instance-nobody")), ("nobody", None)]))
-        .await;
+    let r =
+        s.send(&coordinator(), &leave(&[("", ib), (&c, ia), ("", Some("instance-nobody")), ("nobody", None)])).await;
     t.step("B2 leaves by instance id; wrong and unknown members", norm_leave(&m, r));
     let r = heartbeat_until_error(s, &heartbeat(&a3, ia, 3)).await;
     t.step("A3 heartbeats after B2 left", r);
