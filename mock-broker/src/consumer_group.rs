@@ -33,6 +33,9 @@ use crate::group::{GroupEvent, RemovalReason};
 pub(crate) const HEARTBEAT_INTERVAL_MS: i32 = 5000;
 /// Kafka's `group.consumer.session.timeout.ms` default.
 pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_millis(45_000);
+/// Kafka's `group.consumer.assignment.interval.ms` default (KIP-1263): a group computes a new
+/// target assignment at most this often; the first one at once.
+pub(crate) const ASSIGNMENT_INTERVAL: Duration = Duration::from_millis(1000);
 /// Kafka's `group.consumer.max.size` default.
 const MAX_SIZE: usize = i32::MAX as usize;
 
@@ -69,6 +72,9 @@ pub(crate) struct ConsumerMember {
     pub(crate) state: MemberState,
     pub(crate) assigned: Partitions,
     pub(crate) pending_revocation: Partitions,
+    /// The member epoch at which each assigned partition was assigned (KIP-1251: a commit
+    /// with an older member epoch is accepted for partitions the member had then).
+    pub(crate) assignment_epochs: BTreeMap<(Uuid, i32), i32>,
 }
 
 impl ConsumerMember {
@@ -88,6 +94,7 @@ impl ConsumerMember {
             state: MemberState::Stable,
             assigned: Partitions::new(),
             pending_revocation: Partitions::new(),
+            assignment_epochs: BTreeMap::new(),
         }
     }
 
@@ -196,12 +203,21 @@ pub(crate) struct ConsumerGroup {
     sessions: BTreeMap<String, Instant>,
     /// Members that must revoke partitions: when they are fenced unless they left that epoch.
     rebalance_deadlines: BTreeMap<String, (Instant, i32)>,
+    /// When the last target assignment was computed (KIP-1263 batching).
+    last_assignment: Option<Instant>,
 }
 
 /// An error of the group: code and message.
 type Failure = (ErrorCode, String);
 
 impl ConsumerGroup {
+    /// A group created by its first member's join. Kafka 4.4 answers that first join with
+    /// member (and group) epoch 2, not 1 (seen in the differential test): the group starts
+    /// at epoch 1 here so that the join's bump makes it 2.
+    pub(crate) fn created() -> ConsumerGroup {
+        ConsumerGroup { group_epoch: 1, assignment_epoch: 1, ..Default::default() }
+    }
+
     /// Kafka's group state name (`ConsumerGroup.maybeUpdateGroupState`).
     pub(crate) fn state_name(&self) -> &'static str {
         if self.members.is_empty() {
@@ -267,11 +283,24 @@ impl ConsumerGroup {
         self.assignment_epoch = self.group_epoch;
     }
 
-    /// Bumps the group epoch (after a member change) and recomputes the target assignment.
-    fn bump(&mut self, topics: &TopicsView, events: &mut Vec<GroupEvent>) {
+    /// Bumps the group epoch (after a member change); the target assignment of the new epoch
+    /// is computed now if the last one is at least [`ASSIGNMENT_INTERVAL`] old (or the group is
+    /// empty), else by the first heartbeat once it is (KIP-1263; Kafka 4.4 has no timer for
+    /// it: a group whose members do not heartbeat stays "Assigning"). Until then members
+    /// reconcile towards the previous target.
+    fn bump(&mut self, topics: &TopicsView, now: Instant, events: &mut Vec<GroupEvent>) {
         self.group_epoch += 1;
-        self.update_target(topics);
         events.push(GroupEvent::GroupEpoch { epoch: self.group_epoch });
+        self.maybe_assign(topics, now, events);
+    }
+
+    fn maybe_assign(&mut self, topics: &TopicsView, now: Instant, events: &mut Vec<GroupEvent>) {
+        let due = self.last_assignment.is_none_or(|t| now >= t + ASSIGNMENT_INTERVAL) || self.members.is_empty();
+        if self.group_epoch > self.assignment_epoch && due {
+            self.update_target(topics);
+            self.last_assignment = Some(now);
+            events.push(GroupEvent::TargetAssignment { epoch: self.assignment_epoch });
+        }
     }
 
     /// Reconciles a member towards its target (Kafka's `CurrentAssignmentBuilder.build`).
@@ -342,9 +371,13 @@ impl ConsumerGroup {
         }
         for (topic, ps) in pending.iter() {
             assigned.entry(*topic).or_default().extend(ps.iter().copied());
+            for p in ps {
+                next.assignment_epochs.insert((*topic, *p), self.assignment_epoch);
+            }
         }
         next.state = if unreleased { MemberState::UnreleasedPartitions } else { MemberState::Stable };
         next.set_epoch(self.assignment_epoch);
+        next.assignment_epochs.retain(|(t, p), _| assigned.get(t).is_some_and(|ps| ps.contains(p)));
         next.assigned = assigned;
         next.pending_revocation = Partitions::new();
         next
@@ -353,7 +386,7 @@ impl ConsumerGroup {
     /// Removes a member and bumps the group epoch (Kafka's `consumerGroupFenceMember`).
     /// The subscribed topics are those of the last epoch (a topic the remaining members
     /// subscribe to was subscribed before).
-    fn fence(&mut self, member_id: &str, reason: RemovalReason, events: &mut Vec<GroupEvent>) {
+    fn fence(&mut self, member_id: &str, reason: RemovalReason, now: Instant, events: &mut Vec<GroupEvent>) {
         if self.members.remove(member_id).is_none() {
             return;
         }
@@ -363,7 +396,7 @@ impl ConsumerGroup {
         events.push(GroupEvent::MemberRemoved { member_id: member_id.to_owned(), reason });
         let topics = self.subscription_metadata.clone();
         self.subscription_metadata = self.subscription(&self.members, &topics);
-        self.bump(&topics, events);
+        self.bump(&topics, now, events);
     }
 
     /// A ConsumerGroupHeartbeat that passed [`validate`]; `new_group`: the group was created
@@ -377,7 +410,7 @@ impl ConsumerGroup {
         events: &mut Vec<GroupEvent>,
     ) -> HeartbeatResult {
         if r.member_epoch == LEAVE_GROUP_MEMBER_EPOCH || r.member_epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH {
-            return match self.leave(group_id, &r, events) {
+            return match self.leave(group_id, &r, now, events) {
                 Ok(epoch) => {
                     HeartbeatResult { member_id: Some(r.member_id), member_epoch: epoch, ..Default::default() }
                 }
@@ -393,7 +426,13 @@ impl ConsumerGroup {
         }
     }
 
-    fn leave(&mut self, group_id: &str, r: &HeartbeatRequest, events: &mut Vec<GroupEvent>) -> Result<i32, Failure> {
+    fn leave(
+        &mut self,
+        group_id: &str,
+        r: &HeartbeatRequest,
+        now: Instant,
+        events: &mut Vec<GroupEvent>,
+    ) -> Result<i32, Failure> {
         let member_id = match r.instance_id.as_deref() {
             None => {
                 if !self.members.contains_key(&r.member_id) {
@@ -420,7 +459,7 @@ impl ConsumerGroup {
                 member.member_id.clone()
             }
         };
-        self.fence(&member_id, RemovalReason::LeaveGroup, events);
+        self.fence(&member_id, RemovalReason::LeaveGroup, now, events);
         Ok(r.member_epoch)
     }
 
@@ -443,6 +482,9 @@ impl ConsumerGroup {
         let mut replaced: Option<String> = None;
         let member = match r.instance_id.as_deref() {
             None => match self.members.get(&r.member_id) {
+                // Kafka 4.4 takes a join (epoch 0) of a member it knows as a heartbeat of
+                // that member (seen in the differential test: no fencing, same assignment).
+                Some(m) if joining => m.clone(),
                 Some(m) => {
                     check_epoch(m, r.member_epoch, r.owned.as_ref())?;
                     m.clone()
@@ -531,7 +573,9 @@ impl ConsumerGroup {
             bump = true;
         }
         if bump {
-            self.bump(topics, events);
+            self.bump(topics, now, events);
+        } else {
+            self.maybe_assign(topics, now, events);
         }
 
         // 2. and 3. Reconcile towards the target of the assignment epoch.
@@ -568,12 +612,11 @@ impl ConsumerGroup {
         })
     }
 
-    /// Sessions and rebalance timeouts that ran out at `now`; a change of the subscribed
-    /// topics' partitions bumps the group epoch on the next heartbeat.
+    /// Sessions and rebalance timeouts that ran out at `now`.
     pub(crate) fn tick(&mut self, now: Instant, events: &mut Vec<GroupEvent>) {
         let expired: Vec<String> = self.sessions.iter().filter(|(_, t)| **t <= now).map(|(id, _)| id.clone()).collect();
         for id in expired {
-            self.fence(&id, RemovalReason::SessionTimeout, events);
+            self.fence(&id, RemovalReason::SessionTimeout, now, events);
         }
         let late: Vec<String> = self
             .rebalance_deadlines
@@ -583,15 +626,22 @@ impl ConsumerGroup {
             .collect();
         self.rebalance_deadlines.retain(|_, (t, _)| *t > now);
         for id in late {
-            self.fence(&id, RemovalReason::RebalanceTimeout, events);
+            self.fence(&id, RemovalReason::RebalanceTimeout, now, events);
         }
     }
 
     /// OffsetCommit by a member (Kafka's `ConsumerGroup.validateOffsetCommit`): an empty group
     /// takes commits with a negative epoch from anyone; otherwise the member must exist
-    /// (UNKNOWN_MEMBER_ID), commit with v9+ (UNSUPPORTED_VERSION) and its current epoch
-    /// (STALE_MEMBER_EPOCH).
-    pub(crate) fn validate_commit(&self, member_id: &str, epoch: i32, v9_or_later: bool) -> Result<(), ErrorCode> {
+    /// (UNKNOWN_MEMBER_ID), commit with v9+ (UNSUPPORTED_VERSION) and its current epoch, or an
+    /// older one for partitions it has had since that epoch (KIP-1251; STALE_MEMBER_EPOCH
+    /// otherwise). `partitions`: the committed partitions (topic id, partition).
+    pub(crate) fn validate_commit(
+        &self,
+        member_id: &str,
+        epoch: i32,
+        v9_or_later: bool,
+        partitions: &[(Uuid, i32)],
+    ) -> Result<(), ErrorCode> {
         if epoch < 0 && self.members.is_empty() {
             return Ok(());
         }
@@ -599,7 +649,8 @@ impl ConsumerGroup {
         if !v9_or_later {
             return Err(ErrorCode::UNSUPPORTED_VERSION);
         }
-        if member.member_epoch != epoch {
+        let had_them = || partitions.iter().all(|tp| member.assignment_epochs.get(tp).is_some_and(|e| *e <= epoch));
+        if epoch > member.member_epoch || (epoch < member.member_epoch && !had_them()) {
             return Err(ErrorCode::STALE_MEMBER_EPOCH);
         }
         Ok(())

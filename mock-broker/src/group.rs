@@ -87,9 +87,11 @@ pub enum GroupEvent {
     Stable { generation: i32 },
     /// A member (or a pending member id) left the group.
     MemberRemoved { member_id: String, reason: RemovalReason },
-    /// A consumer group (KIP-848) moved to this group epoch and computed its target
-    /// assignment for it.
+    /// A consumer group (KIP-848) moved to this group epoch (a member joined, left or
+    /// changed its subscription, or a subscribed topic changed).
     GroupEpoch { epoch: i32 },
+    /// A consumer group (KIP-848) computed its target assignment of this epoch.
+    TargetAssignment { epoch: i32 },
     /// A member of a consumer group (KIP-848) moved to this member epoch.
     MemberEpoch { member_id: String, epoch: i32 },
 }

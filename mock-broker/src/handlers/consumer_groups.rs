@@ -90,7 +90,7 @@ fn heartbeat(ctx: &Ctx<'_>, group_id: &str, req: HeartbeatRequest, member_id_req
         }
         _ => state.group_or_new(group_id),
     };
-    let consumer = group.consumer.get_or_insert_with(ConsumerGroup::default);
+    let consumer = group.consumer.get_or_insert_with(ConsumerGroup::created);
     let mut events = Vec::new();
     let result = consumer.heartbeat(group_id, req, &topics, Instant::now(), &mut events);
     for e in events {
@@ -114,9 +114,16 @@ pub(crate) fn consumer_group_describe(
                 out.error_code = code;
                 return out;
             }
-            match state.groups.get(&**id).and_then(|g| g.consumer.as_ref()) {
-                None => out.error_code = ErrorCode::GROUP_ID_NOT_FOUND,
-                Some(c) => describe(&state, c, &mut out),
+            match state.groups.get(&**id).map(|g| g.consumer.as_ref()) {
+                None => {
+                    out.error_code = ErrorCode::GROUP_ID_NOT_FOUND;
+                    out.error_message = Some(format!("Group {id} not found.").into());
+                }
+                Some(None) => {
+                    out.error_code = ErrorCode::GROUP_ID_NOT_FOUND;
+                    out.error_message = Some(format!("Group {id} is not a consumer group").into());
+                }
+                Some(Some(c)) => describe(&state, c, &mut out),
             }
             out
         })
@@ -158,7 +165,8 @@ fn describe(state: &State, c: &ConsumerGroup, out: &mut DescribedGroup) {
             client_id: m.client_id.clone().into(),
             client_host: m.client_host.clone().into(),
             subscribed_topic_names: m.subscribed_topic_names.iter().map(|n| n.clone().into()).collect(),
-            subscribed_topic_regex: m.subscribed_topic_regex.clone().map(Into::into),
+            // Kafka 4.4 describes a member without a regex with an empty one.
+            subscribed_topic_regex: Some(m.subscribed_topic_regex.clone().unwrap_or_default().into()),
             assignment: named(&m.assigned),
             target_assignment: named(c.target.get(&m.member_id).unwrap_or(&empty)),
             // KIP-1099: 1 for a member that uses the consumer protocol.

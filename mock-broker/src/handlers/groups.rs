@@ -213,6 +213,8 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
         .collect();
     let (generation, member_id, instance_id) =
         (r.generation_id_or_member_epoch, &*r.member_id, r.group_instance_id.as_deref());
+    let topic_ids: std::collections::HashMap<String, Uuid> =
+        offsets.iter().filter_map(|o| Some((o.0.clone(), state.topics.get(&o.0)?.id))).collect();
     let mut errors = match precheck(ctx, &state, &r.group_id) {
         Some(code) => vec![code; offsets.len()],
         None => {
@@ -221,7 +223,12 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
             let v9 = offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version);
             match state.groups.get_mut(&*r.group_id) {
                 Some(g) if g.consumer.is_some() => {
-                    let check = g.consumer.as_ref().map_or(Ok(()), |c| c.validate_commit(member_id, generation, v9));
+                    let partitions: Vec<(Uuid, i32)> =
+                        offsets.iter().filter_map(|o| Some((topic_ids.get(&o.0).copied()?, o.1))).collect();
+                    let check = g
+                        .consumer
+                        .as_ref()
+                        .map_or(Ok(()), |c| c.validate_commit(member_id, generation, v9, &partitions));
                     match check {
                         Ok(()) => g.store_offsets(&offsets),
                         Err(e) => vec![e; offsets.len()],
@@ -272,11 +279,16 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
 fn group_offsets(ctx: &Ctx<'_>, state: &State, g: &offset_fetch::OffsetFetchRequestGroup) -> OffsetFetchResponseGroup {
     let mut out = OffsetFetchResponseGroup { group_id: g.group_id.clone(), ..Default::default() };
     let group = state.groups.get(&*g.group_id);
-    // A member of a consumer group (KIP-848) fetches with its member epoch.
-    let error = precheck(ctx, state, &g.group_id).or_else(|| {
-        let consumer = group.and_then(|g| g.consumer.as_ref())?;
-        consumer.validate_fetch(g.member_id.as_deref(), g.member_epoch).err()
-    });
+    // A member of a consumer group (KIP-848) fetches with its member epoch; an error there
+    // answers the group without topics.
+    let member_error = group
+        .and_then(|group| group.consumer.as_ref())
+        .and_then(|consumer| consumer.validate_fetch(g.member_id.as_deref(), g.member_epoch).err());
+    if let Some(code) = member_error.filter(|_| precheck(ctx, state, &g.group_id).is_none()) {
+        out.error_code = code;
+        return out;
+    }
+    let error = precheck(ctx, state, &g.group_id);
     let committed = |topic: Option<&str>, partition: i32| {
         let c = topic
             .and_then(|t| group.and_then(|g| g.offsets.get(&(t.to_owned(), partition))))

@@ -1565,4 +1565,5 @@ async fn versions() {
     differential!("versions", versions_script);
 }
 
+mod consumer_group;
 mod groups;
