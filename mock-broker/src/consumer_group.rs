@@ -711,3 +711,152 @@ fn check_epoch(member: &ConsumerMember, epoch: i32, owned: Option<&Partitions>) 
     }
     Ok(())
 }
+
+/// The state machine with the clock in the test's hands: each test pins one rule of Kafka's
+/// consumer group coordinator.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn topic() -> Uuid {
+        Uuid::from_bytes([7; 16])
+    }
+
+    fn topics() -> TopicsView {
+        BTreeMap::from([("t".to_owned(), (topic(), 4))])
+    }
+
+    fn join(id: &str) -> HeartbeatRequest {
+        HeartbeatRequest {
+            member_id: id.into(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 1000,
+            subscribed_topic_names: Some(vec!["t".into()]),
+            owned: Some(Partitions::new()),
+            ..Default::default()
+        }
+    }
+
+    fn beat(id: &str, epoch: i32, owned: &[i32]) -> HeartbeatRequest {
+        let owned = if owned.is_empty() {
+            Partitions::new()
+        } else {
+            Partitions::from([(topic(), owned.iter().copied().collect())])
+        };
+        HeartbeatRequest {
+            member_id: id.into(),
+            member_epoch: epoch,
+            rebalance_timeout_ms: -1,
+            owned: Some(owned),
+            ..Default::default()
+        }
+    }
+
+    fn partitions(r: &HeartbeatResult) -> Vec<i32> {
+        r.assignment.as_ref().map(|a| a.values().flatten().copied().collect()).unwrap_or_default()
+    }
+
+    fn hb(g: &mut ConsumerGroup, r: HeartbeatRequest, now: Instant) -> HeartbeatResult {
+        let result = g.heartbeat("g", r, &topics(), now, &mut Vec::new());
+        assert_eq!(result.error, ErrorCode::NONE, "{:?}", result.message);
+        result
+    }
+
+    /// Two members: the second gets its half only after the first revoked it, and the first
+    /// stays in its epoch until then; the new target waits for the assignment interval.
+    #[test]
+    fn partitions_move_only_after_they_were_revoked() {
+        let t = Instant::now();
+        let mut g = ConsumerGroup::created();
+        let a = hb(&mut g, join("a"), t);
+        assert_eq!((a.member_epoch, partitions(&a)), (2, vec![0, 1, 2, 3]));
+        let b = hb(&mut g, join("b"), t + MS);
+        assert_eq!((b.member_epoch, partitions(&b), g.state_name()), (2, vec![], "Assigning"));
+        // The interval since the first assignment passes: the next heartbeat computes it.
+        let a = hb(&mut g, beat("a", 2, &[0, 1, 2, 3]), t + ASSIGNMENT_INTERVAL);
+        assert_eq!((a.member_epoch, partitions(&a)), (2, vec![0, 1]), "revoke 2 and 3 first");
+        let b = hb(&mut g, beat("b", 2, &[]), t + ASSIGNMENT_INTERVAL + MS);
+        assert_eq!((b.member_epoch, b.assignment), (3, None), "still owned by a");
+        let a = hb(&mut g, beat("a", 2, &[0, 1]), t + ASSIGNMENT_INTERVAL + 2 * MS);
+        assert_eq!((a.member_epoch, a.assignment), (3, None));
+        let b = hb(&mut g, beat("b", 3, &[]), t + ASSIGNMENT_INTERVAL + 3 * MS);
+        assert_eq!(partitions(&b), vec![2, 3]);
+        assert_eq!(g.state_name(), "Stable");
+        // A stale epoch with partitions outside the assignment is fenced.
+        let stale = g.heartbeat("g", beat("a", 2, &[0, 1, 2]), &topics(), t + 4 * MS, &mut Vec::new());
+        assert_eq!(stale.error, ErrorCode::FENCED_MEMBER_EPOCH);
+    }
+
+    /// A member that does not revoke within its rebalance timeout is removed; one without
+    /// heartbeats for the session timeout too.
+    #[test]
+    fn rebalance_and_session_timeouts_remove_members() {
+        let t = Instant::now();
+        let mut g = ConsumerGroup::created();
+        hb(&mut g, join("a"), t);
+        hb(&mut g, join("b"), t + ASSIGNMENT_INTERVAL);
+        let a = hb(&mut g, beat("a", 2, &[0, 1, 2, 3]), t + ASSIGNMENT_INTERVAL + MS);
+        assert_eq!(partitions(&a).len(), 2);
+        let mut events = Vec::new();
+        g.tick(t + ASSIGNMENT_INTERVAL + 1000 * MS, &mut events);
+        assert!(g.members.contains_key("a"), "not yet");
+        g.tick(t + ASSIGNMENT_INTERVAL + 1001 * MS, &mut events);
+        assert!(!g.members.contains_key("a"));
+        assert!(events
+            .contains(&GroupEvent::MemberRemoved { member_id: "a".into(), reason: RemovalReason::RebalanceTimeout }));
+        g.tick(t + ASSIGNMENT_INTERVAL + SESSION_TIMEOUT, &mut events);
+        assert!(g.members.is_empty());
+        assert_eq!(g.state_name(), "Empty");
+        assert_eq!(g.assignment_epoch, g.group_epoch, "an empty group's assignment is at once");
+    }
+
+    /// A static member leaving with -2 keeps its place; a new member id with its instance id
+    /// takes its assignment without a new group epoch; while it is there, the instance id is
+    /// not released.
+    #[test]
+    fn static_members_come_back_with_their_assignment() {
+        let t = Instant::now();
+        let mut g = ConsumerGroup::created();
+        let c = hb(&mut g, HeartbeatRequest { instance_id: Some("i".into()), ..join("c") }, t);
+        let epoch = g.group_epoch;
+        let taken = g.heartbeat(
+            "g",
+            HeartbeatRequest { instance_id: Some("i".into()), ..join("c2") },
+            &topics(),
+            t,
+            &mut Vec::new(),
+        );
+        assert_eq!(taken.error, ErrorCode::UNRELEASED_INSTANCE_ID);
+        let left = hb(&mut g, HeartbeatRequest { instance_id: Some("i".into()), ..beat("c", -2, &[]) }, t + MS);
+        assert_eq!(left.member_epoch, -2);
+        let back = hb(&mut g, HeartbeatRequest { instance_id: Some("i".into()), ..join("c2") }, t + 2 * MS);
+        assert_eq!((back.member_epoch, partitions(&back)), (c.member_epoch, partitions(&c)));
+        assert_eq!(g.group_epoch, epoch);
+        let old = g.heartbeat(
+            "g",
+            HeartbeatRequest { instance_id: Some("i".into()), ..beat("c", 2, &[]) },
+            &topics(),
+            t,
+            &mut Vec::new(),
+        );
+        assert_eq!(old.error, ErrorCode::FENCED_INSTANCE_ID);
+    }
+
+    /// Commits: the current epoch, or an older one for partitions the member had then
+    /// (KIP-1251); a newer one is stale.
+    #[test]
+    fn commits_check_the_member_epoch() {
+        let t = Instant::now();
+        let mut g = ConsumerGroup::created();
+        hb(&mut g, join("a"), t);
+        assert_eq!(g.validate_commit("a", 2, true, &[(topic(), 0)]), Ok(()));
+        assert_eq!(g.validate_commit("a", 3, true, &[(topic(), 0)]), Err(ErrorCode::STALE_MEMBER_EPOCH));
+        assert_eq!(g.validate_commit("a", 1, true, &[(topic(), 0)]), Err(ErrorCode::STALE_MEMBER_EPOCH));
+        assert_eq!(g.validate_commit("a", 2, false, &[(topic(), 0)]), Err(ErrorCode::UNSUPPORTED_VERSION));
+        assert_eq!(g.validate_commit("x", 2, true, &[]), Err(ErrorCode::UNKNOWN_MEMBER_ID));
+        assert_eq!(g.validate_fetch(None, -1), Ok(()));
+        assert_eq!(g.validate_fetch(Some("a"), 1), Err(ErrorCode::STALE_MEMBER_EPOCH));
+    }
+}
