@@ -42,8 +42,11 @@ impl ConsumerContext for CommitOnRevoke {
 }
 
 fn produce(cluster: &MockCluster) {
-    let producer: BaseProducer =
-        ClientConfig::new().set("bootstrap.servers", cluster.bootstrap_servers()).set("linger.ms", "5").create().unwrap();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set("linger.ms", "5")
+        .create()
+        .unwrap();
     for i in 0..RECORDS {
         let value = format!("{i:05}");
         let key = format!("key-{i}");
@@ -141,7 +144,10 @@ fn two_consumers_one_leaves_the_other_gets_everything() {
         .filter(|e| {
             matches!(
                 e,
-                GroupEvent::MemberRemoved { reason: RemovalReason::SessionTimeout | RemovalReason::RebalanceTimeout, .. }
+                GroupEvent::MemberRemoved {
+                    reason: RemovalReason::SessionTimeout | RemovalReason::RebalanceTimeout,
+                    ..
+                }
             )
         })
         .collect();
