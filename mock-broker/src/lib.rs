@@ -26,7 +26,8 @@
 //! | ListOffsets | 1-11 | earliest, latest, max timestamp, by timestamp |
 //! | FindCoordinator | 0-6 | groups and transactional ids, batched keys |
 //! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 0-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
-//! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups |
+//! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups, member epochs |
+//! | ConsumerGroupHeartbeat, ConsumerGroupDescribe | 0-1, 0-1 | KIP-848 groups: server-side `uniform` and `range` assignors, epochs, static members |
 //! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps |
 //! | DescribeConfigs | 1-4 | topic and broker configs, synonyms |
 //! | SaslHandshake, SaslAuthenticate | 0-1, 0-2 | PLAIN, SCRAM-SHA-256/512, re-authentication |
