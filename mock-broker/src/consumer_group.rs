@@ -263,8 +263,8 @@ impl ConsumerGroup {
     fn subscription(&self, members: &BTreeMap<String, ConsumerMember>, topics: &TopicsView) -> TopicsView {
         members
             .values()
-            .flat_map(|m| m.subscribed_topic_names.iter())
-            .filter_map(|name| topics.get(name).map(|t| (name.clone(), *t)))
+            .flat_map(|m| member_topics(m, topics))
+            .filter_map(|n| topics.get(&n).map(|t| (n, *t)))
             .collect()
     }
 
@@ -274,7 +274,7 @@ impl ConsumerGroup {
             .members
             .iter()
             .map(|(id, m)| {
-                let ids = m.subscribed_topic_names.iter().filter_map(|n| topics.get(n).map(|t| t.0)).collect();
+                let ids = member_topics(m, topics).iter().filter_map(|n| topics.get(n).map(|t| t.0)).collect();
                 (id.clone(), MemberSpec { topics: ids })
             })
             .collect();
@@ -306,7 +306,16 @@ impl ConsumerGroup {
     /// Reconciles a member towards its target (Kafka's `CurrentAssignmentBuilder.build`).
     fn reconcile(&self, member: &ConsumerMember, owned: Option<&Partitions>) -> Result<ConsumerMember, Failure> {
         let epoch = self.assignment_epoch;
-        let target = self.target.get(&member.member_id).cloned().unwrap_or_default();
+        // The target may lag behind the member's subscription (KIP-1263): partitions of topics
+        // it no longer subscribes to are revoked at once.
+        let subscribed: BTreeSet<Uuid> = member_topics(member, &self.subscription_metadata)
+            .iter()
+            .filter_map(|n| self.subscription_metadata.get(n))
+            .map(|t| t.0)
+            .collect();
+        let mut target = self.target.get(&member.member_id).cloned().unwrap_or_default();
+        target.retain(|topic, _| subscribed.contains(topic));
+        let unsubscribed = member.assigned.keys().any(|topic| !subscribed.contains(topic));
         let owns_any = |revoking: &Partitions| match owned {
             None => true,
             Some(owned) => {
@@ -314,7 +323,7 @@ impl ConsumerGroup {
             }
         };
         match member.state {
-            MemberState::Stable if member.member_epoch == epoch => Ok(member.clone()),
+            MemberState::Stable if member.member_epoch == epoch && !unsubscribed => Ok(member.clone()),
             MemberState::Stable | MemberState::UnreleasedPartitions => {
                 Ok(self.next_assignment(member, member.member_epoch, &target, owns_any))
             }
@@ -564,6 +573,19 @@ impl ConsumerGroup {
             updated.subscribed_topic_regex = Some(regex).filter(|r| !r.is_empty());
         }
         updated.client_id = r.client_id.clone();
+        if updated.subscribed_topic_regex != member.subscribed_topic_regex {
+            // Kafka's `throwIfRegularExpressionIsInvalid` (the message's description is Rust's
+            // regex crate's, not Java's).
+            if let Some(re) = updated.subscribed_topic_regex.as_deref() {
+                if let Err(e) = regex::Regex::new(re) {
+                    let why = e.to_string().lines().last().unwrap_or_default().trim().to_owned();
+                    return Err((
+                        ErrorCode::INVALID_REGULAR_EXPRESSION,
+                        format!("SubscribedTopicRegex `{re}` is not a valid regular expression: {why}."),
+                    ));
+                }
+            }
+        }
         let mut bump = updated.subscribed_topic_names != member.subscribed_topic_names
             || updated.subscribed_topic_regex != member.subscribed_topic_regex;
         self.members.insert(updated.member_id.clone(), updated.clone());
@@ -668,6 +690,19 @@ impl ConsumerGroup {
         }
         Ok(())
     }
+}
+
+/// The topics a member subscribes to that exist: by name, and those whose whole name its
+/// regex matches (Kafka resolves the regex, RE2/J syntax, in the background and bumps the
+/// group epoch when it is done; here it is resolved on each heartbeat).
+fn member_topics(m: &ConsumerMember, topics: &TopicsView) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> =
+        m.subscribed_topic_names.iter().filter(|n| topics.contains_key(*n)).cloned().collect();
+    if let Some(re) = m.subscribed_topic_regex.as_deref().and_then(|re| regex::Regex::new(&format!("^(?:{re})$")).ok())
+    {
+        out.extend(topics.keys().filter(|name| re.is_match(name)).cloned());
+    }
+    out
 }
 
 fn unknown_member(member_id: &str, group_id: &str) -> Failure {

@@ -348,3 +348,132 @@ async fn consumer_group_script(s: &Sys, t: &mut Transcript) {
 async fn consumer_group() {
     differential!("consumer_group", consumer_group_script);
 }
+
+// ---------------------------------------------------------------------------------------------
+// One member changing its subscription: names, the range assignor, a regex.
+
+const SUBS: &str = "diff-consumer-subscriptions";
+
+/// A heartbeat of the one member of [`SUBS`].
+fn sub_hb(
+    epoch: i32,
+    topics: Option<&[&str]>,
+    regex: Option<&str>,
+    owned: &BTreeMap<Uuid, Vec<i32>>,
+) -> consumer_group_heartbeat::v1::Request {
+    consumer_group_heartbeat::v1::Request {
+        group_id: SUBS.into(),
+        member_id: A.into(),
+        member_epoch: epoch,
+        rebalance_timeout_ms: if epoch == 0 { 30_000 } else { -1 },
+        subscribed_topic_names: topics.map(|ts| ts.iter().map(|t| (*t).into()).collect()),
+        subscribed_topic_regex: regex.map(Into::into),
+        server_assignor: (epoch == 0).then(|| "range".into()),
+        topic_partitions: Some(
+            owned
+                .iter()
+                .map(|(id, ps)| consumer_group_heartbeat::v1::TopicPartitions {
+                    topic_id: *id,
+                    partitions: ps.iter().copied().collect(),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    }
+}
+
+/// Takes the member epoch and partitions of an answer.
+fn apply(r: &consumer_group_heartbeat::v1::Response, epoch: &mut i32, owned: &mut BTreeMap<Uuid, Vec<i32>>) {
+    if r.error_code == ErrorCode::NONE {
+        *epoch = r.member_epoch;
+        if let Some(a) = &r.assignment {
+            *owned = a.topic_partitions.iter().map(|t| (t.topic_id, t.partitions.iter().copied().collect())).collect();
+        }
+    }
+}
+
+/// Heartbeats (not compared) until the member is reconciled to the group's target of its
+/// group epoch; returns its epoch and partitions by topic name.
+async fn reconciled(
+    s: &Sys,
+    names: &BTreeMap<Uuid, &str>,
+    epoch: &mut i32,
+    owned: &mut BTreeMap<Uuid, Vec<i32>>,
+) -> BTreeMap<String, Vec<i32>> {
+    let deadline = Instant::now() + PATIENCE;
+    let target = Target::group_coordinator(SUBS);
+    loop {
+        let r = s.send(&target, &sub_hb(*epoch, None, None, owned)).await;
+        assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);
+        apply(&r, epoch, owned);
+        let d = s
+            .send(&target, &consumer_group_describe::v1::Request { group_ids: vec![SUBS.into()], ..Default::default() })
+            .await;
+        let g = &d.groups[0];
+        if std::env::var_os("DIFFERENTIAL_DUMP").is_some() {
+            println!(
+                "{}: epoch {epoch} answer {:?} group {:?} {} {} {:?}",
+                s.name, r.assignment, g.group_state, g.group_epoch, g.assignment_epoch, g.error_code
+            );
+        }
+        if g.assignment_epoch == g.group_epoch && &*g.group_state == "Stable" {
+            return owned
+                .iter()
+                .map(|(id, ps)| {
+                    let mut ps = ps.clone();
+                    ps.sort();
+                    (names.get(id).map_or_else(|| id.to_string(), |n| (*n).to_owned()), ps)
+                })
+                .filter(|(_, ps)| !ps.is_empty())
+                .collect();
+        }
+        assert!(Instant::now() < deadline, "{}: the member never settled", s.name);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn subscriptions_script(s: &Sys, t: &mut Transcript) {
+    let one = s.create_topic("sub-one", 2, 1, &[]).await;
+    let two = s.create_topic("sub-two", 3, 1, &[]).await;
+    let names = BTreeMap::from([(one, "sub-one"), (two, "sub-two")]);
+    let target = Target::group_coordinator(SUBS);
+    s.coordinator_ready(SUBS).await;
+    s.send_settled(&target, &offset_fetch_request(SUBS, None), |r| r.groups[0].error_code).await;
+    let mut owned = BTreeMap::new();
+    let r = s.send(&target, &sub_hb(0, Some(&["sub-one"]), None, &owned)).await;
+    assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);
+    t.step("A joins with the range assignor: its epoch", r.member_epoch);
+    let mut epoch = 0;
+    apply(&r, &mut epoch, &mut owned);
+    t.step("A's partitions", reconciled(s, &names, &mut epoch, &mut owned).await);
+    let r = s.send(&target, &sub_hb(epoch, Some(&["sub-one", "sub-two"]), None, &owned)).await;
+    t.step("A adds a topic: its error", r.error_code);
+    apply(&r, &mut epoch, &mut owned);
+    t.step("A's partitions with two topics", reconciled(s, &names, &mut epoch, &mut owned).await);
+    let r = s.send(&target, &sub_hb(epoch, Some(&["sub-two"]), None, &owned)).await;
+    t.step("A drops a topic: its error", r.error_code);
+    apply(&r, &mut epoch, &mut owned);
+    t.step("A's partitions with one topic", reconciled(s, &names, &mut epoch, &mut owned).await);
+    let d = s
+        .send(&target, &consumer_group_describe::v1::Request { group_ids: vec![SUBS.into()], ..Default::default() })
+        .await;
+    let g = &d.groups[0];
+    t.step(
+        "describe: assignor and subscription",
+        (g.assignor_name.to_string(), g.members[0].subscribed_topic_names.clone()),
+    );
+    let r = s.send(&target, &sub_hb(epoch, Some(&[]), Some("sub-.*"), &owned)).await;
+    t.step("A subscribes with a regex: its error", r.error_code);
+    apply(&r, &mut epoch, &mut owned);
+    t.step("A's partitions by regex", reconciled(s, &names, &mut epoch, &mut owned).await);
+    let r = s.send(&target, &sub_hb(epoch, None, Some("sub-("), &owned)).await;
+    t.step("an invalid regex: its error", r.error_code);
+    let r = s.send(&target, &sub_hb(-1, None, None, &owned)).await;
+    t.step("A leaves", (r.error_code, r.member_epoch));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_group_subscriptions() {
+    differential!("consumer_group_subscriptions", subscriptions_script);
+}
