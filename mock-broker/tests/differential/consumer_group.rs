@@ -411,12 +411,6 @@ async fn reconciled(
             .send(&target, &consumer_group_describe::v1::Request { group_ids: vec![SUBS.into()], ..Default::default() })
             .await;
         let g = &d.groups[0];
-        if std::env::var_os("DIFFERENTIAL_DUMP").is_some() {
-            println!(
-                "{}: epoch {epoch} answer {:?} group {:?} {} {} {:?}",
-                s.name, r.assignment, g.group_state, g.group_epoch, g.assignment_epoch, g.error_code
-            );
-        }
         if g.assignment_epoch == g.group_epoch && &*g.group_state == "Stable" {
             return owned
                 .iter()
