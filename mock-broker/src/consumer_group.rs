@@ -894,4 +894,39 @@ mod tests {
         assert_eq!(g.validate_fetch(None, -1), Ok(()));
         assert_eq!(g.validate_fetch(Some("a"), 1), Err(ErrorCode::STALE_MEMBER_EPOCH));
     }
+
+    /// A regex subscribes to every topic whose whole name it matches; an invalid one is
+    /// INVALID_REGULAR_EXPRESSION; dropping a topic revokes its partitions at once, before
+    /// the next target assignment (KIP-1263).
+    #[test]
+    fn regex_subscriptions_and_dropped_topics() {
+        let t = Instant::now();
+        let other = Uuid::from_bytes([8; 16]);
+        let view = BTreeMap::from([
+            ("t".to_owned(), (topic(), 2)),
+            ("t2".to_owned(), (other, 1)),
+            ("x".to_owned(), (Uuid::from_bytes([9; 16]), 1)),
+        ]);
+        let mut g = ConsumerGroup::created();
+        let by_regex = HeartbeatRequest {
+            subscribed_topic_names: Some(vec![]),
+            subscribed_topic_regex: Some("t.*".into()),
+            ..join("a")
+        };
+        let a = g.heartbeat("g", by_regex, &view, t, &mut Vec::new());
+        assert_eq!(a.assignment.as_ref().map(|a| a.keys().copied().collect::<Vec<_>>()), Some(vec![topic(), other]));
+        let bad = HeartbeatRequest { subscribed_topic_regex: Some("t(".into()), ..beat("a", a.member_epoch, &[]) };
+        assert_eq!(g.heartbeat("g", bad, &view, t, &mut Vec::new()).error, ErrorCode::INVALID_REGULAR_EXPRESSION);
+        // Only `t` now: `t2` is revoked in this very heartbeat, the epoch stays.
+        let owned = a.assignment.clone();
+        let only_t = HeartbeatRequest {
+            subscribed_topic_names: Some(vec!["t".into()]),
+            subscribed_topic_regex: Some(String::new()),
+            owned,
+            ..beat("a", a.member_epoch, &[])
+        };
+        let r = g.heartbeat("g", only_t, &view, t + MS, &mut Vec::new());
+        assert_eq!((r.error, r.member_epoch), (ErrorCode::NONE, a.member_epoch));
+        assert_eq!(r.assignment.map(|a| a.keys().copied().collect::<Vec<_>>()), Some(vec![topic()]));
+    }
 }
