@@ -60,6 +60,23 @@ fn join_v8(member_id: &str, instance: Option<&str>) -> join_group::v8::Request {
     }
 }
 
+/// JoinGroup v3 (before KIP-394: no MEMBER_ID_REQUIRED round trip).
+fn join_v3(member_id: &str) -> join_group::v3::Request {
+    join_group::v3::Request {
+        group_id: STATIC_GROUP.into(),
+        session_timeout_ms: 10_000,
+        rebalance_timeout_ms: 3_000,
+        member_id: member_id.into(),
+        protocol_type: "consumer".into(),
+        protocols: vec![join_group::v3::JoinGroupRequestProtocol {
+            name: "range".into(),
+            metadata: Bytes::from_static(b"\x00\x01subscription"),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
 fn sync(
     member_id: &str,
     instance: Option<&str>,
@@ -147,6 +164,17 @@ fn shape(id: &str) -> String {
 }
 
 fn norm_join_v8(m: &Members, mut r: join_group::v8::Response) -> impl Debug {
+    r.throttle_time_ms = 0;
+    r.leader = m.norm(&r.leader).into();
+    r.member_id = m.norm(&r.member_id).into();
+    for member in &mut r.members {
+        member.member_id = m.norm(&member.member_id).into();
+    }
+    r.members.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    r
+}
+
+fn norm_join_v3(m: &Members, mut r: join_group::v3::Response) -> impl Debug {
     r.throttle_time_ms = 0;
     r.leader = m.norm(&r.leader).into();
     r.member_id = m.norm(&r.member_id).into();
@@ -315,6 +343,91 @@ async fn static_script(s: &Sys, t: &mut Transcript) {
     t.step("A3 leaves", norm_leave(&m, r));
     let r = s.send(&coordinator(), &join(&a3, ia)).await;
     t.step("A3 joins the empty group with its old member id", norm_join(&m, r));
+    edges(s, t, &mut m, &b_client, &c_client).await;
+}
+
+/// The empty group again: a v3 member (no MEMBER_ID_REQUIRED), a static member restarting
+/// while the leader's assignment is awaited (a rebalance; its waiting SyncGroup is fenced),
+/// the leader leaving while a follower waits in SyncGroup, a SyncGroup with another protocol
+/// name, and a member that never sends SyncGroup (removed after the rebalance timeout).
+async fn edges(s: &Sys, t: &mut Transcript, m: &mut Members, b_client: &Client, c_client: &Client) {
+    let ie = Some("instance-e");
+    let r = s.send(&coordinator(), &join_v3("")).await;
+    let d = r.member_id.to_string();
+    let g1 = r.generation_id;
+    m.name("D", &d);
+    t.step("D joins with v3: no member id required", norm_join_v3(m, r));
+    let r = s.send(&coordinator(), &sync(&d, None, g1, &[(&d, b"D: 0")])).await;
+    t.step("D syncs", r);
+
+    // Static E joins: a rebalance.
+    let e_join = spawn_join(b_client, join("", ie));
+    let r = heartbeat_until_error(s, &heartbeat(&d, None, g1)).await;
+    t.step("D heartbeats while E joins", r);
+    let d_joins = s.send(&coordinator(), &join(&d, None)).await;
+    let r = e_join.await.unwrap();
+    let e = r.member_id.to_string();
+    m.name("E", &e);
+    let g2 = r.generation_id;
+    t.step("D joins again", norm_join(m, d_joins));
+    t.step("E's join completes", norm_join(m, r));
+
+    // E waits in SyncGroup; it restarts before the leader's assignment arrived. (Should the
+    // restart reach the coordinator before E's SyncGroup, that SyncGroup is fenced all the
+    // same: its instance id belongs to E2 by then; likewise below for E2 and D's leave.)
+    let e_sync = spawn_sync(b_client, sync(&e, ie, g2, &[]));
+    let r = heartbeat_until_error(s, &heartbeat(&e, ie, g2 + 100)).await;
+    t.step("E's heartbeat of a future generation while it waits in SyncGroup", r);
+    let e2_client = client(s).await;
+    let e2_join = spawn_join(&e2_client, join("", ie));
+    t.step("E's waiting SyncGroup when E restarts", e_sync.await.unwrap());
+    let r = heartbeat_until_error(s, &heartbeat(&d, None, g2)).await;
+    t.step("D heartbeats after E restarted", r);
+    let d_joins = s.send(&coordinator(), &join(&d, None)).await;
+    let r = e2_join.await.unwrap();
+    let e2 = r.member_id.to_string();
+    m.name("E2", &e2);
+    let g3 = r.generation_id;
+    t.step("D joins after E restarted", norm_join(m, d_joins));
+    t.step("E2's join completes", norm_join(m, r));
+
+    // E2 waits in SyncGroup; the leader D leaves instead of sending the assignment.
+    let e2_sync = spawn_sync(&e2_client, sync(&e2, ie, g3, &[]));
+    let r = heartbeat_until_error(s, &heartbeat(&e2, ie, g3 + 100)).await;
+    t.step("E2's heartbeat of a future generation while it waits in SyncGroup", r);
+    let r = s.send(&coordinator(), &leave(&[(&d, None)])).await;
+    t.step("the leader D leaves", norm_leave(m, r));
+    t.step("E2's waiting SyncGroup when the leader left", e2_sync.await.unwrap());
+    let r = s.send(&coordinator(), &heartbeat(&e2, ie, g3)).await;
+    t.step("E2 heartbeats", r);
+    let r = s.send(&coordinator(), &join(&e2, ie)).await;
+    let g4 = r.generation_id;
+    t.step("E2 joins alone", norm_join(m, r));
+    let mut wrong = sync(&e2, ie, g4, &[(&e2, b"E: 0")]);
+    wrong.protocol_name = Some("roundrobin".into());
+    t.step("E2 syncs with another protocol name", s.send(&coordinator(), &wrong).await);
+    let r = s.send(&coordinator(), &sync(&e2, ie, g4, &[(&e2, b"E: 0")])).await;
+    t.step("E2 syncs", r);
+
+    // F joins and never sends SyncGroup.
+    let r = c_client.send_versioned(&coordinator(), &join("", None)).await.unwrap();
+    let f = r.member_id.to_string();
+    m.name("F", &f);
+    let f_join = spawn_join(c_client, join(&f, None));
+    let r = heartbeat_until_error(s, &heartbeat(&e2, ie, g4)).await;
+    t.step("E2 heartbeats while F joins", r);
+    let r = s.send(&coordinator(), &join(&e2, ie)).await;
+    let g5 = r.generation_id;
+    t.step("E2 joins with F", norm_join(m, r));
+    t.step("F's join completes", norm_join(m, f_join.await.unwrap()));
+    let r = s.send(&coordinator(), &sync(&e2, ie, g5, &[(&e2, b"E: 0"), (&f, b"F: -")])).await;
+    t.step("E2 syncs; F does not", r);
+    let r = heartbeat_until_error(s, &heartbeat(&e2, ie, g5)).await;
+    t.step("E2 heartbeats until F was removed", r);
+    let r = s.send(&coordinator(), &heartbeat(&f, None, g5)).await;
+    t.step("F heartbeats after its removal", r);
+    let r = s.send(&coordinator(), &leave(&[(&e2, ie)])).await;
+    t.step("E2 leaves", norm_leave(m, r));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
