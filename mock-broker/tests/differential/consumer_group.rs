@@ -471,3 +471,90 @@ async fn subscriptions_script(s: &Sys, t: &mut Transcript) {
 async fn consumer_group_subscriptions() {
     differential!("consumer_group_subscriptions", subscriptions_script);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Two members with different subscriptions (the uniform assignor's heterogeneous case).
+
+const HETERO: &str = "diff-consumer-heterogeneous";
+
+/// A heartbeat of a member of [`HETERO`]: a join when `topics` is given.
+fn hetero_hb(
+    member: &str,
+    epoch: i32,
+    topics: Option<&[&str]>,
+    owned: &BTreeMap<Uuid, Vec<i32>>,
+) -> consumer_group_heartbeat::v1::Request {
+    consumer_group_heartbeat::v1::Request {
+        group_id: HETERO.into(),
+        member_id: member.into(),
+        member_epoch: epoch,
+        rebalance_timeout_ms: if epoch == 0 { 30_000 } else { -1 },
+        subscribed_topic_names: topics.map(|ts| ts.iter().map(|t| (*t).into()).collect()),
+        topic_partitions: Some(
+            owned
+                .iter()
+                .map(|(id, ps)| consumer_group_heartbeat::v1::TopicPartitions {
+                    topic_id: *id,
+                    partitions: ps.iter().copied().collect(),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        ..Default::default()
+    }
+}
+
+async fn heterogeneous_script(s: &Sys, t: &mut Transcript) {
+    let one = s.create_topic("hetero-one", 2, 1, &[]).await;
+    let two = s.create_topic("hetero-two", 2, 1, &[]).await;
+    let names = BTreeMap::from([(one, "hetero-one"), (two, "hetero-two")]);
+    let target = Target::group_coordinator(HETERO);
+    s.coordinator_ready(HETERO).await;
+    s.send_settled(&target, &offset_fetch_request(HETERO, None), |r| r.groups[0].error_code).await;
+    let mut members: Vec<(&str, i32, BTreeMap<Uuid, Vec<i32>>)> = Vec::new();
+    for (id, topics) in [(A, &["hetero-one", "hetero-two"][..]), (B, &["hetero-two"][..])] {
+        let r = s.send(&target, &hetero_hb(id, 0, Some(topics), &BTreeMap::new())).await;
+        assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);
+        let (mut epoch, mut owned) = (0, BTreeMap::new());
+        apply(&r, &mut epoch, &mut owned);
+        members.push((id, epoch, owned));
+    }
+    // Both heartbeat (not compared) until the group is stable at its group epoch.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        for (id, epoch, owned) in &mut members {
+            let r = s.send(&target, &hetero_hb(id, *epoch, None, owned)).await;
+            assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);
+            apply(&r, epoch, owned);
+        }
+        let d = s
+            .send(
+                &target,
+                &consumer_group_describe::v1::Request { group_ids: vec![HETERO.into()], ..Default::default() },
+            )
+            .await;
+        let g = &d.groups[0];
+        if g.assignment_epoch == g.group_epoch && &*g.group_state == "Stable" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}: the group never settled", s.name);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for (id, _, owned) in &members {
+        let by_name: BTreeMap<&str, Vec<i32>> = owned
+            .iter()
+            .filter(|(_, ps)| !ps.is_empty())
+            .map(|(topic, ps)| {
+                let mut ps = ps.clone();
+                ps.sort();
+                (names[topic], ps)
+            })
+            .collect();
+        t.step(format!("{id}'s partitions"), by_name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_group_heterogeneous() {
+    differential!("consumer_group_heterogeneous", heterogeneous_script);
+}
