@@ -511,7 +511,9 @@ async fn heterogeneous_script(s: &Sys, t: &mut Transcript) {
     let target = Target::group_coordinator(HETERO);
     s.coordinator_ready(HETERO).await;
     s.send_settled(&target, &offset_fetch_request(HETERO, None), |r| r.groups[0].error_code).await;
-    let mut members: Vec<(&str, i32, BTreeMap<Uuid, Vec<i32>>)> = Vec::new();
+    // (member id, member epoch, owned partitions)
+    type MemberState<'a> = (&'a str, i32, BTreeMap<Uuid, Vec<i32>>);
+    let mut members: Vec<MemberState> = Vec::new();
     for (id, topics) in [(A, &["hetero-one", "hetero-two"][..]), (B, &["hetero-two"][..])] {
         let r = s.send(&target, &hetero_hb(id, 0, Some(topics), &BTreeMap::new())).await;
         assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);

@@ -71,9 +71,7 @@ fn join_v3(member_id: &str) -> join_group::v3::Request {
         protocols: vec![join_group::v3::JoinGroupRequestProtocol {
             name: "range".into(),
             metadata: Bytes::from_static(b"\x00\x01subscription"),
-            ..Default::default()
         }],
-        ..Default::default()
     }
 }
 
