@@ -22,6 +22,7 @@ use kafka_wire::ErrorCode;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
+use crate::consumer_group::ConsumerGroup;
 use crate::state::{random_uuid, Settings};
 
 /// The largest committed-offset metadata string (`offset.metadata.max.bytes`).
@@ -86,6 +87,13 @@ pub enum GroupEvent {
     Stable { generation: i32 },
     /// A member (or a pending member id) left the group.
     MemberRemoved { member_id: String, reason: RemovalReason },
+    /// A consumer group (KIP-848) moved to this group epoch (a member joined, left or
+    /// changed its subscription, or a subscribed topic changed).
+    GroupEpoch { epoch: i32 },
+    /// A consumer group (KIP-848) computed its target assignment of this epoch.
+    TargetAssignment { epoch: i32 },
+    /// A member of a consumer group (KIP-848) moved to this member epoch.
+    MemberEpoch { member_id: String, epoch: i32 },
 }
 
 /// What a JoinGroup answers.
@@ -99,6 +107,9 @@ pub(crate) struct JoinResult {
     pub(crate) member_id: String,
     /// (member id, group instance id, metadata): for the leader only.
     pub(crate) members: Vec<(String, Option<String>, Bytes)>,
+    /// The leader keeps the assignment it has (KIP-814, JoinGroup v9+): a static leader that
+    /// restarted while the group was stable.
+    pub(crate) skip_assignment: bool,
 }
 
 impl JoinResult {
@@ -135,6 +146,8 @@ pub(crate) struct JoinRequest {
     pub(crate) client_id: String,
     /// JoinGroup v4+: a new member first gets its id with MEMBER_ID_REQUIRED (KIP-394).
     pub(crate) require_known_member_id: bool,
+    /// JoinGroup v9+: a restarted static leader can be told to skip the assignment (KIP-814).
+    pub(crate) supports_skip_assignment: bool,
 }
 
 /// A SyncGroup request, whatever its version.
@@ -225,6 +238,9 @@ pub(crate) struct Group {
     events: VecDeque<GroupEvent>,
     /// Bumped on every event (see [`crate::MockCluster::wait_for_group_event`]).
     notify: watch::Sender<u64>,
+    /// The group as a consumer group (KIP-848), if it is one; its committed offsets are
+    /// `offsets` above.
+    pub(crate) consumer: Option<ConsumerGroup>,
 }
 
 impl Group {
@@ -246,6 +262,7 @@ impl Group {
             next_order: 0,
             events: VecDeque::new(),
             notify,
+            consumer: None,
         }
     }
 
@@ -261,7 +278,7 @@ impl Group {
         self.events.iter().cloned().collect()
     }
 
-    fn event(&mut self, event: GroupEvent) {
+    pub(crate) fn event(&mut self, event: GroupEvent) {
         if self.events.len() == EVENTS_KEPT {
             self.events.pop_front();
         }
@@ -347,6 +364,16 @@ impl Group {
         if req.protocol_type.is_empty() || req.protocols.is_empty() {
             return Reply::Now(JoinResult::error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL, &req.member_id));
         }
+        // A consumer group (KIP-848) with members takes no classic member here (Kafka would
+        // add it as a classic-protocol member of the consumer group); an empty one becomes a
+        // classic group (Kafka's `maybeDeleteEmptyConsumerGroup`).
+        match &self.consumer {
+            Some(c) if !c.members.is_empty() => {
+                return Reply::Now(JoinResult::error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL, &req.member_id));
+            }
+            Some(_) => self.consumer = None,
+            None => {}
+        }
         if !self.members.is_empty() {
             let common = self.common_protocols();
             let compatible = self.protocol_type.as_deref() == Some(req.protocol_type.as_str())
@@ -359,8 +386,9 @@ impl Group {
             if req.rebalance_timeout_ms > 0 { Duration::from_millis(req.rebalance_timeout_ms as u64) } else { session };
 
         if req.member_id.is_empty() {
-            let prefix = if req.client_id.is_empty() { "member" } else { req.client_id.as_str() };
-            // Kafka's `<client id>-<java.util.UUID>`: the UUID in hex with dashes.
+            // Kafka's `<group instance id or client id>-<java.util.UUID>` (`generateMemberId`):
+            // the UUID in hex with dashes.
+            let prefix = req.instance_id.as_deref().unwrap_or(&req.client_id);
             let uuid = random_uuid().as_u128();
             let id = format!(
                 "{prefix}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
@@ -373,14 +401,7 @@ impl Group {
             if let Some(instance) = req.instance_id.clone() {
                 // A static member restarting: it replaces its previous incarnation.
                 if let Some(old_id) = self.static_member(&instance) {
-                    let was_leader = self.leader.as_deref() == Some(old_id.as_str());
-                    self.remove_member(&old_id, ErrorCode::FENCED_INSTANCE_ID, RemovalReason::Fenced);
-                    let rx = self.add_member(&id, req, session, rebalance, now);
-                    if was_leader {
-                        self.leader = Some(id);
-                    }
-                    self.maybe_prepare_rebalance_or_complete(settings, now);
-                    return Reply::Later(rx);
+                    return self.replace_static_member(&old_id, &id, req, session, rebalance, settings, now);
                 }
             } else if req.require_known_member_id {
                 self.pending.insert(id.clone(), now + session);
@@ -430,6 +451,94 @@ impl Group {
         }
         self.maybe_prepare_rebalance_or_complete(settings, now);
         Reply::Later(rx)
+    }
+
+    /// A static member restarted (same group instance id, no member id): the new member id
+    /// takes the old one's place, assignment and leadership, and the old incarnation's waiting
+    /// JoinGroup or SyncGroup is answered FENCED_INSTANCE_ID (Kafka's
+    /// `updateStaticMemberThenRebalanceOrCompleteJoin` and `ClassicGroup.replaceStaticMember`,
+    /// KIP-345). In a stable group whose selected protocol stays, there is no rebalance: the
+    /// member gets the current generation back at once, and from v9 a returning leader gets the
+    /// members with SkipAssignment (KIP-814); before v9 it is named as leader only if it was
+    /// not the leader (Kafka answers with the leader id from before the replacement). While
+    /// the leader's assignment is awaited, the replacement starts a rebalance; while one is
+    /// prepared, it joins it.
+    #[allow(clippy::too_many_arguments)]
+    fn replace_static_member(
+        &mut self,
+        old_id: &str,
+        new_id: &str,
+        req: JoinRequest,
+        session: Duration,
+        rebalance: Duration,
+        settings: &Settings,
+        now: Instant,
+    ) -> Reply<JoinResult> {
+        let previous_leader = self.leader.clone().unwrap_or_default();
+        let Some(mut member) = self.members.remove(old_id) else {
+            return Reply::Now(JoinResult::error(ErrorCode::UNKNOWN_MEMBER_ID, ""));
+        };
+        if let Some(tx) = member.join.take() {
+            let _ = tx.send(JoinResult::error(ErrorCode::FENCED_INSTANCE_ID, old_id));
+        }
+        if let Some(tx) = member.sync.take() {
+            let _ = tx.send(SyncResult::error(ErrorCode::FENCED_INSTANCE_ID));
+        }
+        let was_pending_sync = self.pending_sync.remove(old_id);
+        if self.leader.as_deref() == Some(old_id) {
+            self.leader = Some(new_id.to_owned());
+        }
+        self.event(GroupEvent::MemberRemoved { member_id: old_id.to_owned(), reason: RemovalReason::Fenced });
+        member.protocols = req.protocols;
+        member.session_timeout = session;
+        member.rebalance_timeout = rebalance;
+        member.session_deadline = now + session;
+        member.is_new = false;
+        self.members.insert(new_id.to_owned(), member);
+        if was_pending_sync {
+            self.pending_sync.insert(new_id.to_owned());
+        }
+        match self.state {
+            GroupState::Stable if self.selected_protocol() == self.protocol => {
+                let is_leader = self.leader.as_deref() == Some(new_id);
+                let mut result = self.join_result(new_id);
+                if req.supports_skip_assignment {
+                    result.skip_assignment = is_leader;
+                } else {
+                    result.members.clear();
+                    result.leader = previous_leader;
+                }
+                Reply::Now(result)
+            }
+            _ => {
+                let (tx, rx) = oneshot::channel();
+                if let Some(m) = self.members.get_mut(new_id) {
+                    m.join = Some(tx);
+                }
+                match self.state {
+                    GroupState::Stable => self.maybe_prepare_rebalance_or_complete(settings, now),
+                    GroupState::CompletingRebalance => self.prepare_rebalance(settings, now),
+                    _ => self.maybe_complete_join(now),
+                }
+                Reply::Later(rx)
+            }
+        }
+    }
+
+    /// The protocol the members would select now (Kafka's `ClassicGroup.selectProtocol`): each
+    /// member votes for its most preferred protocol that every member supports.
+    fn selected_protocol(&self) -> Option<String> {
+        let common = self.common_protocols();
+        let mut votes: Vec<(usize, &String)> = common.iter().map(|p| (0, p)).collect();
+        for m in self.members.values() {
+            if let Some(choice) = m.protocols.iter().find(|(n, _)| common.contains(n)) {
+                if let Some(v) = votes.iter_mut().find(|(_, p)| **p == choice.0) {
+                    v.0 += 1;
+                }
+            }
+        }
+        let best = votes.iter().map(|v| v.0).max().unwrap_or(0);
+        votes.iter().find(|v| v.0 == best).map(|v| v.1.clone())
     }
 
     /// Adds a member that waits in JoinGroup (Kafka's `addMemberThenRebalanceOrCompleteJoin`
@@ -502,6 +611,7 @@ impl Group {
             leader: self.leader.clone().unwrap_or_default(),
             member_id: member_id.to_owned(),
             members,
+            skip_assignment: false,
         }
     }
 
@@ -596,18 +706,7 @@ impl Group {
             self.event(GroupEvent::JoinCompleted { generation: self.generation, leader: None, members: Vec::new() });
             return;
         }
-        // Each member votes for its most preferred protocol that every member supports.
-        let common = self.common_protocols();
-        let mut votes: Vec<(usize, &String)> = common.iter().map(|p| (0, p)).collect();
-        for m in self.members.values() {
-            if let Some(choice) = m.protocols.iter().find(|(n, _)| common.contains(n)) {
-                if let Some(v) = votes.iter_mut().find(|(_, p)| **p == choice.0) {
-                    v.0 += 1;
-                }
-            }
-        }
-        let best = votes.iter().map(|v| v.0).max().unwrap_or(0);
-        self.protocol = votes.iter().find(|v| v.0 == best).map(|v| v.1.clone());
+        self.protocol = self.selected_protocol();
         self.state = GroupState::CompletingRebalance;
         let ids = self.member_ids();
         for id in &ids {
@@ -769,6 +868,13 @@ impl Group {
     /// Kafka's timers, at `now`: pending member ids and sessions expire, the initial delay,
     /// the join phase and the pending sync run out.
     pub(crate) fn tick(&mut self, settings: &Settings, now: Instant) {
+        if let Some(consumer) = self.consumer.as_mut() {
+            let mut events = Vec::new();
+            consumer.tick(now, &mut events);
+            for e in events {
+                self.event(e);
+            }
+        }
         let expired: Vec<String> = self.pending.iter().filter(|(_, t)| **t <= now).map(|(id, _)| id.clone()).collect();
         for id in expired {
             self.pending.remove(&id);
@@ -864,6 +970,11 @@ impl Group {
         if matches!(self.state, GroupState::Stable | GroupState::PreparingRebalance) {
             self.touch(member_id, now);
         }
+        self.store_offsets(offsets)
+    }
+
+    /// Stores committed offsets: an error for each (OFFSET_METADATA_TOO_LARGE, else NONE).
+    pub(crate) fn store_offsets(&mut self, offsets: &[CommitEntry]) -> Vec<ErrorCode> {
         offsets
             .iter()
             .map(|(topic, partition, offset, leader_epoch, metadata)| {
@@ -968,6 +1079,7 @@ mod tests {
             protocols: vec![("range".into(), Bytes::from_static(b"subscription"))],
             client_id: "client".into(),
             require_known_member_id: true,
+            supports_skip_assignment: true,
             ..Default::default()
         }
     }
@@ -1397,5 +1509,50 @@ mod tests {
         assert_eq!(g.heartbeat(&ids[0], Some("instance-1"), 1, t), ErrorCode::FENCED_INSTANCE_ID);
         assert_eq!(g.leave(&[(ids[0].clone(), Some("nobody".into()))], &s, t), [ErrorCode::UNKNOWN_MEMBER_ID]);
         assert_eq!(g.leave(&[(String::new(), Some("instance-1".into()))], &s, t), [ErrorCode::NONE]);
+    }
+
+    /// Issue 15 item 7: two static members are stable; one restarts (same instance id, no
+    /// member id). Kafka keeps the generation and gives it its old assignment; a restarted
+    /// leader gets the members and SkipAssignment from v9 (KIP-814), before v9 neither, and
+    /// the leader id from before the replacement.
+    #[test]
+    fn a_static_member_restarting_in_a_stable_group_keeps_the_generation_and_its_assignment() {
+        let (s, t) = (settings(Duration::ZERO), Instant::now());
+        let mut g = group();
+        let join =
+            |id: &str, instance: &str| JoinRequest { member_id: id.into(), ..static_request(instance, 10_000, 1000) };
+        let mut ra = waits(g.join(join("", "a"), &s, t));
+        let a = answer(&mut ra).unwrap().member_id;
+        sync_all(&mut g, std::slice::from_ref(&a), t);
+        let mut rb = waits(g.join(join("", "b"), &s, t));
+        let mut ra = waits(g.join(join(&a, "a"), &s, t));
+        let (ja, jb) = (answer(&mut ra).unwrap(), answer(&mut rb).unwrap());
+        assert_eq!((ja.generation, jb.generation, ja.leader.as_str()), (2, 2, a.as_str()));
+        let b = jb.member_id;
+        sync_all(&mut g, &[a.clone(), b.clone()], t);
+
+        // b restarts: same generation, no rebalance, its old assignment.
+        let r = now(g.join(join("", "b"), &s, t + MS));
+        assert_eq!((r.error, r.generation, r.skip_assignment, r.members.len()), (ErrorCode::NONE, 2, false, 0));
+        assert_eq!((g.state, r.leader.as_str()), (GroupState::Stable, a.as_str()));
+        let b2 = r.member_id;
+        let sync = g.sync(SyncRequest { member_id: b2.clone(), generation: 2, ..Default::default() }, t + MS);
+        assert!(
+            matches!(sync, Reply::Now(SyncResult { error: ErrorCode::NONE, ref assignment, .. }) if *assignment == b)
+        );
+        assert_eq!(g.heartbeat(&b, Some("b"), 2, t + MS), ErrorCode::FENCED_INSTANCE_ID);
+        assert_eq!(removed(&g, &b), Some(RemovalReason::Fenced));
+
+        // The leader restarts (v9): the members, and SkipAssignment.
+        let r = now(g.join(join("", "a"), &s, t + 2 * MS));
+        assert_eq!((r.generation, r.skip_assignment, r.leader == r.member_id), (2, true, true));
+        assert_eq!(r.members.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(), [r.member_id.as_str(), b2.as_str()]);
+        // And again before v9: no members, no skip, the leader id from before.
+        let before_v9 = JoinRequest { supports_skip_assignment: false, ..join("", "a") };
+        let r2 = now(g.join(before_v9, &s, t + 3 * MS));
+        assert_eq!((r2.generation, r2.skip_assignment, r2.members.len()), (2, false, 0));
+        assert_eq!(r2.leader, r.member_id);
+        assert_eq!(g.state, GroupState::Stable);
+        assert_eq!(g.generation, 2);
     }
 }

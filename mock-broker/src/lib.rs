@@ -26,7 +26,8 @@
 //! | ListOffsets | 1-11 | earliest, latest, max timestamp, by timestamp |
 //! | FindCoordinator | 0-6 | groups and transactional ids, batched keys |
 //! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 0-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
-//! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups |
+//! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups, member epochs |
+//! | ConsumerGroupHeartbeat, ConsumerGroupDescribe | 0-1, 0-1 | KIP-848 groups: server-side `uniform` and `range` assignors, epochs, static members |
 //! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps, fencing |
 //! | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn | 0-5, 0-4, 0-5 | transactions (KIP-98; KIP-890's verify-only batches and epoch bump), markers |
 //! | TxnOffsetCommit | 0-6 | offsets applied when the transaction commits |
@@ -61,9 +62,11 @@
 // that is needed for one version is redundant for another.
 #![allow(clippy::needless_update)]
 
+mod assignor;
 mod authenticator;
 mod cluster;
 mod config;
+mod consumer_group;
 mod context;
 mod frame_reader;
 mod group;

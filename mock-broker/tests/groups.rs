@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use kafka_wire::{join_group, leave_group, offset_commit, sync_group, ErrorCode};
+use kafka_wire::{
+    consumer_group_describe, consumer_group_heartbeat, join_group, leave_group, offset_commit, sync_group, ErrorCode,
+};
 use kafka_wire_client::{Connection, ConnectionConfig};
 use kafka_wire_mock::{GroupEvent, MockCluster, MockConfig, RemovalReason};
 
@@ -126,5 +128,50 @@ async fn a_member_that_stops_without_leaving_is_removed_when_the_rebalance_times
         .await
         .unwrap();
     assert_eq!(r.members[0].error_code, ErrorCode::UNKNOWN_MEMBER_ID);
+    cluster.shutdown().await;
+}
+
+/// A KIP-848 member over the wire: its join gets every partition with member epoch 2 (as
+/// Kafka 4.4 answers), ConsumerGroupDescribe shows it, a JoinGroup of the classic protocol is
+/// refused while it is there, and its leave (epoch -1) is an event a test can wait on.
+#[tokio::test]
+async fn a_consumer_group_member_joins_is_described_and_leaves() {
+    let cluster = MockCluster::start(MockConfig::new().topic("t", 3)).await.unwrap();
+    let connection = connection(&cluster).await;
+    let heartbeat = |epoch: i32| consumer_group_heartbeat::Request {
+        group_id: "cg".into(),
+        member_id: "member-1".into(),
+        member_epoch: epoch,
+        rebalance_timeout_ms: if epoch == 0 { 30_000 } else { -1 },
+        subscribed_topic_names: (epoch == 0).then(|| vec!["t".into()]),
+        topic_partitions: (epoch == 0).then(Vec::new),
+        ..Default::default()
+    };
+    let r = connection.send(&heartbeat(0)).await.unwrap();
+    assert_eq!((r.error_code, r.member_epoch, r.heartbeat_interval_ms), (ErrorCode::NONE, 2, 5000));
+    let assigned: Vec<i32> = r.assignment.unwrap().topic_partitions.iter().flat_map(|t| t.partitions.clone()).collect();
+    assert_eq!(assigned, [0, 1, 2]);
+    let d = connection
+        .send(&consumer_group_describe::Request { group_ids: vec!["cg".into()], ..Default::default() })
+        .await
+        .unwrap();
+    let g = &d.groups[0];
+    assert_eq!((&*g.group_state, g.group_epoch, g.members.len()), ("Stable", 2, 1));
+    let classic = join_group::Request { group_id: "cg".into(), ..join("", 1000) };
+    assert_eq!(connection.send(&classic).await.unwrap().error_code, ErrorCode::INCONSISTENT_GROUP_PROTOCOL);
+    let r = connection.send(&heartbeat(-1)).await.unwrap();
+    assert_eq!((r.error_code, r.member_epoch), (ErrorCode::NONE, -1));
+    let reason = tokio::time::timeout(
+        HANG_GUARD,
+        cluster.wait_for_group_event("cg", |events| {
+            events.iter().find_map(|e| match e {
+                GroupEvent::MemberRemoved { member_id, reason } if member_id == "member-1" => Some(*reason),
+                _ => None,
+            })
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reason, RemovalReason::LeaveGroup);
     cluster.shutdown().await;
 }

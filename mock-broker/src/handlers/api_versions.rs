@@ -48,6 +48,8 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::CreateAcls,
     ApiKey::DescribeAcls,
     ApiKey::DeleteAcls,
+    ApiKey::ConsumerGroupHeartbeat,
+    ApiKey::ConsumerGroupDescribe,
 ];
 
 /// (API key, min, max) of every served API.

@@ -16,7 +16,7 @@ use crate::state::State;
 
 /// The error every group request gets before reaching the group, if any: an injected one,
 /// an empty group id, or a request to a broker that does not coordinate the group.
-fn precheck(ctx: &Ctx<'_>, state: &State, group_id: &str) -> Option<ErrorCode> {
+pub(super) fn precheck(ctx: &Ctx<'_>, state: &State, group_id: &str) -> Option<ErrorCode> {
     if let Some(code) = ctx.forced {
         return Some(code);
     }
@@ -45,6 +45,7 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_g
         protocols: r.protocols.iter().map(|p| (p.name.to_string(), p.metadata.clone())).collect(),
         client_id: ctx.client_id.to_owned(),
         require_known_member_id: join_group::Request::REQUIRE_KNOWN_MEMBER_ID_VERSIONS.contains(ctx.version),
+        supports_skip_assignment: join_group::Response::SKIP_ASSIGNMENT_VERSIONS.contains(ctx.version),
     };
     let member_id = req.member_id.clone();
     let reply = {
@@ -79,6 +80,7 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_g
         protocol_name: protocol_name.map(Into::into),
         leader: j.leader.into(),
         member_id: j.member_id.into(),
+        skip_assignment: j.skip_assignment,
         members: j
             .members
             .into_iter()
@@ -211,11 +213,27 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
         .collect();
     let (generation, member_id, instance_id) =
         (r.generation_id_or_member_epoch, &*r.member_id, r.group_instance_id.as_deref());
+    let topic_ids: std::collections::HashMap<String, Uuid> =
+        offsets.iter().filter_map(|o| Some((o.0.clone(), state.topics.get(&o.0)?.id))).collect();
     let mut errors = match precheck(ctx, &state, &r.group_id) {
         Some(code) => vec![code; offsets.len()],
         None => {
             let now = Instant::now();
+            // Members of a consumer group (KIP-848) commit with their member epoch (v9+).
+            let v9 = offset_commit::Request::GROUP_ID_NOT_FOUND_VERSIONS.contains(ctx.version);
             match state.groups.get_mut(&*r.group_id) {
+                Some(g) if g.consumer.is_some() => {
+                    let partitions: Vec<(Uuid, i32)> =
+                        offsets.iter().filter_map(|o| Some((topic_ids.get(&o.0).copied()?, o.1))).collect();
+                    let check = g
+                        .consumer
+                        .as_ref()
+                        .map_or(Ok(()), |c| c.validate_commit(member_id, generation, v9, &partitions));
+                    match check {
+                        Ok(()) => g.store_offsets(&offsets),
+                        Err(e) => vec![e; offsets.len()],
+                    }
+                }
                 Some(g) => g.commit(generation, member_id, instance_id, &offsets, now),
                 // A group that only stores offsets; otherwise a member of a group the
                 // coordinator does not know (any more).
@@ -261,6 +279,15 @@ pub(crate) fn offset_commit(ctx: &Ctx<'_>, r: &offset_commit::Request) -> offset
 fn group_offsets(ctx: &Ctx<'_>, state: &State, g: &offset_fetch::OffsetFetchRequestGroup) -> OffsetFetchResponseGroup {
     let mut out = OffsetFetchResponseGroup { group_id: g.group_id.clone(), ..Default::default() };
     let group = state.groups.get(&*g.group_id);
+    // A member of a consumer group (KIP-848) fetches with its member epoch; an error there
+    // answers the group without topics.
+    let member_error = group
+        .and_then(|group| group.consumer.as_ref())
+        .and_then(|consumer| consumer.validate_fetch(g.member_id.as_deref(), g.member_epoch).err());
+    if let Some(code) = member_error.filter(|_| precheck(ctx, state, &g.group_id).is_none()) {
+        out.error_code = code;
+        return out;
+    }
     let error = precheck(ctx, state, &g.group_id);
     let committed = |topic: Option<&str>, partition: i32| {
         let c = topic

@@ -8,6 +8,7 @@ mod alter_configs;
 pub(crate) mod api_versions;
 mod cluster_admin;
 mod configs;
+mod consumer_groups;
 mod coordinator;
 mod fetch;
 mod groups;
@@ -67,6 +68,8 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::CreateAcls(r) => acls::create_acls(ctx, r).into(),
         ApiRequest::DescribeAcls(r) => acls::describe_acls(ctx, r).into(),
         ApiRequest::DeleteAcls(r) => acls::delete_acls(ctx, r).into(),
+        ApiRequest::ConsumerGroupHeartbeat(r) => consumer_groups::consumer_group_heartbeat(ctx, r).into(),
+        ApiRequest::ConsumerGroupDescribe(r) => consumer_groups::consumer_group_describe(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

@@ -1574,3 +1574,5 @@ mod connections;
 mod txn;
 // After the `differential!` macro: the scenarios in modules of their own use it.
 mod admin;
+mod consumer_group;
+mod groups;
