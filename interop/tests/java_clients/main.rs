@@ -33,15 +33,7 @@ use kafka_wire_mock::{MockCluster, MockConfig};
 
 /// Scenarios (by test label) that wait for a mock feature, with the feature (issue 15's list):
 /// they run against Kafka only. Emptied as the mock's branches merge.
-pub const MOCK_PENDING: &[(&str, &str)] = &[
-    ("admin_partitions", "CreatePartitions (issue 15, item 2)"),
-    ("admin_groups", "ListGroups, DescribeGroups, DeleteGroups, OffsetDelete (issue 15, item 2)"),
-    (
-        "transactional_copy",
-        "transactions: AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, markers (issue 15, item 4)",
-    ),
-    ("consumer_protocol_group", "KIP-848: ConsumerGroupHeartbeat (issue 15, item 5)"),
-];
+pub const MOCK_PENDING: &[(&str, &str)] = &[];
 
 /// Set (to anything) to run the [`MOCK_PENDING`] scenarios against the mock too: to see which
 /// pass once a mock branch has landed.
