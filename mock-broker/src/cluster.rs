@@ -354,11 +354,12 @@ impl MockCluster {
         state.groups.get(group)?.offsets.get(&(topic.to_owned(), partition)).map(|c| c.offset)
     }
 
-    /// The generation of group `group` and its member ids (in join order).
+    /// The generation of group `group` and its member ids (in join order); for a consumer
+    /// group (KIP-848, ConsumerGroupHeartbeat), its group epoch and member ids in ascending
+    /// order (members away with epoch -2 included, as Kafka keeps them).
     pub fn group_members(&self, group: &str) -> Option<(i32, Vec<String>)> {
         let state = self.shared.state();
-        let g = state.groups.get(group)?;
-        Some((g.generation, g.member_ids()))
+        Some(state.groups.get(group)?.generation_and_members())
     }
 
     /// What happened to group `group` so far, oldest first (its last 4096 events); empty for

@@ -652,6 +652,14 @@ impl ConsumerGroup {
         }
     }
 
+    /// Whether a member subscribes to `topic`, by name or by its regex (Kafka's
+    /// `ConsumerGroup.isSubscribedToTopic`; OffsetDelete answers GROUP_SUBSCRIBED_TO_TOPIC for
+    /// such a topic).
+    pub(crate) fn subscribes_to(&self, topic: &str) -> bool {
+        let view = TopicsView::from([(topic.to_owned(), (Uuid::ZERO, 0))]);
+        self.members.values().any(|m| member_topics(m, &view).contains(topic))
+    }
+
     /// OffsetCommit by a member (Kafka's `ConsumerGroup.validateOffsetCommit`): an empty group
     /// takes commits with a negative epoch from anyone; otherwise the member must exist
     /// (UNKNOWN_MEMBER_ID), commit with v9+ (UNSUPPORTED_VERSION) and its current epoch, or an

@@ -1039,6 +1039,28 @@ impl Group {
         members.into_iter().map(|(_, m)| m).collect()
     }
 
+    /// Whether the group is a consumer group (KIP-848): ListGroups gives its type as
+    /// `consumer`, and its state and members are those of [`Group::consumer`].
+    pub(crate) fn is_consumer_group(&self) -> bool {
+        self.consumer.is_some()
+    }
+
+    /// Whether the group has no members, of either protocol (DeleteGroups answers
+    /// NON_EMPTY_GROUP otherwise; Kafka's `validateDeleteGroup`).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.state == GroupState::Empty && self.consumer.as_ref().is_none_or(|c| c.members.is_empty())
+    }
+
+    /// The generation and member ids a test sees ([`crate::MockCluster::group_members`]): a
+    /// classic group's generation and members in join order, or a consumer group's (KIP-848)
+    /// group epoch and member ids in ascending order.
+    pub(crate) fn generation_and_members(&self) -> (i32, Vec<String>) {
+        match &self.consumer {
+            Some(c) => (c.group_epoch, c.members.keys().cloned().collect()),
+            None => (self.generation, self.member_ids()),
+        }
+    }
+
     /// Removes the committed offset of `topic`-`partition`; whether there was one.
     pub(crate) fn delete_offset(&mut self, topic: &str, partition: i32) -> bool {
         self.offsets.remove(&(topic.to_owned(), partition)).is_some()

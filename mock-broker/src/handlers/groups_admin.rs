@@ -1,7 +1,9 @@
 //! The admin side of classic consumer groups, as Kafka 4.4's group coordinator answers it
 //! (`GroupMetadataManager`, `OffsetMetadataManager` and `ClassicGroup`): ListGroups,
-//! DescribeGroups, DeleteGroups and OffsetDelete. A group exists from its first JoinGroup or
-//! OffsetCommit until DeleteGroups removes it.
+//! DescribeGroups, DeleteGroups and OffsetDelete. A group exists from its first JoinGroup,
+//! ConsumerGroupHeartbeat or OffsetCommit until DeleteGroups removes it. A consumer group
+//! (KIP-848) is listed with its own type and state (`ConsumerGroup`), is not a classic group
+//! to DescribeGroups, and is not empty while it has members.
 
 use kafka_wire::consumer_protocol_subscription::ConsumerProtocolSubscription;
 use kafka_wire::delete_groups::{self, DeletableGroupResult};
@@ -46,6 +48,15 @@ fn state_name(state: GroupState) -> &'static str {
     }
 }
 
+/// Kafka's name of a group's state as ListGroups gives it (`Group.stateAsString`): a consumer
+/// group's (KIP-848) `ConsumerGroupState`, else the classic one.
+fn listed_state(group: &Group) -> &'static str {
+    match &group.consumer {
+        Some(c) => c.state_name(),
+        None => state_name(group.state),
+    }
+}
+
 /// JoinGroup, remembering the client id of the member it answers (DescribeGroups shows it).
 pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_group::Response {
     let response = super::groups::join_group(ctx, r).await;
@@ -61,7 +72,7 @@ pub(crate) async fn join_group(ctx: &Ctx<'_>, r: &join_group::Request) -> join_g
 }
 
 /// ListGroups: the groups this broker coordinates, filtered by state (case-insensitive) and by
-/// type (every group here is a `classic` one).
+/// type (`classic`, or `consumer` for a KIP-848 group; case-insensitive too).
 pub(crate) fn list_groups(ctx: &Ctx<'_>, r: &list_groups::Request) -> list_groups::Response {
     if let Some(code) = ctx.forced {
         return list_groups::Response { error_code: code, ..Default::default() };
@@ -73,13 +84,14 @@ pub(crate) fn list_groups(ctx: &Ctx<'_>, r: &list_groups::Request) -> list_group
         .groups
         .iter()
         .filter(|(id, _)| state.coordinator(id).is_some_and(|b| b.id == ctx.broker))
-        .filter(|(_, g)| states.is_empty() || states.contains(&state_name(g.state).to_lowercase()))
-        .filter(|_| types.is_empty() || types.iter().any(|t| t == "classic"))
+        .filter(|(_, g)| states.is_empty() || states.contains(&listed_state(g).to_lowercase()))
+        .filter(|(_, g)| types.is_empty() || types.iter().any(|t| t == group_type(g)))
         .map(|(id, g)| ListedGroup {
             group_id: id.as_str().into(),
-            protocol_type: g.protocol_type().unwrap_or("").into(),
-            group_state: state_name(g.state).into(),
-            group_type: "classic".into(),
+            // A consumer group's protocol type is `consumer` (`ConsumerGroup.protocolType`).
+            protocol_type: if g.is_consumer_group() { "consumer" } else { g.protocol_type().unwrap_or("") }.into(),
+            group_state: listed_state(g).into(),
+            group_type: group_type(g).into(),
             ..Default::default()
         })
         .collect();
@@ -87,9 +99,19 @@ pub(crate) fn list_groups(ctx: &Ctx<'_>, r: &list_groups::Request) -> list_group
     list_groups::Response { groups, ..Default::default() }
 }
 
+/// Kafka's name of a group's type (`Group.GroupType`).
+fn group_type(group: &Group) -> &'static str {
+    if group.is_consumer_group() {
+        "consumer"
+    } else {
+        "classic"
+    }
+}
+
 /// One group of a DescribeGroups answer: members with their metadata and assignment while the
-/// group is stable, without metadata otherwise; an unknown group is `Dead` (from v6 with
-/// GROUP_ID_NOT_FOUND, KIP-1043).
+/// group is stable, without metadata otherwise; an unknown group, or a consumer group
+/// (KIP-848: not a classic group, Kafka's `GroupMetadataManager.classicGroup`), is `Dead` (from
+/// v6 with GROUP_ID_NOT_FOUND and a message, KIP-1043).
 fn describe_group(ctx: &Ctx<'_>, state: &State, id: &str, operations: bool) -> DescribedGroup {
     let mut out = DescribedGroup { group_id: id.into(), ..Default::default() };
     let with_message = describe_groups::DescribedGroup::ERROR_MESSAGE_VERSIONS.contains(ctx.version);
@@ -97,13 +119,21 @@ fn describe_group(ctx: &Ctx<'_>, state: &State, id: &str, operations: bool) -> D
         out.error_code = code;
         return out;
     }
-    let Some(group) = state.groups.get(id) else {
-        out.group_state = "Dead".into();
-        if with_message {
-            out.error_code = ErrorCode::GROUP_ID_NOT_FOUND;
-            out.error_message = Some(format!("Group {id} not found.").into());
+    let group = match state.groups.get(id) {
+        Some(g) if g.is_consumer_group() => Err(format!("Group {id} is not a classic group.")),
+        Some(g) => Ok(g),
+        None => Err(format!("Group {id} not found.")),
+    };
+    let group = match group {
+        Ok(g) => g,
+        Err(message) => {
+            out.group_state = "Dead".into();
+            if with_message {
+                out.error_code = ErrorCode::GROUP_ID_NOT_FOUND;
+                out.error_message = Some(message.into());
+            }
+            return out;
         }
-        return out;
     };
     let stable = group.state == GroupState::Stable;
     out.group_state = state_name(group.state).into();
@@ -143,8 +173,9 @@ pub(crate) fn describe_groups(ctx: &Ctx<'_>, r: &describe_groups::Request) -> de
     describe_groups::Response { groups, ..Default::default() }
 }
 
-/// DeleteGroups: each group that exists and is empty goes, with its committed offsets. Kafka
-/// 4.4 sends no message with GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP.
+/// DeleteGroups: each group that exists and is empty goes, with its committed offsets (a
+/// consumer group, KIP-848, is empty when it has no members). Kafka 4.4 sends no message with
+/// GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP.
 pub(crate) fn delete_groups(ctx: &Ctx<'_>, r: &delete_groups::Request) -> delete_groups::Response {
     let mut state = ctx.shared.state();
     let results = r
@@ -153,6 +184,9 @@ pub(crate) fn delete_groups(ctx: &Ctx<'_>, r: &delete_groups::Request) -> delete
         .map(|id| {
             let outcome = match precheck(ctx, &state, id) {
                 Some(code) => Err((code, None)),
+                None if state.groups.get(&**id).is_some_and(|g| !g.is_empty()) => {
+                    Err((ErrorCode::NON_EMPTY_GROUP, None))
+                }
                 None => state.delete_group(id),
             };
             DeletableGroupResult {
@@ -166,10 +200,15 @@ pub(crate) fn delete_groups(ctx: &Ctx<'_>, r: &delete_groups::Request) -> delete
     delete_groups::Response { results, ..Default::default() }
 }
 
-/// The topics the members of a `consumer` group subscribe to (Kafka's `ClassicGroup
-/// .isSubscribedToTopic`: read from the members' metadata for the group's protocol; a member
-/// whose metadata does not decode counts as subscribed to nothing).
+/// Whether a member of the group subscribes to `topic`: in a consumer group (KIP-848), by
+/// name or regex (`ConsumerGroup.isSubscribedToTopic`); in a classic group of protocol type
+/// `consumer`, as `ClassicGroup.isSubscribedToTopic` reads it from the members' metadata for
+/// the group's protocol (a member whose metadata does not decode counts as subscribed to
+/// nothing).
 fn subscribed(group: &Group, topic: &str) -> bool {
+    if let Some(consumer) = &group.consumer {
+        return consumer.subscribes_to(topic);
+    }
     if group.protocol_type() != Some("consumer") || group.protocol_name().is_none() {
         return false;
     }
@@ -187,8 +226,9 @@ fn subscribed(group: &Group, topic: &str) -> bool {
 }
 
 /// OffsetDelete (Kafka's `OffsetMetadataManager.deleteOffsets`): a group with members may
-/// only lose the offsets of topics none of them subscribes to (GROUP_SUBSCRIBED_TO_TOPIC);
-/// a group of another protocol type with members may lose none (NON_EMPTY_GROUP).
+/// only lose the offsets of topics none of them subscribes to (GROUP_SUBSCRIBED_TO_TOPIC),
+/// consumer groups (KIP-848) included; a classic group of another protocol type with members
+/// may lose none (NON_EMPTY_GROUP).
 pub(crate) fn offset_delete(ctx: &Ctx<'_>, r: &offset_delete::Request) -> offset_delete::Response {
     let mut state = ctx.shared.state();
     let failed = |code: ErrorCode| offset_delete::Response { error_code: code, ..Default::default() };
@@ -199,14 +239,14 @@ pub(crate) fn offset_delete(ctx: &Ctx<'_>, r: &offset_delete::Request) -> offset
     let Some(group) = groups.get_mut(&*r.group_id) else {
         return failed(ErrorCode::GROUP_ID_NOT_FOUND);
     };
-    if group.state != GroupState::Empty && group.protocol_type() != Some("consumer") {
+    if !group.is_consumer_group() && group.state != GroupState::Empty && group.protocol_type() != Some("consumer") {
         return failed(ErrorCode::NON_EMPTY_GROUP);
     }
     let answers = r
         .topics
         .iter()
         .map(|t| {
-            let subscribed = group.state != GroupState::Empty && subscribed(group, &t.name);
+            let subscribed = !group.is_empty() && subscribed(group, &t.name);
             let count = topics.get(&*t.name).map_or(0, |t| t.partitions.len());
             let partitions = t
                 .partitions

@@ -164,20 +164,32 @@ pub(crate) fn txn_offset_commit(ctx: &Ctx<'_>, r: &txn_offset_commit::Request) -
     } else {
         // v5+: the request adds the offsets partition itself (transaction version 2).
         let add = txn_offset_commit_adds(ctx.version);
-        state
-            .txn_offset_commit(
+        let now = Instant::now();
+        let commit = |state: &mut State, generation: i32, member_id: &str, instance_id, offsets: &[_]| {
+            state.txn_offset_commit(
                 &r.transactional_id,
                 &r.group_id,
                 r.producer_id,
                 r.producer_epoch,
-                r.generation_id_or_member_epoch,
-                &r.member_id,
-                r.group_instance_id.as_deref(),
-                &offsets,
+                generation,
+                member_id,
+                instance_id,
+                offsets,
                 add,
-                Instant::now(),
+                now,
             )
-            .map_err(|code| verification_error(code, txn_offset_commit_abortable(ctx.version)))
+        };
+        if state.groups.get(&*r.group_id).is_some_and(|g| g.is_consumer_group()) {
+            // A consumer group (KIP-848): the producer and the offsets partition are checked
+            // first (a commit of nothing checks only them), then the member and its epoch as
+            // `ConsumerGroup.validateOffsetCommit` does for a transactional commit.
+            commit(&mut state, -1, "", None, &[])
+                .and_then(|_| consumer_txn_commit_check(&state, r, &offsets))
+                .and_then(|()| commit(&mut state, -1, "", None, &offsets))
+        } else {
+            commit(&mut state, r.generation_id_or_member_epoch, &r.member_id, r.group_instance_id.as_deref(), &offsets)
+        }
+        .map_err(|code| verification_error(code, txn_offset_commit_abortable(ctx.version)))
     };
     let mut codes = match &result {
         Ok(codes) => codes.clone().into_iter(),
@@ -206,6 +218,31 @@ pub(crate) fn txn_offset_commit(ctx: &Ctx<'_>, r: &txn_offset_commit::Request) -
         })
         .collect();
     txn_offset_commit::Response { topics, ..Default::default() }
+}
+
+/// The member check of a TxnOffsetCommit to a consumer group (KIP-848; Kafka's
+/// `OffsetMetadataManager.validateTransactionalOffsetCommit` and
+/// `ConsumerGroup.validateOffsetCommit`): a negative epoch passes while the group is empty;
+/// otherwise an unknown member is UNKNOWN_MEMBER_ID, and an epoch other than the member's (or
+/// an older one for partitions it had since, KIP-1251) is STALE_MEMBER_EPOCH, which Kafka
+/// answers as ILLEGAL_GENERATION to the transactional producer.
+fn consumer_txn_commit_check(
+    state: &State,
+    r: &txn_offset_commit::Request,
+    offsets: &[crate::txn::TxnOffset],
+) -> Result<(), ErrorCode> {
+    let Some(consumer) = state.groups.get(&*r.group_id).and_then(|g| g.consumer.as_ref()) else {
+        return Ok(());
+    };
+    let partitions: Vec<(kafka_wire::Uuid, i32)> =
+        offsets.iter().filter_map(|o| Some((state.topics.get(&o.0)?.id, o.1))).collect();
+    consumer.validate_commit(&r.member_id, r.generation_id_or_member_epoch, true, &partitions).map_err(|code| {
+        if code == ErrorCode::STALE_MEMBER_EPOCH {
+            ErrorCode::ILLEGAL_GENERATION
+        } else {
+            code
+        }
+    })
 }
 
 /// TxnOffsetCommit v5+ adds the group's offsets partition to the transaction (the schema's
