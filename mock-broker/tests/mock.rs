@@ -7,6 +7,7 @@ mod binary;
 mod broker;
 mod client_interop;
 mod connections;
+mod consumer_admin;
 mod groups;
 mod smoke;
 mod txn;
