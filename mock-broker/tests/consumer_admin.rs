@@ -52,7 +52,9 @@ async fn listed(connection: &Connection, states: &[&str], types: &[&str]) -> Vec
     assert_eq!(r.error_code, ErrorCode::NONE);
     r.groups
         .iter()
-        .map(|g| (g.group_id.to_string(), g.protocol_type.to_string(), g.group_state.to_string(), g.group_type.to_string()))
+        .map(|g| {
+            (g.group_id.to_string(), g.protocol_type.to_string(), g.group_state.to_string(), g.group_type.to_string())
+        })
         .collect()
 }
 
@@ -85,6 +87,13 @@ async fn a_consumer_group_is_listed_and_deleted_once_empty() {
     let g = &d.unwrap().groups[0];
     assert_eq!((g.error_code, &*g.group_state, g.members.len()), (ErrorCode::GROUP_ID_NOT_FOUND, "Dead", 0));
     assert_eq!(g.error_message.as_deref(), Some("Group cg is not a classic group."));
+    let v5 = describe_groups::v5::Request {
+        groups: vec![GROUP.into()],
+        include_authorized_operations: true,
+        ..Default::default()
+    };
+    let g = &connection.send_versioned(&v5).await.unwrap().groups[0];
+    assert_eq!((g.error_code, &*g.group_state, g.authorized_operations), (ErrorCode::NONE, "Dead", 3400));
 
     assert_eq!(delete_group(&connection).await, ErrorCode::NON_EMPTY_GROUP);
     heartbeat(&connection, -1).await;
@@ -154,8 +163,8 @@ async fn offset_delete_keeps_the_offsets_of_subscribed_topics() {
 }
 
 /// A TxnOffsetCommit with a consumer-group member's id and epoch is taken (and its offset
-/// committed with the transaction); another epoch is ILLEGAL_GENERATION, an unknown member or
-/// none UNKNOWN_MEMBER_ID, as from Kafka 4.4.
+/// committed with the transaction); another epoch is ILLEGAL_GENERATION, an unknown member
+/// UNKNOWN_MEMBER_ID; one without member id and epoch passes; as from Kafka 4.4.
 #[tokio::test]
 async fn txn_offset_commit_checks_the_member_epoch() {
     let (cluster, connection) = start().await;
@@ -203,7 +212,10 @@ async fn txn_offset_commit_checks_the_member_epoch() {
         (MEMBER, epoch + 1, ErrorCode::ILLEGAL_GENERATION),
         (MEMBER, epoch - 1, ErrorCode::ILLEGAL_GENERATION),
         ("nobody", epoch, ErrorCode::UNKNOWN_MEMBER_ID),
-        ("", -1, ErrorCode::UNKNOWN_MEMBER_ID),
+        (MEMBER, -1, ErrorCode::ILLEGAL_GENERATION),
+        ("", epoch, ErrorCode::UNKNOWN_MEMBER_ID),
+        // A producer that gives only the group id commits while the group has members.
+        ("", -1, ErrorCode::NONE),
         (MEMBER, epoch, ErrorCode::NONE),
     ] {
         let r = connection.send_versioned(&commit(member_id, member_epoch)).await.unwrap();

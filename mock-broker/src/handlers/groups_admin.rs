@@ -131,6 +131,10 @@ fn describe_group(ctx: &Ctx<'_>, state: &State, id: &str, operations: bool) -> D
             if with_message {
                 out.error_code = ErrorCode::GROUP_ID_NOT_FOUND;
                 out.error_message = Some(message.into());
+            } else if operations {
+                // Kafka's `KafkaApis` gives the operations to every group answered without
+                // an error, a dead one too (seen in the differential test).
+                out.authorized_operations = GROUP_OPERATIONS;
             }
             return out;
         }

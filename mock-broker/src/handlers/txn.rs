@@ -222,10 +222,12 @@ pub(crate) fn txn_offset_commit(ctx: &Ctx<'_>, r: &txn_offset_commit::Request) -
 
 /// The member check of a TxnOffsetCommit to a consumer group (KIP-848; Kafka's
 /// `OffsetMetadataManager.validateTransactionalOffsetCommit` and
-/// `ConsumerGroup.validateOffsetCommit`): a negative epoch passes while the group is empty;
-/// otherwise an unknown member is UNKNOWN_MEMBER_ID, and an epoch other than the member's (or
-/// an older one for partitions it had since, KIP-1251) is STALE_MEMBER_EPOCH, which Kafka
-/// answers as ILLEGAL_GENERATION to the transactional producer.
+/// `ConsumerGroup.validateOffsetCommit`): a commit without member id and with a negative
+/// epoch passes (a producer that sends only the group id; Kafka 4.4 takes it while the group
+/// has members, seen in the differential test), as does any negative epoch while the group is
+/// empty; otherwise an unknown member is UNKNOWN_MEMBER_ID, and an epoch other than the
+/// member's (or an older one for partitions it had since, KIP-1251) is STALE_MEMBER_EPOCH,
+/// which Kafka answers as ILLEGAL_GENERATION to the transactional producer.
 fn consumer_txn_commit_check(
     state: &State,
     r: &txn_offset_commit::Request,
@@ -234,6 +236,9 @@ fn consumer_txn_commit_check(
     let Some(consumer) = state.groups.get(&*r.group_id).and_then(|g| g.consumer.as_ref()) else {
         return Ok(());
     };
+    if r.member_id.is_empty() && r.generation_id_or_member_epoch < 0 {
+        return Ok(());
+    }
     let partitions: Vec<(kafka_wire::Uuid, i32)> =
         offsets.iter().filter_map(|o| Some((state.topics.get(&o.0)?.id, o.1))).collect();
     consumer.validate_commit(&r.member_id, r.generation_id_or_member_epoch, true, &partitions).map_err(|code| {

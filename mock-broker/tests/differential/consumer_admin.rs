@@ -103,7 +103,8 @@ async fn described(s: &Sys, v5: bool) -> impl Debug {
             ..Default::default()
         }
     } else {
-        let request = describe_groups::v6::Request { groups, include_authorized_operations: true, ..Default::default() };
+        let request =
+            describe_groups::v6::Request { groups, include_authorized_operations: true, ..Default::default() };
         s.send(&coordinator(), &request).await
     };
     r.throttle_time_ms = 0;
@@ -199,11 +200,13 @@ async fn consumer_admin_script(s: &Sys, t: &mut Transcript) {
     // A joins and heartbeats (not compared) until the group is stable.
     let r = s.send(&coordinator(), &heartbeat(0, &[])).await;
     assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);
-    let (mut epoch, mut owned) = (r.member_epoch, Vec::new());
+    let assigned = |a: &consumer_group_heartbeat::v1::Assignment| -> Vec<(Uuid, Vec<i32>)> {
+        a.topic_partitions.iter().map(|t| (t.topic_id, t.partitions.iter().copied().collect())).collect()
+    };
+    let (mut epoch, mut owned) = (r.member_epoch, r.assignment.as_ref().map(assigned).unwrap_or_default());
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let describe =
-            consumer_group_describe::v1::Request { group_ids: vec![GROUP.into()], ..Default::default() };
+        let describe = consumer_group_describe::v1::Request { group_ids: vec![GROUP.into()], ..Default::default() };
         let d = s.send(&coordinator(), &describe).await;
         let g = &d.groups[0];
         if g.assignment_epoch == g.group_epoch && &*g.group_state == "Stable" && !owned.is_empty() {
@@ -213,8 +216,8 @@ async fn consumer_admin_script(s: &Sys, t: &mut Transcript) {
         let r = s.send(&coordinator(), &heartbeat(epoch, &owned)).await;
         assert_eq!(r.error_code, ErrorCode::NONE, "{}: {:?}", s.name, r.error_message);
         epoch = r.member_epoch;
-        if let Some(a) = r.assignment {
-            owned = a.topic_partitions.iter().map(|t| (t.topic_id, t.partitions.iter().copied().collect())).collect();
+        if let Some(a) = &r.assignment {
+            owned = assigned(a);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -263,6 +266,8 @@ async fn consumer_admin_script(s: &Sys, t: &mut Transcript) {
     t.step("TxnOffsetCommit: A with a smaller epoch", txn_committed(s, p, A, epoch - 1).await);
     t.step("TxnOffsetCommit: an unknown member", txn_committed(s, p, "nobody", epoch).await);
     t.step("TxnOffsetCommit: no member", txn_committed(s, p, "", -1).await);
+    t.step("TxnOffsetCommit: A with epoch -1", txn_committed(s, p, A, -1).await);
+    t.step("TxnOffsetCommit: no member id, A's epoch", txn_committed(s, p, "", epoch).await);
     let end = end_txn::v4::Request {
         transactional_id: TXN.into(),
         producer_id: p.0,

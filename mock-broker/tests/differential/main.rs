@@ -1574,6 +1574,6 @@ mod connections;
 mod txn;
 // After the `differential!` macro: the scenarios in modules of their own use it.
 mod admin;
+mod consumer_admin;
 mod consumer_group;
 mod groups;
-mod consumer_admin;
