@@ -183,7 +183,8 @@ impl Authenticator {
             shared.counters.failed_authentications.fetch_add(1, Ordering::Relaxed);
             failure
         };
-        match exchange.step(users, token).map_err(failed)? {
+        let lookup = |user: &str, mechanism| shared.state().scram_credential(user, mechanism);
+        match exchange.step(users, lookup, token).map_err(failed)? {
             Step::Continue(challenge) => Ok((challenge, 0)),
             Step::Done { user, reply } => {
                 if self.session.as_ref().is_some_and(|s| s.user != user) {
