@@ -16,10 +16,6 @@ use crate::cluster::{OpenGuard, Shared};
 use crate::frame_reader::{FrameReader, ReadError};
 use crate::request::{handle, Next};
 
-// The handler contract lives in `context`; re-exported here for the handlers that import it
-// from `server`.
-pub(crate) use crate::context::{millis, wait_for_change, Ctx, Handled};
-
 /// Why a connection closed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Closed {

@@ -8,7 +8,7 @@ use kafka_wire::delete_acls::{self, DeleteAclsFilterResult, DeleteAclsMatchingAc
 use kafka_wire::describe_acls::{self, AclDescription, DescribeAclsResource};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::{AclBinding, AdminError};
 
 /// Codes shared by the filters: ANY matches every value, MATCH (pattern types only) matches the

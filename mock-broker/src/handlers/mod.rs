@@ -23,7 +23,7 @@ mod txn;
 
 use kafka_wire::ApiRequest;
 
-use crate::server::{Ctx, Handled};
+use crate::context::{Ctx, Handled};
 
 /// Handles a decoded request (SASL requests are handled by the connection).
 pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
