@@ -49,6 +49,15 @@ impl Authenticator {
         }
     }
 
+    /// The principal of the connection as Kafka's authorizer sees it: `User:<name>` once
+    /// authenticated, `User:ANONYMOUS` before (and on a listener without SASL).
+    pub(crate) fn principal(&self) -> String {
+        match &self.session {
+            Some(s) => format!("User:{}", s.user),
+            None => "User:ANONYMOUS".to_owned(),
+        }
+    }
+
     /// Whether the next frame is a bare SASL token (after a SaslHandshake v0), not a request.
     pub(crate) fn expects_raw_token(&self) -> bool {
         self.raw_tokens

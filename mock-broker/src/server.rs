@@ -58,11 +58,17 @@ pub(crate) async fn connection(
     kill: watch::Receiver<u64>,
 ) {
     let shared = guard.shared().clone();
-    let closed = open(&shared, broker, tcp, kill).await;
+    let closed = open(&shared, broker, tcp, peer, kill).await;
     log_close(broker, peer, &closed);
 }
 
-async fn open(shared: &Arc<Shared>, broker: i32, tcp: TcpStream, kill: watch::Receiver<u64>) -> Closed {
+async fn open(
+    shared: &Arc<Shared>,
+    broker: i32,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    kill: watch::Receiver<u64>,
+) -> Closed {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = shared.tls.clone() {
         let mut kill = kill;
@@ -75,19 +81,21 @@ async fn open(shared: &Arc<Shared>, broker: i32, tcp: TcpStream, kill: watch::Re
                 Err(_) => return Closed::Tls("none within 10 s".into()),
             },
         };
-        return serve(shared, broker, stream, kill).await;
+        return serve(shared, broker, stream, peer, kill).await;
     }
-    serve(shared, broker, tcp, kill).await
+    serve(shared, broker, tcp, peer, kill).await
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Arc<Shared>,
     broker: i32,
     mut stream: S,
+    peer: SocketAddr,
     mut kill: watch::Receiver<u64>,
 ) -> Closed {
     let mut auth = Authenticator::default();
     let mut frames = FrameReader::new();
+    let host = peer.ip().to_string();
     loop {
         let limit = auth.max_frame_size(shared);
         let frame = tokio::select! {
@@ -100,7 +108,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let next = tokio::select! {
             _ = kill.changed() => return Closed::Stopped,
-            next = handle(shared, broker, &mut auth, frame) => next,
+            next = handle(shared, broker, &host, &mut auth, frame) => next,
         };
         let (bytes, close) = match next {
             Next::Write(b) => (Some(b), None),
