@@ -196,7 +196,7 @@ enum Verdict {
     /// Denied as a whole: the API's answer with this error.
     Deny(ErrorCode),
     /// Handle the allowed part; answer each denied part with its error, in the same response.
-    Split(ApiRequest, Vec<(ApiRequest, ErrorCode)>),
+    Split(Box<ApiRequest>, Vec<(ApiRequest, ErrorCode)>),
 }
 
 /// Splits `items` into the allowed and the denied ones; `rebuild` makes a request of either.
@@ -210,7 +210,7 @@ fn split<T: Clone>(
     match (yes.is_empty(), no.is_empty()) {
         (_, true) => Verdict::Handle,
         (true, false) => Verdict::Deny(code),
-        (false, false) => Verdict::Split(rebuild(yes), vec![(rebuild(no), code)]),
+        (false, false) => Verdict::Split(Box::new(rebuild(yes)), vec![(rebuild(no), code)]),
     }
 }
 
@@ -240,7 +240,7 @@ fn split_configs<T: Clone>(
     if !brokers.is_empty() {
         denied.push((rebuild(brokers), ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
     }
-    Verdict::Split(rebuild(yes), denied)
+    Verdict::Split(Box::new(rebuild(yes)), denied)
 }
 
 /// The verdict on `request` for the APIs answered entry by entry; the others by [`denied`].
@@ -288,7 +288,7 @@ fn verdict(who: &Who<'_>, version: i16, request: &ApiRequest) -> Verdict {
             let rebuild = |topic_names, topics| {
                 ApiRequest::DeleteTopics(kafka_wire::delete_topics::Request { topic_names, topics, ..r.clone() })
             };
-            Verdict::Split(rebuild(names_ok, ok), vec![(rebuild(names_no, no), TAF)])
+            Verdict::Split(Box::new(rebuild(names_ok, ok)), vec![(rebuild(names_no, no), TAF)])
         }
         ApiRequest::CreatePartitions(r) => {
             let rebuild =
@@ -376,6 +376,62 @@ fn merge(answer: &mut ApiResponse, denied: ApiResponse) {
     }
 }
 
+/// Kafka's texts for its authorization errors (`Errors`' default messages), where an answer
+/// carries one.
+fn kafka_message(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::TOPIC_AUTHORIZATION_FAILED => "Topic authorization failed.",
+        ErrorCode::GROUP_AUTHORIZATION_FAILED => "Group authorization failed.",
+        ErrorCode::CLUSTER_AUTHORIZATION_FAILED => "Cluster authorization failed.",
+        _ => "Transactional Id authorization failed.",
+    }
+}
+
+/// Makes the answer to a denied request (or part of one), built by the handler's forced-error
+/// path, read as Kafka's: its messages, and the fields Kafka leaves empty or sets for a denial.
+fn as_denied(answer: &mut ApiResponse, code: ErrorCode) {
+    // The text of Kafka's `ClusterAuthorizationException` (`AuthHelper`), without the request's
+    // description that starts it.
+    let needs = |op: &str| Some(format!("Request needs {op} permission.").into());
+    match answer {
+        ApiResponse::Fetch(a) => {
+            for p in a.responses.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+                p.aborted_transactions = Some(Vec::new());
+            }
+        }
+        ApiResponse::CreateTopics(a) => {
+            // The controller's text (`ControllerApis`).
+            a.topics.iter_mut().for_each(|t| t.error_message = Some("Authorization failed.".into()));
+        }
+        ApiResponse::DeleteTopics(a) => {
+            for t in &mut a.responses {
+                t.topic_id = Uuid::ZERO;
+                t.error_message = Some(kafka_message(code).into());
+            }
+        }
+        ApiResponse::DescribeConfigs(a) => {
+            a.results.iter_mut().for_each(|r| r.error_message = Some(kafka_message(code).into()));
+        }
+        ApiResponse::AlterConfigs(a) => {
+            a.responses.iter_mut().for_each(|r| r.error_message = Some(kafka_message(code).into()));
+        }
+        ApiResponse::IncrementalAlterConfigs(a) => {
+            a.responses.iter_mut().for_each(|r| r.error_message = Some(kafka_message(code).into()));
+        }
+        ApiResponse::FindCoordinator(a) => {
+            a.coordinators.iter_mut().for_each(|c| c.error_message = Some("".into()));
+        }
+        ApiResponse::OffsetFetch(a) => {
+            a.topics.clear();
+            a.groups.iter_mut().for_each(|g| g.topics.clear());
+        }
+        ApiResponse::CreateAcls(a) => a.results.iter_mut().for_each(|r| r.error_message = needs("ALTER")),
+        ApiResponse::DeleteAcls(a) => a.filter_results.iter_mut().for_each(|r| r.error_message = needs("ALTER")),
+        ApiResponse::DescribeAcls(a) => a.error_message = needs("DESCRIBE"),
+        _ => {}
+    }
+}
+
 /// Leaves out of an answer what the principal may not see: the topics of an all-topics
 /// Metadata it may not describe (Kafka does not name them), the groups of ListGroups
 /// (unless it may describe the cluster).
@@ -405,12 +461,19 @@ pub(crate) async fn authorized_dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> 
     };
     let mut handled = match verdict {
         Verdict::Handle => super::dispatch(ctx, request).await,
-        Verdict::Deny(code) => super::dispatch(&Ctx { forced: Some(code), ..*ctx }, request).await,
+        Verdict::Deny(code) => {
+            let mut answer = super::dispatch(&Ctx { forced: Some(code), ..*ctx }, request).await;
+            if let Handled::Reply(a) = &mut answer {
+                as_denied(a, code);
+            }
+            answer
+        }
         Verdict::Split(allowed, denied) => {
             let mut handled = super::dispatch(ctx, &allowed).await;
             for (part, code) in denied {
                 let answer = super::dispatch(&Ctx { forced: Some(code), ..*ctx }, &part).await;
-                if let (Handled::Reply(a), Handled::Reply(d)) = (&mut handled, answer) {
+                if let (Handled::Reply(a), Handled::Reply(mut d)) = (&mut handled, answer) {
+                    as_denied(&mut d, code);
                     merge(a, d);
                 }
             }

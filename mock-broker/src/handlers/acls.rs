@@ -174,7 +174,8 @@ pub(crate) fn create_acls(ctx: &Ctx<'_>, r: &create_acls::Request) -> create_acl
                     if !state.acls.contains(&acl) {
                         state.acls.push(acl);
                     }
-                    failed(ErrorCode::NONE, None)
+                    // Kafka's controller answers an empty message, not a null one.
+                    failed(ErrorCode::NONE, Some(String::new()))
                 }
                 Err((code, message)) => failed(code, message),
             }
@@ -229,7 +230,8 @@ pub(crate) fn describe_acls(ctx: &Ctx<'_>, r: &describe_acls::Request) -> descri
             }),
         }
     }
-    describe_acls::Response { error_message: None, resources, ..Default::default() }
+    // Kafka answers an empty message, not a null one.
+    describe_acls::Response { error_message: Some("".into()), resources, ..Default::default() }
 }
 
 pub(crate) fn delete_acls(ctx: &Ctx<'_>, r: &delete_acls::Request) -> delete_acls::Response {

@@ -1573,4 +1573,5 @@ async fn versions() {
 mod connections;
 mod txn;
 // After the `differential!` macro: the scenarios in modules of their own use it.
+mod acls;
 mod admin;
