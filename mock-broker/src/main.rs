@@ -86,10 +86,10 @@ struct Cli {
     /// SCRAM iterations of the credentials (4096)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     scram_iterations: Option<u32>,
-    /// Enforces ACLs (Kafka's StandardAuthorizer; nothing allowed without an ACL)
+    /// Enforces ACLs: no ALLOW, denied
     #[arg(long)]
     authorizer: bool,
-    /// A principal every operation is allowed to, e.g. User:admin (repeatable; super.users)
+    /// Never denied, e.g. User:admin (repeatable)
     #[arg(long = "super-user", value_name = "PRINCIPAL", value_parser = parse_principal)]
     super_users: Vec<String>,
     /// Enables TLS: certificate chain, PEM, leaf first

@@ -370,7 +370,10 @@ fn merge(answer: &mut ApiResponse, denied: ApiResponse) {
             a.responses.extend(d.responses)
         }
         (ApiResponse::OffsetCommit(a), ApiResponse::OffsetCommit(d)) => a.topics.extend(d.topics),
-        (ApiResponse::DescribeGroups(a), ApiResponse::DescribeGroups(d)) => a.groups.extend(d.groups),
+        // Kafka 4.4 answers the denied groups first (tests/differential/acls.rs).
+        (ApiResponse::DescribeGroups(a), ApiResponse::DescribeGroups(d)) => {
+            a.groups.splice(0..0, d.groups);
+        }
         (ApiResponse::DeleteGroups(a), ApiResponse::DeleteGroups(d)) => a.results.extend(d.results),
         _ => {}
     }
@@ -434,11 +437,39 @@ fn as_denied(answer: &mut ApiResponse, code: ErrorCode) {
 
 /// Leaves out of an answer what the principal may not see: the topics of an all-topics
 /// Metadata it may not describe (Kafka does not name them), the groups of ListGroups
-/// (unless it may describe the cluster).
+/// (unless it may describe the cluster); the committed offsets of topics it may not describe
+/// in OffsetFetch.
 fn hide(who: &Who<'_>, version: i16, request: &ApiRequest, answer: &mut ApiResponse) {
     match (request, answer) {
         (ApiRequest::Metadata(r), ApiResponse::Metadata(a)) if every_topic(r, version) => {
             a.topics.retain(|t| t.name.as_deref().is_some_and(|n| who.may(DESCRIBE, TOPIC, n)));
+        }
+        (ApiRequest::OffsetFetch(r), ApiResponse::OffsetFetch(a)) => {
+            // Topics it may not describe: left out of an all-topics fetch, each partition
+            // TOPIC_AUTHORIZATION_FAILED otherwise (Kafka's `OffsetFetchResponse.UNAUTHORIZED_PARTITION`).
+            let seen = |name: &str, id: Uuid| who.may_topic(DESCRIBE, id, name);
+            let denied = |error_code: &mut ErrorCode, offset: &mut i64, epoch: &mut i32, metadata: &mut Option<_>| {
+                *error_code = ErrorCode::TOPIC_AUTHORIZATION_FAILED;
+                *offset = -1;
+                *epoch = -1;
+                *metadata = Some("".into());
+            };
+            if r.groups.is_empty() {
+                if r.topics.is_none() {
+                    a.topics.retain(|t| seen(&t.name, Uuid::ZERO));
+                }
+                for p in a.topics.iter_mut().filter(|t| !seen(&t.name, Uuid::ZERO)).flat_map(|t| &mut t.partitions) {
+                    denied(&mut p.error_code, &mut p.committed_offset, &mut p.committed_leader_epoch, &mut p.metadata);
+                }
+            }
+            for (g, asked) in a.groups.iter_mut().zip(&r.groups) {
+                if asked.topics.is_none() {
+                    g.topics.retain(|t| seen(&t.name, t.topic_id));
+                }
+                for p in g.topics.iter_mut().filter(|t| !seen(&t.name, t.topic_id)).flat_map(|t| &mut t.partitions) {
+                    denied(&mut p.error_code, &mut p.committed_offset, &mut p.committed_leader_epoch, &mut p.metadata);
+                }
+            }
         }
         (ApiRequest::ListGroups(_), ApiResponse::ListGroups(a)) if !who.may(DESCRIBE, CLUSTER, CLUSTER_NAME) => {
             a.groups.retain(|g| who.may(DESCRIBE, GROUP, &g.group_id));

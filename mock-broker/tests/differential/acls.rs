@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use kafka_wire::records::Compression;
 use kafka_wire::{
-    create_acls, delete_topics, describe_acls, describe_configs, describe_groups, find_coordinator, init_producer_id,
-    join_group, list_groups, metadata, offset_commit, offset_fetch, ErrorCode,
+    create_acls, delete_groups, delete_topics, describe_acls, describe_configs, describe_groups, find_coordinator,
+    init_producer_id, join_group, list_groups, metadata, offset_commit, offset_fetch, ErrorCode,
 };
 use kafka_wire_client::sasl::{SaslConfig as ClientSasl, SaslMechanism as ClientMechanism};
 use kafka_wire_client::{Client, Target};
@@ -232,14 +232,36 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
     let mut r = alice.send(&any, &offset_fetch_request(OTHER_GROUP)).await;
     r.throttle_time_ms = 0;
     t.step("OffsetFetch: a denied group", r);
+    // A group it may use: the topics are checked one by one.
+    alice.coordinator_ready(GROUP).await;
+    let open_code = |r: &offset_commit::v9::Response| {
+        r.topics.iter().find(|t| &*t.name == OPEN).map_or(ErrorCode::NONE, |t| t.partitions[0].error_code)
+    };
+    let mut r = alice.send_settled(&any, &commit_request(GROUP), open_code).await;
+    r.throttle_time_ms = 0;
+    r.topics = by_name(r.topics, |x| x.name.clone());
+    t.step("OffsetCommit: an allowed group, an allowed and a denied topic", r);
+    let mut r = alice.send(&any, &offset_fetch_request(GROUP)).await;
+    r.throttle_time_ms = 0;
+    r.groups.iter_mut().for_each(|g| g.topics.sort_by(|a, b| a.name.cmp(&b.name)));
+    t.step("OffsetFetch: an allowed group, an allowed and a denied topic", r);
+    let mut all = offset_fetch_request(GROUP);
+    all.groups[0].topics = None;
+    let mut r = alice.send(&any, &all).await;
+    r.throttle_time_ms = 0;
+    t.step("OffsetFetch: an allowed group, every topic", r);
     let request = describe_groups::v6::Request {
-        groups: vec![OTHER_GROUP.into()],
+        groups: vec![GROUP.into(), OTHER_GROUP.into()],
         include_authorized_operations: false,
         ..Default::default()
     };
     let mut r = alice.send(&any, &request).await;
     r.throttle_time_ms = 0;
-    t.step("DescribeGroups: a denied group", r);
+    t.step("DescribeGroups: an allowed and a denied group", r);
+    let request = delete_groups::v2::Request { groups_names: vec![OTHER_GROUP.into()], ..Default::default() };
+    let mut r = alice.send(&any, &request).await;
+    r.throttle_time_ms = 0;
+    t.step("DeleteGroups: a denied group", r);
     let mut r = alice.send(&any, &list_groups::v5::Request::default()).await;
     r.throttle_time_ms = 0;
     t.step("ListGroups", r);
@@ -253,6 +275,10 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
     };
     let r = alice.send(&any, &request).await;
     t.step("InitProducerId: a denied transactional id", norm_init_producer_id(r));
+    // An idempotent producer: WRITE on any topic is enough.
+    let request = init_producer_id::v5::Request { transactional_id: None, ..request };
+    let r = alice.send_settled(&any, &request, |r| r.error_code).await;
+    t.step("InitProducerId: idempotent, with WRITE on a topic", norm_init_producer_id(r));
 
     let filter = describe_acls::v3::Request {
         resource_type_filter: 1,
