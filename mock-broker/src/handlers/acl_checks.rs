@@ -267,8 +267,21 @@ fn verdict(who: &Who<'_>, version: i16, request: &ApiRequest) -> Verdict {
         }
         ApiRequest::Metadata(r) if !every_topic(r, version) => {
             let Some(topics) = &r.topics else { return Verdict::Handle };
+            // A missing topic it would create needs CREATE too (Kafka's `KafkaApis`: else
+            // TOPIC_AUTHORIZATION_FAILED, and nothing is created).
+            let creates = (r.allow_auto_topic_creation
+                || !metadata::Request::ALLOW_AUTO_TOPIC_CREATION_VERSIONS.contains(version))
+                && who.state.settings.auto_create_topics;
+            let allowed = |t: &metadata::MetadataRequestTopic| {
+                let name = t.name.as_deref().unwrap_or("");
+                who.may_topic(DESCRIBE, t.topic_id, name)
+                    && (!creates
+                        || name.is_empty()
+                        || who.state.topics.contains_key(name)
+                        || who.may(CREATE, TOPIC, name))
+            };
             let rebuild = |topics| ApiRequest::Metadata(metadata::Request { topics: Some(topics), ..r.clone() });
-            split(topics, TAF, |t| who.may_topic(DESCRIBE, t.topic_id, t.name.as_deref().unwrap_or("")), rebuild)
+            split(topics, TAF, allowed, rebuild)
         }
         ApiRequest::CreateTopics(r) => {
             let rebuild = |topics| ApiRequest::CreateTopics(kafka_wire::create_topics::Request { topics, ..r.clone() });

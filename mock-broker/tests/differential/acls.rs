@@ -54,7 +54,8 @@ async fn connect(name: &'static str, bootstrap: &str, user: &str, password: &str
     Sys { name, client, ids }
 }
 
-/// A literal ALLOW for any host: resource type 2 topic, 3 group; operation 3 READ, 4 WRITE.
+/// A literal ALLOW for any host: resource type 2 topic, 3 group; operation 3 READ, 4 WRITE,
+/// 8 DESCRIBE.
 fn allow(resource_type: i8, name: &str, operation: i8) -> create_acls::v3::AclCreation {
     create_acls::v3::AclCreation {
         resource_type,
@@ -147,7 +148,7 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
     let leader = admin.ids[0];
 
     let acls = create_acls::v3::Request {
-        creations: vec![allow(2, OPEN, 4), allow(2, OPEN, 3), allow(3, GROUP, 3)],
+        creations: vec![allow(2, OPEN, 4), allow(2, OPEN, 3), allow(3, GROUP, 3), allow(2, "acl-describable", 8)],
         ..Default::default()
     };
     let mut r = alice.send(&any, &acls).await;
@@ -178,6 +179,10 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
     t.step("Metadata: every topic", norm_metadata(alice, r));
     let r = alice.send(&any, &metadata_request(&[OPEN, CLOSED, "acl-missing"], true)).await;
     t.step("Metadata: allowed, denied and missing topics", norm_metadata(alice, r));
+    let r = alice.send(&any, &metadata_request(&["acl-describable"], true)).await;
+    t.step("Metadata: a missing topic it may describe but not create", norm_metadata(alice, r));
+    let r = admin.send(&any, &metadata_request(&["acl-describable"], false)).await;
+    t.step("Metadata: ... not created", norm_metadata(admin, r));
 
     let mut request = fetch_request(open_id, &[(0, 0, 1 << 20)], 1 << 20, 0, 0);
     request.topics.extend(fetch_request(closed_id, &[(0, 0, 1 << 20)], 1 << 20, 0, 0).topics);
