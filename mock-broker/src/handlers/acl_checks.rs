@@ -53,8 +53,8 @@ fn transactional_id(op: i8, id: &str) -> Check {
 }
 
 /// The checks of `request` (none for the APIs every authenticated principal may use:
-/// ApiVersions, SASL, Metadata, DescribeCluster, ListGroups; Kafka filters the answers of the
-/// last ones, the mock does not).
+/// ApiVersions, SASL, Metadata, DescribeCluster, ListGroups; the answers of Metadata and
+/// ListGroups are filtered instead, `hide`).
 fn checks(state: &State, request: &ApiRequest) -> Vec<Check> {
     let by_id = |id: Uuid, name: &str| state.topic_name(id).map_or_else(|| name.to_owned(), str::to_owned);
     let config_checks = |op: i8, resources: Vec<(i8, String)>| -> Vec<Check> {
@@ -494,6 +494,7 @@ fn hide(who: &Who<'_>, version: i16, request: &ApiRequest, answer: &mut ApiRespo
 /// Handles `request` as [`super::dispatch`] does, under the authorizer when one is configured
 /// (`MockConfig::authorizer`): denied parts get the API's authorization error.
 pub(crate) async fn authorized_dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
+    // An injected fault answers first, as it would without the authorizer.
     if !ctx.shared.authorizer || ctx.forced.is_some() {
         return super::dispatch(ctx, request).await;
     }
