@@ -340,6 +340,18 @@ fn verdict(who: &Who<'_>, version: i16, request: &ApiRequest) -> Verdict {
             let rebuild = |topics| ApiRequest::OffsetCommit(kafka_wire::offset_commit::Request { topics, ..r.clone() });
             split(&r.topics, TAF, |t| who.may_topic(READ, t.topic_id, &t.name), rebuild)
         }
+        // v4+: one answer per key.
+        ApiRequest::FindCoordinator(r) if !r.coordinator_keys.is_empty() => {
+            let (op_type, code) = if r.key_type == 1 {
+                (TRANSACTIONAL_ID, ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+            } else {
+                (GROUP, GAF)
+            };
+            let rebuild = |coordinator_keys| {
+                ApiRequest::FindCoordinator(kafka_wire::find_coordinator::Request { coordinator_keys, ..r.clone() })
+            };
+            split(&r.coordinator_keys, code, |k| who.may(DESCRIBE, op_type, k), rebuild)
+        }
         ApiRequest::DescribeGroups(r) => {
             let rebuild =
                 |groups| ApiRequest::DescribeGroups(kafka_wire::describe_groups::Request { groups, ..r.clone() });
@@ -388,6 +400,7 @@ fn merge(answer: &mut ApiResponse, denied: ApiResponse) {
             a.groups.splice(0..0, d.groups);
         }
         (ApiResponse::DeleteGroups(a), ApiResponse::DeleteGroups(d)) => a.results.extend(d.results),
+        (ApiResponse::FindCoordinator(a), ApiResponse::FindCoordinator(d)) => a.coordinators.extend(d.coordinators),
         _ => {}
     }
 }

@@ -227,6 +227,18 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
         find_coordinator::v6::Request { key_type: 0, coordinator_keys: vec![OTHER_GROUP.into()], ..Default::default() };
     let r = alice.send(&any, &request).await;
     t.step("FindCoordinator: a denied group", norm_find_coordinator(r));
+    let request = find_coordinator::v6::Request {
+        key_type: 0,
+        coordinator_keys: vec![OTHER_GROUP.into(), GROUP.into()],
+        ..Default::default()
+    };
+    let mut r = alice
+        .send_settled(&any, &request, |r| {
+            r.coordinators.iter().map(|c| c.error_code).max_by_key(|c| c.is_retriable()).unwrap_or(ErrorCode::NONE)
+        })
+        .await;
+    r.coordinators = by_name(r.coordinators, |c| c.key.clone());
+    t.step("FindCoordinator: an allowed and a denied group", norm_find_coordinator(r));
     let mut r = alice.send(&any, &join_request(OTHER_GROUP)).await;
     r.throttle_time_ms = 0;
     t.step("JoinGroup: a denied group", r);
