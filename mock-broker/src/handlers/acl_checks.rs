@@ -352,6 +352,11 @@ fn verdict(who: &Who<'_>, version: i16, request: &ApiRequest) -> Verdict {
             };
             split(&r.coordinator_keys, code, |k| who.may(DESCRIBE, op_type, k), rebuild)
         }
+        // v8+: one answer per group (before, one group: denied as a whole by `denied`).
+        ApiRequest::OffsetFetch(r) if !r.groups.is_empty() => {
+            let rebuild = |groups| ApiRequest::OffsetFetch(kafka_wire::offset_fetch::Request { groups, ..r.clone() });
+            split(&r.groups, GAF, |g| who.may(DESCRIBE, GROUP, &g.group_id), rebuild)
+        }
         ApiRequest::DescribeGroups(r) => {
             let rebuild =
                 |groups| ApiRequest::DescribeGroups(kafka_wire::describe_groups::Request { groups, ..r.clone() });
@@ -400,6 +405,7 @@ fn merge(answer: &mut ApiResponse, denied: ApiResponse) {
             a.groups.splice(0..0, d.groups);
         }
         (ApiResponse::DeleteGroups(a), ApiResponse::DeleteGroups(d)) => a.results.extend(d.results),
+        (ApiResponse::OffsetFetch(a), ApiResponse::OffsetFetch(d)) => a.groups.extend(d.groups),
         (ApiResponse::FindCoordinator(a), ApiResponse::FindCoordinator(d)) => a.coordinators.extend(d.coordinators),
         _ => {}
     }
@@ -488,7 +494,8 @@ fn hide(who: &Who<'_>, version: i16, request: &ApiRequest, answer: &mut ApiRespo
                     denied(&mut p.error_code, &mut p.committed_offset, &mut p.committed_leader_epoch, &mut p.metadata);
                 }
             }
-            for (g, asked) in a.groups.iter_mut().zip(&r.groups) {
+            for g in &mut a.groups {
+                let Some(asked) = r.groups.iter().find(|asked| asked.group_id == g.group_id) else { continue };
                 if asked.topics.is_none() {
                     g.topics.retain(|t| seen(&t.name, t.topic_id));
                 }

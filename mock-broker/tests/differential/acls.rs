@@ -267,6 +267,13 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
     let mut r = alice.send(&any, &all).await;
     r.throttle_time_ms = 0;
     t.step("OffsetFetch: an allowed group, every topic", r);
+    let mut two = offset_fetch_request(GROUP);
+    two.groups.extend(offset_fetch_request(OTHER_GROUP).groups);
+    let mut r = alice.send(&any, &two).await;
+    r.throttle_time_ms = 0;
+    r.groups = by_name(r.groups, |g| g.group_id.clone());
+    r.groups.iter_mut().for_each(|g| g.topics.sort_by(|a, b| a.name.cmp(&b.name)));
+    t.step("OffsetFetch: an allowed and a denied group", r);
     let request = describe_groups::v6::Request {
         groups: vec![GROUP.into(), OTHER_GROUP.into()],
         include_authorized_operations: false,
