@@ -447,12 +447,16 @@ fn as_denied(answer: &mut ApiResponse, code: ErrorCode) {
         ApiResponse::DescribeConfigs(a) => {
             a.results.iter_mut().for_each(|r| r.error_message = Some(kafka_message(code).into()));
         }
+        // A denied broker gets no message here (Kafka's `ConfigAdminManager`).
         ApiResponse::AlterConfigs(a) => {
-            a.responses.iter_mut().for_each(|r| r.error_message = Some(kafka_message(code).into()));
+            let message = (code == ErrorCode::TOPIC_AUTHORIZATION_FAILED).then(|| kafka_message(code).into());
+            a.responses.iter_mut().for_each(|r| r.error_message = message.clone());
         }
         ApiResponse::IncrementalAlterConfigs(a) => {
-            a.responses.iter_mut().for_each(|r| r.error_message = Some(kafka_message(code).into()));
+            let message = (code == ErrorCode::TOPIC_AUTHORIZATION_FAILED).then(|| kafka_message(code).into());
+            a.responses.iter_mut().for_each(|r| r.error_message = message.clone());
         }
+        ApiResponse::CreatePartitions(a) => a.results.iter_mut().for_each(|r| r.error_message = None),
         ApiResponse::FindCoordinator(a) => {
             a.coordinators.iter_mut().for_each(|c| c.error_message = Some("".into()));
         }

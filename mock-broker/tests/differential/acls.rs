@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use kafka_wire::records::Compression;
 use kafka_wire::{
-    create_acls, delete_groups, delete_topics, describe_acls, describe_configs, describe_groups, find_coordinator,
-    init_producer_id, join_group, list_groups, metadata, offset_commit, offset_fetch, ErrorCode,
+    create_acls, create_partitions, delete_groups, delete_records, delete_topics, describe_acls, describe_configs,
+    describe_groups, find_coordinator, incremental_alter_configs, init_producer_id, join_group, list_groups, metadata,
+    offset_commit, offset_fetch, ErrorCode,
 };
 use kafka_wire_client::sasl::{SaslConfig as ClientSasl, SaslMechanism as ClientMechanism};
 use kafka_wire_client::{Client, Target};
@@ -223,6 +224,57 @@ async fn acl_script(admin: &Sys, alice: &Sys, t: &mut Transcript) {
     let r = alice.send(&any, &request).await;
     t.step("DescribeConfigs: a denied topic and broker", norm_describe_configs(alice, r));
 
+    let request = create_partitions::v3::Request {
+        topics: vec![create_partitions::v3::CreatePartitionsTopic {
+            name: CLOSED.into(),
+            count: 2,
+            assignments: None,
+            ..Default::default()
+        }],
+        timeout_ms: 30_000,
+        ..Default::default()
+    };
+    let mut r = alice.send(&any, &request).await;
+    r.throttle_time_ms = 0;
+    t.step("CreatePartitions without ALTER", r);
+    let request = delete_records::v2::Request {
+        topics: vec![delete_records::v2::DeleteRecordsTopic {
+            name: CLOSED.into(),
+            partitions: vec![delete_records::v2::DeleteRecordsPartition {
+                partition_index: 0,
+                offset: 0,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        timeout_ms: 30_000,
+        ..Default::default()
+    };
+    let mut r = alice.send(&any, &request).await;
+    r.throttle_time_ms = 0;
+    t.step("DeleteRecords without DELETE", r);
+    let alter = |resource_type: i8, name: &str, config: &str, value: &str| {
+        incremental_alter_configs::v1::AlterConfigsResource {
+            resource_type,
+            resource_name: name.into(),
+            configs: vec![incremental_alter_configs::v1::AlterableConfig {
+                name: config.into(),
+                config_operation: 0,
+                value: Some(value.into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    };
+    let request = incremental_alter_configs::v1::Request {
+        resources: vec![alter(2, CLOSED, "retention.ms", "1000"), alter(4, "", "log.cleaner.threads", "2")],
+        validate_only: true,
+        ..Default::default()
+    };
+    let mut r = alice.send(&any, &request).await;
+    r.throttle_time_ms = 0;
+    r.responses = by_name(r.responses, |x| x.resource_type);
+    t.step("IncrementalAlterConfigs: a denied topic and cluster", r);
     let request =
         find_coordinator::v6::Request { key_type: 0, coordinator_keys: vec![OTHER_GROUP.into()], ..Default::default() };
     let r = alice.send(&any, &request).await;
