@@ -49,6 +49,15 @@ impl Authenticator {
         }
     }
 
+    /// The principal of the connection as Kafka's authorizer sees it: `User:<name>` once
+    /// authenticated, `User:ANONYMOUS` before (and on a listener without SASL).
+    pub(crate) fn principal(&self) -> String {
+        match &self.session {
+            Some(s) => format!("User:{}", s.user),
+            None => "User:ANONYMOUS".to_owned(),
+        }
+    }
+
     /// Whether the next frame is a bare SASL token (after a SaslHandshake v0), not a request.
     pub(crate) fn expects_raw_token(&self) -> bool {
         self.raw_tokens
@@ -183,7 +192,8 @@ impl Authenticator {
             shared.counters.failed_authentications.fetch_add(1, Ordering::Relaxed);
             failure
         };
-        match exchange.step(users, token).map_err(failed)? {
+        let lookup = |user: &str, mechanism| shared.state().scram_credential(user, mechanism);
+        match exchange.step(users, lookup, token).map_err(failed)? {
             Step::Continue(challenge) => Ok((challenge, 0)),
             Step::Done { user, reply } => {
                 if self.session.as_ref().is_some_and(|s| s.user != user) {

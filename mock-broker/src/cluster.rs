@@ -124,6 +124,9 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<Faults>,
     pub(crate) counters: Counters,
     pub(crate) users: Option<Users>,
+    /// ACLs are enforced (`MockConfig::authorizer`), these principals never denied.
+    pub(crate) authorizer: bool,
+    pub(crate) super_users: Vec<String>,
     pub(crate) session_lifetime: Option<Duration>,
     pub(crate) max_frame_size: usize,
     #[cfg(feature = "tls")]
@@ -258,6 +261,8 @@ impl MockCluster {
             faults: Mutex::new(Faults::default()),
             counters: Counters::default(),
             users: config.sasl.as_ref().map(Users::new),
+            authorizer: config.authorizer,
+            super_users: config.super_users.clone(),
             session_lifetime: config.sasl.as_ref().and_then(|s| s.session_lifetime),
             max_frame_size: config.max_frame_size,
             #[cfg(feature = "tls")]

@@ -46,6 +46,14 @@ pub struct MockConfig {
     pub max_frame_size: usize,
     /// SASL on every listener: mechanisms and users.
     pub sasl: Option<SaslConfig>,
+    /// Enforce ACLs (Kafka's `authorizer.class.name` set to its `StandardAuthorizer`, with
+    /// `allow.everyone.if.no.acl.found=false`): a request is checked as Kafka's `KafkaApis`
+    /// checks it, for the principal `User:<name>` of the SASL session (`User:ANONYMOUS`
+    /// without SASL) and the client's IP address, and an operation no ACL allows is denied
+    /// with the API's own error. Off: ACLs are stored (with SASL users) but never enforced.
+    pub authorizer: bool,
+    /// Principals (`User:<name>`) every operation is allowed to (Kafka's `super.users`).
+    pub super_users: Vec<String>,
     /// TLS on every listener (feature `tls`).
     #[cfg(feature = "tls")]
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
@@ -68,6 +76,8 @@ impl Default for MockConfig {
             group_max_session_timeout: Duration::from_secs(30 * 60),
             max_frame_size: 100 * 1024 * 1024,
             sasl: None,
+            authorizer: false,
+            super_users: Vec::new(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -135,6 +145,18 @@ impl MockConfig {
     /// Sets the SASL configuration as a whole.
     pub fn sasl(mut self, sasl: SaslConfig) -> Self {
         self.sasl = Some(sasl);
+        self
+    }
+
+    /// Sets [`MockConfig::authorizer`].
+    pub fn authorizer(mut self, enabled: bool) -> Self {
+        self.authorizer = enabled;
+        self
+    }
+
+    /// Adds a super user (`User:<name>`, [`MockConfig::super_users`]).
+    pub fn super_user(mut self, principal: impl Into<String>) -> Self {
+        self.super_users.push(principal.into());
         self
     }
 

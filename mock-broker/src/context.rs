@@ -31,13 +31,18 @@ impl<R: Into<ApiResponse>> From<R> for Handled {
 }
 
 /// What a request handler knows about the connection.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Ctx<'a> {
     pub(crate) shared: &'a Arc<Shared>,
     /// The broker this connection reached.
     pub(crate) broker: i32,
     /// The request header's client id.
     pub(crate) client_id: &'a str,
+    /// The authenticated principal, `User:<name>` (`User:ANONYMOUS` without SASL), as
+    /// Kafka's authorizer sees it.
+    pub(crate) principal: &'a str,
+    /// The client's IP address, as Kafka's authorizer matches ACL hosts.
+    pub(crate) host: &'a str,
     /// The request's version: the response is written at it, and the few rules that depend
     /// on it are read off the generated `*_VERSIONS` constants.
     pub(crate) version: i16,

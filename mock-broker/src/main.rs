@@ -86,6 +86,12 @@ struct Cli {
     /// SCRAM iterations of the credentials (4096)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     scram_iterations: Option<u32>,
+    /// Enforces ACLs: no ALLOW, denied
+    #[arg(long)]
+    authorizer: bool,
+    /// Never denied, e.g. User:admin (repeatable)
+    #[arg(long = "super-user", value_name = "PRINCIPAL", value_parser = parse_principal)]
+    super_users: Vec<String>,
     /// Enables TLS: certificate chain, PEM, leaf first
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<std::path::PathBuf>,
@@ -153,6 +159,13 @@ fn parse_user(s: &str) -> Result<(String, String), String> {
     match s.split_once(':') {
         Some((user, password)) if !user.is_empty() => Ok((user.into(), password.into())),
         _ => Err("expected USER:PASSWORD".into()),
+    }
+}
+
+fn parse_principal(s: &str) -> Result<String, String> {
+    match s.split_once(':') {
+        Some((kind, name)) if !kind.is_empty() && !name.is_empty() => Ok(s.into()),
+        _ => Err("expected TYPE:NAME, e.g. User:admin".into()),
     }
 }
 
@@ -256,6 +269,8 @@ fn config(cli: &Cli) -> Result<MockConfig, String> {
         }
         config.sasl = Some(sasl);
     }
+    config.authorizer = cli.authorizer;
+    config.super_users = cli.super_users.clone();
     if let (Some(cert), Some(key)) = (&cli.tls_cert, &cli.tls_key) {
         config = tls(config, cert, key)?;
     }

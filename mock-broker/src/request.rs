@@ -25,7 +25,13 @@ pub(crate) enum Next {
 
 /// Handles one frame (without its size prefix): a request, or a bare SASL token after a
 /// SaslHandshake v0.
-pub(crate) async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Authenticator, frame: Bytes) -> Next {
+pub(crate) async fn handle(
+    shared: &Arc<Shared>,
+    broker: i32,
+    host: &str,
+    auth: &mut Authenticator,
+    frame: Bytes,
+) -> Next {
     if auth.expects_raw_token() {
         return raw_token(shared, auth, &frame);
     }
@@ -66,7 +72,8 @@ pub(crate) async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Authent
     let forced = lock(&shared.faults).take_failure(api);
     let delay = lock(&shared.faults).delay(api);
     let client_id = frame.header.client_id.as_deref().unwrap_or("");
-    let ctx = Ctx { shared, broker, client_id, forced, version };
+    let principal = auth.principal();
+    let ctx = Ctx { shared, broker, client_id, principal: &principal, host, forced, version };
 
     let mut close_after = None;
     let handled = match &frame.request {
@@ -82,7 +89,7 @@ pub(crate) async fn handle(shared: &Arc<Shared>, broker: i32, auth: &mut Authent
             }
             Err(reason) => return Next::Close(None, reason),
         },
-        request => handlers::dispatch(&ctx, request).await,
+        request => handlers::authorized_dispatch(&ctx, request).await,
     };
     let response = match handled {
         Handled::Reply(r) => r,

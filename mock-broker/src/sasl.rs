@@ -9,7 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::config::{SaslConfig, SaslMechanism};
-use crate::state::random_bytes;
+use crate::state::{random_bytes, ScramKeys, ScramLookup};
 
 /// The SCRAM hash functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,11 @@ pub(crate) struct ScramCredential {
 }
 
 impl ScramCredential {
+    /// A credential made by AlterUserScramCredentials, from its stored keys.
+    fn stored(keys: ScramKeys, iterations: u32) -> Self {
+        ScramCredential { salt: keys.salt, iterations, stored_key: keys.stored_key, server_key: keys.server_key }
+    }
+
     fn new(hash: ScramHash, password: &str, iterations: u32) -> Self {
         let salt = random_bytes::<16>().to_vec();
         let salted = hash.salted_password(password.as_bytes(), &salt, iterations);
@@ -191,8 +196,17 @@ impl Exchange {
         }
     }
 
-    /// Takes the client's next message.
-    pub(crate) fn step(&mut self, users: &Users, message: &[u8]) -> Result<Step, Failure> {
+    /// Takes the client's next message. `lookup` says where a SCRAM user's credential is
+    /// (the cluster's credential store, `State::scram_credential`): a configured user's is the
+    /// listener's own, one made by AlterUserScramCredentials is built from its stored keys, and
+    /// an absent one (never made, or deleted) fails the exchange at its end, as Kafka's
+    /// `ScramSaslServer` fails an unknown user.
+    pub(crate) fn step(
+        &mut self,
+        users: &Users,
+        lookup: impl FnOnce(&str, SaslMechanism) -> ScramLookup,
+        message: &[u8],
+    ) -> Result<Step, Failure> {
         match self {
             Exchange::Plain => {
                 let text = std::str::from_utf8(message)
@@ -246,7 +260,11 @@ impl Exchange {
                 if client_nonce.is_empty() || !client_nonce.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',') {
                     return Err(Failure::malformed(mechanism, "Invalid SCRAM client nonce"));
                 }
-                let credential = credentials.get(&user).cloned();
+                let credential = match lookup(&user, mechanism) {
+                    ScramLookup::Absent => None,
+                    ScramLookup::Configured => credentials.get(&user).cloned(),
+                    ScramLookup::Stored(keys, iterations) => Some(ScramCredential::stored(keys, iterations)),
+                };
                 let (salt, iterations) = match &credential {
                     Some(c) => (c.salt.clone(), c.iterations),
                     None => (random_bytes::<16>().to_vec(), users.iterations),
@@ -374,7 +392,7 @@ mod tests {
         };
         let users = Users::new(&SaslConfig::default());
         let final_message = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
-        match exchange.step(&users, final_message.as_bytes()).unwrap() {
+        match exchange.step(&users, |_, _| ScramLookup::Absent, final_message.as_bytes()).unwrap() {
             Step::Done { user, reply } => {
                 assert_eq!(user, "user");
                 assert_eq!(reply, b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");

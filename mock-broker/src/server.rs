@@ -16,10 +16,6 @@ use crate::cluster::{OpenGuard, Shared};
 use crate::frame_reader::{FrameReader, ReadError};
 use crate::request::{handle, Next};
 
-// The handler contract lives in `context`; re-exported here for the handlers that import it
-// from `server`.
-pub(crate) use crate::context::{millis, wait_for_change, Ctx, Handled};
-
 /// Why a connection closed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Closed {
@@ -62,11 +58,17 @@ pub(crate) async fn connection(
     kill: watch::Receiver<u64>,
 ) {
     let shared = guard.shared().clone();
-    let closed = open(&shared, broker, tcp, kill).await;
+    let closed = open(&shared, broker, tcp, peer, kill).await;
     log_close(broker, peer, &closed);
 }
 
-async fn open(shared: &Arc<Shared>, broker: i32, tcp: TcpStream, kill: watch::Receiver<u64>) -> Closed {
+async fn open(
+    shared: &Arc<Shared>,
+    broker: i32,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    kill: watch::Receiver<u64>,
+) -> Closed {
     #[cfg(feature = "tls")]
     if let Some(acceptor) = shared.tls.clone() {
         let mut kill = kill;
@@ -79,19 +81,21 @@ async fn open(shared: &Arc<Shared>, broker: i32, tcp: TcpStream, kill: watch::Re
                 Err(_) => return Closed::Tls("none within 10 s".into()),
             },
         };
-        return serve(shared, broker, stream, kill).await;
+        return serve(shared, broker, stream, peer, kill).await;
     }
-    serve(shared, broker, tcp, kill).await
+    serve(shared, broker, tcp, peer, kill).await
 }
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Arc<Shared>,
     broker: i32,
     mut stream: S,
+    peer: SocketAddr,
     mut kill: watch::Receiver<u64>,
 ) -> Closed {
     let mut auth = Authenticator::default();
     let mut frames = FrameReader::new();
+    let host = peer.ip().to_string();
     loop {
         let limit = auth.max_frame_size(shared);
         let frame = tokio::select! {
@@ -104,7 +108,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         };
         let next = tokio::select! {
             _ = kill.changed() => return Closed::Stopped,
-            next = handle(shared, broker, &mut auth, frame) => next,
+            next = handle(shared, broker, &host, &mut auth, frame) => next,
         };
         let (bytes, close) = match next {
             Next::Write(b) => (Some(b), None),

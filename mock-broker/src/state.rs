@@ -574,9 +574,6 @@ pub(crate) struct AclBinding {
 #[derive(Debug, Clone)]
 pub(crate) struct StoredScram {
     pub(crate) iterations: i32,
-    // Read by the SASL exchange through `State::scram_credential` once the connection layer
-    // calls it (the hook is wired at merge: sasl.rs belongs to another part of the tree).
-    #[allow(dead_code)]
     pub(crate) keys: Option<ScramKeys>,
 }
 
@@ -590,7 +587,6 @@ pub(crate) struct ScramKeys {
 
 /// What the SASL exchange finds for a user and SCRAM mechanism.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(dead_code)] // the SASL exchange's hook, wired at merge (see `StoredScram::keys`)
 pub(crate) enum ScramLookup {
     /// No credential: authentication fails.
     Absent,
@@ -646,7 +642,6 @@ impl State {
     /// The SCRAM credential of `user` for `mechanism` (the hook of the SASL exchange: a
     /// credential deleted by AlterUserScramCredentials is [`ScramLookup::Absent`] even for a
     /// configured user).
-    #[allow(dead_code)] // the SASL exchange's hook, wired at merge (see `StoredScram::keys`)
     pub(crate) fn scram_credential(&self, user: &str, mechanism: SaslMechanism) -> ScramLookup {
         let code = match mechanism {
             SaslMechanism::ScramSha256 => 1,

@@ -776,7 +776,6 @@ async fn scram_credentials_are_made_described_and_deleted() {
 /// A credential made by AlterUserScramCredentials authenticates over SASL/SCRAM; a deleted one
 /// no longer does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the SASL exchange to read State::scram_credential (sasl.rs, wired at merge)"]
 async fn scram_credentials_made_by_an_admin_authenticate() {
     let cluster = MockCluster::start(scram_cluster()).await.unwrap();
     let admin = scram_client(&cluster, "admin", "admin-secret").await.unwrap();

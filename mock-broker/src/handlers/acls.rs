@@ -8,7 +8,7 @@ use kafka_wire::delete_acls::{self, DeleteAclsFilterResult, DeleteAclsMatchingAc
 use kafka_wire::describe_acls::{self, AclDescription, DescribeAclsResource};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::{AclBinding, AdminError};
 
 /// Codes shared by the filters: ANY matches every value, MATCH (pattern types only) matches the
@@ -18,22 +18,14 @@ const MATCH: i8 = 2;
 const LITERAL: i8 = 3;
 const PREFIXED: i8 = 4;
 const CLUSTER: i8 = 4;
-/// Operations and permissions. (Those only [`authorize`] reads are unused until the connection
-/// layer calls it: the enforcement hook is wired at merge.)
+/// Operations and permissions.
 const ALL: i8 = 2;
-#[cfg_attr(not(test), allow(dead_code))]
 const READ: i8 = 3;
-#[cfg_attr(not(test), allow(dead_code))]
 const WRITE: i8 = 4;
-#[cfg_attr(not(test), allow(dead_code))]
 const DELETE: i8 = 6;
-#[cfg_attr(not(test), allow(dead_code))]
 const ALTER: i8 = 7;
-#[cfg_attr(not(test), allow(dead_code))]
 const DESCRIBE: i8 = 8;
-#[cfg_attr(not(test), allow(dead_code))]
 const DESCRIBE_CONFIGS: i8 = 10;
-#[cfg_attr(not(test), allow(dead_code))]
 const ALTER_CONFIGS: i8 = 11;
 const DENY: i8 = 2;
 const ALLOW: i8 = 3;
@@ -117,7 +109,6 @@ fn validate(acl: &AclBinding) -> Result<(), AdminError> {
 /// ALLOW of READ, WRITE, DELETE or ALTER also allows DESCRIBE and ALLOW of ALTER_CONFIGS also
 /// DESCRIBE_CONFIGS; else denied. An ACL matches by its resource (literal name, `*`, or
 /// prefix), principal (or `User:*`), host (or `*`) and operation (or ALL).
-#[cfg_attr(not(test), allow(dead_code))] // the enforcement hook, wired at merge
 pub(crate) fn authorize(
     acls: &[AclBinding],
     principal: &str,
@@ -155,7 +146,7 @@ pub(crate) fn create_acls(ctx: &Ctx<'_>, r: &create_acls::Request) -> create_acl
         error_message: message.map(Into::into),
         ..Default::default()
     };
-    if ctx.shared.users.is_none() {
+    if ctx.shared.users.is_none() && !ctx.shared.authorizer {
         let results =
             r.creations.iter().map(|_| failed(ErrorCode::SECURITY_DISABLED, Some(NO_AUTHORIZER.into()))).collect();
         return create_acls::Response { results, ..Default::default() };
@@ -183,7 +174,8 @@ pub(crate) fn create_acls(ctx: &Ctx<'_>, r: &create_acls::Request) -> create_acl
                     if !state.acls.contains(&acl) {
                         state.acls.push(acl);
                     }
-                    failed(ErrorCode::NONE, None)
+                    // Kafka's controller answers an empty message, not a null one.
+                    failed(ErrorCode::NONE, Some(String::new()))
                 }
                 Err((code, message)) => failed(code, message),
             }
@@ -193,7 +185,7 @@ pub(crate) fn create_acls(ctx: &Ctx<'_>, r: &create_acls::Request) -> create_acl
 }
 
 pub(crate) fn describe_acls(ctx: &Ctx<'_>, r: &describe_acls::Request) -> describe_acls::Response {
-    if ctx.shared.users.is_none() {
+    if ctx.shared.users.is_none() && !ctx.shared.authorizer {
         return describe_acls::Response {
             error_code: ErrorCode::SECURITY_DISABLED,
             error_message: Some(NO_AUTHORIZER_ON_BROKER.into()),
@@ -238,11 +230,12 @@ pub(crate) fn describe_acls(ctx: &Ctx<'_>, r: &describe_acls::Request) -> descri
             }),
         }
     }
-    describe_acls::Response { error_message: None, resources, ..Default::default() }
+    // Kafka answers an empty message, not a null one.
+    describe_acls::Response { error_message: Some("".into()), resources, ..Default::default() }
 }
 
 pub(crate) fn delete_acls(ctx: &Ctx<'_>, r: &delete_acls::Request) -> delete_acls::Response {
-    if ctx.shared.users.is_none() {
+    if ctx.shared.users.is_none() && !ctx.shared.authorizer {
         let filter_results = r
             .filters
             .iter()

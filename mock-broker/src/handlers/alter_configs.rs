@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use kafka_wire::{alter_configs, incremental_alter_configs, ErrorCode};
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::{AdminError, State};
 use crate::topic_configs::{self, LIST};
 

@@ -3,7 +3,7 @@
 use kafka_wire::api_versions::{ApiVersion, Request, Response};
 use kafka_wire::{ApiKey, ErrorCode};
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 
 /// Every API the mock serves (at every version the codec has: Kafka 4's minimums, KIP-896).
 pub(crate) const SERVED: &[ApiKey] = &[

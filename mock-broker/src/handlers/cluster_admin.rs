@@ -7,7 +7,7 @@ use kafka_wire::describe_log_dirs::{self, DescribeLogDirsPartition, DescribeLogD
 use kafka_wire::elect_leaders::{self, PartitionResult, ReplicaElectionResult};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 
 /// DescribeCluster's endpoint type of brokers (KIP-919); 2 names the controllers.
 const BROKERS_ENDPOINT: i8 = 1;

@@ -10,7 +10,7 @@ use kafka_wire::describe_configs::{
 };
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::topic_configs::{
     self, BOOLEAN, CLUSTER_DEFAULTS, DEFAULT_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, INT, LIST,
     STATIC_BROKER_CONFIG,

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::groups::precheck;
 use crate::assignor::Partitions;
 use crate::consumer_group::{self, ConsumerGroup, HeartbeatRequest, HeartbeatResult, TopicsView};
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::State;
 
 /// Every topic as a heartbeat sees it: name to (id, partition count).

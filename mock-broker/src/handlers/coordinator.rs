@@ -7,7 +7,7 @@
 use kafka_wire::find_coordinator::{self, Coordinator};
 use kafka_wire::{init_producer_id, ErrorCode};
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 
 pub(crate) fn find_coordinator(ctx: &Ctx<'_>, r: &find_coordinator::Request) -> find_coordinator::Response {
     let batched = find_coordinator::Request::COORDINATOR_KEYS_VERSIONS.contains(ctx.version);

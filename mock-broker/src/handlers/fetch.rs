@@ -14,7 +14,7 @@ use kafka_wire::fetch::{
 use kafka_wire::{ErrorCode, Records};
 use tokio::time::Instant;
 
-use crate::server::{millis, wait_for_change, Ctx};
+use crate::context::{millis, wait_for_change, Ctx};
 
 /// One pass over the logs: the response and whether it is complete (enough bytes or errors).
 fn collect(ctx: &Ctx<'_>, r: &Request) -> (Response, bool) {

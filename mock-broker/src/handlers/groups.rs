@@ -10,8 +10,8 @@ use kafka_wire::offset_fetch::{
 use kafka_wire::{heartbeat, sync_group, ErrorCode, Uuid};
 use tokio::time::Instant;
 
+use crate::context::Ctx;
 use crate::group::{CommitEntry, JoinRequest, JoinResult, Reply, SyncRequest, SyncResult};
-use crate::server::Ctx;
 use crate::state::State;
 
 /// The error every group request gets before reaching the group, if any: an injected one,

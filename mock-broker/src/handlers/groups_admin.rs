@@ -12,8 +12,8 @@ use kafka_wire::list_groups::{self, ListedGroup};
 use kafka_wire::offset_delete::{self, OffsetDeleteResponsePartition, OffsetDeleteResponseTopic};
 use kafka_wire::{join_group, ErrorCode, VersionFreeMessage};
 
+use crate::context::Ctx;
 use crate::group::{Group, GroupState};
-use crate::server::Ctx;
 use crate::state::State;
 
 /// The authorized-operations bit field of a group without an authorizer: READ (3), DELETE (6),

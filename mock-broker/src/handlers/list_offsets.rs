@@ -7,7 +7,7 @@
 use kafka_wire::list_offsets::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse, Request, Response};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 
 /// The first ListOffsets version that knows the special timestamp `timestamp` (the schema's
 /// version notes; Kafka's `ListOffsetsRequest` checks them per partition), `None` for a

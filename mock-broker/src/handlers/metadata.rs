@@ -7,7 +7,7 @@ use kafka_wire::metadata::{
 };
 use kafka_wire::{ErrorCode, Uuid};
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::valid_topic_name;
 
 /// Authorized-operation bits (no ACLs: everything is allowed): READ, WRITE, CREATE, DELETE,

@@ -24,10 +24,13 @@ mod txn;
 
 use kafka_wire::ApiRequest;
 
-use crate::server::{Ctx, Handled};
+pub(crate) use acl_checks::authorized_dispatch;
 
-/// Handles a decoded request (SASL requests are handled by the connection).
-pub(crate) async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
+use crate::context::{Ctx, Handled};
+
+/// Handles a decoded request (SASL requests are handled by the connection), without the
+/// authorizer's checks ([`authorized_dispatch`] makes them).
+async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
     match request {
         ApiRequest::ApiVersions(r) => api_versions::handle(ctx, r).into(),
         ApiRequest::Metadata(r) => metadata::handle(ctx, r).into(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use kafka_wire::create_partitions::{self, CreatePartitionsTopicResult};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 
 /// Grows each topic to its new partition count; a name given twice is not touched, and
 /// answered first with INVALID_REQUEST ("Duplicate topic name."). A success has a null

@@ -8,7 +8,7 @@ use kafka_wire::produce::{
 };
 use kafka_wire::ErrorCode;
 
-use crate::server::{Ctx, Handled};
+use crate::context::{Ctx, Handled};
 use crate::state::State;
 use crate::txn::verification_error;
 

@@ -5,7 +5,7 @@
 use kafka_wire::delete_records::{self, DeleteRecordsPartitionResult, DeleteRecordsTopicResult};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 
 pub(crate) fn delete_records(ctx: &Ctx<'_>, r: &delete_records::Request) -> delete_records::Response {
     let mut state = ctx.shared.state();

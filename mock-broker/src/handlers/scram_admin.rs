@@ -8,7 +8,7 @@ use kafka_wire::alter_user_scram_credentials::{self, AlterUserScramCredentialsRe
 use kafka_wire::describe_user_scram_credentials::{self, CredentialInfo, DescribeUserScramCredentialsResult};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::{AdminError, StoredScram};
 
 /// Kafka's bounds on SCRAM iterations (`ScramMechanism.minIterations`,

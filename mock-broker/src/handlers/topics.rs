@@ -6,7 +6,7 @@ use kafka_wire::create_topics::{self, CreatableTopicConfigs, CreatableTopicResul
 use kafka_wire::delete_topics::{self, DeletableTopicResult};
 use kafka_wire::ErrorCode;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::topic_configs;
 
 /// Creates the topics; a name given twice is not created, and answered once, after the others,

@@ -14,7 +14,7 @@ use kafka_wire::{
 };
 use tokio::time::Instant;
 
-use crate::server::Ctx;
+use crate::context::Ctx;
 use crate::state::State;
 use crate::txn::{now_ms, offsets_partition, verification_error, TxnState, OFFSETS_TOPIC, STATE_NAMES};
 

@@ -1573,6 +1573,7 @@ async fn versions() {
 mod connections;
 mod txn;
 // After the `differential!` macro: the scenarios in modules of their own use it.
+mod acls;
 mod admin;
 mod consumer_admin;
 mod consumer_group;
