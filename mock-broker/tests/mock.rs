@@ -8,5 +8,6 @@ mod broker;
 mod client_interop;
 mod connections;
 mod groups;
+mod share_groups;
 mod smoke;
 mod txn;
