@@ -3,11 +3,14 @@
 //! sessions (Kafka's `ShareSessionCache`):
 //!
 //! - a member joins with epoch 0 and the member id it generated; a change of the members or of
-//!   their subscriptions (or of the subscribed topics' partitions) bumps the group epoch and
-//!   the `simple` assignor computes the target assignment at once; members move to it on
-//!   their next heartbeat (share groups revoke nothing: any member may fetch any partition);
-//! - a heartbeat with another epoch than the member's is fenced (FENCED_MEMBER_EPOCH), one of
-//!   an unknown member gets UNKNOWN_MEMBER_ID; a member leaves with epoch -1;
+//!   their subscriptions (or of the subscribed topics' partitions) bumps the group epoch, and
+//!   the `simple` assignor computes the target assignment of the new epoch at once if the last
+//!   one is at least [`ASSIGNMENT_INTERVAL`] old, else on the first heartbeat once it is
+//!   (KIP-1263, as for consumer groups); members move to the target on their next heartbeat
+//!   (share groups revoke nothing: any member may fetch any partition);
+//! - a heartbeat with another epoch than the member's (or its previous one) is fenced
+//!   (FENCED_MEMBER_EPOCH), one of an unknown member gets UNKNOWN_MEMBER_ID; a member leaves
+//!   with epoch -1;
 //! - a member without a heartbeat for the session timeout is removed;
 //! - a share session is keyed by group and member id: epoch 0 opens it, each next request
 //!   carries the next epoch (INVALID_SHARE_SESSION_EPOCH otherwise, SHARE_SESSION_NOT_FOUND
@@ -30,6 +33,9 @@ use crate::share_partition::SharePartition;
 pub(crate) const HEARTBEAT_INTERVAL_MS: i32 = 5000;
 /// Kafka's `group.share.session.timeout.ms` default.
 pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_millis(45_000);
+/// Kafka's assignment interval default (KIP-1263): a group computes a new target assignment
+/// at most this often; the first one at once.
+pub(crate) const ASSIGNMENT_INTERVAL: Duration = Duration::from_millis(1000);
 /// The member epoch of a member leaving the group.
 pub(crate) const LEAVE_GROUP_MEMBER_EPOCH: i32 = -1;
 /// The share session epoch that opens a session.
@@ -46,6 +52,9 @@ pub(crate) struct ShareMember {
     pub(crate) client_host: String,
     pub(crate) subscribed_topic_names: Vec<String>,
     pub(crate) member_epoch: i32,
+    /// The epoch before the current one: a heartbeat with it is still accepted (its answer
+    /// may have been lost).
+    previous_member_epoch: i32,
     pub(crate) assigned: Partitions,
     deadline: Instant,
 }
@@ -87,7 +96,8 @@ pub(crate) fn validate(group_id: &str, r: &HeartbeatRequest) -> Option<Heartbeat
         return invalid("RackId can't be empty.");
     }
     if r.member_id.is_empty() {
-        return invalid("MemberId can't be empty.");
+        // Kafka 4.4 answers this one without a message.
+        return Some(HeartbeatResult { error: ErrorCode::INVALID_REQUEST, ..Default::default() });
     }
     if r.member_epoch == 0 {
         if r.subscribed_topic_names.as_ref().is_none_or(|n| n.is_empty()) {
@@ -137,6 +147,7 @@ pub(crate) struct ShareGroup {
     subscribed: TopicsView,
     pub(crate) partitions: BTreeMap<(Uuid, i32), SharePartition>,
     pub(crate) sessions: BTreeMap<String, ShareSession>,
+    last_assignment: Option<Instant>,
 }
 
 impl Default for ShareGroup {
@@ -155,6 +166,7 @@ impl ShareGroup {
             subscribed: TopicsView::new(),
             partitions: BTreeMap::new(),
             sessions: BTreeMap::new(),
+            last_assignment: None,
         }
     }
 
@@ -176,12 +188,20 @@ impl ShareGroup {
             .collect()
     }
 
-    /// A new group epoch with its target assignment.
-    fn bump(&mut self, topics: &TopicsView) {
+    /// A new group epoch; its target assignment when due.
+    fn bump(&mut self, topics: &TopicsView, now: Instant) {
         self.group_epoch += 1;
         self.subscribed = self.subscription(topics);
-        self.target = simple_assign(&self.members, topics);
-        self.assignment_epoch = self.group_epoch;
+        self.maybe_assign(topics, now);
+    }
+
+    fn maybe_assign(&mut self, topics: &TopicsView, now: Instant) {
+        let due = self.last_assignment.is_none_or(|t| now >= t + ASSIGNMENT_INTERVAL) || self.members.is_empty();
+        if self.group_epoch > self.assignment_epoch && due {
+            self.target = simple_assign(&self.members, topics);
+            self.assignment_epoch = self.group_epoch;
+            self.last_assignment = Some(now);
+        }
     }
 
     /// Handles a heartbeat of group `group_id` (Kafka's `shareGroupHeartbeat`).
@@ -197,7 +217,7 @@ impl ShareGroup {
                 return unknown_member(&r.member_id, group_id);
             }
             self.member_gone(&r.member_id);
-            self.bump(topics);
+            self.bump(topics, now);
             return HeartbeatResult {
                 member_id: Some(r.member_id),
                 member_epoch: LEAVE_GROUP_MEMBER_EPOCH,
@@ -207,7 +227,11 @@ impl ShareGroup {
         let joining = r.member_epoch == 0;
         let mut changed = false;
         let member = match self.members.get_mut(&r.member_id) {
-            Some(m) if !joining && m.member_epoch != r.member_epoch => {
+            Some(m)
+                if !joining
+                    && r.member_epoch != m.member_epoch
+                    && (r.member_epoch > m.member_epoch || r.member_epoch != m.previous_member_epoch) =>
+            {
                 let which = if r.member_epoch > m.member_epoch { "greater" } else { "smaller" };
                 let message = format!(
                     "The share group member has a {which} member epoch ({}) than the one known by the group \
@@ -227,6 +251,7 @@ impl ShareGroup {
                     client_host: String::new(),
                     subscribed_topic_names: Vec::new(),
                     member_epoch: 0,
+                    previous_member_epoch: 0,
                     assigned: Partitions::new(),
                     deadline: now,
                 })
@@ -246,7 +271,9 @@ impl ShareGroup {
             }
         }
         if changed || self.subscription(topics) != self.subscribed {
-            self.bump(topics);
+            self.bump(topics, now);
+        } else {
+            self.maybe_assign(topics, now);
         }
         let target = self.target.get(&r.member_id).cloned().unwrap_or_default();
         let assignment_epoch = self.assignment_epoch;
@@ -254,6 +281,9 @@ impl ShareGroup {
             return unknown_member(&r.member_id, group_id);
         };
         let moved = member.member_epoch != assignment_epoch || member.assigned != target;
+        if member.member_epoch != assignment_epoch {
+            member.previous_member_epoch = member.member_epoch;
+        }
         member.member_epoch = assignment_epoch;
         member.assigned = target;
         HeartbeatResult {
@@ -290,7 +320,7 @@ impl ShareGroup {
             changed = true;
         }
         if changed {
-            self.bump(topics);
+            self.bump(topics, now);
         }
         for p in self.partitions.values_mut() {
             changed |= p.expire_locks(now);
@@ -381,16 +411,23 @@ mod tests {
         let mut g = ShareGroup::new();
         let a = g.heartbeat("g", beat("a", 0), &topics(), now);
         assert_eq!((a.member_epoch, count(&a)), (1, 3));
+        // Within the assignment interval, b waits in the previous assignment epoch.
         let b = g.heartbeat("g", beat("b", 0), &topics(), now);
+        assert_eq!((b.member_epoch, count(&b), g.group_epoch), (1, 0, 2));
+        let now = now + ASSIGNMENT_INTERVAL;
+        let b = g.heartbeat("g", beat("b", 1), &topics(), now);
         assert_eq!((b.member_epoch, count(&b)), (2, 1));
         let a = g.heartbeat("g", beat("a", 1), &topics(), now);
         assert_eq!((a.member_epoch, count(&a)), (2, 2));
-        assert_eq!(g.heartbeat("g", beat("a", 1), &topics(), now).error, ErrorCode::FENCED_MEMBER_EPOCH);
+        // The previous epoch is accepted (its answer may have been lost), older ones are fenced.
+        assert_eq!(g.heartbeat("g", beat("a", 1), &topics(), now).error, ErrorCode::NONE);
+        assert_eq!(g.heartbeat("g", beat("a", 3), &topics(), now).error, ErrorCode::FENCED_MEMBER_EPOCH);
         assert_eq!(g.heartbeat("g", beat("c", 1), &topics(), now).error, ErrorCode::UNKNOWN_MEMBER_ID);
         // Four members on three partitions: every member gets one.
-        for id in ["c", "d"] {
-            g.heartbeat("g", beat(id, 0), &topics(), now);
-        }
+        g.heartbeat("g", beat("c", 0), &topics(), now + ASSIGNMENT_INTERVAL);
+        let now = now + ASSIGNMENT_INTERVAL * 2;
+        g.heartbeat("g", beat("d", 0), &topics(), now);
+        assert_eq!(g.target.len(), 4);
         assert!(g.target.values().all(|p| p.values().map(BTreeSet::len).sum::<usize>() == 1));
         assert!(!g.tick(&topics(), now));
         assert!(g.tick(&topics(), now + SESSION_TIMEOUT));

@@ -9,7 +9,8 @@
 //! - an acknowledgement of acquired records accepts (ACKNOWLEDGED), releases (AVAILABLE again,
 //!   or ARCHIVED once the delivery count reached `group.share.delivery.count.limit`) or rejects
 //!   (ARCHIVED) them; a gap is archived; a renew (KIP-1222) extends the lock; records that are
-//!   not acquired by that member are INVALID_RECORD_STATE, and nothing of the batch changes;
+//!   not acquired by that member are INVALID_RECORD_STATE, and nothing of the batch changes
+//!   (offsets below the SPSO are ignored);
 //! - a lock that expires releases the record as a release does;
 //! - the SPSO moves past every acknowledged or archived record at its head.
 //!
@@ -231,7 +232,8 @@ impl SharePartition {
     }
 
     /// Applies one acknowledgement batch of `member`: `types` has one type for the whole range
-    /// or one per offset. Nothing changes unless every offset is acquired by `member` (else
+    /// or one per offset. Offsets below the SPSO are done already and ignored (as Kafka 4.4
+    /// does); nothing changes unless every other offset is acquired by `member` (else
     /// INVALID_RECORD_STATE).
     pub(crate) fn acknowledge(
         &mut self,
@@ -243,13 +245,13 @@ impl SharePartition {
     ) -> Result<(), ErrorCode> {
         let per_offset = types.len() > 1;
         let limit = self.delivery_count_limit;
-        for offset in first..=last {
+        for offset in first.max(self.start_offset)..=last {
             let Some(r) = self.records.get(&offset) else { return Err(ErrorCode::INVALID_RECORD_STATE) };
             if r.state != RecordState::Acquired || r.owner.as_deref() != Some(member) {
                 return Err(ErrorCode::INVALID_RECORD_STATE);
             }
         }
-        for (i, offset) in (first..=last).enumerate() {
+        for (i, offset) in (first..=last).enumerate().skip_while(|(_, o)| *o < self.start_offset) {
             let ack = if per_offset { types[i] } else { types[0] };
             if let Some(r) = self.records.get_mut(&offset) {
                 match ack {

@@ -74,7 +74,12 @@ fn heartbeat(ctx: &Ctx<'_>, group_id: &str, req: HeartbeatRequest) -> HeartbeatR
     }
     let topics = share_group::topics_view(&state);
     if !state.share.groups.contains_key(group_id) && req.member_epoch != 0 {
-        return HeartbeatResult::error(ErrorCode::GROUP_ID_NOT_FOUND, format!("Share group {group_id} not found."));
+        let message = if req.member_epoch == share_group::LEAVE_GROUP_MEMBER_EPOCH {
+            format!("Group {group_id} not found.")
+        } else {
+            format!("Share group {group_id} not found.")
+        };
+        return HeartbeatResult::error(ErrorCode::GROUP_ID_NOT_FOUND, message);
     }
     let group = state.share.groups.entry(group_id.to_owned()).or_default();
     let result = group.heartbeat(group_id, req, &topics, Instant::now());
@@ -277,11 +282,8 @@ type Outcomes = BTreeMap<(Uuid, i32), PartitionOutcome>;
 
 pub(crate) async fn share_fetch(ctx: &Ctx<'_>, r: &share_fetch::Request) -> share_fetch::Response {
     let lock_ms = lock_ms(ctx);
-    let error = |code: ErrorCode| share_fetch::Response {
-        error_code: code,
-        acquisition_lock_timeout_ms: lock_ms,
-        ..Default::default()
-    };
+    // Kafka 4.4 answers a top-level error without the lock duration.
+    let error = |code: ErrorCode| share_fetch::Response { error_code: code, ..Default::default() };
     if let Some(code) = ctx.forced {
         return error(code);
     }
@@ -448,11 +450,8 @@ fn acquire(
 
 pub(crate) fn share_acknowledge(ctx: &Ctx<'_>, r: &share_acknowledge::Request) -> share_acknowledge::Response {
     let lock_ms = lock_ms(ctx);
-    let error = |code: ErrorCode| share_acknowledge::Response {
-        error_code: code,
-        acquisition_lock_timeout_ms: lock_ms,
-        ..Default::default()
-    };
+    // Kafka 4.4 answers a top-level error without the lock duration.
+    let error = |code: ErrorCode| share_acknowledge::Response { error_code: code, ..Default::default() };
     if let Some(code) = ctx.forced {
         return error(code);
     }

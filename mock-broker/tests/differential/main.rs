@@ -1576,3 +1576,4 @@ mod txn;
 mod admin;
 mod consumer_group;
 mod groups;
+mod share_group;
