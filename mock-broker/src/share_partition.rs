@@ -251,8 +251,10 @@ impl SharePartition {
                 return Err(ErrorCode::INVALID_RECORD_STATE);
             }
         }
-        for (i, offset) in (first..=last).enumerate().skip_while(|(_, o)| *o < self.start_offset) {
-            let ack = if per_offset { types[i] } else { types[0] };
+        for offset in first.max(self.start_offset)..=last {
+            // The index of `offset` in `types` (per offset, `types` has one for each).
+            let i = usize::try_from(i128::from(offset) - i128::from(first)).unwrap_or(usize::MAX);
+            let Some(&ack) = (if per_offset { types.get(i) } else { types.first() }) else { continue };
             if let Some(r) = self.records.get_mut(&offset) {
                 match ack {
                     AckType::Accept => finish(r, RecordState::Acknowledged),
@@ -385,6 +387,22 @@ mod tests {
         // Archived after the fifth delivery: the start offset moves on.
         assert_eq!(sp.acquire("a", &log, ALL, now).0, vec![]);
         assert_eq!(sp.start_offset, 1);
+    }
+
+    #[test]
+    fn acknowledgements_of_huge_ranges_stop_at_the_first_offset_not_in_flight() {
+        let log = log_with(&[2]);
+        let now = Instant::now();
+        let mut sp = SharePartition::new(0);
+        sp.acquire("a", &log, ALL, now);
+        sp.acknowledge("a", 0, 0, &[AckType::Accept], now).unwrap();
+        assert_eq!(
+            sp.acknowledge("a", i64::MIN, i64::MAX, &[AckType::Accept], now),
+            Err(ErrorCode::INVALID_RECORD_STATE)
+        );
+        // Offsets below the start offset are done: ignored.
+        assert_eq!(sp.acknowledge("a", i64::MIN, 1, &[AckType::Accept], now), Ok(()));
+        assert_eq!((sp.start_offset, sp.next_offset), (2, 2));
     }
 
     #[test]
