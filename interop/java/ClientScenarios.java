@@ -51,10 +51,12 @@ import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -113,6 +115,7 @@ public final class ClientScenarios {
                 case "admin_groups" -> s.adminGroups();
                 case "transactions" -> s.transactions();
                 case "auth" -> s.auth();
+                case "share" -> s.share();
                 default -> throw new IllegalArgumentException("unknown scenario " + words.get(0));
             }
         } catch (Throwable e) {
@@ -433,6 +436,68 @@ public final class ClientScenarios {
             put("duplicates", seen.duplicates());
             put("missing", seen.missing(3 * phase));
             put("out_of_order", seen.outOfOrder());
+        }
+
+        // -----------------------------------------------------------------------------------
+        // share: a share group (KIP-932) of one KafkaShareConsumer with explicit
+        // acknowledgements: every tenth record is released on its first delivery and comes back
+        // with delivery count 2; the others are accepted. share.auto.offset.reset is latest, so
+        // the scenario first produces "warmup" records until one arrives (the share partition
+        // exists from then on); warmups are accepted and not counted.
+
+        void share() throws Exception {
+            String topic = opt("topic", "share");
+            String group = opt("group", topic + "-group");
+            int count = 200;
+            try (Admin admin = admin()) {
+                createTopic(admin, topic, 1);
+            }
+            Properties p = common();
+            p.put(ConsumerConfig.CLIENT_ID_CONFIG, "share-" + id);
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            p.put("share.acknowledgement.mode", "explicit");
+            Set<Integer> accepted = new TreeSet<>();
+            Map<Integer, Integer> deliveries = new HashMap<>();
+            int[] released = {0};
+            int[] maxDeliveryCount = {0};
+            boolean[] warm = {false};
+            try (KafkaProducer<String, String> producer = producer(Map.of());
+                 KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+                c.subscribe(List.of(topic));
+                Runnable pollAck = () -> {
+                    for (ConsumerRecord<String, String> r : c.poll(POLL)) {
+                        int count2 = r.deliveryCount().map(Short::intValue).orElse(-1);
+                        if (r.value().equals("warmup")) {
+                            warm[0] = true;
+                            c.acknowledge(r, AcknowledgeType.ACCEPT);
+                            continue;
+                        }
+                        int i = indexOf(r.value());
+                        deliveries.merge(i, 1, Integer::sum);
+                        maxDeliveryCount[0] = Math.max(maxDeliveryCount[0], count2);
+                        if (i % 10 == 0 && count2 == 1) {
+                            released[0]++;
+                            c.acknowledge(r, AcknowledgeType.RELEASE);
+                        } else {
+                            accepted.add(i);
+                            c.acknowledge(r, AcknowledgeType.ACCEPT);
+                        }
+                    }
+                    c.commitSync();
+                };
+                until("a first warmup record", () -> warm[0], () -> {
+                    producer.send(new ProducerRecord<>(topic, 0, "warmup", "warmup"));
+                    producer.flush();
+                    pollAck.run();
+                });
+                produce(producer, topic, 0, count, 1);
+                until("every record accepted", () -> accepted.size() == count, pollAck);
+            }
+            put("accepted", accepted.size());
+            put("released", released[0]);
+            put("delivered_twice", deliveries.values().stream().filter(n -> n == 2).count());
+            put("delivered_more", deliveries.values().stream().filter(n -> n > 2).count());
+            put("max_delivery_count", maxDeliveryCount[0]);
         }
 
         // -----------------------------------------------------------------------------------

@@ -557,6 +557,9 @@ async fn tick_loop(shared: Arc<Shared>) {
         for group in state.groups.values_mut() {
             group.tick(&settings, now);
         }
+        if crate::share_group::tick_all(&mut state, now) {
+            shared.notify_changed();
+        }
         if state.expire_transactions(now) {
             drop(state);
             shared.notify_changed();
@@ -567,5 +570,21 @@ async fn tick_loop(shared: Arc<Shared>) {
 impl OpenGuard {
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0
+    }
+}
+
+/// Share group settings (KIP-932) for tests.
+impl MockCluster {
+    /// Sets how long a ShareFetch locks the records it acquires
+    /// (`group.share.record.lock.duration.ms`, Kafka's default 30 s), for partitions fetched
+    /// from now on and the locks they take.
+    pub fn set_share_record_lock_duration(&self, duration: Duration) {
+        self.shared.state().share.record_lock_duration = duration;
+    }
+
+    /// Sets how many times a record is delivered before a release archives it
+    /// (`group.share.delivery.count.limit`, Kafka's default 5).
+    pub fn set_share_delivery_count_limit(&self, limit: i16) {
+        self.shared.state().share.delivery_count_limit = limit.max(1);
     }
 }

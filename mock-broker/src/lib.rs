@@ -28,6 +28,7 @@
 //! | JoinGroup, SyncGroup, Heartbeat, LeaveGroup | 0-9, 0-5, 0-4, 0-5 | classic rebalances, static members |
 //! | OffsetCommit, OffsetFetch | 2-10, 1-10 | committed offsets, batched groups, member epochs |
 //! | ConsumerGroupHeartbeat, ConsumerGroupDescribe | 0-1, 0-1 | KIP-848 groups: server-side `uniform` and `range` assignors, epochs, static members |
+//! | ShareGroupHeartbeat, ShareFetch, ShareAcknowledge, ShareGroupDescribe | 1, 1-2, 1-2, 1 | KIP-932 share groups: `simple` assignor, share sessions, acquisition locks, delivery counts, redelivery |
 //! | InitProducerId | 0-6 | idempotent and transactional producer ids, epoch bumps, fencing |
 //! | AddPartitionsToTxn, AddOffsetsToTxn, EndTxn | 0-5, 0-4, 0-5 | transactions (KIP-98; KIP-890's verify-only batches and epoch bump), markers |
 //! | TxnOffsetCommit | 0-6 | offsets applied when the transaction commits |
@@ -75,6 +76,8 @@ mod log;
 mod request;
 mod sasl;
 mod server;
+mod share_group;
+mod share_partition;
 mod state;
 mod topic_configs;
 mod txn;

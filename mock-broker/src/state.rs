@@ -85,6 +85,8 @@ pub(crate) struct State {
     pub(crate) scram_credentials: BTreeMap<(String, i8), StoredScram>,
     /// The ACLs CreateAcls made, in the order made.
     pub(crate) acls: Vec<AclBinding>,
+    /// Share groups (KIP-932).
+    pub(crate) share: crate::share_group::ShareGroups,
 }
 
 /// A topic that was created (or would be, when only validating).
@@ -171,6 +173,7 @@ impl State {
             broker_configs: BTreeMap::new(),
             scram_credentials: configured_scram(config),
             acls: Vec::new(),
+            share: Default::default(),
         }
     }
 

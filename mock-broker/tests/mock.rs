@@ -10,5 +10,6 @@ mod client_interop;
 mod connections;
 mod consumer_admin;
 mod groups;
+mod share_groups;
 mod smoke;
 mod txn;

@@ -18,6 +18,7 @@ mod admin;
 mod auth;
 mod groups;
 mod records;
+mod share;
 mod transactions;
 
 use std::collections::{BTreeMap, HashMap};
@@ -56,6 +57,7 @@ const LABELS: &[&str] = &[
     "scram_sha_512",
     "tls",
     "scram_sha_512_over_tls",
+    "share_group",
 ];
 
 /// The Java client under test.

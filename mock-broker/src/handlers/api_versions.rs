@@ -50,6 +50,10 @@ pub(crate) const SERVED: &[ApiKey] = &[
     ApiKey::DeleteAcls,
     ApiKey::ConsumerGroupHeartbeat,
     ApiKey::ConsumerGroupDescribe,
+    ApiKey::ShareGroupHeartbeat,
+    ApiKey::ShareGroupDescribe,
+    ApiKey::ShareFetch,
+    ApiKey::ShareAcknowledge,
 ];
 
 /// (API key, min, max) of every served API.

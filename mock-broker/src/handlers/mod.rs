@@ -19,6 +19,7 @@ mod partitions;
 mod produce;
 mod records_admin;
 mod scram_admin;
+pub(crate) mod share;
 mod topics;
 mod txn;
 
@@ -73,6 +74,10 @@ async fn dispatch(ctx: &Ctx<'_>, request: &ApiRequest) -> Handled {
         ApiRequest::DeleteAcls(r) => acls::delete_acls(ctx, r).into(),
         ApiRequest::ConsumerGroupHeartbeat(r) => consumer_groups::consumer_group_heartbeat(ctx, r).into(),
         ApiRequest::ConsumerGroupDescribe(r) => consumer_groups::consumer_group_describe(ctx, r).into(),
+        ApiRequest::ShareGroupHeartbeat(r) => share::share_group_heartbeat(ctx, r).into(),
+        ApiRequest::ShareGroupDescribe(r) => share::share_group_describe(ctx, r).into(),
+        ApiRequest::ShareFetch(r) => share::share_fetch(ctx, r).await.into(),
+        ApiRequest::ShareAcknowledge(r) => share::share_acknowledge(ctx, r).into(),
         _ => Handled::Unsupported,
     }
 }

@@ -1578,3 +1578,4 @@ mod admin;
 mod consumer_admin;
 mod consumer_group;
 mod groups;
+mod share_group;
