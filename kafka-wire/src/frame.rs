@@ -288,8 +288,10 @@ pub fn decode_any_response<R: crate::VersionedResponse>(
 where
     AnyResponse: From<R>,
 {
-    let (header, response) = R::decode_frame(frame)?;
-    Ok((header, response.into()))
+    match R::decode_frame(frame) {
+        Ok((header, response)) => Ok((header, response.into_any())),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(all(test, feature = "metadata"))]

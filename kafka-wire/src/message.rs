@@ -51,8 +51,8 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// Reads a message that must fill `bytes` exactly.
     fn from_bytes(mut bytes: Bytes) -> Result<Self, DecodeError> {
-        let m = Self::decode(&mut bytes)?;
-        body::check_consumed(&bytes, Self::NAME, Self::VERSION)?;
+        let m = tri!(Self::decode(&mut bytes));
+        tri!(body::check_consumed(&bytes, Self::NAME, Self::VERSION));
         Ok(m)
     }
 }
@@ -128,8 +128,8 @@ pub trait VersionedResponse: Message {
     /// Kafka's client ignores them (`AbstractResponse.parseResponse` never looks at what is
     /// left).
     fn decode_frame(mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
-        let header = frame::decode_response_header(&mut frame, Self::HEADER_VERSION)?;
-        Ok((header, Self::decode_body_from(&mut frame)?))
+        let header = tri!(frame::decode_response_header(&mut frame, Self::HEADER_VERSION));
+        Ok((header, tri!(Self::decode_body_from(&mut frame))))
     }
 
     /// Parses a response body at the front of `body`, ignoring any bytes after it (see
