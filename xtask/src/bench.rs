@@ -259,7 +259,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<String> {
     if opts.build_times {
         report.push_str("\n## Compile cost\n\n");
         let _ = writeln!(report, "Machine at the start: {}.\n", machine());
-        report.push_str(&xtask::buildtimes::run(root, xtask::buildtimes::Profiles::Both)?);
+        report.push_str(&xtask::buildtimes::run(root, xtask::buildtimes::Profiles::Both, &Default::default())?);
     }
     if let Some(out) = &opts.out {
         fs::write(out, &report).with_context(|| format!("writing {}", out.display()))?;

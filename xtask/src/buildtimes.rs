@@ -49,6 +49,7 @@ pub enum Role {
 }
 
 /// One crate configuration to build.
+#[derive(Clone)]
 pub struct Case {
     pub name: String,
     /// The package whose build is timed alone.
@@ -85,20 +86,35 @@ impl std::fmt::Display for Target {
     }
 }
 
-pub fn cases(root: &Path) -> Vec<Case> {
+/// What `build-times` measures besides the defaults.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The workspace whose `kafka-wire/` is measured (default: this one), e.g. an exported
+    /// snapshot of a commit, so that editing the tree during a long run changes nothing.
+    pub tree: Option<PathBuf>,
+    /// A second workspace (e.g. `git archive` of the base commit): each kafka-wire case is
+    /// also built from it, right before the same case of `tree`, so both see the same load.
+    pub base: Option<PathBuf>,
+    /// Only the cases whose name contains this (the like-for-like rival is always kept: the
+    /// ratios divide by it).
+    pub only: Option<String>,
+}
+
+/// The kafka-wire cases (all APIs, ten, one) of the workspace at `root`, named with `prefix`.
+fn ours(root: &Path, prefix: &str) -> Vec<Case> {
     let path = root.join("kafka-wire");
     let p = path.display();
     let ten = TEN_APIS.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
     vec![
         Case {
-            name: "kafka-wire, all APIs".into(),
+            name: format!("{prefix}kafka-wire, all APIs"),
             package: "kafka-wire",
             dependency: format!("kafka-wire = {{ path = \"{p}\" }}"),
             role: Role::Ours,
             target: Some(Target::AtMost(1.0)),
         },
         Case {
-            name: "kafka-wire, ten APIs".into(),
+            name: format!("{prefix}kafka-wire, ten APIs"),
             package: "kafka-wire",
             dependency: format!(
                 "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{ten}, {CODECS}] }}"
@@ -107,7 +123,7 @@ pub fn cases(root: &Path) -> Vec<Case> {
             target: Some(Target::Below(1.0)),
         },
         Case {
-            name: "kafka-wire, one API (metadata)".into(),
+            name: format!("{prefix}kafka-wire, one API (metadata)"),
             package: "kafka-wire",
             dependency: format!(
                 "kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"metadata\", {CODECS}] }}"
@@ -115,21 +131,38 @@ pub fn cases(root: &Path) -> Vec<Case> {
             role: Role::Ours,
             target: Some(Target::AtMost(0.25)),
         },
-        Case {
-            name: "kafka-protocol 0.18, default features".into(),
-            package: "kafka-protocol",
-            dependency: "kafka-protocol = \"=0.18.0\"".into(),
-            role: Role::Rival,
-            target: None,
-        },
-        Case {
-            name: "kafka-protocol 0.18, messages_enums (like for like)".into(),
-            package: "kafka-protocol",
-            dependency: "kafka-protocol = { version = \"=0.18.0\", features = [\"messages_enums\"] }".into(),
-            role: Role::RivalLikeForLike,
-            target: None,
-        },
     ]
+}
+
+/// Every case of a run: kafka-wire of `root` (each preceded by the same case of `opts.base`,
+/// if given), then the rival's two.
+pub fn cases(root: &Path, opts: &Options) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let base = opts.base.as_deref().map(|b| ours(b, "base: "));
+    for (i, case) in ours(opts.tree.as_deref().unwrap_or(root), "").into_iter().enumerate() {
+        if let Some(base) = &base {
+            cases.push(base[i].clone());
+        }
+        cases.push(case);
+    }
+    cases.push(Case {
+        name: "kafka-protocol 0.18, default features".into(),
+        package: "kafka-protocol",
+        dependency: "kafka-protocol = \"=0.18.0\"".into(),
+        role: Role::Rival,
+        target: None,
+    });
+    cases.push(Case {
+        name: "kafka-protocol 0.18, messages_enums (like for like)".into(),
+        package: "kafka-protocol",
+        dependency: "kafka-protocol = { version = \"=0.18.0\", features = [\"messages_enums\"] }".into(),
+        role: Role::RivalLikeForLike,
+        target: None,
+    });
+    if let Some(only) = &opts.only {
+        cases.retain(|c| c.role == Role::RivalLikeForLike || c.name.contains(only.as_str()));
+    }
+    cases
 }
 
 /// Times of one case in one profile.
@@ -266,10 +299,10 @@ fn profile_name(release: bool) -> &'static str {
 
 /// Runs every case in the chosen profiles and returns two Markdown tables: the measurements and
 /// the ratios of each kafka-wire case to the like-for-like rival (crate alone, CPU time).
-pub fn run(root: &Path, profiles: Profiles) -> Result<String> {
+pub fn run(root: &Path, profiles: Profiles, opts: &Options) -> Result<String> {
     let work = root.join("target/build-times");
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let cases = cases(root);
+    let cases = cases(root, opts);
     let mut table = format!(
         "Clean builds on {cpus} CPU(s), wall time (CPU time = user + system of everything cargo ran); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built.\n\n\
          | crate | profile | whole build | crate alone | .rlib |\n|---|---|---|---|---|\n"
