@@ -112,12 +112,16 @@ pub use bytestring::ByteString;
 
 pub use codec::{Chunks, RawTaggedField, UnknownTaggedFields};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+#[cfg(feature = "versioned")]
+pub use frame::AnyResponseDeserializer;
 pub use frame::{
-    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, FrameRequest,
-    RequestFrame, RequestHeader, ResponseHeader,
+    decode_request_header, decode_response_header, peek_correlation_id, FrameRequest, RequestFrame, RequestHeader,
+    ResponseHeader,
 };
 pub use framing::{FrameError, FrameSplitter, SIZE_PREFIX_LEN};
-pub use message::{Message, ResponseDeserializer, VersionedRequest, VersionedResponse};
+pub use message::Message;
+#[cfg(feature = "versioned")]
+pub use message::{ResponseDeserializer, VersionedRequest, VersionedResponse};
 pub use messages::*;
 pub use negotiate::{negotiate, NegotiatedVersions, VersionRange};
 pub use records::Records;
@@ -129,7 +133,10 @@ pub use version_free::{VersionFreeMessage, VersionFreeRequest, VersionFreeRespon
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::convert::{vec_from, vec_to};
-    pub use crate::downgrade::{decode_body_with_v0_fallback, decode_version_free_body_with_v0_fallback};
+    pub use crate::downgrade::decode_version_free_body_with_v0_fallback;
+    #[cfg(feature = "versioned")]
+    pub use crate::downgrade::decode_body_with_v0_fallback;
+    #[cfg(feature = "versioned")]
     pub use crate::frame::decode_any_response;
     pub use crate::{
         ApiKey, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, ErrorCode, Message, Records, Uuid,

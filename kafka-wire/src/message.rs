@@ -7,7 +7,9 @@ use bytes::{Bytes, BytesMut};
 use crate::body::{self, Frame, Header};
 use crate::codec::{Chunks, Wire};
 use crate::error::{DecodeError, EncodeError};
+#[cfg(feature = "versioned")]
 use crate::frame::{self, ResponseHeader};
+#[cfg(feature = "versioned")]
 use crate::ApiKey;
 
 /// One version of one message: a request or response body, a header, or a data schema.
@@ -58,9 +60,11 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 }
 
 /// Parses a whole response frame (header and body, without the size prefix).
+#[cfg(feature = "versioned")]
 pub type ResponseDeserializer<R> = fn(Bytes) -> Result<(ResponseHeader, R), DecodeError>;
 
 /// One version of a request body (Kayrock style: `fetch::v12::Request`).
+#[cfg(feature = "versioned")]
 pub trait VersionedRequest: Message {
     /// The API this request belongs to.
     const API_KEY: ApiKey;
@@ -99,6 +103,7 @@ pub trait VersionedRequest: Message {
 }
 
 /// One version of a response body.
+#[cfg(feature = "versioned")]
 pub trait VersionedResponse: Message {
     /// The API this response belongs to.
     const API_KEY: ApiKey;
@@ -152,12 +157,14 @@ fn body_frame<M: Message>(m: &M) -> Frame<'_> {
     Frame { body: m, name: M::NAME, version: M::VERSION, header: Header::None }
 }
 
+#[cfg(feature = "versioned")]
 fn request_frame<'a, R: VersionedRequest>(r: &'a R, correlation_id: i32, client_id: Option<&'a str>) -> Frame<'a> {
     let header =
         Header::Request { header_version: R::HEADER_VERSION, api_key: R::API_KEY.code(), correlation_id, client_id };
     Frame { body: r, name: R::NAME, version: R::VERSION, header }
 }
 
+#[cfg(feature = "versioned")]
 fn response_frame<R: VersionedResponse>(r: &R, correlation_id: i32) -> Frame<'_> {
     Frame {
         body: r,
