@@ -101,11 +101,15 @@ pub struct Options {
 }
 
 /// The kafka-wire cases (all APIs, ten, one) of the workspace at `root`, named with `prefix`.
-fn ours(root: &Path, prefix: &str) -> Vec<Case> {
+/// `versioned`: the tree has the `versioned` feature (the per-version types), so the ten- and
+/// one-API cases turn it on (what they always built) and a fourth case builds all APIs without
+/// it (version-free types only). A base from before that feature has neither.
+fn ours(root: &Path, prefix: &str, versioned: bool) -> Vec<Case> {
     let path = root.join("kafka-wire");
     let p = path.display();
     let ten = TEN_APIS.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
-    vec![
+    let v = if versioned { "\"versioned\", " } else { "" };
+    let mut cases = vec![
         Case {
             name: format!("{prefix}kafka-wire, all APIs"),
             package: "kafka-wire",
@@ -117,7 +121,7 @@ fn ours(root: &Path, prefix: &str) -> Vec<Case> {
             name: format!("{prefix}kafka-wire, ten APIs"),
             package: "kafka-wire",
             dependency: format!(
-                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{ten}, {CODECS}] }}"
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{v}{ten}, {CODECS}] }}"
             ),
             role: Role::Ours,
             target: Some(Target::Below(1.0)),
@@ -126,22 +130,40 @@ fn ours(root: &Path, prefix: &str) -> Vec<Case> {
             name: format!("{prefix}kafka-wire, one API (metadata)"),
             package: "kafka-wire",
             dependency: format!(
-                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"metadata\", {CODECS}] }}"
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{v}\"metadata\", {CODECS}] }}"
             ),
             role: Role::Ours,
             target: Some(Target::AtMost(0.25)),
         },
-    ]
+    ];
+    if versioned {
+        cases.push(Case {
+            name: format!("{prefix}kafka-wire, all APIs, version-free types only"),
+            package: "kafka-wire",
+            dependency: format!(
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"all-apis\", {CODECS}] }}"
+            ),
+            role: Role::Ours,
+            target: Some(Target::AtMost(1.0)),
+        });
+    }
+    cases
+}
+
+/// Whether the kafka-wire of the workspace at `root` has the `versioned` feature.
+fn has_versioned_feature(root: &Path) -> bool {
+    fs::read_to_string(root.join("kafka-wire/Cargo.toml")).is_ok_and(|t| t.lines().any(|l| l.starts_with("versioned =")))
 }
 
 /// Every case of a run: kafka-wire of `root` (each preceded by the same case of `opts.base`,
 /// if given), then the rival's two.
 pub fn cases(root: &Path, opts: &Options) -> Vec<Case> {
     let mut cases = Vec::new();
-    let base = opts.base.as_deref().map(|b| ours(b, "base: "));
-    for (i, case) in ours(opts.tree.as_deref().unwrap_or(root), "").into_iter().enumerate() {
-        if let Some(base) = &base {
-            cases.push(base[i].clone());
+    let base = opts.base.as_deref().map(|b| ours(b, "base: ", has_versioned_feature(b)));
+    let tree = opts.tree.as_deref().unwrap_or(root);
+    for (i, case) in ours(tree, "", has_versioned_feature(tree)).into_iter().enumerate() {
+        if let Some(case) = base.as_ref().and_then(|b| b.get(i)) {
+            cases.push(case.clone());
         }
         cases.push(case);
     }
