@@ -322,7 +322,12 @@ fn profile_name(release: bool) -> &'static str {
 /// Runs every case in the chosen profiles and returns two Markdown tables: the measurements and
 /// the ratios of each kafka-wire case to the like-for-like rival (crate alone, CPU time).
 pub fn run(root: &Path, profiles: Profiles, opts: &Options) -> Result<String> {
-    let work = root.join("target/build-times");
+    // One folder per profile choice: a debug and a release run may go side by side.
+    let work = root.join("target/build-times").join(match profiles {
+        Profiles::Both => "both",
+        Profiles::Debug => "debug",
+        Profiles::Release => "release",
+    });
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let cases = cases(root, opts);
     let mut table = format!(
