@@ -152,7 +152,8 @@ fn ours(root: &Path, prefix: &str, versioned: bool) -> Vec<Case> {
 
 /// Whether the kafka-wire of the workspace at `root` has the `versioned` feature.
 fn has_versioned_feature(root: &Path) -> bool {
-    fs::read_to_string(root.join("kafka-wire/Cargo.toml")).is_ok_and(|t| t.lines().any(|l| l.starts_with("versioned =")))
+    fs::read_to_string(root.join("kafka-wire/Cargo.toml"))
+        .is_ok_and(|t| t.lines().any(|l| l.starts_with("versioned =")))
 }
 
 /// Every case of a run: kafka-wire of `root` (each preceded by the same case of `opts.base`,

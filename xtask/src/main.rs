@@ -8,7 +8,7 @@
 //! cargo xtask schemas repin [--set NAME]
 //! cargo xtask schemas diff OLD NEW [--out FILE]
 //! cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT]
-//! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--build-times] [--out FILE]
+//! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--only-instructions] [--base-drive FILE] [--build-times] [--out FILE]
 //! ```
 
 mod bench;
@@ -240,6 +240,8 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                 no_instructions: take_flag(&mut args, "--no-instructions"),
                 build_times: take_flag(&mut args, "--build-times"),
                 out: take_opt(&mut args, "--out")?.map(PathBuf::from),
+                base_drive: take_opt(&mut args, "--base-drive")?.map(std::fs::canonicalize).transpose()?,
+                only_instructions: take_flag(&mut args, "--only-instructions"),
                 filter: if args.first().is_some_and(|a| !a.starts_with('-')) { Some(args.remove(0)) } else { None },
             };
             no_more(&args)?;
