@@ -16,7 +16,9 @@
 use bytes::Bytes;
 
 use crate::error::DecodeError;
-use crate::{ErrorCode, Message, VersionFreeMessage};
+#[cfg(feature = "versioned")]
+use crate::Message;
+use crate::{ErrorCode, VersionFreeMessage};
 
 /// Whether a response body starts with error code UNSUPPORTED_VERSION (every ApiVersions
 /// response version starts with its `int16` error code).
@@ -30,6 +32,7 @@ fn says_unsupported(body: &[u8]) -> bool {
 /// read (bytes after the body, which Kafka ignores); on failure it is left as it was and the
 /// error is that of reading `M`.
 #[doc(hidden)]
+#[cfg(feature = "versioned")]
 pub fn decode_body_with_v0_fallback<M: Message, V0: Message>(
     body: &mut Bytes,
     from_v0: fn(V0) -> M,
@@ -100,7 +103,7 @@ impl crate::api_versions::Response {
     }
 }
 
-#[cfg(all(test, feature = "api_versions"))]
+#[cfg(all(test, feature = "api_versions", feature = "versioned"))]
 mod tests {
     use crate::api_versions::{v0, v3, ApiVersion, Response};
     use crate::{ApiKey, ErrorCode, Message, VersionFreeResponse, VersionedResponse};

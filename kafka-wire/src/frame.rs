@@ -10,7 +10,9 @@ use bytes::{Bytes, BytesMut};
 use crate::codec::{put_array, Wire};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 use crate::VersionFreeMessage;
-use crate::{request_header, response_header, AnyRequest, AnyResponse, ApiKey, ApiRequest, ApiResponse};
+use crate::{request_header, response_header, ApiKey, ApiRequest, ApiResponse};
+#[cfg(feature = "versioned")]
+use crate::{AnyRequest, AnyResponse};
 
 /// A response header of any version (the version-free type: v0 has no tagged fields).
 pub type ResponseHeader = response_header::ResponseHeader;
@@ -157,6 +159,7 @@ pub trait FrameRequest: Sized {
     fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError>;
 }
 
+#[cfg(feature = "versioned")]
 impl FrameRequest for AnyRequest {
     fn decode_body(api_key: i16, version: i16, buf: &mut Bytes) -> Result<Self, DecodeError> {
         AnyRequest::decode(api_key, version, buf)
@@ -172,8 +175,24 @@ impl FrameRequest for ApiRequest {
 /// A decoded request frame: what a broker or proxy reads off a connection. The body is the
 /// per-version [`AnyRequest`] by default, or the version-free [`ApiRequest`]
 /// (`RequestFrame::<ApiRequest>::decode`), answered at the request's version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestFrame<R = AnyRequest> {
+    /// The header.
+    pub header: RequestHeader,
+    /// The header version that was on the wire.
+    pub header_version: i16,
+    /// The typed request body.
+    pub request: R,
+}
+
+/// A decoded request frame: what a broker or proxy reads off a connection, with the
+/// version-free [`ApiRequest`] (`RequestFrame::<ApiRequest>::decode`), answered at the
+/// request's version. (Without the `versioned` feature there is no per-version `AnyRequest`
+/// to default to, so the body type is always named.)
+#[cfg(not(feature = "versioned"))]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestFrame<R> {
     /// The header.
     pub header: RequestHeader,
     /// The header version that was on the wire.
@@ -222,6 +241,7 @@ impl<R: FrameRequest> RequestFrame<R> {
     }
 }
 
+#[cfg(feature = "versioned")]
 impl RequestFrame<AnyRequest> {
     /// Encodes `response` as the answer to this request: a size-prefixed frame with this
     /// request's correlation id and the response header version that goes with it.
@@ -277,10 +297,12 @@ impl RequestFrame<ApiRequest> {
 
 /// Parses a whole response frame (header and body, without the size prefix) into the
 /// any-API response type.
+#[cfg(feature = "versioned")]
 pub type AnyResponseDeserializer = fn(Bytes) -> Result<(ResponseHeader, AnyResponse), DecodeError>;
 
 /// The [`AnyResponseDeserializer`] of response type `R`.
 #[doc(hidden)]
+#[cfg(feature = "versioned")]
 #[allow(unreachable_code)] // with no API compiled in, `AnyResponse` has no value
 pub fn decode_any_response<R: crate::VersionedResponse>(
     frame: Bytes,
@@ -288,11 +310,13 @@ pub fn decode_any_response<R: crate::VersionedResponse>(
 where
     AnyResponse: From<R>,
 {
-    let (header, response) = R::decode_frame(frame)?;
-    Ok((header, response.into()))
+    match R::decode_frame(frame) {
+        Ok((header, response)) => Ok((header, response.into_any())),
+        Err(e) => Err(e),
+    }
 }
 
-#[cfg(all(test, feature = "metadata"))]
+#[cfg(all(test, feature = "metadata", feature = "versioned"))]
 mod tests {
     use super::*;
     use crate::{metadata, VersionFreeRequest};

@@ -40,6 +40,11 @@
 //! # Cargo features
 //! - one feature per API, named like its module (`fetch`, `api_versions`, ...); `all-apis`
 //!   (default) enables all. Headers, data schemas, [`ApiKey`] and [`ErrorCode`] are always built.
+//! - `versioned` (default): the per-version types (`metadata::v12::Request`), [`AnyRequest`],
+//!   [`AnyResponse`], [`VersionedRequest`]/[`VersionedResponse`] and the conversions between the
+//!   halves. Without it every API has only its version-free `Request`/`Response`, and a build of
+//!   all APIs compiles about half as much code; [`RequestFrame`] then names its body type
+//!   (`RequestFrame::<ApiRequest>`).
 //! - `unstable`: the versions Kafka marks `latestVersionUnstable`.
 //! - `gzip`, `snappy`, `lz4`, `zstd` (default): the compression codecs of record batches (see
 //!   [`records`]); without one, batches using it decode but their records do not.
@@ -112,12 +117,16 @@ pub use bytestring::ByteString;
 
 pub use codec::{Chunks, RawTaggedField, UnknownTaggedFields};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+#[cfg(feature = "versioned")]
+pub use frame::AnyResponseDeserializer;
 pub use frame::{
-    decode_request_header, decode_response_header, peek_correlation_id, AnyResponseDeserializer, FrameRequest,
-    RequestFrame, RequestHeader, ResponseHeader,
+    decode_request_header, decode_response_header, peek_correlation_id, FrameRequest, RequestFrame, RequestHeader,
+    ResponseHeader,
 };
 pub use framing::{FrameError, FrameSplitter, SIZE_PREFIX_LEN};
-pub use message::{Message, ResponseDeserializer, VersionedRequest, VersionedResponse};
+pub use message::Message;
+#[cfg(feature = "versioned")]
+pub use message::{ResponseDeserializer, VersionedRequest, VersionedResponse};
 pub use messages::*;
 pub use negotiate::{negotiate, NegotiatedVersions, VersionRange};
 pub use records::Records;
@@ -129,7 +138,10 @@ pub use version_free::{VersionFreeMessage, VersionFreeRequest, VersionFreeRespon
 pub mod __gen {
     pub use crate::codec::{self, Encoder, Field, UnknownTaggedFields, Wire, WireStruct};
     pub use crate::convert::{vec_from, vec_to};
-    pub use crate::downgrade::{decode_body_with_v0_fallback, decode_version_free_body_with_v0_fallback};
+    #[cfg(feature = "versioned")]
+    pub use crate::downgrade::decode_body_with_v0_fallback;
+    pub use crate::downgrade::decode_version_free_body_with_v0_fallback;
+    #[cfg(feature = "versioned")]
     pub use crate::frame::decode_any_response;
     pub use crate::{
         ApiKey, DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind, ErrorCode, Message, Records, Uuid,

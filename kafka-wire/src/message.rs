@@ -7,7 +7,9 @@ use bytes::{Bytes, BytesMut};
 use crate::body::{self, Frame, Header};
 use crate::codec::{Chunks, Wire};
 use crate::error::{DecodeError, EncodeError};
+#[cfg(feature = "versioned")]
 use crate::frame::{self, ResponseHeader};
+#[cfg(feature = "versioned")]
 use crate::ApiKey;
 
 /// One version of one message: a request or response body, a header, or a data schema.
@@ -51,16 +53,18 @@ pub trait Message: Wire + Clone + Debug + PartialEq + Default + Send + Sync + 's
 
     /// Reads a message that must fill `bytes` exactly.
     fn from_bytes(mut bytes: Bytes) -> Result<Self, DecodeError> {
-        let m = Self::decode(&mut bytes)?;
-        body::check_consumed(&bytes, Self::NAME, Self::VERSION)?;
+        let m = tri!(Self::decode(&mut bytes));
+        tri!(body::check_consumed(&bytes, Self::NAME, Self::VERSION));
         Ok(m)
     }
 }
 
 /// Parses a whole response frame (header and body, without the size prefix).
+#[cfg(feature = "versioned")]
 pub type ResponseDeserializer<R> = fn(Bytes) -> Result<(ResponseHeader, R), DecodeError>;
 
 /// One version of a request body (Kayrock style: `fetch::v12::Request`).
+#[cfg(feature = "versioned")]
 pub trait VersionedRequest: Message {
     /// The API this request belongs to.
     const API_KEY: ApiKey;
@@ -99,6 +103,7 @@ pub trait VersionedRequest: Message {
 }
 
 /// One version of a response body.
+#[cfg(feature = "versioned")]
 pub trait VersionedResponse: Message {
     /// The API this response belongs to.
     const API_KEY: ApiKey;
@@ -128,8 +133,8 @@ pub trait VersionedResponse: Message {
     /// Kafka's client ignores them (`AbstractResponse.parseResponse` never looks at what is
     /// left).
     fn decode_frame(mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
-        let header = frame::decode_response_header(&mut frame, Self::HEADER_VERSION)?;
-        Ok((header, Self::decode_body_from(&mut frame)?))
+        let header = tri!(frame::decode_response_header(&mut frame, Self::HEADER_VERSION));
+        Ok((header, tri!(Self::decode_body_from(&mut frame))))
     }
 
     /// Parses a response body at the front of `body`, ignoring any bytes after it (see
@@ -152,12 +157,14 @@ fn body_frame<M: Message>(m: &M) -> Frame<'_> {
     Frame { body: m, name: M::NAME, version: M::VERSION, header: Header::None }
 }
 
+#[cfg(feature = "versioned")]
 fn request_frame<'a, R: VersionedRequest>(r: &'a R, correlation_id: i32, client_id: Option<&'a str>) -> Frame<'a> {
     let header =
         Header::Request { header_version: R::HEADER_VERSION, api_key: R::API_KEY.code(), correlation_id, client_id };
     Frame { body: r, name: R::NAME, version: R::VERSION, header }
 }
 
+#[cfg(feature = "versioned")]
 fn response_frame<R: VersionedResponse>(r: &R, correlation_id: i32) -> Frame<'_> {
     Frame {
         body: r,

@@ -63,8 +63,8 @@ pub trait VersionFreeMessage: Wire + Clone + Debug + PartialEq + Default + Send 
 
     /// Reads a message of `version` that must fill `bytes` exactly.
     fn from_bytes(version: i16, mut bytes: Bytes) -> Result<Self, DecodeError> {
-        let m = Self::decode(version, &mut bytes)?;
-        body::check_consumed(&bytes, Self::NAME, version)?;
+        let m = tri!(Self::decode(version, &mut bytes));
+        tri!(body::check_consumed(&bytes, Self::NAME, version));
         Ok(m)
     }
 }
@@ -121,7 +121,7 @@ pub trait VersionFreeResponse: VersionFreeMessage {
     /// ignored, as Kafka's client ignores them (`AbstractResponse.parseResponse`).
     fn decode_frame(version: i16, mut frame: Bytes) -> Result<(ResponseHeader, Self), DecodeError> {
         let header = frame::decode_response_header(&mut frame, Self::API_KEY.response_header_version(version))?;
-        Ok((header, Self::decode_body_from(version, &mut frame)?))
+        Ok((header, tri!(Self::decode_body_from(version, &mut frame))))
     }
 
     /// Parses a response body of `version` at the front of `body`, ignoring any bytes after

@@ -13,13 +13,17 @@ use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 
-pub const USAGE: &str = "  cargo xtask bench [FILTER] [--quick] [--no-instructions] [--build-times] [--out FILE]
+pub const USAGE: &str = "  cargo xtask bench [FILTER] [--quick] [--no-instructions] [--only-instructions]
+      [--base-drive FILE] [--build-times] [--out FILE]
       Criterion benchmarks of kafka-wire and kafka-protocol on the same messages (package
       kafka-wire-bench), printed as one table: benchmark, ours, theirs, ratio; then the
       instructions per iteration of the same bodies under valgrind's callgrind (repeatable on a
       busy machine; skipped with a note when valgrind is missing). FILTER runs the cases whose
       name contains it. --quick: shorter Criterion runs. --no-instructions: skip callgrind.
       --build-times: also the compile-cost table (cargo xtask build-times; many minutes).
+      --base-drive FILE: also count kafka-wire's side with that `drive` binary (built at a base
+      commit: `cargo build --release -p kafka-wire-bench --bin drive` there), in the same run,
+      as a column base and the change. --only-instructions: skip Criterion.
       --out FILE: write the report there too.";
 
 /// Options of `cargo xtask bench`.
@@ -31,6 +35,10 @@ pub struct Options {
     pub no_instructions: bool,
     pub build_times: bool,
     pub out: Option<PathBuf>,
+    /// A `drive` binary built at a base commit: its instruction counts of kafka-wire's side too.
+    pub base_drive: Option<PathBuf>,
+    /// Skip the Criterion table.
+    pub only_instructions: bool,
 }
 
 fn cargo() -> Command {
@@ -225,8 +233,19 @@ fn instructions_table(root: &Path, target: &Path, opts: &Options) -> Result<Stri
     fs::create_dir_all(&work)?;
     let mut t = String::from(
         "Instructions per iteration (valgrind callgrind, inside the measured loop only; independent of load).\n\
-         ratio = theirs ÷ ours.\n\n| benchmark | ours | theirs | ratio |\n|---|---|---|---|\n",
+         ratio = theirs ÷ ours.\n\n",
     );
+    match &opts.base_drive {
+        Some(base) => {
+            let _ = write!(
+                t,
+                "base = ours counted with {}; change = ours ÷ base − 1.\n\n\
+                 | benchmark | base | ours | change | theirs | ratio |\n|---|---|---|---|---|---|\n",
+                base.display()
+            );
+        }
+        None => t.push_str("| benchmark | ours | theirs | ratio |\n|---|---|---|---|\n"),
+    }
     for line in String::from_utf8_lossy(&list.stdout).lines() {
         let mut parts = line.splitn(3, '\t');
         let (Some(name), Some(iters)) = (parts.next(), parts.next()) else { continue };
@@ -236,7 +255,17 @@ fn instructions_table(root: &Path, target: &Path, opts: &Options) -> Result<Stri
         let iters: u64 = iters.parse().context("iterations")?;
         let ours = instructions(&drive, name, "ours", iters, &work)?;
         let theirs = instructions(&drive, name, "theirs", iters, &work)?;
-        let row = format!("| {name} | {:.0} | {:.0} | **{:.2}×** |\n", ours, theirs, theirs / ours);
+        let row = match &opts.base_drive {
+            Some(base_drive) => {
+                let base = instructions(base_drive, name, "ours", iters, &work)?;
+                let change = (ours / base - 1.0) * 100.0;
+                format!(
+                    "| {name} | {base:.0} | {ours:.0} | {change:+.1}% | {theirs:.0} | **{:.2}×** |\n",
+                    theirs / ours
+                )
+            }
+            None => format!("| {name} | {:.0} | {:.0} | **{:.2}×** |\n", ours, theirs, theirs / ours),
+        };
         eprint!("{row}");
         t.push_str(&row);
     }
@@ -247,7 +276,9 @@ fn instructions_table(root: &Path, target: &Path, opts: &Options) -> Result<Stri
 pub fn run(root: &Path, opts: &Options) -> Result<String> {
     let target = target_dir(root)?;
     let mut report = String::from("## kafka-wire next to kafka-protocol\n\n");
-    report.push_str(&criterion_table(root, &target, opts)?);
+    if !opts.only_instructions {
+        report.push_str(&criterion_table(root, &target, opts)?);
+    }
     if !opts.no_instructions {
         report.push('\n');
         if valgrind_found() {
@@ -259,7 +290,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<String> {
     if opts.build_times {
         report.push_str("\n## Compile cost\n\n");
         let _ = writeln!(report, "Machine at the start: {}.\n", machine());
-        report.push_str(&xtask::buildtimes::run(root, xtask::buildtimes::Profiles::Both)?);
+        report.push_str(&xtask::buildtimes::run(root, xtask::buildtimes::Profiles::Both, &Default::default())?);
     }
     if let Some(out) = &opts.out {
         fs::write(out, &report).with_context(|| format!("writing {}", out.display()))?;

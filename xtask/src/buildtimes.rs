@@ -49,6 +49,7 @@ pub enum Role {
 }
 
 /// One crate configuration to build.
+#[derive(Clone)]
 pub struct Case {
     pub name: String,
     /// The package whose build is timed alone.
@@ -85,51 +86,106 @@ impl std::fmt::Display for Target {
     }
 }
 
-pub fn cases(root: &Path) -> Vec<Case> {
+/// What `build-times` measures besides the defaults.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The workspace whose `kafka-wire/` is measured (default: this one), e.g. an exported
+    /// snapshot of a commit, so that editing the tree during a long run changes nothing.
+    pub tree: Option<PathBuf>,
+    /// A second workspace (e.g. `git archive` of the base commit): each kafka-wire case is
+    /// also built from it, right before the same case of `tree`, so both see the same load.
+    pub base: Option<PathBuf>,
+    /// Only the cases whose name contains this (the like-for-like rival is always kept: the
+    /// ratios divide by it).
+    pub only: Option<String>,
+}
+
+/// The kafka-wire cases (all APIs, ten, one) of the workspace at `root`, named with `prefix`.
+/// `versioned`: the tree has the `versioned` feature (the per-version types), so the ten- and
+/// one-API cases turn it on (what they always built) and a fourth case builds all APIs without
+/// it (version-free types only). A base from before that feature has neither.
+fn ours(root: &Path, prefix: &str, versioned: bool) -> Vec<Case> {
     let path = root.join("kafka-wire");
     let p = path.display();
     let ten = TEN_APIS.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
-    vec![
+    let v = if versioned { "\"versioned\", " } else { "" };
+    let mut cases = vec![
         Case {
-            name: "kafka-wire, all APIs".into(),
+            name: format!("{prefix}kafka-wire, all APIs"),
             package: "kafka-wire",
             dependency: format!("kafka-wire = {{ path = \"{p}\" }}"),
             role: Role::Ours,
             target: Some(Target::AtMost(1.0)),
         },
         Case {
-            name: "kafka-wire, ten APIs".into(),
+            name: format!("{prefix}kafka-wire, ten APIs"),
             package: "kafka-wire",
             dependency: format!(
-                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{ten}, {CODECS}] }}"
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{v}{ten}, {CODECS}] }}"
             ),
             role: Role::Ours,
             target: Some(Target::Below(1.0)),
         },
         Case {
-            name: "kafka-wire, one API (metadata)".into(),
+            name: format!("{prefix}kafka-wire, one API (metadata)"),
             package: "kafka-wire",
             dependency: format!(
-                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"metadata\", {CODECS}] }}"
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [{v}\"metadata\", {CODECS}] }}"
             ),
             role: Role::Ours,
             target: Some(Target::AtMost(0.25)),
         },
-        Case {
-            name: "kafka-protocol 0.18, default features".into(),
-            package: "kafka-protocol",
-            dependency: "kafka-protocol = \"=0.18.0\"".into(),
-            role: Role::Rival,
-            target: None,
-        },
-        Case {
-            name: "kafka-protocol 0.18, messages_enums (like for like)".into(),
-            package: "kafka-protocol",
-            dependency: "kafka-protocol = { version = \"=0.18.0\", features = [\"messages_enums\"] }".into(),
-            role: Role::RivalLikeForLike,
-            target: None,
-        },
-    ]
+    ];
+    if versioned {
+        cases.push(Case {
+            name: format!("{prefix}kafka-wire, all APIs, version-free types only"),
+            package: "kafka-wire",
+            dependency: format!(
+                "kafka-wire = {{ path = \"{p}\", default-features = false, features = [\"all-apis\", {CODECS}] }}"
+            ),
+            role: Role::Ours,
+            target: Some(Target::AtMost(1.0)),
+        });
+    }
+    cases
+}
+
+/// Whether the kafka-wire of the workspace at `root` has the `versioned` feature.
+fn has_versioned_feature(root: &Path) -> bool {
+    fs::read_to_string(root.join("kafka-wire/Cargo.toml"))
+        .is_ok_and(|t| t.lines().any(|l| l.starts_with("versioned =")))
+}
+
+/// Every case of a run: kafka-wire of `root` (each preceded by the same case of `opts.base`,
+/// if given), then the rival's two.
+pub fn cases(root: &Path, opts: &Options) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let base = opts.base.as_deref().map(|b| ours(b, "base: ", has_versioned_feature(b)));
+    let tree = opts.tree.as_deref().unwrap_or(root);
+    for (i, case) in ours(tree, "", has_versioned_feature(tree)).into_iter().enumerate() {
+        if let Some(case) = base.as_ref().and_then(|b| b.get(i)) {
+            cases.push(case.clone());
+        }
+        cases.push(case);
+    }
+    cases.push(Case {
+        name: "kafka-protocol 0.18, default features".into(),
+        package: "kafka-protocol",
+        dependency: "kafka-protocol = \"=0.18.0\"".into(),
+        role: Role::Rival,
+        target: None,
+    });
+    cases.push(Case {
+        name: "kafka-protocol 0.18, messages_enums (like for like)".into(),
+        package: "kafka-protocol",
+        dependency: "kafka-protocol = { version = \"=0.18.0\", features = [\"messages_enums\"] }".into(),
+        role: Role::RivalLikeForLike,
+        target: None,
+    });
+    if let Some(only) = &opts.only {
+        cases.retain(|c| c.role == Role::RivalLikeForLike || c.name.contains(only.as_str()));
+    }
+    cases
 }
 
 /// Times of one case in one profile.
@@ -266,10 +322,15 @@ fn profile_name(release: bool) -> &'static str {
 
 /// Runs every case in the chosen profiles and returns two Markdown tables: the measurements and
 /// the ratios of each kafka-wire case to the like-for-like rival (crate alone, CPU time).
-pub fn run(root: &Path, profiles: Profiles) -> Result<String> {
-    let work = root.join("target/build-times");
+pub fn run(root: &Path, profiles: Profiles, opts: &Options) -> Result<String> {
+    // One folder per profile choice: a debug and a release run may go side by side.
+    let work = root.join("target/build-times").join(match profiles {
+        Profiles::Both => "both",
+        Profiles::Debug => "debug",
+        Profiles::Release => "release",
+    });
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let cases = cases(root);
+    let cases = cases(root, opts);
     let mut table = format!(
         "Clean builds on {cpus} CPU(s), wall time (CPU time = user + system of everything cargo ran); \"crate alone\" = the crate rebuilt after `cargo clean -p`, dependencies already built.\n\n\
          | crate | profile | whole build | crate alone | .rlib |\n|---|---|---|---|---|\n"

@@ -7,8 +7,8 @@
 //! cargo xtask schemas verify
 //! cargo xtask schemas repin [--set NAME]
 //! cargo xtask schemas diff OLD NEW [--out FILE]
-//! cargo xtask build-times [--debug | --release]
-//! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--build-times] [--out FILE]
+//! cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT]
+//! cargo xtask bench [FILTER] [--quick] [--no-instructions] [--only-instructions] [--base-drive FILE] [--build-times] [--out FILE]
 //! ```
 
 mod bench;
@@ -41,11 +41,14 @@ const USAGE: &str = "usage:
   cargo xtask schemas diff OLD NEW [--out FILE]
       What changed between two schema sets (set names such as kafka-3.8.0, or folders holding
       message/ and errors.tsv), as Markdown: APIs, versions, fields, error codes.
-  cargo xtask build-times [--debug | --release]
+  cargo xtask build-times [--debug | --release] [--tree DIR] [--base DIR] [--only TEXT]
       Clean build time and .rlib size of kafka-wire (all APIs, ten, one) and kafka-protocol
       (default features, and messages_enums: like for like), debug and release (or the one
       profile named), as Markdown tables with the ratios to the rival. Run it on an otherwise
-      idle machine.
+      idle machine. --tree DIR: measure the kafka-wire of that workspace copy (e.g. a `git
+      archive` of a commit) instead of this one. --base DIR: also each kafka-wire case of that
+      copy, right before the same case of the tree (before and after on the same load).
+      --only TEXT: only the cases whose name contains TEXT (and the like-for-like rival).
 ";
 
 fn main() -> ExitCode {
@@ -217,13 +220,18 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
         "build-times" => {
             let debug = take_flag(&mut args, "--debug");
             let release = take_flag(&mut args, "--release");
+            let opts = xtask::buildtimes::Options {
+                tree: take_opt(&mut args, "--tree")?.map(std::fs::canonicalize).transpose()?,
+                base: take_opt(&mut args, "--base")?.map(std::fs::canonicalize).transpose()?,
+                only: take_opt(&mut args, "--only")?,
+            };
             no_more(&args)?;
             let profiles = match (debug, release) {
                 (true, false) => xtask::buildtimes::Profiles::Debug,
                 (false, true) => xtask::buildtimes::Profiles::Release,
                 _ => xtask::buildtimes::Profiles::Both,
             };
-            println!("{}", xtask::buildtimes::run(&root, profiles)?);
+            println!("{}", xtask::buildtimes::run(&root, profiles, &opts)?);
             Ok(ExitCode::SUCCESS)
         }
         "bench" => {
@@ -232,6 +240,8 @@ fn run(mut args: Vec<String>) -> Result<ExitCode> {
                 no_instructions: take_flag(&mut args, "--no-instructions"),
                 build_times: take_flag(&mut args, "--build-times"),
                 out: take_opt(&mut args, "--out")?.map(PathBuf::from),
+                base_drive: take_opt(&mut args, "--base-drive")?.map(std::fs::canonicalize).transpose()?,
+                only_instructions: take_flag(&mut args, "--only-instructions"),
                 filter: if args.first().is_some_and(|a| !a.starts_with('-')) { Some(args.remove(0)) } else { None },
             };
             no_more(&args)?;

@@ -77,7 +77,7 @@ pub trait Wire: Sized {
         // but this function.
         let mut rest = items;
         while let [e, tail @ ..] = rest {
-            e.wire_put(buf, compact, version, field)?;
+            tri!(e.wire_put(buf, compact, version, field));
             rest = tail;
         }
         Ok(())

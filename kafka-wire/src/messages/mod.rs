@@ -203,6 +203,7 @@ pub mod snapshot_footer_record;
 pub mod snapshot_header_record;
 pub mod voters_record;
 /// A request of any API and version (one variant per API compiled in).
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -391,6 +392,7 @@ pub enum AnyRequest {
     #[cfg(feature = "unregister_controller")]
     UnregisterController(unregister_controller::AnyRequest),
 }
+#[cfg(feature = "versioned")]
 #[allow(unused_variables)]
 impl AnyRequest {
     /// The API of this request.
@@ -3954,6 +3956,7 @@ impl AnyRequest {
     }
 }
 /// A response of any API and version (one variant per API compiled in).
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -4142,6 +4145,7 @@ pub enum AnyResponse {
     #[cfg(feature = "unregister_controller")]
     UnregisterController(unregister_controller::AnyResponse),
 }
+#[cfg(feature = "versioned")]
 #[allow(unused_variables)]
 impl AnyResponse {
     /// The API of this response.
@@ -7376,1103 +7380,1287 @@ impl AnyResponse {
 /// A request of any version of any API: `AnyRequest::from(fetch::v12::Request { .. })`.
 /// (One generic impl rather than one per version, which rustdoc listed next to the
 /// API's own `From<Request> for AnyRequest` under the same name.)
+#[cfg(feature = "versioned")]
 impl<R: crate::VersionedRequest> From<R> for AnyRequest {
     fn from(r: R) -> Self {
         r.into_any()
     }
 }
 /// A response of any version of any API: `AnyResponse::from(fetch::v12::Response { .. })`.
+#[cfg(feature = "versioned")]
 impl<R: crate::VersionedResponse> From<R> for AnyResponse {
     fn from(r: R) -> Self {
         r.into_any()
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "produce")]
 impl From<produce::AnyRequest> for AnyRequest {
     fn from(r: produce::AnyRequest) -> Self {
         Self::Produce(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "produce")]
 impl From<produce::AnyResponse> for AnyResponse {
     fn from(r: produce::AnyResponse) -> Self {
         Self::Produce(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "fetch")]
 impl From<fetch::AnyRequest> for AnyRequest {
     fn from(r: fetch::AnyRequest) -> Self {
         Self::Fetch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "fetch")]
 impl From<fetch::AnyResponse> for AnyResponse {
     fn from(r: fetch::AnyResponse) -> Self {
         Self::Fetch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_offsets")]
 impl From<list_offsets::AnyRequest> for AnyRequest {
     fn from(r: list_offsets::AnyRequest) -> Self {
         Self::ListOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_offsets")]
 impl From<list_offsets::AnyResponse> for AnyResponse {
     fn from(r: list_offsets::AnyResponse) -> Self {
         Self::ListOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "metadata")]
 impl From<metadata::AnyRequest> for AnyRequest {
     fn from(r: metadata::AnyRequest) -> Self {
         Self::Metadata(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "metadata")]
 impl From<metadata::AnyResponse> for AnyResponse {
     fn from(r: metadata::AnyResponse) -> Self {
         Self::Metadata(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_commit")]
 impl From<offset_commit::AnyRequest> for AnyRequest {
     fn from(r: offset_commit::AnyRequest) -> Self {
         Self::OffsetCommit(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_commit")]
 impl From<offset_commit::AnyResponse> for AnyResponse {
     fn from(r: offset_commit::AnyResponse) -> Self {
         Self::OffsetCommit(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_fetch")]
 impl From<offset_fetch::AnyRequest> for AnyRequest {
     fn from(r: offset_fetch::AnyRequest) -> Self {
         Self::OffsetFetch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_fetch")]
 impl From<offset_fetch::AnyResponse> for AnyResponse {
     fn from(r: offset_fetch::AnyResponse) -> Self {
         Self::OffsetFetch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "find_coordinator")]
 impl From<find_coordinator::AnyRequest> for AnyRequest {
     fn from(r: find_coordinator::AnyRequest) -> Self {
         Self::FindCoordinator(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "find_coordinator")]
 impl From<find_coordinator::AnyResponse> for AnyResponse {
     fn from(r: find_coordinator::AnyResponse) -> Self {
         Self::FindCoordinator(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "join_group")]
 impl From<join_group::AnyRequest> for AnyRequest {
     fn from(r: join_group::AnyRequest) -> Self {
         Self::JoinGroup(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "join_group")]
 impl From<join_group::AnyResponse> for AnyResponse {
     fn from(r: join_group::AnyResponse) -> Self {
         Self::JoinGroup(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "heartbeat")]
 impl From<heartbeat::AnyRequest> for AnyRequest {
     fn from(r: heartbeat::AnyRequest) -> Self {
         Self::Heartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "heartbeat")]
 impl From<heartbeat::AnyResponse> for AnyResponse {
     fn from(r: heartbeat::AnyResponse) -> Self {
         Self::Heartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "leave_group")]
 impl From<leave_group::AnyRequest> for AnyRequest {
     fn from(r: leave_group::AnyRequest) -> Self {
         Self::LeaveGroup(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "leave_group")]
 impl From<leave_group::AnyResponse> for AnyResponse {
     fn from(r: leave_group::AnyResponse) -> Self {
         Self::LeaveGroup(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "sync_group")]
 impl From<sync_group::AnyRequest> for AnyRequest {
     fn from(r: sync_group::AnyRequest) -> Self {
         Self::SyncGroup(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "sync_group")]
 impl From<sync_group::AnyResponse> for AnyResponse {
     fn from(r: sync_group::AnyResponse) -> Self {
         Self::SyncGroup(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_groups")]
 impl From<describe_groups::AnyRequest> for AnyRequest {
     fn from(r: describe_groups::AnyRequest) -> Self {
         Self::DescribeGroups(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_groups")]
 impl From<describe_groups::AnyResponse> for AnyResponse {
     fn from(r: describe_groups::AnyResponse) -> Self {
         Self::DescribeGroups(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_groups")]
 impl From<list_groups::AnyRequest> for AnyRequest {
     fn from(r: list_groups::AnyRequest) -> Self {
         Self::ListGroups(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_groups")]
 impl From<list_groups::AnyResponse> for AnyResponse {
     fn from(r: list_groups::AnyResponse) -> Self {
         Self::ListGroups(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "sasl_handshake")]
 impl From<sasl_handshake::AnyRequest> for AnyRequest {
     fn from(r: sasl_handshake::AnyRequest) -> Self {
         Self::SaslHandshake(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "sasl_handshake")]
 impl From<sasl_handshake::AnyResponse> for AnyResponse {
     fn from(r: sasl_handshake::AnyResponse) -> Self {
         Self::SaslHandshake(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "api_versions")]
 impl From<api_versions::AnyRequest> for AnyRequest {
     fn from(r: api_versions::AnyRequest) -> Self {
         Self::ApiVersions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "api_versions")]
 impl From<api_versions::AnyResponse> for AnyResponse {
     fn from(r: api_versions::AnyResponse) -> Self {
         Self::ApiVersions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_topics")]
 impl From<create_topics::AnyRequest> for AnyRequest {
     fn from(r: create_topics::AnyRequest) -> Self {
         Self::CreateTopics(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_topics")]
 impl From<create_topics::AnyResponse> for AnyResponse {
     fn from(r: create_topics::AnyResponse) -> Self {
         Self::CreateTopics(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_topics")]
 impl From<delete_topics::AnyRequest> for AnyRequest {
     fn from(r: delete_topics::AnyRequest) -> Self {
         Self::DeleteTopics(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_topics")]
 impl From<delete_topics::AnyResponse> for AnyResponse {
     fn from(r: delete_topics::AnyResponse) -> Self {
         Self::DeleteTopics(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_records")]
 impl From<delete_records::AnyRequest> for AnyRequest {
     fn from(r: delete_records::AnyRequest) -> Self {
         Self::DeleteRecords(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_records")]
 impl From<delete_records::AnyResponse> for AnyResponse {
     fn from(r: delete_records::AnyResponse) -> Self {
         Self::DeleteRecords(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "init_producer_id")]
 impl From<init_producer_id::AnyRequest> for AnyRequest {
     fn from(r: init_producer_id::AnyRequest) -> Self {
         Self::InitProducerId(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "init_producer_id")]
 impl From<init_producer_id::AnyResponse> for AnyResponse {
     fn from(r: init_producer_id::AnyResponse) -> Self {
         Self::InitProducerId(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_for_leader_epoch")]
 impl From<offset_for_leader_epoch::AnyRequest> for AnyRequest {
     fn from(r: offset_for_leader_epoch::AnyRequest) -> Self {
         Self::OffsetForLeaderEpoch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_for_leader_epoch")]
 impl From<offset_for_leader_epoch::AnyResponse> for AnyResponse {
     fn from(r: offset_for_leader_epoch::AnyResponse) -> Self {
         Self::OffsetForLeaderEpoch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "add_partitions_to_txn")]
 impl From<add_partitions_to_txn::AnyRequest> for AnyRequest {
     fn from(r: add_partitions_to_txn::AnyRequest) -> Self {
         Self::AddPartitionsToTxn(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "add_partitions_to_txn")]
 impl From<add_partitions_to_txn::AnyResponse> for AnyResponse {
     fn from(r: add_partitions_to_txn::AnyResponse) -> Self {
         Self::AddPartitionsToTxn(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "add_offsets_to_txn")]
 impl From<add_offsets_to_txn::AnyRequest> for AnyRequest {
     fn from(r: add_offsets_to_txn::AnyRequest) -> Self {
         Self::AddOffsetsToTxn(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "add_offsets_to_txn")]
 impl From<add_offsets_to_txn::AnyResponse> for AnyResponse {
     fn from(r: add_offsets_to_txn::AnyResponse) -> Self {
         Self::AddOffsetsToTxn(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "end_txn")]
 impl From<end_txn::AnyRequest> for AnyRequest {
     fn from(r: end_txn::AnyRequest) -> Self {
         Self::EndTxn(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "end_txn")]
 impl From<end_txn::AnyResponse> for AnyResponse {
     fn from(r: end_txn::AnyResponse) -> Self {
         Self::EndTxn(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "write_txn_markers")]
 impl From<write_txn_markers::AnyRequest> for AnyRequest {
     fn from(r: write_txn_markers::AnyRequest) -> Self {
         Self::WriteTxnMarkers(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "write_txn_markers")]
 impl From<write_txn_markers::AnyResponse> for AnyResponse {
     fn from(r: write_txn_markers::AnyResponse) -> Self {
         Self::WriteTxnMarkers(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "txn_offset_commit")]
 impl From<txn_offset_commit::AnyRequest> for AnyRequest {
     fn from(r: txn_offset_commit::AnyRequest) -> Self {
         Self::TxnOffsetCommit(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "txn_offset_commit")]
 impl From<txn_offset_commit::AnyResponse> for AnyResponse {
     fn from(r: txn_offset_commit::AnyResponse) -> Self {
         Self::TxnOffsetCommit(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_acls")]
 impl From<describe_acls::AnyRequest> for AnyRequest {
     fn from(r: describe_acls::AnyRequest) -> Self {
         Self::DescribeAcls(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_acls")]
 impl From<describe_acls::AnyResponse> for AnyResponse {
     fn from(r: describe_acls::AnyResponse) -> Self {
         Self::DescribeAcls(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_acls")]
 impl From<create_acls::AnyRequest> for AnyRequest {
     fn from(r: create_acls::AnyRequest) -> Self {
         Self::CreateAcls(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_acls")]
 impl From<create_acls::AnyResponse> for AnyResponse {
     fn from(r: create_acls::AnyResponse) -> Self {
         Self::CreateAcls(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_acls")]
 impl From<delete_acls::AnyRequest> for AnyRequest {
     fn from(r: delete_acls::AnyRequest) -> Self {
         Self::DeleteAcls(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_acls")]
 impl From<delete_acls::AnyResponse> for AnyResponse {
     fn from(r: delete_acls::AnyResponse) -> Self {
         Self::DeleteAcls(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_configs")]
 impl From<describe_configs::AnyRequest> for AnyRequest {
     fn from(r: describe_configs::AnyRequest) -> Self {
         Self::DescribeConfigs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_configs")]
 impl From<describe_configs::AnyResponse> for AnyResponse {
     fn from(r: describe_configs::AnyResponse) -> Self {
         Self::DescribeConfigs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_configs")]
 impl From<alter_configs::AnyRequest> for AnyRequest {
     fn from(r: alter_configs::AnyRequest) -> Self {
         Self::AlterConfigs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_configs")]
 impl From<alter_configs::AnyResponse> for AnyResponse {
     fn from(r: alter_configs::AnyResponse) -> Self {
         Self::AlterConfigs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_replica_log_dirs")]
 impl From<alter_replica_log_dirs::AnyRequest> for AnyRequest {
     fn from(r: alter_replica_log_dirs::AnyRequest) -> Self {
         Self::AlterReplicaLogDirs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_replica_log_dirs")]
 impl From<alter_replica_log_dirs::AnyResponse> for AnyResponse {
     fn from(r: alter_replica_log_dirs::AnyResponse) -> Self {
         Self::AlterReplicaLogDirs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_log_dirs")]
 impl From<describe_log_dirs::AnyRequest> for AnyRequest {
     fn from(r: describe_log_dirs::AnyRequest) -> Self {
         Self::DescribeLogDirs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_log_dirs")]
 impl From<describe_log_dirs::AnyResponse> for AnyResponse {
     fn from(r: describe_log_dirs::AnyResponse) -> Self {
         Self::DescribeLogDirs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "sasl_authenticate")]
 impl From<sasl_authenticate::AnyRequest> for AnyRequest {
     fn from(r: sasl_authenticate::AnyRequest) -> Self {
         Self::SaslAuthenticate(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "sasl_authenticate")]
 impl From<sasl_authenticate::AnyResponse> for AnyResponse {
     fn from(r: sasl_authenticate::AnyResponse) -> Self {
         Self::SaslAuthenticate(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_partitions")]
 impl From<create_partitions::AnyRequest> for AnyRequest {
     fn from(r: create_partitions::AnyRequest) -> Self {
         Self::CreatePartitions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_partitions")]
 impl From<create_partitions::AnyResponse> for AnyResponse {
     fn from(r: create_partitions::AnyResponse) -> Self {
         Self::CreatePartitions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_delegation_token")]
 impl From<create_delegation_token::AnyRequest> for AnyRequest {
     fn from(r: create_delegation_token::AnyRequest) -> Self {
         Self::CreateDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "create_delegation_token")]
 impl From<create_delegation_token::AnyResponse> for AnyResponse {
     fn from(r: create_delegation_token::AnyResponse) -> Self {
         Self::CreateDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "renew_delegation_token")]
 impl From<renew_delegation_token::AnyRequest> for AnyRequest {
     fn from(r: renew_delegation_token::AnyRequest) -> Self {
         Self::RenewDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "renew_delegation_token")]
 impl From<renew_delegation_token::AnyResponse> for AnyResponse {
     fn from(r: renew_delegation_token::AnyResponse) -> Self {
         Self::RenewDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "expire_delegation_token")]
 impl From<expire_delegation_token::AnyRequest> for AnyRequest {
     fn from(r: expire_delegation_token::AnyRequest) -> Self {
         Self::ExpireDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "expire_delegation_token")]
 impl From<expire_delegation_token::AnyResponse> for AnyResponse {
     fn from(r: expire_delegation_token::AnyResponse) -> Self {
         Self::ExpireDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_delegation_token")]
 impl From<describe_delegation_token::AnyRequest> for AnyRequest {
     fn from(r: describe_delegation_token::AnyRequest) -> Self {
         Self::DescribeDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_delegation_token")]
 impl From<describe_delegation_token::AnyResponse> for AnyResponse {
     fn from(r: describe_delegation_token::AnyResponse) -> Self {
         Self::DescribeDelegationToken(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_groups")]
 impl From<delete_groups::AnyRequest> for AnyRequest {
     fn from(r: delete_groups::AnyRequest) -> Self {
         Self::DeleteGroups(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_groups")]
 impl From<delete_groups::AnyResponse> for AnyResponse {
     fn from(r: delete_groups::AnyResponse) -> Self {
         Self::DeleteGroups(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "elect_leaders")]
 impl From<elect_leaders::AnyRequest> for AnyRequest {
     fn from(r: elect_leaders::AnyRequest) -> Self {
         Self::ElectLeaders(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "elect_leaders")]
 impl From<elect_leaders::AnyResponse> for AnyResponse {
     fn from(r: elect_leaders::AnyResponse) -> Self {
         Self::ElectLeaders(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "incremental_alter_configs")]
 impl From<incremental_alter_configs::AnyRequest> for AnyRequest {
     fn from(r: incremental_alter_configs::AnyRequest) -> Self {
         Self::IncrementalAlterConfigs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "incremental_alter_configs")]
 impl From<incremental_alter_configs::AnyResponse> for AnyResponse {
     fn from(r: incremental_alter_configs::AnyResponse) -> Self {
         Self::IncrementalAlterConfigs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_partition_reassignments")]
 impl From<alter_partition_reassignments::AnyRequest> for AnyRequest {
     fn from(r: alter_partition_reassignments::AnyRequest) -> Self {
         Self::AlterPartitionReassignments(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_partition_reassignments")]
 impl From<alter_partition_reassignments::AnyResponse> for AnyResponse {
     fn from(r: alter_partition_reassignments::AnyResponse) -> Self {
         Self::AlterPartitionReassignments(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_partition_reassignments")]
 impl From<list_partition_reassignments::AnyRequest> for AnyRequest {
     fn from(r: list_partition_reassignments::AnyRequest) -> Self {
         Self::ListPartitionReassignments(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_partition_reassignments")]
 impl From<list_partition_reassignments::AnyResponse> for AnyResponse {
     fn from(r: list_partition_reassignments::AnyResponse) -> Self {
         Self::ListPartitionReassignments(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_delete")]
 impl From<offset_delete::AnyRequest> for AnyRequest {
     fn from(r: offset_delete::AnyRequest) -> Self {
         Self::OffsetDelete(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "offset_delete")]
 impl From<offset_delete::AnyResponse> for AnyResponse {
     fn from(r: offset_delete::AnyResponse) -> Self {
         Self::OffsetDelete(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_client_quotas")]
 impl From<describe_client_quotas::AnyRequest> for AnyRequest {
     fn from(r: describe_client_quotas::AnyRequest) -> Self {
         Self::DescribeClientQuotas(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_client_quotas")]
 impl From<describe_client_quotas::AnyResponse> for AnyResponse {
     fn from(r: describe_client_quotas::AnyResponse) -> Self {
         Self::DescribeClientQuotas(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_client_quotas")]
 impl From<alter_client_quotas::AnyRequest> for AnyRequest {
     fn from(r: alter_client_quotas::AnyRequest) -> Self {
         Self::AlterClientQuotas(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_client_quotas")]
 impl From<alter_client_quotas::AnyResponse> for AnyResponse {
     fn from(r: alter_client_quotas::AnyResponse) -> Self {
         Self::AlterClientQuotas(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_user_scram_credentials")]
 impl From<describe_user_scram_credentials::AnyRequest> for AnyRequest {
     fn from(r: describe_user_scram_credentials::AnyRequest) -> Self {
         Self::DescribeUserScramCredentials(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_user_scram_credentials")]
 impl From<describe_user_scram_credentials::AnyResponse> for AnyResponse {
     fn from(r: describe_user_scram_credentials::AnyResponse) -> Self {
         Self::DescribeUserScramCredentials(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_user_scram_credentials")]
 impl From<alter_user_scram_credentials::AnyRequest> for AnyRequest {
     fn from(r: alter_user_scram_credentials::AnyRequest) -> Self {
         Self::AlterUserScramCredentials(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_user_scram_credentials")]
 impl From<alter_user_scram_credentials::AnyResponse> for AnyResponse {
     fn from(r: alter_user_scram_credentials::AnyResponse) -> Self {
         Self::AlterUserScramCredentials(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "vote")]
 impl From<vote::AnyRequest> for AnyRequest {
     fn from(r: vote::AnyRequest) -> Self {
         Self::Vote(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "vote")]
 impl From<vote::AnyResponse> for AnyResponse {
     fn from(r: vote::AnyResponse) -> Self {
         Self::Vote(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "begin_quorum_epoch")]
 impl From<begin_quorum_epoch::AnyRequest> for AnyRequest {
     fn from(r: begin_quorum_epoch::AnyRequest) -> Self {
         Self::BeginQuorumEpoch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "begin_quorum_epoch")]
 impl From<begin_quorum_epoch::AnyResponse> for AnyResponse {
     fn from(r: begin_quorum_epoch::AnyResponse) -> Self {
         Self::BeginQuorumEpoch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "end_quorum_epoch")]
 impl From<end_quorum_epoch::AnyRequest> for AnyRequest {
     fn from(r: end_quorum_epoch::AnyRequest) -> Self {
         Self::EndQuorumEpoch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "end_quorum_epoch")]
 impl From<end_quorum_epoch::AnyResponse> for AnyResponse {
     fn from(r: end_quorum_epoch::AnyResponse) -> Self {
         Self::EndQuorumEpoch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_quorum")]
 impl From<describe_quorum::AnyRequest> for AnyRequest {
     fn from(r: describe_quorum::AnyRequest) -> Self {
         Self::DescribeQuorum(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_quorum")]
 impl From<describe_quorum::AnyResponse> for AnyResponse {
     fn from(r: describe_quorum::AnyResponse) -> Self {
         Self::DescribeQuorum(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_partition")]
 impl From<alter_partition::AnyRequest> for AnyRequest {
     fn from(r: alter_partition::AnyRequest) -> Self {
         Self::AlterPartition(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_partition")]
 impl From<alter_partition::AnyResponse> for AnyResponse {
     fn from(r: alter_partition::AnyResponse) -> Self {
         Self::AlterPartition(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "update_features")]
 impl From<update_features::AnyRequest> for AnyRequest {
     fn from(r: update_features::AnyRequest) -> Self {
         Self::UpdateFeatures(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "update_features")]
 impl From<update_features::AnyResponse> for AnyResponse {
     fn from(r: update_features::AnyResponse) -> Self {
         Self::UpdateFeatures(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "envelope")]
 impl From<envelope::AnyRequest> for AnyRequest {
     fn from(r: envelope::AnyRequest) -> Self {
         Self::Envelope(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "envelope")]
 impl From<envelope::AnyResponse> for AnyResponse {
     fn from(r: envelope::AnyResponse) -> Self {
         Self::Envelope(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "fetch_snapshot")]
 impl From<fetch_snapshot::AnyRequest> for AnyRequest {
     fn from(r: fetch_snapshot::AnyRequest) -> Self {
         Self::FetchSnapshot(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "fetch_snapshot")]
 impl From<fetch_snapshot::AnyResponse> for AnyResponse {
     fn from(r: fetch_snapshot::AnyResponse) -> Self {
         Self::FetchSnapshot(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_cluster")]
 impl From<describe_cluster::AnyRequest> for AnyRequest {
     fn from(r: describe_cluster::AnyRequest) -> Self {
         Self::DescribeCluster(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_cluster")]
 impl From<describe_cluster::AnyResponse> for AnyResponse {
     fn from(r: describe_cluster::AnyResponse) -> Self {
         Self::DescribeCluster(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_producers")]
 impl From<describe_producers::AnyRequest> for AnyRequest {
     fn from(r: describe_producers::AnyRequest) -> Self {
         Self::DescribeProducers(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_producers")]
 impl From<describe_producers::AnyResponse> for AnyResponse {
     fn from(r: describe_producers::AnyResponse) -> Self {
         Self::DescribeProducers(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "broker_registration")]
 impl From<broker_registration::AnyRequest> for AnyRequest {
     fn from(r: broker_registration::AnyRequest) -> Self {
         Self::BrokerRegistration(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "broker_registration")]
 impl From<broker_registration::AnyResponse> for AnyResponse {
     fn from(r: broker_registration::AnyResponse) -> Self {
         Self::BrokerRegistration(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "broker_heartbeat")]
 impl From<broker_heartbeat::AnyRequest> for AnyRequest {
     fn from(r: broker_heartbeat::AnyRequest) -> Self {
         Self::BrokerHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "broker_heartbeat")]
 impl From<broker_heartbeat::AnyResponse> for AnyResponse {
     fn from(r: broker_heartbeat::AnyResponse) -> Self {
         Self::BrokerHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unregister_broker")]
 impl From<unregister_broker::AnyRequest> for AnyRequest {
     fn from(r: unregister_broker::AnyRequest) -> Self {
         Self::UnregisterBroker(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unregister_broker")]
 impl From<unregister_broker::AnyResponse> for AnyResponse {
     fn from(r: unregister_broker::AnyResponse) -> Self {
         Self::UnregisterBroker(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_transactions")]
 impl From<describe_transactions::AnyRequest> for AnyRequest {
     fn from(r: describe_transactions::AnyRequest) -> Self {
         Self::DescribeTransactions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_transactions")]
 impl From<describe_transactions::AnyResponse> for AnyResponse {
     fn from(r: describe_transactions::AnyResponse) -> Self {
         Self::DescribeTransactions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_transactions")]
 impl From<list_transactions::AnyRequest> for AnyRequest {
     fn from(r: list_transactions::AnyRequest) -> Self {
         Self::ListTransactions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_transactions")]
 impl From<list_transactions::AnyResponse> for AnyResponse {
     fn from(r: list_transactions::AnyResponse) -> Self {
         Self::ListTransactions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "allocate_producer_ids")]
 impl From<allocate_producer_ids::AnyRequest> for AnyRequest {
     fn from(r: allocate_producer_ids::AnyRequest) -> Self {
         Self::AllocateProducerIds(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "allocate_producer_ids")]
 impl From<allocate_producer_ids::AnyResponse> for AnyResponse {
     fn from(r: allocate_producer_ids::AnyResponse) -> Self {
         Self::AllocateProducerIds(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "consumer_group_heartbeat")]
 impl From<consumer_group_heartbeat::AnyRequest> for AnyRequest {
     fn from(r: consumer_group_heartbeat::AnyRequest) -> Self {
         Self::ConsumerGroupHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "consumer_group_heartbeat")]
 impl From<consumer_group_heartbeat::AnyResponse> for AnyResponse {
     fn from(r: consumer_group_heartbeat::AnyResponse) -> Self {
         Self::ConsumerGroupHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "consumer_group_describe")]
 impl From<consumer_group_describe::AnyRequest> for AnyRequest {
     fn from(r: consumer_group_describe::AnyRequest) -> Self {
         Self::ConsumerGroupDescribe(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "consumer_group_describe")]
 impl From<consumer_group_describe::AnyResponse> for AnyResponse {
     fn from(r: consumer_group_describe::AnyResponse) -> Self {
         Self::ConsumerGroupDescribe(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "controller_registration")]
 impl From<controller_registration::AnyRequest> for AnyRequest {
     fn from(r: controller_registration::AnyRequest) -> Self {
         Self::ControllerRegistration(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "controller_registration")]
 impl From<controller_registration::AnyResponse> for AnyResponse {
     fn from(r: controller_registration::AnyResponse) -> Self {
         Self::ControllerRegistration(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "get_telemetry_subscriptions")]
 impl From<get_telemetry_subscriptions::AnyRequest> for AnyRequest {
     fn from(r: get_telemetry_subscriptions::AnyRequest) -> Self {
         Self::GetTelemetrySubscriptions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "get_telemetry_subscriptions")]
 impl From<get_telemetry_subscriptions::AnyResponse> for AnyResponse {
     fn from(r: get_telemetry_subscriptions::AnyResponse) -> Self {
         Self::GetTelemetrySubscriptions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "push_telemetry")]
 impl From<push_telemetry::AnyRequest> for AnyRequest {
     fn from(r: push_telemetry::AnyRequest) -> Self {
         Self::PushTelemetry(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "push_telemetry")]
 impl From<push_telemetry::AnyResponse> for AnyResponse {
     fn from(r: push_telemetry::AnyResponse) -> Self {
         Self::PushTelemetry(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "assign_replicas_to_dirs")]
 impl From<assign_replicas_to_dirs::AnyRequest> for AnyRequest {
     fn from(r: assign_replicas_to_dirs::AnyRequest) -> Self {
         Self::AssignReplicasToDirs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "assign_replicas_to_dirs")]
 impl From<assign_replicas_to_dirs::AnyResponse> for AnyResponse {
     fn from(r: assign_replicas_to_dirs::AnyResponse) -> Self {
         Self::AssignReplicasToDirs(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_config_resources")]
 impl From<list_config_resources::AnyRequest> for AnyRequest {
     fn from(r: list_config_resources::AnyRequest) -> Self {
         Self::ListConfigResources(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "list_config_resources")]
 impl From<list_config_resources::AnyResponse> for AnyResponse {
     fn from(r: list_config_resources::AnyResponse) -> Self {
         Self::ListConfigResources(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_topic_partitions")]
 impl From<describe_topic_partitions::AnyRequest> for AnyRequest {
     fn from(r: describe_topic_partitions::AnyRequest) -> Self {
         Self::DescribeTopicPartitions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_topic_partitions")]
 impl From<describe_topic_partitions::AnyResponse> for AnyResponse {
     fn from(r: describe_topic_partitions::AnyResponse) -> Self {
         Self::DescribeTopicPartitions(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_group_heartbeat")]
 impl From<share_group_heartbeat::AnyRequest> for AnyRequest {
     fn from(r: share_group_heartbeat::AnyRequest) -> Self {
         Self::ShareGroupHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_group_heartbeat")]
 impl From<share_group_heartbeat::AnyResponse> for AnyResponse {
     fn from(r: share_group_heartbeat::AnyResponse) -> Self {
         Self::ShareGroupHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_group_describe")]
 impl From<share_group_describe::AnyRequest> for AnyRequest {
     fn from(r: share_group_describe::AnyRequest) -> Self {
         Self::ShareGroupDescribe(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_group_describe")]
 impl From<share_group_describe::AnyResponse> for AnyResponse {
     fn from(r: share_group_describe::AnyResponse) -> Self {
         Self::ShareGroupDescribe(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_fetch")]
 impl From<share_fetch::AnyRequest> for AnyRequest {
     fn from(r: share_fetch::AnyRequest) -> Self {
         Self::ShareFetch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_fetch")]
 impl From<share_fetch::AnyResponse> for AnyResponse {
     fn from(r: share_fetch::AnyResponse) -> Self {
         Self::ShareFetch(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_acknowledge")]
 impl From<share_acknowledge::AnyRequest> for AnyRequest {
     fn from(r: share_acknowledge::AnyRequest) -> Self {
         Self::ShareAcknowledge(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "share_acknowledge")]
 impl From<share_acknowledge::AnyResponse> for AnyResponse {
     fn from(r: share_acknowledge::AnyResponse) -> Self {
         Self::ShareAcknowledge(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "add_raft_voter")]
 impl From<add_raft_voter::AnyRequest> for AnyRequest {
     fn from(r: add_raft_voter::AnyRequest) -> Self {
         Self::AddRaftVoter(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "add_raft_voter")]
 impl From<add_raft_voter::AnyResponse> for AnyResponse {
     fn from(r: add_raft_voter::AnyResponse) -> Self {
         Self::AddRaftVoter(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "remove_raft_voter")]
 impl From<remove_raft_voter::AnyRequest> for AnyRequest {
     fn from(r: remove_raft_voter::AnyRequest) -> Self {
         Self::RemoveRaftVoter(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "remove_raft_voter")]
 impl From<remove_raft_voter::AnyResponse> for AnyResponse {
     fn from(r: remove_raft_voter::AnyResponse) -> Self {
         Self::RemoveRaftVoter(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "update_raft_voter")]
 impl From<update_raft_voter::AnyRequest> for AnyRequest {
     fn from(r: update_raft_voter::AnyRequest) -> Self {
         Self::UpdateRaftVoter(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "update_raft_voter")]
 impl From<update_raft_voter::AnyResponse> for AnyResponse {
     fn from(r: update_raft_voter::AnyResponse) -> Self {
         Self::UpdateRaftVoter(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "initialize_share_group_state")]
 impl From<initialize_share_group_state::AnyRequest> for AnyRequest {
     fn from(r: initialize_share_group_state::AnyRequest) -> Self {
         Self::InitializeShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "initialize_share_group_state")]
 impl From<initialize_share_group_state::AnyResponse> for AnyResponse {
     fn from(r: initialize_share_group_state::AnyResponse) -> Self {
         Self::InitializeShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "read_share_group_state")]
 impl From<read_share_group_state::AnyRequest> for AnyRequest {
     fn from(r: read_share_group_state::AnyRequest) -> Self {
         Self::ReadShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "read_share_group_state")]
 impl From<read_share_group_state::AnyResponse> for AnyResponse {
     fn from(r: read_share_group_state::AnyResponse) -> Self {
         Self::ReadShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "write_share_group_state")]
 impl From<write_share_group_state::AnyRequest> for AnyRequest {
     fn from(r: write_share_group_state::AnyRequest) -> Self {
         Self::WriteShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "write_share_group_state")]
 impl From<write_share_group_state::AnyResponse> for AnyResponse {
     fn from(r: write_share_group_state::AnyResponse) -> Self {
         Self::WriteShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_share_group_state")]
 impl From<delete_share_group_state::AnyRequest> for AnyRequest {
     fn from(r: delete_share_group_state::AnyRequest) -> Self {
         Self::DeleteShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_share_group_state")]
 impl From<delete_share_group_state::AnyResponse> for AnyResponse {
     fn from(r: delete_share_group_state::AnyResponse) -> Self {
         Self::DeleteShareGroupState(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "read_share_group_state_summary")]
 impl From<read_share_group_state_summary::AnyRequest> for AnyRequest {
     fn from(r: read_share_group_state_summary::AnyRequest) -> Self {
         Self::ReadShareGroupStateSummary(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "read_share_group_state_summary")]
 impl From<read_share_group_state_summary::AnyResponse> for AnyResponse {
     fn from(r: read_share_group_state_summary::AnyResponse) -> Self {
         Self::ReadShareGroupStateSummary(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "streams_group_heartbeat")]
 impl From<streams_group_heartbeat::AnyRequest> for AnyRequest {
     fn from(r: streams_group_heartbeat::AnyRequest) -> Self {
         Self::StreamsGroupHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "streams_group_heartbeat")]
 impl From<streams_group_heartbeat::AnyResponse> for AnyResponse {
     fn from(r: streams_group_heartbeat::AnyResponse) -> Self {
         Self::StreamsGroupHeartbeat(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "streams_group_describe")]
 impl From<streams_group_describe::AnyRequest> for AnyRequest {
     fn from(r: streams_group_describe::AnyRequest) -> Self {
         Self::StreamsGroupDescribe(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "streams_group_describe")]
 impl From<streams_group_describe::AnyResponse> for AnyResponse {
     fn from(r: streams_group_describe::AnyResponse) -> Self {
         Self::StreamsGroupDescribe(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_share_group_offsets")]
 impl From<describe_share_group_offsets::AnyRequest> for AnyRequest {
     fn from(r: describe_share_group_offsets::AnyRequest) -> Self {
         Self::DescribeShareGroupOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "describe_share_group_offsets")]
 impl From<describe_share_group_offsets::AnyResponse> for AnyResponse {
     fn from(r: describe_share_group_offsets::AnyResponse) -> Self {
         Self::DescribeShareGroupOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_share_group_offsets")]
 impl From<alter_share_group_offsets::AnyRequest> for AnyRequest {
     fn from(r: alter_share_group_offsets::AnyRequest) -> Self {
         Self::AlterShareGroupOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "alter_share_group_offsets")]
 impl From<alter_share_group_offsets::AnyResponse> for AnyResponse {
     fn from(r: alter_share_group_offsets::AnyResponse) -> Self {
         Self::AlterShareGroupOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_share_group_offsets")]
 impl From<delete_share_group_offsets::AnyRequest> for AnyRequest {
     fn from(r: delete_share_group_offsets::AnyRequest) -> Self {
         Self::DeleteShareGroupOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "delete_share_group_offsets")]
 impl From<delete_share_group_offsets::AnyResponse> for AnyResponse {
     fn from(r: delete_share_group_offsets::AnyResponse) -> Self {
         Self::DeleteShareGroupOffsets(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "streams_group_topology_description_update")]
 impl From<streams_group_topology_description_update::AnyRequest> for AnyRequest {
     fn from(r: streams_group_topology_description_update::AnyRequest) -> Self {
         Self::StreamsGroupTopologyDescriptionUpdate(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "streams_group_topology_description_update")]
 impl From<streams_group_topology_description_update::AnyResponse> for AnyResponse {
     fn from(r: streams_group_topology_description_update::AnyResponse) -> Self {
         Self::StreamsGroupTopologyDescriptionUpdate(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unregister_controller")]
 impl From<unregister_controller::AnyRequest> for AnyRequest {
     fn from(r: unregister_controller::AnyRequest) -> Self {
         Self::UnregisterController(r)
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unregister_controller")]
 impl From<unregister_controller::AnyResponse> for AnyResponse {
     fn from(r: unregister_controller::AnyResponse) -> Self {
@@ -12440,6 +12628,7 @@ impl ApiRequest {
         }
     }
     /// This request as the per-version type of `version` (see `fetch::Request::into_version`).
+    #[cfg(feature = "versioned")]
     pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
         match self {
             #[cfg(feature = "produce")]
@@ -16760,6 +16949,7 @@ impl ApiResponse {
         }
     }
     /// This response as the per-version type of `version`.
+    #[cfg(feature = "versioned")]
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
         match self {
             #[cfg(feature = "produce")]
@@ -17096,6 +17286,7 @@ impl ApiResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 #[allow(unused_variables)]
 impl From<AnyRequest> for ApiRequest {
     fn from(r: AnyRequest) -> Self {
@@ -17317,6 +17508,7 @@ impl From<AnyRequest> for ApiRequest {
         }
     }
 }
+#[cfg(feature = "versioned")]
 #[allow(unused_variables)]
 impl From<AnyResponse> for ApiResponse {
     fn from(r: AnyResponse) -> Self {

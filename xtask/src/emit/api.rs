@@ -12,6 +12,12 @@ use crate::naming;
 use crate::schema::MessageKind;
 use crate::special;
 
+/// The attribute of every per-version item of an API (its `vN` modules, `AnyRequest`,
+/// `AnyResponse` and the conversions): the default-on `versioned` feature.
+pub(super) fn cfg_versioned() -> TokenStream {
+    quote!(#[cfg(feature = "versioned")])
+}
+
 fn cfg_unstable(unstable: bool) -> TokenStream {
     if unstable {
         quote!(#[cfg(feature = "unstable")])
@@ -243,10 +249,11 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
     let versions: Vec<i16> = (api.min_version..=api.max_version).collect();
     let key = api.key;
     let variant = naming::variant_ident(&api.name);
+    let gate = cfg_versioned();
     let mods = versions.iter().map(|&v| {
         let m = naming::version_ident(v);
         let cfg = cfg_unstable(api.is_unstable(v));
-        quote!(#cfg pub mod #m;)
+        quote!(#gate #cfg pub mod #m;)
     });
     let cfgs: Vec<TokenStream> = versions.iter().map(|&v| cfg_unstable(api.is_unstable(v))).collect();
     let vars: Vec<Ident> = versions.iter().map(|&v| naming::version_variant(v)).collect();
@@ -283,7 +290,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
     };
 
     let sample = quote! {
-        #[cfg(feature = "samples")]
+        #[cfg(all(feature = "samples", feature = "versioned"))]
         impl AnyRequest {
             /// The sample request of `version`, if this build supports it.
             pub fn sample(version: i16) -> Option<Self> {
@@ -293,7 +300,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 }
             }
         }
-        #[cfg(feature = "samples")]
+        #[cfg(all(feature = "samples", feature = "versioned"))]
         impl AnyResponse {
             /// The sample response of `version`, if this build supports it.
             pub fn sample(version: i16) -> Option<Self> {
@@ -303,7 +310,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 }
             }
         }
-        #[cfg(feature = "arbitrary")]
+        #[cfg(all(feature = "arbitrary", feature = "versioned"))]
         #allow
         impl AnyRequest {
             /// An arbitrary request of `version` (`None` if this build does not support it).
@@ -314,7 +321,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
                 })
             }
         }
-        #[cfg(feature = "arbitrary")]
+        #[cfg(all(feature = "arbitrary", feature = "versioned"))]
         #allow
         impl AnyResponse {
             /// An arbitrary response of `version` (`None` if this build does not support it).
@@ -382,15 +389,17 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         });
         let one = methods(each);
         ranges = quote! {
+            #gate
             #allow
             impl AnyResponse { #any }
-            #(#cfgs impl #mods_i::Response { #one })*
+            #(#gate #cfgs impl #mods_i::Response { #one })*
             impl Response { #one }
         };
     }
 
     Ok(quote! {
         #![doc = #doc]
+        #[allow(unused_imports)] // without `versioned`, little is left here
         use crate::__gen::*;
 
         #(#mods)*
@@ -398,6 +407,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         pub use version_free::*;
         #ranges
 
+        #gate
         #allow
         impl From<AnyRequest> for Request {
             fn from(r: AnyRequest) -> Self {
@@ -405,6 +415,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             }
         }
 
+        #gate
         #allow
         impl From<AnyResponse> for Response {
             fn from(r: AnyResponse) -> Self {
@@ -412,6 +423,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             }
         }
 
+        #gate
         impl Request {
             /// This request as the type of `version`: fields that version lacks are dropped
             /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -425,6 +437,7 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
             }
         }
 
+        #gate
         impl Response {
             /// This response as the type of `version` (see [`Request::into_version`]).
             pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -437,12 +450,14 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         }
 
         #[doc = #req_doc]
+        #gate
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum AnyRequest {
             #(#cfgs #vars(#mods_i::Request),)*
         }
 
+        #gate
         #allow
         impl AnyRequest {
             /// The API of this request.
@@ -500,12 +515,14 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         }
 
         #[doc = #resp_doc]
+        #gate
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum AnyResponse {
             #(#cfgs #vars(#mods_i::Response),)*
         }
 
+        #gate
         #allow
         impl AnyResponse {
             /// The API of this response.
@@ -548,10 +565,12 @@ fn api_mod(api: &Api) -> Result<TokenStream> {
         }
 
         #(
+            #gate
             #cfgs
             impl From<#mods_i::Request> for AnyRequest {
                 fn from(m: #mods_i::Request) -> Self { Self::#vars(m) }
             }
+            #gate
             #cfgs
             impl From<#mods_i::Response> for AnyResponse {
                 fn from(m: #mods_i::Response) -> Self { Self::#vars(m) }
@@ -586,8 +605,8 @@ fn api_version_free_file(api: &Api) -> Result<TokenStream> {
         doc
     };
     let (req_doc, resp_doc) = (with_notes(req_doc, &api.request), with_notes(resp_doc, &api.response));
-    let req_items = super::free::items(&api.request, &req_ident, &req_ident, &req_doc)?;
-    let resp_items = super::free::items(&api.response, &resp_ident, &resp_ident, &resp_doc)?;
+    let req_items = super::free::items(&api.request, &req_ident, &req_ident, &req_doc, cfg_versioned())?;
+    let resp_items = super::free::items(&api.response, &resp_ident, &resp_ident, &resp_doc, cfg_versioned())?;
     let (req_name, resp_name) = (&api.request.name, &api.response.name);
 
     let mut expects = quote!();
@@ -866,7 +885,7 @@ pub fn standalone_files(msg: &Message) -> Result<Vec<GenFile>> {
          version's type with `From`, to one with `TryFrom` or `into_version`, or write and read it at any \
          version directly ([`VersionFreeMessage`](crate::VersionFreeMessage))."
     );
-    let items = super::free::items(msg, &ident, &ident, &vf_doc)?;
+    let items = super::free::items(msg, &ident, &ident, &vf_doc, quote!())?;
     let (vmin, vmax) = (min, max);
     let max_stable = msg.versions.iter().filter(|mv| !mv.unstable).map(|mv| mv.version).max().unwrap_or(min - 1);
     files.push(GenFile {

@@ -624,8 +624,10 @@ fn conversions(
 }
 
 /// Every version-free item of `msg`: its nested structs, the top-level struct `top` and the
-/// conversions from and to each version's types (`vN::<top_per_version>`).
-pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> Result<TokenStream> {
+/// conversions from and to each version's types (`vN::<top_per_version>`), the latter under
+/// the attributes `gate` (the `versioned` feature for an API, nothing for a header or data
+/// schema, whose per-version types are always built).
+pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str, gate: TokenStream) -> Result<TokenStream> {
     let cx = Cx::version_free(msg);
     let free = &msg.free;
     let mut out = Vec::new();
@@ -648,10 +650,10 @@ pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> 
             let path = versioned_path(msg, pid);
             let (from, to) = conversions(cx, &ident, &s.schema_name, &s.fields, &d.body, &path, d.first_version)?;
             let cfg = cfg_unstable(msg, d.first_version);
-            out.push(quote!(#cfg #from));
+            out.push(quote!(#gate #cfg #from));
             tos.push(quote!(#cfg #to));
         }
-        out.push(quote!(impl #ident { #(#tos)* }));
+        out.push(quote!(#gate impl #ident { #(#tos)* }));
     }
     // The top-level struct.
     out.push(emit_struct(cx, top, &msg.name, doc, &free.fields, free, false)?);
@@ -661,10 +663,11 @@ pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> 
         let path = quote!(super::#m::#top_per_version);
         let (from, to) = conversions(cx, top, &msg.name, &free.fields, &mv.body, &path, mv.version)?;
         let cfg = cfg_unstable(msg, mv.version);
-        out.push(quote!(#cfg #from));
+        out.push(quote!(#gate #cfg #from));
         let v = mv.version;
         let m = to_method(v);
         out.push(quote! {
+            #gate
             #cfg
             impl TryFrom<#top> for #path {
                 type Error = EncodeError;
@@ -678,6 +681,6 @@ pub fn items(msg: &Message, top: &Ident, top_per_version: &Ident, doc: &str) -> 
         });
         tos.push(quote!(#cfg #to));
     }
-    out.push(quote!(impl #top { #(#tos)* }));
+    out.push(quote!(#gate impl #top { #(#tos)* }));
     Ok(quote!(#(#out)*))
 }

@@ -43,6 +43,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
         })
         .collect();
 
+    let gate = super::api::cfg_versioned();
     let tokens = quote! {
         //! Generated from Kafka's message schemas.
         use crate::__gen::*;
@@ -56,12 +57,14 @@ pub fn mod_rs(model: &Model) -> GenFile {
         #(#other_mods)*
 
         /// A request of any API and version (one variant per API compiled in).
+        #gate
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum AnyRequest {
             #(#cfgs #vars(#mods::AnyRequest),)*
         }
 
+        #gate
         #[allow(unused_variables)] // with no API compiled in, the enum is empty
         impl AnyRequest {
             /// The API of this request.
@@ -143,12 +146,14 @@ pub fn mod_rs(model: &Model) -> GenFile {
         }
 
         /// A response of any API and version (one variant per API compiled in).
+        #gate
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum AnyResponse {
             #(#cfgs #vars(#mods::AnyResponse),)*
         }
 
+        #gate
         #[allow(unused_variables)] // with no API compiled in, the enum is empty
         impl AnyResponse {
             /// The API of this response.
@@ -227,6 +232,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
         /// A request of any version of any API: `AnyRequest::from(fetch::v12::Request { .. })`.
         /// (One generic impl rather than one per version, which rustdoc listed next to the
         /// API's own `From<Request> for AnyRequest` under the same name.)
+        #gate
         impl<R: crate::VersionedRequest> From<R> for AnyRequest {
             fn from(r: R) -> Self {
                 r.into_any()
@@ -234,6 +240,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
         }
 
         /// A response of any version of any API: `AnyResponse::from(fetch::v12::Response { .. })`.
+        #gate
         impl<R: crate::VersionedResponse> From<R> for AnyResponse {
             fn from(r: R) -> Self {
                 r.into_any()
@@ -241,10 +248,12 @@ pub fn mod_rs(model: &Model) -> GenFile {
         }
 
         #(
+            #gate
             #cfgs
             impl From<#mods::AnyRequest> for AnyRequest {
                 fn from(r: #mods::AnyRequest) -> Self { Self::#vars(r) }
             }
+            #gate
             #cfgs
             impl From<#mods::AnyResponse> for AnyResponse {
                 fn from(r: #mods::AnyResponse) -> Self { Self::#vars(r) }
@@ -303,6 +312,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             }
 
             /// This request as the per-version type of `version` (see `fetch::Request::into_version`).
+            #gate
             pub fn into_version(self, version: i16) -> Result<AnyRequest, EncodeError> {
                 match self { #(#cfgs Self::#vars(m) => m.into_version(version).map(AnyRequest::#vars),)* }
             }
@@ -371,11 +381,13 @@ pub fn mod_rs(model: &Model) -> GenFile {
             }
 
             /// This response as the per-version type of `version`.
+            #gate
             pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
                 match self { #(#cfgs Self::#vars(m) => m.into_version(version).map(AnyResponse::#vars),)* }
             }
         }
 
+        #gate
         #[allow(unused_variables)]
         impl From<AnyRequest> for ApiRequest {
             fn from(r: AnyRequest) -> Self {
@@ -383,6 +395,7 @@ pub fn mod_rs(model: &Model) -> GenFile {
             }
         }
 
+        #gate
         #[allow(unused_variables)]
         impl From<AnyResponse> for ApiResponse {
             fn from(r: AnyResponse) -> Self {

@@ -264,6 +264,7 @@ impl Wire for AddPartitionsToTxnTransaction {
     }
 }
 impl WireStruct for AddPartitionsToTxnTransaction {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::AddPartitionsToTxnTransaction> for AddPartitionsToTxnTransaction {
     fn from(v: super::v4::AddPartitionsToTxnTransaction) -> Self {
         Self {
@@ -276,6 +277,7 @@ impl From<super::v4::AddPartitionsToTxnTransaction> for AddPartitionsToTxnTransa
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AddPartitionsToTxnTransaction {
     /// This value as the `AddPartitionsToTxnTransaction` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -400,6 +402,7 @@ impl Wire for AddPartitionsToTxnTopic {
     }
 }
 impl WireStruct for AddPartitionsToTxnTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AddPartitionsToTxnTopic> for AddPartitionsToTxnTopic {
     fn from(v: super::v0::AddPartitionsToTxnTopic) -> Self {
         Self {
@@ -409,6 +412,7 @@ impl From<super::v0::AddPartitionsToTxnTopic> for AddPartitionsToTxnTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::AddPartitionsToTxnTopic> for AddPartitionsToTxnTopic {
     fn from(v: super::v3::AddPartitionsToTxnTopic) -> Self {
         Self {
@@ -418,6 +422,7 @@ impl From<super::v3::AddPartitionsToTxnTopic> for AddPartitionsToTxnTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AddPartitionsToTxnTopic {
     /// This value as the `AddPartitionsToTxnTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -722,6 +727,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -734,6 +740,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -743,6 +750,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -755,6 +763,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -764,6 +773,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -776,6 +786,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -785,6 +796,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -797,6 +809,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -806,6 +819,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -818,6 +832,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -827,6 +842,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -839,6 +855,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -848,6 +865,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AddPartitionsToTxnRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1188,6 +1206,7 @@ impl Wire for AddPartitionsToTxnResult {
     }
 }
 impl WireStruct for AddPartitionsToTxnResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::AddPartitionsToTxnResult> for AddPartitionsToTxnResult {
     fn from(v: super::v4::AddPartitionsToTxnResult) -> Self {
         Self {
@@ -1197,6 +1216,7 @@ impl From<super::v4::AddPartitionsToTxnResult> for AddPartitionsToTxnResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AddPartitionsToTxnResult {
     /// This value as the `AddPartitionsToTxnResult` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1325,6 +1345,7 @@ impl Wire for AddPartitionsToTxnTopicResult {
     }
 }
 impl WireStruct for AddPartitionsToTxnTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AddPartitionsToTxnTopicResult> for AddPartitionsToTxnTopicResult {
     fn from(v: super::v0::AddPartitionsToTxnTopicResult) -> Self {
         Self {
@@ -1334,6 +1355,7 @@ impl From<super::v0::AddPartitionsToTxnTopicResult> for AddPartitionsToTxnTopicR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::AddPartitionsToTxnTopicResult> for AddPartitionsToTxnTopicResult {
     fn from(v: super::v3::AddPartitionsToTxnTopicResult) -> Self {
         Self {
@@ -1343,6 +1365,7 @@ impl From<super::v3::AddPartitionsToTxnTopicResult> for AddPartitionsToTxnTopicR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AddPartitionsToTxnTopicResult {
     /// This value as the `AddPartitionsToTxnTopicResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1496,6 +1519,7 @@ impl Wire for AddPartitionsToTxnPartitionResult {
     }
 }
 impl WireStruct for AddPartitionsToTxnPartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AddPartitionsToTxnPartitionResult>
 for AddPartitionsToTxnPartitionResult {
     fn from(v: super::v0::AddPartitionsToTxnPartitionResult) -> Self {
@@ -1506,6 +1530,7 @@ for AddPartitionsToTxnPartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::AddPartitionsToTxnPartitionResult>
 for AddPartitionsToTxnPartitionResult {
     fn from(v: super::v3::AddPartitionsToTxnPartitionResult) -> Self {
@@ -1516,6 +1541,7 @@ for AddPartitionsToTxnPartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AddPartitionsToTxnPartitionResult {
     /// This value as the `AddPartitionsToTxnPartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1751,6 +1777,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1762,6 +1789,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1771,6 +1799,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1782,6 +1811,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1791,6 +1821,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1802,6 +1833,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1811,6 +1843,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1822,6 +1855,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1831,6 +1865,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1842,6 +1877,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1851,6 +1887,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1862,6 +1899,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1871,6 +1909,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AddPartitionsToTxnResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -95,6 +95,7 @@ impl Wire for EntryData {
     }
 }
 impl WireStruct for EntryData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EntryData> for EntryData {
     fn from(v: super::v0::EntryData) -> Self {
         Self {
@@ -104,6 +105,7 @@ impl From<super::v0::EntryData> for EntryData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::EntryData> for EntryData {
     fn from(v: super::v1::EntryData) -> Self {
         Self {
@@ -113,6 +115,7 @@ impl From<super::v1::EntryData> for EntryData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EntryData {
     /// This value as the `EntryData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -246,6 +249,7 @@ impl Wire for EntityData {
     }
 }
 impl WireStruct for EntityData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EntityData> for EntityData {
     fn from(v: super::v0::EntityData) -> Self {
         Self {
@@ -255,6 +259,7 @@ impl From<super::v0::EntityData> for EntityData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::EntityData> for EntityData {
     fn from(v: super::v1::EntityData) -> Self {
         Self {
@@ -264,6 +269,7 @@ impl From<super::v1::EntityData> for EntityData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EntityData {
     /// This value as the `EntityData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -395,6 +401,7 @@ impl Wire for OpData {
     }
 }
 impl WireStruct for OpData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OpData> for OpData {
     fn from(v: super::v0::OpData) -> Self {
         Self {
@@ -405,6 +412,7 @@ impl From<super::v0::OpData> for OpData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::OpData> for OpData {
     fn from(v: super::v1::OpData) -> Self {
         Self {
@@ -415,6 +423,7 @@ impl From<super::v1::OpData> for OpData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OpData {
     /// This value as the `OpData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -546,6 +555,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -555,6 +565,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -564,6 +575,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -573,6 +585,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -582,6 +595,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterClientQuotasRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -728,6 +742,7 @@ impl Wire for EntryDataResponse {
     }
 }
 impl WireStruct for EntryDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EntryDataResponse> for EntryDataResponse {
     fn from(v: super::v0::EntryDataResponse) -> Self {
         Self {
@@ -738,6 +753,7 @@ impl From<super::v0::EntryDataResponse> for EntryDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::EntryDataResponse> for EntryDataResponse {
     fn from(v: super::v1::EntryDataResponse) -> Self {
         Self {
@@ -748,6 +764,7 @@ impl From<super::v1::EntryDataResponse> for EntryDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EntryDataResponse {
     /// This value as the `EntryData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -889,6 +906,7 @@ impl Wire for EntityDataResponse {
     }
 }
 impl WireStruct for EntityDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EntityDataResponse> for EntityDataResponse {
     fn from(v: super::v0::EntityDataResponse) -> Self {
         Self {
@@ -898,6 +916,7 @@ impl From<super::v0::EntityDataResponse> for EntityDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::EntityDataResponse> for EntityDataResponse {
     fn from(v: super::v1::EntityDataResponse) -> Self {
         Self {
@@ -907,6 +926,7 @@ impl From<super::v1::EntityDataResponse> for EntityDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EntityDataResponse {
     /// This value as the `EntityData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1044,6 +1064,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1053,6 +1074,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1062,6 +1084,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1071,6 +1094,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1080,6 +1104,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterClientQuotasResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -135,6 +135,7 @@ impl Wire for AlterConfigsResource {
     }
 }
 impl WireStruct for AlterConfigsResource {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterConfigsResource> for AlterConfigsResource {
     fn from(v: super::v0::AlterConfigsResource) -> Self {
         Self {
@@ -145,6 +146,7 @@ impl From<super::v0::AlterConfigsResource> for AlterConfigsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterConfigsResource> for AlterConfigsResource {
     fn from(v: super::v2::AlterConfigsResource) -> Self {
         Self {
@@ -155,6 +157,7 @@ impl From<super::v2::AlterConfigsResource> for AlterConfigsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterConfigsResource {
     /// This value as the `AlterConfigsResource` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -296,6 +299,7 @@ impl Wire for AlterableConfig {
     }
 }
 impl WireStruct for AlterableConfig {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterableConfig> for AlterableConfig {
     fn from(v: super::v0::AlterableConfig) -> Self {
         Self {
@@ -305,6 +309,7 @@ impl From<super::v0::AlterableConfig> for AlterableConfig {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterableConfig> for AlterableConfig {
     fn from(v: super::v2::AlterableConfig) -> Self {
         Self {
@@ -314,6 +319,7 @@ impl From<super::v2::AlterableConfig> for AlterableConfig {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterableConfig {
     /// This value as the `AlterableConfig` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -451,6 +457,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -460,6 +467,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -469,6 +477,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -478,6 +487,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -487,6 +497,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -496,6 +507,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -505,6 +517,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterConfigsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -714,6 +727,7 @@ impl Wire for AlterConfigsResourceResponse {
     }
 }
 impl WireStruct for AlterConfigsResourceResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterConfigsResourceResponse> for AlterConfigsResourceResponse {
     fn from(v: super::v0::AlterConfigsResourceResponse) -> Self {
         Self {
@@ -725,6 +739,7 @@ impl From<super::v0::AlterConfigsResourceResponse> for AlterConfigsResourceRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterConfigsResourceResponse> for AlterConfigsResourceResponse {
     fn from(v: super::v2::AlterConfigsResourceResponse) -> Self {
         Self {
@@ -736,6 +751,7 @@ impl From<super::v2::AlterConfigsResourceResponse> for AlterConfigsResourceRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterConfigsResourceResponse {
     /// This value as the `AlterConfigsResourceResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -886,6 +902,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -895,6 +912,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -904,6 +922,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -913,6 +932,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -922,6 +942,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -931,6 +952,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -940,6 +962,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterConfigsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -81,6 +81,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::TopicData> for TopicData {
     fn from(v: super::v2::TopicData) -> Self {
         Self {
@@ -90,6 +91,7 @@ impl From<super::v2::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::TopicData> for TopicData {
     fn from(v: super::v3::TopicData) -> Self {
         Self {
@@ -99,6 +101,7 @@ impl From<super::v3::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -328,6 +331,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::PartitionData> for PartitionData {
     fn from(v: super::v2::PartitionData) -> Self {
         Self {
@@ -341,6 +345,7 @@ impl From<super::v2::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::PartitionData> for PartitionData {
     fn from(v: super::v3::PartitionData) -> Self {
         Self {
@@ -354,6 +359,7 @@ impl From<super::v3::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -522,6 +528,7 @@ impl Wire for BrokerState {
     }
 }
 impl WireStruct for BrokerState {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::BrokerState> for BrokerState {
     fn from(v: super::v3::BrokerState) -> Self {
         Self {
@@ -531,6 +538,7 @@ impl From<super::v3::BrokerState> for BrokerState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl BrokerState {
     /// This value as the `BrokerState` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -652,6 +660,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -662,6 +671,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -671,6 +681,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -681,6 +692,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -690,6 +702,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterPartitionRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -790,6 +803,7 @@ impl Wire for TopicDataResponse {
     }
 }
 impl WireStruct for TopicDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v2::TopicDataResponse) -> Self {
         Self {
@@ -799,6 +813,7 @@ impl From<super::v2::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicDataResponse {
     /// This value as the `TopicData` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -997,6 +1012,7 @@ impl Wire for PartitionDataResponse {
     }
 }
 impl WireStruct for PartitionDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v2::PartitionDataResponse) -> Self {
         Self {
@@ -1011,6 +1027,7 @@ impl From<super::v2::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionDataResponse {
     /// This value as the `PartitionData` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1140,6 +1157,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1150,6 +1168,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1159,6 +1178,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1169,6 +1189,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1178,6 +1199,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterPartitionResponse` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -88,6 +88,7 @@ impl Wire for ReassignableTopic {
     }
 }
 impl WireStruct for ReassignableTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReassignableTopic> for ReassignableTopic {
     fn from(v: super::v0::ReassignableTopic) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v0::ReassignableTopic> for ReassignableTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReassignableTopic {
     /// This value as the `ReassignableTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -209,6 +211,7 @@ impl Wire for ReassignablePartition {
     }
 }
 impl WireStruct for ReassignablePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReassignablePartition> for ReassignablePartition {
     fn from(v: super::v0::ReassignablePartition) -> Self {
         Self {
@@ -218,6 +221,7 @@ impl From<super::v0::ReassignablePartition> for ReassignablePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReassignablePartition {
     /// This value as the `ReassignablePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -364,6 +368,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -374,6 +379,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -383,6 +389,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -393,6 +400,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -402,6 +410,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterPartitionReassignmentsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -522,6 +531,7 @@ impl Wire for ReassignableTopicResponse {
     }
 }
 impl WireStruct for ReassignableTopicResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReassignableTopicResponse> for ReassignableTopicResponse {
     fn from(v: super::v0::ReassignableTopicResponse) -> Self {
         Self {
@@ -531,6 +541,7 @@ impl From<super::v0::ReassignableTopicResponse> for ReassignableTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReassignableTopicResponse {
     /// This value as the `ReassignableTopicResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -668,6 +679,7 @@ impl Wire for ReassignablePartitionResponse {
     }
 }
 impl WireStruct for ReassignablePartitionResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReassignablePartitionResponse> for ReassignablePartitionResponse {
     fn from(v: super::v0::ReassignablePartitionResponse) -> Self {
         Self {
@@ -678,6 +690,7 @@ impl From<super::v0::ReassignablePartitionResponse> for ReassignablePartitionRes
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReassignablePartitionResponse {
     /// This value as the `ReassignablePartitionResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -864,6 +877,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -876,6 +890,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -885,6 +900,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -897,6 +913,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -906,6 +923,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterPartitionReassignmentsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -110,6 +110,7 @@ impl Wire for AlterReplicaLogDir {
     }
 }
 impl WireStruct for AlterReplicaLogDir {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterReplicaLogDir> for AlterReplicaLogDir {
     fn from(v: super::v1::AlterReplicaLogDir) -> Self {
         Self {
@@ -119,6 +120,7 @@ impl From<super::v1::AlterReplicaLogDir> for AlterReplicaLogDir {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterReplicaLogDir> for AlterReplicaLogDir {
     fn from(v: super::v2::AlterReplicaLogDir) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl From<super::v2::AlterReplicaLogDir> for AlterReplicaLogDir {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterReplicaLogDir {
     /// This value as the `AlterReplicaLogDir` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -262,6 +265,7 @@ impl Wire for AlterReplicaLogDirTopic {
     }
 }
 impl WireStruct for AlterReplicaLogDirTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterReplicaLogDirTopic> for AlterReplicaLogDirTopic {
     fn from(v: super::v1::AlterReplicaLogDirTopic) -> Self {
         Self {
@@ -271,6 +275,7 @@ impl From<super::v1::AlterReplicaLogDirTopic> for AlterReplicaLogDirTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterReplicaLogDirTopic> for AlterReplicaLogDirTopic {
     fn from(v: super::v2::AlterReplicaLogDirTopic) -> Self {
         Self {
@@ -280,6 +285,7 @@ impl From<super::v2::AlterReplicaLogDirTopic> for AlterReplicaLogDirTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterReplicaLogDirTopic {
     /// This value as the `AlterReplicaLogDirTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -399,6 +405,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -407,6 +414,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -416,6 +424,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -424,6 +433,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -433,6 +443,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterReplicaLogDirsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -566,6 +577,7 @@ impl Wire for AlterReplicaLogDirTopicResult {
     }
 }
 impl WireStruct for AlterReplicaLogDirTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterReplicaLogDirTopicResult> for AlterReplicaLogDirTopicResult {
     fn from(v: super::v1::AlterReplicaLogDirTopicResult) -> Self {
         Self {
@@ -575,6 +587,7 @@ impl From<super::v1::AlterReplicaLogDirTopicResult> for AlterReplicaLogDirTopicR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterReplicaLogDirTopicResult> for AlterReplicaLogDirTopicResult {
     fn from(v: super::v2::AlterReplicaLogDirTopicResult) -> Self {
         Self {
@@ -584,6 +597,7 @@ impl From<super::v2::AlterReplicaLogDirTopicResult> for AlterReplicaLogDirTopicR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterReplicaLogDirTopicResult {
     /// This value as the `AlterReplicaLogDirTopicResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -734,6 +748,7 @@ impl Wire for AlterReplicaLogDirPartitionResult {
     }
 }
 impl WireStruct for AlterReplicaLogDirPartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterReplicaLogDirPartitionResult>
 for AlterReplicaLogDirPartitionResult {
     fn from(v: super::v1::AlterReplicaLogDirPartitionResult) -> Self {
@@ -744,6 +759,7 @@ for AlterReplicaLogDirPartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AlterReplicaLogDirPartitionResult>
 for AlterReplicaLogDirPartitionResult {
     fn from(v: super::v2::AlterReplicaLogDirPartitionResult) -> Self {
@@ -754,6 +770,7 @@ for AlterReplicaLogDirPartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterReplicaLogDirPartitionResult {
     /// This value as the `AlterReplicaLogDirPartitionResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -895,6 +912,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -904,6 +922,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -913,6 +932,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -922,6 +942,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -931,6 +952,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterReplicaLogDirsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -96,6 +96,7 @@ impl Wire for AlterShareGroupOffsetsRequestTopic {
     }
 }
 impl WireStruct for AlterShareGroupOffsetsRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterShareGroupOffsetsRequestTopic>
 for AlterShareGroupOffsetsRequestTopic {
     fn from(v: super::v0::AlterShareGroupOffsetsRequestTopic) -> Self {
@@ -106,6 +107,7 @@ for AlterShareGroupOffsetsRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterShareGroupOffsetsRequestTopic {
     /// This value as the `AlterShareGroupOffsetsRequestTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -221,6 +223,7 @@ impl Wire for AlterShareGroupOffsetsRequestPartition {
     }
 }
 impl WireStruct for AlterShareGroupOffsetsRequestPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterShareGroupOffsetsRequestPartition>
 for AlterShareGroupOffsetsRequestPartition {
     fn from(v: super::v0::AlterShareGroupOffsetsRequestPartition) -> Self {
@@ -231,6 +234,7 @@ for AlterShareGroupOffsetsRequestPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterShareGroupOffsetsRequestPartition {
     /// This value as the `AlterShareGroupOffsetsRequestPartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -333,6 +337,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -342,6 +347,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -351,6 +357,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterShareGroupOffsetsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -474,6 +481,7 @@ impl Wire for AlterShareGroupOffsetsResponseTopic {
     }
 }
 impl WireStruct for AlterShareGroupOffsetsResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterShareGroupOffsetsResponseTopic>
 for AlterShareGroupOffsetsResponseTopic {
     fn from(v: super::v0::AlterShareGroupOffsetsResponseTopic) -> Self {
@@ -485,6 +493,7 @@ for AlterShareGroupOffsetsResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterShareGroupOffsetsResponseTopic {
     /// This value as the `AlterShareGroupOffsetsResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -625,6 +634,7 @@ impl Wire for AlterShareGroupOffsetsResponsePartition {
     }
 }
 impl WireStruct for AlterShareGroupOffsetsResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterShareGroupOffsetsResponsePartition>
 for AlterShareGroupOffsetsResponsePartition {
     fn from(v: super::v0::AlterShareGroupOffsetsResponsePartition) -> Self {
@@ -636,6 +646,7 @@ for AlterShareGroupOffsetsResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterShareGroupOffsetsResponsePartition {
     /// This value as the `AlterShareGroupOffsetsResponsePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -792,6 +803,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -803,6 +815,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -812,6 +825,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterShareGroupOffsetsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -88,6 +88,7 @@ impl Wire for ScramCredentialDeletion {
     }
 }
 impl WireStruct for ScramCredentialDeletion {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ScramCredentialDeletion> for ScramCredentialDeletion {
     fn from(v: super::v0::ScramCredentialDeletion) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v0::ScramCredentialDeletion> for ScramCredentialDeletion {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ScramCredentialDeletion {
     /// This value as the `ScramCredentialDeletion` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -250,6 +252,7 @@ impl Wire for ScramCredentialUpsertion {
     }
 }
 impl WireStruct for ScramCredentialUpsertion {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ScramCredentialUpsertion> for ScramCredentialUpsertion {
     fn from(v: super::v0::ScramCredentialUpsertion) -> Self {
         Self {
@@ -262,6 +265,7 @@ impl From<super::v0::ScramCredentialUpsertion> for ScramCredentialUpsertion {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ScramCredentialUpsertion {
     /// This value as the `ScramCredentialUpsertion` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -368,6 +372,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -377,6 +382,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -386,6 +392,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AlterUserScramCredentialsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -520,6 +527,7 @@ impl Wire for AlterUserScramCredentialsResult {
     }
 }
 impl WireStruct for AlterUserScramCredentialsResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterUserScramCredentialsResult>
 for AlterUserScramCredentialsResult {
     fn from(v: super::v0::AlterUserScramCredentialsResult) -> Self {
@@ -531,6 +539,7 @@ for AlterUserScramCredentialsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterUserScramCredentialsResult {
     /// This value as the `AlterUserScramCredentialsResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -641,6 +650,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -650,6 +660,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -659,6 +670,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AlterUserScramCredentialsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -2,15 +2,23 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `ApiVersions` API (key 18): versions 0–5, flexible from 3.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v0;
+#[cfg(feature = "versioned")]
 pub mod v1;
+#[cfg(feature = "versioned")]
 pub mod v2;
+#[cfg(feature = "versioned")]
 pub mod v3;
+#[cfg(feature = "versioned")]
 pub mod v4;
+#[cfg(feature = "versioned")]
 pub mod v5;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -29,6 +37,7 @@ impl AnyResponse {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl v0::Response {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -40,6 +49,7 @@ impl v0::Response {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl v1::Response {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -51,6 +61,7 @@ impl v1::Response {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl v2::Response {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -62,6 +73,7 @@ impl v2::Response {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl v3::Response {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -73,6 +85,7 @@ impl v3::Response {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl v4::Response {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -84,6 +97,7 @@ impl v4::Response {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl v5::Response {
     /// The `(api key, min version, max version)` entries the broker listed.
     pub fn api_ranges(&self) -> Vec<(i16, i16, i16)> {
@@ -106,6 +120,7 @@ impl Response {
         crate::negotiate(self.api_ranges())
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -118,6 +133,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -130,6 +146,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -156,6 +173,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -181,6 +199,7 @@ impl Response {
     }
 }
 ///A `ApiVersions` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -191,6 +210,7 @@ pub enum AnyRequest {
     V4(v4::Request),
     V5(v5::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::ApiVersions;
@@ -370,6 +390,7 @@ impl AnyRequest {
     }
 }
 ///A `ApiVersions` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -380,6 +401,7 @@ pub enum AnyResponse {
     V4(v4::Response),
     V5(v5::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::ApiVersions;
@@ -500,67 +522,79 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v0::Request> for AnyRequest {
     fn from(m: v0::Request) -> Self {
         Self::V0(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Request> for AnyRequest {
     fn from(m: v1::Request) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Request> for AnyRequest {
     fn from(m: v2::Request) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Request> for AnyRequest {
     fn from(m: v5::Request) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -575,7 +609,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -590,7 +624,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -610,7 +644,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

@@ -232,6 +232,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(_v: super::v0::Request) -> Self {
         Self {
@@ -243,6 +244,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -252,6 +254,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(_v: super::v1::Request) -> Self {
         Self {
@@ -263,6 +266,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -272,6 +276,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(_v: super::v2::Request) -> Self {
         Self {
@@ -283,6 +288,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -292,6 +298,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -303,6 +310,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -312,6 +320,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -323,6 +332,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -332,6 +342,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -343,6 +354,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -352,6 +364,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ApiVersionsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -527,6 +540,7 @@ impl Wire for ApiVersion {
     }
 }
 impl WireStruct for ApiVersion {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ApiVersion> for ApiVersion {
     fn from(v: super::v0::ApiVersion) -> Self {
         Self {
@@ -537,6 +551,7 @@ impl From<super::v0::ApiVersion> for ApiVersion {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::ApiVersion> for ApiVersion {
     fn from(v: super::v3::ApiVersion) -> Self {
         Self {
@@ -547,6 +562,7 @@ impl From<super::v3::ApiVersion> for ApiVersion {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ApiVersion {
     /// This value as the `ApiVersion` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -753,6 +769,7 @@ impl Wire for SupportedFeatureKey {
     }
 }
 impl WireStruct for SupportedFeatureKey {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::SupportedFeatureKey> for SupportedFeatureKey {
     fn from(v: super::v3::SupportedFeatureKey) -> Self {
         Self {
@@ -763,6 +780,7 @@ impl From<super::v3::SupportedFeatureKey> for SupportedFeatureKey {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl SupportedFeatureKey {
     /// This value as the `SupportedFeatureKey` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -961,6 +979,7 @@ impl Wire for FinalizedFeatureKey {
     }
 }
 impl WireStruct for FinalizedFeatureKey {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::FinalizedFeatureKey> for FinalizedFeatureKey {
     fn from(v: super::v3::FinalizedFeatureKey) -> Self {
         Self {
@@ -971,6 +990,7 @@ impl From<super::v3::FinalizedFeatureKey> for FinalizedFeatureKey {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FinalizedFeatureKey {
     /// This value as the `FinalizedFeatureKey` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1344,6 +1364,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1358,6 +1379,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1367,6 +1389,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1381,6 +1404,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1390,6 +1414,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1404,6 +1429,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1413,6 +1439,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1427,6 +1454,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1436,6 +1464,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1450,6 +1479,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1459,6 +1489,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1473,6 +1504,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1482,6 +1514,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ApiVersionsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -81,6 +81,7 @@ impl Wire for DirectoryData {
     }
 }
 impl WireStruct for DirectoryData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DirectoryData> for DirectoryData {
     fn from(v: super::v0::DirectoryData) -> Self {
         Self {
@@ -90,6 +91,7 @@ impl From<super::v0::DirectoryData> for DirectoryData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DirectoryData {
     /// This value as the `DirectoryData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -179,6 +181,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
@@ -188,6 +191,7 @@ impl From<super::v0::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -274,6 +278,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -282,6 +287,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -402,6 +408,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -412,6 +419,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -421,6 +429,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `AssignReplicasToDirsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -511,6 +520,7 @@ impl Wire for DirectoryDataResponse {
     }
 }
 impl WireStruct for DirectoryDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DirectoryDataResponse> for DirectoryDataResponse {
     fn from(v: super::v0::DirectoryDataResponse) -> Self {
         Self {
@@ -520,6 +530,7 @@ impl From<super::v0::DirectoryDataResponse> for DirectoryDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DirectoryDataResponse {
     /// This value as the `DirectoryData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -612,6 +623,7 @@ impl Wire for TopicDataResponse {
     }
 }
 impl WireStruct for TopicDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
@@ -621,6 +633,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicDataResponse {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -728,6 +741,7 @@ impl Wire for PartitionDataResponse {
     }
 }
 impl WireStruct for PartitionDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v0::PartitionDataResponse) -> Self {
         Self {
@@ -737,6 +751,7 @@ impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionDataResponse {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -861,6 +876,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -871,6 +887,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -880,6 +897,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `AssignReplicasToDirsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

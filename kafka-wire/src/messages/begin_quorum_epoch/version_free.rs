@@ -107,6 +107,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
@@ -116,6 +117,7 @@ impl From<super::v0::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicData> for TopicData {
     fn from(v: super::v1::TopicData) -> Self {
         Self {
@@ -125,6 +127,7 @@ impl From<super::v1::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -304,6 +307,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -315,6 +319,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionData> for PartitionData {
     fn from(v: super::v1::PartitionData) -> Self {
         Self {
@@ -326,6 +331,7 @@ impl From<super::v1::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -518,6 +524,7 @@ impl Wire for LeaderEndpoint {
     }
 }
 impl WireStruct for LeaderEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::LeaderEndpoint> for LeaderEndpoint {
     fn from(v: super::v1::LeaderEndpoint) -> Self {
         Self {
@@ -528,6 +535,7 @@ impl From<super::v1::LeaderEndpoint> for LeaderEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderEndpoint {
     /// This value as the `LeaderEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -706,6 +714,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -717,6 +726,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -726,6 +736,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -737,6 +748,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -746,6 +758,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `BeginQuorumEpochRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -887,6 +900,7 @@ impl Wire for TopicDataResponse {
     }
 }
 impl WireStruct for TopicDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
@@ -896,6 +910,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v1::TopicDataResponse) -> Self {
         Self {
@@ -905,6 +920,7 @@ impl From<super::v1::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicDataResponse {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1077,6 +1093,7 @@ impl Wire for PartitionDataResponse {
     }
 }
 impl WireStruct for PartitionDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v0::PartitionDataResponse) -> Self {
         Self {
@@ -1088,6 +1105,7 @@ impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v1::PartitionDataResponse) -> Self {
         Self {
@@ -1099,6 +1117,7 @@ impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionDataResponse {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1282,6 +1301,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v1::NodeEndpoint) -> Self {
         Self {
@@ -1292,6 +1312,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1483,6 +1504,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1493,6 +1515,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1502,6 +1525,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1512,6 +1536,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1521,6 +1546,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `BeginQuorumEpochResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -94,6 +94,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -103,6 +104,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -112,6 +114,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -121,6 +124,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -130,6 +134,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ConsumerGroupDescribeRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -379,6 +384,7 @@ impl Wire for DescribedGroup {
     }
 }
 impl WireStruct for DescribedGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribedGroup> for DescribedGroup {
     fn from(v: super::v0::DescribedGroup) -> Self {
         Self {
@@ -395,6 +401,7 @@ impl From<super::v0::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribedGroup> for DescribedGroup {
     fn from(v: super::v1::DescribedGroup) -> Self {
         Self {
@@ -411,6 +418,7 @@ impl From<super::v1::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedGroup {
     /// This value as the `DescribedGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -691,6 +699,7 @@ impl Wire for Member {
     }
 }
 impl WireStruct for Member {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Member> for Member {
     fn from(v: super::v0::Member) -> Self {
         Self {
@@ -709,6 +718,7 @@ impl From<super::v0::Member> for Member {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Member> for Member {
     fn from(v: super::v1::Member) -> Self {
         Self {
@@ -727,6 +737,7 @@ impl From<super::v1::Member> for Member {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Member {
     /// This value as the `Member` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -857,6 +868,7 @@ impl Wire for Assignment {
     }
 }
 impl WireStruct for Assignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Assignment> for Assignment {
     fn from(v: super::v0::Assignment) -> Self {
         Self {
@@ -865,6 +877,7 @@ impl From<super::v0::Assignment> for Assignment {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Assignment {
     /// This value as the `Assignment` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -981,6 +994,7 @@ impl Wire for TopicPartitions {
     }
 }
 impl WireStruct for TopicPartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicPartitions> for TopicPartitions {
     fn from(v: super::v0::TopicPartitions) -> Self {
         Self {
@@ -991,6 +1005,7 @@ impl From<super::v0::TopicPartitions> for TopicPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartitions {
     /// This value as the `TopicPartitions` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1094,6 +1109,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1103,6 +1119,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1112,6 +1129,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1121,6 +1139,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1130,6 +1149,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ConsumerGroupDescribeResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

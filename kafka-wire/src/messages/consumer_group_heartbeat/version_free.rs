@@ -88,6 +88,7 @@ impl Wire for TopicPartitions {
     }
 }
 impl WireStruct for TopicPartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicPartitions> for TopicPartitions {
     fn from(v: super::v0::TopicPartitions) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v0::TopicPartitions> for TopicPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartitions {
     /// This value as the `TopicPartitions` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -453,6 +455,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -473,6 +476,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -482,6 +486,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -502,6 +507,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -511,6 +517,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ConsumerGroupHeartbeatRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -662,6 +669,7 @@ impl Wire for Assignment {
     }
 }
 impl WireStruct for Assignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Assignment> for Assignment {
     fn from(v: super::v0::Assignment) -> Self {
         Self {
@@ -670,6 +678,7 @@ impl From<super::v0::Assignment> for Assignment {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Assignment {
     /// This value as the `Assignment` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -767,6 +776,7 @@ impl Wire for TopicPartitionsResponse {
     }
 }
 impl WireStruct for TopicPartitionsResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicPartitionsResponse> for TopicPartitionsResponse {
     fn from(v: super::v0::TopicPartitionsResponse) -> Self {
         Self {
@@ -776,6 +786,7 @@ impl From<super::v0::TopicPartitionsResponse> for TopicPartitionsResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartitionsResponse {
     /// This value as the `TopicPartitions` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1001,6 +1012,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1018,6 +1030,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1027,6 +1040,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1044,6 +1058,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1053,6 +1068,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ConsumerGroupHeartbeatResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -112,6 +112,7 @@ impl Wire for Listener {
     }
 }
 impl WireStruct for Listener {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Listener> for Listener {
     fn from(v: super::v0::Listener) -> Self {
         Self {
@@ -123,6 +124,7 @@ impl From<super::v0::Listener> for Listener {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Listener {
     /// This value as the `Listener` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -242,6 +244,7 @@ impl Wire for Feature {
     }
 }
 impl WireStruct for Feature {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Feature> for Feature {
     fn from(v: super::v0::Feature) -> Self {
         Self {
@@ -252,6 +255,7 @@ impl From<super::v0::Feature> for Feature {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Feature {
     /// This value as the `Feature` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -418,6 +422,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -430,6 +435,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -439,6 +445,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ControllerRegistrationRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -572,6 +579,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -582,6 +590,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -591,6 +600,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ControllerRegistrationResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

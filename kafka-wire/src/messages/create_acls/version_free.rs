@@ -201,6 +201,7 @@ impl Wire for AclCreation {
     }
 }
 impl WireStruct for AclCreation {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AclCreation> for AclCreation {
     fn from(v: super::v1::AclCreation) -> Self {
         Self {
@@ -215,6 +216,7 @@ impl From<super::v1::AclCreation> for AclCreation {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AclCreation> for AclCreation {
     fn from(v: super::v2::AclCreation) -> Self {
         Self {
@@ -229,6 +231,7 @@ impl From<super::v2::AclCreation> for AclCreation {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AclCreation {
     /// This value as the `AclCreation` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -348,6 +351,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -356,6 +360,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -365,6 +370,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -373,6 +379,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -382,6 +389,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -390,6 +398,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -399,6 +408,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `CreateAclsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -547,6 +557,7 @@ impl Wire for AclCreationResult {
     }
 }
 impl WireStruct for AclCreationResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AclCreationResult> for AclCreationResult {
     fn from(v: super::v1::AclCreationResult) -> Self {
         Self {
@@ -556,6 +567,7 @@ impl From<super::v1::AclCreationResult> for AclCreationResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AclCreationResult> for AclCreationResult {
     fn from(v: super::v2::AclCreationResult) -> Self {
         Self {
@@ -565,6 +577,7 @@ impl From<super::v2::AclCreationResult> for AclCreationResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AclCreationResult {
     /// This value as the `AclCreationResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -705,6 +718,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -714,6 +728,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -723,6 +738,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -732,6 +748,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -741,6 +758,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -750,6 +768,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -759,6 +778,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `CreateAclsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -116,6 +116,7 @@ impl Wire for CreatableRenewers {
     }
 }
 impl WireStruct for CreatableRenewers {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::CreatableRenewers> for CreatableRenewers {
     fn from(v: super::v1::CreatableRenewers) -> Self {
         Self {
@@ -125,6 +126,7 @@ impl From<super::v1::CreatableRenewers> for CreatableRenewers {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatableRenewers> for CreatableRenewers {
     fn from(v: super::v2::CreatableRenewers) -> Self {
         Self {
@@ -134,6 +136,7 @@ impl From<super::v2::CreatableRenewers> for CreatableRenewers {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatableRenewers {
     /// This value as the `CreatableRenewers` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -437,6 +440,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -448,6 +452,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -457,6 +462,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -468,6 +474,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -477,6 +484,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -488,6 +496,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -497,6 +506,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `CreateDelegationTokenRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -919,6 +929,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -937,6 +948,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -946,6 +958,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -964,6 +977,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -973,6 +987,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -991,6 +1006,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1000,6 +1016,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `CreateDelegationTokenResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -128,6 +128,7 @@ impl Wire for CreatePartitionsTopic {
     }
 }
 impl WireStruct for CreatePartitionsTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CreatePartitionsTopic> for CreatePartitionsTopic {
     fn from(v: super::v0::CreatePartitionsTopic) -> Self {
         Self {
@@ -141,6 +142,7 @@ impl From<super::v0::CreatePartitionsTopic> for CreatePartitionsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatePartitionsTopic> for CreatePartitionsTopic {
     fn from(v: super::v2::CreatePartitionsTopic) -> Self {
         Self {
@@ -154,6 +156,7 @@ impl From<super::v2::CreatePartitionsTopic> for CreatePartitionsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatePartitionsTopic {
     /// This value as the `CreatePartitionsTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -288,6 +291,7 @@ impl Wire for CreatePartitionsAssignment {
     }
 }
 impl WireStruct for CreatePartitionsAssignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CreatePartitionsAssignment> for CreatePartitionsAssignment {
     fn from(v: super::v0::CreatePartitionsAssignment) -> Self {
         Self {
@@ -296,6 +300,7 @@ impl From<super::v0::CreatePartitionsAssignment> for CreatePartitionsAssignment 
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatePartitionsAssignment> for CreatePartitionsAssignment {
     fn from(v: super::v2::CreatePartitionsAssignment) -> Self {
         Self {
@@ -304,6 +309,7 @@ impl From<super::v2::CreatePartitionsAssignment> for CreatePartitionsAssignment 
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatePartitionsAssignment {
     /// This value as the `CreatePartitionsAssignment` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -461,6 +467,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -471,6 +478,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -480,6 +488,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -490,6 +499,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -499,6 +509,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -509,6 +520,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -518,6 +530,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -528,6 +541,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -537,6 +551,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `CreatePartitionsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -728,6 +743,7 @@ impl Wire for CreatePartitionsTopicResult {
     }
 }
 impl WireStruct for CreatePartitionsTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CreatePartitionsTopicResult> for CreatePartitionsTopicResult {
     fn from(v: super::v0::CreatePartitionsTopicResult) -> Self {
         Self {
@@ -738,6 +754,7 @@ impl From<super::v0::CreatePartitionsTopicResult> for CreatePartitionsTopicResul
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatePartitionsTopicResult> for CreatePartitionsTopicResult {
     fn from(v: super::v2::CreatePartitionsTopicResult) -> Self {
         Self {
@@ -748,6 +765,7 @@ impl From<super::v2::CreatePartitionsTopicResult> for CreatePartitionsTopicResul
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatePartitionsTopicResult {
     /// This value as the `CreatePartitionsTopicResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -896,6 +914,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -905,6 +924,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -914,6 +934,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -923,6 +944,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -932,6 +954,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -941,6 +964,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -950,6 +974,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -959,6 +984,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -968,6 +994,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `CreatePartitionsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

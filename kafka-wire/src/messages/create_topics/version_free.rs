@@ -167,6 +167,7 @@ impl Wire for CreatableTopic {
     }
 }
 impl WireStruct for CreatableTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatableTopic> for CreatableTopic {
     fn from(v: super::v2::CreatableTopic) -> Self {
         Self {
@@ -179,6 +180,7 @@ impl From<super::v2::CreatableTopic> for CreatableTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::CreatableTopic> for CreatableTopic {
     fn from(v: super::v5::CreatableTopic) -> Self {
         Self {
@@ -191,6 +193,7 @@ impl From<super::v5::CreatableTopic> for CreatableTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatableTopic {
     /// This value as the `CreatableTopic` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -336,6 +339,7 @@ impl Wire for CreatableReplicaAssignment {
     }
 }
 impl WireStruct for CreatableReplicaAssignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatableReplicaAssignment> for CreatableReplicaAssignment {
     fn from(v: super::v2::CreatableReplicaAssignment) -> Self {
         Self {
@@ -345,6 +349,7 @@ impl From<super::v2::CreatableReplicaAssignment> for CreatableReplicaAssignment 
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::CreatableReplicaAssignment> for CreatableReplicaAssignment {
     fn from(v: super::v5::CreatableReplicaAssignment) -> Self {
         Self {
@@ -354,6 +359,7 @@ impl From<super::v5::CreatableReplicaAssignment> for CreatableReplicaAssignment 
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatableReplicaAssignment {
     /// This value as the `CreatableReplicaAssignment` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -499,6 +505,7 @@ impl Wire for CreatableTopicConfig {
     }
 }
 impl WireStruct for CreatableTopicConfig {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatableTopicConfig> for CreatableTopicConfig {
     fn from(v: super::v2::CreatableTopicConfig) -> Self {
         Self {
@@ -508,6 +515,7 @@ impl From<super::v2::CreatableTopicConfig> for CreatableTopicConfig {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::CreatableTopicConfig> for CreatableTopicConfig {
     fn from(v: super::v5::CreatableTopicConfig) -> Self {
         Self {
@@ -517,6 +525,7 @@ impl From<super::v5::CreatableTopicConfig> for CreatableTopicConfig {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatableTopicConfig {
     /// This value as the `CreatableTopicConfig` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -682,6 +691,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -692,6 +702,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -701,6 +712,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -711,6 +723,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -720,6 +733,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -730,6 +744,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -739,6 +754,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -749,6 +765,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -758,6 +775,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -768,6 +786,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -777,6 +796,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -787,6 +807,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -796,6 +817,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `CreateTopicsRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1239,6 +1261,7 @@ impl Wire for CreatableTopicResult {
     }
 }
 impl WireStruct for CreatableTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::CreatableTopicResult> for CreatableTopicResult {
     fn from(v: super::v2::CreatableTopicResult) -> Self {
         Self {
@@ -1254,6 +1277,7 @@ impl From<super::v2::CreatableTopicResult> for CreatableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::CreatableTopicResult> for CreatableTopicResult {
     fn from(v: super::v5::CreatableTopicResult) -> Self {
         Self {
@@ -1272,6 +1296,7 @@ impl From<super::v5::CreatableTopicResult> for CreatableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::CreatableTopicResult> for CreatableTopicResult {
     fn from(v: super::v7::CreatableTopicResult) -> Self {
         Self {
@@ -1290,6 +1315,7 @@ impl From<super::v7::CreatableTopicResult> for CreatableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatableTopicResult {
     /// This value as the `CreatableTopicResult` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1656,6 +1682,7 @@ impl Wire for CreatableTopicConfigs {
     }
 }
 impl WireStruct for CreatableTopicConfigs {}
+#[cfg(feature = "versioned")]
 impl From<super::v5::CreatableTopicConfigs> for CreatableTopicConfigs {
     fn from(v: super::v5::CreatableTopicConfigs) -> Self {
         Self {
@@ -1668,6 +1695,7 @@ impl From<super::v5::CreatableTopicConfigs> for CreatableTopicConfigs {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CreatableTopicConfigs {
     /// This value as the `CreatableTopicConfigs` of version 5 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1795,6 +1823,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1804,6 +1833,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1813,6 +1843,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1822,6 +1853,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1831,6 +1863,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1840,6 +1873,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1849,6 +1883,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1858,6 +1893,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1867,6 +1903,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1876,6 +1913,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1885,6 +1923,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -1894,6 +1933,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1903,6 +1943,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `CreateTopicsResponse` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -235,6 +235,7 @@ impl Wire for DeleteAclsFilter {
     }
 }
 impl WireStruct for DeleteAclsFilter {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DeleteAclsFilter> for DeleteAclsFilter {
     fn from(v: super::v1::DeleteAclsFilter) -> Self {
         Self {
@@ -249,6 +250,7 @@ impl From<super::v1::DeleteAclsFilter> for DeleteAclsFilter {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteAclsFilter> for DeleteAclsFilter {
     fn from(v: super::v2::DeleteAclsFilter) -> Self {
         Self {
@@ -263,6 +265,7 @@ impl From<super::v2::DeleteAclsFilter> for DeleteAclsFilter {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteAclsFilter {
     /// This value as the `DeleteAclsFilter` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -400,6 +403,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -408,6 +412,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -417,6 +422,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -425,6 +431,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -434,6 +441,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -442,6 +450,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -451,6 +460,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DeleteAclsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -621,6 +631,7 @@ impl Wire for DeleteAclsFilterResult {
     }
 }
 impl WireStruct for DeleteAclsFilterResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DeleteAclsFilterResult> for DeleteAclsFilterResult {
     fn from(v: super::v1::DeleteAclsFilterResult) -> Self {
         Self {
@@ -631,6 +642,7 @@ impl From<super::v1::DeleteAclsFilterResult> for DeleteAclsFilterResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteAclsFilterResult> for DeleteAclsFilterResult {
     fn from(v: super::v2::DeleteAclsFilterResult) -> Self {
         Self {
@@ -641,6 +653,7 @@ impl From<super::v2::DeleteAclsFilterResult> for DeleteAclsFilterResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteAclsFilterResult {
     /// This value as the `DeleteAclsFilterResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -946,6 +959,7 @@ impl Wire for DeleteAclsMatchingAcl {
     }
 }
 impl WireStruct for DeleteAclsMatchingAcl {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DeleteAclsMatchingAcl> for DeleteAclsMatchingAcl {
     fn from(v: super::v1::DeleteAclsMatchingAcl) -> Self {
         Self {
@@ -962,6 +976,7 @@ impl From<super::v1::DeleteAclsMatchingAcl> for DeleteAclsMatchingAcl {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteAclsMatchingAcl> for DeleteAclsMatchingAcl {
     fn from(v: super::v2::DeleteAclsMatchingAcl) -> Self {
         Self {
@@ -978,6 +993,7 @@ impl From<super::v2::DeleteAclsMatchingAcl> for DeleteAclsMatchingAcl {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteAclsMatchingAcl {
     /// This value as the `DeleteAclsMatchingAcl` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1141,6 +1157,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1150,6 +1167,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1159,6 +1177,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1168,6 +1187,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1177,6 +1197,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1186,6 +1207,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1195,6 +1217,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DeleteAclsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -2,13 +2,19 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `DeleteGroups` API (key 42): versions 0–3, flexible from 2.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v0;
+#[cfg(feature = "versioned")]
 pub mod v1;
+#[cfg(feature = "versioned")]
 pub mod v2;
+#[cfg(feature = "versioned")]
 pub mod v3;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -19,6 +25,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -29,6 +36,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -53,6 +61,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -76,6 +85,7 @@ impl Response {
     }
 }
 ///A `DeleteGroups` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -84,6 +94,7 @@ pub enum AnyRequest {
     V2(v2::Request),
     V3(v3::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::DeleteGroups;
@@ -219,6 +230,7 @@ impl AnyRequest {
     }
 }
 ///A `DeleteGroups` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -227,6 +239,7 @@ pub enum AnyResponse {
     V2(v2::Response),
     V3(v3::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::DeleteGroups;
@@ -307,47 +320,55 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v0::Request> for AnyRequest {
     fn from(m: v0::Request) -> Self {
         Self::V0(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Request> for AnyRequest {
     fn from(m: v1::Request) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Request> for AnyRequest {
     fn from(m: v2::Request) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -360,7 +381,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -373,7 +394,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -391,7 +412,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

@@ -110,6 +110,7 @@ impl Wire for DeleteRecordsTopic {
     }
 }
 impl WireStruct for DeleteRecordsTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteRecordsTopic> for DeleteRecordsTopic {
     fn from(v: super::v0::DeleteRecordsTopic) -> Self {
         Self {
@@ -119,6 +120,7 @@ impl From<super::v0::DeleteRecordsTopic> for DeleteRecordsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteRecordsTopic> for DeleteRecordsTopic {
     fn from(v: super::v2::DeleteRecordsTopic) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl From<super::v2::DeleteRecordsTopic> for DeleteRecordsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteRecordsTopic {
     /// This value as the `DeleteRecordsTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -269,6 +272,7 @@ impl Wire for DeleteRecordsPartition {
     }
 }
 impl WireStruct for DeleteRecordsPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteRecordsPartition> for DeleteRecordsPartition {
     fn from(v: super::v0::DeleteRecordsPartition) -> Self {
         Self {
@@ -278,6 +282,7 @@ impl From<super::v0::DeleteRecordsPartition> for DeleteRecordsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteRecordsPartition> for DeleteRecordsPartition {
     fn from(v: super::v2::DeleteRecordsPartition) -> Self {
         Self {
@@ -287,6 +292,7 @@ impl From<super::v2::DeleteRecordsPartition> for DeleteRecordsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteRecordsPartition {
     /// This value as the `DeleteRecordsPartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -424,6 +430,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -433,6 +440,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -442,6 +450,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -451,6 +460,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -460,6 +470,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -469,6 +480,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -478,6 +490,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DeleteRecordsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -628,6 +641,7 @@ impl Wire for DeleteRecordsTopicResult {
     }
 }
 impl WireStruct for DeleteRecordsTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteRecordsTopicResult> for DeleteRecordsTopicResult {
     fn from(v: super::v0::DeleteRecordsTopicResult) -> Self {
         Self {
@@ -637,6 +651,7 @@ impl From<super::v0::DeleteRecordsTopicResult> for DeleteRecordsTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteRecordsTopicResult> for DeleteRecordsTopicResult {
     fn from(v: super::v2::DeleteRecordsTopicResult) -> Self {
         Self {
@@ -646,6 +661,7 @@ impl From<super::v2::DeleteRecordsTopicResult> for DeleteRecordsTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteRecordsTopicResult {
     /// This value as the `DeleteRecordsTopicResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -816,6 +832,7 @@ impl Wire for DeleteRecordsPartitionResult {
     }
 }
 impl WireStruct for DeleteRecordsPartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteRecordsPartitionResult> for DeleteRecordsPartitionResult {
     fn from(v: super::v0::DeleteRecordsPartitionResult) -> Self {
         Self {
@@ -826,6 +843,7 @@ impl From<super::v0::DeleteRecordsPartitionResult> for DeleteRecordsPartitionRes
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DeleteRecordsPartitionResult> for DeleteRecordsPartitionResult {
     fn from(v: super::v2::DeleteRecordsPartitionResult) -> Self {
         Self {
@@ -836,6 +854,7 @@ impl From<super::v2::DeleteRecordsPartitionResult> for DeleteRecordsPartitionRes
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteRecordsPartitionResult {
     /// This value as the `DeleteRecordsPartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -978,6 +997,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -987,6 +1007,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -996,6 +1017,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1005,6 +1027,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1014,6 +1037,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1023,6 +1047,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1032,6 +1057,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DeleteRecordsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -2,10 +2,13 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `DeleteShareGroupOffsets` API (key 92): versions 0–0, flexible from 0.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v0;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -13,6 +16,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -20,6 +24,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -41,6 +46,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -61,11 +67,13 @@ impl Response {
     }
 }
 ///A `DeleteShareGroupOffsets` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
     V0(v0::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::DeleteShareGroupOffsets;
@@ -155,11 +163,13 @@ impl AnyRequest {
     }
 }
 ///A `DeleteShareGroupOffsets` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
     V0(v0::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::DeleteShareGroupOffsets;
@@ -216,17 +226,19 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v0::Request> for AnyRequest {
     fn from(m: v0::Request) -> Self {
         Self::V0(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v0::Response> for AnyResponse {
     fn from(m: v0::Response) -> Self {
         Self::V0(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -236,7 +248,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -246,7 +258,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -261,7 +273,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

@@ -76,6 +76,7 @@ impl Wire for DeleteShareGroupOffsetsRequestTopic {
     }
 }
 impl WireStruct for DeleteShareGroupOffsetsRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteShareGroupOffsetsRequestTopic>
 for DeleteShareGroupOffsetsRequestTopic {
     fn from(v: super::v0::DeleteShareGroupOffsetsRequestTopic) -> Self {
@@ -85,6 +86,7 @@ for DeleteShareGroupOffsetsRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteShareGroupOffsetsRequestTopic {
     /// This value as the `DeleteShareGroupOffsetsRequestTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -187,6 +189,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -196,6 +199,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -205,6 +209,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DeleteShareGroupOffsetsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -356,6 +361,7 @@ impl Wire for DeleteShareGroupOffsetsResponseTopic {
     }
 }
 impl WireStruct for DeleteShareGroupOffsetsResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteShareGroupOffsetsResponseTopic>
 for DeleteShareGroupOffsetsResponseTopic {
     fn from(v: super::v0::DeleteShareGroupOffsetsResponseTopic) -> Self {
@@ -368,6 +374,7 @@ for DeleteShareGroupOffsetsResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteShareGroupOffsetsResponseTopic {
     /// This value as the `DeleteShareGroupOffsetsResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -525,6 +532,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -536,6 +544,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -545,6 +554,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DeleteShareGroupOffsetsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -88,6 +88,7 @@ impl Wire for DeleteStateData {
     }
 }
 impl WireStruct for DeleteStateData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteStateData> for DeleteStateData {
     fn from(v: super::v0::DeleteStateData) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v0::DeleteStateData> for DeleteStateData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteStateData {
     /// This value as the `DeleteStateData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -174,6 +176,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -182,6 +185,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -280,6 +284,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -289,6 +294,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -298,6 +304,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DeleteShareGroupStateRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -400,6 +407,7 @@ impl Wire for DeleteStateResult {
     }
 }
 impl WireStruct for DeleteStateResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DeleteStateResult> for DeleteStateResult {
     fn from(v: super::v0::DeleteStateResult) -> Self {
         Self {
@@ -409,6 +417,7 @@ impl From<super::v0::DeleteStateResult> for DeleteStateResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteStateResult {
     /// This value as the `DeleteStateResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -538,6 +547,7 @@ impl Wire for PartitionResult {
     }
 }
 impl WireStruct for PartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResult> for PartitionResult {
     fn from(v: super::v0::PartitionResult) -> Self {
         Self {
@@ -548,6 +558,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResult {
     /// This value as the `PartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -632,6 +643,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -640,6 +652,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -649,6 +662,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DeleteShareGroupStateResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -2,15 +2,23 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `DeleteTopics` API (key 20): versions 1–6, flexible from 4.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v1;
+#[cfg(feature = "versioned")]
 pub mod v2;
+#[cfg(feature = "versioned")]
 pub mod v3;
+#[cfg(feature = "versioned")]
 pub mod v4;
+#[cfg(feature = "versioned")]
 pub mod v5;
+#[cfg(feature = "versioned")]
 pub mod v6;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -23,6 +31,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -35,6 +44,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -61,6 +71,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -86,6 +97,7 @@ impl Response {
     }
 }
 ///A `DeleteTopics` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -96,6 +108,7 @@ pub enum AnyRequest {
     V5(v5::Request),
     V6(v6::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::DeleteTopics;
@@ -263,6 +276,7 @@ impl AnyRequest {
     }
 }
 ///A `DeleteTopics` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -273,6 +287,7 @@ pub enum AnyResponse {
     V5(v5::Response),
     V6(v6::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::DeleteTopics;
@@ -369,67 +384,79 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Request> for AnyRequest {
     fn from(m: v1::Request) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Request> for AnyRequest {
     fn from(m: v2::Request) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Request> for AnyRequest {
     fn from(m: v5::Request) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Request> for AnyRequest {
     fn from(m: v6::Request) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -444,7 +471,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -459,7 +486,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -479,7 +506,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

@@ -187,6 +187,7 @@ impl Wire for DeleteTopicState {
     }
 }
 impl WireStruct for DeleteTopicState {}
+#[cfg(feature = "versioned")]
 impl From<super::v6::DeleteTopicState> for DeleteTopicState {
     fn from(v: super::v6::DeleteTopicState) -> Self {
         Self {
@@ -196,6 +197,7 @@ impl From<super::v6::DeleteTopicState> for DeleteTopicState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeleteTopicState {
     /// This value as the `DeleteTopicState` of version 6 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -359,6 +361,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -369,6 +372,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -378,6 +382,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -388,6 +393,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -397,6 +403,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -407,6 +414,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -416,6 +424,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -426,6 +435,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -435,6 +445,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -445,6 +456,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -454,6 +466,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -464,6 +477,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -473,6 +487,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DeleteTopicsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -827,6 +842,7 @@ impl Wire for DeletableTopicResult {
     }
 }
 impl WireStruct for DeletableTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DeletableTopicResult> for DeletableTopicResult {
     fn from(v: super::v1::DeletableTopicResult) -> Self {
         Self {
@@ -838,6 +854,7 @@ impl From<super::v1::DeletableTopicResult> for DeletableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DeletableTopicResult> for DeletableTopicResult {
     fn from(v: super::v4::DeletableTopicResult) -> Self {
         Self {
@@ -849,6 +866,7 @@ impl From<super::v4::DeletableTopicResult> for DeletableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::DeletableTopicResult> for DeletableTopicResult {
     fn from(v: super::v5::DeletableTopicResult) -> Self {
         Self {
@@ -860,6 +878,7 @@ impl From<super::v5::DeletableTopicResult> for DeletableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::DeletableTopicResult> for DeletableTopicResult {
     fn from(v: super::v6::DeletableTopicResult) -> Self {
         Self {
@@ -871,6 +890,7 @@ impl From<super::v6::DeletableTopicResult> for DeletableTopicResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DeletableTopicResult {
     /// This value as the `DeletableTopicResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1077,6 +1097,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1086,6 +1107,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1095,6 +1117,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1104,6 +1127,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1113,6 +1137,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1122,6 +1147,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1131,6 +1157,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1140,6 +1167,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1149,6 +1177,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1158,6 +1187,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1167,6 +1197,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1176,6 +1207,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1185,6 +1217,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DeleteTopicsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -232,6 +232,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -246,6 +247,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -255,6 +257,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -269,6 +272,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -278,6 +282,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -292,6 +297,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -301,6 +307,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeAclsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -533,6 +540,7 @@ impl Wire for DescribeAclsResource {
     }
 }
 impl WireStruct for DescribeAclsResource {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeAclsResource> for DescribeAclsResource {
     fn from(v: super::v1::DescribeAclsResource) -> Self {
         Self {
@@ -544,6 +552,7 @@ impl From<super::v1::DescribeAclsResource> for DescribeAclsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribeAclsResource> for DescribeAclsResource {
     fn from(v: super::v2::DescribeAclsResource) -> Self {
         Self {
@@ -555,6 +564,7 @@ impl From<super::v2::DescribeAclsResource> for DescribeAclsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeAclsResource {
     /// This value as the `DescribeAclsResource` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -734,6 +744,7 @@ impl Wire for AclDescription {
     }
 }
 impl WireStruct for AclDescription {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AclDescription> for AclDescription {
     fn from(v: super::v1::AclDescription) -> Self {
         Self {
@@ -745,6 +756,7 @@ impl From<super::v1::AclDescription> for AclDescription {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::AclDescription> for AclDescription {
     fn from(v: super::v2::AclDescription) -> Self {
         Self {
@@ -756,6 +768,7 @@ impl From<super::v2::AclDescription> for AclDescription {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AclDescription {
     /// This value as the `AclDescription` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -937,6 +950,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -948,6 +962,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -957,6 +972,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -968,6 +984,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -977,6 +994,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -988,6 +1006,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -997,6 +1016,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeAclsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

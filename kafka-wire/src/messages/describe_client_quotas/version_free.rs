@@ -133,6 +133,7 @@ impl Wire for ComponentData {
     }
 }
 impl WireStruct for ComponentData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ComponentData> for ComponentData {
     fn from(v: super::v0::ComponentData) -> Self {
         Self {
@@ -143,6 +144,7 @@ impl From<super::v0::ComponentData> for ComponentData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::ComponentData> for ComponentData {
     fn from(v: super::v1::ComponentData) -> Self {
         Self {
@@ -153,6 +155,7 @@ impl From<super::v1::ComponentData> for ComponentData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ComponentData {
     /// This value as the `ComponentData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -290,6 +293,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -299,6 +303,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -308,6 +313,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -317,6 +323,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -326,6 +333,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeClientQuotasRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -445,6 +453,7 @@ impl Wire for EntryData {
     }
 }
 impl WireStruct for EntryData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EntryData> for EntryData {
     fn from(v: super::v0::EntryData) -> Self {
         Self {
@@ -454,6 +463,7 @@ impl From<super::v0::EntryData> for EntryData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::EntryData> for EntryData {
     fn from(v: super::v1::EntryData) -> Self {
         Self {
@@ -463,6 +473,7 @@ impl From<super::v1::EntryData> for EntryData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EntryData {
     /// This value as the `EntryData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -596,6 +607,7 @@ impl Wire for EntityData {
     }
 }
 impl WireStruct for EntityData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EntityData> for EntityData {
     fn from(v: super::v0::EntityData) -> Self {
         Self {
@@ -605,6 +617,7 @@ impl From<super::v0::EntityData> for EntityData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::EntityData> for EntityData {
     fn from(v: super::v1::EntityData) -> Self {
         Self {
@@ -614,6 +627,7 @@ impl From<super::v1::EntityData> for EntityData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EntityData {
     /// This value as the `EntityData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -735,6 +749,7 @@ impl Wire for ValueData {
     }
 }
 impl WireStruct for ValueData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ValueData> for ValueData {
     fn from(v: super::v0::ValueData) -> Self {
         Self {
@@ -744,6 +759,7 @@ impl From<super::v0::ValueData> for ValueData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::ValueData> for ValueData {
     fn from(v: super::v1::ValueData) -> Self {
         Self {
@@ -753,6 +769,7 @@ impl From<super::v1::ValueData> for ValueData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ValueData {
     /// This value as the `ValueData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -936,6 +953,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -950,6 +968,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -959,6 +978,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -973,6 +993,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -982,6 +1003,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeClientQuotasResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

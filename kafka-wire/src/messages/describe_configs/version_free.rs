@@ -143,6 +143,7 @@ impl Wire for DescribeConfigsResource {
     }
 }
 impl WireStruct for DescribeConfigsResource {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeConfigsResource> for DescribeConfigsResource {
     fn from(v: super::v1::DescribeConfigsResource) -> Self {
         Self {
@@ -153,6 +154,7 @@ impl From<super::v1::DescribeConfigsResource> for DescribeConfigsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribeConfigsResource> for DescribeConfigsResource {
     fn from(v: super::v4::DescribeConfigsResource) -> Self {
         Self {
@@ -163,6 +165,7 @@ impl From<super::v4::DescribeConfigsResource> for DescribeConfigsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeConfigsResource {
     /// This value as the `DescribeConfigsResource` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -351,6 +354,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -361,6 +365,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -370,6 +375,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -380,6 +386,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -389,6 +396,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -399,6 +407,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -408,6 +417,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -418,6 +428,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -427,6 +438,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeConfigsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -690,6 +702,7 @@ impl Wire for DescribeConfigsResult {
     }
 }
 impl WireStruct for DescribeConfigsResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeConfigsResult> for DescribeConfigsResult {
     fn from(v: super::v1::DescribeConfigsResult) -> Self {
         Self {
@@ -702,6 +715,7 @@ impl From<super::v1::DescribeConfigsResult> for DescribeConfigsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::DescribeConfigsResult> for DescribeConfigsResult {
     fn from(v: super::v3::DescribeConfigsResult) -> Self {
         Self {
@@ -714,6 +728,7 @@ impl From<super::v3::DescribeConfigsResult> for DescribeConfigsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribeConfigsResult> for DescribeConfigsResult {
     fn from(v: super::v4::DescribeConfigsResult) -> Self {
         Self {
@@ -726,6 +741,7 @@ impl From<super::v4::DescribeConfigsResult> for DescribeConfigsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeConfigsResult {
     /// This value as the `DescribeConfigsResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1098,6 +1114,7 @@ impl Wire for DescribeConfigsResourceResult {
     }
 }
 impl WireStruct for DescribeConfigsResourceResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeConfigsResourceResult> for DescribeConfigsResourceResult {
     fn from(v: super::v1::DescribeConfigsResourceResult) -> Self {
         Self {
@@ -1113,6 +1130,7 @@ impl From<super::v1::DescribeConfigsResourceResult> for DescribeConfigsResourceR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::DescribeConfigsResourceResult> for DescribeConfigsResourceResult {
     fn from(v: super::v3::DescribeConfigsResourceResult) -> Self {
         Self {
@@ -1128,6 +1146,7 @@ impl From<super::v3::DescribeConfigsResourceResult> for DescribeConfigsResourceR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribeConfigsResourceResult> for DescribeConfigsResourceResult {
     fn from(v: super::v4::DescribeConfigsResourceResult) -> Self {
         Self {
@@ -1143,6 +1162,7 @@ impl From<super::v4::DescribeConfigsResourceResult> for DescribeConfigsResourceR
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeConfigsResourceResult {
     /// This value as the `DescribeConfigsResourceResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1361,6 +1381,7 @@ impl Wire for DescribeConfigsSynonym {
     }
 }
 impl WireStruct for DescribeConfigsSynonym {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeConfigsSynonym> for DescribeConfigsSynonym {
     fn from(v: super::v1::DescribeConfigsSynonym) -> Self {
         Self {
@@ -1371,6 +1392,7 @@ impl From<super::v1::DescribeConfigsSynonym> for DescribeConfigsSynonym {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribeConfigsSynonym> for DescribeConfigsSynonym {
     fn from(v: super::v4::DescribeConfigsSynonym) -> Self {
         Self {
@@ -1381,6 +1403,7 @@ impl From<super::v4::DescribeConfigsSynonym> for DescribeConfigsSynonym {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeConfigsSynonym {
     /// This value as the `DescribeConfigsSynonym` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1529,6 +1552,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1538,6 +1562,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1547,6 +1572,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1556,6 +1582,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1565,6 +1592,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1574,6 +1602,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1583,6 +1612,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1592,6 +1622,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1601,6 +1632,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeConfigsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

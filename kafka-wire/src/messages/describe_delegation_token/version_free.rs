@@ -117,6 +117,7 @@ impl Wire for DescribeDelegationTokenOwner {
     }
 }
 impl WireStruct for DescribeDelegationTokenOwner {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeDelegationTokenOwner> for DescribeDelegationTokenOwner {
     fn from(v: super::v1::DescribeDelegationTokenOwner) -> Self {
         Self {
@@ -126,6 +127,7 @@ impl From<super::v1::DescribeDelegationTokenOwner> for DescribeDelegationTokenOw
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribeDelegationTokenOwner> for DescribeDelegationTokenOwner {
     fn from(v: super::v2::DescribeDelegationTokenOwner) -> Self {
         Self {
@@ -135,6 +137,7 @@ impl From<super::v2::DescribeDelegationTokenOwner> for DescribeDelegationTokenOw
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeDelegationTokenOwner {
     /// This value as the `DescribeDelegationTokenOwner` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -260,6 +263,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -271,6 +275,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -280,6 +285,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -291,6 +297,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -300,6 +307,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -311,6 +319,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -320,6 +329,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeDelegationTokenRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -694,6 +704,7 @@ impl Wire for DescribedDelegationToken {
     }
 }
 impl WireStruct for DescribedDelegationToken {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribedDelegationToken> for DescribedDelegationToken {
     fn from(v: super::v1::DescribedDelegationToken) -> Self {
         Self {
@@ -711,6 +722,7 @@ impl From<super::v1::DescribedDelegationToken> for DescribedDelegationToken {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribedDelegationToken> for DescribedDelegationToken {
     fn from(v: super::v2::DescribedDelegationToken) -> Self {
         Self {
@@ -728,6 +740,7 @@ impl From<super::v2::DescribedDelegationToken> for DescribedDelegationToken {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::DescribedDelegationToken> for DescribedDelegationToken {
     fn from(v: super::v3::DescribedDelegationToken) -> Self {
         Self {
@@ -745,6 +758,7 @@ impl From<super::v3::DescribedDelegationToken> for DescribedDelegationToken {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedDelegationToken {
     /// This value as the `DescribedDelegationToken` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -962,6 +976,7 @@ impl Wire for DescribedDelegationTokenRenewer {
     }
 }
 impl WireStruct for DescribedDelegationTokenRenewer {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribedDelegationTokenRenewer>
 for DescribedDelegationTokenRenewer {
     fn from(v: super::v1::DescribedDelegationTokenRenewer) -> Self {
@@ -972,6 +987,7 @@ for DescribedDelegationTokenRenewer {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribedDelegationTokenRenewer>
 for DescribedDelegationTokenRenewer {
     fn from(v: super::v2::DescribedDelegationTokenRenewer) -> Self {
@@ -982,6 +998,7 @@ for DescribedDelegationTokenRenewer {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedDelegationTokenRenewer {
     /// This value as the `DescribedDelegationTokenRenewer` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1142,6 +1159,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1152,6 +1170,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1161,6 +1180,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1171,6 +1191,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1180,6 +1201,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1190,6 +1212,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1199,6 +1222,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeDelegationTokenResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

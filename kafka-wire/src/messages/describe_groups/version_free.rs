@@ -128,6 +128,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -137,6 +138,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -146,6 +148,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -155,6 +158,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -164,6 +168,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -173,6 +178,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -182,6 +188,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -191,6 +198,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -200,6 +208,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -209,6 +218,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -218,6 +228,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -227,6 +238,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -236,6 +248,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -245,6 +258,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -254,6 +268,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeGroupsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -688,6 +703,7 @@ impl Wire for DescribedGroup {
     }
 }
 impl WireStruct for DescribedGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribedGroup> for DescribedGroup {
     fn from(v: super::v0::DescribedGroup) -> Self {
         Self {
@@ -703,6 +719,7 @@ impl From<super::v0::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::DescribedGroup> for DescribedGroup {
     fn from(v: super::v3::DescribedGroup) -> Self {
         Self {
@@ -718,6 +735,7 @@ impl From<super::v3::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribedGroup> for DescribedGroup {
     fn from(v: super::v4::DescribedGroup) -> Self {
         Self {
@@ -733,6 +751,7 @@ impl From<super::v4::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::DescribedGroup> for DescribedGroup {
     fn from(v: super::v5::DescribedGroup) -> Self {
         Self {
@@ -748,6 +767,7 @@ impl From<super::v5::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::DescribedGroup> for DescribedGroup {
     fn from(v: super::v6::DescribedGroup) -> Self {
         Self {
@@ -763,6 +783,7 @@ impl From<super::v6::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedGroup {
     /// This value as the `DescribedGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1134,6 +1155,7 @@ impl Wire for DescribedGroupMember {
     }
 }
 impl WireStruct for DescribedGroupMember {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribedGroupMember> for DescribedGroupMember {
     fn from(v: super::v0::DescribedGroupMember) -> Self {
         Self {
@@ -1147,6 +1169,7 @@ impl From<super::v0::DescribedGroupMember> for DescribedGroupMember {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribedGroupMember> for DescribedGroupMember {
     fn from(v: super::v4::DescribedGroupMember) -> Self {
         Self {
@@ -1160,6 +1183,7 @@ impl From<super::v4::DescribedGroupMember> for DescribedGroupMember {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::DescribedGroupMember> for DescribedGroupMember {
     fn from(v: super::v5::DescribedGroupMember) -> Self {
         Self {
@@ -1173,6 +1197,7 @@ impl From<super::v5::DescribedGroupMember> for DescribedGroupMember {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedGroupMember {
     /// This value as the `DescribedGroupMember` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1357,6 +1382,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1366,6 +1392,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1375,6 +1402,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1384,6 +1412,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1393,6 +1422,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1402,6 +1432,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1411,6 +1442,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1420,6 +1452,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1429,6 +1462,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1438,6 +1472,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1447,6 +1482,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1456,6 +1492,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1465,6 +1502,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1474,6 +1512,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1483,6 +1522,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeGroupsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

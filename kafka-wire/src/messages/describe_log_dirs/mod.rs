@@ -2,14 +2,21 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `DescribeLogDirs` API (key 35): versions 1–5, flexible from 2.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v1;
+#[cfg(feature = "versioned")]
 pub mod v2;
+#[cfg(feature = "versioned")]
 pub mod v3;
+#[cfg(feature = "versioned")]
 pub mod v4;
+#[cfg(feature = "versioned")]
 pub mod v5;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -21,6 +28,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -32,6 +40,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -57,6 +66,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -81,6 +91,7 @@ impl Response {
     }
 }
 ///A `DescribeLogDirs` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -90,6 +101,7 @@ pub enum AnyRequest {
     V4(v4::Request),
     V5(v5::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
@@ -247,6 +259,7 @@ impl AnyRequest {
     }
 }
 ///A `DescribeLogDirs` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -256,6 +269,7 @@ pub enum AnyResponse {
     V4(v4::Response),
     V5(v5::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::DescribeLogDirs;
@@ -344,57 +358,67 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Request> for AnyRequest {
     fn from(m: v1::Request) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v1::Response> for AnyResponse {
     fn from(m: v1::Response) -> Self {
         Self::V1(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Request> for AnyRequest {
     fn from(m: v2::Request) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Request> for AnyRequest {
     fn from(m: v5::Request) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -408,7 +432,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -422,7 +446,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -441,7 +465,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

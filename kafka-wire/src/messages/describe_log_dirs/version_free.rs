@@ -110,6 +110,7 @@ impl Wire for DescribableLogDirTopic {
     }
 }
 impl WireStruct for DescribableLogDirTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribableLogDirTopic> for DescribableLogDirTopic {
     fn from(v: super::v1::DescribableLogDirTopic) -> Self {
         Self {
@@ -119,6 +120,7 @@ impl From<super::v1::DescribableLogDirTopic> for DescribableLogDirTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribableLogDirTopic> for DescribableLogDirTopic {
     fn from(v: super::v2::DescribableLogDirTopic) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl From<super::v2::DescribableLogDirTopic> for DescribableLogDirTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribableLogDirTopic {
     /// This value as the `DescribableLogDirTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -251,6 +254,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -262,6 +266,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -271,6 +276,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -282,6 +288,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -291,6 +298,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -302,6 +310,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -311,6 +320,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -322,6 +332,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -331,6 +342,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -342,6 +354,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -351,6 +364,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeLogDirsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -625,6 +639,7 @@ impl Wire for DescribeLogDirsResult {
     }
 }
 impl WireStruct for DescribeLogDirsResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeLogDirsResult> for DescribeLogDirsResult {
     fn from(v: super::v1::DescribeLogDirsResult) -> Self {
         Self {
@@ -638,6 +653,7 @@ impl From<super::v1::DescribeLogDirsResult> for DescribeLogDirsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribeLogDirsResult> for DescribeLogDirsResult {
     fn from(v: super::v2::DescribeLogDirsResult) -> Self {
         Self {
@@ -651,6 +667,7 @@ impl From<super::v2::DescribeLogDirsResult> for DescribeLogDirsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::DescribeLogDirsResult> for DescribeLogDirsResult {
     fn from(v: super::v4::DescribeLogDirsResult) -> Self {
         Self {
@@ -664,6 +681,7 @@ impl From<super::v4::DescribeLogDirsResult> for DescribeLogDirsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::DescribeLogDirsResult> for DescribeLogDirsResult {
     fn from(v: super::v5::DescribeLogDirsResult) -> Self {
         Self {
@@ -677,6 +695,7 @@ impl From<super::v5::DescribeLogDirsResult> for DescribeLogDirsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeLogDirsResult {
     /// This value as the `DescribeLogDirsResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -850,6 +869,7 @@ impl Wire for DescribeLogDirsTopic {
     }
 }
 impl WireStruct for DescribeLogDirsTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeLogDirsTopic> for DescribeLogDirsTopic {
     fn from(v: super::v1::DescribeLogDirsTopic) -> Self {
         Self {
@@ -859,6 +879,7 @@ impl From<super::v1::DescribeLogDirsTopic> for DescribeLogDirsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribeLogDirsTopic> for DescribeLogDirsTopic {
     fn from(v: super::v2::DescribeLogDirsTopic) -> Self {
         Self {
@@ -868,6 +889,7 @@ impl From<super::v2::DescribeLogDirsTopic> for DescribeLogDirsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeLogDirsTopic {
     /// This value as the `DescribeLogDirsTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1059,6 +1081,7 @@ impl Wire for DescribeLogDirsPartition {
     }
 }
 impl WireStruct for DescribeLogDirsPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeLogDirsPartition> for DescribeLogDirsPartition {
     fn from(v: super::v1::DescribeLogDirsPartition) -> Self {
         Self {
@@ -1070,6 +1093,7 @@ impl From<super::v1::DescribeLogDirsPartition> for DescribeLogDirsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::DescribeLogDirsPartition> for DescribeLogDirsPartition {
     fn from(v: super::v2::DescribeLogDirsPartition) -> Self {
         Self {
@@ -1081,6 +1105,7 @@ impl From<super::v2::DescribeLogDirsPartition> for DescribeLogDirsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeLogDirsPartition {
     /// This value as the `DescribeLogDirsPartition` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1252,6 +1277,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1262,6 +1288,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1271,6 +1298,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1281,6 +1309,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1290,6 +1319,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1300,6 +1330,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1309,6 +1340,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1319,6 +1351,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1328,6 +1361,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1338,6 +1372,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1347,6 +1382,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeLogDirsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

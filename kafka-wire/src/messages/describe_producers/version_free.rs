@@ -91,6 +91,7 @@ impl Wire for TopicRequest {
     }
 }
 impl WireStruct for TopicRequest {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicRequest> for TopicRequest {
     fn from(v: super::v0::TopicRequest) -> Self {
         Self {
@@ -100,6 +101,7 @@ impl From<super::v0::TopicRequest> for TopicRequest {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicRequest {
     /// This value as the `TopicRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -180,6 +182,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -188,6 +191,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -197,6 +201,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeProducersRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -292,6 +297,7 @@ impl Wire for TopicResponse {
     }
 }
 impl WireStruct for TopicResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicResponse> for TopicResponse {
     fn from(v: super::v0::TopicResponse) -> Self {
         Self {
@@ -301,6 +307,7 @@ impl From<super::v0::TopicResponse> for TopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicResponse {
     /// This value as the `TopicResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -455,6 +462,7 @@ impl Wire for PartitionResponse {
     }
 }
 impl WireStruct for PartitionResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResponse> for PartitionResponse {
     fn from(v: super::v0::PartitionResponse) -> Self {
         Self {
@@ -466,6 +474,7 @@ impl From<super::v0::PartitionResponse> for PartitionResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResponse {
     /// This value as the `PartitionResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -666,6 +675,7 @@ impl Wire for ProducerState {
     }
 }
 impl WireStruct for ProducerState {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ProducerState> for ProducerState {
     fn from(v: super::v0::ProducerState) -> Self {
         Self {
@@ -679,6 +689,7 @@ impl From<super::v0::ProducerState> for ProducerState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ProducerState {
     /// This value as the `ProducerState` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -785,6 +796,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -794,6 +806,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -803,6 +816,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeProducersResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

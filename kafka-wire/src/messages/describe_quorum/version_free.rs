@@ -82,6 +82,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
@@ -91,6 +92,7 @@ impl From<super::v0::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -177,6 +179,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -185,6 +188,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -264,6 +268,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -272,6 +277,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -281,6 +287,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -289,6 +296,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -298,6 +306,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -306,6 +315,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -315,6 +325,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeQuorumRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -420,6 +431,7 @@ impl Wire for TopicDataResponse {
     }
 }
 impl WireStruct for TopicDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
@@ -429,6 +441,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v1::TopicDataResponse) -> Self {
         Self {
@@ -438,6 +451,7 @@ impl From<super::v1::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v2::TopicDataResponse) -> Self {
         Self {
@@ -447,6 +461,7 @@ impl From<super::v2::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicDataResponse {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -741,6 +756,7 @@ impl Wire for PartitionDataResponse {
     }
 }
 impl WireStruct for PartitionDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v0::PartitionDataResponse) -> Self {
         Self {
@@ -756,6 +772,7 @@ impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v1::PartitionDataResponse) -> Self {
         Self {
@@ -771,6 +788,7 @@ impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v2::PartitionDataResponse) -> Self {
         Self {
@@ -786,6 +804,7 @@ impl From<super::v2::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionDataResponse {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1036,6 +1055,7 @@ impl Wire for ReplicaState {
     }
 }
 impl WireStruct for ReplicaState {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReplicaState> for ReplicaState {
     fn from(v: super::v0::ReplicaState) -> Self {
         Self {
@@ -1048,6 +1068,7 @@ impl From<super::v0::ReplicaState> for ReplicaState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::ReplicaState> for ReplicaState {
     fn from(v: super::v1::ReplicaState) -> Self {
         Self {
@@ -1060,6 +1081,7 @@ impl From<super::v1::ReplicaState> for ReplicaState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::ReplicaState> for ReplicaState {
     fn from(v: super::v2::ReplicaState) -> Self {
         Self {
@@ -1072,6 +1094,7 @@ impl From<super::v2::ReplicaState> for ReplicaState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReplicaState {
     /// This value as the `ReplicaState` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1223,6 +1246,7 @@ impl Wire for Node {
     }
 }
 impl WireStruct for Node {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::Node> for Node {
     fn from(v: super::v2::Node) -> Self {
         Self {
@@ -1232,6 +1256,7 @@ impl From<super::v2::Node> for Node {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Node {
     /// This value as the `Node` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1371,6 +1396,7 @@ impl Wire for Listener {
     }
 }
 impl WireStruct for Listener {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::Listener> for Listener {
     fn from(v: super::v2::Listener) -> Self {
         Self {
@@ -1381,6 +1407,7 @@ impl From<super::v2::Listener> for Listener {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Listener {
     /// This value as the `Listener` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1592,6 +1619,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1603,6 +1631,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1612,6 +1641,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1623,6 +1653,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1632,6 +1663,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1643,6 +1675,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1652,6 +1685,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeQuorumResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -101,6 +101,7 @@ impl Wire for DescribeShareGroupOffsetsRequestGroup {
     }
 }
 impl WireStruct for DescribeShareGroupOffsetsRequestGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeShareGroupOffsetsRequestGroup>
 for DescribeShareGroupOffsetsRequestGroup {
     fn from(v: super::v0::DescribeShareGroupOffsetsRequestGroup) -> Self {
@@ -114,6 +115,7 @@ for DescribeShareGroupOffsetsRequestGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeShareGroupOffsetsRequestGroup {
     /// This value as the `DescribeShareGroupOffsetsRequestGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -230,6 +232,7 @@ impl Wire for DescribeShareGroupOffsetsRequestTopic {
     }
 }
 impl WireStruct for DescribeShareGroupOffsetsRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeShareGroupOffsetsRequestTopic>
 for DescribeShareGroupOffsetsRequestTopic {
     fn from(v: super::v0::DescribeShareGroupOffsetsRequestTopic) -> Self {
@@ -240,6 +243,7 @@ for DescribeShareGroupOffsetsRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeShareGroupOffsetsRequestTopic {
     /// This value as the `DescribeShareGroupOffsetsRequestTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -324,6 +328,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -332,6 +337,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -341,6 +347,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -349,6 +356,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -358,6 +366,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeShareGroupOffsetsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -521,6 +530,7 @@ impl Wire for DescribeShareGroupOffsetsResponseGroup {
     }
 }
 impl WireStruct for DescribeShareGroupOffsetsResponseGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeShareGroupOffsetsResponseGroup>
 for DescribeShareGroupOffsetsResponseGroup {
     fn from(v: super::v0::DescribeShareGroupOffsetsResponseGroup) -> Self {
@@ -533,6 +543,7 @@ for DescribeShareGroupOffsetsResponseGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeShareGroupOffsetsResponseGroup>
 for DescribeShareGroupOffsetsResponseGroup {
     fn from(v: super::v1::DescribeShareGroupOffsetsResponseGroup) -> Self {
@@ -545,6 +556,7 @@ for DescribeShareGroupOffsetsResponseGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeShareGroupOffsetsResponseGroup {
     /// This value as the `DescribeShareGroupOffsetsResponseGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -697,6 +709,7 @@ impl Wire for DescribeShareGroupOffsetsResponseTopic {
     }
 }
 impl WireStruct for DescribeShareGroupOffsetsResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeShareGroupOffsetsResponseTopic>
 for DescribeShareGroupOffsetsResponseTopic {
     fn from(v: super::v0::DescribeShareGroupOffsetsResponseTopic) -> Self {
@@ -708,6 +721,7 @@ for DescribeShareGroupOffsetsResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeShareGroupOffsetsResponseTopic>
 for DescribeShareGroupOffsetsResponseTopic {
     fn from(v: super::v1::DescribeShareGroupOffsetsResponseTopic) -> Self {
@@ -719,6 +733,7 @@ for DescribeShareGroupOffsetsResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeShareGroupOffsetsResponseTopic {
     /// This value as the `DescribeShareGroupOffsetsResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -946,6 +961,7 @@ impl Wire for DescribeShareGroupOffsetsResponsePartition {
     }
 }
 impl WireStruct for DescribeShareGroupOffsetsResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeShareGroupOffsetsResponsePartition>
 for DescribeShareGroupOffsetsResponsePartition {
     fn from(v: super::v0::DescribeShareGroupOffsetsResponsePartition) -> Self {
@@ -960,6 +976,7 @@ for DescribeShareGroupOffsetsResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribeShareGroupOffsetsResponsePartition>
 for DescribeShareGroupOffsetsResponsePartition {
     fn from(v: super::v1::DescribeShareGroupOffsetsResponsePartition) -> Self {
@@ -974,6 +991,7 @@ for DescribeShareGroupOffsetsResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeShareGroupOffsetsResponsePartition {
     /// This value as the `DescribeShareGroupOffsetsResponsePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1106,6 +1124,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1115,6 +1134,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1124,6 +1144,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1133,6 +1154,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1142,6 +1164,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeShareGroupOffsetsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

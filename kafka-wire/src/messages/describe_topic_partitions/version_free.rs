@@ -69,6 +69,7 @@ impl Wire for TopicRequest {
     }
 }
 impl WireStruct for TopicRequest {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicRequest> for TopicRequest {
     fn from(v: super::v0::TopicRequest) -> Self {
         Self {
@@ -77,6 +78,7 @@ impl From<super::v0::TopicRequest> for TopicRequest {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicRequest {
     /// This value as the `TopicRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -170,6 +172,7 @@ impl Wire for Cursor {
     }
 }
 impl WireStruct for Cursor {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Cursor> for Cursor {
     fn from(v: super::v0::Cursor) -> Self {
         Self {
@@ -179,6 +182,7 @@ impl From<super::v0::Cursor> for Cursor {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Cursor {
     /// This value as the `Cursor` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -306,6 +310,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -319,6 +324,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -328,6 +334,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeTopicPartitionsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -520,6 +527,7 @@ impl Wire for DescribeTopicPartitionsResponseTopic {
     }
 }
 impl WireStruct for DescribeTopicPartitionsResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeTopicPartitionsResponseTopic>
 for DescribeTopicPartitionsResponseTopic {
     fn from(v: super::v0::DescribeTopicPartitionsResponseTopic) -> Self {
@@ -534,6 +542,7 @@ for DescribeTopicPartitionsResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeTopicPartitionsResponseTopic {
     /// This value as the `DescribeTopicPartitionsResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -812,6 +821,7 @@ impl Wire for DescribeTopicPartitionsResponsePartition {
     }
 }
 impl WireStruct for DescribeTopicPartitionsResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeTopicPartitionsResponsePartition>
 for DescribeTopicPartitionsResponsePartition {
     fn from(v: super::v0::DescribeTopicPartitionsResponsePartition) -> Self {
@@ -829,6 +839,7 @@ for DescribeTopicPartitionsResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeTopicPartitionsResponsePartition {
     /// This value as the `DescribeTopicPartitionsResponsePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -939,6 +950,7 @@ impl Wire for CursorResponse {
     }
 }
 impl WireStruct for CursorResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CursorResponse> for CursorResponse {
     fn from(v: super::v0::CursorResponse) -> Self {
         Self {
@@ -948,6 +960,7 @@ impl From<super::v0::CursorResponse> for CursorResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CursorResponse {
     /// This value as the `Cursor` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1075,6 +1088,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1088,6 +1102,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1097,6 +1112,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeTopicPartitionsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

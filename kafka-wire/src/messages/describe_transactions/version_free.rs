@@ -75,6 +75,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -83,6 +84,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -92,6 +94,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeTransactionsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -316,6 +319,7 @@ impl Wire for TransactionState {
     }
 }
 impl WireStruct for TransactionState {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TransactionState> for TransactionState {
     fn from(v: super::v0::TransactionState) -> Self {
         Self {
@@ -331,6 +335,7 @@ impl From<super::v0::TransactionState> for TransactionState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TransactionState {
     /// This value as the `TransactionState` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -426,6 +431,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
@@ -435,6 +441,7 @@ impl From<super::v0::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -540,6 +547,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -549,6 +557,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -558,6 +567,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeTransactionsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -68,6 +68,7 @@ impl Wire for UserName {
     }
 }
 impl WireStruct for UserName {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::UserName> for UserName {
     fn from(v: super::v0::UserName) -> Self {
         Self {
@@ -76,6 +77,7 @@ impl From<super::v0::UserName> for UserName {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl UserName {
     /// This value as the `UserName` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -161,6 +163,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -172,6 +175,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -181,6 +185,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `DescribeUserScramCredentialsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -335,6 +340,7 @@ impl Wire for DescribeUserScramCredentialsResult {
     }
 }
 impl WireStruct for DescribeUserScramCredentialsResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribeUserScramCredentialsResult>
 for DescribeUserScramCredentialsResult {
     fn from(v: super::v0::DescribeUserScramCredentialsResult) -> Self {
@@ -347,6 +353,7 @@ for DescribeUserScramCredentialsResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribeUserScramCredentialsResult {
     /// This value as the `DescribeUserScramCredentialsResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -459,6 +466,7 @@ impl Wire for CredentialInfo {
     }
 }
 impl WireStruct for CredentialInfo {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CredentialInfo> for CredentialInfo {
     fn from(v: super::v0::CredentialInfo) -> Self {
         Self {
@@ -468,6 +476,7 @@ impl From<super::v0::CredentialInfo> for CredentialInfo {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CredentialInfo {
     /// This value as the `CredentialInfo` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -617,6 +626,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -628,6 +638,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -637,6 +648,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `DescribeUserScramCredentialsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -110,6 +110,7 @@ impl Wire for TopicPartitions {
     }
 }
 impl WireStruct for TopicPartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicPartitions> for TopicPartitions {
     fn from(v: super::v0::TopicPartitions) -> Self {
         Self {
@@ -119,6 +120,7 @@ impl From<super::v0::TopicPartitions> for TopicPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::TopicPartitions> for TopicPartitions {
     fn from(v: super::v2::TopicPartitions) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl From<super::v2::TopicPartitions> for TopicPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartitions {
     /// This value as the `TopicPartitions` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -304,6 +307,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -317,6 +321,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -326,6 +331,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -339,6 +345,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -348,6 +355,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -361,6 +369,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -370,6 +379,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ElectLeadersRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -542,6 +552,7 @@ impl Wire for ReplicaElectionResult {
     }
 }
 impl WireStruct for ReplicaElectionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReplicaElectionResult> for ReplicaElectionResult {
     fn from(v: super::v0::ReplicaElectionResult) -> Self {
         Self {
@@ -551,6 +562,7 @@ impl From<super::v0::ReplicaElectionResult> for ReplicaElectionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::ReplicaElectionResult> for ReplicaElectionResult {
     fn from(v: super::v2::ReplicaElectionResult) -> Self {
         Self {
@@ -560,6 +572,7 @@ impl From<super::v2::ReplicaElectionResult> for ReplicaElectionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReplicaElectionResult {
     /// This value as the `ReplicaElectionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -734,6 +747,7 @@ impl Wire for PartitionResult {
     }
 }
 impl WireStruct for PartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResult> for PartitionResult {
     fn from(v: super::v0::PartitionResult) -> Self {
         Self {
@@ -744,6 +758,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::PartitionResult> for PartitionResult {
     fn from(v: super::v2::PartitionResult) -> Self {
         Self {
@@ -754,6 +769,7 @@ impl From<super::v2::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResult {
     /// This value as the `PartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -933,6 +949,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -943,6 +960,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -952,6 +970,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -962,6 +981,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -971,6 +991,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -981,6 +1002,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -990,6 +1012,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ElectLeadersResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

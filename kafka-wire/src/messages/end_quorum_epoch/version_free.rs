@@ -107,6 +107,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
@@ -116,6 +117,7 @@ impl From<super::v0::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicData> for TopicData {
     fn from(v: super::v1::TopicData) -> Self {
         Self {
@@ -125,6 +127,7 @@ impl From<super::v1::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -334,6 +337,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -346,6 +350,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionData> for PartitionData {
     fn from(v: super::v1::PartitionData) -> Self {
         Self {
@@ -358,6 +363,7 @@ impl From<super::v1::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -534,6 +540,7 @@ impl Wire for ReplicaInfo {
     }
 }
 impl WireStruct for ReplicaInfo {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ReplicaInfo> for ReplicaInfo {
     fn from(v: super::v1::ReplicaInfo) -> Self {
         Self {
@@ -543,6 +550,7 @@ impl From<super::v1::ReplicaInfo> for ReplicaInfo {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReplicaInfo {
     /// This value as the `ReplicaInfo` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -719,6 +727,7 @@ impl Wire for LeaderEndpoint {
     }
 }
 impl WireStruct for LeaderEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::LeaderEndpoint> for LeaderEndpoint {
     fn from(v: super::v1::LeaderEndpoint) -> Self {
         Self {
@@ -729,6 +738,7 @@ impl From<super::v1::LeaderEndpoint> for LeaderEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderEndpoint {
     /// This value as the `LeaderEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -880,6 +890,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -890,6 +901,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -899,6 +911,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -909,6 +922,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -918,6 +932,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `EndQuorumEpochRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1058,6 +1073,7 @@ impl Wire for TopicDataResponse {
     }
 }
 impl WireStruct for TopicDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
@@ -1067,6 +1083,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v1::TopicDataResponse) -> Self {
         Self {
@@ -1076,6 +1093,7 @@ impl From<super::v1::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicDataResponse {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1248,6 +1266,7 @@ impl Wire for PartitionDataResponse {
     }
 }
 impl WireStruct for PartitionDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v0::PartitionDataResponse) -> Self {
         Self {
@@ -1259,6 +1278,7 @@ impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v1::PartitionDataResponse) -> Self {
         Self {
@@ -1270,6 +1290,7 @@ impl From<super::v1::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionDataResponse {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1453,6 +1474,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v1::NodeEndpoint) -> Self {
         Self {
@@ -1463,6 +1485,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1654,6 +1677,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1664,6 +1688,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1673,6 +1698,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1683,6 +1709,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1692,6 +1719,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `EndQuorumEpochResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

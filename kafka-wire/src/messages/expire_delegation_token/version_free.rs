@@ -111,6 +111,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -120,6 +121,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -129,6 +131,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -138,6 +141,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -147,6 +151,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ExpireDelegationTokenRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -304,6 +309,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -314,6 +320,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -323,6 +330,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -333,6 +341,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -342,6 +351,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ExpireDelegationTokenResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

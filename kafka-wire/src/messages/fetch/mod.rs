@@ -2,24 +2,41 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `Fetch` API (key 1): versions 4–18, flexible from 12.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v4;
+#[cfg(feature = "versioned")]
 pub mod v5;
+#[cfg(feature = "versioned")]
 pub mod v6;
+#[cfg(feature = "versioned")]
 pub mod v7;
+#[cfg(feature = "versioned")]
 pub mod v8;
+#[cfg(feature = "versioned")]
 pub mod v9;
+#[cfg(feature = "versioned")]
 pub mod v10;
+#[cfg(feature = "versioned")]
 pub mod v11;
+#[cfg(feature = "versioned")]
 pub mod v12;
+#[cfg(feature = "versioned")]
 pub mod v13;
+#[cfg(feature = "versioned")]
 pub mod v14;
+#[cfg(feature = "versioned")]
 pub mod v15;
+#[cfg(feature = "versioned")]
 pub mod v16;
+#[cfg(feature = "versioned")]
 pub mod v17;
+#[cfg(feature = "versioned")]
 pub mod v18;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -41,6 +58,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -62,6 +80,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -97,6 +116,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -131,6 +151,7 @@ impl Response {
     }
 }
 ///A `Fetch` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -150,6 +171,7 @@ pub enum AnyRequest {
     V17(v17::Request),
     V18(v18::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::Fetch;
@@ -485,6 +507,7 @@ impl AnyRequest {
     }
 }
 ///A `Fetch` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -504,6 +527,7 @@ pub enum AnyResponse {
     V17(v17::Response),
     V18(v18::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::Fetch;
@@ -672,157 +696,187 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Request> for AnyRequest {
     fn from(m: v5::Request) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Request> for AnyRequest {
     fn from(m: v6::Request) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v7::Request> for AnyRequest {
     fn from(m: v7::Request) -> Self {
         Self::V7(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v8::Request> for AnyRequest {
     fn from(m: v8::Request) -> Self {
         Self::V8(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v9::Request> for AnyRequest {
     fn from(m: v9::Request) -> Self {
         Self::V9(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v10::Request> for AnyRequest {
     fn from(m: v10::Request) -> Self {
         Self::V10(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v11::Request> for AnyRequest {
     fn from(m: v11::Request) -> Self {
         Self::V11(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v11::Response> for AnyResponse {
     fn from(m: v11::Response) -> Self {
         Self::V11(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v12::Request> for AnyRequest {
     fn from(m: v12::Request) -> Self {
         Self::V12(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v12::Response> for AnyResponse {
     fn from(m: v12::Response) -> Self {
         Self::V12(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v13::Request> for AnyRequest {
     fn from(m: v13::Request) -> Self {
         Self::V13(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v13::Response> for AnyResponse {
     fn from(m: v13::Response) -> Self {
         Self::V13(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v14::Request> for AnyRequest {
     fn from(m: v14::Request) -> Self {
         Self::V14(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v14::Response> for AnyResponse {
     fn from(m: v14::Response) -> Self {
         Self::V14(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v15::Request> for AnyRequest {
     fn from(m: v15::Request) -> Self {
         Self::V15(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v15::Response> for AnyResponse {
     fn from(m: v15::Response) -> Self {
         Self::V15(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v16::Request> for AnyRequest {
     fn from(m: v16::Request) -> Self {
         Self::V16(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v16::Response> for AnyResponse {
     fn from(m: v16::Response) -> Self {
         Self::V16(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v17::Request> for AnyRequest {
     fn from(m: v17::Request) -> Self {
         Self::V17(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v17::Response> for AnyResponse {
     fn from(m: v17::Response) -> Self {
         Self::V17(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v18::Request> for AnyRequest {
     fn from(m: v18::Request) -> Self {
         Self::V18(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v18::Response> for AnyResponse {
     fn from(m: v18::Response) -> Self {
         Self::V18(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -846,7 +900,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -870,7 +924,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -899,7 +953,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

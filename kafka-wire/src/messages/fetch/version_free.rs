@@ -146,6 +146,7 @@ impl Wire for ReplicaState {
     }
 }
 impl WireStruct for ReplicaState {}
+#[cfg(feature = "versioned")]
 impl From<super::v15::ReplicaState> for ReplicaState {
     fn from(v: super::v15::ReplicaState) -> Self {
         Self {
@@ -155,6 +156,7 @@ impl From<super::v15::ReplicaState> for ReplicaState {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReplicaState {
     /// This value as the `ReplicaState` of version 15 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -299,6 +301,7 @@ impl Wire for FetchTopic {
     }
 }
 impl WireStruct for FetchTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::FetchTopic> for FetchTopic {
     fn from(v: super::v4::FetchTopic) -> Self {
         Self {
@@ -309,6 +312,7 @@ impl From<super::v4::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::FetchTopic> for FetchTopic {
     fn from(v: super::v5::FetchTopic) -> Self {
         Self {
@@ -319,6 +323,7 @@ impl From<super::v5::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::FetchTopic> for FetchTopic {
     fn from(v: super::v9::FetchTopic) -> Self {
         Self {
@@ -329,6 +334,7 @@ impl From<super::v9::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::FetchTopic> for FetchTopic {
     fn from(v: super::v12::FetchTopic) -> Self {
         Self {
@@ -339,6 +345,7 @@ impl From<super::v12::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::FetchTopic> for FetchTopic {
     fn from(v: super::v13::FetchTopic) -> Self {
         Self {
@@ -349,6 +356,7 @@ impl From<super::v13::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v17::FetchTopic> for FetchTopic {
     fn from(v: super::v17::FetchTopic) -> Self {
         Self {
@@ -359,6 +367,7 @@ impl From<super::v17::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v18::FetchTopic> for FetchTopic {
     fn from(v: super::v18::FetchTopic) -> Self {
         Self {
@@ -369,6 +378,7 @@ impl From<super::v18::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FetchTopic {
     /// This value as the `FetchTopic` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -801,6 +811,7 @@ impl Wire for FetchPartition {
     }
 }
 impl WireStruct for FetchPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::FetchPartition> for FetchPartition {
     fn from(v: super::v4::FetchPartition) -> Self {
         Self {
@@ -816,6 +827,7 @@ impl From<super::v4::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::FetchPartition> for FetchPartition {
     fn from(v: super::v5::FetchPartition) -> Self {
         Self {
@@ -831,6 +843,7 @@ impl From<super::v5::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::FetchPartition> for FetchPartition {
     fn from(v: super::v9::FetchPartition) -> Self {
         Self {
@@ -846,6 +859,7 @@ impl From<super::v9::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::FetchPartition> for FetchPartition {
     fn from(v: super::v12::FetchPartition) -> Self {
         Self {
@@ -861,6 +875,7 @@ impl From<super::v12::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v17::FetchPartition> for FetchPartition {
     fn from(v: super::v17::FetchPartition) -> Self {
         Self {
@@ -876,6 +891,7 @@ impl From<super::v17::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v18::FetchPartition> for FetchPartition {
     fn from(v: super::v18::FetchPartition) -> Self {
         Self {
@@ -891,6 +907,7 @@ impl From<super::v18::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FetchPartition {
     /// This value as the `FetchPartition` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1164,6 +1181,7 @@ impl Wire for ForgottenTopic {
     }
 }
 impl WireStruct for ForgottenTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v7::ForgottenTopic> for ForgottenTopic {
     fn from(v: super::v7::ForgottenTopic) -> Self {
         Self {
@@ -1174,6 +1192,7 @@ impl From<super::v7::ForgottenTopic> for ForgottenTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::ForgottenTopic> for ForgottenTopic {
     fn from(v: super::v12::ForgottenTopic) -> Self {
         Self {
@@ -1184,6 +1203,7 @@ impl From<super::v12::ForgottenTopic> for ForgottenTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::ForgottenTopic> for ForgottenTopic {
     fn from(v: super::v13::ForgottenTopic) -> Self {
         Self {
@@ -1194,6 +1214,7 @@ impl From<super::v13::ForgottenTopic> for ForgottenTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ForgottenTopic {
     /// This value as the `ForgottenTopic` of version 7 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1740,6 +1761,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -1759,6 +1781,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1768,6 +1791,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -1787,6 +1811,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1796,6 +1821,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -1815,6 +1841,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1824,6 +1851,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -1843,6 +1871,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1852,6 +1881,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -1871,6 +1901,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1880,6 +1911,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -1899,6 +1931,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1908,6 +1941,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
@@ -1927,6 +1961,7 @@ impl From<super::v10::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1936,6 +1971,7 @@ impl TryFrom<Request> for super::v10::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Request> for Request {
     fn from(v: super::v11::Request) -> Self {
         Self {
@@ -1955,6 +1991,7 @@ impl From<super::v11::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1964,6 +2001,7 @@ impl TryFrom<Request> for super::v11::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::Request> for Request {
     fn from(v: super::v12::Request) -> Self {
         Self {
@@ -1983,6 +2021,7 @@ impl From<super::v12::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v12::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1992,6 +2031,7 @@ impl TryFrom<Request> for super::v12::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::Request> for Request {
     fn from(v: super::v13::Request) -> Self {
         Self {
@@ -2011,6 +2051,7 @@ impl From<super::v13::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v13::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -2020,6 +2061,7 @@ impl TryFrom<Request> for super::v13::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v14::Request> for Request {
     fn from(v: super::v14::Request) -> Self {
         Self {
@@ -2039,6 +2081,7 @@ impl From<super::v14::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v14::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -2048,6 +2091,7 @@ impl TryFrom<Request> for super::v14::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v15::Request> for Request {
     fn from(v: super::v15::Request) -> Self {
         Self {
@@ -2067,6 +2111,7 @@ impl From<super::v15::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v15::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -2076,6 +2121,7 @@ impl TryFrom<Request> for super::v15::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v16::Request> for Request {
     fn from(v: super::v16::Request) -> Self {
         Self {
@@ -2095,6 +2141,7 @@ impl From<super::v16::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v16::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -2104,6 +2151,7 @@ impl TryFrom<Request> for super::v16::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v17::Request> for Request {
     fn from(v: super::v17::Request) -> Self {
         Self {
@@ -2123,6 +2171,7 @@ impl From<super::v17::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v17::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -2132,6 +2181,7 @@ impl TryFrom<Request> for super::v17::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v18::Request> for Request {
     fn from(v: super::v18::Request) -> Self {
         Self {
@@ -2151,6 +2201,7 @@ impl From<super::v18::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v18::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -2160,6 +2211,7 @@ impl TryFrom<Request> for super::v18::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `FetchRequest` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2726,6 +2778,7 @@ impl Wire for FetchableTopicResponse {
     }
 }
 impl WireStruct for FetchableTopicResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::FetchableTopicResponse> for FetchableTopicResponse {
     fn from(v: super::v4::FetchableTopicResponse) -> Self {
         Self {
@@ -2736,6 +2789,7 @@ impl From<super::v4::FetchableTopicResponse> for FetchableTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::FetchableTopicResponse> for FetchableTopicResponse {
     fn from(v: super::v5::FetchableTopicResponse) -> Self {
         Self {
@@ -2746,6 +2800,7 @@ impl From<super::v5::FetchableTopicResponse> for FetchableTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::FetchableTopicResponse> for FetchableTopicResponse {
     fn from(v: super::v11::FetchableTopicResponse) -> Self {
         Self {
@@ -2756,6 +2811,7 @@ impl From<super::v11::FetchableTopicResponse> for FetchableTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::FetchableTopicResponse> for FetchableTopicResponse {
     fn from(v: super::v12::FetchableTopicResponse) -> Self {
         Self {
@@ -2766,6 +2822,7 @@ impl From<super::v12::FetchableTopicResponse> for FetchableTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::FetchableTopicResponse> for FetchableTopicResponse {
     fn from(v: super::v13::FetchableTopicResponse) -> Self {
         Self {
@@ -2776,6 +2833,7 @@ impl From<super::v13::FetchableTopicResponse> for FetchableTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FetchableTopicResponse {
     /// This value as the `FetchableTopicResponse` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -3344,6 +3402,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::PartitionData> for PartitionData {
     fn from(v: super::v4::PartitionData) -> Self {
         Self {
@@ -3365,6 +3424,7 @@ impl From<super::v4::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::PartitionData> for PartitionData {
     fn from(v: super::v5::PartitionData) -> Self {
         Self {
@@ -3386,6 +3446,7 @@ impl From<super::v5::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::PartitionData> for PartitionData {
     fn from(v: super::v11::PartitionData) -> Self {
         Self {
@@ -3407,6 +3468,7 @@ impl From<super::v11::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::PartitionData> for PartitionData {
     fn from(v: super::v12::PartitionData) -> Self {
         Self {
@@ -3428,6 +3490,7 @@ impl From<super::v12::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -3742,6 +3805,7 @@ impl Wire for EpochEndOffset {
     }
 }
 impl WireStruct for EpochEndOffset {}
+#[cfg(feature = "versioned")]
 impl From<super::v12::EpochEndOffset> for EpochEndOffset {
     fn from(v: super::v12::EpochEndOffset) -> Self {
         Self {
@@ -3751,6 +3815,7 @@ impl From<super::v12::EpochEndOffset> for EpochEndOffset {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EpochEndOffset {
     /// This value as the `EpochEndOffset` of version 12 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -3908,6 +3973,7 @@ impl Wire for LeaderIdAndEpoch {
     }
 }
 impl WireStruct for LeaderIdAndEpoch {}
+#[cfg(feature = "versioned")]
 impl From<super::v12::LeaderIdAndEpoch> for LeaderIdAndEpoch {
     fn from(v: super::v12::LeaderIdAndEpoch) -> Self {
         Self {
@@ -3917,6 +3983,7 @@ impl From<super::v12::LeaderIdAndEpoch> for LeaderIdAndEpoch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderIdAndEpoch {
     /// This value as the `LeaderIdAndEpoch` of version 12 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -4018,6 +4085,7 @@ impl Wire for SnapshotId {
     }
 }
 impl WireStruct for SnapshotId {}
+#[cfg(feature = "versioned")]
 impl From<super::v12::SnapshotId> for SnapshotId {
     fn from(v: super::v12::SnapshotId) -> Self {
         Self {
@@ -4027,6 +4095,7 @@ impl From<super::v12::SnapshotId> for SnapshotId {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl SnapshotId {
     /// This value as the `SnapshotId` of version 12 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -4151,6 +4220,7 @@ impl Wire for AbortedTransaction {
     }
 }
 impl WireStruct for AbortedTransaction {}
+#[cfg(feature = "versioned")]
 impl From<super::v4::AbortedTransaction> for AbortedTransaction {
     fn from(v: super::v4::AbortedTransaction) -> Self {
         Self {
@@ -4160,6 +4230,7 @@ impl From<super::v4::AbortedTransaction> for AbortedTransaction {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::AbortedTransaction> for AbortedTransaction {
     fn from(v: super::v12::AbortedTransaction) -> Self {
         Self {
@@ -4169,6 +4240,7 @@ impl From<super::v12::AbortedTransaction> for AbortedTransaction {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AbortedTransaction {
     /// This value as the `AbortedTransaction` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -4432,6 +4504,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v16::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v16::NodeEndpoint) -> Self {
         Self {
@@ -4443,6 +4516,7 @@ impl From<super::v16::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 16 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -4705,6 +4779,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -4717,6 +4792,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4726,6 +4802,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -4738,6 +4815,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4747,6 +4825,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -4759,6 +4838,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4768,6 +4848,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -4780,6 +4861,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4789,6 +4871,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -4801,6 +4884,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4810,6 +4894,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -4822,6 +4907,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4831,6 +4917,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
@@ -4843,6 +4930,7 @@ impl From<super::v10::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4852,6 +4940,7 @@ impl TryFrom<Response> for super::v10::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
@@ -4864,6 +4953,7 @@ impl From<super::v11::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4873,6 +4963,7 @@ impl TryFrom<Response> for super::v11::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::Response> for Response {
     fn from(v: super::v12::Response) -> Self {
         Self {
@@ -4885,6 +4976,7 @@ impl From<super::v12::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v12::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4894,6 +4986,7 @@ impl TryFrom<Response> for super::v12::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::Response> for Response {
     fn from(v: super::v13::Response) -> Self {
         Self {
@@ -4906,6 +4999,7 @@ impl From<super::v13::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v13::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4915,6 +5009,7 @@ impl TryFrom<Response> for super::v13::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v14::Response> for Response {
     fn from(v: super::v14::Response) -> Self {
         Self {
@@ -4927,6 +5022,7 @@ impl From<super::v14::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v14::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4936,6 +5032,7 @@ impl TryFrom<Response> for super::v14::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v15::Response> for Response {
     fn from(v: super::v15::Response) -> Self {
         Self {
@@ -4948,6 +5045,7 @@ impl From<super::v15::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v15::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4957,6 +5055,7 @@ impl TryFrom<Response> for super::v15::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v16::Response> for Response {
     fn from(v: super::v16::Response) -> Self {
         Self {
@@ -4969,6 +5068,7 @@ impl From<super::v16::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v16::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4978,6 +5078,7 @@ impl TryFrom<Response> for super::v16::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v17::Response> for Response {
     fn from(v: super::v17::Response) -> Self {
         Self {
@@ -4990,6 +5091,7 @@ impl From<super::v17::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v17::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -4999,6 +5101,7 @@ impl TryFrom<Response> for super::v17::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v18::Response> for Response {
     fn from(v: super::v18::Response) -> Self {
         Self {
@@ -5011,6 +5114,7 @@ impl From<super::v18::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v18::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -5020,6 +5124,7 @@ impl TryFrom<Response> for super::v18::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `FetchResponse` of version 4 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -88,6 +88,7 @@ impl Wire for TopicSnapshot {
     }
 }
 impl WireStruct for TopicSnapshot {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicSnapshot> for TopicSnapshot {
     fn from(v: super::v0::TopicSnapshot) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v0::TopicSnapshot> for TopicSnapshot {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicSnapshot> for TopicSnapshot {
     fn from(v: super::v1::TopicSnapshot) -> Self {
         Self {
@@ -106,6 +108,7 @@ impl From<super::v1::TopicSnapshot> for TopicSnapshot {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicSnapshot {
     /// This value as the `TopicSnapshot` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -323,6 +326,7 @@ impl Wire for PartitionSnapshot {
     }
 }
 impl WireStruct for PartitionSnapshot {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionSnapshot> for PartitionSnapshot {
     fn from(v: super::v0::PartitionSnapshot) -> Self {
         Self {
@@ -335,6 +339,7 @@ impl From<super::v0::PartitionSnapshot> for PartitionSnapshot {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionSnapshot> for PartitionSnapshot {
     fn from(v: super::v1::PartitionSnapshot) -> Self {
         Self {
@@ -347,6 +352,7 @@ impl From<super::v1::PartitionSnapshot> for PartitionSnapshot {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionSnapshot {
     /// This value as the `PartitionSnapshot` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -449,6 +455,7 @@ impl Wire for SnapshotId {
     }
 }
 impl WireStruct for SnapshotId {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::SnapshotId> for SnapshotId {
     fn from(v: super::v0::SnapshotId) -> Self {
         Self {
@@ -458,6 +465,7 @@ impl From<super::v0::SnapshotId> for SnapshotId {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl SnapshotId {
     /// This value as the `SnapshotId` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -617,6 +625,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -628,6 +637,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -637,6 +647,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -648,6 +659,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -657,6 +669,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `FetchSnapshotRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -772,6 +785,7 @@ impl Wire for TopicSnapshotResponse {
     }
 }
 impl WireStruct for TopicSnapshotResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicSnapshotResponse> for TopicSnapshotResponse {
     fn from(v: super::v0::TopicSnapshotResponse) -> Self {
         Self {
@@ -781,6 +795,7 @@ impl From<super::v0::TopicSnapshotResponse> for TopicSnapshotResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicSnapshotResponse {
     /// This value as the `TopicSnapshot` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1000,6 +1015,7 @@ impl Wire for PartitionSnapshotResponse {
     }
 }
 impl WireStruct for PartitionSnapshotResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionSnapshotResponse> for PartitionSnapshotResponse {
     fn from(v: super::v0::PartitionSnapshotResponse) -> Self {
         Self {
@@ -1014,6 +1030,7 @@ impl From<super::v0::PartitionSnapshotResponse> for PartitionSnapshotResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionSnapshotResponse {
     /// This value as the `PartitionSnapshot` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1110,6 +1127,7 @@ impl Wire for SnapshotIdResponse {
     }
 }
 impl WireStruct for SnapshotIdResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::SnapshotIdResponse> for SnapshotIdResponse {
     fn from(v: super::v0::SnapshotIdResponse) -> Self {
         Self {
@@ -1119,6 +1137,7 @@ impl From<super::v0::SnapshotIdResponse> for SnapshotIdResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl SnapshotIdResponse {
     /// This value as the `SnapshotId` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1224,6 +1243,7 @@ impl Wire for LeaderIdAndEpoch {
     }
 }
 impl WireStruct for LeaderIdAndEpoch {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::LeaderIdAndEpoch> for LeaderIdAndEpoch {
     fn from(v: super::v0::LeaderIdAndEpoch) -> Self {
         Self {
@@ -1233,6 +1253,7 @@ impl From<super::v0::LeaderIdAndEpoch> for LeaderIdAndEpoch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderIdAndEpoch {
     /// This value as the `LeaderIdAndEpoch` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1380,6 +1401,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v1::NodeEndpoint) -> Self {
         Self {
@@ -1390,6 +1412,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1586,6 +1609,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1597,6 +1621,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1606,6 +1631,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1617,6 +1643,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1626,6 +1653,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `FetchSnapshotResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -135,6 +135,7 @@ impl Wire for AlterConfigsResource {
     }
 }
 impl WireStruct for AlterConfigsResource {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterConfigsResource> for AlterConfigsResource {
     fn from(v: super::v0::AlterConfigsResource) -> Self {
         Self {
@@ -145,6 +146,7 @@ impl From<super::v0::AlterConfigsResource> for AlterConfigsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterConfigsResource> for AlterConfigsResource {
     fn from(v: super::v1::AlterConfigsResource) -> Self {
         Self {
@@ -155,6 +157,7 @@ impl From<super::v1::AlterConfigsResource> for AlterConfigsResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterConfigsResource {
     /// This value as the `AlterConfigsResource` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -318,6 +321,7 @@ impl Wire for AlterableConfig {
     }
 }
 impl WireStruct for AlterableConfig {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterableConfig> for AlterableConfig {
     fn from(v: super::v0::AlterableConfig) -> Self {
         Self {
@@ -328,6 +332,7 @@ impl From<super::v0::AlterableConfig> for AlterableConfig {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterableConfig> for AlterableConfig {
     fn from(v: super::v1::AlterableConfig) -> Self {
         Self {
@@ -338,6 +343,7 @@ impl From<super::v1::AlterableConfig> for AlterableConfig {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterableConfig {
     /// This value as the `AlterableConfig` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -478,6 +484,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -487,6 +494,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -496,6 +504,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -505,6 +514,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -514,6 +524,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `IncrementalAlterConfigsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -705,6 +716,7 @@ impl Wire for AlterConfigsResourceResponse {
     }
 }
 impl WireStruct for AlterConfigsResourceResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::AlterConfigsResourceResponse> for AlterConfigsResourceResponse {
     fn from(v: super::v0::AlterConfigsResourceResponse) -> Self {
         Self {
@@ -716,6 +728,7 @@ impl From<super::v0::AlterConfigsResourceResponse> for AlterConfigsResourceRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::AlterConfigsResourceResponse> for AlterConfigsResourceResponse {
     fn from(v: super::v1::AlterConfigsResourceResponse) -> Self {
         Self {
@@ -727,6 +740,7 @@ impl From<super::v1::AlterConfigsResourceResponse> for AlterConfigsResourceRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AlterConfigsResourceResponse {
     /// This value as the `AlterConfigsResourceResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -878,6 +892,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -887,6 +902,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -896,6 +912,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -905,6 +922,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -914,6 +932,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `IncrementalAlterConfigsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -272,6 +272,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -285,6 +286,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -294,6 +296,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -307,6 +310,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -316,6 +320,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -329,6 +334,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -338,6 +344,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -351,6 +358,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -360,6 +368,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -373,6 +382,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -382,6 +392,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -395,6 +406,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -404,6 +416,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unstable")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
@@ -418,6 +431,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unstable")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
@@ -428,6 +442,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `InitProducerIdRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -911,6 +926,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -924,6 +940,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -933,6 +950,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -946,6 +964,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -955,6 +974,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -968,6 +988,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -977,6 +998,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -990,6 +1012,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -999,6 +1022,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1012,6 +1036,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1021,6 +1046,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1034,6 +1060,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1043,6 +1070,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unstable")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
@@ -1057,6 +1085,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 #[cfg(feature = "unstable")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
@@ -1067,6 +1096,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `InitProducerIdResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

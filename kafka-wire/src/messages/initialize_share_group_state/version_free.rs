@@ -94,6 +94,7 @@ impl Wire for InitializeStateData {
     }
 }
 impl WireStruct for InitializeStateData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::InitializeStateData> for InitializeStateData {
     fn from(v: super::v0::InitializeStateData) -> Self {
         Self {
@@ -103,6 +104,7 @@ impl From<super::v0::InitializeStateData> for InitializeStateData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl InitializeStateData {
     /// This value as the `InitializeStateData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -221,6 +223,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -231,6 +234,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -332,6 +336,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -341,6 +346,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -350,6 +356,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `InitializeShareGroupStateRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -452,6 +459,7 @@ impl Wire for InitializeStateResult {
     }
 }
 impl WireStruct for InitializeStateResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::InitializeStateResult> for InitializeStateResult {
     fn from(v: super::v0::InitializeStateResult) -> Self {
         Self {
@@ -461,6 +469,7 @@ impl From<super::v0::InitializeStateResult> for InitializeStateResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl InitializeStateResult {
     /// This value as the `InitializeStateResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -593,6 +602,7 @@ impl Wire for PartitionResult {
     }
 }
 impl WireStruct for PartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResult> for PartitionResult {
     fn from(v: super::v0::PartitionResult) -> Self {
         Self {
@@ -603,6 +613,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResult {
     /// This value as the `PartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -688,6 +699,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -696,6 +708,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -705,6 +718,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `InitializeShareGroupStateResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

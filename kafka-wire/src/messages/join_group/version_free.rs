@@ -110,6 +110,7 @@ impl Wire for JoinGroupRequestProtocol {
     }
 }
 impl WireStruct for JoinGroupRequestProtocol {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::JoinGroupRequestProtocol> for JoinGroupRequestProtocol {
     fn from(v: super::v0::JoinGroupRequestProtocol) -> Self {
         Self {
@@ -119,6 +120,7 @@ impl From<super::v0::JoinGroupRequestProtocol> for JoinGroupRequestProtocol {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::JoinGroupRequestProtocol> for JoinGroupRequestProtocol {
     fn from(v: super::v6::JoinGroupRequestProtocol) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl From<super::v6::JoinGroupRequestProtocol> for JoinGroupRequestProtocol {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl JoinGroupRequestProtocol {
     /// This value as the `JoinGroupRequestProtocol` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -513,6 +516,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -528,6 +532,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -537,6 +542,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -552,6 +558,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -561,6 +568,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -576,6 +584,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -585,6 +594,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -600,6 +610,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -609,6 +620,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -624,6 +636,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -633,6 +646,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -648,6 +662,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -657,6 +672,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -672,6 +688,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -681,6 +698,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -696,6 +714,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -705,6 +724,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -720,6 +740,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -729,6 +750,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -744,6 +766,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -753,6 +776,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `JoinGroupRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1177,6 +1201,7 @@ impl Wire for JoinGroupResponseMember {
     }
 }
 impl WireStruct for JoinGroupResponseMember {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::JoinGroupResponseMember> for JoinGroupResponseMember {
     fn from(v: super::v0::JoinGroupResponseMember) -> Self {
         Self {
@@ -1187,6 +1212,7 @@ impl From<super::v0::JoinGroupResponseMember> for JoinGroupResponseMember {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::JoinGroupResponseMember> for JoinGroupResponseMember {
     fn from(v: super::v5::JoinGroupResponseMember) -> Self {
         Self {
@@ -1197,6 +1223,7 @@ impl From<super::v5::JoinGroupResponseMember> for JoinGroupResponseMember {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::JoinGroupResponseMember> for JoinGroupResponseMember {
     fn from(v: super::v6::JoinGroupResponseMember) -> Self {
         Self {
@@ -1207,6 +1234,7 @@ impl From<super::v6::JoinGroupResponseMember> for JoinGroupResponseMember {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl JoinGroupResponseMember {
     /// This value as the `JoinGroupResponseMember` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1641,6 +1669,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1657,6 +1686,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1666,6 +1696,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1682,6 +1713,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1691,6 +1723,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1707,6 +1740,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1716,6 +1750,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1732,6 +1767,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1741,6 +1777,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1757,6 +1794,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1766,6 +1804,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1782,6 +1821,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1791,6 +1831,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1807,6 +1848,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1816,6 +1858,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -1832,6 +1875,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1841,6 +1885,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -1857,6 +1902,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1866,6 +1912,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -1882,6 +1929,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1891,6 +1939,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `JoinGroupResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

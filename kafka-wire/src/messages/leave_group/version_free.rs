@@ -264,6 +264,7 @@ impl Wire for MemberIdentity {
     }
 }
 impl WireStruct for MemberIdentity {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::MemberIdentity> for MemberIdentity {
     fn from(v: super::v3::MemberIdentity) -> Self {
         Self {
@@ -274,6 +275,7 @@ impl From<super::v3::MemberIdentity> for MemberIdentity {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::MemberIdentity> for MemberIdentity {
     fn from(v: super::v4::MemberIdentity) -> Self {
         Self {
@@ -284,6 +286,7 @@ impl From<super::v4::MemberIdentity> for MemberIdentity {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::MemberIdentity> for MemberIdentity {
     fn from(v: super::v5::MemberIdentity) -> Self {
         Self {
@@ -294,6 +297,7 @@ impl From<super::v5::MemberIdentity> for MemberIdentity {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl MemberIdentity {
     /// This value as the `MemberIdentity` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -499,6 +503,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -509,6 +514,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -518,6 +524,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -528,6 +535,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -537,6 +545,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -547,6 +556,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -556,6 +566,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -566,6 +577,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -575,6 +587,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -585,6 +598,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -594,6 +608,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -604,6 +619,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -613,6 +629,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `LeaveGroupRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -954,6 +971,7 @@ impl Wire for MemberResponse {
     }
 }
 impl WireStruct for MemberResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::MemberResponse> for MemberResponse {
     fn from(v: super::v3::MemberResponse) -> Self {
         Self {
@@ -964,6 +982,7 @@ impl From<super::v3::MemberResponse> for MemberResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::MemberResponse> for MemberResponse {
     fn from(v: super::v4::MemberResponse) -> Self {
         Self {
@@ -974,6 +993,7 @@ impl From<super::v4::MemberResponse> for MemberResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl MemberResponse {
     /// This value as the `MemberResponse` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1158,6 +1178,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1168,6 +1189,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1177,6 +1199,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1187,6 +1210,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1196,6 +1220,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1206,6 +1231,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1215,6 +1241,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1225,6 +1252,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1234,6 +1262,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1244,6 +1273,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1253,6 +1283,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1263,6 +1294,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1272,6 +1304,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `LeaveGroupResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -93,6 +93,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -101,6 +102,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -110,6 +112,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -118,6 +121,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -127,6 +131,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ListConfigResourcesRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -257,6 +262,7 @@ impl Wire for ConfigResource {
     }
 }
 impl WireStruct for ConfigResource {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ConfigResource> for ConfigResource {
     fn from(v: super::v0::ConfigResource) -> Self {
         Self {
@@ -266,6 +272,7 @@ impl From<super::v0::ConfigResource> for ConfigResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::ConfigResource> for ConfigResource {
     fn from(v: super::v1::ConfigResource) -> Self {
         Self {
@@ -275,6 +282,7 @@ impl From<super::v1::ConfigResource> for ConfigResource {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ConfigResource {
     /// This value as the `ConfigResource` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -407,6 +415,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -417,6 +426,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -426,6 +436,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -436,6 +447,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -445,6 +457,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ListConfigResourcesResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -149,6 +149,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(_v: super::v0::Request) -> Self {
         Self {
@@ -158,6 +159,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -167,6 +169,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(_v: super::v1::Request) -> Self {
         Self {
@@ -176,6 +179,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -185,6 +189,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(_v: super::v2::Request) -> Self {
         Self {
@@ -194,6 +199,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -203,6 +209,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -212,6 +219,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -221,6 +229,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -230,6 +239,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -239,6 +249,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -248,6 +259,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -257,6 +269,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ListGroupsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -555,6 +568,7 @@ impl Wire for ListedGroup {
     }
 }
 impl WireStruct for ListedGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ListedGroup> for ListedGroup {
     fn from(v: super::v0::ListedGroup) -> Self {
         Self {
@@ -566,6 +580,7 @@ impl From<super::v0::ListedGroup> for ListedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::ListedGroup> for ListedGroup {
     fn from(v: super::v3::ListedGroup) -> Self {
         Self {
@@ -577,6 +592,7 @@ impl From<super::v3::ListedGroup> for ListedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::ListedGroup> for ListedGroup {
     fn from(v: super::v4::ListedGroup) -> Self {
         Self {
@@ -588,6 +604,7 @@ impl From<super::v4::ListedGroup> for ListedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::ListedGroup> for ListedGroup {
     fn from(v: super::v5::ListedGroup) -> Self {
         Self {
@@ -599,6 +616,7 @@ impl From<super::v5::ListedGroup> for ListedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ListedGroup {
     /// This value as the `ListedGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -778,6 +796,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -788,6 +807,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -797,6 +817,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -807,6 +828,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -816,6 +838,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -826,6 +849,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -835,6 +859,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -845,6 +870,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -854,6 +880,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -864,6 +891,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -873,6 +901,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -883,6 +912,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -892,6 +922,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ListGroupsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -104,6 +104,7 @@ impl Wire for ListOffsetsTopic {
     }
 }
 impl WireStruct for ListOffsetsTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ListOffsetsTopic> for ListOffsetsTopic {
     fn from(v: super::v1::ListOffsetsTopic) -> Self {
         Self {
@@ -113,6 +114,7 @@ impl From<super::v1::ListOffsetsTopic> for ListOffsetsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::ListOffsetsTopic> for ListOffsetsTopic {
     fn from(v: super::v4::ListOffsetsTopic) -> Self {
         Self {
@@ -122,6 +124,7 @@ impl From<super::v4::ListOffsetsTopic> for ListOffsetsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::ListOffsetsTopic> for ListOffsetsTopic {
     fn from(v: super::v6::ListOffsetsTopic) -> Self {
         Self {
@@ -131,6 +134,7 @@ impl From<super::v6::ListOffsetsTopic> for ListOffsetsTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ListOffsetsTopic {
     /// This value as the `ListOffsetsTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -314,6 +318,7 @@ impl Wire for ListOffsetsPartition {
     }
 }
 impl WireStruct for ListOffsetsPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ListOffsetsPartition> for ListOffsetsPartition {
     fn from(v: super::v1::ListOffsetsPartition) -> Self {
         Self {
@@ -324,6 +329,7 @@ impl From<super::v1::ListOffsetsPartition> for ListOffsetsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::ListOffsetsPartition> for ListOffsetsPartition {
     fn from(v: super::v4::ListOffsetsPartition) -> Self {
         Self {
@@ -334,6 +340,7 @@ impl From<super::v4::ListOffsetsPartition> for ListOffsetsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::ListOffsetsPartition> for ListOffsetsPartition {
     fn from(v: super::v6::ListOffsetsPartition) -> Self {
         Self {
@@ -344,6 +351,7 @@ impl From<super::v6::ListOffsetsPartition> for ListOffsetsPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ListOffsetsPartition {
     /// This value as the `ListOffsetsPartition` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -572,6 +580,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -583,6 +592,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -592,6 +602,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -603,6 +614,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -612,6 +624,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -623,6 +636,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -632,6 +646,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -643,6 +658,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -652,6 +668,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -663,6 +680,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -672,6 +690,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -683,6 +702,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -692,6 +712,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -703,6 +724,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -712,6 +734,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -723,6 +746,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -732,6 +756,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -743,6 +768,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -752,6 +778,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
@@ -763,6 +790,7 @@ impl From<super::v10::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -772,6 +800,7 @@ impl TryFrom<Request> for super::v10::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Request> for Request {
     fn from(v: super::v11::Request) -> Self {
         Self {
@@ -783,6 +812,7 @@ impl From<super::v11::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -792,6 +822,7 @@ impl TryFrom<Request> for super::v11::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ListOffsetsRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1055,6 +1086,7 @@ impl Wire for ListOffsetsTopicResponse {
     }
 }
 impl WireStruct for ListOffsetsTopicResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
     fn from(v: super::v1::ListOffsetsTopicResponse) -> Self {
         Self {
@@ -1064,6 +1096,7 @@ impl From<super::v1::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
     fn from(v: super::v4::ListOffsetsTopicResponse) -> Self {
         Self {
@@ -1073,6 +1106,7 @@ impl From<super::v4::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
     fn from(v: super::v6::ListOffsetsTopicResponse) -> Self {
         Self {
@@ -1082,6 +1116,7 @@ impl From<super::v6::ListOffsetsTopicResponse> for ListOffsetsTopicResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ListOffsetsTopicResponse {
     /// This value as the `ListOffsetsTopicResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1329,6 +1364,7 @@ impl Wire for ListOffsetsPartitionResponse {
     }
 }
 impl WireStruct for ListOffsetsPartitionResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ListOffsetsPartitionResponse> for ListOffsetsPartitionResponse {
     fn from(v: super::v1::ListOffsetsPartitionResponse) -> Self {
         Self {
@@ -1341,6 +1377,7 @@ impl From<super::v1::ListOffsetsPartitionResponse> for ListOffsetsPartitionRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::ListOffsetsPartitionResponse> for ListOffsetsPartitionResponse {
     fn from(v: super::v4::ListOffsetsPartitionResponse) -> Self {
         Self {
@@ -1353,6 +1390,7 @@ impl From<super::v4::ListOffsetsPartitionResponse> for ListOffsetsPartitionRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::ListOffsetsPartitionResponse> for ListOffsetsPartitionResponse {
     fn from(v: super::v6::ListOffsetsPartitionResponse) -> Self {
         Self {
@@ -1365,6 +1403,7 @@ impl From<super::v6::ListOffsetsPartitionResponse> for ListOffsetsPartitionRespo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ListOffsetsPartitionResponse {
     /// This value as the `ListOffsetsPartitionResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1548,6 +1587,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1557,6 +1597,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1566,6 +1607,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1575,6 +1617,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1584,6 +1627,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1593,6 +1637,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1602,6 +1647,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1611,6 +1657,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1620,6 +1667,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1629,6 +1677,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1638,6 +1687,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1647,6 +1697,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1656,6 +1707,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -1665,6 +1717,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1674,6 +1727,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -1683,6 +1737,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1692,6 +1747,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -1701,6 +1757,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1710,6 +1767,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
@@ -1719,6 +1777,7 @@ impl From<super::v10::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1728,6 +1787,7 @@ impl TryFrom<Response> for super::v10::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
@@ -1737,6 +1797,7 @@ impl From<super::v11::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1746,6 +1807,7 @@ impl TryFrom<Response> for super::v11::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ListOffsetsResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

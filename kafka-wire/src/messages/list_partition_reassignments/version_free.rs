@@ -98,6 +98,7 @@ impl Wire for ListPartitionReassignmentsTopics {
     }
 }
 impl WireStruct for ListPartitionReassignmentsTopics {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ListPartitionReassignmentsTopics>
 for ListPartitionReassignmentsTopics {
     fn from(v: super::v0::ListPartitionReassignmentsTopics) -> Self {
@@ -108,6 +109,7 @@ for ListPartitionReassignmentsTopics {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ListPartitionReassignmentsTopics {
     /// This value as the `ListPartitionReassignmentsTopics` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -217,6 +219,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -229,6 +232,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -238,6 +242,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ListPartitionReassignmentsRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -341,6 +346,7 @@ impl Wire for OngoingTopicReassignment {
     }
 }
 impl WireStruct for OngoingTopicReassignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OngoingTopicReassignment> for OngoingTopicReassignment {
     fn from(v: super::v0::OngoingTopicReassignment) -> Self {
         Self {
@@ -350,6 +356,7 @@ impl From<super::v0::OngoingTopicReassignment> for OngoingTopicReassignment {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OngoingTopicReassignment {
     /// This value as the `OngoingTopicReassignment` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -504,6 +511,7 @@ impl Wire for OngoingPartitionReassignment {
     }
 }
 impl WireStruct for OngoingPartitionReassignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OngoingPartitionReassignment> for OngoingPartitionReassignment {
     fn from(v: super::v0::OngoingPartitionReassignment) -> Self {
         Self {
@@ -515,6 +523,7 @@ impl From<super::v0::OngoingPartitionReassignment> for OngoingPartitionReassignm
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OngoingPartitionReassignment {
     /// This value as the `OngoingPartitionReassignment` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -669,6 +678,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -680,6 +690,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -689,6 +700,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ListPartitionReassignmentsResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -162,6 +162,7 @@ impl Wire for MetadataRequestTopic {
     }
 }
 impl WireStruct for MetadataRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::MetadataRequestTopic> for MetadataRequestTopic {
     fn from(v: super::v0::MetadataRequestTopic) -> Self {
         Self {
@@ -171,6 +172,7 @@ impl From<super::v0::MetadataRequestTopic> for MetadataRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::MetadataRequestTopic> for MetadataRequestTopic {
     fn from(v: super::v9::MetadataRequestTopic) -> Self {
         Self {
@@ -180,6 +182,7 @@ impl From<super::v9::MetadataRequestTopic> for MetadataRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::MetadataRequestTopic> for MetadataRequestTopic {
     fn from(v: super::v10::MetadataRequestTopic) -> Self {
         Self {
@@ -189,6 +192,7 @@ impl From<super::v10::MetadataRequestTopic> for MetadataRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl MetadataRequestTopic {
     /// This value as the `MetadataRequestTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -514,6 +518,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -525,6 +530,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -534,6 +540,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -548,6 +555,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -557,6 +565,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -571,6 +580,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -580,6 +590,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -594,6 +605,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -603,6 +615,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -617,6 +630,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -626,6 +640,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -640,6 +655,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -649,6 +665,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -663,6 +680,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -672,6 +690,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -686,6 +705,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -695,6 +715,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -710,6 +731,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -719,6 +741,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -734,6 +757,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -743,6 +767,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
@@ -758,6 +783,7 @@ impl From<super::v10::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -767,6 +793,7 @@ impl TryFrom<Request> for super::v10::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Request> for Request {
     fn from(v: super::v11::Request) -> Self {
         Self {
@@ -781,6 +808,7 @@ impl From<super::v11::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -790,6 +818,7 @@ impl TryFrom<Request> for super::v11::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::Request> for Request {
     fn from(v: super::v12::Request) -> Self {
         Self {
@@ -804,6 +833,7 @@ impl From<super::v12::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v12::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -813,6 +843,7 @@ impl TryFrom<Request> for super::v12::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::Request> for Request {
     fn from(v: super::v13::Request) -> Self {
         Self {
@@ -827,6 +858,7 @@ impl From<super::v13::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v13::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -836,6 +868,7 @@ impl TryFrom<Request> for super::v13::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `MetadataRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1437,6 +1470,7 @@ impl Wire for MetadataResponseBroker {
     }
 }
 impl WireStruct for MetadataResponseBroker {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::MetadataResponseBroker> for MetadataResponseBroker {
     fn from(v: super::v0::MetadataResponseBroker) -> Self {
         Self {
@@ -1448,6 +1482,7 @@ impl From<super::v0::MetadataResponseBroker> for MetadataResponseBroker {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::MetadataResponseBroker> for MetadataResponseBroker {
     fn from(v: super::v1::MetadataResponseBroker) -> Self {
         Self {
@@ -1459,6 +1494,7 @@ impl From<super::v1::MetadataResponseBroker> for MetadataResponseBroker {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::MetadataResponseBroker> for MetadataResponseBroker {
     fn from(v: super::v9::MetadataResponseBroker) -> Self {
         Self {
@@ -1470,6 +1506,7 @@ impl From<super::v9::MetadataResponseBroker> for MetadataResponseBroker {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl MetadataResponseBroker {
     /// This value as the `MetadataResponseBroker` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1800,6 +1837,7 @@ impl Wire for MetadataResponseTopic {
     }
 }
 impl WireStruct for MetadataResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v0::MetadataResponseTopic) -> Self {
         Self {
@@ -1813,6 +1851,7 @@ impl From<super::v0::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v1::MetadataResponseTopic) -> Self {
         Self {
@@ -1826,6 +1865,7 @@ impl From<super::v1::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v5::MetadataResponseTopic) -> Self {
         Self {
@@ -1839,6 +1879,7 @@ impl From<super::v5::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v7::MetadataResponseTopic) -> Self {
         Self {
@@ -1852,6 +1893,7 @@ impl From<super::v7::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v8::MetadataResponseTopic) -> Self {
         Self {
@@ -1865,6 +1907,7 @@ impl From<super::v8::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v9::MetadataResponseTopic) -> Self {
         Self {
@@ -1878,6 +1921,7 @@ impl From<super::v9::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v10::MetadataResponseTopic) -> Self {
         Self {
@@ -1891,6 +1935,7 @@ impl From<super::v10::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::MetadataResponseTopic> for MetadataResponseTopic {
     fn from(v: super::v12::MetadataResponseTopic) -> Self {
         Self {
@@ -1904,6 +1949,7 @@ impl From<super::v12::MetadataResponseTopic> for MetadataResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl MetadataResponseTopic {
     /// This value as the `MetadataResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2409,6 +2455,7 @@ impl Wire for MetadataResponsePartition {
     }
 }
 impl WireStruct for MetadataResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::MetadataResponsePartition> for MetadataResponsePartition {
     fn from(v: super::v0::MetadataResponsePartition) -> Self {
         Self {
@@ -2423,6 +2470,7 @@ impl From<super::v0::MetadataResponsePartition> for MetadataResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::MetadataResponsePartition> for MetadataResponsePartition {
     fn from(v: super::v5::MetadataResponsePartition) -> Self {
         Self {
@@ -2437,6 +2485,7 @@ impl From<super::v5::MetadataResponsePartition> for MetadataResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::MetadataResponsePartition> for MetadataResponsePartition {
     fn from(v: super::v7::MetadataResponsePartition) -> Self {
         Self {
@@ -2451,6 +2500,7 @@ impl From<super::v7::MetadataResponsePartition> for MetadataResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::MetadataResponsePartition> for MetadataResponsePartition {
     fn from(v: super::v9::MetadataResponsePartition) -> Self {
         Self {
@@ -2465,6 +2515,7 @@ impl From<super::v9::MetadataResponsePartition> for MetadataResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl MetadataResponsePartition {
     /// This value as the `MetadataResponsePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2858,6 +2909,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -2872,6 +2924,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2881,6 +2934,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -2895,6 +2949,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2904,6 +2959,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -2918,6 +2974,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2927,6 +2984,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -2941,6 +2999,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2950,6 +3009,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -2964,6 +3024,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2973,6 +3034,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -2987,6 +3049,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2996,6 +3059,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -3010,6 +3074,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3019,6 +3084,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -3033,6 +3099,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3042,6 +3109,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -3056,6 +3124,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3065,6 +3134,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -3079,6 +3149,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3088,6 +3159,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
@@ -3102,6 +3174,7 @@ impl From<super::v10::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3111,6 +3184,7 @@ impl TryFrom<Response> for super::v10::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
@@ -3125,6 +3199,7 @@ impl From<super::v11::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3134,6 +3209,7 @@ impl TryFrom<Response> for super::v11::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::Response> for Response {
     fn from(v: super::v12::Response) -> Self {
         Self {
@@ -3148,6 +3224,7 @@ impl From<super::v12::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v12::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3157,6 +3234,7 @@ impl TryFrom<Response> for super::v12::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::Response> for Response {
     fn from(v: super::v13::Response) -> Self {
         Self {
@@ -3171,6 +3249,7 @@ impl From<super::v13::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v13::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3180,6 +3259,7 @@ impl TryFrom<Response> for super::v13::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `MetadataResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -2,18 +2,29 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `OffsetCommit` API (key 8): versions 2–10, flexible from 8.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v2;
+#[cfg(feature = "versioned")]
 pub mod v3;
+#[cfg(feature = "versioned")]
 pub mod v4;
+#[cfg(feature = "versioned")]
 pub mod v5;
+#[cfg(feature = "versioned")]
 pub mod v6;
+#[cfg(feature = "versioned")]
 pub mod v7;
+#[cfg(feature = "versioned")]
 pub mod v8;
+#[cfg(feature = "versioned")]
 pub mod v9;
+#[cfg(feature = "versioned")]
 pub mod v10;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -29,6 +40,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -44,6 +56,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -73,6 +86,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -101,6 +115,7 @@ impl Response {
     }
 }
 ///A `OffsetCommit` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -114,6 +129,7 @@ pub enum AnyRequest {
     V9(v9::Request),
     V10(v10::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::OffsetCommit;
@@ -329,6 +345,7 @@ impl AnyRequest {
     }
 }
 ///A `OffsetCommit` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -342,6 +359,7 @@ pub enum AnyResponse {
     V9(v9::Response),
     V10(v10::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::OffsetCommit;
@@ -462,97 +480,115 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Request> for AnyRequest {
     fn from(m: v2::Request) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Request> for AnyRequest {
     fn from(m: v5::Request) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Request> for AnyRequest {
     fn from(m: v6::Request) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v7::Request> for AnyRequest {
     fn from(m: v7::Request) -> Self {
         Self::V7(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v8::Request> for AnyRequest {
     fn from(m: v8::Request) -> Self {
         Self::V8(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v9::Request> for AnyRequest {
     fn from(m: v9::Request) -> Self {
         Self::V9(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v10::Request> for AnyRequest {
     fn from(m: v10::Request) -> Self {
         Self::V10(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -570,7 +606,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -588,7 +624,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -611,7 +647,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

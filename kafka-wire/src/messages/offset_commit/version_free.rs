@@ -145,6 +145,7 @@ impl Wire for OffsetCommitRequestTopic {
     }
 }
 impl WireStruct for OffsetCommitRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
     fn from(v: super::v2::OffsetCommitRequestTopic) -> Self {
         Self {
@@ -155,6 +156,7 @@ impl From<super::v2::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
     fn from(v: super::v6::OffsetCommitRequestTopic) -> Self {
         Self {
@@ -165,6 +167,7 @@ impl From<super::v6::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
     fn from(v: super::v8::OffsetCommitRequestTopic) -> Self {
         Self {
@@ -175,6 +178,7 @@ impl From<super::v8::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
     fn from(v: super::v10::OffsetCommitRequestTopic) -> Self {
         Self {
@@ -185,6 +189,7 @@ impl From<super::v10::OffsetCommitRequestTopic> for OffsetCommitRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetCommitRequestTopic {
     /// This value as the `OffsetCommitRequestTopic` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -428,6 +433,7 @@ impl Wire for OffsetCommitRequestPartition {
     }
 }
 impl WireStruct for OffsetCommitRequestPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetCommitRequestPartition> for OffsetCommitRequestPartition {
     fn from(v: super::v2::OffsetCommitRequestPartition) -> Self {
         Self {
@@ -439,6 +445,7 @@ impl From<super::v2::OffsetCommitRequestPartition> for OffsetCommitRequestPartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::OffsetCommitRequestPartition> for OffsetCommitRequestPartition {
     fn from(v: super::v6::OffsetCommitRequestPartition) -> Self {
         Self {
@@ -450,6 +457,7 @@ impl From<super::v6::OffsetCommitRequestPartition> for OffsetCommitRequestPartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetCommitRequestPartition> for OffsetCommitRequestPartition {
     fn from(v: super::v8::OffsetCommitRequestPartition) -> Self {
         Self {
@@ -461,6 +469,7 @@ impl From<super::v8::OffsetCommitRequestPartition> for OffsetCommitRequestPartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetCommitRequestPartition {
     /// This value as the `OffsetCommitRequestPartition` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -786,6 +795,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -799,6 +809,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -808,6 +819,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -821,6 +833,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -830,6 +843,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -843,6 +857,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -852,6 +867,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -865,6 +881,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -874,6 +891,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -887,6 +905,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -896,6 +915,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -909,6 +929,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -918,6 +939,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -931,6 +953,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -940,6 +963,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -953,6 +977,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -962,6 +987,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
@@ -975,6 +1001,7 @@ impl From<super::v10::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -984,6 +1011,7 @@ impl TryFrom<Request> for super::v10::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `OffsetCommitRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1328,6 +1356,7 @@ impl Wire for OffsetCommitResponseTopic {
     }
 }
 impl WireStruct for OffsetCommitResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
     fn from(v: super::v2::OffsetCommitResponseTopic) -> Self {
         Self {
@@ -1338,6 +1367,7 @@ impl From<super::v2::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
     fn from(v: super::v8::OffsetCommitResponseTopic) -> Self {
         Self {
@@ -1348,6 +1378,7 @@ impl From<super::v8::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
     fn from(v: super::v10::OffsetCommitResponseTopic) -> Self {
         Self {
@@ -1358,6 +1389,7 @@ impl From<super::v10::OffsetCommitResponseTopic> for OffsetCommitResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetCommitResponseTopic {
     /// This value as the `OffsetCommitResponseTopic` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1520,6 +1552,7 @@ impl Wire for OffsetCommitResponsePartition {
     }
 }
 impl WireStruct for OffsetCommitResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetCommitResponsePartition> for OffsetCommitResponsePartition {
     fn from(v: super::v2::OffsetCommitResponsePartition) -> Self {
         Self {
@@ -1529,6 +1562,7 @@ impl From<super::v2::OffsetCommitResponsePartition> for OffsetCommitResponsePart
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetCommitResponsePartition> for OffsetCommitResponsePartition {
     fn from(v: super::v8::OffsetCommitResponsePartition) -> Self {
         Self {
@@ -1538,6 +1572,7 @@ impl From<super::v8::OffsetCommitResponsePartition> for OffsetCommitResponsePart
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetCommitResponsePartition {
     /// This value as the `OffsetCommitResponsePartition` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1686,6 +1721,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1695,6 +1731,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1704,6 +1741,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1713,6 +1751,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1722,6 +1761,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1731,6 +1771,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1740,6 +1781,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1749,6 +1791,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1758,6 +1801,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1767,6 +1811,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1776,6 +1821,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -1785,6 +1831,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1794,6 +1841,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -1803,6 +1851,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1812,6 +1861,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -1821,6 +1871,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1830,6 +1881,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
@@ -1839,6 +1891,7 @@ impl From<super::v10::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1848,6 +1901,7 @@ impl TryFrom<Response> for super::v10::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `OffsetCommitResponse` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]

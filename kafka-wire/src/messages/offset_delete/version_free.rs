@@ -83,6 +83,7 @@ impl Wire for OffsetDeleteRequestTopic {
     }
 }
 impl WireStruct for OffsetDeleteRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OffsetDeleteRequestTopic> for OffsetDeleteRequestTopic {
     fn from(v: super::v0::OffsetDeleteRequestTopic) -> Self {
         Self {
@@ -91,6 +92,7 @@ impl From<super::v0::OffsetDeleteRequestTopic> for OffsetDeleteRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetDeleteRequestTopic {
     /// This value as the `OffsetDeleteRequestTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -168,6 +170,7 @@ impl Wire for OffsetDeleteRequestPartition {
     }
 }
 impl WireStruct for OffsetDeleteRequestPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OffsetDeleteRequestPartition> for OffsetDeleteRequestPartition {
     fn from(v: super::v0::OffsetDeleteRequestPartition) -> Self {
         Self {
@@ -175,6 +178,7 @@ impl From<super::v0::OffsetDeleteRequestPartition> for OffsetDeleteRequestPartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetDeleteRequestPartition {
     /// This value as the `OffsetDeleteRequestPartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -258,6 +262,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -266,6 +271,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -275,6 +281,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `OffsetDeleteRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -365,6 +372,7 @@ impl Wire for OffsetDeleteResponseTopic {
     }
 }
 impl WireStruct for OffsetDeleteResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OffsetDeleteResponseTopic> for OffsetDeleteResponseTopic {
     fn from(v: super::v0::OffsetDeleteResponseTopic) -> Self {
         Self {
@@ -373,6 +381,7 @@ impl From<super::v0::OffsetDeleteResponseTopic> for OffsetDeleteResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetDeleteResponseTopic {
     /// This value as the `OffsetDeleteResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -471,6 +480,7 @@ impl Wire for OffsetDeleteResponsePartition {
     }
 }
 impl WireStruct for OffsetDeleteResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::OffsetDeleteResponsePartition> for OffsetDeleteResponsePartition {
     fn from(v: super::v0::OffsetDeleteResponsePartition) -> Self {
         Self {
@@ -479,6 +489,7 @@ impl From<super::v0::OffsetDeleteResponsePartition> for OffsetDeleteResponsePart
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetDeleteResponsePartition {
     /// This value as the `OffsetDeleteResponsePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -591,6 +602,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -600,6 +612,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -609,6 +622,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `OffsetDeleteResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -149,6 +149,7 @@ impl Wire for OffsetFetchRequestTopic {
     }
 }
 impl WireStruct for OffsetFetchRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::OffsetFetchRequestTopic> for OffsetFetchRequestTopic {
     fn from(v: super::v1::OffsetFetchRequestTopic) -> Self {
         Self {
@@ -158,6 +159,7 @@ impl From<super::v1::OffsetFetchRequestTopic> for OffsetFetchRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::OffsetFetchRequestTopic> for OffsetFetchRequestTopic {
     fn from(v: super::v6::OffsetFetchRequestTopic) -> Self {
         Self {
@@ -167,6 +169,7 @@ impl From<super::v6::OffsetFetchRequestTopic> for OffsetFetchRequestTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchRequestTopic {
     /// This value as the `OffsetFetchRequestTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -489,6 +492,7 @@ impl Wire for OffsetFetchRequestGroup {
     }
 }
 impl WireStruct for OffsetFetchRequestGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
     fn from(v: super::v8::OffsetFetchRequestGroup) -> Self {
         Self {
@@ -503,6 +507,7 @@ impl From<super::v8::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
     fn from(v: super::v9::OffsetFetchRequestGroup) -> Self {
         Self {
@@ -517,6 +522,7 @@ impl From<super::v9::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
     fn from(v: super::v10::OffsetFetchRequestGroup) -> Self {
         Self {
@@ -531,6 +537,7 @@ impl From<super::v10::OffsetFetchRequestGroup> for OffsetFetchRequestGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchRequestGroup {
     /// This value as the `OffsetFetchRequestGroup` of version 8 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -757,6 +764,7 @@ impl Wire for OffsetFetchRequestTopics {
     }
 }
 impl WireStruct for OffsetFetchRequestTopics {}
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetFetchRequestTopics> for OffsetFetchRequestTopics {
     fn from(v: super::v8::OffsetFetchRequestTopics) -> Self {
         Self {
@@ -767,6 +775,7 @@ impl From<super::v8::OffsetFetchRequestTopics> for OffsetFetchRequestTopics {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::OffsetFetchRequestTopics> for OffsetFetchRequestTopics {
     fn from(v: super::v10::OffsetFetchRequestTopics) -> Self {
         Self {
@@ -777,6 +786,7 @@ impl From<super::v10::OffsetFetchRequestTopics> for OffsetFetchRequestTopics {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchRequestTopics {
     /// This value as the `OffsetFetchRequestTopics` of version 8 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1065,6 +1075,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -1076,6 +1087,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1085,6 +1097,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -1099,6 +1112,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1108,6 +1122,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -1122,6 +1137,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1131,6 +1147,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -1145,6 +1162,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1154,6 +1172,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -1168,6 +1187,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1177,6 +1197,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -1191,6 +1212,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1200,6 +1222,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -1214,6 +1237,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1223,6 +1247,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -1234,6 +1259,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1243,6 +1269,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -1254,6 +1281,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1263,6 +1291,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
@@ -1274,6 +1303,7 @@ impl From<super::v10::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1283,6 +1313,7 @@ impl TryFrom<Request> for super::v10::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `OffsetFetchRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1695,6 +1726,7 @@ impl Wire for OffsetFetchResponseTopic {
     }
 }
 impl WireStruct for OffsetFetchResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
     fn from(v: super::v1::OffsetFetchResponseTopic) -> Self {
         Self {
@@ -1704,6 +1736,7 @@ impl From<super::v1::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
     fn from(v: super::v5::OffsetFetchResponseTopic) -> Self {
         Self {
@@ -1713,6 +1746,7 @@ impl From<super::v5::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
     fn from(v: super::v6::OffsetFetchResponseTopic) -> Self {
         Self {
@@ -1722,6 +1756,7 @@ impl From<super::v6::OffsetFetchResponseTopic> for OffsetFetchResponseTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchResponseTopic {
     /// This value as the `OffsetFetchResponseTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2078,6 +2113,7 @@ impl Wire for OffsetFetchResponsePartition {
     }
 }
 impl WireStruct for OffsetFetchResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::OffsetFetchResponsePartition> for OffsetFetchResponsePartition {
     fn from(v: super::v1::OffsetFetchResponsePartition) -> Self {
         Self {
@@ -2090,6 +2126,7 @@ impl From<super::v1::OffsetFetchResponsePartition> for OffsetFetchResponsePartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::OffsetFetchResponsePartition> for OffsetFetchResponsePartition {
     fn from(v: super::v5::OffsetFetchResponsePartition) -> Self {
         Self {
@@ -2102,6 +2139,7 @@ impl From<super::v5::OffsetFetchResponsePartition> for OffsetFetchResponsePartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::OffsetFetchResponsePartition> for OffsetFetchResponsePartition {
     fn from(v: super::v6::OffsetFetchResponsePartition) -> Self {
         Self {
@@ -2114,6 +2152,7 @@ impl From<super::v6::OffsetFetchResponsePartition> for OffsetFetchResponsePartit
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchResponsePartition {
     /// This value as the `OffsetFetchResponsePartition` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2363,6 +2402,7 @@ impl Wire for OffsetFetchResponseGroup {
     }
 }
 impl WireStruct for OffsetFetchResponseGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetFetchResponseGroup> for OffsetFetchResponseGroup {
     fn from(v: super::v8::OffsetFetchResponseGroup) -> Self {
         Self {
@@ -2373,6 +2413,7 @@ impl From<super::v8::OffsetFetchResponseGroup> for OffsetFetchResponseGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::OffsetFetchResponseGroup> for OffsetFetchResponseGroup {
     fn from(v: super::v10::OffsetFetchResponseGroup) -> Self {
         Self {
@@ -2383,6 +2424,7 @@ impl From<super::v10::OffsetFetchResponseGroup> for OffsetFetchResponseGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchResponseGroup {
     /// This value as the `OffsetFetchResponseGroup` of version 8 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2573,6 +2615,7 @@ impl Wire for OffsetFetchResponseTopics {
     }
 }
 impl WireStruct for OffsetFetchResponseTopics {}
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetFetchResponseTopics> for OffsetFetchResponseTopics {
     fn from(v: super::v8::OffsetFetchResponseTopics) -> Self {
         Self {
@@ -2583,6 +2626,7 @@ impl From<super::v8::OffsetFetchResponseTopics> for OffsetFetchResponseTopics {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::OffsetFetchResponseTopics> for OffsetFetchResponseTopics {
     fn from(v: super::v10::OffsetFetchResponseTopics) -> Self {
         Self {
@@ -2593,6 +2637,7 @@ impl From<super::v10::OffsetFetchResponseTopics> for OffsetFetchResponseTopics {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchResponseTopics {
     /// This value as the `OffsetFetchResponseTopics` of version 8 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2921,6 +2966,7 @@ impl Wire for OffsetFetchResponsePartitions {
     }
 }
 impl WireStruct for OffsetFetchResponsePartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v8::OffsetFetchResponsePartitions> for OffsetFetchResponsePartitions {
     fn from(v: super::v8::OffsetFetchResponsePartitions) -> Self {
         Self {
@@ -2933,6 +2979,7 @@ impl From<super::v8::OffsetFetchResponsePartitions> for OffsetFetchResponseParti
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetFetchResponsePartitions {
     /// This value as the `OffsetFetchResponsePartitions` of version 8 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -3150,6 +3197,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -3161,6 +3209,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3170,6 +3219,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -3181,6 +3231,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3190,6 +3241,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -3201,6 +3253,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3210,6 +3263,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -3221,6 +3275,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3230,6 +3285,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -3241,6 +3297,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3250,6 +3307,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -3261,6 +3319,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3270,6 +3329,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -3281,6 +3341,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3290,6 +3351,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -3301,6 +3363,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3310,6 +3373,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -3321,6 +3385,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3330,6 +3395,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
@@ -3341,6 +3407,7 @@ impl From<super::v10::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3350,6 +3417,7 @@ impl TryFrom<Response> for super::v10::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `OffsetFetchResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -2,12 +2,17 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `OffsetForLeaderEpoch` API (key 23): versions 2–4, flexible from 4.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v2;
+#[cfg(feature = "versioned")]
 pub mod v3;
+#[cfg(feature = "versioned")]
 pub mod v4;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -17,6 +22,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -26,6 +32,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -49,6 +56,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -71,6 +79,7 @@ impl Response {
     }
 }
 ///A `OffsetForLeaderEpoch` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -78,6 +87,7 @@ pub enum AnyRequest {
     V3(v3::Request),
     V4(v4::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
@@ -197,6 +207,7 @@ impl AnyRequest {
     }
 }
 ///A `OffsetForLeaderEpoch` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -204,6 +215,7 @@ pub enum AnyResponse {
     V3(v3::Response),
     V4(v4::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::OffsetForLeaderEpoch;
@@ -276,37 +288,43 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Request> for AnyRequest {
     fn from(m: v2::Request) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v2::Response> for AnyResponse {
     fn from(m: v2::Response) -> Self {
         Self::V2(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -318,7 +336,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -330,7 +348,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -347,7 +365,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

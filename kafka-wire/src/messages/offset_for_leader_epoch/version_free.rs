@@ -110,6 +110,7 @@ impl Wire for OffsetForLeaderTopic {
     }
 }
 impl WireStruct for OffsetForLeaderTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetForLeaderTopic> for OffsetForLeaderTopic {
     fn from(v: super::v2::OffsetForLeaderTopic) -> Self {
         Self {
@@ -119,6 +120,7 @@ impl From<super::v2::OffsetForLeaderTopic> for OffsetForLeaderTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::OffsetForLeaderTopic> for OffsetForLeaderTopic {
     fn from(v: super::v4::OffsetForLeaderTopic) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl From<super::v4::OffsetForLeaderTopic> for OffsetForLeaderTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetForLeaderTopic {
     /// This value as the `OffsetForLeaderTopic` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -297,6 +300,7 @@ impl Wire for OffsetForLeaderPartition {
     }
 }
 impl WireStruct for OffsetForLeaderPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetForLeaderPartition> for OffsetForLeaderPartition {
     fn from(v: super::v2::OffsetForLeaderPartition) -> Self {
         Self {
@@ -307,6 +311,7 @@ impl From<super::v2::OffsetForLeaderPartition> for OffsetForLeaderPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::OffsetForLeaderPartition> for OffsetForLeaderPartition {
     fn from(v: super::v4::OffsetForLeaderPartition) -> Self {
         Self {
@@ -317,6 +322,7 @@ impl From<super::v4::OffsetForLeaderPartition> for OffsetForLeaderPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetForLeaderPartition {
     /// This value as the `OffsetForLeaderPartition` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -465,6 +471,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -474,6 +481,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -483,6 +491,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -492,6 +501,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -501,6 +511,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -510,6 +521,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -519,6 +531,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `OffsetForLeaderEpochRequest` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -669,6 +682,7 @@ impl Wire for OffsetForLeaderTopicResult {
     }
 }
 impl WireStruct for OffsetForLeaderTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::OffsetForLeaderTopicResult> for OffsetForLeaderTopicResult {
     fn from(v: super::v2::OffsetForLeaderTopicResult) -> Self {
         Self {
@@ -678,6 +692,7 @@ impl From<super::v2::OffsetForLeaderTopicResult> for OffsetForLeaderTopicResult 
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::OffsetForLeaderTopicResult> for OffsetForLeaderTopicResult {
     fn from(v: super::v4::OffsetForLeaderTopicResult) -> Self {
         Self {
@@ -687,6 +702,7 @@ impl From<super::v4::OffsetForLeaderTopicResult> for OffsetForLeaderTopicResult 
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl OffsetForLeaderTopicResult {
     /// This value as the `OffsetForLeaderTopicResult` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -868,6 +884,7 @@ impl Wire for EpochEndOffset {
     }
 }
 impl WireStruct for EpochEndOffset {}
+#[cfg(feature = "versioned")]
 impl From<super::v2::EpochEndOffset> for EpochEndOffset {
     fn from(v: super::v2::EpochEndOffset) -> Self {
         Self {
@@ -879,6 +896,7 @@ impl From<super::v2::EpochEndOffset> for EpochEndOffset {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::EpochEndOffset> for EpochEndOffset {
     fn from(v: super::v4::EpochEndOffset) -> Self {
         Self {
@@ -890,6 +908,7 @@ impl From<super::v4::EpochEndOffset> for EpochEndOffset {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EpochEndOffset {
     /// This value as the `EpochEndOffset` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1026,6 +1045,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1035,6 +1055,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1044,6 +1065,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1053,6 +1075,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1062,6 +1085,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1071,6 +1095,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1080,6 +1105,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `OffsetForLeaderEpochResponse` of version 2 (and the versions sharing its fields).
     #[allow(unused_variables)]

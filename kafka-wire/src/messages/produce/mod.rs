@@ -2,20 +2,33 @@
 // Source: Apache Kafka schemas `kafka-4.4.0` from org.apache.kafka:kafka-clients:4.4.0 (kafka-schemas/PIN).
 
 //!The `Produce` API (key 0): versions 3–13, flexible from 9.
+#[allow(unused_imports)]
 use crate::__gen::*;
+#[cfg(feature = "versioned")]
 pub mod v3;
+#[cfg(feature = "versioned")]
 pub mod v4;
+#[cfg(feature = "versioned")]
 pub mod v5;
+#[cfg(feature = "versioned")]
 pub mod v6;
+#[cfg(feature = "versioned")]
 pub mod v7;
+#[cfg(feature = "versioned")]
 pub mod v8;
+#[cfg(feature = "versioned")]
 pub mod v9;
+#[cfg(feature = "versioned")]
 pub mod v10;
+#[cfg(feature = "versioned")]
 pub mod v11;
+#[cfg(feature = "versioned")]
 pub mod v12;
+#[cfg(feature = "versioned")]
 pub mod v13;
 mod version_free;
 pub use version_free::*;
+#[cfg(feature = "versioned")]
 impl From<AnyRequest> for Request {
     fn from(r: AnyRequest) -> Self {
         match r {
@@ -33,6 +46,7 @@ impl From<AnyRequest> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<AnyResponse> for Response {
     fn from(r: AnyResponse) -> Self {
         match r {
@@ -50,6 +64,7 @@ impl From<AnyResponse> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This request as the type of `version`: fields that version lacks are dropped
     /// if the schema marks them ignorable, and are otherwise an error unless they hold
@@ -81,6 +96,7 @@ impl Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This response as the type of `version` (see [`Request::into_version`]).
     pub fn into_version(self, version: i16) -> Result<AnyResponse, EncodeError> {
@@ -111,6 +127,7 @@ impl Response {
     }
 }
 ///A `Produce` request of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyRequest {
@@ -126,6 +143,7 @@ pub enum AnyRequest {
     V12(v12::Request),
     V13(v13::Request),
 }
+#[cfg(feature = "versioned")]
 impl AnyRequest {
     /// The API of this request.
     pub const API_KEY: ApiKey = ApiKey::Produce;
@@ -373,6 +391,7 @@ impl AnyRequest {
     }
 }
 ///A `Produce` response of any version.
+#[cfg(feature = "versioned")]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AnyResponse {
@@ -388,6 +407,7 @@ pub enum AnyResponse {
     V12(v12::Response),
     V13(v13::Response),
 }
+#[cfg(feature = "versioned")]
 impl AnyResponse {
     /// The API of this response.
     pub const API_KEY: ApiKey = ApiKey::Produce;
@@ -524,117 +544,139 @@ impl AnyResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Request> for AnyRequest {
     fn from(m: v3::Request) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v3::Response> for AnyResponse {
     fn from(m: v3::Response) -> Self {
         Self::V3(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Request> for AnyRequest {
     fn from(m: v4::Request) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v4::Response> for AnyResponse {
     fn from(m: v4::Response) -> Self {
         Self::V4(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Request> for AnyRequest {
     fn from(m: v5::Request) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v5::Response> for AnyResponse {
     fn from(m: v5::Response) -> Self {
         Self::V5(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Request> for AnyRequest {
     fn from(m: v6::Request) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v6::Response> for AnyResponse {
     fn from(m: v6::Response) -> Self {
         Self::V6(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v7::Request> for AnyRequest {
     fn from(m: v7::Request) -> Self {
         Self::V7(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v7::Response> for AnyResponse {
     fn from(m: v7::Response) -> Self {
         Self::V7(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v8::Request> for AnyRequest {
     fn from(m: v8::Request) -> Self {
         Self::V8(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v8::Response> for AnyResponse {
     fn from(m: v8::Response) -> Self {
         Self::V8(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v9::Request> for AnyRequest {
     fn from(m: v9::Request) -> Self {
         Self::V9(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v9::Response> for AnyResponse {
     fn from(m: v9::Response) -> Self {
         Self::V9(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v10::Request> for AnyRequest {
     fn from(m: v10::Request) -> Self {
         Self::V10(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v10::Response> for AnyResponse {
     fn from(m: v10::Response) -> Self {
         Self::V10(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v11::Request> for AnyRequest {
     fn from(m: v11::Request) -> Self {
         Self::V11(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v11::Response> for AnyResponse {
     fn from(m: v11::Response) -> Self {
         Self::V11(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v12::Request> for AnyRequest {
     fn from(m: v12::Request) -> Self {
         Self::V12(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v12::Response> for AnyResponse {
     fn from(m: v12::Response) -> Self {
         Self::V12(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v13::Request> for AnyRequest {
     fn from(m: v13::Request) -> Self {
         Self::V13(m)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<v13::Response> for AnyResponse {
     fn from(m: v13::Response) -> Self {
         Self::V13(m)
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyRequest {
     /// The sample request of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -654,7 +696,7 @@ impl AnyRequest {
         }
     }
 }
-#[cfg(feature = "samples")]
+#[cfg(all(feature = "samples", feature = "versioned"))]
 impl AnyResponse {
     /// The sample response of `version`, if this build supports it.
     pub fn sample(version: i16) -> Option<Self> {
@@ -674,7 +716,7 @@ impl AnyResponse {
         }
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyRequest {
     /// An arbitrary request of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(
@@ -699,7 +741,7 @@ impl AnyRequest {
         )
     }
 }
-#[cfg(feature = "arbitrary")]
+#[cfg(all(feature = "arbitrary", feature = "versioned"))]
 impl AnyResponse {
     /// An arbitrary response of `version` (`None` if this build does not support it).
     pub fn arbitrary_of(

@@ -148,6 +148,7 @@ impl Wire for TopicProduceData {
     }
 }
 impl WireStruct for TopicProduceData {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::TopicProduceData> for TopicProduceData {
     fn from(v: super::v3::TopicProduceData) -> Self {
         Self {
@@ -158,6 +159,7 @@ impl From<super::v3::TopicProduceData> for TopicProduceData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::TopicProduceData> for TopicProduceData {
     fn from(v: super::v9::TopicProduceData) -> Self {
         Self {
@@ -168,6 +170,7 @@ impl From<super::v9::TopicProduceData> for TopicProduceData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::TopicProduceData> for TopicProduceData {
     fn from(v: super::v13::TopicProduceData) -> Self {
         Self {
@@ -178,6 +181,7 @@ impl From<super::v13::TopicProduceData> for TopicProduceData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicProduceData {
     /// This value as the `TopicProduceData` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -323,6 +327,7 @@ impl Wire for PartitionProduceData {
     }
 }
 impl WireStruct for PartitionProduceData {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::PartitionProduceData> for PartitionProduceData {
     fn from(v: super::v3::PartitionProduceData) -> Self {
         Self {
@@ -332,6 +337,7 @@ impl From<super::v3::PartitionProduceData> for PartitionProduceData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::PartitionProduceData> for PartitionProduceData {
     fn from(v: super::v9::PartitionProduceData) -> Self {
         Self {
@@ -341,6 +347,7 @@ impl From<super::v9::PartitionProduceData> for PartitionProduceData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionProduceData {
     /// This value as the `PartitionProduceData` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -523,6 +530,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -534,6 +542,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -543,6 +552,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -554,6 +564,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -563,6 +574,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -574,6 +586,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -583,6 +596,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -594,6 +608,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -603,6 +618,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Request> for Request {
     fn from(v: super::v7::Request) -> Self {
         Self {
@@ -614,6 +630,7 @@ impl From<super::v7::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v7::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -623,6 +640,7 @@ impl TryFrom<Request> for super::v7::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Request> for Request {
     fn from(v: super::v8::Request) -> Self {
         Self {
@@ -634,6 +652,7 @@ impl From<super::v8::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v8::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -643,6 +662,7 @@ impl TryFrom<Request> for super::v8::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Request> for Request {
     fn from(v: super::v9::Request) -> Self {
         Self {
@@ -654,6 +674,7 @@ impl From<super::v9::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v9::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -663,6 +684,7 @@ impl TryFrom<Request> for super::v9::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Request> for Request {
     fn from(v: super::v10::Request) -> Self {
         Self {
@@ -674,6 +696,7 @@ impl From<super::v10::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v10::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -683,6 +706,7 @@ impl TryFrom<Request> for super::v10::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Request> for Request {
     fn from(v: super::v11::Request) -> Self {
         Self {
@@ -694,6 +718,7 @@ impl From<super::v11::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v11::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -703,6 +728,7 @@ impl TryFrom<Request> for super::v11::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::Request> for Request {
     fn from(v: super::v12::Request) -> Self {
         Self {
@@ -714,6 +740,7 @@ impl From<super::v12::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v12::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -723,6 +750,7 @@ impl TryFrom<Request> for super::v12::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::Request> for Request {
     fn from(v: super::v13::Request) -> Self {
         Self {
@@ -734,6 +762,7 @@ impl From<super::v13::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v13::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -743,6 +772,7 @@ impl TryFrom<Request> for super::v13::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ProduceRequest` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1068,6 +1098,7 @@ impl Wire for TopicProduceResponse {
     }
 }
 impl WireStruct for TopicProduceResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::TopicProduceResponse> for TopicProduceResponse {
     fn from(v: super::v3::TopicProduceResponse) -> Self {
         Self {
@@ -1078,6 +1109,7 @@ impl From<super::v3::TopicProduceResponse> for TopicProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::TopicProduceResponse> for TopicProduceResponse {
     fn from(v: super::v5::TopicProduceResponse) -> Self {
         Self {
@@ -1088,6 +1120,7 @@ impl From<super::v5::TopicProduceResponse> for TopicProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::TopicProduceResponse> for TopicProduceResponse {
     fn from(v: super::v8::TopicProduceResponse) -> Self {
         Self {
@@ -1098,6 +1131,7 @@ impl From<super::v8::TopicProduceResponse> for TopicProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::TopicProduceResponse> for TopicProduceResponse {
     fn from(v: super::v9::TopicProduceResponse) -> Self {
         Self {
@@ -1108,6 +1142,7 @@ impl From<super::v9::TopicProduceResponse> for TopicProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::TopicProduceResponse> for TopicProduceResponse {
     fn from(v: super::v10::TopicProduceResponse) -> Self {
         Self {
@@ -1118,6 +1153,7 @@ impl From<super::v10::TopicProduceResponse> for TopicProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::TopicProduceResponse> for TopicProduceResponse {
     fn from(v: super::v13::TopicProduceResponse) -> Self {
         Self {
@@ -1128,6 +1164,7 @@ impl From<super::v13::TopicProduceResponse> for TopicProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicProduceResponse {
     /// This value as the `TopicProduceResponse` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1604,6 +1641,7 @@ impl Wire for PartitionProduceResponse {
     }
 }
 impl WireStruct for PartitionProduceResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v3::PartitionProduceResponse> for PartitionProduceResponse {
     fn from(v: super::v3::PartitionProduceResponse) -> Self {
         Self {
@@ -1619,6 +1657,7 @@ impl From<super::v3::PartitionProduceResponse> for PartitionProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::PartitionProduceResponse> for PartitionProduceResponse {
     fn from(v: super::v5::PartitionProduceResponse) -> Self {
         Self {
@@ -1634,6 +1673,7 @@ impl From<super::v5::PartitionProduceResponse> for PartitionProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::PartitionProduceResponse> for PartitionProduceResponse {
     fn from(v: super::v8::PartitionProduceResponse) -> Self {
         Self {
@@ -1649,6 +1689,7 @@ impl From<super::v8::PartitionProduceResponse> for PartitionProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::PartitionProduceResponse> for PartitionProduceResponse {
     fn from(v: super::v9::PartitionProduceResponse) -> Self {
         Self {
@@ -1664,6 +1705,7 @@ impl From<super::v9::PartitionProduceResponse> for PartitionProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::PartitionProduceResponse> for PartitionProduceResponse {
     fn from(v: super::v10::PartitionProduceResponse) -> Self {
         Self {
@@ -1679,6 +1721,7 @@ impl From<super::v10::PartitionProduceResponse> for PartitionProduceResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionProduceResponse {
     /// This value as the `PartitionProduceResponse` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2027,6 +2070,7 @@ impl Wire for BatchIndexAndErrorMessage {
     }
 }
 impl WireStruct for BatchIndexAndErrorMessage {}
+#[cfg(feature = "versioned")]
 impl From<super::v8::BatchIndexAndErrorMessage> for BatchIndexAndErrorMessage {
     fn from(v: super::v8::BatchIndexAndErrorMessage) -> Self {
         Self {
@@ -2036,6 +2080,7 @@ impl From<super::v8::BatchIndexAndErrorMessage> for BatchIndexAndErrorMessage {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::BatchIndexAndErrorMessage> for BatchIndexAndErrorMessage {
     fn from(v: super::v9::BatchIndexAndErrorMessage) -> Self {
         Self {
@@ -2045,6 +2090,7 @@ impl From<super::v9::BatchIndexAndErrorMessage> for BatchIndexAndErrorMessage {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl BatchIndexAndErrorMessage {
     /// This value as the `BatchIndexAndErrorMessage` of version 8 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2230,6 +2276,7 @@ impl Wire for LeaderIdAndEpoch {
     }
 }
 impl WireStruct for LeaderIdAndEpoch {}
+#[cfg(feature = "versioned")]
 impl From<super::v10::LeaderIdAndEpoch> for LeaderIdAndEpoch {
     fn from(v: super::v10::LeaderIdAndEpoch) -> Self {
         Self {
@@ -2239,6 +2286,7 @@ impl From<super::v10::LeaderIdAndEpoch> for LeaderIdAndEpoch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderIdAndEpoch {
     /// This value as the `LeaderIdAndEpoch` of version 10 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2477,6 +2525,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v10::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v10::NodeEndpoint) -> Self {
         Self {
@@ -2488,6 +2537,7 @@ impl From<super::v10::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 10 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2686,6 +2736,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -2696,6 +2747,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2705,6 +2757,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -2715,6 +2768,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2724,6 +2778,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -2734,6 +2789,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2743,6 +2799,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -2753,6 +2810,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2762,6 +2820,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v7::Response> for Response {
     fn from(v: super::v7::Response) -> Self {
         Self {
@@ -2772,6 +2831,7 @@ impl From<super::v7::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v7::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2781,6 +2841,7 @@ impl TryFrom<Response> for super::v7::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v8::Response> for Response {
     fn from(v: super::v8::Response) -> Self {
         Self {
@@ -2791,6 +2852,7 @@ impl From<super::v8::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v8::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2800,6 +2862,7 @@ impl TryFrom<Response> for super::v8::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v9::Response> for Response {
     fn from(v: super::v9::Response) -> Self {
         Self {
@@ -2810,6 +2873,7 @@ impl From<super::v9::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v9::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2819,6 +2883,7 @@ impl TryFrom<Response> for super::v9::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v10::Response> for Response {
     fn from(v: super::v10::Response) -> Self {
         Self {
@@ -2829,6 +2894,7 @@ impl From<super::v10::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v10::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2838,6 +2904,7 @@ impl TryFrom<Response> for super::v10::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v11::Response> for Response {
     fn from(v: super::v11::Response) -> Self {
         Self {
@@ -2848,6 +2915,7 @@ impl From<super::v11::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v11::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2857,6 +2925,7 @@ impl TryFrom<Response> for super::v11::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v12::Response> for Response {
     fn from(v: super::v12::Response) -> Self {
         Self {
@@ -2867,6 +2936,7 @@ impl From<super::v12::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v12::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2876,6 +2946,7 @@ impl TryFrom<Response> for super::v12::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v13::Response> for Response {
     fn from(v: super::v13::Response) -> Self {
         Self {
@@ -2886,6 +2957,7 @@ impl From<super::v13::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v13::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2895,6 +2967,7 @@ impl TryFrom<Response> for super::v13::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ProduceResponse` of version 3 (and the versions sharing its fields).
     #[allow(unused_variables)]

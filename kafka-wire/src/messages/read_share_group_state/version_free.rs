@@ -87,6 +87,7 @@ impl Wire for ReadStateData {
     }
 }
 impl WireStruct for ReadStateData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReadStateData> for ReadStateData {
     fn from(v: super::v0::ReadStateData) -> Self {
         Self {
@@ -96,6 +97,7 @@ impl From<super::v0::ReadStateData> for ReadStateData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReadStateData {
     /// This value as the `ReadStateData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -195,6 +197,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -204,6 +207,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -303,6 +307,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -312,6 +317,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -321,6 +327,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ReadShareGroupStateRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -417,6 +424,7 @@ impl Wire for ReadStateResult {
     }
 }
 impl WireStruct for ReadStateResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReadStateResult> for ReadStateResult {
     fn from(v: super::v0::ReadStateResult) -> Self {
         Self {
@@ -426,6 +434,7 @@ impl From<super::v0::ReadStateResult> for ReadStateResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReadStateResult {
     /// This value as the `ReadStateResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -618,6 +627,7 @@ impl Wire for PartitionResult {
     }
 }
 impl WireStruct for PartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResult> for PartitionResult {
     fn from(v: super::v0::PartitionResult) -> Self {
         Self {
@@ -631,6 +641,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResult {
     /// This value as the `PartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -779,6 +790,7 @@ impl Wire for StateBatch {
     }
 }
 impl WireStruct for StateBatch {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::StateBatch> for StateBatch {
     fn from(v: super::v0::StateBatch) -> Self {
         Self {
@@ -790,6 +802,7 @@ impl From<super::v0::StateBatch> for StateBatch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl StateBatch {
     /// This value as the `StateBatch` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -872,6 +885,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -880,6 +894,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -889,6 +904,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ReadShareGroupStateResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

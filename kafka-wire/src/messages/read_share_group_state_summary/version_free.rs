@@ -94,6 +94,7 @@ impl Wire for ReadStateSummaryData {
     }
 }
 impl WireStruct for ReadStateSummaryData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReadStateSummaryData> for ReadStateSummaryData {
     fn from(v: super::v0::ReadStateSummaryData) -> Self {
         Self {
@@ -103,6 +104,7 @@ impl From<super::v0::ReadStateSummaryData> for ReadStateSummaryData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReadStateSummaryData {
     /// This value as the `ReadStateSummaryData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -205,6 +207,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -214,6 +217,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -314,6 +318,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -323,6 +328,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -332,6 +338,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -341,6 +348,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -350,6 +358,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ReadShareGroupStateSummaryRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -461,6 +470,7 @@ impl Wire for ReadStateSummaryResult {
     }
 }
 impl WireStruct for ReadStateSummaryResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::ReadStateSummaryResult> for ReadStateSummaryResult {
     fn from(v: super::v0::ReadStateSummaryResult) -> Self {
         Self {
@@ -470,6 +480,7 @@ impl From<super::v0::ReadStateSummaryResult> for ReadStateSummaryResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::ReadStateSummaryResult> for ReadStateSummaryResult {
     fn from(v: super::v1::ReadStateSummaryResult) -> Self {
         Self {
@@ -479,6 +490,7 @@ impl From<super::v1::ReadStateSummaryResult> for ReadStateSummaryResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ReadStateSummaryResult {
     /// This value as the `ReadStateSummaryResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -716,6 +728,7 @@ impl Wire for PartitionResult {
     }
 }
 impl WireStruct for PartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResult> for PartitionResult {
     fn from(v: super::v0::PartitionResult) -> Self {
         Self {
@@ -730,6 +743,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionResult> for PartitionResult {
     fn from(v: super::v1::PartitionResult) -> Self {
         Self {
@@ -744,6 +758,7 @@ impl From<super::v1::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResult {
     /// This value as the `PartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -849,6 +864,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -857,6 +873,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -866,6 +883,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -874,6 +892,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -883,6 +902,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ReadShareGroupStateSummaryResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

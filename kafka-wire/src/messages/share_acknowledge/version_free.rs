@@ -88,6 +88,7 @@ impl Wire for AcknowledgeTopic {
     }
 }
 impl WireStruct for AcknowledgeTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AcknowledgeTopic> for AcknowledgeTopic {
     fn from(v: super::v1::AcknowledgeTopic) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v1::AcknowledgeTopic> for AcknowledgeTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AcknowledgeTopic {
     /// This value as the `AcknowledgeTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -207,6 +209,7 @@ impl Wire for AcknowledgePartition {
     }
 }
 impl WireStruct for AcknowledgePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AcknowledgePartition> for AcknowledgePartition {
     fn from(v: super::v1::AcknowledgePartition) -> Self {
         Self {
@@ -216,6 +219,7 @@ impl From<super::v1::AcknowledgePartition> for AcknowledgePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AcknowledgePartition {
     /// This value as the `AcknowledgePartition` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -349,6 +353,7 @@ impl Wire for AcknowledgementBatch {
     }
 }
 impl WireStruct for AcknowledgementBatch {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AcknowledgementBatch> for AcknowledgementBatch {
     fn from(v: super::v1::AcknowledgementBatch) -> Self {
         Self {
@@ -359,6 +364,7 @@ impl From<super::v1::AcknowledgementBatch> for AcknowledgementBatch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AcknowledgementBatch {
     /// This value as the `AcknowledgementBatch` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -553,6 +559,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -565,6 +572,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -574,6 +582,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -586,6 +595,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -595,6 +605,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ShareAcknowledgeRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -731,6 +742,7 @@ impl Wire for ShareAcknowledgeTopicResponse {
     }
 }
 impl WireStruct for ShareAcknowledgeTopicResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ShareAcknowledgeTopicResponse> for ShareAcknowledgeTopicResponse {
     fn from(v: super::v1::ShareAcknowledgeTopicResponse) -> Self {
         Self {
@@ -740,6 +752,7 @@ impl From<super::v1::ShareAcknowledgeTopicResponse> for ShareAcknowledgeTopicRes
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ShareAcknowledgeTopicResponse {
     /// This value as the `ShareAcknowledgeTopicResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -897,6 +910,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionData> for PartitionData {
     fn from(v: super::v1::PartitionData) -> Self {
         Self {
@@ -908,6 +922,7 @@ impl From<super::v1::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1018,6 +1033,7 @@ impl Wire for LeaderIdAndEpoch {
     }
 }
 impl WireStruct for LeaderIdAndEpoch {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::LeaderIdAndEpoch> for LeaderIdAndEpoch {
     fn from(v: super::v1::LeaderIdAndEpoch) -> Self {
         Self {
@@ -1027,6 +1043,7 @@ impl From<super::v1::LeaderIdAndEpoch> for LeaderIdAndEpoch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderIdAndEpoch {
     /// This value as the `LeaderIdAndEpoch` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1146,6 +1163,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v1::NodeEndpoint) -> Self {
         Self {
@@ -1157,6 +1175,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1362,6 +1381,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1375,6 +1395,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1384,6 +1405,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1397,6 +1419,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1406,6 +1429,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ShareAcknowledgeResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

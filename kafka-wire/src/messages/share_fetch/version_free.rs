@@ -81,6 +81,7 @@ impl Wire for FetchTopic {
     }
 }
 impl WireStruct for FetchTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::FetchTopic> for FetchTopic {
     fn from(v: super::v1::FetchTopic) -> Self {
         Self {
@@ -90,6 +91,7 @@ impl From<super::v1::FetchTopic> for FetchTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FetchTopic {
     /// This value as the `FetchTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -198,6 +200,7 @@ impl Wire for FetchPartition {
     }
 }
 impl WireStruct for FetchPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::FetchPartition> for FetchPartition {
     fn from(v: super::v1::FetchPartition) -> Self {
         Self {
@@ -207,6 +210,7 @@ impl From<super::v1::FetchPartition> for FetchPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FetchPartition {
     /// This value as the `FetchPartition` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -337,6 +341,7 @@ impl Wire for AcknowledgementBatch {
     }
 }
 impl WireStruct for AcknowledgementBatch {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AcknowledgementBatch> for AcknowledgementBatch {
     fn from(v: super::v1::AcknowledgementBatch) -> Self {
         Self {
@@ -347,6 +352,7 @@ impl From<super::v1::AcknowledgementBatch> for AcknowledgementBatch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AcknowledgementBatch {
     /// This value as the `AcknowledgementBatch` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -447,6 +453,7 @@ impl Wire for ForgottenTopic {
     }
 }
 impl WireStruct for ForgottenTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ForgottenTopic> for ForgottenTopic {
     fn from(v: super::v1::ForgottenTopic) -> Self {
         Self {
@@ -456,6 +463,7 @@ impl From<super::v1::ForgottenTopic> for ForgottenTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ForgottenTopic {
     /// This value as the `ForgottenTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -781,6 +789,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -800,6 +809,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -809,6 +819,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -828,6 +839,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -837,6 +849,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ShareFetchRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -990,6 +1003,7 @@ impl Wire for ShareFetchableTopicResponse {
     }
 }
 impl WireStruct for ShareFetchableTopicResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::ShareFetchableTopicResponse> for ShareFetchableTopicResponse {
     fn from(v: super::v1::ShareFetchableTopicResponse) -> Self {
         Self {
@@ -999,6 +1013,7 @@ impl From<super::v1::ShareFetchableTopicResponse> for ShareFetchableTopicRespons
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl ShareFetchableTopicResponse {
     /// This value as the `ShareFetchableTopicResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1240,6 +1255,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionData> for PartitionData {
     fn from(v: super::v1::PartitionData) -> Self {
         Self {
@@ -1255,6 +1271,7 @@ impl From<super::v1::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1374,6 +1391,7 @@ impl Wire for LeaderIdAndEpoch {
     }
 }
 impl WireStruct for LeaderIdAndEpoch {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::LeaderIdAndEpoch> for LeaderIdAndEpoch {
     fn from(v: super::v1::LeaderIdAndEpoch) -> Self {
         Self {
@@ -1383,6 +1401,7 @@ impl From<super::v1::LeaderIdAndEpoch> for LeaderIdAndEpoch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl LeaderIdAndEpoch {
     /// This value as the `LeaderIdAndEpoch` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1510,6 +1529,7 @@ impl Wire for AcquiredRecords {
     }
 }
 impl WireStruct for AcquiredRecords {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::AcquiredRecords> for AcquiredRecords {
     fn from(v: super::v1::AcquiredRecords) -> Self {
         Self {
@@ -1520,6 +1540,7 @@ impl From<super::v1::AcquiredRecords> for AcquiredRecords {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl AcquiredRecords {
     /// This value as the `AcquiredRecords` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1640,6 +1661,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v1::NodeEndpoint) -> Self {
         Self {
@@ -1651,6 +1673,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1848,6 +1871,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1861,6 +1885,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1870,6 +1895,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1883,6 +1909,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1892,6 +1919,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ShareFetchResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

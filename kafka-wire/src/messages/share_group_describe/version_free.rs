@@ -94,6 +94,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -103,6 +104,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -112,6 +114,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ShareGroupDescribeRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -352,6 +355,7 @@ impl Wire for DescribedGroup {
     }
 }
 impl WireStruct for DescribedGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribedGroup> for DescribedGroup {
     fn from(v: super::v1::DescribedGroup) -> Self {
         Self {
@@ -368,6 +372,7 @@ impl From<super::v1::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedGroup {
     /// This value as the `DescribedGroup` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -544,6 +549,7 @@ impl Wire for Member {
     }
 }
 impl WireStruct for Member {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::Member> for Member {
     fn from(v: super::v1::Member) -> Self {
         Self {
@@ -558,6 +564,7 @@ impl From<super::v1::Member> for Member {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Member {
     /// This value as the `Member` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -652,6 +659,7 @@ impl Wire for Assignment {
     }
 }
 impl WireStruct for Assignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::Assignment> for Assignment {
     fn from(v: super::v1::Assignment) -> Self {
         Self {
@@ -660,6 +668,7 @@ impl From<super::v1::Assignment> for Assignment {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Assignment {
     /// This value as the `Assignment` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -776,6 +785,7 @@ impl Wire for TopicPartitions {
     }
 }
 impl WireStruct for TopicPartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicPartitions> for TopicPartitions {
     fn from(v: super::v1::TopicPartitions) -> Self {
         Self {
@@ -786,6 +796,7 @@ impl From<super::v1::TopicPartitions> for TopicPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartitions {
     /// This value as the `TopicPartitions` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -889,6 +900,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -898,6 +910,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -907,6 +920,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ShareGroupDescribeResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -164,6 +164,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -176,6 +177,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -185,6 +187,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `ShareGroupHeartbeatRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -280,6 +283,7 @@ impl Wire for Assignment {
     }
 }
 impl WireStruct for Assignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::Assignment> for Assignment {
     fn from(v: super::v1::Assignment) -> Self {
         Self {
@@ -288,6 +292,7 @@ impl From<super::v1::Assignment> for Assignment {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Assignment {
     /// This value as the `Assignment` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -385,6 +390,7 @@ impl Wire for TopicPartitions {
     }
 }
 impl WireStruct for TopicPartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicPartitions> for TopicPartitions {
     fn from(v: super::v1::TopicPartitions) -> Self {
         Self {
@@ -394,6 +400,7 @@ impl From<super::v1::TopicPartitions> for TopicPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartitions {
     /// This value as the `TopicPartitions` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -615,6 +622,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -632,6 +640,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -641,6 +650,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `ShareGroupHeartbeatResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -134,6 +134,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -144,6 +145,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -153,6 +155,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -163,6 +166,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -172,6 +176,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `StreamsGroupDescribeRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -624,6 +629,7 @@ impl Wire for DescribedGroup {
     }
 }
 impl WireStruct for DescribedGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::DescribedGroup> for DescribedGroup {
     fn from(v: super::v0::DescribedGroup) -> Self {
         Self {
@@ -646,6 +652,7 @@ impl From<super::v0::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::DescribedGroup> for DescribedGroup {
     fn from(v: super::v1::DescribedGroup) -> Self {
         Self {
@@ -671,6 +678,7 @@ impl From<super::v1::DescribedGroup> for DescribedGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl DescribedGroup {
     /// This value as the `DescribedGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -834,6 +842,7 @@ impl Wire for Topology {
     }
 }
 impl WireStruct for Topology {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Topology> for Topology {
     fn from(v: super::v0::Topology) -> Self {
         Self {
@@ -846,6 +855,7 @@ impl From<super::v0::Topology> for Topology {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Topology {
     /// This value as the `Topology` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1023,6 +1033,7 @@ impl Wire for Subtopology {
     }
 }
 impl WireStruct for Subtopology {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Subtopology> for Subtopology {
     fn from(v: super::v0::Subtopology) -> Self {
         Self {
@@ -1035,6 +1046,7 @@ impl From<super::v0::Subtopology> for Subtopology {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Subtopology {
     /// This value as the `Subtopology` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1174,6 +1186,7 @@ impl Wire for TopicInfo {
     }
 }
 impl WireStruct for TopicInfo {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicInfo> for TopicInfo {
     fn from(v: super::v0::TopicInfo) -> Self {
         Self {
@@ -1185,6 +1198,7 @@ impl From<super::v0::TopicInfo> for TopicInfo {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicInfo {
     /// This value as the `TopicInfo` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1275,6 +1289,7 @@ impl Wire for KeyValue {
     }
 }
 impl WireStruct for KeyValue {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::KeyValue> for KeyValue {
     fn from(v: super::v0::KeyValue) -> Self {
         Self {
@@ -1284,6 +1299,7 @@ impl From<super::v0::KeyValue> for KeyValue {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl KeyValue {
     /// This value as the `KeyValue` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1585,6 +1601,7 @@ impl Wire for Member {
     }
 }
 impl WireStruct for Member {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Member> for Member {
     fn from(v: super::v0::Member) -> Self {
         Self {
@@ -1610,6 +1627,7 @@ impl From<super::v0::Member> for Member {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Member {
     /// This value as the `Member` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1720,6 +1738,7 @@ impl Wire for Endpoint {
     }
 }
 impl WireStruct for Endpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Endpoint> for Endpoint {
     fn from(v: super::v0::Endpoint) -> Self {
         Self {
@@ -1729,6 +1748,7 @@ impl From<super::v0::Endpoint> for Endpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Endpoint {
     /// This value as the `Endpoint` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1839,6 +1859,7 @@ impl Wire for TaskOffset {
     }
 }
 impl WireStruct for TaskOffset {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TaskOffset> for TaskOffset {
     fn from(v: super::v0::TaskOffset) -> Self {
         Self {
@@ -1849,6 +1870,7 @@ impl From<super::v0::TaskOffset> for TaskOffset {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TaskOffset {
     /// This value as the `TaskOffset` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1980,6 +2002,7 @@ impl Wire for Assignment {
     }
 }
 impl WireStruct for Assignment {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Assignment> for Assignment {
     fn from(v: super::v0::Assignment) -> Self {
         Self {
@@ -1990,6 +2013,7 @@ impl From<super::v0::Assignment> for Assignment {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Assignment {
     /// This value as the `Assignment` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2087,6 +2111,7 @@ impl Wire for TaskIds {
     }
 }
 impl WireStruct for TaskIds {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TaskIds> for TaskIds {
     fn from(v: super::v0::TaskIds) -> Self {
         Self {
@@ -2096,6 +2121,7 @@ impl From<super::v0::TaskIds> for TaskIds {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TaskIds {
     /// This value as the `TaskIds` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2240,6 +2266,7 @@ impl Wire for TopologyDescription {
     }
 }
 impl WireStruct for TopologyDescription {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopologyDescription> for TopologyDescription {
     fn from(v: super::v1::TopologyDescription) -> Self {
         Self {
@@ -2249,6 +2276,7 @@ impl From<super::v1::TopologyDescription> for TopologyDescription {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescription {
     /// This value as the `TopologyDescription` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2397,6 +2425,7 @@ impl Wire for TopologyDescriptionSubtopology {
     }
 }
 impl WireStruct for TopologyDescriptionSubtopology {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopologyDescriptionSubtopology> for TopologyDescriptionSubtopology {
     fn from(v: super::v1::TopologyDescriptionSubtopology) -> Self {
         Self {
@@ -2406,6 +2435,7 @@ impl From<super::v1::TopologyDescriptionSubtopology> for TopologyDescriptionSubt
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescriptionSubtopology {
     /// This value as the `TopologyDescriptionSubtopology` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2742,6 +2772,7 @@ impl Wire for TopologyDescriptionNode {
     }
 }
 impl WireStruct for TopologyDescriptionNode {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopologyDescriptionNode> for TopologyDescriptionNode {
     fn from(v: super::v1::TopologyDescriptionNode) -> Self {
         Self {
@@ -2755,6 +2786,7 @@ impl From<super::v1::TopologyDescriptionNode> for TopologyDescriptionNode {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescriptionNode {
     /// This value as the `TopologyDescriptionNode` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2904,6 +2936,7 @@ impl Wire for TopologyDescriptionGlobalStore {
     }
 }
 impl WireStruct for TopologyDescriptionGlobalStore {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopologyDescriptionGlobalStore> for TopologyDescriptionGlobalStore {
     fn from(v: super::v1::TopologyDescriptionGlobalStore) -> Self {
         Self {
@@ -2913,6 +2946,7 @@ impl From<super::v1::TopologyDescriptionGlobalStore> for TopologyDescriptionGlob
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescriptionGlobalStore {
     /// This value as the `TopologyDescriptionGlobalStore` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -3018,6 +3052,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -3027,6 +3062,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3036,6 +3072,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -3045,6 +3082,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -3054,6 +3092,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `StreamsGroupDescribeResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

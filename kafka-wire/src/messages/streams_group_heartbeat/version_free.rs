@@ -90,6 +90,7 @@ impl Wire for Topology {
     }
 }
 impl WireStruct for Topology {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Topology> for Topology {
     fn from(v: super::v0::Topology) -> Self {
         Self {
@@ -99,6 +100,7 @@ impl From<super::v0::Topology> for Topology {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Topology {
     /// This value as the `Topology` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -317,6 +319,7 @@ impl Wire for Subtopology {
     }
 }
 impl WireStruct for Subtopology {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Subtopology> for Subtopology {
     fn from(v: super::v0::Subtopology) -> Self {
         Self {
@@ -331,6 +334,7 @@ impl From<super::v0::Subtopology> for Subtopology {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Subtopology {
     /// This value as the `Subtopology` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -474,6 +478,7 @@ impl Wire for TopicInfo {
     }
 }
 impl WireStruct for TopicInfo {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicInfo> for TopicInfo {
     fn from(v: super::v0::TopicInfo) -> Self {
         Self {
@@ -485,6 +490,7 @@ impl From<super::v0::TopicInfo> for TopicInfo {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicInfo {
     /// This value as the `TopicInfo` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -575,6 +581,7 @@ impl Wire for KeyValue {
     }
 }
 impl WireStruct for KeyValue {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::KeyValue> for KeyValue {
     fn from(v: super::v0::KeyValue) -> Self {
         Self {
@@ -584,6 +591,7 @@ impl From<super::v0::KeyValue> for KeyValue {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl KeyValue {
     /// This value as the `KeyValue` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -714,6 +722,7 @@ impl Wire for CopartitionGroup {
     }
 }
 impl WireStruct for CopartitionGroup {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CopartitionGroup> for CopartitionGroup {
     fn from(v: super::v0::CopartitionGroup) -> Self {
         Self {
@@ -724,6 +733,7 @@ impl From<super::v0::CopartitionGroup> for CopartitionGroup {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CopartitionGroup {
     /// This value as the `CopartitionGroup` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -821,6 +831,7 @@ impl Wire for TaskIds {
     }
 }
 impl WireStruct for TaskIds {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TaskIds> for TaskIds {
     fn from(v: super::v0::TaskIds) -> Self {
         Self {
@@ -830,6 +841,7 @@ impl From<super::v0::TaskIds> for TaskIds {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TaskIds {
     /// This value as the `TaskIds` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -916,6 +928,7 @@ impl Wire for Endpoint {
     }
 }
 impl WireStruct for Endpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Endpoint> for Endpoint {
     fn from(v: super::v0::Endpoint) -> Self {
         Self {
@@ -925,6 +938,7 @@ impl From<super::v0::Endpoint> for Endpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Endpoint {
     /// This value as the `Endpoint` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1035,6 +1049,7 @@ impl Wire for TaskOffset {
     }
 }
 impl WireStruct for TaskOffset {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TaskOffset> for TaskOffset {
     fn from(v: super::v0::TaskOffset) -> Self {
         Self {
@@ -1045,6 +1060,7 @@ impl From<super::v0::TaskOffset> for TaskOffset {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TaskOffset {
     /// This value as the `TaskOffset` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1515,6 +1531,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -1563,6 +1580,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1572,6 +1590,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -1620,6 +1639,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1629,6 +1649,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `StreamsGroupHeartbeatRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1823,6 +1844,7 @@ impl Wire for Status {
     }
 }
 impl WireStruct for Status {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Status> for Status {
     fn from(v: super::v0::Status) -> Self {
         Self {
@@ -1832,6 +1854,7 @@ impl From<super::v0::Status> for Status {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Status {
     /// This value as the `Status` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1928,6 +1951,7 @@ impl Wire for TaskIdsResponse {
     }
 }
 impl WireStruct for TaskIdsResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TaskIdsResponse> for TaskIdsResponse {
     fn from(v: super::v0::TaskIdsResponse) -> Self {
         Self {
@@ -1937,6 +1961,7 @@ impl From<super::v0::TaskIdsResponse> for TaskIdsResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TaskIdsResponse {
     /// This value as the `TaskIds` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2067,6 +2092,7 @@ impl Wire for EndpointToPartitions {
     }
 }
 impl WireStruct for EndpointToPartitions {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EndpointToPartitions> for EndpointToPartitions {
     fn from(v: super::v0::EndpointToPartitions) -> Self {
         Self {
@@ -2077,6 +2103,7 @@ impl From<super::v0::EndpointToPartitions> for EndpointToPartitions {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EndpointToPartitions {
     /// This value as the `EndpointToPartitions` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2171,6 +2198,7 @@ impl Wire for EndpointResponse {
     }
 }
 impl WireStruct for EndpointResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::EndpointResponse> for EndpointResponse {
     fn from(v: super::v0::EndpointResponse) -> Self {
         Self {
@@ -2180,6 +2208,7 @@ impl From<super::v0::EndpointResponse> for EndpointResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl EndpointResponse {
     /// This value as the `Endpoint` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2276,6 +2305,7 @@ impl Wire for TopicPartition {
     }
 }
 impl WireStruct for TopicPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicPartition> for TopicPartition {
     fn from(v: super::v0::TopicPartition) -> Self {
         Self {
@@ -2285,6 +2315,7 @@ impl From<super::v0::TopicPartition> for TopicPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicPartition {
     /// This value as the `TopicPartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -2763,6 +2794,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -2801,6 +2833,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2810,6 +2843,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -2848,6 +2882,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -2857,6 +2892,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `StreamsGroupHeartbeatResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

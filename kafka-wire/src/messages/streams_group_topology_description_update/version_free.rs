@@ -100,6 +100,7 @@ impl Wire for TopologyDescription {
     }
 }
 impl WireStruct for TopologyDescription {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopologyDescription> for TopologyDescription {
     fn from(v: super::v0::TopologyDescription) -> Self {
         Self {
@@ -109,6 +110,7 @@ impl From<super::v0::TopologyDescription> for TopologyDescription {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescription {
     /// This value as the `TopologyDescription` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -221,6 +223,7 @@ impl Wire for TopologyDescriptionSubtopology {
     }
 }
 impl WireStruct for TopologyDescriptionSubtopology {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopologyDescriptionSubtopology> for TopologyDescriptionSubtopology {
     fn from(v: super::v0::TopologyDescriptionSubtopology) -> Self {
         Self {
@@ -230,6 +233,7 @@ impl From<super::v0::TopologyDescriptionSubtopology> for TopologyDescriptionSubt
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescriptionSubtopology {
     /// This value as the `TopologyDescriptionSubtopology` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -413,6 +417,7 @@ impl Wire for TopologyDescriptionNode {
     }
 }
 impl WireStruct for TopologyDescriptionNode {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopologyDescriptionNode> for TopologyDescriptionNode {
     fn from(v: super::v0::TopologyDescriptionNode) -> Self {
         Self {
@@ -426,6 +431,7 @@ impl From<super::v0::TopologyDescriptionNode> for TopologyDescriptionNode {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescriptionNode {
     /// This value as the `TopologyDescriptionNode` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -539,6 +545,7 @@ impl Wire for TopologyDescriptionGlobalStore {
     }
 }
 impl WireStruct for TopologyDescriptionGlobalStore {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopologyDescriptionGlobalStore> for TopologyDescriptionGlobalStore {
     fn from(v: super::v0::TopologyDescriptionGlobalStore) -> Self {
         Self {
@@ -548,6 +555,7 @@ impl From<super::v0::TopologyDescriptionGlobalStore> for TopologyDescriptionGlob
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopologyDescriptionGlobalStore {
     /// This value as the `TopologyDescriptionGlobalStore` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -695,6 +703,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -706,6 +715,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -715,6 +725,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `StreamsGroupTopologyDescriptionUpdateRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -847,6 +858,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -857,6 +869,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -866,6 +879,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `StreamsGroupTopologyDescriptionUpdateResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -146,6 +146,7 @@ impl Wire for TxnOffsetCommitRequestTopic {
     }
 }
 impl WireStruct for TxnOffsetCommitRequestTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopic {
     fn from(v: super::v0::TxnOffsetCommitRequestTopic) -> Self {
         Self {
@@ -156,6 +157,7 @@ impl From<super::v0::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopic {
     fn from(v: super::v2::TxnOffsetCommitRequestTopic) -> Self {
         Self {
@@ -166,6 +168,7 @@ impl From<super::v2::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopic {
     fn from(v: super::v3::TxnOffsetCommitRequestTopic) -> Self {
         Self {
@@ -176,6 +179,7 @@ impl From<super::v3::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopic {
     fn from(v: super::v6::TxnOffsetCommitRequestTopic) -> Self {
         Self {
@@ -186,6 +190,7 @@ impl From<super::v6::TxnOffsetCommitRequestTopic> for TxnOffsetCommitRequestTopi
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TxnOffsetCommitRequestTopic {
     /// This value as the `TxnOffsetCommitRequestTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -429,6 +434,7 @@ impl Wire for TxnOffsetCommitRequestPartition {
     }
 }
 impl WireStruct for TxnOffsetCommitRequestPartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TxnOffsetCommitRequestPartition>
 for TxnOffsetCommitRequestPartition {
     fn from(v: super::v0::TxnOffsetCommitRequestPartition) -> Self {
@@ -441,6 +447,7 @@ for TxnOffsetCommitRequestPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::TxnOffsetCommitRequestPartition>
 for TxnOffsetCommitRequestPartition {
     fn from(v: super::v2::TxnOffsetCommitRequestPartition) -> Self {
@@ -453,6 +460,7 @@ for TxnOffsetCommitRequestPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::TxnOffsetCommitRequestPartition>
 for TxnOffsetCommitRequestPartition {
     fn from(v: super::v3::TxnOffsetCommitRequestPartition) -> Self {
@@ -465,6 +473,7 @@ for TxnOffsetCommitRequestPartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TxnOffsetCommitRequestPartition {
     /// This value as the `TxnOffsetCommitRequestPartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -859,6 +868,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -874,6 +884,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -883,6 +894,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -898,6 +910,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -907,6 +920,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -922,6 +936,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -931,6 +946,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Request> for Request {
     fn from(v: super::v3::Request) -> Self {
         Self {
@@ -946,6 +962,7 @@ impl From<super::v3::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v3::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -955,6 +972,7 @@ impl TryFrom<Request> for super::v3::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Request> for Request {
     fn from(v: super::v4::Request) -> Self {
         Self {
@@ -970,6 +988,7 @@ impl From<super::v4::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v4::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -979,6 +998,7 @@ impl TryFrom<Request> for super::v4::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Request> for Request {
     fn from(v: super::v5::Request) -> Self {
         Self {
@@ -994,6 +1014,7 @@ impl From<super::v5::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v5::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1003,6 +1024,7 @@ impl TryFrom<Request> for super::v5::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Request> for Request {
     fn from(v: super::v6::Request) -> Self {
         Self {
@@ -1018,6 +1040,7 @@ impl From<super::v6::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v6::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -1027,6 +1050,7 @@ impl TryFrom<Request> for super::v6::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `TxnOffsetCommitRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1387,6 +1411,7 @@ impl Wire for TxnOffsetCommitResponseTopic {
     }
 }
 impl WireStruct for TxnOffsetCommitResponseTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTopic {
     fn from(v: super::v0::TxnOffsetCommitResponseTopic) -> Self {
         Self {
@@ -1397,6 +1422,7 @@ impl From<super::v0::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTopic {
     fn from(v: super::v3::TxnOffsetCommitResponseTopic) -> Self {
         Self {
@@ -1407,6 +1433,7 @@ impl From<super::v3::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTopic {
     fn from(v: super::v6::TxnOffsetCommitResponseTopic) -> Self {
         Self {
@@ -1417,6 +1444,7 @@ impl From<super::v6::TxnOffsetCommitResponseTopic> for TxnOffsetCommitResponseTo
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TxnOffsetCommitResponseTopic {
     /// This value as the `TxnOffsetCommitResponseTopic` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1579,6 +1607,7 @@ impl Wire for TxnOffsetCommitResponsePartition {
     }
 }
 impl WireStruct for TxnOffsetCommitResponsePartition {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TxnOffsetCommitResponsePartition>
 for TxnOffsetCommitResponsePartition {
     fn from(v: super::v0::TxnOffsetCommitResponsePartition) -> Self {
@@ -1589,6 +1618,7 @@ for TxnOffsetCommitResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::TxnOffsetCommitResponsePartition>
 for TxnOffsetCommitResponsePartition {
     fn from(v: super::v3::TxnOffsetCommitResponsePartition) -> Self {
@@ -1599,6 +1629,7 @@ for TxnOffsetCommitResponsePartition {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TxnOffsetCommitResponsePartition {
     /// This value as the `TxnOffsetCommitResponsePartition` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1739,6 +1770,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1748,6 +1780,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1757,6 +1790,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1766,6 +1800,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1775,6 +1810,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1784,6 +1820,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1793,6 +1830,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v3::Response> for Response {
     fn from(v: super::v3::Response) -> Self {
         Self {
@@ -1802,6 +1840,7 @@ impl From<super::v3::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v3::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1811,6 +1850,7 @@ impl TryFrom<Response> for super::v3::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v4::Response> for Response {
     fn from(v: super::v4::Response) -> Self {
         Self {
@@ -1820,6 +1860,7 @@ impl From<super::v4::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v4::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1829,6 +1870,7 @@ impl TryFrom<Response> for super::v4::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v5::Response> for Response {
     fn from(v: super::v5::Response) -> Self {
         Self {
@@ -1838,6 +1880,7 @@ impl From<super::v5::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v5::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1847,6 +1890,7 @@ impl TryFrom<Response> for super::v5::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v6::Response> for Response {
     fn from(v: super::v6::Response) -> Self {
         Self {
@@ -1856,6 +1900,7 @@ impl From<super::v6::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v6::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1865,6 +1910,7 @@ impl TryFrom<Response> for super::v6::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `TxnOffsetCommitResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -171,6 +171,7 @@ impl Wire for FeatureUpdateKey {
     }
 }
 impl WireStruct for FeatureUpdateKey {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::FeatureUpdateKey> for FeatureUpdateKey {
     fn from(v: super::v0::FeatureUpdateKey) -> Self {
         Self {
@@ -182,6 +183,7 @@ impl From<super::v0::FeatureUpdateKey> for FeatureUpdateKey {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::FeatureUpdateKey> for FeatureUpdateKey {
     fn from(v: super::v1::FeatureUpdateKey) -> Self {
         Self {
@@ -193,6 +195,7 @@ impl From<super::v1::FeatureUpdateKey> for FeatureUpdateKey {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl FeatureUpdateKey {
     /// This value as the `FeatureUpdateKey` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -362,6 +365,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -372,6 +376,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -381,6 +386,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -391,6 +397,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -400,6 +407,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -410,6 +418,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -419,6 +428,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `UpdateFeaturesRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -582,6 +592,7 @@ impl Wire for UpdatableFeatureResult {
     }
 }
 impl WireStruct for UpdatableFeatureResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::UpdatableFeatureResult> for UpdatableFeatureResult {
     fn from(v: super::v0::UpdatableFeatureResult) -> Self {
         Self {
@@ -592,6 +603,7 @@ impl From<super::v0::UpdatableFeatureResult> for UpdatableFeatureResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl UpdatableFeatureResult {
     /// This value as the `UpdatableFeatureResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -755,6 +767,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -766,6 +779,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -775,6 +789,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -786,6 +801,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -795,6 +811,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -806,6 +823,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -815,6 +833,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `UpdateFeaturesResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -90,6 +90,7 @@ impl Wire for Listener {
     }
 }
 impl WireStruct for Listener {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::Listener> for Listener {
     fn from(v: super::v0::Listener) -> Self {
         Self {
@@ -100,6 +101,7 @@ impl From<super::v0::Listener> for Listener {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Listener {
     /// This value as the `Listener` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -209,6 +211,7 @@ impl Wire for KRaftVersionFeature {
     }
 }
 impl WireStruct for KRaftVersionFeature {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::KRaftVersionFeature> for KRaftVersionFeature {
     fn from(v: super::v0::KRaftVersionFeature) -> Self {
         Self {
@@ -218,6 +221,7 @@ impl From<super::v0::KRaftVersionFeature> for KRaftVersionFeature {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl KRaftVersionFeature {
     /// This value as the `KRaftVersionFeature` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -407,6 +411,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -420,6 +425,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -429,6 +435,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `UpdateRaftVoterRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -559,6 +566,7 @@ impl Wire for CurrentLeader {
     }
 }
 impl WireStruct for CurrentLeader {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::CurrentLeader> for CurrentLeader {
     fn from(v: super::v0::CurrentLeader) -> Self {
         Self {
@@ -570,6 +578,7 @@ impl From<super::v0::CurrentLeader> for CurrentLeader {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl CurrentLeader {
     /// This value as the `CurrentLeader` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -719,6 +728,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -729,6 +739,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -738,6 +749,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `UpdateRaftVoterResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -82,6 +82,7 @@ impl Wire for TopicData {
     }
 }
 impl WireStruct for TopicData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicData> for TopicData {
     fn from(v: super::v0::TopicData) -> Self {
         Self {
@@ -91,6 +92,7 @@ impl From<super::v0::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::TopicData> for TopicData {
     fn from(v: super::v1::TopicData) -> Self {
         Self {
@@ -100,6 +102,7 @@ impl From<super::v1::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::TopicData> for TopicData {
     fn from(v: super::v2::TopicData) -> Self {
         Self {
@@ -109,6 +112,7 @@ impl From<super::v2::TopicData> for TopicData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicData {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -389,6 +393,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -404,6 +409,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionData> for PartitionData {
     fn from(v: super::v1::PartitionData) -> Self {
         Self {
@@ -419,6 +425,7 @@ impl From<super::v1::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::PartitionData> for PartitionData {
     fn from(v: super::v2::PartitionData) -> Self {
         Self {
@@ -434,6 +441,7 @@ impl From<super::v2::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -589,6 +597,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -599,6 +608,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -608,6 +618,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -618,6 +629,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -627,6 +639,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -637,6 +650,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -646,6 +660,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `VoteRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -765,6 +780,7 @@ impl Wire for TopicDataResponse {
     }
 }
 impl WireStruct for TopicDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::TopicDataResponse> for TopicDataResponse {
     fn from(v: super::v0::TopicDataResponse) -> Self {
         Self {
@@ -774,6 +790,7 @@ impl From<super::v0::TopicDataResponse> for TopicDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TopicDataResponse {
     /// This value as the `TopicData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -937,6 +954,7 @@ impl Wire for PartitionDataResponse {
     }
 }
 impl WireStruct for PartitionDataResponse {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
     fn from(v: super::v0::PartitionDataResponse) -> Self {
         Self {
@@ -949,6 +967,7 @@ impl From<super::v0::PartitionDataResponse> for PartitionDataResponse {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionDataResponse {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1102,6 +1121,7 @@ impl Wire for NodeEndpoint {
     }
 }
 impl WireStruct for NodeEndpoint {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::NodeEndpoint> for NodeEndpoint {
     fn from(v: super::v1::NodeEndpoint) -> Self {
         Self {
@@ -1112,6 +1132,7 @@ impl From<super::v1::NodeEndpoint> for NodeEndpoint {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl NodeEndpoint {
     /// This value as the `NodeEndpoint` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -1274,6 +1295,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -1284,6 +1306,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1293,6 +1316,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1303,6 +1327,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1312,6 +1337,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -1322,6 +1348,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1331,6 +1358,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `VoteResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

@@ -88,6 +88,7 @@ impl Wire for WriteStateData {
     }
 }
 impl WireStruct for WriteStateData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::WriteStateData> for WriteStateData {
     fn from(v: super::v0::WriteStateData) -> Self {
         Self {
@@ -97,6 +98,7 @@ impl From<super::v0::WriteStateData> for WriteStateData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::WriteStateData> for WriteStateData {
     fn from(v: super::v1::WriteStateData) -> Self {
         Self {
@@ -106,6 +108,7 @@ impl From<super::v1::WriteStateData> for WriteStateData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WriteStateData {
     /// This value as the `WriteStateData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -307,6 +310,7 @@ impl Wire for PartitionData {
     }
 }
 impl WireStruct for PartitionData {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionData> for PartitionData {
     fn from(v: super::v0::PartitionData) -> Self {
         Self {
@@ -320,6 +324,7 @@ impl From<super::v0::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::PartitionData> for PartitionData {
     fn from(v: super::v1::PartitionData) -> Self {
         Self {
@@ -333,6 +338,7 @@ impl From<super::v1::PartitionData> for PartitionData {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionData {
     /// This value as the `PartitionData` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -490,6 +496,7 @@ impl Wire for StateBatch {
     }
 }
 impl WireStruct for StateBatch {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::StateBatch> for StateBatch {
     fn from(v: super::v0::StateBatch) -> Self {
         Self {
@@ -501,6 +508,7 @@ impl From<super::v0::StateBatch> for StateBatch {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl StateBatch {
     /// This value as the `StateBatch` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -602,6 +610,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Request> for Request {
     fn from(v: super::v0::Request) -> Self {
         Self {
@@ -611,6 +620,7 @@ impl From<super::v0::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v0::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -620,6 +630,7 @@ impl TryFrom<Request> for super::v0::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -629,6 +640,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -638,6 +650,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `WriteShareGroupStateRequest` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -743,6 +756,7 @@ impl Wire for WriteStateResult {
     }
 }
 impl WireStruct for WriteStateResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::WriteStateResult> for WriteStateResult {
     fn from(v: super::v0::WriteStateResult) -> Self {
         Self {
@@ -752,6 +766,7 @@ impl From<super::v0::WriteStateResult> for WriteStateResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WriteStateResult {
     /// This value as the `WriteStateResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -881,6 +896,7 @@ impl Wire for PartitionResult {
     }
 }
 impl WireStruct for PartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v0::PartitionResult> for PartitionResult {
     fn from(v: super::v0::PartitionResult) -> Self {
         Self {
@@ -891,6 +907,7 @@ impl From<super::v0::PartitionResult> for PartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl PartitionResult {
     /// This value as the `PartitionResult` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -975,6 +992,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v0::Response> for Response {
     fn from(v: super::v0::Response) -> Self {
         Self {
@@ -983,6 +1001,7 @@ impl From<super::v0::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v0::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -992,6 +1011,7 @@ impl TryFrom<Response> for super::v0::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -1000,6 +1020,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -1009,6 +1030,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `WriteShareGroupStateResponse` of version 0 (and the versions sharing its fields).
     #[allow(unused_variables)]

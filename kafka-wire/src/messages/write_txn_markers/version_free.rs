@@ -184,6 +184,7 @@ impl Wire for WritableTxnMarker {
     }
 }
 impl WireStruct for WritableTxnMarker {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::WritableTxnMarker> for WritableTxnMarker {
     fn from(v: super::v1::WritableTxnMarker) -> Self {
         Self {
@@ -197,6 +198,7 @@ impl From<super::v1::WritableTxnMarker> for WritableTxnMarker {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::WritableTxnMarker> for WritableTxnMarker {
     fn from(v: super::v2::WritableTxnMarker) -> Self {
         Self {
@@ -210,6 +212,7 @@ impl From<super::v2::WritableTxnMarker> for WritableTxnMarker {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WritableTxnMarker {
     /// This value as the `WritableTxnMarker` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -325,6 +328,7 @@ impl Wire for WritableTxnMarkerTopic {
     }
 }
 impl WireStruct for WritableTxnMarkerTopic {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::WritableTxnMarkerTopic> for WritableTxnMarkerTopic {
     fn from(v: super::v1::WritableTxnMarkerTopic) -> Self {
         Self {
@@ -334,6 +338,7 @@ impl From<super::v1::WritableTxnMarkerTopic> for WritableTxnMarkerTopic {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WritableTxnMarkerTopic {
     /// This value as the `WritableTxnMarkerTopic` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -417,6 +422,7 @@ impl Wire for Request {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Request> for Request {
     fn from(v: super::v1::Request) -> Self {
         Self {
@@ -425,6 +431,7 @@ impl From<super::v1::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v1::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -434,6 +441,7 @@ impl TryFrom<Request> for super::v1::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Request> for Request {
     fn from(v: super::v2::Request) -> Self {
         Self {
@@ -442,6 +450,7 @@ impl From<super::v2::Request> for Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Request> for super::v2::Request {
     type Error = EncodeError;
     fn try_from(v: Request) -> Result<Self, EncodeError> {
@@ -451,6 +460,7 @@ impl TryFrom<Request> for super::v2::Request {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Request {
     /// This value as the `WriteTxnMarkersRequest` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -560,6 +570,7 @@ impl Wire for WritableTxnMarkerResult {
     }
 }
 impl WireStruct for WritableTxnMarkerResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::WritableTxnMarkerResult> for WritableTxnMarkerResult {
     fn from(v: super::v1::WritableTxnMarkerResult) -> Self {
         Self {
@@ -569,6 +580,7 @@ impl From<super::v1::WritableTxnMarkerResult> for WritableTxnMarkerResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WritableTxnMarkerResult {
     /// This value as the `WritableTxnMarkerResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -676,6 +688,7 @@ impl Wire for WritableTxnMarkerTopicResult {
     }
 }
 impl WireStruct for WritableTxnMarkerTopicResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::WritableTxnMarkerTopicResult> for WritableTxnMarkerTopicResult {
     fn from(v: super::v1::WritableTxnMarkerTopicResult) -> Self {
         Self {
@@ -685,6 +698,7 @@ impl From<super::v1::WritableTxnMarkerTopicResult> for WritableTxnMarkerTopicRes
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WritableTxnMarkerTopicResult {
     /// This value as the `WritableTxnMarkerTopicResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -796,6 +810,7 @@ impl Wire for WritableTxnMarkerPartitionResult {
     }
 }
 impl WireStruct for WritableTxnMarkerPartitionResult {}
+#[cfg(feature = "versioned")]
 impl From<super::v1::WritableTxnMarkerPartitionResult>
 for WritableTxnMarkerPartitionResult {
     fn from(v: super::v1::WritableTxnMarkerPartitionResult) -> Self {
@@ -806,6 +821,7 @@ for WritableTxnMarkerPartitionResult {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl WritableTxnMarkerPartitionResult {
     /// This value as the `WritableTxnMarkerPartitionResult` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
@@ -889,6 +905,7 @@ impl Wire for Response {
         Ok(out)
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v1::Response> for Response {
     fn from(v: super::v1::Response) -> Self {
         Self {
@@ -897,6 +914,7 @@ impl From<super::v1::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v1::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -906,6 +924,7 @@ impl TryFrom<Response> for super::v1::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl From<super::v2::Response> for Response {
     fn from(v: super::v2::Response) -> Self {
         Self {
@@ -914,6 +933,7 @@ impl From<super::v2::Response> for Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl TryFrom<Response> for super::v2::Response {
     type Error = EncodeError;
     fn try_from(v: Response) -> Result<Self, EncodeError> {
@@ -923,6 +943,7 @@ impl TryFrom<Response> for super::v2::Response {
         }
     }
 }
+#[cfg(feature = "versioned")]
 impl Response {
     /// This value as the `WriteTxnMarkersResponse` of version 1 (and the versions sharing its fields).
     #[allow(unused_variables)]
