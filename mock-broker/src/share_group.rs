@@ -69,22 +69,8 @@ pub(crate) struct HeartbeatRequest {
     pub(crate) client_id: String,
 }
 
-/// What a ShareGroupHeartbeat answers.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct HeartbeatResult {
-    pub(crate) error: ErrorCode,
-    pub(crate) message: Option<String>,
-    pub(crate) member_id: Option<String>,
-    pub(crate) member_epoch: i32,
-    pub(crate) heartbeat_interval_ms: i32,
-    pub(crate) assignment: Option<Partitions>,
-}
-
-impl HeartbeatResult {
-    pub(crate) fn error(error: ErrorCode, message: impl Into<String>) -> HeartbeatResult {
-        HeartbeatResult { error, message: Some(message.into()), ..Default::default() }
-    }
-}
+/// What a ShareGroupHeartbeat answers: the same fields as a ConsumerGroupHeartbeat's answer.
+pub(crate) use crate::consumer_group::HeartbeatResult;
 
 /// Kafka's `throwIfShareGroupHeartbeatRequestIsInvalid`: INVALID_REQUEST with its message.
 pub(crate) fn validate(group_id: &str, r: &HeartbeatRequest) -> Option<HeartbeatResult> {

@@ -168,61 +168,82 @@ fn duplicates<'a>(keys: impl Iterator<Item = (i8, &'a str)>) -> HashSet<(i8, &'a
     keys.filter(|k| !seen.insert(*k)).collect()
 }
 
+/// The outcome of each resource of a request, in order: a resource named twice fails every
+/// time, the others are altered (see [`alter`]) under one lock of the state.
+fn alter_each(
+    ctx: &Ctx<'_>,
+    resources: &[(i8, &str, Vec<Change>)],
+    replace: bool,
+    validate_only: bool,
+) -> Vec<(ErrorCode, Option<String>)> {
+    let twice = duplicates(resources.iter().map(|(t, name, _)| (*t, *name)));
+    let mut state = ctx.shared.state();
+    resources
+        .iter()
+        .map(|(resource_type, name, changes)| {
+            let outcome = if twice.contains(&(*resource_type, *name)) {
+                Err(invalid_request("Each resource must appear at most once."))
+            } else {
+                alter(ctx, &mut state, *resource_type, name, changes, replace, validate_only)
+            };
+            outcome.err().unwrap_or((ErrorCode::NONE, None))
+        })
+        .collect()
+}
+
 pub(crate) fn incremental_alter_configs(
     ctx: &Ctx<'_>,
     r: &incremental_alter_configs::Request,
 ) -> incremental_alter_configs::Response {
-    let twice = duplicates(r.resources.iter().map(|x| (x.resource_type, &*x.resource_name)));
-    let mut state = ctx.shared.state();
-    let responses = r
+    let resources: Vec<(i8, &str, Vec<Change>)> = r
         .resources
         .iter()
         .map(|x| {
-            let changes: Vec<Change> = x
+            let changes = x
                 .configs
                 .iter()
                 .map(|c| (c.name.to_string(), c.config_operation, c.value.as_deref().map(str::to_owned)))
                 .collect();
-            let outcome = if twice.contains(&(x.resource_type, &*x.resource_name)) {
-                Err(invalid_request("Each resource must appear at most once."))
-            } else {
-                alter(ctx, &mut state, x.resource_type, &x.resource_name, &changes, false, r.validate_only)
-            };
-            let (error_code, error_message) = outcome.err().unwrap_or((ErrorCode::NONE, None));
-            incremental_alter_configs::AlterConfigsResourceResponse {
-                error_code,
-                error_message: error_message.map(Into::into),
-                resource_type: x.resource_type,
-                resource_name: x.resource_name.clone(),
-                ..Default::default()
-            }
+            (x.resource_type, &*x.resource_name, changes)
+        })
+        .collect();
+    let outcomes = alter_each(ctx, &resources, false, r.validate_only);
+    let responses = r
+        .resources
+        .iter()
+        .zip(outcomes)
+        .map(|(x, (error_code, error_message))| incremental_alter_configs::AlterConfigsResourceResponse {
+            error_code,
+            error_message: error_message.map(Into::into),
+            resource_type: x.resource_type,
+            resource_name: x.resource_name.clone(),
+            ..Default::default()
         })
         .collect();
     incremental_alter_configs::Response { responses, ..Default::default() }
 }
 
 pub(crate) fn alter_configs(ctx: &Ctx<'_>, r: &alter_configs::Request) -> alter_configs::Response {
-    let twice = duplicates(r.resources.iter().map(|x| (x.resource_type, &*x.resource_name)));
-    let mut state = ctx.shared.state();
-    let responses = r
+    let resources: Vec<(i8, &str, Vec<Change>)> = r
         .resources
         .iter()
         .map(|x| {
-            let changes: Vec<Change> =
+            let changes =
                 x.configs.iter().map(|c| (c.name.to_string(), SET, c.value.as_deref().map(str::to_owned))).collect();
-            let outcome = if twice.contains(&(x.resource_type, &*x.resource_name)) {
-                Err(invalid_request("Each resource must appear at most once."))
-            } else {
-                alter(ctx, &mut state, x.resource_type, &x.resource_name, &changes, true, r.validate_only)
-            };
-            let (error_code, error_message) = outcome.err().unwrap_or((ErrorCode::NONE, None));
-            alter_configs::AlterConfigsResourceResponse {
-                error_code,
-                error_message: error_message.map(Into::into),
-                resource_type: x.resource_type,
-                resource_name: x.resource_name.clone(),
-                ..Default::default()
-            }
+            (x.resource_type, &*x.resource_name, changes)
+        })
+        .collect();
+    let outcomes = alter_each(ctx, &resources, true, r.validate_only);
+    let responses = r
+        .resources
+        .iter()
+        .zip(outcomes)
+        .map(|(x, (error_code, error_message))| alter_configs::AlterConfigsResourceResponse {
+            error_code,
+            error_message: error_message.map(Into::into),
+            resource_type: x.resource_type,
+            resource_name: x.resource_name.clone(),
+            ..Default::default()
         })
         .collect();
     alter_configs::Response { responses, ..Default::default() }
