@@ -10,9 +10,6 @@
 //! checks what the user relies on (every record read back once, in order, the right errors), and
 //! then that both outcomes are equal (timings aside): the program is proven on Kafka, the mock
 //! against it.
-//!
-//! Scenarios that need a mock feature still under way are in [`MOCK_PENDING`]: they run
-//! against Kafka only until the feature lands (or when `JAVA_CLIENTS_RUN_PENDING` is set).
 
 mod admin;
 mod auth;
@@ -31,34 +28,6 @@ use std::time::{Duration, Instant};
 
 use kafka_wire_harness::{harness_dir, KafkaCluster, KafkaConfig, Listener, TlsIdentity};
 use kafka_wire_mock::{MockCluster, MockConfig};
-
-/// Scenarios (by test label) that wait for a mock feature, with the feature (issue 15's list):
-/// they run against Kafka only. Emptied as the mock's branches merge.
-pub const MOCK_PENDING: &[(&str, &str)] = &[];
-
-/// Set (to anything) to run the [`MOCK_PENDING`] scenarios against the mock too: to see which
-/// pass once a mock branch has landed.
-const RUN_PENDING: &str = "JAVA_CLIENTS_RUN_PENDING";
-
-/// Every test label, for the check that [`MOCK_PENDING`] names real ones.
-const LABELS: &[&str] = &[
-    "produce_consume_none",
-    "produce_consume_gzip",
-    "produce_consume_snappy",
-    "produce_consume_lz4",
-    "produce_consume_zstd",
-    "classic_group",
-    "consumer_protocol_group",
-    "admin_topics",
-    "admin_partitions",
-    "admin_groups",
-    "transactional_copy",
-    "scram_sha_256",
-    "scram_sha_512",
-    "tls",
-    "scram_sha_512_over_tls",
-    "share_group",
-];
 
 /// The Java client under test.
 const KAFKA_CLIENTS: &str = "org.apache.kafka:kafka-clients:4.4.0";
@@ -292,8 +261,7 @@ fn compared(key: &str) -> bool {
     !key.starts_with("ms_") && !key.starts_with("info_")
 }
 
-/// Runs `scenario` with `options` on the mock (unless the label is in [`MOCK_PENDING`]) and on
-/// Kafka at the same time; `check` asserts what a user relies on in each outcome; then the
+/// Runs `scenario` with `options` on the mock and on Kafka at the same time; `check` asserts what a user relies on in each outcome; then the
 /// outcomes must be equal but for timings and feature-dependent details (see [`compared`]).
 pub fn run_both(
     label: &str,
@@ -303,22 +271,14 @@ pub fn run_both(
     options: &[(&str, String)],
     check: impl Fn(&Outcome),
 ) -> Both {
-    assert!(LABELS.contains(&label), "{label} is missing from LABELS");
     let cluster = kafka();
     let _logs = cluster.log_guard();
-    let pending = MOCK_PENDING.iter().find(|(l, _)| *l == label).filter(|_| std::env::var_os(RUN_PENDING).is_none());
-    let mock = match pending {
-        None => Some(MockCluster::spawn(mock).unwrap()),
-        Some((_, feature)) => {
-            println!("{label}: against Kafka only, the mock waits for {feature}");
-            None
-        }
-    };
-    let on_mock = mock.as_ref().map(|m| start("mock", label, scenario, &m.bootstrap_servers(), options));
+    let mock = MockCluster::spawn(mock).unwrap();
+    let on_mock = start("mock", label, scenario, &mock.bootstrap_servers(), options);
     let on_kafka = start("kafka", label, scenario, &cluster.bootstrap_servers_of(kafka_listener), options);
     let kafka_outcome = on_kafka.wait();
-    let mock_outcome = on_mock.map(Running::wait);
-    for outcome in mock_outcome.iter().chain([&kafka_outcome]) {
+    let mock_outcome = on_mock.wait();
+    for outcome in [&mock_outcome, &kafka_outcome] {
         let fields: Vec<String> = outcome.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!("{label} on {}: {}", outcome.system, fields.join(" "));
         for line in &outcome.log {
@@ -326,36 +286,24 @@ pub fn run_both(
         }
         check(outcome);
     }
-    if let Some(m) = &mock_outcome {
-        let differences: Vec<String> = m
-            .fields
-            .keys()
-            .chain(kafka_outcome.fields.keys())
-            .filter(|k| compared(k))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .filter(|k| m.fields.get(*k) != kafka_outcome.fields.get(*k))
-            .map(|k| format!("{k}: mock {:?}, Kafka {:?}", m.fields.get(k), kafka_outcome.fields.get(k)))
-            .collect();
-        assert!(
-            differences.is_empty(),
-            "{label}: the mock's outcome differs from Kafka's:\n{}",
-            differences.join("\n")
-        );
-    }
+    let m = &mock_outcome;
+    let differences: Vec<String> = m
+        .fields
+        .keys()
+        .chain(kafka_outcome.fields.keys())
+        .filter(|k| compared(k))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| m.fields.get(*k) != kafka_outcome.fields.get(*k))
+        .map(|k| format!("{k}: mock {:?}, Kafka {:?}", m.fields.get(k), kafka_outcome.fields.get(k)))
+        .collect();
+    assert!(differences.is_empty(), "{label}: the mock's outcome differs from Kafka's:\n{}", differences.join("\n"));
     Both { mock, mock_outcome, kafka: kafka_outcome }
 }
 
 /// What [`run_both`] ran: the mock (to inspect what it stored) and both outcomes.
 pub struct Both {
-    pub mock: Option<MockCluster>,
-    pub mock_outcome: Option<Outcome>,
+    pub mock: MockCluster,
+    pub mock_outcome: Outcome,
     pub kafka: Outcome,
-}
-
-#[test]
-fn mock_pending_names_real_scenarios() {
-    for (label, _) in MOCK_PENDING {
-        assert!(LABELS.contains(label), "MOCK_PENDING names {label}, which no test runs");
-    }
 }
