@@ -231,14 +231,15 @@ pub fn has_float(cx: Cx, ty: &Type) -> bool {
     }
 }
 
-/// Whether a string/bytes/array field is compact at `version`.
+/// Whether a string/bytes/array field is compact at `version`, tested only where the field is
+/// written (so a field that exists only in flexible versions is compact without a test).
 fn compact_cond(f: &FreeField, free: &FreeMessage) -> TokenStream {
-    let all = free.versions;
+    let within = f.versions;
     match &f.ty {
         Type::String | Type::Bytes => {
-            versions_cond(f.flexible_override.unwrap_or(free.flexible).intersect(all), all).expr()
+            versions_cond(f.flexible_override.unwrap_or(free.flexible).intersect(within), within).expr()
         }
-        Type::Records | Type::Array(_) => versions_cond(free.flexible.intersect(all), all).expr(),
+        Type::Records | Type::Array(_) => versions_cond(free.flexible.intersect(within), within).expr(),
         _ => quote!(false),
     }
 }
@@ -267,7 +268,8 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
         let tagged = f.tag.map(|(_, tv)| versions_cond(tv, all)).unwrap_or(Cond::Never);
         let regular = present.clone().and(tagged.not());
         let compact = compact_cond(f, free);
-        let nullable_here = versions_cond(f.nullable_versions, all);
+        // Tested only where the field is written: nullable in all of its versions needs no test.
+        let nullable_here = versions_cond(f.nullable_versions.intersect(f.versions), f.versions);
         let plain_ty = structs::field_type(cx, &as_plain_field(f));
         let full_ty = structs::field_type(cx, &as_field(f));
         let is_def = structs::is_default(cx, &as_field(f), &quote!(self.#id))?;
@@ -319,7 +321,7 @@ fn wire_impl(cx: Cx, ident: &Ident, label: &str, fields: &[FreeField], free: &Fr
         let (tag, tv) = f.tag.unwrap();
         let tagged = versions_cond(tv, all);
         let is_def = structs::is_default(cx, &as_field(f), &quote!(self.#id))?;
-        let nullable_here = versions_cond(f.nullable_versions, all);
+        let nullable_here = versions_cond(f.nullable_versions.intersect(tv), tv);
         let plain_ty = structs::field_type(cx, &as_plain_field(f));
         let full_ty = structs::field_type(cx, &as_field(f));
         let (write, size, read) = if f.nullable() {

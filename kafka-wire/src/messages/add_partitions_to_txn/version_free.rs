@@ -68,7 +68,7 @@ impl Wire for AddPartitionsToTxnTransaction {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
-            n += Wire::wire_len(&self.transactional_id, version >= 3, version);
+            n += Wire::wire_len(&self.transactional_id, true, version);
         }
         if version >= 4 {
             n += Wire::wire_len(&self.producer_id, false, version);
@@ -80,7 +80,7 @@ impl Wire for AddPartitionsToTxnTransaction {
             n += Wire::wire_len(&self.verify_only, false, version);
         }
         if version >= 4 {
-            n += Wire::wire_len(&self.topics, version >= 3, version);
+            n += Wire::wire_len(&self.topics, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -98,7 +98,7 @@ impl Wire for AddPartitionsToTxnTransaction {
             Wire::wire_put(
                 &self.transactional_id,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "AddPartitionsToTxnTransaction.TransactionalId",
             )?;
@@ -174,7 +174,7 @@ impl Wire for AddPartitionsToTxnTransaction {
             Wire::wire_put(
                 &self.topics,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "AddPartitionsToTxnTransaction.Topics",
             )?;
@@ -214,7 +214,7 @@ impl Wire for AddPartitionsToTxnTransaction {
         let mut out = Self {
             transactional_id: if version >= 4 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "AddPartitionsToTxnTransaction.TransactionalId")
                 )
             } else {
@@ -246,8 +246,8 @@ impl Wire for AddPartitionsToTxnTransaction {
             },
             topics: if version >= 4 {
                 tri!(
-                    < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, version
-                    >= 3, version, "AddPartitionsToTxnTransaction.Topics")
+                    < Vec < AddPartitionsToTxnTopic > as Wire > ::wire_get(buf, true,
+                    version, "AddPartitionsToTxnTransaction.Topics")
                 )
             } else {
                 <Vec<AddPartitionsToTxnTopic>>::new()
@@ -528,7 +528,7 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
-            n += Wire::wire_len(&self.transactions, version >= 3, version);
+            n += Wire::wire_len(&self.transactions, true, version);
         }
         if version <= 3 {
             n
@@ -563,7 +563,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.transactions,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "AddPartitionsToTxnRequest.Transactions",
             )?;
@@ -679,7 +679,7 @@ impl Wire for Request {
             transactions: if version >= 4 {
                 tri!(
                     < Vec < AddPartitionsToTxnTransaction > as Wire > ::wire_get(buf,
-                    version >= 3, version, "AddPartitionsToTxnRequest.Transactions")
+                    true, version, "AddPartitionsToTxnRequest.Transactions")
                 )
             } else {
                 <Vec<AddPartitionsToTxnTransaction>>::new()
@@ -1101,10 +1101,10 @@ impl Wire for AddPartitionsToTxnResult {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
-            n += Wire::wire_len(&self.transactional_id, version >= 3, version);
+            n += Wire::wire_len(&self.transactional_id, true, version);
         }
         if version >= 4 {
-            n += Wire::wire_len(&self.topic_results, version >= 3, version);
+            n += Wire::wire_len(&self.topic_results, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -1122,7 +1122,7 @@ impl Wire for AddPartitionsToTxnResult {
             Wire::wire_put(
                 &self.transactional_id,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "AddPartitionsToTxnResult.TransactionalId",
             )?;
@@ -1141,7 +1141,7 @@ impl Wire for AddPartitionsToTxnResult {
             Wire::wire_put(
                 &self.topic_results,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "AddPartitionsToTxnResult.TopicResults",
             )?;
@@ -1180,7 +1180,7 @@ impl Wire for AddPartitionsToTxnResult {
         let mut out = Self {
             transactional_id: if version >= 4 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "AddPartitionsToTxnResult.TransactionalId")
                 )
             } else {
@@ -1189,7 +1189,7 @@ impl Wire for AddPartitionsToTxnResult {
             topic_results: if version >= 4 {
                 tri!(
                     < Vec < AddPartitionsToTxnTopicResult > as Wire > ::wire_get(buf,
-                    version >= 3, version, "AddPartitionsToTxnResult.TopicResults")
+                    true, version, "AddPartitionsToTxnResult.TopicResults")
                 )
             } else {
                 <Vec<AddPartitionsToTxnTopicResult>>::new()
@@ -1638,7 +1638,7 @@ impl Wire for Response {
             n += Wire::wire_len(&self.error_code, false, version);
         }
         if version >= 4 {
-            n += Wire::wire_len(&self.results_by_transaction, version >= 3, version);
+            n += Wire::wire_len(&self.results_by_transaction, true, version);
         }
         if version <= 3 {
             n
@@ -1680,7 +1680,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.results_by_transaction,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "AddPartitionsToTxnResponse.ResultsByTransaction",
             )?;
@@ -1751,8 +1751,8 @@ impl Wire for Response {
             },
             results_by_transaction: if version >= 4 {
                 tri!(
-                    < Vec < AddPartitionsToTxnResult > as Wire > ::wire_get(buf, version
-                    >= 3, version, "AddPartitionsToTxnResponse.ResultsByTransaction")
+                    < Vec < AddPartitionsToTxnResult > as Wire > ::wire_get(buf, true,
+                    version, "AddPartitionsToTxnResponse.ResultsByTransaction")
                 )
             } else {
                 <Vec<AddPartitionsToTxnResult>>::new()

@@ -69,21 +69,13 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
-            n += Wire::wire_len(&self.client_software_name, version >= 3, version);
+            n += Wire::wire_len(&self.client_software_name, true, version);
         }
         if version >= 3 {
-            n += Wire::wire_len(&self.client_software_version, version >= 3, version);
+            n += Wire::wire_len(&self.client_software_version, true, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.cluster_id, version >= 3, version)
-                } else {
-                    match &self.cluster_id {
-                        Some(v) => Wire::wire_len(v, version >= 3, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.cluster_id, true, version);
         }
         if version >= 5 {
             n += Wire::wire_len(&self.node_id, false, version);
@@ -104,7 +96,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.client_software_name,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ApiVersionsRequest.ClientSoftwareName",
             )?;
@@ -113,41 +105,19 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.client_software_version,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ApiVersionsRequest.ClientSoftwareVersion",
             )?;
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.cluster_id,
-                    buf,
-                    version >= 3,
-                    version,
-                    "ApiVersionsRequest.ClusterId",
-                )?
-            } else {
-                match &self.cluster_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 3,
-                            version,
-                            "ApiVersionsRequest.ClusterId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "ApiVersionsRequest.ClusterId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.cluster_id,
+                buf,
+                true,
+                version,
+                "ApiVersionsRequest.ClusterId",
+            )?;
         }
         if version >= 5 {
             Wire::wire_put(
@@ -182,7 +152,7 @@ impl Wire for Request {
         let mut out = Self {
             client_software_name: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "ApiVersionsRequest.ClientSoftwareName")
                 )
             } else {
@@ -190,26 +160,17 @@ impl Wire for Request {
             },
             client_software_version: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "ApiVersionsRequest.ClientSoftwareVersion")
                 )
             } else {
                 ByteString::from_static("")
             },
             cluster_id: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
-                        version, "ApiVersionsRequest.ClusterId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
-                            "ApiVersionsRequest.ClusterId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "ApiVersionsRequest.ClusterId")
+                )
             } else {
                 None
             },
@@ -634,7 +595,7 @@ impl Wire for SupportedFeatureKey {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
-            n += Wire::wire_len(&self.name, version >= 3, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 3 {
             n += Wire::wire_len(&self.min_version, false, version);
@@ -655,13 +616,7 @@ impl Wire for SupportedFeatureKey {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 3 {
-            Wire::wire_put(
-                &self.name,
-                buf,
-                version >= 3,
-                version,
-                "SupportedFeatureKey.Name",
-            )?;
+            Wire::wire_put(&self.name, buf, true, version, "SupportedFeatureKey.Name")?;
         }
         if !(version >= 3) {
             if !(self.name == ByteString::from_static("")) {
@@ -735,7 +690,7 @@ impl Wire for SupportedFeatureKey {
         let mut out = Self {
             name: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "SupportedFeatureKey.Name")
                 )
             } else {
@@ -844,7 +799,7 @@ impl Wire for FinalizedFeatureKey {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
-            n += Wire::wire_len(&self.name, version >= 3, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 3 {
             n += Wire::wire_len(&self.max_version_level, false, version);
@@ -865,13 +820,7 @@ impl Wire for FinalizedFeatureKey {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 3 {
-            Wire::wire_put(
-                &self.name,
-                buf,
-                version >= 3,
-                version,
-                "FinalizedFeatureKey.Name",
-            )?;
+            Wire::wire_put(&self.name, buf, true, version, "FinalizedFeatureKey.Name")?;
         }
         if !(version >= 3) {
             if !(self.name == ByteString::from_static("")) {
@@ -945,7 +894,7 @@ impl Wire for FinalizedFeatureKey {
         let mut out = Self {
             name: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "FinalizedFeatureKey.Name")
                 )
             } else {
@@ -1094,13 +1043,13 @@ impl Wire for Response {
             n += Wire::wire_len(&self.throttle_time_ms, false, version);
         }
         if version >= 3 && !(version >= 3) {
-            n += Wire::wire_len(&self.supported_features, version >= 3, version);
+            n += Wire::wire_len(&self.supported_features, true, version);
         }
         if version >= 3 && !(version >= 3) {
             n += Wire::wire_len(&self.finalized_features_epoch, false, version);
         }
         if version >= 3 && !(version >= 3) {
-            n += Wire::wire_len(&self.finalized_features, version >= 3, version);
+            n += Wire::wire_len(&self.finalized_features, true, version);
         }
         if version >= 3 && !(version >= 3) {
             n += Wire::wire_len(&self.zk_migration_ready, false, version);
@@ -1178,7 +1127,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.supported_features,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ApiVersionsResponse.SupportedFeatures",
             )?;
@@ -1196,7 +1145,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.finalized_features,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ApiVersionsResponse.FinalizedFeatures",
             )?;
@@ -1297,7 +1246,7 @@ impl Wire for Response {
             },
             supported_features: if version >= 3 && !(version >= 3) {
                 tri!(
-                    < Vec < SupportedFeatureKey > as Wire > ::wire_get(buf, version >= 3,
+                    < Vec < SupportedFeatureKey > as Wire > ::wire_get(buf, true,
                     version, "ApiVersionsResponse.SupportedFeatures")
                 )
             } else {
@@ -1313,7 +1262,7 @@ impl Wire for Response {
             },
             finalized_features: if version >= 3 && !(version >= 3) {
                 tri!(
-                    < Vec < FinalizedFeatureKey > as Wire > ::wire_get(buf, version >= 3,
+                    < Vec < FinalizedFeatureKey > as Wire > ::wire_get(buf, true,
                     version, "ApiVersionsResponse.FinalizedFeatures")
                 )
             } else {

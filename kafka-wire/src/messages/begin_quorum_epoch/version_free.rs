@@ -404,10 +404,10 @@ impl Wire for LeaderEndpoint {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
-            n += Wire::wire_len(&self.name, version >= 1, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 1 {
-            n += Wire::wire_len(&self.host, version >= 1, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.port, false, version);
@@ -425,13 +425,7 @@ impl Wire for LeaderEndpoint {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 1 {
-            Wire::wire_put(
-                &self.name,
-                buf,
-                version >= 1,
-                version,
-                "LeaderEndpoint.Name",
-            )?;
+            Wire::wire_put(&self.name, buf, true, version, "LeaderEndpoint.Name")?;
         }
         if !(version >= 1) {
             if !(self.name == ByteString::from_static("")) {
@@ -441,13 +435,7 @@ impl Wire for LeaderEndpoint {
             }
         }
         if version >= 1 {
-            Wire::wire_put(
-                &self.host,
-                buf,
-                version >= 1,
-                version,
-                "LeaderEndpoint.Host",
-            )?;
+            Wire::wire_put(&self.host, buf, true, version, "LeaderEndpoint.Host")?;
         }
         if !(version >= 1) {
             if !(self.host == ByteString::from_static("")) {
@@ -490,7 +478,7 @@ impl Wire for LeaderEndpoint {
         let mut out = Self {
             name: if version >= 1 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "LeaderEndpoint.Name")
                 )
             } else {
@@ -498,7 +486,7 @@ impl Wire for LeaderEndpoint {
             },
             host: if version >= 1 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "LeaderEndpoint.Host")
                 )
             } else {
@@ -611,7 +599,7 @@ impl Wire for Request {
         }
         n += Wire::wire_len(&self.topics, version >= 1, version);
         if version >= 1 {
-            n += Wire::wire_len(&self.leader_endpoints, version >= 1, version);
+            n += Wire::wire_len(&self.leader_endpoints, true, version);
         }
         if version >= 1 {
             n += self.unknown_tagged_fields.section_len();
@@ -652,7 +640,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.leader_endpoints,
                 buf,
-                version >= 1,
+                true,
                 version,
                 "BeginQuorumEpochRequest.LeaderEndpoints",
             )?;
@@ -697,8 +685,8 @@ impl Wire for Request {
             ),
             leader_endpoints: if version >= 1 {
                 tri!(
-                    < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, version >= 1,
-                    version, "BeginQuorumEpochRequest.LeaderEndpoints")
+                    < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "BeginQuorumEpochRequest.LeaderEndpoints")
                 )
             } else {
                 <Vec<LeaderEndpoint>>::new()
@@ -1200,7 +1188,7 @@ impl Wire for NodeEndpoint {
             n += Wire::wire_len(&self.node_id, false, version);
         }
         if version >= 1 {
-            n += Wire::wire_len(&self.host, version >= 1, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.port, false, version);
@@ -1228,7 +1216,7 @@ impl Wire for NodeEndpoint {
             }
         }
         if version >= 1 {
-            Wire::wire_put(&self.host, buf, version >= 1, version, "NodeEndpoint.Host")?;
+            Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
         }
         if !(version >= 1) {
             if !(self.host == ByteString::from_static("")) {
@@ -1276,7 +1264,7 @@ impl Wire for NodeEndpoint {
             },
             host: if version >= 1 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "NodeEndpoint.Host")
                 )
             } else {
@@ -1373,7 +1361,7 @@ impl Wire for Response {
         n += Wire::wire_len(&self.error_code, false, version);
         n += Wire::wire_len(&self.topics, version >= 1, version);
         if version >= 1 && !(version >= 1) {
-            n += Wire::wire_len(&self.node_endpoints, version >= 1, version);
+            n += Wire::wire_len(&self.node_endpoints, true, version);
         }
         if version >= 1 {
             let mut count = self.unknown_tagged_fields.len();
@@ -1415,7 +1403,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.node_endpoints,
                 buf,
-                version >= 1,
+                true,
                 version,
                 "BeginQuorumEpochResponse.NodeEndpoints",
             )?;
@@ -1479,8 +1467,8 @@ impl Wire for Response {
             ),
             node_endpoints: if version >= 1 && !(version >= 1) {
                 tri!(
-                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 1,
-                    version, "BeginQuorumEpochResponse.NodeEndpoints")
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "BeginQuorumEpochResponse.NodeEndpoints")
                 )
             } else {
                 <Vec<NodeEndpoint>>::new()

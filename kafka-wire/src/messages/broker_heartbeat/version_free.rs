@@ -102,15 +102,7 @@ impl Wire for Request {
             n += Wire::wire_len(&self.offline_log_dirs, true, version);
         }
         if version >= 2 && !(version >= 2) {
-            n
-                += if version >= 2 {
-                    Wire::wire_len(&self.cordoned_log_dirs, true, version)
-                } else {
-                    match &self.cordoned_log_dirs {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.cordoned_log_dirs, true, version);
         }
         let mut count = self.unknown_tagged_fields.len();
         let mut body = self.unknown_tagged_fields.body_len();
@@ -127,14 +119,7 @@ impl Wire for Request {
             body
                 += codec::tagged_field_len(
                     1u32,
-                    if version >= 2 {
-                        Wire::wire_len(&self.cordoned_log_dirs, true, version)
-                    } else {
-                        match &self.cordoned_log_dirs {
-                            Some(v) => Wire::wire_len(v, true, version),
-                            None => 0,
-                        }
-                    },
+                    Wire::wire_len(&self.cordoned_log_dirs, true, version),
                 );
         }
         n += codec::uvarint_len(count as u32) + body;
@@ -202,35 +187,13 @@ impl Wire for Request {
             }
         }
         if version >= 2 && !(version >= 2) {
-            if version >= 2 {
-                Wire::wire_put(
-                    &self.cordoned_log_dirs,
-                    buf,
-                    true,
-                    version,
-                    "BrokerHeartbeatRequest.CordonedLogDirs",
-                )?
-            } else {
-                match &self.cordoned_log_dirs {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "BrokerHeartbeatRequest.CordonedLogDirs",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "BrokerHeartbeatRequest.CordonedLogDirs",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.cordoned_log_dirs,
+                buf,
+                true,
+                version,
+                "BrokerHeartbeatRequest.CordonedLogDirs",
+            )?;
         }
         if !(version >= 2) {
             if !(self.cordoned_log_dirs.is_none()) {
@@ -260,35 +223,13 @@ impl Wire for Request {
             )?;
         }
         if version >= 2 && !(self.cordoned_log_dirs.is_none()) {
-            if version >= 2 {
-                w.field(
-                    buf,
-                    1u32,
-                    &self.cordoned_log_dirs,
-                    version,
-                    "BrokerHeartbeatRequest.CordonedLogDirs",
-                )?
-            } else {
-                match &self.cordoned_log_dirs {
-                    Some(v) => {
-                        w.field(
-                            buf,
-                            1u32,
-                            v,
-                            version,
-                            "BrokerHeartbeatRequest.CordonedLogDirs",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "BrokerHeartbeatRequest.CordonedLogDirs",
-                            ),
-                        );
-                    }
-                }
-            };
+            w.field(
+                buf,
+                1u32,
+                &self.cordoned_log_dirs,
+                version,
+                "BrokerHeartbeatRequest.CordonedLogDirs",
+            )?;
         }
         w.finish(buf)?;
         Ok(())
@@ -329,19 +270,10 @@ impl Wire for Request {
                 <SmallVec<[Uuid; 1]>>::new()
             },
             cordoned_log_dirs: if version >= 2 && !(version >= 2) {
-                if version >= 2 {
-                    tri!(
-                        < Option < SmallVec < [Uuid; 1] > > as Wire > ::wire_get(buf,
-                        true, version, "BrokerHeartbeatRequest.CordonedLogDirs")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < SmallVec < [Uuid; 1] > as Wire > ::wire_get(buf, true,
-                            version, "BrokerHeartbeatRequest.CordonedLogDirs")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < SmallVec < [Uuid; 1] > > as Wire > ::wire_get(buf, true,
+                    version, "BrokerHeartbeatRequest.CordonedLogDirs")
+                )
             } else {
                 None
             },
@@ -357,20 +289,10 @@ impl Wire for Request {
                     );
                 }
                 1u32 if version >= 2 => {
-                    out.cordoned_log_dirs = if version >= 2 {
-                        tri!(
-                            codec::get_tagged:: < Option < SmallVec < [Uuid; 1] > > >
-                            (1u32, data, version,
-                            "BrokerHeartbeatRequest.CordonedLogDirs")
-                        )
-                    } else {
-                        Some(
-                            tri!(
-                                codec::get_tagged:: < SmallVec < [Uuid; 1] > > (1u32, data,
-                                version, "BrokerHeartbeatRequest.CordonedLogDirs")
-                            ),
-                        )
-                    };
+                    out.cordoned_log_dirs = tri!(
+                        codec::get_tagged:: < Option < SmallVec < [Uuid; 1] > > > (1u32,
+                        data, version, "BrokerHeartbeatRequest.CordonedLogDirs")
+                    );
                 }
                 _ => out.unknown_tagged_fields.push_sorted(tag, data),
             }

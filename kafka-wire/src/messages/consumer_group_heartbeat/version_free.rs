@@ -257,15 +257,7 @@ impl Wire for Request {
         n += Wire::wire_len(&self.rebalance_timeout_ms, false, version);
         n += Wire::wire_len(&self.subscribed_topic_names, true, version);
         if version >= 1 {
-            n
-                += if version >= 1 {
-                    Wire::wire_len(&self.subscribed_topic_regex, true, version)
-                } else {
-                    match &self.subscribed_topic_regex {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.subscribed_topic_regex, true, version);
         }
         n += Wire::wire_len(&self.server_assignor, true, version);
         n += Wire::wire_len(&self.topic_partitions, true, version);
@@ -329,35 +321,13 @@ impl Wire for Request {
             "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
         )?;
         if version >= 1 {
-            if version >= 1 {
-                Wire::wire_put(
-                    &self.subscribed_topic_regex,
-                    buf,
-                    true,
-                    version,
-                    "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                )?
-            } else {
-                match &self.subscribed_topic_regex {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.subscribed_topic_regex,
+                buf,
+                true,
+                version,
+                "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
+            )?;
         }
         if !(version >= 1) {
             if !(self.subscribed_topic_regex.is_none()) {
@@ -422,19 +392,10 @@ impl Wire for Request {
                 "ConsumerGroupHeartbeatRequest.SubscribedTopicNames")
             ),
             subscribed_topic_regex: if version >= 1 {
-                if version >= 1 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
-                        "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, true, version,
-                            "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex")
+                )
             } else {
                 None
             },

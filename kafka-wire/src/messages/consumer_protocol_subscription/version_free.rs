@@ -205,15 +205,7 @@ impl Wire for ConsumerProtocolSubscription {
             n += Wire::wire_len(&self.generation_id, false, version);
         }
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.rack_id, false, version)
-                } else {
-                    match &self.rack_id {
-                        Some(v) => Wire::wire_len(v, false, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.rack_id, false, version);
         }
         n
     }
@@ -257,35 +249,13 @@ impl Wire for ConsumerProtocolSubscription {
             )?;
         }
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.rack_id,
-                    buf,
-                    false,
-                    version,
-                    "ConsumerProtocolSubscription.RackId",
-                )?
-            } else {
-                match &self.rack_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            false,
-                            version,
-                            "ConsumerProtocolSubscription.RackId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "ConsumerProtocolSubscription.RackId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.rack_id,
+                buf,
+                false,
+                version,
+                "ConsumerProtocolSubscription.RackId",
+            )?;
         }
         Ok(())
     }
@@ -321,19 +291,10 @@ impl Wire for ConsumerProtocolSubscription {
                 -1
             },
             rack_id: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, false, version,
-                        "ConsumerProtocolSubscription.RackId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, false, version,
-                            "ConsumerProtocolSubscription.RackId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, false, version,
+                    "ConsumerProtocolSubscription.RackId")
+                )
             } else {
                 None
             },

@@ -233,26 +233,10 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.owner_principal_type, version >= 2, version)
-                } else {
-                    match &self.owner_principal_type {
-                        Some(v) => Wire::wire_len(v, version >= 2, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.owner_principal_type, true, version);
         }
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.owner_principal_name, version >= 2, version)
-                } else {
-                    match &self.owner_principal_name {
-                        Some(v) => Wire::wire_len(v, version >= 2, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.owner_principal_name, true, version);
         }
         n += Wire::wire_len(&self.renewers, version >= 2, version);
         n += Wire::wire_len(&self.max_lifetime_ms, false, version);
@@ -269,35 +253,13 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.owner_principal_type,
-                    buf,
-                    version >= 2,
-                    version,
-                    "CreateDelegationTokenRequest.OwnerPrincipalType",
-                )?
-            } else {
-                match &self.owner_principal_type {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 2,
-                            version,
-                            "CreateDelegationTokenRequest.OwnerPrincipalType",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "CreateDelegationTokenRequest.OwnerPrincipalType",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.owner_principal_type,
+                buf,
+                true,
+                version,
+                "CreateDelegationTokenRequest.OwnerPrincipalType",
+            )?;
         }
         if !(version >= 3) {
             if !(self.owner_principal_type == Some(ByteString::from_static(""))) {
@@ -310,35 +272,13 @@ impl Wire for Request {
             }
         }
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.owner_principal_name,
-                    buf,
-                    version >= 2,
-                    version,
-                    "CreateDelegationTokenRequest.OwnerPrincipalName",
-                )?
-            } else {
-                match &self.owner_principal_name {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 2,
-                            version,
-                            "CreateDelegationTokenRequest.OwnerPrincipalName",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "CreateDelegationTokenRequest.OwnerPrincipalName",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.owner_principal_name,
+                buf,
+                true,
+                version,
+                "CreateDelegationTokenRequest.OwnerPrincipalName",
+            )?;
         }
         if !(version >= 3) {
             if !(self.owner_principal_name == Some(ByteString::from_static(""))) {
@@ -388,36 +328,18 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             owner_principal_type: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 2,
-                        version, "CreateDelegationTokenRequest.OwnerPrincipalType")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 2, version,
-                            "CreateDelegationTokenRequest.OwnerPrincipalType")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "CreateDelegationTokenRequest.OwnerPrincipalType")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
             owner_principal_name: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 2,
-                        version, "CreateDelegationTokenRequest.OwnerPrincipalName")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 2, version,
-                            "CreateDelegationTokenRequest.OwnerPrincipalName")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "CreateDelegationTokenRequest.OwnerPrincipalName")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
@@ -709,20 +631,10 @@ impl Wire for Response {
         n += Wire::wire_len(&self.principal_type, version >= 2, version);
         n += Wire::wire_len(&self.principal_name, version >= 2, version);
         if version >= 3 {
-            n
-                += Wire::wire_len(
-                    &self.token_requester_principal_type,
-                    version >= 2,
-                    version,
-                );
+            n += Wire::wire_len(&self.token_requester_principal_type, true, version);
         }
         if version >= 3 {
-            n
-                += Wire::wire_len(
-                    &self.token_requester_principal_name,
-                    version >= 2,
-                    version,
-                );
+            n += Wire::wire_len(&self.token_requester_principal_name, true, version);
         }
         n += Wire::wire_len(&self.issue_timestamp_ms, false, version);
         n += Wire::wire_len(&self.expiry_timestamp_ms, false, version);
@@ -767,7 +679,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.token_requester_principal_type,
                 buf,
-                version >= 2,
+                true,
                 version,
                 "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
             )?;
@@ -786,7 +698,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.token_requester_principal_name,
                 buf,
-                version >= 2,
+                true,
                 version,
                 "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
             )?;
@@ -880,7 +792,7 @@ impl Wire for Response {
             ),
             token_requester_principal_type: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "CreateDelegationTokenResponse.TokenRequesterPrincipalType")
                 )
             } else {
@@ -888,7 +800,7 @@ impl Wire for Response {
             },
             token_requester_principal_name: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "CreateDelegationTokenResponse.TokenRequesterPrincipalName")
                 )
             } else {

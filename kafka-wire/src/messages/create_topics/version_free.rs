@@ -1018,15 +1018,7 @@ impl Wire for CreatableTopicResult {
             n += Wire::wire_len(&self.replication_factor, false, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.configs, version >= 5, version)
-                } else {
-                    match &self.configs {
-                        Some(v) => Wire::wire_len(v, version >= 5, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.configs, true, version);
         }
         if version >= 5 {
             let mut count = self.unknown_tagged_fields.len();
@@ -1108,35 +1100,13 @@ impl Wire for CreatableTopicResult {
             )?;
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.configs,
-                    buf,
-                    version >= 5,
-                    version,
-                    "CreatableTopicResult.Configs",
-                )?
-            } else {
-                match &self.configs {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 5,
-                            version,
-                            "CreatableTopicResult.Configs",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "CreatableTopicResult.Configs",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.configs,
+                buf,
+                true,
+                version,
+                "CreatableTopicResult.Configs",
+            )?;
         }
         if !(version >= 5) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -1224,20 +1194,10 @@ impl Wire for CreatableTopicResult {
                 -1
             },
             configs: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < Vec < CreatableTopicConfigs > > as Wire >
-                        ::wire_get(buf, version >= 5, version,
-                        "CreatableTopicResult.Configs")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < Vec < CreatableTopicConfigs > as Wire > ::wire_get(buf,
-                            version >= 5, version, "CreatableTopicResult.Configs")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < Vec < CreatableTopicConfigs > > as Wire > ::wire_get(buf,
+                    true, version, "CreatableTopicResult.Configs")
+                )
             } else {
                 Some(<Vec<CreatableTopicConfigs>>::new())
             },
@@ -1458,18 +1418,10 @@ impl Wire for CreatableTopicConfigs {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 5 {
-            n += Wire::wire_len(&self.name, version >= 5, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.value, version >= 5, version)
-                } else {
-                    match &self.value {
-                        Some(v) => Wire::wire_len(v, version >= 5, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.value, true, version);
         }
         if version >= 5 {
             n += Wire::wire_len(&self.read_only, false, version);
@@ -1496,7 +1448,7 @@ impl Wire for CreatableTopicConfigs {
             Wire::wire_put(
                 &self.name,
                 buf,
-                version >= 5,
+                true,
                 version,
                 "CreatableTopicConfigs.Name",
             )?;
@@ -1512,35 +1464,13 @@ impl Wire for CreatableTopicConfigs {
             }
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.value,
-                    buf,
-                    version >= 5,
-                    version,
-                    "CreatableTopicConfigs.Value",
-                )?
-            } else {
-                match &self.value {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 5,
-                            version,
-                            "CreatableTopicConfigs.Value",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "CreatableTopicConfigs.Value",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.value,
+                buf,
+                true,
+                version,
+                "CreatableTopicConfigs.Value",
+            )?;
         }
         if !(version >= 5) {
             if !(self.value == Some(ByteString::from_static(""))) {
@@ -1623,26 +1553,17 @@ impl Wire for CreatableTopicConfigs {
         let mut out = Self {
             name: if version >= 5 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 5, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "CreatableTopicConfigs.Name")
                 )
             } else {
                 ByteString::from_static("")
             },
             value: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
-                        version, "CreatableTopicConfigs.Value")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 5, version,
-                            "CreatableTopicConfigs.Value")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "CreatableTopicConfigs.Value")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },

@@ -271,15 +271,7 @@ impl Wire for DeletableGroupResult {
         n += Wire::wire_len(&self.group_id, version >= 2, version);
         n += Wire::wire_len(&self.error_code, false, version);
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.error_message, version >= 2, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, version >= 2, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, true, version);
         }
         if version >= 2 {
             n += self.unknown_tagged_fields.section_len();
@@ -308,35 +300,13 @@ impl Wire for DeletableGroupResult {
             "DeletableGroupResult.ErrorCode",
         )?;
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    version >= 2,
-                    version,
-                    "DeletableGroupResult.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 2,
-                            version,
-                            "DeletableGroupResult.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DeletableGroupResult.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                true,
+                version,
+                "DeletableGroupResult.ErrorMessage",
+            )?;
         }
         if !(version >= 2) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -369,19 +339,10 @@ impl Wire for DeletableGroupResult {
                 "DeletableGroupResult.ErrorCode")
             ),
             error_message: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 2,
-                        version, "DeletableGroupResult.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 2, version,
-                            "DeletableGroupResult.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "DeletableGroupResult.ErrorMessage")
+                )
             } else {
                 None
             },

@@ -46,15 +46,7 @@ impl Wire for DeleteTopicState {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 6 {
-            n
-                += if version >= 6 {
-                    Wire::wire_len(&self.name, version >= 4, version)
-                } else {
-                    match &self.name {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 6 {
             n += Wire::wire_len(&self.topic_id, false, version);
@@ -72,35 +64,7 @@ impl Wire for DeleteTopicState {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 6 {
-            if version >= 6 {
-                Wire::wire_put(
-                    &self.name,
-                    buf,
-                    version >= 4,
-                    version,
-                    "DeleteTopicState.Name",
-                )?
-            } else {
-                match &self.name {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "DeleteTopicState.Name",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DeleteTopicState.Name",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(&self.name, buf, true, version, "DeleteTopicState.Name")?;
         }
         if !(version >= 6) {
             if !(self.name.is_none()) {
@@ -151,19 +115,10 @@ impl Wire for DeleteTopicState {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             name: if version >= 6 {
-                if version >= 6 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "DeleteTopicState.Name")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "DeleteTopicState.Name")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "DeleteTopicState.Name")
+                )
             } else {
                 None
             },
@@ -255,7 +210,7 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 6 {
-            n += Wire::wire_len(&self.topics, version >= 4, version);
+            n += Wire::wire_len(&self.topics, true, version);
         }
         if version <= 5 {
             n += Wire::wire_len(&self.topic_names, version >= 4, version);
@@ -277,7 +232,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.topics,
                 buf,
-                version >= 4,
+                true,
                 version,
                 "DeleteTopicsRequest.Topics",
             )?;
@@ -332,8 +287,8 @@ impl Wire for Request {
         let mut out = Self {
             topics: if version >= 6 {
                 tri!(
-                    < Vec < DeleteTopicState > as Wire > ::wire_get(buf, version >= 4,
-                    version, "DeleteTopicsRequest.Topics")
+                    < Vec < DeleteTopicState > as Wire > ::wire_get(buf, true, version,
+                    "DeleteTopicsRequest.Topics")
                 )
             } else {
                 <Vec<DeleteTopicState>>::new()
@@ -668,15 +623,7 @@ impl Wire for DeletableTopicResult {
         }
         n += Wire::wire_len(&self.error_code, false, version);
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.error_message, version >= 4, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, true, version);
         }
         if version >= 4 {
             n += self.unknown_tagged_fields.section_len();
@@ -736,35 +683,13 @@ impl Wire for DeletableTopicResult {
             "DeletableTopicResult.ErrorCode",
         )?;
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    version >= 4,
-                    version,
-                    "DeletableTopicResult.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "DeletableTopicResult.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DeletableTopicResult.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                true,
+                version,
+                "DeletableTopicResult.ErrorMessage",
+            )?;
         }
         if !(version >= 4) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -814,19 +739,10 @@ impl Wire for DeletableTopicResult {
                 "DeletableTopicResult.ErrorCode")
             ),
             error_message: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "DeletableTopicResult.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "DeletableTopicResult.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "DeletableTopicResult.ErrorMessage")
+                )
             } else {
                 None
             },

@@ -926,15 +926,7 @@ impl Wire for DescribeConfigsResourceResult {
             n += Wire::wire_len(&self.config_type, false, version);
         }
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.documentation, version >= 4, version)
-                } else {
-                    match &self.documentation {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.documentation, version >= 4, version);
         }
         if version >= 4 {
             n += self.unknown_tagged_fields.section_len();
@@ -1000,35 +992,13 @@ impl Wire for DescribeConfigsResourceResult {
             )?;
         }
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.documentation,
-                    buf,
-                    version >= 4,
-                    version,
-                    "DescribeConfigsResourceResult.Documentation",
-                )?
-            } else {
-                match &self.documentation {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "DescribeConfigsResourceResult.Documentation",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DescribeConfigsResourceResult.Documentation",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.documentation,
+                buf,
+                version >= 4,
+                version,
+                "DescribeConfigsResourceResult.Documentation",
+            )?;
         }
         if !(version >= 4) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -1086,19 +1056,10 @@ impl Wire for DescribeConfigsResourceResult {
                 0
             },
             documentation: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "DescribeConfigsResourceResult.Documentation")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "DescribeConfigsResourceResult.Documentation")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                    version, "DescribeConfigsResourceResult.Documentation")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },

@@ -495,20 +495,10 @@ impl Wire for DescribedDelegationToken {
         n += Wire::wire_len(&self.principal_type, version >= 2, version);
         n += Wire::wire_len(&self.principal_name, version >= 2, version);
         if version >= 3 {
-            n
-                += Wire::wire_len(
-                    &self.token_requester_principal_type,
-                    version >= 2,
-                    version,
-                );
+            n += Wire::wire_len(&self.token_requester_principal_type, true, version);
         }
         if version >= 3 {
-            n
-                += Wire::wire_len(
-                    &self.token_requester_principal_name,
-                    version >= 2,
-                    version,
-                );
+            n += Wire::wire_len(&self.token_requester_principal_name, true, version);
         }
         n += Wire::wire_len(&self.issue_timestamp, false, version);
         n += Wire::wire_len(&self.expiry_timestamp, false, version);
@@ -546,7 +536,7 @@ impl Wire for DescribedDelegationToken {
             Wire::wire_put(
                 &self.token_requester_principal_type,
                 buf,
-                version >= 2,
+                true,
                 version,
                 "DescribedDelegationToken.TokenRequesterPrincipalType",
             )?;
@@ -565,7 +555,7 @@ impl Wire for DescribedDelegationToken {
             Wire::wire_put(
                 &self.token_requester_principal_name,
                 buf,
-                version >= 2,
+                true,
                 version,
                 "DescribedDelegationToken.TokenRequesterPrincipalName",
             )?;
@@ -654,7 +644,7 @@ impl Wire for DescribedDelegationToken {
             ),
             token_requester_principal_type: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "DescribedDelegationToken.TokenRequesterPrincipalType")
                 )
             } else {
@@ -662,7 +652,7 @@ impl Wire for DescribedDelegationToken {
             },
             token_requester_principal_name: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 2, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "DescribedDelegationToken.TokenRequesterPrincipalName")
                 )
             } else {

@@ -488,15 +488,7 @@ impl Wire for DescribedGroup {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
         if version >= 6 {
-            n
-                += if version >= 6 {
-                    Wire::wire_len(&self.error_message, version >= 5, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, version >= 5, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, true, version);
         }
         n += Wire::wire_len(&self.group_id, version >= 5, version);
         n += Wire::wire_len(&self.group_state, version >= 5, version);
@@ -526,35 +518,13 @@ impl Wire for DescribedGroup {
             "DescribedGroup.ErrorCode",
         )?;
         if version >= 6 {
-            if version >= 6 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    version >= 5,
-                    version,
-                    "DescribedGroup.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 5,
-                            version,
-                            "DescribedGroup.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DescribedGroup.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                true,
+                version,
+                "DescribedGroup.ErrorMessage",
+            )?;
         }
         if !(version >= 6) {
             if !(self.error_message.is_none()) {
@@ -647,19 +617,10 @@ impl Wire for DescribedGroup {
                 "DescribedGroup.ErrorCode")
             ),
             error_message: if version >= 6 {
-                if version >= 6 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
-                        version, "DescribedGroup.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 5, version,
-                            "DescribedGroup.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "DescribedGroup.ErrorMessage")
+                )
             } else {
                 None
             },
@@ -992,15 +953,7 @@ impl Wire for DescribedGroupMember {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, version >= 5, version);
         if version >= 4 {
-            n
-                += if version >= 4 {
-                    Wire::wire_len(&self.group_instance_id, version >= 5, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 5, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 5, version);
         }
         n += Wire::wire_len(&self.client_id, version >= 5, version);
         n += Wire::wire_len(&self.client_host, version >= 5, version);
@@ -1026,35 +979,13 @@ impl Wire for DescribedGroupMember {
             "DescribedGroupMember.MemberId",
         )?;
         if version >= 4 {
-            if version >= 4 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 5,
-                    version,
-                    "DescribedGroupMember.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 5,
-                            version,
-                            "DescribedGroupMember.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DescribedGroupMember.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 5,
+                version,
+                "DescribedGroupMember.GroupInstanceId",
+            )?;
         }
         Wire::wire_put(
             &self.client_id,
@@ -1111,19 +1042,10 @@ impl Wire for DescribedGroupMember {
                 "DescribedGroupMember.MemberId")
             ),
             group_instance_id: if version >= 4 {
-                if version >= 4 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
-                        version, "DescribedGroupMember.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 5, version,
-                            "DescribedGroupMember.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 5,
+                    version, "DescribedGroupMember.GroupInstanceId")
+                )
             } else {
                 None
             },

@@ -599,15 +599,7 @@ impl Wire for PartitionDataResponse {
         n += Wire::wire_len(&self.partition_index, false, version);
         n += Wire::wire_len(&self.error_code, false, version);
         if version >= 2 {
-            n
-                += if version >= 2 {
-                    Wire::wire_len(&self.error_message, true, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, true, version);
         }
         n += Wire::wire_len(&self.leader_id, false, version);
         n += Wire::wire_len(&self.leader_epoch, false, version);
@@ -639,35 +631,13 @@ impl Wire for PartitionDataResponse {
             "PartitionData.ErrorCode",
         )?;
         if version >= 2 {
-            if version >= 2 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    true,
-                    version,
-                    "PartitionData.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "PartitionData.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "PartitionData.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                true,
+                version,
+                "PartitionData.ErrorMessage",
+            )?;
         }
         Wire::wire_put(&self.leader_id, buf, false, version, "PartitionData.LeaderId")?;
         Wire::wire_put(
@@ -711,19 +681,10 @@ impl Wire for PartitionDataResponse {
                 "PartitionData.ErrorCode")
             ),
             error_message: if version >= 2 {
-                if version >= 2 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
-                        "PartitionData.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, true, version,
-                            "PartitionData.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "PartitionData.ErrorMessage")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
@@ -1479,15 +1440,7 @@ impl Wire for Response {
         let mut n = 0;
         n += Wire::wire_len(&self.error_code, false, version);
         if version >= 2 {
-            n
-                += if version >= 2 {
-                    Wire::wire_len(&self.error_message, true, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, true, version);
         }
         n += Wire::wire_len(&self.topics, true, version);
         if version >= 2 {
@@ -1511,35 +1464,13 @@ impl Wire for Response {
             "DescribeQuorumResponse.ErrorCode",
         )?;
         if version >= 2 {
-            if version >= 2 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    true,
-                    version,
-                    "DescribeQuorumResponse.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "DescribeQuorumResponse.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DescribeQuorumResponse.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                true,
+                version,
+                "DescribeQuorumResponse.ErrorMessage",
+            )?;
         }
         Wire::wire_put(
             &self.topics,
@@ -1582,19 +1513,10 @@ impl Wire for Response {
                 "DescribeQuorumResponse.ErrorCode")
             ),
             error_message: if version >= 2 {
-                if version >= 2 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
-                        "DescribeQuorumResponse.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, true, version,
-                            "DescribeQuorumResponse.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "DescribeQuorumResponse.ErrorMessage")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },

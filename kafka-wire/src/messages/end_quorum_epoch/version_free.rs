@@ -226,10 +226,10 @@ impl Wire for PartitionData {
         n += Wire::wire_len(&self.leader_id, false, version);
         n += Wire::wire_len(&self.leader_epoch, false, version);
         if version <= 0 {
-            n += Wire::wire_len(&self.preferred_successors, version >= 1, version);
+            n += Wire::wire_len(&self.preferred_successors, false, version);
         }
         if version >= 1 {
-            n += Wire::wire_len(&self.preferred_candidates, version >= 1, version);
+            n += Wire::wire_len(&self.preferred_candidates, true, version);
         }
         if version >= 1 {
             n += self.unknown_tagged_fields.section_len();
@@ -262,7 +262,7 @@ impl Wire for PartitionData {
             Wire::wire_put(
                 &self.preferred_successors,
                 buf,
-                version >= 1,
+                false,
                 version,
                 "PartitionData.PreferredSuccessors",
             )?;
@@ -271,7 +271,7 @@ impl Wire for PartitionData {
             Wire::wire_put(
                 &self.preferred_candidates,
                 buf,
-                version >= 1,
+                true,
                 version,
                 "PartitionData.PreferredCandidates",
             )?;
@@ -311,16 +311,16 @@ impl Wire for PartitionData {
             ),
             preferred_successors: if version <= 0 {
                 tri!(
-                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 1,
-                    version, "PartitionData.PreferredSuccessors")
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, false, version,
+                    "PartitionData.PreferredSuccessors")
                 )
             } else {
                 <SmallVec<[i32; 4]>>::new()
             },
             preferred_candidates: if version >= 1 {
                 tri!(
-                    < Vec < ReplicaInfo > as Wire > ::wire_get(buf, version >= 1,
-                    version, "PartitionData.PreferredCandidates")
+                    < Vec < ReplicaInfo > as Wire > ::wire_get(buf, true, version,
+                    "PartitionData.PreferredCandidates")
                 )
             } else {
                 <Vec<ReplicaInfo>>::new()
@@ -607,10 +607,10 @@ impl Wire for LeaderEndpoint {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 1 {
-            n += Wire::wire_len(&self.name, version >= 1, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 1 {
-            n += Wire::wire_len(&self.host, version >= 1, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.port, false, version);
@@ -628,13 +628,7 @@ impl Wire for LeaderEndpoint {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 1 {
-            Wire::wire_put(
-                &self.name,
-                buf,
-                version >= 1,
-                version,
-                "LeaderEndpoint.Name",
-            )?;
+            Wire::wire_put(&self.name, buf, true, version, "LeaderEndpoint.Name")?;
         }
         if !(version >= 1) {
             if !(self.name == ByteString::from_static("")) {
@@ -644,13 +638,7 @@ impl Wire for LeaderEndpoint {
             }
         }
         if version >= 1 {
-            Wire::wire_put(
-                &self.host,
-                buf,
-                version >= 1,
-                version,
-                "LeaderEndpoint.Host",
-            )?;
+            Wire::wire_put(&self.host, buf, true, version, "LeaderEndpoint.Host")?;
         }
         if !(version >= 1) {
             if !(self.host == ByteString::from_static("")) {
@@ -693,7 +681,7 @@ impl Wire for LeaderEndpoint {
         let mut out = Self {
             name: if version >= 1 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "LeaderEndpoint.Name")
                 )
             } else {
@@ -701,7 +689,7 @@ impl Wire for LeaderEndpoint {
             },
             host: if version >= 1 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "LeaderEndpoint.Host")
                 )
             } else {
@@ -804,7 +792,7 @@ impl Wire for Request {
         n += Wire::wire_len(&self.cluster_id, version >= 1, version);
         n += Wire::wire_len(&self.topics, version >= 1, version);
         if version >= 1 {
-            n += Wire::wire_len(&self.leader_endpoints, version >= 1, version);
+            n += Wire::wire_len(&self.leader_endpoints, true, version);
         }
         if version >= 1 {
             n += self.unknown_tagged_fields.section_len();
@@ -836,7 +824,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.leader_endpoints,
                 buf,
-                version >= 1,
+                true,
                 version,
                 "EndQuorumEpochRequest.LeaderEndpoints",
             )?;
@@ -873,8 +861,8 @@ impl Wire for Request {
             ),
             leader_endpoints: if version >= 1 {
                 tri!(
-                    < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, version >= 1,
-                    version, "EndQuorumEpochRequest.LeaderEndpoints")
+                    < Vec < LeaderEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "EndQuorumEpochRequest.LeaderEndpoints")
                 )
             } else {
                 <Vec<LeaderEndpoint>>::new()
@@ -1373,7 +1361,7 @@ impl Wire for NodeEndpoint {
             n += Wire::wire_len(&self.node_id, false, version);
         }
         if version >= 1 {
-            n += Wire::wire_len(&self.host, version >= 1, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.port, false, version);
@@ -1401,7 +1389,7 @@ impl Wire for NodeEndpoint {
             }
         }
         if version >= 1 {
-            Wire::wire_put(&self.host, buf, version >= 1, version, "NodeEndpoint.Host")?;
+            Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
         }
         if !(version >= 1) {
             if !(self.host == ByteString::from_static("")) {
@@ -1449,7 +1437,7 @@ impl Wire for NodeEndpoint {
             },
             host: if version >= 1 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 1, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "NodeEndpoint.Host")
                 )
             } else {
@@ -1546,7 +1534,7 @@ impl Wire for Response {
         n += Wire::wire_len(&self.error_code, false, version);
         n += Wire::wire_len(&self.topics, version >= 1, version);
         if version >= 1 && !(version >= 1) {
-            n += Wire::wire_len(&self.node_endpoints, version >= 1, version);
+            n += Wire::wire_len(&self.node_endpoints, true, version);
         }
         if version >= 1 {
             let mut count = self.unknown_tagged_fields.len();
@@ -1588,7 +1576,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.node_endpoints,
                 buf,
-                version >= 1,
+                true,
                 version,
                 "EndQuorumEpochResponse.NodeEndpoints",
             )?;
@@ -1652,8 +1640,8 @@ impl Wire for Response {
             ),
             node_endpoints: if version >= 1 && !(version >= 1) {
                 tri!(
-                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 1,
-                    version, "EndQuorumEpochResponse.NodeEndpoints")
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "EndQuorumEpochResponse.NodeEndpoints")
                 )
             } else {
                 <Vec<NodeEndpoint>>::new()

@@ -1377,15 +1377,7 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 12 && !(version >= 12) {
-            n
-                += if version >= 12 {
-                    Wire::wire_len(&self.cluster_id, version >= 12, version)
-                } else {
-                    match &self.cluster_id {
-                        Some(v) => Wire::wire_len(v, version >= 12, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.cluster_id, true, version);
         }
         if version <= 14 {
             n += Wire::wire_len(&self.replica_id, false, version);
@@ -1418,14 +1410,7 @@ impl Wire for Request {
                 body
                     += codec::tagged_field_len(
                         0u32,
-                        if version >= 12 {
-                            Wire::wire_len(&self.cluster_id, true, version)
-                        } else {
-                            match &self.cluster_id {
-                                Some(v) => Wire::wire_len(v, true, version),
-                                None => 0,
-                            }
-                        },
+                        Wire::wire_len(&self.cluster_id, true, version),
                     );
             }
             if version >= 15 && !(self.replica_state == ReplicaState::default()) {
@@ -1448,35 +1433,13 @@ impl Wire for Request {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 12 && !(version >= 12) {
-            if version >= 12 {
-                Wire::wire_put(
-                    &self.cluster_id,
-                    buf,
-                    version >= 12,
-                    version,
-                    "FetchRequest.ClusterId",
-                )?
-            } else {
-                match &self.cluster_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 12,
-                            version,
-                            "FetchRequest.ClusterId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "FetchRequest.ClusterId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.cluster_id,
+                buf,
+                true,
+                version,
+                "FetchRequest.ClusterId",
+            )?;
         }
         if version <= 14 {
             Wire::wire_put(
@@ -1601,29 +1564,7 @@ impl Wire for Request {
                 "FetchRequest",
             )?;
             if version >= 12 && !(self.cluster_id.is_none()) {
-                if version >= 12 {
-                    w.field(
-                        buf,
-                        0u32,
-                        &self.cluster_id,
-                        version,
-                        "FetchRequest.ClusterId",
-                    )?
-                } else {
-                    match &self.cluster_id {
-                        Some(v) => {
-                            w.field(buf, 0u32, v, version, "FetchRequest.ClusterId")?
-                        }
-                        None => {
-                            return Err(
-                                EncodeErrorKind::null_not_allowed(
-                                    version,
-                                    "FetchRequest.ClusterId",
-                                ),
-                            );
-                        }
-                    }
-                };
+                w.field(buf, 0u32, &self.cluster_id, version, "FetchRequest.ClusterId")?;
             }
             if version >= 15 && !(self.replica_state == ReplicaState::default()) {
                 w.field(
@@ -1646,19 +1587,10 @@ impl Wire for Request {
     ) -> Result<Self, DecodeError> {
         let mut out = Self {
             cluster_id: if version >= 12 && !(version >= 12) {
-                if version >= 12 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 12,
-                        version, "FetchRequest.ClusterId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 12,
-                            version, "FetchRequest.ClusterId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "FetchRequest.ClusterId")
+                )
             } else {
                 None
             },
@@ -1734,19 +1666,10 @@ impl Wire for Request {
             while let Some((tag, data)) = tags.next(buf)? {
                 match tag {
                     0u32 if version >= 12 => {
-                        out.cluster_id = if version >= 12 {
-                            tri!(
-                                codec::get_tagged:: < Option < ByteString > > (0u32, data,
-                                version, "FetchRequest.ClusterId")
-                            )
-                        } else {
-                            Some(
-                                tri!(
-                                    codec::get_tagged:: < ByteString > (0u32, data, version,
-                                    "FetchRequest.ClusterId")
-                                ),
-                            )
-                        };
+                        out.cluster_id = tri!(
+                            codec::get_tagged:: < Option < ByteString > > (0u32, data,
+                            version, "FetchRequest.ClusterId")
+                        );
                     }
                     1u32 if version >= 15 => {
                         out.replica_state = tri!(
@@ -4331,21 +4254,13 @@ impl Wire for NodeEndpoint {
             n += Wire::wire_len(&self.node_id, false, version);
         }
         if version >= 16 {
-            n += Wire::wire_len(&self.host, version >= 12, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 16 {
             n += Wire::wire_len(&self.port, false, version);
         }
         if version >= 16 {
-            n
-                += if version >= 16 {
-                    Wire::wire_len(&self.rack, version >= 12, version)
-                } else {
-                    match &self.rack {
-                        Some(v) => Wire::wire_len(v, version >= 12, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.rack, true, version);
         }
         if version >= 12 {
             n += self.unknown_tagged_fields.section_len();
@@ -4370,13 +4285,7 @@ impl Wire for NodeEndpoint {
             }
         }
         if version >= 16 {
-            Wire::wire_put(
-                &self.host,
-                buf,
-                version >= 12,
-                version,
-                "NodeEndpoint.Host",
-            )?;
+            Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
         }
         if !(version >= 16) {
             if !(self.host == ByteString::from_static("")) {
@@ -4396,35 +4305,7 @@ impl Wire for NodeEndpoint {
             }
         }
         if version >= 16 {
-            if version >= 16 {
-                Wire::wire_put(
-                    &self.rack,
-                    buf,
-                    version >= 12,
-                    version,
-                    "NodeEndpoint.Rack",
-                )?
-            } else {
-                match &self.rack {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 12,
-                            version,
-                            "NodeEndpoint.Rack",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "NodeEndpoint.Rack",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(&self.rack, buf, true, version, "NodeEndpoint.Rack")?;
         }
         if !(version >= 16) {
             if !(self.rack.is_none()) {
@@ -4462,7 +4343,7 @@ impl Wire for NodeEndpoint {
             },
             host: if version >= 16 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 12, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "NodeEndpoint.Host")
                 )
             } else {
@@ -4476,19 +4357,10 @@ impl Wire for NodeEndpoint {
                 0
             },
             rack: if version >= 16 {
-                if version >= 16 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 12,
-                        version, "NodeEndpoint.Rack")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 12,
-                            version, "NodeEndpoint.Rack")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "NodeEndpoint.Rack")
+                )
             } else {
                 None
             },
@@ -4604,7 +4476,7 @@ impl Wire for Response {
         }
         n += Wire::wire_len(&self.responses, version >= 12, version);
         if version >= 16 && !(version >= 16) {
-            n += Wire::wire_len(&self.node_endpoints, version >= 12, version);
+            n += Wire::wire_len(&self.node_endpoints, true, version);
         }
         if version >= 12 {
             let mut count = self.unknown_tagged_fields.len();
@@ -4674,7 +4546,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.node_endpoints,
                 buf,
-                version >= 12,
+                true,
                 version,
                 "FetchResponse.NodeEndpoints",
             )?;
@@ -4754,8 +4626,8 @@ impl Wire for Response {
             ),
             node_endpoints: if version >= 16 && !(version >= 16) {
                 tri!(
-                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 12,
-                    version, "FetchResponse.NodeEndpoints")
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "FetchResponse.NodeEndpoints")
                 )
             } else {
                 <Vec<NodeEndpoint>>::new()

@@ -55,7 +55,7 @@ impl Wire for Request {
             n += Wire::wire_len(&self.key_type, false, version);
         }
         if version >= 4 {
-            n += Wire::wire_len(&self.coordinator_keys, version >= 3, version);
+            n += Wire::wire_len(&self.coordinator_keys, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -111,7 +111,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.coordinator_keys,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "FindCoordinatorRequest.CoordinatorKeys",
             )?;
@@ -166,7 +166,7 @@ impl Wire for Request {
             },
             coordinator_keys: if version >= 4 {
                 tri!(
-                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                    < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
                     "FindCoordinatorRequest.CoordinatorKeys")
                 )
             } else {
@@ -545,13 +545,13 @@ impl Wire for Coordinator {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
-            n += Wire::wire_len(&self.key, version >= 3, version);
+            n += Wire::wire_len(&self.key, true, version);
         }
         if version >= 4 {
             n += Wire::wire_len(&self.node_id, false, version);
         }
         if version >= 4 {
-            n += Wire::wire_len(&self.host, version >= 3, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 4 {
             n += Wire::wire_len(&self.port, false, version);
@@ -560,15 +560,7 @@ impl Wire for Coordinator {
             n += Wire::wire_len(&self.error_code, false, version);
         }
         if version >= 4 {
-            n
-                += if version >= 4 {
-                    Wire::wire_len(&self.error_message, version >= 3, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, version >= 3, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -583,7 +575,7 @@ impl Wire for Coordinator {
         _field: Field,
     ) -> Result<(), EncodeError> {
         if version >= 4 {
-            Wire::wire_put(&self.key, buf, version >= 3, version, "Coordinator.Key")?;
+            Wire::wire_put(&self.key, buf, true, version, "Coordinator.Key")?;
         }
         if !(version >= 4) {
             if !(self.key == ByteString::from_static("")) {
@@ -603,7 +595,7 @@ impl Wire for Coordinator {
             }
         }
         if version >= 4 {
-            Wire::wire_put(&self.host, buf, version >= 3, version, "Coordinator.Host")?;
+            Wire::wire_put(&self.host, buf, true, version, "Coordinator.Host")?;
         }
         if !(version >= 4) {
             if !(self.host == ByteString::from_static("")) {
@@ -639,35 +631,13 @@ impl Wire for Coordinator {
             }
         }
         if version >= 4 {
-            if version >= 4 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    version >= 3,
-                    version,
-                    "Coordinator.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 3,
-                            version,
-                            "Coordinator.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "Coordinator.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                true,
+                version,
+                "Coordinator.ErrorMessage",
+            )?;
         }
         if !(version >= 3) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -690,7 +660,7 @@ impl Wire for Coordinator {
         let mut out = Self {
             key: if version >= 4 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "Coordinator.Key")
                 )
             } else {
@@ -705,7 +675,7 @@ impl Wire for Coordinator {
             },
             host: if version >= 4 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "Coordinator.Host")
                 )
             } else {
@@ -725,19 +695,10 @@ impl Wire for Coordinator {
                 ErrorCode(0)
             },
             error_message: if version >= 4 {
-                if version >= 4 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
-                        version, "Coordinator.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
-                            "Coordinator.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "Coordinator.ErrorMessage")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
@@ -877,15 +838,7 @@ impl Wire for Response {
             n += Wire::wire_len(&self.error_code, false, version);
         }
         if (1..=3).contains(&version) {
-            n
-                += if (1..=3).contains(&version) {
-                    Wire::wire_len(&self.error_message, version >= 3, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, version >= 3, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, version >= 3, version);
         }
         if version <= 3 {
             n += Wire::wire_len(&self.node_id, false, version);
@@ -897,7 +850,7 @@ impl Wire for Response {
             n += Wire::wire_len(&self.port, false, version);
         }
         if version >= 4 {
-            n += Wire::wire_len(&self.coordinators, version >= 3, version);
+            n += Wire::wire_len(&self.coordinators, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -940,35 +893,13 @@ impl Wire for Response {
             }
         }
         if (1..=3).contains(&version) {
-            if (1..=3).contains(&version) {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    version >= 3,
-                    version,
-                    "FindCoordinatorResponse.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 3,
-                            version,
-                            "FindCoordinatorResponse.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "FindCoordinatorResponse.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                version >= 3,
+                version,
+                "FindCoordinatorResponse.ErrorMessage",
+            )?;
         }
         if version <= 3 {
             Wire::wire_put(
@@ -1031,7 +962,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.coordinators,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "FindCoordinatorResponse.Coordinators",
             )?;
@@ -1085,19 +1016,10 @@ impl Wire for Response {
                 ErrorCode(0)
             },
             error_message: if (1..=3).contains(&version) {
-                if (1..=3).contains(&version) {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
-                        version, "FindCoordinatorResponse.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
-                            "FindCoordinatorResponse.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
+                    version, "FindCoordinatorResponse.ErrorMessage")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
@@ -1127,8 +1049,8 @@ impl Wire for Response {
             },
             coordinators: if version >= 4 {
                 tri!(
-                    < Vec < Coordinator > as Wire > ::wire_get(buf, version >= 3,
-                    version, "FindCoordinatorResponse.Coordinators")
+                    < Vec < Coordinator > as Wire > ::wire_get(buf, true, version,
+                    "FindCoordinatorResponse.Coordinators")
                 )
             } else {
                 <Vec<Coordinator>>::new()

@@ -67,15 +67,7 @@ impl Wire for Request {
         n += Wire::wire_len(&self.generation_id, false, version);
         n += Wire::wire_len(&self.member_id, version >= 4, version);
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.group_instance_id, version >= 4, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 4, version);
         }
         if version >= 4 {
             n += self.unknown_tagged_fields.section_len();
@@ -111,35 +103,13 @@ impl Wire for Request {
             "HeartbeatRequest.MemberId",
         )?;
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 4,
-                    version,
-                    "HeartbeatRequest.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "HeartbeatRequest.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "HeartbeatRequest.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 4,
+                version,
+                "HeartbeatRequest.GroupInstanceId",
+            )?;
         }
         if !(version >= 3) {
             if !(self.group_instance_id.is_none()) {
@@ -186,19 +156,10 @@ impl Wire for Request {
                 "HeartbeatRequest.MemberId")
             ),
             group_instance_id: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "HeartbeatRequest.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "HeartbeatRequest.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                    version, "HeartbeatRequest.GroupInstanceId")
+                )
             } else {
                 None
             },

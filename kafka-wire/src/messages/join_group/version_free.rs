@@ -270,28 +270,12 @@ impl Wire for Request {
         }
         n += Wire::wire_len(&self.member_id, version >= 6, version);
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.group_instance_id, version >= 6, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 6, version);
         }
         n += Wire::wire_len(&self.protocol_type, version >= 6, version);
         n += Wire::wire_len(&self.protocols, version >= 6, version);
         if version >= 8 {
-            n
-                += if version >= 8 {
-                    Wire::wire_len(&self.reason, version >= 6, version)
-                } else {
-                    match &self.reason {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.reason, true, version);
         }
         if version >= 6 {
             n += self.unknown_tagged_fields.section_len();
@@ -336,35 +320,13 @@ impl Wire for Request {
             "JoinGroupRequest.MemberId",
         )?;
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 6,
-                    version,
-                    "JoinGroupRequest.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupRequest.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "JoinGroupRequest.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 6,
+                version,
+                "JoinGroupRequest.GroupInstanceId",
+            )?;
         }
         if !(version >= 5) {
             if !(self.group_instance_id.is_none()) {
@@ -391,35 +353,7 @@ impl Wire for Request {
             "JoinGroupRequest.Protocols",
         )?;
         if version >= 8 {
-            if version >= 8 {
-                Wire::wire_put(
-                    &self.reason,
-                    buf,
-                    version >= 6,
-                    version,
-                    "JoinGroupRequest.Reason",
-                )?
-            } else {
-                match &self.reason {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupRequest.Reason",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "JoinGroupRequest.Reason",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(&self.reason, buf, true, version, "JoinGroupRequest.Reason")?;
         }
         if !(version >= 6) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -464,19 +398,10 @@ impl Wire for Request {
                 "JoinGroupRequest.MemberId")
             ),
             group_instance_id: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "JoinGroupRequest.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "JoinGroupRequest.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                    version, "JoinGroupRequest.GroupInstanceId")
+                )
             } else {
                 None
             },
@@ -489,19 +414,10 @@ impl Wire for Request {
                 6, version, "JoinGroupRequest.Protocols")
             ),
             reason: if version >= 8 {
-                if version >= 8 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "JoinGroupRequest.Reason")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "JoinGroupRequest.Reason")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "JoinGroupRequest.Reason")
+                )
             } else {
                 None
             },
@@ -1074,15 +990,7 @@ impl Wire for JoinGroupResponseMember {
         let mut n = 0;
         n += Wire::wire_len(&self.member_id, version >= 6, version);
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.group_instance_id, version >= 6, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 6, version);
         }
         n += Wire::wire_len(&self.metadata, version >= 6, version);
         if version >= 6 {
@@ -1105,35 +1013,13 @@ impl Wire for JoinGroupResponseMember {
             "JoinGroupResponseMember.MemberId",
         )?;
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 6,
-                    version,
-                    "JoinGroupResponseMember.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupResponseMember.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "JoinGroupResponseMember.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 6,
+                version,
+                "JoinGroupResponseMember.GroupInstanceId",
+            )?;
         }
         Wire::wire_put(
             &self.metadata,
@@ -1169,19 +1055,10 @@ impl Wire for JoinGroupResponseMember {
                 "JoinGroupResponseMember.MemberId")
             ),
             group_instance_id: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "JoinGroupResponseMember.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "JoinGroupResponseMember.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                    version, "JoinGroupResponseMember.GroupInstanceId")
+                )
             } else {
                 None
             },
@@ -1410,15 +1287,7 @@ impl Wire for Response {
         n += Wire::wire_len(&self.error_code, false, version);
         n += Wire::wire_len(&self.generation_id, false, version);
         if version >= 7 {
-            n
-                += if version >= 7 {
-                    Wire::wire_len(&self.protocol_type, version >= 6, version)
-                } else {
-                    match &self.protocol_type {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.protocol_type, true, version);
         }
         n
             += if version >= 7 {
@@ -1471,35 +1340,13 @@ impl Wire for Response {
             "JoinGroupResponse.GenerationId",
         )?;
         if version >= 7 {
-            if version >= 7 {
-                Wire::wire_put(
-                    &self.protocol_type,
-                    buf,
-                    version >= 6,
-                    version,
-                    "JoinGroupResponse.ProtocolType",
-                )?
-            } else {
-                match &self.protocol_type {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "JoinGroupResponse.ProtocolType",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "JoinGroupResponse.ProtocolType",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.protocol_type,
+                buf,
+                true,
+                version,
+                "JoinGroupResponse.ProtocolType",
+            )?;
         }
         if version >= 7 {
             Wire::wire_put(
@@ -1609,19 +1456,10 @@ impl Wire for Response {
                 "JoinGroupResponse.GenerationId")
             ),
             protocol_type: if version >= 7 {
-                if version >= 7 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "JoinGroupResponse.ProtocolType")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "JoinGroupResponse.ProtocolType")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "JoinGroupResponse.ProtocolType")
+                )
             } else {
                 None
             },

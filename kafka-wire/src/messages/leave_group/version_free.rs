@@ -64,26 +64,10 @@ impl Wire for MemberIdentity {
             n += Wire::wire_len(&self.member_id, version >= 4, version);
         }
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.group_instance_id, version >= 4, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 4, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.reason, version >= 4, version)
-                } else {
-                    match &self.reason {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.reason, true, version);
         }
         if version >= 4 {
             n += self.unknown_tagged_fields.section_len();
@@ -117,35 +101,13 @@ impl Wire for MemberIdentity {
             }
         }
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 4,
-                    version,
-                    "MemberIdentity.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "MemberIdentity.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "MemberIdentity.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 4,
+                version,
+                "MemberIdentity.GroupInstanceId",
+            )?;
         }
         if !(version >= 3) {
             if !(self.group_instance_id.is_none()) {
@@ -158,35 +120,7 @@ impl Wire for MemberIdentity {
             }
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.reason,
-                    buf,
-                    version >= 4,
-                    version,
-                    "MemberIdentity.Reason",
-                )?
-            } else {
-                match &self.reason {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "MemberIdentity.Reason",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "MemberIdentity.Reason",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(&self.reason, buf, true, version, "MemberIdentity.Reason")?;
         }
         if !(version >= 4) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -219,36 +153,18 @@ impl Wire for MemberIdentity {
                 ByteString::from_static("")
             },
             group_instance_id: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "MemberIdentity.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "MemberIdentity.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                    version, "MemberIdentity.GroupInstanceId")
+                )
             } else {
                 None
             },
             reason: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "MemberIdentity.Reason")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "MemberIdentity.Reason")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "MemberIdentity.Reason")
+                )
             } else {
                 None
             },
@@ -388,7 +304,7 @@ impl Wire for Request {
         let mut n = 0;
         n += Wire::wire_len(&self.group_id, version >= 4, version);
         if version <= 2 {
-            n += Wire::wire_len(&self.member_id, version >= 4, version);
+            n += Wire::wire_len(&self.member_id, false, version);
         }
         if version >= 3 {
             n += Wire::wire_len(&self.members, version >= 4, version);
@@ -416,7 +332,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.member_id,
                 buf,
-                version >= 4,
+                false,
                 version,
                 "LeaveGroupRequest.MemberId",
             )?;
@@ -478,7 +394,7 @@ impl Wire for Request {
             ),
             member_id: if version <= 2 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 4, version,
+                    < ByteString as Wire > ::wire_get(buf, false, version,
                     "LeaveGroupRequest.MemberId")
                 )
             } else {
@@ -800,15 +716,7 @@ impl Wire for MemberResponse {
             n += Wire::wire_len(&self.member_id, version >= 4, version);
         }
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.group_instance_id, version >= 4, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 4, version);
         }
         if version >= 3 {
             n += Wire::wire_len(&self.error_code, false, version);
@@ -845,35 +753,13 @@ impl Wire for MemberResponse {
             }
         }
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 4,
-                    version,
-                    "MemberResponse.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "MemberResponse.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "MemberResponse.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 4,
+                version,
+                "MemberResponse.GroupInstanceId",
+            )?;
         }
         if !(version >= 3) {
             if !(self.group_instance_id == Some(ByteString::from_static(""))) {
@@ -935,19 +821,10 @@ impl Wire for MemberResponse {
                 ByteString::from_static("")
             },
             group_instance_id: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "MemberResponse.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "MemberResponse.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                    version, "MemberResponse.GroupInstanceId")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },

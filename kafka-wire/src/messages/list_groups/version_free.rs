@@ -45,10 +45,10 @@ impl Wire for Request {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 4 {
-            n += Wire::wire_len(&self.states_filter, version >= 3, version);
+            n += Wire::wire_len(&self.states_filter, true, version);
         }
         if version >= 5 {
-            n += Wire::wire_len(&self.types_filter, version >= 3, version);
+            n += Wire::wire_len(&self.types_filter, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -66,7 +66,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.states_filter,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ListGroupsRequest.StatesFilter",
             )?;
@@ -85,7 +85,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.types_filter,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ListGroupsRequest.TypesFilter",
             )?;
@@ -124,7 +124,7 @@ impl Wire for Request {
         let mut out = Self {
             states_filter: if version >= 4 {
                 tri!(
-                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                    < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
                     "ListGroupsRequest.StatesFilter")
                 )
             } else {
@@ -132,7 +132,7 @@ impl Wire for Request {
             },
             types_filter: if version >= 5 {
                 tri!(
-                    < Vec < ByteString > as Wire > ::wire_get(buf, version >= 3, version,
+                    < Vec < ByteString > as Wire > ::wire_get(buf, true, version,
                     "ListGroupsRequest.TypesFilter")
                 )
             } else {
@@ -464,10 +464,10 @@ impl Wire for ListedGroup {
         n += Wire::wire_len(&self.group_id, version >= 3, version);
         n += Wire::wire_len(&self.protocol_type, version >= 3, version);
         if version >= 4 {
-            n += Wire::wire_len(&self.group_state, version >= 3, version);
+            n += Wire::wire_len(&self.group_state, true, version);
         }
         if version >= 5 {
-            n += Wire::wire_len(&self.group_type, version >= 3, version);
+            n += Wire::wire_len(&self.group_type, true, version);
         }
         if version >= 3 {
             n += self.unknown_tagged_fields.section_len();
@@ -499,7 +499,7 @@ impl Wire for ListedGroup {
             Wire::wire_put(
                 &self.group_state,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ListedGroup.GroupState",
             )?;
@@ -508,7 +508,7 @@ impl Wire for ListedGroup {
             Wire::wire_put(
                 &self.group_type,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "ListedGroup.GroupType",
             )?;
@@ -542,7 +542,7 @@ impl Wire for ListedGroup {
             ),
             group_state: if version >= 4 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "ListedGroup.GroupState")
                 )
             } else {
@@ -550,7 +550,7 @@ impl Wire for ListedGroup {
             },
             group_type: if version >= 5 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "ListedGroup.GroupType")
                 )
             } else {

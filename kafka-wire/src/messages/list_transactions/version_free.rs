@@ -75,15 +75,7 @@ impl Wire for Request {
             n += Wire::wire_len(&self.duration_filter, false, version);
         }
         if version >= 2 {
-            n
-                += if version >= 2 {
-                    Wire::wire_len(&self.transactional_id_pattern, true, version)
-                } else {
-                    match &self.transactional_id_pattern {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.transactional_id_pattern, true, version);
         }
         n += self.unknown_tagged_fields.section_len();
         n
@@ -129,35 +121,13 @@ impl Wire for Request {
             }
         }
         if version >= 2 {
-            if version >= 2 {
-                Wire::wire_put(
-                    &self.transactional_id_pattern,
-                    buf,
-                    true,
-                    version,
-                    "ListTransactionsRequest.TransactionalIdPattern",
-                )?
-            } else {
-                match &self.transactional_id_pattern {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "ListTransactionsRequest.TransactionalIdPattern",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "ListTransactionsRequest.TransactionalIdPattern",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.transactional_id_pattern,
+                buf,
+                true,
+                version,
+                "ListTransactionsRequest.TransactionalIdPattern",
+            )?;
         }
         if !(version >= 2) {
             if !(self.transactional_id_pattern.is_none()) {
@@ -196,19 +166,10 @@ impl Wire for Request {
                 -1
             },
             transactional_id_pattern: if version >= 2 {
-                if version >= 2 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
-                        "ListTransactionsRequest.TransactionalIdPattern")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, true, version,
-                            "ListTransactionsRequest.TransactionalIdPattern")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "ListTransactionsRequest.TransactionalIdPattern")
+                )
             } else {
                 None
             },

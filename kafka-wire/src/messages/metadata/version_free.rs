@@ -1339,15 +1339,7 @@ impl Wire for MetadataResponseBroker {
         n += Wire::wire_len(&self.host, version >= 9, version);
         n += Wire::wire_len(&self.port, false, version);
         if version >= 1 {
-            n
-                += if version >= 1 {
-                    Wire::wire_len(&self.rack, version >= 9, version)
-                } else {
-                    match &self.rack {
-                        Some(v) => Wire::wire_len(v, version >= 9, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.rack, version >= 9, version);
         }
         if version >= 9 {
             n += self.unknown_tagged_fields.section_len();
@@ -1377,35 +1369,13 @@ impl Wire for MetadataResponseBroker {
         )?;
         Wire::wire_put(&self.port, buf, false, version, "MetadataResponseBroker.Port")?;
         if version >= 1 {
-            if version >= 1 {
-                Wire::wire_put(
-                    &self.rack,
-                    buf,
-                    version >= 9,
-                    version,
-                    "MetadataResponseBroker.Rack",
-                )?
-            } else {
-                match &self.rack {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 9,
-                            version,
-                            "MetadataResponseBroker.Rack",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "MetadataResponseBroker.Rack",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.rack,
+                buf,
+                version >= 9,
+                version,
+                "MetadataResponseBroker.Rack",
+            )?;
         }
         if !(version >= 9) {
             if !self.unknown_tagged_fields.is_empty() {
@@ -1442,19 +1412,10 @@ impl Wire for MetadataResponseBroker {
                 "MetadataResponseBroker.Port")
             ),
             rack: if version >= 1 {
-                if version >= 1 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
-                        version, "MetadataResponseBroker.Rack")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
-                            "MetadataResponseBroker.Rack")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                    version, "MetadataResponseBroker.Rack")
+                )
             } else {
                 None
             },
@@ -2696,15 +2657,7 @@ impl Wire for Response {
         }
         n += Wire::wire_len(&self.brokers, version >= 9, version);
         if version >= 2 {
-            n
-                += if version >= 2 {
-                    Wire::wire_len(&self.cluster_id, version >= 9, version)
-                } else {
-                    match &self.cluster_id {
-                        Some(v) => Wire::wire_len(v, version >= 9, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.cluster_id, version >= 9, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.controller_id, false, version);
@@ -2745,35 +2698,13 @@ impl Wire for Response {
             "MetadataResponse.Brokers",
         )?;
         if version >= 2 {
-            if version >= 2 {
-                Wire::wire_put(
-                    &self.cluster_id,
-                    buf,
-                    version >= 9,
-                    version,
-                    "MetadataResponse.ClusterId",
-                )?
-            } else {
-                match &self.cluster_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 9,
-                            version,
-                            "MetadataResponse.ClusterId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "MetadataResponse.ClusterId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.cluster_id,
+                buf,
+                version >= 9,
+                version,
+                "MetadataResponse.ClusterId",
+            )?;
         }
         if version >= 1 {
             Wire::wire_put(
@@ -2854,19 +2785,10 @@ impl Wire for Response {
                 version, "MetadataResponse.Brokers")
             ),
             cluster_id: if version >= 2 {
-                if version >= 2 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
-                        version, "MetadataResponse.ClusterId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
-                            "MetadataResponse.ClusterId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                    version, "MetadataResponse.ClusterId")
+                )
             } else {
                 None
             },

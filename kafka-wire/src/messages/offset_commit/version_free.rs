@@ -617,15 +617,7 @@ impl Wire for Request {
         n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
         n += Wire::wire_len(&self.member_id, version >= 8, version);
         if version >= 7 {
-            n
-                += if version >= 7 {
-                    Wire::wire_len(&self.group_instance_id, version >= 8, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 8, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 8, version);
         }
         if version <= 4 {
             n += Wire::wire_len(&self.retention_time_ms, false, version);
@@ -665,35 +657,13 @@ impl Wire for Request {
             "OffsetCommitRequest.MemberId",
         )?;
         if version >= 7 {
-            if version >= 7 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 8,
-                    version,
-                    "OffsetCommitRequest.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 8,
-                            version,
-                            "OffsetCommitRequest.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "OffsetCommitRequest.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 8,
+                version,
+                "OffsetCommitRequest.GroupInstanceId",
+            )?;
         }
         if !(version >= 7) {
             if !(self.group_instance_id.is_none()) {
@@ -756,19 +726,10 @@ impl Wire for Request {
                 "OffsetCommitRequest.MemberId")
             ),
             group_instance_id: if version >= 7 {
-                if version >= 7 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 8,
-                        version, "OffsetCommitRequest.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 8, version,
-                            "OffsetCommitRequest.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 8,
+                    version, "OffsetCommitRequest.GroupInstanceId")
+                )
             } else {
                 None
             },

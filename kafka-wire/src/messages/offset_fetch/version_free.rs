@@ -268,32 +268,16 @@ impl Wire for OffsetFetchRequestGroup {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 8 {
-            n += Wire::wire_len(&self.group_id, version >= 6, version);
+            n += Wire::wire_len(&self.group_id, true, version);
         }
         if version >= 9 {
-            n
-                += if version >= 9 {
-                    Wire::wire_len(&self.member_id, version >= 6, version)
-                } else {
-                    match &self.member_id {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.member_id, true, version);
         }
         if version >= 9 {
             n += Wire::wire_len(&self.member_epoch, false, version);
         }
         if version >= 8 {
-            n
-                += if version >= 8 {
-                    Wire::wire_len(&self.topics, version >= 6, version)
-                } else {
-                    match &self.topics {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.topics, true, version);
         }
         if version >= 6 {
             n += self.unknown_tagged_fields.section_len();
@@ -311,7 +295,7 @@ impl Wire for OffsetFetchRequestGroup {
             Wire::wire_put(
                 &self.group_id,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchRequestGroup.GroupId",
             )?;
@@ -327,35 +311,13 @@ impl Wire for OffsetFetchRequestGroup {
             }
         }
         if version >= 9 {
-            if version >= 9 {
-                Wire::wire_put(
-                    &self.member_id,
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestGroup.MemberId",
-                )?
-            } else {
-                match &self.member_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchRequestGroup.MemberId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "OffsetFetchRequestGroup.MemberId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.member_id,
+                buf,
+                true,
+                version,
+                "OffsetFetchRequestGroup.MemberId",
+            )?;
         }
         if version >= 9 {
             Wire::wire_put(
@@ -367,35 +329,13 @@ impl Wire for OffsetFetchRequestGroup {
             )?;
         }
         if version >= 8 {
-            if version >= 8 {
-                Wire::wire_put(
-                    &self.topics,
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchRequestGroup.Topics",
-                )?
-            } else {
-                match &self.topics {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchRequestGroup.Topics",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "OffsetFetchRequestGroup.Topics",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.topics,
+                buf,
+                true,
+                version,
+                "OffsetFetchRequestGroup.Topics",
+            )?;
         }
         if !(version >= 8) {
             if !(self.topics.as_ref().is_some_and(|v| v.is_empty())) {
@@ -431,26 +371,17 @@ impl Wire for OffsetFetchRequestGroup {
         let mut out = Self {
             group_id: if version >= 8 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "OffsetFetchRequestGroup.GroupId")
                 )
             } else {
                 ByteString::from_static("")
             },
             member_id: if version >= 9 {
-                if version >= 9 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "OffsetFetchRequestGroup.MemberId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "OffsetFetchRequestGroup.MemberId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "OffsetFetchRequestGroup.MemberId")
+                )
             } else {
                 None
             },
@@ -463,20 +394,10 @@ impl Wire for OffsetFetchRequestGroup {
                 -1
             },
             topics: if version >= 8 {
-                if version >= 8 {
-                    tri!(
-                        < Option < Vec < OffsetFetchRequestTopics > > as Wire >
-                        ::wire_get(buf, version >= 6, version,
-                        "OffsetFetchRequestGroup.Topics")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < Vec < OffsetFetchRequestTopics > as Wire > ::wire_get(buf,
-                            version >= 6, version, "OffsetFetchRequestGroup.Topics")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < Vec < OffsetFetchRequestTopics > > as Wire >
+                    ::wire_get(buf, true, version, "OffsetFetchRequestGroup.Topics")
+                )
             } else {
                 Some(<Vec<OffsetFetchRequestTopics>>::new())
             },
@@ -649,13 +570,13 @@ impl Wire for OffsetFetchRequestTopics {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if (8..=9).contains(&version) {
-            n += Wire::wire_len(&self.name, version >= 6, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 10 {
             n += Wire::wire_len(&self.topic_id, false, version);
         }
         if version >= 8 {
-            n += Wire::wire_len(&self.partition_indexes, version >= 6, version);
+            n += Wire::wire_len(&self.partition_indexes, true, version);
         }
         if version >= 6 {
             n += self.unknown_tagged_fields.section_len();
@@ -673,7 +594,7 @@ impl Wire for OffsetFetchRequestTopics {
             Wire::wire_put(
                 &self.name,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchRequestTopics.Name",
             )?;
@@ -691,7 +612,7 @@ impl Wire for OffsetFetchRequestTopics {
             Wire::wire_put(
                 &self.partition_indexes,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchRequestTopics.PartitionIndexes",
             )?;
@@ -730,7 +651,7 @@ impl Wire for OffsetFetchRequestTopics {
         let mut out = Self {
             name: if (8..=9).contains(&version) {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "OffsetFetchRequestTopics.Name")
                 )
             } else {
@@ -746,8 +667,8 @@ impl Wire for OffsetFetchRequestTopics {
             },
             partition_indexes: if version >= 8 {
                 tri!(
-                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, version >= 6,
-                    version, "OffsetFetchRequestTopics.PartitionIndexes")
+                    < SmallVec < [i32; 4] > as Wire > ::wire_get(buf, true, version,
+                    "OffsetFetchRequestTopics.PartitionIndexes")
                 )
             } else {
                 <SmallVec<[i32; 4]>>::new()
@@ -875,7 +796,7 @@ impl Wire for Request {
         }
         if version <= 7 {
             n
-                += if (2..=7).contains(&version) {
+                += if version >= 2 {
                     Wire::wire_len(&self.topics, version >= 6, version)
                 } else {
                     match &self.topics {
@@ -885,7 +806,7 @@ impl Wire for Request {
                 };
         }
         if version >= 8 {
-            n += Wire::wire_len(&self.groups, version >= 6, version);
+            n += Wire::wire_len(&self.groups, true, version);
         }
         if version >= 7 {
             n += Wire::wire_len(&self.require_stable, false, version);
@@ -922,7 +843,7 @@ impl Wire for Request {
             }
         }
         if version <= 7 {
-            if (2..=7).contains(&version) {
+            if version >= 2 {
                 Wire::wire_put(
                     &self.topics,
                     buf,
@@ -966,7 +887,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.groups,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchRequest.Groups",
             )?;
@@ -1031,7 +952,7 @@ impl Wire for Request {
                 ByteString::from_static("")
             },
             topics: if version <= 7 {
-                if (2..=7).contains(&version) {
+                if version >= 2 {
                     tri!(
                         < Option < Vec < OffsetFetchRequestTopic > > as Wire >
                         ::wire_get(buf, version >= 6, version,
@@ -1050,8 +971,8 @@ impl Wire for Request {
             },
             groups: if version >= 8 {
                 tri!(
-                    < Vec < OffsetFetchRequestGroup > as Wire > ::wire_get(buf, version
-                    >= 6, version, "OffsetFetchRequest.Groups")
+                    < Vec < OffsetFetchRequestGroup > as Wire > ::wire_get(buf, true,
+                    version, "OffsetFetchRequest.Groups")
                 )
             } else {
                 <Vec<OffsetFetchRequestGroup>>::new()
@@ -1897,15 +1818,7 @@ impl Wire for OffsetFetchResponsePartition {
             n += Wire::wire_len(&self.committed_leader_epoch, false, version);
         }
         if version <= 7 {
-            n
-                += if version <= 7 {
-                    Wire::wire_len(&self.metadata, version >= 6, version)
-                } else {
-                    match &self.metadata {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.metadata, version >= 6, version);
         }
         if version <= 7 {
             n += Wire::wire_len(&self.error_code, false, version);
@@ -1970,35 +1883,13 @@ impl Wire for OffsetFetchResponsePartition {
             )?;
         }
         if version <= 7 {
-            if version <= 7 {
-                Wire::wire_put(
-                    &self.metadata,
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponsePartition.Metadata",
-                )?
-            } else {
-                match &self.metadata {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchResponsePartition.Metadata",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "OffsetFetchResponsePartition.Metadata",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.metadata,
+                buf,
+                version >= 6,
+                version,
+                "OffsetFetchResponsePartition.Metadata",
+            )?;
         }
         if !(version <= 7) {
             if !(self.metadata == Some(ByteString::from_static(""))) {
@@ -2077,19 +1968,10 @@ impl Wire for OffsetFetchResponsePartition {
                 -1
             },
             metadata: if version <= 7 {
-                if version <= 7 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "OffsetFetchResponsePartition.Metadata")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "OffsetFetchResponsePartition.Metadata")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
+                    version, "OffsetFetchResponsePartition.Metadata")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
@@ -2267,10 +2149,10 @@ impl Wire for OffsetFetchResponseGroup {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if version >= 8 {
-            n += Wire::wire_len(&self.group_id, version >= 6, version);
+            n += Wire::wire_len(&self.group_id, true, version);
         }
         if version >= 8 {
-            n += Wire::wire_len(&self.topics, version >= 6, version);
+            n += Wire::wire_len(&self.topics, true, version);
         }
         if version >= 8 {
             n += Wire::wire_len(&self.error_code, false, version);
@@ -2291,7 +2173,7 @@ impl Wire for OffsetFetchResponseGroup {
             Wire::wire_put(
                 &self.group_id,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchResponseGroup.GroupId",
             )?;
@@ -2310,7 +2192,7 @@ impl Wire for OffsetFetchResponseGroup {
             Wire::wire_put(
                 &self.topics,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchResponseGroup.Topics",
             )?;
@@ -2368,7 +2250,7 @@ impl Wire for OffsetFetchResponseGroup {
         let mut out = Self {
             group_id: if version >= 8 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "OffsetFetchResponseGroup.GroupId")
                 )
             } else {
@@ -2376,8 +2258,8 @@ impl Wire for OffsetFetchResponseGroup {
             },
             topics: if version >= 8 {
                 tri!(
-                    < Vec < OffsetFetchResponseTopics > as Wire > ::wire_get(buf, version
-                    >= 6, version, "OffsetFetchResponseGroup.Topics")
+                    < Vec < OffsetFetchResponseTopics > as Wire > ::wire_get(buf, true,
+                    version, "OffsetFetchResponseGroup.Topics")
                 )
             } else {
                 <Vec<OffsetFetchResponseTopics>>::new()
@@ -2500,13 +2382,13 @@ impl Wire for OffsetFetchResponseTopics {
     fn wire_len(&self, _compact: bool, version: i16) -> usize {
         let mut n = 0;
         if (8..=9).contains(&version) {
-            n += Wire::wire_len(&self.name, version >= 6, version);
+            n += Wire::wire_len(&self.name, true, version);
         }
         if version >= 10 {
             n += Wire::wire_len(&self.topic_id, false, version);
         }
         if version >= 8 {
-            n += Wire::wire_len(&self.partitions, version >= 6, version);
+            n += Wire::wire_len(&self.partitions, true, version);
         }
         if version >= 6 {
             n += self.unknown_tagged_fields.section_len();
@@ -2524,7 +2406,7 @@ impl Wire for OffsetFetchResponseTopics {
             Wire::wire_put(
                 &self.name,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchResponseTopics.Name",
             )?;
@@ -2542,7 +2424,7 @@ impl Wire for OffsetFetchResponseTopics {
             Wire::wire_put(
                 &self.partitions,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchResponseTopics.Partitions",
             )?;
@@ -2581,7 +2463,7 @@ impl Wire for OffsetFetchResponseTopics {
         let mut out = Self {
             name: if (8..=9).contains(&version) {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 6, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "OffsetFetchResponseTopics.Name")
                 )
             } else {
@@ -2598,7 +2480,7 @@ impl Wire for OffsetFetchResponseTopics {
             partitions: if version >= 8 {
                 tri!(
                     < Vec < OffsetFetchResponsePartitions > as Wire > ::wire_get(buf,
-                    version >= 6, version, "OffsetFetchResponseTopics.Partitions")
+                    true, version, "OffsetFetchResponseTopics.Partitions")
                 )
             } else {
                 <Vec<OffsetFetchResponsePartitions>>::new()
@@ -2750,15 +2632,7 @@ impl Wire for OffsetFetchResponsePartitions {
             n += Wire::wire_len(&self.committed_leader_epoch, false, version);
         }
         if version >= 8 {
-            n
-                += if version >= 8 {
-                    Wire::wire_len(&self.metadata, version >= 6, version)
-                } else {
-                    match &self.metadata {
-                        Some(v) => Wire::wire_len(v, version >= 6, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.metadata, true, version);
         }
         if version >= 8 {
             n += Wire::wire_len(&self.error_code, false, version);
@@ -2823,35 +2697,13 @@ impl Wire for OffsetFetchResponsePartitions {
             )?;
         }
         if version >= 8 {
-            if version >= 8 {
-                Wire::wire_put(
-                    &self.metadata,
-                    buf,
-                    version >= 6,
-                    version,
-                    "OffsetFetchResponsePartitions.Metadata",
-                )?
-            } else {
-                match &self.metadata {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 6,
-                            version,
-                            "OffsetFetchResponsePartitions.Metadata",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "OffsetFetchResponsePartitions.Metadata",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.metadata,
+                buf,
+                true,
+                version,
+                "OffsetFetchResponsePartitions.Metadata",
+            )?;
         }
         if !(version >= 8) {
             if !(self.metadata == Some(ByteString::from_static(""))) {
@@ -2930,19 +2782,10 @@ impl Wire for OffsetFetchResponsePartitions {
                 -1
             },
             metadata: if version >= 8 {
-                if version >= 8 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 6,
-                        version, "OffsetFetchResponsePartitions.Metadata")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 6, version,
-                            "OffsetFetchResponsePartitions.Metadata")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "OffsetFetchResponsePartitions.Metadata")
+                )
             } else {
                 Some(ByteString::from_static(""))
             },
@@ -3062,7 +2905,7 @@ impl Wire for Response {
             n += Wire::wire_len(&self.error_code, false, version);
         }
         if version >= 8 {
-            n += Wire::wire_len(&self.groups, version >= 6, version);
+            n += Wire::wire_len(&self.groups, true, version);
         }
         if version >= 6 {
             n += self.unknown_tagged_fields.section_len();
@@ -3117,7 +2960,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.groups,
                 buf,
-                version >= 6,
+                true,
                 version,
                 "OffsetFetchResponse.Groups",
             )?;
@@ -3180,8 +3023,8 @@ impl Wire for Response {
             },
             groups: if version >= 8 {
                 tri!(
-                    < Vec < OffsetFetchResponseGroup > as Wire > ::wire_get(buf, version
-                    >= 6, version, "OffsetFetchResponse.Groups")
+                    < Vec < OffsetFetchResponseGroup > as Wire > ::wire_get(buf, true,
+                    version, "OffsetFetchResponse.Groups")
                 )
             } else {
                 <Vec<OffsetFetchResponseGroup>>::new()

@@ -1391,15 +1391,7 @@ impl Wire for PartitionProduceResponse {
             n += Wire::wire_len(&self.record_errors, version >= 9, version);
         }
         if version >= 8 {
-            n
-                += if version >= 8 {
-                    Wire::wire_len(&self.error_message, version >= 9, version)
-                } else {
-                    match &self.error_message {
-                        Some(v) => Wire::wire_len(v, version >= 9, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.error_message, version >= 9, version);
         }
         if version >= 10 && !(version >= 10) {
             n += Wire::wire_len(&self.current_leader, false, version);
@@ -1473,35 +1465,13 @@ impl Wire for PartitionProduceResponse {
             )?;
         }
         if version >= 8 {
-            if version >= 8 {
-                Wire::wire_put(
-                    &self.error_message,
-                    buf,
-                    version >= 9,
-                    version,
-                    "PartitionProduceResponse.ErrorMessage",
-                )?
-            } else {
-                match &self.error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 9,
-                            version,
-                            "PartitionProduceResponse.ErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "PartitionProduceResponse.ErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.error_message,
+                buf,
+                version >= 9,
+                version,
+                "PartitionProduceResponse.ErrorMessage",
+            )?;
         }
         if version >= 10 && !(version >= 10) {
             Wire::wire_put(
@@ -1597,19 +1567,10 @@ impl Wire for PartitionProduceResponse {
                 <Vec<BatchIndexAndErrorMessage>>::new()
             },
             error_message: if version >= 8 {
-                if version >= 8 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
-                        version, "PartitionProduceResponse.ErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
-                            "PartitionProduceResponse.ErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                    version, "PartitionProduceResponse.ErrorMessage")
+                )
             } else {
                 None
             },
@@ -1925,19 +1886,7 @@ impl Wire for BatchIndexAndErrorMessage {
             n += Wire::wire_len(&self.batch_index, false, version);
         }
         if version >= 8 {
-            n
-                += if version >= 8 {
-                    Wire::wire_len(
-                        &self.batch_index_error_message,
-                        version >= 9,
-                        version,
-                    )
-                } else {
-                    match &self.batch_index_error_message {
-                        Some(v) => Wire::wire_len(v, version >= 9, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.batch_index_error_message, version >= 9, version);
         }
         if version >= 9 {
             n += self.unknown_tagged_fields.section_len();
@@ -1971,35 +1920,13 @@ impl Wire for BatchIndexAndErrorMessage {
             }
         }
         if version >= 8 {
-            if version >= 8 {
-                Wire::wire_put(
-                    &self.batch_index_error_message,
-                    buf,
-                    version >= 9,
-                    version,
-                    "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-                )?
-            } else {
-                match &self.batch_index_error_message {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 9,
-                            version,
-                            "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.batch_index_error_message,
+                buf,
+                version >= 9,
+                version,
+                "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
+            )?;
         }
         if !(version >= 8) {
             if !(self.batch_index_error_message.is_none()) {
@@ -2042,19 +1969,10 @@ impl Wire for BatchIndexAndErrorMessage {
                 0
             },
             batch_index_error_message: if version >= 8 {
-                if version >= 8 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
-                        version, "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
-                            "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
+                    version, "BatchIndexAndErrorMessage.BatchIndexErrorMessage")
+                )
             } else {
                 None
             },
@@ -2358,21 +2276,13 @@ impl Wire for NodeEndpoint {
             n += Wire::wire_len(&self.node_id, false, version);
         }
         if version >= 10 {
-            n += Wire::wire_len(&self.host, version >= 9, version);
+            n += Wire::wire_len(&self.host, true, version);
         }
         if version >= 10 {
             n += Wire::wire_len(&self.port, false, version);
         }
         if version >= 10 {
-            n
-                += if version >= 10 {
-                    Wire::wire_len(&self.rack, version >= 9, version)
-                } else {
-                    match &self.rack {
-                        Some(v) => Wire::wire_len(v, version >= 9, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.rack, true, version);
         }
         if version >= 9 {
             n += self.unknown_tagged_fields.section_len();
@@ -2397,7 +2307,7 @@ impl Wire for NodeEndpoint {
             }
         }
         if version >= 10 {
-            Wire::wire_put(&self.host, buf, version >= 9, version, "NodeEndpoint.Host")?;
+            Wire::wire_put(&self.host, buf, true, version, "NodeEndpoint.Host")?;
         }
         if !(version >= 10) {
             if !(self.host == ByteString::from_static("")) {
@@ -2417,35 +2327,7 @@ impl Wire for NodeEndpoint {
             }
         }
         if version >= 10 {
-            if version >= 10 {
-                Wire::wire_put(
-                    &self.rack,
-                    buf,
-                    version >= 9,
-                    version,
-                    "NodeEndpoint.Rack",
-                )?
-            } else {
-                match &self.rack {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 9,
-                            version,
-                            "NodeEndpoint.Rack",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "NodeEndpoint.Rack",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(&self.rack, buf, true, version, "NodeEndpoint.Rack")?;
         }
         if !(version >= 10) {
             if !(self.rack.is_none()) {
@@ -2483,7 +2365,7 @@ impl Wire for NodeEndpoint {
             },
             host: if version >= 10 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 9, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "NodeEndpoint.Host")
                 )
             } else {
@@ -2497,19 +2379,10 @@ impl Wire for NodeEndpoint {
                 0
             },
             rack: if version >= 10 {
-                if version >= 10 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 9,
-                        version, "NodeEndpoint.Rack")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 9, version,
-                            "NodeEndpoint.Rack")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "NodeEndpoint.Rack")
+                )
             } else {
                 None
             },
@@ -2605,7 +2478,7 @@ impl Wire for Response {
         n += Wire::wire_len(&self.responses, version >= 9, version);
         n += Wire::wire_len(&self.throttle_time_ms, false, version);
         if version >= 10 && !(version >= 10) {
-            n += Wire::wire_len(&self.node_endpoints, version >= 9, version);
+            n += Wire::wire_len(&self.node_endpoints, true, version);
         }
         if version >= 9 {
             let mut count = self.unknown_tagged_fields.len();
@@ -2647,7 +2520,7 @@ impl Wire for Response {
             Wire::wire_put(
                 &self.node_endpoints,
                 buf,
-                version >= 9,
+                true,
                 version,
                 "ProduceResponse.NodeEndpoints",
             )?;
@@ -2711,8 +2584,8 @@ impl Wire for Response {
             ),
             node_endpoints: if version >= 10 && !(version >= 10) {
                 tri!(
-                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, version >= 9,
-                    version, "ProduceResponse.NodeEndpoints")
+                    < Vec < NodeEndpoint > as Wire > ::wire_get(buf, true, version,
+                    "ProduceResponse.NodeEndpoints")
                 )
             } else {
                 <Vec<NodeEndpoint>>::new()

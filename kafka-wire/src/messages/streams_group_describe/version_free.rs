@@ -361,29 +361,13 @@ impl Wire for DescribedGroup {
         n += Wire::wire_len(&self.members, true, version);
         n += Wire::wire_len(&self.authorized_operations, false, version);
         if version >= 1 {
-            n
-                += if version >= 1 {
-                    Wire::wire_len(&self.topology_description, false, version)
-                } else {
-                    match &self.topology_description {
-                        Some(v) => Wire::wire_len(v, false, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.topology_description, false, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.topology_description_status, false, version);
         }
         if version >= 1 {
-            n
-                += if version >= 1 {
-                    Wire::wire_len(&self.assignor_name, true, version)
-                } else {
-                    match &self.assignor_name {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.assignor_name, true, version);
         }
         n += self.unknown_tagged_fields.section_len();
         n
@@ -441,35 +425,13 @@ impl Wire for DescribedGroup {
             "DescribedGroup.AuthorizedOperations",
         )?;
         if version >= 1 {
-            if version >= 1 {
-                Wire::wire_put(
-                    &self.topology_description,
-                    buf,
-                    false,
-                    version,
-                    "DescribedGroup.TopologyDescription",
-                )?
-            } else {
-                match &self.topology_description {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            false,
-                            version,
-                            "DescribedGroup.TopologyDescription",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DescribedGroup.TopologyDescription",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.topology_description,
+                buf,
+                false,
+                version,
+                "DescribedGroup.TopologyDescription",
+            )?;
         }
         if !(version >= 1) {
             if !(self.topology_description.is_none()) {
@@ -501,35 +463,13 @@ impl Wire for DescribedGroup {
             }
         }
         if version >= 1 {
-            if version >= 1 {
-                Wire::wire_put(
-                    &self.assignor_name,
-                    buf,
-                    true,
-                    version,
-                    "DescribedGroup.AssignorName",
-                )?
-            } else {
-                match &self.assignor_name {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "DescribedGroup.AssignorName",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "DescribedGroup.AssignorName",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.assignor_name,
+                buf,
+                true,
+                version,
+                "DescribedGroup.AssignorName",
+            )?;
         }
         self.unknown_tagged_fields.encode_section(buf, "DescribedGroup")?;
         Ok(())
@@ -578,19 +518,10 @@ impl Wire for DescribedGroup {
                 "DescribedGroup.AuthorizedOperations")
             ),
             topology_description: if version >= 1 {
-                if version >= 1 {
-                    tri!(
-                        < Option < TopologyDescription > as Wire > ::wire_get(buf, false,
-                        version, "DescribedGroup.TopologyDescription")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < TopologyDescription as Wire > ::wire_get(buf, false,
-                            version, "DescribedGroup.TopologyDescription")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < TopologyDescription > as Wire > ::wire_get(buf, false,
+                    version, "DescribedGroup.TopologyDescription")
+                )
             } else {
                 None
             },
@@ -603,19 +534,10 @@ impl Wire for DescribedGroup {
                 0
             },
             assignor_name: if version >= 1 {
-                if version >= 1 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
-                        "DescribedGroup.AssignorName")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, true, version,
-                            "DescribedGroup.AssignorName")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "DescribedGroup.AssignorName")
+                )
             } else {
                 None
             },
@@ -2533,15 +2455,7 @@ impl Wire for TopologyDescriptionNode {
             n += Wire::wire_len(&self.source_topics, true, version);
         }
         if version >= 1 {
-            n
-                += if version >= 1 {
-                    Wire::wire_len(&self.sink_topic, true, version)
-                } else {
-                    match &self.sink_topic {
-                        Some(v) => Wire::wire_len(v, true, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.sink_topic, true, version);
         }
         if version >= 1 {
             n += Wire::wire_len(&self.stores, true, version);
@@ -2617,35 +2531,13 @@ impl Wire for TopologyDescriptionNode {
             }
         }
         if version >= 1 {
-            if version >= 1 {
-                Wire::wire_put(
-                    &self.sink_topic,
-                    buf,
-                    true,
-                    version,
-                    "TopologyDescriptionNode.SinkTopic",
-                )?
-            } else {
-                match &self.sink_topic {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            true,
-                            version,
-                            "TopologyDescriptionNode.SinkTopic",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "TopologyDescriptionNode.SinkTopic",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.sink_topic,
+                buf,
+                true,
+                version,
+                "TopologyDescriptionNode.SinkTopic",
+            )?;
         }
         if !(version >= 1) {
             if !(self.sink_topic.is_none()) {
@@ -2730,19 +2622,10 @@ impl Wire for TopologyDescriptionNode {
                 <Vec<ByteString>>::new()
             },
             sink_topic: if version >= 1 {
-                if version >= 1 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, true, version,
-                        "TopologyDescriptionNode.SinkTopic")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, true, version,
-                            "TopologyDescriptionNode.SinkTopic")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "TopologyDescriptionNode.SinkTopic")
+                )
             } else {
                 None
             },

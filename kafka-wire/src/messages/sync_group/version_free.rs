@@ -266,37 +266,13 @@ impl Wire for Request {
         n += Wire::wire_len(&self.generation_id, false, version);
         n += Wire::wire_len(&self.member_id, version >= 4, version);
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.group_instance_id, version >= 4, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, version >= 4, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.protocol_type, version >= 4, version)
-                } else {
-                    match &self.protocol_type {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.protocol_type, true, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.protocol_name, version >= 4, version)
-                } else {
-                    match &self.protocol_name {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.protocol_name, true, version);
         }
         n += Wire::wire_len(&self.assignments, version >= 4, version);
         if version >= 4 {
@@ -333,35 +309,13 @@ impl Wire for Request {
             "SyncGroupRequest.MemberId",
         )?;
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 4,
-                    version,
-                    "SyncGroupRequest.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupRequest.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "SyncGroupRequest.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                version >= 4,
+                version,
+                "SyncGroupRequest.GroupInstanceId",
+            )?;
         }
         if !(version >= 3) {
             if !(self.group_instance_id.is_none()) {
@@ -374,66 +328,22 @@ impl Wire for Request {
             }
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.protocol_type,
-                    buf,
-                    version >= 4,
-                    version,
-                    "SyncGroupRequest.ProtocolType",
-                )?
-            } else {
-                match &self.protocol_type {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupRequest.ProtocolType",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "SyncGroupRequest.ProtocolType",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.protocol_type,
+                buf,
+                true,
+                version,
+                "SyncGroupRequest.ProtocolType",
+            )?;
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.protocol_name,
-                    buf,
-                    version >= 4,
-                    version,
-                    "SyncGroupRequest.ProtocolName",
-                )?
-            } else {
-                match &self.protocol_name {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupRequest.ProtocolName",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "SyncGroupRequest.ProtocolName",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.protocol_name,
+                buf,
+                true,
+                version,
+                "SyncGroupRequest.ProtocolName",
+            )?;
         }
         Wire::wire_put(
             &self.assignments,
@@ -477,53 +387,26 @@ impl Wire for Request {
                 "SyncGroupRequest.MemberId")
             ),
             group_instance_id: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "SyncGroupRequest.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "SyncGroupRequest.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
+                    version, "SyncGroupRequest.GroupInstanceId")
+                )
             } else {
                 None
             },
             protocol_type: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "SyncGroupRequest.ProtocolType")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "SyncGroupRequest.ProtocolType")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "SyncGroupRequest.ProtocolType")
+                )
             } else {
                 None
             },
             protocol_name: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "SyncGroupRequest.ProtocolName")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "SyncGroupRequest.ProtocolName")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "SyncGroupRequest.ProtocolName")
+                )
             } else {
                 None
             },
@@ -913,26 +796,10 @@ impl Wire for Response {
         }
         n += Wire::wire_len(&self.error_code, false, version);
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.protocol_type, version >= 4, version)
-                } else {
-                    match &self.protocol_type {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.protocol_type, true, version);
         }
         if version >= 5 {
-            n
-                += if version >= 5 {
-                    Wire::wire_len(&self.protocol_name, version >= 4, version)
-                } else {
-                    match &self.protocol_name {
-                        Some(v) => Wire::wire_len(v, version >= 4, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.protocol_name, true, version);
         }
         n += Wire::wire_len(&self.assignment, version >= 4, version);
         if version >= 4 {
@@ -964,66 +831,22 @@ impl Wire for Response {
             "SyncGroupResponse.ErrorCode",
         )?;
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.protocol_type,
-                    buf,
-                    version >= 4,
-                    version,
-                    "SyncGroupResponse.ProtocolType",
-                )?
-            } else {
-                match &self.protocol_type {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupResponse.ProtocolType",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "SyncGroupResponse.ProtocolType",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.protocol_type,
+                buf,
+                true,
+                version,
+                "SyncGroupResponse.ProtocolType",
+            )?;
         }
         if version >= 5 {
-            if version >= 5 {
-                Wire::wire_put(
-                    &self.protocol_name,
-                    buf,
-                    version >= 4,
-                    version,
-                    "SyncGroupResponse.ProtocolName",
-                )?
-            } else {
-                match &self.protocol_name {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 4,
-                            version,
-                            "SyncGroupResponse.ProtocolName",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "SyncGroupResponse.ProtocolName",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.protocol_name,
+                buf,
+                true,
+                version,
+                "SyncGroupResponse.ProtocolName",
+            )?;
         }
         Wire::wire_put(
             &self.assignment,
@@ -1067,36 +890,18 @@ impl Wire for Response {
                 "SyncGroupResponse.ErrorCode")
             ),
             protocol_type: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "SyncGroupResponse.ProtocolType")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "SyncGroupResponse.ProtocolType")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "SyncGroupResponse.ProtocolType")
+                )
             } else {
                 None
             },
             protocol_name: if version >= 5 {
-                if version >= 5 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 4,
-                        version, "SyncGroupResponse.ProtocolName")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 4, version,
-                            "SyncGroupResponse.ProtocolName")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "SyncGroupResponse.ProtocolName")
+                )
             } else {
                 None
             },

@@ -642,18 +642,10 @@ impl Wire for Request {
             n += Wire::wire_len(&self.generation_id_or_member_epoch, false, version);
         }
         if version >= 3 {
-            n += Wire::wire_len(&self.member_id, version >= 3, version);
+            n += Wire::wire_len(&self.member_id, true, version);
         }
         if version >= 3 {
-            n
-                += if version >= 3 {
-                    Wire::wire_len(&self.group_instance_id, version >= 3, version)
-                } else {
-                    match &self.group_instance_id {
-                        Some(v) => Wire::wire_len(v, version >= 3, version),
-                        None => 0,
-                    }
-                };
+            n += Wire::wire_len(&self.group_instance_id, true, version);
         }
         n += Wire::wire_len(&self.topics, version >= 3, version);
         if version >= 3 {
@@ -719,7 +711,7 @@ impl Wire for Request {
             Wire::wire_put(
                 &self.member_id,
                 buf,
-                version >= 3,
+                true,
                 version,
                 "TxnOffsetCommitRequest.MemberId",
             )?;
@@ -735,35 +727,13 @@ impl Wire for Request {
             }
         }
         if version >= 3 {
-            if version >= 3 {
-                Wire::wire_put(
-                    &self.group_instance_id,
-                    buf,
-                    version >= 3,
-                    version,
-                    "TxnOffsetCommitRequest.GroupInstanceId",
-                )?
-            } else {
-                match &self.group_instance_id {
-                    Some(v) => {
-                        Wire::wire_put(
-                            v,
-                            buf,
-                            version >= 3,
-                            version,
-                            "TxnOffsetCommitRequest.GroupInstanceId",
-                        )?
-                    }
-                    None => {
-                        return Err(
-                            EncodeErrorKind::null_not_allowed(
-                                version,
-                                "TxnOffsetCommitRequest.GroupInstanceId",
-                            ),
-                        );
-                    }
-                }
-            };
+            Wire::wire_put(
+                &self.group_instance_id,
+                buf,
+                true,
+                version,
+                "TxnOffsetCommitRequest.GroupInstanceId",
+            )?;
         }
         if !(version >= 3) {
             if !(self.group_instance_id.is_none()) {
@@ -830,26 +800,17 @@ impl Wire for Request {
             },
             member_id: if version >= 3 {
                 tri!(
-                    < ByteString as Wire > ::wire_get(buf, version >= 3, version,
+                    < ByteString as Wire > ::wire_get(buf, true, version,
                     "TxnOffsetCommitRequest.MemberId")
                 )
             } else {
                 ByteString::from_static("")
             },
             group_instance_id: if version >= 3 {
-                if version >= 3 {
-                    tri!(
-                        < Option < ByteString > as Wire > ::wire_get(buf, version >= 3,
-                        version, "TxnOffsetCommitRequest.GroupInstanceId")
-                    )
-                } else {
-                    Some(
-                        tri!(
-                            < ByteString as Wire > ::wire_get(buf, version >= 3, version,
-                            "TxnOffsetCommitRequest.GroupInstanceId")
-                        ),
-                    )
-                }
+                tri!(
+                    < Option < ByteString > as Wire > ::wire_get(buf, true, version,
+                    "TxnOffsetCommitRequest.GroupInstanceId")
+                )
             } else {
                 None
             },
