@@ -8,12 +8,12 @@
 //! the socket and the codec; the client crate and the mock broker use it.
 //!
 //! ```
-//! use kafka_wire::{api_versions, FrameSplitter, VersionedRequest};
+//! use kafka_wire::{api_versions, FrameSplitter, VersionFreeRequest};
 //!
 //! // Two requests written back to back, arriving in pieces of 5 bytes.
 //! let mut stream = Vec::new();
 //! for id in [1, 2] {
-//!     stream.extend_from_slice(&api_versions::v3::Request::default().serialize(id, Some("me")).unwrap());
+//!     stream.extend_from_slice(&api_versions::Request::default().serialize(3, id, Some("me")).unwrap());
 //! }
 //! let mut splitter = FrameSplitter::new(100 * 1024 * 1024);
 //! let mut frames = Vec::new();

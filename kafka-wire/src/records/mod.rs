@@ -22,16 +22,16 @@
 //!
 //! # Reading a Fetch response
 //! ```
-//! use kafka_wire::fetch::v12::{FetchableTopicResponse, PartitionData, Response};
+//! use kafka_wire::fetch::{FetchableTopicResponse, PartitionData, Response};
 //! # use kafka_wire::records::{BatchBuilder, Compression, NewRecord};
-//! # use kafka_wire::{Message, Records};
+//! # use kafka_wire::{Records, VersionFreeMessage};
 //! # let mut b = BatchBuilder::new(Compression::None);
 //! # b.push(&NewRecord::new(1_700_000_000_000, "v").with_key("k")).unwrap();
 //! # let set = Records::from_batches(&[b.build().unwrap().into()]).unwrap();
 //! # let response = Response { responses: vec![FetchableTopicResponse { partitions: vec![
 //! #     PartitionData { records: Some(set), ..Default::default() }], ..Default::default() }],
 //! #     ..Default::default() };
-//! # let response = Response::from_bytes(response.to_bytes().unwrap()).unwrap();
+//! # let response = Response::from_bytes(12, response.to_bytes(12).unwrap()).unwrap();
 //! for partition in response.responses.iter().flat_map(|t| &t.partitions) {
 //!     let Some(records) = &partition.records else { continue };
 //!     let mut batches = records.batches();
@@ -50,7 +50,7 @@
 //!
 //! # Building a batch for a Produce request
 //! ```
-//! use kafka_wire::produce::v9::{PartitionProduceData, Request, TopicProduceData};
+//! use kafka_wire::produce::{PartitionProduceData, Request, TopicProduceData};
 //! use kafka_wire::records::{BatchBuilder, Compression, Header, NewRecord};
 //! use kafka_wire::{Bytes, Records};
 //!
